@@ -1,0 +1,136 @@
+/**
+ * Header names: compact forms (RFC 3261 §7.3.3 and later RFCs), canonical spelling, and which
+ * headers may carry a comma-separated list of values (RFC 3261 §7.3.1).
+ */
+
+const COMPACT: Record<string, string> = {
+  a: 'Accept-Contact',
+  b: 'Referred-By',
+  c: 'Content-Type',
+  d: 'Request-Disposition',
+  e: 'Content-Encoding',
+  f: 'From',
+  i: 'Call-ID',
+  j: 'Reject-Contact',
+  k: 'Supported',
+  l: 'Content-Length',
+  m: 'Contact',
+  n: 'Identity-Info',
+  o: 'Event',
+  r: 'Refer-To',
+  s: 'Subject',
+  t: 'To',
+  u: 'Allow-Events',
+  v: 'Via',
+  x: 'Session-Expires',
+  y: 'Identity',
+};
+
+const CANONICAL = new Map<string, string>();
+for (const name of [
+  ...Object.values(COMPACT),
+  'Accept',
+  'Accept-Encoding',
+  'Accept-Language',
+  'Alert-Info',
+  'Allow',
+  'Authentication-Info',
+  'Authorization',
+  'Call-Info',
+  'CSeq',
+  'Date',
+  'Diversion',
+  'Error-Info',
+  'Expires',
+  'In-Reply-To',
+  'Max-Forwards',
+  'Min-Expires',
+  'Min-SE',
+  'MIME-Version',
+  'Organization',
+  'P-Asserted-Identity',
+  'P-Preferred-Identity',
+  'Path',
+  'Priority',
+  'Privacy',
+  'Proxy-Authenticate',
+  'Proxy-Authorization',
+  'Proxy-Require',
+  'RAck',
+  'Reason',
+  'Record-Route',
+  'Replaces',
+  'Reply-To',
+  'Require',
+  'Retry-After',
+  'Route',
+  'RSeq',
+  'Server',
+  'Service-Route',
+  'Subscription-State',
+  'Timestamp',
+  'Unsupported',
+  'User-Agent',
+  'Warning',
+  'WWW-Authenticate',
+]) {
+  CANONICAL.set(name.toLowerCase(), name);
+}
+
+/** Lower-case full name for any spelling or compact form: "v" → "via", "CALL-ID" → "call-id". */
+export function headerKey(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.length === 1) {
+    const full = COMPACT[lower];
+    if (full) return full.toLowerCase();
+  }
+  return lower;
+}
+
+/** The usual spelling of a header name ("call-id" → "Call-ID"); unknown names keep their case. */
+export function canonicalName(name: string): string {
+  return CANONICAL.get(headerKey(name)) ?? name;
+}
+
+/** The compact form of a header, if it has one ("Via" → "v"). */
+export function compactName(name: string): string | undefined {
+  const key = headerKey(name);
+  for (const [c, full] of Object.entries(COMPACT)) if (full.toLowerCase() === key) return c;
+  return undefined;
+}
+
+const LIST_HEADERS = new Set(
+  [
+    'Accept',
+    'Accept-Encoding',
+    'Accept-Language',
+    'Alert-Info',
+    'Allow',
+    'Allow-Events',
+    'Call-Info',
+    'Contact',
+    'Content-Encoding',
+    'Content-Language',
+    'Diversion',
+    'Error-Info',
+    'In-Reply-To',
+    'P-Asserted-Identity',
+    'P-Preferred-Identity',
+    'Path',
+    'Proxy-Require',
+    'Reason',
+    'Record-Route',
+    'Require',
+    'Route',
+    'Service-Route',
+    'Supported',
+    'Unsupported',
+    'Via',
+    'Warning',
+  ].map((n) => n.toLowerCase()),
+);
+
+/** True for headers whose value may be a comma-separated list (and may be split or combined). */
+export function isListHeader(name: string): boolean {
+  return LIST_HEADERS.has(headerKey(name));
+}

@@ -1,0 +1,336 @@
+/**
+ * Typed parsers for header values: lists, name-addr (From, To, Contact, Route, Refer-To, ...),
+ * Via, CSeq, Replaces, Session-Expires, RAck, Subscription-State, token lists.
+ * Every parser returns a ParseResult; none throws.
+ */
+import { parseError, parsed, type ParseResult } from './parse-result.ts';
+import { formatHost, formatParams, formatUri, getParam, type Params, parseHostPort, parseUri, type Uri } from './uri.ts';
+
+const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+
+export function isToken(s: string): boolean {
+  return TOKEN_RE.test(s);
+}
+
+/**
+ * Splits a header value at top-level commas: not inside "quoted strings" (with \-escapes),
+ * not inside <angle brackets>. Surrounding whitespace is trimmed; empty elements dropped.
+ */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inQuote = false;
+  let inAngle = false;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (inQuote) {
+      cur += ch;
+      if (ch === '\\' && i + 1 < value.length) cur += value[++i];
+      else if (ch === '"') inQuote = false;
+      continue;
+    }
+    if (ch === '"') inQuote = true;
+    else if (ch === '<') inAngle = true;
+    else if (ch === '>') inAngle = false;
+    else if (ch === ',' && !inAngle) {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+/** Parses `;name=value;flag` parameters (values may be quoted strings). `text` starts at the first ";". */
+export function parseParams(text: string): ParseResult<Params> {
+  const params: Params = [];
+  let i = 0;
+  const s = text;
+  while (i < s.length) {
+    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
+    if (i >= s.length) break;
+    if (s[i] !== ';') return parseError('bad-value', `expected ";" before parameter in "${clip(s)}"`);
+    i++;
+    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
+    let name = '';
+    while (i < s.length && !/[=; \t]/.test(s[i]!)) name += s[i++];
+    if (!isToken(name)) return parseError('bad-value', `invalid parameter name "${clip(name)}" in "${clip(s)}"`);
+    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
+    if (s[i] === '=') {
+      i++;
+      while (i < s.length && /[ \t]/.test(s[i]!)) i++;
+      let value = '';
+      if (s[i] === '"') {
+        value += s[i++];
+        let closed = false;
+        while (i < s.length) {
+          const ch = s[i++]!;
+          value += ch;
+          if (ch === '\\' && i < s.length) value += s[i++];
+          else if (ch === '"') {
+            closed = true;
+            break;
+          }
+        }
+        if (!closed) return parseError('bad-value', `unterminated quoted parameter value in "${clip(s)}"`);
+      } else {
+        while (i < s.length && !/[; \t]/.test(s[i]!)) value += s[i++];
+        // host-like values such as IPv6 references "[::1]" are allowed here.
+        if (value.length === 0 || !/^[A-Za-z0-9\-.!%*_+`'~:[\]]+$/.test(value)) {
+          return parseError('bad-value', `invalid value for parameter "${name}" in "${clip(s)}"`);
+        }
+      }
+      params.push([name, value]);
+    } else params.push([name, null]);
+  }
+  return parsed(params);
+}
+
+/** A name-addr or addr-spec with header parameters: From, To, Contact, Route, Refer-To, P-Asserted-Identity... */
+export interface NameAddr {
+  /** Display name without quotes and escapes; undefined when absent. */
+  displayName?: string;
+  uri: Uri;
+  /** Header parameters after the address (tag, expires, q, ...). */
+  params: Params;
+}
+
+/** Parses one name-addr / addr-spec. For Contact, "*" is handled by `parseContactList`. */
+export function parseNameAddr(value: string): ParseResult<NameAddr> {
+  const s = value.trim();
+  let i = 0;
+  let displayName: string | undefined;
+  let uriText: string;
+  let rest: string;
+  if (s.startsWith('"')) {
+    i = 1;
+    let name = '';
+    let closed = false;
+    while (i < s.length) {
+      const ch = s[i++]!;
+      if (ch === '\\' && i < s.length) name += s[i++];
+      else if (ch === '"') {
+        closed = true;
+        break;
+      } else name += ch;
+    }
+    if (!closed) return parseError('bad-value', `unterminated quoted display name in "${clip(s)}"`);
+    displayName = name;
+    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
+    if (s[i] !== '<') return parseError('bad-value', `expected "<" after display name in "${clip(s)}"`);
+  }
+  const lt = s.indexOf('<', i);
+  if (lt >= 0) {
+    if (displayName === undefined) {
+      const dn = s.slice(0, lt).trim();
+      if (dn.length > 0) {
+        if (!dn.split(/[ \t]+/).every(isToken)) return parseError('bad-value', `invalid display name "${clip(dn)}"`);
+        displayName = dn;
+      }
+    }
+    const gt = s.indexOf('>', lt);
+    if (gt < 0) return parseError('bad-value', `unterminated "<" in "${clip(s)}"`);
+    uriText = s.slice(lt + 1, gt);
+    rest = s.slice(gt + 1);
+  } else {
+    // addr-spec: the URI ends at the first ";" (its parameters become header parameters, RFC 3261 §20).
+    const semi = s.indexOf(';');
+    uriText = semi >= 0 ? s.slice(0, semi) : s;
+    rest = semi >= 0 ? s.slice(semi) : '';
+    if (/[\s]/.test(uriText.trim())) return parseError('bad-value', `whitespace inside address "${clip(s)}"`);
+    uriText = uriText.trim();
+  }
+  const uri = parseUri(uriText);
+  if (!uri.ok) return uri;
+  const params = parseParams(rest);
+  if (!params.ok) return params;
+  const out: NameAddr = { uri: uri.value, params: params.value };
+  if (displayName !== undefined) out.displayName = displayName;
+  return parsed(out);
+}
+
+export function quoteString(s: string): string {
+  return `"${s.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+export function formatNameAddr(na: NameAddr): string {
+  const dn = na.displayName !== undefined ? `${quoteString(na.displayName)} ` : '';
+  return `${dn}<${formatUri(na.uri)}>${formatParams(na.params)}`;
+}
+
+/** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, P-Asserted-Identity, Diversion). */
+export function parseNameAddrList(values: string[]): ParseResult<NameAddr[]> {
+  const out: NameAddr[] = [];
+  for (const v of values.flatMap(splitList)) {
+    const na = parseNameAddr(v);
+    if (!na.ok) return na;
+    out.push(na.value);
+  }
+  return parsed(out);
+}
+
+export interface Via {
+  /** "SIP/2.0" */
+  protocol: string;
+  /** Upper-case transport: UDP, TCP, TLS, SCTP, WS, WSS. */
+  transport: string;
+  host: string;
+  port?: number;
+  params: Params;
+}
+
+/** Parses one Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport`. */
+export function parseVia(value: string): ParseResult<Via> {
+  const m = /^\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;]+?)\s*(;.*)?$/s.exec(
+    value,
+  );
+  if (!m) return parseError('bad-value', `malformed Via "${clip(value)}"`);
+  const hp = parseHostPort(m[4]!.replace(/\s*:\s*/g, ':'));
+  if (!hp.ok) return parseError('bad-value', `Via "${clip(value)}": ${hp.reason}`);
+  const params = parseParams(m[5] ?? '');
+  if (!params.ok) return params;
+  const via: Via = {
+    protocol: `${m[1]}/${m[2]}`,
+    transport: m[3]!.toUpperCase(),
+    host: hp.value.host,
+    params: params.value,
+  };
+  if (hp.value.port !== undefined) via.port = hp.value.port;
+  return parsed(via);
+}
+
+export function formatVia(via: Via): string {
+  return `${via.protocol}/${via.transport} ${formatHost(via.host)}${via.port !== undefined ? `:${via.port}` : ''}${formatParams(via.params)}`;
+}
+
+export function viaBranch(via: Via): string | undefined {
+  return getParam(via.params, 'branch') ?? undefined;
+}
+
+export interface CSeq {
+  seq: number;
+  method: string;
+}
+
+/** CSeq: a 32-bit sequence number below 2^31 (RFC 3261 §8.1.1.5) and a method token. */
+export function parseCSeq(value: string): ParseResult<CSeq> {
+  const m = /^\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*$/.exec(value);
+  if (!m) return parseError('bad-value', `malformed CSeq "${clip(value)}"`);
+  const seq = Number(m[1]);
+  if (seq > 2 ** 31 - 1) return parseError('bad-value', `CSeq number ${m[1]} exceeds 2^31-1`);
+  return parsed({ seq, method: m[2]! });
+}
+
+/** A non-negative integer header (Content-Length, Max-Forwards, Expires, RSeq, Min-Expires). */
+export function parseUnsigned(value: string, max: number, what: string): ParseResult<number> {
+  const t = value.trim();
+  if (!/^\d{1,10}$/.test(t)) return parseError('bad-value', `${what} "${clip(value)}" is not a non-negative integer`);
+  const n = Number(t);
+  if (n > max) return parseError('bad-value', `${what} ${t} exceeds ${max}`);
+  return parsed(n);
+}
+
+export interface Replaces {
+  callId: string;
+  toTag: string;
+  fromTag: string;
+  earlyOnly: boolean;
+}
+
+/** Replaces (RFC 3891): `call-id;to-tag=x;from-tag=y[;early-only]`. */
+export function parseReplaces(value: string): ParseResult<Replaces> {
+  const semi = value.indexOf(';');
+  const callId = (semi >= 0 ? value.slice(0, semi) : value).trim();
+  if (!callId) return parseError('bad-value', `Replaces "${clip(value)}" has no Call-ID`);
+  const params = parseParams(semi >= 0 ? value.slice(semi) : '');
+  if (!params.ok) return params;
+  const toTag = getParam(params.value, 'to-tag');
+  const fromTag = getParam(params.value, 'from-tag');
+  if (!toTag || !fromTag) return parseError('bad-value', `Replaces "${clip(value)}" lacks to-tag or from-tag`);
+  return parsed({ callId, toTag, fromTag, earlyOnly: getParam(params.value, 'early-only') !== undefined });
+}
+
+export function formatReplaces(r: Replaces): string {
+  return `${r.callId};to-tag=${r.toTag};from-tag=${r.fromTag}${r.earlyOnly ? ';early-only' : ''}`;
+}
+
+export interface SessionExpires {
+  deltaSeconds: number;
+  refresher?: 'uac' | 'uas';
+}
+
+/** Session-Expires (RFC 4028): `1800;refresher=uac`. */
+export function parseSessionExpires(value: string): ParseResult<SessionExpires> {
+  const semi = value.indexOf(';');
+  const n = parseUnsigned(semi >= 0 ? value.slice(0, semi) : value, 2 ** 32 - 1, 'Session-Expires');
+  if (!n.ok) return n;
+  const params = parseParams(semi >= 0 ? value.slice(semi) : '');
+  if (!params.ok) return params;
+  const r = getParam(params.value, 'refresher')?.toLowerCase();
+  const out: SessionExpires = { deltaSeconds: n.value };
+  if (r === 'uac' || r === 'uas') out.refresher = r;
+  return parsed(out);
+}
+
+export interface RAck {
+  rseq: number;
+  cseq: number;
+  method: string;
+}
+
+/** RAck (RFC 3262): `response-num CSeq-num Method`. */
+export function parseRAck(value: string): ParseResult<RAck> {
+  const m = /^\s*(\d{1,10})\s+(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*$/.exec(value);
+  if (!m) return parseError('bad-value', `malformed RAck "${clip(value)}"`);
+  return parsed({ rseq: Number(m[1]), cseq: Number(m[2]), method: m[3]! });
+}
+
+export interface SubscriptionState {
+  state: string;
+  params: Params;
+}
+
+export function parseSubscriptionState(value: string): ParseResult<SubscriptionState> {
+  const semi = value.indexOf(';');
+  const state = (semi >= 0 ? value.slice(0, semi) : value).trim().toLowerCase();
+  if (!isToken(state)) return parseError('bad-value', `malformed Subscription-State "${clip(value)}"`);
+  const params = parseParams(semi >= 0 ? value.slice(semi) : '');
+  if (!params.ok) return params;
+  return parsed({ state, params: params.value });
+}
+
+/** Token lists: Allow, Supported, Require, Unsupported, Proxy-Require. */
+export function parseTokenList(values: string[]): ParseResult<string[]> {
+  const out: string[] = [];
+  for (const v of values.flatMap(splitList)) {
+    if (!isToken(v)) return parseError('bad-value', `"${clip(v)}" is not a token`);
+    out.push(v);
+  }
+  return parsed(out);
+}
+
+export interface ContentType {
+  type: string;
+  subtype: string;
+  params: Params;
+}
+
+export function parseContentType(value: string): ParseResult<ContentType> {
+  const m = /^\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*(;.*)?$/s.exec(value);
+  if (!m) return parseError('bad-value', `malformed Content-Type "${clip(value)}"`);
+  const params = parseParams(m[3] ?? '');
+  if (!params.ok) return params;
+  return parsed({ type: m[1]!.toLowerCase(), subtype: m[2]!.toLowerCase(), params: params.value });
+}
+
+export function unquote(s: string): string {
+  const t = s.trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) return t.slice(1, -1).replace(/\\(.)/g, '$1');
+  return t;
+}
+
+function clip(s: string, n = 80): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}

@@ -1,0 +1,355 @@
+/**
+ * The SIP message model: a start line, header fields in their original order and spelling,
+ * and a body. Parsed messages keep each header's raw text, so an untouched message serializes
+ * back byte for byte; typed accessors read the common headers on demand.
+ */
+import { canonicalName, headerKey, isListHeader } from './header-names.ts';
+import {
+  type ContentType,
+  type CSeq,
+  type NameAddr,
+  parseContentType,
+  parseCSeq,
+  parseNameAddr,
+  parseNameAddrList,
+  parseTokenList,
+  parseUnsigned,
+  parseVia,
+  splitList,
+  type Via,
+} from './header-values.ts';
+import type { ParseResult } from './parse-result.ts';
+import { getParam, parseUri, type Uri } from './uri.ts';
+
+export interface HeaderField {
+  /** The name as written ("Via", "v", "CALL-ID"). */
+  name: string;
+  /** The value with line folding replaced by a single space, trimmed. */
+  value: string;
+  /** The exact text of the header line(s) as received, for byte-exact re-serialization. */
+  raw?: string;
+}
+
+export interface SerializeOptions {
+  /**
+   * "auto" (default): Content-Length is set to the body's length (added when absent).
+   * "as-is": headers are written exactly as they are, for deliberately malformed messages.
+   */
+  contentLength?: 'auto' | 'as-is';
+}
+
+abstract class SipMessageBase {
+  headers: HeaderField[];
+  body: Buffer;
+  /** Deviations the parser tolerated (bare LF line ends, missing Max-Forwards, ...). */
+  warnings: string[] = [];
+  private cache = new Map<string, unknown>();
+
+  constructor(headers: HeaderField[] = [], body: Buffer = Buffer.alloc(0)) {
+    this.headers = headers;
+    this.body = body;
+  }
+
+  abstract get isRequest(): boolean;
+  abstract startLine(): string;
+
+  /** The first value of a header (compact forms and case ignored); for list headers, the first element. */
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const h of this.headers) {
+      if (headerKey(h.name) === key) return isListHeader(key) ? splitList(h.value)[0] : h.value;
+    }
+    return undefined;
+  }
+
+  /** Every value of a header, list headers split into their elements, in order. */
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const list = isListHeader(key);
+    const out: string[] = [];
+    for (const h of this.headers) {
+      if (headerKey(h.name) !== key) continue;
+      if (list) out.push(...splitList(h.value));
+      else out.push(h.value);
+    }
+    return out;
+  }
+
+  /** The header lines with this name, unsplit. */
+  fields(name: string): HeaderField[] {
+    const key = headerKey(name);
+    return this.headers.filter((h) => headerKey(h.name) === key);
+  }
+
+  has(name: string): boolean {
+    const key = headerKey(name);
+    return this.headers.some((h) => headerKey(h.name) === key);
+  }
+
+  /** Replaces every line of this header by one line with `value`, where the first one stood (or at the end). */
+  set(name: string, value: string): this {
+    const key = headerKey(name);
+    const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
+    const spelled = idx >= 0 ? this.headers[idx]!.name : canonicalName(name);
+    this.headers = this.headers.filter((h, i) => i === idx || headerKey(h.name) !== key);
+    if (idx >= 0) this.headers[this.headers.findIndex((h) => headerKey(h.name) === key)] = { name: spelled, value };
+    else this.headers.push({ name: spelled, value });
+    this.cache.clear();
+    return this;
+  }
+
+  /** Adds a header line after the existing ones. */
+  append(name: string, value: string): this {
+    this.headers.push({ name, value });
+    this.cache.clear();
+    return this;
+  }
+
+  /** Adds a header line before the first line of the same header (Via, Record-Route), or at the top. */
+  prepend(name: string, value: string): this {
+    const key = headerKey(name);
+    const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
+    this.headers.splice(idx >= 0 ? idx : 0, 0, { name, value });
+    this.cache.clear();
+    return this;
+  }
+
+  remove(name: string): this {
+    const key = headerKey(name);
+    this.headers = this.headers.filter((h) => headerKey(h.name) !== key);
+    this.cache.clear();
+    return this;
+  }
+
+  /** Removes the first element of a list header (the top Via when a response goes upstream). */
+  removeFirst(name: string): this {
+    const key = headerKey(name);
+    const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
+    if (idx < 0) return this;
+    const h = this.headers[idx]!;
+    const rest = splitList(h.value).slice(1);
+    if (rest.length === 0) this.headers.splice(idx, 1);
+    else this.headers[idx] = { name: h.name, value: rest.join(', ') };
+    this.cache.clear();
+    return this;
+  }
+
+  private cached<T>(key: string, compute: () => T): T {
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const v = compute();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private okOrUndefined<T>(r: ParseResult<T> | undefined): T | undefined {
+    return r?.ok ? r.value : undefined;
+  }
+
+  /** All Via values, top first. Undefined when one is malformed. */
+  get vias(): Via[] | undefined {
+    return this.cached('via', () => {
+      const out: Via[] = [];
+      for (const v of this.getAll('via')) {
+        const p = parseVia(v);
+        if (!p.ok) return undefined;
+        out.push(p.value);
+      }
+      return out;
+    });
+  }
+
+  get topVia(): Via | undefined {
+    return this.vias?.[0];
+  }
+
+  /** The branch parameter of the top Via. */
+  get branch(): string | undefined {
+    const v = this.topVia;
+    return v ? (getParam(v.params, 'branch') ?? undefined) : undefined;
+  }
+
+  get from(): NameAddr | undefined {
+    return this.cached('from', () => this.okOrUndefined(this.parseOne('from', parseNameAddr)));
+  }
+
+  get to(): NameAddr | undefined {
+    return this.cached('to', () => this.okOrUndefined(this.parseOne('to', parseNameAddr)));
+  }
+
+  get fromTag(): string | undefined {
+    const f = this.from;
+    return f ? (getParam(f.params, 'tag') ?? undefined) : undefined;
+  }
+
+  get toTag(): string | undefined {
+    const t = this.to;
+    return t ? (getParam(t.params, 'tag') ?? undefined) : undefined;
+  }
+
+  get callId(): string | undefined {
+    return this.get('call-id');
+  }
+
+  get cseq(): CSeq | undefined {
+    return this.cached('cseq', () => this.okOrUndefined(this.parseOne('cseq', parseCSeq)));
+  }
+
+  /** Contact addresses; `[]` when absent or "*" (see `isWildcardContact`). */
+  get contacts(): NameAddr[] {
+    return this.cached('contact', () => {
+      if (this.isWildcardContact) return [];
+      return this.okOrUndefined(parseNameAddrList(this.getAll('contact'))) ?? [];
+    });
+  }
+
+  get isWildcardContact(): boolean {
+    return this.getAll('contact').some((c) => c.trim() === '*');
+  }
+
+  get routes(): NameAddr[] {
+    return this.cached('route', () => this.okOrUndefined(parseNameAddrList(this.getAll('route'))) ?? []);
+  }
+
+  get recordRoutes(): NameAddr[] {
+    return this.cached('rr', () => this.okOrUndefined(parseNameAddrList(this.getAll('record-route'))) ?? []);
+  }
+
+  get maxForwards(): number | undefined {
+    return this.okOrUndefined(this.parseOne('max-forwards', (v) => parseUnsigned(v, 255, 'Max-Forwards')));
+  }
+
+  get contentType(): ContentType | undefined {
+    return this.okOrUndefined(this.parseOne('content-type', parseContentType));
+  }
+
+  get contentLength(): number | undefined {
+    return this.okOrUndefined(this.parseOne('content-length', (v) => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length')));
+  }
+
+  get expires(): number | undefined {
+    return this.okOrUndefined(this.parseOne('expires', (v) => parseUnsigned(v, 2 ** 32 - 1, 'Expires')));
+  }
+
+  get referTo(): NameAddr | undefined {
+    return this.okOrUndefined(this.parseOne('refer-to', parseNameAddr));
+  }
+
+  get referredBy(): NameAddr | undefined {
+    return this.okOrUndefined(this.parseOne('referred-by', parseNameAddr));
+  }
+
+  get pAssertedIdentities(): NameAddr[] {
+    return this.okOrUndefined(parseNameAddrList(this.getAll('p-asserted-identity'))) ?? [];
+  }
+
+  get diversions(): NameAddr[] {
+    return this.okOrUndefined(parseNameAddrList(this.getAll('diversion'))) ?? [];
+  }
+
+  /** Option tags and method lists: `tokens('supported')`, `tokens('allow')`. */
+  tokens(name: 'supported' | 'require' | 'allow' | 'unsupported' | 'proxy-require' | string): string[] {
+    return this.okOrUndefined(parseTokenList(this.getAll(name))) ?? [];
+  }
+
+  /** Parses the first value of a header with `parser`; undefined when the header is absent. */
+  parseOne<T>(name: string, parser: (v: string) => ParseResult<T>): ParseResult<T> | undefined {
+    const v = this.get(name);
+    return v === undefined ? undefined : parser(v);
+  }
+
+  /** The body as UTF-8 text. */
+  get bodyText(): string {
+    return this.body.toString('utf8');
+  }
+
+  toBuffer(opts: SerializeOptions = {}): Buffer {
+    const lines: string[] = [this.startLine()];
+    let headers = this.headers;
+    if ((opts.contentLength ?? 'auto') === 'auto') {
+      const len = String(this.body.length);
+      const idx = headers.findIndex((h) => headerKey(h.name) === 'content-length');
+      if (idx < 0) headers = [...headers, { name: 'Content-Length', value: len }];
+      else if (headers[idx]!.value.trim() !== len) {
+        headers = headers.map((h, i) => (i === idx ? { name: h.name, value: len } : h));
+      }
+    }
+    for (const h of headers) lines.push(h.raw ?? `${h.name}: ${h.value}`);
+    const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
+    return this.body.length > 0 ? Buffer.concat([head, this.body]) : head;
+  }
+
+  toString(): string {
+    return this.toBuffer().toString('utf8');
+  }
+}
+
+export class SipRequest extends SipMessageBase {
+  method: string;
+  /** The Request-URI as text. */
+  uri: string;
+  version = 'SIP/2.0';
+
+  constructor(method: string, uri: string, headers: HeaderField[] = [], body?: Buffer) {
+    super(headers, body);
+    this.method = method;
+    this.uri = uri;
+  }
+
+  get isRequest(): true {
+    return true;
+  }
+
+  get parsedUri(): Uri | undefined {
+    const r = parseUri(this.uri);
+    return r.ok ? r.value : undefined;
+  }
+
+  startLine(): string {
+    return `${this.method} ${this.uri} ${this.version}`;
+  }
+
+  /** A deep copy (headers and body), e.g. for a retransmission that must not change. */
+  clone(): SipRequest {
+    const c = new SipRequest(
+      this.method,
+      this.uri,
+      this.headers.map((h) => ({ ...h })),
+      Buffer.from(this.body),
+    );
+    c.version = this.version;
+    return c;
+  }
+}
+
+export class SipResponse extends SipMessageBase {
+  status: number;
+  reason: string;
+  version = 'SIP/2.0';
+
+  constructor(status: number, reason: string, headers: HeaderField[] = [], body?: Buffer) {
+    super(headers, body);
+    this.status = status;
+    this.reason = reason;
+  }
+
+  get isRequest(): false {
+    return false;
+  }
+
+  startLine(): string {
+    return `${this.version} ${this.status} ${this.reason}`;
+  }
+
+  clone(): SipResponse {
+    const c = new SipResponse(
+      this.status,
+      this.reason,
+      this.headers.map((h) => ({ ...h })),
+      Buffer.from(this.body),
+    );
+    c.version = this.version;
+    return c;
+  }
+}
+
+export type SipMessage = SipRequest | SipResponse;

@@ -1,0 +1,270 @@
+/**
+ * SIP, SIPS and tel URIs (RFC 3261 §19.1, RFC 3966), and other absolute URIs kept as text.
+ *
+ * The user part, parameters and headers keep their escaped spelling, so a URI formats back
+ * to the text it came from; `unescapeUri` gives the plain value when comparing.
+ */
+import { parseError, parsed, type ParseResult } from './parse-result.ts';
+
+/** Ordered URI or header parameters; a value of null is a flag parameter (`;lr`). */
+export type Params = Array<[name: string, value: string | null]>;
+
+export interface SipUri {
+  scheme: 'sip' | 'sips';
+  user?: string;
+  password?: string;
+  /** Host name, IPv4 address, or IPv6 address without brackets. */
+  host: string;
+  port?: number;
+  params: Params;
+  /** `?name=value&...` headers, escaped as written. */
+  headers: Params;
+}
+
+export interface TelUri {
+  scheme: 'tel';
+  /** The telephone-subscriber part, e.g. "+4930123456" or "1234". */
+  number: string;
+  params: Params;
+}
+
+/** Any other absolute URI (`mailto:`, `http:`, `urn:`): kept, not interpreted. */
+export interface OtherUri {
+  scheme: string;
+  text: string;
+}
+
+export type Uri = SipUri | TelUri | OtherUri;
+
+export function isSipUri(u: Uri): u is SipUri {
+  return u.scheme === 'sip' || u.scheme === 'sips';
+}
+
+export function isTelUri(u: Uri): u is TelUri {
+  return u.scheme === 'tel';
+}
+
+const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+// RFC 3261 user / password / param / header characters (unreserved, escaped, and their extra sets).
+const USER_RE = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+$/;
+const PASSWORD_RE = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*$/;
+const PARAM_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/:&+$]|%[0-9A-Fa-f]{2})+$/;
+const HEADER_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/?:+$]|%[0-9A-Fa-f]{2})*$/;
+const HOSTNAME_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
+const IPV4_RE = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+const IPV6_RE = /^[0-9A-Fa-f:.]+$/;
+const TEL_RE = /^[+]?[0-9A-Fa-f*#().\-]+$/;
+
+export function parseUri(text: string): ParseResult<Uri> {
+  const colon = text.indexOf(':');
+  if (colon <= 0) return parseError('bad-uri', `URI "${clip(text)}" has no scheme`);
+  const scheme = text.slice(0, colon).toLowerCase();
+  if (!SCHEME_RE.test(scheme)) return parseError('bad-uri', `URI "${clip(text)}" has an invalid scheme`);
+  if (/[\s<>"]/.test(text)) return parseError('bad-uri', `URI "${clip(text)}" contains whitespace, quotes or angle brackets`);
+  const rest = text.slice(colon + 1);
+  if (scheme === 'sip' || scheme === 'sips') return parseSip(scheme, rest, text);
+  if (scheme === 'tel') return parseTel(rest, text);
+  return parsed({ scheme, text } satisfies OtherUri);
+}
+
+function parseSip(scheme: 'sip' | 'sips', rest: string, whole: string): ParseResult<SipUri> {
+  let hostPart = rest;
+  let user: string | undefined;
+  let password: string | undefined;
+  // The userinfo ends at the last "@" before any "?" headers; ";" and "?" may appear in the user part.
+  const atIdx = findUserinfoEnd(rest);
+  if (atIdx >= 0) {
+    const userinfo = rest.slice(0, atIdx);
+    hostPart = rest.slice(atIdx + 1);
+    const pc = userinfo.indexOf(':');
+    user = pc >= 0 ? userinfo.slice(0, pc) : userinfo;
+    if (pc >= 0) password = userinfo.slice(pc + 1);
+    if (user.length === 0) return parseError('bad-uri', `SIP URI "${clip(whole)}" has an empty user part`);
+    if (!USER_RE.test(user)) return parseError('bad-uri', `SIP URI "${clip(whole)}" has invalid characters in its user part`);
+    if (password !== undefined && !PASSWORD_RE.test(password)) {
+      return parseError('bad-uri', `SIP URI "${clip(whole)}" has invalid characters in its password`);
+    }
+  }
+  let headersText: string | undefined;
+  const q = hostPart.indexOf('?');
+  if (q >= 0) {
+    headersText = hostPart.slice(q + 1);
+    hostPart = hostPart.slice(0, q);
+  }
+  const segments = hostPart.split(';');
+  const hostport = segments.shift() ?? '';
+  const hp = parseHostPort(hostport);
+  if (!hp.ok) return parseError('bad-uri', `SIP URI "${clip(whole)}": ${hp.reason}`);
+  const params: Params = [];
+  for (const seg of segments) {
+    const eq = seg.indexOf('=');
+    const name = eq >= 0 ? seg.slice(0, eq) : seg;
+    const value = eq >= 0 ? seg.slice(eq + 1) : null;
+    if (!PARAM_RE.test(name) || (value !== null && value.length > 0 && !PARAM_RE.test(value))) {
+      return parseError('bad-uri', `SIP URI "${clip(whole)}" has an invalid parameter "${clip(seg)}"`);
+    }
+    params.push([name, value]);
+  }
+  const headers: Params = [];
+  if (headersText !== undefined) {
+    for (const h of headersText.split('&')) {
+      const eq = h.indexOf('=');
+      if (eq <= 0) return parseError('bad-uri', `SIP URI "${clip(whole)}" has an invalid header "${clip(h)}"`);
+      const name = h.slice(0, eq);
+      const value = h.slice(eq + 1);
+      if (!HEADER_RE.test(name) || !HEADER_RE.test(value)) {
+        return parseError('bad-uri', `SIP URI "${clip(whole)}" has an invalid header "${clip(h)}"`);
+      }
+      headers.push([name, value]);
+    }
+  }
+  const uri: SipUri = { scheme, host: hp.value.host, params, headers };
+  if (user !== undefined) uri.user = user;
+  if (password !== undefined) uri.password = password;
+  if (hp.value.port !== undefined) uri.port = hp.value.port;
+  return parsed(uri);
+}
+
+/** Index of the "@" that ends the userinfo: the last one before any "?" headers. */
+function findUserinfoEnd(rest: string): number {
+  const q = rest.indexOf('?');
+  const scope = q >= 0 ? rest.slice(0, q) : rest;
+  return scope.lastIndexOf('@');
+}
+
+export interface HostPort {
+  host: string;
+  port?: number;
+}
+
+/** Parses `host`, `host:port`, `[v6]` or `[v6]:port`. */
+export function parseHostPort(text: string): ParseResult<HostPort> {
+  let host: string;
+  let portText: string | undefined;
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']');
+    if (end < 0) return parseError('bad-uri', `unterminated IPv6 reference "${clip(text)}"`);
+    host = text.slice(1, end);
+    if (!IPV6_RE.test(host) || !host.includes(':')) return parseError('bad-uri', `invalid IPv6 address "${clip(host)}"`);
+    const after = text.slice(end + 1);
+    if (after.length > 0) {
+      if (!after.startsWith(':')) return parseError('bad-uri', `unexpected text after IPv6 reference "${clip(text)}"`);
+      portText = after.slice(1);
+    }
+  } else {
+    const c = text.lastIndexOf(':');
+    if (c >= 0) {
+      host = text.slice(0, c);
+      portText = text.slice(c + 1);
+    } else host = text;
+    if (host.length === 0) return parseError('bad-uri', 'empty host');
+    if (IPV4_RE.test(host)) {
+      if (host.split('.').some((o) => Number(o) > 255)) return parseError('bad-uri', `invalid IPv4 address "${host}"`);
+    } else if (!HOSTNAME_RE.test(host)) return parseError('bad-uri', `invalid host name "${clip(host)}"`);
+  }
+  const out: HostPort = { host };
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return parseError('bad-uri', `invalid port "${clip(portText)}"`);
+    out.port = Number(portText);
+  }
+  return parsed(out);
+}
+
+function parseTel(rest: string, whole: string): ParseResult<TelUri> {
+  const segments = rest.split(';');
+  const number = segments.shift() ?? '';
+  if (!TEL_RE.test(number)) return parseError('bad-uri', `tel URI "${clip(whole)}" has an invalid number`);
+  const params: Params = [];
+  for (const seg of segments) {
+    const eq = seg.indexOf('=');
+    params.push(eq >= 0 ? [seg.slice(0, eq), seg.slice(eq + 1)] : [seg, null]);
+  }
+  return parsed({ scheme: 'tel', number, params });
+}
+
+/** Formats a host for a URI or Via: IPv6 addresses get brackets. */
+export function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+export function formatParams(params: Params, sep = ';'): string {
+  return params.map(([n, v]) => `${sep}${n}${v === null ? '' : `=${v}`}`).join('');
+}
+
+export function formatUri(uri: Uri): string {
+  if (isSipUri(uri)) {
+    let s = `${uri.scheme}:`;
+    if (uri.user !== undefined) s += `${uri.user}${uri.password !== undefined ? `:${uri.password}` : ''}@`;
+    s += formatHost(uri.host);
+    if (uri.port !== undefined) s += `:${uri.port}`;
+    s += formatParams(uri.params);
+    if (uri.headers.length > 0) s += `?${uri.headers.map(([n, v]) => `${n}=${v ?? ''}`).join('&')}`;
+    return s;
+  }
+  if (isTelUri(uri)) return `tel:${uri.number}${formatParams(uri.params)}`;
+  return (uri as OtherUri).text;
+}
+
+/** Replaces %XX escapes by the characters they stand for. Invalid escapes are left as written. */
+export function unescapeUri(s: string): string {
+  return s.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+}
+
+/** Looks a URI or header parameter up by name, case-insensitively. Undefined when absent; null for a flag. */
+export function getParam(params: Params, name: string): string | null | undefined {
+  const lower = name.toLowerCase();
+  for (const [n, v] of params) if (n.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+/** Returns a copy of `params` with `name` set (replacing an existing one, or appended). */
+export function setParam(params: Params, name: string, value: string | null): Params {
+  const lower = name.toLowerCase();
+  const out: Params = [];
+  let done = false;
+  for (const [n, v] of params) {
+    if (n.toLowerCase() === lower) {
+      if (!done) out.push([n, value]);
+      done = true;
+    } else out.push([n, v]);
+  }
+  if (!done) out.push([name, value]);
+  return out;
+}
+
+/**
+ * URI equality per RFC 3261 §19.1.4 (for SIP URIs): scheme, user (case-sensitive, unescaped),
+ * host (case-insensitive), port, and the transport/user/ttl/method/maddr parameters when either
+ * side has them; other parameters must agree when both sides have them. Headers must match.
+ */
+export function uriEquals(a: Uri, b: Uri): boolean {
+  if (a.scheme !== b.scheme) return false;
+  if (isSipUri(a) && isSipUri(b)) {
+    if (unescapeUri(a.user ?? '') !== unescapeUri(b.user ?? '')) return false;
+    if (unescapeUri(a.password ?? '') !== unescapeUri(b.password ?? '')) return false;
+    if (a.host.toLowerCase() !== b.host.toLowerCase()) return false;
+    if (a.port !== b.port) return false;
+    for (const special of ['transport', 'user', 'ttl', 'method', 'maddr']) {
+      const va = getParam(a.params, special);
+      const vb = getParam(b.params, special);
+      if ((va ?? undefined)?.toLowerCase() !== (vb ?? undefined)?.toLowerCase()) return false;
+    }
+    for (const [n, v] of a.params) {
+      const other = getParam(b.params, n);
+      if (other !== undefined && unescapeUri(other ?? '').toLowerCase() !== unescapeUri(v ?? '').toLowerCase()) {
+        return false;
+      }
+    }
+    if (a.headers.length !== b.headers.length) return false;
+    for (const [n, v] of a.headers) {
+      if (unescapeUri(getParam(b.headers, n) ?? '\u0000') !== unescapeUri(v ?? '')) return false;
+    }
+    return true;
+  }
+  if (isTelUri(a) && isTelUri(b)) return a.number.replace(/[().-]/g, '') === b.number.replace(/[().-]/g, '');
+  return formatUri(a) === formatUri(b);
+}
+
+function clip(s: string, n = 80): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
