@@ -1,0 +1,259 @@
+/**
+ * Judges what came back from a call that sent a codec fixture (codecs/fixtures/) — the way
+ * the harness checks G.723.1 (and G.729 without libbcg729), which it cannot encode itself.
+ *
+ * - Same codec came back: the SBC must have passed it through, so the frames must be
+ *   byte-identical to a contiguous run of the frames sent (repacketisation is fine; loss at
+ *   the start or end is fine; anything else is reported at the first differing frame).
+ * - Another codec we can decode came back (PCMA, PCMU, G.722): the SBC transcoded, so the
+ *   decoded audio must resemble the fixture's reference decoding: aligned by
+ *   cross-correlation, correlated above a threshold, with both test tones present.
+ *
+ * Nothing here throws on bad input (odd payload sizes, noise, silence, too little audio):
+ * the result says what was wrong.
+ */
+import type { AudioCodec } from './codec.ts';
+import { type CodecFixture, FIXTURE_SIGNAL } from './fixtures/codec-fixtures.ts';
+import { codecByName } from './registry.ts';
+import { type Alignment, alignSignals, bandShares, decimateBy2 } from './signal-metrics.ts';
+
+export interface FixtureVerifyResult {
+  ok: boolean;
+  method: 'passthrough' | 'decoded';
+  /** One human-readable sentence or two: what was compared and what was found. */
+  detail: string;
+  /** Passthrough: received frames compared (all of them when ok). */
+  framesCompared?: number;
+  /** Passthrough: where the first mismatch is, counted in received and sent frames. */
+  firstMismatch?: { receivedFrame: number; sentFrame: number };
+  /** Decoded: alignment and similarity against the reference decoding. */
+  alignment?: Alignment;
+  /** Decoded: share of the received power around each fixture tone, and the reference's. */
+  toneShares?: { freq: number; received: number; reference: number }[];
+}
+
+/** What arrived: the RTP payloads in arrival (or sequence) order, and their codec. */
+export interface ReceivedMedia {
+  /** The codec object, or an SDP encoding name looked up in the registry. */
+  codec: AudioCodec | string;
+  payloads: readonly Uint8Array[];
+}
+
+export interface DecodedCheckOptions {
+  /** Minimum normalised correlation with the reference decoding. Default 0.85. */
+  minCorrelation?: number;
+  /**
+   * Minimum signal-to-difference ratio against the gain-matched reference, dB. Not checked
+   * unless given: it is a function of the correlation ρ (ρ²/(1−ρ²)), 0.85 ≈ 4.2 dB.
+   */
+  minSnrDb?: number;
+  /** Each tone's share must be at least this fraction of the reference's share. Default 0.5. */
+  minToneShareRatio?: number;
+  /** Least decoded audio worth judging, ms. Default 1000. */
+  minDurationMs?: number;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Most start positions tried when the first received frame occurs many times in what was sent. */
+const MAX_START_CANDIDATES = 64;
+
+/**
+ * Byte-exact check: splits the received payloads into `frameBytes` frames and requires them
+ * to equal a contiguous run of `sent`, reporting the first frame that differs.
+ */
+export function verifyPassthrough(
+  sent: readonly Uint8Array[],
+  payloads: readonly Uint8Array[],
+  frameBytes: number,
+): FixtureVerifyResult {
+  const fail = (detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult => ({
+    ok: false,
+    method: 'passthrough',
+    detail,
+    ...extra,
+  });
+  if (!(frameBytes > 0)) return fail(`invalid frame size ${frameBytes}`);
+  const received: Uint8Array[] = [];
+  for (let p = 0; p < payloads.length; p++) {
+    const payload = payloads[p]!;
+    if (payload.length === 0 || payload.length % frameBytes !== 0) {
+      return fail(
+        `payload ${p} is ${payload.length} bytes, not a whole number of ${frameBytes}-byte frames`,
+        { framesCompared: received.length },
+      );
+    }
+    for (let off = 0; off < payload.length; off += frameBytes) {
+      received.push(payload.subarray(off, off + frameBytes));
+    }
+  }
+  if (received.length === 0) return fail('no frames received', { framesCompared: 0 });
+  if (sent.length === 0) return fail('no frames were sent', { framesCompared: 0 });
+
+  // Where in the sent sequence does the received one start? Take the candidate with the
+  // longest matching run (a looped fixture repeats frames).
+  let bestStart = -1;
+  let bestRun = -1;
+  let candidates = 0;
+  for (let s = 0; s < sent.length && candidates < MAX_START_CANDIDATES; s++) {
+    if (!sameBytes(sent[s]!, received[0]!)) continue;
+    candidates++;
+    let run = 0;
+    while (run < received.length && s + run < sent.length && sameBytes(sent[s + run]!, received[run]!)) run++;
+    if (run > bestRun) {
+      bestRun = run;
+      bestStart = s;
+    }
+    if (run === received.length) break;
+  }
+  if (bestStart < 0) {
+    return fail(
+      `received frame 0 (of ${received.length}) matches none of the ${sent.length} frames sent: ` +
+        'not a passthrough of the fixture',
+      { framesCompared: 1, firstMismatch: { receivedFrame: 0, sentFrame: 0 } },
+    );
+  }
+  if (bestRun === received.length) {
+    return {
+      ok: true,
+      method: 'passthrough',
+      detail:
+        `${received.length} received frames are byte-identical to sent frames ` +
+        `${bestStart}..${bestStart + received.length - 1} (of ${sent.length})`,
+      framesCompared: received.length,
+    };
+  }
+  const sentFrame = bestStart + bestRun;
+  const why =
+    sentFrame >= sent.length
+      ? `more frames arrived than were sent after frame ${bestStart}`
+      : `received frame ${bestRun} differs from sent frame ${sentFrame}`;
+  return fail(`${why}; the first ${bestRun} received frames matched sent frames from ${bestStart}`, {
+    framesCompared: bestRun + 1,
+    firstMismatch: { receivedFrame: bestRun, sentFrame },
+  });
+}
+
+/** Repeats `x` until it is at least `length` long (the fixture is sent in a loop). */
+function tile(x: Int16Array, length: number): Int16Array {
+  const copies = Math.max(1, Math.ceil(length / x.length));
+  const out = new Int16Array(copies * x.length);
+  for (let i = 0; i < copies; i++) out.set(x, i * x.length);
+  return out;
+}
+
+function fmt(x: number, digits = 3): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+}
+
+/**
+ * Transcoded check: decodes `payloads` with `codec` and compares the audio with the
+ * fixture's reference decoding (see the module comment). The fixture may have been sent in
+ * a loop and the received audio may start anywhere in it.
+ */
+export function verifyDecoded(
+  fixture: CodecFixture,
+  codec: AudioCodec,
+  payloads: readonly Uint8Array[],
+  options: DecodedCheckOptions = {},
+): FixtureVerifyResult {
+  const minCorrelation = options.minCorrelation ?? 0.85;
+  const minSnrDb = options.minSnrDb ?? Number.NEGATIVE_INFINITY;
+  const minToneShareRatio = options.minToneShareRatio ?? 0.5;
+  const minDurationMs = options.minDurationMs ?? 1000;
+  const fail = (detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult => ({
+    ok: false,
+    method: 'decoded',
+    detail,
+    ...extra,
+  });
+  if (!codec.available()) return fail(`cannot decode ${codec.name}: ${codec.unavailableReason?.() ?? ''}`);
+  if (codec.sampleRate !== 8000 && codec.sampleRate !== 16000) {
+    return fail(`cannot compare ${codec.name} audio at ${codec.sampleRate} Hz with the 8 kHz reference`);
+  }
+
+  let pcm: Int16Array;
+  try {
+    const decoder = codec.createDecoder();
+    try {
+      const parts = payloads.map((p) => decoder.decode(p));
+      pcm = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        pcm.set(p, off);
+        off += p.length;
+      }
+    } finally {
+      decoder.close?.();
+    }
+  } catch (err) {
+    return fail(`decoding ${codec.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (codec.sampleRate === 16000) pcm = decimateBy2(pcm);
+
+  const ms = (pcm.length * 1000) / 8000;
+  if (ms < minDurationMs) {
+    return fail(`only ${fmt(ms, 0)} ms of ${codec.name} audio decoded; need ${minDurationMs} ms to judge`);
+  }
+  // Reference long enough to contain the received audio wherever in the loop it starts.
+  const reference = tile(fixture.reference, pcm.length + fixture.reference.length);
+  const alignment = alignSignals(reference, pcm, pcm.length);
+  if (!alignment) return fail('could not align the received audio with the reference');
+
+  const aligned = reference.subarray(-alignment.lag, -alignment.lag + pcm.length);
+  const freqs = FIXTURE_SIGNAL.tones.map((t) => t.freq);
+  const recShares = bandShares(pcm, 8000, freqs);
+  const refShares = bandShares(aligned, 8000, freqs);
+  const toneShares = freqs.map((freq, i) => ({ freq, received: recShares[i]!, reference: refShares[i]! }));
+
+  const problems: string[] = [];
+  if (!(alignment.correlation >= minCorrelation)) {
+    problems.push(`correlation ${fmt(alignment.correlation)} < ${minCorrelation}`);
+  }
+  if (!(alignment.snrDb >= minSnrDb)) problems.push(`SNR ${fmt(alignment.snrDb, 1)} dB < ${minSnrDb} dB`);
+  for (const t of toneShares) {
+    if (!(t.received >= t.reference * minToneShareRatio)) {
+      problems.push(
+        `${t.freq} Hz share ${fmt(t.received)} < ${minToneShareRatio} × reference ${fmt(t.reference)}`,
+      );
+    }
+  }
+  const summary =
+    `${fixture.codec} fixture transcoded to ${codec.name}: ${fmt(ms, 0)} ms aligned at reference sample ` +
+    `${-alignment.lag}, correlation ${fmt(alignment.correlation)}, SNR ${fmt(alignment.snrDb, 1)} dB, gain ` +
+    `${fmt(alignment.gain, 2)}, tone shares ${toneShares.map((t) => `${t.freq} Hz ${fmt(t.received)}`).join(', ')}`;
+  return {
+    ok: problems.length === 0,
+    method: 'decoded',
+    detail: problems.length === 0 ? summary : `${summary} — ${problems.join('; ')}`,
+    alignment,
+    toneShares,
+  };
+}
+
+/**
+ * Checks the media that came back for a call that sent `fixture` frames (`sent`, in the
+ * order sent, loops included): passthrough when it came back in the fixture's codec,
+ * decoded comparison otherwise. An unknown codec name gives ok: false, never an exception.
+ */
+export function verifyFixtureEcho(
+  fixture: CodecFixture,
+  sent: readonly Uint8Array[],
+  received: ReceivedMedia,
+  options: DecodedCheckOptions = {},
+): FixtureVerifyResult {
+  const codec = typeof received.codec === 'string' ? codecByName(received.codec) : received.codec;
+  if (!codec) {
+    return {
+      ok: false,
+      method: 'decoded',
+      detail: `received codec "${String(received.codec)}" is not one the harness can decode`,
+    };
+  }
+  if (codec.name === fixture.codec) return verifyPassthrough(sent, received.payloads, fixture.frameBytes);
+  return verifyDecoded(fixture, codec, received.payloads, options);
+}
