@@ -1,0 +1,97 @@
+/** RTP media: packets, the send clock, sessions, receive statistics, RTCP, SRTP and its replay window. */
+
+export {
+  analyzeCapture,
+  type CaptureAnalysis,
+  type CaptureAnalysisOptions,
+  type CaptureStream,
+  evidenceToPcap,
+} from './capture-analysis.ts';
+export { PacketLog, type PacketRecord } from './packet-log.ts';
+export {
+  commitIndex,
+  estimateIndex,
+  newRocState,
+  type ReplayVerdict,
+  ReplayWindow,
+  type RocState,
+} from './replay-window.ts';
+export {
+  buildBye,
+  buildReceiverReport,
+  buildSenderReport,
+  ntpFromUnixMs,
+  ntpMiddle32,
+  parseRtcp,
+  type ReportBlock,
+  type RtcpCompound,
+  type RtcpItem,
+  type SenderInfo,
+} from './rtcp.ts';
+export {
+  buildRtp,
+  looksLikeRtcp,
+  parseRtp,
+  RTP_HEADER_BYTES,
+  type RtpFields,
+  type RtpParseError,
+  type RtpParseResult,
+  type RtpView,
+} from './rtp-packet.ts';
+export {
+  type DecodedAudio,
+  type PayloadFormat,
+  type ReceiveOutcome,
+  type ReceiverCounters,
+  RtpReceiver,
+  type RtpReceiverOptions,
+} from './rtp-receiver.ts';
+export {
+  type AudioSend,
+  type RawSend,
+  RtpSession,
+  type RtpSessionOptions,
+  type SenderCounters,
+  type SrtpParams,
+} from './rtp-session.ts';
+export {
+  processSendClock,
+  SendClock,
+  type SendClockOptions,
+  type SendStream,
+  type SendStreamOptions,
+  type SendTick,
+} from './send-clock.ts';
+export {
+  aesCmIv,
+  aesCmXor,
+  deriveSessionKeys,
+  SrtpContext,
+  type SrtpContextOptions,
+  type SrtpError,
+  type SrtpSessionKeys,
+  type UnprotectResult,
+} from './srtp-context.ts';
+export {
+  formatInlineKey,
+  type InlineKeyError,
+  parseInlineKey,
+  randomKeyMaterial,
+  SRTP_SUITES,
+  type SrtpKeyMaterial,
+  type SrtpSuite,
+  srtpTagBytes,
+} from './srtp-keys.ts';
+export {
+  type ArrivalHistogram,
+  DEFAULT_HISTOGRAM_EDGES_MS,
+  RtpStreamStats,
+  type RtpStreamSummary,
+  type StreamStatsOptions,
+} from './stream-stats.ts';
+export {
+  type SyntheticPacket,
+  type SyntheticStreamOptions,
+  seededRandom,
+  syntheticStream,
+} from './synthetic-stream.ts';

@@ -1,0 +1,424 @@
+/**
+ * An RTP session on node:dgram: one local RTP port (and RTCP on port+1 unless rtcp-mux),
+ * a remote address that a re-INVITE may change, PCM sent through an Encoder on the shared
+ * send clock or raw payloads (fixtures, DTMF events), SRTP (SDES), periodic RTCP SR/RR,
+ * receive statistics and decoding, and a bounded log of every datagram as evidence.
+ *
+ * States: open → (setRemote, send…) → closed. Sending before a remote is set is counted
+ * in `sendErrors`, never thrown.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Encoder } from '../../../codecs/codec.ts';
+import { type Clock, systemClock, type TimerHandle } from '../../support/clock.ts';
+import { PacketLog, type PacketRecord } from './packet-log.ts';
+import {
+  buildReceiverReport,
+  buildSenderReport,
+  ntpFromUnixMs,
+  ntpMiddle32,
+  parseRtcp,
+  type ReportBlock,
+  type RtcpItem,
+} from './rtcp.ts';
+import { buildRtp, looksLikeRtcp, random16, random32 } from './rtp-packet.ts';
+import { type PayloadFormat, RtpReceiver } from './rtp-receiver.ts';
+import { processSendClock, type SendClock, type SendStream } from './send-clock.ts';
+import { SrtpContext } from './srtp-context.ts';
+import { parseInlineKey, type SrtpSuite } from './srtp-keys.ts';
+
+/** SDES-SRTP parameters: the suite and the inline keys of both a=crypto lines. */
+export interface SrtpParams {
+  suite: SrtpSuite;
+  /** Our key (what we put in our a=crypto), "inline:…". */
+  localKey: string;
+  /** The peer's key from its a=crypto. */
+  remoteKey: string;
+}
+
+export interface RtpSessionOptions {
+  /** Local address to bind (IPv4 or IPv6, e.g. 127.0.0.2 or ::1). */
+  localAddress: string;
+  /** Local RTP port; 0 picks one (an even one with a free port+1 unless rtcp-mux). */
+  localPort?: number;
+  /** RTCP on the RTP port (RFC 5761). */
+  rtcpMux?: boolean;
+  remote?: { address: string; port: number; rtcpPort?: number };
+  ssrc?: number;
+  cname?: string;
+  srtp?: SrtpParams;
+  /** Negotiated receive payload-type map. */
+  payloadMap?: ReadonlyMap<number, PayloadFormat>;
+  /** Most datagrams kept as evidence (default 50,000). */
+  maxEvidence?: number;
+  /** Interval of automatic RTCP reports in ms (default 5000; 0 = only on demand). */
+  rtcpIntervalMs?: number;
+  clock?: Clock;
+  sendClock?: SendClock;
+}
+
+/** Raw payload to send. */
+export interface RawSend {
+  payloadType: number;
+  payload: Uint8Array;
+  /** Defaults to the timestamp of the last audio packet (or a random start). */
+  timestamp?: number;
+  marker?: boolean;
+  /** Defaults to the next sequence number. */
+  sequenceNumber?: number;
+}
+
+/** Audio to send on the send clock. */
+export interface AudioSend {
+  encoder: Encoder;
+  payloadType: number;
+  clockRate: number;
+  /** PCM sample rate of the encoder (defaults to clockRate). */
+  sampleRate?: number;
+  ptimeMs: number;
+  /** Gives the PCM of the next packet (ptime·sampleRate/1000 samples), or null to stop. */
+  next: (samples: number) => Int16Array | null;
+  onEnd?: () => void;
+}
+
+/** Sender-side counters. */
+export interface SenderCounters {
+  rtpPackets: number;
+  rtpOctets: number;
+  rtcpPackets: number;
+  sendErrors: number;
+  rtcpReceived: number;
+  rtcpRejected: number;
+}
+
+async function bindSocket(address: string, port: number): Promise<Socket> {
+  const sock = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', reuseAddr: false });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    sock.once('error', onError);
+    sock.bind({ address, port, exclusive: true }, () => {
+      sock.off('error', onError);
+      resolve();
+    });
+  });
+  return sock;
+}
+
+/** One RTP media stream endpoint. Create with `RtpSession.open`. */
+export class RtpSession {
+  readonly ssrc: number;
+  readonly receiver: RtpReceiver;
+  readonly evidence: PacketLog;
+  readonly counters: SenderCounters = {
+    rtpPackets: 0,
+    rtpOctets: 0,
+    rtcpPackets: 0,
+    sendErrors: 0,
+    rtcpReceived: 0,
+    rtcpRejected: 0,
+  };
+  /** RTCP packets received, parsed (bounded like the evidence). */
+  readonly rtcpReceived: { atMs: number; items: RtcpItem[] }[] = [];
+  private remote: { address: string; port: number; rtcpPort: number } | undefined;
+  private seq = random16();
+  private lastTs = random32();
+  private readonly tx?: SrtpContext;
+  private readonly rx?: SrtpContext;
+  private readonly clock: Clock;
+  private readonly sendClock: SendClock;
+  private audio?: SendStream;
+  private rtcpTimer?: TimerHandle;
+  private readonly lastSr = new Map<number, { middle: number; atMs: number }>();
+  private readonly lastReported = new Map<number, { expected: number; received: number }>();
+  private closed = false;
+
+  private constructor(
+    private readonly opts: RtpSessionOptions,
+    private readonly rtpSock: Socket,
+    private readonly rtcpSock: Socket | undefined,
+  ) {
+    this.ssrc = (opts.ssrc ?? random32()) >>> 0;
+    this.clock = opts.clock ?? systemClock;
+    this.sendClock = opts.sendClock ?? processSendClock();
+    this.evidence = new PacketLog(opts.maxEvidence ?? 50_000);
+    if (opts.srtp) {
+      const l = parseInlineKey(opts.srtp.localKey);
+      const r = parseInlineKey(opts.srtp.remoteKey);
+      if (!l.ok || !r.ok)
+        throw new Error(`bad SRTP inline key: ${!l.ok ? l.error : ''} ${!r.ok ? r.error : ''}`);
+      this.tx = new SrtpContext(opts.srtp.suite, l.key);
+      this.rx = new SrtpContext(opts.srtp.suite, r.key);
+    }
+    this.receiver = new RtpReceiver({ payloadMap: opts.payloadMap, srtp: this.rx });
+    if (opts.remote) this.setRemote(opts.remote.address, opts.remote.port, opts.remote.rtcpPort);
+    rtpSock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo, 'rtp'));
+    rtcpSock?.on('message', (msg, rinfo) => this.onMessage(msg, rinfo, 'rtcp'));
+    // Socket errors (ICMP unreachable on loopback, …) are counted, not thrown.
+    rtpSock.on('error', () => this.counters.sendErrors++);
+    rtcpSock?.on('error', () => this.counters.sendErrors++);
+    const interval = opts.rtcpIntervalMs ?? 5000;
+    if (interval > 0) this.scheduleRtcp(interval);
+  }
+
+  /**
+   * Opens a session bound to `localAddress:localPort`. Throws if the address cannot be
+   * bound or the SRTP keys are malformed (configuration errors, not network input).
+   */
+  static async open(opts: RtpSessionOptions): Promise<RtpSession> {
+    const mux = opts.rtcpMux ?? false;
+    const want = opts.localPort ?? 0;
+    if (mux) return new RtpSession(opts, await bindSocket(opts.localAddress, want), undefined);
+    if (want !== 0) {
+      const rtp = await bindSocket(opts.localAddress, want);
+      try {
+        return new RtpSession(opts, rtp, await bindSocket(opts.localAddress, want + 1));
+      } catch (e) {
+        rtp.close();
+        throw e;
+      }
+    }
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 32; attempt++) {
+      const port = 20000 + 2 * Math.floor(Math.random() * 20000);
+      let rtp: Socket | undefined;
+      try {
+        rtp = await bindSocket(opts.localAddress, port);
+        const rtcp = await bindSocket(opts.localAddress, port + 1);
+        return new RtpSession(opts, rtp, rtcp);
+      } catch (e) {
+        rtp?.close();
+        lastError = e;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error('no free RTP port pair');
+  }
+
+  get localAddress(): string {
+    return this.opts.localAddress;
+  }
+
+  get localPort(): number {
+    return this.rtpSock.address().port;
+  }
+
+  get localRtcpPort(): number {
+    return this.rtcpSock ? this.rtcpSock.address().port : this.localPort;
+  }
+
+  /** Sets or changes where media goes (a re-INVITE's new c=/m= line). RTCP defaults to port+1 (or the RTP port with rtcp-mux). */
+  setRemote(address: string, port: number, rtcpPort?: number): void {
+    this.remote = { address, port, rtcpPort: rtcpPort ?? (this.rtcpSock ? port + 1 : port) };
+  }
+
+  /** Replaces the receive payload-type map. */
+  setPayloadMap(map: ReadonlyMap<number, PayloadFormat>): void {
+    this.receiver.setPayloadMap(map);
+  }
+
+  private log(
+    direction: PacketRecord['direction'],
+    channel: PacketRecord['channel'],
+    src: PacketRecord['src'],
+    dst: PacketRecord['dst'],
+    bytes: Uint8Array,
+  ): void {
+    this.evidence.add({
+      direction,
+      channel,
+      atMs: this.clock.now(),
+      wallMs: this.clock.wallNow(),
+      src,
+      dst,
+      bytes,
+    });
+  }
+
+  private onMessage(msg: Buffer, rinfo: { address: string; port: number }, channel: 'rtp' | 'rtcp'): void {
+    if (this.closed) return;
+    const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    const at = this.clock.now();
+    const isRtcp = channel === 'rtcp' || looksLikeRtcp(bytes);
+    const local = {
+      address: this.opts.localAddress,
+      port: channel === 'rtcp' ? this.localRtcpPort : this.localPort,
+    };
+    this.log('received', isRtcp ? 'rtcp' : 'rtp', { address: rinfo.address, port: rinfo.port }, local, bytes);
+    if (!isRtcp) {
+      this.receiver.receive(bytes, at);
+      return;
+    }
+    let plain: Uint8Array = bytes;
+    if (this.rx) {
+      const u = this.rx.unprotectRtcp(bytes);
+      if (!u.ok) {
+        this.counters.rtcpRejected++;
+        return;
+      }
+      plain = u.packet;
+    }
+    const c = parseRtcp(plain);
+    if (c.items.length === 0) {
+      this.counters.rtcpRejected++;
+      return;
+    }
+    this.counters.rtcpReceived++;
+    if (this.rtcpReceived.length < this.evidence.max) this.rtcpReceived.push({ atMs: at, items: c.items });
+    for (const it of c.items)
+      if (it.type === 'sr')
+        this.lastSr.set(it.ssrc, { middle: ntpMiddle32(it.sender.ntpTimestamp), atMs: at });
+  }
+
+  private sendDatagram(bytes: Uint8Array, channel: 'rtp' | 'rtcp'): boolean {
+    const r = this.remote;
+    if (!r || this.closed) {
+      this.counters.sendErrors++;
+      return false;
+    }
+    const sock = channel === 'rtcp' && this.rtcpSock ? this.rtcpSock : this.rtpSock;
+    const port = channel === 'rtcp' ? r.rtcpPort : r.port;
+    this.log(
+      'sent',
+      channel,
+      { address: this.opts.localAddress, port: sock.address().port },
+      { address: r.address, port },
+      bytes,
+    );
+    sock.send(bytes, port, r.address, (err) => {
+      if (err) this.counters.sendErrors++;
+    });
+    return true;
+  }
+
+  /** Sends one RTP packet with a raw payload (fixtures, telephone-events). */
+  sendPayload(s: RawSend): boolean {
+    const sequenceNumber = s.sequenceNumber ?? this.seq;
+    if (s.sequenceNumber === undefined) this.seq = (this.seq + 1) & 0xffff;
+    const timestamp = s.timestamp ?? this.lastTs;
+    const plain = buildRtp({
+      payloadType: s.payloadType,
+      sequenceNumber,
+      timestamp,
+      ssrc: this.ssrc,
+      marker: s.marker ?? false,
+      payload: s.payload,
+    });
+    const wire = this.tx ? this.tx.protectRtp(plain) : plain;
+    if (!wire) {
+      this.counters.sendErrors++;
+      return false;
+    }
+    const ok = this.sendDatagram(wire, 'rtp');
+    if (ok) {
+      this.counters.rtpPackets++;
+      this.counters.rtpOctets += s.payload.length;
+    }
+    return ok;
+  }
+
+  /** Sends bytes as they are on the RTP port (malformed-packet fixtures); not SRTP-protected. */
+  sendRawDatagram(bytes: Uint8Array, channel: 'rtp' | 'rtcp' = 'rtp'): boolean {
+    return this.sendDatagram(bytes, channel);
+  }
+
+  /** Starts sending audio on the send clock; replaces any audio already playing. */
+  startAudio(a: AudioSend): SendStream {
+    this.stopAudio();
+    const samples = Math.round((a.ptimeMs * (a.sampleRate ?? a.clockRate)) / 1000);
+    const stream = this.sendClock.add({
+      ptimeMs: a.ptimeMs,
+      clockRate: a.clockRate,
+      firstTimestamp: this.lastTs,
+      onTick: (tick) => {
+        const pcm = a.next(samples);
+        if (!pcm) {
+          this.stopAudio();
+          a.onEnd?.();
+          return false;
+        }
+        this.lastTs = tick.rtpTimestamp;
+        return this.sendPayload({
+          payloadType: a.payloadType,
+          payload: a.encoder.encode(pcm),
+          timestamp: tick.rtpTimestamp,
+          marker: tick.marker,
+        });
+      },
+    });
+    this.audio = stream;
+    return stream;
+  }
+
+  stopAudio(): void {
+    this.audio?.stop();
+    this.audio = undefined;
+  }
+
+  /** Report blocks for every SSRC we receive (RFC 3550 §6.4.1, A.3). */
+  reportBlocks(): ReportBlock[] {
+    const now = this.clock.now();
+    return this.receiver.streams().map((s) => {
+      const prev = this.lastReported.get(s.ssrc) ?? { expected: 0, received: 0 };
+      const expInt = s.expected - prev.expected;
+      const recInt = s.received - prev.received;
+      const lostInt = expInt - recInt;
+      this.lastReported.set(s.ssrc, { expected: s.expected, received: s.received });
+      const sr = this.lastSr.get(s.ssrc);
+      return {
+        ssrc: s.ssrc,
+        fractionLost: expInt > 0 && lostInt > 0 ? Math.floor((lostInt * 256) / expInt) : 0,
+        packetsLost: s.lost,
+        highestSequence: s.extendedHighestSeq,
+        jitter: Math.floor(s.jitterTs),
+        lsr: sr?.middle ?? 0,
+        dlsr: sr ? Math.round(((now - sr.atMs) / 1000) * 65536) : 0,
+      };
+    });
+  }
+
+  /** Sends an SR (if we have sent RTP) or RR compound now. */
+  sendRtcpReport(): boolean {
+    const cname = this.opts.cname ?? `sbc-harness@${this.opts.localAddress}`;
+    const blocks = this.reportBlocks();
+    const plain =
+      this.counters.rtpPackets > 0
+        ? buildSenderReport(
+            this.ssrc,
+            {
+              ntpTimestamp: ntpFromUnixMs(this.clock.wallNow()),
+              rtpTimestamp: this.lastTs,
+              packetCount: this.counters.rtpPackets,
+              octetCount: this.counters.rtpOctets,
+            },
+            blocks,
+            cname,
+          )
+        : buildReceiverReport(this.ssrc, blocks, cname);
+    const wire = this.tx ? this.tx.protectRtcp(plain) : plain;
+    if (!wire) return false;
+    const ok = this.sendDatagram(wire, 'rtcp');
+    if (ok) this.counters.rtcpPackets++;
+    return ok;
+  }
+
+  private scheduleRtcp(interval: number): void {
+    // RFC 3550 §6.3.5: randomise to 0.5–1.5 of the interval.
+    this.rtcpTimer = this.clock.setTimeout(
+      () => {
+        if (this.closed) return;
+        if (this.remote) this.sendRtcpReport();
+        this.scheduleRtcp(interval);
+      },
+      interval * (0.5 + Math.random()),
+    );
+  }
+
+  /** Stops sending and closes the sockets. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stopAudio();
+    this.rtcpTimer?.cancel();
+    this.closed = true;
+    const done = (s: Socket) => new Promise<void>((r) => s.close(() => r()));
+    await Promise.all([done(this.rtpSock), ...(this.rtcpSock ? [done(this.rtcpSock)] : [])]);
+  }
+}
