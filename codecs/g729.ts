@@ -213,8 +213,13 @@ function createG729Decoder(): G729Decoder {
   };
 }
 
+/** The G.729 codec object: an AudioCodec whose decoders also count malformed input. */
+export interface G729Codec extends AudioCodec {
+  createDecoder(): G729Decoder;
+}
+
 /** G.729 Annex A, static payload type 18, 10 ms frames of 10 bytes, VAD off. */
-export const g729: AudioCodec & { createDecoder(): G729Decoder } = {
+export const g729: G729Codec = {
   name: 'G729',
   payloadType: 18,
   rtpClockRate: SAMPLE_RATE,
