@@ -33,10 +33,20 @@ export class G722Band {
   /** Pole predictor coefficients A1, A2. */
   a1 = 0;
   a2 = 0;
-  /** Zero predictor coefficients B1..B6 (index 0 unused). */
-  readonly b = new Int32Array(7);
-  /** Quantised difference signal D delayed by 1..6 samples (index 0 unused). */
-  readonly d = new Int32Array(7);
+  /** Zero predictor coefficients B1..B6 (scalar fields: faster than an array here). */
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  b4 = 0;
+  b5 = 0;
+  b6 = 0;
+  /** Quantised difference signal D delayed by 1..6 samples. */
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  d4 = 0;
+  d5 = 0;
+  d6 = 0;
   /** Logarithmic scale factor NB. */
   nb = 0;
   /** Linear quantiser scale factor DET. */
@@ -67,9 +77,6 @@ export class G722Band {
    * zero coefficients, shifts the delay lines and computes the next estimate S.
    */
   adaptPredictor(dq: number): void {
-    const d = this.d;
-    const b = this.b;
-
     // RECONS and PARREC.
     const r0 = sat16(this.s + dq);
     const p0 = sat16(this.sz + dq);
@@ -93,18 +100,37 @@ export class G722Band {
     if (a1 > lim) a1 = lim;
     else if (a1 < -lim) a1 = -lim;
 
-    // UPZERO and DELAYA for the zero section (B1..B6 use D(1)..D(6) before the shift).
+    // UPZERO: Bi leaks by 255/256 and steps by ±128 towards sign(D)·sign(Di) when D ≠ 0.
     const step = dq === 0 ? 0 : 128;
     const sgd = dq >> 15;
-    for (let i = 1; i < 7; i++) {
-      const g = (d[i]! >> 15 === sgd ? step : -step) + ((b[i]! * 32640) >> 15);
-      b[i] = sat16(g);
-    }
-    for (let i = 6; i > 1; i--) d[i] = d[i - 1]!;
-    d[1] = dq;
+    const b1 = sat16((this.d1 >> 15 === sgd ? step : -step) + ((this.b1 * 32640) >> 15));
+    const b2 = sat16((this.d2 >> 15 === sgd ? step : -step) + ((this.b2 * 32640) >> 15));
+    const b3 = sat16((this.d3 >> 15 === sgd ? step : -step) + ((this.b3 * 32640) >> 15));
+    const b4 = sat16((this.d4 >> 15 === sgd ? step : -step) + ((this.b4 * 32640) >> 15));
+    const b5 = sat16((this.d5 >> 15 === sgd ? step : -step) + ((this.b5 * 32640) >> 15));
+    const b6 = sat16((this.d6 >> 15 === sgd ? step : -step) + ((this.b6 * 32640) >> 15));
 
-    // DELAYA for the pole section.
-    this.r2 = this.r1;
+    // DELAYA.
+    const d6 = this.d5;
+    const d5 = this.d4;
+    const d4 = this.d3;
+    const d3 = this.d2;
+    const d2 = this.d1;
+    const d1 = dq;
+    this.d6 = d6;
+    this.d5 = d5;
+    this.d4 = d4;
+    this.d3 = d3;
+    this.d2 = d2;
+    this.d1 = d1;
+    this.b6 = b6;
+    this.b5 = b5;
+    this.b4 = b4;
+    this.b3 = b3;
+    this.b2 = b2;
+    this.b1 = b1;
+    const r2 = this.r1;
+    this.r2 = r2;
     this.r1 = r0;
     this.p2 = this.p1;
     this.p1 = p0;
@@ -112,13 +138,18 @@ export class G722Band {
     this.a2 = a2;
 
     // FILTEP.
-    const sp = sat16(((a1 * sat16(r0 * 2)) >> 15) + ((a2 * sat16(this.r2 * 2)) >> 15));
+    const sp = sat16(((a1 * sat16(r0 * 2)) >> 15) + ((a2 * sat16(r2 * 2)) >> 15));
     this.sp = sp;
 
-    // FILTEZ.
-    let sz = 0;
-    for (let i = 6; i > 0; i--) sz += (b[i]! * sat16(d[i]! * 2)) >> 15;
-    sz = sat16(sz);
+    // FILTEZ (accumulated from B6·D6 down to B1·D1).
+    const sz = sat16(
+      ((b6 * sat16(d6 * 2)) >> 15) +
+        ((b5 * sat16(d5 * 2)) >> 15) +
+        ((b4 * sat16(d4 * 2)) >> 15) +
+        ((b3 * sat16(d3 * 2)) >> 15) +
+        ((b2 * sat16(d2 * 2)) >> 15) +
+        ((b1 * sat16(d1 * 2)) >> 15),
+    );
     this.sz = sz;
 
     // PREDIC.

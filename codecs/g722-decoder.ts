@@ -9,10 +9,8 @@
  * so full-scale input round-trips to full-scale output.
  */
 import { G722Band, sat16 } from './g722-band.ts';
-import { NBH_MAX, NBL_MAX, QM2, QM4, QM6, QMF_EVEN, RH2, RL42, WH, WL } from './g722-tables.ts';
-
-const TAPS = 24;
-const HISTORY_PAIRS = 256;
+import { G722Qmf } from './g722-qmf.ts';
+import { NBH_MAX, NBL_MAX, QM2, QM4, QM6, RH2, RL42, WH, WL } from './g722-tables.ts';
 
 /** Limits a reconstructed sub-band signal to 15 bits (the Recommendation's LIMIT block). */
 function limit15(x: number): number {
@@ -25,9 +23,8 @@ function limit15(x: number): number {
 export class G722Decoder {
   private readonly low = new G722Band(32);
   private readonly high = new G722Band(8);
-  /** Receive QMF delay line: pairs (RL + RH, RL − RH), newest at `pos - 1`. */
-  private readonly hist = new Int32Array(TAPS + 2 * HISTORY_PAIRS);
-  private pos = TAPS;
+  /** Receive QMF fed with the pairs (RL + RH, RL − RH). */
+  private readonly qmf = new G722Qmf();
 
   /** Decodes any number of code bytes to twice as many samples. */
   decode(payload: Uint8Array): Int16Array {
@@ -68,24 +65,9 @@ export class G722Decoder {
 
   /** Receive QMF: one sample of each sub-band → two output samples written at `at`. */
   private synthesize(rl: number, rh: number, out: Int16Array, at: number): void {
-    let pos = this.pos;
-    const hist = this.hist;
-    if (pos === hist.length) {
-      hist.copyWithin(0, pos - (TAPS - 2), pos);
-      pos = TAPS - 2;
-    }
-    hist[pos] = rl + rh;
-    hist[pos + 1] = rl - rh;
-    pos += 2;
-    this.pos = pos;
-    const base = pos - TAPS;
-    let y0 = 0;
-    let y1 = 0;
-    for (let i = 0; i < 12; i++) {
-      y0 += hist[base + 2 * i + 1]! * QMF_EVEN[11 - i]!;
-      y1 += hist[base + 2 * i]! * QMF_EVEN[i]!;
-    }
-    out[at] = sat16(y0 >> 11);
-    out[at + 1] = sat16(y1 >> 11);
+    const qmf = this.qmf;
+    qmf.push(rl + rh, rl - rh);
+    out[at] = sat16(qmf.xa >> 11);
+    out[at + 1] = sat16(qmf.xb >> 11);
   }
 }

@@ -5,28 +5,8 @@
  * QMF, then per sub-band SUBTRA, QUANTL/QUANTH, INVQAL/INVQAH, blocks 3 and 4.
  */
 import { G722Band, sat16 } from './g722-band.ts';
-import {
-  IHN,
-  IHP,
-  ILN,
-  ILP,
-  NBH_MAX,
-  NBL_MAX,
-  Q2,
-  Q6,
-  QM2,
-  QM4,
-  QMF_EVEN,
-  RH2,
-  RL42,
-  WH,
-  WL,
-} from './g722-tables.ts';
-
-/** Length of the QMF delay line. */
-const TAPS = 24;
-/** Room for this many sample pairs before the delay line is moved back to the start. */
-const HISTORY_PAIRS = 256;
+import { G722Qmf } from './g722-qmf.ts';
+import { IHN, IHP, ILN, ILP, NBH_MAX, NBL_MAX, Q2, Q6, QM2, QM4, RH2, RL42, WH, WL } from './g722-tables.ts';
 
 /**
  * A stateful G.722 encoder; use one per stream. Input may come in chunks of any length:
@@ -36,9 +16,7 @@ const HISTORY_PAIRS = 256;
 export class G722Encoder {
   private readonly low = new G722Band(32);
   private readonly high = new G722Band(8);
-  /** Input samples, newest at `pos - 1`; the last TAPS of them are the QMF delay line. */
-  private readonly hist = new Int32Array(TAPS + 2 * HISTORY_PAIRS);
-  private pos = TAPS;
+  private readonly qmf = new G722Qmf();
   /** A sample waiting for its partner, or null. */
   private pending: number | null = null;
 
@@ -65,24 +43,11 @@ export class G722Encoder {
 
   /** Encodes two consecutive input samples (earlier first) into one code byte. */
   private encodePair(x0: number, x1: number): number {
-    // Transmit QMF: XA over the odd taps (newest sample at TAPS - 1), XB over the even ones.
-    let pos = this.pos;
-    const hist = this.hist;
-    if (pos === hist.length) {
-      hist.copyWithin(0, pos - (TAPS - 2), pos);
-      pos = TAPS - 2;
-    }
-    hist[pos] = x0;
-    hist[pos + 1] = x1;
-    pos += 2;
-    this.pos = pos;
-    const base = pos - TAPS;
-    let xa = 0;
-    let xb = 0;
-    for (let i = 0; i < 12; i++) {
-      xa += hist[base + 2 * i + 1]! * QMF_EVEN[11 - i]!;
-      xb += hist[base + 2 * i]! * QMF_EVEN[i]!;
-    }
+    // Transmit QMF.
+    const qmf = this.qmf;
+    qmf.push(x0, x1);
+    const xa = qmf.xa;
+    const xb = qmf.xb;
     const xl = (xa + xb) >> 14;
     const xh = (xa - xb) >> 14;
     return (this.encodeHigh(xh) << 6) | this.encodeLow(xl);
@@ -96,8 +61,15 @@ export class G722Encoder {
     // QUANTL: find the interval of |EL| (one's complement magnitude) among Q6 * DETL.
     const wd = el >= 0 ? el : -(el + 1);
     const det = band.det;
+    // MIL is the first interval 1..29 whose level exceeds WD, else 30. The levels grow with
+    // MIL, so a binary search finds the same MIL as the Recommendation's linear scan.
     let mil = 1;
-    while (mil < 30 && wd >= (Q6[mil]! * det) >> 12) mil++;
+    let hi = 30;
+    while (mil < hi) {
+      const mid = (mil + hi) >> 1;
+      if (wd < (Q6[mid]! * det) >> 12) hi = mid;
+      else mil = mid + 1;
+    }
     const il = el < 0 ? ILN[mil]! : ILP[mil]!;
     // INVQAL: the 4-bit quantised difference used for adaptation.
     const ril = il >> 2;

@@ -5,25 +5,6 @@
  */
 
 /**
- * QMF coefficients h(0), h(2), …, h(22), scaled by 2^13. The filter is symmetric
- * (h(23 − i) = h(i)), so the odd-indexed coefficients are this list reversed.
- */
-export const QMF_EVEN: Readonly<Int32Array> = Int32Array.of(
-  3,
-  -11,
-  12,
-  32,
-  -210,
-  951,
-  3876,
-  -805,
-  362,
-  -156,
-  53,
-  -11,
-);
-
-/**
  * QUANTL: lower sub-band decision levels Q6(1..30) (index 0 unused), compared with the
  * magnitude of the prediction error after scaling by DETL / 2^12.
  */
