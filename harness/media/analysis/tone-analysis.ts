@@ -7,7 +7,8 @@
  * search of the Hann-windowed DTFT magnitude within ±1 bin, which converges to the tone's
  * frequency far below a bin; (3) a least-squares fit of a·cos + b·sin + c at that frequency
  * over the analysed samples gives the amplitude; the residual is noise plus distortion, so
- * SINAD = 10·log10(Σ(x − mean)² / Σresidual²) ("notching out" the fundamental).
+ * SINAD = 10·log10(Σ(x − mean)² / Σresidual²) ("notching out" the fundamental). THD is
+ * the power of harmonics 2..5 measured (Goertzel) on that residual, over the fundamental's.
  */
 import { fft, nextPowerOfTwo } from './fft.ts';
 import { goertzelAmplitude } from './goertzel.ts';
@@ -84,6 +85,8 @@ interface SineFit {
   b: number;
   c: number;
   residual: number;
+  /** x minus the fitted sine and offset. */
+  residualSignal: Float64Array;
 }
 
 /** Least-squares fit of a·cos(wn) + b·sin(wn) + c. */
@@ -117,11 +120,13 @@ function fitSine(x: Float64Array, w: number): SineFit {
   const sol = solve3(m, [sxc, sxs, sx]) ?? [0, 0, sx / Math.max(1, n)];
   const [a, b, c] = sol as [number, number, number];
   let residual = 0;
+  const residualSignal = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const e = x[i]! - a * Math.cos(w * i) - b * Math.sin(w * i) - c;
+    residualSignal[i] = e;
     residual += e * e;
   }
-  return { a, b, c, residual };
+  return { a, b, c, residual, residualSignal };
 }
 
 function solve3(m: number[][], v: number[]): number[] | undefined {
@@ -253,7 +258,8 @@ export function analyseTone(
 
   let harmonicPower = 0;
   for (let h = 2; h <= 5 && h * frequencyHz < nyq; h++) {
-    const ah = goertzelAmplitude(x, sampleRate, h * frequencyHz);
+    // On the residual, so the fundamental's leakage does not read as harmonics.
+    const ah = goertzelAmplitude(fit.residualSignal, sampleRate, h * frequencyHz);
     harmonicPower += (ah * ah) / 2;
   }
   const thdDb = powerRatioDb(harmonicPower, tonePower);
