@@ -68,7 +68,8 @@ function toInfo(b: ReportBlock): RtcpReceiverInfo {
   return new RtcpReceiverInfo({
     ssrc: b.ssrc >>> 0,
     fractionLost: Math.max(0, Math.min(255, b.fractionLost | 0)),
-    packetsLost: Math.max(-0x800000, Math.min(0x7fffff, b.packetsLost | 0)),
+    // werift writes the 24-bit field unsigned: hand it the two's complement.
+    packetsLost: Math.max(-0x800000, Math.min(0x7fffff, b.packetsLost | 0)) & 0xffffff,
     highestSequence: b.highestSequence >>> 0,
     jitter: Math.max(0, Math.round(b.jitter)) >>> 0,
     lsr: b.lsr >>> 0,
