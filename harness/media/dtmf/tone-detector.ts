@@ -107,6 +107,7 @@ export class DtmfToneDetector {
   readonly sampleRate: number;
   private readonly hop: number;
   private readonly length: number;
+  /** Last L samples; starts as silence so a stream that opens with a tone is timed like any other. */
   private readonly ring: Float64Array;
   private readonly lowBins: GoertzelBin[];
   private readonly highBins: GoertzelBin[];
@@ -122,7 +123,6 @@ export class DtmfToneDetector {
   private readonly harmonic: Bin = { re: 0, im: 0 };
   private havePrev = false;
   private writePos = 0;
-  private filled = 0;
   private sinceHop = 0;
   private samples = 0;
   private candidate: Accumulator | undefined;
@@ -195,9 +195,8 @@ export class DtmfToneDetector {
       this.ring[this.writePos] = Number.isFinite(v) ? v : 0;
       this.writePos = this.writePos + 1 === this.length ? 0 : this.writePos + 1;
       this.samples++;
-      if (this.filled < this.length) this.filled++;
       this.sinceHop++;
-      if (this.sinceHop >= this.hop && this.filled === this.length) {
+      if (this.sinceHop >= this.hop) {
         this.sinceHop = 0;
         this.step(this.analyse(), out);
       }
