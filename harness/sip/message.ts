@@ -92,7 +92,8 @@ abstract class SipMessageBase {
     const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
     const spelled = idx >= 0 ? this.headers[idx]!.name : canonicalName(name);
     this.headers = this.headers.filter((h, i) => i === idx || headerKey(h.name) !== key);
-    if (idx >= 0) this.headers[this.headers.findIndex((h) => headerKey(h.name) === key)] = { name: spelled, value };
+    if (idx >= 0)
+      this.headers[this.headers.findIndex((h) => headerKey(h.name) === key)] = { name: spelled, value };
     else this.headers.push({ name: spelled, value });
     this.cache.clear();
     return this;
@@ -109,7 +110,7 @@ abstract class SipMessageBase {
   prepend(name: string, value: string): this {
     const key = headerKey(name);
     const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
-    this.headers.splice(idx >= 0 ? idx : 0, 0, { name, value });
+    this.headers.splice(Math.max(idx, 0), 0, { name, value });
     this.cache.clear();
     return this;
   }
@@ -117,6 +118,14 @@ abstract class SipMessageBase {
   remove(name: string): this {
     const key = headerKey(name);
     this.headers = this.headers.filter((h) => headerKey(h.name) !== key);
+    this.cache.clear();
+    return this;
+  }
+
+  /** Replaces one header line (by object identity) with a new value; its raw text is dropped. */
+  replaceField(field: HeaderField, value: string): this {
+    const idx = this.headers.indexOf(field);
+    if (idx >= 0) this.headers[idx] = { name: field.name, value };
     this.cache.clear();
     return this;
   }
@@ -223,7 +232,9 @@ abstract class SipMessageBase {
   }
 
   get contentLength(): number | undefined {
-    return this.okOrUndefined(this.parseOne('content-length', (v) => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length')));
+    return this.okOrUndefined(
+      this.parseOne('content-length', (v) => parseUnsigned(v, 2 ** 31 - 1, 'Content-Length')),
+    );
   }
 
   get expires(): number | undefined {

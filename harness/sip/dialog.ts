@@ -1,0 +1,244 @@
+/**
+ * SIP dialogs (RFC 3261 §12): the state shared by the two ends of a call: Call-ID, tags,
+ * CSeq counters, route set and remote target. Early dialogs come from provisional responses
+ * with a To tag; confirmed dialogs from 2xx. Target refresh by re-INVITE and UPDATE.
+ *
+ *   (1xx with tag) --> early --(2xx)--> confirmed --(BYE sent or received)--> terminated
+ *                        \--(non-2xx final)--> terminated
+ */
+import { EventEmitter } from 'node:events';
+import { type NameAddr, parseNameAddr } from './header-values.ts';
+import { newBranch } from './ids.ts';
+import { SipRequest, type SipResponse } from './message.ts';
+import { targetFromUri } from './target.ts';
+import type { SendTarget } from './transaction.ts';
+import type { Flow, TransportProtocol } from './transport.ts';
+import { formatUri, getParam, isSipUri } from './uri.ts';
+
+export type DialogState = 'early' | 'confirmed' | 'terminated';
+export type DialogRole = 'uac' | 'uas';
+
+export interface DialogId {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+}
+
+export function dialogKey(id: DialogId): string {
+  return `${id.callId}|${id.localTag}|${id.remoteTag}`;
+}
+
+export interface DialogEvents {
+  /** An in-dialog request other than ACK, with the function to answer it. */
+  request: [SipRequest, import('./transaction.ts').ServerTransaction];
+  /** The dialog ended; `by` says which side sent the BYE (or why it ended). */
+  terminated: ['local' | 'remote' | 'failure'];
+  ack: [SipRequest, Flow];
+}
+
+export class Dialog extends EventEmitter<DialogEvents> {
+  state: DialogState;
+  readonly role: DialogRole;
+  readonly id: DialogId;
+  localSeq: number;
+  remoteSeq: number | undefined;
+  /** From (UAC) / To (UAS) header value of the local side, with its tag. */
+  localUri: string;
+  remoteUri: string;
+  /** The remote Contact URI: where in-dialog requests go. */
+  remoteTarget: string;
+  /** Route header values, in the order requests carry them. */
+  routeSet: string[];
+  localContact: string;
+  readonly protocol: TransportProtocol;
+  /** The stream connection to reuse for in-dialog requests, if any. */
+  connectionId: string | undefined;
+  /** The last remote SDP seen (offer or answer). */
+  remoteSdp: string | undefined;
+  localSdp: string | undefined;
+
+  constructor(init: {
+    role: DialogRole;
+    state: DialogState;
+    id: DialogId;
+    localSeq: number;
+    remoteSeq?: number;
+    localUri: string;
+    remoteUri: string;
+    remoteTarget: string;
+    routeSet: string[];
+    localContact: string;
+    protocol: TransportProtocol;
+    connectionId?: string;
+  }) {
+    super();
+    this.role = init.role;
+    this.state = init.state;
+    this.id = init.id;
+    this.localSeq = init.localSeq;
+    this.remoteSeq = init.remoteSeq;
+    this.localUri = init.localUri;
+    this.remoteUri = init.remoteUri;
+    this.remoteTarget = init.remoteTarget;
+    this.routeSet = init.routeSet;
+    this.localContact = init.localContact;
+    this.protocol = init.protocol;
+    this.connectionId = init.connectionId;
+    this.remoteSdp = undefined;
+    this.localSdp = undefined;
+  }
+
+  get key(): string {
+    return dialogKey(this.id);
+  }
+
+  /** Dialog on the UAC side, from the INVITE sent and a response with a To tag (§12.1.2). */
+  static fromUacResponse(
+    invite: SipRequest,
+    res: SipResponse,
+    localContact: string,
+    flow: Flow,
+  ): Dialog | undefined {
+    const remoteTag = res.toTag;
+    const localTag = invite.fromTag;
+    const callId = invite.callId;
+    if (!remoteTag || !localTag || !callId) return undefined;
+    const contact = res.contacts[0];
+    const d = new Dialog({
+      role: 'uac',
+      state: res.status < 200 ? 'early' : 'confirmed',
+      id: { callId, localTag, remoteTag },
+      localSeq: invite.cseq?.seq ?? 1,
+      localUri: invite.get('from') ?? '',
+      remoteUri: res.get('to') ?? '',
+      remoteTarget: contact ? formatUri(contact.uri) : invite.uri,
+      routeSet: res.getAll('record-route').reverse(),
+      localContact,
+      protocol: flow.protocol,
+      ...(flow.connectionId ? { connectionId: flow.connectionId } : {}),
+    });
+    return d;
+  }
+
+  /** Dialog on the UAS side, from the INVITE received and the tag of our response (§12.1.1). */
+  static fromUasRequest(
+    invite: SipRequest,
+    localTag: string,
+    localContact: string,
+    flow: Flow,
+    state: DialogState,
+  ): Dialog | undefined {
+    const remoteTag = invite.fromTag;
+    const callId = invite.callId;
+    if (!remoteTag || !callId) return undefined;
+    const contact = invite.contacts[0];
+    return new Dialog({
+      role: 'uas',
+      state,
+      id: { callId, localTag, remoteTag },
+      localSeq: Math.floor(Math.random() * 10_000) + 1,
+      remoteSeq: invite.cseq?.seq,
+      localUri: `${invite.get('to') ?? ''};tag=${localTag}`,
+      remoteUri: invite.get('from') ?? '',
+      remoteTarget: contact ? formatUri(contact.uri) : '',
+      routeSet: invite.getAll('record-route'),
+      localContact,
+      protocol: flow.protocol,
+      ...(flow.connectionId ? { connectionId: flow.connectionId } : {}),
+    });
+  }
+
+  /** Updates the remote target from a target-refresh request or its 2xx (re-INVITE, UPDATE). */
+  refreshTarget(msg: SipRequest | SipResponse): void {
+    const c = msg.contacts[0];
+    if (c) this.remoteTarget = formatUri(c.uri);
+  }
+
+  /**
+   * Builds an in-dialog request (§12.2.1.1) with loose or strict routing. CSeq increments
+   * for every method but ACK and CANCEL, which reuse the INVITE's number (`cseq`).
+   */
+  createRequest(
+    method: string,
+    opts: {
+      via: string;
+      headers?: Array<[string, string]>;
+      body?: Buffer | string;
+      contentType?: string;
+      cseq?: number;
+    },
+  ): SipRequest {
+    let requestUri = this.remoteTarget;
+    let routes = [...this.routeSet];
+    const first = routes[0] ? parseNameAddr(routes[0]) : undefined;
+    const firstUri = first?.ok ? first.value.uri : undefined;
+    if (firstUri && isSipUri(firstUri) && getParam(firstUri.params, 'lr') === undefined) {
+      // Strict routing: the first route becomes the Request-URI, the remote target goes last.
+      requestUri = formatUri(firstUri);
+      routes = [...routes.slice(1), `<${this.remoteTarget}>`];
+    }
+    let seq: number;
+    if (method === 'ACK' || method === 'CANCEL') seq = opts.cseq ?? this.localSeq;
+    else seq = ++this.localSeq;
+    const req = new SipRequest(method, requestUri);
+    req.append('Via', opts.via);
+    req.append('Max-Forwards', '70');
+    for (const r of routes) req.append('Route', r);
+    req.append('From', this.localUri);
+    req.append('To', this.remoteUri);
+    req.append('Call-ID', this.id.callId);
+    req.append('CSeq', `${seq} ${method}`);
+    if (method !== 'BYE' && method !== 'CANCEL' && method !== 'ACK') req.append('Contact', this.localContact);
+    for (const [n, v] of opts.headers ?? []) req.append(n, v);
+    if (opts.body !== undefined) {
+      req.body = typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
+      if (opts.contentType) req.append('Content-Type', opts.contentType);
+    }
+    return req;
+  }
+
+  /** Where in-dialog requests go: the first route if any, else the remote target. */
+  nextHop(): SendTarget | undefined {
+    const hop = this.routeSet[0];
+    let uriText = this.remoteTarget;
+    if (hop) {
+      const na = parseNameAddr(hop);
+      if (na.ok) uriText = formatUri(na.value.uri);
+    }
+    const t = targetFromUri(uriText, this.protocol);
+    if (!t.ok) return undefined;
+    return this.connectionId ? { ...t.value, connectionId: this.connectionId } : t.value;
+  }
+
+  /**
+   * Checks the CSeq of an incoming in-dialog request (§12.2.2): lower than the last one
+   * is out of order (answer 500). Returns false when it must be rejected.
+   */
+  acceptRemoteSeq(req: SipRequest): boolean {
+    const seq = req.cseq?.seq;
+    if (seq === undefined) return false;
+    if (req.method === 'ACK' || req.method === 'CANCEL') return true;
+    if (this.remoteSeq !== undefined && seq <= this.remoteSeq) return false;
+    this.remoteSeq = seq;
+    return true;
+  }
+
+  terminate(by: 'local' | 'remote' | 'failure'): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.emit('terminated', by);
+  }
+}
+
+/** A fresh Via value for a request leaving from `local` over `protocol`. */
+export function makeVia(
+  protocol: TransportProtocol,
+  host: string,
+  port: number,
+  branch = newBranch(),
+): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return `SIP/2.0/${protocol} ${h}:${port};branch=${branch};rport`;
+}
+
+export type { NameAddr };

@@ -1,0 +1,165 @@
+/**
+ * Matches messages from the transport layer to transactions, creates server transactions
+ * for new requests, answers CANCEL, and bounds the number of open transactions.
+ */
+import { EventEmitter } from 'node:events';
+import { type Clock, systemClock } from '../support/clock.ts';
+import { type Logger, silentLogger } from '../support/log.ts';
+import type { SipRequest, SipResponse } from './message.ts';
+import { createResponse } from './message-factory.ts';
+import { DEFAULT_TIMERS, type TimerConfig } from './timers.ts';
+import {
+  ClientTransaction,
+  clientKey,
+  type SendTarget,
+  ServerTransaction,
+  serverKey,
+  type TransactionEnv,
+} from './transaction.ts';
+import type { Flow, InboundMessage, TransportLayer } from './transport.ts';
+
+export interface TransactionLayerOptions {
+  timers?: Partial<TimerConfig>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Most open transactions; new requests beyond it get 503 (default 10,000). */
+  maxTransactions?: number;
+}
+
+export interface TransactionLayerEvents {
+  /** A new request with its server transaction (not for ACK; see `ack`). */
+  request: [SipRequest, ServerTransaction];
+  /** An ACK that matched no INVITE server transaction: the ACK for a 2xx, for the dialog layer. */
+  ack: [SipRequest, Flow];
+  /** A response that matched no client transaction (e.g. a late 2xx retransmission). */
+  'stray-response': [SipResponse, Flow];
+}
+
+export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
+  readonly timers: TimerConfig;
+  readonly clock: Clock;
+  readonly stats = {
+    clientStarted: 0,
+    serverStarted: 0,
+    retransmissionsAbsorbed: 0,
+    rejectedOverload: 0,
+    strayResponses: 0,
+  };
+  private readonly log: Logger;
+  private readonly max: number;
+  private clients = new Map<string, ClientTransaction>();
+  private servers = new Map<string, ServerTransaction>();
+  private readonly env: TransactionEnv;
+
+  constructor(
+    readonly transport: TransportLayer,
+    opts: TransactionLayerOptions = {},
+  ) {
+    super();
+    this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? silentLogger;
+    this.max = opts.maxTransactions ?? 10_000;
+    this.env = {
+      clock: this.clock,
+      timers: this.timers,
+      send: (msg, target) => this.transport.send(msg, target),
+    };
+    transport.on('message', (m) => this.onMessage(m));
+  }
+
+  get openTransactions(): number {
+    return this.clients.size + this.servers.size;
+  }
+
+  /** Starts a client transaction for `req` (which must carry its top Via with a fresh branch). */
+  sendRequest(req: SipRequest, target: SendTarget): ClientTransaction {
+    const tx = new ClientTransaction(this.env, req, target);
+    const key = tx.key;
+    this.clients.set(key, tx);
+    tx.on('terminated', () => {
+      if (this.clients.get(key) === tx) this.clients.delete(key);
+    });
+    this.stats.clientStarted++;
+    tx.start();
+    return tx;
+  }
+
+  /** Sends a message outside any transaction (ACK for 2xx, 2xx retransmissions by the UAS core). */
+  sendStateless(msg: SipRequest | SipResponse, target: SendTarget): Promise<Flow> {
+    return this.transport.send(msg, target);
+  }
+
+  /** Finds a client transaction (for CANCEL: the INVITE it cancels). */
+  findClient(branch: string, method: string): ClientTransaction | undefined {
+    return this.clients.get(clientKey(branch, method));
+  }
+
+  /** Terminates every transaction (on shutdown). */
+  clear(): void {
+    for (const t of [...this.clients.values()]) t.terminate();
+    for (const t of [...this.servers.values()]) t.terminate();
+    this.clients.clear();
+    this.servers.clear();
+  }
+
+  private onMessage({ message, flow }: InboundMessage): void {
+    if (!message.isRequest) {
+      const branch = message.branch;
+      const method = message.cseq?.method;
+      const tx = branch && method ? this.clients.get(clientKey(branch, method)) : undefined;
+      if (tx) tx.receive(message, flow);
+      else {
+        this.stats.strayResponses++;
+        this.emit('stray-response', message, flow);
+      }
+      return;
+    }
+    const req = message;
+    if (req.method === 'ACK') {
+      const key = serverKey(req, 'INVITE');
+      const tx = key ? this.servers.get(key) : undefined;
+      if (tx && (tx.state === 'completed' || tx.state === 'confirmed')) {
+        tx.receiveAck(req, flow);
+        return;
+      }
+      this.emit('ack', req, flow);
+      return;
+    }
+    const key = serverKey(req, req.method);
+    if (!key) return; // unreachable: the parser requires a Via
+    const existing = this.servers.get(key);
+    if (existing) {
+      this.stats.retransmissionsAbsorbed++;
+      existing.receiveRetransmission();
+      return;
+    }
+    const target = this.transport.responseTarget(req, flow);
+    if (this.servers.size + this.clients.size >= this.max) {
+      this.stats.rejectedOverload++;
+      this.log.warn({ open: this.openTransactions }, 'transaction limit reached; answering 503');
+      this.transport
+        .send(createResponse(req, 503, { headers: [['Retry-After', '5']] }), target)
+        .catch(() => undefined);
+      return;
+    }
+    const tx = new ServerTransaction(this.env, req, flow, target);
+    this.servers.set(key, tx);
+    tx.on('terminated', () => {
+      if (this.servers.get(key) === tx) this.servers.delete(key);
+    });
+    this.stats.serverStarted++;
+    if (req.method === 'CANCEL') {
+      const inviteKey = serverKey(req, 'INVITE');
+      const invite = inviteKey ? this.servers.get(inviteKey) : undefined;
+      if (!invite) {
+        tx.respond(createResponse(req, 481));
+        return;
+      }
+      tx.respond(createResponse(req, 200));
+      invite.receiveCancel(req);
+      return;
+    }
+    this.emit('request', req, tx);
+  }
+}

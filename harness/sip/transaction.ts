@@ -1,0 +1,398 @@
+/**
+ * SIP transactions, RFC 3261 §17 as updated by RFC 6026: the INVITE and non-INVITE client and
+ * server state machines, with timers A–M from a configurable T1/T2/T4 and an injectable clock.
+ *
+ * Client INVITE (ICT):                        Client non-INVITE (NICT):
+ *   Calling --1xx--> Proceeding                 Trying --1xx--> Proceeding
+ *   Calling/Proceeding --2xx--> Accepted        Trying/Proceeding --final--> Completed
+ *   Calling/Proceeding --300-699--> Completed   Timer E retransmits (T1 doubling to T2)
+ *     (ACK sent by the transaction)             Timer F --> Terminated (timeout)
+ *   Timer A retransmits (T1 doubling)           Completed --Timer K--> Terminated
+ *   Timer B --> Terminated (timeout)
+ *   Accepted --Timer M--> Terminated; Completed --Timer D--> Terminated
+ *
+ * Server INVITE (IST):                        Server non-INVITE (NIST):
+ *   Proceeding --2xx from TU--> Accepted        Trying --1xx--> Proceeding
+ *   Proceeding --300-699--> Completed           Trying/Proceeding --final--> Completed
+ *   Completed --ACK--> Confirmed                Completed --Timer J--> Terminated
+ *   Timer G retransmits the final response      request retransmits answered with the
+ *   Timer H --> Terminated (no ACK)             last response sent
+ *   Confirmed --Timer I--> Terminated
+ *   Accepted --Timer L--> Terminated
+ */
+import { EventEmitter } from 'node:events';
+import type { Clock, TimerHandle } from '../support/clock.ts';
+import { headerKey } from './header-names.ts';
+import { BRANCH_COOKIE } from './ids.ts';
+import { SipRequest as Req, type SipRequest, type SipResponse } from './message.ts';
+import {
+  type TimerConfig,
+  timerB,
+  timerD,
+  timerF,
+  timerH,
+  timerI,
+  timerJ,
+  timerK,
+  timerL,
+  timerM,
+} from './timers.ts';
+import type { Flow, TransportProtocol } from './transport.ts';
+
+export interface SendTarget {
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+  connectionId?: string;
+}
+
+/** What a transaction needs from the layer below it. */
+export interface TransactionEnv {
+  clock: Clock;
+  timers: TimerConfig;
+  send(msg: SipRequest | SipResponse, target: SendTarget): Promise<Flow>;
+}
+
+export type ClientState = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
+export type ServerState = 'trying' | 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
+
+export type TerminationReason = 'normal' | 'timeout' | 'transport-error' | 'no-ack';
+
+export interface ClientTransactionEvents {
+  response: [SipResponse, Flow];
+  timeout: [];
+  'transport-error': [Error];
+  terminated: [TerminationReason];
+}
+
+/** Key of a client transaction: branch and CSeq method (§17.1.3). */
+export function clientKey(branch: string, method: string): string {
+  return `${branch}|${method === 'ACK' ? 'INVITE' : method}`;
+}
+
+abstract class Timers {
+  private handles = new Map<string, TimerHandle>();
+  constructor(protected readonly env: TransactionEnv) {}
+  protected arm(name: string, ms: number, fn: () => void): void {
+    this.disarm(name);
+    this.handles.set(
+      name,
+      this.env.clock.setTimeout(() => {
+        this.handles.delete(name);
+        fn();
+      }, ms),
+    );
+  }
+  protected disarm(name: string): void {
+    this.handles.get(name)?.cancel();
+    this.handles.delete(name);
+  }
+  protected disarmAll(): void {
+    for (const h of this.handles.values()) h.cancel();
+    this.handles.clear();
+  }
+}
+
+export class ClientTransaction extends Timers {
+  readonly emitter = new EventEmitter<ClientTransactionEvents>();
+  state: ClientState;
+  readonly isInvite: boolean;
+  readonly reliable: boolean;
+  /** Responses received, in order (retransmissions included), as evidence. */
+  readonly responses: SipResponse[] = [];
+  /** The flow the request went out on (local and remote address). */
+  flow?: Flow;
+  private interval: number;
+  private ack?: SipRequest;
+  private lastProvisional?: SipResponse;
+
+  constructor(
+    env: TransactionEnv,
+    readonly request: SipRequest,
+    readonly target: SendTarget,
+  ) {
+    super(env);
+    this.isInvite = request.method === 'INVITE';
+    this.reliable = target.protocol !== 'UDP';
+    this.state = this.isInvite ? 'calling' : 'trying';
+    this.interval = env.timers.t1;
+  }
+
+  get key(): string {
+    return clientKey(this.request.branch ?? '', this.request.method);
+  }
+
+  /** Last provisional response received (a CANCEL may be sent only after one). */
+  get provisional(): SipResponse | undefined {
+    return this.lastProvisional;
+  }
+
+  on<K extends keyof ClientTransactionEvents>(ev: K, fn: (...a: ClientTransactionEvents[K]) => void): this {
+    this.emitter.on(ev, fn as never);
+    return this;
+  }
+
+  start(): void {
+    this.transmit();
+    if (!this.reliable) this.arm('retransmit', this.interval, () => this.retransmit());
+    this.arm('timeout', this.isInvite ? timerB(this.env.timers) : timerF(this.env.timers), () => {
+      if (this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding') {
+        this.emitter.emit('timeout');
+        this.terminate('timeout');
+      }
+    });
+  }
+
+  private transmit(): void {
+    this.env.send(this.request, this.target).then(
+      (flow) => {
+        this.flow ??= flow;
+      },
+      (err: Error) => {
+        if (this.state === 'terminated') return;
+        this.emitter.emit('transport-error', err);
+        this.terminate('transport-error');
+      },
+    );
+  }
+
+  private retransmit(): void {
+    if (this.isInvite && this.state !== 'calling') return;
+    if (!this.isInvite && this.state !== 'trying' && this.state !== 'proceeding') return;
+    this.transmit();
+    if (this.isInvite) this.interval *= 2;
+    else
+      this.interval =
+        this.state === 'proceeding' ? this.env.timers.t2 : Math.min(this.interval * 2, this.env.timers.t2);
+    this.arm('retransmit', this.interval, () => this.retransmit());
+  }
+
+  /** A response matched this transaction. */
+  receive(res: SipResponse, flow: Flow): void {
+    if (this.state === 'terminated') return;
+    this.responses.push(res);
+    const s = res.status;
+    if (this.isInvite) {
+      if (s < 200) {
+        if (this.state === 'calling' || this.state === 'proceeding') {
+          this.state = 'proceeding';
+          this.lastProvisional = res;
+          this.disarm('retransmit');
+          this.emitter.emit('response', res, flow);
+        }
+      } else if (s < 300) {
+        if (this.state === 'calling' || this.state === 'proceeding') {
+          this.state = 'accepted';
+          this.disarm('retransmit');
+          this.disarm('timeout');
+          this.arm('m', timerM(this.env.timers), () => this.terminate('normal'));
+        }
+        if (this.state === 'accepted') this.emitter.emit('response', res, flow);
+      } else if (this.state === 'calling' || this.state === 'proceeding') {
+        this.state = 'completed';
+        this.disarm('retransmit');
+        this.disarm('timeout');
+        this.ack = buildNon2xxAck(this.request, res);
+        this.env.send(this.ack, this.target).catch(() => undefined);
+        this.emitter.emit('response', res, flow);
+        const d = timerD(this.env.timers, this.reliable);
+        if (d === 0) this.terminate('normal');
+        else this.arm('d', d, () => this.terminate('normal'));
+      } else if (this.state === 'completed' && this.ack) {
+        this.env.send(this.ack, this.target).catch(() => undefined);
+      }
+      return;
+    }
+    if (this.state === 'completed') return;
+    if (s < 200) {
+      this.state = 'proceeding';
+      this.lastProvisional = res;
+      this.emitter.emit('response', res, flow);
+      return;
+    }
+    this.state = 'completed';
+    this.disarm('retransmit');
+    this.disarm('timeout');
+    this.emitter.emit('response', res, flow);
+    const k = timerK(this.env.timers, this.reliable);
+    if (k === 0) this.terminate('normal');
+    else this.arm('k', k, () => this.terminate('normal'));
+  }
+
+  /** Ends the transaction now (e.g. on shutdown). */
+  terminate(reason: TerminationReason = 'normal'): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.disarmAll();
+    this.emitter.emit('terminated', reason);
+  }
+}
+
+/** ACK for a non-2xx final response (§17.1.1.3): same branch, To from the response. */
+export function buildNon2xxAck(invite: SipRequest, res: SipResponse): SipRequest {
+  const ack = new Req('ACK', invite.uri);
+  const via = invite.fields('via')[0];
+  if (via) ack.append(via.name, via.value.split(',')[0]!.trim());
+  for (const h of invite.headers) {
+    const k = headerKey(h.name);
+    if (k === 'route') ack.append(h.name, h.value);
+  }
+  ack.append('Max-Forwards', '70');
+  const copy = (name: string, from: SipRequest | SipResponse) => {
+    const f = from.fields(name)[0];
+    if (f) ack.append(f.name, f.value);
+  };
+  copy('from', invite);
+  copy('to', res);
+  copy('call-id', invite);
+  ack.append('CSeq', `${invite.cseq?.seq ?? 1} ACK`);
+  return ack;
+}
+
+export interface ServerTransactionEvents {
+  /** A request retransmission arrived (already answered by the transaction). */
+  retransmission: [];
+  /** ACK for a non-2xx final (Completed → Confirmed), or an ACK matched in Accepted. */
+  ack: [SipRequest, Flow];
+  /** A CANCEL matched this INVITE transaction (the layer has answered it 200). */
+  cancel: [SipRequest];
+  terminated: [TerminationReason];
+}
+
+export class ServerTransaction extends Timers {
+  readonly emitter = new EventEmitter<ServerTransactionEvents>();
+  state: ServerState;
+  readonly isInvite: boolean;
+  readonly reliable: boolean;
+  readonly responses: SipResponse[] = [];
+  cancelled = false;
+  private last?: SipResponse;
+  private interval: number;
+
+  constructor(
+    env: TransactionEnv,
+    readonly request: SipRequest,
+    readonly flow: Flow,
+    /** Where responses go (§18.2.2), decided by the transport layer. */
+    readonly responseTarget: SendTarget,
+  ) {
+    super(env);
+    this.isInvite = request.method === 'INVITE';
+    this.reliable = flow.protocol !== 'UDP';
+    this.state = this.isInvite ? 'proceeding' : 'trying';
+    this.interval = env.timers.t1;
+  }
+
+  on<K extends keyof ServerTransactionEvents>(ev: K, fn: (...a: ServerTransactionEvents[K]) => void): this {
+    this.emitter.on(ev, fn as never);
+    return this;
+  }
+
+  /** True once a final response has been sent. */
+  get answered(): boolean {
+    return this.last !== undefined && this.last.status >= 200;
+  }
+
+  get lastResponse(): SipResponse | undefined {
+    return this.last;
+  }
+
+  /** Sends a response from the TU. Responses after a final one are ignored (returns false). */
+  respond(res: SipResponse): boolean {
+    if (this.state === 'terminated' || this.state === 'completed' || this.state === 'confirmed') return false;
+    const s = res.status;
+    if (this.isInvite) {
+      if (this.state === 'accepted') {
+        if (s < 200 || s >= 300) return false;
+        // RFC 6026: further 2xx (retransmissions by the TU) pass through in Accepted.
+        this.sendRes(res);
+        return true;
+      }
+      this.sendRes(res);
+      if (s < 200) return true;
+      if (s < 300) {
+        this.state = 'accepted';
+        this.arm('l', timerL(this.env.timers), () => this.terminate('normal'));
+        return true;
+      }
+      this.state = 'completed';
+      if (!this.reliable) this.arm('g', this.interval, () => this.retransmitFinal());
+      this.arm('h', timerH(this.env.timers), () => {
+        this.terminate('no-ack');
+      });
+      return true;
+    }
+    this.sendRes(res);
+    if (s < 200) {
+      this.state = 'proceeding';
+      return true;
+    }
+    this.state = 'completed';
+    const j = timerJ(this.env.timers, this.reliable);
+    if (j === 0) this.terminate('normal');
+    else this.arm('j', j, () => this.terminate('normal'));
+    return true;
+  }
+
+  private sendRes(res: SipResponse): void {
+    this.last = res;
+    this.responses.push(res);
+    this.env.send(res, this.responseTarget).catch(() => {
+      if (this.state !== 'terminated') this.terminate('transport-error');
+    });
+  }
+
+  private retransmitFinal(): void {
+    if (this.state !== 'completed' || !this.last) return;
+    this.env.send(this.last, this.responseTarget).catch(() => undefined);
+    this.interval = Math.min(this.interval * 2, this.env.timers.t2);
+    this.arm('g', this.interval, () => this.retransmitFinal());
+  }
+
+  /** The same request arrived again. */
+  receiveRetransmission(): void {
+    this.emitter.emit('retransmission');
+    if (this.last && this.state !== 'accepted' && this.state !== 'confirmed' && this.state !== 'terminated') {
+      this.env.send(this.last, this.responseTarget).catch(() => undefined);
+    }
+  }
+
+  receiveAck(ack: SipRequest, flow: Flow): void {
+    if (!this.isInvite) return;
+    if (this.state === 'completed') {
+      this.state = 'confirmed';
+      this.disarm('g');
+      this.disarm('h');
+      this.emitter.emit('ack', ack, flow);
+      const i = timerI(this.env.timers, this.reliable);
+      if (i === 0) this.terminate('normal');
+      else this.arm('i', i, () => this.terminate('normal'));
+    } else if (this.state === 'accepted') this.emitter.emit('ack', ack, flow);
+  }
+
+  receiveCancel(cancel: SipRequest): void {
+    this.cancelled = true;
+    this.emitter.emit('cancel', cancel);
+  }
+
+  terminate(reason: TerminationReason = 'normal'): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.disarmAll();
+    this.emitter.emit('terminated', reason);
+  }
+}
+
+/**
+ * Key of a server transaction (§17.2.3): branch, sent-by and method, with ACK and CANCEL
+ * mapped onto the INVITE they belong to by the caller. Requests without the RFC 3261 magic
+ * cookie fall back to Call-ID, CSeq number, From tag and top Via (RFC 2543 matching).
+ */
+export function serverKey(req: SipRequest, method: string): string | undefined {
+  const via = req.topVia;
+  if (!via) return undefined;
+  const sentBy = `${via.host.toLowerCase()}:${via.port ?? ''}`;
+  const branch = req.branch;
+  if (branch?.startsWith(BRANCH_COOKIE)) return `${branch}|${sentBy}|${method}`;
+  return `2543|${req.callId}|${req.cseq?.seq}|${req.fromTag ?? ''}|${sentBy}|${branch ?? ''}|${method}`;
+}

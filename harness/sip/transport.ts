@@ -1,0 +1,505 @@
+/**
+ * The SIP transport layer: UDP, TCP and TLS listeners, each bound to a configurable address
+ * and port (IPv4 or IPv6; several 127.x addresses on one host), connection reuse on streams,
+ * RFC 3581 rport/received on what it receives, and a trace event for every message sent or
+ * received (timestamp, transport, both addresses) from which evidence and ladders are built.
+ *
+ * Bad input is data: an unparsable message is counted, traced and, when enough of it is
+ * readable, answered 400 (505 for a wrong SIP version); it never throws.
+ */
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import { type Clock, systemClock } from '../support/clock.ts';
+import { type Logger, silentLogger } from '../support/log.ts';
+import { headerKey } from './header-names.ts';
+import { formatVia, parseVia } from './header-values.ts';
+import { type SipMessage, SipResponse } from './message.ts';
+import { reasonPhrase } from './message-factory.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE, type MessageParseError, parseMessage } from './parser.ts';
+import { StreamFramer } from './stream-framer.ts';
+import { getParam, setParam } from './uri.ts';
+
+export type TransportProtocol = 'UDP' | 'TCP' | 'TLS';
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface ListenSpec {
+  protocol: TransportProtocol;
+  address: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+export interface TlsOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Verify the peer's certificate on outgoing connections (default false: labs use self-signed ones). */
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+export interface Listener {
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+}
+
+/** Where a message came from or goes to. `connectionId` names the stream connection, if any. */
+export interface Flow {
+  protocol: TransportProtocol;
+  local: Endpoint;
+  remote: Endpoint;
+  connectionId?: string;
+}
+
+export interface TraceEvent {
+  direction: 'in' | 'out';
+  /** Wall-clock milliseconds. */
+  wallTime: number;
+  /** Monotonic milliseconds. */
+  monoTime: number;
+  flow: Flow;
+  data: Buffer;
+  message?: SipMessage;
+  /** For input that did not parse. */
+  error?: MessageParseError | { code: string; reason: string };
+}
+
+export interface InboundMessage {
+  message: SipMessage;
+  flow: Flow;
+}
+
+export interface TransportStats {
+  received: number;
+  sent: number;
+  parseErrors: number;
+  answered400: number;
+  framingErrors: number;
+  connectionsOpened: number;
+  connectionsRefused: number;
+  sendErrors: number;
+}
+
+export interface TransportOptions {
+  listen: ListenSpec[];
+  tls?: TlsOptions;
+  maxMessageSize?: number;
+  /** Most simultaneous stream connections (default 1024); more are refused. */
+  maxConnections?: number;
+  /** Closes stream connections idle this long, in ms (default 10 minutes). */
+  idleTimeoutMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+interface StreamConn {
+  id: string;
+  protocol: 'TCP' | 'TLS';
+  socket: net.Socket;
+  framer: StreamFramer;
+  local: Endpoint;
+  remote: Endpoint;
+  ready: Promise<void>;
+}
+
+export interface TransportEvents {
+  message: [InboundMessage];
+  trace: [TraceEvent];
+}
+
+export class TransportLayer extends EventEmitter<TransportEvents> {
+  readonly stats: TransportStats = {
+    received: 0,
+    sent: 0,
+    parseErrors: 0,
+    answered400: 0,
+    framingErrors: 0,
+    connectionsOpened: 0,
+    connectionsRefused: 0,
+    sendErrors: 0,
+  };
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly maxSize: number;
+  private readonly maxConnections: number;
+  private readonly idleTimeoutMs: number;
+  private udp: Array<{ listener: Listener; socket: dgram.Socket }> = [];
+  private servers: Array<{ listener: Listener; server: net.Server }> = [];
+  private conns = new Map<string, StreamConn>();
+  private byRemote = new Map<string, string>();
+  private seq = 0;
+  private started = false;
+
+  constructor(private readonly opts: TransportOptions) {
+    super();
+    this.log = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? systemClock;
+    this.maxSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.maxConnections = opts.maxConnections ?? 1024;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 600_000;
+  }
+
+  /** Binds every listener. Resolves when all are listening; rejects (after closing what opened) on a bind error. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    try {
+      for (const spec of this.opts.listen) {
+        if (spec.protocol === 'UDP') await this.startUdp(spec);
+        else await this.startStream(spec);
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** The bound listeners, with the ports actually bound. */
+  get bound(): Listener[] {
+    return [...this.udp.map((u) => u.listener), ...this.servers.map((s) => s.listener)];
+  }
+
+  /** The listener that sends to `remoteAddress` over `protocol`: same protocol and address family. */
+  listenerFor(protocol: TransportProtocol, remoteAddress?: string): Listener {
+    const family = remoteAddress && net.isIPv6(remoteAddress) ? 6 : 4;
+    const candidates = this.bound.filter((l) => l.protocol === protocol);
+    const match = candidates.find((l) => (net.isIPv6(l.address) ? 6 : 4) === family) ?? candidates[0];
+    if (!match) throw new Error(`no ${protocol} listener is configured`);
+    return match;
+  }
+
+  /** Sends a message (or raw bytes) to `target`. Resolves with the flow it went out on. */
+  async send(
+    msg: SipMessage | Buffer,
+    target: { protocol: TransportProtocol; address: string; port: number; connectionId?: string },
+  ): Promise<Flow> {
+    const data = Buffer.isBuffer(msg) ? msg : msg.toBuffer();
+    const message = Buffer.isBuffer(msg) ? undefined : msg;
+    try {
+      if (target.protocol === 'UDP') {
+        const l = this.listenerFor('UDP', target.address);
+        const sock = this.udp.find((u) => u.listener === l)!.socket;
+        await new Promise<void>((resolve, reject) =>
+          sock.send(data, target.port, target.address, (err) => (err ? reject(err) : resolve())),
+        );
+        const flow: Flow = {
+          protocol: 'UDP',
+          local: { address: l.address, port: l.port },
+          remote: { address: target.address, port: target.port },
+        };
+        this.traceOut(flow, data, message);
+        return flow;
+      }
+      const conn = await this.connectionFor(target.protocol, target);
+      await conn.ready;
+      await new Promise<void>((resolve, reject) =>
+        conn.socket.write(data, (err) => (err ? reject(err) : resolve())),
+      );
+      const flow: Flow = {
+        protocol: conn.protocol,
+        local: conn.local,
+        remote: conn.remote,
+        connectionId: conn.id,
+      };
+      this.traceOut(flow, data, message);
+      return flow;
+    } catch (err) {
+      this.stats.sendErrors++;
+      this.log.warn({ err: (err as Error).message, target }, 'SIP send failed');
+      throw err;
+    }
+  }
+
+  /**
+   * Where a response to `request` goes (RFC 3261 §18.2.2 with RFC 3581): back over the stream
+   * it came on, or to the received/rport of its top Via.
+   */
+  responseTarget(
+    request: SipMessage,
+    flow: Flow,
+  ): { protocol: TransportProtocol; address: string; port: number; connectionId?: string } {
+    if (flow.protocol !== 'UDP' && flow.connectionId && this.conns.has(flow.connectionId)) {
+      return {
+        protocol: flow.protocol,
+        address: flow.remote.address,
+        port: flow.remote.port,
+        connectionId: flow.connectionId,
+      };
+    }
+    const via = request.topVia;
+    if (!via) return { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port };
+    const received = getParam(via.params, 'received') ?? undefined;
+    const rport = getParam(via.params, 'rport');
+    const address = received ?? via.host;
+    const port = rport ? Number(rport) : (via.port ?? (flow.protocol === 'TLS' ? 5061 : 5060));
+    return { protocol: flow.protocol, address, port };
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.conns.values()) c.socket.destroy();
+    this.conns.clear();
+    this.byRemote.clear();
+    await Promise.all(
+      this.udp.map(
+        (u) =>
+          new Promise<void>((resolve) => {
+            try {
+              u.socket.close(() => resolve());
+            } catch {
+              resolve();
+            }
+          }),
+      ),
+    );
+    await Promise.all(
+      this.servers.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve()))),
+    );
+    this.udp = [];
+    this.servers = [];
+    this.started = false;
+  }
+
+  private async startUdp(spec: ListenSpec): Promise<void> {
+    const socket = dgram.createSocket({ type: net.isIPv6(spec.address) ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(spec.port, spec.address, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = socket.address();
+    const listener: Listener = { protocol: 'UDP', address: spec.address, port: addr.port };
+    socket.on('error', (err) => this.log.warn({ err: err.message }, 'UDP socket error'));
+    socket.on('message', (data, rinfo) => {
+      const flow: Flow = {
+        protocol: 'UDP',
+        local: { address: listener.address, port: listener.port },
+        remote: { address: rinfo.address, port: rinfo.port },
+      };
+      this.onData(data, flow);
+    });
+    this.udp.push({ listener, socket });
+  }
+
+  private async startStream(spec: ListenSpec): Promise<void> {
+    const protocol = spec.protocol as 'TCP' | 'TLS';
+    let server: net.Server;
+    if (protocol === 'TLS') {
+      if (!this.opts.tls) throw new Error('a TLS listener needs tls.key and tls.cert');
+      server = tls.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert, ca: this.opts.tls.ca });
+      server.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'TLS handshake failed'));
+    } else server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(spec.port, spec.address, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    const listener: Listener = { protocol, address: spec.address, port };
+    server.on(protocol === 'TLS' ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+      if (this.conns.size >= this.maxConnections) {
+        this.stats.connectionsRefused++;
+        socket.destroy();
+        return;
+      }
+      this.adopt(protocol, socket, Promise.resolve(), { address: listener.address, port: listener.port });
+    });
+    server.on('error', (err) => this.log.warn({ err: err.message }, `${protocol} server error`));
+    this.servers.push({ listener, server });
+  }
+
+  private async connectionFor(
+    protocol: TransportProtocol,
+    target: { address: string; port: number; connectionId?: string },
+  ): Promise<StreamConn> {
+    if (target.connectionId) {
+      const c = this.conns.get(target.connectionId);
+      if (c) return c;
+    }
+    const key = `${protocol}|${target.address}|${target.port}`;
+    const existing = this.byRemote.get(key);
+    if (existing) {
+      const c = this.conns.get(existing);
+      if (c) return c;
+    }
+    if (this.conns.size >= this.maxConnections)
+      throw new Error(`connection limit of ${this.maxConnections} reached`);
+    const l = this.listenerFor(protocol, target.address);
+    let socket: net.Socket;
+    let ready: Promise<void>;
+    let addrSocket: net.Socket | undefined;
+    if (protocol === 'TLS') {
+      const t = this.opts.tls;
+      // Connect the TCP socket first so that it leaves from the listener's address.
+      const raw = net.connect({ host: target.address, port: target.port, localAddress: l.address });
+      addrSocket = raw;
+      const options: tls.ConnectionOptions = {
+        socket: raw,
+        rejectUnauthorized: t?.rejectUnauthorized ?? false,
+      };
+      if (t?.ca) options.ca = t.ca;
+      if (t?.servername) options.servername = t.servername;
+      else if (!net.isIP(target.address)) options.servername = target.address;
+      const s = tls.connect(options);
+      ready = new Promise((resolve, reject) => {
+        s.once('secureConnect', () => resolve());
+        s.once('error', reject);
+      });
+      socket = s;
+    } else {
+      socket = net.connect({ host: target.address, port: target.port, localAddress: l.address });
+      ready = new Promise((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('error', reject);
+      });
+    }
+    const remote = { address: target.address, port: target.port };
+    return this.adopt(protocol as 'TCP' | 'TLS', socket, ready, undefined, remote, addrSocket);
+  }
+
+  private adopt(
+    protocol: 'TCP' | 'TLS',
+    socket: net.Socket,
+    ready: Promise<void>,
+    local?: Endpoint,
+    remote?: Endpoint,
+    addrSocket: net.Socket = socket,
+  ): StreamConn {
+    const id = `${protocol.toLowerCase()}-${++this.seq}`;
+    const conn: StreamConn = {
+      id,
+      protocol,
+      socket,
+      framer: new StreamFramer(this.maxSize),
+      local: local ?? { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      remote: remote ?? { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+      ready,
+    };
+    ready.then(
+      () => {
+        conn.local = {
+          address: addrSocket.localAddress ?? conn.local.address,
+          port: addrSocket.localPort ?? conn.local.port,
+        };
+      },
+      () => undefined,
+    );
+    this.stats.connectionsOpened++;
+    this.conns.set(id, conn);
+    const key = `${protocol}|${conn.remote.address}|${conn.remote.port}`;
+    this.byRemote.set(key, id);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      for (const f of conn.framer.push(chunk)) {
+        const flow: Flow = { protocol, local: conn.local, remote: conn.remote, connectionId: id };
+        if (f.kind === 'message') this.onData(f.data, flow);
+        else if (f.kind === 'error') {
+          this.stats.framingErrors++;
+          this.emitTrace({
+            direction: 'in',
+            flow,
+            data: f.data,
+            error: { code: 'framing', reason: f.reason },
+          });
+          this.log.warn({ reason: f.reason, remote: conn.remote }, 'closing stream after a framing error');
+          socket.destroy();
+        }
+      }
+    });
+    const forget = () => {
+      this.conns.delete(id);
+      if (this.byRemote.get(key) === id) this.byRemote.delete(key);
+    };
+    socket.on('close', forget);
+    socket.on('error', (err) => {
+      this.log.debug({ err: err.message, remote: conn.remote }, `${protocol} connection error`);
+      forget();
+    });
+    return conn;
+  }
+
+  private onData(data: Buffer, flow: Flow): void {
+    if (data.length <= 4 && /^[\r\n]*$/.test(data.toString('latin1'))) return; // keep-alive
+    const r = parseMessage(data, { maxSize: this.maxSize });
+    if (!r.ok) {
+      this.stats.parseErrors++;
+      this.emitTrace({ direction: 'in', flow, data, error: r });
+      this.log.warn({ code: r.code, reason: r.reason, remote: flow.remote }, 'unparsable SIP message');
+      this.answerBadRequest(r, flow);
+      return;
+    }
+    const msg = r.message;
+    if (msg.isRequest) this.stampVia(msg, flow);
+    this.stats.received++;
+    this.emitTrace({ direction: 'in', flow, data, message: msg });
+    this.emit('message', { message: msg, flow });
+  }
+
+  /** RFC 3261 §18.2.1 and RFC 3581: add received= (and fill rport) on the top Via of a request. */
+  private stampVia(msg: SipMessage, flow: Flow): void {
+    const field = msg.fields('via')[0];
+    const first = field ? splitFirst(field.value) : undefined;
+    if (!field || !first) return;
+    const via = parseVia(first.head);
+    if (!via.ok) return;
+    let params = via.value.params;
+    if (via.value.host !== flow.remote.address) params = setParam(params, 'received', flow.remote.address);
+    if (getParam(params, 'rport') === null) {
+      params = setParam(params, 'received', flow.remote.address);
+      params = setParam(params, 'rport', String(flow.remote.port));
+    }
+    if (params !== via.value.params)
+      msg.replaceField(field, formatVia({ ...via.value, params }) + first.rest);
+  }
+
+  private answerBadRequest(err: MessageParseError, flow: Flow): void {
+    const p = err.partial;
+    if (!p?.isRequest || p.method === 'ACK') return;
+    const copied = ['via', 'from', 'to', 'call-id', 'cseq'];
+    const fieldsOf = (key: string) => p.headers.filter((h) => headerKey(h.name) === key);
+    if (!copied.every((k) => fieldsOf(k).length > 0)) return;
+    const status = err.code === 'bad-version' ? 505 : err.code === 'bad-uri' ? 416 : 400;
+    const res = new SipResponse(status, reasonPhrase(status));
+    for (const k of copied) for (const h of fieldsOf(k)) res.append(h.name, h.value);
+    res.append('Warning', `399 sbc-harness "${err.reason.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`);
+    this.stats.answered400++;
+    const target = flow.connectionId
+      ? { ...flow.remote, protocol: flow.protocol, connectionId: flow.connectionId }
+      : { ...flow.remote, protocol: flow.protocol };
+    this.send(res, target).catch(() => undefined);
+  }
+
+  private traceOut(flow: Flow, data: Buffer, message?: SipMessage): void {
+    this.stats.sent++;
+    const ev: Omit<TraceEvent, 'wallTime' | 'monoTime'> = { direction: 'out', flow, data };
+    if (message) (ev as TraceEvent).message = message;
+    this.emitTrace(ev);
+  }
+
+  private emitTrace(ev: Omit<TraceEvent, 'wallTime' | 'monoTime'>): void {
+    if (this.listenerCount('trace') === 0) return;
+    this.emit('trace', { ...ev, wallTime: this.clock.wallNow(), monoTime: this.clock.now() });
+  }
+}
+
+/** Splits "first, rest..." of a list value at its first top-level comma. */
+function splitFirst(value: string): { head: string; rest: string } | undefined {
+  let inQuote = false;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (ch === '"') inQuote = !inQuote;
+    else if (ch === ',' && !inQuote) return { head: value.slice(0, i).trim(), rest: value.slice(i) };
+  }
+  return { head: value.trim(), rest: '' };
+}

@@ -1,0 +1,822 @@
+/**
+ * A SIP user agent core: the transport and transaction layers, dialogs, out-of-dialog
+ * requests with digest retry, INVITE sessions in both directions (CANCEL, ACK, 2xx
+ * retransmission, PRACK), and in-dialog requests (BYE, re-INVITE, UPDATE, INFO, REFER,
+ * NOTIFY). Actors (provider, OXO trunk, reference SBC) are built on it.
+ */
+import { EventEmitter } from 'node:events';
+import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
+import { type Logger, silentLogger } from '../support/log.ts';
+import { Dialog, dialogKey, makeVia } from './dialog.ts';
+import { DigestClient } from './digest.ts';
+import { parseRAck } from './header-values.ts';
+import { newBranch, newCallId, newTag } from './ids.ts';
+import { SipRequest, type SipResponse } from './message.ts';
+import { createResponse, type ResponseOptions } from './message-factory.ts';
+import { targetFromUri } from './target.ts';
+import { DEFAULT_TIMERS, type TimerConfig } from './timers.ts';
+import type { ClientTransaction, SendTarget, ServerTransaction } from './transaction.ts';
+import { TransactionLayer } from './transaction-layer.ts';
+import {
+  type Flow,
+  type ListenSpec,
+  type TlsOptions,
+  TransportLayer,
+  type TransportProtocol,
+} from './transport.ts';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface UserAgentOptions {
+  listen: ListenSpec[];
+  tls?: TlsOptions;
+  timers?: Partial<TimerConfig>;
+  clock?: Clock;
+  logger?: Logger;
+  /** User part of our Contact (default "sbc-harness"). */
+  contactUser?: string;
+  /** Value of the User-Agent header; none when undefined. */
+  userAgent?: string;
+  /** Send 100 Trying as soon as an INVITE arrives (default true). */
+  auto100?: boolean;
+  maxMessageSize?: number;
+  maxTransactions?: number;
+}
+
+/** How an out-of-dialog or in-dialog non-INVITE request ended. */
+export interface RequestOutcome {
+  /** The final status: the response's, or 408 on timeout, 503 on a transport error. */
+  status: number;
+  response?: SipResponse;
+  /** Every response received, in order, over every authentication round. */
+  responses: SipResponse[];
+  /** The request as last sent (with credentials, if it was challenged). */
+  request: SipRequest;
+}
+
+export interface RequestSpec {
+  method: string;
+  uri: string;
+  /** Next hop; default: from the Request-URI. */
+  target?: SendTarget;
+  from?: string;
+  to?: string;
+  headers?: Array<[string, string]>;
+  body?: string | Buffer;
+  contentType?: string;
+  credentials?: Credentials;
+  protocol?: TransportProtocol;
+}
+
+export interface InviteSpec extends RequestSpec {
+  /** Session-Expires (RFC 4028) to ask for, in seconds. */
+  sessionExpires?: number;
+  /** Offer 100rel (RFC 3262) in Supported. Default true. */
+  support100rel?: boolean;
+}
+
+export interface UserAgentEvents {
+  invite: [IncomingInvite];
+  /** Out-of-dialog requests other than INVITE, ACK, CANCEL (OPTIONS is answered 200 when nobody listens). */
+  request: [SipRequest, ServerTransaction];
+  /** A dialog was created (early or confirmed). */
+  dialog: [Dialog];
+}
+
+export class UserAgent extends EventEmitter<UserAgentEvents> {
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly dialogs = new Map<string, Dialog>();
+  readonly clock: Clock;
+  readonly timers: TimerConfig;
+  readonly log: Logger;
+  private readonly contactUser: string;
+  /** Pending 2xx retransmissions of incoming INVITEs, keyed by dialog, resolved by the ACK. */
+  readonly pendingAcks = new Map<string, (ack: SipRequest, flow: Flow) => void>();
+  /** ACKs we sent for 2xx, by dialog key, resent when the 2xx is retransmitted. */
+  private readonly sentAcks = new Map<string, { ack: SipRequest; target: SendTarget }>();
+  /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
+  readonly pendingPracks = new Map<string, () => void>();
+
+  constructor(readonly opts: UserAgentOptions) {
+    super();
+    this.clock = opts.clock ?? systemClock;
+    this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
+    this.log = opts.logger ?? silentLogger;
+    this.contactUser = opts.contactUser ?? 'sbc-harness';
+    this.transport = new TransportLayer({
+      listen: opts.listen,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      logger: this.log,
+      clock: this.clock,
+      ...(opts.maxMessageSize ? { maxMessageSize: opts.maxMessageSize } : {}),
+    });
+    this.transactions = new TransactionLayer(this.transport, {
+      timers: this.timers,
+      clock: this.clock,
+      logger: this.log,
+      ...(opts.maxTransactions ? { maxTransactions: opts.maxTransactions } : {}),
+    });
+    this.transactions.on('request', (req, tx) => this.onRequest(req, tx));
+    this.transactions.on('ack', (ack, flow) => this.onAck(ack, flow));
+    this.transactions.on('stray-response', (res) => this.onStrayResponse(res));
+  }
+
+  static async start(opts: UserAgentOptions): Promise<UserAgent> {
+    const ua = new UserAgent(opts);
+    await ua.transport.start();
+    return ua;
+  }
+
+  async stop(): Promise<void> {
+    this.transactions.clear();
+    for (const d of this.dialogs.values()) d.terminate('failure');
+    this.dialogs.clear();
+    await this.transport.stop();
+  }
+
+  /** Contact value for requests leaving over `protocol` toward `remoteAddress`. */
+  contact(protocol: TransportProtocol, remoteAddress?: string): string {
+    const l = this.transport.listenerFor(protocol, remoteAddress);
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    const scheme = protocol === 'TLS' ? 'sips' : 'sip';
+    const tp = protocol === 'UDP' ? '' : protocol === 'TCP' ? ';transport=tcp' : '';
+    return `<${scheme}:${this.contactUser}@${host}:${l.port}${tp}>`;
+  }
+
+  /** A Via with a fresh branch for a request leaving toward `target`. */
+  via(target: SendTarget): string {
+    const l = this.transport.listenerFor(target.protocol, target.address);
+    return makeVia(target.protocol, l.address, l.port);
+  }
+
+  /** The local "sip:user@address:port" of our listener for `protocol`. */
+  localUri(protocol: TransportProtocol = 'UDP', user = this.contactUser): string {
+    const l = this.transport.listenerFor(protocol);
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    return `sip:${user}@${host}:${l.port}`;
+  }
+
+  resolveTarget(spec: { uri: string; target?: SendTarget; protocol?: TransportProtocol }): SendTarget {
+    if (spec.target) return spec.target;
+    const t = targetFromUri(spec.uri, spec.protocol ?? 'UDP');
+    if (!t.ok) throw new Error(`cannot route to "${spec.uri}": ${t.reason}`);
+    return t.value;
+  }
+
+  /** Builds an out-of-dialog request per §8.1.1. */
+  buildRequest(
+    spec: RequestSpec,
+    target: SendTarget,
+    fixed?: { callId: string; fromTag: string; cseq: number },
+  ): SipRequest {
+    const req = new SipRequest(spec.method, spec.uri);
+    req.append('Via', this.via(target));
+    req.append('Max-Forwards', '70');
+    const from = spec.from ?? this.localUri(target.protocol);
+    req.append('From', `${from.includes('<') ? from : `<${from}>`};tag=${fixed?.fromTag ?? newTag()}`);
+    const to = spec.to ?? spec.uri;
+    req.append('To', to.includes('<') ? to : `<${to}>`);
+    req.append('Call-ID', fixed?.callId ?? newCallId());
+    req.append('CSeq', `${fixed?.cseq ?? 1} ${spec.method}`);
+    if (spec.method !== 'CANCEL' && spec.method !== 'ACK' && spec.method !== 'BYE') {
+      req.append('Contact', this.contact(target.protocol, target.address));
+    }
+    if (this.opts.userAgent) req.append('User-Agent', this.opts.userAgent);
+    for (const [n, v] of spec.headers ?? []) req.append(n, v);
+    if (spec.body !== undefined) {
+      req.body = typeof spec.body === 'string' ? Buffer.from(spec.body) : spec.body;
+      req.append('Content-Type', spec.contentType ?? 'application/sdp');
+    }
+    return req;
+  }
+
+  /** Sends a non-INVITE request outside a dialog, answering one digest challenge if credentials are given. */
+  async request(spec: RequestSpec): Promise<RequestOutcome> {
+    const target = this.resolveTarget(spec);
+    const req = this.buildRequest(spec, target);
+    return this.runWithAuth(req, target, spec.credentials);
+  }
+
+  /** REGISTER (RFC 3261 §10) with digest; `expires` 0 unregisters. */
+  register(spec: {
+    registrar: string;
+    aor: string;
+    expires?: number;
+    credentials?: Credentials;
+    target?: SendTarget;
+    protocol?: TransportProtocol;
+    headers?: Array<[string, string]>;
+  }): Promise<RequestOutcome> {
+    const headers: Array<[string, string]> = [
+      ['Expires', String(spec.expires ?? 3600)],
+      ...(spec.headers ?? []),
+    ];
+    return this.request({
+      method: 'REGISTER',
+      uri: spec.registrar,
+      from: spec.aor,
+      to: spec.aor,
+      headers,
+      ...(spec.credentials ? { credentials: spec.credentials } : {}),
+      ...(spec.target ? { target: spec.target } : {}),
+      ...(spec.protocol ? { protocol: spec.protocol } : {}),
+    });
+  }
+
+  /** Runs a non-INVITE client transaction to its end; a 401/407 is answered once with credentials. */
+  async runWithAuth(
+    first: SipRequest,
+    target: SendTarget,
+    credentials?: Credentials,
+  ): Promise<RequestOutcome> {
+    const responses: SipResponse[] = [];
+    let req = first;
+    const client = credentials ? new DigestClient(credentials) : undefined;
+    for (let round = 0; round < 2; round++) {
+      const tx = this.transactions.sendRequest(req, target);
+      const out = await this.awaitFinal(tx, responses);
+      if ((out.status === 401 || out.status === 407) && client && round === 0 && out.response) {
+        const next = this.authorizedRetry(req, out.response, client);
+        if (!next) return { ...out, responses, request: req };
+        req = next;
+        continue;
+      }
+      return { ...out, responses, request: req };
+    }
+    return { status: 500, responses, request: req };
+  }
+
+  /** A copy of `req` with a new branch, CSeq + 1 and the answer to the challenge of `res`. */
+  authorizedRetry(req: SipRequest, res: SipResponse, client: DigestClient): SipRequest | undefined {
+    const proxy = res.status === 407;
+    const challenges = res.getAll(proxy ? 'proxy-authenticate' : 'www-authenticate');
+    const auth = client.authorize(
+      challenges,
+      req.method,
+      req.uri,
+      req.method === 'INVITE' ? undefined : req.body,
+    );
+    if (!auth) return undefined;
+    const next = req.clone();
+    const via = next.fields('via')[0];
+    if (via) next.replaceField(via, via.value.replace(/branch=[^;,\s]+/, `branch=${newBranch()}`));
+    next.set('CSeq', `${(req.cseq?.seq ?? 1) + 1} ${req.method}`);
+    next.remove(proxy ? 'proxy-authorization' : 'authorization');
+    next.append(proxy ? 'Proxy-Authorization' : 'Authorization', auth);
+    return next;
+  }
+
+  private awaitFinal(
+    tx: ClientTransaction,
+    responses: SipResponse[],
+  ): Promise<{ status: number; response?: SipResponse }> {
+    return new Promise((resolve) => {
+      tx.on('response', (res) => {
+        responses.push(res);
+        if (res.status >= 200) resolve({ status: res.status, response: res });
+      });
+      tx.on('timeout', () => resolve({ status: 408 }));
+      tx.on('transport-error', () => resolve({ status: 503 }));
+    });
+  }
+
+  /** Starts an INVITE; see OutgoingInvite. */
+  invite(spec: InviteSpec): OutgoingInvite {
+    return new OutgoingInvite(this, spec);
+  }
+
+  /** Sends a non-INVITE request inside a dialog (BYE, INFO, REFER, NOTIFY, UPDATE, OPTIONS, PRACK). */
+  async requestInDialog(
+    dialog: Dialog,
+    method: string,
+    opts: {
+      headers?: Array<[string, string]>;
+      body?: string | Buffer;
+      contentType?: string;
+      credentials?: Credentials;
+    } = {},
+  ): Promise<RequestOutcome> {
+    const target = dialog.nextHop();
+    if (!target) throw new Error(`dialog ${dialog.key} has no usable remote target`);
+    const req = dialog.createRequest(method, {
+      via: this.via(target),
+      ...(opts.headers ? { headers: opts.headers } : {}),
+      ...(opts.body !== undefined ? { body: opts.body } : {}),
+      ...(opts.contentType ? { contentType: opts.contentType } : {}),
+    });
+    if (method === 'BYE') dialog.terminate('local');
+    const out = await this.runWithAuth(req, target, opts.credentials);
+    if (method === 'UPDATE' && out.response && out.status < 300) dialog.refreshTarget(out.response);
+    return out;
+  }
+
+  /** Ends a dialog with BYE. */
+  bye(dialog: Dialog, headers?: Array<[string, string]>): Promise<RequestOutcome> {
+    return this.requestInDialog(dialog, 'BYE', headers ? { headers } : {});
+  }
+
+  /** Sends a re-INVITE (hold, resume, codec change) and ACKs its 2xx. */
+  async reinvite(dialog: Dialog, sdp: string, headers?: Array<[string, string]>): Promise<RequestOutcome> {
+    const target = dialog.nextHop();
+    if (!target) throw new Error(`dialog ${dialog.key} has no usable remote target`);
+    const req = dialog.createRequest('INVITE', {
+      via: this.via(target),
+      body: sdp,
+      contentType: 'application/sdp',
+      ...(headers ? { headers } : {}),
+    });
+    dialog.localSdp = sdp;
+    const responses: SipResponse[] = [];
+    const tx = this.transactions.sendRequest(req, target);
+    const out = await this.awaitFinal(tx, responses);
+    if (out.response && out.status < 300) {
+      dialog.refreshTarget(out.response);
+      if (out.response.body.length > 0) dialog.remoteSdp = out.response.bodyText;
+      this.sendAck(dialog, req.cseq?.seq ?? dialog.localSeq);
+      tx.on('response', (res) => {
+        if (res.status >= 200 && res.status < 300) this.resendAck(dialog.key);
+      });
+    }
+    return { ...out, responses, request: req };
+  }
+
+  /** ACK for a 2xx (§13.2.2.4): a new transaction-less request in the dialog. */
+  sendAck(dialog: Dialog, cseq: number, body?: string): void {
+    const target = dialog.nextHop();
+    if (!target) return;
+    const ack = dialog.createRequest('ACK', {
+      via: this.via(target),
+      cseq,
+      ...(body !== undefined ? { body, contentType: 'application/sdp' } : {}),
+    });
+    this.sentAcks.set(dialog.key, { ack, target });
+    this.transactions.sendStateless(ack, target).catch(() => undefined);
+  }
+
+  resendAck(key: string): void {
+    const a = this.sentAcks.get(key);
+    if (a) this.transactions.sendStateless(a.ack, a.target).catch(() => undefined);
+  }
+
+  addDialog(d: Dialog): void {
+    if (this.dialogs.has(d.key)) return;
+    this.dialogs.set(d.key, d);
+    d.once('terminated', () => {
+      // Keep the dialog a little while for late retransmissions, then forget it.
+      this.clock.setTimeout(() => {
+        if (this.dialogs.get(d.key) === d && d.state === 'terminated') {
+          this.dialogs.delete(d.key);
+          this.sentAcks.delete(d.key);
+        }
+      }, 64 * this.timers.t1);
+    });
+    this.emit('dialog', d);
+  }
+
+  findDialog(
+    callId: string | undefined,
+    localTag: string | undefined,
+    remoteTag: string | undefined,
+  ): Dialog | undefined {
+    if (!callId || !localTag || !remoteTag) return undefined;
+    return this.dialogs.get(dialogKey({ callId, localTag, remoteTag }));
+  }
+
+  private onStrayResponse(res: SipResponse): void {
+    // A 2xx retransmission after the INVITE transaction ended: ACK it again.
+    if (res.cseq?.method === 'INVITE' && res.status >= 200 && res.status < 300) {
+      const d = this.findDialog(res.callId, res.fromTag, res.toTag);
+      if (d) this.resendAck(d.key);
+    }
+  }
+
+  private onAck(ack: SipRequest, flow: Flow): void {
+    const d = this.findDialog(ack.callId, ack.toTag, ack.fromTag);
+    if (!d) return;
+    const pending = this.pendingAcks.get(d.key);
+    if (pending) pending(ack, flow);
+    d.emit('ack', ack, flow);
+  }
+
+  private onRequest(req: SipRequest, tx: ServerTransaction): void {
+    if (req.toTag) {
+      this.onInDialogRequest(req, tx);
+      return;
+    }
+    if (req.method === 'INVITE') {
+      const inv = new IncomingInvite(this, req, tx);
+      if (this.opts.auto100 ?? true) tx.respond(createResponse(req, 100));
+      if (this.listenerCount('invite') === 0) {
+        inv.reject(480);
+        return;
+      }
+      this.emit('invite', inv);
+      return;
+    }
+    if (this.listenerCount('request') > 0) {
+      this.emit('request', req, tx);
+      return;
+    }
+    if (req.method === 'OPTIONS') tx.respond(createResponse(req, 200, { headers: [['Allow', ALLOW]] }));
+    else tx.respond(createResponse(req, 405, { headers: [['Allow', ALLOW]] }));
+  }
+
+  private onInDialogRequest(req: SipRequest, tx: ServerTransaction): void {
+    const d = this.findDialog(req.callId, req.toTag, req.fromTag);
+    if (!d || d.state === 'terminated') {
+      tx.respond(createResponse(req, 481));
+      return;
+    }
+    if (!d.acceptRemoteSeq(req)) {
+      tx.respond(createResponse(req, 500, { reason: 'CSeq Out of Order' }));
+      return;
+    }
+    if (req.method === 'PRACK') {
+      const rack = req.parseOne('rack', parseRAck);
+      const key = rack?.ok ? `${d.key}|${rack.value.rseq}` : '';
+      const stop = this.pendingPracks.get(key);
+      if (stop) {
+        stop();
+        this.pendingPracks.delete(key);
+        tx.respond(createResponse(req, 200));
+      } else tx.respond(createResponse(req, 481));
+      return;
+    }
+    if (req.method === 'BYE') {
+      tx.respond(createResponse(req, 200));
+      d.terminate('remote');
+      return;
+    }
+    if (req.method === 'INVITE' || req.method === 'UPDATE') d.refreshTarget(req);
+    if (req.method === 'INVITE' && req.body.length > 0) d.remoteSdp = req.bodyText;
+    if (d.listenerCount('request') > 0) {
+      d.emit('request', req, tx);
+      return;
+    }
+    // Defaults for a dialog nobody watches: accept refreshes and informational requests.
+    if (req.method === 'INVITE' || req.method === 'UPDATE') {
+      const res = createResponse(req, 200, { headers: [['Contact', d.localContact]] });
+      if (d.localSdp) {
+        res.body = Buffer.from(d.localSdp);
+        res.set('Content-Type', 'application/sdp');
+      }
+      tx.respond(res);
+      if (req.method === 'INVITE') this.retransmit2xxUntilAck(d, tx, res);
+    } else if (['INFO', 'NOTIFY', 'OPTIONS', 'MESSAGE'].includes(req.method))
+      tx.respond(createResponse(req, 200));
+    else tx.respond(createResponse(req, 501));
+  }
+
+  /**
+   * §13.3.1.4: the UAS core retransmits a 2xx to INVITE (T1 doubling up to T2) until the ACK
+   * arrives; after 64*T1 without one it gives up and ends the dialog with BYE.
+   */
+  retransmit2xxUntilAck(d: Dialog, tx: ServerTransaction, res: SipResponse): Promise<SipRequest> {
+    return new Promise((resolve, reject) => {
+      let interval = this.timers.t1;
+      let timer: TimerHandle | undefined;
+      const started = this.clock.now();
+      const reliable = tx.reliable;
+      const tick = () => {
+        if (this.clock.now() - started >= 64 * this.timers.t1) {
+          this.pendingAcks.delete(d.key);
+          reject(new Error('no ACK for the 2xx within 64*T1'));
+          this.bye(d).catch(() => undefined);
+          return;
+        }
+        if (!reliable) this.transactions.sendStateless(res, tx.responseTarget).catch(() => undefined);
+        interval = Math.min(interval * 2, this.timers.t2);
+        timer = this.clock.setTimeout(tick, reliable ? 64 * this.timers.t1 : interval);
+      };
+      timer = this.clock.setTimeout(tick, reliable ? 64 * this.timers.t1 : interval);
+      this.pendingAcks.set(d.key, (ack) => {
+        timer?.cancel();
+        this.pendingAcks.delete(d.key);
+        if (ack.body.length > 0) d.remoteSdp = ack.bodyText;
+        resolve(ack);
+      });
+    });
+  }
+}
+
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK, MESSAGE';
+
+export interface InviteOutcome {
+  status: number;
+  response?: SipResponse;
+  /** The confirmed dialog, on 2xx. */
+  dialog?: Dialog;
+  /** Every response received for this INVITE (all authentication rounds). */
+  responses: SipResponse[];
+  /** True when CANCEL was sent. */
+  cancelled: boolean;
+}
+
+export interface OutgoingInviteEvents {
+  response: [SipResponse];
+  early: [Dialog];
+}
+
+/**
+ * An INVITE we sent: follows its responses, creates early and confirmed dialogs, ACKs 2xx
+ * (and its retransmissions), answers one digest challenge, sends PRACK for reliable
+ * provisionals, and can be cancelled. `result` resolves on the final response.
+ */
+export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
+  readonly result: Promise<InviteOutcome>;
+  request: SipRequest;
+  readonly target: SendTarget;
+  readonly responses: SipResponse[] = [];
+  private tx: ClientTransaction;
+  private cancelRequested = false;
+  private cancelSent = false;
+  private finished = false;
+  private authTried = false;
+  private readonly digest?: DigestClient;
+  private readonly early = new Map<string, Dialog>();
+  private settle!: (o: InviteOutcome) => void;
+
+  constructor(
+    private readonly ua: UserAgent,
+    spec: InviteSpec,
+  ) {
+    super();
+    this.target = ua.resolveTarget(spec);
+    const headers: Array<[string, string]> = [];
+    const supported = [
+      'replaces',
+      ...(spec.support100rel === false ? [] : ['100rel']),
+      ...(spec.sessionExpires ? ['timer'] : []),
+    ];
+    headers.push(['Allow', ALLOW], ['Supported', supported.join(', ')]);
+    if (spec.sessionExpires) headers.push(['Session-Expires', `${spec.sessionExpires};refresher=uac`]);
+    this.request = ua.buildRequest(
+      { ...spec, method: 'INVITE', headers: [...headers, ...(spec.headers ?? [])] },
+      this.target,
+    );
+    if (spec.credentials) this.digest = new DigestClient(spec.credentials);
+    this.result = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+    this.tx = this.send(this.request);
+  }
+
+  /** The local SDP offer, if any. */
+  get offer(): string | undefined {
+    return this.request.body.length > 0 ? this.request.bodyText : undefined;
+  }
+
+  private send(req: SipRequest): ClientTransaction {
+    const tx = this.ua.transactions.sendRequest(req, this.target);
+    tx.on('response', (res, flow) => this.onResponse(req, res, flow));
+    tx.on('timeout', () => this.finish({ status: 408 }));
+    tx.on('transport-error', () => this.finish({ status: 503 }));
+    return tx;
+  }
+
+  /** Sends CANCEL now if a provisional arrived, else as soon as one does (§9.1). */
+  cancel(): void {
+    if (this.finished || this.cancelRequested) return;
+    this.cancelRequested = true;
+    if (this.tx.provisional) this.sendCancel();
+  }
+
+  private sendCancel(): void {
+    if (this.cancelSent) return;
+    this.cancelSent = true;
+    const inv = this.request;
+    const c = new SipRequest('CANCEL', inv.uri);
+    const via = inv.fields('via')[0];
+    if (via) c.append('Via', via.value);
+    for (const r of inv.getAll('route')) c.append('Route', r);
+    c.append('Max-Forwards', '70');
+    c.append('From', inv.get('from') ?? '');
+    c.append('To', inv.get('to') ?? '');
+    c.append('Call-ID', inv.callId ?? '');
+    c.append('CSeq', `${inv.cseq?.seq ?? 1} CANCEL`);
+    this.ua.transactions.sendRequest(c, this.target);
+  }
+
+  private onResponse(req: SipRequest, res: SipResponse, flow: Flow): void {
+    if (req !== this.request) return;
+    this.responses.push(res);
+    this.emit('response', res);
+    const s = res.status;
+    if (s < 200) {
+      if (this.cancelRequested) this.sendCancel();
+      if (s > 100 && res.toTag) {
+        const key = dialogKey({
+          callId: req.callId ?? '',
+          localTag: req.fromTag ?? '',
+          remoteTag: res.toTag,
+        });
+        let d = this.early.get(key);
+        if (!d) {
+          d = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
+          if (d) {
+            this.early.set(key, d);
+            this.ua.addDialog(d);
+            this.emit('early', d);
+          }
+        }
+        if (d && res.body.length > 0) d.remoteSdp = res.bodyText;
+        if (d && res.tokens('require').includes('100rel')) this.sendPrack(d, res);
+      }
+      return;
+    }
+    if (s < 300) {
+      const key = dialogKey({
+        callId: req.callId ?? '',
+        localTag: req.fromTag ?? '',
+        remoteTag: res.toTag ?? '',
+      });
+      let d = this.ua.dialogs.get(key);
+      if (d && d.state === 'confirmed') {
+        this.ua.resendAck(d.key); // a 2xx retransmission
+        return;
+      }
+      if (!d) {
+        d = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
+        if (d) this.ua.addDialog(d);
+      } else {
+        d.state = 'confirmed';
+        d.refreshTarget(res);
+        d.routeSet = res.getAll('record-route').reverse();
+      }
+      if (!d) {
+        this.finish({ status: s, response: res });
+        return;
+      }
+      d.localSdp = this.offer;
+      if (res.body.length > 0) d.remoteSdp = res.bodyText;
+      this.ua.sendAck(d, req.cseq?.seq ?? 1);
+      for (const other of this.early.values())
+        if (other !== d && other.state === 'early') other.terminate('failure');
+      if (this.finished) {
+        // A second 2xx from another fork after the first: ACK it, then end that dialog.
+        this.ua.bye(d).catch(() => undefined);
+        return;
+      }
+      this.finish({ status: s, response: res, dialog: d });
+      return;
+    }
+    if ((s === 401 || s === 407) && this.digest && !this.authTried && !this.cancelRequested) {
+      this.authTried = true;
+      const next = this.ua.authorizedRetry(req, res, this.digest);
+      if (next) {
+        this.request = next;
+        this.tx = this.send(next);
+        return;
+      }
+    }
+    for (const d of this.early.values()) d.terminate('failure');
+    this.finish({ status: s, response: res });
+  }
+
+  private sendPrack(d: Dialog, res: SipResponse): void {
+    const rseq = res.get('rseq');
+    const cseq = res.cseq;
+    if (!rseq || !cseq) return;
+    this.ua
+      .requestInDialog(d, 'PRACK', { headers: [['RAck', `${rseq.trim()} ${cseq.seq} ${cseq.method}`]] })
+      .catch(() => undefined);
+  }
+
+  private finish(o: { status: number; response?: SipResponse; dialog?: Dialog }): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.settle({ ...o, responses: this.responses, cancelled: this.cancelSent });
+  }
+}
+
+export interface IncomingInviteEvents {
+  /** The caller sent CANCEL; the INVITE has been answered 487. */
+  cancelled: [];
+}
+
+/**
+ * An INVITE we received: ring, send early media (optionally reliably, RFC 3262), answer
+ * (2xx retransmitted until the ACK) or reject. 100 Trying is sent by the user agent.
+ */
+export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
+  readonly localTag = newTag();
+  dialog: Dialog | undefined;
+  private rseq = Math.floor(Math.random() * 1000) + 1;
+
+  constructor(
+    private readonly ua: UserAgent,
+    readonly request: SipRequest,
+    readonly tx: ServerTransaction,
+  ) {
+    super();
+    tx.on('cancel', () => {
+      if (!tx.answered) {
+        tx.respond(createResponse(request, 487, { toTag: this.localTag }));
+        this.dialog?.terminate('remote');
+        this.emit('cancelled');
+      }
+    });
+  }
+
+  /** The SDP offer of the INVITE, if any. */
+  get offer(): string | undefined {
+    return this.request.body.length > 0 ? this.request.bodyText : undefined;
+  }
+
+  get cancelled(): boolean {
+    return this.tx.cancelled;
+  }
+
+  private localContact(): string {
+    return this.ua.contact(this.tx.flow.protocol, this.tx.flow.remote.address);
+  }
+
+  private ensureDialog(state: 'early' | 'confirmed'): Dialog | undefined {
+    if (!this.dialog) {
+      this.dialog = Dialog.fromUasRequest(
+        this.request,
+        this.localTag,
+        this.localContact(),
+        this.tx.flow,
+        state,
+      );
+      if (this.dialog) {
+        if (this.offer) this.dialog.remoteSdp = this.offer;
+        this.ua.addDialog(this.dialog);
+      }
+    } else if (state === 'confirmed') this.dialog.state = 'confirmed';
+    return this.dialog;
+  }
+
+  private respond(status: number, opts: ResponseOptions = {}): SipResponse {
+    const res = createResponse(this.request, status, {
+      ...opts,
+      toTag: this.localTag,
+      headers: [['Contact', this.localContact()], ['Allow', ALLOW], ...(opts.headers ?? [])],
+    });
+    this.tx.respond(res);
+    return res;
+  }
+
+  /** 180 Ringing (creates the early dialog). */
+  ring(): void {
+    if (this.tx.answered) return;
+    this.ensureDialog('early');
+    this.respond(180);
+  }
+
+  /**
+   * 183 Session Progress with early media SDP. `reliable` sends it with Require: 100rel and
+   * retransmits it until PRACK (when the caller supports 100rel).
+   */
+  progress(sdp?: string, opts: { reliable?: boolean; status?: number } = {}): void {
+    if (this.tx.answered) return;
+    const d = this.ensureDialog('early');
+    const reliable = opts.reliable === true && this.request.tokens('supported').includes('100rel');
+    const headers: Array<[string, string]> = reliable
+      ? [
+          ['Require', '100rel'],
+          ['RSeq', String(++this.rseq)],
+        ]
+      : [];
+    const res = this.respond(opts.status ?? 183, {
+      headers,
+      ...(sdp ? { body: sdp, contentType: 'application/sdp' } : {}),
+    });
+    if (sdp && d) d.localSdp = sdp;
+    if (reliable && d) {
+      let interval = this.ua.timers.t1;
+      let timer: TimerHandle | undefined;
+      const started = this.ua.clock.now();
+      const again = () => {
+        if (this.tx.answered || this.ua.clock.now() - started >= 64 * this.ua.timers.t1) return;
+        this.ua.transactions.sendStateless(res, this.tx.responseTarget).catch(() => undefined);
+        interval = Math.min(interval * 2, this.ua.timers.t2);
+        timer = this.ua.clock.setTimeout(again, interval);
+      };
+      if (!this.tx.reliable) timer = this.ua.clock.setTimeout(again, interval);
+      this.ua.pendingPracks.set(`${d.key}|${this.rseq}`, () => timer?.cancel());
+    }
+  }
+
+  /** 200 OK with the SDP answer. Resolves with the dialog when the ACK arrives. */
+  answer(sdp?: string, headers: Array<[string, string]> = []): Promise<Dialog> {
+    const d = this.ensureDialog('confirmed');
+    if (!d) return Promise.reject(new Error('the INVITE lacks the headers a dialog needs'));
+    if (this.tx.answered) return Promise.reject(new Error('the INVITE has already been answered'));
+    const res = this.respond(200, { headers, ...(sdp ? { body: sdp, contentType: 'application/sdp' } : {}) });
+    if (sdp) d.localSdp = sdp;
+    return this.ua.retransmit2xxUntilAck(d, this.tx, res).then(() => d);
+  }
+
+  /** A final non-2xx answer (486 Busy Here, 603 Decline, 480, ...). */
+  reject(status: number, opts: ResponseOptions = {}): void {
+    if (this.tx.answered) return;
+    this.respond(status, opts);
+    this.dialog?.terminate('failure');
+  }
+}
