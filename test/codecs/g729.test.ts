@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -46,6 +46,27 @@ describeWithPeers(['bcg729', 'ffmpeg'], 'G.729 via bcg729, checked against ffmpe
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  it.runIf(existsSync('/proc/self/maps'))(
+    'loads libbcg729 on first use, not when codecs/ is imported',
+    () => {
+      // A fresh process: import the public surface, look at the mapped libraries, then use G.729.
+      const script = [
+        "import { readFileSync } from 'node:fs';",
+        "const m = await import('./codecs/index.ts');",
+        "const mapped = () => readFileSync('/proc/self/maps', 'utf8').includes('libbcg729');",
+        'const before = mapped();',
+        'const ok = m.g729.available();',
+        'console.log(JSON.stringify({ before, ok, after: mapped() }));',
+      ].join('\n');
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        cwd: new URL('../..', import.meta.url),
+      });
+      expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ before: false, ok: true, after: true });
+    },
+  );
 
   it('encodes a 1 kHz tone that both our decoder and ffmpeg decode with SINAD > 20 dB', () => {
     const pcm = tone(1000, 8000, RATE * SECONDS);
