@@ -83,7 +83,7 @@ function scaled(pcm: Int16Array, gainDb: number): Float64Array {
 
 describeWithPeers(['espeak-ng', 'ffmpeg'], 'DTMF talk-off with espeak-ng speech', () => {
   for (const rate of [8000, 16000]) {
-    let pcm = new Int16Array(0);
+    let pcm: Int16Array = new Int16Array(0);
     beforeAll(() => {
       pcm = speech(rate);
     });
