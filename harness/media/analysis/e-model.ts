@@ -10,7 +10,7 @@
  *   Ie,eff = Ie + (95 − Ie)·Ppl / (Ppl/BurstR + Bpl).
  * All parameters default to G.107 Table 3 ("default values"), which give R ≈ 93.2.
  * MOS-CQE (G.107 Annex B): 1 for R < 0, 4.5 for R > 100, else
- *   1 + 0.035R + R(R − 60)(100 − R)·7·10⁻⁶.
+ *   1 + 0.035R + R(R − 60)(100 − R)·7·10⁻⁶ (not below 1, see `mosFromR`).
  */
 import { type CodecImpairment, codecImpairment, type EModelCodec } from './codec-impairment.ts';
 
@@ -129,11 +129,14 @@ export function effectiveEquipmentImpairment(Ie: number, Bpl: number, Ppl: numbe
   return Ie + ((95 - Ie) * ppl) / (ppl / burst + Bpl);
 }
 
-/** MOS-CQE from R (G.107 Annex B). */
+/**
+ * MOS-CQE from R (G.107 Annex B). The Annex B polynomial dips slightly below 1 for
+ * 0 < R < 6.5 (to 0.989 at R ≈ 3); the result is clamped to 1 there, so MOS stays in 1..4.5.
+ */
 export function mosFromR(R: number): number {
   if (!(R > 0)) return 1;
   if (R >= 100) return 4.5;
-  return 1 + 0.035 * R + R * (R - 60) * (100 - R) * 7e-6;
+  return Math.max(1, 1 + 0.035 * R + R * (R - 60) * (100 - R) * 7e-6);
 }
 
 /** The full G.107 computation. Missing parameters take their Table 3 defaults. */
