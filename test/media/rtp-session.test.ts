@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Encoder } from '../../codecs/codec.ts';
+import { readCapture } from '../../harness/media/capture/index.ts';
+import {
+  evidenceToPcap,
+  formatInlineKey,
+  type PayloadFormat,
+  RtpSession,
+  type RtpSessionOptions,
+  randomKeyMaterial,
+  SendClock,
+} from '../../harness/media/rtp/index.ts';
+import { VirtualClock } from '../../harness/support/clock.ts';
+
+/** Test codec: one byte per sample (low byte), decoded back to the byte value + 1. */
+const encoder: Encoder = { encode: (pcm) => Uint8Array.from(pcm, (s) => s & 0xff) };
+const payloadMap = (): Map<number, PayloadFormat> =>
+  new Map([
+    [8, { name: 'PCMA', clockRate: 8000, decoder: { decode: (p) => Int16Array.from(p, (b) => b + 1) } }],
+  ]);
+
+const sessions: RtpSession[] = [];
+afterEach(async () => {
+  await Promise.all(sessions.splice(0).map((s) => s.close()));
+});
+
+async function open(o: RtpSessionOptions): Promise<RtpSession> {
+  const s = await RtpSession.open({ rtcpIntervalMs: 0, payloadMap: payloadMap(), ...o });
+  sessions.push(s);
+  return s;
+}
+
+/** Polls until `cond` holds; bounded to ~5 s of real time. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** Plays `packets` of 20 ms on a virtual send clock (packets leave immediately, in order). */
+function play(from: RtpSession, vc: VirtualClock, packets: number): void {
+  let n = 0;
+  from.startAudio({
+    encoder,
+    payloadType: 8,
+    clockRate: 8000,
+    ptimeMs: 20,
+    next: (k) => (n++ < packets ? new Int16Array(k).fill(n) : null),
+  });
+  for (let i = 0; i <= packets; i++) vc.advance(20);
+}
+
+describe('RtpSession on loopback', () => {
+  it('sends audio on the send clock, receives and decodes it, and exchanges SR/RR on port+1', async () => {
+    const vc = new VirtualClock();
+    const sendClock = new SendClock(vc);
+    const a = await open({ localAddress: '127.0.0.1', sendClock });
+    const b = await open({ localAddress: '127.0.0.2' });
+    expect(a.localRtcpPort).toBe(a.localPort + 1);
+    a.setRemote('127.0.0.2', b.localPort);
+    b.setRemote('127.0.0.1', a.localPort);
+    play(a, vc, 50);
+    await until(() => (b.receiver.stream(a.ssrc)?.received ?? 0) >= 50);
+    const st = b.receiver.stream(a.ssrc)!;
+    expect(st.received).toBe(50);
+    expect(st.lost).toBe(0);
+    expect(st.markers).toBe(1);
+    const audio = b.receiver.audio(a.ssrc)!;
+    expect(audio.pcm.length).toBe(50 * 160);
+    expect(audio.pcm[0]).toBe(2);
+    expect(audio.pcm[49 * 160]).toBe(51);
+    expect(a.counters.rtpPackets).toBe(50);
+
+    expect(a.sendRtcpReport()).toBe(true);
+    await until(() => b.rtcpReceived.length > 0);
+    const sr = b.rtcpReceived[0]!.items[0]!;
+    expect(sr.type).toBe('sr');
+    if (sr.type === 'sr') expect(sr.sender.packetCount).toBe(50);
+    expect(b.sendRtcpReport()).toBe(true);
+    await until(() => a.rtcpReceived.length > 0);
+    const rr = a.rtcpReceived[0]!.items[0]!;
+    expect(rr.type).toBe('rr');
+    if (rr.type === 'rr') {
+      expect(rr.reports[0]!.ssrc).toBe(a.ssrc);
+      expect(rr.reports[0]!.highestSequence).toBe(st.extendedHighestSeq);
+      expect(rr.reports[0]!.lsr).not.toBe(0);
+    }
+  });
+
+  it('follows a changed remote address (re-INVITE) and keeps bounded evidence that writes a valid pcap', async () => {
+    const vc = new VirtualClock();
+    const sendClock = new SendClock(vc);
+    const a = await open({ localAddress: '127.0.0.1', sendClock, maxEvidence: 15 });
+    const b = await open({ localAddress: '127.0.0.2' });
+    const c = await open({ localAddress: '127.0.0.3', rtcpMux: true });
+    a.setRemote('127.0.0.2', b.localPort);
+    play(a, vc, 10);
+    a.setRemote('127.0.0.3', c.localPort);
+    play(a, vc, 10);
+    await until(
+      () =>
+        (b.receiver.stream(a.ssrc)?.received ?? 0) >= 10 && (c.receiver.stream(a.ssrc)?.received ?? 0) >= 10,
+    );
+    expect(b.receiver.stream(a.ssrc)?.received).toBe(10);
+    expect(c.receiver.stream(a.ssrc)?.received).toBe(10);
+    expect(a.evidence.records.length).toBe(15);
+    expect(a.evidence.dropped).toBe(5);
+    expect(a.evidence.records[14]!.dst).toEqual({ address: '127.0.0.3', port: c.localPort });
+    const pcap = readCapture(evidenceToPcap(c.evidence.records).toBuffer());
+    expect(pcap.frames.length).toBe(c.evidence.records.length);
+  });
+
+  it('SRTP (AES_CM_128_HMAC_SHA1_32) over IPv6 with rtcp-mux; a replayed packet is rejected and counted', async () => {
+    const vc = new VirtualClock();
+    const sendClock = new SendClock(vc);
+    const ka = formatInlineKey(randomKeyMaterial());
+    const kb = formatInlineKey(randomKeyMaterial());
+    const suite = 'AES_CM_128_HMAC_SHA1_32' as const;
+    const a = await open({
+      localAddress: '::1',
+      rtcpMux: true,
+      sendClock,
+      srtp: { suite, localKey: ka, remoteKey: kb },
+    });
+    const b = await open({
+      localAddress: '::1',
+      rtcpMux: true,
+      srtp: { suite, localKey: kb, remoteKey: ka },
+    });
+    a.setRemote('::1', b.localPort);
+    b.setRemote('::1', a.localPort);
+    play(a, vc, 20);
+    await until(() => (b.receiver.stream(a.ssrc)?.received ?? 0) >= 20);
+    expect(b.receiver.stream(a.ssrc)?.received).toBe(20);
+    expect(b.receiver.audio(a.ssrc)?.pcm[160]).toBe(3);
+    const wire = a.evidence.records.find((r) => r.channel === 'rtp')!.bytes;
+    expect(wire.length).toBe(12 + 160 + 4);
+    const lastSent = a.evidence.records.filter((r) => r.channel === 'rtp').at(-1)!.bytes;
+    a.sendRawDatagram(wire);
+    // A later, unseen sequence number (so not a replay) with the old tag: fails authentication.
+    const tampered = lastSent.slice();
+    const view = new DataView(tampered.buffer);
+    view.setUint16(2, (view.getUint16(2) + 5) & 0xffff);
+    a.sendRawDatagram(tampered);
+    a.sendRtcpReport();
+    await until(
+      () =>
+        b.receiver.counters.srtpReplayed >= 1 &&
+        b.receiver.counters.srtpAuthFailed >= 1 &&
+        b.rtcpReceived.length >= 1,
+    );
+    expect(b.receiver.counters).toMatchObject({ accepted: 20, srtpReplayed: 1, srtpAuthFailed: 1 });
+    expect(b.rtcpReceived[0]!.items[0]!.type).toBe('sr');
+    expect(b.counters.rtcpRejected).toBe(0);
+  });
+
+  it('counts a send without a remote instead of throwing', async () => {
+    const a = await open({ localAddress: '127.0.0.4' });
+    expect(a.sendPayload({ payloadType: 0, payload: new Uint8Array(10) })).toBe(false);
+    expect(a.counters.sendErrors).toBe(1);
+  });
+});
