@@ -249,6 +249,15 @@ describe('RFC 4733 receiver', () => {
     const whole = receiveAll(asRtp);
     expect(whole.map((e) => [e.digit, e.timestamp, e.durationTs])).toEqual([['0', 5, 150_000]]);
     const withoutMax = asRtp.filter((_, i) => packets[i]!.duration !== 0xffff);
+    // Across the 32-bit timestamp wrap as well.
+    const wrapping = telephoneEventPackets('0', {
+      startTimestamp: 0xffff0000,
+      durationTs: 150_000,
+      ptimeMs: 20,
+    });
+    expect(new Set(wrapping.map((p) => p.timestamp)).has(0xffff0000 + 2 * 0xffff - 2 ** 32)).toBe(true);
+    const wrapped = receiveAll(wrapping.map((p, i) => ({ ...p, seq: i, arrivalMs: p.offsetMs })));
+    expect(wrapped.map((e) => [e.timestamp, e.durationTs])).toEqual([[0xffff0000, 150_000]]);
     expect(receiveAll(withoutMax).map((e) => [e.digit, e.durationTs])).toEqual([['0', 150_000]]);
   });
 

@@ -16,6 +16,8 @@
  * - a long event split into segments (§2.5.1.3: new timestamp = previous + 0xFFFF, same
  *   event, previous segment not ended) is merged back into one event.
  *
+ * Use one receiver per RTP source (SSRC): timestamps of different sources are unrelated.
+ *
  * Events 0-15 are DTMF digits. Other event codes are counted in `ignoredEvents`; payloads
  * shorter than four bytes in `malformed`. Nothing here throws on packet content.
  *
