@@ -6,7 +6,8 @@
  */
 import { G722Band, sat16 } from './g722-band.ts';
 import { G722Qmf } from './g722-qmf.ts';
-import { IHN, IHP, ILN, ILP, NBH_MAX, NBL_MAX, Q2, Q6, QM2, QM4, RH2, RL42, WH, WL } from './g722-tables.ts';
+import { quantlInterval } from './g722-quantl.ts';
+import { IHN, IHP, ILN, ILP, NBH_MAX, NBL_MAX, Q2, QM2, QM4, RH2, RL42, WH, WL } from './g722-tables.ts';
 
 /**
  * A stateful G.722 encoder; use one per stream. Input may come in chunks of any length:
@@ -61,15 +62,7 @@ export class G722Encoder {
     // QUANTL: find the interval of |EL| (one's complement magnitude) among Q6 * DETL.
     const wd = el >= 0 ? el : -(el + 1);
     const det = band.det;
-    // MIL is the first interval 1..29 whose level exceeds WD, else 30. The levels grow with
-    // MIL, so a binary search finds the same MIL as the Recommendation's linear scan.
-    let mil = 1;
-    let hi = 30;
-    while (mil < hi) {
-      const mid = (mil + hi) >> 1;
-      if (wd < (Q6[mid]! * det) >> 12) hi = mid;
-      else mil = mid + 1;
-    }
+    const mil = quantlInterval(wd, det);
     const il = el < 0 ? ILN[mil]! : ILP[mil]!;
     // INVQAL: the 4-bit quantised difference used for adaptation.
     const ril = il >> 2;

@@ -6,6 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { G722Decoder, G722Encoder, g722 } from '../../codecs/g722.ts';
+import { quantlInterval } from '../../codecs/g722-quantl.ts';
+import { ILB, NBL_MAX, Q6 } from '../../codecs/g722-tables.ts';
 
 const RATE = 16000;
 /** Delay of the analysis + synthesis QMF pair, in 16 kHz samples. */
@@ -204,6 +206,47 @@ describe('G.722 chunking and odd lengths', () => {
         expect([...a, ...b]).toEqual([...whole]);
       }),
       { numRuns: 200, seed: 9 },
+    );
+  });
+});
+
+/** QUANTL as the Recommendation states it: a linear scan of the decision levels. */
+function quantlScan(wd: number, det: number): number {
+  let mil = 1;
+  while (mil < 30 && wd >= (Q6[mil]! * det) >> 12) mil++;
+  return mil;
+}
+
+describe('G.722 QUANTL interval search', () => {
+  it('equals the linear scan for every magnitude at every reachable lower-band scale factor', () => {
+    const dets = new Set<number>();
+    for (let nb = 0; nb <= NBL_MAX; nb++) {
+      const mant = ILB[(nb >> 6) & 31]!;
+      const exp = 8 - (nb >> 11);
+      dets.add((exp < 0 ? mant << -exp : mant >> exp) << 2);
+    }
+    expect(dets.size).toBeGreaterThan(100);
+    let mismatches = 0;
+    let checked = 0;
+    for (const det of dets) {
+      // Walk WD upwards with the scan's answer maintained incrementally (the levels only grow).
+      let mil = quantlScan(0, det);
+      for (let wd = 0; wd <= 32767; wd++) {
+        while (mil < 30 && wd >= (Q6[mil]! * det) >> 12) mil++;
+        if (quantlInterval(wd, det) !== mil) mismatches++;
+        checked++;
+      }
+    }
+    expect(checked).toBe(dets.size * 32768);
+    expect(mismatches).toBe(0);
+  });
+
+  it('equals the linear scan for any magnitude and any positive 16-bit scale factor (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 32767 }), fc.integer({ min: 1, max: 32767 }), (wd, det) => {
+        expect(quantlInterval(wd, det)).toBe(quantlScan(wd, det));
+      }),
+      { numRuns: 5000, seed: 2919 },
     );
   });
 });
