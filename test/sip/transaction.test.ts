@@ -1,0 +1,210 @@
+/**
+ * The RFC 3261 §17 / RFC 6026 state machines on virtual time: which messages each
+ * transaction sends, when, and in which state it ends.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SipRequest, SipResponse } from '../../harness/sip/message.ts';
+import { createResponse } from '../../harness/sip/message-factory.ts';
+import { parseMessage } from '../../harness/sip/parser.ts';
+import { DEFAULT_TIMERS } from '../../harness/sip/timers.ts';
+import {
+  ClientTransaction,
+  type SendTarget,
+  ServerTransaction,
+  type TransactionEnv,
+} from '../../harness/sip/transaction.ts';
+import type { Flow } from '../../harness/sip/transport.ts';
+import { VirtualClock } from '../../harness/support/clock.ts';
+
+const T = DEFAULT_TIMERS; // T1 500, T2 4000, T4 5000
+const UDP: SendTarget = { protocol: 'UDP', address: '127.0.0.2', port: 5060 };
+const TCP: SendTarget = { protocol: 'TCP', address: '127.0.0.2', port: 5060 };
+const FLOW: Flow = {
+  protocol: 'UDP',
+  local: { address: '127.0.0.1', port: 5060 },
+  remote: { address: '127.0.0.2', port: 5060 },
+};
+
+function env(clock: VirtualClock) {
+  const sent: Array<{ at: number; what: string }> = [];
+  const e: TransactionEnv = {
+    clock,
+    timers: T,
+    send: async (msg) => {
+      sent.push({
+        at: clock.now(),
+        what: msg.isRequest ? (msg as SipRequest).method : String((msg as SipResponse).status),
+      });
+      return FLOW;
+    },
+  };
+  return { e, sent };
+}
+
+function request(method: string): SipRequest {
+  const r = parseMessage(
+    `${method} sip:bob@127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKtest1\r\nMax-Forwards: 70\r\nFrom: <sip:a@h>;tag=a1\r\nTo: <sip:bob@h>\r\nCall-ID: tx-test\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`,
+  );
+  if (!r.ok) throw new Error(r.reason);
+  return r.message as SipRequest;
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+describe('INVITE client transaction', () => {
+  it('retransmits on Timer A (T1 doubling) and times out on Timer B = 64*T1', async () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const tx = new ClientTransaction(e, request('INVITE'), UDP);
+    let timedOut = false;
+    tx.on('timeout', () => {
+      timedOut = true;
+    });
+    tx.start();
+    clock.advance(64 * T.t1 + 1);
+    await settle();
+    expect(sent.map((s) => s.at)).toEqual([0, 500, 1500, 3500, 7500, 15500, 31500]);
+    expect(timedOut).toBe(true);
+    expect(tx.state).toBe('terminated');
+  });
+
+  it('does not retransmit over TCP', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    new ClientTransaction(e, request('INVITE'), TCP).start();
+    clock.advance(10_000);
+    expect(sent.length).toBe(1);
+  });
+
+  it('stops retransmitting on 1xx, ACKs a non-2xx itself and absorbs its retransmission in Completed (Timer D)', async () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ClientTransaction(e, inv, UDP);
+    const seen: number[] = [];
+    tx.on('response', (r) => seen.push(r.status));
+    tx.start();
+    clock.advance(600);
+    tx.receive(createResponse(inv, 180, { toTag: 'b' }), FLOW);
+    clock.advance(5000);
+    expect(sent.filter((s) => s.what === 'INVITE').length).toBe(2);
+    const busy = createResponse(inv, 486, { toTag: 'b' });
+    tx.receive(busy, FLOW);
+    tx.receive(busy, FLOW); // retransmitted final: ACK again, not passed up
+    expect(tx.state).toBe('completed');
+    expect(sent.filter((s) => s.what === 'ACK').length).toBe(2);
+    expect(seen).toEqual([180, 486]);
+    clock.advance(32_000);
+    expect(tx.state).toBe('terminated');
+  });
+
+  it('enters Accepted on 2xx, passes further 2xx up (RFC 6026) and ends on Timer M', () => {
+    const clock = new VirtualClock();
+    const { e } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ClientTransaction(e, inv, UDP);
+    const seen: number[] = [];
+    tx.on('response', (r) => seen.push(r.status));
+    tx.start();
+    const ok = createResponse(inv, 200, { toTag: 'b' });
+    tx.receive(ok, FLOW);
+    tx.receive(ok, FLOW);
+    expect(tx.state).toBe('accepted');
+    expect(seen).toEqual([200, 200]);
+    clock.advance(64 * T.t1);
+    expect(tx.state).toBe('terminated');
+  });
+});
+
+describe('non-INVITE client transaction', () => {
+  it('retransmits on Timer E doubling up to T2, then every T2 after a provisional; Timer F ends it', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const tx = new ClientTransaction(e, request('OPTIONS'), UDP);
+    tx.start();
+    clock.advance(12_000);
+    // 0, 500, 1500, 3500, 7500 (interval capped at T2 = 4000), 11500
+    expect(sent.map((s) => s.at)).toEqual([0, 500, 1500, 3500, 7500, 11500]);
+    clock.advance(64 * T.t1);
+    expect(tx.state).toBe('terminated');
+  });
+
+  it('waits Timer K = T4 in Completed over UDP, and ends at once over TCP', () => {
+    const clock = new VirtualClock();
+    const { e } = env(clock);
+    const req = request('BYE');
+    const udp = new ClientTransaction(e, req, UDP);
+    udp.start();
+    udp.receive(createResponse(req, 200), FLOW);
+    expect(udp.state).toBe('completed');
+    clock.advance(T.t4);
+    expect(udp.state).toBe('terminated');
+    const tcp = new ClientTransaction(e, req, TCP);
+    tcp.start();
+    tcp.receive(createResponse(req, 200), FLOW);
+    expect(tcp.state).toBe('terminated');
+  });
+});
+
+describe('server transactions', () => {
+  it('INVITE: retransmits a non-2xx final on Timer G until the ACK, then Confirmed and Timer I', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ServerTransaction(e, inv, FLOW, UDP);
+    tx.respond(createResponse(inv, 486, { toTag: 'b' }));
+    clock.advance(2000);
+    expect(sent.map((s) => s.at)).toEqual([0, 500, 1500]);
+    tx.receiveAck(request('ACK'), FLOW);
+    expect(tx.state).toBe('confirmed');
+    clock.advance(10_000);
+    expect(sent.length).toBe(3);
+    expect(tx.state).toBe('terminated');
+  });
+
+  it('INVITE: Timer H ends it without an ACK, reporting no-ack', () => {
+    const clock = new VirtualClock();
+    const { e } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ServerTransaction(e, inv, FLOW, UDP);
+    let reason = '';
+    tx.on('terminated', (r) => {
+      reason = r;
+    });
+    tx.respond(createResponse(inv, 404, { toTag: 'b' }));
+    clock.advance(64 * T.t1);
+    expect(reason).toBe('no-ack');
+  });
+
+  it('INVITE: answers a request retransmission with the last provisional; 2xx moves to Accepted (Timer L)', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ServerTransaction(e, inv, FLOW, UDP);
+    tx.respond(createResponse(inv, 180, { toTag: 'b' }));
+    tx.receiveRetransmission();
+    expect(sent.map((s) => s.what)).toEqual(['180', '180']);
+    tx.respond(createResponse(inv, 200, { toTag: 'b' }));
+    expect(tx.state).toBe('accepted');
+    tx.receiveRetransmission(); // absorbed in Accepted
+    expect(sent.length).toBe(3);
+    expect(tx.respond(createResponse(inv, 486, { toTag: 'b' }))).toBe(false);
+    clock.advance(64 * T.t1);
+    expect(tx.state).toBe('terminated');
+  });
+
+  it('non-INVITE: answers retransmissions with the final response until Timer J', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const req = request('OPTIONS');
+    const tx = new ServerTransaction(e, req, FLOW, UDP);
+    tx.receiveRetransmission(); // nothing sent yet: nothing to repeat
+    tx.respond(createResponse(req, 200));
+    tx.receiveRetransmission();
+    expect(sent.map((s) => s.what)).toEqual(['200', '200']);
+    clock.advance(64 * T.t1);
+    expect(tx.state).toBe('terminated');
+  });
+});
