@@ -28,7 +28,7 @@ import {
   staticPayloadType,
   toCodecPref,
 } from './sdp-codecs.ts';
-import { generateCryptoKey, isUsableCrypto, type RandomBytes } from './sdp-crypto.ts';
+import { generateCryptoKey, isUsableCrypto, type RandomBytes, SRTP_SUITES } from './sdp-crypto.ts';
 
 /** RFC 4733 telephone-event preference. */
 export interface TelephoneEventPref {
@@ -173,6 +173,42 @@ function isTelephoneEvent(name: string): boolean {
   return name.toLowerCase() === 'telephone-event';
 }
 
+function parseEvents(list: string): Set<number> {
+  const out = new Set<number>();
+  for (const part of list.split(',')) {
+    const m = /^\s*(\d{1,3})(?:\s*-\s*(\d{1,3}))?\s*$/.exec(part);
+    if (!m) continue;
+    const lo = Number(m[1]);
+    const hi = Math.min(255, m[2] === undefined ? lo : Number(m[2]));
+    for (let e = lo; e <= hi; e++) out.add(e);
+  }
+  return out;
+}
+
+/**
+ * Intersection of two RFC 4733 event lists ("0-15,66"), written as ranges. An offer without
+ * fmtp means events 0-15 (RFC 4733 §2.4.1). Undefined when nothing overlaps.
+ */
+export function intersectEvents(ours: string, theirs: string): string | undefined {
+  const a = parseEvents(ours);
+  const b = parseEvents(theirs);
+  const common = [...a].filter((e) => b.has(e)).sort((x, y) => x - y);
+  if (common.length === 0) return undefined;
+  const ranges: string[] = [];
+  let start = common[0] as number;
+  let prev = start;
+  for (const e of [...common.slice(1), -1]) {
+    if (e === prev + 1) {
+      prev = e;
+      continue;
+    }
+    ranges.push(start === prev ? String(start) : `${start}-${prev}`);
+    start = e;
+    prev = e;
+  }
+  return ranges.join(',');
+}
+
 /** Offer media for one preference. Payload types: static where one exists, else pref.pt, else 96 upward. */
 export function buildOfferMedia(
   lp: LocalMediaPrefs,
@@ -223,6 +259,7 @@ export function buildOfferMedia(
   }
   const crypto: SdpCrypto[] = [];
   for (const suite of lp.srtp?.suites ?? []) {
+    if (!SRTP_SUITES.has(suite)) continue;
     const k = key(suite);
     if (k) crypto.push({ tag: crypto.length + 1, suite, keys: [k] });
   }
@@ -331,8 +368,16 @@ function answerMedia(
     const rate = te.clockRate ?? 8000;
     const ote = om.formats.find((f) => isTelephoneEvent(f.name) && f.clockRate === rate);
     if (ote) {
-      const fmtp = te.events ?? ote.fmtp ?? '0-16';
-      formats.push({ pt: ote.pt, name: ote.name, clockRate: ote.clockRate, channels: 1, fmtp, rtpmap: true });
+      const fmtp = intersectEvents(te.events ?? '0-16', ote.fmtp ?? '0-15');
+      if (fmtp !== undefined)
+        formats.push({
+          pt: ote.pt,
+          name: ote.name,
+          clockRate: ote.clockRate,
+          channels: 1,
+          fmtp,
+          rtpmap: true,
+        });
     }
   }
 

@@ -117,18 +117,6 @@ export type SdpParseResult = { ok: true; value: SdpSession } | { ok: false; erro
 
 const MAX_SDP_LENGTH = 65_536;
 const DIRECTIONS: readonly SdpDirection[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
-// a= attributes the model holds in typed fields.
-const MODELED = new Set([
-  'rtpmap',
-  'fmtp',
-  'ptime',
-  'maxptime',
-  'crypto',
-  'rtcp',
-  'rtcp-mux',
-  'silencesupp',
-  ...DIRECTIONS,
-]);
 
 function fail(reason: string, line?: number): SdpParseResult {
   const error: SdpParseError = { kind: 'malformed', reason };
@@ -175,32 +163,82 @@ export function formatCryptoKeys(keys: readonly SdpCryptoKey[]): string {
 
 interface RawSection {
   mline?: { text: string; line: number };
+  /** a= values that are not (valid) modeled attributes: kept verbatim. */
   attrs: string[];
+  /** Valid a=crypto values (parsed here, not by sdp-transform). */
+  crypto: string[];
+  /** Valid a=silenceSupp value. */
+  silenceSupp?: string;
 }
 
-/** Splits text into session and media sections of raw a= values, validating line syntax. */
-function scanLines(text: string): { sections: RawSection[]; error?: SdpParseResult } {
+/**
+ * Strict syntax of the media-level attributes the model holds. Only lines that pass reach
+ * sdp-transform (whose own patterns are lenient); the others are kept verbatim as attributes.
+ */
+const MODELED_SYNTAX: ReadonlyMap<string, RegExp> = new Map([
+  ['rtpmap', /^rtpmap:\d{1,3} [\w\-.]+\/[1-9]\d{0,8}(?:\/[1-9]\d{0,2})?$/],
+  ['fmtp', /^fmtp:\d{1,3} \S(?:.*\S)?$/],
+  ['ptime', /^ptime:[1-9]\d{0,5}$/],
+  ['maxptime', /^maxptime:[1-9]\d{0,5}$/],
+  ['rtcp', /^rtcp:\d{1,5}(?: IN IP[46] \S+)?$/],
+  ['rtcp-mux', /^rtcp-mux$/],
+  ['sendrecv', /^sendrecv$/],
+  ['sendonly', /^sendonly$/],
+  ['recvonly', /^recvonly$/],
+  ['inactive', /^inactive$/],
+]);
+const CRYPTO_RE =
+  /^crypto:(\d{1,9}) ([A-Za-z0-9_]+) ([^\s:;|]+:[^\s:;|]+(?:\|[^\s;|]+)*(?:;[^\s:;|]+:[^\s:;|]+(?:\|[^\s;|]+)*)*)(?: (\S.*))?$/;
+const SILENCE_RE = /^silenceSupp:(\S.*)$/;
+const SESSION_DIRECTION_RE = /^(sendrecv|sendonly|recvonly|inactive)$/;
+const BANDWIDTH_RE = /^(AS|CT|TIAS|RR|RS):\d{1,10}$/;
+
+/**
+ * Splits text into session and media sections, validating line syntax, and produces the
+ * cleaned text handed to sdp-transform (structural lines and strictly valid modeled attributes).
+ */
+function scanLines(text: string): { sections: RawSection[]; clean: string; error?: SdpParseResult } {
   const lines = text.split(/\r\n|\r|\n/);
-  const sections: RawSection[] = [{ attrs: [] }];
+  const sections: RawSection[] = [{ attrs: [], crypto: [] }];
+  const clean: string[] = [];
+  const bail = (error: SdpParseResult) => ({ sections, clean: '', error });
   let sawV = false;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i] as string;
     if (l === '') continue;
-    if (!/^[a-z]=/.test(l)) return { sections, error: fail('line is not "<letter>=<value>"', i + 1) };
+    if (!/^[a-z]=/.test(l)) return bail(fail('line is not "<letter>=<value>"', i + 1));
     if (!sawV) {
-      if (l !== 'v=0') return { sections, error: fail('SDP must start with v=0', i + 1) };
+      if (l !== 'v=0') return bail(fail('SDP must start with v=0', i + 1));
       sawV = true;
     }
     const type = l[0];
     const value = l.slice(2);
-    if (type === 'm') sections.push({ mline: { text: value, line: i + 1 }, attrs: [] });
-    else if (type === 'a') (sections[sections.length - 1] as RawSection).attrs.push(value);
-    else if (type === 'c' && !CONNECTION_RE.test(value))
-      return { sections, error: fail('bad c= line', i + 1) };
-    else if (type === 'o' && !ORIGIN_RE.test(value)) return { sections, error: fail('bad o= line', i + 1) };
+    const section = sections[sections.length - 1] as RawSection;
+    if (type === 'm') {
+      sections.push({ mline: { text: value, line: i + 1 }, attrs: [], crypto: [] });
+      clean.push(l);
+    } else if (type === 'a') {
+      const name = attrName(value);
+      if (section.mline === undefined) {
+        if (SESSION_DIRECTION_RE.test(value)) clean.push(l);
+        else section.attrs.push(value);
+      } else if (MODELED_SYNTAX.get(name)?.test(value)) clean.push(l);
+      else if (name === 'crypto' && CRYPTO_RE.test(value)) section.crypto.push(value);
+      else if (name === 'silencesupp' && SILENCE_RE.test(value) && section.silenceSupp === undefined)
+        section.silenceSupp = value.slice(value.indexOf(':') + 1);
+      else section.attrs.push(value);
+    } else if (type === 'c') {
+      if (!CONNECTION_RE.test(value)) return bail(fail('bad c= line', i + 1));
+      clean.push(l);
+    } else if (type === 'o') {
+      if (!ORIGIN_RE.test(value)) return bail(fail('bad o= line', i + 1));
+      clean.push(l);
+    } else if (type === 'b') {
+      if (BANDWIDTH_RE.test(value)) clean.push(l);
+    } else clean.push(l);
   }
-  if (!sawV) return { sections, error: fail('empty SDP') };
-  return { sections };
+  if (!sawV) return bail(fail('empty SDP'));
+  return { sections, clean: `${clean.join('\r\n')}\r\n` };
 }
 
 function connectionOf(c: { version: number; ip: string } | undefined): SdpConnection | undefined {
@@ -215,6 +253,7 @@ function attrName(a: string): string {
 }
 
 function num(v: unknown): number | undefined {
+  if (typeof v === 'string' && v.trim() === '') return undefined;
   const n = typeof v === 'number' ? v : Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
@@ -275,26 +314,20 @@ function toMedia(raw: RawSection, m: MediaDescription): SdpMedia | SdpParseResul
   if (ptime !== undefined) media.ptime = ptime;
   const maxptime = num(m.maxptime);
   if (maxptime !== undefined) media.maxptime = maxptime;
-  for (const c of m.crypto ?? []) {
-    const cr: SdpCrypto = {
-      tag: Number(c.id),
-      suite: String(c.suite),
-      keys: parseCryptoKeys(String(c.config)),
-    };
-    if (c.sessionConfig !== undefined) cr.sessionParams = String(c.sessionConfig);
+  for (const line of raw.crypto) {
+    const c = CRYPTO_RE.exec(line);
+    if (!c) continue;
+    const cr: SdpCrypto = { tag: Number(c[1]), suite: c[2] as string, keys: parseCryptoKeys(c[3] as string) };
+    if (c[4] !== undefined) cr.sessionParams = c[4];
     media.crypto.push(cr);
   }
+  if (raw.silenceSupp !== undefined) media.silenceSupp = raw.silenceSupp;
+  media.attributes.push(...raw.attrs);
   if (m.rtcp && num(m.rtcp.port) !== undefined) {
     const rtcp: { port: number; connection?: SdpConnection } = { port: Number(m.rtcp.port) };
     const t = addrTypeOf(m.rtcp.ipVer);
     if (t && m.rtcp.address) rtcp.connection = { addrType: t, address: String(m.rtcp.address) };
     media.rtcp = rtcp;
-  }
-  for (const a of raw.attrs) {
-    const name = attrName(a);
-    if (name === 'silencesupp') media.silenceSupp = a.slice(a.indexOf(':') + 1);
-    else if (!MODELED.has(name)) media.attributes.push(a);
-    else if (name === 'crypto' && !/^crypto:\d+ [\w_]+ \S+/.test(a)) media.attributes.push(a);
   }
   return media;
 }
@@ -306,7 +339,7 @@ export function parseSdp(text: string): SdpParseResult {
     if (text.length > MAX_SDP_LENGTH) return fail(`SDP longer than ${MAX_SDP_LENGTH} characters`);
     const scanned = scanLines(text);
     if (scanned.error) return scanned.error;
-    const parsed: SessionDescription = sdpTransform.parse(text);
+    const parsed: SessionDescription = sdpTransform.parse(scanned.clean);
     const originMatch = /^o=(.*)$/m.exec(text.replace(/\r/g, '\n'));
     const o = originMatch ? ORIGIN_RE.exec(originMatch[1] as string) : null;
     if (!o) return fail('missing o= line');
@@ -322,8 +355,8 @@ export function parseSdp(text: string): SdpParseResult {
         addrType: o[4] as 'IP4' | 'IP6',
         address: o[5] as string,
       },
-      name:
-        typeof parsed.name === 'string' ? parsed.name : parsed.name === undefined ? '-' : String(parsed.name),
+      // An empty or missing s= reads as "-" (RFC 8866 §5.3 asks for "-" when there is no name).
+      name: parsed.name === undefined || String(parsed.name) === '' ? '-' : String(parsed.name),
       timing: { start: num(parsed.timing?.start) ?? 0, stop: num(parsed.timing?.stop) ?? 0 },
       bandwidth: (parsed.bandwidth ?? []).map((b) => ({ type: String(b.type), limit: Number(b.limit) })),
       attributes: [],
@@ -332,9 +365,7 @@ export function parseSdp(text: string): SdpParseResult {
     const conn = connectionOf(parsed.connection);
     if (conn) session.connection = conn;
     if (parsed.direction && DIRECTIONS.includes(parsed.direction)) session.direction = parsed.direction;
-    for (const a of (sections[0] as RawSection).attrs) {
-      if (!DIRECTIONS.includes(attrName(a) as SdpDirection)) session.attributes.push(a);
-    }
+    session.attributes.push(...(sections[0] as RawSection).attrs);
     for (let i = 0; i < rawMedia.length; i++) {
       const r = toMedia(rawMedia[i] as RawSection, tm[i] as MediaDescription);
       if ('ok' in r) return r;
