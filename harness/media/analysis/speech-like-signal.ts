@@ -76,7 +76,8 @@ export function speechLikeSignal(options: SpeechLikeOptions): SpeechLikeSignal {
   const maxHarmonics = Math.max(1, Math.floor(fMax / (pitch * 0.8)));
   const phases = new Float64Array(maxHarmonics + 1);
   for (let k = 1; k <= maxHarmonics; k++) phases[k] = prng.uniform(0, 2 * Math.PI);
-  const weights = new Float64Array(maxHarmonics + 1);
+  const wCos = new Float64Array(maxHarmonics + 1);
+  const wSin = new Float64Array(maxHarmonics + 1);
 
   let at = 0;
   let basePhase = 0;
@@ -94,17 +95,35 @@ export function speechLikeSignal(options: SpeechLikeOptions): SpeechLikeSignal {
       const f0Mid = pitch * (1 + offset);
       for (let k = 1; k <= maxHarmonics; k++) {
         const f = k * f0Mid;
-        weights[k] = f <= fMax ? harmonicWeight(f, formants) : 0;
+        const wk = f <= fMax ? harmonicWeight(f, formants) : 0;
+        wCos[k] = wk * Math.cos(phases[k]!);
+        wSin[k] = wk * Math.sin(phases[k]!);
       }
       for (let i = 0; i < len; i++, at++, sampleInSpurt++) {
         const progress = Math.min(1, sampleInSpurt / Math.max(1, samplesForMs(spurtLen, fs)));
         const f0 = pitch * (1 + offset) * (1.15 - 0.3 * progress);
         basePhase += (2 * Math.PI * f0) / fs;
-        if (basePhase > 2 * Math.PI * 1e6) basePhase -= 2 * Math.PI * 1e6;
+        if (basePhase > 2 * Math.PI) basePhase -= 2 * Math.PI;
         const env = Math.sin((Math.PI * (i + 0.5)) / len) ** 2;
+        // Σ w_k·sin(kφ + θ_k) = Σ (w_k·cos θ_k)·sin kφ + (w_k·sin θ_k)·cos kφ, with sin kφ and
+        // cos kφ from the Chebyshev recurrence instead of one Math.sin per harmonic.
         let v = 0;
         const hmax = Math.min(maxHarmonics, Math.floor(fMax / f0));
-        for (let k = 1; k <= hmax; k++) v += weights[k]! * Math.sin(k * basePhase + phases[k]!);
+        const c1 = Math.cos(basePhase);
+        const s1 = Math.sin(basePhase);
+        let sPrev = 0;
+        let cPrev = 1;
+        let sk = s1;
+        let ck = c1;
+        for (let k = 1; k <= hmax; k++) {
+          v += wCos[k]! * sk + wSin[k]! * ck;
+          const sNext = 2 * c1 * sk - sPrev;
+          const cNext = 2 * c1 * ck - cPrev;
+          sPrev = sk;
+          cPrev = ck;
+          sk = sNext;
+          ck = cNext;
+        }
         let fric = 0;
         if (i < fricLen) {
           const w = prng.gaussian();
