@@ -96,6 +96,12 @@ describe('delay by cross-correlation', () => {
     });
     expect(estimateDelay([5], [5], { sampleRate: 8000 }).found).toBe(false);
     expect(estimateDelay([1, -1, 1], [1, -1, 1], { sampleRate: 0 }).lagSamples).toBe(0);
+    // Garbage samples (NaN, ±Infinity) count as zeros: the rest still aligns.
+    const garbled = Array.from(shiftSignal(noise8k, 10), (v, i) => (i % 1000 === 7 ? Number.NaN : v));
+    garbled[3] = Number.POSITIVE_INFINITY;
+    const d = estimateDelay(noise8k, garbled, { sampleRate: 8000 });
+    expect(d.found).toBe(true);
+    expect(d.lagSamples).toBe(10);
   });
 
   it('recovers random lags on a random segment of noise (property)', () => {

@@ -21,7 +21,7 @@ export interface CrossCorrelation {
 
 /**
  * Cross-correlation of `reference` and `received` after removing each one's mean when
- * `removeMean` (default true). Returns undefined when either is empty or the FFT would
+ * `removeMean` (default true). Non-finite samples count as 0. Returns undefined when either is empty or the FFT would
  * exceed `MAX_CORRELATION_FFT`.
  */
 export function crossCorrelate(
@@ -38,8 +38,8 @@ export function crossCorrelate(
   const meanRec = removeMean ? mean(received) : 0;
   const re = new Float64Array(size);
   const im = new Float64Array(size);
-  for (let i = 0; i < nRec; i++) re[i] = received[i]! - meanRec;
-  for (let i = 0; i < nRef; i++) im[i] = reference[i]! - meanRef;
+  for (let i = 0; i < nRec; i++) re[i] = finite(received[i]!) - meanRec;
+  for (let i = 0; i < nRef; i++) im[i] = finite(reference[i]!) - meanRef;
   fft(re, im);
   // Unpack: REC[k] = (Z[k] + conj Z[N−k]) / 2, REF[k] = (Z[k] − conj Z[N−k]) / 2i.
   // Cross spectrum C[k] = REC[k]·conj(REF[k]); C is Hermitian, so compute k ≤ N/2 and mirror.
@@ -72,10 +72,15 @@ export function crossCorrelate(
   return { minLag: -(nRef - 1), values };
 }
 
-/** Arithmetic mean (0 for an empty signal). */
+/** The sample, or 0 when it is NaN or infinite (bad input is data, not an exception). */
+export function finite(v: number): number {
+  return Number.isFinite(v) ? v : 0;
+}
+
+/** Arithmetic mean, non-finite samples counted as 0 (0 for an empty signal). */
 export function mean(signal: Samples): number {
   if (signal.length === 0) return 0;
   let s = 0;
-  for (let i = 0; i < signal.length; i++) s += signal[i]!;
+  for (let i = 0; i < signal.length; i++) s += finite(signal[i]!);
   return s / signal.length;
 }

@@ -7,7 +7,7 @@
  * overlapping parts, giving a coefficient in 0..1 (1 = the overlap is an exact scaled copy).
  * Below `minPeak` the result says "no correlation" (`found: false`), with the values seen.
  */
-import { crossCorrelate, mean } from './cross-correlation.ts';
+import { crossCorrelate, finite, mean } from './cross-correlation.ts';
 import type { Samples } from './pcm.ts';
 
 /** Options of `estimateDelay`. */
@@ -44,7 +44,7 @@ export interface DelayEstimate {
 function prefixSquares(signal: Samples, m: number): Float64Array {
   const p = new Float64Array(signal.length + 1);
   for (let i = 0; i < signal.length; i++) {
-    const v = signal[i]! - m;
+    const v = finite(signal[i]!) - m;
     p[i + 1] = p[i]! + v * v;
   }
   return p;
