@@ -101,14 +101,16 @@ export class G722Band {
     else if (a1 < -lim) a1 = -lim;
 
     // UPZERO: Bi leaks by 255/256 and steps by ±128 towards sign(D)·sign(Di) when D ≠ 0.
+    // Signs are compared as the Recommendation's SG = x >> 15 (zero counts as positive):
+    // equal signs ⇔ (Di XOR D) >= 0. With Bi in [-32768, 32767] the result stays in that range
+    // (|(Bi·32640) >> 15| ≤ 32640, plus at most 128), so the LIMIT of the standard never acts.
     const step = dq === 0 ? 0 : 128;
-    const sgd = dq >> 15;
-    const b1 = sat16((this.d1 >> 15 === sgd ? step : -step) + ((this.b1 * 32640) >> 15));
-    const b2 = sat16((this.d2 >> 15 === sgd ? step : -step) + ((this.b2 * 32640) >> 15));
-    const b3 = sat16((this.d3 >> 15 === sgd ? step : -step) + ((this.b3 * 32640) >> 15));
-    const b4 = sat16((this.d4 >> 15 === sgd ? step : -step) + ((this.b4 * 32640) >> 15));
-    const b5 = sat16((this.d5 >> 15 === sgd ? step : -step) + ((this.b5 * 32640) >> 15));
-    const b6 = sat16((this.d6 >> 15 === sgd ? step : -step) + ((this.b6 * 32640) >> 15));
+    const b1 = ((this.d1 ^ dq) < 0 ? -step : step) + ((this.b1 * 32640) >> 15);
+    const b2 = ((this.d2 ^ dq) < 0 ? -step : step) + ((this.b2 * 32640) >> 15);
+    const b3 = ((this.d3 ^ dq) < 0 ? -step : step) + ((this.b3 * 32640) >> 15);
+    const b4 = ((this.d4 ^ dq) < 0 ? -step : step) + ((this.b4 * 32640) >> 15);
+    const b5 = ((this.d5 ^ dq) < 0 ? -step : step) + ((this.b5 * 32640) >> 15);
+    const b6 = ((this.d6 ^ dq) < 0 ? -step : step) + ((this.b6 * 32640) >> 15);
 
     // DELAYA.
     const d6 = this.d5;
