@@ -5,7 +5,7 @@
  *  - block 4 (RECONS, PARREC, UPPOL2, UPPOL1, UPZERO, DELAYA, FILTEP, FILTEZ, PREDIC): the
  *    two-pole, six-zero adaptive predictor that yields the signal estimate S.
  * All arithmetic is the Recommendation's 16-bit fixed point; intermediate values are
- * saturated exactly where it says so.
+ * saturated where it says so (one LIMIT that provably never acts is left out, see UPZERO).
  */
 import { ILB } from './g722-tables.ts';
 
