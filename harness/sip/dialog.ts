@@ -56,6 +56,8 @@ export class Dialog extends EventEmitter<DialogEvents> {
   /** The last remote SDP seen (offer or answer). */
   remoteSdp: string | undefined;
   localSdp: string | undefined;
+  /** Methods the peer said it allows (its Allow header), for choosing UPDATE over re-INVITE. */
+  remoteAllow: string[] = [];
 
   constructor(init: {
     role: DialogRole;
@@ -117,6 +119,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
       protocol: flow.protocol,
       ...(flow.connectionId ? { connectionId: flow.connectionId } : {}),
     });
+    d.remoteAllow = res.tokens('allow');
     return d;
   }
 
@@ -132,7 +135,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
     const callId = invite.callId;
     if (!remoteTag || !callId) return undefined;
     const contact = invite.contacts[0];
-    return new Dialog({
+    const d = new Dialog({
       role: 'uas',
       state,
       id: { callId, localTag, remoteTag },
@@ -146,6 +149,8 @@ export class Dialog extends EventEmitter<DialogEvents> {
       protocol: flow.protocol,
       ...(flow.connectionId ? { connectionId: flow.connectionId } : {}),
     });
+    d.remoteAllow = invite.tokens('allow');
+    return d;
   }
 
   /** Updates the remote target from a target-refresh request or its 2xx (re-INVITE, UPDATE). */

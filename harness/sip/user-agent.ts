@@ -13,6 +13,7 @@ import { parseRAck } from './header-values.ts';
 import { newBranch, newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
 import { createResponse, type ResponseOptions } from './message-factory.ts';
+import { DEFAULT_MIN_SE, SessionTimer, type SessionTimerTerms, sessionExpiresOf } from './session-timer.ts';
 import { targetFromUri } from './target.ts';
 import { DEFAULT_TIMERS, type TimerConfig } from './timers.ts';
 import type { ClientTransaction, SendTarget, ServerTransaction } from './transaction.ts';
@@ -44,6 +45,10 @@ export interface UserAgentOptions {
   auto100?: boolean;
   maxMessageSize?: number;
   maxTransactions?: number;
+  /** Smallest Session-Expires we accept, in seconds (RFC 4028 Min-SE; default 90). */
+  minSE?: number;
+  /** Refresh sessions when we are the refresher (default true; false simulates a peer that never refreshes). */
+  refreshSessions?: boolean;
 }
 
 /** How an out-of-dialog or in-dialog non-INVITE request ended. */
@@ -100,6 +105,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private readonly sentAcks = new Map<string, { ack: SipRequest; target: SendTarget }>();
   /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
   readonly pendingPracks = new Map<string, () => void>();
+  /** Running session timers (RFC 4028), by dialog key. */
+  readonly sessionTimers = new Map<string, SessionTimer>();
 
   constructor(readonly opts: UserAgentOptions) {
     super();
@@ -408,6 +415,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       return;
     }
     if (req.method === 'INVITE') {
+      const se = sessionExpiresOf(req);
+      const minSE = this.opts.minSE ?? DEFAULT_MIN_SE;
+      if (se && se.interval < minSE) {
+        tx.respond(createResponse(req, 422, { headers: [['Min-SE', String(minSE)]] }));
+        return;
+      }
       const inv = new IncomingInvite(this, req, tx);
       if (this.opts.auto100 ?? true) tx.respond(createResponse(req, 100));
       if (this.listenerCount('invite') === 0) {
@@ -451,7 +464,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       d.terminate('remote');
       return;
     }
-    if (req.method === 'INVITE' || req.method === 'UPDATE') d.refreshTarget(req);
+    if (req.method === 'INVITE' || req.method === 'UPDATE') {
+      d.refreshTarget(req);
+      this.sessionTimers.get(d.key)?.refreshed();
+    }
     if (req.method === 'INVITE' && req.body.length > 0) d.remoteSdp = req.bodyText;
     if (d.listenerCount('request') > 0) {
       d.emit('request', req, tx);
@@ -469,6 +485,30 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     } else if (['INFO', 'NOTIFY', 'OPTIONS', 'MESSAGE'].includes(req.method))
       tx.respond(createResponse(req, 200));
     else tx.respond(createResponse(req, 501));
+  }
+
+  /** Starts the RFC 4028 timer of a dialog with the negotiated terms. */
+  startSessionTimer(d: Dialog, terms: SessionTimerTerms): SessionTimer {
+    this.sessionTimers.get(d.key)?.stop();
+    const weRefresh = terms.refresher === d.role && (this.opts.refreshSessions ?? true);
+    const header = `${terms.interval};refresher=${terms.refresher}`;
+    const timer = new SessionTimer(this.clock, d, terms, weRefresh, {
+      refresh: async () => {
+        const out = d.remoteAllow.includes('UPDATE')
+          ? await this.requestInDialog(d, 'UPDATE', { headers: [['Session-Expires', header]] })
+          : await this.reinvite(d, d.localSdp ?? '', [['Session-Expires', header]]);
+        return out.status;
+      },
+      expire: () => {
+        if (d.state !== 'terminated')
+          this.bye(d, [['Reason', 'SIP;cause=408;text="Session expired"']]).catch(() => undefined);
+      },
+    });
+    this.sessionTimers.set(d.key, timer);
+    d.once('terminated', () => {
+      if (this.sessionTimers.get(d.key) === timer) this.sessionTimers.delete(d.key);
+    });
+    return timer;
   }
 
   /**
@@ -654,6 +694,8 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
       d.localSdp = this.offer;
       if (res.body.length > 0) d.remoteSdp = res.bodyText;
       this.ua.sendAck(d, req.cseq?.seq ?? 1);
+      const se = sessionExpiresOf(res);
+      if (se) this.ua.startSessionTimer(d, { interval: se.interval, refresher: se.refresher ?? 'uac' });
       for (const other of this.early.values())
         if (other !== d && other.state === 'early') other.terminate('failure');
       if (this.finished) {
@@ -808,8 +850,21 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
     const d = this.ensureDialog('confirmed');
     if (!d) return Promise.reject(new Error('the INVITE lacks the headers a dialog needs'));
     if (this.tx.answered) return Promise.reject(new Error('the INVITE has already been answered'));
-    const res = this.respond(200, { headers, ...(sdp ? { body: sdp, contentType: 'application/sdp' } : {}) });
+    const se = sessionExpiresOf(this.request);
+    let terms: SessionTimerTerms | undefined;
+    const extra: Array<[string, string]> = [];
+    if (se) {
+      const uacSupports = this.request.tokens('supported').includes('timer');
+      terms = { interval: se.interval, refresher: se.refresher ?? (uacSupports ? 'uac' : 'uas') };
+      extra.push(['Session-Expires', `${terms.interval};refresher=${terms.refresher}`]);
+      if (terms.refresher === 'uac') extra.push(['Require', 'timer']);
+    }
+    const res = this.respond(200, {
+      headers: [...extra, ...headers],
+      ...(sdp ? { body: sdp, contentType: 'application/sdp' } : {}),
+    });
     if (sdp) d.localSdp = sdp;
+    if (terms) this.ua.startSessionTimer(d, terms);
     return this.ua.retransmit2xxUntilAck(d, this.tx, res).then(() => d);
   }
 

@@ -1,0 +1,240 @@
+/**
+ * In-dialog behaviour between two user agents on loopback: re-INVITE and UPDATE target
+ * refresh, INFO, REFER with NOTIFY (message/sipfrag), PRACK for reliable provisionals,
+ * session timers (RFC 4028), proxy authentication (407) and out-of-order CSeq.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Dialog } from '../../harness/sip/dialog.ts';
+import { DigestServer } from '../../harness/sip/digest.ts';
+import type { SipRequest } from '../../harness/sip/message.ts';
+import { createResponse } from '../../harness/sip/message-factory.ts';
+import {
+  notifyReferProgress,
+  referToValue,
+  replacesFromReferTo,
+  sendRefer,
+  sipfragStatus,
+} from '../../harness/sip/refer.ts';
+import type { TraceEvent } from '../../harness/sip/transport.ts';
+import { UserAgent, type UserAgentOptions } from '../../harness/sip/user-agent.ts';
+
+const FAST = { t1: 50, t2: 400, t4: 500 };
+const agents: UserAgent[] = [];
+
+async function pair(extraB: Partial<UserAgentOptions> = {}, extraA: Partial<UserAgentOptions> = {}) {
+  const a = await UserAgent.start({
+    listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
+    timers: FAST,
+    contactUser: 'alice',
+    ...extraA,
+  });
+  const b = await UserAgent.start({
+    listen: [{ protocol: 'UDP', address: '127.0.0.2', port: 0 }],
+    timers: FAST,
+    contactUser: 'bob',
+    ...extraB,
+  });
+  agents.push(a, b);
+  return { a, b, bobUri: `sip:bob@127.0.0.2:${b.transport.bound[0]!.port}` };
+}
+
+async function connect(a: UserAgent, b: UserAgent, bobUri: string, headers: Array<[string, string]> = []) {
+  const bobDialog = new Promise<Dialog>((resolve) =>
+    b.once('invite', (inv) => void inv.answer('v=0\r\n').then(resolve)),
+  );
+  const out = await a.invite({ method: 'INVITE', uri: bobUri, body: 'v=0\r\n', headers }).result;
+  expect(out.status).toBe(200);
+  return { aliceDialog: out.dialog!, bobDialog: await bobDialog };
+}
+
+function nextRequest(d: Dialog): Promise<SipRequest> {
+  return new Promise((resolve) =>
+    d.once('request', (req, tx) => {
+      tx.respond(createResponse(req, 200));
+      resolve(req);
+    }),
+  );
+}
+
+afterEach(async () => {
+  await Promise.all(agents.splice(0).map((u) => u.stop()));
+});
+
+describe('in-dialog requests', () => {
+  it('re-INVITE with sendonly SDP (hold) reaches the peer, is answered and ACKed; CSeq increases', async () => {
+    const { a, b, bobUri } = await pair();
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri);
+    const before = aliceDialog.localSeq;
+    const got = new Promise<SipRequest>((resolve) =>
+      bobDialog.once('request', (req, tx) => {
+        tx.respond(
+          createResponse(req, 200, {
+            headers: [['Contact', bobDialog.localContact]],
+            body: 'v=0\r\na=recvonly\r\n',
+            contentType: 'application/sdp',
+          }),
+        );
+        resolve(req);
+      }),
+    );
+    const acked = new Promise<void>((resolve) => bobDialog.once('ack', () => resolve()));
+    const out = await a.reinvite(aliceDialog, 'v=0\r\na=sendonly\r\n');
+    expect(out.status).toBe(200);
+    expect((await got).bodyText).toContain('a=sendonly');
+    await acked;
+    expect(aliceDialog.localSeq).toBe(before + 1);
+    expect(aliceDialog.remoteSdp).toContain('recvonly');
+  });
+
+  it('INFO carries an application/dtmf-relay body; UPDATE refreshes the remote target', async () => {
+    const { a, b, bobUri } = await pair();
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri);
+    const info = nextRequest(bobDialog);
+    const out = await a.requestInDialog(aliceDialog, 'INFO', {
+      body: 'Signal=5\r\nDuration=160\r\n',
+      contentType: 'application/dtmf-relay',
+    });
+    expect(out.status).toBe(200);
+    const req = await info;
+    expect(req.contentType?.subtype).toBe('dtmf-relay');
+    expect(req.bodyText).toContain('Signal=5');
+    const update = new Promise<void>((resolve) =>
+      aliceDialog.once('request', (r, tx) => {
+        tx.respond(createResponse(r, 200, { headers: [['Contact', aliceDialog.localContact]] }));
+        resolve();
+      }),
+    );
+    const moved = '<sip:bob-moved@127.0.0.2:5999>';
+    bobDialog.localContact = moved;
+    await b.requestInDialog(bobDialog, 'UPDATE');
+    await update;
+    expect(aliceDialog.remoteTarget).toBe('sip:bob-moved@127.0.0.2:5999');
+  });
+
+  it('REFER with a Replaces target, then NOTIFY 100 and 200 as message/sipfrag', async () => {
+    const { a, b, bobUri } = await pair();
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri);
+    const referTo = referToValue('sip:carol@127.0.0.9', {
+      callId: 'abc@h',
+      toTag: 't1',
+      fromTag: 'f1',
+      earlyOnly: false,
+    });
+    const refer = new Promise<SipRequest>((resolve) =>
+      bobDialog.once('request', (req, tx) => {
+        tx.respond(createResponse(req, 202));
+        resolve(req);
+      }),
+    );
+    const notifies: SipRequest[] = [];
+    aliceDialog.on('request', (req, tx) => {
+      tx.respond(createResponse(req, 200));
+      notifies.push(req);
+    });
+    const out = await sendRefer(a, aliceDialog, referTo, '<sip:alice@127.0.0.1>');
+    expect(out.status).toBe(202);
+    const got = await refer;
+    expect(replacesFromReferTo(got.get('refer-to')!)).toBe('abc@h;to-tag=t1;from-tag=f1');
+    await notifyReferProgress(b, bobDialog, 100, 'Trying');
+    await notifyReferProgress(b, bobDialog, 200, 'OK');
+    expect(notifies.map((n) => sipfragStatus(n.bodyText))).toEqual([100, 200]);
+    expect(notifies[1]!.get('subscription-state')).toMatch(/^terminated/);
+    expect(notifies[0]!.get('event')).toBe('refer');
+  });
+
+  it('an in-dialog request with a lower CSeq is refused 500, an unknown dialog 481', async () => {
+    const { a, b, bobUri } = await pair();
+    const { aliceDialog } = await connect(a, b, bobUri);
+    for (let i = 0; i < 3; i++) expect((await a.requestInDialog(aliceDialog, 'INFO')).status).toBe(200);
+    aliceDialog.localSeq = 1; // the next request goes out with CSeq 2, below the 4 already seen
+    expect((await a.requestInDialog(aliceDialog, 'INFO')).status).toBe(500);
+    const stranger = Object.assign(Object.create(Object.getPrototypeOf(aliceDialog)), aliceDialog, {
+      id: { ...aliceDialog.id, remoteTag: 'nobody' },
+      routeSet: [],
+    }) as Dialog;
+    stranger.remoteUri = aliceDialog.remoteUri.replace(/tag=[^;]+/, 'tag=nobody');
+    expect((await a.requestInDialog(stranger, 'INFO')).status).toBe(481);
+  });
+});
+
+describe('PRACK and proxy authentication', () => {
+  it('a reliable 183 is retransmitted until PRACK, which is answered 200', async () => {
+    const { a, b, bobUri } = await pair();
+    const traces: TraceEvent[] = [];
+    b.transport.on('trace', (t) => traces.push(t));
+    b.once('invite', (inv) => {
+      inv.progress('v=0\r\n', { reliable: true });
+      setTimeout(() => void inv.answer('v=0\r\n'), 300);
+    });
+    const out = await a.invite({ method: 'INVITE', uri: bobUri, body: 'v=0\r\n' }).result;
+    expect(out.status).toBe(200);
+    const inbound = traces
+      .filter((t) => t.direction === 'in' && t.message?.isRequest)
+      .map((t) => (t.message as SipRequest).method);
+    expect(inbound).toContain('PRACK');
+    const prackRes = traces.find(
+      (t) => t.direction === 'out' && !t.message?.isRequest && t.message?.cseq?.method === 'PRACK',
+    );
+    expect((prackRes?.message as { status: number } | undefined)?.status).toBe(200);
+    const r183 = out.responses.find((r) => r.status === 183);
+    expect(r183?.get('require')).toBe('100rel');
+    expect(r183?.get('rseq')).toMatch(/^\d+$/);
+  });
+
+  it('INVITE challenged with 407 is retried once with Proxy-Authorization', async () => {
+    const { a, b, bobUri } = await pair();
+    const server = new DigestServer({
+      realm: 'proxy.test',
+      credentials: (u: string) => (u === 'oxo' ? 'pw' : undefined),
+      algorithms: ['SHA-256', 'MD5'],
+    });
+    b.on('invite', (inv) => {
+      const v = server.verify(inv.request.get('proxy-authorization'), {
+        method: 'INVITE',
+        uri: inv.request.uri,
+      });
+      if (v.kind === 'ok') void inv.answer('v=0\r\n');
+      else
+        inv.reject(407, { headers: v.challenges.map((c) => ['Proxy-Authenticate', c] as [string, string]) });
+    });
+    const out = await a.invite({
+      method: 'INVITE',
+      uri: bobUri,
+      credentials: { username: 'oxo', password: 'pw' },
+    }).result;
+    expect(out.responses.filter((r) => r.status >= 200).map((r) => r.status)).toEqual([407, 200]);
+    expect(out.dialog?.state).toBe('confirmed');
+  });
+});
+
+describe('session timers (RFC 4028)', () => {
+  it('the UAC refreshes at half the interval; a Session-Expires below Min-SE gets 422', async () => {
+    const { a, b, bobUri } = await pair({ minSE: 1 });
+    const { bobDialog } = await connect(a, b, bobUri, [
+      ['Session-Expires', '2;refresher=uac'],
+      ['Supported', 'timer'],
+    ]);
+    const refresh = await new Promise<SipRequest>((resolve) =>
+      bobDialog.once('request', (req, tx) => {
+        tx.respond(createResponse(req, 200, { headers: [['Contact', bobDialog.localContact]] }));
+        resolve(req);
+      }),
+    );
+    expect(['UPDATE', 'INVITE']).toContain(refresh.method);
+    expect(refresh.get('session-expires')).toBe('2;refresher=uac');
+    const { a: a2, bobUri: uri2 } = await pair({ minSE: 90 });
+    const out = await a2.invite({ method: 'INVITE', uri: uri2, sessionExpires: 30 }).result;
+    expect(out.status).toBe(422);
+    expect(out.response?.get('min-se')).toBe('90');
+  });
+
+  it('when the refresher never refreshes, the other side ends the call with BYE', async () => {
+    const { a, b, bobUri } = await pair({ minSE: 1 }, { refreshSessions: false });
+    const { aliceDialog } = await connect(a, b, bobUri, [
+      ['Session-Expires', '1;refresher=uac'],
+      ['Supported', 'timer'],
+    ]);
+    const by = await new Promise<string>((resolve) => aliceDialog.once('terminated', resolve));
+    expect(by).toBe('remote');
+  });
+});
