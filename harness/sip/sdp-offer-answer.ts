@@ -479,7 +479,7 @@ export class SdpEndpoint {
 
   /** The last SDP this side produced (offer or answer), if any. */
   get lastSent(): SdpSession | undefined {
-    return this.#last;
+    return this.#last ? structuredClone(this.#last) : undefined;
   }
 
   #stamp(s: SdpSession): SdpSession {
