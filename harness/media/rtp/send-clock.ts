@@ -43,6 +43,8 @@ export interface SendStream {
   readonly sent: number;
   /** Slots dropped because the process fell more than `maxCatchUp` packets behind. */
   readonly skipped: number;
+  /** Sender callbacks that threw (the slot counts as not sent). */
+  readonly errors: number;
   /** Marks the next packet as the start of a talk-spurt. */
   talkSpurt(): void;
   stop(): void;
@@ -62,6 +64,7 @@ class Stream implements SendStream {
   index = 0;
   sent = 0;
   skipped = 0;
+  errors = 0;
   nextDue: number;
   readonly tsStep: number;
   readonly ts0: number;
@@ -164,19 +167,34 @@ export class SendClock {
     this.timer = this.clock.setTimeout(() => this.service(), Math.max(0, delay));
   }
 
+  private earliest(): number {
+    let e = Number.POSITIVE_INFINITY;
+    for (const s of this.streams) if (s.nextDue < e) e = s.nextDue;
+    return e;
+  }
+
   private service(): void {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    if (this.spinMs > 0) {
-      let earliest = Number.POSITIVE_INFINITY;
-      for (const s of this.streams) if (s.nextDue < earliest) earliest = s.nextDue;
-      // Bounded busy-wait up to the due time (at most spinMs plus a little).
-      const limit = performance.now() + this.spinMs + 1;
-      while (this.clock.now() < earliest && performance.now() < limit) {
-        /* spin */
+    if (this.spinMs <= 0) {
+      this.runDue(this.clock.now());
+    } else {
+      // Spin to each due time that is at most spinMs away, within a bounded budget per wake
+      // (so a dense schedule cannot turn the loop into a permanent busy-wait).
+      const budgetEnd = performance.now() + 4 * this.spinMs + 1;
+      for (let round = 0; round < 64; round++) {
+        const due = this.earliest();
+        if (due - this.clock.now() > this.spinMs || performance.now() > budgetEnd) break;
+        while (this.clock.now() < due && performance.now() < budgetEnd) {
+          /* spin */
+        }
+        this.runDue(this.clock.now());
       }
     }
-    const now = this.clock.now();
+    this.arm();
+  }
+
+  private runDue(now: number): void {
     for (const s of [...this.streams]) {
       const start = this.starts.get(s)!;
       if (s.nextDue > now) continue;
@@ -200,6 +218,7 @@ export class SendClock {
         try {
           sentOne = s.opts.onTick(tick);
         } catch {
+          s.errors++;
           sentOne = false;
         }
         if (sentOne !== false) {
@@ -212,7 +231,6 @@ export class SendClock {
         s.nextDue = s.dueOf(s.index, start);
       }
     }
-    this.arm();
   }
 }
 
