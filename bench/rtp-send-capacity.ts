@@ -99,7 +99,10 @@ async function step(mode: Mode, count: number) {
       clockRate: 8000,
       startMs: start,
       firstTimestamp: 0,
-      onTick: (t) => send(s, t.dueMs, t.rtpTimestamp, t.marker),
+      onTick: (t) => {
+        send(s, t.dueMs, t.rtpTimestamp, t.marker);
+        return true;
+      },
     });
   });
   await new Promise((r) => setTimeout(r, stepSeconds * 1000 + 500));
