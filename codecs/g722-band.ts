@@ -88,7 +88,7 @@ export class G722Band {
 
     // UPPOL2.
     const wa = sat16(this.a1 * 4);
-    let wb = sg0 === sg1 ? -wa : wa;
+    let wb = sg0 === sg1 ? 0 - wa : wa; // 0 - x, not -x: no -0 to deoptimise on
     if (wb > 32767) wb = 32767;
     let a2 = (wb >> 7) + (sg0 === sg2 ? 128 : -128) + ((this.a2 * 32512) >> 15);
     if (a2 > 12288) a2 = 12288;
@@ -104,13 +104,14 @@ export class G722Band {
     // Signs are compared as the Recommendation's SG = x >> 15 (zero counts as positive):
     // equal signs ⇔ (Di XOR D) >= 0. With Bi in [-32768, 32767] the result stays in that range
     // (|(Bi·32640) >> 15| ≤ 32640, plus at most 128), so the LIMIT of the standard never acts.
-    const step = dq === 0 ? 0 : 128;
-    const b1 = ((this.d1 ^ dq) < 0 ? -step : step) + ((this.b1 * 32640) >> 15);
-    const b2 = ((this.d2 ^ dq) < 0 ? -step : step) + ((this.b2 * 32640) >> 15);
-    const b3 = ((this.d3 ^ dq) < 0 ? -step : step) + ((this.b3 * 32640) >> 15);
-    const b4 = ((this.d4 ^ dq) < 0 ? -step : step) + ((this.b4 * 32640) >> 15);
-    const b5 = ((this.d5 ^ dq) < 0 ? -step : step) + ((this.b5 * 32640) >> 15);
-    const b6 = ((this.d6 ^ dq) < 0 ? -step : step) + ((this.b6 * 32640) >> 15);
+    const up = dq === 0 ? 0 : 128;
+    const down = dq === 0 ? 0 : -128;
+    const b1 = ((this.d1 ^ dq) < 0 ? down : up) + ((this.b1 * 32640) >> 15);
+    const b2 = ((this.d2 ^ dq) < 0 ? down : up) + ((this.b2 * 32640) >> 15);
+    const b3 = ((this.d3 ^ dq) < 0 ? down : up) + ((this.b3 * 32640) >> 15);
+    const b4 = ((this.d4 ^ dq) < 0 ? down : up) + ((this.b4 * 32640) >> 15);
+    const b5 = ((this.d5 ^ dq) < 0 ? down : up) + ((this.b5 * 32640) >> 15);
+    const b6 = ((this.d6 ^ dq) < 0 ? down : up) + ((this.b6 * 32640) >> 15);
 
     // DELAYA.
     const d6 = this.d5;

@@ -60,7 +60,7 @@ export class G722Encoder {
     // SUBTRA.
     const el = sat16(xl - band.s);
     // QUANTL: find the interval of |EL| (one's complement magnitude) among Q6 * DETL.
-    const wd = el >= 0 ? el : -(el + 1);
+    const wd = el >= 0 ? el : -1 - el;
     const det = band.det;
     const mil = quantlInterval(wd, det);
     const il = el < 0 ? ILN[mil]! : ILP[mil]!;
@@ -79,7 +79,7 @@ export class G722Encoder {
     // SUBTRA.
     const eh = sat16(xh - band.s);
     // QUANTH.
-    const wd = eh >= 0 ? eh : -(eh + 1);
+    const wd = eh >= 0 ? eh : -1 - eh;
     const det = band.det;
     const mih = wd >= (Q2 * det) >> 12 ? 2 : 1;
     const ih = eh < 0 ? IHN[mih]! : IHP[mih]!;
