@@ -40,8 +40,7 @@ export interface SessionTimerHooks {
 }
 
 /**
- * Runs one dialog's session timer. `weRefresh` comes from the negotiated refresher and our
- * role. A refresh received from the peer (re-INVITE/UPDATE) calls `refreshed()`.
+ * Runs one dialog's session timer. `mode` comes from the negotiated refresher and our role. A refresh received from the peer (re-INVITE/UPDATE) calls `refreshed()`.
  */
 export class SessionTimer {
   private handle: TimerHandle | undefined;
@@ -53,7 +52,8 @@ export class SessionTimer {
     private readonly clock: Clock,
     readonly dialog: Dialog,
     readonly terms: SessionTimerTerms,
-    readonly weRefresh: boolean,
+    /** refresher: we send refreshes; watcher: we end the session if none arrives; idle: neither (fault simulation). */
+    readonly mode: 'refresher' | 'watcher' | 'idle',
     private readonly hooks: SessionTimerHooks,
   ) {
     dialog.once('terminated', () => this.stop());
@@ -62,9 +62,9 @@ export class SessionTimer {
 
   private arm(): void {
     this.handle?.cancel();
-    if (this.stopped) return;
+    if (this.stopped || this.mode === 'idle') return;
     const ms = this.terms.interval * 1000;
-    if (this.weRefresh) {
+    if (this.mode === 'refresher') {
       this.handle = this.clock.setTimeout(() => {
         this.hooks.refresh().then(
           (status) => {

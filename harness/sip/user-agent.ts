@@ -490,9 +490,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   /** Starts the RFC 4028 timer of a dialog with the negotiated terms. */
   startSessionTimer(d: Dialog, terms: SessionTimerTerms): SessionTimer {
     this.sessionTimers.get(d.key)?.stop();
-    const weRefresh = terms.refresher === d.role && (this.opts.refreshSessions ?? true);
+    const ours = terms.refresher === d.role;
+    const mode = !ours ? 'watcher' : (this.opts.refreshSessions ?? true) ? 'refresher' : 'idle';
     const header = `${terms.interval};refresher=${terms.refresher}`;
-    const timer = new SessionTimer(this.clock, d, terms, weRefresh, {
+    const timer = new SessionTimer(this.clock, d, terms, mode, {
       refresh: async () => {
         const out = d.remoteAllow.includes('UPDATE')
           ? await this.requestInDialog(d, 'UPDATE', { headers: [['Session-Expires', header]] })
