@@ -62,7 +62,7 @@ export interface RequestOutcome {
   request: SipRequest;
 }
 
-export interface RequestSpec {
+export interface OutgoingRequestSpec {
   method: string;
   uri: string;
   /** Next hop; default: from the Request-URI. */
@@ -76,7 +76,7 @@ export interface RequestSpec {
   protocol?: TransportProtocol;
 }
 
-export interface InviteSpec extends RequestSpec {
+export interface InviteSpec extends OutgoingRequestSpec {
   /** Session-Expires (RFC 4028) to ask for, in seconds. */
   sessionExpires?: number;
   /** Offer 100rel (RFC 3262) in Supported. Default true. */
@@ -176,7 +176,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** Builds an out-of-dialog request per §8.1.1. */
   buildRequest(
-    spec: RequestSpec,
+    spec: OutgoingRequestSpec,
     target: SendTarget,
     fixed?: { callId: string; fromTag: string; cseq: number },
   ): SipRequest {
@@ -202,7 +202,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   /** Sends a non-INVITE request outside a dialog, answering one digest challenge if credentials are given. */
-  async request(spec: RequestSpec): Promise<RequestOutcome> {
+  async request(spec: OutgoingRequestSpec): Promise<RequestOutcome> {
     const target = this.resolveTarget(spec);
     const req = this.buildRequest(spec, target);
     return this.runWithAuth(req, target, spec.credentials);
