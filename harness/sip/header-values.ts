@@ -3,8 +3,17 @@
  * Via, CSeq, Replaces, Session-Expires, RAck, Subscription-State, token lists.
  * Every parser returns a ParseResult; none throws.
  */
-import { parseError, parsed, type ParseResult } from './parse-result.ts';
-import { formatHost, formatParams, formatUri, getParam, type Params, parseHostPort, parseUri, type Uri } from './uri.ts';
+import { type ParseResult, parsed, parseError } from './parse-result.ts';
+import {
+  formatHost,
+  formatParams,
+  formatUri,
+  getParam,
+  type Params,
+  parseHostPort,
+  parseUri,
+  type Uri,
+} from './uri.ts';
 
 const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 
@@ -56,7 +65,8 @@ export function parseParams(text: string): ParseResult<Params> {
     while (i < s.length && /[ \t]/.test(s[i]!)) i++;
     let name = '';
     while (i < s.length && !/[=; \t]/.test(s[i]!)) name += s[i++];
-    if (!isToken(name)) return parseError('bad-value', `invalid parameter name "${clip(name)}" in "${clip(s)}"`);
+    if (!isToken(name))
+      return parseError('bad-value', `invalid parameter name "${clip(name)}" in "${clip(s)}"`);
     while (i < s.length && /[ \t]/.test(s[i]!)) i++;
     if (s[i] === '=') {
       i++;
@@ -126,7 +136,8 @@ export function parseNameAddr(value: string): ParseResult<NameAddr> {
     if (displayName === undefined) {
       const dn = s.slice(0, lt).trim();
       if (dn.length > 0) {
-        if (!dn.split(/[ \t]+/).every(isToken)) return parseError('bad-value', `invalid display name "${clip(dn)}"`);
+        if (!dn.split(/[ \t]+/).every(isToken))
+          return parseError('bad-value', `invalid display name "${clip(dn)}"`);
         displayName = dn;
       }
     }
@@ -141,6 +152,13 @@ export function parseNameAddr(value: string): ParseResult<NameAddr> {
     rest = semi >= 0 ? s.slice(semi) : '';
     if (/[\s]/.test(uriText.trim())) return parseError('bad-value', `whitespace inside address "${clip(s)}"`);
     uriText = uriText.trim();
+    // RFC 3261 §20.10: a URI holding a comma, question mark or semicolon must be in <> (RFC 4475 §3.1.2.13).
+    if (/[?,]/.test(uriText)) {
+      return parseError(
+        'bad-value',
+        `address "${clip(uriText)}" holds "?" or "," and must be enclosed in <>`,
+      );
+    }
   }
   const uri = parseUri(uriText);
   if (!uri.ok) return uri;
@@ -183,9 +201,10 @@ export interface Via {
 
 /** Parses one Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport`. */
 export function parseVia(value: string): ParseResult<Via> {
-  const m = /^\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;]+?)\s*(;.*)?$/s.exec(
-    value,
-  );
+  const m =
+    /^\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;]+?)\s*(;.*)?$/s.exec(
+      value,
+    );
   if (!m) return parseError('bad-value', `malformed Via "${clip(value)}"`);
   const hp = parseHostPort(m[4]!.replace(/\s*:\s*/g, ':'));
   if (!hp.ok) return parseError('bad-value', `Via "${clip(value)}": ${hp.reason}`);
@@ -216,20 +235,31 @@ export interface CSeq {
 
 /** CSeq: a 32-bit sequence number below 2^31 (RFC 3261 §8.1.1.5) and a method token. */
 export function parseCSeq(value: string): ParseResult<CSeq> {
-  const m = /^\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*$/.exec(value);
+  const m = /^[ \t]*(\d+)[ \t]+([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*$/.exec(value);
   if (!m) return parseError('bad-value', `malformed CSeq "${clip(value)}"`);
-  const seq = Number(m[1]);
-  if (seq > 2 ** 31 - 1) return parseError('bad-value', `CSeq number ${m[1]} exceeds 2^31-1`);
+  const digits = stripZeros(m[1]!);
+  if (digits.length > 10 || Number(digits) > 2 ** 31 - 1) {
+    return parseError('bad-value', `CSeq number ${clip(m[1]!, 40)} exceeds 2^31-1`);
+  }
+  const seq = Number(digits);
   return parsed({ seq, method: m[2]! });
 }
 
 /** A non-negative integer header (Content-Length, Max-Forwards, Expires, RSeq, Min-Expires). */
 export function parseUnsigned(value: string, max: number, what: string): ParseResult<number> {
-  const t = value.trim();
-  if (!/^\d{1,10}$/.test(t)) return parseError('bad-value', `${what} "${clip(value)}" is not a non-negative integer`);
-  const n = Number(t);
-  if (n > max) return parseError('bad-value', `${what} ${t} exceeds ${max}`);
+  const t = value.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (!/^\d+$/.test(t))
+    return parseError('bad-value', `${what} "${clip(value)}" is not a non-negative integer`);
+  // Leading zeros are allowed (1*DIGIT); the value is what counts.
+  const digits = stripZeros(t);
+  const n = Number(digits);
+  if (digits.length > 16 || n > max) return parseError('bad-value', `${what} ${clip(t, 40)} exceeds ${max}`);
   return parsed(n);
+}
+
+function stripZeros(digits: string): string {
+  const s = digits.replace(/^0+/, '');
+  return s.length === 0 ? '0' : s;
 }
 
 export interface Replaces {
@@ -248,7 +278,8 @@ export function parseReplaces(value: string): ParseResult<Replaces> {
   if (!params.ok) return params;
   const toTag = getParam(params.value, 'to-tag');
   const fromTag = getParam(params.value, 'from-tag');
-  if (!toTag || !fromTag) return parseError('bad-value', `Replaces "${clip(value)}" lacks to-tag or from-tag`);
+  if (!toTag || !fromTag)
+    return parseError('bad-value', `Replaces "${clip(value)}" lacks to-tag or from-tag`);
   return parsed({ callId, toTag, fromTag, earlyOnly: getParam(params.value, 'early-only') !== undefined });
 }
 

@@ -280,7 +280,7 @@ abstract class SipMessageBase {
       const len = String(this.body.length);
       const idx = headers.findIndex((h) => headerKey(h.name) === 'content-length');
       if (idx < 0) headers = [...headers, { name: 'Content-Length', value: len }];
-      else if (headers[idx]!.value.trim() !== len) {
+      else if (!sameLength(headers[idx]!.value, this.body.length)) {
         headers = headers.map((h, i) => (i === idx ? { name: h.name, value: len } : h));
       }
     }
@@ -292,6 +292,12 @@ abstract class SipMessageBase {
   toString(): string {
     return this.toBuffer().toString('utf8');
   }
+}
+
+/** True when a Content-Length value states `length` (leading zeros and LWS allowed), so its raw text can stay. */
+function sameLength(value: string, length: number): boolean {
+  const r = parseUnsigned(value, 2 ** 53 - 1, 'Content-Length');
+  return r.ok && r.value === length;
 }
 
 export class SipRequest extends SipMessageBase {

@@ -8,7 +8,7 @@ import { headerKey } from './header-names.ts';
 import { isToken, parseCSeq, parseNameAddr, parseUnsigned, parseVia, splitList } from './header-values.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
 import { type ParseError, type ParseErrorCode, parseError } from './parse-result.ts';
-import { parseUri } from './uri.ts';
+import { isSipUri, parseUri } from './uri.ts';
 
 export interface ParseOptions {
   /** Largest message accepted, in bytes (default 65535). */
@@ -58,7 +58,8 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   const data = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const maxSize = opts.maxSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   const maxHeaders = opts.maxHeaders ?? DEFAULT_MAX_HEADERS;
-  if (data.length > maxSize) return parseError('too-large', `message of ${data.length} bytes exceeds the limit of ${maxSize}`);
+  if (data.length > maxSize)
+    return parseError('too-large', `message of ${data.length} bytes exceeds the limit of ${maxSize}`);
   // RFC 3261 §7.5: implementations should ignore CRLFs before the start line (keep-alives).
   let start = 0;
   while (start < data.length && (data[start] === 0x0d || data[start] === 0x0a)) start++;
@@ -80,42 +81,76 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
 
   const rawLines = headText.split(/\r?\n/);
   while (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
-  if (!end || !end.bareLf) {
+  if (!end?.bareLf) {
     if (/(^|[^\r])\n/.test(headText)) warnings.push('some line ends are bare LF');
   }
   const startLine = rawLines.shift() ?? '';
   const sl = parseStartLine(startLine);
-  if (!sl.ok) return sl;
   const partial: PartialMessage = { isRequest: sl.isRequest, headers: [] };
   if (sl.isRequest) {
-    partial.method = sl.method;
-    partial.uri = sl.uri;
-  } else partial.status = sl.status;
+    if (sl.method !== undefined) partial.method = sl.method;
+    if (sl.uri !== undefined) partial.uri = sl.uri;
+  } else if (sl.status !== undefined) partial.status = sl.status;
 
-  // Unfold continuation lines into their header, keeping the raw text.
-  const fail = (code: ParseErrorCode, reason: string): MessageParseError => ({ ...parseError(code, reason), partial });
+  const fail = (code: ParseErrorCode, reason: string): MessageParseError => ({
+    ...parseError(code, reason),
+    partial,
+  });
+  // Every readable header line is collected, even past a bad one, so that a 400 can still
+  // copy Via, From, To, Call-ID and CSeq; the first problem found is the one reported.
   const headers: HeaderField[] = [];
+  partial.headers = headers;
+  let firstError: MessageParseError | undefined = sl.ok ? undefined : fail(sl.code, sl.reason);
+  let skipping = false;
   for (const line of rawLines) {
     if (line.startsWith(' ') || line.startsWith('\t')) {
+      // A continuation line (RFC 3261 §7.3.1 folding): unfold into the header above, keeping the raw text.
+      if (skipping) continue;
       const last = headers[headers.length - 1];
-      if (!last) return fail('bad-header', 'the first header line starts with whitespace');
-      last.value = `${last.value} ${line.trim()}`.trim();
+      if (!last) {
+        firstError ??= fail('bad-header', 'the first header line starts with whitespace');
+        continue;
+      }
+      last.value = trimLws(`${last.value} ${trimLws(line)}`);
       last.raw = `${last.raw}\r\n${line}`;
       continue;
     }
+    skipping = false;
     const colon = line.indexOf(':');
-    if (colon <= 0) return fail('bad-header', `header line without a name and colon: "${clip(line)}"`);
-    const name = line.slice(0, colon).replace(/[ \t]+$/, '');
-    if (!isToken(name)) return fail('bad-header', `invalid header name "${clip(name)}"`);
-    headers.push({ name, value: line.slice(colon + 1).trim(), raw: line });
+    const name = colon > 0 ? line.slice(0, colon).replace(/[ \t]+$/, '') : '';
+    if (colon <= 0 || !isToken(name)) {
+      firstError ??= fail(
+        'bad-header',
+        colon <= 0
+          ? `header line without a name and colon: "${clip(line)}"`
+          : `invalid header name "${clip(name)}"`,
+      );
+      skipping = true;
+      continue;
+    }
+    headers.push({ name, value: trimLws(line.slice(colon + 1)), raw: line });
     if (headers.length > maxHeaders) return fail('too-many-headers', `more than ${maxHeaders} header lines`);
   }
-  partial.headers = headers;
+  if (!end && !/\n$/.test(headText)) {
+    // RFC 3261 §7: the empty line ending the header section is mandatory. A datagram that ends
+    // with a complete header line is accepted (with a warning); one that ends inside a line was cut.
+    firstError ??= fail('bad-header', 'message ends inside a header line (no CRLF, no empty line)');
+  }
+  if (firstError) return firstError;
+  if (!sl.ok) return fail('bad-start-line', 'unreadable start line');
 
-  if (sl.version.toUpperCase() !== 'SIP/2.0') return fail('bad-version', `unsupported protocol version ${sl.version}`);
+  if (sl.version.toUpperCase() !== 'SIP/2.0')
+    return fail('bad-version', `unsupported protocol version ${sl.version}`);
   if (sl.isRequest) {
     const u = parseUri(sl.uri);
     if (!u.ok) return fail('bad-uri', `Request-URI: ${u.reason}`);
+    // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+    if (isSipUri(u.value) && u.value.headers.length > 0) {
+      return fail(
+        'bad-uri',
+        `Request-URI "${clip(sl.uri)}" carries URI headers, which a Request-URI must not`,
+      );
+    }
   }
 
   const count = new Map<string, number>();
@@ -126,6 +161,9 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   for (const k of REQUIRED) {
     if (!count.has(k)) return fail('missing-header', `required header ${displayName(k)} is missing`);
   }
+  if ((count.get('content-length') ?? 0) > 1) {
+    return fail('bad-content-length', 'Content-Length appears more than once (RFC 4475 §3.3.9)');
+  }
   for (const k of SINGLE) {
     if ((count.get(k) ?? 0) > 1) return fail('bad-header', `header ${displayName(k)} appears more than once`);
   }
@@ -135,10 +173,22 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   for (const v of headers.filter((h) => headerKey(h.name) === 'via').flatMap((h) => splitList(h.value))) {
     const via = parseVia(v);
     if (!via.ok) return fail('bad-header', via.reason);
+    if (via.value.protocol.toUpperCase() !== 'SIP/2.0') {
+      return fail('bad-version', `Via "${clip(v)}" names protocol ${via.value.protocol}, not SIP/2.0`);
+    }
   }
   for (const k of ['from', 'to']) {
     const na = parseNameAddr(value(k));
     if (!na.ok) return fail('bad-header', `${displayName(k)}: ${na.reason}`);
+  }
+  const contacts = headers.filter((h) => headerKey(h.name) === 'contact').flatMap((h) => splitList(h.value));
+  for (const c of contacts) {
+    if (c === '*') {
+      if (contacts.length > 1) return fail('bad-header', 'Contact "*" must be the only Contact value');
+      continue;
+    }
+    const na = parseNameAddr(c);
+    if (!na.ok) return fail('bad-header', `Contact: ${na.reason}`);
   }
   if (value('call-id').length === 0 || /\s/.test(value('call-id'))) {
     return fail('bad-header', `Call-ID "${clip(value('call-id'))}" is empty or contains whitespace`);
@@ -146,7 +196,10 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   const cseq = parseCSeq(value('cseq'));
   if (!cseq.ok) return fail('bad-header', cseq.reason);
   if (sl.isRequest && cseq.value.method !== sl.method) {
-    return fail('cseq-mismatch', `CSeq method ${cseq.value.method} differs from the request method ${sl.method}`);
+    return fail(
+      'cseq-mismatch',
+      `CSeq method ${cseq.value.method} differs from the request method ${sl.method}`,
+    );
   }
   if (count.has('max-forwards')) {
     const mf = parseUnsigned(value('max-forwards'), 255, 'Max-Forwards');
@@ -158,7 +211,10 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     const cl = parseUnsigned(value('content-length'), maxSize, 'Content-Length');
     if (!cl.ok) return fail('bad-content-length', cl.reason);
     if (cl.value > bodyBytes.length) {
-      return fail('truncated-body', `Content-Length is ${cl.value} but only ${bodyBytes.length} body bytes arrived`);
+      return fail(
+        'truncated-body',
+        `Content-Length is ${cl.value} but only ${bodyBytes.length} body bytes arrived`,
+      );
     }
     if (cl.value < bodyBytes.length) {
       // RFC 3261 §18.3: bytes beyond Content-Length in a datagram are discarded.
@@ -176,31 +232,78 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
 
 type StartLine =
   | { ok: true; isRequest: true; method: string; uri: string; version: string }
-  | { ok: true; isRequest: false; status: number; reason: string; version: string };
+  | { ok: true; isRequest: false; status: number; reason: string; version: string }
+  | {
+      ok: false;
+      code: ParseErrorCode;
+      reason: string;
+      isRequest: boolean;
+      method?: string;
+      uri?: string;
+      status?: number;
+    };
 
-/** Structure only; the version and the Request-URI are checked once the headers are read. */
-function parseStartLine(line: string): StartLine | MessageParseError {
+/**
+ * Structure only; the version and the Request-URI are checked once the headers are read.
+ * Request-Line = Method SP Request-URI SP SIP-Version, with exactly one SP each (RFC 3261 §7.1):
+ * extra SP between the elements or after the version (RFC 4475 §3.1.2.9, §3.1.2.10) is
+ * 'bad-start-line'; whitespace inside the Request-URI (§3.1.2.8) is 'bad-uri'.
+ */
+function parseStartLine(line: string): StartLine {
   if (/^[A-Za-z]+\/\d/.test(line)) {
     const m = /^([A-Za-z]+\/\d+\.\d+) (\d+) ([^\r\n]*)$/.exec(line);
-    if (!m) return parseError('bad-start-line', `malformed status line "${clip(line)}"`);
+    if (!m)
+      return {
+        ok: false,
+        isRequest: false,
+        code: 'bad-start-line',
+        reason: `malformed status line "${clip(line)}"`,
+      };
     const status = Number(m[2]);
     if (m[2]!.length !== 3 || status < 100 || status > 699) {
-      return parseError('bad-status', `status code ${m[2]} is not between 100 and 699`);
+      return {
+        ok: false,
+        isRequest: false,
+        code: 'bad-status',
+        reason: `status code ${clip(m[2]!, 20)} is not between 100 and 699`,
+      };
     }
     return { ok: true, isRequest: false, status, reason: m[3]!, version: m[1]! };
   }
-  const parts = line.split(' ');
-  if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
-    return parseError('bad-start-line', `request line "${clip(line)}" is not "Method SP Request-URI SP SIP-Version"`);
+  const first = line.indexOf(' ');
+  const last = line.lastIndexOf(' ');
+  const bad = (code: ParseErrorCode, reason: string, method?: string, uri?: string): StartLine => {
+    const out: StartLine = { ok: false, isRequest: true, code, reason };
+    if (method !== undefined && METHOD_RE.test(method)) out.method = method;
+    if (uri !== undefined) out.uri = uri;
+    return out;
+  };
+  const shape = `request line "${clip(line)}" is not "Method SP Request-URI SP SIP-Version"`;
+  if (first <= 0 || last === first) return bad('bad-start-line', shape);
+  const method = line.slice(0, first);
+  const middle = line.slice(first + 1, last);
+  const version = line.slice(last + 1);
+  if (!METHOD_RE.test(method)) return bad('bad-start-line', `invalid method "${clip(method)}"`);
+  if (version.length === 0 || middle.length === 0 || middle.startsWith(' ') || middle.endsWith(' ')) {
+    return bad('bad-start-line', `${shape} (extra SP)`, method);
   }
-  const [method, uri, version] = parts as [string, string, string];
-  if (!METHOD_RE.test(method)) return parseError('bad-start-line', `invalid method "${clip(method)}"`);
-  if (!/^[A-Za-z]+\/\d+\.\d+$/.test(version)) return parseError('bad-start-line', `invalid SIP version "${clip(version)}"`);
-  return { ok: true, isRequest: true, method, uri, version };
+  if (!/^[A-Za-z]+\/\d+\.\d+$/.test(version))
+    return bad('bad-start-line', `invalid SIP version "${clip(version)}"`, method);
+  if (/[\s]/.test(middle))
+    return bad('bad-uri', `Request-URI "${clip(middle)}" contains whitespace`, method, middle);
+  return { ok: true, isRequest: true, method, uri: middle, version };
+}
+
+/** Trims SP and HTAB only (LWS, RFC 3261 §25.1); other characters such as U+FEFF are content. */
+function trimLws(s: string): string {
+  return s.replace(/^[ \t]+|[ \t]+$/g, '');
 }
 
 function displayName(key: string): string {
-  return key.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()).replace('Cseq', 'CSeq').replace('Id', 'ID');
+  return key
+    .replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase())
+    .replace('Cseq', 'CSeq')
+    .replace('Id', 'ID');
 }
 
 function clip(s: string, n = 80): string {

@@ -4,7 +4,8 @@
  * The user part, parameters and headers keep their escaped spelling, so a URI formats back
  * to the text it came from; `unescapeUri` gives the plain value when comparing.
  */
-import { parseError, parsed, type ParseResult } from './parse-result.ts';
+import { isIPv6 } from 'node:net';
+import { type ParseResult, parsed, parseError } from './parse-result.ts';
 
 /** Ordered URI or header parameters; a value of null is a flag parameter (`;lr`). */
 export type Params = Array<[name: string, value: string | null]>;
@@ -50,17 +51,19 @@ const USER_RE = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2})+$/;
 const PASSWORD_RE = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*$/;
 const PARAM_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/:&+$]|%[0-9A-Fa-f]{2})+$/;
 const HEADER_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/?:+$]|%[0-9A-Fa-f]{2})*$/;
-const HOSTNAME_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
+const HOSTNAME_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
 const IPV4_RE = /^(?:\d{1,3}\.){3}\d{1,3}$/;
 const IPV6_RE = /^[0-9A-Fa-f:.]+$/;
-const TEL_RE = /^[+]?[0-9A-Fa-f*#().\-]+$/;
+const TEL_RE = /^[+]?[0-9A-Fa-f*#().-]+$/;
 
 export function parseUri(text: string): ParseResult<Uri> {
   const colon = text.indexOf(':');
   if (colon <= 0) return parseError('bad-uri', `URI "${clip(text)}" has no scheme`);
   const scheme = text.slice(0, colon).toLowerCase();
   if (!SCHEME_RE.test(scheme)) return parseError('bad-uri', `URI "${clip(text)}" has an invalid scheme`);
-  if (/[\s<>"]/.test(text)) return parseError('bad-uri', `URI "${clip(text)}" contains whitespace, quotes or angle brackets`);
+  if (/[\s<>"]/.test(text))
+    return parseError('bad-uri', `URI "${clip(text)}" contains whitespace, quotes or angle brackets`);
   const rest = text.slice(colon + 1);
   if (scheme === 'sip' || scheme === 'sips') return parseSip(scheme, rest, text);
   if (scheme === 'tel') return parseTel(rest, text);
@@ -80,7 +83,8 @@ function parseSip(scheme: 'sip' | 'sips', rest: string, whole: string): ParseRes
     user = pc >= 0 ? userinfo.slice(0, pc) : userinfo;
     if (pc >= 0) password = userinfo.slice(pc + 1);
     if (user.length === 0) return parseError('bad-uri', `SIP URI "${clip(whole)}" has an empty user part`);
-    if (!USER_RE.test(user)) return parseError('bad-uri', `SIP URI "${clip(whole)}" has invalid characters in its user part`);
+    if (!USER_RE.test(user))
+      return parseError('bad-uri', `SIP URI "${clip(whole)}" has invalid characters in its user part`);
     if (password !== undefined && !PASSWORD_RE.test(password)) {
       return parseError('bad-uri', `SIP URI "${clip(whole)}" has invalid characters in its password`);
     }
@@ -109,7 +113,8 @@ function parseSip(scheme: 'sip' | 'sips', rest: string, whole: string): ParseRes
   if (headersText !== undefined) {
     for (const h of headersText.split('&')) {
       const eq = h.indexOf('=');
-      if (eq <= 0) return parseError('bad-uri', `SIP URI "${clip(whole)}" has an invalid header "${clip(h)}"`);
+      if (eq <= 0)
+        return parseError('bad-uri', `SIP URI "${clip(whole)}" has an invalid header "${clip(h)}"`);
       const name = h.slice(0, eq);
       const value = h.slice(eq + 1);
       if (!HEADER_RE.test(name) || !HEADER_RE.test(value)) {
@@ -125,11 +130,14 @@ function parseSip(scheme: 'sip' | 'sips', rest: string, whole: string): ParseRes
   return parsed(uri);
 }
 
-/** Index of the "@" that ends the userinfo: the last one before any "?" headers. */
+/**
+ * Index of the "@" that ends the userinfo. No part of a SIP URI but the userinfo separator may
+ * hold an unescaped "@" (user, password, parameters and headers all exclude it), while the
+ * user part may hold "?", ";", "/" and "," (RFC 3261 §25.1 user-unreserved; RFC 4475 §3.1.1.2),
+ * so the first "@" is the one.
+ */
 function findUserinfoEnd(rest: string): number {
-  const q = rest.indexOf('?');
-  const scope = q >= 0 ? rest.slice(0, q) : rest;
-  return scope.lastIndexOf('@');
+  return rest.indexOf('@');
 }
 
 export interface HostPort {
@@ -145,10 +153,12 @@ export function parseHostPort(text: string): ParseResult<HostPort> {
     const end = text.indexOf(']');
     if (end < 0) return parseError('bad-uri', `unterminated IPv6 reference "${clip(text)}"`);
     host = text.slice(1, end);
-    if (!IPV6_RE.test(host) || !host.includes(':')) return parseError('bad-uri', `invalid IPv6 address "${clip(host)}"`);
+    if (!IPV6_RE.test(host) || !isIPv6(host))
+      return parseError('bad-uri', `invalid IPv6 address "${clip(host)}"`);
     const after = text.slice(end + 1);
     if (after.length > 0) {
-      if (!after.startsWith(':')) return parseError('bad-uri', `unexpected text after IPv6 reference "${clip(text)}"`);
+      if (!after.startsWith(':'))
+        return parseError('bad-uri', `unexpected text after IPv6 reference "${clip(text)}"`);
       portText = after.slice(1);
     }
   } else {
@@ -159,12 +169,14 @@ export function parseHostPort(text: string): ParseResult<HostPort> {
     } else host = text;
     if (host.length === 0) return parseError('bad-uri', 'empty host');
     if (IPV4_RE.test(host)) {
-      if (host.split('.').some((o) => Number(o) > 255)) return parseError('bad-uri', `invalid IPv4 address "${host}"`);
+      if (host.split('.').some((o) => Number(o) > 255))
+        return parseError('bad-uri', `invalid IPv4 address "${host}"`);
     } else if (!HOSTNAME_RE.test(host)) return parseError('bad-uri', `invalid host name "${clip(host)}"`);
   }
   const out: HostPort = { host };
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) return parseError('bad-uri', `invalid port "${clip(portText)}"`);
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)
+      return parseError('bad-uri', `invalid port "${clip(portText)}"`);
     out.port = Number(portText);
   }
   return parsed(out);
@@ -247,11 +259,16 @@ export function uriEquals(a: Uri, b: Uri): boolean {
     for (const special of ['transport', 'user', 'ttl', 'method', 'maddr']) {
       const va = getParam(a.params, special);
       const vb = getParam(b.params, special);
-      if ((va ?? undefined)?.toLowerCase() !== (vb ?? undefined)?.toLowerCase()) return false;
+      const norm = (v: string | null | undefined) =>
+        v === undefined ? undefined : unescapeUri(v ?? '').toLowerCase();
+      if (norm(va) !== norm(vb)) return false;
     }
     for (const [n, v] of a.params) {
       const other = getParam(b.params, n);
-      if (other !== undefined && unescapeUri(other ?? '').toLowerCase() !== unescapeUri(v ?? '').toLowerCase()) {
+      if (
+        other !== undefined &&
+        unescapeUri(other ?? '').toLowerCase() !== unescapeUri(v ?? '').toLowerCase()
+      ) {
         return false;
       }
     }
