@@ -4,9 +4,9 @@
  * INVQBL/INVQAH, RECONS, LIMIT, blocks 3 and 4, then the receive QMF. Every byte value is a
  * valid code word, so no input is invalid.
  *
- * The Recommendation's receive QMF yields 14-bit samples; like common 16-bit
- * implementations, this one keeps one more bit of the filter output (scale ×2, saturated),
- * so full-scale input round-trips to full-scale output.
+ * The Recommendation's audio interfaces carry 14-bit uniform PCM. Like ffmpeg's decoder (which
+ * this one matches sample for sample), this one returns 16-bit PCM: the receive QMF output
+ * is scaled so that full-scale input to the encoder comes back at full scale, and saturated.
  */
 import { G722Band, sat16 } from './g722-band.ts';
 import { G722Qmf } from './g722-qmf.ts';

@@ -3,6 +3,9 @@
  * samples, `(IH << 6) | IL` with the 2-bit higher sub-band code IH and the 6-bit lower
  * sub-band code IL. Written from the Recommendation's fixed-point description: transmit
  * QMF, then per sub-band SUBTRA, QUANTL/QUANTH, INVQAL/INVQAH, blocks 3 and 4.
+ * The Recommendation's audio interfaces carry 14-bit uniform PCM; like ffmpeg's encoder
+ * (which this one matches byte for byte), this one takes 16-bit PCM, the QMF scaling
+ * absorbing the difference.
  */
 import { G722Band, sat16 } from './g722-band.ts';
 import { G722Qmf } from './g722-qmf.ts';
