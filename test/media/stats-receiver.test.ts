@@ -236,3 +236,40 @@ describe('RtpReceiver', () => {
     expect(rr.items[0]).toEqual({ type: 'rr', ssrc: 6, reports: [] });
   });
 });
+
+describe('RTP serialisation', () => {
+  it('the direct writer gives werift-rtp’s bytes, and parse inverts both (property)', async () => {
+    const { buildRtpWerift } = await import('../../harness/media/rtp/rtp-packet.ts');
+    fc.assert(
+      fc.property(
+        fc.record({
+          payloadType: fc.integer({ min: 0, max: 127 }),
+          sequenceNumber: fc.integer({ min: 0, max: 0xffff }),
+          timestamp: fc.integer({ min: 0, max: 0xffffffff }),
+          ssrc: fc.integer({ min: 0, max: 0xffffffff }),
+          marker: fc.boolean(),
+          payload: fc.uint8Array({ maxLength: 64 }),
+          csrcs: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 3 }),
+        }),
+        (f) => {
+          const plain = { ...f, csrcs: [] };
+          expect(Buffer.from(buildRtp(plain)).equals(Buffer.from(buildRtpWerift(plain)))).toBe(true);
+          const r = parseRtp(buildRtp(f));
+          expect(r.ok).toBe(true);
+          if (r.ok) {
+            expect(r.packet).toMatchObject({
+              payloadType: f.payloadType,
+              sequenceNumber: f.sequenceNumber,
+              timestamp: f.timestamp,
+              ssrc: f.ssrc,
+              marker: f.marker,
+              csrcs: f.csrcs,
+            });
+            expect(Array.from(r.packet.payload)).toEqual(Array.from(f.payload));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
