@@ -20,7 +20,7 @@ export {
   synthesizeFixtureSource,
 } from './fixtures/codec-fixtures.ts';
 export { pcma, pcmu } from './g711.ts';
-export { g722 } from './g722.ts';
+export { G722Decoder, G722Encoder, g722 } from './g722.ts';
 export { g723 } from './g723.ts';
 export { BCG729_INSTALL_HINT, BCG729_LIBRARY, type G729Codec, type G729Decoder, g729 } from './g729.ts';
 export { availableCodecs, codecByName, codecByPayloadType, PLAN_CODECS } from './registry.ts';
