@@ -25,7 +25,7 @@ const COUNTS = [1, 50, 100, 200, 400, 700, 1000, 1500, 2000, 3000];
 const deadline = performance.now() + 110_000;
 
 const SINK = `
-const d = require('node:dgram').createSocket('udp4');
+const d = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
 let n = 0;
 d.on('message', () => { n++; });
 d.bind(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: d.address().port }) + '\\n'));
