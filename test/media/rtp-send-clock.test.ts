@@ -79,6 +79,25 @@ describe('SendClock on virtual time', () => {
     expect(s.sent + s.skipped).toBe(idx.at(-1)! + 1);
   });
 
+  it('counts a throwing sender as an error and keeps the schedule', () => {
+    const vc = new VirtualClock();
+    const sc = new SendClock(vc);
+    const due: number[] = [];
+    const s = sc.add({
+      ptimeMs: 20,
+      clockRate: 8000,
+      onTick: (t) => {
+        due.push(t.dueMs);
+        if (t.index % 2 === 1) throw new Error('encoder failed');
+        return true;
+      },
+    });
+    vc.advance(100);
+    expect(due).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(s.errors).toBe(3);
+    expect(s.sent).toBe(3);
+  });
+
   it('rejects a ptime outside 10–60 ms', () => {
     const sc = new SendClock(new VirtualClock());
     expect(() => sc.add({ ptimeMs: 5, clockRate: 8000, onTick: () => true })).toThrow(RangeError);

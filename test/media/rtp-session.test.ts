@@ -152,6 +152,23 @@ describe('RtpSession on loopback', () => {
     expect(b.counters.rtcpRejected).toBe(0);
   });
 
+  it('sends RTCP reports on its own timer (randomised 0.5–1.5 × interval)', async () => {
+    const vc = new VirtualClock();
+    const a = await open({ localAddress: '127.0.0.1', clock: vc, rtcpIntervalMs: 1000 });
+    const b = await open({ localAddress: '127.0.0.2' });
+    a.setRemote('127.0.0.2', b.localPort);
+    vc.advance(499);
+    expect(a.counters.rtcpPackets).toBe(0);
+    vc.advance(1001);
+    expect(a.counters.rtcpPackets).toBe(1);
+    vc.advance(1500 * 9);
+    expect(a.counters.rtcpPackets).toBeGreaterThanOrEqual(10);
+    expect(a.counters.rtcpPackets).toBeLessThanOrEqual(30);
+    await until(() => b.rtcpReceived.length >= a.counters.rtcpPackets);
+    expect(b.rtcpReceived.length).toBe(a.counters.rtcpPackets);
+    expect(b.rtcpReceived[0]!.items[0]!.type).toBe('rr');
+  });
+
   it('counts a send without a remote instead of throwing', async () => {
     const a = await open({ localAddress: '127.0.0.4' });
     expect(a.sendPayload({ payloadType: 0, payload: new Uint8Array(10) })).toBe(false);
