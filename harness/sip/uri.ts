@@ -263,20 +263,23 @@ export function uriEquals(a: Uri, b: Uri): boolean {
         v === undefined ? undefined : unescapeUri(v ?? '').toLowerCase();
       if (norm(va) !== norm(vb)) return false;
     }
-    for (const [n, v] of a.params) {
+    // A repeated parameter name counts by its first occurrence, on both sides.
+    for (const [n] of a.params) {
+      const mine = getParam(a.params, n);
       const other = getParam(b.params, n);
       if (
         other !== undefined &&
-        unescapeUri(other ?? '').toLowerCase() !== unescapeUri(v ?? '').toLowerCase()
+        unescapeUri(other ?? '').toLowerCase() !== unescapeUri(mine ?? '').toLowerCase()
       ) {
         return false;
       }
     }
-    if (a.headers.length !== b.headers.length) return false;
-    for (const [n, v] of a.headers) {
-      if (unescapeUri(getParam(b.headers, n) ?? '\u0000') !== unescapeUri(v ?? '')) return false;
-    }
-    return true;
+    // Headers: the same multiset of (name case-insensitive, unescaped value) on both sides, in any order.
+    const headerKeys = (u: SipUri) =>
+      u.headers.map(([n, v]) => `${unescapeUri(n).toLowerCase()}\u0000${unescapeUri(v ?? '')}`).sort();
+    const ha = headerKeys(a);
+    const hb = headerKeys(b);
+    return ha.length === hb.length && ha.every((k, i) => k === hb[i]);
   }
   if (isTelUri(a) && isTelUri(b)) return a.number.replace(/[().-]/g, '') === b.number.replace(/[().-]/g, '');
   return formatUri(a) === formatUri(b);
