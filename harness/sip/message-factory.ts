@@ -3,8 +3,9 @@
  * From, To, Call-ID and CSeq (and Record-Route for dialog-creating responses) and adds a
  * To tag when the response needs one.
  */
-import { SipRequest, SipResponse, type HeaderField } from './message.ts';
+
 import { newTag } from './ids.ts';
+import { type HeaderField, SipRequest, SipResponse } from './message.ts';
 import { getParam } from './uri.ts';
 
 export const REASON_PHRASES: Record<number, string> = {

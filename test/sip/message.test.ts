@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { SipRequest, SipResponse } from '../../harness/sip/message.ts';
 import { createRequest, createResponse } from '../../harness/sip/message-factory.ts';
-import { SipRequest, SipResponse } from '../../harness/sip/message.ts';
 import { parseMessage } from '../../harness/sip/parser.ts';
 
 const INVITE = [

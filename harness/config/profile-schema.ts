@@ -1,0 +1,179 @@
+/**
+ * The profile: one YAML file that says where every actor lives and what each side supports,
+ * validated by this one schema. Every option is declared once here, with its meaning; the
+ * docs (docs/profile.md) are checked against these declarations by a test.
+ */
+import net from 'node:net';
+import { z } from 'zod';
+
+const ipAddress = z
+  .string()
+  .refine((s) => net.isIP(s) !== 0, { message: 'expected an IPv4 or IPv6 address' });
+const port = z.number().int().min(0).max(65535);
+const transport = z.enum(['udp', 'tcp', 'tls']);
+const codec = z.enum(['G722', 'PCMA', 'PCMU', 'G729', 'G723']);
+const number = z
+  .string()
+  .regex(/^\+?[0-9*#]{1,32}$/, { message: 'expected a phone number: digits, optional leading +' });
+const secret = z.string().min(1, { message: 'must not be empty' });
+
+export const DEFAULT_CODEC_ORDER = ['G722', 'PCMA', 'PCMU', 'G729', 'G723'] as const;
+
+const endpoint = z.strictObject({
+  address: ipAddress.describe('address the side listens on'),
+  port: port.default(5060).describe('SIP port for UDP and TCP'),
+  tlsPort: port.default(5061).describe('SIP port for TLS'),
+  transports: z.array(transport).min(1).default(['udp', 'tcp']).describe('transports the side listens on'),
+});
+
+export const sbcSchema = z.strictObject({
+  kind: z
+    .enum(['embedded', 'external'])
+    .default('embedded')
+    .describe('embedded: the harness runs its reference SBC; external: a real SBC at the addresses below'),
+  model: z.string().default('sbc-harness reference SBC').describe('SBC model, for the report header'),
+  firmware: z.string().default('').describe('SBC firmware, for the report header'),
+  lan: endpoint.describe('the SBC side facing the OXO trunk'),
+  wan: endpoint.describe('the SBC side facing the provider'),
+  codecOrder: z
+    .array(codec)
+    .min(1)
+    .default([...DEFAULT_CODEC_ORDER])
+    .describe('codecs the SBC offers, in order'),
+  transcoding: z
+    .boolean()
+    .default(true)
+    .describe('whether the SBC transcodes between legs that negotiated different codecs'),
+  fallbackToInfo: z
+    .boolean()
+    .default(true)
+    .describe(
+      'LANCOM "fallback on SIP INFO": convert RFC 2833 to INFO toward a peer without telephone-event',
+    ),
+  srtpTowardProvider: z.boolean().default(false).describe('SDES-SRTP on the provider side'),
+  referPolicy: z
+    .enum(['local', 'pass'])
+    .default('local')
+    .describe('REFER handled by the SBC (local) or passed to the provider (pass)'),
+  faults: z
+    .array(z.string())
+    .default([])
+    .describe('fault switches of the embedded SBC (see docs/sbc-faults.md)'),
+});
+
+export const phoneSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, { message: 'expected a lower-case id such as pstn1' })
+    .describe('how cases name the phone'),
+  number: number.describe('its number'),
+  name: z.string().default('').describe('its display name'),
+});
+
+export const providerSchema = z.strictObject({
+  name: z.string().default('Simulated SIP provider').describe('provider name, for the report header'),
+  address: ipAddress.describe('address of the provider simulator (or of the real provider)'),
+  port: port.default(5060).describe('SIP port for UDP and TCP'),
+  tlsPort: port.default(5061).describe('SIP port for TLS'),
+  transport: transport.default('udp').describe('transport between provider and SBC'),
+  domain: z.string().default('provider.test').describe('SIP domain of the provider'),
+  line: z
+    .strictObject({
+      user: z.string().min(1).describe('SIP user of the SBC line at the provider'),
+      password: secret.describe('password of the SBC line (use ${ENV_VAR} to keep it out of the file)'),
+      number: number.describe('main number of the line; DIDs extend it'),
+    })
+    .describe('the SIP line the SBC registers at the provider'),
+  codecs: z
+    .array(codec)
+    .min(1)
+    .default([...DEFAULT_CODEC_ORDER])
+    .describe('codecs the provider offers, in order'),
+  srtp: z.boolean().default(false).describe('provider requires SDES-SRTP'),
+  phones: z.array(phoneSchema).min(1).describe('simulated PSTN phones'),
+  ivrNumber: number.describe('number of the IVR that returns DTMF'),
+});
+
+export const extensionSchema = z.strictObject({
+  number: z
+    .string()
+    .regex(/^[0-9]{1,8}$/, { message: 'expected an internal number of 1 to 8 digits' })
+    .describe('internal number'),
+  did: number.describe('external number the provider sends for this extension'),
+  name: z.string().default('').describe('display name'),
+  codecs: z
+    .array(codec)
+    .min(1)
+    .default([...DEFAULT_CODEC_ORDER])
+    .describe('codec preference, in order (the plan: no VAD)'),
+});
+
+export const oxoSchema = z.strictObject({
+  name: z.string().default('OXO Connect (simulated)').describe('PBX name, for the report header'),
+  release: z.string().default('').describe('PBX release, for the report header'),
+  address: ipAddress.describe('address of the OXO trunk simulator (or of the real OXO)'),
+  port: port.default(5060).describe('SIP port of the OXO trunk'),
+  transport: transport.default('udp').describe('transport between OXO and SBC'),
+  trunk: z
+    .strictObject({
+      user: z.string().min(1).describe('SIP user the OXO trunk registers with at the SBC'),
+      password: secret.describe('its password (use ${ENV_VAR} to keep it out of the file)'),
+      domain: z
+        .string()
+        .default('oxo.test')
+        .describe('domain of the trunk AOR (OXO sets it to the SBC LAN address)'),
+      expires: z.number().int().min(60).max(86400).default(3600).describe('registration expiry in seconds'),
+    })
+    .describe('the trunk registration of the OXO at the SBC'),
+  outgoingPrefix: z
+    .string()
+    .regex(/^[0-9]*$/)
+    .default('0')
+    .describe('digit dialled before an external number'),
+  countryCode: z
+    .string()
+    .regex(/^[0-9]{1,3}$/)
+    .default('49')
+    .describe('for number normalisation on displays'),
+  extensions: z
+    .strictObject({
+      deskphone1: extensionSchema,
+      deskphone2: extensionSchema,
+      remote: extensionSchema.optional().describe('remote-worker deskphone (VPN); cases need it'),
+      fxs1: extensionSchema,
+      attendant: extensionSchema,
+    })
+    .describe('the extensions of the plan'),
+  dtmf: z
+    .strictObject({
+      rfc2833: z.boolean().default(true).describe('DTMF as RFC 2833/4733 telephone-event'),
+      inband: z.boolean().default(true).describe('DTMF as inband tones'),
+      info: z.boolean().default(false).describe('OXO Connect does not support DTMF via SIP INFO'),
+    })
+    .default({ rfc2833: true, inband: true, info: false })
+    .describe('DTMF modes the PBX supports'),
+  transferMode: z
+    .enum(['internal', 'refer'])
+    .default('internal')
+    .describe('transfers inside the PBX (re-INVITE) or by REFER toward the SBC'),
+});
+
+export const profileSchema = z.strictObject({
+  name: z.string().min(1).describe('profile name'),
+  description: z.string().default('').describe('free text, shown in reports'),
+  method: z
+    .enum(['embedded', 'lab', 'on-site'])
+    .default('embedded')
+    .describe('test method, for the report header'),
+  tester: z.string().default('').describe('who ran the tests, for the report header'),
+  sbc: sbcSchema.describe('the device under test'),
+  provider: providerSchema.describe('the SIP provider side (WAN)'),
+  oxo: oxoSchema.describe('the OXO Connect trunk side (LAN)'),
+});
+
+export type Profile = z.infer<typeof profileSchema>;
+export type SbcProfile = z.infer<typeof sbcSchema>;
+export type ProviderProfile = z.infer<typeof providerSchema>;
+export type OxoProfile = z.infer<typeof oxoSchema>;
+export type ExtensionProfile = z.infer<typeof extensionSchema>;
+export type CodecId = z.infer<typeof codec>;

@@ -1,0 +1,123 @@
+/**
+ * Loads a profile: YAML → ${ENV} substitution → schema. Errors name the file, the key path,
+ * the bad value and what is allowed, so a user can fix the file without reading code.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type Profile, profileSchema } from './profile-schema.ts';
+
+export class ProfileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join('\n  - ')}`}`,
+    );
+    this.name = 'ProfileError';
+  }
+}
+
+/** The profile used when none is given: the embedded SBC reproducing the eSBC report's lab. */
+export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../profiles/embedded.yaml', import.meta.url));
+
+export function loadProfile(
+  file: string = DEFAULT_PROFILE_PATH,
+  env: NodeJS.ProcessEnv = process.env,
+): Profile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ProfileError(file, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  return parseProfile(text, file, env);
+}
+
+export function parseProfile(
+  text: string,
+  file = '<profile>',
+  env: NodeJS.ProcessEnv = process.env,
+): Profile {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ProfileError(
+      file,
+      doc.errors.map((e) => `YAML syntax error: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const missingEnv: string[] = [];
+  const substituted = substituteEnv(raw, env, missingEnv, '');
+  if (missingEnv.length > 0) throw new ProfileError(file, missingEnv);
+  const result = profileSchema.safeParse(substituted);
+  if (!result.success)
+    throw new ProfileError(
+      file,
+      result.error.issues.map((i) => describeIssue(i, substituted)),
+    );
+  return result.data;
+}
+
+function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, missing: string[], path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) {
+        missing.push(
+          `${path || '(root)'}: environment variable ${name} is not set (the profile refers to \${${name}})`,
+        );
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, missing, `${path}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, missing, path ? `${path}.${k}` : k)]),
+    );
+  }
+  return value;
+}
+
+function keyPath(path: ReadonlyArray<PropertyKey>): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s || '(root)';
+}
+
+function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v: unknown = root;
+  for (const p of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+const SECRET_KEYS = /password|secret/i;
+
+function show(v: unknown, path: ReadonlyArray<PropertyKey>): string {
+  if (path.some((p) => SECRET_KEYS.test(String(p)))) return '[secret]';
+  const s = JSON.stringify(v);
+  return s === undefined ? 'nothing' : s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+  const at = keyPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys
+        .map((k) => `${at === '(root)' ? k : `${at}.${k}`}: unknown key; remove it or check its spelling`)
+        .join('; ');
+    case 'invalid_value':
+      return `${at}: ${show(valueAt(root, issue.path), issue.path)} is not allowed; use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type': {
+      const got = valueAt(root, issue.path);
+      if (got === undefined) return `${at}: missing; it is required (${issue.expected})`;
+      return `${at}: expected ${issue.expected}, got ${show(got, issue.path)}`;
+    }
+    default:
+      return `${at}: ${issue.message}${valueAt(root, issue.path) !== undefined ? ` (got ${show(valueAt(root, issue.path), issue.path)})` : ''}`;
+  }
+}

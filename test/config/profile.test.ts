@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_PROFILE_PATH,
+  loadProfile,
+  ProfileError,
+  parseProfile,
+} from '../../harness/config/profile.ts';
+
+const base = readFileSync(DEFAULT_PROFILE_PATH, 'utf8');
+
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseProfile(text, 'p.yaml', env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProfileError);
+    return (err as ProfileError).problems;
+  }
+  throw new Error('the profile was accepted');
+}
+
+describe('profiles', () => {
+  it('the embedded profile loads with the plan defaults', () => {
+    const p = loadProfile();
+    expect(p.sbc.kind).toBe('embedded');
+    expect(p.sbc.codecOrder).toEqual(['G722', 'PCMA', 'PCMU', 'G729', 'G723']);
+    expect(p.oxo.dtmf.info).toBe(false);
+    expect(p.oxo.extensions.deskphone1.codecs).toEqual(['G722', 'PCMA', 'PCMU', 'G729', 'G723']);
+    expect(new Set([p.provider.address, p.sbc.wan.address, p.sbc.lan.address, p.oxo.address]).size).toBe(4);
+  });
+
+  it('names an unknown key with its path', () => {
+    const out = problems(base.replace('  transcoding: true', '  transcodeing: true'));
+    expect(out).toEqual(['sbc.transcodeing: unknown key; remove it or check its spelling']);
+  });
+
+  it('names a wrong type with its path and the value seen', () => {
+    const out = problems(
+      base.replace(
+        'port: 5060\n  tlsPort: 5061\n  transport: udp',
+        'port: "five"\n  tlsPort: 5061\n  transport: udp',
+      ),
+    );
+    expect(out).toEqual(['provider.port: expected number, got "five"']);
+  });
+
+  it('names a bad enum value and lists what is allowed', () => {
+    const out = problems(base.replace('transferMode: internal', 'transferMode: blind'));
+    expect(out[0]).toBe('oxo.transferMode: "blind" is not allowed; use one of "internal", "refer"');
+  });
+
+  it('rejects an address that is not an IP address', () => {
+    const out = problems(base.replace('address: 127.0.20.1', 'address: oxo.local'));
+    expect(out[0]).toMatch(/^oxo\.address: expected an IPv4 or IPv6 address \(got "oxo\.local"\)$/);
+  });
+
+  it('substitutes ${ENV} and says which variable is missing, never echoing a password', () => {
+    const withEnv = base.replace('password: trunk-secret', 'password: ${OXO_TRUNK_PASSWORD}');
+    expect(parseProfile(withEnv, 'p.yaml', { OXO_TRUNK_PASSWORD: 'x1' }).oxo.trunk.password).toBe('x1');
+    expect(problems(withEnv)).toEqual([
+      'oxo.trunk.password: environment variable OXO_TRUNK_PASSWORD is not set (the profile refers to ${OXO_TRUNK_PASSWORD})',
+    ]);
+    const empty = problems(base.replace('password: trunk-secret', "password: ''"));
+    expect(empty[0]).toBe('oxo.trunk.password: must not be empty (got [secret])');
+  });
+
+  it('reports YAML syntax errors and unreadable files', () => {
+    expect(problems('name: [unclosed')[0]).toMatch(/^YAML syntax error/);
+    expect(() => loadProfile('/nonexistent/profile.yaml')).toThrow(/cannot read the file/);
+  });
+
+  it('reports a missing required section', () => {
+    const out = problems(base.replace(/\noxo:[\s\S]*$/, '\n'));
+    expect(out).toContain('oxo: missing; it is required (object)');
+  });
+});
+
+describe('docs/profile.md', () => {
+  it('holds the key table generated from the schema (regenerate: node bin/run-ts.js harness/config/profile-docs.ts --write)', async () => {
+    const { DOC_PATH, renderProfileDoc } = await import('../../harness/config/profile-docs.ts');
+    const doc = readFileSync(DOC_PATH, 'utf8');
+    expect(renderProfileDoc(doc)).toBe(doc);
+    for (const key of [
+      'sbc.lan.address',
+      'provider.line.password',
+      'oxo.extensions.deskphone1.did',
+      'oxo.transferMode',
+    ]) {
+      expect(doc).toContain(`| \`${key}\` |`);
+    }
+  });
+});
