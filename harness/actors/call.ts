@@ -1,0 +1,502 @@
+/**
+ * One call leg of a simulated actor (PSTN phone, IVR, OXO extension): the SIP INVITE session
+ * and the media leg that carries its audio. It answers in-dialog requests itself: re-INVITE
+ * (hold/resume by the peer, codec change), INFO (DTMF per the actor's policy), REFER (handed
+ * to the actor), NOTIFY, OPTIONS and UPDATE; it sends hold/resume, DTMF in every mode and BYE.
+ *
+ *   incoming: ringing --answer()--> established --BYE--> ended
+ *                    \--reject()/CANCEL--> failed
+ *   outgoing: calling --(18x)--> ringing --(2xx)--> established --BYE--> ended
+ *                            \--(>=300, timeout)--> failed
+ */
+import { EventEmitter } from 'node:events';
+import type { CodecName } from '../../codecs/index.ts';
+import {
+  buildDtmfRelayBody,
+  DTMF_RELAY_CONTENT_TYPE,
+  isDtmfDigit,
+  parseSipInfoDtmf,
+} from '../media/dtmf/index.ts';
+import type { PacketRecord } from '../media/rtp/index.ts';
+import {
+  createResponse,
+  type Dialog,
+  type IncomingInvite,
+  type InviteSpec,
+  type OutgoingInvite,
+  parseNameAddr,
+  type SdpDirection,
+  type ServerTransaction,
+  type SipRequest,
+  type SipResponse,
+  type UserAgent,
+} from '../sip/index.ts';
+
+/** How DTMF travels: RFC 4733 events, inband tones, or SIP INFO. */
+export type CallDtmfMode = 'rfc2833' | 'inband' | 'info';
+
+/** A source of PCM the media leg plays (mirrors media-leg.ts's AudioSource). */
+export interface CallAudioSource {
+  sampleRate: number;
+  /** The next `samples` samples, or null at the end. */
+  next(samples: number): Int16Array | null;
+}
+
+/** Media preferences of one leg (mirrors media-leg.ts's MediaPrefs). */
+export interface CallMediaPrefs {
+  codecs: CodecName[];
+  telephoneEvent: boolean;
+  ptimeMs?: number;
+  srtp?: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
+}
+
+/**
+ * What an actor needs of a media leg: the subset of media-leg.ts's MediaLeg it uses. MediaLeg
+ * satisfies it structurally; tests may pass any other implementation.
+ */
+export interface CallMedia {
+  readonly name: string;
+  prefs: CallMediaPrefs;
+  createOffer(direction?: SdpDirection): string;
+  acceptOffer(
+    offerSdp: string,
+    direction?: SdpDirection,
+  ): { ok: true; answer: string } | { ok: false; reason: string };
+  acceptAnswer(answerSdp: string): { ok: true } | { ok: false; reason: string };
+  readonly negotiated?:
+    | {
+        codec: CodecName;
+        payloadType: number;
+        telephoneEventPt?: number;
+        remote: { address: string; port: number };
+        direction: SdpDirection;
+        srtpSuite?: string;
+      }
+    | undefined;
+  play(source: CallAudioSource): void;
+  stopPlaying(): void;
+  sendDtmf(digit: string, mode: 'rfc2833' | 'inband', durationMs?: number): Promise<void>;
+  readonly dtmfReceived: Array<{
+    digit: string;
+    mode: 'rfc2833' | 'inband';
+    atMs: number;
+    durationMs: number;
+  }>;
+  receivedAudio(): { sampleRate: number; samples: Int16Array };
+  clearReceived(): void;
+  stats(): { sent: number; received: number; lost: number; jitterMs: number; codecs: string[] };
+  evidence(): PacketRecord[];
+  close(): Promise<void>;
+}
+
+/** Opens a media leg (MediaLeg.open in real runs). */
+export type MediaFactory = (opts: {
+  localAddress: string;
+  prefs: CallMediaPrefs;
+  name?: string;
+}) => Promise<CallMedia>;
+
+export type CallState = 'calling' | 'ringing' | 'established' | 'ended' | 'failed';
+
+/** A DTMF digit carried in a SIP INFO, sent or received. */
+export interface InfoDtmfRecord {
+  digit: string;
+  durationMs?: number;
+  atMs: number;
+  /** Status we answered (received) or got back (sent). */
+  status: number;
+}
+
+/** What the actor answers to an INFO carrying DTMF: the status, and whether the digit counts. */
+export type InfoPolicy = (digit: string) => { status: number; accept: boolean };
+
+export interface CallEvents {
+  ringing: [];
+  established: [];
+  ended: [by: 'local' | 'remote' | 'failure'];
+  failed: [status: number];
+  /** A DTMF digit accepted from an INFO. */
+  'info-dtmf': [digit: string, durationMs: number | undefined];
+  /** The peer changed the media direction by re-INVITE (e.g. put us on hold). */
+  'remote-direction': [direction: SdpDirection];
+  /** A REFER arrived; the listener answers `tx` (202/403...). Without a listener: 403. */
+  refer: [SipRequest, ServerTransaction];
+  notify: [SipRequest];
+}
+
+/** Who the call is with, from the INVITE's headers. */
+export interface CallParty {
+  uri: string;
+  user?: string;
+  displayName?: string;
+}
+
+function partyOf(value: string | undefined): CallParty | undefined {
+  if (!value) return undefined;
+  const na = parseNameAddr(value);
+  if (!na.ok) return { uri: value };
+  const u = na.value.uri;
+  const user = 'user' in u ? u.user : 'number' in u ? u.number : undefined;
+  return {
+    uri: 'text' in u ? u.text : value,
+    ...(user !== undefined ? { user } : {}),
+    ...(na.value.displayName !== undefined ? { displayName: na.value.displayName } : {}),
+  };
+}
+
+let callSeq = 0;
+
+/** One SIP call with its media leg. Created by {@link Call.outgoing} or {@link Call.incoming}. */
+export class Call extends EventEmitter<CallEvents> {
+  readonly id = `call-${++callSeq}`;
+  state: CallState;
+  dialog: Dialog | undefined;
+  /** Final status of the INVITE (200, 486, 487, 408...), once known. */
+  status: number | undefined;
+  /** Our media direction as last offered/answered (sendonly while we hold). */
+  localDirection: SdpDirection = 'sendrecv';
+  /** The peer's direction from its last SDP. */
+  remoteDirection: SdpDirection = 'sendrecv';
+  readonly infoReceived: InfoDtmfRecord[] = [];
+  readonly infoSent: InfoDtmfRecord[] = [];
+  /** Bad or unexpected in-dialog input (unparsable SDP or INFO bodies): counted, never thrown. */
+  badInput = 0;
+  /** INFO answer policy; default: 200 and accept. */
+  infoPolicy: InfoPolicy = () => ({ status: 200, accept: true });
+  /** The INVITE that set this call up (sent or received). */
+  invite: SipRequest | undefined;
+  /** The 2xx that answered our INVITE (outgoing calls). */
+  answerResponse: SipResponse | undefined;
+  private endWaiters: Array<() => void> = [];
+  private establishWaiters: Array<(ok: boolean) => void> = [];
+  private lastAppliedAnswer: string | undefined;
+  private incoming: IncomingInvite | undefined;
+  private outgoingInvite: OutgoingInvite | undefined;
+
+  private constructor(
+    readonly ua: UserAgent,
+    readonly media: CallMedia,
+    readonly direction: 'incoming' | 'outgoing',
+    readonly clockNow: () => number,
+  ) {
+    super();
+    this.state = direction === 'incoming' ? 'ringing' : 'calling';
+  }
+
+  /** The other side as the INVITE names it (From for incoming calls, To for outgoing ones). */
+  get remoteParty(): CallParty | undefined {
+    return partyOf(this.invite?.get(this.direction === 'incoming' ? 'from' : 'to'));
+  }
+
+  /** P-Asserted-Identity of the INVITE, if any. */
+  get assertedIdentity(): CallParty | undefined {
+    return partyOf(this.invite?.get('p-asserted-identity'));
+  }
+
+  /** The user part of the Request-URI of the INVITE. */
+  get requestUser(): string | undefined {
+    const u = this.invite?.parsedUri;
+    if (!u) return undefined;
+    return 'user' in u ? u.user : 'number' in u ? u.number : undefined;
+  }
+
+  /** Sends an INVITE with our offer. The call fails (state 'failed') on a final non-2xx. */
+  static outgoing(ua: UserAgent, media: CallMedia, spec: Omit<InviteSpec, 'method' | 'body'>): Call {
+    const call = new Call(ua, media, 'outgoing', () => ua.clock.now());
+    const offer = media.createOffer('sendrecv');
+    const inv = ua.invite({ ...spec, method: 'INVITE', body: offer, contentType: 'application/sdp' });
+    call.outgoingInvite = inv;
+    call.invite = inv.request;
+    inv.on('response', (res) => {
+      call.invite = inv.request;
+      if (res.status > 100 && res.status < 200) {
+        if (call.state === 'calling') {
+          call.state = 'ringing';
+          call.emit('ringing');
+        }
+        if (res.body.length > 0) call.applyAnswer(res.bodyText);
+      }
+    });
+    void inv.result.then((out) => {
+      call.status = out.status;
+      if (out.dialog && out.status < 300) {
+        call.answerResponse = out.response;
+        if (out.response && out.response.body.length > 0) call.applyAnswer(out.response.bodyText);
+        call.attach(out.dialog);
+        call.setEstablished();
+      } else call.setFailed(out.status);
+    });
+    return call;
+  }
+
+  /** Wraps a received INVITE. The actor then rings, answers or rejects it. */
+  static incoming(ua: UserAgent, media: CallMedia, inv: IncomingInvite): Call {
+    const call = new Call(ua, media, 'incoming', () => ua.clock.now());
+    call.incoming = inv;
+    call.invite = inv.request;
+    inv.on('cancelled', () => {
+      call.status = 487;
+      call.setFailed(487);
+    });
+    return call;
+  }
+
+  /** 180 Ringing (incoming calls). */
+  ring(): void {
+    if (this.state === 'ringing') this.incoming?.ring();
+  }
+
+  /** Answers with our SDP; resolves true once the ACK arrived. False when it could not answer. */
+  async answer(): Promise<boolean> {
+    const inv = this.incoming;
+    if (!inv || this.state !== 'ringing' || inv.cancelled) return false;
+    let body: string;
+    if (inv.offer) {
+      const r = this.media.acceptOffer(inv.offer, 'sendrecv');
+      if (!r.ok) {
+        this.badInput++;
+        this.reject(488);
+        return false;
+      }
+      body = r.answer;
+    } else body = this.media.createOffer('sendrecv');
+    try {
+      const d = await inv.answer(body);
+      if (!inv.offer && d.remoteSdp) this.applyAnswer(d.remoteSdp);
+      this.status = 200;
+      this.attach(d);
+      this.setEstablished();
+      return true;
+    } catch {
+      this.setFailed(408);
+      return false;
+    }
+  }
+
+  /** Rejects an incoming call (486 Busy Here, 603 Decline, 480...). */
+  reject(status: number): void {
+    if (!this.incoming || this.state !== 'ringing') return;
+    this.incoming.reject(status);
+    this.status = status;
+    this.setFailed(status);
+  }
+
+  /** Cancels an outgoing call that is not answered yet. */
+  cancel(): void {
+    if (this.state === 'calling' || this.state === 'ringing') this.outgoingInvite?.cancel();
+  }
+
+  /** Ends the call: BYE when established, CANCEL/487 before. */
+  async hangup(): Promise<void> {
+    if (this.state === 'established' && this.dialog) {
+      await this.ua.bye(this.dialog).catch(() => undefined);
+      this.setEnded('local');
+    } else if (this.direction === 'outgoing') this.cancel();
+    else this.reject(480);
+  }
+
+  /** Resolves true when established, false when the call failed or ended first. */
+  established(): Promise<boolean> {
+    if (this.state === 'established') return Promise.resolve(true);
+    if (this.state === 'ended' || this.state === 'failed') return Promise.resolve(false);
+    return new Promise((resolve) => this.establishWaiters.push(resolve));
+  }
+
+  /** Resolves when the call has ended or failed. */
+  ended(): Promise<void> {
+    if (this.state === 'ended' || this.state === 'failed') return Promise.resolve();
+    return new Promise((resolve) => this.endWaiters.push(resolve));
+  }
+
+  /**
+   * Sends a re-INVITE with our offer in `direction` (sendonly = hold, sendrecv = resume).
+   * Returns the final status.
+   */
+  async reinvite(direction: SdpDirection): Promise<number> {
+    if (this.state !== 'established' || !this.dialog) return 481;
+    const offer = this.media.createOffer(direction);
+    const out = await this.ua.reinvite(this.dialog, offer);
+    if (out.status >= 200 && out.status < 300) {
+      this.localDirection = direction;
+      if (out.response && out.response.body.length > 0) {
+        const r = this.media.acceptAnswer(out.response.bodyText);
+        if (!r.ok) this.badInput++;
+        this.lastAppliedAnswer = out.response.bodyText;
+        this.remoteDirection = this.media.negotiated?.direction ?? this.remoteDirection;
+      }
+    }
+    return out.status;
+  }
+
+  /** Puts the peer on hold (a=sendonly) and plays `music` (music on hold) until resumed. */
+  async hold(music?: CallAudioSource): Promise<number> {
+    const status = await this.reinvite('sendonly');
+    if (status >= 200 && status < 300 && music) this.media.play(music);
+    return status;
+  }
+
+  /** Takes the peer off hold: stops the music, re-INVITE with a=sendrecv. */
+  async resume(): Promise<number> {
+    this.media.stopPlaying();
+    return this.reinvite('sendrecv');
+  }
+
+  /**
+   * Sends one DTMF digit in `mode`. 'info' is a SIP INFO (application/dtmf-relay); the others
+   * go through the media leg. Resolves with the INFO's status (or 200 for media modes).
+   */
+  async sendDtmf(digit: string, mode: CallDtmfMode, durationMs = 160): Promise<number> {
+    if (!isDtmfDigit(digit)) return 400;
+    if (mode !== 'info') {
+      await this.media.sendDtmf(digit, mode, durationMs);
+      return 200;
+    }
+    if (this.state !== 'established' || !this.dialog) return 481;
+    const out = await this.ua.requestInDialog(this.dialog, 'INFO', {
+      body: buildDtmfRelayBody(digit, durationMs),
+      contentType: DTMF_RELAY_CONTENT_TYPE,
+    });
+    this.infoSent.push({ digit, durationMs, atMs: this.clockNow(), status: out.status });
+    return out.status;
+  }
+
+  private applyAnswer(sdp: string): void {
+    if (sdp === this.lastAppliedAnswer) return;
+    this.lastAppliedAnswer = sdp;
+    const r = this.media.acceptAnswer(sdp);
+    if (!r.ok) this.badInput++;
+  }
+
+  private attach(d: Dialog): void {
+    this.dialog = d;
+    d.on('request', (req, tx) => this.onRequest(req, tx));
+    d.once('terminated', (by) => this.setEnded(by));
+    if (d.state === 'terminated') this.setEnded('failure');
+  }
+
+  private onRequest(req: SipRequest, tx: ServerTransaction): void {
+    switch (req.method) {
+      case 'INVITE':
+        this.onReinvite(req, tx);
+        return;
+      case 'UPDATE':
+        tx.respond(createResponse(req, 200, { headers: [['Contact', this.dialog?.localContact ?? '']] }));
+        return;
+      case 'INFO':
+        this.onInfo(req, tx);
+        return;
+      case 'REFER':
+        if (this.listenerCount('refer') > 0) this.emit('refer', req, tx);
+        else tx.respond(createResponse(req, 403));
+        return;
+      case 'NOTIFY':
+        tx.respond(createResponse(req, 200));
+        this.emit('notify', req);
+        return;
+      case 'OPTIONS':
+        tx.respond(createResponse(req, 200));
+        return;
+      default:
+        tx.respond(createResponse(req, 501));
+    }
+  }
+
+  private onReinvite(req: SipRequest, tx: ServerTransaction): void {
+    const d = this.dialog;
+    if (!d) {
+      tx.respond(createResponse(req, 481));
+      return;
+    }
+    const contact: [string, string] = ['Contact', d.localContact];
+    if (req.body.length > 0) {
+      const r = this.media.acceptOffer(req.bodyText, this.localDirection);
+      if (!r.ok) {
+        this.badInput++;
+        tx.respond(createResponse(req, 488, { headers: [contact] }));
+        return;
+      }
+      const res = createResponse(req, 200, {
+        headers: [contact],
+        body: r.answer,
+        contentType: 'application/sdp',
+      });
+      d.localSdp = r.answer;
+      tx.respond(res);
+      this.ua.retransmit2xxUntilAck(d, tx, res).catch(() => undefined);
+      const dir = this.media.negotiated?.direction;
+      this.noteRemoteOffer(req.bodyText, dir);
+      return;
+    }
+    // An offerless re-INVITE: we offer in the 2xx, the answer comes in the ACK.
+    const offer = this.media.createOffer(this.localDirection);
+    const res = createResponse(req, 200, { headers: [contact], body: offer, contentType: 'application/sdp' });
+    d.localSdp = offer;
+    tx.respond(res);
+    this.ua
+      .retransmit2xxUntilAck(d, tx, res)
+      .then((ack) => {
+        if (ack.body.length > 0) this.applyAnswer(ack.bodyText);
+      })
+      .catch(() => undefined);
+  }
+
+  private noteRemoteOffer(sdp: string, _ourDirection: SdpDirection | undefined): void {
+    const m = /^a=(sendrecv|sendonly|recvonly|inactive)\s*$/m.exec(sdp);
+    const held = /^c=IN IP4 0\.0\.0\.0\s*$/m.test(sdp);
+    const dir: SdpDirection = held ? 'sendonly' : ((m?.[1] as SdpDirection | undefined) ?? 'sendrecv');
+    if (dir !== this.remoteDirection) {
+      this.remoteDirection = dir;
+      this.emit('remote-direction', dir);
+    }
+  }
+
+  private onInfo(req: SipRequest, tx: ServerTransaction): void {
+    const ct = req.get('content-type') ?? '';
+    const parsed = parseSipInfoDtmf(ct, req.body);
+    if (!parsed.ok) {
+      // Not DTMF (or garbage): count it, accept per RFC 6086 when the type is unknown to us.
+      this.badInput++;
+      tx.respond(createResponse(req, ct ? 415 : 200));
+      return;
+    }
+    const { digit, durationMs } = parsed.value;
+    const verdict = this.infoPolicy(digit);
+    tx.respond(createResponse(req, verdict.status));
+    this.infoReceived.push({
+      digit,
+      ...(durationMs !== undefined ? { durationMs } : {}),
+      atMs: this.clockNow(),
+      status: verdict.status,
+    });
+    if (verdict.accept && verdict.status < 300) this.emit('info-dtmf', digit, durationMs);
+  }
+
+  private setEstablished(): void {
+    if (this.state === 'established') return;
+    this.state = 'established';
+    this.emit('established');
+    for (const w of this.establishWaiters.splice(0)) w(true);
+  }
+
+  private setFailed(status: number): void {
+    if (this.state === 'ended' || this.state === 'failed') return;
+    this.state = 'failed';
+    this.status = status;
+    this.emit('failed', status);
+    this.finish();
+  }
+
+  private setEnded(by: 'local' | 'remote' | 'failure'): void {
+    if (this.state === 'ended' || this.state === 'failed') return;
+    this.state = 'ended';
+    this.emit('ended', by);
+    this.finish();
+  }
+
+  private finish(): void {
+    this.media.stopPlaying();
+    void this.media.close().catch(() => undefined);
+    for (const w of this.establishWaiters.splice(0)) w(false);
+    for (const w of this.endWaiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * An extension of the simulated OXO Connect: Premium Deskphone 1/2, the remote-worker
+ * deskphone, the analog FXS-1 port or the attendant. It has a DID, an internal number, a state
+ * (free, busy, dnd, unplugged), codec preferences (default G.722, G.711 A, G.711 µ, G.729,
+ * G.723, no VAD) and its calls. Hold plays the OXO's music on hold; switching between two
+ * calls holds one and resumes the other. DTMF via SIP INFO is never sent (OXO lacks it).
+ */
+import { EventEmitter } from 'node:events';
+import type { Call, CallAudioSource, CallDtmfMode, CallMediaPrefs } from './call.ts';
+import type { DisplayLine } from './display.ts';
+
+/** The extensions of the plan. */
+export type ExtensionId = 'deskphone1' | 'deskphone2' | 'remote' | 'fxs1' | 'attendant';
+
+export type ExtensionState = 'free' | 'busy' | 'dnd' | 'unplugged';
+
+/** OXO deskphone codec order, without VAD. */
+export const OXO_DEFAULT_PREFS: CallMediaPrefs = {
+  codecs: ['G722', 'PCMA', 'PCMU', 'G729', 'G723'],
+  telephoneEvent: true,
+};
+
+/** Options of one extension. */
+export interface ExtensionOptions {
+  id: ExtensionId;
+  /** External number the provider/SBC sends for it (the Request-URI user on the trunk). */
+  did: string;
+  /** Internal (short) number, e.g. "101". */
+  internalNumber: string;
+  /** Name shown to called parties. */
+  name?: string;
+  prefs?: CallMediaPrefs;
+  /** 'auto' answers incoming calls (after `answerDelayMs`); 'manual' leaves them ringing. Default 'auto'. */
+  answer?: 'auto' | 'manual';
+  answerDelayMs?: number;
+  /** Simultaneous calls it takes (multi-line); default 1. */
+  lines?: number;
+}
+
+/** An internal call between two extensions: no SIP crosses the trunk. */
+export interface InternalCall {
+  kind: 'internal';
+  from: ExtensionId;
+  to: ExtensionId;
+  atMs: number;
+  /** False when the called extension was not free. */
+  connected: boolean;
+}
+
+/** What an extension asks of its PBX. */
+export interface ExtensionHost {
+  placeCall(ext: Extension, dialled: string): Promise<Call | InternalCall>;
+  musicOnHold(): CallAudioSource | undefined;
+  recordInfoRefused(ext: Extension, digit: string): void;
+}
+
+export interface ExtensionEvents {
+  /** A call was delivered to this extension (ringing). */
+  incoming: [Call, DisplayLine];
+}
+
+/** One OXO extension. */
+export class Extension extends EventEmitter<ExtensionEvents> {
+  readonly id: ExtensionId;
+  readonly did: string;
+  readonly internalNumber: string;
+  name: string;
+  state: ExtensionState = 'free';
+  prefs: CallMediaPrefs;
+  answerMode: 'auto' | 'manual';
+  answerDelayMs: number;
+  lines: number;
+  /** Every trunk call of this extension, incoming and outgoing. */
+  readonly calls: Call[] = [];
+  /** What the display showed for each incoming call, in order. */
+  readonly displays: DisplayLine[] = [];
+  private waiters: Array<(c: Call) => void> = [];
+  private pending: Call[] = [];
+
+  constructor(
+    private readonly host: ExtensionHost,
+    opts: ExtensionOptions,
+  ) {
+    super();
+    this.id = opts.id;
+    this.did = opts.did;
+    this.internalNumber = opts.internalNumber;
+    this.name = opts.name ?? opts.id;
+    this.prefs = opts.prefs ?? OXO_DEFAULT_PREFS;
+    this.answerMode = opts.answer ?? 'auto';
+    this.answerDelayMs = opts.answerDelayMs ?? 0;
+    this.lines = Math.max(1, opts.lines ?? 1);
+  }
+
+  /** Calls that are ringing or established. */
+  get activeCalls(): Call[] {
+    return this.calls.filter(
+      (c) => c.state === 'established' || c.state === 'ringing' || c.state === 'calling',
+    );
+  }
+
+  /** Sets the codec preference for the next calls. Returns this, for chaining. */
+  prefer(codecs: CallMediaPrefs['codecs']): this {
+    this.prefs = { ...this.prefs, codecs: [...codecs] };
+    return this;
+  }
+
+  /** Dials: "0…" (the profile's outside-line prefix) reaches the trunk; an internal number stays inside. */
+  call(dialled: string): Promise<Call | InternalCall> {
+    return this.host.placeCall(this, dialled);
+  }
+
+  /** The next incoming call (one already delivered and not yet taken, first). */
+  nextIncoming(): Promise<Call> {
+    const c = this.pending.shift();
+    if (c) return Promise.resolve(c);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Called by the trunk when it delivers a call. */
+  deliver(call: Call, display: DisplayLine): void {
+    this.calls.push(call);
+    this.displays.push(display);
+    const w = this.waiters.shift();
+    if (w) w(call);
+    else this.pending.push(call);
+    this.emit('incoming', call, display);
+  }
+
+  /** Puts a call on hold with the OXO's music on hold. */
+  hold(call: Call): Promise<number> {
+    return call.hold(this.host.musicOnHold());
+  }
+
+  /** Resumes a held call. */
+  resume(call: Call): Promise<number> {
+    return call.resume();
+  }
+
+  /** Holds every other established call of this extension, then resumes `call` (broker's call). */
+  async switchTo(call: Call): Promise<number> {
+    for (const other of this.calls)
+      if (other !== call && other.state === 'established' && other.localDirection === 'sendrecv')
+        await this.hold(other);
+    return call.localDirection === 'sendrecv' ? 200 : this.resume(call);
+  }
+
+  /**
+   * Sends a DTMF digit on a call. 'info' is refused (the OXO has no DTMF via SIP INFO): nothing
+   * is sent, the refusal is recorded, and 0 is returned.
+   */
+  async sendDtmf(call: Call, digit: string, mode: CallDtmfMode, durationMs?: number): Promise<number> {
+    if (mode === 'info') {
+      this.host.recordInfoRefused(this, digit);
+      return 0;
+    }
+    return call.sendDtmf(digit, mode, durationMs);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * A phone on the provider's side (PSTN / ExtNum): a number, a display name, a behaviour for
+ * incoming calls (answer, answer after a delay, ring without answer, busy, reject) and media
+ * preferences per test. It also calls the SBC's line (`call(did)`), with the From display name
+ * and P-Asserted-Identity a provider puts on calls from the PSTN.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingInvite, SendTarget, TransportProtocol, UserAgent } from '../sip/index.ts';
+import type { Clock } from '../support/clock.ts';
+import type { Logger } from '../support/log.ts';
+import { Call, type CallMediaPrefs, type MediaFactory } from './call.ts';
+
+/** What the phone does with an incoming call. */
+export type PhoneBehaviour =
+  | { kind: 'answer' }
+  | { kind: 'answer-after'; delayMs: number }
+  | { kind: 'ring' }
+  | { kind: 'busy' }
+  | { kind: 'reject'; status: number };
+
+/** Everything a phone needs from the provider that hosts it. */
+export interface PhoneHost {
+  readonly ua: UserAgent;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly mediaAddress: string;
+  readonly openMedia: MediaFactory;
+  /** The provider's SIP domain (host part of From/PAI). */
+  readonly domain: string;
+  /** Where calls toward the SBC's line for `did` go, or a reason why they cannot. */
+  lineTarget(did: string): { ok: true; uri: string; target: SendTarget } | { ok: false; reason: string };
+}
+
+/** Options of a phone. */
+export interface PstnPhoneOptions {
+  /** Short name used by tests ("pstn1"). */
+  id: string;
+  /** The phone's number as the provider routes it (e.g. "+4930123456" or "030123456"). */
+  number: string;
+  displayName?: string;
+  behaviour?: PhoneBehaviour;
+  prefs?: CallMediaPrefs;
+}
+
+/** Identity options of one outgoing call. */
+export interface PstnCallOptions {
+  /** From user (default: the phone's number). */
+  fromUser?: string;
+  /** From display name (default: the phone's display name; "" for none). */
+  displayName?: string;
+  /** P-Asserted-Identity value; default `"name" <sip:number@domain>`; false: none. */
+  pAssertedIdentity?: string | false;
+  /** Privacy header value (e.g. "id"). */
+  privacy?: string;
+  protocol?: TransportProtocol;
+  headers?: Array<[string, string]>;
+}
+
+export interface PstnPhoneEvents {
+  /** A call arrived (already handled per the behaviour). */
+  call: [Call];
+}
+
+export const DEFAULT_PSTN_PREFS: CallMediaPrefs = { codecs: ['PCMA', 'PCMU', 'G729'], telephoneEvent: true };
+
+/** A PSTN phone hosted by the provider simulator. */
+export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
+  readonly id: string;
+  readonly number: string;
+  displayName: string | undefined;
+  behaviour: PhoneBehaviour;
+  prefs: CallMediaPrefs;
+  /** Every call of this phone, incoming and outgoing, in order. */
+  readonly calls: Call[] = [];
+  private waiters: Array<(c: Call) => void> = [];
+  private pendingIncoming: Call[] = [];
+
+  constructor(
+    protected readonly host: PhoneHost,
+    opts: PstnPhoneOptions,
+  ) {
+    super();
+    this.id = opts.id;
+    this.number = opts.number;
+    this.displayName = opts.displayName;
+    this.behaviour = opts.behaviour ?? { kind: 'answer' };
+    this.prefs = opts.prefs ?? DEFAULT_PSTN_PREFS;
+  }
+
+  /** Resolves with the next incoming call (one that arrived earlier and was not taken yet, first). */
+  nextIncoming(): Promise<Call> {
+    const c = this.pendingIncoming.shift();
+    if (c) return Promise.resolve(c);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Handles an INVITE routed to this phone. Never throws. */
+  async handleInvite(inv: IncomingInvite): Promise<void> {
+    const b = this.behaviour;
+    if (b.kind === 'busy' || b.kind === 'reject') {
+      inv.reject(b.kind === 'busy' ? 486 : b.status);
+      return;
+    }
+    let call: Call;
+    try {
+      const media = await this.host.openMedia({
+        localAddress: this.host.mediaAddress,
+        prefs: this.prefs,
+        name: `${this.id}-in`,
+      });
+      call = Call.incoming(this.host.ua, media, inv);
+    } catch (e) {
+      this.host.log.warn({ err: String(e), phone: this.id }, 'media leg could not open');
+      inv.reject(500);
+      return;
+    }
+    this.calls.push(call);
+    const w = this.waiters.shift();
+    if (w) w(call);
+    else this.pendingIncoming.push(call);
+    this.emit('call', call);
+    call.ring();
+    if (b.kind === 'answer') await this.answer(call);
+    else if (b.kind === 'answer-after') {
+      this.host.clock.setTimeout(() => void this.answer(call), b.delayMs);
+    }
+  }
+
+  /** Answers a ringing call; subclasses (IVR) start their work once established. */
+  protected async answer(call: Call): Promise<void> {
+    const ok = await call.answer();
+    if (ok) this.onEstablished(call);
+  }
+
+  /** Called when a call of this phone is established. */
+  protected onEstablished(_call: Call): void {}
+
+  /** Calls the SBC's line for `did`. The returned call fails (status 503) when no target is known. */
+  async call(did: string, opts: PstnCallOptions = {}): Promise<Call> {
+    const t = this.host.lineTarget(did);
+    const media = await this.host.openMedia({
+      localAddress: this.host.mediaAddress,
+      prefs: this.prefs,
+      name: `${this.id}-out`,
+    });
+    if (!t.ok) {
+      this.host.log.warn({ phone: this.id, did, reason: t.reason }, 'no route to the SBC line');
+      await media.close();
+      throw new Error(`no route to the SBC line for ${did}: ${t.reason}`);
+    }
+    const user = opts.fromUser ?? this.number;
+    const name = opts.displayName ?? this.displayName ?? '';
+    const nameAddr = (u: string) =>
+      `${name ? `"${name.replace(/["\\]/g, '')}" ` : ''}<sip:${u}@${this.host.domain}>`;
+    const headers: Array<[string, string]> = [];
+    if (opts.pAssertedIdentity !== false)
+      headers.push(['P-Asserted-Identity', opts.pAssertedIdentity ?? nameAddr(this.number)]);
+    if (opts.privacy) headers.push(['Privacy', opts.privacy]);
+    headers.push(...(opts.headers ?? []));
+    const call = Call.outgoing(this.host.ua, media, {
+      uri: t.uri,
+      target: t.target,
+      from: nameAddr(user),
+      to: `<sip:${did}@${this.host.domain}>`,
+      headers,
+      ...(opts.protocol ? { protocol: opts.protocol } : {}),
+    });
+    this.calls.push(call);
+    void call.established().then((ok) => {
+      if (ok) this.onEstablished(call);
+    });
+    return call;
+  }
+}
