@@ -1,0 +1,1245 @@
+/**
+ * The media leg every actor uses: one audio stream of a call, from SDP offer/answer to
+ * packets and back to decoded audio and digits.
+ *
+ * - Negotiation: the SIP layer's {@link SdpEndpoint} (offers, answers, o= versions, SDES
+ *   keys) and `negotiate` (what was agreed). Codecs come from the codecs/ registry: G.729 is
+ *   only offered or accepted when libbcg729 is present; G.723.1 is negotiable but never
+ *   encoded — when it is the codec, {@link MediaLeg.play} sends the committed G.723.1 fixture
+ *   frames and the far side judges what arrived with {@link MediaLeg.verifyFixture}.
+ * - Media: an {@link RtpSession} per leg (SRTP when negotiated). Audio, telephone-events
+ *   and inband DTMF all leave on one send-clock stream, so their RTP timestamps agree:
+ *   RFC 4733 events replace the audio packets for their duration, inband tones replace the
+ *   audio samples. The leg sends RTP only while something plays or a digit is being sent.
+ * - Receive: every fresh packet is decoded (any codec of the answer, so a peer may switch),
+ *   upsampled to 16 kHz and recorded (bounded, default 10 min; the rest is counted), with
+ *   timestamp gaps up to 2 s filled with silence; the Q.24 tone detector runs on that audio
+ *   continuously and the RFC 4733 receiver on telephone-events. Digits land in
+ *   {@link MediaLeg.dtmfReceived} in the order they ended.
+ * - Re-offers: `createOffer('sendonly')` holds, `createOffer('sendrecv')` resumes, and
+ *   `acceptOffer` answers re-INVITEs; a new remote address or port retargets the RTP.
+ *
+ * Direction semantics (RFC 3264 §6.1), from this leg's point of view: it sends when its own
+ * SDP allows sending and the peer's allows receiving (and the peer's address is not
+ * 0.0.0.0); it expects to receive in the mirror case. So when A offers `sendonly` (A holds
+ * B) and B answers `recvonly`, A keeps sending (music on hold) and B stops sending: A
+ * receives nothing from B until a `sendrecv` re-offer. Packets that arrive while this
+ * leg's direction says it does not receive are still recorded, and counted in
+ * `details().unexpectedPackets` as evidence of a peer that ignores hold.
+ *
+ * SRTP: the RTP session takes its SDES keys when it is opened, so when an exchange first
+ * settles on SRTP keys (or changes them) the leg closes its session and reopens it on the
+ * same port with the keys, in the background: await {@link MediaLeg.ready} before relying
+ * on the first packets. SSRC and sequence numbers continue across the swap.
+ *
+ * Bad input from the network (malformed SDP, garbage packets, undecodable payloads) is
+ * returned as `{ ok: false, reason }` or counted, never thrown.
+ */
+import {
+  type AudioCodec,
+  type CodecName,
+  codecByName,
+  type Decoder,
+  type Encoder,
+  type FixtureCodec,
+  type FixtureVerifyResult,
+  loadCodecFixture,
+  verifyFixtureEcho,
+} from '../../codecs/index.ts';
+import {
+  type DtmfDigit,
+  DtmfToneDetector,
+  generateDtmfTone,
+  type TelephoneEventPacket,
+  TelephoneEventReceiver,
+  telephoneEventPackets,
+  toDtmfDigit,
+} from '../media/dtmf/index.ts';
+import {
+  type PacketRecord,
+  type PayloadFormat,
+  processSendClock,
+  RtpSession,
+  type RtpView,
+  SendClock,
+  type SendStream,
+  type SendTick,
+  type SrtpParams,
+} from '../media/rtp/index.ts';
+import {
+  buildAnswer,
+  buildSdp,
+  type LocalSdpPrefs,
+  type NegotiatedMedia,
+  negotiate,
+  parseSdp,
+  type SdpCryptoKey,
+  type SdpDirection,
+  SdpEndpoint,
+  type SdpSession,
+} from '../sip/index.ts';
+import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
+import { type Logger, silentLogger } from '../support/log.ts';
+import type { AudioSource } from './audio-sources.ts';
+import { canResample, Resampler } from './resample.ts';
+
+export type { AudioSource } from './audio-sources.ts';
+
+/** How a call carries DTMF. 'info' travels in SIP INFO requests: the actor sends those. */
+export type DtmfMode = 'rfc2833' | 'inband' | 'info';
+
+/** SRTP suites a leg can ask for (SDES, RTP/SAVP). */
+export type MediaSrtpSuite = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
+
+/** What a leg offers and accepts. */
+export interface MediaPrefs {
+  /** Ordered preference, e.g. ['G722','PCMA','PCMU','G729','G723']. */
+  codecs: CodecName[];
+  /** Offer/accept telephone-event (RFC 4733). */
+  telephoneEvent: boolean;
+  /** Packetisation time we ask for and send with (default 20; G.723.1 always 30). */
+  ptimeMs?: number;
+  /** SDES-SRTP toward this leg (RTP/SAVP); plain RTP offers are then refused. */
+  srtp?: MediaSrtpSuite;
+}
+
+/** What the last completed offer/answer settled on, from this leg's point of view. */
+export interface NegotiatedLeg {
+  codec: CodecName;
+  payloadType: number;
+  telephoneEventPt?: number;
+  /** Where this leg sends RTP. */
+  remote: { address: string; port: number };
+  /** This leg's effective direction: 'sendonly' = it sends but expects nothing back. */
+  direction: SdpDirection;
+  srtpSuite?: string;
+  /** Whether this leg made the offer or the answer. */
+  role: 'offerer' | 'answerer';
+  /** Packetisation used for sending, ms. */
+  ptimeMs: number;
+  /** Formats of the answer as "NAME/rate" (codecs the peer may switch between). */
+  formats: string[];
+  /** Inconsistencies `negotiate` found in the exchange (evidence about the peer). */
+  problems: string[];
+}
+
+/** One digit this leg detected. */
+export interface ReceivedDtmf {
+  digit: string;
+  mode: 'rfc2833' | 'inband';
+  /** When the digit started (leg clock, ms; approximate for inband). */
+  atMs: number;
+  durationMs: number;
+}
+
+/** One digit this leg sent (evidence). */
+export interface SentDtmf {
+  digit: string;
+  mode: 'rfc2833' | 'inband';
+  /** When the first packet carrying it was due (leg clock, ms). */
+  atMs: number;
+  durationMs: number;
+  /** 'aborted' when the leg closed or media stopped before it was sent. */
+  status: 'sent' | 'aborted';
+}
+
+/** Headline statistics. */
+export interface MediaLegStats {
+  /** RTP packets sent (audio and events). */
+  sent: number;
+  /** Distinct RTP packets received. */
+  received: number;
+  /** Packets lost (RFC 3550 A.3), over every source received. */
+  lost: number;
+  /** Current interarrival jitter of the latest source, ms. */
+  jitterMs: number;
+  /** Codecs sent or received, in order of first use (e.g. ['PCMA'], or ['PCMA','G729'] when transcoded). */
+  codecs: string[];
+}
+
+/** Every counter the leg keeps, for evidence. */
+export interface MediaLegDetails extends MediaLegStats {
+  sentCodecs: string[];
+  receivedCodecs: string[];
+  telephoneEventsSent: number;
+  datagramsReceived: number;
+  srtpAuthFailed: number;
+  srtpReplayed: number;
+  srtpMalformed: number;
+  malformedPackets: number;
+  /** Packets received while this leg's negotiated direction does not receive. */
+  unexpectedPackets: number;
+  unknownPayloadType: number;
+  decodeErrors: number;
+  encodeErrors: number;
+  /** Packets older than audio already recorded (reordered too late), not recorded. */
+  lateDropped: number;
+  /** Samples (16 kHz) not recorded because the recording was full. */
+  recordDropped: number;
+  /** Send slots skipped because the direction or the remote forbade sending. */
+  sendSuppressed: number;
+  sendErrors: number;
+  sourceErrors: number;
+  /** Times the RTP session was reopened (SRTP keys) and times that failed. */
+  reopens: number;
+  reopenFailures: number;
+}
+
+/** Options of {@link MediaLeg.open}. */
+export interface MediaLegOptions {
+  /** Address to bind RTP on (and to put in the SDP). */
+  localAddress: string;
+  prefs: MediaPrefs;
+  clock?: Clock;
+  name?: string;
+  /** Send clock (default: the process clock on the system clock, a private one on any other clock). */
+  sendClock?: SendClock;
+  /** RTCP report interval, ms (default 5000; 0 = none). */
+  rtcpIntervalMs?: number;
+  /** Most received audio recorded, seconds at 16 kHz (default 600). */
+  maxRecordSeconds?: number;
+  logger?: Logger;
+}
+
+/** Sample rate of {@link MediaLeg.receivedAudio}. */
+export const RECORD_SAMPLE_RATE = 16000;
+/** Silence after each sent digit before the next one, ms. */
+export const DTMF_GAP_MS = 60;
+/** Level of each inband DTMF tone, dBm0. */
+export const INBAND_DTMF_LEVEL_DBM0 = -7;
+const MAX_GAP_FILL_SECONDS = 2;
+const MAX_DTMF_RECORDS = 10_000;
+const MAX_FIXTURE_PAYLOADS = 3000;
+const TE_CLOCK_RATE = 8000;
+const SUPPORTED_SUITES: readonly MediaSrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
+
+interface RxFormat {
+  codec: AudioCodec;
+  decoder?: Decoder;
+}
+
+interface PlayState {
+  source: AudioSource;
+  resampler?: Resampler;
+  resamplerRate?: number;
+}
+
+interface TxState {
+  stream: SendStream;
+  codec: AudioCodec;
+  pt: number;
+  ptimeMs: number;
+  /** Codec-rate samples per packet. */
+  samples: number;
+  encoder?: Encoder;
+  fixtureFrames?: Uint8Array[];
+  fixturePos: number;
+  tsStep: number;
+}
+
+interface DtmfJob {
+  digit: DtmfDigit;
+  mode: 'rfc2833' | 'inband';
+  durationMs: number;
+  resolve: () => void;
+  started: boolean;
+  record?: SentDtmf;
+  /** rfc2833: packets and the tick the event started. */
+  packets?: TelephoneEventPacket[];
+  nextPacket: number;
+  startIndex: number;
+  /** inband: tone samples and progress. */
+  tone?: Int16Array;
+  tonePos: number;
+  /** Samples (inband) or ms (rfc2833) of the gap still to go. */
+  gapLeft: number;
+}
+
+function randomU32(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+function inlineKey(k: SdpCryptoKey): string {
+  let s = `inline:${k.key}`;
+  if (k.lifetime !== undefined) s += `|${k.lifetime}`;
+  if (k.mki !== undefined) s += `|${k.mki}`;
+  return s;
+}
+
+function fromFlags(send: boolean, recv: boolean): SdpDirection {
+  return send && recv ? 'sendrecv' : send ? 'sendonly' : recv ? 'recvonly' : 'inactive';
+}
+
+function isSrtpSuite(s: string): s is MediaSrtpSuite {
+  return s === 'AES_CM_128_HMAC_SHA1_80' || s === 'AES_CM_128_HMAC_SHA1_32';
+}
+
+function srtpSignature(p: SrtpParams | undefined): string {
+  return p ? `${p.suite} ${p.localKey} ${p.remoteKey}` : '';
+}
+
+/** Packetisation for `codec` near `wantMs`: a multiple of its frame, 10–60 ms. */
+function ptimeFor(codec: AudioCodec, wantMs: number | undefined): number {
+  const frame = codec.frameMs;
+  const want = wantMs !== undefined && Number.isFinite(wantMs) ? wantMs : 20;
+  let p = Math.max(frame, Math.round(want / frame) * frame);
+  while (p > 60 && p - frame >= 10) p -= frame;
+  while (p < 10) p += frame;
+  return p;
+}
+
+let legCount = 0;
+
+/**
+ * One audio stream of a call. Create with {@link MediaLeg.open}; exchange SDP with
+ * createOffer/acceptAnswer or acceptOffer; then play audio, send digits, and read what came
+ * back. Call {@link MediaLeg.close} when done.
+ */
+export class MediaLeg {
+  readonly name: string;
+  /** Preferences used by the next createOffer/acceptOffer (may be replaced between exchanges). */
+  prefs: MediaPrefs;
+  /** Digits detected, in the order they ended. */
+  readonly dtmfReceived: ReceivedDtmf[] = [];
+  /** Digits sent, in order (evidence). */
+  readonly dtmfSent: SentDtmf[] = [];
+
+  readonly #clock: Clock;
+  readonly #sendClock: SendClock;
+  readonly #localAddress: string;
+  readonly #log: Logger;
+  readonly #opts: MediaLegOptions;
+  readonly #endpoint: SdpEndpoint;
+  readonly #ssrc = randomU32();
+  #seq = randomU32() & 0xffff;
+  #session: RtpSession | undefined;
+  readonly #sessions: RtpSession[] = [];
+  #localPort: number;
+  #ready: Promise<void> = Promise.resolve();
+  #srtpSig = '';
+  #srtp: SrtpParams | undefined;
+  #pendingOffer: SdpSession | undefined;
+  #neg: NegotiatedLeg | undefined;
+  #sends = false;
+  #receives = false;
+  #txCodec: AudioCodec | undefined;
+  #rxFormats = new Map<number, RxFormat>();
+  #tePt: number | undefined;
+  #play: PlayState | undefined;
+  #tx: TxState | undefined;
+  #nextTs = randomU32();
+  #lastTickMs: number | undefined;
+  #dtmfQueue: DtmfJob[] = [];
+  #dtmfJob: DtmfJob | undefined;
+  #closed = false;
+
+  // receive side
+  #rxSsrc: number | undefined;
+  #rxNextTs: number | undefined;
+  #rxRate = 0;
+  #te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+  #detector = new DtmfToneDetector({ sampleRate: RECORD_SAMPLE_RATE });
+  #upsampler: Resampler | undefined;
+  #upsamplerRate = 0;
+  #rec = new Int16Array(RECORD_SAMPLE_RATE);
+  #recLength = 0;
+  readonly #recMax: number;
+  #lastAudioAt = 0;
+  #pollTimer: TimerHandle | undefined;
+  #fixturePayloads = new Map<string, Uint8Array[]>();
+  #lastRxCodec: string | undefined;
+  #fixturePayloadCount = 0;
+  readonly #sentCodecs: string[] = [];
+  readonly #receivedCodecs: string[] = [];
+  readonly #codecOrder: string[] = [];
+  readonly #c = {
+    telephoneEventsSent: 0,
+    unexpectedPackets: 0,
+    unknownPayloadType: 0,
+    decodeErrors: 0,
+    encodeErrors: 0,
+    lateDropped: 0,
+    recordDropped: 0,
+    sendSuppressed: 0,
+    sourceErrors: 0,
+    reopens: 0,
+    reopenFailures: 0,
+  };
+
+  private constructor(opts: MediaLegOptions, session: RtpSession, sendClock: SendClock) {
+    this.#opts = opts;
+    this.name = opts.name ?? `leg-${++legCount}`;
+    this.prefs = opts.prefs;
+    this.#clock = opts.clock ?? systemClock;
+    this.#sendClock = sendClock;
+    this.#localAddress = opts.localAddress;
+    this.#log = (opts.logger ?? silentLogger).child({ leg: this.name });
+    this.#recMax = Math.max(1, Math.floor((opts.maxRecordSeconds ?? 600) * RECORD_SAMPLE_RATE));
+    this.#localPort = session.localPort;
+    this.#adopt(session);
+    this.#endpoint = new SdpEndpoint(this.#sdpPrefs('sendrecv'));
+  }
+
+  /**
+   * Binds an RTP port (and RTCP on port+1) on `localAddress`. @throws Error when the address
+   * cannot be bound (configuration, not network input).
+   */
+  static async open(opts: MediaLegOptions): Promise<MediaLeg> {
+    const clock = opts.clock ?? systemClock;
+    const sendClock = opts.sendClock ?? (clock === systemClock ? processSendClock() : new SendClock(clock));
+    const session = await RtpSession.open({
+      localAddress: opts.localAddress,
+      localPort: 0,
+      clock,
+      sendClock,
+      rtcpIntervalMs: opts.rtcpIntervalMs ?? 5000,
+    });
+    return new MediaLeg(opts, session, sendClock);
+  }
+
+  /** Local RTP address and port (what the SDP advertises). */
+  get local(): { address: string; port: number } {
+    return { address: this.#localAddress, port: this.#localPort };
+  }
+
+  /** The RTP session currently in use (undefined while it is being reopened or after close). */
+  get session(): RtpSession | undefined {
+    return this.#session;
+  }
+
+  /** What the last completed exchange settled on (undefined before the first). */
+  get negotiated(): NegotiatedLeg | undefined {
+    return this.#neg ? structuredClone(this.#neg) : undefined;
+  }
+
+  /** Whether audio is being played (a source is set and has not ended). */
+  get playing(): boolean {
+    return this.#play !== undefined;
+  }
+
+  /** Resolves once the RTP session reflects the last negotiation (after an SRTP reopen). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  // ---------------------------------------------------------------- SDP
+
+  #offerableCodecs(): (string | { name: string; fmtp?: string })[] {
+    const out: (string | { name: string; fmtp?: string })[] = [];
+    for (const name of this.prefs.codecs) {
+      const codec = codecByName(name);
+      if (!codec || out.some((c) => (typeof c === 'string' ? c : c.name) === codec.name)) continue;
+      if (codec.name === 'G723') out.push({ name: 'G723', fmtp: 'annexa=no' });
+      else if (!codec.available()) continue;
+      else if (codec.name === 'G729') out.push({ name: 'G729', fmtp: 'annexb=no' });
+      else out.push(codec.name);
+    }
+    return out;
+  }
+
+  /** Local SDP preferences. Offers carry one a=crypto (the preferred suite); answers accept either suite. */
+  #sdpPrefs(direction: SdpDirection, forAnswer = false): LocalSdpPrefs {
+    const p = this.prefs;
+    const suites: MediaSrtpSuite[] | undefined = p.srtp
+      ? forAnswer
+        ? [p.srtp, ...SUPPORTED_SUITES.filter((s) => s !== p.srtp)]
+        : [p.srtp]
+      : undefined;
+    return {
+      address: this.#localAddress,
+      media: [
+        {
+          port: this.#localPort,
+          codecs: this.#offerableCodecs(),
+          telephoneEvent: p.telephoneEvent ? { pt: 101, events: '0-16' } : false,
+          ptime: p.ptimeMs ?? 20,
+          direction,
+          ...(suites ? { srtp: { suites, required: true } } : {}),
+        },
+      ],
+    };
+  }
+
+  /**
+   * An offer (initial or re-offer) from the current preferences, as SDP text. 'sendonly'
+   * puts the peer on hold, 'sendrecv' resumes. The o= version follows RFC 3264 §8.
+   */
+  createOffer(direction: SdpDirection = 'sendrecv'): string {
+    this.#endpoint.prefs = this.#sdpPrefs(direction);
+    const offer = this.#endpoint.createOffer();
+    this.#pendingOffer = offer;
+    return buildSdp(offer);
+  }
+
+  /**
+   * Answers an offer (initial INVITE or re-INVITE) and configures RTP from it. `direction`
+   * is what this leg allows (the answer narrows it per RFC 3264 §6.1). On failure the
+   * previous negotiation stays in force and the caller should answer 488.
+   */
+  acceptOffer(
+    offerSdp: string,
+    direction: SdpDirection = 'sendrecv',
+  ): { ok: true; answer: string } | { ok: false; reason: string } {
+    if (this.#closed) return { ok: false, reason: 'media leg is closed' };
+    const parsed = parseSdp(typeof offerSdp === 'string' ? offerSdp : '');
+    if (!parsed.ok) return { ok: false, reason: `malformed SDP offer: ${parsed.error.reason}` };
+    const offer = parsed.value;
+    const prefs = this.#sdpPrefs(direction, true);
+    // Dry run first, so a refused offer leaves the endpoint's o= version untouched.
+    const trial = buildAnswer(offer, prefs, { cryptoKey: (_i, suite) => ({ method: 'inline', key: suite }) });
+    const audioIndex = trial.media.findIndex((m) => m.accepted && offer.media[m.index]?.type === 'audio');
+    if (audioIndex < 0) {
+      const why = trial.media.map((m) => m.reason).filter(Boolean);
+      return { ok: false, reason: why.length > 0 ? why.join('; ') : 'no audio stream offered' };
+    }
+    this.#endpoint.prefs = prefs;
+    const r = this.#endpoint.createAnswer(offer);
+    const nm = negotiate(offer, r.answer).media[audioIndex];
+    if (!nm) return { ok: false, reason: 'no negotiated audio stream' };
+    const applied = this.#apply(nm, 'answerer', offer, r.answer);
+    if (!applied.ok) return applied;
+    return { ok: true, answer: buildSdp(r.answer) };
+  }
+
+  /** Applies the answer to this leg's last offer. On failure the previous negotiation stays. */
+  acceptAnswer(answerSdp: string): { ok: true } | { ok: false; reason: string } {
+    if (this.#closed) return { ok: false, reason: 'media leg is closed' };
+    const offer = this.#pendingOffer;
+    if (!offer) return { ok: false, reason: 'no offer is outstanding' };
+    const parsed = parseSdp(typeof answerSdp === 'string' ? answerSdp : '');
+    if (!parsed.ok) return { ok: false, reason: `malformed SDP answer: ${parsed.error.reason}` };
+    this.#pendingOffer = undefined;
+    const result = negotiate(offer, parsed.value);
+    const nm = result.media.find((m) => m.type === 'audio' && !m.rejected) ?? result.media[0];
+    if (!nm) return { ok: false, reason: 'answer has no media stream' };
+    if (nm.rejected) return { ok: false, reason: 'audio stream rejected in the answer (port 0)' };
+    const om = offer.media[nm.index];
+    if (om && om.protocol.toUpperCase() === 'RTP/SAVP' && !nm.srtp)
+      return { ok: false, reason: 'RTP/SAVP offered but the answer has no usable a=crypto' };
+    return this.#apply(nm, 'offerer', offer, parsed.value, result.problems);
+  }
+
+  #apply(
+    nm: NegotiatedMedia,
+    role: 'offerer' | 'answerer',
+    offer: SdpSession,
+    answer: SdpSession,
+    extraProblems: string[] = [],
+  ): { ok: true } | { ok: false; reason: string } {
+    if (nm.rejected) return { ok: false, reason: 'audio stream rejected' };
+    if (!nm.codec) return { ok: false, reason: `no common codec (${nm.problems.join('; ')})` };
+    const codec = codecByName(nm.codec.name);
+    if (!codec || nm.codec.clockRate !== codec.rtpClockRate)
+      return {
+        ok: false,
+        reason: `negotiated codec ${nm.codec.name}/${nm.codec.clockRate} is not one the harness speaks`,
+      };
+    if (codec.name !== 'G723' && !codec.available())
+      return {
+        ok: false,
+        reason: `negotiated codec ${codec.name} unavailable: ${codec.unavailableReason?.() ?? ''}`,
+      };
+    const remoteSide = role === 'offerer' ? nm.answerer : nm.offerer;
+    if (remoteSide.address === undefined)
+      return { ok: false, reason: 'the peer SDP has no connection address' };
+    let srtp: SrtpParams | undefined;
+    if (nm.srtp) {
+      if (!isSrtpSuite(nm.srtp.suite))
+        return { ok: false, reason: `SRTP suite ${nm.srtp.suite} is not supported` };
+      const mine = role === 'offerer' ? nm.srtp.offererKey : nm.srtp.answererKey;
+      const theirs = role === 'offerer' ? nm.srtp.answererKey : nm.srtp.offererKey;
+      srtp = { suite: nm.srtp.suite, localKey: inlineKey(mine), remoteKey: inlineKey(theirs) };
+    }
+    const sends = role === 'offerer' ? nm.flow.offererToAnswerer : nm.flow.answererToOfferer;
+    const receives = role === 'offerer' ? nm.flow.answererToOfferer : nm.flow.offererToAnswerer;
+    const remoteSdp = role === 'offerer' ? answer : offer;
+    const remoteMedia = remoteSdp.media[nm.index];
+    const ptimeMs = ptimeFor(codec, remoteMedia?.ptime ?? this.prefs.ptimeMs);
+
+    const rx = new Map<number, RxFormat>();
+    const payloadMap = new Map<number, PayloadFormat>();
+    for (const f of nm.formats) {
+      if (f.name.toLowerCase() === 'telephone-event') {
+        payloadMap.set(f.pt, { name: 'telephone-event', clockRate: f.clockRate });
+        continue;
+      }
+      const c = codecByName(f.name);
+      if (!c || f.clockRate !== c.rtpClockRate) continue;
+      payloadMap.set(f.pt, { name: c.name, clockRate: c.rtpClockRate, sampleRate: c.sampleRate });
+      const entry: RxFormat = { codec: c };
+      if (c.available()) {
+        try {
+          entry.decoder = c.createDecoder();
+        } catch (e) {
+          this.#log.warn({ codec: c.name, err: String(e) }, 'decoder unavailable');
+        }
+      }
+      rx.set(f.pt, entry);
+    }
+    for (const old of this.#rxFormats.values()) old.decoder?.close?.();
+    this.#rxFormats = rx;
+    this.#tePt = nm.telephoneEvent?.pt;
+
+    const prevCodec = this.#txCodec;
+    const prevPtime = this.#neg?.ptimeMs;
+    this.#neg = {
+      codec: codec.name,
+      payloadType: nm.codec.pt,
+      ...(nm.telephoneEvent ? { telephoneEventPt: nm.telephoneEvent.pt } : {}),
+      remote: { address: remoteSide.address, port: remoteSide.port },
+      direction: fromFlags(sends, receives),
+      ...(srtp ? { srtpSuite: srtp.suite } : {}),
+      role,
+      ptimeMs,
+      formats: nm.formats.map((f) => `${f.name}/${f.clockRate}`),
+      problems: [...extraProblems, ...nm.problems],
+    };
+    this.#sends = sends;
+    this.#receives = receives;
+    this.#txCodec = codec;
+    this.#log.debug(
+      { codec: codec.name, role, direction: this.#neg.direction, remote: this.#neg.remote, srtp: !!srtp },
+      'media negotiated',
+    );
+
+    const sig = srtpSignature(srtp);
+    if (sig !== this.#srtpSig) {
+      this.#srtpSig = sig;
+      this.#srtp = srtp;
+      this.#reopen(payloadMap);
+    } else if (this.#session) {
+      this.#session.setPayloadMap(payloadMap);
+      this.#session.setRemote(remoteSide.address, remoteSide.port);
+    }
+    if (this.#tx && (prevCodec !== codec || prevPtime !== ptimeMs)) this.#stopTx();
+    this.#ensureTx();
+    return { ok: true };
+  }
+
+  // ---------------------------------------------------------------- RTP session
+
+  #adopt(session: RtpSession): void {
+    this.#session = session;
+    this.#sessions.push(session);
+    const rx = session.receiver;
+    const receive = rx.receive.bind(rx);
+    // The leg needs each accepted packet (timestamp, marker, payload) after SRTP: it wraps
+    // the receiver's entry point of its own session.
+    rx.receive = (datagram, arrivalMs) => {
+      const outcome = receive(datagram, arrivalMs);
+      if (outcome.kind === 'accepted' && outcome.fresh && this.#session === session && !this.#closed) {
+        try {
+          this.#onPacket(outcome.packet, arrivalMs);
+        } catch (e) {
+          this.#c.decodeErrors++;
+          this.#log.warn({ err: String(e) }, 'packet handling failed');
+        }
+      }
+      return outcome;
+    };
+  }
+
+  #reopen(payloadMap: Map<number, PayloadFormat>): void {
+    const port = this.#localPort;
+    this.#ready = this.#ready.then(async () => {
+      if (this.#closed) return;
+      const old = this.#session;
+      this.#session = undefined;
+      if (old) await old.close();
+      if (this.#closed) return;
+      this.#c.reopens++;
+      try {
+        const srtp = this.#srtp;
+        const session = await RtpSession.open({
+          localAddress: this.#localAddress,
+          localPort: port,
+          clock: this.#clock,
+          sendClock: this.#sendClock,
+          ssrc: this.#ssrc,
+          rtcpIntervalMs: this.#opts.rtcpIntervalMs ?? 5000,
+          payloadMap,
+          ...(srtp ? { srtp } : {}),
+        });
+        if (this.#closed) {
+          await session.close();
+          return;
+        }
+        this.#adopt(session);
+        const neg = this.#neg;
+        if (neg) session.setRemote(neg.remote.address, neg.remote.port);
+      } catch (e) {
+        this.#c.reopenFailures++;
+        this.#log.error({ port, err: String(e) }, 'could not reopen the RTP session');
+      }
+    });
+  }
+
+  #canSend(): boolean {
+    const n = this.#neg;
+    return (
+      this.#sends &&
+      this.#session !== undefined &&
+      n !== undefined &&
+      n.remote.port > 0 &&
+      n.remote.address !== ''
+    );
+  }
+
+  #sendRtp(payloadType: number, payload: Uint8Array, timestamp: number, marker: boolean): boolean {
+    const session = this.#session;
+    if (!session || !this.#canSend()) {
+      this.#c.sendSuppressed++;
+      return false;
+    }
+    const ok = session.sendPayload({ payloadType, payload, timestamp, marker, sequenceNumber: this.#seq });
+    if (ok) this.#seq = (this.#seq + 1) & 0xffff;
+    return ok;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Plays `source` (resampled to the codec's rate, encoded) until it ends or
+   * {@link stopPlaying}; replaces what was playing. Before negotiation the source waits.
+   * When G.723.1 is the codec the committed fixture frames are sent instead, for as long as
+   * the source lasts. @throws RangeError when the source's rate cannot be converted to
+   * 8 and 16 kHz (integer ratios only: 8, 16, 32, 48 kHz work).
+   */
+  play(source: AudioSource): void {
+    if (!canResample(source.sampleRate, 8000) || !canResample(source.sampleRate, 16000))
+      throw new RangeError(`audio source at ${source.sampleRate} Hz: use 8, 16, 32 or 48 kHz`);
+    if (this.#closed) return;
+    this.#play = { source };
+    if (this.#tx?.fixtureFrames) this.#tx.fixturePos = 0;
+    this.#ensureTx();
+  }
+
+  /** Stops the audio (queued digits are still sent). */
+  stopPlaying(): void {
+    this.#play = undefined;
+  }
+
+  /**
+   * Sends one digit in `mode` (default duration 100 ms), after any digits already queued,
+   * followed by {@link DTMF_GAP_MS} of gap. Resolves when it has been sent (or, with
+   * status 'aborted' in {@link dtmfSent}, when the leg closed first). Rejects when the digit
+   * is not a DTMF digit, nothing is negotiated yet, rfc2833 is asked without a negotiated
+   * telephone-event, or inband is asked while the codec is G.723.1 (not encodable).
+   */
+  sendDtmf(digit: string, mode: 'rfc2833' | 'inband', durationMs = 100): Promise<void> {
+    const d = toDtmfDigit(String(digit));
+    if (d === undefined) return Promise.reject(new RangeError(`"${digit}" is not a DTMF digit`));
+    if (mode !== 'rfc2833' && mode !== 'inband')
+      return Promise.reject(new RangeError(`DTMF mode ${String(mode)} is not sent as media`));
+    if (this.#closed) return Promise.reject(new Error('media leg is closed'));
+    if (!this.#neg) return Promise.reject(new Error('no media negotiated yet'));
+    if (mode === 'rfc2833' && this.#tePt === undefined)
+      return Promise.reject(new Error('telephone-event was not negotiated'));
+    if (mode === 'inband' && this.#txCodec?.name === 'G723')
+      return Promise.reject(new Error('inband DTMF cannot be sent with G.723.1 (no encoder)'));
+    const ms = Number.isFinite(durationMs) && durationMs >= 20 ? Math.min(durationMs, 5000) : 100;
+    return new Promise<void>((resolve) => {
+      this.#dtmfQueue.push({
+        digit: d,
+        mode,
+        durationMs: ms,
+        resolve,
+        started: false,
+        nextPacket: 0,
+        startIndex: 0,
+        tonePos: 0,
+        gapLeft: 0,
+      });
+      this.#ensureTx();
+    });
+  }
+
+  #ensureTx(): void {
+    if (this.#tx || this.#closed) return;
+    const codec = this.#txCodec;
+    const neg = this.#neg;
+    if (!codec || !neg) return;
+    if (!this.#play && !this.#dtmfJob && this.#dtmfQueue.length === 0) return;
+    const ptimeMs = neg.ptimeMs;
+    const tsStep = Math.round((ptimeMs * codec.rtpClockRate) / 1000);
+    const now = this.#clock.now();
+    if (this.#lastTickMs !== undefined && now > this.#lastTickMs) {
+      // RTP time keeps running while nothing is sent (RFC 3550 §5.1).
+      this.#nextTs =
+        (this.#nextTs + Math.round(((now - this.#lastTickMs) * codec.rtpClockRate) / 1000)) >>> 0;
+    }
+    let encoder: Encoder | undefined;
+    let fixtureFrames: Uint8Array[] | undefined;
+    if (codec.name === 'G723') {
+      try {
+        fixtureFrames = loadCodecFixture('G723').frames;
+      } catch (e) {
+        this.#c.encodeErrors++;
+        this.#log.error({ err: String(e) }, 'G.723.1 fixture missing');
+        fixtureFrames = [];
+      }
+    } else {
+      try {
+        encoder = codec.createEncoder();
+      } catch (e) {
+        this.#c.encodeErrors++;
+        this.#log.error({ codec: codec.name, err: String(e) }, 'encoder unavailable');
+        return;
+      }
+    }
+    const tx: TxState = {
+      codec,
+      pt: neg.payloadType,
+      ptimeMs,
+      samples: Math.round((ptimeMs * codec.sampleRate) / 1000),
+      fixturePos: 0,
+      tsStep,
+      stream: undefined as unknown as SendStream,
+      ...(encoder ? { encoder } : {}),
+      ...(fixtureFrames ? { fixtureFrames } : {}),
+    };
+    this.#tx = tx;
+    tx.stream = this.#sendClock.add({
+      ptimeMs,
+      clockRate: codec.rtpClockRate,
+      firstTimestamp: this.#nextTs,
+      onTick: (tick) => this.#onTick(tx, tick),
+    });
+  }
+
+  #stopTx(): void {
+    const tx = this.#tx;
+    if (!tx) return;
+    this.#tx = undefined;
+    tx.stream.stop();
+    tx.encoder?.close?.();
+  }
+
+  /** The next packet's PCM at the codec's rate, or null when nothing is playing. */
+  #pull(tx: TxState): Int16Array | null {
+    const play = this.#play;
+    if (!play) return null;
+    const srcRate = play.source.sampleRate;
+    const want = Math.round((tx.samples * srcRate) / tx.codec.sampleRate);
+    let raw: Int16Array | null;
+    try {
+      raw = play.source.next(want);
+    } catch {
+      this.#c.sourceErrors++;
+      raw = null;
+    }
+    if (!raw) {
+      if (this.#play === play) this.#play = undefined;
+      return null;
+    }
+    let pcm = raw;
+    if (srcRate !== tx.codec.sampleRate) {
+      if (!play.resampler || play.resamplerRate !== tx.codec.sampleRate) {
+        play.resampler = new Resampler(srcRate, tx.codec.sampleRate);
+        play.resamplerRate = tx.codec.sampleRate;
+      }
+      pcm = play.resampler.process(raw);
+    }
+    if (pcm.length === tx.samples) return pcm;
+    const out = new Int16Array(tx.samples);
+    out.set(pcm.subarray(0, tx.samples));
+    return out;
+  }
+
+  #onTick(tx: TxState, tick: SendTick): boolean {
+    if (this.#tx !== tx) return false;
+    this.#lastTickMs = tick.dueMs;
+    this.#nextTs = (tick.rtpTimestamp + tx.tsStep) >>> 0;
+    let pcm = this.#pull(tx);
+    let job = this.#dtmfJob;
+    if (!job && this.#dtmfQueue.length > 0) {
+      job = this.#dtmfQueue.shift()!;
+      this.#dtmfJob = job;
+    }
+    let eventTick = false;
+    if (job) {
+      if (!job.started) this.#startJob(job, tx, tick);
+      if (job.mode === 'rfc2833') {
+        const packets = job.packets!;
+        if (job.nextPacket < packets.length) {
+          eventTick = true;
+          const elapsedMs = (tick.index - job.startIndex) * tx.ptimeMs;
+          while (job.nextPacket < packets.length && packets[job.nextPacket]!.offsetMs <= elapsedMs + 1e-6) {
+            const p = packets[job.nextPacket++]!;
+            if (this.#sendRtp(this.#tePt ?? 101, p.payload, p.timestamp, p.marker))
+              this.#c.telephoneEventsSent++;
+          }
+          if (job.nextPacket >= packets.length) job.gapLeft = DTMF_GAP_MS;
+        } else {
+          job.gapLeft -= tx.ptimeMs;
+          if (job.gapLeft <= 0) this.#finishJob(job, 'sent');
+        }
+      } else {
+        const base = pcm ?? new Int16Array(tx.samples);
+        const tone = job.tone!;
+        for (let i = 0; i < base.length; i++) {
+          if (job.tonePos < tone.length) base[i] = tone[job.tonePos++]!;
+          else if (job.gapLeft > 0) {
+            base[i] = 0;
+            job.gapLeft--;
+          }
+        }
+        pcm = base;
+        if (job.tonePos >= tone.length && job.gapLeft <= 0) this.#finishJob(job, 'sent');
+      }
+    }
+    if (eventTick) return false;
+    if (!pcm) {
+      if (!this.#play && !this.#dtmfJob && this.#dtmfQueue.length === 0) this.#stopTx();
+      return false;
+    }
+    let payload: Uint8Array;
+    if (tx.encoder) {
+      try {
+        payload = tx.encoder.encode(pcm);
+      } catch {
+        this.#c.encodeErrors++;
+        return false;
+      }
+    } else {
+      const frames = tx.fixtureFrames ?? [];
+      const per = Math.max(1, Math.round(tx.ptimeMs / tx.codec.frameMs));
+      if (frames.length === 0) return false;
+      payload = new Uint8Array(per * tx.codec.frameBytes);
+      for (let k = 0; k < per; k++) {
+        payload.set(frames[tx.fixturePos]!, k * tx.codec.frameBytes);
+        tx.fixturePos = (tx.fixturePos + 1) % frames.length;
+      }
+    }
+    const ok = this.#sendRtp(tx.pt, payload, tick.rtpTimestamp, tick.marker);
+    if (ok && !this.#sentCodecs.includes(tx.codec.name)) {
+      this.#sentCodecs.push(tx.codec.name);
+      if (!this.#codecOrder.includes(tx.codec.name)) this.#codecOrder.push(tx.codec.name);
+    }
+    return ok;
+  }
+
+  #startJob(job: DtmfJob, tx: TxState, tick: SendTick): void {
+    job.started = true;
+    job.startIndex = tick.index;
+    const record: SentDtmf = {
+      digit: job.digit,
+      mode: job.mode,
+      atMs: tick.dueMs,
+      durationMs: job.durationMs,
+      status: 'sent',
+    };
+    job.record = record;
+    if (job.mode === 'rfc2833') {
+      job.packets = telephoneEventPackets(job.digit, {
+        startTimestamp: tick.rtpTimestamp,
+        durationMs: job.durationMs,
+        ptimeMs: tx.ptimeMs,
+        clockRate: TE_CLOCK_RATE,
+      });
+    } else {
+      job.tone = generateDtmfTone(job.digit, {
+        sampleRate: tx.codec.sampleRate,
+        durationMs: job.durationMs,
+        levelDbm0: INBAND_DTMF_LEVEL_DBM0,
+      });
+      job.gapLeft = Math.round((DTMF_GAP_MS * tx.codec.sampleRate) / 1000);
+    }
+  }
+
+  #finishJob(job: DtmfJob, status: 'sent' | 'aborted'): void {
+    if (this.#dtmfJob === job) this.#dtmfJob = undefined;
+    const record = job.record ?? {
+      digit: job.digit,
+      mode: job.mode,
+      atMs: this.#clock.now(),
+      durationMs: job.durationMs,
+      status,
+    };
+    record.status = status;
+    if (this.dtmfSent.length < MAX_DTMF_RECORDS) this.dtmfSent.push(record);
+    job.resolve();
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  #onPacket(p: RtpView, at: number): void {
+    if (!this.#receives) this.#c.unexpectedPackets++;
+    if (p.ssrc !== this.#rxSsrc) {
+      this.#recordTe(this.#te.flush());
+      this.#te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+      this.#rxSsrc = p.ssrc;
+      this.#rxNextTs = undefined;
+    }
+    if (this.#tePt !== undefined && p.payloadType === this.#tePt) {
+      this.#recordTe(
+        this.#te.push({
+          payload: p.payload,
+          timestamp: p.timestamp,
+          seq: p.sequenceNumber,
+          marker: p.marker,
+          arrivalMs: at,
+        }),
+      );
+      this.#armPoll();
+      return;
+    }
+    const f = this.#rxFormats.get(p.payloadType);
+    if (!f) {
+      this.#c.unknownPayloadType++;
+      return;
+    }
+    const name = f.codec.name;
+    if (!this.#receivedCodecs.includes(name)) {
+      this.#receivedCodecs.push(name);
+      if (!this.#codecOrder.includes(name)) this.#codecOrder.push(name);
+    }
+    this.#keepPayload(name, p.payload);
+    if (!f.decoder) return;
+    let pcm: Int16Array;
+    try {
+      pcm = f.decoder.decode(p.payload);
+    } catch {
+      this.#c.decodeErrors++;
+      return;
+    }
+    const rate = f.codec.sampleRate;
+    const clockRate = f.codec.rtpClockRate;
+    if (this.#rxNextTs !== undefined && this.#rxRate === rate) {
+      const gap = (p.timestamp - this.#rxNextTs) | 0;
+      if (gap < 0) {
+        this.#c.lateDropped++;
+        return;
+      }
+      if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate)
+        this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
+    }
+    this.#rxRate = rate;
+    this.#appendAudio(pcm, rate);
+    this.#rxNextTs = (p.timestamp + Math.round((pcm.length * clockRate) / rate)) >>> 0;
+    this.#lastAudioAt = at;
+  }
+
+  #keepPayload(codec: string, payload: Uint8Array): void {
+    this.#lastRxCodec = codec;
+    if (this.#fixturePayloadCount >= MAX_FIXTURE_PAYLOADS) return;
+    let list = this.#fixturePayloads.get(codec);
+    if (!list) {
+      list = [];
+      this.#fixturePayloads.set(codec, list);
+    }
+    list.push(payload.slice());
+    this.#fixturePayloadCount++;
+  }
+
+  #appendAudio(pcm: Int16Array, rate: number): void {
+    let wide = pcm;
+    if (rate !== RECORD_SAMPLE_RATE) {
+      if (!canResample(rate, RECORD_SAMPLE_RATE)) return;
+      if (!this.#upsampler || this.#upsamplerRate !== rate) {
+        this.#upsampler = new Resampler(rate, RECORD_SAMPLE_RATE);
+        this.#upsamplerRate = rate;
+      }
+      wide = this.#upsampler.process(pcm);
+    }
+    this.#feedDetector(wide);
+    const room = this.#recMax - this.#recLength;
+    const take = Math.min(room, wide.length);
+    if (take < wide.length) this.#c.recordDropped += wide.length - take;
+    if (take <= 0) return;
+    if (this.#recLength + take > this.#rec.length) {
+      const grown = new Int16Array(
+        Math.min(this.#recMax, Math.max(this.#recLength + take, this.#rec.length * 2)),
+      );
+      grown.set(this.#rec.subarray(0, this.#recLength));
+      this.#rec = grown;
+    }
+    this.#rec.set(take === wide.length ? wide : wide.subarray(0, take), this.#recLength);
+    this.#recLength += take;
+  }
+
+  #feedDetector(pcm: Int16Array): void {
+    const found = this.#detector.feed(pcm);
+    const now = this.#clock.now();
+    const seen = this.#detector.samplesSeen;
+    for (const t of found) {
+      const agoMs = ((seen - t.startSample) * 1000) / RECORD_SAMPLE_RATE;
+      this.#pushReceived({ digit: t.digit, mode: 'inband', atMs: now - agoMs, durationMs: t.durationMs });
+    }
+    if (this.#detector.pending !== undefined) this.#armPoll();
+  }
+
+  #recordTe(events: { digit: string; firstArrivalMs: number; durationMs: number }[]): void {
+    for (const e of events)
+      this.#pushReceived({
+        digit: e.digit,
+        mode: 'rfc2833',
+        atMs: e.firstArrivalMs,
+        durationMs: e.durationMs,
+      });
+  }
+
+  #pushReceived(r: ReceivedDtmf): void {
+    if (this.dtmfReceived.length < MAX_DTMF_RECORDS) this.dtmfReceived.push(r);
+  }
+
+  /** Closes digits whose end never arrived: telephone-events idle, tones followed by no audio. */
+  #armPoll(): void {
+    if (this.#pollTimer || this.#closed) return;
+    this.#pollTimer = this.#clock.setTimeout(() => {
+      this.#pollTimer = undefined;
+      if (this.#closed) return;
+      const now = this.#clock.now();
+      this.#recordTe(this.#te.poll(now));
+      if (this.#detector.pending !== undefined && now - this.#lastAudioAt >= 200) {
+        // Silence flushes the tone detector's digit without touching the recording.
+        const found = this.#detector.feed(new Int16Array((RECORD_SAMPLE_RATE * 60) / 1000));
+        for (const t of found)
+          this.#pushReceived({
+            digit: t.digit,
+            mode: 'inband',
+            atMs: now - t.durationMs,
+            durationMs: t.durationMs,
+          });
+      }
+      if (this.#te.pending !== undefined || this.#detector.pending !== undefined) this.#armPoll();
+    }, 100);
+  }
+
+  /** Decoded received audio so far, at {@link RECORD_SAMPLE_RATE}. */
+  receivedAudio(): { sampleRate: number; samples: Int16Array } {
+    return { sampleRate: RECORD_SAMPLE_RATE, samples: this.#rec.slice(0, this.#recLength) };
+  }
+
+  /** Forgets received audio, digits and kept payloads (counters stay). */
+  clearReceived(): void {
+    this.#rec = new Int16Array(RECORD_SAMPLE_RATE);
+    this.#recLength = 0;
+    this.dtmfReceived.length = 0;
+    this.#fixturePayloads.clear();
+    this.#fixturePayloadCount = 0;
+    this.#lastRxCodec = undefined;
+  }
+
+  /**
+   * Judges what arrived against a codec fixture (default G.723.1): byte-exact passthrough
+   * when it arrived in the fixture's codec, the decoded comparison when it was transcoded
+   * (see codecs/fixture-verify.ts). Looks at the payloads of the codec received last (the
+   * first 3000 packets after the last clearReceived). Never throws.
+   */
+  verifyFixture(codec: FixtureCodec = 'G723'): FixtureVerifyResult {
+    const name = this.#lastRxCodec;
+    const payloads = name ? (this.#fixturePayloads.get(name) ?? []) : [];
+    if (!name || payloads.length === 0)
+      return { ok: false, method: 'passthrough', detail: 'no audio payloads were received' };
+    let fixture: ReturnType<typeof loadCodecFixture>;
+    try {
+      fixture = loadCodecFixture(codec);
+    } catch (e) {
+      return { ok: false, method: 'passthrough', detail: `fixture unavailable: ${String(e)}` };
+    }
+    // The sender loops the fixture: compare against enough repetitions.
+    const receivedFrames = payloads.reduce((n, p) => n + Math.ceil(p.length / fixture.frameBytes), 0);
+    const loops = Math.ceil(receivedFrames / fixture.frames.length) + 1;
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i < loops; i++) sent.push(...fixture.frames);
+    return verifyFixtureEcho(fixture, sent, { codec: name, payloads });
+  }
+
+  // ---------------------------------------------------------------- evidence
+
+  /** Headline numbers (summed over every RTP session the leg used). */
+  stats(): MediaLegStats {
+    const d = this.details();
+    return { sent: d.sent, received: d.received, lost: d.lost, jitterMs: d.jitterMs, codecs: d.codecs };
+  }
+
+  /** Every counter. */
+  details(): MediaLegDetails {
+    let sent = 0;
+    let received = 0;
+    let lost = 0;
+    let sendErrors = 0;
+    const rc = {
+      datagrams: 0,
+      srtpAuthFailed: 0,
+      srtpReplayed: 0,
+      srtpMalformed: 0,
+      malformed: 0,
+    };
+    let jitterMs = 0;
+    for (const s of this.#sessions) {
+      sent += s.counters.rtpPackets;
+      sendErrors += s.counters.sendErrors;
+      const c = s.receiver.counters;
+      rc.datagrams += c.datagrams;
+      rc.srtpAuthFailed += c.srtpAuthFailed;
+      rc.srtpReplayed += c.srtpReplayed;
+      rc.srtpMalformed += c.srtpMalformed;
+      rc.malformed += c.short + c.badVersion + c.truncated + c.badPadding;
+      for (const st of s.receiver.streams()) {
+        received += st.received;
+        lost += Math.max(0, st.lost);
+      }
+    }
+    const last = this.#sessions[this.#sessions.length - 1];
+    const cur = last?.receiver.currentSsrc;
+    if (last && cur !== undefined) jitterMs = last.receiver.stream(cur)?.jitterMs ?? 0;
+    return {
+      sent,
+      received,
+      lost,
+      jitterMs,
+      codecs: [...this.#codecOrder],
+      sentCodecs: [...this.#sentCodecs],
+      receivedCodecs: [...this.#receivedCodecs],
+      telephoneEventsSent: this.#c.telephoneEventsSent,
+      datagramsReceived: rc.datagrams,
+      srtpAuthFailed: rc.srtpAuthFailed,
+      srtpReplayed: rc.srtpReplayed,
+      srtpMalformed: rc.srtpMalformed,
+      malformedPackets: rc.malformed,
+      unexpectedPackets: this.#c.unexpectedPackets,
+      unknownPayloadType: this.#c.unknownPayloadType,
+      decodeErrors: this.#c.decodeErrors,
+      encodeErrors: this.#c.encodeErrors,
+      lateDropped: this.#c.lateDropped,
+      recordDropped: this.#c.recordDropped,
+      sendSuppressed: this.#c.sendSuppressed,
+      sendErrors,
+      sourceErrors: this.#c.sourceErrors,
+      reopens: this.#c.reopens,
+      reopenFailures: this.#c.reopenFailures,
+    };
+  }
+
+  /** Every RTP/RTCP datagram sent and received (SRTP still protected), for a pcap. */
+  evidence(): PacketRecord[] {
+    return this.#sessions.flatMap((s) => s.evidence.records);
+  }
+
+  /** Stops sending, aborts queued digits, closes the RTP session. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#play = undefined;
+    this.#stopTx();
+    this.#pollTimer?.cancel();
+    this.#pollTimer = undefined;
+    const jobs = [...(this.#dtmfJob ? [this.#dtmfJob] : []), ...this.#dtmfQueue.splice(0)];
+    for (const j of jobs) this.#finishJob(j, 'aborted');
+    this.#recordTe(this.#te.flush());
+    for (const t of this.#detector.flush())
+      this.#pushReceived({
+        digit: t.digit,
+        mode: 'inband',
+        atMs: this.#clock.now() - t.durationMs,
+        durationMs: t.durationMs,
+      });
+    for (const f of this.#rxFormats.values()) f.decoder?.close?.();
+    await this.#ready;
+    const s = this.#session;
+    this.#session = undefined;
+    await s?.close();
+  }
+}
