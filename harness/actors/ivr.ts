@@ -4,13 +4,14 @@
  * SIP INFO), so a caller can check both directions of DTMF. Received and returned digits are
  * recorded per call as evidence.
  */
+import { toneSource } from './audio-sources.ts';
 import type { Call, CallAudioSource, CallDtmfMode } from './call.ts';
 import { type PhoneHost, PstnPhone, type PstnPhoneOptions } from './pstn-phone.ts';
 
 /** Options of the IVR. */
 export interface IvrOptions extends Omit<PstnPhoneOptions, 'behaviour'> {
-  /** The prompt played on answer (e.g. a tone); none when undefined. */
-  prompt?: () => CallAudioSource;
+  /** The prompt played on answer; default {@link IVR_PROMPT_HZ} for {@link IVR_PROMPT_MS}; null: none. */
+  prompt?: (() => CallAudioSource) | null;
   /** Pause between a digit's arrival (detection) and its return, ms (default 300). */
   echoDelayMs?: number;
   /** Duration of returned digits, ms (default 120). */
@@ -18,6 +19,11 @@ export interface IvrOptions extends Omit<PstnPhoneOptions, 'behaviour'> {
   /** How often received media digits are looked for, ms (default 20). */
   pollMs?: number;
 }
+
+/** Frequency of the default prompt tone, Hz. */
+export const IVR_PROMPT_HZ = 1000;
+/** Length of the default prompt tone, ms. */
+export const IVR_PROMPT_MS = 800;
 
 /** One digit the IVR received or sent back. */
 export interface IvrDigit {
@@ -61,7 +67,11 @@ export class Ivr extends PstnPhone {
     const delay = this.ivrOpts.echoDelayMs ?? 300;
     const dur = this.ivrOpts.digitDurationMs ?? 120;
     const poll = Math.max(5, this.ivrOpts.pollMs ?? 20);
-    if (this.ivrOpts.prompt) call.media.play(this.ivrOpts.prompt());
+    const prompt =
+      this.ivrOpts.prompt === undefined
+        ? () => toneSource(IVR_PROMPT_HZ, 16000, -16, IVR_PROMPT_MS)
+        : this.ivrOpts.prompt;
+    if (prompt) call.media.play(prompt());
     // One queue per call, so returned digits keep their order and never overlap.
     let queue = Promise.resolve();
     const echo = (digit: string, mode: CallDtmfMode) => {

@@ -26,6 +26,7 @@ import {
 } from '../sip/index.ts';
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { mohSource } from './audio-sources.ts';
 import { Call, type CallAudioSource, type MediaFactory } from './call.ts';
 import { ConferenceMixer } from './conference-mixer.ts';
 import { type DisplayLine, type DisplayOptions, displayFor, normaliseNumber } from './display.ts';
@@ -36,6 +37,7 @@ import {
   type ExtensionOptions,
   type InternalCall,
 } from './extension.ts';
+import { MediaLeg, RECORD_SAMPLE_RATE } from './media-leg.ts';
 
 /** What a real OXO installation is configured to do; one profile per test plan. */
 export interface OxoProfile {
@@ -104,8 +106,9 @@ export interface OxoTrunkOptions {
   credentials: Credentials;
   profile?: Partial<OxoProfile>;
   extensions?: ExtensionOptions[];
-  openMedia: MediaFactory;
-  /** Music on hold; default none (silence). */
+  /** Opens media legs; default {@link MediaLeg.open} on the trunk's clock. */
+  openMedia?: MediaFactory;
+  /** Music on hold; default the known melody ({@link mohSource}). */
   musicOnHold?: () => CallAudioSource;
   clock?: Clock;
   logger?: Logger;
@@ -187,6 +190,7 @@ export class OxoTrunk implements ExtensionHost {
   private refreshTimer: TimerHandle | undefined;
   private running = true;
   private registeredUntil = 0;
+  private readonly openMedia: MediaFactory;
 
   private constructor(
     readonly ua: UserAgent,
@@ -196,6 +200,7 @@ export class OxoTrunk implements ExtensionHost {
     this.domain = opts.domain ?? opts.sbc.address;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
+    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock }));
     for (const e of opts.extensions ?? DEFAULT_EXTENSIONS) {
       if (e.id === 'remote' && !this.profile.remoteWorker) continue;
       const lines = this.profile.multiLine ? Math.max(2, e.lines ?? 2) : 1;
@@ -357,7 +362,7 @@ export class OxoTrunk implements ExtensionHost {
     rec.deliveredTo = target.id;
     let call: Call;
     try {
-      const media = await this.opts.openMedia({
+      const media = await this.openMedia({
         localAddress: this.opts.address,
         prefs: target.prefs,
         name: `oxo-${target.id}-in`,
@@ -415,7 +420,7 @@ export class OxoTrunk implements ExtensionHost {
   // ExtensionHost
 
   musicOnHold(): CallAudioSource | undefined {
-    return this.opts.musicOnHold?.();
+    return this.opts.musicOnHold ? this.opts.musicOnHold() : mohSource(RECORD_SAMPLE_RATE);
   }
 
   recordInfoRefused(ext: Extension, digit: string): void {
@@ -442,7 +447,7 @@ export class OxoTrunk implements ExtensionHost {
 
   /** An INVITE to the SBC for `number` (already without the outside-line prefix). */
   async trunkCall(ext: Extension, number: string): Promise<Call> {
-    const media = await this.opts.openMedia({
+    const media = await this.openMedia({
       localAddress: this.opts.address,
       prefs: ext.prefs,
       name: `oxo-${ext.id}-out`,

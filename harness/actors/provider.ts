@@ -26,6 +26,7 @@ import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import type { MediaFactory } from './call.ts';
 import { Ivr, type IvrOptions } from './ivr.ts';
+import { MediaLeg } from './media-leg.ts';
 import { type PhoneHost, PstnPhone, type PstnPhoneOptions } from './pstn-phone.ts';
 
 /** One SIP line (account) the SBC registers. */
@@ -55,7 +56,8 @@ export interface ProviderOptions {
   maxExpires?: number;
   /** Challenge INVITEs from the SBC with 407 (default false). */
   authenticateInvites?: boolean;
-  openMedia: MediaFactory;
+  /** Opens media legs; default {@link MediaLeg.open} on the provider's clock. */
+  openMedia?: MediaFactory;
   clock?: Clock;
   logger?: Logger;
   timers?: Partial<TimerConfig>;
@@ -123,7 +125,7 @@ export class Provider implements PhoneHost {
     this.mediaAddress = opts.address;
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
-    this.openMedia = opts.openMedia;
+    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock }));
     this.lines = opts.lines.map((l) => ({ ...l }));
     this.digest = new DigestServer({
       realm: this.domain,
