@@ -1,7 +1,9 @@
 /**
  * Loopback call rate: our SIP stack against SIPp, each end against each end.
  *
- *   node bin/run-ts.js bench/call-rate.ts [calls=1000] [concurrency=50] [runs=3] [rate=100] [latencyCalls=200]
+ *   node bin/run-ts.js bench/call-rate.ts [calls=1000] [concurrency=50] [runs=3] [rate=100] [latencyCalls=200] [configs]
+ *
+ * (configs: comma-separated ids among ours-1p, ours-2p, sipp, ours-uac, ours-uas; default all.)
  *
  * Every call is SIPp's built-in flow (sipp -sd uac / -sd uas): INVITE with SDP, 180, 200 with
  * SDP, ACK, BYE at once (duration 0), 200; UDP only, loopback only. Configurations:
@@ -173,13 +175,19 @@ async function waitBound(address: string, port: number, ms: number): Promise<boo
 interface SippUas {
   port: number;
   cpuMs(): number | undefined;
+  /** The end of SIPp's error log (-trace_err): unexpected messages, retransmission give-ups. */
+  errors(): string;
   stop(): Promise<void>;
 }
 
 async function startSippUas(dir: string): Promise<SippUas> {
   const port = await freeUdpPort(SIPP_UAS);
   const mp = await freeUdpPort(SIPP_UAS, 3);
-  const args = ['-sn', 'uas', '-i', SIPP_UAS, '-p', String(port), '-mp', String(mp), '-nostdin'];
+  const errorFile = join(dir, `uas-${port}-errors.log`);
+  const args = [
+    ...['-sn', 'uas', '-i', SIPP_UAS, '-p', String(port), '-mp', String(mp), '-nostdin'],
+    ...['-trace_err', '-error_file', errorFile],
+  ];
   const child = spawn('sipp', args, { cwd: dir, stdio: 'ignore' });
   if (!(await waitBound(SIPP_UAS, port, 5000))) {
     await endChild(child);
@@ -188,6 +196,13 @@ async function startSippUas(dir: string): Promise<SippUas> {
   return {
     port,
     cpuMs: () => procCpuMs(child.pid),
+    errors: () => {
+      try {
+        return readFileSync(errorFile, 'latin1').slice(-1500);
+      } catch {
+        return '';
+      }
+    },
     stop: () => endChild(child),
   };
 }
@@ -416,6 +431,7 @@ async function runConfig(id: ConfigId, mode: Mode, dir: string): Promise<RunResu
         const before = uas.cpuMs();
         const r = await runCaller(uac, callerOptions(`sip:service@${SIPP_UAS}:${uas.port}`, mode));
         const after = uas.cpuMs();
+        if (r.failed > 0) log(`  SIPp uas error log (end):\n${uas.errors()}`);
         const res = fromCaller(r, 'ours');
         if (before !== undefined && after !== undefined) res.uasCpuMs = after - before;
         return res;
@@ -463,7 +479,9 @@ async function runConfig(id: ConfigId, mode: Mode, dir: string): Promise<RunResu
 // ---------------------------------------------------------------- main
 
 const sippPresent = probeTool('sipp').available;
-const configs = CONFIGS.filter((c) => sippPresent || !c.needsSipp);
+/** Optional 7th argument: a comma-separated subset of configuration ids (default: all). */
+const only = process.argv[7]?.split(',').filter((x) => x.length > 0);
+const configs = CONFIGS.filter((c) => (sippPresent || !c.needsSipp) && (!only || only.includes(c.id)));
 if (!sippPresent) log('sipp is not installed: only our stack is measured (apt-get install sip-tester)');
 
 async function phase(mode: Mode, title: string): Promise<Map<ConfigId, RunResult[]>> {
