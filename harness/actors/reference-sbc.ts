@@ -1,0 +1,992 @@
+/**
+ * The embedded reference SBC: a back-to-back user agent between the provider (WAN) and the
+ * OXO Connect trunk (LAN), the default device under test when the user has no SBC of their
+ * own. Like a LANCOM eSBC it is the registrar of the OXO trunk user, registers its own SIP
+ * line at the provider, routes calls both ways with the line's identity, anchors media on
+ * its own ports (transcoding when the legs' codecs differ, SRTP toward the WAN when set),
+ * interworks DTMF (RFC 4733, inband, SIP INFO with "fallback on SIP INFO"), relays or
+ * handles REFER, and has named fault switches (sbc-faults.ts) to prove that checks fail.
+ *
+ * Every call leaves a {@link SbcCallRecord}: Call-IDs and codecs of both legs, whether it
+ * transcoded, the digits that crossed, re-INVITEs, REFERs, and the relay counters.
+ *
+ * Call states: setup --18x--> early --2xx--> answered --BYE--> ended
+ *                 \--------------non-2xx / CANCEL-------------> failed
+ */
+import { EventEmitter } from 'node:events';
+import type { CodecName } from '../../codecs/index.ts';
+import {
+  buildDtmfRelayBody,
+  DTMF_RELAY_CONTENT_TYPE,
+  type DtmfDigit,
+  parseSipInfoDtmf,
+} from '../media/dtmf/index.ts';
+import type { PacketRecord } from '../media/rtp/index.ts';
+import {
+  createResponse,
+  type Dialog,
+  type IncomingInvite,
+  isSipUri,
+  type NameAddr,
+  notifyReferProgress,
+  type SdpDirection,
+  type SendTarget,
+  type ServerTransaction,
+  SipRequest,
+  type SipResponse,
+  type TransportProtocol,
+  UserAgent,
+} from '../sip/index.ts';
+import { selfSignedCertificate } from '../support/certificate.ts';
+import { type Clock, systemClock } from '../support/clock.ts';
+import { type Logger, silentLogger } from '../support/log.ts';
+import {
+  parseSbcConfig,
+  type ReferenceSbcConfig,
+  type ReferenceSbcConfigInput,
+  type ReferenceSbcRuntime,
+  type SbcMediaPolicy,
+} from './sbc-config.ts';
+import { faultOn, SBC_FAULTS, type SbcFaultName, type SbcFaults } from './sbc-faults.ts';
+import { SbcLineRegistration, type SbcLineState } from './sbc-line-registration.ts';
+import { SbcMediaEndpoint } from './sbc-media-endpoint.ts';
+import {
+  type SbcDirectionStats,
+  type SbcDtmfRecord,
+  SbcMediaRelay,
+  type SbcRelayLeg,
+  type SbcSide,
+} from './sbc-media-relay.ts';
+import { type SbcBinding, SbcRegistrar } from './sbc-registrar.ts';
+import { offeredCodecs, parseOrUndefined, peerDirection, SbcLegSdp, type SbcNegotiated } from './sbc-sdp.ts';
+
+/** One call leg as evidence. */
+export interface SbcLegRecord {
+  side: SbcSide;
+  callId?: string;
+  codec?: CodecName;
+  payloadType?: number;
+  telephoneEventPt?: number;
+  srtpSuite?: string;
+  /** The SBC's anchored RTP address on this leg. */
+  local: { address: string; port: number };
+  /** Where the SBC sends this leg's RTP. */
+  remote?: { address: string; port: number };
+}
+
+/** One SIP INFO seen by the SBC. */
+export interface SbcInfoRecord {
+  from: SbcSide;
+  digit?: string;
+  action: 'converted' | 'relayed' | 'dropped' | 'sent';
+  status: number;
+}
+
+/** Everything the SBC knows about one call, for later checks. */
+export interface SbcCallRecord {
+  id: number;
+  direction: 'lan-to-wan' | 'wan-to-lan';
+  state: 'setup' | 'early' | 'answered' | 'ended' | 'failed';
+  /** Final status of the INVITE relayed to the caller. */
+  status?: number;
+  /** Calling and called numbers as routed. */
+  calling: string;
+  called: string;
+  /** The caller's leg and the callee's leg of the original call. */
+  lan: SbcLegRecord;
+  wan: SbcLegRecord;
+  /** Legs added by a locally handled REFER. */
+  extraLegs: SbcLegRecord[];
+  transcoding: boolean;
+  dtmf: SbcDtmfRecord[];
+  info: SbcInfoRecord[];
+  reinvites: Array<{ from: SbcSide; method: 'INVITE' | 'UPDATE'; status: number; direction?: SdpDirection }>;
+  refers: Array<{
+    from: SbcSide;
+    referTo: string;
+    policy: 'pass' | 'local' | 'refused';
+    status: number;
+    outcome?: number;
+  }>;
+  /** Faults switched on when the call started. */
+  faults: SbcFaultName[];
+  /** A BYE that the SBC answered but did not relay (no-bye-relay). */
+  byeNotRelayed?: SbcSide;
+  startedMs: number;
+  answeredMs?: number;
+  endedMs?: number;
+  endedBy?: SbcSide | 'sbc';
+  relay?: Record<string, SbcDirectionStats>;
+}
+
+export interface ReferenceSbcEvents {
+  call: [SbcCallRecord];
+  answered: [SbcCallRecord];
+  ended: [SbcCallRecord];
+  binding: [SbcBinding, 'added' | 'refreshed' | 'removed'];
+  'line-state': [SbcLineState];
+}
+
+class Leg {
+  dialog: Dialog | undefined;
+  readonly relayLeg: SbcRelayLeg;
+  readonly sdp: SbcLegSdp;
+  negotiated: SbcNegotiated | undefined;
+
+  constructor(
+    readonly side: SbcSide,
+    readonly ua: UserAgent,
+    readonly endpoint: SbcMediaEndpoint,
+    policy: SbcMediaPolicy,
+    faults: SbcFaults,
+    readonly record: SbcLegRecord,
+  ) {
+    this.relayLeg = { side, endpoint };
+    this.sdp = new SbcLegSdp(side, endpoint.localAddress, endpoint.localPort, policy, faults);
+  }
+
+  get codec(): CodecName | undefined {
+    return this.negotiated?.media.codec.name;
+  }
+}
+
+class Call {
+  relay: SbcMediaRelay;
+  ended = false;
+  busy = false;
+  readonly retired: Leg[] = [];
+
+  constructor(
+    readonly record: SbcCallRecord,
+    public legs: [Leg, Leg],
+    relay: SbcMediaRelay,
+  ) {
+    this.relay = relay;
+  }
+
+  partner(leg: Leg): Leg | undefined {
+    if (this.legs[0] === leg) return this.legs[1];
+    if (this.legs[1] === leg) return this.legs[0];
+    return undefined;
+  }
+
+  legOf(r: SbcRelayLeg): Leg | undefined {
+    return this.legs.find((l) => l.relayLeg === r);
+  }
+}
+
+interface Route {
+  uri: string;
+  target: SendTarget;
+  from: string;
+  to: string;
+  headers: Array<[string, string]>;
+  credentials?: { username: string; password: string };
+  calling: string;
+  called: string;
+}
+
+function userOf(na: NameAddr | undefined): string | undefined {
+  return na && isSipUri(na.uri)
+    ? na.uri.user
+    : na && na.uri.scheme === 'tel'
+      ? (na.uri as { number: string }).number
+      : undefined;
+}
+
+function display(na: NameAddr | undefined): string {
+  return na?.displayName ? `"${na.displayName.replace(/"/g, '')}" ` : '';
+}
+
+function hostPort(address: string, port?: number): string {
+  const h = address.includes(':') ? `[${address}]` : address;
+  return port ? `${h}:${port}` : h;
+}
+
+/** The embedded reference SBC. Create with {@link ReferenceSbc.start}. */
+export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
+  readonly registrar: SbcRegistrar;
+  readonly line: SbcLineRegistration;
+  private readonly records: SbcCallRecord[] = [];
+  private readonly live = new Set<Call>();
+  private readonly endpoints = new Set<SbcMediaEndpoint>();
+  private readonly closedEvidence: PacketRecord[] = [];
+  private nextId = 1;
+  private stopped = false;
+
+  private constructor(
+    readonly config: ReferenceSbcConfig,
+    readonly lanUa: UserAgent,
+    readonly wanUa: UserAgent,
+    readonly clock: Clock,
+    log: Logger,
+  ) {
+    super();
+    const c = config;
+    this.registrar = new SbcRegistrar({
+      realm: c.lan.realm,
+      username: c.lan.trunk.username,
+      password: c.lan.trunk.password,
+      maxExpires: c.lan.maxExpires,
+      clock,
+      logger: log.child({ side: 'lan' }),
+    });
+    this.registrar.on('binding', (b, what) => this.emit('binding', b, what));
+    const p = c.wan.provider;
+    this.line = new SbcLineRegistration({
+      ua: wanUa,
+      registrar: `sip:${p.domain}`,
+      aor: `sip:${c.wan.line.username}@${p.domain}`,
+      target: { protocol: p.protocol, address: p.address, port: p.port },
+      username: c.wan.line.authUsername ?? c.wan.line.username,
+      password: c.wan.line.password,
+      expires: c.wan.line.expires,
+      retryMs: c.wan.line.retryMs,
+      clock,
+      logger: log.child({ side: 'wan' }),
+    });
+    this.line.on('state', (s) => this.emit('line-state', s));
+    lanUa.on('request', (req, tx) => this.onLanRequest(req, tx));
+    wanUa.on('request', (req, tx) => {
+      if (req.method === 'OPTIONS') tx.respond(createResponse(req, 200));
+      else
+        tx.respond(
+          createResponse(req, 405, {
+            headers: [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK']],
+          }),
+        );
+    });
+    lanUa.on('invite', (inv) => void this.onInvite('lan', inv));
+    wanUa.on('invite', (inv) => void this.onInvite('wan', inv));
+  }
+
+  /**
+   * Validates the configuration, binds both sides and (unless `wan.line.register` is false)
+   * starts registering the provider line. Throws on an invalid configuration or when an
+   * address cannot be bound (configuration errors, not network input).
+   */
+  static async start(
+    input: ReferenceSbcConfigInput,
+    runtime: ReferenceSbcRuntime = {},
+  ): Promise<ReferenceSbc> {
+    const parsed = parseSbcConfig(input);
+    if (!parsed.ok)
+      throw new Error(`invalid reference SBC configuration:\n${parsed.error.issues.join('\n')}`);
+    const c = parsed.config;
+    const clock = runtime.clock ?? systemClock;
+    const log = (runtime.logger ?? silentLogger).child({ actor: 'reference-sbc' });
+    const lanUa = await UserAgent.start({
+      listen: [
+        { protocol: 'UDP', address: c.lan.address, port: c.lan.port },
+        { protocol: 'TCP', address: c.lan.address, port: c.lan.port },
+      ],
+      clock,
+      logger: log.child({ side: 'lan' }),
+      contactUser: 'sbc',
+      userAgent: c.userAgent,
+      ...(c.timers ? { timers: c.timers } : {}),
+    });
+    let wanUa: UserAgent;
+    try {
+      const listen: Array<{ protocol: TransportProtocol; address: string; port: number }> = [
+        { protocol: 'UDP', address: c.wan.address, port: c.wan.port },
+        { protocol: 'TCP', address: c.wan.address, port: c.wan.port },
+      ];
+      if (c.wan.tlsPort !== undefined)
+        listen.push({ protocol: 'TLS', address: c.wan.address, port: c.wan.tlsPort });
+      const tls =
+        c.wan.tlsPort !== undefined
+          ? await selfSignedCertificate('reference-sbc.test', [c.wan.address])
+          : undefined;
+      wanUa = await UserAgent.start({
+        listen,
+        ...(tls ? { tls } : {}),
+        clock,
+        logger: log.child({ side: 'wan' }),
+        contactUser: c.wan.line.username,
+        userAgent: c.userAgent,
+        ...(c.timers ? { timers: c.timers } : {}),
+      });
+    } catch (e) {
+      await lanUa.stop();
+      throw e;
+    }
+    const sbc = new ReferenceSbc(c, lanUa, wanUa, clock, log);
+    if (c.wan.line.register) sbc.line.start();
+    return sbc;
+  }
+
+  /** The LAN listener for a protocol: where the OXO trunk registers and sends calls. */
+  lanListener(protocol: 'UDP' | 'TCP' = 'UDP'): { address: string; port: number } {
+    const l = this.lanUa.transport.listenerFor(protocol);
+    return { address: l.address, port: l.port };
+  }
+
+  /** The WAN listener for a protocol: where the provider sends calls. */
+  wanListener(protocol: TransportProtocol = 'UDP'): { address: string; port: number } {
+    const l = this.wanUa.transport.listenerFor(protocol);
+    return { address: l.address, port: l.port };
+  }
+
+  /** The registrar URI the OXO trunk registers to (sip:address:port). */
+  get lanRegistrarUri(): string {
+    const l = this.lanListener('UDP');
+    return `sip:${hostPort(l.address, l.port)}`;
+  }
+
+  /** State of the SBC's own provider line. */
+  get lineState(): SbcLineState {
+    return this.line.state;
+  }
+
+  /** Turns a fault switch on or off (takes effect for packets and requests from now on). */
+  setFault<K extends SbcFaultName>(name: K, value: SbcFaults[K] | undefined): void {
+    if (!SBC_FAULTS.some((f) => f.name === name)) return;
+    if (value === undefined || value === false) delete this.config.faults[name];
+    else this.config.faults[name] = value;
+  }
+
+  /** Copies of every call record so far, oldest first. */
+  calls(): SbcCallRecord[] {
+    for (const c of this.live) this.refresh(c);
+    return this.records.map((r) => structuredClone(r));
+  }
+
+  /** Every RTP datagram the SBC's media ports sent or received (closed calls included). */
+  evidence(): PacketRecord[] {
+    const out = [...this.closedEvidence];
+    for (const e of this.endpoints) out.push(...e.evidence.records);
+    return out.sort((a, b) => a.atMs - b.atMs);
+  }
+
+  /** Ends every call, unregisters the line and closes all sockets. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const call of [...this.live]) await this.hangupAll(call, 'sbc');
+    await this.line.stop(1000);
+    await Promise.all([this.lanUa.stop(), this.wanUa.stop()]);
+    await Promise.all([...this.endpoints].map((e) => e.close()));
+    this.endpoints.clear();
+  }
+
+  // ---------------------------------------------------------------- LAN registrar
+
+  private onLanRequest(req: SipRequest, tx: ServerTransaction): void {
+    if (req.method === 'REGISTER') {
+      this.registrar.handle(req, tx);
+      return;
+    }
+    if (req.method === 'OPTIONS') tx.respond(createResponse(req, 200));
+    else tx.respond(createResponse(req, 405));
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private routeToWan(req: SipRequest): Route | number {
+    const c = this.config.wan;
+    const ruri = req.parsedUri;
+    const called = (ruri && isSipUri(ruri) ? ruri.user : undefined) ?? userOf(req.to);
+    if (!called) return 404;
+    const pai = req.pAssertedIdentities[0];
+    const calling = userOf(pai) ?? userOf(req.from) ?? c.line.username;
+    const domain = c.provider.domain;
+    const headers: Array<[string, string]> = [
+      ['P-Asserted-Identity', `${display(pai ?? req.from)}<sip:${calling}@${domain}>`],
+    ];
+    const privacy = req.get('privacy');
+    if (privacy) headers.push(['Privacy', privacy]);
+    return {
+      uri: `sip:${called}@${domain}`,
+      target: { protocol: c.provider.protocol, address: c.provider.address, port: c.provider.port },
+      from: `${display(req.from)}<sip:${calling}@${domain}>`,
+      to: `<sip:${called}@${domain}>`,
+      headers,
+      credentials: { username: c.line.authUsername ?? c.line.username, password: c.line.password },
+      calling,
+      called,
+    };
+  }
+
+  private routeToLan(req: SipRequest): Route | number {
+    const line = this.config.wan.line;
+    const ruri = req.parsedUri;
+    let did = ruri && isSipUri(ruri) ? ruri.user : undefined;
+    if (!did || did === line.username) did = userOf(req.to);
+    if (!did) return 404;
+    if (line.dids.length > 0 && !line.dids.includes(did)) return 404;
+    const binding = this.registrar.target();
+    if (!binding) return 480;
+    const domain = this.config.lan.domain ?? this.config.lan.address;
+    const pai = req.pAssertedIdentities[0];
+    const calling = userOf(pai) ?? userOf(req.from) ?? 'anonymous';
+    const headers: Array<[string, string]> = [
+      ['P-Asserted-Identity', `${display(pai ?? req.from)}<sip:${calling}@${domain}>`],
+    ];
+    for (const h of ['diversion', 'privacy'])
+      for (const v of req.getAll(h)) headers.push([h === 'privacy' ? 'Privacy' : 'Diversion', v]);
+    return {
+      uri: binding.uri,
+      target: binding.target,
+      from: `${display(req.from)}<sip:${calling}@${domain}>`,
+      to: `<sip:${did}@${domain}>`,
+      headers,
+      calling,
+      called: did,
+    };
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private policy(side: SbcSide): SbcMediaPolicy {
+    return side === 'lan' ? this.config.lan.media : this.config.wan.media;
+  }
+
+  private ua(side: SbcSide): UserAgent {
+    return side === 'lan' ? this.lanUa : this.wanUa;
+  }
+
+  private async newLeg(side: SbcSide): Promise<Leg> {
+    const address = side === 'lan' ? this.config.lan.address : this.config.wan.address;
+    const ep = await SbcMediaEndpoint.open({ address, clock: this.clock, name: side });
+    this.endpoints.add(ep);
+    const record: SbcLegRecord = { side, local: { address, port: ep.localPort } };
+    return new Leg(side, this.ua(side), ep, this.policy(side), this.config.faults, record);
+  }
+
+  private async closeLeg(leg: Leg): Promise<void> {
+    if (!this.endpoints.has(leg.endpoint)) return;
+    this.endpoints.delete(leg.endpoint);
+    this.closedEvidence.push(...leg.endpoint.evidence.records);
+    await leg.endpoint.close();
+  }
+
+  private apply(call: Call, leg: Leg, n: SbcNegotiated): void {
+    leg.negotiated = n;
+    leg.endpoint.configure(n.remote, n.srtp);
+    call.relay.setMedia(leg.relayLeg, n.media);
+    const r = leg.record;
+    r.codec = n.media.codec.name;
+    r.payloadType = n.media.payloadType;
+    if (n.media.telephoneEventPt !== undefined) r.telephoneEventPt = n.media.telephoneEventPt;
+    else delete r.telephoneEventPt;
+    if (n.srtp) r.srtpSuite = n.srtp.suite;
+    if (n.remote) r.remote = n.remote;
+    call.record.transcoding = call.relay.transcoding;
+  }
+
+  private refresh(call: Call): void {
+    call.record.relay = call.relay.stats();
+    call.record.dtmf = [...call.relay.dtmf];
+    call.record.transcoding = call.record.transcoding || call.relay.transcoding;
+  }
+
+  private async onInvite(side: SbcSide, inv: IncomingInvite): Promise<void> {
+    if (this.stopped) {
+      inv.reject(503);
+      return;
+    }
+    const req = inv.request;
+    if (side === 'lan' && this.config.lan.authenticateInvites) {
+      const ch = this.registrar.challengeFor(req);
+      if (ch) {
+        inv.reject(ch.status, { headers: ch.headers });
+        return;
+      }
+    }
+    const route = side === 'lan' ? this.routeToWan(req) : this.routeToLan(req);
+    if (typeof route === 'number') {
+      inv.reject(route);
+      return;
+    }
+    const offerText = inv.offer;
+    const offer = parseOrUndefined(offerText);
+    if (offerText && !offer) {
+      inv.reject(488, { reason: 'Bad SDP' });
+      return;
+    }
+    const farSide: SbcSide = side === 'lan' ? 'wan' : 'lan';
+    let near: Leg;
+    let far: Leg;
+    try {
+      near = await this.newLeg(side);
+      far = await this.newLeg(farSide);
+    } catch {
+      inv.reject(503);
+      return;
+    }
+    near.record.callId = req.callId;
+    const record: SbcCallRecord = {
+      id: this.nextId++,
+      direction: side === 'lan' ? 'lan-to-wan' : 'wan-to-lan',
+      state: 'setup',
+      calling: route.calling,
+      called: route.called,
+      lan: side === 'lan' ? near.record : far.record,
+      wan: side === 'wan' ? near.record : far.record,
+      extraLegs: [],
+      transcoding: false,
+      dtmf: [],
+      info: [],
+      reinvites: [],
+      refers: [],
+      faults: SBC_FAULTS.filter((f) => faultOn(this.config.faults, f.name)).map((f) => f.name),
+      startedMs: this.clock.now(),
+    };
+    this.records.push(record);
+    const relay = new SbcMediaRelay(near.relayLeg, far.relayLeg, this.config.faults, this.clock, {});
+    const call = new Call(record, [near, far], relay);
+    this.attachRelay(call, relay);
+    this.live.add(call);
+    this.emit('call', record);
+
+    const farOffer = far.sdp.createOffer(offeredCodecs(offer), peerDirection(offer));
+    const out = far.ua.invite({
+      method: 'INVITE',
+      uri: route.uri,
+      target: route.target,
+      from: route.from,
+      to: route.to,
+      headers: route.headers,
+      body: farOffer,
+      ...(route.credentials ? { credentials: route.credentials } : {}),
+      support100rel: req.tokens('supported').includes('100rel'),
+    });
+    far.record.callId = out.request.callId;
+    let nearAnswer: string | undefined;
+    let lastFarSdp: string | undefined;
+    const onFarSdp = (text: string): boolean => {
+      if (text === lastFarSdp) return true;
+      lastFarSdp = text;
+      const a = far.sdp.acceptAnswer(text);
+      if (!a.ok) return false;
+      this.apply(call, far, a.negotiated);
+      if (!offerText) return true;
+      const dir = answerDirectionFor(a.negotiated.peerDirection);
+      const b = near.sdp.answer(offerText, far.codec, dir);
+      if (!b.ok) return false;
+      this.apply(call, near, b.negotiated);
+      nearAnswer = b.answer;
+      return true;
+    };
+    inv.on('cancelled', () => {
+      out.cancel();
+      record.state = 'failed';
+      record.status = 487;
+    });
+    out.on('response', (res: SipResponse) => {
+      if (res.status <= 100 || res.status >= 200 || inv.cancelled) return;
+      record.state = 'early';
+      const sdp = isSdp(res) ? res.bodyText : undefined;
+      if (sdp && offerText && onFarSdp(sdp) && nearAnswer) {
+        inv.progress(nearAnswer, { reliable: res.tokens('require').includes('100rel'), status: res.status });
+      } else if (res.status === 180) inv.ring();
+      else inv.progress(undefined, { status: res.status });
+    });
+    const result = await out.result;
+    if (result.status >= 200 && result.status < 300 && result.dialog) {
+      far.dialog = result.dialog;
+      if (inv.cancelled || this.stopped) {
+        await far.ua.bye(result.dialog).catch(() => undefined);
+        await this.finish(call, 'sbc');
+        return;
+      }
+      const farSdp = result.response && isSdp(result.response) ? result.response.bodyText : lastFarSdp;
+      if (!farSdp || !onFarSdp(farSdp)) {
+        inv.reject(488);
+        await far.ua.bye(result.dialog).catch(() => undefined);
+        record.status = 488;
+        record.state = 'failed';
+        await this.finish(call, 'sbc');
+        return;
+      }
+      this.wire(call, far);
+      let acked: Promise<Dialog>;
+      let nearOffered = false;
+      if (offerText && nearAnswer) acked = inv.answer(nearAnswer);
+      else {
+        nearOffered = true;
+        acked = inv.answer(near.sdp.createOffer(far.codec ? [far.codec] : [], 'sendrecv', far.codec));
+      }
+      near.dialog = inv.dialog;
+      if (near.dialog) this.wire(call, near);
+      record.state = 'answered';
+      record.status = result.status;
+      record.answeredMs = this.clock.now();
+      relay.answered();
+      this.emit('answered', record);
+      const d = await acked.catch(() => undefined);
+      if (d && nearOffered && d.remoteSdp) {
+        const a = near.sdp.acceptAnswer(d.remoteSdp);
+        if (a.ok) this.apply(call, near, a.negotiated);
+      }
+      return;
+    }
+    if (!inv.tx.answered) {
+      const status = result.status === 401 || result.status === 407 ? 403 : result.status;
+      inv.reject(
+        status,
+        result.response && status === result.status ? { reason: result.response.reason } : {},
+      );
+    }
+    record.status = inv.cancelled ? 487 : result.status;
+    record.state = 'failed';
+    await this.finish(call, farSide);
+  }
+
+  private attachRelay(call: Call, relay: SbcMediaRelay): void {
+    relay.hooks.sendInfo = (to: SbcRelayLeg, digit: DtmfDigit, durationMs: number) => {
+      const leg = call.legOf(to);
+      if (!leg?.dialog || leg.dialog.state === 'terminated') return;
+      call.record.info.push({ from: leg.side === 'lan' ? 'wan' : 'lan', digit, action: 'sent', status: 0 });
+      const rec = call.record.info[call.record.info.length - 1]!;
+      leg.ua
+        .requestInDialog(leg.dialog, 'INFO', {
+          body: buildDtmfRelayBody(digit, durationMs),
+          contentType: DTMF_RELAY_CONTENT_TYPE,
+        })
+        .then((o) => {
+          rec.status = o.status;
+        })
+        .catch(() => undefined);
+    };
+  }
+
+  private wire(call: Call, leg: Leg): void {
+    const d = leg.dialog;
+    if (!d) return;
+    d.on('request', (req, tx) => void this.onInDialog(call, leg, req, tx));
+    d.once('terminated', (by) => void this.onTerminated(call, leg, by));
+  }
+
+  private async onTerminated(call: Call, leg: Leg, by: 'local' | 'remote' | 'failure'): Promise<void> {
+    const other = call.partner(leg);
+    if (!other) {
+      // A leg that a local REFER replaced: only its media port is left.
+      await this.closeLeg(leg);
+      return;
+    }
+    if (by === 'local' || call.ended) return;
+    if (faultOn(this.config.faults, 'no-bye-relay') && by === 'remote') {
+      call.record.byeNotRelayed = leg.side;
+      return;
+    }
+    if (other.dialog && other.dialog.state !== 'terminated')
+      await other.ua.bye(other.dialog).catch(() => undefined);
+    await this.finish(call, leg.side);
+  }
+
+  private async hangupAll(call: Call, by: SbcSide | 'sbc'): Promise<void> {
+    for (const leg of [...call.legs, ...call.retired])
+      if (leg.dialog && leg.dialog.state !== 'terminated')
+        await leg.ua.bye(leg.dialog).catch(() => undefined);
+    await this.finish(call, by);
+  }
+
+  private async finish(call: Call, by: SbcSide | 'sbc'): Promise<void> {
+    if (call.ended) return;
+    call.ended = true;
+    this.refresh(call);
+    call.relay.close();
+    const r = call.record;
+    if (r.state === 'answered' || r.state === 'early')
+      r.state = r.answeredMs !== undefined ? 'ended' : 'failed';
+    if (r.state === 'setup') r.state = 'failed';
+    r.endedMs = this.clock.now();
+    r.endedBy = by;
+    this.live.delete(call);
+    for (const leg of [...call.legs, ...call.retired]) await this.closeLeg(leg);
+    this.emit('ended', structuredClone(r));
+  }
+
+  // ---------------------------------------------------------------- in-dialog requests
+
+  private respond(
+    tx: ServerTransaction,
+    req: SipRequest,
+    status: number,
+    leg: Leg,
+    body?: string,
+  ): SipResponse {
+    const res = createResponse(req, status, {
+      headers: leg.dialog && status < 300 ? [['Contact', leg.dialog.localContact]] : [],
+      ...(body ? { body, contentType: 'application/sdp' } : {}),
+    });
+    tx.respond(res);
+    return res;
+  }
+
+  private async onInDialog(call: Call, leg: Leg, req: SipRequest, tx: ServerTransaction): Promise<void> {
+    const other = call.partner(leg);
+    if (!other?.dialog || other.dialog.state === 'terminated') {
+      this.respond(tx, req, req.method === 'OPTIONS' ? 200 : 481, leg);
+      return;
+    }
+    switch (req.method) {
+      case 'INVITE':
+      case 'UPDATE':
+        return this.onOffer(call, leg, other, req, tx);
+      case 'INFO':
+        return this.onInfo(call, leg, other, req, tx);
+      case 'REFER':
+        return this.onRefer(call, leg, other, req, tx);
+      case 'OPTIONS':
+        this.respond(tx, req, 200, leg);
+        return;
+      default:
+        await this.relayRequest(leg, other, req, tx);
+    }
+  }
+
+  /** Relays an in-dialog request (NOTIFY, MESSAGE, INFO without DTMF) and its final status. */
+  private async relayRequest(leg: Leg, other: Leg, req: SipRequest, tx: ServerTransaction): Promise<number> {
+    const headers: Array<[string, string]> = [];
+    for (const h of ['event', 'subscription-state', 'refer-to', 'referred-by', 'replaces'])
+      for (const v of req.getAll(h)) headers.push([canonical(h), v]);
+    const ct = req.get('content-type');
+    const out = await other.ua
+      .requestInDialog(other.dialog as Dialog, req.method, {
+        headers,
+        ...(req.body.length > 0 ? { body: req.body } : {}),
+        ...(ct ? { contentType: ct } : {}),
+      })
+      .catch(() => undefined);
+    const status = out?.status ?? 500;
+    this.respond(tx, req, status, leg);
+    return status;
+  }
+
+  private async onOffer(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): Promise<void> {
+    const method = req.method as 'INVITE' | 'UPDATE';
+    const isInvite = method === 'INVITE';
+    const rec = { from: leg.side, method, status: 0 } as SbcCallRecord['reinvites'][number];
+    call.record.reinvites.push(rec);
+    if (isInvite && faultOn(this.config.faults, 'reject-reinvite')) {
+      rec.status = 488;
+      this.respond(tx, req, 488, leg);
+      return;
+    }
+    const offerText = req.body.length > 0 ? req.bodyText : undefined;
+    const offer = parseOrUndefined(offerText);
+    if (!offerText || !offer) {
+      // A refresh without SDP (session timer): answer here with our current SDP.
+      const last = leg.sdp.endpoint.lastSent;
+      rec.status = offerText ? 488 : 200;
+      const res = this.respond(
+        tx,
+        req,
+        rec.status,
+        leg,
+        isInvite && last && !offerText
+          ? leg.sdp.createOffer([], peerDirection(undefined), leg.codec)
+          : undefined,
+      );
+      if (isInvite && rec.status === 200 && leg.dialog)
+        leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
+      return;
+    }
+    if (call.busy) {
+      rec.status = 491;
+      this.respond(tx, req, 491, leg);
+      return;
+    }
+    call.busy = true;
+    try {
+      rec.direction = peerDirection(offer);
+      const farOffer = other.sdp.createOffer(offeredCodecs(offer), peerDirection(offer), other.codec);
+      const out = isInvite
+        ? await other.ua.reinvite(other.dialog as Dialog, farOffer)
+        : await other.ua.requestInDialog(other.dialog as Dialog, 'UPDATE', {
+            body: farOffer,
+            contentType: 'application/sdp',
+          });
+      if (out.status < 200 || out.status >= 300 || !out.response || !isSdp(out.response)) {
+        rec.status = out.status >= 300 ? out.status : 488;
+        this.respond(tx, req, rec.status, leg);
+        return;
+      }
+      const a = other.sdp.acceptAnswer(out.response.bodyText);
+      if (!a.ok) {
+        rec.status = 488;
+        this.respond(tx, req, 488, leg);
+        return;
+      }
+      this.apply(call, other, a.negotiated);
+      const b = leg.sdp.answer(offerText, other.codec, answerDirectionFor(a.negotiated.peerDirection));
+      if (!b.ok) {
+        rec.status = 488;
+        this.respond(tx, req, 488, leg);
+        return;
+      }
+      this.apply(call, leg, b.negotiated);
+      rec.status = 200;
+      const res = this.respond(tx, req, 200, leg, b.answer);
+      if (isInvite && leg.dialog) leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
+    } finally {
+      call.busy = false;
+    }
+  }
+
+  private async onInfo(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): Promise<void> {
+    const ct = req.get('content-type') ?? '';
+    const dtmf = /dtmf/i.test(ct) ? parseSipInfoDtmf(ct, req.body) : undefined;
+    if (faultOn(this.config.faults, 'drop-info')) {
+      call.record.info.push({
+        from: leg.side,
+        action: 'dropped',
+        status: 200,
+        ...(dtmf?.ok ? { digit: dtmf.value.digit } : {}),
+      });
+      this.respond(tx, req, 200, leg);
+      return;
+    }
+    if (dtmf?.ok) {
+      this.respond(tx, req, 200, leg);
+      call.record.info.push({ from: leg.side, digit: dtmf.value.digit, action: 'converted', status: 200 });
+      call.relay.deliverDigit(leg.relayLeg, dtmf.value.digit, dtmf.value.durationMs ?? 160, 'info');
+      return;
+    }
+    const status = await this.relayRequest(leg, other, req, tx);
+    call.record.info.push({ from: leg.side, action: 'relayed', status });
+  }
+
+  private async onRefer(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): Promise<void> {
+    const referTo = req.get('refer-to') ?? '';
+    const target = req.referTo;
+    const rec: SbcCallRecord['refers'][number] = {
+      from: leg.side,
+      referTo,
+      policy: this.config.referPolicy,
+      status: 0,
+    };
+    call.record.refers.push(rec);
+    if (faultOn(this.config.faults, 'refer-405')) {
+      rec.policy = 'refused';
+      rec.status = 405;
+      this.respond(tx, req, 405, leg);
+      return;
+    }
+    const user = target && isSipUri(target.uri) ? target.uri.user : target ? userOf(target) : undefined;
+    if (!target || !user) {
+      rec.status = 400;
+      this.respond(tx, req, 400, leg);
+      return;
+    }
+    if (this.config.referPolicy === 'pass') {
+      const host =
+        other.side === 'wan'
+          ? this.config.wan.provider.domain
+          : (this.registrar.target()?.target.address ?? this.config.lan.address);
+      const query =
+        isSipUri(target.uri) && target.uri.headers.length > 0
+          ? `?${target.uri.headers.map(([k, v]) => `${k}=${v ?? ''}`).join('&')}`
+          : '';
+      const headers: Array<[string, string]> = [['Refer-To', `<sip:${user}@${hostPort(host)}${query}>`]];
+      const by = req.get('referred-by');
+      if (by) headers.push(['Referred-By', by]);
+      const out = await other.ua
+        .requestInDialog(other.dialog as Dialog, 'REFER', { headers })
+        .catch(() => undefined);
+      rec.status = out?.status ?? 500;
+      this.respond(tx, req, rec.status, leg);
+      return;
+    }
+    // Local: accept, then make the new call from the referrer's side and bridge it to the transferee.
+    rec.status = 202;
+    this.respond(tx, req, 202, leg);
+    const referrer = leg.dialog as Dialog;
+    await notifyReferProgress(leg.ua, referrer, 100, 'Trying').catch(() => undefined);
+    const fake = new SipRequest(
+      'INVITE',
+      `sip:${user}@${hostPort(leg.side === 'lan' ? this.config.lan.address : this.config.wan.address)}`,
+    );
+    fake.append('From', req.get('from') ?? '');
+    fake.append('To', `<sip:${user}@${hostPort(this.config.lan.address)}>`);
+    const route = leg.side === 'lan' ? this.routeToWan(fake) : this.routeToLan(fake);
+    if (typeof route === 'number') {
+      rec.outcome = route;
+      await notifyReferProgress(leg.ua, referrer, route, 'Not Found').catch(() => undefined);
+      return;
+    }
+    const side: SbcSide = leg.side === 'lan' ? 'wan' : 'lan';
+    let z: Leg;
+    try {
+      z = await this.newLeg(side);
+    } catch {
+      rec.outcome = 503;
+      await notifyReferProgress(leg.ua, referrer, 503, 'Service Unavailable').catch(() => undefined);
+      return;
+    }
+    call.record.extraLegs.push(z.record);
+    const offer = z.sdp.createOffer(other.codec ? [other.codec] : [], 'sendrecv', other.codec);
+    const outgoing = z.ua.invite({
+      method: 'INVITE',
+      uri: route.uri,
+      target: route.target,
+      from: route.from,
+      to: route.to,
+      headers: route.headers,
+      body: offer,
+      ...(route.credentials ? { credentials: route.credentials } : {}),
+    });
+    z.record.callId = outgoing.request.callId;
+    const out = await outgoing.result.catch(() => undefined);
+    const status = out?.status ?? 500;
+    rec.outcome = status;
+    const answer = out?.response && isSdp(out.response) ? out.response.bodyText : undefined;
+    const a = answer ? z.sdp.acceptAnswer(answer) : undefined;
+    if (status < 200 || status >= 300 || !out?.dialog || !a?.ok || call.ended) {
+      if (out?.dialog) await z.ua.bye(out.dialog).catch(() => undefined);
+      await this.closeLeg(z);
+      await notifyReferProgress(leg.ua, referrer, status >= 300 ? status : 500, 'Failed').catch(
+        () => undefined,
+      );
+      return;
+    }
+    z.dialog = out.dialog;
+    // Re-bridge: the transferee keeps its anchored port; the referrer's leg is retired.
+    call.relay.close();
+    const relay = new SbcMediaRelay(other.relayLeg, z.relayLeg, this.config.faults, this.clock, {});
+    this.refresh(call);
+    call.relay = relay;
+    this.attachRelay(call, relay);
+    call.legs = [other, z];
+    call.retired.push(leg);
+    relay.setMedia(other.relayLeg, other.negotiated?.media);
+    this.apply(call, z, a.negotiated);
+    relay.answered();
+    this.wire(call, z);
+    await notifyReferProgress(leg.ua, referrer, 200, 'OK').catch(() => undefined);
+  }
+}
+
+function isSdp(m: SipRequest | SipResponse): boolean {
+  return m.body.length > 0 && /application\/sdp/i.test(m.get('content-type') ?? 'application/sdp');
+}
+
+/** The direction the SBC answers with on one leg, from what the other leg's peer answered. */
+function answerDirectionFor(peerAnswered: SdpDirection): SdpDirection {
+  return peerAnswered;
+}
+
+function canonical(h: string): string {
+  return h.replace(/(^|-)([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
+}

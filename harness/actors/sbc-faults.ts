@@ -1,0 +1,117 @@
+/**
+ * The reference SBC's named fault switches: deliberate misbehaviours that a test plan can
+ * turn on to prove that a check notices them (a check that never fails proves nothing).
+ * {@link SBC_FAULTS} is the single table of names, value types and wire effects;
+ * docs/sbc-faults.md mirrors it (a test keeps the two in step).
+ */
+
+/** Every fault switch and the type of its value. */
+export interface SbcFaults {
+  /** Remove telephone-event from every SDP the SBC sends (both sides); RFC 4733 packets are dropped. */
+  'strip-telephone-event'?: boolean;
+  /** Never offer or accept G.722 on the WAN side: the LAN leg keeps G.722, the WAN leg gets PCMA. */
+  'force-narrowband'?: boolean;
+  /** Answer every re-INVITE with 488 Not Acceptable Here instead of relaying it. */
+  'reject-reinvite'?: boolean;
+  /** Drop all RTP from the LAN side toward the WAN side. */
+  'one-way-audio'?: boolean;
+  /** Answer SIP INFO with 200 and drop it (no relay, no conversion); never send INFO. */
+  'drop-info'?: boolean;
+  /** Answer REFER with 405 Method Not Allowed. */
+  'refer-405'?: boolean;
+  /** Answer BYE with 200 but do not send BYE on the other leg. */
+  'no-bye-relay'?: boolean;
+  /** Stop relaying RTP in both directions this many seconds after the call was answered. */
+  'stop-rtp-after'?: number;
+  /** Offer codecs in the reverse of the configured policy order. */
+  'reorder-codecs'?: boolean;
+  /** Deliver each DTMF digit both as RFC 4733 events and as inband tones. */
+  'double-dtmf'?: boolean;
+}
+
+/** A fault switch name. */
+export type SbcFaultName = keyof SbcFaults;
+
+/** One row of the fault table. */
+export interface SbcFaultInfo {
+  name: SbcFaultName;
+  /** 'flag' switches take `true`; 'seconds' switches take a number of seconds. */
+  value: 'flag' | 'seconds';
+  /** What the switch does, in one sentence. */
+  summary: string;
+  /** What a capture shows when it is on. */
+  onTheWire: string;
+}
+
+/** The table of fault switches (docs/sbc-faults.md mirrors it). */
+export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
+  {
+    name: 'strip-telephone-event',
+    value: 'flag',
+    summary: 'Removes telephone-event from every SDP offer and answer the SBC sends, on both sides.',
+    onTheWire:
+      'No a=rtpmap:<pt> telephone-event/8000 in the SBC SDP; RFC 4733 packets received are dropped, not relayed.',
+  },
+  {
+    name: 'force-narrowband',
+    value: 'flag',
+    summary: 'Never offers or accepts G.722 on the WAN side, so a G.722 LAN leg is transcoded to PCMA.',
+    onTheWire:
+      'WAN SDP without payload type 9; WAN RTP is PT 8 while LAN RTP is PT 9; no energy above 4 kHz.',
+  },
+  {
+    name: 'reject-reinvite',
+    value: 'flag',
+    summary: 'Answers every re-INVITE (hold, resume, codec change) with 488 instead of relaying it.',
+    onTheWire: 'SIP/2.0 488 Not Acceptable Here to the re-INVITE; nothing is sent on the other leg.',
+  },
+  {
+    name: 'one-way-audio',
+    value: 'flag',
+    summary: 'Drops every RTP packet that the LAN side sends toward the WAN side.',
+    onTheWire: 'RTP arrives at the SBC LAN port but none leaves its WAN port; WAN to LAN audio still flows.',
+  },
+  {
+    name: 'drop-info',
+    value: 'flag',
+    summary: 'Answers INFO with 200 OK and drops it; the SBC never sends INFO (no fallback to SIP INFO).',
+    onTheWire: '200 OK to the INFO; no INFO and no RFC 4733 packets on the other leg for that digit.',
+  },
+  {
+    name: 'refer-405',
+    value: 'flag',
+    summary: 'Answers REFER with 405 Method Not Allowed.',
+    onTheWire: 'SIP/2.0 405 Method Not Allowed to the REFER; no NOTIFY, no new call.',
+  },
+  {
+    name: 'no-bye-relay',
+    value: 'flag',
+    summary: 'Answers BYE with 200 OK but does not end the other leg.',
+    onTheWire: '200 OK to the BYE; no BYE on the other leg, whose dialog stays up.',
+  },
+  {
+    name: 'stop-rtp-after',
+    value: 'seconds',
+    summary: 'Stops relaying RTP in both directions this many seconds after the call was answered.',
+    onTheWire:
+      'RTP leaves the SBC for N seconds after the 200 OK, then stops on both sides while SIP stays up.',
+  },
+  {
+    name: 'reorder-codecs',
+    value: 'flag',
+    summary: 'Offers codecs in the reverse of the configured policy order.',
+    onTheWire: 'The m= line of the SBC offer lists the payload types in reverse policy order.',
+  },
+  {
+    name: 'double-dtmf',
+    value: 'flag',
+    summary: 'Delivers each DTMF digit both as RFC 4733 events and as inband tones in the audio.',
+    onTheWire: 'Telephone-event packets and a DTMF tone pair in the audio for the same digit.',
+  },
+]);
+
+/** True when the fault is switched on (a flag set, or a number of seconds given). */
+export function faultOn(faults: SbcFaults, name: SbcFaultName): boolean {
+  const v = faults[name];
+  return typeof v === 'number' ? Number.isFinite(v) && v >= 0 : v === true;
+}

@@ -1,0 +1,234 @@
+/**
+ * One anchored media port of the reference SBC: an RTP socket (and RTCP on port+1) bound on
+ * one side's address, SDES-SRTP when that leg negotiated it, and an outgoing stream with
+ * the SBC's own SSRC and sequence numbers (the SBC is the media endpoint each leg sees, so
+ * it can insert DTMF events and transcoded packets). Every datagram is logged as evidence.
+ * Bad input is counted, never thrown.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import {
+  buildRtp,
+  PacketLog,
+  type PacketRecord,
+  parseInlineKey,
+  parseRtp,
+  type RtpView,
+  SrtpContext,
+  type SrtpSuite,
+} from '../media/rtp/index.ts';
+import type { Clock } from '../support/clock.ts';
+
+/** SDES keys of one leg: ours (we protect with it) and the peer's (we unprotect with it), base64 key||salt. */
+export interface SbcSrtpKeys {
+  suite: SrtpSuite;
+  localKey: string;
+  remoteKey: string;
+}
+
+/** Counters of one endpoint. */
+export interface SbcEndpointCounters {
+  /** RTP datagrams that parsed (and authenticated, with SRTP). */
+  received: number;
+  /** Datagrams refused: too short, not RTP, SRTP authentication or replay failures. */
+  rejected: number;
+  /** Datagrams received on the RTCP port (not relayed; the SBC terminates RTCP). */
+  rtcpReceived: number;
+  sent: number;
+  sendErrors: number;
+}
+
+async function bind(address: string, port: number): Promise<Socket> {
+  const sock = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind({ address, port, exclusive: true }, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  return sock;
+}
+
+function random32(): number {
+  return (Math.random() * 0x1_0000_0000) >>> 0;
+}
+
+/** An anchored RTP port on one side of the SBC. Create with {@link SbcMediaEndpoint.open}. */
+export class SbcMediaEndpoint {
+  readonly ssrc = random32();
+  readonly evidence = new PacketLog(20_000);
+  readonly counters: SbcEndpointCounters = {
+    received: 0,
+    rejected: 0,
+    rtcpReceived: 0,
+    sent: 0,
+    sendErrors: 0,
+  };
+  /** Called for every RTP packet received (after SRTP). */
+  onPacket: ((p: RtpView, arrivalMs: number) => void) | undefined;
+  private remote: { address: string; port: number } | undefined;
+  private tx: SrtpContext | undefined;
+  private rx: SrtpContext | undefined;
+  private keys: SbcSrtpKeys | undefined;
+  private seq = random32() & 0xffff;
+  private closed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly localAddress: string,
+    private readonly rtp: Socket,
+    private readonly rtcp: Socket,
+    private readonly clock: Clock,
+  ) {
+    rtp.on('message', (m, r) => this.onMessage(m, r));
+    rtcp.on('message', (m, r) => {
+      this.counters.rtcpReceived++;
+      this.log('received', 'rtcp', r, this.rtcpPort, m);
+    });
+    rtp.on('error', () => this.counters.sendErrors++);
+    rtcp.on('error', () => this.counters.sendErrors++);
+  }
+
+  /** Binds an even RTP port with RTCP on the next one, on `address`. */
+  static async open(opts: { address: string; clock: Clock; name: string }): Promise<SbcMediaEndpoint> {
+    let last: unknown;
+    for (let attempt = 0; attempt < 32; attempt++) {
+      const port = 30000 + 2 * Math.floor(Math.random() * 15000);
+      let rtp: Socket | undefined;
+      try {
+        rtp = await bind(opts.address, port);
+        const rtcp = await bind(opts.address, port + 1);
+        return new SbcMediaEndpoint(opts.name, opts.address, rtp, rtcp, opts.clock);
+      } catch (e) {
+        rtp?.close();
+        last = e;
+      }
+    }
+    throw last instanceof Error ? last : new Error('no free RTP port pair');
+  }
+
+  get localPort(): number {
+    return this.rtp.address().port;
+  }
+
+  private get rtcpPort(): number {
+    return this.rtcp.address().port;
+  }
+
+  /** Where this leg's peer receives RTP, and the SRTP keys of the leg (none for plain RTP). */
+  configure(remote: { address: string; port: number } | undefined, srtp?: SbcSrtpKeys): void {
+    this.remote = remote && remote.port > 0 ? remote : undefined;
+    const same =
+      srtp &&
+      this.keys &&
+      srtp.suite === this.keys.suite &&
+      srtp.localKey === this.keys.localKey &&
+      srtp.remoteKey === this.keys.remoteKey;
+    if (same) return;
+    this.keys = srtp;
+    this.tx = undefined;
+    this.rx = undefined;
+    if (!srtp) return;
+    const l = parseInlineKey(srtp.localKey);
+    const r = parseInlineKey(srtp.remoteKey);
+    if (l.ok) this.tx = new SrtpContext(srtp.suite, l.key);
+    if (r.ok) this.rx = new SrtpContext(srtp.suite, r.key);
+  }
+
+  /** True when this leg is SRTP. */
+  get secure(): boolean {
+    return this.keys !== undefined;
+  }
+
+  private log(
+    direction: PacketRecord['direction'],
+    channel: PacketRecord['channel'],
+    other: { address: string; port: number },
+    localPort: number,
+    bytes: Uint8Array,
+  ): void {
+    const local = { address: this.localAddress, port: localPort };
+    const peer = { address: other.address, port: other.port };
+    this.evidence.add({
+      direction,
+      channel,
+      atMs: this.clock.now(),
+      wallMs: this.clock.wallNow(),
+      src: direction === 'sent' ? local : peer,
+      dst: direction === 'sent' ? peer : local,
+      bytes: new Uint8Array(bytes),
+    });
+  }
+
+  private onMessage(msg: Buffer, rinfo: { address: string; port: number }): void {
+    if (this.closed) return;
+    const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    this.log('received', 'rtp', rinfo, this.localPort, bytes);
+    let plain: Uint8Array = bytes;
+    if (this.keys) {
+      if (!this.rx) {
+        this.counters.rejected++;
+        return;
+      }
+      const u = this.rx.unprotectRtp(bytes);
+      if (!u.ok) {
+        this.counters.rejected++;
+        return;
+      }
+      plain = u.packet;
+    }
+    const p = parseRtp(plain);
+    if (!p.ok || (plain[1]! >= 192 && plain[1]! <= 223)) {
+      this.counters.rejected++;
+      return;
+    }
+    this.counters.received++;
+    try {
+      this.onPacket?.(p.packet, this.clock.now());
+    } catch {
+      this.counters.rejected++;
+    }
+  }
+
+  /** Sends one packet with our SSRC and the next sequence number. False when there is no remote yet. */
+  send(p: { payloadType: number; payload: Uint8Array; timestamp: number; marker?: boolean }): boolean {
+    const r = this.remote;
+    if (!r || this.closed) {
+      this.counters.sendErrors++;
+      return false;
+    }
+    const plain = buildRtp({
+      payloadType: p.payloadType,
+      sequenceNumber: this.seq,
+      timestamp: p.timestamp >>> 0,
+      ssrc: this.ssrc,
+      marker: p.marker ?? false,
+      payload: p.payload,
+    });
+    this.seq = (this.seq + 1) & 0xffff;
+    let wire: Uint8Array | null = plain;
+    if (this.keys) wire = this.tx ? this.tx.protectRtp(plain) : null;
+    if (!wire) {
+      this.counters.sendErrors++;
+      return false;
+    }
+    this.log('sent', 'rtp', r, this.localPort, wire);
+    this.counters.sent++;
+    this.rtp.send(wire, r.port, r.address, (err) => {
+      if (err) this.counters.sendErrors++;
+    });
+    return true;
+  }
+
+  /** Closes both sockets. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onPacket = undefined;
+    await Promise.all([
+      new Promise<void>((r) => this.rtp.close(() => r())),
+      new Promise<void>((r) => this.rtcp.close(() => r())),
+    ]);
+  }
+}

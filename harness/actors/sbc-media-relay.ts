@@ -1,0 +1,497 @@
+/**
+ * The reference SBC's media bridge between two anchored ports (one per call leg): relays
+ * RTP, transcodes when the legs negotiated different codecs (decode, 16↔8 kHz, encode),
+ * and interworks DTMF: RFC 4733 events are forwarded with the other leg's payload type, or
+ * turned into SIP INFO (through a callback to the signalling side) or inband tones; digits
+ * from SIP INFO or from an inband detector are delivered the same way. Fault switches
+ * (one-way audio, stop RTP after N s, strip telephone-event, double DTMF) act here.
+ *
+ * Each leg's outgoing stream has the SBC's own SSRC and sequence numbers; RTP timestamps
+ * follow the incoming stream (gaps stay visible) and advance by ptime while the SBC inserts
+ * packets of its own (DTMF tones, events), during which the other leg's audio is held back.
+ */
+import type { AudioCodec, Decoder, Encoder } from '../../codecs/index.ts';
+import {
+  type DtmfDigit,
+  DtmfToneDetector,
+  generateDtmfTone,
+  type TelephoneEventPacket,
+  TelephoneEventReceiver,
+  telephoneEventPackets,
+} from '../media/dtmf/index.ts';
+import type { RtpView } from '../media/rtp/index.ts';
+import type { Clock, TimerHandle } from '../support/clock.ts';
+import type { SbcDtmfMode } from './sbc-config.ts';
+import { faultOn, type SbcFaults } from './sbc-faults.ts';
+import type { SbcMediaEndpoint } from './sbc-media-endpoint.ts';
+import { SbcResampler } from './sbc-resampler.ts';
+
+/** Which side of the SBC a leg is on. */
+export type SbcSide = 'lan' | 'wan';
+
+/** How a DTMF digit travelled. */
+export type SbcDtmfTransport = 'rfc2833' | 'inband' | 'info';
+
+/** What one leg negotiated, as the relay needs it. */
+export interface SbcLegMedia {
+  codec: AudioCodec;
+  payloadType: number;
+  telephoneEventPt?: number;
+  ptimeMs: number;
+  dtmf: SbcDtmfMode;
+  infoFallback: boolean;
+  detectInband: boolean;
+}
+
+/** One leg of the bridge: its side, its anchored port, and what it negotiated (once known). */
+export interface SbcRelayLeg {
+  side: SbcSide;
+  endpoint: SbcMediaEndpoint;
+  media?: SbcLegMedia;
+}
+
+/** One digit that crossed the SBC. */
+export interface SbcDtmfRecord {
+  from: SbcSide;
+  to: SbcSide;
+  digit: DtmfDigit;
+  received: SbcDtmfTransport;
+  delivered: SbcDtmfTransport[];
+  durationMs: number;
+  atMs: number;
+}
+
+/** Counters of one direction of the bridge. */
+export interface SbcDirectionStats {
+  /** Audio packets sent on as they came (same codec). */
+  relayed: number;
+  /** Audio packets decoded and encoded to the other codec. */
+  transcoded: number;
+  /** Packets dropped by a fault switch or because the other leg has no media yet. */
+  dropped: number;
+  /** Telephone-event packets forwarded with the other leg's payload type. */
+  eventsForwarded: number;
+  /** Packets the SBC made itself (tones, converted events). */
+  inserted: number;
+  /** Packets whose payload could not be decoded or encoded. */
+  codecErrors: number;
+}
+
+function emptyStats(): SbcDirectionStats {
+  return { relayed: 0, transcoded: 0, dropped: 0, eventsForwarded: 0, inserted: 0, codecErrors: 0 };
+}
+
+interface Direction {
+  from: SbcRelayLeg;
+  to: SbcRelayLeg;
+  stats: SbcDirectionStats;
+  decoder?: Decoder;
+  encoder?: Encoder;
+  resampler?: SbcResampler;
+  codecKey?: string;
+  /** Added to incoming timestamps to give outgoing ones. */
+  tsOffset?: number;
+  lastOutTs?: number;
+  /** While the SBC sends its own packets toward `to`, audio from `from` is held back. */
+  busyUntilMs: number;
+  toneQueue: Int16Array[];
+  ticker?: TimerHandle;
+  teReceiver: TelephoneEventReceiver;
+  detector?: DtmfToneDetector;
+  detectorRate?: number;
+  timers: Set<TimerHandle>;
+}
+
+/** Callbacks from the relay to the signalling side. */
+export interface SbcRelayHooks {
+  /** Send a digit as SIP INFO toward `to`. */
+  sendInfo?: (to: SbcRelayLeg, digit: DtmfDigit, durationMs: number) => void;
+}
+
+/** The media bridge of one call. */
+export class SbcMediaRelay {
+  readonly dtmf: SbcDtmfRecord[] = [];
+  private readonly ab: Direction;
+  private readonly ba: Direction;
+  private answeredAtMs: number | undefined;
+  private closed = false;
+
+  constructor(
+    readonly a: SbcRelayLeg,
+    readonly b: SbcRelayLeg,
+    private readonly faults: SbcFaults,
+    private readonly clock: Clock,
+    /** Callbacks to the signalling side; may be set after construction. */
+    readonly hooks: SbcRelayHooks = {},
+  ) {
+    this.ab = this.direction(a, b);
+    this.ba = this.direction(b, a);
+    a.endpoint.onPacket = (p, at) => this.onPacket(this.ab, p, at);
+    b.endpoint.onPacket = (p, at) => this.onPacket(this.ba, p, at);
+  }
+
+  private direction(from: SbcRelayLeg, to: SbcRelayLeg): Direction {
+    return {
+      from,
+      to,
+      stats: emptyStats(),
+      busyUntilMs: 0,
+      toneQueue: [],
+      teReceiver: new TelephoneEventReceiver(),
+      timers: new Set(),
+    };
+  }
+
+  /** Counters per direction, keyed "lan->wan" style. */
+  stats(): Record<string, SbcDirectionStats> {
+    return {
+      [`${this.a.side}->${this.b.side}`]: { ...this.ab.stats },
+      [`${this.b.side}->${this.a.side}`]: { ...this.ba.stats },
+    };
+  }
+
+  /** True when both legs negotiated media and their codecs differ. */
+  get transcoding(): boolean {
+    const x = this.a.media;
+    const y = this.b.media;
+    return x !== undefined && y !== undefined && x.codec.name !== y.codec.name;
+  }
+
+  /** Marks the call answered (starts the stop-rtp-after countdown). */
+  answered(): void {
+    this.answeredAtMs ??= this.clock.now();
+  }
+
+  /** Replaces a leg's negotiated media (answer, re-INVITE). */
+  setMedia(leg: SbcRelayLeg, media: SbcLegMedia | undefined): void {
+    leg.media = media;
+  }
+
+  private stopped(): boolean {
+    const after = this.faults['stop-rtp-after'];
+    if (typeof after !== 'number' || this.answeredAtMs === undefined) return false;
+    return this.clock.now() - this.answeredAtMs >= after * 1000;
+  }
+
+  private prepare(d: Direction): boolean {
+    const fm = d.from.media;
+    const tm = d.to.media;
+    if (!fm || !tm) return false;
+    const key = `${fm.codec.name}/${tm.codec.name}`;
+    if (d.codecKey !== key) {
+      d.decoder?.close?.();
+      d.encoder?.close?.();
+      d.codecKey = key;
+      d.decoder = fm.codec.available() ? fm.codec.createDecoder() : undefined;
+      d.encoder = tm.codec.available() ? tm.codec.createEncoder() : undefined;
+      d.resampler =
+        fm.codec.sampleRate === tm.codec.sampleRate
+          ? undefined
+          : new SbcResampler(fm.codec.sampleRate, tm.codec.sampleRate);
+    }
+    return true;
+  }
+
+  private onPacket(d: Direction, p: RtpView, at: number): void {
+    if (this.closed) return;
+    for (const ev of d.teReceiver.poll(at)) this.eventDone(d, ev.digit, ev.durationMs, at);
+    const fm = d.from.media;
+    const tm = d.to.media;
+    if (!this.prepare(d) || !fm || !tm) {
+      d.stats.dropped++;
+      return;
+    }
+    if (
+      this.stopped() ||
+      (faultOn(this.faults, 'one-way-audio') && d.from.side === 'lan' && d.to.side === 'wan')
+    ) {
+      d.stats.dropped++;
+      return;
+    }
+    if (fm.telephoneEventPt !== undefined && p.payloadType === fm.telephoneEventPt) {
+      this.onEventPacket(d, p, at);
+      return;
+    }
+    if (p.payloadType !== fm.payloadType) {
+      d.stats.dropped++;
+      return;
+    }
+    const busy = at < d.busyUntilMs || d.toneQueue.length > 0;
+    const needPcm = fm.codec.name !== tm.codec.name || fm.detectInband;
+    let pcm: Int16Array | undefined;
+    if (needPcm && d.decoder) {
+      try {
+        pcm = d.decoder.decode(p.payload);
+      } catch {
+        d.stats.codecErrors++;
+      }
+    }
+    if (pcm && fm.detectInband) this.detectInband(d, pcm, fm.codec.sampleRate);
+    if (busy) {
+      d.stats.dropped++;
+      return;
+    }
+    const ts = this.outTimestamp(d, p.timestamp);
+    if (fm.codec.name === tm.codec.name) {
+      if (
+        d.to.endpoint.send({
+          payloadType: tm.payloadType,
+          payload: p.payload,
+          timestamp: ts,
+          marker: p.marker,
+        })
+      )
+        d.stats.relayed++;
+      return;
+    }
+    if (!pcm || !d.encoder) {
+      d.stats.codecErrors++;
+      return;
+    }
+    let out = d.resampler ? d.resampler.process(pcm) : pcm;
+    const frame = tm.codec.frameSamples;
+    if (out.length % frame !== 0) out = out.subarray(0, out.length - (out.length % frame));
+    try {
+      const payload = d.encoder.encode(out);
+      if (d.to.endpoint.send({ payloadType: tm.payloadType, payload, timestamp: ts, marker: p.marker }))
+        d.stats.transcoded++;
+    } catch {
+      d.stats.codecErrors++;
+    }
+  }
+
+  private outTimestamp(d: Direction, inTs: number): number {
+    if (d.tsOffset === undefined) {
+      d.tsOffset = d.lastOutTs === undefined ? (Math.random() * 0x1_0000_0000) >>> 0 : 0;
+      if (d.lastOutTs !== undefined) d.tsOffset = (d.lastOutTs + this.samplesPerPacket(d) - inTs) >>> 0;
+    }
+    const ts = (inTs + d.tsOffset) >>> 0;
+    d.lastOutTs = ts;
+    return ts;
+  }
+
+  private samplesPerPacket(d: Direction): number {
+    return Math.round(((d.to.media?.ptimeMs ?? 20) * 8000) / 1000);
+  }
+
+  private onEventPacket(d: Direction, p: RtpView, at: number): void {
+    if (faultOn(this.faults, 'strip-telephone-event')) {
+      d.stats.dropped++;
+      return;
+    }
+    const done = d.teReceiver.push({
+      payload: p.payload,
+      timestamp: p.timestamp,
+      seq: p.sequenceNumber,
+      marker: p.marker,
+      arrivalMs: at,
+    });
+    const tm = d.to.media;
+    if (tm && this.targetTransport(tm) === 'rfc2833' && tm.telephoneEventPt !== undefined) {
+      const ts = this.outTimestamp(d, p.timestamp);
+      if (
+        d.to.endpoint.send({
+          payloadType: tm.telephoneEventPt,
+          payload: p.payload,
+          timestamp: ts,
+          marker: p.marker,
+        })
+      )
+        d.stats.eventsForwarded++;
+    }
+    for (const ev of done) this.eventDone(d, ev.digit, ev.durationMs, at);
+  }
+
+  /** A telephone-event digit from `d.from` completed: record it, convert it if the other leg needs that. */
+  private eventDone(d: Direction, digit: DtmfDigit, durationMs: number, at: number): void {
+    const tm = d.to.media;
+    if (!tm) return;
+    const target = this.targetTransport(tm);
+    const delivered: SbcDtmfTransport[] = [];
+    if (target === 'rfc2833') delivered.push('rfc2833');
+    else this.deliverAs(d, target, digit, durationMs, delivered);
+    if (faultOn(this.faults, 'double-dtmf') && target !== 'inband')
+      this.deliverAs(d, 'inband', digit, durationMs, delivered);
+    this.dtmf.push({
+      from: d.from.side,
+      to: d.to.side,
+      digit,
+      received: 'rfc2833',
+      delivered,
+      durationMs,
+      atMs: at,
+    });
+  }
+
+  /** Where digits toward a leg go, from its DTMF mode and what it negotiated. */
+  private targetTransport(m: SbcLegMedia): SbcDtmfTransport | 'none' {
+    const te = m.telephoneEventPt !== undefined && !faultOn(this.faults, 'strip-telephone-event');
+    const info = faultOn(this.faults, 'drop-info') ? 'none' : 'info';
+    switch (m.dtmf) {
+      case 'inband':
+        return 'inband';
+      case 'info':
+        return info;
+      default:
+        if (te) return 'rfc2833';
+        return m.infoFallback ? info : 'inband';
+    }
+  }
+
+  /**
+   * Delivers a digit that arrived as SIP INFO (or from the inband detector) on `from` to
+   * the other leg, in that leg's DTMF mode. Returns how it was delivered.
+   */
+  deliverDigit(
+    from: SbcRelayLeg,
+    digit: DtmfDigit,
+    durationMs: number,
+    received: SbcDtmfTransport,
+  ): SbcDtmfTransport[] {
+    const d = from === this.a ? this.ab : this.ba;
+    const tm = d.to.media;
+    const delivered: SbcDtmfTransport[] = [];
+    if (this.closed || !tm) return delivered;
+    const target = this.targetTransport(tm);
+    // A digit detected inband already travels in the audio toward an inband leg.
+    if (!(received === 'inband' && target === 'inband'))
+      this.deliverAs(d, target, digit, durationMs, delivered);
+    if (faultOn(this.faults, 'double-dtmf')) {
+      if (target !== 'inband') this.deliverAs(d, 'inband', digit, durationMs, delivered);
+      else if (tm.telephoneEventPt !== undefined) this.deliverAs(d, 'rfc2833', digit, durationMs, delivered);
+    }
+    this.dtmf.push({
+      from: d.from.side,
+      to: d.to.side,
+      digit,
+      received,
+      delivered,
+      durationMs,
+      atMs: this.clock.now(),
+    });
+    return delivered;
+  }
+
+  private deliverAs(
+    d: Direction,
+    how: SbcDtmfTransport | 'none',
+    digit: DtmfDigit,
+    durationMs: number,
+    delivered: SbcDtmfTransport[],
+  ): void {
+    if (how === 'none') return;
+    if (how === 'info') {
+      if (this.hooks.sendInfo) {
+        this.hooks.sendInfo(d.to, digit, durationMs);
+        delivered.push('info');
+      }
+      return;
+    }
+    if (how === 'rfc2833') {
+      if (this.sendEvent(d, digit, durationMs)) delivered.push('rfc2833');
+      return;
+    }
+    if (this.queueTone(d, digit, durationMs)) delivered.push('inband');
+  }
+
+  private sendEvent(d: Direction, digit: DtmfDigit, durationMs: number): boolean {
+    const tm = d.to.media;
+    if (!tm || tm.telephoneEventPt === undefined || faultOn(this.faults, 'strip-telephone-event'))
+      return false;
+    const pt = tm.telephoneEventPt;
+    const step = this.samplesPerPacket(d);
+    const start = ((d.lastOutTs ?? (Math.random() * 0x1_0000_0000) >>> 0) + step) >>> 0;
+    const packets = telephoneEventPackets(digit, {
+      startTimestamp: start,
+      durationMs: Math.max(40, durationMs),
+      ptimeMs: tm.ptimeMs,
+    });
+    const last = packets[packets.length - 1] as TelephoneEventPacket;
+    const span = last.offsetMs + tm.ptimeMs;
+    d.busyUntilMs = Math.max(d.busyUntilMs, this.clock.now() + span);
+    d.lastOutTs = (start + Math.round((span * 8000) / 1000)) >>> 0;
+    d.tsOffset = undefined;
+    for (const pk of packets) {
+      const h = this.clock.setTimeout(() => {
+        d.timers.delete(h);
+        if (this.closed) return;
+        if (
+          d.to.endpoint.send({
+            payloadType: pt,
+            payload: pk.payload,
+            timestamp: pk.timestamp,
+            marker: pk.marker,
+          })
+        )
+          d.stats.inserted++;
+      }, pk.offsetMs);
+      d.timers.add(h);
+    }
+    return true;
+  }
+
+  private queueTone(d: Direction, digit: DtmfDigit, durationMs: number): boolean {
+    const tm = d.to.media;
+    if (!tm?.codec.available() || !this.prepare(d) || !d.encoder) return false;
+    const rate = tm.codec.sampleRate;
+    const per = Math.round((tm.ptimeMs * rate) / 1000);
+    const tone = generateDtmfTone(digit, {
+      sampleRate: rate,
+      durationMs: Math.max(60, durationMs),
+      levelDbm0: -8,
+    });
+    const total = Math.ceil((tone.length + Math.round(0.06 * rate)) / per) * per;
+    const padded = new Int16Array(total);
+    padded.set(tone);
+    for (let i = 0; i < total; i += per) d.toneQueue.push(padded.subarray(i, i + per));
+    if (!d.ticker) this.tick(d);
+    return true;
+  }
+
+  private tick(d: Direction): void {
+    d.ticker = undefined;
+    const tm = d.to.media;
+    const chunk = d.toneQueue.shift();
+    if (this.closed || !chunk || !tm || !d.encoder) {
+      d.toneQueue.length = 0;
+      return;
+    }
+    const step = this.samplesPerPacket(d);
+    const ts = ((d.lastOutTs ?? (Math.random() * 0x1_0000_0000) >>> 0) + step) >>> 0;
+    d.lastOutTs = ts;
+    d.tsOffset = undefined;
+    try {
+      if (
+        d.to.endpoint.send({ payloadType: tm.payloadType, payload: d.encoder.encode(chunk), timestamp: ts })
+      )
+        d.stats.inserted++;
+    } catch {
+      d.stats.codecErrors++;
+    }
+    if (d.toneQueue.length > 0) d.ticker = this.clock.setTimeout(() => this.tick(d), tm.ptimeMs);
+  }
+
+  private detectInband(d: Direction, pcm: Int16Array, rate: number): void {
+    if (!d.detector || d.detectorRate !== rate) {
+      d.detector = new DtmfToneDetector({ sampleRate: rate });
+      d.detectorRate = rate;
+    }
+    for (const t of d.detector.feed(pcm))
+      this.deliverDigit(d.from, t.digit, Math.round(t.durationMs), 'inband');
+  }
+
+  /** Stops every timer and detaches from the endpoints (which the call closes). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const d of [this.ab, this.ba]) {
+      d.ticker?.cancel();
+      for (const t of d.timers) t.cancel();
+      d.timers.clear();
+      d.decoder?.close?.();
+      d.encoder?.close?.();
+    }
+    if (this.a.endpoint.onPacket) this.a.endpoint.onPacket = undefined;
+    if (this.b.endpoint.onPacket) this.b.endpoint.onPacket = undefined;
+  }
+}
