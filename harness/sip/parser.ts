@@ -153,10 +153,21 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     }
   }
 
+  // One pass: the key of every header, the first value of each, and the counts (Via by element).
   const count = new Map<string, number>();
+  const firstValue = new Map<string, string>();
+  const viaValues: string[] = [];
+  const contactValues: string[] = [];
   for (const h of headers) {
     const k = headerKey(h.name);
-    count.set(k, (count.get(k) ?? 0) + (k === 'via' ? splitList(h.value).length : 1));
+    let n = 1;
+    if (k === 'via') {
+      const list = splitList(h.value);
+      viaValues.push(...list);
+      n = list.length;
+    } else if (k === 'contact') contactValues.push(...splitList(h.value));
+    count.set(k, (count.get(k) ?? 0) + n);
+    if (!firstValue.has(k)) firstValue.set(k, h.value);
   }
   for (const k of REQUIRED) {
     if (!count.has(k)) return fail('missing-header', `required header ${displayName(k)} is missing`);
@@ -169,8 +180,8 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   }
   if (sl.isRequest && !count.has('max-forwards')) warnings.push('request has no Max-Forwards');
 
-  const value = (k: string) => headers.find((h) => headerKey(h.name) === k)?.value ?? '';
-  for (const v of headers.filter((h) => headerKey(h.name) === 'via').flatMap((h) => splitList(h.value))) {
+  const value = (k: string) => firstValue.get(k) ?? '';
+  for (const v of viaValues) {
     const via = parseVia(v);
     if (!via.ok) return fail('bad-header', via.reason);
     if (via.value.protocol.toUpperCase() !== 'SIP/2.0') {
@@ -181,7 +192,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     const na = parseNameAddr(value(k));
     if (!na.ok) return fail('bad-header', `${displayName(k)}: ${na.reason}`);
   }
-  const contacts = headers.filter((h) => headerKey(h.name) === 'contact').flatMap((h) => splitList(h.value));
+  const contacts = contactValues;
   for (const c of contacts) {
     if (c === '*') {
       if (contacts.length > 1) return fail('bad-header', 'Contact "*" must be the only Contact value');
@@ -296,7 +307,11 @@ function parseStartLine(line: string): StartLine {
 
 /** Trims SP and HTAB only (LWS, RFC 3261 §25.1); other characters such as U+FEFF are content. */
 function trimLws(s: string): string {
-  return s.replace(/^[ \t]+|[ \t]+$/g, '');
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 function displayName(key: string): string {
