@@ -31,7 +31,7 @@ export interface IvrDigit {
   digit: string;
   mode: CallDtmfMode;
   atMs: number;
-  /** For sent digits: the INFO's final status, or 200 for media modes. */
+  /** For sent digits: the INFO's final status, or 200 for media modes (unset while sending). */
   status?: number;
 }
 
@@ -79,13 +79,14 @@ export class Ivr extends PstnPhone {
       queue = queue.then(async () => {
         await new Promise<void>((r) => clock.setTimeout(r, delay));
         if (call.state !== 'established') return;
-        let status = 0;
+        // Recorded when handed over; the status follows when the send completes.
+        const rec: IvrDigit = { callId: call.id, digit, mode, atMs: clock.now() };
+        this.sent.push(rec);
         try {
-          status = await call.sendDtmf(digit, mode, dur);
+          rec.status = await call.sendDtmf(digit, mode, dur);
         } catch {
-          status = 500;
+          rec.status = 500;
         }
-        this.sent.push({ callId: call.id, digit, mode, atMs: clock.now(), status });
       });
     };
     call.on('info-dtmf', (digit) => echo(digit, 'info'));
