@@ -97,6 +97,8 @@ interface Direction {
   toneQueue: Int16Array[];
   ticker?: TimerHandle;
   teReceiver: TelephoneEventReceiver;
+  /** Outgoing timestamp of each forwarded event (by incoming timestamp), so repeats keep theirs. */
+  eventTs: Map<number, number>;
   detector?: DtmfToneDetector;
   detectorRate?: number;
   timers: Set<TimerHandle>;
@@ -138,6 +140,7 @@ export class SbcMediaRelay {
       busyUntilMs: 0,
       toneQueue: [],
       teReceiver: new TelephoneEventReceiver(),
+      eventTs: new Map(),
       timers: new Set(),
     };
   }
@@ -288,7 +291,12 @@ export class SbcMediaRelay {
     });
     const tm = d.to.media;
     if (tm && this.targetTransport(tm) === 'rfc2833' && tm.telephoneEventPt !== undefined) {
-      const ts = this.outTimestamp(d, p.timestamp);
+      let ts = d.eventTs.get(p.timestamp);
+      if (ts === undefined) {
+        ts = this.outTimestamp(d, p.timestamp);
+        d.eventTs.set(p.timestamp, ts);
+        if (d.eventTs.size > 16) d.eventTs.delete(d.eventTs.keys().next().value as number);
+      }
       if (
         d.to.endpoint.send({
           payloadType: tm.telephoneEventPt,

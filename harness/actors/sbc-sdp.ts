@@ -75,7 +75,10 @@ export function sideCodecs(
     return codec.available() || otherOffered.includes(c);
   });
   if (faultOn(faults, 'reorder-codecs')) list = [...list].reverse();
-  if (otherCodec && list.includes(otherCodec)) list = [otherCodec, ...list.filter((c) => c !== otherCodec)];
+  // Prefer the other leg's codec (no transcoding), except where a fault asks for transcoding.
+  const keepOrder = side === 'lan' && faultOn(faults, 'force-narrowband');
+  if (otherCodec && list.includes(otherCodec) && !keepOrder)
+    list = [otherCodec, ...list.filter((c) => c !== otherCodec)];
   return list;
 }
 

@@ -1,0 +1,225 @@
+/**
+ * Each fault switch of the reference SBC, shown on the wire between the stand-ins, and the
+ * fault documentation kept in step with the fault table. Also REFER in both policies.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toneSource } from '../../harness/actors/audio-sources.ts';
+import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
+import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
+import {
+  answerNextCall,
+  placeCall,
+  RIG_ACCOUNTS,
+  RIG_ADDRESSES,
+  type SbcRig,
+  startSbcRig,
+} from '../../harness/actors/sbc-stand-ins.ts';
+import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
+import { parseRtp } from '../../harness/media/rtp/index.ts';
+import { createResponse, parseSdp, sendRefer, sipfragStatus } from '../../harness/sip/index.ts';
+
+const rigs: SbcRig[] = [];
+const legs: MediaLeg[] = [];
+
+afterEach(async () => {
+  await Promise.all(legs.splice(0).map((l) => l.close()));
+  await Promise.all(rigs.splice(0).map((r) => r.stop()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(20);
+  }
+  return cond();
+}
+
+function toneLevel(leg: MediaLeg, hz: number, ms = 300): number {
+  const { sampleRate, samples } = leg.receivedAudio();
+  const n = Math.round((ms * sampleRate) / 1000);
+  if (samples.length < n) return 0;
+  return goertzelAmplitude(samples, sampleRate, hz, samples.length - n, samples.length) / 32768;
+}
+
+function receivedPts(leg: MediaLeg): Set<number> {
+  const out = new Set<number>();
+  for (const p of leg.evidence()) {
+    if (p.direction !== 'received' || p.channel !== 'rtp') continue;
+    const v = parseRtp(p.bytes);
+    if (v.ok) out.add(v.packet.payloadType);
+  }
+  return out;
+}
+
+const PCMA_TE: MediaPrefs = { codecs: ['PCMA'], telephoneEvent: true };
+
+async function call(opts: Parameters<typeof startSbcRig>[0], oxoPrefs = PCMA_TE, providerPrefs = PCMA_TE) {
+  const r = await startSbcRig(opts);
+  rigs.push(r);
+  const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, providerPrefs);
+  const out = await placeCall(r.oxo, RIG_ADDRESSES.oxo, oxoPrefs, {
+    uri: r.lanUri('0301234567'),
+    from: `sip:200@${RIG_ADDRESSES.oxo}`,
+  });
+  legs.push(out.media);
+  expect(out.outcome.status).toBe(200);
+  const far = await answered;
+  legs.push(far.media);
+  return { r, oxo: out, provider: far, oxoDialog: out.outcome.dialog! };
+}
+
+describe('reference SBC fault switches', () => {
+  it('docs/sbc-faults.md documents every switch of the fault table', () => {
+    const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
+    for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
+    expect(SBC_FAULTS).toHaveLength(10);
+  });
+
+  it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
+    const { oxo, provider } = await call({ faults: { 'strip-telephone-event': true } });
+    expect(oxo.offer).toMatch(/telephone-event/);
+    expect(provider.invite.offer).not.toMatch(/telephone-event/);
+    expect(oxo.outcome.response!.bodyText).not.toMatch(/telephone-event/);
+    expect(provider.media.negotiated?.telephoneEventPt).toBeUndefined();
+  });
+
+  it('force-narrowband: G.722 on the LAN leg, PCMA on the WAN leg, no energy above 4 kHz', async () => {
+    const g722: MediaPrefs = { codecs: ['G722', 'PCMA'], telephoneEvent: true };
+    const { r, oxo, provider } = await call({ faults: { 'force-narrowband': true } }, g722, g722);
+    const wanOffer = parseSdp(provider.invite.offer ?? '');
+    expect(wanOffer.ok && wanOffer.value.media[0]!.formats.map((f) => f.pt)).not.toContain(9);
+    expect(oxo.media.negotiated?.codec).toBe('G722');
+    expect(provider.media.negotiated?.codec).toBe('PCMA');
+    oxo.media.play(toneSource([1000, 6000], 16000));
+    expect(await until(() => toneLevel(provider.media, 1000) > 0.05)).toBe(true);
+    expect(toneLevel(provider.media, 6000)).toBeLessThan(0.01);
+    expect([...receivedPts(provider.media)]).toEqual([8]);
+    expect(r.sbc.calls()[0]!.transcoding).toBe(true);
+  });
+
+  it('reject-reinvite: a hold re-INVITE gets 488 and never reaches the other side', async () => {
+    const { r, oxo, oxoDialog } = await call({ faults: { 'reject-reinvite': true } });
+    const out = await r.oxo.ua.reinvite(oxoDialog, oxo.media.createOffer('sendonly'));
+    expect(out.status).toBe(488);
+    await sleep(100);
+    expect(r.provider.messages('in', 'INVITE')).toHaveLength(1);
+  });
+
+  it('one-way-audio: LAN→WAN RTP is dropped, WAN→LAN still flows', async () => {
+    const { r, oxo, provider } = await call({ faults: { 'one-way-audio': true } });
+    oxo.media.play(toneSource(1000, 8000));
+    provider.media.play(toneSource(1500, 8000));
+    expect(await until(() => toneLevel(oxo.media, 1500) > 0.05)).toBe(true);
+    await sleep(200);
+    expect(provider.media.stats().received).toBe(0);
+    const rec = r.sbc.calls()[0]!;
+    expect(rec.relay?.['lan->wan']?.dropped).toBeGreaterThan(5);
+    expect(rec.relay?.['lan->wan']?.relayed).toBe(0);
+  });
+
+  it('drop-info: INFO is answered 200 but no digit reaches the other side', async () => {
+    const { r, oxo, provider } = await call({ faults: { 'drop-info': true } });
+    const out = await r.provider.ua.requestInDialog(provider.dialog, 'INFO', {
+      body: 'Signal=9\r\nDuration=160\r\n',
+      contentType: 'application/dtmf-relay',
+    });
+    expect(out.status).toBe(200);
+    await sleep(400);
+    expect(oxo.media.dtmfReceived).toHaveLength(0);
+    expect(r.oxo.messages('in', 'INFO')).toHaveLength(0);
+    expect(r.sbc.calls()[0]!.info[0]?.action).toBe('dropped');
+  });
+
+  it('refer-405: REFER is answered 405 and not relayed', async () => {
+    const { r, oxoDialog } = await call({ faults: { 'refer-405': true } });
+    const out = await sendRefer(r.oxo.ua, oxoDialog, '<sip:0309999@127.0.20.2>');
+    expect(out.status).toBe(405);
+    expect(r.provider.messages('in', 'REFER')).toHaveLength(0);
+  });
+
+  it('no-bye-relay: the BYE is answered 200 but the other leg stays up', async () => {
+    const { r, provider, oxoDialog } = await call({ faults: { 'no-bye-relay': true } });
+    const out = await r.oxo.ua.bye(oxoDialog);
+    expect(out.status).toBe(200);
+    await sleep(400);
+    expect(r.provider.messages('in', 'BYE')).toHaveLength(0);
+    expect(provider.dialog.state).toBe('confirmed');
+    expect(r.sbc.calls()[0]!.byeNotRelayed).toBe('lan');
+  });
+
+  it('stop-rtp-after: RTP stops in both directions N seconds after the answer', async () => {
+    const { oxo, provider } = await call({ faults: { 'stop-rtp-after': 0.3 } });
+    oxo.media.play(toneSource(1000, 8000));
+    provider.media.play(toneSource(1500, 8000));
+    await sleep(700);
+    const a = [provider.media.stats().received, oxo.media.stats().received];
+    expect(a[0]).toBeGreaterThan(0);
+    expect(a[1]).toBeGreaterThan(0);
+    await sleep(400);
+    expect([provider.media.stats().received, oxo.media.stats().received]).toEqual(a);
+  });
+
+  it('reorder-codecs: the offer lists codecs in reverse policy order', async () => {
+    const all: MediaPrefs = { codecs: ['G722', 'PCMA', 'PCMU'], telephoneEvent: true };
+    const { provider } = await call({ faults: { 'reorder-codecs': true } }, all, all);
+    const wanOffer = parseSdp(provider.invite.offer ?? '');
+    const names = wanOffer.ok ? wanOffer.value.media[0]!.formats.map((f) => f.name) : [];
+    expect(names.filter((n) => n !== 'telephone-event')).toEqual(['PCMU', 'PCMA', 'G722']);
+  });
+
+  it('double-dtmf: one digit arrives both as RFC 4733 and as an inband tone', async () => {
+    const { oxo, provider } = await call({ faults: { 'double-dtmf': true } });
+    await oxo.media.sendDtmf('4', 'rfc2833', 120);
+    expect(await until(() => provider.media.dtmfReceived.length >= 2)).toBe(true);
+    const modes = provider.media.dtmfReceived.filter((d) => d.digit === '4').map((d) => d.mode);
+    expect(modes.sort()).toEqual(['inband', 'rfc2833']);
+  });
+});
+
+describe('reference SBC: REFER', () => {
+  it("policy 'pass': the REFER is relayed with the target in the provider's domain", async () => {
+    const { r, provider, oxoDialog } = await call({ referPolicy: 'pass' });
+    provider.dialog.on('request', (req, tx) =>
+      tx.respond(createResponse(req, req.method === 'REFER' ? 202 : 200)),
+    );
+    const out = await sendRefer(r.oxo.ua, oxoDialog, `<sip:0309999@${RIG_ADDRESSES.sbcLan}>`);
+    expect(out.status).toBe(202);
+    const refer = r.provider.messages('in', 'REFER')[0];
+    expect(refer?.get('refer-to')).toBe(`<sip:0309999@${RIG_ACCOUNTS.providerDomain}>`);
+  });
+
+  it("policy 'local': the SBC calls the target, bridges it to the transferee, and NOTIFYs 100 then 200", async () => {
+    const { r, provider, oxoDialog } = await call({ referPolicy: 'local' });
+    const notifies: number[] = [];
+    oxoDialog.on('request', (req, tx) => {
+      if (req.method === 'NOTIFY') notifies.push(sipfragStatus(req.bodyText) ?? 0);
+      tx.respond(createResponse(req, 200));
+    });
+    const target = answerNextCall(r.provider, RIG_ADDRESSES.provider, PCMA_TE);
+    const out = await sendRefer(r.oxo.ua, oxoDialog, `<sip:0309999@${RIG_ADDRESSES.sbcLan}>`);
+    expect(out.status).toBe(202);
+    const c = await target;
+    legs.push(c.media);
+    expect(c.invite.request.uri).toBe(`sip:0309999@${RIG_ACCOUNTS.providerDomain}`);
+    expect(await until(() => notifies.includes(200))).toBe(true);
+    expect(notifies[0]).toBe(100);
+    // The transferee (the provider's first leg) and the target now talk through the SBC.
+    provider.media.play(toneSource(1000, 8000));
+    c.media.play(toneSource(1500, 8000));
+    expect(await until(() => toneLevel(c.media, 1000) > 0.05 && toneLevel(provider.media, 1500) > 0.05)).toBe(
+      true,
+    );
+    // The referrer hangs up; the transferred call stays up.
+    await r.oxo.ua.bye(oxoDialog);
+    await sleep(200);
+    expect(provider.dialog.state).toBe('confirmed');
+    expect(c.dialog.state).toBe('confirmed');
+    const rec = r.sbc.calls()[0]!;
+    expect(rec.refers[0]).toMatchObject({ policy: 'local', status: 202, outcome: 200 });
+    expect(rec.extraLegs[0]?.callId).toBe(c.invite.request.callId);
+  });
+});
