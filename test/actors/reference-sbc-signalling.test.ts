@@ -1,0 +1,224 @@
+/**
+ * Signalling through the reference SBC beyond the basic call: hold and resume re-INVITEs
+ * relayed with their direction, CANCEL and busy relayed, bad SDP refused with 488, garbage
+ * on its RTP ports counted without harm, challenged INVITEs from the LAN, the TLS listener
+ * toward the provider, and G.729 transcoding when libbcg729 is installed.
+ */
+import { createSocket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toneSource } from '../../harness/actors/audio-sources.ts';
+import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
+import { ReferenceSbc } from '../../harness/actors/reference-sbc.ts';
+import {
+  answerNextCall,
+  placeCall,
+  RIG_ACCOUNTS,
+  RIG_ADDRESSES,
+  type SbcRig,
+  startSbcRig,
+} from '../../harness/actors/sbc-stand-ins.ts';
+import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
+import { createResponse, UserAgent } from '../../harness/sip/index.ts';
+import { selfSignedCertificate } from '../../harness/support/certificate.ts';
+import { describeWithPeers } from '../support/peers.ts';
+
+const rigs: SbcRig[] = [];
+const legs: MediaLeg[] = [];
+
+afterEach(async () => {
+  await Promise.all(legs.splice(0).map((l) => l.close()));
+  await Promise.all(rigs.splice(0).map((r) => r.stop()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(20);
+  }
+  return cond();
+}
+
+function toneLevel(leg: MediaLeg, hz: number, ms = 300): number {
+  const { sampleRate, samples } = leg.receivedAudio();
+  const n = Math.round((ms * sampleRate) / 1000);
+  if (samples.length < n) return 0;
+  return goertzelAmplitude(samples, sampleRate, hz, samples.length - n, samples.length) / 32768;
+}
+
+const PCMA: MediaPrefs = { codecs: ['PCMA'], telephoneEvent: true };
+
+async function rig(opts: Parameters<typeof startSbcRig>[0] = {}): Promise<SbcRig> {
+  const r = await startSbcRig(opts);
+  rigs.push(r);
+  return r;
+}
+
+async function call(r: SbcRig, oxoPrefs = PCMA, providerPrefs = PCMA) {
+  const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, providerPrefs);
+  const out = await placeCall(r.oxo, RIG_ADDRESSES.oxo, oxoPrefs, {
+    uri: r.lanUri('0301234567'),
+    from: `sip:200@${RIG_ADDRESSES.oxo}`,
+  });
+  legs.push(out.media);
+  expect(out.outcome.status).toBe(200);
+  const far = await answered;
+  legs.push(far.media);
+  return { oxo: out, provider: far, oxoDialog: out.outcome.dialog! };
+}
+
+describe('reference SBC: in-dialog and failure signalling', () => {
+  it('relays hold (sendonly → recvonly) and resume re-INVITEs with rewritten SDP', async () => {
+    const r = await rig();
+    const { oxo, provider, oxoDialog } = await call(r);
+    const reinvites: string[] = [];
+    provider.dialog.on('request', (req, tx) => {
+      if (req.method !== 'INVITE') return void tx.respond(createResponse(req, 200));
+      reinvites.push(req.bodyText);
+      const a = provider.media.acceptOffer(req.bodyText);
+      const res = createResponse(req, a.ok ? 200 : 488, {
+        headers: [['Contact', provider.dialog.localContact]],
+        ...(a.ok ? { body: a.answer, contentType: 'application/sdp' } : {}),
+      });
+      tx.respond(res);
+      if (a.ok) r.provider.ua.retransmit2xxUntilAck(provider.dialog, tx, res).catch(() => undefined);
+    });
+    const hold = await r.oxo.ua.reinvite(oxoDialog, oxo.media.createOffer('sendonly'));
+    expect(hold.status).toBe(200);
+    expect(hold.response?.bodyText).toMatch(/a=recvonly/);
+    expect(reinvites[0]).toMatch(/a=sendonly/);
+    expect(reinvites[0]).toMatch(new RegExp(`c=IN IP4 ${RIG_ADDRESSES.sbcWan.replace(/\./g, '\\.')}`));
+    const resume = await r.oxo.ua.reinvite(oxoDialog, oxo.media.createOffer('sendrecv'));
+    expect(resume.status).toBe(200);
+    expect(reinvites[1]).toMatch(/a=sendrecv/);
+    const rec = r.sbc.calls()[0]!;
+    expect(rec.reinvites.map((x) => [x.from, x.status, x.direction])).toEqual([
+      ['lan', 200, 'sendonly'],
+      ['lan', 200, 'sendrecv'],
+    ]);
+    // Audio still flows after the resume.
+    oxo.media.play(toneSource(1000, 8000));
+    expect(await until(() => toneLevel(provider.media, 1000) > 0.05)).toBe(true);
+  });
+
+  it('relays ringing and CANCEL (the caller gets 487, the provider sees CANCEL)', async () => {
+    const r = await rig();
+    r.provider.ua.once('invite', (inv) => inv.ring());
+    const media = await (await import('../../harness/actors/media-leg.ts')).MediaLeg.open({
+      localAddress: RIG_ADDRESSES.oxo,
+      prefs: PCMA,
+    });
+    legs.push(media);
+    const inv = r.oxo.ua.invite({ method: 'INVITE', uri: r.lanUri('0301234567'), body: media.createOffer() });
+    expect(await until(() => inv.responses.some((x) => x.status === 180))).toBe(true);
+    inv.cancel();
+    const out = await inv.result;
+    expect(out.status).toBe(487);
+    expect(await until(() => r.provider.messages('in', 'CANCEL').length === 1)).toBe(true);
+    expect(await until(() => r.sbc.calls()[0]?.state === 'failed')).toBe(true);
+  });
+
+  it('relays a busy (486) from the provider and refuses an INVITE with bad SDP (488)', async () => {
+    const r = await rig();
+    r.provider.ua.once('invite', (inv) => inv.reject(486));
+    const busy = await placeCall(r.oxo, RIG_ADDRESSES.oxo, PCMA, { uri: r.lanUri('0301234567') });
+    legs.push(busy.media);
+    expect(busy.outcome.status).toBe(486);
+    const bad = await r.oxo.ua.invite({
+      method: 'INVITE',
+      uri: r.lanUri('0301234567'),
+      body: 'v=0\r\nthis is not sdp\r\n',
+    }).result;
+    expect(bad.status).toBe(488);
+    expect(r.sbc.calls().map((c) => [c.state, c.status])).toEqual([['failed', 486]]);
+  });
+
+  it('counts garbage on its RTP ports without harm; the call keeps working', async () => {
+    const r = await rig();
+    const { oxo, provider } = await call(r);
+    const sbcLanPort = oxo.media.negotiated!.remote.port;
+    const sock = createSocket('udp4');
+    await new Promise<void>((res) => sock.bind(0, RIG_ADDRESSES.oxo, () => res()));
+    const junk = [
+      Buffer.alloc(0),
+      Buffer.from([0x80]),
+      Buffer.alloc(11, 0x80),
+      Buffer.from('hello world, not RTP at all'),
+    ];
+    for (const j of junk)
+      await new Promise<void>((res) => sock.send(j, sbcLanPort, RIG_ADDRESSES.sbcLan, () => res()));
+    sock.close();
+    oxo.media.play(toneSource(1000, 8000));
+    expect(await until(() => toneLevel(provider.media, 1000) > 0.05)).toBe(true);
+    const rec = r.sbc.calls()[0]!;
+    expect(rec.relay?.['lan->wan']?.relayed).toBeGreaterThan(0);
+  });
+
+  it('challenges INVITEs from the LAN when configured, and the trunk credentials pass', async () => {
+    const r = await rig();
+    r.sbc.config.lan.authenticateInvites = true;
+    const noAuth = await placeCall(r.oxo, RIG_ADDRESSES.oxo, PCMA, { uri: r.lanUri('0301234567') });
+    legs.push(noAuth.media);
+    expect(noAuth.outcome.status).toBe(401);
+    const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, PCMA);
+    const ok = await placeCall(r.oxo, RIG_ADDRESSES.oxo, PCMA, {
+      uri: r.lanUri('0301234567'),
+      credentials: { ...RIG_ACCOUNTS.trunk },
+    });
+    legs.push(ok.media);
+    expect(ok.outcome.status).toBe(200);
+    legs.push((await answered).media);
+  });
+});
+
+describe('reference SBC: TLS toward the provider', () => {
+  it('listens for SIP over TLS on the WAN side with its self-signed certificate', async () => {
+    const sbc = await ReferenceSbc.start({
+      lan: { address: RIG_ADDRESSES.sbcLan, trunk: { ...RIG_ACCOUNTS.trunk } },
+      wan: {
+        address: RIG_ADDRESSES.sbcWan,
+        tlsPort: 0,
+        provider: { address: RIG_ADDRESSES.provider, port: 5999, protocol: 'TLS', domain: 'provider.test' },
+        line: { ...RIG_ACCOUNTS.line, register: false },
+      },
+    });
+    const client = await UserAgent.start({
+      listen: [{ protocol: 'TLS', address: RIG_ADDRESSES.provider, port: 0 }],
+      tls: await selfSignedCertificate('provider.test', [RIG_ADDRESSES.provider]),
+    });
+    try {
+      const l = sbc.wanListener('TLS');
+      expect(l.port).toBeGreaterThan(0);
+      const out = await client.request({
+        method: 'OPTIONS',
+        uri: `sip:${l.address}:${l.port};transport=tls`,
+        target: { protocol: 'TLS', address: l.address, port: l.port },
+      });
+      expect(out.status).toBe(200);
+    } finally {
+      await client.stop();
+      await sbc.stop();
+    }
+  });
+});
+
+describeWithPeers(['bcg729'], 'reference SBC: G.729 transcoding (libbcg729)', () => {
+  it('transcodes G.722 on the LAN to G.729 on the WAN, audio both ways', async () => {
+    const r = await rig({ wanMedia: { codecs: ['G722', 'PCMA', 'G729'] } });
+    const { oxo, provider } = await call(
+      r,
+      { codecs: ['G722'], telephoneEvent: true },
+      { codecs: ['G729'], telephoneEvent: true },
+    );
+    expect(provider.media.negotiated?.codec).toBe('G729');
+    expect(oxo.media.negotiated?.codec).toBe('G722');
+    oxo.media.play(toneSource(800, 16000));
+    provider.media.play(toneSource(1200, 8000));
+    expect(
+      await until(() => toneLevel(provider.media, 800) > 0.03 && toneLevel(oxo.media, 1200) > 0.03),
+    ).toBe(true);
+    expect(r.sbc.calls()[0]!.transcoding).toBe(true);
+  });
+});
