@@ -84,6 +84,16 @@ import type { AudioSource } from './audio-sources.ts';
 import { canResample, Resampler } from './resample.ts';
 
 export type { AudioSource } from './audio-sources.ts';
+export {
+  detectMoh,
+  fixtureSource,
+  MOH_NOTES_HZ,
+  mohSource,
+  PcmQueueSource,
+  pcmSource,
+  speechSource,
+  toneSource,
+} from './audio-sources.ts';
 
 /** How a call carries DTMF. 'info' travels in SIP INFO requests: the actor sends those. */
 export type DtmfMode = 'rfc2833' | 'inband' | 'info';
@@ -324,6 +334,9 @@ export class MediaLeg {
   #receives = false;
   #txCodec: AudioCodec | undefined;
   #rxFormats = new Map<number, RxFormat>();
+  #payloadMap = new Map<number, PayloadFormat>();
+  readonly #dtmfListeners = new Set<(d: ReceivedDtmf) => void>();
+  readonly #audioListeners = new Set<(pcm: Int16Array, sampleRate: number) => void>();
   #tePt: number | undefined;
   #play: PlayState | undefined;
   #tx: TxState | undefined;
@@ -578,6 +591,7 @@ export class MediaLeg {
     }
     for (const old of this.#rxFormats.values()) old.decoder?.close?.();
     this.#rxFormats = rx;
+    this.#payloadMap = payloadMap;
     this.#tePt = nm.telephoneEvent?.pt;
 
     const prevCodec = this.#txCodec;
@@ -606,7 +620,7 @@ export class MediaLeg {
     if (sig !== this.#srtpSig) {
       this.#srtpSig = sig;
       this.#srtp = srtp;
-      this.#reopen(payloadMap);
+      this.#reopen();
     } else if (this.#session) {
       this.#session.setPayloadMap(payloadMap);
       this.#session.setRemote(remoteSide.address, remoteSide.port);
@@ -639,7 +653,7 @@ export class MediaLeg {
     };
   }
 
-  #reopen(payloadMap: Map<number, PayloadFormat>): void {
+  #reopen(): void {
     const port = this.#localPort;
     this.#ready = this.#ready.then(async () => {
       if (this.#closed) return;
@@ -657,7 +671,7 @@ export class MediaLeg {
           sendClock: this.#sendClock,
           ssrc: this.#ssrc,
           rtcpIntervalMs: this.#opts.rtcpIntervalMs ?? 5000,
-          payloadMap,
+          payloadMap: this.#payloadMap,
           ...(srtp ? { srtp } : {}),
         });
         if (this.#closed) {
@@ -1043,6 +1057,13 @@ export class MediaLeg {
       wide = this.#upsampler.process(pcm);
     }
     this.#feedDetector(wide);
+    for (const fn of this.#audioListeners) {
+      try {
+        fn(wide, RECORD_SAMPLE_RATE);
+      } catch (e) {
+        this.#log.warn({ err: String(e) }, 'audio listener failed');
+      }
+    }
     const room = this.#recMax - this.#recLength;
     const take = Math.min(room, wide.length);
     if (take < wide.length) this.#c.recordDropped += wide.length - take;
@@ -1081,6 +1102,29 @@ export class MediaLeg {
 
   #pushReceived(r: ReceivedDtmf): void {
     if (this.dtmfReceived.length < MAX_DTMF_RECORDS) this.dtmfReceived.push(r);
+    for (const fn of this.#dtmfListeners) {
+      try {
+        fn(r);
+      } catch (e) {
+        this.#log.warn({ err: String(e) }, 'DTMF listener failed');
+      }
+    }
+  }
+
+  /** Calls `listener` for every digit detected from now on; returns the unsubscribe function. */
+  onDtmf(listener: (d: ReceivedDtmf) => void): () => void {
+    this.#dtmfListeners.add(listener);
+    return () => this.#dtmfListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with each block of received audio as it is decoded (16 kHz, the same
+   * samples {@link receivedAudio} records, gap fill included): for bridging two legs or
+   * mixing a conference through a `PcmQueueSource`. Returns the unsubscribe function.
+   */
+  onAudio(listener: (pcm: Int16Array, sampleRate: number) => void): () => void {
+    this.#audioListeners.add(listener);
+    return () => this.#audioListeners.delete(listener);
   }
 
   /** Closes digits whose end never arrived: telephone-events idle, tones followed by no audio. */

@@ -82,7 +82,7 @@ export class Resampler {
       this.histLen = 0;
     } else {
       const length = RESAMPLER_TAPS_PER_PHASE * factor;
-      this.taps = blackmanSinc(length, 0.46 / (2 * factor));
+      this.taps = blackmanSinc(length, 0.46 / factor);
       // Upsampling reads `taps/L` inputs per output; downsampling the whole filter length.
       this.histLen = this.up > 1 ? RESAMPLER_TAPS_PER_PHASE : length;
     }

@@ -77,9 +77,12 @@ describe('MediaLeg DTMF', () => {
   it('rfc2833 "159#" A→B and B→A arrive exactly, in order, as telephone-events', async () => {
     const { a, b, vc } = await pair('PCMA');
     expect(a.negotiated?.telephoneEventPt).toBe(101);
+    const heard: string[] = [];
+    b.onDtmf((d) => heard.push(`${d.digit}/${d.mode}`));
     await sendDigits(vc, a, '159#', 'rfc2833');
     await until(() => b.dtmfReceived.length >= 4);
     expect(received(b)).toBe('159#');
+    expect(heard).toEqual(['1/rfc2833', '5/rfc2833', '9/rfc2833', '#/rfc2833']);
     expect(b.dtmfReceived.every((d) => d.mode === 'rfc2833')).toBe(true);
     expect(b.dtmfReceived.every((d) => Math.abs(d.durationMs - 100) <= 20)).toBe(true);
     expect(a.dtmfSent.map((d) => `${d.digit}:${d.status}`)).toEqual(['1:sent', '5:sent', '9:sent', '#:sent']);

@@ -5,7 +5,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectMoh, mohSource, toneSource } from '../../harness/actors/audio-sources.ts';
+import { detectMoh, mohSource, PcmQueueSource, toneSource } from '../../harness/actors/audio-sources.ts';
 import { MediaLeg, type MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { analyseTone } from '../../harness/media/analysis/index.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
@@ -213,6 +213,35 @@ describe('MediaLeg hold, resume and retarget', () => {
     expect(c.stats().received).toBe(20);
     expect(b.stats().received).toBe(atB);
     expect(tone(c, 1000).present).toBe(true);
+  });
+});
+
+describe('MediaLeg bridging', () => {
+  it("onAudio feeds a PcmQueueSource: B's received audio, replayed by C, reaches D", async () => {
+    const vc = new VirtualClock();
+    const a = await open(vc, '127.0.43.1', plain, 'A');
+    const b = await open(vc, '127.0.43.2', { codecs: ['G722', 'PCMA'], telephoneEvent: false }, 'B');
+    const c = await open(vc, '127.0.43.3', { codecs: ['G722', 'PCMU'], telephoneEvent: false }, 'C');
+    const d = await open(vc, '127.0.43.4', { codecs: ['PCMU'], telephoneEvent: false }, 'D');
+    await exchange(a, b, 'sendrecv');
+    expect(b.negotiated?.codec).toBe('PCMA');
+    await exchange(c, d);
+    expect(c.negotiated?.codec).toBe('PCMU');
+    const relay = new PcmQueueSource(16000);
+    const stop = b.onAudio((pcm, rate) => {
+      expect(rate).toBe(16000);
+      relay.push(pcm);
+    });
+    c.play(relay);
+    a.play(toneSource(700, 8000, -13, 600));
+    await pump(vc, 800);
+    await until(() => d.stats().received >= 38);
+    stop();
+    expect(relay.dropped).toBe(0);
+    const rx = d.receivedAudio();
+    const t = analyseTone(rx.samples, rx.sampleRate, { expectedHz: 700, start: 3200 });
+    expect(t.present).toBe(true);
+    expect(Math.abs(t.frequencyHz - 700)).toBeLessThan(3);
   });
 });
 
