@@ -60,6 +60,9 @@ import {
 import { type SbcBinding, SbcRegistrar } from './sbc-registrar.ts';
 import { offeredCodecs, parseOrUndefined, peerDirection, SbcLegSdp, type SbcNegotiated } from './sbc-sdp.ts';
 
+/** Most RTP datagrams kept as evidence from ended calls' ports. */
+const MAX_CLOSED_EVIDENCE = 500_000;
+
 /** One call leg as evidence. */
 export interface SbcLegRecord {
   side: SbcSide;
@@ -213,6 +216,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private readonly closedEvidence: PacketRecord[] = [];
   private nextId = 1;
   private stopped = false;
+  /** Datagrams not kept as evidence (per-port limit or the limit for ended calls). */
+  evidenceDropped = 0;
 
   private constructor(
     readonly config: ReferenceSbcConfig,
@@ -457,7 +462,10 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private async closeLeg(leg: Leg): Promise<void> {
     if (!this.endpoints.has(leg.endpoint)) return;
     this.endpoints.delete(leg.endpoint);
-    this.closedEvidence.push(...leg.endpoint.evidence.records);
+    const room = MAX_CLOSED_EVIDENCE - this.closedEvidence.length;
+    const recs = leg.endpoint.evidence.records;
+    this.closedEvidence.push(...recs.slice(0, Math.max(0, room)));
+    this.evidenceDropped += Math.max(0, recs.length - Math.max(0, room)) + leg.endpoint.evidence.dropped;
     await leg.endpoint.close();
   }
 
@@ -631,7 +639,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     }
     record.status = inv.cancelled ? 487 : result.status;
     record.state = 'failed';
-    await this.finish(call, farSide);
+    await this.finish(call, inv.cancelled ? side : farSide);
   }
 
   private attachRelay(call: Call, relay: SbcMediaRelay): void {
