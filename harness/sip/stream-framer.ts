@@ -34,7 +34,11 @@ export class StreamFramer {
           return this.fail(out, `header section exceeds ${this.maxSize} bytes`);
         break;
       }
-      const head = this.buf.subarray(0, end.bodyStart).toString('latin1');
+      // Unfold continuation lines first: a folded Content-Length is valid (RFC 3261 §7.3.1).
+      const head = this.buf
+        .subarray(0, end.bodyStart)
+        .toString('latin1')
+        .replace(/\r?\n[ \t]+/g, ' ');
       const m = /(?:^|\n)(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)/i.exec(head);
       if (!m) return this.fail(out, 'message on a stream transport has no Content-Length');
       const text = m[1]!.trim();

@@ -469,7 +469,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     const copied = ['via', 'from', 'to', 'call-id', 'cseq'];
     const fieldsOf = (key: string) => p.headers.filter((h) => headerKey(h.name) === key);
     if (!copied.every((k) => fieldsOf(k).length > 0)) return;
-    const status = err.code === 'bad-version' ? 505 : err.code === 'bad-uri' ? 416 : 400;
+    // 505 for a SIP version we do not speak; every other malformation, a bad Request-URI included, is 400
+    // (416 is for a well-formed URI of an unsupported scheme, which parses).
+    const status = err.code === 'bad-version' ? 505 : 400;
     const res = new SipResponse(status, reasonPhrase(status));
     for (const k of copied) for (const h of fieldsOf(k)) res.append(h.name, h.value);
     res.append('Warning', `399 sbc-harness "${err.reason.replace(/["\\\r\n]/g, ' ').slice(0, 200)}"`);

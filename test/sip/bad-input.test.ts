@@ -127,3 +127,15 @@ describe('bad input over TCP', () => {
     expect(got).toEqual(['bad-s1', 'bad-s2']);
   });
 });
+
+describe('stream framing details', () => {
+  it('frames a message whose Content-Length is folded onto the next line', async () => {
+    const { StreamFramer } = await import('../../harness/sip/stream-framer.ts');
+    const msg = request('OPTIONS', 'fold').replace(
+      'Content-Length: 0\r\n\r\n',
+      'Content-Length:\r\n 3\r\n\r\nabc',
+    );
+    const out = new StreamFramer(65535).push(Buffer.from(msg + msg));
+    expect(out.map((f) => f.kind)).toEqual(['message', 'message']);
+  });
+});
