@@ -77,6 +77,13 @@ export interface SbcDirectionStats {
   codecErrors: number;
 }
 
+/**
+ * Packets of audio held back when inband DTMF detection feeds events to the other side: the
+ * detector needs about 30 ms of steady tone, so 60 ms of delay keeps the tone's start from
+ * leaking through before the SBC knows it is a digit.
+ */
+const INBAND_HOLD_PACKETS = 3;
+
 function emptyStats(): SbcDirectionStats {
   return { relayed: 0, transcoded: 0, dropped: 0, eventsForwarded: 0, inserted: 0, codecErrors: 0 };
 }
@@ -99,6 +106,8 @@ interface Direction {
   teReceiver: TelephoneEventReceiver;
   /** Outgoing timestamp of each forwarded event (by incoming timestamp), so repeats keep theirs. */
   eventTs: Map<number, number>;
+  /** Audio held back while inband detection runs (see INBAND_HOLD_PACKETS). */
+  delay: Array<{ p: RtpView; pcm?: Int16Array; busy: boolean }>;
   detector?: DtmfToneDetector;
   detectorRate?: number;
   timers: Set<TimerHandle>;
@@ -141,6 +150,7 @@ export class SbcMediaRelay {
       toneQueue: [],
       teReceiver: new TelephoneEventReceiver(),
       eventTs: new Map(),
+      delay: [],
       timers: new Set(),
     };
   }
@@ -229,7 +239,31 @@ export class SbcMediaRelay {
         d.stats.codecErrors++;
       }
     }
-    if (pcm && fm.detectInband) this.detectInband(d, pcm, fm.codec.sampleRate);
+    if (pcm && fm.detectInband) {
+      this.detectInband(d, pcm, fm.codec.sampleRate);
+      if (this.targetTransport(tm) !== 'inband') {
+        // Hold audio back a few packets, and drop it while a digit sounds: the digit goes
+        // on as an event, so its tone must not reach the other side as well.
+        if (d.detector?.pending !== undefined) {
+          d.stats.dropped += d.delay.length + 1;
+          d.delay.length = 0;
+          return;
+        }
+        d.delay.push({ p, pcm, busy });
+        if (d.delay.length <= INBAND_HOLD_PACKETS) return;
+        const first = d.delay.shift() as { p: RtpView; pcm?: Int16Array; busy: boolean };
+        this.forwardAudio(d, first.p, first.pcm, first.busy);
+        return;
+      }
+    }
+    this.forwardAudio(d, p, pcm, busy);
+  }
+
+  /** Sends one audio packet on, as it is or transcoded. */
+  private forwardAudio(d: Direction, p: RtpView, pcm: Int16Array | undefined, busy: boolean): void {
+    const fm = d.from.media;
+    const tm = d.to.media;
+    if (!fm || !tm) return;
     if (busy) {
       d.stats.dropped++;
       return;

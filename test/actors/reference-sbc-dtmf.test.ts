@@ -128,5 +128,8 @@ describe('reference SBC: DTMF interworking', () => {
     expect(
       r.sbc.calls()[0]!.dtmf.some((d) => d.received === 'inband' && d.delivered.includes('rfc2833')),
     ).toBe(true);
+    // The tone itself was held back: the provider hears the digit once, as an event.
+    await new Promise((res) => setTimeout(res, 300));
+    expect(provider.media.dtmfReceived.map((d) => [d.digit, d.mode])).toEqual([['1', 'rfc2833']]);
   });
 });
