@@ -193,6 +193,8 @@ export interface MediaLegDetails extends MediaLegStats {
   /** Times the RTP session was reopened (SRTP keys) and times that failed. */
   reopens: number;
   reopenFailures: number;
+  /** Datagrams not kept in {@link MediaLeg.evidence} because the log was full. */
+  evidenceDropped: number;
 }
 
 /** Options of {@link MediaLeg.open}. */
@@ -511,6 +513,8 @@ export class MediaLeg {
     if (!nm) return { ok: false, reason: 'no negotiated audio stream' };
     const applied = this.#apply(nm, 'answerer', offer, r.answer);
     if (!applied.ok) return applied;
+    // An offer of ours still outstanding lost the glare (RFC 3261 §14.1: 491); forget it.
+    this.#pendingOffer = undefined;
     return { ok: true, answer: buildSdp(r.answer) };
   }
 
@@ -1155,6 +1159,17 @@ export class MediaLeg {
     return { sampleRate: RECORD_SAMPLE_RATE, samples: this.#rec.slice(0, this.#recLength) };
   }
 
+  /** Samples recorded so far (the length {@link receivedAudio} would return, without copying). */
+  get receivedLength(): number {
+    return this.#recLength;
+  }
+
+  /** A copy of the recorded samples from index `start` (16 kHz) to the end: cheap polling for new audio. */
+  receivedAudioFrom(start: number): Int16Array {
+    const from = Math.min(this.#recLength, Math.max(0, Math.floor(Number.isFinite(start) ? start : 0)));
+    return this.#rec.slice(from, this.#recLength);
+  }
+
   /** Forgets received audio, digits and kept payloads (counters stay). */
   clearReceived(): void {
     this.#rec = new Int16Array(RECORD_SAMPLE_RATE);
@@ -1254,6 +1269,7 @@ export class MediaLeg {
       sourceErrors: this.#c.sourceErrors,
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,
+      evidenceDropped: this.#sessions.reduce((n, x) => n + x.evidence.dropped, 0),
     };
   }
 

@@ -101,6 +101,8 @@ describe('MediaLeg audio per codec', () => {
       // 1 s of 16 kHz recording each way (50 packets of 20 ms).
       expect(r.lenB).toBe(16000);
       expect(r.lenA).toBe(16000);
+      expect(r.b.receivedLength).toBe(16000);
+      expect(r.b.receivedAudioFrom(15_990)).toEqual(r.b.receivedAudio().samples.subarray(15_990));
       for (const leg of [r.a, r.b]) {
         const s = leg.stats();
         expect(s.sent).toBe(50);

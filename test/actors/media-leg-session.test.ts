@@ -246,6 +246,20 @@ describe('MediaLeg bridging', () => {
 });
 
 describe('MediaLeg bad input', () => {
+  it('glare: after answering the peer, our own outstanding offer is forgotten', async () => {
+    const vc = new VirtualClock();
+    const a = await open(vc, '127.0.43.1', plain, 'A');
+    const b = await open(vc, '127.0.43.2', plain, 'B');
+    a.createOffer();
+    const r = a.acceptOffer(b.createOffer());
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(b.acceptAnswer(r.answer).ok).toBe(true);
+    // An answer arriving for A's lost offer is refused as out of order.
+    const stray = r.ok ? a.acceptAnswer(r.answer) : { ok: true as const };
+    expect(stray.ok).toBe(false);
+    if (!stray.ok) expect(stray.reason).toMatch(/no offer/);
+  });
+
   it('malformed SDP and out-of-order calls return reasons instead of throwing', async () => {
     const vc = new VirtualClock();
     const a = await open(vc, '127.0.43.1', plain, 'A');
