@@ -893,7 +893,8 @@ export class MediaLeg {
           if (job.gapLeft <= 0) this.#finishJob(job, 'sent');
         }
       } else {
-        const base = pcm ?? new Int16Array(tx.samples);
+        // A copy: the source may hand out views of its own buffer.
+        const base = pcm ? pcm.slice() : new Int16Array(tx.samples);
         const tone = job.tone!;
         for (let i = 0; i < base.length; i++) {
           if (job.tonePos < tone.length) base[i] = tone[job.tonePos++]!;
