@@ -676,8 +676,9 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
         remoteTag: res.toTag ?? '',
       });
       let d = this.ua.dialogs.get(key);
-      if (d && d.state === 'confirmed') {
-        this.ua.resendAck(d.key); // a 2xx retransmission
+      if (d && d.state !== 'early') {
+        // A 2xx retransmission (also after our BYE ended the dialog): only the ACK is repeated.
+        this.ua.resendAck(d.key);
         return;
       }
       if (!d) {

@@ -238,3 +238,43 @@ describe('session timers (RFC 4028)', () => {
     expect(by).toBe('remote');
   });
 });
+
+describe('late 2xx retransmissions', () => {
+  it('a 200 retransmitted after our BYE is ACKed again and starts no second BYE', async () => {
+    const dgram = await import('node:dgram');
+    const a = await UserAgent.start({
+      listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
+      timers: FAST,
+    });
+    agents.push(a);
+    const peer = dgram.createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.7', () => r()));
+    const port = peer.address().port;
+    const seen: string[] = [];
+    let ok200 = '';
+    peer.on('message', (m, rinfo) => {
+      const text = m.toString();
+      const method = text.split(' ')[0]!;
+      seen.push(`${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''}`);
+      const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
+      const reply = (status: string, extra = '') =>
+        `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${status.startsWith('200') && method === 'INVITE' ? ';tag=callee' : ''}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
+      if (method === 'INVITE') {
+        ok200 = reply('200 OK', `Contact: <sip:callee@127.0.0.7:${port}>\r\n`);
+        peer.send(ok200, rinfo.port, rinfo.address);
+      } else if (method === 'BYE') {
+        peer.send(ok200, rinfo.port, rinfo.address); // the 200 to INVITE again, as if our ACK was lost
+        peer.send(reply('200 OK'), rinfo.port, rinfo.address);
+      }
+    });
+    try {
+      const out = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
+      expect(out.status).toBe(200);
+      expect((await a.bye(out.dialog!)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual(['INVITE 1', 'ACK 1', 'BYE 2', 'ACK 1']);
+    } finally {
+      peer.close();
+    }
+  });
+});
