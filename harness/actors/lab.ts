@@ -1,0 +1,282 @@
+/**
+ * The lab: the three actors built from a profile and started in the order the plan needs —
+ * the provider first (the SBC registers its line there), then the embedded reference SBC (or
+ * nothing, when the profile points at an external one), then the OXO trunk, which registers
+ * at the SBC. `stop()` ends them in reverse order.
+ */
+import type { Profile } from '../config/profile-schema.ts';
+import type { TimerConfig, TransportProtocol } from '../sip/index.ts';
+import { type Clock, systemClock } from '../support/clock.ts';
+import { type Logger, silentLogger } from '../support/log.ts';
+import type { ExtensionId, ExtensionOptions } from './extension.ts';
+import { OxoTrunk } from './oxo-trunk.ts';
+import { Provider } from './provider.ts';
+import { ReferenceSbc } from './reference-sbc.ts';
+import type { ReferenceSbcConfigInput } from './sbc-config.ts';
+import { SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+
+export interface LabOptions {
+  profile: Profile;
+  /** Bind every listener to an ephemeral port instead of the profile's (tests run labs side by side). */
+  ephemeralPorts?: boolean;
+  /** Fault switches of the embedded SBC, added to the profile's (`name` or `name=value`). */
+  faults?: string[];
+  /** Start only these actors (for `sbc-harness sim`); default all. */
+  only?: Array<'provider' | 'sbc' | 'oxo'>;
+  /** Register the OXO trunk at start and wait for the SBC's line registration (default true). */
+  register?: boolean;
+  timers?: Partial<TimerConfig>;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const PROTOCOL: Record<'udp' | 'tcp' | 'tls', TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
+
+/** Parses `--sbc-fault` values into the SBC's fault switches; throws with the list of known names. */
+export function parseFaults(names: string[]): SbcFaults {
+  const out: Record<string, boolean | number> = {};
+  for (const raw of names) {
+    const [name, value] = raw.split('=', 2) as [string, string | undefined];
+    const info = SBC_FAULTS.find((f) => f.name === name);
+    if (!info) {
+      throw new Error(
+        `unknown SBC fault "${name}"; known faults: ${SBC_FAULTS.map((f) => f.name).join(', ')}`,
+      );
+    }
+    if (info.value === 'flag') {
+      if (value !== undefined) throw new Error(`SBC fault "${name}" takes no value`);
+      out[name] = true;
+    } else {
+      const n = Number(value);
+      if (value === undefined || !Number.isFinite(n) || n < 0) {
+        throw new Error(`SBC fault "${name}" needs a number of seconds, e.g. ${name}=10`);
+      }
+      out[name] = n;
+    }
+  }
+  return out as SbcFaults;
+}
+
+const EXTENSION_IDS: ExtensionId[] = ['deskphone1', 'deskphone2', 'remote', 'fxs1', 'attendant'];
+
+export class Lab {
+  provider: Provider | undefined;
+  sbc: ReferenceSbc | undefined;
+  oxo: OxoTrunk | undefined;
+  readonly profile: Profile;
+  private readonly log: Logger;
+
+  private constructor(readonly opts: LabOptions) {
+    this.profile = opts.profile;
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  /** Builds and starts the actors. On a failure, whatever started is stopped before the error is thrown. */
+  static async start(opts: LabOptions): Promise<Lab> {
+    const lab = new Lab(opts);
+    try {
+      await lab.startAll();
+    } catch (err) {
+      await lab.stop();
+      throw err;
+    }
+    return lab;
+  }
+
+  private wants(actor: 'provider' | 'sbc' | 'oxo'): boolean {
+    return !this.opts.only || this.opts.only.includes(actor);
+  }
+
+  private port(p: number): number {
+    return this.opts.ephemeralPorts ? 0 : p;
+  }
+
+  private async startAll(): Promise<void> {
+    const p = this.profile;
+    const clock = this.opts.clock ?? systemClock;
+    const timers = this.opts.timers;
+    const embedded = p.sbc.kind === 'embedded';
+    const providerProtocol = PROTOCOL[p.provider.transport];
+    const dids = [
+      p.provider.line.number,
+      ...EXTENSION_IDS.flatMap((id) => (p.oxo.extensions[id] ? [p.oxo.extensions[id].did] : [])),
+    ];
+
+    if (this.wants('provider')) {
+      const transports: Array<{ protocol: TransportProtocol; port: number }> = [
+        { protocol: 'UDP', port: this.port(p.provider.port) },
+        { protocol: 'TCP', port: this.port(p.provider.port) },
+        { protocol: 'TLS', port: this.port(p.provider.tlsPort) },
+      ];
+      this.provider = await Provider.start({
+        address: p.provider.address,
+        transports,
+        domain: p.provider.domain,
+        lines: [{ username: p.provider.line.user, password: p.provider.line.password, dids }],
+        ...(embedded
+          ? {}
+          : {
+              sbcWan: {
+                protocol: providerProtocol,
+                address: p.sbc.wan.address,
+                port: providerProtocol === 'TLS' ? p.sbc.wan.tlsPort : p.sbc.wan.port,
+              },
+            }),
+        clock,
+        logger: this.log.child({ actor: 'provider' }),
+        ...(timers ? { timers } : {}),
+      });
+      const srtp = p.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
+      for (const ph of p.provider.phones) {
+        this.provider.addPhone({
+          id: ph.id,
+          number: ph.number,
+          displayName: ph.name,
+          prefs: { codecs: [...p.provider.codecs], telephoneEvent: true, ...(srtp ? { srtp } : {}) },
+        });
+      }
+      this.provider.addIvr({
+        id: 'ivr',
+        number: p.provider.ivrNumber,
+        displayName: 'IVR',
+        prefs: { codecs: [...p.provider.codecs], telephoneEvent: true, ...(srtp ? { srtp } : {}) },
+      });
+    }
+
+    if (embedded && this.wants('sbc')) {
+      const provider = this.provider;
+      const providerPort = provider
+        ? provider.port(providerProtocol)
+        : providerProtocol === 'TLS'
+          ? p.provider.tlsPort
+          : p.provider.port;
+      const faults = parseFaults([...p.sbc.faults, ...(this.opts.faults ?? [])]);
+      const config: ReferenceSbcConfigInput = {
+        lan: {
+          address: p.sbc.lan.address,
+          port: this.port(p.sbc.lan.port),
+          trunk: { username: p.oxo.trunk.user, password: p.oxo.trunk.password },
+          media: {
+            codecs: [...p.sbc.codecOrder],
+            telephoneEvent: true,
+            dtmf: 'auto',
+            infoFallback: false,
+            detectInband: false,
+          },
+        },
+        wan: {
+          address: p.sbc.wan.address,
+          port: this.port(p.sbc.wan.port),
+          ...(p.sbc.wan.transports.includes('tls') ? { tlsPort: this.port(p.sbc.wan.tlsPort) } : {}),
+          provider: {
+            address: p.provider.address,
+            port: providerPort,
+            protocol: providerProtocol,
+            domain: p.provider.domain,
+          },
+          line: {
+            username: p.provider.line.user,
+            password: p.provider.line.password,
+            dids,
+            register: true,
+            expires: 3600,
+            retryMs: 5000,
+          },
+          media: {
+            codecs: [...p.sbc.codecOrder],
+            telephoneEvent: true,
+            dtmf: 'auto',
+            infoFallback: p.sbc.fallbackToInfo,
+            detectInband: false,
+            ...(p.sbc.srtpTowardProvider ? { srtp: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
+          },
+        },
+        referPolicy: p.sbc.referPolicy,
+        faults,
+        ...(timers ? { timers } : {}),
+      };
+      this.sbc = await ReferenceSbc.start(config, { clock, logger: this.log });
+    }
+
+    if (this.wants('oxo')) {
+      const lan = this.sbc?.lanListener(p.oxo.transport === 'tcp' ? 'TCP' : 'UDP') ?? {
+        address: p.sbc.lan.address,
+        port: p.sbc.lan.port,
+      };
+      const extensions: ExtensionOptions[] = [];
+      for (const id of EXTENSION_IDS) {
+        const e = p.oxo.extensions[id];
+        if (!e) continue;
+        extensions.push({
+          id,
+          did: e.did,
+          internalNumber: e.number,
+          name: e.name,
+          prefs: { codecs: [...e.codecs], telephoneEvent: p.oxo.dtmf.rfc2833 },
+        });
+      }
+      this.oxo = await OxoTrunk.start({
+        address: p.oxo.address,
+        protocol: PROTOCOL[p.oxo.transport],
+        port: this.port(p.oxo.port),
+        sbc: { protocol: PROTOCOL[p.oxo.transport], address: lan.address, port: lan.port },
+        domain: p.oxo.trunk.domain,
+        credentials: { username: p.oxo.trunk.user, password: p.oxo.trunk.password },
+        profile: {
+          remoteWorker: p.oxo.extensions.remote !== undefined,
+          outsideLinePrefix: p.oxo.outgoingPrefix,
+          mainNumber: p.provider.line.number,
+          infoDtmf: p.oxo.dtmf.info ? { status: 200, accept: true } : { status: 415, accept: false },
+          transferMode: p.oxo.transferMode === 'refer' ? 'refer' : 'pbx',
+          display: { countryCode: p.oxo.countryCode, nationalPrefix: '0', internationalPrefix: '00' },
+          registerExpires: p.oxo.trunk.expires,
+        },
+        extensions,
+        clock,
+        logger: this.log.child({ actor: 'oxo' }),
+        ...(timers ? { timers } : {}),
+      });
+    }
+
+    if (this.opts.register ?? true) await this.register();
+  }
+
+  /** Waits for the SBC's line registration at the provider and registers the OXO trunk at the SBC. */
+  async register(timeoutMs = 10_000): Promise<void> {
+    const p = this.profile;
+    if (this.provider && this.sbc) {
+      await withTimeout(
+        this.provider.waitRegistered(p.provider.line.user),
+        timeoutMs,
+        `the SBC did not register its line ${p.provider.line.user} at the provider`,
+      );
+    }
+    if (this.oxo) {
+      const status = await this.oxo.register();
+      if (status < 200 || status >= 300)
+        throw new Error(`the OXO trunk's registration at the SBC ended with ${status}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.oxo?.stop().catch(() => undefined);
+    await this.sbc?.stop().catch(() => undefined);
+    await this.provider?.stop().catch(() => undefined);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
