@@ -32,6 +32,11 @@ export interface LabOptions {
 
 const PROTOCOL: Record<'udp' | 'tcp' | 'tls', TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
+/** A lab that cannot be built as configured (unknown fault, missing piece): the user's to fix. */
+export class LabConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 /** Parses `--sbc-fault` values into the SBC's fault switches; throws with the list of known names. */
 export function parseFaults(names: string[]): SbcFaults {
   const out: Record<string, boolean | number> = {};
@@ -44,12 +49,12 @@ export function parseFaults(names: string[]): SbcFaults {
       );
     }
     if (info.value === 'flag') {
-      if (value !== undefined) throw new Error(`SBC fault "${name}" takes no value`);
+      if (value !== undefined) throw new LabConfigError(`SBC fault "${name}" takes no value`);
       out[name] = true;
     } else {
       const n = Number(value);
       if (value === undefined || !Number.isFinite(n) || n < 0) {
-        throw new Error(`SBC fault "${name}" needs a number of seconds, e.g. ${name}=10`);
+        throw new LabConfigError(`SBC fault "${name}" needs a number of seconds, e.g. ${name}=10`);
       }
       out[name] = n;
     }

@@ -1,0 +1,100 @@
+/**
+ * `sbc-harness sbc` and `sbc-harness sim provider|oxo|all`: one actor (or the whole lab) of a
+ * profile, started alone for manual lab work, until Ctrl-C (SIGINT) or SIGTERM ends it cleanly.
+ */
+import { Lab } from '../actors/lab.ts';
+import { loadProfile } from '../config/profile.ts';
+import type { Profile } from '../config/profile-schema.ts';
+import { createLogger } from '../support/log.ts';
+
+export type LabActor = 'provider' | 'sbc' | 'oxo';
+
+export interface LabCommandOptions {
+  profile?: string;
+  sbcFault?: string[];
+}
+
+export async function runActors(
+  actors: LabActor[],
+  opts: LabCommandOptions,
+  out: (s: string) => void,
+  stopSignal: Promise<string> = waitForSignal(),
+): Promise<number> {
+  const profile = loadProfile(opts.profile);
+  if (actors.includes('sbc') && profile.sbc.kind !== 'embedded') {
+    out(
+      `The profile "${profile.name}" points at an external SBC (sbc.kind: external); there is no embedded SBC to start.\n`,
+    );
+    return 2;
+  }
+  const logger = createLogger();
+  const lab = await Lab.start({
+    profile,
+    only: actors,
+    register: false,
+    ...(opts.sbcFault && opts.sbcFault.length > 0 ? { faults: opts.sbcFault } : {}),
+    logger,
+  });
+  out(describe(lab, profile));
+  if (lab.oxo) {
+    const status = await lab.oxo.register().catch((e: Error) => e.message);
+    out(
+      `oxo: registration at the SBC ${profile.sbc.lan.address}:${profile.sbc.lan.port} → ${status}${status === 200 ? '' : ' (the trunk retries by itself)'}\n`,
+    );
+  }
+  out('ready; Ctrl-C stops\n');
+  const signal = await stopSignal;
+  out(`${signal}: stopping\n`);
+  await lab.stop();
+  out(summary(lab));
+  out('stopped\n');
+  return 0;
+}
+
+function describe(lab: Lab, p: Profile): string {
+  const lines: string[] = [`profile ${p.name}`];
+  if (lab.provider) {
+    lines.push(
+      `provider: ${p.provider.address} UDP/TCP ${lab.provider.port('UDP')}, TLS ${lab.provider.port('TLS')}; line ${p.provider.line.user}; ` +
+        `phones ${p.provider.phones.map((ph) => `${ph.id}=${ph.number}`).join(', ')}; IVR ${p.provider.ivrNumber}`,
+    );
+  }
+  if (lab.sbc) {
+    const lan = lab.sbc.lanListener('UDP');
+    const wan = lab.sbc.wanListener('UDP');
+    lines.push(
+      `sbc: LAN ${lan.address}:${lan.port} (OXO user ${p.oxo.trunk.user}), WAN ${wan.address}:${wan.port} → provider ${p.provider.address}`,
+    );
+  }
+  if (lab.oxo) {
+    const ids = ['deskphone1', 'deskphone2', 'remote', 'fxs1', 'attendant'] as const;
+    const exts = ids.flatMap((id) => (p.oxo.extensions[id] ? [`${id}=${p.oxo.extensions[id].did}`] : []));
+    lines.push(`oxo: ${p.oxo.address}:${p.oxo.port}; extensions ${exts.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function summary(lab: Lab): string {
+  const parts: string[] = [];
+  if (lab.provider)
+    parts.push(
+      `provider: ${lab.provider.registrations.length} REGISTER, ${lab.provider.routes.length} calls routed`,
+    );
+  if (lab.sbc) parts.push(`sbc: ${lab.sbc.calls().length} calls`);
+  if (lab.oxo) parts.push(`oxo: ${lab.oxo.registrations.length} registrations`);
+  return parts.length > 0 ? `${parts.join('; ')}\n` : '';
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(sig);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}
