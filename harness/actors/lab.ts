@@ -44,7 +44,7 @@ export function parseFaults(names: string[]): SbcFaults {
     const [name, value] = raw.split('=', 2) as [string, string | undefined];
     const info = SBC_FAULTS.find((f) => f.name === name);
     if (!info) {
-      throw new Error(
+      throw new LabConfigError(
         `unknown SBC fault "${name}"; known faults: ${SBC_FAULTS.map((f) => f.name).join(', ')}`,
       );
     }
