@@ -5,7 +5,7 @@
  * at the SBC. `stop()` ends them in reverse order.
  */
 import type { Profile } from '../config/profile-schema.ts';
-import type { TimerConfig, TransportProtocol } from '../sip/index.ts';
+import type { TimerConfig, TransportProtocol, UserAgent } from '../sip/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
@@ -244,6 +244,13 @@ export class Lab {
     }
 
     if (this.opts.register ?? true) await this.register();
+  }
+
+  /** Every user agent of the lab (provider, SBC LAN and WAN, OXO), e.g. to trace their SIP. */
+  userAgents(): UserAgent[] {
+    return [this.provider?.ua, this.sbc?.lanUa, this.sbc?.wanUa, this.oxo?.ua].filter(
+      (u): u is UserAgent => u !== undefined,
+    );
   }
 
   /** Waits for the SBC's line registration at the provider and registers the OXO trunk at the SBC. */

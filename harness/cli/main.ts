@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { doctorCommand } from './doctor-command.ts';
 import { type LabActor, runActors } from './lab-commands.ts';
+import { listCommand, type RunCommandOptions, runCommand } from './run-command.ts';
 import { VERSION } from './version.ts';
 
 export function buildProgram(out: (s: string) => void = (s) => process.stdout.write(s)): Command {
@@ -31,20 +32,43 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       process.exitCode = doctorCommand(opts, out);
     });
 
+  const collect = (v: string, prev: string[]) => [...prev, v];
   program
     .command('run')
-    .description(
-      'run the eSBC test plan against the embedded reference SBC (default) or the SBC a profile names',
+    .description('run the eSBC test plan: the embedded reference SBC by default, or the SBC a profile names')
+    .option('--profile <file>', 'profile YAML (default profiles/embedded.yaml)')
+    .option('--out <dir>', 'folder for journal.jsonl, results.json and evidence (default runs/<date>)')
+    .option('--only <patterns>', 'case ids to run, comma-separated, * as wildcard (e.g. "8-2-*,8-3-1")')
+    .option('--workers <n>', 'independent cases run side by side (1-8; external SBC: always 1)', '1')
+    .option('--quick', 'shorten long waits (the 5-minute call), saying so in each cell concerned')
+    .option(
+      '--interactive',
+      'ask for actions and checks the harness cannot do itself (real deskphones, a real SBC)',
     )
-    .action(() => {
-      process.stderr.write(
-        'sbc-harness run: the plan runner is not part of this version yet; only the SIP stack and `doctor` are.\n' +
-          'Run `sbc-harness doctor` to see what this host can do.\n',
-      );
-      process.exitCode = 2;
+    .option(
+      '--sbc-fault <name>',
+      'switch on a fault of the embedded SBC (repeatable; see docs/sbc-faults.md)',
+      collect,
+      [],
+    )
+    .option('--resume <dir>', 'continue the run in <dir>: finished cells are kept, the others run')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every cell OK or N/A, 1 a cell is NOK, 2 a cell is ERROR or the configuration is wrong.\n' +
+        'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed).',
+    )
+    .action(async (opts: RunCommandOptions) => {
+      process.exitCode = await runCommand(opts, out);
     });
 
-  const collect = (v: string, prev: string[]) => [...prev, v];
+  program
+    .command('list')
+    .description('list the cases of the plan with their ids and what they need')
+    .option('--only <patterns>', 'only the ids matching these patterns')
+    .action((opts: { only?: string }) => {
+      process.exitCode = listCommand(out, opts);
+    });
+
   program
     .command('sbc')
     .description('start the embedded reference SBC of a profile alone, for manual lab work (Ctrl-C stops)')

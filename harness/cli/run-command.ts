@@ -1,0 +1,116 @@
+/**
+ * `sbc-harness run` and `sbc-harness list`: the eSBC plan against the SBC of a profile (the
+ * embedded one by default), case by case, with a progress line per cell.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PLAN } from '../../scenarios/index.ts';
+import { parseFaults } from '../actors/index.ts';
+import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
+import { type Cell, matchesOnly, type RunInfo, runPlan, TerminalPrompter } from '../runner/index.ts';
+import { createLogger } from '../support/log.ts';
+import { VERSION } from './version.ts';
+
+export interface RunCommandOptions {
+  profile?: string;
+  out?: string;
+  only?: string;
+  workers?: string;
+  quick?: boolean;
+  interactive?: boolean;
+  sbcFault?: string[];
+  resume?: string;
+}
+
+const MARK: Record<Cell['verdict'], string> = { OK: 'OK   ', NOK: 'NOK  ', 'N/A': 'N/A  ', ERROR: 'ERROR' };
+
+export async function runCommand(o: RunCommandOptions, out: (s: string) => void): Promise<number> {
+  let outDir: string;
+  let profileFile = o.profile ? resolve(o.profile) : DEFAULT_PROFILE_PATH;
+  let only = o.only;
+  let quick = o.quick ?? false;
+  let faults = o.sbcFault ?? [];
+  if (o.resume) {
+    outDir = resolve(o.resume);
+    const journal = join(outDir, 'journal.jsonl');
+    if (!existsSync(journal)) {
+      out(
+        `sbc-harness run --resume: ${journal} does not exist; give the --out folder of the run to resume\n`,
+      );
+      return 2;
+    }
+    // The run's own options win, so the resumed cells are judged like the finished ones.
+    const first = readFileSync(journal, 'utf8').split('\n')[0] ?? '';
+    try {
+      const run = (JSON.parse(first) as { run: RunInfo }).run;
+      profileFile = o.profile ? profileFile : run.profile.file;
+      only = o.only ?? run.options.only;
+      quick = o.quick ?? run.options.quick;
+      faults = o.sbcFault && o.sbcFault.length > 0 ? o.sbcFault : run.options.faults;
+    } catch {
+      out(`sbc-harness run --resume: the first line of ${journal} is not the run's header\n`);
+      return 2;
+    }
+  } else outDir = resolve(o.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)));
+  const profile = loadProfile(profileFile);
+  parseFaults([...profile.sbc.faults, ...faults]); // an unknown fault stops here, before any case runs
+  const workers = Number(o.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 8) {
+    out(`sbc-harness run: --workers takes a whole number from 1 to 8, not "${o.workers}"\n`);
+    return 2;
+  }
+  const selected = PLAN.filter((c) => matchesOnly(c.id, only));
+  if (selected.length === 0) {
+    out(`sbc-harness run: --only "${only}" matches no case; \`sbc-harness list\` shows the ids\n`);
+    return 2;
+  }
+  out(
+    `sbc-harness ${VERSION}: ${selected.length} case(s), profile ${profile.name} (${profile.sbc.kind} SBC: ${profile.sbc.model})` +
+      `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}, results in ${outDir}\n`,
+  );
+  const logger = createLogger({ level: process.env.SBC_HARNESS_LOG ?? 'warn' });
+  const outcome = await runPlan({
+    cases: PLAN,
+    profile,
+    profileFile,
+    outDir,
+    harnessVersion: VERSION,
+    ...(only ? { only } : {}),
+    workers,
+    quick,
+    ...(o.interactive ? { prompter: new TerminalPrompter() } : {}),
+    faults,
+    ...(o.resume ? { resume: true } : {}),
+    logger,
+    onCell: (cell) => {
+      out(
+        `${cell.id.padEnd(6)} ${MARK[cell.verdict]} ${cell.title.padEnd(44).slice(0, 44)} ${(cell.durationMs / 1000).toFixed(1).padStart(5)} s${cell.comment ? `  ${cell.comment}` : ''}\n`,
+      );
+    },
+  });
+  if (outcome.skipped.length > 0)
+    out(
+      `${outcome.skipped.length} case(s) already finished in this run, kept: ${outcome.skipped.join(', ')}\n`,
+    );
+  const s = outcome.results.summary;
+  out(
+    `\n${s.total} cells: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR → ${join(outDir, 'results.json')}\n`,
+  );
+  return outcome.exitCode;
+}
+
+export function listCommand(out: (s: string) => void, opts: { only?: string } = {}): number {
+  const profile = loadProfile();
+  void profile;
+  let section = '';
+  for (const c of PLAN.filter((x) => matchesOnly(x.id, opts.only))) {
+    if (c.section !== section) {
+      section = c.section;
+      out(`\n${section}\n`);
+    }
+    out(
+      `  ${c.id.padEnd(6)} ${c.title}${c.needs && c.needs.length > 0 ? `  (needs ${c.needs.join(', ')})` : ''}\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,78 @@
+/**
+ * What the lab, the PBX, the SBC and this host can do, from the profile (a conformance
+ * statement) and from the host itself. A case needing what is missing is N/A with the reason.
+ */
+import { g729 } from '../../codecs/index.ts';
+import type { Profile } from '../config/profile-schema.ts';
+import type { Need } from './case-definition.ts';
+
+export interface NeedCheck {
+  met: boolean;
+  /** Why not, as the cell's comment. */
+  reason?: string;
+}
+
+export function checkNeed(need: Need, profile: Profile): NeedCheck {
+  switch (need) {
+    case 'codec:G722':
+      return profile.sbc.codecOrder.includes('G722')
+        ? { met: true }
+        : { met: false, reason: 'The SBC profile does not offer G.722 (sbc.codecOrder)' };
+    case 'codec:G729':
+      if (!profile.sbc.codecOrder.includes('G729') || !profile.provider.codecs.includes('G729')) {
+        return {
+          met: false,
+          reason: 'G.729 is not in the codec lists of the profile (sbc.codecOrder / provider.codecs)',
+        };
+      }
+      if (profile.sbc.kind === 'embedded' && !g729.available()) {
+        // The embedded SBC transcodes G.729 with libbcg729 too; without it the case cannot run.
+        return {
+          met: false,
+          reason: `G.729 cannot be encoded on this host: ${g729.unavailableReason?.() ?? 'libbcg729 missing'}`,
+        };
+      }
+      return { met: true };
+    case 'codec:G723':
+      return profile.sbc.codecOrder.includes('G723') && profile.provider.codecs.includes('G723')
+        ? { met: true }
+        : {
+            met: false,
+            reason: 'G.723 is not in the codec lists of the profile (sbc.codecOrder / provider.codecs)',
+          };
+    case 'dtmf:info':
+      return profile.oxo.dtmf.info
+        ? { met: true }
+        : { met: false, reason: 'OXO Connect does not support DTMF via SIP INFO (oxo.dtmf.info: false)' };
+    case 'oxo:remote-worker':
+      return profile.oxo.extensions.remote
+        ? { met: true }
+        : { met: false, reason: 'The profile declares no remote-worker deskphone (oxo.extensions.remote)' };
+    case 'sbc:tls':
+      return profile.sbc.wan.transports.includes('tls')
+        ? { met: true }
+        : { met: false, reason: 'The SBC offers no TLS toward the provider (sbc.wan.transports)' };
+    case 'sbc:srtp':
+      return profile.sbc.kind === 'embedded' || profile.sbc.srtpTowardProvider
+        ? { met: true }
+        : {
+            met: false,
+            reason: 'The SBC profile does not declare SRTP toward the provider (sbc.srtpTowardProvider)',
+          };
+    case 'lab:t38':
+      return {
+        met: false,
+        reason:
+          'T.38 is not supported by the simulated provider and PBX; fax is tested over G.711 (case T-8)',
+      };
+  }
+}
+
+/** The first unmet need of a case, or undefined when all are met. */
+export function unmetNeed(needs: readonly Need[] | undefined, profile: Profile): string | undefined {
+  for (const n of needs ?? []) {
+    const c = checkNeed(n, profile);
+    if (!c.met) return c.reason;
+  }
+  return undefined;
+}

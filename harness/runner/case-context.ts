@@ -1,0 +1,40 @@
+/**
+ * What a case's run function is handed: the lab's actors, the checks, the profile, and the
+ * few services a case needs (a wait that --quick shortens, notes for the comment, questions
+ * to the engineer in interactive mode).
+ */
+import type { Lab, OxoTrunk, Provider, ReferenceSbc } from '../actors/index.ts';
+import type { Profile } from '../config/profile-schema.ts';
+import type { Logger } from '../support/log.ts';
+import type { Checks } from './checks.ts';
+import type { Prompter } from './prompter.ts';
+
+export interface CaseContext {
+  id: string;
+  profile: Profile;
+  lab: Lab;
+  provider: Provider;
+  oxo: OxoTrunk;
+  /** The embedded SBC, when the profile uses it (undefined for an external SBC). */
+  sbc: ReferenceSbc | undefined;
+  check: Checks;
+  quick: boolean;
+  log: Logger;
+  /** Waits `fullMs`, or `quickMs` with --quick (and says so in the comment). */
+  wait(fullMs: number, quickMs: number, what: string): Promise<void>;
+  /** Adds a sentence to the cell's comment. */
+  note(text: string): void;
+  /** Asks the engineer (interactive mode); the answer is recorded in the cell. */
+  ask(question: string, choices?: string[]): Promise<string>;
+  readonly prompter: Prompter | undefined;
+}
+
+/** Thrown by a case when it cannot run for a reason of the harness (it becomes ERROR). */
+export class HarnessError extends Error {
+  override name = 'HarnessError';
+}
+
+/** Thrown by a case that finds itself not applicable at run time (it becomes N/A). */
+export class NotApplicable extends Error {
+  override name = 'NotApplicable';
+}

@@ -1,0 +1,62 @@
+/**
+ * The case API: each case of the plan is declared once, reads like its row in the IWR, and
+ * says what it needs (capabilities of the lab, the PBX, the SBC and this host) and which SBC
+ * preconditions it asks for.
+ */
+import type { CaseContext } from './case-context.ts';
+
+/**
+ * Capabilities a case can need. A case whose needs are not met is N/A, with the reason as its
+ * comment (see capabilities.ts for where each comes from).
+ */
+export type Need =
+  | 'codec:G722'
+  | 'codec:G729'
+  | 'codec:G723'
+  | 'dtmf:info'
+  | 'oxo:remote-worker'
+  | 'sbc:tls'
+  | 'sbc:srtp'
+  | 'lab:t38';
+
+/** What a case asks of the SBC before it runs; applied by the DUT adapter or asked of the engineer. */
+export interface SbcPrecondition {
+  /** Codec order the SBC should offer, first preferred. */
+  codecOrder?: string[];
+  /** SDES-SRTP toward the provider. */
+  srtpTowardProvider?: boolean;
+  /** Transport between provider and SBC. */
+  providerTransport?: 'udp' | 'tcp' | 'tls';
+}
+
+export interface CaseDefinition {
+  /** The IWR's test case id, e.g. "8-1-1". */
+  id: string;
+  /** The IWR section, e.g. "8.2". */
+  section: string;
+  title: string;
+  /** Actions and expected result, in our own words. */
+  steps: string[];
+  needs?: Need[];
+  sbc?: SbcPrecondition;
+  /** Provider-side and PBX-side settings the case wants (codec orders of the simulators). */
+  lab?: {
+    providerCodecs?: string[];
+    deskphoneCodecs?: string[];
+  };
+  /** Changes shared SBC state: never runs beside another case. */
+  exclusive?: boolean;
+  /** Real-time waits the case needs at full length and with --quick, in ms (for the floor in benchmarks). */
+  waits?: { fullMs: number; quickMs: number };
+  /** Harness timeout for this case, in ms (default 60 s, plus its waits). */
+  timeoutMs?: number;
+  /** A note that always goes into the comment (e.g. how this case differs from the report's). */
+  note?: string;
+  run(ctx: CaseContext): Promise<void>;
+}
+
+export function testCase(def: CaseDefinition): CaseDefinition {
+  if (!/^\d+-\d+-\d+$|^T-\d+$/.test(def.id))
+    throw new Error(`case id "${def.id}" is not of the form 8-1-1 or T-1`);
+  return def;
+}

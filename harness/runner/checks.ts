@@ -1,0 +1,192 @@
+/**
+ * Checks: every one records what was expected, what was seen and, on failure, the sentence an
+ * engineer would write in the NOK comment. Evidence is a value: a check never passes silently.
+ */
+
+import type { DisplayLine } from '../actors/display.ts';
+import type { Call } from '../actors/index.ts';
+import { toneSource } from '../actors/index.ts';
+import { goertzelAmplitude, voipQuality } from '../media/analysis/index.ts';
+import type { Clock } from '../support/clock.ts';
+import type { CheckRecord } from './verdict.ts';
+
+export interface CheckDetail {
+  expected: string;
+  observed: string;
+  failure?: string;
+  evidence?: string[];
+}
+
+/** Result of one direction of an audio check. */
+export interface AudioDirection {
+  from: string;
+  to: string;
+  toneHz: number;
+  /** Goertzel amplitude of the tone in what was received. */
+  level: number;
+  /** Amplitude at a frequency nothing sent (noise floor). */
+  floor: number;
+  lossPercent: number;
+  jitterMs: number;
+  mos: number;
+  codec: string;
+}
+
+export const MIN_TONE_LEVEL = 300;
+export const MIN_MOS = 3.6;
+
+export class Checks {
+  readonly records: CheckRecord[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly onRecord: (r: CheckRecord) => void = () => undefined,
+  ) {}
+
+  get failed(): CheckRecord[] {
+    return this.records.filter((r) => !r.ok);
+  }
+
+  /** The general check: records it, returns `ok`. */
+  that(name: string, ok: boolean, d: CheckDetail): boolean {
+    const r: CheckRecord = {
+      name,
+      ok,
+      expected: d.expected,
+      observed: d.observed,
+      atMs: Math.round(this.clock.wallNow()),
+    };
+    if (!ok) r.failure = d.failure ?? `${name}: expected ${d.expected}, observed ${d.observed}`;
+    if (d.evidence && d.evidence.length > 0) r.evidence = d.evidence;
+    this.records.push(r);
+    this.onRecord(r);
+    return ok;
+  }
+
+  equal<T>(name: string, observed: T, expected: T, failure?: string): boolean {
+    const o = JSON.stringify(observed) ?? String(observed);
+    const e = JSON.stringify(expected) ?? String(expected);
+    return this.that(name, o === e, { expected: e, observed: o, ...(failure ? { failure } : {}) });
+  }
+
+  /** The call reached the established state (a 2xx). */
+  async established(call: Call, who: string): Promise<boolean> {
+    const ok = await call.established();
+    return this.that(`${who}: call established`, ok, {
+      expected: '200 OK, call established',
+      observed: ok ? 'established' : `ended with ${call.status ?? 'no final response'}`,
+      failure: `The call from ${who} was not established (final response ${call.status ?? 'none'})`,
+    });
+  }
+
+  /** The codec a call leg negotiated is one of `expected`. */
+  codec(call: Call, expected: string | string[], leg: string): boolean {
+    const want = Array.isArray(expected) ? expected : [expected];
+    const got = call.media.negotiated?.codec ?? 'none';
+    return this.that(`codec on ${leg}`, want.includes(got), {
+      expected: want.join(' or '),
+      observed: got,
+      failure: `${leg} negotiated ${got}, expected ${want.join(' or ')}`,
+    });
+  }
+
+  /**
+   * Audio in both directions (or one): each side plays a distinct tone for `ms`; each must hear
+   * the other's tone clearly, with packet loss and an E-model MOS within limits.
+   */
+  async audio(
+    a: { call: Call; name: string },
+    b: { call: Call; name: string },
+    opts: { both?: boolean; ms?: number; minMos?: number; tones?: [number, number] } = {},
+  ): Promise<boolean> {
+    const [fa, fb] = opts.tones ?? [700, 1300];
+    const ms = opts.ms ?? 900;
+    const both = opts.both ?? true;
+    a.call.media.clearReceived();
+    b.call.media.clearReceived();
+    a.call.media.play(toneSource(fa, 16000));
+    if (both) b.call.media.play(toneSource(fb, 16000));
+    await new Promise((r) => setTimeout(r, ms));
+    const dirs: AudioDirection[] = [measure(a, b, fa)];
+    if (both) dirs.push(measure(b, a, fb));
+    a.call.media.stopPlaying();
+    b.call.media.stopPlaying();
+    let ok = true;
+    for (const d of dirs) {
+      const heard = d.level >= MIN_TONE_LEVEL && d.level > 8 * d.floor;
+      const mosOk = d.mos >= (opts.minMos ?? MIN_MOS);
+      ok =
+        this.that(`audio ${d.from} → ${d.to}`, heard && mosOk, {
+          expected: `${d.toneHz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL}), MOS ≥ ${opts.minMos ?? MIN_MOS}`,
+          observed: `level ${Math.round(d.level)} (floor ${Math.round(d.floor)}), ${d.codec}, loss ${d.lossPercent.toFixed(1)} %, jitter ${d.jitterMs.toFixed(1)} ms, MOS ${d.mos.toFixed(2)}`,
+          failure: !heard
+            ? `No audio from ${d.from} reached ${d.to} (one-way audio: tone level ${Math.round(d.level)})`
+            : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} (loss ${d.lossPercent.toFixed(1)} %)`,
+        }) && ok;
+    }
+    return ok;
+  }
+
+  /** Digits received equal digits sent. */
+  digits(sent: string, received: string, how: string): boolean {
+    return this.that(`DTMF ${how}`, sent === received, {
+      expected: sent,
+      observed: received || '(none)',
+      failure:
+        received.length > sent.length && received.includes(sent)
+          ? `DTMF ${sent} sent ${how} arrived more than once: ${received}`
+          : `DTMF ${sent} sent ${how} arrived as "${received || 'nothing'}"`,
+    });
+  }
+
+  /** What a deskphone displays for a call. */
+  display(
+    line: DisplayLine | undefined,
+    expected: { number?: string; name?: string },
+    where: string,
+  ): boolean {
+    const observed = line ? `${line.name ?? ''} ${line.number ?? ''}`.trim() : '(no call shown)';
+    const ok =
+      line !== undefined &&
+      (expected.number === undefined || line.number === expected.number) &&
+      (expected.name === undefined || line.name === expected.name);
+    return this.that(`display on ${where}`, ok, {
+      expected: `${expected.name ?? ''} ${expected.number ?? ''}`.trim(),
+      observed,
+      failure: `${where} displays "${observed}" instead of "${`${expected.name ?? ''} ${expected.number ?? ''}`.trim()}"`,
+    });
+  }
+}
+
+function measure(
+  src: { call: Call; name: string },
+  dst: { call: Call; name: string },
+  hz: number,
+): AudioDirection {
+  const rec = dst.call.media.receivedAudio();
+  const n = Math.min(rec.samples.length, Math.round(0.4 * rec.sampleRate));
+  const from = rec.samples.length - n;
+  const level = n > 0 ? goertzelAmplitude(rec.samples, rec.sampleRate, hz, from, rec.samples.length) : 0;
+  const floor = n > 0 ? goertzelAmplitude(rec.samples, rec.sampleRate, 2450, from, rec.samples.length) : 0;
+  const st = dst.call.media.stats();
+  const total = st.received + st.lost;
+  const lossPercent = total > 0 ? (100 * st.lost) / total : 100;
+  const codec = dst.call.media.negotiated?.codec ?? 'none';
+  const known = ['PCMA', 'PCMU', 'G722', 'G729', 'G723'];
+  const q = voipQuality({
+    codec: (known.includes(codec) ? codec : 'PCMA') as 'PCMA',
+    packetLossPercent: lossPercent,
+    jitterMs: st.jitterMs,
+  });
+  return {
+    from: src.name,
+    to: dst.name,
+    toneHz: hz,
+    level,
+    floor,
+    lossPercent,
+    jitterMs: st.jitterMs,
+    mos: q.mos,
+    codec,
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * The runner layer: the case API, checks, capabilities, DUT adapters, the journal and
+ * results.json, and the plan runner. Scenarios import from here.
+ */
+export * from './capabilities.ts';
+export * from './case-context.ts';
+export * from './case-definition.ts';
+export * from './checks.ts';
+export * from './dut-adapter.ts';
+export * from './journal.ts';
+export * from './prompter.ts';
+export * from './results.ts';
+export * from './runner.ts';
+export * from './verdict.ts';

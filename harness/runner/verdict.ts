@@ -1,0 +1,50 @@
+/**
+ * The results model: verdicts, checks and cells. Verdicts are the IWR's OK, NOK and N/A, plus
+ * ERROR for a failure of the harness itself (our bug, a missing library, our own timeout),
+ * which never counts as OK or NOK.
+ */
+export type Verdict = 'OK' | 'NOK' | 'N/A' | 'ERROR';
+
+/** One check of a case: what was expected, what was seen, and what shows it. */
+export interface CheckRecord {
+  /** Short name, e.g. "codec on the provider leg". */
+  name: string;
+  ok: boolean;
+  expected: string;
+  observed: string;
+  /** The sentence a certification engineer would write when this check fails. */
+  failure?: string;
+  /** References to evidence: files in the run folder, message or packet descriptions. */
+  evidence?: string[];
+  atMs: number;
+}
+
+export interface CellEvidence {
+  /** SIP and RTP of the case, relative to the run folder. */
+  pcap?: string;
+  /** SIP messages in order (text), relative to the run folder. */
+  sip?: string;
+  /** Further files (recordings). */
+  files?: string[];
+}
+
+export interface Cell {
+  id: string;
+  section: string;
+  title: string;
+  verdict: Verdict;
+  comment: string;
+  checks: CheckRecord[];
+  evidence: CellEvidence;
+  /** Human answers in interactive mode, and engineer confirmations of SBC preconditions. */
+  answers?: Array<{ question: string; answer: string }>;
+  startedAt: string;
+  durationMs: number;
+}
+
+/** Exit code of a run: 0 all OK or N/A, 1 a cell is NOK, 2 a cell is ERROR. */
+export function exitCodeFor(cells: readonly Cell[]): number {
+  if (cells.some((c) => c.verdict === 'ERROR')) return 2;
+  if (cells.some((c) => c.verdict === 'NOK')) return 1;
+  return 0;
+}

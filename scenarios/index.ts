@@ -1,0 +1,39 @@
+/**
+ * The eSBC test plan, in the order of the IWR: codecs (8.2), outgoing calls (8.3), incoming
+ * calls (8.4), features during a call (8.5), transfers (8.6), and the trunk features of the
+ * report's summary (section 6) as cases T-1 … .
+ */
+import type { CaseDefinition } from '../harness/runner/index.ts';
+import { CODEC_CASES } from './codecs.ts';
+
+export const PLAN: readonly CaseDefinition[] = [...CODEC_CASES];
+
+/** Section titles and test objectives of the IWR, for the reports. */
+export const SECTIONS: Record<string, { title: string; objective: string }> = {
+  '8.2': {
+    title: 'eSBC Tests: codecs',
+    objective:
+      'The SBC, the provider and the deskphones are configured with G.722, G.711 A-law, G.711 µ-law, G.729, G.723 in an order the case sets; calls are established and audio is good.',
+  },
+  '8.3': {
+    title: 'Outgoing call',
+    objective: 'Calls to an external PSTN number check the SBC, with DTMF in each mode.',
+  },
+  '8.4': {
+    title: 'Incoming call',
+    objective: 'Calls from an external PSTN number, the called party free, busy, unplugged or in DND.',
+  },
+  '8.5': {
+    title: 'Features during call',
+    objective: 'Hold and resume, switching between calls, three-party conference during a conversation.',
+  },
+  '8.6': {
+    title: 'Call transfer',
+    objective: 'Unattended, semi-attended and attended transfer; audio, tones and display checked for each.',
+  },
+  '6.1': {
+    title: 'Trunk features',
+    objective:
+      'The features of the report’s summary: reachability, registration, authentication, RTP, TLS/SRTP on the provider side, fax.',
+  },
+};
