@@ -5,8 +5,20 @@
  */
 import type { CaseDefinition } from '../harness/runner/index.ts';
 import { CODEC_CASES } from './codecs.ts';
+import { FEATURES_CASES } from './features.ts';
+import { INCOMING_CASES } from './incoming.ts';
+import { OUTGOING_CASES } from './outgoing.ts';
+import { TRANSFERS_CASES } from './transfers.ts';
+import { TRUNK_CASES } from './trunk.ts';
 
-export const PLAN: readonly CaseDefinition[] = [...CODEC_CASES];
+export const PLAN: readonly CaseDefinition[] = [
+  ...CODEC_CASES,
+  ...OUTGOING_CASES,
+  ...INCOMING_CASES,
+  ...FEATURES_CASES,
+  ...TRANSFERS_CASES,
+  ...TRUNK_CASES,
+];
 
 /** Section titles and test objectives of the IWR, for the reports. */
 export const SECTIONS: Record<string, { title: string; objective: string }> = {
