@@ -5,7 +5,7 @@
  * at the SBC. `stop()` ends them in reverse order.
  */
 import type { Profile } from '../config/profile-schema.ts';
-import type { TimerConfig, TransportProtocol, UserAgent } from '../sip/index.ts';
+import type { TimerConfig, TraceEvent, TransportProtocol, UserAgent } from '../sip/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
@@ -28,6 +28,8 @@ export interface LabOptions {
   timers?: Partial<TimerConfig>;
   clock?: Clock;
   logger?: Logger;
+  /** Receives every SIP message of every actor from its start on (evidence). */
+  trace?: (t: TraceEvent) => void;
 }
 
 const PROTOCOL: Record<'udp' | 'tcp' | 'tls', TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
@@ -92,6 +94,11 @@ export class Lab {
     return !this.opts.only || this.opts.only.includes(actor);
   }
 
+  private traced(...uas: UserAgent[]): void {
+    const t = this.opts.trace;
+    if (t) for (const ua of uas) ua.transport.on('trace', t);
+  }
+
   private port(p: number): number {
     return this.opts.ephemeralPorts ? 0 : p;
   }
@@ -131,6 +138,7 @@ export class Lab {
         logger: this.log.child({ actor: 'provider' }),
         ...(timers ? { timers } : {}),
       });
+      this.traced(this.provider.ua);
       const srtp = p.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
       for (const ph of p.provider.phones) {
         this.provider.addPhone({
@@ -201,6 +209,7 @@ export class Lab {
         ...(timers ? { timers } : {}),
       };
       this.sbc = await ReferenceSbc.start(config, { clock, logger: this.log });
+      this.traced(this.sbc.lanUa, this.sbc.wanUa);
     }
 
     if (this.wants('oxo')) {
@@ -243,6 +252,7 @@ export class Lab {
       });
     }
 
+    if (this.oxo) this.traced(this.oxo.ua);
     if (this.opts.register ?? true) await this.register();
   }
 

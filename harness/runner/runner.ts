@@ -215,11 +215,10 @@ async function runCase(
       ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
       ...(o.timers ? { timers: o.timers } : {}),
       logger: log,
-    });
-    for (const ua of lab.userAgents())
-      ua.transport.on('trace', (t) => {
+      trace: (t) => {
         if (sip.length < 20_000) sip.push(t);
-      });
+      },
+    });
     const ctx: CaseContext = {
       id: c.id,
       profile,

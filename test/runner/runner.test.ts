@@ -1,0 +1,117 @@
+/**
+ * The plan runner: verdicts from checks, N/A from needs, ERROR for the harness's own failures
+ * and timeouts, the journal as the source of truth, --only, --quick, workers, and a run killed
+ * with SIGKILL then resumed giving the same cells as an uninterrupted run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadProfile } from '../../harness/config/profile.ts';
+import { buildResults, type Cell, matchesOnly, readJournal, runPlan } from '../../harness/runner/index.ts';
+import { EXPECTED, FAKE_PLAN } from './fake-plan.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'run-'));
+  dirs.push(d);
+  return d;
+}
+
+const base = {
+  cases: FAKE_PLAN,
+  profile: loadProfile(),
+  profileFile: 'profiles/embedded.yaml',
+  harnessVersion: 'test',
+  quick: true,
+  caseTimeoutMs: 1500,
+};
+
+function verdicts(cells: Cell[]): Record<string, string> {
+  return Object.fromEntries(cells.map((c) => [c.id, c.verdict]));
+}
+
+describe('runPlan', () => {
+  it('turns checks, needs, exceptions and timeouts into the right verdicts and comments', async () => {
+    const out = tmp();
+    const r = await runPlan({ ...base, outDir: out, workers: 2 });
+    expect(verdicts(r.results.cells)).toEqual(EXPECTED);
+    const cell = (id: string) => r.results.cells.find((c) => c.id === id)!;
+    expect(cell('T-2').comment).toBe('No audio from A reached B.');
+    expect(cell('T-2').checks[0]).toMatchObject({
+      name: 'tone heard',
+      expected: 'a tone',
+      observed: 'silence',
+      ok: false,
+    });
+    expect(cell('T-3').comment).toMatch(/does not support DTMF via SIP INFO/);
+    expect(cell('T-4').comment).toBe('Harness error: boom');
+    expect(cell('T-5').comment).toBe('the lab has no fax machine');
+    expect(cell('T-6').comment).toMatch(/--quick: the long wait shortened from 5 s to 0.2 s/);
+    expect(cell('T-7').comment).toMatch(/recorded no check/);
+    expect(cell('T-8').comment).toMatch(/did not finish within .* \(harness timeout\)/);
+    expect(r.exitCode).toBe(2);
+    expect(r.results.cells.map((c) => c.id)).toEqual(FAKE_PLAN.map((c) => c.id));
+    // results.json is a pure function of the journal.
+    const fromJournal = buildResults(
+      readJournal(join(out, 'journal.jsonl')).entries,
+      FAKE_PLAN.map((c) => c.id),
+    );
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).toEqual(
+      JSON.parse(JSON.stringify(fromJournal)),
+    );
+    // Every cell that ran a lab has its SIP evidence.
+    expect(cell('T-1').evidence.pcap).toBe('cases/T-1.pcap');
+    expect(readFileSync(join(out, 'cases/T-1.sip.txt'), 'utf8')).toContain('REGISTER sip:');
+  });
+
+  it('--only runs the matching cases; exit code 1 when a cell is NOK and none is ERROR', async () => {
+    const r = await runPlan({ ...base, outDir: tmp(), only: 'T-1,T-2' });
+    expect(verdicts(r.results.cells)).toEqual({ 'T-1': 'OK', 'T-2': 'NOK' });
+    expect(r.exitCode).toBe(1);
+    expect(matchesOnly('8-2-5', '8-2-*')).toBe(true);
+    expect(matchesOnly('8-3-5', '8-2-*,8-3-1')).toBe(false);
+  });
+
+  it('a run killed with SIGKILL and resumed gives the same cells as an uninterrupted run', async () => {
+    const killed = tmp();
+    const script = fileURLToPath(new URL('./fake-plan.ts', import.meta.url));
+    const bin = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, script, killed], { stdio: 'ignore' });
+    const journal = join(killed, 'journal.jsonl');
+    // Kill it once two cells are on disk, in the middle of the run.
+    for (let i = 0; i < 400; i++) {
+      let cells = 0;
+      try {
+        cells = readJournal(journal).entries.filter((e) => e.type === 'cell').length;
+      } catch {
+        // not there yet
+      }
+      if (cells >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const before = readJournal(journal).entries.filter((e) => e.type === 'cell').length;
+    expect(before).toBeGreaterThanOrEqual(2);
+    expect(before).toBeLessThan(FAKE_PLAN.length);
+
+    const resumed = await runPlan({ ...base, outDir: killed, resume: true });
+    expect(resumed.skipped.length).toBe(before);
+    const straight = await runPlan({ ...base, outDir: tmp() });
+    const strip = (cells: Cell[]) =>
+      cells.map((c) => ({
+        id: c.id,
+        verdict: c.verdict,
+        comment: c.comment,
+        checks: c.checks.map((k) => k.name),
+      }));
+    expect(strip(resumed.results.cells)).toEqual(strip(straight.results.cells));
+    expect(resumed.results.run.resumedAt?.length).toBe(1);
+  });
+});
