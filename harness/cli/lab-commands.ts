@@ -3,6 +3,7 @@
  * profile, started alone for manual lab work, until Ctrl-C (SIGINT) or SIGTERM ends it cleanly.
  */
 import { Lab } from '../actors/lab.ts';
+import { preflight } from '../config/preflight.ts';
 import { loadProfile } from '../config/profile.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import { createLogger } from '../support/log.ts';
@@ -27,6 +28,7 @@ export async function runActors(
     );
     return 2;
   }
+  await preflight(profile, opts.profile ?? 'profiles/embedded.yaml', actors);
   const logger = createLogger();
   const lab = await Lab.start({
     profile,

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PLAN } from '../../scenarios/index.ts';
 import { parseFaults } from '../actors/index.ts';
+import { preflight } from '../config/preflight.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import { type Cell, matchesOnly, type RunInfo, runPlan, TerminalPrompter } from '../runner/index.ts';
 import { createLogger } from '../support/log.ts';
@@ -53,6 +54,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     }
   } else outDir = resolve(o.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)));
   const profile = loadProfile(profileFile);
+  await preflight(profile, profileFile);
   parseFaults([...profile.sbc.faults, ...faults]); // an unknown fault stops here, before any case runs
   const workers = Number(o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 8) {

@@ -110,3 +110,36 @@ describe('sbc-harness sim / sbc', () => {
     expect(p.output()).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('sbc-harness run: a bad profile stops before any case (exit 2, the key named)', () => {
+  it('unknown key, wrong type, an address this host does not have', async () => {
+    const cases: Array<[(t: string) => string, RegExp]> = [
+      [(t) => t.replace('  transcoding: true', '  transcodeing: true'), /sbc\.transcodeing: unknown key/],
+      [
+        (t) =>
+          t.replace(
+            /port: 5060\n {2}tlsPort: 5061\n {2}transport: udp/,
+            'port: "five"\n  tlsPort: 5061\n  transport: udp',
+          ),
+        /provider\.port: expected number, got "five"/,
+      ],
+      [
+        (t) => t.replace('address: 127.0.41.1', 'address: 192.0.2.44'),
+        /oxo\.address: 192\.0\.2\.44 is not an address of this host .*use a loopback address/,
+      ],
+    ];
+    for (const [edit, message] of cases) {
+      const r = run([
+        'run',
+        '--quick',
+        '--profile',
+        profileFile(edit),
+        '--out',
+        join(mkdtempSync(join(tmpdir(), 'run-')), 'out'),
+      ]);
+      expect(await r.exited).toBe(2);
+      expect(r.output()).toMatch(message);
+      expect(r.output()).not.toMatch(/\n\s+at /);
+    }
+  });
+});
