@@ -8,7 +8,7 @@ import type { Call } from '../actors/index.ts';
 import { toneSource } from '../actors/index.ts';
 import { goertzelAmplitude, voipQuality } from '../media/analysis/index.ts';
 import type { Clock } from '../support/clock.ts';
-import type { CheckRecord } from './verdict.ts';
+import type { CheckRecord, DtmfRow, StreamRow } from './verdict.ts';
 
 export interface CheckDetail {
   expected: string;
@@ -37,6 +37,15 @@ export const MIN_MOS = 3.6;
 
 export class Checks {
   readonly records: CheckRecord[] = [];
+  /** RTP streams measured by audio checks, for the evidence report. */
+  readonly streams: StreamRow[] = [];
+  /** Digits sent and received by DTMF checks (cases add rows with `dtmfRow`). */
+  readonly dtmf: DtmfRow[] = [];
+
+  /** Records one digit's journey for the DTMF timeline of the evidence report. */
+  dtmfRow(row: DtmfRow): void {
+    if (this.dtmf.length < 500) this.dtmf.push(row);
+  }
 
   constructor(
     private readonly clock: Clock,
@@ -113,6 +122,17 @@ export class Checks {
     b.call.media.stopPlaying();
     let ok = true;
     for (const d of dirs) {
+      const st = (d.to === b.name ? b : a).call.media.stats();
+      this.streams.push({
+        from: d.from,
+        to: d.to,
+        codec: d.codec,
+        packets: st.received,
+        lost: st.lost,
+        jitterMs: d.jitterMs,
+        mos: d.mos,
+        toneLevel: Math.round(d.level),
+      });
       const heard = d.level >= MIN_TONE_LEVEL && d.level > 8 * d.floor;
       const mosOk = d.mos >= (opts.minMos ?? MIN_MOS);
       ok =

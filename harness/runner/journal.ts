@@ -16,6 +16,8 @@ export interface RunInfo {
   provider: { name: string };
   options: { quick: boolean; workers: number; only?: string; faults: string[]; interactive: boolean };
   host: { node: string; platform: string };
+  /** Who is who on the wire: address → actor name ("provider", "SBC WAN", …), for ladders. */
+  actors: Record<string, string>;
 }
 
 export type JournalEntry =

@@ -20,7 +20,7 @@ import { type DutAdapter, embeddedAdapter, manualAdapter } from './dut-adapter.t
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
-import { type Cell, type CheckRecord, exitCodeFor } from './verdict.ts';
+import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
 export interface RunOptions {
   cases: readonly CaseDefinition[];
@@ -160,6 +160,12 @@ function runInfo(o: RunOptions): RunInfo {
       interactive: o.prompter !== undefined,
     },
     host: { node: process.version, platform: `${process.platform}/${process.arch}` },
+    actors: {
+      [p.provider.address]: 'Provider',
+      [p.sbc.wan.address]: 'SBC WAN',
+      [p.sbc.lan.address]: 'SBC LAN',
+      [p.oxo.address]: 'OXO Connect',
+    },
   };
 }
 
@@ -268,6 +274,11 @@ async function runCase(
     if (timer) clearTimeout(timer);
   }
   if (applied.answers.length > 0) cell.answers = applied.answers;
+  if (checks.streams.length > 0 || checks.dtmf.length > 0) {
+    cell.data = {};
+    if (checks.streams.length > 0) cell.data.streams = checks.streams;
+    if (checks.dtmf.length > 0) cell.data.dtmf = checks.dtmf;
+  }
   cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
   await lab?.stop();
   cell.durationMs = Math.round(performance.now() - t0);
@@ -309,6 +320,21 @@ function writeEvidence(
     .join('\n');
   const sipFile = `cases/${id}.sip.txt`;
   writeFileSync(join(outDir, sipFile), text);
+  const json: SipEvidenceMessage[] = messages.map((t) => {
+    const raw = t.data.toString('utf8');
+    const m: SipEvidenceMessage = {
+      wallMs: t.wallTime,
+      protocol: t.flow.protocol,
+      src: t.direction === 'out' ? t.flow.local : t.flow.remote,
+      dst: t.direction === 'out' ? t.flow.remote : t.flow.local,
+      summary: raw.slice(0, Math.max(0, raw.indexOf('\r\n')) || 200),
+      text: raw,
+    };
+    if (t.error) m.error = t.error.reason;
+    return m;
+  });
+  const sipJsonFile = `cases/${id}.sip.json`;
+  writeFileSync(join(outDir, sipJsonFile), JSON.stringify(json));
   const w = new capture.PcapWriter();
   const records: Array<{
     timeMs: number;
@@ -327,5 +353,5 @@ function writeEvidence(
   for (const r of records) w.addUdp(r);
   const pcapFile = `cases/${id}.pcap`;
   writeFileSync(join(outDir, pcapFile), w.toBuffer());
-  return { pcap: pcapFile, sip: sipFile };
+  return { pcap: pcapFile, sip: sipFile, sipJson: sipJsonFile };
 }

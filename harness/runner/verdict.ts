@@ -24,8 +24,47 @@ export interface CellEvidence {
   pcap?: string;
   /** SIP messages in order (text), relative to the run folder. */
   sip?: string;
-  /** Further files (recordings). */
+  /** The same messages as JSON (`SipEvidenceMessage[]`), for ladder diagrams. */
+  sipJson?: string;
+  /** Received audio of the audio checks (WAV), relative to the run folder. */
+  audio?: string[];
+  /** Further files. */
   files?: string[];
+}
+
+/** One SIP message of a case, as the reports draw it. */
+export interface SipEvidenceMessage {
+  wallMs: number;
+  protocol: string;
+  src: { address: string; port: number };
+  dst: { address: string; port: number };
+  /** First line ("INVITE sip:… SIP/2.0", "SIP/2.0 200 OK"). */
+  summary: string;
+  text: string;
+  /** Why it could not be parsed, when it could not. */
+  error?: string;
+}
+
+/** One RTP stream as measured by an audio check. */
+export interface StreamRow {
+  from: string;
+  to: string;
+  codec: string;
+  packets: number;
+  lost: number;
+  jitterMs: number;
+  mos: number;
+  /** Level of the expected tone in what arrived (Goertzel amplitude). */
+  toneLevel: number;
+}
+
+/** One digit of a DTMF check: sent and received, with the mode. */
+export interface DtmfRow {
+  digit: string;
+  sentMode: string;
+  sentAtMs?: number;
+  receivedAs?: string;
+  receivedAtMs?: number;
 }
 
 export interface Cell {
@@ -38,6 +77,8 @@ export interface Cell {
   evidence: CellEvidence;
   /** Human answers in interactive mode, and engineer confirmations of SBC preconditions. */
   answers?: Array<{ question: string; answer: string }>;
+  /** Measurements behind the checks, for the evidence report. */
+  data?: { streams?: StreamRow[]; dtmf?: DtmfRow[] };
   startedAt: string;
   durationMs: number;
 }
