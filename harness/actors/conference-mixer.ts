@@ -5,7 +5,8 @@
  * the result to the listener's leg, which re-encodes it in that leg's codec. With two parties
  * it is a plain relay: the PBX-internal "bridge" of a transfer.
  */
-import type { CallAudioSource, CallMedia } from './call.ts';
+import type { CallAudioSource } from './call.ts';
+import type { MixerPort } from './handset.ts';
 
 /** Options of a mixer. */
 export interface ConferenceMixerOptions {
@@ -33,7 +34,7 @@ function resampleInto(out: Float64Array, src: Int16Array, from: number, to: numb
   return Math.min(src.length, Math.max(used, Math.round(out.length * step)));
 }
 
-/** Mixes N media legs so that each hears the others. */
+/** Mixes N parties (media legs, or handsets of sets inside the PBX) so that each hears the others. */
 export class ConferenceMixer {
   readonly sampleRate: number;
   private readonly gain: number;
@@ -45,7 +46,7 @@ export class ConferenceMixer {
   readonly delivered: number[];
 
   constructor(
-    readonly legs: readonly CallMedia[],
+    readonly legs: readonly MixerPort[],
     opts: ConferenceMixerOptions = {},
   ) {
     this.sampleRate = opts.sampleRate ?? 16000;

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Call, CallAudioSource, CallDtmfMode, CallMediaPrefs } from './call.ts';
 import type { DisplayLine } from './display.ts';
+import { Handset } from './handset.ts';
 
 /** The extensions of the plan. */
 export type ExtensionId = 'deskphone1' | 'deskphone2' | 'remote' | 'fxs1' | 'attendant';
@@ -52,6 +53,8 @@ export interface ExtensionHost {
   placeCall(ext: Extension, dialled: string): Promise<Call | InternalCall>;
   musicOnHold(): CallAudioSource | undefined;
   recordInfoRefused(ext: Extension, digit: string): void;
+  /** Monotonic ms for the handset's audio (default performance.now()). */
+  now?(): number;
 }
 
 export interface ExtensionEvents {
@@ -74,6 +77,8 @@ export class Extension extends EventEmitter<ExtensionEvents> {
   readonly calls: Call[] = [];
   /** What the display showed for each incoming call, in order. */
   readonly displays: DisplayLine[] = [];
+  /** The set's handset, for audio that stays inside the PBX (internal calls, conference, transfer). */
+  readonly handset: Handset;
   private waiters: Array<(c: Call) => void> = [];
   private pending: Call[] = [];
 
@@ -90,6 +95,8 @@ export class Extension extends EventEmitter<ExtensionEvents> {
     this.answerMode = opts.answer ?? 'auto';
     this.answerDelayMs = opts.answerDelayMs ?? 0;
     this.lines = Math.max(1, opts.lines ?? 1);
+    const now = host.now ? () => host.now?.() ?? performance.now() : () => performance.now();
+    this.handset = new Handset(this.name, now);
   }
 
   /** Calls that are ringing or established. */
@@ -130,6 +137,16 @@ export class Extension extends EventEmitter<ExtensionEvents> {
   /** Puts a call on hold with the OXO's music on hold. */
   hold(call: Call): Promise<number> {
     return call.hold(this.host.musicOnHold());
+  }
+
+  /**
+   * This set is put on hold inside the PBX (an internal call held by the other party): its
+   * handset hears the OXO's music on hold until the PBX feeds it something else.
+   */
+  hearMusicOnHold(): void {
+    const moh = this.host.musicOnHold();
+    if (moh) this.handset.play(moh);
+    else this.handset.stopPlaying();
   }
 
   /** Resumes a held call. */

@@ -9,6 +9,7 @@ export * from './call.ts';
 export * from './conference-mixer.ts';
 export * from './display.ts';
 export * from './extension.ts';
+export * from './handset.ts';
 export * from './ivr.ts';
 export * from './lab.ts';
 export * from './media-leg.ts';

@@ -37,6 +37,7 @@ import {
   type ExtensionOptions,
   type InternalCall,
 } from './extension.ts';
+import { Handset } from './handset.ts';
 import { MediaLeg, RECORD_SAMPLE_RATE } from './media-leg.ts';
 
 /** What a real OXO installation is configured to do; one profile per test plan. */
@@ -159,6 +160,8 @@ export interface OxoTransferRecord {
   notifyStatuses: number[];
   /** PBX mode: whether the two legs were bridged. */
   bridged?: boolean;
+  /** A transferee inside the PBX: the extension that now holds the target's trunk call. */
+  joined?: ExtensionId;
   ok: boolean;
   reason?: string;
 }
@@ -419,6 +422,11 @@ export class OxoTrunk implements ExtensionHost {
   // ---------------------------------------------------------------------------------------
   // ExtensionHost
 
+  /** Monotonic ms of the trunk's clock (the handsets' time base). */
+  now(): number {
+    return this.clock.now();
+  }
+
   musicOnHold(): CallAudioSource | undefined {
     return this.opts.musicOnHold ? this.opts.musicOnHold() : mohSource(RECORD_SAMPLE_RATE);
   }
@@ -474,10 +482,15 @@ export class OxoTrunk implements ExtensionHost {
   // ---------------------------------------------------------------------------------------
   // Conference and transfers
 
-  /** Mixes the calls (e.g. three trunk legs) so each hears the others; held calls are resumed first. */
-  async conference(calls: Call[]): Promise<ConferenceMixer> {
+  /**
+   * Mixes the parties so each hears the others: trunk calls (held ones are resumed first) and
+   * handsets of sets inside the PBX (an internal call is a mix of two handsets). The mix stops
+   * when any trunk call in it ends, or with {@link ConferenceMixer.stop}.
+   */
+  async conference(parties: Array<Call | Handset>): Promise<ConferenceMixer> {
+    const calls = parties.filter((p): p is Call => !(p instanceof Handset));
     for (const c of calls) if (c.state === 'established' && c.localDirection !== 'sendrecv') await c.resume();
-    const m = new ConferenceMixer(calls.map((c) => c.media));
+    const m = new ConferenceMixer(parties.map((p) => (p instanceof Handset ? p : p.media)));
     this.mixers.push(m);
     for (const c of calls) void c.ended().then(() => m.stop());
     return m;
@@ -488,10 +501,15 @@ export class OxoTrunk implements ExtensionHost {
    * prefix). Semi-attended: to `consultation` (B→C, still ringing). Attended: to `consultation`
    * (B→C, established). PBX mode bridges A and C inside the OXO; REFER mode sends REFER on A's
    * dialog (with Replaces for attended) and ends A's leg on success.
+   *
+   * A transferee that is an extension (A inside the PBX, e.g. an internal call held by B) is
+   * joined to the target's trunk call by the PBX in either mode (no REFER: the SBC sees only
+   * the one call B placed): the call moves from B (`by`, default Premium Deskphone 1) to A, and
+   * A's handset is mixed with it once the target answers (at once when it already has).
    */
   async transfer(
     kind: OxoTransferRecord['kind'],
-    transferee: Call,
+    transferee: Call | Extension,
     opts: { target?: string; consultation?: Call; by?: ExtensionId; notifyTimeoutMs?: number },
   ): Promise<OxoTransferRecord> {
     const rec: OxoTransferRecord = {
@@ -503,7 +521,8 @@ export class OxoTrunk implements ExtensionHost {
     };
     this.transfers.push(rec);
     try {
-      if (this.profile.transferMode === 'refer') await this.referTransfer(rec, transferee, opts);
+      if (transferee instanceof Extension) await this.joinTransfer(rec, transferee, opts);
+      else if (this.profile.transferMode === 'refer') await this.referTransfer(rec, transferee, opts);
       else await this.pbxTransfer(rec, transferee, opts);
     } catch (e) {
       rec.ok = false;
@@ -532,6 +551,39 @@ export class OxoTrunk implements ExtensionHost {
     const m = await this.conference([a, c]);
     void a.ended().then(() => c?.hangup());
     void c.ended().then(() => a.hangup());
+    rec.bridged = m.active;
+    rec.ok = true;
+  }
+
+  private async joinTransfer(
+    rec: OxoTransferRecord,
+    a: Extension,
+    opts: { target?: string; consultation?: Call; by?: ExtensionId },
+  ): Promise<void> {
+    rec.mode = 'pbx';
+    const b = this.extension(opts.by ?? 'deskphone1');
+    let c = opts.consultation;
+    if (rec.kind === 'unattended') {
+      if (!opts.target) throw new Error('an unattended transfer needs a target number');
+      c = await this.trunkCall(b, opts.target);
+    }
+    if (!c) throw new Error(`a ${rec.kind} transfer needs the consultation call`);
+    if (c.state === 'ended' || c.state === 'failed') {
+      rec.reason = `the consultation call is over (status ${c.status})`;
+      return;
+    }
+    // B drops out: the trunk call is A's from now on.
+    const i = b.calls.indexOf(c);
+    if (i >= 0) b.calls.splice(i, 1);
+    if (!a.calls.includes(c)) a.calls.push(c);
+    rec.joined = a.id;
+    const up = await c.established();
+    if (!up) {
+      rec.reason = `the target did not answer (status ${c.status})`;
+      return;
+    }
+    const m = await this.conference([a.handset, c]);
+    void c.ended().then(() => a.handset.stopPlaying());
     rec.bridged = m.active;
     rec.ok = true;
   }
