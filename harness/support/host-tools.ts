@@ -87,6 +87,22 @@ export const HOST_TOOLS: readonly HostTool[] = [
     debian: ['baresip'],
     versionArgs: ['-h'],
   },
+  {
+    id: 'chromium',
+    kind: 'program',
+    purpose: 'real browser that opens the HTML evidence report in CI (driven by playwright-core)',
+    names: ['chromium'],
+    debian: ['chromium'],
+    versionArgs: ['--version'],
+  },
+  {
+    id: 'libreoffice',
+    kind: 'program',
+    purpose: 'converts the DOCX interworking report to PDF in CI, to check Word output renders',
+    names: ['libreoffice'],
+    debian: ['libreoffice-writer'],
+    versionArgs: ['--version'],
+  },
 ];
 
 export interface ToolStatus {
