@@ -26,6 +26,8 @@ export interface LabOptions {
   /** Register the OXO trunk at start and wait for the SBC's line registration (default true). */
   register?: boolean;
   timers?: Partial<TimerConfig>;
+  /** The simulated OXO takes several calls per extension (its `multiLine` profile); default false. */
+  oxoMultiLine?: boolean;
   clock?: Clock;
   logger?: Logger;
   /** Receives every SIP message of every actor from its start on (evidence). */
@@ -244,6 +246,7 @@ export class Lab {
           transferMode: p.oxo.transferMode === 'refer' ? 'refer' : 'pbx',
           display: { countryCode: p.oxo.countryCode, nationalPrefix: '0', internationalPrefix: '00' },
           registerExpires: p.oxo.trunk.expires,
+          ...(this.opts.oxoMultiLine ? { multiLine: true } : {}),
         },
         extensions,
         clock,

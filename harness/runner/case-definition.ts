@@ -43,6 +43,11 @@ export interface CaseDefinition {
   lab?: {
     providerCodecs?: string[];
     deskphoneCodecs?: string[];
+    /**
+     * The OXO takes several calls per DID (multi-line sets, at least two calls each), as
+     * configured for the multi-line cases; default off (a second call to a busy set gets 486).
+     */
+    oxoMultiLine?: boolean;
   };
   /** Changes shared SBC state: never runs beside another case. */
   exclusive?: boolean;

@@ -220,6 +220,7 @@ async function runCase(
       ephemeralPorts: profile.sbc.kind === 'embedded',
       ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
       ...(o.timers ? { timers: o.timers } : {}),
+      ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
       logger: log,
       trace: (t) => {
         if (sip.length < 20_000) sip.push(t);
