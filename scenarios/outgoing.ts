@@ -1,4 +1,276 @@
-/** Cases of the eSBC plan: outgoing (written by the scenario group that owns this file). */
-import type { CaseDefinition } from '../harness/runner/index.ts';
+/**
+ * Section 8.3 of the eSBC plan: outgoing calls (cases 8-2-1 … 8-2-7). A deskphone (Premium
+ * Deskphone 1, or the remote-worker deskphone behind the SBC router's VPN) calls the provider's
+ * IVR with DTMF return through the trunk, sends digits in one mode, and checks that the IVR got
+ * each digit exactly once in that mode and that the returned digits reached the deskphone the
+ * same way; 8-2-4 calls an external number from the remote-worker deskphone and checks audio.
+ */
+import type { Call, CallDtmfMode, Extension, ExtensionId } from '../harness/actors/index.ts';
+import { IVR_PROMPT_MS, Ivr } from '../harness/actors/index.ts';
+import { type CaseContext, HarnessError, testCase } from '../harness/runner/index.ts';
+import { callExternal, hangUp } from './call-helpers.ts';
 
-export const OUTGOING_CASES: CaseDefinition[] = [];
+/** The digits every DTMF case sends: the "menu" navigation of the IWR, one digit at a time. */
+export const IVR_DIGITS = '159#';
+
+/** How the IWR names each DTMF mode. */
+export const DTMF_MODE_NAME: Record<CallDtmfMode, string> = {
+  rfc2833: 'RFC 2833',
+  inband: 'inband',
+  info: 'SIP INFO',
+};
+
+/** One digit as a receiver saw it. */
+export interface SeenDigit {
+  digit: string;
+  mode: CallDtmfMode;
+}
+
+/** The verdict on the digits one side received, with the sentence for a NOK. */
+export interface DtmfJudgement {
+  ok: boolean;
+  observed: string;
+  failure: string;
+}
+
+function times(n: number): string {
+  return n === 1 ? 'once' : n === 2 ? 'twice' : `${n} times`;
+}
+
+/**
+ * Compares the digits `seen` by a receiver with the digits `sent` in `mode`: OK when each sent
+ * digit arrived exactly once, in order, in the mode sent. The failure sentence names the first
+ * symptom the way an engineer would (a digit arrived twice and how, a digit arrived in another
+ * mode, digits missing). Pure; never throws.
+ */
+export function judgeDtmf(
+  sent: string,
+  seen: readonly SeenDigit[],
+  mode: CallDtmfMode,
+  from: string,
+  to: string,
+): DtmfJudgement {
+  const how = DTMF_MODE_NAME[mode];
+  const asSent = mode === 'inband' ? 'inband' : `as ${how}`;
+  const observed =
+    seen.length === 0 ? '(nothing)' : seen.map((d) => `${d.digit} (${DTMF_MODE_NAME[d.mode]})`).join(', ');
+  const ok = seen.length === sent.length && seen.every((d, i) => d.digit === sent[i] && d.mode === mode);
+  if (ok) return { ok, observed, failure: '' };
+  if (seen.length === 0)
+    return { ok, observed, failure: `DTMF ${sent} sent ${asSent} from ${from} never arrived at ${to}` };
+  // A digit that arrived more often than it was sent: name how each copy came.
+  for (const digit of new Set(sent)) {
+    const want = [...sent].filter((d) => d === digit).length;
+    const copies = seen.filter((d) => d.digit === digit);
+    if (copies.length > want) {
+      const modes = [...new Set(copies.map((d) => d.mode))];
+      const countIn = (m: CallDtmfMode) => times(copies.filter((d) => d.mode === m).length);
+      const detail =
+        modes.length > 1
+          ? `: ${modes.map((m) => (m === 'inband' ? `${countIn(m)} inband` : `${countIn(m)} as ${DTMF_MODE_NAME[m]}`)).join(', ')}`
+          : ` as ${DTMF_MODE_NAME[modes[0]!]}`;
+      return {
+        ok,
+        observed,
+        failure: `DTMF ${digit} sent ${asSent} from ${from} arrived ${times(copies.length)} at ${to}${detail}`,
+      };
+    }
+  }
+  const other = seen.find((d) => d.mode !== mode);
+  if (other)
+    return {
+      ok,
+      observed,
+      failure: `DTMF ${other.digit} sent ${asSent} from ${from} arrived at ${to} ${other.mode === 'inband' ? 'as inband tones' : `as ${DTMF_MODE_NAME[other.mode]}`}`,
+    };
+  const got = seen.map((d) => d.digit).join('');
+  return { ok, observed, failure: `DTMF ${sent} sent ${asSent} from ${from} arrived at ${to} as "${got}"` };
+}
+
+/** Digits an extension's call received: media digits, and INFO digits it accepted. */
+function digitsAt(call: Call): SeenDigit[] {
+  const media = call.media.dtmfReceived.map((d) => ({ digit: d.digit, mode: d.mode, atMs: d.atMs }));
+  const info = call.infoReceived
+    .filter((d) => d.status < 300)
+    .map((d) => ({ digit: d.digit, mode: 'info' as const, atMs: d.atMs }));
+  return [...media, ...info].sort((a, b) => a.atMs - b.atMs).map(({ digit, mode }) => ({ digit, mode }));
+}
+
+/** Polls `done` every 50 ms until it holds or `ms` passed. Bounded in time and count. */
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  const rounds = Math.ceil(ms / 50);
+  for (let i = 0; i < rounds && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+  return done();
+}
+
+/**
+ * The DTMF-return IVR case: `extId` calls the IVR through the trunk, waits for the prompt,
+ * sends {@link IVR_DIGITS} in `mode`, and checks the digits at the IVR and the returned ones
+ * at the deskphone. Inband runs over G.711 end to end.
+ */
+async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMode): Promise<void> {
+  const ivr = ctx.provider.phone('ivr');
+  if (!(ivr instanceof Ivr)) throw new HarnessError('the provider has no DTMF-return IVR ("ivr")');
+  const ext: Extension = ctx.oxo.extension(extId);
+  if (mode === 'inband') ext.prefer(['PCMA', 'PCMU']);
+  const c = await callExternal(ctx, ext, 'ivr');
+  if (!c) return;
+  const who = ext.name || ext.id;
+  const how = DTMF_MODE_NAME[mode];
+  if (mode === 'inband') {
+    ctx.check.codec(c.desk, ['PCMA', 'PCMU'], `the ${who} leg (inband DTMF needs G.711)`);
+    ctx.check.codec(c.pstn, ['PCMA', 'PCMU'], 'the IVR leg (inband DTMF needs G.711)');
+  }
+  // Listen to the menu prompt first, as a caller would (and so no tone overlaps the prompt).
+  await new Promise((r) => setTimeout(r, IVR_PROMPT_MS + 200));
+  let sendError: string | undefined;
+  for (const digit of IVR_DIGITS) {
+    try {
+      // The extension refuses INFO (the OXO has none); a profile that declares INFO sends it on the call.
+      const status =
+        mode === 'info'
+          ? await c.desk.sendDtmf(digit, 'info', 120)
+          : await ext.sendDtmf(c.desk, digit, mode, 120);
+      if (status >= 300 || status === 0) sendError ??= `the INFO with digit ${digit} was answered ${status}`;
+    } catch (e) {
+      sendError ??= (e as Error).message;
+    }
+  }
+  ctx.check.that(`${who} sends DTMF ${IVR_DIGITS} ${how}`, sendError === undefined, {
+    expected: `${IVR_DIGITS.length} digits sent ${how}`,
+    observed: sendError ?? 'sent',
+    failure: `${who} could not send DTMF ${how} to the IVR: ${sendError}`,
+  });
+  const n = IVR_DIGITS.length;
+  // Returned digits come one by one after the IVR's echo delay; then a settle time for late extras.
+  await until(() => ivr.received.filter((d) => d.callId === c.pstn.id).length >= n, 4000);
+  // Nothing reached the IVR: nothing can come back, no need to wait for it.
+  if (ivr.received.some((d) => d.callId === c.pstn.id)) await until(() => digitsAt(c.desk).length >= n, 5000);
+  await new Promise((r) => setTimeout(r, 500));
+  const atIvr = ivr.received
+    .filter((d) => d.callId === c.pstn.id)
+    .map(({ digit, mode: m }) => ({ digit, mode: m }));
+  const toIvr = judgeDtmf(IVR_DIGITS, atIvr, mode, who, 'the IVR');
+  ctx.check.that(`DTMF ${how} from ${who} at the IVR`, toIvr.ok, {
+    expected: `${IVR_DIGITS} (${how}), each digit once`,
+    observed: toIvr.observed,
+    failure: toIvr.failure,
+  });
+  const back = judgeDtmf(IVR_DIGITS, digitsAt(c.desk), mode, 'the IVR', who);
+  ctx.check.that(`DTMF ${how} returned by the IVR at ${who}`, back.ok, {
+    expected: `${IVR_DIGITS} (${how}), each digit once`,
+    observed: back.observed,
+    failure: back.failure,
+  });
+  ctx.note(
+    `Digits ${IVR_DIGITS} sent ${how}; codecs: deskphone leg ${c.desk.media.negotiated?.codec ?? 'none'}, IVR leg ${c.pstn.media.negotiated?.codec ?? 'none'}.`,
+  );
+  await hangUp(c);
+}
+
+const dtmfSteps = (who: string, how: string, extra: string[] = []): string[] => [
+  `${who} calls the provider's IVR with DTMF return (outside-line prefix + IVR number) through the trunk`,
+  ...extra,
+  `After the menu prompt, ${who} sends the digits ${IVR_DIGITS} ${how}`,
+  `Expected: the IVR receives each digit once, ${how}; the digits it returns reach ${who} once each, ${how}`,
+  'Hang up',
+];
+
+export const outgoingDtmfRfc2833 = testCase({
+  id: '8-2-1',
+  section: '8.3',
+  title: 'Outgoing call with DTMF RFC 2833',
+  steps: dtmfSteps('Premium Deskphone 1', 'as RFC 2833 telephone-events', [
+    'Premium Deskphone 1 keeps its codec order (G.722 first)',
+  ]),
+  run: (ctx) => dtmfToIvr(ctx, 'deskphone1', 'rfc2833'),
+});
+
+export const outgoingDtmfInfo = testCase({
+  id: '8-2-2',
+  section: '8.3',
+  title: 'Outgoing call with DTMF Sip Info',
+  steps: dtmfSteps('Premium Deskphone 1', 'as SIP INFO (application/dtmf-relay)'),
+  needs: ['dtmf:info'],
+  run: (ctx) => dtmfToIvr(ctx, 'deskphone1', 'info'),
+});
+
+export const outgoingDtmfInband = testCase({
+  id: '8-2-3',
+  section: '8.3',
+  title: 'Outgoing call with DTMF Inband',
+  steps: dtmfSteps('Premium Deskphone 1', 'as inband tones', [
+    'Premium Deskphone 1 and the IVR use G.711 only (inband tones need a waveform codec)',
+  ]),
+  lab: { providerCodecs: ['PCMA', 'PCMU'] },
+  run: (ctx) => dtmfToIvr(ctx, 'deskphone1', 'inband'),
+});
+
+export const remoteCallsExternal = testCase({
+  id: '8-2-4',
+  section: '8.3',
+  title: 'Call to External number from VPN connected Premium Deskphone',
+  steps: [
+    'The remote-worker deskphone (connected through the SBC router’s VPN) calls an external number (outside-line prefix + ExtNum)',
+    'The external phone answers',
+    'Expected: the call is established through the trunk and audio is good in both directions',
+    'Hang up',
+  ],
+  needs: ['oxo:remote-worker'],
+  async run(ctx) {
+    const remote = ctx.oxo.extension('remote');
+    const c = await callExternal(ctx, remote, 'extnum');
+    if (!c) return;
+    const ext = ctx.provider.phone('extnum');
+    ctx.check.that('the call reaches the dialled external number', c.pstn.requestUser === ext.number, {
+      expected: ext.number,
+      observed: c.pstn.requestUser ?? '(none)',
+      failure: `The call from ${remote.name} arrived at the provider for ${c.pstn.requestUser ?? 'no number'} instead of ${ext.number}`,
+    });
+    await ctx.check.audio(
+      { call: c.desk, name: remote.name || 'the remote deskphone' },
+      { call: c.pstn, name: 'the external phone' },
+    );
+    await hangUp(c);
+  },
+});
+
+export const remoteDtmfRfc2833 = testCase({
+  id: '8-2-5',
+  section: '8.3',
+  title: 'Outgoing call with DTMF RFC 2833 with VPN Premium Deskphone',
+  steps: dtmfSteps('the remote-worker deskphone', 'as RFC 2833 telephone-events'),
+  needs: ['oxo:remote-worker'],
+  run: (ctx) => dtmfToIvr(ctx, 'remote', 'rfc2833'),
+});
+
+export const remoteDtmfInfo = testCase({
+  id: '8-2-6',
+  section: '8.3',
+  title: 'Outgoing call with DTMF Sip Info with VPN Premium Deskphone',
+  steps: dtmfSteps('the remote-worker deskphone', 'as SIP INFO (application/dtmf-relay)'),
+  needs: ['dtmf:info', 'oxo:remote-worker'],
+  run: (ctx) => dtmfToIvr(ctx, 'remote', 'info'),
+});
+
+export const remoteDtmfInband = testCase({
+  id: '8-2-7',
+  section: '8.3',
+  title: 'Outgoing call with DTMF Inband with VPN Premium Deskphone',
+  steps: dtmfSteps('the remote-worker deskphone', 'as inband tones', [
+    'The remote-worker deskphone and the IVR use G.711 only (inband tones need a waveform codec)',
+  ]),
+  needs: ['oxo:remote-worker'],
+  lab: { providerCodecs: ['PCMA', 'PCMU'] },
+  run: (ctx) => dtmfToIvr(ctx, 'remote', 'inband'),
+});
+
+export const OUTGOING_CASES = [
+  outgoingDtmfRfc2833,
+  outgoingDtmfInfo,
+  outgoingDtmfInband,
+  remoteCallsExternal,
+  remoteDtmfRfc2833,
+  remoteDtmfInfo,
+  remoteDtmfInband,
+];
