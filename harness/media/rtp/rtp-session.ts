@@ -23,7 +23,7 @@ import {
 } from './rtcp.ts';
 import { buildRtp, looksLikeRtcp, random16, random32 } from './rtp-packet.ts';
 import { type PayloadFormat, RtpReceiver } from './rtp-receiver.ts';
-import { processSendClock, type SendClock, type SendStream } from './send-clock.ts';
+import { processSendClock, type SendClock, type SendStream, type SendTick } from './send-clock.ts';
 import { SrtpContext } from './srtp-context.ts';
 import { parseInlineKey, type SrtpSuite } from './srtp-keys.ts';
 
@@ -79,6 +79,11 @@ export interface AudioSend {
   /** Gives the PCM of the next packet (ptime·sampleRate/1000 samples), or null to stop. */
   next: (samples: number) => Int16Array | null;
   onEnd?: () => void;
+  /**
+   * Observer called after each audio packet went to the socket, with the slot and the
+   * monotonic time just before `socket.send` (to measure send-time error).
+   */
+  onSent?: (tick: SendTick, sentAtMs: number) => void;
 }
 
 /** Sender-side counters. */
@@ -131,6 +136,22 @@ export class RtpSession {
   private readonly lastSr = new Map<number, { middle: number; atMs: number }>();
   private readonly lastReported = new Map<number, { expected: number; received: number }>();
   private closed = false;
+  private readonly rtpPort: number;
+  /** The audio packet made ahead of its due time by startAudio. */
+  private ahead:
+    | {
+        index: number;
+        payload: Uint8Array | null;
+        marker: boolean;
+        failed?: boolean;
+        wire?: Uint8Array;
+        seqBefore?: number;
+        seqAfter?: number;
+      }
+    | undefined;
+  private readonly rtcpPort: number;
+  /** Monotonic time (session clock) just before the last datagram was handed to the socket. */
+  lastSendAtMs = Number.NaN;
 
   private constructor(
     private readonly opts: RtpSessionOptions,
@@ -138,6 +159,9 @@ export class RtpSession {
     private readonly rtcpSock: Socket | undefined,
   ) {
     this.ssrc = (opts.ssrc ?? random32()) >>> 0;
+    // Bound before construction; cached because address() is a system call per packet.
+    this.rtpPort = rtpSock.address().port;
+    this.rtcpPort = rtcpSock ? rtcpSock.address().port : this.rtpPort;
     this.clock = opts.clock ?? systemClock;
     this.sendClock = opts.sendClock ?? processSendClock();
     this.evidence = new PacketLog(opts.maxEvidence ?? 50_000);
@@ -198,11 +222,11 @@ export class RtpSession {
   }
 
   get localPort(): number {
-    return this.rtpSock.address().port;
+    return this.rtpPort;
   }
 
   get localRtcpPort(): number {
-    return this.rtcpSock ? this.rtcpSock.address().port : this.localPort;
+    return this.rtcpPort;
   }
 
   /** Sets or changes where media goes (a re-INVITE's new c=/m= line). RTCP defaults to port+1 (or the RTP port with rtcp-mux). */
@@ -274,23 +298,37 @@ export class RtpSession {
       this.counters.sendErrors++;
       return false;
     }
-    const sock = channel === 'rtcp' && this.rtcpSock ? this.rtcpSock : this.rtpSock;
+    const rtcp = channel === 'rtcp' && this.rtcpSock !== undefined;
+    const sock = rtcp ? this.rtcpSock! : this.rtpSock;
     const port = channel === 'rtcp' ? r.rtcpPort : r.port;
-    this.log(
-      'sent',
-      channel,
-      { address: this.opts.localAddress, port: sock.address().port },
-      { address: r.address, port },
-      bytes,
-    );
-    sock.send(bytes, port, r.address, (err) => {
-      if (err) this.counters.sendErrors++;
-    });
+    if (this.evidence.records.length < this.evidence.max)
+      this.log(
+        'sent',
+        channel,
+        { address: this.opts.localAddress, port: rtcp ? this.rtcpPort : this.rtpPort },
+        { address: r.address, port },
+        bytes,
+      );
+    else this.evidence.dropped++;
+    this.lastSendAtMs = this.clock.now();
+    // No completion callback (one JS call per packet less): a failed send is emitted as
+    // the socket's 'error' event, which counts it in sendErrors.
+    sock.send(bytes, port, r.address);
     return true;
   }
 
   /** Sends one RTP packet with a raw payload (fixtures, telephone-events). */
   sendPayload(s: RawSend): boolean {
+    const wire = this.buildWire(s);
+    if (!wire) {
+      this.counters.sendErrors++;
+      return false;
+    }
+    return this.sendWire(wire, s.payload.length);
+  }
+
+  /** The datagram of one RTP packet: takes a sequence number, applies SRTP (null if refused). */
+  private buildWire(s: RawSend): Uint8Array | null {
     const sequenceNumber = s.sequenceNumber ?? this.seq;
     if (s.sequenceNumber === undefined) this.seq = (this.seq + 1) & 0xffff;
     const timestamp = s.timestamp ?? this.lastTs;
@@ -302,15 +340,14 @@ export class RtpSession {
       marker: s.marker ?? false,
       payload: s.payload,
     });
-    const wire = this.tx ? this.tx.protectRtp(plain) : plain;
-    if (!wire) {
-      this.counters.sendErrors++;
-      return false;
-    }
+    return this.tx ? this.tx.protectRtp(plain) : plain;
+  }
+
+  private sendWire(wire: Uint8Array, payloadBytes: number): boolean {
     const ok = this.sendDatagram(wire, 'rtp');
     if (ok) {
       this.counters.rtpPackets++;
-      this.counters.rtpOctets += s.payload.length;
+      this.counters.rtpOctets += payloadBytes;
     }
     return ok;
   }
@@ -320,28 +357,55 @@ export class RtpSession {
     return this.sendDatagram(bytes, channel);
   }
 
-  /** Starts sending audio on the send clock; replaces any audio already playing. */
+  /**
+   * Starts sending audio on the send clock; replaces any audio already playing. When the
+   * clock wakes ahead of the due time (`leadMs`), the packet is made then — PCM pulled,
+   * encoded, RTP header and SRTP applied — so only the send happens at the due time. A
+   * packet made ahead is rebuilt if `talkSpurt()` changed its marker meanwhile; a raw packet
+   * sent in between goes out before it (with the next sequence number).
+   */
   startAudio(a: AudioSend): SendStream {
     this.stopAudio();
     const samples = Math.round((a.ptimeMs * (a.sampleRate ?? a.clockRate)) / 1000);
+    const make = (): Uint8Array | null => {
+      const pcm = a.next(samples);
+      return pcm ? a.encoder.encode(pcm) : null;
+    };
+    const packet = (tick: SendTick, payload: Uint8Array): RawSend => ({
+      payloadType: a.payloadType,
+      payload,
+      timestamp: tick.rtpTimestamp,
+      marker: tick.marker,
+    });
     const stream = this.sendClock.add({
       ptimeMs: a.ptimeMs,
       clockRate: a.clockRate,
       firstTimestamp: this.lastTs,
+      onPrepare: (tick) => {
+        // Until make() returns: a throwing source/encoder leaves a failed slot (not sent).
+        this.ahead = { index: tick.index, payload: null, failed: true, marker: tick.marker };
+        const payload = make();
+        const seqBefore = this.seq;
+        const wire = payload ? this.buildWire(packet(tick, payload)) : null;
+        this.ahead = { index: tick.index, payload, marker: tick.marker, seqBefore, seqAfter: this.seq };
+        if (wire) this.ahead.wire = wire;
+      },
       onTick: (tick) => {
-        const pcm = a.next(samples);
-        if (!pcm) {
+        const made = this.ahead?.index === tick.index ? this.ahead : undefined;
+        this.ahead = undefined;
+        if (made?.failed) return false;
+        const payload = made ? made.payload : make();
+        if (!payload) {
           this.stopAudio();
           a.onEnd?.();
           return false;
         }
         this.lastTs = tick.rtpTimestamp;
-        return this.sendPayload({
-          payloadType: a.payloadType,
-          payload: a.encoder.encode(pcm),
-          timestamp: tick.rtpTimestamp,
-          marker: tick.marker,
-        });
+        let ok: boolean;
+        if (made?.wire && made.marker === tick.marker) ok = this.sendWire(made.wire, payload.length);
+        else ok = this.sendPayload(packet(tick, payload));
+        if (ok) a.onSent?.(tick, this.lastSendAtMs);
+        return ok;
       },
     });
     this.audio = stream;
@@ -351,6 +415,12 @@ export class RtpSession {
   stopAudio(): void {
     this.audio?.stop();
     this.audio = undefined;
+    // A packet made ahead but never sent gives its sequence number back (plain RTP only:
+    // an SRTP index is never reused).
+    const a = this.ahead;
+    this.ahead = undefined;
+    if (a?.seqAfter !== undefined && a.seqBefore !== undefined && !this.tx && this.seq === a.seqAfter)
+      this.seq = a.seqBefore;
   }
 
   /** Report blocks for every SSRC we receive (RFC 3550 §6.4.1, A.3). */
