@@ -251,7 +251,7 @@ export function checkSbcReinvites(ctx: CaseContext, directions: string[]): void 
 }
 
 /** An internal call between two sets: no SIP on the trunk, connected, the handsets mixed. */
-async function internalCall(
+export async function internalCall(
   ctx: CaseContext,
   from: Extension,
   to: Extension,
