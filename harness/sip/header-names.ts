@@ -77,14 +77,32 @@ for (const name of [
   CANONICAL.set(name.toLowerCase(), name);
 }
 
-/** Lower-case full name for any spelling or compact form: "v" → "via", "CALL-ID" → "call-id". */
-export function headerKey(name: string): string {
+/**
+ * Keys of the spellings seen so far. Every message looks its headers up many times, and the
+ * same few spellings ("Via", "v", "CSeq") recur, so a map lookup replaces a toLowerCase each
+ * time. Bounded: cleared when it grows past KEY_CACHE_MAX (odd names from fuzzing or attacks).
+ */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_MAX = 2048;
+
+function computeKey(name: string): string {
   const lower = name.toLowerCase();
   if (lower.length === 1) {
     const full = COMPACT[lower];
     if (full) return full.toLowerCase();
   }
   return lower;
+}
+
+/** Lower-case full name for any spelling or compact form: "v" → "via", "CALL-ID" → "call-id". */
+export function headerKey(name: string): string {
+  let key = keyCache.get(name);
+  if (key === undefined) {
+    key = computeKey(name);
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+    keyCache.set(name, key);
+  }
+  return key;
 }
 
 /** The usual spelling of a header name ("call-id" → "Call-ID"); unknown names keep their case. */

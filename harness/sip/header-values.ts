@@ -15,11 +15,43 @@ import {
   type Uri,
 } from './uri.ts';
 
-const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+/** RFC 3261 token characters: alphanumerics and -.!%*_+`'~ (by char code, below 128). */
+const TOKEN_CHARS = charTable("-.!%*_+`'~");
+/** Unquoted parameter values: token characters, plus ":[]" for host-like values such as "[::1]". */
+const PARAM_VALUE_CHARS = charTable("-.!%*_+`'~:[]");
+
+function charTable(extra: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    if (/[A-Za-z0-9]/.test(ch) || extra.includes(ch)) t[c] = 1;
+  }
+  return t;
+}
+
+/** True when `s` is non-empty and every character is in `table`. */
+function allIn(s: string, table: Uint8Array): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || table[c] === 0) return false;
+  }
+  return true;
+}
 
 export function isToken(s: string): boolean {
-  return TOKEN_RE.test(s);
+  return allIn(s, TOKEN_CHARS);
 }
+
+const SP = 0x20;
+const HTAB = 0x09;
+const COMMA = 0x2c;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SEMI = 0x3b;
+const EQUALS = 0x3d;
+const LT = 0x3c;
+const GT = 0x3e;
 
 /**
  * Splits a header value at top-level commas: not inside "quoted strings" (with \-escapes),
@@ -27,29 +59,46 @@ export function isToken(s: string): boolean {
  */
 export function splitList(value: string): string[] {
   const out: string[] = [];
-  let cur = '';
+  if (value.indexOf(',') < 0) {
+    const t = value.trim();
+    if (t) out.push(t);
+    return out;
+  }
+  let start = 0;
   let inQuote = false;
   let inAngle = false;
   for (let i = 0; i < value.length; i++) {
-    const ch = value[i]!;
+    const c = value.charCodeAt(i);
     if (inQuote) {
-      cur += ch;
-      if (ch === '\\' && i + 1 < value.length) cur += value[++i];
-      else if (ch === '"') inQuote = false;
+      if (c === BACKSLASH && i + 1 < value.length) i++;
+      else if (c === DQUOTE) inQuote = false;
       continue;
     }
-    if (ch === '"') inQuote = true;
-    else if (ch === '<') inAngle = true;
-    else if (ch === '>') inAngle = false;
-    else if (ch === ',' && !inAngle) {
-      if (cur.trim()) out.push(cur.trim());
-      cur = '';
-      continue;
+    if (c === DQUOTE) inQuote = true;
+    else if (c === LT) inAngle = true;
+    else if (c === GT) inAngle = false;
+    else if (c === COMMA && !inAngle) {
+      const t = value.slice(start, i).trim();
+      if (t) out.push(t);
+      start = i + 1;
     }
-    cur += ch;
   }
-  if (cur.trim()) out.push(cur.trim());
+  const t = value.slice(start).trim();
+  if (t) out.push(t);
   return out;
+}
+
+/** The first element of a list value, as `splitList(value)[0]` (undefined when the list is empty). */
+export function firstListElement(value: string): string | undefined {
+  if (value.indexOf(',') < 0) {
+    const t = value.trim();
+    return t ? t : undefined;
+  }
+  return splitList(value)[0];
+}
+
+function isLws(c: number): boolean {
+  return c === SP || c === HTAB;
 }
 
 /** Parses `;name=value;flag` parameters (values may be quoted strings). `text` starts at the first ";". */
@@ -57,42 +106,50 @@ export function parseParams(text: string): ParseResult<Params> {
   const params: Params = [];
   let i = 0;
   const s = text;
-  while (i < s.length) {
-    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
-    if (i >= s.length) break;
-    if (s[i] !== ';') return parseError('bad-value', `expected ";" before parameter in "${clip(s)}"`);
+  const n = s.length;
+  while (i < n) {
+    while (i < n && isLws(s.charCodeAt(i))) i++;
+    if (i >= n) break;
+    if (s.charCodeAt(i) !== SEMI)
+      return parseError('bad-value', `expected ";" before parameter in "${clip(s)}"`);
     i++;
-    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
-    let name = '';
-    while (i < s.length && !/[=; \t]/.test(s[i]!)) name += s[i++];
+    while (i < n && isLws(s.charCodeAt(i))) i++;
+    const nameStart = i;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === EQUALS || c === SEMI || c === SP || c === HTAB) break;
+    }
+    const name = s.slice(nameStart, i);
     if (!isToken(name))
       return parseError('bad-value', `invalid parameter name "${clip(name)}" in "${clip(s)}"`);
-    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
-    if (s[i] === '=') {
+    while (i < n && isLws(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) === EQUALS) {
       i++;
-      while (i < s.length && /[ \t]/.test(s[i]!)) i++;
-      let value = '';
-      if (s[i] === '"') {
-        value += s[i++];
+      while (i < n && isLws(s.charCodeAt(i))) i++;
+      const valueStart = i;
+      if (s.charCodeAt(i) === DQUOTE) {
+        i++;
         let closed = false;
-        while (i < s.length) {
-          const ch = s[i++]!;
-          value += ch;
-          if (ch === '\\' && i < s.length) value += s[i++];
-          else if (ch === '"') {
+        while (i < n) {
+          const c = s.charCodeAt(i++);
+          if (c === BACKSLASH && i < n) i++;
+          else if (c === DQUOTE) {
             closed = true;
             break;
           }
         }
         if (!closed) return parseError('bad-value', `unterminated quoted parameter value in "${clip(s)}"`);
       } else {
-        while (i < s.length && !/[; \t]/.test(s[i]!)) value += s[i++];
+        for (; i < n; i++) {
+          const c = s.charCodeAt(i);
+          if (c === SEMI || c === SP || c === HTAB) break;
+        }
         // host-like values such as IPv6 references "[::1]" are allowed here.
-        if (value.length === 0 || !/^[A-Za-z0-9\-.!%*_+`'~:[\]]+$/.test(value)) {
+        if (!allIn(s.slice(valueStart, i), PARAM_VALUE_CHARS)) {
           return parseError('bad-value', `invalid value for parameter "${name}" in "${clip(s)}"`);
         }
       }
-      params.push([name, value]);
+      params.push([name, s.slice(valueStart, i)]);
     } else params.push([name, null]);
   }
   return parsed(params);
@@ -128,7 +185,7 @@ export function parseNameAddr(value: string): ParseResult<NameAddr> {
     }
     if (!closed) return parseError('bad-value', `unterminated quoted display name in "${clip(s)}"`);
     displayName = name;
-    while (i < s.length && /[ \t]/.test(s[i]!)) i++;
+    while (i < s.length && isLws(s.charCodeAt(i))) i++;
     if (s[i] !== '<') return parseError('bad-value', `expected "<" after display name in "${clip(s)}"`);
   }
   const lt = s.indexOf('<', i);
@@ -169,6 +226,14 @@ export function parseNameAddr(value: string): ParseResult<NameAddr> {
   return parsed(out);
 }
 
+/** `values.flatMap(splitList)` without the intermediate arrays when each value is a single element. */
+function splitAll(values: string[]): string[] {
+  if (values.length === 1) return splitList(values[0]!);
+  const out: string[] = [];
+  for (const v of values) for (const e of splitList(v)) out.push(e);
+  return out;
+}
+
 export function quoteString(s: string): string {
   return `"${s.replace(/(["\\])/g, '\\$1')}"`;
 }
@@ -181,7 +246,7 @@ export function formatNameAddr(na: NameAddr): string {
 /** Parses a comma-separated list of name-addrs (Contact, Route, Record-Route, P-Asserted-Identity, Diversion). */
 export function parseNameAddrList(values: string[]): ParseResult<NameAddr[]> {
   const out: NameAddr[] = [];
-  for (const v of values.flatMap(splitList)) {
+  for (const v of splitAll(values)) {
     const na = parseNameAddr(v);
     if (!na.ok) return na;
     out.push(na.value);
@@ -206,7 +271,8 @@ export function parseVia(value: string): ParseResult<Via> {
       value,
     );
   if (!m) return parseError('bad-value', `malformed Via "${clip(value)}"`);
-  const hp = parseHostPort(m[4]!.replace(/\s*:\s*/g, ':'));
+  const hostPort = m[4]!;
+  const hp = parseHostPort(/\s/.test(hostPort) ? hostPort.replace(/\s*:\s*/g, ':') : hostPort);
   if (!hp.ok) return parseError('bad-value', `Via "${clip(value)}": ${hp.reason}`);
   const params = parseParams(m[5] ?? '');
   if (!params.ok) return params;
@@ -335,7 +401,7 @@ export function parseSubscriptionState(value: string): ParseResult<SubscriptionS
 /** Token lists: Allow, Supported, Require, Unsupported, Proxy-Require. */
 export function parseTokenList(values: string[]): ParseResult<string[]> {
   const out: string[] = [];
-  for (const v of values.flatMap(splitList)) {
+  for (const v of splitAll(values)) {
     if (!isToken(v)) return parseError('bad-value', `"${clip(v)}" is not a token`);
     out.push(v);
   }

@@ -7,6 +7,7 @@ import { canonicalName, headerKey, isListHeader } from './header-names.ts';
 import {
   type ContentType,
   type CSeq,
+  firstListElement,
   type NameAddr,
   parseContentType,
   parseCSeq,
@@ -43,7 +44,8 @@ abstract class SipMessageBase {
   body: Buffer;
   /** Deviations the parser tolerated (bare LF line ends, missing Max-Forwards, ...). */
   warnings: string[] = [];
-  private cache = new Map<string, unknown>();
+  /** Typed values computed from the headers, by header key; created on first use. */
+  private cache: Map<string, unknown> | undefined;
 
   constructor(headers: HeaderField[] = [], body: Buffer = Buffer.alloc(0)) {
     this.headers = headers;
@@ -57,7 +59,7 @@ abstract class SipMessageBase {
   get(name: string): string | undefined {
     const key = headerKey(name);
     for (const h of this.headers) {
-      if (headerKey(h.name) === key) return isListHeader(key) ? splitList(h.value)[0] : h.value;
+      if (headerKey(h.name) === key) return isListHeader(key) ? firstListElement(h.value) : h.value;
     }
     return undefined;
   }
@@ -78,12 +80,20 @@ abstract class SipMessageBase {
   /** The header lines with this name, unsplit. */
   fields(name: string): HeaderField[] {
     const key = headerKey(name);
-    return this.headers.filter((h) => headerKey(h.name) === key);
+    const out: HeaderField[] = [];
+    for (const h of this.headers) if (headerKey(h.name) === key) out.push(h);
+    return out;
+  }
+
+  /** The first header line with this name, unsplit. */
+  field(name: string): HeaderField | undefined {
+    const key = headerKey(name);
+    for (const h of this.headers) if (headerKey(h.name) === key) return h;
+    return undefined;
   }
 
   has(name: string): boolean {
-    const key = headerKey(name);
-    return this.headers.some((h) => headerKey(h.name) === key);
+    return this.field(name) !== undefined;
   }
 
   /** Replaces every line of this header by one line with `value`, where the first one stood (or at the end). */
@@ -95,14 +105,14 @@ abstract class SipMessageBase {
     if (idx >= 0)
       this.headers[this.headers.findIndex((h) => headerKey(h.name) === key)] = { name: spelled, value };
     else this.headers.push({ name: spelled, value });
-    this.cache.clear();
+    this.invalidate(key);
     return this;
   }
 
   /** Adds a header line after the existing ones. */
   append(name: string, value: string): this {
     this.headers.push({ name, value });
-    this.cache.clear();
+    this.invalidate(headerKey(name));
     return this;
   }
 
@@ -111,14 +121,14 @@ abstract class SipMessageBase {
     const key = headerKey(name);
     const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
     this.headers.splice(Math.max(idx, 0), 0, { name, value });
-    this.cache.clear();
+    this.invalidate(key);
     return this;
   }
 
   remove(name: string): this {
     const key = headerKey(name);
     this.headers = this.headers.filter((h) => headerKey(h.name) !== key);
-    this.cache.clear();
+    this.invalidate(key);
     return this;
   }
 
@@ -126,7 +136,7 @@ abstract class SipMessageBase {
   replaceField(field: HeaderField, value: string): this {
     const idx = this.headers.indexOf(field);
     if (idx >= 0) this.headers[idx] = { name: field.name, value };
-    this.cache.clear();
+    this.invalidate(headerKey(field.name));
     return this;
   }
 
@@ -139,15 +149,35 @@ abstract class SipMessageBase {
     const rest = splitList(h.value).slice(1);
     if (rest.length === 0) this.headers.splice(idx, 1);
     else this.headers[idx] = { name: h.name, value: rest.join(', ') };
-    this.cache.clear();
+    this.invalidate(key);
     return this;
   }
 
+  /** Every cached value derives from the header lines of one key; a change to them drops it. */
+  private invalidate(key: string): void {
+    this.cache?.delete(key);
+  }
+
   private cached<T>(key: string, compute: () => T): T {
-    if (this.cache.has(key)) return this.cache.get(key) as T;
-    const v = compute();
-    this.cache.set(key, v);
-    return v;
+    if (!this.cache) this.cache = new Map();
+    const cache = this.cache;
+    const v = cache.get(key);
+    if (v !== undefined || cache.has(key)) return v as T;
+    const computed = compute();
+    cache.set(key, computed);
+    return computed;
+  }
+
+  /**
+   * For the SIP stack itself (parser, transport): stores the typed value of a header that is
+   * already parsed, so the accessor does not parse it again. `key` is a header key ("via",
+   * "from", "to", "cseq", "contact", "call-id"), and `value` what that accessor would compute
+   * from the current header lines.
+   * @internal
+   */
+  primeCache(key: 'via' | 'from' | 'to' | 'cseq' | 'contact' | 'call-id', value: unknown): void {
+    if (!this.cache) this.cache = new Map();
+    this.cache.set(key, value);
   }
 
   private okOrUndefined<T>(r: ParseResult<T> | undefined): T | undefined {
@@ -196,7 +226,7 @@ abstract class SipMessageBase {
   }
 
   get callId(): string | undefined {
-    return this.get('call-id');
+    return this.cached('call-id', () => this.get('call-id'));
   }
 
   get cseq(): CSeq | undefined {
@@ -220,7 +250,10 @@ abstract class SipMessageBase {
   }
 
   get recordRoutes(): NameAddr[] {
-    return this.cached('rr', () => this.okOrUndefined(parseNameAddrList(this.getAll('record-route'))) ?? []);
+    return this.cached(
+      'record-route',
+      () => this.okOrUndefined(parseNameAddrList(this.getAll('record-route'))) ?? [],
+    );
   }
 
   get maxForwards(): number | undefined {
@@ -274,19 +307,29 @@ abstract class SipMessageBase {
   }
 
   toBuffer(opts: SerializeOptions = {}): Buffer {
-    const lines: string[] = [this.startLine()];
-    let headers = this.headers;
-    if ((opts.contentLength ?? 'auto') === 'auto') {
-      const len = String(this.body.length);
-      const idx = headers.findIndex((h) => headerKey(h.name) === 'content-length');
-      if (idx < 0) headers = [...headers, { name: 'Content-Length', value: len }];
-      else if (!sameLength(headers[idx]!.value, this.body.length)) {
-        headers = headers.map((h, i) => (i === idx ? { name: h.name, value: len } : h));
+    const auto = (opts.contentLength ?? 'auto') === 'auto';
+    const bodyLength = this.body.length;
+    let head = `${this.startLine()}\r\n`;
+    let sawLength = false;
+    for (const h of this.headers) {
+      if (auto && !sawLength && headerKey(h.name) === 'content-length') {
+        // The first Content-Length states the body's length; its text stays when it already does.
+        sawLength = true;
+        if (!sameLength(h.value, bodyLength)) {
+          head += `${h.name}: ${bodyLength}\r\n`;
+          continue;
+        }
       }
+      head += `${h.raw ?? `${h.name}: ${h.value}`}\r\n`;
     }
-    for (const h of headers) lines.push(h.raw ?? `${h.name}: ${h.value}`);
-    const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
-    return this.body.length > 0 ? Buffer.concat([head, this.body]) : head;
+    if (auto && !sawLength) head += `Content-Length: ${bodyLength}\r\n`;
+    head += '\r\n';
+    if (bodyLength === 0) return Buffer.from(head, 'utf8');
+    const headLength = Buffer.byteLength(head, 'utf8');
+    const out = Buffer.allocUnsafe(headLength + bodyLength);
+    out.write(head, 0, 'utf8');
+    this.body.copy(out, headLength);
+    return out;
   }
 
   toString(): string {
@@ -296,6 +339,7 @@ abstract class SipMessageBase {
 
 /** True when a Content-Length value states `length` (leading zeros and LWS allowed), so its raw text can stay. */
 function sameLength(value: string, length: number): boolean {
+  if (value.length < 12 && value === String(length)) return true;
   const r = parseUnsigned(value, 2 ** 53 - 1, 'Content-Length');
   return r.ok && r.value === length;
 }

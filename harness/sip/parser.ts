@@ -5,7 +5,16 @@
  * Call-ID and CSeq.
  */
 import { headerKey } from './header-names.ts';
-import { isToken, parseCSeq, parseNameAddr, parseUnsigned, parseVia, splitList } from './header-values.ts';
+import {
+  isToken,
+  type NameAddr,
+  parseCSeq,
+  parseNameAddr,
+  parseUnsigned,
+  parseVia,
+  splitList,
+  type Via,
+} from './header-values.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
 import { type ParseError, type ParseErrorCode, parseError } from './parse-result.ts';
 import { isSipUri, parseUri } from './uri.ts';
@@ -79,11 +88,17 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     warnings.push('no empty line after the header section');
   }
 
-  const rawLines = headText.split(/\r?\n/);
-  while (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
-  if (!end?.bareLf) {
-    if (/(^|[^\r])\n/.test(headText)) warnings.push('some line ends are bare LF');
+  // Lines end at LF; a CR before the LF belongs to the line end (CRLF). A line other than the
+  // last that has no CR before its LF ended with a bare LF.
+  const rawLines = headText.split('\n');
+  let someBareLf = false;
+  for (let i = 0; i < rawLines.length - 1; i++) {
+    const line = rawLines[i]!;
+    if (line.charCodeAt(line.length - 1) === 0x0d) rawLines[i] = line.slice(0, -1);
+    else someBareLf = true;
   }
+  while (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
+  if (!end?.bareLf && someBareLf) warnings.push('some line ends are bare LF');
   const startLine = rawLines.shift() ?? '';
   const sl = parseStartLine(startLine);
   const partial: PartialMessage = { isRequest: sl.isRequest, headers: [] };
@@ -117,7 +132,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     }
     skipping = false;
     const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon).replace(/[ \t]+$/, '') : '';
+    const name = colon > 0 ? trimLwsEnd(line.slice(0, colon)) : '';
     if (colon <= 0 || !isToken(name)) {
       firstError ??= fail(
         'bad-header',
@@ -181,18 +196,22 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   if (sl.isRequest && !count.has('max-forwards')) warnings.push('request has no Max-Forwards');
 
   const value = (k: string) => firstValue.get(k) ?? '';
+  // The values parsed here are handed to the message, so that its accessors do not parse them again.
+  const vias: Via[] = [];
   for (const v of viaValues) {
     const via = parseVia(v);
     if (!via.ok) return fail('bad-header', via.reason);
     if (via.value.protocol.toUpperCase() !== 'SIP/2.0') {
       return fail('bad-version', `Via "${clip(v)}" names protocol ${via.value.protocol}, not SIP/2.0`);
     }
+    vias.push(via.value);
   }
-  for (const k of ['from', 'to']) {
-    const na = parseNameAddr(value(k));
-    if (!na.ok) return fail('bad-header', `${displayName(k)}: ${na.reason}`);
-  }
+  const from = parseNameAddr(value('from'));
+  if (!from.ok) return fail('bad-header', `From: ${from.reason}`);
+  const to = parseNameAddr(value('to'));
+  if (!to.ok) return fail('bad-header', `To: ${to.reason}`);
   const contacts = contactValues;
+  const parsedContacts: NameAddr[] = [];
   for (const c of contacts) {
     if (c === '*') {
       if (contacts.length > 1) return fail('bad-header', 'Contact "*" must be the only Contact value');
@@ -200,6 +219,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     }
     const na = parseNameAddr(c);
     if (!na.ok) return fail('bad-header', `Contact: ${na.reason}`);
+    parsedContacts.push(na.value);
   }
   if (value('call-id').length === 0 || /\s/.test(value('call-id'))) {
     return fail('bad-header', `Call-ID "${clip(value('call-id'))}" is empty or contains whitespace`);
@@ -238,6 +258,12 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     ? new SipRequest(sl.method, sl.uri, headers, Buffer.from(body))
     : new SipResponse(sl.status, sl.reason, headers, Buffer.from(body));
   message.warnings = warnings;
+  message.primeCache('via', vias);
+  message.primeCache('from', from.value);
+  message.primeCache('to', to.value);
+  message.primeCache('cseq', cseq.value);
+  message.primeCache('call-id', value('call-id'));
+  message.primeCache('contact', parsedContacts);
   return { ok: true, message };
 }
 
@@ -312,6 +338,13 @@ function trimLws(s: string): string {
   while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
   while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** Drops trailing SP and HTAB. */
+function trimLwsEnd(s: string): string {
+  let b = s.length;
+  while (b > 0 && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
+  return b === s.length ? s : s.slice(0, b);
 }
 
 function displayName(key: string): string {

@@ -14,7 +14,7 @@ import tls from 'node:tls';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { headerKey } from './header-names.ts';
-import { formatVia, parseVia } from './header-values.ts';
+import { firstListElement, formatVia, parseVia } from './header-values.ts';
 import { type SipMessage, SipResponse } from './message.ts';
 import { reasonPhrase } from './message-factory.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE, type MessageParseError, parseMessage } from './parser.ts';
@@ -130,7 +130,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   private readonly maxSize: number;
   private readonly maxConnections: number;
   private readonly idleTimeoutMs: number;
-  private udp: Array<{ listener: Listener; socket: dgram.Socket }> = [];
+  private udp: Array<{ listener: Listener; socket: dgram.Socket; local: Endpoint }> = [];
+  /** listenerFor's answers by protocol and address family, rebuilt when the listeners change. */
+  private listenerCache = new Map<string, Listener>();
   private servers: Array<{ listener: Listener; server: net.Server }> = [];
   private conns = new Map<string, StreamConn>();
   private byRemote = new Map<string, string>();
@@ -168,10 +170,15 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
 
   /** The listener that sends to `remoteAddress` over `protocol`: same protocol and address family. */
   listenerFor(protocol: TransportProtocol, remoteAddress?: string): Listener {
-    const family = remoteAddress && net.isIPv6(remoteAddress) ? 6 : 4;
+    // An IPv6 address always holds a colon, an IPv4 address or a host name never does.
+    const family = remoteAddress?.includes(':') && net.isIPv6(remoteAddress) ? 6 : 4;
+    const cacheKey = `${protocol}${family}`;
+    const cached = this.listenerCache.get(cacheKey);
+    if (cached) return cached;
     const candidates = this.bound.filter((l) => l.protocol === protocol);
     const match = candidates.find((l) => (net.isIPv6(l.address) ? 6 : 4) === family) ?? candidates[0];
     if (!match) throw new Error(`no ${protocol} listener is configured`);
+    this.listenerCache.set(cacheKey, match);
     return match;
   }
 
@@ -185,13 +192,13 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     try {
       if (target.protocol === 'UDP') {
         const l = this.listenerFor('UDP', target.address);
-        const sock = this.udp.find((u) => u.listener === l)!.socket;
+        const u = this.udp.find((x) => x.listener === l)!;
         await new Promise<void>((resolve, reject) =>
-          sock.send(data, target.port, target.address, (err) => (err ? reject(err) : resolve())),
+          u.socket.send(data, target.port, target.address, (err) => (err ? reject(err) : resolve())),
         );
         const flow: Flow = {
           protocol: 'UDP',
-          local: { address: l.address, port: l.port },
+          local: u.local,
           remote: { address: target.address, port: target.port },
         };
         this.traceOut(flow, data, message);
@@ -263,6 +270,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     );
     this.udp = [];
     this.servers = [];
+    this.listenerCache.clear();
     this.started = false;
   }
 
@@ -277,16 +285,19 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     });
     const addr = socket.address();
     const listener: Listener = { protocol: 'UDP', address: spec.address, port: addr.port };
+    // Every flow of this socket shares one local endpoint object.
+    const local: Endpoint = { address: listener.address, port: listener.port };
     socket.on('error', (err) => this.log.warn({ err: err.message }, 'UDP socket error'));
     socket.on('message', (data, rinfo) => {
       const flow: Flow = {
         protocol: 'UDP',
-        local: { address: listener.address, port: listener.port },
+        local,
         remote: { address: rinfo.address, port: rinfo.port },
       };
       this.onData(data, flow);
     });
-    this.udp.push({ listener, socket });
+    this.udp.push({ listener, socket, local });
+    this.listenerCache.clear();
   }
 
   private async startStream(spec: ListenSpec): Promise<void> {
@@ -306,6 +317,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     });
     const port = (server.address() as net.AddressInfo).port;
     const listener: Listener = { protocol, address: spec.address, port };
+    this.listenerCache.clear();
     server.on(protocol === 'TLS' ? 'secureConnection' : 'connection', (socket: net.Socket) => {
       if (this.conns.size >= this.maxConnections) {
         this.stats.connectionsRefused++;
@@ -430,7 +442,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   }
 
   private onData(data: Buffer, flow: Flow): void {
-    if (data.length <= 4 && /^[\r\n]*$/.test(data.toString('latin1'))) return; // keep-alive
+    if (data.length <= 4 && isCrLfOnly(data)) return; // keep-alive
     const r = parseMessage(data, { maxSize: this.maxSize });
     if (!r.ok) {
       this.stats.parseErrors++;
@@ -448,19 +460,31 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
 
   /** RFC 3261 §18.2.1 and RFC 3581: add received= (and fill rport) on the top Via of a request. */
   private stampVia(msg: SipMessage, flow: Flow): void {
-    const field = msg.fields('via')[0];
+    const field = msg.field('via');
     const first = field ? splitFirst(field.value) : undefined;
     if (!field || !first) return;
-    const via = parseVia(first.head);
-    if (!via.ok) return;
-    let params = via.value.params;
-    if (via.value.host !== flow.remote.address) params = setParam(params, 'received', flow.remote.address);
+    // The parser has read every Via already (msg.vias): the top one is the first element of this
+    // line, unless a quoted parameter makes the two ways of splitting the line disagree.
+    let vias = msg.vias;
+    let top = vias?.[0];
+    if (!vias || !top || first.head !== firstListElement(field.value)) {
+      const via = parseVia(first.head);
+      if (!via.ok) return;
+      top = via.value;
+      vias = undefined;
+    }
+    let params = top.params;
+    if (top.host !== flow.remote.address) params = setParam(params, 'received', flow.remote.address);
     if (getParam(params, 'rport') === null) {
       params = setParam(params, 'received', flow.remote.address);
       params = setParam(params, 'rport', String(flow.remote.port));
     }
-    if (params !== via.value.params)
-      msg.replaceField(field, formatVia({ ...via.value, params }) + first.rest);
+    if (params !== top.params) {
+      const stamped = { ...top, params };
+      msg.replaceField(field, formatVia(stamped) + first.rest);
+      // The new line reads back as `stamped` (formatVia writes what parseVia reads); the rest are unchanged.
+      if (vias) msg.primeCache('via', [stamped, ...vias.slice(1)]);
+    }
   }
 
   private answerBadRequest(err: MessageParseError, flow: Flow): void {
@@ -484,6 +508,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
 
   private traceOut(flow: Flow, data: Buffer, message?: SipMessage): void {
     this.stats.sent++;
+    if (this.listenerCount('trace') === 0) return;
     const ev: Omit<TraceEvent, 'wallTime' | 'monoTime'> = { direction: 'out', flow, data };
     if (message) (ev as TraceEvent).message = message;
     this.emitTrace(ev);
@@ -493,6 +518,12 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     if (this.listenerCount('trace') === 0) return;
     this.emit('trace', { ...ev, wallTime: this.clock.wallNow(), monoTime: this.clock.now() });
   }
+}
+
+/** True when every byte is CR or LF (an empty datagram counts too). */
+function isCrLfOnly(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0x0d && data[i] !== 0x0a) return false;
+  return true;
 }
 
 /** Splits "first, rest..." of a list value at its first top-level comma. */
