@@ -1,0 +1,367 @@
+/**
+ * The report model: one pure function from a run's results (themselves a pure function of the
+ * journal) and the plan to everything a report shows, in the shape of the IWR's results part:
+ * the header block, section 6 ("Summary of test results", problems, limitations, notes) and
+ * the per-section result tables of sections 7 and 8. Every renderer (Markdown, HTML, DOCX,
+ * JUnit, JSON) draws this model and nothing else, so the formats cannot disagree.
+ */
+import type { ResultsFile } from '../harness/runner/results.ts';
+import type { Cell, Verdict } from '../harness/runner/verdict.ts';
+
+/** The column a verdict is marked in; ERROR has no column (a harness failure is neither OK nor NOK). */
+export type Mark = 'N/A' | 'OK' | 'NOK';
+
+/**
+ * Result of a feature of the summary. OK, NOK and N/A as in the IWR; "partly" when some of the
+ * feature's cells are OK and others could only be judged as ERROR (a harness failure, neither
+ * OK nor NOK); ERROR when none could be judged for that reason; "not tested" when the run has
+ * no cell for the feature.
+ */
+export type FeatureResult = 'OK' | 'NOK' | 'N/A' | 'partly' | 'ERROR' | 'not tested';
+
+/** What a case of the plan looks like to a report (a subset of CaseDefinition). */
+export interface PlanCase {
+  id: string;
+  section: string;
+  title: string;
+  steps: readonly string[];
+}
+
+/** A section of the plan: its title and test objectives (the IWR's "Test Objectives"). */
+export interface PlanSection {
+  title: string;
+  objective: string;
+}
+
+/** One feature of the IWR's section 6 summary and the cases that decide it. */
+export interface FeatureDefinition {
+  feature: string;
+  /** Case id patterns (`*` as wildcard, as `--only`). */
+  cases: readonly string[];
+}
+
+/**
+ * The IWR section 6.1 features and the cases behind each: the one place this mapping lives.
+ * Codec cases (8-1-*) count toward VoIP and RTP support; transfers (8-5-*) toward features
+ * during conversation; the VPN cases of outgoing and incoming calls also toward the remote
+ * homeworker.
+ */
+export const FEATURES: readonly FeatureDefinition[] = [
+  { feature: 'Initialisation and network configuration', cases: ['T-1'] },
+  { feature: 'SIP registration', cases: ['T-2', 'T-3'] },
+  { feature: 'SIP authentication', cases: ['T-4'] },
+  { feature: 'VoIP and RTP support', cases: ['T-5', '8-1-*'] },
+  { feature: 'TLS and SRTP support on carrier side', cases: ['T-6', 'T-7'] },
+  { feature: 'Outgoing call', cases: ['8-2-*'] },
+  { feature: 'Incoming call', cases: ['8-3-*'] },
+  { feature: 'Features during conversation', cases: ['8-4-*', '8-5-*'] },
+  { feature: 'Fax G711', cases: ['T-8'] },
+  { feature: 'Fax T38', cases: ['T-9'] },
+  {
+    feature: 'Remote homeworker VPN',
+    cases: ['8-2-4', '8-2-5', '8-2-6', '8-2-7', '8-3-4', '8-3-5', '8-3-6', '8-3-7'],
+  },
+];
+
+/** The header block of the report: what was tested, by whom, how and when. */
+export interface ReportHeader {
+  runId: string;
+  /** Day the run started (YYYY-MM-DD). */
+  date: string;
+  startedAt: string;
+  endedAt?: string;
+  sbc: { kind: string; model: string; firmware: string };
+  pbx: { name: string; release: string };
+  provider: string;
+  harnessVersion: string;
+  tester: string;
+  /** "embedded", "lab" or "on site". */
+  method: string;
+  profile: string;
+  description: string;
+}
+
+/** One line of the summary of test results (IWR 6.1). */
+export interface FeatureSummary {
+  feature: string;
+  result: FeatureResult;
+  remark: string;
+  /** Ids of the cells that decided the result, in report order. */
+  cases: string[];
+}
+
+/** One NOK cell, for the summary of problems (IWR 6.2). */
+export interface Problem {
+  id: string;
+  section: string;
+  title: string;
+  comment: string;
+}
+
+/** One distinct N/A reason, for the summary of limitations (IWR 6.3). */
+export interface Limitation {
+  reason: string;
+  cases: string[];
+}
+
+/** How a cell compares with the baseline run, when a baseline is given. */
+export type BaselineChange = Verdict | 'absent';
+
+/** One row of a section's result table: Test Case Id | Test Case | N/A | OK | NOK | Comment. */
+export interface ReportRow {
+  id: string;
+  title: string;
+  /** Actions and expected result, from the plan (empty for a case the plan no longer has). */
+  steps: string[];
+  /** False for a cell whose case is not in the plan (an old journal). */
+  inPlan: boolean;
+  verdict: Verdict;
+  /** The column holding the mark; null for ERROR. */
+  mark: Mark | null;
+  comment: string;
+  durationMs: number;
+  /** The baseline's verdict when it differs from this run's ("absent": a new cell). */
+  was?: BaselineChange;
+}
+
+/** A section's result table with its test objectives (IWR section 8). */
+export interface ReportSection {
+  id: string;
+  title: string;
+  objective: string;
+  rows: ReportRow[];
+}
+
+/** The baseline a report was compared with. */
+export interface BaselineSummary {
+  runId: string;
+  /** Cells whose verdict differs from the baseline's, counting new cells. */
+  changed: number;
+  /** Cells that went from OK or N/A to NOK or ERROR. */
+  regressions: number;
+  /** Cells of the baseline that this run does not have. */
+  removed: string[];
+}
+
+/** Everything a report shows. */
+export interface ReportModel {
+  header: ReportHeader;
+  summary: ResultsFile['summary'];
+  features: FeatureSummary[];
+  problems: Problem[];
+  limitations: Limitation[];
+  notes: string[];
+  sections: ReportSection[];
+  baseline?: BaselineSummary;
+  /** The results the model was drawn from (cells with their checks and evidence). */
+  results: ResultsFile;
+}
+
+/** Inputs of {@link buildReportModel}. */
+export interface ReportInputs {
+  results: ResultsFile;
+  /** The plan, for steps, order and whether a case still exists. */
+  plan: readonly PlanCase[];
+  sections: Readonly<Record<string, PlanSection>>;
+  /** Damaged journal lines (see readJournal), noted in the report. */
+  journalProblems?: readonly string[];
+  /** Results of an earlier run to compare with. */
+  baseline?: ResultsFile;
+}
+
+const MARKS: Record<Verdict, Mark | null> = { OK: 'OK', NOK: 'NOK', 'N/A': 'N/A', ERROR: null };
+
+const METHODS: Record<string, string> = { embedded: 'embedded', lab: 'lab', 'on-site': 'on site' };
+
+/** The verdicts a cell can regress from, and to. */
+const GOOD: ReadonlySet<string> = new Set(['OK', 'N/A']);
+const BAD: ReadonlySet<string> = new Set(['NOK', 'ERROR']);
+
+/** True when a verdict change is a regression: OK or N/A before, NOK or ERROR now. */
+export function isRegression(was: BaselineChange | undefined, now: Verdict): boolean {
+  return was !== undefined && GOOD.has(was) && BAD.has(now);
+}
+
+/** True when a case id matches a pattern with `*` as wildcard (as `--only`). */
+export function idMatches(id: string, pattern: string): boolean {
+  const re = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${re}$`).test(id);
+}
+
+/** A comment on one line, cut to at most `max` characters, for short remarks. */
+export function brief(text: string, max = 120): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1).trimEnd()}…` : oneLine;
+}
+
+function featureSummary(def: FeatureDefinition, cells: readonly Cell[]): FeatureSummary {
+  const mine = cells.filter((c) => def.cases.some((p) => idMatches(c.id, p)));
+  const ids = mine.map((c) => c.id);
+  const by = (v: Verdict) => mine.filter((c) => c.verdict === v);
+  const [ok, nok, na, error] = [by('OK'), by('NOK'), by('N/A'), by('ERROR')];
+  let result: FeatureResult;
+  if (mine.length === 0) result = 'not tested';
+  else if (nok.length > 0) result = 'NOK';
+  else if (error.length > 0) result = ok.length > 0 ? 'partly' : 'ERROR';
+  else if (na.length === mine.length) result = 'N/A';
+  else result = 'OK';
+  const parts: string[] = [];
+  for (const c of nok) parts.push(`${c.id} NOK: ${brief(c.comment || c.title)}`);
+  for (const c of error) parts.push(`${c.id} ERROR (harness): ${brief(c.comment || c.title)}`);
+  // N/A reasons, once each, with the cells that share them.
+  const naReasons = new Map<string, string[]>();
+  for (const c of na) {
+    const reason = brief(c.comment || 'not applicable');
+    naReasons.set(reason, [...(naReasons.get(reason) ?? []), c.id]);
+  }
+  for (const [reason, which] of naReasons) parts.push(`${which.join(', ')} N/A: ${reason}`);
+  if (mine.length === 0) parts.push('no case of this feature in the run');
+  else if (ok.length > 0) parts.push(`${ok.map((c) => c.id).join(', ')} OK`);
+  return { feature: def.feature, result, remark: parts.join('; '), cases: ids };
+}
+
+function planOrder(plan: readonly PlanCase[], sections: Readonly<Record<string, PlanSection>>): string[] {
+  const order: string[] = [];
+  for (const c of plan) if (!order.includes(c.section)) order.push(c.section);
+  for (const s of Object.keys(sections)) if (!order.includes(s)) order.push(s);
+  return order;
+}
+
+/** The notes of the report (IWR 6.4): how the run was made, and the harness's own failures. */
+function runNotes(inputs: ReportInputs, cells: readonly Cell[]): string[] {
+  const { run } = inputs.results;
+  const notes: string[] = [
+    `Results produced by sbc-harness ${run.harnessVersion} (run ${run.id}, profile ${run.profile.name}, ${run.host.node} on ${run.host.platform}).`,
+  ];
+  if (run.options.quick)
+    notes.push(
+      'Quick mode (--quick): long waits were shortened; each cell concerned says so in its comment.',
+    );
+  if (run.options.faults.length > 0)
+    notes.push(
+      `SBC faults switched on deliberately: ${run.options.faults.join(', ')} — NOK cells are expected.`,
+    );
+  if (run.options.only) notes.push(`Only the cases matching "${run.options.only}" were run.`);
+  if (run.options.interactive) notes.push('Interactive run: some checks were answered by the engineer.');
+  if (run.resumedAt && run.resumedAt.length > 0)
+    notes.push(
+      `The run was interrupted and resumed (${run.resumedAt.join(', ')}); finished cells were kept.`,
+    );
+  if (!run.endedAt) notes.push('The run has no end record: it was stopped before it finished.');
+  const errors = cells.filter((c) => c.verdict === 'ERROR');
+  if (errors.length > 0)
+    notes.push(
+      `Harness failures (ERROR, counted neither OK nor NOK): ${errors
+        .map((c) => `${c.id} (${brief(c.comment || 'no comment', 80)})`)
+        .join('; ')}.`,
+    );
+  const notInPlan = cells.filter((c) => !inputs.plan.some((p) => p.id === c.id));
+  if (notInPlan.length > 0)
+    notes.push(
+      `Cells of cases the current plan no longer has: ${notInPlan.map((c) => c.id).join(', ')} (shown with their recorded title).`,
+    );
+  for (const p of inputs.journalProblems ?? []) notes.push(`Journal: ${p}.`);
+  return notes;
+}
+
+/** Builds the report model from a run's results and the plan; pure and total (never throws on a ResultsFile). */
+export function buildReportModel(inputs: ReportInputs): ReportModel {
+  const { results, plan, sections } = inputs;
+  const { run } = results;
+  const cells = results.cells;
+  const planById = new Map(plan.map((c) => [c.id, c]));
+  const was = new Map<string, BaselineChange>();
+  if (inputs.baseline) {
+    const before = new Map(inputs.baseline.cells.map((c) => [c.id, c.verdict]));
+    for (const c of cells) {
+      const b = before.get(c.id);
+      if (b === undefined) was.set(c.id, 'absent');
+      else if (b !== c.verdict) was.set(c.id, b);
+    }
+  }
+
+  const header: ReportHeader = {
+    runId: run.id,
+    date: run.startedAt.slice(0, 10),
+    startedAt: run.startedAt,
+    ...(run.endedAt ? { endedAt: run.endedAt } : {}),
+    sbc: { kind: run.sbc.kind, model: run.sbc.model, firmware: run.sbc.firmware },
+    pbx: { name: run.pbx.name, release: run.pbx.release },
+    provider: run.provider.name,
+    harnessVersion: run.harnessVersion,
+    tester: run.profile.tester,
+    method: METHODS[run.profile.method] ?? run.profile.method,
+    profile: run.profile.name,
+    description: run.profile.description,
+  };
+
+  const problems: Problem[] = cells
+    .filter((c) => c.verdict === 'NOK')
+    .map((c) => ({ id: c.id, section: c.section, title: c.title, comment: c.comment }));
+
+  const limitationMap = new Map<string, string[]>();
+  for (const c of cells.filter((x) => x.verdict === 'N/A')) {
+    const reason = c.comment.trim() || 'not applicable';
+    limitationMap.set(reason, [...(limitationMap.get(reason) ?? []), c.id]);
+  }
+  const limitations = [...limitationMap].map(([reason, ids]) => ({ reason, cases: ids }));
+
+  const order = planOrder(plan, sections);
+  const sectionIds = [...new Set(cells.map((c) => c.section))].sort((a, b) => {
+    const ia = order.indexOf(a);
+    const ib = order.indexOf(b);
+    return (ia < 0 ? 1e9 : ia) - (ib < 0 ? 1e9 : ib) || a.localeCompare(b);
+  });
+  const reportSections: ReportSection[] = sectionIds.map((id) => ({
+    id,
+    title: sections[id]?.title ?? `Section ${id}`,
+    objective: sections[id]?.objective ?? '',
+    rows: cells
+      .filter((c) => c.section === id)
+      .map((c): ReportRow => {
+        const p = planById.get(c.id);
+        const w = was.get(c.id);
+        return {
+          id: c.id,
+          title: c.title || p?.title || c.id,
+          steps: p ? [...p.steps] : [],
+          inPlan: p !== undefined,
+          verdict: c.verdict,
+          mark: MARKS[c.verdict] ?? null,
+          comment: c.comment,
+          durationMs: c.durationMs,
+          ...(w !== undefined ? { was: w } : {}),
+        };
+      }),
+  }));
+
+  const model: ReportModel = {
+    header,
+    summary: { ...results.summary },
+    features: FEATURES.map((f) => featureSummary(f, cells)),
+    problems,
+    limitations,
+    notes: runNotes(inputs, cells),
+    sections: reportSections,
+    results,
+  };
+  if (inputs.baseline) {
+    const now = new Set(cells.map((c) => c.id));
+    model.baseline = {
+      runId: inputs.baseline.run.id,
+      changed: was.size,
+      regressions: cells.filter((c) => isRegression(was.get(c.id), c.verdict)).length,
+      removed: inputs.baseline.cells.filter((c) => !now.has(c.id)).map((c) => c.id),
+    };
+    model.notes.push(
+      `Compared with run ${inputs.baseline.run.id}: ${model.baseline.changed} cell(s) changed, ${model.baseline.regressions} regression(s)` +
+        `${model.baseline.removed.length > 0 ? `, not in this run: ${model.baseline.removed.join(', ')}` : ''}.`,
+    );
+  }
+  return model;
+}
+
+/** Label of a baseline change, as every format shows it ("was OK", "new"). */
+export function wasLabel(was: BaselineChange): string {
+  return was === 'absent' ? 'new' : `was ${was}`;
+}
