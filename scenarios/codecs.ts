@@ -1,6 +1,100 @@
 /** Section 8.2 of the eSBC plan: codec negotiation (cases 8-1-1 … 8-1-4). */
-import { testCase } from '../harness/runner/index.ts';
-import { callExtension, hangUp } from './call-helpers.ts';
+import { g723 } from '../codecs/index.ts';
+import { type Call, fixtureSource, MediaLeg } from '../harness/actors/index.ts';
+import { type CaseContext, HarnessError, testCase } from '../harness/runner/index.ts';
+import { callExtension, callExternal, hangUp } from './call-helpers.ts';
+import { codecLabel, sdpFacts } from './sdp-facts.ts';
+
+/** The comment's sentence on what each leg negotiated, naming a transcoding. */
+export function legsNote(what: string, legs: Array<[string, Call]>): string {
+  const parts = legs.map(([name, call]) => `${name} ${codecLabel(call.media.negotiated?.codec)}`);
+  const codecs = new Set(legs.map(([, call]) => call.media.negotiated?.codec));
+  return `${what}: ${parts.join(', ')}${codecs.size > 1 ? ' (the SBC transcodes)' : ''}.`;
+}
+
+/** How long each side plays the G.723.1 fixture (the decoded comparison wants ≥ 1 s). */
+const FIXTURE_PLAY_MS = 1500;
+
+/**
+ * The SBC's offer on one side lists its configured first codec first (the IWR's "select X as
+ * first codec on SBC"). `sdp` is what the actor on that side received from the SBC.
+ */
+export function checkSbcOfferOrder(
+  ctx: CaseContext,
+  sdp: string | undefined,
+  first: string,
+  toward: string,
+): boolean {
+  const f = sdpFacts(sdp);
+  const got = f.ok ? (f.codecs[0] ?? 'none') : 'none';
+  return ctx.check.that(`the SBC's offer toward ${toward} lists ${codecLabel(first)} first`, got === first, {
+    expected: `${codecLabel(first)} first (the SBC's configured order)`,
+    observed: f.ok ? f.codecs.map(codecLabel).join(', ') : f.reason,
+    failure: `The SBC offered ${codecLabel(got)} first toward ${toward} although ${codecLabel(first)} is its first codec`,
+  });
+}
+
+/**
+ * Audio in both directions whatever the legs negotiated. Without G.723.1 on either leg it is
+ * the tone check of the runner. With G.723.1 (which the harness cannot encode or decode) both
+ * sides play the committed fixture: G.723.1 passed through must arrive byte for byte, audio
+ * transcoded from G.723.1 is compared decoded (codecs/fixture-verify.ts). G.723.1 that the SBC
+ * encoded itself cannot be judged here: that is a harness limit (ERROR), not a verdict.
+ */
+export async function checkAudioAnyCodec(
+  ctx: CaseContext,
+  a: { call: Call; name: string },
+  b: { call: Call; name: string },
+): Promise<boolean> {
+  const ca = a.call.media.negotiated?.codec;
+  const cb = b.call.media.negotiated?.codec;
+  if (ca !== 'G723' && cb !== 'G723') return ctx.check.audio(a, b);
+  for (const [src, dst] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const cs = src.call.media.negotiated?.codec;
+    const cd = dst.call.media.negotiated?.codec;
+    if (cd === 'G723' && cs !== 'G723')
+      throw new HarnessError(
+        `${dst.name} receives G.723.1 that the SBC encoded from ${codecLabel(cs)}: ${g723.unavailableReason?.() ?? 'no G.723.1 decoder on this host'}`,
+      );
+  }
+  a.call.media.clearReceived();
+  b.call.media.clearReceived();
+  a.call.media.play(fixtureSource('G723'));
+  b.call.media.play(fixtureSource('G723'));
+  await new Promise((r) => setTimeout(r, FIXTURE_PLAY_MS));
+  a.call.media.stopPlaying();
+  b.call.media.stopPlaying();
+  await new Promise((r) => setTimeout(r, 100));
+  let ok = true;
+  for (const [src, dst] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const cs = src.call.media.negotiated?.codec;
+    const cd = dst.call.media.negotiated?.codec;
+    const media = dst.call.media;
+    if (!(media instanceof MediaLeg))
+      throw new HarnessError(`${dst.name}'s media leg cannot judge the G.723.1 fixture`);
+    const r = media.verifyFixture('G723');
+    const st = dst.call.media.stats();
+    const nothing = /no audio payloads/.test(r.detail);
+    ok =
+      ctx.check.that(`audio ${src.name} → ${dst.name} (G.723.1 fixture)`, r.ok, {
+        expected:
+          cs === 'G723' && cd === 'G723'
+            ? 'the G.723.1 frames sent, byte for byte (passed through)'
+            : `the fixture's audio after transcoding ${codecLabel(cs)} → ${codecLabel(cd)}`,
+        observed: `${r.method}: ${r.detail} (${st.received} packets, ${st.lost} lost)`,
+        failure: nothing
+          ? `No audio from ${src.name} reached ${dst.name} (one-way audio)`
+          : `The G.723.1 audio from ${src.name} arrived altered at ${dst.name}: ${r.detail}`,
+      }) && ok;
+  }
+  return ok;
+}
 
 export const codecG711G722 = testCase({
   id: '8-1-1',
@@ -21,6 +115,7 @@ export const codecG711G722 = testCase({
     const desk = ctx.oxo.extension('deskphone1');
     const c = await callExtension(ctx, 'pstn1', desk);
     if (!c) return;
+    checkSbcOfferOrder(ctx, c.desk.invite?.bodyText, 'PCMA', 'the OXO');
     // Any codec both ends of a leg offered is a correct answer; the SBC may avoid transcoding.
     ctx.check.codec(c.pstn, ['PCMA', 'PCMU', 'G722', 'G729'], 'the provider leg');
     ctx.check.codec(c.desk, ['G722', 'PCMA', 'PCMU', 'G729'], 'the deskphone leg');
@@ -29,10 +124,154 @@ export const codecG711G722 = testCase({
       { call: c.desk, name: 'Premium Deskphone 1' },
     );
     ctx.note(
-      `Codecs: provider leg ${c.pstn.media.negotiated?.codec}, deskphone leg ${c.desk.media.negotiated?.codec}.`,
+      legsNote('Codecs', [
+        ['provider leg', c.pstn],
+        ['deskphone leg', c.desk],
+      ]),
     );
     await hangUp(c);
   },
 });
 
-export const CODEC_CASES = [codecG711G722];
+const G729_PROVIDER = ['G729', 'G722', 'PCMA', 'PCMU', 'G723'];
+const G729_DESK = ['PCMA', 'PCMU', 'G729'];
+
+export const codecG729G711 = testCase({
+  id: '8-1-2',
+  section: '8.2',
+  title: 'Codec G729 / G711',
+  steps: [
+    'Provider offers G.729 first; the SBC offers G.729 first',
+    'Premium Deskphone 1 prefers G.711 (A-law, µ-law), then G.729',
+    'Call from an external phone (PSTN) to Premium Deskphone 1',
+    'Expected: the call is established with a codec both ends of each leg support; audio good both ways',
+    'Then the provider offers G.729 only (an operator that does not fall back to G.711): the SBC transcodes G.729 ↔ G.711 to the deskphone; audio good both ways',
+  ],
+  needs: ['codec:G729'],
+  sbc: { codecOrder: ['G729', 'G722', 'PCMA', 'PCMU', 'G723'] },
+  lab: { providerCodecs: G729_PROVIDER, deskphoneCodecs: G729_DESK },
+  async run(ctx) {
+    const desk = ctx.oxo.extension('deskphone1');
+    const c = await callExtension(ctx, 'pstn1', desk);
+    if (!c) return;
+    checkSbcOfferOrder(ctx, c.desk.invite?.bodyText, 'G729', 'the OXO');
+    ctx.check.codec(c.pstn, G729_PROVIDER, 'the provider leg');
+    ctx.check.codec(c.desk, G729_DESK, 'the deskphone leg');
+    await ctx.check.audio(
+      { call: c.pstn, name: 'the PSTN phone' },
+      { call: c.desk, name: 'Premium Deskphone 1' },
+    );
+    ctx.note(
+      legsNote('Codecs', [
+        ['provider leg', c.pstn],
+        ['deskphone leg', c.desk],
+      ]),
+    );
+    await hangUp(c);
+
+    // The G.729 path itself: a provider leg that can only be G.729.
+    const phone = ctx.provider.phone('pstn2');
+    phone.prefs = { ...phone.prefs, codecs: ['G729'] };
+    const g = await callExtension(ctx, 'pstn2', desk);
+    if (!g) return;
+    ctx.check.codec(g.pstn, 'G729', 'the provider leg (G.729 only)');
+    ctx.check.codec(g.desk, G729_DESK, 'the deskphone leg (provider G.729 only)');
+    await ctx.check.audio(
+      { call: g.pstn, name: 'the PSTN phone (G.729 only)' },
+      { call: g.desk, name: 'Premium Deskphone 1' },
+    );
+    const rec = ctx.sbc?.calls().at(-1);
+    if (rec && g.desk.media.negotiated?.codec !== 'G729') {
+      ctx.check.that('the SBC transcodes G.729 to the deskphone’s codec', rec.transcoding, {
+        expected: `transcoding G.729 ↔ ${codecLabel(g.desk.media.negotiated?.codec)}`,
+        observed: `WAN ${rec.wan.codec ?? 'none'}, LAN ${rec.lan.codec ?? 'none'}, transcoding ${rec.transcoding}`,
+        failure: 'The SBC did not transcode between the G.729 provider leg and the deskphone',
+      });
+    }
+    ctx.note(
+      legsNote('Provider G.729 only', [
+        ['provider leg', g.pstn],
+        ['deskphone leg', g.desk],
+      ]),
+    );
+    await hangUp(g);
+  },
+});
+
+const G723_PROVIDER = ['G723', 'G722', 'PCMA', 'PCMU', 'G729'];
+const G723_SBC = ['G723', 'G722', 'PCMA', 'PCMU', 'G729'];
+const G723_DESK = ['PCMA', 'PCMU', 'G722', 'G729', 'G723'];
+
+export const codecG723G711 = testCase({
+  id: '8-1-3',
+  section: '8.2',
+  title: 'Codec G723 / G711',
+  steps: [
+    'Provider offers G.723 first; the SBC offers G.723 first',
+    'Premium Deskphone 1 prefers G.711 (A-law, µ-law), then G.722, G.729, G.723',
+    'Call from an external phone (PSTN) to Premium Deskphone 1',
+    'Expected: the call is established with a codec both ends of each leg support; audio good both ways (G.723.1 checked with the committed fixture where it is negotiated)',
+  ],
+  needs: ['codec:G723'],
+  sbc: { codecOrder: G723_SBC },
+  lab: { providerCodecs: G723_PROVIDER, deskphoneCodecs: G723_DESK },
+  async run(ctx) {
+    const desk = ctx.oxo.extension('deskphone1');
+    const c = await callExtension(ctx, 'pstn1', desk);
+    if (!c) return;
+    checkSbcOfferOrder(ctx, c.desk.invite?.bodyText, 'G723', 'the OXO');
+    ctx.check.codec(c.pstn, G723_PROVIDER, 'the provider leg');
+    ctx.check.codec(c.desk, G723_DESK, 'the deskphone leg');
+    await checkAudioAnyCodec(
+      ctx,
+      { call: c.pstn, name: 'the PSTN phone' },
+      { call: c.desk, name: 'Premium Deskphone 1' },
+    );
+    ctx.note(
+      legsNote('Codecs', [
+        ['provider leg', c.pstn],
+        ['deskphone leg', c.desk],
+      ]),
+    );
+    await hangUp(c);
+  },
+});
+
+export const codecG723G711Outgoing = testCase({
+  id: '8-1-4',
+  section: '8.2',
+  title: 'Codec G723 / G711',
+  steps: [
+    'Provider with G.723 first; the SBC offers G.723 first',
+    'Premium Deskphone 1 prefers G.711 (A-law, µ-law), then G.722, G.729, G.723',
+    'Call from Premium Deskphone 1 to an external phone (PSTN): the SBC offers toward the provider, which answers with its first codec',
+    'Expected: the call is established; G.723.1 chosen by the provider crosses the SBC (passed through or transcoded) and audio is good both ways',
+  ],
+  note: 'The report’s 8-1-4 repeats 8-1-3 word for word; here it is the other direction (deskphone to PSTN), so the provider answers the SBC’s G.723-first offer and G.723.1 really crosses the SBC (checked with the committed G.723.1 fixture).',
+  needs: ['codec:G723'],
+  sbc: { codecOrder: G723_SBC },
+  lab: { providerCodecs: G723_PROVIDER, deskphoneCodecs: G723_DESK },
+  async run(ctx) {
+    const desk = ctx.oxo.extension('deskphone1');
+    const c = await callExternal(ctx, desk, 'pstn1');
+    if (!c) return;
+    if (!(await ctx.check.established(c.pstn, 'the PSTN phone answering'))) return;
+    checkSbcOfferOrder(ctx, c.pstn.invite?.bodyText, 'G723', 'the provider');
+    ctx.check.codec(c.pstn, G723_PROVIDER, 'the provider leg');
+    ctx.check.codec(c.desk, G723_DESK, 'the deskphone leg');
+    await checkAudioAnyCodec(
+      ctx,
+      { call: c.desk, name: 'Premium Deskphone 1' },
+      { call: c.pstn, name: 'the PSTN phone' },
+    );
+    ctx.note(
+      legsNote('Codecs', [
+        ['deskphone leg', c.desk],
+        ['provider leg', c.pstn],
+      ]),
+    );
+    await hangUp(c);
+  },
+});
+
+export const CODEC_CASES = [codecG711G722, codecG729G711, codecG723G711, codecG723G711Outgoing];

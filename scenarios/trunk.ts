@@ -1,4 +1,668 @@
-/** Cases of the eSBC plan: trunk (written by the scenario group that owns this file). */
-import type { CaseDefinition } from '../harness/runner/index.ts';
+/**
+ * The trunk features of the report's summary (section 6.1) as cases T-1 … T-9: the SBC
+ * reachable on both sides, the OXO trunk's registration at the SBC, the SBC's line at the
+ * provider, digest authentication, media anchoring, TLS and SRTP toward the provider, fax
+ * over G.711, and T.38 (not applicable in this lab, as in the report).
+ */
+import { type Call, MediaLeg, pcmSource } from '../harness/actors/index.ts';
+import { parseRtp } from '../harness/media/rtp/index.ts';
+import { type CaseContext, NotApplicable, testCase } from '../harness/runner/index.ts';
+import { type SendTarget, type TransportProtocol, UserAgent } from '../harness/sip/index.ts';
+import { callExtension, callExternal, hangUp } from './call-helpers.ts';
+import {
+  CED_HZ,
+  CED_TOLERANCE_HZ,
+  CNG_HZ,
+  CNG_TOLERANCE_HZ,
+  calledFaxSignal,
+  cngSignal,
+  demodulateV21,
+  findToneBursts,
+} from './fax-signals.ts';
+import { codecLabel, sdpFacts } from './sdp-facts.ts';
 
-export const TRUNK_CASES: CaseDefinition[] = [];
+const PROTOCOLS: Record<'udp' | 'tcp' | 'tls', TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
+
+/** Where the SBC listens on one side for one protocol (the embedded SBC's ports are ephemeral). */
+function sbcTarget(ctx: CaseContext, side: 'lan' | 'wan', protocol: TransportProtocol): SendTarget {
+  if (ctx.sbc) {
+    const l =
+      side === 'lan'
+        ? ctx.sbc.lanListener(protocol === 'TCP' ? 'TCP' : 'UDP')
+        : ctx.sbc.wanListener(protocol);
+    return { protocol, address: l.address, port: l.port };
+  }
+  const s = side === 'lan' ? ctx.profile.sbc.lan : ctx.profile.sbc.wan;
+  const port = protocol === 'TLS' && side === 'wan' ? ctx.profile.sbc.wan.tlsPort : s.port;
+  return { protocol, address: s.address, port };
+}
+
+function hostPort(t: { address: string; port: number }): string {
+  return `${t.address.includes(':') ? `[${t.address}]` : t.address}:${t.port}`;
+}
+
+function statusText(status: number): string {
+  return status === 408
+    ? '408 (no answer, timeout)'
+    : status === 503
+      ? '503 (transport error)'
+      : String(status);
+}
+
+export const sbcReachable = testCase({
+  id: 'T-1',
+  section: '6.1',
+  title: 'Initialisation and network configuration: SBC reachable on both sides',
+  steps: [
+    'The OXO trunk sends OPTIONS to the SBC’s LAN address over each LAN transport the profile lists',
+    'The provider sends OPTIONS to the SBC’s WAN address over each WAN transport the profile lists',
+    'Expected: every OPTIONS is answered 200 OK',
+  ],
+  async run(ctx) {
+    const p = ctx.profile;
+    // The OXO trunk talks to the SBC over its own transport only; the provider has every listener.
+    const lan = p.sbc.lan.transports.filter((t) => t === p.oxo.transport);
+    const sides: Array<{ side: 'lan' | 'wan'; ua: UserAgent; protocols: TransportProtocol[] }> = [
+      { side: 'lan', ua: ctx.oxo.ua, protocols: lan.map((t) => PROTOCOLS[t]) },
+      { side: 'wan', ua: ctx.provider.ua, protocols: p.sbc.wan.transports.map((t) => PROTOCOLS[t]) },
+    ];
+    const untried = p.sbc.lan.transports.filter((t) => t !== p.oxo.transport);
+    if (untried.length > 0)
+      ctx.note(
+        `LAN ${untried.map((t) => t.toUpperCase()).join('/')} not tried: the OXO trunk uses ${p.oxo.transport.toUpperCase()}.`,
+      );
+    for (const s of sides) {
+      for (const protocol of s.protocols) {
+        const target = sbcTarget(ctx, s.side, protocol);
+        const scheme = protocol === 'TLS' ? 'sips' : 'sip';
+        const tp = protocol === 'UDP' ? '' : `;transport=${protocol.toLowerCase()}`;
+        const out = await s.ua
+          .request({ method: 'OPTIONS', uri: `${scheme}:${hostPort(target)}${tp}`, target })
+          .catch(() => ({ status: 503 }));
+        const where = `the SBC’s ${s.side.toUpperCase()} side (${protocol} ${hostPort(target)})`;
+        ctx.check.that(`OPTIONS to ${where}`, out.status === 200, {
+          expected: '200 OK',
+          observed: statusText(out.status),
+          failure: `The SBC did not answer OPTIONS on its ${s.side.toUpperCase()} side over ${protocol} (${statusText(out.status)})`,
+        });
+      }
+    }
+  },
+});
+
+export const oxoRegistration = testCase({
+  id: 'T-2',
+  section: '6.1',
+  title: 'SIP registration: the OXO trunk registers at the SBC',
+  steps: [
+    'The OXO trunk registers at the SBC’s LAN address (registrar = outbound proxy = the SBC) with its trunk user',
+    'Expected: the SBC challenges the REGISTER (401), accepts it with the digest (200) and binds the OXO’s contact',
+    'The OXO refreshes its registration; expected: 200 OK, the binding is refreshed, not duplicated',
+    'A call from the PSTN reaches the OXO through the binding',
+  ],
+  async run(ctx) {
+    const oxo = ctx.oxo;
+    const first = oxo.registrations[0];
+    ctx.check.that('the SBC challenges the OXO trunk’s REGISTER', first?.challenged === true, {
+      expected: '401 with a digest challenge before 200',
+      observed: first
+        ? first.challenged
+          ? 'challenged'
+          : `answered ${first.status} without a challenge`
+        : 'no REGISTER',
+      failure: 'The SBC accepted the OXO trunk’s REGISTER without a digest challenge',
+    });
+    ctx.check.that('the SBC accepts the OXO trunk’s registration', first?.status === 200, {
+      expected: `200 OK, expires ≤ ${ctx.profile.oxo.trunk.expires} s`,
+      observed: first ? `${first.status}, expires ${first.expires ?? '-'} s` : 'no REGISTER',
+      failure: `The SBC answered the OXO trunk’s REGISTER with ${first?.status ?? 'nothing'}`,
+    });
+    const bound = oxo.ua.transport.bound[0];
+    const oxoAt = bound ? hostPort(bound) : '?';
+    const sbc = ctx.sbc;
+    if (sbc) {
+      const live = sbc.registrar.current();
+      const mine = live.filter((b) => b.contact.includes(oxoAt));
+      ctx.check.that('the SBC holds the OXO trunk’s binding', mine.length === 1, {
+        expected: `one binding sip:${ctx.profile.oxo.trunk.user}@… → ${oxoAt}`,
+        observed: live.length > 0 ? live.map((b) => `${b.aor} → ${b.contact}`).join('; ') : 'no binding',
+        failure: `The SBC holds no binding for the OXO trunk at ${oxoAt}`,
+      });
+    }
+    const before = sbc?.registrar.current()[0]?.expiresAtMs ?? 0;
+    let refreshed = 0;
+    const onBinding = (_b: unknown, what: string) => {
+      if (what === 'refreshed') refreshed++;
+    };
+    sbc?.on('binding', onBinding);
+    const status = await oxo.register();
+    sbc?.off('binding', onBinding);
+    ctx.note(
+      `The OXO refreshes at half the granted interval (${Math.round(((first?.expires ?? ctx.profile.oxo.trunk.expires) * 1) / 2)} s); the case triggers the refresh at once.`,
+    );
+    ctx.check.that('the SBC accepts the refresh', status === 200, {
+      expected: '200 OK',
+      observed: String(status),
+      failure: `The SBC answered the OXO trunk’s refresh with ${status}`,
+    });
+    if (sbc) {
+      const live = sbc.registrar.current();
+      const after = live[0]?.expiresAtMs ?? 0;
+      ctx.check.that(
+        'the refresh renews the binding',
+        refreshed >= 1 && live.length === 1 && after >= before,
+        {
+          expected: 'one binding, refreshed, expiry moved on',
+          observed: `${live.length} binding(s), ${refreshed} refresh event(s), expiry ${after >= before ? 'moved on' : 'moved back'}`,
+          failure:
+            live.length > 1
+              ? `The refresh added a second binding instead of renewing the first (${live.length} bindings)`
+              : 'The refresh did not renew the OXO trunk’s binding at the SBC',
+        },
+      );
+    }
+    const c = await callExtension(ctx, 'pstn1', oxo.extension('deskphone1'));
+    await hangUp(c);
+  },
+});
+
+export const lineRegistration = testCase({
+  id: 'T-3',
+  section: '6.1',
+  title: 'SIP registration: the SBC registers its line at the provider',
+  steps: [
+    'The SBC registers its SIP line at the provider’s registrar with the line’s credentials',
+    'Expected: the provider challenges (401), accepts the digest (200) and holds a binding to the SBC’s WAN address',
+  ],
+  async run(ctx) {
+    const line = ctx.profile.provider.line;
+    const regs = ctx.provider.registrations;
+    const firstOk = regs.findIndex((r) => r.status === 200 && r.verdict === 'ok' && r.username === line.user);
+    const challenged = regs.slice(0, Math.max(0, firstOk)).some((r) => r.status === 401);
+    ctx.check.that(
+      'the line’s REGISTER is challenged, then accepted with the digest',
+      firstOk >= 0 && challenged,
+      {
+        expected: `401, then 200 for ${line.user}`,
+        observed: regs.map((r) => `${r.status} (${r.verdict})`).join(', ') || 'no REGISTER',
+        failure:
+          firstOk < 0
+            ? `The provider never accepted the SBC’s registration of line ${line.user}`
+            : 'The SBC’s line was registered without a digest challenge',
+      },
+    );
+    const b = ctx.provider.registered(line.user)[0];
+    const wan = ctx.profile.sbc.wan.address;
+    const contactHost = b ? /@(\[[^\]]+\]|[^:;>]+)/.exec(b.contact)?.[1]?.replace(/[[\]]/g, '') : undefined;
+    ctx.check.that('the provider holds a binding to the SBC’s WAN address', contactHost === wan, {
+      expected: `a contact at ${wan}`,
+      observed: b
+        ? `${b.contact}, ${Math.round((b.expiresAtMs - ctx.provider.clock.now()) / 1000)} s left`
+        : 'no binding',
+      failure: b
+        ? `The SBC registered contact ${b.contact}, not its WAN address ${wan}`
+        : `The provider holds no binding for line ${line.user}`,
+    });
+    if (ctx.sbc) {
+      const state = ctx.sbc.lineState;
+      ctx.check.equal(
+        'the SBC’s line state',
+        state,
+        'registered',
+        `The SBC reports its provider line as ${state}`,
+      );
+    }
+  },
+});
+
+export const digestAuthentication = testCase({
+  id: 'T-4',
+  section: '6.1',
+  title: 'SIP authentication: digest on the trunk',
+  steps: [
+    'The OXO trunk registers at the SBC with the right password: challenged, then accepted',
+    'A second registration of the trunk user from another port, without credentials: expected 401 with a challenge',
+    'The same with a wrong password: expected 403 Forbidden after the challenge, and no binding for it at the SBC',
+  ],
+  async run(ctx) {
+    const first = ctx.oxo.registrations[0];
+    ctx.check.that('the right password is accepted', first?.challenged === true && first.status === 200, {
+      expected: '401 challenge, then 200 OK',
+      observed: first ? `${first.challenged ? '401, then ' : ''}${first.status}` : 'no REGISTER',
+      failure: `The OXO trunk’s registration with the right password ended with ${first?.status ?? 'nothing'}`,
+    });
+    const p = ctx.profile;
+    const rogue = await UserAgent.start({
+      listen: [{ protocol: PROTOCOLS[p.oxo.transport], address: p.oxo.address, port: 0 }],
+      contactUser: p.oxo.trunk.user,
+      userAgent: 'sbc-harness second trunk registration',
+      ...(ctx.lab.opts.timers ? { timers: ctx.lab.opts.timers } : {}),
+    });
+    try {
+      const target = sbcTarget(ctx, 'lan', PROTOCOLS[p.oxo.transport]);
+      const spec = {
+        registrar: `sip:${hostPort(target)}`,
+        aor: `sip:${p.oxo.trunk.user}@${p.oxo.trunk.domain}`,
+        expires: 60,
+        target,
+      };
+      const none = await rogue.register(spec);
+      ctx.check.that('a REGISTER without credentials is challenged', none.status === 401, {
+        expected: '401 Unauthorized with WWW-Authenticate',
+        observed: statusText(none.status),
+        failure: `The SBC answered a REGISTER without credentials with ${statusText(none.status)} instead of a 401 challenge`,
+      });
+      const wrong = await rogue.register({
+        ...spec,
+        credentials: { username: p.oxo.trunk.user, password: `${p.oxo.trunk.password}-wrong` },
+      });
+      const sawChallenge = wrong.responses.some((r) => r.status === 401);
+      ctx.check.that('a wrong password is refused', wrong.status === 403 && sawChallenge, {
+        expected: '401 challenge, then 403 Forbidden',
+        observed: wrong.responses.map((r) => r.status).join(', ') || statusText(wrong.status),
+        failure:
+          wrong.status >= 200 && wrong.status < 300
+            ? 'The SBC accepted the trunk user’s REGISTER with a wrong password'
+            : `The SBC answered a wrong password with ${statusText(wrong.status)} instead of 403`,
+      });
+      if (ctx.sbc) {
+        const at = rogue.transport.bound[0];
+        const live = ctx.sbc.registrar.current();
+        const leaked = at ? live.filter((b) => b.contact.includes(hostPort(at))) : [];
+        ctx.check.that('no binding for the refused registration', leaked.length === 0, {
+          expected: 'no binding to the second registration’s contact',
+          observed: live.map((b) => b.contact).join('; ') || 'no binding',
+          failure: 'The SBC bound the contact of a registration it refused',
+        });
+        if (wrong.status === 200) await rogue.register({ ...spec, expires: 0 }).catch(() => undefined);
+      }
+    } finally {
+      await rogue.stop();
+    }
+  },
+});
+
+/** RTP packets a leg received, parsed (garbage is skipped). */
+function receivedRtp(call: Call): Array<{ src: string; pt: number; seq: number; ts: number; len: number }> {
+  const out: Array<{ src: string; pt: number; seq: number; ts: number; len: number }> = [];
+  for (const r of call.media.evidence()) {
+    if (r.direction !== 'received' || r.channel !== 'rtp') continue;
+    const p = parseRtp(r.bytes);
+    if (!p.ok) continue;
+    out.push({
+      src: r.src.address,
+      pt: p.packet.payloadType,
+      seq: p.packet.sequenceNumber,
+      ts: p.packet.timestamp,
+      len: p.packet.payload.length,
+    });
+  }
+  return out;
+}
+
+/** Largest allowed interarrival jitter (RFC 3550) on loopback, ms: generous for a loaded machine. */
+const MAX_JITTER_MS = 30;
+
+export const rtpAnchoring = testCase({
+  id: 'T-5',
+  section: '6.1',
+  title: 'VoIP and RTP support: media anchored by the SBC',
+  steps: [
+    'Call from a PSTN phone to Premium Deskphone 1',
+    'Expected: the SDP each side receives points at the SBC’s own address on that side (media anchored)',
+    'Expected: RTP arrives from the SBC on both sides, audio good both ways, no packet lost, jitter small',
+    'After 10 s of call: audio still good both ways',
+  ],
+  waits: { fullMs: 10_000, quickMs: 1_200 },
+  async run(ctx) {
+    const c = await callExtension(ctx, 'pstn1', ctx.oxo.extension('deskphone1'));
+    if (!c) return;
+    const wan = ctx.profile.sbc.wan.address;
+    const lan = ctx.profile.sbc.lan.address;
+    for (const [call, sdp, side, addr, who] of [
+      [c.pstn, c.pstn.answerResponse?.bodyText, 'WAN', wan, 'the provider'],
+      [c.desk, c.desk.invite?.bodyText, 'LAN', lan, 'the OXO'],
+    ] as const) {
+      const f = sdpFacts(sdp);
+      const at = f.ok ? `${f.address}:${f.port}` : f.reason;
+      ctx.check.that(`SDP toward ${who} points at the SBC’s ${side} address`, f.ok && f.address === addr, {
+        expected: `c= ${addr}`,
+        observed: at,
+        failure: `The SBC’s SDP toward ${who} points at ${at}, not its own ${side} address ${addr} (media not anchored)`,
+      });
+      const r = call.media.negotiated?.remote;
+      ctx.check.that(`${who}’s RTP goes to the SBC`, r?.address === addr, {
+        expected: addr,
+        observed: r ? `${r.address}:${r.port}` : 'not negotiated',
+        failure: `${who} sends its RTP to ${r?.address ?? 'nowhere'}, not to the SBC’s ${side} address`,
+      });
+    }
+    await ctx.check.audio(
+      { call: c.pstn, name: 'the PSTN phone' },
+      { call: c.desk, name: 'Premium Deskphone 1' },
+    );
+    for (const [call, side, addr, who] of [
+      [c.pstn, 'WAN', wan, 'the PSTN phone'],
+      [c.desk, 'LAN', lan, 'Premium Deskphone 1'],
+    ] as const) {
+      const pkts = receivedRtp(call);
+      if (pkts.length === 0) {
+        ctx.check.that(`RTP reaches ${who}`, false, {
+          expected: `RTP from ${addr}`,
+          observed: 'no RTP packet',
+          failure: `No RTP reached ${who}`,
+        });
+        continue;
+      }
+      const foreign = pkts.filter((p) => p.src !== addr);
+      ctx.check.that(`RTP to ${who} comes from the SBC`, foreign.length === 0, {
+        expected: `RTP from ${addr} only`,
+        observed: `${pkts.length} packets, ${foreign.length} from elsewhere${foreign[0] ? ` (${foreign[0].src})` : ''}`,
+        failure: `${foreign.length} RTP packets reached ${who} from ${foreign[0]?.src}, not from the SBC’s ${side} address (media not anchored)`,
+      });
+      const st = call.media.stats();
+      ctx.check.that(`no packet lost toward ${who}`, st.lost === 0, {
+        expected: '0 lost',
+        observed: `${st.received} received, ${st.lost} lost`,
+        failure: `${st.lost} of ${st.received + st.lost} RTP packets toward ${who} were lost`,
+      });
+      ctx.check.that(`jitter toward ${who}`, st.jitterMs <= MAX_JITTER_MS, {
+        expected: `≤ ${MAX_JITTER_MS} ms`,
+        observed: `${st.jitterMs.toFixed(1)} ms`,
+        failure: `The jitter toward ${who} is ${st.jitterMs.toFixed(1)} ms (more than ${MAX_JITTER_MS} ms)`,
+      });
+    }
+    // RTP must keep flowing for the whole call, not only at its start.
+    await ctx.wait(10_000, 1_200, 'the call before the second audio check');
+    await ctx.check.audio(
+      { call: c.pstn, name: 'the PSTN phone' },
+      { call: c.desk, name: 'Premium Deskphone 1' },
+      { tones: [900, 1500] },
+    );
+    const rec = ctx.sbc?.calls().at(-1);
+    if (rec?.relay) {
+      const w2l = rec.relay['wan->lan'];
+      const l2w = rec.relay['lan->wan'];
+      const moved = (d: typeof w2l) => (d ? d.relayed + d.transcoded : 0);
+      ctx.check.that('the SBC relays RTP both ways', moved(w2l) > 0 && moved(l2w) > 0, {
+        expected: 'packets relayed WAN → LAN and LAN → WAN',
+        observed: `WAN → LAN ${moved(w2l)} (dropped ${w2l?.dropped ?? 0}), LAN → WAN ${moved(l2w)} (dropped ${l2w?.dropped ?? 0})`,
+        failure: `The SBC relayed ${moved(w2l)} packets WAN → LAN and ${moved(l2w)} LAN → WAN (dropped ${(w2l?.dropped ?? 0) + (l2w?.dropped ?? 0)})`,
+      });
+    }
+    await hangUp(c);
+  },
+});
+
+export const tlsTowardProvider = testCase({
+  id: 'T-6',
+  section: '6.1',
+  title: 'TLS support on carrier side',
+  steps: [
+    'The SBC is set to SIP over TLS toward the provider',
+    'Expected: the SBC registers its line over TLS',
+    'Call from Premium Deskphone 1 to a PSTN phone: the INVITE reaches the provider over TLS; audio good both ways',
+    'Call from a PSTN phone to Premium Deskphone 1: the provider reaches the SBC over TLS; the call is established',
+  ],
+  needs: ['sbc:tls'],
+  sbc: { providerTransport: 'tls' },
+  async run(ctx) {
+    const user = ctx.profile.provider.line.user;
+    const ok = ctx.provider.registrations.filter((r) => r.status === 200 && r.username === user);
+    const last = ok.at(-1);
+    ctx.check.that('the SBC registers its line over TLS', last?.protocol === 'TLS', {
+      expected: 'REGISTER over TLS, 200 OK',
+      observed: last
+        ? `REGISTER over ${last.protocol} from ${last.source}, ${last.status}`
+        : 'no accepted REGISTER',
+      failure: last
+        ? `The SBC registered its line over ${last.protocol}, not TLS`
+        : 'The SBC’s line was not registered at the provider',
+    });
+    const out = await callExternal(ctx, ctx.oxo.extension('deskphone1'), 'pstn1');
+    if (out) {
+      if (await ctx.check.established(out.pstn, 'the PSTN phone answering')) {
+        const proto = out.pstn.dialog?.protocol ?? 'none';
+        ctx.check.equal(
+          'the SBC’s INVITE reaches the provider over TLS',
+          proto,
+          'TLS',
+          `The SBC sent the outgoing call’s INVITE to the provider over ${proto}, not TLS`,
+        );
+        await ctx.check.audio(
+          { call: out.desk, name: 'Premium Deskphone 1' },
+          { call: out.pstn, name: 'the PSTN phone' },
+        );
+      }
+      await hangUp(out);
+    }
+    const inc = await callExtension(ctx, 'pstn2', ctx.oxo.extension('deskphone1'));
+    if (inc) {
+      const proto = inc.pstn.dialog?.protocol ?? 'none';
+      ctx.check.equal(
+        'the provider’s INVITE reaches the SBC over TLS',
+        proto,
+        'TLS',
+        `The incoming call reached the SBC over ${proto}, not TLS`,
+      );
+    }
+    await hangUp(inc);
+  },
+});
+
+export const srtpTowardProvider = testCase({
+  id: 'T-7',
+  section: '6.1',
+  title: 'SRTP support on carrier side',
+  steps: [
+    'The SBC is set to SDES-SRTP toward the provider, plain RTP toward the OXO',
+    'Call from a PSTN phone to Premium Deskphone 1',
+    'Expected: RTP/SAVP with a crypto key on the WAN leg, RTP/AVP without on the LAN leg; audio good both ways, no SRTP authentication failure',
+  ],
+  needs: ['sbc:srtp'],
+  sbc: { srtpTowardProvider: true },
+  async run(ctx) {
+    const c = await callExtension(ctx, 'pstn1', ctx.oxo.extension('deskphone1'));
+    if (!c) return;
+    const w = sdpFacts(c.pstn.answerResponse?.bodyText);
+    ctx.check.that(
+      'WAN leg: RTP/SAVP with an SDES key',
+      w.ok && w.protocol === 'RTP/SAVP' && w.cryptoSuites.length > 0,
+      {
+        expected: 'm=audio … RTP/SAVP with a=crypto',
+        observed: w.ok ? `${w.protocol}, crypto ${w.cryptoSuites.join(', ') || 'none'}` : w.reason,
+        failure: `The SBC answered the provider with ${w.ok ? w.protocol : 'no SDP'}${w.ok && w.cryptoSuites.length === 0 ? ' without a crypto key' : ''}: no SRTP on the WAN leg`,
+      },
+    );
+    const l = sdpFacts(c.desk.invite?.bodyText);
+    ctx.check.that('LAN leg: plain RTP', l.ok && l.protocol === 'RTP/AVP' && l.cryptoSuites.length === 0, {
+      expected: 'm=audio … RTP/AVP, no a=crypto',
+      observed: l.ok ? `${l.protocol}, crypto ${l.cryptoSuites.join(', ') || 'none'}` : l.reason,
+      failure: `The SBC offered ${l.ok ? l.protocol : 'no SDP'} toward the OXO instead of plain RTP`,
+    });
+    const suite = c.pstn.media.negotiated?.srtpSuite;
+    ctx.check.that('the provider leg negotiated SRTP', suite !== undefined, {
+      expected: 'an SRTP suite',
+      observed: suite ?? 'plain RTP',
+      failure: 'The provider leg runs plain RTP although SRTP toward the provider is set',
+    });
+    await ctx.check.audio(
+      { call: c.pstn, name: 'the PSTN phone' },
+      { call: c.desk, name: 'Premium Deskphone 1' },
+    );
+    const media = c.pstn.media;
+    if (media instanceof MediaLeg) {
+      const d = media.details();
+      ctx.check.that('no SRTP authentication failure at the provider', d.srtpAuthFailed === 0, {
+        expected: '0 packets failing SRTP authentication',
+        observed: `${d.srtpAuthFailed} failed, ${d.received} accepted`,
+        failure: `${d.srtpAuthFailed} SRTP packets from the SBC failed authentication at the provider`,
+      });
+    }
+    ctx.note(`SRTP suite on the WAN leg: ${suite ?? 'none'}.`);
+    await hangUp(c);
+  },
+});
+
+/** Fax signal timing at full length and with --quick (ms). */
+function faxPlan(quick: boolean) {
+  return quick
+    ? { cngCycles: 2, cngOffMs: 700, cedMs: 800, preambleMs: 600 }
+    : { cngCycles: 2, cngOffMs: 3000, cedMs: 3000, preambleMs: 1000 };
+}
+
+/** What the T-8 checks need to know of one received fax stream. */
+function rtpContinuity(call: Call): { packets: number; gaps: number; cn: number; lost: number } {
+  const pkts = receivedRtp(call).sort((a, b) => a.seq - b.seq);
+  let gaps = 0;
+  let lost = 0;
+  for (let i = 1; i < pkts.length; i++) {
+    const ds = (pkts[i]!.seq - pkts[i - 1]!.seq) & 0xffff;
+    const dt = (pkts[i]!.ts - pkts[i - 1]!.ts) >>> 0;
+    if (ds > 1) lost += ds - 1;
+    // Each packet carries its predecessor's duration: a bigger timestamp step is a silence gap (VAD/DTX).
+    const step = pkts[i - 1]!.len > 0 ? pkts[i - 1]!.len : 160;
+    if (ds === 1 && dt > step) gaps++;
+  }
+  return { packets: pkts.length, gaps, cn: pkts.filter((p) => p.pt === 13).length, lost };
+}
+
+export const faxG711 = testCase({
+  id: 'T-8',
+  section: '6.1',
+  title: 'Fax G711',
+  steps: [
+    'A fax on the PSTN calls the fax on FXS-1 (analog port of the OXO, G.711 only)',
+    'The calling fax sends CNG (1100 Hz, 0.5 s on); the called fax answers with CED (2100 Hz) then the V.21 preamble (HDLC flags at 300 bit/s, 1650/1850 Hz)',
+    'Expected: G.711 on both legs, no comfort noise offered (no CN, payload type 13), RTP continuous (no VAD)',
+    'Expected: CNG, CED and the flags arrive at the other side at their frequencies',
+  ],
+  async run(ctx) {
+    const plan = faxPlan(ctx.quick);
+    const fxs = ctx.oxo.extension('fxs1').prefer(['PCMA', 'PCMU']);
+    const c = await callExtension(ctx, 'pstn1', fxs);
+    if (!c) return;
+    const g711 = ['PCMA', 'PCMU'];
+    ctx.check.codec(c.pstn, g711, 'the provider leg of the fax call');
+    ctx.check.codec(c.desk, g711, 'the FXS-1 leg of the fax call');
+    for (const [sdp, who] of [
+      [c.pstn.answerResponse?.bodyText, 'the provider'],
+      [c.desk.invite?.bodyText, 'the OXO'],
+    ] as const) {
+      const f = sdpFacts(sdp);
+      ctx.check.that(`no comfort noise in the SBC’s SDP toward ${who}`, f.ok && !f.comfortNoise, {
+        expected: 'no CN (payload type 13)',
+        observed: f.ok ? f.formats.join(' ') : f.reason,
+        failure: `The SBC’s SDP toward ${who} offers comfort noise (CN), which breaks fax over G.711`,
+      });
+    }
+    const caller = cngSignal({ sampleRate: 8000, cycles: plan.cngCycles, onMs: 500, offMs: plan.cngOffMs });
+    const called = calledFaxSignal({ sampleRate: 8000, cedMs: plan.cedMs, preambleMs: plan.preambleMs });
+    const playMs = Math.max(caller.length, called.samples.length) / 8;
+    c.pstn.media.clearReceived();
+    c.desk.media.clearReceived();
+    c.pstn.media.play(pcmSource(caller, 8000));
+    c.desk.media.play(pcmSource(called.samples, 8000));
+    const full = Math.ceil(faxPlan(false).cngCycles * (500 + faxPlan(false).cngOffMs)) + 300;
+    await ctx.wait(full, Math.ceil(playMs) + 300, 'the fax signals');
+    c.pstn.media.stopPlaying();
+    c.desk.media.stopPlaying();
+
+    // CNG at FXS-1.
+    const atFxs = c.desk.media.receivedAudio();
+    const cng = findToneBursts(atFxs.samples, atFxs.sampleRate, CNG_HZ);
+    const cngOk = cng.filter(
+      (b) => Math.abs(b.frequencyHz - CNG_HZ) <= CNG_TOLERANCE_HZ && b.endMs - b.startMs >= 400,
+    );
+    ctx.check.that('CNG from the calling fax reaches FXS-1', cngOk.length >= plan.cngCycles, {
+      expected: `${plan.cngCycles} × 1100 Hz (± ${CNG_TOLERANCE_HZ} Hz) for 0.5 s`,
+      observed:
+        cng
+          .map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`)
+          .join(', ') || 'no 1100 Hz tone',
+      failure:
+        cng.length === 0
+          ? 'No CNG (1100 Hz) from the calling fax reached FXS-1'
+          : cngOk.length > 0
+            ? `Only ${cngOk.length} of ${plan.cngCycles} CNG bursts from the calling fax reached FXS-1`
+            : `CNG reached FXS-1 altered: ${cng.map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`).join(', ')}`,
+    });
+    // CED and the V.21 preamble at the PSTN fax.
+    const atPstn = c.pstn.media.receivedAudio();
+    const ced = findToneBursts(atPstn.samples, atPstn.sampleRate, CED_HZ);
+    const cedBurst = ced.find((b) => b.endMs - b.startMs >= plan.cedMs * 0.9);
+    ctx.check.that(
+      'CED from the called fax reaches the PSTN fax',
+      cedBurst !== undefined && Math.abs(cedBurst.frequencyHz - CED_HZ) <= CED_TOLERANCE_HZ,
+      {
+        expected: `2100 Hz (± ${CED_TOLERANCE_HZ} Hz) for ${plan.cedMs} ms`,
+        observed:
+          ced
+            .map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`)
+            .join(', ') || 'no 2100 Hz tone',
+        failure:
+          ced.length === 0
+            ? 'No CED (2100 Hz) from the called fax reached the PSTN fax'
+            : `CED reached the PSTN fax altered: ${ced.map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`).join(', ')}`,
+      },
+    );
+    const v21 = demodulateV21(atPstn.samples, atPstn.sampleRate, cedBurst?.endMs ?? 0);
+    ctx.check.that('the V.21 preamble (HDLC flags) reaches the PSTN fax', v21.flags >= called.flags - 3, {
+      expected: `${called.flags} HDLC flags 0x7E at 300 bit/s (1650/1850 Hz)`,
+      observed: `${v21.flags} flags demodulated`,
+      failure: `The V.21 preamble from the called fax arrived damaged: ${v21.flags} of ${called.flags} HDLC flags demodulated`,
+    });
+    // RTP continuity both ways (no VAD, no comfort noise packets, nothing lost).
+    for (const [call, who] of [
+      [c.desk, 'FXS-1'],
+      [c.pstn, 'the PSTN fax'],
+    ] as const) {
+      const r = rtpContinuity(call);
+      ctx.check.that(
+        `RTP toward ${who} is continuous`,
+        r.packets > 0 && r.gaps === 0 && r.cn === 0 && r.lost === 0,
+        {
+          expected:
+            'one packet per 20 ms of signal, silence included: no timestamp gap, no CN packet, none lost',
+          observed: `${r.packets} packets, ${r.gaps} timestamp gaps, ${r.cn} CN packets, ${r.lost} lost`,
+          failure:
+            r.packets === 0
+              ? `No RTP reached ${who} during the fax`
+              : `RTP toward ${who} is not continuous during the fax: ${r.gaps} silence gaps, ${r.cn} comfort-noise packets, ${r.lost} lost`,
+        },
+      );
+    }
+    ctx.note(
+      `Fax codecs: provider leg ${codecLabel(c.pstn.media.negotiated?.codec)}, FXS-1 leg ${codecLabel(c.desk.media.negotiated?.codec)}.`,
+    );
+    await hangUp(c);
+  },
+});
+
+export const faxT38 = testCase({
+  id: 'T-9',
+  section: '6.1',
+  title: 'Fax T.38',
+  steps: [
+    'A fax call starts over G.711; the called side re-INVITEs to T.38 (image/t38 over UDPTL)',
+    'Expected: the SBC relays the re-INVITE and the fax completes over T.38',
+  ],
+  needs: ['lab:t38'],
+  async run() {
+    throw new NotApplicable(
+      'T.38 is not supported by the simulated provider and PBX; fax is tested over G.711 (case T-8)',
+    );
+  },
+});
+
+export const TRUNK_CASES = [
+  sbcReachable,
+  oxoRegistration,
+  lineRegistration,
+  digestAuthentication,
+  rtpAnchoring,
+  tlsTowardProvider,
+  srtpTowardProvider,
+  faxG711,
+  faxT38,
+];
