@@ -4,7 +4,8 @@
  *
  *   node bin/run-ts.js bench/rtp-send-capacity.ts [stepSeconds=2] [modes=all] [leadMs=1.5]
  *
- * `modes` is a comma list of: naive, timers, spin, grid5, grid2.5, grid5-imm, grid10
+ * `modes` is a comma list of: naive, timers, spin, grid10, grid5, grid5-fill, grid2.5, ffmpeg,
+ * grid5-imm
  * (see MODES below). Each stream is an RtpSession (its own loopback socket, rtcp-mux) playing
  * a tone with the PCMA encoder through `startAudio`, to a sink in a child process (receiving
  * costs the sender nothing). Streams start at scattered times (one every ~7.3 ms, like calls
@@ -63,6 +64,12 @@ const MODES: Mode[] = [
     key: 'grid5',
     name: `grid 5 ms, lead ${LEAD} ms + spin`,
     clock: { gridMs: 5, leadMs: LEAD, approach: 'spin' },
+    counts: COUNTS,
+  },
+  {
+    key: 'grid5-fill',
+    name: `grid 5 ms, phases filled to 64 first, lead ${LEAD} ms + spin`,
+    clock: { gridMs: 5, phaseCapacity: 64, leadMs: LEAD, approach: 'spin' },
     counts: COUNTS,
   },
   {

@@ -7,6 +7,11 @@ import {
   type SendStream,
   type SendTick,
 } from '../../harness/media/rtp/index.ts';
+import {
+  configureProcessSendClock,
+  PROCESS_SEND_CLOCK_OPTIONS,
+  processSendClock,
+} from '../../harness/media/rtp/send-clock.ts';
 import { systemClock, VirtualClock } from '../../harness/support/clock.ts';
 
 describe('SendClock on virtual time', () => {
@@ -184,6 +189,24 @@ describe('SendClock phase grid on virtual time', () => {
     }
   });
 
+  it('with a phase capacity, fills occupied phases first and balances once all are full', () => {
+    const vc = new VirtualClock();
+    const rnd = lcg(9);
+    const sc = new SendClock(vc, { gridMs: 5, phaseCapacity: 10 });
+    const streams: SendStream[] = [];
+    const add = () => {
+      vc.advance(rnd() * 13);
+      streams.push(sc.add({ ptimeMs: 20, clockRate: 8000, onTick: () => true }));
+    };
+    for (let i = 0; i < 25; i++) add();
+    // 25 streams, 10 per phase: three phases (10, 10, 5), the fourth stays free.
+    expect([...phases(streams, 5).values()].sort((x, y) => x - y)).toEqual([5, 10, 10]);
+    for (let i = 0; i < 23; i++) add();
+    // 48 > 4 × 10: every phase full, then least-loaded: 12 each.
+    expect([...phases(streams, 5).values()]).toEqual([12, 12, 12, 12]);
+    sc.stopAll();
+  });
+
   it('balances packets per grid point for streams of mixed ptime', () => {
     const vc = new VirtualClock();
     const rnd = lcg(11);
@@ -321,6 +344,20 @@ describe('SendClock on the system clock', () => {
       expect(sc.stats.ticks).toBe(ticks.reduce((a, l) => a + l.length, 0));
     });
   }
+});
+
+describe('the process send clock', () => {
+  it('uses the grid by default and can be reconfigured only while idle', () => {
+    expect(processSendClock().grid).toBe(PROCESS_SEND_CLOCK_OPTIONS.gridMs);
+    const s = processSendClock().add({ ptimeMs: 20, clockRate: 8000, onTick: () => true });
+    expect(s.startMs % 5).toBe(0);
+    expect(configureProcessSendClock({})).toBe(false);
+    s.stop();
+    expect(configureProcessSendClock({})).toBe(true);
+    expect(processSendClock().grid).toBe(0);
+    expect(configureProcessSendClock(PROCESS_SEND_CLOCK_OPTIONS)).toBe(true);
+    expect(processSendClock().grid).toBe(5);
+  });
 });
 
 describe('RtpSession audio made ahead on a leading send clock', () => {
