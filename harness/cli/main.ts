@@ -1,11 +1,12 @@
 /**
  * The `sbc-harness` command line. Commands are thin: each delegates to a lower layer.
- * Exit codes: 0 success, 1 a cell is NOK (run) or something is missing (doctor --strict),
- * 2 a harness error or a configuration error.
+ * Exit codes: 0 success, 1 a cell is NOK (run), a cell regressed (diff) or something is missing
+ * (doctor --strict), 2 a harness error, a configuration error or a run folder that cannot be read.
  */
 import { Command, CommanderError } from 'commander';
 import { doctorCommand } from './doctor-command.ts';
 import { type LabActor, runActors } from './lab-commands.ts';
+import { diffCommand, type ReportCommandOptions, reportCommand } from './report-command.ts';
 import { listCommand, type RunCommandOptions, runCommand } from './run-command.ts';
 import { VERSION } from './version.ts';
 
@@ -67,6 +68,29 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--only <patterns>', 'only the ids matching these patterns')
     .action((opts: { only?: string }) => {
       process.exitCode = listCommand(out, opts);
+    });
+
+  program
+    .command('report')
+    .description(
+      "write a run's reports from its journal: IWR results as Markdown, HTML, DOCX, JUnit XML and JSON",
+    )
+    .argument('<dir>', 'the --out folder of a run (it holds journal.jsonl)')
+    .option('--format <formats>', 'comma-separated: md, html, docx, junit, json (default: all available)')
+    .option('--baseline <dir>', 'an earlier run: cells whose verdict changed are marked ("was OK")')
+    .addHelpText('after', '\nExit codes: 0 written, 2 no journal, unknown format or a report failed.')
+    .action(async (dir: string, opts: ReportCommandOptions) => {
+      process.exitCode = await reportCommand(dir, opts, out);
+    });
+
+  program
+    .command('diff')
+    .description('compare the cells of two runs: regressions (OK/N/A → NOK/ERROR) first, then other changes')
+    .argument('<before>', 'the earlier run folder')
+    .argument('<after>', 'the later run folder')
+    .addHelpText('after', '\nExit codes: 0 nothing regressed, 1 a cell regressed, 2 a run cannot be read.')
+    .action((a: string, b: string) => {
+      process.exitCode = diffCommand(a, b, out);
     });
 
   program

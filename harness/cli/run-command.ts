@@ -10,6 +10,7 @@ import { preflight } from '../config/preflight.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import { type Cell, matchesOnly, type RunInfo, runPlan, TerminalPrompter } from '../runner/index.ts';
 import { createLogger } from '../support/log.ts';
+import { writeReports } from './report-command.ts';
 import { VERSION } from './version.ts';
 
 export interface RunCommandOptions {
@@ -98,7 +99,12 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   out(
     `\n${s.total} cells: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR → ${join(outDir, 'results.json')}\n`,
   );
-  return outcome.exitCode;
+  // The reports, from the journal just written (the same code as `sbc-harness report`).
+  const reports = await writeReports({ runDir: outDir });
+  if (reports.written.length > 0)
+    out(`reports: ${reports.written.map((p) => p.slice(outDir.length + 1)).join(', ')}\n`);
+  for (const e of reports.errors) out(`sbc-harness run: ${e}\n`);
+  return reports.errors.length > 0 ? Math.max(outcome.exitCode, 2) : outcome.exitCode;
 }
 
 export function listCommand(out: (s: string) => void, opts: { only?: string } = {}): number {
