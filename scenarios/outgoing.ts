@@ -9,6 +9,7 @@ import type { Call, CallDtmfMode, Extension, ExtensionId } from '../harness/acto
 import { IVR_PROMPT_MS, Ivr } from '../harness/actors/index.ts';
 import { type CaseContext, HarnessError, testCase } from '../harness/runner/index.ts';
 import { callExternal, hangUp } from './call-helpers.ts';
+import { hangUpChecked } from './incoming.ts';
 
 /** The digits every DTMF case sends: the "menu" navigation of the IWR, one digit at a time. */
 export const IVR_DIGITS = '159#';
@@ -165,6 +166,7 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
   ctx.note(
     `Digits ${IVR_DIGITS} sent ${how}; codecs: deskphone leg ${c.desk.media.negotiated?.codec ?? 'none'}, IVR leg ${c.pstn.media.negotiated?.codec ?? 'none'}.`,
   );
+  await hangUpChecked(ctx, { call: c.desk, name: who }, { call: c.pstn, name: 'the IVR' });
   await hangUp(c);
 }
 
@@ -228,6 +230,11 @@ export const remoteCallsExternal = testCase({
       failure: `The call from ${remote.name} arrived at the provider for ${c.pstn.requestUser ?? 'no number'} instead of ${ext.number}`,
     });
     await ctx.check.audio(
+      { call: c.desk, name: remote.name || 'the remote deskphone' },
+      { call: c.pstn, name: 'the external phone' },
+    );
+    await hangUpChecked(
+      ctx,
       { call: c.desk, name: remote.name || 'the remote deskphone' },
       { call: c.pstn, name: 'the external phone' },
     );
