@@ -1,0 +1,154 @@
+/**
+ * The codec cases 8-1-1 … 8-1-4 and the trunk cases T-1 … T-9 run through the plan runner
+ * against the embedded SBC: OK (or the expected N/A) on the default profile, and NOK with the
+ * symptom in the comment when a fault switch of the SBC breaks what a case checks.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadProfile } from '../../harness/config/profile.ts';
+import { type CaseDefinition, type Cell, runPlan } from '../../harness/runner/index.ts';
+import { CODEC_CASES } from '../../scenarios/codecs.ts';
+import { TRUNK_CASES } from '../../scenarios/trunk.ts';
+import { describeWithPeers } from '../support/peers.ts';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const CASES: CaseDefinition[] = [...CODEC_CASES, ...TRUNK_CASES];
+
+async function run(only: string, faults: string[] = []): Promise<Map<string, Cell>> {
+  const outDir = mkdtempSync(join(tmpdir(), 'codecs-trunk-'));
+  dirs.push(outDir);
+  const r = await runPlan({
+    cases: CASES,
+    profile: loadProfile(),
+    profileFile: 'profiles/embedded.yaml',
+    outDir,
+    harnessVersion: 'test',
+    only,
+    quick: true,
+    workers: 2,
+    faults,
+    timers: { t1: 100, t2: 800, t4: 1000 },
+    caseTimeoutMs: 30_000,
+  });
+  return new Map(r.results.cells.map((c) => [c.id, c]));
+}
+
+function summary(cells: Map<string, Cell>): Record<string, string> {
+  return Object.fromEntries([...cells.values()].map((c) => [c.id, c.verdict]));
+}
+
+describe('codec and trunk cases on the default profile', () => {
+  it('are OK, T-9 N/A for T.38', { timeout: 60_000 }, async () => {
+    const cells = await run('8-1-1,8-1-3,8-1-4,T-*');
+    const s = summary(cells);
+    expect(s).toEqual({
+      '8-1-1': 'OK',
+      '8-1-3': 'OK',
+      '8-1-4': 'OK',
+      'T-1': 'OK',
+      'T-2': 'OK',
+      'T-3': 'OK',
+      'T-4': 'OK',
+      'T-5': 'OK',
+      'T-6': 'OK',
+      'T-7': 'OK',
+      'T-8': 'OK',
+      'T-9': 'N/A',
+    });
+    expect(cells.get('T-9')!.comment).toMatch(
+      /T\.38 is not supported by the simulated provider and PBX.*T-8/,
+    );
+    // 8-1-4 says how it differs from the report, and G.723.1 really crossed the SBC.
+    const g723 = cells.get('8-1-4')!;
+    expect(g723.comment).toMatch(/repeats 8-1-3 word for word; here it is the other direction/);
+    const passthrough = g723.checks.filter((c) => /G\.723\.1 fixture/.test(c.name));
+    expect(passthrough).toHaveLength(2);
+    for (const c of passthrough)
+      expect(c.observed).toMatch(/^passthrough: \d+ received frames are byte-identical/);
+    // Each case checks something concrete.
+    for (const c of cells.values()) if (c.verdict === 'OK') expect(c.checks.length).toBeGreaterThanOrEqual(3);
+    const t4 = cells.get('T-4')!.checks.find((c) => c.name === 'a wrong password is refused');
+    expect(t4?.observed).toBe('401, 403');
+    const t6 = cells.get('T-6')!.checks.find((c) => c.name === 'the SBC registers its line over TLS');
+    expect(t6?.observed).toMatch(/^REGISTER over TLS/);
+    const t8 = cells.get('T-8')!;
+    expect(t8.checks.find((c) => /V\.21 preamble/.test(c.name))?.ok).toBe(true);
+    expect(t8.comment).toMatch(/provider leg G\.711 A-law, FXS-1 leg G\.711 A-law/);
+  });
+});
+
+describe('codec and trunk cases under SBC faults', () => {
+  it('one-way-audio: audio, RTP relay and fax cases are NOK naming the missing direction', {
+    timeout: 60_000,
+  }, async () => {
+    const cells = await run('8-1-3,8-1-4,T-3,T-5,T-8', ['one-way-audio']);
+    expect(summary(cells)).toEqual({
+      '8-1-3': 'NOK',
+      '8-1-4': 'NOK',
+      'T-3': 'OK',
+      'T-5': 'NOK',
+      'T-8': 'NOK',
+    });
+    expect(cells.get('8-1-3')!.comment).toMatch(/No audio from Premium Deskphone 1 reached the PSTN phone/);
+    expect(cells.get('8-1-3')!.comment).not.toMatch(/No audio from the PSTN phone reached/);
+    expect(cells.get('8-1-4')!.comment).toMatch(
+      /No audio from Premium Deskphone 1 reached the PSTN phone \(one-way audio\)/,
+    );
+    expect(cells.get('T-5')!.comment).toMatch(/No RTP reached the PSTN phone/);
+    expect(cells.get('T-5')!.comment).toMatch(/WAN → LAN and 0 LAN → WAN \(dropped \d+\)/);
+    expect(cells.get('T-8')!.comment).toMatch(/No CED \(2100 Hz\) from the called fax reached the PSTN fax/);
+    expect(cells.get('T-8')!.comment).not.toMatch(/No CNG/);
+  });
+
+  it('reorder-codecs: the codec cases are NOK, the SBC offering the wrong codec first', {
+    timeout: 60_000,
+  }, async () => {
+    const cells = await run('8-1-1,8-1-3,8-1-4', ['reorder-codecs']);
+    expect(summary(cells)).toEqual({ '8-1-1': 'NOK', '8-1-3': 'NOK', '8-1-4': 'NOK' });
+    expect(cells.get('8-1-1')!.comment).toMatch(
+      /offered G\.\S+ first toward the OXO although G\.711 A-law is its first codec/,
+    );
+    expect(cells.get('8-1-3')!.comment).toMatch(
+      /offered G\.729 first toward the OXO although G\.723\.1 is its first codec/,
+    );
+    expect(cells.get('8-1-4')!.comment).toMatch(
+      /first toward the provider although G\.723\.1 is its first codec/,
+    );
+  });
+
+  it('stop-rtp-after=1: RTP and fax cases notice media stopping mid-call', { timeout: 60_000 }, async () => {
+    const cells = await run('T-5,T-8', ['stop-rtp-after=1']);
+    expect(summary(cells)).toEqual({ 'T-5': 'NOK', 'T-8': 'NOK' });
+    // The first audio check (in the first second) passes; the second one fails.
+    const t5 = cells.get('T-5')!;
+    expect(
+      t5.checks.filter((c) => c.name === 'audio the PSTN phone → Premium Deskphone 1').map((c) => c.ok),
+    ).toEqual([true, false]);
+    expect(t5.comment).toMatch(/No audio from the PSTN phone reached Premium Deskphone 1/);
+    expect(cells.get('T-8')!.comment).toMatch(/Only 1 of 2 CNG bursts from the calling fax reached FXS-1/);
+  });
+});
+
+describeWithPeers(['bcg729'], 'codec case 8-1-2 (G.729 through libbcg729)', () => {
+  it('is OK, the G.729-only provider leg transcoded; NOK under one-way-audio', {
+    timeout: 60_000,
+  }, async () => {
+    const ok = (await run('8-1-2')).get('8-1-2')!;
+    expect(ok.verdict).toBe('OK');
+    expect(ok.comment).toMatch(
+      /Provider G\.729 only: provider leg G\.729, deskphone leg G\.711 \S+ \(the SBC transcodes\)/,
+    );
+    expect(ok.checks.find((c) => c.name === 'the SBC transcodes G.729 to the deskphone’s codec')?.ok).toBe(
+      true,
+    );
+    const nok = (await run('8-1-2', ['one-way-audio'])).get('8-1-2')!;
+    expect(nok.verdict).toBe('NOK');
+    expect(nok.comment).toMatch(/No audio from Premium Deskphone 1 reached the PSTN phone \(G\.729 only\)/);
+  });
+});
