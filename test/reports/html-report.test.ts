@@ -108,14 +108,19 @@ function memoryReader(files: Record<string, string | Uint8Array>): EvidenceReade
   };
 }
 
-/** The marks of each result row: case id → the column holding the mark (or null). */
+/** The marks of each result row: case id → the column (named by the table's header) holding the mark. */
 function marksIn(html: string): Map<string, string | null> {
   const out = new Map<string, string | null>();
-  for (const m of html.matchAll(/<tr data-case="([^"]*)" data-verdict="[^"]*">(.*?)<\/tr>/g)) {
-    const cols = [...(m[2] ?? '').matchAll(/<td class="mark[^"]*" data-col="([^"]+)">([^<]*)<\/td>/g)];
-    const marked = cols.filter((c) => c[2] === HTML_MARK).map((c) => c[1] ?? '');
-    expect(marked.length).toBeLessThanOrEqual(1);
-    out.set(m[1] ?? '', marked[0] ?? null);
+  for (const t of html.matchAll(/<table class="results"[^>]*>(.*?)<\/table>/gs)) {
+    const head = [...(t[1] ?? '').matchAll(/<th>([^<]*)<\/th>/g)].map((m) => m[1] ?? '');
+    for (const m of (t[1] ?? '').matchAll(/<tr data-case="([^"]*)"[^>]*>(.*?)<\/tr>/gs)) {
+      // Top-level cells of the row: the Test Case cell holds a nested list, not a table.
+      const tds = [...(m[2] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((c) => c[1] ?? '');
+      expect(tds.length).toBe(head.length);
+      const marked = tds.flatMap((c, i) => (c.includes(HTML_MARK) ? [head[i] ?? '?'] : []));
+      expect(marked.length).toBeLessThanOrEqual(1);
+      out.set(m[1] ?? '', marked[0] ?? null);
+    }
   }
   return out;
 }
