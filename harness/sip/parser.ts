@@ -56,12 +56,33 @@ const METHOD_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
  * length of the separator, or undefined when there is no empty line yet.
  */
 export function findHeaderEnd(data: Buffer): { bodyStart: number; bareLf: boolean } | undefined {
-  const crlf = data.indexOf('\r\n\r\n');
-  const lf = data.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { bodyStart: crlf + 4, bareLf: false };
+  const crlf = data.indexOf(CRLFCRLF);
+  // A bare "\n\n" counts only before the first "\r\n\r\n": search no further than that.
+  const lf = (crlf >= 0 ? data.subarray(0, crlf + 1) : data).indexOf(LFLF);
+  if (crlf >= 0 && lf < 0) return { bodyStart: crlf + 4, bareLf: false };
   if (lf >= 0) return { bodyStart: lf + 2, bareLf: true };
   return undefined;
 }
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const LFLF = Buffer.from('\n\n', 'latin1');
+
+/** Slots of the headers the parser counts or reads (index into `counts` and `firsts`). */
+const SLOT = new Map<string, number>([
+  ['via', 0],
+  ['from', 1],
+  ['to', 2],
+  ['call-id', 3],
+  ['cseq', 4],
+  ['max-forwards', 5],
+  ['content-length', 6],
+  ['content-type', 7],
+  ['contact', 8],
+]);
+const VIA = 0;
+const CONTACT = 8;
+const MAX_FORWARDS = 5;
+const CONTENT_LENGTH = 6;
 
 export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): MessageParseResult {
   const data = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
@@ -90,12 +111,20 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
 
   // Lines end at LF; a CR before the LF belongs to the line end (CRLF). A line other than the
   // last that has no CR before its LF ended with a bare LF.
-  const rawLines = headText.split('\n');
+  const rawLines: string[] = [];
   let someBareLf = false;
-  for (let i = 0; i < rawLines.length - 1; i++) {
-    const line = rawLines[i]!;
-    if (line.charCodeAt(line.length - 1) === 0x0d) rawLines[i] = line.slice(0, -1);
-    else someBareLf = true;
+  for (let from = 0; ; ) {
+    const lf = headText.indexOf('\n', from);
+    if (lf < 0) {
+      rawLines.push(headText.slice(from));
+      break;
+    }
+    if (lf > from && headText.charCodeAt(lf - 1) === 0x0d) rawLines.push(headText.slice(from, lf - 1));
+    else {
+      someBareLf = true;
+      rawLines.push(headText.slice(from, lf));
+    }
+    from = lf + 1;
   }
   while (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
   if (!end?.bareLf && someBareLf) warnings.push('some line ends are bare LF');
@@ -168,34 +197,42 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     }
   }
 
-  // One pass: the key of every header, the first value of each, and the counts (Via by element).
-  const count = new Map<string, number>();
-  const firstValue = new Map<string, string>();
+  // One pass over the headers the checks need: how many lines of each (Via by element; a
+  // header present with an empty list counts as present), and the first value of each.
+  const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const present = [false, false, false, false, false, false, false, false, false];
+  const firsts: Array<string | undefined> = [];
   const viaValues: string[] = [];
   const contactValues: string[] = [];
   for (const h of headers) {
-    const k = headerKey(h.name);
+    const slot = SLOT.get(headerKey(h.name));
+    if (slot === undefined) continue;
     let n = 1;
-    if (k === 'via') {
+    if (slot === VIA) {
       const list = splitList(h.value);
-      viaValues.push(...list);
+      for (const v of list) viaValues.push(v);
       n = list.length;
-    } else if (k === 'contact') contactValues.push(...splitList(h.value));
-    count.set(k, (count.get(k) ?? 0) + n);
-    if (!firstValue.has(k)) firstValue.set(k, h.value);
+    } else if (slot === CONTACT) for (const c of splitList(h.value)) contactValues.push(c);
+    counts[slot]! += n;
+    if (!present[slot]) {
+      present[slot] = true;
+      firsts[slot] = h.value;
+    }
   }
+  const has = (k: string) => present[SLOT.get(k)!] === true;
+  const count = (k: string) => counts[SLOT.get(k)!]!;
   for (const k of REQUIRED) {
-    if (!count.has(k)) return fail('missing-header', `required header ${displayName(k)} is missing`);
+    if (!has(k)) return fail('missing-header', `required header ${displayName(k)} is missing`);
   }
-  if ((count.get('content-length') ?? 0) > 1) {
+  if (counts[CONTENT_LENGTH]! > 1) {
     return fail('bad-content-length', 'Content-Length appears more than once (RFC 4475 §3.3.9)');
   }
   for (const k of SINGLE) {
-    if ((count.get(k) ?? 0) > 1) return fail('bad-header', `header ${displayName(k)} appears more than once`);
+    if (count(k) > 1) return fail('bad-header', `header ${displayName(k)} appears more than once`);
   }
-  if (sl.isRequest && !count.has('max-forwards')) warnings.push('request has no Max-Forwards');
+  if (sl.isRequest && !present[MAX_FORWARDS]) warnings.push('request has no Max-Forwards');
 
-  const value = (k: string) => firstValue.get(k) ?? '';
+  const value = (k: string) => firsts[SLOT.get(k)!] ?? '';
   // The values parsed here are handed to the message, so that its accessors do not parse them again.
   const vias: Via[] = [];
   for (const v of viaValues) {
@@ -232,13 +269,13 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       `CSeq method ${cseq.value.method} differs from the request method ${sl.method}`,
     );
   }
-  if (count.has('max-forwards')) {
+  if (present[MAX_FORWARDS]) {
     const mf = parseUnsigned(value('max-forwards'), 255, 'Max-Forwards');
     if (!mf.ok) return fail('bad-header', mf.reason);
   }
 
   let body = bodyBytes;
-  if (count.has('content-length')) {
+  if (present[CONTENT_LENGTH]) {
     const cl = parseUnsigned(value('content-length'), maxSize, 'Content-Length');
     if (!cl.ok) return fail('bad-content-length', cl.reason);
     if (cl.value > bodyBytes.length) {

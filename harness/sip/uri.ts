@@ -53,7 +53,6 @@ const PARAM_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/:&+$]|%[0-9A-Fa-f]{2})+$/;
 const HEADER_RE = /^(?:[A-Za-z0-9\-_.!~*'()[\]/?:+$]|%[0-9A-Fa-f]{2})*$/;
 const HOSTNAME_RE =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
-const IPV4_RE = /^(?:\d{1,3}\.){3}\d{1,3}$/;
 const IPV6_RE = /^[0-9A-Fa-f:.]+$/;
 const TEL_RE = /^[+]?[0-9A-Fa-f*#().-]+$/;
 
@@ -95,12 +94,16 @@ function parseSip(scheme: 'sip' | 'sips', rest: string, whole: string): ParseRes
     headersText = hostPart.slice(q + 1);
     hostPart = hostPart.slice(0, q);
   }
-  const segments = hostPart.split(';');
-  const hostport = segments.shift() ?? '';
+  const semi = hostPart.indexOf(';');
+  const hostport = semi < 0 ? hostPart : hostPart.slice(0, semi);
   const hp = parseHostPort(hostport);
   if (!hp.ok) return parseError('bad-uri', `SIP URI "${clip(whole)}": ${hp.reason}`);
   const params: Params = [];
-  for (const seg of segments) {
+  for (let from = semi + 1; semi >= 0 && from <= hostPart.length; ) {
+    let to = hostPart.indexOf(';', from);
+    if (to < 0) to = hostPart.length;
+    const seg = hostPart.slice(from, to);
+    from = to + 1;
     const eq = seg.indexOf('=');
     const name = eq >= 0 ? seg.slice(0, eq) : seg;
     const value = eq >= 0 ? seg.slice(eq + 1) : null;
@@ -168,18 +171,56 @@ export function parseHostPort(text: string): ParseResult<HostPort> {
       portText = text.slice(c + 1);
     } else host = text;
     if (host.length === 0) return parseError('bad-uri', 'empty host');
-    if (IPV4_RE.test(host)) {
-      if (host.split('.').some((o) => Number(o) > 255))
-        return parseError('bad-uri', `invalid IPv4 address "${host}"`);
-    } else if (!HOSTNAME_RE.test(host)) return parseError('bad-uri', `invalid host name "${clip(host)}"`);
+    const v4 = ipv4Shape(host);
+    if (v4 === 'valid') {
+      // dotted quad, every octet at most 255
+    } else if (v4 === 'octet-too-large') return parseError('bad-uri', `invalid IPv4 address "${host}"`);
+    else if (!HOSTNAME_RE.test(host)) return parseError('bad-uri', `invalid host name "${clip(host)}"`);
   }
   const out: HostPort = { host };
   if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535)
-      return parseError('bad-uri', `invalid port "${clip(portText)}"`);
-    out.port = Number(portText);
+    const port = portNumber(portText);
+    if (port < 0) return parseError('bad-uri', `invalid port "${clip(portText)}"`);
+    out.port = port;
   }
   return parsed(out);
+}
+
+/**
+ * Whether `host` has the shape of a dotted-quad IPv4 address (four groups of 1–3 ASCII digits),
+ * and if so whether every group is at most 255.
+ */
+function ipv4Shape(host: string): 'valid' | 'octet-too-large' | 'not-ipv4' {
+  let groups = 0;
+  let digits = 0;
+  let octet = 0;
+  let tooLarge = false;
+  for (let i = 0; i <= host.length; i++) {
+    const c = i < host.length ? host.charCodeAt(i) : 0x2e;
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits > 3) return 'not-ipv4';
+      octet = octet * 10 + (c - 0x30);
+    } else if (c === 0x2e) {
+      if (digits === 0 || ++groups > 4) return 'not-ipv4';
+      if (octet > 255) tooLarge = true;
+      digits = 0;
+      octet = 0;
+    } else return 'not-ipv4';
+  }
+  if (groups !== 4) return 'not-ipv4';
+  return tooLarge ? 'octet-too-large' : 'valid';
+}
+
+/** A port of 1–5 ASCII digits, at most 65535; -1 when invalid. */
+function portNumber(text: string): number {
+  if (text.length === 0 || text.length > 5) return -1;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return n > 65535 ? -1 : n;
 }
 
 function parseTel(rest: string, whole: string): ParseResult<TelUri> {
