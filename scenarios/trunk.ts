@@ -138,7 +138,7 @@ export const oxoRegistration = testCase({
     const status = await oxo.register();
     sbc?.off('binding', onBinding);
     ctx.note(
-      `The OXO refreshes at half the granted interval (${Math.round(((first?.expires ?? ctx.profile.oxo.trunk.expires) * 1) / 2)} s); the case triggers the refresh at once.`,
+      `The OXO refreshes at half the granted interval (${Math.round((first?.expires ?? ctx.profile.oxo.trunk.expires) / 2)} s); the case triggers the refresh at once.`,
     );
     ctx.check.that('the SBC accepts the refresh', status === 200, {
       expected: '200 OK',
@@ -550,11 +550,20 @@ export const faxG711 = testCase({
       [c.desk.invite?.bodyText, 'the OXO'],
     ] as const) {
       const f = sdpFacts(sdp);
-      ctx.check.that(`no comfort noise in the SBC’s SDP toward ${who}`, f.ok && !f.comfortNoise, {
-        expected: 'no CN (payload type 13)',
-        observed: f.ok ? f.formats.join(' ') : f.reason,
-        failure: `The SBC’s SDP toward ${who} offers comfort noise (CN), which breaks fax over G.711`,
-      });
+      const vad = f.ok && f.silenceSupp !== undefined && /^on\b/i.test(f.silenceSupp);
+      ctx.check.that(
+        `no comfort noise or VAD in the SBC’s SDP toward ${who}`,
+        f.ok && !f.comfortNoise && !vad,
+        {
+          expected: 'no CN (payload type 13), no a=silenceSupp:on',
+          observed: f.ok
+            ? `${f.formats.join(' ')}${f.silenceSupp ? `, silenceSupp ${f.silenceSupp}` : ''}`
+            : f.reason,
+          failure: f.ok
+            ? `The SBC’s SDP toward ${who} ${f.comfortNoise ? 'offers comfort noise (CN)' : 'turns silence suppression on'}, which breaks fax over G.711`
+            : `The SBC sent no readable SDP toward ${who} (${f.reason})`,
+        },
+      );
     }
     const caller = cngSignal({ sampleRate: 8000, cycles: plan.cngCycles, onMs: 500, offMs: plan.cngOffMs });
     const called = calledFaxSignal({ sampleRate: 8000, cedMs: plan.cedMs, preambleMs: plan.preambleMs });
