@@ -4,6 +4,7 @@
  * jsonrpcs, `htable.sets policy …`) before the case starts; the lab's routing script copies
  * them into each new call, so re-INVITEs of that call get the same flags.
  */
+import type { Lab } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import type { SbcPrecondition } from './case-definition.ts';
 import type { AdapterOutcome, DutAdapter } from './dut-adapter.ts';
@@ -169,11 +170,20 @@ function describe(pre: SbcPrecondition): string {
   return parts.join('; ');
 }
 
+/** The lab adapter: {@link DutAdapter} plus a step for after the case's lab has started. */
+export interface KamailioLabAdapter extends DutAdapter {
+  /**
+   * Run after `Lab.start`: the provider simulator is new, so Kamailio registers its line there
+   * again; resolves once the provider holds the binding (or after `timeoutMs`, with a note).
+   */
+  prepare(lab: Lab, timeoutMs?: number): Promise<string[]>;
+}
+
 /**
  * The adapter: sets the lab's policy for the case (the default policy when the case asks for
  * nothing, so no case inherits the previous one's) and returns the profile the simulators use.
  */
-export function kamailioLabAdapter(control?: KamailioLabControl): DutAdapter {
+export function kamailioLabAdapter(control?: KamailioLabControl): KamailioLabAdapter {
   return {
     name: 'kamailio-lab',
     async apply(pre, profile): Promise<AdapterOutcome> {
@@ -197,6 +207,24 @@ export function kamailioLabAdapter(control?: KamailioLabControl): DutAdapter {
       if (pre && (pre.codecOrder || pre.srtpTowardProvider !== undefined))
         notes.push(`Lab SBC set over JSON-RPC: ${describe(pre)}.`);
       return { profile: p, notes, answers: [] };
+    },
+    async prepare(lab, timeoutMs = 10_000): Promise<string[]> {
+      const provider = lab.provider;
+      if (!provider) return [];
+      const ctl = control ?? KamailioLabControl.forProfile(lab.profile);
+      const user = lab.profile.provider.line.user;
+      await ctl.refreshLine();
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([
+        provider.waitRegistered(user).then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]);
+      if (timer) clearTimeout(timer);
+      return done
+        ? []
+        : [`The lab SBC did not register line ${user} within ${timeoutMs / 1000} s of the refresh.`];
     },
   };
 }

@@ -13,7 +13,11 @@ import { Lab } from '../../harness/actors/lab.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import type { Profile } from '../../harness/config/profile-schema.ts';
 import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
-import { DEFAULT_LAB_POLICY, KamailioLabControl } from '../../harness/runner/kamailio-adapter.ts';
+import {
+  DEFAULT_LAB_POLICY,
+  KamailioLabControl,
+  kamailioLabAdapter,
+} from '../../harness/runner/kamailio-adapter.ts';
 import { describeWithPeers } from '../support/peers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -43,15 +47,9 @@ async function talk(a: Call, b: Call, fa: number, fb: number) {
   return { aHearsB: heard(a, fb), bHearsA: heard(b, fa), aHearsA: heard(a, fa) };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)),
-  ]);
-}
-
 describeWithPeers(['kamailio', 'rtpengine'], 'Kamailio + rtpengine lab SBC', () => {
   const control = KamailioLabControl.forProfile(loadProfile(PROFILE), {});
+  const adapter = kamailioLabAdapter(control);
   const labs: Lab[] = [];
 
   beforeAll(() => {
@@ -70,13 +68,8 @@ describeWithPeers(['kamailio', 'rtpengine'], 'Kamailio + rtpengine lab SBC', () 
     edit?.(profile);
     const lab = await Lab.start({ profile, timers: TIMERS });
     labs.push(lab);
-    // each lab has a fresh provider simulator: Kamailio registers its line there again
-    await control.refreshLine();
-    await withTimeout(
-      lab.provider!.waitRegistered(profile.provider.line.user),
-      15_000,
-      'Kamailio registered its line at the provider',
-    );
+    // each lab has a fresh provider simulator: the adapter makes Kamailio register its line there again
+    expect(await adapter.prepare(lab, 15_000), 'the line registered after the refresh').toEqual([]);
     return lab;
   }
 
@@ -132,6 +125,12 @@ describeWithPeers(['kamailio', 'rtpengine'], 'Kamailio + rtpengine lab SBC', () 
   }, 40_000);
 
   it('transcodes G.722 (provider) ↔ PCMA (deskphone) when the policy asks', async () => {
+    // the adapter's codec order for a case, then only PCMA toward the OXO for this call
+    const applied = await adapter.apply({ codecOrder: ['PCMA', 'G722'] }, loadProfile(PROFILE));
+    expect(applied.profile.sbc.codecOrder).toEqual(['PCMA', 'G722']);
+    expect((await control.getPolicy()).towan).toBe(
+      'codec-mask-all codec-transcode-PCMA codec-transcode-G722',
+    );
     await control.setPolicy({ ...DEFAULT_LAB_POLICY, tolan: 'codec-mask-all codec-transcode-PCMA' });
     expect((await control.getPolicy()).tolan).toBe('codec-mask-all codec-transcode-PCMA');
     const lab = await startLab((p) => {

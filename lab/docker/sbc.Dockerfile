@@ -1,0 +1,9 @@
+# The lab SBC: Debian 12's Kamailio 5.6 and rtpengine 10.5 (userspace, no kernel module),
+# configured by the repository's lab/ folder, mounted read-only at /opt/sbc-harness/lab.
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      kamailio kamailio-extra-modules kamailio-tls-modules rtpengine-daemon iproute2 \
+ && rm -rf /var/lib/apt/lists/*
+ENV LAB_RUN_DIR=/run/sbc-lab
+CMD ["/opt/sbc-harness/lab/sbc/start", "--foreground"]

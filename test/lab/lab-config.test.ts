@@ -1,0 +1,237 @@
+/**
+ * The lab's configuration without running it: docker-compose.yml against the essentials of the
+ * Compose schema (no Docker engine here), profiles/kamailio-lab.yaml against lab/lab.env (the
+ * shared addresses and secrets), the lab's bash scripts' syntax, and the DUT adapter's mapping
+ * of case preconditions to rtpengine flags.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { loadProfile } from '../../harness/config/profile.ts';
+import {
+  isKamailioLab,
+  KamailioLabControl,
+  kamailioLabAdapter,
+  LabControlError,
+  policyFor,
+} from '../../harness/runner/kamailio-adapter.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const PROFILE = join(ROOT, 'profiles', 'kamailio-lab.yaml');
+
+function labEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(join(ROOT, 'lab', 'lab.env'), 'utf8').split('\n')) {
+    const m = /^(LAB_[A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+// --- the essentials of the Compose file format, written for this lab -------------------------
+const networkRef = z.union([
+  z.array(z.string()),
+  z.record(z.string(), z.object({ ipv4_address: z.ipv4().optional() }).loose().nullable()),
+]);
+const service = z
+  .object({
+    image: z.string().optional(),
+    build: z
+      .union([z.string(), z.object({ context: z.string(), dockerfile: z.string().optional() }).loose()])
+      .optional(),
+    env_file: z.union([z.string(), z.array(z.string())]).optional(),
+    environment: z
+      .union([z.record(z.string(), z.union([z.string(), z.number()])), z.array(z.string())])
+      .optional(),
+    command: z.union([z.string(), z.array(z.string())]).optional(),
+    volumes: z.array(z.string()).optional(),
+    networks: networkRef.optional(),
+    depends_on: z
+      .union([z.array(z.string()), z.record(z.string(), z.object({ condition: z.string() }).loose())])
+      .optional(),
+    healthcheck: z
+      .object({ test: z.union([z.string(), z.array(z.string())]) })
+      .loose()
+      .optional(),
+  })
+  .loose()
+  .refine((s) => s.image !== undefined || s.build !== undefined, 'a service needs an image or a build');
+const composeSchema = z
+  .object({
+    name: z.string().optional(),
+    services: z.record(z.string(), service),
+    networks: z
+      .record(
+        z.string(),
+        z
+          .object({ ipam: z.object({ config: z.array(z.object({ subnet: z.cidrv4() })) }).optional() })
+          .loose()
+          .nullable(),
+      )
+      .optional(),
+    volumes: z.record(z.string(), z.object({}).loose().nullable()).optional(),
+  })
+  .loose();
+type Compose = z.infer<typeof composeSchema>;
+
+function loadCompose(): Compose {
+  const raw: unknown = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
+  return composeSchema.parse(raw);
+}
+
+function inSubnet(address: string, cidr: string): boolean {
+  const [net, bits] = cidr.split('/') as [string, string];
+  const n = (a: string) => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(n(address) / size) === Math.floor(n(net) / size);
+}
+
+function envOf(s: Compose['services'][string]): Record<string, string> {
+  const files = s.env_file === undefined ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
+  const out: Record<string, string> = {};
+  for (const f of files) if (f === 'lab/lab.env') Object.assign(out, labEnv());
+  if (Array.isArray(s.environment)) {
+    for (const kv of s.environment) {
+      const [k, ...v] = kv.split('=');
+      out[k!] = v.join('=');
+    }
+  } else if (s.environment) {
+    for (const [k, v] of Object.entries(s.environment)) out[k] = String(v);
+  }
+  return out;
+}
+
+function addressOn(s: Compose['services'][string], network: string): string | undefined {
+  if (!s.networks || Array.isArray(s.networks)) return undefined;
+  return s.networks[network]?.ipv4_address;
+}
+
+describe('docker-compose.yml', () => {
+  const compose = loadCompose();
+
+  it('declares an SBC and a harness service, each built from a Dockerfile that exists', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['harness', 'sbc']);
+    for (const [name, s] of Object.entries(compose.services)) {
+      const b = s.build;
+      if (b === undefined) continue;
+      const dockerfile =
+        typeof b === 'string' ? join(b, 'Dockerfile') : join(b.context, b.dockerfile ?? 'Dockerfile');
+      expect(existsSync(join(ROOT, dockerfile)), `${name}: ${dockerfile}`).toBe(true);
+    }
+  });
+
+  it('declares every network and named volume a service refers to', () => {
+    const networks = new Set(Object.keys(compose.networks ?? {}));
+    const volumes = new Set(Object.keys(compose.volumes ?? {}));
+    const problems: string[] = [];
+    for (const [name, s] of Object.entries(compose.services)) {
+      const refs = Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
+      for (const n of refs) if (!networks.has(n)) problems.push(`${name}: network ${n} not declared`);
+      for (const v of s.volumes ?? []) {
+        const source = v.split(':')[0]!;
+        if (source.startsWith('.') || source.startsWith('/')) continue; // a bind mount
+        if (!volumes.has(source)) problems.push(`${name}: volume ${source} not declared`);
+      }
+      const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
+      for (const d of deps) if (!compose.services[d]) problems.push(`${name}: depends on unknown ${d}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('puts the SBC on a LAN and a WAN network with the lab configuration mounted', () => {
+    const sbc = compose.services.sbc!;
+    expect(sbc.volumes ?? []).toContain('./lab:/opt/sbc-harness/lab:ro');
+    expect(sbc.env_file).toBe('lab/lab.env');
+    const env = envOf(sbc);
+    const subnets = Object.fromEntries(
+      Object.entries(compose.networks ?? {}).map(([n, v]) => [n, v?.ipam?.config[0]?.subnet ?? '']),
+    );
+    expect(addressOn(sbc, 'lan'), 'the SBC LAN address = LAB_SBC_LAN').toBe(env.LAB_SBC_LAN);
+    expect(addressOn(sbc, 'wan'), 'the SBC WAN address = LAB_SBC_WAN').toBe(env.LAB_SBC_WAN);
+    expect(inSubnet(env.LAB_SBC_LAN!, subnets.lan!)).toBe(true);
+    expect(inSubnet(env.LAB_SBC_WAN!, subnets.wan!)).toBe(true);
+    expect(subnets.lan).not.toBe(subnets.wan);
+  });
+
+  it('puts the harness on both networks at the provider and OXO addresses the SBC expects, results in a volume', () => {
+    const h = compose.services.harness!;
+    const env = envOf(h);
+    const sbcEnv = envOf(compose.services.sbc!);
+    expect(addressOn(h, 'wan')).toBe(env.LAB_PROVIDER_ADDR);
+    expect(addressOn(h, 'lan')).toBe(env.LAB_OXO_ADDR);
+    for (const k of ['LAB_SBC_LAN', 'LAB_SBC_WAN', 'LAB_PROVIDER_ADDR', 'LAB_OXO_ADDR'])
+      expect(env[k], `${k} is the same for both services`).toBe(sbcEnv[k]);
+    expect((h.volumes ?? []).some((v) => v.split(':')[1] === '/results')).toBe(true);
+    const deps = h.depends_on && !Array.isArray(h.depends_on) ? h.depends_on : {};
+    expect(deps.sbc?.condition).toBe('service_healthy');
+  });
+
+  it('the harness entry rewrites exactly the four lab addresses of the profile', () => {
+    const entry = readFileSync(join(ROOT, 'lab', 'docker', 'harness-entry'), 'utf8');
+    const p = loadProfile(PROFILE);
+    for (const a of [p.sbc.lan.address, p.sbc.wan.address, p.provider.address, p.oxo.address])
+      expect(entry).toContain(`s/${a.replace(/\./g, '\\.')}/`);
+  });
+});
+
+describe('profiles/kamailio-lab.yaml agrees with lab/lab.env', () => {
+  const env = labEnv();
+  const p = loadProfile(PROFILE);
+
+  it('addresses, ports, users, passwords and domain', () => {
+    expect(p.sbc.kind).toBe('external');
+    expect(isKamailioLab(p)).toBe(true);
+    expect(p.sbc.lan.address).toBe(env.LAB_SBC_LAN);
+    expect(p.sbc.wan.address).toBe(env.LAB_SBC_WAN);
+    expect(String(p.sbc.lan.port)).toBe(env.LAB_SIP_PORT);
+    expect(String(p.sbc.wan.port)).toBe(env.LAB_SIP_PORT);
+    expect(p.provider.address).toBe(env.LAB_PROVIDER_ADDR);
+    expect(String(p.provider.port)).toBe(env.LAB_PROVIDER_PORT);
+    expect(p.provider.domain).toBe(env.LAB_PROVIDER_DOMAIN);
+    expect(p.oxo.address).toBe(env.LAB_OXO_ADDR);
+    expect(p.provider.line.user).toBe(env.LAB_LINE_USER);
+    expect(p.provider.line.password).toBe(env.LAB_LINE_PASSWORD);
+    expect(p.oxo.trunk.user).toBe(env.LAB_TRUNK_USER);
+    expect(p.oxo.trunk.password).toBe(env.LAB_TRUNK_PASSWORD);
+    expect(p.oxo.trunk.domain, 'the trunk AOR domain is the SBC LAN address').toBe(env.LAB_SBC_LAN);
+    expect(String(KamailioLabControl.forProfile(p, {}).opts.url)).toBe(
+      `http://${env.LAB_SBC_LAN}:${env.LAB_RPC_PORT}/RPC`,
+    );
+  });
+});
+
+describe('lab scripts', () => {
+  it.each(['up', 'down', 'env.sh', 'sbc/start', 'docker/harness-entry'])('lab/%s is valid bash', (f) => {
+    expect(() => execFileSync('bash', ['-n', join(ROOT, 'lab', f)], { stdio: 'pipe' })).not.toThrow();
+  });
+});
+
+describe('kamailio-lab DUT adapter', () => {
+  const p = loadProfile(PROFILE);
+
+  it('maps no precondition to no flags', () => {
+    expect(policyFor(undefined, p)).toEqual({ towan: '', tolan: '', ans_towan: '', ans_tolan: '' });
+  });
+
+  it('maps a codec order to masked codecs offered in that order, toward both sides, without codecs the lab lacks', () => {
+    const pol = policyFor({ codecOrder: ['PCMA', 'G723', 'G722'] }, p);
+    expect(pol.towan).toBe('codec-mask-all codec-transcode-PCMA codec-transcode-G722');
+    expect(pol.tolan).toBe(pol.towan);
+  });
+
+  it('maps SRTP toward the provider to SDES toward the WAN and plain RTP toward the LAN', () => {
+    const pol = policyFor({ srtpTowardProvider: true }, p);
+    expect(pol.towan).toContain('RTP/SAVP');
+    expect(pol.towan).toContain('DTLS=off');
+    expect(pol.tolan).toBe('RTP/AVP');
+  });
+
+  it('reports an unreachable lab as a LabControlError naming lab/up', async () => {
+    const ctl = new KamailioLabControl({ url: 'http://127.0.0.1:9/RPC', timeoutMs: 2000 });
+    await expect(ctl.setPolicy(policyFor(undefined, p))).rejects.toThrow(LabControlError);
+    await expect(kamailioLabAdapter(ctl).apply(undefined, p)).rejects.toThrow(/lab\/up/);
+  });
+});
