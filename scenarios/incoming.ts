@@ -7,7 +7,8 @@
  */
 import type { Call, Extension, ExtensionState, PstnPhone } from '../harness/actors/index.ts';
 import { detectMoh, normaliseNumber, toneSource } from '../harness/actors/index.ts';
-import { type CaseContext, testCase } from '../harness/runner/index.ts';
+import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
+import { type CaseContext, MIN_TONE_LEVEL, testCase } from '../harness/runner/index.ts';
 import { type Connected, callExtension, hangUp } from './call-helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -306,12 +307,11 @@ export const remoteToDeskphone = testCase({
   title: 'Call from VPN Premium Deskphone to Premium Deskphone 1',
   steps: [
     'The remote-worker deskphone dials the internal number of Premium Deskphone 1',
-    'Premium Deskphone 1 answers',
-    'Expected: the call is connected inside the OXO; no SIP crosses the trunk and the SBC sees no call (the sets talk SIP-NOE to the OXO)',
+    'Premium Deskphone 1 answers; check audio in both directions (mixed inside the OXO)',
+    'Expected: the call is connected inside the OXO with audio both ways; no SIP crosses the trunk and the SBC sees no call (the sets talk SIP-NOE to the OXO)',
     'Hang up',
   ],
   needs: ['oxo:remote-worker'],
-  note: 'Audio of an internal call stays inside the OXO (SIP-NOE sets); the simulated OXO connects it without RTP, so only the connection and the absence of trunk traffic are checked.',
   async run(ctx) {
     const remote = ctx.oxo.extension('remote');
     const desk = ctx.oxo.extension('deskphone1');
@@ -332,8 +332,33 @@ export const remoteToDeskphone = testCase({
       observed: `${r.connected ? 'connected' : 'not connected'} to ${r.to}`,
       failure: `The internal call from ${remote.name} to ${desk.internalNumber} was not connected to ${desk.name}`,
     });
-    // Give the trunk time to show anything it would send.
-    await sleep(300);
+    if (r.connected) {
+      // The OXO mixes the two sets' handsets; each says a tone and must hear the other's.
+      const mix = await ctx.oxo.conference([remote.handset, desk.handset]);
+      remote.handset.say(toneSource(700, 16000));
+      desk.handset.say(toneSource(1300, 16000));
+      remote.handset.clearHeard();
+      desk.handset.clearHeard();
+      await sleep(900);
+      const pairs: Array<[Extension, Extension, number]> = [
+        [remote, desk, 700],
+        [desk, remote, 1300],
+      ];
+      for (const [from, to, hz] of pairs) {
+        const h = to.handset.heard();
+        const n = Math.min(h.samples.length, Math.round(0.4 * h.sampleRate));
+        const at = h.samples.length - n;
+        const level = n > 0 ? goertzelAmplitude(h.samples, h.sampleRate, hz, at, h.samples.length) : 0;
+        ctx.check.that(`audio ${from.name} → ${to.name} (internal)`, level >= MIN_TONE_LEVEL, {
+          expected: `${hz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL})`,
+          observed: `level ${Math.round(level)}`,
+          failure: `No audio from ${from.name} reached ${to.name} in the internal call (tone level ${Math.round(level)})`,
+        });
+      }
+      remote.handset.stopSaying();
+      desk.handset.stopSaying();
+      mix.stop();
+    } else await sleep(300); // give the trunk time to show anything it would send
     const sent = ctx.oxo.sipCallsSent - sentBefore;
     ctx.check.that('no SIP call on the trunk', sent === 0, {
       expected: 'no INVITE from the OXO to the SBC',

@@ -90,6 +90,10 @@ describe('8-2-* and 8-3-* on the embedded SBC', () => {
     // The long call was shortened and says so; the IVR cases name the digits they sent.
     expect(cells.get('8-3-1')?.comment).toMatch(/--quick: the 5-minute call shortened/);
     expect(cells.get('8-2-1')?.comment).toMatch(/Digits 159# sent RFC 2833/);
+    // The internal call: audio both ways inside the OXO, nothing on the trunk.
+    const internal = cells.get('8-3-5')?.checks.map((c) => c.name) ?? [];
+    expect(internal).toContain('no SIP call on the trunk');
+    expect(internal.filter((n) => n.endsWith('(internal)'))).toHaveLength(2);
   }, 60_000);
 
   it('double-dtmf: the RFC 2833 cases see each digit twice at the IVR', async () => {
