@@ -511,16 +511,33 @@ function faxPlan(quick: boolean) {
     : { cngCycles: 2, cngOffMs: 3000, cedMs: 3000, preambleMs: 1000 };
 }
 
-/** What the T-8 checks need to know of one received fax stream. */
-function rtpContinuity(call: Call): { packets: number; gaps: number; cn: number; lost: number } {
-  const pkts = receivedRtp(call).sort((a, b) => a.seq - b.seq);
+/** One received RTP packet, as the continuity check reads it. */
+export interface RtpSeen {
+  pt: number;
+  seq: number;
+  ts: number;
+  /** Payload bytes (= samples for G.711). */
+  len: number;
+}
+
+/**
+ * Continuity of a G.711 stream as T-8 wants it: packets in sequence order, each timestamp
+ * step equal to the previous packet's samples (a bigger step with the next sequence number is
+ * a silence gap: VAD/DTX), no comfort-noise packet (PT 13), no sequence number missing.
+ */
+export function rtpContinuity(packets: readonly RtpSeen[]): {
+  packets: number;
+  gaps: number;
+  cn: number;
+  lost: number;
+} {
+  const pkts = [...packets].sort((a, b) => a.seq - b.seq);
   let gaps = 0;
   let lost = 0;
   for (let i = 1; i < pkts.length; i++) {
     const ds = (pkts[i]!.seq - pkts[i - 1]!.seq) & 0xffff;
     const dt = (pkts[i]!.ts - pkts[i - 1]!.ts) >>> 0;
     if (ds > 1) lost += ds - 1;
-    // Each packet carries its predecessor's duration: a bigger timestamp step is a silence gap (VAD/DTX).
     const step = pkts[i - 1]!.len > 0 ? pkts[i - 1]!.len : 160;
     if (ds === 1 && dt > step) gaps++;
   }
@@ -626,7 +643,7 @@ export const faxG711 = testCase({
       [c.desk, 'FXS-1'],
       [c.pstn, 'the PSTN fax'],
     ] as const) {
-      const r = rtpContinuity(call);
+      const r = rtpContinuity(receivedRtp(call));
       ctx.check.that(
         `RTP toward ${who} is continuous`,
         r.packets > 0 && r.gaps === 0 && r.cn === 0 && r.lost === 0,

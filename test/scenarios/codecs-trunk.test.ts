@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { type CaseDefinition, type Cell, runPlan } from '../../harness/runner/index.ts';
 import { CODEC_CASES } from '../../scenarios/codecs.ts';
-import { TRUNK_CASES } from '../../scenarios/trunk.ts';
+import { rtpContinuity, TRUNK_CASES } from '../../scenarios/trunk.ts';
 import { describeWithPeers } from '../support/peers.ts';
 
 const dirs: string[] = [];
@@ -150,5 +150,26 @@ describeWithPeers(['bcg729'], 'codec case 8-1-2 (G.729 through libbcg729)', () =
     const nok = (await run('8-1-2', ['one-way-audio'])).get('8-1-2')!;
     expect(nok.verdict).toBe('NOK');
     expect(nok.comment).toMatch(/No audio from Premium Deskphone 1 reached the PSTN phone \(G\.729 only\)/);
+  });
+});
+
+describe('rtpContinuity (T-8)', () => {
+  const stream = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ pt: 8, seq: 1000 + i, ts: 160 * i, len: 160 }));
+
+  it('a continuous G.711 stream has no gap, no CN, nothing lost, in any arrival order', () => {
+    const s = stream(50);
+    expect(rtpContinuity([...s].reverse())).toEqual({ packets: 50, gaps: 0, cn: 0, lost: 0 });
+  });
+
+  it('sees silence suppression, comfort noise and loss', () => {
+    const s = stream(50);
+    // VAD: the sender skipped 1 s of silence but kept its sequence numbers consecutive.
+    const vad = s.map((p, i) => (i >= 20 ? { ...p, ts: p.ts + 8000 } : p));
+    expect(rtpContinuity(vad).gaps).toBe(1);
+    const cn = s.map((p, i) => (i === 10 ? { ...p, pt: 13, len: 1 } : p));
+    expect(rtpContinuity(cn).cn).toBe(1);
+    const lossy = s.filter((_, i) => i !== 5 && i !== 6);
+    expect(rtpContinuity(lossy)).toMatchObject({ lost: 2, gaps: 0 });
   });
 });
