@@ -3,16 +3,24 @@
  * baseline, a case the plan no longer has) validate against the hand-written schema, checked
  * by a small JSON Schema validator written here for the keywords the schema uses (an unknown
  * keyword fails the test, so the schema cannot say more than is checked); broken documents are
- * rejected; the document carries the results and the model unchanged.
+ * rejected; the document carries the results and the model unchanged; the report.json of a
+ * real one-case run on the embedded SBC validates too.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { runCommand } from '../../harness/cli/run-command.ts';
 import type { ResultsFile } from '../../harness/runner/results.ts';
 import type { Cell, Verdict } from '../../harness/runner/verdict.ts';
 import { buildReportModel, JSON_REPORT_VERSION, jsonReport, renderJson } from '../../reports/index.ts';
+import { PLAN as REAL_PLAN } from '../../scenarios/index.ts';
 
 type Schema = Record<string, unknown>;
+interface JsonShape {
+  results: { cells: Array<{ id: string }> };
+}
 
 const SCHEMA = JSON.parse(
   readFileSync(new URL('../../reports/results-schema.json', import.meta.url), 'utf8'),
@@ -208,4 +216,17 @@ describe('JSON report and its schema', () => {
       expect(errors.join('\n'), what).toMatch(message);
     }
   });
+
+  it('validates the report.json a real run on the embedded SBC writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'json-report-'));
+    try {
+      const first = REAL_PLAN[0]?.id as string;
+      await runCommand({ out: dir, only: first, quick: true }, () => {});
+      const doc = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as JsonShape;
+      expect(validate(SCHEMA, doc)).toEqual([]);
+      expect(doc.results.cells.map((c) => c.id)).toEqual([first]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
