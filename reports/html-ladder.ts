@@ -14,16 +14,21 @@ export const LANE_ORDER: readonly string[] = ['Provider', 'SBC WAN', 'SBC LAN', 
 /** Default cap of messages drawn per case; the rest are counted and named in the caption. */
 export const DEFAULT_MAX_LADDER_MESSAGES = 400;
 
+/** Messages per drawing of a ladder: about what fits a printed A4 page. */
+export const DEFAULT_ROWS_PER_PART = 28;
+
 export interface LadderOptions {
   /** Prefix of the element ids of this ladder (unique per case in the page). */
   idPrefix: string;
   maxMessages?: number;
+  /** Messages per drawing; a long ladder is several drawings (lane heads repeated), so it prints. */
+  rowsPerPart?: number;
 }
 
 export interface Ladder {
   /** Lane names, left to right. */
   lanes: string[];
-  /** The diagram (empty when there is no valid message). */
+  /** The diagram: one or more <svg> parts (empty when there is no valid message). */
   svg: string;
   /** Hidden <pre> elements with each drawn message's full text, ids `${idPrefix}-m${i}`. */
   texts: string;
@@ -97,6 +102,7 @@ function arrowClass(m: SipEvidenceMessage): string {
   const c = status[1];
   if (c === '1') return 'msg-1xx';
   if (c === '2') return 'msg-2xx';
+  if (/^SIP\/2\.0\s+40[17]\b/i.test(m.summary.trim())) return 'msg-auth';
   return 'msg-err';
 }
 
@@ -166,26 +172,34 @@ export function buildLadder(raw: unknown, actors: Record<string, string>, o: Lad
 
   const { lanes, laneOf } = laneNames(shown, actors);
   const width = TIME_W + lanes.length * LANE_W;
-  const height = HEAD_H + (shown.length + 1) * ROW_H;
   const x = (lane: number) => TIME_W + lane * LANE_W + LANE_W / 2;
   const t0 = shown.find((m) => Number.isFinite(m.wallMs))?.wallMs ?? Number.NaN;
+  const perPart = Math.max(1, Math.floor(o.rowsPerPart ?? DEFAULT_ROWS_PER_PART));
 
   const parts: string[] = [];
-  parts.push(
-    `<svg class="ladder" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="SIP ladder: ${shown.length} messages between ${escapeHtml(lanes.join(', '))}">`,
-  );
-  lanes.forEach((name, i) => {
-    const cx = x(i);
-    const known = LANE_ORDER.includes(name);
+  /** Opens one part of the ladder (lane heads repeated) holding `rows` messages. */
+  const openPart = (first: number, rows: number) => {
+    const height = HEAD_H + (rows + 1) * ROW_H;
     parts.push(
-      `<g class="lane${known ? '' : ' lane-unknown'}"><rect x="${cx - LANE_W / 2 + 6}" y="4" width="${LANE_W - 12}" height="26" rx="4"/>` +
-        `<text x="${cx}" y="22" text-anchor="middle">${escapeHtml(clip(name, LANE_W - 16))}</text>` +
-        `<line x1="${cx}" y1="30" x2="${cx}" y2="${height - 4}"/></g>`,
+      `<svg class="ladder" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="SIP ladder: messages ${first + 1} to ${first + rows} of ${shown.length} between ${escapeHtml(lanes.join(', '))}">`,
     );
-  });
+    lanes.forEach((name, i) => {
+      const cx = x(i);
+      const known = LANE_ORDER.includes(name);
+      parts.push(
+        `<g class="lane${known ? '' : ' lane-unknown'}"><rect x="${cx - LANE_W / 2 + 6}" y="4" width="${LANE_W - 12}" height="26" rx="4"/>` +
+          `<text x="${cx}" y="22" text-anchor="middle">${escapeHtml(clip(name, LANE_W - 16))}</text>` +
+          `<line x1="${cx}" y1="30" x2="${cx}" y2="${height - 4}"/></g>`,
+      );
+    });
+  };
   const texts: string[] = [];
   shown.forEach((m, i) => {
-    const y = HEAD_H + (i + 1) * ROW_H;
+    if (i % perPart === 0) {
+      if (i > 0) parts.push('</svg>');
+      openPart(i, Math.min(perPart, shown.length - i));
+    }
+    const y = HEAD_H + ((i % perPart) + 1) * ROW_H;
     const a = laneOf(m.src.address);
     const b = laneOf(m.dst.address);
     const id = `${o.idPrefix}-m${i}`;

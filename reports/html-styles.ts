@@ -34,6 +34,7 @@ tr.bad td, td.bad { background: #fdecea; }
 .check-ok { color: var(--ok); font-weight: bold; } .check-nok { color: var(--nok); font-weight: bold; }
 .ladder-box { overflow-x: auto; border: 1px solid var(--line); background: #fff; padding: 4px; }
 svg.ladder { font-family: inherit; font-size: 11px; display: block; }
+svg.ladder + svg.ladder { margin-top: 6px; }
 svg.ladder .lane rect { fill: #eef1f5; stroke: #8c959f; }
 svg.ladder .lane-unknown rect { fill: #fff4e5; stroke: var(--err); }
 svg.ladder .lane text { font-weight: bold; font-size: 12px; }
@@ -48,6 +49,7 @@ svg.ladder .msg-req .shaft { stroke: #0b57d0; } svg.ladder .msg-req .head { fill
 svg.ladder .msg-1xx .shaft { stroke: #6e7781; } svg.ladder .msg-1xx .head { fill: #6e7781; }
 svg.ladder .msg-2xx .shaft { stroke: var(--ok); } svg.ladder .msg-2xx .head { fill: var(--ok); }
 svg.ladder .msg-err .shaft { stroke: var(--nok); } svg.ladder .msg-err .head { fill: var(--nok); }
+svg.ladder .msg-auth .shaft { stroke: #9a6700; } svg.ladder .msg-auth .head { fill: #9a6700; }
 svg.ladder .msg-bad .shaft { stroke: var(--err); stroke-dasharray: 3 2; } svg.ladder .msg-bad .head { fill: var(--err); }
 svg.ladder .label { fill: var(--ink); }
 svg.dtmf-timeline { font-size: 11px; display: block; max-width: 100%; height: auto; }
@@ -73,7 +75,8 @@ pre { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; }
   svg.ladder { max-width: 100%; height: auto; }
   tr, figure, svg { break-inside: avoid; }
   h2, h3, h4 { break-after: avoid; }
-  section.evidence { break-before: page; }
+  h2#evidence { break-before: page; }
+  section.evidence h3 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
 }
 `;

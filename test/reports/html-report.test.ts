@@ -170,6 +170,18 @@ describe('ladder', () => {
     expect(l.svg).toContain('+0.011 s');
   });
 
+  it('splits a long ladder into drawings that each repeat the lane heads, so it prints', () => {
+    const msgs = Array.from({ length: 30 }, (_, i) =>
+      msg('127.0.10.1', '127.0.20.1', `INFO sip:${i} SIP/2.0`, '', 1000 + i),
+    );
+    const l = buildLadder(msgs, ACTORS, { idPrefix: 'p', rowsPerPart: 12 });
+    const parts = l.svg.split('</svg>').filter(Boolean);
+    expect(parts.map((p) => p.match(/<g class="msg /g)?.length)).toEqual([12, 12, 6]);
+    for (const p of parts) expect(p).toContain('>OXO Connect<');
+    expect(parts[2]).toContain('+0.029 s');
+    expect(l.svg).toContain('messages 25 to 30 of 30');
+  });
+
   it('skips entries that are not messages and never throws on any JSON', () => {
     const l = buildLadder(
       [null, 3, { src: {} }, msg('127.0.10.1', '127.0.10.2', 'BYE sip:x SIP/2.0')],
