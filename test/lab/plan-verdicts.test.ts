@@ -1,0 +1,162 @@
+/**
+ * The whole plan through the native Kamailio + rtpengine lab, cell by cell against the expected
+ * verdicts of docs/lab-verdicts.md. The table's form is always checked; the run (about two
+ * minutes) only with SBC_HARNESS_LAB_PLAN=1, on its own addresses (127.0.51.x / 127.0.41.x) so it
+ * can run beside test/lab/kamailio-lab.test.ts:
+ *
+ *   SBC_HARNESS_LAB_PLAN=1 npx vitest run test/lab/plan-verdicts.test.ts
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLAN } from '../../scenarios/index.ts';
+import { describeWithPeers } from '../support/peers.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const VERDICTS = ['OK', 'NOK', 'N/A', 'ERROR'] as const;
+type Verdict = (typeof VERDICTS)[number];
+
+interface ExpectedRow {
+  id: string;
+  verdict: Verdict;
+  reason: string;
+  line: number;
+}
+
+/** Reads the table between the lab-verdicts markers; problems name the line. */
+export function readVerdictTable(text: string): { rows: ExpectedRow[]; problems: string[] } {
+  const lines = text.split('\n');
+  const begin = lines.findIndex((l) => l.includes('<!-- lab-verdicts:begin -->'));
+  const end = lines.findIndex((l) => l.includes('<!-- lab-verdicts:end -->'));
+  if (begin < 0 || end < begin) return { rows: [], problems: ['the lab-verdicts markers are missing'] };
+  const rows: ExpectedRow[] = [];
+  const problems: string[] = [];
+  for (let i = begin + 1; i < end; i++) {
+    const l = lines[i]!.trim();
+    if (!l.startsWith('|') || /^\|\s*case\s*\|/.test(l) || /^\|[-\s|]+\|$/.test(l)) continue;
+    const cols = l
+      .slice(1, l.endsWith('|') ? -1 : undefined)
+      .split('|')
+      .map((c) => c.trim());
+    const [id = '', verdict = '', reason = ''] = cols;
+    const where = `docs/lab-verdicts.md line ${i + 1}`;
+    if (!/^\d+-\d+-\d+$|^T-\d+$/.test(id)) problems.push(`${where}: "${id}" is not a case id`);
+    if (!VERDICTS.includes(verdict as Verdict))
+      problems.push(`${where}: verdict "${verdict}" is not one of ${VERDICTS.join(', ')}`);
+    if ((verdict === 'N/A' || verdict === 'NOK') && reason === '')
+      problems.push(`${where}: ${id} ${verdict} needs a reason`);
+    if (rows.some((r) => r.id === id)) problems.push(`${where}: ${id} appears twice`);
+    rows.push({ id, verdict: verdict as Verdict, reason, line: i + 1 });
+  }
+  return { rows, problems };
+}
+
+/** Every difference between the table and the cells of a run, one sentence each. */
+export function verdictDifferences(
+  rows: readonly ExpectedRow[],
+  cells: ReadonlyArray<{ id: string; verdict: string; comment?: string }>,
+): string[] {
+  const out: string[] = [];
+  const expected = new Map(rows.map((r) => [r.id, r]));
+  for (const c of cells) {
+    const e = expected.get(c.id);
+    if (!e) out.push(`${c.id}: ran ${c.verdict}, but docs/lab-verdicts.md has no row for it (add one)`);
+    else if (e.verdict !== c.verdict)
+      out.push(
+        `${c.id}: expected ${e.verdict} (line ${e.line}), got ${c.verdict}: ${c.comment ?? ''}`.trim(),
+      );
+  }
+  const ran = new Set(cells.map((c) => c.id));
+  for (const r of rows)
+    if (!ran.has(r.id)) out.push(`${r.id}: in docs/lab-verdicts.md (line ${r.line}) but not run`);
+  return out;
+}
+
+const table = readVerdictTable(readFileSync(join(ROOT, 'docs', 'lab-verdicts.md'), 'utf8'));
+
+describe('docs/lab-verdicts.md', () => {
+  it('is a well-formed table: case ids, known verdicts, a reason for every N/A and NOK', () => {
+    expect(table.problems).toEqual([]);
+    expect(table.rows.length).toBeGreaterThan(0);
+  });
+
+  it('names only cases of the plan', () => {
+    const ids = new Set(PLAN.map((c) => c.id));
+    expect(table.rows.filter((r) => !ids.has(r.id)).map((r) => r.id)).toEqual([]);
+  });
+
+  it('reports differences cell by cell', () => {
+    const rows = [
+      { id: '8-1-1', verdict: 'OK' as const, reason: '', line: 1 },
+      { id: 'T-9', verdict: 'N/A' as const, reason: 'x', line: 2 },
+    ];
+    expect(
+      verdictDifferences(rows, [
+        { id: '8-1-1', verdict: 'NOK', comment: 'no audio' },
+        { id: 'T-1', verdict: 'OK' },
+      ]),
+    ).toEqual([
+      '8-1-1: expected OK (line 1), got NOK: no audio',
+      'T-1: ran OK, but docs/lab-verdicts.md has no row for it (add one)',
+      'T-9: in docs/lab-verdicts.md (line 2) but not run',
+    ]);
+  });
+});
+
+const RUN = process.env.SBC_HARNESS_LAB_PLAN === '1';
+const ADDR = { lan: '127.0.51.2', wan: '127.0.41.2', provider: '127.0.41.1', oxo: '127.0.51.1' };
+
+describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the Kamailio lab', () => {
+  let dir = '';
+  const env = {
+    ...process.env,
+    LAB_SBC_LAN: ADDR.lan,
+    LAB_SBC_WAN: ADDR.wan,
+    LAB_PROVIDER_ADDR: ADDR.provider,
+    LAB_OXO_ADDR: ADDR.oxo,
+    LAB_RTP_MIN: '41500',
+    LAB_RTP_MAX: '41999',
+    LAB_RUN_DIR: join(tmpdir(), 'sbc-harness-lab-plan'),
+  };
+  beforeAll(() => {
+    if (!RUN) return;
+    dir = mkdtempSync(join(tmpdir(), 'lab-plan-'));
+    execFileSync(join(ROOT, 'lab', 'up'), { env, stdio: 'pipe', timeout: 40_000 });
+  }, 45_000);
+  afterAll(() => {
+    if (!RUN) return;
+    execFileSync(join(ROOT, 'lab', 'down'), { env, stdio: 'pipe', timeout: 20_000 });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 25_000);
+
+  it.skipIf(!RUN)(
+    'gives the verdicts of docs/lab-verdicts.md, cell by cell (SBC_HARNESS_LAB_PLAN=1)',
+    () => {
+      // the lab profile moved to this test's addresses
+      const profile = readFileSync(join(ROOT, 'profiles', 'kamailio-lab.yaml'), 'utf8')
+        .replaceAll('127.0.50.2', ADDR.lan)
+        .replaceAll('127.0.40.2', ADDR.wan)
+        .replaceAll('127.0.40.1', ADDR.provider)
+        .replaceAll('127.0.50.1', ADDR.oxo);
+      const profileFile = join(dir, 'kamailio-lab.yaml');
+      writeFileSync(profileFile, profile);
+      const out = join(dir, 'out');
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, 'bin', 'sbc-harness.js'), 'run', '--quick', '--profile', profileFile, '--out', out],
+        { cwd: ROOT, env, encoding: 'utf8', timeout: 840_000 },
+      );
+      let cells: Array<{ id: string; verdict: string; comment?: string }>;
+      try {
+        cells = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: typeof cells })
+          .cells;
+      } catch {
+        throw new Error(`the run wrote no results.json (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+      }
+      expect(verdictDifferences(table.rows, cells)).toEqual([]);
+    },
+    900_000,
+  );
+});
