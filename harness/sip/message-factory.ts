@@ -4,6 +4,7 @@
  * To tag when the response needs one.
  */
 
+import { headerKey } from './header-names.ts';
 import { newTag } from './ids.ts';
 import { type HeaderField, SipRequest, SipResponse } from './message.ts';
 import { getParam } from './uri.ts';
@@ -87,23 +88,50 @@ export interface ResponseOptions {
 /** Builds a response to `req` (RFC 3261 §8.2.6.2). */
 export function createResponse(req: SipRequest, status: number, opts: ResponseOptions = {}): SipResponse {
   const res = new SipResponse(status, opts.reason ?? reasonPhrase(status), [], toBody(opts.body));
-  for (const h of req.fields('via')) res.append(h.name, h.value);
-  const from = req.fields('from')[0];
-  if (from) res.append('From', from.value);
-  const to = req.fields('to')[0];
+  // One pass over the request's header lines: every Via and Record-Route, the first From, To,
+  // Call-ID and CSeq; then they are written in that order (§8.2.6.2).
+  const vias: HeaderField[] = [];
+  const recordRoutes: HeaderField[] = [];
+  let from: HeaderField | undefined;
+  let to: HeaderField | undefined;
+  let callId: HeaderField | undefined;
+  let cseq: HeaderField | undefined;
+  for (const h of req.headers) {
+    switch (headerKey(h.name)) {
+      case 'via':
+        vias.push(h);
+        break;
+      case 'from':
+        from ??= h;
+        break;
+      case 'to':
+        to ??= h;
+        break;
+      case 'call-id':
+        callId ??= h;
+        break;
+      case 'cseq':
+        cseq ??= h;
+        break;
+      case 'record-route':
+        recordRoutes.push(h);
+        break;
+    }
+  }
+  const headers = res.headers;
+  for (const h of vias) headers.push({ name: h.name, value: h.value });
+  if (from) headers.push({ name: 'From', value: from.value });
   if (to) {
     const hasTag = req.to ? getParam(req.to.params, 'tag') !== undefined : /;\s*tag=/i.test(to.value);
     const tag = status > 100 && !hasTag ? (opts.toTag ?? newTag()) : undefined;
-    res.append('To', tag ? `${to.value};tag=${tag}` : to.value);
+    headers.push({ name: 'To', value: tag ? `${to.value};tag=${tag}` : to.value });
   }
-  const callId = req.fields('call-id')[0];
-  if (callId) res.append('Call-ID', callId.value);
-  const cseq = req.fields('cseq')[0];
-  if (cseq) res.append('CSeq', cseq.value);
+  if (callId) headers.push({ name: 'Call-ID', value: callId.value });
+  if (cseq) headers.push({ name: 'CSeq', value: cseq.value });
   if (status > 100 && status < 300 && isDialogCreating(req.method)) {
-    for (const h of req.fields('record-route')) res.append(h.name, h.value);
+    for (const h of recordRoutes) headers.push({ name: h.name, value: h.value });
   }
-  for (const [n, v] of opts.headers ?? []) res.append(n, v);
+  for (const [n, v] of opts.headers ?? []) headers.push({ name: n, value: v });
   if (opts.contentType && res.body.length > 0) res.set('Content-Type', opts.contentType);
   return res;
 }
@@ -112,7 +140,8 @@ export function isDialogCreating(method: string): boolean {
   return method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER';
 }
 
-function toBody(body: Buffer | string | undefined): Buffer {
-  if (body === undefined) return Buffer.alloc(0);
+/** The body as bytes; undefined (the message's shared empty body) when there is none. */
+function toBody(body: Buffer | string | undefined): Buffer | undefined {
+  if (body === undefined) return undefined;
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }

@@ -39,15 +39,42 @@ export interface SerializeOptions {
   contentLength?: 'auto' | 'as-is';
 }
 
+/** A shared empty body (zero bytes cannot be written to), so bodiless messages allocate none. */
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** Marks a cache slot not computed yet (undefined is a valid cached result). */
+const UNSET: unique symbol = Symbol('unset');
+
+type CacheKey = 'via' | 'from' | 'to' | 'call-id' | 'cseq' | 'contact' | 'route' | 'record-route';
+const CACHE_SLOT: Record<string, number | undefined> = Object.assign(Object.create(null), {
+  via: 0,
+  from: 1,
+  to: 2,
+  'call-id': 3,
+  cseq: 4,
+  contact: 5,
+  route: 6,
+  'record-route': 7,
+});
+
+function okOrUndefined<T>(r: ParseResult<T> | undefined): T | undefined {
+  return r?.ok ? r.value : undefined;
+}
+
+const computeFrom = (m: SipMessageBase) => okOrUndefined(m.parseOne('from', parseNameAddr));
+const computeTo = (m: SipMessageBase) => okOrUndefined(m.parseOne('to', parseNameAddr));
+const computeCallId = (m: SipMessageBase) => m.get('call-id');
+const computeCSeq = (m: SipMessageBase) => okOrUndefined(m.parseOne('cseq', parseCSeq));
+
 abstract class SipMessageBase {
   headers: HeaderField[];
   body: Buffer;
   /** Deviations the parser tolerated (bare LF line ends, missing Max-Forwards, ...). */
   warnings: string[] = [];
-  /** Typed values computed from the headers, by header key; created on first use. */
-  private cache: Map<string, unknown> | undefined;
+  /** Typed values computed from the headers, one slot per header key (CACHE_SLOT); created on first use. */
+  private cache: unknown[] | undefined;
 
-  constructor(headers: HeaderField[] = [], body: Buffer = Buffer.alloc(0)) {
+  constructor(headers: HeaderField[] = [], body: Buffer = EMPTY_BODY) {
     this.headers = headers;
     this.body = body;
   }
@@ -155,16 +182,17 @@ abstract class SipMessageBase {
 
   /** Every cached value derives from the header lines of one key; a change to them drops it. */
   private invalidate(key: string): void {
-    this.cache?.delete(key);
+    const slot = CACHE_SLOT[key];
+    if (slot !== undefined && this.cache) this.cache[slot] = UNSET;
   }
 
-  private cached<T>(key: string, compute: () => T): T {
-    if (!this.cache) this.cache = new Map();
-    const cache = this.cache;
-    const v = cache.get(key);
-    if (v !== undefined || cache.has(key)) return v as T;
-    const computed = compute();
-    cache.set(key, computed);
+  private cached<T>(key: CacheKey, compute: (m: this) => T): T {
+    const slot = CACHE_SLOT[key]!;
+    if (!this.cache) this.cache = [UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET];
+    const v = this.cache[slot];
+    if (v !== UNSET) return v as T;
+    const computed = compute(this);
+    this.cache[slot] = computed;
     return computed;
   }
 
@@ -176,19 +204,19 @@ abstract class SipMessageBase {
    * @internal
    */
   primeCache(key: 'via' | 'from' | 'to' | 'cseq' | 'contact' | 'call-id', value: unknown): void {
-    if (!this.cache) this.cache = new Map();
-    this.cache.set(key, value);
+    if (!this.cache) this.cache = [UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET];
+    this.cache[CACHE_SLOT[key]!] = value;
   }
 
   private okOrUndefined<T>(r: ParseResult<T> | undefined): T | undefined {
-    return r?.ok ? r.value : undefined;
+    return okOrUndefined(r);
   }
 
   /** All Via values, top first. Undefined when one is malformed. */
   get vias(): Via[] | undefined {
-    return this.cached('via', () => {
+    return this.cached('via', (m) => {
       const out: Via[] = [];
-      for (const v of this.getAll('via')) {
+      for (const v of m.getAll('via')) {
         const p = parseVia(v);
         if (!p.ok) return undefined;
         out.push(p.value);
@@ -208,11 +236,11 @@ abstract class SipMessageBase {
   }
 
   get from(): NameAddr | undefined {
-    return this.cached('from', () => this.okOrUndefined(this.parseOne('from', parseNameAddr)));
+    return this.cached('from', computeFrom);
   }
 
   get to(): NameAddr | undefined {
-    return this.cached('to', () => this.okOrUndefined(this.parseOne('to', parseNameAddr)));
+    return this.cached('to', computeTo);
   }
 
   get fromTag(): string | undefined {
@@ -226,18 +254,18 @@ abstract class SipMessageBase {
   }
 
   get callId(): string | undefined {
-    return this.cached('call-id', () => this.get('call-id'));
+    return this.cached('call-id', computeCallId);
   }
 
   get cseq(): CSeq | undefined {
-    return this.cached('cseq', () => this.okOrUndefined(this.parseOne('cseq', parseCSeq)));
+    return this.cached('cseq', computeCSeq);
   }
 
   /** Contact addresses; `[]` when absent or "*" (see `isWildcardContact`). */
   get contacts(): NameAddr[] {
-    return this.cached('contact', () => {
-      if (this.isWildcardContact) return [];
-      return this.okOrUndefined(parseNameAddrList(this.getAll('contact'))) ?? [];
+    return this.cached('contact', (m) => {
+      if (m.isWildcardContact) return [];
+      return okOrUndefined(parseNameAddrList(m.getAll('contact'))) ?? [];
     });
   }
 
@@ -246,13 +274,13 @@ abstract class SipMessageBase {
   }
 
   get routes(): NameAddr[] {
-    return this.cached('route', () => this.okOrUndefined(parseNameAddrList(this.getAll('route'))) ?? []);
+    return this.cached('route', (m) => okOrUndefined(parseNameAddrList(m.getAll('route'))) ?? []);
   }
 
   get recordRoutes(): NameAddr[] {
     return this.cached(
       'record-route',
-      () => this.okOrUndefined(parseNameAddrList(this.getAll('record-route'))) ?? [],
+      (m) => okOrUndefined(parseNameAddrList(m.getAll('record-route'))) ?? [],
     );
   }
 

@@ -292,8 +292,8 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   }
 
   const message = sl.isRequest
-    ? new SipRequest(sl.method, sl.uri, headers, Buffer.from(body))
-    : new SipResponse(sl.status, sl.reason, headers, Buffer.from(body));
+    ? new SipRequest(sl.method, sl.uri, headers, body.length > 0 ? Buffer.from(body) : undefined)
+    : new SipResponse(sl.status, sl.reason, headers, body.length > 0 ? Buffer.from(body) : undefined);
   message.warnings = warnings;
   message.primeCache('via', vias);
   message.primeCache('from', from.value);

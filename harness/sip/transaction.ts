@@ -70,26 +70,44 @@ export function clientKey(branch: string, method: string): string {
   return `${branch}|${method === 'ACK' ? 'INVITE' : method}`;
 }
 
+/** The RFC 3261/6026 timers a transaction may run, each at most once at a time. */
+type TimerName = 'retransmit' | 'timeout' | 'm' | 'd' | 'k' | 'l' | 'g' | 'h' | 'j' | 'i';
+const TIMER_SLOT: Record<TimerName, number> = {
+  retransmit: 0,
+  timeout: 1,
+  m: 2,
+  d: 3,
+  k: 4,
+  l: 5,
+  g: 6,
+  h: 7,
+  j: 8,
+  i: 9,
+};
+
 abstract class Timers {
-  private handles = new Map<string, TimerHandle>();
+  /** Armed timers by TIMER_SLOT (a transaction runs two or three of them, so an array, not a Map). */
+  private handles: Array<TimerHandle | undefined> = [];
   constructor(protected readonly env: TransactionEnv) {}
-  protected arm(name: string, ms: number, fn: () => void): void {
-    this.disarm(name);
-    this.handles.set(
-      name,
-      this.env.clock.setTimeout(() => {
-        this.handles.delete(name);
-        fn();
-      }, ms),
-    );
+  protected arm(name: TimerName, ms: number, fn: () => void): void {
+    const slot = TIMER_SLOT[name];
+    this.handles[slot]?.cancel();
+    this.handles[slot] = this.env.clock.setTimeout(() => {
+      this.handles[slot] = undefined;
+      fn();
+    }, ms);
   }
-  protected disarm(name: string): void {
-    this.handles.get(name)?.cancel();
-    this.handles.delete(name);
+  protected disarm(name: TimerName): void {
+    const slot = TIMER_SLOT[name];
+    const h = this.handles[slot];
+    if (h) {
+      h.cancel();
+      this.handles[slot] = undefined;
+    }
   }
   protected disarmAll(): void {
-    for (const h of this.handles.values()) h.cancel();
-    this.handles.clear();
+    for (const h of this.handles) h?.cancel();
+    this.handles = [];
   }
 }
 
