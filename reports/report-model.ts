@@ -194,6 +194,14 @@ export function brief(text: string, max = 120): string {
   return oneLine.length > max ? `${oneLine.slice(0, max - 1).trimEnd()}…` : oneLine;
 }
 
+/** Why a NOK cell failed, in short: its first failed check's sentence, else its comment. */
+function failureOf(c: Cell): string {
+  const failed = (Array.isArray(c.checks) ? c.checks : []).find((k) => k && k.ok === false);
+  if (failed?.failure?.trim()) return failed.failure;
+  if (failed) return `${failed.name}: expected ${failed.expected}, observed ${failed.observed}`;
+  return c.comment || c.title;
+}
+
 function featureSummary(def: FeatureDefinition, cells: readonly Cell[]): FeatureSummary {
   const mine = cells.filter((c) => def.cases.some((p) => idMatches(c.id, p)));
   const ids = mine.map((c) => c.id);
@@ -206,7 +214,7 @@ function featureSummary(def: FeatureDefinition, cells: readonly Cell[]): Feature
   else if (na.length === mine.length) result = 'N/A';
   else result = 'OK';
   const parts: string[] = [];
-  for (const c of nok) parts.push(`${c.id} NOK: ${brief(c.comment || c.title)}`);
+  for (const c of nok) parts.push(`${c.id} NOK: ${brief(failureOf(c))}`);
   for (const c of error) parts.push(`${c.id} ERROR (harness): ${brief(c.comment || c.title)}`);
   // N/A reasons, once each, with the cells that share them.
   const naReasons = new Map<string, string[]>();
@@ -264,8 +272,108 @@ function runNotes(inputs: ReportInputs, cells: readonly Cell[]): string[] {
   return notes;
 }
 
-/** Builds the report model from a run's results and the plan; pure and total (never throws on a ResultsFile). */
-export function buildReportModel(inputs: ReportInputs): ReportModel {
+const VERDICT_SET: ReadonlySet<string> = new Set(['OK', 'NOK', 'N/A', 'ERROR']);
+const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
+const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/**
+ * Results as read from a journal may hold hand-edited or damaged cells (a missing comment, an
+ * unknown verdict, no run options). This returns results every renderer can rely on: valid
+ * cells untouched (same objects), damaged ones repaired (an unknown verdict becomes ERROR),
+ * cells without an id dropped; each repair is named in `problems`.
+ */
+export function normaliseResults(results: ResultsFile): { results: ResultsFile; problems: string[] } {
+  const problems: string[] = [];
+  const r = obj(results);
+  const run = obj(r.run);
+  const opt = obj(run.options);
+  const prof = obj(run.profile);
+  const sbc = obj(run.sbc);
+  const pbx = obj(run.pbx);
+  const host = obj(run.host);
+  const fixedRun: ResultsFile['run'] = {
+    ...(run as unknown as ResultsFile['run']),
+    id: str(run.id, '(unknown run)'),
+    startedAt: str(run.startedAt),
+    harnessVersion: str(run.harnessVersion, '(unknown)'),
+    profile: {
+      ...prof,
+      name: str(prof.name),
+      file: str(prof.file),
+      method: str(prof.method),
+      tester: str(prof.tester),
+      description: str(prof.description),
+    },
+    sbc: { ...sbc, kind: str(sbc.kind), model: str(sbc.model), firmware: str(sbc.firmware) },
+    pbx: { ...pbx, name: str(pbx.name), release: str(pbx.release) },
+    provider: { ...obj(run.provider), name: str(obj(run.provider).name) },
+    options: {
+      ...(opt as unknown as ResultsFile['run']['options']),
+      quick: opt.quick === true,
+      workers: typeof opt.workers === 'number' ? opt.workers : 1,
+      faults: Array.isArray(opt.faults) ? opt.faults.filter((f): f is string => typeof f === 'string') : [],
+      interactive: opt.interactive === true,
+      ...(typeof opt.only === 'string' ? { only: opt.only } : {}),
+    },
+    host: { ...host, node: str(host.node), platform: str(host.platform) },
+    actors: obj(run.actors) as Record<string, string>,
+  };
+  const cells: Cell[] = [];
+  for (const [i, raw] of (Array.isArray(r.cells) ? r.cells : []).entries()) {
+    const c = obj(raw);
+    if (typeof c.id !== 'string' || c.id === '') {
+      problems.push(`cell ${i + 1} has no id and is left out`);
+      continue;
+    }
+    const verdictOk = typeof c.verdict === 'string' && VERDICT_SET.has(c.verdict);
+    const ok =
+      verdictOk &&
+      typeof c.section === 'string' &&
+      typeof c.title === 'string' &&
+      typeof c.comment === 'string' &&
+      Array.isArray(c.checks) &&
+      c.evidence !== null &&
+      typeof c.evidence === 'object' &&
+      typeof c.startedAt === 'string' &&
+      typeof c.durationMs === 'number';
+    if (ok) {
+      cells.push(raw as Cell);
+      continue;
+    }
+    problems.push(
+      `cell ${c.id} is incomplete${verdictOk ? '' : ` (verdict ${JSON.stringify(c.verdict)} read as ERROR)`}`,
+    );
+    cells.push({
+      ...(c as unknown as Cell),
+      id: c.id,
+      section: str(c.section, '?'),
+      title: str(c.title, c.id),
+      verdict: verdictOk ? (c.verdict as Verdict) : 'ERROR',
+      comment: str(c.comment, verdictOk ? '' : 'The journal holds no readable verdict for this cell.'),
+      checks: Array.isArray(c.checks) ? (c.checks as Cell['checks']) : [],
+      evidence: obj(c.evidence) as Cell['evidence'],
+      startedAt: str(c.startedAt),
+      durationMs: typeof c.durationMs === 'number' ? c.durationMs : 0,
+    });
+  }
+  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, total: cells.length } as ResultsFile['summary'];
+  for (const c of cells) summary[c.verdict]++;
+  return { results: { ...(r as unknown as ResultsFile), run: fixedRun, summary, cells }, problems };
+}
+
+/**
+ * Builds the report model from a run's results and the plan; pure and total: damaged results
+ * (see {@link normaliseResults}) are repaired and noted, never thrown on.
+ */
+export function buildReportModel(raw: ReportInputs): ReportModel {
+  const fixed = normaliseResults(raw.results);
+  const inputs: ReportInputs = {
+    ...raw,
+    results: fixed.results,
+    journalProblems: [...(raw.journalProblems ?? []), ...fixed.problems],
+    ...(raw.baseline ? { baseline: normaliseResults(raw.baseline).results } : {}),
+  };
   const { results, plan, sections } = inputs;
   const { run } = results;
   const cells = results.cells;

@@ -11,11 +11,13 @@ import {
   diffExitCode,
   diffRuns,
   formatDiff,
+  normaliseResults,
   type PlanCase,
   type PlanSection,
   RENDERERS,
   REPORT_FORMATS,
   type ReportFormat,
+  type ReportModel,
   type ReportRenderer,
 } from '../../reports/index.ts';
 import { PLAN, SECTIONS } from '../../scenarios/index.ts';
@@ -40,12 +42,22 @@ export function loadRun(dir: string, plan: readonly PlanCase[] = PLAN): LoadedRu
       message: `${journal} does not exist; give the --out folder of a run (it holds journal.jsonl)`,
     };
   try {
-    const { entries, problems } = readJournal(journal);
-    const results = buildResults(
-      entries,
-      plan.map((c) => c.id),
+    const read = readJournal(journal);
+    const problems = [...read.problems];
+    // A cell entry without a cell (a hand edit) is noted and left out rather than fatal.
+    const entries = read.entries.filter((e, i) => {
+      const ok =
+        e.type !== 'cell' || (typeof e.cell === 'object' && e.cell !== null && typeof e.cell.id === 'string');
+      if (!ok) problems.push(`entry ${i + 1} is a cell without an id, left out`);
+      return ok;
+    });
+    const fixed = normaliseResults(
+      buildResults(
+        entries,
+        plan.map((c) => c.id),
+      ),
     );
-    return { ok: true, dir: abs, results, problems };
+    return { ok: true, dir: abs, results: fixed.results, problems: [...problems, ...fixed.problems] };
   } catch (err) {
     return { ok: false, dir: abs, message: `${journal}: ${(err as Error).message}` };
   }
@@ -83,13 +95,18 @@ export async function writeReports(o: WriteReportsOptions): Promise<WriteReports
     if (!b.ok) return { written: [], errors: [`baseline: ${b.message}`] };
     baseline = b.results;
   }
-  const model = buildReportModel({
-    results: run.results,
-    plan,
-    sections: o.sections ?? SECTIONS,
-    journalProblems: run.problems,
-    ...(baseline ? { baseline } : {}),
-  });
+  let model: ReportModel;
+  try {
+    model = buildReportModel({
+      results: run.results,
+      plan,
+      sections: o.sections ?? SECTIONS,
+      journalProblems: run.problems,
+      ...(baseline ? { baseline } : {}),
+    });
+  } catch (err) {
+    return { written: [], errors: [`the report model could not be built: ${(err as Error).message}`] };
+  }
   const formats = o.formats ?? REPORT_FORMATS.filter((f) => renderers[f]);
   const outcome: WriteReportsOutcome = { written: [], errors: [] };
   for (const f of formats) {

@@ -210,14 +210,15 @@ describe('reports of real runs on the embedded SBC', () => {
     const copy = join(root, 'copy');
     cpSync(clean, copy, { recursive: true });
     rmSync(join(copy, 'results.json'));
-    appendFileSync(join(copy, 'journal.jsonl'), '{"type":"cell","cell":{"id":"8-1\n');
+    appendFileSync(join(copy, 'journal.jsonl'), '{"type":"cell"}\n{"type":"cell","cell":{"id":"8-1\n');
     expect(await reportCommand(copy, { format: 'json,md' }, out, err)).toBe(0);
     const doc = JSON.parse(readFileSync(join(copy, 'report.json'), 'utf8')) as JsonReport;
     expect(doc.results.cells).toEqual(readResults(clean).cells);
     expect(doc.model.notes.some((n) => /Journal: line \d+ is not a journal entry/.test(n))).toBe(true);
     expect(readFileSync(join(copy, 'report.md'), 'utf8')).toMatch(/Journal: line \d+ is not a journal entry/);
     const loaded = loadRun(copy);
-    expect(loaded.ok && loaded.problems.length).toBe(1);
+    expect(loaded.ok && loaded.problems.length).toBe(2);
+    expect(doc.model.notes.some((n) => /a cell without an id, left out/.test(n))).toBe(true);
   });
 
   it('exits 2 with a clear message on a missing journal or an unknown format', async () => {

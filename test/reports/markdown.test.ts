@@ -3,7 +3,8 @@
  * the section-6 summary derived from its cells (NOK wins, all N/A is N/A, ERROR distinct, no
  * cell is "not tested"), problems from NOK cells, limitations deduplicated, notes, per-section
  * tables with the mark in the verdict's column (read back from the Markdown), comments escaped
- * so any text survives a table cell, unknown cases kept, baseline markers.
+ * so any text survives a table cell, unknown cases kept, baseline markers; damaged results (a
+ * hand-edited journal) repaired and noted, never thrown on.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,10 @@ import {
   idMatches,
   MD_MARK,
   mdCell,
+  normaliseResults,
   type PlanCase,
+  renderJson,
+  renderJunit,
   renderMarkdown,
 } from '../../reports/index.ts';
 
@@ -338,5 +342,48 @@ describe('Markdown report', () => {
       '- T-2: new → OK',
       '- 8-3-1: not in this run',
     ]);
+  });
+});
+
+describe('damaged results', () => {
+  it('repairs cells with missing fields or unknown verdicts, and notes each repair', () => {
+    const good = cell('8-1-1', '8.2', 'OK', 'fine');
+    const r = results([good]);
+    (r.cells as unknown[]).push(
+      { id: '8-2-1', verdict: 'PASS' },
+      { id: '8-2-2', verdict: 'NOK', section: '8.3' },
+      { verdict: 'OK' },
+      null,
+    );
+    const fixed = normaliseResults(r);
+    expect(fixed.results.cells[0]).toBe(good);
+    expect(fixed.results.cells.map((c) => [c.id, c.verdict])).toEqual([
+      ['8-1-1', 'OK'],
+      ['8-2-1', 'ERROR'],
+      ['8-2-2', 'NOK'],
+    ]);
+    expect(fixed.results.summary).toMatchObject({ OK: 1, NOK: 1, ERROR: 1, total: 3 });
+    expect(fixed.problems).toHaveLength(4);
+    const model = buildReportModel({ results: r, plan: PLAN, sections: SECTIONS });
+    expect(model.notes.join('\n')).toMatch(/cell 8-2-1 is incomplete \(verdict "PASS" read as ERROR\)/);
+    const rows = resultRows(renderMarkdown(model));
+    expect(rows.get('8-2-1')?.[5]).toMatch(/ERROR/);
+    expect(rows.get('8-2-2')?.[4]).toBe(MD_MARK);
+    // A valid run passes through unchanged.
+    const clean = results([good]);
+    expect(normaliseResults(clean)).toEqual({ results: clean, problems: [] });
+  });
+
+  it('never throws on arbitrary JSON in place of the run and the cells', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.anything(), fc.array(fc.anything(), { maxLength: 5 }), async (run, cells) => {
+        const r = { run, summary: {}, cells } as unknown as ResultsFile;
+        const model = buildReportModel({ results: r, plan: PLAN, sections: SECTIONS, baseline: r });
+        expect(typeof renderMarkdown(model)).toBe('string');
+        expect(renderJunit(model)).toMatch(/^<\?xml/);
+        expect(JSON.parse(renderJson(model)).format).toBe('sbc-harness-report');
+      }),
+      { numRuns: 150 },
+    );
   });
 });
