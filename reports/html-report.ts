@@ -14,7 +14,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import type { Cell, CheckRecord, StreamRow } from '../harness/runner/verdict.ts';
 import { dtmfTimelineHtml } from './html-dtmf-timeline.ts';
 import { escapeHtml, htmlId, safeRelativeHref } from './html-escape.ts';
-import { buildLadder, DEFAULT_MAX_LADDER_MESSAGES } from './html-ladder.ts';
+import { asSipMessage, buildLadder, DEFAULT_MAX_LADDER_MESSAGES } from './html-ladder.ts';
 import { HTML_REPORT_CSS, HTML_REPORT_SCRIPT } from './html-styles.ts';
 import { readWavPcm16, waveformSvg } from './html-waveform.ts';
 import type { RenderContext, ReportRenderer } from './renderer.ts';
@@ -32,8 +32,19 @@ export type EvidenceReader = (relativePath: string) => EvidenceFile;
 export interface HtmlReportOptions {
   /** SIP messages drawn per case (default 400); the others are counted. */
   maxLadderMessages?: number;
-  /** Bytes of one message's text kept in the page (default 64 KiB). */
+  /** Characters of one message's text kept in the page (default 64 Ki). */
   maxMessageChars?: number;
+  /** Messages drawn in the whole page (default 8000): later ladders say they are left out. */
+  maxPageMessages?: number;
+  /** Characters of message text kept in the whole page (default 16 Mi); later texts point to the file. */
+  maxPageChars?: number;
+}
+
+/** What is left of the page's budget for ladders. */
+interface PageBudget {
+  pageMessages: number;
+  messages: number;
+  chars: number;
 }
 
 /** Largest evidence file read into the page. */
@@ -266,6 +277,7 @@ function ladderHtml(
   actors: Record<string, string>,
   read: EvidenceReader,
   o: HtmlReportOptions,
+  budget: PageBudget,
 ): { html: string; texts: string } {
   const path = cell.evidence?.sipJson;
   if (typeof path !== 'string' || !path) return { html: '', texts: '' };
@@ -284,24 +296,39 @@ function ladderHtml(
       texts: '',
     };
   }
-  const maxChars = o.maxMessageChars ?? 64 * 1024;
-  const capped = Array.isArray(raw)
-    ? raw.map((m) =>
-        m &&
-        typeof m === 'object' &&
-        typeof (m as { text?: unknown }).text === 'string' &&
-        (m as { text: string }).text.length > maxChars
-          ? {
-              ...m,
-              text: `${(m as { text: string }).text.slice(0, maxChars)}\n… (${(m as { text: string }).text.length - maxChars} more characters in ${path})`,
-            }
-          : m,
-      )
-    : raw;
-  const ladder = buildLadder(capped, actors, {
-    idPrefix: htmlId('sip', cell.id),
-    maxMessages: o.maxLadderMessages ?? DEFAULT_MAX_LADDER_MESSAGES,
+  const perCase = Math.max(0, o.maxLadderMessages ?? DEFAULT_MAX_LADDER_MESSAGES);
+  const maxMessages = Math.min(perCase, budget.messages);
+  if (maxMessages === 0 && Array.isArray(raw) && raw.length > 0)
+    return {
+      html: `<h4>SIP ladder</h4><p class="note">Not drawn: the page already holds ${e(budget.pageMessages)} messages, its limit; see ${e(path)}.</p>`,
+      texts: '',
+    };
+  const maxChars = Math.max(0, o.maxMessageChars ?? 64 * 1024);
+  // Only the messages that will be drawn carry their text; long ones are cut, within the page's budget.
+  const list: unknown[] = Array.isArray(raw) ? raw : [];
+  let end = 0;
+  for (let valid = 0; end < list.length && valid < maxMessages; end++) if (asSipMessage(list[end])) valid++;
+  const kept = list.slice(0, end).map((m) => {
+    if (!m || typeof m !== 'object' || typeof (m as { text?: unknown }).text !== 'string') return m;
+    const text = (m as { text: string }).text;
+    const keep = Math.min(maxChars, budget.chars);
+    budget.chars = Math.max(0, budget.chars - Math.min(text.length, keep));
+    if (text.length <= keep) return m;
+    return {
+      ...m,
+      text:
+        keep === 0
+          ? `(text left out to keep the page small; see ${path})`
+          : `${text.slice(0, keep)}\n… (${text.length - keep} more characters in ${path})`,
+    };
   });
+  const ladder = buildLadder(Array.isArray(raw) ? kept : raw, actors, {
+    idPrefix: htmlId('sip', cell.id),
+    maxMessages,
+  });
+  budget.messages -= ladder.drawn;
+  ladder.omitted += list.slice(end).filter((m) => asSipMessage(m) !== undefined).length;
+  ladder.invalid += list.slice(end).filter((m) => asSipMessage(m) === undefined).length;
   const notes: string[] = [];
   if (ladder.omitted > 0)
     notes.push(`${ladder.omitted} more messages not drawn (the first ${ladder.drawn} are); see ${path}.`);
@@ -340,6 +367,7 @@ function evidenceSection(
   model: ReportModel,
   read: EvidenceReader,
   o: HtmlReportOptions,
+  budget: PageBudget,
 ): { html: string; texts: string } {
   const out: string[] = [
     `<section class="evidence" id="${htmlId('ev', cell.id)}" data-case="${e(cell.id)}">`,
@@ -370,7 +398,7 @@ function evidenceSection(
     out.push(
       `<h4>Engineer's answers</h4><ul>${cell.answers.map((a) => `<li>${e(a?.question)} — <strong>${e(a?.answer)}</strong></li>`).join('')}</ul>`,
     );
-  const ladder = ladderHtml(cell, model.results.run.actors ?? {}, read, o);
+  const ladder = ladderHtml(cell, model.results.run.actors ?? {}, read, o, budget);
   out.push(ladder.html, audioHtml(cell, read), fileLinks(cell), '</section>');
   return { html: out.filter(Boolean).join('\n'), texts: ladder.texts };
 }
@@ -378,7 +406,13 @@ function evidenceSection(
 /** Renders the model as one self-contained HTML page. */
 export function renderHtml(model: ReportModel, read: EvidenceReader, o: HtmlReportOptions = {}): string {
   const cells = model.results.cells;
-  const evidence = cells.map((c) => evidenceSection(c, model, read, o));
+  const pageMessages = Math.max(0, o.maxPageMessages ?? 8000);
+  const budget: PageBudget = {
+    pageMessages,
+    messages: pageMessages,
+    chars: Math.max(0, o.maxPageChars ?? 16 * 1024 * 1024),
+  };
+  const evidence = cells.map((c) => evidenceSection(c, model, read, o, budget));
   const h = model.header;
   const title = `Interworking report — test results — ${h.sbc.model || h.sbc.kind} — ${h.date}`;
   const toc = [

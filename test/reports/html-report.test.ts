@@ -319,6 +319,30 @@ describe('renderHtml', () => {
     expect(h).toContain('40 more messages not drawn (the first 10 are)');
     expect(h.match(/<g class="msg /g)?.length).toBe(10);
   });
+  it('keeps a large run reasonable: a budget of messages and text for the whole page', () => {
+    const many = JSON.stringify(
+      Array.from({ length: 50 }, (_, i) =>
+        msg('127.0.10.1', '127.0.10.2', `OPTIONS sip:${i} SIP/2.0`, `text-${i}-${'x'.repeat(100)}`),
+      ),
+    );
+    const cs = ['8-1-1', '8-1-2', '8-1-3', '8-1-4'].map((id) =>
+      cell(id, 'OK', { evidence: { sipJson: 's.json' } }),
+    );
+    const h = renderHtml(modelOf(cs), memoryReader({ 's.json': many }), {
+      maxPageMessages: 120,
+      maxPageChars: 5000,
+    });
+    const arrows = (id: string) => {
+      const from = h.indexOf(`id="ev-${id}"`);
+      const to = h.indexOf('</section>', from);
+      return h.slice(from, to).match(/<g class="msg /g)?.length ?? 0;
+    };
+    expect(cs.map((c) => arrows(c.id))).toEqual([50, 50, 20, 0]);
+    expect(h).toContain('30 more messages not drawn (the first 20 are)');
+    expect(h).toContain('Not drawn: the page already holds 120 messages');
+    expect(h.match(/text left out to keep the page small/g)?.length).toBeGreaterThan(50);
+    expect(h).toContain('text-0-');
+  });
 });
 
 describe('evidence helpers', () => {
