@@ -40,7 +40,8 @@ function times(n: number): string {
 
 /**
  * Compares the digits `seen` by a receiver with the digits `sent` in `mode`: OK when each sent
- * digit arrived exactly once, in order, in the mode sent. The failure sentence names the first
+ * digit arrived exactly once, in order, in the mode sent (or in one of `accepted`, the modes an
+ * SBC may legitimately convert it to). The failure sentence names the first
  * symptom the way an engineer would (a digit arrived twice and how, a digit arrived in another
  * mode, digits missing). Pure; never throws.
  */
@@ -50,12 +51,14 @@ export function judgeDtmf(
   mode: CallDtmfMode,
   from: string,
   to: string,
+  accepted: readonly CallDtmfMode[] = [mode],
 ): DtmfJudgement {
   const how = DTMF_MODE_NAME[mode];
   const asSent = mode === 'inband' ? 'inband' : `as ${how}`;
   const observed =
     seen.length === 0 ? '(nothing)' : seen.map((d) => `${d.digit} (${DTMF_MODE_NAME[d.mode]})`).join(', ');
-  const ok = seen.length === sent.length && seen.every((d, i) => d.digit === sent[i] && d.mode === mode);
+  const ok =
+    seen.length === sent.length && seen.every((d, i) => d.digit === sent[i] && accepted.includes(d.mode));
   if (ok) return { ok, observed, failure: '' };
   if (seen.length === 0)
     return { ok, observed, failure: `DTMF ${sent} sent ${asSent} from ${from} never arrived at ${to}` };
@@ -77,7 +80,7 @@ export function judgeDtmf(
       };
     }
   }
-  const other = seen.find((d) => d.mode !== mode);
+  const other = seen.find((d) => !accepted.includes(d.mode));
   if (other)
     return {
       ok,
@@ -151,13 +154,24 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
   const atIvr = ivr.received
     .filter((d) => d.callId === c.pstn.id)
     .map(({ digit, mode: m }) => ({ digit, mode: m }));
-  const toIvr = judgeDtmf(IVR_DIGITS, atIvr, mode, who, 'the IVR');
+  // SIP INFO may be carried as RFC 2833 where the other side negotiated telephone-events (the
+  // SBC's interworking); the digits must still arrive once each. The other modes stay as sent.
+  const accepted: CallDtmfMode[] = mode === 'info' ? ['info', 'rfc2833'] : [mode];
+  const toIvr = judgeDtmf(IVR_DIGITS, atIvr, mode, who, 'the IVR', accepted);
+  if (toIvr.ok && atIvr.some((d) => d.mode !== mode))
+    ctx.note(
+      `The SBC converted the ${how} digits to ${DTMF_MODE_NAME[atIvr.find((d) => d.mode !== mode)!.mode]} toward the provider.`,
+    );
   ctx.check.that(`DTMF ${how} from ${who} at the IVR`, toIvr.ok, {
     expected: `${IVR_DIGITS} (${how}), each digit once`,
     observed: toIvr.observed,
     failure: toIvr.failure,
   });
-  const back = judgeDtmf(IVR_DIGITS, digitsAt(c.desk), mode, 'the IVR', who);
+  // The IVR returns each digit in the mode it arrived in.
+  const returned = ivr.sent.find((d) => d.callId === c.pstn.id)?.mode ?? mode;
+  const back = judgeDtmf(IVR_DIGITS, digitsAt(c.desk), returned, 'the IVR', who, [
+    ...new Set([returned, ...accepted]),
+  ]);
   ctx.check.that(`DTMF ${how} returned by the IVR at ${who}`, back.ok, {
     expected: `${IVR_DIGITS} (${how}), each digit once`,
     observed: back.observed,

@@ -19,12 +19,17 @@ afterAll(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function run(only: string, faults: string[] = [], workers = 3): Promise<Map<string, Cell>> {
+async function run(
+  only: string,
+  faults: string[] = [],
+  workers = 3,
+  profile = loadProfile(),
+): Promise<Map<string, Cell>> {
   const outDir = mkdtempSync(join(tmpdir(), 'sbc-oi-'));
   dirs.push(outDir);
   const r = await runPlan({
     cases: CASES,
-    profile: loadProfile(),
+    profile,
     profileFile: 'profiles/embedded.yaml',
     outDir,
     harnessVersion: 'test',
@@ -59,6 +64,16 @@ describe('judgeDtmf', () => {
     expect(j.ok).toBe(false);
     expect(j.failure).toBe(
       'DTMF 5 sent as RFC 2833 from the deskphone arrived twice at the IVR: once as RFC 2833, once inband',
+    );
+  });
+
+  it('accepts a converted mode only when told to', () => {
+    const info = [{ digit: '1', mode: 'info' as const }];
+    expect(judgeDtmf('1', rfc('1'), 'info', 'A', 'B').ok).toBe(false);
+    expect(judgeDtmf('1', rfc('1'), 'info', 'A', 'B', ['info', 'rfc2833']).ok).toBe(true);
+    expect(judgeDtmf('1', info, 'info', 'A', 'B', ['info', 'rfc2833']).ok).toBe(true);
+    expect(judgeDtmf('1', info, 'rfc2833', 'A', 'B').failure).toBe(
+      'DTMF 1 sent as RFC 2833 from A arrived at B as SIP INFO',
     );
   });
 
@@ -111,6 +126,23 @@ describe('8-2-* and 8-3-* on the embedded SBC', () => {
     );
     expectNok(cells.get('8-3-2'), /No audio from Premium Deskphone 1 reached the PSTN phone \(one-way audio/);
     expectNok(cells.get('8-3-6'), /No audio from Attendant reached the PSTN phone/);
+  }, 30_000);
+
+  it('with a PBX that declares SIP INFO, 8-2-2 runs: OK, and NOK when the SBC drops INFO', async () => {
+    const withInfo = () => {
+      const p = loadProfile();
+      p.oxo.dtmf.info = true;
+      return p;
+    };
+    const [ok, dropped] = await Promise.all([
+      run('8-2-2', [], 1, withInfo()),
+      run('8-2-2', ['drop-info'], 1, withInfo()),
+    ]);
+    expect(ok.get('8-2-2')?.verdict, ok.get('8-2-2')?.comment).toBe('OK');
+    expectNok(
+      dropped.get('8-2-2'),
+      /DTMF 159# sent as SIP INFO from Premium Deskphone 1 never arrived at the IVR/,
+    );
   }, 30_000);
 
   it('stop-rtp-after, reject-reinvite, no-bye-relay: the long call, the multi-line hold, the release', async () => {
