@@ -219,7 +219,7 @@ describe('JUnit report', () => {
           expect(el.attrs.message).toBe(expected);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
     expect(xmlEscape('a\u0000b\u0007c')).toBe('a\uFFFDb\uFFFDc');
   });
