@@ -125,6 +125,18 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
     ctx.check.codec(c.desk, ['PCMA', 'PCMU'], `the ${who} leg (inband DTMF needs G.711)`);
     ctx.check.codec(c.pstn, ['PCMA', 'PCMU'], 'the IVR leg (inband DTMF needs G.711)');
   }
+  if (mode === 'rfc2833') {
+    const pt = c.desk.media.negotiated?.telephoneEventPt;
+    const te = ctx.check.that(`telephone-event negotiated on the ${who} leg`, pt !== undefined, {
+      expected: 'telephone-event in the SBC’s SDP answer to the OXO',
+      observed: pt === undefined ? 'no telephone-event' : `telephone-event, payload type ${pt}`,
+      failure: `The SBC’s SDP answer to the OXO has no telephone-event: ${who} cannot send DTMF as RFC 2833`,
+    });
+    if (!te) {
+      await hangUp(c);
+      return;
+    }
+  }
   // Listen to the menu prompt first, as a caller would (and so no tone overlaps the prompt).
   await new Promise((r) => setTimeout(r, IVR_PROMPT_MS + 200));
   let sendError: string | undefined;

@@ -145,12 +145,17 @@ describe('8-2-* and 8-3-* on the embedded SBC', () => {
     );
   }, 30_000);
 
-  it('stop-rtp-after, reject-reinvite, no-bye-relay: the long call, the multi-line hold, the release', async () => {
-    const [long, hold, bye] = await Promise.all([
+  it('stop-rtp-after, reject-reinvite, no-bye-relay, strip-telephone-event: long call, hold, release, RFC 2833', async () => {
+    const [long, hold, bye, te] = await Promise.all([
       run('8-3-1', ['stop-rtp-after=2'], 1),
       run('8-3-3', ['reject-reinvite'], 1),
       run('8-3-4', ['no-bye-relay'], 1),
+      run('8-2-1', ['strip-telephone-event'], 1),
     ]);
+    expectNok(
+      te.get('8-2-1'),
+      /SDP answer to the OXO has no telephone-event: Premium Deskphone 1 cannot send DTMF as RFC 2833/,
+    );
     expectNok(
       long.get('8-3-1'),
       /RTP from the PSTN phone to Premium Deskphone 1 stopped [\d.]+ s into the long call/,
