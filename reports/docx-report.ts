@@ -57,11 +57,14 @@ function run(
   });
 }
 
-function para(children: TextRun[] | string, o: { align?: 'center'; spacingAfter?: number } = {}): Paragraph {
+function para(
+  children: TextRun[] | string,
+  o: { align?: 'center'; spacingAfter?: number; spacingBefore?: number } = {},
+): Paragraph {
   return new Paragraph({
     children: typeof children === 'string' ? [run(children)] : children,
     alignment: o.align === 'center' ? AlignmentType.CENTER : undefined,
-    spacing: { after: o.spacingAfter ?? 0 },
+    spacing: { after: o.spacingAfter ?? 0, before: o.spacingBefore ?? 0 },
   });
 }
 
@@ -183,7 +186,7 @@ export function buildDocx(model: ReportModel): Document {
     ),
     para(
       `${s.total} test cases: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR (harness failure).`,
-      { spacingAfter: 120 },
+      { spacingAfter: 120, spacingBefore: 120 },
     ),
     heading('6 Summary of test results', 1),
     heading('6.1 Summary of main functions supported', 2),
