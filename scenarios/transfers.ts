@@ -9,6 +9,7 @@
  */
 import type { Call, Extension, OxoTransferRecord } from '../harness/actors/index.ts';
 import { type CaseContext, testCase } from '../harness/runner/index.ts';
+import { callExtension, hangUp } from './call-helpers.ts';
 import {
   callParty,
   checkMusicOnHold,
@@ -266,4 +267,64 @@ export const attendedTransfer = testCase({
   run: (ctx) => runTransfer(ctx, 'attended'),
 });
 
-export const TRANSFERS_CASES = [unattendedTransfer, semiAttendedTransfer, attendedTransfer];
+/**
+ * Not a row of the report: an external caller transferred to another external number. With
+ * `oxo.transferMode: refer` the OXO asks the SBC to do it (REFER on the trunk leg), which is
+ * what exercises the SBC's REFER handling; inside the PBX (the default) it is N/A.
+ */
+export const referTransferExternal = testCase({
+  id: '8-5-4',
+  section: '8.6',
+  title: 'Unattended transfer of an external call by REFER',
+  steps: [
+    'The OXO transfers by REFER (oxo.transferMode: refer)',
+    'A PSTN phone calls Premium Deskphone 1, which answers',
+    'Premium Deskphone 1 transfers the caller to ExtNum without consultation: REFER on the trunk leg',
+    'Expected: the SBC accepts the REFER (202), reports the new call by NOTIFY (200), and the caller and ExtNum hear each other',
+  ],
+  needs: ['oxo:refer-transfer'],
+  note: 'Not in the report: added so that the SBC’s REFER handling is tested.',
+  async run(ctx) {
+    const desk = ctx.oxo.extension('deskphone1');
+    const c = await callExtension(ctx, 'pstn1', desk);
+    if (!c) return;
+    const extnum = ctx.provider.phone('extnum');
+    const ringing = extnum.nextIncoming();
+    const rec = await ctx.oxo.transfer('unattended', c.desk, { target: extnum.number });
+    ctx.check.that('REFER accepted by the SBC', rec.referStatus !== undefined && rec.referStatus < 300, {
+      expected: '202 Accepted',
+      observed: rec.referStatus === undefined ? 'no answer' : String(rec.referStatus),
+      failure: `The SBC answered the REFER from Premium Deskphone 1 with ${rec.referStatus ?? 'nothing'}: the transfer was refused`,
+    });
+    if (!rec.referStatus || rec.referStatus >= 300) return;
+    ctx.check.that('transfer reported done', rec.ok, {
+      expected: 'NOTIFY with SIP/2.0 200 OK',
+      observed: `NOTIFY statuses ${rec.notifyStatuses.join(', ') || 'none'}${rec.reason ? ` (${rec.reason})` : ''}`,
+      failure: `The transfer to ExtNum did not complete: ${rec.reason ?? 'no final NOTIFY'}`,
+    });
+    const far = await Promise.race([
+      ringing,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000)),
+    ]);
+    if (!far) {
+      ctx.check.that('ExtNum called', false, {
+        expected: 'a call at ExtNum',
+        observed: 'none',
+        failure: 'ExtNum was never called',
+      });
+      return;
+    }
+    if (await ctx.check.established(far, 'the transfer target ExtNum')) {
+      await ctx.check.audio({ call: c.pstn, name: 'the PSTN caller' }, { call: far, name: 'ExtNum' });
+    }
+    await far.hangup().catch(() => undefined);
+    await hangUp(c);
+  },
+});
+
+export const TRANSFERS_CASES = [
+  unattendedTransfer,
+  semiAttendedTransfer,
+  attendedTransfer,
+  referTransferExternal,
+];

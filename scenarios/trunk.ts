@@ -4,7 +4,8 @@
  * provider, digest authentication, media anchoring, TLS and SRTP toward the provider, fax
  * over G.711, and T.38 (not applicable in this lab, as in the report).
  */
-import { type Call, MediaLeg, pcmSource } from '../harness/actors/index.ts';
+import { type Call, MediaLeg, pcmSource, toneSource } from '../harness/actors/index.ts';
+import { checkWideband } from '../harness/media/analysis/index.ts';
 import { parseRtp } from '../harness/media/rtp/index.ts';
 import { type CaseContext, NotApplicable, testCase } from '../harness/runner/index.ts';
 import { type SendTarget, type TransportProtocol, UserAgent } from '../harness/sip/index.ts';
@@ -681,6 +682,64 @@ export const faxT38 = testCase({
   },
 });
 
+/**
+ * Not a row of the report: G.722 from end to end. When the provider and the deskphone both
+ * prefer G.722 and the SBC offers it, an SBC that transcodes to G.711 in the middle throws away
+ * the band above 4 kHz without anyone noticing on the signalling alone.
+ */
+export const widebandEndToEnd = testCase({
+  id: 'T-10',
+  section: '6.1',
+  title: 'VoIP and RTP support: G.722 wideband from end to end',
+  steps: [
+    'Provider, SBC and Premium Deskphone 1 all put G.722 first',
+    'Call from a PSTN phone to Premium Deskphone 1; each side sends a signal with energy above 4 kHz',
+    'Expected: G.722 on both legs, no transcoding in the SBC, and the band above 4 kHz arrives on both sides',
+  ],
+  needs: ['codec:G722'],
+  sbc: { codecOrder: ['G722', 'PCMA', 'PCMU', 'G729', 'G723'] },
+  lab: { providerCodecs: ['G722', 'PCMA', 'PCMU'], deskphoneCodecs: ['G722', 'PCMA', 'PCMU'] },
+  note: 'Not in the report: added so that silent transcoding to narrowband is caught.',
+  async run(ctx) {
+    const c = await callExtension(ctx, 'pstn1', ctx.oxo.extension('deskphone1'));
+    if (!c) return;
+    ctx.check.codec(c.pstn, 'G722', 'the provider leg');
+    ctx.check.codec(c.desk, 'G722', 'the deskphone leg');
+    const rec = ctx.sbc?.calls().at(-1);
+    if (rec) {
+      ctx.check.that('no transcoding in the SBC', !rec.transcoding, {
+        expected: 'the same codec on both legs, relayed as is',
+        observed: `WAN ${rec.wan.codec ?? '?'}, LAN ${rec.lan.codec ?? '?'}${rec.transcoding ? ', transcoded' : ''}`,
+        failure: `The SBC transcodes G.722 (${rec.lan.codec}) to ${rec.wan.codec} toward the provider although both ends use G.722`,
+      });
+    }
+    for (const [src, dst, who] of [
+      [c.pstn, c.desk, 'Premium Deskphone 1'],
+      [c.desk, c.pstn, 'the PSTN phone'],
+    ] as const) {
+      dst.media.clearReceived();
+      src.media.play(toneSource([1000, 6000], 16000));
+    }
+    await new Promise((r) => setTimeout(r, 900));
+    for (const [call, who] of [
+      [c.desk, 'Premium Deskphone 1'],
+      [c.pstn, 'the PSTN phone'],
+    ] as const) {
+      const rec = call.media.receivedAudio();
+      const n = Math.min(rec.samples.length, Math.round(0.5 * rec.sampleRate));
+      const w = checkWideband(rec.samples.subarray(rec.samples.length - n), rec.sampleRate);
+      ctx.check.that(`wideband audio at ${who}`, w.wideband, {
+        expected: 'energy above 4.5 kHz (G.722 end to end)',
+        observed: w.decided
+          ? `high band ${w.highBandRatioDb.toFixed(1)} dB of the total`
+          : `not judged (${w.reason})`,
+        failure: `The audio reaching ${who} has no energy above 4 kHz (high band ${w.highBandRatioDb.toFixed(1)} dB): it was narrowed to G.711 on the way`,
+      });
+    }
+    await hangUp(c);
+  },
+});
+
 export const TRUNK_CASES = [
   sbcReachable,
   oxoRegistration,
@@ -691,4 +750,5 @@ export const TRUNK_CASES = [
   srtpTowardProvider,
   faxG711,
   faxT38,
+  widebandEndToEnd,
 ];

@@ -48,6 +48,14 @@ export function checkNeed(need: Need, profile: Profile): NeedCheck {
       return profile.oxo.extensions.remote
         ? { met: true }
         : { met: false, reason: 'The profile declares no remote-worker deskphone (oxo.extensions.remote)' };
+    case 'oxo:refer-transfer':
+      return profile.oxo.transferMode === 'refer'
+        ? { met: true }
+        : {
+            met: false,
+            reason:
+              'The OXO profile transfers inside the PBX (oxo.transferMode: internal), so no REFER reaches the SBC',
+          };
     case 'sbc:tls':
       return profile.sbc.wan.transports.includes('tls')
         ? { met: true }

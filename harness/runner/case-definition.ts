@@ -15,6 +15,7 @@ export type Need =
   | 'codec:G723'
   | 'dtmf:info'
   | 'oxo:remote-worker'
+  | 'oxo:refer-transfer'
   | 'sbc:tls'
   | 'sbc:srtp'
   | 'lab:t38';

@@ -95,7 +95,7 @@ export class Checks {
     return this.that(`codec on ${leg}`, want.includes(got), {
       expected: want.join(' or '),
       observed: got,
-      failure: `${leg} negotiated ${got}, expected ${want.join(' or ')}`,
+      failure: `${leg.charAt(0).toUpperCase()}${leg.slice(1)} negotiated ${got}, expected ${want.join(' or ')}`,
     });
   }
 
