@@ -306,12 +306,13 @@ function writeEvidence(
   lab: Lab | undefined,
 ): Cell['evidence'] {
   if (sip.length === 0 && !lab) return {};
-  const ours = new Set<string>();
-  for (const ua of lab?.userAgents() ?? [])
-    for (const l of ua.transport.bound) ours.add(`${l.address}:${l.port}`);
-  // Every message leaves one of our user agents once; a message from outside (a real SBC) only arrives.
+  // Every message between two of our actors is traced twice (sent by one, received by the other);
+  // keep the sending side, and keep a received message only when none of ours sent it (a real SBC).
+  const ep = (e: { address: string; port: number }) => `${e.address}:${e.port}`;
+  const sent = new Set<string>();
+  for (const t of sip) if (t.direction === 'out') sent.add(`${ep(t.flow.local)}>${ep(t.flow.remote)}>${t.data.length}>${t.data.subarray(0, 96).toString('latin1')}`);
   const messages = sip.filter(
-    (t) => t.direction === 'out' || !ours.has(`${t.flow.remote.address}:${t.flow.remote.port}`),
+    (t) => t.direction === 'out' || !sent.has(`${ep(t.flow.remote)}>${ep(t.flow.local)}>${t.data.length}>${t.data.subarray(0, 96).toString('latin1')}`),
   );
   const text = messages
     .map(
