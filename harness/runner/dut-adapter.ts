@@ -3,6 +3,7 @@
  * SBC's configuration directly; `manual` asks the engineer to set it and records the answer.
  * Device-specific adapters (a LANCOM over its API, say) implement the same interface.
  */
+import type { Lab } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import type { SbcPrecondition } from './case-definition.ts';
 import type { Prompter } from './prompter.ts';
@@ -18,6 +19,11 @@ export interface AdapterOutcome {
 export interface DutAdapter {
   readonly name: string;
   apply(precondition: SbcPrecondition | undefined, profile: Profile): Promise<AdapterOutcome>;
+  /**
+   * Called once the case's lab is up, before the case runs (e.g. make a real SBC register its
+   * line again at the fresh provider simulator). Returns sentences for the comment.
+   */
+  prepare?(lab: Lab): Promise<string[]>;
 }
 
 function describe(p: SbcPrecondition): string {

@@ -8,6 +8,7 @@ export * from './case-definition.ts';
 export * from './checks.ts';
 export * from './dut-adapter.ts';
 export * from './journal.ts';
+export * from './kamailio-adapter.ts';
 export * from './prompter.ts';
 export * from './results.ts';
 export * from './runner.ts';

@@ -18,6 +18,7 @@ import type { CaseDefinition } from './case-definition.ts';
 import { Checks } from './checks.ts';
 import { type DutAdapter, embeddedAdapter, manualAdapter } from './dut-adapter.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
+import { isKamailioLab, kamailioLabAdapter } from './kamailio-adapter.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
@@ -88,7 +89,12 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
   const selected = o.cases.filter((c) => matchesOnly(c.id, o.only));
   const todo = selected.filter((c) => !done.has(c.id));
   const skipped = selected.filter((c) => done.has(c.id)).map((c) => c.id);
-  const adapter: DutAdapter = o.profile.sbc.kind === 'embedded' ? embeddedAdapter : manualAdapter(o.prompter);
+  const adapter: DutAdapter =
+    o.profile.sbc.kind === 'embedded'
+      ? embeddedAdapter
+      : isKamailioLab(o.profile)
+        ? kamailioLabAdapter()
+        : manualAdapter(o.prompter);
   const workers = o.profile.sbc.kind === 'embedded' ? Math.max(1, Math.min(o.workers ?? 1, 8)) : 1;
 
   const writeResults = () => {
@@ -226,6 +232,7 @@ async function runCase(
         if (sip.length < 20_000) sip.push(t);
       },
     });
+    if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
     const ctx: CaseContext = {
       id: c.id,
       profile,
@@ -310,9 +317,17 @@ function writeEvidence(
   // keep the sending side, and keep a received message only when none of ours sent it (a real SBC).
   const ep = (e: { address: string; port: number }) => `${e.address}:${e.port}`;
   const sent = new Set<string>();
-  for (const t of sip) if (t.direction === 'out') sent.add(`${ep(t.flow.local)}>${ep(t.flow.remote)}>${t.data.length}>${t.data.subarray(0, 96).toString('latin1')}`);
+  for (const t of sip)
+    if (t.direction === 'out')
+      sent.add(
+        `${ep(t.flow.local)}>${ep(t.flow.remote)}>${t.data.length}>${t.data.subarray(0, 96).toString('latin1')}`,
+      );
   const messages = sip.filter(
-    (t) => t.direction === 'out' || !sent.has(`${ep(t.flow.remote)}>${ep(t.flow.local)}>${t.data.length}>${t.data.subarray(0, 96).toString('latin1')}`),
+    (t) =>
+      t.direction === 'out' ||
+      !sent.has(
+        `${ep(t.flow.remote)}>${ep(t.flow.local)}>${t.data.length}>${t.data.subarray(0, 96).toString('latin1')}`,
+      ),
   );
   const text = messages
     .map(
