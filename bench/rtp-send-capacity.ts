@@ -4,8 +4,8 @@
  *
  *   node bin/run-ts.js bench/rtp-send-capacity.ts [stepSeconds=2] [modes=all] [leadMs=1.5]
  *
- * `modes` is a comma list of: naive, timers, spin, grid10, grid5, grid5-fill, grid2.5, ffmpeg,
- * grid5-imm
+ * `modes` is a comma list of: naive, timers, spin, grid10, grid5, grid5-fill,
+ * grid5-fill-sleep, grid5-sleep, grid2.5, ffmpeg, grid5-imm
  * (see MODES below). Each stream is an RtpSession (its own loopback socket, rtcp-mux) playing
  * a tone with the PCMA encoder through `startAudio`, to a sink in a child process (receiving
  * costs the sender nothing). Streams start at scattered times (one every ~7.3 ms, like calls
@@ -70,6 +70,18 @@ const MODES: Mode[] = [
     key: 'grid5-fill',
     name: `grid 5 ms, phases filled to 64 first, lead ${LEAD} ms + spin`,
     clock: { gridMs: 5, phaseCapacity: 64, leadMs: LEAD, approach: 'spin' },
+    counts: COUNTS,
+  },
+  {
+    key: 'grid5-fill-sleep',
+    name: `grid 5 ms, phases filled to 64 first, lead ${LEAD} ms + Atomics.wait, spin 0.1 ms`,
+    clock: { gridMs: 5, phaseCapacity: 64, leadMs: LEAD, approach: 'sleep' },
+    counts: COUNTS,
+  },
+  {
+    key: 'grid5-sleep',
+    name: `grid 5 ms, lead ${LEAD} ms + Atomics.wait, spin 0.1 ms`,
+    clock: { gridMs: 5, leadMs: LEAD, approach: 'sleep' },
     counts: COUNTS,
   },
   {
@@ -203,12 +215,16 @@ async function ffmpegStep(count: number) {
   const exited = procs.map((p) => once(p, 'exit').catch(() => undefined));
   await sleep(1500 + count * 40);
   await sinkCommand('r');
-  const cpu0 = procs.reduce((a, p) => a + childCpuS(p.pid), 0);
+  const cpu0 = procs.map((p) => childCpuS(p.pid));
   const wall0 = performance.now();
   await sleep(stepSeconds * 1000);
   const sinkTiming = await sinkCommand('s');
-  const cpuFraction =
-    (procs.reduce((a, p) => a + childCpuS(p.pid), 0) - cpu0) / ((performance.now() - wall0) / 1000);
+  // Only processes still running at the end count (one that exited has no /proc entry).
+  const cpuS = procs.reduce((a, p, i) => {
+    const end = childCpuS(p.pid);
+    return end > 0 ? a + end - cpu0[i]! : a;
+  }, 0);
+  const cpuFraction = cpuS / ((performance.now() - wall0) / 1000);
   for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
   await Promise.race([Promise.all(exited), sleep(3000)]);
   const received = (await sinkCount()) - before;
@@ -360,6 +376,7 @@ for (const [mi, mode] of modes.entries()) {
           wakesPerS: Number.NaN,
         }
       : await step(mode, count);
+    if (!mode.clock) r.wakesPerS = Number.NaN;
     const st = r.sinkTiming;
     // ffmpeg: every stream must have been heard in the window at the full rate.
     const lossless = mode.ffmpeg

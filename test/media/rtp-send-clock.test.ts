@@ -322,7 +322,7 @@ describe('SendClock phase grid on virtual time', () => {
 });
 
 describe('SendClock on the system clock', () => {
-  for (const approach of ['spin', 'immediate'] as const) {
+  for (const approach of ['spin', 'sleep', 'immediate'] as const) {
     it(`never sends before the due time and keeps the grid (${approach})`, async () => {
       const sc = new SendClock(systemClock, { gridMs: 5, leadMs: 1.5, approach });
       const ticks: SendTick[][] = [[], [], []];

@@ -74,8 +74,16 @@ export interface SendStream {
   stop(): void;
 }
 
-/** How the clock covers the last `leadMs` before a due time on the system clock. */
-export type SendApproach = 'spin' | 'immediate';
+/**
+ * How the clock covers the last `leadMs` before a due time on the system clock: 'spin'
+ * busy-waits; 'sleep' blocks in `Atomics.wait` (sub-millisecond timeout, no CPU) and spins
+ * only the last ~0.1 ms; 'immediate' loops on `setImmediate` (I/O keeps running, CPU busy).
+ */
+export type SendApproach = 'spin' | 'sleep' | 'immediate';
+
+/** With 'sleep': wake from Atomics.wait this long before the due time and spin the rest. */
+const SLEEP_MARGIN_MS = 0.1;
+let sleepCell: Int32Array | undefined;
 
 export interface SendClockOptions {
   /** Most overdue packets sent in one burst per stream; older slots are skipped (default 10). */
@@ -434,8 +442,17 @@ export class SendClock {
         }
         const t0 = performance.now();
         const spinEnd = t0 + this.leadMs + 2;
+        if (this.approach === 'sleep') {
+          const wait = Math.min(due - now - SLEEP_MARGIN_MS, this.leadMs + 1);
+          if (wait > 0) {
+            sleepCell ??= new Int32Array(new SharedArrayBuffer(4));
+            Atomics.wait(sleepCell, 0, 0, wait);
+          }
+          now = this.clock.now();
+        }
+        const s0 = performance.now();
         while (now < due && performance.now() < spinEnd) now = this.clock.now();
-        this.stats.spinMs += performance.now() - t0;
+        this.stats.spinMs += performance.now() - s0;
         if (now < due) break;
       }
       this.stats.wakes++;
