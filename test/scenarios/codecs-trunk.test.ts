@@ -60,6 +60,7 @@ describe('codec and trunk cases on the default profile', () => {
       'T-7': 'OK',
       'T-8': 'OK',
       'T-9': 'N/A',
+      'T-10': 'OK',
     });
     expect(cells.get('T-9')!.comment).toMatch(
       /T\.38 is not supported by the simulated provider and PBX.*T-8/,

@@ -42,7 +42,7 @@ async function run(only: string, faults: string[] = [], workers = 1): Promise<Ma
 
 describe('features during a call and transfers on the default profile', () => {
   it('every case is OK, backed by checks that all passed', async () => {
-    const cells = await run('8-4-*,8-5-*', [], 2);
+    const cells = await run('8-4-*,8-5-1,8-5-2,8-5-3', [], 2);
     expect([...cells.keys()].sort()).toEqual(['8-4-1', '8-4-2', '8-4-3', '8-5-1', '8-5-2', '8-5-3']);
     for (const [id, c] of cells) {
       expect(c.verdict, `${id}: ${c.comment}`).toBe('OK');
