@@ -62,13 +62,16 @@ describeWithPeers(['sipp'], 'SIPp interop', () => {
       const u = await ua(transport);
       const port = u.transport.bound[0]!.port;
       let byeSeen = false;
+      // Listen from the dialog's creation: over TCP the ACK and the BYE can arrive in one segment
+      // and be handled before the answer's promise settles.
+      u.on('dialog', (d) =>
+        d.once('terminated', (by) => {
+          byeSeen = by === 'remote';
+        }),
+      );
       u.on('invite', (inv) => {
         inv.ring();
-        void inv.answer(sdp(US)).then((d) => {
-          d.once('terminated', (by) => {
-            byeSeen = by === 'remote';
-          });
-        });
+        void inv.answer(sdp(US));
       });
       const sipp = startSipp({
         scenario: 'uac',
