@@ -329,6 +329,10 @@ describe('SendClock on the system clock', () => {
       const streams = ticks.map((list) =>
         sc.add({ ptimeMs: 20, clockRate: 8000, onTick: (t) => void list.push(t) }),
       );
+      // One long wait, nothing else on the event loop: the clock alone must keep itself going
+      // (an unref'd setImmediate once stalled the final approach until the next timer).
+      await new Promise((r) => setTimeout(r, 400));
+      expect(sc.stats.wakes).toBeGreaterThanOrEqual(5);
       for (let i = 0; i < 300 && ticks.some((l) => l.length < 10); i++)
         await new Promise((r) => setTimeout(r, 5));
       sc.stopAll();

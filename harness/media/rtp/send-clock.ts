@@ -77,12 +77,12 @@ export interface SendStream {
 /**
  * How the clock covers the last `leadMs` before a due time on the system clock: 'spin'
  * busy-waits; 'sleep' blocks in `Atomics.wait` (sub-millisecond timeout, no CPU) and spins
- * only the last ~0.1 ms; 'immediate' loops on `setImmediate` (I/O keeps running, CPU busy).
+ * only the last ~0.2 ms; 'immediate' loops on `setImmediate` (I/O keeps running, CPU busy).
  */
 export type SendApproach = 'spin' | 'sleep' | 'immediate';
 
 /** With 'sleep': wake from Atomics.wait this long before the due time and spin the rest. */
-const SLEEP_MARGIN_MS = 0.1;
+const SLEEP_MARGIN_MS = 0.2;
 let sleepCell: Int32Array | undefined;
 
 export interface SendClockOptions {
@@ -473,13 +473,13 @@ export class SendClock {
         return;
       }
       this.immediate = setImmediate(step);
-      this.immediate.unref?.();
     };
     this.timer?.cancel();
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
+    // Not unref'd: an unref'd immediate does not keep the poll phase from blocking until the
+    // next timer, so the approach would stall (it lasts at most leadMs + 2 ms).
     this.immediate = setImmediate(step);
-    this.immediate.unref?.();
   }
 
   /** Sends every slot due at `now`, in due order, with bounded catch-up per stream. */
@@ -523,16 +523,16 @@ export class SendClock {
 
 /**
  * Options of the process send clock: a 5 ms phase grid whose phases fill up to 64 packets
- * before another is opened, a 1.5 ms lead wake with the packets made ahead, and a busy-wait
- * over the last stretch — p99 send error well under 1 ms for hundreds of G.711 streams on
- * a quiet core, at the cost of up to ~1 ms of spinning per occupied phase and period
- * (bench/notes/rtp.md).
+ * before another is opened, a 1.5 ms lead wake with the packets made ahead, and a sleep in
+ * `Atomics.wait` to ~0.2 ms before the due time, then a short spin (bench/notes/rtp.md:
+ * as precise as spinning the whole lead, at about half the CPU). The event loop is blocked
+ * for up to ~1.5 ms per occupied phase and period; `configureProcessSendClock` changes it.
  */
 export const PROCESS_SEND_CLOCK_OPTIONS: Readonly<SendClockOptions> = Object.freeze({
   gridMs: 5,
   phaseCapacity: 64,
   leadMs: 1.5,
-  approach: 'spin',
+  approach: 'sleep',
 });
 
 let shared: SendClock | undefined;
