@@ -733,7 +733,9 @@ export const widebandEndToEnd = testCase({
         observed: w.decided
           ? `high band ${w.highBandRatioDb.toFixed(1)} dB of the total`
           : `not judged (${w.reason})`,
-        failure: `The audio reaching ${who} has no energy above 4 kHz (high band ${w.highBandRatioDb.toFixed(1)} dB): it was narrowed to G.711 on the way`,
+        failure: !w.decided
+          ? `No audio reached ${who} (${w.reason === 'silent' ? 'silence' : w.reason}), so the band above 4 kHz could not be judged`
+          : `The audio reaching ${who} has no energy above 4 kHz (high band ${w.highBandRatioDb.toFixed(1)} dB): it was narrowed to G.711 on the way`,
       });
     }
     await hangUp(c);

@@ -1,0 +1,143 @@
+/**
+ * Which cases each fault switch of the embedded SBC turns NOK, and how their comment names the
+ * symptom: measured by running the whole plan with each fault on (`--quick`, the default
+ * profile or the variant named), and kept here so docs/fault-cases.md and the CI test that
+ * proves it are one table.
+ */
+export interface FaultEffect {
+  fault: string;
+  /** Profile changes the fault needs to be seen (the PBX must send INFO or REFER for it to matter). */
+  profile?: 'oxo-info' | 'oxo-refer';
+  /** Every case NOK under the fault (whole plan, --quick). */
+  affected: string[];
+  /** Affected cases the CI test runs (all of them, except where only some have a deterministic outcome). */
+  tested?: string[];
+  /** What every affected case's comment says. */
+  symptom: RegExp;
+  /** How the symptom reads, for the docs. */
+  reads: string;
+}
+
+export const FAULT_EFFECTS: readonly FaultEffect[] = [
+  {
+    fault: 'strip-telephone-event',
+    affected: ['8-2-1', '8-2-5'],
+    symptom: /telephone-event|RFC 2833/,
+    reads: 'the SBC’s SDP has no telephone-event; RFC 2833 digits never arrive',
+  },
+  {
+    fault: 'force-narrowband',
+    affected: ['T-10'],
+    symptom: /no energy above 4 kHz/,
+    reads: 'G.722 transcoded to G.711 on the provider leg; no energy above 4 kHz arrives',
+  },
+  {
+    fault: 'reject-reinvite',
+    affected: ['8-3-3', '8-4-1', '8-4-2', '8-4-3'],
+    symptom: /488/,
+    reads: 'the hold re-INVITE is answered 488; the held party hears no music on hold',
+  },
+  {
+    fault: 'one-way-audio',
+    affected: [
+      '8-1-1',
+      '8-1-2',
+      '8-1-3',
+      '8-1-4',
+      '8-2-1',
+      '8-2-3',
+      '8-2-4',
+      '8-2-5',
+      '8-2-7',
+      '8-3-1',
+      '8-3-2',
+      '8-3-3',
+      '8-3-4',
+      '8-3-6',
+      '8-3-7',
+      '8-4-1',
+      '8-4-2',
+      '8-4-3',
+      '8-5-1',
+      '8-5-2',
+      '8-5-3',
+      'T-5',
+      'T-6',
+      'T-7',
+      'T-8',
+      'T-10',
+    ],
+    symptom: /[Nn]o audio|did not hear|never arrived|hears neither|No CED|No CNG|heard no|not heard|one-way/,
+    reads: 'no audio from the OXO side reaches the provider side (one-way audio)',
+  },
+  {
+    fault: 'drop-info',
+    profile: 'oxo-info',
+    affected: ['8-2-2', '8-2-6'],
+    symptom: /SIP INFO .*never arrived/,
+    reads: 'DTMF sent as SIP INFO never arrives (only with a PBX that sends INFO; OXO Connect does not)',
+  },
+  {
+    fault: 'refer-405',
+    profile: 'oxo-refer',
+    affected: ['8-5-4'],
+    symptom: /405/,
+    reads: 'the SBC answers REFER 405 and the transfer fails (only when the PBX transfers by REFER)',
+  },
+  {
+    fault: 'no-bye-relay',
+    affected: [
+      '8-2-1',
+      '8-2-3',
+      '8-2-4',
+      '8-2-5',
+      '8-2-7',
+      '8-3-1',
+      '8-3-2',
+      '8-3-3',
+      '8-3-4',
+      '8-3-6',
+      '8-3-7',
+      '8-5-1',
+      '8-5-2',
+      '8-5-3',
+    ],
+    symptom: /BYE|not released|stayed established/,
+    reads: 'a hang-up on one side never reaches the other: the far party is not released',
+  },
+  {
+    fault: 'stop-rtp-after=2',
+    affected: [
+      '8-2-1',
+      '8-2-3',
+      '8-2-5',
+      '8-2-7',
+      '8-3-1',
+      '8-3-3',
+      '8-4-1',
+      '8-4-2',
+      '8-4-3',
+      '8-5-3',
+      'T-5',
+    ],
+    // Which short cases outlast 2 s of media depends on the machine; these two always do.
+    tested: ['8-3-1', '8-4-1'],
+    symptom: /RTP|[Nn]o audio|stopped|did not hear|not heard|heard no|never arrived|arrived at .* as "/,
+    reads: 'media stops after 2 s: the long call, hold and resume, or the last DTMF digits fail',
+  },
+  {
+    fault: 'reorder-codecs',
+    affected: ['8-1-1', '8-1-2', '8-1-3', '8-1-4'],
+    symptom: /first/,
+    reads: 'the SBC offers the codecs against its configured order',
+  },
+  {
+    fault: 'double-dtmf',
+    affected: ['8-2-1', '8-2-5'],
+    symptom: /twice|more than once/,
+    reads: 'each RFC 2833 digit also arrives as an inband tone: every digit is seen twice',
+  },
+];
+
+/** Cases that no fault of the embedded SBC can affect, run beside each fault as controls. */
+export const CONTROL_CASES = ['T-2', 'T-3', '8-3-5', '8-3-2', '8-2-3', '8-1-1'];
