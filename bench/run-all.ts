@@ -15,6 +15,7 @@ const BENCHES = [
   'rtp-send-capacity',
   'pcap-analysis',
   'analysis-delay',
+  'plan-wall-time',
 ] as const;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -27,7 +28,11 @@ if (unknown.length > 0) {
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : BENCHES) {
   console.log(`\n## ${name}\n\ncommand: node bin/run-ts.js bench/${name}.ts\n`);
-  const r = spawnSync(process.execPath, ['bin/run-ts.js', `bench/${name}.ts`], { cwd: root, stdio: 'inherit', timeout: 600_000 });
+  const r = spawnSync(process.execPath, ['bin/run-ts.js', `bench/${name}.ts`], {
+    cwd: root,
+    stdio: 'inherit',
+    timeout: 600_000,
+  });
   if (r.status !== 0) {
     failed++;
     console.log(`\n${name}: exited ${r.status ?? r.signal}`);

@@ -184,6 +184,7 @@ async function runCase(
 ): Promise<Cell> {
   const startedAt = new Date();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const base = { id: c.id, section: c.section, title: c.title, startedAt: startedAt.toISOString() };
   const notes: string[] = c.note ? [c.note] : [];
   const finish = (
@@ -290,6 +291,8 @@ async function runCase(
   cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
   await lab?.stop();
   cell.durationMs = Math.round(performance.now() - t0);
+  const cpu = process.cpuUsage(cpu0);
+  cell.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   return cell;
 }
 

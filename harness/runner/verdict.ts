@@ -81,6 +81,8 @@ export interface Cell {
   data?: { streams?: StreamRow[]; dtmf?: DtmfRow[] };
   startedAt: string;
   durationMs: number;
+  /** CPU time the harness process used during the case (meaningful with one worker). */
+  cpuMs?: number;
 }
 
 /** Exit code of a run: 0 all OK or N/A, 1 a cell is NOK, 2 a cell is ERROR. */
