@@ -76,13 +76,13 @@ const MODES: Mode[] = [
   },
   {
     key: 'grid5-fill-sleep',
-    name: `grid 5 ms, phases filled to 64 first, lead ${LEAD} ms + Atomics.wait, spin 0.1 ms`,
+    name: `grid 5 ms, phases filled to 64 first, lead ${LEAD} ms + Atomics.wait, spin 0.2 ms`,
     clock: { gridMs: 5, phaseCapacity: 64, leadMs: LEAD, approach: 'sleep' },
     counts: COUNTS,
   },
   {
     key: 'grid5-sleep',
-    name: `grid 5 ms, lead ${LEAD} ms + Atomics.wait, spin 0.1 ms`,
+    name: `grid 5 ms, lead ${LEAD} ms + Atomics.wait, spin 0.2 ms`,
     clock: { gridMs: 5, leadMs: LEAD, approach: 'sleep' },
     counts: COUNTS,
   },
