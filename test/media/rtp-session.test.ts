@@ -160,7 +160,9 @@ describe('RtpSession on loopback', () => {
     vc.advance(499);
     expect(a.counters.rtcpPackets).toBe(0);
     vc.advance(1001);
-    expect(a.counters.rtcpPackets).toBe(1);
+    // By 1.5 s the first report (due at 0.5–1.5 s) has gone; a second one can too (due 0.5–1.5 s later).
+    expect(a.counters.rtcpPackets).toBeGreaterThanOrEqual(1);
+    expect(a.counters.rtcpPackets).toBeLessThanOrEqual(2);
     vc.advance(1500 * 9);
     expect(a.counters.rtcpPackets).toBeGreaterThanOrEqual(10);
     expect(a.counters.rtcpPackets).toBeLessThanOrEqual(30);

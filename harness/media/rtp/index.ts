@@ -55,9 +55,13 @@ export {
   type SrtpParams,
 } from './rtp-session.ts';
 export {
+  configureProcessSendClock,
+  PROCESS_SEND_CLOCK_OPTIONS,
   processSendClock,
+  type SendApproach,
   SendClock,
   type SendClockOptions,
+  type SendClockStats,
   type SendStream,
   type SendStreamOptions,
   type SendTick,
