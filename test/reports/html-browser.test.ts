@@ -5,7 +5,7 @@
  * cases/<id>.sip.json has it, the page fetches nothing and raises no script error, and a
  * screenshot is taken into the run folder.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -26,7 +26,13 @@ describeWithPeers(['chromium'], 'HTML report in Chromium', () => {
   let reportPath = '';
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'html-browser-'));
+    // In CI the run folder is kept under runs/ci-html-report (report.html and its screenshot) as
+    // the artifact a person can open; elsewhere it is a temporary folder.
+    if (process.env.CI === 'true') {
+      dir = join(import.meta.dirname, '..', '..', 'runs', 'ci-html-report');
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    } else dir = mkdtempSync(join(tmpdir(), 'html-browser-'));
     // The first two cases the lab can run as it is, whichever they are.
     const cases = PLAN.filter((c) => !c.needs || c.needs.length === 0).slice(0, 2);
     await runPlan({
@@ -57,7 +63,8 @@ describeWithPeers(['chromium'], 'HTML report in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     // HTML_REPORT_KEEP=1 keeps the run folder (report.html, report-screenshot.png) to look at.
-    if (dir && process.env.HTML_REPORT_KEEP) process.stderr.write(`[html-browser] kept ${dir}\n`);
+    if (dir && (process.env.HTML_REPORT_KEEP || process.env.CI === 'true'))
+      process.stderr.write(`[html-browser] kept ${dir}\n`);
     else if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
