@@ -21,10 +21,10 @@ import {
 } from '../media/dtmf/index.ts';
 import type { RtpView } from '../media/rtp/index.ts';
 import type { Clock, TimerHandle } from '../support/clock.ts';
+import { Resampler } from './resample.ts';
 import type { SbcDtmfMode } from './sbc-config.ts';
 import { faultOn, type SbcFaults } from './sbc-faults.ts';
 import type { SbcMediaEndpoint } from './sbc-media-endpoint.ts';
-import { SbcResampler } from './sbc-resampler.ts';
 
 /** Which side of the SBC a leg is on. */
 export type SbcSide = 'lan' | 'wan';
@@ -94,7 +94,7 @@ interface Direction {
   stats: SbcDirectionStats;
   decoder?: Decoder;
   encoder?: Encoder;
-  resampler?: SbcResampler;
+  resampler?: Resampler;
   codecKey?: string;
   /** Added to incoming timestamps to give outgoing ones. */
   tsOffset?: number;
@@ -200,7 +200,7 @@ export class SbcMediaRelay {
       d.resampler =
         fm.codec.sampleRate === tm.codec.sampleRate
           ? undefined
-          : new SbcResampler(fm.codec.sampleRate, tm.codec.sampleRate);
+          : new Resampler(fm.codec.sampleRate, tm.codec.sampleRate);
     }
     return true;
   }

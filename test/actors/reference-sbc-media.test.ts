@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Resampler as SbcResampler } from '../../harness/actors/resample.ts';
 import type { SbcMediaPolicy } from '../../harness/actors/sbc-config.ts';
-import { SbcResampler } from '../../harness/actors/sbc-resampler.ts';
 import { SbcLegSdp, sideCodecs } from '../../harness/actors/sbc-sdp.ts';
 import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
 import { parseSdp } from '../../harness/sip/index.ts';
@@ -26,7 +26,7 @@ const POLICY: SbcMediaPolicy = {
   ptimeMs: 20,
 };
 
-describe('SbcResampler', () => {
+describe('the resampler the SBC relay uses (resample.ts)', () => {
   it('16→8 kHz keeps a 1 kHz tone and removes a 6 kHz one (which would alias to 2 kHz)', () => {
     const r = new SbcResampler(16000, 8000);
     const x = tone(1000, 16000, 16000);
@@ -70,7 +70,7 @@ describe('SbcResampler', () => {
   });
 
   it('refuses rates it cannot convert', () => {
-    expect(() => new SbcResampler(48000, 8000)).toThrow(RangeError);
+    expect(() => new SbcResampler(44100, 8000)).toThrow();
   });
 });
 
