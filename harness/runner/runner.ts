@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Lab, type LabOptions } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import { capture } from '../media/index.ts';
-import type { TraceEvent } from '../sip/index.ts';
+import { redactAuthorization, type TraceEvent } from '../sip/index.ts';
 import { systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { unmetNeed } from './capabilities.ts';
@@ -308,6 +308,15 @@ function fmt(ms: number): string {
     : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
 }
 
+/**
+ * A SIP message as evidence: digest `response=` / `rspauth=` values are replaced by "[secret]"
+ * (they are derived from the password and would allow a dictionary attack on it); the rest is
+ * as it went on the wire.
+ */
+function redacted(data: Buffer): string {
+  return redactAuthorization(data.toString('utf8'));
+}
+
 /** Writes the case's SIP (text and pcap, with its RTP) under cases/; returns the references. */
 function writeEvidence(
   outDir: string,
@@ -335,13 +344,13 @@ function writeEvidence(
   const text = messages
     .map(
       (t) =>
-        `--- ${new Date(t.wallTime).toISOString()} ${t.flow.protocol} ${t.flow.local.address}:${t.flow.local.port} ${t.direction === 'out' ? '→' : '←'} ${t.flow.remote.address}:${t.flow.remote.port}${t.error ? ` (unparsable: ${t.error.reason})` : ''}\n${t.data.toString('utf8')}`,
+        `--- ${new Date(t.wallTime).toISOString()} ${t.flow.protocol} ${t.flow.local.address}:${t.flow.local.port} ${t.direction === 'out' ? '→' : '←'} ${t.flow.remote.address}:${t.flow.remote.port}${t.error ? ` (unparsable: ${t.error.reason})` : ''}\n${redacted(t.data)}`,
     )
     .join('\n');
   const sipFile = `cases/${id}.sip.txt`;
   writeFileSync(join(outDir, sipFile), text);
   const json: SipEvidenceMessage[] = messages.map((t) => {
-    const raw = t.data.toString('utf8');
+    const raw = redacted(t.data);
     const m: SipEvidenceMessage = {
       wallMs: t.wallTime,
       protocol: t.flow.protocol,
@@ -365,7 +374,7 @@ function writeEvidence(
   for (const t of messages) {
     const src = t.direction === 'out' ? t.flow.local : t.flow.remote;
     const dst = t.direction === 'out' ? t.flow.remote : t.flow.local;
-    records.push({ timeMs: t.wallTime, src, dst, payload: t.data });
+    records.push({ timeMs: t.wallTime, src, dst, payload: Buffer.from(redacted(t.data), 'utf8') });
   }
   for (const r of lab?.sbc?.evidence() ?? [])
     records.push({ timeMs: r.wallMs, src: r.src, dst: r.dst, payload: r.bytes });

@@ -67,7 +67,14 @@ describe('runPlan', () => {
     );
     // Every cell that ran a lab has its SIP evidence.
     expect(cell('T-1').evidence.pcap).toBe('cases/T-1.pcap');
-    expect(readFileSync(join(out, 'cases/T-1.sip.txt'), 'utf8')).toContain('REGISTER sip:');
+    const sipText = readFileSync(join(out, 'cases/T-1.sip.txt'), 'utf8');
+    expect(sipText).toContain('REGISTER sip:');
+    // Digest responses are derived from passwords: evidence carries them redacted, text and pcap alike.
+    expect(sipText).toMatch(/response="\[secret\]"/);
+    expect(sipText).not.toMatch(/response="[0-9a-f]{16,}"/);
+    expect(readFileSync(join(out, 'cases/T-1.pcap')).toString('latin1')).not.toMatch(
+      /response="[0-9a-f]{16,}"/,
+    );
   });
 
   it('--only runs the matching cases; exit code 1 when a cell is NOK and none is ERROR', async () => {
