@@ -2,7 +2,7 @@
 import { g723 } from '../codecs/index.ts';
 import { type Call, fixtureSource, MediaLeg } from '../harness/actors/index.ts';
 import { type CaseContext, HarnessError, testCase } from '../harness/runner/index.ts';
-import { callExtension, callExternal, hangUp } from './call-helpers.ts';
+import { type Connected, callExtension, callExternal, hangUp } from './call-helpers.ts';
 import { codecLabel, sdpFacts } from './sdp-facts.ts';
 
 /** The comment's sentence on what each leg negotiated, naming a transcoding. */
@@ -96,6 +96,63 @@ export async function checkAudioAnyCodec(
   return ok;
 }
 
+/** One leg of a codec row's call and the names its checks use. */
+export interface CodecLeg {
+  call: Call;
+  /** The codec (or any of the codecs) this leg may negotiate: what both its ends offered. */
+  codecs: string | string[];
+  /** The leg in the codec check's name, e.g. 'the provider leg'. */
+  leg: string;
+  /** The party in the audio check's name, e.g. 'the PSTN phone'. */
+  party: string;
+}
+
+/** What a codec row checks on an established call between the provider and the deskphone. */
+export interface CodecRow {
+  provider: CodecLeg;
+  desk: CodecLeg;
+  /** The side that placed the call: the audio and the comment name it first. */
+  from: 'provider' | 'desk';
+  /** The SBC's configured first codec, checked first in its offer to the called side. */
+  sbcFirst?: string;
+  /** Audio through {@link checkAudioAnyCodec} (G.723.1 fixture) instead of the tone check. */
+  g723?: boolean;
+  /** The comment sentence's lead, e.g. 'Codecs'. */
+  note: string;
+}
+
+/**
+ * The checks of a codec row, in the IWR's order: the SBC's offer to the called side lists its
+ * first codec first, each leg negotiated a codec its ends offered, audio is good both ways, and
+ * the comment names what each leg negotiated.
+ */
+export async function checkCodecRow(ctx: CaseContext, row: CodecRow): Promise<void> {
+  const [caller, callee] = row.from === 'provider' ? [row.provider, row.desk] : [row.desk, row.provider];
+  if (row.sbcFirst !== undefined)
+    checkSbcOfferOrder(
+      ctx,
+      callee.call.invite?.bodyText,
+      row.sbcFirst,
+      callee === row.desk ? 'the OXO' : 'the provider',
+    );
+  ctx.check.codec(row.provider.call, row.provider.codecs, row.provider.leg);
+  ctx.check.codec(row.desk.call, row.desk.codecs, row.desk.leg);
+  const a = { call: caller.call, name: caller.party };
+  const b = { call: callee.call, name: callee.party };
+  if (row.g723) await checkAudioAnyCodec(ctx, a, b);
+  else await ctx.check.audio(a, b);
+  const label = (l: CodecLeg): [string, Call] => [l === row.desk ? 'deskphone leg' : 'provider leg', l.call];
+  ctx.note(legsNote(row.note, [label(caller), label(callee)]));
+}
+
+/** The two legs of a call between the PSTN phone and Premium Deskphone 1, named as in most rows. */
+function legs(c: Connected, providerCodecs: string | string[], deskCodecs: string | string[]) {
+  return {
+    provider: { call: c.pstn, codecs: providerCodecs, leg: 'the provider leg', party: 'the PSTN phone' },
+    desk: { call: c.desk, codecs: deskCodecs, leg: 'the deskphone leg', party: 'Premium Deskphone 1' },
+  };
+}
+
 export const codecG711G722 = testCase({
   id: '8-1-1',
   section: '8.2',
@@ -115,20 +172,13 @@ export const codecG711G722 = testCase({
     const desk = ctx.oxo.extension('deskphone1');
     const c = await callExtension(ctx, 'pstn1', desk);
     if (!c) return;
-    checkSbcOfferOrder(ctx, c.desk.invite?.bodyText, 'PCMA', 'the OXO');
     // Any codec both ends of a leg offered is a correct answer; the SBC may avoid transcoding.
-    ctx.check.codec(c.pstn, ['PCMA', 'PCMU', 'G722', 'G729'], 'the provider leg');
-    ctx.check.codec(c.desk, ['G722', 'PCMA', 'PCMU', 'G729'], 'the deskphone leg');
-    await ctx.check.audio(
-      { call: c.pstn, name: 'the PSTN phone' },
-      { call: c.desk, name: 'Premium Deskphone 1' },
-    );
-    ctx.note(
-      legsNote('Codecs', [
-        ['provider leg', c.pstn],
-        ['deskphone leg', c.desk],
-      ]),
-    );
+    await checkCodecRow(ctx, {
+      ...legs(c, ['PCMA', 'PCMU', 'G722', 'G729'], ['G722', 'PCMA', 'PCMU', 'G729']),
+      from: 'provider',
+      sbcFirst: 'PCMA',
+      note: 'Codecs',
+    });
     await hangUp(c);
   },
 });
@@ -154,19 +204,12 @@ export const codecG729G711 = testCase({
     const desk = ctx.oxo.extension('deskphone1');
     const c = await callExtension(ctx, 'pstn1', desk);
     if (!c) return;
-    checkSbcOfferOrder(ctx, c.desk.invite?.bodyText, 'G729', 'the OXO');
-    ctx.check.codec(c.pstn, G729_PROVIDER, 'the provider leg');
-    ctx.check.codec(c.desk, G729_DESK, 'the deskphone leg');
-    await ctx.check.audio(
-      { call: c.pstn, name: 'the PSTN phone' },
-      { call: c.desk, name: 'Premium Deskphone 1' },
-    );
-    ctx.note(
-      legsNote('Codecs', [
-        ['provider leg', c.pstn],
-        ['deskphone leg', c.desk],
-      ]),
-    );
+    await checkCodecRow(ctx, {
+      ...legs(c, G729_PROVIDER, G729_DESK),
+      from: 'provider',
+      sbcFirst: 'G729',
+      note: 'Codecs',
+    });
     await hangUp(c);
 
     // The G.729 path itself: a provider leg that can only be G.729.
@@ -174,12 +217,22 @@ export const codecG729G711 = testCase({
     phone.prefs = { ...phone.prefs, codecs: ['G729'] };
     const g = await callExtension(ctx, 'pstn2', desk);
     if (!g) return;
-    ctx.check.codec(g.pstn, 'G729', 'the provider leg (G.729 only)');
-    ctx.check.codec(g.desk, G729_DESK, 'the deskphone leg (provider G.729 only)');
-    await ctx.check.audio(
-      { call: g.pstn, name: 'the PSTN phone (G.729 only)' },
-      { call: g.desk, name: 'Premium Deskphone 1' },
-    );
+    await checkCodecRow(ctx, {
+      provider: {
+        call: g.pstn,
+        codecs: 'G729',
+        leg: 'the provider leg (G.729 only)',
+        party: 'the PSTN phone (G.729 only)',
+      },
+      desk: {
+        call: g.desk,
+        codecs: G729_DESK,
+        leg: 'the deskphone leg (provider G.729 only)',
+        party: 'Premium Deskphone 1',
+      },
+      from: 'provider',
+      note: 'Provider G.729 only',
+    });
     const rec = ctx.sbc?.calls().at(-1);
     if (rec && g.desk.media.negotiated?.codec !== 'G729') {
       ctx.check.that('the SBC transcodes G.729 to the deskphone’s codec', rec.transcoding, {
@@ -188,12 +241,6 @@ export const codecG729G711 = testCase({
         failure: 'The SBC did not transcode between the G.729 provider leg and the deskphone',
       });
     }
-    ctx.note(
-      legsNote('Provider G.729 only', [
-        ['provider leg', g.pstn],
-        ['deskphone leg', g.desk],
-      ]),
-    );
     await hangUp(g);
   },
 });
@@ -219,20 +266,13 @@ export const codecG723G711 = testCase({
     const desk = ctx.oxo.extension('deskphone1');
     const c = await callExtension(ctx, 'pstn1', desk);
     if (!c) return;
-    checkSbcOfferOrder(ctx, c.desk.invite?.bodyText, 'G723', 'the OXO');
-    ctx.check.codec(c.pstn, G723_PROVIDER, 'the provider leg');
-    ctx.check.codec(c.desk, G723_DESK, 'the deskphone leg');
-    await checkAudioAnyCodec(
-      ctx,
-      { call: c.pstn, name: 'the PSTN phone' },
-      { call: c.desk, name: 'Premium Deskphone 1' },
-    );
-    ctx.note(
-      legsNote('Codecs', [
-        ['provider leg', c.pstn],
-        ['deskphone leg', c.desk],
-      ]),
-    );
+    await checkCodecRow(ctx, {
+      ...legs(c, G723_PROVIDER, G723_DESK),
+      from: 'provider',
+      sbcFirst: 'G723',
+      g723: true,
+      note: 'Codecs',
+    });
     await hangUp(c);
   },
 });
@@ -256,20 +296,13 @@ export const codecG723G711Outgoing = testCase({
     const c = await callExternal(ctx, desk, 'pstn1');
     if (!c) return;
     if (!(await ctx.check.established(c.pstn, 'the PSTN phone answering'))) return;
-    checkSbcOfferOrder(ctx, c.pstn.invite?.bodyText, 'G723', 'the provider');
-    ctx.check.codec(c.pstn, G723_PROVIDER, 'the provider leg');
-    ctx.check.codec(c.desk, G723_DESK, 'the deskphone leg');
-    await checkAudioAnyCodec(
-      ctx,
-      { call: c.desk, name: 'Premium Deskphone 1' },
-      { call: c.pstn, name: 'the PSTN phone' },
-    );
-    ctx.note(
-      legsNote('Codecs', [
-        ['deskphone leg', c.desk],
-        ['provider leg', c.pstn],
-      ]),
-    );
+    await checkCodecRow(ctx, {
+      ...legs(c, G723_PROVIDER, G723_DESK),
+      from: 'desk',
+      sbcFirst: 'G723',
+      g723: true,
+      note: 'Codecs',
+    });
     await hangUp(c);
   },
 });
