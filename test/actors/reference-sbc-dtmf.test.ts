@@ -4,54 +4,12 @@
  * when the other leg has no telephone-event, SIP INFO turned into RFC 4733, and inband
  * tones detected on the LAN delivered as RFC 4733 on the WAN.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
-import {
-  answerNextCall,
-  placeCall,
-  RIG_ADDRESSES,
-  type SbcRig,
-  startSbcRig,
-} from '../../harness/actors/sbc-stand-ins.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
+import { until, useSbcRigs } from '../support/sbc-rig.ts';
 
-const rigs: SbcRig[] = [];
-const legs: MediaLeg[] = [];
-
-afterEach(async () => {
-  await Promise.all(legs.splice(0).map((l) => l.close()));
-  await Promise.all(rigs.splice(0).map((r) => r.stop()));
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(20);
-  }
-  return cond();
-}
-
-async function call(
-  opts: Parameters<typeof startSbcRig>[0],
-  oxoPrefs: MediaPrefs,
-  providerPrefs: MediaPrefs,
-) {
-  const r = await startSbcRig(opts);
-  rigs.push(r);
-  const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, providerPrefs);
-  const out = await placeCall(r.oxo, RIG_ADDRESSES.oxo, oxoPrefs, {
-    uri: r.lanUri('0301234567'),
-    from: `sip:200@${RIG_ADDRESSES.oxo}`,
-  });
-  legs.push(out.media);
-  expect(out.outcome.status).toBe(200);
-  const far = await answered;
-  legs.push(far.media);
-  return { r, oxo: out, provider: far };
-}
+const { rigCall: call } = useSbcRigs();
 
 /** Telephone-event payload types of RTP packets a leg received. */
 function eventPts(leg: MediaLeg, pt: number): number {

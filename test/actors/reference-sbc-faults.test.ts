@@ -3,47 +3,16 @@
  * fault documentation kept in step with the fault table. Also REFER in both policies.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toneSource } from '../../harness/actors/audio-sources.ts';
 import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
-import {
-  answerNextCall,
-  placeCall,
-  RIG_ACCOUNTS,
-  RIG_ADDRESSES,
-  type SbcRig,
-  startSbcRig,
-} from '../../harness/actors/sbc-stand-ins.ts';
-import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
+import { answerNextCall, RIG_ACCOUNTS, RIG_ADDRESSES } from '../../harness/actors/sbc-stand-ins.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
 import { createResponse, parseSdp, sendRefer, sipfragStatus } from '../../harness/sip/index.ts';
+import { PCMA_TE, sleep, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
-const rigs: SbcRig[] = [];
-const legs: MediaLeg[] = [];
-
-afterEach(async () => {
-  await Promise.all(legs.splice(0).map((l) => l.close()));
-  await Promise.all(rigs.splice(0).map((r) => r.stop()));
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(20);
-  }
-  return cond();
-}
-
-function toneLevel(leg: MediaLeg, hz: number, ms = 300): number {
-  const { sampleRate, samples } = leg.receivedAudio();
-  const n = Math.round((ms * sampleRate) / 1000);
-  if (samples.length < n) return 0;
-  return goertzelAmplitude(samples, sampleRate, hz, samples.length - n, samples.length) / 32768;
-}
+const { legs, rigCall: call } = useSbcRigs();
 
 function receivedPts(leg: MediaLeg): Set<number> {
   const out = new Set<number>();
@@ -53,23 +22,6 @@ function receivedPts(leg: MediaLeg): Set<number> {
     if (v.ok) out.add(v.packet.payloadType);
   }
   return out;
-}
-
-const PCMA_TE: MediaPrefs = { codecs: ['PCMA'], telephoneEvent: true };
-
-async function call(opts: Parameters<typeof startSbcRig>[0], oxoPrefs = PCMA_TE, providerPrefs = PCMA_TE) {
-  const r = await startSbcRig(opts);
-  rigs.push(r);
-  const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, providerPrefs);
-  const out = await placeCall(r.oxo, RIG_ADDRESSES.oxo, oxoPrefs, {
-    uri: r.lanUri('0301234567'),
-    from: `sip:200@${RIG_ADDRESSES.oxo}`,
-  });
-  legs.push(out.media);
-  expect(out.outcome.status).toBe(200);
-  const far = await answered;
-  legs.push(far.media);
-  return { r, oxo: out, provider: far, oxoDialog: out.outcome.dialog! };
 }
 
 describe('reference SBC fault switches', () => {

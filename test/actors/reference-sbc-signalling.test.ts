@@ -5,69 +5,21 @@
  * toward the provider, and G.729 transcoding when libbcg729 is installed.
  */
 import { createSocket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toneSource } from '../../harness/actors/audio-sources.ts';
-import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { ReferenceSbc } from '../../harness/actors/reference-sbc.ts';
 import {
   answerNextCall,
   placeCall,
   RIG_ACCOUNTS,
   RIG_ADDRESSES,
-  type SbcRig,
-  startSbcRig,
 } from '../../harness/actors/sbc-stand-ins.ts';
-import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
 import { createResponse, UserAgent } from '../../harness/sip/index.ts';
 import { selfSignedCertificate } from '../../harness/support/certificate.ts';
 import { describeWithPeers } from '../support/peers.ts';
+import { PCMA_TE as PCMA, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
-const rigs: SbcRig[] = [];
-const legs: MediaLeg[] = [];
-
-afterEach(async () => {
-  await Promise.all(legs.splice(0).map((l) => l.close()));
-  await Promise.all(rigs.splice(0).map((r) => r.stop()));
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(20);
-  }
-  return cond();
-}
-
-function toneLevel(leg: MediaLeg, hz: number, ms = 300): number {
-  const { sampleRate, samples } = leg.receivedAudio();
-  const n = Math.round((ms * sampleRate) / 1000);
-  if (samples.length < n) return 0;
-  return goertzelAmplitude(samples, sampleRate, hz, samples.length - n, samples.length) / 32768;
-}
-
-const PCMA: MediaPrefs = { codecs: ['PCMA'], telephoneEvent: true };
-
-async function rig(opts: Parameters<typeof startSbcRig>[0] = {}): Promise<SbcRig> {
-  const r = await startSbcRig(opts);
-  rigs.push(r);
-  return r;
-}
-
-async function call(r: SbcRig, oxoPrefs = PCMA, providerPrefs = PCMA) {
-  const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, providerPrefs);
-  const out = await placeCall(r.oxo, RIG_ADDRESSES.oxo, oxoPrefs, {
-    uri: r.lanUri('0301234567'),
-    from: `sip:200@${RIG_ADDRESSES.oxo}`,
-  });
-  legs.push(out.media);
-  expect(out.outcome.status).toBe(200);
-  const far = await answered;
-  legs.push(far.media);
-  return { oxo: out, provider: far, oxoDialog: out.outcome.dialog! };
-}
+const { legs, rig, lanToWan: call } = useSbcRigs();
 
 describe('reference SBC: in-dialog and failure signalling', () => {
   it('relays hold (sendonly → recvonly) and resume re-INVITEs with rewritten SDP', async () => {

@@ -4,68 +4,20 @@
  * retry), calls both ways carry audio through its anchored ports, G.722↔PCMA transcoding
  * is shown by decoding what arrives, and the WAN leg can be SRTP while the LAN stays RTP.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toneSource } from '../../harness/actors/audio-sources.ts';
-import type { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { parseSbcConfig } from '../../harness/actors/sbc-config.ts';
 import {
   answerNextCall,
   placeCall,
   RIG_ACCOUNTS,
   RIG_ADDRESSES,
-  type SbcRig,
-  startSbcRig,
 } from '../../harness/actors/sbc-stand-ins.ts';
-import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
 import { parseSdp } from '../../harness/sip/index.ts';
+import { toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
-const rigs: SbcRig[] = [];
-const legs: MediaLeg[] = [];
-
-async function rig(opts: Parameters<typeof startSbcRig>[0] = {}): Promise<SbcRig> {
-  const r = await startSbcRig(opts);
-  rigs.push(r);
-  return r;
-}
-
-afterEach(async () => {
-  await Promise.all(legs.splice(0).map((l) => l.close()));
-  await Promise.all(rigs.splice(0).map((r) => r.stop()));
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await sleep(20);
-  }
-  return cond();
-}
-
-/** Amplitude of `hz` in the last `ms` of a leg's received audio (16 kHz), relative to full scale. */
-function toneLevel(leg: MediaLeg, hz: number, ms = 300): number {
-  const { sampleRate, samples } = leg.receivedAudio();
-  const n = Math.round((ms * sampleRate) / 1000);
-  if (samples.length < n) return 0;
-  return goertzelAmplitude(samples, sampleRate, hz, samples.length - n, samples.length) / 32768;
-}
-
-/** OXO calls a PSTN number through the SBC; both ends get a media leg. */
-async function lanToWan(r: SbcRig, oxoPrefs: MediaLeg['prefs'], providerPrefs: MediaLeg['prefs']) {
-  const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, providerPrefs);
-  const call = await placeCall(r.oxo, RIG_ADDRESSES.oxo, oxoPrefs, {
-    uri: r.lanUri('0301234567'),
-    from: `sip:200@${RIG_ADDRESSES.oxo}`,
-  });
-  legs.push(call.media);
-  expect(call.outcome.status).toBe(200);
-  const far = await answered;
-  legs.push(far.media);
-  return { oxo: call, provider: far };
-}
+const { legs, rig, lanToWan } = useSbcRigs();
 
 describe('reference SBC: registration', () => {
   it('the OXO trunk registers with the right password (401 then 200) and is refused with a wrong one (403)', async () => {
