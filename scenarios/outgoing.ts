@@ -7,7 +7,13 @@
  */
 import type { Call, CallDtmfMode, Extension, ExtensionId } from '../harness/actors/index.ts';
 import { IVR_PROMPT_MS, Ivr } from '../harness/actors/index.ts';
-import { type CaseContext, HarnessError, testCase } from '../harness/runner/index.ts';
+import {
+  type CaseContext,
+  type CaseDefinition,
+  HarnessError,
+  type Need,
+  testCase,
+} from '../harness/runner/index.ts';
 import { callExternal, hangUp } from './call-helpers.ts';
 import { hangUpChecked } from './incoming.ts';
 
@@ -204,34 +210,73 @@ const dtmfSteps = (who: string, how: string, extra: string[] = []): string[] => 
   'Hang up',
 ];
 
-export const outgoingDtmfRfc2833 = testCase({
+/** How the steps name each DTMF mode of the IWR's rows. */
+const HOW_SENT: Record<CallDtmfMode, string> = {
+  rfc2833: 'as RFC 2833 telephone-events',
+  info: 'as SIP INFO (application/dtmf-relay)',
+  inband: 'as inband tones',
+};
+
+/** The sets that call the IVR in this section, as the steps name them. */
+const DTMF_CALLER = { deskphone1: 'Premium Deskphone 1', remote: 'the remote-worker deskphone' } as const;
+
+/**
+ * A DTMF row of the IWR: `ext` calls the IVR and sends {@link IVR_DIGITS} in `mode`. What the
+ * row needs follows from it: SIP INFO needs a profile that declares it, the remote-worker
+ * deskphone needs the VPN, and inband tones run over G.711 (the IVR's codecs too).
+ */
+function dtmfCase(row: {
+  id: string;
+  title: string;
+  ext: keyof typeof DTMF_CALLER;
+  mode: CallDtmfMode;
+  /** A step of this row only, before the digits are sent. */
+  step?: string;
+}): CaseDefinition {
+  const who = DTMF_CALLER[row.ext];
+  const extra =
+    row.mode === 'inband'
+      ? [
+          `${who[0]!.toUpperCase()}${who.slice(1)} and the IVR use G.711 only (inband tones need a waveform codec)`,
+        ]
+      : row.step
+        ? [row.step]
+        : [];
+  const needs: Need[] = [
+    ...(row.mode === 'info' ? (['dtmf:info'] as const) : []),
+    ...(row.ext === 'remote' ? (['oxo:remote-worker'] as const) : []),
+  ];
+  return testCase({
+    id: row.id,
+    section: '8.3',
+    title: row.title,
+    steps: dtmfSteps(who, HOW_SENT[row.mode], extra),
+    ...(needs.length > 0 ? { needs } : {}),
+    ...(row.mode === 'inband' ? { lab: { providerCodecs: ['PCMA', 'PCMU'] } } : {}),
+    run: (ctx) => dtmfToIvr(ctx, row.ext, row.mode),
+  });
+}
+
+export const outgoingDtmfRfc2833 = dtmfCase({
   id: '8-2-1',
-  section: '8.3',
   title: 'Outgoing call with DTMF RFC 2833',
-  steps: dtmfSteps('Premium Deskphone 1', 'as RFC 2833 telephone-events', [
-    'Premium Deskphone 1 keeps its codec order (G.722 first)',
-  ]),
-  run: (ctx) => dtmfToIvr(ctx, 'deskphone1', 'rfc2833'),
+  ext: 'deskphone1',
+  mode: 'rfc2833',
+  step: 'Premium Deskphone 1 keeps its codec order (G.722 first)',
 });
 
-export const outgoingDtmfInfo = testCase({
+export const outgoingDtmfInfo = dtmfCase({
   id: '8-2-2',
-  section: '8.3',
   title: 'Outgoing call with DTMF Sip Info',
-  steps: dtmfSteps('Premium Deskphone 1', 'as SIP INFO (application/dtmf-relay)'),
-  needs: ['dtmf:info'],
-  run: (ctx) => dtmfToIvr(ctx, 'deskphone1', 'info'),
+  ext: 'deskphone1',
+  mode: 'info',
 });
 
-export const outgoingDtmfInband = testCase({
+export const outgoingDtmfInband = dtmfCase({
   id: '8-2-3',
-  section: '8.3',
   title: 'Outgoing call with DTMF Inband',
-  steps: dtmfSteps('Premium Deskphone 1', 'as inband tones', [
-    'Premium Deskphone 1 and the IVR use G.711 only (inband tones need a waveform codec)',
-  ]),
-  lab: { providerCodecs: ['PCMA', 'PCMU'] },
-  run: (ctx) => dtmfToIvr(ctx, 'deskphone1', 'inband'),
+  ext: 'deskphone1',
+  mode: 'inband',
 });
 
 export const remoteCallsExternal = testCase({
@@ -255,47 +300,33 @@ export const remoteCallsExternal = testCase({
       observed: c.pstn.requestUser ?? '(none)',
       failure: `The call from ${remote.name} arrived at the provider for ${c.pstn.requestUser ?? 'no number'} instead of ${ext.number}`,
     });
-    await ctx.check.audio(
-      { call: c.desk, name: remote.name || 'the remote deskphone' },
-      { call: c.pstn, name: 'the external phone' },
-    );
-    await hangUpChecked(
-      ctx,
-      { call: c.desk, name: remote.name || 'the remote deskphone' },
-      { call: c.pstn, name: 'the external phone' },
-    );
+    const set = { call: c.desk, name: remote.name || 'the remote deskphone' };
+    const far = { call: c.pstn, name: 'the external phone' };
+    await ctx.check.audio(set, far);
+    await hangUpChecked(ctx, set, far);
     await hangUp(c);
   },
 });
 
-export const remoteDtmfRfc2833 = testCase({
+export const remoteDtmfRfc2833 = dtmfCase({
   id: '8-2-5',
-  section: '8.3',
   title: 'Outgoing call with DTMF RFC 2833 with VPN Premium Deskphone',
-  steps: dtmfSteps('the remote-worker deskphone', 'as RFC 2833 telephone-events'),
-  needs: ['oxo:remote-worker'],
-  run: (ctx) => dtmfToIvr(ctx, 'remote', 'rfc2833'),
+  ext: 'remote',
+  mode: 'rfc2833',
 });
 
-export const remoteDtmfInfo = testCase({
+export const remoteDtmfInfo = dtmfCase({
   id: '8-2-6',
-  section: '8.3',
   title: 'Outgoing call with DTMF Sip Info with VPN Premium Deskphone',
-  steps: dtmfSteps('the remote-worker deskphone', 'as SIP INFO (application/dtmf-relay)'),
-  needs: ['dtmf:info', 'oxo:remote-worker'],
-  run: (ctx) => dtmfToIvr(ctx, 'remote', 'info'),
+  ext: 'remote',
+  mode: 'info',
 });
 
-export const remoteDtmfInband = testCase({
+export const remoteDtmfInband = dtmfCase({
   id: '8-2-7',
-  section: '8.3',
   title: 'Outgoing call with DTMF Inband with VPN Premium Deskphone',
-  steps: dtmfSteps('the remote-worker deskphone', 'as inband tones', [
-    'The remote-worker deskphone and the IVR use G.711 only (inband tones need a waveform codec)',
-  ]),
-  needs: ['oxo:remote-worker'],
-  lab: { providerCodecs: ['PCMA', 'PCMU'] },
-  run: (ctx) => dtmfToIvr(ctx, 'remote', 'inband'),
+  ext: 'remote',
+  mode: 'inband',
 });
 
 export const OUTGOING_CASES = [
