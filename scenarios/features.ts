@@ -20,7 +20,7 @@ import {
 } from '../harness/actors/index.ts';
 import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
 import { type CaseContext, MIN_TONE_LEVEL, testCase } from '../harness/runner/index.ts';
-import { callExtension, hangUp } from './call-helpers.ts';
+import { type Connected, callExtension, hangUp } from './call-helpers.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -300,6 +300,44 @@ function checkDisplays(
   ctx.check.display(pstnDisplay(ctx, pstn), { number: shownNumber(ctx, desk.did) }, `the PSTN phone ${when}`);
 }
 
+/**
+ * The opening the rows of this section share: the PSTN phone pstn1 calls `desk`, which
+ * answers; audio is checked both ways and both displays show the other party (`when`).
+ * Undefined when the call was not established (a failed check says why).
+ */
+async function externalCallTo(
+  ctx: CaseContext,
+  desk: Extension,
+  when: string,
+): Promise<Connected | undefined> {
+  const phone = ctx.provider.phone('pstn1');
+  const c = await callExtension(ctx, 'pstn1', desk);
+  if (!c) return undefined;
+  await ctx.check.audio({ call: c.pstn, name: 'the PSTN phone' }, { call: c.desk, name: desk.name });
+  checkDisplays(ctx, desk, phone.number, c.pstn, when);
+  return c;
+}
+
+/**
+ * `desk` holds the external call `c` and `from` calls `to` inside the PBX. Undefined, with
+ * the external call hung up, when either step failed.
+ */
+async function holdForInternalCall(
+  ctx: CaseContext,
+  desk: Extension,
+  c: Connected,
+  from: Extension,
+  to: Extension,
+): Promise<{ ic: InternalCall; stop(): void } | undefined> {
+  if (!(await holdExternal(ctx, desk, c.desk, c.pstn))) {
+    await hangUp(c);
+    return undefined;
+  }
+  const inner = await internalCall(ctx, from, to);
+  if (!inner) await hangUp(c);
+  return inner;
+}
+
 export const holdAndResume = testCase({
   id: '8-4-1',
   section: '8.5',
@@ -313,12 +351,10 @@ export const holdAndResume = testCase({
   async run(ctx) {
     const desk = ctx.oxo.extension('deskphone1');
     const phone = ctx.provider.phone('pstn1');
-    const c = await callExtension(ctx, 'pstn1', desk);
+    const c = await externalCallTo(ctx, desk, 'before hold');
     if (!c) return;
     const pstn = { call: c.pstn, name: 'the PSTN phone' };
     const set = { call: c.desk, name: desk.name };
-    await ctx.check.audio(pstn, set);
-    checkDisplays(ctx, desk, phone.number, c.pstn, 'before hold');
 
     if (await holdExternal(ctx, desk, c.desk, c.pstn)) {
       await checkMusicOnHold(ctx, callParty(c.pstn, 'the PSTN phone'), 'on hold');
@@ -348,16 +384,13 @@ export const switchBetweenCalls = testCase({
     const desk = ctx.oxo.extension('deskphone1');
     const fxs = ctx.oxo.extension('fxs1');
     const phone = ctx.provider.phone('pstn1');
-    const c = await callExtension(ctx, 'pstn1', desk);
+    const c = await externalCallTo(ctx, desk, 'on the external call');
     if (!c) return;
     const pstnParty = callParty(c.pstn, 'the PSTN phone');
-    await ctx.check.audio({ call: c.pstn, name: 'the PSTN phone' }, { call: c.desk, name: desk.name });
-    checkDisplays(ctx, desk, phone.number, c.pstn, 'on the external call');
 
     // Switch to FXS-1: the external call goes on hold.
-    if (!(await holdExternal(ctx, desk, c.desk, c.pstn))) return hangUp(c);
-    const inner = await internalCall(ctx, fxs, desk);
-    if (!inner) return hangUp(c);
+    const inner = await holdForInternalCall(ctx, desk, c, fxs, desk);
+    if (!inner) return;
     try {
       const deskSet = handsetParty(desk);
       const fxsSet = handsetParty(fxs);
@@ -411,13 +444,10 @@ export const threePartyConference = testCase({
     const d1 = ctx.oxo.extension('deskphone1');
     const d2 = ctx.oxo.extension('deskphone2');
     const phone = ctx.provider.phone('pstn1');
-    const c = await callExtension(ctx, 'pstn1', d1);
+    const c = await externalCallTo(ctx, d1, 'on the external call');
     if (!c) return;
-    await ctx.check.audio({ call: c.pstn, name: 'the PSTN phone' }, { call: c.desk, name: d1.name });
-    checkDisplays(ctx, d1, phone.number, c.pstn, 'on the external call');
-    if (!(await holdExternal(ctx, d1, c.desk, c.pstn))) return hangUp(c);
-    const inner = await internalCall(ctx, d1, d2);
-    if (!inner) return hangUp(c);
+    const inner = await holdForInternalCall(ctx, d1, c, d1, d2);
+    if (!inner) return;
     try {
       const pstn = callParty(c.pstn, 'the PSTN phone');
       const s1 = handsetParty(d1);
