@@ -58,8 +58,9 @@ export function peerDirection(s: SdpSession | undefined): SdpDirection {
 
 /**
  * The codecs the SBC may use on a side: the policy list, without G.722 on the WAN with
- * force-narrowband, reversed with reorder-codecs, and only codecs this host can transcode
- * unless the other leg offers the same codec (then it is relayed as is).
+ * force-narrowband, reversed with reorder-codecs, and only codecs that can be bridged to the
+ * other leg: the same codec (relayed as is), or one this host transcodes when the other leg
+ * has one it transcodes too.
  */
 export function sideCodecs(
   side: SbcSide,
@@ -68,11 +69,17 @@ export function sideCodecs(
   otherOffered: readonly CodecName[],
   otherCodec?: CodecName,
 ): CodecName[] {
+  // A codec can be bridged to the other leg when the other leg has it too (relayed as is), or
+  // when this host transcodes it and the other leg has at least one codec this host transcodes.
+  // (Without the second condition a provider offering only G.723.1 got an OXO offer of codecs
+  // the SBC could never connect back to it.)
+  const otherTranscodable =
+    otherOffered.length === 0 || otherOffered.some((o) => codecByName(o)?.available());
   let list = policy.codecs.filter((c) => {
     if (side === 'wan' && c === 'G722' && faultOn(faults, 'force-narrowband')) return false;
     const codec = codecByName(c);
     if (!codec) return false;
-    return codec.available() || otherOffered.includes(c);
+    return otherOffered.includes(c) || (codec.available() && otherTranscodable);
   });
   if (faultOn(faults, 'reorder-codecs')) list = [...list].reverse();
   // Prefer the other leg's codec (no transcoding), except where a fault asks for transcoding.

@@ -78,7 +78,10 @@ describe('SBC codec policy and SDP', () => {
   it('filters codecs the host cannot transcode unless the other leg offers them, applies faults', () => {
     // G.723.1 is never encodable here: dropped unless the other leg offers it (relayed as is).
     expect(sideCodecs('lan', POLICY, {}, [])).toEqual(['G722', 'PCMA', 'PCMU']);
-    expect(sideCodecs('lan', POLICY, {}, ['G723'])).toEqual(['G722', 'PCMA', 'PCMU', 'G723']);
+    // Only what can be bridged: a leg that has nothing but G.723.1 gets G.723.1 alone (relayed as is);
+    // once it also has a codec this host transcodes, the others can be offered too.
+    expect(sideCodecs('lan', POLICY, {}, ['G723'])).toEqual(['G723']);
+    expect(sideCodecs('lan', POLICY, {}, ['G723', 'PCMA'])).toEqual(['G722', 'PCMA', 'PCMU', 'G723']);
     expect(sideCodecs('wan', POLICY, { 'force-narrowband': true }, [])).toEqual(['PCMA', 'PCMU']);
     expect(sideCodecs('lan', POLICY, { 'reorder-codecs': true }, [])).toEqual(['PCMU', 'PCMA', 'G722']);
     // The other leg's codec comes first, to avoid transcoding.
