@@ -4,7 +4,7 @@
  * as is on both legs (it used to offer G.722/G.711, get G.722 from the deskphone and fail 488).
  */
 import { afterEach, expect, it } from 'vitest';
-import { fixtureSource, Lab } from '../../harness/actors/index.ts';
+import { fixtureSource, Lab, MediaLeg } from '../../harness/actors/index.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 
 const labs: Lab[] = [];
@@ -32,6 +32,7 @@ it('a G.723.1-only offer from the provider reaches Premium Deskphone 1 and G.723
   expect(rec.transcoding).toBe(false);
   call.media.play(fixtureSource('G723'));
   await new Promise((r) => setTimeout(r, 1200));
+  if (!(leg.media instanceof MediaLeg)) throw new Error('the deskphone leg has no MediaLeg');
   const v = leg.media.verifyFixture('G723');
   expect(v.ok, v.detail).toBe(true);
   expect(v.method).toBe('passthrough');
