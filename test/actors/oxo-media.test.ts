@@ -5,40 +5,13 @@
  * three-party conference, where each party hears the other two tones and not its own; and
  * the PBX-internal attended transfer, where the transferee and the target hear each other.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectMoh, toneSource } from '../../harness/actors/audio-sources.ts';
 import type { Call } from '../../harness/actors/call.ts';
-import { type OxoProfile, OxoTrunk } from '../../harness/actors/oxo-trunk.ts';
-import { Provider } from '../../harness/actors/provider.ts';
 import { goertzelAmplitude } from '../../harness/media/analysis/index.ts';
+import { RATE, sleep, useOxoRig } from '../support/oxo-rig.ts';
 
-const TIMERS = { t1: 50, t2: 400, t4: 500 };
-const SBC = '127.0.20.2';
-const OXO = '127.0.20.1';
-const CREDS = { username: 'oxo', password: 'trunk-pw' };
-const RATE = 16000;
-
-const started: Array<{ stop(): Promise<void> }> = [];
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.stop()));
-});
-
-async function setup(profile: Partial<OxoProfile> = {}) {
-  const sbc = await Provider.start({ address: SBC, lines: [CREDS], timers: TIMERS });
-  started.push(sbc);
-  const oxo = await OxoTrunk.start({
-    address: OXO,
-    sbc: { protocol: 'UDP', address: SBC, port: sbc.port() },
-    credentials: CREDS,
-    profile,
-    timers: TIMERS,
-  });
-  started.push(oxo);
-  expect(await oxo.register()).toBe(200);
-  return { sbc, oxo };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const setup = useOxoRig();
 
 /** Amplitude of `f` in the last `ms` of what `call` received. */
 function heard(call: Call, f: number, ms = 500): number {

@@ -27,6 +27,18 @@ async function ua(protocol: 'UDP' | 'TCP'): Promise<UserAgent> {
   return u;
 }
 
+/**
+ * SIPp running `scenario` as the callee on a free port of SIPP, ready to receive, and our user
+ * agent on US; `uri` addresses SIPp over `transport`.
+ */
+async function sippCallee(transport: 'UDP' | 'TCP', scenario: string) {
+  const port = await freePort(SIPP, transport);
+  const sipp = startSipp({ scenario, transport, localIp: SIPP, localPort: port });
+  await sippReady(transport, SIPP, port);
+  const u = await ua(transport);
+  return { sipp, u, port, uri: `sip:service@${SIPP}:${port}${transport === 'TCP' ? ';transport=tcp' : ''}` };
+}
+
 function sentMethods(traces: TraceEvent[]): string[] {
   return traces
     .filter((t) => t.direction === 'out' && t.message?.isRequest)
@@ -40,13 +52,9 @@ afterEach(async () => {
 describeWithPeers(['sipp'], 'SIPp interop', () => {
   for (const transport of ['UDP', 'TCP'] as const) {
     it(`${transport}: our INVITE to SIPp's uas: 180, 200, ACK, BYE`, async () => {
-      const port = await freePort(SIPP, transport);
-      const sipp = startSipp({ scenario: 'uas', transport, localIp: SIPP, localPort: port });
-      await sippReady(transport, SIPP, port);
-      const u = await ua(transport);
+      const { sipp, u, uri } = await sippCallee(transport, 'uas');
       const traces: TraceEvent[] = [];
       u.transport.on('trace', (t) => traces.push(t));
-      const uri = `sip:service@${SIPP}:${port}${transport === 'TCP' ? ';transport=tcp' : ''}`;
       const out = await u.invite({ method: 'INVITE', uri, body: sdp(US), contentType: 'application/sdp' })
         .result;
       expect(out.status).toBe(200);
@@ -86,18 +94,10 @@ describeWithPeers(['sipp'], 'SIPp interop', () => {
     });
 
     it(`${transport}: we CANCEL a ringing call; SIPp answers 200 to CANCEL, 487 to INVITE and gets our ACK`, async () => {
-      const port = await freePort(SIPP, transport);
-      const sipp = startSipp({
-        scenario: `${SCENARIOS}uas-cancelled.xml`,
-        transport,
-        localIp: SIPP,
-        localPort: port,
-      });
-      await sippReady(transport, SIPP, port);
-      const u = await ua(transport);
+      const { sipp, u, uri } = await sippCallee(transport, `${SCENARIOS}uas-cancelled.xml`);
       const call = u.invite({
         method: 'INVITE',
-        uri: `sip:service@${SIPP}:${port}${transport === 'TCP' ? ';transport=tcp' : ''}`,
+        uri,
       });
       call.on('response', (res) => {
         if (res.status === 180) call.cancel();
@@ -132,18 +132,10 @@ describeWithPeers(['sipp'], 'SIPp interop', () => {
     });
 
     it(`${transport}: a 486 from SIPp ends our call, and SIPp receives the ACK`, async () => {
-      const port = await freePort(SIPP, transport);
-      const sipp = startSipp({
-        scenario: `${SCENARIOS}uas-busy.xml`,
-        transport,
-        localIp: SIPP,
-        localPort: port,
-      });
-      await sippReady(transport, SIPP, port);
-      const u = await ua(transport);
+      const { sipp, u, uri } = await sippCallee(transport, `${SCENARIOS}uas-busy.xml`);
       const out = await u.invite({
         method: 'INVITE',
-        uri: `sip:service@${SIPP}:${port}${transport === 'TCP' ? ';transport=tcp' : ''}`,
+        uri,
       }).result;
       expect(out.status).toBe(486);
       const r = await sipp.done;
@@ -175,15 +167,7 @@ describeWithPeers(['sipp'], 'SIPp interop', () => {
         ['s3cret', 200],
         ['wrong', 403],
       ] as const) {
-        const port = await freePort(SIPP, transport);
-        const sipp = startSipp({
-          scenario: `${SCENARIOS}uas-register-auth.xml`,
-          transport,
-          localIp: SIPP,
-          localPort: port,
-        });
-        await sippReady(transport, SIPP, port);
-        const u = await ua(transport);
+        const { sipp, u, port } = await sippCallee(transport, `${SCENARIOS}uas-register-auth.xml`);
         const out = await u.register({
           registrar: `sip:${SIPP}:${port}${transport === 'TCP' ? ';transport=tcp' : ''}`,
           aor: 'sip:oxo-trunk@sipp.test',
@@ -197,18 +181,10 @@ describeWithPeers(['sipp'], 'SIPp interop', () => {
     });
 
     it(`${transport}: digest INVITE against a SIPp callee that answers 401 (RFC 2069 form, no qop)`, async () => {
-      const port = await freePort(SIPP, transport);
-      const sipp = startSipp({
-        scenario: `${SCENARIOS}uas-invite-auth.xml`,
-        transport,
-        localIp: SIPP,
-        localPort: port,
-      });
-      await sippReady(transport, SIPP, port);
-      const u = await ua(transport);
+      const { sipp, u, uri } = await sippCallee(transport, `${SCENARIOS}uas-invite-auth.xml`);
       const out = await u.invite({
         method: 'INVITE',
-        uri: `sip:service@${SIPP}:${port}${transport === 'TCP' ? ';transport=tcp' : ''}`,
+        uri,
         credentials: { username: 'oxo-trunk', password: 's3cret' },
       }).result;
       expect(out.responses.filter((x) => x.status >= 200).map((x) => x.status)).toEqual([401, 200]);
