@@ -5,4 +5,9 @@ while IFS='=' read -r key value; do
   [[ "$key" =~ ^LAB_[A-Z0-9_]+$ ]] || continue
   if [[ -z "${!key:-}" ]]; then export "$key=$value"; else export "$key"; fi
 done <"$lab_dir/lab.env"
-export LAB_RUN_DIR="${LAB_RUN_DIR:-${TMPDIR:-/tmp}/sbc-harness-lab}"
+# lab/up --config alt and lab/down --config alt set LAB_CONFIG=alt before sourcing this file.
+if [[ "$LAB_CONFIG" == alt ]]; then
+  export LAB_RUN_DIR="${LAB_RUN_DIR:-${TMPDIR:-/tmp}/sbc-harness-lab-alt}"
+else
+  export LAB_RUN_DIR="${LAB_RUN_DIR:-${TMPDIR:-/tmp}/sbc-harness-lab}"
+fi
