@@ -200,8 +200,8 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the second Kamail
       expect(await tcpRefused(5060), 'TCP 5060 refused').toBe(true);
       expect(await tcpRefused(5080), 'no control interface on 5080').toBe(true);
 
-      // A digest from a wrong trunk password: a new challenge (RFC 3261 22.2 lets a UAS challenge
-      // again), no binding made.
+      // A digest from a wrong trunk password: a new challenge (RFC 3261 22 / RFC 2617 1.2: a server
+      // that does not accept the credentials answers 401 again), no binding made.
       const ua = await UserAgent.start({
         listen: [{ protocol: 'UDP', address: ADDR.oxo, port: 0 }],
         contactUser: base.oxo.trunk.user,
