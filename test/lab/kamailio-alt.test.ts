@@ -70,6 +70,34 @@ describe('profiles/kamailio-alt.yaml', () => {
   });
 });
 
+describe('lab scripts: the configuration choice', () => {
+  const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LAB_')));
+  const settings = (extra: Record<string, string>) =>
+    execFileSync('bash', ['-c', `source "${join(ROOT, 'lab', 'env.sh')}"; echo "$LAB_CONFIG $LAB_RUN_DIR"`], {
+      env: { ...bare, TMPDIR: '/tmp', ...extra },
+      encoding: 'utf8',
+    }).trim();
+
+  it('defaults to the main configuration and its run directory; alt has its own', () => {
+    expect(settings({})).toBe('main /tmp/sbc-harness-lab');
+    expect(settings({ LAB_CONFIG: 'alt' })).toBe('alt /tmp/sbc-harness-lab-alt');
+    expect(settings({ LAB_CONFIG: 'alt', LAB_RUN_DIR: '/tmp/x' })).toBe('alt /tmp/x');
+  });
+
+  it('lab/sbc/start refuses a configuration that does not exist, before starting anything', () => {
+    const r = spawnSync(
+      'bash',
+      ['-c', `source "${join(ROOT, 'lab', 'env.sh')}"; exec "${join(ROOT, 'lab', 'sbc', 'start')}"`],
+      {
+        env: { ...bare, LAB_CONFIG: 'nope', LAB_RUN_DIR: join(tmpdir(), 'sbc-harness-lab-nope') },
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('LAB_CONFIG=nope is neither main nor alt');
+  });
+});
+
 describe('alt lab evidence reader', () => {
   const A = { lan: '10.0.0.2', wan: '10.1.0.2', oxo: '10.0.0.1', provider: '10.1.0.1', trunkUser: 'trunk' };
   const msg = (src: string, dst: string, text: string): WireMessage => ({
