@@ -50,8 +50,8 @@ import {
   type DtmfDigit,
   DtmfToneDetector,
   generateDtmfTone,
+  MultiSourceEventReceiver,
   type TelephoneEventPacket,
-  TelephoneEventReceiver,
   telephoneEventPackets,
   toDtmfDigit,
 } from '../media/dtmf/index.ts';
@@ -352,7 +352,8 @@ export class MediaLeg {
   #rxSsrc: number | undefined;
   #rxNextTs: number | undefined;
   #rxRate = 0;
-  #te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+  /** One telephone-event receiver per SSRC, one digit per press across them (an SBC may change SSRC). */
+  #te = new MultiSourceEventReceiver({ clockRate: TE_CLOCK_RATE });
   #detector = new DtmfToneDetector({ sampleRate: RECORD_SAMPLE_RATE });
   #upsampler: Resampler | undefined;
   #upsamplerRate = 0;
@@ -985,14 +986,13 @@ export class MediaLeg {
   #onPacket(p: RtpView, at: number): void {
     if (!this.#receives) this.#c.unexpectedPackets++;
     if (p.ssrc !== this.#rxSsrc) {
-      this.#recordTe(this.#te.flush());
-      this.#te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+      // A new source restarts the audio timeline; its telephone-events keep their own receiver.
       this.#rxSsrc = p.ssrc;
       this.#rxNextTs = undefined;
     }
     if (this.#tePt !== undefined && p.payloadType === this.#tePt) {
       this.#recordTe(
-        this.#te.push({
+        this.#te.push(p.ssrc, {
           payload: p.payload,
           timestamp: p.timestamp,
           seq: p.sequenceNumber,
@@ -1151,7 +1151,7 @@ export class MediaLeg {
             durationMs: t.durationMs,
           });
       }
-      if (this.#te.pending !== undefined || this.#detector.pending !== undefined) this.#armPoll();
+      if (this.#te.pending || this.#detector.pending !== undefined) this.#armPoll();
     }, 100);
   }
 
