@@ -127,6 +127,7 @@ export class Lab {
         transports,
         domain: p.provider.domain,
         lines: [{ username: p.provider.line.user, password: p.provider.line.password, dids }],
+        refer: p.provider.refer,
         ...(embedded
           ? {}
           : {

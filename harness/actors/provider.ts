@@ -27,6 +27,7 @@ import { type Logger, silentLogger } from '../support/log.ts';
 import type { MediaFactory } from './call.ts';
 import { Ivr, type IvrOptions } from './ivr.ts';
 import { MediaLeg } from './media-leg.ts';
+import { handleProviderRefer, type ReferHost, type ReferRecord } from './provider-refer.ts';
 import { type PhoneHost, PstnPhone, type PstnPhoneOptions } from './pstn-phone.ts';
 
 /** One SIP line (account) the SBC registers. */
@@ -54,6 +55,11 @@ export interface ProviderOptions {
   minExpires?: number;
   /** Largest granted interval, seconds (default 3600). */
   maxExpires?: number;
+  /**
+   * Handle REFER on the phones' calls as a provider offering transfer does (default true): 202,
+   * NOTIFY progress, the transferee calls the target. False: 405 (see provider-refer.ts).
+   */
+  refer?: boolean;
   /** Challenge INVITEs from the SBC with 407 (default false). */
   authenticateInvites?: boolean;
   /** Opens media legs; default {@link MediaLeg.open} on the provider's clock. */
@@ -103,8 +109,11 @@ function digitsKey(n: string): string {
 }
 
 /** The provider simulator. */
-export class Provider implements PhoneHost {
+export class Provider implements PhoneHost, ReferHost {
   readonly digest: DigestServer;
+  /** Every REFER a phone received, as evidence. */
+  readonly refers: ReferRecord[] = [];
+  readonly referSupported: boolean;
   readonly registrations: RegistrationRecord[] = [];
   readonly routes: RouteRecord[] = [];
   readonly bindings = new Map<string, Binding[]>();
@@ -127,6 +136,7 @@ export class Provider implements PhoneHost {
     this.clock = opts.clock ?? systemClock;
     this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock }));
     this.lines = opts.lines.map((l) => ({ ...l }));
+    this.referSupported = opts.refer ?? true;
     this.digest = new DigestServer({
       realm: this.domain,
       clock: this.clock,
@@ -206,6 +216,37 @@ export class Provider implements PhoneHost {
     const b = this.registered(username)[0];
     if (b) return Promise.resolve(b);
     return new Promise((resolve) => this.regWaiters.push({ username, resolve }));
+  }
+
+  /** REFER on one of the phones' calls: handled as provider-refer.ts describes. */
+  handleRefer(
+    phone: PstnPhone,
+    call: import('./call.ts').Call,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): void {
+    void handleProviderRefer(this, phone, call, req, tx);
+  }
+
+  /** Where a referred call to `user` goes: one of our phones (through our own listener), or a DID of a line. */
+  referTarget(
+    user: string,
+  ): { kind: 'phone'; uri: string; target: SendTarget } | { kind: 'line'; did: string } | undefined {
+    const key = digitsKey(user);
+    const phone = [...this.phones.values()].find((p) => digitsKey(p.number) === key);
+    if (phone) {
+      const address = this.opts.address;
+      const port = this.port('UDP');
+      const host = address.includes(':') ? `[${address}]` : address;
+      return {
+        kind: 'phone',
+        uri: `sip:${phone.number}@${host}:${port}`,
+        target: { protocol: 'UDP', address, port },
+      };
+    }
+    if (this.lines.some((l) => (l.dids ?? []).some((d) => digitsKey(d) === key)))
+      return { kind: 'line', did: user };
+    return undefined;
   }
 
   lineTarget(did: string): { ok: true; uri: string; target: SendTarget } | { ok: false; reason: string } {

@@ -90,6 +90,12 @@ export const providerSchema = z.strictObject({
     .default([...DEFAULT_CODEC_ORDER])
     .describe('codecs the provider offers, in order'),
   srtp: z.boolean().default(false).describe('provider requires SDES-SRTP'),
+  refer: z
+    .boolean()
+    .default(true)
+    .describe(
+      'provider carries out a REFER (transfer) on its calls: 202, NOTIFY, call to the target; false: 405 Method Not Allowed',
+    ),
   phones: z.array(phoneSchema).min(1).describe('simulated PSTN phones'),
   ivrNumber: number.describe('number of the IVR that returns DTMF'),
 });
