@@ -129,6 +129,7 @@ export class Lab {
         domain: p.provider.domain,
         lines: [{ username: p.provider.line.user, password: p.provider.line.password, dids }],
         refer: p.provider.refer,
+        numbering: { countryCode: p.oxo.countryCode },
         ...(embedded
           ? {}
           : {
