@@ -483,7 +483,8 @@ function writeEvidence(
     const dst = t.direction === 'out' ? t.flow.remote : t.flow.local;
     records.push({ timeMs: t.wallTime, src, dst, payload: Buffer.from(redacted(t.data), 'utf8') });
   }
-  for (const r of lab?.sbc?.evidence() ?? [])
+  // The RTP/RTCP of our own actors' legs, and the embedded SBC's, each datagram once.
+  for (const r of lab?.caseMediaEvidence() ?? [])
     records.push({ timeMs: r.wallMs, src: r.src, dst: r.dst, payload: r.bytes });
   records.sort((a, b) => a.timeMs - b.timeMs);
   for (const r of records) w.addUdp(r);
