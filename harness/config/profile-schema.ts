@@ -102,6 +102,7 @@ export const providerSchema = z.strictObject({
         .string()
         .refine(isSipUser, { message: SIP_USER_FORMS })
         .describe('SIP user of the SBC line at the provider: a name (sbc-line) or a number'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('password of the SBC line (use ${ENV_VAR} to keep it out of the file)'),
       number: number.describe(
         'main number of the line; DIDs extend it (+4930123456, 030 123456, 0049-30-123456: separators are dropped)',
@@ -156,6 +157,7 @@ export const oxoSchema = z.strictObject({
   trunk: z
     .strictObject({
       user: z.string().min(1).describe('SIP user the OXO trunk registers with at the SBC'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('its password (use ${ENV_VAR} to keep it out of the file)'),
       domain: z
         .string()
