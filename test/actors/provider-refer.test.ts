@@ -12,6 +12,7 @@ import {
   createResponse,
   type Dialog,
   formatReplaces,
+  type IncomingInvite,
   referToValue,
   sendRefer,
   sipfragStatus,
@@ -148,6 +149,26 @@ describe('provider: REFER', () => {
     expect(out.status).toBe(202);
     expect(await until(() => a.notified.length >= 2)).toBe(true);
     expect(a.notified).toEqual([100, 481]);
+  });
+
+  it('a Refer-To naming a DID of the line: the transferee calls the SBC line again', async () => {
+    const { p, u, call } = await rig();
+    const reg = await u.register({
+      registrar: `sip:${PROVIDER}:${p.port()}`,
+      aor: `sip:line1@${p.domain}`,
+      credentials: { username: 'line1', password: 's3cret' },
+    });
+    expect(reg.status).toBe(200);
+    const a = await call('+4930111111');
+    const back = new Promise<IncomingInvite>((r) => u.once('invite', r));
+    // The DID in national form; the line's DID is written +4930555000.
+    expect((await sendRefer(u, a.d, '<sip:030555000@provider.test>')).status).toBe(202);
+    const inv = await back;
+    expect(inv.request.uri).toMatch(/^sip:030555000@/);
+    expect(inv.request.get('from')).toContain('+4930111111');
+    await inv.answer(OFFER);
+    expect(await until(() => a.notified.includes(200))).toBe(true);
+    expect(p.refers[0]).toMatchObject({ targetKind: 'line', notified: [100, 200] });
   });
 
   it('an unknown target ends in NOTIFY 404; a REFER without Refer-To is 400', async () => {
