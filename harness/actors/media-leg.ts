@@ -195,6 +195,10 @@ export interface MediaLegDetails extends MediaLegStats {
   reopenFailures: number;
   /** Datagrams not kept in {@link MediaLeg.evidence} because the log was full. */
   evidenceDropped: number;
+  /** SSRCs that carried telephone-events to this leg. */
+  telephoneEventSources: number;
+  /** Telephone-event digits one SSRC repeated after another had reported the same press: counted once. */
+  telephoneEventCrossSourceDuplicates: number;
 }
 
 /** Options of {@link MediaLeg.open}. */
@@ -1271,6 +1275,8 @@ export class MediaLeg {
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,
       evidenceDropped: this.#sessions.reduce((n, x) => n + x.evidence.dropped, 0),
+      telephoneEventSources: this.#te.stats.sources,
+      telephoneEventCrossSourceDuplicates: this.#te.stats.crossSourceDuplicates,
     };
   }
 

@@ -158,6 +158,8 @@ describe('MediaLeg DTMF across SSRCs', () => {
       await sleep(1);
     }
     expect(leg.dtmfReceived.map((d) => `${d.digit}/${d.mode}`)).toEqual(['9/rfc2833', '9/rfc2833']);
+    // The repeated end packets on the new SSRC are counted, as evidence, not reported.
+    expect(leg.details()).toMatchObject({ telephoneEventSources: 2, telephoneEventCrossSourceDuplicates: 1 });
     expect(judgeDtmf('99', leg.dtmfReceived, 'rfc2833', 'A', 'B').ok).toBe(true);
   });
 });
