@@ -137,6 +137,13 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     symptom: /twice|more than once/,
     reads: 'each RFC 2833 digit also arrives as an inband tone: every digit is seen twice',
   },
+  {
+    fault: 'no-sdp-in-reinvite-answer',
+    affected: ['8-3-3', '8-4-1', '8-4-2', '8-4-3'],
+    symptom: /RFC 3264/,
+    reads:
+      'the hold or resume re-INVITE is answered 200 without SDP; media still flows, the SIP validator names RFC 3264',
+  },
 ];
 
 /** Cases that no fault of the embedded SBC can affect, run beside each fault as controls. */

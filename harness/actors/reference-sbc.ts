@@ -834,7 +834,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       }
       this.apply(call, leg, b.negotiated);
       rec.status = 200;
-      const res = this.respond(tx, req, 200, leg, b.answer);
+      // no-sdp-in-reinvite-answer: the session changes on both legs, but the 2xx carries no answer.
+      const noAnswer = isInvite && faultOn(this.config.faults, 'no-sdp-in-reinvite-answer');
+      const res = this.respond(tx, req, 200, leg, noAnswer ? undefined : b.answer);
       if (isInvite && leg.dialog) leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
     } finally {
       call.busy = false;

@@ -129,6 +129,7 @@ const faultsSchema = z
     'stop-rtp-after': z.number().min(0).max(86_400),
     'reorder-codecs': z.boolean(),
     'double-dtmf': z.boolean(),
+    'no-sdp-in-reinvite-answer': z.boolean(),
   })
   .partial()
   .strict();

@@ -21,6 +21,7 @@ import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal
 import { isKamailioLab, kamailioLabAdapter } from './kamailio-adapter.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
+import { recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
 export interface RunOptions {
@@ -216,6 +217,7 @@ async function runCase(
 
   const checks = new Checks(systemClock, onCheck);
   const sip: TraceEvent[] = [];
+  const validator = new SipValidator();
   let lab: Lab | undefined;
   let cell: Cell;
   const timeoutMs =
@@ -229,8 +231,10 @@ async function runCase(
       ...(o.timers ? { timers: o.timers } : {}),
       ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
       logger: log,
-      trace: (t) => {
+      trace: (t, actor) => {
         if (sip.length < 20_000) sip.push(t);
+        // What the SBC sent to our actors is judged against docs/sip-rules.md.
+        if (actor === 'provider' || actor === 'oxo') validator.observeTrace(t, actor);
       },
     });
     if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
@@ -266,6 +270,7 @@ async function runCase(
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),
     ]);
+    if (checks.records.length > 0) recordSipRuleChecks(checks, validator, Date.now());
     const failed = checks.failed;
     if (checks.records.length === 0)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);

@@ -28,7 +28,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(10);
+    expect(SBC_FAULTS).toHaveLength(11);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -59,6 +59,16 @@ describe('reference SBC fault switches', () => {
     expect(out.status).toBe(488);
     await sleep(100);
     expect(r.provider.messages('in', 'INVITE')).toHaveLength(1);
+  });
+
+  it('no-sdp-in-reinvite-answer: the hold re-INVITE is relayed and answered 200 without SDP; media flows', async () => {
+    const { r, oxo, provider, oxoDialog } = await call({ faults: { 'no-sdp-in-reinvite-answer': true } });
+    const out = await r.oxo.ua.reinvite(oxoDialog, oxo.media.createOffer('sendonly'));
+    expect(out.status).toBe(200);
+    expect(out.response!.body.length).toBe(0);
+    expect(r.provider.messages('in', 'INVITE')).toHaveLength(2);
+    provider.media.play(toneSource(1500, 8000));
+    expect(await until(() => toneLevel(oxo.media, 1500) > 0.05)).toBe(true);
   });
 
   it('one-way-audio: LAN→WAN RTP is dropped, WAN→LAN still flows', async () => {
