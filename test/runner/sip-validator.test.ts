@@ -99,12 +99,14 @@ class Exchange {
   private t = 1_000_000;
   /** Our actor sends. */
   out(m: { message: SipMessage; text: string }): this {
-    this.v.observe({ actor: 'provider', direction: 'out', wallMs: (this.t += 10), ...m });
+    this.t += 10;
+    this.v.observe({ actor: 'provider', direction: 'out', wallMs: this.t, ...m });
     return this;
   }
   /** The SBC sends (our actor receives). */
   in(m: { message: SipMessage; text: string }): this {
-    this.v.observe({ actor: 'provider', direction: 'in', wallMs: (this.t += 10), ...m });
+    this.t += 10;
+    this.v.observe({ actor: 'provider', direction: 'in', wallMs: this.t, ...m });
     return this;
   }
   wait(ms: number): this {
