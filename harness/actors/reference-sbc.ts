@@ -679,8 +679,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       call.record.byeNotRelayed = leg.side;
       return;
     }
-    if (other.dialog && other.dialog.state !== 'terminated')
+    if (other.dialog && other.dialog.state !== 'terminated') {
+      // bye-cseq-backwards: the relayed BYE gets a CSeq below the leg's last request.
+      if (faultOn(this.config.faults, 'bye-cseq-backwards')) other.dialog.localSeq -= 2;
       await other.ua.bye(other.dialog).catch(() => undefined);
+    }
     await this.finish(call, leg.side);
   }
 

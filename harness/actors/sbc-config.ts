@@ -130,6 +130,7 @@ const faultsSchema = z
     'reorder-codecs': z.boolean(),
     'double-dtmf': z.boolean(),
     'no-sdp-in-reinvite-answer': z.boolean(),
+    'bye-cseq-backwards': z.boolean(),
   })
   .partial()
   .strict();

@@ -507,9 +507,11 @@ describe('SIP validator rules', () => {
     it('breaks: the session id of o= changes', () => {
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 4, sessId: '999' }))).toEqual(['sdp-origin']);
     });
-    it('legal: the same SDP again with the same version; a change with a version jump of two', () => {
+    it('legal: the same SDP again with the same version; a change with a version jump of two; no change with a new version', () => {
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 3 }))).toEqual([]);
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 5, sessionDir: 'sendonly' }))).toEqual([]);
+      // RFC 3264 §8 requires a new version for a change, but does not forbid one without a change.
+      expect(twoSdps(sdp({ version: 3 }), sdp({ version: 4 }))).toEqual([]);
     });
   });
 
