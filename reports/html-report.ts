@@ -200,10 +200,17 @@ function checksTable(checks: readonly CheckRecord[]): string {
   return [
     '<h4>Checks</h4><table class="checks"><thead><tr><th></th><th>Check</th><th>Expected</th><th>Observed</th></tr></thead><tbody>',
     ...checks.map((c) => {
+      // One-line evidence reads inline; a multi-line one (an offending SIP message) opens below.
+      const lines = Array.isArray(c.evidence) ? c.evidence.filter((x) => !x.includes('\n')) : [];
+      const blocks = Array.isArray(c.evidence) ? c.evidence.filter((x) => x.includes('\n')) : [];
       const ev =
-        Array.isArray(c.evidence) && c.evidence.length > 0
-          ? `<div class="note">evidence: ${c.evidence.map((x) => e(x)).join('; ')}</div>`
-          : '';
+        (lines.length > 0 ? `<div class="note">evidence: ${lines.map((x) => e(x)).join('; ')}</div>` : '') +
+        blocks
+          .map((x) => {
+            const cut = x.indexOf('\n');
+            return `<details class="evidence-message" open><summary>${e(x.slice(0, cut))}</summary><pre>${e(x.slice(cut + 1))}</pre></details>`;
+          })
+          .join('');
       const why = !c.ok && c.failure ? `<div><strong>${e(c.failure)}</strong></div>` : '';
       return `<tr class="${c.ok ? '' : 'bad'}"><td class="${c.ok ? 'check-ok' : 'check-nok'}">${c.ok ? '✔' : '✘'}</td><td>${e(c.name)}</td><td>${e(c.expected)}</td><td>${e(c.observed)}${why}${ev}</td></tr>`;
     }),

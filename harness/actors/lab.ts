@@ -34,9 +34,12 @@ export interface LabOptions {
   oxoMultiLine?: boolean;
   clock?: Clock;
   logger?: Logger;
-  /** Receives every SIP message of every actor from its start on (evidence). */
-  trace?: (t: TraceEvent) => void;
+  /** Receives every SIP message of every actor from its start on (evidence), with the actor's name. */
+  trace?: (t: TraceEvent, actor: LabActorName) => void;
 }
+
+/** Whose transport traced a message: our provider, the embedded SBC's LAN or WAN side, our OXO. */
+export type LabActorName = 'provider' | 'sbc-lan' | 'sbc-wan' | 'oxo';
 
 const PROTOCOL: Record<'udp' | 'tcp' | 'tls', TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
@@ -111,9 +114,9 @@ export class Lab {
     return !this.opts.only || this.opts.only.includes(actor);
   }
 
-  private traced(...uas: UserAgent[]): void {
+  private traced(actor: LabActorName, ua: UserAgent): void {
     const t = this.opts.trace;
-    if (t) for (const ua of uas) ua.transport.on('trace', t);
+    if (t) ua.transport.on('trace', (ev) => t(ev, actor));
   }
 
   private port(p: number): number {
@@ -159,7 +162,7 @@ export class Lab {
         logger: this.log.child({ actor: 'provider' }),
         ...(timers ? { timers } : {}),
       });
-      this.traced(this.provider.ua);
+      this.traced('provider', this.provider.ua);
       const srtp = p.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
       for (const ph of p.provider.phones) {
         this.provider.addPhone({
@@ -230,7 +233,8 @@ export class Lab {
         ...(timers ? { timers } : {}),
       };
       this.sbc = await ReferenceSbc.start(config, { clock, logger: this.log });
-      this.traced(this.sbc.lanUa, this.sbc.wanUa);
+      this.traced('sbc-lan', this.sbc.lanUa);
+      this.traced('sbc-wan', this.sbc.wanUa);
     }
 
     if (this.wants('oxo')) {
@@ -275,7 +279,7 @@ export class Lab {
       });
     }
 
-    if (this.oxo) this.traced(this.oxo.ua);
+    if (this.oxo) this.traced('oxo', this.oxo.ua);
     if (this.opts.register ?? true) await this.register();
   }
 

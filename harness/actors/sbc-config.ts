@@ -129,6 +129,8 @@ const faultsSchema = z
     'stop-rtp-after': z.number().min(0).max(86_400),
     'reorder-codecs': z.boolean(),
     'double-dtmf': z.boolean(),
+    'no-sdp-in-reinvite-answer': z.boolean(),
+    'bye-cseq-backwards': z.boolean(),
   })
   .partial()
   .strict();

@@ -27,6 +27,10 @@ export interface SbcFaults {
   'reorder-codecs'?: boolean;
   /** Deliver each DTMF digit both as RFC 4733 events and as inband tones. */
   'double-dtmf'?: boolean;
+  /** Answer a re-INVITE that carries an SDP offer with a 2xx without SDP (media keeps flowing). */
+  'no-sdp-in-reinvite-answer'?: boolean;
+  /** Relay a BYE with a CSeq below the one of the leg's previous request. */
+  'bye-cseq-backwards'?: boolean;
 }
 
 /** A fault switch name. */
@@ -107,6 +111,22 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
     value: 'flag',
     summary: 'Delivers each DTMF digit both as RFC 4733 events and as inband tones in the audio.',
     onTheWire: 'Telephone-event packets and a DTMF tone pair in the audio for the same digit.',
+  },
+  {
+    name: 'no-sdp-in-reinvite-answer',
+    value: 'flag',
+    summary:
+      'Relays a re-INVITE and applies the new session on both legs, but answers it with a 2xx that carries no SDP.',
+    onTheWire:
+      'SIP/2.0 200 OK without a body to a re-INVITE that carried an SDP offer; RTP keeps flowing (breaks RFC 3264 offer/answer).',
+  },
+  {
+    name: 'bye-cseq-backwards',
+    value: 'flag',
+    summary:
+      'Relays a hang-up with a BYE whose CSeq number is lower than that of the leg’s previous request.',
+    onTheWire:
+      'BYE with CSeq n−1 after an INVITE with CSeq n on the same dialog (breaks RFC 3261 §12.2.1.1); a compliant UA answers 500.',
   },
 ]);
 

@@ -23,6 +23,7 @@ import { adapterFor, type DutAdapter } from './dut-adapter.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
+import { recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
 export interface RunOptions {
@@ -177,6 +178,8 @@ interface RunLab {
   notes: string[];
   /** The SIP of the running case, if one runs. */
   caseSip: TraceEvent[] | undefined;
+  /** The SIP validator of the running case, if one runs. */
+  caseValidator?: SipValidator | undefined;
   /** SIP between cases (the first registrations, refreshes): cases/run-setup.*. */
   setupSip: TraceEvent[];
   /** When the simulators were up (the SBC's registrations count from here). */
@@ -198,9 +201,10 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
       register: false,
       ...(o.timers ? { timers: o.timers } : {}),
       logger: log,
-      trace: (t) => {
+      trace: (t, actor) => {
         const to = r.caseSip ?? r.setupSip;
         if (to.length < 20_000) to.push(t);
+        if (actor === 'provider' || actor === 'oxo') r.caseValidator?.observeTrace(t, actor);
       },
     });
     if (adapter.prepare) r.notes.push(...(await adapter.prepare(r.lab)));
@@ -304,6 +308,7 @@ async function runCase(
   const checks = new Checks(systemClock, onCheck);
   for (const u of applied.unapplied) checks.unapplied.set(u.key, u.sentence);
   const sip: TraceEvent[] = [];
+  const validator = new SipValidator();
   let lab: Lab | undefined;
   let cell: Cell;
   const timeoutMs =
@@ -314,6 +319,7 @@ async function runCase(
       lab = runLab.lab;
       lab.prepareCase(profile, { oxoMultiLine: c.lab?.oxoMultiLine ?? false });
       runLab.caseSip = sip;
+      runLab.caseValidator = validator;
       notes.push(...runLab.notes);
     } else {
       lab = await Lab.start({
@@ -323,8 +329,10 @@ async function runCase(
         ...(o.timers ? { timers: o.timers } : {}),
         ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
         logger: log,
-        trace: (t) => {
+        trace: (t, actor) => {
           if (sip.length < 20_000) sip.push(t);
+          // What the SBC sent to our actors is judged against docs/sip-rules.md.
+          if (actor === 'provider' || actor === 'oxo') validator.observeTrace(t, actor);
         },
       });
       if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
@@ -362,6 +370,7 @@ async function runCase(
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),
     ]);
+    if (checks.records.length > 0) recordSipRuleChecks(checks, validator, Date.now());
     const failed = checks.failed;
     if (checks.records.length === 0)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
@@ -401,6 +410,7 @@ async function runCase(
     if (left.notEnded.length > 0)
       log.warn({ case: c.id, notEnded: left.notEnded }, 'calls of the case did not end after hanging up');
     runLab.caseSip = undefined;
+    runLab.caseValidator = undefined;
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
   } else {
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);

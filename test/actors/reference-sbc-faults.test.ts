@@ -28,7 +28,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(10);
+    expect(SBC_FAULTS).toHaveLength(12);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -59,6 +59,16 @@ describe('reference SBC fault switches', () => {
     expect(out.status).toBe(488);
     await sleep(100);
     expect(r.provider.messages('in', 'INVITE')).toHaveLength(1);
+  });
+
+  it('no-sdp-in-reinvite-answer: the hold re-INVITE is relayed and answered 200 without SDP; media flows', async () => {
+    const { r, oxo, provider, oxoDialog } = await call({ faults: { 'no-sdp-in-reinvite-answer': true } });
+    const out = await r.oxo.ua.reinvite(oxoDialog, oxo.media.createOffer('sendonly'));
+    expect(out.status).toBe(200);
+    expect(out.response!.body.length).toBe(0);
+    expect(r.provider.messages('in', 'INVITE')).toHaveLength(2);
+    provider.media.play(toneSource(1500, 8000));
+    expect(await until(() => toneLevel(oxo.media, 1500) > 0.05)).toBe(true);
   });
 
   it('one-way-audio: LAN→WAN RTP is dropped, WAN→LAN still flows', async () => {
@@ -101,6 +111,17 @@ describe('reference SBC fault switches', () => {
     expect(r.provider.messages('in', 'BYE')).toHaveLength(0);
     expect(provider.dialog.state).toBe('confirmed');
     expect(r.sbc.calls()[0]!.byeNotRelayed).toBe('lan');
+  });
+
+  it('bye-cseq-backwards: the relayed BYE has a CSeq below the INVITE’s; the far UA answers 500', async () => {
+    const { r, provider, oxoDialog } = await call({ faults: { 'bye-cseq-backwards': true } });
+    await r.oxo.ua.bye(oxoDialog);
+    expect(await until(() => r.provider.messages('in', 'BYE').length > 0)).toBe(true);
+    const invite = r.provider.messages('in', 'INVITE')[0]!;
+    const bye = r.provider.messages('in', 'BYE')[0]!;
+    expect(bye.cseq!.seq).toBeLessThan(invite.cseq!.seq);
+    expect(await until(() => r.provider.messages('out', 500).length > 0)).toBe(true);
+    expect(provider.dialog.state).toBe('confirmed');
   });
 
   it('stop-rtp-after: RTP stops in both directions N seconds after the answer', async () => {

@@ -291,6 +291,33 @@ describe('renderHtml', () => {
     expect(ev).toContain('href="cases/8-1-1.pcap"');
   });
 
+  it('shows a broken SIP rule with its RFC and the offending message, escaped', () => {
+    const rule = cell('8-4-1', 'NOK', {
+      checks: [
+        {
+          name: 'SIP rule answer-to-offer on the OXO leg (SBC LAN side)',
+          ok: false,
+          expected: 'An SDP offer in an INVITE gets its answer in the 2xx (RFC 3264 §4)',
+          observed: 'the 200 has no SDP answer',
+          failure: 'The SBC answered an SDP offer with a 2xx without SDP (RFC 3264 offer/answer)',
+          evidence: [
+            'rule answer-to-offer, RFC 3264 §4: An SDP offer gets its answer in the 2xx.',
+            `offending message (received 2026-01-01T00:00:00.000Z):\nSIP/2.0 200 OK\r\nSubject: ${hostile}\r\n`,
+          ],
+          atMs: 1,
+        },
+      ],
+    });
+    const page = renderHtml(modelOf([rule]), memoryReader({}));
+    const ev = page.slice(page.indexOf('id="ev-8-4-1"'));
+    expect(ev).toContain('evidence: rule answer-to-offer, RFC 3264 §4');
+    expect(ev).toMatch(
+      /<details class="evidence-message" open><summary>offending message \(received [^<]*\):<\/summary><pre>SIP\/2\.0 200 OK/,
+    );
+    expect(ev).toContain('&lt;/pre&gt;&lt;script&gt;');
+    expect(ev).not.toContain('<script>alert');
+  });
+
   it('names unreadable evidence instead of throwing, and omits the waveform when there is no audio', () => {
     const nok = html.slice(html.indexOf('id="ev-8-1-2"'), html.indexOf('id="ev-8-1-3"'));
     expect(nok).toContain('cases/missing.sip.json could not be read: ENOENT');
