@@ -47,6 +47,16 @@ export {
 } from './levels.ts';
 export { type NoiseOptions, pinkNoise, whiteNoise, whiteNoiseFloat } from './noise-signal.ts';
 export {
+  measureOneWayDelay,
+  type OneWayDelay,
+  type OneWayDelayOptions,
+  type OneWayDelayReason,
+  rmsEnvelope,
+  type TimedChunk,
+  TimedRecorder,
+  type TimedSignal,
+} from './one-way-delay.ts';
+export {
   concatSignals,
   mixSignals,
   type Samples,
