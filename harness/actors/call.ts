@@ -83,6 +83,8 @@ export interface CallMedia {
     durationMs: number;
   }>;
   receivedAudio(): { sampleRate: number; samples: Int16Array };
+  /** Decoded audio as it arrives (MediaLeg.onAudio); returns the unsubscribe function. */
+  onAudio?(listener: (pcm: Int16Array, sampleRate: number) => void): () => void;
   clearReceived(): void;
   stats(): { sent: number; received: number; lost: number; jitterMs: number; codecs: string[] };
   evidence(): PacketRecord[];

@@ -214,7 +214,7 @@ async function runCase(
     profile.oxo.extensions.deskphone2.codecs = c.lab.deskphoneCodecs as Profile['provider']['codecs'];
   }
 
-  const checks = new Checks(systemClock, onCheck);
+  const checks = new Checks(systemClock, onCheck, profile.audio);
   const sip: TraceEvent[] = [];
   let lab: Lab | undefined;
   let cell: Cell;

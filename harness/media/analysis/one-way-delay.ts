@@ -13,7 +13,10 @@
  *  2. Timing: each sent chunk was stamped when it left (`atMs`), each received chunk when
  *     it arrived. For every received chunk starting at recording index r, the sent sample
  *     j = r − L left at s(j) (its chunk's stamp plus its offset in the chunk, so a
- *     repacketised stream is handled), and the chunk's delay is arrival − s(j).
+ *     repacketised stream is handled), and the chunk's delay is arrival − s(j). s(j) is taken
+ *     from the sent chunk whose start is nearest to j, so a late send tick is not counted as
+ *     path delay; the harness's own resampling filters (about 2 ms per 8↔16 kHz conversion)
+ *     are.
  * The result is the median over chunks (robust to jitter), with the minimum, maximum and
  * the spread. Received chunks that arrived together (a gap fill before its packet) count once.
  */
@@ -51,6 +54,7 @@ export type OneWayDelayReason =
   | 'no-audio-received'
   | 'no-content-match'
   | 'no-timed-chunks'
+  | 'no-arrival-times'
   | 'rate-mismatch';
 
 /** Result of {@link measureOneWayDelay}. */
@@ -60,6 +64,9 @@ export interface OneWayDelay {
   delayMs: number;
   minMs: number;
   maxMs: number;
+  /** 5th and 95th percentiles over the chunks, ms. */
+  p5Ms: number;
+  p95Ms: number;
   /** Chunks that gave a delay. */
   chunks: number;
   /** Content lag: received index of sent sample 0, in ms of recording. */
@@ -90,18 +97,23 @@ export function rmsEnvelope(samples: Samples, sampleRate: number, hopMs = 1, win
   return out;
 }
 
-/** Time sample `j` of a timed signal left/arrived: its chunk's stamp plus its offset in the chunk. */
+/**
+ * Time sample `j` of a timed signal left: the stamp of the chunk whose start is nearest to
+ * `j` (the packet that most likely carried it, even when a resampling filter shifted the
+ * content by a few samples), plus or minus `j`'s distance from that start.
+ */
 function timeOfSample(sig: TimedSignal, j: number): number {
   const ch = sig.chunks;
   let lo = 0;
   let hi = ch.length - 1;
-  if (j < ch[0]!.index) return ch[0]!.atMs + ((j - ch[0]!.index) * 1000) / sig.sampleRate;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (ch[mid]!.index <= j) lo = mid;
     else hi = mid - 1;
   }
-  return ch[lo]!.atMs + ((j - ch[lo]!.index) * 1000) / sig.sampleRate;
+  const next = ch[lo + 1];
+  const k = next !== undefined && next.index - j < j - ch[lo]!.index ? lo + 1 : lo;
+  return ch[k]!.atMs + ((j - ch[k]!.index) * 1000) / sig.sampleRate;
 }
 
 function median(sorted: number[]): number {
@@ -120,6 +132,8 @@ export function measureOneWayDelay(
     delayMs: 0,
     minMs: 0,
     maxMs: 0,
+    p5Ms: 0,
+    p95Ms: 0,
     chunks: 0,
     contentLagMs,
     peak,
@@ -163,6 +177,8 @@ export function measureOneWayDelay(
     delayMs: median(delays),
     minMs: delays[0]!,
     maxMs: delays[delays.length - 1]!,
+    p5Ms: delays[Math.floor(0.05 * (delays.length - 1))]!,
+    p95Ms: delays[Math.ceil(0.95 * (delays.length - 1))]!,
     chunks: delays.length,
     contentLagMs,
     peak: d.peak,
