@@ -242,6 +242,7 @@ function measure(
         chunks: 0,
         contentLagMs: 0,
         peak: 0,
+        windows: { matched: 0, tried: 0 },
         reason: 'no-arrival-times',
       };
   const q = voipQuality({

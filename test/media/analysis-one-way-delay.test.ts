@@ -28,6 +28,8 @@ interface PathOptions {
   loss?: number;
   /** Audio the receiver records before anything arrives, ms. */
   leadMs?: number;
+  /** Send slots the sender skips (a stalled event loop): [first, count]; the receiver fills the timestamp gap. */
+  skip?: [number, number];
   seed?: number;
 }
 
@@ -57,6 +59,10 @@ function simulate(o: PathOptions) {
   let gap = 0;
   for (let k = 0; k < 60; k++) {
     const t = 1000 + k * nearPtime;
+    if (o.skip && k >= o.skip[0] && k < o.skip[0] + o.skip[1]) {
+      gap += (nearPtime * FS) / 1000;
+      continue;
+    }
     const pcm = src.next((nearPtime * FS) / 1000)!;
     sent.push(pcm, t);
     const atCodec = down ? down.process(pcm) : pcm;
@@ -120,6 +126,15 @@ describe('one-way delay from timed recordings', () => {
     expect(Math.abs(d.delayMs - 200)).toBeLessThanOrEqual(6);
     expect(d.minMs).toBeLessThan(d.delayMs);
     expect(d.maxMs).toBeGreaterThan(d.delayMs);
+  });
+
+  it('follows the alignment across a sender that skipped 150 ms of send slots (the receiver fills the gap)', () => {
+    const { sent, received } = simulate({ delayMs: 80, skip: [20, 8], leadMs: 20 });
+    const d = measureOneWayDelay(sent, received);
+    expect(d.found).toBe(true);
+    expect(Math.abs(d.delayMs - 80)).toBeLessThanOrEqual(1);
+    expect(d.p95Ms - d.p5Ms).toBeLessThanOrEqual(2);
+    expect(d.windows.matched).toBeLessThan(d.windows.tried);
   });
 
   it('finds no match when what arrived is not what was sent (a steady tone, silence, nothing)', () => {

@@ -5,11 +5,17 @@
  * Nothing in the RTP headers is trusted (an SBC rewrites SSRC, sequence numbers and
  * timestamps, transcodes, resamples and repacketises). Instead:
  *  1. Content alignment: the amplitude envelopes of the sent and received audio (RMS over
- *     `windowMs`, one value per `hopMs`) are cross-correlated (delay-estimate.ts), which
+ *     `windowMs`, one value per `hopMs`) are cross-correlated (normalised per lag), which
  *     finds where in the received recording each sent sample landed — the lag L, in
  *     samples, such that received[j + L] carries sent[j]. Envelopes survive codecs,
  *     resampling and phase changes that defeat a waveform correlation; the sent signal
  *     must therefore have an envelope worth correlating (see the marked tone of the actors).
+ *     The lag is found per received window of `spanMs` (every quarter span), each against the
+ *     whole sent envelope, so it may change along the stream: a sender that skipped send
+ *     slots, packets an SBC dropped, or a receiver that filled a timestamp gap with silence
+ *     shift the alignment of what follows without spoiling it. Windows that do not match
+ *     (silence, a gap, a steady tone) are left out, and so is a window whose lag no
+ *     overlapping neighbour confirms (within 3 ms): a chance match does not repeat.
  *  2. Timing: each sent chunk was stamped when it left (`atMs`), each received chunk when
  *     it arrived. For every received chunk starting at recording index r, the sent sample
  *     j = r − L left at s(j) (its chunk's stamp plus its offset in the chunk, so a
@@ -20,7 +26,6 @@
  * The result is the median over chunks (robust to jitter), with the minimum, maximum and
  * the spread. Received chunks that arrived together (a gap fill before its packet) count once.
  */
-import { estimateDelay } from './delay-estimate.ts';
 import type { Samples } from './pcm.ts';
 
 /** A chunk of a timed recording: the index of its first sample and when it was stamped. */
@@ -42,10 +47,10 @@ export interface OneWayDelayOptions {
   windowMs?: number;
   /** Envelope step, ms: the resolution of the content alignment (default 1). */
   hopMs?: number;
-  /** Normalised envelope correlation needed to trust the alignment (default 0.5). */
+  /** Normalised envelope correlation a window needs to count as aligned (default 0.8). */
   minPeak?: number;
-  /** Largest content lag searched, ms (default 5000). */
-  maxLagMs?: number;
+  /** Length of the received windows aligned one by one, ms (default 240). */
+  spanMs?: number;
 }
 
 /** Why no delay could be measured. */
@@ -69,10 +74,12 @@ export interface OneWayDelay {
   p95Ms: number;
   /** Chunks that gave a delay. */
   chunks: number;
-  /** Content lag: received index of sent sample 0, in ms of recording. */
+  /** Content lag (received index minus sent index, ms of recording), median over the windows. */
   contentLagMs: number;
-  /** Normalised envelope correlation at the lag, 0..1. */
+  /** Normalised envelope correlation at the lag, median over the windows that matched, 0..1. */
   peak: number;
+  /** Received windows that matched the sent envelope, of those tried. */
+  windows: { matched: number; tried: number };
   reason?: OneWayDelayReason;
 }
 
@@ -95,6 +102,53 @@ export function rmsEnvelope(samples: Samples, sampleRate: number, hopMs = 1, win
     out[k] = b > a ? Math.sqrt((prefix[b]! - prefix[a]!) / (b - a)) : 0;
   }
   return out;
+}
+
+/**
+ * Best full-overlap position of `win` in `ref` by normalised cross-correlation (each lag
+ * normalised by the energy of the part of `ref` it covers, so a loud stretch of `ref` does
+ * not win by loudness), refined by a parabola through the peak. Undefined when `win` is too
+ * flat to align (a steady tone or silence: envelope spread under 5 % of its mean).
+ */
+function bestMatch(win: Float64Array, ref: Float64Array): { lag: number; peak: number } | undefined {
+  const n = win.length;
+  if (n < 2 || ref.length < n) return undefined;
+  let mw = 0;
+  for (let i = 0; i < n; i++) mw += win[i]!;
+  mw /= n;
+  let sww = 0;
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    w[i] = win[i]! - mw;
+    sww += w[i]! * w[i]!;
+  }
+  if (!(mw > 0) || Math.sqrt(sww / n) < 0.05 * mw) return undefined;
+  const p1 = new Float64Array(ref.length + 1);
+  const p2 = new Float64Array(ref.length + 1);
+  for (let i = 0; i < ref.length; i++) {
+    p1[i + 1] = p1[i]! + ref[i]!;
+    p2[i + 1] = p2[i]! + ref[i]! * ref[i]!;
+  }
+  const lags = ref.length - n + 1;
+  const r = new Float64Array(lags);
+  let best = 0;
+  for (let L = 0; L < lags; L++) {
+    let sxy = 0;
+    for (let i = 0; i < n; i++) sxy += w[i]! * ref[L + i]!;
+    const s1 = p1[L + n]! - p1[L]!;
+    const varRef = p2[L + n]! - p2[L]! - (s1 * s1) / n;
+    r[L] = varRef > 0 ? sxy / Math.sqrt(sww * varRef) : 0;
+    if (r[L]! > r[best]!) best = L;
+  }
+  let lag = best;
+  if (best > 0 && best < lags - 1) {
+    const y0 = r[best - 1]!;
+    const y1 = r[best]!;
+    const y2 = r[best + 1]!;
+    const d = y0 - 2 * y1 + y2;
+    if (d < 0) lag = best + Math.max(-0.5, Math.min(0.5, (0.5 * (y0 - y2)) / d));
+  }
+  return { lag, peak: Math.max(0, Math.min(1, r[best]!)) };
 }
 
 /**
@@ -127,6 +181,7 @@ export function measureOneWayDelay(
   received: TimedSignal,
   options: OneWayDelayOptions = {},
 ): OneWayDelay {
+  let tried = 0;
   const none = (reason: OneWayDelayReason, peak = 0, contentLagMs = 0): OneWayDelay => ({
     found: false,
     delayMs: 0,
@@ -137,6 +192,7 @@ export function measureOneWayDelay(
     chunks: 0,
     contentLagMs,
     peak,
+    windows: { matched: 0, tried },
     reason,
   });
   if (sent.samples.length === 0 || sent.chunks.length === 0) return none('no-audio-sent');
@@ -148,29 +204,46 @@ export function measureOneWayDelay(
   const envRate = 1000 / hopMs;
   const es = rmsEnvelope(sent.samples, fs, hopMs, windowMs);
   const er = rmsEnvelope(received.samples, fs, hopMs, windowMs);
-  const maxLag = options.maxLagMs ?? 5000;
-  const d = estimateDelay(es, er, {
-    sampleRate: envRate,
-    minLagMs: -maxLag,
-    maxLagMs: maxLag,
-    minPeak: options.minPeak ?? 0.5,
-    minOverlapFraction: 0.25,
-  });
-  const contentLagMs = (d.lagFractional * 1000) / envRate;
-  if (!d.found) return none('no-content-match', d.peak, contentLagMs);
-  const lag = (contentLagMs * fs) / 1000;
+  const span = Math.max(8, Math.min(er.length, Math.round((options.spanMs ?? 240) / hopMs)));
+  const step = Math.max(1, Math.floor(span / 4));
+  const found: Array<{ center: number; lag: number; peak: number }> = [];
+  for (let w0 = 0; w0 + span <= er.length && tried < 10_000; w0 += step) {
+    tried++;
+    // Where in the sent envelope does this received window sit? es[L + n] ≈ er[w0 + n].
+    const m = bestMatch(er.subarray(w0, w0 + span), es);
+    if (m && m.peak >= (options.minPeak ?? 0.8))
+      found.push({ center: w0 + span / 2, lag: w0 - m.lag, peak: m.peak });
+  }
+  // A true alignment repeats in an overlapping neighbour window; a chance match does not.
+  const matches = found.filter((m) =>
+    found.some((o) => o !== m && Math.abs(o.center - m.center) <= span && Math.abs(o.lag - m.lag) <= 3),
+  );
+  const byLag = matches.map((m) => m.lag).sort((a, b) => a - b);
+  const contentLagMs = byLag.length > 0 ? (median(byLag) * 1000) / envRate : 0;
+  const peak = matches.length > 0 ? median(matches.map((m) => m.peak).sort((a, b) => a - b)) : 0;
+  if (matches.length === 0) return { ...none('no-content-match', 0, 0), windows: { matched: 0, tried } };
+  // The lag of the nearest matched window, or undefined more than a span away from any.
+  const lagAt = (envIndex: number): number | undefined => {
+    let best = matches[0]!;
+    for (const m of matches) if (Math.abs(m.center - envIndex) < Math.abs(best.center - envIndex)) best = m;
+    return Math.abs(best.center - envIndex) <= span ? (best.lag * fs) / envRate : undefined;
+  };
 
   const delays: number[] = [];
   const rc = received.chunks;
   for (let i = 0; i < rc.length; i++) {
     // A gap fill and its packet arrive together: keep the packet (the last of the group).
     if (i + 1 < rc.length && rc[i + 1]!.atMs === rc[i]!.atMs) continue;
-    const j = rc[i]!.index - lag;
+    const r = rc[i]!.index;
+    const lag = lagAt((r * envRate) / fs);
+    if (lag === undefined) continue;
+    const j = r - lag;
     if (j < 0 || j >= sent.samples.length) continue;
     const v = rc[i]!.atMs - timeOfSample(sent, j);
     if (Number.isFinite(v)) delays.push(v);
   }
-  if (delays.length === 0) return none('no-timed-chunks', d.peak, contentLagMs);
+  const windows = { matched: matches.length, tried };
+  if (delays.length === 0) return { ...none('no-timed-chunks', peak, contentLagMs), windows };
   delays.sort((a, b) => a - b);
   return {
     found: true,
@@ -181,7 +254,8 @@ export function measureOneWayDelay(
     p95Ms: delays[Math.ceil(0.95 * (delays.length - 1))]!,
     chunks: delays.length,
     contentLagMs,
-    peak: d.peak,
+    peak,
+    windows,
   };
 }
 
