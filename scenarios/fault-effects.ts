@@ -143,6 +143,7 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       '8-1-1',
       '8-1-2',
       '8-1-3',
+      '8-1-4',
       '8-2-4',
       '8-3-1',
       '8-3-2',
@@ -160,7 +161,7 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     ],
     symptom: /delayed \d+ ms one-way, more than the \d+ ms allowed \(ITU-T G\.114.*MOS with delay \d\.\d\d/,
     reads:
-      'every audio check that crosses the SBC: audio delayed about 300 ms one-way in each direction, more than G.114 allows, with the MOS with delay (8-1-4 judges G.723.1 by its fixture and 8-3-5 stays inside the PBX: they stay OK)',
+      'every audio check that crosses the SBC: audio delayed about 300 ms one-way in each direction, more than G.114 allows, with the MOS with delay (G.723.1 passed through, 8-1-4, is timed by its fixture frames; 8-3-5 stays inside the PBX and stays OK)',
   },
 ];
 

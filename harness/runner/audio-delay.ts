@@ -13,7 +13,7 @@
  * The sender's own packetisation and look-ahead and the receiver's jitter buffer are outside
  * the measured path: they enter the mouth-to-ear delay Ta of the E-model, not the bound.
  */
-import { codecImpairment, type EModelCodec } from '../media/analysis/index.ts';
+import { codecImpairment, type EModelCodec, type OneWayDelay } from '../media/analysis/index.ts';
 
 /** The profile's audio thresholds (profile `audio` section). */
 export interface AudioDelayPolicy {
@@ -49,4 +49,27 @@ export function delayBound(policy: AudioDelayPolicy, fromCodec: string, toCodec:
   const max = Math.max(0, policy.maxOneWayDelayMs);
   const net = Math.max(0, policy.networkDelayMs);
   return { boundMs: max + net + codecMs, maxOneWayDelayMs: max, networkDelayMs: net, codecMs };
+}
+
+/** How a direction's delay reads in a check's observed text. */
+export function delayText(d: OneWayDelay): string {
+  return d.found
+    ? `one-way delay ${Math.round(d.delayMs)} ms (median of ${d.chunks} packets, 90 % within ${Math.round(d.p5Ms)}–${Math.round(d.p95Ms)} ms)`
+    : `one-way delay not measured (${d.reason ?? 'unknown'})`;
+}
+
+/** True unless the delay was measured and exceeds the bound. */
+export function delayWithin(d: OneWayDelay, bound: DelayBound): boolean {
+  return !d.found || d.delayMs <= bound.boundMs;
+}
+
+/** The failure sentence of a direction whose delay exceeds its bound. */
+export function delayFailure(
+  from: string,
+  to: string,
+  d: OneWayDelay,
+  bound: DelayBound,
+  mos: number,
+): string {
+  return `Audio from ${from} to ${to} is delayed ${Math.round(d.delayMs)} ms one-way, more than the ${bound.boundMs} ms allowed (ITU-T G.114: ${bound.maxOneWayDelayMs} ms beyond ${bound.codecMs} ms for the codecs and ${bound.networkDelayMs} ms of declared network); MOS with delay ${mos.toFixed(2)}`;
 }

@@ -13,6 +13,9 @@ import {
   DEFAULT_AUDIO_DELAY_POLICY,
   type DelayBound,
   delayBound,
+  delayFailure,
+  delayText,
+  delayWithin,
   eModelCodec,
 } from './audio-delay.ts';
 import { DelayProbe } from './delay-probe.ts';
@@ -64,10 +67,11 @@ export class Checks {
   private audioChecks = 0;
 
   constructor(
-    private readonly clock: Clock,
+    /** The one clock of the case's checks (delay probes stamp both legs on it). */
+    readonly clock: Clock,
     private readonly onRecord: (r: CheckRecord) => void = () => undefined,
     /** The profile's audio thresholds (profile `audio`). */
-    private readonly audioPolicy: AudioDelayPolicy = DEFAULT_AUDIO_DELAY_POLICY,
+    readonly audioPolicy: AudioDelayPolicy = DEFAULT_AUDIO_DELAY_POLICY,
   ) {}
 
   get failed(): CheckRecord[] {
@@ -163,21 +167,18 @@ export class Checks {
       const heard = d.level >= MIN_TONE_LEVEL && d.level > 8 * d.floor;
       const minMos = opts.minMos ?? MIN_MOS;
       const mosOk = d.mos >= minMos;
-      const delayMs = Math.round(d.delay.delayMs);
       const lim = d.bound;
-      const delayOk = !d.delay.found || d.delay.delayMs <= lim.boundMs;
-      const delayText = d.delay.found
-        ? `one-way delay ${delayMs} ms (median of ${d.delay.chunks} packets, 90 % within ${Math.round(d.delay.p5Ms)}–${Math.round(d.delay.p95Ms)} ms)`
-        : `one-way delay not measured (${d.delay.reason ?? 'unknown'})`;
+      const delayOk = delayWithin(d.delay, lim);
+      const delayTextOf = delayText(d.delay);
       ok =
         this.that(`audio ${d.from} → ${d.to}`, heard && mosOk && delayOk, {
           expected: `${d.toneHz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL}), MOS ≥ ${minMos}, one-way delay ≤ ${lim.boundMs} ms (ITU-T G.114)`,
-          observed: `level ${Math.round(d.level)} (floor ${Math.round(d.floor)}), ${d.codec}, loss ${d.lossPercent.toFixed(1)} %, jitter ${d.jitterMs.toFixed(1)} ms, ${delayText}, MOS ${d.mos.toFixed(2)} with delay`,
+          observed: `level ${Math.round(d.level)} (floor ${Math.round(d.floor)}), ${d.codec}, loss ${d.lossPercent.toFixed(1)} %, jitter ${d.jitterMs.toFixed(1)} ms, ${delayTextOf}, MOS ${d.mos.toFixed(2)} with delay`,
           failure: !heard
             ? `No audio from ${d.from} reached ${d.to} (one-way audio: tone level ${Math.round(d.level)})`
             : !delayOk
-              ? `Audio from ${d.from} to ${d.to} is delayed ${delayMs} ms one-way, more than the ${lim.boundMs} ms allowed (ITU-T G.114: ${lim.maxOneWayDelayMs} ms beyond ${lim.codecMs} ms for the codecs and ${lim.networkDelayMs} ms of declared network); MOS with delay ${d.mos.toFixed(2)}`
-              : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} with delay (loss ${d.lossPercent.toFixed(1)} %, ${delayText})`,
+              ? delayFailure(d.from, d.to, d.delay, lim, d.mos)
+              : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} with delay (loss ${d.lossPercent.toFixed(1)} %, ${delayTextOf})`,
         }) && ok;
     }
     return ok;

@@ -13,6 +13,7 @@ import {
   createPrng,
   goertzelAmplitude,
   measureOneWayDelay,
+  measurePayloadDelay,
   TimedRecorder,
 } from '../../harness/media/analysis/index.ts';
 
@@ -161,5 +162,28 @@ describe('one-way delay from timed recordings', () => {
     expect(20 * Math.log10(a / s)).toBeGreaterThan(-5);
     expect(20 * Math.log10(a / s)).toBeLessThan(-1.5);
     expect(goertzelAmplitude(pcm, FS, 2450)).toBeLessThan(a / 100);
+  });
+
+  it('times identifiable payloads passed through (G.723.1 fixture frames), repeats kept in order, strays ignored', () => {
+    const frame = (v: number) => Uint8Array.from({ length: 24 }, (_, i) => (v * 31 + i) & 0xff);
+    // Frames 0..9, then 0..9 again (a looping fixture): identical payloads repeat.
+    const sent = Array.from({ length: 20 }, (_, k) => ({ payload: frame(k % 10), atMs: 1000 + 30 * k }));
+    const received = sent
+      .filter((_, k) => k !== 4) // one lost
+      .map((p, k) => ({ payload: p.payload.slice(), atMs: p.atMs + 250 + (k % 3) }));
+    received.splice(7, 0, { payload: frame(99), atMs: 1500 }); // a stray payload
+    const d = measurePayloadDelay(sent, received);
+    expect(d.found).toBe(true);
+    expect(d.chunks).toBe(19);
+    expect(d.delayMs).toBe(251);
+    expect(d.minMs).toBe(250);
+    expect(d.maxMs).toBe(252);
+    expect(d.windows).toEqual({ matched: 19, tried: 20 });
+    expect(measurePayloadDelay(sent, [{ payload: frame(99), atMs: 1 }])).toMatchObject({
+      found: false,
+      reason: 'no-content-match',
+    });
+    expect(measurePayloadDelay([], received).reason).toBe('no-audio-sent');
+    expect(measurePayloadDelay(sent, []).reason).toBe('no-audio-received');
   });
 });

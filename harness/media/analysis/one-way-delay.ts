@@ -60,6 +60,7 @@ export type OneWayDelayReason =
   | 'no-content-match'
   | 'no-timed-chunks'
   | 'no-arrival-times'
+  | 'transcoded-fixture'
   | 'rate-mismatch';
 
 /** Result of {@link measureOneWayDelay}. */
@@ -296,4 +297,73 @@ export class TimedRecorder {
   signal(): TimedSignal {
     return { sampleRate: this.sampleRate, samples: this.buf.slice(0, this.length), chunks: [...this.chunks] };
   }
+}
+
+/** A payload as it left or arrived, on the shared clock. */
+export interface TimedPayload {
+  payload: Uint8Array;
+  atMs: number;
+}
+
+function payloadKey(p: Uint8Array): string {
+  return Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64');
+}
+
+/**
+ * One-way delay of identifiable payloads passed through unchanged (e.g. the G.723.1 fixture's
+ * frames, which the harness cannot decode): each received payload is matched to the first
+ * identical sent payload after the one matched before it (so repeated payloads keep their
+ * order), and its delay is arrival − departure; the median over matched payloads, as in
+ * {@link measureOneWayDelay}. `windows` counts matched of received payloads.
+ */
+export function measurePayloadDelay(
+  sent: readonly TimedPayload[],
+  received: readonly TimedPayload[],
+): OneWayDelay {
+  const base: OneWayDelay = {
+    found: false,
+    delayMs: 0,
+    minMs: 0,
+    maxMs: 0,
+    p5Ms: 0,
+    p95Ms: 0,
+    chunks: 0,
+    contentLagMs: 0,
+    peak: 0,
+    windows: { matched: 0, tried: received.length },
+  };
+  if (sent.length === 0) return { ...base, reason: 'no-audio-sent' };
+  if (received.length === 0) return { ...base, reason: 'no-audio-received' };
+  const where = new Map<string, number[]>();
+  sent.forEach((p, i) => {
+    const k = payloadKey(p.payload);
+    const list = where.get(k);
+    if (list) list.push(i);
+    else where.set(k, [i]);
+  });
+  const delays: number[] = [];
+  let last = -1;
+  for (const r of received) {
+    const list = where.get(payloadKey(r.payload));
+    if (!list) continue;
+    const i = list.find((x) => x > last);
+    if (i === undefined) continue;
+    last = i;
+    const v = r.atMs - sent[i]!.atMs;
+    if (Number.isFinite(v)) delays.push(v);
+  }
+  if (delays.length === 0) return { ...base, reason: 'no-content-match' };
+  delays.sort((a, b) => a - b);
+  return {
+    ...base,
+    found: true,
+    delayMs: median(delays),
+    minMs: delays[0]!,
+    maxMs: delays[delays.length - 1]!,
+    p5Ms: delays[Math.floor(0.05 * (delays.length - 1))]!,
+    p95Ms: delays[Math.ceil(0.95 * (delays.length - 1))]!,
+    chunks: delays.length,
+    peak: delays.length / received.length,
+    windows: { matched: delays.length, tried: received.length },
+  };
 }
