@@ -12,6 +12,7 @@ export * from './extension.ts';
 export * from './handset.ts';
 export * from './ivr.ts';
 export * from './lab.ts';
+export * from './marked-tone-source.ts';
 export * from './media-evidence.ts';
 export * from './media-leg.ts';
 export * from './number-match.ts';

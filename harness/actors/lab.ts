@@ -17,7 +17,7 @@ import { OxoTrunk } from './oxo-trunk.ts';
 import { Provider } from './provider.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
 import type { ReferenceSbcConfigInput } from './sbc-config.ts';
-import { SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+import { MAX_FAULT_MS, SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
 
 export interface LabOptions {
   profile: Profile;
@@ -62,6 +62,14 @@ export function parseFaults(names: string[]): SbcFaults {
     if (info.value === 'flag') {
       if (value !== undefined) throw new LabConfigError(`SBC fault "${name}" takes no value`);
       out[name] = true;
+    } else if (info.value === 'ms') {
+      const n = Number(value);
+      if (value === undefined || !Number.isFinite(n) || n < 0 || n > MAX_FAULT_MS) {
+        throw new LabConfigError(
+          `SBC fault "${name}" needs a number of milliseconds from 0 to ${MAX_FAULT_MS}, e.g. ${name}=300`,
+        );
+      }
+      out[name] = n;
     } else {
       const n = Number(value);
       if (value === undefined || !Number.isFinite(n) || n < 0) {

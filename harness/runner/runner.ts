@@ -305,7 +305,7 @@ async function runCase(
     profile.oxo.extensions.deskphone2.codecs = c.lab.deskphoneCodecs as Profile['provider']['codecs'];
   }
 
-  const checks = new Checks(systemClock, onCheck);
+  const checks = new Checks(systemClock, onCheck, profile.audio);
   for (const u of applied.unapplied) checks.unapplied.set(u.key, u.sentence);
   const sip: TraceEvent[] = [];
   const validator = new SipValidator();
