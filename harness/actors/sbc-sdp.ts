@@ -101,6 +101,8 @@ export class SbcLegSdp {
     private readonly port: number,
     private readonly policy: SbcMediaPolicy,
     private readonly faults: SbcFaults,
+    /** Payload type of telephone-event in the offers this leg makes (personality te-pt-96: 96). */
+    private readonly telephoneEventPt = 101,
   ) {
     this.endpoint = new SdpEndpoint({ address, username: 'sbc', sessionName: 'reference-sbc', media: [] });
   }
@@ -110,7 +112,7 @@ export class SbcLegSdp {
     const p: LocalMediaPrefs = {
       port: this.port,
       codecs,
-      telephoneEvent: te ? { pt: 101, events: '0-16' } : false,
+      telephoneEvent: te ? { pt: this.telephoneEventPt, events: '0-16' } : false,
       ptime: this.policy.ptimeMs,
       direction,
     };

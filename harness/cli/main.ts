@@ -52,6 +52,12 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       collect,
       [],
     )
+    .option(
+      '--sbc-personality <name>',
+      'switch on a legal behaviour of the embedded SBC (repeatable; rechallenge-bad-password, ruri-did, update-for-hold, te-pt-96, ssrc-change, ptime-30, rtcp-reports; see docs/sbc-personalities.md)',
+      collect,
+      [],
+    )
     .option('--resume <dir>', 'continue the run in <dir>: finished cells are kept, the others run')
     .addHelpText(
       'after',
@@ -103,7 +109,13 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       collect,
       [],
     )
-    .action(async (opts: { profile?: string; sbcFault: string[] }) => {
+    .option(
+      '--sbc-personality <name>',
+      'switch on a legal behaviour of the embedded SBC (repeatable; rechallenge-bad-password, ruri-did, update-for-hold, te-pt-96, ssrc-change, ptime-30, rtcp-reports; see docs/sbc-personalities.md)',
+      collect,
+      [],
+    )
+    .action(async (opts: { profile?: string; sbcFault: string[]; sbcPersonality: string[] }) => {
       process.exitCode = await runActors(['sbc'], opts, out);
     });
 

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PLAN } from '../../scenarios/index.ts';
-import { parseFaults } from '../actors/index.ts';
+import { parseFaults, personalityNames } from '../actors/index.ts';
 import { preflight } from '../config/preflight.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import { type Cell, matchesOnly, type RunInfo, runPlan, TerminalPrompter } from '../runner/index.ts';
@@ -21,6 +21,7 @@ export interface RunCommandOptions {
   quick?: boolean;
   interactive?: boolean;
   sbcFault?: string[];
+  sbcPersonality?: string[];
   resume?: string;
 }
 
@@ -32,6 +33,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   let only = o.only;
   let quick = o.quick ?? false;
   let faults = o.sbcFault ?? [];
+  let personalities = o.sbcPersonality ?? [];
   if (o.resume) {
     outDir = resolve(o.resume);
     const journal = join(outDir, 'journal.jsonl');
@@ -49,6 +51,10 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
       only = o.only ?? run.options.only;
       quick = o.quick ?? run.options.quick;
       faults = o.sbcFault && o.sbcFault.length > 0 ? o.sbcFault : run.options.faults;
+      personalities =
+        o.sbcPersonality && o.sbcPersonality.length > 0
+          ? o.sbcPersonality
+          : (run.options.personalities ?? []);
     } catch {
       out(`sbc-harness run --resume: the first line of ${journal} is not the run's header\n`);
       return 2;
@@ -57,6 +63,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   const profile = loadProfile(profileFile);
   await preflight(profile, profileFile);
   parseFaults([...profile.sbc.faults, ...faults]); // an unknown fault stops here, before any case runs
+  personalityNames([...profile.sbc.personality, ...personalities]); // and so does an unknown personality
   const workers = Number(o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 8) {
     out(`sbc-harness run: --workers takes a whole number from 1 to 8, not "${o.workers}"\n`);
@@ -69,7 +76,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   }
   out(
     `sbc-harness ${VERSION}: ${selected.length} case(s), profile ${profile.name} (${profile.sbc.kind} SBC: ${profile.sbc.model})` +
-      `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}, results in ${outDir}\n`,
+      `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}${personalities.length > 0 ? `, SBC personalities: ${personalities.join(', ')}` : ''}, results in ${outDir}\n`,
   );
   const logger = createLogger({ level: process.env.SBC_HARNESS_LOG ?? 'warn' });
   const outcome = await runPlan({
@@ -83,6 +90,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     quick,
     ...(o.interactive ? { prompter: new TerminalPrompter() } : {}),
     faults,
+    ...(personalities.length > 0 ? { personalities } : {}),
     ...(o.resume ? { resume: true } : {}),
     logger,
     onCell: (cell) => {
