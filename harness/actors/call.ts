@@ -380,7 +380,7 @@ export class Call extends EventEmitter<CallEvents> {
         this.onReinvite(req, tx);
         return;
       case 'UPDATE':
-        tx.respond(createResponse(req, 200, { headers: [['Contact', this.dialog?.localContact ?? '']] }));
+        this.onUpdate(req, tx);
         return;
       case 'INFO':
         this.onInfo(req, tx);
@@ -438,6 +438,30 @@ export class Call extends EventEmitter<CallEvents> {
         if (ack.body.length > 0) this.applyAnswer(ack.bodyText);
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * An UPDATE (RFC 3311): a session refresh without SDP is accepted as is; one with an offer is
+   * answered in the 2xx (RFC 3311 §5.2), like a re-INVITE but without an ACK.
+   */
+  private onUpdate(req: SipRequest, tx: ServerTransaction): void {
+    const d = this.dialog;
+    const contact: [string, string] = ['Contact', d?.localContact ?? ''];
+    if (!d || req.body.length === 0) {
+      tx.respond(createResponse(req, d ? 200 : 481, { headers: [contact] }));
+      return;
+    }
+    const r = this.media.acceptOffer(req.bodyText, this.localDirection);
+    if (!r.ok) {
+      this.badInput++;
+      tx.respond(createResponse(req, 488, { headers: [contact] }));
+      return;
+    }
+    d.localSdp = r.answer;
+    tx.respond(
+      createResponse(req, 200, { headers: [contact], body: r.answer, contentType: 'application/sdp' }),
+    );
+    this.noteRemoteOffer(req.bodyText, this.media.negotiated?.direction);
   }
 
   private noteRemoteOffer(sdp: string, _ourDirection: SdpDirection | undefined): void {
