@@ -67,6 +67,12 @@ const RTCP_INTERVAL_MS = 2500;
 /** With personality ssrc-change: the first new stream starts this long after the answer, ms. */
 const SSRC_CHANGE_AFTER_MS = 1000;
 
+/** With personality port-change: each leg gets its re-INVITE with a new port this long after the answer, ms. */
+const PORT_CHANGE_AFTER_MS = 300;
+
+/** With personality port-change: the old port keeps relaying what is already on its way this long, ms. */
+const OLD_PORT_GRACE_MS = 1000;
+
 /** Most RTP datagrams kept as evidence from ended calls' ports. */
 const MAX_CLOSED_EVIDENCE = 500_000;
 
@@ -111,7 +117,8 @@ export interface SbcCallRecord {
   dtmf: SbcDtmfRecord[];
   info: SbcInfoRecord[];
   reinvites: Array<{
-    from: SbcSide;
+    /** Who sent it: a leg's peer, or the SBC itself (personality port-change). */
+    from: SbcSide | 'sbc';
     method: 'INVITE' | 'UPDATE';
     status: number;
     direction?: SdpDirection;
@@ -155,7 +162,7 @@ class Leg {
   constructor(
     readonly side: SbcSide,
     readonly ua: UserAgent,
-    readonly endpoint: SbcMediaEndpoint,
+    public endpoint: SbcMediaEndpoint,
     policy: SbcMediaPolicy,
     faults: SbcFaults,
     readonly record: SbcLegRecord,
@@ -494,13 +501,18 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   }
 
   private async closeLeg(leg: Leg): Promise<void> {
-    if (!this.endpoints.has(leg.endpoint)) return;
-    this.endpoints.delete(leg.endpoint);
+    await this.closeEndpoint(leg.endpoint);
+  }
+
+  /** Closes an anchored port, keeping its datagrams as evidence. */
+  private async closeEndpoint(ep: SbcMediaEndpoint): Promise<void> {
+    if (!this.endpoints.has(ep)) return;
+    this.endpoints.delete(ep);
     const room = MAX_CLOSED_EVIDENCE - this.closedEvidence.length;
-    const recs = leg.endpoint.evidence.records;
+    const recs = ep.evidence.records;
     this.closedEvidence.push(...recs.slice(0, Math.max(0, room)));
-    this.evidenceDropped += Math.max(0, recs.length - Math.max(0, room)) + leg.endpoint.evidence.dropped;
-    await leg.endpoint.close();
+    this.evidenceDropped += Math.max(0, recs.length - Math.max(0, room)) + ep.evidence.dropped;
+    await ep.close();
   }
 
   private apply(call: Call, leg: Leg, n: SbcNegotiated): void {
@@ -661,6 +673,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         this.clock.setTimeout(() => {
           if (!call.ended) call.relay.restartStreams();
         }, SSRC_CHANGE_AFTER_MS);
+      if (this.has('port-change'))
+        this.clock.setTimeout(() => void this.changePorts(call), PORT_CHANGE_AFTER_MS);
       this.emit('answered', record);
       const d = await acked.catch(() => undefined);
       if (d && nearOffered && d.remoteSdp) {
@@ -883,6 +897,55 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       if (isInvite && leg.dialog) leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
     } finally {
       call.busy = false;
+    }
+  }
+
+  /**
+   * Personality port-change: moves each leg of the call to a new anchored port, announced to
+   * its peer in a re-INVITE that keeps the codec (RFC 3264 §8.3.1). Skipped for a leg that is
+   * busy with another offer or on hold; a leg whose peer refuses keeps its old port.
+   */
+  private async changePorts(call: Call): Promise<void> {
+    for (const leg of [...call.legs]) {
+      if (call.ended || call.busy || this.stopped) return;
+      const d = leg.dialog;
+      const codec = leg.codec;
+      if (!d || d.state === 'terminated' || !codec || leg.negotiated?.peerDirection !== 'sendrecv') continue;
+      call.busy = true;
+      const old = leg.endpoint;
+      let ep: SbcMediaEndpoint | undefined;
+      try {
+        ep = await SbcMediaEndpoint.open({ address: old.localAddress, clock: this.clock, name: leg.side });
+        this.endpoints.add(ep);
+        if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
+        leg.sdp.setPort(ep.localPort);
+        const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv'));
+        const a =
+          out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
+            ? leg.sdp.acceptAnswer(out.response.bodyText)
+            : undefined;
+        if (!a?.ok || call.ended) {
+          leg.sdp.setPort(old.localPort);
+          await this.closeEndpoint(ep);
+          continue;
+        }
+        call.record.reinvites.push({
+          from: 'sbc',
+          method: 'INVITE',
+          status: out.status,
+          direction: 'sendrecv',
+        });
+        call.relay.moveLeg(leg.relayLeg, ep);
+        leg.endpoint = ep;
+        leg.record.local = { address: old.localAddress, port: ep.localPort };
+        this.apply(call, leg, a.negotiated);
+        this.clock.setTimeout(() => void this.closeEndpoint(old), OLD_PORT_GRACE_MS);
+      } catch {
+        leg.sdp.setPort(old.localPort);
+        if (ep) await this.closeEndpoint(ep);
+      } finally {
+        call.busy = false;
+      }
     }
   }
 

@@ -202,6 +202,18 @@ export class SbcMediaRelay {
     d.lastOutTs = undefined;
   }
 
+  /**
+   * Moves a leg to another anchored port (personality port-change): what arrives there feeds
+   * the same direction, and what goes to the leg leaves from there. The old port keeps feeding
+   * the relay until its owner closes it (packets already on their way).
+   */
+  moveLeg(leg: SbcRelayLeg, endpoint: SbcMediaEndpoint): void {
+    if (leg !== this.a && leg !== this.b) return;
+    const d = leg === this.a ? this.ab : this.ba;
+    leg.endpoint = endpoint;
+    endpoint.onPacket = (p, at) => this.onPacket(d, p, at);
+  }
+
   /** Replaces a leg's negotiated media (answer, re-INVITE). */
   setMedia(leg: SbcRelayLeg, media: SbcLegMedia | undefined): void {
     leg.media = media;

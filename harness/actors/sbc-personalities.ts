@@ -17,6 +17,7 @@ export type SbcPersonalityName =
   | 'update-for-hold'
   | 'te-pt-96'
   | 'ssrc-change'
+  | 'port-change'
   | 'ptime-30'
   | 'rtcp-reports';
 
@@ -76,6 +77,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
     reference:
       'RFC 3550 §5.1 (SSRC identifies a stream; sequence and timestamp start at random values), §8.2 (a source may take a new SSRC), §8 (receivers key streams by SSRC)',
     onTheWire: 'A second SSRC in the RTP stream from the SBC, its sequence numbers starting afresh.',
+  },
+  {
+    name: 'port-change',
+    summary:
+      'Moves each leg of a call to a new anchored RTP port shortly after the answer, announced in a re-INVITE of its own that keeps the codec; the old port relays what is still on its way for a second.',
+    reference:
+      'RFC 3264 §8.3.1 (a new offer may change the port or address of a stream), RFC 3261 §14.1 (either side may re-INVITE), RFC 3550 §8.2 (the new port sends with a new SSRC)',
+    onTheWire:
+      'A re-INVITE from the SBC toward the provider and toward the OXO, its m=audio on another port; RTP from the SBC then leaves from that port.',
   },
   {
     name: 'ptime-30',

@@ -6,7 +6,7 @@
  * really on the wire, so an OK here cannot come from a switch that did nothing.
  *
  * Budget (≤ 6 min on 2 cores): one whole-plan run (--quick, 2 workers, ~45 s on an idle
- * machine) per group, three groups. Personalities are grouped when they change different
+ * machine) per group, four groups. Personalities are grouped when they change different
  * things, so none can hide or undo another's effect:
  * - signalling: rechallenge-bad-password (REGISTER answers), ruri-did (the Request-URI of the
  *   INVITE toward the OXO) and update-for-hold (in-dialog hold/resume toward the provider) touch
@@ -16,6 +16,8 @@
  * - rtp-stream: ssrc-change (the SBC's outgoing RTP streams) and rtcp-reports (its RTCP port)
  *   act on different sockets; DTMF type and ptime stay at their defaults, so an SSRC change is
  *   judged on its own.
+ * - media-port: port-change alone, because its re-INVITEs of the SBC's own would mix with
+ *   update-for-hold's relays and its new ports (which start new SSRCs) with ssrc-change.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,7 @@ const GROUPS: Group[] = [
   { name: 'signalling', personalities: ['rechallenge-bad-password', 'ruri-did', 'update-for-hold'] },
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30'] },
   { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports'] },
+  { name: 'media-port', personalities: ['port-change'] },
 ];
 
 const dirs: string[] = [];
@@ -80,6 +83,26 @@ function sbcMedia(outDir: string, sbc: string[]): { ssrcsPerPort: number; rtcp: 
   return { ssrcsPerPort, rtcp };
 }
 
+/** The most distinct m=audio ports the SBC announced within one dialog (Call-ID), over the run. */
+function sbcPortsPerDialog(sip: Map<string, string>, sbc: string[]): number {
+  let most = 0;
+  for (const text of sip.values()) {
+    const ports = new Map<string, Set<string>>();
+    for (const block of text.split(/^--- /m)) {
+      const from = /^\S+ \S+ (\S+):\d+ →/.exec(block)?.[1];
+      if (!from || !sbc.includes(from)) continue;
+      const callId = /^Call-ID: *(\S+)/im.exec(block)?.[1];
+      const port = /^m=audio (\d+)/m.exec(block)?.[1];
+      if (!callId || !port) continue;
+      const set = ports.get(callId) ?? new Set<string>();
+      set.add(port);
+      ports.set(callId, set);
+    }
+    for (const set of ports.values()) most = Math.max(most, set.size);
+  }
+  return most;
+}
+
 /** Whether the run's evidence shows the personality on the wire, and what was looked for. */
 function seen(
   name: SbcPersonalityName,
@@ -114,6 +137,10 @@ function seen(
       return { ok: media.ssrcsPerPort >= 2, what: 'two SSRCs from one SBC media port' };
     case 'rtcp-reports':
       return { ok: media.rtcp > 0, what: 'RTCP packets from an SBC address' };
+    case 'port-change': {
+      const sbc = [profile.sbc.lan.address, profile.sbc.wan.address];
+      return { ok: sbcPortsPerDialog(sip, sbc) >= 2, what: 'two m=audio ports from the SBC in one dialog' };
+    }
   }
 }
 
