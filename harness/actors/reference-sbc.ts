@@ -483,7 +483,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
 
   private policy(side: SbcSide): SbcMediaPolicy {
     const p = side === 'lan' ? this.config.lan.media : this.config.wan.media;
-    return this.has('ptime-30') ? { ...p, ptimeMs: 30 } : p;
+    if (this.has('ptime-30')) return { ...p, ptimeMs: 30 };
+    return this.has('ptime-10') ? { ...p, ptimeMs: 10 } : p;
   }
 
   private ua(side: SbcSide): UserAgent {

@@ -19,6 +19,7 @@ export type SbcPersonalityName =
   | 'ssrc-change'
   | 'port-change'
   | 'ptime-30'
+  | 'ptime-10'
   | 'rtcp-reports';
 
 /** One row of the personality table. */
@@ -93,6 +94,13 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
     reference:
       'RFC 4566 §6 (a=ptime is a preference, not a requirement), RFC 3551 §4.2 (20 ms default; receivers accept 0 to 200 ms of audio per packet)',
     onTheWire: 'a=ptime:30 in the SBC’s SDP; the peers may then send 240-byte G.711 packets.',
+  },
+  {
+    name: 'ptime-10',
+    summary: 'Puts a=ptime:10 in every SDP it sends (ptime-30 wins when both are on).',
+    reference:
+      'RFC 4566 §6 (a=ptime is a preference, not a requirement), RFC 3551 §4.2 (receivers accept 0 to 200 ms of audio per packet)',
+    onTheWire: 'a=ptime:10 in the SBC’s SDP; the peers may then send 80-byte G.711 packets, 100 a second.',
   },
   {
     name: 'rtcp-reports',

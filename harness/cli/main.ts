@@ -54,7 +54,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     )
     .option(
       '--sbc-personality <name>',
-      'switch on a legal behaviour of the embedded SBC (repeatable; rechallenge-bad-password, ruri-did, update-for-hold, te-pt-96, ssrc-change, port-change, ptime-30, rtcp-reports; see docs/sbc-personalities.md)',
+      'switch on a legal behaviour of the embedded SBC (repeatable; rechallenge-bad-password, ruri-did, update-for-hold, te-pt-96, ssrc-change, port-change, ptime-30, ptime-10, rtcp-reports; see docs/sbc-personalities.md)',
       collect,
       [],
     )

@@ -16,8 +16,9 @@
  * - rtp-stream: ssrc-change (the SBC's outgoing RTP streams) and rtcp-reports (its RTCP port)
  *   act on different sockets; DTMF type and ptime stay at their defaults, so an SSRC change is
  *   judged on its own.
- * - media-port: port-change alone, because its re-INVITEs of the SBC's own would mix with
- *   update-for-hold's relays and its new ports (which start new SSRCs) with ssrc-change.
+ * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
+ *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
+ *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ const GROUPS: Group[] = [
   { name: 'signalling', personalities: ['rechallenge-bad-password', 'ruri-did', 'update-for-hold'] },
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30'] },
   { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports'] },
-  { name: 'media-port', personalities: ['port-change'] },
+  { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
 ];
 
 const dirs: string[] = [];
@@ -133,6 +134,8 @@ function seen(
       return { ok: any(/^a=rtpmap:96 telephone-event\/8000/m), what: 'a=rtpmap:96 telephone-event/8000' };
     case 'ptime-30':
       return { ok: any(/^a=ptime:30/m), what: 'a=ptime:30' };
+    case 'ptime-10':
+      return { ok: any(/^a=ptime:10/m), what: 'a=ptime:10' };
     case 'ssrc-change':
       return { ok: media.ssrcsPerPort >= 2, what: 'two SSRCs from one SBC media port' };
     case 'rtcp-reports':
