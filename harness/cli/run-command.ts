@@ -72,6 +72,10 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   await preflight(profile, profileFile);
   parseFaults([...profile.sbc.faults, ...faults]); // an unknown fault stops here, before any case runs
   personalityNames([...profile.sbc.personality, ...personalities]); // and so does an unknown personality
+  if (profile.sbc.kind === 'external' && personalities.length > 0)
+    out(
+      'sbc-harness run: --sbc-personality has no effect with sbc.kind: external (personalities exist only in the embedded reference SBC)\n',
+    );
   const workers = Number(o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 8) {
     out(`sbc-harness run: --workers takes a whole number from 1 to 8, not "${o.workers}"\n`);
