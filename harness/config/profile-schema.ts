@@ -96,6 +96,7 @@ export const providerSchema = z.strictObject({
   line: z
     .strictObject({
       user: z.string().min(1).describe('SIP user of the SBC line at the provider'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('password of the SBC line (use ${ENV_VAR} to keep it out of the file)'),
       number: number.describe('main number of the line; DIDs extend it'),
       registrationWaitS: z
@@ -142,6 +143,7 @@ export const oxoSchema = z.strictObject({
   trunk: z
     .strictObject({
       user: z.string().min(1).describe('SIP user the OXO trunk registers with at the SBC'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('its password (use ${ENV_VAR} to keep it out of the file)'),
       domain: z
         .string()

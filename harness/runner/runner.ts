@@ -7,7 +7,7 @@
  * a harness timeout, and ends as one cell written to the journal with its checks and evidence
  * (a pcap of its SIP and RTP, the SIP messages as text).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, type LabOptions } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
@@ -57,6 +57,11 @@ export interface RunOutcome {
   skipped: string[];
 }
 
+/** A new run asked to write into the folder of another run (runs never mix). */
+export class RunFolderInUse extends Error {
+  override name = 'ConfigError';
+}
+
 export function matchesOnly(id: string, only: string | undefined): boolean {
   if (!only) return true;
   return only
@@ -81,6 +86,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     previous = j.entries;
     done = new Set(j.entries.flatMap((e) => (e.type === 'cell' ? [e.cell.id] : [])));
   }
+  if (!o.resume && existsSync(journalPath))
+    throw new RunFolderInUse(
+      `${o.outDir} already holds a run (journal.jsonl); give another --out, or --resume ${o.outDir} to continue that run`,
+    );
   const journal = new Journal(journalPath);
   const entries: JournalEntry[] = [...previous];
   const write = (e: JournalEntry) => {

@@ -9,6 +9,7 @@ import { LabConfigError, personalityNames } from '../../harness/actors/lab.ts';
 import { parseSbcConfig } from '../../harness/actors/sbc-config.ts';
 import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
 import { SBC_PERSONALITIES } from '../../harness/actors/sbc-personalities.ts';
+import { personalityHelp } from '../../harness/cli/main.ts';
 
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8');
 
@@ -25,10 +26,11 @@ describe('SBC personalities', () => {
 
   it('docs/tolerances.md names every personality, and the run help lists them', () => {
     const tolerances = read('docs/tolerances.md');
-    const main = read('harness/cli/main.ts');
+    const help = personalityHelp();
     for (const p of SBC_PERSONALITIES) {
       expect(tolerances, p.name).toContain(`\`${p.name}\``);
-      expect(main, p.name).toContain(p.name);
+      expect(help, p.name).toContain(`  ${p.name} `);
+      expect(help, p.name).toContain(p.summary);
     }
   });
 
