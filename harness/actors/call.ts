@@ -86,6 +86,10 @@ export interface CallMedia {
     durationMs: number;
   }>;
   receivedAudio(): { sampleRate: number; samples: Int16Array };
+  /** Decoded audio as it arrives (MediaLeg.onAudio); returns the unsubscribe function. */
+  onAudio?(listener: (pcm: Int16Array, sampleRate: number) => void): () => void;
+  /** Each audio payload as it arrives, before decoding (MediaLeg.onPayload). */
+  onPayload?(listener: (codec: string, payload: Uint8Array) => void): () => void;
   clearReceived(): void;
   stats(): { sent: number; received: number; lost: number; jitterMs: number; codecs: string[] };
   evidence(): PacketRecord[];

@@ -733,8 +733,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       call.record.byeNotRelayed = leg.side;
       return;
     }
-    if (other.dialog && other.dialog.state !== 'terminated')
+    if (other.dialog && other.dialog.state !== 'terminated') {
+      // bye-cseq-backwards: the relayed BYE gets a CSeq below the leg's last request.
+      if (faultOn(this.config.faults, 'bye-cseq-backwards')) other.dialog.localSeq -= 2;
       await other.ua.bye(other.dialog).catch(() => undefined);
+    }
     await this.finish(call, leg.side);
   }
 
@@ -894,7 +897,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       this.apply(call, leg, b.negotiated);
       if (this.has('ssrc-change')) call.relay.restartStreams();
       rec.status = 200;
-      const res = this.respond(tx, req, 200, leg, b.answer);
+      // no-sdp-in-reinvite-answer: the session changes on both legs, but the 2xx carries no answer.
+      const noAnswer = isInvite && faultOn(this.config.faults, 'no-sdp-in-reinvite-answer');
+      const res = this.respond(tx, req, 200, leg, noAnswer ? undefined : b.answer);
       if (isInvite && leg.dialog) leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
     } finally {
       call.busy = false;

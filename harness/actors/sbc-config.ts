@@ -13,7 +13,7 @@ import type { CodecName } from '../../codecs/index.ts';
 import type { TimerConfig } from '../sip/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
-import type { SbcFaults } from './sbc-faults.ts';
+import { MAX_FAULT_MS, type SbcFaults } from './sbc-faults.ts';
 import { SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
 /**
@@ -132,6 +132,9 @@ const faultsSchema = z
     'stop-rtp-after': z.number().min(0).max(86_400),
     'reorder-codecs': z.boolean(),
     'double-dtmf': z.boolean(),
+    'no-sdp-in-reinvite-answer': z.boolean(),
+    'bye-cseq-backwards': z.boolean(),
+    'delay-media': z.number().min(0).max(MAX_FAULT_MS),
   })
   .partial()
   .strict();

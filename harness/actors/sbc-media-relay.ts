@@ -4,7 +4,7 @@
  * and interworks DTMF: RFC 4733 events are forwarded with the other leg's payload type, or
  * turned into SIP INFO (through a callback to the signalling side) or inband tones; digits
  * from SIP INFO or from an inband detector are delivered the same way. Fault switches
- * (one-way audio, stop RTP after N s, strip telephone-event, double DTMF) act here.
+ * (one-way audio, stop RTP after N s, strip telephone-event, double DTMF, delay media) act here.
  *
  * Each leg's outgoing stream has the SBC's own SSRC and sequence numbers; RTP timestamps
  * follow the incoming stream (gaps stay visible) and advance by ptime while the SBC inserts
@@ -84,6 +84,9 @@ export interface SbcDirectionStats {
  */
 const INBAND_HOLD_PACKETS = 3;
 
+/** Most packets the delay-media fault holds per direction (10 s of 20 ms packets, and room for DTMF timers). */
+const MAX_HELD_PACKETS = 1000;
+
 function emptyStats(): SbcDirectionStats {
   return { relayed: 0, transcoded: 0, dropped: 0, eventsForwarded: 0, inserted: 0, codecErrors: 0 };
 }
@@ -144,8 +147,31 @@ export class SbcMediaRelay {
   ) {
     this.ab = this.direction(a, b);
     this.ba = this.direction(b, a);
-    a.endpoint.onPacket = (p, at) => this.onPacket(this.ab, p, at);
-    b.endpoint.onPacket = (p, at) => this.onPacket(this.ba, p, at);
+    a.endpoint.onPacket = (p, at) => this.arrive(this.ab, p, at);
+    b.endpoint.onPacket = (p, at) => this.arrive(this.ba, p, at);
+  }
+
+  /**
+   * Hands an arriving packet to the bridge: at once, or — with the delay-media fault — after
+   * holding a copy that many ms (in order: equal holds fire in arrival order). At most
+   * {@link MAX_HELD_PACKETS} wait per direction; past that packets are dropped and counted.
+   */
+  private arrive(d: Direction, p: RtpView, at: number): void {
+    const hold = this.faults['delay-media'];
+    if (typeof hold !== 'number' || !(hold > 0) || this.closed) {
+      this.onPacket(d, p, at);
+      return;
+    }
+    if (d.timers.size >= MAX_HELD_PACKETS) {
+      d.stats.dropped++;
+      return;
+    }
+    const held: RtpView = { ...p, csrcs: [...p.csrcs], payload: p.payload.slice() };
+    const h = this.clock.setTimeout(() => {
+      d.timers.delete(h);
+      this.onPacket(d, held, at + hold);
+    }, hold);
+    d.timers.add(h);
   }
 
   private direction(from: SbcRelayLeg, to: SbcRelayLeg): Direction {
