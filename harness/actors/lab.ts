@@ -18,6 +18,7 @@ import { Provider } from './provider.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
 import type { ReferenceSbcConfigInput } from './sbc-config.ts';
 import { MAX_FAULT_MS, SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+import { parsePersonalities, SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
 export interface LabOptions {
   profile: Profile;
@@ -25,6 +26,8 @@ export interface LabOptions {
   ephemeralPorts?: boolean;
   /** Fault switches of the embedded SBC, added to the profile's (`name` or `name=value`). */
   faults?: string[];
+  /** Personalities (legal behaviour switches) of the embedded SBC, added to the profile's. */
+  personalities?: string[];
   /** Start only these actors (for `sbc-harness sim`); default all. */
   only?: Array<'provider' | 'sbc' | 'oxo'>;
   /** Register the OXO trunk at start and wait for the SBC's line registration (default true). */
@@ -79,6 +82,16 @@ export function parseFaults(names: string[]): SbcFaults {
     }
   }
   return out as SbcFaults;
+}
+
+/** Checks `--sbc-personality` names; throws with the list of known names. */
+export function personalityNames(names: string[]): SbcPersonalityName[] {
+  const r = parsePersonalities(names);
+  if (!r.ok)
+    throw new LabConfigError(
+      `unknown SBC personality "${r.unknown[0]}"; known personalities: ${SBC_PERSONALITIES.map((p) => p.name).join(', ')}`,
+    );
+  return [...r.value];
 }
 
 const EXTENSION_IDS: ExtensionId[] = ['deskphone1', 'deskphone2', 'remote', 'fxs1', 'attendant'];
@@ -196,6 +209,7 @@ export class Lab {
           ? p.provider.tlsPort
           : p.provider.port;
       const faults = parseFaults([...p.sbc.faults, ...(this.opts.faults ?? [])]);
+      const personalities = personalityNames([...p.sbc.personality, ...(this.opts.personalities ?? [])]);
       const config: ReferenceSbcConfigInput = {
         lan: {
           address: p.sbc.lan.address,
@@ -238,6 +252,7 @@ export class Lab {
         },
         referPolicy: p.sbc.referPolicy,
         faults,
+        personalities,
         ...(timers ? { timers } : {}),
       };
       this.sbc = await ReferenceSbc.start(config, { clock, logger: this.log });

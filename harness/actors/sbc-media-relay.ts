@@ -114,7 +114,14 @@ interface Direction {
   detector?: DtmfToneDetector;
   detectorRate?: number;
   timers: Set<TimerHandle>;
+  /** A new outgoing stream (SSRC) is due toward `to` at the next audio packet outside a DTMF event. */
+  restartDue: boolean;
+  /** When the last telephone-event packet went toward `to`, ms. */
+  lastEventMs: number;
 }
+
+/** Quiet time after a telephone-event packet before a new stream may start (no SSRC change mid-digit). */
+const EVENT_QUIET_MS = 300;
 
 /** Callbacks from the relay to the signalling side. */
 export interface SbcRelayHooks {
@@ -178,6 +185,8 @@ export class SbcMediaRelay {
       eventTs: new Map(),
       delay: [],
       timers: new Set(),
+      restartDue: false,
+      lastEventMs: Number.NEGATIVE_INFINITY,
     };
   }
 
@@ -199,6 +208,36 @@ export class SbcMediaRelay {
   /** Marks the call answered (starts the stop-rtp-after countdown). */
   answered(): void {
     this.answeredAtMs ??= this.clock.now();
+  }
+
+  /**
+   * Asks for a new outgoing stream (new SSRC, sequence and timestamp base: RFC 3550 §8.2) on
+   * both legs, started at the next audio packet each way that is not part of a DTMF event
+   * (personality ssrc-change).
+   */
+  restartStreams(): void {
+    this.ab.restartDue = true;
+    this.ba.restartDue = true;
+  }
+
+  private maybeRestart(d: Direction, at: number): void {
+    if (!d.restartDue || at < d.busyUntilMs || at - d.lastEventMs < EVENT_QUIET_MS) return;
+    d.restartDue = false;
+    d.to.endpoint.newStream();
+    d.tsOffset = undefined;
+    d.lastOutTs = undefined;
+  }
+
+  /**
+   * Moves a leg to another anchored port (personality port-change): what arrives there feeds
+   * the same direction, and what goes to the leg leaves from there. The old port keeps feeding
+   * the relay until its owner closes it (packets already on their way).
+   */
+  moveLeg(leg: SbcRelayLeg, endpoint: SbcMediaEndpoint): void {
+    if (leg !== this.a && leg !== this.b) return;
+    const d = leg === this.a ? this.ab : this.ba;
+    leg.endpoint = endpoint;
+    endpoint.onPacket = (p, at) => this.onPacket(d, p, at);
   }
 
   /** Replaces a leg's negotiated media (answer, re-INVITE). */
@@ -294,6 +333,7 @@ export class SbcMediaRelay {
       d.stats.dropped++;
       return;
     }
+    this.maybeRestart(d, this.clock.now());
     const ts = this.outTimestamp(d, p.timestamp);
     if (fm.codec.name === tm.codec.name) {
       if (
@@ -357,6 +397,7 @@ export class SbcMediaRelay {
         d.eventTs.set(p.timestamp, ts);
         if (d.eventTs.size > 16) d.eventTs.delete(d.eventTs.keys().next().value as number);
       }
+      d.lastEventMs = at;
       if (
         d.to.endpoint.send({
           payloadType: tm.telephoneEventPt,

@@ -78,6 +78,10 @@ export const sbcSchema = z.strictObject({
     .array(z.string())
     .default([])
     .describe('fault switches of the embedded SBC (see docs/sbc-faults.md)'),
+  personality: z
+    .array(z.string())
+    .default([])
+    .describe('legal behaviour switches of the embedded SBC (see docs/sbc-personalities.md)'),
 });
 
 export const phoneSchema = z.strictObject({

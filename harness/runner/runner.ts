@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Ask the engineer for actions and checks the harness cannot do (and for SBC preconditions). */
   prompter?: Prompter;
   faults?: string[];
+  /** Personalities (legal behaviour switches) of the embedded SBC, added to the profile's. */
+  personalities?: string[];
   /** Continue the run in `outDir`: cases with a cell in its journal are not run again. */
   resume?: boolean;
   /** Default harness timeout per case, ms (default 60 s, plus the case's waits). */
@@ -241,6 +243,7 @@ function runInfo(o: RunOptions): RunInfo {
       workers: o.workers ?? 1,
       ...(o.only ? { only: o.only } : {}),
       faults: o.faults ?? [],
+      ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
       interactive: o.prompter !== undefined,
     },
     host: { node: process.version, platform: `${process.platform}/${process.arch}` },
@@ -326,6 +329,7 @@ async function runCase(
         profile,
         ephemeralPorts: profile.sbc.kind === 'embedded',
         ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
+        ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
         ...(o.timers ? { timers: o.timers } : {}),
         ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
         logger: log,
