@@ -50,8 +50,8 @@ import {
   type DtmfDigit,
   DtmfToneDetector,
   generateDtmfTone,
+  MultiSourceEventReceiver,
   type TelephoneEventPacket,
-  TelephoneEventReceiver,
   telephoneEventPackets,
   toDtmfDigit,
 } from '../media/dtmf/index.ts';
@@ -195,6 +195,10 @@ export interface MediaLegDetails extends MediaLegStats {
   reopenFailures: number;
   /** Datagrams not kept in {@link MediaLeg.evidence} because the log was full. */
   evidenceDropped: number;
+  /** SSRCs that carried telephone-events to this leg. */
+  telephoneEventSources: number;
+  /** Telephone-event digits one SSRC repeated after another had reported the same press: counted once. */
+  telephoneEventCrossSourceDuplicates: number;
 }
 
 /** Options of {@link MediaLeg.open}. */
@@ -339,6 +343,7 @@ export class MediaLeg {
   #payloadMap = new Map<number, PayloadFormat>();
   readonly #dtmfListeners = new Set<(d: ReceivedDtmf) => void>();
   readonly #audioListeners = new Set<(pcm: Int16Array, sampleRate: number) => void>();
+  readonly #payloadListeners = new Set<(codec: string, payload: Uint8Array) => void>();
   #tePt: number | undefined;
   #play: PlayState | undefined;
   #tx: TxState | undefined;
@@ -352,7 +357,8 @@ export class MediaLeg {
   #rxSsrc: number | undefined;
   #rxNextTs: number | undefined;
   #rxRate = 0;
-  #te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+  /** One telephone-event receiver per SSRC, one digit per press across them (an SBC may change SSRC). */
+  #te = new MultiSourceEventReceiver({ clockRate: TE_CLOCK_RATE });
   #detector = new DtmfToneDetector({ sampleRate: RECORD_SAMPLE_RATE });
   #upsampler: Resampler | undefined;
   #upsamplerRate = 0;
@@ -985,14 +991,13 @@ export class MediaLeg {
   #onPacket(p: RtpView, at: number): void {
     if (!this.#receives) this.#c.unexpectedPackets++;
     if (p.ssrc !== this.#rxSsrc) {
-      this.#recordTe(this.#te.flush());
-      this.#te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+      // A new source restarts the audio timeline; its telephone-events keep their own receiver.
       this.#rxSsrc = p.ssrc;
       this.#rxNextTs = undefined;
     }
     if (this.#tePt !== undefined && p.payloadType === this.#tePt) {
       this.#recordTe(
-        this.#te.push({
+        this.#te.push(p.ssrc, {
           payload: p.payload,
           timestamp: p.timestamp,
           seq: p.sequenceNumber,
@@ -1014,6 +1019,13 @@ export class MediaLeg {
       if (!this.#codecOrder.includes(name)) this.#codecOrder.push(name);
     }
     this.#keepPayload(name, p.payload);
+    for (const fn of this.#payloadListeners) {
+      try {
+        fn(name, p.payload);
+      } catch (e) {
+        this.#log.warn({ err: String(e) }, 'payload listener failed');
+      }
+    }
     if (!f.decoder) return;
     let pcm: Int16Array;
     try {
@@ -1132,6 +1144,16 @@ export class MediaLeg {
     return () => this.#audioListeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` with the codec and payload of each fresh audio packet as it arrives,
+   * before decoding (also for a codec the harness cannot decode, G.723.1): for timing
+   * identifiable payloads such as the G.723.1 fixture's frames. Returns the unsubscribe function.
+   */
+  onPayload(listener: (codec: string, payload: Uint8Array) => void): () => void {
+    this.#payloadListeners.add(listener);
+    return () => this.#payloadListeners.delete(listener);
+  }
+
   /** Closes digits whose end never arrived: telephone-events idle, tones followed by no audio. */
   #armPoll(): void {
     if (this.#pollTimer || this.#closed) return;
@@ -1151,7 +1173,7 @@ export class MediaLeg {
             durationMs: t.durationMs,
           });
       }
-      if (this.#te.pending !== undefined || this.#detector.pending !== undefined) this.#armPoll();
+      if (this.#te.pending || this.#detector.pending !== undefined) this.#armPoll();
     }, 100);
   }
 
@@ -1271,6 +1293,8 @@ export class MediaLeg {
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,
       evidenceDropped: this.#sessions.reduce((n, x) => n + x.evidence.dropped, 0),
+      telephoneEventSources: this.#te.stats.sources,
+      telephoneEventCrossSourceDuplicates: this.#te.stats.crossSourceDuplicates,
     };
   }
 

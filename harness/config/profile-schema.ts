@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { z } from 'zod';
+import { canonicalPhoneNumber, isSipUser, PHONE_NUMBER_FORMS, SIP_USER_FORMS } from './phone-number.ts';
 
 const ipAddress = z
   .string()
@@ -12,9 +13,15 @@ const ipAddress = z
 const port = z.number().int().min(0).max(65535);
 const transport = z.enum(['udp', 'tcp', 'tls']);
 const codec = z.enum(['G722', 'PCMA', 'PCMU', 'G729', 'G723']);
-const number = z
-  .string()
-  .regex(/^\+?[0-9*#]{1,32}$/, { message: 'expected a phone number: digits, optional leading +' });
+/** A phone number in any form phone-number.ts accepts; the profile holds its wire form. */
+const number = z.string().transform((raw, ctx) => {
+  const n = canonicalPhoneNumber(raw);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: PHONE_NUMBER_FORMS, input: raw });
+    return z.NEVER;
+  }
+  return n;
+});
 const secret = z.string().min(1, { message: 'must not be empty' });
 
 export const DEFAULT_CODEC_ORDER = ['G722', 'PCMA', 'PCMU', 'G729', 'G723'] as const;
@@ -71,6 +78,10 @@ export const sbcSchema = z.strictObject({
     .array(z.string())
     .default([])
     .describe('fault switches of the embedded SBC (see docs/sbc-faults.md)'),
+  personality: z
+    .array(z.string())
+    .default([])
+    .describe('legal behaviour switches of the embedded SBC (see docs/sbc-personalities.md)'),
 });
 
 export const phoneSchema = z.strictObject({
@@ -91,9 +102,15 @@ export const providerSchema = z.strictObject({
   domain: z.string().default('provider.test').describe('SIP domain of the provider'),
   line: z
     .strictObject({
-      user: z.string().min(1).describe('SIP user of the SBC line at the provider'),
+      user: z
+        .string()
+        .refine(isSipUser, { message: SIP_USER_FORMS })
+        .describe('SIP user of the SBC line at the provider: a name (sbc-line) or a number'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('password of the SBC line (use ${ENV_VAR} to keep it out of the file)'),
-      number: number.describe('main number of the line; DIDs extend it'),
+      number: number.describe(
+        'main number of the line; DIDs extend it (+4930123456, 030 123456, 0049-30-123456: separators are dropped)',
+      ),
       registrationWaitS: z
         .number()
         .int()
@@ -111,6 +128,12 @@ export const providerSchema = z.strictObject({
     .default([...DEFAULT_CODEC_ORDER])
     .describe('codecs the provider offers, in order'),
   srtp: z.boolean().default(false).describe('provider requires SDES-SRTP'),
+  refer: z
+    .boolean()
+    .default(true)
+    .describe(
+      'provider carries out a REFER (transfer) on its calls: 202, NOTIFY, call to the target; false: 405 Method Not Allowed',
+    ),
   phones: z.array(phoneSchema).min(1).describe('simulated PSTN phones'),
   ivrNumber: number.describe('number of the IVR that returns DTMF'),
 });
@@ -138,6 +161,7 @@ export const oxoSchema = z.strictObject({
   trunk: z
     .strictObject({
       user: z.string().min(1).describe('SIP user the OXO trunk registers with at the SBC'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('its password (use ${ENV_VAR} to keep it out of the file)'),
       domain: z
         .string()
@@ -179,6 +203,25 @@ export const oxoSchema = z.strictObject({
     .describe('transfers inside the PBX (re-INVITE) or by REFER toward the SBC'),
 });
 
+export const audioSchema = z.strictObject({
+  maxOneWayDelayMs: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .default(150)
+    .describe(
+      'ITU-T G.114: one-way delay, ms, that the SBC path may add beyond what the codecs and the declared network add before an audio check fails',
+    ),
+  networkDelayMs: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .default(0)
+    .describe(
+      'declared one-way network delay, ms, between the harness and the SBC in each direction (a WAN link or emulator); added to the bound',
+    ),
+});
+
 export const profileSchema = z.strictObject({
   name: z.string().min(1).describe('profile name'),
   description: z.string().default('').describe('free text, shown in reports'),
@@ -190,6 +233,9 @@ export const profileSchema = z.strictObject({
   sbc: sbcSchema.describe('the device under test'),
   provider: providerSchema.describe('the SIP provider side (WAN)'),
   oxo: oxoSchema.describe('the OXO Connect trunk side (LAN)'),
+  audio: audioSchema
+    .default({ maxOneWayDelayMs: 150, networkDelayMs: 0 })
+    .describe('thresholds of the audio checks'),
 });
 
 export type Profile = z.infer<typeof profileSchema>;
@@ -198,3 +244,4 @@ export type ProviderProfile = z.infer<typeof providerSchema>;
 export type OxoProfile = z.infer<typeof oxoSchema>;
 export type ExtensionProfile = z.infer<typeof extensionSchema>;
 export type CodecId = z.infer<typeof codec>;
+export type AudioProfile = z.infer<typeof audioSchema>;

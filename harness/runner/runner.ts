@@ -7,7 +7,7 @@
  * a harness timeout, and ends as one cell written to the journal with its checks and evidence
  * (a pcap of its SIP and RTP, the SIP messages as text).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, type LabOptions } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
@@ -23,6 +23,7 @@ import { adapterFor, type DutAdapter } from './dut-adapter.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
+import { recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
 export interface RunOptions {
@@ -38,6 +39,8 @@ export interface RunOptions {
   /** Ask the engineer for actions and checks the harness cannot do (and for SBC preconditions). */
   prompter?: Prompter;
   faults?: string[];
+  /** Personalities (legal behaviour switches) of the embedded SBC, added to the profile's. */
+  personalities?: string[];
   /** Continue the run in `outDir`: cases with a cell in its journal are not run again. */
   resume?: boolean;
   /** Default harness timeout per case, ms (default 60 s, plus the case's waits). */
@@ -53,6 +56,11 @@ export interface RunOutcome {
   exitCode: number;
   /** Cases not run because they had a cell already (resume). */
   skipped: string[];
+}
+
+/** A new run asked to write into the folder of another run (runs never mix). */
+export class RunFolderInUse extends Error {
+  override name = 'ConfigError';
 }
 
 export function matchesOnly(id: string, only: string | undefined): boolean {
@@ -79,6 +87,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     previous = j.entries;
     done = new Set(j.entries.flatMap((e) => (e.type === 'cell' ? [e.cell.id] : [])));
   }
+  if (!o.resume && existsSync(journalPath))
+    throw new RunFolderInUse(
+      `${o.outDir} already holds a run (journal.jsonl); give another --out, or --resume ${o.outDir} to continue that run`,
+    );
   const journal = new Journal(journalPath);
   const entries: JournalEntry[] = [...previous];
   const write = (e: JournalEntry) => {
@@ -168,6 +180,8 @@ interface RunLab {
   notes: string[];
   /** The SIP of the running case, if one runs. */
   caseSip: TraceEvent[] | undefined;
+  /** The SIP validator of the running case, if one runs. */
+  caseValidator?: SipValidator | undefined;
   /** SIP between cases (the first registrations, refreshes): cases/run-setup.*. */
   setupSip: TraceEvent[];
   /** When the simulators were up (the SBC's registrations count from here). */
@@ -189,9 +203,10 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
       register: false,
       ...(o.timers ? { timers: o.timers } : {}),
       logger: log,
-      trace: (t) => {
+      trace: (t, actor) => {
         const to = r.caseSip ?? r.setupSip;
         if (to.length < 20_000) to.push(t);
+        if (actor === 'provider' || actor === 'oxo') r.caseValidator?.observeTrace(t, actor);
       },
     });
     if (adapter.prepare) r.notes.push(...(await adapter.prepare(r.lab)));
@@ -228,6 +243,7 @@ function runInfo(o: RunOptions): RunInfo {
       workers: o.workers ?? 1,
       ...(o.only ? { only: o.only } : {}),
       faults: o.faults ?? [],
+      ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
       interactive: o.prompter !== undefined,
     },
     host: { node: process.version, platform: `${process.platform}/${process.arch}` },
@@ -292,9 +308,10 @@ async function runCase(
     profile.oxo.extensions.deskphone2.codecs = c.lab.deskphoneCodecs as Profile['provider']['codecs'];
   }
 
-  const checks = new Checks(systemClock, onCheck);
+  const checks = new Checks(systemClock, onCheck, profile.audio);
   for (const u of applied.unapplied) checks.unapplied.set(u.key, u.sentence);
   const sip: TraceEvent[] = [];
+  const validator = new SipValidator();
   let lab: Lab | undefined;
   let cell: Cell;
   const timeoutMs =
@@ -305,17 +322,21 @@ async function runCase(
       lab = runLab.lab;
       lab.prepareCase(profile, { oxoMultiLine: c.lab?.oxoMultiLine ?? false });
       runLab.caseSip = sip;
+      runLab.caseValidator = validator;
       notes.push(...runLab.notes);
     } else {
       lab = await Lab.start({
         profile,
         ephemeralPorts: profile.sbc.kind === 'embedded',
         ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
+        ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
         ...(o.timers ? { timers: o.timers } : {}),
         ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
         logger: log,
-        trace: (t) => {
+        trace: (t, actor) => {
           if (sip.length < 20_000) sip.push(t);
+          // What the SBC sent to our actors is judged against docs/sip-rules.md.
+          if (actor === 'provider' || actor === 'oxo') validator.observeTrace(t, actor);
         },
       });
       if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
@@ -353,6 +374,7 @@ async function runCase(
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),
     ]);
+    if (checks.records.length > 0) recordSipRuleChecks(checks, validator, Date.now());
     const failed = checks.failed;
     if (checks.records.length === 0)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
@@ -392,6 +414,7 @@ async function runCase(
     if (left.notEnded.length > 0)
       log.warn({ case: c.id, notEnded: left.notEnded }, 'calls of the case did not end after hanging up');
     runLab.caseSip = undefined;
+    runLab.caseValidator = undefined;
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
   } else {
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
@@ -483,7 +506,8 @@ function writeEvidence(
     const dst = t.direction === 'out' ? t.flow.remote : t.flow.local;
     records.push({ timeMs: t.wallTime, src, dst, payload: Buffer.from(redacted(t.data), 'utf8') });
   }
-  for (const r of lab?.sbc?.evidence() ?? [])
+  // The RTP/RTCP of our own actors' legs, and the embedded SBC's, each datagram once.
+  for (const r of lab?.caseMediaEvidence() ?? [])
     records.push({ timeMs: r.wallMs, src: r.src, dst: r.dst, payload: r.bytes });
   records.sort((a, b) => a.timeMs - b.timeMs);
   for (const r of records) w.addUdp(r);
