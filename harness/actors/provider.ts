@@ -24,7 +24,8 @@ import {
 import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import type { MediaFactory } from './call.ts';
+import type { Call, MediaFactory } from './call.ts';
+import { CallRegistry } from './call-registry.ts';
 import { Ivr, type IvrOptions } from './ivr.ts';
 import { MediaLeg } from './media-leg.ts';
 import { type PhoneHost, PstnPhone, type PstnPhoneOptions } from './pstn-phone.ts';
@@ -113,6 +114,8 @@ export class Provider implements PhoneHost {
   readonly log: Logger;
   readonly clock: Clock;
   readonly openMedia: MediaFactory;
+  /** Every call of the phones and the IVR, with its timeline (for the call invariants). */
+  readonly callLog: CallRegistry;
   private readonly phones = new Map<string, PstnPhone>();
   private readonly lines: ProviderLine[];
   private readonly regWaiters: Array<{ username: string; resolve: (b: Binding) => void }> = [];
@@ -125,7 +128,9 @@ export class Provider implements PhoneHost {
     this.mediaAddress = opts.address;
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
-    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock }));
+    // PSTN phones send RTP from answer to hang-up, silence included (no VAD).
+    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock, continuous: true }));
+    this.callLog = new CallRegistry('provider', this.clock);
     this.lines = opts.lines.map((l) => ({ ...l }));
     this.digest = new DigestServer({
       realm: this.domain,
@@ -162,6 +167,10 @@ export class Provider implements PhoneHost {
   async stop(): Promise<void> {
     for (const p of this.phones.values()) for (const c of p.calls) await c.hangup().catch(() => undefined);
     await this.ua.stop();
+  }
+
+  track(call: Call, party: string): void {
+    this.callLog.track(call, party);
   }
 
   /** The bound port of a listener. */

@@ -29,6 +29,8 @@ export interface PhoneHost {
   readonly domain: string;
   /** Where calls toward the SBC's line for `did` go, or a reason why they cannot. */
   lineTarget(did: string): { ok: true; uri: string; target: SendTarget } | { ok: false; reason: string };
+  /** Follows a call of the phone (the provider's call registry). */
+  track?(call: Call, party: string): void;
 }
 
 /** Options of a phone. */
@@ -109,6 +111,7 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
         name: `${this.id}-in`,
       });
       call = Call.incoming(this.host.ua, media, inv);
+      this.host.track?.(call, this.id);
     } catch (e) {
       this.host.log.warn({ err: String(e), phone: this.id }, 'media leg could not open');
       inv.reject(500);
@@ -165,6 +168,7 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
       headers,
       ...(opts.protocol ? { protocol: opts.protocol } : {}),
     });
+    this.host.track?.(call, this.id);
     this.calls.push(call);
     void call.established().then((ok) => {
       if (ok) this.onEstablished(call);

@@ -2,6 +2,7 @@
  * The runner layer: the case API, checks, capabilities, DUT adapters, the journal and
  * results.json, and the plan runner. Scenarios import from here.
  */
+export * from './call-invariants.ts';
 export * from './capabilities.ts';
 export * from './case-context.ts';
 export * from './case-definition.ts';

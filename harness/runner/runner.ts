@@ -12,6 +12,7 @@ import { capture } from '../media/index.ts';
 import { redactAuthorization, type TraceEvent } from '../sip/index.ts';
 import { systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { CallWatch, callRegistries } from './call-invariants.ts';
 import { unmetNeed } from './capabilities.ts';
 import { type CaseContext, NotApplicable } from './case-context.ts';
 import type { CaseDefinition } from './case-definition.ts';
@@ -217,6 +218,7 @@ async function runCase(
   const checks = new Checks(systemClock, onCheck);
   const sip: TraceEvent[] = [];
   let lab: Lab | undefined;
+  let watch: CallWatch | undefined;
   let cell: Cell;
   const timeoutMs =
     (o.caseTimeoutMs ?? 60_000) + (o.quick ? (c.waits?.quickMs ?? 0) : (c.waits?.fullMs ?? 0));
@@ -234,6 +236,9 @@ async function runCase(
       },
     });
     if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
+    // The calls of this case, judged at its end by the call invariants (call-invariants.ts).
+    const calls = new CallWatch(callRegistries(lab), lab.sbc);
+    watch = calls;
     const ctx: CaseContext = {
       id: c.id,
       profile,
@@ -252,6 +257,7 @@ async function runCase(
         await new Promise((r) => setTimeout(r, ms));
       },
       note: (text) => notes.push(text),
+      expectSilence: (call, reason) => calls.expectSilence(call, reason),
       ask: async (question, choices) => {
         if (!o.prompter)
           throw new NotApplicable(`needs an engineer's answer ("${question}"); run with --interactive`);
@@ -266,6 +272,9 @@ async function runCase(
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),
     ]);
+    if (timer) clearTimeout(timer);
+    await calls.settle();
+    calls.judge(checks);
     const failed = checks.failed;
     if (checks.records.length === 0)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
@@ -281,6 +290,7 @@ async function runCase(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    await watch?.cleanUp();
   }
   if (applied.answers.length > 0) cell.answers = applied.answers;
   if (checks.streams.length > 0 || checks.dtmf.length > 0) {
