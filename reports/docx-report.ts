@@ -2,7 +2,7 @@
  * The IWR results part as a Word document (IWRs are Word documents), through the `docx`
  * package: the header block, section 6 (summary of test results, problems, limitations,
  * notes) and the per-section result tables of section 8 — Test Case Id | Test Case | N/A | OK |
- * NOK | Comment — with "X" in the verdict's column. ERROR cells have no mark and say "ERROR" in
+ * NOK | Comment — with "X" in the verdict's column. ERROR and INCOMPLETE cells have no mark and say so in
  * the comment; with a baseline, changed cells say "was OK" (or "new").
  */
 import {
@@ -137,6 +137,8 @@ function commentParagraphs(row: ReportRow): Paragraph[] {
     );
   if (row.verdict === 'ERROR')
     head.push(run('ERROR (harness failure, neither OK nor NOK): ', { bold: true }));
+  if (row.verdict === 'INCOMPLETE')
+    head.push(run('INCOMPLETE (not fully judged here, neither OK nor NOK): ', { bold: true }));
   const text = docxText(row.comment.trim()).replace(/\r\n?/g, '\n').split('\n');
   const [first = '', ...rest] = text;
   return [para([...head, run(first)]), ...rest.map((l) => para([run(l)]))];
@@ -185,7 +187,7 @@ export function buildDocx(model: ReportModel): Document {
       [2600, 7038],
     ),
     para(
-      `${s.total} test cases: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR (harness failure).`,
+      `${s.total} test cases: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR (harness failure)${s.INCOMPLETE ? `, ${s.INCOMPLETE} INCOMPLETE (not fully judged: the plan is incomplete)` : ''}.`,
       { spacingAfter: 120, spacingBefore: 120 },
     ),
     heading('6 Summary of test results', 1),

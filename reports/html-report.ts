@@ -102,7 +102,7 @@ function headerBlock(model: ReportModel): string {
   const s = model.summary;
   return (
     `<table class="header-block"><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</tbody></table>` +
-    `<p class="counts" id="counts"><strong>${s.total} test cases:</strong> <span>${s.OK} OK</span><span>${s.NOK} NOK</span><span>${s['N/A']} N/A</span><span>${s.ERROR} ERROR (harness failure)</span></p>`
+    `<p class="counts" id="counts"><strong>${s.total} test cases:</strong> <span>${s.OK} OK</span><span>${s.NOK} NOK</span><span>${s['N/A']} N/A</span><span>${s.ERROR} ERROR (harness failure)</span>${s.INCOMPLETE ? `<span>${s.INCOMPLETE} INCOMPLETE (not fully judged: the plan is incomplete)</span>` : ''}</p>`
   );
 }
 
@@ -165,6 +165,8 @@ function rowComment(row: ReportRow): string {
       `<strong>${e(wasLabel(row.was))}${isRegression(row.was, row.verdict) ? ', regression' : ''}</strong>`,
     );
   if (row.verdict === 'ERROR') parts.push('<strong>ERROR</strong> (harness failure, neither OK nor NOK):');
+  if (row.verdict === 'INCOMPLETE')
+    parts.push('<strong>INCOMPLETE</strong> (not fully judged here, neither OK nor NOK):');
   if (row.comment.trim()) parts.push(e(row.comment));
   return parts.join(' ');
 }

@@ -66,6 +66,8 @@ function caseXml(model: ReportModel, sectionName: string, row: ReportRow): strin
   else if (row.verdict === 'ERROR')
     lines.push(`      <error message="${message}" type="ERROR">${xmlText(row.comment)}</error>`);
   else if (row.verdict === 'N/A') lines.push(`      <skipped message="${message}"/>`);
+  else if (row.verdict === 'INCOMPLETE')
+    lines.push(`      <skipped message="INCOMPLETE (not fully judged): ${message}"/>`);
   lines.push('    </testcase>');
   return lines;
 }
@@ -92,14 +94,14 @@ export function renderJunit(model: ReportModel): string {
   const totalTime = model.results.cells.reduce((t, c) => t + positive(c.durationMs), 0);
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="sbc-harness ${xmlEscape(h.runId)}" tests="${s.total}" failures="${s.NOK}" errors="${s.ERROR}" skipped="${s['N/A']}" time="${seconds(totalTime)}">`,
+    `<testsuites name="sbc-harness ${xmlEscape(h.runId)}" tests="${s.total}" failures="${s.NOK}" errors="${s.ERROR}" skipped="${s['N/A'] + s.INCOMPLETE}" time="${seconds(totalTime)}">`,
   ];
   for (const sec of model.sections) {
     const count = (v: string) => sec.rows.filter((r) => r.verdict === v).length;
     const name = `${sec.id} ${sec.title}`;
     const time = sec.rows.reduce((t, r) => t + positive(r.durationMs), 0);
     out.push(
-      `  <testsuite name="${xmlEscape(name)}" tests="${sec.rows.length}" failures="${count('NOK')}" errors="${count('ERROR')}" skipped="${count('N/A')}" time="${seconds(time)}" timestamp="${xmlEscape(h.startedAt)}">`,
+      `  <testsuite name="${xmlEscape(name)}" tests="${sec.rows.length}" failures="${count('NOK')}" errors="${count('ERROR')}" skipped="${count('N/A') + count('INCOMPLETE')}" time="${seconds(time)}" timestamp="${xmlEscape(h.startedAt)}">`,
       '    <properties>',
       ...runProps.map((p) => `      ${p}`),
       '    </properties>',
@@ -115,6 +117,6 @@ export function renderJunit(model: ReportModel): string {
 export const junitRenderer: ReportRenderer = {
   format: 'junit',
   fileName: 'junit.xml',
-  description: 'JUnit XML for CI: NOK as failure, ERROR as error, N/A as skipped',
+  description: 'JUnit XML for CI: NOK as failure, ERROR as error, N/A and INCOMPLETE as skipped',
   render: async (model: ReportModel, _ctx: RenderContext) => renderJunit(model),
 };

@@ -1,8 +1,8 @@
 /**
  * The IWR results part as Markdown, ready to paste: the header block, section 6 (summary of
  * test results, problems, limitations, notes) and the per-section result tables (Test Case Id |
- * Test Case | N/A | OK | NOK | Comment) with ✔ in the verdict's column. ERROR cells have no
- * mark and say "ERROR" in the comment; with a baseline, changed cells say "was OK" (or "new").
+ * Test Case | N/A | OK | NOK | Comment) with ✔ in the verdict's column. ERROR and INCOMPLETE
+ * cells have no mark and say so in the comment; with a baseline, changed cells say "was OK" (or "new").
  */
 import type { RenderContext, ReportRenderer } from './renderer.ts';
 import { isRegression, type ReportModel, type ReportRow, wasLabel } from './report-model.ts';
@@ -44,6 +44,7 @@ export function rowComment(row: ReportRow): string {
   if (row.was !== undefined)
     parts.push(`**${wasLabel(row.was)}${isRegression(row.was, row.verdict) ? ', regression' : ''}**`);
   if (row.verdict === 'ERROR') parts.push('**ERROR** (harness failure, neither OK nor NOK):');
+  if (row.verdict === 'INCOMPLETE') parts.push('**INCOMPLETE** (not fully judged here, neither OK nor NOK):');
   if (row.comment.trim()) parts.push(mdCell(row.comment));
   return parts.join(' ');
 }
@@ -79,7 +80,7 @@ export function renderMarkdown(model: ReportModel): string {
       ],
     ),
     '',
-    `${s.total} test cases: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR (harness failure).`,
+    `${s.total} test cases: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR (harness failure)${s.INCOMPLETE ? `, ${s.INCOMPLETE} INCOMPLETE (not fully judged: the plan is incomplete)` : ''}.`,
     '',
     '## 6 Summary of test results',
     '',

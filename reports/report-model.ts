@@ -13,11 +13,11 @@ export type Mark = 'N/A' | 'OK' | 'NOK';
 
 /**
  * Result of a feature of the summary. OK, NOK and N/A as in the IWR; "partly" when some of the
- * feature's cells are OK and others could only be judged as ERROR (a harness failure, neither
- * OK nor NOK); ERROR when none could be judged for that reason; "not tested" when the run has
- * no cell for the feature.
+ * feature's cells are OK and others could not be judged (ERROR: a harness failure; INCOMPLETE:
+ * a setting nobody applied or a host limitation; neither OK nor NOK); ERROR or INCOMPLETE when
+ * none could be judged for that reason; "not tested" when the run has no cell for the feature.
  */
-export type FeatureResult = 'OK' | 'NOK' | 'N/A' | 'partly' | 'ERROR' | 'not tested';
+export type FeatureResult = 'OK' | 'NOK' | 'N/A' | 'partly' | 'ERROR' | 'INCOMPLETE' | 'not tested';
 
 /** What a case of the plan looks like to a report (a subset of CaseDefinition). */
 export interface PlanCase {
@@ -116,7 +116,7 @@ export interface ReportRow {
   /** False for a cell whose case is not in the plan (an old journal). */
   inPlan: boolean;
   verdict: Verdict;
-  /** The column holding the mark; null for ERROR. */
+  /** The column holding the mark; null for ERROR and INCOMPLETE (the comment says which). */
   mark: Mark | null;
   comment: string;
   durationMs: number;
@@ -169,7 +169,13 @@ export interface ReportInputs {
   baseline?: ResultsFile;
 }
 
-const MARKS: Record<Verdict, Mark | null> = { OK: 'OK', NOK: 'NOK', 'N/A': 'N/A', ERROR: null };
+const MARKS: Record<Verdict, Mark | null> = {
+  OK: 'OK',
+  NOK: 'NOK',
+  'N/A': 'N/A',
+  ERROR: null,
+  INCOMPLETE: null,
+};
 
 const METHODS: Record<string, string> = { embedded: 'embedded', lab: 'lab', 'on-site': 'on site' };
 
@@ -177,7 +183,10 @@ const METHODS: Record<string, string> = { embedded: 'embedded', lab: 'lab', 'on-
 const GOOD: ReadonlySet<string> = new Set(['OK', 'N/A']);
 const BAD: ReadonlySet<string> = new Set(['NOK', 'ERROR']);
 
-/** True when a verdict change is a regression: OK or N/A before, NOK or ERROR now. */
+/**
+ * True when a verdict change is a regression: OK or N/A before, NOK or ERROR now. (OK before and
+ * INCOMPLETE now is no regression of the SBC: the second run judged less.)
+ */
 export function isRegression(was: BaselineChange | undefined, now: Verdict): boolean {
   return was !== undefined && GOOD.has(was) && BAD.has(now);
 }
@@ -206,16 +215,19 @@ function featureSummary(def: FeatureDefinition, cells: readonly Cell[]): Feature
   const mine = cells.filter((c) => def.cases.some((p) => idMatches(c.id, p)));
   const ids = mine.map((c) => c.id);
   const by = (v: Verdict) => mine.filter((c) => c.verdict === v);
-  const [ok, nok, na, error] = [by('OK'), by('NOK'), by('N/A'), by('ERROR')];
+  const [ok, nok, na, error, incomplete] = [by('OK'), by('NOK'), by('N/A'), by('ERROR'), by('INCOMPLETE')];
   let result: FeatureResult;
   if (mine.length === 0) result = 'not tested';
   else if (nok.length > 0) result = 'NOK';
-  else if (error.length > 0) result = ok.length > 0 ? 'partly' : 'ERROR';
+  else if (error.length > 0 || incomplete.length > 0)
+    result = ok.length > 0 ? 'partly' : error.length > 0 ? 'ERROR' : 'INCOMPLETE';
   else if (na.length === mine.length) result = 'N/A';
   else result = 'OK';
   const parts: string[] = [];
   for (const c of nok) parts.push(`${c.id} NOK: ${brief(failureOf(c))}`);
   for (const c of error) parts.push(`${c.id} ERROR (harness): ${brief(c.comment || c.title)}`);
+  for (const c of incomplete)
+    parts.push(`${c.id} INCOMPLETE: ${brief(c.incomplete?.join('; ') || c.comment || c.title)}`);
   // N/A reasons, once each, with the cells that share them.
   const naReasons = new Map<string, string[]>();
   for (const c of na) {
@@ -256,6 +268,13 @@ function runNotes(inputs: ReportInputs, cells: readonly Cell[]): string[] {
       `The run was interrupted and resumed (${run.resumedAt.join(', ')}); finished cells were kept.`,
     );
   if (!run.endedAt) notes.push('The run has no end record: it was stopped before it finished.');
+  const incomplete = cells.filter((c) => c.verdict === 'INCOMPLETE');
+  if (incomplete.length > 0)
+    notes.push(
+      `The plan is incomplete: ${incomplete.length} cell(s) could not be fully judged here and count neither OK, NOK nor N/A (INCOMPLETE): ${incomplete
+        .map((c) => `${c.id} (${brief(c.incomplete?.join('; ') || c.comment || 'no comment', 100)})`)
+        .join('; ')}.`,
+    );
   const errors = cells.filter((c) => c.verdict === 'ERROR');
   if (errors.length > 0)
     notes.push(
@@ -272,7 +291,7 @@ function runNotes(inputs: ReportInputs, cells: readonly Cell[]): string[] {
   return notes;
 }
 
-const VERDICT_SET: ReadonlySet<string> = new Set(['OK', 'NOK', 'N/A', 'ERROR']);
+const VERDICT_SET: ReadonlySet<string> = new Set(['OK', 'NOK', 'N/A', 'ERROR', 'INCOMPLETE']);
 const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
 const obj = (v: unknown): Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -357,7 +376,14 @@ export function normaliseResults(results: ResultsFile): { results: ResultsFile; 
       durationMs: typeof c.durationMs === 'number' ? c.durationMs : 0,
     });
   }
-  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, total: cells.length } as ResultsFile['summary'];
+  const summary = {
+    OK: 0,
+    NOK: 0,
+    'N/A': 0,
+    ERROR: 0,
+    INCOMPLETE: 0,
+    total: cells.length,
+  } as ResultsFile['summary'];
   for (const c of cells) summary[c.verdict]++;
   return { results: { ...(r as unknown as ResultsFile), run: fixedRun, summary, cells }, problems };
 }

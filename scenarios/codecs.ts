@@ -31,6 +31,7 @@ export function checkSbcOfferOrder(
     expected: `${codecLabel(first)} first (the SBC's configured order)`,
     observed: f.ok ? f.codecs.map(codecLabel).join(', ') : f.reason,
     failure: `The SBC offered ${codecLabel(got)} first toward ${toward} although ${codecLabel(first)} is its first codec`,
+    dependsOn: ['codecOrder'],
   });
 }
 

@@ -81,6 +81,7 @@ export class Extension extends EventEmitter<ExtensionEvents> {
   readonly handset: Handset;
   private waiters: Array<(c: Call) => void> = [];
   private pending: Call[] = [];
+  private readonly initial: ExtensionOptions;
 
   constructor(
     private readonly host: ExtensionHost,
@@ -95,6 +96,7 @@ export class Extension extends EventEmitter<ExtensionEvents> {
     this.answerMode = opts.answer ?? 'auto';
     this.answerDelayMs = opts.answerDelayMs ?? 0;
     this.lines = Math.max(1, opts.lines ?? 1);
+    this.initial = opts;
     const now = host.now ? () => host.now?.() ?? performance.now() : () => performance.now();
     this.handset = new Handset(this.name, now);
   }
@@ -104,6 +106,22 @@ export class Extension extends EventEmitter<ExtensionEvents> {
     return this.calls.filter(
       (c) => c.state === 'established' || c.state === 'ringing' || c.state === 'calling',
     );
+  }
+
+  /**
+   * Back to the state a case starts from, when the trunk outlives a case (an external SBC):
+   * free, its configured answer mode and name, the given preferences and line count; calls a
+   * case left untaken are forgotten (their dialogs are the runner's to end).
+   */
+  resetForCase(o: { prefs?: CallMediaPrefs; lines?: number } = {}): void {
+    this.state = 'free';
+    this.name = this.initial.name ?? this.initial.id;
+    this.answerMode = this.initial.answer ?? 'auto';
+    this.answerDelayMs = this.initial.answerDelayMs ?? 0;
+    if (o.prefs) this.prefs = o.prefs;
+    if (o.lines !== undefined) this.lines = Math.max(1, o.lines);
+    this.pending = [];
+    this.waiters = [];
   }
 
   /** Sets the codec preference for the next calls. Returns this, for chaining. */

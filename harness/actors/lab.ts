@@ -8,6 +8,7 @@ import type { Profile } from '../config/profile-schema.ts';
 import type { TimerConfig, TraceEvent, TransportProtocol, UserAgent } from '../sip/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import type { Call } from './call.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
 import { OxoTrunk } from './oxo-trunk.ts';
 import { Provider } from './provider.ts';
@@ -257,6 +258,65 @@ export class Lab {
 
     if (this.oxo) this.traced(this.oxo.ua);
     if (this.opts.register ?? true) await this.register();
+  }
+
+  /**
+   * Readies a lab that outlives its cases (an external SBC keeps its state between cases) for
+   * the next case: the phones, the IVR and the extensions get the case's codec preferences and
+   * their configured behaviour back, and the OXO takes one or several calls per set as the case
+   * asks. Registrations and their records are kept: a registration the SBC made at any time of
+   * the run counts.
+   */
+  prepareCase(profile: Profile, opts: { oxoMultiLine?: boolean } = {}): void {
+    const srtp = profile.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
+    const providerPrefs = {
+      codecs: [...profile.provider.codecs],
+      telephoneEvent: true,
+      ...(srtp ? { srtp } : {}),
+    };
+    for (const ph of this.provider?.allPhones() ?? [])
+      ph.resetForCase({ ...providerPrefs, codecs: [...providerPrefs.codecs] });
+    this.oxo?.resetForCase({
+      multiLine: opts.oxoMultiLine ?? false,
+      prefs: (id) => {
+        const e = profile.oxo.extensions[id];
+        return e ? { codecs: [...e.codecs], telephoneEvent: profile.oxo.dtmf.rfc2833 } : undefined;
+      },
+    });
+  }
+
+  /**
+   * Ends every call of the simulators that is still up or ringing (BYE, CANCEL or a final
+   * response), and waits up to `timeoutMs` for each to end. Returns a line for each call that
+   * was still up before, and for each that did not end in time.
+   */
+  async endCalls(timeoutMs = 5000): Promise<{ leftUp: string[]; notEnded: string[] }> {
+    const live: Array<{ who: string; call: Call }> = [];
+    const isLive = (c: Call) => c.state === 'established' || c.state === 'ringing' || c.state === 'calling';
+    for (const ph of this.provider?.allPhones() ?? [])
+      for (const c of ph.calls) if (isLive(c)) live.push({ who: ph.id, call: c });
+    for (const e of this.oxo?.allExtensions() ?? [])
+      for (const c of e.calls) if (isLive(c)) live.push({ who: e.name, call: c });
+    const leftUp = live.map(({ who, call }) => `${who}: ${call.direction} call ${call.state}`);
+    await Promise.all(live.map(({ call }) => call.hangup().catch(() => undefined)));
+    const notEnded: string[] = [];
+    await Promise.all(
+      live.map(async ({ who, call }) => {
+        let t: NodeJS.Timeout | undefined;
+        const ended = await Promise.race([
+          call.ended().then(() => true),
+          new Promise<false>((r) => {
+            t = setTimeout(() => r(false), timeoutMs);
+          }),
+        ]);
+        if (t) clearTimeout(t);
+        if (!ended)
+          notEnded.push(
+            `${who}: ${call.direction} call still ${call.state} ${timeoutMs / 1000} s after hanging up`,
+          );
+      }),
+    );
+    return { leftUp, notEnded };
   }
 
   /** Every user agent of the lab (provider, SBC LAN and WAN, OXO), e.g. to trace their SIP. */

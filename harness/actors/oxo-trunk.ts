@@ -27,7 +27,7 @@ import {
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { mohSource } from './audio-sources.ts';
-import { Call, type CallAudioSource, type MediaFactory } from './call.ts';
+import { Call, type CallAudioSource, type CallMediaPrefs, type MediaFactory } from './call.ts';
 import { CallRegistry } from './call-registry.ts';
 import { ConferenceMixer } from './conference-mixer.ts';
 import { type DisplayLine, type DisplayOptions, displayFor, normaliseNumber } from './display.ts';
@@ -239,6 +239,25 @@ export class OxoTrunk implements ExtensionHost {
     for (const m of this.mixers) m.stop();
     for (const e of this.exts.values()) for (const c of e.calls) await c.hangup().catch(() => undefined);
     await this.ua.stop();
+  }
+
+  /**
+   * Back to the state a case starts from, when the trunk outlives a case (an external SBC): no
+   * conference running, multi-line as the case asks, each extension free with the given codec
+   * preferences. The registration at the SBC is kept.
+   */
+  resetForCase(o: { multiLine: boolean; prefs: (id: ExtensionId) => CallMediaPrefs | undefined }): void {
+    for (const m of this.mixers.splice(0)) m.stop();
+    this.profile.multiLine = o.multiLine;
+    for (const e of this.exts.values()) {
+      const prefs = o.prefs(e.id);
+      e.resetForCase({ ...(prefs ? { prefs } : {}), lines: o.multiLine ? Math.max(2, e.lines) : 1 });
+    }
+  }
+
+  /** Every extension of the trunk. */
+  allExtensions(): Extension[] {
+    return [...this.exts.values()];
   }
 
   /** The extension with this id; throws for one the profile does not have (a test bug). */

@@ -194,6 +194,11 @@ export class Provider implements PhoneHost {
     return ivr;
   }
 
+  /** Every phone, the IVR included. */
+  allPhones(): PstnPhone[] {
+    return [...this.phones.values()];
+  }
+
   /** A phone (or the IVR) by id; throws for an unknown id (a test bug). */
   phone(id: string): PstnPhone {
     const p = this.phones.get(id);

@@ -76,6 +76,7 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
   readonly calls: Call[] = [];
   private waiters: Array<(c: Call) => void> = [];
   private pendingIncoming: Call[] = [];
+  private readonly initialBehaviour: PhoneBehaviour;
 
   constructor(
     protected readonly host: PhoneHost,
@@ -86,7 +87,20 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
     this.number = opts.number;
     this.displayName = opts.displayName;
     this.behaviour = opts.behaviour ?? { kind: 'answer' };
+    this.initialBehaviour = this.behaviour;
     this.prefs = opts.prefs ?? DEFAULT_PSTN_PREFS;
+  }
+
+  /**
+   * Back to the state a case starts from, when the provider outlives a case (an external SBC):
+   * its configured behaviour, the given preferences; calls a case left untaken are forgotten
+   * (their dialogs are the runner's to end).
+   */
+  resetForCase(prefs?: CallMediaPrefs): void {
+    this.behaviour = this.initialBehaviour;
+    if (prefs) this.prefs = prefs;
+    this.pendingIncoming = [];
+    this.waiters = [];
   }
 
   /** Resolves with the next incoming call (one that arrived earlier and was not taken yet, first). */

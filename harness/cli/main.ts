@@ -44,7 +44,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--quick', 'shorten long waits (the 5-minute call), saying so in each cell concerned')
     .option(
       '--interactive',
-      'ask for actions and checks the harness cannot do itself (real deskphones, a real SBC)',
+      'ask for actions and checks the harness cannot do itself (real deskphones, the settings of a real SBC)',
     )
     .option(
       '--sbc-fault <name>',
@@ -55,8 +55,11 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--resume <dir>', 'continue the run in <dir>: finished cells are kept, the others run')
     .addHelpText(
       'after',
-      '\nExit codes: 0 every cell OK or N/A, 1 a cell is NOK, 2 a cell is ERROR or the configuration is wrong.\n' +
-        'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed).',
+      '\nExit codes: 0 every cell OK or N/A, 1 a cell is NOK, 2 a cell is ERROR or the configuration is wrong,\n' +
+        '3 no NOK or ERROR but the plan is incomplete (INCOMPLETE cells).\n' +
+        'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed),\n' +
+        'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
+        'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.',
     )
     .action(async (opts: RunCommandOptions) => {
       process.exitCode = await runCommand(opts, out);

@@ -24,7 +24,13 @@ export interface RunCommandOptions {
   resume?: string;
 }
 
-const MARK: Record<Cell['verdict'], string> = { OK: 'OK   ', NOK: 'NOK  ', 'N/A': 'N/A  ', ERROR: 'ERROR' };
+const MARK: Record<Cell['verdict'], string> = {
+  OK: 'OK   ',
+  NOK: 'NOK  ',
+  'N/A': 'N/A  ',
+  ERROR: 'ERROR',
+  INCOMPLETE: 'INCMP',
+};
 
 export async function runCommand(o: RunCommandOptions, out: (s: string) => void): Promise<number> {
   let outDir: string;
@@ -54,7 +60,9 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
       return 2;
     }
   } else outDir = resolve(o.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)));
-  const profile = loadProfile(profileFile);
+  const warnings: string[] = [];
+  const profile = loadProfile(profileFile, process.env, warnings);
+  for (const w of warnings) out(`sbc-harness run: ${profileFile}: ${w}\n`);
   await preflight(profile, profileFile);
   parseFaults([...profile.sbc.faults, ...faults]); // an unknown fault stops here, before any case runs
   const workers = Number(o.workers ?? 1);
@@ -97,8 +105,12 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     );
   const s = outcome.results.summary;
   out(
-    `\n${s.total} cells: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR → ${join(outDir, 'results.json')}\n`,
+    `\n${s.total} cells: ${s.OK} OK, ${s.NOK} NOK, ${s['N/A']} N/A, ${s.ERROR} ERROR, ${s.INCOMPLETE} INCOMPLETE → ${join(outDir, 'results.json')}\n`,
   );
+  if (s.INCOMPLETE > 0)
+    out(
+      `The plan is incomplete: ${s.INCOMPLETE} cell(s) could not be fully judged (an SBC setting nobody applied, or a host limitation); each says what. Exit code 3.\n`,
+    );
   // The reports, from the journal just written (the same code as `sbc-harness report`).
   const reports = await writeReports({ runDir: outDir });
   if (reports.written.length > 0)

@@ -31,6 +31,12 @@ export const sbcSchema = z.strictObject({
     .enum(['embedded', 'external'])
     .default('embedded')
     .describe('embedded: the harness runs its reference SBC; external: a real SBC at the addresses below'),
+  adapter: z
+    .enum(['embedded', 'generic', 'kamailio-lab'])
+    .optional()
+    .describe(
+      "who applies each case's SBC settings: embedded (the reference SBC), generic (nobody: asked of the engineer with --interactive, else the cell is INCOMPLETE), kamailio-lab (the lab over JSON-RPC); default embedded for kind embedded, generic for kind external",
+    ),
   model: z.string().default('sbc-harness reference SBC').describe('SBC model, for the report header'),
   firmware: z.string().default('').describe('SBC firmware, for the report header'),
   lan: endpoint.describe('the SBC side facing the OXO trunk'),
@@ -39,22 +45,28 @@ export const sbcSchema = z.strictObject({
     .array(codec)
     .min(1)
     .default([...DEFAULT_CODEC_ORDER])
-    .describe('codecs the SBC offers, in order'),
+    .describe(
+      'codecs the SBC offers, in order (external SBC: as it is configured; a case asking for this order needs nobody to set it)',
+    ),
   transcoding: z
     .boolean()
     .default(true)
-    .describe('whether the SBC transcodes between legs that negotiated different codecs'),
+    .describe(
+      'embedded SBC: whether it transcodes between legs that negotiated different codecs (an external SBC is observed, and the key is reported as having no effect)',
+    ),
   fallbackToInfo: z
     .boolean()
     .default(true)
     .describe(
-      'LANCOM "fallback on SIP INFO": convert RFC 2833 to INFO toward a peer without telephone-event',
+      'embedded SBC: LANCOM "fallback on SIP INFO", convert RFC 2833 to INFO toward a peer without telephone-event (no effect on an external SBC)',
     ),
   srtpTowardProvider: z.boolean().default(false).describe('SDES-SRTP on the provider side'),
   referPolicy: z
     .enum(['local', 'pass'])
     .default('local')
-    .describe('REFER handled by the SBC (local) or passed to the provider (pass)'),
+    .describe(
+      'embedded SBC: REFER handled by the SBC (local) or passed to the provider (pass) (no effect on an external SBC)',
+    ),
   faults: z
     .array(z.string())
     .default([])
@@ -82,6 +94,15 @@ export const providerSchema = z.strictObject({
       user: z.string().min(1).describe('SIP user of the SBC line at the provider'),
       password: secret.describe('password of the SBC line (use ${ENV_VAR} to keep it out of the file)'),
       number: number.describe('main number of the line; DIDs extend it'),
+      registrationWaitS: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .default(60)
+        .describe(
+          'external SBC: how long after the run starts T-3 waits for the SBC to register this line at the provider simulator (a real SBC registers on its own timer)',
+        ),
     })
     .describe('the SIP line the SBC registers at the provider'),
   codecs: z

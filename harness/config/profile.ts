@@ -26,6 +26,7 @@ export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../profiles/embedd
 export function loadProfile(
   file: string = DEFAULT_PROFILE_PATH,
   env: NodeJS.ProcessEnv = process.env,
+  warnings?: string[],
 ): Profile {
   let text: string;
   try {
@@ -33,13 +34,18 @@ export function loadProfile(
   } catch (err) {
     throw new ProfileError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
-  return parseProfile(text, file, env);
+  return parseProfile(text, file, env, warnings);
 }
 
+/**
+ * Parses and validates a profile. `warnings`, when given, receives a sentence for every key the
+ * file sets that has no effect with its SBC kind (so no setting is silently ignored).
+ */
 export function parseProfile(
   text: string,
   file = '<profile>',
   env: NodeJS.ProcessEnv = process.env,
+  warnings?: string[],
 ): Profile {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -58,7 +64,51 @@ export function parseProfile(
       file,
       result.error.issues.map((i) => describeIssue(i, substituted)),
     );
-  return result.data;
+  const profile = result.data;
+  const adapterProblem = checkAdapter(profile);
+  if (adapterProblem) throw new ProfileError(file, [adapterProblem]);
+  warnings?.push(...ineffectiveKeys(substituted, profile));
+  return profile;
+}
+
+/** Who applies a case's SBC settings (the `sbc.adapter` key, or its default for the SBC kind). */
+export type SbcAdapterName = 'embedded' | 'generic' | 'kamailio-lab';
+
+export function adapterOf(profile: Profile): SbcAdapterName {
+  return profile.sbc.adapter ?? (profile.sbc.kind === 'embedded' ? 'embedded' : 'generic');
+}
+
+function checkAdapter(profile: Profile): string | undefined {
+  const a = profile.sbc.adapter;
+  if (a === undefined) return undefined;
+  if (profile.sbc.kind === 'embedded' && a !== 'embedded')
+    return `sbc.adapter: "${a}" needs sbc.kind: external (the embedded SBC is configured by the harness itself; use adapter: embedded or leave the key out)`;
+  if (profile.sbc.kind === 'external' && a === 'embedded')
+    return 'sbc.adapter: "embedded" configures only the embedded SBC; for sbc.kind: external use "generic" (or "kamailio-lab" for the lab in lab/)';
+  return undefined;
+}
+
+/**
+ * Keys that only the embedded reference SBC reads: with an external SBC they change nothing
+ * (the real SBC is configured by its own engineer), so a profile that sets them is told so.
+ */
+const EMBEDDED_ONLY_SBC_KEYS: ReadonlyArray<[string, string]> = [
+  ['transcoding', 'whether the SBC transcodes is observed on the wire, not configured'],
+  ['fallbackToInfo', 'set "fallback on SIP INFO" on the SBC itself'],
+  ['referPolicy', "set the SBC's REFER handling on the SBC itself"],
+  ['faults', 'fault switches exist only in the embedded reference SBC'],
+];
+
+function ineffectiveKeys(raw: unknown, profile: Profile): string[] {
+  if (profile.sbc.kind !== 'external') return [];
+  const sbc = (raw as { sbc?: Record<string, unknown> } | undefined)?.sbc ?? {};
+  const out: string[] = [];
+  for (const [key, why] of EMBEDDED_ONLY_SBC_KEYS) {
+    if (!(key in sbc)) continue;
+    if (key === 'faults' && Array.isArray(sbc[key]) && (sbc[key] as unknown[]).length === 0) continue;
+    out.push(`sbc.${key} has no effect with sbc.kind: external (${why})`);
+  }
+  return out;
 }
 
 function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, missing: string[], path: string): unknown {

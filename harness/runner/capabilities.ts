@@ -1,6 +1,8 @@
 /**
  * What the lab, the PBX, the SBC and this host can do, from the profile (a conformance
- * statement) and from the host itself. A case needing what is missing is N/A with the reason.
+ * statement) and from the host itself. A case needing what the product lacks is N/A with the
+ * reason; a case needing what only this host lacks (a codec library) is INCOMPLETE, since the
+ * feature may well apply to the product (docs/verdicts.md).
  */
 import { g729 } from '../../codecs/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
@@ -10,6 +12,8 @@ export interface NeedCheck {
   met: boolean;
   /** Why not, as the cell's comment. */
   reason?: string;
+  /** True when what is missing is this host's, not the product's (the cell is INCOMPLETE, not N/A). */
+  host?: boolean;
 }
 
 export function checkNeed(need: Need, profile: Profile): NeedCheck {
@@ -29,6 +33,7 @@ export function checkNeed(need: Need, profile: Profile): NeedCheck {
         // The embedded SBC transcodes G.729 with libbcg729 too; without it the case cannot run.
         return {
           met: false,
+          host: true,
           reason: `G.729 cannot be encoded on this host: ${g729.unavailableReason?.() ?? 'libbcg729 missing'}`,
         };
       }
@@ -76,11 +81,20 @@ export function checkNeed(need: Need, profile: Profile): NeedCheck {
   }
 }
 
-/** The first unmet need of a case, or undefined when all are met. */
-export function unmetNeed(needs: readonly Need[] | undefined, profile: Profile): string | undefined {
+/**
+ * The first unmet need of a case, or undefined when all are met. A need the product lacks comes
+ * before one this host lacks, so a case is N/A rather than INCOMPLETE when both apply.
+ */
+export function unmetNeed(
+  needs: readonly Need[] | undefined,
+  profile: Profile,
+): { reason: string; host: boolean } | undefined {
+  let host: { reason: string; host: boolean } | undefined;
   for (const n of needs ?? []) {
     const c = checkNeed(n, profile);
-    if (!c.met) return c.reason;
+    if (c.met) continue;
+    if (!c.host) return { reason: c.reason ?? n, host: false };
+    host ??= { reason: c.reason ?? n, host: true };
   }
-  return undefined;
+  return host;
 }

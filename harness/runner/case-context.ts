@@ -32,6 +32,11 @@ export interface CaseContext {
   /** Asks the engineer (interactive mode); the answer is recorded in the cell. */
   ask(question: string, choices?: string[]): Promise<string>;
   readonly prompter: Prompter | undefined;
+  /**
+   * With an external SBC, when the run's simulators came up (Date.now() ms): a registration the
+   * SBC made since then counts. Undefined with the embedded SBC (a lab per case).
+   */
+  runStartedAtMs?: number | undefined;
 }
 
 /** Thrown by a case when it cannot run for a reason of the harness (it becomes ERROR). */

@@ -10,11 +10,19 @@ import { goertzelAmplitude, voipQuality } from '../media/analysis/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { CheckRecord, DtmfRow, StreamRow } from './verdict.ts';
 
+/** An SBC setting a case can ask for (the keys of its `sbc` precondition). */
+export type PreconditionKey = 'codecOrder' | 'srtpTowardProvider' | 'providerTransport';
+
 export interface CheckDetail {
   expected: string;
   observed: string;
   failure?: string;
   evidence?: string[];
+  /**
+   * The SBC settings of the case's precondition this check judges. When any of them was not
+   * applied (nobody could set it), the check is recorded but not judged.
+   */
+  dependsOn?: PreconditionKey[];
 }
 
 /** Result of one direction of an audio check. */
@@ -52,8 +60,20 @@ export class Checks {
     private readonly onRecord: (r: CheckRecord) => void = () => undefined,
   ) {}
 
+  /**
+   * SBC settings the case asked for that nobody applied, with the sentence that says so; checks
+   * that depend on one of them are recorded as not judged.
+   */
+  readonly unapplied = new Map<PreconditionKey, string>();
+
+  /** Judged checks that failed (a check not judged never fails a cell). */
   get failed(): CheckRecord[] {
-    return this.records.filter((r) => !r.ok);
+    return this.records.filter((r) => !r.ok && r.judged !== false);
+  }
+
+  /** Checks recorded but not judged, because a setting they depend on was not applied. */
+  get notJudged(): CheckRecord[] {
+    return this.records.filter((r) => r.judged === false);
   }
 
   /** The general check: records it, returns `ok`. */
@@ -67,6 +87,11 @@ export class Checks {
     };
     if (!ok) r.failure = d.failure ?? `${name}: expected ${d.expected}, observed ${d.observed}`;
     if (d.evidence && d.evidence.length > 0) r.evidence = d.evidence;
+    const missing = (d.dependsOn ?? []).filter((k) => this.unapplied.has(k));
+    if (missing.length > 0) {
+      r.judged = false;
+      r.notJudged = missing.map((k) => this.unapplied.get(k)).join('; ');
+    }
     this.records.push(r);
     this.onRecord(r);
     return ok;
@@ -89,13 +114,14 @@ export class Checks {
   }
 
   /** The codec a call leg negotiated is one of `expected`. */
-  codec(call: Call, expected: string | string[], leg: string): boolean {
+  codec(call: Call, expected: string | string[], leg: string, dependsOn?: PreconditionKey[]): boolean {
     const want = Array.isArray(expected) ? expected : [expected];
     const got = call.media.negotiated?.codec ?? 'none';
     return this.that(`codec on ${leg}`, want.includes(got), {
       expected: want.join(' or '),
       observed: got,
       failure: `${leg.charAt(0).toUpperCase()}${leg.slice(1)} negotiated ${got}, expected ${want.join(' or ')}`,
+      ...(dependsOn ? { dependsOn } : {}),
     });
   }
 

@@ -24,19 +24,11 @@ export interface LabPolicy {
 /** The policy with no precondition: media anchored, SDP passed through as offered. */
 export const DEFAULT_LAB_POLICY: Readonly<LabPolicy> = { towan: '', tolan: '', ans_towan: '', ans_tolan: '' };
 
-/** The model name of profiles/kamailio-lab.yaml, by which {@link isKamailioLab} knows the lab. */
-export const KAMAILIO_LAB_MODEL = 'Kamailio + rtpengine lab';
-
 /** The lab's default JSON-RPC port (LAB_RPC_PORT in lab/lab.env). */
 export const KAMAILIO_LAB_RPC_PORT = 5080;
 
 /** The l_uuid of the lab's line registration (lab/sbc/start writes it into the uacreg table). */
 export const KAMAILIO_LAB_LINE_UUID = 'line1';
-
-/** Whether a profile describes the Kamailio lab (external SBC of that model). */
-export function isKamailioLab(profile: Profile): boolean {
-  return profile.sbc.kind === 'external' && profile.sbc.model === KAMAILIO_LAB_MODEL;
-}
 
 /** rtpengine's codec names for the profile's codec ids. */
 const RTPENGINE_CODEC: Record<string, string> = {
@@ -198,15 +190,17 @@ export function kamailioLabAdapter(control?: KamailioLabControl): KamailioLabAda
         p.sbc.srtpTowardProvider = pre.srtpTowardProvider;
         p.provider.srtp = pre.srtpTowardProvider;
       }
+      const unapplied: AdapterOutcome['unapplied'] = [];
       if (pre?.providerTransport && pre.providerTransport !== 'udp') {
-        notes.push(
-          `The lab SBC registers its line over UDP only; ${pre.providerTransport.toUpperCase()} toward the provider is not set.`,
-        );
+        unapplied.push({
+          key: 'providerTransport',
+          sentence: `SBC setting not applied: ${pre.providerTransport.toUpperCase()} toward the provider (the lab SBC registers its line over UDP only)`,
+        });
       }
       await ctl.setPolicy(policyFor(pre, profile));
       if (pre && (pre.codecOrder || pre.srtpTowardProvider !== undefined))
         notes.push(`Lab SBC set over JSON-RPC: ${describe(pre)}.`);
-      return { profile: p, notes, answers: [] };
+      return { profile: p, notes, answers: [], unapplied };
     },
     async prepare(lab, timeoutMs = 10_000): Promise<string[]> {
       const provider = lab.provider;

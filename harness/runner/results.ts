@@ -25,7 +25,14 @@ export function buildResults(entries: readonly JournalEntry[], order: readonly s
   const cells = [...byId.values()].sort(
     (a, b) => (rank.get(a.id) ?? 1e9) - (rank.get(b.id) ?? 1e9) || a.id.localeCompare(b.id),
   );
-  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, total: cells.length } as ResultsFile['summary'];
+  const summary = {
+    OK: 0,
+    NOK: 0,
+    'N/A': 0,
+    ERROR: 0,
+    INCOMPLETE: 0,
+    total: cells.length,
+  } as ResultsFile['summary'];
   for (const c of cells) summary[c.verdict]++;
   return { run, summary, cells };
 }

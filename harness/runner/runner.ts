@@ -1,8 +1,11 @@
 /**
- * Runs a plan case by case. Each case gets its own lab (on ephemeral ports with the embedded
- * SBC, so independent cases can run side by side), its SBC preconditions applied by the DUT
- * adapter, a harness timeout, and ends as one cell written to the journal with its checks and
- * evidence (a pcap of its SIP and RTP, the SIP messages as text).
+ * Runs a plan case by case. With the embedded SBC each case gets its own lab (on ephemeral
+ * ports, so independent cases can run side by side). With an external SBC the simulators live
+ * for the whole run (a real SBC keeps its registrations and timers between cases, and nobody
+ * restarts it): cases are kept apart by their calls, and each case ends the calls it left.
+ * Each case gets its SBC preconditions applied by the DUT adapter (or reported as not applied),
+ * a harness timeout, and ends as one cell written to the journal with its checks and evidence
+ * (a pcap of its SIP and RTP, the SIP messages as text).
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,9 +20,8 @@ import { unmetNeed } from './capabilities.ts';
 import { type CaseContext, NotApplicable } from './case-context.ts';
 import type { CaseDefinition } from './case-definition.ts';
 import { Checks } from './checks.ts';
-import { type DutAdapter, embeddedAdapter, manualAdapter } from './dut-adapter.ts';
+import { adapterFor, type DutAdapter } from './dut-adapter.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
-import { isKamailioLab, kamailioLabAdapter } from './kamailio-adapter.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
@@ -90,13 +92,12 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
   const selected = o.cases.filter((c) => matchesOnly(c.id, o.only));
   const todo = selected.filter((c) => !done.has(c.id));
   const skipped = selected.filter((c) => done.has(c.id)).map((c) => c.id);
-  const adapter: DutAdapter =
-    o.profile.sbc.kind === 'embedded'
-      ? embeddedAdapter
-      : isKamailioLab(o.profile)
-        ? kamailioLabAdapter()
-        : manualAdapter(o.prompter);
+  const adapter = adapterFor(o.profile, o.prompter);
+  // An external SBC is one device with one line and one trunk: its cases run one at a time
+  // against simulators that live for the whole run.
   const workers = o.profile.sbc.kind === 'embedded' ? Math.max(1, Math.min(o.workers ?? 1, 8)) : 1;
+  const runLab =
+    o.profile.sbc.kind === 'external' && todo.length > 0 ? await startRunLab(o, adapter, log) : undefined;
 
   const writeResults = () => {
     const results = buildResults(entries, order);
@@ -124,7 +125,14 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
       running++;
       if (c.exclusive) exclusiveRunning = true;
       o.onCaseStart?.(c, i, total);
-      const cell = await runCase(c, o, adapter, (check) => write({ type: 'check', case: c.id, check }), log);
+      const cell = await runCase(
+        c,
+        o,
+        adapter,
+        (check) => write({ type: 'check', case: c.id, check }),
+        log,
+        runLab,
+      );
       write({ type: 'cell', cell });
       writeResults();
       o.onCell?.(cell, i, total);
@@ -139,8 +147,65 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     write({ type: 'end', at: new Date().toISOString(), exitCode });
     return { results: writeResults(), exitCode, skipped };
   } finally {
+    if (runLab) {
+      await runLab.lab?.stop();
+      if (runLab.setupSip.length > 0) writeEvidence(o.outDir, 'run-setup', runLab.setupSip, undefined);
+    }
     journal.close();
   }
+}
+
+/**
+ * The simulators of a run against an external SBC, started once: the provider (where the SBC
+ * registers its line, once, and refreshes it when its own timer says), the OXO trunk (which
+ * registers at the SBC once and refreshes itself). SIP goes to the running case's evidence, or
+ * to the run's set-up evidence between cases.
+ */
+interface RunLab {
+  lab: Lab | undefined;
+  /** Why the simulators could not start: every case is then ERROR with it. */
+  error: string | undefined;
+  /** Sentences for every cell (e.g. what the adapter's preparation found). */
+  notes: string[];
+  /** The SIP of the running case, if one runs. */
+  caseSip: TraceEvent[] | undefined;
+  /** SIP between cases (the first registrations, refreshes): cases/run-setup.*. */
+  setupSip: TraceEvent[];
+  /** When the simulators were up (the SBC's registrations count from here). */
+  startedAtMs: number;
+}
+
+async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Promise<RunLab> {
+  const r: RunLab = {
+    lab: undefined,
+    error: undefined,
+    notes: [],
+    caseSip: undefined,
+    setupSip: [],
+    startedAtMs: Date.now(),
+  };
+  try {
+    r.lab = await Lab.start({
+      profile: o.profile,
+      register: false,
+      ...(o.timers ? { timers: o.timers } : {}),
+      logger: log,
+      trace: (t) => {
+        const to = r.caseSip ?? r.setupSip;
+        if (to.length < 20_000) to.push(t);
+      },
+    });
+    if (adapter.prepare) r.notes.push(...(await adapter.prepare(r.lab)));
+    const oxo = r.lab.oxo;
+    if (oxo) {
+      const status = await oxo.register();
+      if (status < 200 || status >= 300)
+        r.error = `the OXO trunk's registration at the SBC ended with ${status} (check oxo.trunk.user and oxo.trunk.password against the SBC's SIP user, and sbc.lan)`;
+    }
+  } catch (err) {
+    r.error = `the simulators could not start: ${(err as Error).message}`;
+  }
+  return r;
 }
 
 function runInfo(o: RunOptions): RunInfo {
@@ -182,6 +247,7 @@ async function runCase(
   adapter: DutAdapter,
   onCheck: (r: CheckRecord) => void,
   log: Logger,
+  runLab?: RunLab,
 ): Promise<Cell> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -204,9 +270,21 @@ async function runCase(
   });
 
   const unmet = unmetNeed(c.needs, o.profile);
-  if (unmet) return finish('N/A', unmet, []);
+  if (unmet && !unmet.host) return finish('N/A', unmet.reason, []);
+  if (unmet)
+    return finish('INCOMPLETE', `Not run on this host: ${unmet.reason}.`, [], { incomplete: [unmet.reason] });
+  if (runLab?.error) return finish('ERROR', `Harness error: ${runLab.error}`, []);
 
-  const applied = await adapter.apply(c.sbc, o.profile);
+  let applied: Awaited<ReturnType<DutAdapter['apply']>>;
+  try {
+    applied = await adapter.apply(c.sbc, o.profile);
+  } catch (err) {
+    return finish(
+      'ERROR',
+      `Harness error: the SBC adapter "${adapter.name}" failed: ${(err as Error).message}`,
+      [],
+    );
+  }
   notes.push(...applied.notes);
   const profile = applied.profile;
   if (c.lab?.providerCodecs) profile.provider.codecs = c.lab.providerCodecs as Profile['provider']['codecs'];
@@ -216,6 +294,7 @@ async function runCase(
   }
 
   const checks = new Checks(systemClock, onCheck);
+  for (const u of applied.unapplied) checks.unapplied.set(u.key, u.sentence);
   const sip: TraceEvent[] = [];
   let lab: Lab | undefined;
   let watch: CallWatch | undefined;
@@ -224,18 +303,25 @@ async function runCase(
     (o.caseTimeoutMs ?? 60_000) + (o.quick ? (c.waits?.quickMs ?? 0) : (c.waits?.fullMs ?? 0));
   let timer: NodeJS.Timeout | undefined;
   try {
-    lab = await Lab.start({
-      profile,
-      ephemeralPorts: profile.sbc.kind === 'embedded',
-      ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
-      ...(o.timers ? { timers: o.timers } : {}),
-      ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
-      logger: log,
-      trace: (t) => {
-        if (sip.length < 20_000) sip.push(t);
-      },
-    });
-    if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
+    if (runLab?.lab) {
+      lab = runLab.lab;
+      lab.prepareCase(profile, { oxoMultiLine: c.lab?.oxoMultiLine ?? false });
+      runLab.caseSip = sip;
+      notes.push(...runLab.notes);
+    } else {
+      lab = await Lab.start({
+        profile,
+        ephemeralPorts: profile.sbc.kind === 'embedded',
+        ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
+        ...(o.timers ? { timers: o.timers } : {}),
+        ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
+        logger: log,
+        trace: (t) => {
+          if (sip.length < 20_000) sip.push(t);
+        },
+      });
+      if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
+    }
     // The calls of this case, judged at its end by the call invariants (call-invariants.ts).
     const calls = new CallWatch(callRegistries(lab), lab.sbc);
     watch = calls;
@@ -250,6 +336,7 @@ async function runCase(
       quick: o.quick ?? false,
       log: log.child({ case: c.id }),
       prompter: o.prompter,
+      runStartedAtMs: runLab?.startedAtMs,
       wait: async (fullMs, quickMs, what) => {
         const ms = o.quick ? Math.min(fullMs, quickMs) : fullMs;
         if (o.quick && quickMs < fullMs)
@@ -280,7 +367,18 @@ async function runCase(
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
-    else cell = finish('OK', '', checks.records);
+    else if (applied.unapplied.length > 0) {
+      const unjudged = checks.notJudged.map((r) => r.name);
+      const incomplete = applied.unapplied.map((u) => u.sentence);
+      cell = finish(
+        'INCOMPLETE',
+        `${incomplete.join('; ')}. The case ran with the SBC as it is${
+          unjudged.length > 0 ? `; recorded but not judged: ${unjudged.join('; ')}` : ''
+        }. Every judged check passed.`,
+        checks.records,
+        { incomplete },
+      );
+    } else cell = finish('OK', '', checks.records);
   } catch (err) {
     const e = err as Error;
     if (e instanceof NotApplicable) cell = finish('N/A', e.message, checks.records);
@@ -298,8 +396,17 @@ async function runCase(
     if (checks.streams.length > 0) cell.data.streams = checks.streams;
     if (checks.dtmf.length > 0) cell.data.dtmf = checks.dtmf;
   }
-  cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
-  await lab?.stop();
+  if (runLab?.lab) {
+    // The simulators outlive the case: end what it left, so the next case starts clean.
+    const left = await runLab.lab.endCalls().catch(() => ({ leftUp: [], notEnded: [] }));
+    if (left.notEnded.length > 0)
+      log.warn({ case: c.id, notEnded: left.notEnded }, 'calls of the case did not end after hanging up');
+    runLab.caseSip = undefined;
+    cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
+  } else {
+    cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
+    await lab?.stop();
+  }
   cell.durationMs = Math.round(performance.now() - t0);
   const cpu = process.cpuUsage(cpu0);
   cell.cpuMs = Math.round((cpu.user + cpu.system) / 1000);

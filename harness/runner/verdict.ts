@@ -1,9 +1,13 @@
 /**
  * The results model: verdicts, checks and cells. Verdicts are the IWR's OK, NOK and N/A, plus
- * ERROR for a failure of the harness itself (our bug, a missing library, our own timeout),
- * which never counts as OK or NOK.
+ * two that are never counted as one of those three (docs/verdicts.md):
+ * - ERROR: the harness itself failed (our bug, our own timeout);
+ * - INCOMPLETE: the case could not be fully judged here — an SBC setting it needs was applied
+ *   by nobody (no adapter could, the engineer was not asked or could not), or this host lacks
+ *   what the case needs (a codec library). What could be judged was, and passed; the cell names
+ *   what was not judged and why. The feature may well apply to the product, so it is not N/A.
  */
-export type Verdict = 'OK' | 'NOK' | 'N/A' | 'ERROR';
+export type Verdict = 'OK' | 'NOK' | 'N/A' | 'ERROR' | 'INCOMPLETE';
 
 /** One check of a case: what was expected, what was seen, and what shows it. */
 export interface CheckRecord {
@@ -17,6 +21,12 @@ export interface CheckRecord {
   /** References to evidence: files in the run folder, message or packet descriptions. */
   evidence?: string[];
   atMs: number;
+  /**
+   * False when the check depends on an SBC setting that nobody applied: it is recorded with
+   * what was seen, but counts neither for nor against the SBC (`notJudged` says why).
+   */
+  judged?: false;
+  notJudged?: string;
 }
 
 export interface CellEvidence {
@@ -77,6 +87,11 @@ export interface Cell {
   evidence: CellEvidence;
   /** Human answers in interactive mode, and engineer confirmations of SBC preconditions. */
   answers?: Array<{ question: string; answer: string }>;
+  /**
+   * Why the cell is INCOMPLETE: each SBC setting nobody applied (with the checks it left
+   * unjudged) or host limitation, one sentence each.
+   */
+  incomplete?: string[];
   /** Measurements behind the checks, for the evidence report. */
   data?: { streams?: StreamRow[]; dtmf?: DtmfRow[] };
   startedAt: string;
@@ -85,9 +100,13 @@ export interface Cell {
   cpuMs?: number;
 }
 
-/** Exit code of a run: 0 all OK or N/A, 1 a cell is NOK, 2 a cell is ERROR. */
+/**
+ * Exit code of a run: 0 every cell OK or N/A, 1 a cell is NOK, 2 a cell is ERROR, 3 no NOK or
+ * ERROR but a cell is INCOMPLETE (the plan was not fully judged).
+ */
 export function exitCodeFor(cells: readonly Cell[]): number {
   if (cells.some((c) => c.verdict === 'ERROR')) return 2;
   if (cells.some((c) => c.verdict === 'NOK')) return 1;
+  if (cells.some((c) => c.verdict === 'INCOMPLETE')) return 3;
   return 0;
 }

@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { loadProfile } from '../../harness/config/profile.ts';
+import { adapterOf, loadProfile } from '../../harness/config/profile.ts';
 import {
-  isKamailioLab,
   KamailioLabControl,
   kamailioLabAdapter,
   LabControlError,
@@ -183,7 +182,7 @@ describe('profiles/kamailio-lab.yaml agrees with lab/lab.env', () => {
 
   it('addresses, ports, users, passwords and domain', () => {
     expect(p.sbc.kind).toBe('external');
-    expect(isKamailioLab(p)).toBe(true);
+    expect(adapterOf(p)).toBe('kamailio-lab');
     expect(p.sbc.lan.address).toBe(env.LAB_SBC_LAN);
     expect(p.sbc.wan.address).toBe(env.LAB_SBC_WAN);
     expect(String(p.sbc.lan.port)).toBe(env.LAB_SIP_PORT);

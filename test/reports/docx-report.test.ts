@@ -39,7 +39,7 @@ function cell(id: string, section: string, verdict: Verdict, comment = ''): Cell
 }
 
 function model(cells: Cell[], steps = 2): ReportModel {
-  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, total: cells.length };
+  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, INCOMPLETE: 0, total: cells.length };
   for (const c of cells) summary[c.verdict]++;
   const results: ResultsFile = {
     run: {

@@ -109,7 +109,7 @@ function cell(id: string, section: string, verdict: Verdict, comment: string, du
 }
 
 function results(cells: Cell[]): ResultsFile {
-  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, total: cells.length };
+  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, INCOMPLETE: 0, total: cells.length };
   for (const c of cells) summary[c.verdict]++;
   return {
     run: {

@@ -40,7 +40,7 @@ function cell(id: string, section: string, verdict: Verdict, comment = ''): Cell
 }
 
 function results(cells: Cell[], options: Partial<ResultsFile['run']['options']> = {}): ResultsFile {
-  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, total: cells.length };
+  const summary = { OK: 0, NOK: 0, 'N/A': 0, ERROR: 0, INCOMPLETE: 0, total: cells.length };
   for (const c of cells) summary[c.verdict]++;
   return {
     run: {
@@ -297,7 +297,11 @@ describe('Markdown report', () => {
           for (const c of cells) {
             const row = rows.get(c.id) as string[];
             const marked = [2, 3, 4].filter((i) => row[i] === MD_MARK);
-            expect(marked).toEqual(c.verdict === 'ERROR' ? [] : [{ 'N/A': 2, OK: 3, NOK: 4 }[c.verdict]]);
+            expect(marked).toEqual(
+              c.verdict === 'ERROR' || c.verdict === 'INCOMPLETE'
+                ? []
+                : [{ 'N/A': 2, OK: 3, NOK: 4 }[c.verdict]],
+            );
           }
           expect(model.problems.map((p) => p.id).sort()).toEqual(
             cells
