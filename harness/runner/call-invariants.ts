@@ -203,6 +203,8 @@ export class CallWatch {
     private readonly sbc?: ReferenceSbc,
   ) {
     this.starts = new Map(registries.map((r) => [r, r.now()]));
+    // Calls of earlier cases that have ended are no longer needed (actors that outlive cases).
+    for (const [r, start] of this.starts) r.forget(start);
     this.sbcStart = sbc?.clock.now();
   }
 
