@@ -35,7 +35,13 @@ async function pair(prefs: MediaPrefs): Promise<{ vc: VirtualClock; quiet: Media
     rtcpIntervalMs: 0,
     continuous: true,
   });
-  const quiet = await MediaLeg.open({ localAddress: '127.0.0.1', prefs, clock: vc, name: 'quiet', rtcpIntervalMs: 0 });
+  const quiet = await MediaLeg.open({
+    localAddress: '127.0.0.1',
+    prefs,
+    clock: vc,
+    name: 'quiet',
+    rtcpIntervalMs: 0,
+  });
   legs.push(talker, quiet);
   const r = quiet.acceptOffer(talker.createOffer('sendrecv'));
   if (!r.ok) throw new Error(r.reason);
