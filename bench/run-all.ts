@@ -6,17 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-
-const BENCHES = [
-  'sip-parse',
-  'call-rate',
-  'g722-speed',
-  'g711-g729-speed',
-  'rtp-send-capacity',
-  'pcap-analysis',
-  'analysis-delay',
-  'plan-wall-time',
-] as const;
+import { BENCHES } from './bench-list.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const wanted = process.argv.slice(2);

@@ -20,6 +20,15 @@ export const PLAN: readonly CaseDefinition[] = [
   ...TRUNK_CASES,
 ];
 
+/**
+ * How the plan is numbered, said once wherever cases are listed: the case ids are the test
+ * plan's own (8-1-1 …), the sections the interworking report's, whose section 8 starts its
+ * tables at 8.2, so case 8-N-M sits in section 8.(N+1); the T-* cases are the features of the
+ * report's summary table (section 6.1) that no row of section 8 covers.
+ */
+export const NUMBERING_NOTE =
+  'Case ids are the test plan’s (8-1-1 …); sections are the interworking report’s, whose tables start at 8.2, so case 8-N-M sits in section 8.(N+1). T-* cases test the features of the report’s summary (section 6.1) that no row of section 8 covers.';
+
 /** Section titles and test objectives of the IWR, for the reports. */
 export const SECTIONS: Record<string, { title: string; objective: string }> = {
   '8.2': {

@@ -314,10 +314,20 @@ export const referTransferExternal = testCase({
       });
       return;
     }
+    // An SBC that passes the REFER on leaves the transfer to the provider: the caller then talks
+    // to ExtNum on the new call its provider placed (RFC 3515), not on its call through the SBC.
+    const moved = ctx.provider.refers.find((r) => r.referredCall === c.pstn)?.call;
+    ctx.note(
+      moved
+        ? 'The SBC passed the REFER on to the provider, which connected the caller to ExtNum.'
+        : 'The SBC carried out the REFER itself: it called ExtNum and bridged the caller to it.',
+    );
+    const caller = moved ?? c.pstn;
     if (await ctx.check.established(far, 'the transfer target ExtNum')) {
-      await ctx.check.audio({ call: c.pstn, name: 'the PSTN caller' }, { call: far, name: 'ExtNum' });
+      await ctx.check.audio({ call: caller, name: 'the PSTN caller' }, { call: far, name: 'ExtNum' });
     }
     await far.hangup().catch(() => undefined);
+    if (moved) await moved.hangup().catch(() => undefined);
     await hangUp(c);
   },
 });

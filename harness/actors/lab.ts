@@ -5,11 +5,14 @@
  * at the SBC. `stop()` ends them in reverse order.
  */
 import type { Profile } from '../config/profile-schema.ts';
+import type { PacketRecord } from '../media/rtp/index.ts';
 import type { TimerConfig, TraceEvent, TransportProtocol, UserAgent } from '../sip/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import type { Call } from './call.ts';
+import type { Call, MediaFactory } from './call.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
+import { MediaEvidence, mergeMediaEvidence } from './media-evidence.ts';
+import { MediaLeg } from './media-leg.ts';
 import { OxoTrunk } from './oxo-trunk.ts';
 import { Provider } from './provider.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
@@ -74,11 +77,22 @@ export class Lab {
   sbc: ReferenceSbc | undefined;
   oxo: OxoTrunk | undefined;
   readonly profile: Profile;
+  /** The RTP/RTCP of every media leg the provider and the OXO open (case pcap evidence). */
+  readonly media = new MediaEvidence();
   private readonly log: Logger;
 
   private constructor(readonly opts: LabOptions) {
     this.profile = opts.profile;
     this.log = opts.logger ?? silentLogger;
+  }
+
+  /**
+   * The case's RTP and RTCP for its pcap: what the provider's and the OXO's legs sent and
+   * received since the previous call (bounded, see media-evidence.ts), and what the embedded
+   * SBC's ports logged, each datagram once.
+   */
+  caseMediaEvidence(): PacketRecord[] {
+    return mergeMediaEvidence(this.media.take(), this.sbc?.evidence() ?? []);
   }
 
   /** Builds and starts the actors. On a failure, whatever started is stopped before the error is thrown. */
@@ -109,6 +123,7 @@ export class Lab {
   private async startAll(): Promise<void> {
     const p = this.profile;
     const clock = this.opts.clock ?? systemClock;
+    const openMedia: MediaFactory = async (o) => this.media.track(await MediaLeg.open({ ...o, clock }));
     const timers = this.opts.timers;
     const embedded = p.sbc.kind === 'embedded';
     const providerProtocol = PROTOCOL[p.provider.transport];
@@ -128,6 +143,9 @@ export class Lab {
         transports,
         domain: p.provider.domain,
         lines: [{ username: p.provider.line.user, password: p.provider.line.password, dids }],
+        refer: p.provider.refer,
+        openMedia,
+        numbering: { countryCode: p.oxo.countryCode },
         ...(embedded
           ? {}
           : {
@@ -250,6 +268,7 @@ export class Lab {
           ...(this.opts.oxoMultiLine ? { multiLine: true } : {}),
         },
         extensions,
+        openMedia,
         clock,
         logger: this.log.child({ actor: 'oxo' }),
         ...(timers ? { timers } : {}),

@@ -52,8 +52,8 @@ import {
   type DtmfDigit,
   DtmfToneDetector,
   generateDtmfTone,
+  MultiSourceEventReceiver,
   type TelephoneEventPacket,
-  TelephoneEventReceiver,
   telephoneEventPackets,
   toDtmfDigit,
 } from '../media/dtmf/index.ts';
@@ -202,6 +202,10 @@ export interface MediaLegDetails extends MediaLegStats {
   reopenFailures: number;
   /** Datagrams not kept in {@link MediaLeg.evidence} because the log was full. */
   evidenceDropped: number;
+  /** SSRCs that carried telephone-events to this leg. */
+  telephoneEventSources: number;
+  /** Telephone-event digits one SSRC repeated after another had reported the same press: counted once. */
+  telephoneEventCrossSourceDuplicates: number;
 }
 
 /** Options of {@link MediaLeg.open}. */
@@ -366,7 +370,8 @@ export class MediaLeg {
   #rxSsrc: number | undefined;
   #rxNextTs: number | undefined;
   #rxRate = 0;
-  #te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+  /** One telephone-event receiver per SSRC, one digit per press across them (an SBC may change SSRC). */
+  #te = new MultiSourceEventReceiver({ clockRate: TE_CLOCK_RATE });
   #detector = new DtmfToneDetector({ sampleRate: RECORD_SAMPLE_RATE });
   #upsampler: Resampler | undefined;
   #upsamplerRate = 0;
@@ -1004,14 +1009,13 @@ export class MediaLeg {
   #onPacket(p: RtpView, at: number): void {
     if (!this.#receives) this.#c.unexpectedPackets++;
     if (p.ssrc !== this.#rxSsrc) {
-      this.#recordTe(this.#te.flush());
-      this.#te = new TelephoneEventReceiver({ clockRate: TE_CLOCK_RATE });
+      // A new source restarts the audio timeline; its telephone-events keep their own receiver.
       this.#rxSsrc = p.ssrc;
       this.#rxNextTs = undefined;
     }
     if (this.#tePt !== undefined && p.payloadType === this.#tePt) {
       this.#recordTe(
-        this.#te.push({
+        this.#te.push(p.ssrc, {
           payload: p.payload,
           timestamp: p.timestamp,
           seq: p.sequenceNumber,
@@ -1170,7 +1174,7 @@ export class MediaLeg {
             durationMs: t.durationMs,
           });
       }
-      if (this.#te.pending !== undefined || this.#detector.pending !== undefined) this.#armPoll();
+      if (this.#te.pending || this.#detector.pending !== undefined) this.#armPoll();
     }, 100);
   }
 
@@ -1290,6 +1294,8 @@ export class MediaLeg {
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,
       evidenceDropped: this.#sessions.reduce((n, x) => n + x.evidence.dropped, 0),
+      telephoneEventSources: this.#te.stats.sources,
+      telephoneEventCrossSourceDuplicates: this.#te.stats.crossSourceDuplicates,
     };
   }
 

@@ -28,6 +28,8 @@ import type { Call, MediaFactory } from './call.ts';
 import { CallRegistry } from './call-registry.ts';
 import { Ivr, type IvrOptions } from './ivr.ts';
 import { MediaLeg } from './media-leg.ts';
+import { type NumberingPlan, numberKey } from './number-match.ts';
+import { handleProviderRefer, type ReferHost, type ReferRecord } from './provider-refer.ts';
 import { type PhoneHost, PstnPhone, type PstnPhoneOptions } from './pstn-phone.ts';
 
 /** One SIP line (account) the SBC registers. */
@@ -55,6 +57,16 @@ export interface ProviderOptions {
   minExpires?: number;
   /** Largest granted interval, seconds (default 3600). */
   maxExpires?: number;
+  /**
+   * Handle REFER on the phones' calls as a provider offering transfer does (default true): 202,
+   * NOTIFY progress, the transferee calls the target. False: 405 (see provider-refer.ts).
+   */
+  refer?: boolean;
+  /**
+   * How numbers are read when the provider matches a Request-URI, To or Refer-To to its phones
+   * and to the line's DIDs (default Germany: 49, trunk prefix 0, international 00).
+   */
+  numbering?: NumberingPlan;
   /** Challenge INVITEs from the SBC with 407 (default false). */
   authenticateInvites?: boolean;
   /** Opens media legs; default {@link MediaLeg.open} on the provider's clock. */
@@ -99,13 +111,14 @@ export interface RouteRecord {
   status?: number;
 }
 
-function digitsKey(n: string): string {
-  return n.replace(/^\+/, '').replace(/[-.() ]/g, '');
-}
-
 /** The provider simulator. */
-export class Provider implements PhoneHost {
+export class Provider implements PhoneHost, ReferHost {
+  /** The numbering plan numbers are compared in (see number-match.ts). */
+  readonly numbering: NumberingPlan;
   readonly digest: DigestServer;
+  /** Every REFER a phone received, as evidence. */
+  readonly refers: ReferRecord[] = [];
+  readonly referSupported: boolean;
   readonly registrations: RegistrationRecord[] = [];
   readonly routes: RouteRecord[] = [];
   readonly bindings = new Map<string, Binding[]>();
@@ -132,6 +145,8 @@ export class Provider implements PhoneHost {
     this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock, continuous: true }));
     this.callLog = new CallRegistry('provider', this.clock);
     this.lines = opts.lines.map((l) => ({ ...l }));
+    this.referSupported = opts.refer ?? true;
+    this.numbering = opts.numbering ?? {};
     this.digest = new DigestServer({
       realm: this.domain,
       clock: this.clock,
@@ -222,10 +237,46 @@ export class Provider implements PhoneHost {
     return new Promise((resolve) => this.regWaiters.push({ username, resolve }));
   }
 
+  /** The comparison key of a number (or user) in the provider's numbering plan. */
+  private key(n: string): string {
+    return numberKey(n, this.numbering);
+  }
+
+  /** REFER on one of the phones' calls: handled as provider-refer.ts describes. */
+  handleRefer(
+    phone: PstnPhone,
+    call: import('./call.ts').Call,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): void {
+    void handleProviderRefer(this, phone, call, req, tx);
+  }
+
+  /** Where a referred call to `user` goes: one of our phones (through our own listener), or a DID of a line. */
+  referTarget(
+    user: string,
+  ): { kind: 'phone'; uri: string; target: SendTarget } | { kind: 'line'; did: string } | undefined {
+    const key = this.key(user);
+    const phone = [...this.phones.values()].find((p) => this.key(p.number) === key);
+    if (phone) {
+      const address = this.opts.address;
+      const port = this.port('UDP');
+      const host = address.includes(':') ? `[${address}]` : address;
+      return {
+        kind: 'phone',
+        uri: `sip:${phone.number}@${host}:${port}`,
+        target: { protocol: 'UDP', address, port },
+      };
+    }
+    if (this.lines.some((l) => (l.dids ?? []).some((d) => this.key(d) === key)))
+      return { kind: 'line', did: user };
+    return undefined;
+  }
+
   lineTarget(did: string): { ok: true; uri: string; target: SendTarget } | { ok: false; reason: string } {
-    const key = digitsKey(did);
+    const key = this.key(did);
     const line =
-      this.lines.find((l) => (l.dids ?? []).some((d) => digitsKey(d) === key)) ??
+      this.lines.find((l) => (l.dids ?? []).some((d) => this.key(d) === key)) ??
       (this.lines.length === 1 ? this.lines[0] : undefined);
     const binding = line ? this.registered(line.username)[0] : undefined;
     if (binding) {
@@ -383,12 +434,12 @@ export class Provider implements PhoneHost {
     }
     const u = req.parsedUri;
     let user = u && 'user' in u ? (u.user ?? '') : u && 'number' in u ? u.number : '';
-    const key = digitsKey(user);
-    let phone = [...this.phones.values()].find((p) => digitsKey(p.number) === key);
+    const key = this.key(user);
+    let phone = [...this.phones.values()].find((p) => this.key(p.number) === key);
     if (!phone) {
       const to = req.to?.uri;
       const toUser = to && 'user' in to ? (to.user ?? '') : to && 'number' in to ? to.number : '';
-      phone = [...this.phones.values()].find((p) => digitsKey(p.number) === digitsKey(toUser));
+      phone = [...this.phones.values()].find((p) => this.key(p.number) === this.key(toUser));
       if (phone) user = toUser;
     }
     const rec: RouteRecord = { atMs: this.clock.now(), requestUser: user };

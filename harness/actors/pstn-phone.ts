@@ -5,7 +5,15 @@
  * and P-Asserted-Identity a provider puts on calls from the PSTN.
  */
 import { EventEmitter } from 'node:events';
-import type { IncomingInvite, SendTarget, TransportProtocol, UserAgent } from '../sip/index.ts';
+import {
+  type IncomingInvite,
+  parseReplaces,
+  type SendTarget,
+  type ServerTransaction,
+  type SipRequest,
+  type TransportProtocol,
+  type UserAgent,
+} from '../sip/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import { Call, type CallMediaPrefs, type MediaFactory } from './call.ts';
@@ -31,6 +39,8 @@ export interface PhoneHost {
   lineTarget(did: string): { ok: true; uri: string; target: SendTarget } | { ok: false; reason: string };
   /** Follows a call of the phone (the provider's call registry). */
   track?(call: Call, party: string): void;
+  /** Handles a REFER on one of the phone's calls (provider-refer.ts); without it the call answers 403. */
+  handleRefer?(phone: PstnPhone, call: Call, req: SipRequest, tx: ServerTransaction): void;
 }
 
 /** Options of a phone. */
@@ -112,6 +122,11 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
 
   /** Handles an INVITE routed to this phone. Never throws. */
   async handleInvite(inv: IncomingInvite): Promise<void> {
+    const replaces = inv.request.get('replaces');
+    if (replaces !== undefined) {
+      await this.handleReplaces(inv, replaces);
+      return;
+    }
     const b = this.behaviour;
     if (b.kind === 'busy' || b.kind === 'reject') {
       inv.reject(b.kind === 'busy' ? 486 : b.status);
@@ -125,13 +140,12 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
         name: `${this.id}-in`,
       });
       call = Call.incoming(this.host.ua, media, inv);
-      this.host.track?.(call, this.id);
     } catch (e) {
       this.host.log.warn({ err: String(e), phone: this.id }, 'media leg could not open');
       inv.reject(500);
       return;
     }
-    this.calls.push(call);
+    this.adopt(call);
     const w = this.waiters.shift();
     if (w) w(call);
     else this.pendingIncoming.push(call);
@@ -141,6 +155,93 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
     else if (b.kind === 'answer-after') {
       this.host.clock.setTimeout(() => void this.answer(call), b.delayMs);
     }
+  }
+
+  /**
+   * An INVITE with Replaces (RFC 3891, attended transfer): it takes the place of one of this
+   * phone's calls. Accepted at once when the dialog it names is established (the user already
+   * talks on it), and the replaced call is ended with BYE; 481 when no such dialog exists.
+   */
+  private async handleReplaces(inv: IncomingInvite, value: string): Promise<void> {
+    const r = parseReplaces(value);
+    const old = r.ok
+      ? this.calls.find((c) => {
+          const id = c.dialog?.id;
+          if (!id || id.callId !== r.value.callId) return false;
+          const tags = [r.value.toTag, r.value.fromTag].sort().join('|');
+          return [id.localTag, id.remoteTag].sort().join('|') === tags;
+        })
+      : undefined;
+    if (!r.ok) {
+      inv.reject(400);
+      return;
+    }
+    if (old?.state !== 'established') {
+      inv.reject(481);
+      return;
+    }
+    let call: Call;
+    try {
+      const media = await this.host.openMedia({
+        localAddress: this.host.mediaAddress,
+        prefs: this.prefs,
+        name: `${this.id}-replaces`,
+      });
+      call = Call.incoming(this.host.ua, media, inv);
+    } catch (e) {
+      this.host.log.warn({ err: String(e), phone: this.id }, 'media leg could not open');
+      inv.reject(500);
+      return;
+    }
+    this.adopt(call);
+    this.emit('call', call);
+    await this.answer(call);
+    await old.hangup();
+  }
+
+  /**
+   * Keeps a call of this phone (and has the provider's call registry follow it) and lets the
+   * provider handle REFERs on it; a 'refer' listener
+   * that a test or case adds to the call takes over from the provider.
+   */
+  private adopt(call: Call): void {
+    this.calls.push(call);
+    this.host.track?.(call, this.id);
+    const handle = this.host.handleRefer;
+    if (handle)
+      call.on('refer', (req, tx) => {
+        if (call.listenerCount('refer') === 1) handle.call(this.host, this, call, req, tx);
+      });
+  }
+
+  /**
+   * Calls one of the provider's own phones (a transfer inside the provider): an INVITE to the
+   * provider's listener, as a provider's softswitch would route it.
+   */
+  async callInside(
+    uri: string,
+    target: SendTarget,
+    to: string,
+    headers: Array<[string, string]>,
+  ): Promise<Call> {
+    const media = await this.host.openMedia({
+      localAddress: this.host.mediaAddress,
+      prefs: this.prefs,
+      name: `${this.id}-transfer`,
+    });
+    const name = this.displayName ?? '';
+    const call = Call.outgoing(this.host.ua, media, {
+      uri,
+      target,
+      from: `${name ? `"${name.replace(/["\\]/g, '')}" ` : ''}<sip:${this.number}@${this.host.domain}>`,
+      to: `<${to}>`,
+      headers,
+    });
+    this.adopt(call);
+    void call.established().then((ok) => {
+      if (ok) this.onEstablished(call);
+    });
+    return call;
   }
 
   /** Answers a ringing call; subclasses (IVR) start their work once established. */
@@ -182,8 +283,7 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
       headers,
       ...(opts.protocol ? { protocol: opts.protocol } : {}),
     });
-    this.host.track?.(call, this.id);
-    this.calls.push(call);
+    this.adopt(call);
     void call.established().then((ok) => {
       if (ok) this.onEstablished(call);
     });

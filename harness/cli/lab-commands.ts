@@ -38,15 +38,37 @@ export async function runActors(
     logger,
   });
   out(describe(lab, profile));
+  let signalled: string | undefined;
+  const stopping = stopSignal.then((sig) => {
+    signalled = sig;
+    return sig;
+  });
   if (lab.oxo) {
-    const status = await lab.oxo.register().catch((e: Error) => e.message);
-    out(
-      `oxo: registration at the SBC ${profile.sbc.lan.address}:${profile.sbc.lan.port} → ${status}${status === 200 ? '' : ' (the trunk retries by itself)'}\n`,
+    const at = `${profile.sbc.lan.address}:${profile.sbc.lan.port}`;
+    out(`oxo: registering at the SBC ${at} (its answer may take up to 32 s; Ctrl-C stops)\n`);
+    const t0 = Date.now();
+    const tick = setInterval(
+      () =>
+        out(
+          `oxo: still waiting for the SBC at ${at} to answer (${Math.round((Date.now() - t0) / 1000)} s)\n`,
+        ),
+      5000,
     );
+    const status = await Promise.race([
+      lab.oxo.register().catch((e: Error) => e.message),
+      stopping.then(() => undefined),
+    ]);
+    clearInterval(tick);
+    if (status !== undefined)
+      out(
+        `oxo: registration at the SBC ${at} → ${status}${status === 200 ? '' : ' (the trunk retries by itself)'}\n`,
+      );
   }
-  out('ready; Ctrl-C stops\n');
-  const signal = await stopSignal;
-  out(`${signal}: stopping\n`);
+  if (signalled === undefined) {
+    out('ready; Ctrl-C stops\n');
+    await stopping;
+  }
+  out(`${signalled}: stopping\n`);
   await lab.stop();
   out(summary(lab));
   out('stopped\n');
@@ -80,10 +102,13 @@ function summary(lab: Lab): string {
   const parts: string[] = [];
   if (lab.provider)
     parts.push(
-      `provider: ${lab.provider.registrations.length} REGISTER, ${lab.provider.routes.length} calls routed`,
+      `provider: ${lab.provider.registrations.filter((r) => r.status === 200).length} registrations accepted (of ${lab.provider.registrations.length} REGISTER), ${lab.provider.routes.length} calls routed`,
     );
   if (lab.sbc) parts.push(`sbc: ${lab.sbc.calls().length} calls`);
-  if (lab.oxo) parts.push(`oxo: ${lab.oxo.registrations.length} registrations`);
+  if (lab.oxo) {
+    const ok = lab.oxo.registrations.filter((r) => r.status >= 200 && r.status < 300).length;
+    parts.push(`oxo: ${ok} registrations accepted (of ${lab.oxo.registrations.length} tried)`);
+  }
   return parts.length > 0 ? `${parts.join('; ')}\n` : '';
 }
 

@@ -3,12 +3,28 @@
  * Exit codes: 0 success, 1 a cell is NOK (run), a cell regressed (diff) or something is missing
  * (doctor --strict), 2 a harness error, a configuration error or a run folder that cannot be read.
  */
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
+import { SBC_FAULTS } from '../actors/index.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { type LabActor, runActors } from './lab-commands.ts';
 import { diffCommand, type ReportCommandOptions, reportCommand } from './report-command.ts';
 import { listCommand, type RunCommandOptions, runCommand } from './run-command.ts';
 import { VERSION } from './version.ts';
+
+/** The fault switches, one line each, for the help of the commands that take --sbc-fault. */
+export function faultHelp(): string {
+  const label = (f: (typeof SBC_FAULTS)[number]) => `${f.name}${f.value === 'flag' ? '' : '=N'}`;
+  const width = Math.max(...SBC_FAULTS.map((f) => label(f).length));
+  return `\nFaults of the embedded SBC (--sbc-fault NAME, or NAME=N with a number; docs/sbc-faults.md):\n${SBC_FAULTS.map(
+    (f) => `  ${label(f).padEnd(width + 2)}${f.summary}`,
+  ).join('\n')}\n`;
+}
+
+/** Default number of workers: the host's cores, at least 2 (cases mostly wait), at most 4. */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return Math.max(2, Math.min(4, cores));
+}
 
 export function buildProgram(out: (s: string) => void = (s) => process.stdout.write(s)): Command {
   const program = new Command();
@@ -33,23 +49,28 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       process.exitCode = doctorCommand(opts, out);
     });
 
-  const collect = (v: string, prev: string[]) => [...prev, v];
+  // A variadic option hands its values one at a time; a repeated option appends to the same list.
+  const collect2 = (v: string, prev: string[]) => [...prev, v];
   program
     .command('run')
     .description('run the eSBC test plan: the embedded reference SBC by default, or the SBC a profile names')
     .option('--profile <file>', 'profile YAML (default profiles/embedded.yaml)')
     .option('--out <dir>', 'folder for journal.jsonl, results.json and evidence (default runs/<date>)')
     .option('--only <patterns>', 'case ids to run, comma-separated, * as wildcard (e.g. "8-2-*,8-3-1")')
-    .option('--workers <n>', 'independent cases run side by side (1-8; external SBC: always 1)', '1')
+    .option(
+      '--workers <n>',
+      `independent cases run side by side (1-8; default ${defaultWorkers()}: this host's cores, 2 to 4; external SBC: always 1)`,
+      String(defaultWorkers()),
+    )
     .option('--quick', 'shorten long waits (the 5-minute call), saying so in each cell concerned')
     .option(
       '--interactive',
       'ask for actions and checks the harness cannot do itself (real deskphones, the settings of a real SBC)',
     )
     .option(
-      '--sbc-fault <name>',
-      'switch on a fault of the embedded SBC (repeatable; see docs/sbc-faults.md)',
-      collect,
+      '--sbc-fault <names...>',
+      'switch on faults of the embedded SBC: one or more names (the list below), or repeat the option',
+      collect2,
       [],
     )
     .option('--resume <dir>', 'continue the run in <dir>: finished cells are kept, the others run')
@@ -59,7 +80,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         '3 no NOK or ERROR but the plan is incomplete (INCOMPLETE cells).\n' +
         'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed),\n' +
         'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
-        'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.',
+        'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.\n' +
+        faultHelp(),
     )
     .action(async (opts: RunCommandOptions) => {
       process.exitCode = await runCommand(opts, out);
@@ -101,11 +123,12 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .description('start the embedded reference SBC of a profile alone, for manual lab work (Ctrl-C stops)')
     .option('--profile <file>', 'profile YAML (default profiles/embedded.yaml)')
     .option(
-      '--sbc-fault <name>',
-      'switch on a fault of the embedded SBC (repeatable; see docs/sbc-faults.md)',
-      collect,
+      '--sbc-fault <names...>',
+      'switch on faults of the embedded SBC: one or more names (the list below), or repeat the option',
+      collect2,
       [],
     )
+    .addHelpText('after', faultHelp())
     .action(async (opts: { profile?: string; sbcFault: string[] }) => {
       process.exitCode = await runActors(['sbc'], opts, out);
     });
@@ -118,9 +141,9 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .argument('<actor>', 'provider | oxo | all')
     .option('--profile <file>', 'profile YAML (default profiles/embedded.yaml)')
     .option(
-      '--sbc-fault <name>',
-      'with "all": switch on a fault of the embedded SBC (repeatable)',
-      collect,
+      '--sbc-fault <names...>',
+      'with "all": switch on faults of the embedded SBC (one or more names, see `sbc --help`)',
+      collect2,
       [],
     )
     .action(async (actor: string, opts: { profile?: string; sbcFault: string[] }) => {
@@ -142,6 +165,10 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `sbc-harness list | head`: a closed pipe ends the output, not the process with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

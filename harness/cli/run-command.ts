@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PLAN } from '../../scenarios/index.ts';
+import { NUMBERING_NOTE, PLAN, SECTIONS } from '../../scenarios/index.ts';
 import { parseFaults } from '../actors/index.ts';
 import { preflight } from '../config/preflight.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
@@ -120,13 +120,13 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
 }
 
 export function listCommand(out: (s: string) => void, opts: { only?: string } = {}): number {
-  const profile = loadProfile();
-  void profile;
+  loadProfile(); // a broken default profile is reported here, as by every command
+  out(`${NUMBERING_NOTE}\n`);
   let section = '';
   for (const c of PLAN.filter((x) => matchesOnly(x.id, opts.only))) {
     if (c.section !== section) {
       section = c.section;
-      out(`\n${section}\n`);
+      out(`\n${section} ${SECTIONS[section]?.title ?? ''}\n`);
     }
     out(
       `  ${c.id.padEnd(6)} ${c.title}${c.needs && c.needs.length > 0 ? `  (needs ${c.needs.join(', ')})` : ''}\n`,

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { z } from 'zod';
+import { canonicalPhoneNumber, isSipUser, PHONE_NUMBER_FORMS, SIP_USER_FORMS } from './phone-number.ts';
 
 const ipAddress = z
   .string()
@@ -12,9 +13,15 @@ const ipAddress = z
 const port = z.number().int().min(0).max(65535);
 const transport = z.enum(['udp', 'tcp', 'tls']);
 const codec = z.enum(['G722', 'PCMA', 'PCMU', 'G729', 'G723']);
-const number = z
-  .string()
-  .regex(/^\+?[0-9*#]{1,32}$/, { message: 'expected a phone number: digits, optional leading +' });
+/** A phone number in any form phone-number.ts accepts; the profile holds its wire form. */
+const number = z.string().transform((raw, ctx) => {
+  const n = canonicalPhoneNumber(raw);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: PHONE_NUMBER_FORMS, input: raw });
+    return z.NEVER;
+  }
+  return n;
+});
 const secret = z.string().min(1, { message: 'must not be empty' });
 
 export const DEFAULT_CODEC_ORDER = ['G722', 'PCMA', 'PCMU', 'G729', 'G723'] as const;
@@ -91,9 +98,15 @@ export const providerSchema = z.strictObject({
   domain: z.string().default('provider.test').describe('SIP domain of the provider'),
   line: z
     .strictObject({
-      user: z.string().min(1).describe('SIP user of the SBC line at the provider'),
+      user: z
+        .string()
+        .refine(isSipUser, { message: SIP_USER_FORMS })
+        .describe('SIP user of the SBC line at the provider: a name (sbc-line) or a number'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('password of the SBC line (use ${ENV_VAR} to keep it out of the file)'),
-      number: number.describe('main number of the line; DIDs extend it'),
+      number: number.describe(
+        'main number of the line; DIDs extend it (+4930123456, 030 123456, 0049-30-123456: separators are dropped)',
+      ),
       registrationWaitS: z
         .number()
         .int()
@@ -111,6 +124,12 @@ export const providerSchema = z.strictObject({
     .default([...DEFAULT_CODEC_ORDER])
     .describe('codecs the provider offers, in order'),
   srtp: z.boolean().default(false).describe('provider requires SDES-SRTP'),
+  refer: z
+    .boolean()
+    .default(true)
+    .describe(
+      'provider carries out a REFER (transfer) on its calls: 202, NOTIFY, call to the target; false: 405 Method Not Allowed',
+    ),
   phones: z.array(phoneSchema).min(1).describe('simulated PSTN phones'),
   ivrNumber: number.describe('number of the IVR that returns DTMF'),
 });
@@ -138,6 +157,7 @@ export const oxoSchema = z.strictObject({
   trunk: z
     .strictObject({
       user: z.string().min(1).describe('SIP user the OXO trunk registers with at the SBC'),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       password: secret.describe('its password (use ${ENV_VAR} to keep it out of the file)'),
       domain: z
         .string()

@@ -13,7 +13,7 @@ export interface ResultsFile {
 
 export function buildResults(entries: readonly JournalEntry[], order: readonly string[] = []): ResultsFile {
   const runEntry = entries.find((e) => e.type === 'run');
-  if (!runEntry || runEntry.type !== 'run') throw new Error('the journal has no run entry');
+  if (runEntry?.type !== 'run') throw new Error('the journal has no run entry');
   const run: ResultsFile['run'] = { ...runEntry.run };
   const resumes = entries.flatMap((e) => (e.type === 'resume' ? [e.at] : []));
   if (resumes.length > 0) run.resumedAt = resumes;

@@ -7,7 +7,7 @@
  * a harness timeout, and ends as one cell written to the journal with its checks and evidence
  * (a pcap of its SIP and RTP, the SIP messages as text).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, type LabOptions } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
@@ -56,6 +56,11 @@ export interface RunOutcome {
   skipped: string[];
 }
 
+/** A new run asked to write into the folder of another run (runs never mix). */
+export class RunFolderInUse extends Error {
+  override name = 'ConfigError';
+}
+
 export function matchesOnly(id: string, only: string | undefined): boolean {
   if (!only) return true;
   return only
@@ -80,6 +85,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     previous = j.entries;
     done = new Set(j.entries.flatMap((e) => (e.type === 'cell' ? [e.cell.id] : [])));
   }
+  if (!o.resume && existsSync(journalPath))
+    throw new RunFolderInUse(
+      `${o.outDir} already holds a run (journal.jsonl); give another --out, or --resume ${o.outDir} to continue that run`,
+    );
   const journal = new Journal(journalPath);
   const entries: JournalEntry[] = [...previous];
   const write = (e: JournalEntry) => {
@@ -493,7 +502,8 @@ function writeEvidence(
     const dst = t.direction === 'out' ? t.flow.remote : t.flow.local;
     records.push({ timeMs: t.wallTime, src, dst, payload: Buffer.from(redacted(t.data), 'utf8') });
   }
-  for (const r of lab?.sbc?.evidence() ?? [])
+  // The RTP/RTCP of our own actors' legs, and the embedded SBC's, each datagram once.
+  for (const r of lab?.caseMediaEvidence() ?? [])
     records.push({ timeMs: r.wallMs, src: r.src, dst: r.dst, payload: r.bytes });
   records.sort((a, b) => a.timeMs - b.timeMs);
   for (const r of records) w.addUdp(r);

@@ -7,10 +7,14 @@ import type { Dialog } from './dialog.ts';
 import { formatReplaces, type Replaces } from './header-values.ts';
 import type { RequestOutcome, UserAgent } from './user-agent.ts';
 
-/** A Refer-To value; with `replaces`, the target URI carries `?Replaces=` (escaped) for attended transfer. */
+/**
+ * A Refer-To value; with `replaces`, the target URI carries `?Replaces=` (escaped) for attended
+ * transfer. "@" stays escaped as %40: a URI header value may not hold it (RFC 3261 §25.1 hvalue),
+ * as RFC 3891 §6.1's example shows (`Replaces=12345%40192.168.118.3%3Bto-tag...`).
+ */
 export function referToValue(targetUri: string, replaces?: Replaces): string {
   if (!replaces) return `<${targetUri}>`;
-  const escaped = encodeURIComponent(formatReplaces(replaces)).replace(/%40/g, '@');
+  const escaped = encodeURIComponent(formatReplaces(replaces));
   return `<${targetUri}?Replaces=${escaped}>`;
 }
 

@@ -103,6 +103,15 @@ export const HOST_TOOLS: readonly HostTool[] = [
     debian: ['libreoffice-writer'],
     versionArgs: ['--version'],
   },
+  {
+    id: 'poppler',
+    kind: 'program',
+    purpose:
+      'reads the PDF of the DOCX report back in CI (pdftotext), to check each mark sits under its column',
+    names: ['pdftotext'],
+    debian: ['poppler-utils'],
+    versionArgs: ['-v'],
+  },
 ];
 
 export interface ToolStatus {

@@ -37,6 +37,8 @@ async function setup(profile: Partial<OxoProfile> = {}, maxExpires = 3600) {
     timers: TIMERS,
     minExpires: 1,
     maxExpires,
+    // This provider stands in for the SBC: it does not carry out REFER itself (405).
+    refer: false,
   });
   started.push(sbc);
   const oxo = await OxoTrunk.start({
@@ -277,9 +279,9 @@ describe('OXO transfers by REFER', () => {
     expect(await a.established()).toBe(true);
     const fromA = await oxo.extension('deskphone1').nextIncoming();
     expect(await fromA.established()).toBe(true);
-    // No listener on the provider side: the REFER is answered 403.
+    // No listener on the stand-in's side, which does no transfer: the REFER is answered 405.
     const refused = await oxo.transfer('unattended', fromA, { target: '0304444444' });
-    expect(refused).toMatchObject({ ok: false, referStatus: 403 });
+    expect(refused).toMatchObject({ ok: false, referStatus: 405 });
     expect(refused.referTo).toBe('<sip:0304444444@127.0.20.2>');
     const refers: SipRequest[] = [];
     answerRefer(a, refers);

@@ -20,13 +20,13 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** The default profile moved to 127.0.3x.* so it cannot collide with other tests. */
+/** The default profile moved to 127.0.33.x (provider side) / 127.0.34.x (PBX side), which no other test uses. */
 function profileFile(edit: (text: string) => string = (t) => t): string {
   const dir = mkdtempSync(join(tmpdir(), 'profile-'));
   dirs.push(dir);
   const text = readFileSync(DEFAULT_PROFILE_PATH, 'utf8').replace(
     /127\.0\.(10|20)\./g,
-    (_, n: string) => `127.0.${Number(n) + 21}.`,
+    (_, n: string) => `127.0.${n === '10' ? 33 : 34}.`,
   );
   const file = join(dir, 'lab.yaml');
   writeFileSync(file, edit(text));
@@ -63,11 +63,11 @@ describe('sbc-harness sim / sbc', () => {
   it('sim provider accepts the line registration from the profile, and Ctrl-C stops it cleanly', async () => {
     const p = run(['sim', 'provider', '--profile', profileFile()]);
     await p.waitFor('ready; Ctrl-C stops');
-    expect(p.output()).toContain('provider: 127.0.31.1 UDP/TCP 5060');
-    const ua = await UserAgent.start({ listen: [{ protocol: 'UDP', address: '127.0.31.9', port: 0 }] });
+    expect(p.output()).toContain('provider: 127.0.33.1 UDP/TCP 5060');
+    const ua = await UserAgent.start({ listen: [{ protocol: 'UDP', address: '127.0.33.9', port: 0 }] });
     try {
       const r = await ua.register({
-        registrar: 'sip:127.0.31.1:5060',
+        registrar: 'sip:127.0.33.1:5060',
         aor: 'sip:+4930123456@provider.test',
         credentials: { username: '+4930123456', password: 'line-secret' },
       });
@@ -77,17 +77,32 @@ describe('sbc-harness sim / sbc', () => {
     }
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(0);
-    expect(p.output()).toMatch(/provider: 2 REGISTER[\s\S]*stopped/);
+    expect(p.output()).toMatch(/provider: 1 registrations accepted \(of 2 REGISTER\)[\s\S]*stopped/);
     expect(p.output()).not.toContain('line-secret');
   });
 
   it('sim all brings up provider, SBC and OXO, with the trunk registered', async () => {
     const p = run(['sim', 'all', '--profile', profileFile()]);
     await p.waitFor('ready; Ctrl-C stops');
-    expect(p.output()).toContain('oxo: registration at the SBC 127.0.41.2:5060 → 200');
+    expect(p.output()).toContain('oxo: registration at the SBC 127.0.34.2:5060 → 200');
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
   });
+
+  it('sim oxo with no SBC says what it waits for, stops at once on Ctrl-C, and counts no registration', async () => {
+    const p = run(['sim', 'oxo', '--profile', profileFile()]);
+    await p.waitFor(
+      'oxo: registering at the SBC 127.0.34.2:5060 (its answer may take up to 32 s; Ctrl-C stops)',
+    );
+    await p.waitFor('oxo: still waiting for the SBC at 127.0.34.2:5060 to answer (5 s)');
+    const t0 = Date.now();
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    // Well before the REGISTER transaction's own 32 s time-out (no timing claim beyond that).
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(p.output()).toMatch(/SIGINT: stopping\noxo: 0 registrations accepted \(of \d+ tried\)\nstopped/);
+    expect(p.output()).not.toContain('ready; Ctrl-C stops');
+  }, 40_000);
 
   it('sbc refuses a profile that points at an external SBC, and a bad profile names the key (exit 2)', async () => {
     const ext = run(['sbc', '--profile', profileFile((t) => t.replace('kind: embedded', 'kind: external'))]);
@@ -124,7 +139,7 @@ describe('sbc-harness run: a bad profile stops before any case (exit 2, the key 
         /provider\.port: expected number, got "five"/,
       ],
       [
-        (t) => t.replace('address: 127.0.41.1', 'address: 192.0.2.44'),
+        (t) => t.replace('address: 127.0.34.1', 'address: 192.0.2.44'),
         /oxo\.address: 192\.0\.2\.44 is not an address of this host .*use a loopback address/,
       ],
     ];

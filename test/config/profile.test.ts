@@ -54,10 +54,13 @@ describe('profiles', () => {
     expect(out[0]).toMatch(/^oxo\.address: expected an IPv4 or IPv6 address \(got "oxo\.local"\)$/);
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
   it('substitutes ${ENV} and says which variable is missing, never echoing a password', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
     const withEnv = base.replace('password: trunk-secret', 'password: ${OXO_TRUNK_PASSWORD}');
     expect(parseProfile(withEnv, 'p.yaml', { OXO_TRUNK_PASSWORD: 'x1' }).oxo.trunk.password).toBe('x1');
     expect(problems(withEnv)).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's ${ENV} syntax, written out literally
       'oxo.trunk.password: environment variable OXO_TRUNK_PASSWORD is not set (the profile refers to ${OXO_TRUNK_PASSWORD})',
     ]);
     const empty = problems(base.replace('password: trunk-secret', "password: ''"));

@@ -241,7 +241,7 @@ describe('DOCX report', () => {
   });
 });
 
-describeWithPeers(['libreoffice'], 'DOCX report in LibreOffice', () => {
+describeWithPeers(['libreoffice', 'poppler'], 'DOCX report in LibreOffice', () => {
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -282,13 +282,7 @@ describeWithPeers(['libreoffice'], 'DOCX report in LibreOffice', () => {
     const pages = pdf.toString('latin1').match(/\/Type\s*\/Page\b/g)?.length ?? 0;
     expect(pages).toBeGreaterThanOrEqual(3);
 
-    const pdftotext = ['/usr/bin/pdftotext', '/usr/local/bin/pdftotext'].find((p) => existsSync(p));
-    if (!pdftotext) {
-      process.stderr.write(
-        '[docx] pdftotext missing (apt-get install poppler-utils): PDF words not checked\n',
-      );
-      return;
-    }
+    const pdftotext = peer('poppler').path ?? 'pdftotext';
     const { stdout } = await run(pdftotext, ['-bbox', pdfPath, '-'], {
       timeout: 20_000,
       maxBuffer: 32 << 20,

@@ -1,6 +1,7 @@
 /**
  * The two cases added beyond the report's rows: T-10 (G.722 end to end) sees the SBC narrow the
- * band, and 8-5-4 (transfer of an external call by REFER) sees the SBC refuse REFER.
+ * band, and 8-5-4 (transfer of an external call by REFER) sees the SBC refuse REFER, or pass it on
+ * to a provider that carries it out (or refuses it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,5 +57,23 @@ describe('cases added beyond the report', () => {
     const bad = await run('8-5-4', ['refer-405'], refer);
     expect(bad.verdict).toBe('NOK');
     expect(bad.comment).toMatch(/answered the REFER .* with 405/);
+  });
+
+  it('8-5-4 judges an SBC that passes REFER on to the provider: OK when the provider transfers, NOK with refer-405', async () => {
+    const pass = (refer: boolean) => (p: ReturnType<typeof loadProfile>) => {
+      p.oxo.transferMode = 'refer';
+      p.sbc.referPolicy = 'pass';
+      p.provider.refer = refer;
+    };
+    const ok = await run('8-5-4', [], pass(true));
+    expect(ok.verdict, ok.comment).toBe('OK');
+    expect(ok.comment).toMatch(/passed the REFER on to the provider/);
+    const bad = await run('8-5-4', ['refer-405'], pass(true));
+    expect(bad.verdict).toBe('NOK');
+    expect(bad.comment).toMatch(/answered the REFER .* with 405/);
+    // A provider without transfer refuses the relayed REFER; an SBC that only passes it on fails.
+    const refused = await run('8-5-4', [], pass(false));
+    expect(refused.verdict).toBe('NOK');
+    expect(refused.comment).toMatch(/answered the REFER .* with 405/);
   });
 });

@@ -25,6 +25,12 @@ export {
 } from './dtmf-level.ts';
 export { type Bin, GoertzelBin, hannResponse, hannWindow } from './goertzel.ts';
 export {
+  MultiSourceEventReceiver,
+  type MultiSourceEventReceiverOptions,
+  type MultiSourceEventReceiverStats,
+  type SourcedDtmfEvent,
+} from './multi-source-event-receiver.ts';
+export {
   buildDtmfBody,
   buildDtmfRelayBody,
   DTMF_CONTENT_TYPE,

@@ -1,0 +1,19 @@
+/**
+ * The benchmarks `npm run bench` knows, by file name under bench/ (without .ts), and the files
+ * there that are parts of a benchmark rather than benchmarks of their own. A test keeps this
+ * list, the files of bench/ and the commands of bench/RESULTS.md in step.
+ */
+export const BENCHES = [
+  'sip-parse',
+  'call-rate',
+  'g722-speed',
+  'g711-g729-speed',
+  'media-leg-resample',
+  'rtp-send-capacity',
+  'pcap-analysis',
+  'analysis-delay',
+  'plan-wall-time',
+] as const;
+
+/** Files under bench/ that serve a benchmark (its agents) or run the others. */
+export const BENCH_PARTS = ['call-rate-agents', 'call-rate-uas', 'run-all', 'bench-list'] as const;
