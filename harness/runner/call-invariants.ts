@@ -54,7 +54,7 @@ interface Interval {
 }
 
 /** A gap in one leg's received RTP. */
-interface Gap {
+export interface Gap {
   fromMs: number;
   toMs: number;
   /** The gap as judged (stalls of the harness removed). */
@@ -162,10 +162,14 @@ function subtract(spans: Interval[], holes: Interval[]): Interval[] {
   return out;
 }
 
-/** The RTP payload types of comfort noise the peer declared, and whether it declared silence suppression. */
-function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
-  const sdps = [call.dialog?.remoteSdp, call.answerResponse?.bodyText];
-  if (call.direction === 'incoming') sdps.push(call.invite?.bodyText);
+/**
+ * The RTP payload types of comfort noise (RFC 3389) in the peer's SDP (13 always, plus any
+ * dynamic `CN` rtpmap), and whether it declared silence suppression (`a=silenceSupp:on`, RFC 3108).
+ */
+export function comfortNoiseOf(sdps: ReadonlyArray<string | undefined>): {
+  pts: Set<number>;
+  silenceSupp: boolean;
+} {
   const pts = new Set<number>([13]);
   let silenceSupp = false;
   for (const s of sdps) {
@@ -174,6 +178,77 @@ function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
     if (/^a=silenceSupp:\s*on/im.test(s)) silenceSupp = true;
   }
   return { pts, silenceSupp };
+}
+
+/** The peer's SDPs of a call (its offer or answers). */
+function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
+  const sdps = [call.dialog?.remoteSdp, call.answerResponse?.bodyText];
+  if (call.direction === 'incoming') sdps.push(call.invite?.bodyText);
+  return comfortNoiseOf(sdps);
+}
+
+/** What {@link findMediaGaps} is given: one leg's received RTP and when it expected media. */
+export interface MediaGapInput {
+  /** Received RTP packets in arrival order: arrival time (ms) and payload type. */
+  received: ReadonlyArray<{ at: number; pt: number }>;
+  /** Periods (ms) in which the leg expects media, in order. */
+  spans: ReadonlyArray<{ from: number; to: number }>;
+  /** Longest silence allowed, ms. */
+  boundMs: number;
+  /** Payload types of comfort noise (13, or a dynamic CN of the peer's SDP). */
+  comfortNoisePts: ReadonlySet<number>;
+  /** The peer declared a=silenceSupp:on: any silence is legal. */
+  silenceSupp: boolean;
+  /** Periods within [from, to] when the harness itself was stalled. */
+  stalls(from: number, to: number): ReadonlyArray<{ fromMs: number; toMs: number }>;
+}
+
+/**
+ * The gaps longer than the bound in one leg's received RTP, within the spans where it expects
+ * media: a gap that follows a comfort-noise packet, or any gap when the peer declared silence
+ * suppression, is legal; a harness stall inside a gap is taken out of its length.
+ */
+export function findMediaGaps(o: MediaGapInput): {
+  failures: Gap[];
+  legal: Gap[];
+  longestMs: number;
+  packets: number;
+  expectedMs: number;
+} {
+  const failures: Gap[] = [];
+  const legal: Gap[] = [];
+  let longest = 0;
+  let packets = 0;
+  let expectedMs = 0;
+  for (const s of o.spans) {
+    expectedMs += s.to - s.from;
+    const inside = o.received.filter((r) => r.at >= s.from && r.at <= s.to);
+    packets += inside.length;
+    const before = [...o.received].reverse().find((r) => r.at < s.from);
+    const times = [s.from, ...inside.map((r) => r.at), s.to];
+    for (let i = 1; i < times.length; i++) {
+      const g0 = times[i - 1]!;
+      const g1 = times[i]!;
+      const raw = g1 - g0;
+      if (raw <= o.boundMs) {
+        longest = Math.max(longest, raw);
+        continue;
+      }
+      const stalled = o
+        .stalls(g0, g1)
+        .reduce((n, x) => n + Math.max(0, Math.min(x.toMs, g1) - Math.max(x.fromMs, g0)), 0);
+      const length = raw - stalled;
+      longest = Math.max(longest, length);
+      if (length <= o.boundMs) continue;
+      const last = i === 1 ? before : inside[i - 2];
+      const gap: Gap = { fromMs: g0, toMs: g1, lengthMs: length };
+      if (last && o.comfortNoisePts.has(last.pt))
+        legal.push({ ...gap, legal: 'after a comfort-noise packet' });
+      else if (o.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
+      else failures.push(gap);
+    }
+  }
+  return { failures, legal, longestMs: longest, packets, expectedMs };
 }
 
 /** What the media judge saw on one leg. */
@@ -368,39 +443,16 @@ export class CallWatch {
       .evidence()
       .filter((r) => r.direction === 'received' && r.channel === 'rtp' && r.bytes.length >= 12)
       .map((r) => ({ at: r.atMs, pt: r.bytes[1]! & 0x7f }));
-    const failures: Gap[] = [];
-    const legal: Gap[] = [];
-    let longest = 0;
-    let packets = 0;
-    let expectedMs = 0;
-    for (const s of spans) {
-      expectedMs += s.to - s.from;
-      const inside = received.filter((r) => r.at >= s.from && r.at <= s.to);
-      packets += inside.length;
-      const before = [...received].reverse().find((r) => r.at < s.from);
-      const times = [s.from, ...inside.map((r) => r.at), s.to];
-      for (let i = 1; i < times.length; i++) {
-        const g0 = times[i - 1]!;
-        const g1 = times[i]!;
-        const raw = g1 - g0;
-        if (raw <= bound) {
-          longest = Math.max(longest, raw);
-          continue;
-        }
-        const stalled = (reg?.stalls(g0, g1) ?? []).reduce(
-          (n, x) => n + Math.max(0, Math.min(x.toMs, g1) - Math.max(x.fromMs, g0)),
-          0,
-        );
-        const length = raw - stalled;
-        longest = Math.max(longest, length);
-        if (length <= bound) continue;
-        const last = i === 1 ? before : inside[i - 2];
-        const gap: Gap = { fromMs: g0, toMs: g1, lengthMs: length };
-        if (last && cn.pts.has(last.pt)) legal.push({ ...gap, legal: 'after a comfort-noise packet' });
-        else if (cn.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
-        else failures.push(gap);
-      }
-    }
+    const g = findMediaGaps({
+      received,
+      spans,
+      boundMs: bound,
+      comfortNoisePts: cn.pts,
+      silenceSupp: cn.silenceSupp,
+      stalls: (from, to) => reg?.stalls(from, to) ?? [],
+    });
+    const { failures, legal, packets, expectedMs } = g;
+    const longest = g.longestMs;
     return { t, packets, longestMs: longest, bound, expectedMs, failures, legal, holds, quiet };
   }
 
