@@ -21,8 +21,11 @@ export type CallSide = 'provider' | 'oxo';
 /** One moment in a call's life. */
 export interface CallEvent {
   atMs: number;
-  kind: 'created' | 'ringing' | 'established' | 'releasing' | 'ended' | 'failed';
-  /** For 'releasing': bye, cancel or reject; for 'ended': local, remote or failure; for 'failed': the status. */
+  kind: 'created' | 'ringing' | 'established' | 'releasing' | 'ended' | 'failed' | 'transfer';
+  /**
+   * For 'releasing': bye, cancel or reject; for 'ended': local, remote or failure; for 'failed':
+   * the status; for 'transfer': REFER or NOTIFY (the leg took part in a REFER transfer).
+   */
   detail?: string;
 }
 
@@ -81,6 +84,11 @@ export class TrackedCall {
     return 'remote';
   }
 
+  /** When the leg first took part in a REFER transfer (a REFER or a NOTIFY in its dialog). */
+  get transferMs(): number | undefined {
+    return this.first('transfer')?.atMs;
+  }
+
   /** Still calling, ringing or established. */
   get up(): boolean {
     return this.call.state !== 'ended' && this.call.state !== 'failed';
@@ -128,7 +136,14 @@ export class CallRegistry {
       t.sample(at);
     };
     call.on('ringing', () => add('ringing'));
-    call.on('established', () => add('established'));
+    call.on('established', () => {
+      add('established');
+      // A REFER or NOTIFY in the dialog: the leg is part of a transfer (its partner may change).
+      call.dialog?.on('request', (req) => {
+        if ((req.method === 'REFER' || req.method === 'NOTIFY') && t.transferMs === undefined)
+          add('transfer', req.method);
+      });
+    });
     call.on('releasing', (how) => add('releasing', how));
     call.on('ended', (by) => add('ended', by));
     call.on('failed', (status) => add('failed', String(status)));

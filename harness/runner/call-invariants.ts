@@ -356,7 +356,12 @@ export class CallWatch {
       const p = partner.get(t);
       const reg = this.registries.find((r) => r.side === t.side);
       const now = reg?.now() ?? performance.now();
-      const end = Math.min(t.releaseMs ?? now, p?.releaseMs ?? Number.POSITIVE_INFINITY);
+      // After a REFER transfer the leg may have a new partner: its media runs to its own release.
+      const transferred = t.transferMs !== undefined || p?.transferMs !== undefined;
+      const end = Math.min(
+        t.releaseMs ?? now,
+        !transferred ? (p?.releaseMs ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
+      );
       legs.push(this.legMedia(t, p, answered, end, reg));
     }
     if (legs.length === 0) return;
@@ -365,7 +370,8 @@ export class CallWatch {
         const answered = l.t.establishedMs ?? 0;
         const p = partner.get(l.t);
         const from = p ? sideName(p) : 'the far side';
-        const tail = Math.abs(g.toMs - Math.min(l.t.releaseMs ?? g.toMs, p?.releaseMs ?? g.toMs)) < 5;
+        const tail =
+          Math.abs(g.toMs - (l.t.releaseMs ?? g.toMs)) < 5 || Math.abs(g.toMs - (p?.releaseMs ?? -1)) < 5;
         return `RTP from ${from} stopped reaching ${legName(l.t)} ${secs(g.fromMs - answered)} after the answer, for ${secs(g.lengthMs)}${tail ? ' (until the hang-up)' : ''}`;
       }),
     );
@@ -468,6 +474,14 @@ export class CallWatch {
           : [b, a];
       const t1 = first.releaseMs!;
       const t2 = second.releaseMs;
+      const xfer = [first, second].find((x) => x.transferMs !== undefined && x.transferMs <= t1);
+      if (xfer) {
+        // A REFER moved the call: the far leg now belongs to another call (the third check still applies).
+        observed.push(
+          `${legName(first)} and ${legName(second)} released separately after a REFER transfer (${legName(xfer)})`,
+        );
+        continue;
+      }
       const by = second.releasedBy === 'local' ? 'by the case’s own hang-up' : 'by the SBC';
       if (t2 === undefined) {
         observed.push(`${legName(first)} released; ${legName(second)} still ${second.call.state}`);
