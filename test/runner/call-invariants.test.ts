@@ -6,7 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Call, Lab } from '../../harness/actors/index.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
-import { CallWatch, Checks, callRegistries, pairCalls } from '../../harness/runner/index.ts';
+import {
+  CALL_RELEASE_BOUND_MS,
+  CallWatch,
+  Checks,
+  callRegistries,
+  pairCalls,
+} from '../../harness/runner/index.ts';
 import { systemClock } from '../../harness/support/clock.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
@@ -17,8 +23,10 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rig(faults: string[] = []) {
-  const lab = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS, faults });
+async function rig(faults: string[] = [], refer = false) {
+  const profile = loadProfile();
+  if (refer) profile.oxo.transferMode = 'refer';
+  const lab = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults });
   labs.push(lab);
   const watch = new CallWatch(callRegistries(lab), lab.sbc);
   const desk = lab.oxo!.extension('deskphone1');
@@ -123,5 +131,26 @@ describe('call invariants', () => {
     const r = judged(watch);
     expect(r.release?.failure).toMatch(/stayed up 5\.\d s .*ended by the case’s own hang-up/);
     expect(r.leftover?.ok).toBe(false); // the SBC never released its call
+  });
+
+  it('a leg moved by a REFER transfer is not held to its old partner’s release', {
+    timeout: 20_000,
+  }, async () => {
+    const { lab, watch, pstn, desk } = await rig([], true);
+    const extnum = lab.provider!.phone('extnum');
+    const ringing = extnum.nextIncoming();
+    const rec = await lab.oxo!.transfer('unattended', desk, { target: extnum.number });
+    expect(rec.ok).toBe(true);
+    const target = await ringing;
+    expect(await target.established()).toBe(true);
+    await desk.ended();
+    await sleep(CALL_RELEASE_BOUND_MS + 600);
+    await pstn.hangup();
+    await target.ended();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.comment).toBe('');
+    expect(r.release?.observed).toMatch(/released separately after a REFER transfer/);
+    expect(r.media?.observed).toMatch(/the provider leg \(pstn1\): \d+ packets over [5-9]\.\d s expected/);
   });
 });
