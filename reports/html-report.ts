@@ -200,10 +200,17 @@ function checksTable(checks: readonly CheckRecord[]): string {
   return [
     '<h4>Checks</h4><table class="checks"><thead><tr><th></th><th>Check</th><th>Expected</th><th>Observed</th></tr></thead><tbody>',
     ...checks.map((c) => {
+      // One-line evidence reads inline; a multi-line one (an offending SIP message) opens below.
+      const lines = Array.isArray(c.evidence) ? c.evidence.filter((x) => !x.includes('\n')) : [];
+      const blocks = Array.isArray(c.evidence) ? c.evidence.filter((x) => x.includes('\n')) : [];
       const ev =
-        Array.isArray(c.evidence) && c.evidence.length > 0
-          ? `<div class="note">evidence: ${c.evidence.map((x) => e(x)).join('; ')}</div>`
-          : '';
+        (lines.length > 0 ? `<div class="note">evidence: ${lines.map((x) => e(x)).join('; ')}</div>` : '') +
+        blocks
+          .map((x) => {
+            const cut = x.indexOf('\n');
+            return `<details class="evidence-message" open><summary>${e(x.slice(0, cut))}</summary><pre>${e(x.slice(cut + 1))}</pre></details>`;
+          })
+          .join('');
       const why = !c.ok && c.failure ? `<div><strong>${e(c.failure)}</strong></div>` : '';
       return `<tr class="${c.ok ? '' : 'bad'}"><td class="${c.ok ? 'check-ok' : 'check-nok'}">${c.ok ? '✔' : '✘'}</td><td>${e(c.name)}</td><td>${e(c.expected)}</td><td>${e(c.observed)}${why}${ev}</td></tr>`;
     }),
@@ -246,11 +253,11 @@ function streamTable(raw: unknown): string {
   const rows = streamRows(raw);
   if (rows.length === 0) return '';
   return [
-    '<h4>RTP streams</h4><table class="streams"><thead><tr><th>From</th><th>To</th><th>Codec</th><th>Packets</th><th>Lost</th><th>Loss</th><th>Jitter</th><th>MOS</th><th>Tone level</th></tr></thead><tbody>',
+    '<h4>RTP streams</h4><table class="streams"><thead><tr><th>From</th><th>To</th><th>Codec</th><th>Packets</th><th>Lost</th><th>Loss</th><th>Jitter</th><th>One-way delay</th><th>MOS</th><th>Tone level</th></tr></thead><tbody>',
     ...rows.map((s) => {
       const total = (Number(s.packets) || 0) + (Number(s.lost) || 0);
       const loss = total > 0 ? `${((100 * (Number(s.lost) || 0)) / total).toFixed(1)} %` : '—';
-      return `<tr><td>${e(s.from)}</td><td>${e(s.to)}</td><td>${e(s.codec)}</td><td>${num(s.packets, 0)}</td><td>${num(s.lost, 0)}</td><td>${loss}</td><td>${num(s.jitterMs, 1)} ms</td><td>${num(s.mos, 2)}</td><td>${num(s.toneLevel, 0)}</td></tr>`;
+      return `<tr><td>${e(s.from)}</td><td>${e(s.to)}</td><td>${e(s.codec)}</td><td>${num(s.packets, 0)}</td><td>${num(s.lost, 0)}</td><td>${loss}</td><td>${num(s.jitterMs, 1)} ms</td><td>${typeof s.delayMs === 'number' && Number.isFinite(s.delayMs) ? `${num(s.delayMs, 0)} ms` : '—'}</td><td>${num(s.mos, 2)}</td><td>${num(s.toneLevel, 0)}</td></tr>`;
     }),
     '</tbody></table>',
   ].join('');

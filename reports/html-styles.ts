@@ -67,6 +67,7 @@ dialog#sip-dialog { width: min(960px, 94vw); max-height: 86vh; border: 1px solid
 dialog#sip-dialog header { display: flex; justify-content: space-between; align-items: center; gap: 12px; background: #eef1f5; padding: 6px 10px; font-weight: bold; }
 dialog#sip-dialog pre { margin: 0; padding: 10px; overflow: auto; max-height: 74vh; white-space: pre-wrap; word-break: break-all; font-size: 12px; }
 pre { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; }
+details.evidence-message pre { white-space: pre-wrap; word-break: break-all; font-size: 11px; max-height: 320px; overflow: auto; margin: 4px 0; }
 @media print {
   nav.toc, dialog, .no-print { display: none !important; }
   main { max-width: none; padding: 0; }

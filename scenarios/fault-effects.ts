@@ -164,6 +164,60 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     symptom: /twice|more than once/,
     reads: 'each RFC 2833 digit also arrives as an inband tone: every digit is seen twice',
   },
+  {
+    fault: 'no-sdp-in-reinvite-answer',
+    affected: ['8-3-3', '8-4-1', '8-4-2', '8-4-3'],
+    symptom: /RFC 3264/,
+    reads:
+      'the hold or resume re-INVITE is answered 200 without SDP; media still flows, the SIP validator names RFC 3264',
+  },
+  {
+    fault: 'bye-cseq-backwards',
+    affected: [
+      '8-1-4',
+      '8-2-1',
+      '8-2-3',
+      '8-2-4',
+      '8-2-5',
+      '8-2-7',
+      '8-3-3',
+      '8-4-1',
+      '8-4-2',
+      '8-4-3',
+      'T-6',
+    ],
+    // Two cases where the SBC relays the BYE onto a leg it called; the others run the same path.
+    tested: ['8-2-1', '8-4-1'],
+    symptom: /CSeq/,
+    reads:
+      'the BYE relayed to the provider has a CSeq below the INVITE’s: the provider answers 500 and stays in the call; the SIP validator names RFC 3261 §12.2.1.1',
+  },
+  {
+    fault: 'delay-media=300',
+    affected: [
+      '8-1-1',
+      '8-1-2',
+      '8-1-3',
+      '8-1-4',
+      '8-2-4',
+      '8-3-1',
+      '8-3-2',
+      '8-3-3',
+      '8-3-4',
+      '8-3-6',
+      '8-3-7',
+      '8-4-1',
+      '8-4-2',
+      '8-4-3',
+      '8-5-3',
+      'T-5',
+      'T-6',
+      'T-7',
+    ],
+    symptom: /delayed \d+ ms one-way, more than the \d+ ms allowed \(ITU-T G\.114.*MOS with delay \d\.\d\d/,
+    reads:
+      'every audio check that crosses the SBC: audio delayed about 300 ms one-way in each direction, more than G.114 allows, with the MOS with delay (G.723.1 passed through, 8-1-4, is timed by its fixture frames; 8-3-5 stays inside the PBX and stays OK)',
+  },
 ];
 
 /** Control cases, run beside each fault: the first three that the fault does not affect. */

@@ -17,7 +17,8 @@ import { OxoTrunk } from './oxo-trunk.ts';
 import { Provider } from './provider.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
 import type { ReferenceSbcConfigInput } from './sbc-config.ts';
-import { SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+import { MAX_FAULT_MS, SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+import { parsePersonalities, SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
 export interface LabOptions {
   profile: Profile;
@@ -25,6 +26,8 @@ export interface LabOptions {
   ephemeralPorts?: boolean;
   /** Fault switches of the embedded SBC, added to the profile's (`name` or `name=value`). */
   faults?: string[];
+  /** Personalities (legal behaviour switches) of the embedded SBC, added to the profile's. */
+  personalities?: string[];
   /** Start only these actors (for `sbc-harness sim`); default all. */
   only?: Array<'provider' | 'sbc' | 'oxo'>;
   /** Register the OXO trunk at start and wait for the SBC's line registration (default true). */
@@ -34,9 +37,12 @@ export interface LabOptions {
   oxoMultiLine?: boolean;
   clock?: Clock;
   logger?: Logger;
-  /** Receives every SIP message of every actor from its start on (evidence). */
-  trace?: (t: TraceEvent) => void;
+  /** Receives every SIP message of every actor from its start on (evidence), with the actor's name. */
+  trace?: (t: TraceEvent, actor: LabActorName) => void;
 }
+
+/** Whose transport traced a message: our provider, the embedded SBC's LAN or WAN side, our OXO. */
+export type LabActorName = 'provider' | 'sbc-lan' | 'sbc-wan' | 'oxo';
 
 const PROTOCOL: Record<'udp' | 'tcp' | 'tls', TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
@@ -59,6 +65,14 @@ export function parseFaults(names: string[]): SbcFaults {
     if (info.value === 'flag') {
       if (value !== undefined) throw new LabConfigError(`SBC fault "${name}" takes no value`);
       out[name] = true;
+    } else if (info.value === 'ms') {
+      const n = Number(value);
+      if (value === undefined || !Number.isFinite(n) || n < 0 || n > MAX_FAULT_MS) {
+        throw new LabConfigError(
+          `SBC fault "${name}" needs a number of milliseconds from 0 to ${MAX_FAULT_MS}, e.g. ${name}=300`,
+        );
+      }
+      out[name] = n;
     } else {
       const n = Number(value);
       if (value === undefined || !Number.isFinite(n) || n < 0) {
@@ -68,6 +82,16 @@ export function parseFaults(names: string[]): SbcFaults {
     }
   }
   return out as SbcFaults;
+}
+
+/** Checks `--sbc-personality` names; throws with the list of known names. */
+export function personalityNames(names: string[]): SbcPersonalityName[] {
+  const r = parsePersonalities(names);
+  if (!r.ok)
+    throw new LabConfigError(
+      `unknown SBC personality "${r.unknown[0]}"; known personalities: ${SBC_PERSONALITIES.map((p) => p.name).join(', ')}`,
+    );
+  return [...r.value];
 }
 
 const EXTENSION_IDS: ExtensionId[] = ['deskphone1', 'deskphone2', 'remote', 'fxs1', 'attendant'];
@@ -111,9 +135,9 @@ export class Lab {
     return !this.opts.only || this.opts.only.includes(actor);
   }
 
-  private traced(...uas: UserAgent[]): void {
+  private traced(actor: LabActorName, ua: UserAgent): void {
     const t = this.opts.trace;
-    if (t) for (const ua of uas) ua.transport.on('trace', t);
+    if (t) ua.transport.on('trace', (ev) => t(ev, actor));
   }
 
   private port(p: number): number {
@@ -161,7 +185,7 @@ export class Lab {
         logger: this.log.child({ actor: 'provider' }),
         ...(timers ? { timers } : {}),
       });
-      this.traced(this.provider.ua);
+      this.traced('provider', this.provider.ua);
       const srtp = p.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
       for (const ph of p.provider.phones) {
         this.provider.addPhone({
@@ -187,6 +211,7 @@ export class Lab {
           ? p.provider.tlsPort
           : p.provider.port;
       const faults = parseFaults([...p.sbc.faults, ...(this.opts.faults ?? [])]);
+      const personalities = personalityNames([...p.sbc.personality, ...(this.opts.personalities ?? [])]);
       const config: ReferenceSbcConfigInput = {
         lan: {
           address: p.sbc.lan.address,
@@ -229,10 +254,12 @@ export class Lab {
         },
         referPolicy: p.sbc.referPolicy,
         faults,
+        personalities,
         ...(timers ? { timers } : {}),
       };
       this.sbc = await ReferenceSbc.start(config, { clock, logger: this.log });
-      this.traced(this.sbc.lanUa, this.sbc.wanUa);
+      this.traced('sbc-lan', this.sbc.lanUa);
+      this.traced('sbc-wan', this.sbc.wanUa);
     }
 
     if (this.wants('oxo')) {
@@ -277,7 +304,7 @@ export class Lab {
       });
     }
 
-    if (this.oxo) this.traced(this.oxo.ua);
+    if (this.oxo) this.traced('oxo', this.oxo.ua);
     if (this.opts.register ?? true) await this.register();
   }
 

@@ -355,6 +355,7 @@ export class MediaLeg {
   #payloadMap = new Map<number, PayloadFormat>();
   readonly #dtmfListeners = new Set<(d: ReceivedDtmf) => void>();
   readonly #audioListeners = new Set<(pcm: Int16Array, sampleRate: number) => void>();
+  readonly #payloadListeners = new Set<(codec: string, payload: Uint8Array) => void>();
   #tePt: number | undefined;
   #play: PlayState | undefined;
   /** What is sent while nothing plays, when the leg sends continuously. */
@@ -1037,6 +1038,13 @@ export class MediaLeg {
       if (!this.#codecOrder.includes(name)) this.#codecOrder.push(name);
     }
     this.#keepPayload(name, p.payload);
+    for (const fn of this.#payloadListeners) {
+      try {
+        fn(name, p.payload);
+      } catch (e) {
+        this.#log.warn({ err: String(e) }, 'payload listener failed');
+      }
+    }
     if (!f.decoder) return;
     let pcm: Int16Array;
     try {
@@ -1153,6 +1161,16 @@ export class MediaLeg {
   onAudio(listener: (pcm: Int16Array, sampleRate: number) => void): () => void {
     this.#audioListeners.add(listener);
     return () => this.#audioListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the codec and payload of each fresh audio packet as it arrives,
+   * before decoding (also for a codec the harness cannot decode, G.723.1): for timing
+   * identifiable payloads such as the G.723.1 fixture's frames. Returns the unsubscribe function.
+   */
+  onPayload(listener: (codec: string, payload: Uint8Array) => void): () => void {
+    this.#payloadListeners.add(listener);
+    return () => this.#payloadListeners.delete(listener);
   }
 
   /** Closes digits whose end never arrived: telephone-events idle, tones followed by no audio. */

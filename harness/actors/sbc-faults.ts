@@ -27,6 +27,12 @@ export interface SbcFaults {
   'reorder-codecs'?: boolean;
   /** Deliver each DTMF digit both as RFC 4733 events and as inband tones. */
   'double-dtmf'?: boolean;
+  /** Answer a re-INVITE that carries an SDP offer with a 2xx without SDP (media keeps flowing). */
+  'no-sdp-in-reinvite-answer'?: boolean;
+  /** Relay a BYE with a CSeq below the one of the leg's previous request. */
+  'bye-cseq-backwards'?: boolean;
+  /** Hold every RTP packet this many milliseconds before relaying it, in both directions. */
+  'delay-media'?: number;
 }
 
 /** A fault switch name. */
@@ -35,8 +41,8 @@ export type SbcFaultName = keyof SbcFaults;
 /** One row of the fault table. */
 export interface SbcFaultInfo {
   name: SbcFaultName;
-  /** 'flag' switches take `true`; 'seconds' switches take a number of seconds. */
-  value: 'flag' | 'seconds';
+  /** 'flag' switches take `true`; 'seconds' and 'ms' switches take a number of seconds or milliseconds. */
+  value: 'flag' | 'seconds' | 'ms';
   /** What the switch does, in one sentence. */
   summary: string;
   /** What a capture shows when it is on. */
@@ -108,9 +114,36 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
     summary: 'Delivers each DTMF digit both as RFC 4733 events and as inband tones in the audio.',
     onTheWire: 'Telephone-event packets and a DTMF tone pair in the audio for the same digit.',
   },
+  {
+    name: 'no-sdp-in-reinvite-answer',
+    value: 'flag',
+    summary:
+      'Relays a re-INVITE and applies the new session on both legs, but answers it with a 2xx that carries no SDP.',
+    onTheWire:
+      'SIP/2.0 200 OK without a body to a re-INVITE that carried an SDP offer; RTP keeps flowing (breaks RFC 3264 offer/answer).',
+  },
+  {
+    name: 'bye-cseq-backwards',
+    value: 'flag',
+    summary:
+      'Relays a hang-up with a BYE whose CSeq number is lower than that of the leg’s previous request.',
+    onTheWire:
+      'BYE with CSeq n−1 after an INVITE with CSeq n on the same dialog (breaks RFC 3261 §12.2.1.1); a compliant UA answers 500.',
+  },
+  {
+    name: 'delay-media',
+    value: 'ms',
+    summary:
+      'Holds every RTP packet it relays this many milliseconds before handling it, in both directions (at most 10 000).',
+    onTheWire:
+      'Each RTP packet leaves the SBC N ms after the packet it carries arrived, on both legs; SIP is not delayed.',
+  },
 ]);
 
-/** True when the fault is switched on (a flag set, or a number of seconds given). */
+/** Largest value of an 'ms' fault switch (10 s): more holds more packets than a test needs. */
+export const MAX_FAULT_MS = 10_000;
+
+/** True when the fault is switched on (a flag set, or a number of seconds or milliseconds given). */
 export function faultOn(faults: SbcFaults, name: SbcFaultName): boolean {
   const v = faults[name];
   return typeof v === 'number' ? Number.isFinite(v) && v >= 0 : v === true;

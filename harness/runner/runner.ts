@@ -24,6 +24,7 @@ import { adapterFor, type DutAdapter } from './dut-adapter.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
+import { recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
 export interface RunOptions {
@@ -39,6 +40,8 @@ export interface RunOptions {
   /** Ask the engineer for actions and checks the harness cannot do (and for SBC preconditions). */
   prompter?: Prompter;
   faults?: string[];
+  /** Personalities (legal behaviour switches) of the embedded SBC, added to the profile's. */
+  personalities?: string[];
   /** Continue the run in `outDir`: cases with a cell in its journal are not run again. */
   resume?: boolean;
   /** Default harness timeout per case, ms (default 60 s, plus the case's waits). */
@@ -178,6 +181,8 @@ interface RunLab {
   notes: string[];
   /** The SIP of the running case, if one runs. */
   caseSip: TraceEvent[] | undefined;
+  /** The SIP validator of the running case, if one runs. */
+  caseValidator?: SipValidator | undefined;
   /** SIP between cases (the first registrations, refreshes): cases/run-setup.*. */
   setupSip: TraceEvent[];
   /** When the simulators were up (the SBC's registrations count from here). */
@@ -199,9 +204,10 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
       register: false,
       ...(o.timers ? { timers: o.timers } : {}),
       logger: log,
-      trace: (t) => {
+      trace: (t, actor) => {
         const to = r.caseSip ?? r.setupSip;
         if (to.length < 20_000) to.push(t);
+        if (actor === 'provider' || actor === 'oxo') r.caseValidator?.observeTrace(t, actor);
       },
     });
     if (adapter.prepare) r.notes.push(...(await adapter.prepare(r.lab)));
@@ -238,6 +244,7 @@ function runInfo(o: RunOptions): RunInfo {
       workers: o.workers ?? 1,
       ...(o.only ? { only: o.only } : {}),
       faults: o.faults ?? [],
+      ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
       interactive: o.prompter !== undefined,
     },
     host: { node: process.version, platform: `${process.platform}/${process.arch}` },
@@ -302,9 +309,10 @@ async function runCase(
     profile.oxo.extensions.deskphone2.codecs = c.lab.deskphoneCodecs as Profile['provider']['codecs'];
   }
 
-  const checks = new Checks(systemClock, onCheck);
+  const checks = new Checks(systemClock, onCheck, profile.audio);
   for (const u of applied.unapplied) checks.unapplied.set(u.key, u.sentence);
   const sip: TraceEvent[] = [];
+  const validator = new SipValidator();
   let lab: Lab | undefined;
   let watch: CallWatch | undefined;
   let cell: Cell;
@@ -316,17 +324,21 @@ async function runCase(
       lab = runLab.lab;
       lab.prepareCase(profile, { oxoMultiLine: c.lab?.oxoMultiLine ?? false });
       runLab.caseSip = sip;
+      runLab.caseValidator = validator;
       notes.push(...runLab.notes);
     } else {
       lab = await Lab.start({
         profile,
         ephemeralPorts: profile.sbc.kind === 'embedded',
         ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
+        ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
         ...(o.timers ? { timers: o.timers } : {}),
         ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
         logger: log,
-        trace: (t) => {
+        trace: (t, actor) => {
           if (sip.length < 20_000) sip.push(t);
+          // What the SBC sent to our actors is judged against docs/sip-rules.md.
+          if (actor === 'provider' || actor === 'oxo') validator.observeTrace(t, actor);
         },
       });
       if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
@@ -369,10 +381,13 @@ async function runCase(
       }),
     ]);
     if (timer) clearTimeout(timer);
+    // The case's own checks decide whether it checked anything; the call invariants come on top.
+    const caseChecked = checks.records.length > 0;
     await calls.settle();
     calls.judge(checks);
+    if (caseChecked) recordSipRuleChecks(checks, validator, Date.now());
     const failed = checks.failed;
-    if (checks.records.length === 0)
+    if (!caseChecked)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
@@ -411,6 +426,7 @@ async function runCase(
     if (left.notEnded.length > 0)
       log.warn({ case: c.id, notEnded: left.notEnded }, 'calls of the case did not end after hanging up');
     runLab.caseSip = undefined;
+    runLab.caseValidator = undefined;
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
   } else {
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);

@@ -5,11 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toneSource } from '../../harness/actors/audio-sources.ts';
+import { markedToneSource } from '../../harness/actors/marked-tone-source.ts';
 import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
 import { answerNextCall, RIG_ACCOUNTS, RIG_ADDRESSES } from '../../harness/actors/sbc-stand-ins.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
+import { DelayProbe } from '../../harness/runner/delay-probe.ts';
 import { createResponse, parseSdp, sendRefer, sipfragStatus } from '../../harness/sip/index.ts';
+import { systemClock } from '../../harness/support/clock.ts';
 import { PCMA_TE, sleep, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
 const { legs, rigCall: call } = useSbcRigs();
@@ -28,7 +31,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(10);
+    expect(SBC_FAULTS).toHaveLength(13);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -59,6 +62,16 @@ describe('reference SBC fault switches', () => {
     expect(out.status).toBe(488);
     await sleep(100);
     expect(r.provider.messages('in', 'INVITE')).toHaveLength(1);
+  });
+
+  it('no-sdp-in-reinvite-answer: the hold re-INVITE is relayed and answered 200 without SDP; media flows', async () => {
+    const { r, oxo, provider, oxoDialog } = await call({ faults: { 'no-sdp-in-reinvite-answer': true } });
+    const out = await r.oxo.ua.reinvite(oxoDialog, oxo.media.createOffer('sendonly'));
+    expect(out.status).toBe(200);
+    expect(out.response!.body.length).toBe(0);
+    expect(r.provider.messages('in', 'INVITE')).toHaveLength(2);
+    provider.media.play(toneSource(1500, 8000));
+    expect(await until(() => toneLevel(oxo.media, 1500) > 0.05)).toBe(true);
   });
 
   it('one-way-audio: LAN→WAN RTP is dropped, WAN→LAN still flows', async () => {
@@ -103,6 +116,17 @@ describe('reference SBC fault switches', () => {
     expect(r.sbc.calls()[0]!.byeNotRelayed).toBe('lan');
   });
 
+  it('bye-cseq-backwards: the relayed BYE has a CSeq below the INVITE’s; the far UA answers 500', async () => {
+    const { r, provider, oxoDialog } = await call({ faults: { 'bye-cseq-backwards': true } });
+    await r.oxo.ua.bye(oxoDialog);
+    expect(await until(() => r.provider.messages('in', 'BYE').length > 0)).toBe(true);
+    const invite = r.provider.messages('in', 'INVITE')[0]!;
+    const bye = r.provider.messages('in', 'BYE')[0]!;
+    expect(bye.cseq!.seq).toBeLessThan(invite.cseq!.seq);
+    expect(await until(() => r.provider.messages('out', 500).length > 0)).toBe(true);
+    expect(provider.dialog.state).toBe('confirmed');
+  });
+
   it('stop-rtp-after: RTP stops in both directions N seconds after the answer', async () => {
     const { oxo, provider } = await call({ faults: { 'stop-rtp-after': 0.3 } });
     oxo.media.play(toneSource(1000, 8000));
@@ -113,6 +137,31 @@ describe('reference SBC fault switches', () => {
     expect(a[1]).toBeGreaterThan(0);
     await sleep(400);
     expect([provider.media.stats().received, oxo.media.stats().received]).toEqual(a);
+  });
+
+  it('delay-media: RTP is held N ms in both directions, and the audio checks measure it (300 ms: −5/+60 ms)', async () => {
+    const { r, oxo, provider } = await call({ faults: { 'delay-media': 300 } });
+    const toProvider = new DelayProbe(systemClock, provider.media);
+    const toOxo = new DelayProbe(systemClock, oxo.media);
+    oxo.media.play(toProvider.wrap(markedToneSource(1000, 16000, 1)));
+    provider.media.play(toOxo.wrap(markedToneSource(1500, 16000, 2)));
+    expect(
+      await until(() => toneLevel(provider.media, 1000) > 0.03 && toneLevel(oxo.media, 1500) > 0.03),
+    ).toBe(true);
+    await sleep(600);
+    for (const [dir, probe] of [
+      ['lan->wan', toProvider],
+      ['wan->lan', toOxo],
+    ] as const) {
+      const d = probe.measure();
+      probe.close();
+      expect(d.found, dir).toBe(true);
+      // The hold is a floor (timers never fire early by more than their 1 ms granularity);
+      // the harness's own resampling adds about 4 ms and a loaded machine some more.
+      expect(d.delayMs, dir).toBeGreaterThanOrEqual(295);
+      expect(d.delayMs, dir).toBeLessThanOrEqual(360);
+      expect(r.sbc.calls()[0]!.relay?.[dir]?.relayed, dir).toBeGreaterThan(10);
+    }
   });
 
   it('reorder-codecs: the offer lists codecs in reverse policy order', async () => {

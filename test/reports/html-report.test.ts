@@ -242,6 +242,17 @@ describe('renderHtml', () => {
             jitterMs: 2.5,
             mos: 4.1,
             toneLevel: 7000,
+            delayMs: 312,
+          },
+          {
+            from: 'desk',
+            to: 'pstn',
+            codec: 'PCMA',
+            packets: 99,
+            lost: 0,
+            jitterMs: 1,
+            mos: 4.4,
+            toneLevel: 6000,
           },
         ],
         dtmf: [
@@ -281,14 +292,44 @@ describe('renderHtml', () => {
     expect(ev).toContain('>Provider<');
     expect(ev).toContain('>200 OK<');
     expect(ev).toMatch(
-      /<td>99<\/td><td>1<\/td><td>1\.0 %<\/td><td>2\.5 ms<\/td><td>4\.10<\/td><td>7000<\/td>/,
+      /<td>99<\/td><td>1<\/td><td>1\.0 %<\/td><td>2\.5 ms<\/td><td>312 ms<\/td><td>4\.10<\/td><td>7000<\/td>/,
     );
+    // A stream whose delay could not be measured shows a dash.
+    expect(ev).toMatch(/<td>1\.0 ms<\/td><td>—<\/td><td>4\.40<\/td><td>6000<\/td>/);
+    expect(ev).toContain('<th>One-way delay</th>');
     expect(ev).toContain('the provider leg: <strong>G722</strong>');
     expect(ev).toContain('class="dtmf-timeline"');
     expect(ev).toContain('not received');
     expect(ev).toContain('<figure class="waveform">');
     expect(ev).toContain('1.00 s at 8000 Hz');
     expect(ev).toContain('href="cases/8-1-1.pcap"');
+  });
+
+  it('shows a broken SIP rule with its RFC and the offending message, escaped', () => {
+    const rule = cell('8-4-1', 'NOK', {
+      checks: [
+        {
+          name: 'SIP rule answer-to-offer on the OXO leg (SBC LAN side)',
+          ok: false,
+          expected: 'An SDP offer in an INVITE gets its answer in the 2xx (RFC 3264 §4)',
+          observed: 'the 200 has no SDP answer',
+          failure: 'The SBC answered an SDP offer with a 2xx without SDP (RFC 3264 offer/answer)',
+          evidence: [
+            'rule answer-to-offer, RFC 3264 §4: An SDP offer gets its answer in the 2xx.',
+            `offending message (received 2026-01-01T00:00:00.000Z):\nSIP/2.0 200 OK\r\nSubject: ${hostile}\r\n`,
+          ],
+          atMs: 1,
+        },
+      ],
+    });
+    const page = renderHtml(modelOf([rule]), memoryReader({}));
+    const ev = page.slice(page.indexOf('id="ev-8-4-1"'));
+    expect(ev).toContain('evidence: rule answer-to-offer, RFC 3264 §4');
+    expect(ev).toMatch(
+      /<details class="evidence-message" open><summary>offending message \(received [^<]*\):<\/summary><pre>SIP\/2\.0 200 OK/,
+    );
+    expect(ev).toContain('&lt;/pre&gt;&lt;script&gt;');
+    expect(ev).not.toContain('<script>alert');
   });
 
   it('names unreadable evidence instead of throwing, and omits the waveform when there is no audio', () => {

@@ -1,0 +1,446 @@
+/**
+ * Watches every SIP message our actors (the provider, the OXO trunk) send and receive during a
+ * case, and records where the SBC breaks a rule of {@link SIP_RULES}. Only what the SBC sent
+ * (what our actors received) is judged; what our actors sent is the context it is judged
+ * against (the request a response answers, the offer an answer answers). Bounded: at most
+ * {@link MAX_MESSAGES} messages and {@link MAX_FINDINGS} findings per case.
+ */
+import {
+  formatUri,
+  isSipUri,
+  parseMessage,
+  parseSdp,
+  parseUri,
+  redactAuthorization,
+  type SdpSession,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+  type TraceEvent,
+  type Uri,
+  uriEquals,
+  type Via,
+} from '../../sip/index.ts';
+import { checkAnswer, checkVersion, type SentSdp } from './offer-answer-rules.ts';
+import type { SipRuleId } from './sip-rules.ts';
+
+/** One message as seen by one of our actors. */
+export interface ObservedMessage {
+  /** Our actor that sent or received it, e.g. "provider" or "oxo". */
+  actor: string;
+  /** 'in': the SBC sent it to our actor (judged); 'out': our actor sent it (context). */
+  direction: 'in' | 'out';
+  wallMs: number;
+  message: SipMessage;
+  /** The message as on the wire (digest secrets are redacted before it becomes evidence). */
+  text: string;
+}
+
+export interface Finding {
+  rule: SipRuleId;
+  /** Which leg: the actor that received the offending message. */
+  actor: string;
+  detail: string;
+  /** The offending message (redacted), or the one left unanswered. */
+  message: string;
+  wallMs: number;
+}
+
+export interface ValidatorStats {
+  /** Messages from the SBC judged (retransmissions included). */
+  judged: number;
+  /** Messages of our actors taken as context. */
+  context: number;
+  /** SDP bodies from the SBC checked. */
+  sdp: number;
+  /** Messages not taken (over the bound, or unparsable). */
+  skipped: number;
+}
+
+export const MAX_MESSAGES = 20_000;
+export const MAX_FINDINGS = 50;
+/**
+ * A 2xx the SBC has not ACKed this long before the end of the case is reported: with T1 = 500 ms
+ * our actor has retransmitted it three times by then (RFC 3261 §13.3.1.4). A 2xx younger than
+ * this at the end of the case is not judged.
+ */
+export const ACK_GRACE_MS = 4000;
+
+interface OurRequest {
+  req: SipRequest;
+  offer?: SdpSession | 'unparsable';
+  /** An SDP arrived in a reliable provisional response (RFC 3262) or the 2xx. */
+  reliableSdp: boolean;
+  /** The first SDP answer received was checked against the offer. */
+  answerChecked: boolean;
+  responsesSeen: Set<string>;
+}
+
+interface TwoXx {
+  cseq: number;
+  toTag: string;
+  wallMs: number;
+  text: string;
+  acked: boolean;
+  /** Our 2xx carried an offer (the SBC's INVITE had none): the ACK must answer it. */
+  offer?: SdpSession | 'unparsable';
+}
+
+interface Leg {
+  ours: Map<string, OurRequest>;
+  /** Retransmission filter for the SBC's requests. */
+  sbcRequests: Set<string>;
+  /** Highest CSeq of the SBC's requests, by From tag. */
+  sbcCseq: Map<string, number>;
+  /** CSeq numbers of the SBC's INVITEs, by From tag, and whether each carried SDP. */
+  sbcInvites: Map<string, Map<number, boolean>>;
+  twoXx: TwoXx[];
+  /** Record-Route URIs seen on this leg (either direction). */
+  recordRoutes: string[];
+  /** Last SDP the SBC sent, by its tag in the dialog. */
+  sbcSdp: Map<string, SentSdp>;
+}
+
+function hasSdp(m: SipMessage): boolean {
+  if (m.body.length === 0) return false;
+  const ct = m.contentType;
+  return ct === undefined || (ct.type === 'application' && ct.subtype === 'sdp');
+}
+
+function sdpOf(m: SipMessage): SdpSession | 'unparsable' {
+  const r = parseSdp(m.bodyText);
+  return r.ok ? r.value : 'unparsable';
+}
+
+function isReliable1xx(res: SipResponse): boolean {
+  return (
+    res.status > 100 &&
+    res.status < 200 &&
+    res.tokens('require').includes('100rel') &&
+    res.get('rseq') !== undefined
+  );
+}
+
+function viaKey(v: Via): string {
+  const params = v.params
+    .filter(([k]) => !['received', 'rport'].includes(k.toLowerCase()))
+    .map(([k, val]) => `${k.toLowerCase()}=${val ?? ''}`)
+    .sort()
+    .join(';');
+  return `${v.transport.toUpperCase()} ${v.host.toLowerCase()}:${v.port ?? ''};${params}`;
+}
+
+function isSipContact(c: { uri: Uri }[]): boolean {
+  return c.length === 1 && c[0] !== undefined && isSipUri(c[0].uri);
+}
+
+function sameUriText(a: string, b: string): boolean {
+  const ua = parseUri(a);
+  const ub = parseUri(b);
+  return ua.ok && ub.ok ? uriEquals(ua.value, ub.value) : a.trim() === b.trim();
+}
+
+function bareUri(nameAddrValue: string): string {
+  const m = /<([^>]*)>/.exec(nameAddrValue);
+  return ((m ? m[1] : nameAddrValue.split(';')[0]) ?? '').trim();
+}
+
+export class SipValidator {
+  readonly findings: Finding[] = [];
+  readonly stats: ValidatorStats = { judged: 0, context: 0, sdp: 0, skipped: 0 };
+  private readonly legs = new Map<string, Leg>();
+  private seen = 0;
+
+  /** Takes one trace event of one of our actors (events of other actors are ignored). */
+  observeTrace(t: TraceEvent, actor: string): void {
+    let message = t.message;
+    if (!message) {
+      if (t.error) {
+        this.stats.skipped++;
+        return;
+      }
+      const r = parseMessage(t.data);
+      if (!r.ok) {
+        this.stats.skipped++;
+        return;
+      }
+      message = r.message;
+    }
+    this.observe({
+      actor,
+      direction: t.direction,
+      wallMs: t.wallTime,
+      message,
+      text: t.data.toString('utf8'),
+    });
+  }
+
+  observe(o: ObservedMessage): void {
+    if (++this.seen > MAX_MESSAGES) {
+      this.stats.skipped++;
+      return;
+    }
+    const callId = o.message.callId;
+    if (!callId) {
+      this.stats.skipped++;
+      return;
+    }
+    const leg = this.leg(`${o.actor}\n${callId}`);
+    for (const rr of o.message.getAll('record-route')) {
+      const u = bareUri(rr);
+      if (!leg.recordRoutes.some((x) => sameUriText(x, u))) leg.recordRoutes.push(u);
+    }
+    if (o.direction === 'out') {
+      this.stats.context++;
+      if (o.message.isRequest) this.ourRequest(leg, o.message);
+      else this.ourResponse(leg, o.message, o);
+      return;
+    }
+    this.stats.judged++;
+    if (o.message.isRequest) this.sbcRequest(leg, o.message, o);
+    else this.sbcResponse(leg, o.message, o);
+  }
+
+  /** Ends the case at `nowMs`: reports 2xx the SBC left unacknowledged for {@link ACK_GRACE_MS}. */
+  finish(nowMs: number): Finding[] {
+    for (const [key, leg] of this.legs) {
+      const actor = key.split('\n')[0] ?? '';
+      for (const t of leg.twoXx) {
+        if (t.acked || nowMs - t.wallMs < ACK_GRACE_MS) continue;
+        t.acked = true; // report once
+        this.find(
+          'ack-2xx',
+          { actor, wallMs: t.wallMs, text: t.text },
+          `no ACK arrived for the 2xx to INVITE CSeq ${t.cseq} within ${(nowMs - t.wallMs) / 1000} s`,
+        );
+      }
+    }
+    return this.findings;
+  }
+
+  private leg(key: string): Leg {
+    let l = this.legs.get(key);
+    if (!l) {
+      l = {
+        ours: new Map(),
+        sbcRequests: new Set(),
+        sbcCseq: new Map(),
+        sbcInvites: new Map(),
+        twoXx: [],
+        recordRoutes: [],
+        sbcSdp: new Map(),
+      };
+      this.legs.set(key, l);
+    }
+    return l;
+  }
+
+  private find(rule: SipRuleId, o: { actor: string; wallMs: number; text: string }, detail: string): void {
+    if (this.findings.length >= MAX_FINDINGS) return;
+    this.findings.push({
+      rule,
+      actor: o.actor,
+      detail,
+      message: redactAuthorization(o.text),
+      wallMs: o.wallMs,
+    });
+  }
+
+  // --- our side (context) ---
+
+  private ourRequest(leg: Leg, req: SipRequest): void {
+    const key = `${req.branch ?? ''}\n${req.method}`;
+    if (leg.ours.has(key)) return; // retransmission
+    const r: OurRequest = { req, reliableSdp: false, answerChecked: false, responsesSeen: new Set() };
+    if ((req.method === 'INVITE' || req.method === 'UPDATE') && hasSdp(req)) r.offer = sdpOf(req);
+    leg.ours.set(key, r);
+  }
+
+  private ourResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
+    const cseq = res.cseq;
+    if (cseq?.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
+    const toTag = res.toTag ?? '';
+    if (leg.twoXx.some((t) => t.cseq === cseq.seq && t.toTag === toTag)) return; // retransmission
+    const fromTag = res.fromTag ?? '';
+    const inviteHadSdp = leg.sbcInvites.get(fromTag)?.get(cseq.seq);
+    const t: TwoXx = { cseq: cseq.seq, toTag, wallMs: o.wallMs, text: o.text, acked: false };
+    if (inviteHadSdp === false && hasSdp(res)) t.offer = sdpOf(res);
+    leg.twoXx.push(t);
+  }
+
+  // --- the SBC's messages (judged) ---
+
+  private sbcRequest(leg: Leg, req: SipRequest, o: ObservedMessage): void {
+    const cseq = req.cseq;
+    const rtx = `${req.method}\n${cseq?.seq}\n${req.branch ?? ''}`;
+    if (leg.sbcRequests.has(rtx)) return; // retransmission: judged once
+    leg.sbcRequests.add(rtx);
+    const fromTag = req.fromTag ?? '';
+    const inDialog = req.toTag !== undefined;
+
+    if (cseq) {
+      const invites = leg.sbcInvites.get(fromTag) ?? new Map<number, boolean>();
+      leg.sbcInvites.set(fromTag, invites);
+      if (req.method === 'ACK' || req.method === 'CANCEL') {
+        if (!invites.has(cseq.seq))
+          this.find(
+            'cseq-order',
+            o,
+            `${req.method} with CSeq ${cseq.seq} matches no INVITE the SBC sent in this call (RFC 3261 §13.2.2.4, §9.1: it repeats the INVITE's number)`,
+          );
+      } else {
+        const prev = leg.sbcCseq.get(fromTag);
+        if (prev !== undefined && (cseq.seq < prev || (cseq.seq === prev && inDialog)))
+          this.find('cseq-order', o, `${req.method} has CSeq ${cseq.seq} after a request with CSeq ${prev}`);
+        leg.sbcCseq.set(fromTag, Math.max(prev ?? 0, cseq.seq));
+        if (req.method === 'INVITE') invites.set(cseq.seq, hasSdp(req));
+      }
+    }
+
+    if (req.method === 'INVITE' && !inDialog) {
+      const c = req.contacts;
+      if (!isSipContact(c))
+        this.find(
+          'contact-dialog',
+          o,
+          `the INVITE carries ${c.length === 0 ? 'no Contact' : `Contact "${req.getAll('contact').join(', ')}"`}`,
+        );
+    }
+
+    if (inDialog && req.method !== 'CANCEL') {
+      for (const r of req.getAll('route')) {
+        const u = bareUri(r);
+        if (!leg.recordRoutes.some((x) => sameUriText(x, u)))
+          this.find(
+            'route-set',
+            o,
+            `${req.method} carries Route <${u}>, which no Record-Route of this dialog named (Record-Route seen: ${leg.recordRoutes.length > 0 ? leg.recordRoutes.join(', ') : 'none'})`,
+          );
+      }
+    }
+
+    if (req.method === 'ACK' && cseq) {
+      const toTag = req.toTag ?? '';
+      for (const t of leg.twoXx) {
+        if (t.cseq !== cseq.seq || t.toTag !== toTag || t.acked) continue;
+        t.acked = true;
+        if (t.offer !== undefined) {
+          if (!hasSdp(req))
+            this.find(
+              'answer-in-ack',
+              o,
+              `our 2xx to INVITE CSeq ${cseq.seq} carried an SDP offer; the ACK has no SDP`,
+            );
+          else this.answerCheck(leg, t.offer, req, o);
+        }
+      }
+    }
+
+    if (hasSdp(req)) this.sdpSent(leg, fromTag, req, o);
+  }
+
+  private sbcResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
+    const cseq = res.cseq;
+    const ours = leg.ours.get(`${res.branch ?? ''}\n${cseq?.method ?? ''}`);
+    const rtx = `${res.status}\n${res.toTag ?? ''}\n${res.body.length}`;
+    if (ours?.responsesSeen.has(rtx)) return; // retransmission: judged once
+    ours?.responsesSeen.add(rtx);
+
+    if (res.status !== 100 && res.toTag === undefined)
+      this.find('to-tag', o, `${res.status} ${res.reason} to ${cseq?.method ?? 'a request'} has no To tag`);
+    if (!ours) {
+      if (hasSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
+      return;
+    }
+    const req = ours.req;
+    this.mirrors(req, res, o);
+
+    const dialogCreating = req.method === 'INVITE' && req.toTag === undefined;
+    if (dialogCreating && res.status >= 200 && res.status < 300) {
+      const c = res.contacts;
+      if (!isSipContact(c))
+        this.find(
+          'contact-dialog',
+          o,
+          `the ${res.status} to the INVITE carries ${c.length === 0 ? 'no Contact' : `Contact "${res.getAll('contact').join(', ')}"`}`,
+        );
+    }
+
+    if ((req.method === 'INVITE' || req.method === 'UPDATE') && res.status > 100 && res.status < 300) {
+      const sdp = hasSdp(res);
+      const reliable = res.status >= 200 || (req.method === 'INVITE' && isReliable1xx(res));
+      if (sdp && ours.offer !== undefined && !ours.answerChecked) {
+        ours.answerChecked = true;
+        this.answerCheck(leg, ours.offer, res, o);
+      }
+      if (sdp && reliable) ours.reliableSdp = true;
+      if (res.status >= 200 && !ours.reliableSdp) {
+        if (ours.offer !== undefined)
+          this.find(
+            'answer-to-offer',
+            o,
+            `the ${req.method}${req.toTag ? ' (in dialog)' : ''} with CSeq ${cseq?.seq} carried an SDP offer; its ${res.status} has no SDP answer and no reliable provisional response carried one`,
+          );
+        else if (req.method === 'INVITE')
+          this.find(
+            'offer-in-2xx',
+            o,
+            `the INVITE with CSeq ${cseq?.seq} carried no SDP; its ${res.status} has no SDP offer and no reliable provisional response carried one`,
+          );
+      }
+    }
+
+    if (hasSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
+  }
+
+  /** RFC 3261 §8.2.6.2: From, Call-ID, CSeq, To tag and Via as in the request. */
+  private mirrors(req: SipRequest, res: SipResponse, o: ObservedMessage): void {
+    const diffs: string[] = [];
+    if (res.callId !== req.callId) diffs.push(`Call-ID "${res.callId}" instead of "${req.callId}"`);
+    if (res.fromTag !== req.fromTag)
+      diffs.push(`From tag "${res.fromTag ?? ''}" instead of "${req.fromTag ?? ''}"`);
+    const rf = res.from?.uri;
+    const qf = req.from?.uri;
+    if (rf && qf && !uriEquals(rf, qf)) diffs.push(`From URI ${formatUri(rf)} instead of ${formatUri(qf)}`);
+    if (res.cseq?.seq !== req.cseq?.seq || res.cseq?.method !== req.cseq?.method)
+      diffs.push(
+        `CSeq "${res.cseq?.seq} ${res.cseq?.method}" instead of "${req.cseq?.seq} ${req.cseq?.method}"`,
+      );
+    if (req.toTag !== undefined && res.toTag !== req.toTag)
+      diffs.push(`To tag "${res.toTag ?? ''}" instead of the dialog's "${req.toTag}"`);
+    if (diffs.length > 0)
+      this.find('response-matches-request', o, `${res.status} to ${req.method}: ${diffs.join('; ')}`);
+
+    const a = (req.vias ?? []).map(viaKey);
+    const b = (res.vias ?? []).map(viaKey);
+    if (a.join('\n') !== b.join('\n'))
+      this.find(
+        'response-via',
+        o,
+        `${res.status} to ${req.method} carries Via ${res.getAll('via').join(', ') || '(none)'}; the request had ${req.getAll('via').join(', ')}`,
+      );
+  }
+
+  private answerCheck(
+    leg: Leg,
+    offer: SdpSession | 'unparsable',
+    answerMsg: SipMessage,
+    o: ObservedMessage,
+  ): void {
+    void leg;
+    const answer = sdpOf(answerMsg);
+    if (offer === 'unparsable' || answer === 'unparsable') return;
+    for (const b of checkAnswer(offer, answer)) this.find(b.rule, o, b.detail);
+  }
+
+  /** RFC 3264 §8 against the previous SDP the SBC sent under the same tag of this call. */
+  private sdpSent(leg: Leg, tag: string, m: SipMessage, o: ObservedMessage): void {
+    const session = sdpOf(m);
+    if (session === 'unparsable') return;
+    this.stats.sdp++;
+    const next = { session, text: m.bodyText };
+    const prev = leg.sbcSdp.get(tag);
+    if (prev) for (const b of checkVersion(prev, next)) this.find(b.rule, o, b.detail);
+    leg.sbcSdp.set(tag, next);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Turns what the SIP validator found in a case into checks of the cell: one failed check per
+ * rule broken on a leg (naming the rule, its RFC section, and the first offending message as
+ * evidence), or one passing check saying how many of the SBC's messages were judged.
+ */
+import type { Checks } from '../checks.ts';
+import { SIP_RULES, sipRule } from './sip-rules.ts';
+import type { Finding, SipValidator } from './sip-validator.ts';
+
+/** The name a report gives each of our actors' legs. */
+const LEG: Record<string, string> = {
+  provider: 'provider leg (SBC WAN side)',
+  oxo: 'OXO leg (SBC LAN side)',
+};
+
+/** Longest message text kept as evidence. */
+const MAX_MESSAGE_CHARS = 2000;
+
+export function legName(actor: string): string {
+  return LEG[actor] ?? `${actor} leg`;
+}
+
+/** Records the validator's result in `checks` at the end of a case (`nowMs` on the wall clock). */
+export function recordSipRuleChecks(checks: Checks, validator: SipValidator, nowMs: number): boolean {
+  const findings = validator.finish(nowMs);
+  const s = validator.stats;
+  const seen = `${s.judged} SIP message(s) from the SBC (${s.sdp} SDP) judged against ${SIP_RULES.length} rules`;
+  if (findings.length === 0) {
+    return checks.that('SIP rules (RFC 3261, RFC 3264)', true, {
+      expected: 'every message the SBC sends follows the rules of docs/sip-rules.md',
+      observed: `${seen}; no rule broken`,
+    });
+  }
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const k = `${f.rule}\n${f.actor}`;
+    groups.set(k, [...(groups.get(k) ?? []), f]);
+  }
+  for (const list of groups.values()) {
+    const first = list[0] as Finding;
+    const rule = sipRule(first.rule);
+    const more = list.length > 1 ? ` (${list.length} times)` : '';
+    const text =
+      first.message.length > MAX_MESSAGE_CHARS
+        ? `${first.message.slice(0, MAX_MESSAGE_CHARS)}\n[… ${first.message.length - MAX_MESSAGE_CHARS} more characters]`
+        : first.message;
+    checks.that(`SIP rule ${rule.id} on the ${legName(first.actor)}`, false, {
+      expected: `${rule.rule} (${rule.rfc})`,
+      observed: `${first.detail}${more}`,
+      failure: `${rule.failure} on the ${legName(first.actor)}: ${first.detail}${more} [${rule.rfc}, rule ${rule.id}]`,
+      evidence: [
+        `rule ${rule.id}, ${rule.rfc}: ${rule.rule}`,
+        `offending message (received ${new Date(first.wallMs).toISOString()}):\n${text}`,
+      ],
+    });
+  }
+  return false;
+}
