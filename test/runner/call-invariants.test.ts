@@ -153,4 +153,26 @@ describe('call invariants', () => {
     expect(r.release?.observed).toMatch(/released separately after a REFER transfer/);
     expect(r.media?.observed).toMatch(/the provider leg \(pstn1\): \d+ packets over [5-9]\.\d s expected/);
   });
+
+  it('a call cancelled while ringing: the OXO leg is released by the relayed CANCEL', async () => {
+    const lab = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS });
+    labs.push(lab);
+    const watch = new CallWatch(callRegistries(lab), lab.sbc);
+    const ext = lab.oxo!.extension('deskphone1');
+    ext.answerMode = 'manual';
+    const incoming = ext.nextIncoming();
+    const pstn = await lab.provider!.phone('pstn1').call(ext.did);
+    const leg = await incoming;
+    await pstn.hangup();
+    await leg.ended();
+    await watch.settle();
+    const r = judged(watch);
+    expect(leg.status).toBe(487);
+    expect(r.comment).toBe('');
+    expect(r.release?.observed).toMatch(
+      /the OXO leg \(deskphone1\) released \d+ ms after the CANCEL of the provider leg \(pstn1\), by the SBC/,
+    );
+    expect(r.media).toBeUndefined();
+    expect(r.leftover?.ok).toBe(true);
+  });
 });
