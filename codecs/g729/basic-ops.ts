@@ -231,3 +231,21 @@ export function Div_32(L_num: number, denom_hi: number, denom_lo: number): numbe
   L32 = Mpy_32(nHi, nLo, hi, lo);
   return L_shl(L32, 2);
 }
+
+/**
+ * acc + Σ x[xo+i]·y[yo+i]·2 with the reference's saturation at every step (a chain of
+ * L_mac), computed on a fast path while nothing saturates.
+ */
+export function macDot(acc: number, x: Int16Array, xo: number, y: Int16Array, yo: number, n: number): number {
+  let s = acc;
+  for (let i = 0; i < n; i++) {
+    const p = x[xo + i]! * y[yo + i]!;
+    const t = s + 2 * p;
+    if (t > MAX_32 || t < MIN_32 || p === 0x40000000) {
+      for (; i < n; i++) s = L_mac(s, x[xo + i]!, y[yo + i]!);
+      return s;
+    }
+    s = t;
+  }
+  return s;
+}

@@ -1,5 +1,5 @@
 /** Adaptive codebook: pitch delay decoding and fractional interpolation (G.729 §3.7, §4.1.3). */
-import { add, L_mac, mult, negate, round, sub } from './basic-ops.ts';
+import { add, L_mac, MAX_32, MIN_32, mult, negate, round, sub } from './basic-ops.ts';
 import { INTER_3L } from './tables.ts';
 
 export const PIT_MIN = 20;
@@ -50,7 +50,21 @@ export function predLt3(exc: Int16Array, off: number, T0: number, frac: number, 
   for (let j = 0; j < len; j++) {
     const x1 = x0++;
     const x2 = x0;
+    // Exact fast path: the filter has no −32768 tap, so only a partial sum leaving 32 bits
+    // could make the saturating reference differ from the plain sum.
     let s = 0;
+    let bad = false;
+    for (let i = 0, k = 0; i < L_INTER10; i++, k += UP_SAMP) {
+      s += 2 * exc[x1 - i]! * INTER_3L[frac + k]!;
+      if (s > MAX_32 || s < MIN_32) bad = true;
+      s += 2 * exc[x2 + i]! * INTER_3L[c2o + k]!;
+      if (s > MAX_32 || s < MIN_32) bad = true;
+    }
+    if (!bad && s < MAX_32 - 0x8000) {
+      exc[off + j] = (s + 0x8000) >> 16;
+      continue;
+    }
+    s = 0;
     for (let i = 0, k = 0; i < L_INTER10; i++, k += UP_SAMP) {
       s = L_mac(s, exc[x1 - i]!, INTER_3L[frac + k]!);
       s = L_mac(s, exc[x2 + i]!, INTER_3L[c2o + k]!);

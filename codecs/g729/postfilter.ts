@@ -14,8 +14,10 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  MAX_32,
   MIN_32,
   Mpy_32_16,
+  macDot,
   mult,
   norm_l,
   round,
@@ -104,17 +106,14 @@ export class PostFilter {
     let corMax = MIN_32;
     let t0 = t0Min;
     for (let i = t0Min; i <= t0Max; i++) {
-      let cor = 0;
-      for (let j = 0; j < L_SUBFR; j++) cor = L_mac(cor, scal[base + j]!, scal[base + j - i]!);
+      const cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
       if (L_sub(cor, corMax) > 0) {
         corMax = cor;
         t0 = i;
       }
     }
-    let ener = 1;
-    for (let i = 0; i < L_SUBFR; i++) ener = L_mac(ener, scal[base - t0 + i]!, scal[base - t0 + i]!);
-    let ener0 = 1;
-    for (let i = 0; i < L_SUBFR; i++) ener0 = L_mac(ener0, scal[base + i]!, scal[base + i]!);
+    const ener = macDot(1, scal, base - t0, scal, base - t0, L_SUBFR);
+    const ener0 = macDot(1, scal, base, scal, base, L_SUBFR);
     if (corMax < 0) corMax = 0;
     let temp = corMax;
     if (ener > temp) temp = ener;
@@ -161,24 +160,14 @@ export class PostFilter {
 
   private agc(sigIn: Int16Array, inOff: number, outOff: number): void {
     const out = this.synPst;
-    let temp = shr(out[outOff]!, 2);
-    let s = L_mult(temp, temp);
-    for (let i = 1; i < L_SUBFR; i++) {
-      temp = shr(out[outOff + i]!, 2);
-      s = L_mac(s, temp, temp);
-    }
+    let s = energyQuarter(out, outOff);
     if (s === 0) {
       this.pastGain = 0;
       return;
     }
     let exp = sub(norm_l(s), 1);
     const gainOut = round(L_shl(s, exp));
-    temp = shr(sigIn[inOff]!, 2);
-    s = L_mult(temp, temp);
-    for (let i = 1; i < L_SUBFR; i++) {
-      temp = shr(sigIn[inOff + i]!, 2);
-      s = L_mac(s, temp, temp);
-    }
+    s = energyQuarter(sigIn, inOff);
     let g0: number;
     if (s === 0) g0 = 0;
     else {
@@ -229,4 +218,20 @@ export class PostProcess {
       this.y1Lo = L_Extract_lo(t);
     }
   }
+}
+
+/** Σ (x>>2)²·2 over a subframe with the reference's saturation (agc's energies). */
+function energyQuarter(x: Int16Array, off: number): number {
+  let s = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const t = x[off + i]! >> 2;
+    s += 2 * t * t;
+  }
+  if (s <= MAX_32) return s;
+  s = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const t = shr(x[off + i]!, 2);
+    s = L_mac(s, t, t);
+  }
+  return s;
 }
