@@ -1,10 +1,9 @@
 /**
- * G.729 Annex A (PT 18) for the plan.
- *
- * - Decoding is ours, in TypeScript (codecs/g729/): the fixed-point decoder of ITU-T G.729
- *   and its Annex A (post-filter, frame-erasure concealment), which needs no system library.
- * - Encoding still goes through Debian's libbcg729 (codecs/g729-bcg729.ts, loaded on first
- *   use), so `available()` still depends on it: the TypeScript encoder does not exist yet.
+ * G.729 Annex A (PT 18) for the plan, in TypeScript (codecs/g729/): the fixed-point encoder
+ * and decoder of ITU-T G.729 and its Annex A (post-filter, frame-erasure concealment). No
+ * system library is needed, so `available()` is always true. Debian's libbcg729
+ * (codecs/g729-bcg729.ts, `g729Bcg729`) remains as the optional oracle of the tests and the
+ * benchmark; docs/g729.md says how far the two agree.
  *
  * VAD/DTX is off (the plan's G.729 is plain G.729A): the encoder always produces 10-byte
  * frames. The decoder also accepts the 2-byte SID frame RFC 3551 allows at the end of a
@@ -13,13 +12,8 @@
  */
 import type { Encoder } from './codec.ts';
 import { G729Decoder as G729FrameDecoder } from './g729/decoder.ts';
-import {
-  bcg729Available,
-  bcg729UnavailableReason,
-  createBcg729Encoder,
-  type G729Codec,
-  type G729Decoder,
-} from './g729-bcg729.ts';
+import { G729Encoder as G729FrameEncoder } from './g729/encoder.ts';
+import type { G729Codec, G729Decoder } from './g729-bcg729.ts';
 
 export {
   BCG729_INSTALL_HINT,
@@ -28,7 +22,7 @@ export {
   type G729Decoder,
   g729Bcg729,
 } from './g729-bcg729.ts';
-export { G729FrameDecoder };
+export { G729FrameDecoder, G729FrameEncoder };
 
 const SAMPLE_RATE = 8000;
 const FRAME_SAMPLES = 80;
@@ -77,6 +71,30 @@ export function createG729Decoder(): G729Decoder {
   };
 }
 
+/** A payload-level encoder over the TypeScript frame encoder: 10 bytes per 80 samples. */
+export function createG729Encoder(): Encoder {
+  let enc: G729FrameEncoder | undefined = new G729FrameEncoder();
+  return {
+    /**
+     * @throws RangeError when `pcm` is not a whole number of 80-sample frames;
+     *   Error after close().
+     */
+    encode(pcm: Int16Array): Uint8Array {
+      if (enc === undefined) throw new Error('G.729 encoder used after close()');
+      if (pcm.length % FRAME_SAMPLES !== 0) {
+        throw new RangeError(`G.729 encodes whole 80-sample frames; got ${pcm.length} samples`);
+      }
+      const frames = pcm.length / FRAME_SAMPLES;
+      const out = new Uint8Array(frames * FRAME_BYTES);
+      for (let f = 0; f < frames; f++) enc.encodeFrame(pcm, f * FRAME_SAMPLES, out, f * FRAME_BYTES);
+      return out;
+    },
+    close(): void {
+      enc = undefined;
+    },
+  };
+}
+
 /** G.729 Annex A, static payload type 18, 10 ms frames of 10 bytes, VAD off. */
 export const g729: G729Codec = {
   name: 'G729',
@@ -86,9 +104,9 @@ export const g729: G729Codec = {
   frameMs: 10,
   frameSamples: FRAME_SAMPLES,
   frameBytes: FRAME_BYTES,
-  /** Encoding needs libbcg729 (decoding does not). */
-  available: bcg729Available,
-  unavailableReason: bcg729UnavailableReason,
-  createEncoder: (): Encoder => createBcg729Encoder(),
+  /** Always: no system library is involved. */
+  available: () => true,
+  unavailableReason: () => '',
+  createEncoder: createG729Encoder,
   createDecoder: createG729Decoder,
 };

@@ -26,9 +26,11 @@ export {
   BCG729_INSTALL_HINT,
   BCG729_LIBRARY,
   createG729Decoder,
+  createG729Encoder,
   type G729Codec,
   type G729Decoder,
   G729FrameDecoder,
+  G729FrameEncoder,
   g729,
   g729Bcg729,
 } from './g729.ts';
