@@ -4,10 +4,9 @@
  *   node bin/run-ts.js bench/g711-g729-speed.ts [seconds=300] [runs=5]
  *
  * - G.711 (PCMA, PCMU): our table-driven encoder/decoder vs ffmpeg's pcm_alaw/pcm_mulaw.
- * - G.729: our TypeScript decoder (codecs/g729/) side by side with libbcg729's through koffi
- *   (one FFI call per 10 ms frame) and ffmpeg's native g729 decoder, on the same bitstream.
- *   The encoder is still bcg729's (no TypeScript encoder yet; ffmpeg has none): reported in
- *   multiples of real time only.
+ * - G.729: our TypeScript encoder and decoder (codecs/g729/) side by side with libbcg729's
+ *   through koffi (one FFI call per 10 ms frame), and decoding also with ffmpeg's native g729
+ *   decoder, all on the same input / bitstream (ffmpeg has no G.729 encoder).
  *
  * ffmpeg is timed as a whole process on files under a temp directory, minus the same
  * process on a 20 ms input (start-up, probing), medians of `runs` runs; ours in process
@@ -133,13 +132,19 @@ try {
     if (!same) process.exitCode = 1;
   }
 
-  if (!g729.available()) {
-    console.log(`  G.729 skipped: ${g729.unavailableReason?.()}`);
+  if (!g729Bcg729.available()) {
+    console.log(`  G.729 skipped: the oracle is missing: ${g729Bcg729.unavailableReason?.()}`);
   } else {
     let bits: Uint8Array = new Uint8Array(0);
-    const ourEnc = ours(() => {
+    const bcgEnc = ours(() => {
       const e = g729Bcg729.createEncoder();
       bits = e.encode(pcm);
+      e.close?.();
+    });
+    let ourBits: Uint8Array = new Uint8Array(0);
+    const ourEnc = ours(() => {
+      const e = g729.createEncoder();
+      ourBits = e.encode(pcm);
       e.close?.();
     });
     writeFileSync(f('ours.g729'), bits);
@@ -171,18 +176,22 @@ try {
       }
       return `${(10 * Math.log10(se / Math.max(sd, 1e-9))).toFixed(1)} dB`;
     };
+    const ourBitsDecoded = g729Bcg729.createDecoder().decode(ourBits);
     console.log(
-      `  G729: SNR ours vs bcg729 ${snr(bcgDecoded, decoded)}, ours vs ffmpeg ${snr(theirs, decoded)}, bcg729 vs ffmpeg ${snr(theirs, bcgDecoded)}`,
+      `  G729 decode of bcg729's frames: SNR ours vs bcg729 ${snr(bcgDecoded, decoded)}, ours vs ffmpeg ${snr(theirs, decoded)}, bcg729 vs ffmpeg ${snr(theirs, bcgDecoded)}`,
     );
     console.log(
-      `    encode (bcg729 via koffi): ${ms(ourEnc)} (${rt(ourEnc)}); no TypeScript encoder yet, ffmpeg has none`,
+      `  G729 encode: bcg729 decodes our frames to ${snr(bcgDecoded, ourBitsDecoded)} SNR against its own frames`,
+    );
+    console.log(
+      `    encode: ours (TypeScript) ${ms(ourEnc)} (${rt(ourEnc)}), bcg729 via koffi ${ms(bcgEnc)} (${rt(bcgEnc)})`,
     );
     console.log(
       `    decode: ours (TypeScript) ${ms(ourDec)} (${rt(ourDec)}), bcg729 via koffi ${ms(bcgDec)} (${rt(bcgDec)}), ffmpeg net ${ms(dec.net)} (${rt(dec.net)})`,
     );
     console.log(`    ffmpeg process ${ms(dec.gross)}, start-up ${ms(dec.startup)}`);
     console.log(
-      `    decode speed ours/bcg729: ${(bcgDec / ourDec).toFixed(2)}× (time ratio ${(ourDec / bcgDec).toFixed(2)}); ours/ffmpeg time ratio ${(ourDec / dec.net).toFixed(2)}`,
+      `    speed ours/bcg729: encode ${(bcgEnc / ourEnc).toFixed(2)}×, decode ${(bcgDec / ourDec).toFixed(2)}× (time ratios ${(ourEnc / bcgEnc).toFixed(2)} / ${(ourDec / bcgDec).toFixed(2)}); decode time ours/ffmpeg ${(ourDec / dec.net).toFixed(2)}`,
     );
   }
 } finally {
