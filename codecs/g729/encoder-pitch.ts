@@ -41,8 +41,18 @@ const L_THRESH_ERR = 983040000;
 const scaled = new Int16Array(L_FRAME + PIT_MAX);
 
 function corrEven(sig: Int16Array, base: number, lag: number): number {
+  // Plain sum while no partial sum leaves 32 bits (and no product is −32768·−32768).
   let sum = 0;
-  for (let j = 0; j < L_FRAME; j += 2) sum = L_mac(sum, sig[base + j]!, sig[base + j - lag]!);
+  for (let j = 0; j < L_FRAME; j += 2) {
+    const p = sig[base + j]! * sig[base + j - lag]!;
+    const t = sum + 2 * p;
+    if (t > 0x7fffffff || t < -0x80000000 || p === 0x40000000) {
+      sum = 0;
+      for (let k = 0; k < L_FRAME; k += 2) sum = L_mac(sum, sig[base + k]!, sig[base + k - lag]!);
+      return sum;
+    }
+    sum = t;
+  }
   return sum;
 }
 

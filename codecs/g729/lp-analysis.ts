@@ -22,6 +22,7 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  macDot,
   Mpy_32,
   Mpy_32_16,
   mult_r,
@@ -77,8 +78,7 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
   let sum: number;
   for (let guard = 0; ; guard++) {
     overflow.flag = 0;
-    sum = 1;
-    for (let i = 0; i < L_WINDOW; i++) sum = L_mac(sum, y[i]!, y[i]!);
+    sum = macDot(1, y, 0, y, 0, L_WINDOW);
     if (overflow.flag === 0 || guard > 8) break;
     for (let i = 0; i < L_WINDOW; i++) y[i] = shr(y[i]!, 2);
   }
@@ -87,8 +87,7 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
   rh[0] = L_Extract_hi(sum);
   rl[0] = L_Extract_lo(sum);
   for (let i = 1; i <= m; i++) {
-    sum = 0;
-    for (let j = 0; j < L_WINDOW - i; j++) sum = L_mac(sum, y[j]!, y[j + i]!);
+    sum = macDot(0, y, 0, y, i, L_WINDOW - i);
     sum = L_shl(sum, norm);
     rh[i] = L_Extract_hi(sum);
     rl[i] = L_Extract_lo(sum);

@@ -79,10 +79,18 @@ function preSelect(rbuf: Int16Array): number {
   let cand = 0;
   let dmin = 0x7fffffff;
   for (let i = 0; i < 128; i++) {
+    // A sum of squares only grows: if the plain sum fits in 32 bits, so did every partial one.
     let t = 0;
     for (let j = 0; j < M; j++) {
       const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
-      t = L_mac(t, d, d);
+      t += 2 * d * d;
+    }
+    if (t > 0x7fffffff) {
+      t = 0;
+      for (let j = 0; j < M; j++) {
+        const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
+        t = L_mac(t, d, d);
+      }
     }
     if (L_sub(t, dmin) < 0) {
       dmin = t;
