@@ -235,11 +235,12 @@ export function bcg729UnavailableReason(): string {
 export const createBcg729Encoder = (): Encoder => createG729Encoder();
 
 /**
- * bcg729's decoder at frame level, for oracle tests: `decodeFrame` decodes one 10-byte frame,
- * or conceals a lost one when `erased` is set (bcg729's frame erasure flag).
+ * bcg729's decoder at frame level, for oracle tests: `decodeFrame` decodes one 10-byte frame
+ * (or a 2-byte SID frame when `sid` is set), or conceals a lost one when `erased` is set
+ * (bcg729's frame erasure flag).
  */
 export function createBcg729FrameDecoder(): {
-  decodeFrame(frame: Uint8Array | undefined, erased: boolean): Int16Array;
+  decodeFrame(frame: Uint8Array | undefined, erased: boolean, sid?: boolean): Int16Array;
   close(): void;
 } {
   const b = requireBinding();
@@ -247,12 +248,12 @@ export function createBcg729FrameDecoder(): {
   if (isNull(ctx)) throw new Error('bcg729: initBcg729DecoderChannel returned NULL');
   const bits = new Uint8Array(FRAME_BYTES);
   return {
-    decodeFrame(frame, erased) {
+    decodeFrame(frame, erased, sid = false) {
       if (ctx === undefined) throw new Error('bcg729 decoder used after close()');
       bits.fill(0);
-      if (frame) bits.set(frame.subarray(0, FRAME_BYTES));
+      if (frame) bits.set(frame.subarray(0, sid ? SID_BYTES : FRAME_BYTES));
       const signal = new Int16Array(FRAME_SAMPLES);
-      b.decode(ctx, bits, FRAME_BYTES, erased ? 1 : 0, 0, 0, signal);
+      b.decode(ctx, bits, sid ? SID_BYTES : FRAME_BYTES, erased ? 1 : 0, sid ? 1 : 0, 0, signal);
       return signal;
     },
     close() {

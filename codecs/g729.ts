@@ -7,8 +7,8 @@
  *
  * VAD/DTX is off (the plan's G.729 is plain G.729A): the encoder always produces 10-byte
  * frames. The decoder also accepts the 2-byte SID frame RFC 3551 allows at the end of a
- * payload; Annex B comfort noise is not implemented, so a SID frame decodes to 10 ms of
- * silence and is counted. Whatever else it cannot use is counted instead of thrown.
+ * payload and decodes it to Annex B comfort noise (counted in `sidFrames`). Whatever else it
+ * cannot use is counted instead of thrown.
  */
 import type { Encoder } from './codec.ts';
 import { G729Decoder as G729FrameDecoder } from './g729/decoder.ts';
@@ -47,7 +47,7 @@ export function createG729Decoder(): G729Decoder {
     },
     /**
      * Decodes the whole 10-byte frames of `payload`, then a trailing 2-byte SID frame if
-     * there is one (as 80 samples of silence); any other remainder is counted in
+     * there is one (80 samples of comfort noise); any other remainder is counted in
      * `malformedBytes` and skipped.
      * @throws Error after close().
      */
@@ -62,7 +62,10 @@ export function createG729Decoder(): G729Decoder {
       }
       const out = new Int16Array((whole + sid) * FRAME_SAMPLES);
       for (let f = 0; f < whole; f++) dec.decodeFrame(payload, f * FRAME_BYTES, out, f * FRAME_SAMPLES);
-      if (sid) sidFrames++;
+      if (sid) {
+        dec.decodeSid(payload, whole * FRAME_BYTES, out, whole * FRAME_SAMPLES);
+        sidFrames++;
+      }
       return out;
     },
     close(): void {

@@ -5,6 +5,7 @@
  */
 import { add, L_mac, L_mult, L_shl, mult, overflow, round, shl, shr } from './basic-ops.ts';
 import { PRM_SIZE, parityError, unpackFrame } from './bitstream.ts';
+import { ComfortNoise, INIT_SEED } from './comfort-noise.ts';
 import { synFilt } from './filters.ts';
 import { decodeGain, L_SUBFR, newPastQuaEn } from './gain.ts';
 import {
@@ -53,6 +54,53 @@ export class G729Decoder {
   private readonly code = new Int16Array(L_SUBFR);
   private readonly t2 = new Int32Array(2);
   private readonly lag = new Int32Array(2);
+  // Annex B: frame type of the previous frame (1 voice, 2 SID, 0 untransmitted), CNG state.
+  private pastFtyp = 1;
+  private readonly cng = new ComfortNoise();
+  private readonly cngState = { seed: INIT_SEED };
+  private readonly sidPrm = new Int32Array(4);
+
+  /**
+   * Decodes a 2-byte Annex B SID frame at bytes[off] (15 bits: MA switch, 5 + 4 bits of noise
+   * LSF indices, 5 bits of gain) into 80 samples of comfort noise at out[outOff].
+   */
+  decodeSid(bytes: Uint8Array, off: number, out: Int16Array, outOff: number): void {
+    const v = ((bytes[off]! << 8) | bytes[off + 1]!) >> 1;
+    this.sidPrm[0] = (v >> 14) & 1;
+    this.sidPrm[1] = (v >> 9) & 31;
+    this.sidPrm[2] = (v >> 5) & 15;
+    this.sidPrm[3] = v & 31;
+    this.comfortNoiseFrame(this.sidPrm, 2, out, outOff);
+  }
+
+  private comfortNoiseFrame(
+    sid: Int32Array | undefined,
+    ftyp: number,
+    out: Int16Array,
+    outOff: number,
+  ): void {
+    const exc = this.oldExc;
+    const synth = this.synth;
+    this.cng.frame(this.pastFtyp, sid, exc, EXC_OFF, this.lspOld, this.az, this.pred, this.cngState);
+    for (let sf = 0; sf < L_FRAME; sf += L_SUBFR) {
+      const azOff = (sf / L_SUBFR) * MP1;
+      overflow.flag = 0;
+      synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, false);
+      if (overflow.flag !== 0) {
+        for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
+        synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, true);
+      } else {
+        this.memSyn.set(synth.subarray(M + sf + L_SUBFR - M, M + sf + L_SUBFR));
+      }
+      this.t2[sf / L_SUBFR] = this.oldT0;
+    }
+    this.sharp = SHARPMIN;
+    exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
+    this.post.filter(synth, this.az, this.t2, false);
+    this.hp.run(synth, M, L_FRAME);
+    out.set(synth.subarray(M, M + L_FRAME), outOff);
+    this.pastFtyp = ftyp;
+  }
 
   /** Decodes the 10-byte frame at bytes[off] (or conceals a lost one) into out[outOff .. +80). */
   decodeFrame(
@@ -64,6 +112,12 @@ export class G729Decoder {
   ): void {
     const prm = this.prm;
     const bfi = erased || !bytes ? 1 : 0;
+    if (bfi && this.pastFtyp !== 1) {
+      // Lost during silence (Annex B): another comfort-noise frame.
+      this.comfortNoiseFrame(undefined, 0, out, outOff);
+      return;
+    }
+    this.cngState.seed = INIT_SEED;
     if (bfi) prm.fill(0);
     else unpackFrame(bytes!, off, prm);
     this.decodeLsp(prm[0]!, prm[1]!, bfi);
@@ -130,6 +184,7 @@ export class G729Decoder {
     this.post.filter(synth, this.az, this.t2);
     this.hp.run(synth, M, L_FRAME);
     out.set(synth.subarray(M, M + L_FRAME), outOff);
+    this.pastFtyp = 1;
   }
 
   private decodeLsp(p0: number, p1: number, erase: number): void {

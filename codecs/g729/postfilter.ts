@@ -57,9 +57,10 @@ export class PostFilter {
 
   /**
    * Filters `syn[M .. M+80)` in place; `syn[0..M)` holds the previous frame's last samples
-   * (updated here). `az` holds both subframes' LP coefficients, `t` their integer delays.
+   * (updated here). `az` holds both subframes' LP coefficients, `t` their integer delays;
+   * `voiced` is false on comfort-noise frames.
    */
-  filter(syn: Int16Array, az: Int16Array, t: Int32Array): void {
+  filter(syn: Int16Array, az: Int16Array, t: Int32Array, voiced = true): void {
     const { res2, scalRes2, ap3, ap4, h } = this;
     for (let sf = 0, azOff = 0; sf < L_FRAME; sf += L_SUBFR, azOff += MP1) {
       let t0Min = sub(t[sf / L_SUBFR]!, 3);
@@ -72,7 +73,9 @@ export class PostFilter {
       weightAz(az, azOff, GAMMA1_PST, ap4);
       residu(ap3, 0, syn, M + sf, res2, PIT_MAX, L_SUBFR);
       for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = shr(res2[PIT_MAX + j]!, 2);
-      this.pitchPostFilter(t0Min, t0Max);
+      // Annex B: no long-term post-filter on comfort-noise frames.
+      if (voiced) this.pitchPostFilter(t0Min, t0Max);
+      else this.res2Pst.set(res2.subarray(PIT_MAX, PIT_MAX + L_SUBFR));
 
       h.set(ap3);
       h.fill(0, MP1);

@@ -327,3 +327,26 @@ export const TAB_ZONE = Int16Array.from([
   ...new Array<number>(40).fill(2),
   ...new Array<number>(33).fill(3),
 ]);
+
+// --- Annex B (comfort noise) ---------------------------------------------------------
+
+/** SID gain quantiser levels. */
+export const TAB_SIDGAIN = Int16Array.from([
+  2, 5, 8, 13, 20, 32, 50, 64, 80, 101, 127, 160, 201, 253, 318, 401, 505, 635, 800, 1007, 1268, 1596, 2010,
+  2530, 3185, 4009, 5048, 6355, 8000, 10071, 12679, 15962,
+]);
+/** 1 − Σ noise_fg per mode, Q15. */
+// biome-ignore format: one row per mode
+export const NOISE_FG_SUM = Int16Array.from([
+  7798, 8447, 8205, 8293, 8126, 8477, 8447, 8703, 9043, 8604,
+  10514, 12402, 12833, 11914, 11447, 11670, 11132, 11311, 11844, 11447,
+]);
+/** SID first-stage entries of LSPCB1, second-stage entries of LSPCB2 (low and high halves). */
+export const PTR_TAB_1 = Int16Array.from([
+  96, 52, 20, 54, 86, 114, 82, 68, 36, 121, 48, 92, 18, 120, 94, 124, 50, 125, 4, 100, 28, 76, 12, 117, 81,
+  22, 90, 116, 127, 21, 108, 66,
+]);
+export const PTR_TAB_2 = Int16Array.from([
+  31, 21, 9, 3, 10, 2, 19, 26, 4, 3, 11, 29, 15, 27, 21, 12, 16, 1, 0, 0, 8, 25, 22, 20, 19, 23, 20, 31, 4,
+  31, 20, 31,
+]);

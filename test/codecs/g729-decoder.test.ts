@@ -289,6 +289,55 @@ describeWithPeers(['bcg729', 'ffmpeg'], 'G.729 TypeScript decoder against libbcg
   });
 });
 
+describeWithPeers(['bcg729'], 'G.729 TypeScript decoder: Annex B SID frames against bcg729', () => {
+  it('decodes SID frames to comfort noise at bcg729 level; a lost frame during silence continues it', () => {
+    const r = lcg(5);
+    const pcm = Int16Array.from({ length: 4000 }, () => Math.round((r() - 0.5) * 600));
+    const bits = g729Bcg729.createEncoder().encode(pcm);
+    for (const sidBytes of [
+      [0x12, 0x34],
+      [0x55, 0xaa],
+      [0xff, 0xfe],
+      [0x80, 0x40],
+    ]) {
+      const sid = Uint8Array.from(sidBytes);
+      const oracle = createBcg729FrameDecoder();
+      const d = new G729Decoder();
+      const ours = new Int16Array(80);
+      for (let f = 0; f < 50; f++) {
+        oracle.decodeFrame(bits.subarray(f * 10, f * 10 + 10), false);
+        d.decodeFrame(bits, f * 10, ours, 0);
+      }
+      let eo = 0;
+      let er = 0;
+      for (let f = 0; f < 20; f++) {
+        const ref = oracle.decodeFrame(sid, false, true);
+        d.decodeSid(sid, 0, ours, 0);
+        if (f === 0) {
+          // Same random generator and seed: the first comfort-noise frame agrees closely.
+          // (At the lowest gains the noise is ±20 and differences of 1 LSB dominate the SNR.)
+          let maxDiff = 0;
+          for (let i = 0; i < 80; i++) maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - ref[i]!));
+          expect(snrDb(ref, ours) > 25 || maxDiff <= 2, `${sidBytes}`).toBe(true);
+        }
+        for (let i = 0; i < 80; i++) {
+          eo += ours[i]! ** 2;
+          er += ref[i]! ** 2;
+        }
+      }
+      expect(Math.abs(10 * Math.log10((eo + 1) / (er + 1))), `${sidBytes}`).toBeLessThan(1);
+      // Lost during silence: the Recommendation continues the comfort noise (bcg729 fades instead).
+      let el = 0;
+      for (let f = 0; f < 5; f++) {
+        d.decodeFrame(undefined, 0, ours, 0, true);
+        for (let i = 0; i < 80; i++) el += ours[i]! ** 2;
+      }
+      expect(Math.abs(10 * Math.log10((el / 400 + 1) / (eo / 1600 + 1)))).toBeLessThan(3);
+      oracle.close();
+    }
+  });
+});
+
 describeWithPeers(['bcg729', 'ffmpeg', 'espeak-ng'], 'G.729 TypeScript decoder on espeak-ng speech', () => {
   it('speech at 0, −10, −25 and −40 dB below full scale: close to bcg729 and to ffmpeg', () => {
     const wav = execFileSync(
