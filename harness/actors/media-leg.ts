@@ -3,8 +3,8 @@
  * packets and back to decoded audio and digits.
  *
  * - Negotiation: the SIP layer's {@link SdpEndpoint} (offers, answers, o= versions, SDES
- *   keys) and `negotiate` (what was agreed). Codecs come from the codecs/ registry: G.729 is
- *   only offered or accepted when libbcg729 is present; G.723.1 is negotiable but never
+ *   keys) and `negotiate` (what was agreed). Codecs come from the codecs/ registry: G.729
+ *   (ours in TypeScript) whenever the codec object is available; G.723.1 is negotiable but never
  *   encoded — when it is the codec, {@link MediaLeg.play} sends the committed G.723.1 fixture
  *   frames and the far side judges what arrived with {@link MediaLeg.verifyFixture}.
  * - Media: an {@link RtpSession} per leg (SRTP when negotiated). Audio, telephone-events
