@@ -121,6 +121,8 @@ export interface CallEvents {
   ringing: [];
   established: [];
   ended: [by: 'local' | 'remote' | 'failure'];
+  /** We begin to end the call: our BYE, our CANCEL or our rejection (before the far side knows). */
+  releasing: [how: 'bye' | 'cancel' | 'reject'];
   failed: [status: number];
   /** A DTMF digit accepted from an INFO. */
   'info-dtmf': [digit: string, durationMs: number | undefined];
@@ -283,6 +285,7 @@ export class Call extends EventEmitter<CallEvents> {
   /** Rejects an incoming call (486 Busy Here, 603 Decline, 480...). */
   reject(status: number): void {
     if (!this.incoming || this.state !== 'ringing') return;
+    this.emit('releasing', 'reject');
     this.incoming.reject(status);
     this.status = status;
     this.setFailed(status);
@@ -290,12 +293,16 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** Cancels an outgoing call that is not answered yet. */
   cancel(): void {
-    if (this.state === 'calling' || this.state === 'ringing') this.outgoingInvite?.cancel();
+    if (this.state === 'calling' || this.state === 'ringing') {
+      this.emit('releasing', 'cancel');
+      this.outgoingInvite?.cancel();
+    }
   }
 
   /** Ends the call: BYE when established, CANCEL/487 before. */
   async hangup(): Promise<void> {
     if (this.state === 'established' && this.dialog) {
+      this.emit('releasing', 'bye');
       await this.ua.bye(this.dialog).catch(() => undefined);
       this.setEnded('local');
     } else if (this.direction === 'outgoing') this.cancel();

@@ -6,6 +6,7 @@
  */
 export * from './audio-sources.ts';
 export * from './call.ts';
+export * from './call-registry.ts';
 export * from './conference-mixer.ts';
 export * from './display.ts';
 export * from './extension.ts';

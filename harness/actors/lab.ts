@@ -147,7 +147,9 @@ export class Lab {
   private async startAll(): Promise<void> {
     const p = this.profile;
     const clock = this.opts.clock ?? systemClock;
-    const openMedia: MediaFactory = async (o) => this.media.track(await MediaLeg.open({ ...o, clock }));
+    // Phones and deskphones send RTP from answer to hang-up, silence included (no VAD).
+    const openMedia: MediaFactory = async (o) =>
+      this.media.track(await MediaLeg.open({ ...o, clock, continuous: true }));
     const timers = this.opts.timers;
     const embedded = p.sbc.kind === 'embedded';
     const providerProtocol = PROTOCOL[p.provider.transport];

@@ -70,7 +70,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       `independent cases run side by side (1-8; default ${defaultWorkers()}: this host's cores, 2 to 4; external SBC: always 1)`,
       String(defaultWorkers()),
     )
-    .option('--quick', 'shorten long waits (the 5-minute call), saying so in each cell concerned')
+    .option('--quick', 'shorten long waits (the 5-minute call to 35 s), saying so in each cell concerned')
     .option(
       '--interactive',
       'ask for actions and checks the harness cannot do itself (real deskphones, the settings of a real SBC)',

@@ -3,6 +3,7 @@
  * results.json, and the plan runner. Scenarios import from here.
  */
 export * from './audio-delay.ts';
+export * from './call-invariants.ts';
 export * from './capabilities.ts';
 export * from './case-context.ts';
 export * from './case-definition.ts';

@@ -15,6 +15,7 @@ import { capture } from '../media/index.ts';
 import { redactAuthorization, type TraceEvent } from '../sip/index.ts';
 import { systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { CallWatch, callRegistries } from './call-invariants.ts';
 import { unmetNeed } from './capabilities.ts';
 import { type CaseContext, NotApplicable } from './case-context.ts';
 import type { CaseDefinition } from './case-definition.ts';
@@ -313,6 +314,7 @@ async function runCase(
   const sip: TraceEvent[] = [];
   const validator = new SipValidator();
   let lab: Lab | undefined;
+  let watch: CallWatch | undefined;
   let cell: Cell;
   const timeoutMs =
     (o.caseTimeoutMs ?? 60_000) + (o.quick ? (c.waits?.quickMs ?? 0) : (c.waits?.fullMs ?? 0));
@@ -341,6 +343,9 @@ async function runCase(
       });
       if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
     }
+    // The calls of this case, judged at its end by the call invariants (call-invariants.ts).
+    const calls = new CallWatch(callRegistries(lab), lab.sbc);
+    watch = calls;
     const ctx: CaseContext = {
       id: c.id,
       profile,
@@ -360,6 +365,7 @@ async function runCase(
         await new Promise((r) => setTimeout(r, ms));
       },
       note: (text) => notes.push(text),
+      expectSilence: (call, reason) => calls.expectSilence(call, reason),
       ask: async (question, choices) => {
         if (!o.prompter)
           throw new NotApplicable(`needs an engineer's answer ("${question}"); run with --interactive`);
@@ -374,9 +380,14 @@ async function runCase(
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),
     ]);
-    if (checks.records.length > 0) recordSipRuleChecks(checks, validator, Date.now());
+    if (timer) clearTimeout(timer);
+    // The case's own checks decide whether it checked anything; the call invariants come on top.
+    const caseChecked = checks.records.length > 0;
+    await calls.settle();
+    calls.judge(checks);
+    if (caseChecked) recordSipRuleChecks(checks, validator, Date.now());
     const failed = checks.failed;
-    if (checks.records.length === 0)
+    if (!caseChecked)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
@@ -401,6 +412,7 @@ async function runCase(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    await watch?.cleanUp();
   }
   if (applied.answers.length > 0) cell.answers = applied.answers;
   if (checks.streams.length > 0 || checks.dtmf.length > 0) {
