@@ -131,6 +131,8 @@ const faultsSchema = z
     'double-dtmf': z.boolean(),
     'no-sdp-in-reinvite-answer': z.boolean(),
     'bye-cseq-backwards': z.boolean(),
+    'te-wrong-pt': z.boolean(),
+    'te-no-end-bit': z.boolean(),
   })
   .partial()
   .strict();

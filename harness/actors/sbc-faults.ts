@@ -31,6 +31,10 @@ export interface SbcFaults {
   'no-sdp-in-reinvite-answer'?: boolean;
   /** Relay a BYE with a CSeq below the one of the leg's previous request. */
   'bye-cseq-backwards'?: boolean;
+  /** Send telephone-events with a payload type the receiving leg did not negotiate for them. */
+  'te-wrong-pt'?: boolean;
+  /** Send telephone-events with the E (end) bit cleared in every report. */
+  'te-no-end-bit'?: boolean;
 }
 
 /** A fault switch name. */
@@ -127,6 +131,22 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'Relays a hang-up with a BYE whose CSeq number is lower than that of the leg’s previous request.',
     onTheWire:
       'BYE with CSeq n−1 after an INVITE with CSeq n on the same dialog (breaks RFC 3261 §12.2.1.1); a compliant UA answers 500.',
+  },
+  {
+    name: 'te-wrong-pt',
+    value: 'flag',
+    summary:
+      'Sends every telephone-event (relayed or converted) with the payload type one above the one the receiving leg negotiated for telephone-event.',
+    onTheWire:
+      'RFC 4733 reports under PT 102 on a leg whose SDP says a=rtpmap:101 telephone-event/8000 (breaks RFC 3264 §6.1, §7); audio is untouched.',
+  },
+  {
+    name: 'te-no-end-bit',
+    value: 'flag',
+    summary:
+      'Sends every telephone-event (relayed or converted) with the E (end) bit cleared in all its reports.',
+    onTheWire:
+      'RFC 4733 reports of a digit, including the three final ones, all with E = 0, then audio again (breaks RFC 4733 §2.3.2).',
   },
 ]);
 

@@ -22,7 +22,9 @@ export function recordRtpRuleChecks(
   if (s.judged === 0 && findings.length === 0) return true;
   const seen = `${s.judged} RTP packet(s) from the SBC in ${s.streams} stream(s) (${s.telephoneEvents} telephone-event report(s)${
     s.headerOnly > 0 ? `, ${s.headerOnly} SRTP packet(s) judged on their header` : ''
-  }) judged against ${RTP_RULES.length} rules`;
+  }) judged against ${RTP_RULES.length} rules${
+    s.unmatched > 0 ? ` (${s.unmatched} packet(s) to addresses no SDP of ours declared not judged)` : ''
+  }`;
   if (findings.length === 0) {
     return checks.that('RTP rules (RFC 3550, RFC 3264, RFC 4733)', true, {
       expected: 'every RTP packet the SBC sends to our legs follows the rules of docs/rtp-rules.md',
