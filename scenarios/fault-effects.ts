@@ -165,6 +165,20 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     reads:
       'the BYE relayed to the provider has a CSeq below the INVITE’s: the provider answers 500 and stays in the call; the SIP validator names RFC 3261 §12.2.1.1',
   },
+  {
+    fault: 'te-wrong-pt',
+    affected: ['8-2-1', '8-2-5'],
+    symptom: /RFC 4733/,
+    reads:
+      'telephone-events arrive under PT 102 where the leg negotiated 101: the RFC 2833 digits never arrive, and the RTP validator names RFC 4733 (rule te-payload-type)',
+  },
+  {
+    fault: 'te-no-end-bit',
+    affected: ['8-2-1', '8-2-5'],
+    symptom: /RFC 4733/,
+    reads:
+      'no report of a digit has the E bit while the stream goes on; the digits still arrive, the RTP validator names RFC 4733 (rule te-end-bit)',
+  },
 ];
 
 /** Cases that no fault of the embedded SBC can affect, run beside each fault as controls. */
