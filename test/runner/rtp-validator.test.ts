@@ -298,6 +298,34 @@ describe('RTP validator rules', () => {
     });
   });
 
+  it('a rule broken on every packet of a long stream is one finding with a count', () => {
+    const w = new Wire();
+    for (let i = 0; i < 30_000; i++) w.add({ pt: 0, seq: i & 0xffff, ts: (160 * i) >>> 0 });
+    const { rules, v } = judge(w);
+    expect(rules).toEqual(['rtp-payload-type']);
+    expect(v.findings[0]?.count).toBe(30_000);
+    expect(v.findings[0]?.packets.length).toBeLessThanOrEqual(5);
+  });
+
+  it('bad input is data: datagrams that are not RTP are counted as skipped, never thrown on', () => {
+    const w = new Wire().audio(3, 1, 0);
+    const junk = (bytes: number[]): PacketRecord => ({
+      direction: 'received',
+      channel: 'rtp',
+      atMs: 0,
+      wallMs: 0,
+      src: SBC,
+      dst: LEG,
+      bytes: new Uint8Array(bytes),
+    });
+    w.records.push(junk([]), junk([0x80]), junk([0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    // A telephone-event report cut short (two bytes of payload) is not read as an event.
+    w.add({ pt: 101, seq: 4, ts: 480, payload: new Uint8Array([5, 0]) });
+    const { rules, v } = judge(w);
+    expect(rules).toEqual([]);
+    expect(v.stats.skipped).toBe(3);
+  });
+
   it('an SRTP leg is judged on its header only: an encrypted payload is never read as an event', () => {
     const srtp = sdp({ proto: 'RTP/SAVP' });
     const w = new Wire().audio(3, 1, 0);

@@ -213,7 +213,15 @@ export class RtpValidator {
     return byPort.length === 1 ? byPort[0] : undefined;
   }
 
-  private find(rule: RtpRuleId, s: Stream, detail: string, packets: Packet[], at: Packet, dedupe = ''): void {
+  private find(
+    rule: RtpRuleId,
+    s: Stream,
+    detail: string,
+    /** The packets to describe, computed only for a new finding. */
+    packets: () => Packet[],
+    at: Packet,
+    dedupe = '',
+  ): void {
     const key = `${rule}\n${s.leg.key}\n${s.ssrc}\n${dedupe}`;
     const prev = this.byFinding.get(key);
     if (prev) {
@@ -226,7 +234,7 @@ export class RtpValidator {
       actor: s.leg.actor,
       leg: s.leg.key,
       detail,
-      packets: packets.map((p) => describePacket(p, s.leg)),
+      packets: packets().map((p) => describePacket(p, s.leg)),
       wallMs: at.wallMs,
       count: 1,
     };
@@ -261,7 +269,7 @@ export class RtpValidator {
               ? `our leg negotiated telephone-event as PT ${tePts.join(', ')}`
               : 'our leg negotiated no telephone-event'
           }`,
-          this.context(s, p),
+          () => this.context(s, p),
           p,
           String(v.payloadType),
         );
@@ -270,7 +278,7 @@ export class RtpValidator {
           'rtp-payload-type',
           s,
           `PT ${v.payloadType} arrived; our leg's SDP for ${leg.key} listed PT ${[...leg.formats.keys()].join(', ')}`,
-          this.context(s, p),
+          () => this.context(s, p),
           p,
           String(v.payloadType),
         );
@@ -286,7 +294,7 @@ export class RtpValidator {
           'rtp-sequence',
           s,
           `sequence number ${v.sequenceNumber} arrived after ${s.maxSeq} in SSRC 0x${s.ssrc.toString(16)}: ${-d} back, more than the ${MAX_MISORDER} a late packet may be`,
-          this.context(s, p),
+          () => this.context(s, p),
           p,
         );
         s.maxSeq = v.sequenceNumber; // judge what follows against the new numbering
@@ -307,7 +315,7 @@ export class RtpValidator {
             'rtp-timestamp',
             s,
             `timestamp ${v.timestamp} (seq ${v.sequenceNumber}) is ${-dt} units before ${prev.view.timestamp} of the packet before it (seq ${prev.view.sequenceNumber})`,
-            this.context(s, p),
+            () => this.context(s, p),
             p,
           );
       }
@@ -328,12 +336,13 @@ export class RtpValidator {
     let ev = s.events.get(key);
 
     // RFC 4733 §2.5.1.4: once the E bit is set, its retransmissions keep it.
-    if (ev?.ended && !te.end && ev.endSeq !== undefined && seqDiff(v.sequenceNumber, ev.endSeq) > 0)
+    const endedBefore = ev?.ended ? ev : undefined;
+    if (endedBefore?.endSeq !== undefined && !te.end && seqDiff(v.sequenceNumber, endedBefore.endSeq) > 0)
       this.find(
         'te-end-bit',
         s,
-        `event ${te.event} (timestamp ${v.timestamp}) was ended by a report with the E bit (seq ${ev.endSeq}); a later report of it (seq ${v.sequenceNumber}) has no E bit`,
-        [...ev.reports.slice(-4), p],
+        `event ${te.event} (timestamp ${v.timestamp}) was ended by a report with the E bit (seq ${endedBefore.endSeq}); a later report of it (seq ${v.sequenceNumber}) has no E bit`,
+        () => [...endedBefore.reports.slice(-4), p],
         p,
         'retransmission',
       );
@@ -356,7 +365,7 @@ export class RtpValidator {
         'te-timestamp',
         s,
         `a report of event ${te.event} with duration ${te.duration} continues the unended report of duration ${prev.te.duration} (timestamp ${prev.view.timestamp}) under timestamp ${v.timestamp}`,
-        [prev, p],
+        () => [prev, p],
         p,
       );
     }
@@ -388,12 +397,14 @@ export class RtpValidator {
           break;
         }
       if (!allArrived) continue; // lost end reports, or the stream ended: not the SBC's doing for sure
-      const i = s.packets.indexOf(ev.last);
       this.find(
         'te-end-bit',
         s,
         `event ${ev.code} (timestamp ${ev.ts}) has no report with the E bit: its last report (seq ${ev.lastSeq}, duration ${ev.last.te?.duration}) is followed by the next ${TE_END_WINDOW} packets of the stream, none of which ends it`,
-        [...ev.reports.slice(-3), ...s.packets.slice(i + 1, i + 3)],
+        () => {
+          const i = s.packets.indexOf(ev.last);
+          return [...ev.reports.slice(-3), ...s.packets.slice(i + 1, i + 3)];
+        },
         ev.last,
         'unended',
       );
