@@ -296,6 +296,15 @@ describe('RTP validator rules', () => {
       w.audio(12, seq + 7, 6400);
       expect(judge(w).rules).toEqual([]);
     });
+    it('passes: a new press of the same digit without a marker after the end reports of the first were lost', () => {
+      const w = new Wire()
+        .event(1, 0, { duration: 160, marker: true })
+        // seq 2-4 (the end reports) lost; the next press forgot its marker
+        .event(5, 800, { duration: 160 })
+        .event(6, 800, { duration: 320, end: true })
+        .audio(12, 7, 1200);
+      expect(judge(w).rules).toEqual([]);
+    });
   });
 
   it('a rule broken on every packet of a long stream is one finding with a count', () => {

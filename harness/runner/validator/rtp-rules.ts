@@ -60,7 +60,7 @@ export const RTP_RULES: readonly RtpRule[] = Object.freeze([
   {
     id: 'te-timestamp',
     rfc: 'RFC 4733 §2.2.1, §2.5.1.3',
-    rule: 'All reports of one event carry the RTP timestamp of its start (of its segment, for an event split at duration 0xFFFF): a report that continues an unended event (same event code, no marker, a duration not below the previous one) under another timestamp fails.',
+    rule: 'All reports of one event carry the RTP timestamp of its start (of its segment, for an event split at duration 0xFFFF): a report that continues an unended event (same event code, no marker, a duration not below the previous one, no packet lost in between) under another timestamp fails.',
     failure: 'The SBC changed the RTP timestamp within one telephone-event (RFC 4733)',
   },
 ]);

@@ -109,6 +109,14 @@ function seqDiff(a: number, b: number): number {
   return d >= 0x8000 ? d - 0x10000 : d;
 }
 
+/** Whether every sequence number strictly between `from` and `to` arrived (at most 50 apart). */
+function allArrived(s: { seqs: Set<number> }, from: number, to: number): boolean {
+  const n = seqDiff(to, from);
+  if (n < 1 || n > 50) return false;
+  for (let k = 1; k < n; k++) if (!s.seqs.has((from + k) & 0xffff)) return false;
+  return true;
+}
+
 function isTelephoneEvent(f: Format | undefined): boolean {
   return f?.name.toLowerCase() === 'telephone-event';
 }
@@ -357,7 +365,9 @@ export class RtpValidator {
       prev.te.event === te.event &&
       !v.marker &&
       te.duration >= prev.te.duration &&
-      seqDiff(v.sequenceNumber, prev.view.sequenceNumber) > 0
+      seqDiff(v.sequenceNumber, prev.view.sequenceNumber) > 0 &&
+      // nothing lost in between: no end report of the earlier event can have gone missing
+      allArrived(s, prev.view.sequenceNumber, v.sequenceNumber)
     ) {
       const before = s.events.get(`${prev.view.timestamp}/${prev.te.event}`);
       if (before) before.continued = true;
