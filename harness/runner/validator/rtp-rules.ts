@@ -46,7 +46,7 @@ export const RTP_RULES: readonly RtpRule[] = Object.freeze([
   },
   {
     id: 'te-payload-type',
-    rfc: 'RFC 4733 §7.1.1, RFC 3264 §6.1, §7',
+    rfc: 'RFC 3264 §6.1, §7 (for RFC 4733 events)',
     rule: 'Telephone-events reach our leg with the payload type our leg’s SDP gave telephone-event: a four-byte event report under a number the leg did not negotiate fails here rather than as rtp-payload-type.',
     failure:
       'The SBC sent telephone-events (RFC 4733) with a payload type our leg did not negotiate for them',
