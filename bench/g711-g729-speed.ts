@@ -4,14 +4,15 @@
  *   node bin/run-ts.js bench/g711-g729-speed.ts [seconds=300] [runs=5]
  *
  * - G.711 (PCMA, PCMU): our table-driven encoder/decoder vs ffmpeg's pcm_alaw/pcm_mulaw.
- * - G.729: our decoder (libbcg729 through koffi, one FFI call per 10 ms frame) vs ffmpeg's
- *   native g729 decoder. ffmpeg has no G.729 encoder, so our encoder is reported in
- *   multiples of real time only.
+ * - G.729: our TypeScript encoder and decoder (codecs/g729/) side by side with libbcg729's
+ *   through koffi (one FFI call per 10 ms frame), and decoding also with ffmpeg's native g729
+ *   decoder, all on the same input / bitstream (ffmpeg has no G.729 encoder).
  *
  * ffmpeg is timed as a whole process on files under a temp directory, minus the same
  * process on a 20 ms input (start-up, probing), medians of `runs` runs; ours in process
  * after a warm-up run. Ratios are ours / ffmpeg: above 1 means we are slower.
- * Outputs are checked as well (G.711 decode identical to ffmpeg; G.729 decoders agree).
+ * Outputs are checked as well (G.711 decode identical to ffmpeg; G.729 decoders agree: SNR of
+ * ours against bcg729 and against ffmpeg, bcg729's against ffmpeg).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import type { AudioCodec } from '../codecs/codec.ts';
 import { int16ToS16le, s16leToInt16 } from '../codecs/fixtures/codec-fixtures.ts';
 import { pcma, pcmu } from '../codecs/g711.ts';
 import { g729 } from '../codecs/g729.ts';
-import { alignSignals } from '../codecs/signal-metrics.ts';
+import { g729Bcg729 } from '../codecs/g729-bcg729.ts';
 
 const RATE = 8000;
 const seconds = Math.min(Math.max(Number(process.argv[2] ?? 300) || 300, 1), 600);
@@ -131,13 +132,19 @@ try {
     if (!same) process.exitCode = 1;
   }
 
-  if (!g729.available()) {
-    console.log(`  G.729 skipped: ${g729.unavailableReason?.()}`);
+  if (!g729Bcg729.available()) {
+    console.log(`  G.729 skipped: the oracle is missing: ${g729Bcg729.unavailableReason?.()}`);
   } else {
     let bits: Uint8Array = new Uint8Array(0);
+    const bcgEnc = ours(() => {
+      const e = g729Bcg729.createEncoder();
+      bits = e.encode(pcm);
+      e.close?.();
+    });
+    let ourBits: Uint8Array = new Uint8Array(0);
     const ourEnc = ours(() => {
       const e = g729.createEncoder();
-      bits = e.encode(pcm);
+      ourBits = e.encode(pcm);
       e.close?.();
     });
     writeFileSync(f('ours.g729'), bits);
@@ -152,19 +159,40 @@ try {
       decoded = d.decode(bits);
       d.close?.();
     });
+    let bcgDecoded: Int16Array = new Int16Array(0);
+    const bcgDec = ours(() => {
+      const d = g729Bcg729.createDecoder();
+      bcgDecoded = d.decode(bits);
+      d.close?.();
+    });
     const theirs = s16leToInt16(new Uint8Array(readFileSync(f('g729.s16'))));
-    // Check agreement on the first 10 s (enough, and keeps the FFT small).
-    const n = Math.min(decoded.length, theirs.length, 80_000);
-    const al = alignSignals(decoded.subarray(0, n), theirs.subarray(0, n), n >> 1);
+    const snr = (ref: Int16Array, x: Int16Array) => {
+      let se = 0;
+      let sd = 0;
+      const n = Math.min(ref.length, x.length);
+      for (let i = 0; i < n; i++) {
+        se += ref[i]! ** 2;
+        sd += (ref[i]! - x[i]!) ** 2;
+      }
+      return `${(10 * Math.log10(se / Math.max(sd, 1e-9))).toFixed(1)} dB`;
+    };
+    const ourBitsDecoded = g729Bcg729.createDecoder().decode(ourBits);
     console.log(
-      `  G729: bcg729 vs ffmpeg decoders, correlation ${al?.correlation.toFixed(4)} at lag ${al?.lag}`,
+      `  G729 decode of bcg729's frames: SNR ours vs bcg729 ${snr(bcgDecoded, decoded)}, ours vs ffmpeg ${snr(theirs, decoded)}, bcg729 vs ffmpeg ${snr(theirs, bcgDecoded)}`,
     );
     console.log(
-      `    encode (bcg729 via koffi): ours ${ms(ourEnc)} (${rt(ourEnc)}); ffmpeg has no G.729 encoder`,
+      `  G729 encode: bcg729 decodes our frames to ${snr(bcgDecoded, ourBitsDecoded)} SNR against its own frames`,
     );
-    console.log(`    decode: ours ${ms(ourDec)} (${rt(ourDec)}), ffmpeg net ${ms(dec.net)} (${rt(dec.net)})`);
+    console.log(
+      `    encode: ours (TypeScript) ${ms(ourEnc)} (${rt(ourEnc)}), bcg729 via koffi ${ms(bcgEnc)} (${rt(bcgEnc)})`,
+    );
+    console.log(
+      `    decode: ours (TypeScript) ${ms(ourDec)} (${rt(ourDec)}), bcg729 via koffi ${ms(bcgDec)} (${rt(bcgDec)}), ffmpeg net ${ms(dec.net)} (${rt(dec.net)})`,
+    );
     console.log(`    ffmpeg process ${ms(dec.gross)}, start-up ${ms(dec.startup)}`);
-    console.log(`    ratio ours/ffmpeg: decode ${(ourDec / dec.net).toFixed(2)}`);
+    console.log(
+      `    speed ours/bcg729: encode ${(bcgEnc / ourEnc).toFixed(2)}×, decode ${(bcgDec / ourDec).toFixed(2)}× (time ratios ${(ourEnc / bcgEnc).toFixed(2)} / ${(ourDec / bcgDec).toFixed(2)}); decode time ours/ffmpeg ${(ourDec / dec.net).toFixed(2)}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -36,7 +36,7 @@ export interface AudioCodec {
   frameSamples: number;
   /** Payload bytes one frame encodes to. */
   frameBytes: number;
-  /** True when this host can encode and decode it (G.729 needs libbcg729; G.723.1 never). */
+  /** True when this host can encode and decode it (G.723.1 never). */
   available(): boolean;
   /** Why it is not available, with the install hint, when `available()` is false. */
   unavailableReason?(): string;

@@ -1,6 +1,6 @@
 /**
  * Judges what came back from a call that sent a codec fixture (codecs/fixtures/) — the way
- * the harness checks G.723.1 (and G.729 without libbcg729), which it cannot encode itself.
+ * the harness checks G.723.1, which it cannot encode itself (and G.729 the same way when asked).
  *
  * - Same codec came back: the SBC must have passed it through, so the frames must be
  *   byte-identical to a contiguous run of the frames sent (repacketisation is fine; loss at

@@ -1,167 +1,37 @@
 /**
- * G.729 (Annex A, PT 18) through Debian's libbcg729, called with koffi's FFI.
- *
- * bcg729 is GPL: it is loaded from the system at run time and never bundled. Nothing is
- * loaded when this module is imported; the first `available()`, `createEncoder()` or
- * `createDecoder()` tries `libbcg729.so.0` once and remembers the outcome.
+ * G.729 Annex A (PT 18) for the plan, in TypeScript (codecs/g729/): the fixed-point encoder
+ * and decoder of ITU-T G.729 and its Annex A (post-filter, frame-erasure concealment). No
+ * system library is needed, so `available()` is always true. Debian's libbcg729
+ * (codecs/g729-bcg729.ts, `g729Bcg729`) remains as the optional oracle of the tests and the
+ * benchmark; docs/g729.md says how far the two agree.
  *
  * VAD/DTX is off (the plan's G.729 is plain G.729A): the encoder always produces 10-byte
  * frames. The decoder also accepts the 2-byte SID frame RFC 3551 allows at the end of a
- * payload, and counts whatever it cannot use instead of throwing.
+ * payload and decodes it to Annex B comfort noise (counted in `sidFrames`). Whatever else it
+ * cannot use is counted instead of thrown.
  */
-import { createRequire } from 'node:module';
-import type { AudioCodec, Decoder, Encoder } from './codec.ts';
+import type { Encoder } from './codec.ts';
+import { G729Decoder as G729FrameDecoder } from './g729/decoder.ts';
+import { G729Encoder as G729FrameEncoder } from './g729/encoder.ts';
+import type { G729Codec, G729Decoder } from './g729-bcg729.ts';
+
+export {
+  BCG729_INSTALL_HINT,
+  BCG729_LIBRARY,
+  type G729Codec,
+  type G729Decoder,
+  g729Bcg729,
+} from './g729-bcg729.ts';
+export { G729FrameDecoder, G729FrameEncoder };
 
 const SAMPLE_RATE = 8000;
 const FRAME_SAMPLES = 80;
 const FRAME_BYTES = 10;
 const SID_BYTES = 2;
 
-/** Debian's shared object name of bcg729 1.1.x, loaded by this exact name. */
-export const BCG729_LIBRARY = 'libbcg729.so.0';
-/** Command that installs the library on Debian/Ubuntu. */
-export const BCG729_INSTALL_HINT = 'apt-get install -y --no-install-recommends libbcg729-0';
-
-type KoffiModule = typeof import('koffi');
-/** Opaque context pointer as koffi hands it back. */
-type NativePointer = unknown;
-
-interface Bcg729Binding {
-  initEncoder(enableVad: number): NativePointer;
-  closeEncoder(ctx: NativePointer): void;
-  encode(ctx: NativePointer, input: Int16Array, bitStream: Uint8Array, length: Uint8Array): void;
-  initDecoder(): NativePointer;
-  closeDecoder(ctx: NativePointer): void;
-  decode(
-    ctx: NativePointer,
-    bitStream: Uint8Array,
-    length: number,
-    frameErasure: number,
-    sidFrame: number,
-    rfc3389: number,
-    signal: Int16Array,
-  ): void;
-}
-
-type LoadResult = { ok: true; binding: Bcg729Binding } | { ok: false; reason: string };
-
-let loaded: LoadResult | undefined;
-
-function loadBinding(): LoadResult {
-  if (loaded) return loaded;
-  try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as KoffiModule;
-    const lib = koffi.load(BCG729_LIBRARY);
-    // Signatures of bcg729 1.1.x include/bcg729/{encoder,decoder}.h.
-    const enc = koffi.pointer('bcg729EncoderCtx', koffi.opaque());
-    const dec = koffi.pointer('bcg729DecoderCtx', koffi.opaque());
-    const binding: Bcg729Binding = {
-      initEncoder: lib.func('initBcg729EncoderChannel', enc, ['uint8_t']),
-      closeEncoder: lib.func('closeBcg729EncoderChannel', 'void', [enc]),
-      encode: lib.func('bcg729Encoder', 'void', [
-        enc,
-        'int16_t *',
-        koffi.out('uint8_t *'),
-        koffi.out('uint8_t *'),
-      ]),
-      initDecoder: lib.func('initBcg729DecoderChannel', dec, []),
-      closeDecoder: lib.func('closeBcg729DecoderChannel', 'void', [dec]),
-      decode: lib.func('bcg729Decoder', 'void', [
-        dec,
-        'uint8_t *',
-        'uint8_t',
-        'uint8_t',
-        'uint8_t',
-        'uint8_t',
-        koffi.out('int16_t *'),
-      ]),
-    };
-    loaded = { ok: true, binding };
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    loaded = {
-      ok: false,
-      reason: `G.729 needs ${BCG729_LIBRARY} (${why}); install it with: ${BCG729_INSTALL_HINT}`,
-    };
-  }
-  return loaded;
-}
-
-function requireBinding(): Bcg729Binding {
-  const r = loadBinding();
-  if (!r.ok) throw new Error(r.reason);
-  return r.binding;
-}
-
-function isNull(p: NativePointer): boolean {
-  return p === null || p === undefined || p === 0n || p === 0;
-}
-
-/** Closes native contexts whose owner forgot to call close(). */
-const finalizer = new FinalizationRegistry<() => void>((release) => release());
-
-/** A G.729 decoder that also reports input it could not decode. */
-export interface G729Decoder extends Decoder {
-  /** Payload bytes that were neither whole 10-byte frames nor a trailing 2-byte SID frame. */
-  readonly malformedBytes: number;
-  /** Payloads that held at least some malformed bytes. */
-  readonly malformedPayloads: number;
-  /** Comfort-noise (SID) frames decoded. */
-  readonly sidFrames: number;
-}
-
-function createG729Encoder(): Encoder {
-  const b = requireBinding();
-  let ctx: NativePointer | undefined = b.initEncoder(0);
-  if (isNull(ctx)) throw new Error('bcg729: initBcg729EncoderChannel returned NULL');
-  const token = {};
-  const native = ctx;
-  finalizer.register(token, () => b.closeEncoder(native), token);
-  const frame = new Int16Array(FRAME_SAMPLES);
-  const bits = new Uint8Array(FRAME_BYTES);
-  const len = new Uint8Array(1);
-  return {
-    /**
-     * @throws RangeError when `pcm` is not a whole number of 80-sample frames;
-     *   Error after close().
-     */
-    encode(pcm: Int16Array): Uint8Array {
-      if (ctx === undefined) throw new Error('G.729 encoder used after close()');
-      if (pcm.length % FRAME_SAMPLES !== 0) {
-        throw new RangeError(`G.729 encodes whole 80-sample frames; got ${pcm.length} samples`);
-      }
-      const frames = pcm.length / FRAME_SAMPLES;
-      const out = new Uint8Array(frames * FRAME_BYTES);
-      let written = 0;
-      for (let f = 0; f < frames; f++) {
-        frame.set(pcm.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES));
-        len[0] = 0;
-        b.encode(ctx, frame, bits, len);
-        const n = Math.min(len[0]!, FRAME_BYTES);
-        out.set(bits.subarray(0, n), written);
-        written += n;
-      }
-      return written === out.length ? out : out.slice(0, written);
-    },
-    close(): void {
-      if (ctx === undefined) return;
-      finalizer.unregister(token);
-      b.closeEncoder(ctx);
-      ctx = undefined;
-    },
-  };
-}
-
-function createG729Decoder(): G729Decoder {
-  const b = requireBinding();
-  let ctx: NativePointer | undefined = b.initDecoder();
-  if (isNull(ctx)) throw new Error('bcg729: initBcg729DecoderChannel returned NULL');
-  const token = {};
-  const native = ctx;
-  finalizer.register(token, () => b.closeDecoder(native), token);
-  const bits = new Uint8Array(FRAME_BYTES);
-  const signal = new Int16Array(FRAME_SAMPLES);
+/** A payload-level decoder over the TypeScript frame decoder. */
+export function createG729Decoder(): G729Decoder {
+  let dec: G729FrameDecoder | undefined = new G729FrameDecoder();
   let malformedBytes = 0;
   let malformedPayloads = 0;
   let sidFrames = 0;
@@ -177,11 +47,12 @@ function createG729Decoder(): G729Decoder {
     },
     /**
      * Decodes the whole 10-byte frames of `payload`, then a trailing 2-byte SID frame if
-     * there is one; any other remainder is counted in `malformedBytes` and skipped.
+     * there is one (80 samples of comfort noise); any other remainder is counted in
+     * `malformedBytes` and skipped.
      * @throws Error after close().
      */
     decode(payload: Uint8Array): Int16Array {
-      if (ctx === undefined) throw new Error('G.729 decoder used after close()');
+      if (dec === undefined) throw new Error('G.729 decoder used after close()');
       const whole = Math.floor(payload.length / FRAME_BYTES);
       const rest = payload.length - whole * FRAME_BYTES;
       const sid = rest === SID_BYTES ? 1 : 0;
@@ -190,32 +61,41 @@ function createG729Decoder(): G729Decoder {
         malformedPayloads++;
       }
       const out = new Int16Array((whole + sid) * FRAME_SAMPLES);
-      for (let f = 0; f < whole; f++) {
-        bits.set(payload.subarray(f * FRAME_BYTES, (f + 1) * FRAME_BYTES));
-        b.decode(ctx, bits, FRAME_BYTES, 0, 0, 0, signal);
-        out.set(signal, f * FRAME_SAMPLES);
-      }
+      for (let f = 0; f < whole; f++) dec.decodeFrame(payload, f * FRAME_BYTES, out, f * FRAME_SAMPLES);
       if (sid) {
-        bits.fill(0);
-        bits.set(payload.subarray(whole * FRAME_BYTES));
-        b.decode(ctx, bits, SID_BYTES, 0, 1, 0, signal);
-        out.set(signal, whole * FRAME_SAMPLES);
+        dec.decodeSid(payload, whole * FRAME_BYTES, out, whole * FRAME_SAMPLES);
         sidFrames++;
       }
       return out;
     },
     close(): void {
-      if (ctx === undefined) return;
-      finalizer.unregister(token);
-      b.closeDecoder(ctx);
-      ctx = undefined;
+      dec = undefined;
     },
   };
 }
 
-/** The G.729 codec object: an AudioCodec whose decoders also count malformed input. */
-export interface G729Codec extends AudioCodec {
-  createDecoder(): G729Decoder;
+/** A payload-level encoder over the TypeScript frame encoder: 10 bytes per 80 samples. */
+export function createG729Encoder(): Encoder {
+  let enc: G729FrameEncoder | undefined = new G729FrameEncoder();
+  return {
+    /**
+     * @throws RangeError when `pcm` is not a whole number of 80-sample frames;
+     *   Error after close().
+     */
+    encode(pcm: Int16Array): Uint8Array {
+      if (enc === undefined) throw new Error('G.729 encoder used after close()');
+      if (pcm.length % FRAME_SAMPLES !== 0) {
+        throw new RangeError(`G.729 encodes whole 80-sample frames; got ${pcm.length} samples`);
+      }
+      const frames = pcm.length / FRAME_SAMPLES;
+      const out = new Uint8Array(frames * FRAME_BYTES);
+      for (let f = 0; f < frames; f++) enc.encodeFrame(pcm, f * FRAME_SAMPLES, out, f * FRAME_BYTES);
+      return out;
+    },
+    close(): void {
+      enc = undefined;
+    },
+  };
 }
 
 /** G.729 Annex A, static payload type 18, 10 ms frames of 10 bytes, VAD off. */
@@ -227,11 +107,9 @@ export const g729: G729Codec = {
   frameMs: 10,
   frameSamples: FRAME_SAMPLES,
   frameBytes: FRAME_BYTES,
-  available: () => loadBinding().ok,
-  unavailableReason(): string {
-    const r = loadBinding();
-    return r.ok ? '' : r.reason;
-  },
+  /** Always: no system library is involved. */
+  available: () => true,
+  unavailableReason: () => '',
   createEncoder: createG729Encoder,
   createDecoder: createG729Decoder,
 };

@@ -22,6 +22,17 @@ export {
 export { pcma, pcmu } from './g711.ts';
 export { G722Decoder, G722Encoder, g722 } from './g722.ts';
 export { g723 } from './g723.ts';
-export { BCG729_INSTALL_HINT, BCG729_LIBRARY, type G729Codec, type G729Decoder, g729 } from './g729.ts';
+export {
+  BCG729_INSTALL_HINT,
+  BCG729_LIBRARY,
+  createG729Decoder,
+  createG729Encoder,
+  type G729Codec,
+  type G729Decoder,
+  G729FrameDecoder,
+  G729FrameEncoder,
+  g729,
+  g729Bcg729,
+} from './g729.ts';
 export { availableCodecs, codecByName, codecByPayloadType, PLAN_CODECS } from './registry.ts';
 export { type Alignment, alignSignals, bandShares, decimateBy2, toneSinadDb } from './signal-metrics.ts';

@@ -33,7 +33,7 @@ export function codecByPayloadType(pt: number): AudioCodec | undefined {
   return PLAN_CODECS.find((c) => c.payloadType === pt);
 }
 
-/** The plan's codecs this host can encode and decode now (G.723.1 never; G.729 with libbcg729). */
+/** The plan's codecs this host can encode and decode now (G.723.1 never). */
 export function availableCodecs(): AudioCodec[] {
   return PLAN_CODECS.filter((c) => c.available());
 }

@@ -253,11 +253,11 @@ function streamTable(raw: unknown): string {
   const rows = streamRows(raw);
   if (rows.length === 0) return '';
   return [
-    '<h4>RTP streams</h4><table class="streams"><thead><tr><th>From</th><th>To</th><th>Codec</th><th>Packets</th><th>Lost</th><th>Loss</th><th>Jitter</th><th>MOS</th><th>Tone level</th></tr></thead><tbody>',
+    '<h4>RTP streams</h4><table class="streams"><thead><tr><th>From</th><th>To</th><th>Codec</th><th>Packets</th><th>Lost</th><th>Loss</th><th>Jitter</th><th>One-way delay</th><th>MOS</th><th>Tone level</th></tr></thead><tbody>',
     ...rows.map((s) => {
       const total = (Number(s.packets) || 0) + (Number(s.lost) || 0);
       const loss = total > 0 ? `${((100 * (Number(s.lost) || 0)) / total).toFixed(1)} %` : '—';
-      return `<tr><td>${e(s.from)}</td><td>${e(s.to)}</td><td>${e(s.codec)}</td><td>${num(s.packets, 0)}</td><td>${num(s.lost, 0)}</td><td>${loss}</td><td>${num(s.jitterMs, 1)} ms</td><td>${num(s.mos, 2)}</td><td>${num(s.toneLevel, 0)}</td></tr>`;
+      return `<tr><td>${e(s.from)}</td><td>${e(s.to)}</td><td>${e(s.codec)}</td><td>${num(s.packets, 0)}</td><td>${num(s.lost, 0)}</td><td>${loss}</td><td>${num(s.jitterMs, 1)} ms</td><td>${typeof s.delayMs === 'number' && Number.isFinite(s.delayMs) ? `${num(s.delayMs, 0)} ms` : '—'}</td><td>${num(s.mos, 2)}</td><td>${num(s.toneLevel, 0)}</td></tr>`;
     }),
     '</tbody></table>',
   ].join('');

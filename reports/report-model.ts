@@ -261,6 +261,10 @@ function runNotes(inputs: ReportInputs, cells: readonly Cell[]): string[] {
     notes.push(
       `SBC faults switched on deliberately: ${run.options.faults.join(', ')} — NOK cells are expected.`,
     );
+  if (run.options.personalities && run.options.personalities.length > 0)
+    notes.push(
+      `Embedded SBC personalities (legal behaviours, docs/sbc-personalities.md) switched on: ${run.options.personalities.join(', ')}.`,
+    );
   if (run.options.only) notes.push(`Only the cases matching "${run.options.only}" were run.`);
   if (run.options.interactive) notes.push('Interactive run: some checks were answered by the engineer.');
   if (run.resumedAt && run.resumedAt.length > 0)

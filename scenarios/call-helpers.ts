@@ -3,7 +3,7 @@
  * established and checked. They keep the cases reading like their rows in the IWR.
  */
 import type { Call, Extension } from '../harness/actors/index.ts';
-import type { CaseContext } from '../harness/runner/index.ts';
+import { CALL_RELEASE_BOUND_MS, type CaseContext } from '../harness/runner/index.ts';
 
 export interface Connected {
   /** The leg on the provider side (the PSTN phone's call). */
@@ -48,9 +48,27 @@ export async function callExternal(
   return { pstn, desk: out };
 }
 
-/** Hangs up both legs, ignoring what is already gone. */
+/**
+ * Hangs up the deskphone's leg and lets the SBC release the provider's leg (the call invariants
+ * judge that it did, within {@link CALL_RELEASE_BOUND_MS}); whatever is still up a second after
+ * that bound is hung up too, so nothing outlives the case.
+ */
 export async function hangUp(c: Connected | undefined): Promise<void> {
   if (!c) return;
   await c.desk.hangup().catch(() => undefined);
+  await releasedWithin(c.pstn, CALL_RELEASE_BOUND_MS + 1000);
   await c.pstn.hangup().catch(() => undefined);
+}
+
+/** Resolves when `call` has ended, or after `ms` (true when it ended). */
+export async function releasedWithin(call: Call, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    call.ended().then(() => true),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return ended;
 }

@@ -1,7 +1,17 @@
 /** Section 8.2 of the eSBC plan: codec negotiation (cases 8-1-1 … 8-1-4). */
-import { g723 } from '../codecs/index.ts';
+import { g723, loadCodecFixture } from '../codecs/index.ts';
 import { type Call, fixtureSource, MediaLeg } from '../harness/actors/index.ts';
-import { type CaseContext, HarnessError, testCase } from '../harness/runner/index.ts';
+import { voipQuality } from '../harness/media/analysis/index.ts';
+import {
+  type CaseContext,
+  delayBound,
+  delayFailure,
+  delayText,
+  delayWithin,
+  HarnessError,
+  PayloadDelayProbe,
+  testCase,
+} from '../harness/runner/index.ts';
 import { type Connected, callExtension, callExternal, hangUp } from './call-helpers.ts';
 import { codecLabel, sdpFacts } from './sdp-facts.ts';
 
@@ -63,16 +73,22 @@ export async function checkAudioAnyCodec(
   }
   a.call.media.clearReceived();
   b.call.media.clearReceived();
-  a.call.media.play(fixtureSource('G723'));
-  b.call.media.play(fixtureSource('G723'));
+  // One-way delay of G.723.1 passed through: its fixture frames are identifiable, so each
+  // arriving payload is timed against the moment the same frames left (delay-probe.ts).
+  const probeAb = new PayloadDelayProbe(ctx.check.clock, b.call.media);
+  const probeBa = new PayloadDelayProbe(ctx.check.clock, a.call.media);
+  a.call.media.play(probeAb.wrap(fixtureSource('G723')));
+  b.call.media.play(probeBa.wrap(fixtureSource('G723')));
   await new Promise((r) => setTimeout(r, FIXTURE_PLAY_MS));
   a.call.media.stopPlaying();
   b.call.media.stopPlaying();
   await new Promise((r) => setTimeout(r, 100));
+  probeAb.close();
+  probeBa.close();
   let ok = true;
-  for (const [src, dst] of [
-    [a, b],
-    [b, a],
+  for (const [src, dst, probe] of [
+    [a, b, probeAb],
+    [b, a, probeBa],
   ] as const) {
     const cs = src.call.media.negotiated?.codec;
     const cd = dst.call.media.negotiated?.codec;
@@ -82,19 +98,64 @@ export async function checkAudioAnyCodec(
     const r = media.verifyFixture('G723');
     const st = dst.call.media.stats();
     const nothing = /no audio payloads/.test(r.detail);
+    const passthrough = cs === 'G723' && cd === 'G723';
+    const delay = passthrough
+      ? probe.measure(fixturePacketOf(src.call))
+      : { ...probe.measure(() => new Uint8Array(0)), found: false, reason: 'transcoded-fixture' as const };
+    const total = st.received + st.lost;
+    const lossPercent = total > 0 ? (100 * st.lost) / total : 100;
+    const mos = voipQuality({
+      codec: cd === 'G723' || cd === 'G729' || cd === 'G722' || cd === 'PCMU' ? cd : 'PCMA',
+      packetLossPercent: lossPercent,
+      jitterMs: st.jitterMs,
+      ...(delay.found ? { networkDelayMs: Math.max(0, delay.delayMs) } : {}),
+      echo: 'none',
+    }).mos;
+    const bound = delayBound(ctx.check.audioPolicy, cs ?? 'none', cd ?? 'none');
+    const delayOk = delayWithin(delay, bound);
+    ctx.check.streams.push({
+      from: src.name,
+      to: dst.name,
+      codec: cd ?? 'none',
+      packets: st.received,
+      lost: st.lost,
+      jitterMs: st.jitterMs,
+      mos,
+      toneLevel: 0,
+      ...(delay.found ? { delayMs: Math.round(delay.delayMs) } : {}),
+    });
     ok =
-      ctx.check.that(`audio ${src.name} → ${dst.name} (G.723.1 fixture)`, r.ok, {
-        expected:
-          cs === 'G723' && cd === 'G723'
+      ctx.check.that(`audio ${src.name} → ${dst.name} (G.723.1 fixture)`, r.ok && delayOk, {
+        expected: `${
+          passthrough
             ? 'the G.723.1 frames sent, byte for byte (passed through)'
-            : `the fixture's audio after transcoding ${codecLabel(cs)} → ${codecLabel(cd)}`,
-        observed: `${r.method}: ${r.detail} (${st.received} packets, ${st.lost} lost)`,
+            : `the fixture's audio after transcoding ${codecLabel(cs)} → ${codecLabel(cd)}`
+        }, one-way delay ≤ ${bound.boundMs} ms (ITU-T G.114)`,
+        observed: `${r.method}: ${r.detail} (${st.received} packets, ${st.lost} lost), ${delayText(delay)}, MOS ${mos.toFixed(2)} with delay`,
         failure: nothing
           ? `No audio from ${src.name} reached ${dst.name} (one-way audio)`
-          : `The G.723.1 audio from ${src.name} arrived altered at ${dst.name}: ${r.detail}`,
+          : !r.ok
+            ? `The G.723.1 audio from ${src.name} arrived altered at ${dst.name}: ${r.detail}`
+            : delayFailure(src.name, dst.name, delay, bound, mos),
       }) && ok;
   }
   return ok;
+}
+
+/**
+ * The payload of the k-th packet a leg sends while it plays the G.723.1 fixture (MediaLeg.play
+ * sends the fixture's frames from the first, ptime/30 ms frames per packet, looping).
+ */
+function fixturePacketOf(call: Call): (k: number) => Uint8Array {
+  const frames = loadCodecFixture('G723').frames;
+  const media = call.media;
+  const ptime = media instanceof MediaLeg ? (media.negotiated?.ptimeMs ?? 30) : 30;
+  const per = Math.max(1, Math.round(ptime / 30));
+  return (k) => {
+    const out = new Uint8Array(per * 24);
+    for (let i = 0; i < per; i++) out.set(frames[(k * per + i) % frames.length]!.subarray(0, 24), i * 24);
+    return out;
+  };
 }
 
 /** One leg of a codec row's call and the names its checks use. */

@@ -87,6 +87,10 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
   {
     fault: 'no-bye-relay',
     affected: [
+      '8-1-1',
+      '8-1-2',
+      '8-1-3',
+      '8-1-4',
       '8-2-1',
       '8-2-3',
       '8-2-4',
@@ -98,12 +102,24 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       '8-3-4',
       '8-3-6',
       '8-3-7',
+      '8-4-1',
+      '8-4-2',
+      '8-4-3',
       '8-5-1',
       '8-5-2',
       '8-5-3',
+      'T-2',
+      'T-5',
+      'T-6',
+      'T-7',
+      'T-8',
+      'T-10',
     ],
+    // Every case whose call crosses the SBC; the test runs one or more of each section.
+    tested: ['8-1-1', '8-2-1', '8-3-2', '8-4-1', '8-5-1', 'T-2', 'T-5', 'T-8', 'T-10'],
     symptom: /BYE|not released|stayed established/,
-    reads: 'a hang-up on one side never reaches the other: the far party is not released',
+    reads:
+      'a hang-up on one side never reaches the other: the far leg stays up after the BYE and the SBC keeps the call (call invariants, and the cases’ own release checks)',
   },
   {
     fault: 'stop-rtp-after=2',
@@ -119,11 +135,22 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       '8-4-3',
       '8-5-3',
       'T-5',
+      'T-8',
     ],
-    // Which short cases outlast 2 s of media depends on the machine; these two always do.
-    tested: ['8-3-1', '8-4-1'],
+    // Which short cases outlast 2 s of media (plus the 0.5 s gap bound) depends on the machine; these always do.
+    tested: ['8-3-1', '8-4-1', '8-2-1'],
     symptom: /RTP|[Nn]o audio|stopped|did not hear|not heard|heard no|never arrived|arrived at .* as "/,
-    reads: 'media stops after 2 s: the long call, hold and resume, or the last DTMF digits fail',
+    reads:
+      'media stops after 2 s: every call that outlives it shows “RTP from … stopped reaching … 2.0 s after the answer” (call invariant); hold and resume, DTMF and the long call fail too',
+  },
+  {
+    fault: 'stop-rtp-after=8',
+    affected: ['8-3-1', '8-3-3'],
+    // 8-3-3's calls end about 8 s after the answer: only the long call always outlives the fault.
+    tested: ['8-3-1'],
+    symptom: /RTP from the .* side stopped reaching .* after the answer/,
+    reads:
+      'media stops 8 s into the call: with --quick the long call (35 s) still crosses it; the call invariant names the direction, the moment and the length',
   },
   {
     fault: 'reorder-codecs',
@@ -166,6 +193,32 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       'the BYE relayed to the provider has a CSeq below the INVITE’s: the provider answers 500 and stays in the call; the SIP validator names RFC 3261 §12.2.1.1',
   },
   {
+    fault: 'delay-media=300',
+    affected: [
+      '8-1-1',
+      '8-1-2',
+      '8-1-3',
+      '8-1-4',
+      '8-2-4',
+      '8-3-1',
+      '8-3-2',
+      '8-3-3',
+      '8-3-4',
+      '8-3-6',
+      '8-3-7',
+      '8-4-1',
+      '8-4-2',
+      '8-4-3',
+      '8-5-3',
+      'T-5',
+      'T-6',
+      'T-7',
+    ],
+    symptom: /delayed \d+ ms one-way, more than the \d+ ms allowed \(ITU-T G\.114.*MOS with delay \d\.\d\d/,
+    reads:
+      'every audio check that crosses the SBC: audio delayed about 300 ms one-way in each direction, more than G.114 allows, with the MOS with delay (G.723.1 passed through, 8-1-4, is timed by its fixture frames; 8-3-5 stays inside the PBX and stays OK)',
+  },
+  {
     fault: 'te-wrong-pt',
     affected: ['8-2-1', '8-2-5'],
     symptom: /RFC 4733/,
@@ -181,5 +234,5 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
   },
 ];
 
-/** Cases that no fault of the embedded SBC can affect, run beside each fault as controls. */
-export const CONTROL_CASES = ['T-2', 'T-3', '8-3-5', '8-3-2', '8-2-3', '8-1-1'];
+/** Control cases, run beside each fault: the first three that the fault does not affect. */
+export const CONTROL_CASES = ['T-2', 'T-3', '8-3-5', '8-3-2', '8-2-3', '8-1-1', 'T-1', 'T-4'];

@@ -243,7 +243,7 @@ export const digestAuthentication = testCase({
   steps: [
     'The OXO trunk registers at the SBC with the right password: challenged, then accepted',
     'A second registration of the trunk user from another port, without credentials: expected 401 with a challenge',
-    'The same with a wrong password: expected 403 Forbidden after the challenge, and no binding for it at the SBC',
+    'The same with a wrong password: expected a refusal after the challenge — 403 Forbidden, or a new 401 challenge with a fresh nonce (RFC 3261 §22.2, §22.4, §21.4.2) — and no binding for it at the SBC',
   ],
   async run(ctx) {
     const first = ctx.oxo.registrations[0];
@@ -278,14 +278,16 @@ export const digestAuthentication = testCase({
         credentials: { username: p.oxo.trunk.user, password: `${p.oxo.trunk.password}-wrong` },
       });
       const sawChallenge = wrong.responses.some((r) => r.status === 401);
-      ctx.check.that('a wrong password is refused', wrong.status === 403 && sawChallenge, {
-        expected: '401 challenge, then 403 Forbidden',
-        observed: wrong.responses.map((r) => r.status).join(', ') || statusText(wrong.status),
+      const refusal = wrongPasswordRefusal(wrong.responses);
+      ctx.check.that('a wrong password is refused', refusal.ok && sawChallenge, {
+        expected: '401 challenge, then 403 Forbidden or a new 401 challenge (fresh nonce)',
+        observed: `${wrong.responses.map((r) => r.status).join(', ') || statusText(wrong.status)}${refusal.note ? ` (${refusal.note})` : ''}`,
         failure:
           wrong.status >= 200 && wrong.status < 300
             ? 'The SBC accepted the trunk user’s REGISTER with a wrong password'
-            : `The SBC answered a wrong password with ${statusText(wrong.status)} instead of 403`,
+            : `The SBC answered a wrong password with ${statusText(wrong.status)}${refusal.note ? ` (${refusal.note})` : ''} instead of 403 or a new 401 challenge`,
       });
+      if (refusal.ok && refusal.note) ctx.note(`Wrong password: ${refusal.note}.`);
       if (ctx.sbc) {
         const at = rogue.transport.bound[0];
         const live = ctx.sbc.registrar.current();
@@ -303,9 +305,43 @@ export const digestAuthentication = testCase({
   },
 });
 
+/**
+ * Whether the answers to a REGISTER sent with a wrong password refuse it legally. A UAS that
+ * does not accept the credentials answers 403 (RFC 3261 §21.4.4: the server understood and
+ * refuses) or challenges again with 401 and a WWW-Authenticate (RFC 3261 §22.2, §21.4.2; the
+ * UAC then must not retry with the same credentials, §22.4). A second 401 counts only when its
+ * challenge carries a nonce different from the first one (a fresh challenge, not a replay).
+ */
+export function wrongPasswordRefusal(
+  responses: readonly { status: number; get(name: string): string | undefined }[],
+): {
+  ok: boolean;
+  note?: string;
+} {
+  const finals = responses.filter((r) => r.status >= 200);
+  const last = finals.at(-1);
+  if (!last) return { ok: false, note: 'no final answer' };
+  if (last.status === 403) return { ok: true };
+  if (last.status !== 401) return { ok: false };
+  const challenges = finals.filter((r) => r.status === 401);
+  if (challenges.length < 2) return { ok: false, note: 'the credentials were never sent' };
+  const nonce = (r: { get(name: string): string | undefined }) =>
+    /nonce="([^"]*)"/i.exec(r.get('www-authenticate') ?? '')?.[1];
+  const first = nonce(challenges[0]!);
+  const again = nonce(last);
+  if (!again) return { ok: false, note: 'the second 401 has no digest challenge' };
+  if (again === first) return { ok: false, note: 'the second 401 repeats the first nonce' };
+  return {
+    ok: true,
+    note: 'refused with a new 401 challenge (fresh nonce) instead of 403, as RFC 3261 §22.2 allows',
+  };
+}
+
 /** RTP packets a leg received, parsed (garbage is skipped). */
-function receivedRtp(call: Call): Array<{ src: string; pt: number; seq: number; ts: number; len: number }> {
-  const out: Array<{ src: string; pt: number; seq: number; ts: number; len: number }> = [];
+function receivedRtp(
+  call: Call,
+): Array<{ src: string; pt: number; seq: number; ts: number; len: number; ssrc: number }> {
+  const out: Array<{ src: string; pt: number; seq: number; ts: number; len: number; ssrc: number }> = [];
   for (const r of call.media.evidence()) {
     if (r.direction !== 'received' || r.channel !== 'rtp') continue;
     const p = parseRtp(r.bytes);
@@ -316,6 +352,7 @@ function receivedRtp(call: Call): Array<{ src: string; pt: number; seq: number; 
       seq: p.packet.sequenceNumber,
       ts: p.packet.timestamp,
       len: p.packet.payload.length,
+      ssrc: p.packet.ssrc,
     });
   }
   return out;
@@ -543,12 +580,16 @@ export interface RtpSeen {
   ts: number;
   /** Payload bytes (= samples for G.711). */
   len: number;
+  /** The stream's SSRC: a sender may start a new stream (RFC 3550 §8.2); each is judged alone. */
+  ssrc?: number;
 }
 
 /**
  * Continuity of a G.711 stream as T-8 wants it: packets in sequence order, each timestamp
  * step equal to the previous packet's samples (a bigger step with the next sequence number is
- * a silence gap: VAD/DTX), no comfort-noise packet (PT 13), no sequence number missing.
+ * a silence gap: VAD/DTX), no comfort-noise packet (PT 13), no sequence number missing. Each
+ * SSRC is a stream of its own (RFC 3550 §5.1, §8.2: a new SSRC starts new sequence numbers and
+ * timestamps), so a change of SSRC is neither a loss nor a gap.
  */
 export function rtpContinuity(packets: readonly RtpSeen[]): {
   packets: number;
@@ -556,17 +597,26 @@ export function rtpContinuity(packets: readonly RtpSeen[]): {
   cn: number;
   lost: number;
 } {
-  const pkts = [...packets].sort((a, b) => a.seq - b.seq);
+  const streams = new Map<number, RtpSeen[]>();
+  for (const p of packets) {
+    const k = p.ssrc ?? 0;
+    const list = streams.get(k);
+    if (list) list.push(p);
+    else streams.set(k, [p]);
+  }
   let gaps = 0;
   let lost = 0;
-  for (let i = 1; i < pkts.length; i++) {
-    const ds = (pkts[i]!.seq - pkts[i - 1]!.seq) & 0xffff;
-    const dt = (pkts[i]!.ts - pkts[i - 1]!.ts) >>> 0;
-    if (ds > 1) lost += ds - 1;
-    const step = pkts[i - 1]!.len > 0 ? pkts[i - 1]!.len : 160;
-    if (ds === 1 && dt > step) gaps++;
+  for (const stream of streams.values()) {
+    const pkts = stream.sort((a, b) => a.seq - b.seq);
+    for (let i = 1; i < pkts.length; i++) {
+      const ds = (pkts[i]!.seq - pkts[i - 1]!.seq) & 0xffff;
+      const dt = (pkts[i]!.ts - pkts[i - 1]!.ts) >>> 0;
+      if (ds > 1) lost += ds - 1;
+      const step = pkts[i - 1]!.len > 0 ? pkts[i - 1]!.len : 160;
+      if (ds === 1 && dt > step) gaps++;
+    }
   }
-  return { packets: pkts.length, gaps, cn: pkts.filter((p) => p.pt === 13).length, lost };
+  return { packets: packets.length, gaps, cn: packets.filter((p) => p.pt === 13).length, lost };
 }
 
 export const faxG711 = testCase({

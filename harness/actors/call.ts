@@ -33,6 +33,9 @@ import {
 } from '../sip/index.ts';
 
 /** How DTMF travels: RFC 4733 events, inband tones, or SIP INFO. */
+/** Times a re-INVITE refused with 491 (glare) is sent again (RFC 3261 §14.1). */
+const REINVITE_GLARE_RETRIES = 2;
+
 export type CallDtmfMode = 'rfc2833' | 'inband' | 'info';
 
 /** A source of PCM the media leg plays (mirrors media-leg.ts's AudioSource). */
@@ -83,6 +86,10 @@ export interface CallMedia {
     durationMs: number;
   }>;
   receivedAudio(): { sampleRate: number; samples: Int16Array };
+  /** Decoded audio as it arrives (MediaLeg.onAudio); returns the unsubscribe function. */
+  onAudio?(listener: (pcm: Int16Array, sampleRate: number) => void): () => void;
+  /** Each audio payload as it arrives, before decoding (MediaLeg.onPayload). */
+  onPayload?(listener: (codec: string, payload: Uint8Array) => void): () => void;
   clearReceived(): void;
   stats(): { sent: number; received: number; lost: number; jitterMs: number; codecs: string[] };
   evidence(): PacketRecord[];
@@ -114,6 +121,8 @@ export interface CallEvents {
   ringing: [];
   established: [];
   ended: [by: 'local' | 'remote' | 'failure'];
+  /** We begin to end the call: our BYE, our CANCEL or our rejection (before the far side knows). */
+  releasing: [how: 'bye' | 'cancel' | 'reject'];
   failed: [status: number];
   /** A DTMF digit accepted from an INFO. */
   'info-dtmf': [digit: string, durationMs: number | undefined];
@@ -276,6 +285,7 @@ export class Call extends EventEmitter<CallEvents> {
   /** Rejects an incoming call (486 Busy Here, 603 Decline, 480...). */
   reject(status: number): void {
     if (!this.incoming || this.state !== 'ringing') return;
+    this.emit('releasing', 'reject');
     this.incoming.reject(status);
     this.status = status;
     this.setFailed(status);
@@ -283,12 +293,16 @@ export class Call extends EventEmitter<CallEvents> {
 
   /** Cancels an outgoing call that is not answered yet. */
   cancel(): void {
-    if (this.state === 'calling' || this.state === 'ringing') this.outgoingInvite?.cancel();
+    if (this.state === 'calling' || this.state === 'ringing') {
+      this.emit('releasing', 'cancel');
+      this.outgoingInvite?.cancel();
+    }
   }
 
   /** Ends the call: BYE when established, CANCEL/487 before. */
   async hangup(): Promise<void> {
     if (this.state === 'established' && this.dialog) {
+      this.emit('releasing', 'bye');
       await this.ua.bye(this.dialog).catch(() => undefined);
       this.setEnded('local');
     } else if (this.direction === 'outgoing') this.cancel();
@@ -314,8 +328,17 @@ export class Call extends EventEmitter<CallEvents> {
    */
   async reinvite(direction: SdpDirection): Promise<number> {
     if (this.state !== 'established' || !this.dialog) return 481;
-    const offer = this.media.createOffer(direction);
-    const out = await this.ua.reinvite(this.dialog, offer);
+    let offer = this.media.createOffer(direction);
+    let out = await this.ua.reinvite(this.dialog, offer);
+    // Glare with a re-INVITE of the other side (an SBC may send its own at any time): retry
+    // after the wait RFC 3261 §14.1 gives, 2.1-4 s for the Call-ID's owner, 0-2 s otherwise.
+    for (let retry = 0; retry < REINVITE_GLARE_RETRIES && out.status === 491; retry++) {
+      const ownerMs = this.direction === 'outgoing' ? 2100 + Math.random() * 1900 : Math.random() * 2000;
+      await new Promise<void>((r) => this.ua.clock.setTimeout(r, Math.round(ownerMs / 10) * 10));
+      if (this.state !== 'established' || !this.dialog) return 481;
+      offer = this.media.createOffer(direction);
+      out = await this.ua.reinvite(this.dialog, offer);
+    }
     if (out.status >= 200 && out.status < 300) {
       this.localDirection = direction;
       if (out.response && out.response.body.length > 0) {
@@ -380,7 +403,7 @@ export class Call extends EventEmitter<CallEvents> {
         this.onReinvite(req, tx);
         return;
       case 'UPDATE':
-        tx.respond(createResponse(req, 200, { headers: [['Contact', this.dialog?.localContact ?? '']] }));
+        this.onUpdate(req, tx);
         return;
       case 'INFO':
         this.onInfo(req, tx);
@@ -438,6 +461,30 @@ export class Call extends EventEmitter<CallEvents> {
         if (ack.body.length > 0) this.applyAnswer(ack.bodyText);
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * An UPDATE (RFC 3311): a session refresh without SDP is accepted as is; one with an offer is
+   * answered in the 2xx (RFC 3311 §5.2), like a re-INVITE but without an ACK.
+   */
+  private onUpdate(req: SipRequest, tx: ServerTransaction): void {
+    const d = this.dialog;
+    const contact: [string, string] = ['Contact', d?.localContact ?? ''];
+    if (!d || req.body.length === 0) {
+      tx.respond(createResponse(req, d ? 200 : 481, { headers: [contact] }));
+      return;
+    }
+    const r = this.media.acceptOffer(req.bodyText, this.localDirection);
+    if (!r.ok) {
+      this.badInput++;
+      tx.respond(createResponse(req, 488, { headers: [contact] }));
+      return;
+    }
+    d.localSdp = r.answer;
+    tx.respond(
+      createResponse(req, 200, { headers: [contact], body: r.answer, contentType: 'application/sdp' }),
+    );
+    this.noteRemoteOffer(req.bodyText, this.media.negotiated?.direction);
   }
 
   private noteRemoteOffer(sdp: string, _ourDirection: SdpDirection | undefined): void {

@@ -17,7 +17,8 @@ import { OxoTrunk } from './oxo-trunk.ts';
 import { Provider } from './provider.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
 import type { ReferenceSbcConfigInput } from './sbc-config.ts';
-import { SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+import { MAX_FAULT_MS, SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+import { parsePersonalities, SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
 export interface LabOptions {
   profile: Profile;
@@ -25,6 +26,8 @@ export interface LabOptions {
   ephemeralPorts?: boolean;
   /** Fault switches of the embedded SBC, added to the profile's (`name` or `name=value`). */
   faults?: string[];
+  /** Personalities (legal behaviour switches) of the embedded SBC, added to the profile's. */
+  personalities?: string[];
   /** Start only these actors (for `sbc-harness sim`); default all. */
   only?: Array<'provider' | 'sbc' | 'oxo'>;
   /** Register the OXO trunk at start and wait for the SBC's line registration (default true). */
@@ -62,6 +65,14 @@ export function parseFaults(names: string[]): SbcFaults {
     if (info.value === 'flag') {
       if (value !== undefined) throw new LabConfigError(`SBC fault "${name}" takes no value`);
       out[name] = true;
+    } else if (info.value === 'ms') {
+      const n = Number(value);
+      if (value === undefined || !Number.isFinite(n) || n < 0 || n > MAX_FAULT_MS) {
+        throw new LabConfigError(
+          `SBC fault "${name}" needs a number of milliseconds from 0 to ${MAX_FAULT_MS}, e.g. ${name}=300`,
+        );
+      }
+      out[name] = n;
     } else {
       const n = Number(value);
       if (value === undefined || !Number.isFinite(n) || n < 0) {
@@ -71,6 +82,16 @@ export function parseFaults(names: string[]): SbcFaults {
     }
   }
   return out as SbcFaults;
+}
+
+/** Checks `--sbc-personality` names; throws with the list of known names. */
+export function personalityNames(names: string[]): SbcPersonalityName[] {
+  const r = parsePersonalities(names);
+  if (!r.ok)
+    throw new LabConfigError(
+      `unknown SBC personality "${r.unknown[0]}"; known personalities: ${SBC_PERSONALITIES.map((p) => p.name).join(', ')}`,
+    );
+  return [...r.value];
 }
 
 const EXTENSION_IDS: ExtensionId[] = ['deskphone1', 'deskphone2', 'remote', 'fxs1', 'attendant'];
@@ -134,7 +155,9 @@ export class Lab {
   private async startAll(): Promise<void> {
     const p = this.profile;
     const clock = this.opts.clock ?? systemClock;
-    const openMedia: MediaFactory = async (o) => this.media.track(await MediaLeg.open({ ...o, clock }));
+    // Phones and deskphones send RTP from answer to hang-up, silence included (no VAD).
+    const openMedia: MediaFactory = async (o) =>
+      this.media.track(await MediaLeg.open({ ...o, clock, continuous: true }));
     const timers = this.opts.timers;
     const embedded = p.sbc.kind === 'embedded';
     const providerProtocol = PROTOCOL[p.provider.transport];
@@ -196,6 +219,7 @@ export class Lab {
           ? p.provider.tlsPort
           : p.provider.port;
       const faults = parseFaults([...p.sbc.faults, ...(this.opts.faults ?? [])]);
+      const personalities = personalityNames([...p.sbc.personality, ...(this.opts.personalities ?? [])]);
       const config: ReferenceSbcConfigInput = {
         lan: {
           address: p.sbc.lan.address,
@@ -238,6 +262,7 @@ export class Lab {
         },
         referPolicy: p.sbc.referPolicy,
         faults,
+        personalities,
         ...(timers ? { timers } : {}),
       };
       this.sbc = await ReferenceSbc.start(config, { clock, logger: this.log });

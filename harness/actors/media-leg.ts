@@ -3,14 +3,16 @@
  * packets and back to decoded audio and digits.
  *
  * - Negotiation: the SIP layer's {@link SdpEndpoint} (offers, answers, o= versions, SDES
- *   keys) and `negotiate` (what was agreed). Codecs come from the codecs/ registry: G.729 is
- *   only offered or accepted when libbcg729 is present; G.723.1 is negotiable but never
+ *   keys) and `negotiate` (what was agreed). Codecs come from the codecs/ registry: G.729
+ *   (ours in TypeScript) whenever the codec object is available; G.723.1 is negotiable but never
  *   encoded — when it is the codec, {@link MediaLeg.play} sends the committed G.723.1 fixture
  *   frames and the far side judges what arrived with {@link MediaLeg.verifyFixture}.
  * - Media: an {@link RtpSession} per leg (SRTP when negotiated). Audio, telephone-events
  *   and inband DTMF all leave on one send-clock stream, so their RTP timestamps agree:
  *   RFC 4733 events replace the audio packets for their duration, inband tones replace the
- *   audio samples. The leg sends RTP only while something plays or a digit is being sent.
+ *   audio samples. The leg sends RTP only while something plays or a digit is being sent,
+ *   or, when opened `continuous` (a phone without VAD), from the answer to the close:
+ *   silence while nothing plays.
  * - Receive: every fresh packet is decoded (any codec of the answer, so a peer may switch),
  *   upsampled to 16 kHz and recorded (bounded, default 10 min; the rest is counted), with
  *   timestamp gaps up to 2 s filled with silence; the Q.24 tone detector runs on that audio
@@ -111,6 +113,11 @@ export interface MediaPrefs {
   ptimeMs?: number;
   /** SDES-SRTP toward this leg (RTP/SAVP); plain RTP offers are then refused. */
   srtp?: MediaSrtpSuite;
+}
+
+/** PCM silence that never ends: what a phone without VAD sends while nobody speaks. */
+function silenceSource(): AudioSource {
+  return { sampleRate: 16000, next: (n) => new Int16Array(Math.max(0, Math.floor(n))) };
 }
 
 /** What the last completed offer/answer settled on, from this leg's point of view. */
@@ -214,6 +221,11 @@ export interface MediaLegOptions {
   rtcpIntervalMs?: number;
   /** Most received audio recorded, seconds at 16 kHz (default 600). */
   maxRecordSeconds?: number;
+  /**
+   * Keep sending while nothing plays (silence; the G.723.1 fixture when that is the codec),
+   * as a phone without VAD does, so RTP flows from answer to hang-up (default false).
+   */
+  continuous?: boolean;
   logger?: Logger;
 }
 
@@ -343,8 +355,11 @@ export class MediaLeg {
   #payloadMap = new Map<number, PayloadFormat>();
   readonly #dtmfListeners = new Set<(d: ReceivedDtmf) => void>();
   readonly #audioListeners = new Set<(pcm: Int16Array, sampleRate: number) => void>();
+  readonly #payloadListeners = new Set<(codec: string, payload: Uint8Array) => void>();
   #tePt: number | undefined;
   #play: PlayState | undefined;
+  /** What is sent while nothing plays, when the leg sends continuously. */
+  #idle: PlayState | undefined;
   #tx: TxState | undefined;
   #nextTs = randomU32();
   #lastTickMs: number | undefined;
@@ -398,6 +413,7 @@ export class MediaLeg {
     this.#localPort = session.localPort;
     this.#adopt(session);
     this.#endpoint = new SdpEndpoint(this.#sdpPrefs('sendrecv'));
+    if (opts.continuous) this.#idle = { source: silenceSource() };
   }
 
   /**
@@ -732,8 +748,9 @@ export class MediaLeg {
     if (!canResample(source.sampleRate, 8000) || !canResample(source.sampleRate, 16000))
       throw new RangeError(`audio source at ${source.sampleRate} Hz: use 8, 16, 32 or 48 kHz`);
     if (this.#closed) return;
+    // A continuous G.723.1 leg keeps its place in the fixture loop, so what arrives stays one run.
+    if (this.#tx?.fixtureFrames && !this.#idle) this.#tx.fixturePos = 0;
     this.#play = { source };
-    if (this.#tx?.fixtureFrames) this.#tx.fixturePos = 0;
     this.#ensureTx();
   }
 
@@ -782,7 +799,7 @@ export class MediaLeg {
     const codec = this.#txCodec;
     const neg = this.#neg;
     if (!codec || !neg) return;
-    if (!this.#play && !this.#dtmfJob && this.#dtmfQueue.length === 0) return;
+    if (!this.#play && !this.#idle && !this.#dtmfJob && this.#dtmfQueue.length === 0) return;
     const ptimeMs = neg.ptimeMs;
     const tsStep = Math.round((ptimeMs * codec.rtpClockRate) / 1000);
     const now = this.#clock.now();
@@ -840,7 +857,7 @@ export class MediaLeg {
 
   /** The next packet's PCM at the codec's rate, or null when nothing is playing. */
   #pull(tx: TxState): Int16Array | null {
-    const play = this.#play;
+    const play = this.#play ?? this.#idle;
     if (!play) return null;
     const srcRate = play.source.sampleRate;
     const want = Math.round((tx.samples * srcRate) / tx.codec.sampleRate);
@@ -852,7 +869,10 @@ export class MediaLeg {
       raw = null;
     }
     if (!raw) {
-      if (this.#play === play) this.#play = undefined;
+      if (this.#play === play) {
+        this.#play = undefined;
+        if (this.#idle) return this.#pull(tx);
+      }
       return null;
     }
     let pcm = raw;
@@ -914,7 +934,7 @@ export class MediaLeg {
     }
     if (eventTick) return false;
     if (!pcm) {
-      if (!this.#play && !this.#dtmfJob && this.#dtmfQueue.length === 0) this.#stopTx();
+      if (!this.#play && !this.#idle && !this.#dtmfJob && this.#dtmfQueue.length === 0) this.#stopTx();
       return false;
     }
     let payload: Uint8Array;
@@ -1018,6 +1038,13 @@ export class MediaLeg {
       if (!this.#codecOrder.includes(name)) this.#codecOrder.push(name);
     }
     this.#keepPayload(name, p.payload);
+    for (const fn of this.#payloadListeners) {
+      try {
+        fn(name, p.payload);
+      } catch (e) {
+        this.#log.warn({ err: String(e) }, 'payload listener failed');
+      }
+    }
     if (!f.decoder) return;
     let pcm: Int16Array;
     try {
@@ -1134,6 +1161,16 @@ export class MediaLeg {
   onAudio(listener: (pcm: Int16Array, sampleRate: number) => void): () => void {
     this.#audioListeners.add(listener);
     return () => this.#audioListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the codec and payload of each fresh audio packet as it arrives,
+   * before decoding (also for a codec the harness cannot decode, G.723.1): for timing
+   * identifiable payloads such as the G.723.1 fixture's frames. Returns the unsubscribe function.
+   */
+  onPayload(listener: (codec: string, payload: Uint8Array) => void): () => void {
+    this.#payloadListeners.add(listener);
+    return () => this.#payloadListeners.delete(listener);
   }
 
   /** Closes digits whose end never arrived: telephone-events idle, tones followed by no audio. */

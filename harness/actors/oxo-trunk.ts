@@ -28,6 +28,7 @@ import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { mohSource } from './audio-sources.ts';
 import { Call, type CallAudioSource, type CallMediaPrefs, type MediaFactory } from './call.ts';
+import { CallRegistry } from './call-registry.ts';
 import { ConferenceMixer } from './conference-mixer.ts';
 import { type DisplayLine, type DisplayOptions, displayFor, normaliseNumber } from './display.ts';
 import {
@@ -189,6 +190,8 @@ export class OxoTrunk implements ExtensionHost {
   sipCallsSent = 0;
   /** Running bridges (PBX transfers) and conferences. */
   readonly mixers: ConferenceMixer[] = [];
+  /** Every trunk call of the extensions, with its timeline (for the call invariants). */
+  readonly callLog: CallRegistry;
   private readonly exts = new Map<ExtensionId, Extension>();
   private refreshTimer: TimerHandle | undefined;
   private running = true;
@@ -203,7 +206,9 @@ export class OxoTrunk implements ExtensionHost {
     this.domain = opts.domain ?? opts.sbc.address;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? silentLogger;
-    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock }));
+    // Deskphones send RTP from answer to hang-up, silence included (no VAD).
+    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock, continuous: true }));
+    this.callLog = new CallRegistry('oxo', this.clock);
     for (const e of opts.extensions ?? DEFAULT_EXTENSIONS) {
       if (e.id === 'remote' && !this.profile.remoteWorker) continue;
       const lines = this.profile.multiLine ? Math.max(2, e.lines ?? 2) : 1;
@@ -390,6 +395,7 @@ export class OxoTrunk implements ExtensionHost {
         name: `oxo-${target.id}-in`,
       });
       call = Call.incoming(this.ua, media, inv);
+      this.callLog.track(call, target.id);
     } catch (e) {
       this.log.warn({ err: String(e) }, 'OXO media leg could not open');
       rec.reason = 'no-media';
@@ -493,6 +499,7 @@ export class OxoTrunk implements ExtensionHost {
       headers,
       credentials: this.opts.credentials,
     });
+    this.callLog.track(call, ext.id);
     this.applyInfoPolicy(call, ext);
     ext.calls.push(call);
     return call;

@@ -24,7 +24,8 @@ import {
 import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import type { MediaFactory } from './call.ts';
+import type { Call, MediaFactory } from './call.ts';
+import { CallRegistry } from './call-registry.ts';
 import { Ivr, type IvrOptions } from './ivr.ts';
 import { MediaLeg } from './media-leg.ts';
 import { type NumberingPlan, numberKey } from './number-match.ts';
@@ -126,6 +127,8 @@ export class Provider implements PhoneHost, ReferHost {
   readonly log: Logger;
   readonly clock: Clock;
   readonly openMedia: MediaFactory;
+  /** Every call of the phones and the IVR, with its timeline (for the call invariants). */
+  readonly callLog: CallRegistry;
   private readonly phones = new Map<string, PstnPhone>();
   private readonly lines: ProviderLine[];
   private readonly regWaiters: Array<{ username: string; resolve: (b: Binding) => void }> = [];
@@ -138,7 +141,9 @@ export class Provider implements PhoneHost, ReferHost {
     this.mediaAddress = opts.address;
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
-    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock }));
+    // PSTN phones send RTP from answer to hang-up, silence included (no VAD).
+    this.openMedia = opts.openMedia ?? ((o) => MediaLeg.open({ ...o, clock: this.clock, continuous: true }));
+    this.callLog = new CallRegistry('provider', this.clock);
     this.lines = opts.lines.map((l) => ({ ...l }));
     this.referSupported = opts.refer ?? true;
     this.numbering = opts.numbering ?? {};
@@ -177,6 +182,10 @@ export class Provider implements PhoneHost, ReferHost {
   async stop(): Promise<void> {
     for (const p of this.phones.values()) for (const c of p.calls) await c.hangup().catch(() => undefined);
     await this.ua.stop();
+  }
+
+  track(call: Call, party: string): void {
+    this.callLog.track(call, party);
   }
 
   /** The bound port of a listener. */

@@ -37,6 +37,8 @@ export interface PhoneHost {
   readonly domain: string;
   /** Where calls toward the SBC's line for `did` go, or a reason why they cannot. */
   lineTarget(did: string): { ok: true; uri: string; target: SendTarget } | { ok: false; reason: string };
+  /** Follows a call of the phone (the provider's call registry). */
+  track?(call: Call, party: string): void;
   /** Handles a REFER on one of the phone's calls (provider-refer.ts); without it the call answers 403. */
   handleRefer?(phone: PstnPhone, call: Call, req: SipRequest, tx: ServerTransaction): void;
 }
@@ -198,11 +200,13 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
   }
 
   /**
-   * Keeps a call of this phone and lets the provider handle REFERs on it; a 'refer' listener
+   * Keeps a call of this phone (and has the provider's call registry follow it) and lets the
+   * provider handle REFERs on it; a 'refer' listener
    * that a test or case adds to the call takes over from the provider.
    */
   private adopt(call: Call): void {
     this.calls.push(call);
+    this.host.track?.(call, this.id);
     const handle = this.host.handleRefer;
     if (handle)
       call.on('refer', (req, tx) => {

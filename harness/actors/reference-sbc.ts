@@ -57,8 +57,21 @@ import {
   type SbcRelayLeg,
   type SbcSide,
 } from './sbc-media-relay.ts';
+import type { SbcPersonalityName } from './sbc-personalities.ts';
 import { type SbcBinding, SbcRegistrar } from './sbc-registrar.ts';
 import { offeredCodecs, parseOrUndefined, peerDirection, SbcLegSdp, type SbcNegotiated } from './sbc-sdp.ts';
+
+/** RTCP report interval with personality rtcp-reports, ms (first report after half of it). */
+const RTCP_INTERVAL_MS = 2500;
+
+/** With personality ssrc-change: the first new stream starts this long after the answer, ms. */
+const SSRC_CHANGE_AFTER_MS = 1000;
+
+/** With personality port-change: each leg gets its re-INVITE with a new port this long after the answer, ms. */
+const PORT_CHANGE_AFTER_MS = 300;
+
+/** With personality port-change: the old port keeps relaying what is already on its way this long, ms. */
+const OLD_PORT_GRACE_MS = 1000;
 
 /** Most RTP datagrams kept as evidence from ended calls' ports. */
 const MAX_CLOSED_EVIDENCE = 500_000;
@@ -103,7 +116,15 @@ export interface SbcCallRecord {
   transcoding: boolean;
   dtmf: SbcDtmfRecord[];
   info: SbcInfoRecord[];
-  reinvites: Array<{ from: SbcSide; method: 'INVITE' | 'UPDATE'; status: number; direction?: SdpDirection }>;
+  reinvites: Array<{
+    /** Who sent it: a leg's peer, or the SBC itself (personality port-change). */
+    from: SbcSide | 'sbc';
+    method: 'INVITE' | 'UPDATE';
+    status: number;
+    direction?: SdpDirection;
+    /** How it went on to the other leg when not as the same method (personality update-for-hold). */
+    relayedAs?: 'UPDATE';
+  }>;
   refers: Array<{
     from: SbcSide;
     referTo: string;
@@ -113,6 +134,8 @@ export interface SbcCallRecord {
   }>;
   /** Faults switched on when the call started. */
   faults: SbcFaultName[];
+  /** Personalities (legal behaviour switches) on when the call started. */
+  personalities: SbcPersonalityName[];
   /** A BYE that the SBC answered but did not relay (no-bye-relay). */
   byeNotRelayed?: SbcSide;
   startedMs: number;
@@ -139,13 +162,21 @@ class Leg {
   constructor(
     readonly side: SbcSide,
     readonly ua: UserAgent,
-    readonly endpoint: SbcMediaEndpoint,
+    public endpoint: SbcMediaEndpoint,
     policy: SbcMediaPolicy,
     faults: SbcFaults,
     readonly record: SbcLegRecord,
+    telephoneEventPt = 101,
   ) {
     this.relayLeg = { side, endpoint };
-    this.sdp = new SbcLegSdp(side, endpoint.localAddress, endpoint.localPort, policy, faults);
+    this.sdp = new SbcLegSdp(
+      side,
+      endpoint.localAddress,
+      endpoint.localPort,
+      policy,
+      faults,
+      telephoneEventPt,
+    );
   }
 
   get codec(): CodecName | undefined {
@@ -233,6 +264,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       username: c.lan.trunk.username,
       password: c.lan.trunk.password,
       maxExpires: c.lan.maxExpires,
+      rechallenge: c.personalities.includes('rechallenge-bad-password'),
       clock,
       logger: log.child({ side: 'lan' }),
     });
@@ -319,6 +351,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     const sbc = new ReferenceSbc(c, lanUa, wanUa, clock, log);
     if (c.wan.line.register) sbc.line.start();
     return sbc;
+  }
+
+  /** True when a personality (legal behaviour switch) is on. */
+  has(name: SbcPersonalityName): boolean {
+    return this.config.personalities.includes(name);
   }
 
   /** The LAN listener for a protocol: where the OXO trunk registers and sends calls. */
@@ -431,7 +468,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     for (const h of ['diversion', 'privacy'])
       for (const v of req.getAll(h)) headers.push([h === 'privacy' ? 'Privacy' : 'Diversion', v]);
     return {
-      uri: binding.uri,
+      // Default: the registered contact as Request-URI, the DID in To (RFC 3261 §16.5, §10.2).
+      uri: this.has('ruri-did') ? withUser(binding.uri, did) : binding.uri,
       target: binding.target,
       from: `${display(req.from)}<sip:${calling}@${domain}>`,
       to: `<sip:${did}@${domain}>`,
@@ -444,7 +482,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   // ---------------------------------------------------------------- calls
 
   private policy(side: SbcSide): SbcMediaPolicy {
-    return side === 'lan' ? this.config.lan.media : this.config.wan.media;
+    const p = side === 'lan' ? this.config.lan.media : this.config.wan.media;
+    if (this.has('ptime-30')) return { ...p, ptimeMs: 30 };
+    return this.has('ptime-10') ? { ...p, ptimeMs: 10 } : p;
   }
 
   private ua(side: SbcSide): UserAgent {
@@ -456,17 +496,24 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     const ep = await SbcMediaEndpoint.open({ address, clock: this.clock, name: side });
     this.endpoints.add(ep);
     const record: SbcLegRecord = { side, local: { address, port: ep.localPort } };
-    return new Leg(side, this.ua(side), ep, this.policy(side), this.config.faults, record);
+    if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
+    const tePt = this.has('te-pt-96') ? 96 : 101;
+    return new Leg(side, this.ua(side), ep, this.policy(side), this.config.faults, record, tePt);
   }
 
   private async closeLeg(leg: Leg): Promise<void> {
-    if (!this.endpoints.has(leg.endpoint)) return;
-    this.endpoints.delete(leg.endpoint);
+    await this.closeEndpoint(leg.endpoint);
+  }
+
+  /** Closes an anchored port, keeping its datagrams as evidence. */
+  private async closeEndpoint(ep: SbcMediaEndpoint): Promise<void> {
+    if (!this.endpoints.has(ep)) return;
+    this.endpoints.delete(ep);
     const room = MAX_CLOSED_EVIDENCE - this.closedEvidence.length;
-    const recs = leg.endpoint.evidence.records;
+    const recs = ep.evidence.records;
     this.closedEvidence.push(...recs.slice(0, Math.max(0, room)));
-    this.evidenceDropped += Math.max(0, recs.length - Math.max(0, room)) + leg.endpoint.evidence.dropped;
-    await leg.endpoint.close();
+    this.evidenceDropped += Math.max(0, recs.length - Math.max(0, room)) + ep.evidence.dropped;
+    await ep.close();
   }
 
   private apply(call: Call, leg: Leg, n: SbcNegotiated): void {
@@ -539,6 +586,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       reinvites: [],
       refers: [],
       faults: SBC_FAULTS.filter((f) => faultOn(this.config.faults, f.name)).map((f) => f.name),
+      personalities: [...this.config.personalities],
       startedMs: this.clock.now(),
     };
     this.records.push(record);
@@ -622,6 +670,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       record.status = result.status;
       record.answeredMs = this.clock.now();
       relay.answered();
+      if (this.has('ssrc-change'))
+        this.clock.setTimeout(() => {
+          if (!call.ended) call.relay.restartStreams();
+        }, SSRC_CHANGE_AFTER_MS);
+      if (this.has('port-change'))
+        this.clock.setTimeout(() => void this.changePorts(call), PORT_CHANGE_AFTER_MS);
       this.emit('answered', record);
       const d = await acked.catch(() => undefined);
       if (d && nearOffered && d.remoteSdp) {
@@ -811,12 +865,17 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     try {
       rec.direction = peerDirection(offer);
       const farOffer = other.sdp.createOffer(offeredCodecs(offer), peerDirection(offer), other.codec);
-      const out = isInvite
-        ? await other.ua.reinvite(other.dialog as Dialog, farOffer)
-        : await other.ua.requestInDialog(other.dialog as Dialog, 'UPDATE', {
-            body: farOffer,
-            contentType: 'application/sdp',
-          });
+      // update-for-hold: an UPDATE (RFC 3311 §5.1) where the other leg's peer allows it.
+      const asUpdate =
+        isInvite && this.has('update-for-hold') && (other.dialog as Dialog).remoteAllow.includes('UPDATE');
+      if (asUpdate) rec.relayedAs = 'UPDATE';
+      const out =
+        isInvite && !asUpdate
+          ? await other.ua.reinvite(other.dialog as Dialog, farOffer)
+          : await other.ua.requestInDialog(other.dialog as Dialog, 'UPDATE', {
+              body: farOffer,
+              contentType: 'application/sdp',
+            });
       if (out.status < 200 || out.status >= 300 || !out.response || !isSdp(out.response)) {
         rec.status = out.status >= 300 ? out.status : 488;
         this.respond(tx, req, rec.status, leg);
@@ -836,6 +895,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         return;
       }
       this.apply(call, leg, b.negotiated);
+      if (this.has('ssrc-change')) call.relay.restartStreams();
       rec.status = 200;
       // no-sdp-in-reinvite-answer: the session changes on both legs, but the 2xx carries no answer.
       const noAnswer = isInvite && faultOn(this.config.faults, 'no-sdp-in-reinvite-answer');
@@ -843,6 +903,55 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       if (isInvite && leg.dialog) leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
     } finally {
       call.busy = false;
+    }
+  }
+
+  /**
+   * Personality port-change: moves each leg of the call to a new anchored port, announced to
+   * its peer in a re-INVITE that keeps the codec (RFC 3264 §8.3.1). Skipped for a leg that is
+   * busy with another offer or on hold; a leg whose peer refuses keeps its old port.
+   */
+  private async changePorts(call: Call): Promise<void> {
+    for (const leg of [...call.legs]) {
+      if (call.ended || call.busy || this.stopped) return;
+      const d = leg.dialog;
+      const codec = leg.codec;
+      if (!d || d.state === 'terminated' || !codec || leg.negotiated?.peerDirection !== 'sendrecv') continue;
+      call.busy = true;
+      const old = leg.endpoint;
+      let ep: SbcMediaEndpoint | undefined;
+      try {
+        ep = await SbcMediaEndpoint.open({ address: old.localAddress, clock: this.clock, name: leg.side });
+        this.endpoints.add(ep);
+        if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
+        leg.sdp.setPort(ep.localPort);
+        const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv'));
+        const a =
+          out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
+            ? leg.sdp.acceptAnswer(out.response.bodyText)
+            : undefined;
+        if (!a?.ok || call.ended) {
+          leg.sdp.setPort(old.localPort);
+          await this.closeEndpoint(ep);
+          continue;
+        }
+        call.record.reinvites.push({
+          from: 'sbc',
+          method: 'INVITE',
+          status: out.status,
+          direction: 'sendrecv',
+        });
+        call.relay.moveLeg(leg.relayLeg, ep);
+        leg.endpoint = ep;
+        leg.record.local = { address: old.localAddress, port: ep.localPort };
+        this.apply(call, leg, a.negotiated);
+        this.clock.setTimeout(() => void this.closeEndpoint(old), OLD_PORT_GRACE_MS);
+      } catch {
+        leg.sdp.setPort(old.localPort);
+        if (ep) await this.closeEndpoint(ep);
+      } finally {
+        call.busy = false;
+      }
     }
   }
 
@@ -989,6 +1098,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     this.wire(call, z);
     await notifyReferProgress(leg.ua, referrer, 200, 'OK').catch(() => undefined);
   }
+}
+
+/** A SIP URI with its user part replaced (sip:old@host;params → sip:user@host;params). */
+function withUser(uri: string, user: string): string {
+  const m = /^(sips?:)(?:[^@]*@)?(.*)$/i.exec(uri);
+  return m ? `${m[1]}${user}@${m[2]}` : uri;
 }
 
 function isSdp(m: SipRequest | SipResponse): boolean {

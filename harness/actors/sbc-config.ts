@@ -13,7 +13,8 @@ import type { CodecName } from '../../codecs/index.ts';
 import type { TimerConfig } from '../sip/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
-import type { SbcFaults } from './sbc-faults.ts';
+import { MAX_FAULT_MS, type SbcFaults } from './sbc-faults.ts';
+import { SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
 /**
  * How DTMF is delivered toward one side. 'auto': RFC 4733 when that leg negotiated
@@ -91,6 +92,8 @@ export interface ReferenceSbcConfig {
   /** REFER from a leg: relay it to the other leg ('pass') or make the new call here ('local'). */
   referPolicy: 'pass' | 'local';
   faults: SbcFaults;
+  /** Legal behaviour switches (sbc-personalities.ts); none by default. */
+  personalities: SbcPersonalityName[];
   /** SIP timers (tests shrink T1). */
   timers?: Partial<TimerConfig>;
   /** User-Agent / Server header value. */
@@ -131,6 +134,7 @@ const faultsSchema = z
     'double-dtmf': z.boolean(),
     'no-sdp-in-reinvite-answer': z.boolean(),
     'bye-cseq-backwards': z.boolean(),
+    'delay-media': z.number().min(0).max(MAX_FAULT_MS),
     'te-wrong-pt': z.boolean(),
     'te-no-end-bit': z.boolean(),
   })
@@ -172,6 +176,9 @@ export const referenceSbcConfigSchema = z.object({
   }),
   referPolicy: z.enum(['pass', 'local']).default('pass'),
   faults: faultsSchema.default({}),
+  personalities: z
+    .array(z.enum(SBC_PERSONALITIES.map((p) => p.name) as [SbcPersonalityName, ...SbcPersonalityName[]]))
+    .default([]),
   timers: z
     .object({ t1: z.number().positive(), t2: z.number().positive(), t4: z.number().positive() })
     .partial()

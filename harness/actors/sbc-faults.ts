@@ -31,6 +31,8 @@ export interface SbcFaults {
   'no-sdp-in-reinvite-answer'?: boolean;
   /** Relay a BYE with a CSeq below the one of the leg's previous request. */
   'bye-cseq-backwards'?: boolean;
+  /** Hold every RTP packet this many milliseconds before relaying it, in both directions. */
+  'delay-media'?: number;
   /** Send telephone-events with a payload type the receiving leg did not negotiate for them. */
   'te-wrong-pt'?: boolean;
   /** Send telephone-events with the E (end) bit cleared in every report. */
@@ -43,8 +45,8 @@ export type SbcFaultName = keyof SbcFaults;
 /** One row of the fault table. */
 export interface SbcFaultInfo {
   name: SbcFaultName;
-  /** 'flag' switches take `true`; 'seconds' switches take a number of seconds. */
-  value: 'flag' | 'seconds';
+  /** 'flag' switches take `true`; 'seconds' and 'ms' switches take a number of seconds or milliseconds. */
+  value: 'flag' | 'seconds' | 'ms';
   /** What the switch does, in one sentence. */
   summary: string;
   /** What a capture shows when it is on. */
@@ -133,6 +135,14 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'BYE with CSeq n−1 after an INVITE with CSeq n on the same dialog (breaks RFC 3261 §12.2.1.1); a compliant UA answers 500.',
   },
   {
+    name: 'delay-media',
+    value: 'ms',
+    summary:
+      'Holds every RTP packet it relays this many milliseconds before handling it, in both directions (at most 10 000).',
+    onTheWire:
+      'Each RTP packet leaves the SBC N ms after the packet it carries arrived, on both legs; SIP is not delayed.',
+  },
+  {
     name: 'te-wrong-pt',
     value: 'flag',
     summary:
@@ -150,7 +160,10 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
   },
 ]);
 
-/** True when the fault is switched on (a flag set, or a number of seconds given). */
+/** Largest value of an 'ms' fault switch (10 s): more holds more packets than a test needs. */
+export const MAX_FAULT_MS = 10_000;
+
+/** True when the fault is switched on (a flag set, or a number of seconds or milliseconds given). */
 export function faultOn(faults: SbcFaults, name: SbcFaultName): boolean {
   const v = faults[name];
   return typeof v === 'number' ? Number.isFinite(v) && v >= 0 : v === true;

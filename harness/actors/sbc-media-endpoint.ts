@@ -8,6 +8,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import {
+  buildReceiverReport,
   buildRtp,
   PacketLog,
   type PacketRecord,
@@ -56,7 +57,10 @@ function random32(): number {
 
 /** An anchored RTP port on one side of the SBC. Create with {@link SbcMediaEndpoint.open}. */
 export class SbcMediaEndpoint {
-  readonly ssrc = random32();
+  #ssrc = random32();
+  /** SSRCs this endpoint has sent with (more than one after {@link newStream}). */
+  readonly ssrcs: number[] = [this.#ssrc];
+  private rtcpTimer: ReturnType<Clock['setTimeout']> | undefined;
   readonly evidence = new PacketLog(20_000);
   readonly counters: SbcEndpointCounters = {
     received: 0,
@@ -106,6 +110,51 @@ export class SbcMediaEndpoint {
       }
     }
     throw last instanceof Error ? last : new Error('no free RTP port pair');
+  }
+
+  /** The SSRC of the stream this endpoint sends now. */
+  get ssrc(): number {
+    return this.#ssrc;
+  }
+
+  /**
+   * Starts a new outgoing stream: a new SSRC and a new random sequence number (RFC 3550 §5.1,
+   * §8.2). The caller restarts the timestamps.
+   */
+  newStream(): void {
+    let next = random32();
+    while (this.ssrcs.includes(next)) next = random32();
+    this.#ssrc = next;
+    this.ssrcs.push(next);
+    this.seq = random32() & 0xffff;
+  }
+
+  /**
+   * Sends an RTCP receiver report with an SDES CNAME (RFC 3550 §6.4.2, §6.5.1) from the RTCP
+   * port every `intervalMs`, the first after half of it (RFC 3550 §6.2), until closed.
+   */
+  startRtcp(intervalMs: number): void {
+    if (this.rtcpTimer || this.closed) return;
+    const tick = (delay: number) => {
+      this.rtcpTimer = this.clock.setTimeout(() => {
+        this.rtcpTimer = undefined;
+        if (this.closed) return;
+        this.sendRtcp();
+        tick(intervalMs);
+      }, delay);
+    };
+    tick(Math.round(intervalMs / 2));
+  }
+
+  private sendRtcp(): void {
+    const r = this.remote;
+    if (!r || this.keys) return; // SRTCP is not implemented here: no RTCP on an SRTP leg
+    const bytes = buildReceiverReport(this.#ssrc, [], `sbc@${this.localAddress}`);
+    const to = { address: r.address, port: r.port + 1 };
+    this.log('sent', 'rtcp', to, this.rtcpPort, bytes);
+    this.rtcp.send(bytes, to.port, to.address, (err) => {
+      if (err) this.counters.sendErrors++;
+    });
   }
 
   get localPort(): number {
@@ -202,7 +251,7 @@ export class SbcMediaEndpoint {
       payloadType: p.payloadType,
       sequenceNumber: this.seq,
       timestamp: p.timestamp >>> 0,
-      ssrc: this.ssrc,
+      ssrc: this.#ssrc,
       marker: p.marker ?? false,
       payload: p.payload,
     });
@@ -226,6 +275,8 @@ export class SbcMediaEndpoint {
     if (this.closed) return;
     this.closed = true;
     this.onPacket = undefined;
+    this.rtcpTimer?.cancel();
+    this.rtcpTimer = undefined;
     await Promise.all([
       new Promise<void>((r) => this.rtp.close(() => r())),
       new Promise<void>((r) => this.rtcp.close(() => r())),

@@ -4,8 +4,8 @@
  * and interworks DTMF: RFC 4733 events are forwarded with the other leg's payload type, or
  * turned into SIP INFO (through a callback to the signalling side) or inband tones; digits
  * from SIP INFO or from an inband detector are delivered the same way. Fault switches
- * (one-way audio, stop RTP after N s, strip telephone-event, double DTMF, telephone-events
- * with a wrong payload type or without the end bit) act here.
+ * (one-way audio, stop RTP after N s, strip telephone-event, double DTMF, delay media,
+ * telephone-events with a wrong payload type or without the end bit) act here.
  *
  * Each leg's outgoing stream has the SBC's own SSRC and sequence numbers; RTP timestamps
  * follow the incoming stream (gaps stay visible) and advance by ptime while the SBC inserts
@@ -85,6 +85,9 @@ export interface SbcDirectionStats {
  */
 const INBAND_HOLD_PACKETS = 3;
 
+/** Most packets the delay-media fault holds per direction (10 s of 20 ms packets, and room for DTMF timers). */
+const MAX_HELD_PACKETS = 1000;
+
 function emptyStats(): SbcDirectionStats {
   return { relayed: 0, transcoded: 0, dropped: 0, eventsForwarded: 0, inserted: 0, codecErrors: 0 };
 }
@@ -112,7 +115,14 @@ interface Direction {
   detector?: DtmfToneDetector;
   detectorRate?: number;
   timers: Set<TimerHandle>;
+  /** A new outgoing stream (SSRC) is due toward `to` at the next audio packet outside a DTMF event. */
+  restartDue: boolean;
+  /** When the last telephone-event packet went toward `to`, ms. */
+  lastEventMs: number;
 }
+
+/** Quiet time after a telephone-event packet before a new stream may start (no SSRC change mid-digit). */
+const EVENT_QUIET_MS = 300;
 
 /** Callbacks from the relay to the signalling side. */
 export interface SbcRelayHooks {
@@ -138,8 +148,31 @@ export class SbcMediaRelay {
   ) {
     this.ab = this.direction(a, b);
     this.ba = this.direction(b, a);
-    a.endpoint.onPacket = (p, at) => this.onPacket(this.ab, p, at);
-    b.endpoint.onPacket = (p, at) => this.onPacket(this.ba, p, at);
+    a.endpoint.onPacket = (p, at) => this.arrive(this.ab, p, at);
+    b.endpoint.onPacket = (p, at) => this.arrive(this.ba, p, at);
+  }
+
+  /**
+   * Hands an arriving packet to the bridge: at once, or — with the delay-media fault — after
+   * holding a copy that many ms (in order: equal holds fire in arrival order). At most
+   * {@link MAX_HELD_PACKETS} wait per direction; past that packets are dropped and counted.
+   */
+  private arrive(d: Direction, p: RtpView, at: number): void {
+    const hold = this.faults['delay-media'];
+    if (typeof hold !== 'number' || !(hold > 0) || this.closed) {
+      this.onPacket(d, p, at);
+      return;
+    }
+    if (d.timers.size >= MAX_HELD_PACKETS) {
+      d.stats.dropped++;
+      return;
+    }
+    const held: RtpView = { ...p, csrcs: [...p.csrcs], payload: p.payload.slice() };
+    const h = this.clock.setTimeout(() => {
+      d.timers.delete(h);
+      this.onPacket(d, held, at + hold);
+    }, hold);
+    d.timers.add(h);
   }
 
   private direction(from: SbcRelayLeg, to: SbcRelayLeg): Direction {
@@ -153,6 +186,8 @@ export class SbcMediaRelay {
       eventTs: new Map(),
       delay: [],
       timers: new Set(),
+      restartDue: false,
+      lastEventMs: Number.NEGATIVE_INFINITY,
     };
   }
 
@@ -174,6 +209,36 @@ export class SbcMediaRelay {
   /** Marks the call answered (starts the stop-rtp-after countdown). */
   answered(): void {
     this.answeredAtMs ??= this.clock.now();
+  }
+
+  /**
+   * Asks for a new outgoing stream (new SSRC, sequence and timestamp base: RFC 3550 §8.2) on
+   * both legs, started at the next audio packet each way that is not part of a DTMF event
+   * (personality ssrc-change).
+   */
+  restartStreams(): void {
+    this.ab.restartDue = true;
+    this.ba.restartDue = true;
+  }
+
+  private maybeRestart(d: Direction, at: number): void {
+    if (!d.restartDue || at < d.busyUntilMs || at - d.lastEventMs < EVENT_QUIET_MS) return;
+    d.restartDue = false;
+    d.to.endpoint.newStream();
+    d.tsOffset = undefined;
+    d.lastOutTs = undefined;
+  }
+
+  /**
+   * Moves a leg to another anchored port (personality port-change): what arrives there feeds
+   * the same direction, and what goes to the leg leaves from there. The old port keeps feeding
+   * the relay until its owner closes it (packets already on their way).
+   */
+  moveLeg(leg: SbcRelayLeg, endpoint: SbcMediaEndpoint): void {
+    if (leg !== this.a && leg !== this.b) return;
+    const d = leg === this.a ? this.ab : this.ba;
+    leg.endpoint = endpoint;
+    endpoint.onPacket = (p, at) => this.onPacket(d, p, at);
   }
 
   /** Replaces a leg's negotiated media (answer, re-INVITE). */
@@ -269,6 +334,7 @@ export class SbcMediaRelay {
       d.stats.dropped++;
       return;
     }
+    this.maybeRestart(d, this.clock.now());
     const ts = this.outTimestamp(d, p.timestamp);
     if (fm.codec.name === tm.codec.name) {
       if (
@@ -332,6 +398,7 @@ export class SbcMediaRelay {
         d.eventTs.set(p.timestamp, ts);
         if (d.eventTs.size > 16) d.eventTs.delete(d.eventTs.keys().next().value as number);
       }
+      d.lastEventMs = at;
       if (
         d.to.endpoint.send({
           payloadType: this.eventPt(tm.telephoneEventPt),

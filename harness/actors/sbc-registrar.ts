@@ -2,7 +2,8 @@
  * The reference SBC's LAN registrar: the OXO Connect trunk registers to it as a SIP user
  * with digest authentication (RFC 3261 §10.3, RFC 8760 digest). Bindings are kept per
  * contact with an expiry on the injected clock; `Expires: 0` (or `Contact: *`) removes them.
- * Wrong credentials get 403; requests without credentials or with a stale nonce get 401.
+ * Wrong credentials get 403 (or, with `rechallenge`, a new 401 challenge: RFC 3261 §22.4 allows
+ * either); requests without credentials or with a stale nonce get 401.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -61,6 +62,8 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
       username: string;
       password: string;
       maxExpires: number;
+      /** Answer wrong credentials with a fresh 401 challenge instead of 403 (personality rechallenge-bad-password). */
+      rechallenge?: boolean;
       clock: Clock;
       logger: Logger;
     },
@@ -98,7 +101,13 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
   challengeFor(req: SipRequest): { status: number; headers: Array<[string, string]> } | undefined {
     const v = this.digest.verify(req.getAll('authorization'), { method: req.method, uri: req.uri });
     if (v.kind === 'ok') return undefined;
-    if (v.kind === 'wrong-password' || v.kind === 'unknown-user') return { status: 403, headers: [] };
+    if (v.kind === 'wrong-password' || v.kind === 'unknown-user') {
+      if (!this.opts.rechallenge) return { status: 403, headers: [] };
+      return {
+        status: 401,
+        headers: this.digest.challenge().map((c) => ['WWW-Authenticate', c] as [string, string]),
+      };
+    }
     return { status: 401, headers: v.challenges.map((c) => ['WWW-Authenticate', c] as [string, string]) };
   }
 
@@ -111,6 +120,13 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
       this.opts.logger.info({ status, verdict: v.kind, username: extra.username }, 'LAN REGISTER');
     };
     if (v.kind !== 'ok') {
+      if ((v.kind === 'wrong-password' || v.kind === 'unknown-user') && this.opts.rechallenge) {
+        record(401, { username: v.username });
+        tx.respond(
+          createResponse(req, 401, { headers: this.digest.challenge().map((c) => ['WWW-Authenticate', c]) }),
+        );
+        return;
+      }
       if (v.kind === 'wrong-password' || v.kind === 'unknown-user') {
         record(403, { username: v.username });
         tx.respond(createResponse(req, 403));

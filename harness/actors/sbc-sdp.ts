@@ -98,9 +98,11 @@ export class SbcLegSdp {
   constructor(
     readonly side: SbcSide,
     private readonly address: string,
-    private readonly port: number,
+    private port: number,
     private readonly policy: SbcMediaPolicy,
     private readonly faults: SbcFaults,
+    /** Payload type of telephone-event in the offers this leg makes (personality te-pt-96: 96). */
+    private readonly telephoneEventPt = 101,
   ) {
     this.endpoint = new SdpEndpoint({ address, username: 'sbc', sessionName: 'reference-sbc', media: [] });
   }
@@ -110,12 +112,25 @@ export class SbcLegSdp {
     const p: LocalMediaPrefs = {
       port: this.port,
       codecs,
-      telephoneEvent: te ? { pt: 101, events: '0-16' } : false,
+      telephoneEvent: te ? { pt: this.telephoneEventPt, events: '0-16' } : false,
       ptime: this.policy.ptimeMs,
       direction,
     };
     if (this.policy.srtp) p.srtp = { suites: [this.policy.srtp], required: true };
     return p;
+  }
+
+  /** Moves this leg's media to another local port (the next offer carries it). */
+  setPort(port: number): void {
+    this.port = port;
+  }
+
+  /** An offer toward this leg with exactly these codecs (a re-offer that keeps the codec). */
+  createOfferOnly(codecs: CodecName[], direction: SdpDirection = 'sendrecv'): string {
+    this.endpoint.prefs = { ...this.endpoint.prefs, media: [this.prefs(codecs, direction)] };
+    const sdp = this.endpoint.createOffer();
+    this.pendingOffer = { sdp, ours: true };
+    return buildSdp(sdp);
   }
 
   /** An offer toward this leg; `otherOffered` lists codecs the other leg can do as is. */

@@ -13,6 +13,7 @@ export type LabActor = 'provider' | 'sbc' | 'oxo';
 export interface LabCommandOptions {
   profile?: string;
   sbcFault?: string[];
+  sbcPersonality?: string[];
 }
 
 export async function runActors(
@@ -35,6 +36,7 @@ export async function runActors(
     only: actors,
     register: false,
     ...(opts.sbcFault && opts.sbcFault.length > 0 ? { faults: opts.sbcFault } : {}),
+    ...(opts.sbcPersonality && opts.sbcPersonality.length > 0 ? { personalities: opts.sbcPersonality } : {}),
     logger,
   });
   out(describe(lab, profile));

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
-import { SBC_FAULTS } from '../actors/index.ts';
+import { SBC_FAULTS, SBC_PERSONALITIES } from '../actors/index.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { type LabActor, runActors } from './lab-commands.ts';
 import { diffCommand, type ReportCommandOptions, reportCommand } from './report-command.ts';
@@ -18,6 +18,14 @@ export function faultHelp(): string {
   const width = Math.max(...SBC_FAULTS.map((f) => label(f).length));
   return `\nFaults of the embedded SBC (--sbc-fault NAME, or NAME=N with a number; docs/sbc-faults.md):\n${SBC_FAULTS.map(
     (f) => `  ${label(f).padEnd(width + 2)}${f.summary}`,
+  ).join('\n')}\n`;
+}
+
+/** The personalities of the embedded SBC, one line each, for `run --help` and `sbc --help`. */
+export function personalityHelp(): string {
+  const width = Math.max(...SBC_PERSONALITIES.map((p) => p.name.length));
+  return `\nPersonalities of the embedded SBC: legal behaviours the harness must accept (--sbc-personality NAME; docs/sbc-personalities.md):\n${SBC_PERSONALITIES.map(
+    (p) => `  ${p.name.padEnd(width + 2)}${p.summary}`,
   ).join('\n')}\n`;
 }
 
@@ -62,7 +70,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       `independent cases run side by side (1-8; default ${defaultWorkers()}: this host's cores, 2 to 4; external SBC: always 1)`,
       String(defaultWorkers()),
     )
-    .option('--quick', 'shorten long waits (the 5-minute call), saying so in each cell concerned')
+    .option('--quick', 'shorten long waits (the 5-minute call to 35 s), saying so in each cell concerned')
     .option(
       '--interactive',
       'ask for actions and checks the harness cannot do itself (real deskphones, the settings of a real SBC)',
@@ -70,6 +78,12 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option(
       '--sbc-fault <names...>',
       'switch on faults of the embedded SBC: one or more names (the list below), or repeat the option',
+      collect2,
+      [],
+    )
+    .option(
+      '--sbc-personality <names...>',
+      'switch on legal behaviours of the embedded SBC: one or more names (the list below), or repeat the option',
       collect2,
       [],
     )
@@ -81,7 +95,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed),\n' +
         'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
         'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.\n' +
-        faultHelp(),
+        faultHelp() +
+        personalityHelp(),
     )
     .action(async (opts: RunCommandOptions) => {
       process.exitCode = await runCommand(opts, out);
@@ -128,8 +143,14 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       collect2,
       [],
     )
-    .addHelpText('after', faultHelp())
-    .action(async (opts: { profile?: string; sbcFault: string[] }) => {
+    .option(
+      '--sbc-personality <names...>',
+      'switch on legal behaviours of the embedded SBC: one or more names (the list below), or repeat the option',
+      collect2,
+      [],
+    )
+    .addHelpText('after', faultHelp() + personalityHelp())
+    .action(async (opts: { profile?: string; sbcFault: string[]; sbcPersonality: string[] }) => {
       process.exitCode = await runActors(['sbc'], opts, out);
     });
 

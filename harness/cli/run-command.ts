@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NUMBERING_NOTE, PLAN, SECTIONS } from '../../scenarios/index.ts';
-import { parseFaults } from '../actors/index.ts';
+import { parseFaults, personalityNames } from '../actors/index.ts';
 import { preflight } from '../config/preflight.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import { type Cell, matchesOnly, type RunInfo, runPlan, TerminalPrompter } from '../runner/index.ts';
@@ -21,6 +21,7 @@ export interface RunCommandOptions {
   quick?: boolean;
   interactive?: boolean;
   sbcFault?: string[];
+  sbcPersonality?: string[];
   resume?: string;
 }
 
@@ -38,6 +39,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   let only = o.only;
   let quick = o.quick ?? false;
   let faults = o.sbcFault ?? [];
+  let personalities = o.sbcPersonality ?? [];
   if (o.resume) {
     outDir = resolve(o.resume);
     const journal = join(outDir, 'journal.jsonl');
@@ -55,6 +57,10 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
       only = o.only ?? run.options.only;
       quick = o.quick ?? run.options.quick;
       faults = o.sbcFault && o.sbcFault.length > 0 ? o.sbcFault : run.options.faults;
+      personalities =
+        o.sbcPersonality && o.sbcPersonality.length > 0
+          ? o.sbcPersonality
+          : (run.options.personalities ?? []);
     } catch {
       out(`sbc-harness run --resume: the first line of ${journal} is not the run's header\n`);
       return 2;
@@ -65,6 +71,11 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   for (const w of warnings) out(`sbc-harness run: ${profileFile}: ${w}\n`);
   await preflight(profile, profileFile);
   parseFaults([...profile.sbc.faults, ...faults]); // an unknown fault stops here, before any case runs
+  personalityNames([...profile.sbc.personality, ...personalities]); // and so does an unknown personality
+  if (profile.sbc.kind === 'external' && personalities.length > 0)
+    out(
+      'sbc-harness run: --sbc-personality has no effect with sbc.kind: external (personalities exist only in the embedded reference SBC)\n',
+    );
   const workers = Number(o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 8) {
     out(`sbc-harness run: --workers takes a whole number from 1 to 8, not "${o.workers}"\n`);
@@ -77,7 +88,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   }
   out(
     `sbc-harness ${VERSION}: ${selected.length} case(s), profile ${profile.name} (${profile.sbc.kind} SBC: ${profile.sbc.model})` +
-      `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}, results in ${outDir}\n`,
+      `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}${personalities.length > 0 ? `, SBC personalities: ${personalities.join(', ')}` : ''}, results in ${outDir}\n`,
   );
   const logger = createLogger({ level: process.env.SBC_HARNESS_LOG ?? 'warn' });
   const outcome = await runPlan({
@@ -91,6 +102,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     quick,
     ...(o.interactive ? { prompter: new TerminalPrompter() } : {}),
     faults,
+    ...(personalities.length > 0 ? { personalities } : {}),
     ...(o.resume ? { resume: true } : {}),
     logger,
     onCell: (cell) => {

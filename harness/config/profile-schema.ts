@@ -78,6 +78,10 @@ export const sbcSchema = z.strictObject({
     .array(z.string())
     .default([])
     .describe('fault switches of the embedded SBC (see docs/sbc-faults.md)'),
+  personality: z
+    .array(z.string())
+    .default([])
+    .describe('legal behaviour switches of the embedded SBC (see docs/sbc-personalities.md)'),
 });
 
 export const phoneSchema = z.strictObject({
@@ -199,6 +203,25 @@ export const oxoSchema = z.strictObject({
     .describe('transfers inside the PBX (re-INVITE) or by REFER toward the SBC'),
 });
 
+export const audioSchema = z.strictObject({
+  maxOneWayDelayMs: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .default(150)
+    .describe(
+      'ITU-T G.114: one-way delay, ms, that the SBC path may add beyond what the codecs and the declared network add before an audio check fails',
+    ),
+  networkDelayMs: z
+    .number()
+    .min(0)
+    .max(10_000)
+    .default(0)
+    .describe(
+      'declared one-way network delay, ms, between the harness and the SBC in each direction (a WAN link or emulator); added to the bound',
+    ),
+});
+
 export const profileSchema = z.strictObject({
   name: z.string().min(1).describe('profile name'),
   description: z.string().default('').describe('free text, shown in reports'),
@@ -210,6 +233,9 @@ export const profileSchema = z.strictObject({
   sbc: sbcSchema.describe('the device under test'),
   provider: providerSchema.describe('the SIP provider side (WAN)'),
   oxo: oxoSchema.describe('the OXO Connect trunk side (LAN)'),
+  audio: audioSchema
+    .default({ maxOneWayDelayMs: 150, networkDelayMs: 0 })
+    .describe('thresholds of the audio checks'),
 });
 
 export type Profile = z.infer<typeof profileSchema>;
@@ -218,3 +244,4 @@ export type ProviderProfile = z.infer<typeof providerSchema>;
 export type OxoProfile = z.infer<typeof oxoSchema>;
 export type ExtensionProfile = z.infer<typeof extensionSchema>;
 export type CodecId = z.infer<typeof codec>;
+export type AudioProfile = z.infer<typeof audioSchema>;

@@ -97,6 +97,7 @@ const EMBEDDED_ONLY_SBC_KEYS: ReadonlyArray<[string, string]> = [
   ['fallbackToInfo', 'set "fallback on SIP INFO" on the SBC itself'],
   ['referPolicy', "set the SBC's REFER handling on the SBC itself"],
   ['faults', 'fault switches exist only in the embedded reference SBC'],
+  ['personality', 'personalities (legal behaviour switches) exist only in the embedded reference SBC'],
 ];
 
 function ineffectiveKeys(raw: unknown, profile: Profile): string[] {
@@ -105,7 +106,12 @@ function ineffectiveKeys(raw: unknown, profile: Profile): string[] {
   const out: string[] = [];
   for (const [key, why] of EMBEDDED_ONLY_SBC_KEYS) {
     if (!(key in sbc)) continue;
-    if (key === 'faults' && Array.isArray(sbc[key]) && (sbc[key] as unknown[]).length === 0) continue;
+    if (
+      (key === 'faults' || key === 'personality') &&
+      Array.isArray(sbc[key]) &&
+      (sbc[key] as unknown[]).length === 0
+    )
+      continue;
     out.push(`sbc.${key} has no effect with sbc.kind: external (${why})`);
   }
   return out;

@@ -30,7 +30,8 @@ export function checkNeed(need: Need, profile: Profile): NeedCheck {
         };
       }
       if (profile.sbc.kind === 'embedded' && !g729.available()) {
-        // The embedded SBC transcodes G.729 with libbcg729 too; without it the case cannot run.
+        // G.729 is ours in TypeScript (codecs/g729/), so this holds on every host since issue 13;
+        // kept for a codec object that reports itself unavailable.
         return {
           met: false,
           host: true,

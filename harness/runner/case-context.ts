@@ -3,7 +3,7 @@
  * few services a case needs (a wait that --quick shortens, notes for the comment, questions
  * to the engineer in interactive mode).
  */
-import type { Lab, OxoTrunk, Provider, ReferenceSbc } from '../actors/index.ts';
+import type { Call, Lab, OxoTrunk, Provider, ReferenceSbc } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import type { Logger } from '../support/log.ts';
 import type { Checks } from './checks.ts';
@@ -24,6 +24,11 @@ export interface CaseContext {
   wait(fullMs: number, quickMs: number, what: string): Promise<void>;
   /** Adds a sentence to the cell's comment. */
   note(text: string): void;
+  /**
+   * Declares that `call` legitimately receives no media from now until the returned function is
+   * called or the call ends (a mute window): the media invariant does not count that silence.
+   */
+  expectSilence(call: Call, reason: string): () => void;
   /** Asks the engineer (interactive mode); the answer is recorded in the cell. */
   ask(question: string, choices?: string[]): Promise<string>;
   readonly prompter: Prompter | undefined;

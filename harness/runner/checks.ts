@@ -5,9 +5,20 @@
 
 import type { DisplayLine } from '../actors/display.ts';
 import type { Call } from '../actors/index.ts';
-import { toneSource } from '../actors/index.ts';
-import { goertzelAmplitude, voipQuality } from '../media/analysis/index.ts';
+import { markedToneSource } from '../actors/index.ts';
+import { goertzelAmplitude, type OneWayDelay, voipQuality } from '../media/analysis/index.ts';
 import type { Clock } from '../support/clock.ts';
+import {
+  type AudioDelayPolicy,
+  DEFAULT_AUDIO_DELAY_POLICY,
+  type DelayBound,
+  delayBound,
+  delayFailure,
+  delayText,
+  delayWithin,
+  eModelCodec,
+} from './audio-delay.ts';
+import { DelayProbe } from './delay-probe.ts';
 import type { CheckRecord, DtmfRow, StreamRow } from './verdict.ts';
 
 /** An SBC setting a case can ask for (the keys of its `sbc` precondition). */
@@ -36,8 +47,13 @@ export interface AudioDirection {
   floor: number;
   lossPercent: number;
   jitterMs: number;
+  /** E-model MOS-CQE with the measured one-way delay in Ta (G.107). */
   mos: number;
   codec: string;
+  /** One-way delay measured between the legs (median over packets), or why it could not be. */
+  delay: OneWayDelay;
+  /** The G.114 bound on `delay` and its parts (audio-delay.ts). */
+  bound: DelayBound;
 }
 
 export const MIN_TONE_LEVEL = 300;
@@ -55,9 +71,15 @@ export class Checks {
     if (this.dtmf.length < 500) this.dtmf.push(row);
   }
 
+  /** Audio checks played so far (seeds each marked tone differently). */
+  private audioChecks = 0;
+
   constructor(
-    private readonly clock: Clock,
+    /** The one clock of the case's checks (delay probes stamp both legs on it). */
+    readonly clock: Clock,
     private readonly onRecord: (r: CheckRecord) => void = () => undefined,
+    /** The profile's audio thresholds (profile `audio`). */
+    readonly audioPolicy: AudioDelayPolicy = DEFAULT_AUDIO_DELAY_POLICY,
   ) {}
 
   /**
@@ -127,7 +149,10 @@ export class Checks {
 
   /**
    * Audio in both directions (or one): each side plays a distinct tone for `ms`; each must hear
-   * the other's tone clearly, with packet loss and an E-model MOS within limits.
+   * the other's tone clearly, with an E-model MOS within limits and a one-way delay within the
+   * G.114 bound of the profile (audio-delay.ts). The tones carry a pseudo-random loudness
+   * pattern (marked-tone-source.ts) so the delay of each direction is measured by correlating
+   * what one leg sent with what the other received, on this check's one clock (delay-probe.ts).
    */
   async audio(
     a: { call: Call; name: string },
@@ -137,15 +162,20 @@ export class Checks {
     const [fa, fb] = opts.tones ?? [700, 1300];
     const ms = opts.ms ?? 900;
     const both = opts.both ?? true;
+    const seed = 2 * ++this.audioChecks;
     a.call.media.clearReceived();
     b.call.media.clearReceived();
-    a.call.media.play(toneSource(fa, 16000));
-    if (both) b.call.media.play(toneSource(fb, 16000));
+    const probeAb = new DelayProbe(this.clock, b.call.media);
+    const probeBa = both ? new DelayProbe(this.clock, a.call.media) : undefined;
+    a.call.media.play(probeAb.wrap(markedToneSource(fa, 16000, seed)));
+    if (probeBa) b.call.media.play(probeBa.wrap(markedToneSource(fb, 16000, seed + 1)));
     await new Promise((r) => setTimeout(r, ms));
-    const dirs: AudioDirection[] = [measure(a, b, fa)];
-    if (both) dirs.push(measure(b, a, fb));
+    const dirs: AudioDirection[] = [measure(a, b, fa, probeAb, this.audioPolicy)];
+    if (probeBa) dirs.push(measure(b, a, fb, probeBa, this.audioPolicy));
     a.call.media.stopPlaying();
     b.call.media.stopPlaying();
+    probeAb.close();
+    probeBa?.close();
     let ok = true;
     for (const d of dirs) {
       const st = (d.to === b.name ? b : a).call.media.stats();
@@ -158,16 +188,23 @@ export class Checks {
         jitterMs: d.jitterMs,
         mos: d.mos,
         toneLevel: Math.round(d.level),
+        ...(d.delay.found ? { delayMs: Math.round(d.delay.delayMs) } : {}),
       });
       const heard = d.level >= MIN_TONE_LEVEL && d.level > 8 * d.floor;
-      const mosOk = d.mos >= (opts.minMos ?? MIN_MOS);
+      const minMos = opts.minMos ?? MIN_MOS;
+      const mosOk = d.mos >= minMos;
+      const lim = d.bound;
+      const delayOk = delayWithin(d.delay, lim);
+      const delayTextOf = delayText(d.delay);
       ok =
-        this.that(`audio ${d.from} → ${d.to}`, heard && mosOk, {
-          expected: `${d.toneHz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL}), MOS ≥ ${opts.minMos ?? MIN_MOS}`,
-          observed: `level ${Math.round(d.level)} (floor ${Math.round(d.floor)}), ${d.codec}, loss ${d.lossPercent.toFixed(1)} %, jitter ${d.jitterMs.toFixed(1)} ms, MOS ${d.mos.toFixed(2)}`,
+        this.that(`audio ${d.from} → ${d.to}`, heard && mosOk && delayOk, {
+          expected: `${d.toneHz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL}), MOS ≥ ${minMos}, one-way delay ≤ ${lim.boundMs} ms (ITU-T G.114)`,
+          observed: `level ${Math.round(d.level)} (floor ${Math.round(d.floor)}), ${d.codec}, loss ${d.lossPercent.toFixed(1)} %, jitter ${d.jitterMs.toFixed(1)} ms, ${delayTextOf}, MOS ${d.mos.toFixed(2)} with delay`,
           failure: !heard
             ? `No audio from ${d.from} reached ${d.to} (one-way audio: tone level ${Math.round(d.level)})`
-            : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} (loss ${d.lossPercent.toFixed(1)} %)`,
+            : !delayOk
+              ? delayFailure(d.from, d.to, d.delay, lim, d.mos)
+              : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} with delay (loss ${d.lossPercent.toFixed(1)} %, ${delayTextOf})`,
         }) && ok;
     }
     return ok;
@@ -208,6 +245,8 @@ function measure(
   src: { call: Call; name: string },
   dst: { call: Call; name: string },
   hz: number,
+  probe: DelayProbe,
+  policy: AudioDelayPolicy,
 ): AudioDirection {
   const rec = dst.call.media.receivedAudio();
   const n = Math.min(rec.samples.length, Math.round(0.4 * rec.sampleRate));
@@ -218,12 +257,29 @@ function measure(
   const total = st.received + st.lost;
   const lossPercent = total > 0 ? (100 * st.lost) / total : 100;
   const codec = dst.call.media.negotiated?.codec ?? 'none';
-  const known = ['PCMA', 'PCMU', 'G722', 'G729', 'G723'];
+  const delay: OneWayDelay = probe.listening
+    ? probe.measure()
+    : {
+        found: false,
+        delayMs: 0,
+        minMs: 0,
+        maxMs: 0,
+        p5Ms: 0,
+        p95Ms: 0,
+        chunks: 0,
+        contentLagMs: 0,
+        peak: 0,
+        windows: { matched: 0, tried: 0 },
+        reason: 'no-arrival-times',
+      };
   const q = voipQuality({
-    codec: (known.includes(codec) ? codec : 'PCMA') as 'PCMA',
+    codec: eModelCodec(codec),
     packetLossPercent: lossPercent,
     jitterMs: st.jitterMs,
+    ...(delay.found ? { networkDelayMs: Math.max(0, delay.delayMs) } : {}),
+    echo: 'none',
   });
+  const bound = delayBound(policy, src.call.media.negotiated?.codec ?? codec, codec);
   return {
     from: src.name,
     to: dst.name,
@@ -234,5 +290,7 @@ function measure(
     jitterMs: st.jitterMs,
     mos: q.mos,
     codec,
+    delay,
+    bound,
   };
 }

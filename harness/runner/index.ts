@@ -2,10 +2,13 @@
  * The runner layer: the case API, checks, capabilities, DUT adapters, the journal and
  * results.json, and the plan runner. Scenarios import from here.
  */
+export * from './audio-delay.ts';
+export * from './call-invariants.ts';
 export * from './capabilities.ts';
 export * from './case-context.ts';
 export * from './case-definition.ts';
 export * from './checks.ts';
+export * from './delay-probe.ts';
 export * from './dut-adapter.ts';
 export * from './journal.ts';
 export * from './kamailio-adapter.ts';

@@ -14,7 +14,14 @@ export interface RunInfo {
   sbc: { kind: string; model: string; firmware: string };
   pbx: { name: string; release: string };
   provider: { name: string };
-  options: { quick: boolean; workers: number; only?: string; faults: string[]; interactive: boolean };
+  options: {
+    quick: boolean;
+    workers: number;
+    only?: string;
+    faults: string[];
+    personalities?: string[];
+    interactive: boolean;
+  };
   host: { node: string; platform: string };
   /** Who is who on the wire: address → actor name ("provider", "SBC WAN", …), for ladders. */
   actors: Record<string, string>;

@@ -15,6 +15,7 @@ import { capture } from '../media/index.ts';
 import { redactAuthorization, type TraceEvent } from '../sip/index.ts';
 import { systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { CallWatch, callRegistries } from './call-invariants.ts';
 import { unmetNeed } from './capabilities.ts';
 import { type CaseContext, NotApplicable } from './case-context.ts';
 import type { CaseDefinition } from './case-definition.ts';
@@ -39,6 +40,8 @@ export interface RunOptions {
   /** Ask the engineer for actions and checks the harness cannot do (and for SBC preconditions). */
   prompter?: Prompter;
   faults?: string[];
+  /** Personalities (legal behaviour switches) of the embedded SBC, added to the profile's. */
+  personalities?: string[];
   /** Continue the run in `outDir`: cases with a cell in its journal are not run again. */
   resume?: boolean;
   /** Default harness timeout per case, ms (default 60 s, plus the case's waits). */
@@ -244,6 +247,7 @@ function runInfo(o: RunOptions): RunInfo {
       workers: o.workers ?? 1,
       ...(o.only ? { only: o.only } : {}),
       faults: o.faults ?? [],
+      ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
       interactive: o.prompter !== undefined,
     },
     host: { node: process.version, platform: `${process.platform}/${process.arch}` },
@@ -308,12 +312,13 @@ async function runCase(
     profile.oxo.extensions.deskphone2.codecs = c.lab.deskphoneCodecs as Profile['provider']['codecs'];
   }
 
-  const checks = new Checks(systemClock, onCheck);
+  const checks = new Checks(systemClock, onCheck, profile.audio);
   for (const u of applied.unapplied) checks.unapplied.set(u.key, u.sentence);
   const sip: TraceEvent[] = [];
   const validator = new SipValidator();
   const rtpValidator = new RtpValidator();
   let lab: Lab | undefined;
+  let watch: CallWatch | undefined;
   let cell: Cell;
   const timeoutMs =
     (o.caseTimeoutMs ?? 60_000) + (o.quick ? (c.waits?.quickMs ?? 0) : (c.waits?.fullMs ?? 0));
@@ -331,6 +336,7 @@ async function runCase(
         profile,
         ephemeralPorts: profile.sbc.kind === 'embedded',
         ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
+        ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
         ...(o.timers ? { timers: o.timers } : {}),
         ...(c.lab?.oxoMultiLine ? { oxoMultiLine: true } : {}),
         logger: log,
@@ -344,6 +350,9 @@ async function runCase(
       });
       if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
     }
+    // The calls of this case, judged at its end by the call invariants (call-invariants.ts).
+    const calls = new CallWatch(callRegistries(lab), lab.sbc);
+    watch = calls;
     const ctx: CaseContext = {
       id: c.id,
       profile,
@@ -363,6 +372,7 @@ async function runCase(
         await new Promise((r) => setTimeout(r, ms));
       },
       note: (text) => notes.push(text),
+      expectSilence: (call, reason) => calls.expectSilence(call, reason),
       ask: async (question, choices) => {
         if (!o.prompter)
           throw new NotApplicable(`needs an engineer's answer ("${question}"); run with --interactive`);
@@ -377,11 +387,16 @@ async function runCase(
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),
     ]);
-    if (checks.records.length > 0) recordSipRuleChecks(checks, validator, Date.now());
+    if (timer) clearTimeout(timer);
+    // The case's own checks decide whether it checked anything; the call invariants come on top.
+    const caseChecked = checks.records.length > 0;
+    await calls.settle();
+    calls.judge(checks);
+    if (caseChecked) recordSipRuleChecks(checks, validator, Date.now());
     // The RTP the SBC sent to our legs is judged against docs/rtp-rules.md.
-    if (checks.records.length > 0) recordRtpRuleChecks(checks, rtpValidator, lab.caseReceivedMedia());
+    if (caseChecked) recordRtpRuleChecks(checks, rtpValidator, lab.caseReceivedMedia());
     const failed = checks.failed;
-    if (checks.records.length === 0)
+    if (!caseChecked)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
@@ -406,6 +421,7 @@ async function runCase(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    await watch?.cleanUp();
   }
   if (applied.answers.length > 0) cell.answers = applied.answers;
   if (checks.streams.length > 0 || checks.dtmf.length > 0) {

@@ -66,6 +66,8 @@ export interface StreamRow {
   mos: number;
   /** Level of the expected tone in what arrived (Goertzel amplitude). */
   toneLevel: number;
+  /** One-way delay from the sending leg to this one, ms (median over packets); absent when not measured. */
+  delayMs?: number;
 }
 
 /** One digit of a DTMF check: sent and received, with the mode. */

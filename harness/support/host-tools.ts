@@ -51,7 +51,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   {
     id: 'bcg729',
     kind: 'library',
-    purpose: 'G.729 encoder/decoder (loaded at run time, never bundled: GPL)',
+    purpose: 'G.729 test and benchmark oracle; G.729 itself is TypeScript (loaded at run time, GPL)',
     names: ['libbcg729.so.0'],
     debian: ['libbcg729-0'],
   },

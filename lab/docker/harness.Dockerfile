@@ -1,11 +1,16 @@
 # The harness: provider and OXO simulators plus the plan runner, built from this repository.
-FROM node:20-bookworm-slim
+# NODE_IMAGE: node:20-bookworm-slim from a registry, or the image with the host's Node (and the
+# project's dependencies) that lab/docker/build-images makes where no registry can be reached.
+ARG NODE_IMAGE=node:20-bookworm-slim
+FROM ${NODE_IMAGE}
+ARG NODE_IMAGE
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libbcg729-0 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/sbc-harness
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts
+# node_modules may come with NODE_IMAGE (lab/docker/node-deps.Dockerfile, the same lock file)
+RUN if [ -d node_modules ]; then echo "dependencies from $NODE_IMAGE"; else npm ci --omit=dev --ignore-scripts; fi
 COPY bin ./bin
 COPY codecs ./codecs
 COPY harness ./harness

@@ -1,6 +1,9 @@
 # The lab SBC: Debian 12's Kamailio 5.6 and rtpengine 10.5 (userspace, no kernel module),
 # configured by the repository's lab/ folder, mounted read-only at /opt/sbc-harness/lab.
-FROM debian:bookworm-slim
+# BASE_IMAGE: debian:bookworm-slim from a registry, or the debootstrap image that
+# lab/docker/build-images makes where no registry can be reached.
+ARG BASE_IMAGE=debian:bookworm-slim
+FROM ${BASE_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       kamailio kamailio-extra-modules kamailio-tls-modules rtpengine-daemon iproute2 \

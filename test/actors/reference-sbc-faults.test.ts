@@ -5,12 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toneSource } from '../../harness/actors/audio-sources.ts';
+import { markedToneSource } from '../../harness/actors/marked-tone-source.ts';
 import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
 import { answerNextCall, RIG_ACCOUNTS, RIG_ADDRESSES } from '../../harness/actors/sbc-stand-ins.ts';
 import { decodeTelephoneEvent } from '../../harness/media/dtmf/index.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
+import { DelayProbe } from '../../harness/runner/delay-probe.ts';
 import { createResponse, parseSdp, sendRefer, sipfragStatus } from '../../harness/sip/index.ts';
+import { systemClock } from '../../harness/support/clock.ts';
 import { PCMA_TE, sleep, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
 const { legs, rigCall: call } = useSbcRigs();
@@ -29,7 +32,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(14);
+    expect(SBC_FAULTS).toHaveLength(15);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -135,6 +138,31 @@ describe('reference SBC fault switches', () => {
     expect(a[1]).toBeGreaterThan(0);
     await sleep(400);
     expect([provider.media.stats().received, oxo.media.stats().received]).toEqual(a);
+  });
+
+  it('delay-media: RTP is held N ms in both directions, and the audio checks measure it (300 ms: −5/+60 ms)', async () => {
+    const { r, oxo, provider } = await call({ faults: { 'delay-media': 300 } });
+    const toProvider = new DelayProbe(systemClock, provider.media);
+    const toOxo = new DelayProbe(systemClock, oxo.media);
+    oxo.media.play(toProvider.wrap(markedToneSource(1000, 16000, 1)));
+    provider.media.play(toOxo.wrap(markedToneSource(1500, 16000, 2)));
+    expect(
+      await until(() => toneLevel(provider.media, 1000) > 0.03 && toneLevel(oxo.media, 1500) > 0.03),
+    ).toBe(true);
+    await sleep(600);
+    for (const [dir, probe] of [
+      ['lan->wan', toProvider],
+      ['wan->lan', toOxo],
+    ] as const) {
+      const d = probe.measure();
+      probe.close();
+      expect(d.found, dir).toBe(true);
+      // The hold is a floor (timers never fire early by more than their 1 ms granularity);
+      // the harness's own resampling adds about 4 ms and a loaded machine some more.
+      expect(d.delayMs, dir).toBeGreaterThanOrEqual(295);
+      expect(d.delayMs, dir).toBeLessThanOrEqual(360);
+      expect(r.sbc.calls()[0]!.relay?.[dir]?.relayed, dir).toBeGreaterThan(10);
+    }
   });
 
   it('reorder-codecs: the offer lists codecs in reverse policy order', async () => {

@@ -13,7 +13,7 @@ import {
   s16leToInt16,
   synthesizeFixtureSource,
 } from '../../codecs/fixtures/codec-fixtures.ts';
-import { g729 } from '../../codecs/g729.ts';
+import { g729Bcg729 as g729 } from '../../codecs/g729-bcg729.ts';
 import { alignSignals, bandShares } from '../../codecs/signal-metrics.ts';
 import { describeWithPeers } from '../support/peers.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The lab's configuration without running it: docker-compose.yml against the essentials of the
- * Compose schema (no Docker engine here), profiles/kamailio-lab.yaml against lab/lab.env (the
- * shared addresses and secrets), the lab's bash scripts' syntax, and the DUT adapter's mapping
+ * Compose schema and the compose lab's rules (host network, loopback only; .ci/compose-lab runs
+ * it), profiles/kamailio-lab.yaml against lab/lab.env (the shared addresses and secrets), the lab's bash scripts' syntax, and the DUT adapter's mapping
  * of case preconditions to rtpengine flags.
  */
 import { execFileSync } from 'node:child_process';
@@ -31,23 +31,20 @@ function labEnv(): Record<string, string> {
 }
 
 // --- the essentials of the Compose file format, written for this lab -------------------------
-const networkRef = z.union([
-  z.array(z.string()),
-  z.record(z.string(), z.object({ ipv4_address: z.ipv4().optional() }).loose().nullable()),
-]);
 const service = z
   .object({
     image: z.string().optional(),
     build: z
       .union([z.string(), z.object({ context: z.string(), dockerfile: z.string().optional() }).loose()])
       .optional(),
+    network_mode: z.string().optional(),
+    networks: z.unknown().optional(),
     env_file: z.union([z.string(), z.array(z.string())]).optional(),
     environment: z
       .union([z.record(z.string(), z.union([z.string(), z.number()])), z.array(z.string())])
       .optional(),
     command: z.union([z.string(), z.array(z.string())]).optional(),
     volumes: z.array(z.string()).optional(),
-    networks: networkRef.optional(),
     depends_on: z
       .union([z.array(z.string()), z.record(z.string(), z.object({ condition: z.string() }).loose())])
       .optional(),
@@ -60,17 +57,8 @@ const service = z
   .refine((s) => s.image !== undefined || s.build !== undefined, 'a service needs an image or a build');
 const composeSchema = z
   .object({
-    name: z.string().optional(),
     services: z.record(z.string(), service),
-    networks: z
-      .record(
-        z.string(),
-        z
-          .object({ ipam: z.object({ config: z.array(z.object({ subnet: z.cidrv4() })) }).optional() })
-          .loose()
-          .nullable(),
-      )
-      .optional(),
+    networks: z.unknown().optional(),
     volumes: z.record(z.string(), z.object({}).loose().nullable()).optional(),
   })
   .loose();
@@ -81,17 +69,21 @@ function loadCompose(): Compose {
   return composeSchema.parse(raw);
 }
 
-function inSubnet(address: string, cidr: string): boolean {
-  const [net, bits] = cidr.split('/') as [string, string];
-  const n = (a: string) => a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - Number(bits));
-  return Math.floor(n(address) / size) === Math.floor(n(net) / size);
+/** KEY=value lines of an env file (lab/lab.env's form). */
+function envFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(join(ROOT, file), 'utf8').split('\n')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
 }
 
+/** A service's environment as Compose makes it: its env files in order, then `environment`. */
 function envOf(s: Compose['services'][string]): Record<string, string> {
   const files = s.env_file === undefined ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file];
   const out: Record<string, string> = {};
-  for (const f of files) if (f === 'lab/lab.env') Object.assign(out, labEnv());
+  for (const f of files) Object.assign(out, envFile(f));
   if (Array.isArray(s.environment)) {
     for (const kv of s.environment) {
       const [k, ...v] = kv.split('=');
@@ -103,13 +95,21 @@ function envOf(s: Compose['services'][string]): Record<string, string> {
   return out;
 }
 
-function addressOn(s: Compose['services'][string], network: string): string | undefined {
-  if (!s.networks || Array.isArray(s.networks)) return undefined;
-  return s.networks[network]?.ipv4_address;
+const IPV4 = /\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b/g;
+/** RFC 1918 private ranges and RFC 6598 shared space: what a bridge network would take. */
+function isPrivate(a: string): boolean {
+  const [o1, o2] = a.split('.').map(Number) as [number, number];
+  return (
+    o1 === 10 ||
+    (o1 === 172 && o2 >= 16 && o2 <= 31) ||
+    (o1 === 192 && o2 === 168) ||
+    (o1 === 100 && o2 >= 64 && o2 <= 127)
+  );
 }
 
 describe('docker-compose.yml', () => {
   const compose = loadCompose();
+  const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 
   it('declares an SBC and a harness service, each built from a Dockerfile that exists', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['harness', 'sbc']);
@@ -122,16 +122,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('declares every network and named volume a service refers to', () => {
-    const networks = new Set(Object.keys(compose.networks ?? {}));
+  it('has no top-level name (docker-compose 1.29 rejects it) and declares the named volumes and services it uses', () => {
+    expect(Object.keys(compose)).not.toContain('name');
     const volumes = new Set(Object.keys(compose.volumes ?? {}));
     const problems: string[] = [];
     for (const [name, s] of Object.entries(compose.services)) {
-      const refs = Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
-      for (const n of refs) if (!networks.has(n)) problems.push(`${name}: network ${n} not declared`);
       for (const v of s.volumes ?? []) {
         const source = v.split(':')[0]!;
-        if (source.startsWith('.') || source.startsWith('/')) continue; // a bind mount
+        if (/^[.$/]/.test(v)) continue; // a bind mount (maybe from a variable)
         if (!volumes.has(source)) problems.push(`${name}: volume ${source} not declared`);
       }
       const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
@@ -140,30 +138,46 @@ describe('docker-compose.yml', () => {
     expect(problems).toEqual([]);
   });
 
-  it('puts the SBC on a LAN and a WAN network with the lab configuration mounted', () => {
-    const sbc = compose.services.sbc!;
-    expect(sbc.volumes ?? []).toContain('./lab:/opt/sbc-harness/lab:ro');
-    expect(sbc.env_file).toBe('lab/lab.env');
-    const env = envOf(sbc);
-    const subnets = Object.fromEntries(
-      Object.entries(compose.networks ?? {}).map(([n, v]) => [n, v?.ipam?.config[0]?.subnet ?? '']),
+  it('uses the host network only: no networks, no bridge, no private-range address', () => {
+    expect(compose.networks).toBeUndefined();
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.network_mode, name).toBe('host');
+      expect(s.networks, name).toBeUndefined();
+    }
+    const files = ['docker-compose.yml', 'lab/lab.env', 'lab/docker/compose.env'];
+    const found = files.flatMap((f) =>
+      [...readFileSync(join(ROOT, f), 'utf8').matchAll(IPV4)].map((m) => `${f}: ${m[0]}`),
     );
-    expect(addressOn(sbc, 'lan'), 'the SBC LAN address = LAB_SBC_LAN').toBe(env.LAB_SBC_LAN);
-    expect(addressOn(sbc, 'wan'), 'the SBC WAN address = LAB_SBC_WAN').toBe(env.LAB_SBC_WAN);
-    expect(inSubnet(env.LAB_SBC_LAN!, subnets.lan!)).toBe(true);
-    expect(inSubnet(env.LAB_SBC_WAN!, subnets.wan!)).toBe(true);
-    expect(subnets.lan).not.toBe(subnets.wan);
+    expect(found.filter((a) => isPrivate(a.split(': ')[1]!))).toEqual([]);
+    const settings = text
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
+    expect(settings).not.toMatch(/\bbridge\b|ipv4_address|subnet|driver/);
   });
 
-  it('puts the harness on both networks at the provider and OXO addresses the SBC expects, results in a volume', () => {
+  it('gives both services the same loopback lab, apart from the other labs of this repository', () => {
+    const sbc = envOf(compose.services.sbc!);
+    const harness = envOf(compose.services.harness!);
+    const keys = ['LAB_SBC_LAN', 'LAB_SBC_WAN', 'LAB_PROVIDER_ADDR', 'LAB_OXO_ADDR'];
+    for (const k of keys) {
+      expect(sbc[k], `${k} is the same for both services`).toBe(harness[k]);
+      expect(sbc[k], k).toMatch(/^127\./);
+      // the native lab (lab/lab.env), the plan test, another lab
+      expect(sbc[k], k).not.toMatch(/^127\.0\.(50|40|51|41|52|42)\./);
+    }
+    expect(Number(sbc.LAB_RTP_MIN)).toBeLessThan(Number(sbc.LAB_RTP_MAX));
+    expect(Number(sbc.LAB_RTP_MAX) < 41000 || Number(sbc.LAB_RTP_MIN) > 41999, 'RTP range apart').toBe(true);
+  });
+
+  it('mounts the lab configuration into the SBC and waits for rtpengine and Kamailio before the harness', () => {
+    const sbc = compose.services.sbc!;
+    expect(sbc.volumes ?? []).toContain('./lab:/opt/sbc-harness/lab:ro');
+    const check = JSON.stringify(sbc.healthcheck?.test ?? '');
+    for (const k of ['LAB_NG_PORT', 'LAB_SIP_PORT', 'LAB_RPC_PORT', 'LAB_SBC_WAN'])
+      expect(check).toContain(k);
     const h = compose.services.harness!;
-    const env = envOf(h);
-    const sbcEnv = envOf(compose.services.sbc!);
-    expect(addressOn(h, 'wan')).toBe(env.LAB_PROVIDER_ADDR);
-    expect(addressOn(h, 'lan')).toBe(env.LAB_OXO_ADDR);
-    for (const k of ['LAB_SBC_LAN', 'LAB_SBC_WAN', 'LAB_PROVIDER_ADDR', 'LAB_OXO_ADDR'])
-      expect(env[k], `${k} is the same for both services`).toBe(sbcEnv[k]);
-    expect((h.volumes ?? []).some((v) => v.split(':')[1] === '/results')).toBe(true);
+    expect((h.volumes ?? []).some((v) => v.endsWith(':/results'))).toBe(true);
     const deps = h.depends_on && !Array.isArray(h.depends_on) ? h.depends_on : {};
     expect(deps.sbc?.condition).toBe('service_healthy');
   });
@@ -203,7 +217,15 @@ describe('profiles/kamailio-lab.yaml agrees with lab/lab.env', () => {
 });
 
 describe('lab scripts', () => {
-  it.each(['up', 'down', 'env.sh', 'sbc/start', 'docker/harness-entry'])('lab/%s is valid bash', (f) => {
+  it.each([
+    'up',
+    'down',
+    'env.sh',
+    'sbc/start',
+    'docker/harness-entry',
+    'docker/build-images',
+    'docker/engine',
+  ])('lab/%s is valid bash', (f) => {
     expect(() => execFileSync('bash', ['-n', join(ROOT, 'lab', f)], { stdio: 'pipe' })).not.toThrow();
   });
 });

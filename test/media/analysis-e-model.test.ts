@@ -129,4 +129,31 @@ describe('ITU-T G.107 E-model', () => {
     expect(q.R).toBeCloseTo(voipQuality({}).R, 10);
     expect(Number.isFinite(computeEModel({ Ta: Number.NaN }).R)).toBe(true);
   });
+
+  it('takes the measured one-way delay as Ta: Ta = 0 gives the default R, Ta = 300 ms lowers R by Idd (G.107 §7.4)', () => {
+    // Idd straight from the G.107 equation, X = log2(Ta/mT), mT = 100 ms, sT = 1.
+    const idd = (Ta: number) => {
+      const X = Math.log2(Ta / 100);
+      return 25 * ((1 + X ** 6) ** (1 / 6) - 3 * (1 + (X / 3) ** 6) ** (1 / 6) + 2);
+    };
+    expect(idd(300)).toBeCloseTo(14.76, 2);
+    const base = computeEModel();
+    expect(computeEModel({ Ta: 0 }).R).toBe(base.R);
+    expect(computeEModel({ Ta: 100 }).R).toBe(base.R);
+    expect(computeEModel({ Ta: 300 }).R).toBeCloseTo(base.R - idd(300), 10);
+    expect(computeEModel({ Ta: 300 }).Idd).toBeCloseTo(idd(300), 10);
+    // With the echo terms at their defaults (echo: 'none'), only Idd moves with the delay.
+    const at = (networkDelayMs: number) =>
+      voipQuality({ codec: 'PCMA', networkDelayMs, echo: 'none', jitterMs: 0 });
+    expect(at(0).R).toBeCloseTo(base.R, 10); // Ta = 20 ms of packetisation: no Idd yet
+    expect(at(0).parameters.T).toBe(0);
+    expect(at(0).parameters.Tr).toBe(0);
+    expect(at(280).mouthToEarDelayMs).toBe(300);
+    expect(at(280).R).toBeCloseTo(base.R - idd(300), 10);
+    expect(at(280).mos).toBeCloseTo(mosFromR(base.R - idd(300)), 10);
+    expect(at(280).mos).toBeLessThan(4.0);
+    // The default echo model is unchanged: with no delay it gives today's R.
+    expect(voipQuality({ codec: 'PCMA', networkDelayMs: 0 }).R).toBe(voipQuality({ codec: 'PCMA' }).R);
+    expect(voipQuality({ codec: 'PCMA', networkDelayMs: 280 }).R).toBeLessThan(at(280).R);
+  });
 });

@@ -91,6 +91,27 @@ describe('SendClock on virtual time', () => {
     expect(s.sent + s.skipped).toBe(idx.at(-1)! + 1);
   });
 
+  it('by default the burst covers 200 ms at any packet time: a 10 ms stream rides out a 150 ms stall', () => {
+    const vc = new VirtualClock();
+    const sc = new SendClock(vc);
+    const ten: number[] = [];
+    const twenty: number[] = [];
+    const a = sc.add({ ptimeMs: 10, clockRate: 8000, startMs: 0, onTick: (t) => void ten.push(t.index) });
+    const b = sc.add({ ptimeMs: 20, clockRate: 8000, startMs: 0, onTick: (t) => void twenty.push(t.index) });
+    vc.advance(0);
+    (vc as unknown as { t: number }).t = 150;
+    vc.advance(0);
+    // 15 slots of 10 ms and 7 of 20 ms were due: all sent late, none skipped.
+    expect(a.skipped).toBe(0);
+    expect(ten).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(b.skipped).toBe(0);
+    expect(twenty).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // A stall longer than 200 ms still skips the oldest slots of the 10 ms stream.
+    (vc as unknown as { t: number }).t = 500;
+    vc.advance(0);
+    expect(a.skipped).toBeGreaterThan(0);
+  });
+
   it('counts a throwing sender as an error and keeps the schedule', () => {
     const vc = new VirtualClock();
     const sc = new SendClock(vc);

@@ -242,6 +242,17 @@ describe('renderHtml', () => {
             jitterMs: 2.5,
             mos: 4.1,
             toneLevel: 7000,
+            delayMs: 312,
+          },
+          {
+            from: 'desk',
+            to: 'pstn',
+            codec: 'PCMA',
+            packets: 99,
+            lost: 0,
+            jitterMs: 1,
+            mos: 4.4,
+            toneLevel: 6000,
           },
         ],
         dtmf: [
@@ -281,8 +292,11 @@ describe('renderHtml', () => {
     expect(ev).toContain('>Provider<');
     expect(ev).toContain('>200 OK<');
     expect(ev).toMatch(
-      /<td>99<\/td><td>1<\/td><td>1\.0 %<\/td><td>2\.5 ms<\/td><td>4\.10<\/td><td>7000<\/td>/,
+      /<td>99<\/td><td>1<\/td><td>1\.0 %<\/td><td>2\.5 ms<\/td><td>312 ms<\/td><td>4\.10<\/td><td>7000<\/td>/,
     );
+    // A stream whose delay could not be measured shows a dash.
+    expect(ev).toMatch(/<td>1\.0 ms<\/td><td>—<\/td><td>4\.40<\/td><td>6000<\/td>/);
+    expect(ev).toContain('<th>One-way delay</th>');
     expect(ev).toContain('the provider leg: <strong>G722</strong>');
     expect(ev).toContain('class="dtmf-timeline"');
     expect(ev).toContain('not received');

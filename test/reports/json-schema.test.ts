@@ -110,6 +110,17 @@ function cell(id: string, verdict: Verdict, comment = ''): Cell {
     data: {
       streams: [
         { from: 'a', to: 'b', codec: 'PCMA', packets: 50, lost: 0, jitterMs: 1.5, mos: 4.3, toneLevel: 7000 },
+        {
+          from: 'b',
+          to: 'a',
+          codec: 'PCMA',
+          packets: 50,
+          lost: 0,
+          jitterMs: 1.5,
+          mos: 4.3,
+          toneLevel: 7000,
+          delayMs: 12,
+        },
       ],
       dtmf: [{ digit: '1', sentMode: 'rfc2833', sentAtMs: 10, receivedAs: 'rfc2833', receivedAtMs: 30 }],
     },

@@ -116,10 +116,10 @@ describeWithPeers(['tshark'], 'case pcap: our own RTP beside SIP', () => {
       outDir: out,
       harnessVersion: 'test',
       quick: true,
-      only: '8-3-1',
+      only: '8-3-2',
     });
     const cell = r.results.cells[0]!;
-    expect(cell.evidence?.pcap).toBe('cases/8-3-1.pcap');
+    expect(cell.evidence?.pcap).toBe('cases/8-3-2.pcap');
     const pcap = join(out, cell.evidence!.pcap!);
     const rows = rtpRows(pcap);
     // Provider leg: the PSTN phone and the SBC's WAN side; OXO leg: the deskphone and the SBC's LAN side.
@@ -147,7 +147,7 @@ describeWithPeers(['tshark'], 'case pcap: our own RTP beside SIP', () => {
       outDir: out,
       harnessVersion: 'test',
       quick: true,
-      only: '8-3-1',
+      only: '8-3-2',
     });
     const pcap = join(out, r.results.cells[0]!.evidence!.pcap!);
     const rows = rtpRows(pcap);

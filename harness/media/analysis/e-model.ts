@@ -224,6 +224,15 @@ export interface VoipQualityInput {
   ptimeMs?: number;
   /** Known mouth-to-ear delay, ms: replaces the budget below when given. */
   mouthToEarDelayMs?: number;
+  /**
+   * Echo path: 'speech-path' (default) takes the talker-echo path to be as long as the
+   * speech path (T = Ta, Tr = 2·Ta, with G.107's default TELR and WEPL); 'none' leaves T and
+   * Tr at their G.107 defaults (0), an echo-free connection in which the delay enters R only
+   * through the absolute-delay impairment Idd(Ta). The audio checks use 'none': their
+   * endpoints are 4-wire digital terminals with no echo source, and the SBC is judged on the
+   * delay it adds, not on echo control nobody measured.
+   */
+  echo?: 'speech-path' | 'none';
   /** Any G.107 parameter to override (T, Tr and Ta here win over the derived values). */
   parameters?: Partial<EModelParameters>;
 }
@@ -246,7 +255,8 @@ export interface VoipQuality extends EModelBreakdown {
  * interarrival jitter, a common adaptive-buffer target). Packets the buffer discards are
  * not modelled: count them in `packetLossPercent`.
  * Echo: the echo path is taken to be as long as the speech path, T = Ta and Tr = 2·Ta, with
- * G.107's default TELR 65 dB and WEPL 110 dB (echo well controlled), unless overridden.
+ * G.107's default TELR 65 dB and WEPL 110 dB (echo well controlled), unless overridden or
+ * `echo: 'none'` (T and Tr at their defaults: Ta alone carries the delay, through Idd).
  * Loss: Ppl = `packetLossPercent`, BurstR = `burstRatio`, with the codec's Ie and Bpl.
  */
 export function voipQuality(input: VoipQualityInput = {}): VoipQuality {
@@ -265,9 +275,10 @@ export function voipQuality(input: VoipQualityInput = {}): VoipQuality {
     input.mouthToEarDelayMs !== undefined && Number.isFinite(input.mouthToEarDelayMs)
       ? Math.max(0, input.mouthToEarDelayMs)
       : network + packetisation + lookahead + jitterBuffer;
+  const echoPath = input.echo !== 'none';
   const breakdown = computeEModel({
-    T: Ta,
-    Tr: 2 * Ta,
+    T: echoPath ? Ta : G107_DEFAULTS.T,
+    Tr: echoPath ? 2 * Ta : G107_DEFAULTS.Tr,
     Ta,
     Ie: codec.ie,
     Bpl: codec.bpl,

@@ -47,6 +47,18 @@ export {
 } from './levels.ts';
 export { type NoiseOptions, pinkNoise, whiteNoise, whiteNoiseFloat } from './noise-signal.ts';
 export {
+  measureOneWayDelay,
+  measurePayloadDelay,
+  type OneWayDelay,
+  type OneWayDelayOptions,
+  type OneWayDelayReason,
+  rmsEnvelope,
+  type TimedChunk,
+  type TimedPayload,
+  TimedRecorder,
+  type TimedSignal,
+} from './one-way-delay.ts';
+export {
   concatSignals,
   mixSignals,
   type Samples,

@@ -81,12 +81,19 @@ export interface SendStream {
  */
 export type SendApproach = 'spin' | 'sleep' | 'immediate';
 
+/** Catch-up of the default clock, in ms of packets (10 packets of 20 ms). */
+const DEFAULT_CATCH_UP_MS = 200;
+
 /** With 'sleep': wake from Atomics.wait this long before the due time and spin the rest. */
 const SLEEP_MARGIN_MS = 0.2;
 let sleepCell: Int32Array | undefined;
 
 export interface SendClockOptions {
-  /** Most overdue packets sent in one burst per stream; older slots are skipped (default 10). */
+  /**
+   * Most overdue packets sent in one burst per stream; older slots are skipped (default: 10,
+   * or 200 ms worth of packets when that is more, so a 10 ms stream rides out the same stall
+   * as a 20 ms one).
+   */
   maxCatchUp?: number;
   /**
    * Wake this many ms before a due time, prepare that due time's packets, then wait for it
@@ -256,6 +263,8 @@ export class SendClock {
   private armedFor = Number.POSITIVE_INFINITY;
   private immediate: NodeJS.Immediate | undefined;
   private readonly maxCatchUp: number;
+  /** With the default `maxCatchUp`: the burst also covers this many ms of packets. */
+  private readonly maxCatchUpMs: number;
   private readonly leadMs: number;
   private readonly approach: SendApproach | 'timer';
   private readonly gridMs: number;
@@ -270,6 +279,7 @@ export class SendClock {
     options: SendClockOptions = {},
   ) {
     this.maxCatchUp = options.maxCatchUp ?? 10;
+    this.maxCatchUpMs = options.maxCatchUp === undefined ? DEFAULT_CATCH_UP_MS : 0;
     const lead = options.leadMs ?? options.spinMs ?? 0;
     this.leadMs = Number.isFinite(lead) && lead > 0 ? Math.min(lead, 10) : 0;
     this.approach = clock === systemClock ? (options.approach ?? 'spin') : 'timer';
@@ -411,7 +421,7 @@ export class SendClock {
     this.heap.forEachUntil(limit, (s) => {
       if (s.stopped || s.prepared === s.index || !s.opts.onPrepare) return;
       // A slot about to be skipped (far behind) is not prepared.
-      if (now - s.nextDue >= this.maxCatchUp * s.opts.ptimeMs) return;
+      if (now - s.nextDue >= this.catchUpOf(s.opts.ptimeMs) * s.opts.ptimeMs) return;
       s.prepared = s.index;
       try {
         s.opts.onPrepare(s.tick(now));
@@ -482,9 +492,14 @@ export class SendClock {
     this.immediate = setImmediate(step);
   }
 
+  /** Most overdue packets of a stream with this packet time sent in one burst. */
+  private catchUpOf(ptimeMs: number): number {
+    return Math.max(this.maxCatchUp, Math.ceil(this.maxCatchUpMs / ptimeMs));
+  }
+
   /** Sends every slot due at `now`, in due order, with bounded catch-up per stream. */
   private runDue(now: number): void {
-    const limit = this.heap.length * (this.maxCatchUp + 1) + 16;
+    const limit = this.heap.length * (this.catchUpOf(10) + 1) + 16;
     for (let n = 0; n < limit; n++) {
       const s = this.heap.peek();
       if (!s || s.nextDue > now) break;
@@ -492,8 +507,9 @@ export class SendClock {
       if (s.stopped) continue;
       // Skip slots too far behind instead of bursting them all.
       const behind = Math.floor((now - s.nextDue) / s.opts.ptimeMs);
-      if (behind >= this.maxCatchUp) {
-        const skip = behind - this.maxCatchUp + 1;
+      const catchUp = this.catchUpOf(s.opts.ptimeMs);
+      if (behind >= catchUp) {
+        const skip = behind - catchUp + 1;
         s.index += skip;
         s.skipped += skip;
         s.nextDue = s.dueOf(s.index);

@@ -1,0 +1,600 @@
+/**
+ * Encoder side, Annex A's algebraic codebook search (G.729 Annex A §A.3.8): correlations of
+ * the impulse response, then the depth-first search of 4 pulses over the 5 tracks, giving the
+ * 13-bit position index and the 4-bit sign index (ACELP_Code_A, Cor_h, Cor_h_X, D4i40_17_fast).
+ */
+import {
+  add,
+  extract_h,
+  extract_l,
+  L_abs,
+  L_mac,
+  L_msu,
+  L_mult,
+  L_shr,
+  L_sub,
+  MAX_16,
+  MIN_16,
+  macDot,
+  mult,
+  negate,
+  norm_l,
+  round,
+  shl,
+  shr,
+  sub,
+} from './basic-ops.ts';
+
+const L_SUBFR = 40;
+const NB_POS = 8;
+const STEP = 5;
+const MSIZE = 64;
+const DIM_RR = 616;
+const _1_2 = 16384;
+const _1_4 = 8192;
+const _1_8 = 4096;
+const _1_16 = 2048;
+
+// Offsets of the correlation tables inside rr[].
+const RRI0I0 = 0;
+const RRI1I1 = RRI0I0 + NB_POS;
+const RRI2I2 = RRI1I1 + NB_POS;
+const RRI3I3 = RRI2I2 + NB_POS;
+const RRI4I4 = RRI3I3 + NB_POS;
+const RRI0I1 = RRI4I4 + NB_POS;
+const RRI0I2 = RRI0I1 + MSIZE;
+const RRI0I3 = RRI0I2 + MSIZE;
+const RRI0I4 = RRI0I3 + MSIZE;
+const RRI1I2 = RRI0I4 + MSIZE;
+const RRI1I3 = RRI1I2 + MSIZE;
+const RRI1I4 = RRI1I3 + MSIZE;
+const RRI2I3 = RRI1I4 + MSIZE;
+const RRI2I4 = RRI2I3 + MSIZE;
+
+/** Correlations of h[] with the target X[], normalised to 13 bits (Cor_h_X). */
+export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
+  const y32 = new Float64Array(L_SUBFR);
+  let max = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const s = macDot(0, x, i, h, 0, L_SUBFR - i);
+    y32[i] = s;
+    const a = L_abs(s);
+    if (L_sub(a, max) > 0) max = a;
+  }
+  let j = norm_l(max);
+  if (j > 16) j = 16;
+  j = sub(18, j);
+  for (let i = 0; i < L_SUBFR; i++) d[i] = extract_l(L_shr(y32[i]!, j));
+}
+
+function corH(H: Int16Array, rr: Int16Array): void {
+  const h = new Int16Array(L_SUBFR);
+  let cor = macDot(0, H, 0, H, 0, L_SUBFR);
+  if (extract_h(cor) > 32000) {
+    for (let i = 0; i < L_SUBFR; i++) h[i] = shr(H[i]!, 1);
+  } else {
+    const k = shr(norm_l(cor), 1);
+    for (let i = 0; i < L_SUBFR; i++) h[i] = shl(H[i]!, k);
+  }
+  let p0 = RRI0I0 + NB_POS - 1;
+  let p1 = RRI1I1 + NB_POS - 1;
+  let p2 = RRI2I2 + NB_POS - 1;
+  let p3 = RRI3I3 + NB_POS - 1;
+  let p4 = RRI4I4 + NB_POS - 1;
+  let h1 = 0;
+  cor = 0;
+  for (let i = 0; i < NB_POS; i++) {
+    cor = L_mac(cor, h[h1]!, h[h1]!);
+    h1++;
+    rr[p4--] = extract_h(cor);
+    cor = L_mac(cor, h[h1]!, h[h1]!);
+    h1++;
+    rr[p3--] = extract_h(cor);
+    cor = L_mac(cor, h[h1]!, h[h1]!);
+    h1++;
+    rr[p2--] = extract_h(cor);
+    cor = L_mac(cor, h[h1]!, h[h1]!);
+    h1++;
+    rr[p1--] = extract_h(cor);
+    cor = L_mac(cor, h[h1]!, h[h1]!);
+    h1++;
+    rr[p0--] = extract_h(cor);
+  }
+
+  const ldec = NB_POS + 1;
+  // Four passes over the lags 1, 2, 3, 4 (mod 5) between tracks.
+  // Pass with lag ≡ 1: rri2i3, rri1i2, rri0i1, rri0i4
+  {
+    let lSup = MSIZE - 1;
+    let lInf = lSup - 1;
+    let hf = 1;
+    for (let k = 0; k < NB_POS; k++) {
+      let q3 = RRI2I3 + lSup;
+      let q2 = RRI1I2 + lSup;
+      let q1 = RRI0I1 + lSup;
+      let q0 = RRI0I4 + lInf;
+      cor = 0;
+      let a = 0;
+      let b = hf;
+      for (let i = k + 1; i < NB_POS; i++) {
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q3] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q2] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q1] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q0] = extract_h(cor);
+        q3 -= ldec;
+        q2 -= ldec;
+        q1 -= ldec;
+        q0 -= ldec;
+      }
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q3] = extract_h(cor);
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q2] = extract_h(cor);
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q1] = extract_h(cor);
+      lSup -= NB_POS;
+      lInf--;
+      hf += STEP;
+    }
+  }
+  // lag ≡ 2: rri2i4, rri1i3, rri0i2, rri1i4, rri0i3
+  {
+    let lSup = MSIZE - 1;
+    let lInf = lSup - 1;
+    let hf = 2;
+    for (let k = 0; k < NB_POS; k++) {
+      let q4 = RRI2I4 + lSup;
+      let q3 = RRI1I3 + lSup;
+      let q2 = RRI0I2 + lSup;
+      let q1 = RRI1I4 + lInf;
+      let q0 = RRI0I3 + lInf;
+      cor = 0;
+      let a = 0;
+      let b = hf;
+      for (let i = k + 1; i < NB_POS; i++) {
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q4] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q3] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q2] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q1] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q0] = extract_h(cor);
+        q4 -= ldec;
+        q3 -= ldec;
+        q2 -= ldec;
+        q1 -= ldec;
+        q0 -= ldec;
+      }
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q4] = extract_h(cor);
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q3] = extract_h(cor);
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q2] = extract_h(cor);
+      lSup -= NB_POS;
+      lInf--;
+      hf += STEP;
+    }
+  }
+  // lag ≡ 3: rri1i4, rri0i3, rri2i4, rri1i3, rri0i2
+  {
+    let lSup = MSIZE - 1;
+    let lInf = lSup - 1;
+    let hf = 3;
+    for (let k = 0; k < NB_POS; k++) {
+      let q4 = RRI1I4 + lSup;
+      let q3 = RRI0I3 + lSup;
+      let q2 = RRI2I4 + lInf;
+      let q1 = RRI1I3 + lInf;
+      let q0 = RRI0I2 + lInf;
+      cor = 0;
+      let a = 0;
+      let b = hf;
+      for (let i = k + 1; i < NB_POS; i++) {
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q4] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q3] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q2] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q1] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q0] = extract_h(cor);
+        q4 -= ldec;
+        q3 -= ldec;
+        q2 -= ldec;
+        q1 -= ldec;
+        q0 -= ldec;
+      }
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q4] = extract_h(cor);
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q3] = extract_h(cor);
+      lSup -= NB_POS;
+      lInf--;
+      hf += STEP;
+    }
+  }
+  // lag ≡ 4: rri0i4, rri2i3, rri1i2, rri0i1
+  {
+    let lSup = MSIZE - 1;
+    let lInf = lSup - 1;
+    let hf = 4;
+    for (let k = 0; k < NB_POS; k++) {
+      let q3 = RRI0I4 + lSup;
+      let q2 = RRI2I3 + lInf;
+      let q1 = RRI1I2 + lInf;
+      let q0 = RRI0I1 + lInf;
+      cor = 0;
+      let a = 0;
+      let b = hf;
+      for (let i = k + 1; i < NB_POS; i++) {
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q3] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q2] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q1] = extract_h(cor);
+        cor = L_mac(cor, h[a++]!, h[b++]!);
+        rr[q0] = extract_h(cor);
+        q3 -= ldec;
+        q2 -= ldec;
+        q1 -= ldec;
+        q0 -= ldec;
+      }
+      cor = L_mac(cor, h[a++]!, h[b++]!);
+      rr[q3] = extract_h(cor);
+      lSup -= NB_POS;
+      lInf--;
+      hf += STEP;
+    }
+  }
+}
+
+/** The positions and signs; writes cod (Q13) and y (filtered, Q12); returns [index, sign]. */
+function d4i40_17Fast(
+  dn: Int16Array,
+  rr: Int16Array,
+  h: Int16Array,
+  cod: Int16Array,
+  y: Int16Array,
+): [number, number] {
+  const signDn = new Int16Array(L_SUBFR);
+  const signDnInv = new Int16Array(L_SUBFR);
+  const tmpVect = new Int16Array(NB_POS);
+  for (let i = 0; i < L_SUBFR; i++) {
+    if (dn[i]! >= 0) {
+      signDn[i] = MAX_16;
+      signDnInv[i] = MIN_16;
+    } else {
+      signDn[i] = MIN_16;
+      signDnInv[i] = MAX_16;
+      dn[i] = negate(dn[i]!);
+    }
+  }
+  {
+    let p0 = RRI0I1;
+    let p1 = RRI0I2;
+    let p2 = RRI0I3;
+    let p3 = RRI0I4;
+    for (let i0 = 0; i0 < L_SUBFR; i0 += STEP) {
+      const ps = signDn[i0]! < 0 ? signDnInv : signDn;
+      for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
+        rr[p0] = mult(rr[p0]!, ps[i1]!);
+        p0++;
+        rr[p1] = mult(rr[p1]!, ps[i1 + 1]!);
+        p1++;
+        rr[p2] = mult(rr[p2]!, ps[i1 + 2]!);
+        p2++;
+        rr[p3] = mult(rr[p3]!, ps[i1 + 3]!);
+        p3++;
+      }
+    }
+  }
+  {
+    let p0 = RRI1I2;
+    let p1 = RRI1I3;
+    let p2 = RRI1I4;
+    for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
+      const ps = signDn[i1]! < 0 ? signDnInv : signDn;
+      for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
+        rr[p0] = mult(rr[p0]!, ps[i2]!);
+        p0++;
+        rr[p1] = mult(rr[p1]!, ps[i2 + 1]!);
+        p1++;
+        rr[p2] = mult(rr[p2]!, ps[i2 + 2]!);
+        p2++;
+      }
+    }
+  }
+  {
+    let p0 = RRI2I3;
+    let p1 = RRI2I4;
+    for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
+      const ps = signDn[i2]! < 0 ? signDnInv : signDn;
+      for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
+        rr[p0] = mult(rr[p0]!, ps[i3]!);
+        p0++;
+        rr[p1] = mult(rr[p1]!, ps[i3 + 1]!);
+        p1++;
+      }
+    }
+  }
+
+  let psk = -1;
+  let alpk = 1;
+  let rri0i3i4 = RRI0I3;
+  let rri1i3i4 = RRI1I3;
+  let rri2i3i4 = RRI2I3;
+  let rri3i3i4 = RRI3I3;
+  let ip0 = 0;
+  let ip1 = 1;
+  let ip2 = 2;
+  let ip3 = 3;
+  let ix = 0;
+  let iy = 0;
+  let ps = 0;
+  let i0 = 0;
+  let i1 = 0;
+  for (let track = 3; track < 5; track++) {
+    // depth first search 3, phase A: track 2 and 3/4
+    let sq = -1;
+    let alp = 1;
+    let prevI0 = -1;
+    for (let i = 0; i < 2; i++) {
+      let max = -1;
+      for (let j = 2; j < L_SUBFR; j += STEP) {
+        if (sub(dn[j]!, max) > 0 && prevI0 !== j) {
+          max = dn[j]!;
+          i0 = j;
+        }
+      }
+      prevI0 = i0;
+      const j = mult(i0, 6554);
+      const ps1 = dn[i0]!;
+      const alp1 = L_mult(rr[RRI2I2 + j]!, _1_4);
+      let q0 = rri2i3i4 + shl(j, 3);
+      let q1 = rri3i3i4;
+      for (let k1 = track; k1 < L_SUBFR; k1 += STEP) {
+        const ps2 = add(ps1, dn[k1]!);
+        let alp2 = L_mac(alp1, rr[q0++]!, _1_2);
+        alp2 = L_mac(alp2, rr[q1++]!, _1_4);
+        const sq2 = mult(ps2, ps2);
+        const alp16 = round(alp2);
+        const s = L_msu(L_mult(alp, sq2), sq, alp16);
+        if (s > 0) {
+          sq = sq2;
+          ps = ps2;
+          alp = alp16;
+          ix = i0;
+          iy = k1;
+        }
+      }
+    }
+    i0 = ix;
+    i1 = iy;
+    // phase B: track 0 and 1
+    let ps0 = ps;
+    let alp0 = L_mult(alp, _1_4);
+    sq = -1;
+    alp = 1;
+    {
+      let q0 = RRI1I2 + mult(i0, 6554);
+      let q1 = rri1i3i4 + mult(i1, 6554);
+      let q2 = RRI1I1;
+      let q3 = 0;
+      for (let i3 = 1; i3 < L_SUBFR; i3 += STEP) {
+        let s = L_mult(rr[q0]!, _1_4);
+        q0 += NB_POS;
+        s = L_mac(s, rr[q1]!, _1_4);
+        q1 += NB_POS;
+        s = L_mac(s, rr[q2++]!, _1_8);
+        tmpVect[q3++] = round(s);
+      }
+      q0 = RRI0I2 + mult(i0, 6554);
+      q1 = rri0i3i4 + mult(i1, 6554);
+      q2 = RRI0I0;
+      q3 = RRI0I1;
+      for (let i2 = 0; i2 < L_SUBFR; i2 += STEP) {
+        const ps1 = add(ps0, dn[i2]!);
+        let alp1 = L_mac(alp0, rr[q0]!, _1_8);
+        q0 += NB_POS;
+        alp1 = L_mac(alp1, rr[q1]!, _1_8);
+        q1 += NB_POS;
+        alp1 = L_mac(alp1, rr[q2++]!, _1_16);
+        let q4 = 0;
+        for (let i3 = 1; i3 < L_SUBFR; i3 += STEP) {
+          const ps2 = add(ps1, dn[i3]!);
+          let alp2 = L_mac(alp1, rr[q3++]!, _1_8);
+          alp2 = L_mac(alp2, tmpVect[q4++]!, _1_2);
+          const sq2 = mult(ps2, ps2);
+          const alp16 = round(alp2);
+          const s = L_msu(L_mult(alp, sq2), sq, alp16);
+          if (s > 0) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = i3;
+          }
+        }
+      }
+    }
+    let s = L_msu(L_mult(alpk, sq), psk, alp);
+    if (s > 0) {
+      psk = sq;
+      alpk = alp;
+      ip2 = i0;
+      ip3 = i1;
+      ip0 = ix;
+      ip1 = iy;
+    }
+
+    // depth first search 4, phase A: track 3 and 0
+    sq = -1;
+    alp = 1;
+    prevI0 = -1;
+    for (let i = 0; i < 2; i++) {
+      let max = -1;
+      for (let j = track; j < L_SUBFR; j += STEP) {
+        if (sub(dn[j]!, max) > 0 && prevI0 !== j) {
+          max = dn[j]!;
+          i0 = j;
+        }
+      }
+      prevI0 = i0;
+      const j = mult(i0, 6554);
+      const ps1 = dn[i0]!;
+      const alp1 = L_mult(rr[rri3i3i4 + j]!, _1_4);
+      let q0 = rri0i3i4 + j;
+      let q1 = RRI0I0;
+      for (let k1 = 0; k1 < L_SUBFR; k1 += STEP) {
+        const ps2 = add(ps1, dn[k1]!);
+        let alp2 = L_mac(alp1, rr[q0]!, _1_2);
+        q0 += NB_POS;
+        alp2 = L_mac(alp2, rr[q1++]!, _1_4);
+        const sq2 = mult(ps2, ps2);
+        const alp16 = round(alp2);
+        const s2 = L_msu(L_mult(alp, sq2), sq, alp16);
+        if (s2 > 0) {
+          sq = sq2;
+          ps = ps2;
+          alp = alp16;
+          ix = i0;
+          iy = k1;
+        }
+      }
+    }
+    i0 = ix;
+    i1 = iy;
+    const i1Offset = shl(mult(i1, 6554), 3);
+    // phase B: track 1 and 2
+    ps0 = ps;
+    alp0 = L_mult(alp, _1_4);
+    sq = -1;
+    alp = 1;
+    {
+      let q0 = rri2i3i4 + mult(i0, 6554);
+      let q1 = RRI0I2 + i1Offset;
+      let q2 = RRI2I2;
+      let q3 = 0;
+      for (let i3 = 2; i3 < L_SUBFR; i3 += STEP) {
+        let s3 = L_mult(rr[q0]!, _1_4);
+        q0 += NB_POS;
+        s3 = L_mac(s3, rr[q1++]!, _1_4);
+        s3 = L_mac(s3, rr[q2++]!, _1_8);
+        tmpVect[q3++] = round(s3);
+      }
+      q0 = rri1i3i4 + mult(i0, 6554);
+      q1 = RRI0I1 + i1Offset;
+      q2 = RRI1I1;
+      q3 = RRI1I2;
+      for (let i2 = 1; i2 < L_SUBFR; i2 += STEP) {
+        const ps1 = add(ps0, dn[i2]!);
+        let alp1 = L_mac(alp0, rr[q0]!, _1_8);
+        q0 += NB_POS;
+        alp1 = L_mac(alp1, rr[q1++]!, _1_8);
+        alp1 = L_mac(alp1, rr[q2++]!, _1_16);
+        let q4 = 0;
+        for (let i3 = 2; i3 < L_SUBFR; i3 += STEP) {
+          const ps2 = add(ps1, dn[i3]!);
+          let alp2 = L_mac(alp1, rr[q3++]!, _1_8);
+          alp2 = L_mac(alp2, tmpVect[q4++]!, _1_2);
+          const sq2 = mult(ps2, ps2);
+          const alp16 = round(alp2);
+          const s4 = L_msu(L_mult(alp, sq2), sq, alp16);
+          if (s4 > 0) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = i3;
+          }
+        }
+      }
+    }
+    s = L_msu(L_mult(alpk, sq), psk, alp);
+    if (s > 0) {
+      psk = sq;
+      alpk = alp;
+      ip3 = i0;
+      ip0 = i1;
+      ip1 = ix;
+      ip2 = iy;
+    }
+    rri0i3i4 = RRI0I4;
+    rri1i3i4 = RRI1I4;
+    rri2i3i4 = RRI2I4;
+    rri3i3i4 = RRI4I4;
+  }
+
+  const s0 = signDn[ip0]!;
+  const s1 = signDn[ip1]!;
+  const s2 = signDn[ip2]!;
+  const s3 = signDn[ip3]!;
+  cod.fill(0);
+  cod[ip0] = shr(s0, 2);
+  cod[ip1] = shr(s1, 2);
+  cod[ip2] = shr(s2, 2);
+  cod[ip3] = shr(s3, 2);
+  for (let i = 0; i < ip0; i++) y[i] = 0;
+  if (s0 > 0) for (let i = ip0, j = 0; i < L_SUBFR; i++, j++) y[i] = h[j]!;
+  else for (let i = ip0, j = 0; i < L_SUBFR; i++, j++) y[i] = negate(h[j]!);
+  for (const [ip, sg] of [
+    [ip1, s1],
+    [ip2, s2],
+    [ip3, s3],
+  ] as const) {
+    if (sg > 0) for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = add(y[i]!, h[j]!);
+    else for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = sub(y[i]!, h[j]!);
+  }
+  let sign = 0;
+  if (s0 > 0) sign += 1;
+  if (s1 > 0) sign += 2;
+  if (s2 > 0) sign += 4;
+  if (s3 > 0) sign += 8;
+  const q0 = mult(ip0, 6554);
+  const q1 = mult(ip1, 6554);
+  const q2 = mult(ip2, 6554);
+  const i = mult(ip3, 6554);
+  let j = add(i, shl(i, 2));
+  j = sub(ip3, add(j, 3));
+  const q3 = add(shl(i, 1), j);
+  let index = add(q0, shl(q1, 3));
+  index = add(index, shl(q2, 6));
+  index = add(index, shl(q3, 9));
+  return [index, sign];
+}
+
+const rr = new Int16Array(DIM_RR);
+const dnBuf = new Int16Array(L_SUBFR);
+
+/**
+ * Annex A's codebook search for target x with impulse response h (modified in place by the
+ * pitch sharpening, as the reference does). Returns [position index, sign index].
+ */
+export function acelpCodeA(
+  x: Int16Array,
+  h: Int16Array,
+  T0: number,
+  pitchSharp: number,
+  code: Int16Array,
+  y: Int16Array,
+): [number, number] {
+  const sharp = shl(pitchSharp, 1);
+  if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) h[i] = add(h[i]!, mult(h[i - T0]!, sharp));
+  corH(h, rr);
+  corHX(h, x, dnBuf);
+  const r = d4i40_17Fast(dnBuf, rr, h, code, y);
+  if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) code[i] = add(code[i]!, mult(code[i - T0]!, sharp));
+  return r;
+}

@@ -1,0 +1,251 @@
+/**
+ * The fixed-point basic operators G.729's arithmetic is defined with (ITU-T STL semantics):
+ * 16-bit ("Word16") and 32-bit ("Word32") values held in JS numbers, with saturation.
+ * `overflow.flag` mirrors the operators' Overflow flag, which the decoder's synthesis and
+ * the encoder's open-loop pitch search test.
+ */
+
+export const MAX_16 = 32767;
+export const MIN_16 = -32768;
+export const MAX_32 = 0x7fffffff;
+export const MIN_32 = -0x80000000;
+
+/** The operators' sticky Overflow flag. */
+export const overflow = { flag: 0 };
+
+export function sat16(x: number): number {
+  if (x > MAX_16) {
+    overflow.flag = 1;
+    return MAX_16;
+  }
+  if (x < MIN_16) {
+    overflow.flag = 1;
+    return MIN_16;
+  }
+  return x;
+}
+
+function sat32(x: number): number {
+  if (x > MAX_32) {
+    overflow.flag = 1;
+    return MAX_32;
+  }
+  if (x < MIN_32) {
+    overflow.flag = 1;
+    return MIN_32;
+  }
+  return x;
+}
+
+export function add(a: number, b: number): number {
+  return sat16(a + b);
+}
+export function sub(a: number, b: number): number {
+  return sat16(a - b);
+}
+export function abs_s(a: number): number {
+  return a === MIN_16 ? MAX_16 : a < 0 ? -a : a;
+}
+export function negate(a: number): number {
+  return a === MIN_16 ? MAX_16 : -a;
+}
+export function extract_h(L: number): number {
+  return L >> 16;
+}
+export function extract_l(L: number): number {
+  return (L << 16) >> 16;
+}
+export function L_deposit_h(a: number): number {
+  return (a << 16) | 0;
+}
+
+export function shl(a: number, n: number): number {
+  if (n < 0) return shr(a, -n);
+  const r = a * 2 ** n;
+  if ((n > 15 && a !== 0) || r > MAX_16 || r < MIN_16) {
+    overflow.flag = 1;
+    return a > 0 ? MAX_16 : MIN_16;
+  }
+  return r;
+}
+
+export function shr(a: number, n: number): number {
+  if (n < 0) return shl(a, -n);
+  if (n >= 15) return a < 0 ? -1 : 0;
+  return a >> n;
+}
+
+export function shr_r(a: number, n: number): number {
+  if (n > 15) return 0;
+  let out = shr(a, n);
+  if (n > 0 && (a & (1 << (n - 1))) !== 0) out++;
+  return out;
+}
+
+export function mult(a: number, b: number): number {
+  const p = (a * b) >> 15;
+  if (p > MAX_16) {
+    overflow.flag = 1;
+    return MAX_16;
+  }
+  return p;
+}
+
+export function mult_r(a: number, b: number): number {
+  return sat16((a * b + 0x4000) >> 15);
+}
+
+export function L_mult(a: number, b: number): number {
+  const p = a * b;
+  if (p === 0x40000000) {
+    overflow.flag = 1;
+    return MAX_32;
+  }
+  return p * 2;
+}
+
+export function L_add(a: number, b: number): number {
+  const s = a + b;
+  return s > MAX_32 || s < MIN_32 ? sat32(s) : s;
+}
+export function L_sub(a: number, b: number): number {
+  const s = a - b;
+  return s > MAX_32 || s < MIN_32 ? sat32(s) : s;
+}
+export function L_mac(acc: number, a: number, b: number): number {
+  return L_add(acc, L_mult(a, b));
+}
+export function L_msu(acc: number, a: number, b: number): number {
+  return L_sub(acc, L_mult(a, b));
+}
+export function L_negate(L: number): number {
+  return L === MIN_32 ? MAX_32 : -L;
+}
+export function L_abs(L: number): number {
+  return L === MIN_32 ? MAX_32 : L < 0 ? -L : L;
+}
+
+export function L_shl(L: number, n: number): number {
+  if (n <= 0) return L_shr(L, -n);
+  for (; n > 0; n--) {
+    if (L > 0x3fffffff) {
+      overflow.flag = 1;
+      return MAX_32;
+    }
+    if (L < -0x40000000) {
+      overflow.flag = 1;
+      return MIN_32;
+    }
+    L *= 2;
+  }
+  return L;
+}
+
+export function L_shr(L: number, n: number): number {
+  if (n < 0) return L_shl(L, -n);
+  if (n >= 31) return L < 0 ? -1 : 0;
+  return L >> n;
+}
+
+export function L_shr_r(L: number, n: number): number {
+  if (n > 31) return 0;
+  let out = L_shr(L, n);
+  if (n > 0 && (L & (1 << (n - 1))) !== 0) out++;
+  return out;
+}
+
+/** round(): the high half of L + 2^15, saturated. */
+export function round(L: number): number {
+  return L_add(L, 0x8000) >> 16;
+}
+
+export function norm_s(a: number): number {
+  if (a === 0) return 0;
+  if (a === -1) return 15;
+  if (a < 0) a = ~a;
+  let n = 0;
+  while (a < 0x4000) {
+    a <<= 1;
+    n++;
+  }
+  return n;
+}
+
+export function norm_l(L: number): number {
+  if (L === 0) return 0;
+  if (L === -1) return 31;
+  if (L < 0) L = ~L;
+  return Math.clz32(L) - 1;
+}
+
+/** Fractional division num/den in Q15, 0 ≤ num ≤ den. */
+export function div_s(num: number, den: number): number {
+  if (num === 0) return 0;
+  if (num === den) return MAX_16;
+  let out = 0;
+  let L_num = num;
+  for (let i = 0; i < 15; i++) {
+    out <<= 1;
+    L_num <<= 1;
+    if (L_num >= den) {
+      L_num -= den;
+      out++;
+    }
+  }
+  return out;
+}
+
+// --- Double-precision (hi/lo) operators of oper_32b -------------------------------------
+
+/** Splits L into hi (its high 16 bits) and lo (the next 15 bits), L = hi·2^16 + lo·2. */
+export function L_Extract_hi(L: number): number {
+  return L >> 16;
+}
+export function L_Extract_lo(L: number): number {
+  return extract_l(L_msu(L >> 1, L >> 16, 16384));
+}
+export function L_Comp(hi: number, lo: number): number {
+  return L_mac(hi << 16, lo, 1);
+}
+export function Mpy_32(hi1: number, lo1: number, hi2: number, lo2: number): number {
+  let L = L_mult(hi1, hi2);
+  L = L_mac(L, mult(hi1, lo2), 1);
+  return L_mac(L, mult(lo1, hi2), 1);
+}
+export function Mpy_32_16(hi: number, lo: number, n: number): number {
+  return L_mac(L_mult(hi, n), mult(lo, n), 1);
+}
+
+/** L_num / (denom_hi, denom_lo), both positive, L_num < denom; result Q31. */
+export function Div_32(L_num: number, denom_hi: number, denom_lo: number): number {
+  const approx = div_s(0x3fff, denom_hi);
+  let L32 = Mpy_32_16(denom_hi, denom_lo, approx);
+  L32 = L_sub(MAX_32, L32);
+  let hi = L_Extract_hi(L32);
+  let lo = L_Extract_lo(L32);
+  L32 = Mpy_32_16(hi, lo, approx);
+  hi = L_Extract_hi(L32);
+  lo = L_Extract_lo(L32);
+  const nHi = L_Extract_hi(L_num);
+  const nLo = L_Extract_lo(L_num);
+  L32 = Mpy_32(nHi, nLo, hi, lo);
+  return L_shl(L32, 2);
+}
+
+/**
+ * acc + Σ x[xo+i]·y[yo+i]·2 with the reference's saturation at every step (a chain of
+ * L_mac), computed on a fast path while nothing saturates.
+ */
+export function macDot(acc: number, x: Int16Array, xo: number, y: Int16Array, yo: number, n: number): number {
+  let s = acc;
+  for (let i = 0; i < n; i++) {
+    const p = x[xo + i]! * y[yo + i]!;
+    const t = s + 2 * p;
+    if (t > MAX_32 || t < MIN_32 || p === 0x40000000) {
+      for (; i < n; i++) s = L_mac(s, x[xo + i]!, y[yo + i]!);
+      return s;
+    }
+    s = t;
+  }
+  return s;
+}

@@ -1,0 +1,295 @@
+/**
+ * Encoder side, pitch (G.729 §3.4, §3.7, Annex A §A.3.4, §A.3.7): open-loop search on the
+ * weighted speech, closed-loop fractional search, lag encoding, pitch gain, and the taming
+ * of the adaptive codebook gain (Pitch_ol_fast, Pitch_fr3_fast, Enc_lag3, G_pitch, test_err,
+ * update_exc_err).
+ */
+
+import { corHX } from './acelp-search.ts';
+import {
+  abs_s,
+  add,
+  div_s,
+  extract_l,
+  L_add,
+  L_Extract_hi,
+  L_Extract_lo,
+  L_mac,
+  L_shl,
+  L_sub,
+  MIN_32,
+  Mpy_32,
+  Mpy_32_16,
+  macDot,
+  mult,
+  norm_l,
+  overflow,
+  round,
+  shl,
+  shr,
+  sub,
+} from './basic-ops.ts';
+import { invSqrt } from './log-pow.ts';
+import { PIT_MAX, PIT_MIN, predLt3 } from './pitch.ts';
+import { TAB_ZONE } from './tables.ts';
+
+const L_FRAME = 80;
+const L_SUBFR = 40;
+const L_INTER10 = 10;
+const L_THRESH_ERR = 983040000;
+
+const scaled = new Int16Array(L_FRAME + PIT_MAX);
+
+function corrEven(sig: Int16Array, base: number, lag: number): number {
+  // Plain sum while no partial sum leaves 32 bits (and no product is −32768·−32768).
+  let sum = 0;
+  for (let j = 0; j < L_FRAME; j += 2) {
+    const p = sig[base + j]! * sig[base + j - lag]!;
+    const t = sum + 2 * p;
+    if (t > 0x7fffffff || t < -0x80000000 || p === 0x40000000) {
+      sum = 0;
+      for (let k = 0; k < L_FRAME; k += 2) sum = L_mac(sum, sig[base + k]!, sig[base + k - lag]!);
+      return sum;
+    }
+    sum = t;
+  }
+  return sum;
+}
+
+function normalisedMax(sig: Int16Array, base: number, T: number, max: number): number {
+  let sum = 1;
+  for (let i = 0; i < L_FRAME; i += 2) sum = L_mac(sum, sig[base - T + i]!, sig[base - T + i]!);
+  sum = invSqrt(sum);
+  return extract_l(Mpy_32(L_Extract_hi(max), L_Extract_lo(max), L_Extract_hi(sum), L_Extract_lo(sum)));
+}
+
+/** Open-loop pitch delay from wsp[off − 143 .. off + 80) (Pitch_ol_fast). */
+export function pitchOlFast(wsp: Int16Array, off: number): number {
+  overflow.flag = 0;
+  let sum = 0;
+  for (let i = -PIT_MAX; i < L_FRAME; i += 2) sum = L_mac(sum, wsp[off + i]!, wsp[off + i]!);
+  const base = PIT_MAX;
+  if (overflow.flag === 1) {
+    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = shr(wsp[off + i]!, 3);
+  } else if (L_sub(sum, 1048576) < 0) {
+    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = shl(wsp[off + i]!, 3);
+  } else {
+    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;
+  }
+  let max = MIN_32;
+  let T1 = 20;
+  for (let i = 20; i < 40; i++) {
+    const s = corrEven(scaled, base, i);
+    if (L_sub(s, max) > 0) {
+      max = s;
+      T1 = i;
+    }
+  }
+  let max1 = normalisedMax(scaled, base, T1, max);
+  max = MIN_32;
+  let T2 = 40;
+  for (let i = 40; i < 80; i++) {
+    const s = corrEven(scaled, base, i);
+    if (L_sub(s, max) > 0) {
+      max = s;
+      T2 = i;
+    }
+  }
+  let max2 = normalisedMax(scaled, base, T2, max);
+  max = MIN_32;
+  let T3 = 80;
+  for (let i = 80; i < 143; i += 2) {
+    const s = corrEven(scaled, base, i);
+    if (L_sub(s, max) > 0) {
+      max = s;
+      T3 = i;
+    }
+  }
+  const t3 = T3;
+  let s = corrEven(scaled, base, t3 + 1);
+  if (L_sub(s, max) > 0) {
+    max = s;
+    T3 = t3 + 1;
+  }
+  s = corrEven(scaled, base, t3 - 1);
+  if (L_sub(s, max) > 0) {
+    max = s;
+    T3 = t3 - 1;
+  }
+  const max3 = normalisedMax(scaled, base, T3, max);
+
+  let i = sub(shl(T2, 1), T3);
+  if (sub(abs_s(i), 5) < 0) max2 = add(max2, shr(max3, 2));
+  i = add(i, T2);
+  if (sub(abs_s(i), 7) < 0) max2 = add(max2, shr(max3, 2));
+  i = sub(shl(T1, 1), T2);
+  if (sub(abs_s(i), 5) < 0) max1 = add(max1, mult(max2, 6554));
+  i = add(i, T1);
+  if (sub(abs_s(i), 7) < 0) max1 = add(max1, mult(max2, 6554));
+  if (sub(max1, max2) < 0) {
+    max1 = max2;
+    T1 = T2;
+  }
+  if (sub(max1, max3) < 0) T1 = T3;
+  return T1;
+}
+
+const dn = new Int16Array(L_SUBFR);
+const excTmp = new Int16Array(L_SUBFR);
+
+/** Closed-loop pitch over [t0Min, t0Max] with 1/3 fractions; leaves the adaptive vector in exc (Pitch_fr3_fast). */
+export function pitchFr3Fast(
+  exc: Int16Array,
+  off: number,
+  xn: Int16Array,
+  h: Int16Array,
+  t0Min: number,
+  t0Max: number,
+  subframe: number,
+  frac: Int32Array,
+): number {
+  corHX(h, xn, dn);
+  let max = MIN_32;
+  let t0 = t0Min;
+  for (let t = t0Min; t <= t0Max; t++) {
+    const corr = macDot(0, dn, 0, exc, off - t, L_SUBFR);
+    if (L_sub(corr, max) > 0) {
+      max = corr;
+      t0 = t;
+    }
+  }
+  predLt3(exc, off, t0, 0, L_SUBFR);
+  max = macDot(0, dn, 0, exc, off, L_SUBFR);
+  frac[0] = 0;
+  if (subframe === 0 && t0 > 84) return t0;
+  excTmp.set(exc.subarray(off, off + L_SUBFR));
+  predLt3(exc, off, t0, -1, L_SUBFR);
+  let corr = macDot(0, dn, 0, exc, off, L_SUBFR);
+  if (L_sub(corr, max) > 0) {
+    max = corr;
+    frac[0] = -1;
+    excTmp.set(exc.subarray(off, off + L_SUBFR));
+  }
+  predLt3(exc, off, t0, 1, L_SUBFR);
+  corr = macDot(0, dn, 0, exc, off, L_SUBFR);
+  if (L_sub(corr, max) > 0) {
+    frac[0] = 1;
+  } else {
+    exc.set(excTmp, off);
+  }
+  return t0;
+}
+
+/** Pitch index; for the first subframe also sets the second's search range in range[0..1] (Enc_lag3). */
+export function encodeLag(T0: number, frac: number, range: Int32Array, subframe: number): number {
+  if (subframe === 0) {
+    const index = sub(T0, 85) <= 0 ? add(sub(add(add(T0, T0), T0), 58), frac) : add(T0, 112);
+    let tMin = sub(T0, 5);
+    if (tMin < PIT_MIN) tMin = PIT_MIN;
+    let tMax = add(tMin, 9);
+    if (tMax > PIT_MAX) {
+      tMax = PIT_MAX;
+      tMin = sub(tMax, 9);
+    }
+    range[0] = tMin;
+    range[1] = tMax;
+    return index;
+  }
+  let i = sub(T0, range[0]!);
+  i = add(add(i, i), i);
+  return add(add(i, 2), frac);
+}
+
+const scaledY1 = new Int16Array(L_SUBFR);
+
+/** Pitch gain (Q14, 0..1.2) and the correlations the gain quantiser needs (G_pitch). */
+export function pitchGain(xn: Int16Array, y1: Int16Array, gCoeff: Int32Array): number {
+  for (let i = 0; i < L_SUBFR; i++) scaledY1[i] = shr(y1[i]!, 2);
+  overflow.flag = 0;
+  let s = 1;
+  for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, y1[i]!, y1[i]!);
+  let expYy: number;
+  let yy: number;
+  if (overflow.flag === 0) {
+    expYy = norm_l(s);
+    yy = round(L_shl(s, expYy));
+  } else {
+    s = 1;
+    for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, scaledY1[i]!, scaledY1[i]!);
+    expYy = norm_l(s);
+    yy = round(L_shl(s, expYy));
+    expYy = sub(expYy, 4);
+  }
+  overflow.flag = 0;
+  s = 0;
+  for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, xn[i]!, y1[i]!);
+  let expXy: number;
+  let xy: number;
+  if (overflow.flag === 0) {
+    expXy = norm_l(s);
+    xy = round(L_shl(s, expXy));
+  } else {
+    s = 0;
+    for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, xn[i]!, scaledY1[i]!);
+    expXy = norm_l(s);
+    xy = round(L_shl(s, expXy));
+    expXy = sub(expXy, 2);
+  }
+  gCoeff[0] = yy;
+  gCoeff[1] = sub(15, expYy);
+  gCoeff[2] = xy;
+  gCoeff[3] = sub(15, expXy);
+  if (xy <= 0) {
+    gCoeff[3] = -15;
+    return 0;
+  }
+  xy = shr(xy, 1);
+  let gain = div_s(xy, yy);
+  gain = shr(gain, sub(expXy, expYy));
+  if (sub(gain, 19661) > 0) gain = 19661;
+  return gain;
+}
+
+/** Accumulated adaptive-codebook error, to tame the pitch gain against divergence. */
+export class Taming {
+  private readonly excErr = [0x4000, 0x4000, 0x4000, 0x4000];
+
+  /** 1 when taming is needed for this delay (test_err). */
+  test(T0: number, frac: number): number {
+    const t1 = frac > 0 ? add(T0, 1) : T0;
+    let i = sub(t1, L_SUBFR + L_INTER10);
+    if (i < 0) i = 0;
+    const zone1 = TAB_ZONE[i]!;
+    i = add(t1, L_INTER10 - 2);
+    const zone2 = TAB_ZONE[i]!;
+    let maxloc = -1;
+    for (let k = zone2; k >= zone1; k--) if (L_sub(this.excErr[k]!, maxloc) > 0) maxloc = this.excErr[k]!;
+    return L_sub(maxloc, L_THRESH_ERR) > 0 ? 1 : 0;
+  }
+
+  /** update_exc_err. */
+  update(gainPit: number, T0: number): void {
+    let worst = -1;
+    const n = sub(T0, L_SUBFR);
+    const step = (e: number): number => {
+      let t = Mpy_32_16(L_Extract_hi(e), L_Extract_lo(e), gainPit);
+      t = L_shl(t, 1);
+      return L_add(0x4000, t);
+    };
+    if (n < 0) {
+      let t = step(this.excErr[0]!);
+      if (L_sub(t, worst) > 0) worst = t;
+      t = step(t);
+      if (L_sub(t, worst) > 0) worst = t;
+    } else {
+      const zone1 = TAB_ZONE[n]!;
+      const zone2 = TAB_ZONE[sub(T0, 1)]!;
+      for (let k = zone1; k <= zone2; k++) {
+        const t = step(this.excErr[k]!);
+        if (L_sub(t, worst) > 0) worst = t;
+      }
+    }
+    for (let k = 3; k >= 1; k--) this.excErr[k] = this.excErr[k - 1]!;
+    this.excErr[0] = worst;
+  }
+}

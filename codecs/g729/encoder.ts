@@ -1,0 +1,181 @@
+/**
+ * G.729 Annex A encoder (G.729 §3 with Annex A's simplifications), fixed point, frame by
+ * frame: pre-processing, LP analysis and LSP quantisation, perceptual weighting, open-loop
+ * and closed-loop pitch, algebraic codebook, gain quantisation, then the 80-bit frame.
+ * VAD/DTX (Annex B) is not implemented: every frame is a 10-byte voice frame.
+ */
+
+import { acelpCodeA } from './acelp-search.ts';
+import { add, extract_h, L_mac, L_mult, L_shl, mult, round, sub } from './basic-ops.ts';
+import { PRM_SIZE, packFrame, parity } from './bitstream.ts';
+import { encodeLag, pitchFr3Fast, pitchGain, pitchOlFast, Taming } from './encoder-pitch.ts';
+import { residu, synFilt, weightAz } from './filters.ts';
+import { corrXy2, GainQuantizer } from './gain-quantizer.ts';
+import { autocorr, azToLsp, L_WINDOW, Levinson, lagWindow, PreProcess } from './lp-analysis.ts';
+import { interpolateAz, M, MP1 } from './lsp.ts';
+import { LspQuantizer } from './lsp-quantizer.ts';
+import { L_INTERPOL, PIT_MAX, PIT_MIN } from './pitch.ts';
+
+const L_FRAME = 80;
+const L_SUBFR = 40;
+const L_NEXT = 40;
+const L_TOTAL = L_WINDOW; // 240
+const SPEECH = L_TOTAL - L_FRAME - L_NEXT; // 120: start of the present frame
+const NEW_SPEECH = L_TOTAL - L_FRAME; // 160
+const EXC_OFF = PIT_MAX + L_INTERPOL;
+const GAMMA1 = 24576;
+const SHARPMAX = 13017;
+const SHARPMIN = 3277;
+const GPCLIP = 15564;
+
+export class G729Encoder {
+  private readonly oldSpeech = new Int16Array(L_TOTAL);
+  private readonly oldWsp = new Int16Array(L_FRAME + PIT_MAX);
+  private readonly oldExc = new Int16Array(L_FRAME + EXC_OFF);
+  private readonly lspOld = Int16Array.from([
+    30000, 26000, 21000, 15000, 8000, 0, -8000, -15000, -21000, -26000,
+  ]);
+  private readonly lspOldQ = Int16Array.from(this.lspOld);
+  private readonly memW0 = new Int16Array(M);
+  private readonly memW = new Int16Array(M);
+  private readonly memZero = new Int16Array(M);
+  private sharp = SHARPMIN;
+  private readonly pre = new PreProcess();
+  private readonly levinson = new Levinson();
+  private readonly lspq = new LspQuantizer();
+  private readonly gq = new GainQuantizer();
+  private readonly taming = new Taming();
+  // scratch
+  private readonly rh = new Int16Array(MP1);
+  private readonly rl = new Int16Array(MP1);
+  private readonly rc = new Int16Array(M);
+  private readonly aUnq = new Int16Array(MP1);
+  private readonly lspNew = new Int16Array(M);
+  private readonly lspNewQ = new Int16Array(M);
+  private readonly aq = new Int16Array(2 * MP1);
+  private readonly ap = new Int16Array(2 * MP1);
+  private readonly ap1 = new Int16Array(MP1);
+  private readonly h1 = new Int16Array(L_SUBFR);
+  private readonly xn = new Int16Array(L_SUBFR);
+  private readonly xn2 = new Int16Array(L_SUBFR);
+  private readonly code = new Int16Array(L_SUBFR);
+  private readonly y1 = new Int16Array(L_SUBFR);
+  private readonly y2 = new Int16Array(L_SUBFR);
+  private readonly gCoeff = new Int32Array(4);
+  private readonly gCs = new Int32Array(5);
+  private readonly eCs = new Int32Array(5);
+  private readonly prm = new Int32Array(PRM_SIZE);
+  private readonly lsIdx = new Int32Array(2);
+  private readonly frac = new Int32Array(1);
+  private readonly range = new Int32Array(2);
+  private readonly gains = new Int32Array(2);
+
+  /** Encodes pcm[off .. off+80) into the 10 bytes at out[outOff]. */
+  encodeFrame(pcm: Int16Array, off: number, out: Uint8Array, outOff: number): void {
+    const sp = this.oldSpeech;
+    sp.set(pcm.subarray(off, off + L_FRAME), NEW_SPEECH);
+    this.pre.run(sp, NEW_SPEECH, L_FRAME);
+    const prm = this.prm;
+
+    // LP analysis, LSP quantisation, interpolation.
+    autocorr(sp, 0, M, this.rh, this.rl);
+    lagWindow(M, this.rh, this.rl);
+    this.levinson.run(this.rh, this.rl, this.aUnq, this.rc);
+    azToLsp(this.aUnq, this.lspNew, this.lspOld);
+    this.lspq.quantize(this.lspNew, this.lspNewQ, this.lsIdx);
+    prm[0] = this.lsIdx[0]!;
+    prm[1] = this.lsIdx[1]!;
+    interpolateAz(this.lspOldQ, this.lspNewQ, this.aq);
+    weightAz(this.aq, 0, GAMMA1, this.ap.subarray(0, MP1));
+    weightAz(this.aq, MP1, GAMMA1, this.ap.subarray(MP1));
+    this.lspOld.set(this.lspNew);
+    this.lspOldQ.set(this.lspNewQ);
+
+    // Weighted speech and open-loop pitch.
+    const exc = this.oldExc;
+    const wsp = this.oldWsp;
+    residu(this.aq, 0, sp, SPEECH, exc, EXC_OFF, L_SUBFR);
+    residu(this.aq, MP1, sp, SPEECH + L_SUBFR, exc, EXC_OFF + L_SUBFR, L_SUBFR);
+    for (let s = 0; s < 2; s++) {
+      const ap1 = this.ap1;
+      ap1[0] = 4096;
+      for (let i = 1; i <= M; i++)
+        ap1[i] = sub(this.ap[s * MP1 + i]!, mult(this.ap[s * MP1 + i - 1]!, 22938));
+      synFilt(ap1, 0, exc, EXC_OFF + s * L_SUBFR, wsp, PIT_MAX + s * L_SUBFR, L_SUBFR, this.memW, 0, true);
+    }
+    const Top = pitchOlFast(wsp, PIT_MAX);
+    let t0Min = sub(Top, 3);
+    if (t0Min < PIT_MIN) t0Min = PIT_MIN;
+    let t0Max = add(t0Min, 6);
+    if (t0Max > PIT_MAX) {
+      t0Max = PIT_MAX;
+      t0Min = sub(t0Max, 6);
+    }
+
+    const { h1, xn, xn2, code, y1, y2 } = this;
+    let p = 2;
+    for (let sf = 0; sf < L_FRAME; sf += L_SUBFR) {
+      const apOff = (sf / L_SUBFR) * MP1;
+      h1.fill(0);
+      h1[0] = 4096;
+      synFilt(this.ap, apOff, h1, 0, h1, 0, L_SUBFR, h1, 1, false);
+      synFilt(this.ap, apOff, exc, EXC_OFF + sf, xn, 0, L_SUBFR, this.memW0, 0, false);
+
+      const T0 = pitchFr3Fast(exc, EXC_OFF + sf, xn, h1, t0Min, t0Max, sf, this.frac);
+      const T0frac = this.frac[0]!;
+      const index = encodeLag(T0, T0frac, this.range, sf);
+      if (sf === 0) {
+        t0Min = this.range[0]!;
+        t0Max = this.range[1]!;
+      }
+      prm[p++] = index;
+      if (sf === 0) prm[p++] = parity(index);
+
+      synFilt(this.ap, apOff, exc, EXC_OFF + sf, y1, 0, L_SUBFR, this.memZero, 0, false);
+      let gainPit = pitchGain(xn, y1, this.gCoeff);
+      const tame = this.taming.test(T0, T0frac);
+      if (tame === 1 && sub(gainPit, GPCLIP) > 0) gainPit = GPCLIP;
+      for (let i = 0; i < L_SUBFR; i++) {
+        const t = L_shl(L_mult(y1[i]!, gainPit), 1);
+        xn2[i] = sub(xn[i]!, extract_h(t));
+      }
+      const [posIndex, signIndex] = acelpCodeA(xn2, h1, T0, this.sharp, code, y2);
+      prm[p++] = posIndex;
+      prm[p++] = signIndex;
+
+      const gCs = this.gCs;
+      const eCs = this.eCs;
+      gCs[0] = this.gCoeff[0]!;
+      eCs[0] = -this.gCoeff[1]!;
+      gCs[1] = -this.gCoeff[2]! === 32768 ? 32767 : -this.gCoeff[2]!;
+      eCs[1] = -(this.gCoeff[3]! + 1);
+      corrXy2(xn, y1, y2, gCs, eCs);
+      prm[p++] = this.gq.quantize(code, gCs, eCs, tame, this.gains);
+      const gp = this.gains[0]!;
+      const gc = this.gains[1]!;
+
+      let sharp = gp;
+      if (sharp > SHARPMAX) sharp = SHARPMAX;
+      if (sharp < SHARPMIN) sharp = SHARPMIN;
+      this.sharp = sharp;
+
+      for (let i = 0; i < L_SUBFR; i++) {
+        let t = L_mult(exc[EXC_OFF + sf + i]!, gp);
+        t = L_mac(t, code[i]!, gc);
+        t = L_shl(t, 1);
+        exc[EXC_OFF + sf + i] = round(t);
+      }
+      this.taming.update(gp, T0);
+      for (let i = L_SUBFR - M, j = 0; i < L_SUBFR; i++, j++) {
+        const temp = extract_h(L_shl(L_mult(y1[i]!, gp), 1));
+        const k = extract_h(L_shl(L_mult(y2[i]!, gc), 2));
+        this.memW0[j] = sub(xn[i]!, add(temp, k));
+      }
+    }
+
+    sp.copyWithin(0, L_FRAME, L_TOTAL);
+    wsp.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
+    exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
+    packFrame(prm, out, outOff);
+  }
+}

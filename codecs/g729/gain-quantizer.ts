@@ -1,0 +1,233 @@
+/**
+ * Encoder side, gain quantisation (G.729 §3.9, Annex A): correlations of target and filtered
+ * codebook vectors, pre-selection and the conjugate-structure two-stage codebook search
+ * (Corr_xy2, Qua_gain, Gbk_presel).
+ */
+import {
+  add,
+  div_s,
+  extract_h,
+  extract_l,
+  L_add,
+  L_deposit_h,
+  L_Extract_hi,
+  L_Extract_lo,
+  L_mac,
+  L_mult,
+  L_shl,
+  L_shr,
+  L_sub,
+  MAX_32,
+  Mpy_32_16,
+  mult,
+  negate,
+  norm_l,
+  round,
+  shl,
+  shr,
+  sub,
+} from './basic-ops.ts';
+import { gainPredict, gainUpdate, newPastQuaEn } from './gain.ts';
+import { COEF, GBK1, GBK2, L_COEF, MAP1, MAP2, THR1, THR2 } from './tables.ts';
+
+const L_SUBFR = 40;
+const NCODE1 = 8;
+const NCODE2 = 16;
+const NCAN1 = 4;
+const NCAN2 = 8;
+const GPCLIP2 = 481;
+const GP0999 = 16383;
+const INV_COEF = -17103;
+
+const scaledY2 = new Int16Array(L_SUBFR);
+
+/** <y2,y2>, −2<xn,y2>, 2<y1,y2> with exponents into g[2..4], e[2..4] (Corr_xy2). */
+export function corrXy2(xn: Int16Array, y1: Int16Array, y2: Int16Array, g: Int32Array, e: Int32Array): void {
+  for (let i = 0; i < L_SUBFR; i++) scaledY2[i] = shr(y2[i]!, 3);
+  let acc = 1;
+  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, scaledY2[i]!, scaledY2[i]!);
+  let exp = norm_l(acc);
+  g[2] = round(L_shl(acc, exp));
+  e[2] = add(exp, 19 - 16);
+  acc = 1;
+  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, xn[i]!, scaledY2[i]!);
+  exp = norm_l(acc);
+  g[3] = negate(round(L_shl(acc, exp)));
+  e[3] = sub(add(exp, 10 - 16), 1);
+  acc = 1;
+  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, y1[i]!, scaledY2[i]!);
+  exp = norm_l(acc);
+  g[4] = round(L_shl(acc, exp));
+  e[4] = sub(add(exp, 10 - 16), 1);
+}
+
+function gbkPresel(bestGain: number[], gcode0: number): [number, number] {
+  const Lcfbg = L_mult(COEF[0]!, bestGain[0]!);
+  let acc = L_shr(L_COEF[3]!, 15);
+  acc = L_add(Lcfbg, acc);
+  let accH = extract_h(acc);
+  let preg = L_mult(accH, gcode0);
+  acc = L_shl(bestGain[1]!, 7);
+  acc = L_sub(acc, preg);
+  accH = extract_h(L_shl(acc, 2));
+  const tmpX = L_mult(accH, INV_COEF);
+
+  acc = L_shr(L_COEF[1]!, 10);
+  acc = L_sub(Lcfbg, acc);
+  accH = extract_h(acc);
+  accH = mult(accH, gcode0);
+  const tmp = L_mult(accH, COEF[2]!);
+  preg = L_mult(COEF[0]!, bestGain[1]!);
+  acc = L_sub(tmp, L_shr(preg, 3));
+  accH = extract_h(L_shl(acc, 2));
+  const tmpY = L_mult(accH, INV_COEF);
+
+  const sftY = 14 + 4 + 1 - 16;
+  const sftX = 15 + 4 + 1 - 15;
+  let cand1 = 0;
+  let cand2 = 0;
+  if (gcode0 > 0) {
+    do {
+      if (L_sub(tmpY, L_shr(L_mult(THR1[cand1]!, gcode0), sftY)) > 0) cand1++;
+      else break;
+    } while (cand1 < NCODE1 - NCAN1);
+    do {
+      if (L_sub(tmpX, L_shr(L_mult(THR2[cand2]!, gcode0), sftX)) > 0) cand2++;
+      else break;
+    } while (cand2 < NCODE2 - NCAN2);
+  } else {
+    do {
+      if (L_sub(tmpY, L_shr(L_mult(THR1[cand1]!, gcode0), sftY)) < 0) cand1++;
+      else break;
+    } while (cand1 !== NCODE1 - NCAN1);
+    do {
+      if (L_sub(tmpX, L_shr(L_mult(THR2[cand2]!, gcode0), sftX)) < 0) cand2++;
+      else break;
+    } while (cand2 !== NCODE2 - NCAN2);
+  }
+  return [cand1, cand2];
+}
+
+/** The encoder's gain quantiser with its own MA predictor memory (Qua_gain). */
+export class GainQuantizer {
+  private readonly pastQuaEn = newPastQuaEn();
+  private readonly expOut = new Int32Array(1);
+
+  /** Returns the 7-bit index; writes the quantised gains into out: [pitch Q14, code Q1]. */
+  quantize(code: Int16Array, g: Int32Array, e: Int32Array, tame: number, out: Int32Array): number {
+    const gcode0 = gainPredict(this.pastQuaEn, code, this.expOut);
+    const expGcode0 = this.expOut[0]!;
+
+    let tmp1 = L_mult(g[0]!, g[2]!);
+    let exp1 = add(add(e[0]!, e[2]!), 1 - 2);
+    let tmp2 = L_mult(g[4]!, g[4]!);
+    let exp2 = add(add(e[4]!, e[4]!), 1);
+    let t: number;
+    let exp: number;
+    if (sub(exp1, exp2) > 0) {
+      t = L_sub(L_shr(tmp1, sub(exp1, exp2)), tmp2);
+      exp = exp2;
+    } else {
+      t = L_sub(tmp1, L_shr(tmp2, sub(exp2, exp1)));
+      exp = exp1;
+    }
+    let sft = norm_l(t);
+    const denom = extract_h(L_shl(t, sft));
+    const expDenom = sub(add(exp, sft), 16);
+    let invDenom = div_s(16384, denom);
+    invDenom = negate(invDenom);
+    const expInvDenom = sub(14 + 15, expDenom);
+
+    const best = [0, 0];
+    tmp1 = L_mult(g[2]!, g[1]!);
+    exp1 = add(e[2]!, e[1]!);
+    tmp2 = L_mult(g[3]!, g[4]!);
+    exp2 = add(add(e[3]!, e[4]!), 1);
+    if (sub(exp1, exp2) > 0) {
+      t = L_sub(L_shr(tmp1, add(sub(exp1, exp2), 1)), L_shr(tmp2, 1));
+      exp = sub(exp2, 1);
+    } else {
+      t = L_sub(L_shr(tmp1, 1), L_shr(tmp2, add(sub(exp2, exp1), 1)));
+      exp = sub(exp1, 1);
+    }
+    sft = norm_l(t);
+    let nume = extract_h(L_shl(t, sft));
+    let expNume = sub(add(exp, sft), 16);
+    sft = sub(add(expNume, expInvDenom), 9 + 16 - 1);
+    best[0] = extract_h(L_shr(L_mult(nume, invDenom), sft));
+    if (tame === 1 && sub(best[0]!, GPCLIP2) > 0) best[0] = GPCLIP2;
+
+    tmp1 = L_mult(g[0]!, g[3]!);
+    exp1 = add(e[0]!, e[3]!);
+    tmp2 = L_mult(g[1]!, g[4]!);
+    exp2 = add(add(e[1]!, e[4]!), 1);
+    if (sub(exp1, exp2) > 0) {
+      t = L_sub(L_shr(tmp1, add(sub(exp1, exp2), 1)), L_shr(tmp2, 1));
+      exp = sub(exp2, 1);
+    } else {
+      t = L_sub(L_shr(tmp1, 1), L_shr(tmp2, add(sub(exp2, exp1), 1)));
+      exp = sub(exp1, 1);
+    }
+    sft = norm_l(t);
+    nume = extract_h(L_shl(t, sft));
+    expNume = sub(add(exp, sft), 16);
+    sft = sub(add(expNume, expInvDenom), 2 + 16 - 1);
+    best[1] = extract_h(L_shr(L_mult(nume, invDenom), sft));
+
+    let gcode0Org: number;
+    if (sub(expGcode0, 4) >= 0) gcode0Org = shr(gcode0, sub(expGcode0, 4));
+    else gcode0Org = extract_h(L_shl(gcode0, sub(4 + 16, expGcode0)));
+
+    const [cand1, cand2] = gbkPresel(best, gcode0Org);
+
+    const expMin = [
+      add(e[0]!, 13),
+      add(e[1]!, 14),
+      add(e[2]!, sub(shl(expGcode0, 1), 21)),
+      add(e[3]!, sub(expGcode0, 3)),
+      add(e[4]!, sub(expGcode0, 4)),
+    ];
+    let eMin = expMin[0]!;
+    for (let i = 1; i < 5; i++) if (sub(expMin[i]!, eMin) < 0) eMin = expMin[i]!;
+    const cHi = [0, 0, 0, 0, 0];
+    const cLo = [0, 0, 0, 0, 0];
+    for (let i = 0; i < 5; i++) {
+      const j = sub(expMin[i]!, eMin);
+      const L = L_shr(L_deposit_h(g[i]!), j);
+      cHi[i] = L_Extract_hi(L);
+      cLo[i] = L_Extract_lo(L);
+    }
+    let distMin = MAX_32;
+    let index1 = cand1;
+    let index2 = cand2;
+    for (let i = 0; i < NCAN1; i++) {
+      for (let j = 0; j < NCAN2; j++) {
+        const gPitch = add(GBK1[(cand1 + i) * 2]!, GBK2[(cand2 + j) * 2]!);
+        if (tame === 1 && !(gPitch < GP0999)) continue;
+        const tmp = extract_l(L_shr(L_add(GBK1[(cand1 + i) * 2 + 1]!, GBK2[(cand2 + j) * 2 + 1]!), 1));
+        const gCode = mult(gcode0, tmp);
+        const g2Pitch = mult(gPitch, gPitch);
+        const g2Code = mult(gCode, gCode);
+        const gPitCod = mult(gCode, gPitch);
+        let L = Mpy_32_16(cHi[0]!, cLo[0]!, g2Pitch);
+        L = L_add(L, Mpy_32_16(cHi[1]!, cLo[1]!, gPitch));
+        L = L_add(L, Mpy_32_16(cHi[2]!, cLo[2]!, g2Code));
+        L = L_add(L, Mpy_32_16(cHi[3]!, cLo[3]!, gCode));
+        L = L_add(L, Mpy_32_16(cHi[4]!, cLo[4]!, gPitCod));
+        if (L_sub(L, distMin) < 0) {
+          distMin = L;
+          index1 = cand1 + i;
+          index2 = cand2 + j;
+        }
+      }
+    }
+    out[0] = add(GBK1[index1 * 2]!, GBK2[index2 * 2]!);
+    const Lgbk12 = L_add(GBK1[index1 * 2 + 1]!, GBK2[index2 * 2 + 1]!);
+    const tmp = extract_l(L_shr(Lgbk12, 1));
+    let acc = L_mult(tmp, gcode0);
+    acc = L_shl(acc, add(negate(expGcode0), -12 - 1 + 1 + 16));
+    out[1] = extract_h(acc);
+    gainUpdate(this.pastQuaEn, Lgbk12);
+    return add(MAP1[index1]! * NCODE2, MAP2[index2]!);
+  }
+}

@@ -1,0 +1,66 @@
+/** Table-driven Log2, Pow2 and Inv_sqrt of G.729's fixed-point arithmetic. */
+import {
+  extract_h,
+  extract_l,
+  L_deposit_h,
+  L_msu,
+  L_mult,
+  L_shl,
+  L_shr,
+  L_shr_r,
+  norm_l,
+  sub,
+} from './basic-ops.ts';
+import { TABLOG, TABPOW, TABSQR } from './tables.ts';
+
+/** log2(L) as exponent (integer part) and fraction (Q15), written into `out` [exp, frac]. */
+export function log2(L: number, out: Int32Array): void {
+  if (L <= 0) {
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
+  const e = norm_l(L);
+  let x = L_shl(L, e);
+  out[0] = 30 - e;
+  x = L_shr(x, 9);
+  let i = extract_h(x);
+  x = L_shr(x, 1);
+  const a = extract_l(x) & 0x7fff;
+  i -= 32;
+  let y = L_deposit_h(TABLOG[i]!);
+  const tmp = sub(TABLOG[i]!, TABLOG[i + 1]!);
+  y = L_msu(y, tmp, a);
+  out[1] = extract_h(y);
+}
+
+/** 2^(exponent.fraction), fraction Q15; the result is a Word32. */
+export function pow2(exponent: number, fraction: number): number {
+  let x = L_mult(fraction, 32);
+  const i = extract_h(x);
+  x = L_shr(x, 1);
+  const a = extract_l(x) & 0x7fff;
+  x = L_deposit_h(TABPOW[i]!);
+  const tmp = sub(TABPOW[i]!, TABPOW[i + 1]!);
+  x = L_msu(x, tmp, a);
+  return L_shr_r(x, sub(30, exponent));
+}
+
+/** 1/sqrt(L), L > 0, result Q30-ish as the reference defines it. */
+export function invSqrt(L: number): number {
+  if (L <= 0) return 0x3fffffff;
+  let e = norm_l(L);
+  let x = L_shl(L, e);
+  e = 30 - e;
+  if ((e & 1) === 0) x = L_shr(x, 1);
+  e = (e >> 1) + 1;
+  x = L_shr(x, 9);
+  let i = extract_h(x);
+  x = L_shr(x, 1);
+  const a = extract_l(x) & 0x7fff;
+  i -= 16;
+  let y = L_deposit_h(TABSQR[i]!);
+  const tmp = sub(TABSQR[i]!, TABSQR[i + 1]!);
+  y = L_msu(y, tmp, a);
+  return L_shr(y, e);
+}

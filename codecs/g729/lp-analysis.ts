@@ -1,0 +1,317 @@
+/**
+ * Encoder side, LP analysis (G.729 §3.1–3.2.3): 140 Hz high-pass pre-processing, windowed
+ * autocorrelation, lag window, Levinson–Durbin in double precision, and LP → LSP by the
+ * Chebyshev root search.
+ */
+import {
+  abs_s,
+  add,
+  Div_32,
+  div_s,
+  extract_h,
+  extract_l,
+  L_abs,
+  L_add,
+  L_Comp,
+  L_Extract_hi,
+  L_Extract_lo,
+  L_mac,
+  L_msu,
+  L_mult,
+  L_negate,
+  L_shl,
+  L_shr,
+  L_sub,
+  Mpy_32,
+  Mpy_32_16,
+  macDot,
+  mult_r,
+  negate,
+  norm_l,
+  norm_s,
+  overflow,
+  round,
+  shl,
+  shr,
+  sub,
+} from './basic-ops.ts';
+import { M, NC } from './lsp.ts';
+import { A140, B140, GRID, HAMWINDOW, LAG_H, LAG_L } from './tables.ts';
+
+export const L_WINDOW = 240;
+const GRID_POINTS = 50;
+
+/** 140 Hz second-order high-pass with the input halved (Pre_Process). */
+export class PreProcess {
+  private y1Hi = 0;
+  private y1Lo = 0;
+  private y2Hi = 0;
+  private y2Lo = 0;
+  private x0 = 0;
+  private x1 = 0;
+
+  run(sig: Int16Array, off: number, len: number): void {
+    for (let i = 0; i < len; i++) {
+      const x2 = this.x1;
+      this.x1 = this.x0;
+      this.x0 = sig[off + i]!;
+      let t = Mpy_32_16(this.y1Hi, this.y1Lo, A140[1]!);
+      t = L_add(t, Mpy_32_16(this.y2Hi, this.y2Lo, A140[2]!));
+      t = L_mac(t, this.x0, B140[0]!);
+      t = L_mac(t, this.x1, B140[1]!);
+      t = L_mac(t, x2, B140[2]!);
+      t = L_shl(t, 3);
+      sig[off + i] = round(t);
+      this.y2Hi = this.y1Hi;
+      this.y2Lo = this.y1Lo;
+      this.y1Hi = L_Extract_hi(t);
+      this.y1Lo = L_Extract_lo(t);
+    }
+  }
+}
+
+const y = new Int16Array(L_WINDOW);
+
+/** Autocorrelations r[0..m] of the windowed 240 samples at x[off..], normalised, hi/lo (Autocorr). */
+export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): void {
+  for (let i = 0; i < L_WINDOW; i++) y[i] = mult_r(x[off + i]!, HAMWINDOW[i]!);
+  let sum: number;
+  for (let guard = 0; ; guard++) {
+    overflow.flag = 0;
+    sum = macDot(1, y, 0, y, 0, L_WINDOW);
+    if (overflow.flag === 0 || guard > 8) break;
+    for (let i = 0; i < L_WINDOW; i++) y[i] = shr(y[i]!, 2);
+  }
+  const norm = norm_l(sum);
+  sum = L_shl(sum, norm);
+  rh[0] = L_Extract_hi(sum);
+  rl[0] = L_Extract_lo(sum);
+  for (let i = 1; i <= m; i++) {
+    sum = macDot(0, y, 0, y, i, L_WINDOW - i);
+    sum = L_shl(sum, norm);
+    rh[i] = L_Extract_hi(sum);
+    rl[i] = L_Extract_lo(sum);
+  }
+}
+
+/** r[i] ·= lag window (60 Hz bandwidth expansion) (Lag_window). */
+export function lagWindow(m: number, rh: Int16Array, rl: Int16Array): void {
+  for (let i = 1; i <= m; i++) {
+    const x = Mpy_32(rh[i]!, rl[i]!, LAG_H[i - 1]!, LAG_L[i - 1]!);
+    rh[i] = L_Extract_hi(x);
+    rl[i] = L_Extract_lo(x);
+  }
+}
+
+/** Levinson–Durbin with the reference's memory of the last stable filter. */
+export class Levinson {
+  private readonly oldA = Int16Array.from([4096, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  private readonly oldRc = new Int16Array(2);
+  private readonly ah = new Int16Array(M + 1);
+  private readonly al = new Int16Array(M + 1);
+  private readonly anh = new Int16Array(M + 1);
+  private readonly anl = new Int16Array(M + 1);
+
+  /** A(z) in Q12 into a[0..10], reflection coefficients into rc. */
+  run(rh: Int16Array, rl: Int16Array, a: Int16Array, rc: Int16Array): void {
+    const { ah, al, anh, anl } = this;
+    let t1 = L_Comp(rh[1]!, rl[1]!);
+    let t2 = L_abs(t1);
+    let t0 = Div_32(t2, rh[0]!, rl[0]!);
+    if (t1 > 0) t0 = L_negate(t0);
+    let kh = L_Extract_hi(t0);
+    let kl = L_Extract_lo(t0);
+    rc[0] = kh;
+    t0 = L_shr(t0, 4);
+    ah[1] = L_Extract_hi(t0);
+    al[1] = L_Extract_lo(t0);
+    t0 = Mpy_32(kh, kl, kh, kl);
+    t0 = L_abs(t0);
+    t0 = L_sub(0x7fffffff, t0);
+    let hi = L_Extract_hi(t0);
+    let lo = L_Extract_lo(t0);
+    t0 = Mpy_32(rh[0]!, rl[0]!, hi, lo);
+    let alpExp = norm_l(t0);
+    t0 = L_shl(t0, alpExp);
+    let alpH = L_Extract_hi(t0);
+    let alpL = L_Extract_lo(t0);
+
+    for (let i = 2; i <= M; i++) {
+      t0 = 0;
+      for (let j = 1; j < i; j++) t0 = L_add(t0, Mpy_32(rh[j]!, rl[j]!, ah[i - j]!, al[i - j]!));
+      t0 = L_shl(t0, 4);
+      t1 = L_Comp(rh[i]!, rl[i]!);
+      t0 = L_add(t0, t1);
+      t1 = L_abs(t0);
+      t2 = Div_32(t1, alpH, alpL);
+      if (t0 > 0) t2 = L_negate(t2);
+      t2 = L_shl(t2, alpExp);
+      kh = L_Extract_hi(t2);
+      kl = L_Extract_lo(t2);
+      rc[i - 1] = kh;
+      if (abs_s(kh) > 32750) {
+        a.set(this.oldA);
+        rc[0] = this.oldRc[0]!;
+        rc[1] = this.oldRc[1]!;
+        return;
+      }
+      for (let j = 1; j < i; j++) {
+        t0 = Mpy_32(kh, kl, ah[i - j]!, al[i - j]!);
+        t0 = L_add(t0, L_Comp(ah[j]!, al[j]!));
+        anh[j] = L_Extract_hi(t0);
+        anl[j] = L_Extract_lo(t0);
+      }
+      t2 = L_shr(t2, 4);
+      anh[i] = L_Extract_hi(t2);
+      anl[i] = L_Extract_lo(t2);
+      t0 = Mpy_32(kh, kl, kh, kl);
+      t0 = L_abs(t0);
+      t0 = L_sub(0x7fffffff, t0);
+      hi = L_Extract_hi(t0);
+      lo = L_Extract_lo(t0);
+      t0 = Mpy_32(alpH, alpL, hi, lo);
+      const j = norm_l(t0);
+      t0 = L_shl(t0, j);
+      alpH = L_Extract_hi(t0);
+      alpL = L_Extract_lo(t0);
+      alpExp = add(alpExp, j);
+      for (let k = 1; k <= i; k++) {
+        ah[k] = anh[k]!;
+        al[k] = anl[k]!;
+      }
+    }
+    a[0] = 4096;
+    for (let i = 1; i <= M; i++) {
+      t0 = L_Comp(ah[i]!, al[i]!);
+      a[i] = round(L_shl(t0, 1));
+      this.oldA[i] = a[i]!;
+    }
+    this.oldRc[0] = rc[0]!;
+    this.oldRc[1] = rc[1]!;
+  }
+}
+
+function chebps(x: number, f: Int16Array, q10: boolean): number {
+  let b2h = q10 ? 128 : 256;
+  let b2l = 0;
+  let t0 = L_mult(x, q10 ? 256 : 512);
+  t0 = L_mac(t0, f[1]!, 4096);
+  let b1h = L_Extract_hi(t0);
+  let b1l = L_Extract_lo(t0);
+  let i = 2;
+  for (; i < NC; i++) {
+    t0 = Mpy_32_16(b1h, b1l, x);
+    t0 = L_shl(t0, 1);
+    t0 = L_mac(t0, b2h, -32768);
+    t0 = L_msu(t0, b2l, 1);
+    t0 = L_mac(t0, f[i]!, 4096);
+    const b0h = L_Extract_hi(t0);
+    const b0l = L_Extract_lo(t0);
+    b2l = b1l;
+    b2h = b1h;
+    b1l = b0l;
+    b1h = b0h;
+  }
+  t0 = Mpy_32_16(b1h, b1l, x);
+  t0 = L_mac(t0, b2h, -32768);
+  t0 = L_msu(t0, b2l, 1);
+  t0 = L_mac(t0, f[i]!, 2048);
+  t0 = L_shl(t0, q10 ? 7 : 6);
+  return extract_h(t0);
+}
+
+const f1 = new Int16Array(NC + 1);
+const f2 = new Int16Array(NC + 1);
+
+/** LP (Q12) → LSP (Q15) by sign changes of the Chebyshev series on a 50-point grid (Az_lsp). */
+export function azToLsp(a: Int16Array, lsp: Int16Array, oldLsp: Int16Array): void {
+  let ovf = false;
+  f1[0] = 2048;
+  f2[0] = 2048;
+  for (let i = 0; i < NC; i++) {
+    overflow.flag = 0;
+    let t0 = L_mult(a[i + 1]!, 16384);
+    t0 = L_mac(t0, a[M - i]!, 16384);
+    let x = extract_h(t0);
+    if (overflow.flag) ovf = true;
+    overflow.flag = 0;
+    f1[i + 1] = sub(x, f1[i]!);
+    if (overflow.flag) ovf = true;
+    overflow.flag = 0;
+    t0 = L_mult(a[i + 1]!, 16384);
+    t0 = L_msu(t0, a[M - i]!, 16384);
+    x = extract_h(t0);
+    if (overflow.flag) ovf = true;
+    overflow.flag = 0;
+    f2[i + 1] = add(x, f2[i]!);
+    if (overflow.flag) ovf = true;
+  }
+  if (ovf) {
+    f1[0] = 1024;
+    f2[0] = 1024;
+    for (let i = 0; i < NC; i++) {
+      let t0 = L_mult(a[i + 1]!, 8192);
+      t0 = L_mac(t0, a[M - i]!, 8192);
+      f1[i + 1] = sub(extract_h(t0), f1[i]!);
+      t0 = L_mult(a[i + 1]!, 8192);
+      t0 = L_msu(t0, a[M - i]!, 8192);
+      f2[i + 1] = add(extract_h(t0), f2[i]!);
+    }
+  }
+  let nf = 0;
+  let ip = 0;
+  let coef = f1;
+  let xlow = GRID[0]!;
+  let ylow = chebps(xlow, coef, ovf);
+  let j = 0;
+  while (nf < M && j < GRID_POINTS) {
+    j++;
+    let xhigh = xlow;
+    let yhigh = ylow;
+    xlow = GRID[j]!;
+    ylow = chebps(xlow, coef, ovf);
+    if (L_mult(ylow, yhigh) <= 0) {
+      for (let i = 0; i < 2; i++) {
+        const xmid = add(shr(xlow, 1), shr(xhigh, 1));
+        const ymid = chebps(xmid, coef, ovf);
+        if (L_mult(ylow, ymid) <= 0) {
+          yhigh = ymid;
+          xhigh = xmid;
+        } else {
+          ylow = ymid;
+          xlow = xmid;
+        }
+      }
+      const x = sub(xhigh, xlow);
+      let yy = sub(yhigh, ylow);
+      let xint: number;
+      if (yy === 0) xint = xlow;
+      else {
+        const sign = yy;
+        yy = abs_s(yy);
+        const exp = norm_s(yy);
+        yy = shl(yy, exp);
+        yy = div_s(16383, yy);
+        let t0 = L_mult(x, yy);
+        t0 = L_shr(t0, sub(20, exp));
+        yy = extract_l(t0);
+        if (sign < 0) yy = negate(yy);
+        t0 = L_mult(ylow, yy);
+        t0 = L_shr(t0, 11);
+        xint = sub(xlow, extract_l(t0));
+      }
+      lsp[nf] = xint;
+      xlow = xint;
+      nf++;
+      if (ip === 0) {
+        ip = 1;
+        coef = f2;
+      } else {
+        ip = 0;
+        coef = f1;
+      }
+      ylow = chebps(xlow, coef, ovf);
+    }
+  }
+  if (nf < M) lsp.set(oldLsp);
+}

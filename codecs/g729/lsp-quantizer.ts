@@ -1,0 +1,184 @@
+/**
+ * Encoder side, LSP quantisation (G.729 §3.2.4): LSP → LSF, weights, two-stage MA-predicted
+ * codebook search for both predictor modes, then the decoder's reconstruction (Qua_lsp).
+ */
+import {
+  add,
+  extract_h,
+  extract_l,
+  L_mac,
+  L_mult,
+  L_shl,
+  L_shr,
+  L_sub,
+  mult,
+  norm_s,
+  shl,
+  sub,
+} from './basic-ops.ts';
+import {
+  composeResidual,
+  expand,
+  LsfPredictor,
+  lsfToLsp,
+  M,
+  NC,
+  prevCompose,
+  prevExtract,
+  stability,
+} from './lsp.ts';
+import { FG_SUM, LSPCB1, LSPCB2, SLOPE_ACOS, TABLE2 } from './tables.ts';
+
+const GAP1 = 10;
+const GAP2 = 5;
+const PI04 = 1029;
+const PI92 = 23677;
+const CONST10 = 10 * (1 << 11);
+const CONST12 = 19661;
+
+/** LSP (Q15, cosine domain) → LSF (Q13, radians) by table (Lsp_lsf2). */
+export function lspToLsf(lsp: Int16Array, lsf: Int16Array): void {
+  let ind = 63;
+  for (let i = M - 1; i >= 0; i--) {
+    while (sub(TABLE2[ind]!, lsp[i]!) < 0) {
+      ind = sub(ind, 1);
+      if (ind <= 0) break;
+    }
+    const offset = sub(lsp[i]!, TABLE2[ind]!);
+    const t = L_mult(SLOPE_ACOS[ind]!, offset);
+    const freq = add(shl(ind, 9), extract_l(L_shr(t, 12)));
+    lsf[i] = mult(freq, 25736);
+  }
+}
+
+/** Weighting coefficients of the LSF distortion (Get_wegt). */
+export function lsfWeights(flsp: Int16Array, wegt: Int16Array): void {
+  const buf = new Int16Array(M);
+  buf[0] = sub(flsp[1]!, PI04 + 8192);
+  for (let i = 1; i < M - 1; i++) buf[i] = sub(sub(flsp[i + 1]!, flsp[i - 1]!), 8192);
+  buf[M - 1] = sub(PI92 - 8192, flsp[M - 2]!);
+  for (let i = 0; i < M; i++) {
+    if (buf[i]! > 0) wegt[i] = 2048;
+    else {
+      let t = L_mult(buf[i]!, buf[i]!);
+      let tmp = extract_h(L_shl(t, 2));
+      t = L_mult(tmp, CONST10);
+      tmp = extract_h(L_shl(t, 2));
+      wegt[i] = add(tmp, 2048);
+    }
+  }
+  wegt[4] = extract_h(L_shl(L_mult(wegt[4]!, CONST12), 1));
+  wegt[5] = extract_h(L_shl(L_mult(wegt[5]!, CONST12), 1));
+  let mx = 0;
+  for (let i = 0; i < M; i++) if (sub(wegt[i]!, mx) > 0) mx = wegt[i]!;
+  const sft = norm_s(mx);
+  for (let i = 0; i < M; i++) wegt[i] = shl(wegt[i]!, sft);
+}
+
+function preSelect(rbuf: Int16Array): number {
+  let cand = 0;
+  let dmin = 0x7fffffff;
+  for (let i = 0; i < 128; i++) {
+    // A sum of squares only grows: if the plain sum fits in 32 bits, so did every partial one.
+    let t = 0;
+    for (let j = 0; j < M; j++) {
+      const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
+      t += 2 * d * d;
+    }
+    if (t > 0x7fffffff) {
+      t = 0;
+      for (let j = 0; j < M; j++) {
+        const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
+        t = L_mac(t, d, d);
+      }
+    }
+    if (L_sub(t, dmin) < 0) {
+      dmin = t;
+      cand = i;
+    }
+  }
+  return cand;
+}
+
+function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: number, to: number): number {
+  let index = 0;
+  let dmin = 0x7fffffff;
+  for (let k = 0; k < 32; k++) {
+    let dist = 0;
+    for (let j = from; j < to; j++) {
+      const tmp = sub(sub(rbuf[j]!, LSPCB1[c1 * M + j]!), LSPCB2[k * M + j]!);
+      dist = L_mac(dist, mult(wegt[j]!, tmp), tmp);
+    }
+    if (L_sub(dist, dmin) < 0) {
+      dmin = dist;
+      index = k;
+    }
+  }
+  return index;
+}
+
+function expandRange(buf: Int16Array, gap: number, from: number, to: number): void {
+  for (let j = from; j < to; j++) {
+    const tmp = (add(sub(buf[j - 1]!, buf[j]!), gap) >> 1) | 0;
+    if (tmp > 0) {
+      buf[j - 1] = sub(buf[j - 1]!, tmp);
+      buf[j] = add(buf[j]!, tmp);
+    }
+  }
+}
+
+function totalDistortion(wegt: Int16Array, buf: Int16Array, rbuf: Int16Array, mode: number): number {
+  let d = 0;
+  for (let j = 0; j < M; j++) {
+    const tmp = mult(sub(buf[j]!, rbuf[j]!), FG_SUM[mode * M + j]!);
+    const tmp2 = extract_h(L_shl(L_mult(wegt[j]!, tmp), 4));
+    d = L_mac(d, tmp2, tmp);
+  }
+  return d;
+}
+
+/** The encoder's LSP quantiser with its MA predictor memory. */
+export class LspQuantizer {
+  private readonly pred = new LsfPredictor();
+  private readonly lsf = new Int16Array(M);
+  private readonly lsfQ = new Int16Array(M);
+  private readonly wegt = new Int16Array(M);
+  private readonly rbuf = new Int16Array(M);
+  private readonly buf = new Int16Array(M);
+  private readonly ele = new Int16Array(M);
+
+  /** Quantises lsp (Q15) into lspQ (Q15); returns [L0L1 (8 bits), L2L3 (10 bits)]. */
+  quantize(lsp: Int16Array, lspQ: Int16Array, out: Int32Array): void {
+    const { lsf, wegt, rbuf, buf } = this;
+    lspToLsf(lsp, lsf);
+    lsfWeights(lsf, wegt);
+    const cand = [0, 0];
+    const t1 = [0, 0];
+    const t2 = [0, 0];
+    const dist = [0, 0];
+    for (let mode = 0; mode < 2; mode++) {
+      prevExtract(lsf, rbuf, mode, this.pred);
+      const c = preSelect(rbuf);
+      cand[mode] = c;
+      const i1 = selectSecond(rbuf, c, wegt, 0, NC);
+      t1[mode] = i1;
+      for (let j = 0; j < NC; j++) buf[j] = add(LSPCB1[c * M + j]!, LSPCB2[i1 * M + j]!);
+      expandRange(buf, GAP1, 1, NC);
+      const i2 = selectSecond(rbuf, c, wegt, NC, M);
+      t2[mode] = i2;
+      for (let j = NC; j < M; j++) buf[j] = add(LSPCB1[c * M + j]!, LSPCB2[i2 * M + j]!);
+      expandRange(buf, GAP1, NC, M);
+      expand(buf, GAP2);
+      dist[mode] = totalDistortion(wegt, buf, rbuf, mode);
+    }
+    const mode = L_sub(dist[1]!, dist[0]!) < 0 ? 1 : 0;
+    out[0] = (mode << 7) | cand[mode]!;
+    out[1] = (t1[mode]! << 5) | t2[mode]!;
+    // Lsp_get_quant: the decoder's reconstruction, which also updates the predictor.
+    composeResidual(cand[mode]!, t1[mode]!, t2[mode]!, this.ele);
+    prevCompose(this.ele, this.lsfQ, mode, this.pred);
+    this.pred.update(this.ele);
+    stability(this.lsfQ);
+    lsfToLsp(this.lsfQ, lspQ);
+  }
+}

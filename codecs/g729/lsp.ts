@@ -1,0 +1,164 @@
+/**
+ * LSP quantiser side shared by encoder and decoder (G.729 §3.2.4, §4.1.1): two-stage
+ * codebook reconstruction with the MA predictor, rearrangement (stability), LSF↔LSP
+ * conversion and LSP → LP conversion, and the interpolation of the two subframes.
+ */
+import {
+  add,
+  extract_h,
+  extract_l,
+  L_add,
+  L_deposit_h,
+  L_Extract_hi,
+  L_Extract_lo,
+  L_mac,
+  L_msu,
+  L_mult,
+  L_shl,
+  L_shr,
+  L_shr_r,
+  L_sub,
+  Mpy_32_16,
+  mult,
+  shr,
+  sub,
+} from './basic-ops.ts';
+import { FG, FG_SUM, FG_SUM_INV, FREQ_PREV_RESET, LSPCB1, LSPCB2, SLOPE_COS, TABLE2 } from './tables.ts';
+
+export const M = 10;
+export const MP1 = 11;
+export const MA_NP = 4;
+export const NC = 5;
+const GAP1 = 10;
+const GAP2 = 5;
+const GAP3 = 321;
+const L_LIMIT = 40;
+const M_LIMIT = 25681;
+
+/** The MA predictor memory: the last four quantised residual LSF vectors (Q13). */
+export class LsfPredictor {
+  readonly freqPrev: Int16Array[] = [0, 1, 2, 3].map(() => Int16Array.from(FREQ_PREV_RESET));
+
+  update(ele: Int16Array): void {
+    const last = this.freqPrev.pop()!;
+    last.set(ele);
+    this.freqPrev.unshift(last);
+  }
+}
+
+/** Sum of codebook entries with the two-pass minimum-gap expansion (Lsp_get_quant's first part). */
+export function composeResidual(code0: number, code1: number, code2: number, buf: Int16Array): void {
+  for (let j = 0; j < NC; j++) buf[j] = add(LSPCB1[code0 * M + j]!, LSPCB2[code1 * M + j]!);
+  for (let j = NC; j < M; j++) buf[j] = add(LSPCB1[code0 * M + j]!, LSPCB2[code2 * M + j]!);
+  expand(buf, GAP1);
+  expand(buf, GAP2);
+}
+
+export function expand(buf: Int16Array, gap: number): void {
+  for (let j = 1; j < M; j++) {
+    const diff = sub(buf[j - 1]!, buf[j]!);
+    const tmp = shr(add(diff, gap), 1);
+    if (tmp > 0) {
+      buf[j - 1] = sub(buf[j - 1]!, tmp);
+      buf[j] = add(buf[j]!, tmp);
+    }
+  }
+}
+
+/** lsf = fg_sum·ele + Σ fg[k]·freqPrev[k] (Lsp_prev_compose). */
+export function prevCompose(ele: Int16Array, lsf: Int16Array, mode: number, pred: LsfPredictor): void {
+  const fp = pred.freqPrev;
+  for (let j = 0; j < M; j++) {
+    let acc = L_mult(ele[j]!, FG_SUM[mode * M + j]!);
+    for (let k = 0; k < MA_NP; k++) acc = L_mac(acc, fp[k]![j]!, FG[(mode * MA_NP + k) * M + j]!);
+    lsf[j] = extract_h(acc);
+  }
+}
+
+/** Inverse of prevCompose: the residual that would give `lsf` (Lsp_prev_extract). */
+export function prevExtract(lsf: Int16Array, ele: Int16Array, mode: number, pred: LsfPredictor): void {
+  const fp = pred.freqPrev;
+  for (let j = 0; j < M; j++) {
+    let t = L_deposit_h(lsf[j]!);
+    for (let k = 0; k < MA_NP; k++) t = L_msu(t, fp[k]![j]!, FG[(mode * MA_NP + k) * M + j]!);
+    const temp = extract_h(t);
+    t = L_mult(temp, FG_SUM_INV[mode * M + j]!);
+    ele[j] = extract_h(L_shl(t, 3));
+  }
+}
+
+/** Ordering and minimum distance of the quantised LSFs (Lsp_stability). */
+export function stability(buf: Int16Array): void {
+  for (let j = 0; j < M - 1; j++) {
+    if (L_sub(buf[j + 1]!, buf[j]!) < 0) {
+      const t = buf[j + 1]!;
+      buf[j + 1] = buf[j]!;
+      buf[j] = t;
+    }
+  }
+  if (buf[0]! < L_LIMIT) buf[0] = L_LIMIT;
+  for (let j = 0; j < M - 1; j++) {
+    if (L_sub(L_sub(buf[j + 1]!, buf[j]!), GAP3) < 0) buf[j + 1] = add(buf[j]!, GAP3);
+  }
+  if (buf[M - 1]! > M_LIMIT) buf[M - 1] = M_LIMIT;
+}
+
+/** LSF (Q13, radians) → LSP (Q15, cosine domain) by table (Lsf_lsp2). */
+export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
+  for (let i = 0; i < M; i++) {
+    const freq = mult(lsf[i]!, 20861);
+    let ind = shr(freq, 8);
+    const offset = freq & 0xff;
+    if (ind > 63) ind = 63;
+    const t = L_mult(SLOPE_COS[ind]!, offset);
+    lsp[i] = add(TABLE2[ind]!, extract_l(L_shr(t, 13)));
+  }
+}
+
+const f1 = new Float64Array(6);
+const f2 = new Float64Array(6);
+
+function getLspPol(lsp: Int16Array, start: number, f: Float64Array): void {
+  f[0] = L_mult(4096, 2048);
+  f[1] = L_msu(0, lsp[start]!, 512);
+  let l = start + 2;
+  let p = 2;
+  for (let i = 2; i <= 5; i++) {
+    f[p] = f[p - 2]!;
+    for (let j = 1; j < i; j++, p--) {
+      const hi = L_Extract_hi(f[p - 1]!);
+      const lo = L_Extract_lo(f[p - 1]!);
+      let t0 = Mpy_32_16(hi, lo, lsp[l]!);
+      t0 = L_shl(t0, 1);
+      f[p] = L_add(f[p]!, f[p - 2]!);
+      f[p] = L_sub(f[p]!, t0);
+    }
+    f[p] = L_msu(f[p]!, lsp[l]!, 512);
+    p += i;
+    l += 2;
+  }
+}
+
+/** LSP (Q15) → LP coefficients a[0..10] (Q12) written at a[off..off+10] (Lsp_Az). */
+export function lspToAz(lsp: Int16Array, a: Int16Array, off: number): void {
+  getLspPol(lsp, 0, f1);
+  getLspPol(lsp, 1, f2);
+  for (let i = 5; i > 0; i--) {
+    f1[i] = L_add(f1[i]!, f1[i - 1]!);
+    f2[i] = L_sub(f2[i]!, f2[i - 1]!);
+  }
+  a[off] = 4096;
+  for (let i = 1, j = 10; i <= 5; i++, j--) {
+    a[off + i] = extract_l(L_shr_r(L_add(f1[i]!, f2[i]!), 13));
+    a[off + j] = extract_l(L_shr_r(L_sub(f1[i]!, f2[i]!), 13));
+  }
+}
+
+const lspMid = new Int16Array(M);
+
+/** The LP filters of both subframes: the mean of old and new LSPs, then the new (Int_qlpc). */
+export function interpolateAz(lspOld: Int16Array, lspNew: Int16Array, az: Int16Array): void {
+  for (let i = 0; i < M; i++) lspMid[i] = add(shr(lspNew[i]!, 1), shr(lspOld[i]!, 1));
+  lspToAz(lspMid, az, 0);
+  lspToAz(lspNew, az, MP1);
+}

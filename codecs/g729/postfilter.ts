@@ -1,0 +1,240 @@
+/**
+ * Annex A adaptive post-filter (long-term, short-term with tilt compensation, gain control)
+ * and the 100 Hz high-pass post-processing with ×2 scaling (G.729 Annex A §A.4.2, G.729 §4.2.5).
+ */
+import {
+  add,
+  div_s,
+  extract_h,
+  L_add,
+  L_Extract_hi,
+  L_Extract_lo,
+  L_mac,
+  L_mult,
+  L_shl,
+  L_shr,
+  L_sub,
+  MAX_32,
+  MIN_32,
+  Mpy_32_16,
+  macDot,
+  mult,
+  norm_l,
+  round,
+  shr,
+  sub,
+} from './basic-ops.ts';
+import { residu, synFilt, weightAz } from './filters.ts';
+import { invSqrt } from './log-pow.ts';
+import { M, MP1 } from './lsp.ts';
+import { PIT_MAX } from './pitch.ts';
+import { A100, B100 } from './tables.ts';
+
+const L_SUBFR = 40;
+const L_FRAME = 80;
+const L_H = 22;
+const GAMMAP = 16384;
+const INV_GAMMAP = 21845;
+const GAMMAP_2 = 10923;
+const GAMMA2_PST = 18022;
+const GAMMA1_PST = 22938;
+const MU = 26214;
+const AGC_FAC = 29491;
+const AGC_FAC1 = 3276;
+
+export class PostFilter {
+  private readonly memSynPst = new Int16Array(M);
+  /** res2 with PIT_MAX samples of history before it. */
+  private readonly res2 = new Int16Array(PIT_MAX + L_SUBFR);
+  private readonly scalRes2 = new Int16Array(PIT_MAX + L_SUBFR);
+  private readonly res2Pst = new Int16Array(L_SUBFR);
+  private readonly synPst = new Int16Array(L_FRAME);
+  private readonly ap3 = new Int16Array(MP1);
+  private readonly ap4 = new Int16Array(MP1);
+  private readonly h = new Int16Array(L_H);
+  private memPre = 0;
+  private pastGain = 4096;
+
+  /**
+   * Filters `syn[M .. M+80)` in place; `syn[0..M)` holds the previous frame's last samples
+   * (updated here). `az` holds both subframes' LP coefficients, `t` their integer delays;
+   * `voiced` is false on comfort-noise frames.
+   */
+  filter(syn: Int16Array, az: Int16Array, t: Int32Array, voiced = true): void {
+    const { res2, scalRes2, ap3, ap4, h } = this;
+    for (let sf = 0, azOff = 0; sf < L_FRAME; sf += L_SUBFR, azOff += MP1) {
+      let t0Min = sub(t[sf / L_SUBFR]!, 3);
+      let t0Max = add(t0Min, 6);
+      if (t0Max > PIT_MAX) {
+        t0Max = PIT_MAX;
+        t0Min = sub(t0Max, 6);
+      }
+      weightAz(az, azOff, GAMMA2_PST, ap3);
+      weightAz(az, azOff, GAMMA1_PST, ap4);
+      residu(ap3, 0, syn, M + sf, res2, PIT_MAX, L_SUBFR);
+      for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = shr(res2[PIT_MAX + j]!, 2);
+      // Annex B: no long-term post-filter on comfort-noise frames.
+      if (voiced) this.pitchPostFilter(t0Min, t0Max);
+      else this.res2Pst.set(res2.subarray(PIT_MAX, PIT_MAX + L_SUBFR));
+
+      h.set(ap3);
+      h.fill(0, MP1);
+      synFilt(ap4, 0, h, 0, h, 0, L_H, h, MP1, false);
+      let s = L_mult(h[0]!, h[0]!);
+      for (let i = 1; i < L_H; i++) s = L_mac(s, h[i]!, h[i]!);
+      const temp1 = extract_h(s);
+      s = L_mult(h[0]!, h[1]!);
+      for (let i = 1; i < L_H - 1; i++) s = L_mac(s, h[i]!, h[i + 1]!);
+      let temp2 = extract_h(s);
+      if (temp2 <= 0) temp2 = 0;
+      else {
+        temp2 = mult(temp2, MU);
+        temp2 = div_s(temp2, temp1);
+      }
+      this.preemphasis(temp2);
+      synFilt(ap4, 0, this.res2Pst, 0, this.synPst, sf, L_SUBFR, this.memSynPst, 0, true);
+      this.agc(syn, M + sf, sf);
+      res2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
+      scalRes2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
+    }
+    syn.copyWithin(0, L_FRAME, L_FRAME + M);
+    syn.set(this.synPst, M);
+  }
+
+  private pitchPostFilter(t0Min: number, t0Max: number): void {
+    const sig = this.res2;
+    const scal = this.scalRes2;
+    const out = this.res2Pst;
+    const base = PIT_MAX;
+    let corMax = MIN_32;
+    let t0 = t0Min;
+    for (let i = t0Min; i <= t0Max; i++) {
+      const cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
+      if (L_sub(cor, corMax) > 0) {
+        corMax = cor;
+        t0 = i;
+      }
+    }
+    const ener = macDot(1, scal, base - t0, scal, base - t0, L_SUBFR);
+    const ener0 = macDot(1, scal, base, scal, base, L_SUBFR);
+    if (corMax < 0) corMax = 0;
+    let temp = corMax;
+    if (ener > temp) temp = ener;
+    if (ener0 > temp) temp = ener0;
+    const j = norm_l(temp);
+    let cmax = round(L_shl(corMax, j));
+    let en = round(L_shl(ener, j));
+    const en0 = round(L_shl(ener0, j));
+    let t = L_mult(cmax, cmax);
+    t = L_sub(t, L_shr(L_mult(en, en0), 1));
+    if (t < 0) {
+      for (let i = 0; i < L_SUBFR; i++) out[i] = sig[base + i]!;
+      return;
+    }
+    let g0: number;
+    let gain: number;
+    if (cmax > en) {
+      g0 = INV_GAMMAP;
+      gain = GAMMAP_2;
+    } else {
+      cmax = shr(mult(cmax, GAMMAP), 1);
+      en = shr(en, 1);
+      const i = add(cmax, en);
+      if (i > 0) {
+        gain = div_s(cmax, i);
+        g0 = sub(32767, gain);
+      } else {
+        g0 = 32767;
+        gain = 0;
+      }
+    }
+    for (let i = 0; i < L_SUBFR; i++) {
+      out[i] = add(mult(g0, sig[base + i]!), mult(gain, sig[base + i - t0]!));
+    }
+  }
+
+  private preemphasis(g: number): void {
+    const s = this.res2Pst;
+    const temp = s[L_SUBFR - 1]!;
+    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sub(s[i]!, mult(g, s[i - 1]!));
+    s[0] = sub(s[0]!, mult(g, this.memPre));
+    this.memPre = temp;
+  }
+
+  private agc(sigIn: Int16Array, inOff: number, outOff: number): void {
+    const out = this.synPst;
+    let s = energyQuarter(out, outOff);
+    if (s === 0) {
+      this.pastGain = 0;
+      return;
+    }
+    let exp = sub(norm_l(s), 1);
+    const gainOut = round(L_shl(s, exp));
+    s = energyQuarter(sigIn, inOff);
+    let g0: number;
+    if (s === 0) g0 = 0;
+    else {
+      const i = norm_l(s);
+      const gainIn = round(L_shl(s, i));
+      exp = sub(exp, i);
+      s = div_s(gainOut, gainIn);
+      s = L_shl(s, 7);
+      s = L_shr(s, exp);
+      s = invSqrt(s);
+      const k = round(L_shl(s, 9));
+      g0 = mult(k, AGC_FAC1);
+    }
+    let gain = this.pastGain;
+    for (let i = 0; i < L_SUBFR; i++) {
+      gain = mult(gain, AGC_FAC);
+      gain = add(gain, g0);
+      out[outOff + i] = extract_h(L_shl(L_mult(out[outOff + i]!, gain), 3));
+    }
+    this.pastGain = gain;
+  }
+}
+
+/** 100 Hz second-order high-pass and ×2 upscaling of the decoder output (Post_Process). */
+export class PostProcess {
+  private y1Hi = 0;
+  private y1Lo = 0;
+  private y2Hi = 0;
+  private y2Lo = 0;
+  private x0 = 0;
+  private x1 = 0;
+
+  run(sig: Int16Array, off: number, len: number): void {
+    for (let i = 0; i < len; i++) {
+      const x2 = this.x1;
+      this.x1 = this.x0;
+      this.x0 = sig[off + i]!;
+      let t = Mpy_32_16(this.y1Hi, this.y1Lo, A100[1]!);
+      t = L_add(t, Mpy_32_16(this.y2Hi, this.y2Lo, A100[2]!));
+      t = L_mac(t, this.x0, B100[0]!);
+      t = L_mac(t, this.x1, B100[1]!);
+      t = L_mac(t, x2, B100[2]!);
+      t = L_shl(t, 2);
+      sig[off + i] = round(L_shl(t, 1));
+      this.y2Hi = this.y1Hi;
+      this.y2Lo = this.y1Lo;
+      this.y1Hi = L_Extract_hi(t);
+      this.y1Lo = L_Extract_lo(t);
+    }
+  }
+}
+
+/** Σ (x>>2)²·2 over a subframe with the reference's saturation (agc's energies). */
+function energyQuarter(x: Int16Array, off: number): number {
+  let s = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const t = x[off + i]! >> 2;
+    s += 2 * t * t;
+  }
+  if (s <= MAX_32) return s;
+  s = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const t = shr(x[off + i]!, 2);
+    s = L_mac(s, t, t);
+  }
+  return s;
+}

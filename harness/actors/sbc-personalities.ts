@@ -1,0 +1,126 @@
+/**
+ * The reference SBC's personalities: legal behaviour switches. Each one makes the embedded SBC
+ * do something that the RFCs and the plan allow but that it does not do by default, so that a
+ * whole-plan run proves the harness accepts it (an SBC we did not write may well do it).
+ * They are kept apart from the fault switches (sbc-faults.ts): a fault must turn cases NOK, a
+ * personality must leave every applicable cell OK.
+ *
+ * {@link SBC_PERSONALITIES} is the single table of names; docs/sbc-personalities.md mirrors it
+ * (test/actors/sbc-personalities.test.ts keeps the two equal) and docs/tolerances.md names,
+ * for each tolerance row, the personality that plays it.
+ */
+
+/** A personality name. */
+export type SbcPersonalityName =
+  | 'rechallenge-bad-password'
+  | 'ruri-did'
+  | 'update-for-hold'
+  | 'te-pt-96'
+  | 'ssrc-change'
+  | 'port-change'
+  | 'ptime-30'
+  | 'ptime-10'
+  | 'rtcp-reports';
+
+/** One row of the personality table. */
+export interface SbcPersonalityInfo {
+  name: SbcPersonalityName;
+  /** What the SBC does differently, in one sentence. */
+  summary: string;
+  /** The rule that makes it legal. */
+  reference: string;
+  /** What a capture shows when it is on. */
+  onTheWire: string;
+}
+
+/** The table of personalities (docs/sbc-personalities.md mirrors it). */
+export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
+  {
+    name: 'rechallenge-bad-password',
+    summary:
+      'Answers a REGISTER or INVITE from the OXO trunk whose digest has a wrong password with a new 401 challenge (fresh nonce) instead of 403; no binding is made.',
+    reference:
+      'RFC 3261 §22.2 (UAS challenge), §21.4.2 (401) and §21.4.4 (403); RFC 7235 §3.1 (a 401 to a request with credentials refuses them)',
+    onTheWire:
+      'SIP/2.0 401 Unauthorized with a new WWW-Authenticate nonce to the REGISTER with the wrong password.',
+  },
+  {
+    name: 'ruri-did',
+    summary:
+      'Sends calls toward the OXO with the DID in the Request-URI user part (sip:DID@contact-host:port) instead of the registered contact URI itself.',
+    reference:
+      'RFC 3261 §16.5 and §16.6 (a proxy sets the Request-URI to the target it chose: the registered contact, §10.2.1), §8.1.1.2 (To holds the logical recipient)',
+    onTheWire:
+      'INVITE sip:<DID>@<OXO address>:<port> on the LAN side; the default is INVITE <registered Contact URI>.',
+  },
+  {
+    name: 'update-for-hold',
+    summary:
+      'Relays a hold or resume re-INVITE as an UPDATE on the other leg when that leg’s peer lists UPDATE in its Allow header.',
+    reference:
+      'RFC 3311 §5.1 and §5.2 (UPDATE carries an offer in a confirmed dialog), RFC 3261 §14 (re-INVITE)',
+    onTheWire:
+      'UPDATE with the hold SDP (a=sendonly) toward the provider, answered 200 OK with SDP; no re-INVITE there.',
+  },
+  {
+    name: 'te-pt-96',
+    summary:
+      'Offers telephone-event with payload type 96 (not 101) on the legs where it makes the offer, so the two legs can use different event payload types.',
+    reference:
+      'RFC 4733 §2.1 and §2.5.1 (telephone-event has a dynamic payload type bound in SDP), RFC 3264 §5.1 and §6.1 (payload types are per offer/answer exchange, so per leg)',
+    onTheWire:
+      'a=rtpmap:96 telephone-event/8000 in the SBC’s offers; RFC 4733 packets with PT 96 on that leg.',
+  },
+  {
+    name: 'ssrc-change',
+    summary:
+      'Starts a new RTP stream (new SSRC, sequence number and timestamp base) on each leg one second into the call and again at each relayed re-INVITE or UPDATE, never in the middle of a DTMF event.',
+    reference:
+      'RFC 3550 §5.1 (SSRC identifies a stream; sequence and timestamp start at random values), §8.2 (a source may take a new SSRC), §8 (receivers key streams by SSRC)',
+    onTheWire: 'A second SSRC in the RTP stream from the SBC, its sequence numbers starting afresh.',
+  },
+  {
+    name: 'port-change',
+    summary:
+      'Moves each leg of a call to a new anchored RTP port shortly after the answer, announced in a re-INVITE of its own that keeps the codec; the old port relays what is still on its way for a second.',
+    reference:
+      'RFC 3264 §8.3.1 (a new offer may change the port or address of a stream), RFC 3261 §14.1 (either side may re-INVITE), RFC 3550 §8.2 (the new port sends with a new SSRC)',
+    onTheWire:
+      'A re-INVITE from the SBC toward the provider and toward the OXO, its m=audio on another port; RTP from the SBC then leaves from that port.',
+  },
+  {
+    name: 'ptime-30',
+    summary: 'Puts a=ptime:30 (the packet time it prefers to receive) in every SDP it sends.',
+    reference:
+      'RFC 4566 §6 (a=ptime is a preference, not a requirement), RFC 3551 §4.2 (20 ms default; receivers accept 0 to 200 ms of audio per packet)',
+    onTheWire: 'a=ptime:30 in the SBC’s SDP; the peers may then send 240-byte G.711 packets.',
+  },
+  {
+    name: 'ptime-10',
+    summary: 'Puts a=ptime:10 in every SDP it sends (ptime-30 wins when both are on).',
+    reference:
+      'RFC 4566 §6 (a=ptime is a preference, not a requirement), RFC 3551 §4.2 (receivers accept 0 to 200 ms of audio per packet)',
+    onTheWire: 'a=ptime:10 in the SBC’s SDP; the peers may then send 80-byte G.711 packets, 100 a second.',
+  },
+  {
+    name: 'rtcp-reports',
+    summary:
+      'Sends RTCP receiver reports (with SDES CNAME) from each anchored port’s RTCP port, about every 2.5 s; by default the SBC sends none.',
+    reference:
+      'RFC 3550 §6 (RTCP functions 1-3 SHOULD be used, so none is legal too), §6.4.2 (RR), §6.5.1 (CNAME), §6.2 (interval)',
+    onTheWire: 'RTCP RR + SDES compound packets from the SBC’s port+1 on both legs.',
+  },
+]);
+
+/** The personalities switched on, as a set (unknown names are refused by {@link parsePersonalities}). */
+export type SbcPersonalities = ReadonlySet<SbcPersonalityName>;
+
+/** Parses personality names; returns the unknown ones as an error. */
+export function parsePersonalities(
+  names: readonly string[],
+): { ok: true; value: SbcPersonalities } | { ok: false; unknown: string[] } {
+  const known = new Set<string>(SBC_PERSONALITIES.map((p) => p.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) return { ok: false, unknown };
+  return { ok: true, value: new Set(names as SbcPersonalityName[]) };
+}

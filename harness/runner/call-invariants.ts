@@ -1,0 +1,530 @@
+/**
+ * Invariants every call of every case must keep, checked by the runner without the case asking
+ * and recorded as checks of the cell:
+ *
+ * 1. Media flows both ways from answer to hang-up. Each of our legs (the provider's phones and
+ *    IVR, the OXO's extensions: all send RTP continuously, silence included) must receive RTP
+ *    with no gap longer than {@link MEDIA_GAP_BOUND_MS} (plus four times the leg's jitter)
+ *    whenever it expects media: its negotiated direction receives (sendrecv or recvonly, so
+ *    sendonly, inactive and c=0.0.0.0 holds are windows without media), its partner leg on the
+ *    other side of the SBC sends, no quiet window was declared by the case, and the first
+ *    {@link MEDIA_SETTLE_MS} after the answer or a direction change are allowed to settle.
+ *    Comfort noise is legal silence: a gap after a CN packet, or on a leg whose peer declared
+ *    a=silenceSupp:on, is not a failure. A gap during which the harness itself was stalled
+ *    (its own poll ran late) is reduced by the stall.
+ * 2. Both legs are released together: when one leg of a call through the SBC ends (our BYE,
+ *    CANCEL or rejection, or one that reached us), its partner leg must end within
+ *    {@link CALL_RELEASE_BOUND_MS} — by the SBC's BYE/CANCEL/final response or by the case's
+ *    own hang-up.
+ * 3. Nothing is left up at the end of the case: no call of the case still calling, ringing or
+ *    established on our actors, and (with the embedded SBC) no call of the case still live on
+ *    the SBC.
+ *
+ * Legs are paired by the number called (the last 7 digits, or the whole number when shorter),
+ * opposite directions on the two sides, and creation within {@link PAIR_WINDOW_MS} of each other,
+ * the closest first: what is the same call on both sides of a B2BUA whatever it does to Call-IDs.
+ * The watch takes the calls created since the case started, so it works for actors that
+ * outlive the case.
+ */
+import type { Call, CallRegistry, Lab, ReferenceSbc, TrackedCall } from '../actors/index.ts';
+import type { Checks } from './checks.ts';
+
+/** A leg must be released within this long after its partner, ms. */
+export const CALL_RELEASE_BOUND_MS = 5000;
+/** Longest silence allowed in a leg's received RTP outside hold/quiet windows, ms (plus 4 × jitter). */
+export const MEDIA_GAP_BOUND_MS = 500;
+/** Time allowed after the answer or a direction change before media must flow, ms. */
+export const MEDIA_SETTLE_MS = 250;
+/** Legs of one call are created within this long of each other, ms. */
+export const PAIR_WINDOW_MS = 10_000;
+/** How long the watch waits at the end of a case for releases in flight, ms. */
+const SETTLE_END_MS = CALL_RELEASE_BOUND_MS + 500;
+
+/** A period the case declared without media toward one call (a mute window). */
+interface QuietWindow {
+  call: Call;
+  fromMs: number;
+  toMs?: number;
+  reason: string;
+}
+
+interface Interval {
+  from: number;
+  to: number;
+}
+
+/** A gap in one leg's received RTP. */
+export interface Gap {
+  fromMs: number;
+  toMs: number;
+  /** The gap as judged (stalls of the harness removed). */
+  lengthMs: number;
+  legal?: string;
+}
+
+const RECEIVES = new Set(['sendrecv', 'recvonly']);
+const SENDS = new Set(['sendrecv', 'sendonly']);
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function digits(s: string | undefined): string {
+  return (s ?? '').replace(/\D/g, '');
+}
+
+function sameNumber(a: string, b: string): boolean {
+  if (!a || !b) return false;
+  const n = Math.min(a.length, b.length, 7);
+  if (Math.min(a.length, b.length) < 7) return a === b;
+  return a.slice(-n) === b.slice(-n);
+}
+
+/** The number a leg was called at: the To user of an outgoing call, the Request-URI (or To) user of an incoming one. */
+function calledNumber(t: TrackedCall): string {
+  const c = t.call;
+  if (c.direction === 'outgoing') return digits(c.remoteParty?.user);
+  const r = digits(c.requestUser);
+  if (r) return r;
+  const to = c.invite?.get('to') ?? '';
+  return digits(/sips?:([^@;>]+)/.exec(to)?.[1]);
+}
+
+/** "the provider leg (pstn1)". */
+function legName(t: TrackedCall): string {
+  return `${t.side === 'provider' ? 'the provider leg' : 'the OXO leg'} (${t.party})`;
+}
+
+function sideName(t: TrackedCall): string {
+  return t.side === 'provider' ? 'the provider side' : 'the OXO side';
+}
+
+/** The call registries of a lab's actors (provider, OXO). */
+export function callRegistries(lab: Lab): CallRegistry[] {
+  return [lab.provider?.callLog, lab.oxo?.callLog].filter((r): r is CallRegistry => r !== undefined);
+}
+
+/** Pairs legs on the two sides that are the same call through the SBC. */
+export function pairCalls(calls: readonly TrackedCall[]): Array<[TrackedCall, TrackedCall]> {
+  const provider = calls.filter((t) => t.side === 'provider');
+  const oxo = calls.filter((t) => t.side === 'oxo');
+  const candidates: Array<{ p: TrackedCall; o: TrackedCall; d: number }> = [];
+  for (const p of provider)
+    for (const o of oxo) {
+      if (p.call.direction === o.call.direction) continue;
+      const [first, second] = p.call.direction === 'outgoing' ? [p, o] : [o, p];
+      const d = second.createdMs - first.createdMs;
+      if (d < -50 || d > PAIR_WINDOW_MS) continue;
+      if (!sameNumber(calledNumber(p), calledNumber(o))) continue;
+      candidates.push({ p, o, d: Math.abs(d) });
+    }
+  candidates.sort((a, b) => a.d - b.d);
+  const used = new Set<TrackedCall>();
+  const pairs: Array<[TrackedCall, TrackedCall]> = [];
+  for (const c of candidates) {
+    if (used.has(c.p) || used.has(c.o)) continue;
+    used.add(c.p);
+    used.add(c.o);
+    pairs.push([c.p, c.o]);
+  }
+  return pairs;
+}
+
+/** How a leg's release began, in words ("Premium Deskphone's BYE"). */
+function releaseWords(t: TrackedCall): string {
+  const e = t.events.find((x) => x.kind === 'releasing' || x.kind === 'ended' || x.kind === 'failed');
+  if (!e) return 'no release';
+  if (e.kind === 'releasing')
+    return e.detail === 'bye'
+      ? `the BYE of ${legName(t)}`
+      : e.detail === 'cancel'
+        ? `the CANCEL of ${legName(t)}`
+        : `the rejection of ${legName(t)}`;
+  if (e.kind === 'ended') return `the BYE that ended ${legName(t)}`;
+  return `the ${e.detail ?? 'final'} answer that ended ${legName(t)}`;
+}
+
+/** Splits `spans` by removing `holes`. */
+function subtract(spans: Interval[], holes: Interval[]): Interval[] {
+  let out = spans;
+  for (const h of holes) {
+    const next: Interval[] = [];
+    for (const s of out) {
+      if (h.to <= s.from || h.from >= s.to) {
+        next.push(s);
+        continue;
+      }
+      if (h.from > s.from) next.push({ from: s.from, to: h.from });
+      if (h.to < s.to) next.push({ from: h.to, to: s.to });
+    }
+    out = next;
+  }
+  return out;
+}
+
+/**
+ * The RTP payload types of comfort noise (RFC 3389) in the peer's SDP (13 always, plus any
+ * dynamic `CN` rtpmap), and whether it declared silence suppression (`a=silenceSupp:on`, RFC 3108).
+ */
+export function comfortNoiseOf(sdps: ReadonlyArray<string | undefined>): {
+  pts: Set<number>;
+  silenceSupp: boolean;
+} {
+  const pts = new Set<number>([13]);
+  let silenceSupp = false;
+  for (const s of sdps) {
+    if (!s) continue;
+    for (const m of s.matchAll(/^a=rtpmap:(\d+)\s+CN\//gim)) pts.add(Number(m[1]));
+    if (/^a=silenceSupp:\s*on/im.test(s)) silenceSupp = true;
+  }
+  return { pts, silenceSupp };
+}
+
+/** The peer's SDPs of a call (its offer or answers). */
+function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
+  const sdps = [call.dialog?.remoteSdp, call.answerResponse?.bodyText];
+  if (call.direction === 'incoming') sdps.push(call.invite?.bodyText);
+  return comfortNoiseOf(sdps);
+}
+
+/** What {@link findMediaGaps} is given: one leg's received RTP and when it expected media. */
+export interface MediaGapInput {
+  /** Received RTP packets in arrival order: arrival time (ms) and payload type. */
+  received: ReadonlyArray<{ at: number; pt: number }>;
+  /** Periods (ms) in which the leg expects media, in order. */
+  spans: ReadonlyArray<{ from: number; to: number }>;
+  /** Longest silence allowed, ms. */
+  boundMs: number;
+  /** Payload types of comfort noise (13, or a dynamic CN of the peer's SDP). */
+  comfortNoisePts: ReadonlySet<number>;
+  /** The peer declared a=silenceSupp:on: any silence is legal. */
+  silenceSupp: boolean;
+  /** Periods within [from, to] when the harness itself was stalled. */
+  stalls(from: number, to: number): ReadonlyArray<{ fromMs: number; toMs: number }>;
+}
+
+/**
+ * The gaps longer than the bound in one leg's received RTP, within the spans where it expects
+ * media: a gap that follows a comfort-noise packet, or any gap when the peer declared silence
+ * suppression, is legal; a harness stall inside a gap is taken out of its length.
+ */
+export function findMediaGaps(o: MediaGapInput): {
+  failures: Gap[];
+  legal: Gap[];
+  longestMs: number;
+  packets: number;
+  expectedMs: number;
+} {
+  const failures: Gap[] = [];
+  const legal: Gap[] = [];
+  let longest = 0;
+  let packets = 0;
+  let expectedMs = 0;
+  for (const s of o.spans) {
+    expectedMs += s.to - s.from;
+    const inside = o.received.filter((r) => r.at >= s.from && r.at <= s.to);
+    packets += inside.length;
+    const before = [...o.received].reverse().find((r) => r.at < s.from);
+    const times = [s.from, ...inside.map((r) => r.at), s.to];
+    for (let i = 1; i < times.length; i++) {
+      const g0 = times[i - 1]!;
+      const g1 = times[i]!;
+      const raw = g1 - g0;
+      if (raw <= o.boundMs) {
+        longest = Math.max(longest, raw);
+        continue;
+      }
+      const stalled = o
+        .stalls(g0, g1)
+        .reduce((n, x) => n + Math.max(0, Math.min(x.toMs, g1) - Math.max(x.fromMs, g0)), 0);
+      const length = raw - stalled;
+      longest = Math.max(longest, length);
+      if (length <= o.boundMs) continue;
+      const last = i === 1 ? before : inside[i - 2];
+      const gap: Gap = { fromMs: g0, toMs: g1, lengthMs: length };
+      if (last && o.comfortNoisePts.has(last.pt))
+        legal.push({ ...gap, legal: 'after a comfort-noise packet' });
+      else if (o.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
+      else failures.push(gap);
+    }
+  }
+  return { failures, legal, longestMs: longest, packets, expectedMs };
+}
+
+/** What the media judge saw on one leg. */
+interface LegMedia {
+  t: TrackedCall;
+  packets: number;
+  longestMs: number;
+  bound: number;
+  expectedMs: number;
+  failures: Gap[];
+  legal: Gap[];
+  holds: Interval[];
+  quiet: QuietWindow[];
+}
+
+/**
+ * Follows the calls of one case: created at its start, judged at its end. `registries` are the
+ * actors' call registries (provider, OXO); `sbc` the embedded SBC when there is one.
+ */
+export class CallWatch {
+  private readonly starts: Map<CallRegistry, number>;
+  private readonly sbcStart: number | undefined;
+  private readonly quiet: QuietWindow[] = [];
+
+  constructor(
+    private readonly registries: readonly CallRegistry[],
+    private readonly sbc?: ReferenceSbc,
+  ) {
+    this.starts = new Map(registries.map((r) => [r, r.now()]));
+    // Calls of earlier cases that have ended are no longer needed (actors that outlive cases).
+    for (const [r, start] of this.starts) r.forget(start);
+    this.sbcStart = sbc?.clock.now();
+  }
+
+  /** The calls created since the case started, oldest first. */
+  calls(): TrackedCall[] {
+    return this.registries
+      .flatMap((r) => r.since(this.starts.get(r) ?? 0))
+      .sort((a, b) => a.createdMs - b.createdMs);
+  }
+
+  private registryOf(call: Call): CallRegistry | undefined {
+    return this.registries.find((r) => r.since(this.starts.get(r) ?? 0).some((t) => t.call === call));
+  }
+
+  /**
+   * Declares that `call` is not expected to receive media from now until the returned function
+   * is called (or the call ends): a mute window of the case, named in the evidence.
+   */
+  expectSilence(call: Call, reason: string): () => void {
+    const reg = this.registryOf(call);
+    const now = () => reg?.now() ?? performance.now();
+    const w: QuietWindow = { call, fromMs: now(), reason };
+    this.quiet.push(w);
+    return () => {
+      if (w.toMs === undefined) w.toMs = now();
+    };
+  }
+
+  /** SBC calls of the case still live (embedded SBC only). */
+  private sbcLive(): Array<{ id: number; state: string; calling: string; called: string }> {
+    if (!this.sbc || this.sbcStart === undefined) return [];
+    const from = this.sbcStart;
+    return this.sbc
+      .calls()
+      .filter(
+        (r) => r.startedMs >= from && (r.state === 'setup' || r.state === 'early' || r.state === 'answered'),
+      );
+  }
+
+  /** Waits (bounded) until every call of the case has ended on our actors and on the embedded SBC. */
+  async settle(): Promise<void> {
+    const until = performance.now() + SETTLE_END_MS;
+    while (performance.now() < until) {
+      if (!this.calls().some((t) => t.up) && this.sbcLive().length === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Records the three invariants as checks (nothing when the case made no call). */
+  judge(check: Checks): void {
+    const calls = this.calls();
+    if (calls.length === 0) return;
+    const pairs = pairCalls(calls);
+    const partner = new Map<TrackedCall, TrackedCall>();
+    for (const [a, b] of pairs) {
+      partner.set(a, b);
+      partner.set(b, a);
+    }
+    this.judgeMedia(check, calls, partner);
+    this.judgeRelease(check, pairs);
+    this.judgeLeftovers(check, calls);
+  }
+
+  /** Hangs up whatever of the case is still up (actors that outlive the case start clean). */
+  async cleanUp(): Promise<void> {
+    for (const t of this.calls()) if (t.up) await t.call.hangup().catch(() => undefined);
+  }
+
+  private judgeMedia(check: Checks, calls: TrackedCall[], partner: Map<TrackedCall, TrackedCall>): void {
+    const legs: LegMedia[] = [];
+    for (const t of calls) {
+      const answered = t.establishedMs;
+      if (answered === undefined) continue;
+      const p = partner.get(t);
+      const reg = this.registries.find((r) => r.side === t.side);
+      const now = reg?.now() ?? performance.now();
+      // After a REFER transfer the leg may have a new partner: its media runs to its own release.
+      const transferred = t.transferMs !== undefined || p?.transferMs !== undefined;
+      const end = Math.min(
+        t.releaseMs ?? now,
+        !transferred ? (p?.releaseMs ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
+      );
+      legs.push(this.legMedia(t, p, answered, end, reg));
+    }
+    if (legs.length === 0) return;
+    const failures = legs.flatMap((l) =>
+      l.failures.map((g) => {
+        const answered = l.t.establishedMs ?? 0;
+        const p = partner.get(l.t);
+        const from = p ? sideName(p) : 'the far side';
+        const tail =
+          Math.abs(g.toMs - (l.t.releaseMs ?? g.toMs)) < 5 || Math.abs(g.toMs - (p?.releaseMs ?? -1)) < 5;
+        return `RTP from ${from} stopped reaching ${legName(l.t)} ${secs(g.fromMs - answered)} after the answer, for ${secs(g.lengthMs)}${tail ? ' (until the hang-up)' : ''}`;
+      }),
+    );
+    const observed = legs
+      .map(
+        (l) =>
+          `${legName(l.t)}: ${l.expectedMs < 1 ? 'too short to judge (answered and released within the settling time)' : `${l.packets} packets over ${secs(l.expectedMs)} expected`}, longest gap ${Math.round(l.longestMs)} ms${l.holds.length > 0 ? `, ${l.holds.length} hold window(s)` : ''}${l.quiet.length > 0 ? `, ${l.quiet.length} quiet window(s)` : ''}${l.legal.length > 0 ? `, ${l.legal.length} comfort-noise silence(s)` : ''}`,
+      )
+      .join('; ');
+    const evidence = legs.flatMap((l) => {
+      const answered = l.t.establishedMs ?? 0;
+      const rel = (ms: number) => `+${secs(ms - answered)}`;
+      return [
+        ...l.holds.map(
+          (h) => `${legName(l.t)}: no media expected ${rel(h.from)} – ${rel(h.to)} (hold: SDP direction)`,
+        ),
+        ...l.quiet.map(
+          (q) => `${legName(l.t)}: quiet window declared by the case from ${rel(q.fromMs)} (${q.reason})`,
+        ),
+        ...l.legal.map(
+          (g) => `${legName(l.t)}: ${secs(g.lengthMs)} without RTP from ${rel(g.fromMs)} (${g.legal})`,
+        ),
+        ...l.failures.map(
+          (g) =>
+            `${legName(l.t)}: no RTP from ${rel(g.fromMs)} to ${rel(g.toMs)} (${secs(g.lengthMs)} > ${l.bound} ms)`,
+        ),
+      ];
+    });
+    check.that('RTP flows both ways on every call from answer to hang-up', failures.length === 0, {
+      expected: `no gap over ${MEDIA_GAP_BOUND_MS} ms (plus 4 × jitter) in the RTP any leg receives, outside hold and declared quiet windows`,
+      observed,
+      failure: failures.join('; '),
+      ...(evidence.length > 0 ? { evidence: evidence.slice(0, 50) } : {}),
+    });
+  }
+
+  private legMedia(
+    t: TrackedCall,
+    p: TrackedCall | undefined,
+    answered: number,
+    end: number,
+    reg: CallRegistry | undefined,
+  ): LegMedia {
+    const st = t.call.media.stats();
+    const bound = Math.round(MEDIA_GAP_BOUND_MS + 4 * Math.min(st.jitterMs, 100));
+    // When this leg expects media: its own direction receives and the partner's sends.
+    const changes = new Set<number>([answered]);
+    for (const d of t.directions) if (d.atMs > answered && d.atMs < end) changes.add(d.atMs);
+    if (p) for (const d of p.directions) if (d.atMs > answered && d.atMs < end) changes.add(d.atMs);
+    const marks = [...changes].sort((a, b) => a - b);
+    const expected: Interval[] = [];
+    const holds: Interval[] = [];
+    for (let i = 0; i < marks.length; i++) {
+      const from = marks[i]!;
+      const to = marks[i + 1] ?? end;
+      if (to <= from) continue;
+      const mid = from + 1e-3;
+      const receives = RECEIVES.has(t.directionAt(mid));
+      const partnerSends = !p || SENDS.has(p.directionAt(mid)) || p.directionAt(mid) === 'none';
+      if (receives && partnerSends) expected.push({ from: from + MEDIA_SETTLE_MS, to });
+      else {
+        const prev = holds[holds.length - 1];
+        if (prev && prev.to >= from) prev.to = to;
+        else holds.push({ from, to });
+      }
+    }
+    const quiet = this.quiet.filter((q) => q.call === t.call);
+    let spans = subtract(
+      expected.filter((s) => s.to > s.from),
+      quiet.map((q) => ({ from: q.fromMs, to: q.toMs ?? end })),
+    );
+    spans = spans.filter((s) => s.to > s.from);
+    const cn = comfortNoise(t.call);
+    const received = t.call.media
+      .evidence()
+      .filter((r) => r.direction === 'received' && r.channel === 'rtp' && r.bytes.length >= 12)
+      .map((r) => ({ at: r.atMs, pt: r.bytes[1]! & 0x7f }));
+    const g = findMediaGaps({
+      received,
+      spans,
+      boundMs: bound,
+      comfortNoisePts: cn.pts,
+      silenceSupp: cn.silenceSupp,
+      stalls: (from, to) => reg?.stalls(from, to) ?? [],
+    });
+    const { failures, legal, packets, expectedMs } = g;
+    const longest = g.longestMs;
+    return { t, packets, longestMs: longest, bound, expectedMs, failures, legal, holds, quiet };
+  }
+
+  private judgeRelease(check: Checks, pairs: Array<[TrackedCall, TrackedCall]>): void {
+    const judged = pairs.filter(([a, b]) => a.releaseMs !== undefined || b.releaseMs !== undefined);
+    if (judged.length === 0) return;
+    const failures: string[] = [];
+    const observed: string[] = [];
+    for (const [a, b] of judged) {
+      const [first, second] =
+        b.releaseMs === undefined || (a.releaseMs !== undefined && a.releaseMs <= b.releaseMs)
+          ? [a, b]
+          : [b, a];
+      const t1 = first.releaseMs!;
+      const t2 = second.releaseMs;
+      const xfer = [first, second].find((x) => x.transferMs !== undefined && x.transferMs <= t1);
+      if (xfer) {
+        // A REFER moved the call: the far leg now belongs to another call (the third check still applies).
+        observed.push(
+          `${legName(first)} and ${legName(second)} released separately after a REFER transfer (${legName(xfer)})`,
+        );
+        continue;
+      }
+      const by = second.releasedBy === 'local' ? 'by the case’s own hang-up' : 'by the SBC';
+      if (t2 === undefined) {
+        observed.push(`${legName(first)} released; ${legName(second)} still ${second.call.state}`);
+        failures.push(
+          `After ${releaseWords(first)}, ${legName(second)} stayed ${second.call.state}: the SBC did not release it (no BYE, CANCEL or final response within ${secs(CALL_RELEASE_BOUND_MS)})`,
+        );
+        continue;
+      }
+      const delay = t2 - t1;
+      observed.push(
+        `${legName(second)} released ${Math.round(delay)} ms after ${releaseWords(first)}, ${by}`,
+      );
+      if (delay > CALL_RELEASE_BOUND_MS)
+        failures.push(
+          `After ${releaseWords(first)}, ${legName(second)} stayed up ${secs(delay)} (not released by the SBC within ${secs(CALL_RELEASE_BOUND_MS)}; ended ${by})`,
+        );
+    }
+    check.that('both legs of every call released together', failures.length === 0, {
+      expected: `each leg released (BYE, CANCEL or final response) within ${secs(CALL_RELEASE_BOUND_MS)} of the other leg`,
+      observed: observed.join('; '),
+      failure: failures.join('; '),
+    });
+  }
+
+  private judgeLeftovers(check: Checks, calls: TrackedCall[]): void {
+    const up = calls.filter((t) => t.up);
+    const sbc = this.sbcLive();
+    const failures: string[] = [];
+    if (up.length > 0)
+      failures.push(
+        `At the end of the case ${up.map((t) => `${legName(t)} was still ${t.call.state}`).join(', ')}`,
+      );
+    if (sbc.length > 0)
+      failures.push(
+        `At the end of the case the SBC still held ${sbc.map((r) => `call ${r.id} (${r.calling} → ${r.called}, ${r.state})`).join(', ')}`,
+      );
+    const sbcNote = this.sbc
+      ? `; the SBC: ${sbc.length === 0 ? 'no call left' : `${sbc.length} call(s) live`}`
+      : '';
+    check.that('no call left up at the end of the case', failures.length === 0, {
+      expected: 'every call of the case ended on the provider, the OXO and the SBC',
+      observed: `${calls.length} call(s), ${up.length === 0 ? 'all ended' : `${up.length} still up`}${sbcNote}`,
+      failure: failures.join('; '),
+    });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Fault switch values as the command line gives them (`--sbc-fault name[=value]`): flags take
+ * none, 'seconds' switches a number of seconds, 'ms' switches (delay-media) a number of
+ * milliseconds up to MAX_FAULT_MS; anything else is refused with the name and what is allowed.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseFaults } from '../../harness/actors/lab.ts';
+import { MAX_FAULT_MS } from '../../harness/actors/sbc-faults.ts';
+
+describe('parseFaults', () => {
+  it('reads flags, seconds and milliseconds', () => {
+    expect(parseFaults(['one-way-audio', 'stop-rtp-after=2', 'delay-media=300'])).toEqual({
+      'one-way-audio': true,
+      'stop-rtp-after': 2,
+      'delay-media': 300,
+    });
+    expect(parseFaults(['delay-media=0'])).toEqual({ 'delay-media': 0 });
+    expect(parseFaults([`delay-media=${MAX_FAULT_MS}`])).toEqual({ 'delay-media': MAX_FAULT_MS });
+  });
+
+  it('refuses a missing, negative, non-numeric or too large delay, naming the unit', () => {
+    for (const bad of [
+      'delay-media',
+      'delay-media=-1',
+      'delay-media=abc',
+      `delay-media=${MAX_FAULT_MS + 1}`,
+    ]) {
+      expect(() => parseFaults([bad]), bad).toThrow(
+        /"delay-media" needs a number of milliseconds from 0 to 10000/,
+      );
+    }
+    expect(() => parseFaults(['one-way-audio=1'])).toThrow(/takes no value/);
+  });
+});

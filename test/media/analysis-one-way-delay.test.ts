@@ -1,0 +1,189 @@
+/**
+ * One-way delay from timed send and arrival recordings (harness/media/analysis/one-way-delay.ts):
+ * known delays on a clean path, through G.711/G.722/G.729 with resampling and repacketisation,
+ * with jitter and loss, and "no match" when what arrived is not what was sent.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AudioCodec } from '../../codecs/index.ts';
+import { g722, g729, pcma } from '../../codecs/index.ts';
+import { toneSource } from '../../harness/actors/audio-sources.ts';
+import { markedToneSource } from '../../harness/actors/marked-tone-source.ts';
+import { Resampler } from '../../harness/actors/resample.ts';
+import {
+  createPrng,
+  goertzelAmplitude,
+  measureOneWayDelay,
+  measurePayloadDelay,
+  TimedRecorder,
+} from '../../harness/media/analysis/index.ts';
+
+interface PathOptions {
+  delayMs: number;
+  /** Codec between the two 16 kHz ends (default none: the PCM itself). */
+  codec?: AudioCodec;
+  /** Packetisation of the far leg (repacketised at the "SBC"), ms (default = near). */
+  farPtimeMs?: number;
+  /** Uniform jitter ±ms added to each arrival. */
+  jitterMs?: number;
+  /** Fraction of far packets lost. */
+  loss?: number;
+  /** Audio the receiver records before anything arrives, ms. */
+  leadMs?: number;
+  /** Send slots the sender skips (a stalled event loop): [first, count]; the receiver fills the timestamp gap. */
+  skip?: [number, number];
+  seed?: number;
+}
+
+const FS = 16000;
+
+/**
+ * Simulates a leg sending 20 ms packets of a marked tone at t = 1000 + 20k ms, a path that
+ * transcodes/resamples/repacketises, and a receiver that records what arrives with its time.
+ */
+function simulate(o: PathOptions) {
+  const src = markedToneSource(900, FS, o.seed ?? 7);
+  const sent = new TimedRecorder(FS);
+  const received = new TimedRecorder(FS);
+  const prng = createPrng(o.seed ?? 3);
+  const nearPtime = 20;
+  const farPtime = o.farPtimeMs ?? nearPtime;
+  const codecRate = o.codec?.sampleRate ?? FS;
+  const down = codecRate === FS ? undefined : new Resampler(FS, codecRate);
+  const up = codecRate === FS ? undefined : new Resampler(codecRate, FS);
+  const enc = o.codec?.createEncoder();
+  const dec = o.codec?.createDecoder();
+  if (o.leadMs) received.push(new Int16Array((o.leadMs * FS) / 1000), 990);
+  // The "SBC" collects far-leg frames and sends one when it has a whole far packet.
+  let pending: number[] = [];
+  const farSamples = (farPtime * codecRate) / 1000;
+  let lastArrival = 0;
+  let gap = 0;
+  for (let k = 0; k < 60; k++) {
+    const t = 1000 + k * nearPtime;
+    if (o.skip && k >= o.skip[0] && k < o.skip[0] + o.skip[1]) {
+      gap += (nearPtime * FS) / 1000;
+      continue;
+    }
+    const pcm = src.next((nearPtime * FS) / 1000)!;
+    sent.push(pcm, t);
+    const atCodec = down ? down.process(pcm) : pcm;
+    pending.push(...atCodec);
+    while (pending.length >= farSamples) {
+      const frame = Int16Array.from(pending.slice(0, farSamples));
+      pending = pending.slice(farSamples);
+      if (o.loss && prng.next() < o.loss) {
+        // Lost: the receiver fills the gap with silence when the next packet comes.
+        gap += (farPtime * FS) / 1000;
+        continue;
+      }
+      const coded = enc && dec ? dec.decode(enc.encode(frame)) : frame;
+      const wide = up ? up.process(coded) : coded;
+      const j = o.jitterMs ? prng.uniform(-o.jitterMs, o.jitterMs) : 0;
+      const at = Math.max(lastArrival, t + o.delayMs + j);
+      lastArrival = at;
+      if (gap > 0) received.push(new Int16Array(gap), at);
+      gap = 0;
+      received.push(wide, at);
+    }
+  }
+  return { sent: sent.signal(), received: received.signal() };
+}
+
+describe('one-way delay from timed recordings', () => {
+  it.each([0, 3, 37, 150, 300, 612])('measures a clean %i ms path to the millisecond', (delayMs) => {
+    const { sent, received } = simulate({ delayMs, leadMs: 40 });
+    const d = measureOneWayDelay(sent, received);
+    expect(d.found).toBe(true);
+    expect(Math.abs(d.delayMs - delayMs)).toBeLessThanOrEqual(1);
+    expect(d.maxMs - d.minMs).toBeLessThanOrEqual(2);
+    expect(d.peak).toBeGreaterThan(0.95);
+  });
+
+  it('measures through G.711 A-law at 8 kHz (resampled both ways) within 6 ms', () => {
+    const { sent, received } = simulate({ delayMs: 300, codec: pcma, leadMs: 100 });
+    const d = measureOneWayDelay(sent, received);
+    expect(d.found).toBe(true);
+    // The two resampling filters (16 → 8 → 16 kHz) add about 2 ms each.
+    expect(d.delayMs).toBeGreaterThanOrEqual(299);
+    expect(d.delayMs).toBeLessThanOrEqual(306);
+  });
+
+  it('measures through G.722 and through G.729 (if libbcg729 is present) repacketised to 30 ms', () => {
+    const codecs = [g722, ...(g729.available() ? [g729] : [])];
+    for (const codec of codecs) {
+      const { sent, received } = simulate({ delayMs: 120, codec, farPtimeMs: 30 });
+      const d = measureOneWayDelay(sent, received);
+      expect(d.found, codec.name).toBe(true);
+      // Repacketising 20 ms into 30 ms packets holds samples up to one near packet longer.
+      expect(d.delayMs, codec.name).toBeGreaterThanOrEqual(118);
+      expect(d.delayMs, codec.name).toBeLessThanOrEqual(120 + 20 + 8);
+    }
+  });
+
+  it('takes the median under ±15 ms of jitter and 5 % loss', () => {
+    const { sent, received } = simulate({ delayMs: 200, codec: pcma, jitterMs: 15, loss: 0.05, seed: 11 });
+    const d = measureOneWayDelay(sent, received);
+    expect(d.found).toBe(true);
+    expect(Math.abs(d.delayMs - 200)).toBeLessThanOrEqual(6);
+    expect(d.minMs).toBeLessThan(d.delayMs);
+    expect(d.maxMs).toBeGreaterThan(d.delayMs);
+  });
+
+  it('follows the alignment across a sender that skipped 150 ms of send slots (the receiver fills the gap)', () => {
+    const { sent, received } = simulate({ delayMs: 80, skip: [20, 8], leadMs: 20 });
+    const d = measureOneWayDelay(sent, received);
+    expect(d.found).toBe(true);
+    expect(Math.abs(d.delayMs - 80)).toBeLessThanOrEqual(1);
+    expect(d.p95Ms - d.p5Ms).toBeLessThanOrEqual(2);
+    expect(d.windows.matched).toBeLessThan(d.windows.tried);
+  });
+
+  it('finds no match when what arrived is not what was sent (a steady tone, silence, nothing)', () => {
+    const { sent } = simulate({ delayMs: 50 });
+    const steady = new TimedRecorder(FS);
+    const tone = toneSource(900, FS);
+    for (let k = 0; k < 50; k++) steady.push(tone.next(320)!, 1050 + 20 * k);
+    expect(measureOneWayDelay(sent, steady.signal())).toMatchObject({
+      found: false,
+      reason: 'no-content-match',
+    });
+    const silent = new TimedRecorder(FS);
+    for (let k = 0; k < 50; k++) silent.push(new Int16Array(320), 1050 + 20 * k);
+    expect(measureOneWayDelay(sent, silent.signal()).found).toBe(false);
+    expect(measureOneWayDelay(sent, new TimedRecorder(FS).signal()).reason).toBe('no-audio-received');
+    expect(measureOneWayDelay(new TimedRecorder(FS).signal(), sent).reason).toBe('no-audio-sent');
+  });
+
+  it('the marked tone keeps its tone: most energy within ±100 Hz, about −3 dB against a steady tone', () => {
+    const pcm = markedToneSource(1300, FS, 5).next(FS)!;
+    const steady = toneSource(1300, FS).next(FS)!;
+    const a = goertzelAmplitude(pcm, FS, 1300);
+    const s = goertzelAmplitude(steady, FS, 1300);
+    expect(20 * Math.log10(a / s)).toBeGreaterThan(-5);
+    expect(20 * Math.log10(a / s)).toBeLessThan(-1.5);
+    expect(goertzelAmplitude(pcm, FS, 2450)).toBeLessThan(a / 100);
+  });
+
+  it('times identifiable payloads passed through (G.723.1 fixture frames), repeats kept in order, strays ignored', () => {
+    const frame = (v: number) => Uint8Array.from({ length: 24 }, (_, i) => (v * 31 + i) & 0xff);
+    // Frames 0..9, then 0..9 again (a looping fixture): identical payloads repeat.
+    const sent = Array.from({ length: 20 }, (_, k) => ({ payload: frame(k % 10), atMs: 1000 + 30 * k }));
+    const received = sent
+      .filter((_, k) => k !== 4) // one lost
+      .map((p, k) => ({ payload: p.payload.slice(), atMs: p.atMs + 250 + (k % 3) }));
+    received.splice(7, 0, { payload: frame(99), atMs: 1500 }); // a stray payload
+    const d = measurePayloadDelay(sent, received);
+    expect(d.found).toBe(true);
+    expect(d.chunks).toBe(19);
+    expect(d.delayMs).toBe(251);
+    expect(d.minMs).toBe(250);
+    expect(d.maxMs).toBe(252);
+    expect(d.windows).toEqual({ matched: 19, tried: 20 });
+    expect(measurePayloadDelay(sent, [{ payload: frame(99), atMs: 1 }])).toMatchObject({
+      found: false,
+      reason: 'no-content-match',
+    });
+    expect(measurePayloadDelay([], received).reason).toBe('no-audio-sent');
+    expect(measurePayloadDelay(sent, []).reason).toBe('no-audio-received');
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * The one-way delay bound of the audio checks (harness/runner/audio-delay.ts): the profile's
+ * G.114 allowance, plus the declared network, plus what the codecs add inside the SBC path.
+ */
+import { describe, expect, it } from 'vitest';
+import { profileSchema } from '../../harness/config/profile-schema.ts';
+import { codecImpairment } from '../../harness/media/analysis/index.ts';
+import { DEFAULT_AUDIO_DELAY_POLICY, delayBound, eModelCodec } from '../../harness/runner/audio-delay.ts';
+
+describe('delay bound of the audio checks', () => {
+  it('is 150 ms beyond one packet of the receiving codec when nothing is transcoded', () => {
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMA', 'PCMA')).toEqual({
+      boundMs: 170,
+      maxOneWayDelayMs: 150,
+      networkDelayMs: 0,
+      codecMs: 20,
+    });
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'G722', 'G722').boundMs).toBe(170);
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'G723', 'G723').boundMs).toBe(180);
+  });
+
+  it('adds the receiving codec’s frame and look-ahead when the SBC transcodes', () => {
+    const g729 = codecImpairment('G729');
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMA', 'G729').codecMs).toBe(
+      2 * g729.ptimeMs + g729.lookaheadMs,
+    );
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMA', 'G729').boundMs).toBe(195);
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'G729', 'PCMA').boundMs).toBe(190);
+  });
+
+  it('takes the profile’s bound and declared network delay; negative values count as 0', () => {
+    expect(delayBound({ maxOneWayDelayMs: 100, networkDelayMs: 40 }, 'PCMU', 'PCMU').boundMs).toBe(160);
+    expect(delayBound({ maxOneWayDelayMs: -5, networkDelayMs: -1 }, 'PCMU', 'PCMU').boundMs).toBe(20);
+    // An unknown codec is rated as G.711.
+    expect(eModelCodec('opus')).toBe('PCMA');
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'opus', 'opus').boundMs).toBe(170);
+  });
+
+  it('the profile schema defaults to the same policy and checks its range', () => {
+    const audio = profileSchema.shape.audio;
+    expect(audio.parse(undefined)).toEqual(DEFAULT_AUDIO_DELAY_POLICY);
+    expect(audio.parse({ networkDelayMs: 40 })).toEqual({ maxOneWayDelayMs: 150, networkDelayMs: 40 });
+    expect(audio.safeParse({ maxOneWayDelayMs: -1 }).success).toBe(false);
+    expect(audio.safeParse({ maxOneWayDelay: 100 }).success).toBe(false);
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * The call invariants (harness/runner/call-invariants.ts) on real calls through the embedded
+ * SBC: a clean call with a hold keeps all three; a media cut, a BYE the SBC does not relay and
+ * a call left up are each named; a quiet window the case declares is not counted.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Call, Lab } from '../../harness/actors/index.ts';
+import { loadProfile } from '../../harness/config/profile.ts';
+import {
+  CALL_RELEASE_BOUND_MS,
+  CallWatch,
+  Checks,
+  callRegistries,
+  pairCalls,
+} from '../../harness/runner/index.ts';
+import { systemClock } from '../../harness/support/clock.ts';
+
+const TIMERS = { t1: 100, t2: 800, t4: 1000 };
+const labs: Lab[] = [];
+afterEach(async () => {
+  await Promise.all(labs.splice(0).map((l) => l.stop()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rig(faults: string[] = [], refer = false) {
+  const profile = loadProfile();
+  if (refer) profile.oxo.transferMode = 'refer';
+  const lab = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults });
+  labs.push(lab);
+  const watch = new CallWatch(callRegistries(lab), lab.sbc);
+  const desk = lab.oxo!.extension('deskphone1');
+  const incoming = desk.nextIncoming();
+  const pstn = await lab.provider!.phone('pstn1').call(desk.did);
+  expect(await pstn.established()).toBe(true);
+  const leg: Call = await incoming;
+  expect(await leg.established()).toBe(true);
+  return { lab, watch, pstn, desk: leg, ext: desk };
+}
+
+function judged(watch: CallWatch) {
+  const checks = new Checks(systemClock);
+  watch.judge(checks);
+  const by = (prefix: string) => checks.records.find((r) => r.name.startsWith(prefix));
+  return {
+    media: by('RTP flows both ways'),
+    release: by('both legs'),
+    leftover: by('no call left'),
+    comment: checks.failed.map((f) => f.failure).join('; '),
+  };
+}
+
+describe('call invariants', () => {
+  it('a call with hold and resume keeps all three; the hold is a window without media', async () => {
+    const { watch, pstn, desk, ext } = await rig();
+    expect(pairCalls(watch.calls()).length).toBe(1);
+    await sleep(1200);
+    expect(await ext.hold(desk)).toBe(200);
+    await sleep(1200);
+    expect(await ext.resume(desk)).toBe(200);
+    await sleep(1000);
+    await desk.hangup();
+    await pstn.ended();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.comment).toBe('');
+    expect(r.media?.ok).toBe(true);
+    expect(r.media?.evidence?.some((e) => /hold: SDP direction/.test(e))).toBe(true);
+    expect(r.release?.ok).toBe(true);
+    expect(r.release?.observed).toMatch(/released \d+ ms after the BYE of the OXO leg/);
+    expect(r.leftover?.ok).toBe(true);
+  });
+
+  it('media cut by the SBC a second after the answer: NOK naming the direction and the moment', async () => {
+    const { watch, pstn, desk } = await rig(['stop-rtp-after=1']);
+    await sleep(3000);
+    await desk.hangup();
+    await pstn.ended();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.media?.ok).toBe(false);
+    expect(r.media?.failure).toMatch(
+      /RTP from the OXO side stopped reaching the provider leg \(pstn1\) 1\.\d s after the answer/,
+    );
+    expect(r.media?.failure).toMatch(
+      /RTP from the provider side stopped reaching the OXO leg \(deskphone1\)/,
+    );
+    expect(r.release?.ok).toBe(true);
+  });
+
+  it('a quiet window the case declares is not counted as a media gap', async () => {
+    const { watch, pstn, desk } = await rig(['stop-rtp-after=1']);
+    const endA = watch.expectSilence(pstn, 'test: the SBC is told to stop media');
+    const endB = watch.expectSilence(desk, 'test: the SBC is told to stop media');
+    await sleep(2500);
+    endA();
+    endB();
+    await desk.hangup();
+    await pstn.ended();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.media?.ok).toBe(true);
+    expect(r.media?.evidence?.some((e) => /quiet window declared by the case/.test(e))).toBe(true);
+  });
+
+  it('a BYE the SBC does not relay: the provider leg is named as left up, on our side and on the SBC', {
+    timeout: 20_000,
+  }, async () => {
+    const { watch, pstn, desk } = await rig(['no-bye-relay']);
+    await sleep(500);
+    await desk.hangup();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.release?.ok).toBe(false);
+    expect(r.release?.failure).toMatch(
+      /After the BYE of the OXO leg \(deskphone1\), the provider leg \(pstn1\) stayed established/,
+    );
+    expect(r.leftover?.ok).toBe(false);
+    expect(r.leftover?.failure).toMatch(/provider leg \(pstn1\) was still established/);
+    expect(r.leftover?.failure).toMatch(/the SBC still held call/);
+    await watch.cleanUp();
+    expect(pstn.state).toBe('ended');
+  });
+
+  it('the case hanging up the far leg late is judged against the bound', { timeout: 20_000 }, async () => {
+    const { watch, pstn, desk } = await rig(['no-bye-relay']);
+    await desk.hangup();
+    await sleep(5600);
+    await pstn.hangup();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.release?.failure).toMatch(/stayed up 5\.\d s .*ended by the case’s own hang-up/);
+    expect(r.leftover?.ok).toBe(false); // the SBC never released its call
+  });
+
+  it('a leg moved by a REFER transfer is not held to its old partner’s release', {
+    timeout: 20_000,
+  }, async () => {
+    const { lab, watch, pstn, desk } = await rig([], true);
+    const extnum = lab.provider!.phone('extnum');
+    const ringing = extnum.nextIncoming();
+    const rec = await lab.oxo!.transfer('unattended', desk, { target: extnum.number });
+    expect(rec.ok).toBe(true);
+    const target = await ringing;
+    expect(await target.established()).toBe(true);
+    await desk.ended();
+    await sleep(CALL_RELEASE_BOUND_MS + 600);
+    await pstn.hangup();
+    await target.ended();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.comment).toBe('');
+    expect(r.release?.observed).toMatch(/released separately after a REFER transfer/);
+    expect(r.media?.observed).toMatch(/the provider leg \(pstn1\): \d+ packets over [5-9]\.\d s expected/);
+  });
+
+  it('a call cancelled while ringing: the OXO leg is released by the relayed CANCEL', async () => {
+    const lab = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS });
+    labs.push(lab);
+    const watch = new CallWatch(callRegistries(lab), lab.sbc);
+    const ext = lab.oxo!.extension('deskphone1');
+    ext.answerMode = 'manual';
+    const incoming = ext.nextIncoming();
+    const pstn = await lab.provider!.phone('pstn1').call(ext.did);
+    const leg = await incoming;
+    await pstn.hangup();
+    await leg.ended();
+    await watch.settle();
+    const r = judged(watch);
+    expect(leg.status).toBe(487);
+    expect(r.comment).toBe('');
+    expect(r.release?.observed).toMatch(
+      /the OXO leg \(deskphone1\) released \d+ ms after the CANCEL of the provider leg \(pstn1\), by the SBC/,
+    );
+    expect(r.media).toBeUndefined();
+    expect(r.leftover?.ok).toBe(true);
+  });
+});

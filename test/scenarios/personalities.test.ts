@@ -1,0 +1,191 @@
+/**
+ * Every personality of the embedded SBC (a legal behaviour it does not show by default,
+ * harness/actors/sbc-personalities.ts) leaves every applicable cell of the whole plan OK: the
+ * harness judges the SBC by the RFCs and the plan, not by what our own SBC happens to do
+ * (docs/tolerances.md). Each run also proves, from its evidence, that its personalities were
+ * really on the wire, so an OK here cannot come from a switch that did nothing.
+ *
+ * Budget (≤ 6 min on 2 cores): one whole-plan run (--quick, 2 workers, ~45 s on an idle
+ * machine) per group, four groups. Personalities are grouped when they change different
+ * things, so none can hide or undo another's effect:
+ * - signalling: rechallenge-bad-password (REGISTER answers), ruri-did (the Request-URI of the
+ *   INVITE toward the OXO) and update-for-hold (in-dialog hold/resume toward the provider) touch
+ *   three different SIP messages;
+ * - sdp: te-pt-96 (the telephone-event payload type) and ptime-30 (a=ptime) change different
+ *   SDP lines, and neither touches the RTP stream's identity;
+ * - rtp-stream: ssrc-change (the SBC's outgoing RTP streams) and rtcp-reports (its RTCP port)
+ *   act on different sockets; DTMF type and ptime stay at their defaults, so an SSRC change is
+ *   judged on its own.
+ * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
+ *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
+ *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SBC_PERSONALITIES, type SbcPersonalityName } from '../../harness/actors/index.ts';
+import { loadProfile } from '../../harness/config/profile.ts';
+import type { Profile } from '../../harness/config/profile-schema.ts';
+import { decodeUdpFrame, readCapture } from '../../harness/media/capture/index.ts';
+import { type Cell, runPlan } from '../../harness/runner/index.ts';
+import { PLAN } from '../../scenarios/index.ts';
+
+interface Group {
+  name: string;
+  personalities: SbcPersonalityName[];
+}
+
+const GROUPS: Group[] = [
+  { name: 'signalling', personalities: ['rechallenge-bad-password', 'ruri-did', 'update-for-hold'] },
+  { name: 'sdp', personalities: ['te-pt-96', 'ptime-30'] },
+  { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports'] },
+  { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
+];
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** The SIP text of every case of a run, by case id. */
+function sipTexts(outDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of readdirSync(join(outDir, 'cases')))
+    if (f.endsWith('.sip.txt'))
+      out.set(f.slice(0, -'.sip.txt'.length), readFileSync(join(outDir, 'cases', f), 'utf8'));
+  return out;
+}
+
+/** Per case, the RTP SSRCs and RTCP packet types the SBC's addresses sent (from the case pcap). */
+function sbcMedia(outDir: string, sbc: string[]): { ssrcsPerPort: number; rtcp: number } {
+  let ssrcsPerPort = 0;
+  let rtcp = 0;
+  for (const f of readdirSync(join(outDir, 'cases'))) {
+    if (!f.endsWith('.pcap')) continue;
+    const cap = readCapture(new Uint8Array(readFileSync(join(outDir, 'cases', f))));
+    const ssrcs = new Map<string, Set<number>>();
+    for (const fr of cap.frames) {
+      const u = decodeUdpFrame(fr.linktype, fr.data);
+      if (!u || !sbc.includes(u.src.address) || u.payload.length < 12 || u.payload[0]! >> 6 !== 2) continue;
+      const pt = u.payload[1]!;
+      if (pt >= 200 && pt <= 204) {
+        rtcp++;
+        continue;
+      }
+      const key = `${u.src.address}:${u.src.port}`;
+      const ssrc = new DataView(u.payload.buffer, u.payload.byteOffset + 8, 4).getUint32(0);
+      const set = ssrcs.get(key) ?? new Set<number>();
+      set.add(ssrc);
+      ssrcs.set(key, set);
+    }
+    for (const s of ssrcs.values()) ssrcsPerPort = Math.max(ssrcsPerPort, s.size);
+  }
+  return { ssrcsPerPort, rtcp };
+}
+
+/** The most distinct m=audio ports the SBC announced within one dialog (Call-ID), over the run. */
+function sbcPortsPerDialog(sip: Map<string, string>, sbc: string[]): number {
+  let most = 0;
+  for (const text of sip.values()) {
+    const ports = new Map<string, Set<string>>();
+    for (const block of text.split(/^--- /m)) {
+      const from = /^\S+ \S+ (\S+):\d+ →/.exec(block)?.[1];
+      if (!from || !sbc.includes(from)) continue;
+      const callId = /^Call-ID: *(\S+)/im.exec(block)?.[1];
+      const port = /^m=audio (\d+)/m.exec(block)?.[1];
+      if (!callId || !port) continue;
+      const set = ports.get(callId) ?? new Set<string>();
+      set.add(port);
+      ports.set(callId, set);
+    }
+    for (const set of ports.values()) most = Math.max(most, set.size);
+  }
+  return most;
+}
+
+/** Whether the run's evidence shows the personality on the wire, and what was looked for. */
+function seen(
+  name: SbcPersonalityName,
+  cells: Cell[],
+  sip: Map<string, string>,
+  media: { ssrcsPerPort: number; rtcp: number },
+  profile: Profile,
+): { ok: boolean; what: string } {
+  const any = (re: RegExp) => [...sip.values()].some((t) => re.test(t));
+  const oxo = profile.oxo.address.replace(/\./g, '\\.');
+  switch (name) {
+    case 'rechallenge-bad-password':
+      return {
+        ok: (cells.find((c) => c.id === 'T-4')?.comment ?? '').includes('new 401 challenge'),
+        what: 'T-4 says the wrong password got a new 401 challenge',
+      };
+    case 'ruri-did':
+      return {
+        ok: any(new RegExp(`^INVITE sip:\\+?[0-9]+@${oxo}:`, 'm')),
+        what: 'an INVITE toward the OXO with a number as Request-URI user',
+      };
+    case 'update-for-hold':
+      return {
+        ok: any(/^UPDATE sip:[^\n]*\n(?:[^\n]*\n)*?a=sendonly/m),
+        what: 'an UPDATE carrying a=sendonly',
+      };
+    case 'te-pt-96':
+      return { ok: any(/^a=rtpmap:96 telephone-event\/8000/m), what: 'a=rtpmap:96 telephone-event/8000' };
+    case 'ptime-30':
+      return { ok: any(/^a=ptime:30/m), what: 'a=ptime:30' };
+    case 'ptime-10':
+      return { ok: any(/^a=ptime:10/m), what: 'a=ptime:10' };
+    case 'ssrc-change':
+      return { ok: media.ssrcsPerPort >= 2, what: 'two SSRCs from one SBC media port' };
+    case 'rtcp-reports':
+      return { ok: media.rtcp > 0, what: 'RTCP packets from an SBC address' };
+    case 'port-change': {
+      const sbc = [profile.sbc.lan.address, profile.sbc.wan.address];
+      return { ok: sbcPortsPerDialog(sip, sbc) >= 2, what: 'two m=audio ports from the SBC in one dialog' };
+    }
+  }
+}
+
+describe('personalities of the embedded SBC: every applicable cell stays OK', () => {
+  it('every personality is in exactly one group', () => {
+    const grouped = GROUPS.flatMap((g) => g.personalities);
+    expect([...grouped].sort()).toEqual(SBC_PERSONALITIES.map((p) => p.name).sort());
+    expect(new Set(grouped).size).toBe(grouped.length);
+  });
+
+  for (const g of GROUPS) {
+    it(`${g.name}: ${g.personalities.join(', ')}: the whole plan, --quick`, {
+      timeout: 300_000,
+    }, async () => {
+      const profile = loadProfile();
+      const outDir = mkdtempSync(join(tmpdir(), `personality-${g.name}-`));
+      dirs.push(outDir);
+      const r = await runPlan({
+        cases: PLAN,
+        profile,
+        profileFile: 'profiles/embedded.yaml',
+        outDir,
+        harnessVersion: 'test',
+        quick: true,
+        workers: 2,
+        personalities: g.personalities,
+      });
+      const cells = r.results.cells;
+      expect(cells.length, 'one cell per case of the plan').toBe(PLAN.length);
+      // N/A comes from the profile and a host limitation (INCOMPLETE "… on this host", e.g. no
+      // libbcg729) from the machine: neither depends on the SBC, so neither is a difference.
+      const hostLimited = (c: Cell) => c.verdict === 'INCOMPLETE' && /on this host/.test(c.comment ?? '');
+      const differing = cells
+        .filter((c) => c.verdict !== 'OK' && c.verdict !== 'N/A' && !hostLimited(c))
+        .map((c) => `${c.id} ${c.verdict}: ${c.comment ?? ''}`);
+      expect(differing, `cells that are not OK under ${g.personalities.join(', ')}`).toEqual([]);
+      const sip = sipTexts(outDir);
+      const media = sbcMedia(outDir, [profile.sbc.lan.address, profile.sbc.wan.address]);
+      for (const name of g.personalities) {
+        const s = seen(name, cells, sip, media, profile);
+        expect(s.ok, `${name} on the wire: ${s.what}`).toBe(true);
+      }
+    });
+  }
+});
