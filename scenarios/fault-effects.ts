@@ -218,6 +218,20 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     reads:
       'every audio check that crosses the SBC: audio delayed about 300 ms one-way in each direction, more than G.114 allows, with the MOS with delay (G.723.1 passed through, 8-1-4, is timed by its fixture frames; 8-3-5 stays inside the PBX and stays OK)',
   },
+  {
+    fault: 'te-wrong-pt',
+    affected: ['8-2-1', '8-2-5'],
+    symptom: /RFC 4733/,
+    reads:
+      'telephone-events arrive under PT 102 where the leg negotiated 101: the RFC 2833 digits never arrive, and the RTP validator names RFC 4733 (rule te-payload-type)',
+  },
+  {
+    fault: 'te-no-end-bit',
+    affected: ['8-2-1', '8-2-5'],
+    symptom: /RFC 4733/,
+    reads:
+      'no report of a digit has the E bit while the stream goes on; the digits still arrive, the RTP validator names RFC 4733 (rule te-end-bit)',
+  },
 ];
 
 /** Control cases, run beside each fault: the first three that the fault does not affect. */

@@ -119,6 +119,14 @@ export class Lab {
     return mergeMediaEvidence(this.media.take(), this.sbc?.evidence() ?? []);
   }
 
+  /**
+   * The RTP and RTCP our legs received in the running case so far, unbounded, as on the wire
+   * (the RTP validator judges it); {@link caseMediaEvidence} still takes it afterwards.
+   */
+  caseReceivedMedia(): PacketRecord[] {
+    return this.media.peekReceived();
+  }
+
   /** Builds and starts the actors. On a failure, whatever started is stopped before the error is thrown. */
   static async start(opts: LabOptions): Promise<Lab> {
     const lab = new Lab(opts);

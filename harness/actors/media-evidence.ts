@@ -84,6 +84,21 @@ export class MediaEvidence {
     return out.sort((a, b) => a.wallMs - b.wallMs);
   }
 
+  /**
+   * What the tracked legs received since the previous take, unbounded, in time order, without
+   * taking it (the RTP validator judges it before the case's evidence is taken).
+   */
+  peekReceived(): PacketRecord[] {
+    const out: PacketRecord[] = [];
+    for (const t of this.legs) {
+      try {
+        for (const r of t.leg.evidence())
+          if (r.direction === 'received' && r.wallMs > t.takenUpToMs) out.push(r);
+      } catch {}
+    }
+    return out.sort((a, b) => a.wallMs - b.wallMs);
+  }
+
   private bound(records: PacketRecord[]): PacketRecord[] {
     const groups = new Map<string, PacketRecord[]>();
     for (const r of records) {

@@ -135,6 +135,8 @@ const faultsSchema = z
     'no-sdp-in-reinvite-answer': z.boolean(),
     'bye-cseq-backwards': z.boolean(),
     'delay-media': z.number().min(0).max(MAX_FAULT_MS),
+    'te-wrong-pt': z.boolean(),
+    'te-no-end-bit': z.boolean(),
   })
   .partial()
   .strict();

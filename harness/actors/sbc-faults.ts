@@ -33,6 +33,10 @@ export interface SbcFaults {
   'bye-cseq-backwards'?: boolean;
   /** Hold every RTP packet this many milliseconds before relaying it, in both directions. */
   'delay-media'?: number;
+  /** Send telephone-events with a payload type the receiving leg did not negotiate for them. */
+  'te-wrong-pt'?: boolean;
+  /** Send telephone-events with the E (end) bit cleared in every report. */
+  'te-no-end-bit'?: boolean;
 }
 
 /** A fault switch name. */
@@ -137,6 +141,22 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'Holds every RTP packet it relays this many milliseconds before handling it, in both directions (at most 10 000).',
     onTheWire:
       'Each RTP packet leaves the SBC N ms after the packet it carries arrived, on both legs; SIP is not delayed.',
+  },
+  {
+    name: 'te-wrong-pt',
+    value: 'flag',
+    summary:
+      'Sends every telephone-event (relayed or converted) with the payload type one above the one the receiving leg negotiated for telephone-event.',
+    onTheWire:
+      'RFC 4733 reports under PT 102 on a leg whose SDP says a=rtpmap:101 telephone-event/8000 (breaks RFC 3264 §6.1, §7); audio is untouched.',
+  },
+  {
+    name: 'te-no-end-bit',
+    value: 'flag',
+    summary:
+      'Sends every telephone-event (relayed or converted) with the E (end) bit cleared in all its reports.',
+    onTheWire:
+      'RFC 4733 reports of a digit, including the three final ones, all with E = 0, then audio again (breaks RFC 4733 §2.3.2).',
   },
 ]);
 

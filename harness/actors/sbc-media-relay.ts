@@ -4,7 +4,8 @@
  * and interworks DTMF: RFC 4733 events are forwarded with the other leg's payload type, or
  * turned into SIP INFO (through a callback to the signalling side) or inband tones; digits
  * from SIP INFO or from an inband detector are delivered the same way. Fault switches
- * (one-way audio, stop RTP after N s, strip telephone-event, double DTMF, delay media) act here.
+ * (one-way audio, stop RTP after N s, strip telephone-event, double DTMF, delay media,
+ * telephone-events with a wrong payload type or without the end bit) act here.
  *
  * Each leg's outgoing stream has the SBC's own SSRC and sequence numbers; RTP timestamps
  * follow the incoming stream (gaps stay visible) and advance by ptime while the SBC inserts
@@ -400,8 +401,8 @@ export class SbcMediaRelay {
       d.lastEventMs = at;
       if (
         d.to.endpoint.send({
-          payloadType: tm.telephoneEventPt,
-          payload: p.payload,
+          payloadType: this.eventPt(tm.telephoneEventPt),
+          payload: this.eventPayload(p.payload),
           timestamp: ts,
           marker: p.marker,
         })
@@ -526,8 +527,8 @@ export class SbcMediaRelay {
         if (this.closed) return;
         if (
           d.to.endpoint.send({
-            payloadType: pt,
-            payload: pk.payload,
+            payloadType: this.eventPt(pt),
+            payload: this.eventPayload(pk.payload),
             timestamp: pk.timestamp,
             marker: pk.marker,
           })
@@ -537,6 +538,20 @@ export class SbcMediaRelay {
       d.timers.add(h);
     }
     return true;
+  }
+
+  /** The payload type events go out with: the leg's, or one it did not negotiate (te-wrong-pt). */
+  private eventPt(negotiated: number): number {
+    if (!faultOn(this.faults, 'te-wrong-pt')) return negotiated;
+    return negotiated >= 127 ? 96 : Math.max(96, negotiated + 1);
+  }
+
+  /** An event report as it goes out: as it is, or with the E bit cleared (te-no-end-bit). */
+  private eventPayload(payload: Uint8Array): Uint8Array {
+    if (!faultOn(this.faults, 'te-no-end-bit') || payload.length < 2) return payload;
+    const out = Uint8Array.from(payload);
+    out[1] = (out[1] as number) & 0x7f;
+    return out;
   }
 
   private queueTone(d: Direction, digit: DtmfDigit, durationMs: number): boolean {

@@ -24,7 +24,7 @@ import { adapterFor, type DutAdapter } from './dut-adapter.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
-import { recordSipRuleChecks, SipValidator } from './validator/index.ts';
+import { RtpValidator, recordRtpRuleChecks, recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
 export interface RunOptions {
@@ -183,6 +183,8 @@ interface RunLab {
   caseSip: TraceEvent[] | undefined;
   /** The SIP validator of the running case, if one runs. */
   caseValidator?: SipValidator | undefined;
+  /** The RTP validator of the running case (it learns our legs from their SDP). */
+  caseRtpValidator?: RtpValidator | undefined;
   /** SIP between cases (the first registrations, refreshes): cases/run-setup.*. */
   setupSip: TraceEvent[];
   /** When the simulators were up (the SBC's registrations count from here). */
@@ -208,6 +210,7 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
         const to = r.caseSip ?? r.setupSip;
         if (to.length < 20_000) to.push(t);
         if (actor === 'provider' || actor === 'oxo') r.caseValidator?.observeTrace(t, actor);
+        if (actor === 'provider' || actor === 'oxo') r.caseRtpValidator?.observeTrace(t, actor);
       },
     });
     if (adapter.prepare) r.notes.push(...(await adapter.prepare(r.lab)));
@@ -313,6 +316,7 @@ async function runCase(
   for (const u of applied.unapplied) checks.unapplied.set(u.key, u.sentence);
   const sip: TraceEvent[] = [];
   const validator = new SipValidator();
+  const rtpValidator = new RtpValidator();
   let lab: Lab | undefined;
   let watch: CallWatch | undefined;
   let cell: Cell;
@@ -325,6 +329,7 @@ async function runCase(
       lab.prepareCase(profile, { oxoMultiLine: c.lab?.oxoMultiLine ?? false });
       runLab.caseSip = sip;
       runLab.caseValidator = validator;
+      runLab.caseRtpValidator = rtpValidator;
       notes.push(...runLab.notes);
     } else {
       lab = await Lab.start({
@@ -339,6 +344,8 @@ async function runCase(
           if (sip.length < 20_000) sip.push(t);
           // What the SBC sent to our actors is judged against docs/sip-rules.md.
           if (actor === 'provider' || actor === 'oxo') validator.observeTrace(t, actor);
+          // Their SDP tells the RTP validator which payload types each of our legs negotiated.
+          if (actor === 'provider' || actor === 'oxo') rtpValidator.observeTrace(t, actor);
         },
       });
       if (adapter.prepare) notes.push(...(await adapter.prepare(lab)));
@@ -386,6 +393,8 @@ async function runCase(
     await calls.settle();
     calls.judge(checks);
     if (caseChecked) recordSipRuleChecks(checks, validator, Date.now());
+    // The RTP the SBC sent to our legs is judged against docs/rtp-rules.md.
+    if (caseChecked) recordRtpRuleChecks(checks, rtpValidator, lab.caseReceivedMedia());
     const failed = checks.failed;
     if (!caseChecked)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
@@ -427,6 +436,7 @@ async function runCase(
       log.warn({ case: c.id, notEnded: left.notEnded }, 'calls of the case did not end after hanging up');
     runLab.caseSip = undefined;
     runLab.caseValidator = undefined;
+    runLab.caseRtpValidator = undefined;
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
   } else {
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);

@@ -57,6 +57,23 @@ describe('MediaEvidence', () => {
     expect(ev.take()).toEqual([]);
   });
 
+  it('peeks at what the legs received since the previous take, unbounded, without taking it', () => {
+    const ev = new MediaEvidence({ firstRtp: 3, lastRtp: 2 });
+    const log: PacketRecord[] = [rtp(0, 900, 'received')];
+    ev.track(leg('pstn1', log));
+    expect(ev.take()).toHaveLength(1);
+    for (let i = 1; i <= 10; i++)
+      log.push(rtp(i, 1000 + i * 20, 'sent'), rtp(100 + i, 1000 + i * 20, 'received'));
+    const peeked = ev.peekReceived();
+    expect(peeked.map((r) => (r.bytes[2]! << 8) | r.bytes[3]!)).toEqual([
+      101, 102, 103, 104, 105, 106, 107, 108, 109, 110,
+    ]);
+    expect(peeked.every((r) => r.direction === 'received')).toBe(true);
+    // Peeking took nothing: the case's take still gets the records (bounded).
+    expect(ev.take().filter((r) => r.direction === 'received')).toHaveLength(5);
+    expect(ev.peekReceived()).toEqual([]);
+  });
+
   it('tracks at most maxLegs legs', () => {
     const ev = new MediaEvidence({ maxLegs: 2 });
     for (let i = 0; i < 3; i++) ev.track(leg(`l${i}`, [rtp(i, 1000 + i, 'sent')]));

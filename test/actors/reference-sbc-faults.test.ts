@@ -9,6 +9,7 @@ import { markedToneSource } from '../../harness/actors/marked-tone-source.ts';
 import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
 import { answerNextCall, RIG_ACCOUNTS, RIG_ADDRESSES } from '../../harness/actors/sbc-stand-ins.ts';
+import { decodeTelephoneEvent } from '../../harness/media/dtmf/index.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
 import { DelayProbe } from '../../harness/runner/delay-probe.ts';
 import { createResponse, parseSdp, sendRefer, sipfragStatus } from '../../harness/sip/index.ts';
@@ -31,7 +32,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(13);
+    expect(SBC_FAULTS).toHaveLength(15);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -178,6 +179,32 @@ describe('reference SBC fault switches', () => {
     expect(await until(() => provider.media.dtmfReceived.length >= 2)).toBe(true);
     const modes = provider.media.dtmfReceived.filter((d) => d.digit === '4').map((d) => d.mode);
     expect(modes.sort()).toEqual(['inband', 'rfc2833']);
+  });
+
+  it('te-wrong-pt: RFC 4733 reports reach the provider under PT 102, not the negotiated 101', async () => {
+    const { oxo, provider } = await call({ faults: { 'te-wrong-pt': true } });
+    expect(provider.media.negotiated?.telephoneEventPt).toBe(101);
+    await oxo.media.sendDtmf('4', 'rfc2833', 120);
+    expect(await until(() => receivedPts(provider.media).has(102))).toBe(true);
+    expect(receivedPts(provider.media).has(101)).toBe(false);
+    await sleep(300);
+    expect(provider.media.dtmfReceived.filter((d) => d.mode === 'rfc2833')).toEqual([]);
+  });
+
+  it('te-no-end-bit: the reports of an RFC 4733 digit reach the provider, none with the E bit', async () => {
+    const { oxo, provider } = await call({ faults: { 'te-no-end-bit': true } });
+    await oxo.media.sendDtmf('4', 'rfc2833', 120);
+    const reports = () =>
+      provider.media.evidence().flatMap((p) => {
+        const v = p.direction === 'received' && p.channel === 'rtp' ? parseRtp(p.bytes) : undefined;
+        if (!v?.ok || v.packet.payloadType !== 101) return [];
+        const r = decodeTelephoneEvent(v.packet.payload);
+        return r.ok ? [r.value] : [];
+      });
+    // The digit lasts 120 ms: its reports and the three final ones have all gone out by 400 ms.
+    expect(await until(() => reports().length >= 6)).toBe(true);
+    await sleep(300);
+    expect(reports().every((r) => r.event === 4 && !r.end)).toBe(true);
   });
 });
 
