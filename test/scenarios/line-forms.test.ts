@@ -2,7 +2,7 @@
  * A line written as a real SBC's line is: a name user ("sbc-line"), the line's number and the
  * extension DIDs in national form with separators, the PSTN numbers in national form. The plan
  * runs through the embedded SBC: the line registers (T-3), a PSTN call reaches Premium
- * Deskphone 1 by its DID (8-3-1) and a deskphone reaches the IVR (8-2-1): the provider matches
+ * Deskphone 1 by its DID (8-3-2) and a deskphone reaches the IVR (8-2-1): the provider matches
  * numbers across forms, the OXO finds the extension by its DID.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,12 +45,12 @@ describe('a line with a name user and national numbers', () => {
       profileFile: 'profiles/embedded.yaml',
       outDir,
       harnessVersion: 'test',
-      only: 'T-3,8-3-1,8-2-1',
+      only: 'T-3,8-3-2,8-2-1',
       quick: true,
       faults: [],
     });
     const cells = Object.fromEntries(r.results.cells.map((c) => [c.id, c]));
-    for (const id of ['T-3', '8-3-1', '8-2-1'])
+    for (const id of ['T-3', '8-3-2', '8-2-1'])
       expect(cells[id]?.verdict, `${id}: ${cells[id]?.comment}`).toBe('OK');
   });
 });

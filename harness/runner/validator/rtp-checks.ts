@@ -2,7 +2,7 @@
  * Turns what the RTP validator found in a case into checks of the cell: one failed check per
  * rule broken on a leg (naming the rule, its RFC section, and the offending packets as
  * evidence), or one passing check saying how many packets from the SBC were judged. A case
- * whose legs received no RTP from the SBC gets no RTP check.
+ * whose SDP declared no media leg gets no RTP check.
  */
 
 import type { PacketRecord } from '../../media/rtp/index.ts';
@@ -19,7 +19,9 @@ export function recordRtpRuleChecks(
 ): boolean {
   const findings = validator.judge(received);
   const s = validator.stats;
-  if (s.judged === 0 && findings.length === 0) return true;
+  // A case with no media leg gets no RTP check; one with legs always gets one (even when its
+  // calls were too short for a packet), so the same case records the same checks every run.
+  if (validator.declaredLegs === 0 && s.judged === 0 && findings.length === 0) return true;
   const seen = `${s.judged} RTP packet(s) from the SBC in ${s.streams} stream(s) (${s.telephoneEvents} telephone-event report(s)${
     s.headerOnly > 0 ? `, ${s.headerOnly} SRTP packet(s) judged on their header` : ''
   }) judged against ${RTP_RULES.length} rules${

@@ -146,6 +146,11 @@ export class RtpValidator {
   private readonly legs = new Map<string, LegSdp>();
   private readonly byFinding = new Map<string, RtpFinding>();
 
+  /** How many receiving addresses our SDP declared in the case (0: the case had no media). */
+  get declaredLegs(): number {
+    return this.legs.size;
+  }
+
   /** Takes one trace event of one of our actors: the SDP it sends declares its legs. */
   observeTrace(t: TraceEvent, actor: string): void {
     if (t.direction !== 'out' || t.error) return;
