@@ -8,8 +8,8 @@ import type { CallMedia, MediaFactory } from '../../harness/actors/call.ts';
 import { Provider } from '../../harness/actors/provider.ts';
 import { createResponse, type SdpDirection, UserAgent } from '../../harness/sip/index.ts';
 
-const PROVIDER = '127.0.45.1';
-const SBC = '127.0.45.2';
+const PROVIDER = '127.0.85.1';
+const SBC = '127.0.85.2';
 const TIMERS = { t1: 50, t2: 400, t4: 500 };
 
 function sdp(address: string, dir: SdpDirection, version: number): string {

@@ -39,7 +39,7 @@ async function pair(
 ): Promise<{ a: MediaLeg; b: MediaLeg; vc: VirtualClock }> {
   const vc = new VirtualClock();
   const a = await MediaLeg.open({
-    localAddress: '127.0.41.1',
+    localAddress: '127.0.81.1',
     prefs: prefsA,
     clock: vc,
     name: 'A',
@@ -47,7 +47,7 @@ async function pair(
   });
   legs.push(a);
   const b = await MediaLeg.open({
-    localAddress: '127.0.41.2',
+    localAddress: '127.0.81.2',
     prefs: prefsB,
     clock: vc,
     name: 'B',
@@ -151,9 +151,9 @@ describe('MediaLeg audio per codec', () => {
   });
 
   it('refuses an offer without a codec in common and keeps no negotiation', async () => {
-    const a = await MediaLeg.open({ localAddress: '127.0.41.1', prefs: prefs(['PCMU']), rtcpIntervalMs: 0 });
+    const a = await MediaLeg.open({ localAddress: '127.0.81.1', prefs: prefs(['PCMU']), rtcpIntervalMs: 0 });
     legs.push(a);
-    const b = await MediaLeg.open({ localAddress: '127.0.41.2', prefs: prefs(['PCMA']), rtcpIntervalMs: 0 });
+    const b = await MediaLeg.open({ localAddress: '127.0.81.2', prefs: prefs(['PCMA']), rtcpIntervalMs: 0 });
     legs.push(b);
     const r = b.acceptOffer(a.createOffer());
     expect(r.ok).toBe(false);
@@ -195,9 +195,9 @@ describe('MediaLeg audio per codec', () => {
   });
 
   it('runs on the real clock too (PCMA, 400 ms)', async () => {
-    const a = await MediaLeg.open({ localAddress: '127.0.41.1', prefs: prefs(['PCMA']), rtcpIntervalMs: 0 });
+    const a = await MediaLeg.open({ localAddress: '127.0.81.1', prefs: prefs(['PCMA']), rtcpIntervalMs: 0 });
     legs.push(a);
-    const b = await MediaLeg.open({ localAddress: '127.0.41.2', prefs: prefs(['PCMA']), rtcpIntervalMs: 0 });
+    const b = await MediaLeg.open({ localAddress: '127.0.81.2', prefs: prefs(['PCMA']), rtcpIntervalMs: 0 });
     legs.push(b);
     const r = b.acceptOffer(a.createOffer());
     expect(r.ok).toBe(true);

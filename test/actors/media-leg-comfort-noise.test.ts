@@ -22,14 +22,14 @@ describe('MediaLeg and comfort noise', () => {
   it('CN packets between two bursts of tone are taken as silence; the tone is heard, nothing is lost', async () => {
     const vc = new VirtualClock();
     const peer = await MediaLeg.open({
-      localAddress: '127.0.44.1',
+      localAddress: '127.0.84.1',
       prefs: { codecs: ['PCMA'], telephoneEvent: true },
       clock: vc,
       name: 'SBC',
       rtcpIntervalMs: 0,
     });
     const leg = await MediaLeg.open({
-      localAddress: '127.0.44.2',
+      localAddress: '127.0.84.2',
       prefs: { codecs: ['PCMA'], telephoneEvent: true },
       clock: vc,
       name: 'phone',
@@ -47,7 +47,7 @@ describe('MediaLeg and comfort noise', () => {
 
     const enc = codecByName('PCMA')!.createEncoder();
     const sock = createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.44.1', () => r()));
+    await new Promise<void>((r) => sock.bind(0, '127.0.84.1', () => r()));
     const ssrc = 0x1234_5678;
     let seq = 1000;
     let ts = 80_000;

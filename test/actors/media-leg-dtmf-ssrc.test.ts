@@ -27,7 +27,7 @@ const AUDIO_SSRC = 0x0b0b_0b0b;
 async function rig() {
   const vc = new VirtualClock();
   const leg = await MediaLeg.open({
-    localAddress: '127.0.43.1',
+    localAddress: '127.0.83.1',
     prefs: { codecs: ['PCMA'], telephoneEvent: true },
     clock: vc,
     name: 'deskphone',
@@ -35,14 +35,14 @@ async function rig() {
   });
   cleanup.push(() => leg.close());
   const sock: Socket = createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, '127.0.43.2', r));
+  await new Promise<void>((r) => sock.bind(0, '127.0.83.2', r));
   cleanup.push(() => new Promise<void>((r) => sock.close(() => r())));
   const port = sock.address().port;
   const offer = [
     'v=0',
-    'o=sbc 1 1 IN IP4 127.0.43.2',
+    'o=sbc 1 1 IN IP4 127.0.83.2',
     's=-',
-    'c=IN IP4 127.0.43.2',
+    'c=IN IP4 127.0.83.2',
     't=0 0',
     `m=audio ${port} RTP/AVP 8 101`,
     'a=rtpmap:8 PCMA/8000',

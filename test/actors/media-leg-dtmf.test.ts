@@ -24,7 +24,7 @@ async function pair(codec: CodecName, telephoneEvent = true) {
   const vc = new VirtualClock();
   const prefs = { codecs: [codec], telephoneEvent };
   const a = await MediaLeg.open({
-    localAddress: '127.0.42.1',
+    localAddress: '127.0.82.1',
     prefs,
     clock: vc,
     name: 'A',
@@ -32,7 +32,7 @@ async function pair(codec: CodecName, telephoneEvent = true) {
   });
   legs.push(a);
   const b = await MediaLeg.open({
-    localAddress: '127.0.42.2',
+    localAddress: '127.0.82.2',
     prefs,
     clock: vc,
     name: 'B',
@@ -137,7 +137,7 @@ describe('MediaLeg DTMF', () => {
     await expect(a.sendDtmf('x', 'inband')).rejects.toThrow(/not a DTMF digit/);
     await expect(a.sendDtmf('1', 'rfc2833')).rejects.toThrow(/telephone-event/);
     const lone = await MediaLeg.open({
-      localAddress: '127.0.42.3',
+      localAddress: '127.0.82.3',
       prefs: { codecs: ['PCMA'], telephoneEvent: true },
       rtcpIntervalMs: 0,
     });

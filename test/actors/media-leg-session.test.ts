@@ -67,8 +67,8 @@ describe('MediaLeg SRTP', () => {
     it(`${suite}: audio both ways over RTP/SAVP, nothing readable in clear`, async () => {
       const vc = new VirtualClock();
       const prefs: MediaPrefs = { ...plain, srtp: suite };
-      const a = await open(vc, '127.0.43.1', prefs, 'A');
-      const b = await open(vc, '127.0.43.2', prefs, 'B');
+      const a = await open(vc, '127.0.83.1', prefs, 'A');
+      const b = await open(vc, '127.0.83.2', prefs, 'B');
       const { offer, answer } = await exchange(a, b);
       expect(offer).toContain('RTP/SAVP');
       expect(answer).toContain(`a=crypto:1 ${suite} inline:`);
@@ -96,8 +96,8 @@ describe('MediaLeg SRTP', () => {
   it('a key mismatch yields no decoded audio, only counted authentication failures', async () => {
     const vc = new VirtualClock();
     const prefs: MediaPrefs = { ...plain, srtp: 'AES_CM_128_HMAC_SHA1_80' };
-    const a = await open(vc, '127.0.43.1', prefs, 'A');
-    const b = await open(vc, '127.0.43.2', prefs, 'B');
+    const a = await open(vc, '127.0.83.1', prefs, 'A');
+    const b = await open(vc, '127.0.83.2', prefs, 'B');
     const wrongKey = Buffer.alloc(30, 7).toString('base64');
     // A is told a key B does not use: A cannot authenticate B's packets; B reads A's fine.
     await exchange(a, b, 'sendrecv', (sdp) => sdp.replace(/inline:[A-Za-z0-9+/=]+/, `inline:${wrongKey}`));
@@ -114,8 +114,8 @@ describe('MediaLeg SRTP', () => {
 
   it('refuses SRTP offers without SRTP configured, and plain offers when SRTP is required', async () => {
     const vc = new VirtualClock();
-    const s = await open(vc, '127.0.43.1', { ...plain, srtp: 'AES_CM_128_HMAC_SHA1_80' }, 'S');
-    const p = await open(vc, '127.0.43.2', plain, 'P');
+    const s = await open(vc, '127.0.83.1', { ...plain, srtp: 'AES_CM_128_HMAC_SHA1_80' }, 'S');
+    const p = await open(vc, '127.0.83.2', plain, 'P');
     const r1 = p.acceptOffer(s.createOffer());
     expect(r1.ok).toBe(false);
     if (!r1.ok) expect(r1.reason).toMatch(/SAVP/);
@@ -128,8 +128,8 @@ describe('MediaLeg SRTP', () => {
 describe('MediaLeg hold, resume and retarget', () => {
   it('sendonly offer → recvonly answer: the holder keeps sending music, the held side stops', async () => {
     const vc = new VirtualClock();
-    const a = await open(vc, '127.0.43.1', plain, 'A');
-    const b = await open(vc, '127.0.43.2', plain, 'B');
+    const a = await open(vc, '127.0.83.1', plain, 'A');
+    const b = await open(vc, '127.0.83.2', plain, 'B');
     const first = await exchange(a, b);
     b.play(toneSource(1500, 8000, -13));
     // Packets leave at 0, 20, … 180 ms: ten of them.
@@ -173,8 +173,8 @@ describe('MediaLeg hold, resume and retarget', () => {
 
   it('an inactive re-offer stops media both ways; a peer that ignores it is counted', async () => {
     const vc = new VirtualClock();
-    const a = await open(vc, '127.0.43.1', plain, 'A');
-    const b = await open(vc, '127.0.43.2', plain, 'B');
+    const a = await open(vc, '127.0.83.1', plain, 'A');
+    const b = await open(vc, '127.0.83.2', plain, 'B');
     await exchange(a, b);
     await exchange(a, b, 'inactive');
     expect(a.negotiated?.direction).toBe('inactive');
@@ -184,9 +184,9 @@ describe('MediaLeg hold, resume and retarget', () => {
     expect(b.stats().received).toBe(0);
     // A misbehaving peer sends anyway: the packets are recorded and counted as unexpected.
     const rogue = createSocket('udp4');
-    await new Promise<void>((r) => rogue.bind(0, '127.0.43.9', () => r()));
+    await new Promise<void>((r) => rogue.bind(0, '127.0.83.9', () => r()));
     const pkt = Buffer.from([0x80, 8, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4, ...new Array(160).fill(0xd5)]);
-    await new Promise<void>((r) => rogue.send(pkt, b.local.port, '127.0.43.2', () => r()));
+    await new Promise<void>((r) => rogue.send(pkt, b.local.port, '127.0.83.2', () => r()));
     await until(() => b.stats().received >= 1);
     rogue.close();
     expect(b.stats().received).toBe(1);
@@ -195,9 +195,9 @@ describe('MediaLeg hold, resume and retarget', () => {
 
   it('a re-offer from a new media address retargets RTP', async () => {
     const vc = new VirtualClock();
-    const a = await open(vc, '127.0.43.1', plain, 'A');
-    const b = await open(vc, '127.0.43.2', plain, 'B');
-    const c = await open(vc, '127.0.43.3', plain, 'C');
+    const a = await open(vc, '127.0.83.1', plain, 'A');
+    const b = await open(vc, '127.0.83.2', plain, 'B');
+    const c = await open(vc, '127.0.83.3', plain, 'C');
     await exchange(a, b);
     a.play(toneSource(1000, 8000, -13));
     await pump(vc, 390);
@@ -219,10 +219,10 @@ describe('MediaLeg hold, resume and retarget', () => {
 describe('MediaLeg bridging', () => {
   it("onAudio feeds a PcmQueueSource: B's received audio, replayed by C, reaches D", async () => {
     const vc = new VirtualClock();
-    const a = await open(vc, '127.0.43.1', plain, 'A');
-    const b = await open(vc, '127.0.43.2', { codecs: ['G722', 'PCMA'], telephoneEvent: false }, 'B');
-    const c = await open(vc, '127.0.43.3', { codecs: ['G722', 'PCMU'], telephoneEvent: false }, 'C');
-    const d = await open(vc, '127.0.43.4', { codecs: ['PCMU'], telephoneEvent: false }, 'D');
+    const a = await open(vc, '127.0.83.1', plain, 'A');
+    const b = await open(vc, '127.0.83.2', { codecs: ['G722', 'PCMA'], telephoneEvent: false }, 'B');
+    const c = await open(vc, '127.0.83.3', { codecs: ['G722', 'PCMU'], telephoneEvent: false }, 'C');
+    const d = await open(vc, '127.0.83.4', { codecs: ['PCMU'], telephoneEvent: false }, 'D');
     await exchange(a, b, 'sendrecv');
     expect(b.negotiated?.codec).toBe('PCMA');
     await exchange(c, d);
@@ -248,8 +248,8 @@ describe('MediaLeg bridging', () => {
 describe('MediaLeg bad input', () => {
   it('glare: after answering the peer, our own outstanding offer is forgotten', async () => {
     const vc = new VirtualClock();
-    const a = await open(vc, '127.0.43.1', plain, 'A');
-    const b = await open(vc, '127.0.43.2', plain, 'B');
+    const a = await open(vc, '127.0.83.1', plain, 'A');
+    const b = await open(vc, '127.0.83.2', plain, 'B');
     a.createOffer();
     const r = a.acceptOffer(b.createOffer());
     expect(r.ok).toBe(true);
@@ -262,7 +262,7 @@ describe('MediaLeg bad input', () => {
 
   it('malformed SDP and out-of-order calls return reasons instead of throwing', async () => {
     const vc = new VirtualClock();
-    const a = await open(vc, '127.0.43.1', plain, 'A');
+    const a = await open(vc, '127.0.83.1', plain, 'A');
     const r1 = a.acceptOffer('this is not SDP');
     expect(r1.ok).toBe(false);
     const r2 = a.acceptAnswer('v=0\r\n');
@@ -276,18 +276,18 @@ describe('MediaLeg bad input', () => {
 
   it('garbage datagrams are counted, not thrown, and do not disturb audio', async () => {
     const vc = new VirtualClock();
-    const a = await open(vc, '127.0.43.1', plain, 'A');
-    const b = await open(vc, '127.0.43.2', plain, 'B');
+    const a = await open(vc, '127.0.83.1', plain, 'A');
+    const b = await open(vc, '127.0.83.2', plain, 'B');
     await exchange(a, b);
     const rogue = createSocket('udp4');
-    await new Promise<void>((r) => rogue.bind(0, '127.0.43.9', () => r()));
+    await new Promise<void>((r) => rogue.bind(0, '127.0.83.9', () => r()));
     const junk = [
       Buffer.from([1, 2, 3]),
       Buffer.alloc(40, 0xff),
       Buffer.from([0x80, 0x7f, 0, 1, 0, 0, 0, 0]),
     ];
     for (const j of junk)
-      await new Promise<void>((r) => rogue.send(j, b.local.port, '127.0.43.2', () => r()));
+      await new Promise<void>((r) => rogue.send(j, b.local.port, '127.0.83.2', () => r()));
     a.play(toneSource(1000, 8000, -13, 400));
     await pump(vc, 500);
     await until(() => b.stats().received >= 20 && b.details().malformedPackets >= 3);

@@ -129,7 +129,7 @@ describe('MediaLeg SDP input never throws', () => {
   let leg: MediaLeg;
   beforeAll(async () => {
     leg = await MediaLeg.open({
-      localAddress: '127.0.44.1',
+      localAddress: '127.0.84.1',
       prefs: { codecs: ['PCMA', 'G722'], telephoneEvent: true },
       clock: vc,
       rtcpIntervalMs: 0,
