@@ -15,19 +15,16 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const RESULTS = process.env.SBC_HARNESS_COMPOSE_RESULTS ?? '';
 
 describe('the plan through the compose lab', () => {
-  it(
-    'gives the verdicts of docs/lab-verdicts.md, cell by cell (SBC_HARNESS_COMPOSE_RESULTS)',
-    () => {
-      const table = readVerdictTable(readFileSync(join(ROOT, 'docs', 'lab-verdicts.md'), 'utf8'));
-      expect(table.problems).toEqual([]);
-      let cells: Array<{ id: string; verdict: string; comment?: string }>;
-      try {
-        cells = (JSON.parse(readFileSync(RESULTS, 'utf8')) as { cells: typeof cells }).cells;
-      } catch (err) {
-        throw new Error(`no readable results.json at ${RESULTS}: ${(err as Error).message}`);
-      }
-      expect(Array.isArray(cells), 'results.json has a cells array').toBe(true);
-      expect(verdictDifferences(table.rows, cells)).toEqual([]);
-    },
-  );
+  it('gives the verdicts of docs/lab-verdicts.md, cell by cell (SBC_HARNESS_COMPOSE_RESULTS)', () => {
+    const table = readVerdictTable(readFileSync(join(ROOT, 'docs', 'lab-verdicts.md'), 'utf8'));
+    expect(table.problems).toEqual([]);
+    let cells: Array<{ id: string; verdict: string; comment?: string }>;
+    try {
+      cells = (JSON.parse(readFileSync(RESULTS, 'utf8')) as { cells: typeof cells }).cells;
+    } catch (err) {
+      throw new Error(`no readable results.json at ${RESULTS}: ${(err as Error).message}`);
+    }
+    expect(Array.isArray(cells), 'results.json has a cells array').toBe(true);
+    expect(verdictDifferences(table.rows, cells)).toEqual([]);
+  });
 });
