@@ -7,7 +7,7 @@
 import { type Call, MediaLeg, pcmSource, toneSource } from '../harness/actors/index.ts';
 import { checkWideband } from '../harness/media/analysis/index.ts';
 import { parseRtp } from '../harness/media/rtp/index.ts';
-import { type CaseContext, NotApplicable, testCase } from '../harness/runner/index.ts';
+import { type CaseContext, NotApplicable, NotJudgedHere, testCase } from '../harness/runner/index.ts';
 import { type SendTarget, type TransportProtocol, UserAgent } from '../harness/sip/index.ts';
 import { callExtension, callExternal, hangUp } from './call-helpers.ts';
 import {
@@ -196,6 +196,12 @@ export const lineRegistration = testCase({
       }
     }
     const regs = ctx.provider.registrations;
+    if (!ctx.sbc && !regs.some((r) => r.username === line.user))
+      // Nothing arrived to judge: the SBC registers on its own timer (it may have registered at
+      // a provider of an earlier run, and refreshes only later). That is no fault of the SBC.
+      throw new NotJudgedHere(
+        `no REGISTER of line ${line.user} reached the provider simulator within ${line.registrationWaitS} s of the run's start, so the SBC's registration could not be judged; make the SBC register now (re-enable its line) or raise provider.line.registrationWaitS`,
+      );
     const firstOk = regs.findIndex((r) => r.status === 200 && r.verdict === 'ok' && r.username === line.user);
     const challenged = regs.slice(0, Math.max(0, firstOk)).some((r) => r.status === 401);
     ctx.check.that(

@@ -121,7 +121,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   );
   if (s.INCOMPLETE > 0)
     out(
-      `The plan is incomplete: ${s.INCOMPLETE} cell(s) could not be fully judged (an SBC setting nobody applied, or a host limitation); each says what. Exit code 3.\n`,
+      `The plan is incomplete: ${s.INCOMPLETE} cell(s) could not be fully judged (an SBC setting nobody applied, a host limitation, or nothing to judge arrived in time); each says what. Exit code 3.\n`,
     );
   // The reports, from the journal just written (the same code as `sbc-harness report`).
   const reports = await writeReports({ runDir: outDir });

@@ -48,3 +48,12 @@ export class HarnessError extends Error {
 export class NotApplicable extends Error {
   override name = 'NotApplicable';
 }
+
+/**
+ * Thrown by a case that cannot be judged here although the feature may apply to the product
+ * (nothing to judge arrived in time, an engineer's answer is needed in a run that cannot ask):
+ * the cell becomes INCOMPLETE with the message, never N/A or NOK (docs/verdicts.md).
+ */
+export class NotJudgedHere extends Error {
+  override name = 'NotJudgedHere';
+}

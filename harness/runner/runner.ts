@@ -17,7 +17,7 @@ import { systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { CallWatch, callRegistries } from './call-invariants.ts';
 import { unmetNeed } from './capabilities.ts';
-import { type CaseContext, NotApplicable } from './case-context.ts';
+import { type CaseContext, NotApplicable, NotJudgedHere } from './case-context.ts';
 import type { CaseDefinition } from './case-definition.ts';
 import { Checks } from './checks.ts';
 import { adapterFor, type DutAdapter } from './dut-adapter.ts';
@@ -216,8 +216,13 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
     if (adapter.prepare) r.notes.push(...(await adapter.prepare(r.lab)));
     const oxo = r.lab.oxo;
     if (oxo) {
+      log.warn(
+        `registering the OXO trunk at the SBC ${o.profile.sbc.lan.address}:${o.profile.sbc.lan.port} as ${o.profile.oxo.trunk.user} (an SBC that does not answer takes 32 s to time out)`,
+      );
       const status = await oxo.register();
-      if (status < 200 || status >= 300)
+      if (status === 408)
+        r.error = `the SBC did not answer the OXO trunk's REGISTER at ${o.profile.sbc.lan.address}:${o.profile.sbc.lan.port} (408 after 32 s): is it running, and is sbc.lan its PBX side?`;
+      else if (status < 200 || status >= 300)
         r.error = `the OXO trunk's registration at the SBC ended with ${status} (check oxo.trunk.user and oxo.trunk.password against the SBC's SIP user, and sbc.lan)`;
     }
   } catch (err) {
@@ -375,7 +380,7 @@ async function runCase(
       expectSilence: (call, reason) => calls.expectSilence(call, reason),
       ask: async (question, choices) => {
         if (!o.prompter)
-          throw new NotApplicable(`needs an engineer's answer ("${question}"); run with --interactive`);
+          throw new NotJudgedHere(`needs an engineer's answer ("${question}"); run with --interactive`);
         const answer = await o.prompter.ask(question, choices);
         applied.answers.push({ question, answer });
         return answer;
@@ -415,6 +420,12 @@ async function runCase(
   } catch (err) {
     const e = err as Error;
     if (e instanceof NotApplicable) cell = finish('N/A', e.message, checks.records);
+    else if (e instanceof NotJudgedHere && checks.failed.length === 0)
+      cell = finish('INCOMPLETE', `Not judged here: ${e.message}.`, checks.records, {
+        incomplete: [e.message],
+      });
+    else if (e instanceof NotJudgedHere)
+      cell = finish('NOK', `${checks.failed.map((f) => f.failure).join('; ')}.`, checks.records);
     else {
       log.error({ case: c.id, err: e.message, stack: e.stack }, 'case failed inside the harness');
       cell = finish('ERROR', `Harness error: ${e.message}`, checks.records);

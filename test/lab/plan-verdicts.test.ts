@@ -1,16 +1,18 @@
 /**
  * The whole plan through the native Kamailio + rtpengine lab, cell by cell against the expected
- * verdicts of docs/lab-verdicts.md. The table's form is always checked; the run (about two
- * minutes) only with SBC_HARNESS_LAB_PLAN=1, on its own addresses (127.0.51.x / 127.0.41.x) so it
+ * verdicts of docs/lab-verdicts.md, then again with the generic adapter (the lab as an SBC the
+ * harness cannot configure). The table's form is always checked; the runs (about two minutes
+ * each) only with SBC_HARNESS_LAB_PLAN=1, on its own addresses (127.0.51.x / 127.0.41.x) so it
  * can run beside test/lab/kamailio-lab.test.ts:
  *
  *   SBC_HARNESS_LAB_PLAN=1 npx vitest run test/lab/plan-verdicts.test.ts
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LAB_POLICY, KAMAILIO_LAB_RPC_PORT, KamailioLabControl } from '../../harness/runner/index.ts';
 import { PLAN } from '../../scenarios/index.ts';
 import { describeWithPeers } from '../support/peers.ts';
 import { readVerdictTable, verdictDifferences } from './verdict-table.ts';
@@ -99,6 +101,72 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the Kamailio lab'
         throw new Error(`the run wrote no results.json (exit ${r.status}): ${r.stderr.slice(-2000)}`);
       }
       expect(verdictDifferences(table.rows, cells)).toEqual([]);
+    },
+    900_000,
+  );
+
+  it.skipIf(!RUN)(
+    'with the generic adapter (nobody sets the lab): no NOK, T-3 OK, and each setting not applied gives an INCOMPLETE cell naming it',
+    async () => {
+      // The same lab, now as an SBC the harness cannot configure: the profile names the generic
+      // adapter, and the run is not interactive. The engineer's part is played here: the SBC is
+      // set to its plain configuration (no case's codec policy left over) before the run, and
+      // when T-3 says it waits for the line, the line is re-enabled (the SBC registered once,
+      // at the earlier run's provider, and would otherwise refresh only 600 s later).
+      const control = new KamailioLabControl({ url: `http://${ADDR.lan}:${KAMAILIO_LAB_RPC_PORT}/RPC` });
+      await control.setPolicy(DEFAULT_LAB_POLICY);
+      const profile = readFileSync(join(ROOT, 'profiles', 'kamailio-lab.yaml'), 'utf8')
+        .replace('adapter: kamailio-lab', 'adapter: generic')
+        .replaceAll('127.0.50.2', ADDR.lan)
+        .replaceAll('127.0.40.2', ADDR.wan)
+        .replaceAll('127.0.40.1', ADDR.provider)
+        .replaceAll('127.0.50.1', ADDR.oxo);
+      expect(profile).toContain('adapter: generic');
+      const profileFile = join(dir, 'kamailio-generic.yaml');
+      writeFileSync(profileFile, profile);
+      const out = join(dir, 'out-generic');
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'bin', 'sbc-harness.js'), 'run', '--quick', '--profile', profileFile, '--out', out],
+        { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      let refreshed = false;
+      child.stdout?.resume();
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!refreshed && stderr.includes('T-3: waiting up to')) {
+          refreshed = true;
+          void control.refreshLine();
+        }
+      });
+      const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      let cells: Array<{ id: string; verdict: string; comment?: string; incomplete?: string[] }>;
+      try {
+        cells = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { cells: typeof cells })
+          .cells;
+      } catch {
+        throw new Error(`the run wrote no results.json (exit ${status}): ${stderr.slice(-2000)}`);
+      }
+      const bad = cells.filter((c) => c.verdict === 'NOK' || c.verdict === 'ERROR');
+      expect(bad.map((c) => `${c.id} ${c.verdict}: ${c.comment}`)).toEqual([]);
+      // T-3 is OK whether the lab registered on its own or after the instruction T-3 gave.
+      expect(cells.find((c) => c.id === 'T-3')?.verdict, `T-3 (line re-enabled: ${refreshed})`).toBe('OK');
+      const byId = new Map(cells.map((c) => [c.id, c]));
+      for (const row of table.rows) {
+        const c = byId.get(row.id);
+        if (row.verdict === 'N/A') expect(c?.verdict, row.id).toBe('N/A');
+        if (row.verdict !== 'OK' || c?.verdict === 'OK') continue;
+        // An OK cell of the lab adapter's run may only lose its judgement of a setting nobody applied.
+        expect(c?.verdict, `${row.id}: ${c?.comment}`).toBe('INCOMPLETE');
+        expect(
+          c?.incomplete?.every((x) => /^SBC setting not applied: /.test(x)),
+          row.id,
+        ).toBe(true);
+      }
+      // The codec rows ask for an order the lab's profile does not declare: nobody applied it.
+      expect(byId.get('8-1-1')?.verdict).toBe('INCOMPLETE');
+      expect(status).toBe(3);
     },
     900_000,
   );

@@ -122,6 +122,37 @@ describe('a run against an external SBC (generic adapter)', () => {
   });
 });
 
+describe('an external SBC that has not registered its line yet', () => {
+  it('leaves T-3 INCOMPLETE, not NOK, when no REGISTER arrived within the wait', {
+    timeout: 60_000,
+  }, async () => {
+    // A freshly started SBC tried its line once, before any provider listened, and retries only
+    // 5 s later; with no wait, T-3 has nothing to judge.
+    const sbc = await Lab.start({ profile: profileOn('embedded'), only: ['sbc'], register: false });
+    try {
+      const profile = profileOn('external');
+      profile.provider.line.registrationWaitS = 0;
+      const r = await runPlan({
+        cases: PLAN,
+        profile,
+        profileFile: 'external.yaml',
+        outDir: tmp(),
+        harnessVersion: 'test',
+        quick: true,
+        only: 'T-3',
+      });
+      const c = r.results.cells[0] as Cell;
+      expect(c.verdict).toBe('INCOMPLETE');
+      expect(c.incomplete?.[0]).toMatch(
+        /no REGISTER of line \+4930123456 reached the provider simulator within 0 s/,
+      );
+      expect(r.exitCode).toBe(3);
+    } finally {
+      await sbc.stop();
+    }
+  });
+});
+
 describe('profile keys of an external SBC', () => {
   const base = readFileSync(new URL('../../profiles/embedded.yaml', import.meta.url), 'utf8');
   it('reports keys that only the embedded SBC reads', () => {
