@@ -225,6 +225,11 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
       else if (status < 200 || status >= 300)
         r.error = `the OXO trunk's registration at the SBC ended with ${status} (check oxo.trunk.user and oxo.trunk.password against the SBC's SIP user, and sbc.lan)`;
     }
+    const line = o.profile.provider.line;
+    if (r.lab.provider && r.lab.provider.registered(line.user).length === 0)
+      log.warn(
+        `the SBC has not registered line ${line.user} at the provider simulator ${o.profile.provider.address}:${o.profile.provider.port} yet; T-3 judges the first registration within ${line.registrationWaitS} s of the run's start: re-enable the SBC's line (or restart its registration) to make it register now`,
+      );
   } catch (err) {
     r.error = `the simulators could not start: ${(err as Error).message}`;
   }

@@ -111,8 +111,8 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the Kamailio lab'
       // The same lab, now as an SBC the harness cannot configure: the profile names the generic
       // adapter, and the run is not interactive. The engineer's part is played here: the SBC is
       // set to its plain configuration (no case's codec policy left over) before the run, and
-      // when T-3 says it waits for the line, the line is re-enabled (the SBC registered once,
-      // at the earlier run's provider, and would otherwise refresh only 600 s later).
+      // when the run says the line is not registered, the line is re-enabled (the SBC registered
+      // once, at the earlier run's provider, and would otherwise refresh only 600 s later).
       const control = new KamailioLabControl({ url: `http://${ADDR.lan}:${KAMAILIO_LAB_RPC_PORT}/RPC` });
       await control.setPolicy(DEFAULT_LAB_POLICY);
       const profile = readFileSync(join(ROOT, 'profiles', 'kamailio-lab.yaml'), 'utf8')
@@ -135,7 +135,7 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the Kamailio lab'
       child.stdout?.resume();
       child.stderr?.on('data', (d: Buffer) => {
         stderr += d.toString();
-        if (!refreshed && stderr.includes('T-3: waiting up to')) {
+        if (!refreshed && stderr.includes('the SBC has not registered line')) {
           refreshed = true;
           void control.refreshLine();
         }
