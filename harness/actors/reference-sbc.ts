@@ -1084,8 +1084,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       return;
     }
     z.dialog = out.dialog;
-    // Re-bridge: the transferee keeps its anchored port; the referrer's leg is retired.
+    // Re-bridge: the transferee keeps its anchored port; the referrer's leg is retired. What the
+    // transferee now receives comes from another source with its own timing, so it starts a new
+    // stream (new SSRC, sequence and timestamp base, RFC 3550 §8.2) instead of carrying on the
+    // old one's sequence numbers with unrelated timestamps.
     call.relay.close();
+    other.relayLeg.endpoint.newStream();
     const relay = new SbcMediaRelay(other.relayLeg, z.relayLeg, this.config.faults, this.clock, {});
     this.refresh(call);
     call.relay = relay;
