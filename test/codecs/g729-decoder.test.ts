@@ -30,6 +30,7 @@ import { createG729Decoder, g729 } from '../../codecs/g729.ts';
 import { createBcg729FrameDecoder, g729Bcg729 } from '../../codecs/g729-bcg729.ts';
 import { toneSinadDb } from '../../codecs/signal-metrics.ts';
 import { describeWithPeers } from '../support/peers.ts';
+import { espeakSpeech8k } from '../support/speech.ts';
 
 const RATE = 8000;
 
@@ -340,32 +341,7 @@ describeWithPeers(['bcg729'], 'G.729 TypeScript decoder: Annex B SID frames agai
 
 describeWithPeers(['bcg729', 'ffmpeg', 'espeak-ng'], 'G.729 TypeScript decoder on espeak-ng speech', () => {
   it('speech at 0, −10, −25 and −40 dB below full scale: close to bcg729 and to ffmpeg', () => {
-    const wav = execFileSync(
-      'espeak-ng',
-      ['--stdout', '-v', 'en', '-s', '160', 'The quick brown fox jumps over the lazy dog, twice.'],
-      { maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
-    );
-    const raw = execFileSync(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-v',
-        'error',
-        '-f',
-        'wav',
-        '-i',
-        'pipe:0',
-        '-ar',
-        '8000',
-        '-ac',
-        '1',
-        '-f',
-        's16le',
-        'pipe:1',
-      ],
-      { input: wav, maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
-    );
-    const speech = s16leToInt16(new Uint8Array(raw));
+    const speech = espeakSpeech8k();
     const n = speech.length - (speech.length % 80);
     const peak = speech.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
     for (const [db, minSnr] of [

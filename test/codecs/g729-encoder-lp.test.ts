@@ -1,52 +1,16 @@
-/**
- * The first part of the TypeScript G.729 encoder (codecs/g729/encoder-lp.ts: pre-processing,
- * LP analysis, LSP quantisation), against libbcg729's encoder on the same input. Indices are
- * not identical frame for frame (bcg729 computes the LP analysis with its own arithmetic, and
- * the codebook search turns small differences into other indices); the test bounds how far the
- * quantised spectra are apart instead. docs/g729.md has the figures.
- */
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { s16leToInt16 } from '../../codecs/fixtures/codec-fixtures.ts';
 import { unpackFrame } from '../../codecs/g729/bitstream.ts';
 import { G729LpAnalyzer } from '../../codecs/g729/encoder-lp.ts';
 import { composeResidual, LsfPredictor, M, prevCompose, stability } from '../../codecs/g729/lsp.ts';
 import { lspToLsf } from '../../codecs/g729/lsp-quantizer.ts';
 import { g729Bcg729 } from '../../codecs/g729-bcg729.ts';
 import { describeWithPeers } from '../support/peers.ts';
+import { espeakSpeech8k } from '../support/speech.ts';
 
 /** Q13 radians → Hz at 8 kHz. */
 const hz = (q13: number) => (q13 / 8192) * (8000 / (2 * Math.PI));
 
-function speech(): Int16Array {
-  const wav = execFileSync(
-    'espeak-ng',
-    ['--stdout', '-v', 'en', '-s', '160', 'The quick brown fox jumps over the lazy dog, twice.'],
-    { maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
-  );
-  const raw = execFileSync(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-v',
-      'error',
-      '-f',
-      'wav',
-      '-i',
-      'pipe:0',
-      '-ar',
-      '8000',
-      '-ac',
-      '1',
-      '-f',
-      's16le',
-      'pipe:1',
-    ],
-    { input: wav, maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
-  );
-  const x = s16leToInt16(new Uint8Array(raw));
-  return x.subarray(0, x.length - (x.length % 80));
-}
+const speech = espeakSpeech8k;
 
 describe('G.729 LP analysis and LSP quantisation on its own', () => {
   it('quantised LSFs are ordered, at least 321 (Q13) apart, and close to the unquantised ones', () => {

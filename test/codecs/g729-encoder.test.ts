@@ -14,6 +14,7 @@ import { G729Encoder } from '../../codecs/g729/encoder.ts';
 import { g729Bcg729 } from '../../codecs/g729-bcg729.ts';
 import { toneSinadDb } from '../../codecs/signal-metrics.ts';
 import { describeWithPeers } from '../support/peers.ts';
+import { espeakSpeech8k } from '../support/speech.ts';
 
 const RATE = 8000;
 const N = RATE * 2;
@@ -123,33 +124,7 @@ describeWithPeers(
     });
 
     it('espeak-ng speech at four levels: parameters often equal to bcg729, decoded speech close to bcg729-encoded speech', () => {
-      const wav = execFileSync(
-        'espeak-ng',
-        ['--stdout', '-v', 'en', '-s', '160', 'The quick brown fox jumps over the lazy dog, twice.'],
-        { maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
-      );
-      const raw = execFileSync(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-v',
-          'error',
-          '-f',
-          'wav',
-          '-i',
-          'pipe:0',
-          '-ar',
-          '8000',
-          '-ac',
-          '1',
-          '-f',
-          's16le',
-          'pipe:1',
-        ],
-        { input: wav, maxBuffer: 16 * 1024 * 1024, timeout: 20_000 },
-      );
-      const speech = s16leToInt16(new Uint8Array(raw));
-      const pcm = speech.subarray(0, speech.length - (speech.length % 80));
+      const pcm = espeakSpeech8k();
       const ours = encode(pcm);
       const theirs = g729Bcg729.createEncoder().encode(pcm);
       const a = new Int32Array(11);
