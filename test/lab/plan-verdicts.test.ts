@@ -53,6 +53,16 @@ describe('docs/lab-verdicts.md', () => {
 const RUN = process.env.SBC_HARNESS_LAB_PLAN === '1' || process.env.CI === 'true';
 const ADDR = { lan: '127.0.51.2', wan: '127.0.41.2', provider: '127.0.41.1', oxo: '127.0.51.1' };
 
+/** profiles/kamailio-lab.yaml moved to this test's addresses, with the adapter named. */
+function labProfile(adapter: 'kamailio-lab' | 'generic'): string {
+  return readFileSync(join(ROOT, 'profiles', 'kamailio-lab.yaml'), 'utf8')
+    .replace('adapter: kamailio-lab', `adapter: ${adapter}`)
+    .replaceAll('127.0.50.2', ADDR.lan)
+    .replaceAll('127.0.40.2', ADDR.wan)
+    .replaceAll('127.0.40.1', ADDR.provider)
+    .replaceAll('127.0.50.1', ADDR.oxo);
+}
+
 describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the Kamailio lab', () => {
   let dir = '';
   const env = {
@@ -80,11 +90,7 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the Kamailio lab'
     'gives the verdicts of docs/lab-verdicts.md, cell by cell (SBC_HARNESS_LAB_PLAN=1)',
     () => {
       // the lab profile moved to this test's addresses
-      const profile = readFileSync(join(ROOT, 'profiles', 'kamailio-lab.yaml'), 'utf8')
-        .replaceAll('127.0.50.2', ADDR.lan)
-        .replaceAll('127.0.40.2', ADDR.wan)
-        .replaceAll('127.0.40.1', ADDR.provider)
-        .replaceAll('127.0.50.1', ADDR.oxo);
+      const profile = labProfile('kamailio-lab');
       const profileFile = join(dir, 'kamailio-lab.yaml');
       writeFileSync(profileFile, profile);
       const out = join(dir, 'out');
@@ -115,12 +121,7 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the Kamailio lab'
       // once, at the earlier run's provider, and would otherwise refresh only 600 s later).
       const control = new KamailioLabControl({ url: `http://${ADDR.lan}:${KAMAILIO_LAB_RPC_PORT}/RPC` });
       await control.setPolicy(DEFAULT_LAB_POLICY);
-      const profile = readFileSync(join(ROOT, 'profiles', 'kamailio-lab.yaml'), 'utf8')
-        .replace('adapter: kamailio-lab', 'adapter: generic')
-        .replaceAll('127.0.50.2', ADDR.lan)
-        .replaceAll('127.0.40.2', ADDR.wan)
-        .replaceAll('127.0.40.1', ADDR.provider)
-        .replaceAll('127.0.50.1', ADDR.oxo);
+      const profile = labProfile('generic');
       expect(profile).toContain('adapter: generic');
       const profileFile = join(dir, 'kamailio-generic.yaml');
       writeFileSync(profileFile, profile);
