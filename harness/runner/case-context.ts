@@ -31,6 +31,19 @@ export interface CaseContext {
   expectSilence(call: Call, reason: string): () => void;
   /** Asks the engineer (interactive mode); the answer is recorded in the cell. */
   ask(question: string, choices?: string[]): Promise<string>;
+  /** Says what the case does or waits for now (progress lines, the live console). */
+  step(text: string): void;
+  /**
+   * Real equipment: an instruction to the engineer ("Answer on Premium Deskphone 1"). Resolves
+   * when done; the engineer's nok is a failed check with their words, na ends the case as N/A.
+   * Without anyone to ask (no --interactive / --ui) the case ends INCOMPLETE.
+   */
+  instruct(side: 'oxo' | 'provider', text: string): Promise<void>;
+  /**
+   * Real equipment: an observation only the engineer can make ("Does the display show
+   * 040555001?"), recorded as a check judged by the engineer. True when the engineer said ok.
+   */
+  observe(side: 'oxo' | 'provider', name: string, question: string, expected: string): Promise<boolean>;
   readonly prompter: Prompter | undefined;
   /**
    * With an external SBC, when the run's simulators came up (Date.now() ms): a registration the

@@ -34,6 +34,11 @@ export interface CheckDetail {
    * applied (nobody could set it), the check is recorded but not judged.
    */
   dependsOn?: PreconditionKey[];
+  /** Judged by the engineer (real equipment), with their words. */
+  by?: 'engineer';
+  comment?: string;
+  /** Recorded but not judged, for this reason (e.g. the engineer answered N/A). */
+  notJudgedBy?: string;
 }
 
 /** Result of one direction of an audio check. */
@@ -109,10 +114,15 @@ export class Checks {
     };
     if (!ok) r.failure = d.failure ?? `${name}: expected ${d.expected}, observed ${d.observed}`;
     if (d.evidence && d.evidence.length > 0) r.evidence = d.evidence;
+    if (d.by) r.by = d.by;
+    if (d.comment) r.comment = d.comment;
     const missing = (d.dependsOn ?? []).filter((k) => this.unapplied.has(k));
     if (missing.length > 0) {
       r.judged = false;
       r.notJudged = missing.map((k) => this.unapplied.get(k)).join('; ');
+    } else if (d.notJudgedBy) {
+      r.judged = false;
+      r.notJudged = d.notJudgedBy;
     }
     this.records.push(r);
     this.onRecord(r);

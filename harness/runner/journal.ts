@@ -4,6 +4,7 @@
  * results.json and every report are pure functions of it.
  */
 import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { EngineerAnswer, Instruction } from './engineer.ts';
 import type { Cell, CheckRecord } from './verdict.ts';
 
 export interface RunInfo {
@@ -32,6 +33,8 @@ export type JournalEntry =
   | { type: 'resume'; at: string }
   | { type: 'check'; case: string; check: CheckRecord }
   | { type: 'cell'; cell: Cell }
+  /** An engineer's answer, kept so that a resumed run does not ask again (engineer.ts). */
+  | { type: 'answer'; case: string; key: string; instruction: Instruction; answer: EngineerAnswer }
   | { type: 'end'; at: string; exitCode: number };
 
 export class Journal {

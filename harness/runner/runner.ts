@@ -21,9 +21,11 @@ import { type CaseContext, NotApplicable, NotJudgedHere } from './case-context.t
 import type { CaseDefinition } from './case-definition.ts';
 import { Checks } from './checks.ts';
 import { adapterFor, type DutAdapter } from './dut-adapter.ts';
+import { type EngineerAnswer, type Instruction, instructionKey } from './engineer.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
+import { type PlannedCase, RunEvents } from './run-events.ts';
 import { RtpValidator, recordRtpRuleChecks, recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
@@ -49,7 +51,22 @@ export interface RunOptions {
   timers?: LabOptions['timers'];
   onCaseStart?: (c: CaseDefinition, index: number, total: number) => void;
   onCell?: (cell: Cell, index: number, total: number) => void;
+  /** Where the run tells its watchers what happens (progress lines, the live console). */
+  events?: RunEvents;
   logger?: Logger;
+}
+
+/** What the cases of one run share besides the options. */
+interface RunShared {
+  events: RunEvents;
+  /** Answers of the engineer already journaled (a resumed run does not ask them again). */
+  answers: Map<string, EngineerAnswer>;
+  write(e: JournalEntry): void;
+}
+
+/** What a case takes, roughly, for progress lines: its real-time waits plus set-up. */
+export function expectedCaseMs(c: CaseDefinition, quick: boolean): number {
+  return 8_000 + (quick ? (c.waits?.quickMs ?? 0) : (c.waits?.fullMs ?? 0));
 }
 
 export interface RunOutcome {
@@ -103,6 +120,33 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
 
   const selected = o.cases.filter((c) => matchesOnly(c.id, o.only));
   const todo = selected.filter((c) => !done.has(c.id));
+  const events = o.events ?? new RunEvents();
+  const finishedCells = new Map(
+    entries.flatMap((e) => (e.type === 'cell' ? [[e.cell.id, e.cell] as const] : [])),
+  );
+  events.emit({
+    type: 'plan',
+    runDir: o.outDir,
+    cases: selected.map((c): PlannedCase => {
+      const cell = finishedCells.get(c.id);
+      return {
+        id: c.id,
+        section: c.section,
+        title: c.title,
+        expectedMs: expectedCaseMs(c, o.quick ?? false),
+        ...(cell ? { cell } : {}),
+      };
+    }),
+  });
+  const shared: RunShared = {
+    events,
+    answers: new Map(
+      entries.flatMap((e) =>
+        e.type === 'answer' && e.instruction.kind !== 'action' ? [[e.key, e.answer] as const] : [],
+      ),
+    ),
+    write,
+  };
   const skipped = selected.filter((c) => done.has(c.id)).map((c) => c.id);
   const adapter = adapterFor(o.profile, o.prompter);
   // An external SBC is one device with one line and one trunk: its cases run one at a time
@@ -137,16 +181,25 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
       running++;
       if (c.exclusive) exclusiveRunning = true;
       o.onCaseStart?.(c, i, total);
+      events.emit({
+        type: 'case-start',
+        id: c.id,
+        title: c.title,
+        expectedMs: expectedCaseMs(c, o.quick ?? false),
+        atMs: Date.now(),
+      });
       const cell = await runCase(
         c,
         o,
         adapter,
         (check) => write({ type: 'check', case: c.id, check }),
         log,
+        shared,
         runLab,
       );
       write({ type: 'cell', cell });
       writeResults();
+      events.emit({ type: 'case-end', id: c.id, cell });
       o.onCell?.(cell, i, total);
       if (c.exclusive) exclusiveRunning = false;
       running--;
@@ -157,6 +210,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     const results = buildResults(entries, order);
     const exitCode = exitCodeFor(results.cells);
     write({ type: 'end', at: new Date().toISOString(), exitCode });
+    events.emit({ type: 'run-end', exitCode });
     return { results: writeResults(), exitCode, skipped };
   } finally {
     if (runLab) {
@@ -187,6 +241,9 @@ interface RunLab {
   caseRtpValidator?: RtpValidator | undefined;
   /** SIP between cases (the first registrations, refreshes): cases/run-setup.*. */
   setupSip: TraceEvent[];
+  /** The running case's id, and who hears of its SIP as it happens. */
+  caseId?: string | undefined;
+  onCaseSip?: ((caseId: string, t: TraceEvent) => void) | undefined;
   /** When the simulators were up (the SBC's registrations count from here). */
   startedAtMs: number;
 }
@@ -209,6 +266,7 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
       trace: (t, actor) => {
         const to = r.caseSip ?? r.setupSip;
         if (to.length < 20_000) to.push(t);
+        if (r.caseSip && r.caseId && (actor === 'provider' || actor === 'oxo')) r.onCaseSip?.(r.caseId, t);
         if (actor === 'provider' || actor === 'oxo') r.caseValidator?.observeTrace(t, actor);
         if (actor === 'provider' || actor === 'oxo') r.caseRtpValidator?.observeTrace(t, actor);
       },
@@ -276,6 +334,7 @@ async function runCase(
   adapter: DutAdapter,
   onCheck: (r: CheckRecord) => void,
   log: Logger,
+  shared: RunShared,
   runLab?: RunLab,
 ): Promise<Cell> {
   const startedAt = new Date();
@@ -333,11 +392,15 @@ async function runCase(
   const timeoutMs =
     (o.caseTimeoutMs ?? 60_000) + (o.quick ? (c.waits?.quickMs ?? 0) : (c.waits?.fullMs ?? 0));
   let timer: NodeJS.Timeout | undefined;
+  // Ends the engineer's open question when the case ends (timeout included).
+  const caseAbort = new AbortController();
   try {
     if (runLab?.lab) {
       lab = runLab.lab;
       lab.prepareCase(profile, { oxoMultiLine: c.lab?.oxoMultiLine ?? false });
       runLab.caseSip = sip;
+      runLab.caseId = c.id;
+      runLab.onCaseSip = (id, t) => emitSip(shared.events, id, t);
       runLab.caseValidator = validator;
       runLab.caseRtpValidator = rtpValidator;
       notes.push(...runLab.notes);
@@ -352,6 +415,7 @@ async function runCase(
         logger: log,
         trace: (t, actor) => {
           if (sip.length < 20_000) sip.push(t);
+          if (actor === 'provider' || actor === 'oxo') emitSip(shared.events, c.id, t);
           // What the SBC sent to our actors is judged against docs/sip-rules.md.
           if (actor === 'provider' || actor === 'oxo') validator.observeTrace(t, actor);
           // Their SDP tells the RTP validator which payload types each of our legs negotiated.
@@ -362,6 +426,43 @@ async function runCase(
     }
     // The calls of this case, judged at its end by the call invariants (call-invariants.ts).
     const calls = new CallWatch(callRegistries(lab), lab.sbc);
+    let asked = 0;
+    const step = (text: string) =>
+      shared.events.emit({ type: 'case-step', id: c.id, step: text, atMs: Date.now() });
+    const engineer = async (
+      kind: Instruction['kind'],
+      side: Instruction['side'],
+      text: string,
+      expected?: string,
+    ): Promise<EngineerAnswer> => {
+      const instruction: Instruction = {
+        id: `${c.id}#${++asked}`,
+        caseId: c.id,
+        kind,
+        side,
+        text,
+        ...(expected ? { expected } : {}),
+        askedAtMs: Date.now(),
+      };
+      const key = instructionKey(instruction);
+      const known = shared.answers.get(key);
+      if (known) return { ...known, via: 'journal' };
+      if (!o.prompter)
+        throw new NotJudgedHere(
+          `needs the engineer ("${text}"): run with --interactive or --ui, or simulate the ${side === 'oxo' ? 'PBX (oxo.kind: simulated)' : 'provider (provider.kind: simulated)'}`,
+        );
+      step(`${kind === 'check' ? 'asking the engineer' : 'waiting for the engineer'}: ${text}`);
+      shared.events.emit({ type: 'instruction', instruction });
+      const answer = await o.prompter.instruct(instruction, caseAbort.signal);
+      shared.events.emit({ type: 'answer', instructionId: instruction.id, answer });
+      shared.write({ type: 'answer', case: c.id, key, instruction, answer });
+      if (kind !== 'action') shared.answers.set(key, answer);
+      applied.answers.push({
+        question: text,
+        answer: `${answer.verdict}${answer.comment ? ` ${answer.comment}` : ''}`,
+      });
+      return answer;
+    };
     watch = calls;
     const ctx: CaseContext = {
       id: c.id,
@@ -379,7 +480,40 @@ async function runCase(
         const ms = o.quick ? Math.min(fullMs, quickMs) : fullMs;
         if (o.quick && quickMs < fullMs)
           notes.push(`--quick: ${what} shortened from ${fmt(fullMs)} to ${fmt(quickMs)}.`);
+        step(`waiting ${fmt(ms)}: ${what}`);
         await new Promise((r) => setTimeout(r, ms));
+      },
+      step,
+      instruct: async (side, text) => {
+        const a = await engineer('action', side, text);
+        if (a.verdict === 'na')
+          throw new NotApplicable(
+            `The engineer answered N/A to "${text}"${a.comment ? `: ${a.comment}` : ''}.`,
+          );
+        if (a.verdict === 'nok')
+          checks.that(`engineer: ${text}`, false, {
+            expected: 'done',
+            observed: `could not be done${a.comment ? `: ${a.comment}` : ''}`,
+            failure: `The engineer could not ${lowerFirst(text)}${a.comment ? ` (${a.comment})` : ''}`,
+            by: 'engineer',
+            ...(a.comment ? { comment: a.comment } : {}),
+          });
+      },
+      observe: async (side, name, question, expected) => {
+        const a = await engineer('check', side, question, expected);
+        return checks.that(name, a.verdict !== 'nok', {
+          expected,
+          observed:
+            a.verdict === 'ok'
+              ? `the engineer confirmed${a.comment ? `: ${a.comment}` : ''}`
+              : a.verdict === 'na'
+                ? `the engineer answered N/A${a.comment ? `: ${a.comment}` : ''}`
+                : `the engineer answered NOK${a.comment ? `: ${a.comment}` : ''}`,
+          failure: `${question} The engineer answered NOK${a.comment ? `: ${a.comment}` : ''}`,
+          by: 'engineer',
+          ...(a.comment ? { comment: a.comment } : {}),
+          ...(a.verdict === 'na' ? { notJudgedBy: `the engineer answered N/A to "${question}"` } : {}),
+        });
       },
       note: (text) => notes.push(text),
       expectSilence: (call, reason) => calls.expectSilence(call, reason),
@@ -410,9 +544,12 @@ async function runCase(
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
-    else if (applied.unapplied.length > 0) {
+    else if (applied.unapplied.length > 0 || checks.notJudged.some((r) => r.by === 'engineer')) {
       const unjudged = checks.notJudged.map((r) => r.name);
-      const incomplete = applied.unapplied.map((u) => u.sentence);
+      const incomplete = [
+        ...applied.unapplied.map((u) => u.sentence),
+        ...checks.notJudged.flatMap((r) => (r.by === 'engineer' && r.notJudged ? [r.notJudged] : [])),
+      ];
       cell = finish(
         'INCOMPLETE',
         `${incomplete.join('; ')}. The case ran with the SBC as it is${
@@ -437,6 +574,7 @@ async function runCase(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    caseAbort.abort();
     await watch?.cleanUp();
   }
   if (applied.answers.length > 0) cell.answers = applied.answers;
@@ -451,6 +589,7 @@ async function runCase(
     if (left.notEnded.length > 0)
       log.warn({ case: c.id, notEnded: left.notEnded }, 'calls of the case did not end after hanging up');
     runLab.caseSip = undefined;
+    runLab.caseId = undefined;
     runLab.caseValidator = undefined;
     runLab.caseRtpValidator = undefined;
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
@@ -462,6 +601,33 @@ async function runCase(
   const cpu = process.cpuUsage(cpu0);
   cell.cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   return cell;
+}
+
+function lowerFirst(s: string): string {
+  return s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
+
+/** A SIP message as the reports draw it (redacted), for the watchers of a running case. */
+function evidenceMessage(t: TraceEvent): SipEvidenceMessage {
+  const raw = redacted(t.data);
+  const m: SipEvidenceMessage = {
+    wallMs: t.wallTime,
+    protocol: t.flow.protocol,
+    src: t.direction === 'out' ? t.flow.local : t.flow.remote,
+    dst: t.direction === 'out' ? t.flow.remote : t.flow.local,
+    summary: raw.slice(0, Math.max(0, raw.indexOf('\r\n')) || 200),
+    text: raw,
+  };
+  if (t.error) m.error = t.error.reason;
+  return m;
+}
+
+/**
+ * Tells the watchers of a SIP message of a running case. Only our provider's and OXO's traces
+ * are passed here (not the embedded SBC's), so each message on the wire comes once.
+ */
+function emitSip(events: RunEvents, id: string, t: TraceEvent): void {
+  events.emit({ type: 'sip', id, message: evidenceMessage(t) });
 }
 
 class CaseTimeout extends Error {
@@ -517,19 +683,7 @@ function writeEvidence(
     .join('\n');
   const sipFile = `cases/${id}.sip.txt`;
   writeFileSync(join(outDir, sipFile), text);
-  const json: SipEvidenceMessage[] = messages.map((t) => {
-    const raw = redacted(t.data);
-    const m: SipEvidenceMessage = {
-      wallMs: t.wallTime,
-      protocol: t.flow.protocol,
-      src: t.direction === 'out' ? t.flow.local : t.flow.remote,
-      dst: t.direction === 'out' ? t.flow.remote : t.flow.local,
-      summary: raw.slice(0, Math.max(0, raw.indexOf('\r\n')) || 200),
-      text: raw,
-    };
-    if (t.error) m.error = t.error.reason;
-    return m;
-  });
+  const json: SipEvidenceMessage[] = messages.map(evidenceMessage);
   const sipJsonFile = `cases/${id}.sip.json`;
   writeFileSync(join(outDir, sipJsonFile), JSON.stringify(json));
   const w = new capture.PcapWriter();

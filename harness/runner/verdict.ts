@@ -27,6 +27,10 @@ export interface CheckRecord {
    */
   judged?: false;
   notJudged?: string;
+  /** Who judged it: the harness (default, absent) or the engineer (real equipment, docs/real-equipment.md). */
+  by?: 'engineer';
+  /** The engineer's own words with the answer. */
+  comment?: string;
 }
 
 export interface CellEvidence {
