@@ -8,6 +8,7 @@ import { CODEC_CASES } from './codecs.ts';
 import { FEATURES_CASES } from './features.ts';
 import { INCOMING_CASES } from './incoming.ts';
 import { OUTGOING_CASES } from './outgoing.ts';
+import { withRealSteps } from './real-equipment.ts';
 import { TRANSFERS_CASES } from './transfers.ts';
 import { TRUNK_CASES } from './trunk.ts';
 
@@ -18,7 +19,7 @@ export const PLAN: readonly CaseDefinition[] = [
   ...FEATURES_CASES,
   ...TRANSFERS_CASES,
   ...TRUNK_CASES,
-];
+].map(withRealSteps);
 
 /**
  * How the plan is numbered, said once wherever cases are listed: the case ids are the test

@@ -7,6 +7,7 @@ import { preflight } from '../config/preflight.ts';
 import { loadProfile } from '../config/profile.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import { createLogger } from '../support/log.ts';
+import { startSimControl } from './sim-control.ts';
 
 export type LabActor = 'provider' | 'sbc' | 'oxo';
 
@@ -14,6 +15,8 @@ export interface LabCommandOptions {
   profile?: string;
   sbcFault?: string[];
   sbcPersonality?: string[];
+  /** The sets wait for commands on standard input (sim-control.ts): a stand-in for real equipment. */
+  manual?: boolean;
 }
 
 export async function runActors(
@@ -40,6 +43,11 @@ export async function runActors(
     logger,
   });
   out(describe(lab, profile));
+  const stopControl = opts.manual ? startSimControl(lab, process.stdin, out) : undefined;
+  if (stopControl)
+    out(
+      'manual: the sets wait for commands on standard input (answer, call, dtmf, tone, hold, resume, hangup, status)\n',
+    );
   let signalled: string | undefined;
   const stopping = stopSignal.then((sig) => {
     signalled = sig;
@@ -71,6 +79,7 @@ export async function runActors(
     await stopping;
   }
   out(`${signalled}: stopping\n`);
+  stopControl?.();
   await lab.stop();
   out(summary(lab));
   out('stopped\n');

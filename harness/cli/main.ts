@@ -167,7 +167,11 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       collect2,
       [],
     )
-    .action(async (actor: string, opts: { profile?: string; sbcFault: string[] }) => {
+    .option(
+      '--manual',
+      'the sets do nothing by themselves: incoming calls ring until an "answer WHO" line on standard input; also call, dtmf, tone, hold, resume, hangup, status (a stand-in for real equipment, docs/real-equipment.md)',
+    )
+    .action(async (actor: string, opts: { profile?: string; sbcFault: string[]; manual?: boolean }) => {
       const actors: Record<string, LabActor[]> = {
         provider: ['provider'],
         oxo: ['oxo'],

@@ -93,7 +93,13 @@ export const phoneSchema = z.strictObject({
   name: z.string().default('').describe('its display name'),
 });
 
+/** Whether the harness simulates a side, or real equipment stands there with an engineer (docs/real-equipment.md). */
+const sideKind = z.enum(['simulated', 'real']).default('simulated');
+
 export const providerSchema = z.strictObject({
+  kind: sideKind.describe(
+    'simulated: the harness plays the provider (registrar, PSTN phones, IVR); real: a real SIP trunk, whose phones (provider.phones) the engineer holds and operates on instruction (needs --interactive or --ui)',
+  ),
   name: z.string().default('Simulated SIP provider').describe('provider name, for the report header'),
   address: ipAddress.describe('address of the provider simulator (or of the real provider)'),
   port: port.default(5060).describe('SIP port for UDP and TCP'),
@@ -153,6 +159,9 @@ export const extensionSchema = z.strictObject({
 });
 
 export const oxoSchema = z.strictObject({
+  kind: sideKind.describe(
+    'simulated: the harness plays the OXO trunk and its extensions; real: a real OXO Connect registers at the SBC (oxo.address is its trunk address) and the engineer operates its deskphones on instruction (needs --interactive or --ui)',
+  ),
   name: z.string().default('OXO Connect (simulated)').describe('PBX name, for the report header'),
   release: z.string().default('').describe('PBX release, for the report header'),
   address: ipAddress.describe('address of the OXO trunk simulator (or of the real OXO)'),

@@ -59,6 +59,17 @@ export interface CaseDefinition {
   /** A note that always goes into the comment (e.g. how this case differs from the report's). */
   note?: string;
   run(ctx: CaseContext): Promise<void>;
+  /**
+   * How the case runs when real equipment stands on one side (profile oxo.kind or provider.kind:
+   * real; docs/real-equipment.md): the steps the simulator of that side would play become
+   * instructions to the engineer, and what only a person can see or hear becomes a question.
+   * The harness still measures and judges the side it simulates. A case without the variant for
+   * the run's real side is INCOMPLETE, saying so (it is not N/A: the feature may well apply).
+   */
+  real?: {
+    oxo?: (ctx: CaseContext) => Promise<void>;
+    provider?: (ctx: CaseContext) => Promise<void>;
+  };
 }
 
 export function testCase(def: CaseDefinition): CaseDefinition {

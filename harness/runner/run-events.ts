@@ -19,6 +19,8 @@ export interface PlannedCase {
 
 export type RunEvent =
   | { type: 'plan'; runDir: string; cases: PlannedCase[] }
+  /** What the run (not a case) is doing or waiting for ("waiting for the real OXO to register…"). */
+  | { type: 'run-step'; step: string; atMs: number }
   | { type: 'case-start'; id: string; title: string; expectedMs: number; atMs: number }
   /** What the case is doing or waiting for now, in a few words ("waiting 300 s: the call is held up"). */
   | { type: 'case-step'; id: string; step: string; atMs: number }

@@ -81,6 +81,23 @@ export class RunFolderInUse extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Whether the run's actors live for the whole run (one lab, on the profile's addresses) rather
+ * than one lab per case: with an external SBC, and whenever real equipment stands on a side
+ * (it is configured for fixed addresses, and there is one of it).
+ */
+export function runScoped(p: Profile): boolean {
+  return p.sbc.kind === 'external' || p.oxo.kind === 'real' || p.provider.kind === 'real';
+}
+
+/** The sides of a profile that real equipment holds, as the cells and notes name them. */
+export function realSides(p: Profile): Array<'oxo' | 'provider'> {
+  return [
+    ...(p.oxo.kind === 'real' ? (['oxo'] as const) : []),
+    ...(p.provider.kind === 'real' ? (['provider'] as const) : []),
+  ];
+}
+
 export function matchesOnly(id: string, only: string | undefined): boolean {
   if (!only) return true;
   return only
@@ -149,11 +166,11 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
   };
   const skipped = selected.filter((c) => done.has(c.id)).map((c) => c.id);
   const adapter = adapterFor(o.profile, o.prompter);
-  // An external SBC is one device with one line and one trunk: its cases run one at a time
-  // against simulators that live for the whole run.
-  const workers = o.profile.sbc.kind === 'embedded' ? Math.max(1, Math.min(o.workers ?? 1, 8)) : 1;
-  const runLab =
-    o.profile.sbc.kind === 'external' && todo.length > 0 ? await startRunLab(o, adapter, log) : undefined;
+  // An external SBC is one device with one line and one trunk, and real equipment on either side
+  // is one set of devices: cases run one at a time against simulators that live for the whole run.
+  const scoped = runScoped(o.profile);
+  const workers = scoped ? 1 : Math.max(1, Math.min(o.workers ?? 1, 8));
+  const runLab = scoped && todo.length > 0 ? await startRunLab(o, adapter, log, events) : undefined;
 
   const writeResults = () => {
     const results = buildResults(entries, order);
@@ -248,7 +265,12 @@ interface RunLab {
   startedAtMs: number;
 }
 
-async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Promise<RunLab> {
+async function startRunLab(
+  o: RunOptions,
+  adapter: DutAdapter,
+  log: Logger,
+  events: RunEvents,
+): Promise<RunLab> {
   const r: RunLab = {
     lab: undefined,
     error: undefined,
@@ -258,9 +280,17 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
     startedAtMs: Date.now(),
   };
   try {
+    const p = o.profile;
     r.lab = await Lab.start({
-      profile: o.profile,
+      profile: p,
       register: false,
+      only: [
+        ...(p.provider.kind === 'simulated' ? (['provider'] as const) : []),
+        ...(p.sbc.kind === 'embedded' ? (['sbc'] as const) : []),
+        ...(p.oxo.kind === 'simulated' ? (['oxo'] as const) : []),
+      ],
+      ...(o.faults && o.faults.length > 0 ? { faults: o.faults } : {}),
+      ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
       ...(o.timers ? { timers: o.timers } : {}),
       logger: log,
       trace: (t, actor) => {
@@ -283,8 +313,9 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
       else if (status < 200 || status >= 300)
         r.error = `the OXO trunk's registration at the SBC ended with ${status} (check oxo.trunk.user and oxo.trunk.password against the SBC's SIP user, and sbc.lan)`;
     }
+    if (p.oxo.kind === 'real' && r.lab.sbc) await waitForRealOxo(r.lab, p, log, events);
     const line = o.profile.provider.line;
-    if (r.lab.provider && r.lab.provider.registered(line.user).length === 0)
+    if (p.sbc.kind === 'external' && r.lab.provider && r.lab.provider.registered(line.user).length === 0)
       log.warn(
         `the SBC has not registered line ${line.user} at the provider simulator ${o.profile.provider.address}:${o.profile.provider.port} yet; T-3 judges the first registration within ${line.registrationWaitS} s of the run's start: re-enable the SBC's line (or restart its registration) to make it register now`,
       );
@@ -292,6 +323,26 @@ async function startRunLab(o: RunOptions, adapter: DutAdapter, log: Logger): Pro
     r.error = `the simulators could not start: ${(err as Error).message}`;
   }
   return r;
+}
+
+/** How long a run waits for a real OXO to register its trunk at the embedded SBC. */
+const REAL_OXO_REGISTRATION_WAIT_MS = 60_000;
+
+/** With the embedded SBC and a real OXO: waits (bounded, saying so) for the OXO's trunk to register. */
+async function waitForRealOxo(lab: Lab, p: Profile, log: Logger, events: RunEvents): Promise<void> {
+  const sbc = lab.sbc;
+  if (!sbc || sbc.registrar.current().length > 0) return;
+  const at = `${p.sbc.lan.address}:${p.sbc.lan.port}`;
+  const what = `waiting up to ${REAL_OXO_REGISTRATION_WAIT_MS / 1000} s for the real OXO to register its trunk (user ${p.oxo.trunk.user}) at the SBC ${at}: point the OXO's SIP trunk at ${at}`;
+  log.warn(what);
+  events.emit({ type: 'run-step', step: what, atMs: Date.now() });
+  const t0 = Date.now();
+  while (sbc.registrar.current().length === 0 && Date.now() - t0 < REAL_OXO_REGISTRATION_WAIT_MS)
+    await new Promise((r) => setTimeout(r, 250));
+  if (sbc.registrar.current().length === 0)
+    log.warn(
+      `the real OXO has not registered at the SBC ${at} after ${REAL_OXO_REGISTRATION_WAIT_MS / 1000} s; cases that need the trunk will say so`,
+    );
 }
 
 function runInfo(o: RunOptions): RunInfo {
@@ -361,6 +412,25 @@ async function runCase(
   if (unmet && !unmet.host) return finish('N/A', unmet.reason, []);
   if (unmet)
     return finish('INCOMPLETE', `Not run on this host: ${unmet.reason}.`, [], { incomplete: [unmet.reason] });
+  const sides = realSides(o.profile);
+  let run = c.run;
+  if (sides.length > 0) {
+    const variant = sides.length === 1 ? c.real?.[sides[0]!] : undefined;
+    const which = sides.map((s) => (s === 'oxo' ? 'a real OXO' : 'a real provider')).join(' and ');
+    if (!variant) {
+      const why =
+        sides.length === 2
+          ? 'the harness needs at least one side simulated to drive and measure a call'
+          : `this case has no engineer steps for ${which} yet`;
+      return finish(
+        'INCOMPLETE',
+        `Not run with ${which}: ${why}. Run it with that side simulated (${sides.map((s) => `${s}.kind: simulated`).join(', ')}).`,
+        [],
+        { incomplete: [`not run with ${which}: ${why}`] },
+      );
+    }
+    run = variant;
+  }
   if (runLab?.error) return finish('ERROR', `Harness error: ${runLab.error}`, []);
 
   let applied: Awaited<ReturnType<DutAdapter['apply']>>;
@@ -526,7 +596,7 @@ async function runCase(
       },
     };
     await Promise.race([
-      c.run(ctx),
+      run(ctx),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),

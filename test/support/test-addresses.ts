@@ -121,4 +121,11 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
       'test/actors/call-glare.test.ts',
     ],
   },
+  {
+    octets: [110, 111],
+    fixedPorts: true,
+    owner:
+      'real equipment: the embedded SBC on fixed ports, a separately started OXO simulator as the real OXO',
+    files: ['test/runner/real-equipment.test.ts', 'test/cli/real-equipment-console.test.ts'],
+  },
 ];

@@ -1,0 +1,133 @@
+/**
+ * A run with a real OXO (`oxo.kind: real`): the OXO is the project's own simulator, started
+ * separately with `sim oxo --manual` as a real one would stand in the lab, and a test plays the
+ * engineer: it reads each instruction, carries it out on that OXO (answer, dial, press digits,
+ * speak, hold, hang up) and answers as the engineer would after looking. The cases that have
+ * engineer steps come out as an all-simulated run gives them; one without is INCOMPLETE, saying
+ * so; an engineer's NOK gives NOK with the engineer's words.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadProfile } from '../../harness/config/profile.ts';
+import type { Profile } from '../../harness/config/profile-schema.ts';
+import {
+  type EngineerAnswer,
+  type Instruction,
+  type Prompter,
+  parseEngineerAnswer,
+  RunEvents,
+  runPlan,
+} from '../../harness/runner/index.ts';
+import { PLAN } from '../../scenarios/index.ts';
+import { ManualSim, SimEngineer } from '../support/sim-engineer.ts';
+
+const dirs: string[] = [];
+const sims: ManualSim[] = [];
+afterAll(async () => {
+  for (const s of sims) await s.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'real-oxo-'));
+  dirs.push(d);
+  return d;
+}
+
+/** The default profile on this test's addresses, with a real OXO. */
+function realOxoProfile(): Profile {
+  const p = structuredClone(loadProfile());
+  p.sbc.wan.address = '127.0.110.2';
+  p.provider.address = '127.0.110.1';
+  p.sbc.lan.address = '127.0.111.2';
+  p.oxo.address = '127.0.111.1';
+  p.oxo.trunk.domain = '127.0.111.2';
+  p.oxo.kind = 'real';
+  return p;
+}
+
+/**
+ * Runs `only` with a real OXO: starts the OXO simulator when the run waits for the real OXO to
+ * register, and answers each instruction through the test engineer.
+ */
+async function runWithRealOxo(only: string, overrides: Array<{ re: RegExp; answer: string }> = []) {
+  const out = tmp();
+  const profile = realOxoProfile();
+  const simFile = join(out, 'oxo-sim.yaml');
+  writeFileSync(simFile, JSON.stringify({ ...profile, oxo: { ...profile.oxo, kind: 'simulated' } }));
+  const events = new RunEvents();
+  const asked: Instruction[] = [];
+  let engineer: SimEngineer | undefined;
+  events.on((e) => {
+    if (e.type === 'run-step' && /real OXO/.test(e.step) && !engineer) {
+      const sim = new ManualSim('oxo', simFile);
+      sims.push(sim);
+      engineer = new SimEngineer(sim, profile);
+      engineer.overrides.push(...overrides);
+    }
+  });
+  const prompter: Prompter = {
+    ask: async (q) => {
+      throw new Error(`unexpected question "${q}"`);
+    },
+    instruct: async (i): Promise<EngineerAnswer> => {
+      asked.push(i);
+      if (!engineer) throw new Error('the OXO simulator was never started');
+      const typed = await engineer.carryOut(i);
+      const a = parseEngineerAnswer(typed);
+      if (!a) throw new Error(`bad typed answer ${typed}`);
+      return { ...a, at: new Date().toISOString(), via: 'script' };
+    },
+  };
+  const r = await runPlan({
+    cases: PLAN,
+    profile,
+    profileFile: 'real-oxo.yaml',
+    outDir: out,
+    harnessVersion: 'test',
+    quick: true,
+    only,
+    events,
+    prompter,
+  });
+  await engineer?.sim.stop();
+  return { r, asked, cells: r.results.cells };
+}
+
+describe('a run with a real OXO and the engineer in the loop', () => {
+  it('gives the cells of an all-simulated run for the cases with engineer steps', {
+    timeout: 240_000,
+  }, async () => {
+    const { cells, asked } = await runWithRealOxo('T-2,8-1-1,8-2-1,8-2-3,8-3-2,8-4-1,8-3-1');
+    const v = Object.fromEntries(cells.map((c) => [c.id, c.verdict]));
+    const why = Object.fromEntries(cells.map((c) => [c.id, c.comment]));
+    expect(v, JSON.stringify(why, null, 1)).toEqual({
+      'T-2': 'OK',
+      '8-1-1': 'OK',
+      '8-2-1': 'OK',
+      '8-2-3': 'OK',
+      '8-3-2': 'OK',
+      '8-4-1': 'OK',
+      '8-3-1': 'INCOMPLETE',
+    });
+    expect(why['8-3-1']).toContain('no engineer steps for a real OXO');
+    // Every instruction was about the OXO side, and checks were judged by both.
+    expect(asked.every((i) => i.side === 'oxo')).toBe(true);
+    const dtmf = cells.find((c) => c.id === '8-2-1')!;
+    expect(dtmf.checks.some((c) => c.by === 'engineer')).toBe(true);
+    expect(
+      dtmf.checks.some((c) => c.name.startsWith('DTMF RFC 2833 from') && c.by === undefined && c.ok),
+    ).toBe(true);
+  });
+
+  it("makes the cell NOK with the engineer's words", { timeout: 120_000 }, async () => {
+    const { cells } = await runWithRealOxo('8-3-2', [
+      { re: /does the display of/, answer: 'nok the display stays blank' },
+    ]);
+    expect(cells[0]?.verdict).toBe('NOK');
+    expect(cells[0]?.comment).toContain('the display stays blank');
+    const judged = cells[0]?.checks.find((c) => c.by === 'engineer' && !c.ok);
+    expect(judged?.comment).toBe('the display stays blank');
+  });
+});
