@@ -13,7 +13,8 @@
  *   level WHO               the level WHO's handset heard over the last second ("level WHO -13.0 dBFS")
  *   status                  one line per set with a call
  *
- * Events: "ringing WHO from NUMBER display TEXT", "established WHO", "ended WHO",
+ * Events: "ringing WHO from NUMBER display "NUMBER"", "call ivr from NUMBER" (the IVR answers by
+ * itself), "established WHO", "ended WHO",
  * "dtmf WHO DIGIT MODE", "error …" for a command that could not be carried out.
  */
 import { createInterface } from 'node:readline';
@@ -57,7 +58,11 @@ export function startSimControl(
     call.on('ended', () => out(`ended ${who}\n`));
     if (call.media instanceof MediaLeg) call.media.onDtmf((d) => out(`dtmf ${who} ${d.digit} ${d.mode}\n`));
   };
-  for (const m of machines) m.on('call', (call) => watch(m.id, call));
+  for (const m of machines)
+    m.on('call', (call) => {
+      watch(m.id, call);
+      out(`call ${m.id} from ${call.remoteParty?.user ?? '?'}\n`);
+    });
   for (const [who, s] of sets) {
     if (s.kind === 'ext')
       s.ext.on('incoming', (call, display) => {

@@ -314,6 +314,7 @@ async function startRunLab(
         r.error = `the OXO trunk's registration at the SBC ended with ${status} (check oxo.trunk.user and oxo.trunk.password against the SBC's SIP user, and sbc.lan)`;
     }
     if (p.oxo.kind === 'real' && r.lab.sbc) await waitForRealOxo(r.lab, p, log, events);
+    if (p.provider.kind === 'real' && r.lab.sbc) await waitForLineAtRealProvider(r.lab, p, log, events);
     const line = o.profile.provider.line;
     if (p.sbc.kind === 'external' && r.lab.provider && r.lab.provider.registered(line.user).length === 0)
       log.warn(
@@ -343,6 +344,26 @@ async function waitForRealOxo(lab: Lab, p: Profile, log: Logger, events: RunEven
     log.warn(
       `the real OXO has not registered at the SBC ${at} after ${REAL_OXO_REGISTRATION_WAIT_MS / 1000} s; cases that need the trunk will say so`,
     );
+}
+
+/** With the embedded SBC and a real provider: waits (bounded, saying so) for the SBC's line to register there. */
+async function waitForLineAtRealProvider(
+  lab: Lab,
+  p: Profile,
+  log: Logger,
+  events: RunEvents,
+): Promise<void> {
+  const sbc = lab.sbc;
+  if (!sbc || sbc.lineState === 'registered') return;
+  const what = `waiting up to ${p.provider.line.registrationWaitS} s for the SBC's line ${p.provider.line.user} to register at the real provider ${p.provider.address}:${p.provider.port}`;
+  log.warn(what);
+  events.emit({ type: 'run-step', step: what, atMs: Date.now() });
+  const t0 = Date.now();
+  const registered = () => sbc.lineState === 'registered';
+  while (!registered() && Date.now() - t0 < p.provider.line.registrationWaitS * 1000)
+    await new Promise((r) => setTimeout(r, 250));
+  if (!registered())
+    log.warn(`the SBC's line is ${sbc.lineState} at the real provider; incoming calls may not reach the OXO`);
 }
 
 function runInfo(o: RunOptions): RunInfo {

@@ -35,37 +35,44 @@ function tmp(): string {
   return d;
 }
 
-/** The default profile on this test's addresses, with a real OXO. */
-function realOxoProfile(): Profile {
+/** The default profile on this test's addresses, with real equipment on one side. */
+function realProfile(side: 'oxo' | 'provider'): Profile {
   const p = structuredClone(loadProfile());
   p.sbc.wan.address = '127.0.110.2';
   p.provider.address = '127.0.110.1';
   p.sbc.lan.address = '127.0.111.2';
   p.oxo.address = '127.0.111.1';
   p.oxo.trunk.domain = '127.0.111.2';
-  p.oxo.kind = 'real';
+  p[side].kind = 'real';
   return p;
 }
 
 /**
- * Runs `only` with a real OXO: starts the OXO simulator when the run waits for the real OXO to
- * register, and answers each instruction through the test engineer.
+ * Runs `only` with real equipment on `side`: starts that side's simulator as the real one (a
+ * real OXO when the run waits for it to register at the SBC; a real provider first, as it is
+ * always there), and answers each instruction through the test engineer.
  */
-async function runWithRealOxo(only: string, overrides: Array<{ re: RegExp; answer: string }> = []) {
+async function runWithReal(
+  side: 'oxo' | 'provider',
+  only: string,
+  overrides: Array<{ re: RegExp; answer: string }> = [],
+) {
   const out = tmp();
-  const profile = realOxoProfile();
-  const simFile = join(out, 'oxo-sim.yaml');
-  writeFileSync(simFile, JSON.stringify({ ...profile, oxo: { ...profile.oxo, kind: 'simulated' } }));
+  const profile = realProfile(side);
+  const simFile = join(out, `${side}-sim.yaml`);
+  writeFileSync(simFile, JSON.stringify({ ...profile, [side]: { ...profile[side], kind: 'simulated' } }));
   const events = new RunEvents();
   const asked: Instruction[] = [];
   let engineer: SimEngineer | undefined;
+  const startSim = () => {
+    const sim = new ManualSim(side, simFile);
+    sims.push(sim);
+    engineer = new SimEngineer(sim, profile);
+    engineer.overrides.push(...overrides);
+  };
+  if (side === 'provider') startSim();
   events.on((e) => {
-    if (e.type === 'run-step' && /real OXO/.test(e.step) && !engineer) {
-      const sim = new ManualSim('oxo', simFile);
-      sims.push(sim);
-      engineer = new SimEngineer(sim, profile);
-      engineer.overrides.push(...overrides);
-    }
+    if (e.type === 'run-step' && /real OXO/.test(e.step) && !engineer) startSim();
   });
   const prompter: Prompter = {
     ask: async (q) => {
@@ -73,7 +80,7 @@ async function runWithRealOxo(only: string, overrides: Array<{ re: RegExp; answe
     },
     instruct: async (i): Promise<EngineerAnswer> => {
       asked.push(i);
-      if (!engineer) throw new Error('the OXO simulator was never started');
+      if (!engineer) throw new Error(`the ${side} simulator was never started`);
       const typed = await engineer.carryOut(i);
       const a = parseEngineerAnswer(typed);
       if (!a) throw new Error(`bad typed answer ${typed}`);
@@ -83,7 +90,7 @@ async function runWithRealOxo(only: string, overrides: Array<{ re: RegExp; answe
   const r = await runPlan({
     cases: PLAN,
     profile,
-    profileFile: 'real-oxo.yaml',
+    profileFile: `real-${side}.yaml`,
     outDir: out,
     harnessVersion: 'test',
     quick: true,
@@ -99,7 +106,7 @@ describe('a run with a real OXO and the engineer in the loop', () => {
   it('gives the cells of an all-simulated run for the cases with engineer steps', {
     timeout: 240_000,
   }, async () => {
-    const { cells, asked } = await runWithRealOxo('T-2,8-1-1,8-2-1,8-2-3,8-3-2,8-4-1,8-3-1');
+    const { cells, asked } = await runWithReal('oxo', 'T-2,8-1-1,8-2-1,8-2-3,8-3-2,8-4-1,8-3-1');
     const v = Object.fromEntries(cells.map((c) => [c.id, c.verdict]));
     const why = Object.fromEntries(cells.map((c) => [c.id, c.comment]));
     expect(v, JSON.stringify(why, null, 1)).toEqual({
@@ -122,12 +129,30 @@ describe('a run with a real OXO and the engineer in the loop', () => {
   });
 
   it("makes the cell NOK with the engineer's words", { timeout: 120_000 }, async () => {
-    const { cells } = await runWithRealOxo('8-3-2', [
+    const { cells } = await runWithReal('oxo', '8-3-2', [
       { re: /does the display of/, answer: 'nok the display stays blank' },
     ]);
     expect(cells[0]?.verdict).toBe('NOK');
     expect(cells[0]?.comment).toContain('the display stays blank');
     const judged = cells[0]?.checks.find((c) => c.by === 'engineer' && !c.ok);
     expect(judged?.comment).toBe('the display stays blank');
+  });
+
+  it('gives the codec and DTMF rows with a real provider', { timeout: 180_000 }, async () => {
+    const { cells, asked } = await runWithReal('provider', '8-1-1,8-2-1,8-2-3,8-3-2');
+    const v = Object.fromEntries(cells.map((c) => [c.id, c.verdict]));
+    const why = Object.fromEntries(cells.map((c) => [c.id, c.comment]));
+    expect(v, JSON.stringify(why, null, 1)).toEqual({
+      '8-1-1': 'OK',
+      '8-2-1': 'OK',
+      '8-2-3': 'OK',
+      '8-3-2': 'INCOMPLETE',
+    });
+    expect(asked.every((i) => i.side === 'provider')).toBe(true);
+    // The deskphone leg is the harness's own: its codec is judged by the harness.
+    const codec = cells.find((c) => c.id === '8-1-1')!;
+    expect(
+      codec.checks.some((c) => c.name === 'codec on the deskphone leg' && c.ok && c.by === undefined),
+    ).toBe(true);
   });
 });

@@ -89,6 +89,8 @@ export class SimEngineer {
 
   /** The set id named in an instruction by its number in parentheses ("Premium Deskphone 1 (100)"). */
   private setIn(text: string): string {
+    const phone = /your phone (\S+)/.exec(text)?.[1];
+    if (phone) return phone;
     const num = /\((\d{1,8})\)/.exec(text)?.[1];
     const exts = this.profile.oxo.extensions;
     for (const id of ['deskphone1', 'deskphone2', 'remote', 'fxs1', 'attendant'] as const)
@@ -193,6 +195,29 @@ export class SimEngineer {
       return (await this.sim.waitFor(/registration at the SBC .* → 200/, 10_000))
         ? 'ok'
         : 'nok not registered';
+    if (is(/^From your phone (\S+).*, call (\S+) \(the DID of /)) {
+      const who = m[1] ?? '';
+      this.mark = this.sim.lines.length;
+      this.sim.send(`call ${who} ${m[2]}`);
+      return (await this.sim.waitFor(new RegExp(`^established ${who}$`), 15_000, this.mark))
+        ? 'ok'
+        : 'nok the call was not answered';
+    }
+    if (is(/^Did the IVR at \S+ react to the digits ([0-9#* ]+) \(each once\)\?$/)) {
+      const want = (m[1] ?? '').replace(/ /g, '');
+      // The digits of the IVR's latest call only.
+      const from = this.sim.lines.findLastIndex((l) => l.startsWith('call ivr '));
+      let got = '';
+      for (let k = 0; k < 40 && got.length < want.length; k++) {
+        got = this.sim.lines
+          .slice(Math.max(0, from))
+          .filter((l) => l.startsWith('dtmf ivr '))
+          .map((l) => l.split(' ')[2])
+          .join('');
+        if (got.length < want.length) await sleep(100);
+      }
+      return got === want ? 'ok' : `nok the IVR heard "${got}"`;
+    }
     throw new Error(`the test engineer does not know how to "${t}"`);
   }
 }
