@@ -67,13 +67,13 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--only <patterns>', 'case ids to run, comma-separated, * as wildcard (e.g. "8-2-*,8-3-1")')
     .option(
       '--workers <n>',
-      `independent cases run side by side (1-8; default ${defaultWorkers()}: this host's cores, 2 to 4; external SBC: always 1)`,
+      `independent cases run side by side (1-8; default ${defaultWorkers()}: this host's cores, 2 to 4; external SBC or real equipment: always 1)`,
       String(defaultWorkers()),
     )
     .option('--quick', 'shorten long waits (the 5-minute call to 35 s), saying so in each cell concerned')
     .option(
       '--interactive',
-      'ask for actions and checks the harness cannot do itself (real deskphones, the settings of a real SBC)',
+      'ask for actions and checks the harness cannot do itself: the settings of a real SBC, and with oxo.kind or provider.kind: real every step on the real equipment (answer ok, nok WHY or na WHY; docs/real-equipment.md)',
     )
     .option(
       '--sbc-fault <names...>',
@@ -95,6 +95,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed),\n' +
         'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
         'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.\n' +
+        'Real OXO or provider (oxo.kind / provider.kind: real): each step on it is an instruction to you with --interactive; without, those cases are INCOMPLETE.\n' +
         faultHelp() +
         personalityHelp(),
     )
