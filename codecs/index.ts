@@ -3,6 +3,7 @@
  * fixtures for codecs this host cannot encode, and the check of what came back.
  */
 export type { AudioCodec, CodecName, Decoder, Encoder } from './codec.ts';
+export { codecLabel } from './codec-label.ts';
 export {
   type DecodedCheckOptions,
   type FixtureVerifyResult,

@@ -245,8 +245,8 @@ export const codecG711G722 = testCase({
   },
 });
 
-const G729_PROVIDER = ['G729', 'G722', 'PCMA', 'PCMU', 'G723'];
-const G729_DESK = ['PCMA', 'PCMU', 'G729'];
+export const G729_PROVIDER = ['G729', 'G722', 'PCMA', 'PCMU', 'G723'];
+export const G729_DESK = ['PCMA', 'PCMU', 'G729'];
 
 export const codecG729G711 = testCase({
   id: '8-1-2',
@@ -307,9 +307,9 @@ export const codecG729G711 = testCase({
   },
 });
 
-const G723_PROVIDER = ['G723', 'G722', 'PCMA', 'PCMU', 'G729'];
+export const G723_PROVIDER = ['G723', 'G722', 'PCMA', 'PCMU', 'G729'];
 const G723_SBC = ['G723', 'G722', 'PCMA', 'PCMU', 'G729'];
-const G723_DESK = ['PCMA', 'PCMU', 'G722', 'G729', 'G723'];
+export const G723_DESK = ['PCMA', 'PCMU', 'G722', 'G729', 'G723'];
 
 export const codecG723G711 = testCase({
   id: '8-1-3',

@@ -19,6 +19,7 @@ import {
 import { analyseActivity } from '../harness/media/analysis/index.ts';
 import type { CaseContext, CaseDefinition } from '../harness/runner/index.ts';
 import { releasedWithin } from './call-helpers.ts';
+import { checkSbcOfferOrder, G723_DESK, G723_PROVIDER, G729_DESK, G729_PROVIDER } from './codecs.ts';
 import { RELEASE_WAIT_MS } from './incoming.ts';
 import { DTMF_MODE_NAME, IVR_DIGITS, judgeDtmf } from './outgoing.ts';
 
@@ -98,10 +99,21 @@ export async function audioWithReal(
   );
   ours.call.media.stopPlaying();
   ours.call.media.clearReceived();
+  const before = ours.call.media.stats().received;
   await ctx.instruct(
     real.side,
     `Speak into the handset of ${real.name} for about 3 seconds (or hold it to a tone), then confirm`,
   );
+  if (ours.call.media.negotiated?.codec === 'G723') {
+    // G.723.1 cannot be decoded here: its arrival is judged, its sound by the engineer's ear.
+    const packets = ours.call.media.stats().received - before;
+    const arrived = ctx.check.that(`audio ${real.name} → ${ours.name}`, packets >= 25, {
+      expected: `G.723.1 packets from ${real.name} at ${ours.name} while the engineer spoke (≥ 25)`,
+      observed: `${packets} packets (G.723.1 is not decoded by the harness: their sound is not measured)`,
+      failure: `No G.723.1 audio from ${real.name} reached ${ours.name} while the engineer spoke`,
+    });
+    return heard && arrived;
+  }
   const rec = ours.call.media.receivedAudio();
   const act = analyseActivity(rec.samples, rec.sampleRate, { silenceThresholdDbfs: -45 });
   const activeMs = act.activeFrames * act.frameMs;
@@ -174,20 +186,93 @@ async function pstnCallsRealSet(
   return pstn;
 }
 
-/** 8-1-1 with a real OXO: the codec row judged on the provider leg, audio both ways. */
-async function codecRowRealOxo(ctx: CaseContext, providerCodecs: string[]): Promise<void> {
-  const pstn = await pstnCallsRealSet(ctx, 'pstn1', 'deskphone1');
-  if (!pstn) return;
-  ctx.check.codec(pstn, providerCodecs, 'the provider leg');
-  await audioWithReal(
-    ctx,
-    { call: pstn, name: 'the PSTN phone' },
-    { side: 'oxo', name: setLabel(ctx, 'deskphone1') },
-  );
+/**
+ * A codec row of 8.2 with real equipment on one side: the call in the row's direction, the
+ * SBC's offer order toward our side where the SBC offers to us (the row's "SBC first codec"),
+ * the codec of our leg among what both its ends offered, audio both ways, the release.
+ */
+async function codecRowReal(
+  ctx: CaseContext,
+  side: 'oxo' | 'provider',
+  row: { ours: string[]; direction: 'incoming' | 'outgoing'; sbcFirst: string },
+): Promise<void> {
+  const desk = setLabel(ctx, 'deskphone1');
+  const phone = phoneLabel(ctx, 'pstn1');
+  let ours: { call: Call; name: string; leg: string } | undefined;
+  if (side === 'oxo' && row.direction === 'incoming') {
+    const pstn = await pstnCallsRealSet(ctx, 'pstn1', 'deskphone1');
+    if (pstn) ours = { call: pstn, name: 'the PSTN phone', leg: 'the provider leg' };
+  } else if (side === 'oxo') {
+    const pstn = await realSetCallsPhone(ctx, 'deskphone1', 'pstn1');
+    if (pstn) {
+      checkSbcOfferOrder(ctx, pstn.invite?.bodyText, row.sbcFirst, 'the provider');
+      ours = { call: pstn, name: 'the PSTN phone', leg: 'the provider leg' };
+    }
+  } else if (row.direction === 'incoming') {
+    const call = await realPhoneCallsSet(ctx, 'pstn1', 'deskphone1');
+    if (call) {
+      checkSbcOfferOrder(ctx, call.invite?.bodyText, row.sbcFirst, 'the OXO');
+      ours = { call, name: desk, leg: 'the deskphone leg' };
+    }
+  } else {
+    const call = await setCallsRealPhone(ctx, 'deskphone1', 'pstn1');
+    if (call) ours = { call, name: desk, leg: 'the deskphone leg' };
+  }
+  if (!ours) return;
+  ctx.check.codec(ours.call, row.ours, ours.leg);
+  const realName = side === 'oxo' ? desk : phone;
+  await audioWithReal(ctx, ours, { side, name: realName });
   ctx.note(
-    `Provider leg ${pstn.media.negotiated?.codec ?? 'none'}; the deskphone leg's codec is the real OXO's (judged by the engineer's ear).`,
+    `${ours.leg[4]?.toUpperCase()}${ours.leg.slice(5)} ${ours.call.media.negotiated?.codec ?? 'none'}; the other leg's codec is the real ${side === 'oxo' ? 'OXO' : 'provider'}'s (judged by the engineer's ear).`,
   );
-  await realHangsUp(ctx, 'oxo', setLabel(ctx, 'deskphone1'), { call: pstn, name: 'the PSTN phone' });
+  await realHangsUp(ctx, side, realName, ours);
+}
+
+/** A set of the real OXO calls one of our PSTN phones (which answers by itself). */
+async function realSetCallsPhone(
+  ctx: CaseContext,
+  ext: ExtensionId,
+  phoneId: string,
+): Promise<Call | undefined> {
+  const phone = ctx.provider.phone(phoneId);
+  const arriving = phone.nextIncoming();
+  const dial = `${ctx.profile.oxo.outgoingPrefix}${phone.number}`;
+  await ctx.instruct('oxo', `On ${setLabel(ctx, ext)}, dial ${dial} (an external phone)`);
+  const call = await incomingWithin(arriving, ARRIVAL_MS);
+  if (
+    !ctx.check.that(`${setLabel(ctx, ext)} to ${phoneId}: call arrives at the provider`, call !== undefined, {
+      expected: `an INVITE for ${phone.number} at the provider within ${ARRIVAL_MS / 1000} s`,
+      observed: call ? 'arrived' : 'nothing arrived',
+      failure: `The call from ${setLabel(ctx, ext)} to ${phone.number} never reached the provider`,
+    }) ||
+    !call
+  )
+    return undefined;
+  if (!(await ctx.check.established(call, `${phoneId} answering`))) return undefined;
+  return call;
+}
+
+/** A set of our OXO calls a phone of the real provider's network; the engineer answers it. */
+async function setCallsRealPhone(
+  ctx: CaseContext,
+  ext: ExtensionId,
+  phoneId: string,
+): Promise<Call | undefined> {
+  const p = ctx.profile.provider.phones.find((ph) => ph.id === phoneId);
+  if (!p) return undefined;
+  const out = await ctx.oxo.extension(ext).call(`${ctx.profile.oxo.outgoingPrefix}${p.number}`);
+  if (!('media' in out)) return undefined;
+  await ctx.instruct('provider', `Answer the call ringing on ${phoneLabel(ctx, phoneId)}`);
+  const up = await establishedWithin(out, 5000);
+  if (
+    !ctx.check.that(`${setLabel(ctx, ext)} to ${phoneId}: call established`, up, {
+      expected: '200 OK, call established',
+      observed: up ? 'established' : `ended with ${out.status ?? 'no final response'}`,
+      failure: `The call from ${setLabel(ctx, ext)} to ${p.number} was not established (final response ${out.status ?? 'none'})`,
+    })
+  )
+    return undefined;
+  return out;
 }
 
 /** 8-3-2 with a real OXO: the display judged by the engineer, audio both ways. */
@@ -351,19 +436,6 @@ async function realPhoneCallsSet(
   return desk;
 }
 
-/** 8-1-1 with a real provider: the codec row judged on the deskphone leg, audio both ways. */
-async function codecRowRealProvider(ctx: CaseContext, deskCodecs: string[]): Promise<void> {
-  const desk = await realPhoneCallsSet(ctx, 'pstn1', 'deskphone1');
-  if (!desk) return;
-  const name = setLabel(ctx, 'deskphone1');
-  ctx.check.codec(desk, deskCodecs, 'the deskphone leg');
-  await audioWithReal(ctx, { call: desk, name }, { side: 'provider', name: phoneLabel(ctx, 'pstn1') });
-  ctx.note(
-    `Deskphone leg ${desk.media.negotiated?.codec ?? 'none'}; the provider leg's codec is the real provider's (judged by the engineer's ear).`,
-  );
-  await realHangsUp(ctx, 'provider', phoneLabel(ctx, 'pstn1'), { call: desk, name });
-}
-
 /**
  * 8-2-x with a real provider: our deskphone calls the provider's IVR number (a real IVR or
  * voicemail chosen by the engineer) and sends the digits; the engineer judges the IVR's reaction;
@@ -392,16 +464,29 @@ async function dtmfRealProvider(ctx: CaseContext, mode: CallDtmfMode): Promise<v
 
 /** The engineer's steps of each case that has them, per real side. */
 export const REAL_STEPS: Record<string, NonNullable<CaseDefinition['real']>> = {
-  '8-1-1': {
-    oxo: (ctx) => codecRowRealOxo(ctx, ['PCMA', 'PCMU', 'G722', 'G729']),
-    provider: (ctx) => codecRowRealProvider(ctx, ['G722', 'PCMA', 'PCMU', 'G729']),
-  },
+  '8-1-1': codecRow(['PCMA', 'PCMU', 'G722', 'G729'], ['G722', 'PCMA', 'PCMU', 'G729'], 'incoming', 'PCMA'),
+  '8-1-2': codecRow(G729_PROVIDER, G729_DESK, 'incoming', 'G729'),
+  '8-1-3': codecRow(G723_PROVIDER, G723_DESK, 'incoming', 'G723'),
+  '8-1-4': codecRow(G723_PROVIDER, G723_DESK, 'outgoing', 'G723'),
   '8-2-1': { oxo: (ctx) => dtmfRealOxo(ctx, 'rfc2833'), provider: (ctx) => dtmfRealProvider(ctx, 'rfc2833') },
   '8-2-3': { oxo: (ctx) => dtmfRealOxo(ctx, 'inband'), provider: (ctx) => dtmfRealProvider(ctx, 'inband') },
   '8-3-2': { oxo: displayRealOxo },
   '8-4-1': { oxo: holdRealOxo },
   'T-2': { oxo: trunkRegistrationRealOxo },
 };
+
+/** A codec row's engineer steps for either real side: our leg's allowed codecs are our side's list. */
+function codecRow(
+  provider: string[],
+  desk: string[],
+  direction: 'incoming' | 'outgoing',
+  sbcFirst: string,
+): NonNullable<CaseDefinition['real']> {
+  return {
+    oxo: (ctx) => codecRowReal(ctx, 'oxo', { ours: provider, direction, sbcFirst }),
+    provider: (ctx) => codecRowReal(ctx, 'provider', { ours: desk, direction, sbcFirst }),
+  };
+}
 
 /** A case with its engineer's steps attached, when it has them. */
 export function withRealSteps(c: CaseDefinition): CaseDefinition {

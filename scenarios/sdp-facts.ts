@@ -3,7 +3,10 @@
  * in m= line order, where the media goes, whether it is RTP/AVP or RTP/SAVP, and whether it
  * offers comfort noise or silence suppression. Bad SDP gives `ok: false`, never an exception.
  */
-import { codecByName, codecByPayloadType } from '../codecs/index.ts';
+import { codecByName, codecByPayloadType, codecLabel } from '../codecs/index.ts';
+
+export { codecLabel };
+
 import { mediaConnection, parseSdp } from '../harness/sip/index.ts';
 
 /** Static payload type of comfort noise (RFC 3389). */
@@ -58,22 +61,4 @@ export function sdpFacts(text: string | undefined): SdpFacts {
     comfortNoise,
     ...(m.silenceSupp !== undefined ? { silenceSupp: m.silenceSupp } : {}),
   };
-}
-
-/** Codec names as an engineer writes them. */
-export function codecLabel(name: string | undefined): string {
-  switch (name) {
-    case 'PCMA':
-      return 'G.711 A-law';
-    case 'PCMU':
-      return 'G.711 µ-law';
-    case 'G722':
-      return 'G.722';
-    case 'G729':
-      return 'G.729';
-    case 'G723':
-      return 'G.723.1';
-    default:
-      return name ?? 'none';
-  }
 }

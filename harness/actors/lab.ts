@@ -342,6 +342,23 @@ export class Lab {
   }
 
   /**
+   * With a lab that outlives its cases (real equipment on a side): puts a case's settings of the
+   * embedded SBC in place for the calls that follow. Its codec order changes between calls; SRTP
+   * and the transport toward the provider are fixed by how it was started. Returns the settings
+   * the case asked for that it could not apply.
+   */
+  applySbcSettings(p: Profile): Array<'srtpTowardProvider' | 'providerTransport'> {
+    const sbc = this.sbc;
+    if (!sbc) return [];
+    sbc.config.lan.media.codecs = [...p.sbc.codecOrder];
+    sbc.config.wan.media.codecs = [...p.sbc.codecOrder];
+    const fixed: Array<'srtpTowardProvider' | 'providerTransport'> = [];
+    if (p.sbc.srtpTowardProvider !== this.profile.sbc.srtpTowardProvider) fixed.push('srtpTowardProvider');
+    if (p.provider.transport !== this.profile.provider.transport) fixed.push('providerTransport');
+    return fixed;
+  }
+
+  /**
    * Ends every call of the simulators that is still up or ringing (BYE, CANCEL or a final
    * response), and waits up to `timeoutMs` for each to end. Returns a line for each call that
    * was still up before, and for each that did not end in time.

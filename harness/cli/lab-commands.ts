@@ -46,7 +46,7 @@ export async function runActors(
   const stopControl = opts.manual ? startSimControl(lab, process.stdin, out) : undefined;
   if (stopControl)
     out(
-      'manual: the sets wait for commands on standard input (answer, call, dtmf, tone, hold, resume, hangup, status)\n',
+      'manual: the sets wait for commands on standard input (answer, call, dtmf, tone, hold, resume, prefer, level, hangup, status)\n',
     );
   let signalled: string | undefined;
   const stopping = stopSignal.then((sig) => {

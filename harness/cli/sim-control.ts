@@ -10,7 +10,9 @@
  *   tone WHO on [HZ] | off  play a steady tone into WHO's call (speaking into the handset), or stop
  *   hold WHO | resume WHO   hold (with the PBX's music on hold) or resume WHO's call
  *   hangup WHO              hang up WHO's call (or reject it while it rings)
- *   level WHO               the level WHO's handset heard over the last second ("level WHO -13.0 dBFS")
+ *   prefer WHO CODECS       WHO's codec order, as the PBX configuration sets it (PCMA,PCMU,G722,G729,G723)
+ *   level WHO               the level WHO's handset heard over the last second ("level WHO -13.0 dBFS";
+ *                           over G.723.1, which is not decoded here: "level WHO G723 packets N")
  *   status                  one line per set with a call
  *
  * Events: "ringing WHO from NUMBER display "NUMBER"", "call ivr from NUMBER" (the IVR answers by
@@ -135,9 +137,25 @@ export function startSimControl(
         if (call?.state !== 'established') throw new Error(`${who} has no call up`);
         await call.resume();
         return;
+      case 'prefer': {
+        // The set's codec order, as the PBX's configuration would set it (comma-separated ids).
+        const codecs = (args[0] ?? '').split(',').filter(Boolean);
+        const known = ['PCMA', 'PCMU', 'G722', 'G729', 'G723'];
+        const bad = codecs.find((c) => !known.includes(c));
+        if (codecs.length === 0 || bad) throw new Error(`prefer takes codec ids from ${known.join(', ')}`);
+        if (s.kind === 'ext') s.ext.prefer(codecs as never);
+        else s.phone.prefs = { ...s.phone.prefs, codecs: codecs as never };
+        out(`prefer ${who} ${codecs.join(',')}\n`);
+        return;
+      }
       case 'level': {
         // What the set's handset hears: the level of the last second received.
         if (call?.state !== 'established') throw new Error(`${who} has no call up`);
+        if (call.media.negotiated?.codec === 'G723') {
+          // G.723.1 is not decoded here: say what arrives instead of how loud it is.
+          out(`level ${who} G723 packets ${call.media.stats().received}\n`);
+          return;
+        }
         const rec = call.media.receivedAudio();
         const last = rec.samples.subarray(Math.max(0, rec.samples.length - rec.sampleRate));
         out(`level ${who} ${last.length > 0 ? levelDbfs(last).toFixed(1) : '-inf'} dBFS\n`);
@@ -150,7 +168,7 @@ export function startSimControl(
         return;
       default:
         throw new Error(
-          `unknown command "${cmd}" (answer, call, dtmf, tone, hold, resume, level, hangup, status)`,
+          `unknown command "${cmd}" (answer, call, dtmf, tone, hold, resume, prefer, level, hangup, status)`,
         );
     }
   };

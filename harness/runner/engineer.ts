@@ -26,6 +26,8 @@ export interface Instruction {
   expected?: string;
   /** When it was asked (ms since the epoch). */
   askedAtMs: number;
+  /** For a setting: what it sets ("oxo:deskphone-codecs"), so an unchanged setting is not asked again. */
+  subject?: string;
 }
 
 export type EngineerVerdict = 'ok' | 'nok' | 'na';
@@ -59,4 +61,24 @@ export function parseEngineerAnswer(line: string): { verdict: EngineerVerdict; c
   const verdict: EngineerVerdict =
     w === 'nok' || w === 'no' ? 'nok' : w === 'na' || w === 'n/a' ? 'na' : 'ok';
   return { verdict, comment: (m[2] ?? '').trim() };
+}
+
+/**
+ * The simulator settings a case asks for (its `lab` section) that become settings for the
+ * engineer when that side is real equipment: the deskphones' codec order on a real OXO. A real
+ * provider's codecs are the operator's, not the engineer's to set: none.
+ */
+export function realSideSettings(
+  lab: { deskphoneCodecs?: string[] } | undefined,
+  side: 'oxo' | 'provider',
+  sets: string[],
+  label: (codec: string) => string,
+): Array<{ subject: string; text: string }> {
+  if (side !== 'oxo' || !lab?.deskphoneCodecs) return [];
+  return [
+    {
+      subject: 'oxo:deskphone-codecs',
+      text: `Set the codec order of ${sets.join(' and ')} on the OXO to ${lab.deskphoneCodecs.map(label).join(', ')} (first preferred, VAD off)`,
+    },
+  ];
 }

@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { codecLabel } from '../../codecs/index.ts';
 import { Lab, type LabOptions } from '../actors/index.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import { capture } from '../media/index.ts';
@@ -21,7 +22,7 @@ import { type CaseContext, NotApplicable, NotJudgedHere } from './case-context.t
 import type { CaseDefinition } from './case-definition.ts';
 import { Checks } from './checks.ts';
 import { adapterFor, type DutAdapter } from './dut-adapter.ts';
-import { type EngineerAnswer, type Instruction, instructionKey } from './engineer.ts';
+import { type EngineerAnswer, type Instruction, instructionKey, realSideSettings } from './engineer.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
@@ -61,6 +62,8 @@ interface RunShared {
   events: RunEvents;
   /** Answers of the engineer already journaled (a resumed run does not ask them again). */
   answers: Map<string, EngineerAnswer>;
+  /** The setting the engineer last made, by subject: the same setting is not asked again. */
+  lastSetting: Map<string, string>;
   write(e: JournalEntry): void;
 }
 
@@ -159,7 +162,14 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     events,
     answers: new Map(
       entries.flatMap((e) =>
-        e.type === 'answer' && e.instruction.kind !== 'action' ? [[e.key, e.answer] as const] : [],
+        e.type === 'answer' && e.instruction.kind === 'check' ? [[e.key, e.answer] as const] : [],
+      ),
+    ),
+    lastSetting: new Map(
+      entries.flatMap((e) =>
+        e.type === 'answer' && e.instruction.subject && e.answer.verdict === 'ok'
+          ? [[e.instruction.subject, e.instruction.text] as const]
+          : [],
       ),
     ),
     write,
@@ -489,6 +499,13 @@ async function runCase(
     if (runLab?.lab) {
       lab = runLab.lab;
       lab.prepareCase(profile, { oxoMultiLine: c.lab?.oxoMultiLine ?? false });
+      // The embedded SBC of a run-scoped lab takes the case's codec order; what it cannot switch
+      // per case is a setting nobody applied (its checks are recorded, not judged).
+      for (const key of lab.applySbcSettings(profile)) {
+        const sentence = `${key === 'srtpTowardProvider' ? 'SRTP toward the provider' : 'the transport toward the provider'} was not applied: with real equipment the embedded SBC runs for the whole run and cannot switch it per case`;
+        applied.unapplied.push({ key, sentence });
+        checks.unapplied.set(key, sentence);
+      }
       runLab.caseSip = sip;
       runLab.caseId = c.id;
       runLab.onCaseSip = (id, t) => emitSip(shared.events, id, t);
@@ -525,6 +542,7 @@ async function runCase(
       side: Instruction['side'],
       text: string,
       expected?: string,
+      subject?: string,
     ): Promise<EngineerAnswer> => {
       const instruction: Instruction = {
         id: `${c.id}#${++asked}`,
@@ -534,6 +552,7 @@ async function runCase(
         text,
         ...(expected ? { expected } : {}),
         askedAtMs: Date.now(),
+        ...(subject ? { subject } : {}),
       };
       const key = instructionKey(instruction);
       const known = shared.answers.get(key);
@@ -547,7 +566,7 @@ async function runCase(
       const answer = await o.prompter.instruct(instruction, caseAbort.signal);
       shared.events.emit({ type: 'answer', instructionId: instruction.id, answer });
       shared.write({ type: 'answer', case: c.id, key, instruction, answer });
-      if (kind !== 'action') shared.answers.set(key, answer);
+      if (kind === 'check') shared.answers.set(key, answer);
       applied.answers.push({
         question: text,
         answer: `${answer.verdict}${answer.comment ? ` ${answer.comment}` : ''}`,
@@ -616,6 +635,27 @@ async function runCase(
         return answer;
       },
     };
+    // The simulator settings the case asks for become the engineer's on a real side.
+    for (const side of sides)
+      for (const st of realSideSettings(
+        c.lab,
+        side,
+        (['deskphone1', 'deskphone2'] as const).map((id) => {
+          const e = profile.oxo.extensions[id];
+          return `${e.name || id} (${e.number})`;
+        }),
+        codecLabel,
+      )) {
+        if (shared.lastSetting.get(st.subject) === st.text) continue;
+        const a = await engineer('setting', side, st.text, undefined, st.subject);
+        if (a.verdict === 'ok') shared.lastSetting.set(st.subject, st.text);
+        else {
+          shared.lastSetting.delete(st.subject);
+          const sentence = `${st.text}: not done (the engineer answered ${a.verdict.toUpperCase()}${a.comment ? `: ${a.comment}` : ''})`;
+          applied.unapplied.push({ key: 'codecOrder', sentence });
+          checks.unapplied.set('codecOrder', sentence);
+        }
+      }
     await Promise.race([
       run(ctx),
       new Promise<never>((_, reject) => {

@@ -106,12 +106,18 @@ describe('a run with a real OXO and the engineer in the loop', () => {
   it('gives the cells of an all-simulated run for the cases with engineer steps', {
     timeout: 240_000,
   }, async () => {
-    const { cells, asked } = await runWithReal('oxo', 'T-2,8-1-1,8-2-1,8-2-3,8-3-2,8-4-1,8-3-1');
+    const { cells, asked } = await runWithReal(
+      'oxo',
+      'T-2,8-1-1,8-1-2,8-1-3,8-1-4,8-2-1,8-2-3,8-3-2,8-4-1,8-3-1',
+    );
     const v = Object.fromEntries(cells.map((c) => [c.id, c.verdict]));
     const why = Object.fromEntries(cells.map((c) => [c.id, c.comment]));
     expect(v, JSON.stringify(why, null, 1)).toEqual({
       'T-2': 'OK',
       '8-1-1': 'OK',
+      '8-1-2': 'OK',
+      '8-1-3': 'OK',
+      '8-1-4': 'OK',
       '8-2-1': 'OK',
       '8-2-3': 'OK',
       '8-3-2': 'OK',
@@ -139,11 +145,14 @@ describe('a run with a real OXO and the engineer in the loop', () => {
   });
 
   it('gives the codec and DTMF rows with a real provider', { timeout: 180_000 }, async () => {
-    const { cells, asked } = await runWithReal('provider', '8-1-1,8-2-1,8-2-3,8-3-2');
+    const { cells, asked } = await runWithReal('provider', '8-1-1,8-1-2,8-1-3,8-1-4,8-2-1,8-2-3,8-3-2');
     const v = Object.fromEntries(cells.map((c) => [c.id, c.verdict]));
     const why = Object.fromEntries(cells.map((c) => [c.id, c.comment]));
     expect(v, JSON.stringify(why, null, 1)).toEqual({
       '8-1-1': 'OK',
+      '8-1-2': 'OK',
+      '8-1-3': 'OK',
+      '8-1-4': 'OK',
       '8-2-1': 'OK',
       '8-2-3': 'OK',
       '8-3-2': 'INCOMPLETE',

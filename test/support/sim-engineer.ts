@@ -137,6 +137,17 @@ export class SimEngineer {
       const from = this.sim.lines.length;
       this.sim.send(`level ${who}`);
       const line = await this.sim.waitFor(new RegExp(`^level ${who} `), 5000, from);
+      const g723 = /G723 packets (\d+)/.exec(line ?? '');
+      if (g723) {
+        // The stand-in cannot decode G.723.1: it judges that the packets keep coming.
+        await sleep(500);
+        const again = this.sim.lines.length;
+        this.sim.send(`level ${who}`);
+        const later = /G723 packets (\d+)/.exec(
+          (await this.sim.waitFor(new RegExp(`^level ${who} `), 5000, again)) ?? '',
+        );
+        return Number(later?.[1]) > Number(g723[1]) ? 'ok G.723.1 keeps arriving' : 'nok no G.723.1 arrives';
+      }
       const db = Number(/level \S+ (-?[\d.]+|-inf)/.exec(line ?? '')?.[1]);
       return Number.isFinite(db) && db > -35 ? `ok ${db} dBFS` : `nok heard ${line ?? 'nothing'}`;
     }
@@ -195,6 +206,31 @@ export class SimEngineer {
       return (await this.sim.waitFor(/registration at the SBC .* → 200/, 10_000))
         ? 'ok'
         : 'nok not registered';
+    if (is(/^Set the codec order of (.*) on the OXO to (.*) \(first preferred, VAD off\)$/)) {
+      const ids: Record<string, string> = {
+        'G.711 A-law': 'PCMA',
+        'G.711 µ-law': 'PCMU',
+        'G.722': 'G722',
+        'G.729': 'G729',
+        'G.723.1': 'G723',
+      };
+      const codecs = (m[2] ?? '').split(', ').map((l) => ids[l] ?? l);
+      for (const num of (m[1] ?? '').matchAll(/\((\d+)\)/g)) {
+        const who = this.setIn(`(${num[1]})`);
+        const from = this.sim.lines.length;
+        this.sim.send(`prefer ${who} ${codecs.join(',')}`);
+        if (!(await this.sim.waitFor(new RegExp(`^prefer ${who} `), 5000, from))) return `nok ${who} refused`;
+      }
+      return 'ok';
+    }
+    if (is(/^On .*, dial (\S+) \(an external phone\)$/)) {
+      const who = this.setIn(t);
+      this.mark = this.sim.lines.length;
+      this.sim.send(`call ${who} ${m[1]}`);
+      return (await this.sim.waitFor(new RegExp(`^established ${who}$`), 15_000, this.mark))
+        ? 'ok'
+        : 'nok the call was not answered';
+    }
     if (is(/^From your phone (\S+).*, call (\S+) \(the DID of /)) {
       const who = m[1] ?? '';
       this.mark = this.sim.lines.length;
