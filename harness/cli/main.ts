@@ -76,6 +76,14 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       'ask for actions and checks the harness cannot do itself (real deskphones, the settings of a real SBC)',
     )
     .option(
+      '--ui',
+      'serve the live console (plan, running cases, SIP ladder, your instructions with OK / NOK / N/A) on http://127.0.0.1:8765 (a free port if taken) and print its address; implies --interactive: answer on the page or the terminal, whichever first',
+    )
+    .option(
+      '--ui-listen <addr:port>',
+      'where the live console listens (implies --ui; default 127.0.0.1:8765); an address outside loopback is accepted with a warning',
+    )
+    .option(
       '--sbc-fault <names...>',
       'switch on faults of the embedded SBC: one or more names (the list below), or repeat the option',
       collect2,
@@ -95,6 +103,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed),\n' +
         'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
         'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.\n' +
+        'Live console (--ui): the printed address carries a random token; only a page opened with it can watch or answer (docs/live-console.md).\n' +
         faultHelp() +
         personalityHelp(),
     )
