@@ -54,7 +54,8 @@ header.bar { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: baselin
 header.bar h1 { margin: 0; font-size: 20px; }
 #status { font-weight: bold; } #status.live { color: var(--ok); } #status.lost { color: var(--nok); }
 #counts span { margin-right: 10px; }
-.cols { display: grid; grid-template-columns: minmax(420px, 1fr) minmax(420px, 1.2fr); gap: 18px; align-items: start; }
+.cols { display: grid; grid-template-columns: minmax(360px, 1fr) minmax(0, 840px); gap: 18px; align-items: start; }
+.running svg.ladder { max-width: 100%; height: auto; }
 @media (max-width: 1000px) { .cols { grid-template-columns: 1fr; } }
 section.panel h2 { font-size: 17px; margin: 16px 0 8px; }
 .empty { color: var(--muted); font-style: italic; }
@@ -78,9 +79,9 @@ section.panel h2 { font-size: 17px; margin: 16px 0 8px; }
 .running .bar { height: 6px; background: #eef1f5; border-radius: 3px; margin: 4px 0; }
 .running .bar div { height: 6px; background: #0b57d0; border-radius: 3px; width: 0; }
 .running ol.steps { color: var(--muted); margin: 4px 0; padding-left: 22px; max-height: 9em; overflow-y: auto; }
-table.plan td.verdict { font-weight: bold; white-space: nowrap; }
-table.plan td.verdict.OK { color: var(--ok); } table.plan td.verdict.NOK { color: var(--nok); }
-table.plan td.verdict.N_A { color: var(--na); } table.plan td.verdict.ERROR, table.plan td.verdict.INCOMPLETE { color: var(--err); }
+table.plan td.result { font-weight: bold; white-space: nowrap; } table.plan td:first-child { white-space: nowrap; }
+table.plan td.result.OK { color: var(--ok); } table.plan td.result.NOK { color: var(--nok); }
+table.plan td.result.N_A { color: var(--na); } table.plan td.result.ERROR, table.plan td.result.INCOMPLETE { color: var(--err); }
 table.plan tr.is-running td { background: #fff8e1; }
 .engineer { margin-top: 3px; font-size: 12px; }
 .engineer strong { color: #0b57d0; }
@@ -130,9 +131,9 @@ const CONSOLE_SCRIPT = `
     });
   }
   function fillCell(row, cell) {
-    var v = row.querySelector('td.verdict');
+    var v = row.querySelector('td.result');
     v.textContent = cell.verdict;
-    v.className = 'verdict ' + verdictClass(cell.verdict);
+    v.className = 'result ' + verdictClass(cell.verdict);
     row.setAttribute('data-verdict', cell.verdict);
     row.classList.remove('is-running');
     var c = row.querySelector('td.comment');
@@ -158,7 +159,7 @@ const CONSOLE_SCRIPT = `
       tr.setAttribute('data-case', pc.id);
       tr.appendChild(el('td', '', pc.id));
       tr.appendChild(el('td', '', pc.title));
-      tr.appendChild(el('td', 'verdict', ''));
+      tr.appendChild(el('td', 'result', ''));
       tr.appendChild(el('td', 'comment', ''));
       body.appendChild(tr);
       cases[pc.id] = { row: tr, cell: pc.cell || null, expectedMs: pc.expectedMs };
@@ -187,7 +188,7 @@ const CONSOLE_SCRIPT = `
     $('running').appendChild(card);
     running[e.id] = { card: card, startMs: e.atMs, expectedMs: e.expectedMs };
     var c = cases[e.id];
-    if (c) { c.row.classList.add('is-running'); c.row.querySelector('td.verdict').textContent = 'running'; }
+    if (c) { c.row.classList.add('is-running'); c.row.querySelector('td.result').textContent = 'running'; }
     tick();
     empties();
   }
@@ -353,7 +354,7 @@ const CONSOLE_SCRIPT = `
   });
   es.addEventListener('run', function (m) { onRun(JSON.parse(m.data)); });
   es.addEventListener('ladder', function (m) { onLadder(JSON.parse(m.data)); });
-  es.addEventListener('open', function (m) { onOpen(JSON.parse(m.data)); });
+  es.addEventListener('questions', function (m) { onOpen(JSON.parse(m.data)); });
   es.addEventListener('error', function () {
     status.textContent = ended === null ? 'connection lost, retrying…' : 'run finished, console closed';
     status.className = 'lost';

@@ -179,7 +179,7 @@ export async function startLiveConsole(o: LiveConsoleOptions): Promise<LiveConso
     }
     broadcast('run', e);
   });
-  const offPrompter = o.prompter.onChange(() => broadcast('open', openList()));
+  const offPrompter = o.prompter.onChange(() => broadcast('questions', openList()));
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
@@ -214,7 +214,7 @@ export async function startLiveConsole(o: LiveConsoleOptions): Promise<LiveConso
       const parts: string[] = ['retry: 2000\n\n', frame('hello', { nowMs: Date.now() })];
       for (const e of o.events.history) if (e.type !== 'sip') parts.push(frame('run', e));
       for (const id of sip.keys()) parts.push(frame('ladder', ladderOf(id)));
-      parts.push(frame('open', openList()));
+      parts.push(frame('questions', openList()));
       res.write(parts.join(''));
       clients.add(c);
       req.on('close', () => clients.delete(c));
