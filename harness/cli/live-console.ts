@@ -43,7 +43,7 @@ export interface ListenAddress {
 }
 
 /**
- * Parses `--ui-listen`: `ADDR:PORT`, `[IPv6]:PORT`, `ADDR` or `:PORT`. The address is an IP
+ * Parses `--ui-listen`: `ADDR:PORT`, `[IPv6]:PORT`, `ADDR` or `:PORT` (port 0: any free port). The address is an IP
  * literal (or `localhost`, taken as 127.0.0.1): a name could resolve off the host.
  */
 export function parseListen(v: string): ListenAddress | { error: string } {
@@ -65,8 +65,8 @@ export function parseListen(v: string): ListenAddress | { error: string } {
   if (isIP(host) === 0) return { error: `--ui-listen wants an IP address, not "${host}"` };
   if (port === undefined || port === '') return { host };
   const n = Number(port);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    return { error: `--ui-listen: the port must be 1 to 65535, not "${port}"` };
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    return { error: `--ui-listen: the port must be 1 to 65535 (or 0: any free port), not "${port}"` };
   return { host, port: n };
 }
 

@@ -84,6 +84,7 @@ describe('--ui-listen', () => {
     expect(parseListen('localhost:9002')).toEqual({ host: '127.0.0.1', port: 9002 });
     expect(parseListen('[::1]:9003')).toEqual({ host: '::1', port: 9003 });
     expect(parseListen('::1')).toEqual({ host: '::1' });
+    expect(parseListen('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(parseListen('console.example.com:80')).toHaveProperty('error');
     expect(parseListen('127.0.0.1:70000')).toHaveProperty('error');
     expect(parseListen('127.0.0.1:0x10')).toHaveProperty('error');
