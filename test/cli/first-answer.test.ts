@@ -172,6 +172,37 @@ describe('a run answered from both sides', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
+  it('withdraws an unanswered question from the console when its case ends', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'first-answer-'));
+    dirs.push(out);
+    const consoleP = new ConsolePrompter();
+    const seen: number[] = [];
+    consoleP.onChange(() => seen.push(consoleP.open.length));
+    const r = await runPlan({
+      cases: [
+        testCase({
+          id: '8-3-2',
+          section: '8.4',
+          title: 'nobody answers',
+          steps: ['ask'],
+          async run(ctx) {
+            await ctx.ask('Is the codec order set?', ['yes', 'no']);
+          },
+        }),
+      ],
+      profile: loadProfile(),
+      profileFile: 'profiles/embedded.yaml',
+      harnessVersion: 'test',
+      quick: true,
+      caseTimeoutMs: 1500,
+      outDir: out,
+      prompter: new FirstAnswerPrompter([{ name: 'console', prompter: consoleP }]),
+    });
+    expect(r.results.cells[0]?.verdict).toBe('ERROR');
+    expect(seen).toEqual([1, 0]);
+    expect(consoleP.open).toEqual([]);
+  }, 30_000);
+
   it('journals each answer with the side that gave it, and the cell follows the answers', async () => {
     const PLAN: CaseDefinition[] = [
       testCase({
