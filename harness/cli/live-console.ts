@@ -35,6 +35,8 @@ const MAX_CLIENT_BACKLOG = 8 * 1024 * 1024;
 const MAX_BODY_BYTES = 16 * 1024;
 const LADDER_EVERY_MS = 250;
 const HEARTBEAT_MS = 15_000;
+/** Events replayed to a late page beyond which step lines are no longer kept. */
+const MAX_REPLAYED_STEPS = 20_000;
 
 export interface ListenAddress {
   host: string;
@@ -151,6 +153,10 @@ export async function startLiveConsole(o: LiveConsoleOptions): Promise<LiveConso
     dirty.clear();
   };
   const openList = () => ({ questions: o.prompter.open });
+  // What a late page replays: the run's events without the SIP (drawn as ladders instead). Kept
+  // here rather than read from RunEvents.history, whose bound SIP events can fill on a long run;
+  // past the bound only the step lines are left out, never a case's start or end.
+  const past: RunEvent[] = o.events.history.filter((e) => e.type !== 'sip');
 
   const offEvents = o.events.on((e: RunEvent) => {
     if (e.type === 'sip') {
@@ -172,6 +178,7 @@ export async function startLiveConsole(o: LiveConsoleOptions): Promise<LiveConso
       ladderTimer ??= setTimeout(flushLadders, LADDER_EVERY_MS);
       return;
     }
+    if (e.type !== 'case-step' || past.length < MAX_REPLAYED_STEPS) past.push(e);
     if (e.type === 'case-start') sip.delete(e.id);
     if (e.type === 'case-end') {
       dirty.delete(e.id);
@@ -212,7 +219,7 @@ export async function startLiveConsole(o: LiveConsoleOptions): Promise<LiveConso
       const c: Client = { res };
       // The history first (the SIP as each running case's ladder), then the live feed.
       const parts: string[] = ['retry: 2000\n\n', frame('hello', { nowMs: Date.now() })];
-      for (const e of o.events.history) if (e.type !== 'sip') parts.push(frame('run', e));
+      for (const e of past) parts.push(frame('run', e));
       for (const id of sip.keys()) parts.push(frame('ladder', ladderOf(id)));
       parts.push(frame('questions', openList()));
       res.write(parts.join(''));

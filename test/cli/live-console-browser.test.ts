@@ -217,7 +217,7 @@ describeWithPeers(['chromium'], 'live console in Chromium', () => {
       'Judged by the engineer: music on hold at PSTN 1 — NOK (“silence while on hold”)',
     );
     expect(await page.locator('.question').count()).toBe(0);
-    expect(await page.locator('#ended').textContent()).toContain('exit code 1');
+    await page.locator('#ended', { hasText: 'exit code 1' }).waitFor({ timeout: 10_000 });
 
     // A page opened after the fact catches up from the history.
     const late = await browser!.context.newPage();
