@@ -18,7 +18,7 @@ import {
   TerminalPrompter,
 } from '../runner/index.ts';
 import { createLogger } from '../support/log.ts';
-import { type RunConsole, startRunConsole } from './live-console.ts';
+import { parseListen, type RunConsole, startRunConsole } from './live-console.ts';
 import { writeReports } from './report-command.ts';
 import { VERSION } from './version.ts';
 
@@ -91,6 +91,11 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
   const workers = Number(o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 8) {
     out(`sbc-harness run: --workers takes a whole number from 1 to 8, not "${o.workers}"\n`);
+    return 2;
+  }
+  const listen = o.uiListen !== undefined ? parseListen(o.uiListen) : undefined;
+  if (listen && 'error' in listen) {
+    out(`sbc-harness run: ${listen.error}\n`);
     return 2;
   }
   const selected = PLAN.filter((c) => matchesOnly(c.id, only));

@@ -5,7 +5,10 @@
  * (wrong type, too large, unknown question), and a feed that replays the history to a late
  * client with each running case's SIP as a ladder.
  */
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConsolePrompter } from '../../harness/cli/console-prompter.ts';
 import {
@@ -17,6 +20,7 @@ import {
   startRunConsole,
 } from '../../harness/cli/live-console.ts';
 import { buildProgram } from '../../harness/cli/main.ts';
+import { runCommand } from '../../harness/cli/run-command.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { type Instruction, RunEvents } from '../../harness/runner/index.ts';
 
@@ -110,6 +114,17 @@ describe('--ui-listen', () => {
     await expect(startRunConsole('console.example.com', loadProfile(), 't', () => undefined)).rejects.toThrow(
       /IP address/,
     );
+  });
+
+  it('stops `run` before any case with a bad --ui-listen (exit code 2)', async () => {
+    const lines: string[] = [];
+    const dir = join(tmpdir(), `live-console-bad-${process.pid}`);
+    const code = await runCommand({ uiListen: 'console.example.com:8765', only: 'T-1', out: dir }, (s) =>
+      lines.push(s),
+    );
+    expect(code).toBe(2);
+    expect(lines.join('')).toContain('--ui-listen wants an IP address');
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('is documented in run --help', () => {
