@@ -28,6 +28,7 @@ import {
 } from '../../harness/runner/index.ts';
 import { callExtension, hangUp } from '../../scenarios/call-helpers.ts';
 import { launchChromium, type TestBrowser } from '../support/browser.ts';
+import { playEngineer } from '../support/console-engineer.ts';
 import { describeWithPeers } from '../support/peers.ts';
 
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'runs', 'console-screenshot.png');
@@ -181,17 +182,23 @@ describeWithPeers(['chromium'], 'live console in Chromium', () => {
       'Judged by the engineer: display on Premium Deskphone 1 — OK (“shows 040555001 and the name”)',
     );
 
-    // 8-4-1: a question with choices, an action, then the engineer's NOK with a comment.
-    const question = page.locator('.question', { hasText: 'Which handset is used for the PSTN side?' });
-    await question.waitFor({ timeout: 30_000 });
-    await question.locator('button[data-choice="mobile"]').click();
-    q = await card('8-4-1', 'action');
-    expect(q.text).toBe('Put the call on hold on Premium Deskphone 1');
-    await q.c.locator('button[data-verdict="ok"]').click();
-    q = await card('8-4-1', 'check');
-    expect(q.text).toBe('Do you hear music on hold on your mobile?');
-    await q.c.locator('textarea.comment').fill('silence while on hold');
-    await q.c.locator('button[data-verdict="nok"]').click();
+    // 8-4-1: a question with choices, an action, then the engineer's NOK with a comment, each
+    // read from the page and answered there by the test's engineer.
+    const answered = await playEngineer(
+      page,
+      (card) => {
+        if (card.type === 'question') return { choice: card.choices.includes('mobile') ? 'mobile' : '?' };
+        if (card.kind === 'action') return { verdict: 'ok' };
+        return { verdict: 'nok', comment: 'silence while on hold' };
+      },
+      { until: running, timeoutMs: 60_000 },
+    );
+    expect(answered.map((a) => [a.card.caseId, a.card.kind, a.card.text, a.card.choices])).toEqual([
+      ['', '', 'Which handset is used for the PSTN side?', ['mobile', 'landline']],
+      ['8-4-1', 'action', 'Put the call on hold on Premium Deskphone 1', []],
+      ['8-4-1', 'check', 'Do you hear music on hold on your mobile?', []],
+    ]);
+    expect(answered[2]?.card.expected).toBe('music');
 
     const r = await running;
     const cells = new Map(r.results.cells.map((c) => [c.id, c]));
