@@ -21,7 +21,14 @@ import {
   WidthType,
 } from 'docx';
 import type { RenderContext, ReportRenderer } from './renderer.ts';
-import { isRegression, type ReportModel, type ReportRow, wasLabel } from './report-model.ts';
+import {
+  ENGINEER_LABEL,
+  engineerList,
+  isRegression,
+  type ReportModel,
+  type ReportRow,
+  wasLabel,
+} from './report-model.ts';
 
 /** The mark put in a verdict's column, as the IWR's tables have it. */
 export const DOCX_MARK = 'X';
@@ -141,7 +148,12 @@ function commentParagraphs(row: ReportRow): Paragraph[] {
     head.push(run('INCOMPLETE (not fully judged here, neither OK nor NOK): ', { bold: true }));
   const text = docxText(row.comment.trim()).replace(/\r\n?/g, '\n').split('\n');
   const [first = '', ...rest] = text;
-  return [para([...head, run(first)]), ...rest.map((l) => para([run(l)]))];
+  const judged = engineerList(row.judgedByEngineer);
+  return [
+    para([...head, run(first)]),
+    ...rest.map((l) => para([run(l)])),
+    ...(judged ? [para([run(`${ENGINEER_LABEL}: `, { bold: true }), run(`${judged}.`)])] : []),
+  ];
 }
 
 function testCaseParagraphs(row: ReportRow): Paragraph[] {

@@ -18,7 +18,14 @@ import { asSipMessage, buildLadder, DEFAULT_MAX_LADDER_MESSAGES } from './html-l
 import { HTML_REPORT_CSS, HTML_REPORT_SCRIPT } from './html-styles.ts';
 import { readWavPcm16, waveformSvg } from './html-waveform.ts';
 import type { RenderContext, ReportRenderer } from './renderer.ts';
-import { isRegression, type ReportModel, type ReportRow, wasLabel } from './report-model.ts';
+import {
+  ENGINEER_LABEL,
+  engineerList,
+  isRegression,
+  type ReportModel,
+  type ReportRow,
+  wasLabel,
+} from './report-model.ts';
 
 /** The mark put in a verdict's column (the same as the Markdown report's). */
 export const HTML_MARK = '✔';
@@ -168,6 +175,9 @@ function rowComment(row: ReportRow): string {
   if (row.verdict === 'INCOMPLETE')
     parts.push('<strong>INCOMPLETE</strong> (not fully judged here, neither OK nor NOK):');
   if (row.comment.trim()) parts.push(e(row.comment));
+  const judged = engineerList(row.judgedByEngineer);
+  if (judged)
+    parts.push(`<div class="judged-by-engineer"><strong>${ENGINEER_LABEL}:</strong> ${e(judged)}.</div>`);
   return parts.join(' ');
 }
 
@@ -212,7 +222,11 @@ function checksTable(checks: readonly CheckRecord[]): string {
           })
           .join('');
       const why = !c.ok && c.failure ? `<div><strong>${e(c.failure)}</strong></div>` : '';
-      return `<tr class="${c.ok ? '' : 'bad'}"><td class="${c.ok ? 'check-ok' : 'check-nok'}">${c.ok ? '✔' : '✘'}</td><td>${e(c.name)}</td><td>${e(c.expected)}</td><td>${e(c.observed)}${why}${ev}</td></tr>`;
+      const who =
+        c.by === 'engineer'
+          ? `<div class="judged-by-engineer"><strong>judged by the engineer</strong>${typeof c.comment === 'string' && c.comment ? `: “${e(c.comment)}”` : ''}</div>`
+          : '';
+      return `<tr class="${c.ok ? '' : 'bad'}${c.by === 'engineer' ? ' by-engineer' : ''}"><td class="${c.ok ? 'check-ok' : 'check-nok'}">${c.ok ? '✔' : '✘'}</td><td>${e(c.name)}${who}</td><td>${e(c.expected)}</td><td>${e(c.observed)}${why}${ev}</td></tr>`;
     }),
     '</tbody></table>',
   ].join('');

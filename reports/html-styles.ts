@@ -63,6 +63,7 @@ figure.waveform .axis { stroke: #c9ced6; }
 figure.waveform .wave { stroke: #0b57d0; stroke-width: 1; fill: none; }
 figcaption { color: var(--muted); font-size: 12px; }
 .note, .legend { color: var(--muted); font-size: 12px; }
+.judged-by-engineer { font-size: 12px; color: #0b57d0; margin-top: 2px; }
 dialog#sip-dialog { width: min(960px, 94vw); max-height: 86vh; border: 1px solid #8c959f; border-radius: 6px; padding: 0; }
 dialog#sip-dialog header { display: flex; justify-content: space-between; align-items: center; gap: 12px; background: #eef1f5; padding: 6px 10px; font-weight: bold; }
 dialog#sip-dialog pre { margin: 0; padding: 10px; overflow: auto; max-height: 74vh; white-space: pre-wrap; word-break: break-all; font-size: 12px; }

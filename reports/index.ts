@@ -14,6 +14,7 @@ export * from './docx-report.ts';
 export * from './html-report.ts';
 export * from './json-report.ts';
 export * from './junit-report.ts';
+export * from './live-console-page.ts';
 export * from './markdown-report.ts';
 export * from './renderer.ts';
 export * from './report-model.ts';

@@ -5,7 +5,7 @@
  * header goes into <properties>; with a baseline, a changed cell carries a "baseline" property.
  */
 import type { RenderContext, ReportRenderer } from './renderer.ts';
-import { isRegression, type ReportModel, type ReportRow, wasLabel } from './report-model.ts';
+import { engineerList, isRegression, type ReportModel, type ReportRow, wasLabel } from './report-model.ts';
 
 /**
  * Text made safe for XML 1.0 content and attribute values: markup characters escaped, and
@@ -42,7 +42,8 @@ function caseXml(model: ReportModel, sectionName: string, row: ReportRow): strin
   const failed = (cell?.checks ?? []).filter((k) => !k.ok);
   const details = failed
     .map(
-      (k) => `${k.name}: expected ${k.expected}; observed ${k.observed}${k.failure ? ` — ${k.failure}` : ''}`,
+      (k) =>
+        `${k.name}${k.by === 'engineer' ? ' (judged by the engineer)' : ''}: expected ${k.expected}; observed ${k.observed}${k.failure ? ` — ${k.failure}` : ''}`,
     )
     .join('\n');
   const name = `${row.id} ${row.title}`;
@@ -58,6 +59,7 @@ function caseXml(model: ReportModel, sectionName: string, row: ReportRow): strin
       ),
     );
   if (row.verdict === 'OK' && row.comment.trim()) props.push(property('comment', row.comment));
+  for (const j of row.judgedByEngineer ?? []) props.push(property('judgedByEngineer', engineerList([j])));
   if (props.length > 0)
     lines.push('      <properties>', ...props.map((p) => `        ${p}`), '      </properties>');
   const message = xmlEscape(row.comment.trim() || row.verdict);

@@ -5,7 +5,14 @@
  * cells have no mark and say so in the comment; with a baseline, changed cells say "was OK" (or "new").
  */
 import type { RenderContext, ReportRenderer } from './renderer.ts';
-import { isRegression, type ReportModel, type ReportRow, wasLabel } from './report-model.ts';
+import {
+  ENGINEER_LABEL,
+  engineerList,
+  isRegression,
+  type ReportModel,
+  type ReportRow,
+  wasLabel,
+} from './report-model.ts';
 
 /** The mark put in a verdict's column. */
 export const MD_MARK = '✔';
@@ -46,6 +53,8 @@ export function rowComment(row: ReportRow): string {
   if (row.verdict === 'ERROR') parts.push('**ERROR** (harness failure, neither OK nor NOK):');
   if (row.verdict === 'INCOMPLETE') parts.push('**INCOMPLETE** (not fully judged here, neither OK nor NOK):');
   if (row.comment.trim()) parts.push(mdCell(row.comment));
+  const judged = engineerList(row.judgedByEngineer);
+  if (judged) parts.push(`${parts.length > 0 ? '<br>' : ''}**${ENGINEER_LABEL}:** ${mdCell(judged)}.`);
   return parts.join(' ');
 }
 

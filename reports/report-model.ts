@@ -122,6 +122,52 @@ export interface ReportRow {
   durationMs: number;
   /** The baseline's verdict when it differs from this run's ("absent": a new cell). */
   was?: BaselineChange;
+  /** The checks the engineer judged (real equipment, `--interactive` / `--ui`); absent when none. */
+  judgedByEngineer?: EngineerJudgement[];
+}
+
+/** One check judged by the engineer, as every format shows it. */
+export interface EngineerJudgement {
+  check: string;
+  /** The engineer's answer: OK, NOK, or N/A (recorded, not judged). */
+  result: 'OK' | 'NOK' | 'N/A';
+  /** The engineer's own words ('' when none). */
+  comment: string;
+}
+
+/** The checks of a cell that the engineer judged (CheckRecord.by === 'engineer'), in order. */
+export function engineerJudgements(cell: Pick<Cell, 'checks'>): EngineerJudgement[] {
+  return (Array.isArray(cell.checks) ? cell.checks : []).flatMap((k) =>
+    k && typeof k === 'object' && k.by === 'engineer'
+      ? [
+          {
+            check: typeof k.name === 'string' ? k.name : '',
+            result:
+              k.judged === false ? ('N/A' as const) : k.ok === true ? ('OK' as const) : ('NOK' as const),
+            comment: typeof k.comment === 'string' ? k.comment : '',
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * The sentence every format adds to a row's comment: "Judged by the engineer: display on
+ * Premium Deskphone 1: OK (“shows 040555001”); …". Empty when the engineer judged nothing.
+ */
+export function engineerNote(judged: readonly EngineerJudgement[] | undefined): string {
+  const list = engineerList(judged);
+  return list ? `${ENGINEER_LABEL}: ${list}.` : '';
+}
+
+/** The marker every format puts before the checks the engineer judged. */
+export const ENGINEER_LABEL = 'Judged by the engineer';
+
+/** "display on Premium Deskphone 1: OK (“shows 040555001”); …" ('' when none). */
+export function engineerList(judged: readonly EngineerJudgement[] | undefined): string {
+  return (judged ?? [])
+    .map((j) => `${j.check}: ${j.result}${j.comment ? ` (“${j.comment}”)` : ''}`)
+    .join('; ');
 }
 
 /** A section's result table with its test objectives (IWR section 8). */
@@ -267,6 +313,13 @@ function runNotes(inputs: ReportInputs, cells: readonly Cell[]): string[] {
     );
   if (run.options.only) notes.push(`Only the cases matching "${run.options.only}" were run.`);
   if (run.options.interactive) notes.push('Interactive run: some checks were answered by the engineer.');
+  const byEngineer = cells.filter((c) => engineerJudgements(c).length > 0);
+  if (byEngineer.length > 0)
+    notes.push(
+      `Checks judged by the engineer (by eye or by ear, on real equipment) rather than measured by the harness, marked "Judged by the engineer" in the comments: ${byEngineer
+        .map((c) => `${c.id} (${engineerJudgements(c).length})`)
+        .join(', ')}.`,
+    );
   if (run.resumedAt && run.resumedAt.length > 0)
     notes.push(
       `The run was interrupted and resumed (${run.resumedAt.join(', ')}); finished cells were kept.`,
@@ -459,6 +512,7 @@ export function buildReportModel(raw: ReportInputs): ReportModel {
       .map((c): ReportRow => {
         const p = planById.get(c.id);
         const w = was.get(c.id);
+        const judged = engineerJudgements(c);
         return {
           id: c.id,
           title: c.title || p?.title || c.id,
@@ -469,6 +523,7 @@ export function buildReportModel(raw: ReportInputs): ReportModel {
           comment: c.comment,
           durationMs: c.durationMs,
           ...(w !== undefined ? { was: w } : {}),
+          ...(judged.length > 0 ? { judgedByEngineer: judged } : {}),
         };
       }),
   }));

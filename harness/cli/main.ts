@@ -76,6 +76,14 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       'ask for actions and checks the harness cannot do itself: the settings of a real SBC, and with oxo.kind or provider.kind: real every step on the real equipment (answer ok, nok WHY or na WHY; docs/real-equipment.md)',
     )
     .option(
+      '--ui',
+      'serve the live console (plan, running cases, SIP ladder, your instructions with OK / NOK / N/A) on http://127.0.0.1:8765 (a free port if taken) and print its address; implies --interactive: answer on the page or the terminal, whichever first',
+    )
+    .option(
+      '--ui-listen <addr:port>',
+      'where the live console listens (implies --ui; default 127.0.0.1:8765); an address outside loopback is accepted with a warning',
+    )
+    .option(
       '--sbc-fault <names...>',
       'switch on faults of the embedded SBC: one or more names (the list below), or repeat the option',
       collect2,
@@ -96,6 +104,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
         'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.\n' +
         'Real OXO or provider (oxo.kind / provider.kind: real): each step on it is an instruction to you with --interactive; without, those cases are INCOMPLETE.\n' +
+        'Live console (--ui): the printed address carries a random token; only a page opened with it can watch or answer (docs/live-console.md).\n' +
         faultHelp() +
         personalityHelp(),
     )

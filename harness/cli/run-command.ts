@@ -8,8 +8,17 @@ import { NUMBERING_NOTE, PLAN, SECTIONS } from '../../scenarios/index.ts';
 import { parseFaults, personalityNames } from '../actors/index.ts';
 import { preflight } from '../config/preflight.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
-import { type Cell, matchesOnly, type RunInfo, runPlan, TerminalPrompter } from '../runner/index.ts';
+import {
+  type Cell,
+  FirstAnswerPrompter,
+  matchesOnly,
+  type Prompter,
+  type RunInfo,
+  runPlan,
+  TerminalPrompter,
+} from '../runner/index.ts';
 import { createLogger } from '../support/log.ts';
+import { parseListen, type RunConsole, startRunConsole } from './live-console.ts';
 import { writeReports } from './report-command.ts';
 import { VERSION } from './version.ts';
 
@@ -20,6 +29,9 @@ export interface RunCommandOptions {
   workers?: string;
   quick?: boolean;
   interactive?: boolean;
+  /** Serve the live console (implies --interactive: the terminal and the console both answer). */
+  ui?: boolean;
+  uiListen?: string;
   sbcFault?: string[];
   sbcPersonality?: string[];
   resume?: string;
@@ -81,6 +93,11 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     out(`sbc-harness run: --workers takes a whole number from 1 to 8, not "${o.workers}"\n`);
     return 2;
   }
+  const listen = o.uiListen !== undefined ? parseListen(o.uiListen) : undefined;
+  if (listen && 'error' in listen) {
+    out(`sbc-harness run: ${listen.error}\n`);
+    return 2;
+  }
   const selected = PLAN.filter((c) => matchesOnly(c.id, only));
   if (selected.length === 0) {
     out(`sbc-harness run: --only "${only}" matches no case; \`sbc-harness list\` shows the ids\n`);
@@ -91,6 +108,32 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
       `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}${personalities.length > 0 ? `, SBC personalities: ${personalities.join(', ')}` : ''}, results in ${outDir}\n`,
   );
   const logger = createLogger({ level: process.env.SBC_HARNESS_LOG ?? 'warn' });
+  // --ui: the live console, and the engineer answers on it or on the terminal, whichever first.
+  let ui: RunConsole | undefined;
+  if (o.ui || o.uiListen !== undefined) {
+    try {
+      ui = await startRunConsole(o.uiListen, profile, `${profile.name}, ${profile.sbc.model}`, (w) =>
+        out(`sbc-harness run: ${w}\n`),
+      );
+    } catch (err) {
+      out(`sbc-harness run --ui: ${(err as Error).message}\n`);
+      return 2;
+    }
+    out(`live console: ${ui.console.url}\n`);
+  }
+  const prompter: Prompter | undefined = ui
+    ? new FirstAnswerPrompter(
+        [
+          { name: 'terminal', prompter: new TerminalPrompter() },
+          { name: 'console', prompter: ui.prompter },
+        ],
+        (who, _q, a) => {
+          if (who === 'console') out(`  (answered on the live console: ${a})\n`);
+        },
+      )
+    : o.interactive
+      ? new TerminalPrompter()
+      : undefined;
   const outcome = await runPlan({
     cases: PLAN,
     profile,
@@ -100,7 +143,8 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     ...(only ? { only } : {}),
     workers,
     quick,
-    ...(o.interactive ? { prompter: new TerminalPrompter() } : {}),
+    ...(prompter ? { prompter } : {}),
+    ...(ui ? { events: ui.events } : {}),
     faults,
     ...(personalities.length > 0 ? { personalities } : {}),
     ...(o.resume ? { resume: true } : {}),
@@ -110,6 +154,9 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
         `${cell.id.padEnd(6)} ${MARK[cell.verdict]} ${cell.title.padEnd(44).slice(0, 44)} ${(cell.durationMs / 1000).toFixed(1).padStart(5)} s${cell.comment ? `  ${cell.comment}` : ''}\n`,
       );
     },
+  }).catch(async (err: unknown) => {
+    await ui?.close();
+    throw err;
   });
   if (outcome.skipped.length > 0)
     out(
@@ -125,6 +172,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     );
   // The reports, from the journal just written (the same code as `sbc-harness report`).
   const reports = await writeReports({ runDir: outDir });
+  await ui?.close();
   if (reports.written.length > 0)
     out(`reports: ${reports.written.map((p) => p.slice(outDir.length + 1)).join(', ')}\n`);
   for (const e of reports.errors) out(`sbc-harness run: ${e}\n`);

@@ -11,6 +11,7 @@ export * from './checks.ts';
 export * from './delay-probe.ts';
 export * from './dut-adapter.ts';
 export * from './engineer.ts';
+export * from './first-answer-prompter.ts';
 export * from './journal.ts';
 export * from './kamailio-adapter.ts';
 export * from './prompter.ts';

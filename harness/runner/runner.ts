@@ -630,7 +630,7 @@ async function runCase(
       ask: async (question, choices) => {
         if (!o.prompter)
           throw new NotJudgedHere(`needs an engineer's answer ("${question}"); run with --interactive`);
-        const answer = await o.prompter.ask(question, choices);
+        const answer = await o.prompter.ask(question, choices, caseAbort.signal);
         applied.answers.push({ question, answer });
         return answer;
       },

@@ -105,6 +105,16 @@ function cell(id: string, verdict: Verdict, comment = ''): Cell {
     comment,
     checks: [
       { name: 'c', ok: verdict !== 'NOK', expected: 'e', observed: 'o', atMs: 1, evidence: ['x.pcap'] },
+      // A check the engineer judged (real equipment), with their words.
+      {
+        name: 'display',
+        ok: true,
+        expected: '040555001',
+        observed: 'confirmed',
+        atMs: 2,
+        by: 'engineer',
+        comment: 'seen',
+      },
     ],
     evidence: { pcap: `cases/${id}.pcap`, sip: `cases/${id}.sip.txt`, sipJson: `cases/${id}.sip.json` },
     data: {
@@ -168,6 +178,10 @@ describe('JSON report and its schema', () => {
   it('validates a report with every verdict, a baseline and an unknown case', () => {
     const doc = JSON.parse(renderJson(model)) as unknown;
     expect(validate(SCHEMA, doc)).toEqual([]);
+    // The checks the engineer judged are named on each row.
+    const rows = (doc as { model: { sections: Array<{ rows: Array<{ judgedByEngineer?: unknown }> }> } })
+      .model.sections[0]!.rows;
+    expect(rows[0]!.judgedByEngineer).toEqual([{ check: 'display', result: 'OK', comment: 'seen' }]);
     expect(doc).toEqual(JSON.parse(JSON.stringify(jsonReport(model))));
     expect(jsonReport(model)).toMatchObject({ format: 'sbc-harness-report', version: JSON_REPORT_VERSION });
     expect((doc as { results: unknown }).results).toEqual(JSON.parse(JSON.stringify(after)));
@@ -219,6 +233,19 @@ describe('JSON report and its schema', () => {
       ['bad date', (d) => (d.model.header.date = 'yesterday'), /does not match/],
       ['wrong version', (d) => (d.version = 2), /not 1/],
       ['string duration', (d) => ((d.results.cells[0] as Obj).durationMs = '5'), /string, expected number/],
+      [
+        'engineer judgement without a result',
+        (d) => {
+          const row = (d.model.sections[0] as { rows: Obj[] }).rows[0] as Obj;
+          row.judgedByEngineer = [{ check: 'display', result: 'maybe', comment: '' }];
+        },
+        /result.*not in/,
+      ],
+      [
+        'a check judged by someone else',
+        (d) => (((d.results.cells[0] as Obj).checks as Obj[])[1]!.by = 'intern'),
+        /by: not "engineer"/,
+      ],
     ];
     for (const [what, mutate, message] of broken) {
       const d = good();

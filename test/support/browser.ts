@@ -27,8 +27,14 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Starts Chromium with a fresh profile; `timeoutMs` bounds the launch. */
-export async function launchChromium(timeoutMs = 30_000): Promise<TestBrowser> {
+/**
+ * Starts Chromium with a fresh profile; `timeoutMs` bounds the launch. Offline by default; a
+ * test of a page served on loopback (the live console) passes `{ offline: false }`.
+ */
+export async function launchChromium(
+  timeoutMs = 30_000,
+  opts: { offline?: boolean } = {},
+): Promise<TestBrowser> {
   const executablePath = probeTool('chromium').path ?? '/usr/bin/chromium';
   const userDataDir = mkdtempSync(join(tmpdir(), 'sbc-harness-chromium-'));
   try {
@@ -37,7 +43,7 @@ export async function launchChromium(timeoutMs = 30_000): Promise<TestBrowser> {
       headless: true,
       args: [...CHROMIUM_ARGS],
       timeout: timeoutMs,
-      offline: true,
+      offline: opts.offline ?? true,
       viewport: { width: 1280, height: 900 },
     });
     return {

@@ -108,6 +108,13 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     files: ['test/runner/case-pcap-media.test.ts'],
   },
   {
+    octets: [98],
+    fixedPorts: true,
+    owner:
+      'the live console of `run --ui` in tests (its default port 8765, and the fallback when that is taken)',
+    files: ['test/cli/live-console-browser.test.ts', 'test/cli/live-console.test.ts'],
+  },
+  {
     octets: [81, 82, 83, 84, 85],
     fixedPorts: false,
     owner: 'media leg tests (ephemeral ports, one block per file group)',
