@@ -10,8 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadProfile } from '../../harness/config/profile.ts';
-import type { Profile } from '../../harness/config/profile-schema.ts';
 import {
   type EngineerAnswer,
   type Instruction,
@@ -21,7 +19,7 @@ import {
   runPlan,
 } from '../../harness/runner/index.ts';
 import { PLAN } from '../../scenarios/index.ts';
-import { ManualSim, SimEngineer } from '../support/sim-engineer.ts';
+import { ManualSim, realEquipmentProfile, SimEngineer, simProfileJson } from '../support/sim-engineer.ts';
 
 const dirs: string[] = [];
 const sims: ManualSim[] = [];
@@ -35,18 +33,6 @@ function tmp(): string {
   return d;
 }
 
-/** The default profile on this test's addresses, with real equipment on one side. */
-function realProfile(side: 'oxo' | 'provider'): Profile {
-  const p = structuredClone(loadProfile());
-  p.sbc.wan.address = '127.0.110.2';
-  p.provider.address = '127.0.110.1';
-  p.sbc.lan.address = '127.0.111.2';
-  p.oxo.address = '127.0.111.1';
-  p.oxo.trunk.domain = '127.0.111.2';
-  p[side].kind = 'real';
-  return p;
-}
-
 /**
  * Runs `only` with real equipment on `side`: starts that side's simulator as the real one (a
  * real OXO when the run waits for it to register at the SBC; a real provider first, as it is
@@ -58,9 +44,9 @@ async function runWithReal(
   overrides: Array<{ re: RegExp; answer: string }> = [],
 ) {
   const out = tmp();
-  const profile = realProfile(side);
+  const profile = realEquipmentProfile(side);
   const simFile = join(out, `${side}-sim.yaml`);
-  writeFileSync(simFile, JSON.stringify({ ...profile, [side]: { ...profile[side], kind: 'simulated' } }));
+  writeFileSync(simFile, simProfileJson(profile, side));
   const events = new RunEvents();
   const asked: Instruction[] = [];
   let engineer: SimEngineer | undefined;

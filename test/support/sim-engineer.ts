@@ -6,10 +6,31 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadProfile } from '../../harness/config/profile.ts';
 import type { Profile } from '../../harness/config/profile-schema.ts';
 import type { Instruction } from '../../harness/runner/index.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/sbc-harness.js', import.meta.url));
+
+/**
+ * The default profile on the addresses of the real-equipment tests (fixed ports: the embedded
+ * SBC and the "real" side's simulator meet there), with real equipment on `side`.
+ */
+export function realEquipmentProfile(side: 'oxo' | 'provider'): Profile {
+  const p = structuredClone(loadProfile());
+  p.sbc.wan.address = '127.0.110.2';
+  p.provider.address = '127.0.110.1';
+  p.sbc.lan.address = '127.0.111.2';
+  p.oxo.address = '127.0.111.1';
+  p.oxo.trunk.domain = '127.0.111.2';
+  p[side].kind = 'real';
+  return p;
+}
+
+/** The profile file of the "real" side's simulator: the same profile, that side simulated. */
+export function simProfileJson(p: Profile, side: 'oxo' | 'provider'): string {
+  return JSON.stringify({ ...p, [side]: { ...p[side], kind: 'simulated' } });
+}
 
 /** A `sim … --manual` child process with its printed lines. */
 export class ManualSim {

@@ -133,6 +133,6 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     fixedPorts: true,
     owner:
       'real equipment: the embedded SBC on fixed ports, a separately started OXO simulator as the real OXO',
-    files: ['test/runner/real-equipment.test.ts', 'test/cli/real-equipment-console.test.ts'],
+    files: ['test/support/sim-engineer.ts', 'test/cli/real-equipment-console.test.ts'],
   },
 ];
