@@ -22,6 +22,7 @@ import { releasedWithin } from './call-helpers.ts';
 import { checkSbcOfferOrder, G723_DESK, G723_PROVIDER, G729_DESK, G729_PROVIDER } from './codecs.ts';
 import { RELEASE_WAIT_MS } from './incoming.ts';
 import { DTMF_MODE_NAME, IVR_DIGITS, judgeDtmf } from './outgoing.ts';
+import { lineRegistration } from './trunk.ts';
 
 /** How the plan names the OXO's sets. */
 const SET_NAMES: Record<ExtensionId, string> = {
@@ -406,6 +407,62 @@ async function trunkRegistrationRealOxo(ctx: CaseContext): Promise<void> {
     await oursHangsUp(ctx, 'oxo', setLabel(ctx, 'deskphone1'), { call: pstn, name: 'the PSTN phone' });
 }
 
+/**
+ * T-5 with a real OXO: the provider leg's media is anchored by the SBC (its SDP and its RTP
+ * point at the SBC's WAN address), audio both ways. The OXO side of the anchoring is the
+ * engineer's to see in the OXO's trace; the harness judges the side it holds.
+ */
+async function anchoringRealOxo(ctx: CaseContext): Promise<void> {
+  const pstn = await pstnCallsRealSet(ctx, 'pstn1', 'deskphone1');
+  if (!pstn) return;
+  const wan = ctx.profile.sbc.wan.address;
+  const r = pstn.media.negotiated?.remote;
+  ctx.check.that('the provider’s RTP goes to the SBC', r?.address === wan, {
+    expected: wan,
+    observed: r ? `${r.address}:${r.port}` : 'not negotiated',
+    failure: `The provider sends its RTP to ${r?.address ?? 'nowhere'}, not to the SBC’s WAN address (media not anchored)`,
+  });
+  await audioWithReal(
+    ctx,
+    { call: pstn, name: 'the PSTN phone' },
+    { side: 'oxo', name: setLabel(ctx, 'deskphone1') },
+  );
+  const st = pstn.media.stats();
+  ctx.check.that('no packet lost toward the PSTN phone', st.lost === 0, {
+    expected: '0 lost',
+    observed: `${st.received} received, ${st.lost} lost`,
+    failure: `${st.lost} of ${st.received + st.lost} RTP packets toward the PSTN phone were lost`,
+  });
+  await realHangsUp(ctx, 'oxo', setLabel(ctx, 'deskphone1'), { call: pstn, name: 'the PSTN phone' });
+}
+
+/**
+ * 8-3-1 with a real OXO: the long call. The PSTN phone talks the whole time; RTP from the OXO
+ * side must keep arriving (the call invariants also judge that no gap appears), and the call is
+ * still up at the end, with audio both ways.
+ */
+async function longCallRealOxo(ctx: CaseContext): Promise<void> {
+  const desk = setLabel(ctx, 'deskphone1');
+  const pstn = await pstnCallsRealSet(ctx, 'pstn1', 'deskphone1');
+  if (!pstn) return;
+  const ours = { call: pstn, name: 'the PSTN phone' };
+  await audioWithReal(ctx, ours, { side: 'oxo', name: desk });
+  pstn.media.play(toneSource(500, 16000));
+  const before = pstn.media.stats().received;
+  await ctx.wait(300_000, 35_000, 'the 5-minute call');
+  pstn.media.stopPlaying();
+  const packets = pstn.media.stats().received - before;
+  const up = pstn.state === 'established';
+  ctx.check.that('the call is still up at the end', up, {
+    expected: 'the PSTN leg established',
+    observed: `PSTN leg ${pstn.state}, ${packets} RTP packets from the OXO side meanwhile`,
+    failure: `The call was cut before the end (PSTN leg ${pstn.state})`,
+  });
+  if (!up) return;
+  await audioWithReal(ctx, ours, { side: 'oxo', name: `${desk} at the end of the call` }, 1500);
+  await realHangsUp(ctx, 'oxo', desk, ours);
+}
+
 // ------------------------------------------------------------- a real provider
 
 /** The engineer calls a set of our OXO from a phone of the real provider's network. */
@@ -471,8 +528,12 @@ export const REAL_STEPS: Record<string, NonNullable<CaseDefinition['real']>> = {
   '8-2-1': { oxo: (ctx) => dtmfRealOxo(ctx, 'rfc2833'), provider: (ctx) => dtmfRealProvider(ctx, 'rfc2833') },
   '8-2-3': { oxo: (ctx) => dtmfRealOxo(ctx, 'inband'), provider: (ctx) => dtmfRealProvider(ctx, 'inband') },
   '8-3-2': { oxo: displayRealOxo },
+  '8-3-1': { oxo: longCallRealOxo },
   '8-4-1': { oxo: holdRealOxo },
   'T-2': { oxo: trunkRegistrationRealOxo },
+  // The SBC's line at the provider: nothing of the OXO in it, so the case runs as it is.
+  'T-3': { oxo: (ctx) => lineRegistration.run(ctx) },
+  'T-5': { oxo: anchoringRealOxo },
 };
 
 /** A codec row's engineer steps for either real side: our leg's allowed codecs are our side's list. */
