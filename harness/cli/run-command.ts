@@ -8,9 +8,18 @@ import { NUMBERING_NOTE, PLAN, SECTIONS } from '../../scenarios/index.ts';
 import { parseFaults, personalityNames } from '../actors/index.ts';
 import { preflight } from '../config/preflight.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
-import { type Cell, matchesOnly, type RunInfo, runPlan, TerminalPrompter } from '../runner/index.ts';
+import {
+  type Cell,
+  matchesOnly,
+  RunEvents,
+  type RunInfo,
+  runPlan,
+  TerminalPrompter,
+} from '../runner/index.ts';
 import { createLogger } from '../support/log.ts';
+import { ProgressLines, progressLogger, progressMode } from './progress-lines.ts';
 import { writeReports } from './report-command.ts';
+import { exitSoon, interruptedSummary, stopOnSignal } from './stop-on-signal.ts';
 import { VERSION } from './version.ts';
 
 export interface RunCommandOptions {
@@ -90,7 +99,18 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     `sbc-harness ${VERSION}: ${selected.length} case(s), profile ${profile.name} (${profile.sbc.kind} SBC: ${profile.sbc.model})` +
       `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}${personalities.length > 0 ? `, SBC personalities: ${personalities.join(', ')}` : ''}, results in ${outDir}\n`,
   );
-  const logger = createLogger({ level: process.env.SBC_HARNESS_LOG ?? 'warn' });
+  // Progress lines while cases run (live on a terminal); Ctrl-C stops the run cleanly.
+  const events = new RunEvents();
+  const mode = progressMode();
+  const progress = new ProgressLines(events, { out, mode, columns: () => process.stdout.columns || 80 });
+  const say = (s: string) => progress.print(s);
+  const stop = stopOnSignal((sig) =>
+    say(
+      `\n${sig}: stopping ${progress.runningIds().join(', ') || 'the run'}: its calls end, finished cells are kept (again to quit at once)\n`,
+    ),
+  );
+  const level = process.env.SBC_HARNESS_LOG ?? 'warn';
+  const logger = mode === 'live' ? progressLogger(progress, level) : createLogger({ level });
   const outcome = await runPlan({
     cases: PLAN,
     profile,
@@ -100,17 +120,27 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     ...(only ? { only } : {}),
     workers,
     quick,
-    ...(o.interactive ? { prompter: new TerminalPrompter() } : {}),
+    ...(o.interactive ? { prompter: progress.guard(new TerminalPrompter()) } : {}),
     faults,
     ...(personalities.length > 0 ? { personalities } : {}),
     ...(o.resume ? { resume: true } : {}),
     logger,
+    events,
+    signal: stop.signal,
     onCell: (cell) => {
-      out(
+      say(
         `${cell.id.padEnd(6)} ${MARK[cell.verdict]} ${cell.title.padEnd(44).slice(0, 44)} ${(cell.durationMs / 1000).toFixed(1).padStart(5)} s${cell.comment ? `  ${cell.comment}` : ''}\n`,
       );
     },
+  }).finally(() => {
+    progress.stop();
+    stop.dispose();
   });
+  if (outcome.interrupted) {
+    out(interruptedSummary(outcome, outDir));
+    if (stop.which()) exitSoon(outcome.exitCode);
+    return outcome.exitCode;
+  }
   if (outcome.skipped.length > 0)
     out(
       `${outcome.skipped.length} case(s) already finished in this run, kept: ${outcome.skipped.join(', ')}\n`,

@@ -108,6 +108,13 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     files: ['test/runner/case-pcap-media.test.ts'],
   },
   {
+    octets: [99],
+    fixedPorts: true,
+    owner:
+      'Ctrl-C of `run` against an external SBC and of `sbc` (the default profile moved there, port 5060)',
+    files: ['test/cli/interrupt.test.ts'],
+  },
+  {
     octets: [81, 82, 83, 84, 85],
     fixedPorts: false,
     owner: 'media leg tests (ephemeral ports, one block per file group)',
