@@ -2,7 +2,7 @@
  * Ctrl-C ends a command promptly and its summary counts only what finished (issue 12):
  * `run` during a case and while it waits for an external SBC that does not answer, and `sbc`.
  * Each is a real child process sent SIGINT. The bounds are generous (the machines are shared);
- * the measured times are printed and recorded in docs/interrupt.md.
+ * the measured times are printed and recorded in docs/waits-and-interrupts.md.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
