@@ -119,7 +119,9 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     );
   const journal = new Journal(journalPath);
   const entries: JournalEntry[] = [...previous];
+  let closed = false;
   const write = (e: JournalEntry) => {
+    if (closed) return; // a case stopped by an interrupt may still record a check on its way out
     journal.append(e);
     entries.push(e);
   };
@@ -248,6 +250,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
       await (o.signal?.aborted ? atMost(runLab.lab?.stop(), 1000) : runLab.lab?.stop());
       if (runLab.setupSip.length > 0) writeEvidence(o.outDir, 'run-setup', runLab.setupSip, undefined);
     }
+    closed = true;
     journal.close();
   }
 }
