@@ -247,7 +247,7 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     return { results: writeResults(), exitCode, skipped };
   } finally {
     if (runLab) {
-      await (o.signal?.aborted ? atMost(runLab.lab?.stop(), 1000) : runLab.lab?.stop());
+      await (o.signal?.aborted ? atMost(runLab.lab?.stop(), 500) : runLab.lab?.stop());
       if (runLab.setupSip.length > 0) writeEvidence(o.outDir, 'run-setup', runLab.setupSip, undefined);
     }
     closed = true;
