@@ -185,6 +185,7 @@ export const lineRegistration = testCase({
         ctx.log.warn(
           `T-3: waiting up to ${Math.ceil(left / 1000)} s for the SBC to register line ${line.user} at ${ctx.profile.provider.address}:${ctx.profile.provider.port}; re-enable the SBC's line (or restart its registration) to make it register now`,
         );
+        ctx.step(`waiting ${Math.ceil(left / 1000)} s: the SBC's registration of line ${line.user}`);
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           ctx.provider.waitRegistered(line.user),

@@ -99,7 +99,9 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .addHelpText(
       'after',
       '\nExit codes: 0 every cell OK or N/A, 1 a cell is NOK, 2 a cell is ERROR or the configuration is wrong,\n' +
-        '3 no NOK or ERROR but the plan is incomplete (INCOMPLETE cells).\n' +
+        '3 no NOK or ERROR but the plan is incomplete (INCOMPLETE cells),\n' +
+        '130 interrupted (Ctrl-C, SIGTERM): running cases stop within about a second and leave no cell; --resume DIR runs them.\n' +
+        'Progress: on a terminal a live line per running case (elapsed / expected, its step); on a pipe or with CI=true plain lines.\n' +
         'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed),\n' +
         'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
         'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.\n' +

@@ -13,13 +13,16 @@ import {
   FirstAnswerPrompter,
   matchesOnly,
   type Prompter,
+  RunEvents,
   type RunInfo,
   runPlan,
   TerminalPrompter,
 } from '../runner/index.ts';
 import { createLogger } from '../support/log.ts';
 import { parseListen, type RunConsole, startRunConsole } from './live-console.ts';
+import { ProgressLines, progressLogger, progressMode } from './progress-lines.ts';
 import { writeReports } from './report-command.ts';
+import { exitSoon, interruptedSummary, stopOnSignal } from './stop-on-signal.ts';
 import { VERSION } from './version.ts';
 
 export interface RunCommandOptions {
@@ -107,19 +110,36 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     `sbc-harness ${VERSION}: ${selected.length} case(s), profile ${profile.name} (${profile.sbc.kind} SBC: ${profile.sbc.model})` +
       `${quick ? ', --quick' : ''}${faults.length > 0 ? `, SBC faults: ${faults.join(', ')}` : ''}${personalities.length > 0 ? `, SBC personalities: ${personalities.join(', ')}` : ''}, results in ${outDir}\n`,
   );
-  const logger = createLogger({ level: process.env.SBC_HARNESS_LOG ?? 'warn' });
+  // Progress lines while cases run (live on a terminal); Ctrl-C stops the run cleanly.
+  const events = new RunEvents();
+  const mode = progressMode();
+  const progress = new ProgressLines(events, { out, mode, columns: () => process.stdout.columns || 80 });
+  const say = (s: string) => progress.print(s);
+  const stop = stopOnSignal((sig) =>
+    say(
+      `\n${sig}: stopping ${progress.runningIds().join(', ') || 'the run'}: its calls end, finished cells are kept (again to quit at once)\n`,
+    ),
+  );
+  const level = process.env.SBC_HARNESS_LOG ?? 'warn';
+  const logger = mode === 'live' ? progressLogger(progress, level) : createLogger({ level });
   // --ui: the live console, and the engineer answers on it or on the terminal, whichever first.
   let ui: RunConsole | undefined;
   if (o.ui || o.uiListen !== undefined) {
     try {
-      ui = await startRunConsole(o.uiListen, profile, `${profile.name}, ${profile.sbc.model}`, (w) =>
-        out(`sbc-harness run: ${w}\n`),
+      ui = await startRunConsole(
+        o.uiListen,
+        profile,
+        `${profile.name}, ${profile.sbc.model}`,
+        (w) => say(`sbc-harness run: ${w}\n`),
+        events,
       );
     } catch (err) {
+      progress.stop();
+      stop.dispose();
       out(`sbc-harness run --ui: ${(err as Error).message}\n`);
       return 2;
     }
-    out(`live console: ${ui.console.url}\n`);
+    say(`live console: ${ui.console.url}\n`);
   }
   const prompter: Prompter | undefined = ui
     ? new FirstAnswerPrompter(
@@ -128,7 +148,7 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
           { name: 'console', prompter: ui.prompter },
         ],
         (who, _q, a) => {
-          if (who === 'console') out(`  (answered on the live console: ${a})\n`);
+          if (who === 'console') say(`  (answered on the live console: ${a})\n`);
         },
       )
     : o.interactive
@@ -143,21 +163,33 @@ export async function runCommand(o: RunCommandOptions, out: (s: string) => void)
     ...(only ? { only } : {}),
     workers,
     quick,
-    ...(prompter ? { prompter } : {}),
-    ...(ui ? { events: ui.events } : {}),
+    ...(prompter ? { prompter: progress.guard(prompter) } : {}),
     faults,
     ...(personalities.length > 0 ? { personalities } : {}),
     ...(o.resume ? { resume: true } : {}),
     logger,
+    events,
+    signal: stop.signal,
     onCell: (cell) => {
-      out(
+      say(
         `${cell.id.padEnd(6)} ${MARK[cell.verdict]} ${cell.title.padEnd(44).slice(0, 44)} ${(cell.durationMs / 1000).toFixed(1).padStart(5)} s${cell.comment ? `  ${cell.comment}` : ''}\n`,
       );
     },
-  }).catch(async (err: unknown) => {
+  })
+    .catch(async (err: unknown) => {
+      await ui?.close();
+      throw err;
+    })
+    .finally(() => {
+      progress.stop();
+      stop.dispose();
+    });
+  if (outcome.interrupted) {
     await ui?.close();
-    throw err;
-  });
+    out(interruptedSummary(outcome, outDir));
+    if (stop.which()) exitSoon(outcome.exitCode);
+    return outcome.exitCode;
+  }
   if (outcome.skipped.length > 0)
     out(
       `${outcome.skipped.length} case(s) already finished in this run, kept: ${outcome.skipped.join(', ')}\n`,

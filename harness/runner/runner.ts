@@ -27,6 +27,7 @@ import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
 import { type PlannedCase, RunEvents } from './run-events.ts';
+import { atMost, longestFirst, RunInterrupted, sleepUnlessAborted, whenAborted } from './run-interrupt.ts';
 import { RtpValidator, recordRtpRuleChecks, recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
@@ -54,6 +55,11 @@ export interface RunOptions {
   onCell?: (cell: Cell, index: number, total: number) => void;
   /** Where the run tells its watchers what happens (progress lines, the live console). */
   events?: RunEvents;
+  /**
+   * Ends the run early (Ctrl-C): no new case starts, running cases stop, end their calls and
+   * leave no cell (a resume runs them again); runPlan then returns with `interrupted`.
+   */
+  signal?: AbortSignal;
   logger?: Logger;
 }
 
@@ -77,6 +83,8 @@ export interface RunOutcome {
   exitCode: number;
   /** Cases not run because they had a cell already (resume). */
   skipped: string[];
+  /** Set when `signal` ended the run: the cases stopped unfinished, and those never started. */
+  interrupted?: { stopped: string[]; notStarted: string[] };
 }
 
 /** A new run asked to write into the folder of another run (runs never mix). */
@@ -131,7 +139,9 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     );
   const journal = new Journal(journalPath);
   const entries: JournalEntry[] = [...previous];
+  let closed = false;
   const write = (e: JournalEntry) => {
+    if (closed) return; // a case stopped by an interrupt may still record a check on its way out
     journal.append(e);
     entries.push(e);
   };
@@ -139,7 +149,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
   else write({ type: 'run', run: runInfo(o) });
 
   const selected = o.cases.filter((c) => matchesOnly(c.id, o.only));
-  const todo = selected.filter((c) => !done.has(c.id));
+  const todo = longestFirst(
+    selected.filter((c) => !done.has(c.id)),
+    o.quick ?? false,
+  );
   const events = o.events ?? new RunEvents();
   const finishedCells = new Map(
     entries.flatMap((e) => (e.type === 'cell' ? [[e.cell.id, e.cell] as const] : [])),
@@ -194,16 +207,18 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
   let running = 0;
   let exclusiveRunning = false;
   const total = todo.length;
+  const stopped: string[] = [];
   const worker = async () => {
     for (;;) {
       const i = next;
       const c = todo[i];
-      if (!c) return;
+      if (!c || o.signal?.aborted) return;
       if (c.exclusive || exclusiveRunning) {
         // Exclusive cases run alone: wait until nothing else runs.
-        while (running > 0 || exclusiveRunning) await new Promise((r) => setTimeout(r, 20));
+        while ((running > 0 || exclusiveRunning) && !o.signal?.aborted)
+          await new Promise((r) => setTimeout(r, 20));
       }
-      if (next !== i) continue; // another worker took it while we waited
+      if (next !== i || o.signal?.aborted) continue; // another worker took it while we waited
       next++;
       running++;
       if (c.exclusive) exclusiveRunning = true;
@@ -224,6 +239,13 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
         shared,
         runLab,
       );
+      if (o.signal?.aborted) {
+        // Stopped unfinished: no cell, so a resumed run runs it again.
+        stopped.push(c.id);
+        if (c.exclusive) exclusiveRunning = false;
+        running--;
+        continue;
+      }
       write({ type: 'cell', cell });
       writeResults();
       events.emit({ type: 'case-end', id: c.id, cell });
@@ -234,6 +256,17 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
   };
   try {
     await Promise.all(Array.from({ length: workers }, () => worker()));
+    if (o.signal?.aborted) {
+      const finished = new Set(entries.flatMap((e) => (e.type === 'cell' ? [e.cell.id] : [])));
+      const notStarted = todo.map((c) => c.id).filter((id) => !finished.has(id) && !stopped.includes(id));
+      events.emit({ type: 'run-end', exitCode: INTERRUPTED_EXIT });
+      return {
+        results: writeResults(),
+        exitCode: INTERRUPTED_EXIT,
+        skipped,
+        interrupted: { stopped, notStarted },
+      };
+    }
     const results = buildResults(entries, order);
     const exitCode = exitCodeFor(results.cells);
     write({ type: 'end', at: new Date().toISOString(), exitCode });
@@ -241,9 +274,10 @@ export async function runPlan(o: RunOptions): Promise<RunOutcome> {
     return { results: writeResults(), exitCode, skipped };
   } finally {
     if (runLab) {
-      await runLab.lab?.stop();
+      await (o.signal?.aborted ? atMost(runLab.lab?.stop(), 500) : runLab.lab?.stop());
       if (runLab.setupSip.length > 0) writeEvidence(o.outDir, 'run-setup', runLab.setupSip, undefined);
     }
+    closed = true;
     journal.close();
   }
 }
@@ -317,7 +351,19 @@ async function startRunLab(
       log.warn(
         `registering the OXO trunk at the SBC ${o.profile.sbc.lan.address}:${o.profile.sbc.lan.port} as ${o.profile.oxo.trunk.user} (an SBC that does not answer takes 32 s to time out)`,
       );
-      const status = await oxo.register();
+      const t0 = Date.now();
+      const tick = setInterval(
+        () =>
+          log.warn(
+            `still waiting for the SBC ${o.profile.sbc.lan.address}:${o.profile.sbc.lan.port} to answer the OXO trunk's REGISTER (${Math.round((Date.now() - t0) / 1000)} s)`,
+          ),
+        5000,
+      );
+      const aborted = whenAborted(o.signal);
+      const status = await Promise.race([oxo.register(), aborted.promise]).finally(() => {
+        clearInterval(tick);
+        aborted.dispose();
+      });
       if (status === 408)
         r.error = `the SBC did not answer the OXO trunk's REGISTER at ${o.profile.sbc.lan.address}:${o.profile.sbc.lan.port} (408 after 32 s): is it running, and is sbc.lan its PBX side?`;
       else if (status < 200 || status >= 300)
@@ -331,7 +377,8 @@ async function startRunLab(
         `the SBC has not registered line ${line.user} at the provider simulator ${o.profile.provider.address}:${o.profile.provider.port} yet; T-3 judges the first registration within ${line.registrationWaitS} s of the run's start: re-enable the SBC's line (or restart its registration) to make it register now`,
       );
   } catch (err) {
-    r.error = `the simulators could not start: ${(err as Error).message}`;
+    if (err instanceof RunInterrupted) r.error = 'the run was interrupted';
+    else r.error = `the simulators could not start: ${(err as Error).message}`;
   }
   return r;
 }
@@ -465,9 +512,11 @@ async function runCase(
   if (runLab?.error) return finish('ERROR', `Harness error: ${runLab.error}`, []);
 
   let applied: Awaited<ReturnType<DutAdapter['apply']>>;
+  const aborted = whenAborted(o.signal);
   try {
-    applied = await adapter.apply(c.sbc, o.profile);
+    applied = await Promise.race([adapter.apply(c.sbc, o.profile), aborted.promise]);
   } catch (err) {
+    aborted.dispose();
     return finish(
       'ERROR',
       `Harness error: the SBC adapter "${adapter.name}" failed: ${(err as Error).message}`,
@@ -591,7 +640,7 @@ async function runCase(
         if (o.quick && quickMs < fullMs)
           notes.push(`--quick: ${what} shortened from ${fmt(fullMs)} to ${fmt(quickMs)}.`);
         step(`waiting ${fmt(ms)}: ${what}`);
-        await new Promise((r) => setTimeout(r, ms));
+        await sleepUnlessAborted(ms, o.signal);
       },
       step,
       instruct: async (side, text) => {
@@ -658,6 +707,7 @@ async function runCase(
       }
     await Promise.race([
       run(ctx),
+      aborted.promise,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new CaseTimeout(timeoutMs)), timeoutMs);
       }),
@@ -692,7 +742,9 @@ async function runCase(
     } else cell = finish('OK', '', checks.records);
   } catch (err) {
     const e = err as Error;
-    if (e instanceof NotApplicable) cell = finish('N/A', e.message, checks.records);
+    if (e instanceof RunInterrupted)
+      cell = finish('ERROR', 'Interrupted.', checks.records); // not journaled
+    else if (e instanceof NotApplicable) cell = finish('N/A', e.message, checks.records);
     else if (e instanceof NotJudgedHere && checks.failed.length === 0)
       cell = finish('INCOMPLETE', `Not judged here: ${e.message}.`, checks.records, {
         incomplete: [e.message],
@@ -705,8 +757,10 @@ async function runCase(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    aborted.dispose();
     caseAbort.abort();
-    await watch?.cleanUp();
+    // After an interrupt the calls are ended without waiting long for the SBC's answers.
+    await (o.signal?.aborted ? atMost(watch?.cleanUp(), 500) : watch?.cleanUp());
   }
   if (applied.answers.length > 0) cell.answers = applied.answers;
   if (checks.streams.length > 0 || checks.dtmf.length > 0) {
@@ -716,7 +770,9 @@ async function runCase(
   }
   if (runLab?.lab) {
     // The simulators outlive the case: end what it left, so the next case starts clean.
-    const left = await runLab.lab.endCalls().catch(() => ({ leftUp: [], notEnded: [] }));
+    const ending = runLab.lab.endCalls().catch(() => ({ leftUp: [], notEnded: [] }));
+    if (o.signal?.aborted) await atMost(ending, 500); // interrupted: no long wait for the SBC
+    const left = o.signal?.aborted ? { notEnded: [] } : await ending;
     if (left.notEnded.length > 0)
       log.warn({ case: c.id, notEnded: left.notEnded }, 'calls of the case did not end after hanging up');
     runLab.caseSip = undefined;
@@ -724,6 +780,8 @@ async function runCase(
     runLab.caseValidator = undefined;
     runLab.caseRtpValidator = undefined;
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
+  } else if (o.signal?.aborted) {
+    await atMost(lab?.stop(), 500); // interrupted: no cell, no evidence
   } else {
     cell.evidence = writeEvidence(o.outDir, c.id, sip, lab);
     await lab?.stop();
@@ -760,6 +818,9 @@ function evidenceMessage(t: TraceEvent): SipEvidenceMessage {
 function emitSip(events: RunEvents, id: string, t: TraceEvent): void {
   events.emit({ type: 'sip', id, message: evidenceMessage(t) });
 }
+
+/** The exit code of an interrupted run (128 + SIGINT, as a shell reports it). */
+export const INTERRUPTED_EXIT = 130;
 
 class CaseTimeout extends Error {
   constructor(ms: number) {

@@ -115,6 +115,13 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     files: ['test/cli/live-console-browser.test.ts', 'test/cli/live-console.test.ts'],
   },
   {
+    octets: [99],
+    fixedPorts: true,
+    owner:
+      'Ctrl-C of `run` against an external SBC and of `sbc` (the default profile moved there: .1, .2, .11, .12, port 5060), and of lab/up (.41, .42, .51, .52, RTP 49000-49099)',
+    files: ['test/cli/interrupt.test.ts', 'test/lab/lab-up-interrupt.test.ts'],
+  },
+  {
     octets: [81, 82, 83, 84, 85],
     fixedPorts: false,
     owner: 'media leg tests (ephemeral ports, one block per file group)',
