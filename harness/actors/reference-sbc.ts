@@ -23,6 +23,7 @@ import {
 } from '../media/dtmf/index.ts';
 import type { PacketRecord } from '../media/rtp/index.ts';
 import {
+  AckTimeoutError,
   createResponse,
   type Dialog,
   type IncomingInvite,
@@ -255,7 +256,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     readonly lanUa: UserAgent,
     readonly wanUa: UserAgent,
     readonly clock: Clock,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     super();
     const c = config;
@@ -561,13 +562,16 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       return;
     }
     const farSide: SbcSide = side === 'lan' ? 'wan' : 'lan';
-    let near: Leg;
+    let near: Leg | undefined;
     let far: Leg;
     try {
       near = await this.newLeg(side);
       far = await this.newLeg(farSide);
-    } catch {
-      inv.reject(503);
+    } catch (e) {
+      // No port pair on one side: the other side's pair is released too.
+      if (near) await this.closeLeg(near);
+      this.log.warn({ err: String(e) }, 'no RTP port pair for a call; answering 503');
+      inv.reject(503, { headers: [['Retry-After', '5']] });
       return;
     }
     near.record.callId = req.callId;
@@ -677,7 +681,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       if (this.has('port-change'))
         this.clock.setTimeout(() => void this.changePorts(call), PORT_CHANGE_AFTER_MS);
       this.emit('answered', record);
-      const d = await acked.catch(() => undefined);
+      const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
       if (d && nearOffered && d.remoteSdp) {
         const a = near.sdp.acceptAnswer(d.remoteSdp);
         if (a.ok) this.apply(call, near, a.negotiated);
@@ -739,6 +743,27 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       await other.ua.bye(other.dialog).catch(() => undefined);
     }
     await this.finish(call, leg.side);
+  }
+
+  /**
+   * A 2xx of ours on `leg` was never ACKed (RFC 3261 §13.3.1.4: the user agent has sent that
+   * leg its BYE after 64*T1), or its dialog ended before the ACK: the SBC's own BYE does not
+   * reach {@link onTerminated}'s relay, so the other legs are ended here and the call's ports
+   * freed. Nothing to do when the call ended already or the SBC is stopping.
+   */
+  private onAckLost(call: Call, leg: Leg, err: unknown): void {
+    if (call.ended || this.stopped) return;
+    if (!(err instanceof AckTimeoutError) && leg.dialog?.state === 'terminated') return;
+    this.log.warn(
+      { call: call.record.id, side: leg.side, reason: err instanceof Error ? err.message : String(err) },
+      'call ended: no ACK for its 2xx',
+    );
+    void this.hangupAll(call, 'sbc').catch((e: unknown) =>
+      this.log.error(
+        { err: String(e), call: call.record.id },
+        'could not end a call whose 2xx was not ACKed',
+      ),
+    );
   }
 
   private async hangupAll(call: Call, by: SbcSide | 'sbc'): Promise<void> {
@@ -853,7 +878,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           : undefined,
       );
       if (isInvite && rec.status === 200 && leg.dialog)
-        leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
+        leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch((e) => this.onAckLost(call, leg, e));
       return;
     }
     if (call.busy) {
@@ -900,7 +925,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       // no-sdp-in-reinvite-answer: the session changes on both legs, but the 2xx carries no answer.
       const noAnswer = isInvite && faultOn(this.config.faults, 'no-sdp-in-reinvite-answer');
       const res = this.respond(tx, req, 200, leg, noAnswer ? undefined : b.answer);
-      if (isInvite && leg.dialog) leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
+      if (isInvite && leg.dialog)
+        leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch((e) => this.onAckLost(call, leg, e));
     } finally {
       call.busy = false;
     }

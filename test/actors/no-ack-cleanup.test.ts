@@ -1,0 +1,225 @@
+/**
+ * Finding 1 of issue 15: a call whose 2xx is never ACKed is cleaned up, whatever side the
+ * silent caller is on. RFC 3261 §13.3.1.4: the UAS retransmits its 2xx until the ACK and, after
+ * 64*T1 without one, ends the dialog with BYE. A B2BUA that does so on one leg must also end the
+ * other: before the fix the reference SBC's own BYE after 64*T1 never reached its relay, so the
+ * OXO extension stayed in the call (the next call got 486) and the provider leg stayed up.
+ *
+ * The silent caller sends its INVITE from a real actor's own listener (the provider's or the
+ * OXO trunk's address and port, statelessly, so nothing ACKs the 2xx) over loopback. T1 is
+ * 50 ms, so 64*T1 is 3.2 s; the waits below are bounds on the outcome, not timed assertions.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../harness/actors/lab.ts';
+import { loadProfile } from '../../harness/config/profile.ts';
+import type { Profile } from '../../harness/config/profile-schema.ts';
+import type { SendTarget, SipRequest, SipResponse, TraceEvent, UserAgent } from '../../harness/sip/index.ts';
+
+const TIMERS = { t1: 50, t2: 400, t4: 500 };
+const labs: Lab[] = [];
+afterEach(async () => {
+  await Promise.all(labs.splice(0).map((l) => l.stop()));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(50);
+  }
+  return cond();
+}
+
+/** The default profile on this file's own loopback addresses. */
+function profile(): Profile {
+  const p = loadProfile();
+  p.provider.address = '127.0.87.1';
+  p.sbc.wan.address = '127.0.87.2';
+  p.sbc.lan.address = '127.0.86.2';
+  p.oxo.address = '127.0.86.1';
+  p.oxo.trunk.domain = '127.0.86.2';
+  return p;
+}
+
+const OFFER = (address: string) =>
+  [
+    'v=0',
+    `o=- 1 1 IN IP4 ${address}`,
+    's=-',
+    `c=IN IP4 ${address}`,
+    't=0 0',
+    'm=audio 40000 RTP/AVP 8 101',
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
+
+/**
+ * Sends an INVITE from `ua`'s own listener without a transaction: its responses reach `ua` as
+ * stray responses, which it does not ACK. Returns the request and what `ua` received for it.
+ */
+function inviteWithoutAck(
+  ua: UserAgent,
+  target: SendTarget,
+  spec: { uri: string; from: string; to: string },
+): { request: SipRequest; received: () => Array<SipRequest | SipResponse> } {
+  const request = ua.buildRequest(
+    {
+      method: 'INVITE',
+      uri: spec.uri,
+      from: spec.from,
+      to: spec.to,
+      body: OFFER(target.address === '127.0.87.2' ? '127.0.87.1' : '127.0.86.1'),
+    },
+    target,
+  );
+  const callId = request.callId;
+  const seen: Array<SipRequest | SipResponse> = [];
+  ua.transport.on('trace', (t: TraceEvent) => {
+    if (t.direction === 'in' && t.message && t.message.callId === callId) seen.push(t.message);
+  });
+  void ua.transport.send(request, target);
+  return { request, received: () => seen };
+}
+
+const byes = (msgs: Array<SipRequest | SipResponse>) =>
+  msgs.filter((m) => m.isRequest && (m as SipRequest).method === 'BYE');
+const oks = (msgs: Array<SipRequest | SipResponse>) =>
+  msgs.filter((m) => !m.isRequest && (m as SipResponse).status === 200);
+
+describe('a 2xx never ACKed is cleaned up (RFC 3261 §13.3.1.4)', () => {
+  it('provider side: the SBC ends both legs, the extension is free again, the next call is answered', async () => {
+    const lab = await Lab.start({ profile: profile(), ephemeralPorts: true, timers: TIMERS });
+    labs.push(lab);
+    const provider = lab.provider!;
+    const sbc = lab.sbc!;
+    const desk = lab.oxo!.extension('deskphone1');
+    const did = lab.profile.oxo.extensions.deskphone1.did;
+    const wan = sbc.wanListener('UDP');
+
+    const rogueLeg = desk.nextIncoming();
+    const rogue = inviteWithoutAck(
+      provider.ua,
+      { protocol: 'UDP', address: wan.address, port: wan.port },
+      {
+        uri: `sip:${did}@${wan.address}:${wan.port}`,
+        from: `<sip:+4940555001@${lab.profile.provider.domain}>`,
+        to: `<sip:${did}@${lab.profile.provider.domain}>`,
+      },
+    );
+    expect(await until(() => oks(rogue.received()).length > 0, 10_000), 'the SBC answers 200').toBe(true);
+    expect(desk.activeCalls.length, 'the deskphone took the call').toBe(1);
+
+    // No ACK: the SBC sends its BYE toward the silent caller and ends the OXO leg too.
+    expect(await until(() => byes(rogue.received()).length > 0, 15_000), 'BYE toward the caller').toBe(true);
+    expect(await until(() => desk.activeCalls.length === 0, 10_000), 'the deskphone is free again').toBe(
+      true,
+    );
+    expect(
+      await until(() => sbc.calls().every((c) => c.state === 'ended' || c.state === 'failed'), 10_000),
+      'no call left up in the SBC',
+    ).toBe(true);
+    expect((await rogueLeg).state, 'the OXO leg got a BYE').toBe('ended');
+
+    // The next call to the same DID is answered (it was 486 before the fix).
+    const incoming = desk.nextIncoming();
+    const next = await provider.phone('pstn1').call(did);
+    expect(await next.established(), `next call ended with ${next.status}`).toBe(true);
+    expect(await (await incoming).established()).toBe(true);
+    await next.hangup();
+  }, 60_000);
+
+  it('OXO side: the SBC ends both legs, the provider phone is free again, the next call is answered', async () => {
+    const lab = await Lab.start({ profile: profile(), ephemeralPorts: true, timers: TIMERS });
+    labs.push(lab);
+    const provider = lab.provider!;
+    const sbc = lab.sbc!;
+    const oxo = lab.oxo!;
+    const pstn2 = provider.phone('pstn2');
+    const lan = sbc.lanListener('UDP');
+    const domain = lab.profile.oxo.trunk.domain;
+
+    const ringing = pstn2.nextIncoming();
+    const rogue = inviteWithoutAck(
+      oxo.ua,
+      { protocol: 'UDP', address: lan.address, port: lan.port },
+      {
+        uri: `sip:${pstn2.number}@${domain}`,
+        from: `<sip:${lab.profile.oxo.extensions.deskphone1.did}@${domain}>`,
+        to: `<sip:${pstn2.number}@${domain}>`,
+      },
+    );
+    const farCall = await ringing;
+    expect(await until(() => oks(rogue.received()).length > 0, 10_000), 'the SBC answers 200').toBe(true);
+    expect(await farCall.established(), 'the PSTN phone answered').toBe(true);
+
+    expect(await until(() => byes(rogue.received()).length > 0, 15_000), 'BYE toward the caller').toBe(true);
+    expect(await until(() => farCall.state === 'ended', 10_000), 'the provider leg got a BYE').toBe(true);
+    expect(
+      await until(() => sbc.calls().every((c) => c.state === 'ended' || c.state === 'failed'), 10_000),
+      'no call left up in the SBC',
+    ).toBe(true);
+
+    const desk = oxo.extension('deskphone1');
+    const ringing2 = pstn2.nextIncoming();
+    const out = await desk.call(`${lab.profile.oxo.outgoingPrefix}${pstn2.number}`);
+    if (!('media' in out)) throw new Error('an external number was routed as an internal call');
+    expect(await out.established(), `next call ended with ${out.status}`).toBe(true);
+    expect(await (await ringing2).established()).toBe(true);
+    await out.hangup();
+  }, 60_000);
+
+  it('the OXO extension and the provider phone free themselves when their own 2xx is not ACKed', async () => {
+    const lab = await Lab.start({ profile: profile(), ephemeralPorts: true, timers: TIMERS });
+    labs.push(lab);
+    const provider = lab.provider!;
+    const sbc = lab.sbc!;
+    const oxo = lab.oxo!;
+    const desk = oxo.extension('deskphone1');
+    const did = lab.profile.oxo.extensions.deskphone1.did;
+    const pstn1 = provider.phone('pstn1');
+
+    // Straight to the OXO from the SBC's LAN listener, and to the provider from its WAN one.
+    const oxoL = oxo.ua.transport.listenerFor('UDP');
+    const toOxo = inviteWithoutAck(
+      sbc.lanUa,
+      { protocol: 'UDP', address: oxoL.address, port: oxoL.port },
+      {
+        uri: `sip:${did}@${oxoL.address}:${oxoL.port}`,
+        from: `<sip:+4940555001@${lab.profile.oxo.trunk.domain}>`,
+        to: `<sip:${did}@${lab.profile.oxo.trunk.domain}>`,
+      },
+    );
+    const deskRings = desk.nextIncoming();
+    const phoneRings = pstn1.nextIncoming();
+    const provL = provider.ua.transport.listenerFor('UDP');
+    const toPhone = inviteWithoutAck(
+      sbc.wanUa,
+      { protocol: 'UDP', address: provL.address, port: provL.port },
+      {
+        uri: `sip:${pstn1.number}@${lab.profile.provider.domain}`,
+        from: `<sip:${lab.profile.provider.line.user}@${lab.profile.provider.domain}>`,
+        to: `<sip:${pstn1.number}@${lab.profile.provider.domain}>`,
+      },
+    );
+    const phoneCall = await phoneRings;
+    const deskCall = await deskRings;
+    expect(await until(() => oks(toOxo.received()).length > 0, 10_000), 'the OXO answers 200').toBe(true);
+    expect(await until(() => oks(toPhone.received()).length > 0, 10_000), 'the phone answers 200').toBe(true);
+
+    // §13.3.1.4 on both simulators: BYE after 64*T1, the call over, the set free.
+    expect(await until(() => byes(toOxo.received()).length > 0, 15_000), 'the OXO sends BYE').toBe(true);
+    expect(await until(() => byes(toPhone.received()).length > 0, 15_000), 'the phone sends BYE').toBe(true);
+    expect(await until(() => desk.activeCalls.length === 0, 10_000), 'the deskphone is free').toBe(true);
+    expect(await until(() => phoneCall.state === 'failed', 10_000), 'the phone call is over').toBe(true);
+    expect(deskCall.state, 'the deskphone call is over').toBe('failed');
+
+    const incoming = desk.nextIncoming();
+    const next = await pstn1.call(did);
+    expect(await next.established(), `next call ended with ${next.status}`).toBe(true);
+    expect(await (await incoming).established()).toBe(true);
+    await next.hangup();
+  }, 60_000);
+});
