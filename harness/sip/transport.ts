@@ -114,6 +114,40 @@ export interface TransportEvents {
   trace: [TraceEvent];
 }
 
+/**
+ * A listener that could not be bound: the protocol, address and port in the message, the
+ * system's code (EADDRINUSE, EADDRNOTAVAIL, EACCES) kept, so that the caller can name the
+ * configuration key that chose them.
+ */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  constructor(
+    readonly protocol: TransportProtocol,
+    readonly address: string,
+    readonly port: number,
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the address and port are already in use'
+        : code === 'EADDRNOTAVAIL'
+          ? 'the address is not one of this host'
+          : code === 'EACCES'
+            ? 'permission denied (a port below 1024 needs privileges)'
+            : cause instanceof Error
+              ? cause.message
+              : String(cause);
+    const host = address.includes(':') ? `[${address}]` : address;
+    super(`cannot listen on ${protocol} ${host}:${port}: ${why}${code ? ` (${code})` : ''}`, { cause });
+  }
+}
+
+function listenError(spec: ListenSpec, err: unknown): ListenError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return new ListenError(spec.protocol, spec.address, spec.port, code, err);
+}
+
 export class TransportLayer extends EventEmitter<TransportEvents> {
   readonly stats: TransportStats = {
     received: 0,
@@ -276,13 +310,23 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
 
   private async startUdp(spec: ListenSpec): Promise<void> {
     const socket = dgram.createSocket({ type: net.isIPv6(spec.address) ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(spec.port, spec.address, () => {
-        socket.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(spec.port, spec.address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      // A failed bind releases its socket; the error names what could not be bound.
+      try {
+        socket.close();
+      } catch {
+        // never bound
+      }
+      throw listenError(spec, err);
+    }
     const addr = socket.address();
     const listener: Listener = { protocol: 'UDP', address: spec.address, port: addr.port };
     // Every flow of this socket shares one local endpoint object.
@@ -308,13 +352,18 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       server = tls.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert, ca: this.opts.tls.ca });
       server.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'TLS handshake failed'));
     } else server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(spec.port, spec.address, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(spec.port, spec.address, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      server.close();
+      throw listenError(spec, err);
+    }
     const port = (server.address() as net.AddressInfo).port;
     const listener: Listener = { protocol, address: spec.address, port };
     this.listenerCache.clear();

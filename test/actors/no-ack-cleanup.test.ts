@@ -13,12 +13,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import type { Profile } from '../../harness/config/profile-schema.ts';
-import type { SendTarget, SipRequest, SipResponse, TraceEvent, UserAgent } from '../../harness/sip/index.ts';
+import {
+  type IncomingInvite,
+  type SendTarget,
+  SipRequest,
+  type SipResponse,
+  type TraceEvent,
+  UserAgent,
+} from '../../harness/sip/index.ts';
 
 const TIMERS = { t1: 50, t2: 400, t4: 500 };
 const labs: Lab[] = [];
+const agents: UserAgent[] = [];
 afterEach(async () => {
   await Promise.all(labs.splice(0).map((l) => l.stop()));
+  await Promise.all(agents.splice(0).map((a) => a.stop()));
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,7 +72,7 @@ const OFFER = (address: string) =>
 function inviteWithoutAck(
   ua: UserAgent,
   target: SendTarget,
-  spec: { uri: string; from: string; to: string },
+  spec: { uri: string; from: string; to: string; headers?: Array<[string, string]> },
 ): { request: SipRequest; received: () => Array<SipRequest | SipResponse> } {
   const request = ua.buildRequest(
     {
@@ -72,6 +81,7 @@ function inviteWithoutAck(
       from: spec.from,
       to: spec.to,
       body: OFFER(target.address === '127.0.87.2' ? '127.0.87.1' : '127.0.86.1'),
+      ...(spec.headers ? { headers: spec.headers } : {}),
     },
     target,
   );
@@ -222,4 +232,73 @@ describe('a 2xx never ACKed is cleaned up (RFC 3261 §13.3.1.4)', () => {
     expect(await (await incoming).established()).toBe(true);
     await next.hangup();
   }, 60_000);
+
+  it('a BYE before the ACK stops the 2xx retransmissions at once; answer() rejects', async () => {
+    const [uas, uac] = await twoAgents();
+    const got = new Promise<IncomingInvite>((r) => uas.once('invite', r));
+    const l = uas.transport.listenerFor('UDP');
+    const target: SendTarget = { protocol: 'UDP', address: l.address, port: l.port };
+    const rogue = inviteWithoutAck(uac, target, {
+      uri: `sip:100@${l.address}:${l.port}`,
+      from: '<sip:caller@127.0.86.11>',
+      to: '<sip:100@127.0.86.10>',
+    });
+    const inv = await got;
+    const answered = inv.answer(OFFER('127.0.86.10')).then(
+      () => 'acked',
+      (e: Error) => e.message,
+    );
+    expect(await until(() => oks(rogue.received()).length > 0, 5000)).toBe(true);
+    // BYE in the dialog the 2xx created, with no ACK first.
+    const ok = oks(rogue.received())[0] as SipResponse;
+    const bye = new SipRequest('BYE', rogue.request.uri);
+    bye.append('Via', uac.via(target));
+    bye.append('Max-Forwards', '70');
+    bye.append('From', rogue.request.get('from') ?? '');
+    bye.append('To', ok.get('to') ?? '');
+    bye.append('Call-ID', rogue.request.callId ?? '');
+    bye.append('CSeq', '2 BYE');
+    await uac.transport.send(bye, target);
+    expect(await answered).toMatch(/ended before the ACK/);
+    const after = oks(rogue.received()).length;
+    await sleep(20 * TIMERS.t1);
+    expect(oks(rogue.received()).length, 'no 2xx retransmitted after the BYE').toBeLessThanOrEqual(after + 1);
+    expect(uas.pendingAcks.size).toBe(0);
+  }, 30_000);
+
+  it('a reliable provisional never PRACKed: the INVITE is rejected with 500 after 64*T1 (RFC 3262 §3)', async () => {
+    const [uas, uac] = await twoAgents();
+    const got = new Promise<IncomingInvite>((r) => uas.once('invite', r));
+    const l = uas.transport.listenerFor('UDP');
+    const rogue = inviteWithoutAck(
+      uac,
+      { protocol: 'UDP', address: l.address, port: l.port },
+      {
+        uri: `sip:100@${l.address}:${l.port}`,
+        from: '<sip:caller@127.0.86.11>',
+        to: '<sip:100@127.0.86.10>',
+        headers: [['Supported', '100rel']],
+      },
+    );
+    const inv = await got;
+    inv.progress(OFFER('127.0.86.10'), { reliable: true });
+    const finals = () => rogue.received().filter((m) => !m.isRequest && (m as SipResponse).status >= 200);
+    expect(await until(() => finals().length > 0, 15_000), 'a final response').toBe(true);
+    expect((finals()[0] as SipResponse).status).toBe(500);
+    expect(uas.pendingPracks.size).toBe(0);
+  }, 30_000);
 });
+
+async function twoAgents(): Promise<[UserAgent, UserAgent]> {
+  const uas = await UserAgent.start({
+    listen: [{ protocol: 'UDP', address: '127.0.86.10', port: 0 }],
+    timers: TIMERS,
+  });
+  agents.push(uas);
+  const uac = await UserAgent.start({
+    listen: [{ protocol: 'UDP', address: '127.0.86.11', port: 0 }],
+    timers: TIMERS,
+  });
+  agents.push(uac);
+  return [uas, uac];
+}
