@@ -14,6 +14,7 @@ import { newBranch, newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
 import { createResponse, type ResponseOptions } from './message-factory.ts';
 import { DEFAULT_MIN_SE, SessionTimer, type SessionTimerTerms, sessionExpiresOf } from './session-timer.ts';
+import type { SourceLimitOptions } from './source-limits.ts';
 import { targetFromUri } from './target.ts';
 import { DEFAULT_TIMERS, type TimerConfig } from './timers.ts';
 import type { ClientTransaction, SendTarget, ServerTransaction } from './transaction.ts';
@@ -45,6 +46,8 @@ export interface UserAgentOptions {
   auto100?: boolean;
   maxMessageSize?: number;
   maxTransactions?: number;
+  /** Per-source bounds (transactions, connections, message deadline, header bytes); defaults in source-limits.ts. */
+  sourceLimits?: SourceLimitOptions;
   /** Smallest Session-Expires we accept, in seconds (RFC 4028 Min-SE; default 90). */
   minSE?: number;
   /** Refresh sessions when we are the refresher (default true; false simulates a peer that never refreshes). */
@@ -120,12 +123,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       logger: this.log,
       clock: this.clock,
       ...(opts.maxMessageSize ? { maxMessageSize: opts.maxMessageSize } : {}),
+      ...pick(opts.sourceLimits, ['maxConnectionsPerSource', 'messageDeadlineMs', 'maxHeaderBytes']),
     });
     this.transactions = new TransactionLayer(this.transport, {
       timers: this.timers,
       clock: this.clock,
       logger: this.log,
       ...(opts.maxTransactions ? { maxTransactions: opts.maxTransactions } : {}),
+      ...pick(opts.sourceLimits, ['maxTransactionsPerSource']),
     });
     this.transactions.on('request', (req, tx) => this.onRequest(req, tx));
     this.transactions.on('ack', (ack, flow) => this.onAck(ack, flow));
@@ -570,6 +575,16 @@ export class AckTimeoutError extends Error {
   constructor() {
     super('no ACK for the 2xx within 64*T1');
   }
+}
+
+/** The keys of `o` among `keys` whose value is defined (exactOptionalPropertyTypes). */
+function pick<K extends keyof SourceLimitOptions>(
+  o: SourceLimitOptions | undefined,
+  keys: K[],
+): Pick<SourceLimitOptions, K> {
+  const out: Partial<SourceLimitOptions> = {};
+  for (const k of keys) if (o?.[k] !== undefined) out[k] = o[k];
+  return out as Pick<SourceLimitOptions, K>;
 }
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK, MESSAGE';
