@@ -754,8 +754,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private onAckLost(call: Call, leg: Leg, err: unknown): void {
     if (call.ended || this.stopped) return;
     if (!(err instanceof AckTimeoutError) && leg.dialog?.state === 'terminated') return;
-    this.log.warn(
-      { call: call.record.id, side: leg.side, reason: err instanceof Error ? err.message : String(err) },
+    leg.ua.transport.netLog.warn(
+      'call-no-ack',
+      { call: call.record.id, side: leg.side, err: err instanceof Error ? err.message : String(err) },
       'call ended: no ACK for its 2xx',
     );
     void this.hangupAll(call, 'sbc').catch((e: unknown) =>

@@ -148,7 +148,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const target = this.transport.responseTarget(req, flow);
     if (this.servers.size + this.clients.size >= this.max) {
       this.stats.rejectedOverload++;
-      this.log.warn({ open: this.openTransactions }, 'transaction limit reached; answering 503');
+      this.transport.netLog.warn(
+        'transaction-limit',
+        { open: this.openTransactions },
+        'transaction limit reached; answering 503',
+      );
       this.transport
         .send(createResponse(req, 503, { headers: [['Retry-After', '5']] }), target)
         .catch(() => undefined);
@@ -157,7 +161,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const source = flow.remote.address;
     if (req.method !== 'CANCEL' && !this.perSource.allows(source)) {
       this.stats.rejectedSourceOverload++;
-      this.log.warn(
+      this.transport.netLog.warn(
+        'source-transaction-limit',
         { source, open: this.perSource.get(source), limit: this.perSource.limit },
         'transaction limit of one source reached; answering 503',
       );

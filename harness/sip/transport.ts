@@ -13,6 +13,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { SummarizedLog } from '../support/log-summary.ts';
 import { headerKey } from './header-names.ts';
 import { firstListElement, formatVia, parseVia } from './header-values.ts';
 import { type SipMessage, SipResponse } from './message.ts';
@@ -186,6 +187,11 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     sendErrors: 0,
   };
   private readonly log: Logger;
+  /**
+   * Lines about bad input from the network, summarised per reason and interval
+   * (harness/support/log-summary.ts); the transaction layer and the user agent write through it too.
+   */
+  readonly netLog: SummarizedLog;
   private readonly clock: Clock;
   private readonly maxSize: number;
   private readonly maxConnections: number;
@@ -207,6 +213,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     super();
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
+    this.netLog = new SummarizedLog(this.log, { clock: this.clock });
     this.maxSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxConnections = opts.maxConnections ?? 1024;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 600_000;
@@ -288,7 +295,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       return flow;
     } catch (err) {
       this.stats.sendErrors++;
-      this.log.warn({ err: (err as Error).message, target }, 'SIP send failed');
+      this.netLog.warn('send-failed', { err: (err as Error).message, target }, 'SIP send failed');
       throw err;
     }
   }
@@ -319,6 +326,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   }
 
   async stop(): Promise<void> {
+    this.netLog.flush();
     for (const c of this.conns.values()) c.socket.destroy();
     this.conns.clear();
     this.byRemote.clear();
@@ -366,7 +374,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     const listener: Listener = { protocol: 'UDP', address: spec.address, port: addr.port };
     // Every flow of this socket shares one local endpoint object.
     const local: Endpoint = { address: listener.address, port: listener.port };
-    socket.on('error', (err) => this.log.warn({ err: err.message }, 'UDP socket error'));
+    socket.on('error', (err) =>
+      this.netLog.warn('udp-socket-error', { err: err.message }, 'UDP socket error'),
+    );
     socket.on('message', (data, rinfo) => {
       const flow: Flow = {
         protocol: 'UDP',
@@ -417,7 +427,8 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       if (!this.connsPerSource.allows(source)) {
         this.stats.connectionsRefused++;
         this.stats.connectionsRefusedPerSource++;
-        this.log.warn(
+        this.netLog.warn(
+          'source-connection-limit',
           { source, limit: this.connsPerSource.limit },
           'connection limit of one source reached; closing the new connection',
         );
@@ -538,7 +549,11 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
             data: f.data,
             error: { code: 'framing', reason: f.reason },
           });
-          this.log.warn({ reason: f.reason, remote: conn.remote }, 'closing stream after a framing error');
+          this.netLog.warn(
+            'framing',
+            { err: f.reason, remote: conn.remote },
+            'closing stream after a framing error',
+          );
           socket.destroy();
         }
       }
@@ -576,7 +591,11 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       };
       const reason = `no complete message within ${this.deadlineMs} ms`;
       this.emitTrace({ direction: 'in', flow, data: Buffer.alloc(0), error: { code: 'timeout', reason } });
-      this.log.warn({ reason, remote: conn.remote, buffered: conn.framer.buffered }, 'closing a slow stream');
+      this.netLog.warn(
+        'slow-stream',
+        { err: reason, remote: conn.remote, buffered: conn.framer.buffered },
+        'closing a slow stream',
+      );
       conn.socket.destroy();
     }, this.deadlineMs);
   }
@@ -590,14 +609,22 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       this.stats.headersTooLarge++;
       const reason = `header section of ${headerBytes} bytes exceeds the limit of ${this.maxHeaderBytes}`;
       this.emitTrace({ direction: 'in', flow, data, error: { code: 'too-large', reason } });
-      this.log.warn({ code: 'too-large', reason, remote: flow.remote }, 'unparsable SIP message');
+      this.netLog.warn(
+        'unparsable:too-large',
+        { err: reason, remote: flow.remote },
+        'unparsable SIP message',
+      );
       return;
     }
     const r = parseMessage(data, { maxSize: this.maxSize });
     if (!r.ok) {
       this.stats.parseErrors++;
       this.emitTrace({ direction: 'in', flow, data, error: r });
-      this.log.warn({ code: r.code, reason: r.reason, remote: flow.remote }, 'unparsable SIP message');
+      this.netLog.warn(
+        `unparsable:${r.code}`,
+        { err: r.reason, remote: flow.remote },
+        'unparsable SIP message',
+      );
       this.answerBadRequest(r, flow);
       return;
     }

@@ -541,7 +541,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       const tick = () => {
         if (this.clock.now() - started >= 64 * this.timers.t1) {
           done();
-          this.log.warn(
+          this.transport.netLog.warn(
+            'no-ack',
             { callId: d.id.callId },
             'no ACK for the 2xx within 64*T1; ending the dialog with BYE',
           );
@@ -891,7 +892,11 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
         timer?.cancel();
         if (this.ua.pendingPracks.get(key) !== stop) return;
         this.ua.pendingPracks.delete(key);
-        this.ua.log.warn({ callId: d.id.callId }, 'no PRACK for a reliable provisional within 64*T1');
+        this.ua.transport.netLog.warn(
+          'no-prack',
+          { callId: d.id.callId },
+          'no PRACK for a reliable provisional within 64*T1',
+        );
         this.reject(500, { reason: 'No PRACK' });
       }, 64 * this.ua.timers.t1);
       const stop = () => {

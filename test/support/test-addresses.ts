@@ -130,8 +130,8 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
   {
     octets: [88],
     fixedPorts: false,
-    owner: 'robustness: per-source limits of the SIP transport and transaction layers',
-    files: ['test/sip/source-limits.test.ts'],
+    owner: 'robustness: per-source limits of the SIP transport and transaction layers, log summaries',
+    files: ['test/sip/source-limits.test.ts', 'test/sip/log-flood.test.ts'],
   },
   {
     octets: [89],
