@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../support/clock.ts';
-import { type Logger, silentLogger } from '../support/log.ts';
+import type { Logger } from '../support/log.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { createResponse } from './message-factory.ts';
 import { DEFAULT_MAX_TRANSACTIONS_PER_SOURCE, SOURCE_RETRY_AFTER_S, SourceCounter } from './source-limits.ts';
@@ -22,6 +22,7 @@ import type { Flow, InboundMessage, TransportLayer } from './transport.ts';
 export interface TransactionLayerOptions {
   timers?: Partial<TimerConfig>;
   clock?: Clock;
+  /** Unused: lines about bad input go through the transport's summarised log (`transport.netLog`). */
   logger?: Logger;
   /** Most open transactions; new requests beyond it get 503 (default 10,000). */
   maxTransactions?: number;
@@ -53,7 +54,6 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     rejectedSourceOverload: 0,
     strayResponses: 0,
   };
-  private readonly log: Logger;
   private readonly max: number;
   private clients = new Map<string, ClientTransaction>();
   private servers = new Map<string, ServerTransaction>();
@@ -68,7 +68,6 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     super();
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
     this.clock = opts.clock ?? systemClock;
-    this.log = opts.logger ?? silentLogger;
     this.max = opts.maxTransactions ?? 10_000;
     this.perSource = new SourceCounter(opts.maxTransactionsPerSource ?? DEFAULT_MAX_TRANSACTIONS_PER_SOURCE);
     this.env = {
