@@ -643,7 +643,19 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       } else if (res.status === 180) inv.ring();
       else inv.progress(undefined, { status: res.status });
     });
+    // Timer C: a far side that rings for ever (and a caller that never cancels) holds nothing for ever.
+    let timedOut = false;
+    const timerC = this.clock.setTimeout(() => {
+      timedOut = true;
+      this.lanUa.transport.netLog.warn(
+        'timer-c',
+        { call: record.id, afterMs: this.config.timerCMs },
+        'no final response within Timer C; cancelling the outgoing INVITE',
+      );
+      out.cancel();
+    }, this.config.timerCMs);
     const result = await out.result;
+    timerC.cancel();
     if (result.status >= 200 && result.status < 300 && result.dialog) {
       far.dialog = result.dialog;
       if (inv.cancelled || this.stopped) {
@@ -689,13 +701,18 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       return;
     }
     if (!inv.tx.answered) {
-      const status = result.status === 401 || result.status === 407 ? 403 : result.status;
+      const status =
+        timedOut && !inv.cancelled
+          ? 408
+          : result.status === 401 || result.status === 407
+            ? 403
+            : result.status;
       inv.reject(
         status,
         result.response && status === result.status ? { reason: result.response.reason } : {},
       );
     }
-    record.status = inv.cancelled ? 487 : result.status;
+    record.status = inv.cancelled ? 487 : timedOut ? 408 : result.status;
     record.state = 'failed';
     await this.finish(call, inv.cancelled ? side : farSide);
   }

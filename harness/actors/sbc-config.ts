@@ -96,6 +96,11 @@ export interface ReferenceSbcConfig {
   personalities: SbcPersonalityName[];
   /** SIP timers (tests shrink T1). */
   timers?: Partial<TimerConfig>;
+  /**
+   * Timer C (RFC 3261 §16.6 step 11, more than 3 minutes): an outgoing INVITE that has a
+   * provisional but no final response this long is cancelled and the caller gets 408.
+   */
+  timerCMs: number;
   /** User-Agent / Server header value. */
   userAgent: string;
 }
@@ -183,6 +188,7 @@ export const referenceSbcConfigSchema = z.object({
     .object({ t1: z.number().positive(), t2: z.number().positive(), t4: z.number().positive() })
     .partial()
     .optional(),
+  timerCMs: z.number().int().positive().default(181_000),
   userAgent: z.string().default('sbc-harness reference SBC'),
 });
 

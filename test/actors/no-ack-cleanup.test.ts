@@ -11,6 +11,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
+import { ReferenceSbc } from '../../harness/actors/reference-sbc.ts';
+import { StandInAgent } from '../../harness/actors/sbc-stand-ins.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import type { Profile } from '../../harness/config/profile-schema.ts';
 import {
@@ -302,3 +304,62 @@ async function twoAgents(): Promise<[UserAgent, UserAgent]> {
   agents.push(uac);
   return [uas, uac];
 }
+
+describe('a far side that rings for ever (RFC 3261 §16.6, Timer C)', () => {
+  it('the reference SBC cancels its INVITE and answers the caller 408; nothing of the call is left', async () => {
+    const provider = await StandInAgent.start({ address: '127.0.87.20', contactUser: 'provider' });
+    const oxo = await StandInAgent.start({ address: '127.0.86.20', contactUser: 'oxo' });
+    const sbc = await ReferenceSbc.start({
+      lan: { address: '127.0.86.21', trunk: { username: 'oxo-trunk', password: 'trunk-secret' } },
+      wan: {
+        address: '127.0.87.21',
+        provider: {
+          address: '127.0.87.20',
+          port: provider.udp.port,
+          protocol: 'UDP',
+          domain: 'provider.test',
+        },
+        line: { username: '4930111', password: 'line-secret', dids: [], register: false },
+      },
+      timers: { t1: 50, t2: 400, t4: 500 },
+      timerCMs: 1500,
+    });
+    cleanupsTimerC.push(
+      () => sbc.stop(),
+      () => provider.stop(),
+      () => oxo.stop(),
+    );
+    // The OXO stand-in rings and never answers; the caller never cancels.
+    const ringing = new Promise<IncomingInvite>((r) =>
+      oxo.ua.once('invite', (inv) => {
+        inv.ring();
+        r(inv);
+      }),
+    );
+    const registered = await oxo.ua.register({
+      registrar: `sip:127.0.86.21:${sbc.lanListener('UDP').port}`,
+      aor: 'sip:oxo-trunk@127.0.86.21',
+      credentials: { username: 'oxo-trunk', password: 'trunk-secret' },
+      expires: 300,
+    });
+    expect(registered.status).toBe(200);
+    const wan = sbc.wanListener('UDP');
+    const call = provider.ua.invite({
+      method: 'INVITE',
+      uri: `sip:4930111200@127.0.87.21:${wan.port}`,
+      body: OFFER('127.0.87.20'),
+    });
+    const inv = await ringing;
+    const cancelled = new Promise<void>((r) => inv.once('cancelled', () => r()));
+    const out = await call.result;
+    expect(out.status, 'the caller gets 408 Request Timeout').toBe(408);
+    await cancelled;
+    expect(inv.cancelled, 'the far side got a CANCEL').toBe(true);
+    expect(sbc.calls().map((c) => [c.state, c.status])).toEqual([['failed', 408]]);
+  }, 30_000);
+});
+
+const cleanupsTimerC: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanupsTimerC.splice(0)) await c();
+});
