@@ -9,6 +9,7 @@
  * OXO trunk's address and port, statelessly, so nothing ACKs the 2xx) over loopback. T1 is
  * 50 ms, so 64*T1 is 3.2 s; the waits below are bounds on the outcome, not timed assertions.
  */
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
 import { ReferenceSbc } from '../../harness/actors/reference-sbc.ts';
@@ -32,6 +33,7 @@ afterEach(async () => {
   await Promise.all(agents.splice(0).map((a) => a.stop()));
 });
 
+const openFds = (): number => readdirSync('/proc/self/fd').length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -111,6 +113,21 @@ describe('a 2xx never ACKed is cleaned up (RFC 3261 §13.3.1.4)', () => {
     const did = lab.profile.oxo.extensions.deskphone1.did;
     const wan = sbc.wanListener('UDP');
 
+    // A call before, so that lazily opened things (sockets, the TLS context) are open already.
+    const warm = desk.nextIncoming();
+    const first = await provider.phone('pstn1').call(did);
+    expect(await first.established()).toBe(true);
+    await (await warm).established();
+    await first.hangup();
+    expect(
+      await until(
+        () => desk.activeCalls.length === 0 && sbc.calls().every((c) => c.state === 'ended'),
+        10_000,
+      ),
+    ).toBe(true);
+    await sleep(200);
+    const fdsBefore = openFds();
+
     const rogueLeg = desk.nextIncoming();
     const rogue = inviteWithoutAck(
       provider.ua,
@@ -134,6 +151,10 @@ describe('a 2xx never ACKed is cleaned up (RFC 3261 §13.3.1.4)', () => {
       'no call left up in the SBC',
     ).toBe(true);
     expect((await rogueLeg).state, 'the OXO leg got a BYE').toBe('ended');
+    // Its sockets (about six per call: two RTP/RTCP pairs in the SBC, a media leg in the OXO) are closed.
+    expect(await until(() => openFds() <= fdsBefore, 10_000), `fds ${openFds()} vs ${fdsBefore} before`).toBe(
+      true,
+    );
 
     // The next call to the same DID is answered (it was 486 before the fix).
     const incoming = desk.nextIncoming();
