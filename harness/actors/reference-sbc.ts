@@ -58,6 +58,7 @@ import {
   type SbcRelayLeg,
   type SbcSide,
 } from './sbc-media-relay.ts';
+import { watchMediaInactivity } from './sbc-media-timeout.ts';
 import type { SbcPersonalityName } from './sbc-personalities.ts';
 import { type SbcBinding, SbcRegistrar } from './sbc-registrar.ts';
 import { offeredCodecs, parseOrUndefined, peerDirection, SbcLegSdp, type SbcNegotiated } from './sbc-sdp.ts';
@@ -686,6 +687,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       record.status = result.status;
       record.answeredMs = this.clock.now();
       relay.answered();
+      this.watchMedia(call);
       if (this.has('ssrc-change'))
         this.clock.setTimeout(() => {
           if (!call.ended) call.relay.restartStreams();
@@ -781,6 +783,36 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         { err: String(e), call: call.record.id },
         'could not end a call whose 2xx was not ACKed',
       ),
+    );
+  }
+
+  /** Ends the call when its ports receive nothing for `mediaTimeoutMs` (sbc-media-timeout.ts). */
+  private watchMedia(call: Call): void {
+    const limit = this.config.mediaTimeoutMs;
+    if (limit <= 0) return;
+    const received = () => {
+      let n = 0;
+      for (const l of [...call.legs, ...call.retired])
+        n += l.endpoint.counters.received + l.endpoint.counters.rtcpReceived;
+      return n;
+    };
+    const active = () => !call.ended && !this.stopped;
+    watchMediaInactivity(
+      this.clock,
+      limit,
+      received,
+      () => {
+        if (!active()) return;
+        this.lanUa.transport.netLog.warn(
+          'media-timeout',
+          { call: call.record.id, afterMs: limit },
+          'no RTP or RTCP on any leg; ending the call with BYE',
+        );
+        void this.hangupAll(call, 'sbc').catch((e: unknown) =>
+          this.log.error({ err: String(e), call: call.record.id }, 'could not end a call without media'),
+        );
+      },
+      active,
     );
   }
 

@@ -380,6 +380,62 @@ describe('a far side that rings for ever (RFC 3261 §16.6, Timer C)', () => {
   }, 30_000);
 });
 
+describe('peers that vanish without a BYE (the SBC media timeout)', () => {
+  it('an answered call with no RTP or RTCP on either leg is ended with BYE on both legs', async () => {
+    const provider = await StandInAgent.start({ address: '127.0.87.30', contactUser: 'provider' });
+    const oxo = await StandInAgent.start({ address: '127.0.86.30', contactUser: 'oxo' });
+    const sbc = await ReferenceSbc.start({
+      lan: { address: '127.0.86.31', trunk: { username: 'oxo-trunk', password: 'trunk-secret' } },
+      wan: {
+        address: '127.0.87.31',
+        provider: {
+          address: '127.0.87.30',
+          port: provider.udp.port,
+          protocol: 'UDP',
+          domain: 'provider.test',
+        },
+        line: { username: '4930111', password: 'line-secret', dids: [], register: false },
+      },
+      timers: { t1: 50, t2: 400, t4: 500 },
+      mediaTimeoutMs: 1000,
+    });
+    cleanupsTimerC.push(
+      () => sbc.stop(),
+      () => provider.stop(),
+      () => oxo.stop(),
+    );
+    const answered = new Promise<IncomingInvite>((r) =>
+      oxo.ua.once('invite', (inv) => {
+        void inv.answer(OFFER('127.0.86.30'));
+        r(inv);
+      }),
+    );
+    expect(
+      (
+        await oxo.ua.register({
+          registrar: `sip:127.0.86.31:${sbc.lanListener('UDP').port}`,
+          aor: 'sip:oxo-trunk@127.0.86.31',
+          credentials: { username: 'oxo-trunk', password: 'trunk-secret' },
+          expires: 300,
+        })
+      ).status,
+    ).toBe(200);
+    const out = await provider.ua.invite({
+      method: 'INVITE',
+      uri: `sip:4930111200@127.0.87.31:${sbc.wanListener('UDP').port}`,
+      body: OFFER('127.0.87.30'),
+    }).result;
+    expect(out.status).toBe(200);
+    const lanDialog = (await answered).dialog!;
+    // Neither side sends a packet, and neither sends BYE: the SBC's media timeout ends the call.
+    expect(await until(() => out.dialog!.state === 'terminated', 15_000), 'BYE to the provider').toBe(true);
+    expect(await until(() => lanDialog.state === 'terminated', 15_000), 'BYE to the OXO').toBe(true);
+    expect(provider.messages('in', 'BYE').length).toBe(1);
+    expect(oxo.messages('in', 'BYE').length).toBe(1);
+    expect(sbc.calls().map((c) => [c.state, c.endedBy])).toEqual([['ended', 'sbc']]);
+  }, 30_000);
+});
+
 const cleanupsTimerC: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanupsTimerC.splice(0)) await c();
