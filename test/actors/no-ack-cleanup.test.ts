@@ -10,6 +10,7 @@
  * 50 ms, so 64*T1 is 3.2 s; the waits below are bounds on the outcome, not timed assertions.
  */
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
 import { ReferenceSbc } from '../../harness/actors/reference-sbc.ts';
@@ -325,6 +326,56 @@ async function twoAgents(): Promise<[UserAgent, UserAgent]> {
   agents.push(uac);
   return [uas, uac];
 }
+
+describe('a caller whose TCP connection dies after the 2xx', () => {
+  it('the SBC ends both legs and the extension is free again', async () => {
+    const lab = await Lab.start({ profile: profile(), ephemeralPorts: true, timers: TIMERS });
+    labs.push(lab);
+    const sbc = lab.sbc!;
+    const desk = lab.oxo!.extension('deskphone1');
+    const did = lab.profile.oxo.extensions.deskphone1.did;
+    const domain = lab.profile.provider.domain;
+    const wan = sbc.wanListener('TCP');
+    // From the provider's address, over TCP, by hand: an INVITE, then the connection is dropped.
+    const sock = net.connect({ host: wan.address, port: wan.port, localAddress: '127.0.87.1' });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', () => resolve());
+      sock.once('error', reject);
+    });
+    sock.on('error', () => undefined);
+    const body = OFFER('127.0.87.1');
+    const invite = [
+      `INVITE sip:${did}@${wan.address}:${wan.port};transport=tcp SIP/2.0`,
+      `Via: SIP/2.0/TCP 127.0.87.1:${sock.localPort};branch=z9hG4bK-deadtcp-1;rport`,
+      'Max-Forwards: 70',
+      `From: <sip:+4940555001@${domain}>;tag=dead1`,
+      `To: <sip:${did}@${domain}>`,
+      'Call-ID: dead-tcp-1@127.0.87.1',
+      'CSeq: 1 INVITE',
+      `Contact: <sip:caller@127.0.87.1:${sock.localPort};transport=tcp>`,
+      'Content-Type: application/sdp',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+    let got = '';
+    sock.on('data', (d) => {
+      got += d.toString('latin1');
+    });
+    const rogueLeg = desk.nextIncoming();
+    sock.write(invite);
+    expect(await until(() => /SIP\/2\.0 200 /.test(got), 10_000), 'the SBC answers 200').toBe(true);
+    sock.destroy();
+    expect(await until(() => desk.activeCalls.length === 0, 15_000), 'the deskphone is free again').toBe(
+      true,
+    );
+    expect((await rogueLeg).state, 'the OXO leg got a BYE').toBe('ended');
+    expect(
+      await until(() => sbc.calls().every((c) => c.state === 'ended' || c.state === 'failed'), 10_000),
+      'no call left up in the SBC',
+    ).toBe(true);
+  }, 60_000);
+});
 
 describe('a far side that rings for ever (RFC 3261 §16.6, Timer C)', () => {
   it('the reference SBC cancels its INVITE and answers the caller 408; nothing of the call is left', async () => {
