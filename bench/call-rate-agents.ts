@@ -60,6 +60,8 @@ export async function startCallee(address: string, maxTransactions: number): Pro
     auto100: false,
     contactUser: 'uas',
     maxTransactions,
+    // The whole load comes from one source (SIPp or our caller): the global bound is the one.
+    sourceLimits: { maxTransactionsPerSource: maxTransactions },
   });
   const sdp = sippLikeSdp(address);
   const callee: Callee = {

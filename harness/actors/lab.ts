@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import type { Call, MediaFactory } from './call.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
+import { type ListenKeys, listenErrorMessage } from './listen-keys.ts';
 import { MediaEvidence, mergeMediaEvidence } from './media-evidence.ts';
 import { MediaLeg } from './media-leg.ts';
 import { OxoTrunk } from './oxo-trunk.ts';
@@ -104,6 +105,8 @@ export class Lab {
   /** The RTP/RTCP of every media leg the provider and the OXO open (case pcap evidence). */
   readonly media = new MediaEvidence();
   private readonly log: Logger;
+  /** The actor being started (a bind error is told in terms of its profile keys). */
+  private starting: 'provider' | 'sbc' | 'oxo' | undefined;
 
   private constructor(readonly opts: LabOptions) {
     this.profile = opts.profile;
@@ -134,9 +137,46 @@ export class Lab {
       await lab.startAll();
     } catch (err) {
       await lab.stop();
+      // A listener that cannot be bound is the profile's to fix: say which key chose it.
+      const named = listenErrorMessage(err, lab.listenKeys(lab.starting));
+      if (named) throw new LabConfigError(named, { cause: err });
       throw err;
     }
     return lab;
+  }
+
+  /** The profile keys of an actor's listeners (for the message of a bind error). */
+  private listenKeys(actor: 'provider' | 'sbc' | 'oxo' | undefined): ListenKeys[] {
+    const p = this.profile;
+    const all: Array<ListenKeys & { actor: string; port?: number }> = [
+      {
+        actor: 'provider',
+        addressKey: 'provider.address',
+        address: p.provider.address,
+        portKeys: { UDP: 'provider.port', TCP: 'provider.port', TLS: 'provider.tlsPort' },
+      },
+      {
+        actor: 'sbc',
+        addressKey: 'sbc.lan.address',
+        address: p.sbc.lan.address,
+        port: p.sbc.lan.port,
+        portKeys: { UDP: 'sbc.lan.port', TCP: 'sbc.lan.port' },
+      },
+      {
+        actor: 'sbc',
+        addressKey: 'sbc.wan.address',
+        address: p.sbc.wan.address,
+        port: p.sbc.wan.port,
+        portKeys: { UDP: 'sbc.wan.port', TCP: 'sbc.wan.port', TLS: 'sbc.wan.tlsPort' },
+      },
+      {
+        actor: 'oxo',
+        addressKey: 'oxo.address',
+        address: p.oxo.address,
+        portKeys: { UDP: 'oxo.port', TCP: 'oxo.port' },
+      },
+    ];
+    return all.filter((k) => !actor || k.actor === actor);
   }
 
   private wants(actor: 'provider' | 'sbc' | 'oxo'): boolean {
@@ -167,6 +207,7 @@ export class Lab {
     ];
 
     if (this.wants('provider')) {
+      this.starting = 'provider';
       const transports: Array<{ protocol: TransportProtocol; port: number }> = [
         { protocol: 'UDP', port: this.port(p.provider.port) },
         { protocol: 'TCP', port: this.port(p.provider.port) },
@@ -212,6 +253,7 @@ export class Lab {
     }
 
     if (embedded && this.wants('sbc')) {
+      this.starting = 'sbc';
       const provider = this.provider;
       const providerPort = provider
         ? provider.port(providerProtocol)
@@ -271,9 +313,10 @@ export class Lab {
     }
 
     if (this.wants('oxo')) {
+      this.starting = 'oxo';
       const lan = this.sbc?.lanListener(p.oxo.transport === 'tcp' ? 'TCP' : 'UDP') ?? {
         address: p.sbc.lan.address,
-        port: p.sbc.lan.port,
+        port: p.oxo.transport === 'tls' ? p.sbc.lan.tlsPort : p.sbc.lan.port,
       };
       const extensions: ExtensionOptions[] = [];
       for (const id of EXTENSION_IDS) {

@@ -24,6 +24,7 @@ import {
   type TransportProtocol,
   UserAgent,
 } from '../sip/index.ts';
+import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { mohSource } from './audio-sources.ts';
@@ -220,9 +221,15 @@ export class OxoTrunk implements ExtensionHost {
   /** Starts the trunk's listener (call {@link register} to register). */
   static async start(opts: OxoTrunkOptions): Promise<OxoTrunk> {
     const protocol = opts.protocol ?? opts.sbc.protocol;
+    let tls = opts.tls;
+    if (!tls && protocol === 'TLS') {
+      // A TLS listener needs a certificate: a self-signed one, made now, like the provider's.
+      const kc = await selfSignedCertificate('oxo.sbc-harness.test', [opts.address]);
+      tls = { key: kc.key, cert: kc.cert };
+    }
     const ua = await UserAgent.start({
       listen: [{ protocol, address: opts.address, port: opts.port ?? 0 }],
-      ...(opts.tls ? { tls: opts.tls } : {}),
+      ...(tls ? { tls } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.timers ? { timers: opts.timers } : {}),

@@ -23,6 +23,7 @@ import {
 } from '../media/dtmf/index.ts';
 import type { PacketRecord } from '../media/rtp/index.ts';
 import {
+  AckTimeoutError,
   createResponse,
   type Dialog,
   type IncomingInvite,
@@ -57,6 +58,7 @@ import {
   type SbcRelayLeg,
   type SbcSide,
 } from './sbc-media-relay.ts';
+import { watchMediaInactivity } from './sbc-media-timeout.ts';
 import type { SbcPersonalityName } from './sbc-personalities.ts';
 import { type SbcBinding, SbcRegistrar } from './sbc-registrar.ts';
 import { offeredCodecs, parseOrUndefined, peerDirection, SbcLegSdp, type SbcNegotiated } from './sbc-sdp.ts';
@@ -255,7 +257,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     readonly lanUa: UserAgent,
     readonly wanUa: UserAgent,
     readonly clock: Clock,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     super();
     const c = config;
@@ -561,13 +563,16 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       return;
     }
     const farSide: SbcSide = side === 'lan' ? 'wan' : 'lan';
-    let near: Leg;
+    let near: Leg | undefined;
     let far: Leg;
     try {
       near = await this.newLeg(side);
       far = await this.newLeg(farSide);
-    } catch {
-      inv.reject(503);
+    } catch (e) {
+      // No port pair on one side: the other side's pair is released too.
+      if (near) await this.closeLeg(near);
+      this.log.warn({ err: String(e) }, 'no RTP port pair for a call; answering 503');
+      inv.reject(503, { headers: [['Retry-After', '5']] });
       return;
     }
     near.record.callId = req.callId;
@@ -639,7 +644,19 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       } else if (res.status === 180) inv.ring();
       else inv.progress(undefined, { status: res.status });
     });
+    // Timer C: a far side that rings for ever (and a caller that never cancels) holds nothing for ever.
+    let timedOut = false;
+    const timerC = this.clock.setTimeout(() => {
+      timedOut = true;
+      this.lanUa.transport.netLog.warn(
+        'timer-c',
+        { call: record.id, afterMs: this.config.timerCMs },
+        'no final response within Timer C; cancelling the outgoing INVITE',
+      );
+      out.cancel();
+    }, this.config.timerCMs);
     const result = await out.result;
+    timerC.cancel();
     if (result.status >= 200 && result.status < 300 && result.dialog) {
       far.dialog = result.dialog;
       if (inv.cancelled || this.stopped) {
@@ -670,6 +687,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       record.status = result.status;
       record.answeredMs = this.clock.now();
       relay.answered();
+      this.watchMedia(call);
       if (this.has('ssrc-change'))
         this.clock.setTimeout(() => {
           if (!call.ended) call.relay.restartStreams();
@@ -677,7 +695,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       if (this.has('port-change'))
         this.clock.setTimeout(() => void this.changePorts(call), PORT_CHANGE_AFTER_MS);
       this.emit('answered', record);
-      const d = await acked.catch(() => undefined);
+      const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
       if (d && nearOffered && d.remoteSdp) {
         const a = near.sdp.acceptAnswer(d.remoteSdp);
         if (a.ok) this.apply(call, near, a.negotiated);
@@ -685,13 +703,18 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       return;
     }
     if (!inv.tx.answered) {
-      const status = result.status === 401 || result.status === 407 ? 403 : result.status;
+      const status =
+        timedOut && !inv.cancelled
+          ? 408
+          : result.status === 401 || result.status === 407
+            ? 403
+            : result.status;
       inv.reject(
         status,
         result.response && status === result.status ? { reason: result.response.reason } : {},
       );
     }
-    record.status = inv.cancelled ? 487 : result.status;
+    record.status = inv.cancelled ? 487 : timedOut ? 408 : result.status;
     record.state = 'failed';
     await this.finish(call, inv.cancelled ? side : farSide);
   }
@@ -739,6 +762,58 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       await other.ua.bye(other.dialog).catch(() => undefined);
     }
     await this.finish(call, leg.side);
+  }
+
+  /**
+   * A 2xx of ours on `leg` was never ACKed (RFC 3261 §13.3.1.4: the user agent has sent that
+   * leg its BYE after 64*T1), or its dialog ended before the ACK: the SBC's own BYE does not
+   * reach {@link onTerminated}'s relay, so the other legs are ended here and the call's ports
+   * freed. Nothing to do when the call ended already or the SBC is stopping.
+   */
+  private onAckLost(call: Call, leg: Leg, err: unknown): void {
+    if (call.ended || this.stopped) return;
+    if (!(err instanceof AckTimeoutError) && leg.dialog?.state === 'terminated') return;
+    leg.ua.transport.netLog.warn(
+      'call-no-ack',
+      { call: call.record.id, side: leg.side, err: err instanceof Error ? err.message : String(err) },
+      'call ended: no ACK for its 2xx',
+    );
+    void this.hangupAll(call, 'sbc').catch((e: unknown) =>
+      this.log.error(
+        { err: String(e), call: call.record.id },
+        'could not end a call whose 2xx was not ACKed',
+      ),
+    );
+  }
+
+  /** Ends the call when its ports receive nothing for `mediaTimeoutMs` (sbc-media-timeout.ts). */
+  private watchMedia(call: Call): void {
+    const limit = this.config.mediaTimeoutMs;
+    if (limit <= 0) return;
+    const received = () => {
+      let n = 0;
+      for (const l of [...call.legs, ...call.retired])
+        n += l.endpoint.counters.received + l.endpoint.counters.rtcpReceived;
+      return n;
+    };
+    const active = () => !call.ended && !this.stopped;
+    watchMediaInactivity(
+      this.clock,
+      limit,
+      received,
+      () => {
+        if (!active()) return;
+        this.lanUa.transport.netLog.warn(
+          'media-timeout',
+          { call: call.record.id, afterMs: limit },
+          'no RTP or RTCP on any leg; ending the call with BYE',
+        );
+        void this.hangupAll(call, 'sbc').catch((e: unknown) =>
+          this.log.error({ err: String(e), call: call.record.id }, 'could not end a call without media'),
+        );
+      },
+      active,
+    );
   }
 
   private async hangupAll(call: Call, by: SbcSide | 'sbc'): Promise<void> {
@@ -853,7 +928,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           : undefined,
       );
       if (isInvite && rec.status === 200 && leg.dialog)
-        leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
+        leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch((e) => this.onAckLost(call, leg, e));
       return;
     }
     if (call.busy) {
@@ -900,7 +975,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       // no-sdp-in-reinvite-answer: the session changes on both legs, but the 2xx carries no answer.
       const noAnswer = isInvite && faultOn(this.config.faults, 'no-sdp-in-reinvite-answer');
       const res = this.respond(tx, req, 200, leg, noAnswer ? undefined : b.answer);
-      if (isInvite && leg.dialog) leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch(() => undefined);
+      if (isInvite && leg.dialog)
+        leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch((e) => this.onAckLost(call, leg, e));
     } finally {
       call.busy = false;
     }

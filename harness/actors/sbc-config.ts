@@ -14,6 +14,7 @@ import type { TimerConfig } from '../sip/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import { MAX_FAULT_MS, type SbcFaults } from './sbc-faults.ts';
+import { DEFAULT_MEDIA_TIMEOUT_MS } from './sbc-media-timeout.ts';
 import { SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
 /**
@@ -96,6 +97,16 @@ export interface ReferenceSbcConfig {
   personalities: SbcPersonalityName[];
   /** SIP timers (tests shrink T1). */
   timers?: Partial<TimerConfig>;
+  /**
+   * Timer C (RFC 3261 §16.6 step 11, more than 3 minutes): an outgoing INVITE that has a
+   * provisional but no final response this long is cancelled and the caller gets 408.
+   */
+  timerCMs: number;
+  /**
+   * An answered call whose ports receive no RTP or RTCP on any leg this long is ended with BYE
+   * on both legs (sbc-media-timeout.ts); 0 turns the timeout off.
+   */
+  mediaTimeoutMs: number;
   /** User-Agent / Server header value. */
   userAgent: string;
 }
@@ -183,6 +194,8 @@ export const referenceSbcConfigSchema = z.object({
     .object({ t1: z.number().positive(), t2: z.number().positive(), t4: z.number().positive() })
     .partial()
     .optional(),
+  timerCMs: z.number().int().positive().default(181_000),
+  mediaTimeoutMs: z.number().int().min(0).default(DEFAULT_MEDIA_TIMEOUT_MS),
   userAgent: z.string().default('sbc-harness reference SBC'),
 });
 

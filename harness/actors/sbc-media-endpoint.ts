@@ -5,15 +5,16 @@
  * it can insert DTMF events and transcoded packets). Every datagram is logged as evidence.
  * Bad input is counted, never thrown.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import type { Socket } from 'node:dgram';
 import {
+  bindRtpPair,
   buildReceiverReport,
   buildRtp,
   PacketLog,
   type PacketRecord,
   parseInlineKey,
   parseRtp,
+  type RtpPortRange,
   type RtpView,
   SrtpContext,
   type SrtpSuite,
@@ -37,18 +38,6 @@ export interface SbcEndpointCounters {
   rtcpReceived: number;
   sent: number;
   sendErrors: number;
-}
-
-async function bind(address: string, port: number): Promise<Socket> {
-  const sock = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind({ address, port, exclusive: true }, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
-  return sock;
 }
 
 function random32(): number {
@@ -95,21 +84,15 @@ export class SbcMediaEndpoint {
   }
 
   /** Binds an even RTP port with RTCP on the next one, on `address`. */
-  static async open(opts: { address: string; clock: Clock; name: string }): Promise<SbcMediaEndpoint> {
-    let last: unknown;
-    for (let attempt = 0; attempt < 32; attempt++) {
-      const port = 30000 + 2 * Math.floor(Math.random() * 15000);
-      let rtp: Socket | undefined;
-      try {
-        rtp = await bind(opts.address, port);
-        const rtcp = await bind(opts.address, port + 1);
-        return new SbcMediaEndpoint(opts.name, opts.address, rtp, rtcp, opts.clock);
-      } catch (e) {
-        rtp?.close();
-        last = e;
-      }
-    }
-    throw last instanceof Error ? last : new Error('no free RTP port pair');
+  static async open(opts: {
+    address: string;
+    clock: Clock;
+    name: string;
+    /** Where the pair comes from (default 20000–32766, outside Linux's ephemeral ports). */
+    portRange?: RtpPortRange;
+  }): Promise<SbcMediaEndpoint> {
+    const { rtp, rtcp } = await bindRtpPair(opts.address, opts.portRange);
+    return new SbcMediaEndpoint(opts.name, opts.address, rtp, rtcp, opts.clock);
   }
 
   /** The SSRC of the stream this endpoint sends now. */

@@ -130,7 +130,10 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .argument('<dir>', 'the --out folder of a run (it holds journal.jsonl)')
     .option('--format <formats>', 'comma-separated: md, html, docx, junit, json (default: all available)')
     .option('--baseline <dir>', 'an earlier run: cells whose verdict changed are marked ("was OK")')
-    .addHelpText('after', '\nExit codes: 0 written, 2 no journal, unknown format or a report failed.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 written, 1 written from a damaged journal (what was left out is printed), 2 no journal, unknown format or a report failed.',
+    )
     .action(async (dir: string, opts: ReportCommandOptions) => {
       process.exitCode = await reportCommand(dir, opts, out);
     });

@@ -81,6 +81,8 @@ export interface WriteReportsOutcome {
   written: string[];
   /** One line per problem (a run that cannot be read, a renderer that failed). */
   errors: string[];
+  /** What was wrong with the journal and left out or mended to write the reports (a cut line, a hand edit). */
+  repaired: string[];
 }
 
 /** Writes the reports of the run in `runDir` into that folder. Never throws; failures are in `errors`. */
@@ -88,11 +90,11 @@ export async function writeReports(o: WriteReportsOptions): Promise<WriteReports
   const plan = o.plan ?? PLAN;
   const renderers = o.renderers ?? RENDERERS;
   const run = loadRun(o.runDir, plan);
-  if (!run.ok) return { written: [], errors: [run.message] };
+  if (!run.ok) return { written: [], errors: [run.message], repaired: [] };
   let baseline: ResultsFile | undefined;
   if (o.baselineDir) {
     const b = loadRun(o.baselineDir, plan);
-    if (!b.ok) return { written: [], errors: [`baseline: ${b.message}`] };
+    if (!b.ok) return { written: [], errors: [`baseline: ${b.message}`], repaired: [] };
     baseline = b.results;
   }
   let model: ReportModel;
@@ -105,10 +107,14 @@ export async function writeReports(o: WriteReportsOptions): Promise<WriteReports
       ...(baseline ? { baseline } : {}),
     });
   } catch (err) {
-    return { written: [], errors: [`the report model could not be built: ${(err as Error).message}`] };
+    return {
+      written: [],
+      errors: [`the report model could not be built: ${(err as Error).message}`],
+      repaired: run.problems,
+    };
   }
   const formats = o.formats ?? REPORT_FORMATS.filter((f) => renderers[f]);
-  const outcome: WriteReportsOutcome = { written: [], errors: [] };
+  const outcome: WriteReportsOutcome = { written: [], errors: [], repaired: [...run.problems] };
   for (const f of formats) {
     const r = renderers[f];
     if (!r) {
@@ -157,7 +163,10 @@ export interface ReportCommandOptions {
   baseline?: string;
 }
 
-/** `sbc-harness report DIR`: 0 written, 2 bad input (no journal, unknown format) or a failed renderer. */
+/**
+ * `sbc-harness report DIR`: 0 written, 1 written from a damaged journal (what was left out or
+ * mended is printed on stderr), 2 bad input (no journal, unknown format) or a failed renderer.
+ */
 export async function reportCommand(
   dir: string,
   o: ReportCommandOptions,
@@ -175,8 +184,16 @@ export async function reportCommand(
     ...(o.baseline ? { baselineDir: o.baseline } : {}),
   });
   for (const p of r.written) out(`${p}\n`);
+  for (const p of r.repaired) err(`sbc-harness report: damaged journal: ${p}\n`);
   for (const e of r.errors) err(`sbc-harness report: ${e}\n`);
-  return r.errors.length > 0 ? 2 : 0;
+  if (r.errors.length > 0) return 2;
+  if (r.repaired.length > 0) {
+    err(
+      `sbc-harness report: the reports were written from what could be read of the journal (${r.repaired.length} problem${r.repaired.length === 1 ? '' : 's'} above)\n`,
+    );
+    return 1;
+  }
+  return 0;
 }
 
 /** `sbc-harness diff A B`: prints the changes; 1 when a cell regressed, 2 on bad input, else 0. */

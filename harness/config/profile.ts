@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type Profile, profileSchema } from './profile-schema.ts';
+import { transportProblems } from './transport-check.ts';
 
 export class ProfileError extends Error {
   constructor(
@@ -67,6 +68,8 @@ export function parseProfile(
   const profile = result.data;
   const adapterProblem = checkAdapter(profile);
   if (adapterProblem) throw new ProfileError(file, [adapterProblem]);
+  const transport = transportProblems(profile);
+  if (transport.length > 0) throw new ProfileError(file, transport);
   warnings?.push(...ineffectiveKeys(substituted, profile));
   return profile;
 }

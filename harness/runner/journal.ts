@@ -3,7 +3,16 @@
  * disk as they happen, so a killed run loses nothing it finished. It is the source of truth:
  * results.json and every report are pure functions of it.
  */
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import type { EngineerAnswer, Instruction } from './engineer.ts';
 import type { Cell, CheckRecord } from './verdict.ts';
 
@@ -41,7 +50,14 @@ export class Journal {
   private fd: number;
 
   constructor(readonly path: string) {
-    this.fd = openSync(path, 'a');
+    this.fd = openSync(path, 'a+');
+    // A run killed mid-write leaves its last line cut: what comes next starts on a line of its own.
+    const size = fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) writeSync(this.fd, '\n');
+    }
   }
 
   append(entry: JournalEntry): void {

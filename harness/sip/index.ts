@@ -20,6 +20,7 @@ export * from './sdp-crypto.ts';
 export * from './sdp-negotiation.ts';
 export * from './sdp-offer-answer.ts';
 export * from './session-timer.ts';
+export * from './source-limits.ts';
 export * from './stream-framer.ts';
 export * from './target.ts';
 export * from './timers.ts';

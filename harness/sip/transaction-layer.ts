@@ -4,9 +4,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../support/clock.ts';
-import { type Logger, silentLogger } from '../support/log.ts';
+import type { Logger } from '../support/log.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { createResponse } from './message-factory.ts';
+import { DEFAULT_MAX_TRANSACTIONS_PER_SOURCE, SOURCE_RETRY_AFTER_S, SourceCounter } from './source-limits.ts';
 import { DEFAULT_TIMERS, type TimerConfig } from './timers.ts';
 import {
   ClientTransaction,
@@ -21,9 +22,15 @@ import type { Flow, InboundMessage, TransportLayer } from './transport.ts';
 export interface TransactionLayerOptions {
   timers?: Partial<TimerConfig>;
   clock?: Clock;
+  /** Unused: lines about bad input go through the transport's summarised log (`transport.netLog`). */
   logger?: Logger;
   /** Most open transactions; new requests beyond it get 503 (default 10,000). */
   maxTransactions?: number;
+  /**
+   * Most open server transactions of one source address; its new requests beyond it get 503
+   * with Retry-After (default 1,000, see source-limits.ts). CANCEL is never refused.
+   */
+  maxTransactionsPerSource?: number;
 }
 
 export interface TransactionLayerEvents {
@@ -43,12 +50,15 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     serverStarted: 0,
     retransmissionsAbsorbed: 0,
     rejectedOverload: 0,
+    /** New requests answered 503 because their source held its bound of transactions. */
+    rejectedSourceOverload: 0,
     strayResponses: 0,
   };
-  private readonly log: Logger;
   private readonly max: number;
   private clients = new Map<string, ClientTransaction>();
   private servers = new Map<string, ServerTransaction>();
+  /** Open server transactions by source address. */
+  private readonly perSource: SourceCounter;
   private readonly env: TransactionEnv;
 
   constructor(
@@ -58,8 +68,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     super();
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
     this.clock = opts.clock ?? systemClock;
-    this.log = opts.logger ?? silentLogger;
     this.max = opts.maxTransactions ?? 10_000;
+    this.perSource = new SourceCounter(opts.maxTransactionsPerSource ?? DEFAULT_MAX_TRANSACTIONS_PER_SOURCE);
     this.env = {
       clock: this.clock,
       timers: this.timers,
@@ -137,15 +147,34 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const target = this.transport.responseTarget(req, flow);
     if (this.servers.size + this.clients.size >= this.max) {
       this.stats.rejectedOverload++;
-      this.log.warn({ open: this.openTransactions }, 'transaction limit reached; answering 503');
+      this.transport.netLog.warn(
+        'transaction-limit',
+        { open: this.openTransactions },
+        'transaction limit reached; answering 503',
+      );
       this.transport
         .send(createResponse(req, 503, { headers: [['Retry-After', '5']] }), target)
         .catch(() => undefined);
       return;
     }
+    const source = flow.remote.address;
+    if (req.method !== 'CANCEL' && !this.perSource.allows(source)) {
+      this.stats.rejectedSourceOverload++;
+      this.transport.netLog.warn(
+        'source-transaction-limit',
+        { source, open: this.perSource.get(source), limit: this.perSource.limit },
+        'transaction limit of one source reached; answering 503',
+      );
+      this.transport
+        .send(createResponse(req, 503, { headers: [['Retry-After', String(SOURCE_RETRY_AFTER_S)]] }), target)
+        .catch(() => undefined);
+      return;
+    }
     const tx = new ServerTransaction(this.env, req, flow, target);
     this.servers.set(key, tx);
+    this.perSource.add(source);
     tx.on('terminated', () => {
+      this.perSource.remove(source);
       if (this.servers.get(key) === tx) this.servers.delete(key);
     });
     this.stats.serverStarted++;

@@ -13,11 +13,18 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { SummarizedLog } from '../support/log-summary.ts';
 import { headerKey } from './header-names.ts';
 import { firstListElement, formatVia, parseVia } from './header-values.ts';
 import { type SipMessage, SipResponse } from './message.ts';
 import { reasonPhrase } from './message-factory.ts';
-import { DEFAULT_MAX_MESSAGE_SIZE, type MessageParseError, parseMessage } from './parser.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE, findHeaderEnd, type MessageParseError, parseMessage } from './parser.ts';
+import {
+  DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_MESSAGE_DEADLINE_MS,
+  SourceCounter,
+} from './source-limits.ts';
 import { StreamFramer } from './stream-framer.ts';
 import { getParam, setParam } from './uri.ts';
 
@@ -84,6 +91,12 @@ export interface TransportStats {
   framingErrors: number;
   connectionsOpened: number;
   connectionsRefused: number;
+  /** Connections refused because their source held its bound of connections. */
+  connectionsRefusedPerSource: number;
+  /** Stream connections closed because a message was not complete within the deadline. */
+  slowSenders: number;
+  /** Messages refused because their header section was larger than maxHeaderBytes. */
+  headersTooLarge: number;
   sendErrors: number;
 }
 
@@ -95,6 +108,15 @@ export interface TransportOptions {
   maxConnections?: number;
   /** Closes stream connections idle this long, in ms (default 10 minutes). */
   idleTimeoutMs?: number;
+  /** Most stream connections from one source address (default 64); more are closed at once. */
+  maxConnectionsPerSource?: number;
+  /**
+   * Time a stream has to complete a message once its first byte came, and an accepted
+   * connection to deliver its first message, in ms (default 10 s); then the connection is closed.
+   */
+  messageDeadlineMs?: number;
+  /** Most bytes of a message's header section (default 16,384); beyond, the message is refused. */
+  maxHeaderBytes?: number;
   logger?: Logger;
   clock?: Clock;
 }
@@ -107,11 +129,47 @@ interface StreamConn {
   local: Endpoint;
   remote: Endpoint;
   ready: Promise<void>;
+  /** Runs while a message is incomplete (or, on an accepted connection, until the first one). */
+  deadline?: { cancel(): void };
 }
 
 export interface TransportEvents {
   message: [InboundMessage];
   trace: [TraceEvent];
+}
+
+/**
+ * A listener that could not be bound: the protocol, address and port in the message, the
+ * system's code (EADDRINUSE, EADDRNOTAVAIL, EACCES) kept, so that the caller can name the
+ * configuration key that chose them.
+ */
+export class ListenError extends Error {
+  override name = 'ListenError';
+  constructor(
+    readonly protocol: TransportProtocol,
+    readonly address: string,
+    readonly port: number,
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the address and port are already in use'
+        : code === 'EADDRNOTAVAIL'
+          ? 'the address is not one of this host'
+          : code === 'EACCES'
+            ? 'permission denied (a port below 1024 needs privileges)'
+            : cause instanceof Error
+              ? cause.message
+              : String(cause);
+    const host = address.includes(':') ? `[${address}]` : address;
+    super(`cannot listen on ${protocol} ${host}:${port}: ${why}${code ? ` (${code})` : ''}`, { cause });
+  }
+}
+
+function listenError(spec: ListenSpec, err: unknown): ListenError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return new ListenError(spec.protocol, spec.address, spec.port, code, err);
 }
 
 export class TransportLayer extends EventEmitter<TransportEvents> {
@@ -123,13 +181,25 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     framingErrors: 0,
     connectionsOpened: 0,
     connectionsRefused: 0,
+    connectionsRefusedPerSource: 0,
+    slowSenders: 0,
+    headersTooLarge: 0,
     sendErrors: 0,
   };
   private readonly log: Logger;
+  /**
+   * Lines about bad input from the network, summarised per reason and interval
+   * (harness/support/log-summary.ts); the transaction layer and the user agent write through it too.
+   */
+  readonly netLog: SummarizedLog;
   private readonly clock: Clock;
   private readonly maxSize: number;
   private readonly maxConnections: number;
   private readonly idleTimeoutMs: number;
+  private readonly deadlineMs: number;
+  private readonly maxHeaderBytes: number;
+  /** Stream connections by remote address. */
+  private readonly connsPerSource: SourceCounter;
   private udp: Array<{ listener: Listener; socket: dgram.Socket; local: Endpoint }> = [];
   /** listenerFor's answers by protocol and address family, rebuilt when the listeners change. */
   private listenerCache = new Map<string, Listener>();
@@ -143,9 +213,15 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     super();
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
+    this.netLog = new SummarizedLog(this.log, { clock: this.clock });
     this.maxSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxConnections = opts.maxConnections ?? 1024;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 600_000;
+    this.deadlineMs = opts.messageDeadlineMs ?? DEFAULT_MESSAGE_DEADLINE_MS;
+    this.maxHeaderBytes = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    this.connsPerSource = new SourceCounter(
+      opts.maxConnectionsPerSource ?? DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+    );
   }
 
   /** Binds every listener. Resolves when all are listening; rejects (after closing what opened) on a bind error. */
@@ -219,7 +295,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       return flow;
     } catch (err) {
       this.stats.sendErrors++;
-      this.log.warn({ err: (err as Error).message, target }, 'SIP send failed');
+      this.netLog.warn('send-failed', { err: (err as Error).message, target }, 'SIP send failed');
       throw err;
     }
   }
@@ -250,6 +326,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   }
 
   async stop(): Promise<void> {
+    this.netLog.flush();
     for (const c of this.conns.values()) c.socket.destroy();
     this.conns.clear();
     this.byRemote.clear();
@@ -276,18 +353,30 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
 
   private async startUdp(spec: ListenSpec): Promise<void> {
     const socket = dgram.createSocket({ type: net.isIPv6(spec.address) ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(spec.port, spec.address, () => {
-        socket.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(spec.port, spec.address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      // A failed bind releases its socket; the error names what could not be bound.
+      try {
+        socket.close();
+      } catch {
+        // never bound
+      }
+      throw listenError(spec, err);
+    }
     const addr = socket.address();
     const listener: Listener = { protocol: 'UDP', address: spec.address, port: addr.port };
     // Every flow of this socket shares one local endpoint object.
     const local: Endpoint = { address: listener.address, port: listener.port };
-    socket.on('error', (err) => this.log.warn({ err: err.message }, 'UDP socket error'));
+    socket.on('error', (err) =>
+      this.netLog.warn('udp-socket-error', { err: err.message }, 'UDP socket error'),
+    );
     socket.on('message', (data, rinfo) => {
       const flow: Flow = {
         protocol: 'UDP',
@@ -305,16 +394,26 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     let server: net.Server;
     if (protocol === 'TLS') {
       if (!this.opts.tls) throw new Error('a TLS listener needs tls.key and tls.cert');
-      server = tls.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert, ca: this.opts.tls.ca });
+      server = tls.createServer({
+        key: this.opts.tls.key,
+        cert: this.opts.tls.cert,
+        ca: this.opts.tls.ca,
+        handshakeTimeout: this.deadlineMs,
+      });
       server.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'TLS handshake failed'));
     } else server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(spec.port, spec.address, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(spec.port, spec.address, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      server.close();
+      throw listenError(spec, err);
+    }
     const port = (server.address() as net.AddressInfo).port;
     const listener: Listener = { protocol, address: spec.address, port };
     this.listenerCache.clear();
@@ -324,7 +423,24 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
         socket.destroy();
         return;
       }
-      this.adopt(protocol, socket, Promise.resolve(), { address: listener.address, port: listener.port });
+      const source = socket.remoteAddress ?? '';
+      if (!this.connsPerSource.allows(source)) {
+        this.stats.connectionsRefused++;
+        this.stats.connectionsRefusedPerSource++;
+        this.netLog.warn(
+          'source-connection-limit',
+          { source, limit: this.connsPerSource.limit },
+          'connection limit of one source reached; closing the new connection',
+        );
+        socket.destroy();
+        return;
+      }
+      const conn = this.adopt(protocol, socket, Promise.resolve(), {
+        address: listener.address,
+        port: listener.port,
+      });
+      // An accepted connection has the deadline to deliver its first message.
+      this.armDeadline(conn);
     });
     server.on('error', (err) => this.log.warn({ err: err.message }, `${protocol} server error`));
     this.servers.push({ listener, server });
@@ -408,12 +524,21 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     );
     this.stats.connectionsOpened++;
     this.conns.set(id, conn);
+    const source = conn.remote.address;
+    this.connsPerSource.add(source);
     const key = `${protocol}|${conn.remote.address}|${conn.remote.port}`;
     this.byRemote.set(key, id);
     socket.setNoDelay(true);
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
-      for (const f of conn.framer.push(chunk)) {
+      const frames = conn.framer.push(chunk);
+      // Each complete message restarts the clock; a partial one left over starts it.
+      if (frames.some((f) => f.kind === 'message')) {
+        conn.deadline?.cancel();
+        conn.deadline = undefined;
+      }
+      if (conn.framer.buffered > 0) this.armDeadline(conn);
+      for (const f of frames) {
         const flow: Flow = { protocol, local: conn.local, remote: conn.remote, connectionId: id };
         if (f.kind === 'message') this.onData(f.data, flow);
         else if (f.kind === 'error') {
@@ -424,12 +549,22 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
             data: f.data,
             error: { code: 'framing', reason: f.reason },
           });
-          this.log.warn({ reason: f.reason, remote: conn.remote }, 'closing stream after a framing error');
+          this.netLog.warn(
+            'framing',
+            { err: f.reason, remote: conn.remote },
+            'closing stream after a framing error',
+          );
           socket.destroy();
         }
       }
     });
+    let forgotten = false;
     const forget = () => {
+      if (forgotten) return;
+      forgotten = true;
+      conn.deadline?.cancel();
+      conn.deadline = undefined;
+      this.connsPerSource.remove(source);
       this.conns.delete(id);
       if (this.byRemote.get(key) === id) this.byRemote.delete(key);
     };
@@ -441,13 +576,55 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     return conn;
   }
 
+  /** Starts the message deadline of a stream connection unless it runs already. */
+  private armDeadline(conn: StreamConn): void {
+    if (conn.deadline) return;
+    conn.deadline = this.clock.setTimeout(() => {
+      conn.deadline = undefined;
+      if (!this.conns.has(conn.id)) return;
+      this.stats.slowSenders++;
+      const flow: Flow = {
+        protocol: conn.protocol,
+        local: conn.local,
+        remote: conn.remote,
+        connectionId: conn.id,
+      };
+      const reason = `no complete message within ${this.deadlineMs} ms`;
+      this.emitTrace({ direction: 'in', flow, data: Buffer.alloc(0), error: { code: 'timeout', reason } });
+      this.netLog.warn(
+        'slow-stream',
+        { err: reason, remote: conn.remote, buffered: conn.framer.buffered },
+        'closing a slow stream',
+      );
+      conn.socket.destroy();
+    }, this.deadlineMs);
+  }
+
   private onData(data: Buffer, flow: Flow): void {
     if (data.length <= 4 && isCrLfOnly(data)) return; // keep-alive
+    const headerEnd = findHeaderEnd(data);
+    const headerBytes = headerEnd ? headerEnd.bodyStart : data.length;
+    if (headerBytes > this.maxHeaderBytes) {
+      this.stats.parseErrors++;
+      this.stats.headersTooLarge++;
+      const reason = `header section of ${headerBytes} bytes exceeds the limit of ${this.maxHeaderBytes}`;
+      this.emitTrace({ direction: 'in', flow, data, error: { code: 'too-large', reason } });
+      this.netLog.warn(
+        'unparsable:too-large',
+        { err: reason, remote: flow.remote },
+        'unparsable SIP message',
+      );
+      return;
+    }
     const r = parseMessage(data, { maxSize: this.maxSize });
     if (!r.ok) {
       this.stats.parseErrors++;
       this.emitTrace({ direction: 'in', flow, data, error: r });
-      this.log.warn({ code: r.code, reason: r.reason, remote: flow.remote }, 'unparsable SIP message');
+      this.netLog.warn(
+        `unparsable:${r.code}`,
+        { err: r.reason, remote: flow.remote },
+        'unparsable SIP message',
+      );
       this.answerBadRequest(r, flow);
       return;
     }

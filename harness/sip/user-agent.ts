@@ -14,6 +14,7 @@ import { newBranch, newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
 import { createResponse, type ResponseOptions } from './message-factory.ts';
 import { DEFAULT_MIN_SE, SessionTimer, type SessionTimerTerms, sessionExpiresOf } from './session-timer.ts';
+import type { SourceLimitOptions } from './source-limits.ts';
 import { targetFromUri } from './target.ts';
 import { DEFAULT_TIMERS, type TimerConfig } from './timers.ts';
 import type { ClientTransaction, SendTarget, ServerTransaction } from './transaction.ts';
@@ -45,6 +46,8 @@ export interface UserAgentOptions {
   auto100?: boolean;
   maxMessageSize?: number;
   maxTransactions?: number;
+  /** Per-source bounds (transactions, connections, message deadline, header bytes); defaults in source-limits.ts. */
+  sourceLimits?: SourceLimitOptions;
   /** Smallest Session-Expires we accept, in seconds (RFC 4028 Min-SE; default 90). */
   minSE?: number;
   /** Refresh sessions when we are the refresher (default true; false simulates a peer that never refreshes). */
@@ -120,12 +123,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       logger: this.log,
       clock: this.clock,
       ...(opts.maxMessageSize ? { maxMessageSize: opts.maxMessageSize } : {}),
+      ...pick(opts.sourceLimits, ['maxConnectionsPerSource', 'messageDeadlineMs', 'maxHeaderBytes']),
     });
     this.transactions = new TransactionLayer(this.transport, {
       timers: this.timers,
       clock: this.clock,
       logger: this.log,
       ...(opts.maxTransactions ? { maxTransactions: opts.maxTransactions } : {}),
+      ...pick(opts.sourceLimits, ['maxTransactionsPerSource']),
     });
     this.transactions.on('request', (req, tx) => this.onRequest(req, tx));
     this.transactions.on('ack', (ack, flow) => this.onAck(ack, flow));
@@ -514,7 +519,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /**
    * §13.3.1.4: the UAS core retransmits a 2xx to INVITE (T1 doubling up to T2) until the ACK
-   * arrives; after 64*T1 without one it gives up and ends the dialog with BYE.
+   * arrives; after 64*T1 without one it gives up and ends the dialog with BYE. Rejects with an
+   * {@link AckTimeoutError} then, or with a plain error when the dialog ended another way first
+   * (a BYE before the ACK, the user agent stopping): either way nothing of it is left running.
    */
   retransmit2xxUntilAck(d: Dialog, tx: ServerTransaction, res: SipResponse): Promise<SipRequest> {
     return new Promise((resolve, reject) => {
@@ -522,26 +529,63 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       let timer: TimerHandle | undefined;
       const started = this.clock.now();
       const reliable = tx.reliable;
+      const done = () => {
+        timer?.cancel();
+        d.off('terminated', onTerminated);
+        if (this.pendingAcks.get(d.key) === onAck) this.pendingAcks.delete(d.key);
+      };
+      const onTerminated = () => {
+        done();
+        reject(new Error('the dialog ended before the ACK of its 2xx'));
+      };
       const tick = () => {
         if (this.clock.now() - started >= 64 * this.timers.t1) {
-          this.pendingAcks.delete(d.key);
-          reject(new Error('no ACK for the 2xx within 64*T1'));
-          this.bye(d).catch(() => undefined);
+          done();
+          this.transport.netLog.warn(
+            'no-ack',
+            { callId: d.id.callId },
+            'no ACK for the 2xx within 64*T1; ending the dialog with BYE',
+          );
+          reject(new AckTimeoutError());
+          if (d.state !== 'terminated') this.bye(d).catch(() => undefined);
           return;
         }
         if (!reliable) this.transactions.sendStateless(res, tx.responseTarget).catch(() => undefined);
         interval = Math.min(interval * 2, this.timers.t2);
         timer = this.clock.setTimeout(tick, reliable ? 64 * this.timers.t1 : interval);
       };
-      timer = this.clock.setTimeout(tick, reliable ? 64 * this.timers.t1 : interval);
-      this.pendingAcks.set(d.key, (ack) => {
-        timer?.cancel();
-        this.pendingAcks.delete(d.key);
+      const onAck = (ack: SipRequest) => {
+        done();
         if (ack.body.length > 0) d.remoteSdp = ack.bodyText;
         resolve(ack);
-      });
+      };
+      if (d.state === 'terminated') {
+        reject(new Error('the dialog ended before the ACK of its 2xx'));
+        return;
+      }
+      timer = this.clock.setTimeout(tick, reliable ? 64 * this.timers.t1 : interval);
+      d.once('terminated', onTerminated);
+      this.pendingAcks.set(d.key, onAck);
     });
   }
+}
+
+/** A 2xx to INVITE that was never ACKed within 64*T1 (RFC 3261 §13.3.1.4); the dialog got a BYE. */
+export class AckTimeoutError extends Error {
+  override name = 'AckTimeoutError';
+  constructor() {
+    super('no ACK for the 2xx within 64*T1');
+  }
+}
+
+/** The keys of `o` among `keys` whose value is defined (exactOptionalPropertyTypes). */
+function pick<K extends keyof SourceLimitOptions>(
+  o: SourceLimitOptions | undefined,
+  keys: K[],
+): Pick<SourceLimitOptions, K> {
+  const out: Partial<SourceLimitOptions> = {};
+  for (const k of keys) if (o?.[k] !== undefined) out[k] = o[k];
+  return out as Pick<SourceLimitOptions, K>;
 }
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY, UPDATE, PRACK, MESSAGE';
@@ -835,15 +879,36 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
     if (reliable && d) {
       let interval = this.ua.timers.t1;
       let timer: TimerHandle | undefined;
-      const started = this.ua.clock.now();
+      const key = `${d.key}|${this.rseq}`;
       const again = () => {
-        if (this.tx.answered || this.ua.clock.now() - started >= 64 * this.ua.timers.t1) return;
+        if (this.tx.answered) return;
         this.ua.transactions.sendStateless(res, this.tx.responseTarget).catch(() => undefined);
         interval = Math.min(interval * 2, this.ua.timers.t2);
         timer = this.ua.clock.setTimeout(again, interval);
       };
       if (!this.tx.reliable) timer = this.ua.clock.setTimeout(again, interval);
-      this.ua.pendingPracks.set(`${d.key}|${this.rseq}`, () => timer?.cancel());
+      // RFC 3262 §3: no PRACK within 64*T1: the UAS SHOULD reject the INVITE with a 5xx.
+      const giveUp = this.ua.clock.setTimeout(() => {
+        timer?.cancel();
+        if (this.ua.pendingPracks.get(key) !== stop) return;
+        this.ua.pendingPracks.delete(key);
+        this.ua.transport.netLog.warn(
+          'no-prack',
+          { callId: d.id.callId },
+          'no PRACK for a reliable provisional within 64*T1',
+        );
+        this.reject(500, { reason: 'No PRACK' });
+      }, 64 * this.ua.timers.t1);
+      const stop = () => {
+        timer?.cancel();
+        giveUp.cancel();
+      };
+      this.ua.pendingPracks.set(key, stop);
+      d.once('terminated', () => {
+        if (this.ua.pendingPracks.get(key) !== stop) return;
+        stop();
+        this.ua.pendingPracks.delete(key);
+      });
     }
   }
 

@@ -206,12 +206,16 @@ describe('reports of real runs on the embedded SBC', () => {
     expect(doc.model.baseline?.runId).toBe(a.run.id);
   });
 
-  it('writes the reports from the journal alone, noting damaged lines', async () => {
+  it('writes the reports from the journal alone, noting damaged lines, printing them and exiting 1', async () => {
     const copy = join(root, 'copy');
     cpSync(clean, copy, { recursive: true });
     rmSync(join(copy, 'results.json'));
     appendFileSync(join(copy, 'journal.jsonl'), '{"type":"cell"}\n{"type":"cell","cell":{"id":"8-1\n');
-    expect(await reportCommand(copy, { format: 'json,md' }, out, err)).toBe(0);
+    sink.err = '';
+    // Written from what could be read, and said so: the repairs on stderr, exit 1 (issue 15).
+    expect(await reportCommand(copy, { format: 'json,md' }, out, err)).toBe(1);
+    expect(sink.err).toMatch(/damaged journal: line \d+ is not a journal entry/);
+    expect(sink.err).toMatch(/damaged journal: entry \d+ is a cell without an id, left out/);
     const doc = JSON.parse(readFileSync(join(copy, 'report.json'), 'utf8')) as JsonReport;
     expect(doc.results.cells).toEqual(readResults(clean).cells);
     expect(doc.model.notes.some((n) => /Journal: line \d+ is not a journal entry/.test(n))).toBe(true);

@@ -142,4 +142,22 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
       'real equipment: the embedded SBC on fixed ports, a separately started OXO simulator as the real OXO',
     files: ['test/support/sim-engineer.ts', 'test/cli/real-equipment-console.test.ts'],
   },
+  {
+    octets: [86, 87],
+    fixedPorts: false,
+    owner: 'robustness: calls never ACKed through the embedded lab (OXO side 86, provider side 87)',
+    files: ['test/actors/no-ack-cleanup.test.ts'],
+  },
+  {
+    octets: [88],
+    fixedPorts: false,
+    owner: 'robustness: per-source limits of the SIP transport and transaction layers, log summaries',
+    files: ['test/sip/source-limits.test.ts', 'test/sip/log-flood.test.ts'],
+  },
+  {
+    octets: [89],
+    fixedPorts: false,
+    owner: 'robustness: RTP port binds, EADDRINUSE and other failures of the actors',
+    files: ['test/actors/bind-failures.test.ts', 'test/cli/robust-cli.test.ts'],
+  },
 ];

@@ -9,6 +9,14 @@ export {
 } from './capture-analysis.ts';
 export { PacketLog, type PacketRecord } from './packet-log.ts';
 export {
+  bindRtpPair,
+  bindUdpSocket,
+  closeQuietly,
+  DEFAULT_RTP_PORT_RANGE,
+  type RtpPortRange,
+  randomRtpPort,
+} from './port-range.ts';
+export {
   commitIndex,
   estimateIndex,
   newRocState,

@@ -7,11 +7,11 @@
  * States: open → (setRemote, send…) → closed. Sending before a remote is set is counted
  * in `sendErrors`, never thrown.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import type { Socket } from 'node:dgram';
 import type { Encoder } from '../../../codecs/codec.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../support/clock.ts';
 import { PacketLog, type PacketRecord } from './packet-log.ts';
+import { bindRtpPair, bindUdpSocket, closeQuietly, type RtpPortRange } from './port-range.ts';
 import {
   buildReceiverReport,
   buildSenderReport,
@@ -41,6 +41,8 @@ export interface RtpSessionOptions {
   localAddress: string;
   /** Local RTP port; 0 picks one (an even one with a free port+1 unless rtcp-mux). */
   localPort?: number;
+  /** Where a picked port comes from (default 20000–32766, outside Linux's ephemeral ports). */
+  portRange?: RtpPortRange;
   /** RTCP on the RTP port (RFC 5761). */
   rtcpMux?: boolean;
   remote?: { address: string; port: number; rtcpPort?: number };
@@ -94,19 +96,6 @@ export interface SenderCounters {
   sendErrors: number;
   rtcpReceived: number;
   rtcpRejected: number;
-}
-
-async function bindSocket(address: string, port: number): Promise<Socket> {
-  const sock = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', reuseAddr: false });
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: Error) => reject(e);
-    sock.once('error', onError);
-    sock.bind({ address, port, exclusive: true }, () => {
-      sock.off('error', onError);
-      resolve();
-    });
-  });
-  return sock;
 }
 
 /** One RTP media stream endpoint. Create with `RtpSession.open`. */
@@ -191,30 +180,21 @@ export class RtpSession {
   static async open(opts: RtpSessionOptions): Promise<RtpSession> {
     const mux = opts.rtcpMux ?? false;
     const want = opts.localPort ?? 0;
-    if (mux) return new RtpSession(opts, await bindSocket(opts.localAddress, want), undefined);
-    if (want !== 0) {
-      const rtp = await bindSocket(opts.localAddress, want);
-      try {
-        return new RtpSession(opts, rtp, await bindSocket(opts.localAddress, want + 1));
-      } catch (e) {
-        rtp.close();
-        throw e;
-      }
+    let rtp: Socket | undefined;
+    let rtcp: Socket | undefined;
+    try {
+      if (mux) rtp = await bindUdpSocket(opts.localAddress, want);
+      else if (want !== 0) {
+        rtp = await bindUdpSocket(opts.localAddress, want);
+        rtcp = await bindUdpSocket(opts.localAddress, want + 1);
+      } else ({ rtp, rtcp } = await bindRtpPair(opts.localAddress, opts.portRange));
+      return new RtpSession(opts, rtp, rtcp);
+    } catch (e) {
+      // A failed bind or a bad SRTP key: nothing this call bound stays open.
+      closeQuietly(rtp);
+      closeQuietly(rtcp);
+      throw e;
     }
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 32; attempt++) {
-      const port = 20000 + 2 * Math.floor(Math.random() * 20000);
-      let rtp: Socket | undefined;
-      try {
-        rtp = await bindSocket(opts.localAddress, port);
-        const rtcp = await bindSocket(opts.localAddress, port + 1);
-        return new RtpSession(opts, rtp, rtcp);
-      } catch (e) {
-        rtp?.close();
-        lastError = e;
-      }
-    }
-    throw lastError instanceof Error ? lastError : new Error('no free RTP port pair');
   }
 
   get localAddress(): string {
