@@ -76,26 +76,33 @@ export const embeddedAdapter: DutAdapter = {
  * is reported as not applied and the case runs with the SBC as it is.
  */
 export function genericAdapter(prompter: Prompter | undefined): DutAdapter {
+  /** What the engineer last confirmed having set, by key: a case that wants the same is not asked again. */
+  const confirmed = new Map<PreconditionKey, string>();
   return {
     name: 'generic',
     async apply(pre, profile) {
       const p: Profile = structuredClone(profile);
       // A setting the profile already declares for this SBC needs nobody to apply it.
-      const settings = pre ? describeSettings(pre).filter(([key]) => !declared(key, pre, profile)) : [];
-      if (!pre || settings.length === 0) return { profile: p, notes: [], answers: [], unapplied: [] };
+      const wanted = pre ? describeSettings(pre).filter(([key]) => !declared(key, pre, profile)) : [];
+      // Nor does one the engineer set for an earlier case of this run and nothing changed since.
+      const kept = wanted.filter(([key, s]) => confirmed.get(key) === s);
+      const settings = wanted.filter(([key, s]) => confirmed.get(key) !== s);
+      const keptNote =
+        kept.length > 0
+          ? [`SBC still set by the engineer since an earlier case: ${kept.map(([, s]) => s).join('; ')}.`]
+          : [];
+      if (pre && kept.length > 0)
+        applyTo(
+          p,
+          only(
+            pre,
+            kept.map(([key]) => key),
+          ),
+          profile,
+        );
+      if (!pre || settings.length === 0) return { profile: p, notes: keptNote, answers: [], unapplied: [] };
       const what = settings.map(([, s]) => s).join('; ');
-      const applied = () => {
-        // The engineer set the SBC so: the simulators follow the same settings.
-        if (pre.codecOrder)
-          p.sbc.codecOrder = pre.codecOrder.filter((c) =>
-            profile.sbc.codecOrder.includes(c as never),
-          ) as Profile['sbc']['codecOrder'];
-        if (pre.providerTransport) p.provider.transport = pre.providerTransport;
-        if (pre.srtpTowardProvider !== undefined) {
-          p.sbc.srtpTowardProvider = pre.srtpTowardProvider;
-          p.provider.srtp = pre.srtpTowardProvider;
-        }
-      };
+      const applied = () => applyTo(p, pre, profile);
       if (!prompter) {
         return {
           profile: p,
@@ -111,16 +118,18 @@ export function genericAdapter(prompter: Prompter | undefined): DutAdapter {
       const answer = await prompter.ask(question, ['yes', 'no']);
       if (answer.toLowerCase() === 'yes') {
         applied();
+        for (const [key, st] of settings) confirmed.set(key, st);
         return {
           profile: p,
-          notes: [`SBC set by the engineer: ${what}.`],
+          notes: [...keptNote, `SBC set by the engineer: ${what}.`],
           answers: [{ question, answer }],
           unapplied: [],
         };
       }
+      for (const [key] of settings) confirmed.delete(key);
       return {
         profile: p,
-        notes: [],
+        notes: keptNote,
         answers: [{ question, answer }],
         unapplied: settings.map(([key, s]) => ({
           key,
@@ -129,6 +138,32 @@ export function genericAdapter(prompter: Prompter | undefined): DutAdapter {
       };
     },
   };
+}
+
+/** The settings of `pre` under `keys` only. */
+function only(pre: SbcPrecondition, keys: PreconditionKey[]): SbcPrecondition {
+  return {
+    ...(keys.includes('codecOrder') && pre.codecOrder ? { codecOrder: pre.codecOrder } : {}),
+    ...(keys.includes('providerTransport') && pre.providerTransport
+      ? { providerTransport: pre.providerTransport }
+      : {}),
+    ...(keys.includes('srtpTowardProvider') && pre.srtpTowardProvider !== undefined
+      ? { srtpTowardProvider: pre.srtpTowardProvider }
+      : {}),
+  };
+}
+
+/** The engineer set the SBC as `pre` says: the simulators follow the same settings. */
+function applyTo(p: Profile, pre: SbcPrecondition, profile: Profile): void {
+  if (pre.codecOrder)
+    p.sbc.codecOrder = pre.codecOrder.filter((c) =>
+      profile.sbc.codecOrder.includes(c as never),
+    ) as Profile['sbc']['codecOrder'];
+  if (pre.providerTransport) p.provider.transport = pre.providerTransport;
+  if (pre.srtpTowardProvider !== undefined) {
+    p.sbc.srtpTowardProvider = pre.srtpTowardProvider;
+    p.provider.srtp = pre.srtpTowardProvider;
+  }
 }
 
 /**
