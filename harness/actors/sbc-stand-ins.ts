@@ -20,7 +20,7 @@ import {
 import type { Clock } from '../support/clock.ts';
 import { MediaLeg, type MediaPrefs } from './media-leg.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
-import type { SbcMediaPolicy } from './sbc-config.ts';
+import type { ReferenceSbcConfigInput, SbcMediaPolicy } from './sbc-config.ts';
 import type { SbcFaults } from './sbc-faults.ts';
 
 /** A plain user agent on one address that records every SIP message it sends and receives. */
@@ -228,6 +228,11 @@ export async function startSbcRig(
     register?: boolean;
     grantSeconds?: number;
     retryMs?: number;
+    /**
+     * The SBC's access settings. The rig's OXO stand-in mostly calls without registering, so
+     * the rig opens the LAN side (`lanInvites: 'any'`) unless this says otherwise.
+     */
+    security?: ReferenceSbcConfigInput['security'];
   } = {},
 ): Promise<SbcRig> {
   const A = RIG_ADDRESSES;
@@ -263,6 +268,7 @@ export async function startSbcRig(
       media: { ...base, ...sbcConfig.wanMedia },
     },
     referPolicy: sbcConfig.referPolicy ?? 'pass',
+    security: { lanInvites: 'any', ...sbcConfig.security },
     faults: { ...sbcConfig.faults },
     timers: { t1: 100, t2: 800, t4: 1000 },
   });
