@@ -38,12 +38,16 @@ export class StandInAgent {
     contactUser: string;
     clock?: Clock;
     timers?: { t1?: number; t2?: number; t4?: number };
+    /** Also listen for TLS with this certificate. */
+    tls?: { key: string; cert: string };
   }): Promise<StandInAgent> {
     const ua = await UserAgent.start({
       listen: [
         { protocol: 'UDP', address: opts.address, port: 0 },
         { protocol: 'TCP', address: opts.address, port: 0 },
+        ...(opts.tls ? [{ protocol: 'TLS' as const, address: opts.address, port: 0 }] : []),
       ],
+      ...(opts.tls ? { tls: opts.tls } : {}),
       contactUser: opts.contactUser,
       ...(opts.clock ? { clock: opts.clock } : {}),
       timers: { t1: 100, t2: 800, t4: 1000, ...opts.timers },
