@@ -155,7 +155,8 @@ export const registerReplay = testCase({
   title: 'Digest replay: a replayed REGISTER is refused',
   steps: [
     'The OXO trunk registers at the SBC; the harness keeps the Authorization header it sent',
-    'From another LAN address (security.lanIntruder), a REGISTER of the trunk user with that same Authorization (same nonce, nc and cnonce), a new Call-ID and the intruder’s Contact',
+    'From another LAN address (security.lanIntruder), a REGISTER without credentials: expected a challenge (else the case is not judged: the SBC does not examine that address)',
+    'From that address, a REGISTER of the trunk user with that same Authorization (same nonce, nc and cnonce), a new Call-ID and the intruder’s Contact',
     'Expected: refused (401 with a new challenge, stale or not, 403, …), never 2xx (RFC 7616 §3.4, RFC 3261 §22.4); with the embedded SBC, no binding for the intruder',
   ],
   needs: ['security:digest-replay'],
@@ -212,6 +213,13 @@ export const registerReplay = testCase({
             target,
           ),
           10_000,
+        );
+      // Control: the SBC examines requests from this address at all (a source held off, e.g. by an
+      // earlier run's S-4, would refuse the replay for another reason).
+      const probe = await registerOnce(intruder, { uri: registered.uri, aor, target }, undefined);
+      if (probe === 'no answer' || (probe.status !== 401 && probe.status !== 407))
+        throw new NotJudgedHere(
+          `the SBC did not challenge a REGISTER from ${address} (${probe === 'no answer' ? 'no answer' : probe.status}), so a refused replay would prove nothing: is that address held off?`,
         );
       const r = await send(60);
       const st = r?.response?.status;
