@@ -282,6 +282,12 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     symptom: /INVITE flood/,
     reads: 'during and after an INVITE flood from one WAN address the trunk’s own calls get 503',
   },
+  {
+    fault: 'malformed-stall',
+    affected: ['S-8'],
+    symptom: /malformed SIP/,
+    reads: 'after a burst of malformed SIP from one WAN address the trunk’s call gets 503',
+  },
 ];
 
 /** Control cases, run beside each fault: the first three that the fault does not affect. */

@@ -1,5 +1,5 @@
 /**
- * The SBC security section (S-1 … S-7), not in the report: what a probe of our own reference SBC
+ * The SBC security section (S-1 … S-8), not in the report: what a probe of our own reference SBC
  * found (issue 15), turned into cases that judge any SBC under test on what it does on the wire.
  * An intruder sends from a loopback address of its own (security.lanIntruder / wanIntruder);
  * every case is bounded in count and time, and N/A where the profile's sbc.securityClaims leaves
@@ -11,6 +11,7 @@ import { CALL_RELEASE_BOUND_MS, HarnessError, NotJudgedHere, testCase } from '..
 import { DigestClient, type SipResponse, type UserAgent } from '../harness/sip/index.ts';
 import { selfSignedCertificate } from '../harness/support/certificate.ts';
 import { releasedWithin } from './call-helpers.ts';
+import { malformedBurst } from './malformed-sip.ts';
 import {
   countInvites,
   finalWithin,
@@ -615,6 +616,70 @@ export const inviteFloodCase = testCase({
   },
 });
 
+export const malformedBurstCase = testCase({
+  id: 'S-8',
+  section: 'S',
+  title: 'A burst of malformed SIP: the SBC keeps answering and a call still works',
+  steps: [
+    'From a WAN address that is not the provider’s (security.wanIntruder), security.malformedMessages malformed SIP messages over UDP to the SBC’s WAN side, at most security.malformedPerS per second (at most 60 s): cut, bytes flipped, broken request lines, wrong Content-Length, missing or mangled headers, over-long lines, raw noise',
+    'Then the provider and the OXO each send OPTIONS to the SBC, and Premium Deskphone 1 calls a PSTN phone',
+    'Expected: both OPTIONS are answered, and the call is established',
+  ],
+  needs: ['security:malformed-input'],
+  timeoutMs: 120_000,
+  note: NOTE,
+  async run(ctx) {
+    const p = ctx.profile;
+    if (!p.sbc.wan.transports.includes('udp'))
+      throw new NotJudgedHere(
+        'the burst is sent over UDP, and the SBC’s WAN side has no UDP (sbc.wan.transports)',
+      );
+    const address = intruderAddress(ctx, 'wan');
+    const b = await malformedBurst({
+      from: address,
+      target: sbcTarget(ctx, 'wan', 'UDP'),
+      count: p.security.malformedMessages,
+      perS: p.security.malformedPerS,
+      seed: 15,
+    });
+    ctx.note(
+      `Burst: ${b.sent} malformed messages from ${address} in ${(b.durationMs / 1000).toFixed(1)} s; ${b.answers} answers.`,
+    );
+    for (const [who, ua, side, protocol] of [
+      [
+        'the provider',
+        ctx.provider.ua,
+        'wan',
+        PROTOCOLS[p.provider.transport === 'tls' ? 'udp' : p.provider.transport],
+      ],
+      ['the OXO', ctx.oxo.ua, 'lan', PROTOCOLS[p.oxo.transport]],
+    ] as const) {
+      const target = sbcTarget(ctx, side, protocol);
+      const out = await within(
+        ua.request({ method: 'OPTIONS', uri: `sip:${hostPort(target)}`, target }),
+        5000,
+      );
+      const status = out?.response?.status;
+      ctx.check.that(`the SBC answers OPTIONS from ${who} after the burst`, status !== undefined, {
+        expected: 'a final answer within 5 s',
+        observed: status === undefined ? 'no answer' : String(status),
+        failure: `After a burst of malformed SIP from ${address}, the SBC did not answer an OPTIONS from ${who} within 5 s`,
+      });
+    }
+    const out = await ctx.oxo
+      .extension('deskphone1')
+      .call(`${p.oxo.outgoingPrefix}${ctx.provider.phone('pstn1').number}`);
+    if (!('media' in out)) throw new HarnessError('the call to the PSTN phone stayed inside the PBX');
+    const ok = (await within(out.established(), 15_000)) ?? false;
+    ctx.check.that('a call works after the burst', ok, {
+      expected: 'Premium Deskphone 1 to the PSTN phone established',
+      observed: ok ? 'established' : `ended with ${out.status ?? 'no final response'}`,
+      failure: `After a burst of malformed SIP from ${address}, the trunk’s call to the PSTN ended with ${out.status ?? 'no final response'}`,
+    });
+    await out.hangup().catch(() => undefined);
+  },
+});
+
 export const SECURITY_CASES = [
   lanAccess,
   wanAccess,
@@ -623,11 +688,12 @@ export const SECURITY_CASES = [
   tlsCertificates,
   noAckCleanup,
   inviteFloodCase,
+  malformedBurstCase,
 ];
 
 /** The section's title and objective, for the reports (scenarios/index.ts). */
 export const SECURITY_SECTION = {
   title: 'SBC security (not in the report)',
   objective:
-    'What an attacker or a broken peer does to the SBC: calls from unknown addresses on either side, replayed and guessed credentials, TLS certificates, calls never ACKed, an INVITE flood. Judged on the SBC under test; docs/security.md.',
+    'What an attacker or a broken peer does to the SBC: calls from unknown addresses on either side, replayed and guessed credentials, TLS certificates, calls never ACKed, an INVITE flood, malformed SIP. Judged on the SBC under test; docs/security.md.',
 };

@@ -40,7 +40,7 @@ import {
 import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import { AuthHoldOff, GlobalInviteLockout } from './sbc-access-policy.ts';
+import { AuthHoldOff, GlobalInviteLockout, MalformedStall } from './sbc-access-policy.ts';
 import {
   parseSbcConfig,
   type ReferenceSbcConfig,
@@ -252,6 +252,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   /** Authentication failures per source and their hold-off (sbc-access-policy.ts). */
   readonly holdOff: AuthHoldOff;
   private readonly lockout: GlobalInviteLockout;
+  private readonly stall: MalformedStall;
   /** Datagrams not kept as evidence (per-port limit or the limit for ended calls). */
   evidenceDropped = 0;
 
@@ -270,6 +271,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       clock,
     );
     this.lockout = new GlobalInviteLockout(clock);
+    this.stall = new MalformedStall(clock);
+    for (const ua of [lanUa, wanUa])
+      ua.transport.on('trace', (t) => {
+        if (t.direction === 'in' && t.error && faultOn(c.faults, 'malformed-stall')) this.stall.malformed();
+      });
     this.registrar = new SbcRegistrar({
       acceptReplay: () => c.security.digestReplay === 'accept' || faultOn(c.faults, 'digest-replay'),
       holdOff: this.holdOff,
@@ -567,7 +573,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     }
     const req = inv.request;
     // Who may call through the SBC (sbc-access-policy.ts, sbc-invite-gate.ts).
-    const refusal = inviteRefusal(this, side, req, inv.tx.flow.remote.address, this.lockout);
+    const refusal = inviteRefusal(this, side, req, inv.tx.flow.remote.address, this.lockout, this.stall);
     if (refusal) {
       inv.reject(refusal.status, { headers: refusal.headers });
       return;

@@ -139,3 +139,38 @@ export class GlobalInviteLockout {
     return false;
   }
 }
+
+/** Fault malformed-stall: unparsable messages (both sides) in this window, ms, ... */
+const STALL_WINDOW_MS = 5000;
+/** ... above this many, ... */
+const STALL_THRESHOLD = 100;
+/** ... make every new INVITE get 503 for this long, ms. */
+const STALL_MS = 10_000;
+
+/**
+ * The misbehaviour of fault malformed-stall: an SBC that a burst of garbage knocks over. More
+ * than 100 unparsable messages within 5 s, on either side, make it answer every new INVITE 503
+ * for 10 s.
+ */
+export class MalformedStall {
+  private readonly times: number[] = [];
+  private stalledUntil = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Counts one message that did not parse. */
+  malformed(): void {
+    const now = this.clock.now();
+    this.times.push(now);
+    while (this.times.length > 0 && now - (this.times[0] as number) > STALL_WINDOW_MS) this.times.shift();
+    if (this.times.length > STALL_THRESHOLD) {
+      this.times.length = 0;
+      this.stalledUntil = now + STALL_MS;
+    }
+  }
+
+  /** True while the SBC is knocked over. */
+  stalled(): boolean {
+    return this.clock.now() < this.stalledUntil;
+  }
+}

@@ -153,6 +153,7 @@ const faultsSchema = z
     'tls-no-verify': z.boolean(),
     'no-ack-cleanup': z.boolean(),
     'flood-lockout': z.boolean(),
+    'malformed-stall': z.boolean(),
   })
   .partial()
   .strict();

@@ -51,6 +51,8 @@ export interface SbcFaults {
   'no-ack-cleanup'?: boolean;
   /** A global INVITE rate limit: over 100 INVITEs in 2 s, every INVITE gets 503 for 10 s. */
   'flood-lockout'?: boolean;
+  /** After more than 100 unparsable messages within 5 s, every new INVITE gets 503 for 10 s. */
+  'malformed-stall'?: boolean;
 }
 
 /** A fault switch name. */
@@ -224,6 +226,14 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'Rate-limits INVITEs globally, not per source: over 100 INVITEs within 2 s, every INVITE gets 503 for 10 s, the trunk’s included.',
     onTheWire:
       'During and after a flood from one address, the trunk’s own INVITE is answered 503 Service Unavailable.',
+  },
+  {
+    name: 'malformed-stall',
+    value: 'flag',
+    summary:
+      'Is knocked over by garbage: after more than 100 unparsable messages within 5 s (either side), every new INVITE gets 503 for 10 s.',
+    onTheWire:
+      'After a burst of malformed SIP from one address, the trunk’s next INVITE is answered 503 Service Unavailable.',
   },
 ]);
 

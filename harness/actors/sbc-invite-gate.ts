@@ -6,10 +6,11 @@
  * - WAN: a source that is not one of the provider's addresses: 403 (RFC 3261 §21.4.4);
  * - LAN: a source that is not the registered trunk's address must authenticate as the trunk
  *   user: 401 with a challenge, 403 for wrong credentials (RFC 3261 §22.1, §22.4);
- * - fault flood-lockout: 503 to everyone once the SBC counts more than 100 INVITEs in 2 s.
+ * - fault flood-lockout: 503 to everyone once the SBC counts more than 100 INVITEs in 2 s;
+ * - fault malformed-stall: 503 to everyone for 10 s after more than 100 unparsable messages.
  */
 import type { SipRequest } from '../sip/index.ts';
-import { addressIn, type GlobalInviteLockout } from './sbc-access-policy.ts';
+import { addressIn, type GlobalInviteLockout, type MalformedStall } from './sbc-access-policy.ts';
 import type { ReferenceSbcConfig } from './sbc-config.ts';
 import { faultOn } from './sbc-faults.ts';
 import type { SbcSide } from './sbc-media-relay.ts';
@@ -26,8 +27,11 @@ export function inviteRefusal(
   req: SipRequest,
   source: string,
   lockout: GlobalInviteLockout,
+  stall?: MalformedStall,
 ): InviteRefusal | undefined {
   const c = sbc.config;
+  if (faultOn(c.faults, 'malformed-stall') && stall?.stalled())
+    return { status: 503, headers: [['Retry-After', '10']] };
   if (faultOn(c.faults, 'flood-lockout') && lockout.locked())
     return { status: 503, headers: [['Retry-After', '10']] };
   const held = sbc.registrar.heldOff(source);

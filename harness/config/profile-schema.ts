@@ -33,6 +33,7 @@ export const SECURITY_CLAIMS = [
   'tls-certificate',
   'no-ack-cleanup',
   'invite-flood',
+  'malformed-input',
 ] as const;
 export type SecurityClaim = (typeof SECURITY_CLAIMS)[number];
 
@@ -331,6 +332,19 @@ export const securityTestsSchema = z.strictObject({
     .max(10)
     .default(2)
     .describe('S-7: over how many seconds the flood is spread'),
+  malformedMessages: z
+    .number()
+    .int()
+    .min(10)
+    .max(20_000)
+    .default(2000)
+    .describe('S-8: malformed SIP messages sent from one address'),
+  malformedPerS: z
+    .number()
+    .min(100)
+    .max(10_000)
+    .default(1000)
+    .describe('S-8: at most this many malformed messages per second'),
 });
 
 export const profileSchema = z.strictObject({
@@ -351,7 +365,14 @@ export const profileSchema = z.strictObject({
     .default({ verify: true })
     .describe('how the harness checks TLS certificates (docs/security.md)'),
   security: securityTestsSchema
-    .default({ bruteForceAttempts: 200, bruteForceMaxPerS: 2, floodInvites: 500, floodSeconds: 2 })
+    .default({
+      bruteForceAttempts: 200,
+      bruteForceMaxPerS: 2,
+      floodInvites: 500,
+      floodSeconds: 2,
+      malformedMessages: 2000,
+      malformedPerS: 1000,
+    })
     .describe('addresses and bounds of the security section S-* (docs/security.md)'),
 });
 

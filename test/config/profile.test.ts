@@ -90,7 +90,7 @@ describe('profiles: security keys', () => {
       bruteForce: false,
     });
     expect(p.tls).toEqual({ verify: true });
-    expect(p.sbc.securityClaims).toHaveLength(7);
+    expect(p.sbc.securityClaims).toHaveLength(8);
     expect(p.security.bruteForceAttempts).toBe(200);
   });
 

@@ -44,18 +44,19 @@ async function run(p: Profile, only: string) {
 }
 
 describe('the SBC security section through the embedded SBC', () => {
-  it('S-1 … S-5 and S-7 are OK by default, each saying what the intruder got', {
+  it('S-1 … S-5, S-7 and S-8 are OK by default, each saying what the intruder got', {
     timeout: 240_000,
   }, async () => {
-    const r = await run(profile(), 'S-1,S-2,S-3,S-4,S-5,S-7');
+    const r = await run(profile(), 'S-1,S-2,S-3,S-4,S-5,S-7,S-8');
     const byId = new Map(r.results.cells.map((c) => [c.id, c]));
-    for (const id of ['S-1', 'S-2', 'S-3', 'S-4', 'S-5', 'S-7'])
+    for (const id of ['S-1', 'S-2', 'S-3', 'S-4', 'S-5', 'S-7', 'S-8'])
       expect(byId.get(id)?.verdict, `${id}: ${byId.get(id)?.comment}`).toBe('OK');
     expect(byId.get('S-1')?.comment).toMatch(/127\.0\.93\.1 was answered .*401/);
     expect(byId.get('S-2')?.comment).toMatch(/127\.0\.93\.2 was answered .*403/);
     expect(byId.get('S-3')?.comment).toMatch(/answered 401 \(new challenge, stale=true\)/);
     expect(byId.get('S-4')?.comment).toMatch(/the right password from 127\.0\.93\.1 afterwards: 503/);
     expect(byId.get('S-7')?.comment).toMatch(/Flood: 500 INVITEs from 127\.0\.93\.2/);
+    expect(byId.get('S-8')?.comment).toMatch(/Burst: 2000 malformed messages from 127\.0\.93\.2/);
     for (const c of r.results.cells) expect(c.comment).toMatch(/^Not in the report/);
     expect(SECTIONS.S?.title).toMatch(/not in the report/);
   });
@@ -77,7 +78,7 @@ describe('the SBC security section through the embedded SBC', () => {
     const r = await run(p, 'S-*');
     const byId = new Map(r.results.cells.map((c) => [c.id, c]));
     expect(byId.get('S-2')?.verdict).toBe('OK');
-    for (const id of ['S-1', 'S-3', 'S-4', 'S-5', 'S-6', 'S-7']) {
+    for (const id of ['S-1', 'S-3', 'S-4', 'S-5', 'S-6', 'S-7', 'S-8']) {
       expect(byId.get(id)?.verdict, id).toBe('N/A');
       expect(byId.get(id)?.comment).toMatch(/not in sbc\.securityClaims/);
     }
