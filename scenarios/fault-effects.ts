@@ -116,6 +116,7 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       'T-10',
       'S-6',
       'S-7',
+      'S-8',
     ],
     // Every case whose call crosses the SBC; the test runs one or more of each section.
     tested: ['8-1-1', '8-2-1', '8-3-2', '8-4-1', '8-5-1', 'T-2', 'T-5', 'T-8', 'T-10'],
@@ -189,6 +190,7 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       'T-6',
       'S-6',
       'S-7',
+      'S-8',
     ],
     // Two cases where the SBC relays the BYE onto a leg it called; the others run the same path.
     tested: ['8-2-1', '8-4-1'],
