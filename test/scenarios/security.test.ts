@@ -13,6 +13,7 @@ import type { Profile } from '../../harness/config/profile-schema.ts';
 import { type CaseContext, runPlan } from '../../harness/runner/index.ts';
 import { buildReportModel } from '../../reports/report-model.ts';
 import { PLAN, SECTIONS } from '../../scenarios/index.ts';
+import { bruteForceVerdict } from '../../scenarios/security.ts';
 import { intruderAddress } from '../../scenarios/security-tools.ts';
 
 const dirs: string[] = [];
@@ -106,5 +107,34 @@ describe('the SBC security section through the embedded SBC', () => {
     expect(intruderAddress(ctx, 'wan')).toBe(last250(p.provider.address));
     p.provider.address = '::1';
     expect(() => intruderAddress(ctx, 'wan')).toThrow(/security\.wanIntruder/);
+  });
+});
+
+describe('S-4: blocked or slowed, both legal', () => {
+  const max = 2;
+  it('is OK when the source is blocked, however fast the guesses were answered', () => {
+    expect(bruteForceVerdict({ examined: 10, seconds: 0.1, rightStatus: 503, maxPerS: max })).toMatchObject({
+      ok: true,
+      blocked: true,
+      slowed: false,
+    });
+    // No answer to the right password is a block too.
+    expect(
+      bruteForceVerdict({ examined: 10, seconds: 0.1, rightStatus: undefined, maxPerS: max }).blocked,
+    ).toBe(true);
+  });
+
+  it('is OK when the guesses are slowed, even if the right password is then accepted', () => {
+    expect(bruteForceVerdict({ examined: 30, seconds: 30, rightStatus: 200, maxPerS: max })).toMatchObject({
+      ok: true,
+      blocked: false,
+      slowed: true,
+    });
+  });
+
+  it('is NOK when every guess is examined at speed and the right password is then accepted', () => {
+    const v = bruteForceVerdict({ examined: 200, seconds: 0.6, rightStatus: 200, maxPerS: max });
+    expect(v.ok).toBe(false);
+    expect(v.rate).toBeGreaterThan(300);
   });
 });
