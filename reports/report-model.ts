@@ -311,6 +311,9 @@ function runNotes(inputs: ReportInputs, cells: readonly Cell[]): string[] {
     notes.push(
       `Embedded SBC personalities (legal behaviours, docs/sbc-personalities.md) switched on: ${run.options.personalities.join(', ')}.`,
     );
+  const open = Array.isArray(run.options.openSwitches) ? run.options.openSwitches.map(String) : [];
+  if (open.length > 0)
+    notes.push(`Security switches open in the profile (docs/security.md): ${open.join('; ')}.`);
   if (run.options.only) notes.push(`Only the cases matching "${run.options.only}" were run.`);
   if (run.options.interactive) notes.push('Interactive run: some checks were answered by the engineer.');
   const byEngineer = cells.filter((c) => engineerJudgements(c).length > 0);

@@ -114,6 +114,9 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       'T-7',
       'T-8',
       'T-10',
+      'S-6',
+      'S-7',
+      'S-8',
     ],
     // Every case whose call crosses the SBC; the test runs one or more of each section.
     tested: ['8-1-1', '8-2-1', '8-3-2', '8-4-1', '8-5-1', 'T-2', 'T-5', 'T-8', 'T-10'],
@@ -185,6 +188,9 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       '8-4-2',
       '8-4-3',
       'T-6',
+      'S-6',
+      'S-7',
+      'S-8',
     ],
     // Two cases where the SBC relays the BYE onto a leg it called; the others run the same path.
     tested: ['8-2-1', '8-4-1'],
@@ -231,6 +237,58 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     symptom: /RFC 4733/,
     reads:
       'no report of a digit has the E bit while the stream goes on; the digits still arrive, the RTP validator names RFC 4733 (rule te-end-bit)',
+  },
+  {
+    fault: 'open-lan',
+    affected: ['S-1'],
+    symptom: /went on to the provider/,
+    reads:
+      'an INVITE without credentials from a LAN address that never registered goes on to the provider (an open relay)',
+  },
+  {
+    fault: 'open-wan',
+    affected: ['S-2'],
+    symptom: /went on to the OXO/,
+    reads: 'an INVITE from a WAN address that is not the provider’s goes on to the OXO',
+  },
+  {
+    fault: 'digest-replay',
+    affected: ['S-3'],
+    symptom: /replayed the trunk’s Authorization/,
+    reads:
+      'a REGISTER replaying the trunk’s Authorization from another address is accepted and binds the intruder',
+  },
+  {
+    fault: 'no-auth-holdoff',
+    affected: ['S-4'],
+    symptom: /guessed at full speed/,
+    reads:
+      'hundreds of wrong passwords are examined at full speed, then the right one is accepted from the same address',
+  },
+  {
+    fault: 'tls-no-verify',
+    affected: ['S-5'],
+    symptom: /does not verify the provider’s certificate/,
+    reads: 'the SBC sends its INVITE over TLS to a provider with a self-signed certificate',
+  },
+  {
+    fault: 'no-ack-cleanup',
+    affected: ['S-6'],
+    symptom: /never ACKed/,
+    reads:
+      'the provider leg of a call whose 200 OK is never ACKed stays up (NOK without the fault too until the reference SBC cleans such calls up, issue 15)',
+  },
+  {
+    fault: 'flood-lockout',
+    affected: ['S-7'],
+    symptom: /INVITE flood/,
+    reads: 'during and after an INVITE flood from one WAN address the trunk’s own calls get 503',
+  },
+  {
+    fault: 'malformed-stall',
+    affected: ['S-8'],
+    symptom: /malformed SIP/,
+    reads: 'after a burst of malformed SIP from one WAN address the trunk’s call gets 503',
   },
 ];
 

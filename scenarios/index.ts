@@ -9,6 +9,7 @@ import { FEATURES_CASES } from './features.ts';
 import { INCOMING_CASES } from './incoming.ts';
 import { OUTGOING_CASES } from './outgoing.ts';
 import { withRealSteps } from './real-equipment.ts';
+import { SECURITY_CASES, SECURITY_SECTION } from './security.ts';
 import { TRANSFERS_CASES } from './transfers.ts';
 import { TRUNK_CASES } from './trunk.ts';
 
@@ -19,16 +20,18 @@ export const PLAN: readonly CaseDefinition[] = [
   ...FEATURES_CASES,
   ...TRANSFERS_CASES,
   ...TRUNK_CASES,
+  ...SECURITY_CASES,
 ].map(withRealSteps);
 
 /**
  * How the plan is numbered, said once wherever cases are listed: the case ids are the test
  * plan's own (8-1-1 …), the sections the interworking report's, whose section 8 starts its
  * tables at 8.2, so case 8-N-M sits in section 8.(N+1); the T-* cases are the features of the
- * report's summary table (section 6.1) that no row of section 8 covers.
+ * report's summary table (section 6.1) that no row of section 8 covers; the S-* cases, not in the
+ * report, judge the SBC's own security (docs/security.md).
  */
 export const NUMBERING_NOTE =
-  'Case ids are the test plan’s (8-1-1 …); sections are the interworking report’s, whose tables start at 8.2, so case 8-N-M sits in section 8.(N+1). T-* cases test the features of the report’s summary (section 6.1) that no row of section 8 covers.';
+  'Case ids are the test plan’s (8-1-1 …); sections are the interworking report’s, whose tables start at 8.2, so case 8-N-M sits in section 8.(N+1). T-* cases test the features of the report’s summary (section 6.1) that no row of section 8 covers; S-* cases, not in the report, judge the SBC’s own security.';
 
 /** Section titles and test objectives of the IWR, for the reports. */
 export const SECTIONS: Record<string, { title: string; objective: string }> = {
@@ -58,4 +61,5 @@ export const SECTIONS: Record<string, { title: string; objective: string }> = {
     objective:
       'The features of the report’s summary: reachability, registration, authentication, RTP, TLS/SRTP on the provider side, fax.',
   },
+  S: SECURITY_SECTION,
 };

@@ -25,7 +25,7 @@ import { codecLabel, sdpFacts } from './sdp-facts.ts';
 const PROTOCOLS: Record<'udp' | 'tcp' | 'tls', TransportProtocol> = { udp: 'UDP', tcp: 'TCP', tls: 'TLS' };
 
 /** Where the SBC listens on one side for one protocol (the embedded SBC's ports are ephemeral). */
-function sbcTarget(ctx: CaseContext, side: 'lan' | 'wan', protocol: TransportProtocol): SendTarget {
+export function sbcTarget(ctx: CaseContext, side: 'lan' | 'wan', protocol: TransportProtocol): SendTarget {
   if (ctx.sbc) {
     const l =
       side === 'lan'
@@ -38,7 +38,7 @@ function sbcTarget(ctx: CaseContext, side: 'lan' | 'wan', protocol: TransportPro
   return { protocol, address: s.address, port };
 }
 
-function hostPort(t: { address: string; port: number }): string {
+export function hostPort(t: { address: string; port: number }): string {
   return `${t.address.includes(':') ? `[${t.address}]` : t.address}:${t.port}`;
 }
 

@@ -4,10 +4,14 @@
  * nothing, when the profile points at an external one), then the OXO trunk, which registers
  * at the SBC. `stop()` ends them in reverse order.
  */
+
+import { readFileSync } from 'node:fs';
 import type { Profile } from '../config/profile-schema.ts';
 import type { PacketRecord } from '../media/rtp/index.ts';
 import type { TimerConfig, TraceEvent, TransportProtocol, UserAgent } from '../sip/index.ts';
+import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
+import { certificateSignedBy, labCertificateAuthority } from '../support/lab-ca.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import type { Call, MediaFactory } from './call.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
@@ -104,6 +108,12 @@ export class Lab {
   readonly profile: Profile;
   /** The RTP/RTCP of every media leg the provider and the OXO open (case pcap evidence). */
   readonly media = new MediaEvidence();
+  /**
+   * The CA certificate (PEM) the harness's TLS clients trust: the lab's own CA with the
+   * embedded SBC (it signs the provider's and the SBC's certificates), the profile's tls.ca
+   * with an external SBC (undefined: the system's CAs).
+   */
+  tlsCa: string | undefined;
   private readonly log: Logger;
   /** The actor being started (a bind error is told in terms of its profile keys). */
   private starting: 'provider' | 'sbc' | 'oxo' | undefined;
@@ -206,6 +216,15 @@ export class Lab {
       ...EXTENSION_IDS.flatMap((id) => (p.oxo.extensions[id] ? [p.oxo.extensions[id].did] : [])),
     ];
 
+    // TLS: with the embedded SBC the lab makes its own CA and signs both listeners' certificates
+    // with it; the clients (the SBC toward the provider, the provider toward the SBC) verify
+    // against it unless tls.verify is false. With an external SBC, the provider trusts tls.ca.
+    const labCa = embedded ? await labCertificateAuthority() : undefined;
+    this.tlsCa = labCa?.cert ?? (p.tls.ca ? readFileSync(p.tls.ca, 'utf8') : undefined);
+    const providerCert = labCa
+      ? await certificateSignedBy(labCa, 'provider.sbc-harness.test', [p.provider.address])
+      : await selfSignedCertificate('provider.sbc-harness.test', [p.provider.address]);
+
     if (this.wants('provider')) {
       this.starting = 'provider';
       const transports: Array<{ protocol: TransportProtocol; port: number }> = [
@@ -219,6 +238,11 @@ export class Lab {
         domain: p.provider.domain,
         lines: [{ username: p.provider.line.user, password: p.provider.line.password, dids }],
         refer: p.provider.refer,
+        tls: {
+          ...providerCert,
+          ...(this.tlsCa ? { ca: this.tlsCa } : {}),
+          rejectUnauthorized: p.tls.verify,
+        },
         openMedia,
         numbering: { countryCode: p.oxo.countryCode },
         ...(embedded
@@ -262,6 +286,9 @@ export class Lab {
           : p.provider.port;
       const faults = parseFaults([...p.sbc.faults, ...(this.opts.faults ?? [])]);
       const personalities = personalityNames([...p.sbc.personality, ...(this.opts.personalities ?? [])]);
+      const sbcCert = labCa
+        ? await certificateSignedBy(labCa, 'reference-sbc.test', [p.sbc.wan.address])
+        : undefined;
       const config: ReferenceSbcConfigInput = {
         lan: {
           address: p.sbc.lan.address,
@@ -279,6 +306,7 @@ export class Lab {
           address: p.sbc.wan.address,
           port: this.port(p.sbc.wan.port),
           ...(p.sbc.wan.transports.includes('tls') ? { tlsPort: this.port(p.sbc.wan.tlsPort) } : {}),
+          tls: { ...sbcCert, ...(this.tlsCa ? { ca: this.tlsCa } : {}), verify: p.tls.verify },
           provider: {
             address: p.provider.address,
             port: providerPort,
@@ -303,6 +331,13 @@ export class Lab {
           },
         },
         referPolicy: p.sbc.referPolicy,
+        security: {
+          lanInvites: p.sbc.open.lanInvites ? 'any' : 'trunk',
+          wanInvites: p.sbc.open.wanInvites ? 'any' : 'provider',
+          providerAddresses: p.provider.sourceAddresses,
+          digestReplay: p.sbc.open.digestReplay ? 'accept' : 'refuse',
+          holdOff: { enabled: !p.sbc.open.bruteForce },
+        },
         faults,
         personalities,
         ...(timers ? { timers } : {}),

@@ -41,6 +41,7 @@ import {
 import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { AuthHoldOff, GlobalInviteLockout, MalformedStall } from './sbc-access-policy.ts';
 import {
   parseSbcConfig,
   type ReferenceSbcConfig,
@@ -49,6 +50,7 @@ import {
   type SbcMediaPolicy,
 } from './sbc-config.ts';
 import { faultOn, SBC_FAULTS, type SbcFaultName, type SbcFaults } from './sbc-faults.ts';
+import { inviteRefusal } from './sbc-invite-gate.ts';
 import { SbcLineRegistration, type SbcLineState } from './sbc-line-registration.ts';
 import { SbcMediaEndpoint } from './sbc-media-endpoint.ts';
 import {
@@ -249,6 +251,10 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private readonly closedEvidence: PacketRecord[] = [];
   private nextId = 1;
   private stopped = false;
+  /** Authentication failures per source and their hold-off (sbc-access-policy.ts). */
+  readonly holdOff: AuthHoldOff;
+  private readonly lockout: GlobalInviteLockout;
+  private readonly stall: MalformedStall;
   /** Datagrams not kept as evidence (per-port limit or the limit for ended calls). */
   evidenceDropped = 0;
 
@@ -261,7 +267,20 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   ) {
     super();
     const c = config;
+    this.holdOff = new AuthHoldOff(
+      () => c.security.holdOff,
+      () => faultOn(c.faults, 'no-auth-holdoff'),
+      clock,
+    );
+    this.lockout = new GlobalInviteLockout(clock);
+    this.stall = new MalformedStall(clock);
+    for (const ua of [lanUa, wanUa])
+      ua.transport.on('trace', (t) => {
+        if (t.direction === 'in' && t.error && faultOn(c.faults, 'malformed-stall')) this.stall.malformed();
+      });
     this.registrar = new SbcRegistrar({
+      acceptReplay: () => c.security.digestReplay === 'accept' || faultOn(c.faults, 'digest-replay'),
+      holdOff: this.holdOff,
       realm: c.lan.realm,
       username: c.lan.trunk.username,
       password: c.lan.trunk.password,
@@ -333,10 +352,21 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       ];
       if (c.wan.tlsPort !== undefined)
         listen.push({ protocol: 'TLS', address: c.wan.address, port: c.wan.tlsPort });
-      const tls =
-        c.wan.tlsPort !== undefined
-          ? await selfSignedCertificate('reference-sbc.test', [c.wan.address])
-          : undefined;
+      // The listener's certificate (self-signed unless given); as a client, the provider's
+      // certificate is verified against wan.tls.ca unless wan.tls.verify is false (or fault tls-no-verify).
+      const own =
+        c.wan.tls.key && c.wan.tls.cert
+          ? { key: c.wan.tls.key, cert: c.wan.tls.cert }
+          : c.wan.tlsPort !== undefined || c.wan.provider.protocol === 'TLS'
+            ? await selfSignedCertificate('reference-sbc.test', [c.wan.address])
+            : undefined;
+      const tls = own
+        ? {
+            ...own,
+            ...(c.wan.tls.ca ? { ca: c.wan.tls.ca } : {}),
+            rejectUnauthorized: c.wan.tls.verify && !faultOn(c.faults, 'tls-no-verify'),
+          }
+        : undefined;
       wanUa = await UserAgent.start({
         listen,
         ...(tls ? { tls } : {}),
@@ -544,8 +574,14 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       return;
     }
     const req = inv.request;
+    // Who may call through the SBC (sbc-access-policy.ts, sbc-invite-gate.ts).
+    const refusal = inviteRefusal(this, side, req, inv.tx.flow.remote.address, this.lockout, this.stall);
+    if (refusal) {
+      inv.reject(refusal.status, { headers: refusal.headers });
+      return;
+    }
     if (side === 'lan' && this.config.lan.authenticateInvites) {
-      const ch = this.registrar.challengeFor(req);
+      const ch = this.registrar.challengeFor(req, inv.tx.flow.remote.address);
       if (ch) {
         inv.reject(ch.status, { headers: ch.headers });
         return;
@@ -772,6 +808,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
    */
   private onAckLost(call: Call, leg: Leg, err: unknown): void {
     if (call.ended || this.stopped) return;
+    // no-ack-cleanup: the call is kept, the other leg gets no BYE (the fault S-6 must catch).
+    if (faultOn(this.config.faults, 'no-ack-cleanup')) return;
     if (!(err instanceof AckTimeoutError) && leg.dialog?.state === 'terminated') return;
     leg.ua.transport.netLog.warn(
       'call-no-ack',

@@ -13,6 +13,7 @@ import type { CodecName } from '../../codecs/index.ts';
 import type { TimerConfig } from '../sip/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
+import type { SbcSecurityConfig } from './sbc-access-policy.ts';
 import { MAX_FAULT_MS, type SbcFaults } from './sbc-faults.ts';
 import { DEFAULT_MEDIA_TIMEOUT_MS } from './sbc-media-timeout.ts';
 import { SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
@@ -66,6 +67,12 @@ export interface SbcWanConfig {
   port: number;
   /** TLS listener port (0 = ephemeral); no TLS listener when undefined. */
   tlsPort?: number;
+  /**
+   * TLS of the WAN side: the listener's certificate (self-signed when absent) and how the SBC
+   * checks the provider's certificate as a TLS client: against `ca` (PEM; the system's CAs when
+   * absent) unless `verify` is false.
+   */
+  tls: { key?: string; cert?: string; ca?: string; verify: boolean };
   /** The provider's registrar/proxy: where REGISTER and calls go. */
   provider: { address: string; port: number; protocol: 'UDP' | 'TCP' | 'TLS'; domain: string };
   /** The SBC's own SIP line at the provider. */
@@ -92,6 +99,8 @@ export interface ReferenceSbcConfig {
   wan: SbcWanConfig;
   /** REFER from a leg: relay it to the other leg ('pass') or make the new call here ('local'). */
   referPolicy: 'pass' | 'local';
+  /** Who may send INVITEs, digest replay, hold-off after failures (sbc-access-policy.ts); secure by default. */
+  security: SbcSecurityConfig;
   faults: SbcFaults;
   /** Legal behaviour switches (sbc-personalities.ts); none by default. */
   personalities: SbcPersonalityName[];
@@ -148,6 +157,14 @@ const faultsSchema = z
     'delay-media': z.number().min(0).max(MAX_FAULT_MS),
     'te-wrong-pt': z.boolean(),
     'te-no-end-bit': z.boolean(),
+    'open-lan': z.boolean(),
+    'open-wan': z.boolean(),
+    'digest-replay': z.boolean(),
+    'no-auth-holdoff': z.boolean(),
+    'tls-no-verify': z.boolean(),
+    'no-ack-cleanup': z.boolean(),
+    'flood-lockout': z.boolean(),
+    'malformed-stall': z.boolean(),
   })
   .partial()
   .strict();
@@ -168,6 +185,14 @@ export const referenceSbcConfigSchema = z.object({
     address: z.string().min(1),
     port: port.default(0),
     tlsPort: port.optional(),
+    tls: z
+      .object({
+        key: z.string().min(1).optional(),
+        cert: z.string().min(1).optional(),
+        ca: z.string().min(1).optional(),
+        verify: z.boolean().default(true),
+      })
+      .prefault({}),
     provider: z.object({
       address: z.string().min(1),
       port: port.default(5060),
@@ -186,6 +211,22 @@ export const referenceSbcConfigSchema = z.object({
     media: mediaPolicySchema.default(mediaPolicySchema.parse({})),
   }),
   referPolicy: z.enum(['pass', 'local']).default('pass'),
+  security: z
+    .object({
+      lanInvites: z.enum(['trunk', 'any']).default('trunk'),
+      wanInvites: z.enum(['provider', 'any']).default('provider'),
+      providerAddresses: z.array(z.string().min(1)).default([]),
+      digestReplay: z.enum(['refuse', 'accept']).default('refuse'),
+      holdOff: z
+        .object({
+          enabled: z.boolean().default(true),
+          failures: z.number().int().min(1).default(10),
+          windowS: z.number().positive().default(60),
+          holdS: z.number().positive().default(60),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   faults: faultsSchema.default({}),
   personalities: z
     .array(z.enum(SBC_PERSONALITIES.map((p) => p.name) as [SbcPersonalityName, ...SbcPersonalityName[]]))

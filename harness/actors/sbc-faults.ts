@@ -37,6 +37,22 @@ export interface SbcFaults {
   'te-wrong-pt'?: boolean;
   /** Send telephone-events with the E (end) bit cleared in every report. */
   'te-no-end-bit'?: boolean;
+  /** Route LAN INVITEs from any address without credentials (an open relay). */
+  'open-lan'?: boolean;
+  /** Route WAN INVITEs from any address, not only the provider's. */
+  'open-wan'?: boolean;
+  /** Accept a digest Authorization again with the same nonce, nc and cnonce (no replay check). */
+  'digest-replay'?: boolean;
+  /** Never hold off a source after failed authentications (passwords can be guessed at full speed). */
+  'no-auth-holdoff'?: boolean;
+  /** Accept any certificate from the provider over TLS (no verification). */
+  'tls-no-verify'?: boolean;
+  /** Keep a call whose 2xx was never ACKed: the other leg gets no BYE. */
+  'no-ack-cleanup'?: boolean;
+  /** A global INVITE rate limit: over 100 INVITEs in 2 s, every INVITE gets 503 for 10 s. */
+  'flood-lockout'?: boolean;
+  /** After more than 100 unparsable messages within 5 s, every new INVITE gets 503 for 10 s. */
+  'malformed-stall'?: boolean;
 }
 
 /** A fault switch name. */
@@ -157,6 +173,67 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'Sends every telephone-event (relayed or converted) with the E (end) bit cleared in all its reports.',
     onTheWire:
       'RFC 4733 reports of a digit, including the three final ones, all with E = 0, then audio again (breaks RFC 4733 §2.3.2).',
+  },
+  {
+    name: 'open-lan',
+    value: 'flag',
+    summary:
+      'Routes an INVITE from any LAN address to the provider on the line’s credentials, without challenging it (an open relay).',
+    onTheWire:
+      'An INVITE from an address that never registered, without Authorization, leaves the WAN side as an INVITE to the provider.',
+  },
+  {
+    name: 'open-wan',
+    value: 'flag',
+    summary: 'Routes an INVITE from any WAN address to the OXO, not only those from the provider.',
+    onTheWire:
+      'An INVITE from a non-provider address reaches the OXO trunk instead of being refused with 403.',
+  },
+  {
+    name: 'digest-replay',
+    value: 'flag',
+    summary:
+      'Accepts a digest Authorization again with the same nonce, nc and cnonce (no replay check, RFC 7616 §3.4).',
+    onTheWire:
+      'A REGISTER replaying the trunk’s Authorization header with a new Call-ID and Contact gets 200 OK and a binding.',
+  },
+  {
+    name: 'no-auth-holdoff',
+    value: 'flag',
+    summary: 'Never holds off a source after failed authentications: every guess is answered at full speed.',
+    onTheWire:
+      'Hundreds of REGISTERs with wrong passwords from one address each get 401/403, never 503 Retry-After; the right one is then accepted.',
+  },
+  {
+    name: 'tls-no-verify',
+    value: 'flag',
+    summary:
+      'Accepts any certificate from the provider over TLS (no verification against the CA); read when the SBC starts.',
+    onTheWire:
+      'The SBC completes the TLS handshake with a provider presenting a self-signed certificate and sends its INVITE.',
+  },
+  {
+    name: 'no-ack-cleanup',
+    value: 'flag',
+    summary: 'Keeps a call whose 2xx was never ACKed: the other leg gets no BYE.',
+    onTheWire:
+      'After 64×T1 without an ACK the SBC stops retransmitting its 2xx, but sends no BYE to the provider leg, which stays up.',
+  },
+  {
+    name: 'flood-lockout',
+    value: 'flag',
+    summary:
+      'Rate-limits INVITEs globally, not per source: over 100 INVITEs within 2 s, every INVITE gets 503 for 10 s, the trunk’s included.',
+    onTheWire:
+      'During and after a flood from one address, the trunk’s own INVITE is answered 503 Service Unavailable.',
+  },
+  {
+    name: 'malformed-stall',
+    value: 'flag',
+    summary:
+      'Is knocked over by garbage: after more than 100 unparsable messages within 5 s (either side), every new INVITE gets 503 for 10 s.',
+    onTheWire:
+      'After a burst of malformed SIP from one address, the trunk’s next INVITE is answered 503 Service Unavailable.',
   },
 ]);
 

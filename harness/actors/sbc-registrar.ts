@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import {
   createResponse,
   DigestServer,
+  type DigestVerdict,
   type Flow,
   formatUri,
   getParam,
@@ -19,6 +20,7 @@ import {
 } from '../sip/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
+import type { AuthHoldOff } from './sbc-access-policy.ts';
 
 /** One registered contact of the trunk user. */
 export interface SbcBinding {
@@ -64,6 +66,10 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
       maxExpires: number;
       /** Answer wrong credentials with a fresh 401 challenge instead of 403 (personality rechallenge-bad-password). */
       rechallenge?: boolean;
+      /** Accept a replayed nonce/nc (security.digestReplay 'accept', fault digest-replay); read per request. */
+      acceptReplay?: () => boolean;
+      /** Failures per source and their hold-off (sbc-access-policy.ts). */
+      holdOff?: AuthHoldOff;
       clock: Clock;
       logger: Logger;
     },
@@ -76,7 +82,32 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
       credentials: (user) => (user === username ? { password } : undefined),
       // Clients answer with the URI they sent; accept any, the registrar is the only target.
       uriMatches: () => true,
+      // A nonce counts once per nc (RFC 7616 §3.4): a replayed Authorization is refused.
+      replayCheck: true,
     });
+  }
+
+  /**
+   * The digest verdict of a request, with the secure defaults: a replay is accepted only when
+   * switched open, and answered with a fresh challenge saying stale=true otherwise (the response
+   * was right, only its nonce count is used up: RFC 7616 §3.3, RFC 3261 §22.4); failures and
+   * successes are counted per source for the hold-off.
+   */
+  private check(req: SipRequest, source: string): DigestVerdict {
+    let v = this.digest.verify(req.getAll('authorization'), { method: req.method, uri: req.uri });
+    if (v.kind === 'replay') {
+      v = this.opts.acceptReplay?.()
+        ? { kind: 'ok', username: v.username, algorithm: 'MD5' }
+        : { ...v, challenges: this.digest.challenge(true) };
+    }
+    if (v.kind === 'wrong-password' || v.kind === 'unknown-user') this.opts.holdOff?.failure(source);
+    else if (v.kind === 'ok') this.opts.holdOff?.success(source);
+    return v;
+  }
+
+  /** Seconds of hold-off left for the source of a request (undefined when it may go on). */
+  heldOff(source: string): number | undefined {
+    return this.opts.holdOff?.held(source);
   }
 
   /** Live bindings (expired ones are dropped on the way). */
@@ -98,8 +129,11 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
   }
 
   /** Checks the digest credentials of a request (INVITE from the trunk); undefined when they are good. */
-  challengeFor(req: SipRequest): { status: number; headers: Array<[string, string]> } | undefined {
-    const v = this.digest.verify(req.getAll('authorization'), { method: req.method, uri: req.uri });
+  challengeFor(
+    req: SipRequest,
+    source = '',
+  ): { status: number; headers: Array<[string, string]> } | undefined {
+    const v = this.check(req, source);
     if (v.kind === 'ok') return undefined;
     if (v.kind === 'wrong-password' || v.kind === 'unknown-user') {
       if (!this.opts.rechallenge) return { status: 403, headers: [] };
@@ -114,7 +148,14 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
   /** Answers a REGISTER. Never throws. */
   handle(req: SipRequest, tx: ServerTransaction): void {
     const now = this.opts.clock.now();
-    const v = this.digest.verify(req.getAll('authorization'), { method: req.method, uri: req.uri });
+    const source = tx.flow.remote.address;
+    const held = this.heldOff(source);
+    if (held !== undefined) {
+      if (this.attempts.length < 1000) this.attempts.push({ atMs: now, status: 503, verdict: 'held-off' });
+      tx.respond(createResponse(req, 503, { headers: [['Retry-After', String(held)]] }));
+      return;
+    }
+    const v = this.check(req, source);
     const record = (status: number, extra: Partial<SbcRegisterAttempt> = {}) => {
       if (this.attempts.length < 1000) this.attempts.push({ atMs: now, status, verdict: v.kind, ...extra });
       this.opts.logger.info({ status, verdict: v.kind, username: extra.username }, 'LAN REGISTER');

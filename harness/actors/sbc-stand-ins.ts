@@ -20,7 +20,7 @@ import {
 import type { Clock } from '../support/clock.ts';
 import { MediaLeg, type MediaPrefs } from './media-leg.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
-import type { SbcMediaPolicy } from './sbc-config.ts';
+import type { ReferenceSbcConfigInput, SbcMediaPolicy } from './sbc-config.ts';
 import type { SbcFaults } from './sbc-faults.ts';
 
 /** A plain user agent on one address that records every SIP message it sends and receives. */
@@ -38,12 +38,16 @@ export class StandInAgent {
     contactUser: string;
     clock?: Clock;
     timers?: { t1?: number; t2?: number; t4?: number };
+    /** Also listen for TLS with this certificate. */
+    tls?: { key: string; cert: string };
   }): Promise<StandInAgent> {
     const ua = await UserAgent.start({
       listen: [
         { protocol: 'UDP', address: opts.address, port: 0 },
         { protocol: 'TCP', address: opts.address, port: 0 },
+        ...(opts.tls ? [{ protocol: 'TLS' as const, address: opts.address, port: 0 }] : []),
       ],
+      ...(opts.tls ? { tls: opts.tls } : {}),
       contactUser: opts.contactUser,
       ...(opts.clock ? { clock: opts.clock } : {}),
       timers: { t1: 100, t2: 800, t4: 1000, ...opts.timers },
@@ -228,6 +232,11 @@ export async function startSbcRig(
     register?: boolean;
     grantSeconds?: number;
     retryMs?: number;
+    /**
+     * The SBC's access settings. The rig's OXO stand-in mostly calls without registering, so
+     * the rig opens the LAN side (`lanInvites: 'any'`) unless this says otherwise.
+     */
+    security?: ReferenceSbcConfigInput['security'];
   } = {},
 ): Promise<SbcRig> {
   const A = RIG_ADDRESSES;
@@ -263,6 +272,7 @@ export async function startSbcRig(
       media: { ...base, ...sbcConfig.wanMedia },
     },
     referPolicy: sbcConfig.referPolicy ?? 'pass',
+    security: { lanInvites: 'any', ...sbcConfig.security },
     faults: { ...sbcConfig.faults },
     timers: { t1: 100, t2: 800, t4: 1000 },
   });

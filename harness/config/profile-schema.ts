@@ -24,6 +24,19 @@ const number = z.string().transform((raw, ctx) => {
 });
 const secret = z.string().min(1, { message: 'must not be empty' });
 
+/** What an SBC can claim of its security; the cases of the security section (scenarios/security.ts) judge each. */
+export const SECURITY_CLAIMS = [
+  'lan-access',
+  'wan-access',
+  'digest-replay',
+  'brute-force',
+  'tls-certificate',
+  'no-ack-cleanup',
+  'invite-flood',
+  'malformed-input',
+] as const;
+export type SecurityClaim = (typeof SECURITY_CLAIMS)[number];
+
 export const DEFAULT_CODEC_ORDER = ['G722', 'PCMA', 'PCMU', 'G729', 'G723'] as const;
 
 const endpoint = z.strictObject({
@@ -82,6 +95,43 @@ export const sbcSchema = z.strictObject({
     .array(z.string())
     .default([])
     .describe('legal behaviour switches of the embedded SBC (see docs/sbc-personalities.md)'),
+  open: z
+    .strictObject({
+      lanInvites: z
+        .boolean()
+        .default(false)
+        .describe(
+          'embedded SBC: route LAN INVITEs from any address without credentials (default: only from the registered trunk’s address, or with its credentials)',
+        ),
+      wanInvites: z
+        .boolean()
+        .default(false)
+        .describe(
+          'embedded SBC: route WAN INVITEs from any address (default: only from provider.sourceAddresses)',
+        ),
+      digestReplay: z
+        .boolean()
+        .default(false)
+        .describe(
+          'embedded SBC: accept a digest Authorization again with the same nonce and nc (default: refused, RFC 7616 §3.4)',
+        ),
+      bruteForce: z
+        .boolean()
+        .default(false)
+        .describe(
+          'embedded SBC: never hold off a source after failed authentications (default: 10 failures in 60 s hold it off for 60 s)',
+        ),
+    })
+    .default({ lanInvites: false, wanInvites: false, digestReplay: false, bruteForce: false })
+    .describe(
+      'switches that open a secure default of the embedded SBC, for labs that need it (each one that is on is named in the report’s notes; docs/security.md)',
+    ),
+  securityClaims: z
+    .array(z.enum(SECURITY_CLAIMS))
+    .default([...SECURITY_CLAIMS])
+    .describe(
+      'what the SBC claims of its security: each case of the security section (S-*) whose item is left out is N/A (docs/security.md)',
+    ),
 });
 
 export const phoneSchema = z.strictObject({
@@ -106,6 +156,12 @@ export const providerSchema = z.strictObject({
   tlsPort: port.default(5061).describe('SIP port for TLS'),
   transport: transport.default('udp').describe('transport between provider and SBC'),
   domain: z.string().default('provider.test').describe('SIP domain of the provider'),
+  sourceAddresses: z
+    .array(ipAddress)
+    .default([])
+    .describe(
+      'addresses the provider sends its requests from; the embedded SBC routes WAN INVITEs only from these (empty: provider.address)',
+    ),
   line: z
     .strictObject({
       user: z
@@ -231,6 +287,75 @@ export const audioSchema = z.strictObject({
     ),
 });
 
+export const tlsSchema = z.strictObject({
+  ca: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'PEM file of the CA the harness’s TLS clients verify the SBC’s certificate against (relative to the profile); the embedded lab makes its own CA and ignores it; without it an external SBC is verified against the system’s CAs',
+    ),
+  verify: z
+    .boolean()
+    .default(true)
+    .describe(
+      'the harness’s TLS clients (provider simulator, embedded SBC) verify the peer’s certificate; false turns the check off (named in the report’s notes)',
+    ),
+});
+
+export const securityTestsSchema = z.strictObject({
+  lanIntruder: ipAddress
+    .optional()
+    .describe(
+      'address on the LAN side that never registers, for the security cases (default: oxo.address with its last byte 250; IPv4 only)',
+    ),
+  wanIntruder: ipAddress
+    .optional()
+    .describe(
+      'address on the WAN side that is not the provider’s, for the security cases (default: provider.address with its last byte 250; IPv4 only)',
+    ),
+  bruteForceAttempts: z
+    .number()
+    .int()
+    .min(10)
+    .max(2000)
+    .default(200)
+    .describe('S-4: wrong passwords tried at most (the case also stops after 30 s)'),
+  bruteForceMaxPerS: z
+    .number()
+    .positive()
+    .default(2)
+    .describe(
+      'S-4: guesses answered per second above which an SBC that does not block counts as not slowing brute force',
+    ),
+  floodInvites: z
+    .number()
+    .int()
+    .min(10)
+    .max(5000)
+    .default(500)
+    .describe('S-7: INVITEs the flood sends from one address'),
+  floodSeconds: z
+    .number()
+    .min(0.5)
+    .max(10)
+    .default(2)
+    .describe('S-7: over how many seconds the flood is spread'),
+  malformedMessages: z
+    .number()
+    .int()
+    .min(10)
+    .max(20_000)
+    .default(2000)
+    .describe('S-8: malformed SIP messages sent from one address'),
+  malformedPerS: z
+    .number()
+    .min(100)
+    .max(10_000)
+    .default(1000)
+    .describe('S-8: at most this many malformed messages per second'),
+});
+
 export const profileSchema = z.strictObject({
   name: z.string().min(1).describe('profile name'),
   description: z.string().default('').describe('free text, shown in reports'),
@@ -245,6 +370,19 @@ export const profileSchema = z.strictObject({
   audio: audioSchema
     .default({ maxOneWayDelayMs: 150, networkDelayMs: 0 })
     .describe('thresholds of the audio checks'),
+  tls: tlsSchema
+    .default({ verify: true })
+    .describe('how the harness checks TLS certificates (docs/security.md)'),
+  security: securityTestsSchema
+    .default({
+      bruteForceAttempts: 200,
+      bruteForceMaxPerS: 2,
+      floodInvites: 500,
+      floodSeconds: 2,
+      malformedMessages: 2000,
+      malformedPerS: 1000,
+    })
+    .describe('addresses and bounds of the security section S-* (docs/security.md)'),
 });
 
 export type Profile = z.infer<typeof profileSchema>;
@@ -254,3 +392,5 @@ export type OxoProfile = z.infer<typeof oxoSchema>;
 export type ExtensionProfile = z.infer<typeof extensionSchema>;
 export type CodecId = z.infer<typeof codec>;
 export type AudioProfile = z.infer<typeof audioSchema>;
+export type TlsProfile = z.infer<typeof tlsSchema>;
+export type SecurityTestsProfile = z.infer<typeof securityTestsSchema>;

@@ -3,6 +3,7 @@
  * the bad value and what is allowed, so a user can fix the file without reading code.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -35,7 +36,18 @@ export function loadProfile(
   } catch (err) {
     throw new ProfileError(file, [`cannot read the file: ${(err as Error).message}`]);
   }
-  return parseProfile(text, file, env, warnings);
+  const profile = parseProfile(text, file, env, warnings);
+  // tls.ca is relative to the profile; it must be readable now, not when the first TLS case runs.
+  if (profile.tls.ca) {
+    const ca = resolve(dirname(file), profile.tls.ca);
+    try {
+      readFileSync(ca, 'utf8');
+    } catch (err) {
+      throw new ProfileError(file, [`tls.ca: cannot read ${ca}: ${(err as Error).message}`]);
+    }
+    profile.tls.ca = ca;
+  }
+  return profile;
 }
 
 /**
@@ -101,6 +113,7 @@ const EMBEDDED_ONLY_SBC_KEYS: ReadonlyArray<[string, string]> = [
   ['referPolicy', "set the SBC's REFER handling on the SBC itself"],
   ['faults', 'fault switches exist only in the embedded reference SBC'],
   ['personality', 'personalities (legal behaviour switches) exist only in the embedded reference SBC'],
+  ['open', "open the SBC's own access rules on the SBC itself (sbc.open switches only the embedded SBC)"],
 ];
 
 function ineffectiveKeys(raw: unknown, profile: Profile): string[] {

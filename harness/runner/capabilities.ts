@@ -5,7 +5,7 @@
  * feature may well apply to the product (docs/verdicts.md).
  */
 import { g729 } from '../../codecs/index.ts';
-import type { Profile } from '../config/profile-schema.ts';
+import type { Profile, SecurityClaim } from '../config/profile-schema.ts';
 import type { Need } from './case-definition.ts';
 
 export interface NeedCheck {
@@ -79,6 +79,15 @@ export function checkNeed(need: Need, profile: Profile): NeedCheck {
         reason:
           'T.38 is not supported by the simulated provider and PBX; fax is tested over G.711 (case T-8)',
       };
+    default: {
+      const claim = need.slice('security:'.length) as SecurityClaim;
+      return profile.sbc.securityClaims.includes(claim)
+        ? { met: true }
+        : {
+            met: false,
+            reason: `The SBC does not claim this protection (${claim} is not in sbc.securityClaims)`,
+          };
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  * says what it needs (capabilities of the lab, the PBX, the SBC and this host) and which SBC
  * preconditions it asks for.
  */
+import type { SecurityClaim } from '../config/profile-schema.ts';
 import type { CaseContext } from './case-context.ts';
 
 /**
@@ -18,7 +19,9 @@ export type Need =
   | 'oxo:refer-transfer'
   | 'sbc:tls'
   | 'sbc:srtp'
-  | 'lab:t38';
+  | 'lab:t38'
+  /** An item of the SBC's security claims (sbc.securityClaims). */
+  | `security:${SecurityClaim}`;
 
 /** What a case asks of the SBC before it runs; applied by the DUT adapter or asked of the engineer. */
 export interface SbcPrecondition {
@@ -73,7 +76,7 @@ export interface CaseDefinition {
 }
 
 export function testCase(def: CaseDefinition): CaseDefinition {
-  if (!/^\d+-\d+-\d+$|^T-\d+$/.test(def.id))
-    throw new Error(`case id "${def.id}" is not of the form 8-1-1 or T-1`);
+  if (!/^\d+-\d+-\d+$|^[TS]-\d+$/.test(def.id))
+    throw new Error(`case id "${def.id}" is not of the form 8-1-1, T-1 or S-1`);
   return def;
 }

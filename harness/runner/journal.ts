@@ -30,6 +30,8 @@ export interface RunInfo {
     only?: string;
     faults: string[];
     personalities?: string[];
+    /** Secure defaults the profile opened on purpose (config/open-switches.ts), when any. */
+    openSwitches?: string[];
     interactive: boolean;
   };
   host: { node: string; platform: string };

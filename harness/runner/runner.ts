@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codecLabel } from '../../codecs/index.ts';
 import { Lab, type LabOptions } from '../actors/index.ts';
+import { openSecuritySwitches } from '../config/open-switches.ts';
 import type { Profile } from '../config/profile-schema.ts';
 import { capture } from '../media/index.ts';
 import { redactAuthorization, type TraceEvent } from '../sip/index.ts';
@@ -445,6 +446,7 @@ function runInfo(o: RunOptions): RunInfo {
       ...(o.only ? { only: o.only } : {}),
       faults: o.faults ?? [],
       ...(o.personalities && o.personalities.length > 0 ? { personalities: o.personalities } : {}),
+      ...(openSecuritySwitches(p).length > 0 ? { openSwitches: openSecuritySwitches(p) } : {}),
       interactive: o.prompter !== undefined,
     },
     host: { node: process.version, platform: `${process.platform}/${process.arch}` },

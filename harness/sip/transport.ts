@@ -446,6 +446,24 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     this.servers.push({ listener, server });
   }
 
+  /**
+   * Serves another certificate on every TLS listener from now on and closes the open TLS
+   * connections, so that peers meet it on their next connection (tests of certificate checks).
+   * Returns the certificate served before (to put it back), if any.
+   */
+  replaceTlsCertificate(kc: {
+    key: string | Buffer;
+    cert: string | Buffer;
+  }): { key: string | Buffer; cert: string | Buffer } | undefined {
+    const before = this.opts.tls ? { key: this.opts.tls.key, cert: this.opts.tls.cert } : undefined;
+    if (this.opts.tls) this.opts.tls = { ...this.opts.tls, key: kc.key, cert: kc.cert };
+    for (const s of this.servers)
+      if (s.listener.protocol === 'TLS')
+        (s.server as tls.Server).setSecureContext({ key: kc.key, cert: kc.cert });
+    for (const c of [...this.conns.values()]) if (c.protocol === 'TLS') c.socket.destroy();
+    return before;
+  }
+
   private async connectionFor(
     protocol: TransportProtocol,
     target: { address: string; port: number; connectionId?: string },
@@ -478,6 +496,8 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       if (t?.ca) options.ca = t.ca;
       if (t?.servername) options.servername = t.servername;
       else if (!net.isIP(target.address)) options.servername = target.address;
+      // The name a verifying client checks the certificate against: the address dialled (IP SAN).
+      options.host = target.address;
       const s = tls.connect(options);
       ready = new Promise((resolve, reject) => {
         s.once('secureConnect', () => resolve());

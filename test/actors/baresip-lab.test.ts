@@ -41,7 +41,10 @@ describeWithPeers(['baresip'], 'baresip → embedded SBC → OXO Premium Deskpho
     'baresip with $codec: answered by the extension, both tones cross',
     { timeout: 15_000 },
     async (v) => {
-      const lab = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS });
+      // baresip plays a second provider address: the SBC takes WAN calls only from those listed.
+      const profile = loadProfile();
+      profile.provider.sourceAddresses = [profile.provider.address, BARESIP_ADDRESS];
+      const lab = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS });
       cleanups.push(() => lab.stop());
       const bs = await Baresip.start({ address: BARESIP_ADDRESS, codec: v.codec, toneHz: BARESIP_HZ });
       cleanups.push(() => bs.stop());

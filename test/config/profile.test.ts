@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PROFILE_PATH,
@@ -75,6 +77,45 @@ describe('profiles', () => {
   it('reports a missing required section', () => {
     const out = problems(base.replace(/\noxo:[\s\S]*$/, '\n'));
     expect(out).toContain('oxo: missing; it is required (object)');
+  });
+});
+
+describe('profiles: security keys', () => {
+  it('defaults to the secure side: nothing open, TLS verified, every security item claimed', () => {
+    const p = loadProfile();
+    expect(p.sbc.open).toEqual({
+      lanInvites: false,
+      wanInvites: false,
+      digestReplay: false,
+      bruteForce: false,
+    });
+    expect(p.tls).toEqual({ verify: true });
+    expect(p.sbc.securityClaims).toHaveLength(8);
+    expect(p.security.bruteForceAttempts).toBe(200);
+  });
+
+  it('reads tls.ca relative to the profile, and names the key when the file cannot be read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'profile-ca-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
+      writeFileSync(join(dir, 'good.yaml'), `${base}\ntls: { ca: ca.pem }\n`);
+      expect(loadProfile(join(dir, 'good.yaml')).tls.ca).toBe(join(dir, 'ca.pem'));
+      writeFileSync(join(dir, 'bad.yaml'), `${base}\ntls: { ca: missing.pem }\n`);
+      expect(() => loadProfile(join(dir, 'bad.yaml'))).toThrow(/tls\.ca: cannot read .*missing\.pem/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says sbc.open has no effect on an external SBC', () => {
+    const warnings: string[] = [];
+    parseProfile(
+      base.replace('kind: embedded', 'kind: external\n  open: { lanInvites: true }'),
+      'x.yaml',
+      {},
+      warnings,
+    );
+    expect(warnings.some((w) => /^sbc\.open has no effect with sbc\.kind: external/.test(w))).toBe(true);
   });
 });
 

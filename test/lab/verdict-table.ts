@@ -29,7 +29,7 @@ export function readVerdictTable(text: string): { rows: ExpectedRow[]; problems:
       .map((c) => c.trim());
     const [id = '', verdict = '', reason = ''] = cols;
     const where = `docs/lab-verdicts.md line ${i + 1}`;
-    if (!/^\d+-\d+-\d+$|^T-\d+$/.test(id)) problems.push(`${where}: "${id}" is not a case id`);
+    if (!/^\d+-\d+-\d+$|^[TS]-\d+$/.test(id)) problems.push(`${where}: "${id}" is not a case id`);
     if (!VERDICTS.includes(verdict as Verdict))
       problems.push(`${where}: verdict "${verdict}" is not one of ${VERDICTS.join(', ')}`);
     if ((verdict === 'N/A' || verdict === 'NOK') && reason === '')

@@ -160,4 +160,11 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     owner: 'robustness: RTP port binds, EADDRINUSE and other failures of the actors',
     files: ['test/actors/bind-failures.test.ts', 'test/cli/robust-cli.test.ts'],
   },
+  {
+    octets: [90, 91, 92, 93],
+    fixedPorts: false,
+    owner:
+      'security tests: intruders on the LAN (90) and WAN (91) sides, a TLS provider and SBC (92), the section run (93); ephemeral ports',
+    files: ['test/actors/reference-sbc-security.test.ts', 'test/scenarios/security.test.ts'],
+  },
 ];
