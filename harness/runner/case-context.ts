@@ -31,6 +31,13 @@ export interface CaseContext {
   expectSilence(call: Call, reason: string): () => void;
   /** Asks the engineer (interactive mode); the answer is recorded in the cell. */
   ask(question: string, choices?: string[]): Promise<string>;
+  /**
+   * Waives a rule of docs/sip-rules.md on one of our legs for this case, saying why: where what
+   * the SBC does there follows from what the case's own actor deliberately failed to do, and
+   * more than one behaviour is legal (a B2BUA ACKs a 2xx itself, a proxy relays the caller's ACK
+   * end to end). Its findings are recorded, not judged.
+   */
+  waiveSipRule(rule: 'ack-2xx', leg: 'provider' | 'oxo', reason: string): void;
   /** Says what the case does or waits for now (progress lines, the live console). */
   step(text: string): void;
   /**

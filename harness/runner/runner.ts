@@ -645,6 +645,7 @@ async function runCase(
         await sleepUnlessAborted(ms, o.signal);
       },
       step,
+      waiveSipRule: (rule, leg, reason) => validator.waive(rule, leg, reason),
       instruct: async (side, text) => {
         const a = await engineer('action', side, text);
         if (a.verdict === 'na')

@@ -270,7 +270,7 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the second Kamail
       const r = spawnSync(
         process.execPath,
         [join(ROOT, 'bin', 'sbc-harness.js'), 'run', '--quick', '--profile', profileFile, '--out', out],
-        { cwd: ROOT, env, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] },
+        { cwd: ROOT, env, encoding: 'utf8', timeout: 420_000, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let cells: Array<{ id: string; verdict: string; comment?: string; incomplete?: string[] }>;
       try {
@@ -321,6 +321,6 @@ describeWithPeers(['kamailio', 'rtpengine'], 'the plan through the second Kamail
         .soft(f.lineAccepted, 'the line is registered once for the whole run (600 s)')
         .toBeLessThanOrEqual(1);
     },
-    330_000,
+    450_000,
   );
 });

@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SIP_RULES, SipValidator } from '../../harness/runner/validator/index.ts';
+import { Checks } from '../../harness/runner/checks.ts';
+import { recordSipRuleChecks, SIP_RULES, SipValidator } from '../../harness/runner/validator/index.ts';
 import { parseMessage, type SipMessage } from '../../harness/sip/index.ts';
+import { systemClock } from '../../harness/support/clock.ts';
 
 const CRLF = '\r\n';
 
@@ -329,6 +331,28 @@ describe('SIP validator rules', () => {
         .out(response(sbcInvite, 200, { sdp: sdp() }))
         .wait(100);
       expect(young.rules()).toEqual([]);
+    });
+    it('waived by a case whose own caller never ACKs: recorded, not judged', () => {
+      const e = new Exchange()
+        .in(request(sbcInvite))
+        .out(response(sbcInvite, 200, { sdp: sdp() }))
+        .wait(5000);
+      e.v.waive('ack-2xx', 'provider', 'our caller never ACKs');
+      const checks = new Checks(systemClock);
+      expect(recordSipRuleChecks(checks, e.v, 1_000_000 + 10_000)).toBe(true);
+      const rec = checks.records.find((r) => r.name.startsWith('SIP rule ack-2xx'));
+      expect(rec?.judged).toBe(false);
+      expect(rec?.notJudged).toContain('our caller never ACKs');
+      expect(checks.failed).toEqual([]);
+      // Not waived on the other leg, or for another rule: judged as ever.
+      const other = new Exchange()
+        .in(request(sbcInvite))
+        .out(response(sbcInvite, 200, { sdp: sdp() }))
+        .wait(5000);
+      other.v.waive('ack-2xx', 'oxo', 'our caller never ACKs');
+      const c2 = new Checks(systemClock);
+      expect(recordSipRuleChecks(c2, other.v, 1_000_000 + 10_000)).toBe(false);
+      expect(c2.failed.map((r) => r.name)).toEqual(['SIP rule ack-2xx on the provider leg (SBC WAN side)']);
     });
   });
 

@@ -147,6 +147,16 @@ function bareUri(nameAddrValue: string): string {
 
 export class SipValidator {
   readonly findings: Finding[] = [];
+  /**
+   * Rules a case waived on one of our legs, with why (`rule\nactor` → reason): what the SBC does
+   * there depends on what the case's own actor deliberately failed to do, and both ways are legal.
+   */
+  readonly waived = new Map<string, string>();
+
+  /** Waives `rule` on `actor`'s leg for this case; its findings are recorded, not judged. */
+  waive(rule: string, actor: string, reason: string): void {
+    this.waived.set(`${rule}\n${actor}`, reason);
+  }
   readonly stats: ValidatorStats = { judged: 0, context: 0, sdp: 0, skipped: 0 };
   private readonly legs = new Map<string, Leg>();
   private seen = 0;

@@ -36,17 +36,21 @@ export function recordSipRuleChecks(checks: Checks, validator: SipValidator, now
     const k = `${f.rule}\n${f.actor}`;
     groups.set(k, [...(groups.get(k) ?? []), f]);
   }
-  for (const list of groups.values()) {
+  let failed = false;
+  for (const [key, list] of groups) {
     const first = list[0] as Finding;
     const rule = sipRule(first.rule);
     const more = list.length > 1 ? ` (${list.length} times)` : '';
+    const waived = validator.waived.get(key);
     const text =
       first.message.length > MAX_MESSAGE_CHARS
         ? `${first.message.slice(0, MAX_MESSAGE_CHARS)}\n[… ${first.message.length - MAX_MESSAGE_CHARS} more characters]`
         : first.message;
+    if (!waived) failed = true;
     checks.that(`SIP rule ${rule.id} on the ${legName(first.actor)}`, false, {
       expected: `${rule.rule} (${rule.rfc})`,
       observed: `${first.detail}${more}`,
+      ...(waived ? { notJudgedBy: `waived by the case: ${waived}` } : {}),
       failure: `${rule.failure} on the ${legName(first.actor)}: ${first.detail}${more} [${rule.rfc}, rule ${rule.id}]`,
       evidence: [
         `rule ${rule.id}, ${rule.rfc}: ${rule.rule}`,
@@ -54,5 +58,5 @@ export function recordSipRuleChecks(checks: Checks, validator: SipValidator, now
       ],
     });
   }
-  return false;
+  return !failed;
 }
