@@ -69,6 +69,7 @@ export class G729Encoder {
   private readonly frac = new Int32Array(1);
   private readonly range = new Int32Array(2);
   private readonly gains = new Int32Array(2);
+  private readonly acelp = new Int32Array(2);
 
   /** Encodes pcm[off .. off+80) into the 10 bytes at out[outOff]. */
   encodeFrame(pcm: Int16Array, off: number, out: Uint8Array, outOff: number): void {
@@ -139,9 +140,9 @@ export class G729Encoder {
         const t = L_shl(L_mult(y1[i]!, gainPit), 1);
         xn2[i] = sub(xn[i]!, extract_h(t));
       }
-      const [posIndex, signIndex] = acelpCodeA(xn2, h1, T0, this.sharp, code, y2);
-      prm[p++] = posIndex;
-      prm[p++] = signIndex;
+      acelpCodeA(xn2, h1, T0, this.sharp, code, y2, this.acelp);
+      prm[p++] = this.acelp[0]!;
+      prm[p++] = this.acelp[1]!;
 
       const gCs = this.gCs;
       const eCs = this.eCs;
