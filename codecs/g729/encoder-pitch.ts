@@ -17,6 +17,7 @@ import {
   L_mac,
   L_shl,
   L_sub,
+  MAX_32,
   MIN_32,
   Mpy_32,
   Mpy_32_16,
@@ -40,9 +41,13 @@ const L_THRESH_ERR = 983040000;
 
 const scaled = new Int16Array(L_FRAME + PIT_MAX);
 
-function corrEven(sig: Int16Array, base: number, lag: number): number {
-  // Plain sum while no partial sum leaves 32 bits (and no product is −32768·−32768).
+function corrEven(sig: Int16Array, base: number, lag: number, plain: boolean): number {
   let sum = 0;
+  if (plain) {
+    for (let j = 0; j < L_FRAME; j += 2) sum += sig[base + j]! * sig[base + j - lag]!;
+    return 2 * sum;
+  }
+  // Plain sum while no partial sum leaves 32 bits (and no product is −32768·−32768).
   for (let j = 0; j < L_FRAME; j += 2) {
     const p = sig[base + j]! * sig[base + j - lag]!;
     const t = sum + 2 * p;
@@ -76,10 +81,15 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   } else {
     for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;
   }
+  // Every correlation below is a partial sum 2·Σ u·v of samples of `scaled`, at most
+  // 2·Σ scaled² in magnitude (Cauchy–Schwarz): if that fits, no L_mac saturates.
+  let energy = 0;
+  for (let i = -PIT_MAX; i < L_FRAME; i++) energy += scaled[base + i]! * scaled[base + i]!;
+  const plain = 2 * energy <= MAX_32;
   let max = MIN_32;
   let T1 = 20;
   for (let i = 20; i < 40; i++) {
-    const s = corrEven(scaled, base, i);
+    const s = corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T1 = i;
@@ -89,7 +99,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T2 = 40;
   for (let i = 40; i < 80; i++) {
-    const s = corrEven(scaled, base, i);
+    const s = corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T2 = i;
@@ -99,19 +109,19 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T3 = 80;
   for (let i = 80; i < 143; i += 2) {
-    const s = corrEven(scaled, base, i);
+    const s = corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T3 = i;
     }
   }
   const t3 = T3;
-  let s = corrEven(scaled, base, t3 + 1);
+  let s = corrEven(scaled, base, t3 + 1, plain);
   if (L_sub(s, max) > 0) {
     max = s;
     T3 = t3 + 1;
   }
-  s = corrEven(scaled, base, t3 - 1);
+  s = corrEven(scaled, base, t3 - 1, plain);
   if (L_sub(s, max) > 0) {
     max = s;
     T3 = t3 - 1;

@@ -25,7 +25,6 @@ import {
   Mpy_32,
   Mpy_32_16,
   macDot,
-  mult_r,
   negate,
   norm_l,
   norm_s,
@@ -74,7 +73,8 @@ const y = new Int16Array(L_WINDOW);
 
 /** Autocorrelations r[0..m] of the windowed 240 samples at x[off..], normalised, hi/lo (Autocorr). */
 export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): void {
-  for (let i = 0; i < L_WINDOW; i++) y[i] = mult_r(x[off + i]!, HAMWINDOW[i]!);
+  // mult_r cannot saturate here: the window is positive and below 32767.
+  for (let i = 0; i < L_WINDOW; i++) y[i] = (x[off + i]! * HAMWINDOW[i]! + 0x4000) >> 15;
   let sum: number;
   for (let guard = 0; ; guard++) {
     overflow.flag = 0;
@@ -86,8 +86,14 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
   sum = L_shl(sum, norm);
   rh[0] = L_Extract_hi(sum);
   rl[0] = L_Extract_lo(sum);
+  // r[0] = 1 + 2·Σy² did not saturate, and bounds every partial sum of r[i] (Cauchy–Schwarz).
+  const plain = overflow.flag === 0;
   for (let i = 1; i <= m; i++) {
-    sum = macDot(0, y, 0, y, i, L_WINDOW - i);
+    if (plain) {
+      let s = 0;
+      for (let k = 0, n = L_WINDOW - i; k < n; k++) s += y[k]! * y[k + i]!;
+      sum = 2 * s;
+    } else sum = macDot(0, y, 0, y, i, L_WINDOW - i);
     sum = L_shl(sum, norm);
     rh[i] = L_Extract_hi(sum);
     rl[i] = L_Extract_lo(sum);

@@ -81,10 +81,13 @@ function preSelect(rbuf: Int16Array): number {
   for (let i = 0; i < 128; i++) {
     // A sum of squares only grows: if the plain sum fits in 32 bits, so did every partial one.
     let t = 0;
-    for (let j = 0; j < M; j++) {
-      const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
-      t += 2 * d * d;
+    for (let j = 0, c = i * M; j < M; j++, c++) {
+      let d = rbuf[j]! - LSPCB1[c]!;
+      if (d > 32767) d = 32767;
+      else if (d < -32768) d = -32768;
+      t += d * d;
     }
+    t *= 2;
     if (t > 0x7fffffff) {
       t = 0;
       for (let j = 0; j < M; j++) {
@@ -92,7 +95,7 @@ function preSelect(rbuf: Int16Array): number {
         t = L_mac(t, d, d);
       }
     }
-    if (L_sub(t, dmin) < 0) {
+    if (t < dmin) {
       dmin = t;
       cand = i;
     }
@@ -104,12 +107,27 @@ function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: numb
   let index = 0;
   let dmin = 0x7fffffff;
   for (let k = 0; k < 32; k++) {
+    // Every term mult(w, d)·d·2 is ≥ 0 (w ≥ 0), so if the plain sum fits in 32 bits, so did
+    // every partial sum of the reference's L_mac chain.
     let dist = 0;
     for (let j = from; j < to; j++) {
-      const tmp = sub(sub(rbuf[j]!, LSPCB1[c1 * M + j]!), LSPCB2[k * M + j]!);
-      dist = L_mac(dist, mult(wegt[j]!, tmp), tmp);
+      let d = rbuf[j]! - LSPCB1[c1 * M + j]!;
+      if (d > 32767) d = 32767;
+      else if (d < -32768) d = -32768;
+      d -= LSPCB2[k * M + j]!;
+      if (d > 32767) d = 32767;
+      else if (d < -32768) d = -32768;
+      dist += ((wegt[j]! * d) >> 15) * d;
     }
-    if (L_sub(dist, dmin) < 0) {
+    dist *= 2;
+    if (dist > 0x7fffffff) {
+      dist = 0;
+      for (let j = from; j < to; j++) {
+        const tmp = sub(sub(rbuf[j]!, LSPCB1[c1 * M + j]!), LSPCB2[k * M + j]!);
+        dist = L_mac(dist, mult(wegt[j]!, tmp), tmp);
+      }
+    }
+    if (dist < dmin) {
       dmin = dist;
       index = k;
     }
