@@ -127,18 +127,18 @@ export function L_abs(L: number): number {
 
 export function L_shl(L: number, n: number): number {
   if (n <= 0) return L_shr(L, -n);
-  for (; n > 0; n--) {
-    if (L > 0x3fffffff) {
-      overflow.flag = 1;
-      return MAX_32;
-    }
-    if (L < -0x40000000) {
-      overflow.flag = 1;
-      return MIN_32;
-    }
-    L *= 2;
+  // The reference doubles n times and saturates at the first step that leaves 32 bits; as
+  // doubling is monotonic, that is the same as saturating the exact L·2^n.
+  const r = L * 2 ** n;
+  if (r > MAX_32) {
+    overflow.flag = 1;
+    return MAX_32;
   }
-  return L;
+  if (r < MIN_32) {
+    overflow.flag = 1;
+    return MIN_32;
+  }
+  return r;
 }
 
 export function L_shr(L: number, n: number): number {
@@ -163,12 +163,7 @@ export function norm_s(a: number): number {
   if (a === 0) return 0;
   if (a === -1) return 15;
   if (a < 0) a = ~a;
-  let n = 0;
-  while (a < 0x4000) {
-    a <<= 1;
-    n++;
-  }
-  return n;
+  return Math.clz32(a) - 17;
 }
 
 export function norm_l(L: number): number {
@@ -182,6 +177,9 @@ export function norm_l(L: number): number {
 export function div_s(num: number, den: number): number {
   if (num === 0) return 0;
   if (num === den) return MAX_16;
+  // floor(num·2^15/den): the quotient of two integers below 2^30 and 2^15 is never within
+  // a double's rounding error of the next integer.
+  if (num > 0 && num < den) return ((num * 32768) / den) | 0;
   let out = 0;
   let L_num = num;
   for (let i = 0; i < 15; i++) {

@@ -22,6 +22,8 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  MAX_32,
+  MIN_32,
   Mpy_32,
   Mpy_32_16,
   macDot,
@@ -197,31 +199,38 @@ export class Levinson {
   }
 }
 
+/** L_add's saturation, without the Overflow flag (nothing reads it after chebps). */
+function sat(x: number): number {
+  return Math.max(MIN_32, Math.min(MAX_32, x));
+}
+
+/**
+ * The Chebyshev polynomial series at x (Chebps_11 / Chebps_10), with the reference's
+ * double-precision steps written out: Mpy_32_16(h, l, x) = 2·h·x + 2·((l·x) >> 15) (l ≥ 0),
+ * L_Extract: h = t >> 16, l = (t >> 1) − h·2^15; each saturating step clamps.
+ */
 function chebps(x: number, f: Int16Array, q10: boolean): number {
   let b2h = q10 ? 128 : 256;
   let b2l = 0;
-  let t0 = L_mult(x, q10 ? 256 : 512);
-  t0 = L_mac(t0, f[1]!, 4096);
-  let b1h = L_Extract_hi(t0);
-  let b1l = L_Extract_lo(t0);
+  let t0 = x * (q10 ? 512 : 1024) + f[1]! * 8192;
+  let b1h = t0 >> 16;
+  let b1l = (t0 >> 1) - b1h * 32768;
   let i = 2;
   for (; i < NC; i++) {
-    t0 = Mpy_32_16(b1h, b1l, x);
-    t0 = L_shl(t0, 1);
-    t0 = L_mac(t0, b2h, -32768);
-    t0 = L_msu(t0, b2l, 1);
-    t0 = L_mac(t0, f[i]!, 4096);
-    const b0h = L_Extract_hi(t0);
-    const b0l = L_Extract_lo(t0);
+    t0 = sat((b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15));
+    t0 = sat(2 * t0);
+    t0 = sat(t0 + (b2h === -32768 ? MAX_32 : -65536 * b2h));
+    t0 = sat(t0 - 2 * b2l);
+    t0 = sat(t0 + 8192 * f[i]!);
     b2l = b1l;
     b2h = b1h;
-    b1l = b0l;
-    b1h = b0h;
+    b1h = t0 >> 16;
+    b1l = (t0 >> 1) - b1h * 32768;
   }
-  t0 = Mpy_32_16(b1h, b1l, x);
-  t0 = L_mac(t0, b2h, -32768);
-  t0 = L_msu(t0, b2l, 1);
-  t0 = L_mac(t0, f[i]!, 2048);
+  t0 = sat((b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15));
+  t0 = sat(t0 + (b2h === -32768 ? MAX_32 : -65536 * b2h));
+  t0 = sat(t0 - 2 * b2l);
+  t0 = sat(t0 + 4096 * f[i]!);
   t0 = L_shl(t0, q10 ? 7 : 6);
   return extract_h(t0);
 }
