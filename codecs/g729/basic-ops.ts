@@ -25,7 +25,7 @@ export function sat16(x: number): number {
   return x;
 }
 
-function sat32(x: number): number {
+function satFlag32(x: number): number {
   if (x > MAX_32) {
     overflow.flag = 1;
     return MAX_32;
@@ -106,11 +106,11 @@ export function L_mult(a: number, b: number): number {
 
 export function L_add(a: number, b: number): number {
   const s = a + b;
-  return s > MAX_32 || s < MIN_32 ? sat32(s) : s;
+  return s > MAX_32 || s < MIN_32 ? satFlag32(s) : s;
 }
 export function L_sub(a: number, b: number): number {
   const s = a - b;
-  return s > MAX_32 || s < MIN_32 ? sat32(s) : s;
+  return s > MAX_32 || s < MIN_32 ? satFlag32(s) : s;
 }
 export function L_mac(acc: number, a: number, b: number): number {
   return L_add(acc, L_mult(a, b));
@@ -246,4 +246,40 @@ export function macDot(acc: number, x: Int16Array, xo: number, y: Int16Array, yo
     s = t;
   }
   return s;
+}
+
+// --- Flag-free exact forms for hot loops whose Overflow flag nobody reads ------------------
+// Every reader of `overflow.flag` clears it just before the computation it tests, so loops
+// outside those computations may saturate without raising it.
+
+/** Saturation to 32 bits, without the Overflow flag. */
+export function sat32(x: number): number {
+  return x > MAX_32 ? MAX_32 : Math.max(x, MIN_32);
+}
+
+/** L_mult(a, b) without the Overflow flag. */
+export function lMult(a: number, b: number): number {
+  const p = a * b;
+  return p === 0x40000000 ? MAX_32 : 2 * p;
+}
+
+/** Mpy_32_16(hi, lo, n) without the Overflow flag (lo is a L_Extract low part, 0..32767). */
+export function mpy32x16(hi: number, lo: number, n: number): number {
+  return sat32(lMult(hi, n) + 2 * ((lo * n) >> 15));
+}
+
+/** round(L_shl(L, n)) for 0 ≤ n, without the Overflow flag. */
+export function roundShl(L: number, n: number): number {
+  const r = sat32(L * 2 ** n);
+  return r >= MAX_32 - 0x7fff ? MAX_16 : (r + 0x8000) >> 16;
+}
+
+/** (x·gp + c·gc)·2 rounded, as round(L_shl(L_mac(L_mult(x, gp), c, gc), 1)) (excitation update). */
+export function excitationSample(x: number, gp: number, c: number, gc: number): number {
+  return roundShl(sat32(lMult(x, gp) + lMult(c, gc)), 1);
+}
+
+/** L_Extract's low part: (L >> 1) − (L >> 16)·2^15. */
+export function extractLo(L: number): number {
+  return (L >> 1) - (L >> 16) * 32768;
 }

@@ -3,7 +3,7 @@
  * and interpolation, adaptive and fixed codebooks, gains, synthesis, post-filter and
  * post-processing, with the standard's frame-erasure concealment.
  */
-import { add, L_mac, L_mult, L_shl, mult, overflow, round, shl, shr } from './basic-ops.ts';
+import { add, excitationSample, mult, overflow, shl, shr } from './basic-ops.ts';
 import { PRM_SIZE, parityError, unpackFrame } from './bitstream.ts';
 import { ComfortNoise, INIT_SEED } from './comfort-noise.ts';
 import { synFilt } from './filters.ts';
@@ -90,7 +90,7 @@ export class G729Decoder {
         for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
         synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, true);
       } else {
-        this.memSyn.set(synth.subarray(M + sf + L_SUBFR - M, M + sf + L_SUBFR));
+        for (let i = 0; i < M; i++) this.memSyn[i] = synth[sf + L_SUBFR + i]!;
       }
       this.t2[sf / L_SUBFR] = this.oldT0;
     }
@@ -98,7 +98,7 @@ export class G729Decoder {
     exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
     this.post.filter(synth, this.az, this.t2, false);
     this.hp.run(synth, M, L_FRAME);
-    out.set(synth.subarray(M, M + L_FRAME), outOff);
+    for (let i = 0; i < L_FRAME; i++) out[outOff + i] = synth[M + i]!;
     this.pastFtyp = ftyp;
   }
 
@@ -164,10 +164,7 @@ export class G729Decoder {
       const gp = this.gains.pitch;
       const gc = this.gains.code;
       for (let i = 0; i < L_SUBFR; i++) {
-        let t = L_mult(exc[EXC_OFF + sf + i]!, gp);
-        t = L_mac(t, code[i]!, gc);
-        t = L_shl(t, 1);
-        exc[EXC_OFF + sf + i] = round(t);
+        exc[EXC_OFF + sf + i] = excitationSample(exc[EXC_OFF + sf + i]!, gp, code[i]!, gc);
       }
       overflow.flag = 0;
       const azOff = (sf / L_SUBFR) * MP1;
@@ -176,14 +173,14 @@ export class G729Decoder {
         for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
         synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, true);
       } else {
-        this.memSyn.set(synth.subarray(M + sf + L_SUBFR - M, M + sf + L_SUBFR));
+        for (let i = 0; i < M; i++) this.memSyn[i] = synth[sf + L_SUBFR + i]!;
       }
     }
     exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
 
     this.post.filter(synth, this.az, this.t2);
     this.hp.run(synth, M, L_FRAME);
-    out.set(synth.subarray(M, M + L_FRAME), outOff);
+    for (let i = 0; i < L_FRAME; i++) out[outOff + i] = synth[M + i]!;
     this.pastFtyp = 1;
   }
 

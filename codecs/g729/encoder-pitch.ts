@@ -172,13 +172,13 @@ export function pitchFr3Fast(
   max = macDot(0, dn, 0, exc, off, L_SUBFR);
   frac[0] = 0;
   if (subframe === 0 && t0 > 84) return t0;
-  excTmp.set(exc.subarray(off, off + L_SUBFR));
+  for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   predLt3(exc, off, t0, -1, L_SUBFR);
   let corr = macDot(0, dn, 0, exc, off, L_SUBFR);
   if (L_sub(corr, max) > 0) {
     max = corr;
     frac[0] = -1;
-    excTmp.set(exc.subarray(off, off + L_SUBFR));
+    for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   }
   predLt3(exc, off, t0, 1, L_SUBFR);
   corr = macDot(0, dn, 0, exc, off, L_SUBFR);
@@ -260,9 +260,15 @@ export function pitchGain(xn: Int16Array, y1: Int16Array, gCoeff: Int32Array): n
   return gain;
 }
 
+function tamingStep(e: number, gainPit: number): number {
+  let t = Mpy_32_16(L_Extract_hi(e), L_Extract_lo(e), gainPit);
+  t = L_shl(t, 1);
+  return L_add(0x4000, t);
+}
+
 /** Accumulated adaptive-codebook error, to tame the pitch gain against divergence. */
 export class Taming {
-  private readonly excErr = [0x4000, 0x4000, 0x4000, 0x4000];
+  private readonly excErr = Float64Array.of(0x4000, 0x4000, 0x4000, 0x4000);
 
   /** 1 when taming is needed for this delay (test_err). */
   test(T0: number, frac: number): number {
@@ -281,21 +287,16 @@ export class Taming {
   update(gainPit: number, T0: number): void {
     let worst = -1;
     const n = sub(T0, L_SUBFR);
-    const step = (e: number): number => {
-      let t = Mpy_32_16(L_Extract_hi(e), L_Extract_lo(e), gainPit);
-      t = L_shl(t, 1);
-      return L_add(0x4000, t);
-    };
     if (n < 0) {
-      let t = step(this.excErr[0]!);
+      let t = tamingStep(this.excErr[0]!, gainPit);
       if (L_sub(t, worst) > 0) worst = t;
-      t = step(t);
+      t = tamingStep(t, gainPit);
       if (L_sub(t, worst) > 0) worst = t;
     } else {
       const zone1 = TAB_ZONE[n]!;
       const zone2 = TAB_ZONE[sub(T0, 1)]!;
       for (let k = zone1; k <= zone2; k++) {
-        const t = step(this.excErr[k]!);
+        const t = tamingStep(this.excErr[k]!, gainPit);
         if (L_sub(t, worst) > 0) worst = t;
       }
     }

@@ -1,5 +1,5 @@
 /** LP filters of G.729: synthesis 1/A(z), inverse (residual) A(z), bandwidth expansion A(z/γ). */
-import { L_mac, L_msu, L_mult, L_shl, MAX_32, MIN_32, round } from './basic-ops.ts';
+import { L_mac, L_msu, L_mult, L_shl, lMult, MAX_32, MIN_32, round, roundShl } from './basic-ops.ts';
 import { M } from './lsp.ts';
 
 const tmp = new Int16Array(M + 160);
@@ -200,12 +200,12 @@ export function residu(
 }
 
 /** ap[i] = a[i]·γ^i (Weight_Az). */
-export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array): void {
-  ap[0] = a[aOff]!;
+export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array, apOff = 0): void {
+  ap[apOff] = a[aOff]!;
   let fac = gamma;
   for (let i = 1; i < M; i++) {
-    ap[i] = round(L_mult(a[aOff + i]!, fac));
-    fac = round(L_mult(fac, gamma));
+    ap[apOff + i] = roundShl(lMult(a[aOff + i]!, fac), 0);
+    fac = roundShl(lMult(fac, gamma), 0);
   }
-  ap[M] = round(L_mult(a[aOff + M]!, fac));
+  ap[apOff + M] = roundShl(lMult(a[aOff + M]!, fac), 0);
 }

@@ -61,7 +61,7 @@ export function corrXy2(xn: Int16Array, y1: Int16Array, y2: Int16Array, g: Int32
   e[4] = sub(add(exp, 10 - 16), 1);
 }
 
-function gbkPresel(bestGain: number[], gcode0: number): [number, number] {
+function gbkPresel(bestGain: Int32Array, gcode0: number, cand: Int32Array): void {
   const Lcfbg = L_mult(COEF[0]!, bestGain[0]!);
   let acc = L_shr(L_COEF[3]!, 15);
   acc = L_add(Lcfbg, acc);
@@ -105,13 +105,19 @@ function gbkPresel(bestGain: number[], gcode0: number): [number, number] {
       else break;
     } while (cand2 !== NCODE2 - NCAN2);
   }
-  return [cand1, cand2];
+  cand[0] = cand1;
+  cand[1] = cand2;
 }
 
 /** The encoder's gain quantiser with its own MA predictor memory (Qua_gain). */
 export class GainQuantizer {
   private readonly pastQuaEn = newPastQuaEn();
   private readonly expOut = new Int32Array(1);
+  private readonly best = new Int32Array(2);
+  private readonly cands = new Int32Array(2);
+  private readonly expMin = new Int32Array(5);
+  private readonly cHi = new Int32Array(5);
+  private readonly cLo = new Int32Array(5);
 
   /** Returns the 7-bit index; writes the quantised gains into out: [pitch Q14, code Q1]. */
   quantize(code: Int16Array, g: Int32Array, e: Int32Array, tame: number, out: Int32Array): number {
@@ -138,7 +144,7 @@ export class GainQuantizer {
     invDenom = negate(invDenom);
     const expInvDenom = sub(14 + 15, expDenom);
 
-    const best = [0, 0];
+    const { best, cands, expMin, cHi, cLo } = this;
     tmp1 = L_mult(g[2]!, g[1]!);
     exp1 = add(e[2]!, e[1]!);
     tmp2 = L_mult(g[3]!, g[4]!);
@@ -178,19 +184,17 @@ export class GainQuantizer {
     if (sub(expGcode0, 4) >= 0) gcode0Org = shr(gcode0, sub(expGcode0, 4));
     else gcode0Org = extract_h(L_shl(gcode0, sub(4 + 16, expGcode0)));
 
-    const [cand1, cand2] = gbkPresel(best, gcode0Org);
+    gbkPresel(best, gcode0Org, cands);
+    const cand1 = cands[0]!;
+    const cand2 = cands[1]!;
 
-    const expMin = [
-      add(e[0]!, 13),
-      add(e[1]!, 14),
-      add(e[2]!, sub(shl(expGcode0, 1), 21)),
-      add(e[3]!, sub(expGcode0, 3)),
-      add(e[4]!, sub(expGcode0, 4)),
-    ];
+    expMin[0] = add(e[0]!, 13);
+    expMin[1] = add(e[1]!, 14);
+    expMin[2] = add(e[2]!, sub(shl(expGcode0, 1), 21));
+    expMin[3] = add(e[3]!, sub(expGcode0, 3));
+    expMin[4] = add(e[4]!, sub(expGcode0, 4));
     let eMin = expMin[0]!;
     for (let i = 1; i < 5; i++) if (sub(expMin[i]!, eMin) < 0) eMin = expMin[i]!;
-    const cHi = [0, 0, 0, 0, 0];
-    const cLo = [0, 0, 0, 0, 0];
     for (let i = 0; i < 5; i++) {
       const j = sub(expMin[i]!, eMin);
       const L = L_shr(L_deposit_h(g[i]!), j);

@@ -10,6 +10,7 @@ import {
   div_s,
   extract_h,
   extract_l,
+  extractLo,
   L_abs,
   L_add,
   L_Comp,
@@ -22,16 +23,19 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  lMult,
   MAX_32,
   MIN_32,
   Mpy_32,
-  Mpy_32_16,
   macDot,
+  mpy32x16,
   negate,
   norm_l,
   norm_s,
   overflow,
   round,
+  roundShl,
+  sat32,
   shl,
   shr,
   sub,
@@ -41,6 +45,12 @@ import { A140, B140, GRID, HAMWINDOW, LAG_H, LAG_L } from './tables.ts';
 
 export const L_WINDOW = 240;
 const GRID_POINTS = 50;
+
+const A140_1 = A140[1]!;
+const A140_2 = A140[2]!;
+const B140_0 = B140[0]!;
+const B140_1 = B140[1]!;
+const B140_2 = B140[2]!;
 
 /** 140 Hz second-order high-pass with the input halved (Pre_Process). */
 export class PreProcess {
@@ -56,17 +66,17 @@ export class PreProcess {
       const x2 = this.x1;
       this.x1 = this.x0;
       this.x0 = sig[off + i]!;
-      let t = Mpy_32_16(this.y1Hi, this.y1Lo, A140[1]!);
-      t = L_add(t, Mpy_32_16(this.y2Hi, this.y2Lo, A140[2]!));
-      t = L_mac(t, this.x0, B140[0]!);
-      t = L_mac(t, this.x1, B140[1]!);
-      t = L_mac(t, x2, B140[2]!);
-      t = L_shl(t, 3);
-      sig[off + i] = round(t);
+      let t = mpy32x16(this.y1Hi, this.y1Lo, A140_1);
+      t = sat32(t + mpy32x16(this.y2Hi, this.y2Lo, A140_2));
+      t = sat32(t + lMult(this.x0, B140_0));
+      t = sat32(t + lMult(this.x1, B140_1));
+      t = sat32(t + lMult(x2, B140_2));
+      t = sat32(t * 8);
+      sig[off + i] = roundShl(t, 0);
       this.y2Hi = this.y1Hi;
       this.y2Lo = this.y1Lo;
-      this.y1Hi = L_Extract_hi(t);
-      this.y1Lo = L_Extract_lo(t);
+      this.y1Hi = t >> 16;
+      this.y1Lo = extractLo(t);
     }
   }
 }

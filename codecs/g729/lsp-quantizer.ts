@@ -52,8 +52,10 @@ export function lspToLsf(lsp: Int16Array, lsf: Int16Array): void {
 }
 
 /** Weighting coefficients of the LSF distortion (Get_wegt). */
+const weightBuf = new Int16Array(M);
+
 export function lsfWeights(flsp: Int16Array, wegt: Int16Array): void {
-  const buf = new Int16Array(M);
+  const buf = weightBuf;
   buf[0] = sub(flsp[1]!, PI04 + 8192);
   for (let i = 1; i < M - 1; i++) buf[i] = sub(sub(flsp[i + 1]!, flsp[i - 1]!), 8192);
   buf[M - 1] = sub(PI92 - 8192, flsp[M - 2]!);
@@ -164,16 +166,17 @@ export class LspQuantizer {
   private readonly rbuf = new Int16Array(M);
   private readonly buf = new Int16Array(M);
   private readonly ele = new Int16Array(M);
+  private readonly cand = new Int32Array(2);
+  private readonly t1 = new Int32Array(2);
+  private readonly t2 = new Int32Array(2);
+  private readonly dist = new Float64Array(2);
 
   /** Quantises lsp (Q15) into lspQ (Q15); returns [L0L1 (8 bits), L2L3 (10 bits)]. */
   quantize(lsp: Int16Array, lspQ: Int16Array, out: Int32Array): void {
     const { lsf, wegt, rbuf, buf } = this;
     lspToLsf(lsp, lsf);
     lsfWeights(lsf, wegt);
-    const cand = [0, 0];
-    const t1 = [0, 0];
-    const t2 = [0, 0];
-    const dist = [0, 0];
+    const { cand, t1, t2, dist } = this;
     for (let mode = 0; mode < 2; mode++) {
       prevExtract(lsf, rbuf, mode, this.pred);
       const c = preSelect(rbuf);

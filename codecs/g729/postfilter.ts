@@ -6,21 +6,22 @@ import {
   add,
   div_s,
   extract_h,
-  L_add,
-  L_Extract_hi,
-  L_Extract_lo,
+  extractLo,
   L_mac,
   L_mult,
   L_shl,
   L_shr,
   L_sub,
+  lMult,
   MAX_32,
   MIN_32,
-  Mpy_32_16,
   macDot,
+  mpy32x16,
   mult,
   norm_l,
   round,
+  roundShl,
+  sat32,
   shr,
   sub,
 } from './basic-ops.ts';
@@ -75,7 +76,7 @@ export class PostFilter {
       for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = shr(res2[PIT_MAX + j]!, 2);
       // Annex B: no long-term post-filter on comfort-noise frames.
       if (voiced) this.pitchPostFilter(t0Min, t0Max);
-      else this.res2Pst.set(res2.subarray(PIT_MAX, PIT_MAX + L_SUBFR));
+      else for (let j = 0; j < L_SUBFR; j++) this.res2Pst[j] = res2[PIT_MAX + j]!;
 
       h.set(ap3);
       h.fill(0, MP1);
@@ -194,6 +195,12 @@ export class PostFilter {
   }
 }
 
+const A100_1 = A100[1]!;
+const A100_2 = A100[2]!;
+const B100_0 = B100[0]!;
+const B100_1 = B100[1]!;
+const B100_2 = B100[2]!;
+
 /** 100 Hz second-order high-pass and ×2 upscaling of the decoder output (Post_Process). */
 export class PostProcess {
   private y1Hi = 0;
@@ -208,17 +215,17 @@ export class PostProcess {
       const x2 = this.x1;
       this.x1 = this.x0;
       this.x0 = sig[off + i]!;
-      let t = Mpy_32_16(this.y1Hi, this.y1Lo, A100[1]!);
-      t = L_add(t, Mpy_32_16(this.y2Hi, this.y2Lo, A100[2]!));
-      t = L_mac(t, this.x0, B100[0]!);
-      t = L_mac(t, this.x1, B100[1]!);
-      t = L_mac(t, x2, B100[2]!);
-      t = L_shl(t, 2);
-      sig[off + i] = round(L_shl(t, 1));
+      let t = mpy32x16(this.y1Hi, this.y1Lo, A100_1);
+      t = sat32(t + mpy32x16(this.y2Hi, this.y2Lo, A100_2));
+      t = sat32(t + lMult(this.x0, B100_0));
+      t = sat32(t + lMult(this.x1, B100_1));
+      t = sat32(t + lMult(x2, B100_2));
+      t = sat32(t * 4);
+      sig[off + i] = roundShl(t, 1);
       this.y2Hi = this.y1Hi;
       this.y2Lo = this.y1Lo;
-      this.y1Hi = L_Extract_hi(t);
-      this.y1Lo = L_Extract_lo(t);
+      this.y1Hi = t >> 16;
+      this.y1Lo = extractLo(t);
     }
   }
 }
