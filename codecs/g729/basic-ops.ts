@@ -10,6 +10,9 @@ export const MIN_16 = -32768;
 export const MAX_32 = 0x7fffffff;
 export const MIN_32 = -0x80000000;
 
+/** 2^n for n = 0..63 (a shift by more saturates any non-zero value anyway). */
+const POW2 = Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+
 /** The operators' sticky Overflow flag. */
 export const overflow = { flag: 0 };
 
@@ -61,7 +64,7 @@ export function L_deposit_h(a: number): number {
 
 export function shl(a: number, n: number): number {
   if (n < 0) return shr(a, -n);
-  const r = a * 2 ** n;
+  const r = a * POW2[Math.min(n, 63)]!;
   if ((n > 15 && a !== 0) || r > MAX_16 || r < MIN_16) {
     overflow.flag = 1;
     return a > 0 ? MAX_16 : MIN_16;
@@ -129,7 +132,7 @@ export function L_shl(L: number, n: number): number {
   if (n <= 0) return L_shr(L, -n);
   // The reference doubles n times and saturates at the first step that leaves 32 bits; as
   // doubling is monotonic, that is the same as saturating the exact L·2^n.
-  const r = L * 2 ** n;
+  const r = L * POW2[Math.min(n, 63)]!;
   if (r > MAX_32) {
     overflow.flag = 1;
     return MAX_32;
@@ -270,7 +273,7 @@ export function mpy32x16(hi: number, lo: number, n: number): number {
 
 /** round(L_shl(L, n)) for 0 ≤ n, without the Overflow flag. */
 export function roundShl(L: number, n: number): number {
-  const r = sat32(L * 2 ** n);
+  const r = sat32(L * POW2[Math.min(n, 63)]!);
   return r >= MAX_32 - 0x7fff ? MAX_16 : (r + 0x8000) >> 16;
 }
 

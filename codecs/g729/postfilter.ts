@@ -21,6 +21,7 @@ import {
   norm_l,
   round,
   roundShl,
+  sat16,
   sat32,
   shr,
   sub,
@@ -81,12 +82,25 @@ export class PostFilter {
       h.set(ap3);
       h.fill(0, MP1);
       synFilt(ap4, 0, h, 0, h, 0, L_H, h, MP1, false);
-      let s = L_mult(h[0]!, h[0]!);
-      for (let i = 1; i < L_H; i++) s = L_mac(s, h[i]!, h[i]!);
-      const temp1 = extract_h(s);
-      s = L_mult(h[0]!, h[1]!);
-      for (let i = 1; i < L_H - 1; i++) s = L_mac(s, h[i]!, h[i + 1]!);
-      let temp2 = extract_h(s);
+      // A sum of squares only grows, and bounds the cross sum (Cauchy–Schwarz): if its plain
+      // value fits in 32 bits no L_mac of either chain saturates.
+      let e = 0;
+      let c = 0;
+      for (let i = 0; i < L_H; i++) e += h[i]! * h[i]!;
+      for (let i = 0; i < L_H - 1; i++) c += h[i]! * h[i + 1]!;
+      let temp1: number;
+      let temp2: number;
+      if (2 * e <= MAX_32) {
+        temp1 = (2 * e) >> 16;
+        temp2 = (2 * c) >> 16;
+      } else {
+        let s = L_mult(h[0]!, h[0]!);
+        for (let i = 1; i < L_H; i++) s = L_mac(s, h[i]!, h[i]!);
+        temp1 = extract_h(s);
+        s = L_mult(h[0]!, h[1]!);
+        for (let i = 1; i < L_H - 1; i++) s = L_mac(s, h[i]!, h[i + 1]!);
+        temp2 = extract_h(s);
+      }
       if (temp2 <= 0) temp2 = 0;
       else {
         temp2 = mult(temp2, MU);
@@ -109,9 +123,19 @@ export class PostFilter {
     const base = PIT_MAX;
     let corMax = MIN_32;
     let t0 = t0Min;
+    // All the sums below are partial sums of products of samples of scal[base − t0Max − 1 ..
+    // base + 40), at most 2·Σ scal² + 1 in magnitude (Cauchy–Schwarz): if that fits, plain.
+    let e = 0;
+    for (let i = base - t0Max; i < base + L_SUBFR; i++) e += scal[i]! * scal[i]!;
+    const plain = 2 * e + 1 <= MAX_32;
     for (let i = t0Min; i <= t0Max; i++) {
-      const cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
-      if (L_sub(cor, corMax) > 0) {
+      let cor: number;
+      if (plain) {
+        cor = 0;
+        for (let k = 0; k < L_SUBFR; k++) cor += scal[base + k]! * scal[base - i + k]!;
+        cor *= 2;
+      } else cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
+      if (cor > corMax) {
         corMax = cor;
         t0 = i;
       }
@@ -149,15 +173,17 @@ export class PostFilter {
         gain = 0;
       }
     }
+    // g0, gain ≥ 0: the products cannot saturate.
     for (let i = 0; i < L_SUBFR; i++) {
-      out[i] = add(mult(g0, sig[base + i]!), mult(gain, sig[base + i - t0]!));
+      out[i] = sat16(((g0 * sig[base + i]!) >> 15) + ((gain * sig[base + i - t0]!) >> 15));
     }
   }
 
   private preemphasis(g: number): void {
     const s = this.res2Pst;
     const temp = s[L_SUBFR - 1]!;
-    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sub(s[i]!, mult(g, s[i - 1]!));
+    // g ≥ 0, so mult(g, ·) cannot saturate.
+    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sat16(s[i]! - ((g * s[i - 1]!) >> 15));
     s[0] = sub(s[0]!, mult(g, this.memPre));
     this.memPre = temp;
   }
@@ -187,9 +213,8 @@ export class PostFilter {
     }
     let gain = this.pastGain;
     for (let i = 0; i < L_SUBFR; i++) {
-      gain = mult(gain, AGC_FAC);
-      gain = add(gain, g0);
-      out[outOff + i] = extract_h(L_shl(L_mult(out[outOff + i]!, gain), 3));
+      gain = sat16(((gain * AGC_FAC) >> 15) + g0);
+      out[outOff + i] = sat32(8 * lMult(out[outOff + i]!, gain)) >> 16;
     }
     this.pastGain = gain;
   }
@@ -210,23 +235,40 @@ export class PostProcess {
   private x0 = 0;
   private x1 = 0;
 
+  /**
+   * The reference's steps, each 32-bit sum saturated: the first three terms (the feedback and
+   * x0·B0) cannot saturate (|sum| < 1.3·10^9), and no L_mult here can (no coefficient is −32768).
+   */
   run(sig: Int16Array, off: number, len: number): void {
+    let { y1Hi, y1Lo, y2Hi, y2Lo, x0, x1 } = this;
     for (let i = 0; i < len; i++) {
-      const x2 = this.x1;
-      this.x1 = this.x0;
-      this.x0 = sig[off + i]!;
-      let t = mpy32x16(this.y1Hi, this.y1Lo, A100_1);
-      t = sat32(t + mpy32x16(this.y2Hi, this.y2Lo, A100_2));
-      t = sat32(t + lMult(this.x0, B100_0));
-      t = sat32(t + lMult(this.x1, B100_1));
-      t = sat32(t + lMult(x2, B100_2));
-      t = sat32(t * 4);
-      sig[off + i] = roundShl(t, 1);
-      this.y2Hi = this.y1Hi;
-      this.y2Lo = this.y1Lo;
-      this.y1Hi = t >> 16;
-      this.y1Lo = extractLo(t);
+      const x2 = x1;
+      x1 = x0;
+      x0 = sig[off + i]!;
+      let t =
+        2 * (y1Hi * A100_1 + ((y1Lo * A100_1) >> 15)) +
+        2 * (y2Hi * A100_2 + ((y2Lo * A100_2) >> 15)) +
+        2 * x0 * B100_0;
+      t += 2 * x1 * B100_1;
+      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+      t += 2 * x2 * B100_2;
+      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+      t *= 4;
+      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+      let r = 2 * t;
+      r = r > MAX_32 ? MAX_32 : r < MIN_32 ? MIN_32 : r;
+      sig[off + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
+      y2Hi = y1Hi;
+      y2Lo = y1Lo;
+      y1Hi = t >> 16;
+      y1Lo = (t >> 1) - y1Hi * 32768;
     }
+    this.y1Hi = y1Hi;
+    this.y1Lo = y1Lo;
+    this.y2Hi = y2Hi;
+    this.y2Lo = y2Lo;
+    this.x0 = x0;
+    this.x1 = x1;
   }
 }
 
