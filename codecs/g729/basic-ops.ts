@@ -282,6 +282,29 @@ export function excitationSample(x: number, gp: number, c: number, gc: number): 
   return roundShl(sat32(lMult(x, gp) + lMult(c, gc)), 1);
 }
 
+/**
+ * exc[off + i] = excitationSample(exc[off + i], gp, code[i], gc) for i < n, written out:
+ * round(L_shl(L_mac(L_mult(x, gp), c, gc), 1)), each step saturating.
+ */
+export function updateExcitation(
+  exc: Int16Array,
+  off: number,
+  code: Int16Array,
+  gp: number,
+  gc: number,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const p = exc[off + i]! * gp;
+    const q = code[i]! * gc;
+    let t = (p === 0x40000000 ? MAX_32 : 2 * p) + (q === 0x40000000 ? MAX_32 : 2 * q);
+    t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+    t *= 2;
+    t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+    exc[off + i] = t >= MAX_32 - 0x7fff ? MAX_16 : (t + 0x8000) >> 16;
+  }
+}
+
 /** L_Extract's low part: (L >> 1) − (L >> 16)·2^15. */
 export function extractLo(L: number): number {
   return (L >> 1) - (L >> 16) * 32768;

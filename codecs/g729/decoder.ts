@@ -3,7 +3,7 @@
  * and interpolation, adaptive and fixed codebooks, gains, synthesis, post-filter and
  * post-processing, with the standard's frame-erasure concealment.
  */
-import { add, excitationSample, mult, overflow, shl, shr } from './basic-ops.ts';
+import { add, mult, overflow, shl, shr, updateExcitation } from './basic-ops.ts';
 import { PRM_SIZE, parityError, unpackFrame } from './bitstream.ts';
 import { ComfortNoise, INIT_SEED } from './comfort-noise.ts';
 import { synFilt } from './filters.ts';
@@ -163,9 +163,7 @@ export class G729Decoder {
 
       const gp = this.gains.pitch;
       const gc = this.gains.code;
-      for (let i = 0; i < L_SUBFR; i++) {
-        exc[EXC_OFF + sf + i] = excitationSample(exc[EXC_OFF + sf + i]!, gp, code[i]!, gc);
-      }
+      updateExcitation(exc, EXC_OFF + sf, code, gp, gc, L_SUBFR);
       overflow.flag = 0;
       const azOff = (sf / L_SUBFR) * MP1;
       synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, false);

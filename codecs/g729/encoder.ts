@@ -6,7 +6,7 @@
  */
 
 import { acelpCodeA } from './acelp-search.ts';
-import { add, excitationSample, lMult, mult, sat16, sat32, sub } from './basic-ops.ts';
+import { add, lMult, MAX_32, MIN_32, mult, sat16, sat32, sub, updateExcitation } from './basic-ops.ts';
 import { PRM_SIZE, packFrame, parity } from './bitstream.ts';
 import { encodeLag, pitchFr3Fast, pitchGain, pitchOlFast, Taming } from './encoder-pitch.ts';
 import { residu, synFilt, weightAz } from './filters.ts';
@@ -136,7 +136,13 @@ export class G729Encoder {
       let gainPit = pitchGain(xn, y1, this.gCoeff);
       const tame = this.taming.test(T0, T0frac);
       if (tame === 1 && sub(gainPit, GPCLIP) > 0) gainPit = GPCLIP;
-      for (let i = 0; i < L_SUBFR; i++) xn2[i] = sat16(xn[i]! - (sat32(2 * lMult(y1[i]!, gainPit)) >> 16));
+      // gainPit ≥ 0: L_mult cannot saturate; L_shl(·, 1) and sub can.
+      for (let i = 0; i < L_SUBFR; i++) {
+        let t = 4 * y1[i]! * gainPit;
+        t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+        const d = xn[i]! - (t >> 16);
+        xn2[i] = d > 32767 ? 32767 : Math.max(d, -32768);
+      }
       acelpCodeA(xn2, h1, T0, this.sharp, code, y2, this.acelp);
       prm[p++] = this.acelp[0]!;
       prm[p++] = this.acelp[1]!;
@@ -157,9 +163,7 @@ export class G729Encoder {
       if (sharp < SHARPMIN) sharp = SHARPMIN;
       this.sharp = sharp;
 
-      for (let i = 0; i < L_SUBFR; i++) {
-        exc[EXC_OFF + sf + i] = excitationSample(exc[EXC_OFF + sf + i]!, gp, code[i]!, gc);
-      }
+      updateExcitation(exc, EXC_OFF + sf, code, gp, gc, L_SUBFR);
       this.taming.update(gp, T0);
       for (let i = L_SUBFR - M, j = 0; i < L_SUBFR; i++, j++) {
         const temp = sat32(2 * lMult(y1[i]!, gp)) >> 16;

@@ -10,7 +10,6 @@ import {
   div_s,
   extract_h,
   extract_l,
-  extractLo,
   L_abs,
   L_add,
   L_Comp,
@@ -23,19 +22,15 @@ import {
   L_shl,
   L_shr,
   L_sub,
-  lMult,
   MAX_32,
   MIN_32,
   Mpy_32,
   macDot,
-  mpy32x16,
   negate,
   norm_l,
   norm_s,
   overflow,
   round,
-  roundShl,
-  sat32,
   shl,
   shr,
   sub,
@@ -61,23 +56,34 @@ export class PreProcess {
   private x0 = 0;
   private x1 = 0;
 
+  /**
+   * No partial sum of a step can saturate (|sum| < 1.3·10^9 with these coefficients, none of
+   * them −32768); the ×8 and the rounding saturate as the reference's L_shl and round do.
+   */
   run(sig: Int16Array, off: number, len: number): void {
+    let { y1Hi, y1Lo, y2Hi, y2Lo, x0, x1 } = this;
     for (let i = 0; i < len; i++) {
-      const x2 = this.x1;
-      this.x1 = this.x0;
-      this.x0 = sig[off + i]!;
-      let t = mpy32x16(this.y1Hi, this.y1Lo, A140_1);
-      t = sat32(t + mpy32x16(this.y2Hi, this.y2Lo, A140_2));
-      t = sat32(t + lMult(this.x0, B140_0));
-      t = sat32(t + lMult(this.x1, B140_1));
-      t = sat32(t + lMult(x2, B140_2));
-      t = sat32(t * 8);
-      sig[off + i] = roundShl(t, 0);
-      this.y2Hi = this.y1Hi;
-      this.y2Lo = this.y1Lo;
-      this.y1Hi = t >> 16;
-      this.y1Lo = extractLo(t);
+      const x2 = x1;
+      x1 = x0;
+      x0 = sig[off + i]!;
+      let t =
+        2 * (y1Hi * A140_1 + ((y1Lo * A140_1) >> 15)) +
+        2 * (y2Hi * A140_2 + ((y2Lo * A140_2) >> 15)) +
+        2 * (x0 * B140_0 + x1 * B140_1 + x2 * B140_2);
+      t *= 8;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      sig[off + i] = t >= MAX_32 - 0x7fff ? 32767 : (t + 0x8000) >> 16;
+      y2Hi = y1Hi;
+      y2Lo = y1Lo;
+      y1Hi = t >> 16;
+      y1Lo = (t >> 1) - y1Hi * 32768;
     }
+    this.y1Hi = y1Hi;
+    this.y1Lo = y1Lo;
+    this.y2Hi = y2Hi;
+    this.y2Lo = y2Lo;
+    this.x0 = x0;
+    this.x1 = x1;
   }
 }
 
@@ -90,7 +96,10 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
   let sum: number;
   for (let guard = 0; ; guard++) {
     overflow.flag = 0;
-    sum = macDot(1, y, 0, y, 0, L_WINDOW);
+    // A sum of squares only grows: if the plain sum fits, no partial sum saturated.
+    let e = 0;
+    for (let i = 0; i < L_WINDOW; i++) e += y[i]! * y[i]!;
+    sum = 1 + 2 * e <= MAX_32 ? 1 + 2 * e : macDot(1, y, 0, y, 0, L_WINDOW);
     if (overflow.flag === 0 || guard > 8) break;
     for (let i = 0; i < L_WINDOW; i++) y[i] = shr(y[i]!, 2);
   }
