@@ -348,12 +348,6 @@ const signDnInv = new Int16Array(L_SUBFR);
 const tmpVectBuf = new Int16Array(NB_POS);
 const ipBuf = new Int32Array(4);
 
-/** mult(r, sign) for sign ±32767 / −32768 (the reference's sign folding into rr). */
-function signed(r: number, sign: number): number {
-  const p = (r * sign) >> 15;
-  return Math.min(p, MAX_16);
-}
-
 function addPulse(y: Int16Array, h: Int16Array, ip: number, sg: number): void {
   if (sg > 0) for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = add(y[i]!, h[j]!);
   else for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = sub(y[i]!, h[j]!);
@@ -385,14 +379,22 @@ function d4i40_17Fast(
     for (let i0 = 0; i0 < L_SUBFR; i0 += STEP) {
       const ps = signDn[i0]! < 0 ? signDnInv : signDn;
       for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
-        rr[p0] = signed(rr[p0]!, ps[i1]!);
-        p0++;
-        rr[p1] = signed(rr[p1]!, ps[i1 + 1]!);
-        p1++;
-        rr[p2] = signed(rr[p2]!, ps[i1 + 2]!);
-        p2++;
-        rr[p3] = signed(rr[p3]!, ps[i1 + 3]!);
-        p3++;
+        {
+          const v = (rr[p0]! * ps[i1]!) >> 15;
+          rr[p0++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p1]! * ps[i1 + 1]!) >> 15;
+          rr[p1++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p2]! * ps[i1 + 2]!) >> 15;
+          rr[p2++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p3]! * ps[i1 + 3]!) >> 15;
+          rr[p3++] = Math.min(v, MAX_16);
+        }
       }
     }
   }
@@ -403,12 +405,18 @@ function d4i40_17Fast(
     for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
       const ps = signDn[i1]! < 0 ? signDnInv : signDn;
       for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
-        rr[p0] = signed(rr[p0]!, ps[i2]!);
-        p0++;
-        rr[p1] = signed(rr[p1]!, ps[i2 + 1]!);
-        p1++;
-        rr[p2] = signed(rr[p2]!, ps[i2 + 2]!);
-        p2++;
+        {
+          const v = (rr[p0]! * ps[i2]!) >> 15;
+          rr[p0++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p1]! * ps[i2 + 1]!) >> 15;
+          rr[p1++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p2]! * ps[i2 + 2]!) >> 15;
+          rr[p2++] = Math.min(v, MAX_16);
+        }
       }
     }
   }
@@ -418,10 +426,14 @@ function d4i40_17Fast(
     for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
       const ps = signDn[i2]! < 0 ? signDnInv : signDn;
       for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
-        rr[p0] = signed(rr[p0]!, ps[i3]!);
-        p0++;
-        rr[p1] = signed(rr[p1]!, ps[i3 + 1]!);
-        p1++;
+        {
+          const v = (rr[p0]! * ps[i3]!) >> 15;
+          rr[p0++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p1]! * ps[i3 + 1]!) >> 15;
+          rr[p1++] = Math.min(v, MAX_16);
+        }
       }
     }
   }
