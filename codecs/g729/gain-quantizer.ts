@@ -40,22 +40,42 @@ const GP0999 = 16383;
 const INV_COEF = -17103;
 
 const scaledY2 = new Int16Array(L_SUBFR);
+/** (MAX_32 − 1)² / 4 with a margin: below it, 1 + 2·√(a·b) fits in 32 bits. */
+const CS_LIMIT = 1.15e18;
 
 /** <y2,y2>, −2<xn,y2>, 2<y1,y2> with exponents into g[2..4], e[2..4] (Corr_xy2). */
 export function corrXy2(xn: Int16Array, y1: Int16Array, y2: Int16Array, g: Int32Array, e: Int32Array): void {
-  for (let i = 0; i < L_SUBFR; i++) scaledY2[i] = shr(y2[i]!, 3);
-  let acc = 1;
-  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, scaledY2[i]!, scaledY2[i]!);
+  // Energies: a sum of squares only grows; the cross sums are bounded by √ of the products of
+  // energies (Cauchy–Schwarz). When the bounds fit in 32 bits, plain sums are the reference's.
+  let e2 = 0;
+  let ex = 0;
+  let e1 = 0;
+  let cx = 0;
+  let c1 = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const s2 = y2[i]! >> 3;
+    scaledY2[i] = s2;
+    e2 += s2 * s2;
+    ex += xn[i]! * xn[i]!;
+    e1 += y1[i]! * y1[i]!;
+    cx += xn[i]! * s2;
+    c1 += y1[i]! * s2;
+  }
+  const plain = 1 + 2 * e2 <= MAX_32 && ex * e2 < CS_LIMIT && e1 * e2 < CS_LIMIT;
+  let acc = plain ? 1 + 2 * e2 : 1;
+  if (!plain) for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, scaledY2[i]!, scaledY2[i]!);
   let exp = norm_l(acc);
   g[2] = round(L_shl(acc, exp));
   e[2] = add(exp, 19 - 16);
   acc = 1;
-  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, xn[i]!, scaledY2[i]!);
+  if (plain) acc = 1 + 2 * cx;
+  else for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, xn[i]!, scaledY2[i]!);
   exp = norm_l(acc);
   g[3] = negate(round(L_shl(acc, exp)));
   e[3] = sub(add(exp, 10 - 16), 1);
   acc = 1;
-  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, y1[i]!, scaledY2[i]!);
+  if (plain) acc = 1 + 2 * c1;
+  else for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, y1[i]!, scaledY2[i]!);
   exp = norm_l(acc);
   g[4] = round(L_shl(acc, exp));
   e[4] = sub(add(exp, 10 - 16), 1);

@@ -218,15 +218,11 @@ export class Levinson {
   }
 }
 
-/** L_add's saturation, without the Overflow flag (nothing reads it after chebps). */
-function sat(x: number): number {
-  return Math.max(MIN_32, Math.min(MAX_32, x));
-}
-
 /**
  * The Chebyshev polynomial series at x (Chebps_11 / Chebps_10), with the reference's
- * double-precision steps written out: Mpy_32_16(h, l, x) = 2·h·x + 2·((l·x) >> 15) (l ≥ 0),
- * L_Extract: h = t >> 16, l = (t >> 1) − h·2^15; each saturating step clamps.
+ * double-precision steps written out: Mpy_32_16(h, l, x) = L_mult(h, x) + 2·((l·x) >> 15)
+ * (0 ≤ l < 2^15), L_Extract: h = t >> 16, l = (t >> 1) − h·2^15; every saturating step clamps
+ * (nothing reads the Overflow flag after this).
  */
 function chebps(x: number, f: Int16Array, q10: boolean): number {
   let b2h = q10 ? 128 : 256;
@@ -236,22 +232,32 @@ function chebps(x: number, f: Int16Array, q10: boolean): number {
   let b1l = (t0 >> 1) - b1h * 32768;
   let i = 2;
   for (; i < NC; i++) {
-    t0 = sat((b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15));
-    t0 = sat(2 * t0);
-    t0 = sat(t0 + (b2h === -32768 ? MAX_32 : -65536 * b2h));
-    t0 = sat(t0 - 2 * b2l);
-    t0 = sat(t0 + 8192 * f[i]!);
+    t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 *= 2;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 += b2h === -32768 ? MAX_32 : -65536 * b2h;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 -= 2 * b2l;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 += 8192 * f[i]!;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     b2l = b1l;
     b2h = b1h;
     b1h = t0 >> 16;
     b1l = (t0 >> 1) - b1h * 32768;
   }
-  t0 = sat((b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15));
-  t0 = sat(t0 + (b2h === -32768 ? MAX_32 : -65536 * b2h));
-  t0 = sat(t0 - 2 * b2l);
-  t0 = sat(t0 + 4096 * f[i]!);
-  t0 = L_shl(t0, q10 ? 7 : 6);
-  return extract_h(t0);
+  t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 += b2h === -32768 ? MAX_32 : -65536 * b2h;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 -= 2 * b2l;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 += 4096 * f[i]!;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 *= q10 ? 128 : 64;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  return t0 >> 16;
 }
 
 const f1 = new Int16Array(NC + 1);
