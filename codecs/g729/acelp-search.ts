@@ -76,8 +76,9 @@ export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
   let max = 0;
   if (ex * eh < CS_LIMIT) {
     for (let i = 0; i < L_SUBFR; i++) {
+      // |half-sum| ≤ √(Σx²·Σh²) < 2^30: exact in int32 arithmetic.
       let s = 0;
-      for (let k = 0, n = L_SUBFR - i; k < n; k++) s += x[i + k]! * h[k]!;
+      for (let k = 0, n = L_SUBFR - i; k < n; k++) s = (s + Math.imul(x[i + k]!, h[k]!)) | 0;
       s *= 2;
       y32[i] = s;
       const a = s < 0 ? -s : s;
@@ -99,7 +100,7 @@ export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
 
 const hScaled = new Int16Array(L_SUBFR);
 /** cum[d·41 + n] = Σ_{k<n} h[k]·h[k+d], the correlations of h at lag d over its first n samples. */
-const cum = new Float64Array(L_SUBFR * (L_SUBFR + 1));
+const cum = new Int32Array(L_SUBFR * (L_SUBFR + 1));
 
 /** The correlation matrix of the (scaled) impulse response, track by track (Cor_h). */
 function corH(H: Int16Array, rr: Int16Array): void {
@@ -123,10 +124,11 @@ function corH(H: Int16Array, rr: Int16Array): void {
 export function corHPlain(h: Int16Array, rr: Int16Array): void {
   for (let d = 0; d < L_SUBFR; d++) {
     const base = d * (L_SUBFR + 1);
+    // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic.
     let s = 0;
     cum[base] = 0;
     for (let k = 0, n = L_SUBFR - d; k < n; k++) {
-      s += h[k]! * h[k + d]!;
+      s = (s + Math.imul(h[k]!, h[k + d]!)) | 0;
       cum[base + k + 1] = s;
     }
   }
@@ -738,15 +740,15 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       prevI0 = i0;
       const j = (i0 * 6554) >> 15;
       const ps1 = dn[i0]!;
-      const alp1 = rr[RRI2I2 + j]! * 16384;
+      const alp1 = rr[RRI2I2 + j]! << 14;
       let q0 = rri2i3i4 + (j << 3);
       let q1 = rri3i3i4;
       for (let k1 = track; k1 < L_SUBFR; k1 += STEP) {
         const ps2 = ps1 + dn[k1]!;
-        const alp2 = alp1 + rr[q0++]! * 32768 + rr[q1++]! * 16384;
-        const sq2 = (ps2 * ps2) >> 15;
+        const alp2 = (alp1 + (rr[q0++]! << 15) + (rr[q1++]! << 14)) | 0;
+        const sq2 = Math.imul(ps2, ps2) >> 15;
         const alp16 = (alp2 + 0x8000) >> 16;
-        if (alp * sq2 > sq * alp16) {
+        if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
           sq = sq2;
           ps = ps2;
           alp = alp16;
@@ -759,7 +761,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
     i1 = iy;
     // phase B: track 0 and 1
     let ps0 = ps;
-    let alp0 = alp * 16384;
+    let alp0 = alp << 14;
     sq = -1;
     alp = 1;
     {
@@ -767,7 +769,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       let q1 = rri1i3i4 + ((i1 * 6554) >> 15);
       let q2 = RRI1I1;
       for (let q3 = 0; q3 < NB_POS; q3++) {
-        const s = rr[q0]! * 16384 + rr[q1]! * 16384 + rr[q2++]! * 8192;
+        const s = ((rr[q0]! << 14) + (rr[q1]! << 14) + (rr[q2++]! << 13)) | 0;
         q0 += NB_POS;
         q1 += NB_POS;
         tmpVect[q3] = (s + 0x8000) >> 16;
@@ -778,15 +780,15 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       let q3 = RRI0I1;
       for (let i2 = 0; i2 < L_SUBFR; i2 += STEP) {
         const ps1 = ps0 + dn[i2]!;
-        const alp1 = alp0 + rr[q0]! * 8192 + rr[q1]! * 8192 + rr[q2++]! * 4096;
+        const alp1 = (alp0 + (rr[q0]! << 13) + (rr[q1]! << 13) + (rr[q2++]! << 12)) | 0;
         q0 += NB_POS;
         q1 += NB_POS;
         for (let q4 = 0, i3 = 1; i3 < L_SUBFR; i3 += STEP, q4++) {
           const ps2 = ps1 + dn[i3]!;
-          const alp2 = alp1 + rr[q3++]! * 8192 + tmpVect[q4]! * 32768;
-          const sq2 = (ps2 * ps2) >> 15;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
-          if (alp * sq2 > sq * alp16) {
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
             sq = sq2;
             alp = alp16;
             ix = i2;
@@ -795,7 +797,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         }
       }
     }
-    if (alpk * sq > psk * alp) {
+    if (Math.imul(alpk, sq) > Math.imul(psk, alp)) {
       psk = sq;
       alpk = alp;
       ip2 = i0;
@@ -819,16 +821,16 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       prevI0 = i0;
       const j = (i0 * 6554) >> 15;
       const ps1 = dn[i0]!;
-      const alp1 = rr[rri3i3i4 + j]! * 16384;
+      const alp1 = rr[rri3i3i4 + j]! << 14;
       let q0 = rri0i3i4 + j;
       let q1 = RRI0I0;
       for (let k1 = 0; k1 < L_SUBFR; k1 += STEP) {
         const ps2 = ps1 + dn[k1]!;
-        const alp2 = alp1 + rr[q0]! * 32768 + rr[q1++]! * 16384;
+        const alp2 = (alp1 + (rr[q0]! << 15) + (rr[q1++]! << 14)) | 0;
         q0 += NB_POS;
-        const sq2 = (ps2 * ps2) >> 15;
+        const sq2 = Math.imul(ps2, ps2) >> 15;
         const alp16 = (alp2 + 0x8000) >> 16;
-        if (alp * sq2 > sq * alp16) {
+        if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
           sq = sq2;
           ps = ps2;
           alp = alp16;
@@ -842,7 +844,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
     const i1Offset = ((i1 * 6554) >> 15) << 3;
     // phase B: track 1 and 2
     ps0 = ps;
-    alp0 = alp * 16384;
+    alp0 = alp << 14;
     sq = -1;
     alp = 1;
     {
@@ -850,7 +852,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       let q1 = RRI0I2 + i1Offset;
       let q2 = RRI2I2;
       for (let q3 = 0; q3 < NB_POS; q3++) {
-        const s3 = rr[q0]! * 16384 + rr[q1++]! * 16384 + rr[q2++]! * 8192;
+        const s3 = ((rr[q0]! << 14) + (rr[q1++]! << 14) + (rr[q2++]! << 13)) | 0;
         q0 += NB_POS;
         tmpVect[q3] = (s3 + 0x8000) >> 16;
       }
@@ -860,14 +862,14 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       let q3 = RRI1I2;
       for (let i2 = 1; i2 < L_SUBFR; i2 += STEP) {
         const ps1 = ps0 + dn[i2]!;
-        const alp1 = alp0 + rr[q0]! * 8192 + rr[q1++]! * 8192 + rr[q2++]! * 4096;
+        const alp1 = (alp0 + (rr[q0]! << 13) + (rr[q1++]! << 13) + (rr[q2++]! << 12)) | 0;
         q0 += NB_POS;
         for (let q4 = 0, i3 = 2; i3 < L_SUBFR; i3 += STEP, q4++) {
           const ps2 = ps1 + dn[i3]!;
-          const alp2 = alp1 + rr[q3++]! * 8192 + tmpVect[q4]! * 32768;
-          const sq2 = (ps2 * ps2) >> 15;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
-          if (alp * sq2 > sq * alp16) {
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
             sq = sq2;
             alp = alp16;
             ix = i2;
@@ -876,7 +878,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         }
       }
     }
-    if (alpk * sq > psk * alp) {
+    if (Math.imul(alpk, sq) > Math.imul(psk, alp)) {
       psk = sq;
       alpk = alp;
       ip3 = i0;

@@ -44,7 +44,8 @@ const scaled = new Int16Array(L_FRAME + PIT_MAX);
 function corrEven(sig: Int16Array, base: number, lag: number, plain: boolean): number {
   let sum = 0;
   if (plain) {
-    for (let j = 0; j < L_FRAME; j += 2) sum += sig[base + j]! * sig[base + j - lag]!;
+    // |half-sum| ≤ Σ scaled² < 2^30: exact in int32 arithmetic.
+    for (let j = 0; j < L_FRAME; j += 2) sum = (sum + Math.imul(sig[base + j]!, sig[base + j - lag]!)) | 0;
     return 2 * sum;
   }
   // Plain sum while no partial sum leaves 32 bits (and no product is −32768·−32768).

@@ -79,28 +79,28 @@ export function synFilt(
   let y8 = tmp[2]!;
   let y9 = tmp[1]!;
   let y10 = tmp[0]!;
+  // While max|y| ≤ yLimit the half-sums are within ±(2^30 − 1) for any input sample, so they
+  // are computed in exact int32 arithmetic (Math.imul, | 0).
+  const yLimit = aSum === 0 ? 32768 : Math.floor((0x3fffffff - 32768 * (a0 < 0 ? -a0 : a0)) / aSum);
   for (let i = 0; i < lg; i++) {
     const xi = x[xOff + i]!;
-    const xa = xi * a0;
     let out: number;
-    if (fast && (xa < 0 ? -xa : xa) + aSum * ymax <= 0x3fffffff) {
+    if (fast && ymax <= yLimit) {
       const s =
-        2 *
-        (xa -
-          (a1 * y1 +
-            a2 * y2 +
-            a3 * y3 +
-            a4 * y4 +
-            a5 * y5 +
-            a6 * y6 +
-            a7 * y7 +
-            a8 * y8 +
-            a9 * y9 +
-            a10 * y10));
-      out =
-        s >= -0x10000000 && s < 0x0ffff000
-          ? (s * 8 + 0x8000) >> 16
-          : synStepChecked(a, aOff, xi, i + M, false);
+        (Math.imul(xi, a0) -
+          (Math.imul(a1, y1) +
+            Math.imul(a2, y2) +
+            Math.imul(a3, y3) +
+            Math.imul(a4, y4) +
+            Math.imul(a5, y5) +
+            Math.imul(a6, y6) +
+            Math.imul(a7, y7) +
+            Math.imul(a8, y8) +
+            Math.imul(a9, y9) +
+            Math.imul(a10, y10))) |
+        0;
+      // round(L_shl(2·s, 3)) = (16·s + 2^15) >> 16 while 2·s·8 does not saturate.
+      out = s >= -0x8000000 && s < 0x7fff800 ? (s + 2048) >> 12 : synStepChecked(a, aOff, xi, i + M, false);
     } else {
       out = synStepChecked(a, aOff, xi, i + M, fast);
     }
@@ -149,6 +149,7 @@ export function residu(
     else if (-v > xmax) xmax = -v;
   }
   if (fast && aSum * xmax <= 0x3fffffff) {
+    // Half-sums within ±(2^30 − 1): exact in int32 arithmetic.
     const a0 = a[aOff]!;
     const a1 = a[aOff + 1]!;
     const a2 = a[aOff + 2]!;
@@ -163,19 +164,19 @@ export function residu(
     for (let i = 0; i < lg; i++) {
       const n = xOff + i;
       const s =
-        2 *
-        (a0 * x[n]! +
-          a1 * x[n - 1]! +
-          a2 * x[n - 2]! +
-          a3 * x[n - 3]! +
-          a4 * x[n - 4]! +
-          a5 * x[n - 5]! +
-          a6 * x[n - 6]! +
-          a7 * x[n - 7]! +
-          a8 * x[n - 8]! +
-          a9 * x[n - 9]! +
-          a10 * x[n - 10]!);
-      y[yOff + i] = s >= -0x10000000 && s < 0x0ffff000 ? (s * 8 + 0x8000) >> 16 : round(L_shl(s, 3));
+        (Math.imul(a0, x[n]!) +
+          Math.imul(a1, x[n - 1]!) +
+          Math.imul(a2, x[n - 2]!) +
+          Math.imul(a3, x[n - 3]!) +
+          Math.imul(a4, x[n - 4]!) +
+          Math.imul(a5, x[n - 5]!) +
+          Math.imul(a6, x[n - 6]!) +
+          Math.imul(a7, x[n - 7]!) +
+          Math.imul(a8, x[n - 8]!) +
+          Math.imul(a9, x[n - 9]!) +
+          Math.imul(a10, x[n - 10]!)) |
+        0;
+      y[yOff + i] = s >= -0x8000000 && s < 0x7fff800 ? (s + 2048) >> 12 : round(L_shl(2 * s, 3));
     }
     return;
   }

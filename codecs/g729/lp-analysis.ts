@@ -111,8 +111,9 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
   const plain = overflow.flag === 0;
   for (let i = 1; i <= m; i++) {
     if (plain) {
+      // |half-sums| ≤ Σy² < 2^30: exact in int32 arithmetic.
       let s = 0;
-      for (let k = 0, n = L_WINDOW - i; k < n; k++) s += y[k]! * y[k + i]!;
+      for (let k = 0, n = L_WINDOW - i; k < n; k++) s = (s + Math.imul(y[k]!, y[k + i]!)) | 0;
       sum = 2 * s;
     } else sum = macDot(0, y, 0, y, i, L_WINDOW - i);
     sum = L_shl(sum, norm);

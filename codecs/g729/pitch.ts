@@ -96,29 +96,31 @@ export function predLt3(exc: Int16Array, off: number, T0: number, frac: number, 
     const x2 = x0;
     let out: number;
     if (tapSum * xmax <= 0x3fffffff) {
+      // The half-sum is within ±(2^30 − 1): exact in int32 arithmetic.
       const s =
-        2 *
-        (exc[x1]! * c0 +
-          exc[x1 - 1]! * c1 +
-          exc[x1 - 2]! * c2 +
-          exc[x1 - 3]! * c3 +
-          exc[x1 - 4]! * c4 +
-          exc[x1 - 5]! * c5 +
-          exc[x1 - 6]! * c6 +
-          exc[x1 - 7]! * c7 +
-          exc[x1 - 8]! * c8 +
-          exc[x1 - 9]! * c9 +
-          exc[x2]! * d0 +
-          exc[x2 + 1]! * d1 +
-          exc[x2 + 2]! * d2 +
-          exc[x2 + 3]! * d3 +
-          exc[x2 + 4]! * d4 +
-          exc[x2 + 5]! * d5 +
-          exc[x2 + 6]! * d6 +
-          exc[x2 + 7]! * d7 +
-          exc[x2 + 8]! * d8 +
-          exc[x2 + 9]! * d9);
-      out = s < MAX_32 - 0x8000 ? (s + 0x8000) >> 16 : round(s);
+        (Math.imul(exc[x1]!, c0) +
+          Math.imul(exc[x1 - 1]!, c1) +
+          Math.imul(exc[x1 - 2]!, c2) +
+          Math.imul(exc[x1 - 3]!, c3) +
+          Math.imul(exc[x1 - 4]!, c4) +
+          Math.imul(exc[x1 - 5]!, c5) +
+          Math.imul(exc[x1 - 6]!, c6) +
+          Math.imul(exc[x1 - 7]!, c7) +
+          Math.imul(exc[x1 - 8]!, c8) +
+          Math.imul(exc[x1 - 9]!, c9) +
+          Math.imul(exc[x2]!, d0) +
+          Math.imul(exc[x2 + 1]!, d1) +
+          Math.imul(exc[x2 + 2]!, d2) +
+          Math.imul(exc[x2 + 3]!, d3) +
+          Math.imul(exc[x2 + 4]!, d4) +
+          Math.imul(exc[x2 + 5]!, d5) +
+          Math.imul(exc[x2 + 6]!, d6) +
+          Math.imul(exc[x2 + 7]!, d7) +
+          Math.imul(exc[x2 + 8]!, d8) +
+          Math.imul(exc[x2 + 9]!, d9)) |
+        0;
+      // round(2·s) = (s + 2^14) >> 15 unless it saturates.
+      out = s < 0x3fffc000 ? (s + 0x4000) >> 15 : round(2 * s);
     } else {
       out = predStepChecked(exc, x1, x2, frac, c2o);
     }

@@ -129,7 +129,8 @@ export class PostFilter {
       let cor: number;
       if (plain) {
         cor = 0;
-        for (let k = 0; k < L_SUBFR; k++) cor += scal[base + k]! * scal[base - i + k]!;
+        // |half-sum| ≤ Σ scal² < 2^30: exact in int32 arithmetic.
+        for (let k = 0; k < L_SUBFR; k++) cor = (cor + Math.imul(scal[base + k]!, scal[base - i + k]!)) | 0;
         cor *= 2;
       } else cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
       if (cor > corMax) {
