@@ -17,7 +17,9 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  MAX_16,
   MAX_32,
+  MIN_32,
   Mpy_32_16,
   mult,
   negate,
@@ -129,6 +131,47 @@ function gbkPresel(bestGain: Int32Array, gcode0: number, cand: Int32Array): void
   cand[1] = cand2;
 }
 
+/** The codebook search with the reference's operators; the best indices go to out[0..1]. */
+function searchReference(
+  cand1: number,
+  cand2: number,
+  gcode0: number,
+  tame: number,
+  cHi: Int32Array,
+  cLo: Int32Array,
+  out: Int32Array,
+): void {
+  let distMin = MAX_32;
+  let index1 = cand1;
+  let index2 = cand2;
+  for (let i = 0; i < NCAN1; i++) {
+    for (let j = 0; j < NCAN2; j++) {
+      const gPitch = add(GBK1[(cand1 + i) * 2]!, GBK2[(cand2 + j) * 2]!);
+      if (tame === 1 && !(gPitch < GP0999)) continue;
+      const tmp = extract_l(L_shr(L_add(GBK1[(cand1 + i) * 2 + 1]!, GBK2[(cand2 + j) * 2 + 1]!), 1));
+      const gCode = mult(gcode0, tmp);
+      const g2Pitch = mult(gPitch, gPitch);
+      const g2Code = mult(gCode, gCode);
+      const gPitCod = mult(gCode, gPitch);
+      let L = Mpy_32_16(cHi[0]!, cLo[0]!, g2Pitch);
+      L = L_add(L, Mpy_32_16(cHi[1]!, cLo[1]!, gPitch));
+      L = L_add(L, Mpy_32_16(cHi[2]!, cLo[2]!, g2Code));
+      L = L_add(L, Mpy_32_16(cHi[3]!, cLo[3]!, gCode));
+      L = L_add(L, Mpy_32_16(cHi[4]!, cLo[4]!, gPitCod));
+      if (L_sub(L, distMin) < 0) {
+        distMin = L;
+        index1 = cand1 + i;
+        index2 = cand2 + j;
+      }
+    }
+  }
+  out[0] = index1;
+  out[1] = index2;
+}
+
+/** Whether every entry of both gain codebooks is ≥ 0 (it is: gains are non-negative). */
+const GBK_NON_NEGATIVE = GBK1.every((v) => v >= 0) && GBK2.every((v) => v >= 0);
+
 /** The encoder's gain quantiser with its own MA predictor memory (Qua_gain). */
 export class GainQuantizer {
   private readonly pastQuaEn = newPastQuaEn();
@@ -224,26 +267,49 @@ export class GainQuantizer {
     let distMin = MAX_32;
     let index1 = cand1;
     let index2 = cand2;
-    for (let i = 0; i < NCAN1; i++) {
-      for (let j = 0; j < NCAN2; j++) {
-        const gPitch = add(GBK1[(cand1 + i) * 2]!, GBK2[(cand2 + j) * 2]!);
-        if (tame === 1 && !(gPitch < GP0999)) continue;
-        const tmp = extract_l(L_shr(L_add(GBK1[(cand1 + i) * 2 + 1]!, GBK2[(cand2 + j) * 2 + 1]!), 1));
-        const gCode = mult(gcode0, tmp);
-        const g2Pitch = mult(gPitch, gPitch);
-        const g2Code = mult(gCode, gCode);
-        const gPitCod = mult(gCode, gPitch);
-        let L = Mpy_32_16(cHi[0]!, cLo[0]!, g2Pitch);
-        L = L_add(L, Mpy_32_16(cHi[1]!, cLo[1]!, gPitch));
-        L = L_add(L, Mpy_32_16(cHi[2]!, cLo[2]!, g2Code));
-        L = L_add(L, Mpy_32_16(cHi[3]!, cLo[3]!, gCode));
-        L = L_add(L, Mpy_32_16(cHi[4]!, cLo[4]!, gPitCod));
-        if (L_sub(L, distMin) < 0) {
-          distMin = L;
-          index1 = cand1 + i;
-          index2 = cand2 + j;
+    if (gcode0 >= 0 && GBK_NON_NEGATIVE) {
+      // Gains and codebook entries are ≥ 0, so no mult can saturate, and no Mpy_32_16 can
+      // (|2·hi·n| + 2·((lo·n) >> 15) < 2^31 for n ≥ 0); only the sums of the five terms can.
+      const h0 = cHi[0]!;
+      const h1 = cHi[1]!;
+      const h2 = cHi[2]!;
+      const h3 = cHi[3]!;
+      const h4 = cHi[4]!;
+      const l0 = cLo[0]!;
+      const l1 = cLo[1]!;
+      const l2 = cLo[2]!;
+      const l3 = cLo[3]!;
+      const l4 = cLo[4]!;
+      for (let i = 0; i < NCAN1; i++) {
+        for (let j = 0; j < NCAN2; j++) {
+          let gPitch = GBK1[(cand1 + i) * 2]! + GBK2[(cand2 + j) * 2]!;
+          if (gPitch > MAX_16) gPitch = MAX_16;
+          if (tame === 1 && !(gPitch < GP0999)) continue;
+          const tmp = (GBK1[(cand1 + i) * 2 + 1]! + GBK2[(cand2 + j) * 2 + 1]!) >> 1;
+          const gCode = (gcode0 * tmp) >> 15;
+          const g2Pitch = (gPitch * gPitch) >> 15;
+          const g2Code = (gCode * gCode) >> 15;
+          const gPitCod = (gCode * gPitch) >> 15;
+          let L = 2 * h0 * g2Pitch + 2 * ((l0 * g2Pitch) >> 15);
+          L += 2 * h1 * gPitch + 2 * ((l1 * gPitch) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          L += 2 * h2 * g2Code + 2 * ((l2 * g2Code) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          L += 2 * h3 * gCode + 2 * ((l3 * gCode) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          L += 2 * h4 * gPitCod + 2 * ((l4 * gPitCod) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          if (L < distMin) {
+            distMin = L;
+            index1 = cand1 + i;
+            index2 = cand2 + j;
+          }
         }
       }
+    } else {
+      searchReference(cand1, cand2, gcode0, tame, cHi, cLo, cands);
+      index1 = cands[0]!;
+      index2 = cands[1]!;
     }
     out[0] = add(GBK1[index1 * 2]!, GBK2[index2 * 2]!);
     const Lgbk12 = L_add(GBK1[index1 * 2 + 1]!, GBK2[index2 * 2 + 1]!);
