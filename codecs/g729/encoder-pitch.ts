@@ -146,6 +146,8 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
 }
 
 const dn = new Int16Array(L_SUBFR);
+/** (MAX_32 / 2)² with a margin: below it, 2·√(a·b) fits in 32 bits. */
+const CS_LIMIT = 1.15e18;
 const excTmp = new Int16Array(L_SUBFR);
 
 /** Closed-loop pitch over [t0Min, t0Max] with 1/3 fractions; leaves the adaptive vector in exc (Pitch_fr3_fast). */
@@ -162,9 +164,21 @@ export function pitchFr3Fast(
   corHX(h, xn, dn);
   let max = MIN_32;
   let t0 = t0Min;
+  // Every partial sum of the correlations is at most 2·√(Σdn²·Σexc²) over the samples read
+  // (Cauchy–Schwarz): below 2^31, the half-sums are exact in int32 arithmetic.
+  let ed = 0;
+  let ee = 0;
+  for (let i = 0; i < L_SUBFR; i++) ed += dn[i]! * dn[i]!;
+  for (let i = off - t0Max; i < off - t0Min + L_SUBFR; i++) ee += exc[i]! * exc[i]!;
+  const plain = ed * ee < CS_LIMIT;
   for (let t = t0Min; t <= t0Max; t++) {
-    const corr = macDot(0, dn, 0, exc, off - t, L_SUBFR);
-    if (L_sub(corr, max) > 0) {
+    let corr: number;
+    if (plain) {
+      let s = 0;
+      for (let i = 0, j = off - t; i < L_SUBFR; i++, j++) s = (s + Math.imul(dn[i]!, exc[j]!)) | 0;
+      corr = 2 * s;
+    } else corr = macDot(0, dn, 0, exc, off - t, L_SUBFR);
+    if (corr > max) {
       max = corr;
       t0 = t;
     }
