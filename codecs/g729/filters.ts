@@ -1,5 +1,5 @@
 /** LP filters of G.729: synthesis 1/A(z), inverse (residual) A(z), bandwidth expansion A(z/γ). */
-import { L_mac, L_msu, L_mult, L_shl, lMult, MAX_32, MIN_32, round, roundShl } from './basic-ops.ts';
+import { L_mac, L_msu, L_mult, L_shl, MAX_32, MIN_32, round } from './basic-ops.ts';
 import { M } from './lsp.ts';
 
 const tmp = new Int16Array(M + 160);
@@ -200,13 +200,17 @@ export function residu(
   }
 }
 
-/** ap[i] = a[i]·γ^i (Weight_Az). */
+/** ap[i] = a[i]·γ^i (Weight_Az), for 0 < γ < 2^15. */
 export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array, apOff = 0): void {
+  // round(L_mult(x, f)) with 0 < f < 2^15 (γ^i): L_mult cannot saturate, and the rounding
+  // only when the product is within 2^15 of MAX_32.
   ap[apOff] = a[aOff]!;
   let fac = gamma;
   for (let i = 1; i < M; i++) {
-    ap[apOff + i] = roundShl(lMult(a[aOff + i]!, fac), 0);
-    fac = roundShl(lMult(fac, gamma), 0);
+    const p = 2 * a[aOff + i]! * fac;
+    ap[apOff + i] = p >= MAX_32 - 0x7fff ? 32767 : (p + 0x8000) >> 16;
+    fac = (2 * fac * gamma + 0x8000) >> 16;
   }
-  ap[apOff + M] = roundShl(lMult(a[aOff + M]!, fac), 0);
+  const p = 2 * a[aOff + M]! * fac;
+  ap[apOff + M] = p >= MAX_32 - 0x7fff ? 32767 : (p + 0x8000) >> 16;
 }

@@ -40,9 +40,12 @@ export class LsfPredictor {
   readonly freqPrev: Int16Array[] = [0, 1, 2, 3].map(() => Int16Array.from(FREQ_PREV_RESET));
 
   update(ele: Int16Array): void {
-    const last = this.freqPrev.pop()!;
+    // Rotate in place (no array reallocation): the oldest vector becomes the newest.
+    const fp = this.freqPrev;
+    const last = fp[MA_NP - 1]!;
+    for (let k = MA_NP - 1; k > 0; k--) fp[k] = fp[k - 1]!;
     last.set(ele);
-    this.freqPrev.unshift(last);
+    fp[0] = last;
   }
 }
 

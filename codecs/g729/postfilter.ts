@@ -138,8 +138,21 @@ export class PostFilter {
         t0 = i;
       }
     }
-    const ener = macDot(1, scal, base - t0, scal, base - t0, L_SUBFR);
-    const ener0 = macDot(1, scal, base, scal, base, L_SUBFR);
+    let ener: number;
+    let ener0: number;
+    if (plain) {
+      let a = 0;
+      let b = 0;
+      for (let k = 0; k < L_SUBFR; k++) {
+        a = (a + Math.imul(scal[base - t0 + k]!, scal[base - t0 + k]!)) | 0;
+        b = (b + Math.imul(scal[base + k]!, scal[base + k]!)) | 0;
+      }
+      ener = 1 + 2 * a;
+      ener0 = 1 + 2 * b;
+    } else {
+      ener = macDot(1, scal, base - t0, scal, base - t0, L_SUBFR);
+      ener0 = macDot(1, scal, base, scal, base, L_SUBFR);
+    }
     if (corMax < 0) corMax = 0;
     let temp = corMax;
     if (ener > temp) temp = ener;
