@@ -233,6 +233,21 @@ function chebps(x: number, f: Int16Array, q10: boolean): number {
   let b1l = (t0 >> 1) - b1h * 32768;
   let i = 2;
   for (; i < NC; i++) {
+    if (b1h <= 8000 && b1h >= -8000 && b2h <= 8000 && b2h >= -8000) {
+      // Then no step can saturate (|t0| < 1.9·10^9 throughout): the step in int32.
+      t0 =
+        ((Math.imul(b1h, x) << 2) +
+          ((Math.imul(b1l, x) >> 15) << 2) -
+          (b2h << 16) -
+          2 * b2l +
+          (f[i]! << 13)) |
+        0;
+      b2l = b1l;
+      b2h = b1h;
+      b1h = t0 >> 16;
+      b1l = (t0 >> 1) - b1h * 32768;
+      continue;
+    }
     t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
     t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     t0 *= 2;
