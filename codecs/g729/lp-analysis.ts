@@ -89,6 +89,54 @@ export class PreProcess {
 
 const y = new Int16Array(L_WINDOW);
 
+const lags = new Int32Array(M + 1);
+
+/**
+ * lags[i] = Σ_k y[k]·y[k+i] for i = 1..10 in one pass over y (int32: the caller has checked
+ * that Σy² < 2^30, which bounds every partial sum).
+ */
+function lagSums(out: Int32Array): void {
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let s5 = 0;
+  let s6 = 0;
+  let s7 = 0;
+  let s8 = 0;
+  let s9 = 0;
+  let s10 = 0;
+  const n = L_WINDOW - M;
+  for (let k = 0; k < n; k++) {
+    const v = y[k]!;
+    s1 = (s1 + Math.imul(v, y[k + 1]!)) | 0;
+    s2 = (s2 + Math.imul(v, y[k + 2]!)) | 0;
+    s3 = (s3 + Math.imul(v, y[k + 3]!)) | 0;
+    s4 = (s4 + Math.imul(v, y[k + 4]!)) | 0;
+    s5 = (s5 + Math.imul(v, y[k + 5]!)) | 0;
+    s6 = (s6 + Math.imul(v, y[k + 6]!)) | 0;
+    s7 = (s7 + Math.imul(v, y[k + 7]!)) | 0;
+    s8 = (s8 + Math.imul(v, y[k + 8]!)) | 0;
+    s9 = (s9 + Math.imul(v, y[k + 9]!)) | 0;
+    s10 = (s10 + Math.imul(v, y[k + 10]!)) | 0;
+  }
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
+  out[4] = s4;
+  out[5] = s5;
+  out[6] = s6;
+  out[7] = s7;
+  out[8] = s8;
+  out[9] = s9;
+  out[10] = s10;
+  // The last M samples: lag i still has the pairs (k, k+i) with k + i < L_WINDOW.
+  for (let k = n; k < L_WINDOW; k++) {
+    const v = y[k]!;
+    for (let i = 1; k + i < L_WINDOW; i++) out[i] = (out[i]! + Math.imul(v, y[k + i]!)) | 0;
+  }
+}
+
 /** Autocorrelations r[0..m] of the windowed 240 samples at x[off..], normalised, hi/lo (Autocorr). */
 export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): void {
   // mult_r cannot saturate here: the window is positive and below 32767.
@@ -109,12 +157,16 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
   rl[0] = L_Extract_lo(sum);
   // r[0] = 1 + 2·Σy² did not saturate, and bounds every partial sum of r[i] (Cauchy–Schwarz).
   const plain = overflow.flag === 0;
+  if (plain && m === M) lagSums(lags);
   for (let i = 1; i <= m; i++) {
     if (plain) {
       // |half-sums| ≤ Σy² < 2^30: exact in int32 arithmetic.
-      let s = 0;
-      for (let k = 0, n = L_WINDOW - i; k < n; k++) s = (s + Math.imul(y[k]!, y[k + i]!)) | 0;
-      sum = 2 * s;
+      if (m === M) sum = 2 * lags[i]!;
+      else {
+        let s = 0;
+        for (let k = 0, n = L_WINDOW - i; k < n; k++) s = (s + Math.imul(y[k]!, y[k + i]!)) | 0;
+        sum = 2 * s;
+      }
     } else sum = macDot(0, y, 0, y, i, L_WINDOW - i);
     sum = L_shl(sum, norm);
     rh[i] = L_Extract_hi(sum);
