@@ -132,14 +132,19 @@ export function corHPlain(h: Int16Array, rr: Int16Array): void {
       cum[base + k + 1] = s;
     }
   }
-  // Diagonals: rr(p, p) for the 8 positions p = 5·i + track.
+  for (let i = 0; i < DIM_RR; i++) rr[i] = (2 * cum[RR_CUM_INDEX[i]!]!) >> 16;
+}
+
+/**
+ * For each entry of rr, where its correlation is in cum: rr(p, q) = Σ_{k < 40 − max(p, q)}
+ * h[k]·h[k + |p − q|]. Diagonals first (track t, position p = 5·i + t), then the pairs of tracks
+ * a < b (RRIaIb[ia·8 + ib]) in the order of the RRI* offsets.
+ */
+const RR_CUM_INDEX = (() => {
+  const idx = new Int32Array(DIM_RR);
   for (let t = 0; t < 5; t++) {
-    for (let i = 0; i < NB_POS; i++) {
-      const p = STEP * i + t;
-      rr[t * NB_POS + i] = (2 * cum[L_SUBFR - p]!) >> 16;
-    }
+    for (let i = 0; i < NB_POS; i++) idx[t * NB_POS + i] = L_SUBFR - (STEP * i + t);
   }
-  // Pairs of tracks a < b: RRIaIb[ia·8 + ib].
   let off = RRI0I1;
   for (let a = 0; a < 3; a++) {
     for (let b = a + 1; b < 5; b++) {
@@ -147,15 +152,14 @@ export function corHPlain(h: Int16Array, rr: Int16Array): void {
         const p = STEP * ia + a;
         for (let ib = 0; ib < NB_POS; ib++) {
           const q = STEP * ib + b;
-          const d = Math.abs(q - p);
-          const last = Math.max(p, q);
-          rr[off + ia * NB_POS + ib] = (2 * cum[d * (L_SUBFR + 1) + L_SUBFR - last]!) >> 16;
+          idx[off + ia * NB_POS + ib] = Math.abs(q - p) * (L_SUBFR + 1) + L_SUBFR - Math.max(p, q);
         }
       }
       off += MSIZE;
     }
   }
-}
+  return idx;
+})();
 
 export function corHReference(h: Int16Array, rr: Int16Array): void {
   let cor = 0;
