@@ -63,22 +63,30 @@ function corrEven(sig: Int16Array, base: number, lag: number, plain: boolean): n
 }
 
 function normalisedMax(sig: Int16Array, base: number, T: number, max: number): number {
-  let sum = 1;
-  for (let i = 0; i < L_FRAME; i += 2) sum = L_mac(sum, sig[base - T + i]!, sig[base - T + i]!);
+  // The reference's L_mac chain of squares only grows: it is min(1 + 2·Σ, MAX_32).
+  let e = 0;
+  for (let i = 0; i < L_FRAME; i += 2) e += sig[base - T + i]! * sig[base - T + i]!;
+  let sum = 1 + 2 * e;
+  if (sum > MAX_32) sum = MAX_32;
   sum = invSqrt(sum);
   return extract_l(Mpy_32(L_Extract_hi(max), L_Extract_lo(max), L_Extract_hi(sum), L_Extract_lo(sum)));
 }
 
 /** Open-loop pitch delay from wsp[off − 143 .. off + 80) (Pitch_ol_fast). */
 export function pitchOlFast(wsp: Int16Array, off: number): number {
-  overflow.flag = 0;
-  let sum = 0;
-  for (let i = -PIT_MAX; i < L_FRAME; i += 2) sum = L_mac(sum, wsp[off + i]!, wsp[off + i]!);
+  // The reference's L_mac chain of squares only grows, so it saturates (raising the Overflow
+  // flag) exactly when the plain sum 2·Σ leaves 32 bits.
+  let e = 0;
+  for (let i = -PIT_MAX; i < L_FRAME; i += 2) e += wsp[off + i]! * wsp[off + i]!;
+  const sum = 2 * e;
   const base = PIT_MAX;
-  if (overflow.flag === 1) {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = shr(wsp[off + i]!, 3);
-  } else if (L_sub(sum, 1048576) < 0) {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = shl(wsp[off + i]!, 3);
+  if (sum > MAX_32) {
+    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]! >> 3;
+  } else if (sum < 1048576) {
+    for (let i = -PIT_MAX; i < L_FRAME; i++) {
+      const v = wsp[off + i]! * 8;
+      scaled[base + i] = v > 32767 ? 32767 : Math.max(v, -32768);
+    }
   } else {
     for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;
   }
