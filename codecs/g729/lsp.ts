@@ -9,8 +9,6 @@ import {
   extract_l,
   L_add,
   L_deposit_h,
-  L_Extract_hi,
-  L_Extract_lo,
   L_mac,
   L_msu,
   L_mult,
@@ -18,7 +16,6 @@ import {
   L_shr,
   L_shr_r,
   L_sub,
-  Mpy_32_16,
   mult,
   shr,
   sub,
@@ -121,22 +118,33 @@ export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
 const f1 = new Float64Array(6);
 const f2 = new Float64Array(6);
 
+/** Saturation to 32 bits (nothing reads the Overflow flag after Lsp_Az). */
+function sat(x: number): number {
+  return x > 0x7fffffff ? 0x7fffffff : Math.max(x, -0x80000000);
+}
+
+/**
+ * The polynomial of one half of the LSPs (Get_lsp_pol), its double-precision steps written
+ * out: L_Extract h = f >> 16, l = (f >> 1) − h·2^15; Mpy_32_16(h, l, n) = L_mult(h, n) +
+ * 2·((l·n) >> 15); each saturating step clamps.
+ */
 function getLspPol(lsp: Int16Array, start: number, f: Float64Array): void {
-  f[0] = L_mult(4096, 2048);
-  f[1] = L_msu(0, lsp[start]!, 512);
+  f[0] = 0x1000000; // L_mult(4096, 2048)
+  f[1] = -1024 * lsp[start]!; // L_msu(0, lsp, 512)
   let l = start + 2;
   let p = 2;
   for (let i = 2; i <= 5; i++) {
     f[p] = f[p - 2]!;
+    const n = lsp[l]!;
     for (let j = 1; j < i; j++, p--) {
-      const hi = L_Extract_hi(f[p - 1]!);
-      const lo = L_Extract_lo(f[p - 1]!);
-      let t0 = Mpy_32_16(hi, lo, lsp[l]!);
-      t0 = L_shl(t0, 1);
-      f[p] = L_add(f[p]!, f[p - 2]!);
-      f[p] = L_sub(f[p]!, t0);
+      const L = f[p - 1]!;
+      const hi = L >> 16;
+      const lo = (L >> 1) - hi * 32768;
+      let t0 = sat((hi === -32768 && n === -32768 ? 0x7fffffff : 2 * hi * n) + 2 * ((lo * n) >> 15));
+      t0 = sat(2 * t0);
+      f[p] = sat(sat(f[p]! + f[p - 2]!) - t0);
     }
-    f[p] = L_msu(f[p]!, lsp[l]!, 512);
+    f[p] = sat(f[p]! - 1024 * n);
     p += i;
     l += 2;
   }
