@@ -117,9 +117,19 @@ function corH(H: Int16Array, rr: Int16Array): void {
   // Every chain of L_mac below is a partial sum 2·Σ h[k]·h[k+d], bounded by 2·Σh² (Cauchy–
   // Schwarz): when that fits in 32 bits nothing saturates, and each entry of rr is the plain
   // sum over the first 40 − (later position) samples, in whatever order it is added.
-  if (2 * eh <= MAX_32) corHPlain(h, rr);
-  else corHReference(h, rr);
+  if (2 * eh <= MAX_32) {
+    corHPlain(h, rr);
+    // Every entry is (2·Σ_{k<n} h[k]·h[k+d]) >> 16 with |2·Σ| ≤ 2·Σh² (Cauchy–Schwarz), and
+    // the sign folding of the search never increases a magnitude: a bound on max |rr|.
+    rrBound = ((2 * eh) >> 16) + 1;
+  } else {
+    corHReference(h, rr);
+    rrBound = 32768;
+  }
 }
+
+/** An upper bound of max |rr| after corH (32768 when unknown). */
+let rrBound = 32768;
 
 export function corHPlain(h: Int16Array, rr: Int16Array): void {
   for (let d = 0; d < L_SUBFR; d++) {
@@ -444,11 +454,14 @@ function d4i40_17Fast(
     }
   }
 
-  let maxRr = 0;
-  for (let i = 0; i < DIM_RR; i++) {
-    const v = rr[i]!;
-    if (v > maxRr) maxRr = v;
-    else if (-v > maxRr) maxRr = -v;
+  let maxRr = rrBound;
+  if (maxRr > RR_PLAIN_MAX) {
+    maxRr = 0;
+    for (let i = 0; i < DIM_RR; i++) {
+      const v = rr[i]!;
+      if (v > maxRr) maxRr = v;
+      else if (-v > maxRr) maxRr = -v;
+    }
   }
   const ipOut = ipBuf;
   if (maxRr <= RR_PLAIN_MAX) searchPlain(dn, rr, ipOut);
