@@ -107,10 +107,14 @@ function corH(H: Int16Array, rr: Int16Array): void {
   const h = hScaled;
   const cor = macDot(0, H, 0, H, 0, L_SUBFR);
   if (extract_h(cor) > 32000) {
-    for (let i = 0; i < L_SUBFR; i++) h[i] = shr(H[i]!, 1);
+    for (let i = 0; i < L_SUBFR; i++) h[i] = H[i]! >> 1;
   } else {
-    const k = shr(norm_l(cor), 1);
-    for (let i = 0; i < L_SUBFR; i++) h[i] = shl(H[i]!, k);
+    const k = norm_l(cor) >> 1;
+    // shl(H[i], k), saturating.
+    for (let i = 0; i < L_SUBFR; i++) {
+      const v = H[i]! << k;
+      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+    }
   }
   let eh = 0;
   for (let i = 0; i < L_SUBFR; i++) eh += h[i]! * h[i]!;
@@ -931,9 +935,20 @@ export function acelpCodeA(
   result: Int32Array,
 ): void {
   const sharp = shl(pitchSharp, 1);
-  if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) h[i] = add(h[i]!, mult(h[i - T0]!, sharp));
+  // add(h[i], mult(h[i − T0], sharp)) with sharp ≥ 0: only the addition can saturate.
+  if (T0 < L_SUBFR) {
+    for (let i = T0; i < L_SUBFR; i++) {
+      const v = h[i]! + ((h[i - T0]! * sharp) >> 15);
+      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+    }
+  }
   corH(h, rr);
   corHX(h, x, dnBuf);
   d4i40_17Fast(dnBuf, rr, h, code, y, result);
-  if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) code[i] = add(code[i]!, mult(code[i - T0]!, sharp));
+  if (T0 < L_SUBFR) {
+    for (let i = T0; i < L_SUBFR; i++) {
+      const v = code[i]! + ((code[i - T0]! * sharp) >> 15);
+      code[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+    }
+  }
 }
