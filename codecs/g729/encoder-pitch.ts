@@ -237,13 +237,21 @@ const scaledY1 = new Int16Array(L_SUBFR);
 
 /** Pitch gain (Q14, 0..1.2) and the correlations the gain quantiser needs (G_pitch). */
 export function pitchGain(xn: Int16Array, y1: Int16Array, gCoeff: Int32Array): number {
-  for (let i = 0; i < L_SUBFR; i++) scaledY1[i] = shr(y1[i]!, 2);
-  overflow.flag = 0;
-  let s = 1;
-  for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, y1[i]!, y1[i]!);
+  // The chain of squares saturates (raising the flag) exactly when its plain value leaves 32
+  // bits; the cross sum cannot saturate when √(Σxn²·Σy1²) bounds it below 2^30.
+  let ey = 0;
+  let ex = 0;
+  let c = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    scaledY1[i] = y1[i]! >> 2;
+    ey += y1[i]! * y1[i]!;
+    ex += xn[i]! * xn[i]!;
+    c += xn[i]! * y1[i]!;
+  }
+  let s = 1 + 2 * ey;
   let expYy: number;
   let yy: number;
-  if (overflow.flag === 0) {
+  if (s <= MAX_32) {
     expYy = norm_l(s);
     yy = round(L_shl(s, expYy));
   } else {
@@ -253,12 +261,19 @@ export function pitchGain(xn: Int16Array, y1: Int16Array, gCoeff: Int32Array): n
     yy = round(L_shl(s, expYy));
     expYy = sub(expYy, 4);
   }
-  overflow.flag = 0;
-  s = 0;
-  for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, xn[i]!, y1[i]!);
+  let crossOverflow: boolean;
+  if (ex * ey < CS_LIMIT) {
+    s = 2 * c;
+    crossOverflow = false;
+  } else {
+    overflow.flag = 0;
+    s = 0;
+    for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, xn[i]!, y1[i]!);
+    crossOverflow = overflow.flag !== 0;
+  }
   let expXy: number;
   let xy: number;
-  if (overflow.flag === 0) {
+  if (!crossOverflow) {
     expXy = norm_l(s);
     xy = round(L_shl(s, expXy));
   } else {
