@@ -183,6 +183,19 @@ export function lagWindow(m: number, rh: Int16Array, rl: Int16Array): void {
   }
 }
 
+/**
+ * Mpy_32 without the Overflow flag (Levinson does not read it, and every later reader clears
+ * it first): L_mult(h1, h2) + 2·mult(h1, l2) + 2·mult(l1, h2), each sum saturating; the low
+ * parts are L_Extract low parts (0 ≤ l < 2^15), so the mults cannot saturate.
+ */
+function mpy32(h1: number, l1: number, h2: number, l2: number): number {
+  const p = h1 * h2;
+  let L = (p === 0x40000000 ? MAX_32 : 2 * p) + 2 * ((h1 * l2) >> 15);
+  L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+  L += 2 * ((l1 * h2) >> 15);
+  return L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+}
+
 /** Levinson–Durbin with the reference's memory of the last stable filter. */
 export class Levinson {
   private readonly oldA = Int16Array.from([4096, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -218,7 +231,10 @@ export class Levinson {
 
     for (let i = 2; i <= M; i++) {
       t0 = 0;
-      for (let j = 1; j < i; j++) t0 = L_add(t0, Mpy_32(rh[j]!, rl[j]!, ah[i - j]!, al[i - j]!));
+      for (let j = 1; j < i; j++) {
+        t0 += mpy32(rh[j]!, rl[j]!, ah[i - j]!, al[i - j]!);
+        t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+      }
       t0 = L_shl(t0, 4);
       t1 = L_Comp(rh[i]!, rl[i]!);
       t0 = L_add(t0, t1);
@@ -236,10 +252,11 @@ export class Levinson {
         return;
       }
       for (let j = 1; j < i; j++) {
-        t0 = Mpy_32(kh, kl, ah[i - j]!, al[i - j]!);
-        t0 = L_add(t0, L_Comp(ah[j]!, al[j]!));
-        anh[j] = L_Extract_hi(t0);
-        anl[j] = L_Extract_lo(t0);
+        // L_Comp(h, l) = h·2^16 + 2·l cannot saturate (0 ≤ l < 2^15).
+        t0 = mpy32(kh, kl, ah[i - j]!, al[i - j]!) + ah[j]! * 65536 + 2 * al[j]!;
+        t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+        anh[j] = t0 >> 16;
+        anl[j] = (t0 >> 1) - (t0 >> 16) * 32768;
       }
       t2 = L_shr(t2, 4);
       anh[i] = L_Extract_hi(t2);
