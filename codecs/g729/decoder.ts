@@ -3,7 +3,7 @@
  * and interpolation, adaptive and fixed codebooks, gains, synthesis, post-filter and
  * post-processing, with the standard's frame-erasure concealment.
  */
-import { add, mult, overflow, shl, shr, updateExcitation } from './basic-ops.ts';
+import { add, overflow, shl, shr, updateExcitation } from './basic-ops.ts';
 import { PRM_SIZE, parityError, unpackFrame } from './bitstream.ts';
 import { ComfortNoise, INIT_SEED } from './comfort-noise.ts';
 import { synFilt } from './filters.ts';
@@ -153,7 +153,13 @@ export class G729Decoder {
       decodeAcelp(prm[p + 1]!, prm[p]!, code);
       p += 2;
       const j = shl(this.sharp, 1);
-      if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) code[i] = add(code[i]!, mult(code[i - T0]!, j));
+      // add(code[i], mult(code[i − T0], j)) with j ≥ 0: only the addition can saturate.
+      if (T0 < L_SUBFR) {
+        for (let i = T0; i < L_SUBFR; i++) {
+          const v = code[i]! + ((code[i - T0]! * j) >> 15);
+          code[i] = v > 32767 ? 32767 : Math.max(v, -32768);
+        }
+      }
 
       decodeGain(prm[p++]!, code, bfi, this.pastQuaEn, this.gains);
       let sharp = this.gains.pitch;

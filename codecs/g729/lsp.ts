@@ -7,14 +7,12 @@ import {
   add,
   extract_h,
   extract_l,
-  L_add,
   L_deposit_h,
   L_mac,
   L_msu,
   L_mult,
   L_shl,
   L_shr,
-  L_shr_r,
   L_sub,
   mult,
   shr,
@@ -155,13 +153,16 @@ export function lspToAz(lsp: Int16Array, a: Int16Array, off: number): void {
   getLspPol(lsp, 0, f1);
   getLspPol(lsp, 1, f2);
   for (let i = 5; i > 0; i--) {
-    f1[i] = L_add(f1[i]!, f1[i - 1]!);
-    f2[i] = L_sub(f2[i]!, f2[i - 1]!);
+    f1[i] = sat(f1[i]! + f1[i - 1]!);
+    f2[i] = sat(f2[i]! - f2[i - 1]!);
   }
   a[off] = 4096;
+  // extract_l(L_shr_r(s, 13)) = low 16 bits of the rounded shift.
   for (let i = 1, j = 10; i <= 5; i++, j--) {
-    a[off + i] = extract_l(L_shr_r(L_add(f1[i]!, f2[i]!), 13));
-    a[off + j] = extract_l(L_shr_r(L_sub(f1[i]!, f2[i]!), 13));
+    const s = sat(f1[i]! + f2[i]!);
+    const d = sat(f1[i]! - f2[i]!);
+    a[off + i] = (((s >> 13) + ((s >> 12) & 1)) << 16) >> 16;
+    a[off + j] = (((d >> 13) + ((d >> 12) & 1)) << 16) >> 16;
   }
 }
 

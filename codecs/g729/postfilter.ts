@@ -11,7 +11,6 @@ import {
   L_shl,
   L_shr,
   L_sub,
-  lMult,
   MAX_32,
   MIN_32,
   macDot,
@@ -19,7 +18,6 @@ import {
   norm_l,
   round,
   sat16,
-  sat32,
   shr,
   sub,
 } from './basic-ops.ts';
@@ -71,7 +69,7 @@ export class PostFilter {
       weightAz(az, azOff, GAMMA2_PST, ap3);
       weightAz(az, azOff, GAMMA1_PST, ap4);
       residu(ap3, 0, syn, M + sf, res2, PIT_MAX, L_SUBFR);
-      for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = shr(res2[PIT_MAX + j]!, 2);
+      for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = res2[PIT_MAX + j]! >> 2;
       // Annex B: no long-term post-filter on comfort-noise frames.
       if (voiced) this.pitchPostFilter(t0Min, t0Max);
       else for (let j = 0; j < L_SUBFR; j++) this.res2Pst[j] = res2[PIT_MAX + j]!;
@@ -224,8 +222,11 @@ export class PostFilter {
     }
     let gain = this.pastGain;
     for (let i = 0; i < L_SUBFR; i++) {
-      gain = sat16(((gain * AGC_FAC) >> 15) + g0);
-      out[outOff + i] = sat32(8 * lMult(out[outOff + i]!, gain)) >> 16;
+      gain = ((gain * AGC_FAC) >> 15) + g0;
+      if (gain > 32767) gain = 32767;
+      // gain ≥ 0: L_mult cannot saturate; the ×8 (L_shl by 3) can.
+      const t = 16 * out[outOff + i]! * gain;
+      out[outOff + i] = t > MAX_32 ? 32767 : t < MIN_32 ? -32768 : t >> 16;
     }
     this.pastGain = gain;
   }
