@@ -118,16 +118,18 @@ export class PostFilter {
     const base = PIT_MAX;
     let corMax = MIN_32;
     let t0 = t0Min;
-    // All the sums below are partial sums of products of samples of scal[base − t0Max − 1 ..
-    // base + 40), at most 2·Σ scal² + 1 in magnitude (Cauchy–Schwarz): if that fits, plain.
-    let e = 0;
-    for (let i = base - t0Max; i < base + L_SUBFR; i++) e += scal[i]! * scal[i]!;
-    const plain = 2 * e + 1 <= MAX_32;
+    // a: energy of the present subframe, b: of the samples the delays read. Every correlation's
+    // half-sum is at most √(a·b) (Cauchy–Schwarz), the energies' chains only grow: when
+    // 1 + 2a and 1 + 2b fit in 32 bits and √(a·b) < 2^30, nothing saturates and int32 is exact.
+    let ea = 0;
+    let eb = 0;
+    for (let k = 0; k < L_SUBFR; k++) ea += scal[base + k]! * scal[base + k]!;
+    for (let i = base - t0Max; i < base - t0Min + L_SUBFR; i++) eb += scal[i]! * scal[i]!;
+    const plain = 1 + 2 * ea <= MAX_32 && 1 + 2 * eb <= MAX_32 && ea * eb < 1.15e18;
     for (let i = t0Min; i <= t0Max; i++) {
       let cor: number;
       if (plain) {
         cor = 0;
-        // |half-sum| ≤ Σ scal² < 2^30: exact in int32 arithmetic.
         for (let k = 0; k < L_SUBFR; k++) cor = (cor + Math.imul(scal[base + k]!, scal[base - i + k]!)) | 0;
         cor *= 2;
       } else cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
@@ -140,13 +142,9 @@ export class PostFilter {
     let ener0: number;
     if (plain) {
       let a = 0;
-      let b = 0;
-      for (let k = 0; k < L_SUBFR; k++) {
-        a = (a + Math.imul(scal[base - t0 + k]!, scal[base - t0 + k]!)) | 0;
-        b = (b + Math.imul(scal[base + k]!, scal[base + k]!)) | 0;
-      }
+      for (let k = 0; k < L_SUBFR; k++) a = (a + Math.imul(scal[base - t0 + k]!, scal[base - t0 + k]!)) | 0;
       ener = 1 + 2 * a;
-      ener0 = 1 + 2 * b;
+      ener0 = 1 + 2 * ea;
     } else {
       ener = macDot(1, scal, base - t0, scal, base - t0, L_SUBFR);
       ener0 = macDot(1, scal, base, scal, base, L_SUBFR);
