@@ -8,7 +8,6 @@ import {
   extract_h,
   extract_l,
   L_deposit_h,
-  L_mac,
   L_msu,
   L_mult,
   L_shl,
@@ -65,11 +64,19 @@ export function expand(buf: Int16Array, gap: number): void {
 
 /** lsf = fg_sum·ele + Σ fg[k]·freqPrev[k] (Lsp_prev_compose). */
 export function prevCompose(ele: Int16Array, lsf: Int16Array, mode: number, pred: LsfPredictor): void {
-  const fp = pred.freqPrev;
+  // The L_mac chain written out, each sum saturating (nothing reads the Overflow flag after).
+  const f0 = pred.freqPrev[0]!;
+  const f1 = pred.freqPrev[1]!;
+  const f2 = pred.freqPrev[2]!;
+  const f3 = pred.freqPrev[3]!;
+  const g = mode * MA_NP * M;
   for (let j = 0; j < M; j++) {
-    let acc = L_mult(ele[j]!, FG_SUM[mode * M + j]!);
-    for (let k = 0; k < MA_NP; k++) acc = L_mac(acc, fp[k]![j]!, FG[(mode * MA_NP + k) * M + j]!);
-    lsf[j] = extract_h(acc);
+    let acc = lMul(ele[j]!, FG_SUM[mode * M + j]!);
+    acc = sat(acc + lMul(f0[j]!, FG[g + j]!));
+    acc = sat(acc + lMul(f1[j]!, FG[g + M + j]!));
+    acc = sat(acc + lMul(f2[j]!, FG[g + 2 * M + j]!));
+    acc = sat(acc + lMul(f3[j]!, FG[g + 3 * M + j]!));
+    lsf[j] = acc >> 16;
   }
 }
 
@@ -115,6 +122,12 @@ export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
 
 const f1 = new Float64Array(6);
 const f2 = new Float64Array(6);
+
+/** L_mult without the Overflow flag. */
+function lMul(a: number, b: number): number {
+  const p = a * b;
+  return p === 0x40000000 ? 0x7fffffff : 2 * p;
+}
 
 /** Saturation to 32 bits (nothing reads the Overflow flag after Lsp_Az). */
 function sat(x: number): number {
