@@ -183,7 +183,8 @@ const lspMid = new Int16Array(M);
 
 /** The LP filters of both subframes: the mean of old and new LSPs, then the new (Int_qlpc). */
 export function interpolateAz(lspOld: Int16Array, lspNew: Int16Array, az: Int16Array): void {
-  for (let i = 0; i < M; i++) lspMid[i] = add(shr(lspNew[i]!, 1), shr(lspOld[i]!, 1));
+  // Two halves of 16-bit values: the sum cannot saturate.
+  for (let i = 0; i < M; i++) lspMid[i] = (lspNew[i]! >> 1) + (lspOld[i]! >> 1);
   lspToAz(lspMid, az, 0);
   lspToAz(lspNew, az, MP1);
 }

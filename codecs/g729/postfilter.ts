@@ -324,10 +324,25 @@ export class PostProcess {
 
 /** Σ (x>>2)²·2 over a subframe with the reference's saturation (agc's energies). */
 function energyQuarter(x: Int16Array, off: number): number {
-  let s = 0;
+  // In int32 while the half-sum cannot reach 2^31 (|x >> 2| < 7327 → Σ (x>>2)² < 40·7327²).
+  let max = 0;
   for (let i = 0; i < L_SUBFR; i++) {
-    const t = x[off + i]! >> 2;
-    s += 2 * t * t;
+    const v = x[off + i]!;
+    if (v > max) max = v;
+    else if (-v > max) max = -v;
+  }
+  let s = 0;
+  if (max >> 2 < 7327) {
+    for (let i = 0; i < L_SUBFR; i++) {
+      const t = x[off + i]! >> 2;
+      s = (s + Math.imul(t, t)) | 0;
+    }
+    s *= 2;
+  } else {
+    for (let i = 0; i < L_SUBFR; i++) {
+      const t = x[off + i]! >> 2;
+      s += 2 * t * t;
+    }
   }
   if (s <= MAX_32) return s;
   s = 0;
