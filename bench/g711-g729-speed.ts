@@ -1,7 +1,7 @@
 /**
  * G.711 and G.729 speed against ffmpeg, in one run:
  *
- *   node bin/run-ts.js bench/g711-g729-speed.ts [seconds=300] [runs=5]
+ *   node bin/run-ts.js bench/g711-g729-speed.ts [seconds=300] [runs=5] [g729]
  *
  * - G.711 (PCMA, PCMU): our table-driven encoder/decoder vs ffmpeg's pcm_alaw/pcm_mulaw.
  * - G.729: our TypeScript encoder and decoder (codecs/g729/) side by side with libbcg729's
@@ -11,6 +11,11 @@
  * ffmpeg is timed as a whole process on files under a temp directory, minus the same
  * process on a 20 ms input (start-up, probing), medians of `runs` runs; ours in process
  * after a warm-up run. Ratios are ours / ffmpeg: above 1 means we are slower.
+ * G.729 ours and bcg729 are timed side by side, alternating run by run (which goes first alternates
+ * too), and both in CPU time of this process (process.cpuUsage) and wall time: on a shared
+ * machine the wall time of a run depends on the other processes, the CPU time much less; the
+ * speed ratio quoted is the median of the per-run CPU-time ratios. A third argument `g729` skips
+ * G.711.
  * Outputs are checked as well (G.711 decode identical to ffmpeg; G.729 decoders agree: SNR of
  * ours against bcg729 and against ffmpeg, bcg729's against ffmpeg).
  */
@@ -28,6 +33,7 @@ import { g729Bcg729 } from '../codecs/g729-bcg729.ts';
 const RATE = 8000;
 const seconds = Math.min(Math.max(Number(process.argv[2] ?? 300) || 300, 1), 600);
 const runs = Math.min(Math.max(Number(process.argv[3] ?? 5) || 5, 1), 11);
+const g729Only = process.argv[4] === 'g729';
 const deadline = Date.now() + 110_000;
 
 /** Speech-band test signal: two drifting tones and seeded noise, 8 kHz. */
@@ -85,6 +91,46 @@ function ours(fn: () => void): number {
   return median(t);
 }
 
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+interface Side {
+  cpu: number;
+  wall: number;
+}
+/**
+ * Times `a` and `b` alternately, `runs` times each after a warm-up of each: medians of their
+ * CPU and wall times, and the median of the per-run CPU-time ratios a/b.
+ */
+function sideBySide(a: () => void, b: () => void): { a: Side; b: Side; ratio: number } {
+  a();
+  b();
+  const ta: Side[] = [];
+  const tb: Side[] = [];
+  const one = (fn: () => void, into: Side[]) => {
+    const c0 = cpuMs();
+    const w0 = performance.now();
+    fn();
+    into.push({ cpu: cpuMs() - c0, wall: performance.now() - w0 });
+  };
+  for (let r = 0; r < runs && Date.now() < deadline + 60_000; r++) {
+    if (r % 2 === 0) {
+      one(a, ta);
+      one(b, tb);
+    } else {
+      one(b, tb);
+      one(a, ta);
+    }
+  }
+  const med = (xs: Side[]): Side => ({
+    cpu: median(xs.map((x) => x.cpu)),
+    wall: median(xs.map((x) => x.wall)),
+  });
+  return { a: med(ta), b: med(tb), ratio: median(ta.map((x, i) => x.cpu / tb[i]!.cpu)) };
+}
+
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const rt = (x: number) => `${((seconds * 1000) / x).toFixed(0)}× real time`;
 const dir = mkdtempSync(join(tmpdir(), 'g711-g729-bench-'));
@@ -96,10 +142,12 @@ try {
   writeFileSync(f('tiny.s16'), int16ToS16le(tiny));
   console.log(`G.711 / G.729 speed, ${seconds} s of 8 kHz audio, medians of ${runs} runs`);
 
-  for (const [codec, fmt] of [
-    [pcma, 'alaw'],
-    [pcmu, 'mulaw'],
-  ] as [AudioCodec, string][]) {
+  for (const [codec, fmt] of (g729Only
+    ? []
+    : [
+        [pcma, 'alaw'],
+        [pcmu, 'mulaw'],
+      ]) as [AudioCodec, string][]) {
     const pcmIn = ['-f', 's16le', '-ar', '8000', '-ac', '1', '-i'];
     const enc = ffmpegNet(
       [...pcmIn, f('in.s16'), '-f', fmt, f(`out.${fmt}`)],
@@ -136,17 +184,21 @@ try {
     console.log(`  G.729 skipped: the oracle is missing: ${g729Bcg729.unavailableReason?.()}`);
   } else {
     let bits: Uint8Array = new Uint8Array(0);
-    const bcgEnc = ours(() => {
-      const e = g729Bcg729.createEncoder();
-      bits = e.encode(pcm);
-      e.close?.();
-    });
     let ourBits: Uint8Array = new Uint8Array(0);
-    const ourEnc = ours(() => {
-      const e = g729.createEncoder();
-      ourBits = e.encode(pcm);
-      e.close?.();
-    });
+    const encSides = sideBySide(
+      () => {
+        const e = g729.createEncoder();
+        ourBits = e.encode(pcm);
+        e.close?.();
+      },
+      () => {
+        const e = g729Bcg729.createEncoder();
+        bits = e.encode(pcm);
+        e.close?.();
+      },
+    );
+    const ourEnc = encSides.a.wall;
+    const bcgEnc = encSides.b.wall;
     writeFileSync(f('ours.g729'), bits);
     writeFileSync(f('tiny.g729'), bits.subarray(0, 20));
     const dec = ffmpegNet(
@@ -154,17 +206,21 @@ try {
       ['-f', 'g729', '-i', f('tiny.g729'), '-f', 's16le', '-ar', '8000', '-ac', '1', f('tinyg729.s16')],
     );
     let decoded: Int16Array = new Int16Array(0);
-    const ourDec = ours(() => {
-      const d = g729.createDecoder();
-      decoded = d.decode(bits);
-      d.close?.();
-    });
     let bcgDecoded: Int16Array = new Int16Array(0);
-    const bcgDec = ours(() => {
-      const d = g729Bcg729.createDecoder();
-      bcgDecoded = d.decode(bits);
-      d.close?.();
-    });
+    const decSides = sideBySide(
+      () => {
+        const d = g729.createDecoder();
+        decoded = d.decode(bits);
+        d.close?.();
+      },
+      () => {
+        const d = g729Bcg729.createDecoder();
+        bcgDecoded = d.decode(bits);
+        d.close?.();
+      },
+    );
+    const ourDec = decSides.a.wall;
+    const bcgDec = decSides.b.wall;
     const theirs = s16leToInt16(new Uint8Array(readFileSync(f('g729.s16'))));
     const snr = (ref: Int16Array, x: Int16Array) => {
       let se = 0;
@@ -191,7 +247,13 @@ try {
     );
     console.log(`    ffmpeg process ${ms(dec.gross)}, start-up ${ms(dec.startup)}`);
     console.log(
-      `    speed ours/bcg729: encode ${(bcgEnc / ourEnc).toFixed(2)}×, decode ${(bcgDec / ourDec).toFixed(2)}× (time ratios ${(ourEnc / bcgEnc).toFixed(2)} / ${(ourDec / bcgDec).toFixed(2)}); decode time ours/ffmpeg ${(ourDec / dec.net).toFixed(2)}`,
+      `    wall-time speed ours/bcg729: encode ${(bcgEnc / ourEnc).toFixed(2)}×, decode ${(bcgDec / ourDec).toFixed(2)}× (time ratios ${(ourEnc / bcgEnc).toFixed(2)} / ${(ourDec / bcgDec).toFixed(2)}); decode time ours/ffmpeg ${(ourDec / dec.net).toFixed(2)}`,
+    );
+    console.log(
+      `    CPU time: encode ours ${ms(encSides.a.cpu)}, bcg729 ${ms(encSides.b.cpu)}; decode ours ${ms(decSides.a.cpu)}, bcg729 ${ms(decSides.b.cpu)}`,
+    );
+    console.log(
+      `    CPU-time speed ours/bcg729 (median of per-run ratios): encode ${(1 / encSides.ratio).toFixed(2)}×, decode ${(1 / decSides.ratio).toFixed(2)}×`,
     );
   }
 } finally {

@@ -11,9 +11,9 @@ import {
   L_mac,
   L_msu,
   L_mult,
-  L_shr,
   L_sub,
   MAX_16,
+  MAX_32,
   MIN_16,
   macDot,
   mult,
@@ -34,6 +34,14 @@ const _1_2 = 16384;
 const _1_4 = 8192;
 const _1_8 = 4096;
 const _1_16 = 2048;
+/**
+ * With every |rr| ≤ 32000 no sum of the search can leave 32 bits (the largest, phase B's alp2,
+ * is at most 65536·max|rr| + 49152 < 2^31 − 2^15), so the plain search gives the reference's
+ * positions.
+ */
+const RR_PLAIN_MAX = 32000;
+/** (MAX_32 / 2)², below which 2·√(a·b) fits in 32 bits; with a margin for rounding. */
+const CS_LIMIT = 1.15e18;
 
 // Offsets of the correlation tables inside rr[].
 const RRI0I0 = 0;
@@ -51,38 +59,130 @@ const RRI1I4 = RRI1I3 + MSIZE;
 const RRI2I3 = RRI1I4 + MSIZE;
 const RRI2I4 = RRI2I3 + MSIZE;
 
-/** Correlations of h[] with the target X[], normalised to 13 bits (Cor_h_X). */
+const y32 = new Float64Array(L_SUBFR);
+
+/**
+ * Correlations of h[] with the target X[], normalised to 13 bits (Cor_h_X). Every partial sum
+ * 2·Σ x[i+k]·h[k] is bounded by 2·√(Σx²·Σh²) (Cauchy–Schwarz): when that bound fits in 32 bits
+ * no L_mac of the reference can saturate, and the plain sums are its results.
+ */
 export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
-  const y32 = new Float64Array(L_SUBFR);
-  let max = 0;
+  let ex = 0;
+  let eh = 0;
   for (let i = 0; i < L_SUBFR; i++) {
-    const s = macDot(0, x, i, h, 0, L_SUBFR - i);
-    y32[i] = s;
-    const a = L_abs(s);
-    if (L_sub(a, max) > 0) max = a;
+    ex += x[i]! * x[i]!;
+    eh += h[i]! * h[i]!;
+  }
+  let max = 0;
+  if (ex * eh < CS_LIMIT) {
+    for (let i = 0; i < L_SUBFR; i++) {
+      // |half-sum| ≤ √(Σx²·Σh²) < 2^30: exact in int32 arithmetic.
+      let s = 0;
+      for (let k = 0, n = L_SUBFR - i; k < n; k++) s = (s + Math.imul(x[i + k]!, h[k]!)) | 0;
+      s *= 2;
+      y32[i] = s;
+      const a = s < 0 ? -s : s;
+      if (a > max) max = a;
+    }
+  } else {
+    for (let i = 0; i < L_SUBFR; i++) {
+      const s = macDot(0, x, i, h, 0, L_SUBFR - i);
+      y32[i] = s;
+      const a = L_abs(s);
+      if (L_sub(a, max) > 0) max = a;
+    }
   }
   let j = norm_l(max);
   if (j > 16) j = 16;
-  j = sub(18, j);
-  for (let i = 0; i < L_SUBFR; i++) d[i] = extract_l(L_shr(y32[i]!, j));
+  j = 18 - j;
+  for (let i = 0; i < L_SUBFR; i++) d[i] = extract_l(y32[i]! >> j);
 }
 
+const hScaled = new Int16Array(L_SUBFR);
+/** cum[d·41 + n] = Σ_{k<n} h[k]·h[k+d], the correlations of h at lag d over its first n samples. */
+const cum = new Int32Array(L_SUBFR * (L_SUBFR + 1));
+
+/** The correlation matrix of the (scaled) impulse response, track by track (Cor_h). */
 function corH(H: Int16Array, rr: Int16Array): void {
-  const h = new Int16Array(L_SUBFR);
-  let cor = macDot(0, H, 0, H, 0, L_SUBFR);
+  const h = hScaled;
+  const cor = macDot(0, H, 0, H, 0, L_SUBFR);
   if (extract_h(cor) > 32000) {
-    for (let i = 0; i < L_SUBFR; i++) h[i] = shr(H[i]!, 1);
+    for (let i = 0; i < L_SUBFR; i++) h[i] = H[i]! >> 1;
   } else {
-    const k = shr(norm_l(cor), 1);
-    for (let i = 0; i < L_SUBFR; i++) h[i] = shl(H[i]!, k);
+    const k = norm_l(cor) >> 1;
+    // shl(H[i], k), saturating.
+    for (let i = 0; i < L_SUBFR; i++) {
+      const v = H[i]! << k;
+      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+    }
   }
+  let eh = 0;
+  for (let i = 0; i < L_SUBFR; i++) eh += h[i]! * h[i]!;
+  // Every chain of L_mac below is a partial sum 2·Σ h[k]·h[k+d], bounded by 2·Σh² (Cauchy–
+  // Schwarz): when that fits in 32 bits nothing saturates, and each entry of rr is the plain
+  // sum over the first 40 − (later position) samples, in whatever order it is added.
+  if (2 * eh <= MAX_32) {
+    corHPlain(h, rr);
+    // Every entry is (2·Σ_{k<n} h[k]·h[k+d]) >> 16 with |2·Σ| ≤ 2·Σh² (Cauchy–Schwarz), and
+    // the sign folding of the search never increases a magnitude: a bound on max |rr|.
+    rrBound = ((2 * eh) >> 16) + 1;
+  } else {
+    corHReference(h, rr);
+    rrBound = 32768;
+  }
+}
+
+/** An upper bound of max |rr| after corH (32768 when unknown). */
+let rrBound = 32768;
+
+export function corHPlain(h: Int16Array, rr: Int16Array): void {
+  for (let d = 0; d < L_SUBFR; d++) {
+    const base = d * (L_SUBFR + 1);
+    // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic.
+    let s = 0;
+    cum[base] = 0;
+    for (let k = 0, n = L_SUBFR - d; k < n; k++) {
+      s = (s + Math.imul(h[k]!, h[k + d]!)) | 0;
+      cum[base + k + 1] = s;
+    }
+  }
+  for (let i = 0; i < DIM_RR; i++) rr[i] = (2 * cum[RR_CUM_INDEX[i]!]!) >> 16;
+}
+
+/**
+ * For each entry of rr, where its correlation is in cum: rr(p, q) = Σ_{k < 40 − max(p, q)}
+ * h[k]·h[k + |p − q|]. Diagonals first (track t, position p = 5·i + t), then the pairs of tracks
+ * a < b (RRIaIb[ia·8 + ib]) in the order of the RRI* offsets.
+ */
+const RR_CUM_INDEX = (() => {
+  const idx = new Int32Array(DIM_RR);
+  for (let t = 0; t < 5; t++) {
+    for (let i = 0; i < NB_POS; i++) idx[t * NB_POS + i] = L_SUBFR - (STEP * i + t);
+  }
+  let off = RRI0I1;
+  for (let a = 0; a < 3; a++) {
+    for (let b = a + 1; b < 5; b++) {
+      for (let ia = 0; ia < NB_POS; ia++) {
+        const p = STEP * ia + a;
+        for (let ib = 0; ib < NB_POS; ib++) {
+          const q = STEP * ib + b;
+          idx[off + ia * NB_POS + ib] = Math.abs(q - p) * (L_SUBFR + 1) + L_SUBFR - Math.max(p, q);
+        }
+      }
+      off += MSIZE;
+    }
+  }
+  return idx;
+})();
+
+export function corHReference(h: Int16Array, rr: Int16Array): void {
+  let cor = 0;
   let p0 = RRI0I0 + NB_POS - 1;
   let p1 = RRI1I1 + NB_POS - 1;
   let p2 = RRI2I2 + NB_POS - 1;
   let p3 = RRI3I3 + NB_POS - 1;
   let p4 = RRI4I4 + NB_POS - 1;
   let h1 = 0;
-  cor = 0;
   for (let i = 0; i < NB_POS; i++) {
     cor = L_mac(cor, h[h1]!, h[h1]!);
     h1++;
@@ -263,16 +363,24 @@ function corH(H: Int16Array, rr: Int16Array): void {
 }
 
 /** The positions and signs; writes cod (Q13) and y (filtered, Q12); returns [index, sign]. */
+const signDn = new Int16Array(L_SUBFR);
+const signDnInv = new Int16Array(L_SUBFR);
+const tmpVectBuf = new Int16Array(NB_POS);
+const ipBuf = new Int32Array(4);
+
+function addPulse(y: Int16Array, h: Int16Array, ip: number, sg: number): void {
+  if (sg > 0) for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = add(y[i]!, h[j]!);
+  else for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = sub(y[i]!, h[j]!);
+}
+
 function d4i40_17Fast(
   dn: Int16Array,
   rr: Int16Array,
   h: Int16Array,
   cod: Int16Array,
   y: Int16Array,
-): [number, number] {
-  const signDn = new Int16Array(L_SUBFR);
-  const signDnInv = new Int16Array(L_SUBFR);
-  const tmpVect = new Int16Array(NB_POS);
+  result: Int32Array,
+): void {
   for (let i = 0; i < L_SUBFR; i++) {
     if (dn[i]! >= 0) {
       signDn[i] = MAX_16;
@@ -291,14 +399,22 @@ function d4i40_17Fast(
     for (let i0 = 0; i0 < L_SUBFR; i0 += STEP) {
       const ps = signDn[i0]! < 0 ? signDnInv : signDn;
       for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
-        rr[p0] = mult(rr[p0]!, ps[i1]!);
-        p0++;
-        rr[p1] = mult(rr[p1]!, ps[i1 + 1]!);
-        p1++;
-        rr[p2] = mult(rr[p2]!, ps[i1 + 2]!);
-        p2++;
-        rr[p3] = mult(rr[p3]!, ps[i1 + 3]!);
-        p3++;
+        {
+          const v = (rr[p0]! * ps[i1]!) >> 15;
+          rr[p0++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p1]! * ps[i1 + 1]!) >> 15;
+          rr[p1++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p2]! * ps[i1 + 2]!) >> 15;
+          rr[p2++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p3]! * ps[i1 + 3]!) >> 15;
+          rr[p3++] = Math.min(v, MAX_16);
+        }
       }
     }
   }
@@ -309,12 +425,18 @@ function d4i40_17Fast(
     for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
       const ps = signDn[i1]! < 0 ? signDnInv : signDn;
       for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
-        rr[p0] = mult(rr[p0]!, ps[i2]!);
-        p0++;
-        rr[p1] = mult(rr[p1]!, ps[i2 + 1]!);
-        p1++;
-        rr[p2] = mult(rr[p2]!, ps[i2 + 2]!);
-        p2++;
+        {
+          const v = (rr[p0]! * ps[i2]!) >> 15;
+          rr[p0++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p1]! * ps[i2 + 1]!) >> 15;
+          rr[p1++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p2]! * ps[i2 + 2]!) >> 15;
+          rr[p2++] = Math.min(v, MAX_16);
+        }
       }
     }
   }
@@ -324,14 +446,71 @@ function d4i40_17Fast(
     for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
       const ps = signDn[i2]! < 0 ? signDnInv : signDn;
       for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
-        rr[p0] = mult(rr[p0]!, ps[i3]!);
-        p0++;
-        rr[p1] = mult(rr[p1]!, ps[i3 + 1]!);
-        p1++;
+        {
+          const v = (rr[p0]! * ps[i3]!) >> 15;
+          rr[p0++] = Math.min(v, MAX_16);
+        }
+        {
+          const v = (rr[p1]! * ps[i3 + 1]!) >> 15;
+          rr[p1++] = Math.min(v, MAX_16);
+        }
       }
     }
   }
 
+  let maxRr = rrBound;
+  if (maxRr > RR_PLAIN_MAX) {
+    maxRr = 0;
+    for (let i = 0; i < DIM_RR; i++) {
+      const v = rr[i]!;
+      if (v > maxRr) maxRr = v;
+      else if (-v > maxRr) maxRr = -v;
+    }
+  }
+  const ipOut = ipBuf;
+  if (maxRr <= RR_PLAIN_MAX) searchPlain(dn, rr, ipOut);
+  else searchReference(dn, rr, ipOut);
+  const ip0 = ipOut[0]!;
+  const ip1 = ipOut[1]!;
+  const ip2 = ipOut[2]!;
+  const ip3 = ipOut[3]!;
+  const s0 = signDn[ip0]!;
+  const s1 = signDn[ip1]!;
+  const s2 = signDn[ip2]!;
+  const s3 = signDn[ip3]!;
+  cod.fill(0);
+  cod[ip0] = shr(s0, 2);
+  cod[ip1] = shr(s1, 2);
+  cod[ip2] = shr(s2, 2);
+  cod[ip3] = shr(s3, 2);
+  for (let i = 0; i < ip0; i++) y[i] = 0;
+  if (s0 > 0) for (let i = ip0, j = 0; i < L_SUBFR; i++, j++) y[i] = h[j]!;
+  else for (let i = ip0, j = 0; i < L_SUBFR; i++, j++) y[i] = negate(h[j]!);
+  addPulse(y, h, ip1, s1);
+  addPulse(y, h, ip2, s2);
+  addPulse(y, h, ip3, s3);
+  let sign = 0;
+  if (s0 > 0) sign += 1;
+  if (s1 > 0) sign += 2;
+  if (s2 > 0) sign += 4;
+  if (s3 > 0) sign += 8;
+  const q0 = mult(ip0, 6554);
+  const q1 = mult(ip1, 6554);
+  const q2 = mult(ip2, 6554);
+  const i = mult(ip3, 6554);
+  let j = add(i, shl(i, 2));
+  j = sub(ip3, add(j, 3));
+  const q3 = add(shl(i, 1), j);
+  let index = add(q0, shl(q1, 3));
+  index = add(index, shl(q2, 6));
+  index = add(index, shl(q3, 9));
+  result[0] = index;
+  result[1] = sign;
+}
+
+/** The depth-first search with the reference's operators; the positions go to ipOut[0..3]. */
+function searchReference(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
+  const tmpVect = tmpVectBuf;
   let psk = -1;
   let alpk = 1;
   let rri0i3i4 = RRI0I3;
@@ -537,42 +716,206 @@ function d4i40_17Fast(
     rri3i3i4 = RRI4I4;
   }
 
-  const s0 = signDn[ip0]!;
-  const s1 = signDn[ip1]!;
-  const s2 = signDn[ip2]!;
-  const s3 = signDn[ip3]!;
-  cod.fill(0);
-  cod[ip0] = shr(s0, 2);
-  cod[ip1] = shr(s1, 2);
-  cod[ip2] = shr(s2, 2);
-  cod[ip3] = shr(s3, 2);
-  for (let i = 0; i < ip0; i++) y[i] = 0;
-  if (s0 > 0) for (let i = ip0, j = 0; i < L_SUBFR; i++, j++) y[i] = h[j]!;
-  else for (let i = ip0, j = 0; i < L_SUBFR; i++, j++) y[i] = negate(h[j]!);
-  for (const [ip, sg] of [
-    [ip1, s1],
-    [ip2, s2],
-    [ip3, s3],
-  ] as const) {
-    if (sg > 0) for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = add(y[i]!, h[j]!);
-    else for (let i = ip, j = 0; i < L_SUBFR; i++, j++) y[i] = sub(y[i]!, h[j]!);
+  ipOut[0] = ip0;
+  ipOut[1] = ip1;
+  ipOut[2] = ip2;
+  ipOut[3] = ip3;
+}
+
+/**
+ * The depth-first search in plain arithmetic, valid when max |rr| ≤ RR_PLAIN_MAX: dn is 13-bit
+ * and non-negative, so ps sums stay below 32767; the energies (alp) stay inside 32 bits; and
+ * the comparisons L_msu(L_mult(alp, sq2), sq, alp16) > 0 keep their sign under saturation, so
+ * they are alp·sq2 > sq·alp16 exactly. Same order of visits and ties as searchReference.
+ */
+function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
+  const tmpVect = tmpVectBuf;
+  let psk = -1;
+  let alpk = 1;
+  let rri0i3i4 = RRI0I3;
+  let rri1i3i4 = RRI1I3;
+  let rri2i3i4 = RRI2I3;
+  let rri3i3i4 = RRI3I3;
+  let ip0 = 0;
+  let ip1 = 1;
+  let ip2 = 2;
+  let ip3 = 3;
+  let ix = 0;
+  let iy = 0;
+  let ps = 0;
+  let i0 = 0;
+  let i1 = 0;
+  for (let track = 3; track < 5; track++) {
+    // depth first search 3, phase A: track 2 and 3/4
+    let sq = -1;
+    let alp = 1;
+    let prevI0 = -1;
+    for (let i = 0; i < 2; i++) {
+      let max = -1;
+      for (let j = 2; j < L_SUBFR; j += STEP) {
+        if (dn[j]! > max && prevI0 !== j) {
+          max = dn[j]!;
+          i0 = j;
+        }
+      }
+      prevI0 = i0;
+      const j = (i0 * 6554) >> 15;
+      const ps1 = dn[i0]!;
+      const alp1 = rr[RRI2I2 + j]! << 14;
+      let q0 = rri2i3i4 + (j << 3);
+      let q1 = rri3i3i4;
+      for (let k1 = track; k1 < L_SUBFR; k1 += STEP) {
+        const ps2 = ps1 + dn[k1]!;
+        const alp2 = (alp1 + (rr[q0++]! << 15) + (rr[q1++]! << 14)) | 0;
+        const sq2 = Math.imul(ps2, ps2) >> 15;
+        const alp16 = (alp2 + 0x8000) >> 16;
+        if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+          sq = sq2;
+          ps = ps2;
+          alp = alp16;
+          ix = i0;
+          iy = k1;
+        }
+      }
+    }
+    i0 = ix;
+    i1 = iy;
+    // phase B: track 0 and 1
+    let ps0 = ps;
+    let alp0 = alp << 14;
+    sq = -1;
+    alp = 1;
+    {
+      let q0 = RRI1I2 + ((i0 * 6554) >> 15);
+      let q1 = rri1i3i4 + ((i1 * 6554) >> 15);
+      let q2 = RRI1I1;
+      for (let q3 = 0; q3 < NB_POS; q3++) {
+        const s = ((rr[q0]! << 14) + (rr[q1]! << 14) + (rr[q2++]! << 13)) | 0;
+        q0 += NB_POS;
+        q1 += NB_POS;
+        tmpVect[q3] = (s + 0x8000) >> 16;
+      }
+      q0 = RRI0I2 + ((i0 * 6554) >> 15);
+      q1 = rri0i3i4 + ((i1 * 6554) >> 15);
+      q2 = RRI0I0;
+      let q3 = RRI0I1;
+      for (let i2 = 0; i2 < L_SUBFR; i2 += STEP) {
+        const ps1 = ps0 + dn[i2]!;
+        const alp1 = (alp0 + (rr[q0]! << 13) + (rr[q1]! << 13) + (rr[q2++]! << 12)) | 0;
+        q0 += NB_POS;
+        q1 += NB_POS;
+        for (let q4 = 0, i3 = 1; i3 < L_SUBFR; i3 += STEP, q4++) {
+          const ps2 = ps1 + dn[i3]!;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = i3;
+          }
+        }
+      }
+    }
+    if (Math.imul(alpk, sq) > Math.imul(psk, alp)) {
+      psk = sq;
+      alpk = alp;
+      ip2 = i0;
+      ip3 = i1;
+      ip0 = ix;
+      ip1 = iy;
+    }
+
+    // depth first search 4, phase A: track 3 and 0
+    sq = -1;
+    alp = 1;
+    prevI0 = -1;
+    for (let i = 0; i < 2; i++) {
+      let max = -1;
+      for (let j = track; j < L_SUBFR; j += STEP) {
+        if (dn[j]! > max && prevI0 !== j) {
+          max = dn[j]!;
+          i0 = j;
+        }
+      }
+      prevI0 = i0;
+      const j = (i0 * 6554) >> 15;
+      const ps1 = dn[i0]!;
+      const alp1 = rr[rri3i3i4 + j]! << 14;
+      let q0 = rri0i3i4 + j;
+      let q1 = RRI0I0;
+      for (let k1 = 0; k1 < L_SUBFR; k1 += STEP) {
+        const ps2 = ps1 + dn[k1]!;
+        const alp2 = (alp1 + (rr[q0]! << 15) + (rr[q1++]! << 14)) | 0;
+        q0 += NB_POS;
+        const sq2 = Math.imul(ps2, ps2) >> 15;
+        const alp16 = (alp2 + 0x8000) >> 16;
+        if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+          sq = sq2;
+          ps = ps2;
+          alp = alp16;
+          ix = i0;
+          iy = k1;
+        }
+      }
+    }
+    i0 = ix;
+    i1 = iy;
+    const i1Offset = ((i1 * 6554) >> 15) << 3;
+    // phase B: track 1 and 2
+    ps0 = ps;
+    alp0 = alp << 14;
+    sq = -1;
+    alp = 1;
+    {
+      let q0 = rri2i3i4 + ((i0 * 6554) >> 15);
+      let q1 = RRI0I2 + i1Offset;
+      let q2 = RRI2I2;
+      for (let q3 = 0; q3 < NB_POS; q3++) {
+        const s3 = ((rr[q0]! << 14) + (rr[q1++]! << 14) + (rr[q2++]! << 13)) | 0;
+        q0 += NB_POS;
+        tmpVect[q3] = (s3 + 0x8000) >> 16;
+      }
+      q0 = rri1i3i4 + ((i0 * 6554) >> 15);
+      q1 = RRI0I1 + i1Offset;
+      q2 = RRI1I1;
+      let q3 = RRI1I2;
+      for (let i2 = 1; i2 < L_SUBFR; i2 += STEP) {
+        const ps1 = ps0 + dn[i2]!;
+        const alp1 = (alp0 + (rr[q0]! << 13) + (rr[q1++]! << 13) + (rr[q2++]! << 12)) | 0;
+        q0 += NB_POS;
+        for (let q4 = 0, i3 = 2; i3 < L_SUBFR; i3 += STEP, q4++) {
+          const ps2 = ps1 + dn[i3]!;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = i3;
+          }
+        }
+      }
+    }
+    if (Math.imul(alpk, sq) > Math.imul(psk, alp)) {
+      psk = sq;
+      alpk = alp;
+      ip3 = i0;
+      ip0 = i1;
+      ip1 = ix;
+      ip2 = iy;
+    }
+    rri0i3i4 = RRI0I4;
+    rri1i3i4 = RRI1I4;
+    rri2i3i4 = RRI2I4;
+    rri3i3i4 = RRI4I4;
   }
-  let sign = 0;
-  if (s0 > 0) sign += 1;
-  if (s1 > 0) sign += 2;
-  if (s2 > 0) sign += 4;
-  if (s3 > 0) sign += 8;
-  const q0 = mult(ip0, 6554);
-  const q1 = mult(ip1, 6554);
-  const q2 = mult(ip2, 6554);
-  const i = mult(ip3, 6554);
-  let j = add(i, shl(i, 2));
-  j = sub(ip3, add(j, 3));
-  const q3 = add(shl(i, 1), j);
-  let index = add(q0, shl(q1, 3));
-  index = add(index, shl(q2, 6));
-  index = add(index, shl(q3, 9));
-  return [index, sign];
+  ipOut[0] = ip0;
+  ipOut[1] = ip1;
+  ipOut[2] = ip2;
+  ipOut[3] = ip3;
 }
 
 const rr = new Int16Array(DIM_RR);
@@ -580,7 +923,7 @@ const dnBuf = new Int16Array(L_SUBFR);
 
 /**
  * Annex A's codebook search for target x with impulse response h (modified in place by the
- * pitch sharpening, as the reference does). Returns [position index, sign index].
+ * pitch sharpening, as the reference does). Writes [position index, sign index] into result.
  */
 export function acelpCodeA(
   x: Int16Array,
@@ -589,12 +932,23 @@ export function acelpCodeA(
   pitchSharp: number,
   code: Int16Array,
   y: Int16Array,
-): [number, number] {
+  result: Int32Array,
+): void {
   const sharp = shl(pitchSharp, 1);
-  if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) h[i] = add(h[i]!, mult(h[i - T0]!, sharp));
+  // add(h[i], mult(h[i − T0], sharp)) with sharp ≥ 0: only the addition can saturate.
+  if (T0 < L_SUBFR) {
+    for (let i = T0; i < L_SUBFR; i++) {
+      const v = h[i]! + ((h[i - T0]! * sharp) >> 15);
+      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+    }
+  }
   corH(h, rr);
   corHX(h, x, dnBuf);
-  const r = d4i40_17Fast(dnBuf, rr, h, code, y);
-  if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) code[i] = add(code[i]!, mult(code[i - T0]!, sharp));
-  return r;
+  d4i40_17Fast(dnBuf, rr, h, code, y, result);
+  if (T0 < L_SUBFR) {
+    for (let i = T0; i < L_SUBFR; i++) {
+      const v = code[i]! + ((code[i - T0]! * sharp) >> 15);
+      code[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+    }
+  }
 }

@@ -10,6 +10,9 @@ export const MIN_16 = -32768;
 export const MAX_32 = 0x7fffffff;
 export const MIN_32 = -0x80000000;
 
+/** 2^n for n = 0..63 (a shift by more saturates any non-zero value anyway). */
+const POW2 = Float64Array.from({ length: 64 }, (_, n) => 2 ** n);
+
 /** The operators' sticky Overflow flag. */
 export const overflow = { flag: 0 };
 
@@ -25,7 +28,7 @@ export function sat16(x: number): number {
   return x;
 }
 
-function sat32(x: number): number {
+function satFlag32(x: number): number {
   if (x > MAX_32) {
     overflow.flag = 1;
     return MAX_32;
@@ -61,7 +64,7 @@ export function L_deposit_h(a: number): number {
 
 export function shl(a: number, n: number): number {
   if (n < 0) return shr(a, -n);
-  const r = a * 2 ** n;
+  const r = a * POW2[Math.min(n, 63)]!;
   if ((n > 15 && a !== 0) || r > MAX_16 || r < MIN_16) {
     overflow.flag = 1;
     return a > 0 ? MAX_16 : MIN_16;
@@ -106,11 +109,11 @@ export function L_mult(a: number, b: number): number {
 
 export function L_add(a: number, b: number): number {
   const s = a + b;
-  return s > MAX_32 || s < MIN_32 ? sat32(s) : s;
+  return s > MAX_32 || s < MIN_32 ? satFlag32(s) : s;
 }
 export function L_sub(a: number, b: number): number {
   const s = a - b;
-  return s > MAX_32 || s < MIN_32 ? sat32(s) : s;
+  return s > MAX_32 || s < MIN_32 ? satFlag32(s) : s;
 }
 export function L_mac(acc: number, a: number, b: number): number {
   return L_add(acc, L_mult(a, b));
@@ -127,18 +130,18 @@ export function L_abs(L: number): number {
 
 export function L_shl(L: number, n: number): number {
   if (n <= 0) return L_shr(L, -n);
-  for (; n > 0; n--) {
-    if (L > 0x3fffffff) {
-      overflow.flag = 1;
-      return MAX_32;
-    }
-    if (L < -0x40000000) {
-      overflow.flag = 1;
-      return MIN_32;
-    }
-    L *= 2;
+  // The reference doubles n times and saturates at the first step that leaves 32 bits; as
+  // doubling is monotonic, that is the same as saturating the exact L·2^n.
+  const r = L * POW2[Math.min(n, 63)]!;
+  if (r > MAX_32) {
+    overflow.flag = 1;
+    return MAX_32;
   }
-  return L;
+  if (r < MIN_32) {
+    overflow.flag = 1;
+    return MIN_32;
+  }
+  return r;
 }
 
 export function L_shr(L: number, n: number): number {
@@ -163,12 +166,7 @@ export function norm_s(a: number): number {
   if (a === 0) return 0;
   if (a === -1) return 15;
   if (a < 0) a = ~a;
-  let n = 0;
-  while (a < 0x4000) {
-    a <<= 1;
-    n++;
-  }
-  return n;
+  return Math.clz32(a) - 17;
 }
 
 export function norm_l(L: number): number {
@@ -182,6 +180,9 @@ export function norm_l(L: number): number {
 export function div_s(num: number, den: number): number {
   if (num === 0) return 0;
   if (num === den) return MAX_16;
+  // floor(num·2^15/den): the quotient of two integers below 2^30 and 2^15 is never within
+  // a double's rounding error of the next integer.
+  if (num > 0 && num < den) return ((num * 32768) / den) | 0;
   let out = 0;
   let L_num = num;
   for (let i = 0; i < 15; i++) {
@@ -248,4 +249,63 @@ export function macDot(acc: number, x: Int16Array, xo: number, y: Int16Array, yo
     s = t;
   }
   return s;
+}
+
+// --- Flag-free exact forms for hot loops whose Overflow flag nobody reads ------------------
+// Every reader of `overflow.flag` clears it just before the computation it tests, so loops
+// outside those computations may saturate without raising it.
+
+/** Saturation to 32 bits, without the Overflow flag. */
+export function sat32(x: number): number {
+  return x > MAX_32 ? MAX_32 : Math.max(x, MIN_32);
+}
+
+/** L_mult(a, b) without the Overflow flag. */
+export function lMult(a: number, b: number): number {
+  const p = a * b;
+  return p === 0x40000000 ? MAX_32 : 2 * p;
+}
+
+/** Mpy_32_16(hi, lo, n) without the Overflow flag (lo is a L_Extract low part, 0..32767). */
+export function mpy32x16(hi: number, lo: number, n: number): number {
+  return sat32(lMult(hi, n) + 2 * ((lo * n) >> 15));
+}
+
+/** round(L_shl(L, n)) for 0 ≤ n, without the Overflow flag. */
+export function roundShl(L: number, n: number): number {
+  const r = sat32(L * POW2[Math.min(n, 63)]!);
+  return r >= MAX_32 - 0x7fff ? MAX_16 : (r + 0x8000) >> 16;
+}
+
+/** (x·gp + c·gc)·2 rounded, as round(L_shl(L_mac(L_mult(x, gp), c, gc), 1)) (excitation update). */
+export function excitationSample(x: number, gp: number, c: number, gc: number): number {
+  return roundShl(sat32(lMult(x, gp) + lMult(c, gc)), 1);
+}
+
+/**
+ * exc[off + i] = excitationSample(exc[off + i], gp, code[i], gc) for i < n, written out:
+ * round(L_shl(L_mac(L_mult(x, gp), c, gc), 1)), each step saturating.
+ */
+export function updateExcitation(
+  exc: Int16Array,
+  off: number,
+  code: Int16Array,
+  gp: number,
+  gc: number,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const p = exc[off + i]! * gp;
+    const q = code[i]! * gc;
+    let t = (p === 0x40000000 ? MAX_32 : 2 * p) + (q === 0x40000000 ? MAX_32 : 2 * q);
+    t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+    t *= 2;
+    t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+    exc[off + i] = t >= MAX_32 - 0x7fff ? MAX_16 : (t + 0x8000) >> 16;
+  }
+}
+
+/** L_Extract's low part: (L >> 1) − (L >> 16)·2^15. */
+export function extractLo(L: number): number {
+  return (L >> 1) - (L >> 16) * 32768;
 }

@@ -3,7 +3,7 @@
  * and interpolation, adaptive and fixed codebooks, gains, synthesis, post-filter and
  * post-processing, with the standard's frame-erasure concealment.
  */
-import { add, L_mac, L_mult, L_shl, mult, overflow, round, shl, shr } from './basic-ops.ts';
+import { add, overflow, shl, shr, updateExcitation } from './basic-ops.ts';
 import { PRM_SIZE, parityError, unpackFrame } from './bitstream.ts';
 import { ComfortNoise, INIT_SEED } from './comfort-noise.ts';
 import { synFilt } from './filters.ts';
@@ -90,7 +90,7 @@ export class G729Decoder {
         for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
         synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, true);
       } else {
-        this.memSyn.set(synth.subarray(M + sf + L_SUBFR - M, M + sf + L_SUBFR));
+        for (let i = 0; i < M; i++) this.memSyn[i] = synth[sf + L_SUBFR + i]!;
       }
       this.t2[sf / L_SUBFR] = this.oldT0;
     }
@@ -98,7 +98,7 @@ export class G729Decoder {
     exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
     this.post.filter(synth, this.az, this.t2, false);
     this.hp.run(synth, M, L_FRAME);
-    out.set(synth.subarray(M, M + L_FRAME), outOff);
+    for (let i = 0; i < L_FRAME; i++) out[outOff + i] = synth[M + i]!;
     this.pastFtyp = ftyp;
   }
 
@@ -153,7 +153,13 @@ export class G729Decoder {
       decodeAcelp(prm[p + 1]!, prm[p]!, code);
       p += 2;
       const j = shl(this.sharp, 1);
-      if (T0 < L_SUBFR) for (let i = T0; i < L_SUBFR; i++) code[i] = add(code[i]!, mult(code[i - T0]!, j));
+      // add(code[i], mult(code[i − T0], j)) with j ≥ 0: only the addition can saturate.
+      if (T0 < L_SUBFR) {
+        for (let i = T0; i < L_SUBFR; i++) {
+          const v = code[i]! + ((code[i - T0]! * j) >> 15);
+          code[i] = v > 32767 ? 32767 : Math.max(v, -32768);
+        }
+      }
 
       decodeGain(prm[p++]!, code, bfi, this.pastQuaEn, this.gains);
       let sharp = this.gains.pitch;
@@ -163,12 +169,7 @@ export class G729Decoder {
 
       const gp = this.gains.pitch;
       const gc = this.gains.code;
-      for (let i = 0; i < L_SUBFR; i++) {
-        let t = L_mult(exc[EXC_OFF + sf + i]!, gp);
-        t = L_mac(t, code[i]!, gc);
-        t = L_shl(t, 1);
-        exc[EXC_OFF + sf + i] = round(t);
-      }
+      updateExcitation(exc, EXC_OFF + sf, code, gp, gc, L_SUBFR);
       overflow.flag = 0;
       const azOff = (sf / L_SUBFR) * MP1;
       synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, false);
@@ -176,14 +177,14 @@ export class G729Decoder {
         for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
         synFilt(this.az, azOff, exc, EXC_OFF + sf, synth, M + sf, L_SUBFR, this.memSyn, 0, true);
       } else {
-        this.memSyn.set(synth.subarray(M + sf + L_SUBFR - M, M + sf + L_SUBFR));
+        for (let i = 0; i < M; i++) this.memSyn[i] = synth[sf + L_SUBFR + i]!;
       }
     }
     exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
 
     this.post.filter(synth, this.az, this.t2);
     this.hp.run(synth, M, L_FRAME);
-    out.set(synth.subarray(M, M + L_FRAME), outOff);
+    for (let i = 0; i < L_FRAME; i++) out[outOff + i] = synth[M + i]!;
     this.pastFtyp = 1;
   }
 

@@ -17,6 +17,7 @@ import {
   L_mac,
   L_shl,
   L_sub,
+  MAX_32,
   MIN_32,
   Mpy_32,
   Mpy_32_16,
@@ -40,9 +41,14 @@ const L_THRESH_ERR = 983040000;
 
 const scaled = new Int16Array(L_FRAME + PIT_MAX);
 
-function corrEven(sig: Int16Array, base: number, lag: number): number {
-  // Plain sum while no partial sum leaves 32 bits (and no product is −32768·−32768).
+function corrEven(sig: Int16Array, base: number, lag: number, plain: boolean): number {
   let sum = 0;
+  if (plain) {
+    // |half-sum| ≤ Σ scaled² < 2^30: exact in int32 arithmetic.
+    for (let j = 0; j < L_FRAME; j += 2) sum = (sum + Math.imul(sig[base + j]!, sig[base + j - lag]!)) | 0;
+    return 2 * sum;
+  }
+  // Plain sum while no partial sum leaves 32 bits (and no product is −32768·−32768).
   for (let j = 0; j < L_FRAME; j += 2) {
     const p = sig[base + j]! * sig[base + j - lag]!;
     const t = sum + 2 * p;
@@ -57,29 +63,42 @@ function corrEven(sig: Int16Array, base: number, lag: number): number {
 }
 
 function normalisedMax(sig: Int16Array, base: number, T: number, max: number): number {
-  let sum = 1;
-  for (let i = 0; i < L_FRAME; i += 2) sum = L_mac(sum, sig[base - T + i]!, sig[base - T + i]!);
+  // The reference's L_mac chain of squares only grows: it is min(1 + 2·Σ, MAX_32).
+  let e = 0;
+  for (let i = 0; i < L_FRAME; i += 2) e += sig[base - T + i]! * sig[base - T + i]!;
+  let sum = 1 + 2 * e;
+  if (sum > MAX_32) sum = MAX_32;
   sum = invSqrt(sum);
   return extract_l(Mpy_32(L_Extract_hi(max), L_Extract_lo(max), L_Extract_hi(sum), L_Extract_lo(sum)));
 }
 
 /** Open-loop pitch delay from wsp[off − 143 .. off + 80) (Pitch_ol_fast). */
 export function pitchOlFast(wsp: Int16Array, off: number): number {
-  overflow.flag = 0;
-  let sum = 0;
-  for (let i = -PIT_MAX; i < L_FRAME; i += 2) sum = L_mac(sum, wsp[off + i]!, wsp[off + i]!);
+  // The reference's L_mac chain of squares only grows, so it saturates (raising the Overflow
+  // flag) exactly when the plain sum 2·Σ leaves 32 bits.
+  let e = 0;
+  for (let i = -PIT_MAX; i < L_FRAME; i += 2) e += wsp[off + i]! * wsp[off + i]!;
+  const sum = 2 * e;
   const base = PIT_MAX;
-  if (overflow.flag === 1) {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = shr(wsp[off + i]!, 3);
-  } else if (L_sub(sum, 1048576) < 0) {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = shl(wsp[off + i]!, 3);
+  if (sum > MAX_32) {
+    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]! >> 3;
+  } else if (sum < 1048576) {
+    for (let i = -PIT_MAX; i < L_FRAME; i++) {
+      const v = wsp[off + i]! * 8;
+      scaled[base + i] = v > 32767 ? 32767 : Math.max(v, -32768);
+    }
   } else {
     for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;
   }
+  // Every correlation below is a partial sum 2·Σ u·v of samples of `scaled`, at most
+  // 2·Σ scaled² in magnitude (Cauchy–Schwarz): if that fits, no L_mac saturates.
+  let energy = 0;
+  for (let i = -PIT_MAX; i < L_FRAME; i++) energy += scaled[base + i]! * scaled[base + i]!;
+  const plain = 2 * energy <= MAX_32;
   let max = MIN_32;
   let T1 = 20;
   for (let i = 20; i < 40; i++) {
-    const s = corrEven(scaled, base, i);
+    const s = corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T1 = i;
@@ -89,7 +108,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T2 = 40;
   for (let i = 40; i < 80; i++) {
-    const s = corrEven(scaled, base, i);
+    const s = corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T2 = i;
@@ -99,19 +118,19 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T3 = 80;
   for (let i = 80; i < 143; i += 2) {
-    const s = corrEven(scaled, base, i);
+    const s = corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T3 = i;
     }
   }
   const t3 = T3;
-  let s = corrEven(scaled, base, t3 + 1);
+  let s = corrEven(scaled, base, t3 + 1, plain);
   if (L_sub(s, max) > 0) {
     max = s;
     T3 = t3 + 1;
   }
-  s = corrEven(scaled, base, t3 - 1);
+  s = corrEven(scaled, base, t3 - 1, plain);
   if (L_sub(s, max) > 0) {
     max = s;
     T3 = t3 - 1;
@@ -135,6 +154,8 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
 }
 
 const dn = new Int16Array(L_SUBFR);
+/** (MAX_32 / 2)² with a margin: below it, 2·√(a·b) fits in 32 bits. */
+const CS_LIMIT = 1.15e18;
 const excTmp = new Int16Array(L_SUBFR);
 
 /** Closed-loop pitch over [t0Min, t0Max] with 1/3 fractions; leaves the adaptive vector in exc (Pitch_fr3_fast). */
@@ -151,9 +172,21 @@ export function pitchFr3Fast(
   corHX(h, xn, dn);
   let max = MIN_32;
   let t0 = t0Min;
+  // Every partial sum of the correlations is at most 2·√(Σdn²·Σexc²) over the samples read
+  // (Cauchy–Schwarz): below 2^31, the half-sums are exact in int32 arithmetic.
+  let ed = 0;
+  let ee = 0;
+  for (let i = 0; i < L_SUBFR; i++) ed += dn[i]! * dn[i]!;
+  for (let i = off - t0Max; i < off - t0Min + L_SUBFR; i++) ee += exc[i]! * exc[i]!;
+  const plain = ed * ee < CS_LIMIT;
   for (let t = t0Min; t <= t0Max; t++) {
-    const corr = macDot(0, dn, 0, exc, off - t, L_SUBFR);
-    if (L_sub(corr, max) > 0) {
+    let corr: number;
+    if (plain) {
+      let s = 0;
+      for (let i = 0, j = off - t; i < L_SUBFR; i++, j++) s = (s + Math.imul(dn[i]!, exc[j]!)) | 0;
+      corr = 2 * s;
+    } else corr = macDot(0, dn, 0, exc, off - t, L_SUBFR);
+    if (corr > max) {
       max = corr;
       t0 = t;
     }
@@ -162,13 +195,13 @@ export function pitchFr3Fast(
   max = macDot(0, dn, 0, exc, off, L_SUBFR);
   frac[0] = 0;
   if (subframe === 0 && t0 > 84) return t0;
-  excTmp.set(exc.subarray(off, off + L_SUBFR));
+  for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   predLt3(exc, off, t0, -1, L_SUBFR);
   let corr = macDot(0, dn, 0, exc, off, L_SUBFR);
   if (L_sub(corr, max) > 0) {
     max = corr;
     frac[0] = -1;
-    excTmp.set(exc.subarray(off, off + L_SUBFR));
+    for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   }
   predLt3(exc, off, t0, 1, L_SUBFR);
   corr = macDot(0, dn, 0, exc, off, L_SUBFR);
@@ -204,13 +237,21 @@ const scaledY1 = new Int16Array(L_SUBFR);
 
 /** Pitch gain (Q14, 0..1.2) and the correlations the gain quantiser needs (G_pitch). */
 export function pitchGain(xn: Int16Array, y1: Int16Array, gCoeff: Int32Array): number {
-  for (let i = 0; i < L_SUBFR; i++) scaledY1[i] = shr(y1[i]!, 2);
-  overflow.flag = 0;
-  let s = 1;
-  for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, y1[i]!, y1[i]!);
+  // The chain of squares saturates (raising the flag) exactly when its plain value leaves 32
+  // bits; the cross sum cannot saturate when √(Σxn²·Σy1²) bounds it below 2^30.
+  let ey = 0;
+  let ex = 0;
+  let c = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    scaledY1[i] = y1[i]! >> 2;
+    ey += y1[i]! * y1[i]!;
+    ex += xn[i]! * xn[i]!;
+    c += xn[i]! * y1[i]!;
+  }
+  let s = 1 + 2 * ey;
   let expYy: number;
   let yy: number;
-  if (overflow.flag === 0) {
+  if (s <= MAX_32) {
     expYy = norm_l(s);
     yy = round(L_shl(s, expYy));
   } else {
@@ -220,12 +261,19 @@ export function pitchGain(xn: Int16Array, y1: Int16Array, gCoeff: Int32Array): n
     yy = round(L_shl(s, expYy));
     expYy = sub(expYy, 4);
   }
-  overflow.flag = 0;
-  s = 0;
-  for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, xn[i]!, y1[i]!);
+  let crossOverflow: boolean;
+  if (ex * ey < CS_LIMIT) {
+    s = 2 * c;
+    crossOverflow = false;
+  } else {
+    overflow.flag = 0;
+    s = 0;
+    for (let i = 0; i < L_SUBFR; i++) s = L_mac(s, xn[i]!, y1[i]!);
+    crossOverflow = overflow.flag !== 0;
+  }
   let expXy: number;
   let xy: number;
-  if (overflow.flag === 0) {
+  if (!crossOverflow) {
     expXy = norm_l(s);
     xy = round(L_shl(s, expXy));
   } else {
@@ -250,9 +298,15 @@ export function pitchGain(xn: Int16Array, y1: Int16Array, gCoeff: Int32Array): n
   return gain;
 }
 
+function tamingStep(e: number, gainPit: number): number {
+  let t = Mpy_32_16(L_Extract_hi(e), L_Extract_lo(e), gainPit);
+  t = L_shl(t, 1);
+  return L_add(0x4000, t);
+}
+
 /** Accumulated adaptive-codebook error, to tame the pitch gain against divergence. */
 export class Taming {
-  private readonly excErr = [0x4000, 0x4000, 0x4000, 0x4000];
+  private readonly excErr = Float64Array.of(0x4000, 0x4000, 0x4000, 0x4000);
 
   /** 1 when taming is needed for this delay (test_err). */
   test(T0: number, frac: number): number {
@@ -271,21 +325,16 @@ export class Taming {
   update(gainPit: number, T0: number): void {
     let worst = -1;
     const n = sub(T0, L_SUBFR);
-    const step = (e: number): number => {
-      let t = Mpy_32_16(L_Extract_hi(e), L_Extract_lo(e), gainPit);
-      t = L_shl(t, 1);
-      return L_add(0x4000, t);
-    };
     if (n < 0) {
-      let t = step(this.excErr[0]!);
+      let t = tamingStep(this.excErr[0]!, gainPit);
       if (L_sub(t, worst) > 0) worst = t;
-      t = step(t);
+      t = tamingStep(t, gainPit);
       if (L_sub(t, worst) > 0) worst = t;
     } else {
       const zone1 = TAB_ZONE[n]!;
       const zone2 = TAB_ZONE[sub(T0, 1)]!;
       for (let k = zone1; k <= zone2; k++) {
-        const t = step(this.excErr[k]!);
+        const t = tamingStep(this.excErr[k]!, gainPit);
         if (L_sub(t, worst) > 0) worst = t;
       }
     }

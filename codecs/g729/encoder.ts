@@ -6,7 +6,7 @@
  */
 
 import { acelpCodeA } from './acelp-search.ts';
-import { add, extract_h, L_mac, L_mult, L_shl, mult, round, sub } from './basic-ops.ts';
+import { add, lMult, MAX_32, MIN_32, mult, sat16, sat32, sub, updateExcitation } from './basic-ops.ts';
 import { PRM_SIZE, packFrame, parity } from './bitstream.ts';
 import { encodeLag, pitchFr3Fast, pitchGain, pitchOlFast, Taming } from './encoder-pitch.ts';
 import { residu, synFilt, weightAz } from './filters.ts';
@@ -69,11 +69,12 @@ export class G729Encoder {
   private readonly frac = new Int32Array(1);
   private readonly range = new Int32Array(2);
   private readonly gains = new Int32Array(2);
+  private readonly acelp = new Int32Array(2);
 
   /** Encodes pcm[off .. off+80) into the 10 bytes at out[outOff]. */
   encodeFrame(pcm: Int16Array, off: number, out: Uint8Array, outOff: number): void {
     const sp = this.oldSpeech;
-    sp.set(pcm.subarray(off, off + L_FRAME), NEW_SPEECH);
+    for (let i = 0; i < L_FRAME; i++) sp[NEW_SPEECH + i] = pcm[off + i]!;
     this.pre.run(sp, NEW_SPEECH, L_FRAME);
     const prm = this.prm;
 
@@ -86,8 +87,8 @@ export class G729Encoder {
     prm[0] = this.lsIdx[0]!;
     prm[1] = this.lsIdx[1]!;
     interpolateAz(this.lspOldQ, this.lspNewQ, this.aq);
-    weightAz(this.aq, 0, GAMMA1, this.ap.subarray(0, MP1));
-    weightAz(this.aq, MP1, GAMMA1, this.ap.subarray(MP1));
+    weightAz(this.aq, 0, GAMMA1, this.ap, 0);
+    weightAz(this.aq, MP1, GAMMA1, this.ap, MP1);
     this.lspOld.set(this.lspNew);
     this.lspOldQ.set(this.lspNewQ);
 
@@ -135,13 +136,16 @@ export class G729Encoder {
       let gainPit = pitchGain(xn, y1, this.gCoeff);
       const tame = this.taming.test(T0, T0frac);
       if (tame === 1 && sub(gainPit, GPCLIP) > 0) gainPit = GPCLIP;
+      // gainPit ≥ 0: L_mult cannot saturate; L_shl(·, 1) and sub can.
       for (let i = 0; i < L_SUBFR; i++) {
-        const t = L_shl(L_mult(y1[i]!, gainPit), 1);
-        xn2[i] = sub(xn[i]!, extract_h(t));
+        let t = 4 * y1[i]! * gainPit;
+        t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+        const d = xn[i]! - (t >> 16);
+        xn2[i] = d > 32767 ? 32767 : Math.max(d, -32768);
       }
-      const [posIndex, signIndex] = acelpCodeA(xn2, h1, T0, this.sharp, code, y2);
-      prm[p++] = posIndex;
-      prm[p++] = signIndex;
+      acelpCodeA(xn2, h1, T0, this.sharp, code, y2, this.acelp);
+      prm[p++] = this.acelp[0]!;
+      prm[p++] = this.acelp[1]!;
 
       const gCs = this.gCs;
       const eCs = this.eCs;
@@ -159,17 +163,12 @@ export class G729Encoder {
       if (sharp < SHARPMIN) sharp = SHARPMIN;
       this.sharp = sharp;
 
-      for (let i = 0; i < L_SUBFR; i++) {
-        let t = L_mult(exc[EXC_OFF + sf + i]!, gp);
-        t = L_mac(t, code[i]!, gc);
-        t = L_shl(t, 1);
-        exc[EXC_OFF + sf + i] = round(t);
-      }
+      updateExcitation(exc, EXC_OFF + sf, code, gp, gc, L_SUBFR);
       this.taming.update(gp, T0);
       for (let i = L_SUBFR - M, j = 0; i < L_SUBFR; i++, j++) {
-        const temp = extract_h(L_shl(L_mult(y1[i]!, gp), 1));
-        const k = extract_h(L_shl(L_mult(y2[i]!, gc), 2));
-        this.memW0[j] = sub(xn[i]!, add(temp, k));
+        const temp = sat32(2 * lMult(y1[i]!, gp)) >> 16;
+        const k = sat32(4 * lMult(y2[i]!, gc)) >> 16;
+        this.memW0[j] = sat16(xn[i]! - sat16(temp + k));
       }
     }
 

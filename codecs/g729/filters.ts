@@ -5,8 +5,32 @@ import { M } from './lsp.ts';
 const tmp = new Int16Array(M + 160);
 
 /**
+ * The exact output of one synthesis step when a partial sum may leave 32 bits: the plain sum
+ * while no partial sum does (no product is the saturating −32768·−32768, as no coefficient
+ * is −32768), else the reference's saturating operators (which also raise the Overflow flag).
+ */
+function synStepChecked(a: Int16Array, aOff: number, xi: number, yi: number, fast: boolean): number {
+  if (fast) {
+    let s = 2 * xi * a[aOff]!;
+    let bad = false;
+    for (let j = 1; j <= M; j++) {
+      s -= 2 * a[aOff + j]! * tmp[yi - j]!;
+      if (s > MAX_32 || s < MIN_32) bad = true;
+    }
+    if (!bad && s >= -0x10000000 && s < 0x0ffff000) return (s * 8 + 0x8000) >> 16;
+  }
+  let t = L_mult(xi, a[aOff]!);
+  for (let j = 1; j <= M; j++) t = L_msu(t, a[aOff + j]!, tmp[yi - j]!);
+  return round(L_shl(t, 3));
+}
+
+/**
  * y[n] = x[n] − Σ a[j]·y[n−j] (a Q12 at a[aOff..]); `mem` holds the 10 past outputs and is
  * updated when `update` is set. x and y may be the same array region.
+ *
+ * Fast path: every partial sum of a step is at most 2·(|x·a0| + Σ|a[j]|·max|y|) in magnitude;
+ * while that bound fits in 32 bits (max|y| over the memory and the outputs so far) nothing
+ * saturates and the plain sum is the reference's result. Otherwise the step is checked.
  */
 export function synFilt(
   a: Int16Array,
@@ -20,36 +44,88 @@ export function synFilt(
   memOff: number,
   update: boolean,
 ): void {
-  for (let i = 0; i < M; i++) tmp[i] = mem[memOff + i]!;
-  // Exact fast path: while no partial sum leaves 32 bits (and no product is the saturating
-  // −32768·−32768, impossible when no coefficient is −32768) the plain sum is the reference's.
-  let fast = true;
-  for (let j = 0; j <= M; j++) if (a[aOff + j] === -32768) fast = false;
+  let ymax = 0;
+  for (let i = 0; i < M; i++) {
+    const v = mem[memOff + i]!;
+    tmp[i] = v;
+    if (v > ymax) ymax = v;
+    else if (-v > ymax) ymax = -v;
+  }
   const a0 = a[aOff]!;
+  const a1 = a[aOff + 1]!;
+  const a2 = a[aOff + 2]!;
+  const a3 = a[aOff + 3]!;
+  const a4 = a[aOff + 4]!;
+  const a5 = a[aOff + 5]!;
+  const a6 = a[aOff + 6]!;
+  const a7 = a[aOff + 7]!;
+  const a8 = a[aOff + 8]!;
+  const a9 = a[aOff + 9]!;
+  const a10 = a[aOff + 10]!;
+  let fast = true;
+  let aSum = 0;
+  for (let j = 0; j <= M; j++) {
+    const v = a[aOff + j]!;
+    if (v === -32768) fast = false;
+    if (j > 0) aSum += v < 0 ? -v : v;
+  }
+  let y1 = tmp[9]!;
+  let y2 = tmp[8]!;
+  let y3 = tmp[7]!;
+  let y4 = tmp[6]!;
+  let y5 = tmp[5]!;
+  let y6 = tmp[4]!;
+  let y7 = tmp[3]!;
+  let y8 = tmp[2]!;
+  let y9 = tmp[1]!;
+  let y10 = tmp[0]!;
+  // While max|y| ≤ yLimit the half-sums are within ±(2^30 − 1) for any input sample, so they
+  // are computed in exact int32 arithmetic (Math.imul, | 0).
+  const yLimit = aSum === 0 ? 32768 : Math.floor((0x3fffffff - 32768 * (a0 < 0 ? -a0 : a0)) / aSum);
   for (let i = 0; i < lg; i++) {
-    const yi = i + M;
-    if (fast) {
-      let s = 2 * x[xOff + i]! * a0;
-      let bad = false;
-      for (let j = 1; j <= M; j++) {
-        s -= 2 * a[aOff + j]! * tmp[yi - j]!;
-        if (s > MAX_32 || s < MIN_32) bad = true;
-      }
-      if (!bad && s >= -0x10000000 && s < 0x0ffff000) {
-        tmp[yi] = (s * 8 + 0x8000) >> 16;
-        continue;
-      }
+    const xi = x[xOff + i]!;
+    let out: number;
+    if (fast && ymax <= yLimit) {
+      const s =
+        (Math.imul(xi, a0) -
+          (Math.imul(a1, y1) +
+            Math.imul(a2, y2) +
+            Math.imul(a3, y3) +
+            Math.imul(a4, y4) +
+            Math.imul(a5, y5) +
+            Math.imul(a6, y6) +
+            Math.imul(a7, y7) +
+            Math.imul(a8, y8) +
+            Math.imul(a9, y9) +
+            Math.imul(a10, y10))) |
+        0;
+      // round(L_shl(2·s, 3)) = (16·s + 2^15) >> 16 while 2·s·8 does not saturate.
+      out = s >= -0x8000000 && s < 0x7fff800 ? (s + 2048) >> 12 : synStepChecked(a, aOff, xi, i + M, false);
+    } else {
+      out = synStepChecked(a, aOff, xi, i + M, fast);
     }
-    let t = L_mult(x[xOff + i]!, a0);
-    for (let j = 1; j <= M; j++) t = L_msu(t, a[aOff + j]!, tmp[yi - j]!);
-    t = L_shl(t, 3);
-    tmp[yi] = round(t);
+    tmp[i + M] = out;
+    if (out > ymax) ymax = out;
+    else if (-out > ymax) ymax = -out;
+    y10 = y9;
+    y9 = y8;
+    y8 = y7;
+    y7 = y6;
+    y6 = y5;
+    y5 = y4;
+    y4 = y3;
+    y3 = y2;
+    y2 = y1;
+    y1 = out;
   }
   for (let i = 0; i < lg; i++) y[yOff + i] = tmp[i + M]!;
   if (update) for (let i = 0; i < M; i++) mem[memOff + i] = y[yOff + lg - M + i]!;
 }
 
-/** y[n] = Σ a[j]·x[n−j], x read from x[xOff − 10 ..] (Residu). */
+/**
+ * y[n] = Σ a[j]·x[n−j], x read from x[xOff − 10 ..] (Residu). When 2·Σ|a[j]|·max|x| fits in
+ * 32 bits no partial sum can saturate, and the plain sum is the reference's result.
+ */
 export function residu(
   a: Int16Array,
   aOff: number,
@@ -60,7 +136,50 @@ export function residu(
   lg: number,
 ): void {
   let fast = true;
-  for (let j = 0; j <= M; j++) if (a[aOff + j] === -32768) fast = false;
+  let aSum = 0;
+  for (let j = 0; j <= M; j++) {
+    const v = a[aOff + j]!;
+    if (v === -32768) fast = false;
+    aSum += v < 0 ? -v : v;
+  }
+  let xmax = 0;
+  for (let i = xOff - M; i < xOff + lg; i++) {
+    const v = x[i]!;
+    if (v > xmax) xmax = v;
+    else if (-v > xmax) xmax = -v;
+  }
+  if (fast && aSum * xmax <= 0x3fffffff) {
+    // Half-sums within ±(2^30 − 1): exact in int32 arithmetic.
+    const a0 = a[aOff]!;
+    const a1 = a[aOff + 1]!;
+    const a2 = a[aOff + 2]!;
+    const a3 = a[aOff + 3]!;
+    const a4 = a[aOff + 4]!;
+    const a5 = a[aOff + 5]!;
+    const a6 = a[aOff + 6]!;
+    const a7 = a[aOff + 7]!;
+    const a8 = a[aOff + 8]!;
+    const a9 = a[aOff + 9]!;
+    const a10 = a[aOff + 10]!;
+    for (let i = 0; i < lg; i++) {
+      const n = xOff + i;
+      const s =
+        (Math.imul(a0, x[n]!) +
+          Math.imul(a1, x[n - 1]!) +
+          Math.imul(a2, x[n - 2]!) +
+          Math.imul(a3, x[n - 3]!) +
+          Math.imul(a4, x[n - 4]!) +
+          Math.imul(a5, x[n - 5]!) +
+          Math.imul(a6, x[n - 6]!) +
+          Math.imul(a7, x[n - 7]!) +
+          Math.imul(a8, x[n - 8]!) +
+          Math.imul(a9, x[n - 9]!) +
+          Math.imul(a10, x[n - 10]!)) |
+        0;
+      y[yOff + i] = s >= -0x8000000 && s < 0x7fff800 ? (s + 2048) >> 12 : round(L_shl(2 * s, 3));
+    }
+    return;
+  }
   for (let i = 0; i < lg; i++) {
     if (fast) {
       let s = 2 * x[xOff + i]! * a[aOff]!;
@@ -81,13 +200,17 @@ export function residu(
   }
 }
 
-/** ap[i] = a[i]·γ^i (Weight_Az). */
-export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array): void {
-  ap[0] = a[aOff]!;
+/** ap[i] = a[i]·γ^i (Weight_Az), for 0 < γ < 2^15. */
+export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array, apOff = 0): void {
+  // round(L_mult(x, f)) with 0 < f < 2^15 (γ^i): L_mult cannot saturate, and the rounding
+  // only when the product is within 2^15 of MAX_32.
+  ap[apOff] = a[aOff]!;
   let fac = gamma;
   for (let i = 1; i < M; i++) {
-    ap[i] = round(L_mult(a[aOff + i]!, fac));
-    fac = round(L_mult(fac, gamma));
+    const p = 2 * a[aOff + i]! * fac;
+    ap[apOff + i] = p >= MAX_32 - 0x7fff ? 32767 : (p + 0x8000) >> 16;
+    fac = (2 * fac * gamma + 0x8000) >> 16;
   }
-  ap[M] = round(L_mult(a[aOff + M]!, fac));
+  const p = 2 * a[aOff + M]! * fac;
+  ap[apOff + M] = p >= MAX_32 - 0x7fff ? 32767 : (p + 0x8000) >> 16;
 }

@@ -17,7 +17,9 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  MAX_16,
   MAX_32,
+  MIN_32,
   Mpy_32_16,
   mult,
   negate,
@@ -40,28 +42,48 @@ const GP0999 = 16383;
 const INV_COEF = -17103;
 
 const scaledY2 = new Int16Array(L_SUBFR);
+/** (MAX_32 − 1)² / 4 with a margin: below it, 1 + 2·√(a·b) fits in 32 bits. */
+const CS_LIMIT = 1.15e18;
 
 /** <y2,y2>, −2<xn,y2>, 2<y1,y2> with exponents into g[2..4], e[2..4] (Corr_xy2). */
 export function corrXy2(xn: Int16Array, y1: Int16Array, y2: Int16Array, g: Int32Array, e: Int32Array): void {
-  for (let i = 0; i < L_SUBFR; i++) scaledY2[i] = shr(y2[i]!, 3);
-  let acc = 1;
-  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, scaledY2[i]!, scaledY2[i]!);
+  // Energies: a sum of squares only grows; the cross sums are bounded by √ of the products of
+  // energies (Cauchy–Schwarz). When the bounds fit in 32 bits, plain sums are the reference's.
+  let e2 = 0;
+  let ex = 0;
+  let e1 = 0;
+  let cx = 0;
+  let c1 = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const s2 = y2[i]! >> 3;
+    scaledY2[i] = s2;
+    e2 += s2 * s2;
+    ex += xn[i]! * xn[i]!;
+    e1 += y1[i]! * y1[i]!;
+    cx += xn[i]! * s2;
+    c1 += y1[i]! * s2;
+  }
+  const plain = 1 + 2 * e2 <= MAX_32 && ex * e2 < CS_LIMIT && e1 * e2 < CS_LIMIT;
+  let acc = plain ? 1 + 2 * e2 : 1;
+  if (!plain) for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, scaledY2[i]!, scaledY2[i]!);
   let exp = norm_l(acc);
   g[2] = round(L_shl(acc, exp));
   e[2] = add(exp, 19 - 16);
   acc = 1;
-  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, xn[i]!, scaledY2[i]!);
+  if (plain) acc = 1 + 2 * cx;
+  else for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, xn[i]!, scaledY2[i]!);
   exp = norm_l(acc);
   g[3] = negate(round(L_shl(acc, exp)));
   e[3] = sub(add(exp, 10 - 16), 1);
   acc = 1;
-  for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, y1[i]!, scaledY2[i]!);
+  if (plain) acc = 1 + 2 * c1;
+  else for (let i = 0; i < L_SUBFR; i++) acc = L_mac(acc, y1[i]!, scaledY2[i]!);
   exp = norm_l(acc);
   g[4] = round(L_shl(acc, exp));
   e[4] = sub(add(exp, 10 - 16), 1);
 }
 
-function gbkPresel(bestGain: number[], gcode0: number): [number, number] {
+function gbkPresel(bestGain: Int32Array, gcode0: number, cand: Int32Array): void {
   const Lcfbg = L_mult(COEF[0]!, bestGain[0]!);
   let acc = L_shr(L_COEF[3]!, 15);
   acc = L_add(Lcfbg, acc);
@@ -105,13 +127,60 @@ function gbkPresel(bestGain: number[], gcode0: number): [number, number] {
       else break;
     } while (cand2 !== NCODE2 - NCAN2);
   }
-  return [cand1, cand2];
+  cand[0] = cand1;
+  cand[1] = cand2;
 }
+
+/** The codebook search with the reference's operators; the best indices go to out[0..1]. */
+function searchReference(
+  cand1: number,
+  cand2: number,
+  gcode0: number,
+  tame: number,
+  cHi: Int32Array,
+  cLo: Int32Array,
+  out: Int32Array,
+): void {
+  let distMin = MAX_32;
+  let index1 = cand1;
+  let index2 = cand2;
+  for (let i = 0; i < NCAN1; i++) {
+    for (let j = 0; j < NCAN2; j++) {
+      const gPitch = add(GBK1[(cand1 + i) * 2]!, GBK2[(cand2 + j) * 2]!);
+      if (tame === 1 && !(gPitch < GP0999)) continue;
+      const tmp = extract_l(L_shr(L_add(GBK1[(cand1 + i) * 2 + 1]!, GBK2[(cand2 + j) * 2 + 1]!), 1));
+      const gCode = mult(gcode0, tmp);
+      const g2Pitch = mult(gPitch, gPitch);
+      const g2Code = mult(gCode, gCode);
+      const gPitCod = mult(gCode, gPitch);
+      let L = Mpy_32_16(cHi[0]!, cLo[0]!, g2Pitch);
+      L = L_add(L, Mpy_32_16(cHi[1]!, cLo[1]!, gPitch));
+      L = L_add(L, Mpy_32_16(cHi[2]!, cLo[2]!, g2Code));
+      L = L_add(L, Mpy_32_16(cHi[3]!, cLo[3]!, gCode));
+      L = L_add(L, Mpy_32_16(cHi[4]!, cLo[4]!, gPitCod));
+      if (L_sub(L, distMin) < 0) {
+        distMin = L;
+        index1 = cand1 + i;
+        index2 = cand2 + j;
+      }
+    }
+  }
+  out[0] = index1;
+  out[1] = index2;
+}
+
+/** Whether every entry of both gain codebooks is ≥ 0 (it is: gains are non-negative). */
+const GBK_NON_NEGATIVE = GBK1.every((v) => v >= 0) && GBK2.every((v) => v >= 0);
 
 /** The encoder's gain quantiser with its own MA predictor memory (Qua_gain). */
 export class GainQuantizer {
   private readonly pastQuaEn = newPastQuaEn();
   private readonly expOut = new Int32Array(1);
+  private readonly best = new Int32Array(2);
+  private readonly cands = new Int32Array(2);
+  private readonly expMin = new Int32Array(5);
+  private readonly cHi = new Int32Array(5);
+  private readonly cLo = new Int32Array(5);
 
   /** Returns the 7-bit index; writes the quantised gains into out: [pitch Q14, code Q1]. */
   quantize(code: Int16Array, g: Int32Array, e: Int32Array, tame: number, out: Int32Array): number {
@@ -138,7 +207,7 @@ export class GainQuantizer {
     invDenom = negate(invDenom);
     const expInvDenom = sub(14 + 15, expDenom);
 
-    const best = [0, 0];
+    const { best, cands, expMin, cHi, cLo } = this;
     tmp1 = L_mult(g[2]!, g[1]!);
     exp1 = add(e[2]!, e[1]!);
     tmp2 = L_mult(g[3]!, g[4]!);
@@ -178,19 +247,17 @@ export class GainQuantizer {
     if (sub(expGcode0, 4) >= 0) gcode0Org = shr(gcode0, sub(expGcode0, 4));
     else gcode0Org = extract_h(L_shl(gcode0, sub(4 + 16, expGcode0)));
 
-    const [cand1, cand2] = gbkPresel(best, gcode0Org);
+    gbkPresel(best, gcode0Org, cands);
+    const cand1 = cands[0]!;
+    const cand2 = cands[1]!;
 
-    const expMin = [
-      add(e[0]!, 13),
-      add(e[1]!, 14),
-      add(e[2]!, sub(shl(expGcode0, 1), 21)),
-      add(e[3]!, sub(expGcode0, 3)),
-      add(e[4]!, sub(expGcode0, 4)),
-    ];
+    expMin[0] = add(e[0]!, 13);
+    expMin[1] = add(e[1]!, 14);
+    expMin[2] = add(e[2]!, sub(shl(expGcode0, 1), 21));
+    expMin[3] = add(e[3]!, sub(expGcode0, 3));
+    expMin[4] = add(e[4]!, sub(expGcode0, 4));
     let eMin = expMin[0]!;
     for (let i = 1; i < 5; i++) if (sub(expMin[i]!, eMin) < 0) eMin = expMin[i]!;
-    const cHi = [0, 0, 0, 0, 0];
-    const cLo = [0, 0, 0, 0, 0];
     for (let i = 0; i < 5; i++) {
       const j = sub(expMin[i]!, eMin);
       const L = L_shr(L_deposit_h(g[i]!), j);
@@ -200,26 +267,49 @@ export class GainQuantizer {
     let distMin = MAX_32;
     let index1 = cand1;
     let index2 = cand2;
-    for (let i = 0; i < NCAN1; i++) {
-      for (let j = 0; j < NCAN2; j++) {
-        const gPitch = add(GBK1[(cand1 + i) * 2]!, GBK2[(cand2 + j) * 2]!);
-        if (tame === 1 && !(gPitch < GP0999)) continue;
-        const tmp = extract_l(L_shr(L_add(GBK1[(cand1 + i) * 2 + 1]!, GBK2[(cand2 + j) * 2 + 1]!), 1));
-        const gCode = mult(gcode0, tmp);
-        const g2Pitch = mult(gPitch, gPitch);
-        const g2Code = mult(gCode, gCode);
-        const gPitCod = mult(gCode, gPitch);
-        let L = Mpy_32_16(cHi[0]!, cLo[0]!, g2Pitch);
-        L = L_add(L, Mpy_32_16(cHi[1]!, cLo[1]!, gPitch));
-        L = L_add(L, Mpy_32_16(cHi[2]!, cLo[2]!, g2Code));
-        L = L_add(L, Mpy_32_16(cHi[3]!, cLo[3]!, gCode));
-        L = L_add(L, Mpy_32_16(cHi[4]!, cLo[4]!, gPitCod));
-        if (L_sub(L, distMin) < 0) {
-          distMin = L;
-          index1 = cand1 + i;
-          index2 = cand2 + j;
+    if (gcode0 >= 0 && GBK_NON_NEGATIVE) {
+      // Gains and codebook entries are ≥ 0, so no mult can saturate, and no Mpy_32_16 can
+      // (|2·hi·n| + 2·((lo·n) >> 15) < 2^31 for n ≥ 0); only the sums of the five terms can.
+      const h0 = cHi[0]!;
+      const h1 = cHi[1]!;
+      const h2 = cHi[2]!;
+      const h3 = cHi[3]!;
+      const h4 = cHi[4]!;
+      const l0 = cLo[0]!;
+      const l1 = cLo[1]!;
+      const l2 = cLo[2]!;
+      const l3 = cLo[3]!;
+      const l4 = cLo[4]!;
+      for (let i = 0; i < NCAN1; i++) {
+        for (let j = 0; j < NCAN2; j++) {
+          let gPitch = GBK1[(cand1 + i) * 2]! + GBK2[(cand2 + j) * 2]!;
+          if (gPitch > MAX_16) gPitch = MAX_16;
+          if (tame === 1 && !(gPitch < GP0999)) continue;
+          const tmp = (GBK1[(cand1 + i) * 2 + 1]! + GBK2[(cand2 + j) * 2 + 1]!) >> 1;
+          const gCode = (gcode0 * tmp) >> 15;
+          const g2Pitch = (gPitch * gPitch) >> 15;
+          const g2Code = (gCode * gCode) >> 15;
+          const gPitCod = (gCode * gPitch) >> 15;
+          let L = 2 * h0 * g2Pitch + 2 * ((l0 * g2Pitch) >> 15);
+          L += 2 * h1 * gPitch + 2 * ((l1 * gPitch) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          L += 2 * h2 * g2Code + 2 * ((l2 * g2Code) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          L += 2 * h3 * gCode + 2 * ((l3 * gCode) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          L += 2 * h4 * gPitCod + 2 * ((l4 * gPitCod) >> 15);
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+          if (L < distMin) {
+            distMin = L;
+            index1 = cand1 + i;
+            index2 = cand2 + j;
+          }
         }
       }
+    } else {
+      searchReference(cand1, cand2, gcode0, tame, cHi, cLo, cands);
+      index1 = cands[0]!;
+      index2 = cands[1]!;
     }
     out[0] = add(GBK1[index1 * 2]!, GBK2[index2 * 2]!);
     const Lgbk12 = L_add(GBK1[index1 * 2 + 1]!, GBK2[index2 * 2 + 1]!);

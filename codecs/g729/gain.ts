@@ -32,7 +32,10 @@ const le = new Int32Array(2);
 /** Predicted code gain: returns gcode0 and writes exp_gcode0 into out[0] (Gain_predict). */
 export function gainPredict(pastQuaEn: Int16Array, code: Int16Array, out: Int32Array): number {
   let t = 0;
-  t = macDot(t, code, 0, code, 0, L_SUBFR);
+  // A chain of squares only grows: when the plain sum fits, nothing saturated.
+  let e = 0;
+  for (let i = 0; i < L_SUBFR; i++) e += code[i]! * code[i]!;
+  t = 2 * e <= 0x7fffffff ? 2 * e : macDot(0, code, 0, code, 0, L_SUBFR);
   log2(t, le);
   t = Mpy_32_16(le[0]!, le[1]!, -24660);
   t = L_mac(t, 32588, 32);

@@ -22,10 +22,10 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  MAX_32,
+  MIN_32,
   Mpy_32,
-  Mpy_32_16,
   macDot,
-  mult_r,
   negate,
   norm_l,
   norm_s,
@@ -41,6 +41,12 @@ import { A140, B140, GRID, HAMWINDOW, LAG_H, LAG_L } from './tables.ts';
 export const L_WINDOW = 240;
 const GRID_POINTS = 50;
 
+const A140_1 = A140[1]!;
+const A140_2 = A140[2]!;
+const B140_0 = B140[0]!;
+const B140_1 = B140[1]!;
+const B140_2 = B140[2]!;
+
 /** 140 Hz second-order high-pass with the input halved (Pre_Process). */
 export class PreProcess {
   private y1Hi = 0;
@@ -50,35 +56,98 @@ export class PreProcess {
   private x0 = 0;
   private x1 = 0;
 
+  /**
+   * No partial sum of a step can saturate (|sum| < 1.3·10^9 with these coefficients, none of
+   * them −32768); the ×8 and the rounding saturate as the reference's L_shl and round do.
+   */
   run(sig: Int16Array, off: number, len: number): void {
+    let { y1Hi, y1Lo, y2Hi, y2Lo, x0, x1 } = this;
     for (let i = 0; i < len; i++) {
-      const x2 = this.x1;
-      this.x1 = this.x0;
-      this.x0 = sig[off + i]!;
-      let t = Mpy_32_16(this.y1Hi, this.y1Lo, A140[1]!);
-      t = L_add(t, Mpy_32_16(this.y2Hi, this.y2Lo, A140[2]!));
-      t = L_mac(t, this.x0, B140[0]!);
-      t = L_mac(t, this.x1, B140[1]!);
-      t = L_mac(t, x2, B140[2]!);
-      t = L_shl(t, 3);
-      sig[off + i] = round(t);
-      this.y2Hi = this.y1Hi;
-      this.y2Lo = this.y1Lo;
-      this.y1Hi = L_Extract_hi(t);
-      this.y1Lo = L_Extract_lo(t);
+      const x2 = x1;
+      x1 = x0;
+      x0 = sig[off + i]!;
+      let t =
+        2 * (y1Hi * A140_1 + ((y1Lo * A140_1) >> 15)) +
+        2 * (y2Hi * A140_2 + ((y2Lo * A140_2) >> 15)) +
+        2 * (x0 * B140_0 + x1 * B140_1 + x2 * B140_2);
+      t *= 8;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      sig[off + i] = t >= MAX_32 - 0x7fff ? 32767 : (t + 0x8000) >> 16;
+      y2Hi = y1Hi;
+      y2Lo = y1Lo;
+      y1Hi = t >> 16;
+      y1Lo = (t >> 1) - y1Hi * 32768;
     }
+    this.y1Hi = y1Hi;
+    this.y1Lo = y1Lo;
+    this.y2Hi = y2Hi;
+    this.y2Lo = y2Lo;
+    this.x0 = x0;
+    this.x1 = x1;
   }
 }
 
 const y = new Int16Array(L_WINDOW);
 
+const lags = new Int32Array(M + 1);
+
+/**
+ * lags[i] = Σ_k y[k]·y[k+i] for i = 1..10 in one pass over y (int32: the caller has checked
+ * that Σy² < 2^30, which bounds every partial sum).
+ */
+function lagSums(out: Int32Array): void {
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let s5 = 0;
+  let s6 = 0;
+  let s7 = 0;
+  let s8 = 0;
+  let s9 = 0;
+  let s10 = 0;
+  const n = L_WINDOW - M;
+  for (let k = 0; k < n; k++) {
+    const v = y[k]!;
+    s1 = (s1 + Math.imul(v, y[k + 1]!)) | 0;
+    s2 = (s2 + Math.imul(v, y[k + 2]!)) | 0;
+    s3 = (s3 + Math.imul(v, y[k + 3]!)) | 0;
+    s4 = (s4 + Math.imul(v, y[k + 4]!)) | 0;
+    s5 = (s5 + Math.imul(v, y[k + 5]!)) | 0;
+    s6 = (s6 + Math.imul(v, y[k + 6]!)) | 0;
+    s7 = (s7 + Math.imul(v, y[k + 7]!)) | 0;
+    s8 = (s8 + Math.imul(v, y[k + 8]!)) | 0;
+    s9 = (s9 + Math.imul(v, y[k + 9]!)) | 0;
+    s10 = (s10 + Math.imul(v, y[k + 10]!)) | 0;
+  }
+  out[1] = s1;
+  out[2] = s2;
+  out[3] = s3;
+  out[4] = s4;
+  out[5] = s5;
+  out[6] = s6;
+  out[7] = s7;
+  out[8] = s8;
+  out[9] = s9;
+  out[10] = s10;
+  // The last M samples: lag i still has the pairs (k, k+i) with k + i < L_WINDOW.
+  for (let k = n; k < L_WINDOW; k++) {
+    const v = y[k]!;
+    for (let i = 1; k + i < L_WINDOW; i++) out[i] = (out[i]! + Math.imul(v, y[k + i]!)) | 0;
+  }
+}
+
 /** Autocorrelations r[0..m] of the windowed 240 samples at x[off..], normalised, hi/lo (Autocorr). */
 export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): void {
-  for (let i = 0; i < L_WINDOW; i++) y[i] = mult_r(x[off + i]!, HAMWINDOW[i]!);
+  // mult_r cannot saturate here: the window is positive and below 32767.
+  for (let i = 0; i < L_WINDOW; i++) y[i] = (x[off + i]! * HAMWINDOW[i]! + 0x4000) >> 15;
   let sum: number;
   for (let guard = 0; ; guard++) {
     overflow.flag = 0;
-    sum = macDot(1, y, 0, y, 0, L_WINDOW);
+    // A sum of squares only grows: if the plain sum fits, no partial sum saturated.
+    let e = 0;
+    for (let i = 0; i < L_WINDOW; i++) e += y[i]! * y[i]!;
+    sum = 1 + 2 * e <= MAX_32 ? 1 + 2 * e : macDot(1, y, 0, y, 0, L_WINDOW);
     if (overflow.flag === 0 || guard > 8) break;
     for (let i = 0; i < L_WINDOW; i++) y[i] = shr(y[i]!, 2);
   }
@@ -86,8 +155,19 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
   sum = L_shl(sum, norm);
   rh[0] = L_Extract_hi(sum);
   rl[0] = L_Extract_lo(sum);
+  // r[0] = 1 + 2·Σy² did not saturate, and bounds every partial sum of r[i] (Cauchy–Schwarz).
+  const plain = overflow.flag === 0;
+  if (plain && m === M) lagSums(lags);
   for (let i = 1; i <= m; i++) {
-    sum = macDot(0, y, 0, y, i, L_WINDOW - i);
+    if (plain) {
+      // |half-sums| ≤ Σy² < 2^30: exact in int32 arithmetic.
+      if (m === M) sum = 2 * lags[i]!;
+      else {
+        let s = 0;
+        for (let k = 0, n = L_WINDOW - i; k < n; k++) s = (s + Math.imul(y[k]!, y[k + i]!)) | 0;
+        sum = 2 * s;
+      }
+    } else sum = macDot(0, y, 0, y, i, L_WINDOW - i);
     sum = L_shl(sum, norm);
     rh[i] = L_Extract_hi(sum);
     rl[i] = L_Extract_lo(sum);
@@ -101,6 +181,19 @@ export function lagWindow(m: number, rh: Int16Array, rl: Int16Array): void {
     rh[i] = L_Extract_hi(x);
     rl[i] = L_Extract_lo(x);
   }
+}
+
+/**
+ * Mpy_32 without the Overflow flag (Levinson does not read it, and every later reader clears
+ * it first): L_mult(h1, h2) + 2·mult(h1, l2) + 2·mult(l1, h2), each sum saturating; the low
+ * parts are L_Extract low parts (0 ≤ l < 2^15), so the mults cannot saturate.
+ */
+function mpy32(h1: number, l1: number, h2: number, l2: number): number {
+  const p = h1 * h2;
+  let L = (p === 0x40000000 ? MAX_32 : 2 * p) + 2 * ((h1 * l2) >> 15);
+  L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+  L += 2 * ((l1 * h2) >> 15);
+  return L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
 }
 
 /** Levinson–Durbin with the reference's memory of the last stable filter. */
@@ -138,7 +231,10 @@ export class Levinson {
 
     for (let i = 2; i <= M; i++) {
       t0 = 0;
-      for (let j = 1; j < i; j++) t0 = L_add(t0, Mpy_32(rh[j]!, rl[j]!, ah[i - j]!, al[i - j]!));
+      for (let j = 1; j < i; j++) {
+        t0 += mpy32(rh[j]!, rl[j]!, ah[i - j]!, al[i - j]!);
+        t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+      }
       t0 = L_shl(t0, 4);
       t1 = L_Comp(rh[i]!, rl[i]!);
       t0 = L_add(t0, t1);
@@ -156,10 +252,11 @@ export class Levinson {
         return;
       }
       for (let j = 1; j < i; j++) {
-        t0 = Mpy_32(kh, kl, ah[i - j]!, al[i - j]!);
-        t0 = L_add(t0, L_Comp(ah[j]!, al[j]!));
-        anh[j] = L_Extract_hi(t0);
-        anl[j] = L_Extract_lo(t0);
+        // L_Comp(h, l) = h·2^16 + 2·l cannot saturate (0 ≤ l < 2^15).
+        t0 = mpy32(kh, kl, ah[i - j]!, al[i - j]!) + ah[j]! * 65536 + 2 * al[j]!;
+        t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+        anh[j] = t0 >> 16;
+        anl[j] = (t0 >> 1) - (t0 >> 16) * 32768;
       }
       t2 = L_shr(t2, 4);
       anh[i] = L_Extract_hi(t2);
@@ -191,33 +288,61 @@ export class Levinson {
   }
 }
 
+/**
+ * The Chebyshev polynomial series at x (Chebps_11 / Chebps_10), with the reference's
+ * double-precision steps written out: Mpy_32_16(h, l, x) = L_mult(h, x) + 2·((l·x) >> 15)
+ * (0 ≤ l < 2^15), L_Extract: h = t >> 16, l = (t >> 1) − h·2^15; every saturating step clamps
+ * (nothing reads the Overflow flag after this).
+ */
 function chebps(x: number, f: Int16Array, q10: boolean): number {
   let b2h = q10 ? 128 : 256;
   let b2l = 0;
-  let t0 = L_mult(x, q10 ? 256 : 512);
-  t0 = L_mac(t0, f[1]!, 4096);
-  let b1h = L_Extract_hi(t0);
-  let b1l = L_Extract_lo(t0);
+  let t0 = x * (q10 ? 512 : 1024) + f[1]! * 8192;
+  let b1h = t0 >> 16;
+  let b1l = (t0 >> 1) - b1h * 32768;
   let i = 2;
   for (; i < NC; i++) {
-    t0 = Mpy_32_16(b1h, b1l, x);
-    t0 = L_shl(t0, 1);
-    t0 = L_mac(t0, b2h, -32768);
-    t0 = L_msu(t0, b2l, 1);
-    t0 = L_mac(t0, f[i]!, 4096);
-    const b0h = L_Extract_hi(t0);
-    const b0l = L_Extract_lo(t0);
+    if (b1h <= 8000 && b1h >= -8000 && b2h <= 8000 && b2h >= -8000) {
+      // Then no step can saturate (|t0| < 1.9·10^9 throughout): the step in int32.
+      t0 =
+        ((Math.imul(b1h, x) << 2) +
+          ((Math.imul(b1l, x) >> 15) << 2) -
+          (b2h << 16) -
+          2 * b2l +
+          (f[i]! << 13)) |
+        0;
+      b2l = b1l;
+      b2h = b1h;
+      b1h = t0 >> 16;
+      b1l = (t0 >> 1) - b1h * 32768;
+      continue;
+    }
+    t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 *= 2;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 += b2h === -32768 ? MAX_32 : -65536 * b2h;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 -= 2 * b2l;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+    t0 += 8192 * f[i]!;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     b2l = b1l;
     b2h = b1h;
-    b1l = b0l;
-    b1h = b0h;
+    b1h = t0 >> 16;
+    b1l = (t0 >> 1) - b1h * 32768;
   }
-  t0 = Mpy_32_16(b1h, b1l, x);
-  t0 = L_mac(t0, b2h, -32768);
-  t0 = L_msu(t0, b2l, 1);
-  t0 = L_mac(t0, f[i]!, 2048);
-  t0 = L_shl(t0, q10 ? 7 : 6);
-  return extract_h(t0);
+  t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 += b2h === -32768 ? MAX_32 : -65536 * b2h;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 -= 2 * b2l;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 += 4096 * f[i]!;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  t0 *= q10 ? 128 : 64;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
+  return t0 >> 16;
 }
 
 const f1 = new Int16Array(NC + 1);

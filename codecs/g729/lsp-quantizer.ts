@@ -11,6 +11,7 @@ import {
   L_shl,
   L_shr,
   L_sub,
+  MAX_32,
   mult,
   norm_s,
   shl,
@@ -52,8 +53,10 @@ export function lspToLsf(lsp: Int16Array, lsf: Int16Array): void {
 }
 
 /** Weighting coefficients of the LSF distortion (Get_wegt). */
+const weightBuf = new Int16Array(M);
+
 export function lsfWeights(flsp: Int16Array, wegt: Int16Array): void {
-  const buf = new Int16Array(M);
+  const buf = weightBuf;
   buf[0] = sub(flsp[1]!, PI04 + 8192);
   for (let i = 1; i < M - 1; i++) buf[i] = sub(sub(flsp[i + 1]!, flsp[i - 1]!), 8192);
   buf[M - 1] = sub(PI92 - 8192, flsp[M - 2]!);
@@ -75,24 +78,51 @@ export function lsfWeights(flsp: Int16Array, wegt: Int16Array): void {
   for (let i = 0; i < M; i++) wegt[i] = shl(wegt[i]!, sft);
 }
 
+/** min and max of LSPCB1[·][j] per column j. */
+const CB1_MIN = Int32Array.from({ length: M }, (_, j) => {
+  let m = 32767;
+  for (let i = 0; i < 128; i++) m = Math.min(m, LSPCB1[i * M + j]!);
+  return m;
+});
+const CB1_MAX = Int32Array.from({ length: M }, (_, j) => {
+  let m = -32768;
+  for (let i = 0; i < 128; i++) m = Math.max(m, LSPCB1[i * M + j]!);
+  return m;
+});
+
 function preSelect(rbuf: Int16Array): number {
+  // When no difference r_j − cb_j can leave 16 bits, the L_mac chain of squares (which only
+  // grows) is min(2·Σd², MAX_32): plain sums in doubles are exact.
+  for (let j = 0; j < M; j++) {
+    if (rbuf[j]! - CB1_MIN[j]! > 32767 || rbuf[j]! - CB1_MAX[j]! < -32768) return preSelectChecked(rbuf);
+  }
+  const r0 = rbuf[0]!;
+  const r1 = rbuf[1]!;
+  const r2 = rbuf[2]!;
+  const r3 = rbuf[3]!;
+  const r4 = rbuf[4]!;
+  const r5 = rbuf[5]!;
+  const r6 = rbuf[6]!;
+  const r7 = rbuf[7]!;
+  const r8 = rbuf[8]!;
+  const r9 = rbuf[9]!;
   let cand = 0;
   let dmin = 0x7fffffff;
-  for (let i = 0; i < 128; i++) {
-    // A sum of squares only grows: if the plain sum fits in 32 bits, so did every partial one.
-    let t = 0;
-    for (let j = 0; j < M; j++) {
-      const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
-      t += 2 * d * d;
-    }
-    if (t > 0x7fffffff) {
-      t = 0;
-      for (let j = 0; j < M; j++) {
-        const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
-        t = L_mac(t, d, d);
-      }
-    }
-    if (L_sub(t, dmin) < 0) {
+  for (let i = 0, c = 0; i < 128; i++, c += M) {
+    const d0 = r0 - LSPCB1[c]!;
+    const d1 = r1 - LSPCB1[c + 1]!;
+    const d2 = r2 - LSPCB1[c + 2]!;
+    const d3 = r3 - LSPCB1[c + 3]!;
+    const d4 = r4 - LSPCB1[c + 4]!;
+    const d5 = r5 - LSPCB1[c + 5]!;
+    const d6 = r6 - LSPCB1[c + 6]!;
+    const d7 = r7 - LSPCB1[c + 7]!;
+    const d8 = r8 - LSPCB1[c + 8]!;
+    const d9 = r9 - LSPCB1[c + 9]!;
+    let t =
+      2 * (d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3 + d4 * d4 + d5 * d5 + d6 * d6 + d7 * d7 + d8 * d8 + d9 * d9);
+    if (t > MAX_32) t = MAX_32;
+    if (t < dmin) {
       dmin = t;
       cand = i;
     }
@@ -100,16 +130,58 @@ function preSelect(rbuf: Int16Array): number {
   return cand;
 }
 
+function preSelectChecked(rbuf: Int16Array): number {
+  let cand = 0;
+  let dmin = 0x7fffffff;
+  for (let i = 0; i < 128; i++) {
+    // A sum of squares only grows: if the plain sum fits in 32 bits, so did every partial one.
+    let t = 0;
+    for (let j = 0, c = i * M; j < M; j++, c++) {
+      let d = rbuf[j]! - LSPCB1[c]!;
+      if (d > 32767) d = 32767;
+      else if (d < -32768) d = -32768;
+      t += d * d;
+    }
+    t *= 2;
+    if (t > 0x7fffffff) {
+      t = 0;
+      for (let j = 0; j < M; j++) {
+        const d = sub(rbuf[j]!, LSPCB1[i * M + j]!);
+        t = L_mac(t, d, d);
+      }
+    }
+    if (t < dmin) {
+      dmin = t;
+      cand = i;
+    }
+  }
+  return cand;
+}
+
+const diffBuf = new Int16Array(M);
+
 function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: number, to: number): number {
+  // sub(rbuf, cb1) does not depend on k; every term mult(w, d)·d·2 is ≥ 0 (w ≥ 0), so the
+  // reference's L_mac chain is min(2·Σ, MAX_32), and the plain sum in doubles is exact.
+  for (let j = from; j < to; j++) {
+    let d = rbuf[j]! - LSPCB1[c1 * M + j]!;
+    if (d > 32767) d = 32767;
+    else if (d < -32768) d = -32768;
+    diffBuf[j] = d;
+  }
   let index = 0;
   let dmin = 0x7fffffff;
   for (let k = 0; k < 32; k++) {
     let dist = 0;
     for (let j = from; j < to; j++) {
-      const tmp = sub(sub(rbuf[j]!, LSPCB1[c1 * M + j]!), LSPCB2[k * M + j]!);
-      dist = L_mac(dist, mult(wegt[j]!, tmp), tmp);
+      let d = diffBuf[j]! - LSPCB2[k * M + j]!;
+      if (d > 32767) d = 32767;
+      else if (d < -32768) d = -32768;
+      dist += ((wegt[j]! * d) >> 15) * d;
     }
-    if (L_sub(dist, dmin) < 0) {
+    dist *= 2;
+    if (dist > MAX_32) dist = MAX_32;
+    if (dist < dmin) {
       dmin = dist;
       index = k;
     }
@@ -146,16 +218,17 @@ export class LspQuantizer {
   private readonly rbuf = new Int16Array(M);
   private readonly buf = new Int16Array(M);
   private readonly ele = new Int16Array(M);
+  private readonly cand = new Int32Array(2);
+  private readonly t1 = new Int32Array(2);
+  private readonly t2 = new Int32Array(2);
+  private readonly dist = new Float64Array(2);
 
   /** Quantises lsp (Q15) into lspQ (Q15); returns [L0L1 (8 bits), L2L3 (10 bits)]. */
   quantize(lsp: Int16Array, lspQ: Int16Array, out: Int32Array): void {
     const { lsf, wegt, rbuf, buf } = this;
     lspToLsf(lsp, lsf);
     lsfWeights(lsf, wegt);
-    const cand = [0, 0];
-    const t1 = [0, 0];
-    const t2 = [0, 0];
-    const dist = [0, 0];
+    const { cand, t1, t2, dist } = this;
     for (let mode = 0; mode < 2; mode++) {
       prevExtract(lsf, rbuf, mode, this.pred);
       const c = preSelect(rbuf);

@@ -7,18 +7,12 @@ import {
   add,
   extract_h,
   extract_l,
-  L_add,
   L_deposit_h,
-  L_Extract_hi,
-  L_Extract_lo,
-  L_mac,
   L_msu,
   L_mult,
   L_shl,
   L_shr,
-  L_shr_r,
   L_sub,
-  Mpy_32_16,
   mult,
   shr,
   sub,
@@ -40,9 +34,12 @@ export class LsfPredictor {
   readonly freqPrev: Int16Array[] = [0, 1, 2, 3].map(() => Int16Array.from(FREQ_PREV_RESET));
 
   update(ele: Int16Array): void {
-    const last = this.freqPrev.pop()!;
+    // Rotate in place (no array reallocation): the oldest vector becomes the newest.
+    const fp = this.freqPrev;
+    const last = fp[MA_NP - 1]!;
+    for (let k = MA_NP - 1; k > 0; k--) fp[k] = fp[k - 1]!;
     last.set(ele);
-    this.freqPrev.unshift(last);
+    fp[0] = last;
   }
 }
 
@@ -67,11 +64,19 @@ export function expand(buf: Int16Array, gap: number): void {
 
 /** lsf = fg_sum·ele + Σ fg[k]·freqPrev[k] (Lsp_prev_compose). */
 export function prevCompose(ele: Int16Array, lsf: Int16Array, mode: number, pred: LsfPredictor): void {
-  const fp = pred.freqPrev;
+  // The L_mac chain written out, each sum saturating (nothing reads the Overflow flag after).
+  const f0 = pred.freqPrev[0]!;
+  const f1 = pred.freqPrev[1]!;
+  const f2 = pred.freqPrev[2]!;
+  const f3 = pred.freqPrev[3]!;
+  const g = mode * MA_NP * M;
   for (let j = 0; j < M; j++) {
-    let acc = L_mult(ele[j]!, FG_SUM[mode * M + j]!);
-    for (let k = 0; k < MA_NP; k++) acc = L_mac(acc, fp[k]![j]!, FG[(mode * MA_NP + k) * M + j]!);
-    lsf[j] = extract_h(acc);
+    let acc = lMul(ele[j]!, FG_SUM[mode * M + j]!);
+    acc = sat(acc + lMul(f0[j]!, FG[g + j]!));
+    acc = sat(acc + lMul(f1[j]!, FG[g + M + j]!));
+    acc = sat(acc + lMul(f2[j]!, FG[g + 2 * M + j]!));
+    acc = sat(acc + lMul(f3[j]!, FG[g + 3 * M + j]!));
+    lsf[j] = acc >> 16;
   }
 }
 
@@ -118,22 +123,39 @@ export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
 const f1 = new Float64Array(6);
 const f2 = new Float64Array(6);
 
+/** L_mult without the Overflow flag. */
+function lMul(a: number, b: number): number {
+  const p = a * b;
+  return p === 0x40000000 ? 0x7fffffff : 2 * p;
+}
+
+/** Saturation to 32 bits (nothing reads the Overflow flag after Lsp_Az). */
+function sat(x: number): number {
+  return x > 0x7fffffff ? 0x7fffffff : Math.max(x, -0x80000000);
+}
+
+/**
+ * The polynomial of one half of the LSPs (Get_lsp_pol), its double-precision steps written
+ * out: L_Extract h = f >> 16, l = (f >> 1) − h·2^15; Mpy_32_16(h, l, n) = L_mult(h, n) +
+ * 2·((l·n) >> 15); each saturating step clamps.
+ */
 function getLspPol(lsp: Int16Array, start: number, f: Float64Array): void {
-  f[0] = L_mult(4096, 2048);
-  f[1] = L_msu(0, lsp[start]!, 512);
+  f[0] = 0x1000000; // L_mult(4096, 2048)
+  f[1] = -1024 * lsp[start]!; // L_msu(0, lsp, 512)
   let l = start + 2;
   let p = 2;
   for (let i = 2; i <= 5; i++) {
     f[p] = f[p - 2]!;
+    const n = lsp[l]!;
     for (let j = 1; j < i; j++, p--) {
-      const hi = L_Extract_hi(f[p - 1]!);
-      const lo = L_Extract_lo(f[p - 1]!);
-      let t0 = Mpy_32_16(hi, lo, lsp[l]!);
-      t0 = L_shl(t0, 1);
-      f[p] = L_add(f[p]!, f[p - 2]!);
-      f[p] = L_sub(f[p]!, t0);
+      const L = f[p - 1]!;
+      const hi = L >> 16;
+      const lo = (L >> 1) - hi * 32768;
+      let t0 = sat((hi === -32768 && n === -32768 ? 0x7fffffff : 2 * hi * n) + 2 * ((lo * n) >> 15));
+      t0 = sat(2 * t0);
+      f[p] = sat(sat(f[p]! + f[p - 2]!) - t0);
     }
-    f[p] = L_msu(f[p]!, lsp[l]!, 512);
+    f[p] = sat(f[p]! - 1024 * n);
     p += i;
     l += 2;
   }
@@ -144,13 +166,16 @@ export function lspToAz(lsp: Int16Array, a: Int16Array, off: number): void {
   getLspPol(lsp, 0, f1);
   getLspPol(lsp, 1, f2);
   for (let i = 5; i > 0; i--) {
-    f1[i] = L_add(f1[i]!, f1[i - 1]!);
-    f2[i] = L_sub(f2[i]!, f2[i - 1]!);
+    f1[i] = sat(f1[i]! + f1[i - 1]!);
+    f2[i] = sat(f2[i]! - f2[i - 1]!);
   }
   a[off] = 4096;
+  // extract_l(L_shr_r(s, 13)) = low 16 bits of the rounded shift.
   for (let i = 1, j = 10; i <= 5; i++, j--) {
-    a[off + i] = extract_l(L_shr_r(L_add(f1[i]!, f2[i]!), 13));
-    a[off + j] = extract_l(L_shr_r(L_sub(f1[i]!, f2[i]!), 13));
+    const s = sat(f1[i]! + f2[i]!);
+    const d = sat(f1[i]! - f2[i]!);
+    a[off + i] = (((s >> 13) + ((s >> 12) & 1)) << 16) >> 16;
+    a[off + j] = (((d >> 13) + ((d >> 12) & 1)) << 16) >> 16;
   }
 }
 
@@ -158,7 +183,8 @@ const lspMid = new Int16Array(M);
 
 /** The LP filters of both subframes: the mean of old and new LSPs, then the new (Int_qlpc). */
 export function interpolateAz(lspOld: Int16Array, lspNew: Int16Array, az: Int16Array): void {
-  for (let i = 0; i < M; i++) lspMid[i] = add(shr(lspNew[i]!, 1), shr(lspOld[i]!, 1));
+  // Two halves of 16-bit values: the sum cannot saturate.
+  for (let i = 0; i < M; i++) lspMid[i] = (lspNew[i]! >> 1) + (lspOld[i]! >> 1);
   lspToAz(lspMid, az, 0);
   lspToAz(lspNew, az, MP1);
 }

@@ -35,6 +35,15 @@ export function decodeLag(index: number, subframe: number, t0: number, out: Int3
   out[1] = sub(sub(index, 2), i);
 }
 
+/** Σ|taps| of the interpolation filter for each fraction (0, 1, 2). */
+const TAP_SUM = [0, 1, 2].map((frac) => {
+  let sum = 0;
+  for (let i = 0, k = 0; i < L_INTER10; i++, k += UP_SAMP) {
+    sum += Math.abs(INTER_3L[frac + k]!) + Math.abs(INTER_3L[UP_SAMP - frac + k]!);
+  }
+  return sum;
+});
+
 /**
  * exc[off + n] = interpolated past excitation at delay T0 − frac/3, computed in place so that
  * delays shorter than the subframe repeat the new samples (Pred_lt_3).
@@ -47,28 +56,96 @@ export function predLt3(exc: Int16Array, off: number, T0: number, frac: number, 
     x0--;
   }
   const c2o = UP_SAMP - frac;
+  // Every partial sum is at most 2·Σ|taps|·max|exc| over the samples read (the samples
+  // written so far included): while that fits in 32 bits the plain sum is exact.
+  const tapSum = TAP_SUM[frac]!;
+  let xmax = 0;
+  for (let i = x0 - (L_INTER10 - 1); i < x0 + L_INTER10 + 1 && i < off; i++) {
+    const v = exc[i]!;
+    if (v > xmax) xmax = v;
+    else if (-v > xmax) xmax = -v;
+  }
+  const end = x0 + len + L_INTER10;
+  for (let i = x0 + L_INTER10 + 1; i < end && i < off; i++) {
+    const v = exc[i]!;
+    if (v > xmax) xmax = v;
+    else if (-v > xmax) xmax = -v;
+  }
+  const c0 = INTER_3L[frac]!;
+  const c1 = INTER_3L[frac + 3]!;
+  const c2 = INTER_3L[frac + 6]!;
+  const c3 = INTER_3L[frac + 9]!;
+  const c4 = INTER_3L[frac + 12]!;
+  const c5 = INTER_3L[frac + 15]!;
+  const c6 = INTER_3L[frac + 18]!;
+  const c7 = INTER_3L[frac + 21]!;
+  const c8 = INTER_3L[frac + 24]!;
+  const c9 = INTER_3L[frac + 27]!;
+  const d0 = INTER_3L[c2o]!;
+  const d1 = INTER_3L[c2o + 3]!;
+  const d2 = INTER_3L[c2o + 6]!;
+  const d3 = INTER_3L[c2o + 9]!;
+  const d4 = INTER_3L[c2o + 12]!;
+  const d5 = INTER_3L[c2o + 15]!;
+  const d6 = INTER_3L[c2o + 18]!;
+  const d7 = INTER_3L[c2o + 21]!;
+  const d8 = INTER_3L[c2o + 24]!;
+  const d9 = INTER_3L[c2o + 27]!;
   for (let j = 0; j < len; j++) {
     const x1 = x0++;
     const x2 = x0;
-    // Exact fast path: the filter has no −32768 tap, so only a partial sum leaving 32 bits
-    // could make the saturating reference differ from the plain sum.
-    let s = 0;
-    let bad = false;
-    for (let i = 0, k = 0; i < L_INTER10; i++, k += UP_SAMP) {
-      s += 2 * exc[x1 - i]! * INTER_3L[frac + k]!;
-      if (s > MAX_32 || s < MIN_32) bad = true;
-      s += 2 * exc[x2 + i]! * INTER_3L[c2o + k]!;
-      if (s > MAX_32 || s < MIN_32) bad = true;
+    let out: number;
+    if (tapSum * xmax <= 0x3fffffff) {
+      // The half-sum is within ±(2^30 − 1): exact in int32 arithmetic.
+      const s =
+        (Math.imul(exc[x1]!, c0) +
+          Math.imul(exc[x1 - 1]!, c1) +
+          Math.imul(exc[x1 - 2]!, c2) +
+          Math.imul(exc[x1 - 3]!, c3) +
+          Math.imul(exc[x1 - 4]!, c4) +
+          Math.imul(exc[x1 - 5]!, c5) +
+          Math.imul(exc[x1 - 6]!, c6) +
+          Math.imul(exc[x1 - 7]!, c7) +
+          Math.imul(exc[x1 - 8]!, c8) +
+          Math.imul(exc[x1 - 9]!, c9) +
+          Math.imul(exc[x2]!, d0) +
+          Math.imul(exc[x2 + 1]!, d1) +
+          Math.imul(exc[x2 + 2]!, d2) +
+          Math.imul(exc[x2 + 3]!, d3) +
+          Math.imul(exc[x2 + 4]!, d4) +
+          Math.imul(exc[x2 + 5]!, d5) +
+          Math.imul(exc[x2 + 6]!, d6) +
+          Math.imul(exc[x2 + 7]!, d7) +
+          Math.imul(exc[x2 + 8]!, d8) +
+          Math.imul(exc[x2 + 9]!, d9)) |
+        0;
+      // round(2·s) = (s + 2^14) >> 15 unless it saturates.
+      out = s < 0x3fffc000 ? (s + 0x4000) >> 15 : round(2 * s);
+    } else {
+      out = predStepChecked(exc, x1, x2, frac, c2o);
     }
-    if (!bad && s < MAX_32 - 0x8000) {
-      exc[off + j] = (s + 0x8000) >> 16;
-      continue;
-    }
-    s = 0;
-    for (let i = 0, k = 0; i < L_INTER10; i++, k += UP_SAMP) {
-      s = L_mac(s, exc[x1 - i]!, INTER_3L[frac + k]!);
-      s = L_mac(s, exc[x2 + i]!, INTER_3L[c2o + k]!);
-    }
-    exc[off + j] = round(s);
+    exc[off + j] = out;
+    if (out > xmax) xmax = out;
+    else if (-out > xmax) xmax = -out;
   }
+}
+
+function predStepChecked(exc: Int16Array, x1: number, x2: number, frac: number, c2o: number): number {
+  // Exact fast path: the filter has no −32768 tap, so only a partial sum leaving 32 bits
+  // could make the saturating reference differ from the plain sum.
+  let s = 0;
+  let bad = false;
+  for (let i = 0, k = 0; i < L_INTER10; i++, k += UP_SAMP) {
+    s += 2 * exc[x1 - i]! * INTER_3L[frac + k]!;
+    if (s > MAX_32 || s < MIN_32) bad = true;
+    s += 2 * exc[x2 + i]! * INTER_3L[c2o + k]!;
+    if (s > MAX_32 || s < MIN_32) bad = true;
+  }
+  if (!bad && s < MAX_32 - 0x8000) return (s + 0x8000) >> 16;
+  s = 0;
+  for (let i = 0, k = 0; i < L_INTER10; i++, k += UP_SAMP) {
+    s = L_mac(s, exc[x1 - i]!, INTER_3L[frac + k]!);
+    s = L_mac(s, exc[x2 + i]!, INTER_3L[c2o + k]!);
+  }
+  return round(s);
 }

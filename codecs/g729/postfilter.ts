@@ -6,9 +6,6 @@ import {
   add,
   div_s,
   extract_h,
-  L_add,
-  L_Extract_hi,
-  L_Extract_lo,
   L_mac,
   L_mult,
   L_shl,
@@ -16,11 +13,11 @@ import {
   L_sub,
   MAX_32,
   MIN_32,
-  Mpy_32_16,
   macDot,
   mult,
   norm_l,
   round,
+  sat16,
   shr,
   sub,
 } from './basic-ops.ts';
@@ -72,20 +69,33 @@ export class PostFilter {
       weightAz(az, azOff, GAMMA2_PST, ap3);
       weightAz(az, azOff, GAMMA1_PST, ap4);
       residu(ap3, 0, syn, M + sf, res2, PIT_MAX, L_SUBFR);
-      for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = shr(res2[PIT_MAX + j]!, 2);
+      for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = res2[PIT_MAX + j]! >> 2;
       // Annex B: no long-term post-filter on comfort-noise frames.
       if (voiced) this.pitchPostFilter(t0Min, t0Max);
-      else this.res2Pst.set(res2.subarray(PIT_MAX, PIT_MAX + L_SUBFR));
+      else for (let j = 0; j < L_SUBFR; j++) this.res2Pst[j] = res2[PIT_MAX + j]!;
 
       h.set(ap3);
       h.fill(0, MP1);
       synFilt(ap4, 0, h, 0, h, 0, L_H, h, MP1, false);
-      let s = L_mult(h[0]!, h[0]!);
-      for (let i = 1; i < L_H; i++) s = L_mac(s, h[i]!, h[i]!);
-      const temp1 = extract_h(s);
-      s = L_mult(h[0]!, h[1]!);
-      for (let i = 1; i < L_H - 1; i++) s = L_mac(s, h[i]!, h[i + 1]!);
-      let temp2 = extract_h(s);
+      // A sum of squares only grows, and bounds the cross sum (Cauchy–Schwarz): if its plain
+      // value fits in 32 bits no L_mac of either chain saturates.
+      let e = 0;
+      let c = 0;
+      for (let i = 0; i < L_H; i++) e += h[i]! * h[i]!;
+      for (let i = 0; i < L_H - 1; i++) c += h[i]! * h[i + 1]!;
+      let temp1: number;
+      let temp2: number;
+      if (2 * e <= MAX_32) {
+        temp1 = (2 * e) >> 16;
+        temp2 = (2 * c) >> 16;
+      } else {
+        let s = L_mult(h[0]!, h[0]!);
+        for (let i = 1; i < L_H; i++) s = L_mac(s, h[i]!, h[i]!);
+        temp1 = extract_h(s);
+        s = L_mult(h[0]!, h[1]!);
+        for (let i = 1; i < L_H - 1; i++) s = L_mac(s, h[i]!, h[i + 1]!);
+        temp2 = extract_h(s);
+      }
       if (temp2 <= 0) temp2 = 0;
       else {
         temp2 = mult(temp2, MU);
@@ -108,15 +118,37 @@ export class PostFilter {
     const base = PIT_MAX;
     let corMax = MIN_32;
     let t0 = t0Min;
+    // a: energy of the present subframe, b: of the samples the delays read. Every correlation's
+    // half-sum is at most √(a·b) (Cauchy–Schwarz), the energies' chains only grow: when
+    // 1 + 2a and 1 + 2b fit in 32 bits and √(a·b) < 2^30, nothing saturates and int32 is exact.
+    let ea = 0;
+    let eb = 0;
+    for (let k = 0; k < L_SUBFR; k++) ea += scal[base + k]! * scal[base + k]!;
+    for (let i = base - t0Max; i < base - t0Min + L_SUBFR; i++) eb += scal[i]! * scal[i]!;
+    const plain = 1 + 2 * ea <= MAX_32 && 1 + 2 * eb <= MAX_32 && ea * eb < 1.15e18;
     for (let i = t0Min; i <= t0Max; i++) {
-      const cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
-      if (L_sub(cor, corMax) > 0) {
+      let cor: number;
+      if (plain) {
+        cor = 0;
+        for (let k = 0; k < L_SUBFR; k++) cor = (cor + Math.imul(scal[base + k]!, scal[base - i + k]!)) | 0;
+        cor *= 2;
+      } else cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
+      if (cor > corMax) {
         corMax = cor;
         t0 = i;
       }
     }
-    const ener = macDot(1, scal, base - t0, scal, base - t0, L_SUBFR);
-    const ener0 = macDot(1, scal, base, scal, base, L_SUBFR);
+    let ener: number;
+    let ener0: number;
+    if (plain) {
+      let a = 0;
+      for (let k = 0; k < L_SUBFR; k++) a = (a + Math.imul(scal[base - t0 + k]!, scal[base - t0 + k]!)) | 0;
+      ener = 1 + 2 * a;
+      ener0 = 1 + 2 * ea;
+    } else {
+      ener = macDot(1, scal, base - t0, scal, base - t0, L_SUBFR);
+      ener0 = macDot(1, scal, base, scal, base, L_SUBFR);
+    }
     if (corMax < 0) corMax = 0;
     let temp = corMax;
     if (ener > temp) temp = ener;
@@ -148,15 +180,17 @@ export class PostFilter {
         gain = 0;
       }
     }
+    // g0, gain ≥ 0: the products cannot saturate.
     for (let i = 0; i < L_SUBFR; i++) {
-      out[i] = add(mult(g0, sig[base + i]!), mult(gain, sig[base + i - t0]!));
+      out[i] = sat16(((g0 * sig[base + i]!) >> 15) + ((gain * sig[base + i - t0]!) >> 15));
     }
   }
 
   private preemphasis(g: number): void {
     const s = this.res2Pst;
     const temp = s[L_SUBFR - 1]!;
-    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sub(s[i]!, mult(g, s[i - 1]!));
+    // g ≥ 0, so mult(g, ·) cannot saturate.
+    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sat16(s[i]! - ((g * s[i - 1]!) >> 15));
     s[0] = sub(s[0]!, mult(g, this.memPre));
     this.memPre = temp;
   }
@@ -186,13 +220,21 @@ export class PostFilter {
     }
     let gain = this.pastGain;
     for (let i = 0; i < L_SUBFR; i++) {
-      gain = mult(gain, AGC_FAC);
-      gain = add(gain, g0);
-      out[outOff + i] = extract_h(L_shl(L_mult(out[outOff + i]!, gain), 3));
+      gain = ((gain * AGC_FAC) >> 15) + g0;
+      if (gain > 32767) gain = 32767;
+      // gain ≥ 0: L_mult cannot saturate; the ×8 (L_shl by 3) can.
+      const t = 16 * out[outOff + i]! * gain;
+      out[outOff + i] = t > MAX_32 ? 32767 : t < MIN_32 ? -32768 : t >> 16;
     }
     this.pastGain = gain;
   }
 }
+
+const A100_1 = A100[1]!;
+const A100_2 = A100[2]!;
+const B100_0 = B100[0]!;
+const B100_1 = B100[1]!;
+const B100_2 = B100[2]!;
 
 /** 100 Hz second-order high-pass and ×2 upscaling of the decoder output (Post_Process). */
 export class PostProcess {
@@ -203,32 +245,104 @@ export class PostProcess {
   private x0 = 0;
   private x1 = 0;
 
+  /**
+   * The reference's steps, each 32-bit sum saturated: the first three terms (the feedback and
+   * x0·B0) cannot saturate (|sum| < 1.3·10^9), and no L_mult here can (no coefficient is −32768).
+   */
   run(sig: Int16Array, off: number, len: number): void {
+    let { y1Hi, y1Lo, y2Hi, y2Lo, x0, x1 } = this;
     for (let i = 0; i < len; i++) {
-      const x2 = this.x1;
-      this.x1 = this.x0;
-      this.x0 = sig[off + i]!;
-      let t = Mpy_32_16(this.y1Hi, this.y1Lo, A100[1]!);
-      t = L_add(t, Mpy_32_16(this.y2Hi, this.y2Lo, A100[2]!));
-      t = L_mac(t, this.x0, B100[0]!);
-      t = L_mac(t, this.x1, B100[1]!);
-      t = L_mac(t, x2, B100[2]!);
-      t = L_shl(t, 2);
-      sig[off + i] = round(L_shl(t, 1));
-      this.y2Hi = this.y1Hi;
-      this.y2Lo = this.y1Lo;
-      this.y1Hi = L_Extract_hi(t);
-      this.y1Lo = L_Extract_lo(t);
+      const x2 = x1;
+      x1 = x0;
+      x0 = sig[off + i]!;
+      if (
+        x1 <= 16384 &&
+        x1 >= -16384 &&
+        x2 <= 16384 &&
+        x2 >= -16384 &&
+        x0 <= 16384 &&
+        x0 >= -16384 &&
+        y1Hi <= 16384 &&
+        y1Hi >= -16384 &&
+        y2Hi <= 16384 &&
+        y2Hi >= -16384
+      ) {
+        // Then the sum of the five terms stays below 1.4·10^9: int32, and nothing saturates
+        // before the ×4, which saturates exactly when |t| ≥ 2^29.
+        const h =
+          (Math.imul(y1Hi, A100_1) +
+            (Math.imul(y1Lo, A100_1) >> 15) +
+            Math.imul(y2Hi, A100_2) +
+            (Math.imul(y2Lo, A100_2) >> 15) +
+            Math.imul(x0, B100_0) +
+            Math.imul(x1, B100_1) +
+            Math.imul(x2, B100_2)) |
+          0;
+        // h = t/2; t·4 = h·8 and the output's extra ×2 = h·16.
+        let t4: number;
+        let r: number;
+        if (h >= -0x10000000 && h < 0x10000000) {
+          t4 = h << 3;
+          r = h >= -0x8000000 && h < 0x8000000 ? h << 4 : h > 0 ? MAX_32 : MIN_32;
+        } else {
+          t4 = h > 0 ? MAX_32 : MIN_32;
+          r = t4;
+        }
+        sig[off + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
+        y2Hi = y1Hi;
+        y2Lo = y1Lo;
+        y1Hi = t4 >> 16;
+        y1Lo = (t4 >> 1) - y1Hi * 32768;
+        continue;
+      }
+      let t =
+        2 * (y1Hi * A100_1 + ((y1Lo * A100_1) >> 15)) +
+        2 * (y2Hi * A100_2 + ((y2Lo * A100_2) >> 15)) +
+        2 * x0 * B100_0;
+      t += 2 * x1 * B100_1;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      t += 2 * x2 * B100_2;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      t *= 4;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      let r = 2 * t;
+      r = r > MAX_32 ? MAX_32 : Math.max(r, MIN_32);
+      sig[off + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
+      y2Hi = y1Hi;
+      y2Lo = y1Lo;
+      y1Hi = t >> 16;
+      y1Lo = (t >> 1) - y1Hi * 32768;
     }
+    this.y1Hi = y1Hi;
+    this.y1Lo = y1Lo;
+    this.y2Hi = y2Hi;
+    this.y2Lo = y2Lo;
+    this.x0 = x0;
+    this.x1 = x1;
   }
 }
 
 /** Σ (x>>2)²·2 over a subframe with the reference's saturation (agc's energies). */
 function energyQuarter(x: Int16Array, off: number): number {
-  let s = 0;
+  // In int32 while the half-sum cannot reach 2^31 (|x >> 2| < 7327 → Σ (x>>2)² < 40·7327²).
+  let max = 0;
   for (let i = 0; i < L_SUBFR; i++) {
-    const t = x[off + i]! >> 2;
-    s += 2 * t * t;
+    const v = x[off + i]!;
+    if (v > max) max = v;
+    else if (-v > max) max = -v;
+  }
+  let s = 0;
+  if (max >> 2 < 7327) {
+    for (let i = 0; i < L_SUBFR; i++) {
+      const t = x[off + i]! >> 2;
+      s = (s + Math.imul(t, t)) | 0;
+    }
+    s *= 2;
+  } else {
+    for (let i = 0; i < L_SUBFR; i++) {
+      const t = x[off + i]! >> 2;
+      s += 2 * t * t;
+    }
   }
   if (s <= MAX_32) return s;
   s = 0;
