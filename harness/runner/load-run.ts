@@ -373,6 +373,10 @@ async function runCall(
   } finally {
     pending.cancel();
     await parties.dropLate(key, callee);
+    // The actors keep every call they took part in (their registries); what a leg recorded
+    // need not outlive the check (docs/load.md, limits).
+    caller?.media.clearReceived();
+    (callee as Call | undefined)?.media.clearReceived();
   }
 }
 
