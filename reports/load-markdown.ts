@@ -43,10 +43,17 @@ export function loadMarkdown(r: LoadResult): string {
   );
   out.push(
     r.knee !== undefined
-      ? `**Highest concurrency meeting every threshold: ${r.knee}.**`
-      : '**No step met every threshold.**',
+      ? `**Knee: ${r.knee} concurrent calls** (the highest target before the first step that missed a threshold).`
+      : r.highestMet !== undefined
+        ? '**Knee: none** (the first step missed a threshold).'
+        : '**No step met every threshold.**',
     '',
   );
+  if (r.highestMet !== undefined && r.highestMet !== r.knee)
+    out.push(
+      `A later step met every threshold again at ${r.highestMet} concurrent calls, after a step that missed one: the host was not steady (shared CPU?), so that step is not taken as the knee.`,
+      '',
+    );
   if (r.sbcCallsLeftUp !== undefined)
     out.push(`Calls the embedded SBC still held at the end: ${r.sbcCallsLeftUp}.`, '');
 

@@ -115,7 +115,8 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
           .filter((x): x is number => x !== undefined)
           .reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY)
           .toFixed(2)}; ` +
-        `${result.knee !== undefined ? `highest concurrency meeting the thresholds: ${result.knee}` : 'no step met the thresholds'}\n`,
+        `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
+        `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
     );
     for (const w of result.worst.filter((c) => c.failures.length > 0))
       out(`  worst: call ${w.index} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`);

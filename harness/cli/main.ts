@@ -152,7 +152,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   program
     .command('load')
     .description(
-      'many basic calls at once through the SBC (embedded by default), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the highest concurrency meeting the thresholds) in results.json and load-report.md',
+      'many basic calls at once through the SBC (embedded by default), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds) in results.json and load-report.md',
     )
     .option(
       '--profile <file>',

@@ -235,8 +235,22 @@ export interface LoadStep {
   verdict: StepVerdict;
 }
 
-/** The highest target concurrency whose step met every threshold, if any did. */
+/**
+ * The knee: the highest target concurrency reached before the first step that missed a
+ * threshold (steps in ramp order). A step that meets the thresholds after one that missed is
+ * not trusted for the knee: see {@link highestMet}.
+ */
 export function knee(steps: readonly LoadStep[]): number | undefined {
+  let k: number | undefined;
+  for (const s of steps) {
+    if (!s.verdict.met) break;
+    k = Math.max(k ?? 0, s.concurrency);
+  }
+  return k;
+}
+
+/** The highest target concurrency of any step that met every threshold, if any did. */
+export function highestMet(steps: readonly LoadStep[]): number | undefined {
   const met = steps.filter((s) => s.verdict.met).map((s) => s.concurrency);
   return met.length > 0 ? Math.max(...met) : undefined;
 }

@@ -23,6 +23,7 @@ import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
 import { Checks } from './checks.ts';
 import {
   DEFAULT_LOAD_THRESHOLDS,
+  highestMet,
   judgeStep,
   knee,
   type LoadAudioDirection,
@@ -99,8 +100,10 @@ export interface LoadResult {
   stoppedBy: 'calls' | 'duration' | 'ramp-end' | 'interrupted';
   steps: LoadStep[];
   total: LoadFigures;
-  /** Highest target concurrency whose step met every threshold; absent when none did. */
+  /** Highest target concurrency before the first step that missed a threshold; absent when the first missed. */
   knee?: number;
+  /** Highest target concurrency of any step that met every threshold (a noisy host can pass a higher step after a miss). */
+  highestMet?: number;
   worst: LoadCallRecord[];
   /** Calls the embedded SBC still held at the end (not known for an external SBC). */
   sbcCallsLeftUp?: number;
@@ -517,6 +520,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   while (sbc && sbcLive() > 0 && clock.now() < settleUntil) await sleep(100);
   const left = sbc ? sbcLive() : undefined;
   const k = knee(steps);
+  const hm = highestMet(steps);
   return {
     schema: LOAD_RESULTS_SCHEMA,
     startedAt,
@@ -538,6 +542,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     steps,
     total: loadFigures(records),
     ...(k !== undefined ? { knee: k } : {}),
+    ...(hm !== undefined ? { highestMet: hm } : {}),
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
     calls: records.slice(0, MAX_CALLS_KEPT),

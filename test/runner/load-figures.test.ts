@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LOAD_THRESHOLDS,
+  highestMet,
   judgeStep,
   knee,
   type LoadCallRecord,
@@ -116,7 +117,7 @@ describe('load figures', () => {
     );
   });
 
-  it('the knee is the highest concurrency whose step met every threshold', () => {
+  it('the knee is the highest concurrency before the first step that missed a threshold', () => {
     const step = (concurrency: number, met: boolean): LoadStep => ({
       step: 0,
       concurrency,
@@ -128,6 +129,11 @@ describe('load figures', () => {
     });
     expect(knee([step(5, true), step(10, true), step(20, false), step(40, false)])).toBe(10);
     expect(knee([step(5, false)])).toBeUndefined();
+    // A step that passes after a miss (a noisy host) is not the knee, but is reported.
+    const noisy = [step(5, true), step(10, false), step(20, true)];
+    expect(knee(noisy)).toBe(5);
+    expect(highestMet(noisy)).toBe(20);
+    expect(highestMet([step(5, false)])).toBeUndefined();
   });
 
   it('the worst calls are the failed ones first, then the lowest MOS, then the slowest setup', () => {
