@@ -108,13 +108,14 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(outDir, 'load-report.md'), loadMarkdown(result));
     const t = result.total;
+    const mosMins = [t.audio.callerToCallee.mos?.min, t.audio.calleeToCaller.mos?.min].filter(
+      (x): x is number => x !== undefined,
+    );
+    const mosMin = mosMins.length > 0 ? Math.min(...mosMins) : undefined;
     out(
       `${t.calls} call(s), ${t.failedCalls} failed; SER ${t.rfc6076.sessionEstablishmentRatio.toFixed(1)} %; ` +
         `setup p95 ${t.setupMs ? Math.round(t.setupMs.p95) : '–'} ms; ` +
-        `MOS min ${[t.audio.callerToCallee.mos?.min, t.audio.calleeToCaller.mos?.min]
-          .filter((x): x is number => x !== undefined)
-          .reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY)
-          .toFixed(2)}; ` +
+        `MOS min ${mosMin !== undefined ? mosMin.toFixed(2) : '–'}; ` +
         `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
         `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
     );
