@@ -16,7 +16,6 @@ import {
   loadOptionProblems,
   runLoad,
 } from '../runner/index.ts';
-import { stopOnSignal } from './stop-on-signal.ts';
 
 export interface LoadCommandOptions {
   profile?: string;
@@ -46,6 +45,44 @@ export function progressLine(p: LoadProgress, steps: number): string {
     `  in flight ${p.inFlight}  started ${p.started}  done ${p.finished}  failed ${p.failed}` +
     `  ${p.callsPerSecond.toFixed(1)} calls/s  MOS p50 ${mos}\n`
   );
+}
+
+/**
+ * Ctrl-C / SIGTERM for a load: the first stops starting calls, and the calls in flight finish
+ * (each is bounded by its hold time and timeouts), so that results.json is still written; a
+ * second one quits at once. (The `run` command's stopOnSignal exits 5 s after the first, too
+ * soon for calls held longer.)
+ */
+function loadSignals(out: (s: string) => void): {
+  signal: AbortSignal;
+  which(): string | undefined;
+  dispose(): void;
+} {
+  const ac = new AbortController();
+  let got: string | undefined;
+  const on = (sig: string) => () => {
+    if (got !== undefined) {
+      process.stderr.write(`${sig} again: quitting at once, no results written\n`);
+      process.exit(130);
+    }
+    got = sig;
+    ac.abort();
+    out(
+      `${sig}: no new calls; the calls in flight finish, then the results are written (${sig} again quits)\n`,
+    );
+  };
+  const onInt = on('SIGINT');
+  const onTerm = on('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return {
+    signal: ac.signal,
+    which: () => got,
+    dispose: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
 }
 
 export async function loadCommand(o: LoadCommandOptions, out: (s: string) => void): Promise<number> {
@@ -91,7 +128,7 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     ephemeralPorts: embedded,
     ...(o.sbcFault && o.sbcFault.length > 0 ? { faults: o.sbcFault } : {}),
   });
-  const stop = stopOnSignal((sig) => out(`${sig}: no new calls; the calls in flight finish\n`));
+  const stop = loadSignals(out);
   try {
     const result = await runLoad({
       lab,

@@ -2,9 +2,11 @@
  * `sbc-harness load`: its help, its refusals, and a small run against the embedded SBC with a
  * fault switched on, whose results.json and load-report.md name the failed calls.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../harness/cli/main.ts';
 import type { LoadResult } from '../../harness/runner/load-run.ts';
@@ -92,5 +94,38 @@ describe('sbc-harness load', () => {
     const md = readFileSync(join(out, 'load-report.md'), 'utf8');
     expect(md).toMatch(/No step met every threshold/);
     expect(md).toMatch(/No audio from Premium Deskphone/);
+  });
+
+  it('Ctrl-C: no new calls, the calls in flight finish, results written, exit 130', {
+    timeout: 60_000,
+  }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'load-int-'));
+    dirs.push(out);
+    const bin = fileURLToPath(new URL('../../bin/sbc-harness.js', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [bin, 'load', '--calls', '1000', '--concurrency', '2', '--hold-s', '1', '--out', out],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let text = '';
+    let sent = false;
+    child.stdout.on('data', (b: Buffer) => {
+      text += b.toString();
+      // Once a call has finished, interrupt.
+      if (!sent && /done [1-9]/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    clearTimeout(killer);
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadResult;
+    expect(res.stoppedBy).toBe('interrupted');
+    expect(res.calls.length).toBeGreaterThan(0);
+    expect(res.calls.length).toBeLessThan(1000);
+    for (const c of res.calls) expect(c.endMs).toBeDefined();
   });
 });
