@@ -57,6 +57,8 @@ export function loadMarkdown(r: LoadResult): string {
   if (r.sbcCallsLeftUp !== undefined)
     out.push(`Calls the embedded SBC still held at the end: ${r.sbcCallsLeftUp}.`, '');
 
+  if (r.timeline.length > 0)
+    out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');
   out.push('### Per step', '');
   out.push(
     '| step | target | peak in flight | calls | failed | calls/s | setup p50 / p95 | SRD p50 / p95 | SDD p50 / p95 | SER % | ISA % | met | missed |',

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadMarkdown } from '../../reports/index.ts';
+import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
 import { Lab } from '../actors/index.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import {
@@ -144,6 +144,7 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     });
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(outDir, 'load-report.md'), loadMarkdown(result));
+    writeFileSync(join(outDir, 'load-chart.svg'), loadChartSvg(result));
     const t = result.total;
     const mosMins = [t.audio.callerToCallee.mos?.min, t.audio.calleeToCaller.mos?.min].filter(
       (x): x is number => x !== undefined,
@@ -158,7 +159,9 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     );
     for (const w of result.worst.filter((c) => c.failures.length > 0))
       out(`  worst: call ${w.index} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`);
-    out(`Results: ${join(outDir, 'results.json')}, ${join(outDir, 'load-report.md')}\n`);
+    out(
+      `Results: ${join(outDir, 'results.json')}, ${join(outDir, 'load-report.md')}, ${join(outDir, 'load-chart.svg')}\n`,
+    );
     if (stop.which()) return 130;
     return result.steps.every((s) => s.verdict.met) ? 0 : 1;
   } finally {

@@ -152,7 +152,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   program
     .command('load')
     .description(
-      'many basic calls at once through the SBC (embedded by default), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds) in results.json and load-report.md',
+      'many basic calls at once through the SBC (embedded by default), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds) in results.json, load-report.md and load-chart.svg',
     )
     .option(
       '--profile <file>',
@@ -169,7 +169,10 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       'both',
     )
     .option('--duration-s <s>', 'no call is started after this many seconds')
-    .option('--out <dir>', 'folder for results.json and load-report.md (default runs/load-<date>)')
+    .option(
+      '--out <dir>',
+      'folder for results.json, load-report.md and load-chart.svg (default runs/load-<date>)',
+    )
     .option('--min-mos <x>', 'threshold: lowest MOS of any direction of any call in a step', '4.0')
     .option('--max-setup-p95-ms <ms>', 'threshold: setup time p95 of a step below this', '1000')
     .option('--max-failed-calls <n>', 'threshold: failed calls allowed in a step', '0')

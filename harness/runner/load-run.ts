@@ -77,8 +77,11 @@ export interface LoadProgress {
   failed: number;
   /** Calls finished per second over the last sample period. */
   callsPerSecond: number;
-  /** MOS p50 of the last 500 finished calls, both directions. */
+  /** MOS p50 and min over the last 500 calls started that have one, both directions. */
   mosP50?: number;
+  mosMin?: number;
+  /** Setup time p95 over the last 500 calls started that were set up, ms. */
+  setupP95Ms?: number;
 }
 
 /** results.json of a load run (docs/load.md, "results.json"). */
@@ -107,12 +110,16 @@ export interface LoadResult {
   worst: LoadCallRecord[];
   /** Calls the embedded SBC still held at the end (not known for an external SBC). */
   sbcCallsLeftUp?: number;
+  /** The progress samples, one a second (at most {@link MAX_TIMELINE}). */
+  timeline: LoadProgress[];
   /** Every call, in start order (at most the first 10 000; `callsTruncated` says so). */
   calls: LoadCallRecord[];
   callsTruncated?: boolean;
 }
 
 const MAX_CALLS_KEPT = 10_000;
+/** Most progress samples kept in results.json (two hours at one a second). */
+export const MAX_TIMELINE = 7200;
 
 /** The number of the provider phone of slot `i`. */
 export function loadPhoneNumber(i: number): string {
@@ -405,12 +412,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const holdMs = o.holdS * 1000;
   const deadline = o.durationS !== undefined ? t0 + o.durationS * 1000 : Number.POSITIVE_INFINITY;
 
+  const timeline: LoadProgress[] = [];
   let current = { step: 0, concurrency: o.steps[0] as number };
   const progress = setInterval(() => {
     const now = clock.now();
-    const recent = records.filter((r) => r.audio.length > 0).slice(-500);
+    const recent = records.slice(-500);
     const mos = percentiles(recent.flatMap((r) => r.audio.map((a) => a.mos)));
-    o.onProgress?.({
+    const setup = percentiles(recent.flatMap((r) => (r.setupMs !== undefined ? [r.setupMs] : [])));
+    const sample: LoadProgress = {
       elapsedS: (now - t0) / 1000,
       step: current.step,
       concurrency: current.concurrency,
@@ -419,8 +428,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       finished,
       failed,
       callsPerSecond: ((finished - lastFinished) * 1000) / Math.max(1, now - lastSampleMs),
-      ...(mos ? { mosP50: mos.p50 } : {}),
-    });
+      ...(mos ? { mosP50: mos.p50, mosMin: mos.min } : {}),
+      ...(setup ? { setupP95Ms: setup.p95 } : {}),
+    };
+    if (timeline.length < MAX_TIMELINE) timeline.push(sample);
+    o.onProgress?.(sample);
     lastFinished = finished;
     lastSampleMs = now;
   }, 1000);
@@ -545,6 +557,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     ...(hm !== undefined ? { highestMet: hm } : {}),
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
+    timeline,
     calls: records.slice(0, MAX_CALLS_KEPT),
     ...(records.length > MAX_CALLS_KEPT ? { callsTruncated: true } : {}),
   };

@@ -91,6 +91,7 @@ describe('sbc-harness load', () => {
     expect(res.sbc.faults).toEqual(['one-way-audio']);
     expect(res.total.failedCalls).toBe(2);
     expect(res.knee).toBeUndefined();
+    expect(readFileSync(join(out, 'load-chart.svg'), 'utf8')).toMatch(/^<svg /);
     const md = readFileSync(join(out, 'load-report.md'), 'utf8');
     expect(md).toMatch(/No step met every threshold/);
     expect(md).toMatch(/No audio from Premium Deskphone/);

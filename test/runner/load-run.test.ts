@@ -9,6 +9,7 @@ import { Lab } from '../../harness/actors/lab.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { loadFigures, percentiles } from '../../harness/runner/load-figures.ts';
 import { type LoadProgress, loadOptionProblems, runLoad } from '../../harness/runner/load-run.ts';
+import { loadChartSvg } from '../../reports/load-chart.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
@@ -81,6 +82,11 @@ describe('load run through the embedded SBC', () => {
     expect(r.sbcCallsLeftUp).toBe(0);
     // The knee is the one step's concurrency exactly when that step met the thresholds.
     expect(r.knee).toBe(r.steps[0]?.verdict.met ? 5 : undefined);
+    // The timeline is the progress samples; the chart draws each of them.
+    expect(r.timeline).toEqual(samples);
+    const svg = loadChartSvg(r);
+    const inFlight = svg.match(/data-series="in flight"[^>]*points="([^"]*)"/);
+    expect(inFlight?.[1]?.split(' ')).toHaveLength(samples.length);
     const md = loadMarkdown(r);
     expect(md).toMatch(/## Load through the SBC/);
     expect(md).toContain(`| 0 | 5 | 5 | 20 | ${r.total.failedCalls} |`);
