@@ -13,6 +13,7 @@ export const BENCHES = [
   'pcap-analysis',
   'analysis-delay',
   'plan-wall-time',
+  'load-knee',
 ] as const;
 
 /** Files under bench/ that serve a benchmark (its agents) or run the others. */

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { SBC_FAULTS, SBC_PERSONALITIES } from '../actors/index.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { type LabActor, runActors } from './lab-commands.ts';
+import { type LoadCommandOptions, loadCommand } from './load-command.ts';
 import { diffCommand, type ReportCommandOptions, reportCommand } from './report-command.ts';
 import { listCommand, type RunCommandOptions, runCommand } from './run-command.ts';
 import { VERSION } from './version.ts';
@@ -146,6 +147,52 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .addHelpText('after', '\nExit codes: 0 nothing regressed, 1 a cell regressed, 2 a run cannot be read.')
     .action((a: string, b: string) => {
       process.exitCode = diffCommand(a, b, out);
+    });
+
+  program
+    .command('load')
+    .description(
+      'many basic calls at once through the SBC (embedded by default), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds) in results.json, load-report.md and load-chart.svg',
+    )
+    .option(
+      '--profile <file>',
+      'profile YAML (default profiles/embedded.yaml); an external SBC is taken from it',
+    )
+    .option('--calls <n>', 'calls to start in all (1-100000)', '20')
+    .option('--concurrency <c>', 'calls kept in flight (1-1000; default 5)')
+    .option('--ramp <list>', 'step ramp instead: concurrency per step, e.g. 5,10,20,40 (needs --step-s)')
+    .option('--step-s <s>', 'seconds each step of a ramp lasts')
+    .option('--hold-s <s>', 'seconds each call is held once established (1-3600)', '5')
+    .option(
+      '--direction <d>',
+      'in (PSTN to extension), out (extension to PSTN) or both (alternating)',
+      'both',
+    )
+    .option('--duration-s <s>', 'no call is started after this many seconds')
+    .option(
+      '--out <dir>',
+      'folder for results.json, load-report.md and load-chart.svg (default runs/load-<date>)',
+    )
+    .option('--min-mos <x>', 'threshold: lowest MOS of any direction of any call in a step', '4.0')
+    .option('--max-setup-p95-ms <ms>', 'threshold: setup time p95 of a step below this', '1000')
+    .option('--max-failed-calls <n>', 'threshold: failed calls allowed in a step', '0')
+    .option(
+      '--sbc-fault <names...>',
+      'switch on faults of the embedded SBC (one or more names, see `sbc --help`)',
+      collect2,
+      [],
+    )
+    .addHelpText(
+      'after',
+      '\nEach call: the caller dials, both legs must be established, each side plays a tone for the hold time\n' +
+        '(tone heard, loss, jitter, E-model MOS, one-way delay within G.114), the caller hangs up and the\n' +
+        "callee's leg must end within 5 s. A call that misses one of these is failed, with the reason.\n" +
+        'Progress: one plain line a second (target, in flight, started, done, failed, calls/s, MOS p50).\n' +
+        'Exit codes: 0 every step met the thresholds, 1 a step missed one, 2 bad options or profile, 130 interrupted.\n' +
+        'Not done yet (docs/load.md): other call shapes (DTMF, hold, transfer), agents and merge, Kubernetes, SIPp side by side.\n',
+    )
+    .action(async (opts: LoadCommandOptions) => {
+      process.exitCode = await loadCommand(opts, out);
     });
 
   program

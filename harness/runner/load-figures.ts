@@ -1,0 +1,274 @@
+/**
+ * The figures of a load run (`sbc-harness load`), computed from the calls that happened and
+ * nothing else: a pure function of the per-call records, so a test can feed it hand-made
+ * records and the report is reproducible from results.json.
+ *
+ * RFC 6076 (SIP end-to-end performance metrics), as used here:
+ * - Session Request Delay (SRD, §4.2): from the INVITE to the first non-100 provisional
+ *   response or the 2xx, for the requests that got one (the first INVITE, a digest challenge
+ *   included in the delay).
+ * - Session Disconnect Delay (SDD, §4.4): from the BYE to its final response.
+ * - Session Establishment Ratio (SER, §4.8): INVITEs answered 2xx / (INVITEs − those answered
+ *   3xx), as a percentage.
+ * - Ineffective Session Attempts (ISA, §4.6): INVITEs answered 408, 500, 503 or 504, or not
+ *   answered at all, / INVITEs, as a percentage.
+ */
+
+/** One direction of a call's audio, as the audio check measured it. */
+export interface LoadAudioDirection {
+  from: string;
+  to: string;
+  codec: string;
+  /** The tone was heard (level above the floor): false is one-way or no audio. */
+  heard: boolean;
+  toneLevel: number;
+  lossPercent: number;
+  jitterMs: number;
+  /** E-model MOS-CQE with the measured one-way delay (G.107). */
+  mos: number;
+  /** One-way delay measured on one clock, when found. */
+  delayMs?: number;
+}
+
+/** What happened to one call of the load. */
+export interface LoadCallRecord {
+  /** 0-based order in which the call was started. */
+  index: number;
+  /** The step of the ramp it ran in (0 without a ramp). */
+  step: number;
+  /** in: a PSTN phone calls an extension's DID; out: an extension calls a PSTN number. */
+  direction: 'in' | 'out';
+  caller: string;
+  callee: string;
+  /** SIP Call-IDs of the caller's and the callee's legs (they differ through a B2BUA). */
+  callIds: { caller?: string; callee?: string };
+  /** When the INVITE left, ms from the start of the run. */
+  startMs: number;
+  /** When the call was over (both legs ended or given up), ms from the start of the run. */
+  endMs?: number;
+  /** INVITE → first non-100 provisional or 2xx (RFC 6076 SRD), ms. */
+  requestDelayMs?: number;
+  /** INVITE → 2xx (setup time), ms. */
+  setupMs?: number;
+  /** Final status of the caller's INVITE (undefined: none arrived). */
+  status?: number;
+  established: boolean;
+  audio: LoadAudioDirection[];
+  /** BYE → final response on the caller's leg (RFC 6076 SDD), ms. */
+  disconnectDelayMs?: number;
+  /** Both legs ended after the hang-up within the release bound. */
+  released: boolean;
+  /** What failed, one sentence each (empty: the call met every per-call check). */
+  failures: string[];
+}
+
+/** The thresholds a step must meet for its concurrency to count as carried. */
+export interface LoadThresholds {
+  /** Every direction of every call at least this MOS. */
+  minMos: number;
+  /** Setup time p95 strictly below this, ms. */
+  maxSetupP95Ms: number;
+  /** At most this many failed calls. */
+  maxFailedCalls: number;
+}
+
+export const DEFAULT_LOAD_THRESHOLDS: LoadThresholds = {
+  minMos: 4.0,
+  maxSetupP95Ms: 1000,
+  maxFailedCalls: 0,
+};
+
+/** p50 / p95 / min / max of a set of values (undefined when empty). */
+export interface Percentiles {
+  n: number;
+  min: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of sorted values (p in 0..100). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1] as number;
+}
+
+export function percentiles(values: readonly number[]): Percentiles | undefined {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  return {
+    n: v.length,
+    min: v[0] as number,
+    p50: percentile(v, 50),
+    p95: percentile(v, 95),
+    max: v[v.length - 1] as number,
+  };
+}
+
+/** RFC 6076 figures of a set of calls. */
+export interface Rfc6076 {
+  sessionRequests: number;
+  /** SRD of the requests that got a provisional or a 2xx. */
+  sessionRequestDelayMs?: Percentiles;
+  /** SER, %. */
+  sessionEstablishmentRatio: number;
+  /** ISA, % of requests. */
+  ineffectiveSessionAttempts: number;
+  ineffectiveSessionAttemptCount: number;
+  /** SDD of the BYEs sent. */
+  sessionDisconnectDelayMs?: Percentiles;
+}
+
+const ISA_STATUSES = new Set([408, 500, 503, 504]);
+
+export function rfc6076(calls: readonly LoadCallRecord[]): Rfc6076 {
+  const n = calls.length;
+  const ok = calls.filter((c) => c.status !== undefined && c.status >= 200 && c.status < 300).length;
+  const redirected = calls.filter((c) => c.status !== undefined && c.status >= 300 && c.status < 400).length;
+  const isa = calls.filter((c) => c.status === undefined || ISA_STATUSES.has(c.status)).length;
+  const srd = percentiles(calls.flatMap((c) => (c.requestDelayMs !== undefined ? [c.requestDelayMs] : [])));
+  const sdd = percentiles(
+    calls.flatMap((c) => (c.disconnectDelayMs !== undefined ? [c.disconnectDelayMs] : [])),
+  );
+  return {
+    sessionRequests: n,
+    ...(srd ? { sessionRequestDelayMs: srd } : {}),
+    sessionEstablishmentRatio: n - redirected > 0 ? (100 * ok) / (n - redirected) : 0,
+    ineffectiveSessionAttempts: n > 0 ? (100 * isa) / n : 0,
+    ineffectiveSessionAttemptCount: isa,
+    ...(sdd ? { sessionDisconnectDelayMs: sdd } : {}),
+  };
+}
+
+/** Audio figures of one direction (caller → callee or back) over a set of calls. */
+export interface DirectionFigures {
+  /** Calls with a measurement in this direction. */
+  measured: number;
+  /** Of them, how many heard no tone. */
+  silent: number;
+  lossPercent?: Percentiles;
+  jitterMs?: Percentiles;
+  mos?: Percentiles;
+  delayMs?: Percentiles;
+}
+
+function directionFigures(dirs: readonly LoadAudioDirection[]): DirectionFigures {
+  const pick = (f: (d: LoadAudioDirection) => number | undefined) =>
+    percentiles(dirs.flatMap((d) => (f(d) !== undefined ? [f(d) as number] : [])));
+  const loss = pick((d) => d.lossPercent);
+  const jitter = pick((d) => d.jitterMs);
+  const mos = pick((d) => d.mos);
+  const delay = pick((d) => d.delayMs);
+  return {
+    measured: dirs.length,
+    silent: dirs.filter((d) => !d.heard).length,
+    ...(loss ? { lossPercent: loss } : {}),
+    ...(jitter ? { jitterMs: jitter } : {}),
+    ...(mos ? { mos } : {}),
+    ...(delay ? { delayMs: delay } : {}),
+  };
+}
+
+/** Figures of one group of calls (the whole run, or one step of the ramp). */
+export interface LoadFigures {
+  calls: number;
+  failedCalls: number;
+  rfc6076: Rfc6076;
+  setupMs?: Percentiles;
+  /** Caller → callee audio, and callee → caller. */
+  audio: { callerToCallee: DirectionFigures; calleeToCaller: DirectionFigures };
+}
+
+export function loadFigures(calls: readonly LoadCallRecord[]): LoadFigures {
+  const setup = percentiles(calls.flatMap((c) => (c.setupMs !== undefined ? [c.setupMs] : [])));
+  return {
+    calls: calls.length,
+    failedCalls: calls.filter((c) => c.failures.length > 0).length,
+    rfc6076: rfc6076(calls),
+    ...(setup ? { setupMs: setup } : {}),
+    audio: {
+      callerToCallee: directionFigures(calls.flatMap((c) => (c.audio[0] ? [c.audio[0]] : []))),
+      calleeToCaller: directionFigures(calls.flatMap((c) => (c.audio[1] ? [c.audio[1]] : []))),
+    },
+  };
+}
+
+/** Why a step did or did not meet the thresholds. */
+export interface StepVerdict {
+  met: boolean;
+  /** One sentence per threshold missed. */
+  missed: string[];
+}
+
+export function judgeStep(f: LoadFigures, t: LoadThresholds): StepVerdict {
+  const missed: string[] = [];
+  if (f.calls === 0) missed.push('no call ran in this step');
+  if (f.failedCalls > t.maxFailedCalls)
+    missed.push(`${f.failedCalls} failed call(s), at most ${t.maxFailedCalls} allowed`);
+  const p95 = f.setupMs?.p95;
+  if (f.calls > 0 && (p95 === undefined || !(p95 < t.maxSetupP95Ms)))
+    missed.push(
+      p95 === undefined
+        ? 'no call was set up'
+        : `setup time p95 ${Math.round(p95)} ms, below ${t.maxSetupP95Ms} ms required`,
+    );
+  const mins = [f.audio.callerToCallee.mos?.min, f.audio.calleeToCaller.mos?.min].filter(
+    (x): x is number => x !== undefined,
+  );
+  const minMos = mins.length > 0 ? Math.min(...mins) : undefined;
+  if (minMos !== undefined && minMos < t.minMos)
+    missed.push(`lowest MOS ${minMos.toFixed(2)}, at least ${t.minMos} required`);
+  return { met: missed.length === 0, missed };
+}
+
+/** One step of the load: its target concurrency, its calls' figures and verdict. */
+export interface LoadStep {
+  step: number;
+  concurrency: number;
+  /** Highest number of calls actually in flight at once during the step. */
+  peakInFlight: number;
+  durationS: number;
+  /** Calls started in the step / seconds from its start to its end or its last call's end. */
+  callsPerSecond: number;
+  figures: LoadFigures;
+  verdict: StepVerdict;
+}
+
+/**
+ * The knee: the highest target concurrency reached before the first step that missed a
+ * threshold (steps in ramp order). A step that meets the thresholds after one that missed is
+ * not trusted for the knee: see {@link highestMet}.
+ */
+export function knee(steps: readonly LoadStep[]): number | undefined {
+  let k: number | undefined;
+  for (const s of steps) {
+    if (!s.verdict.met) break;
+    k = Math.max(k ?? 0, s.concurrency);
+  }
+  return k;
+}
+
+/** The highest target concurrency of any step that met every threshold, if any did. */
+export function highestMet(steps: readonly LoadStep[]): number | undefined {
+  const met = steps.filter((s) => s.verdict.met).map((s) => s.concurrency);
+  return met.length > 0 ? Math.max(...met) : undefined;
+}
+
+/**
+ * The worst calls, failed ones first (most failures first), then the lowest MOS, then the
+ * slowest setup; at most `n`.
+ */
+export function worstCalls(calls: readonly LoadCallRecord[], n = 5): LoadCallRecord[] {
+  const minMos = (c: LoadCallRecord) =>
+    c.audio.length > 0 ? Math.min(...c.audio.map((d) => d.mos)) : Number.NEGATIVE_INFINITY;
+  return [...calls]
+    .sort(
+      (a, b) =>
+        b.failures.length - a.failures.length ||
+        minMos(a) - minMos(b) ||
+        (b.setupMs ?? Number.POSITIVE_INFINITY) - (a.setupMs ?? Number.POSITIVE_INFINITY) ||
+        a.index - b.index,
+    )
+    .slice(0, n);
+}

@@ -1,0 +1,564 @@
+/**
+ * A load run (`sbc-harness load`): many basic calls through the SBC at once, each with its own
+ * media legs and a tone both ways, each judged on its own, and the figures of a capacity report
+ * computed from what happened (load-figures.ts).
+ *
+ * Call shape (this slice): the plan's basic call. Direction `in`: a PSTN phone calls an
+ * extension's DID; `out`: an extension calls a PSTN number through the trunk. Once both legs
+ * are up each side plays a tone and the audio check of the plan (Checks.audio: tone heard,
+ * loss, jitter, E-model MOS with the one-way delay measured on one clock, G.114 bound) judges
+ * both directions; after the hold time the caller hangs up and the callee's leg must end
+ * within {@link CALL_RELEASE_BOUND_MS} (the call invariant "both legs released together").
+ *
+ * Concurrency: calls run in slots. Slot i owns a provider phone of its own (number
+ * +4940556NNNN, added to the lab's provider) so the two legs of a call are paired by number
+ * whatever the SBC does to Call-IDs, as the call invariants pair them; the PBX side spreads
+ * the calls over Premium Deskphone 1 and 2, whose lines are raised to the concurrency
+ * (the OXO's multi-line option). A step ramp runs each target concurrency for a fixed time,
+ * starting a new call whenever one ends.
+ */
+import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
+import { type Clock, systemClock } from '../support/clock.ts';
+import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
+import { Checks } from './checks.ts';
+import {
+  DEFAULT_LOAD_THRESHOLDS,
+  highestMet,
+  judgeStep,
+  knee,
+  type LoadAudioDirection,
+  type LoadCallRecord,
+  type LoadFigures,
+  type LoadStep,
+  type LoadThresholds,
+  loadFigures,
+  percentiles,
+  worstCalls,
+} from './load-figures.ts';
+
+/** Largest number of calls and of concurrent calls one run takes. */
+export const MAX_LOAD_CALLS = 100_000;
+export const MAX_LOAD_CONCURRENCY = 1000;
+/** A call not established this long after its INVITE is cancelled and counted failed, ms. */
+export const LOAD_SETUP_TIMEOUT_MS = 15_000;
+/** results.json `schema` of a load run (docs/load.md documents it). */
+export const LOAD_RESULTS_SCHEMA = 'sbc-harness/load-results@1';
+
+export interface LoadOptions {
+  /** A started lab (the embedded SBC, or the provider and OXO around an external one). */
+  lab: Lab;
+  /** Total calls to start (1 to {@link MAX_LOAD_CALLS}). */
+  calls: number;
+  /** Target concurrency of each step: one value for a fixed target, several for a step ramp. */
+  steps: number[];
+  /** Seconds each step of a ramp lasts (required with several steps). */
+  stepS?: number;
+  /** Seconds each call is held after it is established. */
+  holdS: number;
+  direction: 'in' | 'out' | 'both';
+  /** No call is started after this many seconds. */
+  durationS?: number;
+  thresholds?: LoadThresholds;
+  /** Called about once a second while calls run. */
+  onProgress?: (p: LoadProgress) => void;
+  clock?: Clock;
+  /** Stops starting calls when it fires (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** A live progress sample. */
+export interface LoadProgress {
+  elapsedS: number;
+  step: number;
+  concurrency: number;
+  inFlight: number;
+  started: number;
+  finished: number;
+  failed: number;
+  /** Calls finished per second over the last sample period. */
+  callsPerSecond: number;
+  /** MOS p50 and min over the last 500 calls started that have one, both directions. */
+  mosP50?: number;
+  mosMin?: number;
+  /** Setup time p95 over the last 500 calls started that were set up, ms. */
+  setupP95Ms?: number;
+}
+
+/** results.json of a load run (docs/load.md, "results.json"). */
+export interface LoadResult {
+  schema: typeof LOAD_RESULTS_SCHEMA;
+  startedAt: string;
+  finishedAt: string;
+  options: {
+    calls: number;
+    steps: number[];
+    stepS?: number;
+    holdS: number;
+    direction: 'in' | 'out' | 'both';
+    durationS?: number;
+  };
+  sbc: { kind: string; faults: string[] };
+  thresholds: LoadThresholds;
+  /** Why calls stopped being started. */
+  stoppedBy: 'calls' | 'duration' | 'ramp-end' | 'interrupted';
+  steps: LoadStep[];
+  total: LoadFigures;
+  /** Highest target concurrency before the first step that missed a threshold; absent when the first missed. */
+  knee?: number;
+  /** Highest target concurrency of any step that met every threshold (a noisy host can pass a higher step after a miss). */
+  highestMet?: number;
+  worst: LoadCallRecord[];
+  /** Calls the embedded SBC still held at the end (not known for an external SBC). */
+  sbcCallsLeftUp?: number;
+  /** The progress samples, one a second (at most {@link MAX_TIMELINE}). */
+  timeline: LoadProgress[];
+  /** Every call, in start order (at most the first 10 000; `callsTruncated` says so). */
+  calls: LoadCallRecord[];
+  callsTruncated?: boolean;
+}
+
+const MAX_CALLS_KEPT = 10_000;
+/** Most progress samples kept in results.json (two hours at one a second). */
+export const MAX_TIMELINE = 7200;
+
+/** The number of the provider phone of slot `i`. */
+export function loadPhoneNumber(i: number): string {
+  return `+4940556${String(i).padStart(4, '0')}`;
+}
+
+function last7(s: string | undefined): string {
+  return (s ?? '').replace(/\D/g, '').slice(-7);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Resolves true when `p` resolves first, false after `ms`. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let t: NodeJS.Timeout | undefined;
+  const r = await Promise.race([
+    p.then(() => true),
+    new Promise<boolean>((res) => {
+      t = setTimeout(() => res(false), ms);
+    }),
+  ]);
+  clearTimeout(t);
+  return r;
+}
+
+/** Validates the options; returns a sentence per problem (empty: fine). */
+export function loadOptionProblems(o: {
+  calls: number;
+  steps: number[];
+  stepS?: number | undefined;
+  holdS: number;
+  durationS?: number | undefined;
+}): string[] {
+  const p: string[] = [];
+  if (!Number.isInteger(o.calls) || o.calls < 1 || o.calls > MAX_LOAD_CALLS)
+    p.push(`--calls must be a whole number from 1 to ${MAX_LOAD_CALLS}`);
+  if (o.steps.length === 0 || o.steps.some((c) => !Number.isInteger(c) || c < 1 || c > MAX_LOAD_CONCURRENCY))
+    p.push(`each concurrency must be a whole number from 1 to ${MAX_LOAD_CONCURRENCY}`);
+  if (o.steps.length > 1 && (o.stepS === undefined || !(o.stepS > 0) || o.stepS > 3600))
+    p.push('--ramp needs --step-s, seconds per step (above 0, at most 3600)');
+  if (!Number.isFinite(o.holdS) || o.holdS < 1 || o.holdS > 3600)
+    p.push('--hold-s must be from 1 to 3600 seconds');
+  if (o.durationS !== undefined && (!(o.durationS > 0) || o.durationS > 86_400))
+    p.push('--duration-s must be above 0 and at most 86400');
+  return p;
+}
+
+/** The parties of a load run: one provider phone per slot, the extensions the calls spread over. */
+class Parties {
+  readonly phones: PstnPhone[] = [];
+  readonly extensions: Extension[];
+  /** Callee legs delivered before their slot asked, by key. */
+  private readonly arrived = new Map<string, Call>();
+  private readonly waiting = new Map<string, (c: Call) => void>();
+
+  constructor(lab: Lab, slots: number) {
+    const provider = lab.provider;
+    const oxo = lab.oxo;
+    if (!provider || !oxo) throw new Error('a load run needs the lab provider and OXO trunk');
+    for (let i = 0; i < slots; i++) {
+      const id = `load-${i}`;
+      let ph: PstnPhone | undefined;
+      try {
+        ph = provider.phone(id);
+      } catch {
+        ph = undefined;
+      }
+      if (!ph) {
+        const added = provider.addPhone({
+          id,
+          number: loadPhoneNumber(i),
+          displayName: `Load ${i}`,
+          prefs: { codecs: [...lab.profile.provider.codecs], telephoneEvent: true },
+        });
+        added.on('call', (call) => {
+          void added.nextIncoming(); // this run pairs calls itself; keep the phone's queue empty
+          this.deliver(`phone:${added.id}`, call);
+        });
+        ph = added;
+      }
+      this.phones.push(ph);
+    }
+    const exts = (['deskphone1', 'deskphone2'] as const).flatMap((id) => {
+      try {
+        return [oxo.extension(id)];
+      } catch {
+        return [];
+      }
+    });
+    if (exts.length === 0) throw new Error('a load run needs deskphone1 or deskphone2 in the profile');
+    this.extensions = exts;
+    oxo.profile.multiLine = true;
+    for (const e of exts) {
+      e.lines = Math.max(e.lines, Math.ceil(slots / exts.length) + 1);
+      e.on('incoming', (call) => {
+        void e.nextIncoming(); // this run pairs calls itself; keep the set's queue empty
+        this.deliver(`from:${last7(call.remoteParty?.user ?? call.remoteParty?.uri)}`, call);
+      });
+    }
+  }
+
+  private deliver(key: string, call: Call): void {
+    const w = this.waiting.get(key);
+    if (w) {
+      this.waiting.delete(key);
+      w(call);
+      return;
+    }
+    // Nobody waits (a leg arriving after its call gave up): end it rather than keep it.
+    const old = this.arrived.get(key);
+    if (old) void old.hangup().catch(() => undefined);
+    this.arrived.set(key, call);
+  }
+
+  /** Key of the callee leg of a call from or to `phone`. */
+  key(phone: PstnPhone, direction: 'in' | 'out'): string {
+    return direction === 'in' ? `from:${last7(phone.number)}` : `phone:${phone.id}`;
+  }
+
+  /** The callee leg for `key`, when it arrives; `cancel` stops waiting. */
+  expect(key: string): { promise: Promise<Call>; cancel: () => void } {
+    const stale = this.arrived.get(key);
+    if (stale) {
+      // Left by an earlier call of this slot that gave up: not ours.
+      this.arrived.delete(key);
+      void stale.hangup().catch(() => undefined);
+    }
+    const promise = new Promise<Call>((r) => this.waiting.set(key, r));
+    return { promise, cancel: () => this.waiting.delete(key) };
+  }
+
+  /** Ends a leg for `key` that arrived after its call stopped waiting. */
+  async dropLate(key: string, mine: Call | undefined): Promise<void> {
+    const c = this.arrived.get(key);
+    this.arrived.delete(key);
+    if (c && c !== mine) await c.hangup().catch(() => undefined);
+  }
+}
+
+/** One call of the load, start to end, never throwing: what happened goes in the record. */
+async function runCall(
+  parties: Parties,
+  lab: Lab,
+  slot: number,
+  rec: LoadCallRecord,
+  holdMs: number,
+  clock: Clock,
+): Promise<void> {
+  const phone = parties.phones[slot] as PstnPhone;
+  const ext = parties.extensions[slot % parties.extensions.length] as Extension;
+  rec.caller = rec.direction === 'in' ? `${phone.id} (${phone.number})` : ext.name;
+  rec.callee = rec.direction === 'in' ? ext.name : `${phone.id} (${phone.number})`;
+  let caller: Call | undefined;
+  let callee: Call | undefined;
+  const key = parties.key(phone, rec.direction);
+  const pending = parties.expect(key);
+  try {
+    let t0: number;
+    if (rec.direction === 'in') {
+      caller = await phone.call(ext.did);
+      t0 = clock.now();
+    } else {
+      const placed = await ext.call(`${lab.profile.oxo.outgoingPrefix}${phone.number}`);
+      t0 = clock.now();
+      if (!('media' in placed)) {
+        rec.failures.push(`${ext.name} dialled ${phone.number} but the PBX kept the call internal`);
+        pending.cancel();
+        return;
+      }
+      caller = placed;
+    }
+    rec.callIds.caller = caller.invite?.get('call-id');
+    const c = caller;
+    c.once('ringing', () => {
+      rec.requestDelayMs ??= clock.now() - t0;
+    });
+    let established = false;
+    const answered = await within(
+      c.established().then((ok) => {
+        established = ok;
+      }),
+      LOAD_SETUP_TIMEOUT_MS,
+    );
+    rec.status = c.status;
+    if (!answered) {
+      rec.failures.push(`not established within ${LOAD_SETUP_TIMEOUT_MS / 1000} s; cancelled`);
+      await c.hangup().catch(() => undefined);
+      pending.cancel();
+      return;
+    }
+    if (!established) {
+      rec.failures.push(`call not established: final response ${c.status ?? 'none'}`);
+      pending.cancel();
+      return;
+    }
+    const setup = clock.now() - t0;
+    rec.setupMs = setup;
+    rec.requestDelayMs ??= setup;
+    rec.established = true;
+    const legUp = await within(
+      pending.promise.then((leg) => {
+        callee = leg;
+      }),
+      CALL_RELEASE_BOUND_MS,
+    );
+    if (!legUp || !callee) {
+      pending.cancel();
+      rec.failures.push(
+        `the caller got a 2xx but no leg reached ${rec.callee} within ${CALL_RELEASE_BOUND_MS / 1000} s`,
+      );
+      await c.hangup().catch(() => undefined);
+      return;
+    }
+    const d = callee;
+    rec.callIds.callee = d.invite?.get('call-id');
+    if (!(await within(d.established(), CALL_RELEASE_BOUND_MS))) {
+      rec.failures.push(`${rec.callee}'s leg never reached the established state`);
+    } else {
+      await sleep(MEDIA_SETTLE_MS);
+      const checks = new Checks(clock);
+      const audioMs = Math.max(500, holdMs - MEDIA_SETTLE_MS);
+      await checks.audio(
+        { call: c, name: rec.caller },
+        { call: d, name: rec.callee },
+        { both: true, ms: audioMs, minMos: 1 },
+      );
+      rec.audio = checks.streams.map((s, i): LoadAudioDirection => {
+        const r = checks.records[i];
+        const total = s.packets + s.lost;
+        return {
+          from: s.from,
+          to: s.to,
+          codec: s.codec,
+          heard: !(r?.failure ?? '').startsWith('No audio'),
+          toneLevel: s.toneLevel,
+          lossPercent: total > 0 ? (100 * s.lost) / total : 100,
+          jitterMs: s.jitterMs,
+          mos: s.mos,
+          ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
+        };
+      });
+      for (const r of checks.failed) rec.failures.push(r.failure ?? r.name);
+    }
+    // The caller hangs up: BYE → final response is the RFC 6076 disconnect delay.
+    const tBye = clock.now();
+    await c.hangup().catch(() => undefined);
+    rec.disconnectDelayMs = clock.now() - tBye;
+    rec.released = await within(d.ended(), CALL_RELEASE_BOUND_MS);
+    if (!rec.released) {
+      rec.failures.push(
+        `${rec.callee}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the caller's BYE (leg not released)`,
+      );
+      await d.hangup().catch(() => undefined);
+    }
+  } catch (e) {
+    rec.failures.push(`harness error: ${e instanceof Error ? e.message : String(e)}`);
+    pending.cancel();
+    await caller?.hangup().catch(() => undefined);
+  } finally {
+    pending.cancel();
+    await parties.dropLate(key, callee);
+    // The actors keep every call they took part in (their registries); what a leg recorded
+    // need not outlive the check (docs/load.md, limits).
+    caller?.media.clearReceived();
+    (callee as Call | undefined)?.media.clearReceived();
+  }
+}
+
+/** Runs the load and returns its results (never throws for a failed call: it is data). */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const problems = loadOptionProblems(o);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  const clock = o.clock ?? systemClock;
+  const thresholds = o.thresholds ?? DEFAULT_LOAD_THRESHOLDS;
+  const slots = Math.max(...o.steps);
+  const parties = new Parties(o.lab, slots);
+  const startedAt = new Date(clock.wallNow()).toISOString();
+  const t0 = clock.now();
+  const records: LoadCallRecord[] = [];
+  const free: number[] = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+  const running = new Set<Promise<void>>();
+  const stepInfo: Array<{ concurrency: number; fromMs: number; toMs: number; peak: number }> = [];
+  let stoppedBy: LoadResult['stoppedBy'] = 'calls';
+  let finished = 0;
+  let failed = 0;
+  let lastFinished = 0;
+  let lastSampleMs = t0;
+  const holdMs = o.holdS * 1000;
+  const deadline = o.durationS !== undefined ? t0 + o.durationS * 1000 : Number.POSITIVE_INFINITY;
+
+  const timeline: LoadProgress[] = [];
+  let current = { step: 0, concurrency: o.steps[0] as number };
+  const progress = setInterval(() => {
+    const now = clock.now();
+    const recent = records.slice(-500);
+    const mos = percentiles(recent.flatMap((r) => r.audio.map((a) => a.mos)));
+    const setup = percentiles(recent.flatMap((r) => (r.setupMs !== undefined ? [r.setupMs] : [])));
+    const sample: LoadProgress = {
+      elapsedS: (now - t0) / 1000,
+      step: current.step,
+      concurrency: current.concurrency,
+      inFlight: running.size,
+      started: records.length,
+      finished,
+      failed,
+      callsPerSecond: ((finished - lastFinished) * 1000) / Math.max(1, now - lastSampleMs),
+      ...(mos ? { mosP50: mos.p50, mosMin: mos.min } : {}),
+      ...(setup ? { setupP95Ms: setup.p95 } : {}),
+    };
+    if (timeline.length < MAX_TIMELINE) timeline.push(sample);
+    o.onProgress?.(sample);
+    lastFinished = finished;
+    lastSampleMs = now;
+  }, 1000);
+  progress.unref();
+
+  const direction = (i: number): 'in' | 'out' =>
+    o.direction === 'both' ? (i % 2 === 0 ? 'in' : 'out') : o.direction;
+
+  try {
+    for (let s = 0; s < o.steps.length; s++) {
+      const target = o.steps[s] as number;
+      current = { step: s, concurrency: target };
+      const from = clock.now();
+      const stepEnd = o.steps.length > 1 ? from + (o.stepS as number) * 1000 : Number.POSITIVE_INFINITY;
+      const info = { concurrency: target, fromMs: from - t0, toMs: from - t0, peak: 0 };
+      stepInfo.push(info);
+      // Bounded: each pass starts a call or waits for one to end; calls and time are finite.
+      while (true) {
+        const now = clock.now();
+        if (o.signal?.aborted) {
+          stoppedBy = 'interrupted';
+          break;
+        }
+        if (records.length >= o.calls) {
+          stoppedBy = 'calls';
+          break;
+        }
+        if (now >= deadline) {
+          stoppedBy = 'duration';
+          break;
+        }
+        if (now >= stepEnd) {
+          stoppedBy = 'ramp-end';
+          break;
+        }
+        if (running.size < target && free.length > 0) {
+          const slot = free.pop() as number;
+          const rec: LoadCallRecord = {
+            index: records.length,
+            step: s,
+            direction: direction(records.length),
+            caller: '',
+            callee: '',
+            callIds: {},
+            startMs: now - t0,
+            established: false,
+            audio: [],
+            released: false,
+            failures: [],
+          };
+          records.push(rec);
+          const p: Promise<void> = runCall(parties, o.lab, slot, rec, holdMs, clock).finally(() => {
+            rec.endMs = clock.now() - t0;
+            running.delete(p);
+            free.push(slot);
+            finished++;
+            if (rec.failures.length > 0) failed++;
+          });
+          running.add(p);
+          info.peak = Math.max(info.peak, running.size);
+          continue;
+        }
+        // Wait for a call to end, the step to end or the deadline, whichever comes first.
+        const wait = Math.max(1, Math.min(stepEnd, deadline, now + 1000) - now);
+        await Promise.race([...running, sleep(wait)]);
+      }
+      info.toMs = clock.now() - t0;
+      if (stoppedBy !== 'ramp-end') break;
+    }
+    // Calls in flight finish on their own (each is bounded by its timeouts).
+    await Promise.all([...running]);
+  } finally {
+    clearInterval(progress);
+  }
+
+  const steps: LoadStep[] = stepInfo.map((info, s) => {
+    const calls = records.filter((r) => r.step === s);
+    const figures = loadFigures(calls);
+    // From the step's start to its end or to the end of its last call, whichever is later.
+    const lastEnd = calls.reduce((m, c) => Math.max(m, c.endMs ?? info.toMs), info.toMs);
+    const durationS = Math.max(0.001, (lastEnd - info.fromMs) / 1000);
+    return {
+      step: s,
+      concurrency: info.concurrency,
+      peakInFlight: info.peak,
+      durationS,
+      callsPerSecond: calls.length / durationS,
+      figures,
+      verdict: judgeStep(figures, thresholds),
+    };
+  });
+  // The embedded SBC ends its records just after the BYEs it relays: give it the release bound.
+  const sbc = o.lab.sbc;
+  const sbcLive = () =>
+    sbc ? sbc.calls().filter((c) => c.state !== 'ended' && c.state !== 'failed').length : 0;
+  const settleUntil = clock.now() + CALL_RELEASE_BOUND_MS;
+  while (sbc && sbcLive() > 0 && clock.now() < settleUntil) await sleep(100);
+  const left = sbc ? sbcLive() : undefined;
+  const k = knee(steps);
+  const hm = highestMet(steps);
+  return {
+    schema: LOAD_RESULTS_SCHEMA,
+    startedAt,
+    finishedAt: new Date(clock.wallNow()).toISOString(),
+    options: {
+      calls: o.calls,
+      steps: [...o.steps],
+      ...(o.stepS !== undefined ? { stepS: o.stepS } : {}),
+      holdS: o.holdS,
+      direction: o.direction,
+      ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
+    },
+    sbc: {
+      kind: o.lab.profile.sbc.kind,
+      faults: [...o.lab.profile.sbc.faults, ...(o.lab.opts.faults ?? [])],
+    },
+    thresholds,
+    stoppedBy,
+    steps,
+    total: loadFigures(records),
+    ...(k !== undefined ? { knee: k } : {}),
+    ...(hm !== undefined ? { highestMet: hm } : {}),
+    worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
+    ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
+    timeline,
+    calls: records.slice(0, MAX_CALLS_KEPT),
+    ...(records.length > MAX_CALLS_KEPT ? { callsTruncated: true } : {}),
+  };
+}

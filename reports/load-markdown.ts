@@ -1,0 +1,121 @@
+/**
+ * The Markdown section of a load run (`sbc-harness load`): a pure function of its results.json.
+ */
+import type { LoadCallRecord, LoadResult, Percentiles } from '../harness/runner/index.ts';
+
+function ms(p: Percentiles | undefined): string {
+  return p ? `${Math.round(p.p50)} / ${Math.round(p.p95)} ms` : '–';
+}
+
+function num(p: Percentiles | undefined, digits: number, key: 'p50' | 'p95' | 'min'): string {
+  return p ? p[key].toFixed(digits) : '–';
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function worstLine(c: LoadCallRecord): string {
+  const mos = c.audio.map((a) => `${a.from} → ${a.to} MOS ${a.mos.toFixed(2)}${a.heard ? '' : ' (silent)'}`);
+  const what = c.failures.length > 0 ? c.failures.join('; ') : 'no failure (lowest MOS or slowest setup)';
+  return `| ${c.index} | ${c.direction} | ${cell(`${c.caller} → ${c.callee}`)} | ${cell(
+    `${c.callIds.caller ?? '–'} / ${c.callIds.callee ?? '–'}`,
+  )} | ${c.status ?? 'none'} | ${c.setupMs !== undefined ? `${Math.round(c.setupMs)} ms` : '–'} | ${cell(
+    mos.join('; ') || '–',
+  )} | ${cell(what)} |`;
+}
+
+/** The report section, as Markdown. */
+export function loadMarkdown(r: LoadResult): string {
+  const t = r.thresholds;
+  const out: string[] = [];
+  out.push('## Load through the SBC', '');
+  out.push(
+    `SBC: ${r.sbc.kind}${r.sbc.faults.length > 0 ? ` (faults switched on: ${r.sbc.faults.join(', ')})` : ''}. ` +
+      `${r.total.calls} call(s), direction ${r.options.direction}, hold ${r.options.holdS} s, ` +
+      `${r.options.steps.length > 1 ? `ramp ${r.options.steps.join(', ')} (${r.options.stepS} s per step)` : `concurrency ${r.options.steps[0]}`}; ` +
+      `stopped by ${r.stoppedBy}. ${r.startedAt} to ${r.finishedAt}.`,
+    '',
+  );
+  out.push(
+    `Thresholds: MOS ≥ ${t.minMos} in every direction of every call, setup time p95 < ${t.maxSetupP95Ms} ms, at most ${t.maxFailedCalls} failed call(s).`,
+    '',
+  );
+  out.push(
+    r.knee !== undefined
+      ? `**Knee: ${r.knee} concurrent calls** (the highest target before the first step that missed a threshold).`
+      : r.highestMet !== undefined
+        ? '**Knee: none** (the first step missed a threshold).'
+        : '**No step met every threshold.**',
+    '',
+  );
+  if (r.highestMet !== undefined && r.highestMet !== r.knee)
+    out.push(
+      `A later step met every threshold again at ${r.highestMet} concurrent calls, after a step that missed one: the host was not steady (shared CPU?), so that step is not taken as the knee.`,
+      '',
+    );
+  if (r.sbcCallsLeftUp !== undefined)
+    out.push(`Calls the embedded SBC still held at the end: ${r.sbcCallsLeftUp}.`, '');
+
+  if (r.timeline.length > 0)
+    out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');
+  out.push('### Per step', '');
+  out.push(
+    '| step | target | peak in flight | calls | failed | calls/s | setup p50 / p95 | SRD p50 / p95 | SDD p50 / p95 | SER % | ISA % | met | missed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const s of r.steps) {
+    const f = s.figures;
+    out.push(
+      `| ${s.step} | ${s.concurrency} | ${s.peakInFlight} | ${f.calls} | ${f.failedCalls} | ${s.callsPerSecond.toFixed(2)} | ${ms(
+        f.setupMs,
+      )} | ${ms(f.rfc6076.sessionRequestDelayMs)} | ${ms(f.rfc6076.sessionDisconnectDelayMs)} | ${f.rfc6076.sessionEstablishmentRatio.toFixed(
+        1,
+      )} | ${f.rfc6076.ineffectiveSessionAttempts.toFixed(1)} | ${s.verdict.met ? 'yes' : 'no'} | ${cell(
+        s.verdict.missed.join('; ') || '–',
+      )} |`,
+    );
+  }
+  out.push('');
+
+  out.push('### Audio per direction (whole run)', '');
+  out.push(
+    '| direction | measured | silent | loss % p50 / p95 | jitter ms p50 / p95 | MOS p50 / p95 / min | one-way delay ms p50 / p95 |',
+    '|---|---|---|---|---|---|---|',
+  );
+  const dirs = [
+    ['caller → callee', r.total.audio.callerToCallee],
+    ['callee → caller', r.total.audio.calleeToCaller],
+  ] as const;
+  for (const [name, d] of dirs) {
+    out.push(
+      `| ${name} | ${d.measured} | ${d.silent} | ${num(d.lossPercent, 1, 'p50')} / ${num(d.lossPercent, 1, 'p95')} | ${num(
+        d.jitterMs,
+        1,
+        'p50',
+      )} / ${num(d.jitterMs, 1, 'p95')} | ${num(d.mos, 2, 'p50')} / ${num(d.mos, 2, 'p95')} / ${num(d.mos, 2, 'min')} | ${num(
+        d.delayMs,
+        0,
+        'p50',
+      )} / ${num(d.delayMs, 0, 'p95')} |`,
+    );
+  }
+  out.push('');
+
+  out.push('### Worst calls', '');
+  if (r.worst.length === 0) out.push('No call ran.', '');
+  else {
+    out.push(
+      '| # | dir | caller → callee | Call-IDs (caller / callee leg) | status | setup | audio | what failed |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const c of r.worst) out.push(worstLine(c));
+    out.push('');
+  }
+  out.push(
+    'RFC 6076: SRD = INVITE to first non-100 provisional or 2xx; SDD = BYE to its final response; ' +
+      'SER = 2xx / (INVITEs − 3xx); ISA = INVITEs answered 408/500/503/504 or not at all. docs/load.md explains every figure.',
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,132 @@
+/**
+ * `sbc-harness load`: its help, its refusals, and a small run against the embedded SBC with a
+ * fault switched on, whose results.json and load-report.md name the failed calls.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../harness/cli/main.ts';
+import type { LoadResult } from '../../harness/runner/load-run.ts';
+
+async function runCli(args: string[]): Promise<{ out: string; code: number | undefined }> {
+  let out = '';
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  const program = buildProgram((s) => {
+    out += s;
+  });
+  try {
+    await program.parseAsync(['node', 'sbc-harness', ...args]);
+  } catch {
+    // commander's exitOverride throws after --help
+  }
+  const code = process.exitCode as number | undefined;
+  process.exitCode = before;
+  return { out, code };
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('sbc-harness load', () => {
+  it('--help names the options, the thresholds and what is not done', async () => {
+    const { out } = await runCli(['load', '--help']);
+    for (const o of [
+      '--calls',
+      '--concurrency',
+      '--ramp',
+      '--step-s',
+      '--hold-s',
+      '--direction',
+      '--duration-s',
+      '--out',
+      '--min-mos',
+      '--max-setup-p95-ms',
+      '--max-failed-calls',
+      '--sbc-fault',
+    ])
+      expect(out).toContain(o);
+    expect(out).toMatch(/Not done yet/);
+  });
+
+  it('refuses bad options with exit code 2 and a sentence', async () => {
+    const r1 = await runCli(['load', '--calls', '0']);
+    expect(r1.code).toBe(2);
+    expect(r1.out).toMatch(/--calls must be/);
+    const r2 = await runCli(['load', '--ramp', '2,4']);
+    expect(r2.code).toBe(2);
+    expect(r2.out).toMatch(/--step-s/);
+    const r3 = await runCli(['load', '--direction', 'sideways']);
+    expect(r3.code).toBe(2);
+  });
+
+  it('a one-way-audio fault: exit 1, the failed calls in results.json and the report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'load-cli-'));
+    dirs.push(out);
+    const r = await runCli([
+      'load',
+      '--calls',
+      '2',
+      '--concurrency',
+      '2',
+      '--hold-s',
+      '1',
+      '--direction',
+      'out',
+      '--sbc-fault',
+      'one-way-audio',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/step 1\/1 target 2|2 call\(s\), 2 failed/);
+    expect(r.out).toMatch(/worst: call \d .*No audio from Premium Deskphone/);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadResult;
+    expect(res.schema).toBe('sbc-harness/load-results@1');
+    expect(res.sbc.faults).toEqual(['one-way-audio']);
+    expect(res.total.failedCalls).toBe(2);
+    expect(res.knee).toBeUndefined();
+    expect(readFileSync(join(out, 'load-chart.svg'), 'utf8')).toMatch(/^<svg /);
+    const md = readFileSync(join(out, 'load-report.md'), 'utf8');
+    expect(md).toMatch(/No step met every threshold/);
+    expect(md).toMatch(/No audio from Premium Deskphone/);
+  });
+
+  it('Ctrl-C: no new calls, the calls in flight finish, results written, exit 130', {
+    timeout: 60_000,
+  }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'load-int-'));
+    dirs.push(out);
+    const bin = fileURLToPath(new URL('../../bin/sbc-harness.js', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [bin, 'load', '--calls', '1000', '--concurrency', '2', '--hold-s', '1', '--out', out],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let text = '';
+    let sent = false;
+    child.stdout.on('data', (b: Buffer) => {
+      text += b.toString();
+      // Once a call has finished, interrupt.
+      if (!sent && /done [1-9]/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    clearTimeout(killer);
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadResult;
+    expect(res.stoppedBy).toBe('interrupted');
+    expect(res.calls.length).toBeGreaterThan(0);
+    expect(res.calls.length).toBeLessThan(1000);
+    for (const c of res.calls) expect(c.endMs).toBeDefined();
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * The figures of a load run from hand-made call records: RFC 6076 ratios and delays,
+ * percentiles, the step verdict against the thresholds, the knee and the worst calls.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_LOAD_THRESHOLDS,
+  highestMet,
+  judgeStep,
+  knee,
+  type LoadCallRecord,
+  type LoadStep,
+  loadFigures,
+  percentile,
+  rfc6076,
+  worstCalls,
+} from '../../harness/runner/load-figures.ts';
+
+function call(i: number, o: Partial<LoadCallRecord> = {}): LoadCallRecord {
+  const status = 'status' in o ? o.status : 200;
+  const ok = status !== undefined && status < 300;
+  return {
+    index: i,
+    step: 0,
+    direction: 'in',
+    caller: `load-${i}`,
+    callee: 'Premium Deskphone 1',
+    callIds: { caller: `a${i}`, callee: `b${i}` },
+    startMs: i * 10,
+    status: 200,
+    established: ok,
+    ...(ok ? { requestDelayMs: 10 + i, setupMs: 20 + i, disconnectDelayMs: 5 + i } : {}),
+    audio: ok
+      ? [
+          {
+            from: 'x',
+            to: 'y',
+            codec: 'PCMA',
+            heard: true,
+            toneLevel: 5000,
+            lossPercent: 0,
+            jitterMs: 1,
+            mos: 4.4,
+          },
+          {
+            from: 'y',
+            to: 'x',
+            codec: 'PCMA',
+            heard: true,
+            toneLevel: 5000,
+            lossPercent: 0,
+            jitterMs: 2,
+            mos: 4.3,
+          },
+        ]
+      : [],
+    released: ok,
+    failures: ok ? [] : [`call not established: final response ${o.status}`],
+    ...o,
+  };
+}
+
+describe('load figures', () => {
+  it('percentiles are nearest-rank', () => {
+    const v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(percentile(v, 50)).toBe(5);
+    expect(percentile(v, 95)).toBe(10);
+    expect(percentile([7], 95)).toBe(7);
+    expect(Number.isNaN(percentile([], 50))).toBe(true);
+  });
+
+  it('RFC 6076: SER leaves 3xx out of the denominator; ISA counts 408/500/503/504 and no answer', () => {
+    const calls = [
+      call(0),
+      call(1),
+      call(2, { status: 302 }),
+      call(3, { status: 503 }),
+      call(4, { status: 486 }),
+      call(5, { status: undefined }),
+    ];
+    const k = rfc6076(calls);
+    expect(k.sessionRequests).toBe(6);
+    // 2 answered 2xx of 6 − 1 redirected.
+    expect(k.sessionEstablishmentRatio).toBeCloseTo(40, 6);
+    // 503 and the unanswered one.
+    expect(k.ineffectiveSessionAttemptCount).toBe(2);
+    expect(k.ineffectiveSessionAttempts).toBeCloseTo(100 / 3, 6);
+    expect(k.sessionRequestDelayMs).toEqual({ n: 2, min: 10, p50: 10, p95: 11, max: 11 });
+    expect(k.sessionDisconnectDelayMs?.n).toBe(2);
+  });
+
+  it('per-direction audio figures count the silent directions', () => {
+    const silent = call(1);
+    silent.audio[1] = { ...(silent.audio[1] as LoadCallRecord['audio'][number]), heard: false, mos: 1.2 };
+    silent.failures = ['No audio from y reached x'];
+    const f = loadFigures([call(0), silent]);
+    expect(f.failedCalls).toBe(1);
+    expect(f.audio.callerToCallee.silent).toBe(0);
+    expect(f.audio.calleeToCaller.silent).toBe(1);
+    expect(f.audio.calleeToCaller.mos?.min).toBe(1.2);
+    expect(f.setupMs?.n).toBe(2);
+  });
+
+  it('a step meets the thresholds only when MOS, setup p95 and failed calls all do', () => {
+    const t = DEFAULT_LOAD_THRESHOLDS;
+    expect(judgeStep(loadFigures([call(0), call(1)]), t)).toEqual({ met: true, missed: [] });
+    const slow = judgeStep(loadFigures([call(0, { setupMs: 1500 })]), t);
+    expect(slow.met).toBe(false);
+    expect(slow.missed.join()).toMatch(/setup time p95 1500 ms/);
+    const poor = call(0);
+    (poor.audio[0] as { mos: number }).mos = 3.5;
+    expect(judgeStep(loadFigures([poor]), t).missed.join()).toMatch(/lowest MOS 3.50/);
+    const failed = judgeStep(loadFigures([call(0), call(1, { status: 503 })]), t);
+    expect(failed.missed.join()).toMatch(/1 failed call/);
+    expect(judgeStep(loadFigures([call(0), call(1, { status: 503 })]), { ...t, maxFailedCalls: 1 }).met).toBe(
+      true,
+    );
+  });
+
+  it('the knee is the highest concurrency before the first step that missed a threshold', () => {
+    const step = (concurrency: number, met: boolean): LoadStep => ({
+      step: 0,
+      concurrency,
+      peakInFlight: concurrency,
+      durationS: 1,
+      callsPerSecond: 1,
+      figures: loadFigures([]),
+      verdict: { met, missed: met ? [] : ['x'] },
+    });
+    expect(knee([step(5, true), step(10, true), step(20, false), step(40, false)])).toBe(10);
+    expect(knee([step(5, false)])).toBeUndefined();
+    // A step that passes after a miss (a noisy host) is not the knee, but is reported.
+    const noisy = [step(5, true), step(10, false), step(20, true)];
+    expect(knee(noisy)).toBe(5);
+    expect(highestMet(noisy)).toBe(20);
+    expect(highestMet([step(5, false)])).toBeUndefined();
+  });
+
+  it('the worst calls are the failed ones first, then the lowest MOS, then the slowest setup', () => {
+    const low = call(2);
+    (low.audio[1] as { mos: number }).mos = 3.9;
+    const calls = [call(0), call(1, { setupMs: 900 }), low, call(3, { status: 503 })];
+    expect(worstCalls(calls, 3).map((c) => c.index)).toEqual([3, 2, 1]);
+  });
+});

@@ -1,0 +1,185 @@
+/**
+ * `runLoad` through the embedded reference SBC on ephemeral loopback ports: every call is
+ * judged on its own, the figures are computed from the calls that happened, and a fault of the
+ * SBC makes calls fail and names them among the worst calls. Small numbers, bounded in time;
+ * nothing asserts a duration.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../harness/actors/lab.ts';
+import { loadProfile } from '../../harness/config/profile.ts';
+import { loadFigures, percentiles } from '../../harness/runner/load-figures.ts';
+import { type LoadProgress, loadOptionProblems, runLoad } from '../../harness/runner/load-run.ts';
+import { loadChartSvg } from '../../reports/load-chart.ts';
+import { loadMarkdown } from '../../reports/load-markdown.ts';
+
+const TIMERS = { t1: 100, t2: 800, t4: 1000 };
+const labs: Lab[] = [];
+afterEach(async () => {
+  await Promise.all(labs.splice(0).map((l) => l.stop()));
+});
+
+async function lab(faults: string[] = []): Promise<Lab> {
+  const l = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS, faults });
+  labs.push(l);
+  return l;
+}
+
+describe('load run through the embedded SBC', () => {
+  it('20 calls, 5 at once, hold 1 s: each call judged, figures from the records', async () => {
+    const samples: LoadProgress[] = [];
+    const r = await runLoad({
+      lab: await lab(),
+      calls: 20,
+      steps: [5],
+      holdS: 1,
+      direction: 'both',
+      onProgress: (p) => samples.push(p),
+    });
+    expect(r.calls).toHaveLength(20);
+    // Progress lines say what was running: never above the target, counts that only grow.
+    for (const [i, p] of samples.entries()) {
+      expect(p.inFlight).toBeLessThanOrEqual(5);
+      expect(p.finished).toBeLessThanOrEqual(p.started);
+      expect(p.started).toBeLessThanOrEqual(20);
+      expect(p.failed).toBeLessThanOrEqual(p.finished);
+      if (i > 0) expect(p.started).toBeGreaterThanOrEqual((samples[i - 1] as LoadProgress).started);
+    }
+    expect(r.stoppedBy).toBe('calls');
+    expect(r.calls.filter((c) => c.direction === 'in')).toHaveLength(10);
+    // A stalled host can push the measured one-way delay past the G.114 bound (a timed check
+    // this test does not make); every other check must pass on every call.
+    const notDelay = (c: { failures: string[] }) =>
+      c.failures.filter((f) => !/is delayed .* one-way/.test(f));
+    for (const c of r.calls) {
+      expect(notDelay(c), `call ${c.index}`).toEqual([]);
+      expect(c.status).toBe(200);
+      expect(c.established).toBe(true);
+      expect(c.released).toBe(true);
+      expect(c.audio).toHaveLength(2);
+      for (const a of c.audio) expect(a.heard).toBe(true);
+      // Caller → callee first, named after the parties of this call.
+      expect(c.audio[0]?.from).toBe(c.caller);
+      expect(c.audio[0]?.to).toBe(c.callee);
+      // The two legs of a B2BUA call have their own Call-IDs.
+      expect(c.callIds.caller).toBeTruthy();
+      expect(c.callIds.callee).toBeTruthy();
+      expect(c.callIds.caller).not.toBe(c.callIds.callee);
+      expect(c.requestDelayMs).toBeLessThanOrEqual(c.setupMs as number);
+    }
+    expect(new Set(r.calls.map((c) => c.callIds.caller)).size).toBe(20);
+    // Never more in flight than the target, and the target was reached.
+    expect(r.steps).toHaveLength(1);
+    expect(r.steps[0]?.peakInFlight).toBe(5);
+    // The KPIs are the records' figures.
+    expect(r.total).toEqual(loadFigures(r.calls));
+    expect(r.total.failedCalls).toBe(r.calls.filter((c) => c.failures.length > 0).length);
+    expect(r.total.rfc6076.sessionRequests).toBe(20);
+    expect(r.total.rfc6076.sessionEstablishmentRatio).toBe(100);
+    expect(r.total.rfc6076.ineffectiveSessionAttemptCount).toBe(0);
+    expect(r.total.setupMs).toEqual(percentiles(r.calls.map((c) => c.setupMs as number)));
+    expect(r.total.audio.callerToCallee.measured).toBe(20);
+    expect(r.total.audio.calleeToCaller.silent).toBe(0);
+    expect(r.sbcCallsLeftUp).toBe(0);
+    // The knee is the one step's concurrency exactly when that step met the thresholds.
+    expect(r.knee).toBe(r.steps[0]?.verdict.met ? 5 : undefined);
+    // The timeline is the progress samples; the chart draws each of them.
+    expect(r.timeline).toEqual(samples);
+    const svg = loadChartSvg(r);
+    const inFlight = svg.match(/data-series="in flight"[^>]*points="([^"]*)"/);
+    expect(inFlight?.[1]?.split(' ')).toHaveLength(samples.length);
+    const md = loadMarkdown(r);
+    expect(md).toMatch(/## Load through the SBC/);
+    expect(md).toContain(`| 0 | 5 | 5 | 20 | ${r.total.failedCalls} |`);
+  });
+
+  it('one-way audio of the SBC fails every call and names the silent direction among the worst', async () => {
+    const r = await runLoad({
+      lab: await lab(['one-way-audio']),
+      calls: 4,
+      steps: [2],
+      holdS: 1,
+      direction: 'both',
+    });
+    expect(r.calls).toHaveLength(4);
+    for (const c of r.calls) {
+      expect(c.established).toBe(true);
+      // The fault drops what the LAN side (the extension) sends toward the WAN side (the phone).
+      const fromExtension = c.audio.find((a) => a.from.startsWith('Premium Deskphone'));
+      const toExtension = c.audio.find((a) => a.to.startsWith('Premium Deskphone'));
+      expect(fromExtension?.heard).toBe(false);
+      expect(toExtension?.heard).toBe(true);
+      expect(c.failures.join()).toMatch(/No audio from Premium Deskphone/);
+    }
+    expect(r.total.failedCalls).toBe(4);
+    expect(r.knee).toBeUndefined();
+    expect(r.steps[0]?.verdict.missed.join()).toMatch(/4 failed call/);
+    expect(r.worst).toHaveLength(4);
+    for (const w of r.worst) expect(w.failures.length).toBeGreaterThan(0);
+    expect(loadMarkdown(r)).toMatch(/No audio from Premium Deskphone/);
+  });
+
+  it('a BYE the SBC does not relay leaves the callee leg up: the call fails as not released', async () => {
+    const r = await runLoad({
+      lab: await lab(['no-bye-relay']),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+    });
+    for (const c of r.calls) {
+      expect(c.established).toBe(true);
+      expect(c.released).toBe(false);
+      expect(c.failures.join()).toMatch(/leg not released/);
+    }
+    expect(r.worst.map((w) => w.index).sort()).toEqual([0, 1]);
+  });
+
+  it('a ramp runs each target for its step time and judges each step', async () => {
+    const r = await runLoad({
+      lab: await lab(),
+      calls: 200,
+      steps: [1, 3],
+      stepS: 2,
+      holdS: 1,
+      direction: 'out',
+    });
+    expect(r.stoppedBy).toBe('ramp-end');
+    expect(r.steps.map((s) => s.concurrency)).toEqual([1, 3]);
+    expect(r.steps[0]?.peakInFlight).toBe(1);
+    expect(r.steps[1]?.peakInFlight).toBeLessThanOrEqual(3);
+    for (const s of r.steps) {
+      const calls = r.calls.filter((c) => c.step === s.step);
+      expect(s.figures).toEqual(loadFigures(calls));
+      expect(calls.length).toBeGreaterThan(0);
+    }
+    expect(r.calls.length).toBeLessThan(200);
+  });
+
+  it('--duration-s stops starting calls; the calls in flight finish and count', async () => {
+    const r = await runLoad({
+      lab: await lab(),
+      calls: 1000,
+      steps: [2],
+      holdS: 1,
+      durationS: 2,
+      direction: 'in',
+    });
+    expect(r.stoppedBy).toBe('duration');
+    expect(r.calls.length).toBeGreaterThan(0);
+    expect(r.calls.length).toBeLessThan(1000);
+    for (const c of r.calls) {
+      expect(c.endMs).toBeDefined();
+      expect(c.established).toBe(true);
+      expect(c.released).toBe(true);
+    }
+    expect(r.total.calls).toBe(r.calls.length);
+  });
+
+  it('options out of bounds are refused with a sentence each', () => {
+    expect(loadOptionProblems({ calls: 0, steps: [5], holdS: 1 })).toHaveLength(1);
+    expect(loadOptionProblems({ calls: 200_000, steps: [5], holdS: 1 })[0]).toMatch(/100000/);
+    expect(loadOptionProblems({ calls: 10, steps: [5, 10], holdS: 1 })[0]).toMatch(/--step-s/);
+    expect(loadOptionProblems({ calls: 10, steps: [0], holdS: 0.5 })).toHaveLength(2);
+    expect(loadOptionProblems({ calls: 10, steps: [5], holdS: 1 })).toEqual([]);
+  });
+});
