@@ -149,8 +149,22 @@ async function handle(msg: Record<string, unknown>): Promise<unknown> {
       );
       return { ok: true, ...h, ended };
     }
-    case 'stats':
-      return { ok: true, memory: process.memoryUsage() };
+    case 'live': {
+      // Calls not yet ended, by state, and the records the actor keeps (evidence lists).
+      const states: Record<string, number> = {};
+      const calls = [
+        ...(lab.provider?.allPhones() ?? []).flatMap((p) => p.calls),
+        ...(lab.oxo?.allExtensions() ?? []).flatMap((e) => e.calls),
+      ];
+      for (const c of calls) states[c.state] = (states[c.state] ?? 0) + 1;
+      return {
+        ok: true,
+        callsByState: states,
+        registrations: lab.provider?.registrations.length ?? lab.oxo?.registrations.length ?? 0,
+        routes: lab.provider?.routes.length ?? lab.oxo?.routes.length ?? 0,
+        heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e5) / 10,
+      };
+    }
     default:
       return { ok: false, reason: `unknown command ${String(msg.cmd)}` };
   }

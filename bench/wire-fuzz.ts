@@ -31,7 +31,9 @@
  *    at a time (≤ 1 s), garbage, 100–300 KB headers, or connect-and-close; at most 128
  *    connections at once, each reset by us 300 ms after its last write (3 s at most). `--tcp-hold` more connections stay open
  *    with half a message for the whole fuzz, then are reset.
- * 4. settle: every second, up to `--settle-seconds`, the figures again, until every process is
+ * 4. settle: every second, up to `--settle-seconds`, the figures again (each reading, like the
+ *    start's, after a full GC that SIGUSR2 triggers through bench/wire-fuzz-gc-hook.mjs, so that
+ *    garbage is not taken for a leak), until every process is
  *    back within `--tolerance` of its start (growth only; see bench/wire-fuzz-measure.ts);
  *    60 s by default because a transaction lives 64×T1 = 32 s (RFC 3261 §17);
  * 5. every listener answers an OPTIONS (any status) from 127.0.97.1 (UDP and TCP; the OXO
@@ -50,7 +52,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   fdKinds,
   judgeRecovery,
@@ -234,6 +236,12 @@ function startChild(name: Child['name'], args: string[], ipc: boolean): Child {
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    // SIGUSR2 runs a full GC in the actor (bench/wire-fuzz-gc-hook.mjs) before each reading.
+    env: {
+      ...process.env,
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import=${pathToFileURL(join(ROOT, 'bench', 'wire-fuzz-gc-hook.mjs')).href}`.trim(),
+    },
   });
   const c: Child = {
     name,
@@ -770,6 +778,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
+/** A full GC in every actor process (SIGUSR2, see bench/wire-fuzz-gc-hook.mjs), then a moment to settle. */
+async function collectGarbage(children: Child[]): Promise<void> {
+  for (const c of children) if (!c.exit) c.proc.kill('SIGUSR2');
+  await sleep(700);
+}
+
 async function steadySample(pid: number): Promise<ProcSample> {
   const xs: ProcSample[] = [];
   for (let i = 0; i < 3; i++) {
@@ -829,7 +843,12 @@ async function main(): Promise<number> {
 
   await sleep(2000);
   const before: Record<string, ProcSample> = {};
+  await collectGarbage(children);
   for (const c of children) before[c.name] = await steadySample(c.pid);
+  const liveBefore = {
+    provider: await ask(lab.provider, { cmd: 'live' }, 5000),
+    oxo: await ask(lab.oxo, { cmd: 'live' }, 5000),
+  };
   const kindsBefore = Object.fromEntries(children.map((c) => [c.name, fdKinds(c.pid)]));
   const logBefore = Object.fromEntries(children.map((c) => [c.name, c.stderrBytes]));
   log(
@@ -854,6 +873,7 @@ async function main(): Promise<number> {
   let after: Record<string, ProcSample> = {};
   let rec: Record<string, Recovery> = {};
   for (;;) {
+    await collectGarbage(children);
     after = Object.fromEntries(children.map((c) => [c.name, sampleProc(c.pid)]));
     rec = Object.fromEntries(
       children.map((c) => [
@@ -874,6 +894,10 @@ async function main(): Promise<number> {
   }
 
   const kindsAfter = Object.fromEntries(children.map((c) => [c.name, fdKinds(c.pid)]));
+  const liveAfter = {
+    provider: await ask(lab.provider, { cmd: 'live' }, 5000),
+    oxo: await ask(lab.oxo, { cmd: 'live' }, 5000),
+  };
   const answers: Record<string, boolean> = {};
   for (const l of LISTENERS)
     for (const p of l.protocols) {
@@ -931,6 +955,8 @@ async function main(): Promise<number> {
     udpSendErrors,
     settleSeconds,
     processes,
+    simulatorsBefore: liveBefore,
+    simulatorsAfter: liveAfter,
     listenersAnswer: answers,
     callAfter,
     failures,
@@ -997,6 +1023,7 @@ function printSummary(
       `- ${c.name} exit on SIGTERM: ${pr.stopSeconds === null ? 'none within 40 s (killed)' : `${Number(pr.stopSeconds).toFixed(1)} s`}`,
     );
   }
+  lines.push(`- simulators after (calls by state, records kept): ${JSON.stringify(s.simulatorsAfter)}`);
   lines.push('');
   lines.push(
     `settled after ${settleSeconds.toFixed(0)} s; listeners answer: ${JSON.stringify(s.listenersAnswer)}`,
