@@ -706,7 +706,8 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
 
 // ---------- listeners answer ----------
 
-async function optionsProbe(l: Listener, protocol: 'UDP' | 'TCP'): Promise<boolean> {
+/** 'answered', or what happened instead (refused, closed without an answer, no answer in time). */
+async function optionsProbe(l: Listener, protocol: 'UDP' | 'TCP'): Promise<string> {
   const build = (port: number) => seedOptions(l.target, { transport: protocol, address: PROBE_SOURCE, port });
   if (protocol === 'UDP') {
     const s = dgram.createSocket('udp4');
@@ -722,31 +723,37 @@ async function optionsProbe(l: Listener, protocol: 'UDP' | 'TCP'): Promise<boole
       const m = build(s.address().port);
       for (const wait of [500, 1000, 2000, 4000]) {
         s.send(m, l.target.port, l.target.host);
-        if (await waitUntil(() => answered, wait)) return true;
+        if (await waitUntil(() => answered, wait)) return 'answered';
       }
-      return false;
-    } catch {
-      return false;
+      return 'no answer in 7.5 s (4 tries)';
+    } catch (e) {
+      return (e as Error).message;
     } finally {
       s.close();
     }
   }
-  return new Promise<boolean>((resolve) => {
+  return new Promise<string>((resolve) => {
     const sock = net.connect({ host: l.target.host, port: l.target.port, localAddress: PROBE_SOURCE });
+    let got = '';
     const t = setTimeout(() => {
       sock.destroy();
-      resolve(false);
+      resolve(`no answer in 8 s${got ? ` (received ${JSON.stringify(got.slice(0, 80))})` : ''}`);
     }, 8000);
-    sock.on('error', () => {
+    sock.on('error', (e) => {
       clearTimeout(t);
-      resolve(false);
+      resolve(e.message);
+    });
+    sock.on('close', () => {
+      clearTimeout(t);
+      resolve('closed by the listener without an answer');
     });
     sock.on('connect', () => sock.write(build(sock.localPort ?? 0)));
     sock.on('data', (d: Buffer) => {
-      if (d.includes('SIP/2.0 ')) {
+      got += d.toString('latin1');
+      if (got.includes('SIP/2.0 ')) {
         clearTimeout(t);
+        resolve('answered');
         sock.destroy();
-        resolve(true);
       }
     });
   });
@@ -898,12 +905,13 @@ async function main(): Promise<number> {
     provider: await ask(lab.provider, { cmd: 'live' }, 5000),
     oxo: await ask(lab.oxo, { cmd: 'live' }, 5000),
   };
-  const answers: Record<string, boolean> = {};
+  const answers: Record<string, string> = {};
   for (const l of LISTENERS)
     for (const p of l.protocols) {
       const ok = await optionsProbe(l, p);
       answers[`${l.name}/${p}`] = ok;
-      if (!ok) failures.push(`${l.name} does not answer an OPTIONS over ${p} after the fuzz`);
+      if (ok !== 'answered')
+        failures.push(`${l.name} does not answer an OPTIONS over ${p} after the fuzz: ${ok}`);
     }
 
   const callAfter = children.every((c) => !c.exit)
