@@ -157,9 +157,23 @@ async function handle(msg: Record<string, unknown>): Promise<unknown> {
         ...(lab.oxo?.allExtensions() ?? []).flatMap((e) => e.calls),
       ];
       for (const c of calls) states[c.state] = (states[c.state] ?? 0) + 1;
+      // The calls still up or ringing, with what set them up (at most 10, for the report).
+      const up = calls
+        .filter((c) => c.state !== 'ended' && c.state !== 'failed')
+        .slice(0, 10)
+        .map((c) => ({
+          state: c.state,
+          direction: c.direction,
+          callId: c.invite?.callId,
+          from: c.invite?.get('from'),
+          requestUri: c.invite?.uri,
+          status: c.status,
+          invite: c.invite?.toBuffer().toString('latin1').slice(0, 1500),
+        }));
       return {
         ok: true,
         callsByState: states,
+        callsUp: up,
         registrations: lab.provider?.registrations.length ?? lab.oxo?.registrations.length ?? 0,
         routes: lab.provider?.routes.length ?? lab.oxo?.routes.length ?? 0,
         heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e5) / 10,

@@ -1031,7 +1031,9 @@ function printSummary(
       `- ${c.name} exit on SIGTERM: ${pr.stopSeconds === null ? 'none within 40 s (killed)' : `${Number(pr.stopSeconds).toFixed(1)} s`}`,
     );
   }
-  lines.push(`- simulators after (calls by state, records kept): ${JSON.stringify(s.simulatorsAfter)}`);
+  lines.push(
+    `- simulators after (calls by state, records kept; details in the JSON): ${JSON.stringify(s.simulatorsAfter, (k, v) => (k === 'callsUp' ? (v as unknown[]).length : v))}`,
+  );
   lines.push('');
   lines.push(
     `settled after ${settleSeconds.toFixed(0)} s; listeners answer: ${JSON.stringify(s.listenersAnswer)}`,
