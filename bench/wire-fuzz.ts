@@ -636,9 +636,11 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
   let udpPending = 0;
   let lastReport = start;
   const jobs = new Set<Promise<void>>();
-  while (sent < MESSAGES && performance.now() - start < maxMs) {
+  // Messages skipped by the loopback guard (outside a namespace) do not count as sent.
+  const onWire = () => sent - skippedNotLoopback;
+  while (onWire() < MESSAGES && performance.now() - start < maxMs) {
     const elapsed = performance.now() - start;
-    const due = Math.min(MESSAGES, Math.floor((elapsed / 1000) * RATE) + 1);
+    const due = Math.min(MESSAGES, Math.floor((elapsed / 1000) * RATE) + 1) + skippedNotLoopback;
     let blocked = false;
     while (sent < due && !blocked) {
       // TCP jobs carry several messages each: keep the TCP share of what was sent at TCP_SHARE.
@@ -652,7 +654,7 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
           break;
         }
         const mode = r.pick(TCP_MODES);
-        const n = Math.min(tcpMessages(r, mode), MESSAGES - sent);
+        const n = Math.min(tcpMessages(r, mode), MESSAGES - onWire());
         inflight++;
         sent += n;
         tcp += n;
@@ -694,12 +696,12 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
   await waitUntil(() => udpPending === 0, 5000);
   for (const s of udpSockets.values()) s.close();
   return {
-    sent,
+    sent: onWire(),
     udp,
     tcp,
     seconds,
-    rate: sent / seconds,
-    stoppedByTime: sent < MESSAGES,
+    rate: onWire() / seconds,
+    stoppedByTime: onWire() < MESSAGES,
     heldConnections: held.length,
   };
 }
