@@ -14,7 +14,16 @@ export const BENCHES = [
   'analysis-delay',
   'plan-wall-time',
   'load-knee',
+  'wire-fuzz',
 ] as const;
 
 /** Files under bench/ that serve a benchmark (its agents) or run the others. */
-export const BENCH_PARTS = ['call-rate-agents', 'call-rate-uas', 'run-all', 'bench-list'] as const;
+export const BENCH_PARTS = [
+  'call-rate-agents',
+  'call-rate-uas',
+  'run-all',
+  'bench-list',
+  'wire-fuzz-actor',
+  'wire-fuzz-mutator',
+  'wire-fuzz-measure',
+] as const;

@@ -122,6 +122,13 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     files: ['test/cli/interrupt.test.ts', 'test/lab/lab-up-interrupt.test.ts'],
   },
   {
+    octets: [94, 95, 96, 97],
+    fixedPorts: true,
+    owner:
+      'the over-the-wire fuzz (bench/wire-fuzz.ts): provider side 94, PBX side 95, fuzz sources 96, probes 97; in its own network namespace when the host allows one',
+    files: ['bench/wire-fuzz.ts', 'test/bench/wire-fuzz.test.ts'],
+  },
+  {
     octets: [81, 82, 83, 84, 85],
     fixedPorts: false,
     owner: 'media leg tests (ephemeral ports, one block per file group)',
