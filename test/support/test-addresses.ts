@@ -126,7 +126,7 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     fixedPorts: true,
     owner:
       'the over-the-wire fuzz (bench/wire-fuzz.ts): provider side 94, PBX side 95, fuzz sources 96, probes 97; in its own network namespace when the host allows one',
-    files: ['bench/wire-fuzz.ts', 'test/bench/wire-fuzz.test.ts'],
+    files: ['bench/wire-fuzz.ts', 'test/bench/wire-fuzz.test.ts', 'test/bench/wire-fuzz-ci.test.ts'],
   },
   {
     octets: [81, 82, 83, 84, 85],
