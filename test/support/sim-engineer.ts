@@ -16,13 +16,18 @@ const BIN = fileURLToPath(new URL('../../bin/sbc-harness.js', import.meta.url));
  * The default profile on the addresses of the real-equipment tests (fixed ports: the embedded
  * SBC and the "real" side's simulator meet there), with real equipment on `side`.
  */
-export function realEquipmentProfile(side: 'oxo' | 'provider'): Profile {
+export function realEquipmentProfile(side: 'oxo' | 'provider', at: 'runner' | 'console' = 'runner'): Profile {
   const p = structuredClone(loadProfile());
-  p.sbc.wan.address = '127.0.110.2';
-  p.provider.address = '127.0.110.1';
-  p.sbc.lan.address = '127.0.111.2';
-  p.oxo.address = '127.0.111.1';
-  p.oxo.trunk.domain = '127.0.111.2';
+  // Each test file its own block (fixed ports, and vitest runs files side by side).
+  const a =
+    at === 'runner'
+      ? { wan: '127.0.110.2', provider: '127.0.110.1', lan: '127.0.111.2', oxo: '127.0.111.1' }
+      : { wan: '127.0.112.2', provider: '127.0.112.1', lan: '127.0.113.2', oxo: '127.0.113.1' };
+  p.sbc.wan.address = a.wan;
+  p.provider.address = a.provider;
+  p.sbc.lan.address = a.lan;
+  p.oxo.address = a.oxo;
+  p.oxo.trunk.domain = a.lan;
   p[side].kind = 'real';
   return p;
 }

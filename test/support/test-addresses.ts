@@ -146,7 +146,14 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     octets: [110, 111],
     fixedPorts: true,
     owner:
-      'real equipment: the embedded SBC on fixed ports, a separately started OXO simulator as the real OXO',
+      'real equipment (test/runner/real-equipment.test.ts): the embedded SBC on fixed ports, a separately started simulator as the real side',
+    files: ['test/support/sim-engineer.ts'],
+  },
+  {
+    octets: [112, 113],
+    fixedPorts: true,
+    owner:
+      'real equipment through the live console (test/cli/real-equipment-console.test.ts), its own block: vitest runs the two files side by side',
     files: ['test/support/sim-engineer.ts', 'test/cli/real-equipment-console.test.ts'],
   },
   {
