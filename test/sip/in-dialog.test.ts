@@ -40,7 +40,7 @@ async function pair(extraB: Partial<UserAgentOptions> = {}, extraA: Partial<User
 
 async function connect(a: UserAgent, b: UserAgent, bobUri: string, headers: Array<[string, string]> = []) {
   const bobDialog = new Promise<Dialog>((resolve) =>
-    b.once('invite', (inv) => void inv.answer('v=0\r\n').then(resolve)),
+    b.once('invite', (inv) => void inv.answer('v=0\r\n').then(resolve, () => undefined)),
   );
   const out = await a.invite({ method: 'INVITE', uri: bobUri, body: 'v=0\r\n', headers }).result;
   expect(out.status).toBe(200);
@@ -164,7 +164,7 @@ describe('PRACK and proxy authentication', () => {
     b.transport.on('trace', (t) => traces.push(t));
     b.once('invite', (inv) => {
       inv.progress('v=0\r\n', { reliable: true });
-      setTimeout(() => void inv.answer('v=0\r\n'), 300);
+      setTimeout(() => void inv.answer('v=0\r\n').catch(() => undefined), 300);
     });
     const out = await a.invite({ method: 'INVITE', uri: bobUri, body: 'v=0\r\n' }).result;
     expect(out.status).toBe(200);
@@ -193,7 +193,7 @@ describe('PRACK and proxy authentication', () => {
         method: 'INVITE',
         uri: inv.request.uri,
       });
-      if (v.kind === 'ok') void inv.answer('v=0\r\n');
+      if (v.kind === 'ok') void inv.answer('v=0\r\n').catch(() => undefined);
       else
         inv.reject(407, { headers: v.challenges.map((c) => ['Proxy-Authenticate', c] as [string, string]) });
     });

@@ -40,7 +40,7 @@ describe.each(['UDP', 'TCP', 'TLS'] as const)('UserAgent to UserAgent over %s', 
     a.transport.on('trace', (t) => traces.push(t));
     b.on('invite', (inv) => {
       inv.ring();
-      setTimeout(() => void inv.answer('v=0\r\n'), 20);
+      setTimeout(() => void inv.answer('v=0\r\n').catch(() => undefined), 20);
     });
     const call = a.invite({ method: 'INVITE', uri: bobUri, body: 'v=0\r\n' });
     const out = await call.result;
