@@ -14,6 +14,7 @@
 import type { SdpDirection } from '../sip/index.ts';
 import type { Clock, TimerHandle } from '../support/clock.ts';
 import type { Call } from './call.ts';
+import { boundHistory, DEFAULT_CALL_HISTORY } from './call-history.ts';
 
 /** Which side of the SBC the actor is on. */
 export type CallSide = 'provider' | 'oxo';
@@ -123,6 +124,8 @@ export class CallRegistry {
   constructor(
     readonly side: CallSide,
     private readonly clock: Clock,
+    /** Ended calls kept (the most recent): a simulator that runs for hours keeps its memory bounded. */
+    readonly history = DEFAULT_CALL_HISTORY,
   ) {}
 
   /** Starts following `call` (from its creation). Returns the tracked call. */
@@ -149,6 +152,7 @@ export class CallRegistry {
     call.on('failed', (status) => add('failed', String(status)));
     call.on('remote-direction', () => t.sample(this.clock.now()));
     this.all.push(t);
+    boundHistory(this.all, this.history, (x) => !x.up);
     this.arm();
     return t;
   }

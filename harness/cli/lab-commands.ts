@@ -3,6 +3,7 @@
  * profile, started alone for manual lab work, until Ctrl-C (SIGINT) or SIGTERM ends it cleanly.
  */
 import { Lab } from '../actors/lab.ts';
+import { STANDALONE_SBC_RETENTION } from '../actors/reference-sbc.ts';
 import { preflight } from '../config/preflight.ts';
 import { loadProfile } from '../config/profile.ts';
 import type { Profile } from '../config/profile-schema.ts';
@@ -42,6 +43,8 @@ export async function runActors(
     ...(opts.sbcPersonality && opts.sbcPersonality.length > 0 ? { personalities: opts.sbcPersonality } : {}),
     logger,
   });
+  // Nobody takes the evidence of ended calls from an SBC that runs on its own: keep little of it.
+  if (lab.sbc) lab.sbc.retention = { ...STANDALONE_SBC_RETENTION };
   out(describe(lab, profile));
   const stopControl = opts.manual ? startSimControl(lab, process.stdin, out) : undefined;
   if (stopControl)
