@@ -7,7 +7,7 @@
  * closed when the call ends (call.ts), so dropping the call releases its recorded audio too.
  */
 
-/** Ended calls a phone, extension or registry keeps by default (the most recent ones). */
+/** Calls a phone, extension or registry keeps by default before dropping its oldest ended ones. */
 export const DEFAULT_CALL_HISTORY = 200;
 
 /**

@@ -124,7 +124,7 @@ export class CallRegistry {
   constructor(
     readonly side: CallSide,
     private readonly clock: Clock,
-    /** Ended calls kept (the most recent): a simulator that runs for hours keeps its memory bounded. */
+    /** Calls kept before the oldest ended ones are dropped (a simulator that runs for hours stays bounded). */
     readonly history = DEFAULT_CALL_HISTORY,
   ) {}
 

@@ -37,7 +37,7 @@ export interface ExtensionOptions {
   answerDelayMs?: number;
   /** Simultaneous calls it takes (multi-line); default 1. */
   lines?: number;
-  /** Ended calls kept in `calls` (the most recent; default {@link DEFAULT_CALL_HISTORY}). */
+  /** Calls kept in `calls` before the oldest ended ones are dropped (default {@link DEFAULT_CALL_HISTORY}). */
   history?: number;
   /** An incoming call nobody answers is rejected with 480 after this long, ms (default 3 min; 0: never). */
   ringTimeoutMs?: number;
@@ -79,11 +79,11 @@ export class Extension extends EventEmitter<ExtensionEvents> {
   answerDelayMs: number;
   lines: number;
   /**
-   * The trunk calls of this extension, incoming and outgoing: every live one and the most recent
-   * `history` ended ones (older ended calls are dropped, with their recorded audio).
+   * The trunk calls of this extension, incoming and outgoing: at most `history` (the oldest ended
+   * calls are dropped past that, with their recorded audio; a live call never is).
    */
   readonly calls: Call[] = [];
-  /** Ended calls kept in `calls`, and display lines kept in `displays`. */
+  /** Calls kept in `calls` before the oldest ended ones are dropped; display lines kept in `displays`. */
   history: number;
   /** An incoming call still ringing after this long, ms, is rejected with 480 (0: never). */
   ringTimeoutMs: number;

@@ -53,7 +53,7 @@ export interface PstnPhoneOptions {
   displayName?: string;
   behaviour?: PhoneBehaviour;
   prefs?: CallMediaPrefs;
-  /** Ended calls kept in `calls` (the most recent; default {@link DEFAULT_CALL_HISTORY}). */
+  /** Calls kept in `calls` before the oldest ended ones are dropped (default {@link DEFAULT_CALL_HISTORY}). */
   history?: number;
   /** An incoming call nobody answers is rejected with 480 after this long, ms (default 3 min; 0: never). */
   ringTimeoutMs?: number;
@@ -88,11 +88,11 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
   behaviour: PhoneBehaviour;
   prefs: CallMediaPrefs;
   /**
-   * The calls of this phone, incoming and outgoing, in order: every live one and the most recent
-   * `history` ended ones (older ended calls are dropped, with their recorded audio).
+   * The calls of this phone, incoming and outgoing, in order: at most `history` (the oldest ended
+   * calls are dropped past that, with their recorded audio; a live call never is).
    */
   readonly calls: Call[] = [];
-  /** Ended calls kept in `calls` and among the untaken incoming ones. */
+  /** Calls kept in `calls` (and untaken incoming ones) before the oldest ended ones are dropped. */
   history: number;
   /** An incoming call still ringing after this long, ms, is rejected with 480 (0: never). */
   ringTimeoutMs: number;
