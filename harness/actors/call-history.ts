@@ -11,6 +11,23 @@
 export const DEFAULT_CALL_HISTORY = 200;
 
 /**
+ * What simulators that run on their own keep (`sbc-harness sim`, and the wire fuzz that starts
+ * them the same way): nobody reads their calls after the fact, and a hostile peer can make each
+ * call big (an INVITE with 100 KB of headers is kept with its call). Per phone or extension, and
+ * per call registry.
+ */
+export const STANDALONE_CALL_HISTORY = { perParty: 5, registry: 20 } as const;
+
+/** Applies {@link STANDALONE_CALL_HISTORY} to a simulator's phones, extensions and call registries. */
+export function keepStandaloneHistory(parts: {
+  parties: Iterable<{ history: number }>;
+  registries: Iterable<{ history: number }>;
+}): void {
+  for (const p of parts.parties) p.history = STANDALONE_CALL_HISTORY.perParty;
+  for (const r of parts.registries) r.history = STANDALONE_CALL_HISTORY.registry;
+}
+
+/**
  * How long an incoming call rings unanswered before the simulator gives up with 480, ms by
  * default: 3 minutes, like Timer C (RFC 3261 16.7, > 3 min) or a PSTN no-answer timer.
  */

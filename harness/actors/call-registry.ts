@@ -125,7 +125,7 @@ export class CallRegistry {
     readonly side: CallSide,
     private readonly clock: Clock,
     /** Calls kept before the oldest ended ones are dropped (a simulator that runs for hours stays bounded). */
-    readonly history = DEFAULT_CALL_HISTORY,
+    public history = DEFAULT_CALL_HISTORY,
   ) {}
 
   /** Starts following `call` (from its creation). Returns the tracked call. */

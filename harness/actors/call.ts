@@ -558,6 +558,9 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   private finish(): void {
+    // The transactions are over: keep the INVITE (cases read it), not what answered it.
+    this.incoming = undefined;
+    this.outgoingInvite = undefined;
     this.media.stopPlaying();
     void this.media.close().catch(() => undefined);
     for (const w of this.establishWaiters.splice(0)) w(false);
