@@ -192,6 +192,10 @@ async function handle(msg: Record<string, unknown>): Promise<unknown> {
         registrations: lab.provider?.registrations.length ?? lab.oxo?.registrations.length ?? 0,
         routes: lab.provider?.routes.length ?? lab.oxo?.routes.length ?? 0,
         heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e5) / 10,
+        // Heap against RSS: what the process still holds in JS and in ArrayBuffers, and what it has
+        // mapped (the gap is pages the allocators keep, not objects).
+        arrayBuffersMb: Math.round(process.memoryUsage().arrayBuffers / 1e5) / 10,
+        rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10,
       };
     }
     default:
