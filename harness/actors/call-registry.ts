@@ -148,11 +148,18 @@ export class CallRegistry {
       });
     });
     call.on('releasing', (how) => add('releasing', how));
-    call.on('ended', (by) => add('ended', by));
-    call.on('failed', (status) => add('failed', String(status)));
+    const bound = () => boundHistory(this.all, this.history, (x) => !x.up);
+    call.on('ended', (by) => {
+      add('ended', by);
+      bound();
+    });
+    call.on('failed', (status) => {
+      add('failed', String(status));
+      bound();
+    });
     call.on('remote-direction', () => t.sample(this.clock.now()));
     this.all.push(t);
-    boundHistory(this.all, this.history, (x) => !x.up);
+    bound();
     this.arm();
     return t;
   }

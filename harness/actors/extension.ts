@@ -174,7 +174,13 @@ export class Extension extends EventEmitter<ExtensionEvents> {
   /** Adds a trunk call to `calls` (dropping the oldest ended ones past `history`). */
   keep(call: Call): void {
     this.calls.push(call);
-    boundHistory(this.calls, this.history, callOver);
+    const bound = () => {
+      boundHistory(this.calls, this.history, callOver);
+      boundHistory(this.pending, this.history, callOver);
+    };
+    bound();
+    // A call that ends after newer ones came is dropped then, not at the next call.
+    void call.ended().then(bound);
   }
 
   /** Puts a call on hold with the OXO's music on hold. */

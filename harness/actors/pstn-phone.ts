@@ -224,7 +224,13 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
    */
   private adopt(call: Call): void {
     this.calls.push(call);
-    boundHistory(this.calls, this.history, callOver);
+    const bound = () => {
+      boundHistory(this.calls, this.history, callOver);
+      boundHistory(this.pendingIncoming, this.history, callOver);
+    };
+    bound();
+    // A call that ends after newer ones came is dropped then, not at the next call.
+    void call.ended().then(bound);
     this.host.track?.(call, this.id);
     const handle = this.host.handleRefer;
     if (handle)

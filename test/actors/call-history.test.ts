@@ -135,6 +135,32 @@ describe('bounded history of ended calls', () => {
   });
 });
 
+describe('calls that end after newer ones came', () => {
+  it('are dropped when they end, not at the next call', async () => {
+    const { p, u } = await setup();
+    const phone = p.addPhone({ id: 'ring', number: '111', behaviour: { kind: 'ring' }, history: 2 });
+    p.callLog.history = 2;
+    const txs = [];
+    for (let i = 0; i < 4; i++) {
+      const tx = await u.invite({
+        method: 'INVITE',
+        uri: `sip:111@${PROVIDER}:${p.port()}`,
+        body: offer(40_004),
+        contentType: 'application/sdp',
+      });
+      await new Promise<void>((r) => tx.on('response', (res) => res.status === 180 && r()));
+      txs.push(tx);
+    }
+    // All four ring: none can be dropped.
+    expect(phone.calls).toHaveLength(4);
+    for (const tx of txs) tx.cancel();
+    for (const tx of txs) expect((await tx.result).status).toBe(487);
+    expect(await until(() => phone.calls.every((c) => c.state === 'failed'))).toBe(true);
+    expect(phone.calls).toHaveLength(2);
+    expect(p.callLog.since(0)).toHaveLength(2);
+  });
+});
+
 describe('the reference SBC keeps a bounded part of ended calls', () => {
   it('keeps the most recent ended calls’ records and datagrams within its retention', async () => {
     const r = await rig();
