@@ -18,6 +18,7 @@
  */
 import { toneSource } from '../harness/actors/audio-sources.ts';
 import type { Call } from '../harness/actors/call.ts';
+import { keepStandaloneHistory } from '../harness/actors/call-history.ts';
 import { Lab } from '../harness/actors/lab.ts';
 import { loadProfile } from '../harness/config/profile.ts';
 import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
@@ -70,6 +71,20 @@ function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
 const profile = loadProfile(profileFile);
 const lab = await Lab.start({ profile, only: [actor], register: false, logger: createLogger() });
 const oxoCalls: OxoCallRecord[] = [];
+
+/**
+ * A call the fuzz leaves ringing (an INVITE whose sender went away) ends after this long with
+ * 480, instead of the simulators' default of 3 minutes (call-history.ts): within the bench's
+ * settle time, so that what is measured after the fuzz is what stays for good.
+ */
+const RING_TIMEOUT_MS = 30_000;
+for (const ph of lab.provider?.allPhones() ?? []) ph.ringTimeoutMs = RING_TIMEOUT_MS;
+for (const ext of lab.oxo?.allExtensions() ?? []) ext.ringTimeoutMs = RING_TIMEOUT_MS;
+// What `sbc-harness sim` keeps of ended calls (lab-commands.ts).
+keepStandaloneHistory({
+  parties: [...(lab.provider?.allPhones() ?? []), ...(lab.oxo?.allExtensions() ?? [])],
+  registries: [lab.provider?.callLog, lab.oxo?.callLog].filter((r) => r !== undefined),
+});
 let expectAtOxo = 1000;
 
 if (lab.oxo) {
@@ -177,6 +192,10 @@ async function handle(msg: Record<string, unknown>): Promise<unknown> {
         registrations: lab.provider?.registrations.length ?? lab.oxo?.registrations.length ?? 0,
         routes: lab.provider?.routes.length ?? lab.oxo?.routes.length ?? 0,
         heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e5) / 10,
+        // Heap against RSS: what the process still holds in JS and in ArrayBuffers, and what it has
+        // mapped (the gap is pages the allocators keep, not objects).
+        arrayBuffersMb: Math.round(process.memoryUsage().arrayBuffers / 1e5) / 10,
+        rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10,
       };
     }
     default:

@@ -1044,6 +1044,7 @@ function printSummary(
     );
   }
   lines.push(
+    `- simulators before: ${JSON.stringify(s.simulatorsBefore, (k, v) => (k === 'callsUp' ? (v as unknown[]).length : v))}`,
     `- simulators after (calls by state, records kept; details in the JSON): ${JSON.stringify(s.simulatorsAfter, (k, v) => (k === 'callsUp' ? (v as unknown[]).length : v))}`,
   );
   lines.push('');

@@ -14,6 +14,7 @@
 import type { SdpDirection } from '../sip/index.ts';
 import type { Clock, TimerHandle } from '../support/clock.ts';
 import type { Call } from './call.ts';
+import { boundHistory, DEFAULT_CALL_HISTORY } from './call-history.ts';
 
 /** Which side of the SBC the actor is on. */
 export type CallSide = 'provider' | 'oxo';
@@ -123,6 +124,8 @@ export class CallRegistry {
   constructor(
     readonly side: CallSide,
     private readonly clock: Clock,
+    /** Calls kept before the oldest ended ones are dropped (a simulator that runs for hours stays bounded). */
+    public history = DEFAULT_CALL_HISTORY,
   ) {}
 
   /** Starts following `call` (from its creation). Returns the tracked call. */
@@ -145,10 +148,18 @@ export class CallRegistry {
       });
     });
     call.on('releasing', (how) => add('releasing', how));
-    call.on('ended', (by) => add('ended', by));
-    call.on('failed', (status) => add('failed', String(status)));
+    const bound = () => boundHistory(this.all, this.history, (x) => !x.up);
+    call.on('ended', (by) => {
+      add('ended', by);
+      bound();
+    });
+    call.on('failed', (status) => {
+      add('failed', String(status));
+      bound();
+    });
     call.on('remote-direction', () => t.sample(this.clock.now()));
     this.all.push(t);
+    bound();
     this.arm();
     return t;
   }

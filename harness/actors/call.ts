@@ -180,6 +180,8 @@ export class Call extends EventEmitter<CallEvents> {
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;
   private incoming: IncomingInvite | undefined;
+  /** Our 2xx is on its way (waiting for the ACK): ringing no longer ends by {@link limitRinging}. */
+  private answering = false;
   private outgoingInvite: OutgoingInvite | undefined;
 
   private constructor(
@@ -270,6 +272,7 @@ export class Call extends EventEmitter<CallEvents> {
       body = r.answer;
     } else body = this.media.createOffer('sendrecv');
     try {
+      this.answering = true;
       const d = await inv.answer(body);
       if (!inv.offer && d.remoteSdp) this.applyAnswer(d.remoteSdp);
       this.status = 200;
@@ -289,6 +292,20 @@ export class Call extends EventEmitter<CallEvents> {
     this.incoming.reject(status);
     this.status = status;
     this.setFailed(status);
+  }
+
+  /**
+   * Gives up ringing after `ms` (nobody answers: like Timer C of RFC 3261 16.7 or a PSTN
+   * no-answer timer): a call still ringing then, and not being answered, is rejected with
+   * `status` (480 Temporarily Unavailable by default). No limit for `ms` <= 0 or not finite.
+   */
+  limitRinging(ms: number, status = 480): void {
+    if (this.direction !== 'incoming' || !(ms > 0) || !Number.isFinite(ms) || this.state !== 'ringing')
+      return;
+    const t = this.ua.clock.setTimeout(() => {
+      if (this.state === 'ringing' && !this.answering) this.reject(status);
+    }, ms);
+    void this.ended().then(() => t.cancel());
   }
 
   /** Cancels an outgoing call that is not answered yet. */
@@ -541,6 +558,9 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   private finish(): void {
+    // The transactions are over: keep the INVITE (cases read it), not what answered it.
+    this.incoming = undefined;
+    this.outgoingInvite = undefined;
     this.media.stopPlaying();
     void this.media.close().catch(() => undefined);
     for (const w of this.establishWaiters.splice(0)) w(false);

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Call, CallAudioSource, CallDtmfMode, CallMediaPrefs } from './call.ts';
+import { boundHistory, callOver, DEFAULT_CALL_HISTORY, DEFAULT_RING_TIMEOUT_MS } from './call-history.ts';
 import type { DisplayLine } from './display.ts';
 import { Handset } from './handset.ts';
 
@@ -36,6 +37,10 @@ export interface ExtensionOptions {
   answerDelayMs?: number;
   /** Simultaneous calls it takes (multi-line); default 1. */
   lines?: number;
+  /** Calls kept in `calls` before the oldest ended ones are dropped (default {@link DEFAULT_CALL_HISTORY}). */
+  history?: number;
+  /** An incoming call nobody answers is rejected with 480 after this long, ms (default 3 min; 0: never). */
+  ringTimeoutMs?: number;
 }
 
 /** An internal call between two extensions: no SIP crosses the trunk. */
@@ -73,9 +78,16 @@ export class Extension extends EventEmitter<ExtensionEvents> {
   answerMode: 'auto' | 'manual';
   answerDelayMs: number;
   lines: number;
-  /** Every trunk call of this extension, incoming and outgoing. */
+  /**
+   * The trunk calls of this extension, incoming and outgoing: at most `history` (the oldest ended
+   * calls are dropped past that, with their recorded audio; a live call never is).
+   */
   readonly calls: Call[] = [];
-  /** What the display showed for each incoming call, in order. */
+  /** Calls kept in `calls` before the oldest ended ones are dropped; display lines kept in `displays`. */
+  history: number;
+  /** An incoming call still ringing after this long, ms, is rejected with 480 (0: never). */
+  ringTimeoutMs: number;
+  /** What the display showed for each incoming call, in order (the most recent `history`). */
   readonly displays: DisplayLine[] = [];
   /** The set's handset, for audio that stays inside the PBX (internal calls, conference, transfer). */
   readonly handset: Handset;
@@ -97,6 +109,8 @@ export class Extension extends EventEmitter<ExtensionEvents> {
     this.answerDelayMs = opts.answerDelayMs ?? 0;
     this.lines = Math.max(1, opts.lines ?? 1);
     this.initial = opts;
+    this.history = opts.history ?? DEFAULT_CALL_HISTORY;
+    this.ringTimeoutMs = opts.ringTimeoutMs ?? DEFAULT_RING_TIMEOUT_MS;
     const now = host.now ? () => host.now?.() ?? performance.now() : () => performance.now();
     this.handset = new Handset(this.name, now);
   }
@@ -144,12 +158,29 @@ export class Extension extends EventEmitter<ExtensionEvents> {
 
   /** Called by the trunk when it delivers a call. */
   deliver(call: Call, display: DisplayLine): void {
-    this.calls.push(call);
+    this.keep(call);
     this.displays.push(display);
+    boundHistory(this.displays, this.history, () => true);
     const w = this.waiters.shift();
     if (w) w(call);
-    else this.pending.push(call);
+    else {
+      this.pending.push(call);
+      boundHistory(this.pending, this.history, callOver);
+    }
+    call.limitRinging(this.ringTimeoutMs);
     this.emit('incoming', call, display);
+  }
+
+  /** Adds a trunk call to `calls` (dropping the oldest ended ones past `history`). */
+  keep(call: Call): void {
+    this.calls.push(call);
+    const bound = () => {
+      boundHistory(this.calls, this.history, callOver);
+      boundHistory(this.pending, this.history, callOver);
+    };
+    bound();
+    // A call that ends after newer ones came is dropped then, not at the next call.
+    void call.ended().then(bound);
   }
 
   /** Puts a call on hold with the OXO's music on hold. */

@@ -508,7 +508,7 @@ export class OxoTrunk implements ExtensionHost {
     });
     this.callLog.track(call, ext.id);
     this.applyInfoPolicy(call, ext);
-    ext.calls.push(call);
+    ext.keep(call);
     return call;
   }
 

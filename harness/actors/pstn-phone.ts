@@ -17,6 +17,7 @@ import {
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import { Call, type CallMediaPrefs, type MediaFactory } from './call.ts';
+import { boundHistory, callOver, DEFAULT_CALL_HISTORY, DEFAULT_RING_TIMEOUT_MS } from './call-history.ts';
 
 /** What the phone does with an incoming call. */
 export type PhoneBehaviour =
@@ -52,6 +53,10 @@ export interface PstnPhoneOptions {
   displayName?: string;
   behaviour?: PhoneBehaviour;
   prefs?: CallMediaPrefs;
+  /** Calls kept in `calls` before the oldest ended ones are dropped (default {@link DEFAULT_CALL_HISTORY}). */
+  history?: number;
+  /** An incoming call nobody answers is rejected with 480 after this long, ms (default 3 min; 0: never). */
+  ringTimeoutMs?: number;
 }
 
 /** Identity options of one outgoing call. */
@@ -82,8 +87,15 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
   displayName: string | undefined;
   behaviour: PhoneBehaviour;
   prefs: CallMediaPrefs;
-  /** Every call of this phone, incoming and outgoing, in order. */
+  /**
+   * The calls of this phone, incoming and outgoing, in order: at most `history` (the oldest ended
+   * calls are dropped past that, with their recorded audio; a live call never is).
+   */
   readonly calls: Call[] = [];
+  /** Calls kept in `calls` (and untaken incoming ones) before the oldest ended ones are dropped. */
+  history: number;
+  /** An incoming call still ringing after this long, ms, is rejected with 480 (0: never). */
+  ringTimeoutMs: number;
   private waiters: Array<(c: Call) => void> = [];
   private pendingIncoming: Call[] = [];
   private readonly initialBehaviour: PhoneBehaviour;
@@ -99,6 +111,8 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
     this.behaviour = opts.behaviour ?? { kind: 'answer' };
     this.initialBehaviour = this.behaviour;
     this.prefs = opts.prefs ?? DEFAULT_PSTN_PREFS;
+    this.history = opts.history ?? DEFAULT_CALL_HISTORY;
+    this.ringTimeoutMs = opts.ringTimeoutMs ?? DEFAULT_RING_TIMEOUT_MS;
   }
 
   /**
@@ -148,9 +162,13 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
     this.adopt(call);
     const w = this.waiters.shift();
     if (w) w(call);
-    else this.pendingIncoming.push(call);
+    else {
+      this.pendingIncoming.push(call);
+      boundHistory(this.pendingIncoming, this.history, callOver);
+    }
     this.emit('call', call);
     call.ring();
+    call.limitRinging(this.ringTimeoutMs);
     if (b.kind === 'answer') await this.answer(call);
     else if (b.kind === 'answer-after') {
       this.host.clock.setTimeout(() => void this.answer(call), b.delayMs);
@@ -206,6 +224,13 @@ export class PstnPhone extends EventEmitter<PstnPhoneEvents> {
    */
   private adopt(call: Call): void {
     this.calls.push(call);
+    const bound = () => {
+      boundHistory(this.calls, this.history, callOver);
+      boundHistory(this.pendingIncoming, this.history, callOver);
+    };
+    bound();
+    // A call that ends after newer ones came is dropped then, not at the next call.
+    void call.ended().then(bound);
     this.host.track?.(call, this.id);
     const handle = this.host.handleRefer;
     if (handle)

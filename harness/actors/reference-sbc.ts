@@ -41,6 +41,7 @@ import {
 import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { boundHistory } from './call-history.ts';
 import { AuthHoldOff, GlobalInviteLockout, MalformedStall } from './sbc-access-policy.ts';
 import {
   parseSbcConfig,
@@ -77,8 +78,27 @@ const PORT_CHANGE_AFTER_MS = 300;
 /** With personality port-change: the old port keeps relaying what is already on its way this long, ms. */
 const OLD_PORT_GRACE_MS = 1000;
 
-/** Most RTP datagrams kept as evidence from ended calls' ports. */
+/** Most RTP datagrams kept as evidence from ended calls' ports (the most recent), by default. */
 const MAX_CLOSED_EVIDENCE = 500_000;
+
+/** Most records of ended calls kept (the most recent), by default. */
+const MAX_ENDED_RECORDS = 1000;
+
+/**
+ * What the SBC keeps of ended calls: their ports' datagrams as evidence and their call records
+ * (the most recent; live calls are always kept). A run takes them per case; an SBC that runs on
+ * its own (`sbc-harness sbc`) has nobody who takes them, and keeps much less (lab-commands.ts).
+ */
+export interface SbcRetention {
+  closedEvidence: number;
+  endedRecords: number;
+}
+
+/**
+ * What an SBC running on its own keeps (`sbc-harness sbc` and `sim`): about a minute and a half of
+ * one call's datagrams, and the last 100 ended calls' records.
+ */
+export const STANDALONE_SBC_RETENTION: Readonly<SbcRetention> = { closedEvidence: 5000, endedRecords: 100 };
 
 /** One call leg as evidence. */
 export interface SbcLegRecord {
@@ -257,6 +277,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private readonly stall: MalformedStall;
   /** Datagrams not kept as evidence (per-port limit or the limit for ended calls). */
   evidenceDropped = 0;
+  /** What is kept of ended calls (mutable: takes effect at the next call end or new call). */
+  retention: SbcRetention = { closedEvidence: MAX_CLOSED_EVIDENCE, endedRecords: MAX_ENDED_RECORDS };
 
   private constructor(
     readonly config: ReferenceSbcConfig,
@@ -541,10 +563,15 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private async closeEndpoint(ep: SbcMediaEndpoint): Promise<void> {
     if (!this.endpoints.has(ep)) return;
     this.endpoints.delete(ep);
-    const room = MAX_CLOSED_EVIDENCE - this.closedEvidence.length;
+    const max = Math.max(0, this.retention.closedEvidence);
     const recs = ep.evidence.records;
-    this.closedEvidence.push(...recs.slice(0, Math.max(0, room)));
-    this.evidenceDropped += Math.max(0, recs.length - Math.max(0, room)) + ep.evidence.dropped;
+    const kept = recs.length > max ? recs.slice(recs.length - max) : recs;
+    for (const r of kept) this.closedEvidence.push(r);
+    // The oldest go first; trimmed in chunks (an eighth of the limit) so that a call end costs little.
+    const over = this.closedEvidence.length - max;
+    const chunk = over > 0 ? Math.min(this.closedEvidence.length, over + Math.floor(max / 8)) : 0;
+    if (chunk > 0) this.closedEvidence.splice(0, chunk);
+    this.evidenceDropped += recs.length - kept.length + chunk + ep.evidence.dropped;
     await ep.close();
   }
 
@@ -631,6 +658,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       startedMs: this.clock.now(),
     };
     this.records.push(record);
+    boundHistory(this.records, this.retention.endedRecords + this.live.size, (r) => r.endedMs !== undefined);
     const relay = new SbcMediaRelay(near.relayLeg, far.relayLeg, this.config.faults, this.clock, {});
     const call = new Call(record, [near, far], relay);
     this.attachRelay(call, relay);

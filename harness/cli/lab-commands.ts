@@ -2,7 +2,9 @@
  * `sbc-harness sbc` and `sbc-harness sim provider|oxo|all`: one actor (or the whole lab) of a
  * profile, started alone for manual lab work, until Ctrl-C (SIGINT) or SIGTERM ends it cleanly.
  */
+import { keepStandaloneHistory } from '../actors/call-history.ts';
 import { Lab } from '../actors/lab.ts';
+import { STANDALONE_SBC_RETENTION } from '../actors/reference-sbc.ts';
 import { preflight } from '../config/preflight.ts';
 import { loadProfile } from '../config/profile.ts';
 import type { Profile } from '../config/profile-schema.ts';
@@ -41,6 +43,13 @@ export async function runActors(
     ...(opts.sbcFault && opts.sbcFault.length > 0 ? { faults: opts.sbcFault } : {}),
     ...(opts.sbcPersonality && opts.sbcPersonality.length > 0 ? { personalities: opts.sbcPersonality } : {}),
     logger,
+  });
+  // Nobody takes the evidence of ended calls from an SBC that runs on its own: keep little of it.
+  if (lab.sbc) lab.sbc.retention = { ...STANDALONE_SBC_RETENTION };
+  // Nor the simulators' ended calls (call-history.ts).
+  keepStandaloneHistory({
+    parties: [...(lab.provider?.allPhones() ?? []), ...(lab.oxo?.allExtensions() ?? [])],
+    registries: [lab.provider?.callLog, lab.oxo?.callLog].filter((r) => r !== undefined),
   });
   out(describe(lab, profile));
   const stopControl = opts.manual ? startSimControl(lab, process.stdin, out) : undefined;
