@@ -38,6 +38,7 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
       'test/reports/html-report.test.ts',
       'test/reports/json-schema.test.ts',
       'test/config/profile.test.ts',
+      'test/actors/call-history.test.ts',
       'test/scenarios/sdp-facts.test.ts',
       'test/support/oxo-rig.ts',
     ],
