@@ -4,9 +4,8 @@
  * mangled, an over-long header line, raw noise), each under 1,400 bytes so that it fits one UDP
  * datagram, and a rate-limited sender from one address. Same seed, same messages.
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { createPrng } from '../harness/media/analysis/index.ts';
+import { bindUdpFrom } from './security-tools.ts';
 
 /** How many kinds of mutation {@link malformedMessage} cycles through. */
 export const MUTATION_KINDS = 10;
@@ -124,15 +123,7 @@ export async function malformedBurst(opts: {
   perS: number;
   seed: number;
 }): Promise<BurstOutcome> {
-  const sock = dgram.createSocket(net.isIPv6(opts.from) ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(0, opts.from, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
-  sock.on('error', () => undefined);
+  const sock = await bindUdpFrom(opts.from);
   let answers = 0;
   sock.on('message', () => {
     answers++;

@@ -142,6 +142,23 @@ export interface FloodOutcome {
 }
 
 /**
+ * A UDP socket bound to an ephemeral port of `from` (an intruder's address), for the bounded
+ * bursts of the security section; errors after binding are dropped (the burst judges answers).
+ */
+export async function bindUdpFrom(from: string): Promise<dgram.Socket> {
+  const sock = dgram.createSocket(net.isIPv6(from) ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(0, from, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  sock.on('error', () => undefined);
+  return sock;
+}
+
+/**
  * Sends `count` INVITEs from `from` (one UDP socket, one source) to `target`, spread evenly
  * over `seconds`, each a new call (its own Call-ID, tag and branch) to `sip:<user>@host`. Final
  * answers of 300 and above are ACKed (RFC 3261 §17.1.1.3) so that the SBC stops repeating them.
@@ -155,15 +172,7 @@ export async function inviteFlood(opts: {
   user: string;
   onStart?: () => void;
 }): Promise<FloodOutcome> {
-  const sock = dgram.createSocket(net.isIPv6(opts.from) ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(0, opts.from, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
-  sock.on('error', () => undefined);
+  const sock = await bindUdpFrom(opts.from);
   const port = sock.address().port;
   const host = (a: string) => (a.includes(':') ? `[${a}]` : a);
   const ruri = `sip:${opts.user}@${host(opts.target.address)}:${opts.target.port}`;
