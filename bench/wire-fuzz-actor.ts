@@ -18,7 +18,6 @@
  */
 import { toneSource } from '../harness/actors/audio-sources.ts';
 import type { Call } from '../harness/actors/call.ts';
-import { keepStandaloneHistory } from '../harness/actors/call-history.ts';
 import { Lab } from '../harness/actors/lab.ts';
 import { loadProfile } from '../harness/config/profile.ts';
 import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
@@ -80,11 +79,8 @@ const oxoCalls: OxoCallRecord[] = [];
 const RING_TIMEOUT_MS = 30_000;
 for (const ph of lab.provider?.allPhones() ?? []) ph.ringTimeoutMs = RING_TIMEOUT_MS;
 for (const ext of lab.oxo?.allExtensions() ?? []) ext.ringTimeoutMs = RING_TIMEOUT_MS;
-// What `sbc-harness sim` keeps of ended calls (lab-commands.ts).
-keepStandaloneHistory({
-  parties: [...(lab.provider?.allPhones() ?? []), ...(lab.oxo?.allExtensions() ?? [])],
-  registries: [lab.provider?.callLog, lab.oxo?.callLog].filter((r) => r !== undefined),
-});
+// What `sbc-harness sim` keeps (lab-commands.ts).
+lab.keepStandalone();
 let expectAtOxo = 1000;
 
 if (lab.oxo) {

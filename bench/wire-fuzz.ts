@@ -6,7 +6,7 @@
  *
  *   node bin/run-ts.js bench/wire-fuzz.ts [--messages 100000] [--rate 1000] [--max-seconds S]
  *     [--tcp-share 0.4] [--peer-share 0.25] [--clean-share 0.05] [--tcp-hold 100]
- *     [--settle-seconds 60] [--tolerance 0.1] [--seed N] [--json FILE] [--no-netns]
+ *     [--settle-seconds 120] [--tolerance 0.1] [--seed N] [--json FILE] [--no-netns]
  *
  * 100 000 messages (the default) is the CI size; `--messages 1000000` the nightly one.
  *
@@ -34,8 +34,10 @@
  * 4. settle: every second, up to `--settle-seconds`, the figures again (every 10 s and at the
  *    end after a full GC, like the start's, that SIGUSR2 triggers through
  *    bench/wire-fuzz-gc-hook.mjs, so that garbage is not taken for a leak), until every process is
- *    back within `--tolerance` of its start (growth only; see bench/wire-fuzz-measure.ts);
- *    60 s by default because a transaction lives 64×T1 = 32 s (RFC 3261 §17);
+ *    back within `--tolerance` of its start (growth only; see bench/wire-fuzz-measure.ts) and
+ *    the simulators hold no call up; 120 s by default, because the longest legitimate tail of a
+ *    fuzz call is the simulators' ring bound (30 s here) followed by a 2xx never ACKed, which
+ *    its dialog keeps for 64×T1 = 32 s (RFC 3261 §13.3.1.4) before its BYE;
  * 5. every listener answers an OPTIONS (any status, within 20 s) from 127.0.97.1 (UDP and TCP; the OXO
  *    listens on UDP only); the normal call again.
  * Prints a summary, writes it as JSON (default runs/wire-fuzz/<time>.json), exits 1 when a
@@ -99,7 +101,7 @@ const TCP_SHARE = num('tcp-share', 0.4, 0, 1);
 const PEER_SHARE = num('peer-share', 0.25, 0, 1);
 const CLEAN_SHARE = num('clean-share', 0.05, 0, 1);
 const TCP_HOLD = Math.round(num('tcp-hold', 100, 0, 900));
-const SETTLE_S = num('settle-seconds', 60, 0, 600);
+const SETTLE_S = num('settle-seconds', 120, 0, 600);
 const TOLERANCE = num('tolerance', 0.1, 0, 10);
 const SEED = Math.round(num('seed', Date.now() % 1_000_000_007, 0, 2 ** 32 - 1));
 const JSON_OUT =
@@ -881,7 +883,20 @@ async function main(): Promise<number> {
   if (f.stoppedByTime)
     failures.push(`only ${f.sent} of ${MESSAGES} messages were sent within ${MAX_SECONDS} s`);
 
-  // Settle: until every process is back, or the settle period is over.
+  // Whether the provider and the OXO hold no call up (ringing or established) any more.
+  const simulatorsIdle = async (): Promise<boolean> => {
+    for (const a of [lab.provider, lab.oxo]) {
+      const r = (await ask(a, { cmd: 'live' }, 5000)) as {
+        ok?: boolean;
+        callsByState?: Record<string, number>;
+      };
+      if (!r?.ok) return false;
+      const up = Object.entries(r.callsByState ?? {}).filter(([st]) => st !== 'ended' && st !== 'failed');
+      if (up.some(([, n]) => n > 0)) return false;
+    }
+    return true;
+  };
+  // Settle: until every process is back and no call is up, or the settle period is over.
   const settleStart = Date.now();
   let after: Record<string, ProcSample> = {};
   let rec: Record<string, Recovery> = {};
@@ -900,7 +915,7 @@ async function main(): Promise<number> {
         judgeRecovery(before[c.name] as ProcSample, after[c.name] as ProcSample, TOLERANCE),
       ]),
     );
-    const allOk = Object.values(rec).every((x) => x.ok);
+    const allOk = Object.values(rec).every((x) => x.ok) && (await simulatorsIdle());
     const anyDead = Object.values(after).some((x) => !x.alive);
     if (allOk || anyDead || Date.now() - settleStart >= SETTLE_S * 1000) break;
     await sleep(1000);

@@ -16,7 +16,7 @@ export const DEFAULT_CALL_HISTORY = 200;
  * call big (an INVITE with 100 KB of headers is kept with its call). Per phone or extension, and
  * per call registry.
  */
-export const STANDALONE_CALL_HISTORY = { perParty: 5, registry: 20 } as const;
+export const STANDALONE_CALL_HISTORY = { perParty: 2, registry: 8 } as const;
 
 /** Applies {@link STANDALONE_CALL_HISTORY} to a simulator's phones, extensions and call registries. */
 export function keepStandaloneHistory(parts: {

@@ -13,14 +13,17 @@ import { selfSignedCertificate } from '../support/certificate.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { certificateSignedBy, labCertificateAuthority } from '../support/lab-ca.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { startIdleTrim } from '../support/memory-trim.ts';
 import type { Call, MediaFactory } from './call.ts';
+import { callOver, keepStandaloneHistory } from './call-history.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
+import { Ivr } from './ivr.ts';
 import { type ListenKeys, listenErrorMessage } from './listen-keys.ts';
 import { MediaEvidence, mergeMediaEvidence } from './media-evidence.ts';
 import { MediaLeg } from './media-leg.ts';
 import { OxoTrunk } from './oxo-trunk.ts';
 import { Provider } from './provider.ts';
-import { ReferenceSbc } from './reference-sbc.ts';
+import { ReferenceSbc, STANDALONE_SBC_RETENTION } from './reference-sbc.ts';
 import type { ReferenceSbcConfigInput } from './sbc-config.ts';
 import { MAX_FAULT_MS, SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
 import { parsePersonalities, SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
@@ -99,6 +102,15 @@ export function personalityNames(names: string[]): SbcPersonalityName[] {
   return [...r.value];
 }
 
+/** Latest records a standalone lab keeps per evidence list ({@link Lab.keepStandalone}). */
+export const STANDALONE_RECORDS = 100;
+/** Media legs a standalone lab tracks as evidence. */
+export const STANDALONE_MEDIA_LEGS = 8;
+/** Datagrams each media leg of a standalone lab keeps as evidence (a run's keep 50 000). */
+export const STANDALONE_LEG_EVIDENCE = 1000;
+/** How often a standalone lab trims its evidence lists, ms. */
+const STANDALONE_TRIM_MS = 5000;
+
 const EXTENSION_IDS: ExtensionId[] = ['deskphone1', 'deskphone2', 'remote', 'fxs1', 'attendant'];
 
 export class Lab {
@@ -115,6 +127,10 @@ export class Lab {
    */
   tlsCa: string | undefined;
   private readonly log: Logger;
+  /** Bounds of the media legs opened from now on ({@link keepStandalone} lowers them). */
+  private legLimits: { maxEvidence?: number } = {};
+  /** Stops what {@link keepStandalone} started. */
+  private stopStandalone: (() => void) | undefined;
   /** The actor being started (a bind error is told in terms of its profile keys). */
   private starting: 'provider' | 'sbc' | 'oxo' | undefined;
 
@@ -207,7 +223,7 @@ export class Lab {
     const clock = this.opts.clock ?? systemClock;
     // Phones and deskphones send RTP from answer to hang-up, silence included (no VAD).
     const openMedia: MediaFactory = async (o) =>
-      this.media.track(await MediaLeg.open({ ...o, clock, continuous: true }));
+      this.media.track(await MediaLeg.open({ ...o, clock, continuous: true, ...this.legLimits }));
     const timers = this.opts.timers;
     const embedded = p.sbc.kind === 'embedded';
     const providerProtocol = PROTOCOL[p.provider.transport];
@@ -494,7 +510,62 @@ export class Lab {
     }
   }
 
+  /**
+   * Bounds for a lab whose actors run on their own for hours (`sbc-harness sbc` and `sim`, and the
+   * wire fuzz that starts them the same way), where nobody takes a case's evidence: the SBC keeps
+   * little of ended calls (STANDALONE_SBC_RETENTION), the simulators few ended calls
+   * (STANDALONE_CALL_HISTORY), the media evidence a few legs and each new leg a few datagrams
+   * ({@link STANDALONE_LEG_EVIDENCE}), and every evidence list of the
+   * provider and the OXO (registrations, routed INVITEs, REFERs, INFOs, transfers, IVR digits)
+   * its latest {@link STANDALONE_RECORDS} entries, trimmed every few seconds; their running
+   * totals stay in `counts`. When no call is up and the process has grown, the allocator is
+   * asked to give freed memory back (support/memory-trim.ts).
+   */
+  keepStandalone(opts: { trimEveryMs?: number } = {}): void {
+    this.stopStandalone?.();
+    if (this.sbc) this.sbc.retention = { ...STANDALONE_SBC_RETENTION };
+    keepStandaloneHistory({
+      parties: [...(this.provider?.allPhones() ?? []), ...(this.oxo?.allExtensions() ?? [])],
+      registries: [this.provider?.callLog, this.oxo?.callLog].filter((r) => r !== undefined),
+    });
+    this.media.limit(STANDALONE_MEDIA_LEGS);
+    this.legLimits = { maxEvidence: STANDALONE_LEG_EVIDENCE };
+    const lists = (): unknown[][] => {
+      const out: unknown[][] = [];
+      if (this.provider) {
+        const p = this.provider;
+        out.push(p.registrations, p.routes, p.refers);
+        for (const ph of p.allPhones()) if (ph instanceof Ivr) out.push(ph.received, ph.sent);
+      }
+      if (this.oxo) {
+        const o = this.oxo;
+        out.push(o.registrations, o.routes, o.infoEvents, o.transfers, o.internalCalls);
+      }
+      return out;
+    };
+    const trim = setInterval(() => {
+      for (const list of lists())
+        if (list.length > STANDALONE_RECORDS) list.splice(0, list.length - STANDALONE_RECORDS);
+    }, opts.trimEveryMs ?? STANDALONE_TRIM_MS);
+    trim.unref();
+    const stopIdleTrim = startIdleTrim({ idle: () => this.callsUp() === 0 });
+    this.stopStandalone = () => {
+      clearInterval(trim);
+      stopIdleTrim();
+    };
+  }
+
+  /** Calls up now at the simulators and the embedded SBC (ringing or established). */
+  callsUp(): number {
+    let n = this.sbc?.liveCalls ?? 0;
+    for (const ph of this.provider?.allPhones() ?? []) n += ph.calls.filter((c) => !callOver(c)).length;
+    for (const ext of this.oxo?.allExtensions() ?? []) n += ext.calls.filter((c) => !callOver(c)).length;
+    return n;
+  }
+
   async stop(): Promise<void> {
+    this.stopStandalone?.();
+    this.stopStandalone = undefined;
     await this.oxo?.stop().catch(() => undefined);
     await this.sbc?.stop().catch(() => undefined);
     await this.provider?.stop().catch(() => undefined);

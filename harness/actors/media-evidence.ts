@@ -36,7 +36,7 @@ interface Tracked {
 /** The media legs of the lab's actors, taken case by case. */
 export class MediaEvidence {
   private readonly legs: Tracked[] = [];
-  private readonly maxLegs: number;
+  private maxLegs: number;
   private readonly firstRtp: number;
   private readonly lastRtp: number;
   private readonly maxRtcp: number;
@@ -48,6 +48,23 @@ export class MediaEvidence {
     this.firstRtp = Math.max(0, opts.firstRtp ?? 1500);
     this.lastRtp = Math.max(0, opts.lastRtp ?? 250);
     this.maxRtcp = Math.max(0, opts.maxRtcp ?? 200);
+  }
+
+  /**
+   * Tracks at most `maxLegs` legs from now on, forgetting the oldest at once. A lab that runs on
+   * its own has nobody who takes the evidence, and keeps few (lab.ts, `keepStandalone`).
+   */
+  limit(maxLegs: number): void {
+    this.maxLegs = Math.max(1, Math.floor(maxLegs));
+    while (this.legs.length > this.maxLegs) {
+      this.legs.shift();
+      this.forgotten++;
+    }
+  }
+
+  /** How many legs are tracked now. */
+  get tracked(): number {
+    return this.legs.length;
   }
 
   /** Tracks a leg from now on; returns it (so a media factory can wrap its result). */

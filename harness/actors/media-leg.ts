@@ -221,6 +221,8 @@ export interface MediaLegOptions {
   rtcpIntervalMs?: number;
   /** Most received audio recorded, seconds at 16 kHz (default 600). */
   maxRecordSeconds?: number;
+  /** Most datagrams the leg's RTP session keeps as evidence (default 50 000; rtp-session.ts). */
+  maxEvidence?: number;
   /**
    * Keep sending while nothing plays (silence; the G.723.1 fixture when that is the codec),
    * as a phone without VAD does, so RTP flows from answer to hang-up (default false).
@@ -429,6 +431,7 @@ export class MediaLeg {
       clock,
       sendClock,
       rtcpIntervalMs: opts.rtcpIntervalMs ?? 5000,
+      ...(opts.maxEvidence !== undefined ? { maxEvidence: opts.maxEvidence } : {}),
     });
     return new MediaLeg(opts, session, sendClock);
   }
@@ -696,6 +699,7 @@ export class MediaLeg {
           sendClock: this.#sendClock,
           ssrc: this.#ssrc,
           rtcpIntervalMs: this.#opts.rtcpIntervalMs ?? 5000,
+          ...(this.#opts.maxEvidence !== undefined ? { maxEvidence: this.#opts.maxEvidence } : {}),
           payloadMap: this.#payloadMap,
           ...(srtp ? { srtp } : {}),
         });

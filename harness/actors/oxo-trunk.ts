@@ -184,6 +184,11 @@ export class OxoTrunk implements ExtensionHost {
   readonly log: Logger;
   readonly registrations: OxoRegistrationRecord[] = [];
   readonly routes: OxoRouteRecord[] = [];
+  /**
+   * Running totals since the start, kept even where the records are trimmed (a simulator that
+   * runs on its own keeps only its latest records, lab.ts `keepStandalone`).
+   */
+  readonly counts = { registerTried: 0, registerAccepted: 0, routed: 0 };
   readonly infoEvents: OxoInfoRecord[] = [];
   readonly transfers: OxoTransferRecord[] = [];
   readonly internalCalls: InternalCall[] = [];
@@ -300,6 +305,8 @@ export class OxoTrunk implements ExtensionHost {
     const challenged = out.responses.some((r) => r.status === 401 || r.status === 407);
     const rec: OxoRegistrationRecord = { atMs: this.clock.now(), status: out.status, challenged };
     this.registrations.push(rec);
+    this.counts.registerTried++;
+    if (out.status >= 200 && out.status < 300) this.counts.registerAccepted++;
     if (!this.running) return out.status;
     if (out.status >= 200 && out.status < 300 && out.response) {
       const granted = this.grantedExpires(out.response);
@@ -367,6 +374,7 @@ export class OxoTrunk implements ExtensionHost {
     }
     const rec: OxoRouteRecord = { atMs: this.clock.now(), did, reason: 'direct' };
     this.routes.push(rec);
+    this.counts.routed++;
     if (!ext) {
       rec.reason = 'unknown-did';
       rec.status = 404;

@@ -121,6 +121,11 @@ export class Provider implements PhoneHost, ReferHost {
   readonly referSupported: boolean;
   readonly registrations: RegistrationRecord[] = [];
   readonly routes: RouteRecord[] = [];
+  /**
+   * Running totals since the start, kept even where the records above are trimmed (a simulator
+   * that runs on its own keeps only its latest records, lab.ts `keepStandalone`).
+   */
+  readonly counts = { register: 0, registerAccepted: 0, routed: 0 };
   readonly bindings = new Map<string, Binding[]>();
   readonly domain: string;
   readonly mediaAddress: string;
@@ -324,6 +329,8 @@ export class Provider implements PhoneHost, ReferHost {
     r: Omit<RegistrationRecord, 'atMs' | 'wallTime' | 'contacts' | 'protocol' | 'source'>,
   ): void {
     const f = tx.flow;
+    this.counts.register++;
+    if (r.status === 200) this.counts.registerAccepted++;
     this.registrations.push({
       atMs: this.clock.now(),
       wallTime: this.clock.wallNow(),
@@ -444,6 +451,7 @@ export class Provider implements PhoneHost, ReferHost {
     }
     const rec: RouteRecord = { atMs: this.clock.now(), requestUser: user };
     this.routes.push(rec);
+    this.counts.routed++;
     if (!phone) {
       rec.status = 404;
       inv.reject(404);

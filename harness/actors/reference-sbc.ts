@@ -442,6 +442,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     else this.config.faults[name] = value;
   }
 
+  /** How many calls the SBC holds up now (ringing or established). */
+  get liveCalls(): number {
+    return this.live.size;
+  }
+
   /** Copies of every call record so far, oldest first. */
   calls(): SbcCallRecord[] {
     for (const c of this.live) this.refresh(c);

@@ -2,9 +2,7 @@
  * `sbc-harness sbc` and `sbc-harness sim provider|oxo|all`: one actor (or the whole lab) of a
  * profile, started alone for manual lab work, until Ctrl-C (SIGINT) or SIGTERM ends it cleanly.
  */
-import { keepStandaloneHistory } from '../actors/call-history.ts';
 import { Lab } from '../actors/lab.ts';
-import { STANDALONE_SBC_RETENTION } from '../actors/reference-sbc.ts';
 import { preflight } from '../config/preflight.ts';
 import { loadProfile } from '../config/profile.ts';
 import type { Profile } from '../config/profile-schema.ts';
@@ -44,13 +42,8 @@ export async function runActors(
     ...(opts.sbcPersonality && opts.sbcPersonality.length > 0 ? { personalities: opts.sbcPersonality } : {}),
     logger,
   });
-  // Nobody takes the evidence of ended calls from an SBC that runs on its own: keep little of it.
-  if (lab.sbc) lab.sbc.retention = { ...STANDALONE_SBC_RETENTION };
-  // Nor the simulators' ended calls (call-history.ts).
-  keepStandaloneHistory({
-    parties: [...(lab.provider?.allPhones() ?? []), ...(lab.oxo?.allExtensions() ?? [])],
-    registries: [lab.provider?.callLog, lab.oxo?.callLog].filter((r) => r !== undefined),
-  });
+  // Nobody takes the evidence of ended calls from actors that run on their own: keep little of it.
+  lab.keepStandalone();
   out(describe(lab, profile));
   const stopControl = opts.manual ? startSimControl(lab, process.stdin, out) : undefined;
   if (stopControl)
@@ -122,12 +115,12 @@ function summary(lab: Lab): string {
   const parts: string[] = [];
   if (lab.provider)
     parts.push(
-      `provider: ${lab.provider.registrations.filter((r) => r.status === 200).length} registrations accepted (of ${lab.provider.registrations.length} REGISTER), ${lab.provider.routes.length} calls routed`,
+      `provider: ${lab.provider.counts.registerAccepted} registrations accepted (of ${lab.provider.counts.register} REGISTER), ${lab.provider.counts.routed} calls routed`,
     );
   if (lab.sbc) parts.push(`sbc: ${lab.sbc.calls().length} calls`);
   if (lab.oxo) {
-    const ok = lab.oxo.registrations.filter((r) => r.status >= 200 && r.status < 300).length;
-    parts.push(`oxo: ${ok} registrations accepted (of ${lab.oxo.registrations.length} tried)`);
+    const c = lab.oxo.counts;
+    parts.push(`oxo: ${c.registerAccepted} registrations accepted (of ${c.registerTried} tried)`);
   }
   return parts.length > 0 ? `${parts.join('; ')}\n` : '';
 }
