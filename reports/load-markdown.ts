@@ -1,7 +1,15 @@
 /**
  * The Markdown section of a load run (`sbc-harness load`): a pure function of its results.json.
  */
-import type { LoadCallRecord, LoadResult, Percentiles } from '../harness/runner/index.ts';
+import {
+  LOAD_SHAPE_SUMMARY,
+  type LoadCallRecord,
+  type LoadFigures,
+  type LoadResult,
+  type LoadShapeName,
+  mixText,
+  type Percentiles,
+} from '../harness/runner/index.ts';
 
 function ms(p: Percentiles | undefined): string {
   return p ? `${Math.round(p.p50)} / ${Math.round(p.p95)} ms` : '–';
@@ -18,7 +26,7 @@ function cell(s: string): string {
 function worstLine(c: LoadCallRecord): string {
   const mos = c.audio.map((a) => `${a.from} → ${a.to} MOS ${a.mos.toFixed(2)}${a.heard ? '' : ' (silent)'}`);
   const what = c.failures.length > 0 ? c.failures.join('; ') : 'no failure (lowest MOS or slowest setup)';
-  return `| ${c.index} | ${c.direction} | ${cell(`${c.caller} → ${c.callee}`)} | ${cell(
+  return `| ${c.index} | ${c.shape ?? 'basic'} | ${c.direction} | ${cell(`${c.caller} → ${c.callee}`)} | ${cell(
     `${c.callIds.caller ?? '–'} / ${c.callIds.callee ?? '–'}`,
   )} | ${c.status ?? 'none'} | ${c.setupMs !== undefined ? `${Math.round(c.setupMs)} ms` : '–'} | ${cell(
     mos.join('; ') || '–',
@@ -33,6 +41,7 @@ export function loadMarkdown(r: LoadResult): string {
   out.push(
     `SBC: ${r.sbc.kind}${r.sbc.faults.length > 0 ? ` (faults switched on: ${r.sbc.faults.join(', ')})` : ''}. ` +
       `${r.total.calls} call(s), direction ${r.options.direction}, hold ${r.options.holdS} s, ` +
+      `mix ${mixText(r.options.mix ?? { basic: 1 })}, ` +
       `${r.options.steps.length > 1 ? `ramp ${r.options.steps.join(', ')} (${r.options.stepS} s per step)` : `concurrency ${r.options.steps[0]}`}; ` +
       `stopped by ${r.stoppedBy}. ${r.startedAt} to ${r.finishedAt}.`,
     '',
@@ -78,6 +87,23 @@ export function loadMarkdown(r: LoadResult): string {
   }
   out.push('');
 
+  out.push('### Per call shape', '');
+  out.push(
+    '| shape | calls | failed | setup p50 / p95 | MOS min | what the shape checks |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const [name, f] of Object.entries(r.shapes ?? { basic: r.total }) as Array<
+    [LoadShapeName, LoadFigures]
+  >) {
+    const mins = [f.audio.callerToCallee.mos?.min, f.audio.calleeToCaller.mos?.min].filter(
+      (x): x is number => x !== undefined,
+    );
+    out.push(
+      `| ${name} | ${f.calls} | ${f.failedCalls} | ${ms(f.setupMs)} | ${mins.length > 0 ? Math.min(...mins).toFixed(2) : '–'} | ${cell(LOAD_SHAPE_SUMMARY[name])} |`,
+    );
+  }
+  out.push('');
+
   out.push('### Audio per direction (whole run)', '');
   out.push(
     '| direction | measured | silent | loss % p50 / p95 | jitter ms p50 / p95 | MOS p50 / p95 / min | one-way delay ms p50 / p95 |',
@@ -106,8 +132,8 @@ export function loadMarkdown(r: LoadResult): string {
   if (r.worst.length === 0) out.push('No call ran.', '');
   else {
     out.push(
-      '| # | dir | caller → callee | Call-IDs (caller / callee leg) | status | setup | audio | what failed |',
-      '|---|---|---|---|---|---|---|---|',
+      '| # | shape | dir | caller → callee | Call-IDs (caller / callee leg) | status | setup | audio | what failed |',
+      '|---|---|---|---|---|---|---|---|---|',
     );
     for (const c of r.worst) out.push(worstLine(c));
     out.push('');

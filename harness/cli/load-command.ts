@@ -10,10 +10,15 @@ import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
 import { Lab } from '../actors/index.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import {
+  DEFAULT_LOAD_MIX,
   DEFAULT_LOAD_THRESHOLDS,
+  type LoadMix,
   type LoadProgress,
   type LoadThresholds,
   loadOptionProblems,
+  mixProblems,
+  mixText,
+  parseMix,
   runLoad,
 } from '../runner/index.ts';
 
@@ -25,6 +30,7 @@ export interface LoadCommandOptions {
   stepS?: string;
   holdS?: string;
   direction?: string;
+  mix?: string;
   durationS?: string;
   out?: string;
   sbcFault?: string[];
@@ -105,6 +111,12 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   if (!(thresholds.maxSetupP95Ms > 0)) problems.push('--max-setup-p95-ms must be above 0');
   if (!Number.isInteger(thresholds.maxFailedCalls) || thresholds.maxFailedCalls < 0)
     problems.push('--max-failed-calls must be a whole number, 0 or more');
+  let mix: LoadMix = DEFAULT_LOAD_MIX;
+  if (o.mix !== undefined) {
+    const parsed = parseMix(o.mix);
+    if (parsed.ok) mix = parsed.mix;
+    else problems.push(...parsed.problems);
+  }
   if (problems.length > 0) {
     for (const p of problems) out(`sbc-harness load: ${p}\n`);
     return 2;
@@ -112,6 +124,11 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   const profileFile = o.profile ? resolve(o.profile) : DEFAULT_PROFILE_PATH;
   const profile = loadProfile(profileFile);
   const embedded = profile.sbc.kind === 'embedded';
+  const shapeProblems = mixProblems(mix, profile, direction as 'in' | 'out' | 'both');
+  if (shapeProblems.length > 0) {
+    for (const p of shapeProblems) out(`sbc-harness load: ${p}\n`);
+    return 2;
+  }
   const outDir = resolve(o.out ?? join('runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   mkdirSync(outDir, { recursive: true });
   if (!embedded && (o.sbcFault ?? []).length > 0) {
@@ -121,7 +138,7 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     return 2;
   }
   out(
-    `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}`}, hold ${holdS} s, direction ${direction}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
+    `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}`}, hold ${holdS} s, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
   );
   const lab = await Lab.start({
     profile,
@@ -137,6 +154,7 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
       ...(stepS !== undefined ? { stepS } : {}),
       holdS,
       direction: direction as 'in' | 'out' | 'both',
+      mix,
       ...(durationS !== undefined ? { durationS } : {}),
       thresholds,
       signal: stop.signal,
@@ -157,8 +175,14 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
         `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
         `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
     );
+    if (Object.keys(result.shapes).length > 1 || !result.shapes.basic)
+      out(
+        `per shape: ${Object.entries(result.shapes)
+          .map(([name, f]) => `${name} ${f.calls} call(s), ${f.failedCalls} failed`)
+          .join('; ')}\n`,
+      );
     for (const w of result.worst.filter((c) => c.failures.length > 0))
-      out(`  worst: call ${w.index} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`);
+      out(`  worst: call ${w.index} ${w.shape} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`);
     out(
       `Results: ${join(outDir, 'results.json')}, ${join(outDir, 'load-report.md')}, ${join(outDir, 'load-chart.svg')}\n`,
     );

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { SBC_FAULTS, SBC_PERSONALITIES } from '../actors/index.ts';
+import { LOAD_SHAPE_SUMMARY, LOAD_SHAPES } from '../runner/index.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { type LabActor, runActors } from './lab-commands.ts';
 import { type LoadCommandOptions, loadCommand } from './load-command.ts';
@@ -152,7 +153,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   program
     .command('load')
     .description(
-      'many basic calls at once through the SBC (embedded by default), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds) in results.json, load-report.md and load-chart.svg',
+      'many calls at once through the SBC (embedded by default), in a mix of the plan’s call shapes (basic, DTMF in each mode, hold/resume, transfer), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds) in results.json, load-report.md and load-chart.svg',
     )
     .option(
       '--profile <file>',
@@ -167,6 +168,10 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       '--direction <d>',
       'in (PSTN to extension), out (extension to PSTN) or both (alternating)',
       'both',
+    )
+    .option(
+      '--mix <shapes>',
+      `call shapes and their weights, e.g. basic:6,dtmf-rfc4733:1,dtmf-inband:1,dtmf-info:1,hold:1,transfer:1 (default basic:1); shapes: ${LOAD_SHAPES.join(', ')}`,
     )
     .option('--duration-s <s>', 'no call is started after this many seconds')
     .option(
@@ -184,12 +189,16 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     )
     .addHelpText(
       'after',
-      '\nEach call: the caller dials, both legs must be established, each side plays a tone for the hold time\n' +
-        '(tone heard, loss, jitter, E-model MOS, one-way delay within G.114), the caller hangs up and the\n' +
-        "callee's leg must end within 5 s. A call that misses one of these is failed, with the reason.\n" +
+      '\nEach call: the caller dials, both legs must be established, the call shape runs its steps, each side\n' +
+        'plays a tone for the hold time (tone heard, loss, jitter, E-model MOS, one-way delay within G.114),\n' +
+        "the caller hangs up and the callee's leg must end within 5 s. A call that misses one of these is\n" +
+        'failed, with the reason. The shapes (--mix, calls in a fixed interleaved order by weight; with\n' +
+        "--direction both each shape's calls alternate in and out):\n" +
+        LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +
+        '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false)\n' +
         'Progress: one plain line a second (target, in flight, started, done, failed, calls/s, MOS p50).\n' +
         'Exit codes: 0 every step met the thresholds, 1 a step missed one, 2 bad options or profile, 130 interrupted.\n' +
-        'Not done yet (docs/load.md): other call shapes (DTMF, hold, transfer), agents and merge, Kubernetes, SIPp side by side.\n',
+        'Not done yet (docs/load.md): agents and merge, Kubernetes, SIPp side by side.\n',
     )
     .action(async (opts: LoadCommandOptions) => {
       process.exitCode = await loadCommand(opts, out);

@@ -13,6 +13,7 @@
  * - Ineffective Session Attempts (ISA, §4.6): INVITEs answered 408, 500, 503 or 504, or not
  *   answered at all, / INVITEs, as a percentage.
  */
+import { LOAD_SHAPES, type LoadShapeName } from './load-mix.ts';
 
 /** One direction of a call's audio, as the audio check measured it. */
 export interface LoadAudioDirection {
@@ -38,6 +39,8 @@ export interface LoadCallRecord {
   step: number;
   /** in: a PSTN phone calls an extension's DID; out: an extension calls a PSTN number. */
   direction: 'in' | 'out';
+  /** The call shape of the mix (load-mix.ts): basic, a DTMF mode, hold or transfer. */
+  shape: LoadShapeName;
   caller: string;
   callee: string;
   /** SIP Call-IDs of the caller's and the callee's legs (they differ through a B2BUA). */
@@ -271,4 +274,17 @@ export function worstCalls(calls: readonly LoadCallRecord[], n = 5): LoadCallRec
         a.index - b.index,
     )
     .slice(0, n);
+}
+
+/**
+ * The figures of each call shape that ran, in {@link LOAD_SHAPES} order (a record without a
+ * shape, from before the mix existed, counts as basic).
+ */
+export function shapeFigures(calls: readonly LoadCallRecord[]): Partial<Record<LoadShapeName, LoadFigures>> {
+  const out: Partial<Record<LoadShapeName, LoadFigures>> = {};
+  for (const s of LOAD_SHAPES) {
+    const of = calls.filter((c) => (c.shape ?? 'basic') === s);
+    if (of.length > 0) out[s] = loadFigures(of);
+  }
+  return out;
 }

@@ -3,12 +3,13 @@
  * media legs and a tone both ways, each judged on its own, and the figures of a capacity report
  * computed from what happened (load-figures.ts).
  *
- * Call shape (this slice): the plan's basic call. Direction `in`: a PSTN phone calls an
+ * Call shapes: the plan's basic call by default; `mix` adds DTMF in each mode, hold/resume and
+ * transfer (load-mix.ts, load-call-shapes.ts). Direction `in`: a PSTN phone calls an
  * extension's DID; `out`: an extension calls a PSTN number through the trunk. Once both legs
- * are up each side plays a tone and the audio check of the plan (Checks.audio: tone heard,
- * loss, jitter, E-model MOS with the one-way delay measured on one clock, G.114 bound) judges
- * both directions; after the hold time the caller hangs up and the callee's leg must end
- * within {@link CALL_RELEASE_BOUND_MS} (the call invariant "both legs released together").
+ * are up the shape runs its steps, each ending with the audio check of the plan (Checks.audio:
+ * tone heard, loss, jitter, E-model MOS with the one-way delay measured on one clock, G.114
+ * bound) for the hold time; then the caller hangs up and the callee's leg must end within
+ * {@link CALL_RELEASE_BOUND_MS} (the call invariant "both legs released together").
  *
  * Concurrency: calls run in slots. Slot i owns a provider phone of its own (number
  * +4940556NNNN, added to the lab's provider) so the two legs of a call are paired by number
@@ -20,21 +21,23 @@
 import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
-import { Checks } from './checks.ts';
+import { LOAD_SHAPE_BY_NAME, shapeDirections } from './load-call-shapes.ts';
 import {
   DEFAULT_LOAD_THRESHOLDS,
   highestMet,
   judgeStep,
   knee,
-  type LoadAudioDirection,
   type LoadCallRecord,
   type LoadFigures,
   type LoadStep,
   type LoadThresholds,
   loadFigures,
   percentiles,
+  shapeFigures,
   worstCalls,
 } from './load-figures.ts';
+import { DEFAULT_LOAD_MIX, type LoadMix, type LoadShapeName, MixSchedule, mixShapes } from './load-mix.ts';
+import type { LoadParty } from './load-shape.ts';
 
 /** Largest number of calls and of concurrent calls one run takes. */
 export const MAX_LOAD_CALLS = 100_000;
@@ -56,6 +59,8 @@ export interface LoadOptions {
   /** Seconds each call is held after it is established. */
   holdS: number;
   direction: 'in' | 'out' | 'both';
+  /** Weights of the call shapes (default: basic only). */
+  mix?: LoadMix;
   /** No call is started after this many seconds. */
   durationS?: number;
   thresholds?: LoadThresholds;
@@ -96,6 +101,8 @@ export interface LoadResult {
     holdS: number;
     direction: 'in' | 'out' | 'both';
     durationS?: number;
+    /** Weights of the call shapes. */
+    mix: LoadMix;
   };
   sbc: { kind: string; faults: string[] };
   thresholds: LoadThresholds;
@@ -103,6 +110,8 @@ export interface LoadResult {
   stoppedBy: 'calls' | 'duration' | 'ramp-end' | 'interrupted';
   steps: LoadStep[];
   total: LoadFigures;
+  /** The figures of each call shape that ran. */
+  shapes: Partial<Record<LoadShapeName, LoadFigures>>;
   /** Highest target concurrency before the first step that missed a threshold; absent when the first missed. */
   knee?: number;
   /** Highest target concurrency of any step that met every threshold (a noisy host can pass a higher step after a miss). */
@@ -270,14 +279,17 @@ async function runCall(
   holdMs: number,
   clock: Clock,
 ): Promise<void> {
+  const shape = LOAD_SHAPE_BY_NAME[rec.shape];
   const phone = parties.phones[slot] as PstnPhone;
   const ext = parties.extensions[slot % parties.extensions.length] as Extension;
   rec.caller = rec.direction === 'in' ? `${phone.id} (${phone.number})` : ext.name;
   rec.callee = rec.direction === 'in' ? ext.name : `${phone.id} (${phone.number})`;
   let caller: Call | undefined;
   let callee: Call | undefined;
+  let moved: { hangup: LoadParty; far: LoadParty } | undefined;
   const key = parties.key(phone, rec.direction);
   const pending = parties.expect(key);
+  const undo = shape.before?.(phone);
   try {
     let t0: number;
     if (rec.direction === 'in') {
@@ -341,52 +353,53 @@ async function runCall(
       rec.failures.push(`${rec.callee}'s leg never reached the established state`);
     } else {
       await sleep(MEDIA_SETTLE_MS);
-      const checks = new Checks(clock);
-      const audioMs = Math.max(500, holdMs - MEDIA_SETTLE_MS);
-      await checks.audio(
-        { call: c, name: rec.caller },
-        { call: d, name: rec.callee },
-        { both: true, ms: audioMs, minMos: 1 },
-      );
-      rec.audio = checks.streams.map((s, i): LoadAudioDirection => {
-        const r = checks.records[i];
-        const total = s.packets + s.lost;
-        return {
-          from: s.from,
-          to: s.to,
-          codec: s.codec,
-          heard: !(r?.failure ?? '').startsWith('No audio'),
-          toneLevel: s.toneLevel,
-          lossPercent: total > 0 ? (100 * s.lost) / total : 100,
-          jitterMs: s.jitterMs,
-          mos: s.mos,
-          ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
-        };
+      const callerParty = { call: c, name: rec.caller };
+      const calleeParty = { call: d, name: rec.callee };
+      const deskIsCaller = rec.direction === 'out';
+      moved = await shape.run({
+        lab,
+        rec,
+        slot,
+        caller: callerParty,
+        callee: calleeParty,
+        phone,
+        ext,
+        desk: deskIsCaller ? callerParty : calleeParty,
+        pstn: deskIsCaller ? calleeParty : callerParty,
+        audioMs: Math.max(500, holdMs - MEDIA_SETTLE_MS),
+        clock,
       });
-      for (const r of checks.failed) rec.failures.push(r.failure ?? r.name);
     }
     // The caller hangs up: BYE → final response is the RFC 6076 disconnect delay.
+    // After a transfer: the transferee hangs up and the target's leg must end.
+    const bye = moved?.hangup.call ?? c;
+    const far = moved?.far ?? { call: d, name: rec.callee };
     const tBye = clock.now();
-    await c.hangup().catch(() => undefined);
+    await bye.hangup().catch(() => undefined);
     rec.disconnectDelayMs = clock.now() - tBye;
-    rec.released = await within(d.ended(), CALL_RELEASE_BOUND_MS);
+    rec.released = await within(far.call.ended(), CALL_RELEASE_BOUND_MS);
     if (!rec.released) {
       rec.failures.push(
-        `${rec.callee}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the caller's BYE (leg not released)`,
+        `${far.name}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the ${moved ? "transferee's" : "caller's"} BYE (leg not released)`,
       );
-      await d.hangup().catch(() => undefined);
+      await far.call.hangup().catch(() => undefined);
     }
+    // The other legs of the call (a transfer's) end with it.
+    if (moved) for (const p of [c, d]) if (p.state === 'established') await p.hangup().catch(() => undefined);
   } catch (e) {
     rec.failures.push(`harness error: ${e instanceof Error ? e.message : String(e)}`);
     pending.cancel();
     await caller?.hangup().catch(() => undefined);
   } finally {
+    undo?.();
     pending.cancel();
     await parties.dropLate(key, callee);
     // The actors keep every call they took part in (their registries); what a leg recorded
     // need not outlive the check (docs/load.md, limits).
     caller?.media.clearReceived();
     (callee as Call | undefined)?.media.clearReceived();
+    moved?.hangup.call.media.clearReceived();
+    moved?.far.call.media.clearReceived();
   }
 }
 
@@ -398,6 +411,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const thresholds = o.thresholds ?? DEFAULT_LOAD_THRESHOLDS;
   const slots = Math.max(...o.steps);
   const parties = new Parties(o.lab, slots);
+  const mix = o.mix ?? DEFAULT_LOAD_MIX;
+  const schedule = new MixSchedule(mix, o.direction, shapeDirections(o.lab.profile));
+  for (const name of mixShapes(mix)) LOAD_SHAPE_BY_NAME[name].setup?.(o.lab, slots);
   const startedAt = new Date(clock.wallNow()).toISOString();
   const t0 = clock.now();
   const records: LoadCallRecord[] = [];
@@ -438,9 +454,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }, 1000);
   progress.unref();
 
-  const direction = (i: number): 'in' | 'out' =>
-    o.direction === 'both' ? (i % 2 === 0 ? 'in' : 'out') : o.direction;
-
   try {
     for (let s = 0; s < o.steps.length; s++) {
       const target = o.steps[s] as number;
@@ -470,10 +483,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         }
         if (running.size < target && free.length > 0) {
           const slot = free.pop() as number;
+          const { shape, direction } = schedule.next(records.length);
           const rec: LoadCallRecord = {
             index: records.length,
             step: s,
-            direction: direction(records.length),
+            direction,
+            shape,
             caller: '',
             callee: '',
             callIds: {},
@@ -544,6 +559,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       holdS: o.holdS,
       direction: o.direction,
       ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
+      mix: { ...mix },
     },
     sbc: {
       kind: o.lab.profile.sbc.kind,
@@ -553,6 +569,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     stoppedBy,
     steps,
     total: loadFigures(records),
+    shapes: shapeFigures(records),
     ...(k !== undefined ? { knee: k } : {}),
     ...(hm !== undefined ? { highestMet: hm } : {}),
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),

@@ -43,6 +43,7 @@ describe('sbc-harness load', () => {
       '--step-s',
       '--hold-s',
       '--direction',
+      '--mix',
       '--duration-s',
       '--out',
       '--min-mos',
@@ -52,6 +53,9 @@ describe('sbc-harness load', () => {
     ])
       expect(out).toContain(o);
     expect(out).toMatch(/Not done yet/);
+    expect(out).not.toMatch(/Not done yet.*call shapes/);
+    for (const s of ['basic', 'dtmf-rfc4733', 'dtmf-inband', 'dtmf-info', 'hold', 'transfer'])
+      expect(out).toMatch(new RegExp(`^  ${s}: `, 'm'));
   });
 
   it('refuses bad options with exit code 2 and a sentence', async () => {
@@ -63,6 +67,43 @@ describe('sbc-harness load', () => {
     expect(r2.out).toMatch(/--step-s/);
     const r3 = await runCli(['load', '--direction', 'sideways']);
     expect(r3.code).toBe(2);
+    const r4 = await runCli(['load', '--mix', 'basic:2,fax:1']);
+    expect(r4.code).toBe(2);
+    expect(r4.out).toMatch(/unknown shape "fax"/);
+    // The default profile's OXO has no SIP INFO: it cannot be the one sending INFO digits.
+    const r5 = await runCli(['load', '--mix', 'dtmf-info', '--direction', 'out']);
+    expect(r5.code).toBe(2);
+    expect(r5.out).toMatch(/oxo\.dtmf\.info: false/);
+  });
+
+  it('--mix with a fault that breaks the hold: the per-shape line, results.json and the report name it', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'load-mix-'));
+    dirs.push(out);
+    const r = await runCli([
+      'load',
+      '--calls',
+      '2',
+      '--concurrency',
+      '2',
+      '--hold-s',
+      '1',
+      '--mix',
+      'basic:1,hold:1',
+      '--sbc-fault',
+      'reject-reinvite',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/mix basic:1,hold:1/);
+    expect(r.out).toMatch(/per shape: basic 1 call\(s\), \d failed; hold 1 call\(s\), 1 failed/);
+    expect(r.out).toMatch(/worst: call \d hold .*answered 488/);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadResult;
+    expect(res.options.mix).toEqual({ basic: 1, hold: 1 });
+    expect(res.calls.map((c) => c.shape).sort()).toEqual(['basic', 'hold']);
+    expect(res.shapes.hold?.failedCalls).toBe(1);
+    const md = readFileSync(join(out, 'load-report.md'), 'utf8');
+    expect(md).toContain('| hold | 1 | 1 |');
   });
 
   it('a one-way-audio fault: exit 1, the failed calls in results.json and the report', async () => {

@@ -13,6 +13,7 @@ import {
   loadFigures,
   percentile,
   rfc6076,
+  shapeFigures,
   worstCalls,
 } from '../../harness/runner/load-figures.ts';
 
@@ -23,6 +24,7 @@ function call(i: number, o: Partial<LoadCallRecord> = {}): LoadCallRecord {
     index: i,
     step: 0,
     direction: 'in',
+    shape: 'basic',
     caller: `load-${i}`,
     callee: 'Premium Deskphone 1',
     callIds: { caller: `a${i}`, callee: `b${i}` },
@@ -141,5 +143,15 @@ describe('load figures', () => {
     (low.audio[1] as { mos: number }).mos = 3.9;
     const calls = [call(0), call(1, { setupMs: 900 }), low, call(3, { status: 503 })];
     expect(worstCalls(calls, 3).map((c) => c.index)).toEqual([3, 2, 1]);
+  });
+
+  it('figures per shape: one group per shape that ran, each the figures of its own calls', () => {
+    const calls = [call(0), call(1, { shape: 'hold', status: 503 }), call(2, { shape: 'hold' }), call(3)];
+    const by = shapeFigures(calls);
+    expect(Object.keys(by)).toEqual(['basic', 'hold']);
+    expect(by.basic).toEqual(loadFigures([calls[0] as LoadCallRecord, calls[3] as LoadCallRecord]));
+    expect(by.hold?.calls).toBe(2);
+    expect(by.hold?.failedCalls).toBe(1);
+    expect(by.transfer).toBeUndefined();
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * The call shapes of the load by name (load-mix.ts names them): the basic call here, the others
+ * in a file each (load-shape-dtmf.ts, load-shape-hold.ts, load-shape-transfer.ts), and what a
+ * profile allows of them.
+ */
+import type { Profile } from '../config/profile-schema.ts';
+import type { LoadMix, LoadShapeName } from './load-mix.ts';
+import { mixShapes } from './load-mix.ts';
+import { type LoadShape, loadAudioCheck } from './load-shape.ts';
+import { dtmfInbandShape, dtmfInfoShape, dtmfRfc4733Shape } from './load-shape-dtmf.ts';
+import { holdShape } from './load-shape-hold.ts';
+import { transferShape } from './load-shape-transfer.ts';
+
+/** The plan's basic call: the audio check both ways, nothing else. */
+export const basicShape: LoadShape = {
+  name: 'basic',
+  async run(ctx) {
+    ctx.rec.audio = await loadAudioCheck(ctx.caller, ctx.callee, ctx.audioMs, ctx.clock, ctx.rec.failures);
+    return undefined;
+  },
+};
+
+export const LOAD_SHAPE_BY_NAME: Record<LoadShapeName, LoadShape> = {
+  basic: basicShape,
+  'dtmf-rfc4733': dtmfRfc4733Shape,
+  'dtmf-inband': dtmfInbandShape,
+  'dtmf-info': dtmfInfoShape,
+  hold: holdShape,
+  transfer: transferShape,
+};
+
+/**
+ * Directions a profile forces on a shape: SIP INFO digits come from the provider's phone when
+ * the OXO has no DTMF via SIP INFO (`oxo.dtmf.info: false`, OXO Connect's own case), so those
+ * calls run `in`.
+ */
+export function shapeDirections(profile: Profile): Partial<Record<LoadShapeName, 'in' | 'out'>> {
+  return profile.oxo.dtmf.info ? {} : { 'dtmf-info': 'in' };
+}
+
+/** Why a profile cannot run a mix (one sentence per shape), empty when it can. */
+export function mixProblems(mix: LoadMix, profile: Profile, direction: 'in' | 'out' | 'both'): string[] {
+  const p: string[] = [];
+  const shapes = mixShapes(mix);
+  if (shapes.includes('dtmf-rfc4733') && !profile.oxo.dtmf.rfc2833)
+    p.push('--mix dtmf-rfc4733: the profile says the OXO has no RFC 4733 DTMF (oxo.dtmf.rfc2833: false)');
+  if (shapes.includes('dtmf-inband') && !profile.oxo.dtmf.inband)
+    p.push('--mix dtmf-inband: the profile says the OXO has no inband DTMF (oxo.dtmf.inband: false)');
+  if (shapes.includes('dtmf-info') && direction === 'out' && !profile.oxo.dtmf.info)
+    p.push(
+      '--mix dtmf-info with --direction out: the OXO would send the SIP INFO, and the profile says it has none (oxo.dtmf.info: false); use --direction in or both',
+    );
+  return p;
+}

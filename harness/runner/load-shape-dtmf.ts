@@ -1,0 +1,173 @@
+/**
+ * The DTMF shapes of the load (`dtmf-rfc4733`, `dtmf-inband`, `dtmf-info`), after the plan's
+ * DTMF cases (8-2-1 … 8-2-3): the caller sends {@link LOAD_DTMF_DIGITS} one digit at a time in
+ * one mode, and the callee's leg must decode each digit exactly once, in order. The digits are
+ * read with the decoders the plan uses: the media leg's RFC 4733 and inband (Goertzel) decoders
+ * (`media.dtmfReceived`) and the SIP INFO bodies the call accepted (`infoReceived`). As in the
+ * plan, digits sent as SIP INFO may arrive as RFC 4733 (an SBC's interworking); the other modes
+ * must arrive as sent. Then the audio check of every call runs.
+ *
+ * Who sends: the caller, as the plan's cases have the calling set send. The OXO sends SIP INFO
+ * only when the profile says it can (`oxo.dtmf.info`); otherwise every `dtmf-info` call runs
+ * direction `in` (the provider's phone sends), see load-call-shapes.ts. Inband digits go over
+ * G.711 where the harness chooses: the slot's provider phone offers and answers G.711 only for
+ * them (as the plan's inband cases prefer G.711); the OXO keeps its own codec order.
+ */
+import type { CallDtmfMode } from '../actors/index.ts';
+import type { LoadShapeName } from './load-mix.ts';
+import {
+  type LoadParty,
+  type LoadShape,
+  type LoadShapeContext,
+  loadAudioCheck,
+  sleep,
+  until,
+} from './load-shape.ts';
+
+/** The digits every DTMF call sends (the plan's IVR digits). */
+export const LOAD_DTMF_DIGITS = '159#';
+/** Tone or event length of each digit, ms (as the plan's cases send them). */
+const DIGIT_MS = 120;
+/** Longest wait for the digits to arrive after the last was sent, ms. */
+const ARRIVAL_MS = 4000;
+/** Wait after the last expected digit for late copies (a digit twice), ms. */
+const SETTLE_MS = 500;
+
+const HOW: Record<CallDtmfMode, string> = { rfc2833: 'RFC 4733', inband: 'inband', info: 'SIP INFO' };
+
+/** One digit a receiver decoded. */
+export interface LoadSeenDigit {
+  digit: string;
+  mode: CallDtmfMode;
+}
+
+/**
+ * Judges the digits one leg decoded against those sent: undefined when each digit arrived
+ * exactly once, in order, in one of the `accepted` modes; else one sentence naming the digits
+ * sent and received (and how they came when a mode was not the one sent). Pure.
+ */
+export function judgeLoadDtmf(
+  sent: string,
+  seen: readonly LoadSeenDigit[],
+  mode: CallDtmfMode,
+  accepted: readonly CallDtmfMode[],
+  from: string,
+  to: string,
+): string | undefined {
+  const ok =
+    seen.length === sent.length && seen.every((d, i) => d.digit === sent[i] && accepted.includes(d.mode));
+  if (ok) return undefined;
+  const got = seen.length > 0 ? seen.map((d) => d.digit).join('') : 'none';
+  const modes = [...new Set(seen.map((d) => d.mode))];
+  const how =
+    seen.length > 0 && (modes.length > 1 || modes.some((m) => !accepted.includes(m)))
+      ? ` (received ${modes.map((m) => `${seen.filter((d) => d.mode === m).length} as ${HOW[m]}`).join(', ')})`
+      : '';
+  return `DTMF ${HOW[mode]} from ${from} to ${to}: digits ${sent} sent, ${got} received${how}`;
+}
+
+/**
+ * The digits a leg decoded from index `from` of its media and INFO records. Each list stays in
+ * the order its decoder reported the digits (an inband digit's start time is an estimate that a
+ * stalled host can put out of order); the two are merged by time.
+ */
+function decoded(p: LoadParty, mediaFrom: number, infoFrom: number): LoadSeenDigit[] {
+  const media = p.call.media.dtmfReceived
+    .slice(mediaFrom)
+    .map((d) => ({ digit: d.digit, mode: d.mode as CallDtmfMode, atMs: d.atMs }));
+  const info = p.call.infoReceived
+    .slice(infoFrom)
+    .filter((d) => d.status < 300)
+    .map((d) => ({ digit: d.digit, mode: 'info' as const, atMs: d.atMs }));
+  const out: LoadSeenDigit[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < media.length || j < info.length) {
+    const m = media[i];
+    const n = info[j];
+    const takeMedia = m !== undefined && (n === undefined || m.atMs <= n.atMs);
+    const d = takeMedia ? m : n;
+    if (takeMedia) i++;
+    else j++;
+    if (d) out.push({ digit: d.digit, mode: d.mode });
+  }
+  return out;
+}
+
+/** Sends the digits from the caller; returns the first problem, if any. */
+async function sendDigits(ctx: LoadShapeContext, mode: CallDtmfMode): Promise<string | undefined> {
+  const from = ctx.caller;
+  const fromDesk = from === ctx.desk;
+  let problem: string | undefined;
+  for (const digit of LOAD_DTMF_DIGITS) {
+    try {
+      // The plan's cases: media modes through the extension (which refuses INFO, the OXO has
+      // none), INFO on the call itself when the profile says the OXO sends it.
+      const status =
+        fromDesk && mode !== 'info'
+          ? await ctx.ext.sendDtmf(from.call, digit, mode, DIGIT_MS)
+          : await from.call.sendDtmf(digit, mode, DIGIT_MS);
+      if (status >= 300 || status === 0)
+        problem ??= `the INFO with digit ${digit} from ${from.name} was answered ${status}`;
+    } catch (e) {
+      problem ??= `${from.name} could not send digit ${digit}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  return problem;
+}
+
+function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
+  // SIP INFO may be carried on as RFC 4733 by the SBC (the plan accepts both); the others not.
+  const accepted: CallDtmfMode[] = mode === 'info' ? ['info', 'rfc2833'] : [mode];
+  return {
+    name,
+    ...(mode === 'inband'
+      ? {
+          before(phone) {
+            const prefs = phone.prefs;
+            const g711 = prefs.codecs.filter((c) => c === 'PCMA' || c === 'PCMU');
+            phone.prefs = { ...prefs, codecs: g711.length > 0 ? g711 : ['PCMA', 'PCMU'] };
+            return () => {
+              phone.prefs = prefs;
+            };
+          },
+        }
+      : {}),
+    async run(ctx) {
+      const { caller, callee, rec } = ctx;
+      const label = `DTMF ${HOW[mode]} from ${caller.name} to ${callee.name}`;
+      let canSend = true;
+      if (mode === 'rfc2833') {
+        for (const p of [caller, callee])
+          if (p.call.media.negotiated?.telephoneEventPt === undefined) {
+            rec.failures.push(`${label}: no telephone-event negotiated on ${p.name}'s leg`);
+            canSend = false;
+          }
+      }
+      if (canSend) {
+        const mediaFrom = callee.call.media.dtmfReceived.length;
+        const infoFrom = callee.call.infoReceived.length;
+        const problem = await sendDigits(ctx, mode);
+        if (problem) rec.failures.push(`${label}: ${problem}`);
+        const n = LOAD_DTMF_DIGITS.length;
+        await until(() => decoded(callee, mediaFrom, infoFrom).length >= n, ARRIVAL_MS);
+        await sleep(SETTLE_MS);
+        const wrong = judgeLoadDtmf(
+          LOAD_DTMF_DIGITS,
+          decoded(callee, mediaFrom, infoFrom),
+          mode,
+          accepted,
+          caller.name,
+          callee.name,
+        );
+        if (wrong) rec.failures.push(wrong);
+      }
+      rec.audio = await loadAudioCheck(caller, callee, ctx.audioMs, ctx.clock, rec.failures);
+      return undefined;
+    },
+  };
+}
+
+export const dtmfRfc4733Shape = dtmfShape('dtmf-rfc4733', 'rfc2833');
+export const dtmfInbandShape = dtmfShape('dtmf-inband', 'inband');
+export const dtmfInfoShape = dtmfShape('dtmf-info', 'info');

@@ -1,0 +1,57 @@
+/**
+ * The hold shape of the load (`hold`), after the plan's case 8-4-1: the extension puts the PSTN
+ * party on hold (a re-INVITE with a=sendonly, music on hold on its leg), waits
+ * {@link HELD_MS}, and resumes (a re-INVITE with a=sendrecv); then the audio check of every call
+ * runs, so the audio both ways is judged after the resume.
+ *
+ * Judged: each re-INVITE answered 2xx; while held, the PSTN phone's leg saw a=sendonly or
+ * a=inactive (RFC 3264 §8.4: both put the stream on hold; an SBC may pass either on), and after
+ * the resume a=sendrecv again. The extension holds whichever way the call was placed, as the
+ * plan's hold cases have the deskphone hold.
+ */
+import type { SdpDirection } from '../sip/index.ts';
+import { type LoadShape, loadAudioCheck, sleep, until } from './load-shape.ts';
+
+/** How long the call stays on hold, ms. */
+export const HELD_MS = 1000;
+/** Longest wait for the re-INVITE's direction to reach the PSTN phone's leg after its 2xx, ms. */
+const RELAY_MS = 2000;
+
+const HELD: readonly SdpDirection[] = ['sendonly', 'inactive'];
+
+export const holdShape: LoadShape = {
+  name: 'hold',
+  async run(ctx) {
+    const { desk, pstn, ext, rec } = ctx;
+    const holdStatus = await ext.hold(desk.call);
+    if (holdStatus < 200 || holdStatus >= 300) {
+      rec.failures.push(
+        `hold: the re-INVITE (a=sendonly) from ${desk.name} was answered ${holdStatus || 'nothing'}; ${pstn.name} was not put on hold`,
+      );
+    } else {
+      if (!(await until(() => HELD.includes(pstn.call.remoteDirection), RELAY_MS)))
+        rec.failures.push(
+          `hold: ${pstn.name}'s leg saw a=${pstn.call.remoteDirection} instead of a=sendonly or a=inactive`,
+        );
+      await sleep(HELD_MS);
+      const resumeStatus = await ext.resume(desk.call);
+      if (resumeStatus < 200 || resumeStatus >= 300)
+        rec.failures.push(
+          `resume: the re-INVITE (a=sendrecv) from ${desk.name} was answered ${resumeStatus || 'nothing'}`,
+        );
+      else if (!(await until(() => pstn.call.remoteDirection === 'sendrecv', RELAY_MS)))
+        rec.failures.push(
+          `resume: ${pstn.name}'s leg still sees a=${pstn.call.remoteDirection} after the resume`,
+        );
+    }
+    rec.audio = await loadAudioCheck(
+      ctx.caller,
+      ctx.callee,
+      ctx.audioMs,
+      ctx.clock,
+      rec.failures,
+      'after the resume',
+    );
+    return undefined;
+  },
+};

@@ -1,0 +1,100 @@
+/**
+ * What a call shape of the load (load-mix.ts) gets and gives back, and the audio check every
+ * shape ends with. A shape runs the middle of one call: from both legs established to the
+ * moment the caller hangs up (load-run.ts does the set-up before and the release after).
+ */
+import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
+import type { Clock } from '../support/clock.ts';
+import { Checks } from './checks.ts';
+import type { LoadAudioDirection, LoadCallRecord } from './load-figures.ts';
+import type { LoadShapeName } from './load-mix.ts';
+
+/** One side of a call, with the name the records and failures use. */
+export interface LoadParty {
+  call: Call;
+  name: string;
+}
+
+/** What a shape gets for one call. */
+export interface LoadShapeContext {
+  lab: Lab;
+  /** The call's record: the shape adds its failures (one sentence each) and its audio. */
+  rec: LoadCallRecord;
+  slot: number;
+  caller: LoadParty;
+  callee: LoadParty;
+  /** The slot's provider phone and the extension of this call. */
+  phone: PstnPhone;
+  ext: Extension;
+  /** Which party is the extension's leg and which the PSTN phone's. */
+  desk: LoadParty;
+  pstn: LoadParty;
+  /** How long the audio check plays its tones, ms. */
+  audioMs: number;
+  clock: Clock;
+}
+
+/** The two parties the caller's hang-up is then judged on, when the shape changed them (transfer). */
+export interface LoadShapeOutcome {
+  /** The party that hangs up (its BYE's delay is the RFC 6076 SDD). */
+  hangup: LoadParty;
+  /** The party whose leg must then end within the release bound. */
+  far: LoadParty;
+}
+
+/** One call shape. */
+export interface LoadShape {
+  name: LoadShapeName;
+  /** Once per run, before the first call, when the mix has this shape (e.g. the transfer targets). */
+  setup?(lab: Lab, slots: number): void;
+  /** Before each call of this shape is placed; returns what undoes it after the call. */
+  before?(phone: PstnPhone): () => void;
+  /** The middle of the call. Never throws for a failed step: it goes in `ctx.rec.failures`. */
+  run(ctx: LoadShapeContext): Promise<LoadShapeOutcome | undefined>;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `done` every 50 ms until it holds or `ms` passed. Bounded in time and count. */
+export async function until(done: () => boolean, ms: number): Promise<boolean> {
+  const rounds = Math.ceil(ms / 50);
+  for (let i = 0; i < rounds && !done(); i++) await sleep(50);
+  return done();
+}
+
+/**
+ * The plan's audio check (Checks.audio: a tone each way for `ms`, tone heard, loss, jitter,
+ * E-model MOS with the one-way delay measured on one clock, G.114 bound) between `a` (the
+ * caller side) and `b`. Returns the two directions, `a` → `b` first, and adds each failed
+ * direction to `failures`, prefixed by `when` when given.
+ */
+export async function loadAudioCheck(
+  a: LoadParty,
+  b: LoadParty,
+  ms: number,
+  clock: Clock,
+  failures: string[],
+  when?: string,
+): Promise<LoadAudioDirection[]> {
+  const checks = new Checks(clock);
+  await checks.audio(a, b, { both: true, ms, minMos: 1 });
+  const dirs = checks.streams.map((s, i): LoadAudioDirection => {
+    const r = checks.records[i];
+    const total = s.packets + s.lost;
+    return {
+      from: s.from,
+      to: s.to,
+      codec: s.codec,
+      heard: !(r?.failure ?? '').startsWith('No audio'),
+      toneLevel: s.toneLevel,
+      lossPercent: total > 0 ? (100 * s.lost) / total : 100,
+      jitterMs: s.jitterMs,
+      mos: s.mos,
+      ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
+    };
+  });
+  for (const r of checks.failed) failures.push(`${when ? `${when}: ` : ''}${r.failure ?? r.name}`);
+  return dirs;
+}
