@@ -14,8 +14,10 @@ import {
   type LoadProgress,
   type LoadThresholds,
   loadOptionProblems,
+  profileWithPortOffset,
   runLoad,
 } from '../runner/index.ts';
+import { agentPlan, loadAgentsCommand } from './load-agents-command.ts';
 
 export interface LoadCommandOptions {
   profile?: string;
@@ -31,6 +33,11 @@ export interface LoadCommandOptions {
   minMos?: string;
   maxSetupP95Ms?: string;
   maxFailedCalls?: string;
+  /** Agents (load-agents-command.ts): spawn N, or be agent --agent-index of --agent-count. */
+  agents?: string;
+  agentIndex?: string;
+  agentCount?: string;
+  portOffset?: string;
 }
 
 function numberOf(v: string | undefined, fallback: number): number {
@@ -105,12 +112,14 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   if (!(thresholds.maxSetupP95Ms > 0)) problems.push('--max-setup-p95-ms must be above 0');
   if (!Number.isInteger(thresholds.maxFailedCalls) || thresholds.maxFailedCalls < 0)
     problems.push('--max-failed-calls must be a whole number, 0 or more');
+  const plan = agentPlan(o, { calls, steps });
+  problems.push(...plan.problems);
   if (problems.length > 0) {
     for (const p of problems) out(`sbc-harness load: ${p}\n`);
     return 2;
   }
   const profileFile = o.profile ? resolve(o.profile) : DEFAULT_PROFILE_PATH;
-  const profile = loadProfile(profileFile);
+  const profile = profileWithPortOffset(loadProfile(profileFile), plan.portOffset);
   const embedded = profile.sbc.kind === 'embedded';
   const outDir = resolve(o.out ?? join('runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   mkdirSync(outDir, { recursive: true });
@@ -120,6 +129,11 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     );
     return 2;
   }
+  if (plan.agents > 1) return loadAgentsCommand({ ...o, out: outDir }, plan.agents, !embedded, out);
+  if (plan.share)
+    out(
+      `sbc-harness load: agent ${plan.share.index} of ${plan.share.count}, its share of the load below: ${plan.share.calls} call(s), concurrency ${plan.share.steps.join(', ')}, slots from ${plan.share.slotBase}\n`,
+    );
   out(
     `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}`}, hold ${holdS} s, direction ${direction}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
   );
@@ -132,8 +146,15 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   try {
     const result = await runLoad({
       lab,
-      calls,
-      steps,
+      calls: plan.share?.calls ?? calls,
+      steps: plan.share?.steps ?? steps,
+      ...(plan.share
+        ? {
+            slotBase: plan.share.slotBase,
+            agent: { index: plan.share.index, count: plan.share.count },
+            keepAllCalls: true,
+          }
+        : {}),
       ...(stepS !== undefined ? { stepS } : {}),
       holdS,
       direction: direction as 'in' | 'out' | 'both',
