@@ -206,7 +206,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'Agents: --agents N runs N processes, each with its own slots (phones and numbers), media ports and\n' +
         'share of --calls and of each concurrency; with the embedded SBC each starts its own lab, with an external\n' +
         "SBC each agent's provider and OXO need their own ports and trunk that the SBC routes. Their results are\n" +
-        'merged into --out (see `merge --help`).\n' +
+        'merged into --out (see `merge --help`; deploy/load-agents-job.yaml runs agents as a Kubernetes Indexed Job).\n' +
         'Not done yet (docs/load.md): other call shapes (DTMF, hold, transfer), SIPp side by side.\n',
     )
     .action(async (opts: LoadCommandOptions) => {
