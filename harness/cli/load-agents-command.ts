@@ -5,6 +5,7 @@
  * (harness/runner/load-agents.ts says who owns what; docs/load.md "Agents").
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +126,15 @@ export async function loadAgentsCommand(
       `sbc-harness load: agent(s) ${broken.join(', ')} failed (exit ${broken.map((i) => codes[i]).join(', ')}); nothing merged. The agents that finished left their results in ${outDir}/agent-<i>\n`,
     );
     return 2;
+  }
+  const early = codes.flatMap((c, i) =>
+    c === 130 && !existsSync(join(outDir, `agent-${i}`, 'results.json')) ? [i] : [],
+  );
+  if (early.length > 0) {
+    out(
+      `sbc-harness load: agent(s) ${early.join(', ')} stopped before writing results (interrupted while starting?); nothing merged\n`,
+    );
+    return 130;
   }
   try {
     const merged = mergeLoadResults(codes.map((_, i) => readLoadResult(join(outDir, `agent-${i}`))));

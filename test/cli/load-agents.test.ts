@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { agentArgs, agentCountOf, agentPlan } from '../../harness/cli/load-agents-command.ts';
 import { buildProgram } from '../../harness/cli/main.ts';
 import { knee, loadFigures } from '../../harness/runner/load-figures.ts';
 import type { LoadResult } from '../../harness/runner/load-run.ts';
@@ -42,6 +43,51 @@ describe('load agents and merge', () => {
     const merge = (await runCli(['merge', '--help'])).out;
     expect(merge).toContain('--out');
     expect(merge).toMatch(/Exit codes: 0 .* 2 a file/s);
+  });
+
+  it("gives each agent the parent's options, its index and folder, not the parent's own", () => {
+    expect(
+      agentArgs(
+        {
+          calls: '12',
+          holdS: undefined,
+          sbcFault: ['a', 'b=3'],
+          minMos: '4.0',
+          someFlag: true,
+          agents: '2',
+          out: '/x',
+        },
+        1,
+        2,
+        '/x/agent-1',
+        10,
+      ),
+    ).toEqual([
+      'load',
+      '--calls',
+      '12',
+      '--sbc-fault',
+      'a',
+      'b=3',
+      '--min-mos',
+      '4.0',
+      '--some-flag',
+      '--agent-index',
+      '1',
+      '--agent-count',
+      '2',
+      '--out',
+      '/x/agent-1',
+      '--port-offset',
+      '10',
+    ]);
+    expect(agentCountOf('auto', 3)).toBe(3);
+    expect(agentCountOf(undefined)).toBe(1);
+    expect(agentCountOf('0')).toBeUndefined();
+    // An agent of an Indexed Job takes its index from JOB_COMPLETION_INDEX.
+    const plan = agentPlan({ agentCount: '3' }, { calls: 10, steps: [6] }, { JOB_COMPLETION_INDEX: '2' });
+    expect(plan.problems).toEqual([]);
+    expect(plan.share).toMatchObject({ index: 2, count: 3, calls: 3, steps: [2], slotBase: 4 });
   });
 
   it('refuses agent options that cannot work', async () => {
