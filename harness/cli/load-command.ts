@@ -4,9 +4,8 @@
  * figures written as results.json and load-report.md (harness/runner/load-run.ts,
  * docs/load.md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
 import { Lab } from '../actors/index.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import {
@@ -18,6 +17,7 @@ import {
   runLoad,
 } from '../runner/index.ts';
 import { agentPlan, loadAgentsCommand } from './load-agents-command.ts';
+import { writeLoadResult } from './load-output.ts';
 
 export interface LoadCommandOptions {
   profile?: string;
@@ -163,28 +163,9 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
       signal: stop.signal,
       onProgress: (p) => out(progressLine(p, steps.length)),
     });
-    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(outDir, 'load-report.md'), loadMarkdown(result));
-    writeFileSync(join(outDir, 'load-chart.svg'), loadChartSvg(result));
-    const t = result.total;
-    const mosMins = [t.audio.callerToCallee.mos?.min, t.audio.calleeToCaller.mos?.min].filter(
-      (x): x is number => x !== undefined,
-    );
-    const mosMin = mosMins.length > 0 ? Math.min(...mosMins) : undefined;
-    out(
-      `${t.calls} call(s), ${t.failedCalls} failed; SER ${t.rfc6076.sessionEstablishmentRatio.toFixed(1)} %; ` +
-        `setup p95 ${t.setupMs ? Math.round(t.setupMs.p95) : '–'} ms; ` +
-        `MOS min ${mosMin !== undefined ? mosMin.toFixed(2) : '–'}; ` +
-        `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
-        `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
-    );
-    for (const w of result.worst.filter((c) => c.failures.length > 0))
-      out(`  worst: call ${w.index} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`);
-    out(
-      `Results: ${join(outDir, 'results.json')}, ${join(outDir, 'load-report.md')}, ${join(outDir, 'load-chart.svg')}\n`,
-    );
+    const code = writeLoadResult(result, outDir, out);
     if (stop.which()) return 130;
-    return result.steps.every((s) => s.verdict.met) ? 0 : 1;
+    return code;
   } finally {
     stop.dispose();
     await lab.stop();

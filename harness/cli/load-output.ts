@@ -1,7 +1,7 @@
 /**
  * Writes a load result (a run's, an agent's or a merged one) as results.json, load-report.md and
  * load-chart.svg, and prints its summary; returns the exit code of a finished load (0 every step
- * met the thresholds, 1 a step missed one). Used by `load --agents N` and `merge`.
+ * met the thresholds, 1 a step missed one). Used by `load` (one process or agents) and `merge`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
