@@ -16,6 +16,7 @@
  * The extensions answer on their own (the simulator's default) and play a tone once answered.
  * SIGTERM stops the actor and the process.
  */
+import { readFileSync } from 'node:fs';
 import { toneSource } from '../harness/actors/audio-sources.ts';
 import type { Call } from '../harness/actors/call.ts';
 import { Lab } from '../harness/actors/lab.ts';
@@ -61,6 +62,25 @@ function heard(call: Call, hz: number): HeardCall {
     level: goertzelAmplitude(samples, sampleRate, hz, start),
     floor: goertzelAmplitude(samples, sampleRate, hz * 1.37 + 55, start),
   };
+}
+
+/** Resident memory by kind of mapping, MB: `brk` (glibc's main heap), `anon` (other anonymous), `file`. */
+function residentByKind(): Record<string, number> {
+  const out: Record<string, number> = { brk: 0, anon: 0, file: 0 };
+  let kind = 'anon';
+  try {
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+      if (m) {
+        const name = m[1] ?? '';
+        kind = name === '[heap]' ? 'brk' : name.startsWith('/') ? 'file' : 'anon';
+      } else if (line.startsWith('Rss:')) out[kind] = (out[kind] ?? 0) + Number(line.split(/\s+/)[1]) / 1000;
+    }
+  } catch {
+    return {};
+  }
+  for (const k of Object.keys(out)) out[k] = Math.round((out[k] ?? 0) * 10) / 10;
+  return out;
 }
 
 function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
@@ -192,6 +212,11 @@ async function handle(msg: Record<string, unknown>): Promise<unknown> {
         // mapped (the gap is pages the allocators keep, not objects).
         arrayBuffersMb: Math.round(process.memoryUsage().arrayBuffers / 1e5) / 10,
         rssMb: Math.round(process.memoryUsage().rss / 1e5) / 10,
+        // What the resident memory is made of: V8's committed heap, external memory, and the
+        // mappings (glibc's main heap, other anonymous memory, files) from /proc/self/smaps.
+        heapTotalMb: Math.round(process.memoryUsage().heapTotal / 1e5) / 10,
+        externalMb: Math.round(process.memoryUsage().external / 1e5) / 10,
+        residentMb: residentByKind(),
       };
     }
     default:

@@ -65,6 +65,18 @@ export function loadMarkdown(r: LoadResult): string {
     );
   if (r.sbcCallsLeftUp !== undefined)
     out.push(`Calls the embedded SBC still held at the end: ${r.sbcCallsLeftUp}.`, '');
+  if (r.agents)
+    out.push(
+      `Merged from ${r.agents.length} run(s) (\`sbc-harness merge\`; figures computed again from all their calls): ${r.agents
+        .map((a) => `agent ${a.index} ${a.calls} call(s), ${a.failedCalls} failed`)
+        .join('; ')}.`,
+      '',
+    );
+  if (r.agent)
+    out.push(
+      `Agent ${r.agent.index} of ${r.agent.count} (its share of the load; slots from ${r.agent.slotBase}).`,
+      '',
+    );
 
   if (r.timeline.length > 0)
     out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');

@@ -4,9 +4,8 @@
  * figures written as results.json and load-report.md (harness/runner/load-run.ts,
  * docs/load.md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
 import { Lab } from '../actors/index.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import {
@@ -19,8 +18,11 @@ import {
   mixProblems,
   mixText,
   parseMix,
+  profileWithPortOffset,
   runLoad,
 } from '../runner/index.ts';
+import { agentPlan, loadAgentsCommand } from './load-agents-command.ts';
+import { writeLoadResult } from './load-output.ts';
 
 export interface LoadCommandOptions {
   profile?: string;
@@ -37,6 +39,11 @@ export interface LoadCommandOptions {
   minMos?: string;
   maxSetupP95Ms?: string;
   maxFailedCalls?: string;
+  /** Agents (load-agents-command.ts): spawn N, or be agent --agent-index of --agent-count. */
+  agents?: string;
+  agentIndex?: string;
+  agentCount?: string;
+  portOffset?: string;
 }
 
 function numberOf(v: string | undefined, fallback: number): number {
@@ -117,12 +124,14 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     if (parsed.ok) mix = parsed.mix;
     else problems.push(...parsed.problems);
   }
+  const plan = agentPlan(o, { calls, steps });
+  problems.push(...plan.problems);
   if (problems.length > 0) {
     for (const p of problems) out(`sbc-harness load: ${p}\n`);
     return 2;
   }
   const profileFile = o.profile ? resolve(o.profile) : DEFAULT_PROFILE_PATH;
-  const profile = loadProfile(profileFile);
+  const profile = profileWithPortOffset(loadProfile(profileFile), plan.portOffset);
   const embedded = profile.sbc.kind === 'embedded';
   const shapeProblems = mixProblems(mix, profile, direction as 'in' | 'out' | 'both');
   if (shapeProblems.length > 0) {
@@ -137,6 +146,11 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     );
     return 2;
   }
+  if (plan.agents > 1) return loadAgentsCommand({ ...o, out: outDir }, plan.agents, !embedded, out);
+  if (plan.share)
+    out(
+      `sbc-harness load: agent ${plan.share.index} of ${plan.share.count}, its share of the load below: ${plan.share.calls} call(s), concurrency ${plan.share.steps.join(', ')}, slots from ${plan.share.slotBase}\n`,
+    );
   out(
     `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}`}, hold ${holdS} s, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
   );
@@ -149,8 +163,15 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   try {
     const result = await runLoad({
       lab,
-      calls,
-      steps,
+      calls: plan.share?.calls ?? calls,
+      steps: plan.share?.steps ?? steps,
+      ...(plan.share
+        ? {
+            slotBase: plan.share.slotBase,
+            agent: { index: plan.share.index, count: plan.share.count },
+            keepAllCalls: true,
+          }
+        : {}),
       ...(stepS !== undefined ? { stepS } : {}),
       holdS,
       direction: direction as 'in' | 'out' | 'both',
@@ -160,34 +181,9 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
       signal: stop.signal,
       onProgress: (p) => out(progressLine(p, steps.length)),
     });
-    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(outDir, 'load-report.md'), loadMarkdown(result));
-    writeFileSync(join(outDir, 'load-chart.svg'), loadChartSvg(result));
-    const t = result.total;
-    const mosMins = [t.audio.callerToCallee.mos?.min, t.audio.calleeToCaller.mos?.min].filter(
-      (x): x is number => x !== undefined,
-    );
-    const mosMin = mosMins.length > 0 ? Math.min(...mosMins) : undefined;
-    out(
-      `${t.calls} call(s), ${t.failedCalls} failed; SER ${t.rfc6076.sessionEstablishmentRatio.toFixed(1)} %; ` +
-        `setup p95 ${t.setupMs ? Math.round(t.setupMs.p95) : '–'} ms; ` +
-        `MOS min ${mosMin !== undefined ? mosMin.toFixed(2) : '–'}; ` +
-        `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
-        `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
-    );
-    if (Object.keys(result.shapes).length > 1 || !result.shapes.basic)
-      out(
-        `per shape: ${Object.entries(result.shapes)
-          .map(([name, f]) => `${name} ${f.calls} call(s), ${f.failedCalls} failed`)
-          .join('; ')}\n`,
-      );
-    for (const w of result.worst.filter((c) => c.failures.length > 0))
-      out(`  worst: call ${w.index} ${w.shape} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`);
-    out(
-      `Results: ${join(outDir, 'results.json')}, ${join(outDir, 'load-report.md')}, ${join(outDir, 'load-chart.svg')}\n`,
-    );
+    const code = writeLoadResult(result, outDir, out);
     if (stop.which()) return 130;
-    return result.steps.every((s) => s.verdict.met) ? 0 : 1;
+    return code;
   } finally {
     stop.dispose();
     await lab.stop();

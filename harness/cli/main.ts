@@ -10,6 +10,7 @@ import { LOAD_SHAPE_SUMMARY, LOAD_SHAPES } from '../runner/index.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { type LabActor, runActors } from './lab-commands.ts';
 import { type LoadCommandOptions, loadCommand } from './load-command.ts';
+import { mergeCommand } from './merge-command.ts';
 import { diffCommand, type ReportCommandOptions, reportCommand } from './report-command.ts';
 import { listCommand, type RunCommandOptions, runCommand } from './run-command.ts';
 import { VERSION } from './version.ts';
@@ -187,6 +188,19 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       collect2,
       [],
     )
+    .option(
+      '--agents <n>',
+      'split the load between N agent processes (auto: one per core) and merge their results (default 1: this process)',
+    )
+    .option(
+      '--agent-index <i>',
+      'be agent i of --agent-count (default $JOB_COMPLETION_INDEX): run its share of the calls and concurrency on its own slots',
+    )
+    .option('--agent-count <n>', 'the number of agents the load is split between (with --agent-index)')
+    .option(
+      '--port-offset <n>',
+      "shift the provider's and the OXO's SIP ports by n (agents sharing a host, external SBC; --agents sets it)",
+    )
     .addHelpText(
       'after',
       '\nEach call: the caller dials, both legs must be established, the call shape runs its steps, each side\n' +
@@ -198,10 +212,32 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false)\n' +
         'Progress: one plain line a second (target, in flight, started, done, failed, calls/s, MOS p50).\n' +
         'Exit codes: 0 every step met the thresholds, 1 a step missed one, 2 bad options or profile, 130 interrupted.\n' +
-        'Not done yet (docs/load.md): agents and merge, Kubernetes, SIPp side by side.\n',
+        'Agents: --agents N runs N processes, each with its own slots (phones and numbers), media ports and\n' +
+        'share of --calls and of each concurrency; with the embedded SBC each starts its own lab, with an external\n' +
+        "SBC each agent's provider and OXO need their own ports and trunk that the SBC routes. Their results are\n" +
+        'merged into --out (see `merge --help`; deploy/load-agents-job.yaml runs agents as a Kubernetes Indexed Job).\n' +
+        'Not done yet (docs/load.md): SIPp side by side.\n',
     )
     .action(async (opts: LoadCommandOptions) => {
       process.exitCode = await loadCommand(opts, out);
+    });
+
+  program
+    .command('merge')
+    .description(
+      'merge the results.json of load agents (or of separate load runs) into one: figures, step verdicts, the knee and the worst calls computed again from the union of the calls, with the report and chart of a single run',
+    )
+    .argument('<dirs...>', "the runs' folders (or their results.json files)")
+    .option('--out <dir>', 'folder for the merged results.json, load-report.md and load-chart.svg (required)')
+    .addHelpText(
+      'after',
+      '\nThe runs must be of one load: same hold time, direction, step length, duration, number of steps,\n' +
+        'thresholds, SBC kind and agent count; distinct agent indices; calls not truncated. Their clocks are\n' +
+        'aligned on their startedAt. Exit codes: 0 every step met the thresholds, 1 a step missed one, 2 a file\n' +
+        'is missing, is not valid JSON (truncated?), is not a load result or does not match the others (the message names it).\n',
+    )
+    .action((dirs: string[], opts: { out?: string }) => {
+      process.exitCode = mergeCommand(dirs, opts, out);
     });
 
   program

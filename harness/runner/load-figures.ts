@@ -63,6 +63,23 @@ export interface LoadCallRecord {
   released: boolean;
   /** What failed, one sentence each (empty: the call met every per-call check). */
   failures: string[];
+  /** Merged runs only: the agent that ran the call (its `index` is the merged start order). */
+  agent?: number;
+}
+
+/** One of the runs a merged load result was made from (`sbc-harness merge`). */
+export interface LoadAgentSummary {
+  /** The agent's index (`--agent-index`), or the run's position on the merge's command line. */
+  index: number;
+  /** Where its results.json was read. */
+  source: string;
+  calls: number;
+  failedCalls: number;
+  startedAt: string;
+  finishedAt: string;
+  stoppedBy: string;
+  /** The agent's first slot (its phones are load-<slotBase> onward). */
+  slotBase?: number;
 }
 
 /** The thresholds a step must meet for its concurrency to count as carried. */

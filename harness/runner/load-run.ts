@@ -27,6 +27,7 @@ import {
   highestMet,
   judgeStep,
   knee,
+  type LoadAgentSummary,
   type LoadCallRecord,
   type LoadFigures,
   type LoadStep,
@@ -69,6 +70,12 @@ export interface LoadOptions {
   clock?: Clock;
   /** Stops starting calls when it fires (Ctrl-C). */
   signal?: AbortSignal;
+  /** First slot number of this run's provider phones (an agent's range, load-agents.ts); default 0. */
+  slotBase?: number;
+  /** This run is agent `index` of `count` (written in results.json for the merge). */
+  agent?: { index: number; count: number };
+  /** Keep every call in results.json, not only the first 10 000 (agents: the merge recomputes from them). */
+  keepAllCalls?: boolean;
 }
 
 /** A live progress sample. */
@@ -124,6 +131,10 @@ export interface LoadResult {
   /** Every call, in start order (at most the first 10 000; `callsTruncated` says so). */
   calls: LoadCallRecord[];
   callsTruncated?: boolean;
+  /** An agent's run (`load --agent-index`): which one, and the first slot of its range. */
+  agent?: { index: number; count: number; slotBase: number };
+  /** A merged run (`sbc-harness merge`): the runs it was merged from (load-merge.ts). */
+  agents?: LoadAgentSummary[];
 }
 
 const MAX_CALLS_KEPT = 10_000;
@@ -186,11 +197,12 @@ class Parties {
   private readonly arrived = new Map<string, Call>();
   private readonly waiting = new Map<string, (c: Call) => void>();
 
-  constructor(lab: Lab, slots: number) {
+  constructor(lab: Lab, slots: number, slotBase = 0) {
     const provider = lab.provider;
     const oxo = lab.oxo;
     if (!provider || !oxo) throw new Error('a load run needs the lab provider and OXO trunk');
-    for (let i = 0; i < slots; i++) {
+    for (let n = 0; n < slots; n++) {
+      const i = slotBase + n;
       const id = `load-${i}`;
       let ph: PstnPhone | undefined;
       try {
@@ -410,10 +422,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const clock = o.clock ?? systemClock;
   const thresholds = o.thresholds ?? DEFAULT_LOAD_THRESHOLDS;
   const slots = Math.max(...o.steps);
-  const parties = new Parties(o.lab, slots);
+  const parties = new Parties(o.lab, slots, o.slotBase ?? 0);
   const mix = o.mix ?? DEFAULT_LOAD_MIX;
   const schedule = new MixSchedule(mix, o.direction, shapeDirections(o.lab.profile));
-  for (const name of mixShapes(mix)) LOAD_SHAPE_BY_NAME[name].setup?.(o.lab, slots);
+  for (const name of mixShapes(mix)) LOAD_SHAPE_BY_NAME[name].setup?.(o.lab, slots, o.slotBase ?? 0);
   const startedAt = new Date(clock.wallNow()).toISOString();
   const t0 = clock.now();
   const records: LoadCallRecord[] = [];
@@ -575,7 +587,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
     timeline,
-    calls: records.slice(0, MAX_CALLS_KEPT),
-    ...(records.length > MAX_CALLS_KEPT ? { callsTruncated: true } : {}),
+    calls: o.keepAllCalls ? records : records.slice(0, MAX_CALLS_KEPT),
+    ...(records.length > MAX_CALLS_KEPT && !o.keepAllCalls ? { callsTruncated: true } : {}),
+    ...(o.agent ? { agent: { ...o.agent, slotBase: o.slotBase ?? 0 } } : {}),
   };
 }

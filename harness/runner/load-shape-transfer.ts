@@ -39,7 +39,11 @@ class Targets {
   readonly phones: PstnPhone[] = [];
   private readonly waiting = new Map<number, (c: Call) => void>();
 
-  constructor(private readonly lab: Lab) {}
+  constructor(
+    private readonly lab: Lab,
+    /** The first slot of this lab's load (an agent's own range, load-agents.ts): numbers stay apart. */
+    private readonly slotBase = 0,
+  ) {}
 
   /** Adds the target phones of slots not covered yet (a later run on the same lab may have more). */
   grow(slots: number): void {
@@ -47,7 +51,7 @@ class Targets {
     const provider = lab.provider;
     if (!provider) throw new Error('a transfer needs the lab provider');
     for (let i = this.phones.length; i < slots; i++) {
-      const id = `load-t-${i}`;
+      const id = `load-t-${this.slotBase + i}`;
       let ph: PstnPhone | undefined;
       try {
         ph = provider.phone(id);
@@ -58,8 +62,8 @@ class Targets {
         const slot = i;
         const added = provider.addPhone({
           id,
-          number: loadTransferTargetNumber(i),
-          displayName: `Load target ${i}`,
+          number: loadTransferTargetNumber(this.slotBase + i),
+          displayName: `Load target ${this.slotBase + i}`,
           prefs: { codecs: [...lab.profile.provider.codecs], telephoneEvent: true },
         });
         added.on('call', (call) => {
@@ -95,13 +99,13 @@ const targetsOf = new WeakMap<Lab, Targets>();
 
 export const transferShape: LoadShape = {
   name: 'transfer',
-  setup(lab, slots) {
+  setup(lab, slots, slotBase = 0) {
     const oxo = lab.oxo;
     if (!oxo) throw new Error('a transfer needs the lab OXO trunk');
     oxo.profile.transferMode = 'refer';
     let t = targetsOf.get(lab);
     if (!t) {
-      t = new Targets(lab);
+      t = new Targets(lab, slotBase);
       targetsOf.set(lab, t);
     }
     t.grow(slots);

@@ -46,7 +46,7 @@ export interface LoadShapeOutcome {
 export interface LoadShape {
   name: LoadShapeName;
   /** Once per run, before the first call, when the mix has this shape (e.g. the transfer targets). */
-  setup?(lab: Lab, slots: number): void;
+  setup?(lab: Lab, slots: number, slotBase?: number): void;
   /** Before each call of this shape is placed; returns what undoes it after the call. */
   before?(phone: PstnPhone): () => void;
   /** The middle of the call. Never throws for a failed step: it goes in `ctx.rec.failures`. */

@@ -1,0 +1,43 @@
+/**
+ * Writes a load result (a run's, an agent's or a merged one) as results.json, load-report.md and
+ * load-chart.svg, and prints its summary; returns the exit code of a finished load (0 every step
+ * met the thresholds, 1 a step missed one). Used by `load` (one process or agents) and `merge`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
+import type { LoadResult } from '../runner/index.ts';
+
+export function writeLoadResult(result: LoadResult, outDir: string, out: (s: string) => void): number {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(outDir, 'load-report.md'), loadMarkdown(result));
+  writeFileSync(join(outDir, 'load-chart.svg'), loadChartSvg(result));
+  const t = result.total;
+  const mosMins = [t.audio.callerToCallee.mos?.min, t.audio.calleeToCaller.mos?.min].filter(
+    (x): x is number => x !== undefined,
+  );
+  const mosMin = mosMins.length > 0 ? Math.min(...mosMins) : undefined;
+  const agents = result.agents ? ` from ${result.agents.length} agent(s)` : '';
+  out(
+    `${t.calls} call(s)${agents}, ${t.failedCalls} failed; SER ${t.rfc6076.sessionEstablishmentRatio.toFixed(1)} %; ` +
+      `setup p95 ${t.setupMs ? Math.round(t.setupMs.p95) : '–'} ms; ` +
+      `MOS min ${mosMin !== undefined ? mosMin.toFixed(2) : '–'}; ` +
+      `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
+      `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
+  );
+  if (Object.keys(result.shapes).length > 1 || !result.shapes.basic)
+    out(
+      `per shape: ${Object.entries(result.shapes)
+        .map(([name, f]) => `${name} ${f.calls} call(s), ${f.failedCalls} failed`)
+        .join('; ')}\n`,
+    );
+  for (const w of result.worst.filter((c) => c.failures.length > 0))
+    out(
+      `  worst: call ${w.index} ${w.shape}${w.agent !== undefined ? ` (agent ${w.agent})` : ''} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`,
+    );
+  out(
+    `Results: ${join(outDir, 'results.json')}, ${join(outDir, 'load-report.md')}, ${join(outDir, 'load-chart.svg')}\n`,
+  );
+  return result.steps.length > 0 && result.steps.every((s) => s.verdict.met) ? 0 : 1;
+}

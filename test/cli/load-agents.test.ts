@@ -1,0 +1,212 @@
+/**
+ * `sbc-harness load --agents 2` against the embedded SBC: two agent processes, each its own
+ * share of the calls on its own slots, merged into one result whose figures are those of the
+ * union of the agents' calls; and `sbc-harness merge` on their folders, with its refusals (a
+ * missing file, a truncated one, another schema, another load) naming the file. Small, and
+ * nothing asserts a duration.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { agentArgs, agentCountOf, agentPlan } from '../../harness/cli/load-agents-command.ts';
+import { buildProgram } from '../../harness/cli/main.ts';
+import { knee, loadFigures } from '../../harness/runner/load-figures.ts';
+import type { LoadResult } from '../../harness/runner/load-run.ts';
+
+async function runCli(args: string[]): Promise<{ out: string; code: number | undefined }> {
+  let out = '';
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  const program = buildProgram((s) => {
+    out += s;
+  });
+  try {
+    await program.parseAsync(['node', 'sbc-harness', ...args]);
+  } catch {
+    // commander's exitOverride throws after --help
+  }
+  const code = process.exitCode as number | undefined;
+  process.exitCode = before;
+  return { out, code };
+}
+
+const root = mkdtempSync(join(tmpdir(), 'load-agents-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as LoadResult;
+
+describe('load agents and merge', () => {
+  it('--help of load and merge name the agent options', async () => {
+    const load = (await runCli(['load', '--help'])).out;
+    for (const o of ['--agents', '--agent-index', '--agent-count', '--port-offset', 'JOB_COMPLETION_INDEX'])
+      expect(load).toContain(o);
+    const merge = (await runCli(['merge', '--help'])).out;
+    expect(merge).toContain('--out');
+    expect(merge).toMatch(/Exit codes: 0 .* 2 a file/s);
+  });
+
+  it("gives each agent the parent's options, its index and folder, not the parent's own", () => {
+    expect(
+      agentArgs(
+        {
+          calls: '12',
+          holdS: undefined,
+          sbcFault: ['a', 'b=3'],
+          minMos: '4.0',
+          someFlag: true,
+          agents: '2',
+          out: '/x',
+        },
+        1,
+        2,
+        '/x/agent-1',
+        10,
+      ),
+    ).toEqual([
+      'load',
+      '--calls',
+      '12',
+      '--sbc-fault',
+      'a',
+      'b=3',
+      '--min-mos',
+      '4.0',
+      '--some-flag',
+      '--agent-index',
+      '1',
+      '--agent-count',
+      '2',
+      '--out',
+      '/x/agent-1',
+      '--port-offset',
+      '10',
+    ]);
+    expect(agentCountOf('auto', 3)).toBe(3);
+    expect(agentCountOf(undefined)).toBe(1);
+    expect(agentCountOf('0')).toBeUndefined();
+    // An agent of an Indexed Job takes its index from JOB_COMPLETION_INDEX.
+    const plan = agentPlan({ agentCount: '3' }, { calls: 10, steps: [6] }, { JOB_COMPLETION_INDEX: '2' });
+    expect(plan.problems).toEqual([]);
+    expect(plan.share).toMatchObject({ index: 2, count: 3, calls: 3, steps: [2], slotBase: 4 });
+  });
+
+  it('refuses agent options that cannot work', async () => {
+    let r = await runCli(['load', '--agents', '3', '--concurrency', '2', '--calls', '6']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/a concurrency of 2 cannot be split between 3 agents/);
+    r = await runCli(['load', '--agents', '2', '--agent-count', '2', '--agent-index', '0']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/not both/);
+    r = await runCli(['load', '--agent-index', '1']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/--agent-index needs --agent-count/);
+    r = await runCli(['load', '--agents', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/--agents must be auto or a whole number/);
+  });
+
+  it('two agents × 6 calls, 2 at once each: every call judged, no slot shared, figures of the union', async () => {
+    const out = join(root, 'two');
+    const r = await runCli([
+      'load',
+      '--agents',
+      '2',
+      '--calls',
+      '12',
+      '--concurrency',
+      '4',
+      '--hold-s',
+      '1',
+      '--max-setup-p95-ms',
+      '60000',
+      '--out',
+      out,
+    ]);
+    expect(r.out).toContain('[agent 0]');
+    expect(r.out).toContain('[agent 1]');
+    const agents = [0, 1].map((i) => read(join(out, `agent-${i}`, 'results.json')));
+    const merged = read(join(out, 'results.json'));
+    for (const [i, a] of agents.entries()) {
+      expect(a.agent).toMatchObject({ index: i, count: 2 });
+      expect(a.calls).toHaveLength(6);
+      expect(a.options.steps).toEqual([2]);
+      expect(a.steps[0]?.peakInFlight).toBeLessThanOrEqual(2);
+    }
+    // Total calls = the sum; each agent used its own provider phones (slots, numbers).
+    expect(merged.calls).toHaveLength(12);
+    expect(merged.options.calls).toBe(12);
+    expect(merged.options.steps).toEqual([4]);
+    const phones = agents.map(
+      (a) => new Set(a.calls.map((c) => (c.direction === 'in' ? c.caller : c.callee).replace(/ .*/, ''))),
+    );
+    expect(phones[0]?.size).toBeGreaterThan(0);
+    for (const p of phones[0] ?? []) expect(phones[1]?.has(p), p).toBe(false);
+    // Each provider-side party names its phone and number: none appears in both agents.
+    const party = (c: LoadResult['calls'][number]) => (c.direction === 'in' ? c.caller : c.callee);
+    const numbers = agents.map((a) => new Set(a.calls.map((c) => party(c).match(/\+\d+/)?.[0])));
+    expect(numbers.every((n) => !n.has(undefined))).toBe(true);
+    for (const n of numbers[0] ?? []) expect(numbers[1]?.has(n), n).toBe(false);
+    expect(new Set(merged.calls.map((c) => c.callIds.caller)).size).toBe(12);
+    // Every call passed (a stalled host can push the measured one-way delay past the G.114
+    // bound, a timed check this test does not make; everything else must hold).
+    for (const c of merged.calls) {
+      expect(
+        c.failures.filter((f) => !/is delayed .* one-way/.test(f)),
+        `call ${c.index} of agent ${c.agent}`,
+      ).toEqual([]);
+      expect(c.established).toBe(true);
+      expect(c.released).toBe(true);
+      expect(c.audio.every((d) => d.heard)).toBe(true);
+    }
+    // The merged figures are load-figures of the union of the agents' calls.
+    const union = agents.flatMap((a) => a.calls);
+    expect(merged.total).toEqual(loadFigures(union));
+    expect(merged.steps[0]?.figures).toEqual(loadFigures(union));
+    expect(merged.steps[0]?.concurrency).toBe(4);
+    expect(merged.steps[0]?.peakInFlight).toBeLessThanOrEqual(4);
+    expect(merged.knee).toBe(knee(merged.steps));
+    expect(merged.agents?.map((a) => a.calls)).toEqual([6, 6]);
+    expect(readFileSync(join(out, 'load-report.md'), 'utf8')).toMatch(/Merged from 2 run\(s\)/);
+    expect(readFileSync(join(out, 'load-chart.svg'), 'utf8')).toMatch(/^<svg/);
+    const failed = merged.calls.some((c) => c.failures.length > 0);
+    expect(r.code).toBe(merged.steps.every((s) => s.verdict.met) ? 0 : 1);
+    if (!failed) expect(r.code).toBe(0);
+
+    // `merge` on the agents' folders gives the same result.
+    const again = join(root, 'again');
+    const m = await runCli([
+      'merge',
+      join(out, 'agent-0'),
+      join(out, 'agent-1', 'results.json'),
+      '--out',
+      again,
+    ]);
+    expect(m.out).toContain('2 run(s) merged');
+    expect(m.code).toBe(r.code);
+    const remerged = read(join(again, 'results.json'));
+    expect({ ...remerged, agents: undefined }).toEqual({ ...merged, agents: undefined });
+
+    // Refusals, each naming its file, exit 2.
+    const bad = join(root, 'bad');
+    mkdirSync(bad, { recursive: true });
+    const text = readFileSync(join(out, 'agent-1', 'results.json'), 'utf8');
+    writeFileSync(join(bad, 'cut.json'), text.slice(0, Math.floor(text.length / 2)));
+    writeFileSync(join(bad, 'run.json'), JSON.stringify({ schema: 'sbc-harness/results@1' }));
+    writeFileSync(
+      join(bad, 'other.json'),
+      JSON.stringify({ ...agents[1], options: { ...agents[1]?.options, holdS: 9 } }),
+    );
+    const cases: Array<[string, RegExp]> = [
+      [join(bad, 'missing'), /missing: cannot be read \(ENOENT\)/],
+      [join(bad, 'cut.json'), /cut.json: not valid JSON .*truncated/],
+      [join(bad, 'run.json'), /run.json: schema "sbc-harness\/results@1", expected/],
+      [join(bad, 'other.json'), /other.json: holdS 9 differs from 1/],
+    ];
+    for (const [file, why] of cases) {
+      const x = await runCli(['merge', join(out, 'agent-0'), file, '--out', join(root, 'never')]);
+      expect(x.code, file).toBe(2);
+      expect(x.out).toMatch(why);
+    }
+    expect((await runCli(['merge', join(out, 'agent-0')])).out).toMatch(/--out DIR is required/);
+  }, 180_000);
+});
