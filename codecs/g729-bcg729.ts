@@ -8,7 +8,8 @@
  * `createDecoder()` tries `libbcg729.so.0` once and remembers the outcome.
  *
  * VAD/DTX is off (the plan's G.729 is plain G.729A): the encoder always produces 10-byte
- * frames. The decoder also accepts the 2-byte SID frame RFC 3551 allows at the end of a
+ * frames; `createBcg729VadFrameEncoder()` (the oracle of test/codecs/g729-vad.test.ts) has it
+ * on. The decoder also accepts the 2-byte SID frame RFC 3551 allows at the end of a
  * payload, and counts whatever it cannot use instead of throwing.
  */
 import { createRequire } from 'node:module';
@@ -235,12 +236,47 @@ export function bcg729UnavailableReason(): string {
 export const createBcg729Encoder = (): Encoder => createG729Encoder();
 
 /**
+ * bcg729's encoder with its Annex B VAD/DTX on (initBcg729EncoderChannel(1)), at frame level,
+ * for oracle tests: each 80 samples give 10 bytes (voice), 2 (SID) or 0 (not transmitted).
+ */
+export function createBcg729VadFrameEncoder(): {
+  encodeFrame(pcm: Int16Array, off?: number): Uint8Array;
+  close(): void;
+} {
+  const b = requireBinding();
+  let ctx: NativePointer | undefined = b.initEncoder(1);
+  if (isNull(ctx)) throw new Error('bcg729: initBcg729EncoderChannel returned NULL');
+  const token = {};
+  const native = ctx;
+  finalizer.register(token, () => b.closeEncoder(native), token);
+  const frame = new Int16Array(FRAME_SAMPLES);
+  const bits = new Uint8Array(FRAME_BYTES);
+  const len = new Uint8Array(1);
+  return {
+    encodeFrame(pcm, off = 0) {
+      if (ctx === undefined) throw new Error('bcg729 encoder used after close()');
+      frame.set(pcm.subarray(off, off + FRAME_SAMPLES));
+      len[0] = 0;
+      b.encode(ctx, frame, bits, len);
+      return bits.slice(0, Math.min(len[0]!, FRAME_BYTES));
+    },
+    close() {
+      if (ctx === undefined) return;
+      finalizer.unregister(token);
+      b.closeEncoder(ctx);
+      ctx = undefined;
+    },
+  };
+}
+
+/**
  * bcg729's decoder at frame level, for oracle tests: `decodeFrame` decodes one 10-byte frame
  * (or a 2-byte SID frame when `sid` is set), or conceals a lost one when `erased` is set
- * (bcg729's frame erasure flag).
+ * (bcg729's frame erasure flag). `length` overrides the bitstream length passed (0 for a frame
+ * not transmitted under DTX).
  */
 export function createBcg729FrameDecoder(): {
-  decodeFrame(frame: Uint8Array | undefined, erased: boolean, sid?: boolean): Int16Array;
+  decodeFrame(frame: Uint8Array | undefined, erased: boolean, sid?: boolean, length?: number): Int16Array;
   close(): void;
 } {
   const b = requireBinding();
@@ -248,12 +284,12 @@ export function createBcg729FrameDecoder(): {
   if (isNull(ctx)) throw new Error('bcg729: initBcg729DecoderChannel returned NULL');
   const bits = new Uint8Array(FRAME_BYTES);
   return {
-    decodeFrame(frame, erased, sid = false) {
+    decodeFrame(frame, erased, sid = false, length = sid ? SID_BYTES : FRAME_BYTES) {
       if (ctx === undefined) throw new Error('bcg729 decoder used after close()');
       bits.fill(0);
       if (frame) bits.set(frame.subarray(0, sid ? SID_BYTES : FRAME_BYTES));
       const signal = new Int16Array(FRAME_SAMPLES);
-      b.decode(ctx, bits, sid ? SID_BYTES : FRAME_BYTES, erased ? 1 : 0, sid ? 1 : 0, 0, signal);
+      b.decode(ctx, bits, length, erased ? 1 : 0, sid ? 1 : 0, 0, signal);
       return signal;
     },
     close() {

@@ -5,14 +5,16 @@
  * (codecs/g729-bcg729.ts, `g729Bcg729`) remains as the optional oracle of the tests and the
  * benchmark; docs/g729.md says how far the two agree.
  *
- * VAD/DTX is off (the plan's G.729 is plain G.729A): the encoder always produces 10-byte
- * frames. The decoder also accepts the 2-byte SID frame RFC 3551 allows at the end of a
+ * VAD/DTX is off by default (the plan's G.729 is plain G.729A): the encoder always produces
+ * 10-byte frames. `createG729Encoder({ vad: true })` turns on Annex B's VAD/DTX
+ * (codecs/g729/vad.ts, dtx.ts, sid-encoder.ts): `encodeFrame()` then returns 10 bytes for a
+ * voice frame, 2 for a SID frame and 0 for a frame not transmitted. The decoder also accepts the 2-byte SID frame RFC 3551 allows at the end of a
  * payload and decodes it to Annex B comfort noise (counted in `sidFrames`). Whatever else it
  * cannot use is counted instead of thrown.
  */
 import type { Encoder } from './codec.ts';
 import { G729Decoder as G729FrameDecoder } from './g729/decoder.ts';
-import { G729Encoder as G729FrameEncoder } from './g729/encoder.ts';
+import { type G729EncoderOptions, G729Encoder as G729FrameEncoder } from './g729/encoder.ts';
 import type { G729Codec, G729Decoder } from './g729-bcg729.ts';
 
 export {
@@ -22,7 +24,7 @@ export {
   type G729Decoder,
   g729Bcg729,
 } from './g729-bcg729.ts';
-export { G729FrameDecoder, G729FrameEncoder };
+export { type G729EncoderOptions, G729FrameDecoder, G729FrameEncoder };
 
 const SAMPLE_RATE = 8000;
 const FRAME_SAMPLES = 80;
@@ -74,10 +76,34 @@ export function createG729Decoder(): G729Decoder {
   };
 }
 
-/** A payload-level encoder over the TypeScript frame encoder: 10 bytes per 80 samples. */
-export function createG729Encoder(): Encoder {
-  let enc: G729FrameEncoder | undefined = new G729FrameEncoder();
+/** A G.729 encoder that can also encode frame by frame (needed to see VAD/DTX frame types). */
+export interface G729Encoder extends Encoder {
+  /**
+   * Encodes the 80 samples at pcm[off..] and returns that frame's payload: 10 bytes (voice),
+   * or with VAD on 2 bytes (SID frame) or 0 bytes (not transmitted: send no packet).
+   * @throws RangeError when fewer than 80 samples follow `off`; Error after close().
+   */
+  encodeFrame(pcm: Int16Array, off?: number): Uint8Array;
+}
+
+/**
+ * A payload-level encoder over the TypeScript frame encoder: 10 bytes per 80 samples, or with
+ * `{ vad: true }` Annex B VAD/DTX. With VAD on, `encode()` concatenates the frames' payloads;
+ * RFC 3551 §4.5.6 allows a SID frame only at the end of a payload, so a caller that packs
+ * several frames per packet should use `encodeFrame()` and end a packet at each SID frame.
+ */
+export function createG729Encoder(options: G729EncoderOptions = {}): G729Encoder {
+  let enc: G729FrameEncoder | undefined = new G729FrameEncoder(options);
+  const scratch = new Uint8Array(FRAME_BYTES);
   return {
+    encodeFrame(pcm: Int16Array, off = 0): Uint8Array {
+      if (enc === undefined) throw new Error('G.729 encoder used after close()');
+      if (off < 0 || pcm.length - off < FRAME_SAMPLES) {
+        throw new RangeError(`G.729 encodes whole 80-sample frames; got ${pcm.length - off} samples`);
+      }
+      const n = enc.encodeFrame(pcm, off, scratch, 0);
+      return scratch.slice(0, n);
+    },
     /**
      * @throws RangeError when `pcm` is not a whole number of 80-sample frames;
      *   Error after close().
@@ -89,8 +115,9 @@ export function createG729Encoder(): Encoder {
       }
       const frames = pcm.length / FRAME_SAMPLES;
       const out = new Uint8Array(frames * FRAME_BYTES);
-      for (let f = 0; f < frames; f++) enc.encodeFrame(pcm, f * FRAME_SAMPLES, out, f * FRAME_BYTES);
-      return out;
+      let written = 0;
+      for (let f = 0; f < frames; f++) written += enc.encodeFrame(pcm, f * FRAME_SAMPLES, out, written);
+      return written === out.length ? out : out.slice(0, written);
     },
     close(): void {
       enc = undefined;

@@ -30,6 +30,8 @@ export {
   createG729Encoder,
   type G729Codec,
   type G729Decoder,
+  type G729Encoder,
+  type G729EncoderOptions,
   G729FrameDecoder,
   G729FrameEncoder,
   g729,

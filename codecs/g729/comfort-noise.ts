@@ -41,7 +41,7 @@ const G_MAX = 5000;
 export const INIT_SEED = 11111;
 
 /** noise_fg: mode 0 = fg[0]; mode 1 = 0.6·fg[0] + 0.4·fg[1] (Init_lsfq_noise). */
-const NOISE_FG = (() => {
+export const NOISE_FG = (() => {
   const t = new Int16Array(2 * MA_NP * M);
   for (let k = 0; k < MA_NP * M; k++) {
     t[k] = FG[k]!;
@@ -75,10 +75,21 @@ function sqrtHalf(num: number): number {
   return rez;
 }
 
-/** Random excitation of a comfort-noise frame into exc[off .. off+80) (Calc_exc_rand, decoder side). */
-function calcExcRand(curGain: number, exc: Int16Array, off: number, state: { seed: number }): void {
+/**
+ * Random excitation of a comfort-noise frame into exc[off .. off+80) (Calc_exc_rand). The
+ * encoder passes `onSubframe`, which gets each subframe's adaptive gain and delay for its
+ * taming memory (update_exc_err); the decoder does not.
+ */
+export function calcExcRand(
+  curGain: number,
+  exc: Int16Array,
+  off: number,
+  state: { seed: number },
+  onSubframe?: (gp: number, t0: number) => void,
+): void {
   if (curGain === 0) {
     exc.fill(0, off, off + L_FRAME);
+    if (onSubframe) for (let sf = 0; sf < L_FRAME; sf += L_SUBFR) onSubframe(0, L_SUBFR + 1);
     return;
   }
   const excg = new Int16Array(L_SUBFR);
@@ -117,7 +128,7 @@ function calcExcRand(curGain: number, exc: Int16Array, off: number, state: { see
     pos[3] = add(pos[3]!, t2);
     t1 = shr(t1, 4);
     sign[3] = t1 & 1;
-    const Gp = random(state) & 0x1fff;
+    let Gp = random(state) & 0x1fff;
     const Gp2 = shl(Gp, 1);
 
     let acc = 0;
@@ -182,6 +193,7 @@ function calcExcRand(curGain: number, exc: Int16Array, off: number, state: { see
       acc = Mpy_32_16(hi, lo, K0);
       acc = L_shr(acc, sub(shl(sh, 1), 1));
       acc = L_mac(acc, inter, inter);
+      Gp = 0;
     }
     const root = sqrtHalf(acc);
     let x1 = sub(root, inter);
@@ -195,6 +207,7 @@ function calcExcRand(curGain: number, exc: Int16Array, off: number, state: { see
       const j = cur + pos[i]!;
       exc[j] = sign[i] !== 0 ? add(exc[j]!, g) : sub(exc[j]!, g);
     }
+    if (onSubframe) onSubframe(Gp, t0);
   }
 }
 

@@ -2,12 +2,16 @@
  * G.729 Annex A encoder (G.729 §3 with Annex A's simplifications), fixed point, frame by
  * frame: pre-processing, LP analysis and LSP quantisation, perceptual weighting, open-loop
  * and closed-loop pitch, algebraic codebook, gain quantisation, then the 80-bit frame.
- * VAD/DTX (Annex B) is not implemented: every frame is a 10-byte voice frame.
+ * With `{ vad: true }` the encoder runs Annex B's VAD (vad.ts) and DTX (dtx.ts): a frame the
+ * VAD calls noise becomes a 2-byte SID frame or is not sent at all (0 bytes). Off by default:
+ * then every frame is a 10-byte voice frame, exactly as without Annex B.
  */
 
 import { acelpCodeA } from './acelp-search.ts';
 import { add, lMult, MAX_32, MIN_32, mult, sat16, sat32, sub, updateExcitation } from './basic-ops.ts';
 import { PRM_SIZE, packFrame, parity } from './bitstream.ts';
+import { INIT_SEED } from './comfort-noise.ts';
+import { Dtx, FTYP_SID } from './dtx.ts';
 import { encodeLag, pitchFr3Fast, pitchGain, pitchOlFast, Taming } from './encoder-pitch.ts';
 import { residu, synFilt, weightAz } from './filters.ts';
 import { corrXy2, GainQuantizer } from './gain-quantizer.ts';
@@ -15,6 +19,8 @@ import { autocorr, azToLsp, L_WINDOW, Levinson, lagWindow, PreProcess } from './
 import { interpolateAz, M, MP1 } from './lsp.ts';
 import { LspQuantizer } from './lsp-quantizer.ts';
 import { L_INTERPOL, PIT_MAX, PIT_MIN } from './pitch.ts';
+import { packSid, SID_BYTES } from './sid-encoder.ts';
+import { lspToLsfNorm, VAD_NP, Vad } from './vad.ts';
 
 const L_FRAME = 80;
 const L_SUBFR = 40;
@@ -27,6 +33,28 @@ const GAMMA1 = 24576;
 const SHARPMAX = 13017;
 const SHARPMIN = 3277;
 const GPCLIP = 15564;
+
+/** Bytes of a voice frame; a SID frame has SID_BYTES (2), an untransmitted frame 0. */
+export const FRAME_BYTES = 10;
+
+export interface G729EncoderOptions {
+  /** Annex B VAD/DTX: noise frames become 2-byte SID frames or 0-byte (untransmitted) frames. Default false. */
+  vad?: boolean;
+}
+
+/** Annex B's state of a VAD-enabled encoder. */
+class AnnexB {
+  readonly vad = new Vad();
+  readonly dtx = new Dtx();
+  frame = 0;
+  pastVad = 1;
+  ppastVad = 1;
+  readonly seed = { seed: INIT_SEED };
+  readonly rhNbe = new Int16Array(MP1);
+  readonly lsf = new Int16Array(M);
+  /** The last frame's VAD decision (1 speech, 0 noise). */
+  lastVad = 1;
+}
 
 export class G729Encoder {
   private readonly oldSpeech = new Int16Array(L_TOTAL);
@@ -45,9 +73,10 @@ export class G729Encoder {
   private readonly lspq = new LspQuantizer();
   private readonly gq = new GainQuantizer();
   private readonly taming = new Taming();
+  private readonly annexB: AnnexB | undefined;
   // scratch
-  private readonly rh = new Int16Array(MP1);
-  private readonly rl = new Int16Array(MP1);
+  private readonly rh = new Int16Array(VAD_NP + 1);
+  private readonly rl = new Int16Array(VAD_NP + 1);
   private readonly rc = new Int16Array(M);
   private readonly aUnq = new Int16Array(MP1);
   private readonly lspNew = new Int16Array(M);
@@ -71,18 +100,63 @@ export class G729Encoder {
   private readonly gains = new Int32Array(2);
   private readonly acelp = new Int32Array(2);
 
-  /** Encodes pcm[off .. off+80) into the 10 bytes at out[outOff]. */
-  encodeFrame(pcm: Int16Array, off: number, out: Uint8Array, outOff: number): void {
+  constructor(options: G729EncoderOptions = {}) {
+    this.annexB = options.vad === true ? new AnnexB() : undefined;
+  }
+
+  /** True when Annex B VAD/DTX is on. */
+  get vadEnabled(): boolean {
+    return this.annexB !== undefined;
+  }
+
+  /** The VAD's decision on the last frame (1 speech, 0 noise); always 1 with VAD off. */
+  get lastVad(): number {
+    return this.annexB?.lastVad ?? 1;
+  }
+
+  /**
+   * Encodes pcm[off .. off+80) into out[outOff ..] and returns the bytes written: 10 for a
+   * voice frame, and with VAD on 2 for a SID frame or 0 for a frame not transmitted.
+   */
+  encodeFrame(pcm: Int16Array, off: number, out: Uint8Array, outOff: number): number {
     const sp = this.oldSpeech;
     for (let i = 0; i < L_FRAME; i++) sp[NEW_SPEECH + i] = pcm[off + i]!;
     this.pre.run(sp, NEW_SPEECH, L_FRAME);
     const prm = this.prm;
 
     // LP analysis, LSP quantisation, interpolation.
-    autocorr(sp, 0, M, this.rh, this.rl);
-    lagWindow(M, this.rh, this.rl);
-    this.levinson.run(this.rh, this.rl, this.aUnq, this.rc);
-    azToLsp(this.aUnq, this.lspNew, this.lspOld);
+    const b = this.annexB;
+    if (b === undefined) {
+      autocorr(sp, 0, M, this.rh, this.rl);
+      lagWindow(M, this.rh, this.rl);
+      this.levinson.run(this.rh, this.rl, this.aUnq, this.rc);
+      azToLsp(this.aUnq, this.lspNew, this.lspOld);
+    } else {
+      b.frame = b.frame === 32767 ? 256 : b.frame + 1;
+      const expR0 = autocorr(sp, 0, VAD_NP, this.rh, this.rl);
+      for (let i = 0; i < MP1; i++) b.rhNbe[i] = this.rh[i]!;
+      lagWindow(VAD_NP, this.rh, this.rl);
+      this.levinson.run(this.rh, this.rl, this.aUnq, this.rc);
+      azToLsp(this.aUnq, this.lspNew, this.lspOld);
+      lspToLsfNorm(this.lspNew, b.lsf);
+      const vad = b.vad.decide(
+        this.rc[1]!,
+        b.lsf,
+        this.rh,
+        this.rl,
+        expR0,
+        sp,
+        b.frame,
+        b.pastVad,
+        b.ppastVad,
+      );
+      b.lastVad = vad;
+      b.dtx.update(b.rhNbe, expR0, vad);
+      if (vad === 0) return this.noiseFrame(b, out, outOff);
+      b.seed.seed = INIT_SEED;
+      b.ppastVad = b.pastVad;
+      b.pastVad = vad;
+    }
     this.lspq.quantize(this.lspNew, this.lspNewQ, this.lsIdx);
     prm[0] = this.lsIdx[0]!;
     prm[1] = this.lsIdx[1]!;
@@ -176,5 +250,47 @@ export class G729Encoder {
     wsp.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
     exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
     packFrame(prm, out, outOff);
+    return FRAME_BYTES;
+  }
+
+  /**
+   * A frame the VAD called noise: DTX decision and comfort-noise excitation, then the
+   * weighting filter memories follow the comfort noise as the decoder will synthesise it
+   * (Annex B's inactive-frame branch of the coder).
+   */
+  private noiseFrame(b: AnnexB, out: Uint8Array, outOff: number): number {
+    const exc = this.oldExc;
+    const ftyp = b.dtx.frame(
+      exc,
+      EXC_OFF,
+      b.pastVad,
+      this.lspOldQ,
+      this.aq,
+      this.lspq.pred,
+      b.seed,
+      this.levinson,
+      this.taming,
+    );
+    b.ppastVad = b.pastVad;
+    b.pastVad = 0;
+    const sp = this.oldSpeech;
+    const { xn, ap, ap1 } = this;
+    for (let s = 0; s < 2; s++) {
+      const sf = s * L_SUBFR;
+      residu(this.aq, s * MP1, sp, SPEECH + sf, xn, 0, L_SUBFR);
+      weightAz(this.aq, s * MP1, GAMMA1, ap, 0);
+      ap1[0] = 4096;
+      for (let i = 1; i <= M; i++) ap1[i] = sub(ap[i]!, mult(ap[i - 1]!, 22938));
+      synFilt(ap1, 0, xn, 0, this.oldWsp, PIT_MAX + sf, L_SUBFR, this.memW, 0, true);
+      for (let i = 0; i < L_SUBFR; i++) xn[i] = sub(xn[i]!, exc[EXC_OFF + sf + i]!);
+      synFilt(ap, 0, xn, 0, xn, 0, L_SUBFR, this.memW0, 0, true);
+    }
+    this.sharp = SHARPMIN;
+    sp.copyWithin(0, L_FRAME, L_TOTAL);
+    this.oldWsp.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
+    exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
+    if (ftyp !== FTYP_SID) return 0;
+    packSid(b.dtx.sidPrm, out, outOff);
+    return SID_BYTES;
   }
 }

@@ -137,11 +137,15 @@ function lagSums(out: Int32Array): void {
   }
 }
 
-/** Autocorrelations r[0..m] of the windowed 240 samples at x[off..], normalised, hi/lo (Autocorr). */
-export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): void {
+/**
+ * Autocorrelations r[0..m] of the windowed 240 samples at x[off..], normalised, hi/lo (Autocorr).
+ * Returns Annex B's exp_R0: r[0] = (rh[0], rl[0]) · 2^(exp_R0 − 1).
+ */
+export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): number {
   // mult_r cannot saturate here: the window is positive and below 32767.
   for (let i = 0; i < L_WINDOW; i++) y[i] = (x[off + i]! * HAMWINDOW[i]! + 0x4000) >> 15;
   let sum: number;
+  let expR0 = 1;
   for (let guard = 0; ; guard++) {
     overflow.flag = 0;
     // A sum of squares only grows: if the plain sum fits, no partial sum saturated.
@@ -150,6 +154,7 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
     sum = 1 + 2 * e <= MAX_32 ? 1 + 2 * e : macDot(1, y, 0, y, 0, L_WINDOW);
     if (overflow.flag === 0 || guard > 8) break;
     for (let i = 0; i < L_WINDOW; i++) y[i] = shr(y[i]!, 2);
+    expR0 += 4;
   }
   const norm = norm_l(sum);
   sum = L_shl(sum, norm);
@@ -172,6 +177,7 @@ export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, 
     rh[i] = L_Extract_hi(sum);
     rl[i] = L_Extract_lo(sum);
   }
+  return expR0 - norm;
 }
 
 /** r[i] ·= lag window (60 Hz bandwidth expansion) (Lag_window). */
@@ -204,6 +210,11 @@ export class Levinson {
   private readonly al = new Int16Array(M + 1);
   private readonly anh = new Int16Array(M + 1);
   private readonly anl = new Int16Array(M + 1);
+  /**
+   * Annex B's residual energy (Err) of the last run that reached the end: shr(alp_h, alp_exp).
+   * A run that falls back to the last stable filter leaves it unchanged, as the reference does.
+   */
+  err = 0;
 
   /** A(z) in Q12 into a[0..10], reflection coefficients into rc. */
   run(rh: Int16Array, rl: Int16Array, a: Int16Array, rc: Int16Array): void {
@@ -277,6 +288,7 @@ export class Levinson {
         al[k] = anl[k]!;
       }
     }
+    this.err = shr(alpH, alpExp);
     a[0] = 4096;
     for (let i = 1; i <= M; i++) {
       t0 = L_Comp(ah[i]!, al[i]!);

@@ -211,7 +211,8 @@ function totalDistortion(wegt: Int16Array, buf: Int16Array, rbuf: Int16Array, mo
 
 /** The encoder's LSP quantiser with its MA predictor memory. */
 export class LspQuantizer {
-  private readonly pred = new LsfPredictor();
+  /** The MA predictor memory, shared with Annex B's SID LSF quantiser. */
+  readonly pred = new LsfPredictor();
   private readonly lsf = new Int16Array(M);
   private readonly lsfQ = new Int16Array(M);
   private readonly wegt = new Int16Array(M);

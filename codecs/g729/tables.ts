@@ -350,3 +350,35 @@ export const PTR_TAB_2 = Int16Array.from([
   31, 21, 9, 3, 10, 2, 19, 26, 4, 3, 11, 29, 15, 27, 21, 12, 16, 1, 0, 0, 8, 25, 22, 20, 19, 23, 20, 31, 4,
   31, 20, 31,
 ]);
+
+// --- Annex B encoder (VAD, SID quantisers) --------------------------------------------
+
+/** Autocorrelation of the VAD's low-band filter, lags 0..12 (lbf_corr). */
+export const LBF_CORR = Int16Array.from([7869, 7011, 4838, 2299, 321, -660, -782, -484, -164, 3, 39, 21, 4]);
+/** 32 / (32 − n) as factor_fx[n] · 2^shift_fx[n] / 32768: the VAD's initial averages over n quiet frames. */
+export const SHIFT_FX = Int16Array.from([
+  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 0,
+]);
+export const FACTOR_FX = Int16Array.from([
+  32767, 16913, 17476, 18079, 18725, 19418, 20165, 20972, 21845, 22795, 23831, 24966, 26214, 27594, 29127,
+  30840, 32767, 17476, 18725, 20165, 21845, 23831, 26214, 29127, 32767, 18725, 21845, 26214, 32767, 21845,
+  32767, 32767, 0,
+]);
+/** Slope of acos in Q12 over TABLE2's intervals (Lsp_lsf, LSF normalised to [0, 0.5] in Q15). */
+export const SLOPE_ACOS_NORM = Int16Array.from([
+  -26887, -8812, -5323, -3813, -2979, -2444, -2081, -1811, -1608, -1450, -1322, -1219, -1132, -1059, -998,
+  -946, -901, -861, -827, -797, -772, -750, -730, -713, -699, -687, -677, -668, -662, -657, -654, -652, -652,
+  -654, -657, -662, -668, -677, -687, -699, -713, -730, -750, -772, -797, -827, -861, -901, -946, -998, -1059,
+  -1132, -1219, -1322, -1450, -1608, -1811, -2081, -2444, -2979, -3813, -5323, -8812, -26887,
+]);
+/** 1 / NOISE_FG_SUM per mode, Q12. */
+// biome-ignore format: one row per mode
+export const NOISE_FG_SUM_INV = Int16Array.from([
+  17210, 15888, 16357, 16183, 16516, 15833, 15888, 15421, 14840, 15597,
+  12764, 10821, 10458, 11264, 11724, 11500, 12056, 11865, 11331, 11724,
+]);
+/** Weights of the two predictor modes in the SID first-stage search (Mp). */
+export const SID_MODE_WEIGHT = Int16Array.from([8644, 16572]);
+/** SID gain averaging: factor and margin by number of averaged energies (fact, marg). */
+export const SID_FACT = Int16Array.from([410, 26, 13]);
+export const SID_MARG = Int16Array.from([0, 0, 1]);
