@@ -58,7 +58,7 @@ export interface IdleTrimOptions {
   idle: () => boolean;
   /** How often to look, ms (default 10 s). */
   everyMs?: number;
-  /** Trim only when the allocator's slack has grown this much since the last trim (default 8 MiB). */
+  /** Trim only when the allocator's slack has grown this much since the last trim (default 1 MiB). */
   minGrowthBytes?: number;
 }
 
@@ -79,7 +79,7 @@ function slackBytes(): number {
  */
 export function startIdleTrim(opts: IdleTrimOptions): () => void {
   if (!canTrimMemory()) return () => undefined;
-  const minGrowth = opts.minGrowthBytes ?? 8 * 1024 * 1024;
+  const minGrowth = opts.minGrowthBytes ?? 1024 * 1024;
   let base = slackBytes();
   const timer = setInterval(
     () => {
