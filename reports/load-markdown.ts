@@ -2,6 +2,7 @@
  * The Markdown section of a load run (`sbc-harness load`): a pure function of its results.json.
  */
 import type { LoadCallRecord, LoadResult, Percentiles } from '../harness/runner/index.ts';
+import { loadBreakageMarkdown } from './load-breakage-markdown.ts';
 
 function ms(p: Percentiles | undefined): string {
   return p ? `${Math.round(p.p50)} / ${Math.round(p.p95)} ms` : '–';
@@ -56,6 +57,7 @@ export function loadMarkdown(r: LoadResult): string {
     );
   if (r.sbcCallsLeftUp !== undefined)
     out.push(`Calls the embedded SBC still held at the end: ${r.sbcCallsLeftUp}.`, '');
+  out.push(...loadBreakageMarkdown(r));
 
   if (r.timeline.length > 0)
     out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');

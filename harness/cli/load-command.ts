@@ -157,6 +157,11 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
         `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
         `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
     );
+    for (const b of result.breakage) out(`  broke: ${b.kind}: ${b.figure}\n`);
+    for (const f of result.faultFindings)
+      out(
+        `  fault ${f.fault}: ${f.caught ? `caught (${f.seen.join(', ')})` : f.expects.length > 0 ? `not caught (no ${f.expects.join(' or ')})` : 'not exercised by the basic call'}\n`,
+      );
     for (const w of result.worst.filter((c) => c.failures.length > 0))
       out(`  worst: call ${w.index} (${w.caller} → ${w.callee}): ${w.failures.join('; ')}\n`);
     out(
