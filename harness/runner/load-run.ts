@@ -271,6 +271,27 @@ class Parties {
   }
 }
 
+/** Share of the packets a direction's audio time needs that must arrive (load-figures: see docs/load.md). */
+export const MIN_PACKET_SHARE = 0.9;
+
+/**
+ * Packets that arrived in each direction, against those the tone's time needs. A process that
+ * falls behind skips send slots (harness/media/rtp/send-clock.ts) with contiguous sequence
+ * numbers, and an SBC may drop packets and renumber: neither shows as loss. The receiver's
+ * count covers the whole leg (the settle time too), so a full tone always passes.
+ */
+function shortAudio(checks: Checks, audioMs: number, senders: Call[], audio: LoadAudioDirection[]): string[] {
+  return checks.streams.flatMap((s, i) => {
+    const ptime = senders[i]?.media.negotiated?.ptimeMs ?? 20;
+    const needed = Math.floor(audioMs / ptime);
+    if (s.packets >= MIN_PACKET_SHARE * needed) return [];
+    const a = audio[i];
+    return [
+      `Only ${s.packets} of the ${needed} packets of ${audioMs} ms of audio arrived from ${a?.from ?? s.from} at ${a?.to ?? s.to}, without a sequence gap: the sender fell behind (skipped send slots) or the SBC dropped packets and renumbered`,
+    ];
+  });
+}
+
 /** One call of the load, start to end, never throwing: what happened goes in the record. */
 async function runCall(
   parties: Parties,
@@ -374,6 +395,7 @@ async function runCall(
         };
       });
       for (const r of checks.failed) rec.failures.push(r.failure ?? r.name);
+      rec.failures.push(...shortAudio(checks, audioMs, [c, d], rec.audio));
     }
     // The caller hangs up: BYE → final response is the RFC 6076 disconnect delay.
     const tBye = clock.now();

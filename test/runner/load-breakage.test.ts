@@ -119,6 +119,27 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(md).toMatch(/\| degraded audio \| 2 \| 2 of 2 calls; 2 direction\(s\) silent/);
   });
 
+  it('degraded audio: stop-rtp-after, caught by the packets that did not arrive', async () => {
+    const r = await runLoad({
+      lab: await lab(['stop-rtp-after=1']),
+      calls: 1,
+      steps: [1],
+      holdS: 3,
+      direction: 'in',
+    });
+    const c = r.calls[0];
+    expect(c?.established).toBe(true);
+    // 2750 ms of tone at 20 ms need 137 packets; the SBC relays about 1 s of them.
+    const short = c?.failures.filter((f) =>
+      /^Only \d+ of the 137 packets of 2750 ms of audio arrived/.test(f),
+    );
+    expect(short).toHaveLength(2);
+    expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(1);
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'stop-rtp-after=1', seen: ['degraded-audio'], caught: true }),
+    ]);
+  });
+
   it('legs left up: no-bye-relay', async () => {
     const r = await runLoad({
       lab: await lab(['no-bye-relay']),
