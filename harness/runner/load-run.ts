@@ -271,24 +271,45 @@ class Parties {
   }
 }
 
-/** Share of the packets a direction's audio time needs that must arrive (load-figures: see docs/load.md). */
+/** Share of the packets a direction's tone time needs that its sender must have sent (docs/load.md). */
 export const MIN_PACKET_SHARE = 0.9;
+/**
+ * Share of those packets that must have arrived when the audio is judged. Lower: the receiver's
+ * count is read at once, and a process that falls behind reads its sockets late.
+ */
+export const MIN_ARRIVED_SHARE = 0.5;
 
 /**
- * Packets that arrived in each direction, against those the tone's time needs. A process that
- * falls behind skips send slots (harness/media/rtp/send-clock.ts) with contiguous sequence
- * numbers, and an SBC may drop packets and renumber: neither shows as loss. The receiver's
- * count covers the whole leg (the settle time too), so a full tone always passes.
+ * The packets each side sent while its tone played, and those that had arrived (the receiver's
+ * count, the settle time included) when the audio was judged, against those the tone's time
+ * needs. A process that falls behind skips send slots (harness/media/rtp/send-clock.ts) and
+ * numbers the next packet on; an SBC that stops relaying leaves no gap either: the receiver's
+ * loss figure sees neither. The sending window is the whole audio check (its timer never fires
+ * early), so only skipped slots bring a side below {@link MIN_PACKET_SHARE}.
  */
-function shortAudio(checks: Checks, audioMs: number, senders: Call[], audio: LoadAudioDirection[]): string[] {
-  return checks.streams.flatMap((s, i) => {
-    const ptime = senders[i]?.media.negotiated?.ptimeMs ?? 20;
-    const needed = Math.floor(audioMs / ptime);
-    if (s.packets >= MIN_PACKET_SHARE * needed) return [];
+export function packetShortfall(
+  before: number[],
+  received: number[],
+  senders: Call[],
+  audioMs: number,
+  audio: LoadAudioDirection[],
+): string[] {
+  return senders.flatMap((call, i) => {
     const a = audio[i];
-    return [
-      `Only ${s.packets} of the ${needed} packets of ${audioMs} ms of audio arrived from ${a?.from ?? s.from} at ${a?.to ?? s.to}, without a sequence gap: the sender fell behind (skipped send slots) or the SBC dropped packets and renumbered`,
-    ];
+    if (!a) return [];
+    const ptime = call.media.negotiated?.ptimeMs ?? 20;
+    const needed = Math.floor(audioMs / ptime);
+    const sent = call.media.stats().sent - (before[i] ?? 0);
+    const arrived = received[i] ?? 0;
+    if (sent < MIN_PACKET_SHARE * needed)
+      return [
+        `Only ${sent} of the ${needed} packets of ${audioMs} ms of audio were sent from ${a.from} to ${a.to}: the harness's sender fell behind and skipped send slots (the audio of this direction was not judged in full)`,
+      ];
+    if (arrived < MIN_ARRIVED_SHARE * needed)
+      return [
+        `Only ${arrived} of the ${needed} packets of ${audioMs} ms of audio from ${a.from} had arrived at ${a.to} when it was judged, without a sequence gap: the SBC stopped relaying them, or this process fell far behind reading them`,
+      ];
+    return [];
   });
 }
 
@@ -372,6 +393,7 @@ async function runCall(
       rec.failures.push(`${rec.callee}'s leg never reached the established state`);
     } else {
       await sleep(MEDIA_SETTLE_MS);
+      const sentBefore = [c.media.stats().sent, d.media.stats().sent];
       const checks = new Checks(clock);
       const audioMs = Math.max(500, holdMs - MEDIA_SETTLE_MS);
       await checks.audio(
@@ -395,7 +417,15 @@ async function runCall(
         };
       });
       for (const r of checks.failed) rec.failures.push(r.failure ?? r.name);
-      rec.failures.push(...shortAudio(checks, audioMs, [c, d], rec.audio));
+      rec.failures.push(
+        ...packetShortfall(
+          sentBefore,
+          checks.streams.map((st) => st.packets),
+          [c, d],
+          audioMs,
+          rec.audio,
+        ),
+      );
     }
     // The caller hangs up: BYE → final response is the RFC 6076 disconnect delay.
     const tBye = clock.now();

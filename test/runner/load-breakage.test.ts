@@ -5,11 +5,12 @@
  * locked by an INVITE flood just before the load). Nothing asserts a duration.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Call } from '../../harness/actors/index.ts';
 import { Lab } from '../../harness/actors/lab.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { loadBreakage, loadFaultFindings } from '../../harness/runner/load-breakage.ts';
 import { DEFAULT_LOAD_THRESHOLDS, type LoadCallRecord } from '../../harness/runner/load-figures.ts';
-import { runLoad } from '../../harness/runner/load-run.ts';
+import { packetShortfall, runLoad } from '../../harness/runner/load-run.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 import { inviteFlood } from '../../scenarios/security-tools.ts';
 
@@ -100,6 +101,28 @@ describe('load breakage: what broke, by kind', () => {
   });
 });
 
+describe('packets a direction needs', () => {
+  const leg = (sent: number) =>
+    ({ media: { negotiated: { ptimeMs: 20 }, stats: () => ({ sent }) } }) as unknown as Call;
+  const audio = rec(0).audio;
+  it('a sender below 90 % of the tone time skipped slots; an arrival below 50 % names the SBC or a late reader', () => {
+    // 4750 ms need 237 packets: 214 sent is above 90 %, 213 below.
+    expect(packetShortfall([100, 100], [237, 237], [leg(314), leg(337)], 4750, audio)).toEqual([]);
+    const behind = packetShortfall([100, 100], [237, 237], [leg(313), leg(337)], 4750, audio);
+    expect(behind).toHaveLength(1);
+    expect(behind[0]).toMatch(
+      /^Only 213 of the 237 packets of 4750 ms of audio were sent from a to b: the harness's sender fell behind/,
+    );
+    const stopped = packetShortfall([0, 0], [237, 118], [leg(237), leg(237)], 4750, audio);
+    expect(stopped).toEqual([
+      expect.stringMatching(
+        /^Only 118 of the 237 packets of 4750 ms of audio from b had arrived at a when it was judged/,
+      ),
+    ]);
+    expect(packetShortfall([0, 0], [119, 119], [leg(237), leg(237)], 4750, audio)).toEqual([]);
+  });
+});
+
 describe('load breakage through the embedded SBC: each kind caught and named', () => {
   it('degraded audio: one-way-audio', async () => {
     const r = await runLoad({
@@ -131,7 +154,7 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(c?.established).toBe(true);
     // 2750 ms of tone at 20 ms need 137 packets; the SBC relays about 1 s of them.
     const short = c?.failures.filter((f) =>
-      /^Only \d+ of the 137 packets of 2750 ms of audio arrived/.test(f),
+      /^Only \d+ of the 137 packets of 2750 ms of audio from .* had arrived at .* when it was judged/.test(f),
     );
     expect(short).toHaveLength(2);
     expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(1);
