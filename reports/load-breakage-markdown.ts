@@ -27,7 +27,7 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
     out.push(
       r.sbc.kind === 'embedded'
         ? 'No fault switch of the embedded SBC was on.'
-        : `The SBC is ${r.sbc.kind}: no fault switch of the harness applies; what broke is the SBC's (or the host's).`,
+        : `The SBC is ${r.sbc.kind}: no fault switch of the harness applies; what broke is the SBC's, the host's or the harness's own (each failure says which).`,
       '',
     );
     return out;
