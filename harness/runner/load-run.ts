@@ -414,6 +414,8 @@ async function runCall(
           jitterMs: s.jitterMs,
           mos: s.mos,
           ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
+          packetsSent: ([c, d][i]?.media.stats().sent ?? 0) - (sentBefore[i] ?? 0),
+          packetsArrived: s.packets,
         };
       });
       for (const r of checks.failed) rec.failures.push(r.failure ?? r.name);

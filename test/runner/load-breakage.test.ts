@@ -157,6 +157,11 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
       /^Only \d+ of the 137 packets of 2750 ms of audio from .* had arrived at .* when it was judged/.test(f),
     );
     expect(short).toHaveLength(2);
+    // The record keeps the counts: each side sent its tone in full, about 1 s of it arrived.
+    for (const a of c?.audio ?? []) {
+      expect(a.packetsSent).toBeGreaterThanOrEqual(0.9 * 137);
+      expect(a.packetsArrived).toBeLessThan(0.5 * 137);
+    }
     expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(1);
     expect(r.faultFindings).toEqual([
       expect.objectContaining({ fault: 'stop-rtp-after=1', seen: ['degraded-audio'], caught: true }),
