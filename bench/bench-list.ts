@@ -14,6 +14,7 @@ export const BENCHES = [
   'analysis-delay',
   'plan-wall-time',
   'load-knee',
+  'load-vs-sipp',
   'wire-fuzz',
 ] as const;
 

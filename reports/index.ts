@@ -15,6 +15,7 @@ export * from './html-report.ts';
 export * from './json-report.ts';
 export * from './junit-report.ts';
 export * from './live-console-page.ts';
+export * from './load-breakage-markdown.ts';
 export * from './load-chart.ts';
 export * from './load-markdown.ts';
 export * from './markdown-report.ts';

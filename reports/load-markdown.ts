@@ -10,6 +10,7 @@ import {
   mixText,
   type Percentiles,
 } from '../harness/runner/index.ts';
+import { loadBreakageMarkdown } from './load-breakage-markdown.ts';
 
 function ms(p: Percentiles | undefined): string {
   return p ? `${Math.round(p.p50)} / ${Math.round(p.p95)} ms` : '–';
@@ -77,6 +78,7 @@ export function loadMarkdown(r: LoadResult): string {
       `Agent ${r.agent.index} of ${r.agent.count} (its share of the load; slots from ${r.agent.slotBase}).`,
       '',
     );
+  out.push(...loadBreakageMarkdown(r));
 
   if (r.timeline.length > 0)
     out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');

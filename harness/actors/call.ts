@@ -74,6 +74,8 @@ export interface CallMedia {
         remote: { address: string; port: number };
         direction: SdpDirection;
         srtpSuite?: string;
+        /** Packetisation used for sending, ms. */
+        ptimeMs?: number;
       }
     | undefined;
   play(source: CallAudioSource): void;

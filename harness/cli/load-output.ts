@@ -26,6 +26,11 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
       `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
       `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
   );
+  for (const b of result.breakage) out(`  broke: ${b.kind}: ${b.figure}\n`);
+  for (const f of result.faultFindings)
+    out(
+      `  fault ${f.fault}: ${f.caught ? `caught (${f.seen.join(', ')})` : f.expects.length > 0 ? `not caught (no ${f.expects.join(' or ')})` : 'not exercised by the basic call'}\n`,
+    );
   if (Object.keys(result.shapes).length > 1 || !result.shapes.basic)
     out(
       `per shape: ${Object.entries(result.shapes)

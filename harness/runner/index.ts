@@ -15,6 +15,7 @@ export * from './first-answer-prompter.ts';
 export * from './journal.ts';
 export * from './kamailio-adapter.ts';
 export * from './load-agents.ts';
+export * from './load-breakage.ts';
 export * from './load-call-shapes.ts';
 export * from './load-figures.ts';
 export * from './load-merge.ts';

@@ -29,6 +29,10 @@ export interface LoadAudioDirection {
   mos: number;
   /** One-way delay measured on one clock, when found. */
   delayMs?: number;
+  /** RTP packets the sending side sent while its tone played (load-run.ts, packetShortfall). */
+  packetsSent?: number;
+  /** RTP packets the receiving leg had got when the audio was judged, the settle time included. */
+  packetsArrived?: number;
 }
 
 /** What happened to one call of the load. */

@@ -8,6 +8,8 @@
  * on one host share it, pods need NTP): every call's start and end, and every timeline sample,
  * is shifted by its run's start minus the earliest start.
  */
+
+import { loadBreakage, loadFaultFindings } from './load-breakage.ts';
 import {
   highestMet,
   judgeStep,
@@ -240,6 +242,12 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
     ...(x.result.agent ? { slotBase: x.result.agent.slotBase } : {}),
   }));
   const o = first.result.options;
+  const faults = [...new Set(inputs.flatMap((x) => x.result.sbc.faults))];
+  const breakage = loadBreakage(
+    calls,
+    thresholds,
+    left.length > 0 ? left.reduce((a, b) => a + b, 0) : undefined,
+  );
   return {
     schema: LOAD_RESULTS_SCHEMA,
     startedAt: new Date(t0).toISOString(),
@@ -253,7 +261,7 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
       mix: { ...o.mix },
       ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
     },
-    sbc: { kind: first.result.sbc.kind, faults: [...new Set(inputs.flatMap((x) => x.result.sbc.faults))] },
+    sbc: { kind: first.result.sbc.kind, faults },
     thresholds,
     stoppedBy: STOP_ORDER.find((s) => stopped.includes(s)) ?? first.result.stoppedBy,
     steps,
@@ -263,6 +271,8 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
     ...(hm !== undefined ? { highestMet: hm } : {}),
     worst: worstCalls(calls).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left.length > 0 ? { sbcCallsLeftUp: left.reduce((a, b) => a + b, 0) } : {}),
+    breakage,
+    faultFindings: loadFaultFindings(faults, breakage),
     timeline: mergedTimeline(inputs, offsets, calls),
     calls,
     agents,

@@ -21,6 +21,12 @@
 import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
+import {
+  type LoadBreakage,
+  type LoadFaultFinding,
+  loadBreakage,
+  loadFaultFindings,
+} from './load-breakage.ts';
 import { LOAD_SHAPE_BY_NAME, shapeDirections } from './load-call-shapes.ts';
 import {
   DEFAULT_LOAD_THRESHOLDS,
@@ -126,6 +132,10 @@ export interface LoadResult {
   worst: LoadCallRecord[];
   /** Calls the embedded SBC still held at the end (not known for an external SBC). */
   sbcCallsLeftUp?: number;
+  /** What broke, by kind: lost calls, degraded audio, legs left up (load-breakage.ts). */
+  breakage: LoadBreakage[];
+  /** Each fault switch that was on, what it should break and whether the run caught it. */
+  faultFindings: LoadFaultFinding[];
   /** The progress samples, one a second (at most {@link MAX_TIMELINE}). */
   timeline: LoadProgress[];
   /** Every call, in start order (at most the first 10 000; `callsTruncated` says so). */
@@ -560,6 +570,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const left = sbc ? sbcLive() : undefined;
   const k = knee(steps);
   const hm = highestMet(steps);
+  const faults = [...o.lab.profile.sbc.faults, ...(o.lab.opts.faults ?? [])];
+  const breakage = loadBreakage(records, thresholds, left);
   return {
     schema: LOAD_RESULTS_SCHEMA,
     startedAt,
@@ -573,10 +585,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
       mix: { ...mix },
     },
-    sbc: {
-      kind: o.lab.profile.sbc.kind,
-      faults: [...o.lab.profile.sbc.faults, ...(o.lab.opts.faults ?? [])],
-    },
+    sbc: { kind: o.lab.profile.sbc.kind, faults },
     thresholds,
     stoppedBy,
     steps,
@@ -586,6 +595,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     ...(hm !== undefined ? { highestMet: hm } : {}),
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
+    breakage,
+    faultFindings: loadFaultFindings(faults, breakage),
     timeline,
     calls: o.keepAllCalls ? records : records.slice(0, MAX_CALLS_KEPT),
     ...(records.length > MAX_CALLS_KEPT && !o.keepAllCalls ? { callsTruncated: true } : {}),

@@ -78,6 +78,7 @@ export async function loadAudioCheck(
   failures: string[],
   when?: string,
 ): Promise<LoadAudioDirection[]> {
+  const sentBefore = [a.call.media.stats().sent, b.call.media.stats().sent];
   const checks = new Checks(clock);
   await checks.audio(a, b, { both: true, ms, minMos: 1 });
   const dirs = checks.streams.map((s, i): LoadAudioDirection => {
@@ -93,8 +94,60 @@ export async function loadAudioCheck(
       jitterMs: s.jitterMs,
       mos: s.mos,
       ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
+      packetsSent: ([a.call, b.call][i]?.media.stats().sent ?? 0) - (sentBefore[i] ?? 0),
+      packetsArrived: s.packets,
     };
   });
   for (const r of checks.failed) failures.push(`${when ? `${when}: ` : ''}${r.failure ?? r.name}`);
+  for (const f of packetShortfall(
+    sentBefore,
+    checks.streams.map((st) => st.packets),
+    [a.call, b.call],
+    ms,
+    dirs,
+  ))
+    failures.push(`${when ? `${when}: ` : ''}${f}`);
   return dirs;
+}
+
+/** Share of the packets a direction's tone time needs that its sender must have sent (docs/load.md). */
+export const MIN_PACKET_SHARE = 0.9;
+/**
+ * Share of those packets that must have arrived when the audio is judged. Lower: the receiver's
+ * count is read at once, and a process that falls behind reads its sockets late.
+ */
+export const MIN_ARRIVED_SHARE = 0.5;
+
+/**
+ * The packets each side sent while its tone played, and those that had arrived (the receiver's
+ * count, the settle time included) when the audio was judged, against those the tone's time
+ * needs. A process that falls behind skips send slots (harness/media/rtp/send-clock.ts) and
+ * numbers the next packet on; an SBC that stops relaying leaves no gap either: the receiver's
+ * loss figure sees neither. The sending window is the whole audio check (its timer never fires
+ * early), so only skipped slots bring a side below {@link MIN_PACKET_SHARE}.
+ */
+export function packetShortfall(
+  before: number[],
+  received: number[],
+  senders: Call[],
+  audioMs: number,
+  audio: LoadAudioDirection[],
+): string[] {
+  return senders.flatMap((call, i) => {
+    const a = audio[i];
+    if (!a) return [];
+    const ptime = call.media.negotiated?.ptimeMs ?? 20;
+    const needed = Math.floor(audioMs / ptime);
+    const sent = call.media.stats().sent - (before[i] ?? 0);
+    const arrived = received[i] ?? 0;
+    if (sent < MIN_PACKET_SHARE * needed)
+      return [
+        `Only ${sent} of the ${needed} packets of ${audioMs} ms of audio were sent from ${a.from} to ${a.to}: the harness's sender fell behind and skipped send slots (the audio of this direction was not judged in full)`,
+      ];
+    if (arrived < MIN_ARRIVED_SHARE * needed)
+      return [
+        `Only ${arrived} of the ${needed} packets of ${audioMs} ms of audio from ${a.from} had arrived at ${a.to} when it was judged, without a sequence gap: the SBC stopped relaying them, or this process fell far behind reading them`,
+      ];
+    return [];
+  });
 }

@@ -89,6 +89,8 @@ function agentResult(index: number, startedAt: string, calls: LoadCallRecord[], 
     steps: stepRecs,
     total: loadFigures(calls),
     shapes: shapeFigures(calls),
+    breakage: [],
+    faultFindings: [],
     worst: worstCalls(calls),
     timeline: [
       {

@@ -46,10 +46,11 @@ describe('load run through the embedded SBC', () => {
     }
     expect(r.stoppedBy).toBe('calls');
     expect(r.calls.filter((c) => c.direction === 'in')).toHaveLength(10);
-    // A stalled host can push the measured one-way delay past the G.114 bound (a timed check
-    // this test does not make); every other check must pass on every call.
+    // A stalled host can push the measured one-way delay past the G.114 bound, or make the
+    // sender skip send slots (too few packets): timed checks this test does not make; every
+    // other check must pass on every call.
     const notDelay = (c: { failures: string[] }) =>
-      c.failures.filter((f) => !/is delayed .* one-way/.test(f));
+      c.failures.filter((f) => !/is delayed .* one-way|^Only \d+ of the \d+ packets/.test(f));
     for (const c of r.calls) {
       expect(notDelay(c), `call ${c.index}`).toEqual([]);
       expect(c.status).toBe(200);

@@ -1,0 +1,164 @@
+/**
+ * What broke in a load run, and which fault switch of the embedded SBC it points at
+ * (docs/load.md, "What broke and which fault"). A pure function of the call records.
+ *
+ * Three kinds of breakage, each read from the per-call records:
+ * - **lost calls**: the caller's INVITE got no 2xx (an error response, or none within the setup
+ *   bound and cancelled), or it got a 2xx but the callee's leg never arrived or never came up;
+ * - **degraded audio**: an established call with a direction not heard, a MOS below the
+ *   threshold, or an audio check that failed (loss, one-way delay beyond G.114);
+ * - **legs left up**: the callee's leg still up after the caller's BYE (the release bound), and,
+ *   for the embedded SBC, the calls it still held at the end.
+ * Each fault switch that was on is named with the kinds it is known to cause on the load's
+ * call (a basic call with audio both ways), and caught when the run saw one of them.
+ */
+import { SBC_FAULTS } from '../actors/index.ts';
+import type { LoadCallRecord, LoadThresholds } from './load-figures.ts';
+
+export type LoadBreakKind = 'lost-calls' | 'degraded-audio' | 'legs-left-up';
+
+/** One kind of breakage seen in a run. */
+export interface LoadBreakage {
+  kind: LoadBreakKind;
+  /** How many calls it hit. */
+  calls: number;
+  /** The first 10 of those calls (their `index`). */
+  examples: number[];
+  /** The figure that shows it, one sentence. */
+  figure: string;
+}
+
+/** A fault switch that was on, what it should break in a load, and whether the run caught it. */
+export interface LoadFaultFinding {
+  /** The switch as given (`stop-rtp-after=2`). */
+  fault: string;
+  /** What it does (docs/sbc-faults.md). */
+  summary: string;
+  /** The breakage it causes on the load's basic call; empty: the basic call does not exercise it. */
+  expects: LoadBreakKind[];
+  /** Which of those kinds the run saw. */
+  seen: LoadBreakKind[];
+  /** True when the run saw at least one kind it expects. */
+  caught: boolean;
+}
+
+/** The kinds each fault switch causes on the load's basic call (the others: not exercised). */
+const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
+  'one-way-audio': ['degraded-audio'],
+  'stop-rtp-after': ['degraded-audio'],
+  'delay-media': ['degraded-audio'],
+  'no-bye-relay': ['legs-left-up'],
+  // A compliant UA answers the BYE with a lower CSeq 500 (RFC 3261 §12.2.2), so its leg stays up.
+  'bye-cseq-backwards': ['legs-left-up'],
+  // Only a call whose 2xx is never ACKed, which the load's calls always ACK.
+  'no-ack-cleanup': ['legs-left-up'],
+  // More than 100 INVITEs within 2 s (a step starting above 100 calls, or another source).
+  'flood-lockout': ['lost-calls'],
+  'malformed-stall': ['lost-calls'],
+};
+
+const LABEL: Record<LoadBreakKind, string> = {
+  'lost-calls': 'lost calls',
+  'degraded-audio': 'degraded audio',
+  'legs-left-up': 'legs left up',
+};
+
+/** The name of a kind, in words. */
+export function breakKindLabel(k: LoadBreakKind): string {
+  return LABEL[k];
+}
+
+function lost(r: LoadCallRecord): boolean {
+  return (
+    !r.established ||
+    r.failures.some((f) =>
+      /no leg reached|never reached the established state|kept the call internal/.test(f),
+    )
+  );
+}
+
+function degraded(r: LoadCallRecord, minMos: number): boolean {
+  if (lost(r)) return false;
+  return (
+    r.audio.some((a) => !a.heard || a.mos < minMos) ||
+    r.failures.some((f) => /audio/i.test(f) && !/leg not released/.test(f))
+  );
+}
+
+function leftUp(r: LoadCallRecord): boolean {
+  return r.established && !lost(r) && !r.released;
+}
+
+function count(list: Array<string | number | undefined>): string {
+  const m = new Map<string, number>();
+  for (const v of list) {
+    const k = v === undefined ? 'none' : String(v);
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return [...m].map(([k, n]) => `${k} ×${n}`).join(', ');
+}
+
+/** The breakage of a run, by kind (kinds not seen are left out). */
+export function loadBreakage(
+  records: readonly LoadCallRecord[],
+  thresholds: LoadThresholds,
+  sbcCallsLeftUp?: number,
+): LoadBreakage[] {
+  const out: LoadBreakage[] = [];
+  const l = records.filter(lost);
+  if (l.length > 0)
+    out.push({
+      kind: 'lost-calls',
+      calls: l.length,
+      examples: l.slice(0, 10).map((r) => r.index),
+      figure: `${l.length} of ${records.length} calls not set up; final response of the caller's INVITE: ${count(l.map((r) => r.status))}`,
+    });
+  const d = records.filter((r) => degraded(r, thresholds.minMos));
+  if (d.length > 0) {
+    const dirs = d.flatMap((r) => r.audio);
+    const silent = dirs.filter((a) => !a.heard).length;
+    const low = dirs.filter((a) => a.mos < thresholds.minMos).length;
+    const mosMin = dirs.length > 0 ? Math.min(...dirs.map((a) => a.mos)) : undefined;
+    const delays = dirs.flatMap((a) => (a.delayMs !== undefined ? [a.delayMs] : []));
+    out.push({
+      kind: 'degraded-audio',
+      calls: d.length,
+      examples: d.slice(0, 10).map((r) => r.index),
+      figure:
+        `${d.length} of ${records.length} calls; ${silent} direction(s) silent, ${low} below MOS ${thresholds.minMos}` +
+        `${mosMin !== undefined ? `, MOS min ${mosMin.toFixed(2)}` : ''}` +
+        `${delays.length > 0 ? `, one-way delay max ${Math.round(Math.max(...delays))} ms` : ''}`,
+    });
+  }
+  const u = records.filter(leftUp);
+  if (u.length > 0 || (sbcCallsLeftUp ?? 0) > 0)
+    out.push({
+      kind: 'legs-left-up',
+      calls: u.length,
+      examples: u.slice(0, 10).map((r) => r.index),
+      figure:
+        `${u.length} of ${records.length} calls with the callee's leg still up after the caller's BYE` +
+        `${sbcCallsLeftUp !== undefined ? `; the embedded SBC still held ${sbcCallsLeftUp} call(s) at the end` : ''}`,
+    });
+  return out;
+}
+
+/** Each fault switch that was on (`name` or `name=value`), with what the run caught of it. */
+export function loadFaultFindings(
+  faults: readonly string[],
+  breakage: readonly LoadBreakage[],
+): LoadFaultFinding[] {
+  const seenKinds = new Set(breakage.map((b) => b.kind));
+  return faults.map((fault) => {
+    const name = fault.split('=', 1)[0] as string;
+    const expects = [...(FAULT_BREAKS[name] ?? [])];
+    const seen = expects.filter((k) => seenKinds.has(k));
+    return {
+      fault,
+      summary: SBC_FAULTS.find((f) => f.name === name)?.summary ?? 'not a fault switch of the embedded SBC',
+      expects,
+      seen,
+      caught: seen.length > 0,
+    };
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The "What broke" part of a load report: each kind of breakage with its figure and calls, and
+ * each fault switch that was on, named with what it broke (harness/runner/load-breakage.ts).
+ * A pure function of results.json.
+ */
+import { breakKindLabel, type LoadResult } from '../harness/runner/index.ts';
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** Markdown lines of the section (ends with a blank line). */
+export function loadBreakageMarkdown(r: LoadResult): string[] {
+  const breakage = r.breakage ?? [];
+  const findings = r.faultFindings ?? [];
+  const out: string[] = ['### What broke and which fault', ''];
+  if (breakage.length === 0) out.push('Nothing broke: no lost call, no degraded audio, no leg left up.', '');
+  else {
+    out.push('| what broke | calls | figure | calls (index, first 10) |', '|---|---|---|---|');
+    for (const b of breakage)
+      out.push(
+        `| ${breakKindLabel(b.kind)} | ${b.calls} | ${cell(b.figure)} | ${b.examples.join(', ') || '–'} |`,
+      );
+    out.push('');
+  }
+  if (findings.length === 0) {
+    out.push(
+      r.sbc.kind === 'embedded'
+        ? 'No fault switch of the embedded SBC was on.'
+        : `The SBC is ${r.sbc.kind}: no fault switch of the harness applies; what broke is the SBC's, the host's or the harness's own (each failure says which).`,
+      '',
+    );
+    return out;
+  }
+  out.push(
+    '| fault switch on | what it does | breaks on a basic call | caught in this run |',
+    '|---|---|---|---|',
+  );
+  for (const f of findings) {
+    const expects =
+      f.expects.map(breakKindLabel).join(', ') || 'nothing (the basic call does not exercise it)';
+    const caught = f.caught
+      ? `**caught**: ${f.seen.map(breakKindLabel).join(', ')}`
+      : f.expects.length > 0
+        ? `**not caught**: no ${f.expects.map(breakKindLabel).join(' or ')} seen`
+        : 'not exercised';
+    out.push(`| \`${cell(f.fault)}\` | ${cell(f.summary)} | ${expects} | ${caught} |`);
+  }
+  out.push('');
+  return out;
+}

@@ -1,0 +1,227 @@
+/**
+ * What broke in a load run and which fault switch it names (harness/runner/load-breakage.ts):
+ * hand-made records for the classification, then one short run through the embedded SBC per
+ * kind: degraded audio (one-way-audio), legs left up (no-bye-relay), lost calls (flood-lockout,
+ * locked by an INVITE flood just before the load). Nothing asserts a duration.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Call } from '../../harness/actors/index.ts';
+import { Lab } from '../../harness/actors/lab.ts';
+import { loadProfile } from '../../harness/config/profile.ts';
+import { loadBreakage, loadFaultFindings } from '../../harness/runner/load-breakage.ts';
+import { DEFAULT_LOAD_THRESHOLDS, type LoadCallRecord } from '../../harness/runner/load-figures.ts';
+import { runLoad } from '../../harness/runner/load-run.ts';
+import { packetShortfall } from '../../harness/runner/load-shape.ts';
+import { loadMarkdown } from '../../reports/load-markdown.ts';
+import { inviteFlood } from '../../scenarios/security-tools.ts';
+
+const TIMERS = { t1: 100, t2: 800, t4: 1000 };
+const labs: Lab[] = [];
+afterEach(async () => {
+  await Promise.all(labs.splice(0).map((l) => l.stop()));
+});
+
+async function lab(faults: string[] = []): Promise<Lab> {
+  const l = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS, faults });
+  labs.push(l);
+  return l;
+}
+
+function rec(index: number, over: Partial<LoadCallRecord> = {}): LoadCallRecord {
+  const dir = (from: string, to: string) => ({
+    from,
+    to,
+    codec: 'G722',
+    heard: true,
+    toneLevel: -20,
+    lossPercent: 0,
+    jitterMs: 1,
+    mos: 4.41,
+    delayMs: 3,
+  });
+  return {
+    index,
+    step: 0,
+    direction: 'in',
+    shape: 'basic',
+    caller: 'a',
+    callee: 'b',
+    callIds: { caller: `c${index}`, callee: `d${index}` },
+    startMs: index,
+    status: 200,
+    setupMs: 50,
+    established: true,
+    audio: [dir('a', 'b'), dir('b', 'a')],
+    released: true,
+    failures: [],
+    ...over,
+  };
+}
+
+describe('load breakage: what broke, by kind', () => {
+  it('classifies lost calls, degraded audio and legs left up from the records', () => {
+    const good = rec(0);
+    const lost = rec(1, {
+      status: 503,
+      established: false,
+      audio: [],
+      failures: ['call not established: final response 503'],
+    });
+    const silent = rec(2, { failures: ['No audio from b to a'] });
+    (silent.audio[1] as { heard: boolean }).heard = false;
+    const lowMos = rec(3);
+    (lowMos.audio[0] as { mos: number }).mos = 3.2;
+    const up = rec(4, {
+      released: false,
+      failures: ["b's leg still up 5 s after the caller's BYE (leg not released)"],
+    });
+    const b = loadBreakage([good, lost, silent, lowMos, up], DEFAULT_LOAD_THRESHOLDS, 1);
+    expect(b.map((x) => x.kind)).toEqual(['lost-calls', 'degraded-audio', 'legs-left-up']);
+    expect(b[0]).toMatchObject({ calls: 1, examples: [1] });
+    expect(b[0]?.figure).toMatch(/503 ×1/);
+    expect(b[1]).toMatchObject({ calls: 2, examples: [2, 3] });
+    expect(b[1]?.figure).toMatch(/1 direction\(s\) silent, 1 below MOS 4, MOS min 3\.20/);
+    expect(b[2]).toMatchObject({ calls: 1, examples: [4] });
+    expect(b[2]?.figure).toMatch(/still held 1 call/);
+    // A clean run: nothing broke.
+    expect(loadBreakage([good, rec(5)], DEFAULT_LOAD_THRESHOLDS, 0)).toEqual([]);
+  });
+
+  it('names each fault switch that was on: caught, not caught, or not exercised by the basic call', () => {
+    // An audio check that failed on the delay alone (MOS still above the threshold) is degraded audio.
+    const degraded = loadBreakage(
+      [rec(0, { failures: ['Audio from a to b is delayed 900 ms one-way, more than the 170 ms allowed'] })],
+      DEFAULT_LOAD_THRESHOLDS,
+    );
+    expect(degraded.map((x) => x.kind)).toEqual(['degraded-audio']);
+    const f = loadFaultFindings(['stop-rtp-after=2', 'no-bye-relay', 'drop-info', 'bogus'], degraded);
+    expect(f[0]).toMatchObject({ fault: 'stop-rtp-after=2', expects: ['degraded-audio'], caught: true });
+    expect(f[1]).toMatchObject({ fault: 'no-bye-relay', expects: ['legs-left-up'], seen: [], caught: false });
+    expect(f[2]).toMatchObject({ fault: 'drop-info', expects: [], caught: false });
+    expect(f[2]?.summary).toMatch(/INFO/);
+    expect(f[3]?.summary).toBe('not a fault switch of the embedded SBC');
+  });
+});
+
+describe('packets a direction needs', () => {
+  const leg = (sent: number) =>
+    ({ media: { negotiated: { ptimeMs: 20 }, stats: () => ({ sent }) } }) as unknown as Call;
+  const audio = rec(0).audio;
+  it('a sender below 90 % of the tone time skipped slots; an arrival below 50 % names the SBC or a late reader', () => {
+    // 4750 ms need 237 packets: 214 sent is above 90 %, 213 below.
+    expect(packetShortfall([100, 100], [237, 237], [leg(314), leg(337)], 4750, audio)).toEqual([]);
+    const behind = packetShortfall([100, 100], [237, 237], [leg(313), leg(337)], 4750, audio);
+    expect(behind).toHaveLength(1);
+    expect(behind[0]).toMatch(
+      /^Only 213 of the 237 packets of 4750 ms of audio were sent from a to b: the harness's sender fell behind/,
+    );
+    const stopped = packetShortfall([0, 0], [237, 118], [leg(237), leg(237)], 4750, audio);
+    expect(stopped).toEqual([
+      expect.stringMatching(
+        /^Only 118 of the 237 packets of 4750 ms of audio from b had arrived at a when it was judged/,
+      ),
+    ]);
+    expect(packetShortfall([0, 0], [119, 119], [leg(237), leg(237)], 4750, audio)).toEqual([]);
+  });
+});
+
+describe('load breakage through the embedded SBC: each kind caught and named', () => {
+  it('degraded audio: one-way-audio', async () => {
+    const r = await runLoad({
+      lab: await lab(['one-way-audio']),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+    });
+    expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(2);
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'one-way-audio', seen: ['degraded-audio'], caught: true }),
+    ]);
+    const md = loadMarkdown(r);
+    expect(md).toContain('### What broke and which fault');
+    expect(md).toMatch(/\| `one-way-audio` \| .* \| degraded audio \| \*\*caught\*\*: degraded audio \|/);
+    expect(md).toMatch(/\| degraded audio \| 2 \| 2 of 2 calls; 2 direction\(s\) silent/);
+  });
+
+  it('degraded audio: stop-rtp-after, caught by the packets that did not arrive', async () => {
+    const r = await runLoad({
+      lab: await lab(['stop-rtp-after=1']),
+      calls: 1,
+      steps: [1],
+      holdS: 3,
+      direction: 'in',
+    });
+    const c = r.calls[0];
+    expect(c?.established).toBe(true);
+    // 2750 ms of tone at 20 ms need 137 packets; the SBC relays about 1 s of them.
+    const short = c?.failures.filter((f) =>
+      /^Only \d+ of the 137 packets of 2750 ms of audio from .* had arrived at .* when it was judged/.test(f),
+    );
+    expect(short).toHaveLength(2);
+    // The record keeps the counts: each side sent its tone in full, about 1 s of it arrived.
+    for (const a of c?.audio ?? []) {
+      expect(a.packetsSent).toBeGreaterThanOrEqual(0.9 * 137);
+      expect(a.packetsArrived).toBeLessThan(0.5 * 137);
+    }
+    expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(1);
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'stop-rtp-after=1', seen: ['degraded-audio'], caught: true }),
+    ]);
+  });
+
+  it('legs left up: no-bye-relay', async () => {
+    const r = await runLoad({
+      lab: await lab(['no-bye-relay']),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'out',
+    });
+    const up = r.breakage.find((b) => b.kind === 'legs-left-up');
+    expect(up?.calls).toBe(2);
+    expect(up?.examples.sort()).toEqual([0, 1]);
+    expect(r.sbcCallsLeftUp).toBeGreaterThan(0);
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'no-bye-relay', seen: ['legs-left-up'], caught: true }),
+    ]);
+    expect(loadMarkdown(r)).toMatch(
+      /\| `no-bye-relay` \| .* \| legs left up \| \*\*caught\*\*: legs left up \|/,
+    );
+  });
+
+  it('lost calls: flood-lockout, locked by an INVITE flood just before the load', async () => {
+    const l = await lab(['flood-lockout']);
+    const wan = l.sbc?.wanListener('UDP');
+    expect(wan).toBeDefined();
+    // More than 100 INVITEs within 2 s lock every INVITE out for 10 s, the trunk's and the provider's too.
+    const flood = await inviteFlood({
+      from: '127.0.0.1',
+      target: { address: wan?.address as string, port: wan?.port as number },
+      count: 120,
+      seconds: 0.5,
+      user: '100',
+    });
+    expect(flood.sent).toBe(120);
+    const r = await runLoad({ lab: l, calls: 2, steps: [2], holdS: 1, direction: 'both' });
+    const lost = r.breakage.find((b) => b.kind === 'lost-calls');
+    expect(lost?.calls).toBe(2);
+    expect(lost?.figure).toMatch(/503 ×2/);
+    for (const c of r.calls) expect(c.status).toBe(503);
+    expect(r.total.rfc6076.ineffectiveSessionAttemptCount).toBe(2);
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'flood-lockout', seen: ['lost-calls'], caught: true }),
+    ]);
+    expect(loadMarkdown(r)).toMatch(
+      /\| `flood-lockout` \| .* \| lost calls \| \*\*caught\*\*: lost calls \|/,
+    );
+  });
+
+  it('a clean run says nothing broke and that no fault switch was on', async () => {
+    const r = await runLoad({ lab: await lab(), calls: 2, steps: [2], holdS: 1, direction: 'in' });
+    // A stalled host can push the one-way delay past G.114 (degraded audio); nothing else may break.
+    expect(r.breakage.filter((b) => b.kind !== 'degraded-audio')).toEqual([]);
+    expect(r.faultFindings).toEqual([]);
+    expect(loadMarkdown(r)).toContain('No fault switch of the embedded SBC was on.');
+  });
+});
