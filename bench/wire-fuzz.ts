@@ -6,7 +6,7 @@
  *
  *   node bin/run-ts.js bench/wire-fuzz.ts [--messages 100000] [--rate 1000] [--max-seconds S]
  *     [--tcp-share 0.4] [--peer-share 0.25] [--clean-share 0.05] [--tcp-hold 100]
- *     [--settle-seconds 120] [--tolerance 0.1] [--seed N] [--json FILE] [--no-netns]
+ *     [--settle-seconds 120] [--tolerance 0.1] [--warmup 2000] [--seed N] [--json FILE] [--no-netns]
  *
  * 100 000 messages (the default) is the CI size; `--messages 1000000` the nightly one.
  *
@@ -17,8 +17,11 @@
  *
  * The run, every step bounded in time:
  * 1. start the three processes; the SBC registers its line, the OXO its trunk;
- * 2. a normal call (pstn1 → deskphone1's DID, a tone each way, both heard) warms them up;
- *    then the start figures of each process (/proc: VmRSS, fds, CPU);
+ * 2. a normal call (pstn1 → deskphone1's DID, a tone each way, both heard) warms them up; the
+ *    cold start figures (/proc: VmRSS, fds, CPU); a warm-up fuzz of `--warmup` messages (2% of
+ *    the CI size) until no simulator call is up; then the start figures of each process, which
+ *    the run is judged against (processes that have run the fuzz's code paths once: JIT, heap
+ *    sizing, allocator arenas; the growth from the cold start is reported beside it);
  * 3. the fuzz: `--messages` messages in all, at most `--rate` a second, stopped after
  *    `--max-seconds` (default 3 × messages / rate, at least 300 s). Each message is a seed of
  *    bench/wire-fuzz-mutator.ts aimed at one listener (INVITE, REGISTER, BYE, … and stray
@@ -101,6 +104,7 @@ const TCP_SHARE = num('tcp-share', 0.4, 0, 1);
 const PEER_SHARE = num('peer-share', 0.25, 0, 1);
 const CLEAN_SHARE = num('clean-share', 0.05, 0, 1);
 const TCP_HOLD = Math.round(num('tcp-hold', 100, 0, 900));
+const WARMUP = Math.round(num('warmup', 2000, 0, 100_000));
 const SETTLE_S = num('settle-seconds', 120, 0, 600);
 const TOLERANCE = num('tolerance', 0.1, 0, 10);
 const SEED = Math.round(num('seed', Date.now() % 1_000_000_007, 0, 2 ** 32 - 1));
@@ -609,7 +613,7 @@ interface FuzzResult {
   heldConnections: number;
 }
 
-async function fuzz(r: Rng): Promise<FuzzResult> {
+async function fuzz(r: Rng, total: number, hold: number): Promise<FuzzResult> {
   const udpSockets = new Map<string, dgram.Socket>();
   for (const a of [...FUZZ_SOURCES, ...LISTENERS.map((l) => l.peer)])
     if (!udpSockets.has(a)) udpSockets.set(a, await bindUdp(a));
@@ -617,7 +621,7 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
 
   // Connections held open, half a message each, for the whole fuzz.
   const held: net.Socket[] = [];
-  for (let i = 0; i < TCP_HOLD && tcpListeners.length > 0; i++) {
+  for (let i = 0; i < hold && tcpListeners.length > 0; i++) {
     const l = tcpListeners[i % tcpListeners.length] as Listener;
     const src = FUZZ_SOURCES[i % FUZZ_SOURCES.length] as string;
     const s = net.connect({ host: l.target.host, port: l.target.port, localAddress: src });
@@ -631,18 +635,18 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
 
   const start = performance.now();
   const maxMs = MAX_SECONDS * 1000;
-  let sent = TCP_HOLD;
+  let sent = hold;
   let udp = 0;
-  let tcp = TCP_HOLD;
+  let tcp = hold;
   let inflight = 0;
   let udpPending = 0;
   let lastReport = start;
   const jobs = new Set<Promise<void>>();
   // Messages skipped by the loopback guard (outside a namespace) do not count as sent.
   const onWire = () => sent - skippedNotLoopback;
-  while (onWire() < MESSAGES && performance.now() - start < maxMs) {
+  while (onWire() < total && performance.now() - start < maxMs) {
     const elapsed = performance.now() - start;
-    const due = Math.min(MESSAGES, Math.floor((elapsed / 1000) * RATE) + 1) + skippedNotLoopback;
+    const due = Math.min(total, Math.floor((elapsed / 1000) * RATE) + 1) + skippedNotLoopback;
     let blocked = false;
     while (sent < due && !blocked) {
       // TCP jobs carry several messages each: keep the TCP share of what was sent at TCP_SHARE.
@@ -656,7 +660,7 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
           break;
         }
         const mode = r.pick(TCP_MODES);
-        const n = Math.min(tcpMessages(r, mode), MESSAGES - onWire());
+        const n = Math.min(tcpMessages(r, mode), total - onWire());
         inflight++;
         sent += n;
         tcp += n;
@@ -687,7 +691,7 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
     if (performance.now() - lastReport > 10_000) {
       lastReport = performance.now();
       log(
-        `${sent} of ${MESSAGES} messages (${Math.round(sent / ((lastReport - start) / 1000))}/s), ${inflight} TCP connections in flight, load ${loadavg()[0]?.toFixed(1)}`,
+        `${sent} of ${total} messages (${Math.round(sent / ((lastReport - start) / 1000))}/s), ${inflight} TCP connections in flight, load ${loadavg()[0]?.toFixed(1)}`,
       );
     }
     await sleep(blocked ? 2 : 5);
@@ -703,7 +707,7 @@ async function fuzz(r: Rng): Promise<FuzzResult> {
     tcp,
     seconds,
     rate: onWire() / seconds,
-    stoppedByTime: onWire() < MESSAGES,
+    stoppedByTime: onWire() < total,
     heldConnections: held.length,
   };
 }
@@ -829,6 +833,7 @@ async function main(): Promise<number> {
       peerShare: PEER_SHARE,
       cleanShare: CLEAN_SHARE,
       tcpHold: TCP_HOLD,
+      warmup: WARMUP,
       settleSeconds: SETTLE_S,
       tolerance: TOLERANCE,
       seed: SEED,
@@ -856,7 +861,35 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  // Whether the provider and the OXO hold no call up (ringing or established) any more.
+  const simulatorsIdle = async (): Promise<boolean> => {
+    for (const a of [lab.provider, lab.oxo]) {
+      const r = (await ask(a, { cmd: 'live' }, 5000)) as {
+        ok?: boolean;
+        callsByState?: Record<string, number>;
+      };
+      if (!r?.ok) return false;
+      const up = Object.entries(r.callsByState ?? {}).filter(([st]) => st !== 'ended' && st !== 'failed');
+      if (up.some(([, n]) => n > 0)) return false;
+    }
+    return true;
+  };
+
   await sleep(2000);
+  await collectGarbage(children);
+  const cold: Record<string, ProcSample> = {};
+  for (const c of children) cold[c.name] = await steadySample(c.pid);
+  if (WARMUP > 0) {
+    // The warm-up: a short fuzz of the same kind (another seed, no held connections), so that
+    // the start figures are those of processes that have run the fuzz's code paths once (JIT,
+    // heap sizing, allocator arenas); the run then shows whether 50 times as many messages
+    // leave more behind. The figures against the cold start are reported as well.
+    log(`warm-up: ${WARMUP} messages, then until no simulator call is up (at most ${SETTLE_S} s)`);
+    await fuzz(new Rng(SEED + 1), WARMUP, 0);
+    const t0 = Date.now();
+    while (Date.now() - t0 < SETTLE_S * 1000 && !(await simulatorsIdle())) await sleep(1000);
+    await sleep(2000);
+  }
   const before: Record<string, ProcSample> = {};
   await collectGarbage(children);
   for (const c of children) before[c.name] = await steadySample(c.pid);
@@ -874,7 +907,7 @@ async function main(): Promise<number> {
     `fuzz: ${MESSAGES} messages, at most ${RATE}/s, at most ${MAX_SECONDS} s, TCP share ${TCP_SHARE}, ${TCP_HOLD} held connections`,
   );
   const r = new Rng(SEED);
-  const f = await fuzz(r);
+  const f = await fuzz(r, MESSAGES, TCP_HOLD);
   const cpuAfterFuzz = Object.fromEntries(children.map((c) => [c.name, sampleProc(c.pid).cpuMs]));
   const peak = Object.fromEntries(children.map((c) => [c.name, sampleProc(c.pid)]));
   log(
@@ -883,19 +916,6 @@ async function main(): Promise<number> {
   if (f.stoppedByTime)
     failures.push(`only ${f.sent} of ${MESSAGES} messages were sent within ${MAX_SECONDS} s`);
 
-  // Whether the provider and the OXO hold no call up (ringing or established) any more.
-  const simulatorsIdle = async (): Promise<boolean> => {
-    for (const a of [lab.provider, lab.oxo]) {
-      const r = (await ask(a, { cmd: 'live' }, 5000)) as {
-        ok?: boolean;
-        callsByState?: Record<string, number>;
-      };
-      if (!r?.ok) return false;
-      const up = Object.entries(r.callsByState ?? {}).filter(([st]) => st !== 'ended' && st !== 'failed');
-      if (up.some(([, n]) => n > 0)) return false;
-    }
-    return true;
-  };
   // Settle: until every process is back and no call is up, or the settle period is over.
   const settleStart = Date.now();
   let after: Record<string, ProcSample> = {};
@@ -952,10 +972,13 @@ async function main(): Promise<number> {
       c.name,
       {
         pid: c.pid,
+        coldStart: cold[c.name],
         before: before[c.name],
         endOfFuzz: peak[c.name],
         after: after[c.name],
         rssGrowth: rec[c.name]?.rssGrowth,
+        rssGrowthFromCold:
+          (cold[c.name]?.rssKb ?? 0) > 0 ? (after[c.name]?.rssKb ?? 0) / (cold[c.name]?.rssKb ?? 1) - 1 : 0,
         fdGrowth: rec[c.name]?.fdGrowth,
         cpuMsDuringFuzz: (cpuAfterFuzz[c.name] ?? 0) - (before[c.name]?.cpuMs ?? 0),
         stderrBytesDuringRun: c.stderrBytes - (logBefore[c.name] ?? 0),
@@ -1034,15 +1057,23 @@ function printSummary(
     );
   lines.push('');
   lines.push(
-    `| process | alive | RSS start → after (MiB) | fds start → after | CPU in fuzz (s) | stderr in run |`,
+    `| process | alive | RSS start → after (MiB) | RSS cold start (before the warm-up) → after | fds start → after | CPU in fuzz (s) | stderr in run |`,
   );
-  lines.push('|---|---|---|---|---|---|');
-  const procs = s.processes as Record<string, { cpuMsDuringFuzz: number; stderrBytesDuringRun: number }>;
+  lines.push('|---|---|---|---|---|---|---|');
+  const procs = s.processes as Record<
+    string,
+    {
+      cpuMsDuringFuzz: number;
+      stderrBytesDuringRun: number;
+      coldStart?: ProcSample;
+      rssGrowthFromCold: number;
+    }
+  >;
   for (const c of children) {
     const b = before[c.name] as ProcSample;
     const a = after[c.name] as ProcSample;
     lines.push(
-      `| ${c.name} (pid ${c.pid}) | ${a.alive ? 'yes' : 'NO'} | ${mib(b.rssKb)} → ${mib(a.rssKb)} (${pct(b.rssKb ? a.rssKb / b.rssKb - 1 : 0)}) | ${b.fds} → ${a.fds} | ${((procs[c.name]?.cpuMsDuringFuzz ?? 0) / 1000).toFixed(1)} | ${((procs[c.name]?.stderrBytesDuringRun ?? 0) / 1e6).toFixed(1)} MB |`,
+      `| ${c.name} (pid ${c.pid}) | ${a.alive ? 'yes' : 'NO'} | ${mib(b.rssKb)} → ${mib(a.rssKb)} (${pct(b.rssKb ? a.rssKb / b.rssKb - 1 : 0)}) | ${mib(procs[c.name]?.coldStart?.rssKb ?? 0)} → ${mib(a.rssKb)} (${pct(procs[c.name]?.rssGrowthFromCold ?? 0)}) | ${b.fds} → ${a.fds} | ${((procs[c.name]?.cpuMsDuringFuzz ?? 0) / 1000).toFixed(1)} | ${((procs[c.name]?.stderrBytesDuringRun ?? 0) / 1e6).toFixed(1)} MB |`,
     );
   }
   for (const c of children) {

@@ -56,8 +56,24 @@ export class Dialog extends EventEmitter<DialogEvents> {
   /** The last remote SDP seen (offer or answer). */
   remoteSdp: string | undefined;
   localSdp: string | undefined;
+  /** The message whose Allow header gives remoteAllow, until it is first read. */
+  private allowFrom: SipRequest | SipResponse | undefined;
+  private allow: string[] | undefined;
+
   /** Methods the peer said it allows (its Allow header), for choosing UPDATE over re-INVITE. */
-  remoteAllow: string[] = [];
+  get remoteAllow(): string[] {
+    if (this.allow === undefined) {
+      // Read on first use: most calls never ask, and the Allow list is a dozen tokens.
+      this.allow = this.allowFrom ? this.allowFrom.tokens('allow') : [];
+      this.allowFrom = undefined;
+    }
+    return this.allow;
+  }
+
+  set remoteAllow(methods: string[]) {
+    this.allow = methods;
+    this.allowFrom = undefined;
+  }
 
   constructor(init: {
     role: DialogRole;
@@ -90,8 +106,17 @@ export class Dialog extends EventEmitter<DialogEvents> {
     this.localSdp = undefined;
   }
 
+  /** The key last computed, with the id fields it came from (the maps of the user agent read it per message). */
+  private keyOf: { callId: string; localTag: string; remoteTag: string; key: string } | undefined;
+
   get key(): string {
-    return dialogKey(this.id);
+    const id = this.id;
+    const k = this.keyOf;
+    if (k && k.callId === id.callId && k.localTag === id.localTag && k.remoteTag === id.remoteTag)
+      return k.key;
+    const key = dialogKey(id);
+    this.keyOf = { callId: id.callId, localTag: id.localTag, remoteTag: id.remoteTag, key };
+    return key;
   }
 
   /** Dialog on the UAC side, from the INVITE sent and a response with a To tag (§12.1.2). */
@@ -119,7 +144,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
       protocol: flow.protocol,
       ...(flow.connectionId ? { connectionId: flow.connectionId } : {}),
     });
-    d.remoteAllow = res.tokens('allow');
+    d.allowFrom = res;
     return d;
   }
 
@@ -149,7 +174,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
       protocol: flow.protocol,
       ...(flow.connectionId ? { connectionId: flow.connectionId } : {}),
     });
-    d.remoteAllow = invite.tokens('allow');
+    d.allowFrom = invite;
     return d;
   }
 

@@ -301,21 +301,36 @@ export interface CSeq {
 
 /** CSeq: a 32-bit sequence number below 2^31 (RFC 3261 §8.1.1.5) and a method token. */
 export function parseCSeq(value: string): ParseResult<CSeq> {
-  const m = /^[ \t]*(\d+)[ \t]+([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*$/.exec(value);
-  if (!m) return parseError('bad-value', `malformed CSeq "${clip(value)}"`);
-  const digits = stripZeros(m[1]!);
+  // [ \t]* 1*DIGIT 1*[ \t] token [ \t]* — scanned by char code (the four runs are disjoint classes).
+  const n = value.length;
+  let i = skipSpTab(value, 0);
+  const d0 = i;
+  while (i < n && isDigit(value.charCodeAt(i))) i++;
+  const d1 = i;
+  i = skipSpTab(value, i);
+  const m0 = i;
+  while (i < n && isTokenCode(value.charCodeAt(i))) i++;
+  const m1 = i;
+  if (d1 === d0 || m0 === d1 || m1 === m0 || skipSpTab(value, i) !== n)
+    return parseError('bad-value', `malformed CSeq "${clip(value)}"`);
+  const number = value.slice(d0, d1);
+  const digits = stripZeros(number);
   if (digits.length > 10 || Number(digits) > 2 ** 31 - 1) {
-    return parseError('bad-value', `CSeq number ${clip(m[1]!, 40)} exceeds 2^31-1`);
+    return parseError('bad-value', `CSeq number ${clip(number, 40)} exceeds 2^31-1`);
   }
   const seq = Number(digits);
-  return parsed({ seq, method: m[2]! });
+  return parsed({ seq, method: value.slice(m0, m1) });
 }
 
-/** A non-negative integer header (Content-Length, Max-Forwards, Expires, RSeq, Min-Expires). */
 export function parseUnsigned(value: string, max: number, what: string): ParseResult<number> {
-  const t = value.replace(/^[ \t]+|[ \t]+$/g, '');
-  if (!/^\d+$/.test(t))
-    return parseError('bad-value', `${what} "${clip(value)}" is not a non-negative integer`);
+  let a = 0;
+  let b = value.length;
+  while (a < b && isSpTabCode(value.charCodeAt(a))) a++;
+  while (b > a && isSpTabCode(value.charCodeAt(b - 1))) b--;
+  const t = a === 0 && b === value.length ? value : value.slice(a, b);
+  let digitsOnly = t.length > 0;
+  for (let i = 0; i < t.length && digitsOnly; i++) digitsOnly = isDigit(t.charCodeAt(i));
+  if (!digitsOnly) return parseError('bad-value', `${what} "${clip(value)}" is not a non-negative integer`);
   // Leading zeros are allowed (1*DIGIT); the value is what counts.
   const digits = stripZeros(t);
   const n = Number(digits);
@@ -323,9 +338,28 @@ export function parseUnsigned(value: string, max: number, what: string): ParseRe
   return parsed(n);
 }
 
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isSpTabCode(c: number): boolean {
+  return c === SP || c === HTAB;
+}
+
+function isTokenCode(c: number): boolean {
+  return c < 128 && TOKEN_CHARS[c] === 1;
+}
+
+/** The index of the first character at or after `i` that is not SP or HTAB. */
+function skipSpTab(s: string, i: number): number {
+  while (i < s.length && isSpTabCode(s.charCodeAt(i))) i++;
+  return i;
+}
+
 function stripZeros(digits: string): string {
-  const s = digits.replace(/^0+/, '');
-  return s.length === 0 ? '0' : s;
+  let i = 0;
+  while (i < digits.length && digits.charCodeAt(i) === 0x30) i++;
+  return i === digits.length ? '0' : i === 0 ? digits : digits.slice(i);
 }
 
 export interface Replaces {

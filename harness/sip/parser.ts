@@ -57,14 +57,18 @@ const METHOD_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
  */
 export function findHeaderEnd(data: Buffer): { bodyStart: number; bareLf: boolean } | undefined {
   const crlf = data.indexOf(CRLFCRLF);
-  // A bare "\n\n" counts only before the first "\r\n\r\n": search no further than that.
-  const lf = (crlf >= 0 ? data.subarray(0, crlf + 1) : data).indexOf(LFLF);
+  // A bare "\n\n" counts only before the first "\r\n\r\n" (ending at its "\r\n" at the latest);
+  // the first one anywhere is that one when it lies there (no view of the buffer is made).
+  const lfAny = data.indexOf(LFLF);
+  const lf = crlf >= 0 && lfAny > crlf - 1 ? -1 : lfAny;
   if (crlf >= 0 && lf < 0) return { bodyStart: crlf + 4, bareLf: false };
   if (lf >= 0) return { bodyStart: lf + 2, bareLf: true };
   return undefined;
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** An empty body (zero bytes: nothing can be written to it). */
+const NO_BYTES = Buffer.alloc(0);
 const LFLF = Buffer.from('\n\n', 'latin1');
 
 /** Slots of the headers the parser counts or reads (index into `counts` and `firsts`). */
@@ -80,6 +84,10 @@ const SLOT = new Map<string, number>([
   ['contact', 8],
 ]);
 const VIA = 0;
+const FROM = 1;
+const TO = 2;
+const CALL_ID = 3;
+const CSEQ = 4;
 const CONTACT = 8;
 const MAX_FORWARDS = 5;
 const CONTENT_LENGTH = 6;
@@ -96,16 +104,18 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   if (start >= data.length) return parseError('empty', 'empty message');
 
   const warnings: string[] = [];
-  const end = findHeaderEnd(data.subarray(start));
+  // Views of the buffer (subarray) cost an object each: made only where needed.
+  const end = findHeaderEnd(start === 0 ? data : data.subarray(start));
   let headText: string;
   let bodyBytes: Buffer;
   if (end) {
-    headText = data.subarray(start, start + end.bodyStart).toString('utf8');
-    bodyBytes = data.subarray(start + end.bodyStart);
+    const bodyStart = start + end.bodyStart;
+    headText = data.toString('utf8', start, bodyStart);
+    bodyBytes = bodyStart < data.length ? data.subarray(bodyStart) : NO_BYTES;
     if (end.bareLf) warnings.push('line ends are bare LF instead of CRLF');
   } else {
-    headText = data.subarray(start).toString('utf8');
-    bodyBytes = Buffer.alloc(0);
+    headText = data.toString('utf8', start);
+    bodyBytes = NO_BYTES;
     warnings.push('no empty line after the header section');
   }
 
@@ -128,7 +138,8 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   }
   while (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
   if (!end?.bareLf && someBareLf) warnings.push('some line ends are bare LF');
-  const startLine = rawLines.shift() ?? '';
+  // The first line is the start line; the header loop below starts at the second.
+  const startLine = rawLines[0] ?? '';
   const sl = parseStartLine(startLine);
   const partial: PartialMessage = { isRequest: sl.isRequest, headers: [] };
   if (sl.isRequest) {
@@ -136,23 +147,20 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     if (sl.uri !== undefined) partial.uri = sl.uri;
   } else if (sl.status !== undefined) partial.status = sl.status;
 
-  const fail = (code: ParseErrorCode, reason: string): MessageParseError => ({
-    ...parseError(code, reason),
-    partial,
-  });
   // Every readable header line is collected, even past a bad one, so that a 400 can still
   // copy Via, From, To, Call-ID and CSeq; the first problem found is the one reported.
   const headers: HeaderField[] = [];
   partial.headers = headers;
-  let firstError: MessageParseError | undefined = sl.ok ? undefined : fail(sl.code, sl.reason);
+  let firstError: MessageParseError | undefined = sl.ok ? undefined : failWith(partial, sl.code, sl.reason);
   let skipping = false;
-  for (const line of rawLines) {
+  for (let li = 1; li < rawLines.length; li++) {
+    const line = rawLines[li]!;
     if (line.startsWith(' ') || line.startsWith('\t')) {
       // A continuation line (RFC 3261 §7.3.1 folding): unfold into the header above, keeping the raw text.
       if (skipping) continue;
       const last = headers[headers.length - 1];
       if (!last) {
-        firstError ??= fail('bad-header', 'the first header line starts with whitespace');
+        firstError ??= failWith(partial, 'bad-header', 'the first header line starts with whitespace');
         continue;
       }
       last.value = trimLws(`${last.value} ${trimLws(line)}`);
@@ -163,7 +171,8 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     const colon = line.indexOf(':');
     const name = colon > 0 ? trimLwsEnd(line.slice(0, colon)) : '';
     if (colon <= 0 || !isToken(name)) {
-      firstError ??= fail(
+      firstError ??= failWith(
+        partial,
         'bad-header',
         colon <= 0
           ? `header line without a name and colon: "${clip(line)}"`
@@ -173,24 +182,30 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       continue;
     }
     headers.push({ name, value: trimLws(line.slice(colon + 1)), raw: line });
-    if (headers.length > maxHeaders) return fail('too-many-headers', `more than ${maxHeaders} header lines`);
+    if (headers.length > maxHeaders)
+      return failWith(partial, 'too-many-headers', `more than ${maxHeaders} header lines`);
   }
   if (!end && !/\n$/.test(headText)) {
     // RFC 3261 §7: the empty line ending the header section is mandatory. A datagram that ends
     // with a complete header line is accepted (with a warning); one that ends inside a line was cut.
-    firstError ??= fail('bad-header', 'message ends inside a header line (no CRLF, no empty line)');
+    firstError ??= failWith(
+      partial,
+      'bad-header',
+      'message ends inside a header line (no CRLF, no empty line)',
+    );
   }
   if (firstError) return firstError;
-  if (!sl.ok) return fail('bad-start-line', 'unreadable start line');
+  if (!sl.ok) return failWith(partial, 'bad-start-line', 'unreadable start line');
 
   if (sl.version.toUpperCase() !== 'SIP/2.0')
-    return fail('bad-version', `unsupported protocol version ${sl.version}`);
+    return failWith(partial, 'bad-version', `unsupported protocol version ${sl.version}`);
   if (sl.isRequest) {
     const u = parseUri(sl.uri);
-    if (!u.ok) return fail('bad-uri', `Request-URI: ${u.reason}`);
+    if (!u.ok) return failWith(partial, 'bad-uri', `Request-URI: ${u.reason}`);
     // RFC 3261 §19.1.1 (table): headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
     if (isSipUri(u.value) && u.value.headers.length > 0) {
-      return fail(
+      return failWith(
+        partial,
         'bad-uri',
         `Request-URI "${clip(sl.uri)}" carries URI headers, which a Request-URI must not`,
       );
@@ -204,13 +219,14 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   const firsts: Array<string | undefined> = [];
   const viaValues: string[] = [];
   const contactValues: string[] = [];
-  for (const h of headers) {
+  for (let hi = 0; hi < headers.length; hi++) {
+    const h = headers[hi]!;
     const slot = SLOT.get(headerKey(h.name));
     if (slot === undefined) continue;
     let n = 1;
     if (slot === VIA) {
       const list = splitList(h.value);
-      for (const v of list) viaValues.push(v);
+      for (let vi = 0; vi < list.length; vi++) viaValues.push(list[vi]!);
       n = list.length;
     } else if (slot === CONTACT) for (const c of splitList(h.value)) contactValues.push(c);
     counts[slot]! += n;
@@ -219,67 +235,76 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       firsts[slot] = h.value;
     }
   }
-  const has = (k: string) => present[SLOT.get(k)!] === true;
-  const count = (k: string) => counts[SLOT.get(k)!]!;
   for (const k of REQUIRED) {
-    if (!has(k)) return fail('missing-header', `required header ${displayName(k)} is missing`);
+    if (present[SLOT.get(k)!] !== true)
+      return failWith(partial, 'missing-header', `required header ${displayName(k)} is missing`);
   }
   if (counts[CONTENT_LENGTH]! > 1) {
-    return fail('bad-content-length', 'Content-Length appears more than once (RFC 4475 §3.3.9)');
+    return failWith(partial, 'bad-content-length', 'Content-Length appears more than once (RFC 4475 §3.3.9)');
   }
   for (const k of SINGLE) {
-    if (count(k) > 1) return fail('bad-header', `header ${displayName(k)} appears more than once`);
+    if (counts[SLOT.get(k)!]! > 1)
+      return failWith(partial, 'bad-header', `header ${displayName(k)} appears more than once`);
   }
   if (sl.isRequest && !present[MAX_FORWARDS]) warnings.push('request has no Max-Forwards');
 
-  const value = (k: string) => firsts[SLOT.get(k)!] ?? '';
   // The values parsed here are handed to the message, so that its accessors do not parse them again.
   const vias: Via[] = [];
-  for (const v of viaValues) {
+  for (let vi = 0; vi < viaValues.length; vi++) {
+    const v = viaValues[vi]!;
     const via = parseVia(v);
-    if (!via.ok) return fail('bad-header', via.reason);
+    if (!via.ok) return failWith(partial, 'bad-header', via.reason);
     if (via.value.protocol.toUpperCase() !== 'SIP/2.0') {
-      return fail('bad-version', `Via "${clip(v)}" names protocol ${via.value.protocol}, not SIP/2.0`);
+      return failWith(
+        partial,
+        'bad-version',
+        `Via "${clip(v)}" names protocol ${via.value.protocol}, not SIP/2.0`,
+      );
     }
     vias.push(via.value);
   }
-  const from = parseNameAddr(value('from'));
-  if (!from.ok) return fail('bad-header', `From: ${from.reason}`);
-  const to = parseNameAddr(value('to'));
-  if (!to.ok) return fail('bad-header', `To: ${to.reason}`);
+  const from = parseNameAddr(firsts[FROM] ?? '');
+  if (!from.ok) return failWith(partial, 'bad-header', `From: ${from.reason}`);
+  const to = parseNameAddr(firsts[TO] ?? '');
+  if (!to.ok) return failWith(partial, 'bad-header', `To: ${to.reason}`);
   const contacts = contactValues;
   const parsedContacts: NameAddr[] = [];
-  for (const c of contacts) {
+  for (let ci = 0; ci < contacts.length; ci++) {
+    const c = contacts[ci]!;
     if (c === '*') {
-      if (contacts.length > 1) return fail('bad-header', 'Contact "*" must be the only Contact value');
+      if (contacts.length > 1)
+        return failWith(partial, 'bad-header', 'Contact "*" must be the only Contact value');
       continue;
     }
     const na = parseNameAddr(c);
-    if (!na.ok) return fail('bad-header', `Contact: ${na.reason}`);
+    if (!na.ok) return failWith(partial, 'bad-header', `Contact: ${na.reason}`);
     parsedContacts.push(na.value);
   }
-  if (value('call-id').length === 0 || /\s/.test(value('call-id'))) {
-    return fail('bad-header', `Call-ID "${clip(value('call-id'))}" is empty or contains whitespace`);
+  const callId = firsts[CALL_ID] ?? '';
+  if (callId.length === 0 || /\s/.test(callId)) {
+    return failWith(partial, 'bad-header', `Call-ID "${clip(callId)}" is empty or contains whitespace`);
   }
-  const cseq = parseCSeq(value('cseq'));
-  if (!cseq.ok) return fail('bad-header', cseq.reason);
+  const cseq = parseCSeq(firsts[CSEQ] ?? '');
+  if (!cseq.ok) return failWith(partial, 'bad-header', cseq.reason);
   if (sl.isRequest && cseq.value.method !== sl.method) {
-    return fail(
+    return failWith(
+      partial,
       'cseq-mismatch',
       `CSeq method ${cseq.value.method} differs from the request method ${sl.method}`,
     );
   }
   if (present[MAX_FORWARDS]) {
-    const mf = parseUnsigned(value('max-forwards'), 255, 'Max-Forwards');
-    if (!mf.ok) return fail('bad-header', mf.reason);
+    const mf = parseUnsigned(firsts[MAX_FORWARDS] ?? '', 255, 'Max-Forwards');
+    if (!mf.ok) return failWith(partial, 'bad-header', mf.reason);
   }
 
   let body = bodyBytes;
   if (present[CONTENT_LENGTH]) {
-    const cl = parseUnsigned(value('content-length'), maxSize, 'Content-Length');
-    if (!cl.ok) return fail('bad-content-length', cl.reason);
+    const cl = parseUnsigned(firsts[CONTENT_LENGTH] ?? '', maxSize, 'Content-Length');
+    if (!cl.ok) return failWith(partial, 'bad-content-length', cl.reason);
     if (cl.value > bodyBytes.length) {
-      return fail(
+      return failWith(
+        partial,
         'truncated-body',
         `Content-Length is ${cl.value} but only ${bodyBytes.length} body bytes arrived`,
       );
@@ -299,9 +324,14 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   message.primeCache('from', from.value);
   message.primeCache('to', to.value);
   message.primeCache('cseq', cseq.value);
-  message.primeCache('call-id', value('call-id'));
+  message.primeCache('call-id', callId);
   message.primeCache('contact', parsedContacts);
   return { ok: true, message };
+}
+
+/** A parse error that carries what was read of the message. */
+function failWith(partial: PartialMessage, code: ParseErrorCode, reason: string): MessageParseError {
+  return { ...parseError(code, reason), partial };
 }
 
 type StartLine =
@@ -346,26 +376,30 @@ function parseStartLine(line: string): StartLine {
   }
   const first = line.indexOf(' ');
   const last = line.lastIndexOf(' ');
-  const bad = (code: ParseErrorCode, reason: string, method?: string, uri?: string): StartLine => {
-    const out: StartLine = { ok: false, isRequest: true, code, reason };
-    if (method !== undefined && METHOD_RE.test(method)) out.method = method;
-    if (uri !== undefined) out.uri = uri;
-    return out;
-  };
-  const shape = `request line "${clip(line)}" is not "Method SP Request-URI SP SIP-Version"`;
-  if (first <= 0 || last === first) return bad('bad-start-line', shape);
+  if (first <= 0 || last === first) return badRequestLine('bad-start-line', requestLineShape(line));
   const method = line.slice(0, first);
   const middle = line.slice(first + 1, last);
   const version = line.slice(last + 1);
-  if (!METHOD_RE.test(method)) return bad('bad-start-line', `invalid method "${clip(method)}"`);
+  if (!METHOD_RE.test(method)) return badRequestLine('bad-start-line', `invalid method "${clip(method)}"`);
   if (version.length === 0 || middle.length === 0 || middle.startsWith(' ') || middle.endsWith(' ')) {
-    return bad('bad-start-line', `${shape} (extra SP)`, method);
+    return badRequestLine('bad-start-line', `${requestLineShape(line)} (extra SP)`, method);
   }
   if (!/^[A-Za-z]+\/\d+\.\d+$/.test(version))
-    return bad('bad-start-line', `invalid SIP version "${clip(version)}"`, method);
+    return badRequestLine('bad-start-line', `invalid SIP version "${clip(version)}"`, method);
   if (/[\s]/.test(middle))
-    return bad('bad-uri', `Request-URI "${clip(middle)}" contains whitespace`, method, middle);
+    return badRequestLine('bad-uri', `Request-URI "${clip(middle)}" contains whitespace`, method, middle);
   return { ok: true, isRequest: true, method, uri: middle, version };
+}
+
+function badRequestLine(code: ParseErrorCode, reason: string, method?: string, uri?: string): StartLine {
+  const out: StartLine = { ok: false, isRequest: true, code, reason };
+  if (method !== undefined && METHOD_RE.test(method)) out.method = method;
+  if (uri !== undefined) out.uri = uri;
+  return out;
+}
+
+function requestLineShape(line: string): string {
+  return `request line "${clip(line)}" is not "Method SP Request-URI SP SIP-Version"`;
 }
 
 /** Trims SP and HTAB only (LWS, RFC 3261 §25.1); other characters such as U+FEFF are content. */

@@ -8,10 +8,27 @@ import type { SendTarget } from './transaction.ts';
 import type { TransportProtocol } from './transport.ts';
 import { getParam, isSipUri, parseUri } from './uri.ts';
 
+/** Targets already worked out, by default protocol and URI text (bounded; a lab has few next hops). */
+const known = new Map<string, SendTarget>();
+const MAX_KNOWN = 512;
+
 export function targetFromUri(
   uriText: string,
   defaultProtocol: TransportProtocol = 'UDP',
 ): ParseResult<SendTarget> {
+  const key = `${defaultProtocol}|${uriText}`;
+  const hit = known.get(key);
+  // A fresh object each time: callers may keep or extend the target they get.
+  if (hit) return parsed({ protocol: hit.protocol, address: hit.address, port: hit.port });
+  const r = computeTarget(uriText, defaultProtocol);
+  if (r.ok) {
+    if (known.size >= MAX_KNOWN) known.clear();
+    known.set(key, { protocol: r.value.protocol, address: r.value.address, port: r.value.port });
+  }
+  return r;
+}
+
+function computeTarget(uriText: string, defaultProtocol: TransportProtocol): ParseResult<SendTarget> {
   const u = parseUri(uriText.replace(/^<|>$/g, ''));
   if (!u.ok) return u;
   const uri = u.value;

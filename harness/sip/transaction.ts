@@ -20,10 +20,10 @@
  *   Confirmed --Timer I--> Terminated
  *   Accepted --Timer L--> Terminated
  */
-import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../support/clock.ts';
 import { headerKey } from './header-names.ts';
 import { BRANCH_COOKIE } from './ids.ts';
+import { Listeners } from './listeners.ts';
 import { SipRequest as Req, type SipRequest, type SipResponse } from './message.ts';
 import {
   type TimerConfig,
@@ -92,10 +92,9 @@ abstract class Timers {
   protected arm(name: TimerName, ms: number, fn: () => void): void {
     const slot = TIMER_SLOT[name];
     this.handles[slot]?.cancel();
-    this.handles[slot] = this.env.clock.setTimeout(() => {
-      this.handles[slot] = undefined;
-      fn();
-    }, ms);
+    // The handle stays in its slot after the timer fired (no wrapper closure per timer to clear it):
+    // cancelling a fired timer does nothing, and the next arm or disarmAll replaces it.
+    this.handles[slot] = this.env.clock.setTimeout(fn, ms);
   }
   protected disarm(name: TimerName): void {
     const slot = TIMER_SLOT[name];
@@ -112,7 +111,7 @@ abstract class Timers {
 }
 
 export class ClientTransaction extends Timers {
-  readonly emitter = new EventEmitter<ClientTransactionEvents>();
+  readonly emitter = new Listeners<ClientTransactionEvents>();
   state: ClientState;
   readonly isInvite: boolean;
   readonly reliable: boolean;
@@ -146,7 +145,7 @@ export class ClientTransaction extends Timers {
   }
 
   on<K extends keyof ClientTransactionEvents>(ev: K, fn: (...a: ClientTransactionEvents[K]) => void): this {
-    this.emitter.on(ev, fn as never);
+    this.emitter.on(ev, fn);
     return this;
   }
 
@@ -205,7 +204,10 @@ export class ClientTransaction extends Timers {
           this.disarm('timeout');
           this.arm('m', timerM(this.env.timers), () => this.terminate('normal'));
         }
-        if (this.state === 'accepted') this.emitter.emit('response', res, flow);
+        if (this.state === 'accepted') {
+          this.emitter.emit('response', res, flow);
+          this.park();
+        }
       } else if (this.state === 'calling' || this.state === 'proceeding') {
         this.state = 'completed';
         this.disarm('retransmit');
@@ -213,6 +215,7 @@ export class ClientTransaction extends Timers {
         this.ack = buildNon2xxAck(this.request, res);
         this.env.send(this.ack, this.target).catch(() => undefined);
         this.emitter.emit('response', res, flow);
+        this.park();
         const d = timerD(this.env.timers, this.reliable);
         if (d === 0) this.terminate('normal');
         else this.arm('d', d, () => this.terminate('normal'));
@@ -232,9 +235,19 @@ export class ClientTransaction extends Timers {
     this.disarm('retransmit');
     this.disarm('timeout');
     this.emitter.emit('response', res, flow);
+    this.park();
     const k = timerK(this.env.timers, this.reliable);
     if (k === 0) this.terminate('normal');
     else this.arm('k', k, () => this.terminate('normal'));
+  }
+
+  /**
+   * The request's final response has been handed on: from here the transaction only waits
+   * (Timer D, K or M) and keeps the request as evidence, so the request's typed values, which
+   * come back on demand, are dropped (less for the garbage collector to carry for 64*T1).
+   */
+  private park(): void {
+    this.request.releaseCache();
   }
 
   /** Ends the transaction now (e.g. on shutdown). */
@@ -278,7 +291,7 @@ export interface ServerTransactionEvents {
 }
 
 export class ServerTransaction extends Timers {
-  readonly emitter = new EventEmitter<ServerTransactionEvents>();
+  readonly emitter = new Listeners<ServerTransactionEvents>();
   state: ServerState;
   readonly isInvite: boolean;
   readonly reliable: boolean;
@@ -302,7 +315,7 @@ export class ServerTransaction extends Timers {
   }
 
   on<K extends keyof ServerTransactionEvents>(ev: K, fn: (...a: ServerTransactionEvents[K]) => void): this {
-    this.emitter.on(ev, fn as never);
+    this.emitter.on(ev, fn);
     return this;
   }
 
@@ -355,6 +368,9 @@ export class ServerTransaction extends Timers {
   private sendRes(res: SipResponse): void {
     this.last = res;
     this.responses.push(res);
+    // A final response: the request is kept as evidence only from here (its typed values come
+    // back on demand), as in ClientTransaction.park.
+    if (res.status >= 200) this.request.releaseCache();
     this.env.send(res, this.responseTarget).catch(() => {
       if (this.state !== 'terminated') this.terminate('transport-error');
     });

@@ -8,6 +8,7 @@
  * readable, answered 400 (505 for a wrong SIP version); it never throws.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -259,27 +260,64 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   }
 
   /** Sends a message (or raw bytes) to `target`. Resolves with the flow it went out on. */
-  async send(
+  send(
     msg: SipMessage | Buffer,
     target: { protocol: TransportProtocol; address: string; port: number; connectionId?: string },
   ): Promise<Flow> {
-    const data = Buffer.isBuffer(msg) ? msg : msg.toBuffer();
-    const message = Buffer.isBuffer(msg) ? undefined : msg;
     try {
-      if (target.protocol === 'UDP') {
-        const l = this.listenerFor('UDP', target.address);
-        const u = this.udp.find((x) => x.listener === l)!;
-        await new Promise<void>((resolve, reject) =>
-          u.socket.send(data, target.port, target.address, (err) => (err ? reject(err) : resolve())),
-        );
-        const flow: Flow = {
-          protocol: 'UDP',
-          local: u.local,
-          remote: { address: target.address, port: target.port },
-        };
-        this.traceOut(flow, data, message);
-        return flow;
+      const data = Buffer.isBuffer(msg) ? msg : msg.toBuffer();
+      const message = Buffer.isBuffer(msg) ? undefined : msg;
+      if (target.protocol === 'UDP') return this.sendUdp(data, message, target);
+      return this.sendStream(data, message, target);
+    } catch (err) {
+      this.sendFailed(err, target);
+      return Promise.reject(err);
+    }
+  }
+
+  /** One datagram: one Promise, settled from the socket's callback (no async function around it). */
+  private sendUdp(
+    data: Buffer,
+    message: SipMessage | undefined,
+    target: { protocol: TransportProtocol; address: string; port: number },
+  ): Promise<Flow> {
+    const l = this.listenerFor('UDP', target.address);
+    let u = this.udp[0]!;
+    for (const x of this.udp)
+      if (x.listener === l) {
+        u = x;
+        break;
       }
+    const local = u.local;
+    return new Promise<Flow>((resolve, reject) => {
+      try {
+        u.socket.send(data, target.port, target.address, (err) => {
+          if (err) {
+            this.sendFailed(err, target);
+            reject(err);
+            return;
+          }
+          const flow: Flow = {
+            protocol: 'UDP',
+            local,
+            remote: { address: target.address, port: target.port },
+          };
+          this.traceOut(flow, data, message);
+          resolve(flow);
+        });
+      } catch (err) {
+        this.sendFailed(err, target);
+        reject(err);
+      }
+    });
+  }
+
+  private async sendStream(
+    data: Buffer,
+    message: SipMessage | undefined,
+    target: { protocol: TransportProtocol; address: string; port: number; connectionId?: string },
+  ): Promise<Flow> {
+    try {
       const conn = await this.connectionFor(target.protocol, target);
       await conn.ready;
       await new Promise<void>((resolve, reject) =>
@@ -294,10 +332,17 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       this.traceOut(flow, data, message);
       return flow;
     } catch (err) {
-      this.stats.sendErrors++;
-      this.netLog.warn('send-failed', { err: (err as Error).message, target }, 'SIP send failed');
+      this.sendFailed(err, target);
       throw err;
     }
+  }
+
+  private sendFailed(
+    err: unknown,
+    target: { protocol: TransportProtocol; address: string; port: number },
+  ): void {
+    this.stats.sendErrors++;
+    this.netLog.warn('send-failed', { err: (err as Error).message, target }, 'SIP send failed');
   }
 
   /**
@@ -352,7 +397,10 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   }
 
   private async startUdp(spec: ListenSpec): Promise<void> {
-    const socket = dgram.createSocket({ type: net.isIPv6(spec.address) ? 'udp6' : 'udp4' });
+    const socket = dgram.createSocket({
+      type: net.isIPv6(spec.address) ? 'udp6' : 'udp4',
+      lookup: literalFirstLookup,
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -653,6 +701,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     this.stats.received++;
     this.emitTrace({ direction: 'in', flow, data, message: msg });
     this.emit('message', { message: msg, flow });
+    // The layers above read what they need while the message is dispatched; kept afterwards
+    // as evidence, it holds its header lines only (typed values come back on demand).
+    msg.releaseCache();
   }
 
   /** RFC 3261 §18.2.1 and RFC 3581: add received= (and fill rport) on the top Via of a request. */
@@ -715,6 +766,25 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     if (this.listenerCount('trace') === 0) return;
     this.emit('trace', { ...ev, wallTime: this.clock.wallNow(), monoTime: this.clock.now() });
   }
+}
+
+/**
+ * The address lookup of our UDP sockets. dgram looks up every destination before each send,
+ * by default with dns.lookup, which answers even an IP literal on the next tick; here an IP
+ * literal is answered at once (the same answer dns.lookup gives: the address and its family)
+ * and anything else goes to dns.lookup.
+ */
+function literalFirstLookup(
+  hostname: string,
+  options: dns.LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dns.lookup(hostname, options as dns.LookupOneOptions, callback);
 }
 
 /** True when every byte is CR or LF (an empty datagram counts too). */

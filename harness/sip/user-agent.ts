@@ -150,9 +150,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     await this.transport.stop();
   }
 
+  /** Contact values by the listener they name (listenerFor's answers are few and stable). */
+  private readonly contactCache = new Map<object, string>();
+
   /** Contact value for requests leaving over `protocol` toward `remoteAddress`. */
   contact(protocol: TransportProtocol, remoteAddress?: string): string {
     const l = this.transport.listenerFor(protocol, remoteAddress);
+    const cached = this.contactCache.get(l);
+    if (cached !== undefined) return cached;
+    const value = this.contactFor(protocol, l);
+    this.contactCache.set(l, value);
+    return value;
+  }
+
+  private contactFor(protocol: TransportProtocol, l: { address: string; port: number }): string {
     const host = l.address.includes(':') ? `[${l.address}]` : l.address;
     const scheme = protocol === 'TLS' ? 'sips' : 'sip';
     const tp = protocol === 'UDP' ? '' : protocol === 'TCP' ? ';transport=tcp' : '';
@@ -525,48 +536,84 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    */
   retransmit2xxUntilAck(d: Dialog, tx: ServerTransaction, res: SipResponse): Promise<SipRequest> {
     return new Promise((resolve, reject) => {
-      let interval = this.timers.t1;
-      let timer: TimerHandle | undefined;
-      const started = this.clock.now();
-      const reliable = tx.reliable;
-      const done = () => {
-        timer?.cancel();
-        d.off('terminated', onTerminated);
-        if (this.pendingAcks.get(d.key) === onAck) this.pendingAcks.delete(d.key);
-      };
-      const onTerminated = () => {
-        done();
-        reject(new Error('the dialog ended before the ACK of its 2xx'));
-      };
-      const tick = () => {
-        if (this.clock.now() - started >= 64 * this.timers.t1) {
-          done();
-          this.transport.netLog.warn(
-            'no-ack',
-            { callId: d.id.callId },
-            'no ACK for the 2xx within 64*T1; ending the dialog with BYE',
-          );
-          reject(new AckTimeoutError());
-          if (d.state !== 'terminated') this.bye(d).catch(() => undefined);
-          return;
-        }
-        if (!reliable) this.transactions.sendStateless(res, tx.responseTarget).catch(() => undefined);
-        interval = Math.min(interval * 2, this.timers.t2);
-        timer = this.clock.setTimeout(tick, reliable ? 64 * this.timers.t1 : interval);
-      };
-      const onAck = (ack: SipRequest) => {
-        done();
-        if (ack.body.length > 0) d.remoteSdp = ack.bodyText;
-        resolve(ack);
-      };
       if (d.state === 'terminated') {
         reject(new Error('the dialog ended before the ACK of its 2xx'));
         return;
       }
-      timer = this.clock.setTimeout(tick, reliable ? 64 * this.timers.t1 : interval);
-      d.once('terminated', onTerminated);
-      this.pendingAcks.set(d.key, onAck);
+      new AckWait(this, d, tx, res, resolve, reject);
     });
+  }
+}
+
+/**
+ * One 2xx waiting for its ACK (UserAgent.retransmit2xxUntilAck): methods, not closures, since
+ * every answered call has one.
+ */
+class AckWait {
+  private interval: number;
+  private timer: TimerHandle;
+  private readonly started: number;
+  // Assigned in the constructor: a class field initialiser would be renamed per instance by the
+  // TypeScript loader (esbuild keepNames), which costs more than the closure.
+  private readonly onTerminated: () => void;
+  private readonly onAck: (ack: SipRequest) => void;
+
+  constructor(
+    private readonly ua: UserAgent,
+    private readonly d: Dialog,
+    private readonly tx: ServerTransaction,
+    private readonly res: SipResponse,
+    private readonly resolve: (ack: SipRequest) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    this.onTerminated = () => this.terminated();
+    this.onAck = (ack) => this.acked(ack);
+    this.interval = ua.timers.t1;
+    this.started = ua.clock.now();
+    this.timer = this.schedule();
+    d.once('terminated', this.onTerminated);
+    ua.pendingAcks.set(d.key, this.onAck);
+  }
+
+  private schedule(): TimerHandle {
+    const ms = this.tx.reliable ? 64 * this.ua.timers.t1 : this.interval;
+    return this.ua.clock.setTimeout(() => this.tick(), ms);
+  }
+
+  private done(): void {
+    this.timer.cancel();
+    this.d.off('terminated', this.onTerminated);
+    if (this.ua.pendingAcks.get(this.d.key) === this.onAck) this.ua.pendingAcks.delete(this.d.key);
+  }
+
+  private terminated(): void {
+    this.done();
+    this.reject(new Error('the dialog ended before the ACK of its 2xx'));
+  }
+
+  private tick(): void {
+    const { ua, d } = this;
+    if (ua.clock.now() - this.started >= 64 * ua.timers.t1) {
+      this.done();
+      ua.transport.netLog.warn(
+        'no-ack',
+        { callId: d.id.callId },
+        'no ACK for the 2xx within 64*T1; ending the dialog with BYE',
+      );
+      this.reject(new AckTimeoutError());
+      if (d.state !== 'terminated') ua.bye(d).catch(() => undefined);
+      return;
+    }
+    if (!this.tx.reliable)
+      ua.transactions.sendStateless(this.res, this.tx.responseTarget).catch(() => undefined);
+    this.interval = Math.min(this.interval * 2, ua.timers.t2);
+    this.timer = this.schedule();
+  }
+
+  private acked(ack: SipRequest): void {
+    this.done();
+    if (ack.body.length > 0) this.d.remoteSdp = ack.bodyText;
+    this.resolve(ack);
   }
 }
 

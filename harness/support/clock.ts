@@ -14,6 +14,14 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** A handle of the real clock: a class rather than a closure per timer (the SIP stack arms several per call). */
+class SystemTimer implements TimerHandle {
+  constructor(private readonly t: ReturnType<typeof setTimeout>) {}
+  cancel(): void {
+    clearTimeout(this.t);
+  }
+}
+
 /** The real clock: performance.now() for intervals, Date.now() for evidence. */
 export const systemClock: Clock = {
   now: () => performance.now(),
@@ -21,7 +29,7 @@ export const systemClock: Clock = {
   setTimeout(fn, ms) {
     const t = setTimeout(fn, Math.max(0, ms));
     t.unref?.();
-    return { cancel: () => clearTimeout(t) };
+    return new SystemTimer(t);
   },
 };
 

@@ -10,7 +10,7 @@ import dgram from 'node:dgram';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { headerKey } from '../../harness/sip/header-names.ts';
-import { parseParams, splitList } from '../../harness/sip/header-values.ts';
+import { parseCSeq, parseParams, parseUnsigned, splitList } from '../../harness/sip/header-values.ts';
 import { newBranch, newCallId, newTag } from '../../harness/sip/ids.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from '../../harness/sip/message.ts';
 import { createResponse } from '../../harness/sip/message-factory.ts';
@@ -311,6 +311,25 @@ function refCreateResponse(req: SipRequest, status: number, toTag: string): SipR
   return res;
 }
 
+/** The earlier, regex-based CSeq parser. */
+function refParseCSeq(value: string): { seq: number; method: string } | string {
+  const m = /^[ \t]*(\d+)[ \t]+([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*$/.exec(value);
+  if (!m) return 'malformed';
+  const digits = m[1]!.replace(/^0+/, '') || '0';
+  if (digits.length > 10 || Number(digits) > 2 ** 31 - 1) return 'too large';
+  return { seq: Number(digits), method: m[2]! };
+}
+
+/** The earlier, regex-based unsigned-integer parser. */
+function refParseUnsigned(value: string, max: number): number | string {
+  const t = value.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (!/^\d+$/.test(t)) return 'not a number';
+  const digits = t.replace(/^0+/, '') || '0';
+  const n = Number(digits);
+  if (digits.length > 16 || n > max) return 'too large';
+  return n;
+}
+
 // ---------- the oracles against the stack ----------
 
 const listText = fc.string({ unit: chars(`ab ,"<>\\;=\t`), maxLength: 40 });
@@ -338,6 +357,40 @@ describe('fast paths agree with the reference implementations', () => {
         const b = refParseParams(v);
         expect(a.ok).toBe(b.ok);
         if (a.ok && b.ok) expect(a.value).toEqual(b.value);
+      }),
+      runs(5_000),
+    );
+  });
+
+  it('parseCSeq: same number and method, or an error for the same inputs (5,000)', () => {
+    const cseqText = fc.oneof(
+      fc.string({ unit: chars(' \t0123456789INVITEbye-.!%*_+`~é\n'), maxLength: 24 }),
+      fc
+        .tuple(fc.string({ unit: chars(' \t0'), maxLength: 3 }), fc.bigInt({ min: 0n, max: 2n ** 40n }))
+        .map(([pad, n]) => `${pad}${n} INVITE${pad}`),
+    );
+    fc.assert(
+      fc.property(cseqText, (v) => {
+        const a = parseCSeq(v);
+        const b = refParseCSeq(v);
+        expect(a.ok).toBe(typeof b !== 'string');
+        if (a.ok && typeof b !== 'string') expect(a.value).toEqual(b);
+      }),
+      runs(5_000),
+    );
+  });
+
+  it('parseUnsigned: same value, or an error for the same inputs (5,000)', () => {
+    const numberText = fc.oneof(
+      fc.string({ unit: chars(' \t0123456789a-+.\n'), maxLength: 22 }),
+      fc.bigInt({ min: 0n, max: 2n ** 60n }).map((n) => ` 00${n}\t`),
+    );
+    fc.assert(
+      fc.property(numberText, fc.constantFrom(255, 2 ** 31 - 1, 2 ** 53 - 1), (v, max) => {
+        const a = parseUnsigned(v, max, 'X');
+        const b = refParseUnsigned(v, max);
+        expect(a.ok).toBe(typeof b === 'number');
+        if (a.ok) expect(a.value).toBe(b);
       }),
       runs(5_000),
     );
