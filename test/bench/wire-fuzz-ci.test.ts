@@ -16,16 +16,20 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The bench's criterion on RSS (back within 10 % of the start) is not met yet: the provider
- * simulator keeps about three times its starting RSS after the fuzz, the SBC about a quarter
- * more (bench/RESULTS.md, issue 15). Until it is, this test asserts everything else the bench
- * judges (alive, fds back within 10 %, every listener answering, a normal call) and prints the
- * RSS figures; the bench itself (`npm run bench -- wire-fuzz`) still fails on them.
+ * The bench's criterion on RSS (back within 10 % of the start) is met by the OXO simulator but
+ * not always by the provider simulator and the SBC: after the fixes of issue 15 they end +11 to
+ * +44 % and −17 to +32 % above their start in the runs recorded in bench/RESULTS.md (before:
+ * +184 % and +63 %), with their V8 heap and external memory back within a few MB; the rest is
+ * glibc heap that malloc_trim cannot give back. This test asserts everything else the bench
+ * judges (alive, fds back within 10 %, every listener answering, a normal call), and RSS within
+ * {@link RSS_REGRESSION} of the start, a bound that the old retention (+184 %) broke; it prints
+ * the 10 % figures. The bench itself (`npm run bench -- wire-fuzz`) still fails on them.
  */
+const RSS_REGRESSION = 0.75;
 const RSS_NOT_YET = /: RSS .* more than /;
 
 describe('wire-fuzz, CI size, over the wire', () => {
-  it('100 000 mutated messages into every listener leave every actor alive, its fds back to the start, every listener answering and a normal call working (RSS: figures only, issue 15)', () => {
+  it('100 000 mutated messages into every listener leave every actor alive, its fds back to the start, every listener answering and a normal call working (RSS: within 75 %, the 10 % figures printed; issue 15)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wire-fuzz-test-'));
     try {
       const json = join(dir, 'summary.json');
@@ -39,7 +43,7 @@ describe('wire-fuzz, CI size, over the wire', () => {
         failures: string[];
         fuzz: { sent: number; udp: number; tcp: number };
         perListener: Record<string, { udp: number; tcp: number }>;
-        processes: Record<string, { recovered: boolean; after: { alive: boolean } }>;
+        processes: Record<string, { recovered: boolean; after: { alive: boolean }; rssGrowth: number }>;
         callAfter: { ok: boolean };
       };
       const rss = s.failures.filter((f) => RSS_NOT_YET.test(f));
@@ -54,7 +58,12 @@ describe('wire-fuzz, CI size, over the wire', () => {
         expect(c.udp, name).toBeGreaterThan(1000);
         if (name !== 'oxo') expect(c.tcp, name).toBeGreaterThan(1000);
       }
-      for (const p of ['provider', 'sbc', 'oxo']) expect(s.processes[p]?.after.alive, p).toBe(true);
+      for (const p of ['provider', 'sbc', 'oxo']) {
+        expect(s.processes[p]?.after.alive, p).toBe(true);
+        expect(s.processes[p]?.rssGrowth, `${p}: RSS growth after the fuzz`).toBeLessThanOrEqual(
+          RSS_REGRESSION,
+        );
+      }
       expect(s.callAfter.ok).toBe(true);
       // The bench exits 1 on any failure (RSS included), 2 when it could not set up.
       expect(r.status, r.stdout + r.stderr.slice(-3000)).toBe(rss.length > 0 ? 1 : 0);
