@@ -99,8 +99,6 @@ export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
 }
 
 const hScaled = new Int16Array(L_SUBFR);
-/** cum[d·41 + n] = Σ_{k<n} h[k]·h[k+d], the correlations of h at lag d over its first n samples. */
-const cum = new Int32Array(L_SUBFR * (L_SUBFR + 1));
 
 /** The correlation matrix of the (scaled) impulse response, track by track (Cor_h). */
 function corH(H: Int16Array, rr: Int16Array): void {
@@ -135,29 +133,36 @@ function corH(H: Int16Array, rr: Int16Array): void {
 /** An upper bound of max |rr| after corH (32768 when unknown). */
 let rrBound = 32768;
 
+/**
+ * rr(p, q) = (2·Σ_{k < 40 − max(p, q)} h[k]·h[k + |p − q|]) >> 16. Each entry is one prefix
+ * sum (n = 40 − max(p, q) terms) of the lag-d correlation, d = |p − q|, and no prefix sum is two
+ * entries: the sums are accumulated lag by lag and each prefix stored where it belongs (prefixes
+ * no entry uses, those of pairs on tracks 3 and 4, go to the spare slot rr[DIM_RR]). The lags
+ * 5, 10, … 35 (pairs on one track) have no entry at all and are skipped.
+ */
 export function corHPlain(h: Int16Array, rr: Int16Array): void {
   for (let d = 0; d < L_SUBFR; d++) {
-    const base = d * (L_SUBFR + 1);
-    // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic.
+    if (d % STEP === 0 && d > 0) continue;
+    const base = d * (L_SUBFR + 1) + 1;
+    // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic, and (2·s) >> 16 = s >> 15.
     let s = 0;
-    cum[base] = 0;
     for (let k = 0, n = L_SUBFR - d; k < n; k++) {
       s = (s + Math.imul(h[k]!, h[k + d]!)) | 0;
-      cum[base + k + 1] = s;
+      rr[RR_SLOT[base + k]!] = s >> 15;
     }
   }
-  for (let i = 0; i < DIM_RR; i++) rr[i] = (2 * cum[RR_CUM_INDEX[i]!]!) >> 16;
 }
 
 /**
- * For each entry of rr, where its correlation is in cum: rr(p, q) = Σ_{k < 40 − max(p, q)}
- * h[k]·h[k + |p − q|]. Diagonals first (track t, position p = 5·i + t), then the pairs of tracks
- * a < b (RRIaIb[ia·8 + ib]) in the order of the RRI* offsets.
+ * Where each correlation goes: the prefix of lag d and n terms is rr[RR_SLOT[d·41 + n]]
+ * (rr(p, q) = Σ_{k < 40 − max(p, q)} h[k]·h[k + |p − q|]). Diagonals first (track t, position
+ * p = 5·i + t), then the pairs of tracks a < b (RRIaIb[ia·8 + ib]) in the order of the RRI*
+ * offsets; DIM_RR for prefixes no entry uses.
  */
-const RR_CUM_INDEX = (() => {
-  const idx = new Int32Array(DIM_RR);
+const RR_SLOT = (() => {
+  const slot = new Int32Array(L_SUBFR * (L_SUBFR + 1)).fill(DIM_RR);
   for (let t = 0; t < 5; t++) {
-    for (let i = 0; i < NB_POS; i++) idx[t * NB_POS + i] = L_SUBFR - (STEP * i + t);
+    for (let i = 0; i < NB_POS; i++) slot[L_SUBFR - (STEP * i + t)] = t * NB_POS + i;
   }
   let off = RRI0I1;
   for (let a = 0; a < 3; a++) {
@@ -166,13 +171,13 @@ const RR_CUM_INDEX = (() => {
         const p = STEP * ia + a;
         for (let ib = 0; ib < NB_POS; ib++) {
           const q = STEP * ib + b;
-          idx[off + ia * NB_POS + ib] = Math.abs(q - p) * (L_SUBFR + 1) + L_SUBFR - Math.max(p, q);
+          slot[Math.abs(q - p) * (L_SUBFR + 1) + L_SUBFR - Math.max(p, q)] = off + ia * NB_POS + ib;
         }
       }
       off += MSIZE;
     }
   }
-  return idx;
+  return slot;
 })();
 
 export function corHReference(h: Int16Array, rr: Int16Array): void {
@@ -918,7 +923,8 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
   ipOut[3] = ip3;
 }
 
-const rr = new Int16Array(DIM_RR);
+/** The correlations, and a spare slot at DIM_RR that corHPlain writes unused sums to. */
+const rr = new Int16Array(DIM_RR + 1);
 const dnBuf = new Int16Array(L_SUBFR);
 
 /**

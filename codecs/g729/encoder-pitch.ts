@@ -30,6 +30,7 @@ import {
   shr,
   sub,
 } from './basic-ops.ts';
+import { correlateLags } from './correlate.ts';
 import { invSqrt } from './log-pow.ts';
 import { PIT_MAX, PIT_MIN, predLt3 } from './pitch.ts';
 import { TAB_ZONE } from './tables.ts';
@@ -40,6 +41,8 @@ const L_INTER10 = 10;
 const L_THRESH_ERR = 983040000;
 
 const scaled = new Int16Array(L_FRAME + PIT_MAX);
+/** Correlation half-sums by lag (open-loop and closed-loop searches). */
+const olCorr = new Int32Array(PIT_MAX + 2);
 
 function corrEven(sig: Int16Array, base: number, lag: number, plain: boolean): number {
   let sum = 0;
@@ -95,10 +98,16 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   let energy = 0;
   for (let i = -PIT_MAX; i < L_FRAME; i++) energy += scaled[base + i]! * scaled[base + i]!;
   const plain = 2 * energy <= MAX_32;
+  if (plain) {
+    // The half-sums of the even-sample correlations at every lag the three ranges search.
+    correlateLags(scaled, base, scaled, base, L_FRAME / 2, 2, 20, 30, olCorr);
+    correlateLags(scaled, base, scaled, base, L_FRAME / 2, 2, 21, 30, olCorr);
+    correlateLags(scaled, base, scaled, base, L_FRAME / 2, 2, 80, 32, olCorr);
+  }
   let max = MIN_32;
   let T1 = 20;
   for (let i = 20; i < 40; i++) {
-    const s = corrEven(scaled, base, i, plain);
+    const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T1 = i;
@@ -108,7 +117,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T2 = 40;
   for (let i = 40; i < 80; i++) {
-    const s = corrEven(scaled, base, i, plain);
+    const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T2 = i;
@@ -118,7 +127,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T3 = 80;
   for (let i = 80; i < 143; i += 2) {
-    const s = corrEven(scaled, base, i, plain);
+    const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
     if (L_sub(s, max) > 0) {
       max = s;
       T3 = i;
@@ -179,13 +188,9 @@ export function pitchFr3Fast(
   for (let i = 0; i < L_SUBFR; i++) ed += dn[i]! * dn[i]!;
   for (let i = off - t0Max; i < off - t0Min + L_SUBFR; i++) ee += exc[i]! * exc[i]!;
   const plain = ed * ee < CS_LIMIT;
+  if (plain) correlateLags(dn, 0, exc, off, L_SUBFR, 1, t0Min, t0Max - t0Min + 1, olCorr);
   for (let t = t0Min; t <= t0Max; t++) {
-    let corr: number;
-    if (plain) {
-      let s = 0;
-      for (let i = 0, j = off - t; i < L_SUBFR; i++, j++) s = (s + Math.imul(dn[i]!, exc[j]!)) | 0;
-      corr = 2 * s;
-    } else corr = macDot(0, dn, 0, exc, off - t, L_SUBFR);
+    const corr = plain ? 2 * olCorr[t]! : macDot(0, dn, 0, exc, off - t, L_SUBFR);
     if (corr > max) {
       max = corr;
       t0 = t;

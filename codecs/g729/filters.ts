@@ -2,31 +2,34 @@
 import { L_mac, L_msu, L_mult, L_shl, MAX_32, MIN_32, round } from './basic-ops.ts';
 import { M } from './lsp.ts';
 
-const tmp = new Int16Array(M + 160);
+/** The 10 past outputs of a checked synthesis step, latest first. */
+const hist = new Int16Array(M + 1);
 
 /**
- * The exact output of one synthesis step when a partial sum may leave 32 bits: the plain sum
- * while no partial sum does (no product is the saturating −32768·−32768, as no coefficient
- * is −32768), else the reference's saturating operators (which also raise the Overflow flag).
+ * The exact output of one synthesis step when a partial sum may leave 32 bits (the past
+ * outputs y[n−j] in hist[j]): the plain sum while no partial sum does (no product is the
+ * saturating −32768·−32768, as no coefficient is −32768), else the reference's saturating
+ * operators (which also raise the Overflow flag).
  */
-function synStepChecked(a: Int16Array, aOff: number, xi: number, yi: number, fast: boolean): number {
+function synStepChecked(a: Int16Array, aOff: number, xi: number, fast: boolean): number {
   if (fast) {
     let s = 2 * xi * a[aOff]!;
     let bad = false;
     for (let j = 1; j <= M; j++) {
-      s -= 2 * a[aOff + j]! * tmp[yi - j]!;
+      s -= 2 * a[aOff + j]! * hist[j]!;
       if (s > MAX_32 || s < MIN_32) bad = true;
     }
     if (!bad && s >= -0x10000000 && s < 0x0ffff000) return (s * 8 + 0x8000) >> 16;
   }
   let t = L_mult(xi, a[aOff]!);
-  for (let j = 1; j <= M; j++) t = L_msu(t, a[aOff + j]!, tmp[yi - j]!);
+  for (let j = 1; j <= M; j++) t = L_msu(t, a[aOff + j]!, hist[j]!);
   return round(L_shl(t, 3));
 }
 
 /**
  * y[n] = x[n] − Σ a[j]·y[n−j] (a Q12 at a[aOff..]); `mem` holds the 10 past outputs and is
- * updated when `update` is set. x and y may be the same array region.
+ * updated when `update` is set. x and y may be the same array region (x[n] is read before
+ * y[n] is written; the past outputs are kept in locals).
  *
  * Fast path: every partial sum of a step is at most 2·(|x·a0| + Σ|a[j]|·max|y|) in magnitude;
  * while that bound fits in 32 bits (max|y| over the memory and the outputs so far) nothing
@@ -47,7 +50,6 @@ export function synFilt(
   let ymax = 0;
   for (let i = 0; i < M; i++) {
     const v = mem[memOff + i]!;
-    tmp[i] = v;
     if (v > ymax) ymax = v;
     else if (-v > ymax) ymax = -v;
   }
@@ -69,16 +71,16 @@ export function synFilt(
     if (v === -32768) fast = false;
     if (j > 0) aSum += v < 0 ? -v : v;
   }
-  let y1 = tmp[9]!;
-  let y2 = tmp[8]!;
-  let y3 = tmp[7]!;
-  let y4 = tmp[6]!;
-  let y5 = tmp[5]!;
-  let y6 = tmp[4]!;
-  let y7 = tmp[3]!;
-  let y8 = tmp[2]!;
-  let y9 = tmp[1]!;
-  let y10 = tmp[0]!;
+  let y1 = mem[memOff + 9]!;
+  let y2 = mem[memOff + 8]!;
+  let y3 = mem[memOff + 7]!;
+  let y4 = mem[memOff + 6]!;
+  let y5 = mem[memOff + 5]!;
+  let y6 = mem[memOff + 4]!;
+  let y7 = mem[memOff + 3]!;
+  let y8 = mem[memOff + 2]!;
+  let y9 = mem[memOff + 1]!;
+  let y10 = mem[memOff]!;
   // While max|y| ≤ yLimit the half-sums are within ±(2^30 − 1) for any input sample, so they
   // are computed in exact int32 arithmetic (Math.imul, | 0).
   const yLimit = aSum === 0 ? 32768 : Math.floor((0x3fffffff - 32768 * (a0 < 0 ? -a0 : a0)) / aSum);
@@ -100,11 +102,14 @@ export function synFilt(
             Math.imul(a10, y10))) |
         0;
       // round(L_shl(2·s, 3)) = (16·s + 2^15) >> 16 while 2·s·8 does not saturate.
-      out = s >= -0x8000000 && s < 0x7fff800 ? (s + 2048) >> 12 : synStepChecked(a, aOff, xi, i + M, false);
+      out =
+        s >= -0x8000000 && s < 0x7fff800
+          ? (s + 2048) >> 12
+          : synStepSlow(a, aOff, xi, false, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
     } else {
-      out = synStepChecked(a, aOff, xi, i + M, fast);
+      out = synStepSlow(a, aOff, xi, fast, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
     }
-    tmp[i + M] = out;
+    y[yOff + i] = out;
     if (out > ymax) ymax = out;
     else if (-out > ymax) ymax = -out;
     y10 = y9;
@@ -118,8 +123,36 @@ export function synFilt(
     y2 = y1;
     y1 = out;
   }
-  for (let i = 0; i < lg; i++) y[yOff + i] = tmp[i + M]!;
   if (update) for (let i = 0; i < M; i++) mem[memOff + i] = y[yOff + lg - M + i]!;
+}
+
+function synStepSlow(
+  a: Int16Array,
+  aOff: number,
+  xi: number,
+  fast: boolean,
+  y1: number,
+  y2: number,
+  y3: number,
+  y4: number,
+  y5: number,
+  y6: number,
+  y7: number,
+  y8: number,
+  y9: number,
+  y10: number,
+): number {
+  hist[1] = y1;
+  hist[2] = y2;
+  hist[3] = y3;
+  hist[4] = y4;
+  hist[5] = y5;
+  hist[6] = y6;
+  hist[7] = y7;
+  hist[8] = y8;
+  hist[9] = y9;
+  hist[10] = y10;
+  return synStepChecked(a, aOff, xi, fast);
 }
 
 /**

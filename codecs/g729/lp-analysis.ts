@@ -66,12 +66,19 @@ export class PreProcess {
       const x2 = x1;
       x1 = x0;
       x0 = sig[off + i]!;
-      let t =
-        2 * (y1Hi * A140_1 + ((y1Lo * A140_1) >> 15)) +
-        2 * (y2Hi * A140_2 + ((y2Lo * A140_2) >> 15)) +
-        2 * (x0 * B140_0 + x1 * B140_1 + x2 * B140_2);
-      t *= 8;
-      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      // The half-sum: |h| ≤ 32768·7807 + 7807 + 32768·3733 + 3733 + 32768·(1899 + 3798 + 1899)
+      // < 6.3·10^8 < 2^30 (|y·Hi| ≤ 2^15, 0 ≤ y·Lo < 2^15): exact in int32. The reference's
+      // 2·h does not saturate, its ×8 does exactly when |16·h| leaves 32 bits.
+      const h =
+        (Math.imul(y1Hi, A140_1) +
+          (Math.imul(y1Lo, A140_1) >> 15) +
+          Math.imul(y2Hi, A140_2) +
+          (Math.imul(y2Lo, A140_2) >> 15) +
+          Math.imul(x0, B140_0) +
+          Math.imul(x1, B140_1) +
+          Math.imul(x2, B140_2)) |
+        0;
+      const t = h >= 0x8000000 ? MAX_32 : h < -0x8000000 ? MIN_32 : h << 4;
       sig[off + i] = t >= MAX_32 - 0x7fff ? 32767 : (t + 0x8000) >> 16;
       y2Hi = y1Hi;
       y2Lo = y1Lo;
@@ -316,6 +323,22 @@ function chebps(x: number, f: Int16Array, q10: boolean): number {
       b1h = t0 >> 16;
       b1l = (t0 >> 1) - b1h * 32768;
       continue;
+    }
+    // a = Mpy_32_16(b1h, b1l, x) / 2, exact in int32 (|a| ≤ 2^30 + 2^15). The reference's
+    // L_shl(2a, 1) is 4a unless |a| ≥ 2^29 (then it saturates whether 2a did or not). When
+    // |4a − 2^16·b2h| ≤ 2^31 − 2^28 − 2^16, subtracting 2·b2l (0 .. 65534) and adding 8192·f[i]
+    // (|·| ≤ 2^28) cannot leave 32 bits either: the step is the plain sum.
+    const a = (Math.imul(b1h, x) + (Math.imul(b1l, x) >> 15)) | 0;
+    if (a < 0x20000000 && a > -0x20000000) {
+      const p1 = (a << 2) - b2h * 65536;
+      if (p1 <= 0x6fff0000 && p1 >= -0x6fff0000) {
+        t0 = (p1 - 2 * b2l + (f[i]! << 13)) | 0;
+        b2l = b1l;
+        b2h = b1h;
+        b1h = t0 >> 16;
+        b1l = (t0 >> 1) - b1h * 32768;
+        continue;
+      }
     }
     t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
     t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);

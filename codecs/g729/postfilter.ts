@@ -21,6 +21,7 @@ import {
   shr,
   sub,
 } from './basic-ops.ts';
+import { correlateLags } from './correlate.ts';
 import { residu, synFilt, weightAz } from './filters.ts';
 import { invSqrt } from './log-pow.ts';
 import { M, MP1 } from './lsp.ts';
@@ -38,6 +39,9 @@ const GAMMA1_PST = 22938;
 const MU = 26214;
 const AGC_FAC = 29491;
 const AGC_FAC1 = 3276;
+
+/** The pitch search's half-sums, by lag. */
+const lagCorr = new Int32Array(PIT_MAX + 1);
 
 export class PostFilter {
   private readonly memSynPst = new Int16Array(M);
@@ -126,13 +130,9 @@ export class PostFilter {
     for (let k = 0; k < L_SUBFR; k++) ea += scal[base + k]! * scal[base + k]!;
     for (let i = base - t0Max; i < base - t0Min + L_SUBFR; i++) eb += scal[i]! * scal[i]!;
     const plain = 1 + 2 * ea <= MAX_32 && 1 + 2 * eb <= MAX_32 && ea * eb < 1.15e18;
+    if (plain) correlateLags(scal, base, scal, base, L_SUBFR, 1, t0Min, t0Max - t0Min + 1, lagCorr);
     for (let i = t0Min; i <= t0Max; i++) {
-      let cor: number;
-      if (plain) {
-        cor = 0;
-        for (let k = 0; k < L_SUBFR; k++) cor = (cor + Math.imul(scal[base + k]!, scal[base - i + k]!)) | 0;
-        cor *= 2;
-      } else cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
+      const cor = plain ? 2 * lagCorr[i]! : macDot(0, scal, base, scal, base - i, L_SUBFR);
       if (cor > corMax) {
         corMax = cor;
         t0 = i;
