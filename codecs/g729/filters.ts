@@ -233,17 +233,34 @@ export function residu(
   }
 }
 
+/** γ^i for i = 1..M as Weight_Az computes them (each from the last, rounded), for 0 < γ < 2^15. */
+export function weightFactors(gamma: number): Int16Array {
+  const fac = new Int16Array(M + 1);
+  fac[1] = gamma;
+  for (let i = 2; i <= M; i++) fac[i] = (2 * fac[i - 1]! * gamma + 0x8000) >> 16;
+  return fac;
+}
+
+/** The factors of each γ weightAz has been called with (a handful of constants). */
+const factorCache = new Map<number, Int16Array>();
+
 /** ap[i] = a[i]·γ^i (Weight_Az), for 0 < γ < 2^15. */
 export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array, apOff = 0): void {
+  let fac = factorCache.get(gamma);
+  if (fac === undefined) {
+    fac = weightFactors(gamma);
+    factorCache.set(gamma, fac);
+  }
+  weightAzBy(a, aOff, fac, ap, apOff);
+}
+
+/** weightAz with the factors of weightFactors(γ) computed once. */
+export function weightAzBy(a: Int16Array, aOff: number, fac: Int16Array, ap: Int16Array, apOff = 0): void {
   // round(L_mult(x, f)) with 0 < f < 2^15 (γ^i): L_mult cannot saturate, and the rounding
   // only when the product is within 2^15 of MAX_32.
   ap[apOff] = a[aOff]!;
-  let fac = gamma;
-  for (let i = 1; i < M; i++) {
-    const p = 2 * a[aOff + i]! * fac;
+  for (let i = 1; i <= M; i++) {
+    const p = 2 * a[aOff + i]! * fac[i]!;
     ap[apOff + i] = p >= MAX_32 - 0x7fff ? 32767 : (p + 0x8000) >> 16;
-    fac = (2 * fac * gamma + 0x8000) >> 16;
   }
-  const p = 2 * a[aOff + M]! * fac;
-  ap[apOff + M] = p >= MAX_32 - 0x7fff ? 32767 : (p + 0x8000) >> 16;
 }

@@ -17,12 +17,11 @@ import {
   mult,
   norm_l,
   round,
-  sat16,
   shr,
   sub,
 } from './basic-ops.ts';
 import { correlateLags } from './correlate.ts';
-import { residu, synFilt, weightAz } from './filters.ts';
+import { residu, synFilt, weightAzBy, weightFactors } from './filters.ts';
 import { invSqrt } from './log-pow.ts';
 import { M, MP1 } from './lsp.ts';
 import { PIT_MAX } from './pitch.ts';
@@ -39,6 +38,8 @@ const GAMMA1_PST = 22938;
 const MU = 26214;
 const AGC_FAC = 29491;
 const AGC_FAC1 = 3276;
+const FAC_GAMMA2_PST = weightFactors(GAMMA2_PST);
+const FAC_GAMMA1_PST = weightFactors(GAMMA1_PST);
 
 /** The pitch search's half-sums, by lag. */
 const lagCorr = new Int32Array(PIT_MAX + 1);
@@ -70,23 +71,34 @@ export class PostFilter {
         t0Max = PIT_MAX;
         t0Min = sub(t0Max, 6);
       }
-      weightAz(az, azOff, GAMMA2_PST, ap3);
-      weightAz(az, azOff, GAMMA1_PST, ap4);
+      weightAzBy(az, azOff, FAC_GAMMA2_PST, ap3);
+      weightAzBy(az, azOff, FAC_GAMMA1_PST, ap4);
       residu(ap3, 0, syn, M + sf, res2, PIT_MAX, L_SUBFR);
-      for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = res2[PIT_MAX + j]! >> 2;
-      // Annex B: no long-term post-filter on comfort-noise frames.
-      if (voiced) this.pitchPostFilter(t0Min, t0Max);
-      else for (let j = 0; j < L_SUBFR; j++) this.res2Pst[j] = res2[PIT_MAX + j]!;
+      // The scaled residual, and its energy for the pitch search.
+      let ea = 0;
+      for (let j = PIT_MAX; j < PIT_MAX + L_SUBFR; j++) {
+        const v = res2[j]! >> 2;
+        scalRes2[j] = v;
+        ea += v * v;
+      }
 
+      // The tilt compensation's factor (from the impulse response of A(z/γ2)/A(z/γ1)); it does
+      // not depend on the long-term filter, so it is computed first and the pre-emphasis is
+      // applied as the long-term filter's output is written.
       h.set(ap3);
       h.fill(0, MP1);
       synFilt(ap4, 0, h, 0, h, 0, L_H, h, MP1, false);
       // A sum of squares only grows, and bounds the cross sum (Cauchy–Schwarz): if its plain
       // value fits in 32 bits no L_mac of either chain saturates.
-      let e = 0;
+      let prev = h[0]!;
+      let e = prev * prev;
       let c = 0;
-      for (let i = 0; i < L_H; i++) e += h[i]! * h[i]!;
-      for (let i = 0; i < L_H - 1; i++) c += h[i]! * h[i + 1]!;
+      for (let i = 1; i < L_H; i++) {
+        const v = h[i]!;
+        e += v * v;
+        c += prev * v;
+        prev = v;
+      }
       let temp1: number;
       let temp2: number;
       if (2 * e <= MAX_32) {
@@ -105,7 +117,10 @@ export class PostFilter {
         temp2 = mult(temp2, MU);
         temp2 = div_s(temp2, temp1);
       }
-      this.preemphasis(temp2);
+
+      // Annex B: no long-term post-filter on comfort-noise frames.
+      if (voiced) this.pitchPostFilter(t0Min, t0Max, ea, temp2);
+      else this.preemphasised(0, 0, 0, temp2);
       synFilt(ap4, 0, this.res2Pst, 0, this.synPst, sf, L_SUBFR, this.memSynPst, 0, true);
       this.agc(syn, M + sf, sf);
       res2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
@@ -115,19 +130,19 @@ export class PostFilter {
     syn.set(this.synPst, M);
   }
 
-  private pitchPostFilter(t0Min: number, t0Max: number): void {
-    const sig = this.res2;
+  /**
+   * The long-term post-filter (delay search on the scaled residual, gains) with `ea` the energy
+   * of the present subframe's scaled residual; its output, pre-emphasised by g, into res2Pst.
+   */
+  private pitchPostFilter(t0Min: number, t0Max: number, ea: number, g: number): void {
     const scal = this.scalRes2;
-    const out = this.res2Pst;
     const base = PIT_MAX;
     let corMax = MIN_32;
     let t0 = t0Min;
     // a: energy of the present subframe, b: of the samples the delays read. Every correlation's
     // half-sum is at most √(a·b) (Cauchy–Schwarz), the energies' chains only grow: when
     // 1 + 2a and 1 + 2b fit in 32 bits and √(a·b) < 2^30, nothing saturates and int32 is exact.
-    let ea = 0;
     let eb = 0;
-    for (let k = 0; k < L_SUBFR; k++) ea += scal[base + k]! * scal[base + k]!;
     for (let i = base - t0Max; i < base - t0Min + L_SUBFR; i++) eb += scal[i]! * scal[i]!;
     const plain = 1 + 2 * ea <= MAX_32 && 1 + 2 * eb <= MAX_32 && ea * eb < 1.15e18;
     if (plain) correlateLags(scal, base, scal, base, L_SUBFR, 1, t0Min, t0Max - t0Min + 1, lagCorr);
@@ -160,7 +175,7 @@ export class PostFilter {
     let t = L_mult(cmax, cmax);
     t = L_sub(t, L_shr(L_mult(en, en0), 1));
     if (t < 0) {
-      for (let i = 0; i < L_SUBFR; i++) out[i] = sig[base + i]!;
+      this.preemphasised(0, 0, 0, g);
       return;
     }
     let g0: number;
@@ -180,19 +195,32 @@ export class PostFilter {
         gain = 0;
       }
     }
-    // g0, gain ≥ 0: the products cannot saturate.
-    for (let i = 0; i < L_SUBFR; i++) {
-      out[i] = sat16(((g0 * sig[base + i]!) >> 15) + ((gain * sig[base + i - t0]!) >> 15));
-    }
+    this.preemphasised(t0, g0, gain, g);
   }
 
-  private preemphasis(g: number): void {
-    const s = this.res2Pst;
-    const temp = s[L_SUBFR - 1]!;
-    // g ≥ 0, so mult(g, ·) cannot saturate.
-    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sat16(s[i]! - ((g * s[i - 1]!) >> 15));
-    s[0] = sub(s[0]!, mult(g, this.memPre));
-    this.memPre = temp;
+  /**
+   * res2Pst[i] = the long-term filter's output (the residual itself when t0 = 0), then the
+   * tilt compensation's pre-emphasis by g (preemphasis), in one pass: s[i] − g·s[i−1] with
+   * s[−1] the previous subframe's last sample.
+   */
+  private preemphasised(t0: number, g0: number, gain: number, g: number): void {
+    const sig = this.res2;
+    const out = this.res2Pst;
+    const base = PIT_MAX;
+    // g0, gain, g ≥ 0: the products (mult) cannot saturate; the sums (add, sub) can.
+    let prev = this.memPre;
+    for (let i = 0; i < L_SUBFR; i++) {
+      let v: number;
+      if (t0 === 0) v = sig[base + i]!;
+      else {
+        v = ((g0 * sig[base + i]!) >> 15) + ((gain * sig[base + i - t0]!) >> 15);
+        v = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      const e = v - ((g * prev) >> 15);
+      out[i] = e > 32767 ? 32767 : e < -32768 ? -32768 : e;
+      prev = v;
+    }
+    this.memPre = prev;
   }
 
   private agc(sigIn: Int16Array, inOff: number, outOff: number): void {
@@ -246,38 +274,30 @@ export class PostProcess {
   private x1 = 0;
 
   /**
-   * The reference's steps, each 32-bit sum saturated: the first three terms (the feedback and
+   * Filters sig[off .. off+len) into out[outOff ..) (in place by default). The reference's
+   * steps, each 32-bit sum saturated: the first three terms (the feedback and
    * x0·B0) cannot saturate (|sum| < 1.3·10^9), and no L_mult here can (no coefficient is −32768).
    */
-  run(sig: Int16Array, off: number, len: number): void {
+  run(sig: Int16Array, off: number, len: number, out: Int16Array = sig, outOff: number = off): void {
     let { y1Hi, y1Lo, y2Hi, y2Lo, x0, x1 } = this;
     for (let i = 0; i < len; i++) {
       const x2 = x1;
       x1 = x0;
       x0 = sig[off + i]!;
-      if (
-        x1 <= 16384 &&
-        x1 >= -16384 &&
-        x2 <= 16384 &&
-        x2 >= -16384 &&
-        x0 <= 16384 &&
-        x0 >= -16384 &&
-        y1Hi <= 16384 &&
-        y1Hi >= -16384 &&
-        y2Hi <= 16384 &&
-        y2Hi >= -16384
-      ) {
-        // Then the sum of the five terms stays below 1.4·10^9: int32, and nothing saturates
-        // before the ×4, which saturates exactly when |t| ≥ 2^29.
-        const h =
-          (Math.imul(y1Hi, A100_1) +
-            (Math.imul(y1Lo, A100_1) >> 15) +
-            Math.imul(y2Hi, A100_2) +
-            (Math.imul(y2Lo, A100_2) >> 15) +
-            Math.imul(x0, B100_0) +
-            Math.imul(x1, B100_1) +
-            Math.imul(x2, B100_2)) |
-          0;
+      // The half-sums of the reference's partial sums, exact in int32: the first three terms'
+      // |p3| ≤ 2^15·(15836 + 7667 + 7699) + 15836 + 7667 < 1.03·10^9, and each further term
+      // adds at most 2^15·15398: |p4|, |h| < 1.8·10^9. The reference's 2·p3 cannot saturate;
+      // 2·p4 and 2·h saturate exactly when p4 or h is outside [−2^30, 2^30).
+      const p3 =
+        (Math.imul(y1Hi, A100_1) +
+          (Math.imul(y1Lo, A100_1) >> 15) +
+          Math.imul(y2Hi, A100_2) +
+          (Math.imul(y2Lo, A100_2) >> 15) +
+          Math.imul(x0, B100_0)) |
+        0;
+      const p4 = (p3 + Math.imul(x1, B100_1)) | 0;
+      const h = (p4 + Math.imul(x2, B100_2)) | 0;
+      if (p4 >= -0x40000000 && p4 < 0x40000000 && h >= -0x40000000 && h < 0x40000000) {
         // h = t/2; t·4 = h·8 and the output's extra ×2 = h·16.
         let t4: number;
         let r: number;
@@ -288,7 +308,7 @@ export class PostProcess {
           t4 = h > 0 ? MAX_32 : MIN_32;
           r = t4;
         }
-        sig[off + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
+        out[outOff + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
         y2Hi = y1Hi;
         y2Lo = y1Lo;
         y1Hi = t4 >> 16;
@@ -307,7 +327,7 @@ export class PostProcess {
       t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
       let r = 2 * t;
       r = r > MAX_32 ? MAX_32 : Math.max(r, MIN_32);
-      sig[off + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
+      out[outOff + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
       y2Hi = y1Hi;
       y2Lo = y1Lo;
       y1Hi = t >> 16;
@@ -324,26 +344,14 @@ export class PostProcess {
 
 /** Σ (x>>2)²·2 over a subframe with the reference's saturation (agc's energies). */
 function energyQuarter(x: Int16Array, off: number): number {
-  // In int32 while the half-sum cannot reach 2^31 (|x >> 2| < 7327 → Σ (x>>2)² < 40·7327²).
-  let max = 0;
-  for (let i = 0; i < L_SUBFR; i++) {
-    const v = x[off + i]!;
-    if (v > max) max = v;
-    else if (-v > max) max = -v;
-  }
+  // The plain sum (in doubles, exact); a chain of squares only grows, so the reference's
+  // L_mac chain saturates exactly when the plain value leaves 32 bits.
   let s = 0;
-  if (max >> 2 < 7327) {
-    for (let i = 0; i < L_SUBFR; i++) {
-      const t = x[off + i]! >> 2;
-      s = (s + Math.imul(t, t)) | 0;
-    }
-    s *= 2;
-  } else {
-    for (let i = 0; i < L_SUBFR; i++) {
-      const t = x[off + i]! >> 2;
-      s += 2 * t * t;
-    }
+  for (let i = 0; i < L_SUBFR; i++) {
+    const t = x[off + i]! >> 2;
+    s += t * t;
   }
+  s *= 2;
   if (s <= MAX_32) return s;
   s = 0;
   for (let i = 0; i < L_SUBFR; i++) {
