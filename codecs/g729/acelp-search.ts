@@ -75,12 +75,43 @@ export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
   }
   let max = 0;
   if (ex * eh < CS_LIMIT) {
+    // |partial half-sums| ≤ √(Σx²·Σh²) < 2^30 (over any subset of the terms): exact in int32
+    // arithmetic, in any order. Four outputs i0 .. i0+3 per pass: the sample output i + 1
+    // reads at step k is the one output i reads at step k + 1.
+    for (let i0 = 0; i0 < L_SUBFR; i0 += 4) {
+      let w0 = x[i0]!;
+      let w1 = x[i0 + 1]!;
+      let w2 = x[i0 + 2]!;
+      let c0 = 0;
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      const n = L_SUBFR - 3 - i0;
+      for (let k = 0; k < n; k++) {
+        const hk = h[k]!;
+        const w3 = x[i0 + 3 + k]!;
+        c0 = (c0 + Math.imul(hk, w0)) | 0;
+        c1 = (c1 + Math.imul(hk, w1)) | 0;
+        c2 = (c2 + Math.imul(hk, w2)) | 0;
+        c3 = (c3 + Math.imul(hk, w3)) | 0;
+        w0 = w1;
+        w1 = w2;
+        w2 = w3;
+      }
+      // The terms past the common range: w0..w2 are x[37], x[38], x[39].
+      const h0 = h[n]!;
+      const h1 = h[n + 1]!;
+      const h2 = h[n + 2]!;
+      c0 = (c0 + Math.imul(h0, w0) + Math.imul(h1, w1) + Math.imul(h2, w2)) | 0;
+      c1 = (c1 + Math.imul(h0, w1) + Math.imul(h1, w2)) | 0;
+      c2 = (c2 + Math.imul(h0, w2)) | 0;
+      y32[i0] = 2 * c0;
+      y32[i0 + 1] = 2 * c1;
+      y32[i0 + 2] = 2 * c2;
+      y32[i0 + 3] = 2 * c3;
+    }
     for (let i = 0; i < L_SUBFR; i++) {
-      // |half-sum| ≤ √(Σx²·Σh²) < 2^30: exact in int32 arithmetic.
-      let s = 0;
-      for (let k = 0, n = L_SUBFR - i; k < n; k++) s = (s + Math.imul(x[i + k]!, h[k]!)) | 0;
-      s *= 2;
-      y32[i] = s;
+      const s = y32[i]!;
       const a = s < 0 ? -s : s;
       if (a > max) max = a;
     }
@@ -100,8 +131,13 @@ export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
 
 const hScaled = new Int16Array(L_SUBFR);
 
-/** The correlation matrix of the (scaled) impulse response, track by track (Cor_h). */
-function corH(H: Int16Array, rr: Int16Array): void {
+/**
+ * The correlation matrix of the (scaled) impulse response, track by track (Cor_h). On the plain
+ * path the off-diagonal entries come out already multiplied by the signs of the search (see
+ * corHPlain; `neg[i]` is 1 where dn[i] < 0): returns true then, false when the search still has
+ * to fold them.
+ */
+function corH(H: Int16Array, rr: Int16Array, neg: Int8Array): boolean {
   const h = hScaled;
   const cor = macDot(0, H, 0, H, 0, L_SUBFR);
   if (extract_h(cor) > 32000) {
@@ -111,7 +147,7 @@ function corH(H: Int16Array, rr: Int16Array): void {
     // shl(H[i], k), saturating.
     for (let i = 0; i < L_SUBFR; i++) {
       const v = H[i]! << k;
-      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+      h[i] = v > MAX_16 ? MAX_16 : v < MIN_16 ? MIN_16 : v;
     }
   }
   let eh = 0;
@@ -120,14 +156,15 @@ function corH(H: Int16Array, rr: Int16Array): void {
   // Schwarz): when that fits in 32 bits nothing saturates, and each entry of rr is the plain
   // sum over the first 40 − (later position) samples, in whatever order it is added.
   if (2 * eh <= MAX_32) {
-    corHPlain(h, rr);
+    corHPlain(h, rr, neg);
     // Every entry is (2·Σ_{k<n} h[k]·h[k+d]) >> 16 with |2·Σ| ≤ 2·Σh² (Cauchy–Schwarz), and
     // the sign folding of the search never increases a magnitude: a bound on max |rr|.
     rrBound = ((2 * eh) >> 16) + 1;
-  } else {
-    corHReference(h, rr);
-    rrBound = 32768;
+    return true;
   }
+  corHReference(h, rr);
+  rrBound = 32768;
+  return false;
 }
 
 /** An upper bound of max |rr| after corH (32768 when unknown). */
@@ -140,15 +177,31 @@ let rrBound = 32768;
  * no entry uses, those of pairs on tracks 3 and 4, go to the spare slot rr[DIM_RR]). The lags
  * 5, 10, … 35 (pairs on one track) have no entry at all and are skipped.
  */
-export function corHPlain(h: Int16Array, rr: Int16Array): void {
-  for (let d = 0; d < L_SUBFR; d++) {
-    if (d % STEP === 0 && d > 0) continue;
+export function corHPlain(h: Int16Array, rr: Int16Array, neg: Int8Array): void {
+  // The diagonal (lag 0), not folded.
+  {
+    let s = 0;
+    for (let k = 0; k < L_SUBFR; k++) {
+      // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic, and (2·s) >> 16 = s >> 15.
+      s = (s + Math.imul(h[k]!, h[k]!)) | 0;
+      rr[RR_SLOT[1 + k]!] = s >> 15;
+    }
+  }
+  // The search's sign folding of entry (p, q), as d4i40_17_fast does it: v·32767 >> 15 when
+  // dn[p] and dn[q] have the same sign (v − 1 for v > 0, else v, as |v| < 32768 here), and
+  // min(v·−32768 >> 15, 32767) = −v when they differ. Written without branches: m = −1 when
+  // the signs differ, and v ^ m − m = −v then.
+  for (let d = 1; d < L_SUBFR; d++) {
+    if (d % STEP === 0) continue;
     const base = d * (L_SUBFR + 1) + 1;
-    // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic, and (2·s) >> 16 = s >> 15.
     let s = 0;
     for (let k = 0, n = L_SUBFR - d; k < n; k++) {
       s = (s + Math.imul(h[k]!, h[k + d]!)) | 0;
-      rr[RR_SLOT[base + k]!] = s >> 15;
+      const v = s >> 15;
+      // The pair's later position is 39 − k, the earlier 39 − k − d.
+      const m = -(neg[L_SUBFR - 1 - k]! ^ neg[L_SUBFR - 1 - k - d]!);
+      const dec = (-v >>> 31) & (~m & 1);
+      rr[RR_SLOT[base + k]!] = ((v ^ m) - m - dec) | 0;
     }
   }
 }
@@ -385,6 +438,7 @@ function d4i40_17Fast(
   cod: Int16Array,
   y: Int16Array,
   result: Int32Array,
+  folded: boolean,
 ): void {
   for (let i = 0; i < L_SUBFR; i++) {
     if (dn[i]! >= 0) {
@@ -396,68 +450,71 @@ function d4i40_17Fast(
       dn[i] = negate(dn[i]!);
     }
   }
-  {
-    let p0 = RRI0I1;
-    let p1 = RRI0I2;
-    let p2 = RRI0I3;
-    let p3 = RRI0I4;
-    for (let i0 = 0; i0 < L_SUBFR; i0 += STEP) {
-      const ps = signDn[i0]! < 0 ? signDnInv : signDn;
+  // The sign folding of the off-diagonal entries, unless corH did it.
+  if (!folded) {
+    {
+      let p0 = RRI0I1;
+      let p1 = RRI0I2;
+      let p2 = RRI0I3;
+      let p3 = RRI0I4;
+      for (let i0 = 0; i0 < L_SUBFR; i0 += STEP) {
+        const ps = signDn[i0]! < 0 ? signDnInv : signDn;
+        for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
+          {
+            const v = (rr[p0]! * ps[i1]!) >> 15;
+            rr[p0++] = v > MAX_16 ? MAX_16 : v;
+          }
+          {
+            const v = (rr[p1]! * ps[i1 + 1]!) >> 15;
+            rr[p1++] = v > MAX_16 ? MAX_16 : v;
+          }
+          {
+            const v = (rr[p2]! * ps[i1 + 2]!) >> 15;
+            rr[p2++] = v > MAX_16 ? MAX_16 : v;
+          }
+          {
+            const v = (rr[p3]! * ps[i1 + 3]!) >> 15;
+            rr[p3++] = v > MAX_16 ? MAX_16 : v;
+          }
+        }
+      }
+    }
+    {
+      let p0 = RRI1I2;
+      let p1 = RRI1I3;
+      let p2 = RRI1I4;
       for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
-        {
-          const v = (rr[p0]! * ps[i1]!) >> 15;
-          rr[p0++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p1]! * ps[i1 + 1]!) >> 15;
-          rr[p1++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p2]! * ps[i1 + 2]!) >> 15;
-          rr[p2++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p3]! * ps[i1 + 3]!) >> 15;
-          rr[p3++] = Math.min(v, MAX_16);
+        const ps = signDn[i1]! < 0 ? signDnInv : signDn;
+        for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
+          {
+            const v = (rr[p0]! * ps[i2]!) >> 15;
+            rr[p0++] = v > MAX_16 ? MAX_16 : v;
+          }
+          {
+            const v = (rr[p1]! * ps[i2 + 1]!) >> 15;
+            rr[p1++] = v > MAX_16 ? MAX_16 : v;
+          }
+          {
+            const v = (rr[p2]! * ps[i2 + 2]!) >> 15;
+            rr[p2++] = v > MAX_16 ? MAX_16 : v;
+          }
         }
       }
     }
-  }
-  {
-    let p0 = RRI1I2;
-    let p1 = RRI1I3;
-    let p2 = RRI1I4;
-    for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
-      const ps = signDn[i1]! < 0 ? signDnInv : signDn;
+    {
+      let p0 = RRI2I3;
+      let p1 = RRI2I4;
       for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
-        {
-          const v = (rr[p0]! * ps[i2]!) >> 15;
-          rr[p0++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p1]! * ps[i2 + 1]!) >> 15;
-          rr[p1++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p2]! * ps[i2 + 2]!) >> 15;
-          rr[p2++] = Math.min(v, MAX_16);
-        }
-      }
-    }
-  }
-  {
-    let p0 = RRI2I3;
-    let p1 = RRI2I4;
-    for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
-      const ps = signDn[i2]! < 0 ? signDnInv : signDn;
-      for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
-        {
-          const v = (rr[p0]! * ps[i3]!) >> 15;
-          rr[p0++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p1]! * ps[i3 + 1]!) >> 15;
-          rr[p1++] = Math.min(v, MAX_16);
+        const ps = signDn[i2]! < 0 ? signDnInv : signDn;
+        for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
+          {
+            const v = (rr[p0]! * ps[i3]!) >> 15;
+            rr[p0++] = v > MAX_16 ? MAX_16 : v;
+          }
+          {
+            const v = (rr[p1]! * ps[i3 + 1]!) >> 15;
+            rr[p1++] = v > MAX_16 ? MAX_16 : v;
+          }
         }
       }
     }
@@ -926,6 +983,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
 /** The correlations, and a spare slot at DIM_RR that corHPlain writes unused sums to. */
 const rr = new Int16Array(DIM_RR + 1);
 const dnBuf = new Int16Array(L_SUBFR);
+const negDn = new Int8Array(L_SUBFR);
 
 /**
  * Annex A's codebook search for target x with impulse response h (modified in place by the
@@ -945,16 +1003,17 @@ export function acelpCodeA(
   if (T0 < L_SUBFR) {
     for (let i = T0; i < L_SUBFR; i++) {
       const v = h[i]! + ((h[i - T0]! * sharp) >> 15);
-      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+      h[i] = v > MAX_16 ? MAX_16 : v < MIN_16 ? MIN_16 : v;
     }
   }
-  corH(h, rr);
   corHX(h, x, dnBuf);
-  d4i40_17Fast(dnBuf, rr, h, code, y, result);
+  for (let i = 0; i < L_SUBFR; i++) negDn[i] = dnBuf[i]! < 0 ? 1 : 0;
+  const folded = corH(h, rr, negDn);
+  d4i40_17Fast(dnBuf, rr, h, code, y, result, folded);
   if (T0 < L_SUBFR) {
     for (let i = T0; i < L_SUBFR; i++) {
       const v = code[i]! + ((code[i - T0]! * sharp) >> 15);
-      code[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
+      code[i] = v > MAX_16 ? MAX_16 : v < MIN_16 ? MIN_16 : v;
     }
   }
 }

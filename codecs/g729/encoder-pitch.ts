@@ -88,7 +88,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   } else if (sum < 1048576) {
     for (let i = -PIT_MAX; i < L_FRAME; i++) {
       const v = wsp[off + i]! * 8;
-      scaled[base + i] = v > 32767 ? 32767 : Math.max(v, -32768);
+      scaled[base + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
     }
   } else {
     for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;

@@ -131,7 +131,7 @@ function lMul(a: number, b: number): number {
 
 /** Saturation to 32 bits (nothing reads the Overflow flag after Lsp_Az). */
 function sat(x: number): number {
-  return x > 0x7fffffff ? 0x7fffffff : Math.max(x, -0x80000000);
+  return x > 0x7fffffff ? 0x7fffffff : x < -0x80000000 ? -0x80000000 : x;
 }
 
 /**

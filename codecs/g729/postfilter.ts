@@ -320,13 +320,13 @@ export class PostProcess {
         2 * (y2Hi * A100_2 + ((y2Lo * A100_2) >> 15)) +
         2 * x0 * B100_0;
       t += 2 * x1 * B100_1;
-      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
       t += 2 * x2 * B100_2;
-      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
       t *= 4;
-      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
       let r = 2 * t;
-      r = r > MAX_32 ? MAX_32 : Math.max(r, MIN_32);
+      r = r > MAX_32 ? MAX_32 : r < MIN_32 ? MIN_32 : r;
       out[outOff + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
       y2Hi = y1Hi;
       y2Lo = y1Lo;
