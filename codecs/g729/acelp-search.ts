@@ -147,7 +147,7 @@ function corH(H: Int16Array, rr: Int16Array, neg: Int8Array): boolean {
     // shl(H[i], k), saturating.
     for (let i = 0; i < L_SUBFR; i++) {
       const v = H[i]! << k;
-      h[i] = v > MAX_16 ? MAX_16 : v < MIN_16 ? MIN_16 : v;
+      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
     }
   }
   let eh = 0;
@@ -462,19 +462,19 @@ function d4i40_17Fast(
         for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
           {
             const v = (rr[p0]! * ps[i1]!) >> 15;
-            rr[p0++] = v > MAX_16 ? MAX_16 : v;
+            rr[p0++] = Math.min(v, MAX_16);
           }
           {
             const v = (rr[p1]! * ps[i1 + 1]!) >> 15;
-            rr[p1++] = v > MAX_16 ? MAX_16 : v;
+            rr[p1++] = Math.min(v, MAX_16);
           }
           {
             const v = (rr[p2]! * ps[i1 + 2]!) >> 15;
-            rr[p2++] = v > MAX_16 ? MAX_16 : v;
+            rr[p2++] = Math.min(v, MAX_16);
           }
           {
             const v = (rr[p3]! * ps[i1 + 3]!) >> 15;
-            rr[p3++] = v > MAX_16 ? MAX_16 : v;
+            rr[p3++] = Math.min(v, MAX_16);
           }
         }
       }
@@ -488,15 +488,15 @@ function d4i40_17Fast(
         for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
           {
             const v = (rr[p0]! * ps[i2]!) >> 15;
-            rr[p0++] = v > MAX_16 ? MAX_16 : v;
+            rr[p0++] = Math.min(v, MAX_16);
           }
           {
             const v = (rr[p1]! * ps[i2 + 1]!) >> 15;
-            rr[p1++] = v > MAX_16 ? MAX_16 : v;
+            rr[p1++] = Math.min(v, MAX_16);
           }
           {
             const v = (rr[p2]! * ps[i2 + 2]!) >> 15;
-            rr[p2++] = v > MAX_16 ? MAX_16 : v;
+            rr[p2++] = Math.min(v, MAX_16);
           }
         }
       }
@@ -509,11 +509,11 @@ function d4i40_17Fast(
         for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
           {
             const v = (rr[p0]! * ps[i3]!) >> 15;
-            rr[p0++] = v > MAX_16 ? MAX_16 : v;
+            rr[p0++] = Math.min(v, MAX_16);
           }
           {
             const v = (rr[p1]! * ps[i3 + 1]!) >> 15;
-            rr[p1++] = v > MAX_16 ? MAX_16 : v;
+            rr[p1++] = Math.min(v, MAX_16);
           }
         }
       }
@@ -1003,7 +1003,7 @@ export function acelpCodeA(
   if (T0 < L_SUBFR) {
     for (let i = T0; i < L_SUBFR; i++) {
       const v = h[i]! + ((h[i - T0]! * sharp) >> 15);
-      h[i] = v > MAX_16 ? MAX_16 : v < MIN_16 ? MIN_16 : v;
+      h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
     }
   }
   corHX(h, x, dnBuf);
@@ -1013,7 +1013,7 @@ export function acelpCodeA(
   if (T0 < L_SUBFR) {
     for (let i = T0; i < L_SUBFR; i++) {
       const v = code[i]! + ((code[i - T0]! * sharp) >> 15);
-      code[i] = v > MAX_16 ? MAX_16 : v < MIN_16 ? MIN_16 : v;
+      code[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
     }
   }
 }

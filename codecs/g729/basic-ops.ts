@@ -257,7 +257,7 @@ export function macDot(acc: number, x: Int16Array, xo: number, y: Int16Array, yo
 
 /** Saturation to 32 bits, without the Overflow flag. */
 export function sat32(x: number): number {
-  return x > MAX_32 ? MAX_32 : x < MIN_32 ? MIN_32 : x;
+  return x > MAX_32 ? MAX_32 : Math.max(x, MIN_32);
 }
 
 /** L_mult(a, b) without the Overflow flag. */
@@ -305,9 +305,9 @@ export function updateExcitation(
       continue;
     }
     let t = (p === 0x40000000 ? MAX_32 : 2 * p) + (q === 0x40000000 ? MAX_32 : 2 * q);
-    t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+    t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
     t *= 2;
-    t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+    t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
     exc[off + i] = t >= MAX_32 - 0x7fff ? MAX_16 : (t + 0x8000) >> 16;
   }
 }

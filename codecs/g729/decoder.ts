@@ -156,7 +156,7 @@ export class G729Decoder {
       if (T0 < L_SUBFR) {
         for (let i = T0; i < L_SUBFR; i++) {
           const v = code[i]! + ((code[i - T0]! * j) >> 15);
-          code[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+          code[i] = v > 32767 ? 32767 : Math.max(v, -32768);
         }
       }
 

@@ -88,7 +88,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   } else if (sum < 1048576) {
     for (let i = -PIT_MAX; i < L_FRAME; i++) {
       const v = wsp[off + i]! * 8;
-      scaled[base + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      scaled[base + i] = v > 32767 ? 32767 : Math.max(v, -32768);
     }
   } else {
     for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;
@@ -108,7 +108,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   let T1 = 20;
   for (let i = 20; i < 40; i++) {
     const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
-    if (L_sub(s, max) > 0) {
+    if (s > max) {
       max = s;
       T1 = i;
     }
@@ -118,7 +118,7 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   let T2 = 40;
   for (let i = 40; i < 80; i++) {
     const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
-    if (L_sub(s, max) > 0) {
+    if (s > max) {
       max = s;
       T2 = i;
     }
@@ -128,19 +128,19 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   let T3 = 80;
   for (let i = 80; i < 143; i += 2) {
     const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
-    if (L_sub(s, max) > 0) {
+    if (s > max) {
       max = s;
       T3 = i;
     }
   }
   const t3 = T3;
   let s = corrEven(scaled, base, t3 + 1, plain);
-  if (L_sub(s, max) > 0) {
+  if (s > max) {
     max = s;
     T3 = t3 + 1;
   }
   s = corrEven(scaled, base, t3 - 1, plain);
-  if (L_sub(s, max) > 0) {
+  if (s > max) {
     max = s;
     T3 = t3 - 1;
   }
@@ -166,6 +166,19 @@ const dn = new Int16Array(L_SUBFR);
 /** (MAX_32 / 2)² with a margin: below it, 2·√(a·b) fits in 32 bits. */
 const CS_LIMIT = 1.15e18;
 const excTmp = new Int16Array(L_SUBFR);
+
+/**
+ * Σ dn[i]·exc[off + i]·2 with the reference's saturating L_mac chain (ed = Σdn²): in int32 when
+ * √(Σdn²·Σexc²) bounds every partial half-sum below 2^30 (Cauchy–Schwarz).
+ */
+function dnDot(exc: Int16Array, off: number, ed: number): number {
+  let ee = 0;
+  for (let i = off; i < off + L_SUBFR; i++) ee += exc[i]! * exc[i]!;
+  if (ed * ee >= CS_LIMIT) return macDot(0, dn, 0, exc, off, L_SUBFR);
+  let s = 0;
+  for (let i = 0; i < L_SUBFR; i++) s = (s + Math.imul(dn[i]!, exc[off + i]!)) | 0;
+  return 2 * s;
+}
 
 /** Closed-loop pitch over [t0Min, t0Max] with 1/3 fractions; leaves the adaptive vector in exc (Pitch_fr3_fast). */
 export function pitchFr3Fast(
@@ -197,20 +210,21 @@ export function pitchFr3Fast(
     }
   }
   predLt3(exc, off, t0, 0, L_SUBFR);
-  max = macDot(0, dn, 0, exc, off, L_SUBFR);
+  max = dnDot(exc, off, ed);
   frac[0] = 0;
   if (subframe === 0 && t0 > 84) return t0;
   for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   predLt3(exc, off, t0, -1, L_SUBFR);
-  let corr = macDot(0, dn, 0, exc, off, L_SUBFR);
-  if (L_sub(corr, max) > 0) {
+  // (L_sub(a, b) > 0 is a > b: saturation keeps the sign, and nothing reads the flag here.)
+  let corr = dnDot(exc, off, ed);
+  if (corr > max) {
     max = corr;
     frac[0] = -1;
     for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   }
   predLt3(exc, off, t0, 1, L_SUBFR);
-  corr = macDot(0, dn, 0, exc, off, L_SUBFR);
-  if (L_sub(corr, max) > 0) {
+  corr = dnDot(exc, off, ed);
+  if (corr > max) {
     frac[0] = 1;
   } else {
     exc.set(excTmp, off);

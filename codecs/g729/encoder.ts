@@ -139,9 +139,9 @@ export class G729Encoder {
       // gainPit ≥ 0: L_mult cannot saturate; L_shl(·, 1) and sub can.
       for (let i = 0; i < L_SUBFR; i++) {
         let t = 4 * y1[i]! * gainPit;
-        t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+        t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
         const d = xn[i]! - (t >> 16);
-        xn2[i] = d > 32767 ? 32767 : d < -32768 ? -32768 : d;
+        xn2[i] = d > 32767 ? 32767 : Math.max(d, -32768);
       }
       acelpCodeA(xn2, h1, T0, this.sharp, code, y2, this.acelp);
       prm[p++] = this.acelp[0]!;

@@ -292,13 +292,13 @@ export class GainQuantizer {
           const gPitCod = (gCode * gPitch) >> 15;
           let L = 2 * h0 * g2Pitch + 2 * ((l0 * g2Pitch) >> 15);
           L += 2 * h1 * gPitch + 2 * ((l1 * gPitch) >> 15);
-          L = L > MAX_32 ? MAX_32 : L < MIN_32 ? MIN_32 : L;
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
           L += 2 * h2 * g2Code + 2 * ((l2 * g2Code) >> 15);
-          L = L > MAX_32 ? MAX_32 : L < MIN_32 ? MIN_32 : L;
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
           L += 2 * h3 * gCode + 2 * ((l3 * gCode) >> 15);
-          L = L > MAX_32 ? MAX_32 : L < MIN_32 ? MIN_32 : L;
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
           L += 2 * h4 * gPitCod + 2 * ((l4 * gPitCod) >> 15);
-          L = L > MAX_32 ? MAX_32 : L < MIN_32 ? MIN_32 : L;
+          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
           if (L < distMin) {
             distMin = L;
             index1 = cand1 + i;

@@ -198,9 +198,9 @@ export function lagWindow(m: number, rh: Int16Array, rl: Int16Array): void {
 function mpy32(h1: number, l1: number, h2: number, l2: number): number {
   const p = h1 * h2;
   let L = (p === 0x40000000 ? MAX_32 : 2 * p) + 2 * ((h1 * l2) >> 15);
-  L = L > MAX_32 ? MAX_32 : L < MIN_32 ? MIN_32 : L;
+  L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
   L += 2 * ((l1 * h2) >> 15);
-  return L > MAX_32 ? MAX_32 : L < MIN_32 ? MIN_32 : L;
+  return L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
 }
 
 /** Levinson–Durbin with the reference's memory of the last stable filter. */
@@ -240,7 +240,7 @@ export class Levinson {
       t0 = 0;
       for (let j = 1; j < i; j++) {
         t0 += mpy32(rh[j]!, rl[j]!, ah[i - j]!, al[i - j]!);
-        t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+        t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
       }
       t0 = L_shl(t0, 4);
       t1 = L_Comp(rh[i]!, rl[i]!);
@@ -261,7 +261,7 @@ export class Levinson {
       for (let j = 1; j < i; j++) {
         // L_Comp(h, l) = h·2^16 + 2·l cannot saturate (0 ≤ l < 2^15).
         t0 = mpy32(kh, kl, ah[i - j]!, al[i - j]!) + ah[j]! * 65536 + 2 * al[j]!;
-        t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+        t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
         anh[j] = t0 >> 16;
         anl[j] = (t0 >> 1) - (t0 >> 16) * 32768;
       }
@@ -341,30 +341,30 @@ function chebps(x: number, f: Int16Array, q10: boolean): number {
       }
     }
     t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
-    t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     t0 *= 2;
-    t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     t0 += b2h === -32768 ? MAX_32 : -65536 * b2h;
-    t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     t0 -= 2 * b2l;
-    t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     t0 += 8192 * f[i]!;
-    t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+    t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     b2l = b1l;
     b2h = b1h;
     b1h = t0 >> 16;
     b1l = (t0 >> 1) - b1h * 32768;
   }
   t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
-  t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
   t0 += b2h === -32768 ? MAX_32 : -65536 * b2h;
-  t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
   t0 -= 2 * b2l;
-  t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
   t0 += 4096 * f[i]!;
-  t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
   t0 *= q10 ? 128 : 64;
-  t0 = t0 > MAX_32 ? MAX_32 : t0 < MIN_32 ? MIN_32 : t0;
+  t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
   return t0 >> 16;
 }
 

@@ -110,7 +110,7 @@ function preSelect(rbuf: Int16Array): number {
     const lo = rbuf[j]! - CB1_MAX[j]!;
     const hi = rbuf[j]! - CB1_MIN[j]!;
     if (hi > 32767 || lo < -32768) return preSelectChecked(rbuf);
-    const m = hi > -lo ? hi : -lo;
+    const m = Math.max(hi, -lo);
     bound += m * m;
   }
   // Every Σd² is at most Σ_j max|d_j|²: below 2^30 the sums are exact in int32 and their
@@ -241,7 +241,7 @@ function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: numb
   for (let j = from; j < to; j++) {
     const a = diffBuf[j]! - CB2_MIN[j]!;
     const b = CB2_MAX[j]! - diffBuf[j]!;
-    const m = a > b ? a : b;
+    const m = Math.max(a, b);
     bound += m * m;
   }
   let index = 0;

@@ -214,10 +214,10 @@ export class PostFilter {
       if (t0 === 0) v = sig[base + i]!;
       else {
         v = ((g0 * sig[base + i]!) >> 15) + ((gain * sig[base + i - t0]!) >> 15);
-        v = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        v = v > 32767 ? 32767 : Math.max(v, -32768);
       }
       const e = v - ((g * prev) >> 15);
-      out[i] = e > 32767 ? 32767 : e < -32768 ? -32768 : e;
+      out[i] = e > 32767 ? 32767 : Math.max(e, -32768);
       prev = v;
     }
     this.memPre = prev;
@@ -320,13 +320,13 @@ export class PostProcess {
         2 * (y2Hi * A100_2 + ((y2Lo * A100_2) >> 15)) +
         2 * x0 * B100_0;
       t += 2 * x1 * B100_1;
-      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
       t += 2 * x2 * B100_2;
-      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
       t *= 4;
-      t = t > MAX_32 ? MAX_32 : t < MIN_32 ? MIN_32 : t;
+      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
       let r = 2 * t;
-      r = r > MAX_32 ? MAX_32 : r < MIN_32 ? MIN_32 : r;
+      r = r > MAX_32 ? MAX_32 : Math.max(r, MIN_32);
       out[outOff + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
       y2Hi = y1Hi;
       y2Lo = y1Lo;
