@@ -134,10 +134,10 @@ const hScaled = new Int16Array(L_SUBFR);
 /**
  * The correlation matrix of the (scaled) impulse response, track by track (Cor_h). On the plain
  * path the off-diagonal entries come out already multiplied by the signs of the search (see
- * corHPlain; `neg[i]` is 1 where dn[i] < 0): returns true then, false when the search still has
+ * corHPlain; `neg[i]` is −1 where dn[i] < 0, else 0): returns true then, false when the search still has
  * to fold them.
  */
-function corH(H: Int16Array, rr: Int16Array, neg: Int8Array): boolean {
+function corH(H: Int16Array, rr: Int16Array, neg: Int32Array): boolean {
   const h = hScaled;
   const cor = macDot(0, H, 0, H, 0, L_SUBFR);
   if (extract_h(cor) > 32000) {
@@ -177,7 +177,7 @@ let rrBound = 32768;
  * no entry uses, those of pairs on tracks 3 and 4, go to the spare slot rr[DIM_RR]). The lags
  * 5, 10, … 35 (pairs on one track) have no entry at all and are skipped.
  */
-export function corHPlain(h: Int16Array, rr: Int16Array, neg: Int8Array): void {
+export function corHPlain(h: Int16Array, rr: Int16Array, neg: Int32Array): void {
   // The diagonal (lag 0), not folded.
   {
     let s = 0;
@@ -189,19 +189,19 @@ export function corHPlain(h: Int16Array, rr: Int16Array, neg: Int8Array): void {
   }
   // The search's sign folding of entry (p, q), as d4i40_17_fast does it: v·32767 >> 15 when
   // dn[p] and dn[q] have the same sign (v − 1 for v > 0, else v, as |v| < 32768 here), and
-  // min(v·−32768 >> 15, 32767) = −v when they differ. Written without branches: m = −1 when
-  // the signs differ, and v ^ m − m = −v then.
+  // min(v·−32768 >> 15, 32767) = −v when they differ. Written without branches: with neg
+  // −1 where dn < 0 (else 0), m = −1 when the signs differ, v ^ m − m = −v then, and
+  // (−v >>> 31) & (m + 1) is 1 when v > 0 and the signs agree.
   for (let d = 1; d < L_SUBFR; d++) {
     if (d % STEP === 0) continue;
     const base = d * (L_SUBFR + 1) + 1;
     let s = 0;
-    for (let k = 0, n = L_SUBFR - d; k < n; k++) {
+    // The pair's later position is q = 39 − k, the earlier q − d.
+    for (let k = 0, q = L_SUBFR - 1, n = L_SUBFR - d; k < n; k++, q--) {
       s = (s + Math.imul(h[k]!, h[k + d]!)) | 0;
       const v = s >> 15;
-      // The pair's later position is 39 − k, the earlier 39 − k − d.
-      const m = -(neg[L_SUBFR - 1 - k]! ^ neg[L_SUBFR - 1 - k - d]!);
-      const dec = (-v >>> 31) & (~m & 1);
-      rr[RR_SLOT[base + k]!] = ((v ^ m) - m - dec) | 0;
+      const m = neg[q]! ^ neg[q - d]!;
+      rr[RR_SLOT[base + k]!] = ((v ^ m) - m - ((-v >>> 31) & (m + 1))) | 0;
     }
   }
 }
@@ -983,7 +983,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
 /** The correlations, and a spare slot at DIM_RR that corHPlain writes unused sums to. */
 const rr = new Int16Array(DIM_RR + 1);
 const dnBuf = new Int16Array(L_SUBFR);
-const negDn = new Int8Array(L_SUBFR);
+const negDn = new Int32Array(L_SUBFR);
 
 /**
  * Annex A's codebook search for target x with impulse response h (modified in place by the
@@ -1007,7 +1007,7 @@ export function acelpCodeA(
     }
   }
   corHX(h, x, dnBuf);
-  for (let i = 0; i < L_SUBFR; i++) negDn[i] = dnBuf[i]! < 0 ? 1 : 0;
+  for (let i = 0; i < L_SUBFR; i++) negDn[i] = dnBuf[i]! < 0 ? -1 : 0;
   const folded = corH(h, rr, negDn);
   d4i40_17Fast(dnBuf, rr, h, code, y, result, folded);
   if (T0 < L_SUBFR) {

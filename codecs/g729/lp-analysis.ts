@@ -196,6 +196,11 @@ export function lagWindow(m: number, rh: Int16Array, rl: Int16Array): void {
  * parts are L_Extract low parts (0 ≤ l < 2^15), so the mults cannot saturate.
  */
 function mpy32(h1: number, l1: number, h2: number, l2: number): number {
+  // The half of the result, exact in int32 (|h1·h2| ≤ 2^30, the mults below 2^15): when
+  // |a| < 2^30 − 2^16 neither partial sum's double can saturate (the first is within 2^15 of
+  // a), and h1 = h2 = −32768 (the saturating L_mult) is excluded, as a ≥ 2^30 − 2^16 then.
+  const a = (Math.imul(h1, h2) + (Math.imul(h1, l2) >> 15) + (Math.imul(l1, h2) >> 15)) | 0;
+  if (a < 0x3fff0000 && a > -0x3fff0000) return 2 * a;
   const p = h1 * h2;
   let L = (p === 0x40000000 ? MAX_32 : 2 * p) + 2 * ((h1 * l2) >> 15);
   L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
@@ -354,6 +359,20 @@ function chebps(x: number, f: Int16Array, q10: boolean): number {
     b2h = b1h;
     b1h = t0 >> 16;
     b1l = (t0 >> 1) - b1h * 32768;
+  }
+  // The last step: Mpy_32_16 (= 2a, which cannot saturate for |a| ≤ 2^29), − 2^16·b2h (b2h =
+  // −32768 excluded: its L_mult saturates), then − 2·b2l (0 .. 65534) and + 4096·f[i]
+  // (|·| < 2^27), which cannot leave 32 bits when |2a − 2^16·b2h| ≤ 0x77ff0000; the scaling
+  // then saturates as L_shl does.
+  {
+    const a = (Math.imul(b1h, x) + (Math.imul(b1l, x) >> 15)) | 0;
+    if (a <= 0x20000000 && a >= -0x20000000 && b2h !== -32768) {
+      const p1 = 2 * a - b2h * 65536;
+      if (p1 <= 0x77ff0000 && p1 >= -0x77ff0000) {
+        const r = (p1 - 2 * b2l + (f[i]! << 12)) * (q10 ? 128 : 64);
+        return (r > MAX_32 ? MAX_32 : Math.max(r, MIN_32)) >> 16;
+      }
+    }
   }
   t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
   t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
