@@ -84,10 +84,12 @@ export function synFilt(
   // While max|y| ≤ yLimit the half-sums are within ±(2^30 − 1) for any input sample, so they
   // are computed in exact int32 arithmetic (Math.imul, | 0).
   const yLimit = aSum === 0 ? 32768 : Math.floor((0x3fffffff - 32768 * (a0 < 0 ? -a0 : a0)) / aSum);
+  // While every output so far (and the memory) is within ±yLimit, the fast path holds.
+  let plain = fast && ymax <= yLimit;
   for (let i = 0; i < lg; i++) {
     const xi = x[xOff + i]!;
     let out: number;
-    if (fast && ymax <= yLimit) {
+    if (plain) {
       const s =
         (Math.imul(xi, a0) -
           (Math.imul(a1, y1) +
@@ -110,8 +112,7 @@ export function synFilt(
       out = synStepSlow(a, aOff, xi, fast, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
     }
     y[yOff + i] = out;
-    if (out > ymax) ymax = out;
-    else if (-out > ymax) ymax = -out;
+    if (out > yLimit || out < -yLimit) plain = false;
     y10 = y9;
     y9 = y8;
     y8 = y7;

@@ -99,48 +99,54 @@ const y = new Int16Array(L_WINDOW);
 const lags = new Int32Array(M + 1);
 
 /**
- * lags[i] = Σ_k y[k]·y[k+i] for i = 1..10 in one pass over y (int32: the caller has checked
- * that Σy² < 2^30, which bounds every partial sum).
+ * lags[i] = Σ_k y[k]·y[k+i] for i = 1..10, in two passes over y of five lags each, the samples
+ * y[k .. k+5] carried from step to step in locals (one load per step). int32: the caller has
+ * checked that Σy² < 2^30, which bounds every partial sum (Cauchy–Schwarz), in any order.
  */
 function lagSums(out: Int32Array): void {
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let s4 = 0;
-  let s5 = 0;
-  let s6 = 0;
-  let s7 = 0;
-  let s8 = 0;
-  let s9 = 0;
-  let s10 = 0;
-  const n = L_WINDOW - M;
-  for (let k = 0; k < n; k++) {
-    const v = y[k]!;
-    s1 = (s1 + Math.imul(v, y[k + 1]!)) | 0;
-    s2 = (s2 + Math.imul(v, y[k + 2]!)) | 0;
-    s3 = (s3 + Math.imul(v, y[k + 3]!)) | 0;
-    s4 = (s4 + Math.imul(v, y[k + 4]!)) | 0;
-    s5 = (s5 + Math.imul(v, y[k + 5]!)) | 0;
-    s6 = (s6 + Math.imul(v, y[k + 6]!)) | 0;
-    s7 = (s7 + Math.imul(v, y[k + 7]!)) | 0;
-    s8 = (s8 + Math.imul(v, y[k + 8]!)) | 0;
-    s9 = (s9 + Math.imul(v, y[k + 9]!)) | 0;
-    s10 = (s10 + Math.imul(v, y[k + 10]!)) | 0;
-  }
-  out[1] = s1;
-  out[2] = s2;
-  out[3] = s3;
-  out[4] = s4;
-  out[5] = s5;
-  out[6] = s6;
-  out[7] = s7;
-  out[8] = s8;
-  out[9] = s9;
-  out[10] = s10;
-  // The last M samples: lag i still has the pairs (k, k+i) with k + i < L_WINDOW.
-  for (let k = n; k < L_WINDOW; k++) {
-    const v = y[k]!;
-    for (let i = 1; k + i < L_WINDOW; i++) out[i] = (out[i]! + Math.imul(v, y[k + i]!)) | 0;
+  for (let lag0 = 1; lag0 <= M; lag0 += 5) {
+    // Lags lag0 .. lag0+4: step k reads y[k] and y[k + lag0 .. k + lag0 + 4].
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let w1 = y[lag0]!;
+    let w2 = y[lag0 + 1]!;
+    let w3 = y[lag0 + 2]!;
+    let w4 = y[lag0 + 3]!;
+    const n = L_WINDOW - lag0 - 4;
+    let k = 0;
+    for (; k < n; k++) {
+      const v = y[k]!;
+      const w5 = y[k + lag0 + 4]!;
+      s0 = (s0 + Math.imul(v, w1)) | 0;
+      s1 = (s1 + Math.imul(v, w2)) | 0;
+      s2 = (s2 + Math.imul(v, w3)) | 0;
+      s3 = (s3 + Math.imul(v, w4)) | 0;
+      s4 = (s4 + Math.imul(v, w5)) | 0;
+      w1 = w2;
+      w2 = w3;
+      w3 = w4;
+      w4 = w5;
+    }
+    // The last steps, where the longer lags have run out of samples: w1..w4 are
+    // y[k + lag0 .. k + lag0 + 3] = y[236 .. 239].
+    s0 =
+      (s0 +
+        Math.imul(y[k]!, w1) +
+        Math.imul(y[k + 1]!, w2) +
+        Math.imul(y[k + 2]!, w3) +
+        Math.imul(y[k + 3]!, w4)) |
+      0;
+    s1 = (s1 + Math.imul(y[k]!, w2) + Math.imul(y[k + 1]!, w3) + Math.imul(y[k + 2]!, w4)) | 0;
+    s2 = (s2 + Math.imul(y[k]!, w3) + Math.imul(y[k + 1]!, w4)) | 0;
+    s3 = (s3 + Math.imul(y[k]!, w4)) | 0;
+    out[lag0] = s0;
+    out[lag0 + 1] = s1;
+    out[lag0 + 2] = s2;
+    out[lag0 + 3] = s3;
+    out[lag0 + 4] = s4;
   }
 }
 
