@@ -43,6 +43,8 @@ const FAC_GAMMA1_PST = weightFactors(GAMMA1_PST);
 
 /** The pitch search's half-sums, by lag. */
 const lagCorr = new Int32Array(PIT_MAX + 1);
+/** prefixEnergy[n] = Σ of the first n squares of the pitch search's window (prefixEnergy[0] = 0). */
+const prefixEnergy = new Float64Array(L_SUBFR + 8);
 
 export class PostFilter {
   private readonly memSynPst = new Int16Array(M);
@@ -142,8 +144,13 @@ export class PostFilter {
     // a: energy of the present subframe, b: of the samples the delays read. Every correlation's
     // half-sum is at most √(a·b) (Cauchy–Schwarz), the energies' chains only grow: when
     // 1 + 2a and 1 + 2b fit in 32 bits and √(a·b) < 2^30, nothing saturates and int32 is exact.
+    // eb, with its prefix sums (the energy at the chosen delay is one of their differences).
     let eb = 0;
-    for (let i = base - t0Max; i < base - t0Min + L_SUBFR; i++) eb += scal[i]! * scal[i]!;
+    const from = base - t0Max;
+    for (let i = from; i < base - t0Min + L_SUBFR; i++) {
+      eb += scal[i]! * scal[i]!;
+      prefixEnergy[i - from + 1] = eb;
+    }
     const plain = 1 + 2 * ea <= MAX_32 && 1 + 2 * eb <= MAX_32 && ea * eb < 1.15e18;
     if (plain) correlateLags(scal, base, scal, base, L_SUBFR, 1, t0Min, t0Max - t0Min + 1, lagCorr);
     for (let i = t0Min; i <= t0Max; i++) {
@@ -156,8 +163,8 @@ export class PostFilter {
     let ener: number;
     let ener0: number;
     if (plain) {
-      let a = 0;
-      for (let k = 0; k < L_SUBFR; k++) a = (a + Math.imul(scal[base - t0 + k]!, scal[base - t0 + k]!)) | 0;
+      // Σ_k scal[base − t0 + k]², exact (below eb < 2^30).
+      const a = prefixEnergy[t0Max - t0 + L_SUBFR]! - prefixEnergy[t0Max - t0]!;
       ener = 1 + 2 * a;
       ener0 = 1 + 2 * ea;
     } else {
@@ -250,9 +257,10 @@ export class PostFilter {
     for (let i = 0; i < L_SUBFR; i++) {
       gain = ((gain * AGC_FAC) >> 15) + g0;
       if (gain > 32767) gain = 32767;
-      // gain ≥ 0: L_mult cannot saturate; the ×8 (L_shl by 3) can.
-      const t = 16 * out[outOff + i]! * gain;
-      out[outOff + i] = t > MAX_32 ? 32767 : t < MIN_32 ? -32768 : t >> 16;
+      // 0 ≤ gain < 2^15: L_mult cannot saturate (|out·gain| < 2^30, int32); the ×8 (L_shl by
+      // 3) of its double saturates exactly when |out·gain| ≥ 2^27.
+      const p = Math.imul(out[outOff + i]!, gain);
+      out[outOff + i] = p >= 0x8000000 ? 32767 : p < -0x8000000 ? -32768 : p >> 12;
     }
     this.pastGain = gain;
   }
