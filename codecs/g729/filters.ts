@@ -86,7 +86,57 @@ export function synFilt(
   const yLimit = aSum === 0 ? 32768 : Math.floor((0x3fffffff - 32768 * (a0 < 0 ? -a0 : a0)) / aSum);
   // While every output so far (and the memory) is within ±yLimit, the fast path holds.
   let plain = fast && ymax <= yLimit;
-  for (let i = 0; i < lg; i++) {
+  let i = 0;
+  // Two samples per pass on the fast path (half the shifting of the past outputs); a sample
+  // that leaves it is redone by the general loop below.
+  while (plain && i + 1 < lg) {
+    const s =
+      (Math.imul(x[xOff + i]!, a0) -
+        (Math.imul(a1, y1) +
+          Math.imul(a2, y2) +
+          Math.imul(a3, y3) +
+          Math.imul(a4, y4) +
+          Math.imul(a5, y5) +
+          Math.imul(a6, y6) +
+          Math.imul(a7, y7) +
+          Math.imul(a8, y8) +
+          Math.imul(a9, y9) +
+          Math.imul(a10, y10))) |
+      0;
+    if (s < -0x8000000 || s >= 0x7fff800) break;
+    const u = (s + 2048) >> 12;
+    if (u > yLimit || u < -yLimit) break;
+    const t =
+      (Math.imul(x[xOff + i + 1]!, a0) -
+        (Math.imul(a1, u) +
+          Math.imul(a2, y1) +
+          Math.imul(a3, y2) +
+          Math.imul(a4, y3) +
+          Math.imul(a5, y4) +
+          Math.imul(a6, y5) +
+          Math.imul(a7, y6) +
+          Math.imul(a8, y7) +
+          Math.imul(a9, y8) +
+          Math.imul(a10, y9))) |
+      0;
+    if (t < -0x8000000 || t >= 0x7fff800) break;
+    const w = (t + 2048) >> 12;
+    if (w > yLimit || w < -yLimit) break;
+    y[yOff + i] = u;
+    y[yOff + i + 1] = w;
+    i += 2;
+    y10 = y8;
+    y9 = y7;
+    y8 = y6;
+    y7 = y5;
+    y6 = y4;
+    y5 = y3;
+    y4 = y2;
+    y3 = y1;
+    y2 = u;
+    y1 = w;
+  }
+  for (; i < lg; i++) {
     const xi = x[xOff + i]!;
     let out: number;
     if (plain) {
@@ -157,7 +207,7 @@ function synStepSlow(
 }
 
 /**
- * y[n] = Σ a[j]·x[n−j], x read from x[xOff − 10 ..] (Residu). When 2·Σ|a[j]|·max|x| fits in
+ * y[n] = Σ a[j]·x[n−j], x read from x[xOff − 10 ..] (Residu); x and y are distinct arrays. When 2·Σ|a[j]|·max|x| fits in
  * 32 bits no partial sum can saturate, and the plain sum is the reference's result.
  */
 export function residu(
@@ -195,7 +245,52 @@ export function residu(
     const a8 = a[aOff + 8]!;
     const a9 = a[aOff + 9]!;
     const a10 = a[aOff + 10]!;
-    for (let i = 0; i < lg; i++) {
+    // Two outputs per pass, sharing 10 of their 11 samples (x and y are distinct arrays).
+    let i = 0;
+    for (; i + 1 < lg; i += 2) {
+      const n = xOff + i;
+      const v0 = x[n + 1]!;
+      const v1 = x[n]!;
+      const v2 = x[n - 1]!;
+      const v3 = x[n - 2]!;
+      const v4 = x[n - 3]!;
+      const v5 = x[n - 4]!;
+      const v6 = x[n - 5]!;
+      const v7 = x[n - 6]!;
+      const v8 = x[n - 7]!;
+      const v9 = x[n - 8]!;
+      const v10 = x[n - 9]!;
+      const v11 = x[n - 10]!;
+      const s =
+        (Math.imul(a0, v1) +
+          Math.imul(a1, v2) +
+          Math.imul(a2, v3) +
+          Math.imul(a3, v4) +
+          Math.imul(a4, v5) +
+          Math.imul(a5, v6) +
+          Math.imul(a6, v7) +
+          Math.imul(a7, v8) +
+          Math.imul(a8, v9) +
+          Math.imul(a9, v10) +
+          Math.imul(a10, v11)) |
+        0;
+      const t =
+        (Math.imul(a0, v0) +
+          Math.imul(a1, v1) +
+          Math.imul(a2, v2) +
+          Math.imul(a3, v3) +
+          Math.imul(a4, v4) +
+          Math.imul(a5, v5) +
+          Math.imul(a6, v6) +
+          Math.imul(a7, v7) +
+          Math.imul(a8, v8) +
+          Math.imul(a9, v9) +
+          Math.imul(a10, v10)) |
+        0;
+      y[yOff + i] = s >= -0x8000000 && s < 0x7fff800 ? (s + 2048) >> 12 : round(L_shl(2 * s, 3));
+      y[yOff + i + 1] = t >= -0x8000000 && t < 0x7fff800 ? (t + 2048) >> 12 : round(L_shl(2 * t, 3));
+    }
+    for (; i < lg; i++) {
       const n = xOff + i;
       const s =
         (Math.imul(a0, x[n]!) +
