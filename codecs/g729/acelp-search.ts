@@ -424,6 +424,7 @@ export function corHReference(h: Int16Array, rr: Int16Array): void {
 const signDn = new Int16Array(L_SUBFR);
 const signDnInv = new Int16Array(L_SUBFR);
 const tmpVectBuf = new Int16Array(NB_POS);
+const tmpVect32 = new Int32Array(NB_POS);
 const ipBuf = new Int32Array(4);
 
 function addPulse(y: Int16Array, h: Int16Array, ip: number, sg: number): void {
@@ -791,7 +792,8 @@ function searchReference(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): voi
  * they are alp·sq2 > sq·alp16 exactly. Same order of visits and ties as searchReference.
  */
 function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
-  const tmpVect = tmpVectBuf;
+  // Phase B's partial energies, kept already scaled (·2^15).
+  const tmpVect = tmpVect32;
   let psk = -1;
   let alpk = 1;
   let rri0i3i4 = RRI0I3;
@@ -855,7 +857,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         const s = ((rr[q0]! << 14) + (rr[q1]! << 14) + (rr[q2++]! << 13)) | 0;
         q0 += NB_POS;
         q1 += NB_POS;
-        tmpVect[q3] = (s + 0x8000) >> 16;
+        tmpVect[q3] = ((s + 0x8000) >> 16) << 15;
       }
       q0 = RRI0I2 + ((i0 * 6554) >> 15);
       q1 = rri0i3i4 + ((i1 * 6554) >> 15);
@@ -868,7 +870,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         q1 += NB_POS;
         for (let q4 = 0, i3 = 1; i3 < L_SUBFR; i3 += STEP, q4++) {
           const ps2 = ps1 + dn[i3]!;
-          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + tmpVect[q4]!) | 0;
           const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
           if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
@@ -937,7 +939,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       for (let q3 = 0; q3 < NB_POS; q3++) {
         const s3 = ((rr[q0]! << 14) + (rr[q1++]! << 14) + (rr[q2++]! << 13)) | 0;
         q0 += NB_POS;
-        tmpVect[q3] = (s3 + 0x8000) >> 16;
+        tmpVect[q3] = ((s3 + 0x8000) >> 16) << 15;
       }
       q0 = rri1i3i4 + ((i0 * 6554) >> 15);
       q1 = RRI0I1 + i1Offset;
@@ -949,7 +951,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         q0 += NB_POS;
         for (let q4 = 0, i3 = 2; i3 < L_SUBFR; i3 += STEP, q4++) {
           const ps2 = ps1 + dn[i3]!;
-          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + tmpVect[q4]!) | 0;
           const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
           if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {

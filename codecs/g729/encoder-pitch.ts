@@ -83,20 +83,30 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   for (let i = -PIT_MAX; i < L_FRAME; i += 2) e += wsp[off + i]! * wsp[off + i]!;
   const sum = 2 * e;
   const base = PIT_MAX;
+  // Every correlation below is a partial sum 2·Σ u·v of samples of `scaled`, at most
+  // 2·Σ scaled² in magnitude (Cauchy–Schwarz): if that fits, no L_mac saturates. The energy
+  // is summed as the scaled signal is written.
+  let energy = 0;
   if (sum > MAX_32) {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]! >> 3;
+    for (let i = -PIT_MAX; i < L_FRAME; i++) {
+      const v = wsp[off + i]! >> 3;
+      scaled[base + i] = v;
+      energy += v * v;
+    }
   } else if (sum < 1048576) {
     for (let i = -PIT_MAX; i < L_FRAME; i++) {
-      const v = wsp[off + i]! * 8;
-      scaled[base + i] = v > 32767 ? 32767 : Math.max(v, -32768);
+      const w = wsp[off + i]! * 8;
+      const v = w > 32767 ? 32767 : Math.max(w, -32768);
+      scaled[base + i] = v;
+      energy += v * v;
     }
   } else {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;
+    for (let i = -PIT_MAX; i < L_FRAME; i++) {
+      const v = wsp[off + i]!;
+      scaled[base + i] = v;
+      energy += v * v;
+    }
   }
-  // Every correlation below is a partial sum 2·Σ u·v of samples of `scaled`, at most
-  // 2·Σ scaled² in magnitude (Cauchy–Schwarz): if that fits, no L_mac saturates.
-  let energy = 0;
-  for (let i = -PIT_MAX; i < L_FRAME; i++) energy += scaled[base + i]! * scaled[base + i]!;
   const plain = 2 * energy <= MAX_32;
   if (plain) {
     // The half-sums of the even-sample correlations at every lag the three ranges search.
