@@ -295,8 +295,9 @@ export function updateExcitation(
   n: number,
 ): void {
   for (let i = 0; i < n; i++) {
-    const p = exc[off + i]! * gp;
-    const q = code[i]! * gc;
+    // |exc·gp|, |code·gc| ≤ 2^30: exact in int32.
+    const p = Math.imul(exc[off + i]!, gp);
+    const q = Math.imul(code[i]!, gc);
     const s = p + q;
     if (s < 0x20000000 && s > -0x20000000 && p !== 0x40000000 && q !== 0x40000000) {
       // Neither L_mult saturates (no −32768·−32768), |2·(p + q)| < 2^30 and its doubling

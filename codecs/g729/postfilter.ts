@@ -48,9 +48,9 @@ const prefixEnergy = new Float64Array(L_SUBFR + 8);
 
 export class PostFilter {
   private readonly memSynPst = new Int16Array(M);
-  /** res2 with PIT_MAX samples of history before it. */
-  private readonly res2 = new Int16Array(PIT_MAX + L_SUBFR);
-  private readonly scalRes2 = new Int16Array(PIT_MAX + L_SUBFR);
+  /** The frame's residual with PIT_MAX samples of history before it (shifted once a frame). */
+  private readonly res2 = new Int16Array(PIT_MAX + L_FRAME);
+  private readonly scalRes2 = new Int16Array(PIT_MAX + L_FRAME);
   private readonly res2Pst = new Int16Array(L_SUBFR);
   private readonly synPst = new Int16Array(L_FRAME);
   private readonly ap3 = new Int16Array(MP1);
@@ -75,10 +75,11 @@ export class PostFilter {
       }
       weightAzBy(az, azOff, FAC_GAMMA2_PST, ap3);
       weightAzBy(az, azOff, FAC_GAMMA1_PST, ap4);
-      residu(ap3, 0, syn, M + sf, res2, PIT_MAX, L_SUBFR);
+      const base = PIT_MAX + sf;
+      residu(ap3, 0, syn, M + sf, res2, base, L_SUBFR);
       // The scaled residual, and its energy for the pitch search.
       let ea = 0;
-      for (let j = PIT_MAX; j < PIT_MAX + L_SUBFR; j++) {
+      for (let j = base; j < base + L_SUBFR; j++) {
         const v = res2[j]! >> 2;
         scalRes2[j] = v;
         ea += v * v;
@@ -121,24 +122,24 @@ export class PostFilter {
       }
 
       // Annex B: no long-term post-filter on comfort-noise frames.
-      if (voiced) this.pitchPostFilter(t0Min, t0Max, ea, temp2);
-      else this.preemphasised(0, 0, 0, temp2);
+      if (voiced) this.pitchPostFilter(base, t0Min, t0Max, ea, temp2);
+      else this.preemphasised(base, 0, 0, 0, temp2);
       synFilt(ap4, 0, this.res2Pst, 0, this.synPst, sf, L_SUBFR, this.memSynPst, 0, true);
       this.agc(syn, M + sf, sf);
-      res2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
-      scalRes2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
     }
+    res2.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
+    scalRes2.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
     syn.copyWithin(0, L_FRAME, L_FRAME + M);
     syn.set(this.synPst, M);
   }
 
   /**
-   * The long-term post-filter (delay search on the scaled residual, gains) with `ea` the energy
-   * of the present subframe's scaled residual; its output, pre-emphasised by g, into res2Pst.
+   * The long-term post-filter (delay search on the scaled residual, gains) for the subframe at
+   * res2[base ..], with `ea` the energy of its scaled residual; its output, pre-emphasised by g,
+   * into res2Pst.
    */
-  private pitchPostFilter(t0Min: number, t0Max: number, ea: number, g: number): void {
+  private pitchPostFilter(base: number, t0Min: number, t0Max: number, ea: number, g: number): void {
     const scal = this.scalRes2;
-    const base = PIT_MAX;
     let corMax = MIN_32;
     let t0 = t0Min;
     // a: energy of the present subframe, b: of the samples the delays read. Every correlation's
@@ -182,7 +183,7 @@ export class PostFilter {
     let t = L_mult(cmax, cmax);
     t = L_sub(t, L_shr(L_mult(en, en0), 1));
     if (t < 0) {
-      this.preemphasised(0, 0, 0, g);
+      this.preemphasised(base, 0, 0, 0, g);
       return;
     }
     let g0: number;
@@ -202,7 +203,7 @@ export class PostFilter {
         gain = 0;
       }
     }
-    this.preemphasised(t0, g0, gain, g);
+    this.preemphasised(base, t0, g0, gain, g);
   }
 
   /**
@@ -210,10 +211,9 @@ export class PostFilter {
    * tilt compensation's pre-emphasis by g (preemphasis), in one pass: s[i] − g·s[i−1] with
    * s[−1] the previous subframe's last sample.
    */
-  private preemphasised(t0: number, g0: number, gain: number, g: number): void {
+  private preemphasised(base: number, t0: number, g0: number, gain: number, g: number): void {
     const sig = this.res2;
     const out = this.res2Pst;
-    const base = PIT_MAX;
     // g0, gain, g ≥ 0: the products (mult) cannot saturate; the sums (add, sub) can.
     let prev = this.memPre;
     for (let i = 0; i < L_SUBFR; i++) {
