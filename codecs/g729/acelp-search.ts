@@ -59,7 +59,8 @@ const RRI1I4 = RRI1I3 + MSIZE;
 const RRI2I3 = RRI1I4 + MSIZE;
 const RRI2I4 = RRI2I3 + MSIZE;
 
-const y32 = new Float64Array(L_SUBFR);
+/** Cor_h_X's 32-bit correlations (each within 32 bits, saturated or not). */
+const y32 = new Int32Array(L_SUBFR);
 
 /**
  * Correlations of h[] with the target X[], normalised to 13 bits (Cor_h_X). Every partial sum
