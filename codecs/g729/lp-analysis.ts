@@ -152,17 +152,26 @@ function lagSums(out: Int32Array): void {
 
 /** Autocorrelations r[0..m] of the windowed 240 samples at x[off..], normalised, hi/lo (Autocorr). */
 export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): void {
-  // mult_r cannot saturate here: the window is positive and below 32767.
-  for (let i = 0; i < L_WINDOW; i++) y[i] = (x[off + i]! * HAMWINDOW[i]! + 0x4000) >> 15;
+  // mult_r cannot saturate here: the window is positive and below 32767. The energy is summed
+  // as the windowed signal is written (and again after each rescaling).
+  let e = 0;
+  for (let i = 0; i < L_WINDOW; i++) {
+    const v = (x[off + i]! * HAMWINDOW[i]! + 0x4000) >> 15;
+    y[i] = v;
+    e += v * v;
+  }
   let sum: number;
   for (let guard = 0; ; guard++) {
     overflow.flag = 0;
     // A sum of squares only grows: if the plain sum fits, no partial sum saturated.
-    let e = 0;
-    for (let i = 0; i < L_WINDOW; i++) e += y[i]! * y[i]!;
     sum = 1 + 2 * e <= MAX_32 ? 1 + 2 * e : macDot(1, y, 0, y, 0, L_WINDOW);
     if (overflow.flag === 0 || guard > 8) break;
-    for (let i = 0; i < L_WINDOW; i++) y[i] = shr(y[i]!, 2);
+    e = 0;
+    for (let i = 0; i < L_WINDOW; i++) {
+      const v = shr(y[i]!, 2);
+      y[i] = v;
+      e += v * v;
+    }
   }
   const norm = norm_l(sum);
   sum = L_shl(sum, norm);
