@@ -182,11 +182,15 @@ const excTmp = new Int16Array(L_SUBFR);
  * √(Σdn²·Σexc²) bounds every partial half-sum below 2^30 (Cauchy–Schwarz).
  */
 function dnDot(exc: Int16Array, off: number, ed: number): number {
+  // The energy and the int32 sum in one pass; the sum is used only when the bound holds.
   let ee = 0;
-  for (let i = off; i < off + L_SUBFR; i++) ee += exc[i]! * exc[i]!;
-  if (ed * ee >= CS_LIMIT) return macDot(0, dn, 0, exc, off, L_SUBFR);
   let s = 0;
-  for (let i = 0; i < L_SUBFR; i++) s = (s + Math.imul(dn[i]!, exc[off + i]!)) | 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const v = exc[off + i]!;
+    ee += v * v;
+    s = (s + Math.imul(dn[i]!, v)) | 0;
+  }
+  if (ed * ee >= CS_LIMIT) return macDot(0, dn, 0, exc, off, L_SUBFR);
   return 2 * s;
 }
 
