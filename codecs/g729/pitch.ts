@@ -59,17 +59,24 @@ export function predLt3(exc: Int16Array, off: number, T0: number, frac: number, 
   // Every partial sum is at most 2·Σ|taps|·max|exc| over the samples read (the samples
   // written so far included): while that fits in 32 bits the plain sum is exact.
   const tapSum = TAP_SUM[frac]!;
-  let xmax = 0;
-  for (let i = x0 - (L_INTER10 - 1); i < x0 + L_INTER10 + 1 && i < off; i++) {
+  // xmax bounds max|exc| over the samples read that precede the output: first the cheap bound
+  // 1 + OR of (v ^ (v >> 31)) (= |v| for v ≥ 0, |v| − 1 below), at most twice the maximum;
+  // only when it is too loose for the int32 path, the maximum itself. (Either way the checked
+  // path gives the same samples; the bound only chooses the faster one.)
+  const end = Math.min(x0 + len + L_INTER10, off);
+  let bits = 0;
+  for (let i = x0 - (L_INTER10 - 1); i < end; i++) {
     const v = exc[i]!;
-    if (v > xmax) xmax = v;
-    else if (-v > xmax) xmax = -v;
+    bits |= v ^ (v >> 31);
   }
-  const end = x0 + len + L_INTER10;
-  for (let i = x0 + L_INTER10 + 1; i < end && i < off; i++) {
-    const v = exc[i]!;
-    if (v > xmax) xmax = v;
-    else if (-v > xmax) xmax = -v;
+  let xmax = bits + 1;
+  if (tapSum * xmax > 0x3fffffff) {
+    xmax = 0;
+    for (let i = x0 - (L_INTER10 - 1); i < end; i++) {
+      const v = exc[i]!;
+      if (v > xmax) xmax = v;
+      else if (-v > xmax) xmax = -v;
+    }
   }
   const c0 = INTER_3L[frac]!;
   const c1 = INTER_3L[frac + 3]!;
