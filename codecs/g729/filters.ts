@@ -226,11 +226,21 @@ export function residu(
     if (v === -32768) fast = false;
     aSum += v < 0 ? -v : v;
   }
-  let xmax = 0;
+  // A bound of max|x|: 1 + OR of (v ^ (v >> 31)) (|v| for v ≥ 0, |v| − 1 below), at most
+  // twice the maximum; the maximum itself only when that bound is too loose.
+  let bits = 0;
   for (let i = xOff - M; i < xOff + lg; i++) {
     const v = x[i]!;
-    if (v > xmax) xmax = v;
-    else if (-v > xmax) xmax = -v;
+    bits |= v ^ (v >> 31);
+  }
+  let xmax = bits + 1;
+  if (aSum * xmax > 0x3fffffff) {
+    xmax = 0;
+    for (let i = xOff - M; i < xOff + lg; i++) {
+      const v = x[i]!;
+      if (v > xmax) xmax = v;
+      else if (-v > xmax) xmax = -v;
+    }
   }
   if (fast && aSum * xmax <= 0x3fffffff) {
     // Half-sums within ±(2^30 − 1): exact in int32 arithmetic.
