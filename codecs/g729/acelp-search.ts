@@ -59,7 +59,8 @@ const RRI1I4 = RRI1I3 + MSIZE;
 const RRI2I3 = RRI1I4 + MSIZE;
 const RRI2I4 = RRI2I3 + MSIZE;
 
-const y32 = new Float64Array(L_SUBFR);
+/** Cor_h_X's 32-bit correlations (each within 32 bits, saturated or not). */
+const y32 = new Int32Array(L_SUBFR);
 
 /**
  * Correlations of h[] with the target X[], normalised to 13 bits (Cor_h_X). Every partial sum
@@ -75,12 +76,43 @@ export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
   }
   let max = 0;
   if (ex * eh < CS_LIMIT) {
+    // |partial half-sums| ≤ √(Σx²·Σh²) < 2^30 (over any subset of the terms): exact in int32
+    // arithmetic, in any order. Four outputs i0 .. i0+3 per pass: the sample output i + 1
+    // reads at step k is the one output i reads at step k + 1.
+    for (let i0 = 0; i0 < L_SUBFR; i0 += 4) {
+      let w0 = x[i0]!;
+      let w1 = x[i0 + 1]!;
+      let w2 = x[i0 + 2]!;
+      let c0 = 0;
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      const n = L_SUBFR - 3 - i0;
+      for (let k = 0; k < n; k++) {
+        const hk = h[k]!;
+        const w3 = x[i0 + 3 + k]!;
+        c0 = (c0 + Math.imul(hk, w0)) | 0;
+        c1 = (c1 + Math.imul(hk, w1)) | 0;
+        c2 = (c2 + Math.imul(hk, w2)) | 0;
+        c3 = (c3 + Math.imul(hk, w3)) | 0;
+        w0 = w1;
+        w1 = w2;
+        w2 = w3;
+      }
+      // The terms past the common range: w0..w2 are x[37], x[38], x[39].
+      const h0 = h[n]!;
+      const h1 = h[n + 1]!;
+      const h2 = h[n + 2]!;
+      c0 = (c0 + Math.imul(h0, w0) + Math.imul(h1, w1) + Math.imul(h2, w2)) | 0;
+      c1 = (c1 + Math.imul(h0, w1) + Math.imul(h1, w2)) | 0;
+      c2 = (c2 + Math.imul(h0, w2)) | 0;
+      y32[i0] = 2 * c0;
+      y32[i0 + 1] = 2 * c1;
+      y32[i0 + 2] = 2 * c2;
+      y32[i0 + 3] = 2 * c3;
+    }
     for (let i = 0; i < L_SUBFR; i++) {
-      // |half-sum| ≤ √(Σx²·Σh²) < 2^30: exact in int32 arithmetic.
-      let s = 0;
-      for (let k = 0, n = L_SUBFR - i; k < n; k++) s = (s + Math.imul(x[i + k]!, h[k]!)) | 0;
-      s *= 2;
-      y32[i] = s;
+      const s = y32[i]!;
       const a = s < 0 ? -s : s;
       if (a > max) max = a;
     }
@@ -99,11 +131,14 @@ export function corHX(h: Int16Array, x: Int16Array, d: Int16Array): void {
 }
 
 const hScaled = new Int16Array(L_SUBFR);
-/** cum[d·41 + n] = Σ_{k<n} h[k]·h[k+d], the correlations of h at lag d over its first n samples. */
-const cum = new Int32Array(L_SUBFR * (L_SUBFR + 1));
 
-/** The correlation matrix of the (scaled) impulse response, track by track (Cor_h). */
-function corH(H: Int16Array, rr: Int16Array): void {
+/**
+ * The correlation matrix of the (scaled) impulse response, track by track (Cor_h). On the plain
+ * path the off-diagonal entries come out already multiplied by the signs of the search (see
+ * corHPlain; `neg[i]` is −1 where dn[i] < 0, else 0): returns true then, false when the search still has
+ * to fold them.
+ */
+function corH(H: Int16Array, rr: Int16Array, neg: Int32Array): boolean {
   const h = hScaled;
   const cor = macDot(0, H, 0, H, 0, L_SUBFR);
   if (extract_h(cor) > 32000) {
@@ -122,42 +157,66 @@ function corH(H: Int16Array, rr: Int16Array): void {
   // Schwarz): when that fits in 32 bits nothing saturates, and each entry of rr is the plain
   // sum over the first 40 − (later position) samples, in whatever order it is added.
   if (2 * eh <= MAX_32) {
-    corHPlain(h, rr);
+    corHPlain(h, rr, neg);
     // Every entry is (2·Σ_{k<n} h[k]·h[k+d]) >> 16 with |2·Σ| ≤ 2·Σh² (Cauchy–Schwarz), and
     // the sign folding of the search never increases a magnitude: a bound on max |rr|.
     rrBound = ((2 * eh) >> 16) + 1;
-  } else {
-    corHReference(h, rr);
-    rrBound = 32768;
+    return true;
   }
+  corHReference(h, rr);
+  rrBound = 32768;
+  return false;
 }
 
 /** An upper bound of max |rr| after corH (32768 when unknown). */
 let rrBound = 32768;
 
-export function corHPlain(h: Int16Array, rr: Int16Array): void {
-  for (let d = 0; d < L_SUBFR; d++) {
-    const base = d * (L_SUBFR + 1);
-    // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic.
+/**
+ * rr(p, q) = (2·Σ_{k < 40 − max(p, q)} h[k]·h[k + |p − q|]) >> 16. Each entry is one prefix
+ * sum (n = 40 − max(p, q) terms) of the lag-d correlation, d = |p − q|, and no prefix sum is two
+ * entries: the sums are accumulated lag by lag and each prefix stored where it belongs (prefixes
+ * no entry uses, those of pairs on tracks 3 and 4, go to the spare slot rr[DIM_RR]). The lags
+ * 5, 10, … 35 (pairs on one track) have no entry at all and are skipped.
+ */
+export function corHPlain(h: Int16Array, rr: Int16Array, neg: Int32Array): void {
+  // The diagonal (lag 0), not folded.
+  {
     let s = 0;
-    cum[base] = 0;
-    for (let k = 0, n = L_SUBFR - d; k < n; k++) {
-      s = (s + Math.imul(h[k]!, h[k + d]!)) | 0;
-      cum[base + k + 1] = s;
+    for (let k = 0; k < L_SUBFR; k++) {
+      // |partial sums| ≤ Σh² < 2^30: exact in int32 arithmetic, and (2·s) >> 16 = s >> 15.
+      s = (s + Math.imul(h[k]!, h[k]!)) | 0;
+      rr[RR_SLOT[1 + k]!] = s >> 15;
     }
   }
-  for (let i = 0; i < DIM_RR; i++) rr[i] = (2 * cum[RR_CUM_INDEX[i]!]!) >> 16;
+  // The search's sign folding of entry (p, q), as d4i40_17_fast does it: v·32767 >> 15 when
+  // dn[p] and dn[q] have the same sign (v − 1 for v > 0, else v, as |v| < 32768 here), and
+  // min(v·−32768 >> 15, 32767) = −v when they differ. Written without branches: with neg
+  // −1 where dn < 0 (else 0), m = −1 when the signs differ, v ^ m − m = −v then, and
+  // (−v >>> 31) & (m + 1) is 1 when v > 0 and the signs agree.
+  for (let d = 1; d < L_SUBFR; d++) {
+    if (d % STEP === 0) continue;
+    const base = d * (L_SUBFR + 1) + 1;
+    let s = 0;
+    // The pair's later position is q = 39 − k, the earlier q − d.
+    for (let k = 0, q = L_SUBFR - 1, n = L_SUBFR - d; k < n; k++, q--) {
+      s = (s + Math.imul(h[k]!, h[k + d]!)) | 0;
+      const v = s >> 15;
+      const m = neg[q]! ^ neg[q - d]!;
+      rr[RR_SLOT[base + k]!] = ((v ^ m) - m - ((-v >>> 31) & (m + 1))) | 0;
+    }
+  }
 }
 
 /**
- * For each entry of rr, where its correlation is in cum: rr(p, q) = Σ_{k < 40 − max(p, q)}
- * h[k]·h[k + |p − q|]. Diagonals first (track t, position p = 5·i + t), then the pairs of tracks
- * a < b (RRIaIb[ia·8 + ib]) in the order of the RRI* offsets.
+ * Where each correlation goes: the prefix of lag d and n terms is rr[RR_SLOT[d·41 + n]]
+ * (rr(p, q) = Σ_{k < 40 − max(p, q)} h[k]·h[k + |p − q|]). Diagonals first (track t, position
+ * p = 5·i + t), then the pairs of tracks a < b (RRIaIb[ia·8 + ib]) in the order of the RRI*
+ * offsets; DIM_RR for prefixes no entry uses.
  */
-const RR_CUM_INDEX = (() => {
-  const idx = new Int32Array(DIM_RR);
+const RR_SLOT = (() => {
+  const slot = new Int32Array(L_SUBFR * (L_SUBFR + 1)).fill(DIM_RR);
   for (let t = 0; t < 5; t++) {
-    for (let i = 0; i < NB_POS; i++) idx[t * NB_POS + i] = L_SUBFR - (STEP * i + t);
+    for (let i = 0; i < NB_POS; i++) slot[L_SUBFR - (STEP * i + t)] = t * NB_POS + i;
   }
   let off = RRI0I1;
   for (let a = 0; a < 3; a++) {
@@ -166,13 +225,13 @@ const RR_CUM_INDEX = (() => {
         const p = STEP * ia + a;
         for (let ib = 0; ib < NB_POS; ib++) {
           const q = STEP * ib + b;
-          idx[off + ia * NB_POS + ib] = Math.abs(q - p) * (L_SUBFR + 1) + L_SUBFR - Math.max(p, q);
+          slot[Math.abs(q - p) * (L_SUBFR + 1) + L_SUBFR - Math.max(p, q)] = off + ia * NB_POS + ib;
         }
       }
       off += MSIZE;
     }
   }
-  return idx;
+  return slot;
 })();
 
 export function corHReference(h: Int16Array, rr: Int16Array): void {
@@ -366,6 +425,7 @@ export function corHReference(h: Int16Array, rr: Int16Array): void {
 const signDn = new Int16Array(L_SUBFR);
 const signDnInv = new Int16Array(L_SUBFR);
 const tmpVectBuf = new Int16Array(NB_POS);
+const tmpVect32 = new Int32Array(NB_POS);
 const ipBuf = new Int32Array(4);
 
 function addPulse(y: Int16Array, h: Int16Array, ip: number, sg: number): void {
@@ -380,6 +440,7 @@ function d4i40_17Fast(
   cod: Int16Array,
   y: Int16Array,
   result: Int32Array,
+  folded: boolean,
 ): void {
   for (let i = 0; i < L_SUBFR; i++) {
     if (dn[i]! >= 0) {
@@ -391,68 +452,71 @@ function d4i40_17Fast(
       dn[i] = negate(dn[i]!);
     }
   }
-  {
-    let p0 = RRI0I1;
-    let p1 = RRI0I2;
-    let p2 = RRI0I3;
-    let p3 = RRI0I4;
-    for (let i0 = 0; i0 < L_SUBFR; i0 += STEP) {
-      const ps = signDn[i0]! < 0 ? signDnInv : signDn;
+  // The sign folding of the off-diagonal entries, unless corH did it.
+  if (!folded) {
+    {
+      let p0 = RRI0I1;
+      let p1 = RRI0I2;
+      let p2 = RRI0I3;
+      let p3 = RRI0I4;
+      for (let i0 = 0; i0 < L_SUBFR; i0 += STEP) {
+        const ps = signDn[i0]! < 0 ? signDnInv : signDn;
+        for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
+          {
+            const v = (rr[p0]! * ps[i1]!) >> 15;
+            rr[p0++] = Math.min(v, MAX_16);
+          }
+          {
+            const v = (rr[p1]! * ps[i1 + 1]!) >> 15;
+            rr[p1++] = Math.min(v, MAX_16);
+          }
+          {
+            const v = (rr[p2]! * ps[i1 + 2]!) >> 15;
+            rr[p2++] = Math.min(v, MAX_16);
+          }
+          {
+            const v = (rr[p3]! * ps[i1 + 3]!) >> 15;
+            rr[p3++] = Math.min(v, MAX_16);
+          }
+        }
+      }
+    }
+    {
+      let p0 = RRI1I2;
+      let p1 = RRI1I3;
+      let p2 = RRI1I4;
       for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
-        {
-          const v = (rr[p0]! * ps[i1]!) >> 15;
-          rr[p0++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p1]! * ps[i1 + 1]!) >> 15;
-          rr[p1++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p2]! * ps[i1 + 2]!) >> 15;
-          rr[p2++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p3]! * ps[i1 + 3]!) >> 15;
-          rr[p3++] = Math.min(v, MAX_16);
+        const ps = signDn[i1]! < 0 ? signDnInv : signDn;
+        for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
+          {
+            const v = (rr[p0]! * ps[i2]!) >> 15;
+            rr[p0++] = Math.min(v, MAX_16);
+          }
+          {
+            const v = (rr[p1]! * ps[i2 + 1]!) >> 15;
+            rr[p1++] = Math.min(v, MAX_16);
+          }
+          {
+            const v = (rr[p2]! * ps[i2 + 2]!) >> 15;
+            rr[p2++] = Math.min(v, MAX_16);
+          }
         }
       }
     }
-  }
-  {
-    let p0 = RRI1I2;
-    let p1 = RRI1I3;
-    let p2 = RRI1I4;
-    for (let i1 = 1; i1 < L_SUBFR; i1 += STEP) {
-      const ps = signDn[i1]! < 0 ? signDnInv : signDn;
+    {
+      let p0 = RRI2I3;
+      let p1 = RRI2I4;
       for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
-        {
-          const v = (rr[p0]! * ps[i2]!) >> 15;
-          rr[p0++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p1]! * ps[i2 + 1]!) >> 15;
-          rr[p1++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p2]! * ps[i2 + 2]!) >> 15;
-          rr[p2++] = Math.min(v, MAX_16);
-        }
-      }
-    }
-  }
-  {
-    let p0 = RRI2I3;
-    let p1 = RRI2I4;
-    for (let i2 = 2; i2 < L_SUBFR; i2 += STEP) {
-      const ps = signDn[i2]! < 0 ? signDnInv : signDn;
-      for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
-        {
-          const v = (rr[p0]! * ps[i3]!) >> 15;
-          rr[p0++] = Math.min(v, MAX_16);
-        }
-        {
-          const v = (rr[p1]! * ps[i3 + 1]!) >> 15;
-          rr[p1++] = Math.min(v, MAX_16);
+        const ps = signDn[i2]! < 0 ? signDnInv : signDn;
+        for (let i3 = 3; i3 < L_SUBFR; i3 += STEP) {
+          {
+            const v = (rr[p0]! * ps[i3]!) >> 15;
+            rr[p0++] = Math.min(v, MAX_16);
+          }
+          {
+            const v = (rr[p1]! * ps[i3 + 1]!) >> 15;
+            rr[p1++] = Math.min(v, MAX_16);
+          }
         }
       }
     }
@@ -729,7 +793,8 @@ function searchReference(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): voi
  * they are alp·sq2 > sq·alp16 exactly. Same order of visits and ties as searchReference.
  */
 function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
-  const tmpVect = tmpVectBuf;
+  // Phase B's partial energies, kept already scaled (·2^15).
+  const tmpVect = tmpVect32;
   let psk = -1;
   let alpk = 1;
   let rri0i3i4 = RRI0I3;
@@ -793,7 +858,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         const s = ((rr[q0]! << 14) + (rr[q1]! << 14) + (rr[q2++]! << 13)) | 0;
         q0 += NB_POS;
         q1 += NB_POS;
-        tmpVect[q3] = (s + 0x8000) >> 16;
+        tmpVect[q3] = ((s + 0x8000) >> 16) << 15;
       }
       q0 = RRI0I2 + ((i0 * 6554) >> 15);
       q1 = rri0i3i4 + ((i1 * 6554) >> 15);
@@ -806,7 +871,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         q1 += NB_POS;
         for (let q4 = 0, i3 = 1; i3 < L_SUBFR; i3 += STEP, q4++) {
           const ps2 = ps1 + dn[i3]!;
-          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + tmpVect[q4]!) | 0;
           const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
           if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
@@ -875,7 +940,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       for (let q3 = 0; q3 < NB_POS; q3++) {
         const s3 = ((rr[q0]! << 14) + (rr[q1++]! << 14) + (rr[q2++]! << 13)) | 0;
         q0 += NB_POS;
-        tmpVect[q3] = (s3 + 0x8000) >> 16;
+        tmpVect[q3] = ((s3 + 0x8000) >> 16) << 15;
       }
       q0 = rri1i3i4 + ((i0 * 6554) >> 15);
       q1 = RRI0I1 + i1Offset;
@@ -887,7 +952,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
         q0 += NB_POS;
         for (let q4 = 0, i3 = 2; i3 < L_SUBFR; i3 += STEP, q4++) {
           const ps2 = ps1 + dn[i3]!;
-          const alp2 = (alp1 + (rr[q3++]! << 13) + (tmpVect[q4]! << 15)) | 0;
+          const alp2 = (alp1 + (rr[q3++]! << 13) + tmpVect[q4]!) | 0;
           const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
           if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
@@ -918,8 +983,10 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
   ipOut[3] = ip3;
 }
 
-const rr = new Int16Array(DIM_RR);
+/** The correlations, and a spare slot at DIM_RR that corHPlain writes unused sums to. */
+const rr = new Int16Array(DIM_RR + 1);
 const dnBuf = new Int16Array(L_SUBFR);
+const negDn = new Int32Array(L_SUBFR);
 
 /**
  * Annex A's codebook search for target x with impulse response h (modified in place by the
@@ -942,9 +1009,10 @@ export function acelpCodeA(
       h[i] = v > MAX_16 ? MAX_16 : Math.max(v, MIN_16);
     }
   }
-  corH(h, rr);
   corHX(h, x, dnBuf);
-  d4i40_17Fast(dnBuf, rr, h, code, y, result);
+  for (let i = 0; i < L_SUBFR; i++) negDn[i] = dnBuf[i]! < 0 ? -1 : 0;
+  const folded = corH(h, rr, negDn);
+  d4i40_17Fast(dnBuf, rr, h, code, y, result, folded);
   if (T0 < L_SUBFR) {
     for (let i = T0; i < L_SUBFR; i++) {
       const v = code[i]! + ((code[i - T0]! * sharp) >> 15);

@@ -295,8 +295,16 @@ export function updateExcitation(
   n: number,
 ): void {
   for (let i = 0; i < n; i++) {
-    const p = exc[off + i]! * gp;
-    const q = code[i]! * gc;
+    // |exc·gp|, |code·gc| ≤ 2^30: exact in int32.
+    const p = Math.imul(exc[off + i]!, gp);
+    const q = Math.imul(code[i]!, gc);
+    const s = p + q;
+    if (s < 0x20000000 && s > -0x20000000 && p !== 0x40000000 && q !== 0x40000000) {
+      // Neither L_mult saturates (no −32768·−32768), |2·(p + q)| < 2^30 and its doubling
+      // < 2^31: nothing saturates, and 4·(p + q) + 2^15 < 2^31 fits in int32.
+      exc[off + i] = ((s << 2) + 0x8000) >> 16;
+      continue;
+    }
     let t = (p === 0x40000000 ? MAX_32 : 2 * p) + (q === 0x40000000 ? MAX_32 : 2 * q);
     t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
     t *= 2;

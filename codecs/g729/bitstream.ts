@@ -7,24 +7,36 @@ export const PRM_SIZE = 11;
 export const BITS_PER_PARAM = [8, 10, 8, 1, 13, 4, 7, 5, 13, 4, 7] as const;
 
 export function unpackFrame(bytes: Uint8Array, off: number, prm: Int32Array): void {
-  let bit = 0;
+  // Bytes are shifted into acc (below 2^21: at most 12 bits left over plus 8) as needed.
+  let acc = 0;
+  let nbits = 0;
+  let o = off;
   for (let p = 0; p < PRM_SIZE; p++) {
-    let v = 0;
-    for (let n = BITS_PER_PARAM[p]!; n > 0; n--, bit++) {
-      v = (v << 1) | ((bytes[off + (bit >> 3)]! >> (7 - (bit & 7))) & 1);
+    const bits = BITS_PER_PARAM[p]!;
+    while (nbits < bits) {
+      acc = (acc << 8) | bytes[o++]!;
+      nbits += 8;
     }
-    prm[p] = v;
+    nbits -= bits;
+    prm[p] = (acc >> nbits) & ((1 << bits) - 1);
+    acc &= (1 << nbits) - 1;
   }
 }
 
 export function packFrame(prm: Int32Array, bytes: Uint8Array, off: number): void {
-  bytes.fill(0, off, off + 10);
-  let bit = 0;
+  // Each parameter's low bits are shifted into acc (below 2^20), whole bytes written out.
+  let acc = 0;
+  let nbits = 0;
+  let o = off;
   for (let p = 0; p < PRM_SIZE; p++) {
-    const v = prm[p]!;
-    for (let n = BITS_PER_PARAM[p]! - 1; n >= 0; n--, bit++) {
-      if ((v >> n) & 1) bytes[off + (bit >> 3)]! |= 0x80 >> (bit & 7);
+    const bits = BITS_PER_PARAM[p]!;
+    acc = (acc << bits) | (prm[p]! & ((1 << bits) - 1));
+    nbits += bits;
+    while (nbits >= 8) {
+      nbits -= 8;
+      bytes[o++] = (acc >> nbits) & 0xff;
     }
+    acc &= (1 << nbits) - 1;
   }
 }
 

@@ -97,8 +97,7 @@ export class G729Decoder {
     this.sharp = SHARPMIN;
     exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
     this.post.filter(synth, this.az, this.t2, false);
-    this.hp.run(synth, M, L_FRAME);
-    for (let i = 0; i < L_FRAME; i++) out[outOff + i] = synth[M + i]!;
+    this.hp.run(synth, M, L_FRAME, out, outOff);
     this.pastFtyp = ftyp;
   }
 
@@ -183,8 +182,7 @@ export class G729Decoder {
     exc.copyWithin(0, L_FRAME, L_FRAME + EXC_OFF);
 
     this.post.filter(synth, this.az, this.t2);
-    this.hp.run(synth, M, L_FRAME);
-    for (let i = 0; i < L_FRAME; i++) out[outOff + i] = synth[M + i]!;
+    this.hp.run(synth, M, L_FRAME, out, outOff);
     this.pastFtyp = 1;
   }
 

@@ -30,6 +30,7 @@ import {
   shr,
   sub,
 } from './basic-ops.ts';
+import { correlateLags } from './correlate.ts';
 import { invSqrt } from './log-pow.ts';
 import { PIT_MAX, PIT_MIN, predLt3 } from './pitch.ts';
 import { TAB_ZONE } from './tables.ts';
@@ -40,6 +41,8 @@ const L_INTER10 = 10;
 const L_THRESH_ERR = 983040000;
 
 const scaled = new Int16Array(L_FRAME + PIT_MAX);
+/** Correlation half-sums by lag (open-loop and closed-loop searches). */
+const olCorr = new Int32Array(PIT_MAX + 2);
 
 function corrEven(sig: Int16Array, base: number, lag: number, plain: boolean): number {
   let sum = 0;
@@ -80,26 +83,42 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   for (let i = -PIT_MAX; i < L_FRAME; i += 2) e += wsp[off + i]! * wsp[off + i]!;
   const sum = 2 * e;
   const base = PIT_MAX;
+  // Every correlation below is a partial sum 2·Σ u·v of samples of `scaled`, at most
+  // 2·Σ scaled² in magnitude (Cauchy–Schwarz): if that fits, no L_mac saturates. The energy
+  // is summed as the scaled signal is written.
+  let energy = 0;
   if (sum > MAX_32) {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]! >> 3;
+    for (let i = -PIT_MAX; i < L_FRAME; i++) {
+      const v = wsp[off + i]! >> 3;
+      scaled[base + i] = v;
+      energy += v * v;
+    }
   } else if (sum < 1048576) {
     for (let i = -PIT_MAX; i < L_FRAME; i++) {
-      const v = wsp[off + i]! * 8;
-      scaled[base + i] = v > 32767 ? 32767 : Math.max(v, -32768);
+      const w = wsp[off + i]! * 8;
+      const v = w > 32767 ? 32767 : Math.max(w, -32768);
+      scaled[base + i] = v;
+      energy += v * v;
     }
   } else {
-    for (let i = -PIT_MAX; i < L_FRAME; i++) scaled[base + i] = wsp[off + i]!;
+    for (let i = -PIT_MAX; i < L_FRAME; i++) {
+      const v = wsp[off + i]!;
+      scaled[base + i] = v;
+      energy += v * v;
+    }
   }
-  // Every correlation below is a partial sum 2·Σ u·v of samples of `scaled`, at most
-  // 2·Σ scaled² in magnitude (Cauchy–Schwarz): if that fits, no L_mac saturates.
-  let energy = 0;
-  for (let i = -PIT_MAX; i < L_FRAME; i++) energy += scaled[base + i]! * scaled[base + i]!;
   const plain = 2 * energy <= MAX_32;
+  if (plain) {
+    // The half-sums of the even-sample correlations at every lag the three ranges search.
+    correlateLags(scaled, base, scaled, base, L_FRAME / 2, 2, 20, 30, olCorr);
+    correlateLags(scaled, base, scaled, base, L_FRAME / 2, 2, 21, 30, olCorr);
+    correlateLags(scaled, base, scaled, base, L_FRAME / 2, 2, 80, 32, olCorr);
+  }
   let max = MIN_32;
   let T1 = 20;
   for (let i = 20; i < 40; i++) {
-    const s = corrEven(scaled, base, i, plain);
-    if (L_sub(s, max) > 0) {
+    const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
+    if (s > max) {
       max = s;
       T1 = i;
     }
@@ -108,8 +127,8 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T2 = 40;
   for (let i = 40; i < 80; i++) {
-    const s = corrEven(scaled, base, i, plain);
-    if (L_sub(s, max) > 0) {
+    const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
+    if (s > max) {
       max = s;
       T2 = i;
     }
@@ -118,20 +137,20 @@ export function pitchOlFast(wsp: Int16Array, off: number): number {
   max = MIN_32;
   let T3 = 80;
   for (let i = 80; i < 143; i += 2) {
-    const s = corrEven(scaled, base, i, plain);
-    if (L_sub(s, max) > 0) {
+    const s = plain ? 2 * olCorr[i]! : corrEven(scaled, base, i, plain);
+    if (s > max) {
       max = s;
       T3 = i;
     }
   }
   const t3 = T3;
   let s = corrEven(scaled, base, t3 + 1, plain);
-  if (L_sub(s, max) > 0) {
+  if (s > max) {
     max = s;
     T3 = t3 + 1;
   }
   s = corrEven(scaled, base, t3 - 1, plain);
-  if (L_sub(s, max) > 0) {
+  if (s > max) {
     max = s;
     T3 = t3 - 1;
   }
@@ -158,6 +177,23 @@ const dn = new Int16Array(L_SUBFR);
 const CS_LIMIT = 1.15e18;
 const excTmp = new Int16Array(L_SUBFR);
 
+/**
+ * Σ dn[i]·exc[off + i]·2 with the reference's saturating L_mac chain (ed = Σdn²): in int32 when
+ * √(Σdn²·Σexc²) bounds every partial half-sum below 2^30 (Cauchy–Schwarz).
+ */
+function dnDot(exc: Int16Array, off: number, ed: number): number {
+  // The energy and the int32 sum in one pass; the sum is used only when the bound holds.
+  let ee = 0;
+  let s = 0;
+  for (let i = 0; i < L_SUBFR; i++) {
+    const v = exc[off + i]!;
+    ee += v * v;
+    s = (s + Math.imul(dn[i]!, v)) | 0;
+  }
+  if (ed * ee >= CS_LIMIT) return macDot(0, dn, 0, exc, off, L_SUBFR);
+  return 2 * s;
+}
+
 /** Closed-loop pitch over [t0Min, t0Max] with 1/3 fractions; leaves the adaptive vector in exc (Pitch_fr3_fast). */
 export function pitchFr3Fast(
   exc: Int16Array,
@@ -179,33 +215,30 @@ export function pitchFr3Fast(
   for (let i = 0; i < L_SUBFR; i++) ed += dn[i]! * dn[i]!;
   for (let i = off - t0Max; i < off - t0Min + L_SUBFR; i++) ee += exc[i]! * exc[i]!;
   const plain = ed * ee < CS_LIMIT;
+  if (plain) correlateLags(dn, 0, exc, off, L_SUBFR, 1, t0Min, t0Max - t0Min + 1, olCorr);
   for (let t = t0Min; t <= t0Max; t++) {
-    let corr: number;
-    if (plain) {
-      let s = 0;
-      for (let i = 0, j = off - t; i < L_SUBFR; i++, j++) s = (s + Math.imul(dn[i]!, exc[j]!)) | 0;
-      corr = 2 * s;
-    } else corr = macDot(0, dn, 0, exc, off - t, L_SUBFR);
+    const corr = plain ? 2 * olCorr[t]! : macDot(0, dn, 0, exc, off - t, L_SUBFR);
     if (corr > max) {
       max = corr;
       t0 = t;
     }
   }
   predLt3(exc, off, t0, 0, L_SUBFR);
-  max = macDot(0, dn, 0, exc, off, L_SUBFR);
+  max = dnDot(exc, off, ed);
   frac[0] = 0;
   if (subframe === 0 && t0 > 84) return t0;
   for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   predLt3(exc, off, t0, -1, L_SUBFR);
-  let corr = macDot(0, dn, 0, exc, off, L_SUBFR);
-  if (L_sub(corr, max) > 0) {
+  // (L_sub(a, b) > 0 is a > b: saturation keeps the sign, and nothing reads the flag here.)
+  let corr = dnDot(exc, off, ed);
+  if (corr > max) {
     max = corr;
     frac[0] = -1;
     for (let i = 0; i < L_SUBFR; i++) excTmp[i] = exc[off + i]!;
   }
   predLt3(exc, off, t0, 1, L_SUBFR);
-  corr = macDot(0, dn, 0, exc, off, L_SUBFR);
-  if (L_sub(corr, max) > 0) {
+  corr = dnDot(exc, off, ed);
+  if (corr > max) {
     frac[0] = 1;
   } else {
     exc.set(excTmp, off);

@@ -212,8 +212,9 @@ export class G729Encoder {
       if (tame === 1 && sub(gainPit, GPCLIP) > 0) gainPit = GPCLIP;
       // gainPit ≥ 0: L_mult cannot saturate; L_shl(·, 1) and sub can.
       for (let i = 0; i < L_SUBFR; i++) {
-        let t = 4 * y1[i]! * gainPit;
-        t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+        // |y1·gainPit| < 2^15·19661 fits in int32; its ×4 saturates exactly outside ±2^29.
+        const p = Math.imul(y1[i]!, gainPit);
+        const t = p >= 0x20000000 ? MAX_32 : p < -0x20000000 ? MIN_32 : p << 2;
         const d = xn[i]! - (t >> 16);
         xn2[i] = d > 32767 ? 32767 : Math.max(d, -32768);
       }

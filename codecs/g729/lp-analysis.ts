@@ -66,12 +66,19 @@ export class PreProcess {
       const x2 = x1;
       x1 = x0;
       x0 = sig[off + i]!;
-      let t =
-        2 * (y1Hi * A140_1 + ((y1Lo * A140_1) >> 15)) +
-        2 * (y2Hi * A140_2 + ((y2Lo * A140_2) >> 15)) +
-        2 * (x0 * B140_0 + x1 * B140_1 + x2 * B140_2);
-      t *= 8;
-      t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
+      // The half-sum: |h| ≤ 32768·7807 + 7807 + 32768·3733 + 3733 + 32768·(1899 + 3798 + 1899)
+      // < 6.3·10^8 < 2^30 (|y·Hi| ≤ 2^15, 0 ≤ y·Lo < 2^15): exact in int32. The reference's
+      // 2·h does not saturate, its ×8 does exactly when |16·h| leaves 32 bits.
+      const h =
+        (Math.imul(y1Hi, A140_1) +
+          (Math.imul(y1Lo, A140_1) >> 15) +
+          Math.imul(y2Hi, A140_2) +
+          (Math.imul(y2Lo, A140_2) >> 15) +
+          Math.imul(x0, B140_0) +
+          Math.imul(x1, B140_1) +
+          Math.imul(x2, B140_2)) |
+        0;
+      const t = h >= 0x8000000 ? MAX_32 : h < -0x8000000 ? MIN_32 : h << 4;
       sig[off + i] = t >= MAX_32 - 0x7fff ? 32767 : (t + 0x8000) >> 16;
       y2Hi = y1Hi;
       y2Lo = y1Lo;
@@ -92,48 +99,54 @@ const y = new Int16Array(L_WINDOW);
 const lags = new Int32Array(M + 1);
 
 /**
- * lags[i] = Σ_k y[k]·y[k+i] for i = 1..10 in one pass over y (int32: the caller has checked
- * that Σy² < 2^30, which bounds every partial sum).
+ * lags[i] = Σ_k y[k]·y[k+i] for i = 1..10, in two passes over y of five lags each, the samples
+ * y[k .. k+5] carried from step to step in locals (one load per step). int32: the caller has
+ * checked that Σy² < 2^30, which bounds every partial sum (Cauchy–Schwarz), in any order.
  */
 function lagSums(out: Int32Array): void {
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let s4 = 0;
-  let s5 = 0;
-  let s6 = 0;
-  let s7 = 0;
-  let s8 = 0;
-  let s9 = 0;
-  let s10 = 0;
-  const n = L_WINDOW - M;
-  for (let k = 0; k < n; k++) {
-    const v = y[k]!;
-    s1 = (s1 + Math.imul(v, y[k + 1]!)) | 0;
-    s2 = (s2 + Math.imul(v, y[k + 2]!)) | 0;
-    s3 = (s3 + Math.imul(v, y[k + 3]!)) | 0;
-    s4 = (s4 + Math.imul(v, y[k + 4]!)) | 0;
-    s5 = (s5 + Math.imul(v, y[k + 5]!)) | 0;
-    s6 = (s6 + Math.imul(v, y[k + 6]!)) | 0;
-    s7 = (s7 + Math.imul(v, y[k + 7]!)) | 0;
-    s8 = (s8 + Math.imul(v, y[k + 8]!)) | 0;
-    s9 = (s9 + Math.imul(v, y[k + 9]!)) | 0;
-    s10 = (s10 + Math.imul(v, y[k + 10]!)) | 0;
-  }
-  out[1] = s1;
-  out[2] = s2;
-  out[3] = s3;
-  out[4] = s4;
-  out[5] = s5;
-  out[6] = s6;
-  out[7] = s7;
-  out[8] = s8;
-  out[9] = s9;
-  out[10] = s10;
-  // The last M samples: lag i still has the pairs (k, k+i) with k + i < L_WINDOW.
-  for (let k = n; k < L_WINDOW; k++) {
-    const v = y[k]!;
-    for (let i = 1; k + i < L_WINDOW; i++) out[i] = (out[i]! + Math.imul(v, y[k + i]!)) | 0;
+  for (let lag0 = 1; lag0 <= M; lag0 += 5) {
+    // Lags lag0 .. lag0+4: step k reads y[k] and y[k + lag0 .. k + lag0 + 4].
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let w1 = y[lag0]!;
+    let w2 = y[lag0 + 1]!;
+    let w3 = y[lag0 + 2]!;
+    let w4 = y[lag0 + 3]!;
+    const n = L_WINDOW - lag0 - 4;
+    let k = 0;
+    for (; k < n; k++) {
+      const v = y[k]!;
+      const w5 = y[k + lag0 + 4]!;
+      s0 = (s0 + Math.imul(v, w1)) | 0;
+      s1 = (s1 + Math.imul(v, w2)) | 0;
+      s2 = (s2 + Math.imul(v, w3)) | 0;
+      s3 = (s3 + Math.imul(v, w4)) | 0;
+      s4 = (s4 + Math.imul(v, w5)) | 0;
+      w1 = w2;
+      w2 = w3;
+      w3 = w4;
+      w4 = w5;
+    }
+    // The last steps, where the longer lags have run out of samples: w1..w4 are
+    // y[k + lag0 .. k + lag0 + 3] = y[236 .. 239].
+    s0 =
+      (s0 +
+        Math.imul(y[k]!, w1) +
+        Math.imul(y[k + 1]!, w2) +
+        Math.imul(y[k + 2]!, w3) +
+        Math.imul(y[k + 3]!, w4)) |
+      0;
+    s1 = (s1 + Math.imul(y[k]!, w2) + Math.imul(y[k + 1]!, w3) + Math.imul(y[k + 2]!, w4)) | 0;
+    s2 = (s2 + Math.imul(y[k]!, w3) + Math.imul(y[k + 1]!, w4)) | 0;
+    s3 = (s3 + Math.imul(y[k]!, w4)) | 0;
+    out[lag0] = s0;
+    out[lag0 + 1] = s1;
+    out[lag0 + 2] = s2;
+    out[lag0 + 3] = s3;
+    out[lag0 + 4] = s4;
   }
 }
 
@@ -142,18 +155,27 @@ function lagSums(out: Int32Array): void {
  * Returns Annex B's exp_R0: r[0] = (rh[0], rl[0]) · 2^(exp_R0 − 1).
  */
 export function autocorr(x: Int16Array, off: number, m: number, rh: Int16Array, rl: Int16Array): number {
-  // mult_r cannot saturate here: the window is positive and below 32767.
-  for (let i = 0; i < L_WINDOW; i++) y[i] = (x[off + i]! * HAMWINDOW[i]! + 0x4000) >> 15;
+  // mult_r cannot saturate here: the window is positive and below 32767. The energy is summed
+  // as the windowed signal is written (and again after each rescaling).
+  let e = 0;
+  for (let i = 0; i < L_WINDOW; i++) {
+    const v = (x[off + i]! * HAMWINDOW[i]! + 0x4000) >> 15;
+    y[i] = v;
+    e += v * v;
+  }
   let sum: number;
   let expR0 = 1;
   for (let guard = 0; ; guard++) {
     overflow.flag = 0;
     // A sum of squares only grows: if the plain sum fits, no partial sum saturated.
-    let e = 0;
-    for (let i = 0; i < L_WINDOW; i++) e += y[i]! * y[i]!;
     sum = 1 + 2 * e <= MAX_32 ? 1 + 2 * e : macDot(1, y, 0, y, 0, L_WINDOW);
     if (overflow.flag === 0 || guard > 8) break;
-    for (let i = 0; i < L_WINDOW; i++) y[i] = shr(y[i]!, 2);
+    e = 0;
+    for (let i = 0; i < L_WINDOW; i++) {
+      const v = shr(y[i]!, 2);
+      y[i] = v;
+      e += v * v;
+    }
     expR0 += 4;
   }
   const norm = norm_l(sum);
@@ -195,6 +217,11 @@ export function lagWindow(m: number, rh: Int16Array, rl: Int16Array): void {
  * parts are L_Extract low parts (0 ≤ l < 2^15), so the mults cannot saturate.
  */
 function mpy32(h1: number, l1: number, h2: number, l2: number): number {
+  // The half of the result, exact in int32 (|h1·h2| ≤ 2^30, the mults below 2^15): when
+  // |a| < 2^30 − 2^16 neither partial sum's double can saturate (the first is within 2^15 of
+  // a), and h1 = h2 = −32768 (the saturating L_mult) is excluded, as a ≥ 2^30 − 2^16 then.
+  const a = (Math.imul(h1, h2) + (Math.imul(h1, l2) >> 15) + (Math.imul(l1, h2) >> 15)) | 0;
+  if (a < 0x3fff0000 && a > -0x3fff0000) return 2 * a;
   const p = h1 * h2;
   let L = (p === 0x40000000 ? MAX_32 : 2 * p) + 2 * ((h1 * l2) >> 15);
   L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
@@ -329,6 +356,22 @@ function chebps(x: number, f: Int16Array, q10: boolean): number {
       b1l = (t0 >> 1) - b1h * 32768;
       continue;
     }
+    // a = Mpy_32_16(b1h, b1l, x) / 2, exact in int32 (|a| ≤ 2^30 + 2^15). The reference's
+    // L_shl(2a, 1) is 4a unless |a| ≥ 2^29 (then it saturates whether 2a did or not). When
+    // |4a − 2^16·b2h| ≤ 2^31 − 2^28 − 2^16, subtracting 2·b2l (0 .. 65534) and adding 8192·f[i]
+    // (|·| ≤ 2^28) cannot leave 32 bits either: the step is the plain sum.
+    const a = (Math.imul(b1h, x) + (Math.imul(b1l, x) >> 15)) | 0;
+    if (a < 0x20000000 && a > -0x20000000) {
+      const p1 = (a << 2) - b2h * 65536;
+      if (p1 <= 0x6fff0000 && p1 >= -0x6fff0000) {
+        t0 = (p1 - 2 * b2l + (f[i]! << 13)) | 0;
+        b2l = b1l;
+        b2h = b1h;
+        b1h = t0 >> 16;
+        b1l = (t0 >> 1) - b1h * 32768;
+        continue;
+      }
+    }
     t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
     t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);
     t0 *= 2;
@@ -343,6 +386,20 @@ function chebps(x: number, f: Int16Array, q10: boolean): number {
     b2h = b1h;
     b1h = t0 >> 16;
     b1l = (t0 >> 1) - b1h * 32768;
+  }
+  // The last step: Mpy_32_16 (= 2a, which cannot saturate for |a| ≤ 2^29), − 2^16·b2h (b2h =
+  // −32768 excluded: its L_mult saturates), then − 2·b2l (0 .. 65534) and + 4096·f[i]
+  // (|·| < 2^27), which cannot leave 32 bits when |2a − 2^16·b2h| ≤ 0x77ff0000; the scaling
+  // then saturates as L_shl does.
+  {
+    const a = (Math.imul(b1h, x) + (Math.imul(b1l, x) >> 15)) | 0;
+    if (a <= 0x20000000 && a >= -0x20000000 && b2h !== -32768) {
+      const p1 = 2 * a - b2h * 65536;
+      if (p1 <= 0x77ff0000 && p1 >= -0x77ff0000) {
+        const r = (p1 - 2 * b2l + (f[i]! << 12)) * (q10 ? 128 : 64);
+        return (r > MAX_32 ? MAX_32 : Math.max(r, MIN_32)) >> 16;
+      }
+    }
   }
   t0 = (b1h === -32768 && x === -32768 ? MAX_32 : 2 * b1h * x) + 2 * ((b1l * x) >> 15);
   t0 = t0 > MAX_32 ? MAX_32 : Math.max(t0, MIN_32);

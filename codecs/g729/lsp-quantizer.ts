@@ -90,12 +90,32 @@ const CB1_MAX = Int32Array.from({ length: M }, (_, j) => {
   return m;
 });
 
+/** min and max of LSPCB2[·][j] per column j. */
+const CB2_MIN = Int32Array.from({ length: M }, (_, j) => {
+  let m = 32767;
+  for (let i = 0; i < 32; i++) m = Math.min(m, LSPCB2[i * M + j]!);
+  return m;
+});
+const CB2_MAX = Int32Array.from({ length: M }, (_, j) => {
+  let m = -32768;
+  for (let i = 0; i < 32; i++) m = Math.max(m, LSPCB2[i * M + j]!);
+  return m;
+});
+
 function preSelect(rbuf: Int16Array): number {
   // When no difference r_j − cb_j can leave 16 bits, the L_mac chain of squares (which only
   // grows) is min(2·Σd², MAX_32): plain sums in doubles are exact.
+  let bound = 0;
   for (let j = 0; j < M; j++) {
-    if (rbuf[j]! - CB1_MIN[j]! > 32767 || rbuf[j]! - CB1_MAX[j]! < -32768) return preSelectChecked(rbuf);
+    const lo = rbuf[j]! - CB1_MAX[j]!;
+    const hi = rbuf[j]! - CB1_MIN[j]!;
+    if (hi > 32767 || lo < -32768) return preSelectChecked(rbuf);
+    const m = Math.max(hi, -lo);
+    bound += m * m;
   }
+  // Every Σd² is at most Σ_j max|d_j|²: below 2^30 the sums are exact in int32 and their
+  // doubles do not saturate.
+  if (bound < 0x40000000) return preSelectInt(rbuf);
   const r0 = rbuf[0]!;
   const r1 = rbuf[1]!;
   const r2 = rbuf[2]!;
@@ -122,6 +142,51 @@ function preSelect(rbuf: Int16Array): number {
     let t =
       2 * (d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3 + d4 * d4 + d5 * d5 + d6 * d6 + d7 * d7 + d8 * d8 + d9 * d9);
     if (t > MAX_32) t = MAX_32;
+    if (t < dmin) {
+      dmin = t;
+      cand = i;
+    }
+  }
+  return cand;
+}
+
+function preSelectInt(rbuf: Int16Array): number {
+  const r0 = rbuf[0]!;
+  const r1 = rbuf[1]!;
+  const r2 = rbuf[2]!;
+  const r3 = rbuf[3]!;
+  const r4 = rbuf[4]!;
+  const r5 = rbuf[5]!;
+  const r6 = rbuf[6]!;
+  const r7 = rbuf[7]!;
+  const r8 = rbuf[8]!;
+  const r9 = rbuf[9]!;
+  let cand = 0;
+  let dmin = 0x7fffffff;
+  for (let i = 0, c = 0; i < 128; i++, c += M) {
+    const d0 = r0 - LSPCB1[c]!;
+    const d1 = r1 - LSPCB1[c + 1]!;
+    const d2 = r2 - LSPCB1[c + 2]!;
+    const d3 = r3 - LSPCB1[c + 3]!;
+    const d4 = r4 - LSPCB1[c + 4]!;
+    const d5 = r5 - LSPCB1[c + 5]!;
+    const d6 = r6 - LSPCB1[c + 6]!;
+    const d7 = r7 - LSPCB1[c + 7]!;
+    const d8 = r8 - LSPCB1[c + 8]!;
+    const d9 = r9 - LSPCB1[c + 9]!;
+    // The half of the reference's distance (comparisons of halves are the same).
+    const t =
+      (Math.imul(d0, d0) +
+        Math.imul(d1, d1) +
+        Math.imul(d2, d2) +
+        Math.imul(d3, d3) +
+        Math.imul(d4, d4) +
+        Math.imul(d5, d5) +
+        Math.imul(d6, d6) +
+        Math.imul(d7, d7) +
+        Math.imul(d8, d8) +
+        Math.imul(d9, d9)) |
+      0;
     if (t < dmin) {
       dmin = t;
       cand = i;
@@ -169,8 +234,32 @@ function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: numb
     else if (d < -32768) d = -32768;
     diffBuf[j] = d;
   }
+  // Every term ((w·d) >> 15)·d is at most d² (0 ≤ w < 2^15), and d² at most the largest over
+  // the codebook's column: below 2^30 in sum, the sums are exact in int32 and their doubles do
+  // not saturate (nor does any d leave 16 bits).
+  let bound = 0;
+  for (let j = from; j < to; j++) {
+    const a = diffBuf[j]! - CB2_MIN[j]!;
+    const b = CB2_MAX[j]! - diffBuf[j]!;
+    const m = Math.max(a, b);
+    bound += m * m;
+  }
   let index = 0;
   let dmin = 0x7fffffff;
+  if (bound < 0x40000000) {
+    for (let k = 0; k < 32; k++) {
+      let dist = 0;
+      for (let j = from, c = k * M + from; j < to; j++, c++) {
+        const d = diffBuf[j]! - LSPCB2[c]!;
+        dist = (dist + Math.imul(Math.imul(wegt[j]!, d) >> 15, d)) | 0;
+      }
+      if (dist < dmin) {
+        dmin = dist;
+        index = k;
+      }
+    }
+    return index;
+  }
   for (let k = 0; k < 32; k++) {
     let dist = 0;
     for (let j = from; j < to; j++) {

@@ -3,20 +3,7 @@
  * codebook reconstruction with the MA predictor, rearrangement (stability), LSF↔LSP
  * conversion and LSP → LP conversion, and the interpolation of the two subframes.
  */
-import {
-  add,
-  extract_h,
-  extract_l,
-  L_deposit_h,
-  L_msu,
-  L_mult,
-  L_shl,
-  L_shr,
-  L_sub,
-  mult,
-  shr,
-  sub,
-} from './basic-ops.ts';
+import { add, extract_l, L_mult, L_shr, mult, shr, sub } from './basic-ops.ts';
 import { FG, FG_SUM, FG_SUM_INV, FREQ_PREV_RESET, LSPCB1, LSPCB2, SLOPE_COS, TABLE2 } from './tables.ts';
 
 export const M = 10;
@@ -82,20 +69,29 @@ export function prevCompose(ele: Int16Array, lsf: Int16Array, mode: number, pred
 
 /** Inverse of prevCompose: the residual that would give `lsf` (Lsp_prev_extract). */
 export function prevExtract(lsf: Int16Array, ele: Int16Array, mode: number, pred: LsfPredictor): void {
-  const fp = pred.freqPrev;
+  // The L_msu chain and the rest written out, each step saturating (nothing reads the Overflow
+  // flag after).
+  const f0 = pred.freqPrev[0]!;
+  const f1 = pred.freqPrev[1]!;
+  const f2 = pred.freqPrev[2]!;
+  const f3 = pred.freqPrev[3]!;
+  const g = mode * MA_NP * M;
   for (let j = 0; j < M; j++) {
-    let t = L_deposit_h(lsf[j]!);
-    for (let k = 0; k < MA_NP; k++) t = L_msu(t, fp[k]![j]!, FG[(mode * MA_NP + k) * M + j]!);
-    const temp = extract_h(t);
-    t = L_mult(temp, FG_SUM_INV[mode * M + j]!);
-    ele[j] = extract_h(L_shl(t, 3));
+    let t = lsf[j]! * 65536;
+    t = sat(t - lMul(f0[j]!, FG[g + j]!));
+    t = sat(t - lMul(f1[j]!, FG[g + M + j]!));
+    t = sat(t - lMul(f2[j]!, FG[g + 2 * M + j]!));
+    t = sat(t - lMul(f3[j]!, FG[g + 3 * M + j]!));
+    t = lMul(t >> 16, FG_SUM_INV[mode * M + j]!);
+    ele[j] = sat(t * 8) >> 16;
   }
 }
 
 /** Ordering and minimum distance of the quantised LSFs (Lsp_stability). */
 export function stability(buf: Int16Array): void {
+  // The differences of 16-bit values cannot saturate 32 bits: plain comparisons.
   for (let j = 0; j < M - 1; j++) {
-    if (L_sub(buf[j + 1]!, buf[j]!) < 0) {
+    if (buf[j + 1]! < buf[j]!) {
       const t = buf[j + 1]!;
       buf[j + 1] = buf[j]!;
       buf[j] = t;
@@ -103,7 +99,10 @@ export function stability(buf: Int16Array): void {
   }
   if (buf[0]! < L_LIMIT) buf[0] = L_LIMIT;
   for (let j = 0; j < M - 1; j++) {
-    if (L_sub(L_sub(buf[j + 1]!, buf[j]!), GAP3) < 0) buf[j + 1] = add(buf[j]!, GAP3);
+    if (buf[j + 1]! - buf[j]! < GAP3) {
+      const v = buf[j]! + GAP3;
+      buf[j + 1] = Math.min(v, 32767);
+    }
   }
   if (buf[M - 1]! > M_LIMIT) buf[M - 1] = M_LIMIT;
 }

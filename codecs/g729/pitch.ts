@@ -59,17 +59,24 @@ export function predLt3(exc: Int16Array, off: number, T0: number, frac: number, 
   // Every partial sum is at most 2·Σ|taps|·max|exc| over the samples read (the samples
   // written so far included): while that fits in 32 bits the plain sum is exact.
   const tapSum = TAP_SUM[frac]!;
-  let xmax = 0;
-  for (let i = x0 - (L_INTER10 - 1); i < x0 + L_INTER10 + 1 && i < off; i++) {
+  // xmax bounds max|exc| over the samples read that precede the output: first the cheap bound
+  // 1 + OR of (v ^ (v >> 31)) (= |v| for v ≥ 0, |v| − 1 below), at most twice the maximum;
+  // only when it is too loose for the int32 path, the maximum itself. (Either way the checked
+  // path gives the same samples; the bound only chooses the faster one.)
+  const end = Math.min(x0 + len + L_INTER10, off);
+  let bits = 0;
+  for (let i = x0 - (L_INTER10 - 1); i < end; i++) {
     const v = exc[i]!;
-    if (v > xmax) xmax = v;
-    else if (-v > xmax) xmax = -v;
+    bits |= v ^ (v >> 31);
   }
-  const end = x0 + len + L_INTER10;
-  for (let i = x0 + L_INTER10 + 1; i < end && i < off; i++) {
-    const v = exc[i]!;
-    if (v > xmax) xmax = v;
-    else if (-v > xmax) xmax = -v;
+  let xmax = bits + 1;
+  if (tapSum * xmax > 0x3fffffff) {
+    xmax = 0;
+    for (let i = x0 - (L_INTER10 - 1); i < end; i++) {
+      const v = exc[i]!;
+      if (v > xmax) xmax = v;
+      else if (-v > xmax) xmax = -v;
+    }
   }
   const c0 = INTER_3L[frac]!;
   const c1 = INTER_3L[frac + 3]!;
@@ -91,7 +98,93 @@ export function predLt3(exc: Int16Array, off: number, T0: number, frac: number, 
   const d7 = INTER_3L[c2o + 21]!;
   const d8 = INTER_3L[c2o + 24]!;
   const d9 = INTER_3L[c2o + 27]!;
-  for (let j = 0; j < len; j++) {
+  // Two outputs per pass, sharing 19 of their 20 samples: output j + 1 reads up to
+  // exc[x0 + j + 11], before output j (at off + j, when the delay is at least 12, as it is
+  // for every caller: 19 or more), so the pair
+  // reads only samples that precede it, and xmax (over them and the outputs so far) bounds
+  // both half-sums within ±(2^30 − 1): exact in int32 arithmetic.
+  let j0 = 0;
+  for (; j0 + 1 < len && T0 >= 12; j0 += 2) {
+    if (tapSum * xmax > 0x3fffffff) break;
+    {
+      const b = x0 + j0;
+      const e0 = exc[b - 9]!;
+      const e1 = exc[b - 8]!;
+      const e2 = exc[b - 7]!;
+      const e3 = exc[b - 6]!;
+      const e4 = exc[b - 5]!;
+      const e5 = exc[b - 4]!;
+      const e6 = exc[b - 3]!;
+      const e7 = exc[b - 2]!;
+      const e8 = exc[b - 1]!;
+      const e9 = exc[b]!;
+      const e10 = exc[b + 1]!;
+      const e11 = exc[b + 2]!;
+      const e12 = exc[b + 3]!;
+      const e13 = exc[b + 4]!;
+      const e14 = exc[b + 5]!;
+      const e15 = exc[b + 6]!;
+      const e16 = exc[b + 7]!;
+      const e17 = exc[b + 8]!;
+      const e18 = exc[b + 9]!;
+      const e19 = exc[b + 10]!;
+      const e20 = exc[b + 11]!;
+      const s =
+        (Math.imul(e9, c0) +
+          Math.imul(e8, c1) +
+          Math.imul(e7, c2) +
+          Math.imul(e6, c3) +
+          Math.imul(e5, c4) +
+          Math.imul(e4, c5) +
+          Math.imul(e3, c6) +
+          Math.imul(e2, c7) +
+          Math.imul(e1, c8) +
+          Math.imul(e0, c9) +
+          Math.imul(e10, d0) +
+          Math.imul(e11, d1) +
+          Math.imul(e12, d2) +
+          Math.imul(e13, d3) +
+          Math.imul(e14, d4) +
+          Math.imul(e15, d5) +
+          Math.imul(e16, d6) +
+          Math.imul(e17, d7) +
+          Math.imul(e18, d8) +
+          Math.imul(e19, d9)) |
+        0;
+      const t =
+        (Math.imul(e10, c0) +
+          Math.imul(e9, c1) +
+          Math.imul(e8, c2) +
+          Math.imul(e7, c3) +
+          Math.imul(e6, c4) +
+          Math.imul(e5, c5) +
+          Math.imul(e4, c6) +
+          Math.imul(e3, c7) +
+          Math.imul(e2, c8) +
+          Math.imul(e1, c9) +
+          Math.imul(e11, d0) +
+          Math.imul(e12, d1) +
+          Math.imul(e13, d2) +
+          Math.imul(e14, d3) +
+          Math.imul(e15, d4) +
+          Math.imul(e16, d5) +
+          Math.imul(e17, d6) +
+          Math.imul(e18, d7) +
+          Math.imul(e19, d8) +
+          Math.imul(e20, d9)) |
+        0;
+      const u = s < 0x3fffc000 ? (s + 0x4000) >> 15 : round(2 * s);
+      const w = t < 0x3fffc000 ? (t + 0x4000) >> 15 : round(2 * t);
+      exc[off + j0] = u;
+      exc[off + j0 + 1] = w;
+      if (u > xmax) xmax = u;
+      else if (-u > xmax) xmax = -u;
+      if (w > xmax) xmax = w;
+      else if (-w > xmax) xmax = -w;
+    }
+  }
+  x0 += j0;
+  for (let j = j0; j < len; j++) {
     const x1 = x0++;
     const x2 = x0;
     let out: number;

@@ -17,11 +17,11 @@ import {
   mult,
   norm_l,
   round,
-  sat16,
   shr,
   sub,
 } from './basic-ops.ts';
-import { residu, synFilt, weightAz } from './filters.ts';
+import { correlateLags } from './correlate.ts';
+import { residu, synFilt, weightAzBy, weightFactors } from './filters.ts';
 import { invSqrt } from './log-pow.ts';
 import { M, MP1 } from './lsp.ts';
 import { PIT_MAX } from './pitch.ts';
@@ -38,12 +38,19 @@ const GAMMA1_PST = 22938;
 const MU = 26214;
 const AGC_FAC = 29491;
 const AGC_FAC1 = 3276;
+const FAC_GAMMA2_PST = weightFactors(GAMMA2_PST);
+const FAC_GAMMA1_PST = weightFactors(GAMMA1_PST);
+
+/** The pitch search's half-sums, by lag. */
+const lagCorr = new Int32Array(PIT_MAX + 1);
+/** prefixEnergy[n] = Σ of the first n squares of the pitch search's window (prefixEnergy[0] = 0). */
+const prefixEnergy = new Float64Array(L_SUBFR + 8);
 
 export class PostFilter {
   private readonly memSynPst = new Int16Array(M);
-  /** res2 with PIT_MAX samples of history before it. */
-  private readonly res2 = new Int16Array(PIT_MAX + L_SUBFR);
-  private readonly scalRes2 = new Int16Array(PIT_MAX + L_SUBFR);
+  /** The frame's residual with PIT_MAX samples of history before it (shifted once a frame). */
+  private readonly res2 = new Int16Array(PIT_MAX + L_FRAME);
+  private readonly scalRes2 = new Int16Array(PIT_MAX + L_FRAME);
   private readonly res2Pst = new Int16Array(L_SUBFR);
   private readonly synPst = new Int16Array(L_FRAME);
   private readonly ap3 = new Int16Array(MP1);
@@ -66,23 +73,35 @@ export class PostFilter {
         t0Max = PIT_MAX;
         t0Min = sub(t0Max, 6);
       }
-      weightAz(az, azOff, GAMMA2_PST, ap3);
-      weightAz(az, azOff, GAMMA1_PST, ap4);
-      residu(ap3, 0, syn, M + sf, res2, PIT_MAX, L_SUBFR);
-      for (let j = 0; j < L_SUBFR; j++) scalRes2[PIT_MAX + j] = res2[PIT_MAX + j]! >> 2;
-      // Annex B: no long-term post-filter on comfort-noise frames.
-      if (voiced) this.pitchPostFilter(t0Min, t0Max);
-      else for (let j = 0; j < L_SUBFR; j++) this.res2Pst[j] = res2[PIT_MAX + j]!;
+      weightAzBy(az, azOff, FAC_GAMMA2_PST, ap3);
+      weightAzBy(az, azOff, FAC_GAMMA1_PST, ap4);
+      const base = PIT_MAX + sf;
+      residu(ap3, 0, syn, M + sf, res2, base, L_SUBFR);
+      // The scaled residual, and its energy for the pitch search.
+      let ea = 0;
+      for (let j = base; j < base + L_SUBFR; j++) {
+        const v = res2[j]! >> 2;
+        scalRes2[j] = v;
+        ea += v * v;
+      }
 
+      // The tilt compensation's factor (from the impulse response of A(z/γ2)/A(z/γ1)); it does
+      // not depend on the long-term filter, so it is computed first and the pre-emphasis is
+      // applied as the long-term filter's output is written.
       h.set(ap3);
       h.fill(0, MP1);
       synFilt(ap4, 0, h, 0, h, 0, L_H, h, MP1, false);
       // A sum of squares only grows, and bounds the cross sum (Cauchy–Schwarz): if its plain
       // value fits in 32 bits no L_mac of either chain saturates.
-      let e = 0;
+      let prev = h[0]!;
+      let e = prev * prev;
       let c = 0;
-      for (let i = 0; i < L_H; i++) e += h[i]! * h[i]!;
-      for (let i = 0; i < L_H - 1; i++) c += h[i]! * h[i + 1]!;
+      for (let i = 1; i < L_H; i++) {
+        const v = h[i]!;
+        e += v * v;
+        c += prev * v;
+        prev = v;
+      }
       let temp1: number;
       let temp2: number;
       if (2 * e <= MAX_32) {
@@ -101,38 +120,42 @@ export class PostFilter {
         temp2 = mult(temp2, MU);
         temp2 = div_s(temp2, temp1);
       }
-      this.preemphasis(temp2);
+
+      // Annex B: no long-term post-filter on comfort-noise frames.
+      if (voiced) this.pitchPostFilter(base, t0Min, t0Max, ea, temp2);
+      else this.preemphasised(base, 0, 0, 0, temp2);
       synFilt(ap4, 0, this.res2Pst, 0, this.synPst, sf, L_SUBFR, this.memSynPst, 0, true);
       this.agc(syn, M + sf, sf);
-      res2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
-      scalRes2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
     }
+    res2.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
+    scalRes2.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
     syn.copyWithin(0, L_FRAME, L_FRAME + M);
     syn.set(this.synPst, M);
   }
 
-  private pitchPostFilter(t0Min: number, t0Max: number): void {
-    const sig = this.res2;
+  /**
+   * The long-term post-filter (delay search on the scaled residual, gains) for the subframe at
+   * res2[base ..], with `ea` the energy of its scaled residual; its output, pre-emphasised by g,
+   * into res2Pst.
+   */
+  private pitchPostFilter(base: number, t0Min: number, t0Max: number, ea: number, g: number): void {
     const scal = this.scalRes2;
-    const out = this.res2Pst;
-    const base = PIT_MAX;
     let corMax = MIN_32;
     let t0 = t0Min;
     // a: energy of the present subframe, b: of the samples the delays read. Every correlation's
     // half-sum is at most √(a·b) (Cauchy–Schwarz), the energies' chains only grow: when
     // 1 + 2a and 1 + 2b fit in 32 bits and √(a·b) < 2^30, nothing saturates and int32 is exact.
-    let ea = 0;
+    // eb, with its prefix sums (the energy at the chosen delay is one of their differences).
     let eb = 0;
-    for (let k = 0; k < L_SUBFR; k++) ea += scal[base + k]! * scal[base + k]!;
-    for (let i = base - t0Max; i < base - t0Min + L_SUBFR; i++) eb += scal[i]! * scal[i]!;
+    const from = base - t0Max;
+    for (let i = from; i < base - t0Min + L_SUBFR; i++) {
+      eb += scal[i]! * scal[i]!;
+      prefixEnergy[i - from + 1] = eb;
+    }
     const plain = 1 + 2 * ea <= MAX_32 && 1 + 2 * eb <= MAX_32 && ea * eb < 1.15e18;
+    if (plain) correlateLags(scal, base, scal, base, L_SUBFR, 1, t0Min, t0Max - t0Min + 1, lagCorr);
     for (let i = t0Min; i <= t0Max; i++) {
-      let cor: number;
-      if (plain) {
-        cor = 0;
-        for (let k = 0; k < L_SUBFR; k++) cor = (cor + Math.imul(scal[base + k]!, scal[base - i + k]!)) | 0;
-        cor *= 2;
-      } else cor = macDot(0, scal, base, scal, base - i, L_SUBFR);
+      const cor = plain ? 2 * lagCorr[i]! : macDot(0, scal, base, scal, base - i, L_SUBFR);
       if (cor > corMax) {
         corMax = cor;
         t0 = i;
@@ -141,8 +164,8 @@ export class PostFilter {
     let ener: number;
     let ener0: number;
     if (plain) {
-      let a = 0;
-      for (let k = 0; k < L_SUBFR; k++) a = (a + Math.imul(scal[base - t0 + k]!, scal[base - t0 + k]!)) | 0;
+      // Σ_k scal[base − t0 + k]², exact (below eb < 2^30).
+      const a = prefixEnergy[t0Max - t0 + L_SUBFR]! - prefixEnergy[t0Max - t0]!;
       ener = 1 + 2 * a;
       ener0 = 1 + 2 * ea;
     } else {
@@ -160,7 +183,7 @@ export class PostFilter {
     let t = L_mult(cmax, cmax);
     t = L_sub(t, L_shr(L_mult(en, en0), 1));
     if (t < 0) {
-      for (let i = 0; i < L_SUBFR; i++) out[i] = sig[base + i]!;
+      this.preemphasised(base, 0, 0, 0, g);
       return;
     }
     let g0: number;
@@ -180,19 +203,31 @@ export class PostFilter {
         gain = 0;
       }
     }
-    // g0, gain ≥ 0: the products cannot saturate.
-    for (let i = 0; i < L_SUBFR; i++) {
-      out[i] = sat16(((g0 * sig[base + i]!) >> 15) + ((gain * sig[base + i - t0]!) >> 15));
-    }
+    this.preemphasised(base, t0, g0, gain, g);
   }
 
-  private preemphasis(g: number): void {
-    const s = this.res2Pst;
-    const temp = s[L_SUBFR - 1]!;
-    // g ≥ 0, so mult(g, ·) cannot saturate.
-    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sat16(s[i]! - ((g * s[i - 1]!) >> 15));
-    s[0] = sub(s[0]!, mult(g, this.memPre));
-    this.memPre = temp;
+  /**
+   * res2Pst[i] = the long-term filter's output (the residual itself when t0 = 0), then the
+   * tilt compensation's pre-emphasis by g (preemphasis), in one pass: s[i] − g·s[i−1] with
+   * s[−1] the previous subframe's last sample.
+   */
+  private preemphasised(base: number, t0: number, g0: number, gain: number, g: number): void {
+    const sig = this.res2;
+    const out = this.res2Pst;
+    // g0, gain, g ≥ 0: the products (mult) cannot saturate; the sums (add, sub) can.
+    let prev = this.memPre;
+    for (let i = 0; i < L_SUBFR; i++) {
+      let v: number;
+      if (t0 === 0) v = sig[base + i]!;
+      else {
+        v = ((g0 * sig[base + i]!) >> 15) + ((gain * sig[base + i - t0]!) >> 15);
+        v = v > 32767 ? 32767 : Math.max(v, -32768);
+      }
+      const e = v - ((g * prev) >> 15);
+      out[i] = e > 32767 ? 32767 : Math.max(e, -32768);
+      prev = v;
+    }
+    this.memPre = prev;
   }
 
   private agc(sigIn: Int16Array, inOff: number, outOff: number): void {
@@ -222,9 +257,10 @@ export class PostFilter {
     for (let i = 0; i < L_SUBFR; i++) {
       gain = ((gain * AGC_FAC) >> 15) + g0;
       if (gain > 32767) gain = 32767;
-      // gain ≥ 0: L_mult cannot saturate; the ×8 (L_shl by 3) can.
-      const t = 16 * out[outOff + i]! * gain;
-      out[outOff + i] = t > MAX_32 ? 32767 : t < MIN_32 ? -32768 : t >> 16;
+      // 0 ≤ gain < 2^15: L_mult cannot saturate (|out·gain| < 2^30, int32); the ×8 (L_shl by
+      // 3) of its double saturates exactly when |out·gain| ≥ 2^27.
+      const p = Math.imul(out[outOff + i]!, gain);
+      out[outOff + i] = p >= 0x8000000 ? 32767 : p < -0x8000000 ? -32768 : p >> 12;
     }
     this.pastGain = gain;
   }
@@ -246,38 +282,30 @@ export class PostProcess {
   private x1 = 0;
 
   /**
-   * The reference's steps, each 32-bit sum saturated: the first three terms (the feedback and
+   * Filters sig[off .. off+len) into out[outOff ..) (in place by default). The reference's
+   * steps, each 32-bit sum saturated: the first three terms (the feedback and
    * x0·B0) cannot saturate (|sum| < 1.3·10^9), and no L_mult here can (no coefficient is −32768).
    */
-  run(sig: Int16Array, off: number, len: number): void {
+  run(sig: Int16Array, off: number, len: number, out: Int16Array = sig, outOff: number = off): void {
     let { y1Hi, y1Lo, y2Hi, y2Lo, x0, x1 } = this;
     for (let i = 0; i < len; i++) {
       const x2 = x1;
       x1 = x0;
       x0 = sig[off + i]!;
-      if (
-        x1 <= 16384 &&
-        x1 >= -16384 &&
-        x2 <= 16384 &&
-        x2 >= -16384 &&
-        x0 <= 16384 &&
-        x0 >= -16384 &&
-        y1Hi <= 16384 &&
-        y1Hi >= -16384 &&
-        y2Hi <= 16384 &&
-        y2Hi >= -16384
-      ) {
-        // Then the sum of the five terms stays below 1.4·10^9: int32, and nothing saturates
-        // before the ×4, which saturates exactly when |t| ≥ 2^29.
-        const h =
-          (Math.imul(y1Hi, A100_1) +
-            (Math.imul(y1Lo, A100_1) >> 15) +
-            Math.imul(y2Hi, A100_2) +
-            (Math.imul(y2Lo, A100_2) >> 15) +
-            Math.imul(x0, B100_0) +
-            Math.imul(x1, B100_1) +
-            Math.imul(x2, B100_2)) |
-          0;
+      // The half-sums of the reference's partial sums, exact in int32: the first three terms'
+      // |p3| ≤ 2^15·(15836 + 7667 + 7699) + 15836 + 7667 < 1.03·10^9, and each further term
+      // adds at most 2^15·15398: |p4|, |h| < 1.8·10^9. The reference's 2·p3 cannot saturate;
+      // 2·p4 and 2·h saturate exactly when p4 or h is outside [−2^30, 2^30).
+      const p3 =
+        (Math.imul(y1Hi, A100_1) +
+          (Math.imul(y1Lo, A100_1) >> 15) +
+          Math.imul(y2Hi, A100_2) +
+          (Math.imul(y2Lo, A100_2) >> 15) +
+          Math.imul(x0, B100_0)) |
+        0;
+      const p4 = (p3 + Math.imul(x1, B100_1)) | 0;
+      const h = (p4 + Math.imul(x2, B100_2)) | 0;
+      if (p4 >= -0x40000000 && p4 < 0x40000000 && h >= -0x40000000 && h < 0x40000000) {
         // h = t/2; t·4 = h·8 and the output's extra ×2 = h·16.
         let t4: number;
         let r: number;
@@ -288,7 +316,7 @@ export class PostProcess {
           t4 = h > 0 ? MAX_32 : MIN_32;
           r = t4;
         }
-        sig[off + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
+        out[outOff + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
         y2Hi = y1Hi;
         y2Lo = y1Lo;
         y1Hi = t4 >> 16;
@@ -307,7 +335,7 @@ export class PostProcess {
       t = t > MAX_32 ? MAX_32 : Math.max(t, MIN_32);
       let r = 2 * t;
       r = r > MAX_32 ? MAX_32 : Math.max(r, MIN_32);
-      sig[off + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
+      out[outOff + i] = r >= MAX_32 - 0x7fff ? 32767 : (r + 0x8000) >> 16;
       y2Hi = y1Hi;
       y2Lo = y1Lo;
       y1Hi = t >> 16;
@@ -324,26 +352,14 @@ export class PostProcess {
 
 /** Σ (x>>2)²·2 over a subframe with the reference's saturation (agc's energies). */
 function energyQuarter(x: Int16Array, off: number): number {
-  // In int32 while the half-sum cannot reach 2^31 (|x >> 2| < 7327 → Σ (x>>2)² < 40·7327²).
-  let max = 0;
-  for (let i = 0; i < L_SUBFR; i++) {
-    const v = x[off + i]!;
-    if (v > max) max = v;
-    else if (-v > max) max = -v;
-  }
+  // The plain sum (in doubles, exact); a chain of squares only grows, so the reference's
+  // L_mac chain saturates exactly when the plain value leaves 32 bits.
   let s = 0;
-  if (max >> 2 < 7327) {
-    for (let i = 0; i < L_SUBFR; i++) {
-      const t = x[off + i]! >> 2;
-      s = (s + Math.imul(t, t)) | 0;
-    }
-    s *= 2;
-  } else {
-    for (let i = 0; i < L_SUBFR; i++) {
-      const t = x[off + i]! >> 2;
-      s += 2 * t * t;
-    }
+  for (let i = 0; i < L_SUBFR; i++) {
+    const t = x[off + i]! >> 2;
+    s += t * t;
   }
+  s *= 2;
   if (s <= MAX_32) return s;
   s = 0;
   for (let i = 0; i < L_SUBFR; i++) {
