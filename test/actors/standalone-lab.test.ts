@@ -33,67 +33,54 @@ function register(i: number, host: string, port: number): string {
   ].join('\r\n');
 }
 
+/** A provider-only lab on ephemeral ports that has answered `n` REGISTERs from 127.0.0.1. */
+async function labAfterRegisters(n: number, standalone: boolean): Promise<Lab> {
+  const lab = await Lab.start({
+    profile: loadProfile(),
+    only: ['provider'],
+    register: false,
+    ephemeralPorts: true,
+  });
+  labs.push(lab);
+  const provider = lab.provider;
+  if (!provider) throw new Error('no provider');
+  if (standalone) lab.keepStandalone({ trimEveryMs: 200 });
+  const host = lab.profile.provider.address;
+  const port = provider.port('UDP');
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  try {
+    for (let i = 0; i < n; i++) {
+      sock.send(register(i, host, port), port, host);
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 20));
+    }
+    // Every REGISTER is answered (a challenge) and counted.
+    await until(() => provider.counts.register >= n, 10_000);
+  } finally {
+    sock.close();
+  }
+  return lab;
+}
+
 describe('a standalone lab keeps little', () => {
   it('trims the provider records to the latest STANDALONE_RECORDS and keeps the totals', async () => {
-    const lab = await Lab.start({
-      profile: loadProfile(),
-      only: ['provider'],
-      register: false,
-      ephemeralPorts: true,
-    });
-    labs.push(lab);
-    const provider = lab.provider;
-    if (!provider) throw new Error('no provider');
-    lab.keepStandalone({ trimEveryMs: 200 });
-    const host = lab.profile.provider.address;
-    const port = provider.port('UDP');
-    const sock = createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     const n = STANDALONE_RECORDS + 60;
-    try {
-      for (let i = 0; i < n; i++) {
-        sock.send(register(i, host, port), port, host);
-        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 20));
-      }
-      // Every REGISTER is answered (a challenge) and counted.
-      await until(() => provider.counts.register >= n, 10_000);
-      expect(provider.counts.register).toBe(n);
-      expect(provider.counts.registerAccepted).toBe(0);
-      await until(() => provider.registrations.length <= STANDALONE_RECORDS, 5000);
-      expect(provider.registrations.length).toBe(STANDALONE_RECORDS);
-      // The latest ones are kept.
-      expect(provider.registrations.at(-1)?.callId).toBe(`standalone-${n - 1}@127.0.0.1`);
-    } finally {
-      sock.close();
-    }
+    const provider = (await labAfterRegisters(n, true)).provider;
+    if (!provider) throw new Error('no provider');
+    expect(provider.counts.register).toBe(n);
+    expect(provider.counts.registerAccepted).toBe(0);
+    await until(() => provider.registrations.length <= STANDALONE_RECORDS, 5000);
+    expect(provider.registrations.length).toBe(STANDALONE_RECORDS);
+    // The latest ones are kept.
+    expect(provider.registrations.at(-1)?.callId).toBe(`standalone-${n - 1}@127.0.0.1`);
   });
 
   it('without keepStandalone, a lab keeps every record (a run reads them)', async () => {
-    const lab = await Lab.start({
-      profile: loadProfile(),
-      only: ['provider'],
-      register: false,
-      ephemeralPorts: true,
-    });
-    labs.push(lab);
-    const provider = lab.provider;
-    if (!provider) throw new Error('no provider');
-    const host = lab.profile.provider.address;
-    const port = provider.port('UDP');
-    const sock = createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     const n = STANDALONE_RECORDS + 20;
-    try {
-      for (let i = 0; i < n; i++) {
-        sock.send(register(i, host, port), port, host);
-        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 20));
-      }
-      await until(() => provider.counts.register >= n, 10_000);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(provider.registrations.length).toBe(n);
-    } finally {
-      sock.close();
-    }
+    const provider = (await labAfterRegisters(n, false)).provider;
+    if (!provider) throw new Error('no provider');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(provider.registrations.length).toBe(n);
   });
 
   it('media evidence forgets the oldest legs past its limit', () => {

@@ -1,23 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../harness/cli/main.ts';
 import { HOST_TOOLS, probeTool } from '../../harness/support/host-tools.ts';
-
-async function runCli(args: string[]): Promise<{ out: string; code: number | undefined }> {
-  let out = '';
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  const program = buildProgram((s) => {
-    out += s;
-  });
-  try {
-    await program.parseAsync(['node', 'sbc-harness', ...args]);
-  } catch {
-    // commander's exitOverride throws after --help
-  }
-  const code = process.exitCode as number | undefined;
-  process.exitCode = before;
-  return { out, code };
-}
+import { runCli } from '../support/run-cli.ts';
 
 describe('sbc-harness doctor', () => {
   it('lists every known tool with a path or an install hint', async () => {

@@ -10,26 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentArgs, agentCountOf, agentPlan } from '../../harness/cli/load-agents-command.ts';
-import { buildProgram } from '../../harness/cli/main.ts';
 import { knee, loadFigures } from '../../harness/runner/load-figures.ts';
 import type { LoadResult } from '../../harness/runner/load-run.ts';
-
-async function runCli(args: string[]): Promise<{ out: string; code: number | undefined }> {
-  let out = '';
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  const program = buildProgram((s) => {
-    out += s;
-  });
-  try {
-    await program.parseAsync(['node', 'sbc-harness', ...args]);
-  } catch {
-    // commander's exitOverride throws after --help
-  }
-  const code = process.exitCode as number | undefined;
-  process.exitCode = before;
-  return { out, code };
-}
+import { runCli } from '../support/run-cli.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'load-agents-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
