@@ -10,7 +10,6 @@ import { Lab } from '../actors/index.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import {
   DEFAULT_LOAD_MIX,
-  DEFAULT_LOAD_THRESHOLDS,
   type LoadMix,
   type LoadProgress,
   type LoadThresholds,
@@ -109,14 +108,18 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   if (o.ramp && o.concurrency) problems.push('give --concurrency or --ramp, not both');
   if (direction !== 'in' && direction !== 'out' && direction !== 'both')
     problems.push('--direction must be in, out or both');
-  const thresholds: LoadThresholds = {
-    minMos: numberOf(o.minMos, DEFAULT_LOAD_THRESHOLDS.minMos),
-    maxSetupP95Ms: numberOf(o.maxSetupP95Ms, DEFAULT_LOAD_THRESHOLDS.maxSetupP95Ms),
-    maxFailedCalls: numberOf(o.maxFailedCalls, DEFAULT_LOAD_THRESHOLDS.maxFailedCalls),
+  // Flags given override the profile's `load` thresholds (read below, with the profile).
+  const flagThresholds: Partial<LoadThresholds> = {
+    ...(o.minMos !== undefined ? { minMos: Number(o.minMos) } : {}),
+    ...(o.maxSetupP95Ms !== undefined ? { maxSetupP95Ms: Number(o.maxSetupP95Ms) } : {}),
+    ...(o.maxFailedCalls !== undefined ? { maxFailedCalls: Number(o.maxFailedCalls) } : {}),
   };
-  if (!(thresholds.minMos >= 1 && thresholds.minMos <= 5)) problems.push('--min-mos must be from 1 to 5');
-  if (!(thresholds.maxSetupP95Ms > 0)) problems.push('--max-setup-p95-ms must be above 0');
-  if (!Number.isInteger(thresholds.maxFailedCalls) || thresholds.maxFailedCalls < 0)
+  const ft = flagThresholds;
+  if (ft.minMos !== undefined && !(ft.minMos >= 1 && ft.minMos <= 5))
+    problems.push('--min-mos must be from 1 to 5');
+  if (ft.maxSetupP95Ms !== undefined && !(ft.maxSetupP95Ms > 0))
+    problems.push('--max-setup-p95-ms must be above 0');
+  if (ft.maxFailedCalls !== undefined && !(Number.isInteger(ft.maxFailedCalls) && ft.maxFailedCalls >= 0))
     problems.push('--max-failed-calls must be a whole number, 0 or more');
   let mix: LoadMix = DEFAULT_LOAD_MIX;
   if (o.mix !== undefined) {
@@ -133,6 +136,7 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   const profileFile = o.profile ? resolve(o.profile) : DEFAULT_PROFILE_PATH;
   const profile = profileWithPortOffset(loadProfile(profileFile), plan.portOffset);
   const embedded = profile.sbc.kind === 'embedded';
+  const thresholds: LoadThresholds = { ...profile.load, ...flagThresholds };
   const shapeProblems = mixProblems(mix, profile, direction as 'in' | 'out' | 'both');
   if (shapeProblems.length > 0) {
     for (const p of shapeProblems) out(`sbc-harness load: ${p}\n`);

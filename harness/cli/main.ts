@@ -179,9 +179,18 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       '--out <dir>',
       'folder for results.json, load-report.md and load-chart.svg (default runs/load-<date>)',
     )
-    .option('--min-mos <x>', 'threshold: lowest MOS of any direction of any call in a step', '4.0')
-    .option('--max-setup-p95-ms <ms>', 'threshold: setup time p95 of a step below this', '1000')
-    .option('--max-failed-calls <n>', 'threshold: failed calls allowed in a step', '0')
+    .option(
+      '--min-mos <x>',
+      "threshold: lowest MOS of any direction of any call in a step (default: the profile's load.minMos, 4.0)",
+    )
+    .option(
+      '--max-setup-p95-ms <ms>',
+      "threshold: setup time p95 of a step below this (default: the profile's load.maxSetupP95Ms, 1000)",
+    )
+    .option(
+      '--max-failed-calls <n>',
+      "threshold: failed calls allowed in a step (default: the profile's load.maxFailedCalls, 0)",
+    )
     .option(
       '--sbc-fault <names...>',
       'switch on faults of the embedded SBC (one or more names, see `sbc --help`)',

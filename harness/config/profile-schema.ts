@@ -356,6 +356,30 @@ export const securityTestsSchema = z.strictObject({
     .describe('S-8: at most this many malformed messages per second'),
 });
 
+export const loadThresholdsSchema = z.strictObject({
+  minMos: z
+    .number()
+    .min(1)
+    .max(5)
+    .default(4)
+    .describe(
+      'sbc-harness load: lowest MOS of any direction of any call for a step to pass (--min-mos overrides)',
+    ),
+  maxSetupP95Ms: z
+    .number()
+    .positive()
+    .default(1000)
+    .describe(
+      'sbc-harness load: setup time p95 of a step must be below this, ms (--max-setup-p95-ms overrides)',
+    ),
+  maxFailedCalls: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('sbc-harness load: failed calls allowed in a step (--max-failed-calls overrides)'),
+});
+
 export const profileSchema = z.strictObject({
   name: z.string().min(1).describe('profile name'),
   description: z.string().default('').describe('free text, shown in reports'),
@@ -383,6 +407,11 @@ export const profileSchema = z.strictObject({
       malformedPerS: 1000,
     })
     .describe('addresses and bounds of the security section S-* (docs/security.md)'),
+  load: loadThresholdsSchema
+    .default({ minMos: 4, maxSetupP95Ms: 1000, maxFailedCalls: 0 })
+    .describe(
+      'thresholds of the steps of `sbc-harness load` (docs/load.md); the knee is judged against them',
+    ),
 });
 
 export type Profile = z.infer<typeof profileSchema>;
@@ -394,3 +423,4 @@ export type CodecId = z.infer<typeof codec>;
 export type AudioProfile = z.infer<typeof audioSchema>;
 export type TlsProfile = z.infer<typeof tlsSchema>;
 export type SecurityTestsProfile = z.infer<typeof securityTestsSchema>;
+export type LoadThresholdsProfile = z.infer<typeof loadThresholdsSchema>;

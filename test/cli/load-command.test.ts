@@ -3,7 +3,7 @@
  * fault switched on, whose results.json and load-report.md name the failed calls.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../harness/runner/load-run.ts';
 import { runCli } from '../support/run-cli.ts';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -119,6 +120,31 @@ describe('sbc-harness load', () => {
     const md = readFileSync(join(out, 'load-report.md'), 'utf8');
     expect(md).toMatch(/No step met every threshold/);
     expect(md).toMatch(/No audio from Premium Deskphone/);
+  });
+
+  it("takes the thresholds from the profile's load section, and a flag overrides one", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'load-thresholds-'));
+    dirs.push(out);
+    const profile = join(out, 'profile.yaml');
+    writeFileSync(
+      profile,
+      `${readFileSync(join(ROOT, 'profiles', 'embedded.yaml'), 'utf8')}\nload:\n  minMos: 4.2\n  maxSetupP95Ms: 2500\n  maxFailedCalls: 3\n`,
+    );
+    const args = ['load', '--profile', profile, '--calls', '2', '--concurrency', '2', '--hold-s', '1'];
+    await runCli([...args, '--sbc-fault', 'one-way-audio', '--out', join(out, 'a')]);
+    const a = JSON.parse(readFileSync(join(out, 'a', 'results.json'), 'utf8')) as LoadResult;
+    expect(a.thresholds).toEqual({ minMos: 4.2, maxSetupP95Ms: 2500, maxFailedCalls: 3 });
+    await runCli([
+      ...args,
+      '--max-failed-calls',
+      '1',
+      '--sbc-fault',
+      'one-way-audio',
+      '--out',
+      join(out, 'b'),
+    ]);
+    const b = JSON.parse(readFileSync(join(out, 'b', 'results.json'), 'utf8')) as LoadResult;
+    expect(b.thresholds).toEqual({ minMos: 4.2, maxSetupP95Ms: 2500, maxFailedCalls: 1 });
   });
 
   it('Ctrl-C: no new calls, the calls in flight finish, results written, exit 130', {
