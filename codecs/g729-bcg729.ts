@@ -114,9 +114,17 @@ export interface G729Decoder extends Decoder {
   readonly sidFrames: number;
 }
 
-function createG729Encoder(): Encoder {
+/**
+ * One bcg729 encoder channel (`initBcg729EncoderChannel(enableVad)`), released by close() or, if
+ * forgotten, by the finalizer. `encodeFrame` encodes the 80 samples at `off` and returns a view
+ * of the 10 (voice), 2 (SID) or 0 (not transmitted) bytes bcg729 wrote, valid until the next call.
+ */
+function openEncoderChannel(enableVad: 0 | 1): {
+  encodeFrame(pcm: Int16Array, off: number): Uint8Array;
+  close(): void;
+} {
   const b = requireBinding();
-  let ctx: NativePointer | undefined = b.initEncoder(0);
+  let ctx: NativePointer | undefined = b.initEncoder(enableVad);
   if (isNull(ctx)) throw new Error('bcg729: initBcg729EncoderChannel returned NULL');
   const token = {};
   const native = ctx;
@@ -125,12 +133,30 @@ function createG729Encoder(): Encoder {
   const bits = new Uint8Array(FRAME_BYTES);
   const len = new Uint8Array(1);
   return {
+    encodeFrame(pcm, off) {
+      if (ctx === undefined) throw new Error('G.729 encoder used after close()');
+      frame.set(pcm.subarray(off, off + FRAME_SAMPLES));
+      len[0] = 0;
+      b.encode(ctx, frame, bits, len);
+      return bits.subarray(0, Math.min(len[0]!, FRAME_BYTES));
+    },
+    close() {
+      if (ctx === undefined) return;
+      finalizer.unregister(token);
+      b.closeEncoder(ctx);
+      ctx = undefined;
+    },
+  };
+}
+
+function createG729Encoder(): Encoder {
+  const channel = openEncoderChannel(0);
+  return {
     /**
      * @throws RangeError when `pcm` is not a whole number of 80-sample frames;
      *   Error after close().
      */
     encode(pcm: Int16Array): Uint8Array {
-      if (ctx === undefined) throw new Error('G.729 encoder used after close()');
       if (pcm.length % FRAME_SAMPLES !== 0) {
         throw new RangeError(`G.729 encodes whole 80-sample frames; got ${pcm.length} samples`);
       }
@@ -138,20 +164,14 @@ function createG729Encoder(): Encoder {
       const out = new Uint8Array(frames * FRAME_BYTES);
       let written = 0;
       for (let f = 0; f < frames; f++) {
-        frame.set(pcm.subarray(f * FRAME_SAMPLES, (f + 1) * FRAME_SAMPLES));
-        len[0] = 0;
-        b.encode(ctx, frame, bits, len);
-        const n = Math.min(len[0]!, FRAME_BYTES);
-        out.set(bits.subarray(0, n), written);
-        written += n;
+        const bytes = channel.encodeFrame(pcm, f * FRAME_SAMPLES);
+        out.set(bytes, written);
+        written += bytes.length;
       }
       return written === out.length ? out : out.slice(0, written);
     },
     close(): void {
-      if (ctx === undefined) return;
-      finalizer.unregister(token);
-      b.closeEncoder(ctx);
-      ctx = undefined;
+      channel.close();
     },
   };
 }
@@ -243,29 +263,10 @@ export function createBcg729VadFrameEncoder(): {
   encodeFrame(pcm: Int16Array, off?: number): Uint8Array;
   close(): void;
 } {
-  const b = requireBinding();
-  let ctx: NativePointer | undefined = b.initEncoder(1);
-  if (isNull(ctx)) throw new Error('bcg729: initBcg729EncoderChannel returned NULL');
-  const token = {};
-  const native = ctx;
-  finalizer.register(token, () => b.closeEncoder(native), token);
-  const frame = new Int16Array(FRAME_SAMPLES);
-  const bits = new Uint8Array(FRAME_BYTES);
-  const len = new Uint8Array(1);
+  const channel = openEncoderChannel(1);
   return {
-    encodeFrame(pcm, off = 0) {
-      if (ctx === undefined) throw new Error('bcg729 encoder used after close()');
-      frame.set(pcm.subarray(off, off + FRAME_SAMPLES));
-      len[0] = 0;
-      b.encode(ctx, frame, bits, len);
-      return bits.slice(0, Math.min(len[0]!, FRAME_BYTES));
-    },
-    close() {
-      if (ctx === undefined) return;
-      finalizer.unregister(token);
-      b.closeEncoder(ctx);
-      ctx = undefined;
-    },
+    encodeFrame: (pcm, off = 0) => channel.encodeFrame(pcm, off).slice(),
+    close: () => channel.close(),
   };
 }
 
