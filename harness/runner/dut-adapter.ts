@@ -13,7 +13,7 @@ import type { Profile } from '../config/profile-schema.ts';
 import type { SbcPrecondition } from './case-definition.ts';
 import type { PreconditionKey } from './checks.ts';
 import { kamailioLabAdapter } from './kamailio-adapter.ts';
-import type { Prompter } from './prompter.ts';
+import { InputEndedError, type Prompter } from './prompter.ts';
 
 /** One SBC setting of a precondition that nobody applied, and the sentence for the cell. */
 export interface Unapplied {
@@ -115,7 +115,22 @@ export function genericAdapter(prompter: Prompter | undefined): DutAdapter {
         };
       }
       const question = `Set the SBC to: ${what}. Done? (no = the SBC cannot be set so)`;
-      const answer = await prompter.ask(question, ['yes', 'no']);
+      let answer: string;
+      try {
+        answer = await prompter.ask(question, ['yes', 'no']);
+      } catch (e) {
+        if (!(e instanceof InputEndedError)) throw e;
+        for (const [key] of settings) confirmed.delete(key);
+        return {
+          profile: p,
+          notes: keptNote,
+          answers: [],
+          unapplied: settings.map(([key, s]) => ({
+            key,
+            sentence: `SBC setting not applied: ${s} (standard input ended before the engineer answered)`,
+          })),
+        };
+      }
       if (answer.toLowerCase() === 'yes') {
         applied();
         for (const [key, st] of settings) confirmed.set(key, st);

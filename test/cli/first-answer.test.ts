@@ -111,7 +111,7 @@ describe('first answer wins between the terminal and the console', () => {
       { name: 'terminal', prompter: t.prompter },
       { name: 'console', prompter: consoleP },
     ]);
-    // The terminal's readline waits on an ended stream (it never answers); the console does.
+    // The terminal fails at once on its ended input (InputEndedError); the console still answers.
     const pending = both.ask('Is the codec order G.729, PCMA set on the SBC?', ['yes', 'no']);
     await until(() => consoleP.open.length === 1, 'the console asking');
     const q = consoleP.open[0]!;
