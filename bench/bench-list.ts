@@ -10,6 +10,7 @@ export const BENCHES = [
   'g711-g729-speed',
   'media-leg-resample',
   'rtp-send-capacity',
+  'g711-calls-per-core',
   'pcap-analysis',
   'analysis-delay',
   'plan-wall-time',
@@ -27,4 +28,5 @@ export const BENCH_PARTS = [
   'wire-fuzz-actor',
   'wire-fuzz-mutator',
   'wire-fuzz-measure',
+  'g711-calls-per-core-ours',
 ] as const;
