@@ -34,8 +34,12 @@ export function loadTransferTargetNumber(i: number): string {
 /** Longest wait for the target's leg to arrive after the transfer was reported, ms. */
 const TARGET_MS = 5000;
 
-/** The transfer targets of one lab: a phone per slot and the call each is waited for. */
-class Targets {
+/**
+ * The transfer targets of one lab: a phone per slot and the call each is waited for. The
+ * consultation transfer shapes (load-shape-consult-transfer.ts) call the same phones: a slot
+ * runs one call at a time, so its target takes one call at a time.
+ */
+export class LoadTransferTargets {
   readonly phones: PstnPhone[] = [];
   private readonly waiting = new Map<number, (c: Call) => void>();
 
@@ -95,7 +99,23 @@ class Targets {
   }
 }
 
-const targetsOf = new WeakMap<Lab, Targets>();
+const targetsOf = new WeakMap<Lab, LoadTransferTargets>();
+
+/** The transfer targets of `lab`, made on first use and grown to `slots` phones. */
+export function loadTransferTargets(lab: Lab, slots: number, slotBase = 0): LoadTransferTargets {
+  let t = targetsOf.get(lab);
+  if (!t) {
+    t = new LoadTransferTargets(lab, slotBase);
+    targetsOf.set(lab, t);
+  }
+  t.grow(slots);
+  return t;
+}
+
+/** The transfer targets of `lab` when a shape's setup made them. */
+export function loadTransferTargetsOf(lab: Lab): LoadTransferTargets | undefined {
+  return targetsOf.get(lab);
+}
 
 export const transferShape: LoadShape = {
   name: 'transfer',
@@ -103,12 +123,7 @@ export const transferShape: LoadShape = {
     const oxo = lab.oxo;
     if (!oxo) throw new Error('a transfer needs the lab OXO trunk');
     oxo.profile.transferMode = 'refer';
-    let t = targetsOf.get(lab);
-    if (!t) {
-      t = new Targets(lab, slotBase);
-      targetsOf.set(lab, t);
-    }
-    t.grow(slots);
+    loadTransferTargets(lab, slots, slotBase);
   },
   async run(ctx) {
     const { lab, rec, slot } = ctx;
