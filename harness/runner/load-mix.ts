@@ -33,9 +33,9 @@ export const LOAD_SHAPE_SUMMARY: Record<LoadShapeName, string> = {
   transfer:
     'the extension transfers the PSTN party blind by REFER to a second PSTN phone; audio both ways between them',
   'transfer-semi':
-    'the extension holds the PSTN party, calls a second PSTN phone and transfers while it rings (the OXO joins the calls); audio both ways between them',
+    'the extension holds the PSTN party, calls a second PSTN phone and transfers while it rings (joined by the OXO, or by REFER with oxo.transferMode: refer); audio both ways between them',
   'transfer-attended':
-    'the extension holds the PSTN party, calls a second PSTN phone, talks to it, then transfers (the OXO joins the calls); audio both ways each time',
+    'the extension holds the PSTN party, calls a second PSTN phone, talks to it, then transfers (joined by the OXO, or by REFER with Replaces with oxo.transferMode: refer); audio both ways each time',
 };
 
 /** Weights per shape (only shapes with a weight above 0 take part). */

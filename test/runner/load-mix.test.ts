@@ -19,6 +19,7 @@ import {
 } from '../../harness/runner/load-mix.ts';
 import { runLoad } from '../../harness/runner/load-run.ts';
 import { judgeLoadDtmf } from '../../harness/runner/load-shape-dtmf.ts';
+import { replacesFromReferTo } from '../../harness/sip/index.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
@@ -358,5 +359,98 @@ describe('load run with a call mix through the embedded SBC', () => {
       expect(c?.released).toBe(true);
       expect(r.shapes[s]?.failedCalls).toBe(1);
     }
+  }, 60_000);
+  it('an OXO that transfers by REFER, the SBC carrying it out: Replaces renamed for the target, the held transferee resumed', async () => {
+    const l = await lab([], (p) => {
+      p.oxo.transferMode = 'refer';
+      p.sbc.referPolicy = 'local';
+    });
+    const r = await runLoad({
+      lab: l,
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const c of r.calls) {
+      expect(notDelay(c), `call ${c.index} ${c.shape}`).toEqual([]);
+      expect(c.released).toBe(true);
+    }
+    // The OXO referred both (semi-attended after cancelling the ringing consultation, attended
+    // with Replaces); the SBC carried both out and took the held transferee off hold.
+    expect(l.oxo?.transfers.map((t) => [t.kind, t.mode, t.referStatus, t.ok])).toEqual([
+      ['semi-attended', 'refer', 202, true],
+      ['attended', 'refer', 202, true],
+    ]);
+    expect(l.oxo?.transfers[1]?.referTo).toMatch(/\?Replaces=/);
+    const referred = (l.sbc?.calls() ?? []).filter((c) => c.refers.length > 0);
+    expect(referred).toHaveLength(2);
+    for (const c of referred) {
+      expect(c.refers.map((x) => [x.status, x.outcome])).toEqual([[202, 200]]);
+      expect(c.reinvites.map((x) => `${x.from} ${x.direction} ${x.status}`)).toEqual([
+        'lan sendonly 200',
+        'sbc sendrecv 200',
+      ]);
+    }
+    expect(r.sbcCallsLeftUp).toBe(0);
+    expect(l.provider?.refers).toEqual([]);
+  }, 60_000);
+
+  it('an OXO that transfers by REFER, the SBC passing it on: the provider transfers, Replaces names the SBC’s dialog', async () => {
+    const l = await lab([], (p) => {
+      p.oxo.transferMode = 'refer';
+      p.sbc.referPolicy = 'pass';
+    });
+    const r = await runLoad({
+      lab: l,
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'out',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const c of r.calls) {
+      expect(notDelay(c), `call ${c.index} ${c.shape}`).toEqual([]);
+      expect(c.released).toBe(true);
+    }
+    const refers = l.provider?.refers ?? [];
+    expect(refers.map((x) => [x.status, x.targetKind, x.notified])).toEqual([
+      [202, 'phone', [100, 200]],
+      [202, 'phone', [100, 200]],
+    ]);
+    // The attended one: the OXO named its own consultation dialog; the provider got the SBC's
+    // dialog with the target, the consultation call's WAN leg.
+    const oxoSaid = replacesFromReferTo(l.oxo?.transfers[1]?.referTo ?? '') ?? '';
+    const got = refers.find((x) => x.replaces)?.replaces ?? '';
+    expect(oxoSaid).not.toBe('');
+    const wanCallIds = (l.sbc?.calls() ?? []).map((c) => c.wan.callId);
+    expect(wanCallIds).toContain(got.split(';')[0]);
+    expect(got.split(';')[0]).not.toBe(oxoSaid.split(';')[0]);
+    expect(r.sbcCallsLeftUp).toBe(0);
+  }, 60_000);
+
+  it('refer-405 breaks both consultation transfers by REFER, named for each shape', async () => {
+    const r = await runLoad({
+      lab: await lab(['refer-405'], (p) => {
+        p.oxo.transferMode = 'refer';
+      }),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const s of ['transfer-semi', 'transfer-attended'] as const) {
+      const [c] = ofShape(r.calls, s);
+      expect(c?.failures.join(' | '), s).toMatch(
+        new RegExp(
+          `^${s}: the REFER from Premium Deskphone \\d to load-t-\\d \\(\\+494055700\\d\\d\\) was answered 405`,
+        ),
+      );
+      expect(c?.released).toBe(true);
+      expect(r.shapes[s]?.failedCalls).toBe(1);
+    }
+    expect(r.sbcCallsLeftUp).toBe(0);
   }, 60_000);
 });
