@@ -175,8 +175,10 @@ async function consultAndTransfer(
     if (mode === 'pbx') {
       // The OXO joins the two calls itself (as in 8-5-2 and 8-5-3): C's call is the consultation.
       const transferred = oxo.transfer(kind, desk.call, { consultation: c, mode: 'pbx' });
-      if (kind === 'semi-attended' && !(await consulted.answer()))
+      if (kind === 'semi-attended' && !(await consulted.answer())) {
         fail(`${where} could not answer the consultation call`);
+        c.cancel(); // the join waits for the answer: end the wait
+      }
       const tr = await transferred;
       if (!tr.ok) {
         fail(`the OXO did not join ${pstn.name} to ${where}: ${tr.reason ?? 'no reason given'}`);
