@@ -547,23 +547,31 @@ export class OxoTrunk implements ExtensionHost {
    * joined to the target's trunk call by the PBX in either mode (no REFER: the SBC sees only
    * the one call B placed): the call moves from B (`by`, default Premium Deskphone 1) to A, and
    * A's handset is mixed with it once the target answers (at once when it already has).
+   *
+   * `mode` overrides the profile's `transferMode` for this transfer only.
    */
   async transfer(
     kind: OxoTransferRecord['kind'],
     transferee: Call | Extension,
-    opts: { target?: string; consultation?: Call; by?: ExtensionId; notifyTimeoutMs?: number },
+    opts: {
+      target?: string;
+      consultation?: Call;
+      by?: ExtensionId;
+      notifyTimeoutMs?: number;
+      mode?: OxoProfile['transferMode'];
+    },
   ): Promise<OxoTransferRecord> {
     const rec: OxoTransferRecord = {
       atMs: this.clock.now(),
       kind,
-      mode: this.profile.transferMode,
+      mode: opts.mode ?? this.profile.transferMode,
       notifyStatuses: [],
       ok: false,
     };
     this.transfers.push(rec);
     try {
       if (transferee instanceof Extension) await this.joinTransfer(rec, transferee, opts);
-      else if (this.profile.transferMode === 'refer') await this.referTransfer(rec, transferee, opts);
+      else if (rec.mode === 'refer') await this.referTransfer(rec, transferee, opts);
       else await this.pbxTransfer(rec, transferee, opts);
     } catch (e) {
       rec.ok = false;

@@ -64,6 +64,7 @@ import {
 import { watchMediaInactivity } from './sbc-media-timeout.ts';
 import type { SbcPersonalityName } from './sbc-personalities.ts';
 import { type SbcBinding, SbcRegistrar } from './sbc-registrar.ts';
+import { replacesAcross } from './sbc-replaces.ts';
 import { offeredCodecs, parseOrUndefined, peerDirection, SbcLegSdp, type SbcNegotiated } from './sbc-sdp.ts';
 
 /** RTCP report interval with personality rtcp-reports, ms (first report after half of it). */
@@ -1131,6 +1132,32 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     call.record.info.push({ from: leg.side, action: 'relayed', status });
   }
 
+  /** A Refer-To's escaped Replaces value, renamed for the other side (sbc-replaces.ts), or as it was. */
+  private replacesOut(escaped: string, from: SbcSide): string {
+    let mapped: string | undefined;
+    try {
+      mapped = replacesAcross(decodeURIComponent(escaped), from, this.live);
+    } catch {
+      mapped = undefined;
+    }
+    return mapped ? encodeURIComponent(mapped) : escaped;
+  }
+
+  /** The Replaces header of the SBC's own INVITE for a Refer-To carried out here, when it names one of its calls. */
+  private replacesFor(target: NameAddr, from: SbcSide): Array<[string, string]> {
+    const v = isSipUri(target.uri)
+      ? target.uri.headers.find(([k]) => k.toLowerCase() === 'replaces')?.[1]
+      : undefined;
+    if (!v) return [];
+    let mapped: string | undefined;
+    try {
+      mapped = replacesAcross(decodeURIComponent(v), from, this.live);
+    } catch {
+      mapped = undefined;
+    }
+    return mapped ? [['Replaces', mapped]] : [];
+  }
+
   private async onRefer(
     call: Call,
     leg: Leg,
@@ -1166,7 +1193,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           : (this.registrar.target()?.target.address ?? this.config.lan.address);
       const query =
         isSipUri(target.uri) && target.uri.headers.length > 0
-          ? `?${target.uri.headers.map(([k, v]) => `${k}=${v ?? ''}`).join('&')}`
+          ? `?${target.uri.headers.map(([k, v]) => `${k}=${k.toLowerCase() === 'replaces' && v ? this.replacesOut(v, leg.side) : (v ?? '')}`).join('&')}`
           : '';
       const headers: Array<[string, string]> = [['Refer-To', `<sip:${user}@${hostPort(host)}${query}>`]];
       const by = req.get('referred-by');
@@ -1212,7 +1239,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       target: route.target,
       from: route.from,
       to: route.to,
-      headers: route.headers,
+      headers: [...route.headers, ...this.replacesFor(target, leg.side)],
       body: offer,
       ...(route.credentials ? { credentials: route.credentials } : {}),
     });
@@ -1247,7 +1274,33 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     this.apply(call, z, a.negotiated);
     relay.answered();
     this.wire(call, z);
+    await this.resumeTransferee(call, other);
     await notifyReferProgress(leg.ua, referrer, 200, 'OK').catch(() => undefined);
+  }
+
+  /**
+   * A transferee that the referrer held before it referred (RFC 5589 §7, transfer with
+   * consultation hold) is taken off hold once the referrer's leg is retired: a re-INVITE with
+   * a=sendrecv, as the new call the transferee would have placed itself is sendrecv.
+   */
+  private async resumeTransferee(call: Call, leg: Leg): Promise<void> {
+    const d = leg.dialog;
+    const codec = leg.codec;
+    const dir = leg.negotiated?.peerDirection;
+    if (!d || d.state === 'terminated' || !codec || dir === undefined || dir === 'sendrecv' || call.ended)
+      return;
+    const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv')).catch(() => undefined);
+    const a =
+      out && out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
+        ? leg.sdp.acceptAnswer(out.response.bodyText)
+        : undefined;
+    call.record.reinvites.push({
+      from: 'sbc',
+      method: 'INVITE',
+      status: out?.status ?? 0,
+      direction: 'sendrecv',
+    });
+    if (a?.ok && !call.ended) this.apply(call, leg, a.negotiated);
   }
 }
 

@@ -172,7 +172,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     )
     .option(
       '--mix <shapes>',
-      `call shapes and their weights, e.g. basic:6,dtmf-rfc4733:1,dtmf-inband:1,dtmf-info:1,hold:1,transfer:1 (default basic:1); shapes: ${LOAD_SHAPES.join(', ')}`,
+      `call shapes and their weights, e.g. basic:6,dtmf-rfc4733:1,dtmf-inband:1,dtmf-info:1,hold:1,transfer:1,transfer-semi:1,transfer-attended:1 (default basic:1); shapes: ${LOAD_SHAPES.join(', ')}`,
     )
     .option('--duration-s <s>', 'no call is started after this many seconds')
     .option(

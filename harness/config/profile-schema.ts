@@ -85,7 +85,7 @@ export const sbcSchema = z.strictObject({
     .enum(['local', 'pass'])
     .default('local')
     .describe(
-      'embedded SBC: REFER handled by the SBC (local) or passed to the provider (pass) (no effect on an external SBC)',
+      "embedded SBC: REFER handled by the SBC (local: it calls the target itself and takes a held transferee off hold) or passed to the provider (pass); either way a Replaces in the Refer-To is renamed to the SBC's own dialog with the target (RFC 3891) (no effect on an external SBC)",
     ),
   faults: z
     .array(z.string())

@@ -1,12 +1,14 @@
 /**
  * The call shapes of the load by name (load-mix.ts names them): the basic call here, the others
- * in a file each (load-shape-dtmf.ts, load-shape-hold.ts, load-shape-transfer.ts), and what a
+ * in a file each (load-shape-dtmf.ts, load-shape-hold.ts, load-shape-transfer.ts,
+ * load-shape-consult-transfer.ts), and what a
  * profile allows of them.
  */
 import type { Profile } from '../config/profile-schema.ts';
 import type { LoadMix, LoadShapeName } from './load-mix.ts';
 import { mixShapes } from './load-mix.ts';
 import { type LoadShape, loadAudioCheck } from './load-shape.ts';
+import { transferAttendedShape, transferSemiShape } from './load-shape-consult-transfer.ts';
 import { dtmfInbandShape, dtmfInfoShape, dtmfRfc4733Shape } from './load-shape-dtmf.ts';
 import { holdShape } from './load-shape-hold.ts';
 import { transferShape } from './load-shape-transfer.ts';
@@ -27,6 +29,8 @@ export const LOAD_SHAPE_BY_NAME: Record<LoadShapeName, LoadShape> = {
   'dtmf-info': dtmfInfoShape,
   hold: holdShape,
   transfer: transferShape,
+  'transfer-semi': transferSemiShape,
+  'transfer-attended': transferAttendedShape,
 };
 
 /**

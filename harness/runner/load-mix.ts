@@ -8,7 +8,16 @@
  */
 
 /** The call shapes of the load, drawn from the plan's own cases. */
-export const LOAD_SHAPES = ['basic', 'dtmf-rfc4733', 'dtmf-inband', 'dtmf-info', 'hold', 'transfer'] as const;
+export const LOAD_SHAPES = [
+  'basic',
+  'dtmf-rfc4733',
+  'dtmf-inband',
+  'dtmf-info',
+  'hold',
+  'transfer',
+  'transfer-semi',
+  'transfer-attended',
+] as const;
 
 export type LoadShapeName = (typeof LOAD_SHAPES)[number];
 
@@ -23,6 +32,10 @@ export const LOAD_SHAPE_SUMMARY: Record<LoadShapeName, string> = {
   hold: 'the extension holds (re-INVITE a=sendonly) and resumes (a=sendrecv); audio both ways after the resume',
   transfer:
     'the extension transfers the PSTN party blind by REFER to a second PSTN phone; audio both ways between them',
+  'transfer-semi':
+    'the extension holds the PSTN party, calls a second PSTN phone and transfers while it rings (joined by the OXO, or by REFER with oxo.transferMode: refer); audio both ways between them',
+  'transfer-attended':
+    'the extension holds the PSTN party, calls a second PSTN phone, talks to it, then transfers (joined by the OXO, or by REFER with Replaces with oxo.transferMode: refer); audio both ways each time',
 };
 
 /** Weights per shape (only shapes with a weight above 0 take part). */
@@ -31,7 +44,7 @@ export type LoadMix = Partial<Record<LoadShapeName, number>>;
 /** The default mix: the plan's basic call only. */
 export const DEFAULT_LOAD_MIX: LoadMix = { basic: 1 };
 
-/** Largest weight of one shape (a round of calls is at most 6 × this long). */
+/** Largest weight of one shape (a round of calls is at most 8 × this long). */
 export const MAX_MIX_WEIGHT = 1000;
 
 /** Parses `basic:6,hold:1` (a shape without a weight counts 1). Errors name the bad part. */

@@ -44,7 +44,7 @@ import {
   worstCalls,
 } from './load-figures.ts';
 import { DEFAULT_LOAD_MIX, type LoadMix, type LoadShapeName, MixSchedule, mixShapes } from './load-mix.ts';
-import type { LoadParty } from './load-shape.ts';
+import type { LoadShapeOutcome } from './load-shape.ts';
 
 /** Largest number of calls and of concurrent calls one run takes. */
 export const MAX_LOAD_CALLS = 100_000;
@@ -308,7 +308,7 @@ async function runCall(
   rec.callee = rec.direction === 'in' ? ext.name : `${phone.id} (${phone.number})`;
   let caller: Call | undefined;
   let callee: Call | undefined;
-  let moved: { hangup: LoadParty; far: LoadParty } | undefined;
+  let moved: LoadShapeOutcome | undefined;
   const key = parties.key(phone, rec.direction);
   const pending = parties.expect(key);
   const undo = shape.before?.(phone);
@@ -402,10 +402,18 @@ async function runCall(
     rec.released = await within(far.call.ended(), CALL_RELEASE_BOUND_MS);
     if (!rec.released) {
       rec.failures.push(
-        `${far.name}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the ${moved ? "transferee's" : "caller's"} BYE (leg not released)`,
+        `${moved ? `${rec.shape}: ` : ''}${far.name}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the ${moved ? "transferee's" : "caller's"} BYE (leg not released)`,
       );
       await far.call.hangup().catch(() => undefined);
     }
+    for (const o of moved?.others ?? [])
+      if (!(await within(o.call.ended(), CALL_RELEASE_BOUND_MS))) {
+        rec.released = false;
+        rec.failures.push(
+          `${rec.shape}: ${o.name} still up ${CALL_RELEASE_BOUND_MS / 1000} s after the transferee's BYE (leg not released)`,
+        );
+        await o.call.hangup().catch(() => undefined);
+      }
     // The other legs of the call (a transfer's) end with it.
     if (moved) for (const p of [c, d]) if (p.state === 'established') await p.hangup().catch(() => undefined);
   } catch (e) {
@@ -422,6 +430,7 @@ async function runCall(
     (callee as Call | undefined)?.media.clearReceived();
     moved?.hangup.call.media.clearReceived();
     moved?.far.call.media.clearReceived();
+    for (const o of moved?.others ?? []) o.call.media.clearReceived();
   }
 }
 

@@ -10,7 +10,7 @@
  * plan's hold cases have the deskphone hold.
  */
 import type { SdpDirection } from '../sip/index.ts';
-import { type LoadShape, loadAudioCheck, sleep, until } from './load-shape.ts';
+import { type LoadShape, type LoadShapeContext, loadAudioCheck, sleep, until } from './load-shape.ts';
 
 /** How long the call stays on hold, ms. */
 export const HELD_MS = 1000;
@@ -19,20 +19,32 @@ const RELAY_MS = 2000;
 
 const HELD: readonly SdpDirection[] = ['sendonly', 'inactive'];
 
+/**
+ * The extension holds the PSTN party (a re-INVITE with a=sendonly, music on hold on its leg):
+ * judged as {@link holdShape} says, each failure prefixed `label` and added to the call's
+ * failures. True when the hold was answered 2xx (whatever the PSTN leg then saw).
+ */
+export async function loadHold(ctx: LoadShapeContext, label: string): Promise<boolean> {
+  const { desk, pstn, ext, rec } = ctx;
+  const holdStatus = await ext.hold(desk.call);
+  if (holdStatus < 200 || holdStatus >= 300) {
+    rec.failures.push(
+      `${label}: the re-INVITE (a=sendonly) from ${desk.name} was answered ${holdStatus || 'nothing'}; ${pstn.name} was not put on hold`,
+    );
+    return false;
+  }
+  if (!(await until(() => HELD.includes(pstn.call.remoteDirection), RELAY_MS)))
+    rec.failures.push(
+      `${label}: ${pstn.name}'s leg saw a=${pstn.call.remoteDirection} instead of a=sendonly or a=inactive`,
+    );
+  return true;
+}
+
 export const holdShape: LoadShape = {
   name: 'hold',
   async run(ctx) {
     const { desk, pstn, ext, rec } = ctx;
-    const holdStatus = await ext.hold(desk.call);
-    if (holdStatus < 200 || holdStatus >= 300) {
-      rec.failures.push(
-        `hold: the re-INVITE (a=sendonly) from ${desk.name} was answered ${holdStatus || 'nothing'}; ${pstn.name} was not put on hold`,
-      );
-    } else {
-      if (!(await until(() => HELD.includes(pstn.call.remoteDirection), RELAY_MS)))
-        rec.failures.push(
-          `hold: ${pstn.name}'s leg saw a=${pstn.call.remoteDirection} instead of a=sendonly or a=inactive`,
-        );
+    if (await loadHold(ctx, 'hold')) {
       await sleep(HELD_MS);
       const resumeStatus = await ext.resume(desk.call);
       if (resumeStatus < 200 || resumeStatus >= 300)

@@ -14,7 +14,7 @@
  * to the provider, whose phone then calls the target on a new call (`pass`). The caller's
  * hang-up and the release are then judged on the transferee and the target (load-run.ts).
  */
-import type { Call, Lab, OxoTrunk, PstnPhone } from '../actors/index.ts';
+import type { Call, Lab, OxoTransferRecord, OxoTrunk, PstnPhone } from '../actors/index.ts';
 import { CALL_RELEASE_BOUND_MS } from './call-invariants.ts';
 import {
   type LoadParty,
@@ -34,8 +34,12 @@ export function loadTransferTargetNumber(i: number): string {
 /** Longest wait for the target's leg to arrive after the transfer was reported, ms. */
 const TARGET_MS = 5000;
 
-/** The transfer targets of one lab: a phone per slot and the call each is waited for. */
-class Targets {
+/**
+ * The transfer targets of one lab: a phone per slot and the call each is waited for. The
+ * consultation transfer shapes (load-shape-consult-transfer.ts) call the same phones: a slot
+ * runs one call at a time, so its target takes one call at a time.
+ */
+export class LoadTransferTargets {
   readonly phones: PstnPhone[] = [];
   private readonly waiting = new Map<number, (c: Call) => void>();
 
@@ -95,7 +99,23 @@ class Targets {
   }
 }
 
-const targetsOf = new WeakMap<Lab, Targets>();
+const targetsOf = new WeakMap<Lab, LoadTransferTargets>();
+
+/** The transfer targets of `lab`, made on first use and grown to `slots` phones. */
+export function loadTransferTargets(lab: Lab, slots: number, slotBase = 0): LoadTransferTargets {
+  let t = targetsOf.get(lab);
+  if (!t) {
+    t = new LoadTransferTargets(lab, slotBase);
+    targetsOf.set(lab, t);
+  }
+  t.grow(slots);
+  return t;
+}
+
+/** The transfer targets of `lab` when a shape's setup made them. */
+export function loadTransferTargetsOf(lab: Lab): LoadTransferTargets | undefined {
+  return targetsOf.get(lab);
+}
 
 export const transferShape: LoadShape = {
   name: 'transfer',
@@ -103,12 +123,7 @@ export const transferShape: LoadShape = {
     const oxo = lab.oxo;
     if (!oxo) throw new Error('a transfer needs the lab OXO trunk');
     oxo.profile.transferMode = 'refer';
-    let t = targetsOf.get(lab);
-    if (!t) {
-      t = new Targets(lab, slotBase);
-      targetsOf.set(lab, t);
-    }
-    t.grow(slots);
+    loadTransferTargets(lab, slots, slotBase);
   },
   async run(ctx) {
     const { lab, rec, slot } = ctx;
@@ -128,6 +143,27 @@ export const transferShape: LoadShape = {
   },
 };
 
+/**
+ * Judges an OXO REFER transfer (RFC 3515): answered 2xx (§2.4.2), then reported done by a
+ * final NOTIFY 200 (§2.4.4). Adds one sentence, prefixed `label`, to `failures` when not.
+ */
+export function judgeLoadRefer(
+  label: string,
+  tr: OxoTransferRecord,
+  from: string,
+  where: string,
+  failures: string[],
+): void {
+  if (tr.referStatus === undefined || tr.referStatus >= 300) {
+    failures.push(
+      `${label}: the REFER from ${from} to ${where} was answered ${tr.referStatus ?? 'nothing'}${tr.reason && tr.referStatus === undefined ? ` (${tr.reason})` : ''}`,
+    );
+  } else if (!tr.ok)
+    failures.push(
+      `${label}: the REFER to ${where} was accepted (${tr.referStatus}) but not reported done: NOTIFY ${tr.notifyStatuses.join(', ') || 'none'}${tr.reason ? ` (${tr.reason})` : ''}`,
+    );
+}
+
 /** The REFER, the target's leg, the extension's leg ended, audio between transferee and target. */
 async function transfer(
   ctx: LoadShapeContext,
@@ -137,14 +173,7 @@ async function transfer(
   const { lab, rec, desk, pstn } = ctx;
   const tr = await (lab.oxo as OxoTrunk).transfer('unattended', desk.call, { target: target.number });
   const where = `${target.id} (${target.number})`;
-  if (tr.referStatus === undefined || tr.referStatus >= 300) {
-    rec.failures.push(
-      `transfer: the REFER from ${desk.name} to ${where} was answered ${tr.referStatus ?? 'nothing'}${tr.reason && tr.referStatus === undefined ? ` (${tr.reason})` : ''}`,
-    );
-  } else if (!tr.ok)
-    rec.failures.push(
-      `transfer: the REFER to ${where} was accepted (${tr.referStatus}) but not reported done: NOTIFY ${tr.notifyStatuses.join(', ') || 'none'}${tr.reason ? ` (${tr.reason})` : ''}`,
-    );
+  judgeLoadRefer('transfer', tr, desk.name, where, rec.failures);
   const tCall = await Promise.race([arriving, sleep(tr.ok ? TARGET_MS : 500).then(() => undefined)]);
   if (!tCall) {
     if (tr.ok) rec.failures.push(`transfer: reported done, but ${where} was never called`);

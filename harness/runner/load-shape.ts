@@ -40,6 +40,8 @@ export interface LoadShapeOutcome {
   hangup: LoadParty;
   /** The party whose leg must then end within the release bound. */
   far: LoadParty;
+  /** Other legs of the call that must have ended too by then (a consultation's PBX leg). */
+  others?: LoadParty[];
 }
 
 /** One call shape. */

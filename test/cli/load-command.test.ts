@@ -38,7 +38,16 @@ describe('sbc-harness load', () => {
       expect(out).toContain(o);
     expect(out).toMatch(/Not done yet/);
     expect(out).not.toMatch(/Not done yet.*call shapes/);
-    for (const s of ['basic', 'dtmf-rfc4733', 'dtmf-inband', 'dtmf-info', 'hold', 'transfer'])
+    for (const s of [
+      'basic',
+      'dtmf-rfc4733',
+      'dtmf-inband',
+      'dtmf-info',
+      'hold',
+      'transfer',
+      'transfer-semi',
+      'transfer-attended',
+    ])
       expect(out).toMatch(new RegExp(`^  ${s}: `, 'm'));
   });
 

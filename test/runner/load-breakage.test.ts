@@ -2,7 +2,8 @@
  * What broke in a load run and which fault switch it names (harness/runner/load-breakage.ts):
  * hand-made records for the classification, then one short run through the embedded SBC per
  * kind: degraded audio (one-way-audio), legs left up (no-bye-relay), lost calls (flood-lockout,
- * locked by an INVITE flood just before the load). Nothing asserts a duration.
+ * locked by an INVITE flood just before the load), and the first two on the consultation
+ * transfer shapes. Nothing asserts a duration.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Call } from '../../harness/actors/index.ts';
@@ -189,6 +190,51 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
       /\| `no-bye-relay` \| .* \| legs left up \| \*\*caught\*\*: legs left up \|/,
     );
   });
+
+  it('the consultation transfers: one-way-audio degrades them, no-bye-relay leaves their legs up, each named with its shape', async () => {
+    const mix = { 'transfer-semi': 1, 'transfer-attended': 1 } as const;
+    const oneWay = await runLoad({
+      lab: await lab(['one-way-audio']),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix,
+    });
+    expect(oneWay.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(2);
+    for (const c of oneWay.calls)
+      expect(
+        c.failures.some((f) => f.startsWith(`${c.shape}, after the transfer: No audio from`)),
+        c.shape,
+      ).toBe(true);
+    expect(oneWay.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'one-way-audio', seen: ['degraded-audio'], caught: true }),
+    ]);
+    const noBye = await runLoad({
+      lab: await lab(['no-bye-relay']),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix,
+    });
+    const up = noBye.breakage.find((b) => b.kind === 'legs-left-up');
+    expect(up?.calls).toBe(2);
+    expect(noBye.sbcCallsLeftUp).toBeGreaterThan(0);
+    for (const c of noBye.calls) {
+      expect(c.released).toBe(false);
+      // The target's leg, reached through the OXO's join, is named with the shape.
+      expect(c.failures.join(' | '), c.shape).toMatch(
+        new RegExp(
+          `^${c.shape}: load-t-\\d \\(\\+494055700\\d\\d\\)'s leg still up 5 s after the transferee's BYE`,
+        ),
+      );
+    }
+    expect(noBye.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'no-bye-relay', seen: ['legs-left-up'], caught: true }),
+    ]);
+    expect(loadMarkdown(noBye)).toMatch(/\| transfer-attended \| 1 \| 1 \|/);
+  }, 90_000);
 
   it('lost calls: flood-lockout, locked by an INVITE flood just before the load', async () => {
     const l = await lab(['flood-lockout']);

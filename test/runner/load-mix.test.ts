@@ -19,6 +19,7 @@ import {
 } from '../../harness/runner/load-mix.ts';
 import { runLoad } from '../../harness/runner/load-run.ts';
 import { judgeLoadDtmf } from '../../harness/runner/load-shape-dtmf.ts';
+import { replacesFromReferTo } from '../../harness/sip/index.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
@@ -41,7 +42,7 @@ async function lab(faults: string[] = [], edit?: (p: ReturnType<typeof loadProfi
  * load-run.test.ts: timed checks these tests do not make.
  */
 const notDelay = (c: LoadCallRecord) =>
-  c.failures.filter((f) => !/is delayed .* one-way|^(\w[\w ]*: )?Only \d+ of the \d+ packets/.test(f));
+  c.failures.filter((f) => !/is delayed .* one-way|^([\w][\w ,-]*: )?Only \d+ of the \d+ packets/.test(f));
 /**
  * A host stalled for 20 ms or more (load average above 20 on this shared machine) can leave a
  * gap in an inband tone, which the detector then reads as two digits (ITU-T Q.24 bridges
@@ -75,9 +76,18 @@ describe('--mix: parsing and order', () => {
   });
 
   it('a round holds each shape as often as its weight, interleaved, the same every time', () => {
-    const mix = { basic: 6, 'dtmf-rfc4733': 1, 'dtmf-inband': 1, 'dtmf-info': 1, hold: 1, transfer: 1 };
+    const mix = {
+      basic: 6,
+      'dtmf-rfc4733': 1,
+      'dtmf-inband': 1,
+      'dtmf-info': 1,
+      hold: 1,
+      transfer: 1,
+      'transfer-semi': 1,
+      'transfer-attended': 1,
+    };
     const round = mixRound(mix);
-    expect(round).toHaveLength(11);
+    expect(round).toHaveLength(13);
     for (const s of LOAD_SHAPES) expect(round.filter((x) => x === s)).toHaveLength(mix[s]);
     // Interleaved: never more than two basic calls in a row, within the round or across rounds.
     const twice = [...round, ...round].join(' ');
@@ -143,8 +153,11 @@ describe('DTMF judgement: digits exactly once, in order', () => {
   });
 });
 
+/** The shapes of the first mix test (the consultation transfers have a test of their own). */
+const FIRST_SIX = LOAD_SHAPES.filter((s) => s !== 'transfer-semi' && s !== 'transfer-attended');
+
 describe('load run with a call mix through the embedded SBC', () => {
-  it('every shape, 12 calls, 4 at once, hold 2 s: every shape passes, figures per shape', async () => {
+  it('basic, DTMF, hold and blind transfer, 12 calls, 4 at once, hold 2 s: every shape passes, figures per shape', async () => {
     const l = await lab();
     const r = await runLoad({
       lab: l,
@@ -163,7 +176,7 @@ describe('load run with a call mix through the embedded SBC', () => {
       hold: 1,
       transfer: 1,
     });
-    for (const s of LOAD_SHAPES) {
+    for (const s of FIRST_SIX) {
       const calls = ofShape(r.calls, s);
       expect(calls, s).toHaveLength(2);
       // Each shape both ways, except SIP INFO digits: the OXO has none, the PSTN phone sends them.
@@ -180,7 +193,7 @@ describe('load run with a call mix through the embedded SBC', () => {
     }
     // Figures per shape are the records' own.
     expect(r.shapes).toEqual(shapeFigures(r.calls));
-    for (const s of LOAD_SHAPES) expect(r.shapes[s]).toEqual(loadFigures(ofShape(r.calls, s)));
+    for (const s of FIRST_SIX) expect(r.shapes[s]).toEqual(loadFigures(ofShape(r.calls, s)));
     expect(r.total).toEqual(loadFigures(r.calls));
     // What crossed the SBC: two REFERs accepted and carried out, hold and resume relayed twice.
     const sbcCalls = l.sbc?.calls() ?? [];
@@ -201,7 +214,7 @@ describe('load run with a call mix through the embedded SBC', () => {
     expect(r.sbcCallsLeftUp).toBe(0);
     const md = loadMarkdown(r);
     expect(md).toMatch(/### Per call shape/);
-    for (const s of LOAD_SHAPES) expect(md).toContain(`| ${s} | 2 | ${r.shapes[s]?.failedCalls} |`);
+    for (const s of FIRST_SIX) expect(md).toContain(`| ${s} | 2 | ${r.shapes[s]?.failedCalls} |`);
   }, 120_000);
 
   it('reject-reinvite breaks the hold shape only: its calls fail, named for the hold', async () => {
@@ -280,5 +293,164 @@ describe('load run with a call mix through the embedded SBC', () => {
       [202, 'phone', [100, 200]],
       [202, 'phone', [100, 200]],
     ]);
+  }, 60_000);
+  it('semi-attended and attended transfers, with the blind one, 6 calls, 3 at once: every call passes', async () => {
+    const l = await lab();
+    const r = await runLoad({
+      lab: l,
+      calls: 6,
+      steps: [3],
+      holdS: 1,
+      direction: 'both',
+      mix: { transfer: 1, 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const s of ['transfer', 'transfer-semi', 'transfer-attended'] as const) {
+      const calls = ofShape(r.calls, s);
+      expect(calls.map((c) => c.direction).sort(), s).toEqual(['in', 'out']);
+      for (const c of calls) {
+        expect(notDelay(c), `call ${c.index} ${c.shape} ${c.direction}`).toEqual([]);
+        expect(c.released).toBe(true);
+        expect(c.audio).toHaveLength(2);
+        for (const a of c.audio) expect(a.heard).toBe(true);
+      }
+    }
+    // The OXO joined the consultation shapes' calls itself: the only REFERs are the blind shape's
+    // (the run's OXO is set to REFER for it), and the SBC carried each consultation call to its
+    // target: four calls to +4940557…, one per consultation, plus two the SBC placed for the REFERs.
+    const sbcCalls = l.sbc?.calls() ?? [];
+    expect(sbcCalls.flatMap((c) => c.refers)).toHaveLength(2);
+    const consultations = sbcCalls.filter((c) => c.direction === 'lan-to-wan' && /4940557/.test(c.called));
+    expect(consultations).toHaveLength(4);
+    for (const c of consultations) expect(c.state).toBe('ended');
+    // Each transferred call was held and resumed through the SBC: sendonly, then sendrecv (the OXO's join).
+    const held = sbcCalls.filter((c) =>
+      c.reinvites.some((x) => x.from === 'lan' && x.direction === 'sendonly'),
+    );
+    expect(held).toHaveLength(4);
+    for (const h of held)
+      expect(h.reinvites.filter((x) => x.from === 'lan').map((x) => `${x.direction} ${x.status}`)).toEqual([
+        'sendonly 200',
+        'sendrecv 200',
+      ]);
+    expect(r.sbcCallsLeftUp).toBe(0);
+    const md = loadMarkdown(r);
+    for (const s of ['transfer-semi', 'transfer-attended'] as const)
+      expect(md).toContain(`| ${s} | 2 | ${r.shapes[s]?.failedCalls} |`);
+  }, 90_000);
+
+  it('reject-reinvite breaks both consultation transfers at the hold, named for each shape; the transfer still joins', async () => {
+    const r = await runLoad({
+      lab: await lab(['reject-reinvite']),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const s of ['transfer-semi', 'transfer-attended'] as const) {
+      const [c] = ofShape(r.calls, s);
+      // The hold alone failed: the OXO still joined the calls and A and C heard each other.
+      expect(c ? notDelay(c) : [], s).toHaveLength(1);
+      expect(c?.failures[0], s).toMatch(
+        new RegExp(
+          `^${s}: the re-INVITE \\(a=sendonly\\) from Premium Deskphone \\d was answered 488; load-\\d \\(\\+494055600\\d\\d\\) was not put on hold`,
+        ),
+      );
+      expect(c?.released).toBe(true);
+      expect(r.shapes[s]?.failedCalls).toBe(1);
+    }
+  }, 60_000);
+  it('an OXO that transfers by REFER, the SBC carrying it out: Replaces renamed for the target, the held transferee resumed', async () => {
+    const l = await lab([], (p) => {
+      p.oxo.transferMode = 'refer';
+      p.sbc.referPolicy = 'local';
+    });
+    const r = await runLoad({
+      lab: l,
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const c of r.calls) {
+      expect(notDelay(c), `call ${c.index} ${c.shape}`).toEqual([]);
+      expect(c.released).toBe(true);
+    }
+    // The OXO referred both (semi-attended after cancelling the ringing consultation, attended
+    // with Replaces); the SBC carried both out and took the held transferee off hold.
+    expect(l.oxo?.transfers.map((t) => [t.kind, t.mode, t.referStatus, t.ok])).toEqual([
+      ['semi-attended', 'refer', 202, true],
+      ['attended', 'refer', 202, true],
+    ]);
+    expect(l.oxo?.transfers[1]?.referTo).toMatch(/\?Replaces=/);
+    const referred = (l.sbc?.calls() ?? []).filter((c) => c.refers.length > 0);
+    expect(referred).toHaveLength(2);
+    for (const c of referred) {
+      expect(c.refers.map((x) => [x.status, x.outcome])).toEqual([[202, 200]]);
+      expect(c.reinvites.map((x) => `${x.from} ${x.direction} ${x.status}`)).toEqual([
+        'lan sendonly 200',
+        'sbc sendrecv 200',
+      ]);
+    }
+    expect(r.sbcCallsLeftUp).toBe(0);
+    expect(l.provider?.refers).toEqual([]);
+  }, 60_000);
+
+  it('an OXO that transfers by REFER, the SBC passing it on: the provider transfers, Replaces names the SBC’s dialog', async () => {
+    const l = await lab([], (p) => {
+      p.oxo.transferMode = 'refer';
+      p.sbc.referPolicy = 'pass';
+    });
+    const r = await runLoad({
+      lab: l,
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'out',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const c of r.calls) {
+      expect(notDelay(c), `call ${c.index} ${c.shape}`).toEqual([]);
+      expect(c.released).toBe(true);
+    }
+    const refers = l.provider?.refers ?? [];
+    expect(refers.map((x) => [x.status, x.targetKind, x.notified])).toEqual([
+      [202, 'phone', [100, 200]],
+      [202, 'phone', [100, 200]],
+    ]);
+    // The attended one: the OXO named its own consultation dialog; the provider got the SBC's
+    // dialog with the target, the consultation call's WAN leg.
+    const oxoSaid = replacesFromReferTo(l.oxo?.transfers[1]?.referTo ?? '') ?? '';
+    const got = refers.find((x) => x.replaces)?.replaces ?? '';
+    expect(oxoSaid).not.toBe('');
+    const wanCallIds = (l.sbc?.calls() ?? []).map((c) => c.wan.callId);
+    expect(wanCallIds).toContain(got.split(';')[0]);
+    expect(got.split(';')[0]).not.toBe(oxoSaid.split(';')[0]);
+    expect(r.sbcCallsLeftUp).toBe(0);
+  }, 60_000);
+
+  it('refer-405 breaks both consultation transfers by REFER, named for each shape', async () => {
+    const r = await runLoad({
+      lab: await lab(['refer-405'], (p) => {
+        p.oxo.transferMode = 'refer';
+      }),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    for (const s of ['transfer-semi', 'transfer-attended'] as const) {
+      const [c] = ofShape(r.calls, s);
+      expect(c?.failures.join(' | '), s).toMatch(
+        new RegExp(
+          `^${s}: the REFER from Premium Deskphone \\d to load-t-\\d \\(\\+494055700\\d\\d\\) was answered 405`,
+        ),
+      );
+      expect(c?.released).toBe(true);
+      expect(r.shapes[s]?.failedCalls).toBe(1);
+    }
+    expect(r.sbcCallsLeftUp).toBe(0);
   }, 60_000);
 });
