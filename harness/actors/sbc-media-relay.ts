@@ -400,7 +400,9 @@ export class SbcMediaRelay {
     if (same && !OCTET_PER_TICK_CODECS.includes(tm.codec.name)) return false;
     const key = `${fm.codec.name}/${tm.codec.name}/${ms}`;
     if (d.repack?.key !== key) {
-      this.flushRepack(d);
+      // A codec change (re-INVITE): what was buffered is in the old codec; it is dropped.
+      if (this.repackPending(d) > 0) d.stats.dropped++;
+      this.dropRepack(d);
       const rate = tm.codec.rtpClockRate;
       d.repack = same
         ? { key, octets: new Repacketizer((ms * rate) / 1000, 1, (n) => new Uint8Array(n)) }
@@ -414,19 +416,29 @@ export class SbcMediaRelay {
           };
     }
     const wasEmpty = this.repackPending(d) === 0;
+    let sent = 0;
     if (d.repack.octets) {
-      this.sendOctets(d, d.repack.octets.push(p.payload, p.timestamp, p.payload.length, p.marker));
+      const out = d.repack.octets.push(p.payload, p.timestamp, p.payload.length, p.marker);
+      sent = out.length;
+      this.sendOctets(d, out);
     } else if (d.repack.pcm) {
       if (!pcm || !d.encoder) {
         d.stats.codecErrors++;
         return true;
       }
       const inTicks = Math.round((pcm.length * fm.codec.rtpClockRate) / fm.codec.sampleRate);
-      const out = d.resampler ? d.resampler.process(pcm) : pcm;
-      this.sendPcm(d, d.repack.pcm.push(out, p.timestamp, inTicks, p.marker));
+      const out = d.repack.pcm.push(
+        d.resampler ? d.resampler.process(pcm) : pcm,
+        p.timestamp,
+        inTicks,
+        p.marker,
+      );
+      sent = out.length;
+      this.sendPcm(d, out);
     }
     if (this.repackPending(d) > 0) {
-      if (wasEmpty) d.repackSinceMs = this.clock.now();
+      // What is left arrived with this packet when packets just went out (or the buffer was empty).
+      if (wasEmpty || sent > 0) d.repackSinceMs = this.clock.now();
       this.armRepackTimer(d, ms);
     }
     return true;
