@@ -100,7 +100,7 @@ export async function checkAudioAnyCodec(
     const nothing = /no audio payloads/.test(r.detail);
     const passthrough = cs === 'G723' && cd === 'G723';
     const delay = passthrough
-      ? probe.measure(fixturePacketOf(src.call))
+      ? probe.measure(fixturePacketOf(src.call), G723_FRAME_BYTES)
       : { ...probe.measure(() => new Uint8Array(0)), found: false, reason: 'transcoded-fixture' as const };
     const total = st.received + st.lost;
     const lossPercent = total > 0 ? (100 * st.lost) / total : 100;
@@ -141,6 +141,9 @@ export async function checkAudioAnyCodec(
   }
   return ok;
 }
+
+/** A 6.3 kbit/s G.723.1 frame (the fixture's), bytes: the unit the delay is matched by (RFC 3551 §4.5.3). */
+const G723_FRAME_BYTES = 24;
 
 /**
  * The payload of the k-th packet a leg sends while it plays the G.723.1 fixture (MediaLeg.play

@@ -101,16 +101,22 @@ export async function audioWithReal(
   ours.call.media.stopPlaying();
   ours.call.media.clearReceived();
   const before = ours.call.media.stats().received;
+  const heardBefore = ours.call.media.audioReceivedMs?.();
   await ctx.instruct(
     real.side,
     `Speak into the handset of ${real.name} for about 3 seconds (or hold it to a tone), then confirm`,
   );
   if (ours.call.media.negotiated?.codec === 'G723') {
     // G.723.1 cannot be decoded here: its arrival is judged, its sound by the engineer's ear.
+    // Judged as audio time (frames in the payloads), not packets: an SBC may put more than
+    // one 30 ms frame in a packet (RFC 3551 §4.2, §4.5.3). 750 ms is 25 packets of one frame.
     const packets = ours.call.media.stats().received - before;
-    const arrived = ctx.check.that(`audio ${real.name} → ${ours.name}`, packets >= 25, {
-      expected: `G.723.1 packets from ${real.name} at ${ours.name} while the engineer spoke (≥ 25)`,
-      observed: `${packets} packets (G.723.1 is not decoded by the harness: their sound is not measured)`,
+    const heardMs = ours.call.media.audioReceivedMs?.();
+    const audioMs =
+      heardMs !== undefined && heardBefore !== undefined ? Math.round(heardMs - heardBefore) : packets * 30;
+    const arrived = ctx.check.that(`audio ${real.name} → ${ours.name}`, audioMs >= 750, {
+      expected: `G.723.1 audio from ${real.name} at ${ours.name} while the engineer spoke (≥ 750 ms of frames)`,
+      observed: `${audioMs} ms of frames in ${packets} packets (G.723.1 is not decoded by the harness: their sound is not measured)`,
       failure: `No G.723.1 audio from ${real.name} reached ${ours.name} while the engineer spoke`,
     });
     return heard && arrived;

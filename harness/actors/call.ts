@@ -94,6 +94,8 @@ export interface CallMedia {
   onPayload?(listener: (codec: string, payload: Uint8Array) => void): () => void;
   clearReceived(): void;
   stats(): { sent: number; received: number; lost: number; jitterMs: number; codecs: string[] };
+  /** Audio time received so far, ms, whatever the packet size (MediaLeg.audioReceivedMs). */
+  audioReceivedMs?(): number;
   evidence(): PacketRecord[];
   close(): Promise<void>;
 }

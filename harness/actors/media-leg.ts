@@ -202,6 +202,13 @@ export interface MediaLegDetails extends MediaLegStats {
   reopenFailures: number;
   /** Datagrams not kept in {@link MediaLeg.evidence} because the log was full. */
   evidenceDropped: number;
+  /**
+   * Audio time received, ms: the decoded samples of every audio packet placed in the recording
+   * (not the silence that fills a timestamp gap, not a duplicate), whatever the packet size;
+   * for a codec the harness cannot decode (G.723.1), estimated from the payload size. An SBC may
+   * repacketize (RFC 3551 §4.2), so this, not the packet count, is what arrived.
+   */
+  audioReceivedMs: number;
   /** SSRCs that carried telephone-events to this leg. */
   telephoneEventSources: number;
   /** Telephone-event digits one SSRC repeated after another had reported the same press: counted once. */
@@ -373,6 +380,7 @@ export class MediaLeg {
   #rxSsrc: number | undefined;
   #rxNextTs: number | undefined;
   #rxRate = 0;
+  #audioReceivedMs = 0;
   /** One telephone-event receiver per SSRC, one digit per press across them (an SBC may change SSRC). */
   #te = new MultiSourceEventReceiver({ clockRate: TE_CLOCK_RATE });
   #detector = new DtmfToneDetector({ sampleRate: RECORD_SAMPLE_RATE });
@@ -1049,7 +1057,11 @@ export class MediaLeg {
         this.#log.warn({ err: String(e) }, 'payload listener failed');
       }
     }
-    if (!f.decoder) return;
+    if (!f.decoder) {
+      if (f.codec.frameBytes > 0)
+        this.#audioReceivedMs += (p.payload.length / f.codec.frameBytes) * f.codec.frameMs;
+      return;
+    }
     let pcm: Int16Array;
     try {
       pcm = f.decoder.decode(p.payload);
@@ -1069,6 +1081,7 @@ export class MediaLeg {
         this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
     }
     this.#rxRate = rate;
+    this.#audioReceivedMs += (pcm.length * 1000) / rate;
     this.#appendAudio(pcm, rate);
     this.#rxNextTs = (p.timestamp + Math.round((pcm.length * clockRate) / rate)) >>> 0;
     this.#lastAudioAt = at;
@@ -1259,6 +1272,11 @@ export class MediaLeg {
     return { sent: d.sent, received: d.received, lost: d.lost, jitterMs: d.jitterMs, codecs: d.codecs };
   }
 
+  /** Audio time received so far, ms ({@link MediaLegDetails.audioReceivedMs}). */
+  audioReceivedMs(): number {
+    return this.#audioReceivedMs;
+  }
+
   /** Every counter. */
   details(): MediaLegDetails {
     let sent = 0;
@@ -1316,6 +1334,7 @@ export class MediaLeg {
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,
       evidenceDropped: this.#sessions.reduce((n, x) => n + x.evidence.dropped, 0),
+      audioReceivedMs: this.#audioReceivedMs,
       telephoneEventSources: this.#te.stats.sources,
       telephoneEventCrossSourceDuplicates: this.#te.stats.crossSourceDuplicates,
     };

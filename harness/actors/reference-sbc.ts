@@ -790,6 +790,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   }
 
   private attachRelay(call: Call, relay: SbcMediaRelay): void {
+    if (this.has('repacketize-60')) relay.repacketizeMs = 60;
+    else if (this.has('repacketize-40')) relay.repacketizeMs = 40;
     relay.hooks.sendInfo = (to: SbcRelayLeg, digit: DtmfDigit, durationMs: number) => {
       const leg = call.legOf(to);
       if (!leg?.dialog || leg.dialog.state === 'terminated') return;

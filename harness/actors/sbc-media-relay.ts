@@ -10,6 +10,9 @@
  * Each leg's outgoing stream has the SBC's own SSRC and sequence numbers; RTP timestamps
  * follow the incoming stream (gaps stay visible) and advance by ptime while the SBC inserts
  * packets of its own (DTMF tones, events), during which the other leg's audio is held back.
+ * With {@link SbcMediaRelay.repacketizeMs} set (personality repacketize-40) the audio toward
+ * each leg is re-framed into packets of that length (sbc-repacketizer.ts); telephone-events
+ * pass unchanged, and what is buffered goes first.
  */
 import type { AudioCodec, Decoder, Encoder } from '../../codecs/index.ts';
 import {
@@ -26,6 +29,7 @@ import { Resampler } from './resample.ts';
 import type { SbcDtmfMode } from './sbc-config.ts';
 import { faultOn, type SbcFaults } from './sbc-faults.ts';
 import type { SbcMediaEndpoint } from './sbc-media-endpoint.ts';
+import { OCTET_PER_TICK_CODECS, type RepackChunk, Repacketizer } from './sbc-repacketizer.ts';
 
 /** Which side of the SBC a leg is on. */
 export type SbcSide = 'lan' | 'wan';
@@ -103,6 +107,8 @@ interface Direction {
   /** Added to incoming timestamps to give outgoing ones. */
   tsOffset?: number;
   lastOutTs?: number;
+  /** Ticks of audio in the last re-framed packet (repacketizeMs), the step to the next one. */
+  lastOutTicks?: number;
   /** While the SBC sends its own packets toward `to`, audio from `from` is held back. */
   busyUntilMs: number;
   toneQueue: Int16Array[];
@@ -119,6 +125,11 @@ interface Direction {
   restartDue: boolean;
   /** When the last telephone-event packet went toward `to`, ms. */
   lastEventMs: number;
+  /** Re-framing toward `to` (repacketizeMs): octets as relayed, or PCM before encoding. */
+  repack?: { key: string; octets?: Repacketizer<Uint8Array>; pcm?: Repacketizer<Int16Array> };
+  /** Sends what the re-framing holds when the next packet is late. */
+  repackTimer?: TimerHandle;
+  repackSinceMs: number;
 }
 
 /** Quiet time after a telephone-event packet before a new stream may start (no SSRC change mid-digit). */
@@ -137,6 +148,12 @@ export class SbcMediaRelay {
   private readonly ba: Direction;
   private answeredAtMs: number | undefined;
   private closed = false;
+  /**
+   * Audio per packet toward each leg, ms (personality repacketize-40); undefined relays each
+   * packet as it came. Applies to same-codec relaying of PCMU, PCMA and G.722, and to every
+   * transcoded stream; G.729 and G.723.1 relayed as they are keep their packets.
+   */
+  repacketizeMs: number | undefined;
 
   constructor(
     readonly a: SbcRelayLeg,
@@ -188,6 +205,7 @@ export class SbcMediaRelay {
       timers: new Set(),
       restartDue: false,
       lastEventMs: Number.NEGATIVE_INFINITY,
+      repackSinceMs: 0,
     };
   }
 
@@ -224,6 +242,7 @@ export class SbcMediaRelay {
   private maybeRestart(d: Direction, at: number): void {
     if (!d.restartDue || at < d.busyUntilMs || at - d.lastEventMs < EVENT_QUIET_MS) return;
     d.restartDue = false;
+    this.flushRepack(d);
     d.to.endpoint.newStream();
     d.tsOffset = undefined;
     d.lastOutTs = undefined;
@@ -332,9 +351,12 @@ export class SbcMediaRelay {
     if (!fm || !tm) return;
     if (busy) {
       d.stats.dropped++;
+      this.dropRepack(d);
       return;
     }
     this.maybeRestart(d, this.clock.now());
+    if (this.repacketizeMs !== undefined && this.repackAudio(d, p, pcm)) return;
+    d.lastOutTicks = undefined;
     const ts = this.outTimestamp(d, p.timestamp);
     if (fm.codec.name === tm.codec.name) {
       if (
@@ -364,6 +386,126 @@ export class SbcMediaRelay {
     }
   }
 
+  /**
+   * Re-frames one audio packet toward `d.to` (repacketizeMs). False when this stream is not
+   * re-framed (a frame-based codec relayed as it is): the caller relays it. Sends the packets
+   * that are complete; a timer sends a partial one when the next packet is late.
+   */
+  private repackAudio(d: Direction, p: RtpView, pcm: Int16Array | undefined): boolean {
+    const fm = d.from.media;
+    const tm = d.to.media;
+    const ms = this.repacketizeMs;
+    if (!fm || !tm || ms === undefined) return false;
+    const same = fm.codec.name === tm.codec.name;
+    if (same && !OCTET_PER_TICK_CODECS.includes(tm.codec.name)) return false;
+    const key = `${fm.codec.name}/${tm.codec.name}/${ms}`;
+    if (d.repack?.key !== key) {
+      // A codec change (re-INVITE): what was buffered is in the old codec; it is dropped.
+      if (this.repackPending(d) > 0) d.stats.dropped++;
+      this.dropRepack(d);
+      const rate = tm.codec.rtpClockRate;
+      d.repack = same
+        ? { key, octets: new Repacketizer((ms * rate) / 1000, 1, (n) => new Uint8Array(n)) }
+        : {
+            key,
+            pcm: new Repacketizer(
+              Math.round((ms * tm.codec.sampleRate) / 1000),
+              rate / tm.codec.sampleRate,
+              (n) => new Int16Array(n),
+            ),
+          };
+    }
+    const wasEmpty = this.repackPending(d) === 0;
+    let sent = 0;
+    if (d.repack.octets) {
+      const out = d.repack.octets.push(p.payload, p.timestamp, p.payload.length, p.marker);
+      sent = out.length;
+      this.sendOctets(d, out);
+    } else if (d.repack.pcm) {
+      if (!pcm || !d.encoder) {
+        d.stats.codecErrors++;
+        return true;
+      }
+      const inTicks = Math.round((pcm.length * fm.codec.rtpClockRate) / fm.codec.sampleRate);
+      const out = d.repack.pcm.push(
+        d.resampler ? d.resampler.process(pcm) : pcm,
+        p.timestamp,
+        inTicks,
+        p.marker,
+      );
+      sent = out.length;
+      this.sendPcm(d, out);
+    }
+    if (this.repackPending(d) > 0) {
+      // What is left arrived with this packet when packets just went out (or the buffer was empty).
+      if (wasEmpty || sent > 0) d.repackSinceMs = this.clock.now();
+      this.armRepackTimer(d, ms);
+    }
+    return true;
+  }
+
+  private repackPending(d: Direction): number {
+    return d.repack?.octets?.pending ?? d.repack?.pcm?.pending ?? 0;
+  }
+
+  /** Sends what the re-framing holds toward `d.to` at once, as a shorter packet. */
+  private flushRepack(d: Direction): void {
+    if (!d.repack) return;
+    if (d.repack.octets) this.sendOctets(d, d.repack.octets.flush());
+    if (d.repack.pcm) this.sendPcm(d, d.repack.pcm.flush());
+  }
+
+  /** Drops what the re-framing holds (the SBC's own packets take its place). */
+  private dropRepack(d: Direction): void {
+    d.repack?.octets?.drop();
+    d.repack?.pcm?.drop();
+  }
+
+  /** One timer per direction: sends the partial packet once it has waited a whole packet time. */
+  private armRepackTimer(d: Direction, ms: number): void {
+    if (d.repackTimer || this.closed) return;
+    const wait = Math.max(1, d.repackSinceMs + ms - this.clock.now());
+    d.repackTimer = this.clock.setTimeout(() => {
+      d.repackTimer = undefined;
+      if (this.closed || this.repackPending(d) === 0) return;
+      if (this.clock.now() - d.repackSinceMs >= ms - 1) this.flushRepack(d);
+      if (this.repackPending(d) > 0) this.armRepackTimer(d, ms);
+    }, wait);
+  }
+
+  private sendOctets(d: Direction, chunks: RepackChunk<Uint8Array>[]): void {
+    const tm = d.to.media;
+    if (!tm) return;
+    for (const c of chunks) {
+      const ts = this.outTimestamp(d, c.inTs);
+      d.lastOutTicks = c.data.length;
+      if (
+        d.to.endpoint.send({ payloadType: tm.payloadType, payload: c.data, timestamp: ts, marker: c.marker })
+      )
+        d.stats.relayed++;
+    }
+  }
+
+  private sendPcm(d: Direction, chunks: RepackChunk<Int16Array>[]): void {
+    const tm = d.to.media;
+    if (!tm || !d.encoder) return;
+    const frame = tm.codec.frameSamples;
+    for (const c of chunks) {
+      const pcm =
+        c.data.length % frame === 0 ? c.data : c.data.subarray(0, c.data.length - (c.data.length % frame));
+      if (pcm.length === 0) continue;
+      const ts = this.outTimestamp(d, c.inTs);
+      d.lastOutTicks = Math.round((pcm.length * tm.codec.rtpClockRate) / tm.codec.sampleRate);
+      try {
+        const payload = d.encoder.encode(pcm);
+        if (d.to.endpoint.send({ payloadType: tm.payloadType, payload, timestamp: ts, marker: c.marker }))
+          d.stats.transcoded++;
+      } catch {
+        d.stats.codecErrors++;
+      }
+    }
+  }
+
   private outTimestamp(d: Direction, inTs: number): number {
     if (d.tsOffset === undefined) {
       d.tsOffset = d.lastOutTs === undefined ? (Math.random() * 0x1_0000_0000) >>> 0 : 0;
@@ -375,6 +517,7 @@ export class SbcMediaRelay {
   }
 
   private samplesPerPacket(d: Direction): number {
+    if (d.lastOutTicks !== undefined) return d.lastOutTicks;
     return Math.round(((d.to.media?.ptimeMs ?? 20) * 8000) / 1000);
   }
 
@@ -392,6 +535,7 @@ export class SbcMediaRelay {
     });
     const tm = d.to.media;
     if (tm && this.targetTransport(tm) === 'rfc2833' && tm.telephoneEventPt !== undefined) {
+      this.flushRepack(d);
       let ts = d.eventTs.get(p.timestamp);
       if (ts === undefined) {
         ts = this.outTimestamp(d, p.timestamp);
@@ -509,7 +653,9 @@ export class SbcMediaRelay {
     if (!tm || tm.telephoneEventPt === undefined || faultOn(this.faults, 'strip-telephone-event'))
       return false;
     const pt = tm.telephoneEventPt;
+    this.flushRepack(d);
     const step = this.samplesPerPacket(d);
+    d.lastOutTicks = undefined;
     const start = ((d.lastOutTs ?? (Math.random() * 0x1_0000_0000) >>> 0) + step) >>> 0;
     const packets = telephoneEventPackets(digit, {
       startTimestamp: start,
@@ -557,6 +703,7 @@ export class SbcMediaRelay {
   private queueTone(d: Direction, digit: DtmfDigit, durationMs: number): boolean {
     const tm = d.to.media;
     if (!tm?.codec.available() || !this.prepare(d) || !d.encoder) return false;
+    this.flushRepack(d);
     const rate = tm.codec.sampleRate;
     const per = Math.round((tm.ptimeMs * rate) / 1000);
     const tone = generateDtmfTone(digit, {
@@ -581,6 +728,7 @@ export class SbcMediaRelay {
       return;
     }
     const step = this.samplesPerPacket(d);
+    d.lastOutTicks = undefined;
     const ts = ((d.lastOutTs ?? (Math.random() * 0x1_0000_0000) >>> 0) + step) >>> 0;
     d.lastOutTs = ts;
     d.tsOffset = undefined;
@@ -610,6 +758,7 @@ export class SbcMediaRelay {
     this.closed = true;
     for (const d of [this.ab, this.ba]) {
       d.ticker?.cancel();
+      d.repackTimer?.cancel();
       for (const t of d.timers) t.cancel();
       d.timers.clear();
       d.decoder?.close?.();

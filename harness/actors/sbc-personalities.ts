@@ -20,6 +20,8 @@ export type SbcPersonalityName =
   | 'port-change'
   | 'ptime-30'
   | 'ptime-10'
+  | 'repacketize-40'
+  | 'repacketize-60'
   | 'rtcp-reports';
 
 /** One row of the personality table. */
@@ -101,6 +103,23 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
     reference:
       'RFC 4566 §6 (a=ptime is a preference, not a requirement), RFC 3551 §4.2 (receivers accept 0 to 200 ms of audio per packet)',
     onTheWire: 'a=ptime:10 in the SBC’s SDP; the peers may then send 80-byte G.711 packets, 100 a second.',
+  },
+  {
+    name: 'repacketize-40',
+    summary:
+      'Re-frames the audio it relays into 40 ms packets toward each leg, whatever packet time arrives: PCMU, PCMA and G.722 relayed as they are, and every stream it transcodes; telephone-events pass unchanged.',
+    reference:
+      'RFC 4566 §6 (a=ptime is a preference, not a requirement), RFC 3264 §6.1 (ptime in an answer is the answerer’s preference), RFC 3551 §4.2 (receivers accept 0 to 200 ms of audio per packet), §4.5.2 and §4.5.14 (G.722 and G.711 are sample-based: one octet per RTP clock tick), RFC 3550 §5.1 (the timestamp is the sampling instant of the first octet)',
+    onTheWire:
+      'RTP from the SBC with 320-byte G.711 or G.722 payloads whose timestamps step by 320, while the peers send 160-byte (20 ms) packets.',
+  },
+  {
+    name: 'repacketize-60',
+    summary:
+      'Like repacketize-40 with 60 ms packets toward each leg (a third as many as 20 ms ones; repacketize-60 wins when both are on).',
+    reference:
+      'RFC 4566 §6 (a=ptime is a preference, not a requirement), RFC 3551 §4.2 (receivers accept 0 to 200 ms of audio per packet), §4.5.2 and §4.5.14 (sample-based G.722 and G.711), RFC 3550 §5.1 (timestamp of the first octet)',
+    onTheWire: 'RTP from the SBC with 480-byte G.711 or G.722 payloads whose timestamps step by 480.',
   },
   {
     name: 'rtcp-reports',

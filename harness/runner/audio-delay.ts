@@ -7,8 +7,10 @@
  *
  *   bound = maxOneWayDelayMs + networkDelayMs + codec allowance
  *   codec allowance = one packet of the receiving leg (an SBC that re-times or
- *     repacketises may hold audio that long), plus, when the SBC transcodes, the receiving
- *     codec's frame (ptime) and look-ahead (the G.113 values of codec-impairment.ts).
+ *     repacketises may hold audio that long: the codec's usual packet, or the audio per
+ *     packet that really arrived when that is longer, up to RFC 3551 §4.2's 200 ms), plus,
+ *     when the SBC transcodes, the receiving codec's frame (ptime) and look-ahead (the G.113
+ *     values of codec-impairment.ts).
  *
  * The sender's own packetisation and look-ahead and the receiver's jitter buffer are outside
  * the measured path: they enter the mouth-to-ear delay Ta of the E-model, not the bound.
@@ -41,11 +43,27 @@ export interface DelayBound {
   codecMs: number;
 }
 
-/** Bound for audio sent in `fromCodec` and received in `toCodec`. */
-export function delayBound(policy: AudioDelayPolicy, fromCodec: string, toCodec: string): DelayBound {
+/** Longest audio per packet a receiver accepts (RFC 3551 §4.2), ms. */
+const MAX_PACKET_MS = 200;
+
+/**
+ * Bound for audio sent in `fromCodec` and received in `toCodec`; `rxPacketMs` is the audio per
+ * packet that arrived (an SBC may repacketize, RFC 3551 §4.2), when measured.
+ */
+export function delayBound(
+  policy: AudioDelayPolicy,
+  fromCodec: string,
+  toCodec: string,
+  rxPacketMs?: number,
+): DelayBound {
   const rx = codecImpairment(eModelCodec(toCodec));
   const transcoded = fromCodec !== toCodec;
-  const codecMs = rx.ptimeMs + (transcoded ? rx.ptimeMs + rx.lookaheadMs : 0);
+  const arrived =
+    rxPacketMs !== undefined && Number.isFinite(rxPacketMs)
+      ? Math.min(MAX_PACKET_MS, Math.round(rxPacketMs))
+      : 0;
+  const packetMs = Math.max(rx.ptimeMs, arrived);
+  const codecMs = packetMs + (transcoded ? rx.ptimeMs + rx.lookaheadMs : 0);
   const max = Math.max(0, policy.maxOneWayDelayMs);
   const net = Math.max(0, policy.networkDelayMs);
   return { boundMs: max + net + codecMs, maxOneWayDelayMs: max, networkDelayMs: net, codecMs };

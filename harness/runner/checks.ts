@@ -175,13 +175,15 @@ export class Checks {
     const seed = 2 * ++this.audioChecks;
     a.call.media.clearReceived();
     b.call.media.clearReceived();
+    const rxAb = packetAudio(b.call);
+    const rxBa = packetAudio(a.call);
     const probeAb = new DelayProbe(this.clock, b.call.media);
     const probeBa = both ? new DelayProbe(this.clock, a.call.media) : undefined;
     a.call.media.play(probeAb.wrap(markedToneSource(fa, 16000, seed)));
     if (probeBa) b.call.media.play(probeBa.wrap(markedToneSource(fb, 16000, seed + 1)));
     await new Promise((r) => setTimeout(r, ms));
-    const dirs: AudioDirection[] = [measure(a, b, fa, probeAb, this.audioPolicy)];
-    if (probeBa) dirs.push(measure(b, a, fb, probeBa, this.audioPolicy));
+    const dirs: AudioDirection[] = [measure(a, b, fa, probeAb, this.audioPolicy, rxAb())];
+    if (probeBa) dirs.push(measure(b, a, fb, probeBa, this.audioPolicy, rxBa()));
     a.call.media.stopPlaying();
     b.call.media.stopPlaying();
     probeAb.close();
@@ -251,12 +253,27 @@ export class Checks {
   }
 }
 
+/**
+ * From now on, the audio per packet a leg receives, ms (audio time over packets, so an SBC that
+ * repacketizes shows its packet length), or undefined when nothing arrived or it is not known.
+ */
+function packetAudio(call: Call): () => number | undefined {
+  const ms0 = call.media.audioReceivedMs?.();
+  const n0 = call.media.stats().received;
+  return () => {
+    const ms = call.media.audioReceivedMs?.();
+    const n = call.media.stats().received - n0;
+    return ms === undefined || ms0 === undefined || n <= 0 ? undefined : (ms - ms0) / n;
+  };
+}
+
 function measure(
   src: { call: Call; name: string },
   dst: { call: Call; name: string },
   hz: number,
   probe: DelayProbe,
   policy: AudioDelayPolicy,
+  rxPacketMs?: number,
 ): AudioDirection {
   const rec = dst.call.media.receivedAudio();
   const n = Math.min(rec.samples.length, Math.round(0.4 * rec.sampleRate));
@@ -289,7 +306,7 @@ function measure(
     ...(delay.found ? { networkDelayMs: Math.max(0, delay.delayMs) } : {}),
     echo: 'none',
   });
-  const bound = delayBound(policy, src.call.media.negotiated?.codec ?? codec, codec);
+  const bound = delayBound(policy, src.call.media.negotiated?.codec ?? codec, codec, rxPacketMs);
   return {
     from: src.name,
     to: dst.name,

@@ -106,11 +106,15 @@ export class PayloadDelayProbe {
     };
   }
 
-  /** The delay measured so far; `payloadOf(k)` is the payload of the k-th packet sent. */
-  measure(payloadOf: (k: number) => Uint8Array): OneWayDelay {
+  /**
+   * The delay measured so far; `payloadOf(k)` is the payload of the k-th packet sent. With
+   * `frameBytes`, matched frame by frame (the SBC may repacketize, measurePayloadDelay).
+   */
+  measure(payloadOf: (k: number) => Uint8Array, frameBytes?: number): OneWayDelay {
     return measurePayloadDelay(
       this.pulls.map((atMs, k) => ({ payload: payloadOf(k), atMs })),
       this.received,
+      frameBytes,
     );
   }
 

@@ -29,10 +29,17 @@ export interface LoadAudioDirection {
   mos: number;
   /** One-way delay measured on one clock, when found. */
   delayMs?: number;
-  /** RTP packets the sending side sent while its tone played (load-run.ts, packetShortfall). */
+  /** RTP packets the sending side sent while its tone played (load-shape.ts). */
   packetsSent?: number;
   /** RTP packets the receiving leg had got when the audio was judged, the settle time included. */
   packetsArrived?: number;
+  /** Audio the sending side sent while its tone played, ms (packets × its ptime; load-audio-time.ts). */
+  audioSentMs?: number;
+  /**
+   * Audio the receiving leg decoded over the same window, the settle time included, ms: what
+   * the shortfall check judges, whatever packet size the SBC sent (load-audio-time.ts).
+   */
+  audioArrivedMs?: number;
 }
 
 /** What happened to one call of the load. */

@@ -6,6 +6,7 @@
 import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import type { Clock } from '../support/clock.ts';
 import { Checks } from './checks.ts';
+import { audioShortfall } from './load-audio-time.ts';
 import type { LoadAudioDirection, LoadCallRecord } from './load-figures.ts';
 import type { LoadShapeName } from './load-mix.ts';
 
@@ -80,12 +81,17 @@ export async function loadAudioCheck(
   failures: string[],
   when?: string,
 ): Promise<LoadAudioDirection[]> {
-  const sentBefore = [a.call.media.stats().sent, b.call.media.stats().sent];
+  const senders = [a.call, b.call];
+  const receivers = [b.call, a.call];
+  const sentBefore = senders.map((c) => c.media.stats().sent);
+  const heardBefore = receivers.map((c) => c.media.audioReceivedMs?.());
   const checks = new Checks(clock);
   await checks.audio(a, b, { both: true, ms, minMos: 1 });
+  const heardAfter = receivers.map((c) => c.media.audioReceivedMs?.());
   const dirs = checks.streams.map((s, i): LoadAudioDirection => {
     const r = checks.records[i];
     const total = s.packets + s.lost;
+    const packetsSent = (senders[i]?.media.stats().sent ?? 0) - (sentBefore[i] ?? 0);
     return {
       from: s.from,
       to: s.to,
@@ -96,60 +102,22 @@ export async function loadAudioCheck(
       jitterMs: s.jitterMs,
       mos: s.mos,
       ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
-      packetsSent: ([a.call, b.call][i]?.media.stats().sent ?? 0) - (sentBefore[i] ?? 0),
+      packetsSent,
       packetsArrived: s.packets,
+      audioSentMs: packetsSent * (senders[i]?.media.negotiated?.ptimeMs ?? 20),
+      ...(heardAfter[i] !== undefined && heardBefore[i] !== undefined
+        ? { audioArrivedMs: Math.round((heardAfter[i] as number) - (heardBefore[i] as number)) }
+        : {}),
     };
   });
   for (const r of checks.failed) failures.push(`${when ? `${when}: ` : ''}${r.failure ?? r.name}`);
-  for (const f of packetShortfall(
-    sentBefore,
-    checks.streams.map((st) => st.packets),
-    [a.call, b.call],
-    ms,
-    dirs,
-  ))
-    failures.push(`${when ? `${when}: ` : ''}${f}`);
+  const times = dirs.map((d) => ({
+    from: d.from,
+    to: d.to,
+    sentPackets: d.packetsSent ?? 0,
+    sentMs: d.audioSentMs ?? 0,
+    ...(d.audioArrivedMs !== undefined ? { arrivedMs: d.audioArrivedMs } : {}),
+  }));
+  for (const f of audioShortfall(times, ms)) failures.push(`${when ? `${when}: ` : ''}${f}`);
   return dirs;
-}
-
-/** Share of the packets a direction's tone time needs that its sender must have sent (docs/load.md). */
-export const MIN_PACKET_SHARE = 0.9;
-/**
- * Share of those packets that must have arrived when the audio is judged. Lower: the receiver's
- * count is read at once, and a process that falls behind reads its sockets late.
- */
-export const MIN_ARRIVED_SHARE = 0.5;
-
-/**
- * The packets each side sent while its tone played, and those that had arrived (the receiver's
- * count, the settle time included) when the audio was judged, against those the tone's time
- * needs. A process that falls behind skips send slots (harness/media/rtp/send-clock.ts) and
- * numbers the next packet on; an SBC that stops relaying leaves no gap either: the receiver's
- * loss figure sees neither. The sending window is the whole audio check (its timer never fires
- * early), so only skipped slots bring a side below {@link MIN_PACKET_SHARE}.
- */
-export function packetShortfall(
-  before: number[],
-  received: number[],
-  senders: Call[],
-  audioMs: number,
-  audio: LoadAudioDirection[],
-): string[] {
-  return senders.flatMap((call, i) => {
-    const a = audio[i];
-    if (!a) return [];
-    const ptime = call.media.negotiated?.ptimeMs ?? 20;
-    const needed = Math.floor(audioMs / ptime);
-    const sent = call.media.stats().sent - (before[i] ?? 0);
-    const arrived = received[i] ?? 0;
-    if (sent < MIN_PACKET_SHARE * needed)
-      return [
-        `Only ${sent} of the ${needed} packets of ${audioMs} ms of audio were sent from ${a.from} to ${a.to}: the harness's sender fell behind and skipped send slots (the audio of this direction was not judged in full)`,
-      ];
-    if (arrived < MIN_ARRIVED_SHARE * needed)
-      return [
-        `Only ${arrived} of the ${needed} packets of ${audioMs} ms of audio from ${a.from} had arrived at ${a.to} when it was judged, without a sequence gap: the SBC stopped relaying them, or this process fell far behind reading them`,
-      ];
-    return [];
-  });
 }

@@ -186,4 +186,25 @@ describe('one-way delay from timed recordings', () => {
     expect(measurePayloadDelay([], received).reason).toBe('no-audio-sent');
     expect(measurePayloadDelay(sent, []).reason).toBe('no-audio-received');
   });
+
+  it('matches frame by frame when the SBC put two frames in a packet (RFC 3551 §4.2)', () => {
+    const frame = (v: number) => Uint8Array.from({ length: 24 }, (_, i) => (v * 31 + i) & 0xff);
+    const sent = Array.from({ length: 20 }, (_, k) => ({ payload: frame(k % 10), atMs: 1000 + 30 * k }));
+    // The SBC holds each even frame until the odd one arrives and sends both 5 ms later.
+    const received = Array.from({ length: 10 }, (_, j) => {
+      const payload = new Uint8Array(48);
+      payload.set(sent[2 * j]!.payload, 0);
+      payload.set(sent[2 * j + 1]!.payload, 24);
+      return { payload, atMs: sent[2 * j + 1]!.atMs + 5 };
+    });
+    // Whole payloads never match: the old way found no delay at all.
+    expect(measurePayloadDelay(sent, received).reason).toBe('no-content-match');
+    const d = measurePayloadDelay(sent, received, 24);
+    expect(d.found).toBe(true);
+    expect(d.chunks).toBe(20);
+    expect([d.minMs, d.maxMs]).toEqual([5, 35]);
+    expect(d.windows).toEqual({ matched: 20, tried: 20 });
+    // Packets of one frame each match as before.
+    expect(measurePayloadDelay(sent, sent, 24).delayMs).toBe(0);
+  });
 });

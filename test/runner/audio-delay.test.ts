@@ -28,6 +28,21 @@ describe('delay bound of the audio checks', () => {
     expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'G729', 'PCMA').boundMs).toBe(190);
   });
 
+  it('allows one packet as it arrived when the SBC repacketized into longer ones (RFC 3551 §4.2)', () => {
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMA', 'PCMA', 20).boundMs).toBe(170);
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMA', 'PCMA', 10).boundMs).toBe(170);
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'G722', 'G722', 40).boundMs).toBe(190);
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMU', 'PCMU', 60).codecMs).toBe(60);
+    // At most 200 ms a packet counts; a figure that is not a number counts as none.
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMU', 'PCMU', 5000).codecMs).toBe(200);
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMU', 'PCMU', Number.NaN).codecMs).toBe(20);
+    // Transcoded: the arrived packet, then the codec's frame and look-ahead.
+    const g729 = codecImpairment('G729');
+    expect(delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'PCMA', 'G729', 40).codecMs).toBe(
+      40 + g729.ptimeMs + g729.lookaheadMs,
+    );
+  });
+
   it('takes the profile’s bound and declared network delay; negative values count as 0', () => {
     expect(delayBound({ maxOneWayDelayMs: 100, networkDelayMs: 40 }, 'PCMU', 'PCMU').boundMs).toBe(160);
     expect(delayBound({ maxOneWayDelayMs: -5, networkDelayMs: -1 }, 'PCMU', 'PCMU').boundMs).toBe(20);

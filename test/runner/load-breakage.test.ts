@@ -6,13 +6,12 @@
  * transfer shapes. Nothing asserts a duration.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Call } from '../../harness/actors/index.ts';
 import { Lab } from '../../harness/actors/lab.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
+import { audioShortfall } from '../../harness/runner/load-audio-time.ts';
 import { loadBreakage, loadFaultFindings } from '../../harness/runner/load-breakage.ts';
 import { DEFAULT_LOAD_THRESHOLDS, type LoadCallRecord } from '../../harness/runner/load-figures.ts';
 import { runLoad } from '../../harness/runner/load-run.ts';
-import { packetShortfall } from '../../harness/runner/load-shape.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 import { inviteFlood } from '../../scenarios/security-tools.ts';
 
@@ -104,25 +103,54 @@ describe('load breakage: what broke, by kind', () => {
   });
 });
 
-describe('packets a direction needs', () => {
-  const leg = (sent: number) =>
-    ({ media: { negotiated: { ptimeMs: 20 }, stats: () => ({ sent }) } }) as unknown as Call;
-  const audio = rec(0).audio;
-  it('a sender below 90 % of the tone time skipped slots; an arrival below 50 % names the SBC or a late reader', () => {
-    // 4750 ms need 237 packets: 214 sent is above 90 %, 213 below.
-    expect(packetShortfall([100, 100], [237, 237], [leg(314), leg(337)], 4750, audio)).toEqual([]);
-    const behind = packetShortfall([100, 100], [237, 237], [leg(313), leg(337)], 4750, audio);
-    expect(behind).toHaveLength(1);
-    expect(behind[0]).toMatch(
-      /^Only 213 of the 237 packets of 4750 ms of audio were sent from a to b: the harness's sender fell behind/,
+describe('audio time a direction needs (load-audio-time.ts)', () => {
+  const dir = (
+    sentPackets: number,
+    arrived: { packets: number; ms: number } | undefined,
+    from = 'a',
+    to = 'b',
+  ) => ({
+    from,
+    to,
+    sentPackets,
+    sentMs: sentPackets * 20,
+    ...(arrived ? { arrivedMs: arrived.packets * arrived.ms } : {}),
+  });
+  it('a sender below 90 % of the tone time skipped slots', () => {
+    // 4750 ms of tone: 214 packets of 20 ms (4280 ms) are above 90 %, 213 (4260 ms) below.
+    expect(audioShortfall([dir(214, { packets: 214, ms: 20 })], 4750)).toEqual([]);
+    const behind = audioShortfall(
+      [dir(213, { packets: 213, ms: 20 }), dir(237, { packets: 237, ms: 20 }, 'b', 'a')],
+      4750,
     );
-    const stopped = packetShortfall([0, 0], [237, 118], [leg(237), leg(237)], 4750, audio);
-    expect(stopped).toEqual([
+    expect(behind).toEqual([
       expect.stringMatching(
-        /^Only 118 of the 237 packets of 4750 ms of audio from b had arrived at a when it was judged/,
+        /^Only 4260 ms of the 4750 ms of audio \(213 packets\) were sent from a to b: the harness's sender fell behind/,
       ),
     ]);
-    expect(packetShortfall([0, 0], [119, 119], [leg(237), leg(237)], 4750, audio)).toEqual([]);
+  });
+
+  for (const ms of [20, 40, 60]) {
+    it(`all the audio arriving in ${ms} ms packets passes (a repacketizing SBC, RFC 3551 §4.2); a relay that stopped fails`, () => {
+      // 237 packets of 20 ms sent; the SBC sends them on as 20, 40 or 60 ms packets.
+      const packets = Math.floor(4740 / ms);
+      expect(audioShortfall([dir(237, { packets, ms })], 4750)).toEqual([]);
+      // The old packet-count check (received ≥ 50 % of the sender's 237 packets) would have failed 40 and 60 ms.
+      if (ms > 20) expect(packets).toBeLessThan(0.5 * 237);
+      // The SBC stopped relaying after about 1.2 s: a quarter of the audio arrived.
+      const stopped = audioShortfall([dir(237, { packets: Math.floor(1200 / ms), ms })], 4750);
+      expect(stopped).toEqual([
+        expect.stringMatching(
+          /^Only 1200 ms of the 4750 ms of audio from a had arrived at b when it was judged/,
+        ),
+      ]);
+    });
+  }
+
+  it('just under half the tone time arrived fails, just over passes; an unknown arrival is not judged', () => {
+    expect(audioShortfall([dir(237, { packets: 1, ms: 2374 })], 4750)).toHaveLength(1);
+    expect(audioShortfall([dir(237, { packets: 1, ms: 2375 })], 4750)).toEqual([]);
+    expect(audioShortfall([dir(237, undefined)], 4750)).toEqual([]);
   });
 });
 
@@ -145,7 +173,7 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(md).toMatch(/\| degraded audio \| 2 \| 2 of 2 calls; 2 direction\(s\) silent/);
   });
 
-  it('degraded audio: stop-rtp-after, caught by the packets that did not arrive', async () => {
+  it('degraded audio: stop-rtp-after, caught by the audio that did not arrive', async () => {
     const r = await runLoad({
       lab: await lab(['stop-rtp-after=1']),
       calls: 1,
@@ -155,15 +183,16 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     });
     const c = r.calls[0];
     expect(c?.established).toBe(true);
-    // 2750 ms of tone at 20 ms need 137 packets; the SBC relays about 1 s of them.
+    // 2750 ms of tone; the SBC relays about 1 s of it.
     const short = c?.failures.filter((f) =>
-      /^Only \d+ of the 137 packets of 2750 ms of audio from .* had arrived at .* when it was judged/.test(f),
+      /^Only \d+ ms of the 2750 ms of audio from .* had arrived at .* when it was judged/.test(f),
     );
     expect(short).toHaveLength(2);
-    // The record keeps the counts: each side sent its tone in full, about 1 s of it arrived.
+    // The record keeps the figures: each side sent its tone in full, less than half of it arrived.
     for (const a of c?.audio ?? []) {
       expect(a.packetsSent).toBeGreaterThanOrEqual(0.9 * 137);
-      expect(a.packetsArrived).toBeLessThan(0.5 * 137);
+      expect(a.audioSentMs).toBeGreaterThanOrEqual(0.9 * 2750);
+      expect(a.audioArrivedMs).toBeLessThan(0.5 * 2750);
     }
     expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(1);
     expect(r.faultFindings).toEqual([

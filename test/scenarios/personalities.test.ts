@@ -6,19 +6,23 @@
  * really on the wire, so an OK here cannot come from a switch that did nothing.
  *
  * Budget (≤ 6 min on 2 cores): one whole-plan run (--quick, 2 workers, ~45 s on an idle
- * machine) per group, four groups. Personalities are grouped when they change different
+ * machine) per group, five groups. Personalities are grouped when they change different
  * things, so none can hide or undo another's effect:
  * - signalling: rechallenge-bad-password (REGISTER answers), ruri-did (the Request-URI of the
  *   INVITE toward the OXO) and update-for-hold (in-dialog hold/resume toward the provider) touch
  *   three different SIP messages;
  * - sdp: te-pt-96 (the telephone-event payload type) and ptime-30 (a=ptime) change different
- *   SDP lines, and neither touches the RTP stream's identity;
+ *   SDP lines, and neither touches the RTP stream's identity; repacketize-60 re-frames the
+ *   30 ms packets the peers then send into 60 ms ones (no SDP line, only packet sizes);
  * - rtp-stream: ssrc-change (the SBC's outgoing RTP streams) and rtcp-reports (its RTCP port)
  *   act on different sockets; DTMF type and ptime stay at their defaults, so an SSRC change is
  *   judged on its own.
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
+ * - repacketize: repacketize-40 alone, so the peers send their default 20 ms packets and get
+ *   the same audio back as 40 ms packets (half as many): no a=ptime of another personality
+ *   changes what it re-frames.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,9 +42,10 @@ interface Group {
 
 const GROUPS: Group[] = [
   { name: 'signalling', personalities: ['rechallenge-bad-password', 'ruri-did', 'update-for-hold'] },
-  { name: 'sdp', personalities: ['te-pt-96', 'ptime-30'] },
+  { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60'] },
   { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports'] },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
+  { name: 'repacketize', personalities: ['repacketize-40'] },
 ];
 
 const dirs: string[] = [];
@@ -57,10 +62,14 @@ function sipTexts(outDir: string): Map<string, string> {
   return out;
 }
 
-/** Per case, the RTP SSRCs and RTCP packet types the SBC's addresses sent (from the case pcap). */
-function sbcMedia(outDir: string, sbc: string[]): { ssrcsPerPort: number; rtcp: number } {
+/**
+ * Per case, the RTP SSRCs and RTCP packet types the SBC's addresses sent (from the case pcap),
+ * and how many of its G.711 / G.722 packets carried each payload size (160 octets: 20 ms).
+ */
+function sbcMedia(outDir: string, sbc: string[]): SbcMediaSeen {
   let ssrcsPerPort = 0;
   let rtcp = 0;
+  const audioSizes = new Map<number, number>();
   for (const f of readdirSync(join(outDir, 'cases'))) {
     if (!f.endsWith('.pcap')) continue;
     const cap = readCapture(new Uint8Array(readFileSync(join(outDir, 'cases', f))));
@@ -73,6 +82,10 @@ function sbcMedia(outDir: string, sbc: string[]): { ssrcsPerPort: number; rtcp: 
         rtcp++;
         continue;
       }
+      if ([0, 8, 9].includes(pt & 0x7f)) {
+        const len = u.payload.length - 12 - 4 * (u.payload[0]! & 0x0f);
+        audioSizes.set(len, (audioSizes.get(len) ?? 0) + 1);
+      }
       const key = `${u.src.address}:${u.src.port}`;
       const ssrc = new DataView(u.payload.buffer, u.payload.byteOffset + 8, 4).getUint32(0);
       const set = ssrcs.get(key) ?? new Set<number>();
@@ -81,7 +94,13 @@ function sbcMedia(outDir: string, sbc: string[]): { ssrcsPerPort: number; rtcp: 
     }
     for (const s of ssrcs.values()) ssrcsPerPort = Math.max(ssrcsPerPort, s.size);
   }
-  return { ssrcsPerPort, rtcp };
+  return { ssrcsPerPort, rtcp, audioSizes };
+}
+
+interface SbcMediaSeen {
+  ssrcsPerPort: number;
+  rtcp: number;
+  audioSizes: Map<number, number>;
 }
 
 /** The most distinct m=audio ports the SBC announced within one dialog (Call-ID), over the run. */
@@ -109,7 +128,7 @@ function seen(
   name: SbcPersonalityName,
   cells: Cell[],
   sip: Map<string, string>,
-  media: { ssrcsPerPort: number; rtcp: number },
+  media: SbcMediaSeen,
   profile: Profile,
 ): { ok: boolean; what: string } {
   const any = (re: RegExp) => [...sip.values()].some((t) => re.test(t));
@@ -140,6 +159,16 @@ function seen(
       return { ok: media.ssrcsPerPort >= 2, what: 'two SSRCs from one SBC media port' };
     case 'rtcp-reports':
       return { ok: media.rtcp > 0, what: 'RTCP packets from an SBC address' };
+    case 'repacketize-40':
+      return {
+        ok: (media.audioSizes.get(320) ?? 0) > 0,
+        what: '320-octet (40 ms) G.711 or G.722 payloads from an SBC address',
+      };
+    case 'repacketize-60':
+      return {
+        ok: (media.audioSizes.get(480) ?? 0) > 0,
+        what: '480-octet (60 ms) G.711 or G.722 payloads from an SBC address',
+      };
     case 'port-change': {
       const sbc = [profile.sbc.lan.address, profile.sbc.wan.address];
       return { ok: sbcPortsPerDialog(sip, sbc) >= 2, what: 'two m=audio ports from the SBC in one dialog' };

@@ -305,6 +305,21 @@ export interface TimedPayload {
   atMs: number;
 }
 
+/** Each payload cut into frames of `frameBytes` (a payload that is not a whole number of frames stays whole). */
+function splitFrames(list: readonly TimedPayload[], frameBytes: number): TimedPayload[] {
+  const out: TimedPayload[] = [];
+  for (const p of list) {
+    const n = p.payload.length / frameBytes;
+    if (!Number.isInteger(n) || n <= 1) {
+      out.push(p);
+      continue;
+    }
+    for (let i = 0; i < n; i++)
+      out.push({ payload: p.payload.subarray(i * frameBytes, (i + 1) * frameBytes), atMs: p.atMs });
+  }
+  return out;
+}
+
 function payloadKey(p: Uint8Array): string {
   return Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64');
 }
@@ -315,11 +330,19 @@ function payloadKey(p: Uint8Array): string {
  * identical sent payload after the one matched before it (so repeated payloads keep their
  * order), and its delay is arrival − departure; the median over matched payloads, as in
  * {@link measureOneWayDelay}. `windows` counts matched of received payloads.
+ *
+ * With `frameBytes`, payloads are matched frame by frame (each frame keeps its packet's time):
+ * an SBC may put more or fewer frames in a packet than the sender did (RFC 3551 §4.2), so a
+ * repacketized stream is timed too, its frames' delay including the time the SBC held them.
+ * A payload that is not a whole number of frames (e.g. a SID frame) stays one unit.
  */
 export function measurePayloadDelay(
-  sent: readonly TimedPayload[],
-  received: readonly TimedPayload[],
+  sentPayloads: readonly TimedPayload[],
+  receivedPayloads: readonly TimedPayload[],
+  frameBytes?: number,
 ): OneWayDelay {
+  const sent = frameBytes ? splitFrames(sentPayloads, frameBytes) : sentPayloads;
+  const received = frameBytes ? splitFrames(receivedPayloads, frameBytes) : receivedPayloads;
   const base: OneWayDelay = {
     found: false,
     delayMs: 0,
