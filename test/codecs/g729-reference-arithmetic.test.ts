@@ -2,7 +2,8 @@
  * The TypeScript G.729 decoder (codecs/g729/) against a second decoder written statement by
  * statement from the ITU-T reference C code, with none of the fast paths
  * (test/support/g729-reference-decoder.ts): every fast path must give the reference
- * arithmetic's samples, on ordinary, loud (saturating, synthesis-overflow) and erased frames.
+ * arithmetic's samples, on ordinary, loud (saturating, synthesis-overflow) and erased frames,
+ * and on Annex B comfort noise (SID frames, frames lost during silence).
  *
  * And against libbcg729: bcg729 does not give the reference arithmetic's samples. One frame
  * shows a single value it computes differently (docs/g729.md, "Bit-exactness").
@@ -80,6 +81,44 @@ describe('G.729 decoder: every fast path gives the reference arithmetic', () => 
     });
     const { ours, ref } = both(g729.createEncoder().encode(pcm));
     expect(ours).toEqual(ref);
+  });
+
+  it('Annex B: SID frames, frames lost during silence, and speech again', () => {
+    const r = lcg(23);
+    const d = new G729Decoder();
+    const ref = new ReferenceG729Decoder();
+    const out = new Int16Array(80);
+    const voice = new Uint8Array(10);
+    const sid = new Uint8Array(2);
+    let sids = 0;
+    // Speech (random frames), then silence: a SID frame now and then, otherwise nothing
+    // received (a lost frame), then speech again; four times, with different SID payloads.
+    for (let round = 0; round < 4; round++) {
+      for (let f = 0; f < 30; f++) {
+        const kind = f < 8 ? 'voice' : f < 26 ? (f % 5 === 3 || f === 8 ? 'sid' : 'lost') : 'voice';
+        let want: Int16Array;
+        if (kind === 'voice') {
+          packFrame(
+            Int32Array.from(WIDTHS, (w) => Math.floor(r() * 2 ** w)),
+            voice,
+            0,
+          );
+          d.decodeFrame(voice, 0, out, 0);
+          want = ref.decodeFrame(voice, 0, false);
+        } else if (kind === 'sid') {
+          sid[0] = Math.floor(r() * 256);
+          sid[1] = Math.floor(r() * 256);
+          d.decodeSid(sid, 0, out, 0);
+          want = ref.decodeSid(sid, 0);
+          sids++;
+        } else {
+          d.decodeFrame(undefined, 0, out, 0, true);
+          want = ref.decodeFrame(voice, 0, true);
+        }
+        expect(out, `round ${round}, frame ${f} (${kind})`).toEqual(want);
+      }
+    }
+    expect(sids).toBeGreaterThan(10);
   });
 
   it('the silence frame: its second subframe has code gain 1.92, truncated to 1 in Q1, so it is silent', () => {

@@ -5,12 +5,14 @@
  * Post_Process) written out statement by statement with the basic operators, without any of
  * the fast paths of codecs/g729/ (no bounds, no int32 shortcuts, no merged loops, fresh arrays
  * everywhere). It exists to check that those fast paths give the reference arithmetic's
- * samples; it is slow and only for voice frames (no Annex B comfort noise).
+ * samples; it is slow. Annex B at the decoder (Dec_cng, sid_lsfq_decode, Calc_exc_rand with Gauss
+ * and Sqrt) is written out too, for SID frames and frames lost during silence.
  *
  * `forceGainCode` replaces the decoded code gain of one subframe (frame number, subframe 0 or 1,
  * Q1 value): the tests use it to show which single value bcg729 computes differently.
  */
 import {
+  abs_s,
   add,
   div_s,
   extract_h,
@@ -26,12 +28,15 @@ import {
   L_sub,
   MIN_32,
   mult,
+  mult_r,
   negate,
   norm_l,
+  norm_s,
   overflow,
   round,
   shl,
   shr,
+  shr_r,
   sub,
 } from '../../codecs/g729/basic-ops.ts';
 import { parityError, unpackFrame } from '../../codecs/g729/bitstream.ts';
@@ -50,8 +55,12 @@ import {
   INTER_3L,
   LSPCB1,
   LSPCB2,
+  NOISE_FG_SUM,
   PRED,
+  PTR_TAB_1,
+  PTR_TAB_2,
   SLOPE_COS,
+  TAB_SIDGAIN,
   TABLE2,
 } from '../../codecs/g729/tables.ts';
 
@@ -188,6 +197,51 @@ function decodAcelp(sign: number, index: number): Int16Array {
   return cod;
 }
 
+/** Lsp_stability. */
+function lspStability(buf: Int16Array): void {
+  for (let j = 0; j < M - 1; j++) {
+    if (L_sub(buf[j + 1]!, buf[j]!) < 0) {
+      const t = buf[j + 1]!;
+      buf[j + 1] = buf[j]!;
+      buf[j] = t;
+    }
+  }
+  if (sub(buf[0]!, 40) < 0) buf[0] = 40;
+  for (let j = 0; j < M - 1; j++) {
+    if (L_sub(L_sub(buf[j + 1]!, buf[j]!), 321) < 0) buf[j + 1] = add(buf[j]!, 321);
+  }
+  if (sub(buf[M - 1]!, 25681) > 0) buf[M - 1] = 25681;
+}
+
+/** Lsf_lsp2. */
+function lsfLsp2(lsf: Int16Array): Int16Array {
+  const lsp = new Int16Array(M);
+  for (let i = 0; i < M; i++) {
+    const freq = mult(lsf[i]!, 20861);
+    let ind = shr(freq, 8);
+    const offset = freq & 0xff;
+    if (sub(ind, 63) > 0) ind = 63;
+    lsp[i] = add(TABLE2[ind]!, extract_l(L_shr(L_mult(SLOPE_COS[ind]!, offset), 13)));
+  }
+  return lsp;
+}
+
+/** noise_fg (Init_lsfq_noise): mode 0 is fg[0], mode 1 is 0.6·fg[0] + 0.4·fg[1]. */
+const NOISE_FG_REF = (() => {
+  const t = new Int16Array(2 * MA_NP * M);
+  for (let k = 0; k < MA_NP * M; k++) {
+    t[k] = FG[k]!;
+    t[MA_NP * M + k] = extract_h(L_mac(L_mult(FG[k]!, 19660), FG[MA_NP * M + k]!, 13107));
+  }
+  return t;
+})();
+
+/** Random(seed). */
+function randomStep(state: { seed: number }): number {
+  state.seed = extract_l(L_add(L_shr(L_mult(state.seed, 31821), 1), 13849));
+  return state.seed;
+}
+
 export class ReferenceG729Decoder {
   private readonly oldExc = new Int16Array(L_FRAME + PIT_MAX + L_INTERPOL);
   private readonly lspOld = Int16Array.from([
@@ -216,11 +270,21 @@ export class ReferenceG729Decoder {
   private x0 = 0;
   private x1 = 0;
   private frameNo = 0;
+  // Annex B
+  private pastFtyp = 1;
+  private readonly cng = { seed: 11111 };
+  private curGain = 0;
+  private sidGain = TAB_SIDGAIN[0]!;
+  private readonly lspSid = Int16Array.from([
+    31441, 27566, 21458, 13612, 4663, -4663, -13612, -21458, -27566, -31441,
+  ]);
 
   constructor(private readonly forceGainCode?: { frame: number; subframe: number; value: number }) {}
 
   /** Decodes the 10-byte frame at bytes[off], or conceals a lost one, into 80 samples. */
   decodeFrame(bytes: Uint8Array, off: number, erased: boolean): Int16Array {
+    if (erased && this.pastFtyp !== 1) return this.cngFrame(undefined);
+    this.cng.seed = 11111;
     const prm = new Int32Array(11);
     unpackFrame(bytes, off, prm);
     const bfi = erased ? 1 : 0;
@@ -283,9 +347,201 @@ export class ReferenceG729Decoder {
       synth.set(y, M + sf * L_SUBFR);
     }
     exc.copyWithin(0, L_FRAME, L_FRAME + E);
-    this.postFilter(az, t2);
+    this.postFilter(az, t2, true);
     this.frameNo++;
+    this.pastFtyp = 1;
     return this.postProcess();
+  }
+
+  /** Decodes the 2-byte SID frame at bytes[off] (MA, L1, L2, gain; RFC 3551 §4.5.6). */
+  decodeSid(bytes: Uint8Array, off: number): Int16Array {
+    const v = ((bytes[off]! << 8) | bytes[off + 1]!) >> 1;
+    return this.cngFrame([(v >> 14) & 1, (v >> 9) & 31, (v >> 5) & 15, v & 31]);
+  }
+
+  /** The ftyp ≠ 1 branch of Decod_ld8a (Annex B): Dec_cng, synthesis, then Post_Filter with Vad 0. */
+  private cngFrame(sid: number[] | undefined): Int16Array {
+    const exc = this.oldExc;
+    const E = PIT_MAX + L_INTERPOL;
+    // Dec_cng (the untransmitted frame right after speech, Qua_Sidgain on sid_sav, cannot
+    // happen here: a lost frame after speech is a voice frame erasure)
+    if (sid) {
+      this.sidGain = TAB_SIDGAIN[sid[3]!]!;
+      this.sidLsfqDecode(sid);
+    }
+    if (sub(this.pastFtyp, 1) === 0) this.curGain = this.sidGain;
+    else this.curGain = add(mult_r(this.curGain, 28672), mult_r(this.sidGain, 4096));
+    this.calcExcRand(this.curGain, E);
+    const mid = new Int16Array(M);
+    for (let i = 0; i < M; i++) mid[i] = add(shr(this.lspSid[i]!, 1), shr(this.lspOld[i]!, 1));
+    const az = [lspAz(mid), lspAz(this.lspSid)];
+    this.lspOld.set(this.lspSid);
+    for (let sf = 0; sf < 2; sf++) {
+      const e0 = E + sf * L_SUBFR;
+      const y = new Int16Array(L_SUBFR);
+      overflow.flag = 0;
+      synFilt(az[sf]!, exc.subarray(e0), y, L_SUBFR, this.memSyn, false);
+      if (overflow.flag !== 0) {
+        for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
+        synFilt(az[sf]!, exc.subarray(e0), y, L_SUBFR, this.memSyn, true);
+      } else {
+        this.memSyn.set(y.subarray(L_SUBFR - M));
+      }
+      this.synthBuf.set(y, M + sf * L_SUBFR);
+    }
+    this.sharp = 3277;
+    exc.copyWithin(0, L_FRAME, L_FRAME + E);
+    this.postFilter(az, [this.oldT0, this.oldT0], false);
+    this.frameNo++;
+    this.pastFtyp = sid ? 2 : 0;
+    return this.postProcess();
+  }
+
+  /** sid_lsfq_decode into lspSid, with the speech decoder's MA memory. */
+  private sidLsfqDecode(idx: number[]): void {
+    const tmp = new Int16Array(M);
+    for (let i = 0; i < M; i++) tmp[i] = LSPCB1[PTR_TAB_1[idx[1]!]! * M + i]!;
+    for (let i = 0; i < M / 2; i++) tmp[i] = add(tmp[i]!, LSPCB2[PTR_TAB_2[idx[2]!]! * M + i]!);
+    for (let i = M / 2; i < M; i++) tmp[i] = add(tmp[i]!, LSPCB2[PTR_TAB_2[16 + idx[2]!]! * M + i]!);
+    for (let j = 1; j < M; j++) {
+      let acc = L_mult(tmp[j - 1]!, 16384);
+      acc = L_mac(acc, tmp[j]!, -16384);
+      acc = L_mac(acc, 10, 16384);
+      const k = extract_h(acc);
+      if (k > 0) {
+        tmp[j - 1] = sub(tmp[j - 1]!, k);
+        tmp[j] = add(tmp[j]!, k);
+      }
+    }
+    const mode = idx[0]!;
+    const lsfq = new Int16Array(M);
+    for (let j = 0; j < M; j++) {
+      let acc = L_mult(tmp[j]!, NOISE_FG_SUM[mode * M + j]!);
+      for (let k = 0; k < MA_NP; k++)
+        acc = L_mac(acc, this.freqPrev[k]![j]!, NOISE_FG_REF[(mode * MA_NP + k) * M + j]!);
+      lsfq[j] = extract_h(acc);
+    }
+    this.updateFreqPrev(tmp);
+    lspStability(lsfq);
+    this.lspSid.set(lsfLsp2(lsfq));
+  }
+
+  /** Calc_exc_rand for the decoder, into exc[off .. off + 80). */
+  private calcExcRand(curGain: number, off: number): void {
+    const exc = this.oldExc;
+    const st = this.cng;
+    if (curGain === 0) {
+      exc.fill(0, off, off + L_FRAME);
+      return;
+    }
+    const pos = [0, 0, 0, 0];
+    const sign = [0, 0, 0, 0];
+    for (let sf = 0; sf < L_FRAME; sf += L_SUBFR) {
+      const cur = off + sf;
+      let t1 = randomStep(st);
+      let frac = sub(t1 & 3, 1);
+      if (sub(frac, 2) === 0) frac = 0;
+      t1 = shr(t1, 2);
+      const t0 = add(t1 & 0x3f, 40);
+      t1 = shr(t1, 6);
+      let t2 = t1 & 7;
+      pos[0] = add(shl(t2, 2), t2);
+      t1 = shr(t1, 3);
+      sign[0] = t1 & 1;
+      t1 = shr(t1, 1);
+      t2 = t1 & 7;
+      pos[1] = add(add(shl(t2, 2), t2), 1);
+      t1 = shr(t1, 3);
+      sign[1] = t1 & 1;
+      t1 = randomStep(st);
+      t2 = t1 & 7;
+      pos[2] = add(add(shl(t2, 2), t2), 2);
+      t1 = shr(t1, 3);
+      sign[2] = t1 & 1;
+      t1 = shr(t1, 1);
+      t2 = t1 & 0xf;
+      pos[3] = add(t2 & 1, 3);
+      t2 = shr(t2, 1) & 7;
+      pos[3] = add(pos[3]!, add(shl(t2, 2), t2));
+      t1 = shr(t1, 4);
+      sign[3] = t1 & 1;
+      const gp2 = shl(randomStep(st) & 0x1fff, 1);
+      // Gaussian excitation
+      const excg = new Int16Array(L_SUBFR);
+      let acc = 0;
+      for (let i = 0; i < L_SUBFR; i++) {
+        let g = 0;
+        for (let k = 0; k < 12; k++) g = L_add(g, randomStep(st));
+        excg[i] = extract_l(L_shr(g, 7));
+        acc = L_mac(acc, excg[i]!, excg[i]!);
+      }
+      acc = invSqrt(L_shr(acc, 1));
+      let [hi, lo] = lExtract(acc);
+      let f = add(curGain, mult_r(curGain, 19043));
+      acc = mpy3216(hi, lo, f);
+      let sh = norm_l(acc);
+      f = extract_h(L_shl(acc, sh));
+      sh = sub(sh, 14);
+      for (let i = 0; i < L_SUBFR; i++) excg[i] = shr_r(mult_r(excg[i]!, f), sh);
+      this.predLt3(cur, t0, frac);
+      let max = 0;
+      for (let i = 0; i < L_SUBFR; i++) {
+        exc[cur + i] = add(mult_r(exc[cur + i]!, gp2), excg[i]!);
+        const a = abs_s(exc[cur + i]!);
+        if (sub(a, max) > 0) max = a;
+      }
+      if (max === 0) sh = 0;
+      else {
+        sh = sub(3, norm_s(max));
+        if (sh <= 0) sh = 0;
+      }
+      const excs = new Int16Array(L_SUBFR);
+      for (let i = 0; i < L_SUBFR; i++) excs[i] = shr(exc[cur + i]!, sh);
+      let ener = 0;
+      for (let i = 0; i < L_SUBFR; i++) ener = L_mac(ener, excs[i]!, excs[i]!);
+      let inter = 0;
+      for (let i = 0; i < 4; i++)
+        inter = sign[i] === 0 ? sub(inter, excs[pos[i]!]!) : add(inter, excs[pos[i]!]!);
+      const kq = extract_l(L_shr(L_mult(curGain, L_SUBFR), 6));
+      const Lk = L_mult(curGain, kq);
+      acc = L_shr(Lk, add(1, shl(sh, 1)));
+      acc = L_sub(acc, ener);
+      inter = shr(inter, 1);
+      acc = L_mac(acc, inter, inter);
+      sh = add(sh, 1);
+      if (acc < 0) {
+        exc.set(excg, cur);
+        const m =
+          abs_s(excg[pos[0]!]!) | abs_s(excg[pos[1]!]!) | abs_s(excg[pos[2]!]!) | abs_s(excg[pos[3]!]!);
+        sh = (m & 0x4000) === 0 ? 1 : 2;
+        inter = 0;
+        for (let i = 0; i < 4; i++) {
+          const v = shr(excg[pos[i]!]!, sh);
+          inter = sign[i] === 0 ? sub(inter, v) : add(inter, v);
+        }
+        [hi, lo] = lExtract(Lk);
+        acc = L_shr(mpy3216(hi, lo, 24576), sub(shl(sh, 1), 1));
+        acc = L_mac(acc, inter, inter);
+      }
+      // Sqrt: sqrt(acc / 2)
+      let root = 0;
+      let bit = 0x4000;
+      for (let i = 0; i < 14; i++) {
+        if (L_sub(acc, L_mult(add(root, bit), add(root, bit))) >= 0) root = add(root, bit);
+        bit = shr(bit, 1);
+      }
+      let x1 = sub(root, inter);
+      const x2 = negate(add(inter, root));
+      if (sub(abs_s(x2), abs_s(x1)) < 0) x1 = x2;
+      let g = shr_r(x1, sub(2, sh));
+      if (g >= 0) {
+        if (sub(g, 5000) > 0) g = 5000;
+      } else if (add(g, 5000) < 0) g = -5000;
+      for (let i = 0; i < 4; i++) {
+        const j = cur + pos[i]!;
+        exc[j] = sign[i] !== 0 ? add(exc[j]!, g) : sub(exc[j]!, g);
+      }
+    }
   }
 
   private random(): number {
@@ -319,18 +575,7 @@ export class ReferenceG729Decoder {
         lsfQ[j] = extract_h(acc);
       }
       this.updateFreqPrev(buf);
-      for (let j = 0; j < M - 1; j++) {
-        if (L_sub(lsfQ[j + 1]!, lsfQ[j]!) < 0) {
-          const t = lsfQ[j + 1]!;
-          lsfQ[j + 1] = lsfQ[j]!;
-          lsfQ[j] = t;
-        }
-      }
-      if (sub(lsfQ[0]!, 40) < 0) lsfQ[0] = 40;
-      for (let j = 0; j < M - 1; j++) {
-        if (L_sub(L_sub(lsfQ[j + 1]!, lsfQ[j]!), 321) < 0) lsfQ[j + 1] = add(lsfQ[j]!, 321);
-      }
-      if (sub(lsfQ[M - 1]!, 25681) > 0) lsfQ[M - 1] = 25681;
+      lspStability(lsfQ);
       this.prevLsp.set(lsfQ);
       this.prevMa = mode;
     } else {
@@ -344,15 +589,7 @@ export class ReferenceG729Decoder {
       }
       this.updateFreqPrev(buf);
     }
-    const lsp = new Int16Array(M);
-    for (let i = 0; i < M; i++) {
-      const freq = mult(lsfQ[i]!, 20861);
-      let ind = shr(freq, 8);
-      const offset = freq & 0xff;
-      if (sub(ind, 63) > 0) ind = 63;
-      lsp[i] = add(TABLE2[ind]!, extract_l(L_shr(L_mult(SLOPE_COS[ind]!, offset), 13)));
-    }
-    return lsp;
+    return lsfLsp2(lsfQ);
   }
 
   private updateFreqPrev(ele: Int16Array): void {
@@ -422,7 +659,7 @@ export class ReferenceG729Decoder {
     past[0] = mult(extract_h(L_shl(lComp(sub(exp, 13), frac), 13)), 24660);
   }
 
-  private postFilter(az: Int16Array[], t2: number[]): void {
+  private postFilter(az: Int16Array[], t2: number[], voiced: boolean): void {
     const syn = this.synthBuf;
     const synPst = new Int16Array(L_FRAME);
     const res2 = this.res2Buf;
@@ -440,7 +677,7 @@ export class ReferenceG729Decoder {
       residu(ap3, syn, M + sf * L_SUBFR, r, L_SUBFR);
       res2.set(r, PIT_MAX);
       for (let j = 0; j < L_SUBFR; j++) scal[PIT_MAX + j] = shr(res2[PIT_MAX + j]!, 2);
-      const pst = this.pitPstFilt(t0Min, t0Max);
+      const pst = voiced ? this.pitPstFilt(t0Min, t0Max) : res2.slice(PIT_MAX, PIT_MAX + L_SUBFR);
       // tilt: impulse response of A(z/γ2)/A(z/γ1), its first correlations
       const hIn = new Int16Array(L_H);
       hIn.set(ap3);
