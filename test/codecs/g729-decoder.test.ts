@@ -2,10 +2,12 @@
  * The TypeScript G.729 Annex A decoder (codecs/g729/), checked against two independent
  * decoders: libbcg729 (through koffi) and ffmpeg's g729 decoder.
  *
- * Our decoder follows the ITU-T reference arithmetic. bcg729 does not in every step (its
- * own arithmetic in places, no overflow rescaling in the synthesis filter), so samples are
- * rarely identical and the agreement is bounded by SNR instead. docs/g729.md explains the
- * difference, with a frame worked by hand.
+ * Our decoder gives the ITU-T reference arithmetic sample for sample (asserted in
+ * g729-reference-arithmetic.test.ts against a transcription of the reference C code). bcg729
+ * does not (its code gain and its post-filter compute otherwise; that test pins one frame where
+ * bcg729's output is the reference's with one gain value changed), so samples agree only in
+ * 0.4–32 % of places and the agreement with bcg729 is bounded by SNR instead. docs/g729.md
+ * ("Bit-exactness") has the measurements.
  */
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
@@ -179,7 +181,8 @@ describe('G.729 TypeScript decoder on its own', () => {
     d.decodeFrame(frame, 0, out, 0);
     d.decodeFrame(frame, 0, out, 80);
     // First subframe: the ITU arithmetic gives these samples (bcg729 agrees); in the second the
-    // code gain is 1.92 in Q1, truncated to 1, so the excitation rounds to zero (bcg729: 2).
+    // code gain is 1.92 in Q1, truncated to 1 by Dec_gain's extract_h, so the excitation rounds
+    // to zero (bcg729 uses 2: g729-reference-arithmetic.test.ts).
     expect(Array.from(out.subarray(0, 4))).toEqual([2, 2, 2, 2]);
     expect(Array.from(out.subarray(40, 80)).every((v) => v === 0)).toBe(true);
   });
