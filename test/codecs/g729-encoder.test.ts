@@ -155,7 +155,7 @@ describeWithPeers(
       let s = 3;
       const noise = Int16Array.from({ length: 800 }, () => {
         s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-        return (s >>> 16) % 12001 - 6000;
+        return ((s >>> 16) % 12001) - 6000;
       });
       const inputs: [string, Int16Array][] = [
         ['1 kHz', tone(1000, 8000).subarray(0, 800)],
