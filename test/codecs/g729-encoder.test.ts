@@ -1,8 +1,10 @@
 /**
  * The TypeScript G.729 Annex A encoder (codecs/g729/encoder.ts), checked by decoding its
  * frames with two independent decoders (libbcg729 and ffmpeg) and with ours, and against
- * libbcg729's encoder on the same input. Frames are not bit-exact with bcg729's (bcg729 does
- * not follow the ITU-T arithmetic everywhere: docs/g729.md); the tests bound the difference.
+ * libbcg729's encoder on the same input. Frames are not bit-exact with bcg729's: our encoder
+ * follows the ITU-T reference code of G.729 Annex A block by block, and bcg729 departs from it in
+ * places shown below (docs/g729.md, "Encoder against bcg729"); the tests assert the fields that
+ * are identical and bound the rest.
  */
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
@@ -11,6 +13,7 @@ import { s16leToInt16 } from '../../codecs/fixtures/codec-fixtures.ts';
 import { unpackFrame } from '../../codecs/g729/bitstream.ts';
 import { G729Decoder } from '../../codecs/g729/decoder.ts';
 import { G729Encoder } from '../../codecs/g729/encoder.ts';
+import { IMAP1 } from '../../codecs/g729/tables.ts';
 import { g729Bcg729 } from '../../codecs/g729-bcg729.ts';
 import { toneSinadDb } from '../../codecs/signal-metrics.ts';
 import { describeWithPeers } from '../support/peers.ts';
@@ -120,6 +123,56 @@ describeWithPeers(
         expect(sOurs, `${f} Hz`).toBeGreaterThan(sTheirs - 4);
         const ff = ffmpegDecode(ours);
         expect(toneSinadDb(ff.subarray(1600), RATE, f), `${f} Hz via ffmpeg`).toBeGreaterThan(18);
+      }
+    });
+
+    it("digital silence: every parameter but L2L3 is bcg729's in every frame, whole frames identical in >= 10 %", () => {
+      const pcm = new Int16Array(N);
+      const ours = encode(pcm);
+      const theirs = g729Bcg729.createEncoder().encode(pcm);
+      const a = new Int32Array(11);
+      const b = new Int32Array(11);
+      const frames = N / 80;
+      let identical = 0;
+      for (let f = 0; f < frames; f++) {
+        unpackFrame(ours, f * 10, a);
+        unpackFrame(theirs, f * 10, b);
+        // L2L3 (index 1) is the second-stage LSP codeword, where bcg729 departs from the
+        // reference's search (docs/g729.md); measured 12.5 % equal.
+        for (const k of [0, 2, 3, 4, 5, 6, 7, 8, 9, 10]) expect(a[k], `frame ${f} field ${k}`).toBe(b[k]);
+        if (a[1] === b[1]) identical++;
+      }
+      expect(identical / frames).toBeGreaterThanOrEqual(0.1);
+    });
+
+    it("the first voiced subframe after silence: frame 0 is bcg729's but for the first-stage gain codeword", () => {
+      // Tones in both bands, noise and a full-scale sine from a fresh state: the first subframe
+      // of frame 0 is silent, the second is the first with signal, and its adaptive-codebook
+      // vector is all zero. Every parameter up to S2 and the second-stage gain codeword GB2 are
+      // bcg729's; GA2 is not: the reference's G_pitch starts <y1,y1> at 1, so Qua_gain's
+      // pre-selection puts the first-stage candidates at 4..7 (the code gain the target asks
+      // for is far above the predicted one), where bcg729 searches 0..3 (docs/g729.md).
+      let s = 3;
+      const noise = Int16Array.from({ length: 800 }, () => {
+        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+        return ((s >>> 16) % 12001) - 6000;
+      });
+      const inputs: [string, Int16Array][] = [
+        ['1 kHz', tone(1000, 8000).subarray(0, 800)],
+        ['2 kHz', tone(2000, 6000).subarray(0, 800)],
+        ['3 kHz', tone(3000, 6000).subarray(0, 800)],
+        ['noise', noise],
+        ['full-scale 440 Hz', tone(440, 32767).subarray(0, 800)],
+      ];
+      const a = new Int32Array(11);
+      const b = new Int32Array(11);
+      for (const [name, pcm] of inputs) {
+        unpackFrame(encode(pcm), 0, a);
+        unpackFrame(g729Bcg729.createEncoder().encode(pcm), 0, b);
+        for (let k = 0; k < 10; k++) expect(a[k], `${name} field ${k}`).toBe(b[k]);
+        expect(a[10]! & 15, `${name} GB2`).toBe(b[10]! & 15);
+        expect(IMAP1[a[10]! >> 4]!, `${name} ours: first-stage index`).toBeGreaterThanOrEqual(4);
+        expect(IMAP1[b[10]! >> 4]!, `${name} bcg729: first-stage index`).toBeLessThanOrEqual(3);
       }
     });
 
