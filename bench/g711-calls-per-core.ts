@@ -3,7 +3,7 @@
  * one CPU core generates, with tshark as the judge of the streams on the wire; ours also checks
  * each direction (tone heard, loss, its own RFC 3550 jitter). SIPp in the same run is the peer.
  *
- *   node bin/run-ts.js bench/g711-calls-per-core.ts [--counts 10,25,50,100,200,400] [--hold-s 8]
+ *   node bin/run-ts.js bench/g711-calls-per-core.ts [--counts 10,25,50,100,200,400,700,1000] [--hold-s 8]
  *        [--bound-ms 5] [--core 1]
  *
  * - Ours: bench/g711-calls-per-core-ours.ts, N calls = 2N MediaLegs (the harness's own, as
@@ -15,7 +15,8 @@
  *   signalling on top, a little extra work for it; it checks nothing it receives.
  * - The judge, the same for both: dumpcap on the loopback (not pinned) captures each step's RTP
  *   (PCMA packets only: `udp[9] & 0x7f = 8`, so RTCP never makes tshark take a flow for RTCP),
- *   `tshark -q -z rtp,streams` gives per stream the packets, the lost count and RFC 3550 jitter
+ *   `tshark -q -z rtp,streams` (RTP heuristic tried before the port-registered dissectors, so an
+ *   ephemeral port that happens to be some protocol's own is still read as RTP) gives per stream the packets, the lost count and RFC 3550 jitter
  *   (mean and max of the running estimate). A step is met when all 2N streams are there, none
  *   lost a packet, each carried at least 95 % of the hold time's packets, the 99th percentile
  *   over streams of the mean jitter is below the bound (5 ms by default: a tenth of a typical
@@ -35,7 +36,7 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
 }
-const COUNTS = arg('counts', '10,25,50,100,200,400')
+const COUNTS = arg('counts', '10,25,50,100,200,400,700,1000')
   .split(',')
   .map((s) => Math.round(Number(s)))
   .filter((n) => n >= 1 && n <= 1000);
@@ -106,11 +107,25 @@ async function stopCapture(p: ChildProcess): Promise<number> {
 
 /** tshark's RTP streams of a capture (G.711 A-law ones). */
 function rtpStreams(file: string): Stream[] {
-  const r = spawnSync('tshark', ['-r', file, '-o', 'rtp.heuristic_rtp:TRUE', '-q', '-z', 'rtp,streams'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    'tshark',
+    [
+      '-r',
+      file,
+      '-o',
+      'rtp.heuristic_rtp:TRUE',
+      '-o',
+      'udp.try_heuristic_first:TRUE',
+      '-q',
+      '-z',
+      'rtp,streams',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const out: Stream[] = [];
   for (const line of (r.stdout ?? '').split('\n')) {
     // … SSRC Payload Pkts Lost (x%) MinΔ MeanΔ MaxΔ MinJ MeanJ MaxJ [X]

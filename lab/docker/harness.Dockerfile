@@ -4,9 +4,9 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE}
 ARG NODE_IMAGE
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libbcg729-0 \
- && rm -rf /var/lib/apt/lists/*
+# No system library: every codec of the plan, G.729 included, is ours in TypeScript (libbcg729 is
+# only the tests' oracle, and the tests do not run in this image), so the compose run in CI also
+# shows that the plan needs no libbcg729 (8-1-2 judged, docs/lab-verdicts.md).
 WORKDIR /opt/sbc-harness
 COPY package.json package-lock.json ./
 # node_modules may come with NODE_IMAGE (lab/docker/node-deps.Dockerfile, the same lock file)
