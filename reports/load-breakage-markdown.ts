@@ -3,7 +3,7 @@
  * each fault switch that was on, named with what it broke (harness/runner/load-breakage.ts).
  * A pure function of results.json.
  */
-import { breakKindLabel, type LoadResult } from '../harness/runner/index.ts';
+import { breakKindLabel, type LoadBreakKind, type LoadResult } from '../harness/runner/index.ts';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -14,7 +14,11 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
   const breakage = r.breakage ?? [];
   const findings = r.faultFindings ?? [];
   const out: string[] = ['### What broke and which fault', ''];
-  if (breakage.length === 0) out.push('Nothing broke: no lost call, no degraded audio, no leg left up.', '');
+  if (breakage.length === 0)
+    out.push(
+      'Nothing broke: no lost call, no degraded audio, no leg left up, no step of a call shape failed.',
+      '',
+    );
   else {
     out.push('| what broke | calls | figure | calls (index, first 10) |', '|---|---|---|---|');
     for (const b of breakage)
@@ -33,14 +37,25 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
     return out;
   }
   out.push(
-    '| fault switch on | what it does | breaks on a basic call | caught in this run |',
+    '| fault switch on | what it does | breaks in this run | caught in this run |',
     '|---|---|---|---|',
   );
   for (const f of findings) {
+    const kinds = (ks: readonly LoadBreakKind[]) =>
+      ks
+        .map((k) =>
+          k === 'step-failed' && f.shapes
+            ? `${breakKindLabel(k)} (${f.shapes.join(', ')})`
+            : breakKindLabel(k),
+        )
+        .join(', ');
     const expects =
-      f.expects.map(breakKindLabel).join(', ') || 'nothing (the basic call does not exercise it)';
+      kinds(f.expects) ||
+      (f.shapes
+        ? `nothing: no call of ${f.shapes.join(', ')} in the mix`
+        : "nothing: none of the load's call shapes exercises it");
     const caught = f.caught
-      ? `**caught**: ${f.seen.map(breakKindLabel).join(', ')}`
+      ? `**caught**: ${kinds(f.seen)}`
       : f.expects.length > 0
         ? `**not caught**: no ${f.expects.map(breakKindLabel).join(' or ')} seen`
         : 'not exercised';

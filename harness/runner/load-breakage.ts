@@ -2,20 +2,28 @@
  * What broke in a load run, and which fault switch of the embedded SBC it points at
  * (docs/load.md, "What broke and which fault"). A pure function of the call records.
  *
- * Three kinds of breakage, each read from the per-call records:
+ * Four kinds of breakage, each read from the per-call records:
  * - **lost calls**: the caller's INVITE got no 2xx (an error response, or none within the setup
  *   bound and cancelled), or it got a 2xx but the callee's leg never arrived or never came up;
  * - **degraded audio**: an established call with a direction not heard, a MOS below the
  *   threshold, or an audio check that failed (loss, one-way delay beyond G.114);
  * - **legs left up**: the callee's leg still up after the caller's BYE (the release bound), and,
- *   for the embedded SBC, the calls it still held at the end.
- * Each fault switch that was on is named with the kinds it is known to cause on the load's
- * call (a basic call with audio both ways), and caught when the run saw one of them.
+ *   for the embedded SBC, the calls it still held at the end;
+ * - **a step of the call shape failed**: an established call of a shape other than `basic` whose
+ *   own step failed (DTMF digits not received exactly once, the hold or resume refused, the
+ *   transfer refused or not carried out), not counting its audio and its release, which the
+ *   kinds above count.
+ * Each fault switch that was on is named with the kinds it is known to cause on the calls the
+ * run made, and caught when the run saw one of them. A fault that breaks a step of some shapes
+ * (reject-reinvite breaks the hold) is caught only by a failure of that step on a call of one of
+ * those shapes, with the fault's own sign in it (the 488 to the re-INVITE), not by any failure of
+ * the shape; without a call of those shapes in the mix it is "not exercised", never "not caught".
  */
 import { SBC_FAULTS } from '../actors/index.ts';
 import type { LoadCallRecord, LoadThresholds } from './load-figures.ts';
+import type { LoadShapeName } from './load-mix.ts';
 
-export type LoadBreakKind = 'lost-calls' | 'degraded-audio' | 'legs-left-up';
+export type LoadBreakKind = 'lost-calls' | 'degraded-audio' | 'legs-left-up' | 'step-failed';
 
 /** One kind of breakage seen in a run. */
 export interface LoadBreakage {
@@ -34,15 +42,21 @@ export interface LoadFaultFinding {
   fault: string;
   /** What it does (docs/sbc-faults.md). */
   summary: string;
-  /** The breakage it causes on the load's basic call; empty: the basic call does not exercise it. */
+  /** The breakage it causes on the calls this run made; empty: none of them exercises it. */
   expects: LoadBreakKind[];
+  /**
+   * The call shapes whose own step it breaks, when it breaks one (`reject-reinvite`: the hold,
+   * and the consultation transfers' hold). `expects` holds `step-failed` when a call of one of
+   * them ran.
+   */
+  shapes?: LoadShapeName[];
   /** Which of those kinds the run saw. */
   seen: LoadBreakKind[];
   /** True when the run saw at least one kind it expects. */
   caught: boolean;
 }
 
-/** The kinds each fault switch causes on the load's basic call (the others: not exercised). */
+/** The kinds each fault switch causes on any call of the load (a basic call is enough). */
 const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   'one-way-audio': ['degraded-audio'],
   'stop-rtp-after': ['degraded-audio'],
@@ -57,10 +71,43 @@ const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   'malformed-stall': ['lost-calls'],
 };
 
+/**
+ * The faults that break a step of some call shapes: the shapes, and the sign of the fault in
+ * that step's failure. `also`: shapes it breaks only in some configurations (the consultation
+ * transfers send a REFER only with `oxo.transferMode: refer`), so a call of them that did not
+ * show the sign does not make the fault "not caught".
+ */
+const FAULT_STEPS: Readonly<
+  Record<string, { shapes: readonly LoadShapeName[]; also?: readonly LoadShapeName[]; sign: RegExp }>
+> = {
+  // The hold's re-INVITE answered 488 (load-shape-hold.ts), in the hold shape and in the
+  // consultation transfers, which hold the transferee first.
+  'reject-reinvite': {
+    shapes: ['hold', 'transfer-semi', 'transfer-attended'],
+    sign: /the re-INVITE \(a=send\w+\) from .* was answered 488/,
+  },
+  // The blind transfer always refers; the consultation transfers only by REFER.
+  'refer-405': {
+    shapes: ['transfer'],
+    also: ['transfer-semi', 'transfer-attended'],
+    sign: /the REFER from .* was answered 405/,
+  },
+  // Each digit also as inband tones: the RFC 4733 receiver gets every digit twice.
+  'double-dtmf': { shapes: ['dtmf-rfc4733'], sign: /^DTMF RFC 4733 .*: digits \S+ sent, / },
+  // No telephone-event in any SDP the SBC sends: the RFC 4733 shape cannot send.
+  'strip-telephone-event': {
+    shapes: ['dtmf-rfc4733'],
+    sign: /^DTMF RFC 4733 .*: no telephone-event negotiated/,
+  },
+  // INFO answered 200 and dropped, with no RFC 4733 instead: the digits never arrive.
+  'drop-info': { shapes: ['dtmf-info'], sign: /^DTMF SIP INFO .*: digits \S+ sent, / },
+};
+
 const LABEL: Record<LoadBreakKind, string> = {
   'lost-calls': 'lost calls',
   'degraded-audio': 'degraded audio',
   'legs-left-up': 'legs left up',
+  'step-failed': 'a step of the call shape failed',
 };
 
 /** The name of a kind, in words. */
@@ -83,6 +130,15 @@ function degraded(r: LoadCallRecord, minMos: number): boolean {
     r.audio.some((a) => !a.heard || a.mos < minMos) ||
     r.failures.some((f) => /audio/i.test(f) && !/leg not released/.test(f))
   );
+}
+
+/** A failure of the shape's own step: not one of its audio, its release or the harness. */
+function stepFailure(f: string): boolean {
+  return !/audio/i.test(f) && !/leg not released/.test(f) && !/^harness error/.test(f);
+}
+
+function stepFailed(r: LoadCallRecord): boolean {
+  return r.shape !== 'basic' && !lost(r) && r.failures.some(stepFailure);
 }
 
 function leftUp(r: LoadCallRecord): boolean {
@@ -140,23 +196,53 @@ export function loadBreakage(
         `${u.length} of ${records.length} calls with the callee's leg still up after the caller's BYE` +
         `${sbcCallsLeftUp !== undefined ? `; the embedded SBC still held ${sbcCallsLeftUp} call(s) at the end` : ''}`,
     });
+  const st = records.filter(stepFailed);
+  if (st.length > 0)
+    out.push({
+      kind: 'step-failed',
+      calls: st.length,
+      examples: st.slice(0, 10).map((r) => r.index),
+      figure:
+        `${st.length} of ${records.length} calls; by shape: ${count(st.map((r) => r.shape))}; ` +
+        `first: ${st[0]?.failures.find(stepFailure) ?? ''}`,
+    });
   return out;
 }
 
-/** Each fault switch that was on (`name` or `name=value`), with what the run caught of it. */
+/**
+ * Each fault switch that was on (`name` or `name=value`), with what the run caught of it.
+ * `records`: the run's calls, for the shapes that ran and the signs of the faults that break a
+ * step of a shape.
+ */
 export function loadFaultFindings(
   faults: readonly string[],
   breakage: readonly LoadBreakage[],
+  records: readonly LoadCallRecord[],
 ): LoadFaultFinding[] {
   const seenKinds = new Set(breakage.map((b) => b.kind));
+  const ran = new Set(records.map((r) => r.shape));
   return faults.map((fault) => {
     const name = fault.split('=', 1)[0] as string;
     const expects = [...(FAULT_BREAKS[name] ?? [])];
     const seen = expects.filter((k) => seenKinds.has(k));
+    const step = FAULT_STEPS[name];
+    if (step) {
+      const mine = (r: LoadCallRecord) =>
+        step.shapes.includes(r.shape) || (step.also ?? []).includes(r.shape);
+      if (step.shapes.some((s) => ran.has(s))) expects.push('step-failed');
+      const signed = records.some(
+        (r) => mine(r) && !lost(r) && r.failures.some((f) => stepFailure(f) && step.sign.test(f)),
+      );
+      if (signed) {
+        if (!expects.includes('step-failed')) expects.push('step-failed');
+        seen.push('step-failed');
+      }
+    }
     return {
       fault,
       summary: SBC_FAULTS.find((f) => f.name === name)?.summary ?? 'not a fault switch of the embedded SBC',
       expects,
+      ...(step ? { shapes: [...step.shapes, ...(step.also ?? [])] } : {}),
       seen,
       caught: seen.length > 0,
     };

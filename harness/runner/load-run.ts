@@ -605,7 +605,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
     breakage,
-    faultFindings: loadFaultFindings(faults, breakage),
+    faultFindings: loadFaultFindings(faults, breakage, records),
     timeline,
     calls: o.keepAllCalls ? records : records.slice(0, MAX_CALLS_KEPT),
     ...(records.length > MAX_CALLS_KEPT && !o.keepAllCalls ? { callsTruncated: true } : {}),

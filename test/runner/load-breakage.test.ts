@@ -87,19 +87,96 @@ describe('load breakage: what broke, by kind', () => {
     expect(loadBreakage([good, rec(5)], DEFAULT_LOAD_THRESHOLDS, 0)).toEqual([]);
   });
 
-  it('names each fault switch that was on: caught, not caught, or not exercised by the basic call', () => {
+  it('names each fault switch that was on: caught, not caught, or not exercised by the calls that ran', () => {
     // An audio check that failed on the delay alone (MOS still above the threshold) is degraded audio.
-    const degraded = loadBreakage(
-      [rec(0, { failures: ['Audio from a to b is delayed 900 ms one-way, more than the 170 ms allowed'] })],
-      DEFAULT_LOAD_THRESHOLDS,
-    );
+    const records = [
+      rec(0, { failures: ['Audio from a to b is delayed 900 ms one-way, more than the 170 ms allowed'] }),
+    ];
+    const degraded = loadBreakage(records, DEFAULT_LOAD_THRESHOLDS);
     expect(degraded.map((x) => x.kind)).toEqual(['degraded-audio']);
-    const f = loadFaultFindings(['stop-rtp-after=2', 'no-bye-relay', 'drop-info', 'bogus'], degraded);
+    const f = loadFaultFindings(
+      ['stop-rtp-after=2', 'no-bye-relay', 'drop-info', 'bogus', 'te-wrong-pt'],
+      degraded,
+      records,
+    );
     expect(f[0]).toMatchObject({ fault: 'stop-rtp-after=2', expects: ['degraded-audio'], caught: true });
     expect(f[1]).toMatchObject({ fault: 'no-bye-relay', expects: ['legs-left-up'], seen: [], caught: false });
-    expect(f[2]).toMatchObject({ fault: 'drop-info', expects: [], caught: false });
+    // drop-info breaks the SIP INFO DTMF step, and no such call ran: not exercised, not "not caught".
+    expect(f[2]).toMatchObject({ fault: 'drop-info', expects: [], shapes: ['dtmf-info'], caught: false });
     expect(f[2]?.summary).toMatch(/INFO/);
     expect(f[3]?.summary).toBe('not a fault switch of the embedded SBC');
+    expect(f[4]).toMatchObject({ fault: 'te-wrong-pt', expects: [], caught: false });
+    expect(f[4]?.shapes).toBeUndefined();
+  });
+
+  it('a failed step of a shape is its own kind, and a fault is caught only by its own sign on one of its shapes', () => {
+    const hold488 = rec(0, {
+      shape: 'hold',
+      failures: [
+        'hold: the re-INVITE (a=sendonly) from Premium Deskphone 1 was answered 488; load-1 (+4940556000001) was not put on hold',
+      ],
+    });
+    // A hold refused with another status: a step failure, but not reject-reinvite's sign.
+    const hold500 = rec(1, {
+      shape: 'hold',
+      failures: [
+        'hold: the re-INVITE (a=sendonly) from Premium Deskphone 1 was answered 500; load-2 was not put on hold',
+      ],
+    });
+    // Audio and release failures of a shaped call are not step failures.
+    const holdAudio = rec(2, {
+      shape: 'hold',
+      released: false,
+      failures: [
+        'after the resume: No audio from a to b',
+        "b's leg still up 5 s after the caller's BYE (leg not released)",
+      ],
+    });
+    const dtmfTwice = rec(3, {
+      shape: 'dtmf-rfc4733',
+      failures: [
+        'DTMF RFC 4733 from a to b: digits 159# sent, 115599## received (received 4 as RFC 4733, 4 as inband)',
+      ],
+    });
+    const lostHold = rec(4, {
+      shape: 'hold',
+      established: false,
+      status: 503,
+      audio: [],
+      failures: ['call not established: final response 503'],
+    });
+    const records = [hold488, hold500, holdAudio, dtmfTwice, lostHold, rec(5)];
+    const b = loadBreakage(records, DEFAULT_LOAD_THRESHOLDS);
+    const step = b.find((x) => x.kind === 'step-failed');
+    expect(step).toMatchObject({ calls: 3, examples: [0, 1, 3] });
+    expect(step?.figure).toMatch(
+      /^3 of 6 calls; by shape: hold ×2, dtmf-rfc4733 ×1; first: hold: the re-INVITE/,
+    );
+    const f = loadFaultFindings(
+      ['reject-reinvite', 'double-dtmf', 'refer-405', 'strip-telephone-event'],
+      b,
+      records,
+    );
+    expect(f[0]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
+    expect(f[0]?.shapes).toEqual(['hold', 'transfer-semi', 'transfer-attended']);
+    expect(f[1]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
+    // No transfer call ran: refer-405 is not exercised.
+    expect(f[2]).toMatchObject({ expects: [], seen: [], caught: false });
+    // An RFC 4733 call failed, but not for want of telephone-event: not caught.
+    expect(f[3]).toMatchObject({ expects: ['step-failed'], seen: [], caught: false });
+    // Without the 488 call, the 500 alone does not catch reject-reinvite.
+    const rest = records.filter((r) => r !== hold488);
+    const g = loadFaultFindings(['reject-reinvite'], loadBreakage(rest, DEFAULT_LOAD_THRESHOLDS), rest);
+    expect(g[0]).toMatchObject({ expects: ['step-failed'], seen: [], caught: false });
+    // A consultation transfer refused by REFER catches refer-405 though it is not expected of it.
+    const semi = rec(6, {
+      shape: 'transfer-semi',
+      failures: [
+        'transfer-semi: the REFER from Premium Deskphone 1 to load-t-1 (+4940557000001) was answered 405',
+      ],
+    });
+    const h = loadFaultFindings(['refer-405'], loadBreakage([semi], DEFAULT_LOAD_THRESHOLDS), [semi]);
+    expect(h[0]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
   });
 });
 

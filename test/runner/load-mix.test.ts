@@ -243,6 +243,14 @@ describe('load run with a call mix through the embedded SBC', () => {
     const md = loadMarkdown(r);
     expect(md).toContain('| hold | 2 | 2 |');
     expect(md).toMatch(/\| \d \| hold \| (in|out) \| .*answered 488/);
+    // Named in the findings: a step of the hold failed with the fault's 488.
+    expect(r.breakage.find((b) => b.kind === 'step-failed')).toMatchObject({ calls: 2 });
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'reject-reinvite', seen: ['step-failed'], caught: true }),
+    ]);
+    expect(md).toMatch(
+      /\| `reject-reinvite` \| .* \| a step of the call shape failed \(hold, transfer-semi, transfer-attended\) \| \*\*caught\*\*/,
+    );
   }, 60_000);
 
   it('double-dtmf and refer-405: RFC 4733 digits arrive twice, the REFER is refused; inband still passes', async () => {
@@ -270,6 +278,41 @@ describe('load run with a call mix through the embedded SBC', () => {
     }
     expect(r.shapes['dtmf-rfc4733']?.failedCalls).toBe(2);
     expect(r.shapes.transfer?.failedCalls).toBe(2);
+    expect(r.faultFindings.map((f) => [f.fault, f.caught])).toEqual([
+      ['double-dtmf', true],
+      ['refer-405', true],
+    ]);
+  }, 60_000);
+
+  it('drop-info and strip-telephone-event: each named for the DTMF mode it breaks', async () => {
+    const r = await runLoad({
+      lab: await lab(['drop-info', 'strip-telephone-event']),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'in',
+      mix: { 'dtmf-info': 1, 'dtmf-rfc4733': 1 },
+    });
+    for (const c of ofShape(r.calls, 'dtmf-rfc4733'))
+      expect(c.failures.join(' | ')).toMatch(/^DTMF RFC 4733 from .+: no telephone-event negotiated on /);
+    for (const c of ofShape(r.calls, 'dtmf-info'))
+      expect(c.failures.join(' | ')).toMatch(
+        /^DTMF SIP INFO from .+ to .+: digits 159# sent, ([0-9#*]+|none) received/,
+      );
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({
+        fault: 'drop-info',
+        shapes: ['dtmf-info'],
+        seen: ['step-failed'],
+        caught: true,
+      }),
+      expect.objectContaining({
+        fault: 'strip-telephone-event',
+        shapes: ['dtmf-rfc4733'],
+        seen: ['step-failed'],
+        caught: true,
+      }),
+    ]);
   }, 60_000);
 
   it('an SBC that passes the REFER on: the provider transfers, the shape passes', async () => {
@@ -359,6 +402,9 @@ describe('load run with a call mix through the embedded SBC', () => {
       expect(c?.released).toBe(true);
       expect(r.shapes[s]?.failedCalls).toBe(1);
     }
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'reject-reinvite', seen: ['step-failed'], caught: true }),
+    ]);
   }, 60_000);
   it('an OXO that transfers by REFER, the SBC carrying it out: Replaces renamed for the target, the held transferee resumed', async () => {
     const l = await lab([], (p) => {
@@ -452,5 +498,9 @@ describe('load run with a call mix through the embedded SBC', () => {
       expect(r.shapes[s]?.failedCalls).toBe(1);
     }
     expect(r.sbcCallsLeftUp).toBe(0);
+    // Expected only of the blind transfer, which did not run; caught all the same by its 405.
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'refer-405', expects: ['step-failed'], caught: true }),
+    ]);
   }, 60_000);
 });
