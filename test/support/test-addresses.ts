@@ -140,6 +140,7 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
       'test/actors/media-leg-session.test.ts',
       'test/actors/media-leg-comfort-noise.test.ts',
       'test/actors/media-leg-sources.test.ts',
+      'test/actors/media-leg-audio-time.test.ts',
       'test/actors/call-glare.test.ts',
     ],
   },
