@@ -53,6 +53,13 @@ export class Dialog extends EventEmitter<DialogEvents> {
   readonly protocol: TransportProtocol;
   /** The stream connection to reuse for in-dialog requests, if any. */
   connectionId: string | undefined;
+  /**
+   * The implicit subscriptions (RFC 3515 §2.4.4) of REFERs this side sent and the peer accepted,
+   * whose NOTIFY with Subscription-State: terminated has not come yet. The dialog outlives its
+   * INVITE usage while one is open (RFC 5057 §5.2, RFC 6665 §4.1.3): a NOTIFY after a BYE is
+   * still part of the dialog.
+   */
+  openReferSubscriptions = 0;
   /** The last remote SDP seen (offer or answer). */
   remoteSdp: string | undefined;
   localSdp: string | undefined;

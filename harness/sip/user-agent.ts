@@ -334,6 +334,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     if (method === 'BYE') dialog.terminate('local');
     const out = await this.runWithAuth(req, target, opts.credentials);
     if (method === 'UPDATE' && out.response && out.status < 300) dialog.refreshTarget(out.response);
+    if (method === 'REFER' && out.status >= 200 && out.status < 300) dialog.openReferSubscriptions++;
     return out;
   }
 
@@ -456,7 +457,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   private onInDialogRequest(req: SipRequest, tx: ServerTransaction): void {
     const d = this.findDialog(req.callId, req.toTag, req.fromTag);
-    if (!d || d.state === 'terminated') {
+    // After BYE, only the NOTIFY of a REFER subscription still open belongs to the dialog.
+    const subscriptionOnly =
+      d?.state === 'terminated' && req.method === 'NOTIFY' && d.openReferSubscriptions > 0;
+    if (!d || (d.state === 'terminated' && !subscriptionOnly)) {
       tx.respond(createResponse(req, 481));
       return;
     }
@@ -464,6 +468,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       tx.respond(createResponse(req, 500, { reason: 'CSeq Out of Order' }));
       return;
     }
+    if (
+      req.method === 'NOTIFY' &&
+      d.openReferSubscriptions > 0 &&
+      /^\s*terminated/i.test(req.get('subscription-state') ?? '')
+    )
+      d.openReferSubscriptions--;
     if (req.method === 'PRACK') {
       const rack = req.parseOne('rack', parseRAck);
       const key = rack?.ok ? `${d.key}|${rack.value.rseq}` : '';

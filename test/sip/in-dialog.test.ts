@@ -142,6 +142,29 @@ describe('in-dialog requests', () => {
     expect(notifies[0]!.get('event')).toBe('refer');
   });
 
+  it('a NOTIFY of an accepted REFER after the BYE is still answered 200 (RFC 5057 §5.2); once its subscription ended, or with none, 481', async () => {
+    const { a, b, bobUri } = await pair();
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri);
+    bobDialog.once('request', (req, tx) => tx.respond(createResponse(req, 202)));
+    const notifies: SipRequest[] = [];
+    aliceDialog.on('request', (req, tx) => {
+      if (req.method === 'NOTIFY') notifies.push(req);
+      tx.respond(createResponse(req, 200));
+    });
+    expect((await sendRefer(a, aliceDialog, referToValue('sip:carol@127.0.0.9'))).status).toBe(202);
+    // The transferee ends the call first, then reports the referred call: both legal orders.
+    expect((await b.bye(bobDialog)).status).toBe(200);
+    expect(aliceDialog.state).toBe('terminated');
+    expect((await notifyReferProgress(b, bobDialog, 100, 'Trying')).status).toBe(200);
+    expect((await notifyReferProgress(b, bobDialog, 200, 'OK')).status).toBe(200);
+    expect(notifies.map((n) => sipfragStatus(n.bodyText))).toEqual([100, 200]);
+    expect((await notifyReferProgress(b, bobDialog, 200, 'OK')).status).toBe(481);
+    // Without a REFER, the dialog ends with its BYE.
+    const second = await connect(a, b, bobUri);
+    expect((await b.bye(second.bobDialog)).status).toBe(200);
+    expect((await notifyReferProgress(b, second.bobDialog, 200, 'OK')).status).toBe(481);
+  });
+
   it('an in-dialog request with a lower CSeq is refused 500, an unknown dialog 481', async () => {
     const { a, b, bobUri } = await pair();
     const { aliceDialog } = await connect(a, b, bobUri);
