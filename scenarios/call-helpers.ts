@@ -72,3 +72,10 @@ export async function releasedWithin(call: Call, ms: number): Promise<boolean> {
   clearTimeout(timer);
   return ended;
 }
+
+/** Polls `done` every 50 ms until it holds or `ms` passed. Bounded in time and count. */
+export async function until(done: () => boolean, ms: number): Promise<boolean> {
+  const rounds = Math.ceil(ms / 50);
+  for (let i = 0; i < rounds && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+  return done();
+}

@@ -14,7 +14,7 @@ import {
   type Need,
   testCase,
 } from '../harness/runner/index.ts';
-import { callExternal, hangUp } from './call-helpers.ts';
+import { callExternal, hangUp, until } from './call-helpers.ts';
 import { hangUpChecked } from './incoming.ts';
 
 /** The digits every DTMF case sends: the "menu" navigation of the IWR, one digit at a time. */
@@ -104,13 +104,6 @@ function digitsAt(call: Call): SeenDigit[] {
     .filter((d) => d.status < 300)
     .map((d) => ({ digit: d.digit, mode: 'info' as const, atMs: d.atMs }));
   return [...media, ...info].sort((a, b) => a.atMs - b.atMs).map(({ digit, mode }) => ({ digit, mode }));
-}
-
-/** Polls `done` every 50 ms until it holds or `ms` passed. Bounded in time and count. */
-async function until(done: () => boolean, ms: number): Promise<boolean> {
-  const rounds = Math.ceil(ms / 50);
-  for (let i = 0; i < rounds && !done(); i++) await new Promise((r) => setTimeout(r, 50));
-  return done();
 }
 
 /**

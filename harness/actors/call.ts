@@ -479,7 +479,10 @@ export class Call extends EventEmitter<CallEvents> {
     this.ua
       .retransmit2xxUntilAck(d, tx, res)
       .then((ack) => {
-        if (ack.body.length > 0) this.applyAnswer(ack.bodyText);
+        if (ack.body.length === 0) return;
+        this.applyAnswer(ack.bodyText);
+        // The answer's direction is the peer's, as an offer's would be: a hold told this way.
+        this.noteRemoteOffer(ack.bodyText, this.media.negotiated?.direction);
       })
       .catch(() => undefined);
   }

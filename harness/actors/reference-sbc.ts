@@ -147,8 +147,12 @@ export interface SbcCallRecord {
     method: 'INVITE' | 'UPDATE';
     status: number;
     direction?: SdpDirection;
-    /** How it went on to the other leg when not as the same method (personality update-for-hold). */
-    relayedAs?: 'UPDATE';
+    /**
+     * How it went on to the other leg when not as the same request: an UPDATE (personality
+     * update-for-hold) or a re-INVITE without an offer (personality offerless-reinvite); or
+     * not at all, answered on the leg that sent it (personality hold-local).
+     */
+    relayedAs?: 'UPDATE' | 'offerless INVITE' | 'answered here';
   }>;
   refers: Array<{
     from: SbcSide;
@@ -585,6 +589,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     leg.negotiated = n;
     leg.endpoint.configure(n.remote, n.srtp);
     call.relay.setMedia(leg.relayLeg, n.media);
+    leg.relayLeg.receives = n.peerDirection === 'sendrecv' || n.peerDirection === 'recvonly';
     const r = leg.record;
     r.codec = n.media.codec.name;
     r.payloadType = n.media.payloadType;
@@ -1010,6 +1015,10 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       this.respond(tx, req, 491, leg);
       return;
     }
+    if (isInvite && leg.side === 'lan' && this.has('hold-local')) {
+      this.answerHoldHere(call, leg, other, rec, offerText, req, tx);
+      return;
+    }
     call.busy = true;
     try {
       rec.direction = peerDirection(offer);
@@ -1018,8 +1027,17 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       const asUpdate =
         isInvite && this.has('update-for-hold') && (other.dialog as Dialog).remoteAllow.includes('UPDATE');
       if (asUpdate) rec.relayedAs = 'UPDATE';
-      const out =
-        isInvite && !asUpdate
+      // offerless-reinvite: no offer toward the other leg (RFC 3261 §14.1); its peer offers in
+      // the 2xx and our answer, with the direction asked for, goes in the ACK (RFC 3264 §4).
+      const offerless = isInvite && !asUpdate && this.has('offerless-reinvite');
+      if (offerless) rec.relayedAs = 'offerless INVITE';
+      let inAck: ReturnType<SbcLegSdp['answer']> | undefined;
+      const out = offerless
+        ? await other.ua.reinvite(other.dialog as Dialog, undefined, undefined, (peerOffer) => {
+            inAck = other.sdp.answer(peerOffer, other.codec, peerDirection(offer));
+            return inAck.ok ? inAck.answer : '';
+          })
+        : isInvite && !asUpdate
           ? await other.ua.reinvite(other.dialog as Dialog, farOffer)
           : await other.ua.requestInDialog(other.dialog as Dialog, 'UPDATE', {
               body: farOffer,
@@ -1030,7 +1048,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         this.respond(tx, req, rec.status, leg);
         return;
       }
-      const a = other.sdp.acceptAnswer(out.response.bodyText);
+      const a = inAck ?? other.sdp.acceptAnswer(out.response.bodyText);
       if (!a.ok) {
         rec.status = 488;
         this.respond(tx, req, 488, leg);
@@ -1054,6 +1072,36 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     } finally {
       call.busy = false;
     }
+  }
+
+  /**
+   * Personality hold-local: the OXO's re-INVITE (hold, resume) is answered on its own leg and
+   * the provider's leg stays as it is (each leg of a back-to-back SBC is its own dialog, RFC 3261
+   * §6; the OXO's offer binds only its own session, RFC 3264 §8.4). The relay carries what the
+   * OXO sends, its music on hold too, and nothing toward it while it holds.
+   */
+  private answerHoldHere(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    rec: SbcCallRecord['reinvites'][number],
+    offerText: string,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): void {
+    rec.direction = peerDirection(parseOrUndefined(offerText));
+    rec.relayedAs = 'answered here';
+    const b = leg.sdp.answer(offerText, other.codec ?? leg.codec, 'sendrecv');
+    if (!b.ok) {
+      rec.status = 488;
+      this.respond(tx, req, 488, leg);
+      return;
+    }
+    this.apply(call, leg, b.negotiated);
+    rec.status = 200;
+    const res = this.respond(tx, req, 200, leg, b.answer);
+    if (leg.dialog)
+      leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch((e) => this.onAckLost(call, leg, e));
   }
 
   /**

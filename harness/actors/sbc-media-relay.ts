@@ -53,6 +53,11 @@ export interface SbcRelayLeg {
   side: SbcSide;
   endpoint: SbcMediaEndpoint;
   media?: SbcLegMedia;
+  /**
+   * False while the leg's peer said it receives nothing (its SDP a=sendonly or a=inactive, or
+   * c=0.0.0.0): nothing is relayed toward it then (RFC 3264 §6.1, §8.4).
+   */
+  receives?: boolean;
 }
 
 /** One digit that crossed the SBC. */
@@ -301,6 +306,7 @@ export class SbcMediaRelay {
     }
     if (
       this.stopped() ||
+      d.to.receives === false ||
       (faultOn(this.faults, 'one-way-audio') && d.from.side === 'lan' && d.to.side === 'wan')
     ) {
       d.stats.dropped++;

@@ -15,6 +15,8 @@ export type SbcPersonalityName =
   | 'rechallenge-bad-password'
   | 'ruri-did'
   | 'update-for-hold'
+  | 'offerless-reinvite'
+  | 'hold-local'
   | 'te-pt-96'
   | 'ssrc-change'
   | 'port-change'
@@ -63,6 +65,24 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3311 §5.1 and §5.2 (UPDATE carries an offer in a confirmed dialog), RFC 3261 §14 (re-INVITE)',
     onTheWire:
       'UPDATE with the hold SDP (a=sendonly) toward the provider, answered 200 OK with SDP; no re-INVITE there.',
+  },
+  {
+    name: 'offerless-reinvite',
+    summary:
+      'Relays a hold or resume re-INVITE as a re-INVITE without SDP on the other leg: its peer offers in the 2xx and the SBC answers in the ACK, with the direction of the original offer.',
+    reference:
+      'RFC 3261 §14.1 (a re-INVITE need not carry an offer) and §13.2.1; RFC 3264 §4 (offer in the 2xx, answer in the ACK) and §8.4 (hold)',
+    onTheWire:
+      'INVITE with no body toward the provider; 200 OK with the phone’s offer (a=sendrecv); ACK with application/sdp a=sendonly (hold) or a=sendrecv (resume).',
+  },
+  {
+    name: 'hold-local',
+    summary:
+      'Answers the OXO’s hold and resume re-INVITEs itself and leaves the provider’s leg as it is: the OXO’s music on hold reaches the provider’s phone in the same stream, and nothing goes toward the OXO while it holds.',
+    reference:
+      'RFC 3261 §6 and §12 (each leg of a back-to-back SBC is its own dialog); RFC 3264 §8.4 (a hold offer binds its own session) and §6.1 (no media toward a sendonly peer)',
+    onTheWire:
+      're-INVITE a=sendonly from the OXO answered a=recvonly by the SBC; no re-INVITE toward the provider; RTP (the music) on toward the provider’s phone.',
   },
   {
     name: 'te-pt-96',

@@ -343,24 +343,37 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return this.requestInDialog(dialog, 'BYE', headers ? { headers } : {});
   }
 
-  /** Sends a re-INVITE (hold, resume, codec change) and ACKs its 2xx. */
-  async reinvite(dialog: Dialog, sdp: string, headers?: Array<[string, string]>): Promise<RequestOutcome> {
+  /**
+   * Sends a re-INVITE (hold, resume, codec change) and ACKs its 2xx. With `sdp` undefined it is
+   * offerless (RFC 3261 §14.1): the peer offers in its 2xx and `answer` gives the answer that the
+   * ACK carries (RFC 3264 §4; none when the 2xx has no offer or no `answer` is given).
+   */
+  async reinvite(
+    dialog: Dialog,
+    sdp: string | undefined,
+    headers?: Array<[string, string]>,
+    answer?: (offer: string) => string,
+  ): Promise<RequestOutcome> {
     const target = dialog.nextHop();
     if (!target) throw new Error(`dialog ${dialog.key} has no usable remote target`);
     const req = dialog.createRequest('INVITE', {
       via: this.via(target),
-      body: sdp,
-      contentType: 'application/sdp',
+      ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
       ...(headers ? { headers } : {}),
     });
-    dialog.localSdp = sdp;
+    if (sdp !== undefined) dialog.localSdp = sdp;
     const responses: SipResponse[] = [];
     const tx = this.transactions.sendRequest(req, target);
     const out = await this.awaitFinal(tx, responses);
     if (out.response && out.status < 300) {
       dialog.refreshTarget(out.response);
       if (out.response.body.length > 0) dialog.remoteSdp = out.response.bodyText;
-      this.sendAck(dialog, req.cseq?.seq ?? dialog.localSeq);
+      const ackSdp =
+        sdp === undefined && answer && out.response.body.length > 0
+          ? answer(out.response.bodyText)
+          : undefined;
+      if (ackSdp !== undefined) dialog.localSdp = ackSdp;
+      this.sendAck(dialog, req.cseq?.seq ?? dialog.localSeq, ackSdp);
       tx.on('response', (res) => {
         if (res.status >= 200 && res.status < 300) this.resendAck(dialog.key);
       });

@@ -71,8 +71,11 @@ describe('reference SBC fault switches', () => {
     expect(out.status).toBe(200);
     expect(out.response!.body.length).toBe(0);
     expect(r.provider.messages('in', 'INVITE')).toHaveLength(2);
-    provider.media.play(toneSource(1500, 8000));
-    expect(await until(() => toneLevel(oxo.media, 1500) > 0.05)).toBe(true);
+    // The OXO holds (a=sendonly): media flows from it, and none toward it (RFC 3264 §6.1).
+    oxo.media.play(toneSource(1500, 8000));
+    provider.media.play(toneSource(1000, 8000));
+    expect(await until(() => toneLevel(provider.media, 1500) > 0.05)).toBe(true);
+    expect(toneLevel(oxo.media, 1000)).toBeLessThan(0.01);
   });
 
   it('one-way-audio: LAN→WAN RTP is dropped, WAN→LAN still flows', async () => {

@@ -14,9 +14,14 @@
  * - sdp: te-pt-96 (the telephone-event payload type) and ptime-30 (a=ptime) change different
  *   SDP lines, and neither touches the RTP stream's identity; repacketize-60 re-frames the
  *   30 ms packets the peers then send into 60 ms ones (no SDP line, only packet sizes);
+ *   hold-local (the OXO's holds answered by the SBC, the provider's leg left as it is) changes
+ *   no SDP line of the provider's leg and no packet size, and cannot share a run with
+ *   update-for-hold or offerless-reinvite, which relay the same holds;
  * - rtp-stream: ssrc-change (the SBC's outgoing RTP streams) and rtcp-reports (its RTCP port)
  *   act on different sockets; DTMF type and ptime stay at their defaults, so an SSRC change is
- *   judged on its own.
+ *   judged on its own. offerless-reinvite (hold and resume relayed without an offer, the answer
+ *   in the ACK) changes only in-dialog signalling, and cannot share a run with update-for-hold,
+ *   which would carry the same holds as UPDATEs.
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
@@ -42,8 +47,8 @@ interface Group {
 
 const GROUPS: Group[] = [
   { name: 'signalling', personalities: ['rechallenge-bad-password', 'ruri-did', 'update-for-hold'] },
-  { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60'] },
-  { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports'] },
+  { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local'] },
+  { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite'] },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
   { name: 'repacketize', personalities: ['repacketize-40'] },
 ];
@@ -148,6 +153,25 @@ function seen(
       return {
         ok: any(/^UPDATE sip:[^\n]*\n(?:[^\n]*\n)*?a=sendonly/m),
         what: 'an UPDATE carrying a=sendonly',
+      };
+    case 'hold-local': {
+      // Each message of a case's SIP text starts with "--- <time> UDP <src> → <dst>".
+      const holds = [...sip.values()]
+        .flatMap((t) => t.split(/^--- /m))
+        .filter((m) => /^(?:INVITE|UPDATE) sip:/m.test(m) && /^a=sendonly/m.test(m))
+        .map((m) => /^\S+ \S+ (\S+) → (\S+)/.exec(m) ?? ['', '', '']);
+      const host = (a: string | undefined) => (a ?? '').replace(/:\d+$/, '');
+      const fromOxo = holds.some((h) => host(h[2]) === profile.sbc.lan.address);
+      const towardProvider = holds.some((h) => host(h[1]) === profile.sbc.wan.address);
+      return {
+        ok: fromOxo && !towardProvider,
+        what: 'hold offers (a=sendonly) from the OXO to the SBC, none from the SBC toward the provider',
+      };
+    }
+    case 'offerless-reinvite':
+      return {
+        ok: any(/^ACK sip:[^\n]*\n(?:[^\n]*\n)*?a=sendonly/m),
+        what: 'an ACK carrying the answer a=sendonly',
       };
     case 'te-pt-96':
       return { ok: any(/^a=rtpmap:96 telephone-event\/8000/m), what: 'a=rtpmap:96 telephone-event/8000' };

@@ -142,6 +142,7 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
       'test/actors/media-leg-sources.test.ts',
       'test/actors/media-leg-audio-time.test.ts',
       'test/actors/call-glare.test.ts',
+      'test/actors/call-offerless-reinvite.test.ts',
     ],
   },
   {
