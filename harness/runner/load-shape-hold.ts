@@ -5,10 +5,13 @@
  * runs, so the audio both ways is judged after the resume.
  *
  * Judged: each re-INVITE answered 2xx; while held, the PSTN phone's leg saw a=sendonly or
- * a=inactive (RFC 3264 §8.4: both put the stream on hold; an SBC may pass either on), and after
- * the resume a=sendrecv again. The extension holds whichever way the call was placed, as the
+ * a=inactive (RFC 3264 §8.4: both put the stream on hold; an SBC may pass either on) within
+ * 2 s, or was left at a=sendrecv and heard the music on hold in at least half of those 2 s (an
+ * SBC may answer the hold itself and keep the other leg as it is: each leg is its own dialog),
+ * and after the resume a=sendrecv again. The extension holds whichever way the call was placed, as the
  * plan's hold cases have the deskphone hold.
  */
+import { analyseActivity } from '../media/analysis/index.ts';
 import type { SdpDirection } from '../sip/index.ts';
 import { type LoadShape, type LoadShapeContext, loadAudioCheck, sleep, until } from './load-shape.ts';
 
@@ -18,6 +21,8 @@ export const HELD_MS = 1000;
 const RELAY_MS = 2000;
 
 const HELD: readonly SdpDirection[] = ['sendonly', 'inactive'];
+/** Frames at or above this level count as sound when the hold is judged by the music, dBFS. */
+const MUSIC_DBFS = -45;
 
 /**
  * The extension holds the PSTN party (a re-INVITE with a=sendonly, music on hold on its leg):
@@ -33,10 +38,16 @@ export async function loadHold(ctx: LoadShapeContext, label: string): Promise<bo
     );
     return false;
   }
-  if (!(await until(() => HELD.includes(pstn.call.remoteDirection), RELAY_MS)))
-    rec.failures.push(
-      `${label}: ${pstn.name}'s leg saw a=${pstn.call.remoteDirection} instead of a=sendonly or a=inactive`,
-    );
+  pstn.call.media.clearReceived();
+  if (!(await until(() => HELD.includes(pstn.call.remoteDirection), RELAY_MS))) {
+    // Not told: legal when the SBC kept the PSTN leg as it was and carries the music on hold in it.
+    const heard = pstn.call.media.receivedAudio();
+    const act = analyseActivity(heard.samples, heard.sampleRate, { silenceThresholdDbfs: MUSIC_DBFS });
+    if (pstn.call.remoteDirection !== 'sendrecv' || act.activeFraction < 0.5)
+      rec.failures.push(
+        `${label}: ${pstn.name}'s leg saw a=${pstn.call.remoteDirection} instead of a=sendonly or a=inactive, and heard no music on hold (${Math.round(100 * act.activeFraction)} % of 20 ms frames with sound)`,
+      );
+  }
   return true;
 }
 

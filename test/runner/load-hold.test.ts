@@ -1,0 +1,59 @@
+/**
+ * The load's hold shape judges the plan's outcome, not our SBC's way of carrying it (RFC 3264
+ * §8.4; docs/tolerances.md): the SBC may tell the PSTN leg of the hold in a re-INVITE with an
+ * offer (default), in a re-INVITE without one whose answer in the ACK says a=sendonly
+ * (personality offerless-reinvite), or keep the PSTN leg as it is and carry the music on hold in
+ * it (personality hold-local). Each passes; an SBC that keeps the leg and lets no music through
+ * (hold-local with the one-way-audio fault) fails the hold, named so.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../harness/actors/lab.ts';
+import { loadProfile } from '../../harness/config/profile.ts';
+import { type LoadCallRecord, runLoad } from '../../harness/runner/load-run.ts';
+
+const TIMERS = { t1: 100, t2: 800, t4: 1000 };
+const labs: Lab[] = [];
+afterEach(async () => {
+  await Promise.all(labs.splice(0).map((l) => l.stop()));
+});
+
+/** Failures that are not timing of this shared host (as in load-mix.test.ts). */
+const notDelay = (c: LoadCallRecord) =>
+  c.failures.filter((f) => !/is delayed .* one-way|^([\w][\w ,-]*: )?Only \d+ of the \d+ packets/.test(f));
+
+async function holdRun(personalities: string[], faults: string[] = []) {
+  const lab = await Lab.start({
+    profile: loadProfile(),
+    ephemeralPorts: true,
+    timers: TIMERS,
+    personalities,
+    faults,
+  });
+  labs.push(lab);
+  return runLoad({ lab, calls: 2, steps: [2], holdS: 2, direction: 'both', mix: { hold: 1 } });
+}
+
+describe('load hold shape: every legal way of an SBC to carry a hold', () => {
+  for (const personalities of [[], ['offerless-reinvite'], ['hold-local']]) {
+    const name = personalities[0] ?? 'default (re-INVITE with a=sendonly)';
+    it(`${name}: every hold call passes`, { timeout: 90_000 }, async () => {
+      const r = await holdRun(personalities);
+      expect(r.calls).toHaveLength(2);
+      for (const c of r.calls) {
+        expect(c.shape).toBe('hold');
+        expect(notDelay(c), `call ${c.index}`).toEqual([]);
+        expect(c.released).toBe(true);
+      }
+    });
+  }
+
+  it('hold-local with no media toward the PSTN leg: the hold fails, no music heard', {
+    timeout: 90_000,
+  }, async () => {
+    const r = await holdRun(['hold-local'], ['one-way-audio']);
+    for (const c of r.calls)
+      expect(c.failures.join(' | ')).toMatch(
+        /hold: load-\d \(\+\d+\)'s leg saw a=sendrecv instead of a=sendonly or a=inactive, and heard no music on hold \(0 % of 20 ms frames with sound\)/,
+      );
+  });
+});
