@@ -9,7 +9,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
-import { type LoadCallRecord, runLoad } from '../../harness/runner/load-run.ts';
+import type { LoadCallRecord } from '../../harness/runner/load-figures.ts';
+import { runLoad } from '../../harness/runner/load-run.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
 const labs: Lab[] = [];
