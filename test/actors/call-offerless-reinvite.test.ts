@@ -5,52 +5,13 @@
  * reads it from an offer: the hold cases judge the direction the provider's phone saw.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallMedia, MediaFactory } from '../../harness/actors/call.ts';
 import { Provider } from '../../harness/actors/provider.ts';
-import { type SdpDirection, UserAgent } from '../../harness/sip/index.ts';
+import { UserAgent } from '../../harness/sip/index.ts';
+import { openMedia, sdp } from '../support/sdp-only-media.ts';
 
 const PROVIDER = '127.0.85.3';
 const SBC = '127.0.85.4';
 const TIMERS = { t1: 50, t2: 400, t4: 500 };
-
-function sdp(address: string, dir: SdpDirection, version: number): string {
-  return [
-    'v=0',
-    `o=- 1 ${version} IN IP4 ${address}`,
-    's=-',
-    `c=IN IP4 ${address}`,
-    't=0 0',
-    'm=audio 40000 RTP/AVP 8',
-    'a=rtpmap:8 PCMA/8000',
-    `a=${dir}`,
-    '',
-  ].join('\r\n');
-}
-
-/** SDP-only media for the provider's phone (no RTP needed to see the re-INVITEs). */
-const openMedia: MediaFactory = async (o) => {
-  let v = 0;
-  const media: CallMedia = {
-    name: 'sdp-only',
-    prefs: { codecs: ['PCMA'], telephoneEvent: false },
-    createOffer: (d: SdpDirection = 'sendrecv') => sdp(o.localAddress, d, v++),
-    acceptOffer: (_offer: string, d: SdpDirection = 'sendrecv') => ({
-      ok: true,
-      answer: sdp(o.localAddress, d, v++),
-    }),
-    acceptAnswer: () => ({ ok: true }),
-    play: () => undefined,
-    stopPlaying: () => undefined,
-    sendDtmf: async () => undefined,
-    dtmfReceived: [],
-    receivedAudio: () => ({ sampleRate: 8000, samples: new Int16Array(0) }),
-    clearReceived: () => undefined,
-    stats: () => ({ sent: 0, received: 0, lost: 0, jitterMs: 0, codecs: [] }),
-    evidence: () => [],
-    close: async () => undefined,
-  };
-  return media;
-};
 
 const started: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
