@@ -148,9 +148,11 @@ describeWithPeers(['chromium'], 'live console in Chromium', () => {
       return { c, text: ((await c.locator('.text').textContent()) ?? '').trim() };
     };
 
-    // 8-3-2: the plan is on the page, the case runs, the action is asked.
-    expect(await page.locator('table.plan tbody tr').count()).toBe(2);
+    // 8-3-2: the plan is on the page, the case runs, the action is asked. The plan reaches the
+    // page by its own event after runPlan starts, so it is read once the case asks.
     let q = await card('8-3-2', 'action');
+    await page.locator('table.plan tbody tr').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('table.plan tbody tr').count()).toBe(2);
     expect(q.text).toBe('Answer on Premium Deskphone 1');
     const runningCard = page.locator('.running[data-case="8-3-2"]');
     await runningCard.waitFor({ timeout: 10_000 });

@@ -51,7 +51,7 @@ describe('features during a call and transfers on the default profile', () => {
     }
     // The hold reached the provider and the music on hold was heard there.
     const hold = cells.get('8-4-1')!.checks;
-    expect(hold.find((k) => k.name === 'hold direction at the provider')?.observed).toBe('"sendonly"');
+    expect(hold.find((k) => k.name === 'hold direction at the provider')?.observed).toBe('a=sendonly');
     expect(hold.some((k) => /hears music on hold/.test(k.name))).toBe(true);
     // Each conference party was checked for the other two and for its own echo.
     const conf = cells.get('8-4-3')!.checks.filter((k) => k.name.startsWith('conference: '));
