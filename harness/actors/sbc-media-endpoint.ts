@@ -66,6 +66,9 @@ export class SbcMediaEndpoint {
   private keys: SbcSrtpKeys | undefined;
   private seq = random32() & 0xffff;
   private closed = false;
+  /** The bound ports, read once (`Socket.address()` is a system call, and the log asks per packet). */
+  readonly localPort: number;
+  private readonly rtcpPort: number;
 
   private constructor(
     readonly name: string,
@@ -74,6 +77,8 @@ export class SbcMediaEndpoint {
     private readonly rtcp: Socket,
     private readonly clock: Clock,
   ) {
+    this.localPort = rtp.address().port;
+    this.rtcpPort = rtcp.address().port;
     rtp.on('message', (m, r) => this.onMessage(m, r));
     rtcp.on('message', (m, r) => {
       this.counters.rtcpReceived++;
@@ -138,14 +143,6 @@ export class SbcMediaEndpoint {
     this.rtcp.send(bytes, to.port, to.address, (err) => {
       if (err) this.counters.sendErrors++;
     });
-  }
-
-  get localPort(): number {
-    return this.rtp.address().port;
-  }
-
-  private get rtcpPort(): number {
-    return this.rtcp.address().port;
   }
 
   /** Where this leg's peer receives RTP, and the SRTP keys of the leg (none for plain RTP). */

@@ -10,12 +10,16 @@
  *     samples, such that received[j + L] carries sent[j]. Envelopes survive codecs,
  *     resampling and phase changes that defeat a waveform correlation; the sent signal
  *     must therefore have an envelope worth correlating (see the marked tone of the actors).
- *     The lag is found per received window of `spanMs` (every quarter span), each against the
- *     whole sent envelope, so it may change along the stream: a sender that skipped send
- *     slots, packets an SBC dropped, or a receiver that filled a timestamp gap with silence
- *     shift the alignment of what follows without spoiling it. Windows that do not match
- *     (silence, a gap, a steady tone) are left out, and so is a window whose lag no
- *     overlapping neighbour confirms (within 3 ms): a chance match does not repeat.
+ *     The lag is found per received window of `spanMs` (every quarter span), so it may change
+ *     along the stream: a sender that skipped send slots, packets an SBC dropped, or a
+ *     receiver that filled a timestamp gap with silence shift the alignment of what follows
+ *     without spoiling it. A window is first sought within `nearMs` of the lag the window
+ *     before it matched at, and against the whole sent envelope when that finds no match
+ *     inside that range (the first window, after a shift larger than `nearMs`, after a gap):
+ *     the whole search costs the length of the sent envelope per window, which made the
+ *     measurement quadratic in the call's length. Windows that do not match (silence, a gap, a
+ *     steady tone) are left out, and so is a window whose lag no overlapping neighbour
+ *     confirms (within 3 ms): a chance match does not repeat.
  *  2. Timing: each sent chunk was stamped when it left (`atMs`), each received chunk when
  *     it arrived. For every received chunk starting at recording index r, the sent sample
  *     j = r − L left at s(j) (its chunk's stamp plus its offset in the chunk, so a
@@ -51,6 +55,12 @@ export interface OneWayDelayOptions {
   minPeak?: number;
   /** Length of the received windows aligned one by one, ms (default 240). */
   spanMs?: number;
+  /**
+   * How far from the previous window's lag a window is first sought, ms (default 250); past
+   * it, or with no match inside it, the whole sent envelope is searched. 0 searches the whole
+   * envelope for every window.
+   */
+  nearMs?: number;
 }
 
 /** Why no delay could be measured. */
@@ -79,8 +89,11 @@ export interface OneWayDelay {
   contentLagMs: number;
   /** Normalised envelope correlation at the lag, median over the windows that matched, 0..1. */
   peak: number;
-  /** Received windows that matched the sent envelope, of those tried. */
-  windows: { matched: number; tried: number };
+  /**
+   * Received windows that matched the sent envelope, of those tried; `lags`: the lags
+   * correlated to find them (the cost of the search).
+   */
+  windows: { matched: number; tried: number; lags?: number };
   reason?: OneWayDelayReason;
 }
 
@@ -105,51 +118,98 @@ export function rmsEnvelope(samples: Samples, sampleRate: number, hopMs = 1, win
   return out;
 }
 
-/**
- * Best full-overlap position of `win` in `ref` by normalised cross-correlation (each lag
- * normalised by the energy of the part of `ref` it covers, so a loud stretch of `ref` does
- * not win by loudness), refined by a parabola through the peak. Undefined when `win` is too
- * flat to align (a steady tone or silence: envelope spread under 5 % of its mean).
- */
-function bestMatch(win: Float64Array, ref: Float64Array): { lag: number; peak: number } | undefined {
-  const n = win.length;
-  if (n < 2 || ref.length < n) return undefined;
-  let mw = 0;
-  for (let i = 0; i < n; i++) mw += win[i]!;
-  mw /= n;
-  let sww = 0;
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    w[i] = win[i]! - mw;
-    sww += w[i]! * w[i]!;
-  }
-  if (!(mw > 0) || Math.sqrt(sww / n) < 0.05 * mw) return undefined;
+/** Envelope steps around a known lag searched before the whole near range. */
+const CLOSE = 8;
+
+/** Running sums of a reference envelope and of its squares, for the per-lag normalisation. */
+interface RefSums {
+  ref: Float64Array;
+  p1: Float64Array;
+  p2: Float64Array;
+}
+
+function refSums(ref: Float64Array): RefSums {
   const p1 = new Float64Array(ref.length + 1);
   const p2 = new Float64Array(ref.length + 1);
   for (let i = 0; i < ref.length; i++) {
     p1[i + 1] = p1[i]! + ref[i]!;
     p2[i + 1] = p2[i]! + ref[i]! * ref[i]!;
   }
-  const lags = ref.length - n + 1;
-  const r = new Float64Array(lags);
-  let best = 0;
-  for (let L = 0; L < lags; L++) {
-    let sxy = 0;
-    for (let i = 0; i < n; i++) sxy += w[i]! * ref[L + i]!;
-    const s1 = p1[L + n]! - p1[L]!;
-    const varRef = p2[L + n]! - p2[L]! - (s1 * s1) / n;
-    r[L] = varRef > 0 ? sxy / Math.sqrt(sww * varRef) : 0;
-    if (r[L]! > r[best]!) best = L;
+  return { ref, p1, p2 };
+}
+
+/** A window with its mean removed, and its energy; undefined when too flat to align. */
+interface Centred {
+  w: Float64Array;
+  sww: number;
+}
+
+/** `win` centred; undefined when it is too flat to align (envelope spread under 5 % of its mean). */
+function centred(win: Float64Array, w: Float64Array): Centred | undefined {
+  const n = win.length;
+  if (n < 2) return undefined;
+  let mw = 0;
+  for (let i = 0; i < n; i++) mw += win[i]!;
+  mw /= n;
+  let sww = 0;
+  for (let i = 0; i < n; i++) {
+    const v = win[i]! - mw;
+    w[i] = v;
+    sww += v * v;
+  }
+  if (!(mw > 0) || Math.sqrt(sww / n) < 0.05 * mw) return undefined;
+  return { w, sww };
+}
+
+/** Normalised correlation of the centred window with `ref` at lag `L` (full overlap). */
+function corrAt(c: Centred, s: RefSums, L: number): number {
+  const { w, sww } = c;
+  const { ref, p1, p2 } = s;
+  const n = w.length;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) sxy += w[i]! * ref[L + i]!;
+  const s1 = p1[L + n]! - p1[L]!;
+  const varRef = p2[L + n]! - p2[L]! - (s1 * s1) / n;
+  return varRef > 0 ? sxy / Math.sqrt(sww * varRef) : 0;
+}
+
+/**
+ * Best full-overlap position of a centred window in `ref` among the lags `from..to` (inclusive)
+ * by normalised cross-correlation (each lag normalised by the energy of the part of `ref` it
+ * covers, so a loud stretch of `ref` does not win by loudness), refined by a parabola through
+ * the peak. `edge` is true when the best lag is an end of the range that is not an end of
+ * `ref` (a better one may lie beyond it).
+ */
+function bestMatch(
+  c: Centred,
+  s: RefSums,
+  from: number,
+  to: number,
+  cost: { lags: number },
+): { lag: number; peak: number; edge: boolean } | undefined {
+  const lags = s.ref.length - c.w.length + 1;
+  const lo = Math.max(0, from);
+  const hi = Math.min(lags - 1, to);
+  if (hi < lo) return undefined;
+  cost.lags += hi - lo + 1;
+  let best = lo;
+  let rBest = corrAt(c, s, lo);
+  for (let L = lo + 1; L <= hi; L++) {
+    const r = corrAt(c, s, L);
+    if (r > rBest) {
+      rBest = r;
+      best = L;
+    }
   }
   let lag = best;
   if (best > 0 && best < lags - 1) {
-    const y0 = r[best - 1]!;
-    const y1 = r[best]!;
-    const y2 = r[best + 1]!;
-    const d = y0 - 2 * y1 + y2;
+    const y0 = corrAt(c, s, best - 1);
+    const y2 = corrAt(c, s, best + 1);
+    const d = y0 - 2 * rBest + y2;
     if (d < 0) lag = best + Math.max(-0.5, Math.min(0.5, (0.5 * (y0 - y2)) / d));
   }
-  return { lag, peak: Math.max(0, Math.min(1, r[best]!)) };
+  const edge = (best === lo && lo > 0) || (best === hi && hi < lags - 1);
+  return { lag, peak: Math.max(0, Math.min(1, rBest)), edge };
 }
 
 /**
@@ -207,14 +267,86 @@ export function measureOneWayDelay(
   const er = rmsEnvelope(received.samples, fs, hopMs, windowMs);
   const span = Math.max(8, Math.min(er.length, Math.round((options.spanMs ?? 240) / hopMs)));
   const step = Math.max(1, Math.floor(span / 4));
+  const minPeak = options.minPeak ?? 0.8;
+  const near = Math.max(0, Math.round((options.nearMs ?? 250) / hopMs));
+  const sums = refSums(es);
+  const whole = es.length;
+  const scratch = new Float64Array(span);
+  const cost = { lags: 0 };
   const found: Array<{ center: number; lag: number; peak: number }> = [];
+  /** Windows that one point of the received envelope lies in (4 with the defaults). */
+  const perSpan = Math.max(1, Math.ceil(span / step));
+  /**
+   * The content lag (w0 − L) that two consecutive matched windows agreed on (`held`), and the
+   * last one found that none has confirmed yet (`pending`): a window is sought near both, so a
+   * chance match of the whole search does not steer the search away from the true lag.
+   */
+  let held: number | undefined;
+  let pending: number | undefined;
+  /** Windows searched since the last match that did not match, and the last of them (w0). */
+  let misses = 0;
+  const missed: number[] = [];
+  const scratch2 = new Float64Array(span);
+  const good = (m: { peak: number; edge: boolean } | undefined): boolean =>
+    m !== undefined && !m.edge && m.peak >= minPeak;
+  /**
+   * The better of the searches of `c` (window at `w`) near each of `lags`: within a few ms of
+   * each first (the lag of most windows is the one before it), then within `near`.
+   */
+  const nearest = (c: Centred, w: number, lags: Array<number | undefined>) => {
+    let best: ReturnType<typeof bestMatch>;
+    for (const reach of near > CLOSE ? [CLOSE, near] : [near]) {
+      for (const l of lags) {
+        if (l === undefined) continue;
+        const m = bestMatch(c, sums, w - l - reach, w - l + reach, cost);
+        if (m && (!best || m.peak > best.peak)) best = m;
+      }
+      if (best && good(best)) return best;
+    }
+    return best;
+  };
+  const agrees = (a: number, b: number | undefined) => b !== undefined && Math.abs(a - b) <= 3;
   for (let w0 = 0; w0 + span <= er.length && tried < 10_000; w0 += step) {
     tried++;
     // Where in the sent envelope does this received window sit? es[L + n] ≈ er[w0 + n].
-    const m = bestMatch(er.subarray(w0, w0 + span), es);
-    if (m && m.peak >= (options.minPeak ?? 0.8))
-      found.push({ center: w0 + span / 2, lag: w0 - m.lag, peak: m.peak });
+    const c = centred(er.subarray(w0, w0 + span), scratch);
+    if (!c) continue;
+    const local = near > 0 && (held !== undefined || pending !== undefined);
+    let m = local ? nearest(c, w0, [held, pending]) : undefined;
+    if (!good(m)) {
+      // Not near a known lag: a packet lost inside this window, or the alignment shifted. A
+      // shift shows in every window after it, a loss only in the windows it lies in, so the
+      // whole envelope is searched at the window that no longer overlaps the loss (and at once
+      // when the best lag was at the end of the near range, or nothing matched yet).
+      const edge = m?.edge === true && m.peak >= minPeak;
+      const wholeNow = near === 0 || edge || misses % perSpan === (local ? perSpan - 1 : 0);
+      m = wholeNow ? bestMatch(c, sums, 0, whole, cost) : undefined;
+    }
+    if (m && good(m)) {
+      const lag = w0 - m.lag;
+      if (missed.length > 0 && !agrees(lag, held)) {
+        // Another alignment: the windows passed over since the last match are sought near it.
+        for (const w of missed) {
+          const cw = centred(er.subarray(w, w + span), scratch2);
+          const mw = cw ? nearest(cw, w, [Math.round(lag)]) : undefined;
+          if (mw && good(mw)) found.push({ center: w + span / 2, lag: w - mw.lag, peak: mw.peak });
+        }
+      }
+      found.push({ center: w0 + span / 2, lag, peak: m.peak });
+      if (agrees(lag, held)) held = Math.round(lag);
+      else if (agrees(lag, pending)) {
+        held = Math.round(lag);
+        pending = undefined;
+      } else pending = Math.round(lag);
+      misses = 0;
+      missed.length = 0;
+    } else {
+      misses++;
+      missed.push(w0);
+      if (missed.length >= perSpan) missed.shift();
+    }
   }
+  found.sort((a, b) => a.center - b.center);
   // A true alignment repeats in an overlapping neighbour window; a chance match does not.
   const matches = found.filter((m) =>
     found.some((o) => o !== m && Math.abs(o.center - m.center) <= span && Math.abs(o.lag - m.lag) <= 3),
@@ -222,7 +354,8 @@ export function measureOneWayDelay(
   const byLag = matches.map((m) => m.lag).sort((a, b) => a - b);
   const contentLagMs = byLag.length > 0 ? (median(byLag) * 1000) / envRate : 0;
   const peak = matches.length > 0 ? median(matches.map((m) => m.peak).sort((a, b) => a - b)) : 0;
-  if (matches.length === 0) return { ...none('no-content-match', 0, 0), windows: { matched: 0, tried } };
+  if (matches.length === 0)
+    return { ...none('no-content-match', 0, 0), windows: { matched: 0, tried, lags: cost.lags } };
   // The lag of the nearest matched window, or undefined more than a span away from any.
   const lagAt = (envIndex: number): number | undefined => {
     let best = matches[0]!;
@@ -243,7 +376,7 @@ export function measureOneWayDelay(
     const v = rc[i]!.atMs - timeOfSample(sent, j);
     if (Number.isFinite(v)) delays.push(v);
   }
-  const windows = { matched: matches.length, tried };
+  const windows = { matched: matches.length, tried, lags: cost.lags };
   if (delays.length === 0) return { ...none('no-timed-chunks', peak, contentLagMs), windows };
   delays.sort((a, b) => a - b);
   return {
