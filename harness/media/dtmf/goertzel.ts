@@ -58,16 +58,22 @@ export class GoertzelBin {
    */
   evaluate(ring: Float64Array, start: number, out: Bin): void {
     const n = this.cosTable.length;
+    const cos = this.cosTable;
+    const sin = this.sinTable;
     const size = ring.length;
     let re = 0;
     let im = 0;
-    let idx = start;
-    for (let m = 0; m < n; m++) {
-      const v = ring[idx]!;
-      re += v * this.cosTable[m]!;
-      im -= v * this.sinTable[m]!;
-      idx++;
-      if (idx === size) idx = 0;
+    // The same sums in the same order as one loop that wraps, in two runs without the wrap test.
+    const first = Math.min(n, size - start);
+    for (let m = 0; m < first; m++) {
+      const v = ring[start + m]!;
+      re += v * cos[m]!;
+      im -= v * sin[m]!;
+    }
+    for (let m = first; m < n; m++) {
+      const v = ring[m - first]!;
+      re += v * cos[m]!;
+      im -= v * sin[m]!;
     }
     out.re = re;
     out.im = im;
