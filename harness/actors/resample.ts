@@ -61,6 +61,8 @@ export class Resampler {
   /** Downsampling factor M (1 when upsampling or equal). */
   private readonly down: number;
   private readonly taps: Float64Array;
+  /** Upsampling: the taps of each output phase p contiguous (p·len + j holds taps[p + j·L]). */
+  private readonly phaseTaps: Float64Array;
   /** Most recent input samples, newest at `pos - 1` (circular, doubled for contiguous reads). */
   private readonly hist: Float64Array;
   private readonly histLen: number;
@@ -86,6 +88,10 @@ export class Resampler {
       // Upsampling reads `taps/L` inputs per output; downsampling the whole filter length.
       this.histLen = this.up > 1 ? RESAMPLER_TAPS_PER_PHASE : length;
     }
+    this.phaseTaps = new Float64Array(this.up > 1 ? this.up * this.histLen : 0);
+    for (let p = 0; p < this.up && this.up > 1; p++)
+      for (let j = 0; j < this.histLen; j++)
+        this.phaseTaps[p * this.histLen + j] = this.taps[p + j * this.up]!;
     this.hist = new Float64Array(2 * Math.max(1, this.histLen));
   }
 
@@ -126,9 +132,23 @@ export class Resampler {
       const newest = this.pos + len - 1;
       if (this.up > 1) {
         const L = this.up;
-        for (let p = 0; p < L; p++) {
+        const ph = this.phaseTaps;
+        if (L === 2) {
+          // Both phases in one pass over the history: each sum in the same order as below.
+          let acc0 = 0;
+          let acc1 = 0;
+          for (let j = 0; j < len; j++) {
+            const x = hist[newest - j]!;
+            acc0 += ph[j]! * x;
+            acc1 += ph[len + j]! * x;
+          }
+          out[o++] = clip16(acc0 * 2);
+          out[o++] = clip16(acc1 * 2);
+          continue;
+        }
+        for (let p = 0, base = 0; p < L; p++, base += len) {
           let acc = 0;
-          for (let j = 0; j < len; j++) acc += h[p + j * L]! * hist[newest - j]!;
+          for (let j = 0; j < len; j++) acc += ph[base + j]! * hist[newest - j]!;
           out[o++] = clip16(acc * L);
         }
       } else {
