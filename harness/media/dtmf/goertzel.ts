@@ -56,6 +56,21 @@ export class GoertzelBin {
    * X over `length` samples of the ring buffer `ring` starting at index `start`
    * (wrapping), written into `out`.
    */
+  /** Window length in samples. */
+  get length(): number {
+    return this.cosTable.length;
+  }
+
+  /** The window-times-cosine table at `m`. */
+  cosAt(m: number): number {
+    return this.cosTable[m]!;
+  }
+
+  /** The window-times-sine table at `m`. */
+  sinAt(m: number): number {
+    return this.sinTable[m]!;
+  }
+
   evaluate(ring: Float64Array, start: number, out: Bin): void {
     const n = this.cosTable.length;
     const cos = this.cosTable;
@@ -77,5 +92,62 @@ export class GoertzelBin {
     }
     out.re = re;
     out.im = im;
+  }
+}
+
+/**
+ * Four bins of the same window length at once, into `outs[0..3]`: one pass over the ring for
+ * all four, each sum in the same order as {@link GoertzelBin.evaluate} (identical results).
+ * The tables are interleaved per sample: `[cos0, sin0, cos1, sin1, …, cos3, sin3]`.
+ */
+export class GoertzelQuad {
+  private readonly table: Float64Array;
+  private readonly n: number;
+
+  constructor(bins: readonly GoertzelBin[]) {
+    if (bins.length !== 4) throw new RangeError('GoertzelQuad takes four bins');
+    this.n = bins[0]!.length;
+    if (bins.some((b) => b.length !== this.n)) throw new RangeError('GoertzelQuad: bins of one length');
+    this.table = new Float64Array(8 * this.n);
+    for (let m = 0; m < this.n; m++)
+      for (let b = 0; b < 4; b++) {
+        this.table[8 * m + 2 * b] = bins[b]!.cosAt(m);
+        this.table[8 * m + 2 * b + 1] = bins[b]!.sinAt(m);
+      }
+  }
+
+  evaluate(ring: Float64Array, start: number, outs: readonly Bin[]): void {
+    const t = this.table;
+    const n = this.n;
+    const size = ring.length;
+    let r0 = 0;
+    let i0 = 0;
+    let r1 = 0;
+    let i1 = 0;
+    let r2 = 0;
+    let i2 = 0;
+    let r3 = 0;
+    let i3 = 0;
+    let idx = start;
+    for (let m = 0, k = 0; m < n; m++, k += 8) {
+      const v = ring[idx]!;
+      r0 += v * t[k]!;
+      i0 -= v * t[k + 1]!;
+      r1 += v * t[k + 2]!;
+      i1 -= v * t[k + 3]!;
+      r2 += v * t[k + 4]!;
+      i2 -= v * t[k + 5]!;
+      r3 += v * t[k + 6]!;
+      i3 -= v * t[k + 7]!;
+      idx = idx + 1 === size ? 0 : idx + 1;
+    }
+    outs[0]!.re = r0;
+    outs[0]!.im = i0;
+    outs[1]!.re = r1;
+    outs[1]!.im = i1;
+    outs[2]!.re = r2;
+    outs[2]!.im = i2;
+    outs[3]!.re = r3;
+    outs[3]!.im = i3;
   }
 }

@@ -34,7 +34,7 @@
  */
 import { DTMF_HIGH_FREQUENCIES, DTMF_LOW_FREQUENCIES, type DtmfDigit, dtmfDigitAt } from './dtmf-digit.ts';
 import { peakToDbm0 } from './dtmf-level.ts';
-import { type Bin, GoertzelBin, hannResponse, hannWindow } from './goertzel.ts';
+import { type Bin, GoertzelBin, GoertzelQuad, hannResponse, hannWindow } from './goertzel.ts';
 
 /** Tunable limits; defaults follow the Q.24 figures quoted above. */
 export interface DtmfToneDetectorOptions {
@@ -112,6 +112,9 @@ export class DtmfToneDetector {
   private readonly lowBins: GoertzelBin[];
   private readonly highBins: GoertzelBin[];
   private readonly harmonicBins: GoertzelBin[];
+  /** The low and the high group evaluated in one pass each. */
+  private readonly lowQuad: GoertzelQuad;
+  private readonly highQuad: GoertzelQuad;
   private readonly hannSum: number;
   private readonly hannSquareSum: number;
   private readonly window: Float64Array;
@@ -160,6 +163,8 @@ export class DtmfToneDetector {
     const make = (f: number): GoertzelBin => new GoertzelBin(f, this.sampleRate, this.window);
     this.lowBins = DTMF_LOW_FREQUENCIES.map(make);
     this.highBins = DTMF_HIGH_FREQUENCIES.map(make);
+    this.lowQuad = new GoertzelQuad(this.lowBins);
+    this.highQuad = new GoertzelQuad(this.highBins);
     this.harmonicBins = DTMF_HIGH_FREQUENCIES.filter((f) => 2 * f < this.sampleRate / 2).map((f) =>
       make(2 * f),
     );
@@ -310,10 +315,8 @@ export class DtmfToneDetector {
       if (sub > maxSub) maxSub = sub;
       if (sub < minSub) minSub = sub;
     }
-    for (let i = 0; i < 4; i++) {
-      this.lowBins[i]!.evaluate(ring, start, this.curLow[i]!);
-      this.highBins[i]!.evaluate(ring, start, this.curHigh[i]!);
-    }
+    this.lowQuad.evaluate(ring, start, this.curLow);
+    this.highQuad.evaluate(ring, start, this.curHigh);
     const hadPrev = this.havePrev;
     const verdict = hadPrev ? this.judge(windowed, minSub, maxSub) : undefined;
     // Keep this window's bins as the previous ones.
