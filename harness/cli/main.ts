@@ -225,7 +225,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'share of --calls and of each concurrency; with the embedded SBC each starts its own lab, with an external\n' +
         "SBC each agent's provider and OXO need their own ports and trunk that the SBC routes. Their results are\n" +
         'merged into --out (see `merge --help`; deploy/load-agents-job.yaml runs agents as a Kubernetes Indexed Job).\n' +
-        'Not done yet (docs/load.md): SIPp side by side.\n',
+        'Beside SIPp through the Kamailio lab: bench/load-vs-sipp.ts (figures in bench/RESULTS.md). What is not\n' +
+        'done yet: docs/load.md, "Not done yet".\n',
     )
     .action(async (opts: LoadCommandOptions) => {
       process.exitCode = await loadCommand(opts, out);
