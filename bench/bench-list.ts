@@ -13,6 +13,7 @@ export const BENCHES = [
   'g711-calls-per-core',
   'pcap-analysis',
   'analysis-delay',
+  'one-way-delay-cost',
   'plan-wall-time',
   'load-knee',
   'load-vs-sipp',
