@@ -8,6 +8,7 @@ import type { Call } from '../actors/index.ts';
 import { markedToneSource } from '../actors/index.ts';
 import { goertzelAmplitude, type OneWayDelay, voipQuality } from '../media/analysis/index.ts';
 import type { Clock } from '../support/clock.ts';
+import { cpuTurn } from '../support/cpu-turns.ts';
 import {
   type AudioDelayPolicy,
   DEFAULT_AUDIO_DELAY_POLICY,
@@ -182,12 +183,22 @@ export class Checks {
     a.call.media.play(probeAb.wrap(markedToneSource(fa, 16000, seed)));
     if (probeBa) b.call.media.play(probeBa.wrap(markedToneSource(fb, 16000, seed + 1)));
     await new Promise((r) => setTimeout(r, ms));
-    const dirs: AudioDirection[] = [measure(a, b, fa, probeAb, this.audioPolicy, rxAb())];
-    if (probeBa) dirs.push(measure(b, a, fb, probeBa, this.audioPolicy, rxBa()));
+    // When the check's time is up, what each side heard is read (tone, loss, jitter), the tones
+    // stop and the probes stop recording; the delay analysis then waits for its turn of the
+    // event loop (cpu-turns.ts): calls that end together (a load) must not hold up each other's
+    // RTP senders, and a call waiting for its turn adds nothing to analyse.
+    const seenAb = observe(a, b, fa, rxAb());
+    const seenBa = probeBa ? observe(b, a, fb, rxBa()) : undefined;
     a.call.media.stopPlaying();
     b.call.media.stopPlaying();
     probeAb.close();
     probeBa?.close();
+    await cpuTurn();
+    const dirs: AudioDirection[] = [judgeDirection(seenAb, probeAb, this.audioPolicy)];
+    if (probeBa && seenBa) {
+      await cpuTurn();
+      dirs.push(judgeDirection(seenBa, probeBa, this.audioPolicy));
+    }
     let ok = true;
     for (const d of dirs) {
       const st = (d.to === b.name ? b : a).call.media.stats();
@@ -267,14 +278,26 @@ function packetAudio(call: Call): () => number | undefined {
   };
 }
 
-function measure(
+/** What one direction's receiver heard when the check's time was up (cheap; read at once). */
+interface HeardDirection {
+  from: string;
+  to: string;
+  toneHz: number;
+  level: number;
+  floor: number;
+  lossPercent: number;
+  jitterMs: number;
+  codec: string;
+  srcCodec: string;
+  rxPacketMs: number | undefined;
+}
+
+function observe(
   src: { call: Call; name: string },
   dst: { call: Call; name: string },
   hz: number,
-  probe: DelayProbe,
-  policy: AudioDelayPolicy,
   rxPacketMs?: number,
-): AudioDirection {
+): HeardDirection {
   const rec = dst.call.media.receivedAudio();
   const n = Math.min(rec.samples.length, Math.round(0.4 * rec.sampleRate));
   const from = rec.samples.length - n;
@@ -282,8 +305,23 @@ function measure(
   const floor = n > 0 ? goertzelAmplitude(rec.samples, rec.sampleRate, 2450, from, rec.samples.length) : 0;
   const st = dst.call.media.stats();
   const total = st.received + st.lost;
-  const lossPercent = total > 0 ? (100 * st.lost) / total : 100;
   const codec = dst.call.media.negotiated?.codec ?? 'none';
+  return {
+    from: src.name,
+    to: dst.name,
+    toneHz: hz,
+    level,
+    floor,
+    lossPercent: total > 0 ? (100 * st.lost) / total : 100,
+    jitterMs: st.jitterMs,
+    codec,
+    srcCodec: src.call.media.negotiated?.codec ?? codec,
+    rxPacketMs,
+  };
+}
+
+/** The direction's one-way delay (the costly part), its MOS with that delay, and its bound. */
+function judgeDirection(h: HeardDirection, probe: DelayProbe, policy: AudioDelayPolicy): AudioDirection {
   const delay: OneWayDelay = probe.listening
     ? probe.measure()
     : {
@@ -300,24 +338,23 @@ function measure(
         reason: 'no-arrival-times',
       };
   const q = voipQuality({
-    codec: eModelCodec(codec),
-    packetLossPercent: lossPercent,
-    jitterMs: st.jitterMs,
+    codec: eModelCodec(h.codec),
+    packetLossPercent: h.lossPercent,
+    jitterMs: h.jitterMs,
     ...(delay.found ? { networkDelayMs: Math.max(0, delay.delayMs) } : {}),
     echo: 'none',
   });
-  const bound = delayBound(policy, src.call.media.negotiated?.codec ?? codec, codec, rxPacketMs);
   return {
-    from: src.name,
-    to: dst.name,
-    toneHz: hz,
-    level,
-    floor,
-    lossPercent,
-    jitterMs: st.jitterMs,
+    from: h.from,
+    to: h.to,
+    toneHz: h.toneHz,
+    level: h.level,
+    floor: h.floor,
+    lossPercent: h.lossPercent,
+    jitterMs: h.jitterMs,
     mos: q.mos,
-    codec,
+    codec: h.codec,
     delay,
-    bound,
+    bound: delayBound(policy, h.srcCodec, h.codec, h.rxPacketMs),
   };
 }

@@ -274,8 +274,11 @@ export function measureOneWayDelay(
   const scratch = new Float64Array(span);
   const cost = { lags: 0 };
   const found: Array<{ center: number; lag: number; peak: number }> = [];
-  /** Windows that one point of the received envelope lies in (4 with the defaults). */
-  const perSpan = Math.max(1, Math.ceil(span / step));
+  /**
+   * Windows a lost packet (up to 60 ms of audio, filled with silence) lies in: 5 with the
+   * defaults. The window after them is the first clear of it.
+   */
+  const perLoss = Math.max(1, Math.ceil((span + Math.round(60 / hopMs)) / step));
   /**
    * The content lag (w0 − L) that two consecutive matched windows agreed on (`held`), and the
    * last one found that none has confirmed yet (`pending`): a window is sought near both, so a
@@ -311,15 +314,18 @@ export function measureOneWayDelay(
     // Where in the sent envelope does this received window sit? es[L + n] ≈ er[w0 + n].
     const c = centred(er.subarray(w0, w0 + span), scratch);
     if (!c) continue;
-    const local = near > 0 && (held !== undefined || pending !== undefined);
-    let m = local ? nearest(c, w0, [held, pending]) : undefined;
+    // Before any window matched, the first guess is no lag at all: both recordings start with
+    // the first packet, so most streams are aligned within the near range from the start.
+    const guess = found.length === 0 ? 0 : undefined;
+    const local = near > 0 && (held !== undefined || pending !== undefined || guess !== undefined);
+    let m = local ? nearest(c, w0, [held, pending ?? guess]) : undefined;
     if (!good(m)) {
       // Not near a known lag: a packet lost inside this window, or the alignment shifted. A
       // shift shows in every window after it, a loss only in the windows it lies in, so the
-      // whole envelope is searched at the window that no longer overlaps the loss (and at once
-      // when the best lag was at the end of the near range, or nothing matched yet).
+      // whole envelope is searched at the first window clear of a lost packet (and at once
+      // when the best lag was at the end of the near range).
       const edge = m?.edge === true && m.peak >= minPeak;
-      const wholeNow = near === 0 || edge || misses % perSpan === (local ? perSpan - 1 : 0);
+      const wholeNow = near === 0 || edge || misses % (perLoss + 1) === (local ? perLoss : 0);
       m = wholeNow ? bestMatch(c, sums, 0, whole, cost) : undefined;
     }
     if (m && good(m)) {
@@ -343,7 +349,7 @@ export function measureOneWayDelay(
     } else {
       misses++;
       missed.push(w0);
-      if (missed.length >= perSpan) missed.shift();
+      if (missed.length > perLoss) missed.shift();
     }
   }
   found.sort((a, b) => a.center - b.center);
