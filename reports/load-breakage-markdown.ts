@@ -3,7 +3,12 @@
  * each fault switch that was on, named with what it broke (harness/runner/load-breakage.ts).
  * A pure function of results.json.
  */
-import { breakKindLabel, type LoadBreakKind, type LoadResult } from '../harness/runner/index.ts';
+import {
+  breakKindLabel,
+  harnessBehind,
+  type LoadBreakKind,
+  type LoadResult,
+} from '../harness/runner/index.ts';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -27,6 +32,8 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
       );
     out.push('');
   }
+  const behind = harnessBehind(r);
+  if (behind) out.push(`The harness ${behind}.`, '');
   if (findings.length === 0) {
     out.push(
       r.sbc.kind === 'embedded'

@@ -84,8 +84,8 @@ export function loadMarkdown(r: LoadResult): string {
     out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');
   out.push('### Per step', '');
   out.push(
-    '| step | target | peak in flight | calls | failed | calls/s | setup p50 / p95 | SRD p50 / p95 | SDD p50 / p95 | SER % | ISA % | met | missed |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| step | target | peak in flight | calls | failed | calls/s | setup p50 / p95 | SRD p50 / p95 | SDD p50 / p95 | SER % | ISA % | harness late p99 / max | met | missed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of r.steps) {
     const f = s.figures;
@@ -94,9 +94,9 @@ export function loadMarkdown(r: LoadResult): string {
         f.setupMs,
       )} | ${ms(f.rfc6076.sessionRequestDelayMs)} | ${ms(f.rfc6076.sessionDisconnectDelayMs)} | ${f.rfc6076.sessionEstablishmentRatio.toFixed(
         1,
-      )} | ${f.rfc6076.ineffectiveSessionAttempts.toFixed(1)} | ${s.verdict.met ? 'yes' : 'no'} | ${cell(
-        s.verdict.missed.join('; ') || '–',
-      )} |`,
+      )} | ${f.rfc6076.ineffectiveSessionAttempts.toFixed(1)} | ${
+        s.harnessLag ? `${Math.round(s.harnessLag.p99Ms)} / ${Math.round(s.harnessLag.maxMs)} ms` : '–'
+      } | ${s.verdict.met ? 'yes' : 'no'} | ${cell(s.verdict.missed.join('; ') || '–')} |`,
     );
   }
   out.push('');

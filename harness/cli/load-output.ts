@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
-import type { LoadResult } from '../runner/index.ts';
+import { harnessBehind, type LoadResult } from '../runner/index.ts';
 
 export function writeLoadResult(result: LoadResult, outDir: string, out: (s: string) => void): number {
   mkdirSync(outDir, { recursive: true });
@@ -27,6 +27,8 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
       `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
   );
   for (const b of result.breakage) out(`  broke: ${b.kind}: ${b.figure}\n`);
+  const behind = harnessBehind(result);
+  if (behind) out(`  harness: ${behind}\n`);
   for (const f of result.faultFindings)
     out(
       `  fault ${f.fault}: ${f.caught ? `caught (${f.seen.join(', ')})` : f.expects.length > 0 ? `not caught (no ${f.expects.join(' or ')})` : f.shapes ? `not exercised (no call of ${f.shapes.join(', ')} in the mix)` : "not exercised by the load's calls"}\n`,

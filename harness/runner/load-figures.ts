@@ -232,8 +232,30 @@ export interface StepVerdict {
   missed: string[];
 }
 
-export function judgeStep(f: LoadFigures, t: LoadThresholds): StepVerdict {
+/**
+ * The harness's own event-loop delay over a step (perf_hooks' monitorEventLoopDelay), ms: how
+ * late its timers and sockets were served. The provider, the OXO and every check share that
+ * loop, so this is the harness's own lateness, not the SBC's.
+ */
+export interface HarnessLag {
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * A step whose harness was late by more than this at its 99th percentile is not met, ms. The
+ * RTP send clock sends at most 10 overdue packets (200 ms at 20 ms) and skips older slots, and
+ * every timer of the calls (their hold time, their waits) runs that late: the step's figures
+ * are then the harness's, not the SBC's.
+ */
+export const MAX_HARNESS_LAG_P99_MS = 200;
+
+export function judgeStep(f: LoadFigures, t: LoadThresholds, lag?: HarnessLag): StepVerdict {
   const missed: string[] = [];
+  if (lag && lag.p99Ms > MAX_HARNESS_LAG_P99_MS)
+    missed.push(
+      `the harness itself fell behind: its event loop was ${Math.round(lag.p99Ms)} ms late at p99 (${MAX_HARNESS_LAG_P99_MS} ms allowed), so this step's figures are the harness's, not the SBC's`,
+    );
   if (f.calls === 0) missed.push('no call ran in this step');
   if (f.failedCalls > t.maxFailedCalls)
     missed.push(`${f.failedCalls} failed call(s), at most ${t.maxFailedCalls} allowed`);
@@ -253,6 +275,17 @@ export function judgeStep(f: LoadFigures, t: LoadThresholds): StepVerdict {
   return { met: missed.length === 0, missed };
 }
 
+/**
+ * One sentence naming the steps in which the harness itself fell behind (event loop later than
+ * {@link MAX_HARNESS_LAG_P99_MS} at p99), or undefined when it kept up in every step.
+ */
+export function harnessBehind(r: { steps: readonly LoadStep[] }): string | undefined {
+  const late = r.steps.filter((s) => s.harnessLag && s.harnessLag.p99Ms > MAX_HARNESS_LAG_P99_MS);
+  if (late.length === 0) return undefined;
+  const worst = Math.max(...late.map((s) => s.harnessLag?.p99Ms ?? 0));
+  return `fell behind in the step(s) at ${late.map((s) => s.concurrency).join(', ')} concurrent calls (event loop up to ${Math.round(worst)} ms late at p99, ${MAX_HARNESS_LAG_P99_MS} ms allowed): what broke there may be the harness's own lateness, not the SBC's; use more agents (--agents) or fewer calls per agent`;
+}
+
 /** One step of the load: its target concurrency, its calls' figures and verdict. */
 export interface LoadStep {
   step: number;
@@ -263,6 +296,8 @@ export interface LoadStep {
   /** Calls started in the step / seconds from its start to its end or its last call's end. */
   callsPerSecond: number;
   figures: LoadFigures;
+  /** The harness's own event-loop delay during the step (absent in results of older versions). */
+  harnessLag?: HarnessLag;
   verdict: StepVerdict;
 }
 

@@ -214,6 +214,15 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
     const own = calls.filter((c) => c.step === s);
     const figures = loadFigures(own);
     const durationS = Math.max(0.001, ...ran.map((x) => (x.result.steps[s] as LoadStep).durationS));
+    // Each agent has its own event loop: the latest of them speaks for the step.
+    const lags = ran.flatMap((x) => {
+      const l = (x.result.steps[s] as LoadStep).harnessLag;
+      return l && Number.isFinite(l.p99Ms) && Number.isFinite(l.maxMs) ? [l] : [];
+    });
+    const harnessLag =
+      lags.length > 0
+        ? { p99Ms: Math.max(...lags.map((l) => l.p99Ms)), maxMs: Math.max(...lags.map((l) => l.maxMs)) }
+        : undefined;
     steps.push({
       step: s,
       concurrency: inputs.reduce((n, x) => n + (x.result.options.steps[s] ?? 0), 0),
@@ -221,7 +230,8 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
       durationS,
       callsPerSecond: own.length / durationS,
       figures,
-      verdict: judgeStep(figures, thresholds),
+      ...(harnessLag ? { harnessLag } : {}),
+      verdict: judgeStep(figures, thresholds, harnessLag),
     });
   }
   const k = knee(steps);

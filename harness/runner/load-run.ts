@@ -18,6 +18,7 @@
  * (the OXO's multi-line option). A step ramp runs each target concurrency for a fixed time,
  * starting a new call whenever one ends.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
@@ -30,6 +31,7 @@ import {
 import { LOAD_SHAPE_BY_NAME, shapeDirections } from './load-call-shapes.ts';
 import {
   DEFAULT_LOAD_THRESHOLDS,
+  type HarnessLag,
   highestMet,
   judgeStep,
   knee,
@@ -485,9 +487,25 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }, 1000);
   progress.unref();
 
+  // The harness's own lateness, step by step (a step's figure runs to the next step's start).
+  // The histogram holds the intervals of a 10 ms timer; their excess over 10 ms is the lateness.
+  const LAG_RESOLUTION_MS = 10;
+  const loopDelay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  const stepLag: HarnessLag[] = [];
+  const lateMs = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
+  const takeLag = () => {
+    const seen = loopDelay.count > 0;
+    stepLag.push({
+      p99Ms: seen ? lateMs(loopDelay.percentile(99)) : 0,
+      maxMs: seen ? lateMs(loopDelay.max) : 0,
+    });
+    loopDelay.reset();
+  };
+  loopDelay.enable();
   try {
     for (let s = 0; s < o.steps.length; s++) {
       const target = o.steps[s] as number;
+      if (s > 0) takeLag();
       current = { step: s, concurrency: target };
       const from = clock.now();
       const stepEnd = o.steps.length > 1 ? from + (o.stepS as number) * 1000 : Number.POSITIVE_INFINITY;
@@ -550,8 +568,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     // Calls in flight finish on their own (each is bounded by its timeouts).
     await Promise.all([...running]);
+    takeLag();
   } finally {
     clearInterval(progress);
+    loopDelay.disable();
   }
 
   const steps: LoadStep[] = stepInfo.map((info, s) => {
@@ -567,7 +587,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       durationS,
       callsPerSecond: calls.length / durationS,
       figures,
-      verdict: judgeStep(figures, thresholds),
+      ...(stepLag[s] ? { harnessLag: stepLag[s] } : {}),
+      verdict: judgeStep(figures, thresholds, stepLag[s]),
     };
   });
   // The embedded SBC ends its records just after the BYEs it relays: give it the release bound.

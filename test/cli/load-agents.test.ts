@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentArgs, agentCountOf, agentPlan } from '../../harness/cli/load-agents-command.ts';
-import { knee, loadFigures } from '../../harness/runner/load-figures.ts';
+import { harnessBehind, knee, loadFigures } from '../../harness/runner/load-figures.ts';
 import type { LoadResult } from '../../harness/runner/load-run.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -153,7 +153,8 @@ describe('load agents and merge', () => {
     expect(readFileSync(join(out, 'load-chart.svg'), 'utf8')).toMatch(/^<svg/);
     const failed = merged.calls.some((c) => c.failures.length > 0);
     expect(r.code).toBe(merged.steps.every((s) => s.verdict.met) ? 0 : 1);
-    if (!failed) expect(r.code).toBe(0);
+    // No call failed and neither agent fell behind (a loaded host may make one): every step met.
+    if (!failed && !harnessBehind(merged)) expect(r.code).toBe(0);
 
     // `merge` on the agents' folders gives the same result.
     const again = join(root, 'again');

@@ -5,12 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LOAD_THRESHOLDS,
+  harnessBehind,
   highestMet,
   judgeStep,
   knee,
   type LoadCallRecord,
   type LoadStep,
   loadFigures,
+  MAX_HARNESS_LAG_P99_MS,
   percentile,
   rfc6076,
   shapeFigures,
@@ -116,6 +118,34 @@ describe('load figures', () => {
     expect(failed.missed.join()).toMatch(/1 failed call/);
     expect(judgeStep(loadFigures([call(0), call(1, { status: 503 })]), { ...t, maxFailedCalls: 1 }).met).toBe(
       true,
+    );
+  });
+
+  it('a step whose harness was late beyond the bound at p99 is not met, named as the harness’s own', () => {
+    const t = DEFAULT_LOAD_THRESHOLDS;
+    const f = loadFigures([call(0), call(1)]);
+    expect(judgeStep(f, t, { p99Ms: MAX_HARNESS_LAG_P99_MS, maxMs: 900 })).toEqual({ met: true, missed: [] });
+    const late = judgeStep(f, t, { p99Ms: MAX_HARNESS_LAG_P99_MS + 1, maxMs: 900 });
+    expect(late.met).toBe(false);
+    expect(late.missed).toEqual([
+      `the harness itself fell behind: its event loop was ${MAX_HARNESS_LAG_P99_MS + 1} ms late at p99 (${MAX_HARNESS_LAG_P99_MS} ms allowed), so this step's figures are the harness's, not the SBC's`,
+    ]);
+  });
+
+  it('names the steps in which the harness fell behind, and nothing when it kept up', () => {
+    const step = (concurrency: number, p99Ms?: number): LoadStep => ({
+      step: 0,
+      concurrency,
+      peakInFlight: concurrency,
+      durationS: 1,
+      callsPerSecond: 1,
+      figures: loadFigures([call(0)]),
+      ...(p99Ms !== undefined ? { harnessLag: { p99Ms, maxMs: p99Ms + 50 } } : {}),
+      verdict: { met: true, missed: [] },
+    });
+    expect(harnessBehind({ steps: [step(10, 20), step(20)] })).toBeUndefined();
+    expect(harnessBehind({ steps: [step(10, 20), step(40, 436), step(80, 1130)] })).toMatch(
+      /^fell behind in the step\(s\) at 40, 80 concurrent calls \(event loop up to 1130 ms late at p99, 200 ms allowed\)/,
     );
   });
 

@@ -202,6 +202,29 @@ describe('merge of load results', () => {
     expect(m.timeline[m.timeline.length - 1]?.started).toBe(6);
   });
 
+  it('takes the latest agent’s event-loop delay for a step, and a late agent misses the step', () => {
+    const lagged = (r: LoadResult, p99Ms: number, maxMs: number): LoadResult => ({
+      ...r,
+      steps: r.steps.map((s) => ({ ...s, harnessLag: { p99Ms, maxMs } })),
+    });
+    const m = mergeLoadResults([
+      { source: 'a/results.json', result: lagged(ra, 12, 40) },
+      { source: 'b/results.json', result: lagged(rb, 350, 30) },
+    ]);
+    expect(m.steps[0]?.harnessLag).toEqual({ p99Ms: 350, maxMs: 40 });
+    expect(m.steps[0]?.verdict.met).toBe(false);
+    expect(m.steps[0]?.verdict.missed.join()).toMatch(
+      /the harness itself fell behind: its event loop was 350 ms late/,
+    );
+    // Results of versions before the figure merge as before.
+    const old = mergeLoadResults([
+      { source: 'a/results.json', result: ra },
+      { source: 'b/results.json', result: rb },
+    ]);
+    expect(old.steps[0]?.harnessLag).toBeUndefined();
+    expect(old.steps[0]?.verdict.met).toBe(true);
+  });
+
   it('refuses runs of different loads, a repeated agent index, truncated calls, naming the file', () => {
     const bad = (r: Partial<LoadResult>) => () =>
       mergeLoadResults([

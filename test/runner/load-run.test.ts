@@ -152,6 +152,10 @@ describe('load run through the embedded SBC', () => {
       const calls = r.calls.filter((c) => c.step === s.step);
       expect(s.figures).toEqual(loadFigures(calls));
       expect(calls.length).toBeGreaterThan(0);
+      // The harness's own event-loop delay of each step, measured (ms; the max bounds the p99).
+      expect(Number.isFinite(s.harnessLag?.p99Ms)).toBe(true);
+      expect(s.harnessLag?.p99Ms).toBeGreaterThanOrEqual(0);
+      expect(s.harnessLag?.maxMs).toBeGreaterThanOrEqual(s.harnessLag?.p99Ms ?? Number.POSITIVE_INFINITY);
     }
     expect(r.calls.length).toBeLessThan(200);
   });
