@@ -168,7 +168,18 @@ export class Checks {
   async audio(
     a: { call: Call; name: string },
     b: { call: Call; name: string },
-    opts: { both?: boolean; ms?: number; minMos?: number; tones?: [number, number] } = {},
+    opts: {
+      both?: boolean;
+      ms?: number;
+      minMos?: number;
+      tones?: [number, number];
+      /**
+       * Called when the check's time is up, before the tones stop: counters a caller reads
+       * about the tone's window must be read here, as the legs may go on sending silence
+       * while the analysis waits for its turn.
+       */
+      onTimeUp?: () => void;
+    } = {},
   ): Promise<boolean> {
     const [fa, fb] = opts.tones ?? [700, 1300];
     const ms = opts.ms ?? 900;
@@ -189,6 +200,7 @@ export class Checks {
     // RTP senders, and a call waiting for its turn adds nothing to analyse.
     const seenAb = observe(a, b, fa, rxAb());
     const seenBa = probeBa ? observe(b, a, fb, rxBa()) : undefined;
+    opts.onTimeUp?.();
     a.call.media.stopPlaying();
     b.call.media.stopPlaying();
     probeAb.close();
@@ -200,14 +212,14 @@ export class Checks {
       dirs.push(judgeDirection(seenBa, probeBa, this.audioPolicy));
     }
     let ok = true;
-    for (const d of dirs) {
-      const st = (d.to === b.name ? b : a).call.media.stats();
+    for (const [i, d] of dirs.entries()) {
+      const seen = i === 0 ? seenAb : (seenBa as HeardDirection);
       this.streams.push({
         from: d.from,
         to: d.to,
         codec: d.codec,
-        packets: st.received,
-        lost: st.lost,
+        packets: seen.received,
+        lost: seen.lost,
         jitterMs: d.jitterMs,
         mos: d.mos,
         toneLevel: Math.round(d.level),
@@ -290,6 +302,9 @@ interface HeardDirection {
   codec: string;
   srcCodec: string;
   rxPacketMs: number | undefined;
+  /** The receiving leg's RTP packets received and lost so far (RFC 3550 counts). */
+  received: number;
+  lost: number;
 }
 
 function observe(
@@ -317,6 +332,8 @@ function observe(
     codec,
     srcCodec: src.call.media.negotiated?.codec ?? codec,
     rxPacketMs,
+    received: st.received,
+    lost: st.lost,
   };
 }
 

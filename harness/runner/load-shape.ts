@@ -86,12 +86,22 @@ export async function loadAudioCheck(
   const sentBefore = senders.map((c) => c.media.stats().sent);
   const heardBefore = receivers.map((c) => c.media.audioReceivedMs?.());
   const checks = new Checks(clock);
-  await checks.audio(a, b, { both: true, ms, minMos: 1 });
-  const heardAfter = receivers.map((c) => c.media.audioReceivedMs?.());
+  // Read when the tones' time is up: the legs go on sending silence while the analysis waits.
+  let sentAfter = sentBefore;
+  let heardAfter = heardBefore;
+  await checks.audio(a, b, {
+    both: true,
+    ms,
+    minMos: 1,
+    onTimeUp: () => {
+      sentAfter = senders.map((c) => c.media.stats().sent);
+      heardAfter = receivers.map((c) => c.media.audioReceivedMs?.());
+    },
+  });
   const dirs = checks.streams.map((s, i): LoadAudioDirection => {
     const r = checks.records[i];
     const total = s.packets + s.lost;
-    const packetsSent = (senders[i]?.media.stats().sent ?? 0) - (sentBefore[i] ?? 0);
+    const packetsSent = (sentAfter[i] ?? 0) - (sentBefore[i] ?? 0);
     return {
       from: s.from,
       to: s.to,
