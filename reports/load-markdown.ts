@@ -84,7 +84,7 @@ export function loadMarkdown(r: LoadResult): string {
     out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');
   out.push('### Per step', '');
   out.push(
-    '| step | target | peak in flight | calls | failed | calls/s | setup p50 / p95 | SRD p50 / p95 | SDD p50 / p95 | SER % | ISA % | harness late p99 / max | met | missed |',
+    '| step | target | peak in flight | calls | failed | calls/s | setup p50 / p95 | SRD p50 / p95 | SDD p50 / p95 | SER % | ISA % | harness late p99 / max, stalled > 200 ms | met | missed |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of r.steps) {
@@ -95,7 +95,13 @@ export function loadMarkdown(r: LoadResult): string {
       )} | ${ms(f.rfc6076.sessionRequestDelayMs)} | ${ms(f.rfc6076.sessionDisconnectDelayMs)} | ${f.rfc6076.sessionEstablishmentRatio.toFixed(
         1,
       )} | ${f.rfc6076.ineffectiveSessionAttempts.toFixed(1)} | ${
-        s.harnessLag ? `${Math.round(s.harnessLag.p99Ms)} / ${Math.round(s.harnessLag.maxMs)} ms` : '–'
+        s.harnessLag
+          ? `${Math.round(s.harnessLag.p99Ms)} / ${Math.round(s.harnessLag.maxMs)} ms${
+              s.harnessLag.stalledShare !== undefined
+                ? `, stalled ${(100 * s.harnessLag.stalledShare).toFixed(1)} %`
+                : ''
+            }`
+          : '–'
       } | ${s.verdict.met ? 'yes' : 'no'} | ${cell(s.verdict.missed.join('; ') || '–')} |`,
     );
   }

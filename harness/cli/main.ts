@@ -220,8 +220,9 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +
         '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false)\n' +
         'Progress: one plain line a second (target, in flight, started, done, failed, calls/s, MOS p50).\n' +
-        "A step in which the harness's own event loop was more than 200 ms late at p99 is not met either: its\n" +
-        "figures are the harness's, not the SBC's (harnessLag in results.json).\n" +
+        "A step in which the harness's own event loop was more than 200 ms late at p99, or stalled over 200 ms\n" +
+        "for more than 5 % of the step, is not met either: its figures are the harness's, not the SBC's\n" +
+        '(harnessLag in results.json).\n' +
         'Exit codes: 0 every step met the thresholds, 1 a step missed one, 2 bad options or profile, 130 interrupted.\n' +
         'Agents: --agents N runs N processes, each with its own slots (phones and numbers), media ports and\n' +
         'share of --calls and of each concurrency; with the embedded SBC each starts its own lab, with an external\n' +

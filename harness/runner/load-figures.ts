@@ -233,14 +233,19 @@ export interface StepVerdict {
 }
 
 /**
- * The harness's own event-loop delay over a step (perf_hooks' monitorEventLoopDelay), ms: how
+ * The harness's own event-loop lateness over a step (harness/support/loop-lateness.ts), ms: how
  * late its timers and sockets were served. The provider, the OXO and every check share that
  * loop, so this is the harness's own lateness, not the SBC's.
  */
 export interface HarnessLag {
   p99Ms: number;
   maxMs: number;
+  /** Share of the step's time spent in stalls over 200 ms (0..1; absent in older results). */
+  stalledShare?: number;
 }
+
+/** A step whose harness spent more than this share of its time in stalls over 200 ms is not met. */
+export const MAX_HARNESS_STALLED_SHARE = 0.05;
 
 /**
  * A step whose harness was late by more than this at its 99th percentile is not met, ms. The
@@ -255,6 +260,10 @@ export function judgeStep(f: LoadFigures, t: LoadThresholds, lag?: HarnessLag): 
   if (lag && lag.p99Ms > MAX_HARNESS_LAG_P99_MS)
     missed.push(
       `the harness itself fell behind: its event loop was ${Math.round(lag.p99Ms)} ms late at p99 (${MAX_HARNESS_LAG_P99_MS} ms allowed), so this step's figures are the harness's, not the SBC's`,
+    );
+  else if (lag?.stalledShare !== undefined && lag.stalledShare > MAX_HARNESS_STALLED_SHARE)
+    missed.push(
+      `the harness itself fell behind: its event loop stalled over 200 ms for ${(100 * lag.stalledShare).toFixed(1)} % of the step (${100 * MAX_HARNESS_STALLED_SHARE} % allowed), so this step's figures are the harness's, not the SBC's`,
     );
   if (f.calls === 0) missed.push('no call ran in this step');
   if (f.failedCalls > t.maxFailedCalls)
@@ -280,7 +289,12 @@ export function judgeStep(f: LoadFigures, t: LoadThresholds, lag?: HarnessLag): 
  * {@link MAX_HARNESS_LAG_P99_MS} at p99), or undefined when it kept up in every step.
  */
 export function harnessBehind(r: { steps: readonly LoadStep[] }): string | undefined {
-  const late = r.steps.filter((s) => s.harnessLag && s.harnessLag.p99Ms > MAX_HARNESS_LAG_P99_MS);
+  const late = r.steps.filter(
+    (s) =>
+      s.harnessLag &&
+      (s.harnessLag.p99Ms > MAX_HARNESS_LAG_P99_MS ||
+        (s.harnessLag.stalledShare ?? 0) > MAX_HARNESS_STALLED_SHARE),
+  );
   if (late.length === 0) return undefined;
   const worst = Math.max(...late.map((s) => s.harnessLag?.p99Ms ?? 0));
   return `fell behind in the step(s) at ${late.map((s) => s.concurrency).join(', ')} concurrent calls (event loop up to ${Math.round(worst)} ms late at p99, ${MAX_HARNESS_LAG_P99_MS} ms allowed): what broke there may be the harness's own lateness, not the SBC's; use more agents (--agents) or fewer calls per agent`;

@@ -219,9 +219,14 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
       const l = (x.result.steps[s] as LoadStep).harnessLag;
       return l && Number.isFinite(l.p99Ms) && Number.isFinite(l.maxMs) ? [l] : [];
     });
+    const shares = lags.flatMap((l) => (Number.isFinite(l.stalledShare) ? [l.stalledShare as number] : []));
     const harnessLag =
       lags.length > 0
-        ? { p99Ms: Math.max(...lags.map((l) => l.p99Ms)), maxMs: Math.max(...lags.map((l) => l.maxMs)) }
+        ? {
+            p99Ms: Math.max(...lags.map((l) => l.p99Ms)),
+            maxMs: Math.max(...lags.map((l) => l.maxMs)),
+            ...(shares.length > 0 ? { stalledShare: Math.max(...shares) } : {}),
+          }
         : undefined;
     steps.push({
       step: s,

@@ -18,9 +18,9 @@
  * (the OXO's multi-line option). A step ramp runs each target concurrency for a fixed time,
  * starting a new call whenever one ends.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
+import { LoopLateness } from '../support/loop-lateness.ts';
 import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
 import {
   type LoadBreakage,
@@ -488,20 +488,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   progress.unref();
 
   // The harness's own lateness, step by step (a step's figure runs to the next step's start).
-  // The histogram holds the intervals of a 10 ms timer; their excess over 10 ms is the lateness.
-  const LAG_RESOLUTION_MS = 10;
-  const loopDelay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  const loopLateness = new LoopLateness();
   const stepLag: HarnessLag[] = [];
-  const lateMs = (ns: number) => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
-  const takeLag = () => {
-    const seen = loopDelay.count > 0;
-    stepLag.push({
-      p99Ms: seen ? lateMs(loopDelay.percentile(99)) : 0,
-      maxMs: seen ? lateMs(loopDelay.max) : 0,
-    });
-    loopDelay.reset();
-  };
-  loopDelay.enable();
+  const takeLag = () => stepLag.push(loopLateness.take());
+  loopLateness.start();
   try {
     for (let s = 0; s < o.steps.length; s++) {
       const target = o.steps[s] as number;
@@ -571,7 +561,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     takeLag();
   } finally {
     clearInterval(progress);
-    loopDelay.disable();
+    loopLateness.stop();
   }
 
   const steps: LoadStep[] = stepInfo.map((info, s) => {

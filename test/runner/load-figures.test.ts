@@ -13,6 +13,7 @@ import {
   type LoadStep,
   loadFigures,
   MAX_HARNESS_LAG_P99_MS,
+  MAX_HARNESS_STALLED_SHARE,
   percentile,
   rfc6076,
   shapeFigures,
@@ -126,6 +127,12 @@ describe('load figures', () => {
     const f = loadFigures([call(0), call(1)]);
     expect(judgeStep(f, t, { p99Ms: MAX_HARNESS_LAG_P99_MS, maxMs: 900 })).toEqual({ met: true, missed: [] });
     const late = judgeStep(f, t, { p99Ms: MAX_HARNESS_LAG_P99_MS + 1, maxMs: 900 });
+    const stalled = judgeStep(f, t, { p99Ms: 5, maxMs: 400, stalledShare: MAX_HARNESS_STALLED_SHARE + 0.01 });
+    expect(stalled.met).toBe(false);
+    expect(stalled.missed.join()).toMatch(
+      /its event loop stalled over 200 ms for 6.0 % of the step \(5 % allowed\)/,
+    );
+    expect(judgeStep(f, t, { p99Ms: 5, maxMs: 400, stalledShare: MAX_HARNESS_STALLED_SHARE }).met).toBe(true);
     expect(late.met).toBe(false);
     expect(late.missed).toEqual([
       `the harness itself fell behind: its event loop was ${MAX_HARNESS_LAG_P99_MS + 1} ms late at p99 (${MAX_HARNESS_LAG_P99_MS} ms allowed), so this step's figures are the harness's, not the SBC's`,
