@@ -78,6 +78,19 @@ export class GoertzelBin {
     const size = ring.length;
     let re = 0;
     let im = 0;
+    if (n > size || start < 0 || start >= size) {
+      // A ring shorter than the window (or a start outside it): the loop that wraps.
+      let idx = ((start % size) + size) % size;
+      for (let m = 0; m < n; m++) {
+        const v = ring[idx]!;
+        re += v * cos[m]!;
+        im -= v * sin[m]!;
+        idx = idx + 1 === size ? 0 : idx + 1;
+      }
+      out.re = re;
+      out.im = im;
+      return;
+    }
     // The same sums in the same order as one loop that wraps, in two runs without the wrap test.
     const first = Math.min(n, size - start);
     for (let m = 0; m < first; m++) {
