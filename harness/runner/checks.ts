@@ -291,15 +291,7 @@ function packetAudio(call: Call): () => number | undefined {
 }
 
 /** What one direction's receiver heard when the check's time was up (cheap; read at once). */
-interface HeardDirection {
-  from: string;
-  to: string;
-  toneHz: number;
-  level: number;
-  floor: number;
-  lossPercent: number;
-  jitterMs: number;
-  codec: string;
+interface HeardDirection extends Omit<AudioDirection, 'mos' | 'delay' | 'bound'> {
   srcCodec: string;
   rxPacketMs: number | undefined;
   /** The receiving leg's RTP packets received and lost so far (RFC 3550 counts). */
