@@ -288,7 +288,9 @@ describe('IVR over SIP INFO', () => {
       expect(s.status).toBe(200);
     }
     const deadline = Date.now() + 3000;
-    while (ivr.sent.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The IVR records a digit as sent when its INFO leaves; the INFO reaches us a moment later.
+    while ((ivr.sent.length < 3 || returned.length < 3) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(ivr.receivedDigits()).toBe('1#9');
     expect(ivr.sentDigits()).toBe('1#9');
     expect(ivr.sent.every((s) => s.mode === 'info')).toBe(true);
