@@ -44,8 +44,11 @@ import {
   udpPortTaken,
 } from './call-rate-agents.ts';
 
-const arg = (i: number, dflt: number, lo: number, hi: number) =>
-  Math.min(Math.max(Math.round(Number(process.argv[i] ?? dflt) || dflt), lo), hi);
+/** Argument i, rounded and clamped to [lo, hi]; absent or not a number: dflt (0 is a value: latencyCalls 0 skips the latency phase). */
+const arg = (i: number, dflt: number, lo: number, hi: number) => {
+  const v = Number(process.argv[i] ?? dflt);
+  return Math.min(Math.max(Math.round(Number.isFinite(v) ? v : dflt), lo), hi);
+};
 const CALLS = arg(2, 1000, 10, 20_000);
 const CONCURRENCY = arg(3, 50, 1, 500);
 const RUNS = arg(4, 3, 1, 9);

@@ -535,7 +535,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       // Default: the registered contact as Request-URI, the DID in To (RFC 3261 §16.5, §10.2).
       uri: this.has('ruri-did') ? withUser(binding.uri, did) : binding.uri,
       target: binding.target,
-      from: `${display(req.from)}<sip:${calling}@${domain}>`,
+      from: this.has('caller-in-pai')
+        ? `<sip:anonymous@anonymous.invalid>`
+        : `${display(req.from)}<sip:${calling}@${domain}>`,
       to: `<sip:${did}@${domain}>`,
       headers,
       calling,

@@ -14,6 +14,7 @@
 export type SbcPersonalityName =
   | 'rechallenge-bad-password'
   | 'ruri-did'
+  | 'caller-in-pai'
   | 'update-for-hold'
   | 'offerless-reinvite'
   | 'hold-local'
@@ -56,6 +57,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §16.5 and §16.6 (a proxy sets the Request-URI to the target it chose: the registered contact, §10.2.1), §8.1.1.2 (To holds the logical recipient)',
     onTheWire:
       'INVITE sip:<DID>@<OXO address>:<port> on the LAN side; the default is INVITE <registered Contact URI>.',
+  },
+  {
+    name: 'caller-in-pai',
+    summary:
+      'Carries the caller of a call toward the OXO only in P-Asserted-Identity, with an anonymous From (sip:anonymous@anonymous.invalid), whether or not the caller asked for privacy.',
+    reference:
+      'RFC 3325 §9.1 (P-Asserted-Identity carries the identity inside a trust domain), RFC 3261 §8.1.1.3 (the From of a request may be anonymous), RFC 3323 §4.1.1.3 (the anonymous From URI)',
+    onTheWire:
+      'From: <sip:anonymous@anonymous.invalid> on the INVITE toward the OXO, the caller in its P-Asserted-Identity.',
   },
   {
     name: 'update-for-hold',

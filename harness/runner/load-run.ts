@@ -162,6 +162,21 @@ function last7(s: string | undefined): string {
   return (s ?? '').replace(/\D/g, '').slice(-7);
 }
 
+/**
+ * The keys an incoming OXO leg may be paired by: the caller's number in P-Asserted-Identity
+ * first, then in From. An SBC may carry the caller only in P-Asserted-Identity toward its
+ * trusted PBX and put another URI in From (RFC 3325 §9.1; RFC 3323 §4.1.1.3's anonymous From),
+ * or only in From; either pairs. Numbers without 7 digits are no key.
+ */
+export function callerKeys(call: Pick<Call, 'assertedIdentity' | 'remoteParty'>): string[] {
+  const keys: string[] = [];
+  for (const party of [call.assertedIdentity, call.remoteParty]) {
+    const n = last7(party?.user ?? party?.uri);
+    if (n.length === 7 && !keys.includes(`from:${n}`)) keys.push(`from:${n}`);
+  }
+  return keys;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -251,22 +266,28 @@ class Parties {
       e.lines = Math.max(e.lines, Math.ceil(slots / exts.length) + 1);
       e.on('incoming', (call) => {
         void e.nextIncoming(); // this run pairs calls itself; keep the set's queue empty
-        this.deliver(`from:${last7(call.remoteParty?.user ?? call.remoteParty?.uri)}`, call);
+        this.deliver(callerKeys(call), call);
       });
     }
   }
 
-  private deliver(key: string, call: Call): void {
-    const w = this.waiting.get(key);
-    if (w) {
-      this.waiting.delete(key);
-      w(call);
-      return;
+  /** Hands `call` to the slot waiting for one of `keys` (the first that waits wins). */
+  private deliver(keys: string | readonly string[], call: Call): void {
+    const all = typeof keys === 'string' ? [keys] : keys;
+    for (const key of all) {
+      const w = this.waiting.get(key);
+      if (w) {
+        this.waiting.delete(key);
+        w(call);
+        return;
+      }
     }
     // Nobody waits (a leg arriving after its call gave up): end it rather than keep it.
-    const old = this.arrived.get(key);
-    if (old) void old.hangup().catch(() => undefined);
-    this.arrived.set(key, call);
+    for (const key of all) {
+      const old = this.arrived.get(key);
+      if (old && old !== call) void old.hangup().catch(() => undefined);
+      this.arrived.set(key, call);
+    }
   }
 
   /** Key of the callee leg of a call from or to `phone`. */

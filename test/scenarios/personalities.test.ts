@@ -9,8 +9,8 @@
  * machine) per group, five groups. Personalities are grouped when they change different
  * things, so none can hide or undo another's effect:
  * - signalling: rechallenge-bad-password (REGISTER answers), ruri-did (the Request-URI of the
- *   INVITE toward the OXO) and update-for-hold (in-dialog hold/resume toward the provider) touch
- *   three different SIP messages;
+ *   INVITE toward the OXO), caller-in-pai (its From) and update-for-hold (in-dialog hold/resume
+ *   toward the provider) touch different SIP messages or headers;
  * - sdp: te-pt-96 (the telephone-event payload type) and ptime-30 (a=ptime) change different
  *   SDP lines, and neither touches the RTP stream's identity; repacketize-60 re-frames the
  *   30 ms packets the peers then send into 60 ms ones (no SDP line, only packet sizes);
@@ -46,7 +46,10 @@ interface Group {
 }
 
 const GROUPS: Group[] = [
-  { name: 'signalling', personalities: ['rechallenge-bad-password', 'ruri-did', 'update-for-hold'] },
+  {
+    name: 'signalling',
+    personalities: ['rechallenge-bad-password', 'ruri-did', 'caller-in-pai', 'update-for-hold'],
+  },
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local'] },
   { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite'] },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
@@ -148,6 +151,16 @@ function seen(
       return {
         ok: any(new RegExp(`^INVITE sip:\\+?[0-9]+@${oxo}:`, 'm')),
         what: 'an INVITE toward the OXO with a number as Request-URI user',
+      };
+    case 'caller-in-pai':
+      return {
+        ok: any(
+          new RegExp(
+            `^INVITE sip:[^\\n]*@${oxo}:[^\\n]*\\n(?:[^\\n]+\\n)*?From: *<sip:anonymous@anonymous\\.invalid>`,
+            'm',
+          ),
+        ),
+        what: 'an INVITE toward the OXO with From: <sip:anonymous@anonymous.invalid>',
       };
     case 'update-for-hold':
       return {
