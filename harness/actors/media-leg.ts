@@ -17,7 +17,9 @@
  *   upsampled to 16 kHz and recorded (bounded, default 10 min; the rest is counted), with
  *   timestamp gaps up to 2 s filled with silence; the Q.24 tone detector runs on that audio
  *   continuously and the RFC 4733 receiver on telephone-events. Digits land in
- *   {@link MediaLeg.dtmfReceived} in the order they ended.
+ *   {@link MediaLeg.dtmfReceived} in the order they ended; a tone still sounding when no audio
+ *   has come for 200 ms is reported then, and its rest, if it arrives contiguous in RTP time
+ *   (a stall, not a gap in the audio), extends that digit instead of making a second one.
  * - Re-offers: `createOffer('sendonly')` holds, `createOffer('sendrecv')` resumes, and
  *   `acceptOffer` answers re-INVITEs; a new remote address or port retargets the RTP.
  *
@@ -245,6 +247,8 @@ export const DTMF_GAP_MS = 60;
 /** Level of each inband DTMF tone, dBm0. */
 export const INBAND_DTMF_LEVEL_DBM0 = -7;
 const MAX_GAP_FILL_SECONDS = 2;
+/** Silence that ends the tone detector's digit (at least its 8 invalid 5 ms windows), 60 ms at 16 kHz. */
+const DETECTOR_FLUSH_SAMPLES = (RECORD_SAMPLE_RATE * 60) / 1000;
 const MAX_DTMF_RECORDS = 10_000;
 const MAX_FIXTURE_PAYLOADS = 3000;
 const TE_CLOCK_RATE = 8000;
@@ -390,6 +394,14 @@ export class MediaLeg {
   #recLength = 0;
   readonly #recMax: number;
   #lastAudioAt = 0;
+  /**
+   * Start (detector samples) of the tone reported while it was still sounding because no audio
+   * came for 200 ms of arrival time; the detector itself is left as it was, and the same tone
+   * ending later is not reported again.
+   */
+  #idleReported: number | undefined;
+  /** The record of that report: its duration is brought up to date when the tone ends. */
+  #idleRecord: ReceivedDtmf | undefined;
   #pollTimer: TimerHandle | undefined;
   #fixturePayloads = new Map<string, Uint8Array[]>();
   #lastRxCodec: string | undefined;
@@ -1071,15 +1083,20 @@ export class MediaLeg {
     }
     const rate = f.codec.sampleRate;
     const clockRate = f.codec.rtpClockRate;
+    let continues = false;
     if (this.#rxNextTs !== undefined && this.#rxRate === rate) {
       const gap = (p.timestamp - this.#rxNextTs) | 0;
       if (gap < 0) {
         this.#c.lateDropped++;
         return;
       }
-      if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate)
-        this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
+      continues = gap <= MAX_GAP_FILL_SECONDS * clockRate;
+      if (gap > 0 && continues) this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
     }
+    // A tone reported at an arrival pause whose stream then starts afresh (new source, or a
+    // timestamp jump beyond the gap fill) ended with that pause: end it in the detector too.
+    if (!continues && this.#idleReported !== undefined)
+      this.#feedDetector(new Int16Array(DETECTOR_FLUSH_SAMPLES));
     this.#rxRate = rate;
     this.#audioReceivedMs += (pcm.length * 1000) / rate;
     this.#appendAudio(pcm, rate);
@@ -1137,10 +1154,24 @@ export class MediaLeg {
     const now = this.#clock.now();
     const seen = this.#detector.samplesSeen;
     for (const t of found) {
+      if (this.#alreadyReported(t)) continue;
       const agoMs = ((seen - t.startSample) * 1000) / RECORD_SAMPLE_RATE;
       this.#pushReceived({ digit: t.digit, mode: 'inband', atMs: now - agoMs, durationMs: t.durationMs });
     }
     if (this.#detector.pending !== undefined) this.#armPoll();
+    else {
+      this.#idleReported = undefined;
+      this.#idleRecord = undefined;
+    }
+  }
+
+  /** Whether `t` is the tone already reported at an arrival pause (then forgotten, its record's duration updated). */
+  #alreadyReported(t: { startSample: number; durationMs: number }): boolean {
+    if (this.#idleReported === undefined || t.startSample !== this.#idleReported) return false;
+    if (this.#idleRecord) this.#idleRecord.durationMs = t.durationMs;
+    this.#idleReported = undefined;
+    this.#idleRecord = undefined;
+    return true;
   }
 
   #recordTe(events: { digit: string; firstArrivalMs: number; durationMs: number }[]): void {
@@ -1198,18 +1229,23 @@ export class MediaLeg {
       if (this.#closed) return;
       const now = this.#clock.now();
       this.#recordTe(this.#te.poll(now));
-      if (this.#detector.pending !== undefined && now - this.#lastAudioAt >= 200) {
-        // Silence flushes the tone detector's digit without touching the recording.
-        const found = this.#detector.feed(new Int16Array((RECORD_SAMPLE_RATE * 60) / 1000));
-        for (const t of found)
-          this.#pushReceived({
-            digit: t.digit,
-            mode: 'inband',
-            atMs: now - t.durationMs,
-            durationMs: t.durationMs,
-          });
+      const tone = this.#idleReported === undefined ? this.#detector.peek() : undefined;
+      if (tone && now - this.#lastAudioAt >= 200) {
+        // No audio for 200 ms: report the digit sounding, as the end of a stream would. The
+        // detector is not fed silence the stream never had: under a stall of the host or of
+        // the network the rest of the tone may still arrive, in RTP time right after what
+        // came, and it extends the same digit instead of making a second one.
+        this.#idleReported = tone.startSample;
+        this.#idleRecord = {
+          digit: tone.digit,
+          mode: 'inband',
+          atMs: now - tone.durationMs,
+          durationMs: tone.durationMs,
+        };
+        this.#pushReceived(this.#idleRecord);
       }
-      if (this.#te.pending || this.#detector.pending !== undefined) this.#armPoll();
+      if (this.#te.pending || (this.#detector.pending !== undefined && this.#idleReported === undefined))
+        this.#armPoll();
     }, 100);
   }
 
@@ -1357,12 +1393,13 @@ export class MediaLeg {
     for (const j of jobs) this.#finishJob(j, 'aborted');
     this.#recordTe(this.#te.flush());
     for (const t of this.#detector.flush())
-      this.#pushReceived({
-        digit: t.digit,
-        mode: 'inband',
-        atMs: this.#clock.now() - t.durationMs,
-        durationMs: t.durationMs,
-      });
+      if (!this.#alreadyReported(t))
+        this.#pushReceived({
+          digit: t.digit,
+          mode: 'inband',
+          atMs: this.#clock.now() - t.durationMs,
+          durationMs: t.durationMs,
+        });
     for (const f of this.#rxFormats.values()) f.decoder?.close?.();
     await this.#ready;
     const s = this.#session;

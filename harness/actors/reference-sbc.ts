@@ -1125,6 +1125,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         this.endpoints.add(ep);
         if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
         leg.sdp.setPort(ep.localPort);
+        call.relay.receiveOn(leg.relayLeg, ep);
         const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv'));
         const a =
           out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)

@@ -265,6 +265,18 @@ export class SbcMediaRelay {
     endpoint.onPacket = (p, at) => this.onPacket(d, p, at);
   }
 
+  /**
+   * Feeds what arrives at `endpoint` into the leg's direction as well, while the leg still sends
+   * from its current port (personality port-change, from the re-INVITE's offer on): a peer may
+   * send to the new port as soon as it has the offer, and the offerer must then receive on both
+   * ports (RFC 3264 §8.3.1).
+   */
+  receiveOn(leg: SbcRelayLeg, endpoint: SbcMediaEndpoint): void {
+    if (leg !== this.a && leg !== this.b) return;
+    const d = leg === this.a ? this.ab : this.ba;
+    endpoint.onPacket = (p, at) => this.onPacket(d, p, at);
+  }
+
   /** Replaces a leg's negotiated media (answer, re-INVITE). */
   setMedia(leg: SbcRelayLeg, media: SbcLegMedia | undefined): void {
     leg.media = media;

@@ -209,6 +209,14 @@ export class DtmfToneDetector {
     return out;
   }
 
+  /**
+   * The digit in progress as {@link flush} would report it now, without ending it: the
+   * detector's state is unchanged, so more of the same tone extends it.
+   */
+  peek(): DetectedDtmfTone | undefined {
+    return this.active ? this.finish(this.active) : undefined;
+  }
+
   /** Ends the digit in progress, if any (end of stream). */
   flush(): DetectedDtmfTone[] {
     const out: DetectedDtmfTone[] = [];
