@@ -42,6 +42,7 @@ export function loadMarkdown(r: LoadResult): string {
   out.push(
     `SBC: ${r.sbc.kind}${r.sbc.faults.length > 0 ? ` (faults switched on: ${r.sbc.faults.join(', ')})` : ''}. ` +
       `${r.total.calls} call(s), direction ${r.options.direction}, hold ${r.options.holdS} s, ` +
+      `started at most ${r.options.ratePerS !== undefined ? `${r.options.ratePerS} call(s)/s` : "a step's target over the hold time per second"}, ` +
       `mix ${mixText(r.options.mix ?? { basic: 1 })}, ` +
       `${r.options.steps.length > 1 ? `ramp ${r.options.steps.join(', ')} (${r.options.stepS} s per step)` : `concurrency ${r.options.steps[0]}`}; ` +
       `stopped by ${r.stoppedBy}. ${r.startedAt} to ${r.finishedAt}.`,

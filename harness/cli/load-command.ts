@@ -30,6 +30,7 @@ export interface LoadCommandOptions {
   ramp?: string;
   stepS?: string;
   holdS?: string;
+  rate?: string;
   direction?: string;
   mix?: string;
   durationS?: string;
@@ -104,7 +105,8 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   const stepS = o.stepS !== undefined ? Number(o.stepS) : undefined;
   const durationS = o.durationS !== undefined ? Number(o.durationS) : undefined;
   const direction = o.direction ?? 'both';
-  const problems = loadOptionProblems({ calls, steps, stepS, holdS, durationS });
+  const ratePerS = o.rate !== undefined ? Number(o.rate) : undefined;
+  const problems = loadOptionProblems({ calls, steps, stepS, holdS, durationS, ratePerS });
   if (o.ramp && o.concurrency) problems.push('give --concurrency or --ramp, not both');
   if (direction !== 'in' && direction !== 'out' && direction !== 'both')
     problems.push('--direction must be in, out or both');
@@ -156,7 +158,7 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
       `sbc-harness load: agent ${plan.share.index} of ${plan.share.count}, its share of the load below: ${plan.share.calls} call(s), concurrency ${plan.share.steps.join(', ')}, slots from ${plan.share.slotBase}\n`,
     );
   out(
-    `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}`}, hold ${holdS} s, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
+    `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}`}, hold ${holdS} s, ${ratePerS !== undefined ? `at most ${ratePerS} call(s)/s` : 'paced at target/hold calls/s'}, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
   );
   const lab = await Lab.start({
     profile,
@@ -178,6 +180,8 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
         : {}),
       ...(stepS !== undefined ? { stepS } : {}),
       holdS,
+      // An agent starts its share of the rate (its share of the concurrency paces itself by default).
+      ...(ratePerS !== undefined ? { ratePerS: plan.share ? ratePerS / plan.share.count : ratePerS } : {}),
       direction: direction as 'in' | 'out' | 'both',
       mix,
       ...(durationS !== undefined ? { durationS } : {}),

@@ -255,8 +255,18 @@ export const MAX_HARNESS_STALLED_SHARE = 0.05;
  */
 export const MAX_HARNESS_LAG_P99_MS = 200;
 
-export function judgeStep(f: LoadFigures, t: LoadThresholds, lag?: HarnessLag): StepVerdict {
+export function judgeStep(
+  f: LoadFigures,
+  t: LoadThresholds,
+  lag?: HarnessLag,
+  reach?: { peak: number; target: number },
+): StepVerdict {
   const missed: string[] = [];
+  // A step shows its concurrency only if that many calls were in flight at once.
+  if (reach && reach.peak < reach.target)
+    missed.push(
+      `at most ${reach.peak} call(s) were in flight at once, not the step's ${reach.target}: the step does not show that concurrency (a longer --step-s or a higher --rate lets it fill; --calls may end it first)`,
+    );
   if (lag && lag.p99Ms > MAX_HARNESS_LAG_P99_MS)
     missed.push(
       `the harness itself fell behind: its event loop was ${Math.round(lag.p99Ms)} ms late at p99 (${MAX_HARNESS_LAG_P99_MS} ms allowed), so this step's figures are the harness's, not the SBC's`,

@@ -228,15 +228,21 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
             ...(shares.length > 0 ? { stalledShare: Math.max(...shares) } : {}),
           }
         : undefined;
+    const concurrency = inputs.reduce((n, x) => n + (x.result.options.steps[s] ?? 0), 0);
     steps.push({
       step: s,
-      concurrency: inputs.reduce((n, x) => n + (x.result.options.steps[s] ?? 0), 0),
+      concurrency,
       peakInFlight: stepPeaks[s] ?? 0,
       durationS,
       callsPerSecond: own.length / durationS,
       figures,
       ...(harnessLag ? { harnessLag } : {}),
-      verdict: judgeStep(figures, thresholds, harnessLag),
+      // Reached when each agent had its share in flight (each measured its own peak live; the
+      // union's peak, from the calls' start and end times, is the step's figure above).
+      verdict: judgeStep(figures, thresholds, harnessLag, {
+        peak: ran.reduce((n, x) => n + (x.result.steps[s] as LoadStep).peakInFlight, 0),
+        target: concurrency,
+      }),
     });
   }
   const k = knee(steps);
@@ -272,6 +278,10 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
       steps: o.steps.map((_, s) => inputs.reduce((n, x) => n + (x.result.options.steps[s] ?? 0), 0)),
       ...(o.stepS !== undefined ? { stepS: o.stepS } : {}),
       holdS: o.holdS,
+      // Each agent starts its share of the rate: the run's rate is their sum.
+      ...(inputs.every((x) => x.result.options.ratePerS !== undefined)
+        ? { ratePerS: inputs.reduce((n, x) => n + (x.result.options.ratePerS as number), 0) }
+        : {}),
       direction: o.direction,
       mix: { ...o.mix },
       ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),

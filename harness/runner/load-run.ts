@@ -67,6 +67,13 @@ export interface LoadOptions {
   stepS?: number;
   /** Seconds each call is held after it is established. */
   holdS: number;
+  /**
+   * Most calls started per second. Default: each step's target concurrency divided by the hold
+   * time, at least 1 ({@link defaultStartRate}), the rate that keeps the target in flight (Little's law), so
+   * a step fills within about one hold time and its calls start, and so end, spread out rather
+   * than all at once.
+   */
+  ratePerS?: number;
   direction: 'in' | 'out' | 'both';
   /** Weights of the call shapes (default: basic only). */
   mix?: LoadMix;
@@ -114,6 +121,8 @@ export interface LoadResult {
     steps: number[];
     stepS?: number;
     holdS: number;
+    /** Most calls started per second, when given (absent: each step's target over the hold time). */
+    ratePerS?: number;
     direction: 'in' | 'out' | 'both';
     durationS?: number;
     /** Weights of the call shapes. */
@@ -194,6 +203,17 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   return r;
 }
 
+/** Most calls started per second that `--rate` accepts. */
+export const MAX_LOAD_RATE = 1000;
+
+/**
+ * The default start rate of a step: its target concurrency over the hold time (Little's law:
+ * calls in flight = arrival rate × time each call lasts), at least one call a second.
+ */
+export function defaultStartRate(target: number, holdS: number): number {
+  return Math.max(1, target / holdS);
+}
+
 /** Validates the options; returns a sentence per problem (empty: fine). */
 export function loadOptionProblems(o: {
   calls: number;
@@ -201,8 +221,11 @@ export function loadOptionProblems(o: {
   stepS?: number | undefined;
   holdS: number;
   durationS?: number | undefined;
+  ratePerS?: number | undefined;
 }): string[] {
   const p: string[] = [];
+  if (o.ratePerS !== undefined && !(o.ratePerS > 0 && o.ratePerS <= MAX_LOAD_RATE))
+    p.push(`--rate must be above 0 and at most ${MAX_LOAD_RATE} calls per second`);
   if (!Number.isInteger(o.calls) || o.calls < 1 || o.calls > MAX_LOAD_CALLS)
     p.push(`--calls must be a whole number from 1 to ${MAX_LOAD_CALLS}`);
   if (o.steps.length === 0 || o.steps.some((c) => !Number.isInteger(c) || c < 1 || c > MAX_LOAD_CONCURRENCY))
@@ -522,6 +545,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const stepEnd = o.steps.length > 1 ? from + (o.stepS as number) * 1000 : Number.POSITIVE_INFINITY;
       const info = { concurrency: target, fromMs: from - t0, toMs: from - t0, peak: 0 };
       stepInfo.push(info);
+      const gapMs = 1000 / (o.ratePerS ?? defaultStartRate(target, o.holdS));
+      let nextStart = from;
       // Bounded: each pass starts a call or waits for one to end; calls and time are finite.
       while (true) {
         const now = clock.now();
@@ -541,7 +566,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           stoppedBy = 'ramp-end';
           break;
         }
-        if (running.size < target && free.length > 0) {
+        const want = running.size < target && free.length > 0;
+        if (want && now >= nextStart) {
+          // Paced: the next call may start one gap after this one, or at once after a lull.
+          nextStart = Math.max(now, nextStart) + gapMs;
           const slot = free.pop() as number;
           const { shape, direction } = schedule.next(records.length);
           const rec: LoadCallRecord = {
@@ -570,8 +598,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           info.peak = Math.max(info.peak, running.size);
           continue;
         }
-        // Wait for a call to end, the step to end or the deadline, whichever comes first.
-        const wait = Math.max(1, Math.min(stepEnd, deadline, now + 1000) - now);
+        // Wait for a call to end, the next start, the step's end or the deadline, whichever comes first.
+        const wait = Math.max(1, Math.min(stepEnd, deadline, now + 1000, want ? nextStart : Infinity) - now);
         await Promise.race([...running, sleep(wait)]);
       }
       info.toMs = clock.now() - t0;
@@ -599,7 +627,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       callsPerSecond: calls.length / durationS,
       figures,
       ...(stepLag[s] ? { harnessLag: stepLag[s] } : {}),
-      verdict: judgeStep(figures, thresholds, stepLag[s]),
+      verdict: judgeStep(figures, thresholds, stepLag[s], { peak: info.peak, target: info.concurrency }),
     };
   });
   // The embedded SBC ends its records just after the BYEs it relays: give it the release bound.
@@ -622,6 +650,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       steps: [...o.steps],
       ...(o.stepS !== undefined ? { stepS: o.stepS } : {}),
       holdS: o.holdS,
+      ...(o.ratePerS !== undefined ? { ratePerS: o.ratePerS } : {}),
       direction: o.direction,
       ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
       mix: { ...mix },

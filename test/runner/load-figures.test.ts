@@ -122,6 +122,15 @@ describe('load figures', () => {
     );
   });
 
+  it('a step that never had its target in flight is not met: it does not show that concurrency', () => {
+    const t = DEFAULT_LOAD_THRESHOLDS;
+    const f = loadFigures([call(0), call(1)]);
+    expect(judgeStep(f, t, undefined, { peak: 2, target: 2 })).toEqual({ met: true, missed: [] });
+    const short = judgeStep(f, t, undefined, { peak: 1, target: 2 });
+    expect(short.met).toBe(false);
+    expect(short.missed.join()).toMatch(/at most 1 call\(s\) were in flight at once, not the step's 2/);
+  });
+
   it('a step whose harness was late beyond the bound at p99 is not met, named as the harness’s own', () => {
     const t = DEFAULT_LOAD_THRESHOLDS;
     const f = loadFigures([call(0), call(1)]);

@@ -225,6 +225,22 @@ describe('merge of load results', () => {
     expect(old.steps[0]?.verdict.met).toBe(true);
   });
 
+  it('a step in which an agent never had its share in flight is not met once merged', () => {
+    const short: LoadResult = {
+      ...rb,
+      steps: rb.steps.map((x, i) => (i === 0 ? { ...x, peakInFlight: 1 } : x)),
+    };
+    const m = mergeLoadResults([
+      { source: 'a/results.json', result: ra },
+      { source: 'b/results.json', result: short },
+    ]);
+    expect(m.steps[0]?.verdict.met).toBe(false);
+    expect(m.steps[0]?.verdict.missed.join()).toMatch(
+      /at most 3 call\(s\) were in flight at once, not the step's 4/,
+    );
+    expect(m.knee).toBeUndefined();
+  });
+
   it('refuses runs of different loads, a repeated agent index, truncated calls, naming the file', () => {
     const bad = (r: Partial<LoadResult>) => () =>
       mergeLoadResults([

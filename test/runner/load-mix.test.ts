@@ -420,7 +420,7 @@ describe('load run with a call mix through the embedded SBC', () => {
       mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
     });
     for (const c of r.calls) {
-      expect(notDelay(c), `call ${c.index} ${c.shape}`).toEqual([]);
+      expect(notDelay(c).join(' | '), `call ${c.index} ${c.shape}`).toBe('');
       expect(c.released).toBe(true);
     }
     // The OXO referred both (semi-attended after cancelling the ringing consultation, attended
@@ -457,7 +457,7 @@ describe('load run with a call mix through the embedded SBC', () => {
       mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
     });
     for (const c of r.calls) {
-      expect(notDelay(c), `call ${c.index} ${c.shape}`).toEqual([]);
+      expect(notDelay(c).join(' | '), `call ${c.index} ${c.shape}`).toBe('');
       expect(c.released).toBe(true);
     }
     const refers = l.provider?.refers ?? [];

@@ -160,6 +160,39 @@ describe('load run through the embedded SBC', () => {
     expect(r.calls.length).toBeLessThan(200);
   });
 
+  it('calls start one at a time, at most --rate a second (default: target / hold time); the target is reached', async () => {
+    // Default: 4 in flight, hold 2 s: 2 calls/s, so starts at least 500 ms apart.
+    const paced = await runLoad({ lab: await lab(), calls: 4, steps: [4], holdS: 2, direction: 'out' });
+    const gaps = (r: typeof paced) =>
+      r.calls.slice(1).map((c, i) => c.startMs - (r.calls[i] as typeof c).startMs);
+    for (const g of gaps(paced)) expect(g).toBeGreaterThanOrEqual(500);
+    expect(paced.steps[0]?.peakInFlight).toBe(4);
+    expect(paced.steps[0]?.verdict.missed.join()).not.toMatch(/in flight at once/);
+    // An explicit rate: 4 calls/s, 250 ms apart at the least; recorded in the options.
+    const fast = await runLoad({
+      lab: await lab(),
+      calls: 4,
+      steps: [4],
+      holdS: 2,
+      ratePerS: 4,
+      direction: 'out',
+    });
+    for (const g of gaps(fast)) expect(g).toBeGreaterThanOrEqual(250);
+    expect(fast.options.ratePerS).toBe(4);
+    expect(loadMarkdown(fast)).toMatch(/started at most 4 call\(s\)\/s/);
+    expect(loadOptionProblems({ calls: 1, steps: [1], holdS: 1, ratePerS: 0 })).toEqual([
+      '--rate must be above 0 and at most 1000 calls per second',
+    ]);
+  });
+
+  it('a step whose --calls end before its target is in flight is not met: it never showed that concurrency', async () => {
+    const r = await runLoad({ lab: await lab(), calls: 2, steps: [3], holdS: 1, direction: 'out' });
+    expect(r.steps[0]?.peakInFlight).toBeLessThan(3);
+    expect(r.steps[0]?.verdict.met).toBe(false);
+    expect(r.steps[0]?.verdict.missed.join()).toMatch(/not the step's 3/);
+    expect(r.knee).toBeUndefined();
+  });
+
   it('--duration-s stops starting calls; the calls in flight finish and count', async () => {
     const r = await runLoad({
       lab: await lab(),
