@@ -64,7 +64,7 @@ import {
 import { watchMediaInactivity } from './sbc-media-timeout.ts';
 import type { SbcPersonalityName } from './sbc-personalities.ts';
 import { type SbcBinding, SbcRegistrar } from './sbc-registrar.ts';
-import { replacesAcross } from './sbc-replaces.ts';
+import { type ReplacesMatch, replacesAcross, replacesNamed } from './sbc-replaces.ts';
 import { offeredCodecs, parseOrUndefined, peerDirection, SbcLegSdp, type SbcNegotiated } from './sbc-sdp.ts';
 
 /** RTCP report interval with personality rtcp-reports, ms (first report after half of it). */
@@ -160,6 +160,11 @@ export interface SbcCallRecord {
     policy: 'pass' | 'local' | 'refused';
     status: number;
     outcome?: number;
+    /**
+     * Personality replaces-local: the id of the SBC call whose leg toward the target the
+     * transferee was joined to, in place of a new INVITE (the consultation the Replaces named).
+     */
+    joined?: number;
   }>;
   /** Faults switched on when the call started. */
   faults: SbcFaultName[];
@@ -218,6 +223,8 @@ class Call {
   ended = false;
   busy = false;
   readonly retired: Leg[] = [];
+  /** Legs that a locally honoured Replaces moved into another call (personality replaces-local). */
+  readonly movedOut = new Set<Leg>();
 
   constructor(
     readonly record: SbcCallRecord,
@@ -228,9 +235,13 @@ class Call {
   }
 
   partner(leg: Leg): Leg | undefined {
-    if (this.legs[0] === leg) return this.legs[1];
-    if (this.legs[1] === leg) return this.legs[0];
-    return undefined;
+    const p = this.legs[0] === leg ? this.legs[1] : this.legs[1] === leg ? this.legs[0] : undefined;
+    return p && !this.movedOut.has(p) ? p : undefined;
+  }
+
+  /** The legs whose ports and dialogs this call still owns (current, retired, not moved out). */
+  owned(): Leg[] {
+    return [...this.legs, ...this.retired].filter((l) => !this.movedOut.has(l));
   }
 
   legOf(r: SbcRelayLeg): Leg | undefined {
@@ -272,6 +283,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   readonly line: SbcLineRegistration;
   private readonly records: SbcCallRecord[] = [];
   private readonly live = new Set<Call>();
+  /** The call each wired leg belongs to now (a locally honoured Replaces moves a leg). */
+  private readonly owner = new WeakMap<Leg, Call>();
   private readonly endpoints = new Set<SbcMediaEndpoint>();
   private readonly closedEvidence: PacketRecord[] = [];
   private nextId = 1;
@@ -819,8 +832,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private wire(call: Call, leg: Leg): void {
     const d = leg.dialog;
     if (!d) return;
-    d.on('request', (req, tx) => void this.onInDialog(call, leg, req, tx));
-    d.once('terminated', (by) => void this.onTerminated(call, leg, by));
+    this.owner.set(leg, call);
+    // The call that owns the leg now: a locally honoured Replaces moves a leg into another call.
+    const at = () => this.owner.get(leg) ?? call;
+    d.on('request', (req, tx) => void this.onInDialog(at(), leg, req, tx));
+    d.once('terminated', (by) => void this.onTerminated(at(), leg, by));
   }
 
   private async onTerminated(call: Call, leg: Leg, by: 'local' | 'remote' | 'failure'): Promise<void> {
@@ -873,8 +889,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     if (limit <= 0) return;
     const received = () => {
       let n = 0;
-      for (const l of [...call.legs, ...call.retired])
-        n += l.endpoint.counters.received + l.endpoint.counters.rtcpReceived;
+      for (const l of call.owned()) n += l.endpoint.counters.received + l.endpoint.counters.rtcpReceived;
       return n;
     };
     const active = () => !call.ended && !this.stopped;
@@ -898,7 +913,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   }
 
   private async hangupAll(call: Call, by: SbcSide | 'sbc'): Promise<void> {
-    for (const leg of [...call.legs, ...call.retired])
+    for (const leg of call.owned())
       if (leg.dialog && leg.dialog.state !== 'terminated')
         await leg.ua.bye(leg.dialog).catch(() => undefined);
     await this.finish(call, by);
@@ -916,7 +931,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     r.endedMs = this.clock.now();
     r.endedBy = by;
     this.live.delete(call);
-    for (const leg of [...call.legs, ...call.retired]) await this.closeLeg(leg);
+    for (const leg of call.owned()) await this.closeLeg(leg);
     this.emit('ended', structuredClone(r));
   }
 
@@ -1258,6 +1273,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       this.respond(tx, req, rec.status, leg);
       return;
     }
+    // replaces-local: the Replaces names a call of ours; join its other leg, no new INVITE.
+    const join = this.has('replaces-local') ? this.joinable(call, leg, other, target) : undefined;
+    if (join) return this.joinReplaced(call, leg, other, req, tx, rec, join);
     // Local: accept, then make the new call from the referrer's side and bridge it to the transferee.
     rec.status = 202;
     this.respond(tx, req, 202, leg);
@@ -1329,6 +1347,102 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     this.wire(call, z);
     await this.resumeTransferee(call, other);
     await notifyReferProgress(leg.ua, referrer, 200, 'OK').catch(() => undefined);
+  }
+
+  /**
+   * Personality replaces-local: what a Refer-To's Replaces names when the SBC can honour it by
+   * joining legs it already has: a confirmed dialog, on the referrer's side, of another answered
+   * call of the SBC (the consultation), whose leg on the transferee's side is up and negotiated.
+   * Undefined otherwise (no Replaces, early-only, another SBC's dialog, a call busy with an offer):
+   * the REFER is then carried out with a new INVITE, as without the personality.
+   */
+  private joinable(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    target: NameAddr,
+  ): { consult: Call; named: Leg; far: Leg } | undefined {
+    const v = isSipUri(target.uri)
+      ? target.uri.headers.find(([k]) => k.toLowerCase() === 'replaces')?.[1]
+      : undefined;
+    if (!v) return undefined;
+    let m: ReplacesMatch<Call, Leg> | undefined;
+    try {
+      m = replacesNamed<Leg, Call>(decodeURIComponent(v), leg.side, this.live);
+    } catch {
+      return undefined;
+    }
+    const far = m?.other;
+    if (!m || !far || m.earlyOnly || m.call === call || m.call.ended || m.call.busy || call.busy)
+      return undefined;
+    if (
+      m.call.record.state !== 'answered' ||
+      far.side !== other.side ||
+      m.call.movedOut.has(far) ||
+      !far.negotiated ||
+      far.dialog?.state !== 'confirmed' ||
+      m.named.dialog?.state !== 'confirmed'
+    )
+      return undefined;
+    return { consult: m.call, named: m.named, far };
+  }
+
+  /**
+   * Personality replaces-local: an attended transfer carried out without a new INVITE. The
+   * Replaces names the referrer's dialog with the SBC in another call the SBC carries (the
+   * consultation), so the SBC already holds a dialog with the target: that call's leg on the
+   * transferee's side. RFC 3891 §3 names a dialog and leaves to the REFER's recipient how to
+   * honour it, and a media-relay B2BUA terminates each dialog on its own (RFC 7092 §3), so the
+   * SBC joins the transferee's leg to the target's leg in its relay: the transferee keeps its
+   * dialog and port, the target keeps its dialog and port, and both get a new RTP stream (another
+   * source, RFC 3550 §8.2). Then it ends the consultation's leg on the referrer's side (BYE: the
+   * dialog the Replaces named is replaced), takes the transferee off hold (RFC 5589 §7), reports
+   * the REFER done (NOTIFY sipfrag 200, RFC 3515 §2.4.5) and ends the referrer's leg (BYE, when
+   * the referrer has not hung up first). The call record's REFER names the joined call.
+   */
+  private async joinReplaced(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    req: SipRequest,
+    tx: ServerTransaction,
+    rec: SbcCallRecord['refers'][number],
+    j: { consult: Call; named: Leg; far: Leg },
+  ): Promise<void> {
+    const { consult, named, far } = j;
+    rec.status = 202;
+    rec.joined = consult.record.id;
+    this.respond(tx, req, 202, leg);
+    // Re-bridge at once (no await before it): both old relays let go of the ports first, so that
+    // closing them later cannot detach the new one.
+    this.refresh(consult);
+    consult.relay.close();
+    consult.movedOut.add(far);
+    this.refresh(call);
+    call.relay.close();
+    other.relayLeg.endpoint.newStream();
+    far.relayLeg.endpoint.newStream();
+    const relay = new SbcMediaRelay(other.relayLeg, far.relayLeg, this.config.faults, this.clock, {});
+    call.relay = relay;
+    this.attachRelay(call, relay);
+    call.legs = [other, far];
+    call.retired.push(leg);
+    this.owner.set(far, call);
+    call.record.extraLegs.push(far.record);
+    relay.setMedia(other.relayLeg, other.negotiated?.media);
+    relay.setMedia(far.relayLeg, far.negotiated?.media);
+    call.record.transcoding = call.record.transcoding || relay.transcoding;
+    relay.answered();
+    const referrer = leg.dialog as Dialog;
+    await notifyReferProgress(leg.ua, referrer, 100, 'Trying').catch(() => undefined);
+    if (named.dialog && named.dialog.state !== 'terminated')
+      await named.ua.bye(named.dialog).catch(() => undefined);
+    await this.finish(consult, 'sbc');
+    await this.resumeTransferee(call, other);
+    await this.resumeTransferee(call, far);
+    rec.outcome = 200;
+    await notifyReferProgress(leg.ua, referrer, 200, 'OK').catch(() => undefined);
+    if (referrer.state !== 'terminated') await leg.ua.bye(referrer).catch(() => undefined);
   }
 
   /**

@@ -25,7 +25,8 @@ export type SbcPersonalityName =
   | 'ptime-10'
   | 'repacketize-40'
   | 'repacketize-60'
-  | 'rtcp-reports';
+  | 'rtcp-reports'
+  | 'replaces-local';
 
 /** One row of the personality table. */
 export interface SbcPersonalityInfo {
@@ -158,6 +159,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
     reference:
       'RFC 3550 §6 (RTCP functions 1-3 SHOULD be used, so none is legal too), §6.4.2 (RR), §6.5.1 (CNAME), §6.2 (interval)',
     onTheWire: 'RTCP RR + SDES compound packets from the SBC’s port+1 on both legs.',
+  },
+  {
+    name: 'replaces-local',
+    summary:
+      'With referPolicy local, carries out a REFER whose Refer-To holds a Replaces naming one of its own calls’ legs on the referrer’s side (an attended transfer’s consultation) without a new INVITE: it joins the transferee’s leg to that call’s leg on the other side in its media relay, reports NOTIFY 200, takes the transferee off hold and ends the referrer’s two legs with BYE.',
+    reference:
+      'RFC 3515 §2.4.4 and §2.4.5 (the REFER recipient decides how to reach the target; NOTIFY sipfrag reports the outcome), RFC 3891 §3 (Replaces names a dialog; its recipient may honour it its own way), RFC 5589 §7 (transfer with consultation hold), RFC 7092 §3 (a signalling/media-relay B2BUA terminates each dialog on its own)',
+    onTheWire:
+      'No INVITE toward the transfer target after the REFER: its consultation leg stays up (new SSRC at the SBC); NOTIFY sipfrag 100 then 200 toward the referrer; BYE from the SBC on the consultation’s trunk leg and on the referred call’s trunk leg; re-INVITE a=sendrecv toward the transferee.',
   },
 ]);
 

@@ -19,6 +19,11 @@
  *   on (`pass`) with the Replaces renamed to its dialog with C, and the provider's phone calls C.
  *   A back-to-back SBC has a dialog of its own on each side, so a Replaces passed on unchanged
  *   names a dialog C never had (481), and one dropped leaves the consultation up: both fail.
+ *   Attended, a third way is accepted: the Replaces names a dialog of a call the SBC carries
+ *   itself (B's consultation leg), and the recipient of a REFER decides how to honour it (RFC
+ *   3515 §2.4.4-2.4.5, RFC 3891 §3), so the SBC may join A's leg to C's consultation leg in its
+ *   media relay with no new call to C, end B's consultation leg, and report the REFER done
+ *   (the embedded SBC's personality `replaces-local`; RFC 7092 §3).
  *
  * Judged, in order ("<shape>: …" in the failures):
  * - audio both ways between A and B before the transfer (the call's own audio figures);
@@ -29,13 +34,18 @@
  *   the audio both ways between B and C is checked ("during the consultation");
  * - the transfer. Joined by the OXO: it succeeded, C answered (semi-attended: after the
  *   transfer). By REFER: answered 2xx and reported done by a final NOTIFY 200 (RFC 3515
- *   §2.4.4); C got a new call that came up; the consultation is over on both sides (cancelled,
- *   or replaced and ended by C); B's leg with A ended (the OXO hangs up after the NOTIFY 200);
+ *   §2.4.4); then either C got a new call that came up and the consultation is over on both
+ *   sides (cancelled, or replaced and ended by C), or (attended) the SBC joined A to C's
+ *   consultation leg: B's consultation leg ended while C's stays established and C gets no new
+ *   call as well; with neither, "got no new call, and its consultation was not joined" (a
+ *   consultation left up with B still in it). B's leg with A ended (the OXO hangs up after the
+ *   NOTIFY 200, or the SBC ends it);
  * - A's leg (or its provider's new call) sees a=sendrecv again: A is off hold;
- * - audio both ways between A and C ("after the transfer");
- * - the release (load-run.ts): A hangs up; C's leg must end, and so must every other leg of the
- *   call (B's two trunk legs, C's consultation leg, A's first call when the provider moved it),
- *   each within the release bound.
+ * - audio both ways between A and C ("after the transfer"), on C's new leg or, joined, on its
+ *   consultation leg;
+ * - the release (load-run.ts): A hangs up; C's leg must end (its new leg, or its consultation
+ *   leg when joined), and so must every other leg of the call (B's two trunk legs, C's
+ *   consultation leg, A's first call when the provider moved it), each within the release bound.
  */
 import type { Call, OxoTrunk, PstnPhone } from '../actors/index.ts';
 import { CALL_RELEASE_BOUND_MS } from './call-invariants.ts';
@@ -203,23 +213,45 @@ async function consultAndTransfer(
 
     // REFER (RFC 3515, RFC 5589): semi-attended, the OXO cancels the ringing consultation and
     // refers A to C's number; attended, it refers A to C with Replaces naming the consultation
-    // dialog (RFC 3891). Either way C gets a new call (from the SBC or from the provider) and
-    // answers it; with Replaces it takes the consultation's place, which C then ends.
+    // dialog (RFC 3891). Either C gets a new call (from the SBC or from the provider) and answers
+    // it, and with Replaces it takes the consultation's place, which C then ends; or, attended,
+    // the SBC honours the Replaces itself (RFC 3891 §3: its recipient decides how): it joins A to
+    // C's consultation leg, which stays up, and ends B's consultation leg (no new call to C).
     target.behaviour = { kind: 'answer' };
     referred = targets.expect(slot);
     const tr = await oxo.transfer(kind, desk.call, { consultation: c, mode: 'refer' });
     judgeLoadRefer(name, tr, desk.name, where, rec.failures);
-    newCall = await Promise.race([referred.promise, sleep(tr.ok ? TARGET_MS : 500).then(() => undefined)]);
+    const over = (x: Call) => x.state === 'ended' || x.state === 'failed';
+    // A new call replaces the consultation before B's side of it ends (C ends the old dialog
+    // once the new one is up); a join ends B's side while C's stays established.
+    const joined = () => kind === 'attended' && over(c) && consulted.state === 'established';
+    const came = referred.promise.then((x) => {
+      newCall = x;
+      return 'new' as const;
+    });
+    const how = await Promise.race([
+      came,
+      until(joined, tr.ok ? TARGET_MS : 500).then((j) => (j ? ('joined' as const) : undefined)),
+    ]);
+    if (how === 'joined' && tr.ok) {
+      const joinedOutcome = await afterJoin(ctx, name, c, consulted, where, () => newCall);
+      handedOver = true;
+      return joinedOutcome;
+    }
     if (!newCall) {
-      if (tr.ok) fail(`reported done, but ${where} got no new call`);
+      if (tr.ok)
+        fail(
+          kind === 'attended'
+            ? `reported done, but ${where} got no new call, and its consultation was not joined to ${pstn.name} either (${c.state} at the OXO, ${consulted.state} at ${where})`
+            : `reported done, but ${where} got no new call`,
+        );
       return undefined;
     }
-    const fresh = newCall;
+    const fresh: Call = newCall;
     if (!tr.ok || !(await until(() => fresh.state === 'established', CALL_RELEASE_BOUND_MS))) {
       if (tr.ok) fail(`${where}'s new leg never reached the established state`);
       return undefined;
     }
-    const over = (x: Call) => x.state === 'ended' || x.state === 'failed';
     if (!(await until(() => over(c) && over(consulted), CALL_RELEASE_BOUND_MS)))
       fail(
         kind === 'attended'
@@ -262,6 +294,48 @@ async function consultAndTransfer(
     referred?.cancel();
     if (!handedOver) for (const x of [newCall, cCall, out]) await x?.hangup().catch(() => undefined);
   }
+}
+
+/**
+ * Attended, by REFER, the SBC joined A to C's consultation leg (RFC 3891 §3, RFC 7092 §3: a
+ * back-to-back SBC may honour a Replaces that names a dialog of its own by joining the legs it
+ * has): B's consultation leg ended, C's is still up. B's leg with A must end too; A's leg must
+ * be off hold; C must get no new call as well; the audio both ways between A and C runs on
+ * C's consultation leg, which is then the far party of the release.
+ */
+async function afterJoin(
+  ctx: LoadShapeContext,
+  name: LoadShapeName,
+  c: Call,
+  consulted: Call,
+  where: string,
+  newCall: () => Call | undefined,
+): Promise<LoadShapeOutcome> {
+  const { rec, desk, pstn, ext } = ctx;
+  const fail = (s: string) => rec.failures.push(`${name}: ${s}`);
+  if (!(await until(() => desk.call.state === 'ended', CALL_RELEASE_BOUND_MS)))
+    fail(
+      `${desk.name}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the transfer was reported done`,
+    );
+  const a = pstn.call;
+  if (!(await until(() => a.remoteDirection === 'sendrecv', RELAY_MS)))
+    fail(`${pstn.name}'s leg still sees a=${a.remoteDirection} after the transfer: it was left on hold`);
+  const far: LoadParty = { call: consulted, name: `${where} (consultation leg)` };
+  await loadAudioCheck(pstn, far, ctx.audioMs, ctx.clock, rec.failures, `${name}, after the transfer`);
+  const extra = newCall();
+  if (extra)
+    fail(
+      `${where} kept its consultation leg, joined to ${pstn.name}, and got a new call as well (${extra.state})`,
+    );
+  return {
+    hangup: pstn,
+    far,
+    others: [
+      { call: desk.call, name: `${desk.name}'s leg of the transferred call` },
+      { call: c, name: `${ext.name}'s consultation leg to ${where}` },
+      ...(extra ? [{ call: extra, name: `${where}'s extra new call` }] : []),
+    ],
+  };
 }
 
 /** 8-5-2: B transfers while C rings. */

@@ -1,10 +1,12 @@
 /**
  * Replaces across the reference SBC (harness/actors/sbc-replaces.ts): a Replaces naming the
  * SBC's dialog on one side is renamed to the SBC's dialog with the other side's UA, tags turned
- * for that UA (RFC 3891 §3). Hand-made dialogs; the load tests run it end to end.
+ * for that UA (RFC 3891 §3); or the call and legs it names are found, for an SBC that honours
+ * it by joining legs it has (personality replaces-local). Hand-made dialogs; the load tests
+ * run both end to end.
  */
 import { describe, expect, it } from 'vitest';
-import { replacesAcross } from '../../harness/actors/sbc-replaces.ts';
+import { replacesAcross, replacesNamed } from '../../harness/actors/sbc-replaces.ts';
 import type { Dialog } from '../../harness/sip/index.ts';
 
 const dialog = (callId: string, localTag: string, remoteTag: string) =>
@@ -50,5 +52,18 @@ describe('Replaces across the SBC', () => {
       ],
     };
     expect(replacesAcross('lan-call;to-tag=sbc-lan;from-tag=oxo', 'lan', [half])).toBeUndefined();
+  });
+
+  it('finds the named call, the named leg and the call’s leg on the other side', () => {
+    const m = replacesNamed('lan-call;to-tag=sbc-lan;from-tag=oxo', 'lan', [other, consultation]);
+    expect(m?.call).toBe(consultation);
+    expect(m?.named).toBe(consultation.legs[0]);
+    expect(m?.other).toBe(consultation.legs[1]);
+    expect(m?.earlyOnly).toBe(false);
+    expect(
+      replacesNamed('lan-call;to-tag=oxo;from-tag=sbc-lan;early-only', 'lan', [consultation])?.earlyOnly,
+    ).toBe(true);
+    expect(replacesNamed('lan-call;to-tag=sbc-lan;from-tag=oxo', 'wan', [consultation])).toBeUndefined();
+    expect(replacesNamed('not a replaces', 'lan', [consultation])).toBeUndefined();
   });
 });

@@ -25,9 +25,14 @@
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
- * - repacketize: repacketize-40 alone, so the peers send their default 20 ms packets and get
+ * - repacketize: repacketize-40, so the peers send their default 20 ms packets and get
  *   the same audio back as 40 ms packets (half as many): no a=ptime of another personality
- *   changes what it re-frames.
+ *   changes what it re-frames. With it replaces-local (an attended transfer's REFER with
+ *   Replaces honoured by joining legs, no new INVITE), which changes no SDP line, packet size
+ *   or hold: the plan never exercises it, because its attended transfer (8-5-3) joins inside
+ *   the OXO and its only REFER (8-5-4, unattended, no Replaces) is N/A with the embedded
+ *   profile (transferMode internal). Here it shows only that it leaves the plan OK, and its
+ *   `seen` says so; test/runner/load-consult-transfer.test.ts proves it on the wire.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +58,7 @@ const GROUPS: Group[] = [
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local'] },
   { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite'] },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
-  { name: 'repacketize', personalities: ['repacketize-40'] },
+  { name: 'repacketize', personalities: ['repacketize-40', 'replaces-local'] },
 ];
 
 const dirs: string[] = [];
@@ -206,6 +211,19 @@ function seen(
         ok: (media.audioSizes.get(480) ?? 0) > 0,
         what: '480-octet (60 ms) G.711 or G.722 payloads from an SBC address',
       };
+    case 'replaces-local': {
+      // Not exercised by the plan (see the group comment): what can be checked is that no
+      // REFER with Replaces reached the SBC, or, if a plan change makes one, that the SBC then
+      // made no INVITE with Replaces (it joined the legs it had).
+      const referred = any(/^REFER sip:[^\n]*\n(?:[^\n]+\n)*?Refer-To:[^\n]*\?Replaces=/im);
+      const invited = any(/^INVITE sip:[^\n]*\n(?:[^\n]+\n)*?Replaces:/im);
+      return referred
+        ? { ok: !invited, what: 'a REFER with Replaces, and no INVITE with Replaces from the SBC' }
+        : {
+            ok: true,
+            what: 'no REFER with Replaces in the plan: nothing for it to do (load-consult-transfer.test.ts proves it)',
+          };
+    }
     case 'port-change': {
       const sbc = [profile.sbc.lan.address, profile.sbc.wan.address];
       return { ok: sbcPortsPerDialog(sip, sbc) >= 2, what: 'two m=audio ports from the SBC in one dialog' };
