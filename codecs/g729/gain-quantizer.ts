@@ -132,7 +132,7 @@ function gbkPresel(bestGain: Int32Array, gcode0: number, cand: Int32Array): void
 }
 
 /** The codebook search with the reference's operators; the best indices go to out[0..1]. */
-function searchReference(
+export function searchReference(
   cand1: number,
   cand2: number,
   gcode0: number,
@@ -171,6 +171,161 @@ function searchReference(
 
 /** Whether every entry of both gain codebooks is ≥ 0 (it is: gains are non-negative). */
 const GBK_NON_NEGATIVE = GBK1.every((v) => v >= 0) && GBK2.every((v) => v >= 0);
+
+/**
+ * The codebook search for gcode0 ≥ 0 with non-negative codebooks, in doubles: gains and
+ * codebook entries are ≥ 0, so no mult can saturate, and no Mpy_32_16 can
+ * (|2·hi·n| + 2·((lo·n) >> 15) < 2^31 for n ≥ 0); only the sums of the five terms can.
+ */
+export function searchPlain(
+  cand1: number,
+  cand2: number,
+  gcode0: number,
+  tame: number,
+  cHi: Int32Array,
+  cLo: Int32Array,
+  out: Int32Array,
+): void {
+  const h0 = cHi[0]!;
+  const h1 = cHi[1]!;
+  const h2 = cHi[2]!;
+  const h3 = cHi[3]!;
+  const h4 = cHi[4]!;
+  const l0 = cLo[0]!;
+  const l1 = cLo[1]!;
+  const l2 = cLo[2]!;
+  const l3 = cLo[3]!;
+  const l4 = cLo[4]!;
+  let distMin = MAX_32;
+  let index1 = cand1;
+  let index2 = cand2;
+  for (let i = 0; i < NCAN1; i++) {
+    for (let j = 0; j < NCAN2; j++) {
+      let gPitch = GBK1[(cand1 + i) * 2]! + GBK2[(cand2 + j) * 2]!;
+      if (gPitch > MAX_16) gPitch = MAX_16;
+      if (tame === 1 && !(gPitch < GP0999)) continue;
+      const tmp = (GBK1[(cand1 + i) * 2 + 1]! + GBK2[(cand2 + j) * 2 + 1]!) >> 1;
+      const gCode = (gcode0 * tmp) >> 15;
+      const g2Pitch = (gPitch * gPitch) >> 15;
+      const g2Code = (gCode * gCode) >> 15;
+      const gPitCod = (gCode * gPitch) >> 15;
+      let L = 2 * h0 * g2Pitch + 2 * ((l0 * g2Pitch) >> 15);
+      L += 2 * h1 * gPitch + 2 * ((l1 * gPitch) >> 15);
+      L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+      L += 2 * h2 * g2Code + 2 * ((l2 * g2Code) >> 15);
+      L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+      L += 2 * h3 * gCode + 2 * ((l3 * gCode) >> 15);
+      L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+      L += 2 * h4 * gPitCod + 2 * ((l4 * gPitCod) >> 15);
+      L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
+      if (L < distMin) {
+        distMin = L;
+        index1 = cand1 + i;
+        index2 = cand2 + j;
+      }
+    }
+  }
+  out[0] = index1;
+  out[1] = index2;
+}
+
+/** Whether every sum of a pitch entry of GA and one of GB fits in 16 bits (it does: ≤ 22215). */
+const GBK_PITCH_FITS = (() => {
+  let m1 = 0;
+  let m2 = 0;
+  for (let i = 0; i < NCODE1; i++) m1 = Math.max(m1, GBK1[i * 2]!);
+  for (let i = 0; i < NCODE2; i++) m2 = Math.max(m2, GBK2[i * 2]!);
+  return m1 + m2 <= MAX_16;
+})();
+
+/**
+ * The codebook search in int32, for gcode0 ≥ 0 with non-negative codebooks; returns false
+ * (and leaves out alone) when its bound does not hold. Each term Mpy_32_16(hi, lo, n) is 2·a,
+ * a = hi·n + ((lo·n) >> 15) exactly (see searchPlain), and |a| ≤ (|hi| + 1)·n as 0 ≤ lo < 2^15.
+ * Every n (g2Pitch, gPitch, g2Code, gCode, gPitCod) is a non-decreasing function of the
+ * codebook entries, so its largest value over the candidates comes from the largest entries
+ * of the candidate windows: N. When Σ (|hi| + 1)·N < 2^30 no partial sum of the five terms
+ * (nor of their halves, in any order) leaves ±(2^31 − 2), so none saturates, and the distance
+ * is 2·Σ a with Σ a exact in int32; L < distMin (from MAX_32) is then Σ a < sMin (from 2^30).
+ */
+export function searchInt32(
+  cand1: number,
+  cand2: number,
+  gcode0: number,
+  tame: number,
+  cHi: Int32Array,
+  cLo: Int32Array,
+  out: Int32Array,
+): boolean {
+  if (!GBK_PITCH_FITS) return false;
+  let p1 = 0;
+  let c1 = 0;
+  for (let i = cand1; i < cand1 + NCAN1; i++) {
+    p1 = Math.max(p1, GBK1[i * 2]!);
+    c1 = Math.max(c1, GBK1[i * 2 + 1]!);
+  }
+  let p2 = 0;
+  let c2 = 0;
+  for (let j = cand2; j < cand2 + NCAN2; j++) {
+    p2 = Math.max(p2, GBK2[j * 2]!);
+    c2 = Math.max(c2, GBK2[j * 2 + 1]!);
+  }
+  const gpN = p1 + p2;
+  const gcN = (gcode0 * ((c1 + c2) >> 1)) >> 15;
+  const h0 = cHi[0]!;
+  const h1 = cHi[1]!;
+  const h2 = cHi[2]!;
+  const h3 = cHi[3]!;
+  const h4 = cHi[4]!;
+  const bound =
+    (Math.abs(h0) + 1) * ((gpN * gpN) >> 15) +
+    (Math.abs(h1) + 1) * gpN +
+    (Math.abs(h2) + 1) * ((gcN * gcN) >> 15) +
+    (Math.abs(h3) + 1) * gcN +
+    (Math.abs(h4) + 1) * ((gcN * gpN) >> 15);
+  if (bound >= 0x40000000) return false;
+  const l0 = cLo[0]!;
+  const l1 = cLo[1]!;
+  const l2 = cLo[2]!;
+  const l3 = cLo[3]!;
+  const l4 = cLo[4]!;
+  let sMin = 0x40000000;
+  let index1 = cand1;
+  let index2 = cand2;
+  for (let i = cand1; i < cand1 + NCAN1; i++) {
+    const gp1 = GBK1[i * 2]!;
+    const gc1 = GBK1[i * 2 + 1]!;
+    for (let j = cand2; j < cand2 + NCAN2; j++) {
+      // ≤ MAX_16 (GBK_PITCH_FITS): add() does not saturate.
+      const gPitch = gp1 + GBK2[j * 2]!;
+      if (tame === 1 && gPitch >= GP0999) continue;
+      const gCode = Math.imul(gcode0, (gc1 + GBK2[j * 2 + 1]!) >> 1) >> 15;
+      const g2Pitch = Math.imul(gPitch, gPitch) >> 15;
+      const g2Code = Math.imul(gCode, gCode) >> 15;
+      const gPitCod = Math.imul(gCode, gPitch) >> 15;
+      const s =
+        (Math.imul(h0, g2Pitch) +
+          (Math.imul(l0, g2Pitch) >> 15) +
+          Math.imul(h1, gPitch) +
+          (Math.imul(l1, gPitch) >> 15) +
+          Math.imul(h2, g2Code) +
+          (Math.imul(l2, g2Code) >> 15) +
+          Math.imul(h3, gCode) +
+          (Math.imul(l3, gCode) >> 15) +
+          Math.imul(h4, gPitCod) +
+          (Math.imul(l4, gPitCod) >> 15)) |
+        0;
+      if (s < sMin) {
+        sMin = s;
+        index1 = i;
+        index2 = j;
+      }
+    }
+  }
+  out[0] = index1;
+  out[1] = index2;
+  return true;
+}
 
 /** The encoder's gain quantiser with its own MA predictor memory (Qua_gain). */
 export class GainQuantizer {
@@ -264,53 +419,12 @@ export class GainQuantizer {
       cHi[i] = L_Extract_hi(L);
       cLo[i] = L_Extract_lo(L);
     }
-    let distMin = MAX_32;
-    let index1 = cand1;
-    let index2 = cand2;
-    if (gcode0 >= 0 && GBK_NON_NEGATIVE) {
-      // Gains and codebook entries are ≥ 0, so no mult can saturate, and no Mpy_32_16 can
-      // (|2·hi·n| + 2·((lo·n) >> 15) < 2^31 for n ≥ 0); only the sums of the five terms can.
-      const h0 = cHi[0]!;
-      const h1 = cHi[1]!;
-      const h2 = cHi[2]!;
-      const h3 = cHi[3]!;
-      const h4 = cHi[4]!;
-      const l0 = cLo[0]!;
-      const l1 = cLo[1]!;
-      const l2 = cLo[2]!;
-      const l3 = cLo[3]!;
-      const l4 = cLo[4]!;
-      for (let i = 0; i < NCAN1; i++) {
-        for (let j = 0; j < NCAN2; j++) {
-          let gPitch = GBK1[(cand1 + i) * 2]! + GBK2[(cand2 + j) * 2]!;
-          if (gPitch > MAX_16) gPitch = MAX_16;
-          if (tame === 1 && !(gPitch < GP0999)) continue;
-          const tmp = (GBK1[(cand1 + i) * 2 + 1]! + GBK2[(cand2 + j) * 2 + 1]!) >> 1;
-          const gCode = (gcode0 * tmp) >> 15;
-          const g2Pitch = (gPitch * gPitch) >> 15;
-          const g2Code = (gCode * gCode) >> 15;
-          const gPitCod = (gCode * gPitch) >> 15;
-          let L = 2 * h0 * g2Pitch + 2 * ((l0 * g2Pitch) >> 15);
-          L += 2 * h1 * gPitch + 2 * ((l1 * gPitch) >> 15);
-          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
-          L += 2 * h2 * g2Code + 2 * ((l2 * g2Code) >> 15);
-          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
-          L += 2 * h3 * gCode + 2 * ((l3 * gCode) >> 15);
-          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
-          L += 2 * h4 * gPitCod + 2 * ((l4 * gPitCod) >> 15);
-          L = L > MAX_32 ? MAX_32 : Math.max(L, MIN_32);
-          if (L < distMin) {
-            distMin = L;
-            index1 = cand1 + i;
-            index2 = cand2 + j;
-          }
-        }
-      }
-    } else {
-      searchReference(cand1, cand2, gcode0, tame, cHi, cLo, cands);
-      index1 = cands[0]!;
-      index2 = cands[1]!;
+    if (!(gcode0 >= 0 && GBK_NON_NEGATIVE && searchInt32(cand1, cand2, gcode0, tame, cHi, cLo, cands))) {
+      if (gcode0 >= 0 && GBK_NON_NEGATIVE) searchPlain(cand1, cand2, gcode0, tame, cHi, cLo, cands);
+      else searchReference(cand1, cand2, gcode0, tame, cHi, cLo, cands);
     }
+    const index1 = cands[0]!;
+    const index2 = cands[1]!;
     out[0] = add(GBK1[index1 * 2]!, GBK2[index2 * 2]!);
     const Lgbk12 = L_add(GBK1[index1 * 2 + 1]!, GBK2[index2 * 2 + 1]!);
     const tmp = extract_l(L_shr(Lgbk12, 1));

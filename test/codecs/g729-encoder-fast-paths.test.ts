@@ -1,0 +1,54 @@
+/**
+ * The encoder's bounded fast paths against the reference arithmetic they replace, on random
+ * inputs that both meet and miss their bounds (so the fallbacks run too).
+ */
+import { describe, expect, it } from 'vitest';
+import { searchInt32, searchPlain, searchReference } from '../../codecs/g729/gain-quantizer.ts';
+
+/** A seeded LCG: uniform integers in [lo, hi]. */
+function rng(seed: number): (lo: number, hi: number) => number {
+  let s = seed >>> 0;
+  return (lo, hi) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + Math.floor((s / 2 ** 32) * (hi - lo + 1));
+  };
+}
+
+describe('G.729 encoder fast paths give the reference arithmetic', () => {
+  it('gain codebook search: int32 (within its bound) and doubles against the basic operators', () => {
+    const r = rng(729);
+    const cHi = new Int32Array(5);
+    const cLo = new Int32Array(5);
+    const ref = new Int32Array(2);
+    const fast = new Int32Array(2);
+    let int32 = 0;
+    let fallback = 0;
+    for (let n = 0; n < 20000; n++) {
+      // Terms from full scale down to tiny, either sign (every fourth case all at full scale,
+      // mostly beyond the int32 bound); the low parts as L_Extract_lo gives them.
+      const full = n % 4 === 0;
+      for (let i = 0; i < 5; i++) {
+        if (full) cHi[i] = r(0, 1) ? r(16384, 32767) : r(-32768, -16384);
+        else cHi[i] = r(-32768, 32767) >> (r(0, 1) ? 0 : r(0, 15));
+        cLo[i] = r(0, 32767);
+      }
+      const gcode0 = full ? r(16384, 32767) : r(0, 32767) >> (r(0, 1) ? 0 : r(0, 14));
+      const tame = r(0, 1);
+      const cand1 = r(0, 4);
+      const cand2 = r(0, 8);
+      searchReference(cand1, cand2, gcode0, tame, cHi, cLo, ref);
+      searchPlain(cand1, cand2, gcode0, tame, cHi, cLo, fast);
+      expect([...fast]).toEqual([...ref]);
+      fast.fill(-1);
+      if (searchInt32(cand1, cand2, gcode0, tame, cHi, cLo, fast)) {
+        int32++;
+        expect([...fast]).toEqual([...ref]);
+      } else {
+        fallback++;
+        expect([...fast]).toEqual([-1, -1]);
+      }
+    }
+    expect(int32).toBeGreaterThan(2000);
+    expect(fallback).toBeGreaterThan(1500);
+  });
+});
