@@ -3,7 +3,9 @@
  * inputs that both meet and miss their bounds (so the fallbacks run too).
  */
 import { describe, expect, it } from 'vitest';
+import { Div_32 } from '../../codecs/g729/basic-ops.ts';
 import { searchInt32, searchPlain, searchReference } from '../../codecs/g729/gain-quantizer.ts';
+import { div32 } from '../../codecs/g729/lp-analysis.ts';
 
 /** A seeded LCG: uniform integers in [lo, hi]. */
 function rng(seed: number): (lo: number, hi: number) => number {
@@ -50,5 +52,18 @@ describe('G.729 encoder fast paths give the reference arithmetic', () => {
     }
     expect(int32).toBeGreaterThan(2000);
     expect(fallback).toBeGreaterThan(1500);
+  });
+
+  it("Levinson's Div_32 written out, and its fallback for a denominator that is not normalised", () => {
+    const r = rng(4711);
+    for (let n = 0; n < 50000; n++) {
+      // Mostly normalised denominators (hi > 0x3fff) with num below them, as Levinson has;
+      // every eighth case a small hi, which takes the basic operators.
+      const dh = n % 8 === 0 ? r(1, 0x3fff) : r(0x4000, 32767);
+      const dl = r(0, 32767);
+      const den = dh * 65536 + 2 * dl;
+      const num = r(0, 1) ? r(0, den - 1) : r(0, 0xffff);
+      expect(div32(num, dh, dl)).toBe(Div_32(num, dh, dl));
+    }
   });
 });
