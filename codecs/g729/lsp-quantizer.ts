@@ -225,7 +225,9 @@ function preSelectChecked(rbuf: Int16Array): number {
 
 const diffBuf = new Int16Array(M);
 
-function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: number, to: number): number {
+/** The second stage's search over the NC = 5 columns from..from + 5 of one half. */
+function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: number): number {
+  const to = from + NC;
   // sub(rbuf, cb1) does not depend on k; every term mult(w, d)·d·2 is ≥ 0 (w ≥ 0), so the
   // reference's L_mac chain is min(2·Σ, MAX_32), and the plain sum in doubles is exact.
   for (let j = from; j < to; j++) {
@@ -247,12 +249,30 @@ function selectSecond(rbuf: Int16Array, c1: number, wegt: Int16Array, from: numb
   let index = 0;
   let dmin = 0x7fffffff;
   if (bound < 0x40000000) {
-    for (let k = 0; k < 32; k++) {
-      let dist = 0;
-      for (let j = from, c = k * M + from; j < to; j++, c++) {
-        const d = diffBuf[j]! - LSPCB2[c]!;
-        dist = (dist + Math.imul(Math.imul(wegt[j]!, d) >> 15, d)) | 0;
-      }
+    // The five columns (NC) written out, the weights and differences in locals.
+    const w0 = wegt[from]!;
+    const w1 = wegt[from + 1]!;
+    const w2 = wegt[from + 2]!;
+    const w3 = wegt[from + 3]!;
+    const w4 = wegt[from + 4]!;
+    const r0 = diffBuf[from]!;
+    const r1 = diffBuf[from + 1]!;
+    const r2 = diffBuf[from + 2]!;
+    const r3 = diffBuf[from + 3]!;
+    const r4 = diffBuf[from + 4]!;
+    for (let k = 0, c = from; k < 32; k++, c += M) {
+      const d0 = r0 - LSPCB2[c]!;
+      const d1 = r1 - LSPCB2[c + 1]!;
+      const d2 = r2 - LSPCB2[c + 2]!;
+      const d3 = r3 - LSPCB2[c + 3]!;
+      const d4 = r4 - LSPCB2[c + 4]!;
+      const dist =
+        (Math.imul(Math.imul(w0, d0) >> 15, d0) +
+          Math.imul(Math.imul(w1, d1) >> 15, d1) +
+          Math.imul(Math.imul(w2, d2) >> 15, d2) +
+          Math.imul(Math.imul(w3, d3) >> 15, d3) +
+          Math.imul(Math.imul(w4, d4) >> 15, d4)) |
+        0;
       if (dist < dmin) {
         dmin = dist;
         index = k;
@@ -323,11 +343,11 @@ export class LspQuantizer {
       prevExtract(lsf, rbuf, mode, this.pred);
       const c = preSelect(rbuf);
       cand[mode] = c;
-      const i1 = selectSecond(rbuf, c, wegt, 0, NC);
+      const i1 = selectSecond(rbuf, c, wegt, 0);
       t1[mode] = i1;
       for (let j = 0; j < NC; j++) buf[j] = add(LSPCB1[c * M + j]!, LSPCB2[i1 * M + j]!);
       expandRange(buf, GAP1, 1, NC);
-      const i2 = selectSecond(rbuf, c, wegt, NC, M);
+      const i2 = selectSecond(rbuf, c, wegt, NC);
       t2[mode] = i2;
       for (let j = NC; j < M; j++) buf[j] = add(LSPCB1[c * M + j]!, LSPCB2[i2 * M + j]!);
       expandRange(buf, GAP1, NC, M);
