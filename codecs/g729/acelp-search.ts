@@ -864,21 +864,122 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       q1 = rri0i3i4 + ((i1 * 6554) >> 15);
       q2 = RRI0I0;
       let q3 = RRI0I1;
-      for (let i2 = 0; i2 < L_SUBFR; i2 += STEP) {
+      // The inner loop over i3 = 1, 6, … 36 written out, its dn and tmpVect entries in locals.
+      const n0 = dn[1]!;
+      const n1 = dn[6]!;
+      const n2 = dn[11]!;
+      const n3 = dn[16]!;
+      const n4 = dn[21]!;
+      const n5 = dn[26]!;
+      const n6 = dn[31]!;
+      const n7 = dn[36]!;
+      const v0 = tmpVect[0]!;
+      const v1 = tmpVect[1]!;
+      const v2 = tmpVect[2]!;
+      const v3 = tmpVect[3]!;
+      const v4 = tmpVect[4]!;
+      const v5 = tmpVect[5]!;
+      const v6 = tmpVect[6]!;
+      const v7 = tmpVect[7]!;
+      for (let i2 = 0; i2 < L_SUBFR; i2 += STEP, q3 += NB_POS) {
         const ps1 = ps0 + dn[i2]!;
         const alp1 = (alp0 + (rr[q0]! << 13) + (rr[q1]! << 13) + (rr[q2++]! << 12)) | 0;
         q0 += NB_POS;
         q1 += NB_POS;
-        for (let q4 = 0, i3 = 1; i3 < L_SUBFR; i3 += STEP, q4++) {
-          const ps2 = ps1 + dn[i3]!;
-          const alp2 = (alp1 + (rr[q3++]! << 13) + tmpVect[q4]!) | 0;
+        {
+          const ps2 = ps1 + n0;
+          const alp2 = (alp1 + (rr[q3 + 0]! << 13) + v0) | 0;
           const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
           if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
             sq = sq2;
             alp = alp16;
             ix = i2;
-            iy = i3;
+            iy = 1;
+          }
+        }
+        {
+          const ps2 = ps1 + n1;
+          const alp2 = (alp1 + (rr[q3 + 1]! << 13) + v1) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 6;
+          }
+        }
+        {
+          const ps2 = ps1 + n2;
+          const alp2 = (alp1 + (rr[q3 + 2]! << 13) + v2) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 11;
+          }
+        }
+        {
+          const ps2 = ps1 + n3;
+          const alp2 = (alp1 + (rr[q3 + 3]! << 13) + v3) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 16;
+          }
+        }
+        {
+          const ps2 = ps1 + n4;
+          const alp2 = (alp1 + (rr[q3 + 4]! << 13) + v4) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 21;
+          }
+        }
+        {
+          const ps2 = ps1 + n5;
+          const alp2 = (alp1 + (rr[q3 + 5]! << 13) + v5) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 26;
+          }
+        }
+        {
+          const ps2 = ps1 + n6;
+          const alp2 = (alp1 + (rr[q3 + 6]! << 13) + v6) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 31;
+          }
+        }
+        {
+          const ps2 = ps1 + n7;
+          const alp2 = (alp1 + (rr[q3 + 7]! << 13) + v7) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 36;
           }
         }
       }
@@ -946,20 +1047,121 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
       q1 = RRI0I1 + i1Offset;
       q2 = RRI1I1;
       let q3 = RRI1I2;
-      for (let i2 = 1; i2 < L_SUBFR; i2 += STEP) {
+      // The inner loop over i3 = 2, 7, … 37 written out, as above.
+      const n0 = dn[2]!;
+      const n1 = dn[7]!;
+      const n2 = dn[12]!;
+      const n3 = dn[17]!;
+      const n4 = dn[22]!;
+      const n5 = dn[27]!;
+      const n6 = dn[32]!;
+      const n7 = dn[37]!;
+      const v0 = tmpVect[0]!;
+      const v1 = tmpVect[1]!;
+      const v2 = tmpVect[2]!;
+      const v3 = tmpVect[3]!;
+      const v4 = tmpVect[4]!;
+      const v5 = tmpVect[5]!;
+      const v6 = tmpVect[6]!;
+      const v7 = tmpVect[7]!;
+      for (let i2 = 1; i2 < L_SUBFR; i2 += STEP, q3 += NB_POS) {
         const ps1 = ps0 + dn[i2]!;
         const alp1 = (alp0 + (rr[q0]! << 13) + (rr[q1++]! << 13) + (rr[q2++]! << 12)) | 0;
         q0 += NB_POS;
-        for (let q4 = 0, i3 = 2; i3 < L_SUBFR; i3 += STEP, q4++) {
-          const ps2 = ps1 + dn[i3]!;
-          const alp2 = (alp1 + (rr[q3++]! << 13) + tmpVect[q4]!) | 0;
+        {
+          const ps2 = ps1 + n0;
+          const alp2 = (alp1 + (rr[q3 + 0]! << 13) + v0) | 0;
           const sq2 = Math.imul(ps2, ps2) >> 15;
           const alp16 = (alp2 + 0x8000) >> 16;
           if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
             sq = sq2;
             alp = alp16;
             ix = i2;
-            iy = i3;
+            iy = 2;
+          }
+        }
+        {
+          const ps2 = ps1 + n1;
+          const alp2 = (alp1 + (rr[q3 + 1]! << 13) + v1) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 7;
+          }
+        }
+        {
+          const ps2 = ps1 + n2;
+          const alp2 = (alp1 + (rr[q3 + 2]! << 13) + v2) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 12;
+          }
+        }
+        {
+          const ps2 = ps1 + n3;
+          const alp2 = (alp1 + (rr[q3 + 3]! << 13) + v3) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 17;
+          }
+        }
+        {
+          const ps2 = ps1 + n4;
+          const alp2 = (alp1 + (rr[q3 + 4]! << 13) + v4) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 22;
+          }
+        }
+        {
+          const ps2 = ps1 + n5;
+          const alp2 = (alp1 + (rr[q3 + 5]! << 13) + v5) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 27;
+          }
+        }
+        {
+          const ps2 = ps1 + n6;
+          const alp2 = (alp1 + (rr[q3 + 6]! << 13) + v6) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 32;
+          }
+        }
+        {
+          const ps2 = ps1 + n7;
+          const alp2 = (alp1 + (rr[q3 + 7]! << 13) + v7) | 0;
+          const sq2 = Math.imul(ps2, ps2) >> 15;
+          const alp16 = (alp2 + 0x8000) >> 16;
+          if (Math.imul(alp, sq2) > Math.imul(sq, alp16)) {
+            sq = sq2;
+            alp = alp16;
+            ix = i2;
+            iy = 37;
           }
         }
       }
