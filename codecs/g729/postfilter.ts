@@ -25,7 +25,13 @@ import { residu, synFilt, weightAzBy, weightFactors } from './filters.ts';
 import { invSqrt } from './log-pow.ts';
 import { M, MP1 } from './lsp.ts';
 import { PIT_MAX } from './pitch.ts';
-import { A100, B100 } from './tables.ts';
+import { A100 as A100_TABLE, B100 as B100_TABLE } from './tables.ts';
+
+// The tables as module-local Int32Array copies: in the hot loops a load from them is cheaper
+// than one through the imported binding of the Int16Array (micro-benchmark of the LSP
+// pre-selection: 0.69× the time).
+const A100 = Int32Array.from(A100_TABLE);
+const B100 = Int32Array.from(B100_TABLE);
 
 const L_SUBFR = 40;
 const L_FRAME = 80;
