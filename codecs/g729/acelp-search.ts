@@ -4,26 +4,45 @@
  * 13-bit position index and the 4-bit sign index (ACELP_Code_A, Cor_h, Cor_h_X, D4i40_17_fast).
  */
 import {
-  add,
-  extract_h,
-  extract_l,
   MAX_16 as IMPORTED_MAX_16,
   MAX_32 as IMPORTED_MAX_32,
   MIN_16 as IMPORTED_MIN_16,
-  L_abs,
-  L_mac,
-  L_msu,
-  L_mult,
-  L_sub,
-  macDot,
-  mult,
-  negate,
-  norm_l,
-  round,
-  shl,
-  shr,
-  sub,
+  add as imported_add,
+  extract_h as imported_extract_h,
+  extract_l as imported_extract_l,
+  L_abs as imported_L_abs,
+  L_mac as imported_L_mac,
+  L_msu as imported_L_msu,
+  L_mult as imported_L_mult,
+  L_sub as imported_L_sub,
+  macDot as imported_macDot,
+  mult as imported_mult,
+  negate as imported_negate,
+  norm_l as imported_norm_l,
+  round as imported_round,
+  shl as imported_shl,
+  shr as imported_shr,
+  sub as imported_sub,
 } from './basic-ops.ts';
+
+// Module-local aliases of the imported functions (a call through an imported binding costs a
+// load and a check more).
+const L_abs = imported_L_abs;
+const L_mac = imported_L_mac;
+const L_msu = imported_L_msu;
+const L_mult = imported_L_mult;
+const L_sub = imported_L_sub;
+const add = imported_add;
+const extract_h = imported_extract_h;
+const extract_l = imported_extract_l;
+const macDot = imported_macDot;
+const mult = imported_mult;
+const negate = imported_negate;
+const norm_l = imported_norm_l;
+const round = imported_round;
+const shl = imported_shl;
+const shr = imported_shr;
+const sub = imported_sub;
 
 // Module-local copies of the imported constants: in a hot loop an imported binding costs a
 // load and a check per use (micro-benchmark: a loop bounded by an imported constant 1.37× the

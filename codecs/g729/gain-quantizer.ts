@@ -4,32 +4,36 @@
  * (Corr_xy2, Qua_gain, Gbk_presel).
  */
 import {
-  add,
-  div_s,
-  extract_h,
-  extract_l,
   MAX_16 as IMPORTED_MAX_16,
   MAX_32 as IMPORTED_MAX_32,
   MIN_32 as IMPORTED_MIN_32,
-  L_add,
-  L_deposit_h,
-  L_Extract_hi,
-  L_Extract_lo,
-  L_mac,
-  L_mult,
-  L_shl,
-  L_shr,
-  L_sub,
-  Mpy_32_16,
-  mult,
-  negate,
-  norm_l,
-  round,
-  shl,
-  shr,
-  sub,
+  add as imported_add,
+  div_s as imported_div_s,
+  extract_h as imported_extract_h,
+  extract_l as imported_extract_l,
+  L_add as imported_L_add,
+  L_deposit_h as imported_L_deposit_h,
+  L_Extract_hi as imported_L_Extract_hi,
+  L_Extract_lo as imported_L_Extract_lo,
+  L_mac as imported_L_mac,
+  L_mult as imported_L_mult,
+  L_shl as imported_L_shl,
+  L_shr as imported_L_shr,
+  L_sub as imported_L_sub,
+  Mpy_32_16 as imported_Mpy_32_16,
+  mult as imported_mult,
+  negate as imported_negate,
+  norm_l as imported_norm_l,
+  round as imported_round,
+  shl as imported_shl,
+  shr as imported_shr,
+  sub as imported_sub,
 } from './basic-ops.ts';
-import { gainPredict, gainUpdate, newPastQuaEn } from './gain.ts';
+import {
+  gainPredict as imported_gainPredict,
+  gainUpdate as imported_gainUpdate,
+  newPastQuaEn as imported_newPastQuaEn,
+} from './gain.ts';
 import {
   COEF as COEF_TABLE,
   GBK1 as GBK1_TABLE,
@@ -40,6 +44,33 @@ import {
   THR1 as THR1_TABLE,
   THR2 as THR2_TABLE,
 } from './tables.ts';
+
+// Module-local aliases of the imported functions (a call through an imported binding costs a
+// load and a check more).
+const L_add = imported_L_add;
+const L_deposit_h = imported_L_deposit_h;
+const L_Extract_hi = imported_L_Extract_hi;
+const L_Extract_lo = imported_L_Extract_lo;
+const L_mac = imported_L_mac;
+const L_mult = imported_L_mult;
+const L_shl = imported_L_shl;
+const L_shr = imported_L_shr;
+const L_sub = imported_L_sub;
+const Mpy_32_16 = imported_Mpy_32_16;
+const add = imported_add;
+const div_s = imported_div_s;
+const extract_h = imported_extract_h;
+const extract_l = imported_extract_l;
+const mult = imported_mult;
+const negate = imported_negate;
+const norm_l = imported_norm_l;
+const round = imported_round;
+const shl = imported_shl;
+const shr = imported_shr;
+const sub = imported_sub;
+const gainPredict = imported_gainPredict;
+const gainUpdate = imported_gainUpdate;
+const newPastQuaEn = imported_newPastQuaEn;
 
 // Module-local copies of the imported constants: in a hot loop an imported binding costs a
 // load and a check per use (micro-benchmark: a loop bounded by an imported constant 1.37× the

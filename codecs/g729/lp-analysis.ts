@@ -4,32 +4,32 @@
  * Chebyshev root search.
  */
 import {
-  abs_s,
-  add,
-  Div_32,
-  div_s,
-  extract_h,
-  extract_l,
   MAX_32 as IMPORTED_MAX_32,
   MIN_32 as IMPORTED_MIN_32,
-  L_abs,
-  L_Extract_hi,
-  L_Extract_lo,
-  L_mac,
-  L_msu,
-  L_mult,
-  L_negate,
-  L_shl,
-  L_shr,
-  macDot,
-  negate,
-  norm_l,
-  norm_s,
-  overflow,
-  roundShl,
-  shl,
-  shr,
-  sub,
+  abs_s as imported_abs_s,
+  add as imported_add,
+  Div_32 as imported_Div_32,
+  div_s as imported_div_s,
+  extract_h as imported_extract_h,
+  extract_l as imported_extract_l,
+  L_abs as imported_L_abs,
+  L_Extract_hi as imported_L_Extract_hi,
+  L_Extract_lo as imported_L_Extract_lo,
+  L_mac as imported_L_mac,
+  L_msu as imported_L_msu,
+  L_mult as imported_L_mult,
+  L_negate as imported_L_negate,
+  L_shl as imported_L_shl,
+  L_shr as imported_L_shr,
+  macDot as imported_macDot,
+  negate as imported_negate,
+  norm_l as imported_norm_l,
+  norm_s as imported_norm_s,
+  overflow as imported_overflow,
+  roundShl as imported_roundShl,
+  shl as imported_shl,
+  shr as imported_shr,
+  sub as imported_sub,
 } from './basic-ops.ts';
 import { M as IMPORTED_M, NC as IMPORTED_NC } from './lsp.ts';
 import {
@@ -40,6 +40,33 @@ import {
   LAG_H as LAG_H_TABLE,
   LAG_L as LAG_L_TABLE,
 } from './tables.ts';
+
+// Module-local aliases of the imported functions (a call through an imported binding costs a
+// load and a check more).
+const Div_32 = imported_Div_32;
+const L_abs = imported_L_abs;
+const L_Extract_hi = imported_L_Extract_hi;
+const L_Extract_lo = imported_L_Extract_lo;
+const L_mac = imported_L_mac;
+const L_msu = imported_L_msu;
+const L_mult = imported_L_mult;
+const L_negate = imported_L_negate;
+const L_shl = imported_L_shl;
+const L_shr = imported_L_shr;
+const abs_s = imported_abs_s;
+const add = imported_add;
+const div_s = imported_div_s;
+const extract_h = imported_extract_h;
+const extract_l = imported_extract_l;
+const macDot = imported_macDot;
+const negate = imported_negate;
+const norm_l = imported_norm_l;
+const norm_s = imported_norm_s;
+const overflow = imported_overflow;
+const roundShl = imported_roundShl;
+const shl = imported_shl;
+const shr = imported_shr;
+const sub = imported_sub;
 
 // Module-local copies of the imported constants: in a hot loop an imported binding costs a
 // load and a check per use (micro-benchmark: a loop bounded by an imported constant 1.37× the

@@ -3,30 +3,30 @@
  * codebook search for both predictor modes, then the decoder's reconstruction (Qua_lsp).
  */
 import {
-  add,
-  extract_h,
-  extract_l,
   MAX_32 as IMPORTED_MAX_32,
-  L_mac,
-  L_mult,
-  L_shl,
-  L_shr,
-  L_sub,
-  mult,
-  norm_s,
-  shl,
-  sub,
+  add as imported_add,
+  extract_h as imported_extract_h,
+  extract_l as imported_extract_l,
+  L_mac as imported_L_mac,
+  L_mult as imported_L_mult,
+  L_shl as imported_L_shl,
+  L_shr as imported_L_shr,
+  L_sub as imported_L_sub,
+  mult as imported_mult,
+  norm_s as imported_norm_s,
+  shl as imported_shl,
+  sub as imported_sub,
 } from './basic-ops.ts';
 import {
-  composeResidual,
-  expand,
   M as IMPORTED_M,
   NC as IMPORTED_NC,
+  composeResidual as imported_composeResidual,
+  expand as imported_expand,
+  lsfToLsp as imported_lsfToLsp,
+  prevCompose as imported_prevCompose,
+  prevExtract as imported_prevExtract,
+  stability as imported_stability,
   LsfPredictor,
-  lsfToLsp,
-  prevCompose,
-  prevExtract,
-  stability,
 } from './lsp.ts';
 import {
   FG_SUM as FG_SUM_TABLE,
@@ -35,6 +35,27 @@ import {
   SLOPE_ACOS as SLOPE_ACOS_TABLE,
   TABLE2 as TABLE2_TABLE,
 } from './tables.ts';
+
+// Module-local aliases of the imported functions (a call through an imported binding costs a
+// load and a check more).
+const L_mac = imported_L_mac;
+const L_mult = imported_L_mult;
+const L_shl = imported_L_shl;
+const L_shr = imported_L_shr;
+const L_sub = imported_L_sub;
+const add = imported_add;
+const extract_h = imported_extract_h;
+const extract_l = imported_extract_l;
+const mult = imported_mult;
+const norm_s = imported_norm_s;
+const shl = imported_shl;
+const sub = imported_sub;
+const composeResidual = imported_composeResidual;
+const expand = imported_expand;
+const lsfToLsp = imported_lsfToLsp;
+const prevCompose = imported_prevCompose;
+const prevExtract = imported_prevExtract;
+const stability = imported_stability;
 
 // Module-local copies of the imported constants: in a hot loop an imported binding costs a
 // load and a check per use (micro-benchmark: a loop bounded by an imported constant 1.37× the

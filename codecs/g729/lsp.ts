@@ -3,7 +3,15 @@
  * codebook reconstruction with the MA predictor, rearrangement (stability), LSF↔LSP
  * conversion and LSP → LP conversion, and the interpolation of the two subframes.
  */
-import { add, extract_l, L_mult, L_shr, mult, shr, sub } from './basic-ops.ts';
+import {
+  add as imported_add,
+  extract_l as imported_extract_l,
+  L_mult as imported_L_mult,
+  L_shr as imported_L_shr,
+  mult as imported_mult,
+  shr as imported_shr,
+  sub as imported_sub,
+} from './basic-ops.ts';
 import {
   FG_SUM_INV as FG_SUM_INV_TABLE,
   FG_SUM as FG_SUM_TABLE,
@@ -14,6 +22,16 @@ import {
   SLOPE_COS as SLOPE_COS_TABLE,
   TABLE2 as TABLE2_TABLE,
 } from './tables.ts';
+
+// Module-local aliases of the imported functions (a call through an imported binding costs a
+// load and a check more).
+const L_mult = imported_L_mult;
+const L_shr = imported_L_shr;
+const add = imported_add;
+const extract_l = imported_extract_l;
+const mult = imported_mult;
+const shr = imported_shr;
+const sub = imported_sub;
 
 // The tables as module-local Int32Array copies: in the hot loops a load from them is cheaper
 // than one through the imported binding of the Int16Array (micro-benchmark of the LSP

@@ -1,15 +1,24 @@
 /** Adaptive codebook: pitch delay decoding and fractional interpolation (G.729 §3.7, §4.1.3). */
 import {
-  add,
   MAX_32 as IMPORTED_MAX_32,
   MIN_32 as IMPORTED_MIN_32,
-  L_mac,
-  mult,
-  negate,
-  round,
-  sub,
+  add as imported_add,
+  L_mac as imported_L_mac,
+  mult as imported_mult,
+  negate as imported_negate,
+  round as imported_round,
+  sub as imported_sub,
 } from './basic-ops.ts';
 import { INTER_3L as INTER_3L_TABLE } from './tables.ts';
+
+// Module-local aliases of the imported functions (a call through an imported binding costs a
+// load and a check more).
+const L_mac = imported_L_mac;
+const add = imported_add;
+const mult = imported_mult;
+const negate = imported_negate;
+const round = imported_round;
+const sub = imported_sub;
 
 // Module-local copies of the imported constants: in a hot loop an imported binding costs a
 // load and a check per use (micro-benchmark: a loop bounded by an imported constant 1.37× the
