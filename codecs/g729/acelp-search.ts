@@ -164,7 +164,7 @@ const hScaled = new Int16Array(L_SUBFR);
  * corHPlain; `neg[i]` is −1 where dn[i] < 0, else 0): returns true then, false when the search still has
  * to fold them.
  */
-function corH(H: Int16Array, rr: Int16Array, neg: Int32Array): boolean {
+function corH(H: Int16Array, rr: Int32Array, neg: Int32Array): boolean {
   const h = hScaled;
   const cor = macDot(0, H, 0, H, 0, L_SUBFR);
   if (extract_h(cor) > 32000) {
@@ -204,7 +204,7 @@ let rrBound = 32768;
  * no entry uses, those of pairs on tracks 3 and 4, go to the spare slot rr[DIM_RR]). The lags
  * 5, 10, … 35 (pairs on one track) have no entry at all and are skipped.
  */
-export function corHPlain(h: Int16Array, rr: Int16Array, neg: Int32Array): void {
+export function corHPlain(h: Int16Array, rr: Int32Array, neg: Int32Array): void {
   // The diagonal (lag 0), not folded.
   {
     let s = 0;
@@ -271,7 +271,7 @@ const RR_SLOT = (() => {
   return slot;
 })();
 
-export function corHReference(h: Int16Array, rr: Int16Array): void {
+export function corHReference(h: Int16Array, rr: Int32Array): void {
   let cor = 0;
   let p0 = RRI0I0 + NB_POS - 1;
   let p1 = RRI1I1 + NB_POS - 1;
@@ -472,7 +472,7 @@ function addPulse(y: Int16Array, h: Int16Array, ip: number, sg: number): void {
 
 function d4i40_17Fast(
   dn: Int16Array,
-  rr: Int16Array,
+  rr: Int32Array,
   h: Int16Array,
   cod: Int16Array,
   y: Int16Array,
@@ -610,7 +610,7 @@ function d4i40_17Fast(
 }
 
 /** The depth-first search with the reference's operators; the positions go to ipOut[0..3]. */
-function searchReference(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
+function searchReference(dn: Int16Array, rr: Int32Array, ipOut: Int32Array): void {
   const tmpVect = tmpVectBuf;
   let psk = -1;
   let alpk = 1;
@@ -829,7 +829,7 @@ function searchReference(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): voi
  * the comparisons L_msu(L_mult(alp, sq2), sq, alp16) > 0 keep their sign under saturation, so
  * they are alp·sq2 > sq·alp16 exactly. Same order of visits and ties as searchReference.
  */
-function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
+function searchPlain(dn: Int16Array, rr: Int32Array, ipOut: Int32Array): void {
   // Phase B's partial energies, kept already scaled (·2^15).
   const tmpVect = tmpVect32;
   let psk = -1;
@@ -1223,7 +1223,7 @@ function searchPlain(dn: Int16Array, rr: Int16Array, ipOut: Int32Array): void {
 }
 
 /** The correlations, and a spare slot at DIM_RR that corHPlain writes unused sums to. */
-const rr = new Int16Array(DIM_RR + 1);
+const rr = new Int32Array(DIM_RR + 1);
 const dnBuf = new Int16Array(L_SUBFR);
 const negDn = new Int32Array(L_SUBFR);
 
