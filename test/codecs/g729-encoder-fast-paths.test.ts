@@ -3,9 +3,11 @@
  * inputs that both meet and miss their bounds (so the fallbacks run too).
  */
 import { describe, expect, it } from 'vitest';
-import { Div_32 } from '../../codecs/g729/basic-ops.ts';
+import { Div_32, L_mac, round } from '../../codecs/g729/basic-ops.ts';
 import { searchInt32, searchPlain, searchReference } from '../../codecs/g729/gain-quantizer.ts';
 import { div32 } from '../../codecs/g729/lp-analysis.ts';
+import { predLt3 } from '../../codecs/g729/pitch.ts';
+import { INTER_3L } from '../../codecs/g729/tables.ts';
 
 /** A seeded LCG: uniform integers in [lo, hi]. */
 function rng(seed: number): (lo: number, hi: number) => number {
@@ -14,6 +16,26 @@ function rng(seed: number): (lo: number, hi: number) => number {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return lo + Math.floor((s / 2 ** 32) * (hi - lo + 1));
   };
+}
+
+/** Pred_lt_3 as the Recommendation writes it: every output a chain of L_mac, then round. */
+function predLt3Reference(exc: Int16Array, off: number, T0: number, frac: number, len: number): void {
+  let x0 = off - T0;
+  frac = -frac;
+  if (frac < 0) {
+    frac += 3;
+    x0--;
+  }
+  for (let j = 0; j < len; j++) {
+    const x1 = x0++;
+    const x2 = x0;
+    let s = 0;
+    for (let i = 0, k = 0; i < 10; i++, k += 3) {
+      s = L_mac(s, exc[x1 - i]!, INTER_3L[frac + k]!);
+      s = L_mac(s, exc[x2 + i]!, INTER_3L[3 - frac + k]!);
+    }
+    exc[off + j] = round(s);
+  }
 }
 
 describe('G.729 encoder fast paths give the reference arithmetic', () => {
@@ -64,6 +86,26 @@ describe('G.729 encoder fast paths give the reference arithmetic', () => {
       const den = dh * 65536 + 2 * dl;
       const num = r(0, 1) ? r(0, den - 1) : r(0, 0xffff);
       expect(div32(num, dh, dl)).toBe(Div_32(num, dh, dl));
+    }
+  });
+
+  it('Pred_lt_3: four outputs per pass, and the checked steps when the int32 bound fails (at the start or part-way)', () => {
+    const r = rng(3);
+    const off = 200;
+    const ours = new Int16Array(off + 40);
+    const ref = new Int16Array(off + 40);
+    for (let n = 0; n < 6000; n++) {
+      // Past excitation from quiet to full scale around the int32 bound (2^30 / Σ|taps|, about
+      // 16000): with short delays the outputs are read again and can grow past it part-way.
+      const amp = r(0, 3) === 0 ? 32767 : r(1000, 24000);
+      for (let i = 0; i < off; i++) ours[i] = r(-amp, Math.min(amp, 32767));
+      if (r(0, 3) === 0) for (let i = off - 60; i < off; i += r(1, 4)) ours[i] = r(0, 1) ? 32767 : -32768;
+      ref.set(ours);
+      const T0 = r(0, 1) ? r(20, 45) : r(20, 143);
+      const frac = r(-1, 1);
+      predLt3(ours, off, T0, frac, 40);
+      predLt3Reference(ref, off, T0, frac, 40);
+      expect(ours).toEqual(ref);
     }
   });
 });
