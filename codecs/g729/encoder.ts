@@ -7,20 +7,99 @@
  * then every frame is a 10-byte voice frame, exactly as without Annex B.
  */
 
-import { acelpCodeA } from './acelp-search.ts';
-import { add, lMult, MAX_32, MIN_32, mult, sat16, sat32, sub, updateExcitation } from './basic-ops.ts';
-import { PRM_SIZE, packFrame, parity } from './bitstream.ts';
-import { INIT_SEED } from './comfort-noise.ts';
-import { Dtx, FTYP_SID } from './dtx.ts';
-import { encodeLag, pitchFr3Fast, pitchGain, pitchOlFast, Taming } from './encoder-pitch.ts';
-import { residu, synFilt, weightAz } from './filters.ts';
-import { corrXy2, GainQuantizer } from './gain-quantizer.ts';
-import { autocorr, azToLsp, L_WINDOW, Levinson, lagWindow, PreProcess } from './lp-analysis.ts';
-import { interpolateAz, M, MP1 } from './lsp.ts';
+import { acelpCodeA as imported_acelpCodeA } from './acelp-search.ts';
+import {
+  MAX_32 as IMPORTED_MAX_32,
+  MIN_32 as IMPORTED_MIN_32,
+  add as imported_add,
+  lMult as imported_lMult,
+  mult as imported_mult,
+  sat16 as imported_sat16,
+  sat32 as imported_sat32,
+  sub as imported_sub,
+  updateExcitation as imported_updateExcitation,
+} from './basic-ops.ts';
+import {
+  PRM_SIZE as IMPORTED_PRM_SIZE,
+  packFrame as imported_packFrame,
+  parity as imported_parity,
+} from './bitstream.ts';
+import { INIT_SEED as IMPORTED_INIT_SEED } from './comfort-noise.ts';
+import { Dtx, FTYP_SID as IMPORTED_FTYP_SID } from './dtx.ts';
+import {
+  encodeLag as imported_encodeLag,
+  pitchFr3Fast as imported_pitchFr3Fast,
+  pitchGain as imported_pitchGain,
+  pitchOlFast as imported_pitchOlFast,
+  Taming,
+} from './encoder-pitch.ts';
+import {
+  residu as imported_residu,
+  synFilt as imported_synFilt,
+  weightAz as imported_weightAz,
+} from './filters.ts';
+import { GainQuantizer, corrXy2 as imported_corrXy2 } from './gain-quantizer.ts';
+import {
+  L_WINDOW as IMPORTED_L_WINDOW,
+  autocorr as imported_autocorr,
+  azToLsp as imported_azToLsp,
+  lagWindow as imported_lagWindow,
+  Levinson,
+  PreProcess,
+} from './lp-analysis.ts';
+import { M as IMPORTED_M, MP1 as IMPORTED_MP1, interpolateAz as imported_interpolateAz } from './lsp.ts';
 import { LspQuantizer } from './lsp-quantizer.ts';
-import { L_INTERPOL, PIT_MAX, PIT_MIN } from './pitch.ts';
-import { packSid, SID_BYTES } from './sid-encoder.ts';
-import { lspToLsfNorm, VAD_NP, Vad } from './vad.ts';
+import {
+  L_INTERPOL as IMPORTED_L_INTERPOL,
+  PIT_MAX as IMPORTED_PIT_MAX,
+  PIT_MIN as IMPORTED_PIT_MIN,
+} from './pitch.ts';
+import { SID_BYTES as IMPORTED_SID_BYTES, packSid as imported_packSid } from './sid-encoder.ts';
+import { VAD_NP as IMPORTED_VAD_NP, lspToLsfNorm as imported_lspToLsfNorm, Vad } from './vad.ts';
+
+// Module-local aliases of the imported functions (a call through an imported binding costs a
+// load and a check more).
+const acelpCodeA = imported_acelpCodeA;
+const add = imported_add;
+const lMult = imported_lMult;
+const mult = imported_mult;
+const sat16 = imported_sat16;
+const sat32 = imported_sat32;
+const sub = imported_sub;
+const updateExcitation = imported_updateExcitation;
+const packFrame = imported_packFrame;
+const parity = imported_parity;
+const encodeLag = imported_encodeLag;
+const pitchFr3Fast = imported_pitchFr3Fast;
+const pitchGain = imported_pitchGain;
+const pitchOlFast = imported_pitchOlFast;
+const residu = imported_residu;
+const synFilt = imported_synFilt;
+const weightAz = imported_weightAz;
+const corrXy2 = imported_corrXy2;
+const autocorr = imported_autocorr;
+const azToLsp = imported_azToLsp;
+const lagWindow = imported_lagWindow;
+const interpolateAz = imported_interpolateAz;
+const packSid = imported_packSid;
+const lspToLsfNorm = imported_lspToLsfNorm;
+
+// Module-local copies of the imported constants: in a hot loop an imported binding costs a
+// load and a check per use (micro-benchmark: a loop bounded by an imported constant 1.37× the
+// time of one bounded by a local copy).
+const MAX_32 = IMPORTED_MAX_32;
+const MIN_32 = IMPORTED_MIN_32;
+const PRM_SIZE = IMPORTED_PRM_SIZE;
+const INIT_SEED = IMPORTED_INIT_SEED;
+const FTYP_SID = IMPORTED_FTYP_SID;
+const L_WINDOW = IMPORTED_L_WINDOW;
+const M = IMPORTED_M;
+const MP1 = IMPORTED_MP1;
+const L_INTERPOL = IMPORTED_L_INTERPOL;
+const PIT_MAX = IMPORTED_PIT_MAX;
+const PIT_MIN = IMPORTED_PIT_MIN;
+const SID_BYTES = IMPORTED_SID_BYTES;
+const VAD_NP = IMPORTED_VAD_NP;
 
 const L_FRAME = 80;
 const L_SUBFR = 40;
