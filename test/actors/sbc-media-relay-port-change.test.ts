@@ -76,7 +76,8 @@ describe('SBC relay: a leg moving to a new port (RFC 3264 §8.3.1)', () => {
     await send(1, moved.localPort);
     await send(2, moved.localPort);
     await send(3, wan.localPort);
-    for (let i = 0; i < 100 && (moved.counters.received < 2 || wan.counters.received < 1); i++) await sleep(5);
+    for (let i = 0; i < 100 && (moved.counters.received < 2 || wan.counters.received < 1); i++)
+      await sleep(5);
     expect(moved.counters.received, 'the new port got its two packets before the answer').toBe(2);
     // Answer in: the leg moves; both ports still feed the relay until the old one is closed.
     relay.moveLeg(a, moved);
