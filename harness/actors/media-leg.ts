@@ -18,8 +18,9 @@
  *   timestamp gaps up to 2 s filled with silence; the Q.24 tone detector runs on that audio
  *   continuously and the RFC 4733 receiver on telephone-events. Digits land in
  *   {@link MediaLeg.dtmfReceived} in the order they ended; a tone still sounding when no audio
- *   has come for 200 ms is reported then, and its rest, if it arrives contiguous in RTP time
- *   (a stall, not a gap in the audio), extends that digit instead of making a second one.
+ *   has come for 200 ms is reported then, and its rest, if it arrives (a stall of the host or
+ *   the network, on the same stream or a new SSRC), extends that digit instead of making a
+ *   second one: only silence or another digit in the audio ends a digit.
  * - Re-offers: `createOffer('sendonly')` holds, `createOffer('sendrecv')` resumes, and
  *   `acceptOffer` answers re-INVITEs; a new remote address or port retargets the RTP.
  *
@@ -247,8 +248,6 @@ export const DTMF_GAP_MS = 60;
 /** Level of each inband DTMF tone, dBm0. */
 export const INBAND_DTMF_LEVEL_DBM0 = -7;
 const MAX_GAP_FILL_SECONDS = 2;
-/** Silence that ends the tone detector's digit (at least its 8 invalid 5 ms windows), 60 ms at 16 kHz. */
-const DETECTOR_FLUSH_SAMPLES = (RECORD_SAMPLE_RATE * 60) / 1000;
 const MAX_DTMF_RECORDS = 10_000;
 const MAX_FIXTURE_PAYLOADS = 3000;
 const TE_CLOCK_RATE = 8000;
@@ -1083,20 +1082,19 @@ export class MediaLeg {
     }
     const rate = f.codec.sampleRate;
     const clockRate = f.codec.rtpClockRate;
-    let continues = false;
     if (this.#rxNextTs !== undefined && this.#rxRate === rate) {
       const gap = (p.timestamp - this.#rxNextTs) | 0;
       if (gap < 0) {
         this.#c.lateDropped++;
         return;
       }
-      continues = gap <= MAX_GAP_FILL_SECONDS * clockRate;
-      if (gap > 0 && continues) this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
+      if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate)
+        this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
     }
-    // A tone reported at an arrival pause whose stream then starts afresh (new source, or a
-    // timestamp jump beyond the gap fill) ended with that pause: end it in the detector too.
-    if (!continues && this.#idleReported !== undefined)
-      this.#feedDetector(new Int16Array(DETECTOR_FLUSH_SAMPLES));
+    // A tone reported at an arrival pause is not ended here when the stream starts afresh (new
+    // SSRC, timestamp jump, codec change: RFC 3550 §8.2 lets a source change its SSRC at any
+    // time, as an SBC moving to a new port does): the audio decides. The same tone going on
+    // extends the same digit; silence or another digit ends it (the detector's own rules).
     this.#rxRate = rate;
     this.#audioReceivedMs += (pcm.length * 1000) / rate;
     this.#appendAudio(pcm, rate);
@@ -1233,8 +1231,8 @@ export class MediaLeg {
       if (tone && now - this.#lastAudioAt >= 200) {
         // No audio for 200 ms: report the digit sounding, as the end of a stream would. The
         // detector is not fed silence the stream never had: under a stall of the host or of
-        // the network the rest of the tone may still arrive, in RTP time right after what
-        // came, and it extends the same digit instead of making a second one.
+        // the network the rest of the tone may still arrive, and it extends the same digit
+        // instead of making a second one.
         this.#idleReported = tone.startSample;
         this.#idleRecord = {
           digit: tone.digit,

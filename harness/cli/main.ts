@@ -167,7 +167,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--hold-s <s>', 'seconds each call is held once established (1-3600)', '5')
     .option(
       '--rate <r>',
-      "most calls started per second, spread evenly (above 0, at most 1000; default: each step's target concurrency / --hold-s, at least 1, so a step fills within one hold time and its calls do not start or end together)",
+      "most calls started per second, spread evenly (0.01-1000; default: each step's target concurrency / --hold-s, at least 1, so a step fills within one hold time and its calls do not start or end together)",
     )
     .option(
       '--direction <d>',

@@ -265,7 +265,7 @@ export function judgeStep(
   // A step shows its concurrency only if that many calls were in flight at once.
   if (reach && reach.peak < reach.target)
     missed.push(
-      `at most ${reach.peak} call(s) were in flight at once, not the step's ${reach.target}: the step does not show that concurrency (a longer --step-s or a higher --rate lets it fill; --calls may end it first)`,
+      `at most ${reach.peak} call(s) were in flight at once, not the step's ${reach.target}: the step does not show that concurrency (a longer --step-s or a higher --rate lets it fill; --calls or --duration-s may end it first, and calls that fail at once keep fewer in flight)`,
     );
   if (lag && lag.p99Ms > MAX_HARNESS_LAG_P99_MS)
     missed.push(

@@ -205,6 +205,8 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 
 /** Most calls started per second that `--rate` accepts. */
 export const MAX_LOAD_RATE = 1000;
+/** Fewest calls started per second that `--rate` accepts (one call every 100 s). */
+export const MIN_LOAD_RATE = 0.01;
 
 /**
  * The default start rate of a step: its target concurrency over the hold time (Little's law:
@@ -224,8 +226,8 @@ export function loadOptionProblems(o: {
   ratePerS?: number | undefined;
 }): string[] {
   const p: string[] = [];
-  if (o.ratePerS !== undefined && !(o.ratePerS > 0 && o.ratePerS <= MAX_LOAD_RATE))
-    p.push(`--rate must be above 0 and at most ${MAX_LOAD_RATE} calls per second`);
+  if (o.ratePerS !== undefined && !(o.ratePerS >= MIN_LOAD_RATE && o.ratePerS <= MAX_LOAD_RATE))
+    p.push(`--rate must be from ${MIN_LOAD_RATE} to ${MAX_LOAD_RATE} calls per second`);
   if (!Number.isInteger(o.calls) || o.calls < 1 || o.calls > MAX_LOAD_CALLS)
     p.push(`--calls must be a whole number from 1 to ${MAX_LOAD_CALLS}`);
   if (o.steps.length === 0 || o.steps.some((c) => !Number.isInteger(c) || c < 1 || c > MAX_LOAD_CONCURRENCY))
@@ -296,7 +298,9 @@ class Parties {
 
   /** Hands `call` to the slot waiting for one of `keys` (the first that waits wins). */
   private deliver(keys: string | readonly string[], call: Call): void {
-    const all = typeof keys === 'string' ? [keys] : keys;
+    // A leg with no caller number in P-Asserted-Identity or From keeps the key of no number, as
+    // before: the slot waiting for it never gets it ("never arrived"); a second such leg ends it.
+    const all = typeof keys === 'string' ? [keys] : keys.length > 0 ? keys : ['from:'];
     for (const key of all) {
       const w = this.waiting.get(key);
       if (w) {
@@ -543,7 +547,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       current = { step: s, concurrency: target };
       const from = clock.now();
       const stepEnd = o.steps.length > 1 ? from + (o.stepS as number) * 1000 : Number.POSITIVE_INFINITY;
-      const info = { concurrency: target, fromMs: from - t0, toMs: from - t0, peak: 0 };
+      // Calls still in flight from the step before count toward this step's peak.
+      const info = { concurrency: target, fromMs: from - t0, toMs: from - t0, peak: running.size };
       stepInfo.push(info);
       const gapMs = 1000 / (o.ratePerS ?? defaultStartRate(target, o.holdS));
       let nextStart = from;

@@ -4,7 +4,8 @@
  * length in RTP time: when the rest of the tone then arrives, right after what came in RTP time
  * (a stall of the host or of the network, not a gap in the audio), it is the same digit, not a
  * second one. Found under load through the embedded SBC, where the first digit was reported
- * twice. A stream that really starts afresh (a new SSRC) after the pause starts a new digit.
+ * twice. The rest of the tone on a new SSRC (an SBC that moved to a new port during the stall)
+ * is the same digit too; silence in the audio, not the stream's identity, separates two presses.
  * Real UDP on loopback into a real MediaLeg; packets hand-made, paced on a virtual clock.
  */
 import { createSocket, type Socket } from 'node:dgram';
@@ -112,20 +113,50 @@ describe('MediaLeg inband DTMF across a pause in arrival', () => {
     expect(leg.dtmfReceived.map((d) => d.digit)).toEqual(['5']);
   });
 
-  it('the same digit again on a new SSRC after the pause is a second digit', async () => {
+  it('the rest of the tone on a new SSRC after the pause (an SBC moving to a new port) is the same digit', async () => {
     const { vc, leg, send, pause } = await rig();
     const f = frames('9');
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < 10; i++) {
       vc.advance(20);
       await send(f[i]!, 0x3333, 24000 + i * 160);
     }
     await pause(400);
-    // A new stream (new SSRC, new timestamp base) that starts with the same tone.
-    for (let i = 5; i < f.length; i++) {
+    // A new stream (new SSRC, new timestamp base) that carries the rest of the tone.
+    for (let i = 10; i < f.length; i++) {
       vc.advance(20);
       await send(f[i]!, 0x4444, 900_000 + i * 160);
     }
     await pause(400);
+    expect(leg.dtmfReceived.map((d) => d.digit)).toEqual(['9']);
+  });
+
+  it('the same digit again after silence, on a new SSRC after the pause, is a second digit', async () => {
+    const { vc, leg, send, pause } = await rig();
+    const f = frames('9');
+    for (let i = 0; i < 15; i++) {
+      vc.advance(20);
+      await send(f[i]!, 0x5555, 24000 + i * 160);
+    }
+    await pause(400);
+    // A new stream that starts with 100 ms of silence, then the same tone: a second press.
+    for (let i = 0; i < f.length; i++) {
+      vc.advance(20);
+      await send(f[i]!, 0x6666, 900_000 + i * 160);
+    }
+    await pause(400);
     expect(leg.dtmfReceived.map((d) => d.digit)).toEqual(['9', '9']);
+  });
+
+  it('a digit reported at the pause is not reported again when the leg closes', async () => {
+    const { vc, leg, send, pause } = await rig();
+    const f = frames('7').slice(0, 15);
+    for (let i = 0; i < f.length; i++) {
+      vc.advance(20);
+      await send(f[i]!, 0x7777, 16000 + i * 160);
+    }
+    await pause(400);
+    expect(leg.dtmfReceived.map((d) => d.digit)).toEqual(['7']);
+    await leg.close();
+    expect(leg.dtmfReceived.map((d) => d.digit)).toEqual(['7']);
   });
 });

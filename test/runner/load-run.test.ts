@@ -180,9 +180,26 @@ describe('load run through the embedded SBC', () => {
     for (const g of gaps(fast)) expect(g).toBeGreaterThanOrEqual(250);
     expect(fast.options.ratePerS).toBe(4);
     expect(loadMarkdown(fast)).toMatch(/started at most 4 call\(s\)\/s/);
-    expect(loadOptionProblems({ calls: 1, steps: [1], holdS: 1, ratePerS: 0 })).toEqual([
-      '--rate must be above 0 and at most 1000 calls per second',
-    ]);
+    for (const ratePerS of [0, 1e-320, 0.001, 1001, Number.NaN])
+      expect(loadOptionProblems({ calls: 1, steps: [1], holdS: 1, ratePerS })).toEqual([
+        '--rate must be from 0.01 to 1000 calls per second',
+      ]);
+    expect(loadOptionProblems({ calls: 1, steps: [1], holdS: 1, ratePerS: 0.01 })).toEqual([]);
+  });
+
+  it('a step down the ramp counts the calls still in flight from the step before toward its target', async () => {
+    const r = await runLoad({
+      lab: await lab(),
+      calls: 4,
+      steps: [2, 1],
+      stepS: 1,
+      holdS: 3,
+      direction: 'out',
+    });
+    expect(r.steps).toHaveLength(2);
+    // Step 2 starts with step 1's calls (held 3 s) still up: its target of 1 is in flight.
+    expect(r.steps[1]?.peakInFlight).toBeGreaterThanOrEqual(1);
+    expect(r.steps[1]?.verdict.missed.join()).not.toMatch(/in flight at once/);
   });
 
   it('a step whose --calls end before its target is in flight is not met: it never showed that concurrency', async () => {
