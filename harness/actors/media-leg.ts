@@ -626,6 +626,15 @@ export class MediaLeg {
       const c = codecByName(f.name);
       if (!c || f.clockRate !== c.rtpClockRate) continue;
       payloadMap.set(f.pt, { name: c.name, clockRate: c.rtpClockRate, sampleRate: c.sampleRate });
+      // A re-offer that keeps a payload type's codec keeps its decoder: a stateful decoder
+      // (G.722's ADPCM, G.729's filters) reset in the middle of a stream decodes the sender's
+      // next packets wrongly for tens of ms, as an SBC moving a leg to a new port (same
+      // codec, same encoder on its side) would show: an inband digit split in two.
+      const kept = this.#rxFormats.get(f.pt);
+      if (kept && kept.codec.name === c.name && !rx.has(f.pt)) {
+        rx.set(f.pt, kept);
+        continue;
+      }
       const entry: RxFormat = { codec: c };
       if (c.available()) {
         try {
@@ -636,7 +645,7 @@ export class MediaLeg {
       }
       rx.set(f.pt, entry);
     }
-    for (const old of this.#rxFormats.values()) old.decoder?.close?.();
+    for (const old of this.#rxFormats.values()) if (![...rx.values()].includes(old)) old.decoder?.close?.();
     this.#rxFormats = rx;
     this.#payloadMap = payloadMap;
     this.#tePt = nm.telephoneEvent?.pt;
