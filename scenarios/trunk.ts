@@ -619,9 +619,22 @@ export function rtpContinuity(packets: readonly RtpSeen[]): {
   let gaps = 0;
   let lost = 0;
   for (const stream of streams.values()) {
-    const pkts = stream.sort((a, b) => a.seq - b.seq);
+    // Sequence numbers extended across their wrap at 65535 (RFC 3550 §A.1), step by step in
+    // arrival order (a step of more than half the space is taken as backwards: reordering),
+    // then sorted: sorting the 16-bit numbers put 0… before 65535 and read the wrap as 65 000 lost.
+    const ext = new Map<RtpSeen, number>();
+    let prev: RtpSeen | undefined;
+    for (const p of stream) {
+      const e =
+        prev === undefined
+          ? p.seq
+          : (ext.get(prev) as number) + ((((p.seq - prev.seq) & 0xffff) ^ 0x8000) - 0x8000);
+      ext.set(p, e);
+      prev = p;
+    }
+    const pkts = stream.sort((a, b) => (ext.get(a) as number) - (ext.get(b) as number));
     for (let i = 1; i < pkts.length; i++) {
-      const ds = (pkts[i]!.seq - pkts[i - 1]!.seq) & 0xffff;
+      const ds = (ext.get(pkts[i]!) as number) - (ext.get(pkts[i - 1]!) as number);
       const dt = (pkts[i]!.ts - pkts[i - 1]!.ts) >>> 0;
       if (ds > 1) lost += ds - 1;
       const step = pkts[i - 1]!.len > 0 ? pkts[i - 1]!.len : 160;

@@ -24,9 +24,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function offer(port: number, version: number): string {
   return [
     'v=0',
-    `o=sbc 1 ${version} IN IP4 127.0.86.2`,
+    `o=sbc 1 ${version} IN IP4 127.0.85.4`,
     's=-',
-    'c=IN IP4 127.0.86.2',
+    'c=IN IP4 127.0.85.4',
     't=0 0',
     `m=audio ${port} RTP/AVP 9`,
     'a=rtpmap:9 G722/8000',
@@ -39,7 +39,7 @@ describe('MediaLeg: a re-offer with the same codec in the middle of a stream', (
   it('keeps the G.722 decoder: a tone sounding across it is one digit, decoded as sent', async () => {
     const vc = new VirtualClock();
     const leg = await MediaLeg.open({
-      localAddress: '127.0.86.1',
+      localAddress: '127.0.85.3',
       prefs: { codecs: ['G722'], telephoneEvent: false },
       clock: vc,
       name: 'deskphone',
@@ -49,7 +49,7 @@ describe('MediaLeg: a re-offer with the same codec in the middle of a stream', (
     const socks: Socket[] = [];
     for (let i = 0; i < 2; i++) {
       const s = createSocket('udp4');
-      await new Promise<void>((r) => s.bind(0, '127.0.86.2', r));
+      await new Promise<void>((r) => s.bind(0, '127.0.85.4', r));
       cleanup.push(() => new Promise<void>((r) => s.close(() => r())));
       socks.push(s);
     }

@@ -163,6 +163,22 @@ describe('rtpContinuity (T-8)', () => {
     expect(rtpContinuity([...s].reverse())).toEqual({ packets: 50, gaps: 0, cn: 0, lost: 0 });
   });
 
+  it('a stream whose sequence numbers wrap past 65535 is continuous, in any arrival order; a loss across the wrap counts once', () => {
+    const wrap = Array.from({ length: 40 }, (_, i) => ({
+      pt: 8,
+      seq: (65_520 + i) & 0xffff,
+      ts: 160 * i,
+      len: 160,
+    }));
+    expect(rtpContinuity(wrap)).toEqual({ packets: 40, gaps: 0, cn: 0, lost: 0 });
+    expect(rtpContinuity([...wrap].reverse())).toEqual({ packets: 40, gaps: 0, cn: 0, lost: 0 });
+    // One packet arriving late, after the wrap (reordered): still continuous.
+    const late = [...wrap.slice(0, 14), ...wrap.slice(15, 20), wrap[14]!, ...wrap.slice(20)];
+    expect(rtpContinuity(late)).toEqual({ packets: 40, gaps: 0, cn: 0, lost: 0 });
+    // Sequence numbers 65535 and 0 lost: two, not 65 000.
+    expect(rtpContinuity(wrap.filter((p) => p.seq !== 65_535 && p.seq !== 0)).lost).toBe(2);
+  });
+
   it('sees silence suppression, comfort noise and loss', () => {
     const s = stream(50);
     // VAD: the sender skipped 1 s of silence but kept its sequence numbers consecutive.

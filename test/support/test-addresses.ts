@@ -143,6 +143,9 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
       'test/actors/media-leg-audio-time.test.ts',
       'test/actors/call-glare.test.ts',
       'test/actors/call-offerless-reinvite.test.ts',
+      'test/actors/media-leg-dtmf-stall.test.ts',
+      'test/actors/media-leg-reoffer-decoder.test.ts',
+      'test/actors/sbc-media-relay-port-change.test.ts',
     ],
   },
   {
