@@ -645,7 +645,8 @@ export class MediaLeg {
       }
       rx.set(f.pt, entry);
     }
-    for (const old of this.#rxFormats.values()) if (![...rx.values()].includes(old)) old.decoder?.close?.();
+    const keptFormats = new Set(rx.values());
+    for (const old of this.#rxFormats.values()) if (!keptFormats.has(old)) old.decoder?.close?.();
     this.#rxFormats = rx;
     this.#payloadMap = payloadMap;
     this.#tePt = nm.telephoneEvent?.pt;
