@@ -13,8 +13,9 @@
  *   audio samples. The leg sends RTP only while something plays or a digit is being sent,
  *   or, when opened `continuous` (a phone without VAD), from the answer to the close:
  *   silence while nothing plays.
- * - Receive: every fresh packet is decoded (any codec of the answer, so a peer may switch),
- *   upsampled to 16 kHz and recorded (bounded, default 10 min; the rest is counted), with
+ * - Receive: packets of a source are put back in sequence-number order (a packet after a
+ *   missing one waits up to 60 ms for it: {@link ReorderWindow}); every fresh packet is then
+ *   decoded (any codec of the answer, so a peer may switch), upsampled to 16 kHz and recorded (bounded, default 10 min; the rest is counted), with
  *   timestamp gaps up to 2 s filled with silence; the Q.24 tone detector runs on that audio
  *   continuously and the RFC 4733 receiver on telephone-events. Digits land in
  *   {@link MediaLeg.dtmfReceived} in the order they ended; a tone still sounding when no audio
@@ -64,6 +65,7 @@ import {
   type PacketRecord,
   type PayloadFormat,
   processSendClock,
+  ReorderWindow,
   RtpSession,
   type RtpView,
   SendClock,
@@ -192,8 +194,10 @@ export interface MediaLegDetails extends MediaLegStats {
   unknownPayloadType: number;
   decodeErrors: number;
   encodeErrors: number;
-  /** Packets older than audio already recorded (reordered too late), not recorded. */
+  /** Packets older than audio already recorded (reordered later than the reorder wait), not decoded or recorded. */
   lateDropped: number;
+  /** Packets that arrived after a later one of their source and were put back in order. */
+  reordered: number;
   /** Samples (16 kHz) not recorded because the recording was full. */
   recordDropped: number;
   /** Send slots skipped because the direction or the remote forbade sending. */
@@ -402,6 +406,10 @@ export class MediaLeg {
   /** The record of that report: its duration is brought up to date when the tone ends. */
   #idleRecord: ReceivedDtmf | undefined;
   #pollTimer: TimerHandle | undefined;
+  /** The present source's packets, back in sequence order before {@link #onPacket}. */
+  readonly #reorder = new ReorderWindow<RtpView>((p, at) => this.#deliver(p, at));
+  #reorderSsrc: number | undefined;
+  #reorderTimer: TimerHandle | undefined;
   #fixturePayloads = new Map<string, Uint8Array[]>();
   #lastRxCodec: string | undefined;
   #fixturePayloadCount = 0;
@@ -699,12 +707,7 @@ export class MediaLeg {
     rx.receive = (datagram, arrivalMs) => {
       const outcome = receive(datagram, arrivalMs);
       if (outcome.kind === 'accepted' && outcome.fresh && this.#session === session && !this.#closed) {
-        try {
-          this.#onPacket(outcome.packet, arrivalMs);
-        } catch (e) {
-          this.#c.decodeErrors++;
-          this.#log.warn({ err: String(e) }, 'packet handling failed');
-        }
+        this.#onArrival(outcome.packet, arrivalMs);
       }
       return outcome;
     };
@@ -1040,6 +1043,41 @@ export class MediaLeg {
 
   // ---------------------------------------------------------------- receiving
 
+  /** A fresh packet as it arrives: into the reorder window of its source. */
+  #onArrival(p: RtpView, at: number): void {
+    if (p.ssrc !== this.#reorderSsrc) {
+      this.#reorder.reset();
+      this.#reorderSsrc = p.ssrc;
+    }
+    this.#reorder.push(p.sequenceNumber, p, at);
+    if (this.#reorder.held > 0) this.#armReorder();
+  }
+
+  /** Ends the reorder window's wait for a missing packet once it is over (a loss). */
+  #armReorder(): void {
+    const due = this.#reorder.dueAt;
+    if (this.#reorderTimer || this.#closed || due === undefined) return;
+    this.#reorderTimer = this.#clock.setTimeout(
+      () => {
+        this.#reorderTimer = undefined;
+        if (this.#closed) return;
+        this.#reorder.poll(this.#clock.now());
+        this.#armReorder();
+      },
+      Math.max(1, due - this.#clock.now()),
+    );
+  }
+
+  /** A packet in sequence order, out of the reorder window. */
+  #deliver(p: RtpView, at: number): void {
+    try {
+      this.#onPacket(p, at);
+    } catch (e) {
+      this.#c.decodeErrors++;
+      this.#log.warn({ err: String(e) }, 'packet handling failed');
+    }
+  }
+
   #onPacket(p: RtpView, at: number): void {
     if (!this.#receives) this.#c.unexpectedPackets++;
     if (p.ssrc !== this.#rxSsrc) {
@@ -1083,6 +1121,16 @@ export class MediaLeg {
         this.#audioReceivedMs += (p.payload.length / f.codec.frameBytes) * f.codec.frameMs;
       return;
     }
+    const rate = f.codec.sampleRate;
+    const clockRate = f.codec.rtpClockRate;
+    const gap =
+      this.#rxNextTs !== undefined && this.#rxRate === rate ? (p.timestamp - this.#rxNextTs) | 0 : 0;
+    if (gap < 0) {
+      // Older than audio already recorded: not decoded either, so a stateful decoder (G.722,
+      // G.729) does not run on frames out of order.
+      this.#c.lateDropped++;
+      return;
+    }
     let pcm: Int16Array;
     try {
       pcm = f.decoder.decode(p.payload);
@@ -1090,17 +1138,8 @@ export class MediaLeg {
       this.#c.decodeErrors++;
       return;
     }
-    const rate = f.codec.sampleRate;
-    const clockRate = f.codec.rtpClockRate;
-    if (this.#rxNextTs !== undefined && this.#rxRate === rate) {
-      const gap = (p.timestamp - this.#rxNextTs) | 0;
-      if (gap < 0) {
-        this.#c.lateDropped++;
-        return;
-      }
-      if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate)
-        this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
-    }
+    if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate)
+      this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
     // A tone reported at an arrival pause is not ended here when the stream starts afresh (new
     // SSRC, timestamp jump, codec change: RFC 3550 §8.2 lets a source change its SSRC at any
     // time, as an SBC moving to a new port does): the audio decides. The same tone going on
@@ -1371,6 +1410,7 @@ export class MediaLeg {
       decodeErrors: this.#c.decodeErrors,
       encodeErrors: this.#c.encodeErrors,
       lateDropped: this.#c.lateDropped,
+      reordered: this.#reorder.stats.reordered,
       recordDropped: this.#c.recordDropped,
       sendSuppressed: this.#c.sendSuppressed,
       sendErrors,
@@ -1392,6 +1432,10 @@ export class MediaLeg {
   /** Stops sending, aborts queued digits, closes the RTP session. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // What waits in the reorder window arrived: it is judged with the rest.
+    this.#reorderTimer?.cancel();
+    this.#reorderTimer = undefined;
+    this.#reorder.flush();
     this.#closed = true;
     this.#play = undefined;
     this.#stopTx();

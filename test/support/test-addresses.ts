@@ -130,7 +130,7 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     files: ['bench/wire-fuzz.ts', 'test/bench/wire-fuzz.test.ts', 'test/bench/wire-fuzz-ci.test.ts'],
   },
   {
-    octets: [81, 82, 83, 84, 85],
+    octets: [81, 82, 83, 84, 85, 100, 101],
     fixedPorts: false,
     owner: 'media leg tests (ephemeral ports, one block per file group)',
     files: [
@@ -146,6 +146,8 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
       'test/actors/media-leg-dtmf-stall.test.ts',
       'test/actors/media-leg-reoffer-decoder.test.ts',
       'test/actors/sbc-media-relay-port-change.test.ts',
+      'test/actors/media-leg-reorder.test.ts',
+      'test/actors/sbc-media-endpoint-reorder.test.ts',
     ],
   },
   {

@@ -1,4 +1,4 @@
-/** RTP media: packets, the send clock, sessions, receive statistics, RTCP, SRTP and its replay window. */
+/** RTP media: packets, the send clock, sessions, receive statistics, RTCP, SRTP and its replay window, the reorder window. */
 
 export {
   analyzeCapture,
@@ -16,6 +16,11 @@ export {
   type RtpPortRange,
   randomRtpPort,
 } from './port-range.ts';
+export {
+  ReorderWindow,
+  type ReorderWindowOptions,
+  type ReorderWindowStats,
+} from './reorder-window.ts';
 export {
   commitIndex,
   estimateIndex,
@@ -45,6 +50,7 @@ export {
   type RtpParseError,
   type RtpParseResult,
   type RtpView,
+  seqDelta,
 } from './rtp-packet.ts';
 export {
   type DecodedAudio,

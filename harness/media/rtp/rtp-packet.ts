@@ -151,3 +151,8 @@ export function random32(): number {
 export function random16(): number {
   return (Math.random() * 0x1_0000) >>> 0;
 }
+
+/** Signed distance a − b between two 16-bit RTP sequence numbers, in [−32768, 32767] (they wrap, RFC 3550 §A.1). */
+export function seqDelta(a: number, b: number): number {
+  return ((a - b + 0x18000) & 0xffff) - 0x8000;
+}

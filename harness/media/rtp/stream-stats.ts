@@ -3,7 +3,7 @@
  * A.8 interarrival jitter, plus what a certification check wants to see — duplicates,
  * reordering, timestamp jumps, payload-type changes and an inter-arrival histogram.
  */
-import type { RtpView } from './rtp-packet.ts';
+import { type RtpView, seqDelta } from './rtp-packet.ts';
 
 /** Sequence jumps beyond these are treated as a source restart (RFC 3550 A.1). */
 const MAX_DROPOUT = 3000;
@@ -70,10 +70,6 @@ export interface RtpStreamSummary {
   /** Highest extended sequence number and its cycles (for RTCP report blocks). */
   extendedHighestSeq: number;
   clockRate: number;
-}
-
-function seqDelta(a: number, b: number): number {
-  return ((a - b + 0x18000) & 0xffff) - 0x8000;
 }
 
 function tsDelta(a: number, b: number): number {
