@@ -53,7 +53,7 @@ import {
 import { faultOn, SBC_FAULTS, type SbcFaultName, type SbcFaults } from './sbc-faults.ts';
 import { inviteRefusal } from './sbc-invite-gate.ts';
 import { SbcLineRegistration, type SbcLineState } from './sbc-line-registration.ts';
-import { SbcMediaEndpoint } from './sbc-media-endpoint.ts';
+import { REORDER_EVERY, SbcMediaEndpoint } from './sbc-media-endpoint.ts';
 import {
   type SbcDirectionStats,
   type SbcDtmfRecord,
@@ -576,6 +576,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     this.endpoints.add(ep);
     const record: SbcLegRecord = { side, local: { address, port: ep.localPort } };
     if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
+    if (this.has('rtp-reorder')) ep.reorderEvery = REORDER_EVERY;
     const tePt = this.has('te-pt-96') ? 96 : 101;
     return new Leg(side, this.ua(side), ep, this.policy(side), this.config.faults, record, tePt);
   }
@@ -1139,6 +1140,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         ep = await SbcMediaEndpoint.open({ address: old.localAddress, clock: this.clock, name: leg.side });
         this.endpoints.add(ep);
         if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
+        if (this.has('rtp-reorder')) ep.reorderEvery = REORDER_EVERY;
         leg.sdp.setPort(ep.localPort);
         call.relay.receiveOn(leg.relayLeg, ep);
         const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv'));

@@ -19,7 +19,7 @@ import {
   SrtpContext,
   type SrtpSuite,
 } from '../media/rtp/index.ts';
-import type { Clock } from '../support/clock.ts';
+import type { Clock, TimerHandle } from '../support/clock.ts';
 
 /** SDES keys of one leg: ours (we protect with it) and the peer's (we unprotect with it), base64 key||salt. */
 export interface SbcSrtpKeys {
@@ -40,6 +40,12 @@ export interface SbcEndpointCounters {
   sendErrors: number;
 }
 
+/** Longest a packet held back by rtp-reorder waits for the next one (then it goes alone, in order), ms. */
+export const REORDER_HOLD_MAX_MS = 150;
+
+/** With personality rtp-reorder, every this many packets one is sent after the next (RFC 3550 §5.1). */
+export const REORDER_EVERY = 10;
+
 function random32(): number {
   return (Math.random() * 0x1_0000_0000) >>> 0;
 }
@@ -58,6 +64,13 @@ export class SbcMediaEndpoint {
     sent: 0,
     sendErrors: 0,
   };
+  /**
+   * Personality rtp-reorder: every Nth packet is held back and sent right after the next one
+   * (or after {@link REORDER_HOLD_MAX_MS} when none follows); undefined sends in order.
+   */
+  reorderEvery: number | undefined;
+  #sendCount = 0;
+  #heldBack: { wire: Uint8Array; to: { address: string; port: number }; timer: TimerHandle } | undefined;
   /** Called for every RTP packet received (after SRTP). */
   onPacket: ((p: RtpView, arrivalMs: number) => void) | undefined;
   private remote: { address: string; port: number } | undefined;
@@ -242,17 +255,41 @@ export class SbcMediaEndpoint {
       this.counters.sendErrors++;
       return false;
     }
-    this.log('sent', 'rtp', r, this.localPort, wire);
     this.counters.sent++;
-    this.rtp.send(wire, r.port, r.address, (err) => {
+    this.#sendCount++;
+    if (this.reorderEvery !== undefined && !this.#heldBack && this.#sendCount % this.reorderEvery === 0) {
+      this.#heldBack = {
+        wire,
+        to: r,
+        timer: this.clock.setTimeout(() => this.#releaseHeld(), REORDER_HOLD_MAX_MS),
+      };
+      return true;
+    }
+    this.#transmit(wire, r);
+    this.#releaseHeld();
+    return true;
+  }
+
+  #transmit(wire: Uint8Array, to: { address: string; port: number }): void {
+    this.log('sent', 'rtp', to, this.localPort, wire);
+    this.rtp.send(wire, to.port, to.address, (err) => {
       if (err) this.counters.sendErrors++;
     });
-    return true;
+  }
+
+  /** Sends the packet held back by rtp-reorder, if any. */
+  #releaseHeld(): void {
+    const h = this.#heldBack;
+    if (!h) return;
+    this.#heldBack = undefined;
+    h.timer.cancel();
+    if (!this.closed) this.#transmit(h.wire, h.to);
   }
 
   /** Closes both sockets. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.#releaseHeld();
     this.closed = true;
     this.onPacket = undefined;
     this.rtcpTimer?.cancel();

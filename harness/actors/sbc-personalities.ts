@@ -26,6 +26,7 @@ export type SbcPersonalityName =
   | 'repacketize-40'
   | 'repacketize-60'
   | 'rtcp-reports'
+  | 'rtp-reorder'
   | 'replaces-local';
 
 /** One row of the personality table. */
@@ -159,6 +160,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
     reference:
       'RFC 3550 §6 (RTCP functions 1-3 SHOULD be used, so none is legal too), §6.4.2 (RR), §6.5.1 (CNAME), §6.2 (interval)',
     onTheWire: 'RTCP RR + SDES compound packets from the SBC’s port+1 on both legs.',
+  },
+  {
+    name: 'rtp-reorder',
+    summary:
+      'Sends the RTP it relays slightly out of order: every tenth packet of each outgoing stream leaves right after the packet that follows it (or alone after 150 ms when none follows); nothing is lost or added.',
+    reference:
+      'RFC 3550 §5.1 (the sequence number lets the receiver restore the packet sequence) and §A.1 (a receiver accepts packets up to MAX_MISORDER late); RFC 768 (UDP does not keep order)',
+    onTheWire:
+      'In each RTP stream from the SBC, one packet in ten arrives after the next one: its sequence number one below that of the packet before it.',
   },
   {
     name: 'replaces-local',

@@ -16,7 +16,9 @@
  *   30 ms packets the peers then send into 60 ms ones (no SDP line, only packet sizes);
  *   hold-local (the OXO's holds answered by the SBC, the provider's leg left as it is) changes
  *   no SDP line of the provider's leg and no packet size, and cannot share a run with
- *   update-for-hold or offerless-reinvite, which relay the same holds;
+ *   update-for-hold or offerless-reinvite, which relay the same holds; rtp-reorder (one packet
+ *   in ten sent after the next) changes only the order of the SBC's packets, and with 60 ms
+ *   packets each late one is the longest hole a receiver decoding in arrival order would leave;
  * - rtp-stream: ssrc-change (the SBC's outgoing RTP streams) and rtcp-reports (its RTCP port)
  *   act on different sockets; DTMF type and ptime stay at their defaults, so an SSRC change is
  *   judged on its own. offerless-reinvite (hold and resume relayed without an offer, the answer
@@ -38,6 +40,7 @@ import { SBC_PERSONALITIES, type SbcPersonalityName } from '../../harness/actors
 import { loadProfile } from '../../harness/config/profile.ts';
 import type { Profile } from '../../harness/config/profile-schema.ts';
 import { decodeUdpFrame, readCapture } from '../../harness/media/capture/index.ts';
+import { seqDelta } from '../../harness/media/rtp/index.ts';
 import { type Cell, runPlan } from '../../harness/runner/index.ts';
 import { PLAN } from '../../scenarios/index.ts';
 
@@ -51,7 +54,7 @@ const GROUPS: Group[] = [
     name: 'signalling',
     personalities: ['rechallenge-bad-password', 'ruri-did', 'caller-in-pai', 'update-for-hold'],
   },
-  { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local'] },
+  { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local', 'rtp-reorder'] },
   { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite'] },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
   { name: 'repacketize', personalities: ['repacketize-40'] },
@@ -88,11 +91,14 @@ function sipTexts(outDir: string): Map<string, string> {
 function sbcMedia(outDir: string, sbc: string[]): SbcMediaSeen {
   let ssrcsPerPort = 0;
   let rtcp = 0;
+  let late = 0;
   const audioSizes = new Map<number, number>();
   for (const f of readdirSync(join(outDir, 'cases'))) {
     if (!f.endsWith('.pcap')) continue;
     const cap = readCapture(new Uint8Array(readFileSync(join(outDir, 'cases', f))));
     const ssrcs = new Map<string, Set<number>>();
+    /** Highest sequence number seen per SBC port and SSRC. */
+    const highest = new Map<string, number>();
     for (const fr of cap.frames) {
       const u = decodeUdpFrame(fr.linktype, fr.data);
       if (!u || !sbc.includes(u.src.address) || u.payload.length < 12 || u.payload[0]! >> 6 !== 2) continue;
@@ -106,19 +112,27 @@ function sbcMedia(outDir: string, sbc: string[]): SbcMediaSeen {
         audioSizes.set(len, (audioSizes.get(len) ?? 0) + 1);
       }
       const key = `${u.src.address}:${u.src.port}`;
-      const ssrc = new DataView(u.payload.buffer, u.payload.byteOffset + 8, 4).getUint32(0);
+      const view = new DataView(u.payload.buffer, u.payload.byteOffset, u.payload.length);
+      const ssrc = view.getUint32(8);
+      const seq = view.getUint16(2);
+      const stream = `${key}/${ssrc}`;
+      const top = highest.get(stream);
+      if (top !== undefined && seqDelta(seq, top) < 0) late++;
+      else highest.set(stream, seq);
       const set = ssrcs.get(key) ?? new Set<number>();
       set.add(ssrc);
       ssrcs.set(key, set);
     }
     for (const s of ssrcs.values()) ssrcsPerPort = Math.max(ssrcsPerPort, s.size);
   }
-  return { ssrcsPerPort, rtcp, audioSizes };
+  return { ssrcsPerPort, rtcp, audioSizes, late };
 }
 
 interface SbcMediaSeen {
   ssrcsPerPort: number;
   rtcp: number;
+  /** RTP packets from the SBC that came after a later one of their stream. */
+  late: number;
   audioSizes: Map<number, number>;
 }
 
@@ -207,6 +221,8 @@ function seen(
       return { ok: media.ssrcsPerPort >= 2, what: 'two SSRCs from one SBC media port' };
     case 'rtcp-reports':
       return { ok: media.rtcp > 0, what: 'RTCP packets from an SBC address' };
+    case 'rtp-reorder':
+      return { ok: media.late > 0, what: 'RTP packets from the SBC sent after a later one of their stream' };
     case 'repacketize-40':
       return {
         ok: (media.audioSizes.get(320) ?? 0) > 0,
