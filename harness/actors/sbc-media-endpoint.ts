@@ -123,6 +123,8 @@ export class SbcMediaEndpoint {
    * §8.2). The caller restarts the timestamps.
    */
   newStream(): void {
+    // A packet held back by rtp-reorder belongs to the old stream: it goes before the new one.
+    this.#releaseHeld();
     let next = random32();
     while (this.ssrcs.includes(next)) next = random32();
     this.#ssrc = next;
@@ -160,6 +162,7 @@ export class SbcMediaEndpoint {
 
   /** Where this leg's peer receives RTP, and the SRTP keys of the leg (none for plain RTP). */
   configure(remote: { address: string; port: number } | undefined, srtp?: SbcSrtpKeys): void {
+    this.#releaseHeld();
     this.remote = remote && remote.port > 0 ? remote : undefined;
     const same =
       srtp &&

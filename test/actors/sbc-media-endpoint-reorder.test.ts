@@ -63,6 +63,20 @@ describe('SBC media endpoint: personality rtp-reorder', () => {
     expect(offsets(got)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('a new stream (ssrc-change) sends the held packet of the old one first', async () => {
+    const { ep, got, send, settle } = await rig();
+    ep.reorderEvery = REORDER_EVERY;
+    for (let i = 0; i < 10; i++) send(i);
+    const old = ep.ssrc;
+    ep.newStream();
+    expect(ep.ssrc).not.toBe(old);
+    send(10);
+    await settle(11);
+    // The old stream's ten in order, then the new stream's first packet.
+    expect(offsets(got.slice(0, 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(got.length).toBe(11);
+  });
+
   it('off by default: in order', async () => {
     const { got, send, settle } = await rig();
     for (let i = 0; i < 12; i++) send(i);
