@@ -252,6 +252,8 @@ export const DTMF_GAP_MS = 60;
 /** Level of each inband DTMF tone, dBm0. */
 export const INBAND_DTMF_LEVEL_DBM0 = -7;
 const MAX_GAP_FILL_SECONDS = 2;
+/** Sources with a reorder window of their own at once (audio, events, the source before a change). */
+const MAX_REORDER_SOURCES = 4;
 const MAX_DTMF_RECORDS = 10_000;
 const MAX_FIXTURE_PAYLOADS = 3000;
 const TE_CLOCK_RATE = 8000;
@@ -406,9 +408,15 @@ export class MediaLeg {
   /** The record of that report: its duration is brought up to date when the tone ends. */
   #idleRecord: ReceivedDtmf | undefined;
   #pollTimer: TimerHandle | undefined;
-  /** The present source's packets, back in sequence order before {@link #onPacket}. */
-  readonly #reorder = new ReorderWindow<RtpView>((p, at) => this.#deliver(p, at));
+  /**
+   * Each source's packets, back in sequence order before {@link #onPacket}: a window per SSRC
+   * (audio and telephone-events may come on two at once), the oldest forgotten past a few.
+   */
+  readonly #reorders = new Map<number, ReorderWindow<RtpView>>();
+  /** The source of the last packet: when another one's turn comes, what the rest hold goes on. */
   #reorderSsrc: number | undefined;
+  /** Packets put back in order by windows since forgotten. */
+  #reorderedForgotten = 0;
   #reorderTimer: TimerHandle | undefined;
   #fixturePayloads = new Map<string, Uint8Array[]>();
   #lastRxCodec: string | undefined;
@@ -1046,24 +1054,48 @@ export class MediaLeg {
   /** A fresh packet as it arrives: into the reorder window of its source. */
   #onArrival(p: RtpView, at: number): void {
     if (p.ssrc !== this.#reorderSsrc) {
-      this.#reorder.reset();
+      // Another source's turn (a new SSRC, or events on an SSRC of their own): what the others
+      // hold goes on first, so the receive path never goes back to a source it left. Each
+      // window keeps its numbering.
+      for (const w of this.#reorders.values()) w.flush();
       this.#reorderSsrc = p.ssrc;
     }
-    this.#reorder.push(p.sequenceNumber, p, at);
-    if (this.#reorder.held > 0) this.#armReorder();
+    let w = this.#reorders.get(p.ssrc);
+    if (!w) {
+      if (this.#reorders.size >= MAX_REORDER_SOURCES) {
+        const oldest = this.#reorders.keys().next().value;
+        if (oldest !== undefined) {
+          this.#reorderedForgotten += this.#reorders.get(oldest)?.stats.reordered ?? 0;
+          this.#reorders.delete(oldest);
+        }
+      }
+      w = new ReorderWindow<RtpView>((q, t) => this.#deliver(q, t));
+      this.#reorders.set(p.ssrc, w);
+    }
+    w.push(p.sequenceNumber, p, at);
+    if (w.held > 0) this.#armReorder();
   }
 
-  /** Ends the reorder window's wait for a missing packet once it is over (a loss). */
+  /** Ends a reorder window's wait for a missing packet once it is over (a loss). */
   #armReorder(): void {
-    const due = this.#reorder.dueAt;
-    if (this.#reorderTimer || this.#closed || due === undefined) return;
+    if (this.#reorderTimer || this.#closed) return;
+    let due: number | undefined;
+    for (const w of this.#reorders.values()) {
+      const d = w.dueAt;
+      if (d !== undefined && (due === undefined || d < due)) due = d;
+    }
+    if (due === undefined) return;
     this.#reorderTimer = this.#clock.setTimeout(
-      () => {
-        this.#reorderTimer = undefined;
-        if (this.#closed) return;
-        this.#reorder.poll(this.#clock.now());
-        this.#armReorder();
-      },
+      // After this turn's reads: a timer runs before the datagrams that waited through a stall
+      // of the process are read, and the missing packet may be among them.
+      () =>
+        setImmediate(() => {
+          this.#reorderTimer = undefined;
+          if (this.#closed) return;
+          const now = this.#clock.now();
+          for (const w of this.#reorders.values()) w.poll(now);
+          this.#armReorder();
+        }),
       Math.max(1, due - this.#clock.now()),
     );
   }
@@ -1148,7 +1180,8 @@ export class MediaLeg {
     this.#audioReceivedMs += (pcm.length * 1000) / rate;
     this.#appendAudio(pcm, rate);
     this.#rxNextTs = (p.timestamp + Math.round((pcm.length * clockRate) / rate)) >>> 0;
-    this.#lastAudioAt = at;
+    // Packets put back in order keep their own arrival times: the latest counts.
+    this.#lastAudioAt = Math.max(this.#lastAudioAt, at);
   }
 
   #keepPayload(codec: string, payload: Uint8Array): void {
@@ -1410,7 +1443,8 @@ export class MediaLeg {
       decodeErrors: this.#c.decodeErrors,
       encodeErrors: this.#c.encodeErrors,
       lateDropped: this.#c.lateDropped,
-      reordered: this.#reorder.stats.reordered,
+      reordered:
+        this.#reorderedForgotten + [...this.#reorders.values()].reduce((n, w) => n + w.stats.reordered, 0),
       recordDropped: this.#c.recordDropped,
       sendSuppressed: this.#c.sendSuppressed,
       sendErrors,
@@ -1432,11 +1466,11 @@ export class MediaLeg {
   /** Stops sending, aborts queued digits, closes the RTP session. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    // What waits in the reorder window arrived: it is judged with the rest.
+    this.#closed = true;
+    // What waits in the reorder windows arrived: it is judged with the rest.
     this.#reorderTimer?.cancel();
     this.#reorderTimer = undefined;
-    this.#reorder.flush();
-    this.#closed = true;
+    for (const w of this.#reorders.values()) w.flush();
     this.#play = undefined;
     this.#stopTx();
     this.#pollTimer?.cancel();

@@ -1159,6 +1159,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           status: out.status,
           direction: 'sendrecv',
         });
+        old.releaseHeld(); // rtp-reorder: the old port's last packet goes before the new port's first
         call.relay.moveLeg(leg.relayLeg, ep);
         leg.endpoint = ep;
         leg.record.local = { address: old.localAddress, port: ep.localPort };

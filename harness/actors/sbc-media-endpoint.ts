@@ -123,8 +123,10 @@ export class SbcMediaEndpoint {
    * §8.2). The caller restarts the timestamps.
    */
   newStream(): void {
-    // A packet held back by rtp-reorder belongs to the old stream: it goes before the new one.
-    this.#releaseHeld();
+    // A packet held back by rtp-reorder belongs to the old stream: it goes before the new one,
+    // and the new stream's count starts afresh (its first packet is never the one held).
+    this.releaseHeld();
+    this.#sendCount = 0;
     let next = random32();
     while (this.ssrcs.includes(next)) next = random32();
     this.#ssrc = next;
@@ -162,7 +164,7 @@ export class SbcMediaEndpoint {
 
   /** Where this leg's peer receives RTP, and the SRTP keys of the leg (none for plain RTP). */
   configure(remote: { address: string; port: number } | undefined, srtp?: SbcSrtpKeys): void {
-    this.#releaseHeld();
+    this.releaseHeld();
     this.remote = remote && remote.port > 0 ? remote : undefined;
     const same =
       srtp &&
@@ -264,12 +266,12 @@ export class SbcMediaEndpoint {
       this.#heldBack = {
         wire,
         to: r,
-        timer: this.clock.setTimeout(() => this.#releaseHeld(), REORDER_HOLD_MAX_MS),
+        timer: this.clock.setTimeout(() => this.releaseHeld(), REORDER_HOLD_MAX_MS),
       };
       return true;
     }
     this.#transmit(wire, r);
-    this.#releaseHeld();
+    this.releaseHeld();
     return true;
   }
 
@@ -280,8 +282,8 @@ export class SbcMediaEndpoint {
     });
   }
 
-  /** Sends the packet held back by rtp-reorder, if any. */
-  #releaseHeld(): void {
+  /** Sends the packet held back by rtp-reorder, if any (before this endpoint stops sending). */
+  releaseHeld(): void {
     const h = this.#heldBack;
     if (!h) return;
     this.#heldBack = undefined;
@@ -292,7 +294,14 @@ export class SbcMediaEndpoint {
   /** Closes both sockets. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.#releaseHeld();
+    const h = this.#heldBack;
+    if (h) {
+      // Sent before the sockets close: dgram sends on a later tick, a closed socket drops it.
+      this.#heldBack = undefined;
+      h.timer.cancel();
+      this.log('sent', 'rtp', h.to, this.localPort, h.wire);
+      await new Promise<void>((r) => this.rtp.send(h.wire, h.to.port, h.to.address, () => r()));
+    }
     this.closed = true;
     this.onPacket = undefined;
     this.rtcpTimer?.cancel();

@@ -10,7 +10,7 @@ import {
   REORDER_HOLD_MAX_MS,
   SbcMediaEndpoint,
 } from '../../harness/actors/sbc-media-endpoint.ts';
-import { systemClock } from '../../harness/support/clock.ts';
+import { VirtualClock } from '../../harness/support/clock.ts';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -20,19 +20,20 @@ afterEach(async () => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function rig() {
+  const vc = new VirtualClock();
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.101.2', r));
   cleanup.push(() => new Promise<void>((r) => sock.close(() => r())));
   const got: number[] = [];
   sock.on('message', (m) => got.push(m.readUInt16BE(2)));
-  const ep = await SbcMediaEndpoint.open({ address: '127.0.101.1', clock: systemClock, name: 'lan' });
+  const ep = await SbcMediaEndpoint.open({ address: '127.0.101.1', clock: vc, name: 'lan' });
   cleanup.push(() => ep.close());
   ep.configure({ address: '127.0.101.2', port: sock.address().port });
   const send = (i: number) => ep.send({ payloadType: 8, payload: new Uint8Array(160), timestamp: i * 160 });
   const settle = async (n: number) => {
     for (let i = 0; i < 200 && got.length < n; i++) await sleep(2);
   };
-  return { ep, got, send, settle };
+  return { vc, ep, got, send, settle };
 }
 
 /** Arrival order as offsets from the first sequence number. */
@@ -52,13 +53,36 @@ describe('SBC media endpoint: personality rtp-reorder', () => {
   });
 
   it('a held packet with nothing after it leaves alone after the wait, in order', async () => {
-    const { ep, got, send, settle } = await rig();
+    const { vc, ep, got, send, settle } = await rig();
     ep.reorderEvery = REORDER_EVERY;
     for (let i = 0; i < 10; i++) send(i);
     await settle(9);
     await sleep(20);
     expect(got.length).toBe(9);
-    await sleep(REORDER_HOLD_MAX_MS);
+    vc.advance(REORDER_HOLD_MAX_MS - 1);
+    await sleep(20);
+    expect(got.length).toBe(9);
+    vc.advance(1);
+    await settle(10);
+    expect(offsets(got)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('a new stream counts afresh: its first packets are not the one held', async () => {
+    const { ep, got, send, settle } = await rig();
+    ep.reorderEvery = REORDER_EVERY;
+    for (let i = 0; i < 5; i++) send(i);
+    ep.newStream();
+    for (let i = 5; i < 14; i++) send(i);
+    await settle(14);
+    await sleep(20);
+    expect(got.length).toBe(14); // nothing held: the new stream's 9 packets went as they came
+  });
+
+  it('close sends a held packet before the sockets close', async () => {
+    const { ep, got, send, settle } = await rig();
+    ep.reorderEvery = REORDER_EVERY;
+    for (let i = 0; i < 10; i++) send(i);
+    await ep.close();
     await settle(10);
     expect(offsets(got)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });

@@ -99,17 +99,40 @@ describe('ReorderWindow', () => {
     expect(seqs()).toEqual([65533, 65534, 65535, 0, 1, 2]);
   });
 
-  it('a jump far ahead or far behind is a restart of the numbering, not a wait', () => {
+  it('a jump far ahead restarts the numbering at once: what waits goes on first', () => {
     const { w, push, seqs } = rig();
     push(100, 0);
     push(102, 0); // waits for 101
-    push(40_000, 0); // restart: 102 goes on first
-    expect(seqs()).toEqual([100, 102, 40_000]);
-    push(40_001, 0);
-    push(7, 0); // far behind: restart again
-    push(8, 0);
-    expect(seqs()).toEqual([100, 102, 40_000, 40_001, 7, 8]);
+    push(3200, 0); // 3098 ahead: more than maxJump (3000)
+    expect(seqs()).toEqual([100, 102, 3200]);
+    push(3201, 0);
+    expect(seqs().at(-1)).toBe(3201);
     expect(w.held).toBe(0);
+  });
+
+  it('far behind: one stray packet is late, two in sequence restart the numbering (RFC 3550 §A.1)', () => {
+    const { w, push, seqs } = rig();
+    push(1000, 0);
+    push(800, 0); // stray: handed on as late, numbering kept
+    push(1001, 0);
+    expect(seqs()).toEqual([1000, 800, 1001]);
+    push(700, 0);
+    push(701, 0); // two in sequence: a restart
+    push(703, 0); // so this waits for 702
+    expect(seqs()).toEqual([1000, 800, 1001, 700, 701]);
+    push(702, 0);
+    expect(seqs()).toEqual([1000, 800, 1001, 700, 701, 702, 703]);
+    expect(w.stats.reordered).toBe(1);
+  });
+
+  it('at the maxMisorder limit: 100 behind is late, the numbering stays', () => {
+    const { w, push, seqs } = rig();
+    push(500, 0); // next 501
+    push(401, 0); // 100 behind next: late
+    push(402, 0); // still within the limit: late, no restart
+    push(502, 0); // waits for 501
+    expect(seqs()).toEqual([500, 401, 402]);
+    expect(w.held).toBe(1);
   });
 
   it('a duplicate of a waiting packet is counted once', () => {

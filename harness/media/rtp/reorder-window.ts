@@ -13,10 +13,11 @@
  * Packets in order are handed on at once: a stream without loss or reordering is never delayed.
  *
  * Sequence numbers are compared modulo 2^16 (they wrap, RFC 3550 §A.1). A jump of more than
- * `maxJump` ahead or more than `maxMisorder` behind is taken as the source restarting its
- * numbering (RFC 3550 §A.1 treats large jumps so too): what is held goes on, then the packet.
- * A packet behind the expected one within `maxMisorder` is too late: it is handed on at once,
- * and the consumer decides (the media leg drops audio older than what it recorded).
+ * `maxJump` ahead is taken as the source restarting its numbering: what is held goes on, then
+ * the packet. A packet behind the expected one is too late: it is handed on at once, and the
+ * consumer decides (the media leg drops audio older than what it recorded); only two packets in
+ * sequence more than `maxMisorder` behind restart the numbering (RFC 3550 §A.1's rule), so one
+ * stray old packet does not.
  */
 
 export interface ReorderWindowOptions {
@@ -26,7 +27,7 @@ export interface ReorderWindowOptions {
   maxHeld?: number;
   /** A jump ahead larger than this restarts the numbering. Default 3000 (RFC 3550 §A.1 MAX_DROPOUT). */
   maxJump?: number;
-  /** A packet further behind than this restarts the numbering. Default 100 (RFC 3550 §A.1 MAX_MISORDER). */
+  /** Two packets in sequence further behind than this restart the numbering. Default 100 (RFC 3550 §A.1 MAX_MISORDER). */
   maxMisorder?: number;
 }
 
@@ -56,6 +57,8 @@ export class ReorderWindow<T> {
   /** The sequence number expected next; undefined before the first packet. */
   #next: number | undefined;
   readonly #held = new Map<number, Held<T>>();
+  /** The sequence number after the last packet that came far behind (RFC 3550 §A.1 bad_seq). */
+  #badSeq: number | undefined;
 
   constructor(deliver: (item: T, at: number) => void, opts: ReorderWindowOptions = {}) {
     this.#deliver = deliver;
@@ -95,8 +98,11 @@ export class ReorderWindow<T> {
       this.#drain();
       return;
     }
-    if (d > this.#maxJump || d < -this.#maxMisorder) {
+    const restart = d > this.#maxJump || (d < -this.#maxMisorder && seq === this.#badSeq);
+    this.#badSeq = d < -this.#maxMisorder ? (seq + 1) & 0xffff : undefined;
+    if (restart) {
       this.flush();
+      this.#badSeq = undefined;
       this.#next = (seq + 1) & 0xffff;
       this.#deliver(item, at);
       return;
@@ -127,6 +133,7 @@ export class ReorderWindow<T> {
   reset(): void {
     this.flush();
     this.#next = undefined;
+    this.#badSeq = undefined;
   }
 
   /** Gives up on the missing packet(s): continues from the lowest held one. */
