@@ -1170,6 +1170,10 @@ export class MediaLeg {
       this.#c.decodeErrors++;
       return;
     }
+    // Packets put back in order keep their own arrival times: the latest counts. The detector
+    // dates the digits it finds from it (a packet that waited in the reorder window is dated by
+    // its arrival, not by when the wait ended).
+    this.#lastAudioAt = Math.max(this.#lastAudioAt, at);
     if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate)
       this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
     // A tone reported at an arrival pause is not ended here when the stream starts afresh (new
@@ -1180,8 +1184,6 @@ export class MediaLeg {
     this.#audioReceivedMs += (pcm.length * 1000) / rate;
     this.#appendAudio(pcm, rate);
     this.#rxNextTs = (p.timestamp + Math.round((pcm.length * clockRate) / rate)) >>> 0;
-    // Packets put back in order keep their own arrival times: the latest counts.
-    this.#lastAudioAt = Math.max(this.#lastAudioAt, at);
   }
 
   #keepPayload(codec: string, payload: Uint8Array): void {
@@ -1231,7 +1233,8 @@ export class MediaLeg {
 
   #feedDetector(pcm: Int16Array): void {
     const found = this.#detector.feed(pcm);
-    const now = this.#clock.now();
+    // The end of what was fed arrived with the latest packet (see #onPacket).
+    const now = this.#lastAudioAt;
     const seen = this.#detector.samplesSeen;
     for (const t of found) {
       if (this.#alreadyReported(t)) continue;

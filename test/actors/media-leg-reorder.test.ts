@@ -166,6 +166,23 @@ describe('MediaLeg: packets put back in sequence order', () => {
     expect(leg.receivedAudio().samples.length).toBe(320 * 5);
   });
 
+  it('a digit found in packets that waited for a lost one is dated by their arrival, not by the end of the wait', async () => {
+    const { leg, send, pause, vc } = await rig('PCMA', 20);
+    // 5 packets of silence (0-4), the 210 ms tone from packet 5, then silence; packet 16 is lost.
+    const list = packets('PCMA', 20, '7');
+    const t0 = vc.now();
+    for (let i = 0; i <= 18; i++) {
+      vc.advance(20);
+      if (i !== 16) await send(list[i]!);
+    }
+    // 17 and 18 wait for 16 until 60 ms after 17 arrived; the tone's end is found in them then.
+    await pause(100);
+    const d = leg.dtmfReceived.filter((x) => x.mode === 'inband');
+    expect(d.map((x) => x.digit)).toEqual(['7']);
+    // The tone starts 100 ms into the stream, and each packet arrives as its audio ends.
+    expect(Math.abs(d[0]!.atMs - (t0 + 100))).toBeLessThan(15);
+  });
+
   it('packets still waiting at close are recorded', async () => {
     const { leg, send, vc } = await rig('PCMA', 20);
     const list = packets('PCMA', 20, '1').slice(0, 4);
