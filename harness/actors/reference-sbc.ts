@@ -539,18 +539,23 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     const domain = this.config.lan.domain ?? this.config.lan.address;
     const pai = req.pAssertedIdentities[0];
     const calling = userOf(pai) ?? userOf(req.from) ?? 'anonymous';
-    const headers: Array<[string, string]> = [
-      ['P-Asserted-Identity', `${display(pai ?? req.from)}<sip:${calling}@${domain}>`],
-    ];
+    // caller-in-from: no asserted identity; the caller only in From, unless they asked for
+    // privacy of their identity (RFC 3323 §4.1.1.3: then an anonymous From, and no caller).
+    const fromOnly = this.has('caller-in-from');
+    const hidden = fromOnly && /\b(id|header|user)\b/i.test(req.getAll('privacy').join(','));
+    const headers: Array<[string, string]> = fromOnly
+      ? []
+      : [['P-Asserted-Identity', `${display(pai ?? req.from)}<sip:${calling}@${domain}>`]];
     for (const h of ['diversion', 'privacy'])
       for (const v of req.getAll(h)) headers.push([h === 'privacy' ? 'Privacy' : 'Diversion', v]);
     return {
       // Default: the registered contact as Request-URI, the DID in To (RFC 3261 §16.5, §10.2).
       uri: this.has('ruri-did') ? withUser(binding.uri, did) : binding.uri,
       target: binding.target,
-      from: this.has('caller-in-pai')
-        ? `<sip:anonymous@anonymous.invalid>`
-        : `${display(req.from)}<sip:${calling}@${domain}>`,
+      from:
+        this.has('caller-in-pai') || hidden
+          ? `<sip:anonymous@anonymous.invalid>`
+          : `${display(req.from)}<sip:${calling}@${domain}>`,
       to: `<sip:${did}@${domain}>`,
       headers,
       calling,

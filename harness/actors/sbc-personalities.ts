@@ -15,6 +15,7 @@ export type SbcPersonalityName =
   | 'rechallenge-bad-password'
   | 'ruri-did'
   | 'caller-in-pai'
+  | 'caller-in-from'
   | 'update-for-hold'
   | 'offerless-reinvite'
   | 'hold-local'
@@ -68,6 +69,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3325 §9.1 (P-Asserted-Identity carries the identity inside a trust domain), RFC 3261 §8.1.1.3 (the From of a request may be anonymous), RFC 3323 §4.1.1.3 (the anonymous From URI)',
     onTheWire:
       'From: <sip:anonymous@anonymous.invalid> on the INVITE toward the OXO, the caller in its P-Asserted-Identity.',
+  },
+  {
+    name: 'caller-in-from',
+    summary:
+      'Sends calls toward the OXO with no P-Asserted-Identity: the caller only in From (an anonymous From, and no caller, when the caller asked for privacy of their identity).',
+    reference:
+      'RFC 3325 §9.1 (P-Asserted-Identity is optional: an element may leave it out), RFC 3261 §8.1.1.3 (From carries the initiator of the request), RFC 3323 §4.1.1.3 (privacy: the anonymous From)',
+    onTheWire:
+      'No P-Asserted-Identity header on the INVITE toward the OXO; From: "<name>" <sip:<caller>@<LAN domain>>.',
   },
   {
     name: 'update-for-hold',

@@ -1,8 +1,8 @@
 /**
  * The load pairs each incoming OXO leg with its call by the caller's number (load-run.ts), which
  * an SBC may carry in P-Asserted-Identity only, with another or an anonymous From (RFC 3325
- * §9.1, RFC 3261 §8.1.1.3, RFC 3323 §4.1.1.3; personality caller-in-pai), or in From only.
- * Both pair; docs/tolerances.md.
+ * §9.1, RFC 3261 §8.1.1.3, RFC 3323 §4.1.1.3; personality caller-in-pai), or in From only,
+ * with no P-Asserted-Identity (personality caller-in-from). Both pair; docs/tolerances.md.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
@@ -62,5 +62,36 @@ describe('load pairing of incoming legs', () => {
     // The personality was on the wire: the OXO's legs saw the anonymous From.
     expect(froms).toHaveLength(2);
     for (const f of froms) expect(f).toMatch(/^<sip:anonymous@anonymous\.invalid>/);
+  });
+
+  it('an SBC that carries the caller only in From (no P-Asserted-Identity): every call pairs and passes', {
+    timeout: 90_000,
+  }, async () => {
+    const lab = await Lab.start({
+      profile: loadProfile(),
+      ephemeralPorts: true,
+      timers: { t1: 100, t2: 800, t4: 1000 },
+      personalities: ['caller-in-from'],
+    });
+    labs.push(lab);
+    const seen: Array<{ from: string; pai: string | undefined }> = [];
+    for (const id of ['deskphone1', 'deskphone2'] as const)
+      lab.oxo
+        ?.extension(id)
+        .on('incoming', (call) =>
+          seen.push({ from: call.invite?.get('from') ?? '', pai: call.invite?.get('p-asserted-identity') }),
+        );
+    const r = await runLoad({ lab, calls: 2, steps: [2], holdS: 2, direction: 'in' });
+    expect(r.calls).toHaveLength(2);
+    for (const c of r.calls) {
+      expect(notDelay(c), `call ${c.index}`).toEqual([]);
+      expect(c.released).toBe(true);
+    }
+    // The personality was on the wire: no asserted identity, the caller's number in From.
+    expect(seen).toHaveLength(2);
+    for (const s of seen) {
+      expect(s.pai).toBeUndefined();
+      expect(s.from).toMatch(/<sip:\+?\d{7,}@/);
+    }
   });
 });

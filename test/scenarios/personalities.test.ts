@@ -23,7 +23,9 @@
  *   act on different sockets; DTMF type and ptime stay at their defaults, so an SSRC change is
  *   judged on its own. offerless-reinvite (hold and resume relayed without an offer, the answer
  *   in the ACK) changes only in-dialog signalling, and cannot share a run with update-for-hold,
- *   which would carry the same holds as UPDATEs.
+ *   which would carry the same holds as UPDATEs. caller-in-from (no P-Asserted-Identity toward
+ *   the OXO) touches one header no other personality of the group does, and cannot share a run
+ *   with caller-in-pai, which would leave the OXO no caller at all.
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
@@ -55,7 +57,10 @@ const GROUPS: Group[] = [
     personalities: ['rechallenge-bad-password', 'ruri-did', 'caller-in-pai', 'update-for-hold'],
   },
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local', 'rtp-reorder'] },
-  { name: 'rtp-stream', personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite'] },
+  {
+    name: 'rtp-stream',
+    personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from'],
+  },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
   { name: 'repacketize', personalities: ['repacketize-40'] },
 ];
@@ -187,6 +192,16 @@ function seen(
         ),
         what: 'an INVITE toward the OXO with From: <sip:anonymous@anonymous.invalid>',
       };
+    case 'caller-in-from': {
+      // Each message of a case's SIP text starts with "--- <time> UDP <src> → <dst>".
+      const toOxo = [...sip.values()]
+        .flatMap((t) => t.split(/^--- /m))
+        .filter((m) => new RegExp(`^INVITE sip:[^\\n]*@${oxo}:`, 'm').test(m));
+      return {
+        ok: toOxo.length > 0 && toOxo.every((m) => !/^P-Asserted-Identity:/im.test(m)),
+        what: 'INVITEs toward the OXO, none with P-Asserted-Identity',
+      };
+    }
     case 'update-for-hold':
       return {
         ok: any(/^UPDATE sip:[^\n]*\n(?:[^\n]*\n)*?a=sendonly/m),
