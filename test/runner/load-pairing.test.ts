@@ -94,4 +94,25 @@ describe('load pairing of incoming legs', () => {
       expect(s.from).toMatch(/<sip:\+?\d{7,}@/);
     }
   });
+
+  it('caller-in-from keeps a caller who asked for privacy hidden: anonymous From, no asserted identity', {
+    timeout: 60_000,
+  }, async () => {
+    const lab = await Lab.start({
+      profile: loadProfile(),
+      ephemeralPorts: true,
+      timers: { t1: 100, t2: 800, t4: 1000 },
+      personalities: ['caller-in-from'],
+    });
+    labs.push(lab);
+    const desk = lab.oxo!.extension('deskphone1');
+    const incoming = desk.nextIncoming();
+    const call = await lab
+      .provider!.phone('pstn1')
+      .call(lab.profile.oxo.extensions.deskphone1.did, { privacy: 'id' });
+    const leg = await incoming;
+    expect(leg.invite?.get('p-asserted-identity')).toBeUndefined();
+    expect(leg.invite?.get('from')).toMatch(/^<sip:anonymous@anonymous\.invalid>/);
+    await call.hangup();
+  });
 });
