@@ -36,6 +36,11 @@ export interface AudioCodec {
   frameSamples: number;
   /** Payload bytes one frame encodes to. */
   frameBytes: number;
+  /**
+   * Audio time one RTP payload carries, ms, for a codec whose frames are not all one size
+   * (G.723.1); absent: payload bytes / frameBytes × frameMs.
+   */
+  payloadMs?(payload: Uint8Array): number;
   /** True when this host can encode and decode it (G.723.1 never). */
   available(): boolean;
   /** Why it is not available, with the install hint, when `available()` is false. */

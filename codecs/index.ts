@@ -22,7 +22,7 @@ export {
 } from './fixtures/codec-fixtures.ts';
 export { pcma, pcmu } from './g711.ts';
 export { G722Decoder, G722Encoder, g722 } from './g722.ts';
-export { g723 } from './g723.ts';
+export { g723, g723FrameCount } from './g723.ts';
 export {
   BCG729_INSTALL_HINT,
   BCG729_LIBRARY,

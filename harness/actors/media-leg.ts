@@ -212,7 +212,7 @@ export interface MediaLegDetails extends MediaLegStats {
   /**
    * Audio time received, ms: the decoded samples of every audio packet placed in the recording
    * (not the silence that fills a timestamp gap, not a duplicate), whatever the packet size;
-   * for a codec the harness cannot decode (G.723.1), estimated from the payload size. An SBC may
+   * for a codec the harness cannot decode (G.723.1), counted from its frame headers. An SBC may
    * repacketize (RFC 3551 §4.2), so this, not the packet count, is what arrived.
    */
   audioReceivedMs: number;
@@ -1149,7 +1149,8 @@ export class MediaLeg {
       }
     }
     if (!f.decoder) {
-      if (f.codec.frameBytes > 0)
+      if (f.codec.payloadMs) this.#audioReceivedMs += f.codec.payloadMs(p.payload);
+      else if (f.codec.frameBytes > 0)
         this.#audioReceivedMs += (p.payload.length / f.codec.frameBytes) * f.codec.frameMs;
       return;
     }
