@@ -79,6 +79,10 @@ const PORT_CHANGE_AFTER_MS = 300;
 /** With personality port-change: the old port keeps relaying what is already on its way this long, ms. */
 const OLD_PORT_GRACE_MS = 1000;
 
+/** With personality session-refresh: the first refresh this long after the answer, then every REFRESH_EVERY_MS, ms. */
+const REFRESH_FIRST_MS = 1500;
+const REFRESH_EVERY_MS = 10_000;
+
 /** Most RTP datagrams kept as evidence from ended calls' ports (the most recent), by default. */
 const MAX_CLOSED_EVIDENCE = 500_000;
 
@@ -790,6 +794,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         }, SSRC_CHANGE_AFTER_MS);
       if (this.has('port-change'))
         this.clock.setTimeout(() => void this.changePorts(call), PORT_CHANGE_AFTER_MS);
+      if (this.has('session-refresh')) this.scheduleRefresh(call, REFRESH_FIRST_MS);
       this.emit('answered', record);
       const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
       if (d && nearOffered && d.remoteSdp) {
@@ -1173,6 +1178,48 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       } catch {
         leg.sdp.setPort(old.localPort);
         if (ep) await this.closeEndpoint(ep);
+      } finally {
+        call.busy = false;
+      }
+    }
+  }
+
+  /** Personality session-refresh: the next refresh of `call` in `ms`, while it lasts. */
+  private scheduleRefresh(call: Call, ms: number): void {
+    this.clock.setTimeout(() => {
+      if (call.ended || this.stopped) return;
+      void this.refreshLegs(call).finally(() => this.scheduleRefresh(call, REFRESH_EVERY_MS));
+    }, ms);
+  }
+
+  /**
+   * Personality session-refresh: a re-INVITE on each leg whose offer is the leg's media as it is
+   * (same codec, port and direction; the o= version stays when the SDP text does, RFC 3264 §8),
+   * as a session timer (RFC 4028 §7.4, §8.2) or a keep-alive re-INVITE does. Skipped for a leg
+   * on hold or while the call is busy with another offer; a refused refresh changes nothing.
+   */
+  private async refreshLegs(call: Call): Promise<void> {
+    for (const leg of [...call.legs]) {
+      if (call.ended || call.busy || this.stopped) return;
+      const d = leg.dialog;
+      const codec = leg.codec;
+      if (!d || d.state === 'terminated' || !codec || leg.negotiated?.peerDirection !== 'sendrecv') continue;
+      call.busy = true;
+      try {
+        const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv'));
+        call.record.reinvites.push({
+          from: 'sbc',
+          method: 'INVITE',
+          status: out.status,
+          direction: 'sendrecv',
+        });
+        const a =
+          out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
+            ? leg.sdp.acceptAnswer(out.response.bodyText)
+            : undefined;
+        if (a?.ok && !call.ended) this.apply(call, leg, a.negotiated);
+      } catch {
+        // A refresh that fails (a transaction timeout) leaves the leg as it was.
       } finally {
         call.busy = false;
       }

@@ -28,6 +28,7 @@ export type SbcPersonalityName =
   | 'repacketize-60'
   | 'rtcp-reports'
   | 'rtp-reorder'
+  | 'session-refresh'
   | 'replaces-local';
 
 /** One row of the personality table. */
@@ -179,6 +180,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3550 §5.1 (the sequence number lets the receiver restore the packet sequence) and §A.1 (a receiver accepts packets up to MAX_MISORDER late); RFC 768 (UDP does not keep order)',
     onTheWire:
       'In each RTP stream from the SBC, one packet in ten arrives after the next one: its sequence number one below that of the packet before it.',
+  },
+  {
+    name: 'session-refresh',
+    summary:
+      'Refreshes every call with a re-INVITE of its own on each leg, 1.5 s after the answer and every 10 s after, offering the leg’s media as it is (same codec, port and direction); a leg on hold, or a call busy with another offer, is skipped that time.',
+    reference:
+      'RFC 4028 §7.4 and §8.2 (a session refresh is a re-INVITE or UPDATE, at any time), RFC 3261 §14.1 (either side may re-INVITE), RFC 3264 §8 (an offer that changes nothing keeps the o= version)',
+    onTheWire:
+      'Re-INVITEs from the SBC toward the provider and toward the OXO with a=sendrecv and the m=audio port of the leg’s last SDP, about every 10 s.',
   },
   {
     name: 'replaces-local',

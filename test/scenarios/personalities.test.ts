@@ -31,7 +31,9 @@
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
  * - repacketize: repacketize-40, so the peers send their default 20 ms packets and get
  *   the same audio back as 40 ms packets (half as many): no a=ptime of another personality
- *   changes what it re-frames.
+ *   changes what it re-frames. session-refresh (re-INVITEs of the SBC's own that change nothing)
+ *   sits apart from port-change and from the hold personalities, whose re-INVITEs would mix
+ *   with its own.
  * replaces-local is in no group (PROVED_ELSEWHERE below): the plan never exercises it.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -62,7 +64,7 @@ const GROUPS: Group[] = [
     personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from'],
   },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
-  { name: 'repacketize', personalities: ['repacketize-40'] },
+  { name: 'repacketize', personalities: ['repacketize-40', 'session-refresh'] },
 ];
 
 /**
@@ -201,6 +203,21 @@ function seen(
         ok: toOxo.length > 0 && toOxo.every((m) => !/^P-Asserted-Identity:/im.test(m)),
         what: 'INVITEs toward the OXO, none with P-Asserted-Identity',
       };
+    }
+    case 'session-refresh': {
+      // Re-INVITEs (INVITE with a To tag) the SBC sent, against those it received: a relayed
+      // re-INVITE is one of each, a refresh of its own is sent only.
+      let sent = 0;
+      let received = 0;
+      const sbc = [profile.sbc.lan.address, profile.sbc.wan.address];
+      for (const m of [...sip.values()].flatMap((t) => t.split(/^--- /m))) {
+        if (!/^INVITE sip:/m.test(m) || !/^To:[^\n]*;tag=/im.test(m)) continue;
+        const hop = /^\S+ \S+ (\S+):\d+ → (\S+):\d+/.exec(m);
+        if (!hop) continue;
+        if (sbc.includes(hop[1]!)) sent++;
+        else if (sbc.includes(hop[2]!)) received++;
+      }
+      return { ok: sent > received, what: `more re-INVITEs from the SBC (${sent}) than to it (${received})` };
     }
     case 'update-for-hold':
       return {
