@@ -399,6 +399,8 @@ export class MediaLeg {
   #recLength = 0;
   readonly #recMax: number;
   #lastAudioAt = 0;
+  /** Arrival time (leg clock) of the end of the audio fed to the detector so far: digits are dated from it. */
+  #fedUntilAt = 0;
   /**
    * Start (detector samples) of the tone reported while it was still sounding because no audio
    * came for 200 ms of arrival time; the detector itself is left as it was, and the same tone
@@ -1171,12 +1173,16 @@ export class MediaLeg {
       this.#c.decodeErrors++;
       return;
     }
-    // Packets put back in order keep their own arrival times: the latest counts. The detector
-    // dates the digits it finds from it (a packet that waited in the reorder window is dated by
-    // its arrival, not by when the wait ended).
+    // Packets put back in order keep their own arrival times: the latest counts. Digits are
+    // dated from the arrival of the audio that completed them (a packet that waited in the
+    // reorder window by its arrival, not by when the wait ended; a gap's silence ends where this
+    // packet's audio starts).
     this.#lastAudioAt = Math.max(this.#lastAudioAt, at);
-    if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate)
+    if (gap > 0 && gap <= MAX_GAP_FILL_SECONDS * clockRate) {
+      this.#fedUntilAt = Math.max(this.#fedUntilAt, at - (pcm.length * 1000) / rate);
       this.#appendAudio(new Int16Array(Math.round((gap * rate) / clockRate)), rate);
+    }
+    this.#fedUntilAt = Math.max(this.#fedUntilAt, at);
     // A tone reported at an arrival pause is not ended here when the stream starts afresh (new
     // SSRC, timestamp jump, codec change: RFC 3550 §8.2 lets a source change its SSRC at any
     // time, as an SBC moving to a new port does): the audio decides. The same tone going on
@@ -1234,19 +1240,25 @@ export class MediaLeg {
 
   #feedDetector(pcm: Int16Array): void {
     const found = this.#detector.feed(pcm);
-    // The end of what was fed arrived with the latest packet (see #onPacket).
-    const now = this.#lastAudioAt;
-    const seen = this.#detector.samplesSeen;
     for (const t of found) {
       if (this.#alreadyReported(t)) continue;
-      const agoMs = ((seen - t.startSample) * 1000) / RECORD_SAMPLE_RATE;
-      this.#pushReceived({ digit: t.digit, mode: 'inband', atMs: now - agoMs, durationMs: t.durationMs });
+      this.#pushReceived({
+        digit: t.digit,
+        mode: 'inband',
+        atMs: this.#toneAt(t.startSample),
+        durationMs: t.durationMs,
+      });
     }
     if (this.#detector.pending !== undefined) this.#armPoll();
     else {
       this.#idleReported = undefined;
       this.#idleRecord = undefined;
     }
+  }
+
+  /** When a tone that starts at detector sample `startSample` arrived (leg clock, ms). */
+  #toneAt(startSample: number): number {
+    return this.#fedUntilAt - ((this.#detector.samplesSeen - startSample) * 1000) / RECORD_SAMPLE_RATE;
   }
 
   /** Whether `t` is the tone already reported at an arrival pause (then forgotten, its record's duration updated). */
@@ -1323,7 +1335,7 @@ export class MediaLeg {
         this.#idleRecord = {
           digit: tone.digit,
           mode: 'inband',
-          atMs: now - tone.durationMs,
+          atMs: this.#toneAt(tone.startSample),
           durationMs: tone.durationMs,
         };
         this.#pushReceived(this.#idleRecord);
@@ -1487,7 +1499,7 @@ export class MediaLeg {
         this.#pushReceived({
           digit: t.digit,
           mode: 'inband',
-          atMs: this.#clock.now() - t.durationMs,
+          atMs: this.#toneAt(t.startSample),
           durationMs: t.durationMs,
         });
     for (const f of this.#rxFormats.values()) f.decoder?.close?.();

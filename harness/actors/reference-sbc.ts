@@ -545,7 +545,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     const calling = userOf(pai) ?? userOf(req.from) ?? 'anonymous';
     // caller-in-from: no asserted identity; the caller only in From, unless they asked for
     // privacy of their identity (RFC 3323 §4.1.1.3: then an anonymous From, and no caller).
-    const fromOnly = this.has('caller-in-from');
+    const fromOnly = this.has('caller-in-from') && !this.has('caller-in-pai');
     const hidden = fromOnly && /\b(id|header|user)\b/i.test(req.getAll('privacy').join(','));
     const headers: Array<[string, string]> = fromOnly
       ? []
@@ -794,13 +794,14 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         }, SSRC_CHANGE_AFTER_MS);
       if (this.has('port-change'))
         this.clock.setTimeout(() => void this.changePorts(call), PORT_CHANGE_AFTER_MS);
-      if (this.has('session-refresh')) this.scheduleRefresh(call, REFRESH_FIRST_MS);
       this.emit('answered', record);
       const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
       if (d && nearOffered && d.remoteSdp) {
         const a = near.sdp.acceptAnswer(d.remoteSdp);
         if (a.ok) this.apply(call, near, a.negotiated);
       }
+      // Refreshes start once the caller's dialog is confirmed (its ACK came).
+      if (d && this.has('session-refresh')) this.scheduleRefresh(call, REFRESH_FIRST_MS);
       return;
     }
     if (!inv.tx.answered) {
@@ -1204,9 +1205,14 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       const d = leg.dialog;
       const codec = leg.codec;
       if (!d || d.state === 'terminated' || !codec || leg.negotiated?.peerDirection !== 'sendrecv') continue;
+      // A leg a transfer moved to another call is that call's to refresh.
+      if (call.movedOut.has(leg)) continue;
       call.busy = true;
       try {
-        const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv'));
+        const out = await leg.ua.reinvite(
+          d,
+          leg.sdp.createOfferOnly([codec], 'sendrecv', leg.negotiated?.media.telephoneEventPt),
+        );
         call.record.reinvites.push({
           from: 'sbc',
           method: 'INVITE',
@@ -1217,7 +1223,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
             ? leg.sdp.acceptAnswer(out.response.bodyText)
             : undefined;
-        if (a?.ok && !call.ended) this.apply(call, leg, a.negotiated);
+        if (a?.ok && !call.ended && call.legs.includes(leg) && !call.movedOut.has(leg))
+          this.apply(call, leg, a.negotiated);
       } catch {
         // A refresh that fails (a transaction timeout) leaves the leg as it was.
       } finally {

@@ -74,7 +74,7 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
   {
     name: 'caller-in-from',
     summary:
-      'Sends calls toward the OXO with no P-Asserted-Identity: the caller only in From (an anonymous From, and no caller, when the caller asked for privacy of their identity).',
+      'Sends calls toward the OXO with no P-Asserted-Identity: the caller only in From (an anonymous From, and no caller, when the caller asked for privacy of their identity; caller-in-pai wins when both are on).',
     reference:
       'RFC 3325 §9.1 (P-Asserted-Identity is optional: an element may leave it out), RFC 3261 §8.1.1.3 (From carries the initiator of the request), RFC 3323 §4.1.1.3 (privacy: the anonymous From)',
     onTheWire:
@@ -184,9 +184,9 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
   {
     name: 'session-refresh',
     summary:
-      'Refreshes every call with a re-INVITE of its own on each leg, 1.5 s after the answer and every 10 s after, offering the leg’s media as it is (same codec, port and direction); a leg on hold, or a call busy with another offer, is skipped that time.',
+      'Refreshes every call with a re-INVITE of its own on each leg, 1.5 s after the caller’s ACK and every 10 s after, offering the leg’s media as it is (same codec, telephone-event payload type, port and direction); a leg on hold, or a call busy with another offer, is skipped that time.',
     reference:
-      'RFC 4028 §7.4 and §8.2 (a session refresh is a re-INVITE or UPDATE, at any time), RFC 3261 §14.1 (either side may re-INVITE), RFC 3264 §8 (an offer that changes nothing keeps the o= version)',
+      'RFC 4028 §7.4 (a session refresh is an ordinary re-INVITE), RFC 3261 §14.1 (either side may re-INVITE at any time), RFC 3264 §8 (an offer that changes nothing keeps the o= version)',
     onTheWire:
       'Re-INVITEs from the SBC toward the provider and toward the OXO with a=sendrecv and the m=audio port of the leg’s last SDP, about every 10 s.',
   },

@@ -107,12 +107,12 @@ export class SbcLegSdp {
     this.endpoint = new SdpEndpoint({ address, username: 'sbc', sessionName: 'reference-sbc', media: [] });
   }
 
-  private prefs(codecs: CodecName[], direction: SdpDirection): LocalMediaPrefs {
+  private prefs(codecs: CodecName[], direction: SdpDirection, tePt?: number): LocalMediaPrefs {
     const te = this.policy.telephoneEvent && !faultOn(this.faults, 'strip-telephone-event');
     const p: LocalMediaPrefs = {
       port: this.port,
       codecs,
-      telephoneEvent: te ? { pt: this.telephoneEventPt, events: '0-16' } : false,
+      telephoneEvent: te ? { pt: tePt ?? this.telephoneEventPt, events: '0-16' } : false,
       ptime: this.policy.ptimeMs,
       direction,
     };
@@ -125,9 +125,12 @@ export class SbcLegSdp {
     this.port = port;
   }
 
-  /** An offer toward this leg with exactly these codecs (a re-offer that keeps the codec). */
-  createOfferOnly(codecs: CodecName[], direction: SdpDirection = 'sendrecv'): string {
-    this.endpoint.prefs = { ...this.endpoint.prefs, media: [this.prefs(codecs, direction)] };
+  /**
+   * An offer toward this leg with exactly these codecs (a re-offer that keeps the codec);
+   * `tePt`: the telephone-event payload type to keep (the one negotiated), else this leg's own.
+   */
+  createOfferOnly(codecs: CodecName[], direction: SdpDirection = 'sendrecv', tePt?: number): string {
+    this.endpoint.prefs = { ...this.endpoint.prefs, media: [this.prefs(codecs, direction, tePt)] };
     const sdp = this.endpoint.createOffer();
     this.pendingOffer = { sdp, ours: true };
     return buildSdp(sdp);

@@ -183,6 +183,21 @@ describe('MediaLeg: packets put back in sequence order', () => {
     expect(Math.abs(d[0]!.atMs - (t0 + 100))).toBeLessThan(15);
   });
 
+  it('a digit reported at a pause in arrival is dated by when it arrived, not by the pause', async () => {
+    // A stream that stops on the tone: reported once no audio came for 200 ms.
+    const a = await rig('PCMA', 20);
+    const list = packets('PCMA', 20, '3').slice(0, 15); // silence 0-4, the tone from 5, nothing after 14
+    const t0 = a.vc.now();
+    for (const p of list) {
+      a.vc.advance(20);
+      await a.send(p);
+    }
+    await a.pause(400);
+    const d = a.leg.dtmfReceived.filter((x) => x.mode === 'inband');
+    expect(d.map((x) => x.digit)).toEqual(['3']);
+    expect(Math.abs(d[0]!.atMs - (t0 + 100))).toBeLessThan(15);
+  });
+
   it('packets still waiting at close are recorded', async () => {
     const { leg, send, vc } = await rig('PCMA', 20);
     const list = packets('PCMA', 20, '1').slice(0, 4);

@@ -196,28 +196,38 @@ function seen(
       };
     case 'caller-in-from': {
       // Each message of a case's SIP text starts with "--- <time> UDP <src> → <dst>".
-      const toOxo = [...sip.values()]
+      const initial = [...sip.values()]
         .flatMap((t) => t.split(/^--- /m))
-        .filter((m) => new RegExp(`^INVITE sip:[^\\n]*@${oxo}:`, 'm').test(m));
+        .filter(
+          (m) => new RegExp(`^INVITE sip:[^\\n]*@${oxo}:`, 'm').test(m) && !/^To:[^\n]*;tag=/im.test(m),
+        );
       return {
-        ok: toOxo.length > 0 && toOxo.every((m) => !/^P-Asserted-Identity:/im.test(m)),
-        what: 'INVITEs toward the OXO, none with P-Asserted-Identity',
+        ok:
+          initial.length > 0 &&
+          initial.every((m) => !/^P-Asserted-Identity:/im.test(m)) &&
+          initial.some((m) => /^From:[^\n]*<sip:\+?\d{4,}@/im.test(m)),
+        what: 'INVITEs toward the OXO without P-Asserted-Identity, the caller number in From',
       };
     }
     case 'session-refresh': {
-      // Re-INVITEs (INVITE with a To tag) the SBC sent, against those it received: a relayed
-      // re-INVITE is one of each, a refresh of its own is sent only.
-      let sent = 0;
-      let received = 0;
+      // Re-INVITEs (INVITE with a To tag; retransmissions once, by Call-ID and CSeq) the SBC
+      // sent, against those it received: a relayed re-INVITE is one of each, a refresh of its
+      // own is sent only.
+      const sent = new Set<string>();
+      const received = new Set<string>();
       const sbc = [profile.sbc.lan.address, profile.sbc.wan.address];
       for (const m of [...sip.values()].flatMap((t) => t.split(/^--- /m))) {
         if (!/^INVITE sip:/m.test(m) || !/^To:[^\n]*;tag=/im.test(m)) continue;
         const hop = /^\S+ \S+ (\S+):\d+ → (\S+):\d+/.exec(m);
+        const id = `${/^Call-ID: *(\S+)/im.exec(m)?.[1]} ${/^CSeq: *(\d+)/im.exec(m)?.[1]}`;
         if (!hop) continue;
-        if (sbc.includes(hop[1]!)) sent++;
-        else if (sbc.includes(hop[2]!)) received++;
+        if (sbc.includes(hop[1]!)) sent.add(id);
+        else if (sbc.includes(hop[2]!)) received.add(id);
       }
-      return { ok: sent > received, what: `more re-INVITEs from the SBC (${sent}) than to it (${received})` };
+      return {
+        ok: sent.size > received.size,
+        what: `more re-INVITEs from the SBC (${sent.size}) than to it (${received.size})`,
+      };
     }
     case 'update-for-hold':
       return {
