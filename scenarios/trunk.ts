@@ -4,9 +4,10 @@
  * provider, digest authentication, media anchoring, TLS and SRTP toward the provider, fax
  * over G.711, and T.38 (not applicable in this lab, as in the report).
  */
+import { codecByName } from '../codecs/index.ts';
 import { type Call, MediaLeg, pcmSource, toneSource } from '../harness/actors/index.ts';
 import { checkWideband } from '../harness/media/analysis/index.ts';
-import { parseRtp } from '../harness/media/rtp/index.ts';
+import { jitterOutsideStalls, parseRtp } from '../harness/media/rtp/index.ts';
 import { type CaseContext, NotApplicable, NotJudgedHere, testCase } from '../harness/runner/index.ts';
 import { type SendTarget, type TransportProtocol, UserAgent } from '../harness/sip/index.ts';
 import { callExtension, callExternal, hangUp } from './call-helpers.ts';
@@ -373,6 +374,35 @@ function receivedRtp(
 /** Largest allowed interarrival jitter (RFC 3550) on loopback, ms: generous for a loaded machine. */
 const MAX_JITTER_MS = 30;
 
+/**
+ * The jitter a leg received, as its receiver measured it; when that is over the bound and the
+ * harness's own process stalled during the call (its call registries note late polls), the
+ * jitter again without the arrivals those stalls stamped (jitter-outside-stalls.ts), so that the
+ * SBC is not judged by the harness's pauses, with a note saying so.
+ */
+function jitterJudged(ctx: CaseContext, call: Call, measuredMs: number): { jitterMs: number; note: string } {
+  if (measuredMs <= MAX_JITTER_MS) return { jitterMs: measuredMs, note: '' };
+  const packets: Array<{ atMs: number; timestamp: number; ssrc: number }> = [];
+  for (const r of call.media.evidence()) {
+    if (r.direction !== 'received' || r.channel !== 'rtp') continue;
+    const p = parseRtp(r.bytes);
+    if (p.ok) packets.push({ atMs: r.atMs, timestamp: p.packet.timestamp, ssrc: p.packet.ssrc });
+  }
+  const from = packets[0]?.atMs;
+  const to = packets[packets.length - 1]?.atMs;
+  if (from === undefined || to === undefined) return { jitterMs: measuredMs, note: '' };
+  const stalls = [...ctx.provider.callLog.stalls(from, to), ...ctx.oxo.callLog.stalls(from, to)];
+  if (stalls.length === 0) return { jitterMs: measuredMs, note: '' };
+  const name = call.media.negotiated?.codec;
+  const clockRate = (name ? codecByName(name)?.rtpClockRate : undefined) ?? 8000;
+  const r = jitterOutsideStalls(packets, { clockRate, stalls });
+  const longest = Math.max(...stalls.map((s) => s.toMs - s.fromMs));
+  return {
+    jitterMs: r.jitterMs,
+    note: ` (${measuredMs.toFixed(1)} ms as received; ${r.jitterMs.toFixed(1)} ms without the ${r.leftOut} arrivals stamped by a stall of the harness itself, the longest ${Math.round(longest)} ms)`,
+  };
+}
+
 export const rtpAnchoring = testCase({
   id: 'T-5',
   section: '6.1',
@@ -436,10 +466,11 @@ export const rtpAnchoring = testCase({
         observed: `${st.received} received, ${st.lost} lost`,
         failure: `${st.lost} of ${st.received + st.lost} RTP packets toward ${who} were lost`,
       });
-      ctx.check.that(`jitter toward ${who}`, st.jitterMs <= MAX_JITTER_MS, {
+      const j = jitterJudged(ctx, call, st.jitterMs);
+      ctx.check.that(`jitter toward ${who}`, j.jitterMs <= MAX_JITTER_MS, {
         expected: `≤ ${MAX_JITTER_MS} ms`,
-        observed: `${st.jitterMs.toFixed(1)} ms`,
-        failure: `The jitter toward ${who} is ${st.jitterMs.toFixed(1)} ms (more than ${MAX_JITTER_MS} ms)`,
+        observed: `${j.jitterMs.toFixed(1)} ms${j.note}`,
+        failure: `The jitter toward ${who} is ${j.jitterMs.toFixed(1)} ms (more than ${MAX_JITTER_MS} ms)${j.note}`,
       });
     }
     // RTP must keep flowing for the whole call, not only at its start.

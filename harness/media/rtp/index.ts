@@ -7,6 +7,12 @@ export {
   type CaptureStream,
   evidenceToPcap,
 } from './capture-analysis.ts';
+export {
+  type JitterOutsideStalls,
+  type JitterOutsideStallsOptions,
+  type JitterPacket,
+  jitterOutsideStalls,
+} from './jitter-outside-stalls.ts';
 export { PacketLog, type PacketRecord } from './packet-log.ts';
 export {
   bindRtpPair,
