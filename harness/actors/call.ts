@@ -97,6 +97,12 @@ export interface CallMedia {
   /** Audio time received so far, ms, whatever the packet size (MediaLeg.audioReceivedMs). */
   audioReceivedMs?(): number;
   evidence(): PacketRecord[];
+  /**
+   * True when audio above the silence level left this leg between the two times (ms, the
+   * evidence's clock); MediaLeg.sentAudible. Lets the call invariants tell silence suppressed by
+   * the SBC from media that stopped.
+   */
+  sentAudible?(fromMs: number, toMs: number): boolean;
   close(): Promise<void>;
 }
 

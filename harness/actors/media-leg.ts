@@ -52,6 +52,7 @@ import {
   loadCodecFixture,
   verifyFixtureEcho,
 } from '../../codecs/index.ts';
+import { isSilence } from '../media/analysis/index.ts';
 import {
   type DtmfDigit,
   DtmfToneDetector,
@@ -257,6 +258,8 @@ const MAX_REORDER_SOURCES = 4;
 const MAX_DTMF_RECORDS = 10_000;
 const MAX_FIXTURE_PAYLOADS = 3000;
 const TE_CLOCK_RATE = 8000;
+/** Spans of audible audio sent kept per leg (a long call with speech has a few per second). */
+const AUDIBLE_SPANS_MAX = 20_000;
 const SUPPORTED_SUITES: readonly MediaSrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
 
 interface RxFormat {
@@ -424,6 +427,8 @@ export class MediaLeg {
   #lastRxCodec: string | undefined;
   #fixturePayloadCount = 0;
   readonly #sentCodecs: string[] = [];
+  /** When audible audio was sent: [from, to] pairs, ms, merged, at most AUDIBLE_SPANS_MAX pairs. */
+  readonly #audible: number[] = [];
   readonly #receivedCodecs: string[] = [];
   readonly #codecOrder: string[] = [];
   readonly #c = {
@@ -1002,6 +1007,7 @@ export class MediaLeg {
       }
     }
     const ok = this.#sendRtp(tx.pt, payload, tick.rtpTimestamp, tick.marker);
+    if (ok && (!tx.encoder || !isSilence(pcm))) this.#noteAudible(tx.ptimeMs);
     if (ok && !this.#sentCodecs.includes(tx.codec.name)) {
       this.#sentCodecs.push(tx.codec.name);
       if (!this.#codecOrder.includes(tx.codec.name)) this.#codecOrder.push(tx.codec.name);
@@ -1472,6 +1478,26 @@ export class MediaLeg {
       telephoneEventSources: this.#te.stats.sources,
       telephoneEventCrossSourceDuplicates: this.#te.stats.crossSourceDuplicates,
     };
+  }
+
+  #noteAudible(ptimeMs: number): void {
+    const now = this.#clock.now();
+    const a = this.#audible;
+    const n = a.length;
+    // A packet that follows the last audible one within two packet times extends its span.
+    if (n > 0 && now - a[n - 1]! <= 2 * ptimeMs) a[n - 1] = now;
+    else if (n < 2 * AUDIBLE_SPANS_MAX) a.push(now - ptimeMs, now);
+    else a[n - 1] = now; // full: the last span grows (it can only say "audible" more often)
+  }
+
+  /**
+   * True when a packet of audio above the silence level (levels.ts SILENCE_RMS, about −54 dBFS; G.723.1 fixture frames always count) left this leg between the two times (ms, the
+   * evidence's clock). Silence, events and slots not sent do not count.
+   */
+  sentAudible(fromMs: number, toMs: number): boolean {
+    const a = this.#audible;
+    for (let i = 0; i < a.length; i += 2) if (a[i]! <= toMs && a[i + 1]! >= fromMs) return true;
+    return false;
   }
 
   /** Every RTP/RTCP datagram sent and received (SRTP still protected), for a pcap. */

@@ -10,8 +10,12 @@
  *    other side of the SBC sends, no quiet window was declared by the case, and the first
  *    {@link MEDIA_SETTLE_MS} after the answer or a direction change are allowed to settle.
  *    Comfort noise is legal silence: a gap after a CN packet, or on a leg whose peer declared
- *    a=silenceSupp:on, is not a failure. A gap during which the harness itself was stalled
- *    (its own poll ran late) is reduced by the stall.
+ *    a=silenceSupp:on, is not a failure. So is silence suppressed without CN (RFC 3551 §4.1):
+ *    a gap while the far phone sent only silence, when media came back after it, or when the
+ *    case's streams showed suppression before (a talkspurt boundary, or media back after a
+ *    silence); media that stopped never comes back, and a gap while the far phone sent audio
+ *    stays a failure. A gap during which the harness itself was stalled (its own poll ran
+ *    late) is reduced by the stall.
  * 2. Both legs are released together: when one leg of a call through the SBC ends (our BYE,
  *    CANCEL or rejection, or one that reached us), its partner leg must end within
  *    {@link CALL_RELEASE_BOUND_MS} — by the SBC's BYE/CANCEL/final response or by the case's
@@ -60,6 +64,11 @@ export interface Gap {
   /** The gap as judged (stalls of the harness removed). */
   lengthMs: number;
   legal?: string;
+  /**
+   * A failure while the far phone sent only silence, to the end: silence suppression that no
+   * stream of the case showed before, which cannot be told from media that stopped.
+   */
+  farSilent?: boolean;
 }
 
 const RECEIVES = new Set(['sendrecv', 'recvonly']);
@@ -201,6 +210,44 @@ export interface MediaGapInput {
   silenceSupp: boolean;
   /** Periods within [from, to] when the harness itself was stalled. */
   stalls(from: number, to: number): ReadonlyArray<{ fromMs: number; toMs: number }>;
+  /**
+   * Whether the far phone (the partner leg across the SBC) sent audible audio between two times
+   * (MediaLeg.sentAudible); absent when not known.
+   */
+  partnerAudible?: (fromMs: number, toMs: number) => boolean;
+  /** This leg's stream shows silence suppression (see {@link silenceSuppressionSeen}). */
+  suppressionSeen?: boolean;
+}
+
+/** Margins of the window in which the far phone must have sent only silence, ms (see findMediaGaps). */
+const VAD_WINDOW_START_MS = 20;
+const VAD_WINDOW_END_MS = 100;
+/** A timestamp step of at least this many 8 kHz ticks at consecutive sequence numbers is a talkspurt boundary. */
+const TALKSPURT_TICKS = 800;
+
+/**
+ * True when received RTP shows silence suppression (RFC 3551 §4.1): two audio packets of the
+ * same source and payload type at consecutive sequence numbers whose timestamps are at least
+ * 100 ms apart (the sender left silence out and went on numbering). A telephone event's packets
+ * are left out: after an event the audio's timestamp legitimately jumps by its duration.
+ */
+export function silenceSuppressionSeen(
+  packets: ReadonlyArray<{ pt: number; seq: number; ts: number; ssrc: number }>,
+  eventPts: ReadonlySet<number>,
+): boolean {
+  const last = new Map<number, { pt: number; seq: number; ts: number }>();
+  for (const p of packets) {
+    const prev = last.get(p.ssrc);
+    last.set(p.ssrc, p);
+    if (!prev || eventPts.has(p.pt) || prev.pt !== p.pt) continue;
+    if (
+      ((p.seq - prev.seq) & 0xffff) === 1 &&
+      (p.ts - prev.ts) >>> 0 >= TALKSPURT_TICKS &&
+      (p.ts - prev.ts) >>> 0 < 0x8000_0000
+    )
+      return true;
+  }
+  return false;
 }
 
 /**
@@ -214,8 +261,11 @@ export function findMediaGaps(o: MediaGapInput): {
   longestMs: number;
   packets: number;
   expectedMs: number;
+  /** A gap was taken as silence suppression because media came back after it. */
+  suppressionResumed: boolean;
 } {
   const failures: Gap[] = [];
+  let suppressionResumed = false;
   const legal: Gap[] = [];
   let longest = 0;
   let packets = 0;
@@ -242,13 +292,27 @@ export function findMediaGaps(o: MediaGapInput): {
       if (length <= o.boundMs) continue;
       const last = i === 1 ? before : inside[i - 2];
       const gap: Gap = { fromMs: g0, toMs: g1, lengthMs: length };
+      // Silence suppression without comfort noise (RFC 3551 §4.1): the far phone sent only
+      // silence while nothing came (its packets ride a few ms through the SBC: the window
+      // starts a little after the gap and ends 100 ms before the packet that ended it). A gap
+      // that lasts to the end of the span is the SBC's silence suppression only if the stream
+      // showed it before (a talkspurt boundary); media that stopped never resumes.
+      const resumed = i < times.length - 1;
+      const farSilent =
+        o.partnerAudible !== undefined && !o.partnerAudible(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS);
       if (last && o.comfortNoisePts.has(last.pt))
         legal.push({ ...gap, legal: 'after a comfort-noise packet' });
       else if (o.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
-      else failures.push(gap);
+      else if (farSilent && (resumed || o.suppressionSeen || suppressionResumed)) {
+        if (resumed) suppressionResumed = true;
+        legal.push({
+          ...gap,
+          legal: `the far phone sent only silence then: silence suppressed${resumed ? '' : ' (as seen earlier in this case)'}, RFC 3551 §4.1`,
+        });
+      } else failures.push(farSilent ? { ...gap, farSilent } : gap);
     }
   }
-  return { failures, legal, longestMs: longest, packets, expectedMs };
+  return { failures, legal, longestMs: longest, packets, expectedMs, suppressionResumed };
 }
 
 /** What the media judge saw on one leg. */
@@ -262,6 +326,8 @@ interface LegMedia {
   legal: Gap[];
   holds: Interval[];
   quiet: QuietWindow[];
+  /** This leg's stream showed silence suppression (a talkspurt boundary, or media back after a silence). */
+  showsSuppression: boolean;
 }
 
 /**
@@ -349,21 +415,11 @@ export class CallWatch {
   }
 
   private judgeMedia(check: Checks, calls: TrackedCall[], partner: Map<TrackedCall, TrackedCall>): void {
-    const legs: LegMedia[] = [];
-    for (const t of calls) {
-      const answered = t.establishedMs;
-      if (answered === undefined) continue;
-      const p = partner.get(t);
-      const reg = this.registries.find((r) => r.side === t.side);
-      const now = reg?.now() ?? performance.now();
-      // After a REFER transfer the leg may have a new partner: its media runs to its own release.
-      const transferred = t.transferMs !== undefined || p?.transferMs !== undefined;
-      const end = Math.min(
-        t.releaseMs ?? now,
-        !transferred ? (p?.releaseMs ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
-      );
-      legs.push(this.legMedia(t, p, answered, end, reg));
-    }
+    // Twice when needed: silence suppression is a setting of the SBC, so once one leg of the case
+    // showed it, a silence of the far phone's that lasts to a leg's end is taken as suppressed too.
+    let legs = this.mediaLegs(calls, partner, false);
+    if (legs.some((l) => l.showsSuppression) && legs.some((l) => l.failures.length > 0))
+      legs = this.mediaLegs(calls, partner, true);
     if (legs.length === 0) return;
     const failures = legs.flatMap((l) =>
       l.failures.map((g) => {
@@ -372,13 +428,16 @@ export class CallWatch {
         const from = p ? sideName(p) : 'the far side';
         const tail =
           Math.abs(g.toMs - (l.t.releaseMs ?? g.toMs)) < 5 || Math.abs(g.toMs - (p?.releaseMs ?? -1)) < 5;
-        return `RTP from ${from} stopped reaching ${legName(l.t)} ${secs(g.fromMs - answered)} after the answer, for ${secs(g.lengthMs)}${tail ? ' (until the hang-up)' : ''}`;
+        const why = g.farSilent
+          ? ' (the far phone sent only silence then, and no stream of the case came back after a silence: silence suppression, RFC 3551 §4.1, cannot be told from media that stopped)'
+          : '';
+        return `RTP from ${from} stopped reaching ${legName(l.t)} ${secs(g.fromMs - answered)} after the answer, for ${secs(g.lengthMs)}${tail ? ' (until the hang-up)' : ''}${why}`;
       }),
     );
     const observed = legs
       .map(
         (l) =>
-          `${legName(l.t)}: ${l.expectedMs < 1 ? 'too short to judge (answered and released within the settling time)' : `${l.packets} packets over ${secs(l.expectedMs)} expected`}, longest gap ${Math.round(l.longestMs)} ms${l.holds.length > 0 ? `, ${l.holds.length} hold window(s)` : ''}${l.quiet.length > 0 ? `, ${l.quiet.length} quiet window(s)` : ''}${l.legal.length > 0 ? `, ${l.legal.length} comfort-noise silence(s)` : ''}`,
+          `${legName(l.t)}: ${l.expectedMs < 1 ? 'too short to judge (answered and released within the settling time)' : `${l.packets} packets over ${secs(l.expectedMs)} expected`}, longest gap ${Math.round(l.longestMs)} ms${l.holds.length > 0 ? `, ${l.holds.length} hold window(s)` : ''}${l.quiet.length > 0 ? `, ${l.quiet.length} quiet window(s)` : ''}${l.legal.length > 0 ? `, ${l.legal.length} legal silence(s) (comfort noise or suppressed silence)` : ''}`,
       )
       .join('; ');
     const evidence = legs.flatMap((l) => {
@@ -408,12 +467,36 @@ export class CallWatch {
     });
   }
 
+  private mediaLegs(
+    calls: TrackedCall[],
+    partner: Map<TrackedCall, TrackedCall>,
+    suppressionSeen: boolean,
+  ): LegMedia[] {
+    const legs: LegMedia[] = [];
+    for (const t of calls) {
+      const answered = t.establishedMs;
+      if (answered === undefined) continue;
+      const p = partner.get(t);
+      const reg = this.registries.find((r) => r.side === t.side);
+      const now = reg?.now() ?? performance.now();
+      // After a REFER transfer the leg may have a new partner: its media runs to its own release.
+      const transferred = t.transferMs !== undefined || p?.transferMs !== undefined;
+      const end = Math.min(
+        t.releaseMs ?? now,
+        !transferred ? (p?.releaseMs ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
+      );
+      legs.push(this.legMedia(t, p, answered, end, reg, suppressionSeen));
+    }
+    return legs;
+  }
+
   private legMedia(
     t: TrackedCall,
     p: TrackedCall | undefined,
     answered: number,
     end: number,
     reg: CallRegistry | undefined,
+    suppressionSeen: boolean,
   ): LegMedia {
     const st = t.call.media.stats();
     const bound = Math.round(MEDIA_GAP_BOUND_MS + 4 * Math.min(st.jitterMs, 100));
@@ -448,7 +531,18 @@ export class CallWatch {
     const received = t.call.media
       .evidence()
       .filter((r) => r.direction === 'received' && r.channel === 'rtp' && r.bytes.length >= 12)
-      .map((r) => ({ at: r.atMs, pt: r.bytes[1]! & 0x7f }));
+      .map((r) => {
+        const b = r.bytes;
+        return {
+          at: r.atMs,
+          pt: b[1]! & 0x7f,
+          seq: (b[2]! << 8) | b[3]!,
+          ts: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
+          ssrc: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
+        };
+      });
+    const partnerMedia = p?.call.media;
+    const eventPt = t.call.media.negotiated?.telephoneEventPt;
     const g = findMediaGaps({
       received,
       spans,
@@ -456,10 +550,28 @@ export class CallWatch {
       comfortNoisePts: cn.pts,
       silenceSupp: cn.silenceSupp,
       stalls: (from, to) => reg?.stalls(from, to) ?? [],
+      ...(partnerMedia?.sentAudible
+        ? { partnerAudible: (from: number, to: number) => partnerMedia.sentAudible!(from, to) }
+        : {}),
+      suppressionSeen,
     });
     const { failures, legal, packets, expectedMs } = g;
     const longest = g.longestMs;
-    return { t, packets, longestMs: longest, bound, expectedMs, failures, legal, holds, quiet };
+    const showsSuppression =
+      g.suppressionResumed ||
+      silenceSuppressionSeen(received, new Set(eventPt === undefined ? [] : [eventPt]));
+    return {
+      t,
+      packets,
+      longestMs: longest,
+      bound,
+      expectedMs,
+      failures,
+      legal,
+      holds,
+      quiet,
+      showsSuppression,
+    };
   }
 
   private judgeRelease(check: Checks, pairs: Array<[TrackedCall, TrackedCall]>): void {

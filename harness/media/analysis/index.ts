@@ -37,12 +37,14 @@ export {
   dbfsToDbm0,
   dbm0ToDbfs,
   FULL_SCALE_PEAK,
+  isSilence,
   levelDbfs,
   meanSquare,
   powerRatioDb,
   rms,
   rmsForDbfs,
   SILENCE_DBFS,
+  SILENCE_RMS,
   sineAmplitudeForDbfs,
 } from './levels.ts';
 export { type NoiseOptions, pinkNoise, whiteNoise, whiteNoiseFloat } from './noise-signal.ts';

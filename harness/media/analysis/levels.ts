@@ -81,3 +81,17 @@ export function powerRatioDb(numerator: number, denominator: number): number {
   if (!(denominator > 0)) return 200;
   return 10 * Math.log10(numerator / denominator);
 }
+
+/**
+ * Below this RMS (about −54 dBFS) a packet of audio is silence: what a sender with silence
+ * suppression may leave out (RFC 3551 §4.1). The harness's own silence is zeros; its tones,
+ * speech and music are 40 dB above it.
+ */
+export const SILENCE_RMS = 64;
+
+/** True when the samples' RMS is below {@link SILENCE_RMS} (an empty packet is silence). */
+export function isSilence(pcm: Int16Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i++) sum += pcm[i]! * pcm[i]!;
+  return sum < SILENCE_RMS * SILENCE_RMS * pcm.length || pcm.length === 0;
+}
