@@ -73,6 +73,33 @@ export async function releasedWithin(call: Call, ms: number): Promise<boolean> {
   return ended;
 }
 
+/**
+ * Waits until the negotiated media of every call has stayed the same (codec, payload type,
+ * remote address) for `quietMs`, at most `maxMs`: an SBC may re-INVITE right after the answer,
+ * to move a leg to the far side's codec after answering early (RFC 3264 §8) or to another port,
+ * and a case judges the codecs as they then stand. Polls every 50 ms; bounded.
+ */
+export async function mediaSettled(calls: readonly Call[], quietMs = 300, maxMs = 2000): Promise<void> {
+  const state = () =>
+    calls
+      .map((c) => {
+        const n = c.media.negotiated;
+        return n ? `${n.codec}/${n.payloadType}/${n.remote.address}:${n.remote.port}` : '-';
+      })
+      .join('|');
+  let last = state();
+  let stableFrom = Date.now();
+  const end = stableFrom + maxMs;
+  while (Date.now() < end && Date.now() - stableFrom < quietMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = state();
+    if (now !== last) {
+      last = now;
+      stableFrom = Date.now();
+    }
+  }
+}
+
 /** Polls `done` every 50 ms until it holds or `ms` passed. Bounded in time and count. */
 export async function until(done: () => boolean, ms: number): Promise<boolean> {
   const rounds = Math.ceil(ms / 50);

@@ -12,7 +12,7 @@ import {
   PayloadDelayProbe,
   testCase,
 } from '../harness/runner/index.ts';
-import { type Connected, callExtension, callExternal, hangUp } from './call-helpers.ts';
+import { type Connected, callExtension, callExternal, hangUp, mediaSettled } from './call-helpers.ts';
 import { codecLabel, sdpFacts } from './sdp-facts.ts';
 
 /** The comment's sentence on what each leg negotiated, naming a transcoding. */
@@ -200,6 +200,7 @@ export async function checkCodecRow(ctx: CaseContext, row: CodecRow): Promise<vo
       row.sbcFirst,
       callee === row.desk ? 'the OXO' : 'the provider',
     );
+  await mediaSettled([row.provider.call, row.desk.call]);
   ctx.check.codec(row.provider.call, row.provider.codecs, row.provider.leg);
   ctx.check.codec(row.desk.call, row.desk.codecs, row.desk.leg);
   const a = { call: caller.call, name: caller.party };

@@ -716,13 +716,18 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     far.record.callId = out.request.callId;
     let nearAnswer: string | undefined;
     let lastFarSdp: string | undefined;
+    // Personality early-media: the answer the caller got in the SBC's own 183, which the 2xx
+    // must repeat (RFC 3261 §13.2.1: one answer per offer).
+    let earlyAnswer = false;
     const onFarSdp = (text: string): boolean => {
       if (text === lastFarSdp) return true;
       lastFarSdp = text;
       const a = far.sdp.acceptAnswer(text);
       if (!a.ok) return false;
       this.apply(call, far, a.negotiated);
+      call.relay.stopRingback();
       if (!offerText) return true;
+      if (earlyAnswer) return true;
       const dir = answerDirectionFor(a.negotiated.peerDirection);
       const b = near.sdp.answer(offerText, far.codec, dir);
       if (!b.ok) return false;
@@ -741,6 +746,16 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       const sdp = isSdp(res) ? res.bodyText : undefined;
       if (sdp && offerText && onFarSdp(sdp) && nearAnswer) {
         inv.progress(nearAnswer, { reliable: res.tokens('require').includes('100rel'), status: res.status });
+      } else if (res.status === 180 && offerText && !earlyAnswer && this.has('early-media')) {
+        // The far side rings: a 183 with the SBC's own answer, and ringback in that stream.
+        const b = near.sdp.answer(offerText, far.codec, 'sendrecv');
+        if (b.ok) {
+          earlyAnswer = true;
+          nearAnswer = b.answer;
+          this.apply(call, near, b.negotiated);
+          inv.progress(nearAnswer, { status: 183 });
+          call.relay.startRingback(near.relayLeg);
+        } else inv.ring();
       } else if (res.status === 180) inv.ring();
       else inv.progress(undefined, { status: res.status });
     });
@@ -800,6 +815,17 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         const a = near.sdp.acceptAnswer(d.remoteSdp);
         if (a.ok) this.apply(call, near, a.negotiated);
       }
+      // early-media answered the caller before the far side chose its codec: when the two
+      // differ and the caller offered the far side's, a re-INVITE of the SBC's own moves the
+      // caller to it (RFC 3264 §8: a new offer may change the codec), so nothing stays transcoded.
+      if (
+        d &&
+        earlyAnswer &&
+        far.codec &&
+        near.codec !== far.codec &&
+        offeredCodecs(offer).includes(far.codec)
+      )
+        await this.moveToCodec(call, near, far.codec);
       // Refreshes start once the caller's dialog is confirmed (its ACK came).
       if (d && this.has('session-refresh')) this.scheduleRefresh(call, REFRESH_FIRST_MS);
       return;
@@ -1141,9 +1167,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private async changePorts(call: Call): Promise<void> {
     for (const leg of [...call.legs]) {
       if (call.ended || call.busy || this.stopped) return;
-      const d = leg.dialog;
-      const codec = leg.codec;
-      if (!d || d.state === 'terminated' || !codec || leg.negotiated?.peerDirection !== 'sendrecv') continue;
+      const d = this.reofferable(call, leg);
+      if (!d) continue;
       call.busy = true;
       const old = leg.endpoint;
       let ep: SbcMediaEndpoint | undefined;
@@ -1154,7 +1179,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         if (this.has('rtp-reorder')) ep.reorderEvery = REORDER_EVERY;
         leg.sdp.setPort(ep.localPort);
         call.relay.receiveOn(leg.relayLeg, ep);
-        const out = await leg.ua.reinvite(d, leg.sdp.createOfferOnly([codec], 'sendrecv'));
+        const out = await leg.ua.reinvite(d, this.sameMediaOffer(leg));
         const a =
           out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
             ? leg.sdp.acceptAnswer(out.response.bodyText)
@@ -1185,6 +1210,64 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     }
   }
 
+  /**
+   * The dialog of a leg that an offer of the SBC's own (port-change, session-refresh) may go to:
+   * up, with a codec, its peer sending and receiving (not on hold), and still this call's (a leg
+   * a transfer moved to another call is that call's). Undefined otherwise.
+   */
+  private reofferable(call: Call, leg: Leg): Dialog | undefined {
+    const d = leg.dialog;
+    if (!d || d.state === 'terminated' || !leg.codec || leg.negotiated?.peerDirection !== 'sendrecv') return;
+    if (call.movedOut.has(leg)) return;
+    return d;
+  }
+
+  /**
+   * A re-offer of the leg's media as it is, or moved to `codec`: that one codec, the negotiated
+   * telephone-event payload type, sendrecv (the port is the one the leg's SDP holds).
+   */
+  private sameMediaOffer(leg: Leg, codec: CodecName | undefined = leg.codec): string {
+    return leg.sdp.createOfferOnly(codec ? [codec] : [], 'sendrecv', leg.negotiated?.media.telephoneEventPt);
+  }
+
+  /**
+   * A re-INVITE of the SBC's own offering only `codec` on the leg (personality early-media, after
+   * the answer); a refusal leaves the leg as it was, transcoded.
+   */
+  private async moveToCodec(call: Call, leg: Leg, codec: CodecName): Promise<void> {
+    const d = this.reofferable(call, leg);
+    if (!d || call.busy || call.ended || this.stopped) return;
+    await this.reofferLeg(call, leg, d, this.sameMediaOffer(leg, codec));
+  }
+
+  /**
+   * Sends `offer` in a re-INVITE of the SBC's own on the leg and applies the answer while the
+   * leg is still this call's; the call is busy meanwhile. A refusal or a failure (a transaction
+   * timeout) leaves the leg as it was.
+   */
+  private async reofferLeg(call: Call, leg: Leg, d: Dialog, offer: string): Promise<void> {
+    call.busy = true;
+    try {
+      const out = await leg.ua.reinvite(d, offer);
+      call.record.reinvites.push({
+        from: 'sbc',
+        method: 'INVITE',
+        status: out.status,
+        direction: 'sendrecv',
+      });
+      const a =
+        out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
+          ? leg.sdp.acceptAnswer(out.response.bodyText)
+          : undefined;
+      if (a?.ok && !call.ended && call.legs.includes(leg) && !call.movedOut.has(leg))
+        this.apply(call, leg, a.negotiated);
+    } catch {
+      // Left as it was.
+    } finally {
+      call.busy = false;
+    }
+  }
+
   /** Personality session-refresh: the next refresh of `call` in `ms`, while it lasts. */
   private scheduleRefresh(call: Call, ms: number): void {
     this.clock.setTimeout(() => {
@@ -1202,34 +1285,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private async refreshLegs(call: Call): Promise<void> {
     for (const leg of [...call.legs]) {
       if (call.ended || call.busy || this.stopped) return;
-      const d = leg.dialog;
-      const codec = leg.codec;
-      if (!d || d.state === 'terminated' || !codec || leg.negotiated?.peerDirection !== 'sendrecv') continue;
-      // A leg a transfer moved to another call is that call's to refresh.
-      if (call.movedOut.has(leg)) continue;
-      call.busy = true;
-      try {
-        const out = await leg.ua.reinvite(
-          d,
-          leg.sdp.createOfferOnly([codec], 'sendrecv', leg.negotiated?.media.telephoneEventPt),
-        );
-        call.record.reinvites.push({
-          from: 'sbc',
-          method: 'INVITE',
-          status: out.status,
-          direction: 'sendrecv',
-        });
-        const a =
-          out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
-            ? leg.sdp.acceptAnswer(out.response.bodyText)
-            : undefined;
-        if (a?.ok && !call.ended && call.legs.includes(leg) && !call.movedOut.has(leg))
-          this.apply(call, leg, a.negotiated);
-      } catch {
-        // A refresh that fails (a transaction timeout) leaves the leg as it was.
-      } finally {
-        call.busy = false;
-      }
+      const d = this.reofferable(call, leg);
+      if (!d) continue;
+      await this.reofferLeg(call, leg, d, this.sameMediaOffer(leg));
     }
   }
 

@@ -154,6 +154,7 @@ const faultsSchema = z
     'double-dtmf': z.boolean(),
     'no-sdp-in-reinvite-answer': z.boolean(),
     'bye-cseq-backwards': z.boolean(),
+    'silence-suppression': z.boolean(),
     'delay-media': z.number().min(0).max(MAX_FAULT_MS),
     'te-wrong-pt': z.boolean(),
     'te-no-end-bit': z.boolean(),

@@ -31,6 +31,8 @@ export interface SbcFaults {
   'no-sdp-in-reinvite-answer'?: boolean;
   /** Relay a BYE with a CSeq below the one of the leg's previous request. */
   'bye-cseq-backwards'?: boolean;
+  /** Leave silent audio packets out (VAD without comfort noise), in both directions. */
+  'silence-suppression'?: boolean;
   /** Hold every RTP packet this many milliseconds before relaying it, in both directions. */
   'delay-media'?: number;
   /** Send telephone-events with a payload type the receiving leg did not negotiate for them. */
@@ -149,6 +151,14 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'Relays a hang-up with a BYE whose CSeq number is lower than that of the leg’s previous request.',
     onTheWire:
       'BYE with CSeq n−1 after an INVITE with CSeq n on the same dialog (breaks RFC 3261 §12.2.1.1); a compliant UA answers 500.',
+  },
+  {
+    name: 'silence-suppression',
+    value: 'flag',
+    summary:
+      'Suppresses silence in both directions (VAD without comfort noise): an audio packet below about −54 dBFS is not relayed, and the next one carries the marker bit.',
+    onTheWire:
+      'During silence no RTP leaves the SBC; the next packet has the next sequence number, a timestamp jump and M=1 (RFC 3551 §4.1).',
   },
   {
     name: 'delay-media',

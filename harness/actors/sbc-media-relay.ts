@@ -15,6 +15,7 @@
  * pass unchanged, and what is buffered goes first.
  */
 import type { AudioCodec, Decoder, Encoder } from '../../codecs/index.ts';
+import { isSilence } from '../media/analysis/index.ts';
 import {
   type DtmfDigit,
   DtmfToneDetector,
@@ -30,6 +31,7 @@ import type { SbcDtmfMode } from './sbc-config.ts';
 import { faultOn, type SbcFaults } from './sbc-faults.ts';
 import type { SbcMediaEndpoint } from './sbc-media-endpoint.ts';
 import { OCTET_PER_TICK_CODECS, type RepackChunk, Repacketizer } from './sbc-repacketizer.ts';
+import { SbcRingback } from './sbc-ringback.ts';
 
 /** Which side of the SBC a leg is on. */
 export type SbcSide = 'lan' | 'wan';
@@ -135,6 +137,10 @@ interface Direction {
   /** Sends what the re-framing holds when the next packet is late. */
   repackTimer?: TimerHandle;
   repackSinceMs: number;
+  /** Personality early-media: the ringback tone going toward `to` while the far side rings. */
+  ringback?: SbcRingback;
+  /** Fault silence-suppression: a silent packet was left out, the next one sent carries the marker. */
+  suppressed?: boolean;
 }
 
 /** Quiet time after a telephone-event packet before a new stream may start (no SSRC change mid-digit). */
@@ -229,9 +235,47 @@ export class SbcMediaRelay {
     return x !== undefined && y !== undefined && x.codec.name !== y.codec.name;
   }
 
-  /** Marks the call answered (starts the stop-rtp-after countdown). */
+  /** Marks the call answered (starts the stop-rtp-after countdown; ends a ringback tone). */
   answered(): void {
     this.answeredAtMs ??= this.clock.now();
+    this.stopRingback();
+  }
+
+  /**
+   * Personality early-media: a ringback tone toward `leg` in its negotiated codec, from its
+   * anchored port, until {@link stopRingback} or the answer (sbc-ringback.ts). Nothing when the
+   * leg has no media yet or the codec cannot be encoded here.
+   */
+  startRingback(leg: SbcRelayLeg): void {
+    if (this.closed || (leg !== this.a && leg !== this.b)) return;
+    const d = leg === this.a ? this.ba : this.ab;
+    const m = leg.media;
+    if (!m || d.ringback) return;
+    d.ringback = new SbcRingback({
+      endpoint: leg.endpoint,
+      codec: m.codec,
+      payloadType: m.payloadType,
+      ptimeMs: m.ptimeMs,
+      clock: this.clock,
+    });
+    d.ringback.start();
+  }
+
+  /**
+   * Ends a ringback tone: the audio relayed next goes on from the tone's last timestamp (one
+   * stream toward the caller, RFC 3550 §5.1).
+   */
+  stopRingback(): void {
+    for (const d of [this.ab, this.ba]) {
+      const r = d.ringback;
+      if (!r) continue;
+      r.stop();
+      d.ringback = undefined;
+      if (r.lastTimestamp !== undefined) {
+        d.lastOutTs = r.lastTimestamp;
+        d.tsOffset = undefined;
+      }
+    }
   }
 
   /**
@@ -333,7 +377,8 @@ export class SbcMediaRelay {
       return;
     }
     const busy = at < d.busyUntilMs || d.toneQueue.length > 0;
-    const needPcm = fm.codec.name !== tm.codec.name || fm.detectInband;
+    const needPcm =
+      fm.codec.name !== tm.codec.name || fm.detectInband || faultOn(this.faults, 'silence-suppression');
     let pcm: Int16Array | undefined;
     if (needPcm && d.decoder) {
       try {
@@ -372,6 +417,15 @@ export class SbcMediaRelay {
       this.dropRepack(d);
       return;
     }
+    // Fault silence-suppression (VAD without CN): silence is not sent; the first packet after it
+    // carries the marker bit (RFC 3551 §4.1), its timestamp keeps the time that passed.
+    if (pcm && faultOn(this.faults, 'silence-suppression') && isSilence(pcm)) {
+      d.stats.dropped++;
+      d.suppressed = true;
+      return;
+    }
+    const marker = p.marker || d.suppressed === true;
+    d.suppressed = false;
     this.maybeRestart(d, this.clock.now());
     if (this.repacketizeMs !== undefined && this.repackAudio(d, p, pcm)) return;
     d.lastOutTicks = undefined;
@@ -382,7 +436,7 @@ export class SbcMediaRelay {
           payloadType: tm.payloadType,
           payload: p.payload,
           timestamp: ts,
-          marker: p.marker,
+          marker,
         })
       )
         d.stats.relayed++;
@@ -397,7 +451,7 @@ export class SbcMediaRelay {
     if (out.length % frame !== 0) out = out.subarray(0, out.length - (out.length % frame));
     try {
       const payload = d.encoder.encode(out);
-      if (d.to.endpoint.send({ payloadType: tm.payloadType, payload, timestamp: ts, marker: p.marker }))
+      if (d.to.endpoint.send({ payloadType: tm.payloadType, payload, timestamp: ts, marker }))
         d.stats.transcoded++;
     } catch {
       d.stats.codecErrors++;
@@ -773,6 +827,7 @@ export class SbcMediaRelay {
   /** Stops every timer and detaches from the endpoints (which the call closes). */
   close(): void {
     if (this.closed) return;
+    this.stopRingback();
     this.closed = true;
     for (const d of [this.ab, this.ba]) {
       d.ticker?.cancel();

@@ -29,6 +29,7 @@ export type SbcPersonalityName =
   | 'rtcp-reports'
   | 'rtp-reorder'
   | 'session-refresh'
+  | 'early-media'
   | 'replaces-local';
 
 /** One row of the personality table. */
@@ -189,6 +190,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 4028 §7.4 (a session refresh is an ordinary re-INVITE), RFC 3261 §14.1 (either side may re-INVITE at any time), RFC 3264 §8 (an offer that changes nothing keeps the o= version)',
     onTheWire:
       'Re-INVITEs from the SBC toward the provider and toward the OXO with a=sendrecv and the m=audio port of the leg’s last SDP, about every 10 s.',
+  },
+  {
+    name: 'early-media',
+    summary:
+      'Answers the caller with a 183 Session Progress carrying its SDP answer as soon as the far side rings (a 180 without SDP), and sends a ringback tone (425 Hz, 1 s on, 4 s off) in that stream until the far side answers; the 200 OK repeats the same SDP, and the relayed audio goes on in the same RTP stream.',
+    reference:
+      'RFC 3261 §13.2.1 and §13.3.1.1 (an answer may come in a provisional response; the 2xx carries the same one), RFC 3960 §3 (gateway model: early media from the answering side), ITU-T E.180 and ETSI ES 201 970 (ringing tone 425 Hz, 1 s on, 4 s off)',
+    onTheWire:
+      'SIP/2.0 183 Session Progress with an SDP body toward the caller instead of 180 Ringing, RTP with a 425 Hz tone from the SBC before the 200 OK, and a 200 OK whose SDP is the 183’s.',
   },
   {
     name: 'replaces-local',

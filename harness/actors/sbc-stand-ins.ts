@@ -22,6 +22,7 @@ import { MediaLeg, type MediaPrefs } from './media-leg.ts';
 import { ReferenceSbc } from './reference-sbc.ts';
 import type { ReferenceSbcConfigInput, SbcMediaPolicy } from './sbc-config.ts';
 import type { SbcFaults } from './sbc-faults.ts';
+import type { SbcPersonalityName } from './sbc-personalities.ts';
 
 /** A plain user agent on one address that records every SIP message it sends and receives. */
 export class StandInAgent {
@@ -228,6 +229,8 @@ export async function startSbcRig(
     lanMedia?: Partial<SbcMediaPolicy>;
     wanMedia?: Partial<SbcMediaPolicy>;
     faults?: SbcFaults;
+    /** Personalities of the SBC (sbc-personalities.ts). */
+    personalities?: SbcPersonalityName[];
     referPolicy?: 'pass' | 'local';
     register?: boolean;
     grantSeconds?: number;
@@ -274,6 +277,7 @@ export async function startSbcRig(
     referPolicy: sbcConfig.referPolicy ?? 'pass',
     security: { lanInvites: 'any', ...sbcConfig.security },
     faults: { ...sbcConfig.faults },
+    ...(sbcConfig.personalities ? { personalities: [...sbcConfig.personalities] } : {}),
     timers: { t1: 100, t2: 800, t4: 1000 },
   });
   const lan = sbc.lanListener('UDP');

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { toneSource } from '../../harness/actors/audio-sources.ts';
+import { pcmSource, toneSource } from '../../harness/actors/audio-sources.ts';
 import { markedToneSource } from '../../harness/actors/marked-tone-source.ts';
 import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
@@ -32,7 +32,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(23);
+    expect(SBC_FAULTS).toHaveLength(24);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -166,6 +166,32 @@ describe('reference SBC fault switches', () => {
       expect(d.delayMs, dir).toBeLessThanOrEqual(360);
       expect(r.sbc.calls()[0]!.relay?.[dir]?.relayed, dir).toBeGreaterThan(10);
     }
+  });
+
+  it('silence-suppression: silence is not relayed; the audio after it has a timestamp jump and M=1, both ways', async () => {
+    const { r, oxo, provider } = await call({ faults: { 'silence-suppression': true } });
+    // Both phones send silence first.
+    oxo.media.play(pcmSource(new Int16Array(8000), 8000, true));
+    provider.media.play(pcmSource(new Int16Array(8000), 8000, true));
+    await sleep(400);
+    expect(oxo.media.stats().sent).toBeGreaterThan(10);
+    expect(provider.media.stats().received).toBe(0);
+    expect(oxo.media.stats().received).toBe(0);
+    oxo.media.play(toneSource(1000, 8000));
+    provider.media.play(toneSource(1500, 8000));
+    expect(
+      await until(() => toneLevel(provider.media, 1000) > 0.05 && toneLevel(oxo.media, 1500) > 0.05),
+    ).toBe(true);
+    for (const leg of [provider.media, oxo.media]) {
+      const rtp = leg
+        .evidence()
+        .filter((p) => p.direction === 'received' && p.channel === 'rtp')
+        .map((p) => parseRtp(p.bytes))
+        .flatMap((v) => (v.ok ? [v.packet] : []));
+      expect(rtp[0]!.marker).toBe(true);
+      expect(rtp.slice(1, 5).every((p) => !p.marker)).toBe(true);
+    }
+    expect(r.sbc.calls()[0]!.relay?.['lan->wan']?.dropped).toBeGreaterThan(10);
   });
 
   it('reorder-codecs: the offer lists codecs in reverse policy order', async () => {

@@ -36,7 +36,7 @@ describe('fault switches of the embedded SBC', () => {
       timeout: 240_000,
     }, async () => {
       const affected = f.tested ?? f.affected;
-      const controls = CONTROL_CASES.filter((id) => !f.affected.includes(id)).slice(0, 3);
+      const controls = f.controls ?? CONTROL_CASES.filter((id) => !f.affected.includes(id)).slice(0, 3);
       const profile = loadProfile();
       if (f.profile === 'oxo-info') profile.oxo.dtmf.info = true;
       if (f.profile === 'oxo-refer') profile.oxo.transferMode = 'refer';

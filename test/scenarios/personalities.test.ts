@@ -10,7 +10,8 @@
  * things, so none can hide or undo another's effect:
  * - signalling: rechallenge-bad-password (REGISTER answers), ruri-did (the Request-URI of the
  *   INVITE toward the OXO), caller-in-pai (its From) and update-for-hold (in-dialog hold/resume
- *   toward the provider) touch different SIP messages or headers;
+ *   toward the provider) touch different SIP messages or headers; early-media (a 183 with SDP and
+ *   ringback before the answer) acts only before the answer, where none of them does;
  * - sdp: te-pt-96 (the telephone-event payload type) and ptime-30 (a=ptime) change different
  *   SDP lines, and neither touches the RTP stream's identity; repacketize-60 re-frames the
  *   30 ms packets the peers then send into 60 ms ones (no SDP line, only packet sizes);
@@ -56,7 +57,13 @@ interface Group {
 const GROUPS: Group[] = [
   {
     name: 'signalling',
-    personalities: ['rechallenge-bad-password', 'ruri-did', 'caller-in-pai', 'update-for-hold'],
+    personalities: [
+      'rechallenge-bad-password',
+      'ruri-did',
+      'caller-in-pai',
+      'update-for-hold',
+      'early-media',
+    ],
   },
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local', 'rtp-reorder'] },
   {
@@ -229,6 +236,12 @@ function seen(
         what: `more re-INVITEs from the SBC (${sent.size}) than to it (${received.size})`,
       };
     }
+    case 'early-media':
+      // Neither the provider's phones nor the OXO's extensions send 183: any 183 with SDP is the SBC's.
+      return {
+        ok: any(/^SIP\/2\.0 183 [^\n]*\n(?:[^\n]+\n)*?Content-Type: *application\/sdp/im),
+        what: 'a 183 Session Progress with an SDP body',
+      };
     case 'update-for-hold':
       return {
         ok: any(/^UPDATE sip:[^\n]*\n(?:[^\n]*\n)*?a=sendonly/m),

@@ -4,7 +4,7 @@
  * test/scenarios/personalities.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { rtpContinuity, wrongPasswordRefusal } from '../../scenarios/trunk.ts';
+import { faxContinuity, rtpContinuity, wrongPasswordRefusal } from '../../scenarios/trunk.ts';
 
 function res(status: number, nonce?: string, stale?: string) {
   return {
@@ -66,5 +66,19 @@ describe('T-8: RTP continuity per SSRC', () => {
     expect(rtpContinuity(lost).lost).toBe(1);
     const gap = s.map((p, i) => (i >= 10 ? { ...p, ts: p.ts + 1600 } : p));
     expect(rtpContinuity(gap).gaps).toBe(1);
+  });
+
+  it("a gap the far phone's own sender made (slots skipped in a stall) is not the SBC's; one more is", () => {
+    const withGapAt = (s: ReturnType<typeof stream>, at: number) =>
+      s.map((p, i) => (i >= at ? { ...p, ts: p.ts + 1600 } : p));
+    // The SBC relays the sender's gap: same sequence numbering, other SSRC and bases.
+    const sent = withGapAt(stream(7, 1, 0, 40), 10);
+    const relayed = withGapAt(stream(9, 500, 80_000, 40), 10);
+    expect(faxContinuity(relayed, sent)).toMatchObject({ gaps: 1, farGaps: 1, sbcGaps: 0, lost: 0 });
+    // A gap of the SBC's own (silence suppressed) beside it still counts.
+    const both = withGapAt(relayed, 25);
+    expect(faxContinuity(both, sent)).toMatchObject({ gaps: 2, farGaps: 1, sbcGaps: 1 });
+    // And without a gap in what was sent, the relayed one is the SBC's.
+    expect(faxContinuity(relayed, stream(7, 1, 0, 40)).sbcGaps).toBe(1);
   });
 });
