@@ -74,12 +74,16 @@ export async function releasedWithin(call: Call, ms: number): Promise<boolean> {
 }
 
 /**
- * Waits until the negotiated media of every call has stayed the same (codec, payload type,
- * remote address) for `quietMs`, at most `maxMs`: an SBC may re-INVITE right after the answer,
- * to move a leg to the far side's codec after answering early (RFC 3264 §8) or to another port,
- * and a case judges the codecs as they then stand. Polls every 50 ms; bounded.
+ * Waits until the legs' media has settled: at once when every leg uses the same codec (nothing
+ * to move), else until their negotiated media (codec, payload type, remote address) has stayed
+ * the same for `quietMs`, or every leg uses the same codec, at most `maxMs`. An SBC that answered
+ * the caller early may move it to the far side's codec with a re-INVITE right after the answer
+ * (RFC 3264 §8), and a case judges the codecs as they then stand. Returning at once when nothing
+ * is transcoded keeps the checks' timing as it was (the G.723.1 fixture's payload delay probe
+ * must not see frames the idle leg sent before it started). Polls every 50 ms; bounded.
  */
 export async function mediaSettled(calls: readonly Call[], quietMs = 300, maxMs = 2000): Promise<void> {
+  const sameCodec = () => new Set(calls.map((c) => c.media.negotiated?.codec)).size === 1;
   const state = () =>
     calls
       .map((c) => {
@@ -90,7 +94,7 @@ export async function mediaSettled(calls: readonly Call[], quietMs = 300, maxMs 
   let last = state();
   let stableFrom = Date.now();
   const end = stableFrom + maxMs;
-  while (Date.now() < end && Date.now() - stableFrom < quietMs) {
+  while (!sameCodec() && Date.now() < end && Date.now() - stableFrom < quietMs) {
     await new Promise((r) => setTimeout(r, 50));
     const now = state();
     if (now !== last) {

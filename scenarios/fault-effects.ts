@@ -205,13 +205,13 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
   },
   {
     fault: 'silence-suppression',
-    affected: ['8-5-1', '8-5-2', 'T-8'],
+    affected: ['8-4-1', '8-4-2', '8-5-1', '8-5-2', 'T-8'],
     tested: ['8-5-1', 'T-8'],
-    // Cases whose calls have silences that the SBC leaves out: OK, as RFC 3551 §4.1 allows.
-    controls: ['8-2-1', '8-4-1', 'T-5'],
+    // Cases whose calls have silences that the SBC leaves out and that come back: OK, as RFC 3551 §4.1 allows.
+    controls: ['8-2-1', '8-2-3', '8-3-3'],
     symptom: /not continuous during the fax: \d+ silence gaps|cannot be told from media that stopped/,
     reads:
-      'T-8: timestamp gaps toward each fax, where the plan asks for no VAD. On voice calls silence suppression is legal (RFC 3551 §4.1) and every other case stays OK; in the two blind transfers the transferred call ends in silence and no stream of the case came back after one, so the call invariant cannot tell suppressed silence from media that stopped, and says so',
+      'T-8: timestamp gaps toward each fax, where the plan asks for no VAD. On voice calls silence suppression is legal (RFC 3551 §4.1) and the cases whose silences come back stay OK; in the hold and blind-transfer cases listed, a call ends in a silence that nothing came back from and it showed no suppression before, so the call invariant cannot tell suppressed silence from media that stopped, and says so',
   },
   {
     fault: 'delay-media=300',

@@ -98,11 +98,11 @@ export interface CallMedia {
   audioReceivedMs?(): number;
   evidence(): PacketRecord[];
   /**
-   * True when audio above the silence level left this leg between the two times (ms, the
-   * evidence's clock); MediaLeg.sentAudible. Lets the call invariants tell silence suppressed by
-   * the SBC from media that stopped.
+   * True when this leg sent silence, and only silence, from the first time to the second (ms,
+   * the evidence's clock): MediaLeg.sentSilenceThroughout. Lets the call invariants tell silence
+   * the SBC suppressed from media that stopped.
    */
-  sentAudible?(fromMs: number, toMs: number): boolean;
+  sentSilenceThroughout?(fromMs: number, toMs: number): boolean;
   close(): Promise<void>;
 }
 

@@ -258,8 +258,14 @@ const MAX_REORDER_SOURCES = 4;
 const MAX_DTMF_RECORDS = 10_000;
 const MAX_FIXTURE_PAYLOADS = 3000;
 const TE_CLOCK_RATE = 8000;
-/** Spans of audible audio sent kept per leg (a long call with speech has a few per second). */
-const AUDIBLE_SPANS_MAX = 20_000;
+/** Runs of silent audio sent kept per leg (each audible packet or event ends one). */
+const SILENT_RUNS_MAX = 20_000;
+/**
+ * Longest pause between two silent packets of one run, ms: the send clock catches up a stall of
+ * the harness's process up to 200 ms, so a loaded machine does not break a run; a hold (nothing
+ * sent for seconds), an event or audible audio does.
+ */
+const SILENT_RUN_PAUSE_MS = 250;
 const SUPPORTED_SUITES: readonly MediaSrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
 
 interface RxFormat {
@@ -427,8 +433,12 @@ export class MediaLeg {
   #lastRxCodec: string | undefined;
   #fixturePayloadCount = 0;
   readonly #sentCodecs: string[] = [];
-  /** When audible audio was sent: [from, to] pairs, ms, merged, at most AUDIBLE_SPANS_MAX pairs. */
-  readonly #audible: number[] = [];
+  /**
+   * Runs of silent audio packets sent one after the other: [from, to] pairs, ms, at most
+   * SILENT_RUNS_MAX pairs. An audible packet, an event, or a slot not sent ends a run.
+   */
+  readonly #silentRuns: number[] = [];
+  #silentOpen = false;
   readonly #receivedCodecs: string[] = [];
   readonly #codecOrder: string[] = [];
   readonly #c = {
@@ -983,6 +993,7 @@ export class MediaLeg {
         if (job.tonePos >= tone.length && job.gapLeft <= 0) this.#finishJob(job, 'sent');
       }
     }
+    if (eventTick || !pcm) this.#silentOpen = false;
     if (eventTick) return false;
     if (!pcm) {
       if (!this.#play && !this.#idle && !this.#dtmfJob && this.#dtmfQueue.length === 0) this.#stopTx();
@@ -1007,7 +1018,7 @@ export class MediaLeg {
       }
     }
     const ok = this.#sendRtp(tx.pt, payload, tick.rtpTimestamp, tick.marker);
-    if (ok && (!tx.encoder || !isSilence(pcm))) this.#noteAudible(tx.ptimeMs);
+    this.#noteSent(ok && tx.encoder !== undefined && isSilence(pcm), tx.ptimeMs);
     if (ok && !this.#sentCodecs.includes(tx.codec.name)) {
       this.#sentCodecs.push(tx.codec.name);
       if (!this.#codecOrder.includes(tx.codec.name)) this.#codecOrder.push(tx.codec.name);
@@ -1480,23 +1491,32 @@ export class MediaLeg {
     };
   }
 
-  #noteAudible(ptimeMs: number): void {
+  /** Notes one audio slot: a silent packet sent extends the open run, anything else ends it. */
+  #noteSent(silentSent: boolean, ptimeMs: number): void {
+    if (!silentSent) {
+      this.#silentOpen = false;
+      return;
+    }
     const now = this.#clock.now();
-    const a = this.#audible;
-    const n = a.length;
-    // A packet that follows the last audible one within two packet times extends its span.
-    if (n > 0 && now - a[n - 1]! <= 2 * ptimeMs) a[n - 1] = now;
-    else if (n < 2 * AUDIBLE_SPANS_MAX) a.push(now - ptimeMs, now);
-    else a[n - 1] = now; // full: the last span grows (it can only say "audible" more often)
+    const r = this.#silentRuns;
+    const n = r.length;
+    if (this.#silentOpen && n > 0 && now - r[n - 1]! <= Math.max(2 * ptimeMs, SILENT_RUN_PAUSE_MS))
+      r[n - 1] = now;
+    else if (n < 2 * SILENT_RUNS_MAX) {
+      r.push(now - ptimeMs, now);
+      this.#silentOpen = true;
+    } else this.#silentOpen = false; // full: later windows are not known to be silent
   }
 
   /**
-   * True when a packet of audio above the silence level (levels.ts SILENCE_RMS, about −54 dBFS; G.723.1 fixture frames always count) left this leg between the two times (ms, the
-   * evidence's clock). Silence, events and slots not sent do not count.
+   * True when this leg sent silence, and only silence, from `fromMs` to `toMs` (ms, the
+   * evidence's clock): audio packets one after the other (no pause over 250 ms), every
+   * one below the silence level (levels.ts SILENCE_RMS, about −54 dBFS), no event among them.
+   * False when it sent audible audio, an event, or nothing (on hold, released) in that time.
    */
-  sentAudible(fromMs: number, toMs: number): boolean {
-    const a = this.#audible;
-    for (let i = 0; i < a.length; i += 2) if (a[i]! <= toMs && a[i + 1]! >= fromMs) return true;
+  sentSilenceThroughout(fromMs: number, toMs: number): boolean {
+    const r = this.#silentRuns;
+    for (let i = 0; i < r.length; i += 2) if (r[i]! <= fromMs && r[i + 1]! >= toMs) return true;
     return false;
   }
 

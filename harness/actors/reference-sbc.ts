@@ -746,7 +746,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       const sdp = isSdp(res) ? res.bodyText : undefined;
       if (sdp && offerText && onFarSdp(sdp) && nearAnswer) {
         inv.progress(nearAnswer, { reliable: res.tokens('require').includes('100rel'), status: res.status });
-      } else if (res.status === 180 && offerText && !earlyAnswer && this.has('early-media')) {
+      } else if (earlyAnswer) {
+        // The caller has the SBC's 183 and hears ringback: a further 180 changes nothing.
+      } else if (res.status === 180 && offerText && !nearAnswer && this.has('early-media')) {
         // The far side rings: a 183 with the SBC's own answer, and ringback in that stream.
         const b = near.sdp.answer(offerText, far.codec, 'sendrecv');
         if (b.ok) {
@@ -808,7 +810,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           if (!call.ended) call.relay.restartStreams();
         }, SSRC_CHANGE_AFTER_MS);
       if (this.has('port-change'))
-        this.clock.setTimeout(() => void this.changePorts(call), PORT_CHANGE_AFTER_MS);
+        this.clock.setTimeout(() => this.whenIdle(call, () => this.changePorts(call)), PORT_CHANGE_AFTER_MS);
       this.emit('answered', record);
       const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
       if (d && nearOffered && d.remoteSdp) {
@@ -823,9 +825,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         earlyAnswer &&
         far.codec &&
         near.codec !== far.codec &&
-        offeredCodecs(offer).includes(far.codec)
-      )
-        await this.moveToCodec(call, near, far.codec);
+        offeredCodecs(offer).includes(far.codec) &&
+        near.sdp.allows(far.codec)
+      ) {
+        const codec = far.codec;
+        this.whenIdle(call, () => this.moveToCodec(call, near, codec));
+      }
       // Refreshes start once the caller's dialog is confirmed (its ACK came).
       if (d && this.has('session-refresh')) this.scheduleRefresh(call, REFRESH_FIRST_MS);
       return;
@@ -1228,6 +1233,20 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
    */
   private sameMediaOffer(leg: Leg, codec: CodecName | undefined = leg.codec): string {
     return leg.sdp.createOfferOnly(codec ? [codec] : [], 'sendrecv', leg.negotiated?.media.telephoneEventPt);
+  }
+
+  /**
+   * Runs an offer of the SBC's own once the call is not busy with another: at once, or retried
+   * every 200 ms, at most 10 times (port-change and early-media's codec move may fall due
+   * together, or while the PBX holds).
+   */
+  private whenIdle(call: Call, fn: () => Promise<void>, tries = 10): void {
+    if (call.ended || this.stopped) return;
+    if (!call.busy) {
+      void fn();
+      return;
+    }
+    if (tries > 0) this.clock.setTimeout(() => this.whenIdle(call, fn, tries - 1), 200);
   }
 
   /**

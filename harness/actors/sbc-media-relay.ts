@@ -427,7 +427,11 @@ export class SbcMediaRelay {
     const marker = p.marker || d.suppressed === true;
     d.suppressed = false;
     this.maybeRestart(d, this.clock.now());
-    if (this.repacketizeMs !== undefined && this.repackAudio(d, p, pcm)) return;
+    if (
+      this.repacketizeMs !== undefined &&
+      this.repackAudio(d, marker === p.marker ? p : { ...p, marker }, pcm)
+    )
+      return;
     d.lastOutTicks = undefined;
     const ts = this.outTimestamp(d, p.timestamp);
     if (fm.codec.name === tm.codec.name) {

@@ -120,6 +120,11 @@ export class SbcLegSdp {
     return p;
   }
 
+  /** Whether this leg may carry `codec` by its policy and faults (as a first offer would list it). */
+  allows(codec: CodecName): boolean {
+    return sideCodecs(this.side, this.policy, this.faults, [codec]).includes(codec);
+  }
+
   /** Moves this leg's media to another local port (the next offer carries it). */
   setPort(port: number): void {
     this.port = port;

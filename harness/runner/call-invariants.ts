@@ -65,8 +65,8 @@ export interface Gap {
   lengthMs: number;
   legal?: string;
   /**
-   * A failure while the far phone sent only silence, to the end: silence suppression that no
-   * stream of the case showed before, which cannot be told from media that stopped.
+   * A failure while the far phone sent only silence, to the end: silence suppression that the
+   * call did not show before, which cannot be told from media that stopped.
    */
   farSilent?: boolean;
 }
@@ -198,8 +198,8 @@ function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
 
 /** What {@link findMediaGaps} is given: one leg's received RTP and when it expected media. */
 export interface MediaGapInput {
-  /** Received RTP packets in arrival order: arrival time (ms) and payload type. */
-  received: ReadonlyArray<{ at: number; pt: number }>;
+  /** Received RTP packets in arrival order: arrival time (ms), payload type, marker bit. */
+  received: ReadonlyArray<{ at: number; pt: number; marker?: boolean }>;
   /** Periods (ms) in which the leg expects media, in order. */
   spans: ReadonlyArray<{ from: number; to: number }>;
   /** Longest silence allowed, ms. */
@@ -211,11 +211,12 @@ export interface MediaGapInput {
   /** Periods within [from, to] when the harness itself was stalled. */
   stalls(from: number, to: number): ReadonlyArray<{ fromMs: number; toMs: number }>;
   /**
-   * Whether the far phone (the partner leg across the SBC) sent audible audio between two times
-   * (MediaLeg.sentAudible); absent when not known.
+   * Whether the far phone (the partner leg across the SBC) sent silence, and only silence,
+   * packet after packet between two times (MediaLeg.sentSilenceThroughout); absent when not
+   * known, or when the leg's partner is not known for sure (a transfer moved the call).
    */
-  partnerAudible?: (fromMs: number, toMs: number) => boolean;
-  /** This leg's stream shows silence suppression (see {@link silenceSuppressionSeen}). */
+  farSilentThroughout?: (fromMs: number, toMs: number) => boolean;
+  /** This call showed silence suppression (see {@link silenceSuppressionSeen}). */
   suppressionSeen?: boolean;
 }
 
@@ -228,24 +229,28 @@ const TALKSPURT_TICKS = 800;
 /**
  * True when received RTP shows silence suppression (RFC 3551 §4.1): two audio packets of the
  * same source and payload type at consecutive sequence numbers whose timestamps are at least
- * 100 ms apart (the sender left silence out and went on numbering). A telephone event's packets
- * are left out: after an event the audio's timestamp legitimately jumps by its duration.
+ * 100 ms apart (the sender left silence out and went on numbering), the second with the marker
+ * bit of a talkspurt's first packet, while the far phone sent silence packet after packet (so
+ * not a hold, when it sends nothing, nor telephone events turned into something else, nor its
+ * own skipped slots). A telephone event's packets are left out: after an event the audio's
+ * timestamp legitimately jumps by its duration.
  */
 export function silenceSuppressionSeen(
-  packets: ReadonlyArray<{ pt: number; seq: number; ts: number; ssrc: number }>,
+  packets: ReadonlyArray<{ at: number; pt: number; seq: number; ts: number; ssrc: number; marker: boolean }>,
   eventPts: ReadonlySet<number>,
+  farSilentThroughout: ((fromMs: number, toMs: number) => boolean) | undefined,
 ): boolean {
-  const last = new Map<number, { pt: number; seq: number; ts: number }>();
+  if (!farSilentThroughout) return false;
+  const last = new Map<number, { at: number; pt: number; seq: number; ts: number }>();
   for (const p of packets) {
     const prev = last.get(p.ssrc);
     last.set(p.ssrc, p);
-    if (!prev || eventPts.has(p.pt) || prev.pt !== p.pt) continue;
-    if (
-      ((p.seq - prev.seq) & 0xffff) === 1 &&
-      (p.ts - prev.ts) >>> 0 >= TALKSPURT_TICKS &&
-      (p.ts - prev.ts) >>> 0 < 0x8000_0000
-    )
-      return true;
+    if (!prev || !p.marker || eventPts.has(p.pt) || prev.pt !== p.pt) continue;
+    const dt = (p.ts - prev.ts) >>> 0;
+    if (((p.seq - prev.seq) & 0xffff) !== 1 || dt < TALKSPURT_TICKS || dt >= 0x8000_0000) continue;
+    const from = prev.at + VAD_WINDOW_START_MS;
+    const to = p.at - VAD_WINDOW_START_MS;
+    if (to > from && farSilentThroughout(from, to)) return true;
   }
   return false;
 }
@@ -292,24 +297,27 @@ export function findMediaGaps(o: MediaGapInput): {
       if (length <= o.boundMs) continue;
       const last = i === 1 ? before : inside[i - 2];
       const gap: Gap = { fromMs: g0, toMs: g1, lengthMs: length };
-      // Silence suppression without comfort noise (RFC 3551 §4.1): the far phone sent only
-      // silence while nothing came (its packets ride a few ms through the SBC: the window
-      // starts a little after the gap and ends 100 ms before the packet that ended it). A gap
-      // that lasts to the end of the span is the SBC's silence suppression only if the stream
-      // showed it before (a talkspurt boundary); media that stopped never resumes.
-      const resumed = i < times.length - 1;
+      // Silence suppression without comfort noise (RFC 3551 §4.1): the far phone sent silence,
+      // packet after packet, while nothing came (its packets ride a few ms through the SBC: the
+      // window starts a little after the gap and ends 100 ms before the packet that ended it),
+      // and the packet that ended the gap starts a talkspurt (marker bit). A gap that lasts to
+      // the end of the span is the SBC's silence suppression only if this call showed it before;
+      // media that stopped never comes back, and media lost while the far phone spoke is a failure.
+      const tail = i === times.length - 1;
+      const resumed = !tail && inside[i - 1]?.marker === true;
       const farSilent =
-        o.partnerAudible !== undefined && !o.partnerAudible(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS);
+        o.farSilentThroughout !== undefined &&
+        o.farSilentThroughout(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS);
       if (last && o.comfortNoisePts.has(last.pt))
         legal.push({ ...gap, legal: 'after a comfort-noise packet' });
       else if (o.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
-      else if (farSilent && (resumed || o.suppressionSeen || suppressionResumed)) {
+      else if (farSilent && (resumed || (tail && (o.suppressionSeen || suppressionResumed)))) {
         if (resumed) suppressionResumed = true;
         legal.push({
           ...gap,
-          legal: `the far phone sent only silence then: silence suppressed${resumed ? '' : ' (as seen earlier in this case)'}, RFC 3551 §4.1`,
+          legal: `the far phone sent only silence then: silence suppressed${resumed ? '' : ' (as seen earlier in this call)'}, RFC 3551 §4.1`,
         });
-      } else failures.push(farSilent ? { ...gap, farSilent } : gap);
+      } else failures.push(farSilent && tail ? { ...gap, farSilent } : gap);
     }
   }
   return { failures, legal, longestMs: longest, packets, expectedMs, suppressionResumed };
@@ -415,11 +423,17 @@ export class CallWatch {
   }
 
   private judgeMedia(check: Checks, calls: TrackedCall[], partner: Map<TrackedCall, TrackedCall>): void {
-    // Twice when needed: silence suppression is a setting of the SBC, so once one leg of the case
-    // showed it, a silence of the far phone's that lasts to a leg's end is taken as suppressed too.
-    let legs = this.mediaLegs(calls, partner, false);
-    if (legs.some((l) => l.showsSuppression) && legs.some((l) => l.failures.length > 0))
-      legs = this.mediaLegs(calls, partner, true);
+    // Twice when needed: once a call showed silence suppression (either of its legs), a silence
+    // of the far phone's that lasts to the end of its legs is taken as suppressed too.
+    let legs = this.mediaLegs(calls, partner, new Set());
+    const shown = new Set<TrackedCall>();
+    for (const l of legs) {
+      if (!l.showsSuppression) continue;
+      shown.add(l.t);
+      const p = partner.get(l.t);
+      if (p) shown.add(p);
+    }
+    if (shown.size > 0 && legs.some((l) => l.failures.length > 0)) legs = this.mediaLegs(calls, partner, shown);
     if (legs.length === 0) return;
     const failures = legs.flatMap((l) =>
       l.failures.map((g) => {
@@ -470,7 +484,7 @@ export class CallWatch {
   private mediaLegs(
     calls: TrackedCall[],
     partner: Map<TrackedCall, TrackedCall>,
-    suppressionSeen: boolean,
+    suppressionShown: ReadonlySet<TrackedCall>,
   ): LegMedia[] {
     const legs: LegMedia[] = [];
     for (const t of calls) {
@@ -485,7 +499,7 @@ export class CallWatch {
         t.releaseMs ?? now,
         !transferred ? (p?.releaseMs ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
       );
-      legs.push(this.legMedia(t, p, answered, end, reg, suppressionSeen));
+      legs.push(this.legMedia(t, p, answered, end, reg, suppressionShown.has(t), transferred));
     }
     return legs;
   }
@@ -497,6 +511,7 @@ export class CallWatch {
     end: number,
     reg: CallRegistry | undefined,
     suppressionSeen: boolean,
+    transferred: boolean,
   ): LegMedia {
     const st = t.call.media.stats();
     const bound = Math.round(MEDIA_GAP_BOUND_MS + 4 * Math.min(st.jitterMs, 100));
@@ -528,6 +543,8 @@ export class CallWatch {
     );
     spans = spans.filter((s) => s.to > s.from);
     const cn = comfortNoise(t.call);
+    // Every datagram of 12 octets or more on the RTP port counts as media arriving; the header
+    // fields read here only serve to recognise talkspurt boundaries.
     const received = t.call.media
       .evidence()
       .filter((r) => r.direction === 'received' && r.channel === 'rtp' && r.bytes.length >= 12)
@@ -536,12 +553,17 @@ export class CallWatch {
         return {
           at: r.atMs,
           pt: b[1]! & 0x7f,
+          marker: (b[1]! & 0x80) !== 0,
           seq: (b[2]! << 8) | b[3]!,
           ts: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
           ssrc: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
         };
       });
-    const partnerMedia = p?.call.media;
+    // What the far phone sent is known only while the partner is sure: not after a transfer.
+    const partnerMedia = transferred ? undefined : p?.call.media;
+    const farSilentThroughout = partnerMedia?.sentSilenceThroughout
+      ? (from: number, to: number) => partnerMedia.sentSilenceThroughout!(from, to)
+      : undefined;
     const eventPt = t.call.media.negotiated?.telephoneEventPt;
     const g = findMediaGaps({
       received,
@@ -550,16 +572,14 @@ export class CallWatch {
       comfortNoisePts: cn.pts,
       silenceSupp: cn.silenceSupp,
       stalls: (from, to) => reg?.stalls(from, to) ?? [],
-      ...(partnerMedia?.sentAudible
-        ? { partnerAudible: (from: number, to: number) => partnerMedia.sentAudible!(from, to) }
-        : {}),
+      ...(farSilentThroughout ? { farSilentThroughout } : {}),
       suppressionSeen,
     });
     const { failures, legal, packets, expectedMs } = g;
     const longest = g.longestMs;
     const showsSuppression =
       g.suppressionResumed ||
-      silenceSuppressionSeen(received, new Set(eventPt === undefined ? [] : [eventPt]));
+      silenceSuppressionSeen(received, new Set(eventPt === undefined ? [] : [eventPt]), farSilentThroughout);
     return {
       t,
       packets,

@@ -173,7 +173,12 @@ describe('reference SBC fault switches', () => {
     // Both phones send silence first.
     oxo.media.play(pcmSource(new Int16Array(8000), 8000, true));
     provider.media.play(pcmSource(new Int16Array(8000), 8000, true));
+    const t0 = performance.now();
     await sleep(400);
+    const t1 = performance.now();
+    // What the call invariants read: silence packet after packet, then not once a tone plays.
+    expect(oxo.media.sentSilenceThroughout(t0 + 100, t1 - 50)).toBe(true);
+    expect(oxo.media.sentSilenceThroughout(t0 - 1000, t1 - 50)).toBe(false);
     expect(oxo.media.stats().sent).toBeGreaterThan(10);
     expect(provider.media.stats().received).toBe(0);
     expect(oxo.media.stats().received).toBe(0);
@@ -182,6 +187,8 @@ describe('reference SBC fault switches', () => {
     expect(
       await until(() => toneLevel(provider.media, 1000) > 0.05 && toneLevel(oxo.media, 1500) > 0.05),
     ).toBe(true);
+    const t2 = performance.now();
+    expect(oxo.media.sentSilenceThroughout(t2 - 100, t2 - 20)).toBe(false);
     for (const leg of [provider.media, oxo.media]) {
       const rtp = leg
         .evidence()

@@ -27,6 +27,8 @@ describe('jitter outside the harness’s stalls', () => {
     const judged = jitterOutsideStalls(pk, { clockRate: 8000, stalls: STALL });
     expect(judged.jitterMs).toBeLessThan(0.5);
     expect(judged.leftOut).toBeGreaterThan(10);
+    expect(judged.kept).toBeGreaterThan(judged.leftOut); // enough left to judge by (T-5 asks for it)
+    expect(judged.kept + judged.leftOut).toBe(69);
   });
 
   it('a stream that really jitters keeps its jitter with a stall elsewhere', () => {

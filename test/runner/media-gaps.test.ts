@@ -68,31 +68,47 @@ describe('findMediaGaps', () => {
     expect(r.legal[0]?.legal).toMatch(/silenceSupp/);
   });
 
-  it('silence suppression without CN (RFC 3551 §4.1): legal while the far phone sent only silence, not while it sent audio', () => {
-    const received = [...stream(0, 4000), ...stream(5000, 10_000)];
-    // The far phone was silent from 3990 to 5000 ms: the SBC left its silence out.
-    const silentThen = (from: number, to: number) =>
-      !(from >= 3990 && to <= 5000) && (to < 3990 || from > 4990);
-    const legal = findMediaGaps(input({ received, partnerAudible: silentThen }));
+  it('silence suppression without CN (RFC 3551 §4.1): legal while the far phone sent silence packet after packet and the talkspurt after it is marked', () => {
+    const after = stream(5000, 10_000);
+    const marked = [{ ...after[0]!, marker: true }, ...after.slice(1)];
+    const received = [...stream(0, 4000), ...marked];
+    // The far phone sent silence, packet after packet, from 3990 to 5000 ms only.
+    const silentThen = (from: number, to: number) => from >= 3990 && to <= 5000;
+    const legal = findMediaGaps(input({ received, farSilentThroughout: silentThen }));
     expect(legal.failures).toEqual([]);
     expect(legal.legal[0]?.legal).toMatch(/sent only silence.*RFC 3551 §4\.1/);
-    // It played a tone at 4500 ms that never arrived: media was lost, not silence.
-    const tone = (from: number, to: number) => silentThen(from, to) || (from <= 4520 && to >= 4500);
-    expect(findMediaGaps(input({ received, partnerAudible: tone })).failures).toHaveLength(1);
+    expect(legal.suppressionResumed).toBe(true);
+    // The packet after the gap does not start a talkspurt (no marker): media lost and found.
+    const unmarked = [...stream(0, 4000), ...after];
+    expect(
+      findMediaGaps(input({ received: unmarked, farSilentThroughout: silentThen })).failures,
+    ).toHaveLength(1);
+    // It played a tone at 4500 ms, or sent nothing (on hold, released): not silence.
+    const tone = (from: number, to: number) => silentThen(from, to) && (to < 4500 || from > 4520);
+    expect(findMediaGaps(input({ received, farSilentThroughout: tone })).failures).toHaveLength(1);
+    expect(findMediaGaps(input({ received, farSilentThroughout: () => false })).failures).toHaveLength(1);
     // Not known what the far phone sent: a failure, as before.
     expect(findMediaGaps(input({ received })).failures).toHaveLength(1);
   });
 
-  it('a gap to the end of the span while the far phone was silent is suppression only if the stream showed it before', () => {
+  it('a gap to the end of the span while the far phone was silent is suppression only if the call showed it before', () => {
     const received = stream(0, 8000);
-    const silentAfter = (_from: number, to: number) => to < 7990;
-    const unknown = findMediaGaps(input({ received, partnerAudible: silentAfter }));
+    const silentAfter = (from: number) => from >= 7990;
+    const unknown = findMediaGaps(input({ received, farSilentThroughout: silentAfter }));
     expect(unknown.failures).toHaveLength(1);
     expect(unknown.failures[0]?.farSilent).toBe(true);
     expect(findMediaGaps(input({ received })).failures[0]?.farSilent).toBeUndefined();
-    const r = findMediaGaps(input({ received, partnerAudible: silentAfter, suppressionSeen: true }));
+    const r = findMediaGaps(input({ received, farSilentThroughout: silentAfter, suppressionSeen: true }));
     expect(r.failures).toEqual([]);
-    expect(r.legal[0]?.legal).toMatch(/as seen earlier in this case/);
+    expect(r.legal[0]?.legal).toMatch(/as seen earlier in this call/);
+    // A gap that ends without a talkspurt's marker is no suppression, whatever the call showed.
+    const back = [...stream(0, 4000), ...stream(5000, 10_000)];
+    const silentMid = (from: number, to: number) => from >= 3990 && to <= 5000;
+    const r2 = findMediaGaps(
+      input({ received: back, farSilentThroughout: silentMid, suppressionSeen: true }),
+    );
+    expect(r2.failures).toHaveLength(1);
+    expect(r2.failures[0]?.farSilent).toBeUndefined();
   });
 
   it('a stall of the harness inside the gap is taken out of its length', () => {
@@ -124,31 +140,67 @@ describe('comfortNoiseOf', () => {
 });
 
 describe('silenceSuppressionSeen', () => {
-  const rtp = (n: number, o: { seq0?: number; ts0?: number; pt?: number; ssrc?: number } = {}) =>
+  /** Packets every 20 ms from `at0`, with their RTP header fields; the first marked when asked. */
+  const rtp = (
+    n: number,
+    o: { at0?: number; seq0?: number; ts0?: number; pt?: number; ssrc?: number; marker?: boolean } = {},
+  ) =>
     Array.from({ length: n }, (_, i) => ({
+      at: (o.at0 ?? 0) + 20 * i,
       pt: o.pt ?? 8,
       seq: ((o.seq0 ?? 100) + i) & 0xffff,
       ts: ((o.ts0 ?? 0) + 160 * i) >>> 0,
       ssrc: o.ssrc ?? 1,
+      marker: i === 0 && o.marker === true,
     }));
+  const silent = () => true;
+  const te = new Set([101]);
 
-  it('a timestamp jump at consecutive sequence numbers is a talkspurt boundary', () => {
+  it('a marked talkspurt after a timestamp jump at consecutive sequence numbers, the far phone sending silence', () => {
     const a = rtp(10);
-    const b = rtp(10, { seq0: 110, ts0: 1600 + 4000 });
-    expect(silenceSuppressionSeen([...a, ...b], new Set([101]))).toBe(true);
-    expect(silenceSuppressionSeen([...a, ...rtp(10, { seq0: 110, ts0: 1600 })], new Set([101]))).toBe(false);
+    const b = rtp(10, { at0: 700, seq0: 110, ts0: 1600 + 4000, marker: true });
+    expect(silenceSuppressionSeen([...a, ...b], te, silent)).toBe(true);
+    // No jump, no marker, or nothing known of the far phone: not seen.
+    expect(
+      silenceSuppressionSeen(
+        [...a, ...rtp(10, { at0: 200, seq0: 110, ts0: 1600, marker: true })],
+        te,
+        silent,
+      ),
+    ).toBe(false);
+    expect(silenceSuppressionSeen([...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 5600 })], te, silent)).toBe(
+      false,
+    );
+    expect(silenceSuppressionSeen([...a, ...b], te, undefined)).toBe(false);
+  });
+
+  it('a hold or a sender that skipped slots (the far phone not sending silence throughout) is not', () => {
+    const a = rtp(10);
+    const b = rtp(10, { at0: 700, seq0: 110, ts0: 5600, marker: true });
+    expect(silenceSuppressionSeen([...a, ...b], te, () => false)).toBe(false);
   });
 
   it('a loss (sequence numbers skipped), a new source, or audio after a telephone event is not', () => {
     const a = rtp(10);
-    expect(silenceSuppressionSeen([...a, ...rtp(10, { seq0: 112, ts0: 1600 + 4000 })], new Set())).toBe(
-      false,
-    );
-    expect(silenceSuppressionSeen([...a, ...rtp(10, { seq0: 110, ts0: 90_000, ssrc: 2 })], new Set())).toBe(
-      false,
-    );
-    const event = rtp(8, { seq0: 110, ts0: 1600, pt: 101 }).map((p) => ({ ...p, ts: 1600 }));
-    const after = rtp(10, { seq0: 118, ts0: 1600 + 1600 });
-    expect(silenceSuppressionSeen([...a, ...event, ...after], new Set([101]))).toBe(false);
+    expect(
+      silenceSuppressionSeen(
+        [...a, ...rtp(10, { at0: 700, seq0: 112, ts0: 5600, marker: true })],
+        te,
+        silent,
+      ),
+    ).toBe(false);
+    expect(
+      silenceSuppressionSeen(
+        [...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 90_000, ssrc: 2, marker: true })],
+        te,
+        silent,
+      ),
+    ).toBe(false);
+    const event = rtp(8, { at0: 200, seq0: 110, ts0: 1600, pt: 101, marker: true }).map((p) => ({
+      ...p,
+      ts: 1600,
+    }));
+    const after = rtp(10, { at0: 360, seq0: 118, ts0: 3200, marker: true });
+    expect(silenceSuppressionSeen([...a, ...event, ...after], te, silent)).toBe(false);
   });
 });

@@ -237,9 +237,12 @@ function seen(
       };
     }
     case 'early-media':
-      // Neither the provider's phones nor the OXO's extensions send 183: any 183 with SDP is the SBC's.
+      // Neither the provider's phones nor the OXO's extensions send 183: any 183 with SDP is the
+      // SBC's. Each message of a case's SIP text starts with "--- <time> UDP <src> → <dst>".
       return {
-        ok: any(/^SIP\/2\.0 183 [^\n]*\n(?:[^\n]+\n)*?Content-Type: *application\/sdp/im),
+        ok: [...sip.values()]
+          .flatMap((t) => t.split(/^--- /m))
+          .some((m) => /^SIP\/2\.0 183 /m.test(m) && /^Content-Type: *application\/sdp/im.test(m)),
         what: 'a 183 Session Progress with an SDP body',
       };
     case 'update-for-hold':

@@ -57,7 +57,7 @@ describe('T-8: RTP continuity per SSRC', () => {
 
   it('a new SSRC with new sequence numbers and timestamps is neither a loss nor a gap', () => {
     const r = rtpContinuity([...stream(1, 100, 5000, 50), ...stream(2, 40_000, 9_000_000, 50)]);
-    expect(r).toEqual({ packets: 100, gaps: 0, cn: 0, lost: 0 });
+    expect(r).toEqual({ packets: 100, gaps: 0, gapTicks: [], cn: 0, lost: 0 });
   });
 
   it('a loss or a silence gap inside one SSRC still counts', () => {
@@ -80,5 +80,9 @@ describe('T-8: RTP continuity per SSRC', () => {
     expect(faxContinuity(both, sent)).toMatchObject({ gaps: 2, farGaps: 1, sbcGaps: 1 });
     // And without a gap in what was sent, the relayed one is the SBC's.
     expect(faxContinuity(relayed, stream(7, 1, 0, 40)).sbcGaps).toBe(1);
+    // A sent gap of another size (40 ms against 1 s) does not excuse it.
+    const small = stream(7, 1, 0, 40).map((p, i) => (i >= 10 ? { ...p, ts: p.ts + 320 } : p));
+    const big = stream(9, 500, 80_000, 40).map((p, i) => (i >= 10 ? { ...p, ts: p.ts + 8000 } : p));
+    expect(faxContinuity(big, small)).toMatchObject({ gaps: 1, farGaps: 0, sbcGaps: 1 });
   });
 });

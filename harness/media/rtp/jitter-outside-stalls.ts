@@ -36,6 +36,8 @@ export interface JitterOutsideStalls {
   jitterMs: number;
   /** Differences left out because a stall stamped them. */
   leftOut: number;
+  /** Differences kept (the estimate rests on these). */
+  kept: number;
 }
 
 export function jitterOutsideStalls(
@@ -47,6 +49,7 @@ export function jitterOutsideStalls(
   const stalled = (at: number) => o.stalls.some((s) => at >= s.fromMs && at <= s.toMs + slack);
   const per = new Map<number, { at: number; ts: number; j: number }>();
   let leftOut = 0;
+  let kept = 0;
   for (const p of packets) {
     const prev = per.get(p.ssrc);
     if (!prev) {
@@ -55,6 +58,7 @@ export function jitterOutsideStalls(
     }
     if (stalled(p.atMs) || stalled(prev.at)) leftOut++;
     else {
+      kept++;
       const d = ((p.atMs - prev.at) * o.clockRate) / 1000 - ((p.timestamp - prev.ts) | 0);
       const ad = Math.abs(d);
       if ((ad * 1000) / o.clockRate <= jump) prev.j += (ad - prev.j) / 16;
@@ -64,5 +68,5 @@ export function jitterOutsideStalls(
   }
   let worst = 0;
   for (const s of per.values()) worst = Math.max(worst, (s.j * 1000) / o.clockRate);
-  return { jitterMs: worst, leftOut };
+  return { jitterMs: worst, leftOut, kept };
 }
