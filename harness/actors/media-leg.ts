@@ -262,10 +262,10 @@ const TE_CLOCK_RATE = 8000;
 const SILENT_RUNS_MAX = 20_000;
 /**
  * Longest pause between two silent packets of one run, ms: the send clock catches up a stall of
- * the harness's process up to 200 ms, so a loaded machine does not break a run; a hold (nothing
- * sent for seconds), an event or audible audio does.
+ * the harness's process up to 200 ms (300 ms at 30 ms packets), so a loaded machine does not
+ * break a run; a hold (nothing sent for seconds), an event or audible audio does.
  */
-const SILENT_RUN_PAUSE_MS = 250;
+const SILENT_RUN_PAUSE_MS = 400;
 const SUPPORTED_SUITES: readonly MediaSrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
 
 interface RxFormat {
@@ -1510,7 +1510,7 @@ export class MediaLeg {
 
   /**
    * True when this leg sent silence, and only silence, from `fromMs` to `toMs` (ms, the
-   * evidence's clock): audio packets one after the other (no pause over 250 ms), every
+   * evidence's clock): audio packets one after the other (no pause over 400 ms), every
    * one below the silence level (levels.ts SILENCE_RMS, about −54 dBFS), no event among them.
    * False when it sent audible audio, an event, or nothing (on hold, released) in that time.
    */

@@ -1238,7 +1238,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   /**
    * Runs an offer of the SBC's own once the call is not busy with another: at once, or retried
    * every 200 ms, at most 10 times (port-change and early-media's codec move may fall due
-   * together, or while the PBX holds).
+   * together, or while a re-INVITE of the PBX's is relayed); then it is given up.
    */
   private whenIdle(call: Call, fn: () => Promise<void>, tries = 10): void {
     if (call.ended || this.stopped) return;
@@ -1255,7 +1255,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
    */
   private async moveToCodec(call: Call, leg: Leg, codec: CodecName): Promise<void> {
     const d = this.reofferable(call, leg);
-    if (!d || call.busy || call.ended || this.stopped) return;
+    if (!d || call.busy || call.ended || this.stopped || leg.codec === codec) return;
     await this.reofferLeg(call, leg, d, this.sameMediaOffer(leg, codec));
   }
 

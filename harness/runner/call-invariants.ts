@@ -198,8 +198,11 @@ function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
 
 /** What {@link findMediaGaps} is given: one leg's received RTP and when it expected media. */
 export interface MediaGapInput {
-  /** Received RTP packets in arrival order: arrival time (ms), payload type, marker bit. */
-  received: ReadonlyArray<{ at: number; pt: number; marker?: boolean }>;
+  /**
+   * Received RTP packets in arrival order: arrival time (ms), payload type, and the header
+   * fields that tell a talkspurt's first packet (marker bit, sequence number, SSRC).
+   */
+  received: ReadonlyArray<{ at: number; pt: number; marker?: boolean; seq?: number; ssrc?: number }>;
   /** Periods (ms) in which the leg expects media, in order. */
   spans: ReadonlyArray<{ from: number; to: number }>;
   /** Longest silence allowed, ms. */
@@ -249,7 +252,7 @@ export function silenceSuppressionSeen(
     const dt = (p.ts - prev.ts) >>> 0;
     if (((p.seq - prev.seq) & 0xffff) !== 1 || dt < TALKSPURT_TICKS || dt >= 0x8000_0000) continue;
     const from = prev.at + VAD_WINDOW_START_MS;
-    const to = p.at - VAD_WINDOW_START_MS;
+    const to = p.at - VAD_WINDOW_END_MS;
     if (to > from && farSilentThroughout(from, to)) return true;
   }
   return false;
@@ -275,7 +278,7 @@ export function findMediaGaps(o: MediaGapInput): {
   let longest = 0;
   let packets = 0;
   let expectedMs = 0;
-  for (const s of o.spans) {
+  for (const [si, s] of o.spans.entries()) {
     expectedMs += s.to - s.from;
     const inside = o.received.filter((r) => r.at >= s.from && r.at <= s.to);
     packets += inside.length;
@@ -300,24 +303,43 @@ export function findMediaGaps(o: MediaGapInput): {
       // Silence suppression without comfort noise (RFC 3551 §4.1): the far phone sent silence,
       // packet after packet, while nothing came (its packets ride a few ms through the SBC: the
       // window starts a little after the gap and ends 100 ms before the packet that ended it),
-      // and the packet that ended the gap starts a talkspurt (marker bit). A gap that lasts to
-      // the end of the span is the SBC's silence suppression only if this call showed it before;
-      // media that stopped never comes back, and media lost while the far phone spoke is a failure.
+      // and the packet that ended the gap starts a talkspurt or an event: marker bit, the same
+      // source and the next sequence number as the packet before the gap (the stream went on
+      // numbering; a new source or a jump in numbering is not the same stream coming back; what
+      // a dropped stream would have carried was silence, since the far phone sent only that).
+      // A gap that lasts to the hang-up is the SBC's silence suppression
+      // only if this call showed it before and this leg received media before it; media that
+      // stopped never comes back, and media lost while the far phone spoke is a failure. A gap
+      // that runs into a hold (the end of a span that is not the last) is judged like one that
+      // came back: whether media comes back is judged after the hold.
+      const next = inside[i - 1];
       const tail = i === times.length - 1;
-      const resumed = !tail && inside[i - 1]?.marker === true;
-      const farSilent =
-        o.farSilentThroughout !== undefined &&
-        o.farSilentThroughout(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS);
+      const hangUp = tail && si === o.spans.length - 1;
+      const resumed =
+        !tail &&
+        next !== undefined &&
+        next.marker === true &&
+        (last === undefined ||
+          (last.ssrc === next.ssrc &&
+            last.seq !== undefined &&
+            next.seq !== undefined &&
+            ((next.seq - last.seq) & 0xffff) === 1));
+      const farSilent = o.farSilentThroughout?.(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS) === true;
       if (last && o.comfortNoisePts.has(last.pt))
         legal.push({ ...gap, legal: 'after a comfort-noise packet' });
       else if (o.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
-      else if (farSilent && (resumed || (tail && (o.suppressionSeen || suppressionResumed)))) {
+      else if (
+        farSilent &&
+        (resumed ||
+          (tail && !hangUp) ||
+          (hangUp && last !== undefined && (o.suppressionSeen || suppressionResumed)))
+      ) {
         if (resumed) suppressionResumed = true;
         legal.push({
           ...gap,
-          legal: `the far phone sent only silence then: silence suppressed${resumed ? '' : ' (as seen earlier in this call)'}, RFC 3551 §4.1`,
+          legal: `the far phone sent only silence then: silence suppressed${hangUp ? ' (as seen earlier in this call)' : tail ? ' (until a hold)' : ''}, RFC 3551 §4.1`,
         });
-      } else failures.push(farSilent && tail ? { ...gap, farSilent } : gap);
+      } else failures.push(farSilent && hangUp ? { ...gap, farSilent } : gap);
     }
   }
   return { failures, legal, longestMs: longest, packets, expectedMs, suppressionResumed };
@@ -433,7 +455,8 @@ export class CallWatch {
       const p = partner.get(l.t);
       if (p) shown.add(p);
     }
-    if (shown.size > 0 && legs.some((l) => l.failures.length > 0)) legs = this.mediaLegs(calls, partner, shown);
+    if (shown.size > 0 && legs.some((l) => l.failures.length > 0))
+      legs = this.mediaLegs(calls, partner, shown);
     if (legs.length === 0) return;
     const failures = legs.flatMap((l) =>
       l.failures.map((g) => {
@@ -443,7 +466,7 @@ export class CallWatch {
         const tail =
           Math.abs(g.toMs - (l.t.releaseMs ?? g.toMs)) < 5 || Math.abs(g.toMs - (p?.releaseMs ?? -1)) < 5;
         const why = g.farSilent
-          ? ' (the far phone sent only silence then, and no stream of the case came back after a silence: silence suppression, RFC 3551 §4.1, cannot be told from media that stopped)'
+          ? ' (the far phone sent only silence then, and this call never showed silence suppression before: suppressed silence, RFC 3551 §4.1, cannot be told from media that stopped)'
           : '';
         return `RTP from ${from} stopped reaching ${legName(l.t)} ${secs(g.fromMs - answered)} after the answer, for ${secs(g.lengthMs)}${tail ? ' (until the hang-up)' : ''}${why}`;
       }),
@@ -499,7 +522,7 @@ export class CallWatch {
         t.releaseMs ?? now,
         !transferred ? (p?.releaseMs ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
       );
-      legs.push(this.legMedia(t, p, answered, end, reg, suppressionShown.has(t), transferred));
+      legs.push(this.legMedia(t, p, answered, end, reg, suppressionShown.has(t)));
     }
     return legs;
   }
@@ -511,7 +534,6 @@ export class CallWatch {
     end: number,
     reg: CallRegistry | undefined,
     suppressionSeen: boolean,
-    transferred: boolean,
   ): LegMedia {
     const st = t.call.media.stats();
     const bound = Math.round(MEDIA_GAP_BOUND_MS + 4 * Math.min(st.jitterMs, 100));
@@ -560,9 +582,13 @@ export class CallWatch {
         };
       });
     // What the far phone sent is known only while the partner is sure: not after a transfer.
-    const partnerMedia = transferred ? undefined : p?.call.media;
+    const partnerMedia = p?.call.media;
+    const sureUntil = Math.min(
+      t.transferMs ?? Number.POSITIVE_INFINITY,
+      p?.transferMs ?? Number.POSITIVE_INFINITY,
+    );
     const farSilentThroughout = partnerMedia?.sentSilenceThroughout
-      ? (from: number, to: number) => partnerMedia.sentSilenceThroughout!(from, to)
+      ? (from: number, to: number) => to <= sureUntil && partnerMedia.sentSilenceThroughout!(from, to)
       : undefined;
     const eventPt = t.call.media.negotiated?.telephoneEventPt;
     const g = findMediaGaps({

@@ -68,30 +68,40 @@ describe('findMediaGaps', () => {
     expect(r.legal[0]?.legal).toMatch(/silenceSupp/);
   });
 
-  it('silence suppression without CN (RFC 3551 §4.1): legal while the far phone sent silence packet after packet and the talkspurt after it is marked', () => {
-    const after = stream(5000, 10_000);
-    const marked = [{ ...after[0]!, marker: true }, ...after.slice(1)];
-    const received = [...stream(0, 4000), ...marked];
-    // The far phone sent silence, packet after packet, from 3990 to 5000 ms only.
-    const silentThen = (from: number, to: number) => from >= 3990 && to <= 5000;
-    const legal = findMediaGaps(input({ received, farSilentThroughout: silentThen }));
+  /** The SBC's stream with its silence from 4000 to 5000 ms left out: one source, numbering on. */
+  const vadStream = (o: { marker?: boolean; pt?: number; ssrc?: number } = {}) => {
+    const a = stream(0, 4000).map((p, k) => ({ ...p, seq: k, ssrc: 1, marker: false }));
+    const b = stream(5000, 10_000).map((p, k) => ({ ...p, seq: a.length + k, ssrc: 1, marker: false }));
+    b[0] = { ...b[0]!, marker: o.marker ?? true, pt: o.pt ?? 8, ssrc: o.ssrc ?? 1 };
+    return [...a, ...b];
+  };
+  // The far phone sent silence, packet after packet, from 3990 to 5000 ms only.
+  const silentMid = (from: number, to: number) => from >= 3990 && to <= 5000;
+
+  it('silence suppression without CN (RFC 3551 §4.1): legal while the far phone sent silence packet after packet and audio comes back as a talkspurt', () => {
+    const legal = findMediaGaps(input({ received: vadStream(), farSilentThroughout: silentMid }));
     expect(legal.failures).toEqual([]);
     expect(legal.legal[0]?.legal).toMatch(/sent only silence.*RFC 3551 §4\.1/);
     expect(legal.suppressionResumed).toBe(true);
-    // The packet after the gap does not start a talkspurt (no marker): media lost and found.
-    const unmarked = [...stream(0, 4000), ...after];
-    expect(
-      findMediaGaps(input({ received: unmarked, farSilentThroughout: silentThen })).failures,
-    ).toHaveLength(1);
+    const judge = (received: ReturnType<typeof vadStream>, far = silentMid) =>
+      findMediaGaps(input({ received, farSilentThroughout: far })).failures;
+    // A digit's first event packet (marked, numbered on) is the stream going on too.
+    expect(judge(vadStream({ pt: 101 }))).toEqual([]);
+    // What comes back starts no talkspurt (no marker), or is another stream (another source).
+    expect(judge(vadStream({ marker: false }))).toHaveLength(1);
+    expect(judge(vadStream({ ssrc: 2 }))).toHaveLength(1);
+    const renumbered = vadStream().map((p, k) => (k >= 200 ? { ...p, seq: p.seq + 5 } : p));
+    expect(judge(renumbered)).toHaveLength(1);
     // It played a tone at 4500 ms, or sent nothing (on hold, released): not silence.
-    const tone = (from: number, to: number) => silentThen(from, to) && (to < 4500 || from > 4520);
-    expect(findMediaGaps(input({ received, farSilentThroughout: tone })).failures).toHaveLength(1);
-    expect(findMediaGaps(input({ received, farSilentThroughout: () => false })).failures).toHaveLength(1);
+    expect(judge(vadStream(), (from, to) => silentMid(from, to) && (to < 4500 || from > 4520))).toHaveLength(
+      1,
+    );
+    expect(judge(vadStream(), () => false)).toHaveLength(1);
     // Not known what the far phone sent: a failure, as before.
-    expect(findMediaGaps(input({ received })).failures).toHaveLength(1);
+    expect(findMediaGaps(input({ received: vadStream() })).failures).toHaveLength(1);
   });
 
-  it('a gap to the end of the span while the far phone was silent is suppression only if the call showed it before', () => {
+  it('a silence to the hang-up is suppression only if the call showed it before and media had arrived', () => {
     const received = stream(0, 8000);
     const silentAfter = (from: number) => from >= 7990;
     const unknown = findMediaGaps(input({ received, farSilentThroughout: silentAfter }));
@@ -101,14 +111,34 @@ describe('findMediaGaps', () => {
     const r = findMediaGaps(input({ received, farSilentThroughout: silentAfter, suppressionSeen: true }));
     expect(r.failures).toEqual([]);
     expect(r.legal[0]?.legal).toMatch(/as seen earlier in this call/);
-    // A gap that ends without a talkspurt's marker is no suppression, whatever the call showed.
-    const back = [...stream(0, 4000), ...stream(5000, 10_000)];
-    const silentMid = (from: number, to: number) => from >= 3990 && to <= 5000;
+    // Nothing ever arrived (one-way audio): not excused, whatever the call showed.
+    const none = findMediaGaps(
+      input({ received: [], farSilentThroughout: () => true, suppressionSeen: true }),
+    );
+    expect(none.failures).toHaveLength(1);
+    // A gap that ends without a talkspurt is no suppression, whatever the call showed.
     const r2 = findMediaGaps(
-      input({ received: back, farSilentThroughout: silentMid, suppressionSeen: true }),
+      input({
+        received: vadStream({ marker: false }),
+        farSilentThroughout: silentMid,
+        suppressionSeen: true,
+      }),
     );
     expect(r2.failures).toHaveLength(1);
     expect(r2.failures[0]?.farSilent).toBeUndefined();
+  });
+
+  it('a silence that runs into a hold is judged as one that came back; the media after the hold is judged again', () => {
+    const received = [...stream(0, 3000), ...stream(6000, 10_000)];
+    const spans = [
+      { from: 0, to: 4000 },
+      { from: 6250, to: 10_000 },
+    ];
+    const silentBeforeHold = (from: number, to: number) => from >= 2990 && to <= 4000;
+    const r = findMediaGaps(input({ received, spans, farSilentThroughout: silentBeforeHold }));
+    expect(r.failures).toEqual([]);
+    expect(r.legal[0]?.legal).toMatch(/until a hold/);
+    expect(findMediaGaps(input({ received, spans })).failures).toHaveLength(1);
   });
 
   it('a stall of the harness inside the gap is taken out of its length', () => {
