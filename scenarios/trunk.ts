@@ -354,13 +354,22 @@ export function wrongPasswordRefusal(
 function receivedRtp(
   call: Call,
   direction: 'received' | 'sent' = 'received',
-): Array<{ src: string; pt: number; seq: number; ts: number; len: number; ssrc: number }> {
-  const out: Array<{ src: string; pt: number; seq: number; ts: number; len: number; ssrc: number }> = [];
+): Array<{ atMs: number; src: string; pt: number; seq: number; ts: number; len: number; ssrc: number }> {
+  const out: Array<{
+    atMs: number;
+    src: string;
+    pt: number;
+    seq: number;
+    ts: number;
+    len: number;
+    ssrc: number;
+  }> = [];
   for (const r of call.media.evidence()) {
     if (r.direction !== direction || r.channel !== 'rtp') continue;
     const p = parseRtp(r.bytes);
     if (!p.ok) continue;
     out.push({
+      atMs: r.atMs,
       src: r.src.address,
       pt: p.packet.payloadType,
       seq: p.packet.sequenceNumber,
@@ -383,12 +392,7 @@ const MAX_JITTER_MS = 30;
  */
 function jitterJudged(ctx: CaseContext, call: Call, measuredMs: number): { jitterMs: number; note: string } {
   if (measuredMs <= MAX_JITTER_MS) return { jitterMs: measuredMs, note: '' };
-  const packets: Array<{ atMs: number; timestamp: number; ssrc: number }> = [];
-  for (const r of call.media.evidence()) {
-    if (r.direction !== 'received' || r.channel !== 'rtp') continue;
-    const p = parseRtp(r.bytes);
-    if (p.ok) packets.push({ atMs: r.atMs, timestamp: p.packet.timestamp, ssrc: p.packet.ssrc });
-  }
+  const packets = receivedRtp(call).map((p) => ({ atMs: p.atMs, timestamp: p.ts, ssrc: p.ssrc }));
   const from = packets[0]?.atMs;
   const to = packets[packets.length - 1]?.atMs;
   if (from === undefined || to === undefined) return { jitterMs: measuredMs, note: '' };
