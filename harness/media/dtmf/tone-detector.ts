@@ -33,13 +33,22 @@
  * Levels follow dtmf-level.ts (0 dBm0 = 3.14 dB below a full-scale sine).
  */
 import { DTMF_HIGH_FREQUENCIES, DTMF_LOW_FREQUENCIES, type DtmfDigit, dtmfDigitAt } from './dtmf-digit.ts';
-import { peakToDbm0 } from './dtmf-level.ts';
+import { dbm0ToPeak, peakToDbm0 } from './dtmf-level.ts';
 import { type Bin, GoertzelBin, GoertzelQuad, hannResponse, hannWindow } from './goertzel.ts';
 
 /** Tunable limits; defaults follow the Q.24 figures quoted above. */
 export interface DtmfToneDetectorOptions {
   /** Sample rate in Hz. Default 8000. */
   sampleRate?: number;
+  /**
+   * Evaluate the bins of every window that passes the silence and steadiness checks, as the
+   * detector first did. Default false: a window the energy gates reject (silence, unsteady,
+   * or too quiet for any tone in it to reach `minLevelDbm0`, counted as `level`) has its bins
+   * evaluated only when the next window needs them as its previous ones, from the extra hop
+   * the ring keeps. The digits are the same either way; the option exists so tests can
+   * compare the two.
+   */
+  eagerBins?: boolean;
   maxFrequencyDeviation?: number;
   minLevelDbm0?: number;
   maxNormalTwistDb?: number;
@@ -107,8 +116,15 @@ export class DtmfToneDetector {
   readonly sampleRate: number;
   private readonly hop: number;
   private readonly length: number;
-  /** Last L samples; starts as silence so a stream that opens with a tone is timed like any other. */
+  /**
+   * Last L + H samples (the current window and the hop before it, so the previous window's
+   * bins can still be evaluated); starts as silence so a stream that opens with a tone is
+   * timed like any other.
+   */
   private readonly ring: Float64Array;
+  private readonly eager: boolean;
+  /** Windowed energy below which no tone of the window can reach the level floor (see {@link gate}). */
+  private readonly quietEnergy: number;
   private readonly lowBins: GoertzelBin[];
   private readonly highBins: GoertzelBin[];
   private readonly harmonicBins: GoertzelBin[];
@@ -118,13 +134,15 @@ export class DtmfToneDetector {
   private readonly hannSum: number;
   private readonly hannSquareSum: number;
   private readonly window: Float64Array;
-  private readonly o: Required<Omit<DtmfToneDetectorOptions, 'sampleRate'>>;
+  private readonly o: Required<Omit<DtmfToneDetectorOptions, 'sampleRate' | 'eagerBins'>>;
   private readonly prevLow: Bin[];
   private readonly prevHigh: Bin[];
   private readonly curLow: Bin[];
   private readonly curHigh: Bin[];
   private readonly harmonic: Bin = { re: 0, im: 0 };
   private havePrev = false;
+  /** Whether prevLow/prevHigh hold the bins of the previous window (else evaluated when needed). */
+  private prevFresh = false;
   private writePos = 0;
   private sinceHop = 0;
   private samples = 0;
@@ -159,7 +177,15 @@ export class DtmfToneDetector {
     this.window = hannWindow(this.length);
     this.hannSum = this.window.reduce((s, v) => s + v, 0);
     this.hannSquareSum = this.window.reduce((s, v) => s + v * v, 0);
-    this.ring = new Float64Array(this.length);
+    this.ring = new Float64Array(this.length + this.hop);
+    this.eager = options.eagerBins === true;
+    // A tone's peak is measured as 2|X| / (Σw · response), with the response at least 0.05
+    // (tone()), and |X| ≤ Σ|x·w| ≤ √(L · windowed) (Cauchy–Schwarz). So when
+    // 2√(L · windowed) / (0.05 Σw) is below the floor's peak, both tones fail the level
+    // check. Kept 1 dB inside that bound against rounding.
+    const floorPeak = dbm0ToPeak(this.o.minLevelDbm0 - 1);
+    const quiet = (floorPeak * 0.05 * this.hannSum) / 2;
+    this.quietEnergy = Number.isFinite(quiet) && quiet > 0 ? (quiet * quiet) / this.length : 0;
     const make = (f: number): GoertzelBin => new GoertzelBin(f, this.sampleRate, this.window);
     this.lowBins = DTMF_LOW_FREQUENCIES.map(make);
     this.highBins = DTMF_HIGH_FREQUENCIES.map(make);
@@ -198,7 +224,7 @@ export class DtmfToneDetector {
     for (let i = 0; i < n; i++) {
       const v = Number(block[i]);
       this.ring[this.writePos] = Number.isFinite(v) ? v : 0;
-      this.writePos = this.writePos + 1 === this.length ? 0 : this.writePos + 1;
+      this.writePos = this.writePos + 1 === this.ring.length ? 0 : this.writePos + 1;
       this.samples++;
       this.sinceHop++;
       if (this.sinceHop >= this.hop) {
@@ -302,10 +328,11 @@ export class DtmfToneDetector {
 
   /** Evaluates the window now in the ring buffer; undefined when it is not VALID. */
   private analyse(): WindowResult | undefined {
-    const start = this.writePos; // oldest sample
     const ring = this.ring;
-    const L = this.length;
+    const size = ring.length;
     const H = this.hop;
+    // The oldest sample of the window; the ring's oldest (at writePos) is the hop before it.
+    const start = this.writePos + H >= size ? this.writePos + H - size : this.writePos + H;
     // Energies: windowed total and the four raw sub-blocks.
     let windowed = 0;
     let maxSub = 0;
@@ -318,29 +345,60 @@ export class DtmfToneDetector {
         sub += v * v;
         const vw = v * this.window[m]!;
         windowed += vw * vw;
-        idx = idx + 1 === L ? 0 : idx + 1;
+        idx = idx + 1 === size ? 0 : idx + 1;
       }
       if (sub > maxSub) maxSub = sub;
       if (sub < minSub) minSub = sub;
     }
-    this.lowQuad.evaluate(ring, start, this.curLow);
-    this.highQuad.evaluate(ring, start, this.curHigh);
     const hadPrev = this.havePrev;
-    const verdict = hadPrev ? this.judge(windowed, minSub, maxSub) : undefined;
+    this.havePrev = true;
+    if (!hadPrev) {
+      this.rejects.silence++;
+      this.evaluateBins(start, this.prevLow, this.prevHigh);
+      this.prevFresh = true;
+      return undefined;
+    }
+    // The energy gates need no bins: a window they reject has its bins evaluated only when
+    // the next window needs them (or at once with `eagerBins`).
+    const gate = this.gate(windowed, minSub, maxSub);
+    if (gate !== undefined) {
+      this.reject(gate);
+      if (this.eager) this.evaluateBins(start, this.prevLow, this.prevHigh);
+      this.prevFresh = this.eager;
+      return undefined;
+    }
+    if (!this.prevFresh)
+      this.evaluateBins(start >= H ? start - H : start - H + size, this.prevLow, this.prevHigh);
+    this.evaluateBins(start, this.curLow, this.curHigh);
+    const verdict = this.judge(windowed, start);
     // Keep this window's bins as the previous ones.
     for (let i = 0; i < 4; i++) {
       copyBin(this.curLow[i]!, this.prevLow[i]!);
       copyBin(this.curHigh[i]!, this.prevHigh[i]!);
     }
-    this.havePrev = true;
-    if (!hadPrev) this.rejects.silence++;
+    this.prevFresh = true;
     return verdict;
   }
 
-  private judge(windowed: number, minSub: number, maxSub: number): WindowResult | undefined {
-    // Silence: below roughly -60 dBm0 over the window.
-    if (windowed < 1e-2 * this.hannSquareSum) return this.reject('silence');
-    if (minSub < this.o.minSubBlockRatio * maxSub) return this.reject('unsteady');
+  /** The low and high group's bins of the window whose oldest sample is at `start`. */
+  private evaluateBins(start: number, low: Bin[], high: Bin[]): void {
+    this.lowQuad.evaluate(this.ring, start, low);
+    this.highQuad.evaluate(this.ring, start, high);
+  }
+
+  /** The reject reason of the checks that need only the window's energies, if one applies. */
+  private gate(windowed: number, minSub: number, maxSub: number): DtmfRejectReason | undefined {
+    // Silence: digital silence (a mean square below 0.01 over the window).
+    if (windowed < 1e-2 * this.hannSquareSum) return 'silence';
+    if (minSub < this.o.minSubBlockRatio * maxSub) return 'unsteady';
+    // Too quiet for either tone to reach the level floor (about 31 dB below it: G.711's idle
+    // pattern, comfort noise): what judge() would reject by level or earlier.
+    if (!this.eager && windowed < this.quietEnergy) return 'level';
+    return undefined;
+  }
+
+  /** The checks past the energy gates, on the bins in curLow/curHigh (window at `start`). */
+  private judge(windowed: number, start: number): WindowResult | undefined {
     const row = strongest(this.curLow);
     const col = strongest(this.curHigh);
     const low = this.tone(this.lowBins[row]!, this.curLow[row]!, this.prevLow[row]!);
@@ -361,7 +419,7 @@ export class DtmfToneDetector {
     if (toneEnergy < this.o.minToneEnergyRatio * windowed) return this.reject('energy-ratio');
     const hBin = this.harmonicBins[col];
     if (hBin) {
-      hBin.evaluate(this.ring, this.writePos, this.harmonic);
+      hBin.evaluate(this.ring, start, this.harmonic);
       const hPower = this.harmonic.re ** 2 + this.harmonic.im ** 2;
       const fPower = this.curHigh[col]!.re ** 2 + this.curHigh[col]!.im ** 2;
       if (hPower * 10 ** (this.o.minHarmonicRejectionDb / 10) > fPower) return this.reject('harmonic');
