@@ -14,6 +14,7 @@ import {
   goertzelAmplitude,
   measureOneWayDelay,
   measurePayloadDelay,
+  rmsEnvelope,
   TimedRecorder,
 } from '../../harness/media/analysis/index.ts';
 
@@ -246,5 +247,31 @@ describe('one-way delay from timed recordings', () => {
     expect(d.windows).toEqual({ matched: 20, tried: 20 });
     // Packets of one frame each match as before.
     expect(measurePayloadDelay(sent, sent, 24).delayMs).toBe(0);
+  });
+});
+
+describe('rmsEnvelope of 16-bit samples', () => {
+  it('is bit-for-bit the prefix-sum envelope of the same samples as doubles', () => {
+    const prng = createPrng(99);
+    for (const [length, rate, hopMs, windowMs] of [
+      [0, 16000, 1, 4],
+      [3, 16000, 1, 4],
+      [63, 8000, 1, 4],
+      [16000, 16000, 1, 4],
+      [24001, 8000, 2, 7],
+      [50000, 16000, 1, 4],
+    ] as const) {
+      const pcm = new Int16Array(length);
+      for (let i = 0; i < length; i++) {
+        // Full scale, quiet stretches and silence, so the running sum goes up and down.
+        const part = Math.floor(i / 997) % 3;
+        pcm[i] = part === 2 ? 0 : Math.round((prng.uniform(-1, 1) * (part === 0 ? 32767 : 40)) | 0);
+      }
+      pcm[0] = -32768;
+      const fast = rmsEnvelope(pcm, rate, hopMs, windowMs);
+      const reference = rmsEnvelope(Float64Array.from(pcm), rate, hopMs, windowMs);
+      expect(fast.length).toBe(reference.length);
+      expect(Array.from(fast)).toEqual(Array.from(reference));
+    }
   });
 });

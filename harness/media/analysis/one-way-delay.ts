@@ -102,6 +102,9 @@ export function rmsEnvelope(samples: Samples, sampleRate: number, hopMs = 1, win
   const hop = Math.max(1, Math.round((hopMs * sampleRate) / 1000));
   const half = Math.max(1, Math.round((windowMs * sampleRate) / 2000));
   const n = Math.floor(samples.length / hop);
+  // Sums of squares of 16-bit integers stay exact integers below 2^53 up to 2^23 samples.
+  if (samples instanceof Int16Array && samples.length <= 1 << 23)
+    return rmsEnvelopeInt16(samples, n, hop, half);
   const prefix = new Float64Array(samples.length + 1);
   for (let i = 0; i < samples.length; i++) {
     const v = Number(samples[i]);
@@ -114,6 +117,35 @@ export function rmsEnvelope(samples: Samples, sampleRate: number, hopMs = 1, win
     const a = Math.max(0, c - half);
     const b = Math.min(samples.length, c + half);
     out[k] = b > a ? Math.sqrt((prefix[b]! - prefix[a]!) / (b - a)) : 0;
+  }
+  return out;
+}
+
+/**
+ * {@link rmsEnvelope} of at most 2^23 16-bit samples, with a running sum over the window
+ * instead of a prefix array (no allocation of the recording's size). Every sum of squares
+ * involved is an integer below 2^53, exact in a double, so the result is the prefix array's
+ * to the last bit.
+ */
+function rmsEnvelopeInt16(samples: Int16Array, n: number, hop: number, half: number): Float64Array {
+  const len = samples.length;
+  const out = new Float64Array(n);
+  let sum = 0;
+  let a = 0;
+  let b = 0;
+  for (let k = 0; k < n; k++) {
+    const c = k * hop + (hop >> 1);
+    const from = c - half > 0 ? c - half : 0;
+    const to = c + half < len ? c + half : len;
+    while (b < to) {
+      const v = samples[b++]!;
+      sum += v * v;
+    }
+    while (a < from) {
+      const v = samples[a++]!;
+      sum -= v * v;
+    }
+    out[k] = to > from ? Math.sqrt(sum / (to - from)) : 0;
   }
   return out;
 }
