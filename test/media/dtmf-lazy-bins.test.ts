@@ -1,11 +1,12 @@
 /**
- * The inband detector evaluates a window's bins only when a window past the energy gates
- * needs them (its own, and the previous window's for the phase advance), and rejects a window
- * too quiet for any tone to reach the level floor without them. These tests feed the same
- * signals to a detector with `eagerBins` (the detector as it first was: every window's bins,
- * no quiet gate) and one without, in blocks of random sizes, and require the same digits in
- * every field, the same silence and unsteady counts, and the same number of windows rejected
- * after them (a too-quiet window may now count as `level` where it counted by an earlier check).
+ * The inband detector evaluates bins only when a check needs them: the low group of a window
+ * past the energy gates, the high group once the low tone passed the frequency check, the one
+ * bin of a previous window the phase advance needs; and it rejects a window too quiet for any
+ * tone to reach the level floor without them. These tests feed the same signals to a detector
+ * with `eagerBins` (the detector as it first was: all eight bins of every window, no quiet
+ * gate) and one without, in blocks of random sizes, and require the same digits in every
+ * field, the same silence and unsteady counts, and the same number of windows rejected after
+ * them (a too-quiet window may now count as `level` where it counted by an earlier check).
  */
 import { describe, expect, it } from 'vitest';
 import {

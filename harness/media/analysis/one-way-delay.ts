@@ -135,8 +135,8 @@ function rmsEnvelopeInt16(samples: Int16Array, n: number, hop: number, half: num
   let b = 0;
   for (let k = 0; k < n; k++) {
     const c = k * hop + (hop >> 1);
-    const from = c - half > 0 ? c - half : 0;
-    const to = c + half < len ? c + half : len;
+    const from = Math.max(c - half, 0);
+    const to = Math.min(c + half, len);
     while (b < to) {
       const v = samples[b++]!;
       sum += v * v;

@@ -41,11 +41,13 @@ export interface DtmfToneDetectorOptions {
   /** Sample rate in Hz. Default 8000. */
   sampleRate?: number;
   /**
-   * Evaluate the bins of every window that passes the silence and steadiness checks, as the
-   * detector first did. Default false: a window the energy gates reject (silence, unsteady,
-   * or too quiet for any tone in it to reach `minLevelDbm0`, counted as `level`) has its bins
-   * evaluated only when the next window needs them as its previous ones, from the extra hop
-   * the ring keeps. The digits are the same either way; the option exists so tests can
+   * Evaluate all eight bins of every window, as the detector first did. Default false: the
+   * bins are evaluated only when a check needs them. A window the energy gates reject
+   * (silence, unsteady, or too quiet for any tone in it to reach `minLevelDbm0`, counted as
+   * `level`) needs none; the high group is evaluated only once the low tone passed the
+   * frequency check (a steady tone that is not DTMF seldom does); and of a previous window
+   * whose bins were not evaluated, only the one bin the phase advance needs, from the extra
+   * hop the ring keeps. The digits are the same either way; the option exists so tests can
    * compare the two.
    */
   eagerBins?: boolean;
@@ -141,8 +143,11 @@ export class DtmfToneDetector {
   private readonly curHigh: Bin[];
   private readonly harmonic: Bin = { re: 0, im: 0 };
   private havePrev = false;
-  /** Whether prevLow/prevHigh hold the bins of the previous window (else evaluated when needed). */
-  private prevFresh = false;
+  /** Whether prevLow / prevHigh hold the previous window's bins (else evaluated when needed). */
+  private prevLowFresh = false;
+  private prevHighFresh = false;
+  /** Whether judge() evaluated this window's high group. */
+  private highDone = false;
   private writePos = 0;
   private sinceHop = 0;
   private samples = 0;
@@ -354,36 +359,46 @@ export class DtmfToneDetector {
     this.havePrev = true;
     if (!hadPrev) {
       this.rejects.silence++;
-      this.evaluateBins(start, this.prevLow, this.prevHigh);
-      this.prevFresh = true;
+      this.lowQuad.evaluate(ring, start, this.prevLow);
+      this.highQuad.evaluate(ring, start, this.prevHigh);
+      this.prevLowFresh = true;
+      this.prevHighFresh = true;
       return undefined;
     }
-    // The energy gates need no bins: a window they reject has its bins evaluated only when
-    // the next window needs them (or at once with `eagerBins`).
+    // The energy gates need no bins. Without `eagerBins`, a group's bins are evaluated only
+    // when a check needs them: this window's low group past the gates, its high group once the
+    // low tone passed the frequency check, and the one bin of the previous window that the
+    // phase advance needs, from the hop the ring keeps, when that window's were not evaluated.
     const gate = this.gate(windowed, minSub, maxSub);
     if (gate !== undefined) {
       this.reject(gate);
-      if (this.eager) this.evaluateBins(start, this.prevLow, this.prevHigh);
-      this.prevFresh = this.eager;
+      if (this.eager) {
+        this.lowQuad.evaluate(ring, start, this.prevLow);
+        this.highQuad.evaluate(ring, start, this.prevHigh);
+      }
+      this.prevLowFresh = this.eager;
+      this.prevHighFresh = this.eager;
       return undefined;
     }
-    if (!this.prevFresh)
-      this.evaluateBins(start >= H ? start - H : start - H + size, this.prevLow, this.prevHigh);
-    this.evaluateBins(start, this.curLow, this.curHigh);
-    const verdict = this.judge(windowed, start);
-    // Keep this window's bins as the previous ones.
-    for (let i = 0; i < 4; i++) {
-      copyBin(this.curLow[i]!, this.prevLow[i]!);
-      copyBin(this.curHigh[i]!, this.prevHigh[i]!);
-    }
-    this.prevFresh = true;
+    this.lowQuad.evaluate(ring, start, this.curLow);
+    if (this.eager) this.highQuad.evaluate(ring, start, this.curHigh);
+    const verdict = this.judge(windowed, start, start >= H ? start - H : start - H + size);
+    // Keep this window's bins as the previous ones (the high group's if it was evaluated).
+    for (let i = 0; i < 4; i++) copyBin(this.curLow[i]!, this.prevLow[i]!);
+    this.prevLowFresh = true;
+    if (this.highDone) for (let i = 0; i < 4; i++) copyBin(this.curHigh[i]!, this.prevHigh[i]!);
+    this.prevHighFresh = this.highDone;
     return verdict;
   }
 
-  /** The low and high group's bins of the window whose oldest sample is at `start`. */
-  private evaluateBins(start: number, low: Bin[], high: Bin[]): void {
-    this.lowQuad.evaluate(this.ring, start, low);
-    this.highQuad.evaluate(this.ring, start, high);
+  /**
+   * The previous window's bin `i` of a group: kept from that window when it was evaluated,
+   * else evaluated now over that window (oldest sample at `prevStart`) into `prev[i]`.
+   */
+  private prevBin(fresh: boolean, bins: GoertzelBin[], prev: Bin[], i: number, prevStart: number): Bin {
+    const b = prev[i]!;
+    if (!fresh) bins[i]!.evaluate(this.ring, prevStart, b);
+    return b;
   }
 
   /** The reject reason of the checks that need only the window's energies, if one applies. */
@@ -397,18 +412,33 @@ export class DtmfToneDetector {
     return undefined;
   }
 
-  /** The checks past the energy gates, on the bins in curLow/curHigh (window at `start`). */
-  private judge(windowed: number, start: number): WindowResult | undefined {
+  /**
+   * The checks past the energy gates (window at `start`, the previous one at `prevStart`), on
+   * the low group's bins in curLow; the high group's are evaluated into curHigh once the low
+   * tone passed the frequency check (already there with `eagerBins`). Sets `highDone`.
+   */
+  private judge(windowed: number, start: number, prevStart: number): WindowResult | undefined {
+    this.highDone = this.eager;
     const row = strongest(this.curLow);
-    const col = strongest(this.curHigh);
-    const low = this.tone(this.lowBins[row]!, this.curLow[row]!, this.prevLow[row]!);
-    const high = this.tone(this.highBins[col]!, this.curHigh[col]!, this.prevHigh[col]!);
-    if (
-      Math.abs(low.deviation) > this.o.maxFrequencyDeviation ||
-      Math.abs(high.deviation) > this.o.maxFrequencyDeviation
-    ) {
-      return this.reject('frequency');
+    const low = this.tone(
+      this.lowBins[row]!,
+      this.curLow[row]!,
+      this.prevBin(this.prevLowFresh, this.lowBins, this.prevLow, row, prevStart),
+    );
+    // The frequency check, low tone first: when it fails, the window is rejected for
+    // frequency whatever the high group holds.
+    if (Math.abs(low.deviation) > this.o.maxFrequencyDeviation) return this.reject('frequency');
+    if (!this.eager) {
+      this.highQuad.evaluate(this.ring, start, this.curHigh);
+      this.highDone = true;
     }
+    const col = strongest(this.curHigh);
+    const high = this.tone(
+      this.highBins[col]!,
+      this.curHigh[col]!,
+      this.prevBin(this.prevHighFresh, this.highBins, this.prevHigh, col, prevStart),
+    );
+    if (Math.abs(high.deviation) > this.o.maxFrequencyDeviation) return this.reject('frequency');
     const lowLevel = peakToDbm0(low.peak);
     const highLevel = peakToDbm0(high.peak);
     if (!(lowLevel >= this.o.minLevelDbm0 && highLevel >= this.o.minLevelDbm0)) return this.reject('level');
