@@ -25,6 +25,31 @@ function samplesFor(ms: number | undefined, sampleRate: number): number {
   return ms === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.round((ms * sampleRate) / 1000));
 }
 
+/** Longest period tabulated by {@link sineTable}, samples. */
+const MAX_SINE_PERIOD = 48_000;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * One period of sin(2π·f·n / sampleRate), n = 0…P−1, when an integer f repeats after
+ * P = sampleRate / gcd(f, sampleRate) ≤ 48,000 samples; undefined otherwise. Sample n of the
+ * tone is then `table[n % P]`: a lookup instead of a sine per sample, and no precision lost
+ * to the argument growing over a long call (the values differ from a direct sine of the
+ * grown argument by ~1e-12, below a 16-bit sample's rounding).
+ */
+export function sineTable(freqHz: number, sampleRate: number): Float64Array | undefined {
+  if (!Number.isInteger(freqHz) || !Number.isInteger(sampleRate) || freqHz <= 0 || sampleRate <= 0)
+    return undefined;
+  const period = sampleRate / gcd(freqHz, sampleRate);
+  if (period > MAX_SINE_PERIOD) return undefined;
+  const table = new Float64Array(period);
+  for (let k = 0; k < period; k++) table[k] = Math.sin((2 * Math.PI * freqHz * k) / sampleRate);
+  return table;
+}
+
 /**
  * A steady tone (or sum of tones), phase-continuous across calls. Each component is at
  * `levelDbfs` (default −13 dBFS). Endless unless `durationMs` is given.
@@ -38,6 +63,7 @@ export function toneSource(
   const freqs = (Array.isArray(freqHz) ? freqHz : [freqHz]).filter((f) => Number.isFinite(f) && f > 0);
   const amp = 32767 * 10 ** (levelDbfs / 20);
   const total = samplesFor(durationMs, sampleRate);
+  const table = freqs.length === 1 ? sineTable(freqs[0]!, sampleRate) : undefined;
   let pos = 0;
   return {
     sampleRate,
@@ -45,6 +71,13 @@ export function toneSource(
       if (pos >= total) return null;
       const n = Math.min(countOf(samples), total - pos);
       const out = new Int16Array(n);
+      if (table) {
+        const period = table.length;
+        for (let i = 0, k = pos % period; i < n; i++, k = k + 1 === period ? 0 : k + 1)
+          out[i] = Math.max(-32768, Math.min(32767, Math.round(amp * table[k]!)));
+        pos += n;
+        return out;
+      }
       for (let i = 0; i < n; i++) {
         let v = 0;
         for (const f of freqs) v += amp * Math.sin((2 * Math.PI * f * (pos + i)) / sampleRate);

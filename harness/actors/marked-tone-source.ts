@@ -13,7 +13,7 @@
  */
 import { createPrng } from '../media/analysis/index.ts';
 import type { AudioSource } from './audio-sources.ts';
-import { DEFAULT_TONE_DBFS } from './audio-sources.ts';
+import { DEFAULT_TONE_DBFS, sineTable } from './audio-sources.ts';
 
 /** Shortest and longest hold of one envelope level, ms. */
 export const MARK_HOLD_MS: readonly [number, number] = [15, 45];
@@ -44,6 +44,8 @@ export function markedToneSource(
   let to = from;
   let segPos = 0;
   let segLen = newHold();
+  const table = sineTable(f, sampleRate);
+  const period = table?.length ?? 0;
   let pos = 0;
   return {
     sampleRate,
@@ -64,7 +66,10 @@ export function markedToneSource(
             ? from
             : from + (to - from) * (0.5 - 0.5 * Math.cos((Math.PI * (segPos - segLen)) / ramp));
         segPos++;
-        const v = env * amp * Math.sin((2 * Math.PI * f * (pos + i)) / sampleRate);
+        const sine = table
+          ? table[(pos + i) % period]!
+          : Math.sin((2 * Math.PI * f * (pos + i)) / sampleRate);
+        const v = env * amp * sine;
         out[i] = Math.max(-32768, Math.min(32767, Math.round(v)));
       }
       pos += n;
