@@ -24,6 +24,7 @@ export const BENCHES = [
 export const BENCH_PARTS = [
   'call-rate-agents',
   'call-rate-uas',
+  'call-rate-floor-uas',
   'run-all',
   'bench-list',
   'wire-fuzz-actor',

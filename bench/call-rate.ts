@@ -3,7 +3,7 @@
  *
  *   node bin/run-ts.js bench/call-rate.ts [calls=1000] [concurrency=50] [runs=3] [rate=100] [latencyCalls=200] [configs]
  *
- * (configs: comma-separated ids among ours-1p, ours-2p, sipp, ours-uac, ours-uas; default all.)
+ * (configs: comma-separated ids among ours-1p, ours-2p, sipp, ours-uac, ours-uas, node-floor; default all.)
  *
  * Every call is SIPp's built-in flow (sipp -sd uac / -sd uas): INVITE with SDP, 180, 200 with
  * SDP, ACK, BYE at once (duration 0), 200; UDP only, loopback only. Configurations:
@@ -11,7 +11,10 @@
  *   ours→ours (2 processes) the callee in a child (`bench/call-rate-uas.ts`);
  *   SIPp→SIPp              `sipp -sn uac -i 127.0.0.4 … -l L -m N -d 0` → `sipp -sn uas -i 127.0.0.3`;
  *   ours→SIPp              our caller against SIPp's uas: measures our UAC;
- *   SIPp→ours              SIPp's uac against our callee (child process): measures our UAS.
+ *   SIPp→ours              SIPp's uac against our callee (child process): measures our UAS;
+ *   SIPp→bare Node         SIPp's uac against `bench/call-rate-floor-uas.ts` (child process), the
+ *                          least a Node process on dgram does to answer it (no SIP stack): the
+ *                          floor under any callee written on Node, beside our UAS's figure.
  * Phase 1 (throughput): N calls, at most L in flight, as fast as they go (SIPp's -r set far above
  * what it reaches, so -l is the only limit); calls/s = successful calls / elapsed time, from our
  * clock for our caller (first INVITE to last BYE's 200) and from SIPp's statistics file
@@ -81,13 +84,14 @@ const runBudgetMs = () =>
   Math.max(1000, Math.min(RUN_BUDGET_MS, TOTAL_BUDGET_MS - (performance.now() - benchStart)));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-type ConfigId = 'ours-1p' | 'ours-2p' | 'sipp' | 'ours-uac' | 'ours-uas';
+type ConfigId = 'ours-1p' | 'ours-2p' | 'sipp' | 'ours-uac' | 'ours-uas' | 'node-floor';
 const CONFIGS: Array<{ id: ConfigId; label: string; uac: string; uas: string; needsSipp: boolean }> = [
   { id: 'ours-1p', label: 'ours→ours (1 process)', uac: 'ours', uas: 'ours', needsSipp: false },
   { id: 'ours-2p', label: 'ours→ours (2 processes)', uac: 'ours', uas: 'ours (child)', needsSipp: false },
   { id: 'sipp', label: 'SIPp→SIPp', uac: 'SIPp', uas: 'SIPp', needsSipp: true },
   { id: 'ours-uac', label: 'ours→SIPp', uac: 'ours', uas: 'SIPp', needsSipp: true },
   { id: 'ours-uas', label: 'SIPp→ours', uac: 'SIPp', uas: 'ours (child)', needsSipp: true },
+  { id: 'node-floor', label: 'SIPp→bare Node', uac: 'SIPp', uas: 'bare Node (child)', needsSipp: true },
 ];
 
 /** One run of one configuration. */
@@ -309,11 +313,11 @@ interface ChildCallee {
   stop(): Promise<void>;
 }
 
-async function startChildCallee(): Promise<ChildCallee> {
+async function startChildCallee(script = 'bench/call-rate-uas.ts'): Promise<ChildCallee> {
   const child = spawn(
     process.execPath,
     // The bench's own Node flags (e.g. --cpu-prof) apply to the child callee too.
-    [...process.execArgv, 'bin/run-ts.js', 'bench/call-rate-uas.ts', OUR_UAS, String(MAX_TX)],
+    [...process.execArgv, 'bin/run-ts.js', script, OUR_UAS, String(MAX_TX)],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const rl: Interface = createInterface({ input: child.stdout! });
@@ -454,9 +458,15 @@ async function runConfig(id: ConfigId, mode: Mode, dir: string): Promise<RunResu
       }
     }
     case 'sipp':
-    case 'ours-uas': {
+    case 'ours-uas':
+    case 'node-floor': {
       const sippUas = id === 'sipp' ? await startSippUas(dir) : undefined;
-      const ourUas = id === 'ours-uas' ? await startChildCallee() : undefined;
+      const ourUas =
+        id === 'ours-uas'
+          ? await startChildCallee()
+          : id === 'node-floor'
+            ? await startChildCallee('bench/call-rate-floor-uas.ts')
+            : undefined;
       try {
         if (ourUas) {
           await warmUp(`sip:service@${OUR_UAS}:${ourUas.port}`);
@@ -585,6 +595,7 @@ if (sippPresent) {
   const sippUas = side('sipp', (r) => perCall(r, r.uasCpuMs));
   const ourUac = side('ours-uac', (r) => perCall(r, r.uacCpuMs));
   const ourUas = side('ours-uas', (r) => perCall(r, r.uasCpuMs));
+  const floorUas = side('node-floor', (r) => perCall(r, r.uasCpuMs));
   out.push(
     '',
     '### CPU time per call, each side against SIPp at the other end (median of runs)',
@@ -594,6 +605,13 @@ if (sippPresent) {
     `| UAC (ours→SIPp vs SIPp→SIPp) | ${fmt(ourUac, 3)} | ${fmt(sippUac, 3)} | ${fmt(ourUac / sippUac, 1)} |`,
     `| UAS (SIPp→ours vs SIPp→SIPp) | ${fmt(ourUas, 3)} | ${fmt(sippUas, 3)} | ${fmt(ourUas / sippUas, 1)} |`,
   );
+  if (Number.isFinite(floorUas))
+    out.push(
+      `| UAS floor: bare Node, no SIP stack (SIPp→bare Node vs SIPp→SIPp) | ${fmt(floorUas, 3)} | ${fmt(sippUas, 3)} | ${fmt(floorUas / sippUas, 1)} |`,
+      '',
+      `Within 2x SIPp's uas a Node callee has ${fmt(2 * sippUas - floorUas, 3)} ms per call for everything above the floor ` +
+        `(parsing, transactions, dialogs, timers, evidence); our UAS spends ${fmt(ourUas - floorUas, 3)} ms there.`,
+    );
 }
 
 if (latency) {

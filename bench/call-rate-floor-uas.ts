@@ -1,0 +1,97 @@
+/**
+ * The floor of any callee written on Node's UDP sockets, for the call-rate benchmark
+ * (bench/call-rate.ts, configuration `node-floor`): the least work that answers SIPp's
+ * built-in uac, and nothing more. Per datagram it finds the request line and the Via, From,
+ * To, Call-ID and CSeq lines by indexOf and copies them into a response built as one string;
+ * INVITE gets 180 and 200 (with a To tag and the SDP), BYE gets 200, ACK nothing. No parsing
+ * or validation, no transactions or retransmissions, no dialog state, no timers, no evidence.
+ * It is not a SIP stack: it measures what Node's dgram path and the string work of three
+ * answers cost per call, beside which our stack's figure (ours-uas) can be read.
+ *
+ *   node bin/run-ts.js bench/call-rate-floor-uas.ts ADDRESS
+ *
+ * Same line protocol on stdin/stdout as bench/call-rate-uas.ts: `{"ready":PORT}`, then
+ * reset / stats / quit.
+ */
+import dgram from 'node:dgram';
+import { createInterface } from 'node:readline';
+import { sippLikeSdp } from './call-rate-agents.ts';
+
+const address = process.argv[2] ?? '127.0.0.5';
+const SDP = sippLikeSdp(address);
+const SDP_LENGTH = Buffer.byteLength(SDP);
+
+let counters = { invites: 0, acked: 0, byes: 0, failed: 0, sent: 0 };
+let tagCounter = 0;
+
+/** The header line that starts with `name` (lower case, with its colon), whole, or ''. */
+function line(text: string, lower: string, name: string): string {
+  const at = lower.indexOf(`\r\n${name}`);
+  if (at < 0) return '';
+  const end = text.indexOf('\r\n', at + 2);
+  return text.slice(at + 2, end < 0 ? text.length : end);
+}
+
+function respond(
+  socket: dgram.Socket,
+  status: string,
+  text: string,
+  lower: string,
+  toTag: string,
+  body: string,
+  to: dgram.RemoteInfo,
+): void {
+  const toLine = line(text, lower, 'to:');
+  const head =
+    `SIP/2.0 ${status}\r\n${line(text, lower, 'via:')}\r\n${line(text, lower, 'from:')}\r\n` +
+    `${toTag && !toLine.includes(';tag=') ? `${toLine};tag=${toTag}` : toLine}\r\n` +
+    `${line(text, lower, 'call-id:')}\r\n${line(text, lower, 'cseq:')}\r\n` +
+    `Contact: <sip:floor@${address}:${port}>\r\n` +
+    (body
+      ? `Content-Type: application/sdp\r\nContent-Length: ${SDP_LENGTH}\r\n\r\n${body}`
+      : 'Content-Length: 0\r\n\r\n');
+  counters.sent++;
+  socket.send(head, to.port, to.address);
+}
+
+const socket = dgram.createSocket('udp4');
+socket.on('message', (data, rinfo) => {
+  const text = data.toString('latin1');
+  const lower = text.toLowerCase();
+  if (text.startsWith('INVITE ')) {
+    counters.invites++;
+    const tag = `f${++tagCounter}`;
+    respond(socket, '180 Ringing', text, lower, tag, '', rinfo);
+    respond(socket, '200 OK', text, lower, tag, SDP, rinfo);
+  } else if (text.startsWith('ACK ')) counters.acked++;
+  else if (text.startsWith('BYE ')) {
+    counters.byes++;
+    respond(socket, '200 OK', text, lower, '', '', rinfo);
+  }
+});
+await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+const port = socket.address().port;
+
+let cpu0 = process.cpuUsage();
+const reply = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const quit = () => {
+  socket.close();
+  process.exit(0);
+};
+let idleTimer = setTimeout(quit, 600_000);
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (l) => {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(quit, 600_000);
+  const cmd = l.trim();
+  if (cmd === 'reset') {
+    counters = { invites: 0, acked: 0, byes: 0, failed: 0, sent: 0 };
+    cpu0 = process.cpuUsage();
+    reply({ reset: true });
+  } else if (cmd === 'stats') {
+    const c = process.cpuUsage(cpu0);
+    reply({ cpuMs: (c.user + c.system) / 1000, ...counters });
+  } else if (cmd === 'quit') quit();
+});
+lines.on('close', quit);
+reply({ ready: port });
