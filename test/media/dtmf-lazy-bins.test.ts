@@ -7,12 +7,15 @@
  * gate) and one without, in blocks of random sizes, and require the same digits in every
  * field, the same silence and unsteady counts, and the same number of windows rejected after
  * them (a too-quiet window may now count as `level` where it counted by an earlier check).
+ * What both modes share (the ring's indices, the checks past the frequency check) cannot differ
+ * between them: dtmf-tone.test.ts and dtmf-talk-off.test.ts judge it by its behaviour.
  */
 import { describe, expect, it } from 'vitest';
 import {
   type DetectedDtmfTone,
   DTMF_DIGITS,
   DtmfToneDetector,
+  type DtmfToneDetectorOptions,
   dtmfFrequencies,
   generateDtmfTone,
 } from '../../harness/media/dtmf/index.ts';
@@ -115,8 +118,9 @@ function run(
   rate: number,
   eager: boolean,
   seed: number,
+  options: DtmfToneDetectorOptions = {},
 ): { tones: DetectedDtmfTone[]; stats: Record<string, number> } {
-  const d = new DtmfToneDetector({ sampleRate: rate, eagerBins: eager });
+  const d = new DtmfToneDetector({ ...options, sampleRate: rate, eagerBins: eager });
   const r = rng(seed);
   const tones: DetectedDtmfTone[] = [];
   for (let at = 0; at < pcm.length; ) {
@@ -163,18 +167,52 @@ describe('inband detector: bins evaluated only when needed', () => {
     });
   }
 
+  // Other rates and limits move the gates and make other checks decide (a wide frequency
+  // tolerance lets the level and energy checks judge more windows; other level floors move
+  // the quiet gate). The quiet gate's soundness itself rests on its bound (tone-detector.ts):
+  // it lies about 30 dB below any tone that reaches the floor, so no signal tests its margin.
+  for (const [rate, options] of [
+    [11025, {}],
+    [44100, {}],
+    [8000, { maxFrequencyDeviation: 0.3 }],
+    [16000, { maxFrequencyDeviation: 1, minSubBlockRatio: 0 }],
+    [8000, { minLevelDbm0: -50 }],
+    [16000, { minLevelDbm0: -10 }],
+  ] as const) {
+    it(`the same digits at ${rate} Hz with ${JSON.stringify(options)}`, () => {
+      for (let seed = 1; seed <= 4; seed++) {
+        const pcm = signal(seed * 104729 + rate, rate, 40);
+        const lazy = run(pcm, rate, false, seed, options);
+        const eager = run(pcm, rate, true, seed, options);
+        expect(lazy.tones).toEqual(eager.tones);
+        expect(lazy.stats.silence).toBe(eager.stats.silence);
+        expect(lazy.stats.unsteady).toBe(eager.stats.unsteady);
+        expect(later(lazy.stats)).toBe(later(eager.stats));
+      }
+    });
+  }
+
   it('a digit right after silence, an unsteady stretch or idle noise keeps its start and frequencies', () => {
     // The window after a gated one needs the gated window's bins for its phase advance.
     const rate = 8000;
     const tone = generateDtmfTone('5', { sampleRate: rate, durationMs: 80, lowDeviation: 0.012 });
+    // 5 ms loud, 5 ms quiet: every window's sub-blocks differ by 20 dB (unsteady).
     const burst = new Int16Array(400);
-    for (let i = 0; i < burst.length; i += 2) burst[i] = 3000;
-    for (const lead of [new Int16Array(800), burst, new Int16Array(800).fill(8)]) {
+    for (let i = 0; i < burst.length; i++)
+      burst[i] = Math.round((Math.floor(i / 40) % 2 ? 300 : 3000) * Math.sin(i));
+    for (const [lead, gate] of [
+      [new Int16Array(800), 'silence'],
+      [burst, 'unsteady'],
+      [new Int16Array(800).fill(8), 'level'],
+    ] as const) {
       const pcm = new Int16Array(lead.length + tone.length + 800);
       pcm.set(lead);
       pcm.set(tone, lead.length);
       const lazy = run(pcm, rate, false, 3);
       const eager = run(pcm, rate, true, 3);
+      // The lead's windows were gated (no bins evaluated), so the digit's first window
+      // evaluated its previous window's bins itself.
+      expect(lazy.stats[gate]).toBeGreaterThan(5);
       expect(lazy.tones).toHaveLength(1);
       expect(lazy.tones).toEqual(eager.tones);
       expect(lazy.tones[0]!.lowFrequencyHz).toBeCloseTo(770 * 1.012, -1);

@@ -52,10 +52,6 @@ export class GoertzelBin {
     }
   }
 
-  /**
-   * X over `length` samples of the ring buffer `ring` starting at index `start`
-   * (wrapping), written into `out`.
-   */
   /** Window length in samples. */
   get length(): number {
     return this.cosTable.length;
@@ -71,6 +67,10 @@ export class GoertzelBin {
     return this.sinTable[m]!;
   }
 
+  /**
+   * X over `length` samples of the ring buffer `ring` starting at index `start`
+   * (wrapping), written into `out`.
+   */
   evaluate(ring: Float64Array, start: number, out: Bin): void {
     const n = this.cosTable.length;
     const cos = this.cosTable;

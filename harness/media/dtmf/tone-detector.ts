@@ -2,9 +2,10 @@
  * Inband DTMF receiver after ITU-T Q.24 (as profiled e.g. in ETSI ES 201 235-3): streaming,
  * Goertzel-based, for linear 16-bit PCM at 8 or 16 kHz (other rates work too).
  *
- * Analysis: every 5 ms (the hop H) a 20 ms Hann window (L = 4H) is evaluated at the eight
- * Q.23 frequencies and at the second harmonics of the four high-group ones. A window is
- * VALID for digit d when all of these hold:
+ * Analysis: every 5 ms (the hop H) a 20 ms Hann window (L = 4H) is judged, from its energies
+ * and from its bins at the eight Q.23 frequencies and at the second harmonics of the four
+ * high-group ones (a bin is evaluated only when a check needs it: see `eagerBins`). A window
+ * is VALID for digit d when all of these hold:
  * 1. steady: the signal energy of each of the window's four 5 ms sub-blocks is at least
  *    `minSubBlockRatio` (0.3) of the largest; this makes tone edges, dropouts and pauses
  *    invalid and gives the duration and pause rules below sharp edges;
@@ -81,7 +82,11 @@ export interface DetectedDtmfTone {
   highFrequencyHz: number;
 }
 
-/** Why a window was not VALID; counted in {@link DtmfToneDetector.stats}. */
+/**
+ * Why a window was not VALID; counted in {@link DtmfToneDetector.stats}. `level` also counts
+ * the windows too quiet for any tone in them to reach the level floor, whatever their
+ * frequencies (rejected before their bins are evaluated; see `eagerBins`).
+ */
 export type DtmfRejectReason =
   | 'silence'
   | 'unsteady'
@@ -190,7 +195,8 @@ export class DtmfToneDetector {
     // check. Kept 1 dB inside that bound against rounding.
     const floorPeak = dbm0ToPeak(this.o.minLevelDbm0 - 1);
     const quiet = (floorPeak * 0.05 * this.hannSum) / 2;
-    this.quietEnergy = Number.isFinite(quiet) && quiet > 0 ? (quiet * quiet) / this.length : 0;
+    const quietEnergy = (quiet * quiet) / this.length;
+    this.quietEnergy = Number.isFinite(quietEnergy) && quietEnergy > 0 ? quietEnergy : 0;
     const make = (f: number): GoertzelBin => new GoertzelBin(f, this.sampleRate, this.window);
     this.lowBins = DTMF_LOW_FREQUENCIES.map(make);
     this.highBins = DTMF_HIGH_FREQUENCIES.map(make);
@@ -216,7 +222,11 @@ export class DtmfToneDetector {
     return this.active?.digit;
   }
 
-  /** How many analysis windows were rejected, by reason (evidence and tuning). */
+  /**
+   * How many analysis windows were rejected, by reason (evidence and tuning). A window fails
+   * at the first check that rejects it; a too-quiet window counts as `level` (see
+   * {@link DtmfRejectReason}).
+   */
   get stats(): Record<DtmfRejectReason, number> {
     return { ...this.rejects };
   }
