@@ -12,9 +12,9 @@
  *   SIPp→SIPp              `sipp -sn uac -i 127.0.0.4 … -l L -m N -d 0` → `sipp -sn uas -i 127.0.0.3`;
  *   ours→SIPp              our caller against SIPp's uas: measures our UAC;
  *   SIPp→ours              SIPp's uac against our callee (child process): measures our UAS;
- *   SIPp→bare Node         SIPp's uac against `bench/call-rate-floor-uas.ts` (child process), the
- *                          least a Node process on dgram does to answer it (no SIP stack): the
- *                          floor under any callee written on Node, beside our UAS's figure.
+ *   SIPp→bare Node         SIPp's uac against `bench/call-rate-floor-uas.ts` (child process), as
+ *                          little as a Node process on dgram can do to answer it (no SIP stack):
+ *                          a floor estimate for callees written on Node, beside our UAS's figure.
  * Phase 1 (throughput): N calls, at most L in flight, as fast as they go (SIPp's -r set far above
  * what it reaches, so -l is the only limit); calls/s = successful calls / elapsed time, from our
  * clock for our caller (first INVITE to last BYE's 200) and from SIPp's statistics file

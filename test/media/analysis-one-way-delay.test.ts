@@ -260,6 +260,7 @@ describe('rmsEnvelope of 16-bit samples', () => {
       [16000, 16000, 1, 4],
       [24001, 8000, 2, 7],
       [50000, 16000, 1, 4],
+      [30000, 8000, 10, 4], // a hop longer than the window: the window moves past samples never summed
     ] as const) {
       const pcm = new Int16Array(length);
       for (let i = 0; i < length; i++) {

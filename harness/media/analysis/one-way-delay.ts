@@ -102,7 +102,8 @@ export function rmsEnvelope(samples: Samples, sampleRate: number, hopMs = 1, win
   const hop = Math.max(1, Math.round((hopMs * sampleRate) / 1000));
   const half = Math.max(1, Math.round((windowMs * sampleRate) / 2000));
   const n = Math.floor(samples.length / hop);
-  // Sums of squares of 16-bit integers stay exact integers below 2^53 up to 2^23 samples.
+  // Up to 2^23 16-bit samples the prefix sums below stay exact integers (below 2^53), so the
+  // running sum of rmsEnvelopeInt16 (exact at any length) gives their result to the last bit.
   if (samples instanceof Int16Array && samples.length <= 1 << 23)
     return rmsEnvelopeInt16(samples, n, hop, half);
   const prefix = new Float64Array(samples.length + 1);
@@ -122,10 +123,10 @@ export function rmsEnvelope(samples: Samples, sampleRate: number, hopMs = 1, win
 }
 
 /**
- * {@link rmsEnvelope} of at most 2^23 16-bit samples, with a running sum over the window
- * instead of a prefix array (no allocation of the recording's size). Every sum of squares
- * involved is an integer below 2^53, exact in a double, so the result is the prefix array's
- * to the last bit.
+ * {@link rmsEnvelope} of 16-bit samples, with a running sum over the window instead of a
+ * prefix array (no allocation of the recording's size). The running sum spans about a window
+ * and a hop, an integer far below 2^53, so it is exact; rmsEnvelope uses it up to 2^23 samples,
+ * where the prefix array's sums are exact too and the two agree to the last bit.
  */
 function rmsEnvelopeInt16(samples: Int16Array, n: number, hop: number, half: number): Float64Array {
   const len = samples.length;
