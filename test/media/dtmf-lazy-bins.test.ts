@@ -11,6 +11,7 @@
  * between them: dtmf-tone.test.ts and dtmf-talk-off.test.ts judge it by its behaviour.
  */
 import { describe, expect, it } from 'vitest';
+import { concatSignals } from '../../harness/media/analysis/index.ts';
 import {
   type DetectedDtmfTone,
   DTMF_DIGITS,
@@ -19,18 +20,7 @@ import {
   dtmfFrequencies,
   generateDtmfTone,
 } from '../../harness/media/dtmf/index.ts';
-
-/** A small seeded generator (mulberry32), so a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../harness/media/rtp/index.ts';
 
 /**
  * Random segments: digits at random level, twist, deviation and length (some too short, some
@@ -39,7 +29,7 @@ function rng(seed: number): () => number {
  * the level floor.
  */
 function signal(seed: number, rate: number, segments: number): Int16Array {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const parts: Int16Array[] = [];
   const ms = (x: number) => Math.round((x * rate) / 1000);
   const digit = () => DTMF_DIGITS[Math.floor(r() * DTMF_DIGITS.length)]!;
@@ -104,13 +94,7 @@ function signal(seed: number, rate: number, segments: number): Int16Array {
       );
     } else parts.push(tone());
   }
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatSignals(...parts);
 }
 
 function run(
@@ -121,7 +105,7 @@ function run(
   options: DtmfToneDetectorOptions = {},
 ): { tones: DetectedDtmfTone[]; stats: Record<string, number> } {
   const d = new DtmfToneDetector({ ...options, sampleRate: rate, eagerBins: eager });
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const tones: DetectedDtmfTone[] = [];
   for (let at = 0; at < pcm.length; ) {
     const n = 1 + Math.floor(r() * 700);
