@@ -79,8 +79,7 @@ export async function releasedWithin(call: Call, ms: number): Promise<boolean> {
  * the same for `quietMs`, or every leg uses the same codec, at most `maxMs`. An SBC that answered
  * the caller early may move it to the far side's codec with a re-INVITE right after the answer
  * (RFC 3264 §8), and a case judges the codecs as they then stand. Returning at once when nothing
- * is transcoded keeps the checks' timing as it was (the G.723.1 fixture's payload delay probe
- * must not see frames the idle leg sent before it started). Polls every 50 ms; bounded.
+ * is transcoded keeps the checks' timing as it was. Polls every 50 ms; bounded.
  */
 export async function mediaSettled(calls: readonly Call[], quietMs = 300, maxMs = 2000): Promise<void> {
   const sameCodec = () => new Set(calls.map((c) => c.media.negotiated?.codec)).size === 1;

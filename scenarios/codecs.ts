@@ -1,5 +1,5 @@
 /** Section 8.2 of the eSBC plan: codec negotiation (cases 8-1-1 … 8-1-4). */
-import { g723, loadCodecFixture } from '../codecs/index.ts';
+import { g723 } from '../codecs/index.ts';
 import { type Call, fixtureSource, MediaLeg } from '../harness/actors/index.ts';
 import { voipQuality } from '../harness/media/analysis/index.ts';
 import {
@@ -75,10 +75,10 @@ export async function checkAudioAnyCodec(
   b.call.media.clearReceived();
   // One-way delay of G.723.1 passed through: its fixture frames are identifiable, so each
   // arriving payload is timed against the moment the same frames left (delay-probe.ts).
-  const probeAb = new PayloadDelayProbe(ctx.check.clock, b.call.media);
-  const probeBa = new PayloadDelayProbe(ctx.check.clock, a.call.media);
-  a.call.media.play(probeAb.wrap(fixtureSource('G723')));
-  b.call.media.play(probeBa.wrap(fixtureSource('G723')));
+  const probeAb = new PayloadDelayProbe(ctx.check.clock, b.call.media, a.call.media);
+  const probeBa = new PayloadDelayProbe(ctx.check.clock, a.call.media, b.call.media);
+  a.call.media.play(fixtureSource('G723'));
+  b.call.media.play(fixtureSource('G723'));
   await new Promise((r) => setTimeout(r, FIXTURE_PLAY_MS));
   a.call.media.stopPlaying();
   b.call.media.stopPlaying();
@@ -100,8 +100,8 @@ export async function checkAudioAnyCodec(
     const nothing = /no audio payloads/.test(r.detail);
     const passthrough = cs === 'G723' && cd === 'G723';
     const delay = passthrough
-      ? probe.measure(fixturePacketOf(src.call), G723_FRAME_BYTES)
-      : { ...probe.measure(() => new Uint8Array(0)), found: false, reason: 'transcoded-fixture' as const };
+      ? probe.measure(G723_FRAME_BYTES)
+      : { ...probe.measure(), found: false, reason: 'transcoded-fixture' as const };
     const total = st.received + st.lost;
     const lossPercent = total > 0 ? (100 * st.lost) / total : 100;
     const mos = voipQuality({
@@ -144,22 +144,6 @@ export async function checkAudioAnyCodec(
 
 /** A 6.3 kbit/s G.723.1 frame (the fixture's), bytes: the unit the delay is matched by (RFC 3551 §4.5.3). */
 const G723_FRAME_BYTES = 24;
-
-/**
- * The payload of the k-th packet a leg sends while it plays the G.723.1 fixture (MediaLeg.play
- * sends the fixture's frames from the first, ptime/30 ms frames per packet, looping).
- */
-function fixturePacketOf(call: Call): (k: number) => Uint8Array {
-  const frames = loadCodecFixture('G723').frames;
-  const media = call.media;
-  const ptime = media instanceof MediaLeg ? (media.negotiated?.ptimeMs ?? 30) : 30;
-  const per = Math.max(1, Math.round(ptime / 30));
-  return (k) => {
-    const out = new Uint8Array(per * 24);
-    for (let i = 0; i < per; i++) out.set(frames[(k * per + i) % frames.length]!.subarray(0, 24), i * 24);
-    return out;
-  };
-}
 
 /** One leg of a codec row's call and the names its checks use. */
 export interface CodecLeg {

@@ -92,6 +92,8 @@ export interface CallMedia {
   onAudio?(listener: (pcm: Int16Array, sampleRate: number) => void): () => void;
   /** Each audio payload as it arrives, before decoding (MediaLeg.onPayload). */
   onPayload?(listener: (codec: string, payload: Uint8Array) => void): () => void;
+  /** Each audio payload as it is sent (MediaLeg.onSentPayload). */
+  onSentPayload?(listener: (codec: string, payload: Uint8Array) => void): () => void;
   clearReceived(): void;
   stats(): { sent: number; received: number; lost: number; jitterMs: number; codecs: string[] };
   /** Audio time received so far, ms, whatever the packet size (MediaLeg.audioReceivedMs). */

@@ -383,6 +383,7 @@ export class MediaLeg {
   readonly #dtmfListeners = new Set<(d: ReceivedDtmf) => void>();
   readonly #audioListeners = new Set<(pcm: Int16Array, sampleRate: number) => void>();
   readonly #payloadListeners = new Set<(codec: string, payload: Uint8Array) => void>();
+  readonly #sentPayloadListeners = new Set<(codec: string, payload: Uint8Array) => void>();
   #tePt: number | undefined;
   #play: PlayState | undefined;
   /** What is sent while nothing plays, when the leg sends continuously. */
@@ -1019,6 +1020,15 @@ export class MediaLeg {
     }
     const ok = this.#sendRtp(tx.pt, payload, tick.rtpTimestamp, tick.marker);
     this.#noteSent(ok && tx.encoder !== undefined && isSilence(pcm), tx.ptimeMs);
+    if (ok) {
+      for (const fn of this.#sentPayloadListeners) {
+        try {
+          fn(tx.codec.name, payload);
+        } catch (e) {
+          this.#log.warn({ err: String(e) }, 'sent payload listener failed');
+        }
+      }
+    }
     if (ok && !this.#sentCodecs.includes(tx.codec.name)) {
       this.#sentCodecs.push(tx.codec.name);
       if (!this.#codecOrder.includes(tx.codec.name)) this.#codecOrder.push(tx.codec.name);
@@ -1332,6 +1342,17 @@ export class MediaLeg {
   onPayload(listener: (codec: string, payload: Uint8Array) => void): () => void {
     this.#payloadListeners.add(listener);
     return () => this.#payloadListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with the codec and payload of each audio packet as it is sent (encoded, or
+   * the G.723.1 fixture's frames; not telephone-events), right after it went out: what the far
+   * leg's {@link onPayload} should see. The payload may be a buffer the leg reuses: copy it to
+   * keep it. Returns the unsubscribe function.
+   */
+  onSentPayload(listener: (codec: string, payload: Uint8Array) => void): () => void {
+    this.#sentPayloadListeners.add(listener);
+    return () => this.#sentPayloadListeners.delete(listener);
   }
 
   /** Closes digits whose end never arrived: telephone-events idle, tones followed by no audio. */

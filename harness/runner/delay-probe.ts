@@ -71,54 +71,49 @@ export class DelayProbe {
 /** Most payloads a {@link PayloadDelayProbe} keeps per side. */
 const PROBE_MAX_PAYLOADS = 2000;
 
+/** What a payload probe needs of the sending media leg: its payloads as they leave. */
+export interface ProbeSender {
+  onSentPayload?: (listener: (codec: string, payload: Uint8Array) => void) => () => void;
+}
+
 /**
  * The delay probe for audio the harness sends as fixed payloads it cannot decode (the
- * G.723.1 fixture, MediaLeg.play): the sending leg pulls its source once per packet, so pull k
- * stamps packet k, whose payload `payloadOf(k)` tells; the receiving leg's payloads are
- * stamped as they arrive and matched to the sent ones (measurePayloadDelay).
+ * G.723.1 fixture, MediaLeg.play): each payload the sending leg sends is stamped as it leaves,
+ * each payload the receiving leg receives as it arrives, and the two are matched
+ * (measurePayloadDelay). The sent payloads are taken as sent, not rebuilt from the fixture: a
+ * continuous leg goes on from wherever its fixture loop stood when the play began.
  */
 export class PayloadDelayProbe {
-  private readonly pulls: number[] = [];
+  private readonly sent: TimedPayload[] = [];
   private readonly received: TimedPayload[] = [];
-  private readonly stop: (() => void) | undefined;
+  private readonly stops: Array<() => void> = [];
+  /** False when either leg gives no payload times (the delay cannot be measured). */
   readonly listening: boolean;
 
   constructor(
     private readonly clock: Clock,
     receiver: ProbeReceiver,
+    sender: ProbeSender,
   ) {
-    this.stop = receiver.onPayload?.((_codec, payload) => {
-      if (this.received.length < PROBE_MAX_PAYLOADS)
-        this.received.push({ payload: payload.slice(), atMs: this.clock.now() });
-    });
-    this.listening = this.stop !== undefined;
-  }
-
-  /** `source`, with each pull (one per packet sent) stamped. */
-  wrap(source: AudioSource): AudioSource {
-    return {
-      sampleRate: source.sampleRate,
-      next: (n) => {
-        const pcm = source.next(n);
-        if (pcm && this.pulls.length < PROBE_MAX_PAYLOADS) this.pulls.push(this.clock.now());
-        return pcm;
-      },
+    const stamp = (into: TimedPayload[]) => (_codec: string, payload: Uint8Array) => {
+      if (into.length < PROBE_MAX_PAYLOADS) into.push({ payload: payload.slice(), atMs: this.clock.now() });
     };
+    const stopRx = receiver.onPayload?.(stamp(this.received));
+    const stopTx = sender.onSentPayload?.(stamp(this.sent));
+    if (stopRx) this.stops.push(stopRx);
+    if (stopTx) this.stops.push(stopTx);
+    this.listening = stopRx !== undefined && stopTx !== undefined;
   }
 
   /**
-   * The delay measured so far; `payloadOf(k)` is the payload of the k-th packet sent. With
-   * `frameBytes`, matched frame by frame (the SBC may repacketize, measurePayloadDelay).
+   * The delay measured so far. With `frameBytes`, matched frame by frame (the SBC may
+   * repacketize, measurePayloadDelay).
    */
-  measure(payloadOf: (k: number) => Uint8Array, frameBytes?: number): OneWayDelay {
-    return measurePayloadDelay(
-      this.pulls.map((atMs, k) => ({ payload: payloadOf(k), atMs })),
-      this.received,
-      frameBytes,
-    );
+  measure(frameBytes?: number): OneWayDelay {
+    return measurePayloadDelay(this.sent, this.received, frameBytes);
   }
 
   close(): void {
-    this.stop?.();
+    for (const stop of this.stops.splice(0)) stop();
   }
 }

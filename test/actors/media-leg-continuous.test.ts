@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureSource, toneSource } from '../../harness/actors/audio-sources.ts';
 import { MediaLeg, type MediaPrefs } from '../../harness/actors/media-leg.ts';
+import { PayloadDelayProbe } from '../../harness/runner/delay-probe.ts';
 import { VirtualClock } from '../../harness/support/clock.ts';
 
 const legs: MediaLeg[] = [];
@@ -84,5 +85,24 @@ describe('MediaLeg continuous', () => {
     const v = quiet.verifyFixture('G723');
     expect(v.detail).not.toMatch(/no audio/);
     expect(v.ok).toBe(true);
+  });
+
+  it('G.723.1: the payload delay probe times the frames as sent, from wherever the loop stood', async () => {
+    const { vc, quiet, talker } = await pair({ codecs: ['G723'], telephoneEvent: false });
+    // 300 ms idle: the loop is ~10 frames on when the play begins, and frames sent before the
+    // probe are still arriving. Rebuilt from the fixture's first frame, the sent side would be
+    // ~300 ms late and the delay ~−300 ms.
+    await pump(vc, 300);
+    const probe = new PayloadDelayProbe(vc, quiet, talker);
+    expect(probe.listening).toBe(true);
+    talker.play(fixtureSource('G723'));
+    await pump(vc, 600);
+    probe.close();
+    const d = probe.measure(24);
+    expect(d.found).toBe(true);
+    expect(d.windows.matched).toBeGreaterThan(15);
+    // Loopback on a virtual clock: arrivals stamp at most a few 10 ms pump steps after the send.
+    expect(d.minMs).toBeGreaterThanOrEqual(0);
+    expect(d.maxMs).toBeLessThanOrEqual(40);
   });
 });

@@ -248,6 +248,27 @@ describe('one-way delay from timed recordings', () => {
     // Packets of one frame each match as before.
     expect(measurePayloadDelay(sent, sent, 24).delayMs).toBe(0);
   });
+
+  it('leaves unmatched a payload that arrived before its twin left: one sent before the recording began', () => {
+    const frame = (v: number) => Uint8Array.from({ length: 24 }, (_, i) => (v * 31 + i) & 0xff);
+    // A looping fixture of 10 frames; the recording of what was sent begins at frame 3 of a loop,
+    // while frames 0..2 of that loop, sent just before, are still on their way (delay 250 ms).
+    const DELAY = 250;
+    const sent = Array.from({ length: 30 }, (_, k) => ({
+      payload: frame((k + 3) % 10),
+      atMs: 1000 + 30 * k,
+    }));
+    const stale = [0, 1, 2].map((v) => ({ payload: frame(v), atMs: 1000 - 30 * (3 - v) + DELAY }));
+    const received = [...stale, ...sent.map((p) => ({ payload: p.payload.slice(), atMs: p.atMs + DELAY }))];
+    received.sort((x, y) => x.atMs - y.atMs);
+    const d = measurePayloadDelay(sent, received);
+    expect(d.found).toBe(true);
+    // Matched without regard to time, the stale frames 0..2 took the sent frames 0..2 of the
+    // next loop (300 ms later) and pushed every later match one loop on: a median of −50 ms.
+    expect(d.delayMs).toBe(DELAY);
+    expect([d.minMs, d.maxMs]).toEqual([DELAY, DELAY]);
+    expect(d.windows).toEqual({ matched: 30, tried: 33 });
+  });
 });
 
 describe('rmsEnvelope of 16-bit samples', () => {

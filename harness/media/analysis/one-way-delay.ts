@@ -500,7 +500,9 @@ function payloadKey(p: Uint8Array): string {
  * One-way delay of identifiable payloads passed through unchanged (e.g. the G.723.1 fixture's
  * frames, which the harness cannot decode): each received payload is matched to the first
  * identical sent payload after the one matched before it (so repeated payloads keep their
- * order), and its delay is arrival − departure; the median over matched payloads, as in
+ * order) that left no later than it arrived (both times are on one clock, so a payload that
+ * arrived before its twin left is another one: sent before the recording began, and left
+ * unmatched); its delay is arrival − departure; the median over matched payloads, as in
  * {@link measureOneWayDelay}. `windows` counts matched of received payloads.
  *
  * With `frameBytes`, payloads are matched frame by frame (each frame keeps its packet's time):
@@ -542,7 +544,8 @@ export function measurePayloadDelay(
     const list = where.get(payloadKey(r.payload));
     if (!list) continue;
     const i = list.find((x) => x > last);
-    if (i === undefined) continue;
+    // Sent in time order: when the first candidate left after r arrived, so did every later one.
+    if (i === undefined || sent[i]!.atMs > r.atMs) continue;
     last = i;
     const v = r.atMs - sent[i]!.atMs;
     if (Number.isFinite(v)) delays.push(v);
