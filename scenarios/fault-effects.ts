@@ -23,6 +23,15 @@ export interface FaultEffect {
   reads: string;
 }
 
+/** What silence suppression (VAD without CN) does to the plan, marked or not: the same cells. */
+const VAD_EFFECT: Pick<FaultEffect, 'affected' | 'tested' | 'controls' | 'symptom'> = {
+  affected: ['8-4-1', '8-4-2', '8-5-1', '8-5-2', 'T-8'],
+  tested: ['8-5-1', 'T-8'],
+  // Cases whose calls have silences that the SBC leaves out and that come back: OK, as RFC 3551 §4.1 allows.
+  controls: ['8-2-1', '8-2-3', '8-3-3'],
+  symptom: /not continuous during the fax: \d+ silence gaps|cannot be told from media that stopped/,
+};
+
 export const FAULT_EFFECTS: readonly FaultEffect[] = [
   {
     fault: 'strip-telephone-event',
@@ -205,13 +214,16 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
   },
   {
     fault: 'silence-suppression',
-    affected: ['8-4-1', '8-4-2', '8-5-1', '8-5-2', 'T-8'],
-    tested: ['8-5-1', 'T-8'],
-    // Cases whose calls have silences that the SBC leaves out and that come back: OK, as RFC 3551 §4.1 allows.
-    controls: ['8-2-1', '8-2-3', '8-3-3'],
-    symptom: /not continuous during the fax: \d+ silence gaps|cannot be told from media that stopped/,
+    ...VAD_EFFECT,
     reads:
       'T-8: timestamp gaps toward each fax, where the plan asks for no VAD. On voice calls silence suppression is legal (RFC 3551 §4.1) and the cases whose silences come back stay OK; in the hold and blind-transfer cases listed, a call ends in a silence that nothing came back from and it showed no suppression before, so the call invariant cannot tell suppressed silence from media that stopped, and says so',
+  },
+  {
+    // The marker bit is a SHOULD (RFC 3551 §4.1): the same verdicts as with it.
+    fault: 'silence-suppression-unmarked',
+    ...VAD_EFFECT,
+    reads:
+      'as silence-suppression: without the marker, a talkspurt is told by the timestamp that ran on over the silence (RFC 3550 §5.1), so the cases whose silences come back stay OK, T-8 counts the gaps toward each fax, and the hold and blind-transfer cases listed end in a silence the call invariant cannot tell from media that stopped',
   },
   {
     fault: 'delay-media=300',

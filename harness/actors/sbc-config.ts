@@ -155,6 +155,7 @@ const faultsSchema = z
     'no-sdp-in-reinvite-answer': z.boolean(),
     'bye-cseq-backwards': z.boolean(),
     'silence-suppression': z.boolean(),
+    'silence-suppression-unmarked': z.boolean(),
     'delay-media': z.number().min(0).max(MAX_FAULT_MS),
     'te-wrong-pt': z.boolean(),
     'te-no-end-bit': z.boolean(),

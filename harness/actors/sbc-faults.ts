@@ -33,6 +33,8 @@ export interface SbcFaults {
   'bye-cseq-backwards'?: boolean;
   /** Leave silent audio packets out (VAD without comfort noise), in both directions. */
   'silence-suppression'?: boolean;
+  /** As silence-suppression, without the marker bit on the first packet after a silence. */
+  'silence-suppression-unmarked'?: boolean;
   /** Hold every RTP packet this many milliseconds before relaying it, in both directions. */
   'delay-media'?: number;
   /** Send telephone-events with a payload type the receiving leg did not negotiate for them. */
@@ -159,6 +161,14 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'Suppresses silence in both directions (VAD without comfort noise): an audio packet below about −54 dBFS is not relayed, and the next one carries the marker bit.',
     onTheWire:
       'During silence no RTP leaves the SBC; the next packet has the next sequence number, a timestamp jump and M=1 (RFC 3551 §4.1).',
+  },
+  {
+    name: 'silence-suppression-unmarked',
+    value: 'flag',
+    summary:
+      'Suppresses silence in both directions as silence-suppression does, but the packet after a silence does not carry the marker bit.',
+    onTheWire:
+      'During silence no RTP leaves the SBC; the next packet has the next sequence number and a timestamp jump, with M=0 (RFC 3551 §4.1 asks for M=1 without a MUST).',
   },
   {
     name: 'delay-media',

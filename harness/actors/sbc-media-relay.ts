@@ -377,8 +377,7 @@ export class SbcMediaRelay {
       return;
     }
     const busy = at < d.busyUntilMs || d.toneQueue.length > 0;
-    const needPcm =
-      fm.codec.name !== tm.codec.name || fm.detectInband || faultOn(this.faults, 'silence-suppression');
+    const needPcm = fm.codec.name !== tm.codec.name || fm.detectInband || this.suppressesSilence();
     let pcm: Int16Array | undefined;
     if (needPcm && d.decoder) {
       try {
@@ -407,6 +406,13 @@ export class SbcMediaRelay {
     this.forwardAudio(d, p, pcm, busy);
   }
 
+  /** Fault silence-suppression or silence-suppression-unmarked is on. */
+  private suppressesSilence(): boolean {
+    return (
+      faultOn(this.faults, 'silence-suppression') || faultOn(this.faults, 'silence-suppression-unmarked')
+    );
+  }
+
   /** Sends one audio packet on, as it is or transcoded. */
   private forwardAudio(d: Direction, p: RtpView, pcm: Int16Array | undefined, busy: boolean): void {
     const fm = d.from.media;
@@ -418,13 +424,15 @@ export class SbcMediaRelay {
       return;
     }
     // Fault silence-suppression (VAD without CN): silence is not sent; the first packet after it
-    // carries the marker bit (RFC 3551 §4.1), its timestamp keeps the time that passed.
-    if (pcm && faultOn(this.faults, 'silence-suppression') && isSilence(pcm)) {
+    // carries the marker bit (RFC 3551 §4.1; not with silence-suppression-unmarked, since that
+    // is a SHOULD), its timestamp keeps the time that passed.
+    if (pcm && this.suppressesSilence() && isSilence(pcm)) {
       d.stats.dropped++;
       d.suppressed = true;
       return;
     }
-    const marker = p.marker || d.suppressed === true;
+    const marker =
+      p.marker || (d.suppressed === true && !faultOn(this.faults, 'silence-suppression-unmarked'));
     d.suppressed = false;
     this.maybeRestart(d, this.clock.now());
     if (

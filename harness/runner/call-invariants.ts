@@ -200,9 +200,16 @@ function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
 export interface MediaGapInput {
   /**
    * Received RTP packets in arrival order: arrival time (ms), payload type, and the header
-   * fields that tell a talkspurt's first packet (marker bit, sequence number, SSRC).
+   * fields that tell a talkspurt's first packet (marker bit, sequence number, timestamp, SSRC).
    */
-  received: ReadonlyArray<{ at: number; pt: number; marker?: boolean; seq?: number; ssrc?: number }>;
+  received: ReadonlyArray<{
+    at: number;
+    pt: number;
+    marker?: boolean;
+    seq?: number;
+    ts?: number;
+    ssrc?: number;
+  }>;
   /** Periods (ms) in which the leg expects media, in order. */
   spans: ReadonlyArray<{ from: number; to: number }>;
   /** Longest silence allowed, ms. */
@@ -230,13 +237,33 @@ const VAD_WINDOW_END_MS = 100;
 const TALKSPURT_TICKS = 800;
 
 /**
+ * True when `next`, the first packet after a gap of `gapMs`, starts a talkspurt without the
+ * marker bit (a SHOULD in RFC 3551 §4.1): an audio packet of the same payload type as `last`,
+ * the packet before the gap, whose timestamp ran on over the silence (RFC 3550 §5.1: it
+ * reflects the sampling instant), at least {@link TALKSPURT_TICKS} and half the gap at 8000
+ * ticks/s (the clock of every audio codec of the plan, G.722's included, RFC 3551 §4.5.2).
+ * A sender that paused its clock with the media (a stream restarted) shows a step of one packet.
+ */
+function clockRanOn(
+  last: { pt: number; ts?: number },
+  next: { pt: number; ts?: number },
+  gapMs: number,
+): boolean {
+  if (last.ts === undefined || next.ts === undefined || last.pt !== next.pt) return false;
+  const dt = (next.ts - last.ts) >>> 0;
+  return dt < 0x8000_0000 && dt >= Math.max(TALKSPURT_TICKS, 4 * gapMs);
+}
+
+/**
  * True when received RTP shows silence suppression (RFC 3551 §4.1): two audio packets of the
  * same source and payload type at consecutive sequence numbers whose timestamps are at least
- * 100 ms apart (the sender left silence out and went on numbering), the second with the marker
- * bit of a talkspurt's first packet, while the far phone sent silence packet after packet (so
- * not a hold, when it sends nothing, nor telephone events turned into something else, nor its
- * own skipped slots). A telephone event's packets are left out: after an event the audio's
- * timestamp legitimately jumps by its duration.
+ * 100 ms apart (the sender left silence out and went on numbering, its clock running on: RFC
+ * 3550 §5.1), while the far phone sent silence packet after packet (so not a hold, when it
+ * sends nothing, nor telephone events turned into something else, nor its own skipped slots).
+ * The second packet's marker bit is not required: RFC 3551 §4.1 asks for it on a talkspurt's
+ * first packet without a MUST, and the timestamp already tells the boundary. A telephone
+ * event's packets are left out: after an event the audio's timestamp legitimately jumps by its
+ * duration.
  */
 export function silenceSuppressionSeen(
   packets: ReadonlyArray<{ at: number; pt: number; seq: number; ts: number; ssrc: number; marker: boolean }>,
@@ -248,7 +275,7 @@ export function silenceSuppressionSeen(
   for (const p of packets) {
     const prev = last.get(p.ssrc);
     last.set(p.ssrc, p);
-    if (!prev || !p.marker || eventPts.has(p.pt) || prev.pt !== p.pt) continue;
+    if (!prev || eventPts.has(p.pt) || prev.pt !== p.pt) continue;
     const dt = (p.ts - prev.ts) >>> 0;
     if (((p.seq - prev.seq) & 0xffff) !== 1 || dt < TALKSPURT_TICKS || dt >= 0x8000_0000) continue;
     const from = prev.at + VAD_WINDOW_START_MS;
@@ -303,10 +330,13 @@ export function findMediaGaps(o: MediaGapInput): {
       // Silence suppression without comfort noise (RFC 3551 §4.1): the far phone sent silence,
       // packet after packet, while nothing came (its packets ride a few ms through the SBC: the
       // window starts a little after the gap and ends 100 ms before the packet that ended it),
-      // and the packet that ended the gap starts a talkspurt or an event: marker bit, the same
-      // source and the next sequence number as the packet before the gap (the stream went on
-      // numbering; a new source or a jump in numbering is not the same stream coming back; what
-      // a dropped stream would have carried was silence, since the far phone sent only that).
+      // and the packet that ended the gap starts a talkspurt or an event: the next sequence
+      // number of the packet before the gap (the stream went on numbering; a jump in numbering
+      // is packets sent and lost, not silence left out; what a dropped stream would have carried
+      // was silence, since the far phone sent only that), with the marker bit, or, since RFC 3551
+      // §4.1 makes that a SHOULD, a timestamp that ran on over the silence (clockRanOn). The
+      // first packet of a stream (none before the gap, or a new source: RFC 3550 §8.2 lets a
+      // sender change its SSRC) needs neither: nothing before it in its own numbering.
       // A gap that lasts to the hang-up is the SBC's silence suppression
       // only if this call showed it before and this leg received media before it; media that
       // stopped never comes back, and media lost while the far phone spoke is a failure. A gap
@@ -318,12 +348,12 @@ export function findMediaGaps(o: MediaGapInput): {
       const resumed =
         !tail &&
         next !== undefined &&
-        next.marker === true &&
         (last === undefined ||
-          (last.ssrc === next.ssrc &&
-            last.seq !== undefined &&
+          last.ssrc !== next.ssrc ||
+          (last.seq !== undefined &&
             next.seq !== undefined &&
-            ((next.seq - last.seq) & 0xffff) === 1));
+            ((next.seq - last.seq) & 0xffff) === 1 &&
+            (next.marker === true || clockRanOn(last, next, length))));
       const farSilent = o.farSilentThroughout?.(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS) === true;
       if (last && o.comfortNoisePts.has(last.pt))
         legal.push({ ...gap, legal: 'after a comfort-noise packet' });

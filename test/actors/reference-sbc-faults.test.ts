@@ -32,7 +32,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(24);
+    expect(SBC_FAULTS).toHaveLength(25);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -168,38 +168,44 @@ describe('reference SBC fault switches', () => {
     }
   });
 
-  it('silence-suppression: silence is not relayed; the audio after it has a timestamp jump and M=1, both ways', async () => {
-    const { r, oxo, provider } = await call({ faults: { 'silence-suppression': true } });
-    // Both phones send silence first.
-    oxo.media.play(pcmSource(new Int16Array(8000), 8000, true));
-    provider.media.play(pcmSource(new Int16Array(8000), 8000, true));
-    const t0 = performance.now();
-    await sleep(400);
-    const t1 = performance.now();
-    // What the call invariants read: silence packet after packet, then not once a tone plays.
-    expect(oxo.media.sentSilenceThroughout(t0 + 100, t1 - 50)).toBe(true);
-    expect(oxo.media.sentSilenceThroughout(t0 - 1000, t1 - 50)).toBe(false);
-    expect(oxo.media.stats().sent).toBeGreaterThan(10);
-    expect(provider.media.stats().received).toBe(0);
-    expect(oxo.media.stats().received).toBe(0);
-    oxo.media.play(toneSource(1000, 8000));
-    provider.media.play(toneSource(1500, 8000));
-    expect(
-      await until(() => toneLevel(provider.media, 1000) > 0.05 && toneLevel(oxo.media, 1500) > 0.05),
-    ).toBe(true);
-    const t2 = performance.now();
-    expect(oxo.media.sentSilenceThroughout(t2 - 100, t2 - 20)).toBe(false);
-    for (const leg of [provider.media, oxo.media]) {
-      const rtp = leg
-        .evidence()
-        .filter((p) => p.direction === 'received' && p.channel === 'rtp')
-        .map((p) => parseRtp(p.bytes))
-        .flatMap((v) => (v.ok ? [v.packet] : []));
-      expect(rtp[0]!.marker).toBe(true);
-      expect(rtp.slice(1, 5).every((p) => !p.marker)).toBe(true);
-    }
-    expect(r.sbc.calls()[0]!.relay?.['lan->wan']?.dropped).toBeGreaterThan(10);
-  });
+  it.each([
+    ['silence-suppression', true],
+    ['silence-suppression-unmarked', false],
+  ] as const)(
+    '%s: silence is not relayed; the first packet after it has M=%s, both ways',
+    async (fault, marked) => {
+      const { r, oxo, provider } = await call({ faults: { [fault]: true } });
+      // Both phones send silence first.
+      oxo.media.play(pcmSource(new Int16Array(8000), 8000, true));
+      provider.media.play(pcmSource(new Int16Array(8000), 8000, true));
+      const t0 = performance.now();
+      await sleep(400);
+      const t1 = performance.now();
+      // What the call invariants read: silence packet after packet, then not once a tone plays.
+      expect(oxo.media.sentSilenceThroughout(t0 + 100, t1 - 50)).toBe(true);
+      expect(oxo.media.sentSilenceThroughout(t0 - 1000, t1 - 50)).toBe(false);
+      expect(oxo.media.stats().sent).toBeGreaterThan(10);
+      expect(provider.media.stats().received).toBe(0);
+      expect(oxo.media.stats().received).toBe(0);
+      oxo.media.play(toneSource(1000, 8000));
+      provider.media.play(toneSource(1500, 8000));
+      expect(
+        await until(() => toneLevel(provider.media, 1000) > 0.05 && toneLevel(oxo.media, 1500) > 0.05),
+      ).toBe(true);
+      const t2 = performance.now();
+      expect(oxo.media.sentSilenceThroughout(t2 - 100, t2 - 20)).toBe(false);
+      for (const leg of [provider.media, oxo.media]) {
+        const rtp = leg
+          .evidence()
+          .filter((p) => p.direction === 'received' && p.channel === 'rtp')
+          .map((p) => parseRtp(p.bytes))
+          .flatMap((v) => (v.ok ? [v.packet] : []));
+        expect(rtp[0]!.marker).toBe(marked);
+        expect(rtp.slice(1, 5).every((p) => !p.marker)).toBe(true);
+      }
+      expect(r.sbc.calls()[0]!.relay?.['lan->wan']?.dropped).toBeGreaterThan(10);
+    },
+  );
 
   it('reorder-codecs: the offer lists codecs in reverse policy order', async () => {
     const all: MediaPrefs = { codecs: ['G722', 'PCMA', 'PCMU'], telephoneEvent: true };

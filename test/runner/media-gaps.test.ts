@@ -68,10 +68,20 @@ describe('findMediaGaps', () => {
     expect(r.legal[0]?.legal).toMatch(/silenceSupp/);
   });
 
-  /** The SBC's stream with its silence from 4000 to 5000 ms left out: one source, numbering on. */
-  const vadStream = (o: { marker?: boolean; pt?: number; ssrc?: number } = {}) => {
-    const a = stream(0, 4000).map((p, k) => ({ ...p, seq: k, ssrc: 1, marker: false }));
-    const b = stream(5000, 10_000).map((p, k) => ({ ...p, seq: a.length + k, ssrc: 1, marker: false }));
+  /**
+   * The SBC's stream with its silence from 4000 to 5000 ms left out: one source, numbering on;
+   * its RTP clock runs on over the silence (8 ticks a ms), or with `clockPaused` it stopped with
+   * the media and goes on one packet (160 ticks) later.
+   */
+  const vadStream = (o: { marker?: boolean; pt?: number; ssrc?: number; clockPaused?: boolean } = {}) => {
+    const a = stream(0, 4000).map((p, k) => ({ ...p, seq: k, ts: 8 * p.at, ssrc: 1, marker: false }));
+    const b = stream(5000, 10_000).map((p, k) => ({
+      ...p,
+      seq: a.length + k,
+      ts: o.clockPaused ? 8 * (p.at - 1000) : 8 * p.at,
+      ssrc: 1,
+      marker: false,
+    }));
     b[0] = { ...b[0]!, marker: o.marker ?? true, pt: o.pt ?? 8, ssrc: o.ssrc ?? 1 };
     return [...a, ...b];
   };
@@ -87,9 +97,21 @@ describe('findMediaGaps', () => {
       findMediaGaps(input({ received, farSilentThroughout: far })).failures;
     // A digit's first event packet (marked, numbered on) is the stream going on too.
     expect(judge(vadStream({ pt: 101 }))).toEqual([]);
-    // What comes back starts no talkspurt (no marker), or is another stream (another source).
-    expect(judge(vadStream({ marker: false }))).toHaveLength(1);
-    expect(judge(vadStream({ ssrc: 2 }))).toHaveLength(1);
+    // Without the marker (a SHOULD, RFC 3551 §4.1) the timestamp that ran on over the silence
+    // tells the talkspurt (RFC 3550 §5.1).
+    const unmarked = findMediaGaps(
+      input({ received: vadStream({ marker: false }), farSilentThroughout: silentMid }),
+    );
+    expect(unmarked.failures).toEqual([]);
+    expect(unmarked.suppressionResumed).toBe(true);
+    // What comes back starts no talkspurt: no marker, and a clock that stopped with the media.
+    expect(judge(vadStream({ marker: false, clockPaused: true }))).toHaveLength(1);
+    expect(judge(vadStream({ clockPaused: true }))).toEqual([]);
+    // A new source (RFC 3550 §8.2) is a stream's first packet: nothing in its numbering to go
+    // on from, marked or not; after audio from the far phone it stays a failure.
+    expect(judge(vadStream({ ssrc: 2 }))).toEqual([]);
+    expect(judge(vadStream({ ssrc: 2, marker: false, clockPaused: true }))).toEqual([]);
+    expect(judge(vadStream({ ssrc: 2 }), () => false)).toHaveLength(1);
     const renumbered = vadStream().map((p, k) => (k >= 200 ? { ...p, seq: p.seq + 5 } : p));
     expect(judge(renumbered)).toHaveLength(1);
     // It played a tone at 4500 ms, or sent nothing (on hold, released): not silence.
@@ -99,6 +121,28 @@ describe('findMediaGaps', () => {
     expect(judge(vadStream(), () => false)).toHaveLength(1);
     // Not known what the far phone sent: a failure, as before.
     expect(findMediaGaps(input({ received: vadStream() })).failures).toHaveLength(1);
+  });
+
+  it('a stream that starts after the far phone sent only silence from the start: suppressed, marked or not', () => {
+    const late = (marker: boolean) =>
+      stream(1000, 10_000).map((p, k) => ({
+        ...p,
+        seq: k,
+        ts: 8 * p.at,
+        ssrc: 1,
+        marker: marker && k === 0,
+      }));
+    const silentStart = (_from: number, to: number) => to <= 1000;
+    for (const marker of [true, false]) {
+      const r = findMediaGaps(input({ received: late(marker), farSilentThroughout: silentStart }));
+      expect(r.failures, `marker ${marker}`).toEqual([]);
+      expect(r.legal[0]?.legal).toMatch(/sent only silence/);
+      // The far phone sent audio then, or it is not known: media that started late.
+      expect(
+        findMediaGaps(input({ received: late(marker), farSilentThroughout: () => false })).failures,
+      ).toHaveLength(1);
+      expect(findMediaGaps(input({ received: late(marker) })).failures).toHaveLength(1);
+    }
   });
 
   it('a silence to the hang-up is suppression only if the call showed it before and media had arrived', () => {
@@ -119,7 +163,7 @@ describe('findMediaGaps', () => {
     // A gap that ends without a talkspurt is no suppression, whatever the call showed.
     const r2 = findMediaGaps(
       input({
-        received: vadStream({ marker: false }),
+        received: vadStream({ marker: false, clockPaused: true }),
         farSilentThroughout: silentMid,
         suppressionSeen: true,
       }),
@@ -186,11 +230,15 @@ describe('silenceSuppressionSeen', () => {
   const silent = () => true;
   const te = new Set([101]);
 
-  it('a marked talkspurt after a timestamp jump at consecutive sequence numbers, the far phone sending silence', () => {
+  it('a talkspurt after a timestamp jump at consecutive sequence numbers, the far phone sending silence', () => {
     const a = rtp(10);
     const b = rtp(10, { at0: 700, seq0: 110, ts0: 1600 + 4000, marker: true });
     expect(silenceSuppressionSeen([...a, ...b], te, silent)).toBe(true);
-    // No jump, no marker, or nothing known of the far phone: not seen.
+    // The marker is a SHOULD (RFC 3551 §4.1): the jump tells the talkspurt without it.
+    expect(silenceSuppressionSeen([...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 5600 })], te, silent)).toBe(
+      true,
+    );
+    // No jump (marked or not), or nothing known of the far phone: not seen.
     expect(
       silenceSuppressionSeen(
         [...a, ...rtp(10, { at0: 200, seq0: 110, ts0: 1600, marker: true })],
@@ -198,7 +246,7 @@ describe('silenceSuppressionSeen', () => {
         silent,
       ),
     ).toBe(false);
-    expect(silenceSuppressionSeen([...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 5600 })], te, silent)).toBe(
+    expect(silenceSuppressionSeen([...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 1600 })], te, silent)).toBe(
       false,
     );
     expect(silenceSuppressionSeen([...a, ...b], te, undefined)).toBe(false);
