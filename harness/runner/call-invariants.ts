@@ -200,11 +200,13 @@ function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
 export interface MediaGapInput {
   /**
    * Received RTP packets in arrival order: arrival time (ms), payload type, and the header
-   * fields that tell a talkspurt's first packet (marker bit, sequence number, timestamp, SSRC).
+   * fields that tell a talkspurt's first packet (RTP version, marker bit, sequence number,
+   * timestamp, SSRC).
    */
   received: ReadonlyArray<{
     at: number;
     pt: number;
+    version?: number;
     marker?: boolean;
     seq?: number;
     ts?: number;
@@ -238,18 +240,15 @@ const TALKSPURT_TICKS = 800;
 
 /**
  * True when `next`, the first packet after a gap of `gapMs`, starts a talkspurt without the
- * marker bit (a SHOULD in RFC 3551 §4.1): an audio packet of the same payload type as `last`,
- * the packet before the gap, whose timestamp ran on over the silence (RFC 3550 §5.1: it
- * reflects the sampling instant), at least {@link TALKSPURT_TICKS} and half the gap at 8000
- * ticks/s (the clock of every audio codec of the plan, G.722's included, RFC 3551 §4.5.2).
- * A sender that paused its clock with the media (a stream restarted) shows a step of one packet.
+ * marker bit (a SHOULD in RFC 3551 §4.1): its timestamp ran on from `last`'s, the packet before
+ * the gap, over the silence (RFC 3550 §5.1: it reflects the sampling instant), by at least half
+ * the gap at 8000 ticks/s: the clock of every payload type of the plan's calls (its audio
+ * codecs, G.722's included, RFC 3551 §4.5.2, and telephone-event/8000), so the packet before
+ * may be a digit's. A sender that paused its clock with the media (a stream restarted) shows a
+ * step of one packet.
  */
-function clockRanOn(
-  last: { pt: number; ts?: number },
-  next: { pt: number; ts?: number },
-  gapMs: number,
-): boolean {
-  if (last.ts === undefined || next.ts === undefined || last.pt !== next.pt) return false;
+function clockRanOn(last: { ts?: number }, next: { ts?: number }, gapMs: number): boolean {
+  if (last.ts === undefined || next.ts === undefined) return false;
   const dt = (next.ts - last.ts) >>> 0;
   return dt < 0x8000_0000 && dt >= Math.max(TALKSPURT_TICKS, 4 * gapMs);
 }
@@ -259,11 +258,12 @@ function clockRanOn(
  * same source and payload type at consecutive sequence numbers whose timestamps are at least
  * 100 ms apart (the sender left silence out and went on numbering, its clock running on: RFC
  * 3550 §5.1), while the far phone sent silence packet after packet (so not a hold, when it
- * sends nothing, nor telephone events turned into something else, nor its own skipped slots).
- * The second packet's marker bit is not required: RFC 3551 §4.1 asks for it on a talkspurt's
- * first packet without a MUST, and the timestamp already tells the boundary. A telephone
- * event's packets are left out: after an event the audio's timestamp legitimately jumps by its
- * duration.
+ * sends nothing, nor telephone events turned into something else), and the second packet
+ * starts a talkspurt: its marker bit, or, since RFC 3551 §4.1 asks for the marker without a
+ * MUST, the far phone's silence had ended before it arrived (a talkspurt is sound; the far
+ * phone's own skipped slots after a stall of the harness also jump the timestamp at the next
+ * sequence number, but its next packet is silence again). A telephone event's packets are left
+ * out: after an event the audio's timestamp legitimately jumps by its duration.
  */
 export function silenceSuppressionSeen(
   packets: ReadonlyArray<{ at: number; pt: number; seq: number; ts: number; ssrc: number; marker: boolean }>,
@@ -280,7 +280,8 @@ export function silenceSuppressionSeen(
     if (((p.seq - prev.seq) & 0xffff) !== 1 || dt < TALKSPURT_TICKS || dt >= 0x8000_0000) continue;
     const from = prev.at + VAD_WINDOW_START_MS;
     const to = p.at - VAD_WINDOW_END_MS;
-    if (to > from && farSilentThroughout(from, to)) return true;
+    if (to > from && farSilentThroughout(from, to) && (p.marker || !farSilentThroughout(from, p.at)))
+      return true;
   }
   return false;
 }
@@ -335,8 +336,10 @@ export function findMediaGaps(o: MediaGapInput): {
       // is packets sent and lost, not silence left out; what a dropped stream would have carried
       // was silence, since the far phone sent only that), with the marker bit, or, since RFC 3551
       // §4.1 makes that a SHOULD, a timestamp that ran on over the silence (clockRanOn). The
-      // first packet of a stream (none before the gap, or a new source: RFC 3550 §8.2 lets a
-      // sender change its SSRC) needs neither: nothing before it in its own numbering.
+      // first packet of a stream (none before the gap, or a new source of the same payload
+      // type: RFC 3550 §8.2 lets a sender change its SSRC) needs neither: nothing before it in
+      // its own numbering. Whatever ends the gap must be RTP (version 2): a STUN keep-alive or
+      // other datagram on the port is no stream coming back.
       // A gap that lasts to the hang-up is the SBC's silence suppression
       // only if this call showed it before and this leg received media before it; media that
       // stopped never comes back, and media lost while the far phone spoke is a failure. A gap
@@ -348,9 +351,11 @@ export function findMediaGaps(o: MediaGapInput): {
       const resumed =
         !tail &&
         next !== undefined &&
+        next.version === 2 &&
         (last === undefined ||
-          last.ssrc !== next.ssrc ||
-          (last.seq !== undefined &&
+          (last.ssrc !== next.ssrc && last.pt === next.pt) ||
+          (last.ssrc === next.ssrc &&
+            last.seq !== undefined &&
             next.seq !== undefined &&
             ((next.seq - last.seq) & 0xffff) === 1 &&
             (next.marker === true || clockRanOn(last, next, length))));
@@ -605,6 +610,7 @@ export class CallWatch {
         return {
           at: r.atMs,
           pt: b[1]! & 0x7f,
+          version: b[0]! >> 6,
           marker: (b[1]! & 0x80) !== 0,
           seq: (b[2]! << 8) | b[3]!,
           ts: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,

@@ -11,6 +11,7 @@ import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
 import { answerNextCall, RIG_ACCOUNTS, RIG_ADDRESSES } from '../../harness/actors/sbc-stand-ins.ts';
 import { decodeTelephoneEvent } from '../../harness/media/dtmf/index.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
+import { findMediaGaps } from '../../harness/runner/call-invariants.ts';
 import { DelayProbe } from '../../harness/runner/delay-probe.ts';
 import { createResponse, parseSdp, sendRefer, sipfragStatus } from '../../harness/sip/index.ts';
 import { systemClock } from '../../harness/support/clock.ts';
@@ -204,6 +205,48 @@ describe('reference SBC fault switches', () => {
         expect(rtp.slice(1, 5).every((p) => !p.marker)).toBe(true);
       }
       expect(r.sbc.calls()[0]!.relay?.['lan->wan']?.dropped).toBeGreaterThan(10);
+      // Mid-call: a tone, 700 ms of silence, a tone again. The packet after the silence goes on
+      // numbering with its timestamp run on over the silence (RFC 3550 §5.1), M as the switch says,
+      // and the call invariant takes the gap as suppressed silence.
+      oxo.media.play(pcmSource(new Int16Array(8000), 8000, true));
+      const s0 = performance.now();
+      await sleep(700);
+      const s1 = performance.now();
+      oxo.media.play(toneSource(1000, 8000));
+      await sleep(300);
+      const arrived = provider.media
+        .evidence()
+        .filter((p) => p.direction === 'received' && p.channel === 'rtp')
+        .flatMap((p) => {
+          const v = parseRtp(p.bytes);
+          return v.ok ? [{ at: p.atMs, ...v.packet }] : [];
+        });
+      const k = arrived.findIndex((p, i) => i > 0 && p.at > s0 && p.at - arrived[i - 1]!.at > 500);
+      expect(k).toBeGreaterThan(0);
+      const [before, after] = [arrived[k - 1]!, arrived[k]!];
+      expect((after.sequenceNumber - before.sequenceNumber) & 0xffff).toBe(1);
+      expect((after.timestamp - before.timestamp) >>> 0).toBeGreaterThanOrEqual(8 * 500);
+      expect(after.marker).toBe(marked);
+      const g = findMediaGaps({
+        received: arrived.map((p) => ({
+          at: p.at,
+          pt: p.payloadType,
+          version: 2,
+          marker: p.marker,
+          seq: p.sequenceNumber,
+          ts: p.timestamp,
+          ssrc: p.ssrc,
+        })),
+        spans: [{ from: s0 - 200, to: s1 + 250 }],
+        boundMs: 500,
+        comfortNoisePts: new Set([13]),
+        silenceSupp: false,
+        stalls: () => [],
+        farSilentThroughout: (from, to) => oxo.media.sentSilenceThroughout(from, to),
+      });
+      expect(g.failures).toEqual([]);
+      expect(g.legal).toHaveLength(1);
+      expect(g.suppressionResumed).toBe(true);
     },
   );
 

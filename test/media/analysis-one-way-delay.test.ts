@@ -269,6 +269,21 @@ describe('one-way delay from timed recordings', () => {
     expect([d.minMs, d.maxMs]).toEqual([DELAY, DELAY]);
     expect(d.windows).toEqual({ matched: 30, tried: 33 });
   });
+
+  it('a delay longer than the recording, under one loop: only frames sent before it arrived, none matched', () => {
+    const frame = (v: number) => Uint8Array.from({ length: 24 }, (_, i) => (v * 31 + i) & 0xff);
+    // A loop of 80 frames (2.4 s, as the G.723.1 fixture's) sent on and on; the recording is
+    // 1.6 s from frame 0 of a loop; the delay 2 s, so what arrives in it left 0.4 s before it.
+    const at = (k: number) => 30 * k;
+    const sent = Array.from({ length: 54 }, (_, k) => ({ payload: frame(k % 80), atMs: at(k) }));
+    const received = Array.from({ length: 54 }, (_, j) => {
+      const k = j - 67; // sent 2000 ms before it arrives: frames of the loop before
+      return { payload: frame(((k % 80) + 80) % 80), atMs: at(k) + 2000 };
+    });
+    const d = measurePayloadDelay(sent, received);
+    expect(d.found).toBe(false);
+    expect(d.reason).toBe('no-content-match');
+  });
 });
 
 describe('rmsEnvelope of 16-bit samples', () => {

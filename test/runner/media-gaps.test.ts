@@ -74,9 +74,17 @@ describe('findMediaGaps', () => {
    * the media and goes on one packet (160 ticks) later.
    */
   const vadStream = (o: { marker?: boolean; pt?: number; ssrc?: number; clockPaused?: boolean } = {}) => {
-    const a = stream(0, 4000).map((p, k) => ({ ...p, seq: k, ts: 8 * p.at, ssrc: 1, marker: false }));
+    const a = stream(0, 4000).map((p, k) => ({
+      ...p,
+      version: 2,
+      seq: k,
+      ts: 8 * p.at,
+      ssrc: 1,
+      marker: false,
+    }));
     const b = stream(5000, 10_000).map((p, k) => ({
       ...p,
+      version: 2,
       seq: a.length + k,
       ts: o.clockPaused ? 8 * (p.at - 1000) : 8 * p.at,
       ssrc: 1,
@@ -112,6 +120,18 @@ describe('findMediaGaps', () => {
     expect(judge(vadStream({ ssrc: 2 }))).toEqual([]);
     expect(judge(vadStream({ ssrc: 2, marker: false, clockPaused: true }))).toEqual([]);
     expect(judge(vadStream({ ssrc: 2 }), () => false)).toHaveLength(1);
+    // A new source of another payload type, or a datagram that is not RTP (a STUN keep-alive,
+    // RFC 6263 §4.4: version 0, random bytes where the SSRC would be), is no stream coming back.
+    expect(judge(vadStream({ ssrc: 2, pt: 0 }))).toHaveLength(1);
+    const stun = vadStream({ ssrc: 0x2112a442 }).map((p, k) => (k === 200 ? { ...p, version: 0 } : p));
+    expect(judge(stun)).toHaveLength(1);
+    expect(judge(vadStream().map((p, k) => (k === 200 ? { ...p, version: 0 } : p)))).toHaveLength(1);
+    // The packet before the silence was a digit's (telephone-event/8000, its timestamp the
+    // digit's start): unmarked audio after it whose clock ran on is a talkspurt too.
+    const afterDigit = vadStream({ marker: false }).map((p, k) =>
+      k >= 195 && k < 200 ? { ...p, pt: 101, ts: 8 * 3900 } : p,
+    );
+    expect(judge(afterDigit)).toEqual([]);
     const renumbered = vadStream().map((p, k) => (k >= 200 ? { ...p, seq: p.seq + 5 } : p));
     expect(judge(renumbered)).toHaveLength(1);
     // It played a tone at 4500 ms, or sent nothing (on hold, released): not silence.
@@ -127,6 +147,7 @@ describe('findMediaGaps', () => {
     const late = (marker: boolean) =>
       stream(1000, 10_000).map((p, k) => ({
         ...p,
+        version: 2,
         seq: k,
         ts: 8 * p.at,
         ssrc: 1,
@@ -234,10 +255,14 @@ describe('silenceSuppressionSeen', () => {
     const a = rtp(10);
     const b = rtp(10, { at0: 700, seq0: 110, ts0: 1600 + 4000, marker: true });
     expect(silenceSuppressionSeen([...a, ...b], te, silent)).toBe(true);
-    // The marker is a SHOULD (RFC 3551 §4.1): the jump tells the talkspurt without it.
-    expect(silenceSuppressionSeen([...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 5600 })], te, silent)).toBe(
-      true,
-    );
+    // The marker is a SHOULD (RFC 3551 §4.1): without it, the far phone's silence must have
+    // ended before the packet arrived (a talkspurt is sound). Its own skipped slots after a
+    // stall of the harness jump the timestamp too, but what it sent next was silence again.
+    const silentUntil680 = (_from: number, to: number) => to <= 680;
+    const unmarked = [...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 5600 })];
+    expect(silenceSuppressionSeen(unmarked, te, silentUntil680)).toBe(true);
+    expect(silenceSuppressionSeen(unmarked, te, silent)).toBe(false);
+    expect(silenceSuppressionSeen([...a, ...b], te, silent)).toBe(true);
     // No jump (marked or not), or nothing known of the far phone: not seen.
     expect(
       silenceSuppressionSeen(
