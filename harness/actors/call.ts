@@ -105,6 +105,8 @@ export interface CallMedia {
    * the SBC suppressed from media that stopped.
    */
   sentSilenceThroughout?(fromMs: number, toMs: number): boolean;
+  /** Whether the leg sent audible audio or an event between two times: MediaLeg.sentSoundBetween. */
+  sentSoundBetween?(fromMs: number, toMs: number): boolean;
   close(): Promise<void>;
 }
 

@@ -440,6 +440,11 @@ export class MediaLeg {
    */
   readonly #silentRuns: number[] = [];
   #silentOpen = false;
+  /**
+   * Runs of audible audio packets and telephone-events sent: [from, to] pairs, ms, at most
+   * SILENT_RUNS_MAX pairs; a run goes on across pauses of up to 400 ms.
+   */
+  readonly #soundRuns: number[] = [];
   readonly #receivedCodecs: string[] = [];
   readonly #codecOrder: string[] = [];
   readonly #c = {
@@ -971,8 +976,10 @@ export class MediaLeg {
           const elapsedMs = (tick.index - job.startIndex) * tx.ptimeMs;
           while (job.nextPacket < packets.length && packets[job.nextPacket]!.offsetMs <= elapsedMs + 1e-6) {
             const p = packets[job.nextPacket++]!;
-            if (this.#sendRtp(this.#tePt ?? 101, p.payload, p.timestamp, p.marker))
+            if (this.#sendRtp(this.#tePt ?? 101, p.payload, p.timestamp, p.marker)) {
               this.#c.telephoneEventsSent++;
+              this.#noteSound(tx.ptimeMs);
+            }
           }
           if (job.nextPacket >= packets.length) job.gapLeft = DTMF_GAP_MS;
         } else {
@@ -1019,7 +1026,9 @@ export class MediaLeg {
       }
     }
     const ok = this.#sendRtp(tx.pt, payload, tick.rtpTimestamp, tick.marker);
-    this.#noteSent(ok && tx.encoder !== undefined && isSilence(pcm), tx.ptimeMs);
+    const silent = tx.encoder !== undefined && isSilence(pcm);
+    this.#noteSent(ok && silent, tx.ptimeMs);
+    if (ok && !silent) this.#noteSound(tx.ptimeMs);
     if (ok) {
       for (const fn of this.#sentPayloadListeners) {
         try {
@@ -1527,6 +1536,25 @@ export class MediaLeg {
       r.push(now - ptimeMs, now);
       this.#silentOpen = true;
     } else this.#silentOpen = false; // full: later windows are not known to be silent
+  }
+
+  /** Notes an audible audio packet or a telephone-event sent now. */
+  #noteSound(ptimeMs: number): void {
+    const now = this.#clock.now();
+    const r = this.#soundRuns;
+    const n = r.length;
+    if (n > 0 && now - r[n - 1]! <= Math.max(2 * ptimeMs, SILENT_RUN_PAUSE_MS)) r[n - 1] = now;
+    else if (n < 2 * SILENT_RUNS_MAX) r.push(now, now);
+  }
+
+  /**
+   * True when this leg sent audible audio (at or above the silence level, or G.723.1 fixture
+   * frames) or a telephone-event between `fromMs` and `toMs` (ms, the evidence's clock).
+   */
+  sentSoundBetween(fromMs: number, toMs: number): boolean {
+    const r = this.#soundRuns;
+    for (let i = 0; i < r.length; i += 2) if (r[i]! <= toMs && r[i + 1]! >= fromMs) return true;
+    return false;
   }
 
   /**

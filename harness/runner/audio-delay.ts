@@ -76,6 +76,27 @@ export function delayText(d: OneWayDelay): string {
     : `one-way delay not measured (${d.reason ?? 'unknown'})`;
 }
 
+/**
+ * What a payload delay probe (identifiable frames passed through, PayloadDelayProbe) proves
+ * when it matched nothing although the frames arrived byte for byte (`intact`): a frame never
+ * arrives before it left, so everything that arrived left before the recording began, and the
+ * delay is at least the recording's `windowMs` less `slackMs` (the first frame may leave up to
+ * a packet after the recording began, and a packet may wait in the receiver's reorder window).
+ * That lower limit, when it is over the bound (a NOK); undefined otherwise (the delay then
+ * stays not measured).
+ */
+export function payloadDelayAtLeast(
+  d: OneWayDelay,
+  intact: boolean,
+  bound: DelayBound,
+  windowMs: number,
+  slackMs: number,
+): number | undefined {
+  if (!intact || d.found || d.reason !== 'no-content-match') return undefined;
+  const atLeast = windowMs - slackMs;
+  return atLeast > bound.boundMs ? atLeast : undefined;
+}
+
 /** True unless the delay was measured and exceeds the bound. */
 export function delayWithin(d: OneWayDelay, bound: DelayBound): boolean {
   return !d.found || d.delayMs <= bound.boundMs;

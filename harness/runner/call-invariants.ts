@@ -260,15 +260,17 @@ function clockRanOn(last: { ts?: number }, next: { ts?: number }, gapMs: number)
  * 3550 §5.1), while the far phone sent silence packet after packet (so not a hold, when it
  * sends nothing, nor telephone events turned into something else), and the second packet
  * starts a talkspurt: its marker bit, or, since RFC 3551 §4.1 asks for the marker without a
- * MUST, the far phone's silence had ended before it arrived (a talkspurt is sound; the far
- * phone's own skipped slots after a stall of the harness also jump the timestamp at the next
- * sequence number, but its next packet is silence again). A telephone event's packets are left
- * out: after an event the audio's timestamp legitimately jumps by its duration.
+ * MUST, the far phone sent sound (audible audio or an event: `farSoundBetween`) in the 100 ms
+ * before it arrived (a talkspurt is sound; the far phone's own skipped slots after a stall of
+ * the harness also jump the timestamp at the next sequence number, but its next packet is
+ * silence again; not known: no such boundary). A telephone event's packets are left out: after
+ * an event the audio's timestamp legitimately jumps by its duration.
  */
 export function silenceSuppressionSeen(
   packets: ReadonlyArray<{ at: number; pt: number; seq: number; ts: number; ssrc: number; marker: boolean }>,
   eventPts: ReadonlySet<number>,
   farSilentThroughout: ((fromMs: number, toMs: number) => boolean) | undefined,
+  farSoundBetween?: (fromMs: number, toMs: number) => boolean,
 ): boolean {
   if (!farSilentThroughout) return false;
   const last = new Map<number, { at: number; pt: number; seq: number; ts: number }>();
@@ -280,7 +282,7 @@ export function silenceSuppressionSeen(
     if (((p.seq - prev.seq) & 0xffff) !== 1 || dt < TALKSPURT_TICKS || dt >= 0x8000_0000) continue;
     const from = prev.at + VAD_WINDOW_START_MS;
     const to = p.at - VAD_WINDOW_END_MS;
-    if (to > from && farSilentThroughout(from, to) && (p.marker || !farSilentThroughout(from, p.at)))
+    if (to > from && farSilentThroughout(from, to) && (p.marker || farSoundBetween?.(to, p.at) === true))
       return true;
   }
   return false;
@@ -601,7 +603,8 @@ export class CallWatch {
     spans = spans.filter((s) => s.to > s.from);
     const cn = comfortNoise(t.call);
     // Every datagram of 12 octets or more on the RTP port counts as media arriving; the header
-    // fields read here only serve to recognise talkspurt boundaries.
+    // fields read here only serve to recognise talkspurt boundaries, and (the version) whether
+    // what ended a silence was RTP at all.
     const received = t.call.media
       .evidence()
       .filter((r) => r.direction === 'received' && r.channel === 'rtp' && r.bytes.length >= 12)
@@ -626,6 +629,9 @@ export class CallWatch {
     const farSilentThroughout = partnerMedia?.sentSilenceThroughout
       ? (from: number, to: number) => to <= sureUntil && partnerMedia.sentSilenceThroughout!(from, to)
       : undefined;
+    const farSoundBetween = partnerMedia?.sentSoundBetween
+      ? (from: number, to: number) => to <= sureUntil && partnerMedia.sentSoundBetween!(from, to)
+      : undefined;
     const eventPt = t.call.media.negotiated?.telephoneEventPt;
     const g = findMediaGaps({
       received,
@@ -641,7 +647,12 @@ export class CallWatch {
     const longest = g.longestMs;
     const showsSuppression =
       g.suppressionResumed ||
-      silenceSuppressionSeen(received, new Set(eventPt === undefined ? [] : [eventPt]), farSilentThroughout);
+      silenceSuppressionSeen(
+        received,
+        new Set(eventPt === undefined ? [] : [eventPt]),
+        farSilentThroughout,
+        farSoundBetween,
+      );
     return {
       t,
       packets,

@@ -184,6 +184,7 @@ describe('reference SBC fault switches', () => {
       const t1 = performance.now();
       // What the call invariants read: silence packet after packet, then not once a tone plays.
       expect(oxo.media.sentSilenceThroughout(t0 + 100, t1 - 50)).toBe(true);
+      expect(oxo.media.sentSoundBetween(t0 + 100, t1 - 50)).toBe(false);
       expect(oxo.media.sentSilenceThroughout(t0 - 1000, t1 - 50)).toBe(false);
       expect(oxo.media.stats().sent).toBeGreaterThan(10);
       expect(provider.media.stats().received).toBe(0);
@@ -195,6 +196,7 @@ describe('reference SBC fault switches', () => {
       ).toBe(true);
       const t2 = performance.now();
       expect(oxo.media.sentSilenceThroughout(t2 - 100, t2 - 20)).toBe(false);
+      expect(oxo.media.sentSoundBetween(t2 - 100, t2 - 20)).toBe(true);
       for (const leg of [provider.media, oxo.media]) {
         const rtp = leg
           .evidence()

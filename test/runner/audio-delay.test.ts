@@ -4,8 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { profileSchema } from '../../harness/config/profile-schema.ts';
-import { codecImpairment } from '../../harness/media/analysis/index.ts';
-import { DEFAULT_AUDIO_DELAY_POLICY, delayBound, eModelCodec } from '../../harness/runner/audio-delay.ts';
+import { codecImpairment, measurePayloadDelay } from '../../harness/media/analysis/index.ts';
+import {
+  DEFAULT_AUDIO_DELAY_POLICY,
+  delayBound,
+  eModelCodec,
+  payloadDelayAtLeast,
+} from '../../harness/runner/audio-delay.ts';
 
 describe('delay bound of the audio checks', () => {
   it('is 150 ms beyond one packet of the receiving codec when nothing is transcoded', () => {
@@ -57,5 +62,32 @@ describe('delay bound of the audio checks', () => {
     expect(audio.parse({ networkDelayMs: 40 })).toEqual({ maxOneWayDelayMs: 150, networkDelayMs: 40 });
     expect(audio.safeParse({ maxOneWayDelayMs: -1 }).success).toBe(false);
     expect(audio.safeParse({ maxOneWayDelay: 100 }).success).toBe(false);
+  });
+});
+
+describe('payloadDelayAtLeast', () => {
+  const frame = (v: number) => Uint8Array.from({ length: 24 }, (_, i) => (v * 31 + i) & 0xff);
+  /** A loop of 80 frames sent every 30 ms; recorded for 1.6 s; arriving `delayMs` later. */
+  const probe = (delayMs: number) => {
+    const sent = Array.from({ length: 54 }, (_, k) => ({ payload: frame(k % 80), atMs: 30 * k }));
+    const received = Array.from({ length: 200 }, (_, j) => {
+      const k = j - 150;
+      return { payload: frame(((k % 80) + 80) % 80), atMs: 30 * k + delayMs };
+    }).filter((p) => p.atMs >= 0 && p.atMs <= 1600);
+    return measurePayloadDelay(sent, received);
+  };
+  const bound = delayBound(DEFAULT_AUDIO_DELAY_POLICY, 'G723', 'G723');
+
+  it('nothing sent during the recording arrived within it: the delay is at least the window less the slack', () => {
+    const d = probe(2000);
+    expect(d.found).toBe(false);
+    expect(payloadDelayAtLeast(d, true, bound, 1600, 150)).toBe(1450);
+    // Frames not intact, a bound above the proven limit, or a delay that was measured: nothing proven.
+    expect(payloadDelayAtLeast(d, false, bound, 1600, 150)).toBeUndefined();
+    expect(payloadDelayAtLeast(d, true, { ...bound, boundMs: 1500 }, 1600, 150)).toBeUndefined();
+    const short = probe(300);
+    expect(short.found).toBe(true);
+    expect(short.delayMs).toBe(300);
+    expect(payloadDelayAtLeast(short, true, bound, 1600, 150)).toBeUndefined();
   });
 });

@@ -123,7 +123,7 @@ describe('findMediaGaps', () => {
     // A new source of another payload type, or a datagram that is not RTP (a STUN keep-alive,
     // RFC 6263 §4.4: version 0, random bytes where the SSRC would be), is no stream coming back.
     expect(judge(vadStream({ ssrc: 2, pt: 0 }))).toHaveLength(1);
-    const stun = vadStream({ ssrc: 0x2112a442 }).map((p, k) => (k === 200 ? { ...p, version: 0 } : p));
+    const stun = vadStream({ ssrc: 0x5a3c9e01 }).map((p, k) => (k === 200 ? { ...p, version: 0 } : p));
     expect(judge(stun)).toHaveLength(1);
     expect(judge(vadStream().map((p, k) => (k === 200 ? { ...p, version: 0 } : p)))).toHaveLength(1);
     // The packet before the silence was a digit's (telephone-event/8000, its timestamp the
@@ -255,14 +255,15 @@ describe('silenceSuppressionSeen', () => {
     const a = rtp(10);
     const b = rtp(10, { at0: 700, seq0: 110, ts0: 1600 + 4000, marker: true });
     expect(silenceSuppressionSeen([...a, ...b], te, silent)).toBe(true);
-    // The marker is a SHOULD (RFC 3551 §4.1): without it, the far phone's silence must have
-    // ended before the packet arrived (a talkspurt is sound). Its own skipped slots after a
-    // stall of the harness jump the timestamp too, but what it sent next was silence again.
+    // The marker is a SHOULD (RFC 3551 §4.1): without it, the far phone must have sent sound in
+    // the 100 ms before the packet arrived (a talkspurt is sound). Its own skipped slots after
+    // a stall of the harness jump the timestamp too, but what it sent next was silence again.
     const silentUntil680 = (_from: number, to: number) => to <= 680;
+    const soundFrom685 = (_from: number, to: number) => to >= 685;
     const unmarked = [...a, ...rtp(10, { at0: 700, seq0: 110, ts0: 5600 })];
-    expect(silenceSuppressionSeen(unmarked, te, silentUntil680)).toBe(true);
-    expect(silenceSuppressionSeen(unmarked, te, silent)).toBe(false);
-    expect(silenceSuppressionSeen([...a, ...b], te, silent)).toBe(true);
+    expect(silenceSuppressionSeen(unmarked, te, silentUntil680, soundFrom685)).toBe(true);
+    expect(silenceSuppressionSeen(unmarked, te, silent, () => false)).toBe(false);
+    expect(silenceSuppressionSeen(unmarked, te, silentUntil680)).toBe(false);
     // No jump (marked or not), or nothing known of the far phone: not seen.
     expect(
       silenceSuppressionSeen(
