@@ -260,12 +260,29 @@ const MAX_FIXTURE_PAYLOADS = 3000;
 const TE_CLOCK_RATE = 8000;
 /** Runs of silent audio sent kept per leg (each audible packet or event ends one). */
 const SILENT_RUNS_MAX = 20_000;
+
 /**
  * Longest pause between two silent packets of one run, ms: the send clock catches up a stall of
  * the harness's process up to 200 ms (300 ms at 30 ms packets), so a loaded machine does not
  * break a run; a hold (nothing sent for seconds), an event or audible audio does.
  */
 const SILENT_RUN_PAUSE_MS = 400;
+
+/**
+ * Extends the last [from, to] run of `runs` to `now` when `open` and it ended at most a pause
+ * ago (twice the packet time, at least SILENT_RUN_PAUSE_MS); else starts [from, now] when
+ * there is room. Returns whether a run is open after the call.
+ */
+function extendRun(runs: number[], open: boolean, from: number, now: number, ptimeMs: number): boolean {
+  const n = runs.length;
+  if (open && n > 0 && now - runs[n - 1]! <= Math.max(2 * ptimeMs, SILENT_RUN_PAUSE_MS)) {
+    runs[n - 1] = now;
+    return true;
+  }
+  if (n >= 2 * SILENT_RUNS_MAX) return false;
+  runs.push(from, now);
+  return true;
+}
 const SUPPORTED_SUITES: readonly MediaSrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
 
 interface RxFormat {
@@ -1528,23 +1545,14 @@ export class MediaLeg {
       return;
     }
     const now = this.#clock.now();
-    const r = this.#silentRuns;
-    const n = r.length;
-    if (this.#silentOpen && n > 0 && now - r[n - 1]! <= Math.max(2 * ptimeMs, SILENT_RUN_PAUSE_MS))
-      r[n - 1] = now;
-    else if (n < 2 * SILENT_RUNS_MAX) {
-      r.push(now - ptimeMs, now);
-      this.#silentOpen = true;
-    } else this.#silentOpen = false; // full: later windows are not known to be silent
+    // Full: later windows are not known to be silent.
+    this.#silentOpen = extendRun(this.#silentRuns, this.#silentOpen, now - ptimeMs, now, ptimeMs);
   }
 
   /** Notes an audible audio packet or a telephone-event sent now. */
   #noteSound(ptimeMs: number): void {
     const now = this.#clock.now();
-    const r = this.#soundRuns;
-    const n = r.length;
-    if (n > 0 && now - r[n - 1]! <= Math.max(2 * ptimeMs, SILENT_RUN_PAUSE_MS)) r[n - 1] = now;
-    else if (n < 2 * SILENT_RUNS_MAX) r.push(now, now);
+    extendRun(this.#soundRuns, true, now, now, ptimeMs);
   }
 
   /**
