@@ -63,7 +63,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
   /** The last remote SDP seen (offer or answer). */
   remoteSdp: string | undefined;
   localSdp: string | undefined;
-  /** The message whose Allow header gives remoteAllow, until it is first read. */
+  /** The message whose Allow header gives remoteAllow, until it is first read or the dialog ends. */
   private allowFrom: SipRequest | SipResponse | undefined;
   private allow: string[] | undefined;
 
@@ -263,6 +263,10 @@ export class Dialog extends EventEmitter<DialogEvents> {
   terminate(by: 'local' | 'remote' | 'failure'): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
+    // No request can be sent in the dialog any more, so the message the Allow list would come
+    // from is let go (a terminated dialog is kept 64*T1 for late retransmissions): an unread
+    // remoteAllow reads [] from here.
+    this.allowFrom = undefined;
     this.emit('terminated', by);
   }
 }

@@ -78,6 +78,30 @@ for (const name of [
 }
 
 /**
+ * The usual spellings (and the compact forms) by length, to recognise a header line's name
+ * without cutting it out of the line: most lines of most messages use one of them.
+ */
+const SPELLINGS_BY_LENGTH: string[][] = [];
+for (const name of [...CANONICAL.values(), ...Object.keys(COMPACT)]) {
+  const list = SPELLINGS_BY_LENGTH[name.length] ?? [];
+  list.push(name);
+  SPELLINGS_BY_LENGTH[name.length] = list;
+}
+
+/**
+ * The header name of `line` when its first `length` characters are exactly one of the usual
+ * spellings or compact forms ("Via", "Call-ID", "v"), as a shared string; undefined otherwise
+ * (other spellings, other case, whitespace before the colon), for the caller to cut it out.
+ * A parser that keeps every header name then keeps one string per spelling, not one per line.
+ */
+export function usualHeaderName(line: string, length: number): string | undefined {
+  const list = SPELLINGS_BY_LENGTH[length];
+  if (!list) return undefined;
+  for (let i = 0; i < list.length; i++) if (line.startsWith(list[i]!)) return list[i];
+  return undefined;
+}
+
+/**
  * Keys of the spellings seen so far. Every message looks its headers up many times, and the
  * same few spellings ("Via", "v", "CSeq") recur, so a map lookup replaces a toLowerCase each
  * time. Bounded: cleared when it grows past KEY_CACHE_MAX (odd names from fuzzing or attacks).

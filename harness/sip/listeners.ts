@@ -31,6 +31,11 @@ export class Listeners<Events extends { [K in keyof Events]: unknown[] }> {
     return true;
   }
 
+  /** Drops every listener of `ev` (what they hold is no longer kept alive by this list). */
+  clear<K extends keyof Events>(ev: K): void {
+    if (this.byEvent) this.byEvent[ev] = undefined;
+  }
+
   listenerCount<K extends keyof Events>(ev: K): number {
     return this.byEvent?.[ev]?.length ?? 0;
   }

@@ -4,7 +4,7 @@
  * message (`partial`), so a server can still answer 400 with the right Via, From, To,
  * Call-ID and CSeq.
  */
-import { headerKey } from './header-names.ts';
+import { headerKey, usualHeaderName } from './header-names.ts';
 import {
   isToken,
   type NameAddr,
@@ -169,8 +169,9 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     }
     skipping = false;
     const colon = line.indexOf(':');
-    const name = colon > 0 ? trimLwsEnd(line.slice(0, colon)) : '';
-    if (colon <= 0 || !isToken(name)) {
+    const usual = colon > 0 ? usualHeaderName(line, colon) : undefined;
+    const name = usual ?? (colon > 0 ? trimLwsEnd(line.slice(0, colon)) : '');
+    if (colon <= 0 || (usual === undefined && !isToken(name))) {
       firstError ??= failWith(
         partial,
         'bad-header',

@@ -74,6 +74,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       clock: this.clock,
       timers: this.timers,
       send: (msg, target) => this.transport.send(msg, target),
+      post: (msg, target, onError) => this.transport.post(msg, target, onError),
     };
     transport.on('message', (m) => this.onMessage(m));
   }
@@ -95,9 +96,12 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     return tx;
   }
 
-  /** Sends a message outside any transaction (ACK for 2xx, 2xx retransmissions by the UAS core). */
-  sendStateless(msg: SipRequest | SipResponse, target: SendTarget): Promise<Flow> {
-    return this.transport.send(msg, target);
+  /**
+   * Sends a message outside any transaction (ACK for 2xx, 2xx retransmissions by the UAS core),
+   * without waiting for it: failures are counted and logged by the transport.
+   */
+  postStateless(msg: SipRequest | SipResponse, target: SendTarget): void {
+    this.transport.post(msg, target);
   }
 
   /** Finds a client transaction (for CANCEL: the INVITE it cancels). */

@@ -51,6 +51,11 @@ export interface TransactionEnv {
   clock: Clock;
   timers: TimerConfig;
   send(msg: SipRequest | SipResponse, target: SendTarget): Promise<Flow>;
+  /**
+   * Sends without a result (TransportLayer.post): for messages whose flow is not needed.
+   * `onError` runs after the caller returned. Absent: `send` is used.
+   */
+  post?(msg: SipRequest | SipResponse, target: SendTarget, onError?: (err: Error) => void): void;
 }
 
 export type ClientState = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -108,6 +113,11 @@ abstract class Timers {
     for (const h of this.handles) h?.cancel();
     this.handles = [];
   }
+  /** Sends a message whose flow is not needed; `onError` runs after this step returned. */
+  protected post(msg: SipRequest | SipResponse, target: SendTarget, onError?: (err: Error) => void): void {
+    if (this.env.post) this.env.post(msg, target, onError);
+    else this.env.send(msg, target).catch((err: Error) => onError?.(err));
+  }
 }
 
 export class ClientTransaction extends Timers {
@@ -115,28 +125,31 @@ export class ClientTransaction extends Timers {
   state: ClientState;
   readonly isInvite: boolean;
   readonly reliable: boolean;
-  /** Responses received, in order (retransmissions included), as evidence. */
-  readonly responses: SipResponse[] = [];
+  /** Branch and method (§17.1.3), fixed at the start. */
+  readonly key: string;
   /** The flow the request went out on (local and remote address). */
   flow?: Flow;
   private interval: number;
   private ack?: SipRequest;
   private lastProvisional?: SipResponse;
+  /**
+   * The request, until its final response has been handed on: from then the transaction only
+   * waits (Timer D, K or M) and lets it go (see `park`). The TU keeps its own reference.
+   */
+  request: SipRequest | undefined;
 
   constructor(
     env: TransactionEnv,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly target: SendTarget,
   ) {
     super(env);
+    this.request = request;
     this.isInvite = request.method === 'INVITE';
     this.reliable = target.protocol !== 'UDP';
     this.state = this.isInvite ? 'calling' : 'trying';
     this.interval = env.timers.t1;
-  }
-
-  get key(): string {
-    return clientKey(this.request.branch ?? '', this.request.method);
+    this.key = clientKey(request.branch ?? '', request.method);
   }
 
   /** Last provisional response received (a CANCEL may be sent only after one). */
@@ -161,7 +174,9 @@ export class ClientTransaction extends Timers {
   }
 
   private transmit(): void {
-    this.env.send(this.request, this.target).then(
+    const req = this.request;
+    if (!req) return;
+    this.env.send(req, this.target).then(
       (flow) => {
         this.flow ??= flow;
       },
@@ -187,7 +202,6 @@ export class ClientTransaction extends Timers {
   /** A response matched this transaction. */
   receive(res: SipResponse, flow: Flow): void {
     if (this.state === 'terminated') return;
-    this.responses.push(res);
     const s = res.status;
     if (this.isInvite) {
       if (s < 200) {
@@ -212,15 +226,16 @@ export class ClientTransaction extends Timers {
         this.state = 'completed';
         this.disarm('retransmit');
         this.disarm('timeout');
-        this.ack = buildNon2xxAck(this.request, res);
-        this.env.send(this.ack, this.target).catch(() => undefined);
+        // Still Calling or Proceeding: the request has not been let go yet.
+        this.ack = buildNon2xxAck(this.request!, res);
+        this.post(this.ack, this.target);
         this.emitter.emit('response', res, flow);
         this.park();
         const d = timerD(this.env.timers, this.reliable);
         if (d === 0) this.terminate('normal');
         else this.arm('d', d, () => this.terminate('normal'));
       } else if (this.state === 'completed' && this.ack) {
-        this.env.send(this.ack, this.target).catch(() => undefined);
+        this.post(this.ack, this.target);
       }
       return;
     }
@@ -243,11 +258,21 @@ export class ClientTransaction extends Timers {
 
   /**
    * The request's final response has been handed on: from here the transaction only waits
-   * (Timer D, K or M) and keeps the request as evidence, so the request's typed values, which
-   * come back on demand, are dropped (less for the garbage collector to carry for 64*T1).
+   * (Timer D, K or M), so it lets go of what it no longer acts on, and of what that holds,
+   * for the garbage collector not to carry it for 64*T1: the request (the TU has its own
+   * reference; its typed values, which come back on demand, are dropped), the last provisional
+   * (a CANCEL is too late now), and the TU's timeout and transport-error listeners (the timers
+   * that raise them are off and nothing more is sent but an ACK, whose failure is not one).
+   * In Completed, retransmitted finals are absorbed, so the response listeners go too; in
+   * Accepted they stay: a 2xx retransmission or another fork's 2xx goes to the TU (RFC 6026).
    */
   private park(): void {
-    this.request.releaseCache();
+    this.request?.releaseCache();
+    this.request = undefined;
+    this.lastProvisional = undefined;
+    this.emitter.clear('timeout');
+    this.emitter.clear('transport-error');
+    if (this.state === 'completed') this.emitter.clear('response');
   }
 
   /** Ends the transaction now (e.g. on shutdown). */
@@ -295,19 +320,30 @@ export class ServerTransaction extends Timers {
   state: ServerState;
   readonly isInvite: boolean;
   readonly reliable: boolean;
-  readonly responses: SipResponse[] = [];
   cancelled = false;
+  /** The last response sent, while the transaction may send it again (see `sendRes`). */
   private last?: SipResponse;
+  private finalSent = false;
   private interval: number;
+  /** A response could not be sent: the transaction ends (one function per transaction, not per send). */
+  private readonly sendError = (): void => {
+    if (this.state !== 'terminated') this.terminate('transport-error');
+  };
+  /**
+   * The request, until a final response has been sent: from then the transaction only answers
+   * retransmissions and waits, and lets it go (the TU keeps its own reference).
+   */
+  request: SipRequest | undefined;
 
   constructor(
     env: TransactionEnv,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly flow: Flow,
     /** Where responses go (§18.2.2), decided by the transport layer. */
     readonly responseTarget: SendTarget,
   ) {
     super(env);
+    this.request = request;
     this.isInvite = request.method === 'INVITE';
     this.reliable = flow.protocol !== 'UDP';
     this.state = this.isInvite ? 'proceeding' : 'trying';
@@ -321,9 +357,13 @@ export class ServerTransaction extends Timers {
 
   /** True once a final response has been sent. */
   get answered(): boolean {
-    return this.last !== undefined && this.last.status >= 200;
+    return this.finalSent;
   }
 
+  /**
+   * The last response sent, while the transaction may send it again: in Accepted a 2xx is
+   * the TU's to retransmit (RFC 6026), so it is not kept there.
+   */
   get lastResponse(): SipResponse | undefined {
     return this.last;
   }
@@ -337,12 +377,14 @@ export class ServerTransaction extends Timers {
         if (s < 200 || s >= 300) return false;
         // RFC 6026: further 2xx (retransmissions by the TU) pass through in Accepted.
         this.sendRes(res);
+        this.last = undefined;
         return true;
       }
       this.sendRes(res);
       if (s < 200) return true;
       if (s < 300) {
         this.state = 'accepted';
+        this.last = undefined;
         this.arm('l', timerL(this.env.timers), () => this.terminate('normal'));
         return true;
       }
@@ -367,18 +409,22 @@ export class ServerTransaction extends Timers {
 
   private sendRes(res: SipResponse): void {
     this.last = res;
-    this.responses.push(res);
-    // A final response: the request is kept as evidence only from here (its typed values come
-    // back on demand), as in ClientTransaction.park.
-    if (res.status >= 200) this.request.releaseCache();
-    this.env.send(res, this.responseTarget).catch(() => {
-      if (this.state !== 'terminated') this.terminate('transport-error');
-    });
+    // A final response: from here the transaction answers retransmissions and waits, so it lets
+    // go of the request (its typed values dropped too, as in ClientTransaction.park). A CANCEL
+    // has no effect from here either (RFC 3261 §9.2), so the TU's cancel handlers, and what
+    // they hold, go as well.
+    if (res.status >= 200) {
+      this.finalSent = true;
+      this.request?.releaseCache();
+      this.request = undefined;
+      this.emitter.clear('cancel');
+    }
+    this.post(res, this.responseTarget, this.sendError);
   }
 
   private retransmitFinal(): void {
     if (this.state !== 'completed' || !this.last) return;
-    this.env.send(this.last, this.responseTarget).catch(() => undefined);
+    this.post(this.last, this.responseTarget);
     this.interval = Math.min(this.interval * 2, this.env.timers.t2);
     this.arm('g', this.interval, () => this.retransmitFinal());
   }
@@ -387,7 +433,7 @@ export class ServerTransaction extends Timers {
   receiveRetransmission(): void {
     this.emitter.emit('retransmission');
     if (this.last && this.state !== 'accepted' && this.state !== 'confirmed' && this.state !== 'terminated') {
-      this.env.send(this.last, this.responseTarget).catch(() => undefined);
+      this.post(this.last, this.responseTarget);
     }
   }
 

@@ -275,19 +275,60 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     }
   }
 
+  /**
+   * Sends like `send`, for a sender that does not need the flow it went out on (responses,
+   * ACKs, retransmissions): over UDP no Promise is made, and the flow only when a trace
+   * listener wants it. A failure is counted and logged as with `send`, then given to `onError`,
+   * always after the caller has returned.
+   */
+  post(
+    msg: SipMessage,
+    target: { protocol: TransportProtocol; address: string; port: number; connectionId?: string },
+    onError?: (err: Error) => void,
+  ): void {
+    if (target.protocol !== 'UDP') {
+      this.send(msg, target).catch((err: Error) => onError?.(err));
+      return;
+    }
+    try {
+      const data = msg.toBuffer();
+      const u = this.udpSocketFor(target.address);
+      u.socket.send(data, target.port, target.address, (err) => {
+        if (err) {
+          this.sendFailed(err, target);
+          onError?.(err);
+          return;
+        }
+        this.stats.sent++;
+        if (this.listenerCount('trace') === 0) return;
+        const flow: Flow = {
+          protocol: 'UDP',
+          local: u.local,
+          remote: { address: target.address, port: target.port },
+        };
+        this.emitTrace({ direction: 'out', flow, data, message: msg });
+      });
+    } catch (err) {
+      this.sendFailed(err, target);
+      // Never from within the caller's own step (a state machine may be halfway through one).
+      if (onError) queueMicrotask(() => onError(err as Error));
+    }
+  }
+
+  /** The UDP socket of the listener that sends to `address`. */
+  private udpSocketFor(address: string): (typeof this.udp)[number] {
+    const l = this.listenerFor('UDP', address);
+    for (const x of this.udp) if (x.listener === l) return x;
+    return this.udp[0]!;
+  }
+
   /** One datagram: one Promise, settled from the socket's callback (no async function around it). */
   private sendUdp(
     data: Buffer,
     message: SipMessage | undefined,
     target: { protocol: TransportProtocol; address: string; port: number },
   ): Promise<Flow> {
-    const l = this.listenerFor('UDP', target.address);
-    let u = this.udp[0]!;
-    for (const x of this.udp)
-      if (x.listener === l) {
-        u = x;
-        break;
-      }
+    const u = this.udpSocketFor(target.address);
     const local = u.local;
     return new Promise<Flow>((resolve, reject) => {
       try {

@@ -391,12 +391,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       ...(body !== undefined ? { body, contentType: 'application/sdp' } : {}),
     });
     this.sentAcks.set(dialog.key, { ack, target });
-    this.transactions.sendStateless(ack, target).catch(() => undefined);
+    this.transactions.postStateless(ack, target);
   }
 
   resendAck(key: string): void {
     const a = this.sentAcks.get(key);
-    if (a) this.transactions.sendStateless(a.ack, a.target).catch(() => undefined);
+    if (a) this.transactions.postStateless(a.ack, a.target);
   }
 
   addDialog(d: Dialog): void {
@@ -627,8 +627,7 @@ class AckWait {
       if (d.state !== 'terminated') ua.bye(d).catch(() => undefined);
       return;
     }
-    if (!this.tx.reliable)
-      ua.transactions.sendStateless(this.res, this.tx.responseTarget).catch(() => undefined);
+    if (!this.tx.reliable) ua.transactions.postStateless(this.res, this.tx.responseTarget);
     this.interval = Math.min(this.interval * 2, ua.timers.t2);
     this.timer = this.schedule();
   }
@@ -952,7 +951,7 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
       const key = `${d.key}|${this.rseq}`;
       const again = () => {
         if (this.tx.answered) return;
-        this.ua.transactions.sendStateless(res, this.tx.responseTarget).catch(() => undefined);
+        this.ua.transactions.postStateless(res, this.tx.responseTarget);
         interval = Math.min(interval * 2, this.ua.timers.t2);
         timer = this.ua.clock.setTimeout(again, interval);
       };

@@ -9,7 +9,7 @@
 import dgram from 'node:dgram';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { headerKey } from '../../harness/sip/header-names.ts';
+import { headerKey, usualHeaderName } from '../../harness/sip/header-names.ts';
 import { parseCSeq, parseParams, parseUnsigned, splitList } from '../../harness/sip/header-values.ts';
 import { newBranch, newCallId, newTag } from '../../harness/sip/ids.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from '../../harness/sip/message.ts';
@@ -18,7 +18,7 @@ import { parsed, parseError } from '../../harness/sip/parse-result.ts';
 import { findHeaderEnd, parseMessage } from '../../harness/sip/parser.ts';
 import { TransportLayer } from '../../harness/sip/transport.ts';
 import { parseHostPort } from '../../harness/sip/uri.ts';
-import { ALNUM, chars, mutate, mutation, runs, validMessage } from './fixtures/sip-fuzz-support.ts';
+import { ALNUM, chars, mutate, mutation, runs, str, validMessage } from './fixtures/sip-fuzz-support.ts';
 
 /** The same message with copied header lines and no cached values: every accessor parses afresh. */
 function unprimed(m: SipMessage): SipMessage {
@@ -341,6 +341,45 @@ const hostText = fc.oneof(
 );
 
 describe('fast paths agree with the reference implementations', () => {
+  it('usualHeaderName: a name it recognises is the text before the colon, exactly (5,000)', () => {
+    const usual = [
+      'Via',
+      'v',
+      'From',
+      'To',
+      'Call-ID',
+      'CSeq',
+      'Contact',
+      'Content-Length',
+      'Record-Route',
+      'X-Other',
+    ];
+    const nameText = fc.oneof(
+      fc.constantFrom(...usual),
+      fc.constantFrom(...usual).map((n) => n.toUpperCase()),
+      fc.constantFrom(...usual).map((n) => `${n} `),
+      fc.constantFrom(...usual).map((n) => n.slice(0, -1)),
+      str(chars(`${ALNUM}-`), 1, 16),
+    );
+    let recognised = 0;
+    fc.assert(
+      fc.property(nameText, str(chars(`${ALNUM} ;=`), 0, 20), (name, rest) => {
+        const line = `${name}:${rest}`;
+        const colon = line.indexOf(':');
+        const got = usualHeaderName(line, colon);
+        if (got !== undefined) {
+          recognised++;
+          expect(got).toBe(line.slice(0, colon));
+        } else
+          expect(['Via', 'v', 'From', 'To', 'Call-ID', 'CSeq', 'Contact']).not.toContain(
+            line.slice(0, colon),
+          );
+      }),
+      runs(5_000),
+    );
+    expect(recognised).toBeGreaterThan(500);
+  });
+
   it('splitList (5,000)', () => {
     fc.assert(
       fc.property(listText, (v) => {

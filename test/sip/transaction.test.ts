@@ -92,6 +92,11 @@ describe('INVITE client transaction', () => {
     expect(sent.filter((s) => s.what === 'INVITE').length).toBe(2);
     const busy = createResponse(inv, 486, { toTag: 'b' });
     tx.receive(busy, FLOW);
+    // Only waiting now: the request, the provisional and the TU's listeners are let go.
+    expect(tx.request).toBeUndefined();
+    expect(tx.provisional).toBeUndefined();
+    for (const ev of ['response', 'timeout', 'transport-error'] as const)
+      expect(tx.emitter.listenerCount(ev)).toBe(0);
     tx.receive(busy, FLOW); // retransmitted final: ACK again, not passed up
     expect(tx.state).toBe('completed');
     expect(sent.filter((s) => s.what === 'ACK').length).toBe(2);
@@ -110,6 +115,9 @@ describe('INVITE client transaction', () => {
     tx.start();
     const ok = createResponse(inv, 200, { toTag: 'b' });
     tx.receive(ok, FLOW);
+    expect(tx.request).toBeUndefined();
+    expect(tx.emitter.listenerCount('timeout')).toBe(0);
+    expect(tx.emitter.listenerCount('response')).toBe(1); // further 2xx still go to the TU
     tx.receive(ok, FLOW);
     expect(tx.state).toBe('accepted');
     expect(seen).toEqual([200, 200]);
@@ -195,6 +203,66 @@ describe('server transactions', () => {
     expect(tx.state).toBe('terminated');
   });
 
+  it('INVITE: after the final response it lets go of the request and of the TU cancel handlers (RFC 3261 §9.2), still answered', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ServerTransaction(e, inv, FLOW, UDP);
+    let cancels = 0;
+    tx.on('cancel', () => cancels++);
+    tx.respond(createResponse(inv, 180, { toTag: 'b' }));
+    expect(tx.request).toBe(inv);
+    tx.receiveCancel(request('CANCEL'));
+    expect(cancels).toBe(1);
+    tx.respond(createResponse(inv, 200, { toTag: 'b' }));
+    expect(tx.request).toBeUndefined();
+    expect(tx.emitter.listenerCount('cancel')).toBe(0);
+    tx.receiveCancel(request('CANCEL')); // too late: no effect on the TU
+    expect(cancels).toBe(1);
+    expect(tx.cancelled).toBe(true);
+    // The 2xx is the TU's to retransmit in Accepted: not kept, yet the INVITE stays answered.
+    expect(tx.lastResponse).toBeUndefined();
+    expect(tx.answered).toBe(true);
+    expect(tx.respond(createResponse(inv, 200, { toTag: 'b' }))).toBe(true);
+    expect(tx.answered).toBe(true);
+    expect(tx.lastResponse).toBeUndefined();
+    tx.receiveRetransmission(); // absorbed
+    expect(sent.map((s) => s.what)).toEqual(['180', '200', '200']);
+  });
+
+  it('INVITE: a non-2xx final is still retransmitted on Timer G and on a retransmitted INVITE after the request is let go', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ServerTransaction(e, inv, FLOW, UDP);
+    tx.respond(createResponse(inv, 486, { toTag: 'b' }));
+    expect(tx.request).toBeUndefined();
+    expect(tx.lastResponse?.status).toBe(486);
+    tx.receiveRetransmission();
+    clock.advance(600);
+    expect(sent.map((s) => s.what)).toEqual(['486', '486', '486']);
+  });
+
+  it('a response the transport could not send ends the transaction (transport-error), after its step', async () => {
+    const clock = new VirtualClock();
+    const { e } = env(clock);
+    const failing: TransactionEnv = {
+      ...e,
+      post: (_msg, _target, onError) => queueMicrotask(() => onError?.(new Error('EHOSTUNREACH'))),
+    };
+    const inv = request('INVITE');
+    const tx = new ServerTransaction(failing, inv, FLOW, UDP);
+    let reason = '';
+    tx.on('terminated', (r) => {
+      reason = r;
+    });
+    expect(tx.respond(createResponse(inv, 200, { toTag: 'b' }))).toBe(true);
+    expect(tx.state).toBe('accepted');
+    await settle();
+    expect(tx.state).toBe('terminated');
+    expect(reason).toBe('transport-error');
+  });
+
   it('non-INVITE: answers retransmissions with the final response until Timer J', () => {
     const clock = new VirtualClock();
     const { e, sent } = env(clock);
@@ -202,6 +270,7 @@ describe('server transactions', () => {
     const tx = new ServerTransaction(e, req, FLOW, UDP);
     tx.receiveRetransmission(); // nothing sent yet: nothing to repeat
     tx.respond(createResponse(req, 200));
+    expect(tx.request).toBeUndefined(); // only the response is needed from here
     tx.receiveRetransmission();
     expect(sent.map((s) => s.what)).toEqual(['200', '200']);
     clock.advance(64 * T.t1);
