@@ -202,8 +202,14 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   /** Stream connections by remote address. */
   private readonly connsPerSource: SourceCounter;
   private udp: Array<{ listener: Listener; socket: dgram.Socket; local: Endpoint }> = [];
-  /** listenerFor's answers by protocol and address family, rebuilt when the listeners change. */
-  private listenerCache = new Map<string, Listener>();
+  /**
+   * listenerFor's answers by protocol, for IPv4 [0] and IPv6 [1] destinations (no key string
+   * built per send), rebuilt when the listeners change.
+   */
+  private readonly listenerCache = [
+    new Map<TransportProtocol, Listener>(),
+    new Map<TransportProtocol, Listener>(),
+  ];
   private servers: Array<{ listener: Listener; server: net.Server }> = [];
   private conns = new Map<string, StreamConn>();
   private byRemote = new Map<string, string>();
@@ -249,13 +255,13 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   listenerFor(protocol: TransportProtocol, remoteAddress?: string): Listener {
     // An IPv6 address always holds a colon, an IPv4 address or a host name never does.
     const family = remoteAddress?.includes(':') && net.isIPv6(remoteAddress) ? 6 : 4;
-    const cacheKey = `${protocol}${family}`;
-    const cached = this.listenerCache.get(cacheKey);
+    const cache = this.listenerCache[family === 6 ? 1 : 0]!;
+    const cached = cache.get(protocol);
     if (cached) return cached;
     const candidates = this.bound.filter((l) => l.protocol === protocol);
     const match = candidates.find((l) => (net.isIPv6(l.address) ? 6 : 4) === family) ?? candidates[0];
     if (!match) throw new Error(`no ${protocol} listener is configured`);
-    this.listenerCache.set(cacheKey, match);
+    cache.set(protocol, match);
     return match;
   }
 
@@ -433,7 +439,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     );
     this.udp = [];
     this.servers = [];
-    this.listenerCache.clear();
+    for (const c of this.listenerCache) c.clear();
     this.started = false;
   }
 
@@ -475,7 +481,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       this.onData(data, flow);
     });
     this.udp.push({ listener, socket, local });
-    this.listenerCache.clear();
+    for (const c of this.listenerCache) c.clear();
   }
 
   private async startStream(spec: ListenSpec): Promise<void> {
@@ -505,7 +511,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     }
     const port = (server.address() as net.AddressInfo).port;
     const listener: Listener = { protocol, address: spec.address, port };
-    this.listenerCache.clear();
+    for (const c of this.listenerCache) c.clear();
     server.on(protocol === 'TLS' ? 'secureConnection' : 'connection', (socket: net.Socket) => {
       if (this.conns.size >= this.maxConnections) {
         this.stats.connectionsRefused++;

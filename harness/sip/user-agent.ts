@@ -394,6 +394,33 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.transactions.postStateless(ack, target);
   }
 
+  /**
+   * A 2xx to our INVITE `req` after its final response (RFC 6026 Accepted): a retransmission,
+   * or the first 2xx of a dialog we know, gets the ACK again; another fork's 2xx is ACKed and
+   * its dialog ended with BYE (RFC 3261 §13.2.2.4).
+   */
+  lateInvite2xx(req: SipRequest, res: SipResponse, flow: Flow): void {
+    const d = this.findDialog(req.callId, req.fromTag, res.toTag);
+    if (d && d.state !== 'early') {
+      this.resendAck(d.key);
+      return;
+    }
+    let fork = d;
+    if (fork) {
+      fork.state = 'confirmed';
+      fork.refreshTarget(res);
+      fork.routeSet = res.getAll('record-route').reverse();
+    } else {
+      fork = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
+      if (!fork) return;
+      this.addDialog(fork);
+    }
+    if (req.body.length > 0) fork.localSdp = req.bodyText;
+    if (res.body.length > 0) fork.remoteSdp = res.bodyText;
+    this.sendAck(fork, req.cseq?.seq ?? 1);
+    this.bye(fork).catch(() => undefined);
+  }
+
   resendAck(key: string): void {
     const a = this.sentAcks.get(key);
     if (a) this.transactions.postStateless(a.ack, a.target);
@@ -664,7 +691,10 @@ export interface InviteOutcome {
   response?: SipResponse;
   /** The confirmed dialog, on 2xx. */
   dialog?: Dialog;
-  /** Every response received for this INVITE (all authentication rounds). */
+  /**
+   * Every response received for this INVITE (all authentication rounds), up to the final one:
+   * a later 2xx (a retransmission, another fork's) is answered by the user agent, not added.
+   */
   responses: SipResponse[];
   /** True when CANCEL was sent. */
   cancelled: boolean;
@@ -783,6 +813,10 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
       return;
     }
     if (s < 300) {
+      if (this.finished) {
+        this.ua.lateInvite2xx(req, res, flow);
+        return;
+      }
       const key = dialogKey({
         callId: req.callId ?? '',
         localTag: req.fromTag ?? '',
@@ -813,11 +847,6 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
       if (se) this.ua.startSessionTimer(d, { interval: se.interval, refresher: se.refresher ?? 'uac' });
       for (const other of this.early.values())
         if (other !== d && other.state === 'early') other.terminate('failure');
-      if (this.finished) {
-        // A second 2xx from another fork after the first: ACK it, then end that dialog.
-        this.ua.bye(d).catch(() => undefined);
-        return;
-      }
       this.finish({ status: s, response: res, dialog: d });
       return;
     }
@@ -847,6 +876,16 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
     if (this.finished) return;
     this.finished = true;
     this.settle({ ...o, responses: this.responses, cancelled: this.cancelSent });
+    if (o.status >= 200 && o.status < 300) {
+      // For the rest of Accepted (RFC 6026 Timer M, 64*T1), a 2xx is a retransmission or
+      // another fork's: the user agent answers it without this object, which the caller may
+      // then let go (with the responses it holds).
+      const ua = this.ua;
+      const req = this.request;
+      this.tx.emitter.clear('response');
+      this.tx.on('response', (res, flow) => ua.lateInvite2xx(req, res, flow));
+      this.early.clear();
+    }
   }
 }
 
