@@ -262,17 +262,22 @@ describe('session timers (RFC 4028)', () => {
   });
 });
 
+/** Our user agent and a bare UDP socket on 127.0.0.7 that the test answers from by hand. */
+async function agentAndRawPeer() {
+  const dgram = await import('node:dgram');
+  const a = await UserAgent.start({
+    listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
+    timers: FAST,
+  });
+  agents.push(a);
+  const peer = dgram.createSocket('udp4');
+  await new Promise<void>((r) => peer.bind(0, '127.0.0.7', () => r()));
+  return { a, peer, port: peer.address().port };
+}
+
 describe('late 2xx retransmissions', () => {
   it('a 200 retransmitted after our BYE is ACKed again and starts no second BYE', async () => {
-    const dgram = await import('node:dgram');
-    const a = await UserAgent.start({
-      listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
-      timers: FAST,
-    });
-    agents.push(a);
-    const peer = dgram.createSocket('udp4');
-    await new Promise<void>((r) => peer.bind(0, '127.0.0.7', () => r()));
-    const port = peer.address().port;
+    const { a, peer, port } = await agentAndRawPeer();
     const seen: string[] = [];
     let ok200 = '';
     peer.on('message', (m, rinfo) => {
@@ -302,15 +307,7 @@ describe('late 2xx retransmissions', () => {
   });
 
   it("another fork's 200 after the first is ACKed and its dialog ended with BYE (RFC 3261 §13.2.2.4)", async () => {
-    const dgram = await import('node:dgram');
-    const a = await UserAgent.start({
-      listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
-      timers: FAST,
-    });
-    agents.push(a);
-    const peer = dgram.createSocket('udp4');
-    await new Promise<void>((r) => peer.bind(0, '127.0.0.7', () => r()));
-    const port = peer.address().port;
+    const { a, peer, port } = await agentAndRawPeer();
     const seen: string[] = [];
     peer.on('message', (m, rinfo) => {
       const text = m.toString();
