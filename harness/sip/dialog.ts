@@ -7,6 +7,7 @@
  *                        \--(non-2xx final)--> terminated
  */
 import { EventEmitter } from 'node:events';
+import { ownCopy } from '../support/own-copy.ts';
 import { type NameAddr, parseNameAddr } from './header-values.ts';
 import { newBranch } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
@@ -99,13 +100,19 @@ export class Dialog extends EventEmitter<DialogEvents> {
     super();
     this.role = init.role;
     this.state = init.state;
-    this.id = init.id;
+    // A dialog outlives the messages these came from (by 64*T1 once terminated): copies that
+    // do not keep those messages' header text.
+    this.id = {
+      callId: ownCopy(init.id.callId),
+      localTag: ownCopy(init.id.localTag),
+      remoteTag: ownCopy(init.id.remoteTag),
+    };
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
-    this.remoteTarget = init.remoteTarget;
-    this.routeSet = init.routeSet;
+    this.localUri = ownCopy(init.localUri);
+    this.remoteUri = ownCopy(init.remoteUri);
+    this.remoteTarget = ownCopy(init.remoteTarget);
+    this.routeSet = init.routeSet.map(ownCopy);
     this.localContact = init.localContact;
     this.protocol = init.protocol;
     this.connectionId = init.connectionId;
@@ -188,7 +195,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
   /** Updates the remote target from a target-refresh request or its 2xx (re-INVITE, UPDATE). */
   refreshTarget(msg: SipRequest | SipResponse): void {
     const c = msg.contacts[0];
-    if (c) this.remoteTarget = formatUri(c.uri);
+    if (c) this.remoteTarget = ownCopy(formatUri(c.uri));
   }
 
   /**

@@ -3,6 +3,7 @@
  * and a body. Parsed messages keep each header's raw text, so an untouched message serializes
  * back byte for byte; typed accessors read the common headers on demand.
  */
+import { ownCopy } from '../support/own-copy.ts';
 import { canonicalName, headerKey, isListHeader } from './header-names.ts';
 import {
   type ContentType,
@@ -216,6 +217,25 @@ abstract class SipMessageBase {
    * @internal
    */
   releaseCache(): void {
+    this.cache = undefined;
+  }
+
+  /**
+   * For the SIP stack itself (transactions): makes the text of the header lines the message's
+   * own, so that a message kept long (a final response a transaction may send again for 64*T1)
+   * does not keep the whole header text of the message its values were copied from (V8 keeps
+   * the parent of a substring). The lines read and serialize exactly as before.
+   * @internal
+   */
+  ownHeaderText(): void {
+    const hs = this.headers;
+    for (let i = 0; i < hs.length; i++) {
+      const h = hs[i]!;
+      hs[i] =
+        h.raw === undefined
+          ? { name: h.name, value: ownCopy(h.value) }
+          : { name: h.name, value: ownCopy(h.value), raw: ownCopy(h.raw) };
+    }
     this.cache = undefined;
   }
 

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
+import { ownCopy } from '../support/own-copy.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { createResponse } from './message-factory.ts';
 import { DEFAULT_MAX_TRANSACTIONS_PER_SOURCE, SOURCE_RETRY_AFTER_S, SourceCounter } from './source-limits.ts';
@@ -74,7 +75,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       clock: this.clock,
       timers: this.timers,
       send: (msg, target) => this.transport.send(msg, target),
-      post: (msg, target, onError) => this.transport.post(msg, target, onError),
+      post: (msg, target, sink) => this.transport.post(msg, target, sink),
     };
     transport.on('message', (m) => this.onMessage(m));
   }
@@ -175,11 +176,14 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       return;
     }
     const tx = new ServerTransaction(this.env, req, flow, target);
-    this.servers.set(key, tx);
+    // Kept for the transaction's life (64*T1 after its answer): a copy that does not keep the
+    // request's header text, which the branch in it was cut from.
+    const kept = ownCopy(key);
+    this.servers.set(kept, tx);
     this.perSource.add(source);
     tx.on('terminated', () => {
       this.perSource.remove(source);
-      if (this.servers.get(key) === tx) this.servers.delete(key);
+      if (this.servers.get(kept) === tx) this.servers.delete(kept);
     });
     this.stats.serverStarted++;
     if (req.method === 'CANCEL') {

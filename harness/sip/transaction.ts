@@ -37,7 +37,7 @@ import {
   timerL,
   timerM,
 } from './timers.ts';
-import type { Flow, TransportProtocol } from './transport.ts';
+import type { Flow, SendFailureSink, TransportProtocol } from './transport.ts';
 
 export interface SendTarget {
   protocol: TransportProtocol;
@@ -53,9 +53,9 @@ export interface TransactionEnv {
   send(msg: SipRequest | SipResponse, target: SendTarget): Promise<Flow>;
   /**
    * Sends without a result (TransportLayer.post): for messages whose flow is not needed.
-   * `onError` runs after the caller returned. Absent: `send` is used.
+   * `sink` hears of a failure after the caller returned. Absent: `send` is used.
    */
-  post?(msg: SipRequest | SipResponse, target: SendTarget, onError?: (err: Error) => void): void;
+  post?(msg: SipRequest | SipResponse, target: SendTarget, sink?: SendFailureSink): void;
 }
 
 export type ClientState = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -113,10 +113,10 @@ abstract class Timers {
     for (const h of this.handles) h?.cancel();
     this.handles = [];
   }
-  /** Sends a message whose flow is not needed; `onError` runs after this step returned. */
-  protected post(msg: SipRequest | SipResponse, target: SendTarget, onError?: (err: Error) => void): void {
-    if (this.env.post) this.env.post(msg, target, onError);
-    else this.env.send(msg, target).catch((err: Error) => onError?.(err));
+  /** Sends a message whose flow is not needed; `sink` hears of a failure after this step returned. */
+  protected post(msg: SipRequest | SipResponse, target: SendTarget, sink?: SendFailureSink): void {
+    if (this.env.post) this.env.post(msg, target, sink);
+    else this.env.send(msg, target).catch((err: Error) => sink?.onSendFailure(err));
   }
 }
 
@@ -325,10 +325,6 @@ export class ServerTransaction extends Timers {
   private last?: SipResponse;
   private finalSent = false;
   private interval: number;
-  /** A response could not be sent: the transaction ends (one function per transaction, not per send). */
-  private readonly sendError = (): void => {
-    if (this.state !== 'terminated') this.terminate('transport-error');
-  };
   /**
    * The request, until a final response has been sent: from then the transaction only answers
    * retransmissions and waits, and lets it go (the TU keeps its own reference).
@@ -418,8 +414,16 @@ export class ServerTransaction extends Timers {
       this.request?.releaseCache();
       this.request = undefined;
       this.emitter.clear('cancel');
+      // Kept to be sent again (Completed, up to 64*T1), unless a 2xx to INVITE (Accepted):
+      // without the request's header text its values were copied from.
+      if (!this.isInvite || res.status >= 300) res.ownHeaderText();
     }
-    this.post(res, this.responseTarget, this.sendError);
+    this.post(res, this.responseTarget, this);
+  }
+
+  /** A response could not be sent (TransportLayer.post): the transaction ends. */
+  onSendFailure(): void {
+    if (this.state !== 'terminated') this.terminate('transport-error');
   }
 
   private retransmitFinal(): void {

@@ -66,6 +66,11 @@ export interface Flow {
   connectionId?: string;
 }
 
+/** Who hears that a message given to TransportLayer.post could not be sent. */
+export interface SendFailureSink {
+  onSendFailure(err: Error): void;
+}
+
 export interface TraceEvent {
   direction: 'in' | 'out';
   /** Wall-clock milliseconds. */
@@ -284,16 +289,16 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   /**
    * Sends like `send`, for a sender that does not need the flow it went out on (responses,
    * ACKs, retransmissions): over UDP no Promise is made, and the flow only when a trace
-   * listener wants it. A failure is counted and logged as with `send`, then given to `onError`,
-   * always after the caller has returned.
+   * listener wants it. A failure is counted and logged as with `send`, then given to `sink`,
+   * always after the caller has returned (an object, not a closure: nothing made per send).
    */
   post(
     msg: SipMessage,
     target: { protocol: TransportProtocol; address: string; port: number; connectionId?: string },
-    onError?: (err: Error) => void,
+    sink?: SendFailureSink,
   ): void {
     if (target.protocol !== 'UDP') {
-      this.send(msg, target).catch((err: Error) => onError?.(err));
+      this.send(msg, target).catch((err: Error) => sink?.onSendFailure(err));
       return;
     }
     try {
@@ -302,7 +307,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       u.socket.send(data, target.port, target.address, (err) => {
         if (err) {
           this.sendFailed(err, target);
-          onError?.(err);
+          sink?.onSendFailure(err);
           return;
         }
         this.stats.sent++;
@@ -317,7 +322,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     } catch (err) {
       this.sendFailed(err, target);
       // Never from within the caller's own step (a state machine may be halfway through one).
-      if (onError) queueMicrotask(() => onError(err as Error));
+      if (sink) queueMicrotask(() => sink.onSendFailure(err as Error));
     }
   }
 

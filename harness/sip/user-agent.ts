@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
+import { ownCopy } from '../support/own-copy.ts';
 import { Dialog, dialogKey, makeVia } from './dialog.ts';
 import { DigestClient } from './digest.ts';
 import { parseRAck } from './header-values.ts';
@@ -409,7 +410,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     if (fork) {
       fork.state = 'confirmed';
       fork.refreshTarget(res);
-      fork.routeSet = res.getAll('record-route').reverse();
+      fork.routeSet = res.getAll('record-route').reverse().map(ownCopy);
     } else {
       fork = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
       if (!fork) return;
@@ -834,7 +835,7 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
       } else {
         d.state = 'confirmed';
         d.refreshTarget(res);
-        d.routeSet = res.getAll('record-route').reverse();
+        d.routeSet = res.getAll('record-route').reverse().map(ownCopy);
       }
       if (!d) {
         this.finish({ status: s, response: res });

@@ -248,7 +248,7 @@ describe('server transactions', () => {
     const { e } = env(clock);
     const failing: TransactionEnv = {
       ...e,
-      post: (_msg, _target, onError) => queueMicrotask(() => onError?.(new Error('EHOSTUNREACH'))),
+      post: (_msg, _target, sink) => queueMicrotask(() => sink?.onSendFailure(new Error('EHOSTUNREACH'))),
     };
     const inv = request('INVITE');
     const tx = new ServerTransaction(failing, inv, FLOW, UDP);

@@ -37,7 +37,7 @@ describe('TransportLayer.post', () => {
     const msg = options();
     const target = { protocol: 'UDP' as const, address: '127.0.0.1', port: peer.address().port };
     const sent0 = transport.stats.sent;
-    transport.post(msg, target, () => expect.unreachable('no failure'));
+    transport.post(msg, target, { onSendFailure: () => expect.unreachable('no failure') });
     expect((await got).equals(msg.toBuffer())).toBe(true);
     await new Promise((r) => setTimeout(r, 20));
     expect(transport.stats.sent).toBe(sent0 + 1);
@@ -55,9 +55,15 @@ describe('TransportLayer.post', () => {
     open.push({ close: () => transport.stop() });
     const errors0 = transport.stats.sendErrors;
     let failed: Error | undefined;
-    transport.post(options(), { protocol: 'UDP', address: '127.0.0.1', port: 9 }, (err) => {
-      failed = err;
-    });
+    transport.post(
+      options(),
+      { protocol: 'UDP', address: '127.0.0.1', port: 9 },
+      {
+        onSendFailure: (err) => {
+          failed = err;
+        },
+      },
+    );
     expect(failed).toBeUndefined(); // not from within post itself
     await new Promise((r) => setTimeout(r, 0));
     expect(failed).toBeInstanceOf(Error);
