@@ -212,8 +212,8 @@ abstract class SipMessageBase {
   /**
    * For the SIP stack itself (transport): drops the typed values computed so far. They are
    * recomputed from the header lines on the next access, with the same result, so nothing
-   * changes for a reader; a message kept as evidence (by a transaction for 64*T1, by a
-   * dialog) then holds its header lines only, not their parsed form too.
+   * changes for a reader; a message kept after it was handled (by the TU, by a dialog) then
+   * holds its header lines only, not their parsed form too.
    * @internal
    */
   releaseCache(): void {

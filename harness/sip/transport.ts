@@ -15,6 +15,7 @@ import tls from 'node:tls';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { SummarizedLog } from '../support/log-summary.ts';
+import { ownCopy } from '../support/own-copy.ts';
 import { headerKey } from './header-names.ts';
 import { firstListElement, formatVia, parseVia } from './header-values.ts';
 import { type SipMessage, SipResponse } from './message.ts';
@@ -417,7 +418,8 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     if (!via) return { protocol: flow.protocol, address: flow.remote.address, port: flow.remote.port };
     const received = getParam(via.params, 'received') ?? undefined;
     const rport = getParam(via.params, 'rport');
-    const address = received ?? via.host;
+    // Kept by the server transaction up to 64*T1: a copy that does not keep the request's text.
+    const address = ownCopy(received ?? via.host);
     const port = rport ? Number(rport) : (via.port ?? (flow.protocol === 'TLS' ? 5061 : 5060));
     return { protocol: flow.protocol, address, port };
   }

@@ -396,18 +396,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   /**
-   * A 2xx to our INVITE `req` after its final response (RFC 6026 Accepted): a retransmission,
-   * or the first 2xx of a dialog we know, gets the ACK again; another fork's 2xx is ACKed and
-   * its dialog ended with BYE (RFC 3261 §13.2.2.4).
+   * A 2xx to our INVITE `req` after its final response (RFC 6026 Accepted): a retransmission
+   * (the dialog is confirmed, or we ACKed it) gets the ACK again; another fork's 2xx is ACKed
+   * and its dialog ended with BYE (RFC 3261 §13.2.2.4), also when that fork's early dialog
+   * was ended when the first 2xx came.
    */
   lateInvite2xx(req: SipRequest, res: SipResponse, flow: Flow): void {
     const d = this.findDialog(req.callId, req.fromTag, res.toTag);
-    if (d && d.state !== 'early') {
+    if (d && (d.state === 'confirmed' || this.sentAcks.has(d.key))) {
       this.resendAck(d.key);
       return;
     }
     let fork = d;
     if (fork) {
+      // Its early dialog (still early, or ended by us when another fork answered first).
       fork.state = 'confirmed';
       fork.refreshTarget(res);
       fork.routeSet = res.getAll('record-route').reverse().map(ownCopy);
@@ -825,7 +827,8 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
       });
       let d = this.ua.dialogs.get(key);
       if (d && d.state !== 'early') {
-        // A 2xx retransmission (also after our BYE ended the dialog): only the ACK is repeated.
+        // Before the final response, a dialog that is no longer early was confirmed by a 2xx of
+        // this transaction already: only the ACK is repeated.
         this.ua.resendAck(d.key);
         return;
       }

@@ -306,34 +306,45 @@ describe('late 2xx retransmissions', () => {
     }
   });
 
-  it("another fork's 200 after the first is ACKed and its dialog ended with BYE (RFC 3261 §13.2.2.4)", async () => {
-    const { a, peer, port } = await agentAndRawPeer();
-    const seen: string[] = [];
-    peer.on('message', (m, rinfo) => {
-      const text = m.toString();
-      const method = text.split(' ')[0]!;
-      const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
-      seen.push(
-        `${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''} ${/tag=(fork\w)/.exec(header('To'))?.[1] ?? ''}`,
-      );
-      const reply = (status: string, toTag: string, extra = '') =>
-        `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${toTag}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
-      const contact = `Contact: <sip:callee@127.0.0.7:${port}>\r\n`;
-      if (method === 'INVITE') {
-        peer.send(reply('200 OK', ';tag=forkA', contact), rinfo.port, rinfo.address);
-        setTimeout(() => peer.send(reply('200 OK', ';tag=forkB', contact), rinfo.port, rinfo.address), 50);
-      } else if (method === 'BYE') peer.send(reply('200 OK', ''), rinfo.port, rinfo.address);
-    });
-    try {
-      const out = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
-      expect(out.status).toBe(200);
-      expect(out.dialog!.id.remoteTag).toBe('forkA');
-      await new Promise((r) => setTimeout(r, 300));
-      expect(seen).toEqual(['INVITE 1 ', 'ACK 1 forkA', 'ACK 1 forkB', 'BYE 2 forkB']);
-      expect(out.responses.map((r) => r.toTag)).toEqual(['forkA']); // the later 2xx is not added
-      expect(out.dialog!.state).toBe('confirmed');
-    } finally {
-      peer.close();
-    }
-  });
+  it.each([
+    ['that sent nothing before', false],
+    ['whose early dialog (180) was ended when the first 200 came', true],
+  ])(
+    "another fork's 200 after the first, %s, is ACKed and its dialog ended with BYE (RFC 3261 §13.2.2.4)",
+    async (_, ringsFirst) => {
+      const { a, peer, port } = await agentAndRawPeer();
+      const seen: string[] = [];
+      peer.on('message', (m, rinfo) => {
+        const text = m.toString();
+        const method = text.split(' ')[0]!;
+        const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
+        seen.push(
+          `${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''} ${/tag=(fork\w)/.exec(header('To'))?.[1] ?? ''}`,
+        );
+        const reply = (status: string, toTag: string, extra = '') =>
+          `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${toTag}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
+        const contact = `Contact: <sip:callee@127.0.0.7:${port}>\r\n`;
+        if (method === 'INVITE') {
+          if (ringsFirst) peer.send(reply('180 Ringing', ';tag=forkB', contact), rinfo.port, rinfo.address);
+          peer.send(reply('200 OK', ';tag=forkA', contact), rinfo.port, rinfo.address);
+          setTimeout(() => peer.send(reply('200 OK', ';tag=forkB', contact), rinfo.port, rinfo.address), 50);
+        } else if (method === 'BYE') peer.send(reply('200 OK', ''), rinfo.port, rinfo.address);
+      });
+      try {
+        const out = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
+        expect(out.status).toBe(200);
+        expect(out.dialog!.id.remoteTag).toBe('forkA');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(seen).toEqual(['INVITE 1 ', 'ACK 1 forkA', 'ACK 1 forkB', 'BYE 2 forkB']);
+        // The later 2xx is not added.
+        expect(out.responses.map((r) => `${r.status} ${r.toTag}`)).toEqual([
+          ...(ringsFirst ? ['180 forkB'] : []),
+          '200 forkA',
+        ]);
+        expect(out.dialog!.state).toBe('confirmed');
+      } finally {
+        peer.close();
+      }
+    },
+  );
 });
