@@ -157,9 +157,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         { open: this.openTransactions },
         'transaction limit reached; answering 503',
       );
-      this.transport
-        .send(createResponse(req, 503, { headers: [['Retry-After', '5']] }), target)
-        .catch(() => undefined);
+      this.transport.post(createResponse(req, 503, { headers: [['Retry-After', '5']] }), target);
       return;
     }
     const source = flow.remote.address;
@@ -170,9 +168,10 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         { source, open: this.perSource.get(source), limit: this.perSource.limit },
         'transaction limit of one source reached; answering 503',
       );
-      this.transport
-        .send(createResponse(req, 503, { headers: [['Retry-After', String(SOURCE_RETRY_AFTER_S)]] }), target)
-        .catch(() => undefined);
+      this.transport.post(
+        createResponse(req, 503, { headers: [['Retry-After', String(SOURCE_RETRY_AFTER_S)]] }),
+        target,
+      );
       return;
     }
     const tx = new ServerTransaction(this.env, req, flow, target);

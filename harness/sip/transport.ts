@@ -805,7 +805,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     const target = flow.connectionId
       ? { ...flow.remote, protocol: flow.protocol, connectionId: flow.connectionId }
       : { ...flow.remote, protocol: flow.protocol };
-    this.send(res, target).catch(() => undefined);
+    this.post(res, target);
   }
 
   private traceOut(flow: Flow, data: Buffer, message?: SipMessage): void {
