@@ -67,11 +67,14 @@ const computeTo = (m: SipMessageBase) => okOrUndefined(m.parseOne('to', parseNam
 const computeCallId = (m: SipMessageBase) => m.get('call-id');
 const computeCSeq = (m: SipMessageBase) => okOrUndefined(m.parseOne('cseq', parseCSeq));
 
+/** The warnings of a message that has none (shared: nothing is added to a message's warnings later). */
+const NO_WARNINGS: readonly string[] = Object.freeze([]);
+
 abstract class SipMessageBase {
   headers: HeaderField[];
   body: Buffer;
-  /** Deviations the parser tolerated (bare LF line ends, missing Max-Forwards, ...). */
-  warnings: string[] = [];
+  /** Deviations the parser tolerated (bare LF line ends, missing Max-Forwards, ...); none: a shared empty list. */
+  warnings: readonly string[] = NO_WARNINGS;
   /** Typed values computed from the headers, one slot per header key (CACHE_SLOT); created on first use. */
   private cache: unknown[] | undefined;
 

@@ -182,7 +182,12 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       skipping = true;
       continue;
     }
-    headers.push({ name, value: trimLws(line.slice(colon + 1)), raw: line });
+    // The value without the LWS around it, cut once (as trimLws(line.slice(colon + 1))).
+    let a = colon + 1;
+    let b = line.length;
+    while (a < b && (line.charCodeAt(a) === 0x20 || line.charCodeAt(a) === 0x09)) a++;
+    while (b > a && (line.charCodeAt(b - 1) === 0x20 || line.charCodeAt(b - 1) === 0x09)) b--;
+    headers.push({ name, value: line.slice(a, b), raw: line });
     if (headers.length > maxHeaders)
       return failWith(partial, 'too-many-headers', `more than ${maxHeaders} header lines`);
   }
@@ -198,7 +203,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   if (firstError) return firstError;
   if (!sl.ok) return failWith(partial, 'bad-start-line', 'unreadable start line');
 
-  if (sl.version.toUpperCase() !== 'SIP/2.0')
+  if (sl.version !== 'SIP/2.0' && sl.version.toUpperCase() !== 'SIP/2.0')
     return failWith(partial, 'bad-version', `unsupported protocol version ${sl.version}`);
   if (sl.isRequest) {
     const u = parseUri(sl.uri);
@@ -255,7 +260,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     const v = viaValues[vi]!;
     const via = parseVia(v);
     if (!via.ok) return failWith(partial, 'bad-header', via.reason);
-    if (via.value.protocol.toUpperCase() !== 'SIP/2.0') {
+    if (via.value.protocol !== 'SIP/2.0' && via.value.protocol.toUpperCase() !== 'SIP/2.0') {
       return failWith(
         partial,
         'bad-version',
@@ -320,7 +325,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   const message = sl.isRequest
     ? new SipRequest(sl.method, sl.uri, headers, body.length > 0 ? Buffer.from(body) : undefined)
     : new SipResponse(sl.status, sl.reason, headers, body.length > 0 ? Buffer.from(body) : undefined);
-  message.warnings = warnings;
+  if (warnings.length > 0) message.warnings = warnings;
   message.primeCache('via', vias);
   message.primeCache('from', from.value);
   message.primeCache('to', to.value);
