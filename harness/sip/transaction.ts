@@ -228,8 +228,8 @@ export class ClientTransaction extends Timers {
         this.disarm('timeout');
         // Still Calling or Proceeding: the request has not been let go yet.
         this.ack = buildNon2xxAck(this.request!, res);
-        // Kept until Timer D (32 s): without the response's header text its To came from.
-        this.ack.ownHeaderText();
+        // Kept until Timer D (32 s over UDP): without the response's header text its To came from.
+        if (!this.reliable) this.ack.ownHeaderText();
         this.post(this.ack, this.target);
         this.emitter.emit('response', res, flow);
         this.park();
@@ -416,9 +416,9 @@ export class ServerTransaction extends Timers {
       this.request?.releaseCache();
       this.request = undefined;
       this.emitter.clear('cancel');
-      // Kept to be sent again (Completed, up to 64*T1 over UDP), unless a 2xx to INVITE
-      // (Accepted): without the request's header text its values were copied from.
-      if (!this.reliable && (!this.isInvite || res.status >= 300)) res.ownHeaderText();
+      // Kept to be sent again (Completed: a non-INVITE's over UDP, Timer J; an INVITE's non-2xx
+      // until its ACK or Timer H): without the request's header text its values came from.
+      if (this.isInvite ? res.status >= 300 : !this.reliable) res.ownHeaderText();
     }
     this.post(res, this.responseTarget, this);
   }

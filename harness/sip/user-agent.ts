@@ -396,32 +396,30 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   /**
-   * A 2xx to our INVITE `req` after its final response (RFC 6026 Accepted): a retransmission
-   * (the dialog is confirmed, or we ACKed it) gets the ACK again; another fork's 2xx is ACKed
-   * and its dialog ended with BYE (RFC 3261 §13.2.2.4), also when that fork's early dialog
-   * was ended when the first 2xx came.
+   * A 2xx to our INVITE `req` that this side will not keep: after the INVITE's final response
+   * (RFC 6026 Accepted), or for a dialog whose early dialog already ended. A retransmission
+   * (its dialog is confirmed, or we ACKed it) gets the ACK again. Any other 2xx (another
+   * fork's; one whose early dialog ended when another fork answered first, or by a BYE in it)
+   * is ACKed and its dialog ended with BYE (RFC 3261 §13.2.2.4, §15), on a dialog of its own
+   * so that an ended one is not brought back. Returns that dialog, if one was made.
    */
-  lateInvite2xx(req: SipRequest, res: SipResponse, flow: Flow): void {
-    const d = this.findDialog(req.callId, req.fromTag, res.toTag);
-    if (d && (d.state === 'confirmed' || this.sentAcks.has(d.key))) {
-      this.resendAck(d.key);
-      return;
+  lateInvite2xx(req: SipRequest, res: SipResponse, flow: Flow): Dialog | undefined {
+    const known = this.findDialog(req.callId, req.fromTag, res.toTag);
+    if (known && (known.state === 'confirmed' || this.sentAcks.has(known.key))) {
+      this.resendAck(known.key);
+      return undefined;
     }
-    let fork = d;
-    if (fork) {
-      // Its early dialog (still early, or ended by us when another fork answered first).
-      fork.state = 'confirmed';
-      fork.refreshTarget(res);
-      fork.routeSet = res.getAll('record-route').reverse().map(ownCopy);
-    } else {
-      fork = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
-      if (!fork) return;
-      this.addDialog(fork);
-    }
-    if (req.body.length > 0) fork.localSdp = req.bodyText;
-    if (res.body.length > 0) fork.remoteSdp = res.bodyText;
-    this.sendAck(fork, req.cseq?.seq ?? 1);
-    this.bye(fork).catch(() => undefined);
+    const unwanted = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
+    // Nowhere to send the ACK (no usable Contact): nothing can be done with it.
+    if (!unwanted?.nextHop()) return undefined;
+    if (known)
+      unwanted.localSeq = Math.max(unwanted.localSeq, known.localSeq); // after a BYE sent in it
+    else this.addDialog(unwanted);
+    if (req.body.length > 0) unwanted.localSdp = req.bodyText;
+    if (res.body.length > 0) unwanted.remoteSdp = res.bodyText;
+    this.sendAck(unwanted, req.cseq?.seq ?? 1);
+    this.bye(unwanted).catch(() => undefined);
+    return unwanted;
   }
 
   resendAck(key: string): void {
@@ -827,9 +825,11 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
       });
       let d = this.ua.dialogs.get(key);
       if (d && d.state !== 'early') {
-        // Before the final response, a dialog that is no longer early was confirmed by a 2xx of
-        // this transaction already: only the ACK is repeated.
-        this.ua.resendAck(d.key);
+        // Its early dialog ended before this 2xx (a BYE in it, from the peer or ours): the 2xx
+        // is ACKed and its dialog ended again, and the INVITE has its final response.
+        for (const other of this.early.values()) if (other.state === 'early') other.terminate('failure');
+        const ended = this.ua.lateInvite2xx(req, res, flow);
+        this.finish({ status: s, response: res, ...(ended ? { dialog: ended } : {}) });
         return;
       }
       if (!d) {

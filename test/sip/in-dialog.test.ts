@@ -306,6 +306,45 @@ describe('late 2xx retransmissions', () => {
     }
   });
 
+  it('a 200 after our BYE in its early dialog (RFC 3261 §15) is ACKed and ended with BYE, and the INVITE settles', async () => {
+    const { a, peer, port } = await agentAndRawPeer();
+    const seen: string[] = [];
+    let invite = '';
+    let inviteFrom: { port: number; address: string } | undefined;
+    peer.on('message', (m, rinfo) => {
+      const text = m.toString();
+      const method = text.split(' ')[0]!;
+      seen.push(`${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''}`);
+      const header = (t: string, n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(t)?.[1] ?? '';
+      const reply = (t: string, status: string, toTag: string) =>
+        `SIP/2.0 ${status}\r\nVia: ${header(t, 'Via')}\r\nFrom: ${header(t, 'From')}\r\nTo: ${header(t, 'To')}${toTag}\r\nCall-ID: ${header(t, 'Call-ID')}\r\nCSeq: ${header(t, 'CSeq')}\r\nContact: <sip:callee@127.0.0.7:${port}>\r\nContent-Length: 0\r\n\r\n`;
+      if (method === 'INVITE') {
+        invite = text;
+        inviteFrom = rinfo;
+        peer.send(reply(text, '180 Ringing', ';tag=early1'), rinfo.port, rinfo.address);
+      } else if (method === 'BYE') {
+        peer.send(reply(text, '200 OK', ''), rinfo.port, rinfo.address);
+        // The callee answered the INVITE anyway, once: its 200 crosses our BYE.
+        if (seen.filter((x) => x.startsWith('BYE')).length === 1)
+          peer.send(reply(invite, '200 OK', ';tag=early1'), inviteFrom!.port, inviteFrom!.address);
+      }
+    });
+    try {
+      const inv = a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}`, support100rel: false });
+      inv.on('early', (d) => void a.bye(d));
+      const out = await Promise.race([
+        inv.result,
+        new Promise<'hung'>((r) => setTimeout(() => r('hung'), 2000)),
+      ]);
+      expect(out).not.toBe('hung');
+      expect(out !== 'hung' && out.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual(['INVITE 1', 'BYE 2', 'ACK 1', 'BYE 3']);
+    } finally {
+      peer.close();
+    }
+  });
+
   it.each([
     ['that sent nothing before', false],
     ['whose early dialog (180) was ended when the first 200 came', true],
