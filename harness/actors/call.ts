@@ -553,7 +553,9 @@ export class Call extends EventEmitter<CallEvents> {
   }
 
   private setEstablished(): void {
-    if (this.state === 'established') return;
+    // An ended or failed call stays so (its dialog can be over when the INVITE settles: a 2xx
+    // that crossed a BYE in its early dialog is ACKed and ended at once).
+    if (this.state === 'established' || this.state === 'ended' || this.state === 'failed') return;
     this.state = 'established';
     this.emit('established');
     for (const w of this.establishWaiters.splice(0)) w(true);
