@@ -61,6 +61,11 @@ export class Dialog extends EventEmitter<DialogEvents> {
    * still part of the dialog.
    */
   openReferSubscriptions = 0;
+  /**
+   * This side sent a REFER in the dialog: a subscription may outlive the INVITE usage even when
+   * its 2xx comes after the BYE, so the user agent keeps the whole dialog after it ends.
+   */
+  referSent = false;
   /** The last remote SDP seen (offer or answer). */
   remoteSdp: string | undefined;
   localSdp: string | undefined;
@@ -271,8 +276,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
     // No request can be sent in the dialog any more, so the message the Allow list would come
-    // from is let go (a terminated dialog is kept 64*T1 for late retransmissions): an unread
-    // remoteAllow reads [] from here.
+    // from is let go (a caller may keep the dialog): an unread remoteAllow reads [] from here.
     this.allowFrom = undefined;
     this.emit('terminated', by);
   }

@@ -19,6 +19,23 @@ import {
   type TransactionEnv,
 } from './transaction.ts';
 import type { Flow, InboundMessage, TransportLayer } from './transport.ts';
+import { WaitQueue } from './wait-queue.ts';
+
+/**
+ * An answered server transaction in its long wait (Timer J or L, see TransactionEnv.retire),
+ * as little as that wait needs: the layer answers the request's retransmissions with `final`
+ * (a non-INVITE's final response as sent) or absorbs them (an INVITE in Accepted), answers a
+ * CANCEL 200 without effect (RFC 3261 §9.2), passes ACKs on to the dialog layer, and forgets
+ * it when the wait ends. Under load the stack holds tens of thousands of these.
+ */
+class WaitingServer {
+  constructor(
+    readonly key: string,
+    readonly source: string,
+    readonly final: Buffer | undefined,
+    readonly target: SendTarget,
+  ) {}
+}
 
 export interface TransactionLayerOptions {
   timers?: Partial<TimerConfig>;
@@ -57,7 +74,9 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   };
   private readonly max: number;
   private clients = new Map<string, ClientTransaction>();
-  private servers = new Map<string, ServerTransaction>();
+  private servers = new Map<string, ServerTransaction | WaitingServer>();
+  /** The long waits of answered server transactions, one queue per length (64*T1: one). */
+  private waits = new Map<number, WaitQueue<WaitingServer>>();
   /** Open server transactions by source address. */
   private readonly perSource: SourceCounter;
   private readonly env: TransactionEnv;
@@ -76,6 +95,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       timers: this.timers,
       send: (msg, target) => this.transport.send(msg, target),
       post: (msg, target, sink) => this.transport.post(msg, target, sink),
+      postData: (data, target, msg, sink) => this.transport.postData(data, target, msg, sink),
+      retire: (tx, ms, final) => this.retire(tx, ms, final),
     };
     transport.on('message', (m) => this.onMessage(m));
   }
@@ -113,9 +134,28 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   /** Terminates every transaction (on shutdown). */
   clear(): void {
     for (const t of [...this.clients.values()]) t.terminate();
-    for (const t of [...this.servers.values()]) t.terminate();
+    for (const t of [...this.servers.values()]) if (t instanceof ServerTransaction) t.terminate();
+    for (const q of this.waits.values()) q.clear();
     this.clients.clear();
     this.servers.clear();
+  }
+
+  /** TransactionEnv.retire: a server transaction of this layer's map waits here from now on. */
+  private retire(tx: ServerTransaction, ms: number, final: Buffer | undefined): boolean {
+    const key = tx.key;
+    if (this.servers.get(key) !== tx) return false;
+    const w = new WaitingServer(key, tx.flow.remote.address, final, tx.responseTarget);
+    this.servers.set(key, w);
+    let q = this.waits.get(ms);
+    if (!q) {
+      q = new WaitQueue<WaitingServer>(this.clock, ms, (done) => {
+        this.perSource.remove(done.source);
+        if (this.servers.get(done.key) === done) this.servers.delete(done.key);
+      });
+      this.waits.set(ms, q);
+    }
+    q.add(w);
+    return true;
   }
 
   private onMessage({ message, flow }: InboundMessage): void {
@@ -134,7 +174,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (req.method === 'ACK') {
       const key = serverKey(req, 'INVITE');
       const tx = key ? this.servers.get(key) : undefined;
-      if (tx && (tx.state === 'completed' || tx.state === 'confirmed')) {
+      // A waiting INVITE is in Accepted: its ACK (for the 2xx) is the dialog layer's.
+      if (tx instanceof ServerTransaction && (tx.state === 'completed' || tx.state === 'confirmed')) {
         tx.receiveAck(req, flow);
         return;
       }
@@ -146,7 +187,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     const existing = this.servers.get(key);
     if (existing) {
       this.stats.retransmissionsAbsorbed++;
-      existing.receiveRetransmission();
+      if (existing instanceof ServerTransaction) existing.receiveRetransmission();
+      else if (existing.final) this.transport.postData(existing.final, existing.target);
       return;
     }
     const target = this.transport.responseTarget(req, flow);
@@ -174,10 +216,10 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       );
       return;
     }
-    const tx = new ServerTransaction(this.env, req, flow, target);
     // Kept for the transaction's life (64*T1 after its answer): a copy that does not keep the
     // request's header text, which the branch in it was cut from.
     const kept = ownCopy(key);
+    const tx = new ServerTransaction(this.env, req, flow, target, kept);
     this.servers.set(kept, tx);
     this.perSource.add(source);
     tx.on('terminated', () => {
@@ -193,7 +235,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
         return;
       }
       tx.respond(createResponse(req, 200));
-      invite.receiveCancel(req);
+      // A waiting INVITE has its final response: the CANCEL has no effect (§9.2).
+      if (invite instanceof ServerTransaction) invite.receiveCancel(req);
       return;
     }
     this.emit('request', req, tx);

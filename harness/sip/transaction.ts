@@ -56,6 +56,26 @@ export interface TransactionEnv {
    * `sink` hears of a failure after the caller returned. Absent: `send` is used.
    */
   post?(msg: SipRequest | SipResponse, target: SendTarget, sink?: SendFailureSink): void;
+  /**
+   * Sends bytes already serialized, like `post` (TransportLayer.postData); `message` is what
+   * they are, for traces. Absent: the final response a transaction hands to `retire` is posted
+   * as a message and not kept as bytes.
+   */
+  postData?(
+    data: Buffer,
+    target: SendTarget,
+    message: SipRequest | SipResponse,
+    sink?: SendFailureSink,
+  ): void;
+  /**
+   * Takes over the long wait of an answered server transaction: Timer J of a non-INVITE over
+   * UDP (`final`: its final response as sent, for the retransmissions of the request), Timer L
+   * of an INVITE in Accepted (`final` undefined: retransmissions are absorbed, and a 2xx is the
+   * TU's to send again, RFC 6026). The taker answers those and forgets the transaction at the
+   * end of `ms`; the transaction itself then holds nothing more and raises no more events.
+   * Returns false when it does not take it; the transaction then runs its own timer.
+   */
+  retire?(tx: ServerTransaction, ms: number, final: Buffer | undefined): boolean;
 }
 
 export type ClientState = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -339,6 +359,8 @@ export class ServerTransaction extends Timers {
     readonly flow: Flow,
     /** Where responses go (§18.2.2), decided by the transport layer. */
     readonly responseTarget: SendTarget,
+    /** The key the transaction layer matches requests to it by (serverKey); '' outside a layer. */
+    readonly key = '',
   ) {
     super(env);
     this.request = request;
@@ -383,7 +405,7 @@ export class ServerTransaction extends Timers {
       if (s < 300) {
         this.state = 'accepted';
         this.last = undefined;
-        this.arm('l', timerL(this.env.timers), () => this.terminate('normal'));
+        this.waitThenEnd('l', timerL(this.env.timers), undefined);
         return true;
       }
       this.state = 'completed';
@@ -393,34 +415,76 @@ export class ServerTransaction extends Timers {
       });
       return true;
     }
-    this.sendRes(res);
+    const j = s >= 200 ? timerJ(this.env.timers, this.reliable) : 0;
+    // A final whose wait another takes (retire) is sent as bytes that are then kept for it.
+    const sent = j > 0 && this.env.retire && this.env.postData ? this.sendFinalData(res) : undefined;
+    if (!sent) this.sendRes(res);
     if (s < 200) {
       this.state = 'proceeding';
       return true;
     }
     this.state = 'completed';
-    const j = timerJ(this.env.timers, this.reliable);
     if (j === 0) this.terminate('normal');
-    else this.arm('j', j, () => this.terminate('normal'));
+    else this.waitThenEnd('j', j, sent);
     return true;
+  }
+
+  /**
+   * Timer J or L: handed to `env.retire` when it takes it (the transaction then lets go of
+   * everything: its response, its listeners, its timers), else run here.
+   */
+  private waitThenEnd(name: 'j' | 'l', ms: number, final: Buffer | undefined): void {
+    if (this.env.retire?.(this, ms, final)) {
+      this.disarmAll();
+      this.last = undefined;
+      this.emitter.clear('terminated');
+      this.emitter.clear('retransmission');
+      this.emitter.clear('ack');
+      return;
+    }
+    // Sent as bytes for a taker that did not take it: kept for retransmissions after all,
+    // without the request's header text (as sendRes keeps it).
+    if (final) this.last?.ownHeaderText();
+    this.arm(name, ms, () => this.terminate('normal'));
+  }
+
+  /**
+   * Sends a non-INVITE's final response (as sendRes) from bytes serialized here, and returns a
+   * copy of them in a buffer of their own: a view of Node's shared 8 KB pool would keep the
+   * whole slab for the 64*T1 the bytes are kept.
+   */
+  private sendFinalData(res: SipResponse): Buffer {
+    this.last = res;
+    this.letGoAtFinal();
+    const data = res.toBuffer();
+    this.env.postData!(data, this.responseTarget, res, this);
+    const kept = Buffer.allocUnsafeSlow(data.length);
+    data.copy(kept);
+    return kept;
   }
 
   private sendRes(res: SipResponse): void {
     this.last = res;
-    // A final response: from here the transaction answers retransmissions and waits, so it lets
-    // go of the request (its typed values dropped too, as in ClientTransaction.park). A CANCEL
-    // has no effect from here either (RFC 3261 §9.2), so the TU's cancel handlers, and what
-    // they hold, go as well.
     if (res.status >= 200) {
-      this.finalSent = true;
-      this.request?.releaseCache();
-      this.request = undefined;
-      this.emitter.clear('cancel');
+      this.letGoAtFinal();
       // Kept to be sent again (Completed: a non-INVITE's over UDP, Timer J; an INVITE's non-2xx
       // until its ACK or Timer H): without the request's header text its values came from.
       if (this.isInvite ? res.status >= 300 : !this.reliable) res.ownHeaderText();
     }
     this.post(res, this.responseTarget, this);
+  }
+
+  /**
+   * A final response is sent: from here the transaction answers retransmissions and waits, so
+   * it lets go of the request (its typed values dropped too, as in ClientTransaction.park). A
+   * CANCEL has no effect from here either (RFC 3261 §9.2), so the TU's cancel handlers, and
+   * what they hold, go as well.
+   */
+  private letGoAtFinal(): void {
+    this.finalSent = true;
+    this.request?.releaseCache();
+    this.request = undefined;
+    this.emitter.clear('cancel');
   }
 
   /** A response could not be sent (TransportLayer.post): the transaction ends. */

@@ -302,8 +302,33 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       this.send(msg, target).catch((err: Error) => sink?.onSendFailure(err));
       return;
     }
+    let data: Buffer;
     try {
-      const data = msg.toBuffer();
+      data = msg.toBuffer();
+    } catch (err) {
+      this.sendFailed(err, target);
+      if (sink) queueMicrotask(() => sink.onSendFailure(err as Error));
+      return;
+    }
+    this.postData(data, target, msg, sink);
+  }
+
+  /**
+   * Sends bytes already serialized, as `post` sends a message: `message` is what they are (for
+   * trace listeners; absent, a trace carries the bytes only). A transaction that keeps its
+   * final response as bytes sends them again this way.
+   */
+  postData(
+    data: Buffer,
+    target: { protocol: TransportProtocol; address: string; port: number; connectionId?: string },
+    msg?: SipMessage,
+    sink?: SendFailureSink,
+  ): void {
+    if (target.protocol !== 'UDP') {
+      this.sendStream(data, msg, target).catch((err: Error) => sink?.onSendFailure(err));
+      return;
+    }
+    try {
       const u = this.udpSocketFor(target.address);
       u.socket.send(data, target.port, target.address, (err) => {
         if (err) {
@@ -318,7 +343,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
           local: u.local,
           remote: { address: target.address, port: target.port },
         };
-        this.emitTrace({ direction: 'out', flow, data, message: msg });
+        this.emitTrace(
+          msg ? { direction: 'out', flow, data, message: msg } : { direction: 'out', flow, data },
+        );
       });
     } catch (err) {
       this.sendFailed(err, target);

@@ -27,6 +27,7 @@ import {
   TransportLayer,
   type TransportProtocol,
 } from './transport.ts';
+import { WaitQueue } from './wait-queue.ts';
 
 export interface Credentials {
   username: string;
@@ -105,6 +106,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private readonly contactUser: string;
   /** Pending 2xx retransmissions of incoming INVITEs, keyed by dialog, resolved by the ACK. */
   readonly pendingAcks = new Map<string, (ack: SipRequest, flow: Flow) => void>();
+  /** Dialogs ended within 64*T1 (see dialogEnded), by key. */
+  private readonly ended = new Map<string, EndedDialog>();
+  private endedQueue: WaitQueue<EndedDialog> | undefined;
   /** ACKs we sent for 2xx, by dialog key, resent when the 2xx is retransmitted. */
   private readonly sentAcks = new Map<string, { ack: SipRequest; target: SendTarget }>();
   /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
@@ -146,8 +150,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   async stop(): Promise<void> {
     this.transactions.clear();
-    for (const d of this.dialogs.values()) d.terminate('failure');
+    for (const d of [...this.dialogs.values()]) d.terminate('failure');
     this.dialogs.clear();
+    this.endedQueue?.clear();
+    this.ended.clear();
     await this.transport.stop();
   }
 
@@ -333,6 +339,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       ...(opts.contentType ? { contentType: opts.contentType } : {}),
     });
     if (method === 'BYE') dialog.terminate('local');
+    if (method === 'REFER') dialog.referSent = true;
     const out = await this.runWithAuth(req, target, opts.credentials);
     if (method === 'UPDATE' && out.response && out.status < 300) dialog.refreshTarget(out.response);
     if (method === 'REFER' && out.status >= 200 && out.status < 300) dialog.openReferSubscriptions++;
@@ -404,9 +411,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    * so that an ended one is not brought back. Returns that dialog, if one was made.
    */
   lateInvite2xx(req: SipRequest, res: SipResponse, flow: Flow): Dialog | undefined {
-    const known = this.findDialog(req.callId, req.fromTag, res.toTag);
-    if (known && (known.state === 'confirmed' || this.sentAcks.has(known.key))) {
-      this.resendAck(known.key);
+    const key = dialogKey({
+      callId: req.callId ?? '',
+      localTag: req.fromTag ?? '',
+      remoteTag: res.toTag ?? '',
+    });
+    const known = this.dialogs.get(key) ?? this.ended.get(key);
+    if (known && (known.state === 'confirmed' || this.sentAcks.has(key))) {
+      this.resendAck(key);
       return undefined;
     }
     const unwanted = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
@@ -430,16 +442,37 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   addDialog(d: Dialog): void {
     if (this.dialogs.has(d.key)) return;
     this.dialogs.set(d.key, d);
-    d.once('terminated', () => {
-      // Keep the dialog a little while for late retransmissions, then forget it.
+    d.once('terminated', () => this.dialogEnded(d));
+    this.emit('dialog', d);
+  }
+
+  /**
+   * A dialog ended. An in-dialog request for it gets 481 from here, found or not, so it leaves
+   * the dialog map at once; for 64*T1 (late 2xx retransmissions) only what lateInvite2xx needs
+   * is kept: its key and local CSeq (and the ACK we sent, in sentAcks). A dialog with a REFER
+   * subscription (one it sent) stays whole for that time instead: a NOTIFY after the BYE still
+   * belongs to it (RFC 5057 §5.2).
+   */
+  private dialogEnded(d: Dialog): void {
+    if (this.dialogs.get(d.key) !== d) return;
+    if (d.referSent || d.openReferSubscriptions > 0) {
       this.clock.setTimeout(() => {
-        if (this.dialogs.get(d.key) === d && d.state === 'terminated') {
+        if (this.dialogs.get(d.key) === d) {
           this.dialogs.delete(d.key);
-          this.sentAcks.delete(d.key);
+          if (!this.ended.has(d.key)) this.sentAcks.delete(d.key);
         }
       }, 64 * this.timers.t1);
+      return;
+    }
+    this.dialogs.delete(d.key);
+    const e = new EndedDialog(d.key, d.localSeq);
+    this.ended.set(e.key, e);
+    this.endedQueue ??= new WaitQueue<EndedDialog>(this.clock, 64 * this.timers.t1, (done) => {
+      if (this.ended.get(done.key) !== done) return;
+      this.ended.delete(done.key);
+      if (!this.dialogs.has(done.key)) this.sentAcks.delete(done.key);
     });
-    this.emit('dialog', d);
+    this.endedQueue.add(e);
   }
 
   findDialog(
@@ -452,10 +485,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   private onStrayResponse(res: SipResponse): void {
-    // A 2xx retransmission after the INVITE transaction ended: ACK it again.
+    // A 2xx retransmission after the INVITE transaction ended: ACK it again (its dialog may
+    // have ended since: the ACK is kept 64*T1 all the same).
     if (res.cseq?.method === 'INVITE' && res.status >= 200 && res.status < 300) {
-      const d = this.findDialog(res.callId, res.fromTag, res.toTag);
-      if (d) this.resendAck(d.key);
+      const { callId, fromTag, toTag } = res;
+      if (callId && fromTag && toTag)
+        this.resendAck(dialogKey({ callId, localTag: fromTag, remoteTag: toTag }));
     }
   }
 
@@ -594,6 +629,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       new AckWait(this, d, tx, res, resolve, reject);
     });
   }
+}
+
+/** What is kept of an ended dialog for 64*T1 (UserAgent.dialogEnded). */
+class EndedDialog {
+  readonly state = 'terminated';
+  constructor(
+    readonly key: string,
+    readonly localSeq: number,
+  ) {}
 }
 
 /**
@@ -823,7 +867,8 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
         localTag: req.fromTag ?? '',
         remoteTag: res.toTag ?? '',
       });
-      let d = this.ua.dialogs.get(key);
+      // An early dialog that ended has left the user agent's map, not this INVITE's.
+      let d = this.ua.dialogs.get(key) ?? this.early.get(key);
       if (d && d.state !== 'early') {
         // Its early dialog ended before this 2xx (a BYE in it, from the peer or ours): the 2xx
         // is ACKed and its dialog ended again, and the INVITE has its final response.

@@ -276,4 +276,57 @@ describe('server transactions', () => {
     clock.advance(64 * T.t1);
     expect(tx.state).toBe('terminated');
   });
+
+  it('hands its long wait (Timer J over UDP, Timer L) to env.retire with the final as sent, then holds nothing', () => {
+    const clock = new VirtualClock();
+    const { e } = env(clock);
+    const posted: Buffer[] = [];
+    const retired: Array<{ ms: number; final: string | undefined }> = [];
+    const taking: TransactionEnv = {
+      ...e,
+      postData: (data) => posted.push(data),
+      retire: (_tx, ms, final) => {
+        retired.push({ ms, final: final?.toString('latin1') });
+        return true;
+      },
+    };
+    const req = request('OPTIONS');
+    const tx = new ServerTransaction(taking, req, FLOW, UDP);
+    let ended = false;
+    tx.on('terminated', () => {
+      ended = true;
+    });
+    tx.respond(createResponse(req, 200));
+    expect(posted).toHaveLength(1);
+    expect(retired).toEqual([{ ms: 64 * T.t1, final: posted[0]!.toString('latin1') }]);
+    expect(tx.lastResponse).toBeUndefined();
+    tx.receiveRetransmission(); // the taker answers these now
+    expect(posted).toHaveLength(1);
+    clock.advance(64 * T.t1 * 2);
+    expect(ended).toBe(false); // no timer of its own left
+    const inv = request('INVITE');
+    const itx = new ServerTransaction(taking, inv, FLOW, UDP);
+    itx.respond(createResponse(inv, 200, { toTag: 'b' }));
+    expect(itx.state).toBe('accepted');
+    expect(retired[1]).toEqual({ ms: 64 * T.t1, final: undefined });
+  });
+
+  it('runs Timer J itself, resending the response it sent as bytes, when env.retire does not take the wait', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const posted: Buffer[] = [];
+    const refusing: TransactionEnv = {
+      ...e,
+      postData: (data) => posted.push(data),
+      retire: () => false,
+    };
+    const req = request('OPTIONS');
+    const tx = new ServerTransaction(refusing, req, FLOW, UDP);
+    tx.respond(createResponse(req, 200));
+    expect(posted).toHaveLength(1);
+    tx.receiveRetransmission();
+    expect(sent.map((s) => s.what)).toEqual(['200']);
+    clock.advance(64 * T.t1);
+    expect(tx.state).toBe('terminated');
+  });
 });
