@@ -37,6 +37,18 @@ class WaitingServer {
   ) {}
 }
 
+/**
+ * A client transaction in its wait (Timer K or M, see TransactionEnv.retireClient): a
+ * retransmitted final is absorbed, except a 2xx to an INVITE in Accepted, which goes to
+ * `responses` (the TU's listeners, RFC 6026).
+ */
+class WaitingClient {
+  constructor(
+    readonly key: string,
+    readonly responses: ClientTransaction['emitter'] | undefined,
+  ) {}
+}
+
 export interface TransactionLayerOptions {
   timers?: Partial<TimerConfig>;
   clock?: Clock;
@@ -73,10 +85,11 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     strayResponses: 0,
   };
   private readonly max: number;
-  private clients = new Map<string, ClientTransaction>();
+  private clients = new Map<string, ClientTransaction | WaitingClient>();
   private servers = new Map<string, ServerTransaction | WaitingServer>();
   /** The long waits of answered server transactions, one queue per length (64*T1: one). */
   private waits = new Map<number, WaitQueue<WaitingServer>>();
+  private clientWaits = new Map<number, WaitQueue<WaitingClient>>();
   /** Open server transactions by source address. */
   private readonly perSource: SourceCounter;
   private readonly env: TransactionEnv;
@@ -97,6 +110,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       post: (msg, target, sink) => this.transport.post(msg, target, sink),
       postData: (data, target, msg, sink) => this.transport.postData(data, target, msg, sink),
       retire: (tx, ms, final) => this.retire(tx, ms, final),
+      retireClient: (tx, ms) => this.retireClient(tx, ms),
     };
     transport.on('message', (m) => this.onMessage(m));
   }
@@ -119,25 +133,45 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   /**
-   * Sends a message outside any transaction (ACK for 2xx, 2xx retransmissions by the UAS core),
-   * without waiting for it: failures are counted and logged by the transport.
+   * Sends a message (or its bytes) outside any transaction (ACK for 2xx, 2xx retransmissions by
+   * the UAS core), without waiting for it: failures are counted and logged by the transport.
    */
-  postStateless(msg: SipRequest | SipResponse, target: SendTarget): void {
-    this.transport.post(msg, target);
+  postStateless(msg: SipRequest | SipResponse | Buffer, target: SendTarget): void {
+    if (Buffer.isBuffer(msg)) this.transport.postData(msg, target);
+    else this.transport.post(msg, target);
   }
 
   /** Finds a client transaction (for CANCEL: the INVITE it cancels). */
   findClient(branch: string, method: string): ClientTransaction | undefined {
-    return this.clients.get(clientKey(branch, method));
+    const tx = this.clients.get(clientKey(branch, method));
+    return tx instanceof ClientTransaction ? tx : undefined;
   }
 
   /** Terminates every transaction (on shutdown). */
   clear(): void {
-    for (const t of [...this.clients.values()]) t.terminate();
+    for (const t of [...this.clients.values()]) if (t instanceof ClientTransaction) t.terminate();
     for (const t of [...this.servers.values()]) if (t instanceof ServerTransaction) t.terminate();
     for (const q of this.waits.values()) q.clear();
+    for (const q of this.clientWaits.values()) q.clear();
     this.clients.clear();
     this.servers.clear();
+  }
+
+  /** TransactionEnv.retireClient: a client transaction of this layer's map waits here from now on. */
+  private retireClient(tx: ClientTransaction, ms: number): boolean {
+    const key = tx.key;
+    if (this.clients.get(key) !== tx) return false;
+    const w = new WaitingClient(key, tx.state === 'accepted' ? tx.emitter : undefined);
+    this.clients.set(key, w);
+    let q = this.clientWaits.get(ms);
+    if (!q) {
+      q = new WaitQueue<WaitingClient>(this.clock, ms, (done) => {
+        if (this.clients.get(done.key) === done) this.clients.delete(done.key);
+      });
+      this.clientWaits.set(ms, q);
+    }
+    q.add(w);
+    return true;
   }
 
   /** TransactionEnv.retire: a server transaction of this layer's map waits here from now on. */
@@ -163,8 +197,12 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       const branch = message.branch;
       const method = message.cseq?.method;
       const tx = branch && method ? this.clients.get(clientKey(branch, method)) : undefined;
-      if (tx) tx.receive(message, flow);
-      else {
+      if (tx instanceof ClientTransaction) tx.receive(message, flow);
+      else if (tx) {
+        // Waiting: a 2xx to an INVITE in Accepted goes to the TU; anything else is absorbed.
+        if (tx.responses && message.status >= 200 && message.status < 300)
+          tx.responses.emit('response', message, flow);
+      } else {
         this.stats.strayResponses++;
         this.emit('stray-response', message, flow);
       }

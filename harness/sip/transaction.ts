@@ -76,6 +76,13 @@ export interface TransactionEnv {
    * Returns false when it does not take it; the transaction then runs its own timer.
    */
   retire?(tx: ServerTransaction, ms: number, final: Buffer | undefined): boolean;
+  /**
+   * The same for a client transaction's wait: Timer K of a non-INVITE in Completed (retransmitted
+   * finals are absorbed), Timer M of an INVITE in Accepted (a 2xx goes to the TU's response
+   * listeners, which the taker keeps with `tx.emitter`, RFC 6026). Returns false when it does
+   * not take it.
+   */
+  retireClient?(tx: ClientTransaction, ms: number): boolean;
 }
 
 export type ClientState = 'calling' | 'trying' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -232,15 +239,17 @@ export class ClientTransaction extends Timers {
           this.emitter.emit('response', res, flow);
         }
       } else if (s < 300) {
-        if (this.state === 'calling' || this.state === 'proceeding') {
+        const first = this.state === 'calling' || this.state === 'proceeding';
+        if (first) {
           this.state = 'accepted';
           this.disarm('retransmit');
           this.disarm('timeout');
-          this.arm('m', timerM(this.env.timers), () => this.terminate('normal'));
         }
         if (this.state === 'accepted') {
           this.emitter.emit('response', res, flow);
           this.park();
+          // Timer M from the first 2xx on, once the TU has its response listeners in place.
+          if (first) this.waitThenEnd('m', timerM(this.env.timers));
         }
       } else if (this.state === 'calling' || this.state === 'proceeding') {
         this.state = 'completed';
@@ -275,7 +284,21 @@ export class ClientTransaction extends Timers {
     this.park();
     const k = timerK(this.env.timers, this.reliable);
     if (k === 0) this.terminate('normal');
-    else this.arm('k', k, () => this.terminate('normal'));
+    else this.waitThenEnd('k', k);
+  }
+
+  /**
+   * Timer K or M: handed to `env.retireClient` when it takes it (the transaction then drops
+   * its timers and the layer's listener; the TU's response listeners go with the taker), else
+   * run here.
+   */
+  private waitThenEnd(name: 'k' | 'm', ms: number): void {
+    if (this.env.retireClient?.(this, ms)) {
+      this.disarmAll();
+      this.emitter.clear('terminated');
+      return;
+    }
+    this.arm(name, ms, () => this.terminate('normal'));
   }
 
   /**

@@ -110,7 +110,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private readonly ended = new Map<string, EndedDialog>();
   private endedQueue: WaitQueue<EndedDialog> | undefined;
   /** ACKs we sent for 2xx, by dialog key, resent when the 2xx is retransmitted. */
-  private readonly sentAcks = new Map<string, { ack: SipRequest; target: SendTarget }>();
+  private readonly sentAcks = new Map<string, { data: Buffer; target: SendTarget }>();
   /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
   readonly pendingPracks = new Map<string, () => void>();
   /** Running session timers (RFC 4028), by dialog key. */
@@ -398,8 +398,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       cseq,
       ...(body !== undefined ? { body, contentType: 'application/sdp' } : {}),
     });
-    this.sentAcks.set(dialog.key, { ack, target });
-    this.transactions.postStateless(ack, target);
+    const data = ack.toBuffer();
+    this.transport.postData(data, target, ack);
+    // Kept 64*T1 as bytes of its own (not a view of Node's shared pool, which it would keep whole).
+    const kept = Buffer.allocUnsafeSlow(data.length);
+    data.copy(kept);
+    this.sentAcks.set(dialog.key, { data: kept, target });
   }
 
   /**
@@ -436,7 +440,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   resendAck(key: string): void {
     const a = this.sentAcks.get(key);
-    if (a) this.transactions.postStateless(a.ack, a.target);
+    if (a) this.transactions.postStateless(a.data, a.target);
   }
 
   addDialog(d: Dialog): void {
@@ -629,6 +633,19 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       new AckWait(this, d, tx, res, resolve, reject);
     });
   }
+}
+
+/**
+ * What lateInvite2xx reads of our INVITE (the Request-URI, From, Call-ID, CSeq, Contact), as a
+ * request of its own: kept for Timer M (64*T1) instead of the INVITE with its body.
+ */
+function inviteSkeleton(invite: SipRequest): SipRequest {
+  const s = new SipRequest(invite.method, ownCopy(invite.uri));
+  for (const name of ['from', 'call-id', 'cseq', 'contact']) {
+    const f = invite.field(name);
+    if (f) s.append(f.name, ownCopy(f.value));
+  }
+  return s;
 }
 
 /** What is kept of an ended dialog for 64*T1 (UserAgent.dialogEnded). */
@@ -930,7 +947,7 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
       // another fork's: the user agent answers it without this object, which the caller may
       // then let go (with the responses it holds).
       const ua = this.ua;
-      const req = this.request;
+      const req = inviteSkeleton(this.request);
       this.tx.emitter.clear('response');
       this.tx.on('response', (res, flow) => ua.lateInvite2xx(req, res, flow));
       this.early.clear();

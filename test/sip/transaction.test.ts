@@ -154,6 +154,42 @@ describe('non-INVITE client transaction', () => {
     tcp.receive(createResponse(req, 200), FLOW);
     expect(tcp.state).toBe('terminated');
   });
+
+  it('hands Timer K and Timer M to env.retireClient, after the TU has its response; then runs no timer of its own', () => {
+    const clock = new VirtualClock();
+    const { e, sent } = env(clock);
+    const retired: Array<{ ms: number; state: string; responseListeners: number }> = [];
+    const taking: TransactionEnv = {
+      ...e,
+      retireClient: (tx, ms) => {
+        retired.push({ ms, state: tx.state, responseListeners: tx.emitter.listenerCount('response') });
+        return true;
+      },
+    };
+    const bye = request('BYE');
+    const nict = new ClientTransaction(taking, bye, UDP);
+    const ends: string[] = [];
+    nict.on('terminated', (r) => ends.push(`bye ${r}`));
+    nict.start();
+    nict.receive(createResponse(bye, 200), FLOW);
+    const inv = request('INVITE');
+    const ict = new ClientTransaction(taking, inv, UDP);
+    const seen: number[] = [];
+    ict.on('response', (r) => seen.push(r.status));
+    ict.on('terminated', (r) => ends.push(`invite ${r}`));
+    ict.start();
+    ict.receive(createResponse(inv, 200, { toTag: 'b' }), FLOW);
+    expect(seen).toEqual([200]);
+    expect(retired).toEqual([
+      { ms: T.t4, state: 'completed', responseListeners: 0 },
+      // The TU's listener stays on the emitter the taker keeps (further 2xx go to it, RFC 6026).
+      { ms: 64 * T.t1, state: 'accepted', responseListeners: 1 },
+    ]);
+    const before = sent.length;
+    clock.advance(64 * T.t1 * 2);
+    expect(sent.length).toBe(before); // no retransmission timer left either
+    expect(ends).toEqual([]);
+  });
 });
 
 describe('server transactions', () => {
