@@ -77,28 +77,35 @@ for (const name of [
   CANONICAL.set(name.toLowerCase(), name);
 }
 
+/** A usual spelling of a header name (or a compact form) and its key (headerKey), computed once. */
+export interface UsualHeader {
+  readonly name: string;
+  readonly key: string;
+}
+
 /**
  * The usual spellings (and the compact forms) by length, to recognise a header line's name
  * without cutting it out of the line: most lines of most messages use one of them.
  */
-const SPELLINGS_BY_LENGTH: string[][] = [];
-for (const name of [...CANONICAL.values(), ...Object.keys(COMPACT)]) {
-  const list = SPELLINGS_BY_LENGTH[name.length] ?? [];
-  list.push(name);
-  SPELLINGS_BY_LENGTH[name.length] = list;
-}
+const SPELLINGS_BY_LENGTH: UsualHeader[][] = [];
 
 /**
  * The header name of `line` when its first `length` characters are exactly one of the usual
- * spellings or compact forms ("Via", "Call-ID", "v"), as a shared string; undefined otherwise
- * (other spellings, other case, whitespace before the colon), for the caller to cut it out.
- * A parser that keeps every header name then keeps one string per spelling, not one per line.
+ * spellings or compact forms ("Via", "Call-ID", "v"), as a shared string with its key;
+ * undefined otherwise (other spellings, other case, whitespace before the colon), for the
+ * caller to cut it out. A parser that keeps every header name then keeps one string per
+ * spelling, not one per line, and knows its key without looking it up.
  */
-export function usualHeaderName(line: string, length: number): string | undefined {
+export function usualHeader(line: string, length: number): UsualHeader | undefined {
   const list = SPELLINGS_BY_LENGTH[length];
   if (!list) return undefined;
-  for (let i = 0; i < list.length; i++) if (line.startsWith(list[i]!)) return list[i];
+  for (let i = 0; i < list.length; i++) if (line.startsWith(list[i]!.name)) return list[i];
   return undefined;
+}
+
+/** The name part of `usualHeader`. */
+export function usualHeaderName(line: string, length: number): string | undefined {
+  return usualHeader(line, length)?.name;
 }
 
 /**
@@ -118,6 +125,12 @@ function computeKey(name: string): string {
   return lower;
 }
 
+for (const name of [...CANONICAL.values(), ...Object.keys(COMPACT)]) {
+  const list = SPELLINGS_BY_LENGTH[name.length] ?? [];
+  list.push({ name, key: computeKey(name) });
+  SPELLINGS_BY_LENGTH[name.length] = list;
+}
+
 /** Lower-case full name for any spelling or compact form: "v" → "via", "CALL-ID" → "call-id". */
 export function headerKey(name: string): string {
   let key = keyCache.get(name);
@@ -127,6 +140,15 @@ export function headerKey(name: string): string {
     keyCache.set(name, key);
   }
   return key;
+}
+
+/**
+ * The key of a header line: the one the parser stored on it (`key`), else headerKey of its
+ * name. Messages look their lines up many times (a hundred and more per call), so the parser's
+ * lines carry it.
+ */
+export function fieldKey(h: { name: string; key?: string }): string {
+  return h.key ?? headerKey(h.name);
 }
 
 /** The usual spelling of a header name ("call-id" → "Call-ID"); unknown names keep their case. */

@@ -4,7 +4,7 @@
  * To tag when the response needs one.
  */
 
-import { headerKey } from './header-names.ts';
+import { fieldKey } from './header-names.ts';
 import { newTag } from './ids.ts';
 import { type HeaderField, SipRequest, SipResponse } from './message.ts';
 import { getParam } from './uri.ts';
@@ -97,7 +97,7 @@ export function createResponse(req: SipRequest, status: number, opts: ResponseOp
   let callId: HeaderField | undefined;
   let cseq: HeaderField | undefined;
   for (const h of req.headers) {
-    switch (headerKey(h.name)) {
+    switch (fieldKey(h)) {
       case 'via':
         vias.push(h);
         break;

@@ -4,7 +4,7 @@
  * back byte for byte; typed accessors read the common headers on demand.
  */
 import { ownCopy } from '../support/own-copy.ts';
-import { canonicalName, headerKey, isListHeader } from './header-names.ts';
+import { canonicalName, fieldKey, headerKey, isListHeader } from './header-names.ts';
 import {
   type ContentType,
   type CSeq,
@@ -30,6 +30,11 @@ export interface HeaderField {
   value: string;
   /** The exact text of the header line(s) as received, for byte-exact re-serialization. */
   raw?: string;
+  /**
+   * headerKey(name), stored by the parser so that lookups need not compute it; absent on lines
+   * made otherwise (fieldKey computes it then). Must match `name`: a line renamed is a new line.
+   */
+  key?: string;
 }
 
 export interface SerializeOptions {
@@ -90,7 +95,7 @@ abstract class SipMessageBase {
   get(name: string): string | undefined {
     const key = headerKey(name);
     for (const h of this.headers) {
-      if (headerKey(h.name) === key) return isListHeader(key) ? firstListElement(h.value) : h.value;
+      if (fieldKey(h) === key) return isListHeader(key) ? firstListElement(h.value) : h.value;
     }
     return undefined;
   }
@@ -101,7 +106,7 @@ abstract class SipMessageBase {
     const list = isListHeader(key);
     const out: string[] = [];
     for (const h of this.headers) {
-      if (headerKey(h.name) !== key) continue;
+      if (fieldKey(h) !== key) continue;
       if (list) out.push(...splitList(h.value));
       else out.push(h.value);
     }
@@ -112,14 +117,14 @@ abstract class SipMessageBase {
   fields(name: string): HeaderField[] {
     const key = headerKey(name);
     const out: HeaderField[] = [];
-    for (const h of this.headers) if (headerKey(h.name) === key) out.push(h);
+    for (const h of this.headers) if (fieldKey(h) === key) out.push(h);
     return out;
   }
 
   /** The first header line with this name, unsplit. */
   field(name: string): HeaderField | undefined {
     const key = headerKey(name);
-    for (const h of this.headers) if (headerKey(h.name) === key) return h;
+    for (const h of this.headers) if (fieldKey(h) === key) return h;
     return undefined;
   }
 
@@ -130,11 +135,10 @@ abstract class SipMessageBase {
   /** Replaces every line of this header by one line with `value`, where the first one stood (or at the end). */
   set(name: string, value: string): this {
     const key = headerKey(name);
-    const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
+    const idx = this.headers.findIndex((h) => fieldKey(h) === key);
     const spelled = idx >= 0 ? this.headers[idx]!.name : canonicalName(name);
-    this.headers = this.headers.filter((h, i) => i === idx || headerKey(h.name) !== key);
-    if (idx >= 0)
-      this.headers[this.headers.findIndex((h) => headerKey(h.name) === key)] = { name: spelled, value };
+    this.headers = this.headers.filter((h, i) => i === idx || fieldKey(h) !== key);
+    if (idx >= 0) this.headers[this.headers.findIndex((h) => fieldKey(h) === key)] = { name: spelled, value };
     else this.headers.push({ name: spelled, value });
     this.invalidate(key);
     return this;
@@ -150,7 +154,7 @@ abstract class SipMessageBase {
   /** Adds a header line before the first line of the same header (Via, Record-Route), or at the top. */
   prepend(name: string, value: string): this {
     const key = headerKey(name);
-    const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
+    const idx = this.headers.findIndex((h) => fieldKey(h) === key);
     this.headers.splice(Math.max(idx, 0), 0, { name, value });
     this.invalidate(key);
     return this;
@@ -158,7 +162,7 @@ abstract class SipMessageBase {
 
   remove(name: string): this {
     const key = headerKey(name);
-    this.headers = this.headers.filter((h) => headerKey(h.name) !== key);
+    this.headers = this.headers.filter((h) => fieldKey(h) !== key);
     this.invalidate(key);
     return this;
   }
@@ -167,14 +171,14 @@ abstract class SipMessageBase {
   replaceField(field: HeaderField, value: string): this {
     const idx = this.headers.indexOf(field);
     if (idx >= 0) this.headers[idx] = { name: field.name, value };
-    this.invalidate(headerKey(field.name));
+    this.invalidate(fieldKey(field));
     return this;
   }
 
   /** Removes the first element of a list header (the top Via when a response goes upstream). */
   removeFirst(name: string): this {
     const key = headerKey(name);
-    const idx = this.headers.findIndex((h) => headerKey(h.name) === key);
+    const idx = this.headers.findIndex((h) => fieldKey(h) === key);
     if (idx < 0) return this;
     const h = this.headers[idx]!;
     const rest = splitList(h.value).slice(1);
@@ -374,7 +378,7 @@ abstract class SipMessageBase {
     let head = `${this.startLine()}\r\n`;
     let sawLength = false;
     for (const h of this.headers) {
-      if (auto && !sawLength && headerKey(h.name) === 'content-length') {
+      if (auto && !sawLength && fieldKey(h) === 'content-length') {
         // The first Content-Length states the body's length; its text stays when it already does.
         sawLength = true;
         if (!sameLength(h.value, bodyLength)) {

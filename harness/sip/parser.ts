@@ -4,7 +4,7 @@
  * message (`partial`), so a server can still answer 400 with the right Via, From, To,
  * Call-ID and CSeq.
  */
-import { headerKey, usualHeaderName } from './header-names.ts';
+import { headerKey, usualHeader } from './header-names.ts';
 import {
   isToken,
   type NameAddr,
@@ -169,8 +169,8 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     }
     skipping = false;
     const colon = line.indexOf(':');
-    const usual = colon > 0 ? usualHeaderName(line, colon) : undefined;
-    const name = usual ?? (colon > 0 ? trimLwsEnd(line.slice(0, colon)) : '');
+    const usual = colon > 0 ? usualHeader(line, colon) : undefined;
+    const name = usual ? usual.name : colon > 0 ? trimLwsEnd(line.slice(0, colon)) : '';
     if (colon <= 0 || (usual === undefined && !isToken(name))) {
       firstError ??= failWith(
         partial,
@@ -187,7 +187,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     let b = line.length;
     while (a < b && (line.charCodeAt(a) === 0x20 || line.charCodeAt(a) === 0x09)) a++;
     while (b > a && (line.charCodeAt(b - 1) === 0x20 || line.charCodeAt(b - 1) === 0x09)) b--;
-    headers.push({ name, value: line.slice(a, b), raw: line });
+    headers.push({ name, value: line.slice(a, b), raw: line, key: usual ? usual.key : headerKey(name) });
     if (headers.length > maxHeaders)
       return failWith(partial, 'too-many-headers', `more than ${maxHeaders} header lines`);
   }
@@ -227,7 +227,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   const contactValues: string[] = [];
   for (let hi = 0; hi < headers.length; hi++) {
     const h = headers[hi]!;
-    const slot = SLOT.get(headerKey(h.name));
+    const slot = SLOT.get(h.key!);
     if (slot === undefined) continue;
     let n = 1;
     if (slot === VIA) {

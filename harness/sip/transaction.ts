@@ -21,7 +21,7 @@
  *   Accepted --Timer L--> Terminated
  */
 import type { Clock, TimerHandle } from '../support/clock.ts';
-import { headerKey } from './header-names.ts';
+import { fieldKey } from './header-names.ts';
 import { BRANCH_COOKIE } from './ids.ts';
 import { Listeners } from './listeners.ts';
 import { SipRequest as Req, type SipRequest, type SipResponse } from './message.ts';
@@ -335,7 +335,7 @@ export function buildNon2xxAck(invite: SipRequest, res: SipResponse): SipRequest
   const via = invite.fields('via')[0];
   if (via) ack.append(via.name, via.value.split(',')[0]!.trim());
   for (const h of invite.headers) {
-    const k = headerKey(h.name);
+    const k = fieldKey(h);
     if (k === 'route') ack.append(h.name, h.value);
   }
   ack.append('Max-Forwards', '70');

@@ -16,7 +16,7 @@ import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { SummarizedLog } from '../support/log-summary.ts';
 import { ownCopy } from '../support/own-copy.ts';
-import { headerKey } from './header-names.ts';
+import { fieldKey } from './header-names.ts';
 import { firstListElement, formatVia, parseVia } from './header-values.ts';
 import { type SipMessage, SipResponse } from './message.ts';
 import { reasonPhrase } from './message-factory.ts';
@@ -820,7 +820,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     const p = err.partial;
     if (!p?.isRequest || p.method === 'ACK') return;
     const copied = ['via', 'from', 'to', 'call-id', 'cseq'];
-    const fieldsOf = (key: string) => p.headers.filter((h) => headerKey(h.name) === key);
+    const fieldsOf = (key: string) => p.headers.filter((h) => fieldKey(h) === key);
     if (!copied.every((k) => fieldsOf(k).length > 0)) return;
     // 505 for a SIP version we do not speak; every other malformation, a bad Request-URI included, is 400
     // (416 is for a well-formed URI of an unsupported scheme, which parses).

@@ -9,7 +9,7 @@
 import dgram from 'node:dgram';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { headerKey, usualHeaderName } from '../../harness/sip/header-names.ts';
+import { headerKey, usualHeader, usualHeaderName } from '../../harness/sip/header-names.ts';
 import { parseCSeq, parseParams, parseUnsigned, splitList } from '../../harness/sip/header-values.ts';
 import { newBranch, newCallId, newTag } from '../../harness/sip/ids.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from '../../harness/sip/message.ts';
@@ -20,9 +20,14 @@ import { TransportLayer } from '../../harness/sip/transport.ts';
 import { parseHostPort } from '../../harness/sip/uri.ts';
 import { ALNUM, chars, mutate, mutation, runs, str, validMessage } from './fixtures/sip-fuzz-support.ts';
 
-/** The same message with copied header lines and no cached values: every accessor parses afresh. */
+/**
+ * The same message with copied header lines and no cached values or stored keys: every
+ * accessor parses afresh, and finds lines by headerKey of their names.
+ */
 function unprimed(m: SipMessage): SipMessage {
-  const headers = m.headers.map((h) => ({ ...h }));
+  const headers = m.headers.map((h) =>
+    h.raw === undefined ? { name: h.name, value: h.value } : { name: h.name, value: h.value, raw: h.raw },
+  );
   return m.isRequest
     ? new SipRequest(m.method, m.uri, headers, Buffer.from(m.body))
     : new SipResponse(m.status, m.reason, headers, Buffer.from(m.body));
@@ -69,6 +74,7 @@ describe('parsed messages: cached typed values equal values computed from the he
         const r = parseMessage(mutate(g.bytes, ms));
         if (!r.ok) return;
         checked++;
+        for (const h of r.message.headers) expect(h.key).toBe(headerKey(h.name));
         expect(typedValues(r.message)).toEqual(typedValues(unprimed(r.message)));
       }),
       runs(3_000),
@@ -341,7 +347,7 @@ const hostText = fc.oneof(
 );
 
 describe('fast paths agree with the reference implementations', () => {
-  it('usualHeaderName: a name it recognises is the text before the colon, exactly (5,000)', () => {
+  it('usualHeader: a name it recognises is the text before the colon, exactly, with headerKey of it as its key (5,000)', () => {
     const usual = [
       'Via',
       'v',
@@ -366,10 +372,12 @@ describe('fast paths agree with the reference implementations', () => {
       fc.property(nameText, str(chars(`${ALNUM} ;=`), 0, 20), (name, rest) => {
         const line = `${name}:${rest}`;
         const colon = line.indexOf(':');
-        const got = usualHeaderName(line, colon);
+        const got = usualHeader(line, colon);
+        expect(usualHeaderName(line, colon)).toBe(got?.name);
         if (got !== undefined) {
           recognised++;
-          expect(got).toBe(line.slice(0, colon));
+          expect(got.name).toBe(line.slice(0, colon));
+          expect(got.key).toBe(headerKey(got.name));
         } else
           expect(['Via', 'v', 'From', 'To', 'Call-ID', 'CSeq', 'Contact']).not.toContain(
             line.slice(0, colon),
