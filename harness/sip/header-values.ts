@@ -43,6 +43,25 @@ export function isToken(s: string): boolean {
   return allIn(s, TOKEN_CHARS);
 }
 
+/**
+ * True when `s` is tokens separated by runs of SP and HTAB, nothing before the first or after
+ * the last (an unquoted display name): the same answer as `s.split(/[ \t]+/).every(isToken)`,
+ * without cutting the words out.
+ */
+export function isTokenWords(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  const first = s.charCodeAt(0);
+  const last = s.charCodeAt(n - 1);
+  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) continue;
+    if (c >= 128 || TOKEN_CHARS[c] === 0) return false;
+  }
+  return true;
+}
+
 const SP = 0x20;
 const HTAB = 0x09;
 const COMMA = 0x2c;
@@ -193,8 +212,7 @@ export function parseNameAddr(value: string): ParseResult<NameAddr> {
     if (displayName === undefined) {
       const dn = s.slice(0, lt).trim();
       if (dn.length > 0) {
-        if (!dn.split(/[ \t]+/).every(isToken))
-          return parseError('bad-value', `invalid display name "${clip(dn)}"`);
+        if (!isTokenWords(dn)) return parseError('bad-value', `invalid display name "${clip(dn)}"`);
         displayName = dn;
       }
     }

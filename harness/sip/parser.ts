@@ -44,11 +44,6 @@ export type MessageParseResult = { ok: true; message: SipMessage } | MessagePars
 export const DEFAULT_MAX_MESSAGE_SIZE = 65535;
 export const DEFAULT_MAX_HEADERS = 256;
 
-/** Headers that must appear at most once (RFC 4475 §3.1.2.19 and RFC 3261 §7.3). */
-const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'];
-/** Headers every request and response must carry for the stack to process it. */
-const REQUIRED = ['via', 'from', 'to', 'call-id', 'cseq'];
-
 const METHOD_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 
 /**
@@ -83,6 +78,12 @@ const SLOT = new Map<string, number>([
   ['content-type', 7],
   ['contact', 8],
 ]);
+/** Headers that must appear at most once (RFC 4475 §3.1.2.19 and RFC 3261 §7.3), by slot. */
+const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'].map(
+  (k) => [k, SLOT.get(k)!] as const,
+);
+/** Headers every request and response must carry for the stack to process it, by slot. */
+const REQUIRED = ['via', 'from', 'to', 'call-id', 'cseq'].map((k) => [k, SLOT.get(k)!] as const);
 const VIA = 0;
 const FROM = 1;
 const TO = 2;
@@ -241,15 +242,17 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       firsts[slot] = h.value;
     }
   }
-  for (const k of REQUIRED) {
-    if (present[SLOT.get(k)!] !== true)
+  for (let r = 0; r < REQUIRED.length; r++) {
+    const [k, slot] = REQUIRED[r]!;
+    if (present[slot] !== true)
       return failWith(partial, 'missing-header', `required header ${displayName(k)} is missing`);
   }
   if (counts[CONTENT_LENGTH]! > 1) {
     return failWith(partial, 'bad-content-length', 'Content-Length appears more than once (RFC 4475 §3.3.9)');
   }
-  for (const k of SINGLE) {
-    if (counts[SLOT.get(k)!]! > 1)
+  for (let r = 0; r < SINGLE.length; r++) {
+    const [k, slot] = SINGLE[r]!;
+    if (counts[slot]! > 1)
       return failWith(partial, 'bad-header', `header ${displayName(k)} appears more than once`);
   }
   if (sl.isRequest && !present[MAX_FORWARDS]) warnings.push('request has no Max-Forwards');

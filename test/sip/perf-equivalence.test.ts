@@ -10,7 +10,14 @@ import dgram from 'node:dgram';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { headerKey, usualHeader, usualHeaderName } from '../../harness/sip/header-names.ts';
-import { parseCSeq, parseParams, parseUnsigned, splitList } from '../../harness/sip/header-values.ts';
+import {
+  isToken,
+  isTokenWords,
+  parseCSeq,
+  parseParams,
+  parseUnsigned,
+  splitList,
+} from '../../harness/sip/header-values.ts';
 import { newBranch, newCallId, newTag } from '../../harness/sip/ids.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from '../../harness/sip/message.ts';
 import { createResponse } from '../../harness/sip/message-factory.ts';
@@ -347,6 +354,19 @@ const hostText = fc.oneof(
 );
 
 describe('fast paths agree with the reference implementations', () => {
+  it('isTokenWords: the answer of split on SP/HTAB runs and isToken of every word (5,000)', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(str(chars(`${ALNUM} \t-.!%*_+\`'~"<@é`), 0, 14), (s) => {
+        const want = s.split(/[ \t]+/).every(isToken);
+        if (want) accepted++;
+        expect(isTokenWords(s)).toBe(want);
+      }),
+      runs(5_000),
+    );
+    expect(accepted).toBeGreaterThan(200);
+  });
+
   it('usualHeader: a name it recognises is the text before the colon, exactly, with headerKey of it as its key (5,000)', () => {
     const usual = [
       'Via',
