@@ -6,6 +6,7 @@
 export const BENCHES = [
   'sip-parse',
   'call-rate',
+  'call-rate-layers',
   'g722-speed',
   'g711-g729-speed',
   'media-leg-resample',
