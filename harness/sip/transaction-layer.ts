@@ -29,6 +29,8 @@ import { WaitQueue } from './wait-queue.ts';
  * it when the wait ends. Under load the stack holds tens of thousands of these.
  */
 class WaitingServer {
+  /** Ended before its time (its final response could not be sent): the queue skips it. */
+  ended = false;
   constructor(
     readonly key: string,
     readonly source: string,
@@ -111,6 +113,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       postData: (data, target, msg, sink) => this.transport.postData(data, target, msg, sink),
       retire: (tx, ms, final) => this.retire(tx, ms, final),
       retireClient: (tx, ms) => this.retireClient(tx, ms),
+      retiredSendFailed: (tx) => this.endWaiting(tx.key),
     };
     transport.on('message', (m) => this.onMessage(m));
   }
@@ -150,7 +153,10 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   /** Terminates every transaction (on shutdown). */
   clear(): void {
     for (const t of [...this.clients.values()]) if (t instanceof ClientTransaction) t.terminate();
-    for (const t of [...this.servers.values()]) if (t instanceof ServerTransaction) t.terminate();
+    for (const t of [...this.servers.values()]) {
+      if (t instanceof ServerTransaction) t.terminate();
+      else if (!t.ended) this.perSource.remove(t.source);
+    }
     for (const q of this.waits.values()) q.clear();
     for (const q of this.clientWaits.values()) q.clear();
     this.clients.clear();
@@ -174,6 +180,18 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     return true;
   }
 
+  /**
+   * Ends a server transaction's wait (its time is up, or its final response could not be
+   * sent): it leaves the map and its source's count, once.
+   */
+  private endWaiting(key: string, which?: WaitingServer): void {
+    const w = which ?? this.servers.get(key);
+    if (!(w instanceof WaitingServer) || w.ended) return;
+    w.ended = true;
+    this.perSource.remove(w.source);
+    if (this.servers.get(key) === w) this.servers.delete(key);
+  }
+
   /** TransactionEnv.retire: a server transaction of this layer's map waits here from now on. */
   private retire(tx: ServerTransaction, ms: number, final: Buffer | undefined): boolean {
     const key = tx.key;
@@ -182,10 +200,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.servers.set(key, w);
     let q = this.waits.get(ms);
     if (!q) {
-      q = new WaitQueue<WaitingServer>(this.clock, ms, (done) => {
-        this.perSource.remove(done.source);
-        if (this.servers.get(done.key) === done) this.servers.delete(done.key);
-      });
+      q = new WaitQueue<WaitingServer>(this.clock, ms, (done) => this.endWaiting(done.key, done));
       this.waits.set(ms, q);
     }
     q.add(w);

@@ -72,15 +72,22 @@ export interface TransactionEnv {
    * UDP (`final`: its final response as sent, for the retransmissions of the request), Timer L
    * of an INVITE in Accepted (`final` undefined: retransmissions are absorbed, and a 2xx is the
    * TU's to send again, RFC 6026). The taker answers those and forgets the transaction at the
-   * end of `ms`; the transaction itself then holds nothing more and raises no more events.
-   * Returns false when it does not take it; the transaction then runs its own timer.
+   * end of `ms`; the transaction itself then holds nothing more and raises no more events (its
+   * listeners, the TU's 'terminated' ones included, are dropped). Returns false when it does not
+   * take it; the transaction then runs its own timer.
    */
   retire?(tx: ServerTransaction, ms: number, final: Buffer | undefined): boolean;
   /**
+   * A retired server transaction's final response could not be sent after all (the failure
+   * comes after the send's step): the taker ends the wait now, as the transaction would have
+   * ended on a transport error (RFC 3261 §17.2.4).
+   */
+  retiredSendFailed?(tx: ServerTransaction): void;
+  /**
    * The same for a client transaction's wait: Timer K of a non-INVITE in Completed (retransmitted
    * finals are absorbed), Timer M of an INVITE in Accepted (a 2xx goes to the TU's response
-   * listeners, which the taker keeps with `tx.emitter`, RFC 6026). Returns false when it does
-   * not take it.
+   * listeners, which the taker keeps with `tx.emitter`, RFC 6026; its other listeners, the TU's
+   * 'terminated' ones included, are dropped). Returns false when it does not take it.
    */
   retireClient?(tx: ClientTransaction, ms: number): boolean;
 }
@@ -246,10 +253,14 @@ export class ClientTransaction extends Timers {
           this.disarm('timeout');
         }
         if (this.state === 'accepted') {
-          this.emitter.emit('response', res, flow);
-          this.park();
-          // Timer M from the first 2xx on, once the TU has its response listeners in place.
-          if (first) this.waitThenEnd('m', timerM(this.env.timers));
+          try {
+            this.emitter.emit('response', res, flow);
+          } finally {
+            this.park();
+            // Timer M from the first 2xx on, once the TU has its response listeners in place
+            // (and even when one of them threw); not when the TU ended the transaction.
+            if (first && this.state === 'accepted') this.waitThenEnd('m', timerM(this.env.timers));
+          }
         }
       } else if (this.state === 'calling' || this.state === 'proceeding') {
         this.state = 'completed';
@@ -369,6 +380,8 @@ export class ServerTransaction extends Timers {
   /** The last response sent, while the transaction may send it again (see `sendRes`). */
   private last?: SipResponse;
   private finalSent = false;
+  /** Its wait was handed to env.retire. */
+  private retired = false;
   private interval: number;
   /**
    * The request, until a final response has been sent: from then the transaction only answers
@@ -458,6 +471,7 @@ export class ServerTransaction extends Timers {
    */
   private waitThenEnd(name: 'j' | 'l', ms: number, final: Buffer | undefined): void {
     if (this.env.retire?.(this, ms, final)) {
+      this.retired = true;
       this.disarmAll();
       this.last = undefined;
       this.emitter.clear('terminated');
@@ -512,6 +526,7 @@ export class ServerTransaction extends Timers {
 
   /** A response could not be sent (TransportLayer.post): the transaction ends. */
   onSendFailure(): void {
+    if (this.retired) this.env.retiredSendFailed?.(this);
     if (this.state !== 'terminated') this.terminate('transport-error');
   }
 

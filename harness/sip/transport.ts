@@ -343,8 +343,10 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
           local: u.local,
           remote: { address: target.address, port: target.port },
         };
+        // Bytes sent again without their message (a kept final, a kept ACK): read for the trace.
+        const message = msg ?? parsedOrUndefined(data);
         this.emitTrace(
-          msg ? { direction: 'out', flow, data, message: msg } : { direction: 'out', flow, data },
+          message ? { direction: 'out', flow, data, message } : { direction: 'out', flow, data },
         );
       });
     } catch (err) {
@@ -847,6 +849,12 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     if (this.listenerCount('trace') === 0) return;
     this.emit('trace', { ...ev, wallTime: this.clock.wallNow(), monoTime: this.clock.now() });
   }
+}
+
+/** The message of bytes this side serialised itself, for a trace; undefined if they do not parse. */
+function parsedOrUndefined(data: Buffer): SipMessage | undefined {
+  const r = parseMessage(data);
+  return r.ok ? r.message : undefined;
 }
 
 /**

@@ -637,7 +637,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
 /**
  * What lateInvite2xx reads of our INVITE (the Request-URI, From, Call-ID, CSeq, Contact), as a
- * request of its own: kept for Timer M (64*T1) instead of the INVITE with its body.
+ * request of its own: kept for Timer M (64*T1) instead of the INVITE with its body. A dialog
+ * made from it for another fork's 2xx has no localSdp then (its ACK and BYE carry none).
  */
 function inviteSkeleton(invite: SipRequest): SipRequest {
   const s = new SipRequest(invite.method, ownCopy(invite.uri));

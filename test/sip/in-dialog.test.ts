@@ -296,6 +296,12 @@ describe('late 2xx retransmissions', () => {
         peer.send(reply('200 OK'), rinfo.port, rinfo.address); // a retransmitted final: absorbed (Timer K)
       }
     });
+    // Every message sent is traced with its parsed form, the ACK sent again from its kept bytes too.
+    const traced: string[] = [];
+    a.transport.on('trace', (t) => {
+      if (t.direction === 'out')
+        traced.push(t.message?.isRequest ? t.message.method : String(t.message?.status));
+    });
     try {
       const out = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
       expect(out.status).toBe(200);
@@ -304,6 +310,7 @@ describe('late 2xx retransmissions', () => {
       expect(a.dialogs.size).toBe(0);
       await new Promise((r) => setTimeout(r, 300));
       expect(seen).toEqual(['INVITE 1', 'ACK 1', 'BYE 2', 'ACK 1']);
+      expect(traced).toEqual(['INVITE', 'ACK', 'BYE', 'ACK']);
       expect(a.transactions.stats.strayResponses).toBe(0);
     } finally {
       peer.close();

@@ -105,6 +105,21 @@ describe('INVITE client transaction', () => {
     expect(tx.state).toBe('terminated');
   });
 
+  it('runs Timer M even when the TU listener of the 2xx throws', () => {
+    const clock = new VirtualClock();
+    const { e } = env(clock);
+    const inv = request('INVITE');
+    const tx = new ClientTransaction(e, inv, UDP);
+    tx.on('response', () => {
+      throw new Error('TU bug');
+    });
+    tx.start();
+    expect(() => tx.receive(createResponse(inv, 200, { toTag: 'b' }), FLOW)).toThrow('TU bug');
+    expect(tx.state).toBe('accepted');
+    clock.advance(64 * T.t1);
+    expect(tx.state).toBe('terminated');
+  });
+
   it('enters Accepted on 2xx, passes further 2xx up (RFC 6026) and ends on Timer M', () => {
     const clock = new VirtualClock();
     const { e } = env(clock);
@@ -318,6 +333,7 @@ describe('server transactions', () => {
     const { e } = env(clock);
     const posted: Buffer[] = [];
     const retired: Array<{ ms: number; final: string | undefined }> = [];
+    const failed: ServerTransaction[] = [];
     const taking: TransactionEnv = {
       ...e,
       postData: (data) => posted.push(data),
@@ -325,6 +341,7 @@ describe('server transactions', () => {
         retired.push({ ms, final: final?.toString('latin1') });
         return true;
       },
+      retiredSendFailed: (tx) => failed.push(tx),
     };
     const req = request('OPTIONS');
     const tx = new ServerTransaction(taking, req, FLOW, UDP);
@@ -340,6 +357,10 @@ describe('server transactions', () => {
     expect(posted).toHaveLength(1);
     clock.advance(64 * T.t1 * 2);
     expect(ended).toBe(false); // no timer of its own left
+    // Its final response could not be sent after all (the failure comes after the step): the
+    // taker hears of it, to end the wait (RFC 3261 §17.2.4).
+    tx.onSendFailure();
+    expect(failed).toEqual([tx]);
     const inv = request('INVITE');
     const itx = new ServerTransaction(taking, inv, FLOW, UDP);
     itx.respond(createResponse(inv, 200, { toTag: 'b' }));
