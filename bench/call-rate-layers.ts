@@ -8,6 +8,10 @@
  *   transport     our TransportLayer only: parse, answer 180/200 (INVITE) and 200 (BYE) with
  *                 createResponse, serialise, post; no transactions, no dialogs, no timers
  *   transactions  + our TransactionLayer: server transactions with their RFC 3261 waits
+ *   lean-core     a sketch, not part of the stack: the transaction layer with a UAS core of
+ *                 plain records (a dialog map; the 2xx retransmitted from queues until the ACK,
+ *                 given up after 64*T1; BYE answered in the dialog, 481 outside one), no API
+ *                 events or promises per call: what a call engine for load could cost
  *   user-agent    + our UserAgent, as bench/call-rate.ts's callee uses it: ring(), answer()
  *                 (dialog, 2xx retransmitted until the ACK), BYE answered in the dialog
  *
@@ -23,12 +27,18 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { SipRequest, SipResponse } from '../harness/sip/message.ts';
 import { createResponse } from '../harness/sip/message-factory.ts';
+import { DEFAULT_TIMERS } from '../harness/sip/timers.ts';
+import type { SendTarget } from '../harness/sip/transaction.ts';
 import { TransactionLayer } from '../harness/sip/transaction-layer.ts';
 import { TransportLayer } from '../harness/sip/transport.ts';
+import { ALLOW } from '../harness/sip/user-agent.ts';
+import { WaitQueue } from '../harness/sip/wait-queue.ts';
+import { systemClock } from '../harness/support/clock.ts';
 import { freeUdpPort, sippLikeSdp, startCallee, transactionBudget } from './call-rate-agents.ts';
 
-const LAYERS = ['transport', 'transactions', 'user-agent'] as const;
+const LAYERS = ['transport', 'transactions', 'lean-core', 'user-agent'] as const;
 type Layer = (typeof LAYERS)[number];
 const CALLEE = '127.0.0.2';
 const SIPP_UAS = '127.0.0.3';
@@ -61,6 +71,68 @@ function procCpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** A dialog as the lean-core sketch keeps it: plain fields, no events. */
+class LeanDialog {
+  readonly started = performance.now();
+  constructor(
+    readonly key: string,
+    /** The 2xx, until its ACK: let go then, as the record may wait in a queue for T1 more. */
+    public ok: SipResponse | undefined,
+    readonly target: SendTarget,
+  ) {}
+}
+
+/** The lean-core sketch's UAS on `tl` (see the header): INVITE → 180, 200 (kept until the ACK); BYE → 200. */
+function leanCore(
+  tl: TransactionLayer,
+  headers: Array<[string, string]>,
+  answer200: (req: SipRequest, toTag: string) => SipResponse,
+): void {
+  const { t1, t2 } = DEFAULT_TIMERS;
+  const dialogs = new Map<string, LeanDialog>();
+  const queues = new Map<number, WaitQueue<LeanDialog>>();
+  const retransmitAfter = (d: LeanDialog, ms: number): void => {
+    let q = queues.get(ms);
+    if (!q) {
+      q = new WaitQueue<LeanDialog>(systemClock, ms, (x) => {
+        if (!x.ok || dialogs.get(x.key) !== x) return;
+        if (performance.now() - x.started >= 64 * t1) {
+          dialogs.delete(x.key); // RFC 3261 §13.3.1.4: the sketch gives up without a BYE
+          return;
+        }
+        tl.postStateless(x.ok, x.target);
+        retransmitAfter(x, Math.min(ms * 2, t2));
+      });
+      queues.set(ms, q);
+    }
+    q.add(d);
+  };
+  let tags = 0;
+  tl.on('request', (req, tx) => {
+    if (req.method === 'INVITE' && !req.toTag) {
+      const toTag = `n${++tags}`;
+      tx.respond(createResponse(req, 180, { toTag, headers }));
+      const ok = answer200(req, toTag);
+      tx.respond(ok);
+      const d = new LeanDialog(`${req.callId}|${toTag}|${req.fromTag}`, ok, tx.responseTarget);
+      dialogs.set(d.key, d);
+      retransmitAfter(d, t1);
+      return;
+    }
+    const d = dialogs.get(`${req.callId}|${req.toTag}|${req.fromTag}`);
+    if (!d) tx.respond(createResponse(req, 481));
+    else if (req.method === 'BYE') {
+      dialogs.delete(d.key);
+      d.ok = undefined;
+      tx.respond(createResponse(req, 200));
+    } else tx.respond(createResponse(req, 501));
+  });
+  tl.on('ack', (ack) => {
+    const d = dialogs.get(`${ack.callId}|${ack.toTag}|${ack.fromTag}`);
+    if (d) d.ok = undefined;
+  });
+}
+
 /** A callee on one layer of the stack, in this process; returns its port. */
 async function startLayer(layer: Layer, maxTx: number): Promise<number> {
   if (layer === 'user-agent') return (await startCallee(CALLEE, maxTx)).port;
@@ -70,19 +142,22 @@ async function startLayer(layer: Layer, maxTx: number): Promise<number> {
   const sdp = sippLikeSdp(CALLEE);
   const contact: Array<[string, string]> = [['Contact', `<sip:uas@${CALLEE}:${port}>`]];
   let tags = 0;
-  const answer = (
-    req: import('../harness/sip/message.ts').SipRequest,
-    send: (r: ReturnType<typeof createResponse>) => void,
-  ) => {
+  const answer = (req: SipRequest, send: (r: ReturnType<typeof createResponse>) => void) => {
     if (req.method === 'INVITE') {
       const toTag = `l${++tags}`;
       send(createResponse(req, 180, { toTag, headers: contact }));
       send(createResponse(req, 200, { toTag, headers: contact, body: sdp, contentType: 'application/sdp' }));
     } else if (req.method !== 'ACK') send(createResponse(req, 200));
   };
-  if (layer === 'transactions') {
+  if (layer === 'transactions' || layer === 'lean-core') {
     const tl = new TransactionLayer(transport, { maxTransactions: maxTx, maxTransactionsPerSource: maxTx });
-    tl.on('request', (req, tx) => answer(req, (r) => tx.respond(r)));
+    if (layer === 'lean-core') {
+      // The same Contact and Allow as the user agent's answers.
+      const headers: Array<[string, string]> = [...contact, ['Allow', ALLOW]];
+      leanCore(tl, headers, (req, toTag) =>
+        createResponse(req, 200, { toTag, headers, body: sdp, contentType: 'application/sdp' }),
+      );
+    } else tl.on('request', (req, tx) => answer(req, (r) => tx.respond(r)));
   } else {
     transport.on('message', ({ message, flow }) => {
       if (!message.isRequest) return;
@@ -227,6 +302,7 @@ if (process.argv[2] === '--layer') {
     floor: 'bare Node floor (canned answers, no SIP stack)',
     transport: 'ours: transport layer only',
     transactions: 'ours: + transaction layer',
+    'lean-core': 'sketch: transaction layer + a lean UAS core (dialog records, 2xx retransmission queue)',
     'user-agent': 'ours: + user agent (bench/call-rate.ts callee)',
   };
   const rows = ids.map((id) => {
