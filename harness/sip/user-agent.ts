@@ -110,7 +110,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private readonly ended = new Map<string, EndedDialog>();
   private endedQueue: WaitQueue<EndedDialog> | undefined;
   /** ACKs we sent for 2xx, by dialog key, resent when the 2xx is retransmitted. */
-  private readonly sentAcks = new Map<string, { data: Buffer; target: SendTarget }>();
+  private readonly sentAcks = new Map<string, SentAck[]>();
   /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
   readonly pendingPracks = new Map<string, () => void>();
   /** Running session timers (RFC 4028), by dialog key. */
@@ -383,7 +383,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       if (ackSdp !== undefined) dialog.localSdp = ackSdp;
       this.sendAck(dialog, req.cseq?.seq ?? dialog.localSeq, ackSdp);
       tx.on('response', (res) => {
-        if (res.status >= 200 && res.status < 300) this.resendAck(dialog.key);
+        if (res.status >= 200 && res.status < 300) this.resendAck(dialog.key, res.cseq?.seq);
       });
     }
     return { ...out, responses, request: req };
@@ -403,7 +403,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     // Kept 64*T1 as bytes of its own (not a view of Node's shared pool, which it would keep whole).
     const kept = Buffer.allocUnsafeSlow(data.length);
     data.copy(kept);
-    this.sentAcks.set(dialog.key, { data: kept, target });
+    // One per INVITE of the dialog (a re-INVITE's does not replace the initial INVITE's: a late
+    // retransmission of that 2xx needs the ACK with its CSeq), the last few.
+    const acks = this.sentAcks.get(dialog.key);
+    const entry: SentAck = { cseq, data: kept, target };
+    if (!acks) this.sentAcks.set(dialog.key, [entry]);
+    else {
+      const same = acks.findIndex((a) => a.cseq === cseq);
+      if (same >= 0) acks.splice(same, 1);
+      acks.push(entry);
+      if (acks.length > MAX_KEPT_ACKS) acks.splice(1, 1); // the initial INVITE's stays first
+    }
   }
 
   /**
@@ -422,7 +432,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     });
     const known = this.dialogs.get(key) ?? this.ended.get(key);
     if (known && (known.state === 'confirmed' || this.sentAcks.has(key))) {
-      this.resendAck(key);
+      this.resendAck(key, res.cseq?.seq);
       return undefined;
     }
     const unwanted = Dialog.fromUacResponse(req, res, req.get('contact') ?? '', flow);
@@ -438,8 +448,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return unwanted;
   }
 
-  resendAck(key: string): void {
-    const a = this.sentAcks.get(key);
+  /** Sends again the ACK we sent in dialog `key` for the INVITE with CSeq `cseq` (absent: the last one). */
+  resendAck(key: string, cseq?: number): void {
+    const acks = this.sentAcks.get(key);
+    const a = cseq === undefined ? acks?.[acks.length - 1] : acks?.find((x) => x.cseq === cseq);
     if (a) this.transactions.postStateless(a.data, a.target);
   }
 
@@ -494,7 +506,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     if (res.cseq?.method === 'INVITE' && res.status >= 200 && res.status < 300) {
       const { callId, fromTag, toTag } = res;
       if (callId && fromTag && toTag)
-        this.resendAck(dialogKey({ callId, localTag: fromTag, remoteTag: toTag }));
+        this.resendAck(dialogKey({ callId, localTag: fromTag, remoteTag: toTag }), res.cseq.seq);
     }
   }
 
@@ -648,6 +660,17 @@ function inviteSkeleton(invite: SipRequest): SipRequest {
   }
   return s;
 }
+
+/** An ACK we sent for a 2xx, kept to be sent again when that 2xx is (UserAgent.sentAcks). */
+interface SentAck {
+  /** The CSeq number of the INVITE it acknowledges. */
+  cseq: number;
+  data: Buffer;
+  target: SendTarget;
+}
+
+/** ACKs kept per dialog: the initial INVITE's and the last re-INVITEs'. */
+const MAX_KEPT_ACKS = 4;
 
 /** What is kept of an ended dialog for 64*T1 (UserAgent.dialogEnded). */
 class EndedDialog {

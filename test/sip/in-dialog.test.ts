@@ -276,6 +276,43 @@ async function agentAndRawPeer() {
 }
 
 describe('late 2xx retransmissions', () => {
+  it('the initial 2xx retransmitted after a re-INVITE gets the ACK of the initial INVITE (its CSeq), the re-INVITE 2xx its own', async () => {
+    const { a, peer, port } = await agentAndRawPeer();
+    const seen: string[] = [];
+    let first200 = '';
+    let reinvite200 = '';
+    peer.on('message', (m, rinfo) => {
+      const text = m.toString();
+      const method = text.split(' ')[0]!;
+      const cseq = /^CSeq: (\d+)/m.exec(text)?.[1] ?? '';
+      seen.push(`${method} ${cseq}`);
+      const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
+      const ok = (toTag: string) =>
+        `SIP/2.0 200 OK\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${toTag}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\nContact: <sip:callee@127.0.0.7:${port}>\r\nContent-Length: 0\r\n\r\n`;
+      if (method === 'INVITE' && cseq === '1') {
+        first200 = ok(';tag=callee');
+        peer.send(first200, rinfo.port, rinfo.address);
+      } else if (method === 'INVITE') {
+        reinvite200 = ok('');
+        peer.send(reinvite200, rinfo.port, rinfo.address);
+      } else if (method === 'ACK' && cseq !== '1' && seen.filter((x) => x.startsWith('ACK')).length === 2) {
+        // As if our first ACK was lost: the initial 2xx comes again, then the re-INVITE's.
+        peer.send(first200, rinfo.port, rinfo.address);
+        peer.send(reinvite200, rinfo.port, rinfo.address);
+      } else if (method === 'BYE') peer.send(ok(''), rinfo.port, rinfo.address);
+    });
+    try {
+      const out = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
+      expect(out.status).toBe(200);
+      expect((await a.reinvite(out.dialog!, 'v=0\r\n')).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen.slice(0, 6)).toEqual(['INVITE 1', 'ACK 1', 'INVITE 2', 'ACK 2', 'ACK 1', 'ACK 2']);
+      expect(seen.filter((x) => x.startsWith('BYE'))).toEqual([]);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('a 200 retransmitted after our BYE is ACKed again and starts no second BYE', async () => {
     const { a, peer, port } = await agentAndRawPeer();
     const seen: string[] = [];
