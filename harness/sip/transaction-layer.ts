@@ -169,14 +169,9 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (this.clients.get(key) !== tx) return false;
     const w = new WaitingClient(key, tx.state === 'accepted' ? tx.emitter : undefined);
     this.clients.set(key, w);
-    let q = this.clientWaits.get(ms);
-    if (!q) {
-      q = new WaitQueue<WaitingClient>(this.clock, ms, (done) => {
-        if (this.clients.get(done.key) === done) this.clients.delete(done.key);
-      });
-      this.clientWaits.set(ms, q);
-    }
-    q.add(w);
+    this.queueOf(this.clientWaits, ms, (done) => {
+      if (this.clients.get(done.key) === done) this.clients.delete(done.key);
+    }).add(w);
     return true;
   }
 
@@ -198,13 +193,18 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (this.servers.get(key) !== tx) return false;
     const w = new WaitingServer(key, tx.flow.remote.address, final, tx.responseTarget);
     this.servers.set(key, w);
-    let q = this.waits.get(ms);
-    if (!q) {
-      q = new WaitQueue<WaitingServer>(this.clock, ms, (done) => this.endWaiting(done.key, done));
-      this.waits.set(ms, q);
-    }
-    q.add(w);
+    this.queueOf(this.waits, ms, (done) => this.endWaiting(done.key, done)).add(w);
     return true;
+  }
+
+  /** The queue in `queues` for waits of `ms`, made (ending each wait with `expire`) on first use. */
+  private queueOf<T>(queues: Map<number, WaitQueue<T>>, ms: number, expire: (done: T) => void): WaitQueue<T> {
+    let q = queues.get(ms);
+    if (!q) {
+      q = new WaitQueue<T>(this.clock, ms, expire);
+      queues.set(ms, q);
+    }
+    return q;
   }
 
   private onMessage({ message, flow }: InboundMessage): void {

@@ -21,6 +21,7 @@
  *   Accepted --Timer L--> Terminated
  */
 import type { Clock, TimerHandle } from '../support/clock.ts';
+import { ownBytes } from '../support/own-copy.ts';
 import { fieldKey } from './header-names.ts';
 import { BRANCH_COOKIE } from './ids.ts';
 import { Listeners } from './listeners.ts';
@@ -495,9 +496,7 @@ export class ServerTransaction extends Timers {
     this.letGoAtFinal();
     const data = res.toBuffer();
     this.env.postData!(data, this.responseTarget, res, this);
-    const kept = Buffer.allocUnsafeSlow(data.length);
-    data.copy(kept);
-    return kept;
+    return ownBytes(data);
   }
 
   private sendRes(res: SipResponse): void {

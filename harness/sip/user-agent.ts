@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import { ownCopy } from '../support/own-copy.ts';
+import { ownBytes, ownCopy } from '../support/own-copy.ts';
 import { Dialog, dialogKey, makeVia } from './dialog.ts';
 import { DigestClient } from './digest.ts';
 import { parseRAck } from './header-values.ts';
@@ -400,9 +400,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     });
     const data = ack.toBuffer();
     this.transport.postData(data, target, ack);
-    // Kept 64*T1 as bytes of its own (not a view of Node's shared pool, which it would keep whole).
-    const kept = Buffer.allocUnsafeSlow(data.length);
-    data.copy(kept);
+    // Kept 64*T1, in bytes of its own.
+    const kept = ownBytes(data);
     // One per INVITE of the dialog (a re-INVITE's does not replace the initial INVITE's: a late
     // retransmission of that 2xx needs the ACK with its CSeq), the last few.
     const acks = this.sentAcks.get(dialog.key);

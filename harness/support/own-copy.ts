@@ -12,3 +12,14 @@ export function ownCopy(s: string): string {
   // new string (one character longer), not the parent of `s`.
   return ` ${s}`.slice(1);
 }
+
+/**
+ * A copy of `data` in memory of its own. A small Buffer from Node's `Buffer.from`, `toString`
+ * or `allocUnsafe` is a view of a shared 8 KiB pool, which it keeps alive whole: bytes kept
+ * long after they were sent (a final response for Timer J, an ACK for 64*T1) are copied out.
+ */
+export function ownBytes(data: Buffer): Buffer {
+  const kept = Buffer.allocUnsafeSlow(data.length);
+  data.copy(kept);
+  return kept;
+}

@@ -354,6 +354,66 @@ describe('late 2xx retransmissions', () => {
     }
   });
 
+  it('the ended dialog keeps its ACK for 64*T1 only; stop() with waits pending ends them all', async () => {
+    const dgram = await import('node:dgram');
+    const t1 = 10; // 64*T1 = 640 ms
+    const a = await UserAgent.start({
+      listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
+      timers: { t1, t2: 40, t4: 50 },
+    });
+    agents.push(a);
+    const peer = dgram.createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.7', () => r()));
+    const port = peer.address().port;
+    const seen: string[] = [];
+    let ok200 = '';
+    let caller: { port: number; address: string } | undefined;
+    peer.on('message', (m, rinfo) => {
+      const text = m.toString();
+      const method = text.split(' ')[0]!;
+      seen.push(`${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''}`);
+      const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
+      const reply = (status: string, extra = '') =>
+        `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${method === 'INVITE' ? ';tag=callee' : ''}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
+      if (method === 'INVITE') {
+        caller = rinfo;
+        ok200 = reply('200 OK', `Contact: <sip:callee@127.0.0.7:${port}>\r\n`);
+        peer.send(ok200, rinfo.port, rinfo.address);
+      } else if (method === 'BYE') peer.send(reply('200 OK'), rinfo.port, rinfo.address);
+    });
+    const again200 = () => peer.send(ok200, caller!.port, caller!.address);
+    const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      const out = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
+      expect(out.status).toBe(200);
+      expect((await a.bye(out.dialog!)).status).toBe(200);
+      // Within 64*T1 the 200 sent again gets the kept ACK.
+      again200();
+      await settle(100);
+      expect(seen).toEqual(['INVITE 1', 'ACK 1', 'BYE 2', 'ACK 1']);
+      // After it (and Timer M's record with it), nothing of the call is left to answer from.
+      await settle(64 * t1 + 300);
+      expect(a.transactions.openTransactions).toBe(0);
+      // The kept ACK left with the ended dialog's record (else every call would leave its ACK).
+      expect((a as unknown as { sentAcks: Map<string, unknown> }).sentAcks.size).toBe(0);
+      const strayBefore = a.transactions.stats.strayResponses;
+      again200();
+      await settle(100);
+      expect(seen).toHaveLength(4);
+      expect(a.transactions.stats.strayResponses).toBe(strayBefore + 1);
+
+      // A second call, stopped while its waits are pending (Timer M and K records, the ended
+      // dialog with its ACK): stop() ends them.
+      const second = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
+      expect((await a.bye(second.dialog!)).status).toBe(200);
+      expect(a.transactions.openTransactions).toBe(2);
+      await a.stop();
+      expect(a.transactions.openTransactions).toBe(0);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('a 200 after our BYE in its early dialog (RFC 3261 §15) is ACKed and ended with BYE, and the INVITE settles', async () => {
     const { a, peer, port } = await agentAndRawPeer();
     const seen: string[] = [];

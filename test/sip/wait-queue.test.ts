@@ -93,4 +93,39 @@ describe('WaitQueue', () => {
     clock.advance(64);
     expect(out).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
+
+  it('an expire callback that clears the queue stops the round; what it adds after waits its full time', () => {
+    const { clock, counted, armed } = countingClock();
+    const out: string[] = [];
+    const q: WaitQueue<string> = new WaitQueue<string>(counted, 100, (x) => {
+      out.push(`${x}@${clock.now()}`);
+      if (x === 'stop') q.clear();
+      if (x === 'restart') {
+        q.clear();
+        q.add('after');
+      }
+    });
+    q.add('stop');
+    q.add('lost1');
+    q.add('lost2');
+    clock.advance(100);
+    // 'stop' cleared the queue while 'lost1' and 'lost2' were due with it: neither expires.
+    expect(out).toEqual(['stop@100']);
+    expect(q.size).toBe(0);
+    clock.advance(1000);
+    expect(out).toEqual(['stop@100']);
+    const armedBefore = armed();
+    q.add('restart');
+    q.add('lost3');
+    clock.advance(100);
+    expect(out).toEqual(['stop@100', 'restart@1200']);
+    expect(q.size).toBe(1);
+    // The entry added inside the callback got a timer of its own, for its full wait.
+    expect(armed()).toBe(armedBefore + 2);
+    clock.advance(99);
+    expect(out).toHaveLength(2);
+    clock.advance(1);
+    expect(out).toEqual(['stop@100', 'restart@1200', 'after@1300']);
+    expect(q.size).toBe(0);
+  });
 });

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ownCopy } from '../../harness/support/own-copy.ts';
+import { ownBytes, ownCopy } from '../../harness/support/own-copy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -35,5 +35,21 @@ describe('ownCopy', () => {
     // At most the last loop turn's own text and bytes may still be on the child's stack.
     expect(sliced.kept).toBeGreaterThanOrEqual(200);
     expect(copied.kept).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('ownBytes', () => {
+  it('holds the same bytes in memory of its own, where a small Buffer is a view of the shared pool', () => {
+    const pooled = Buffer.from('SIP/2.0 200 OK\r\nCSeq: 2 BYE\r\n\r\n', 'latin1');
+    // The precondition: Node cut this Buffer out of its pool (else the check below proves nothing).
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    const kept = ownBytes(pooled);
+    expect(kept.equals(pooled)).toBe(true);
+    expect(kept.buffer).not.toBe(pooled.buffer);
+    expect(kept.byteOffset).toBe(0);
+    expect(kept.buffer.byteLength).toBe(pooled.length);
+    pooled[0] = 0x58;
+    expect(kept[0]).toBe(0x53);
+    expect(ownBytes(Buffer.alloc(0)).length).toBe(0);
   });
 });
