@@ -18,15 +18,19 @@
  *   node bin/run-ts.js bench/call-rate-layers.ts [calls=10000] [runs=3] [concurrency=50]
  *
  * Each of our configurations runs in a child process of its own, warmed up with 2000 calls
- * first; its CPU per call is process.cpuUsage() (all threads) over the measured calls. The
- * configurations alternate run by run, so that load from other work spreads over all of
- * them. Prints a markdown table of medians on stdout, progress on stderr. Loopback only.
+ * first; its CPU per call is process.cpuUsage() (all threads) over the measured calls, and
+ * node:v8's GCProfiler gives what each minor GC kept (new space after it, plus what it
+ * promoted): a scavenge costs in proportion to that, and objects that outlive their call
+ * there show up as a larger figure. The configurations alternate run by run, so that load
+ * from other work spreads over all of them. Prints a markdown table of medians on stdout,
+ * progress on stderr. Loopback only.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { GCProfiler } from 'node:v8';
 import type { SipRequest, SipResponse } from '../harness/sip/message.ts';
 import { createResponse } from '../harness/sip/message-factory.ts';
 import { DEFAULT_TIMERS } from '../harness/sip/timers.ts';
@@ -174,15 +178,41 @@ async function child(layer: Layer, calls: number, concurrency: number): Promise<
   const remote = `${CALLEE}:${port}`;
   const uacPort = await freeUdpPort(SIPP_UAC);
   const warm = await sippUac(remote, WARMUP, concurrency, uacPort);
+  const gc = new GCProfiler();
+  gc.start();
   const c0 = process.cpuUsage();
   const ok = await sippUac(remote, calls, concurrency, uacPort);
   const c = process.cpuUsage(c0);
-  process.stdout.write(`${JSON.stringify({ cpuMs: (c.user + c.system) / 1000, ok: ok && warm })}\n`);
+  const minorKeptKB = minorGcKeptKB(gc.stop());
+  process.stdout.write(
+    `${JSON.stringify({ cpuMs: (c.user + c.system) / 1000, minorKeptKB, ok: ok && warm })}\n`,
+  );
   process.exit(0);
 }
 
-/** Runs one layer in a child process; CPU ms per call, or undefined when calls failed. */
-function runLayer(layer: Layer, calls: number, concurrency: number): Promise<number | undefined> {
+/**
+ * What each minor GC (scavenge) of the run kept, KB, median: the new space's use after it plus
+ * what it promoted (the old space's growth). A scavenge costs in proportion to what it keeps.
+ */
+function minorGcKeptKB(profile: ReturnType<GCProfiler['stop']>): number {
+  const used = (spaces: Array<{ spaceName: string; spaceUsedSize: number }>, name: string) =>
+    spaces.find((x) => x.spaceName === name)?.spaceUsedSize ?? 0;
+  const kept = (profile?.statistics ?? [])
+    .filter((g) => g.gcType === 'Scavenge')
+    .map((g) => {
+      const before = g.beforeGC.heapSpaceStatistics;
+      const after = g.afterGC.heapSpaceStatistics;
+      return (used(after, 'new_space') + used(after, 'old_space') - used(before, 'old_space')) / 1024;
+    });
+  return median(kept);
+}
+
+/** Runs one layer in a child process: CPU ms per call and KB kept per minor GC, or undefined when calls failed. */
+function runLayer(
+  layer: Layer,
+  calls: number,
+  concurrency: number,
+): Promise<{ ms: number; keptKB: number } | undefined> {
   const script = fileURLToPath(import.meta.url);
   const runTs = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
   return new Promise((resolve) => {
@@ -197,8 +227,12 @@ function runLayer(layer: Layer, calls: number, concurrency: number): Promise<num
     c.on('exit', () => {
       clearTimeout(timer);
       try {
-        const r = JSON.parse(out.trim().split('\n').pop() ?? '') as { cpuMs: number; ok: boolean };
-        resolve(r.ok ? r.cpuMs / calls : undefined);
+        const r = JSON.parse(out.trim().split('\n').pop() ?? '') as {
+          cpuMs: number;
+          minorKeptKB: number;
+          ok: boolean;
+        };
+        resolve(r.ok ? { ms: r.cpuMs / calls, keptKB: r.minorKeptKB } : undefined);
       } catch {
         resolve(undefined);
       }
@@ -282,15 +316,18 @@ if (process.argv[2] === '--layer') {
   const concurrency = num(process.argv[4], 50, 1, 500);
   const ids = ['sipp', 'floor', ...LAYERS] as const;
   const results = new Map<string, number[]>(ids.map((id) => [id, []]));
+  const keptKB = new Map<string, number[]>(ids.map((id) => [id, []]));
   const failed = new Map<string, number>();
   for (let r = 1; r <= runs; r++) {
     for (const id of ids) {
-      const ms =
-        id === 'sipp'
-          ? await runSipp(calls, concurrency)
-          : id === 'floor'
-            ? await runFloor(calls, concurrency)
-            : await runLayer(id, calls, concurrency);
+      let ms: number | undefined;
+      if (id === 'sipp') ms = await runSipp(calls, concurrency);
+      else if (id === 'floor') ms = await runFloor(calls, concurrency);
+      else {
+        const out = await runLayer(id, calls, concurrency);
+        ms = out?.ms;
+        if (out) keptKB.get(id)!.push(out.keptKB);
+      }
       log(`run ${r}/${runs} ${id}: ${ms === undefined ? 'failed' : `${ms.toFixed(3)} ms/call`}`);
       if (ms === undefined) failed.set(id, (failed.get(id) ?? 0) + 1);
       else results.get(id)!.push(ms);
@@ -308,14 +345,15 @@ if (process.argv[2] === '--layer') {
   const rows = ids.map((id) => {
     const xs = results.get(id)!;
     const m = median(xs);
-    return `| ${label[id]} | ${m.toFixed(3)} | ${xs.map((x) => x.toFixed(3)).join(', ')} | ${(m / sipp).toFixed(2)} | ${failed.get(id) ?? 0} |`;
+    const kept = keptKB.get(id)!;
+    return `| ${label[id]} | ${m.toFixed(3)} | ${xs.map((x) => x.toFixed(3)).join(', ')} | ${(m / sipp).toFixed(2)} | ${kept.length ? median(kept).toFixed(0) : '–'} | ${failed.get(id) ?? 0} |`;
   });
   process.stdout.write(
     [
       `### Callee CPU per call by layer: ${calls} calls, at most ${concurrency} in flight, SIPp's uac driving (median of ${runs} runs)`,
       '',
-      '| callee | CPU ms/call (median) | per run | ratio to SIPp uas | failed runs |',
-      '| --- | ---: | --- | ---: | ---: |',
+      '| callee | CPU ms/call (median) | per run | ratio to SIPp uas | KB kept by each minor GC (median) | failed runs |',
+      '| --- | ---: | --- | ---: | ---: | ---: |',
       ...rows,
       '',
     ].join('\n'),

@@ -5,6 +5,7 @@
  * NOTIFY). Actors (provider, OXO trunk, reference SBC) are built on it.
  */
 import { EventEmitter } from 'node:events';
+import { ChurnMap } from '../support/churn-map.ts';
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { ownBytes, ownCopy } from '../support/own-copy.ts';
@@ -99,22 +100,23 @@ export interface UserAgentEvents {
 export class UserAgent extends EventEmitter<UserAgentEvents> {
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
-  readonly dialogs = new Map<string, Dialog>();
+  /** The dialogs in progress, by key (a ChurnMap: under load, dialogs come and go all the time). */
+  readonly dialogs = new ChurnMap<Dialog>();
   readonly clock: Clock;
   readonly timers: TimerConfig;
   readonly log: Logger;
   private readonly contactUser: string;
   /** Pending 2xx retransmissions of incoming INVITEs, keyed by dialog, resolved by the ACK. */
-  readonly pendingAcks = new Map<string, (ack: SipRequest, flow: Flow) => void>();
+  readonly pendingAcks = new ChurnMap<(ack: SipRequest, flow: Flow) => void>();
   /** Dialogs ended within 64*T1 (see dialogEnded), by key. */
   private readonly ended = new Map<string, EndedDialog>();
   private endedQueue: WaitQueue<EndedDialog> | undefined;
   /** ACKs we sent for 2xx, by dialog key, resent when the 2xx is retransmitted. */
   private readonly sentAcks = new Map<string, SentAck[]>();
   /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
-  readonly pendingPracks = new Map<string, () => void>();
+  readonly pendingPracks = new ChurnMap<() => void>();
   /** Running session timers (RFC 4028), by dialog key. */
-  readonly sessionTimers = new Map<string, SessionTimer>();
+  readonly sessionTimers = new ChurnMap<SessionTimer>();
 
   constructor(readonly opts: UserAgentOptions) {
     super();

@@ -1,0 +1,93 @@
+/**
+ * ChurnMap (harness/support/churn-map.ts) answers as a Map does: the same sizes, lookups,
+ * deletions and iteration order over a long random run of operations, with keys that an object
+ * could mistake for its own machinery ("__proto__", "constructor", "toString", "").
+ */
+import { describe, expect, it } from 'vitest';
+import { ChurnMap } from '../../harness/support/churn-map.ts';
+
+/** A small deterministic generator (xorshift32), so that a failure can be replayed. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return (n: number) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x % n;
+  };
+}
+
+const AWKWARD = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '', 'length', 'size'];
+
+describe('ChurnMap', () => {
+  it('matches a Map over 20 000 random sets, deletes and lookups, in size, answers and order', () => {
+    const next = rng(7);
+    const keys = [...AWKWARD, ...Array.from({ length: 60 }, (_, i) => `call-${i}@host|tag${i}|peer${i % 7}`)];
+    const ours = new ChurnMap<number>();
+    const ref = new Map<string, number>();
+    for (let step = 0; step < 20_000; step++) {
+      const key = keys[next(keys.length)]!;
+      const op = next(10);
+      if (op < 4) {
+        expect(ours.set(key, step)).toBe(ours);
+        ref.set(key, step);
+      } else if (op < 7) expect(ours.delete(key)).toBe(ref.delete(key));
+      else {
+        expect(ours.get(key)).toBe(ref.get(key));
+        expect(ours.has(key)).toBe(ref.has(key));
+      }
+      expect(ours.size).toBe(ref.size);
+      if (step % 997 === 0) {
+        expect([...ours]).toEqual([...ref]);
+        expect([...ours.keys()]).toEqual([...ref.keys()]);
+        expect([...ours.values()]).toEqual([...ref.values()]);
+        expect([...ours.entries()]).toEqual([...ref.entries()]);
+      }
+    }
+    expect([...ours]).toEqual([...ref]);
+  });
+
+  it('an awkward key is an entry like any other, and leaves no trace on the object machinery', () => {
+    const m = new ChurnMap<string>();
+    for (const k of AWKWARD) expect(m.get(k)).toBeUndefined();
+    expect(m.has('__proto__')).toBe(false);
+    m.set('__proto__', 'p');
+    m.set('constructor', 'c');
+    expect(m.get('__proto__')).toBe('p');
+    expect(m.get('constructor')).toBe('c');
+    expect(m.size).toBe(2);
+    expect([...m.keys()]).toEqual(['__proto__', 'constructor']);
+    expect(m.delete('__proto__')).toBe(true);
+    expect(m.delete('__proto__')).toBe(false);
+    expect(m.has('__proto__')).toBe(false);
+    expect(m.size).toBe(1);
+  });
+
+  it('an entry set to undefined is still there; clear empties it and it can be used again', () => {
+    const m = new ChurnMap<number | undefined>();
+    m.set('a|1', undefined);
+    expect(m.has('a|1')).toBe(true);
+    expect(m.size).toBe(1);
+    m.set('a|1', 3);
+    expect(m.size).toBe(1);
+    m.set('b|2', 4);
+    m.clear();
+    expect(m.size).toBe(0);
+    expect(m.get('a|1')).toBeUndefined();
+    expect([...m]).toEqual([]);
+    m.set('c|3', 5);
+    expect([...m]).toEqual([['c|3', 5]]);
+  });
+
+  it('keys that read as array indices are kept too, though they iterate first (not in insertion order)', () => {
+    const m = new ChurnMap<string>();
+    m.set('x|y', 'a');
+    m.set('42', 'b');
+    m.set('7', 'c');
+    expect(m.get('42')).toBe('b');
+    expect(m.size).toBe(3);
+    expect([...m.keys()]).toEqual(['7', '42', 'x|y']);
+  });
+});
