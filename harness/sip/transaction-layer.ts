@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
-import { ownCopy } from '../support/own-copy.ts';
+import { type KeptBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { createResponse } from './message-factory.ts';
 import { DEFAULT_MAX_TRANSACTIONS_PER_SOURCE, SOURCE_RETRY_AFTER_S, SourceCounter } from './source-limits.ts';
@@ -34,7 +34,7 @@ class WaitingServer {
   constructor(
     readonly key: string,
     readonly source: string,
-    readonly final: Buffer | undefined,
+    readonly final: KeptBytes | undefined,
     readonly target: SendTarget,
   ) {}
 }
@@ -188,7 +188,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   /** TransactionEnv.retire: a server transaction of this layer's map waits here from now on. */
-  private retire(tx: ServerTransaction, ms: number, final: Buffer | undefined): boolean {
+  private retire(tx: ServerTransaction, ms: number, final: KeptBytes | undefined): boolean {
     const key = tx.key;
     if (this.servers.get(key) !== tx) return false;
     const w = new WaitingServer(key, tx.flow.remote.address, final, tx.responseTarget);
@@ -241,7 +241,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (existing) {
       this.stats.retransmissionsAbsorbed++;
       if (existing instanceof ServerTransaction) existing.receiveRetransmission();
-      else if (existing.final) this.transport.postData(existing.final, existing.target);
+      else if (existing.final) this.transport.postData(keptBuffer(existing.final), existing.target);
       return;
     }
     const target = this.transport.responseTarget(req, flow);

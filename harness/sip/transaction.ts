@@ -21,7 +21,7 @@
  *   Accepted --Timer L--> Terminated
  */
 import type { Clock, TimerHandle } from '../support/clock.ts';
-import { ownBytes } from '../support/own-copy.ts';
+import { type KeptBytes, keepBytes } from '../support/own-copy.ts';
 import { fieldKey } from './header-names.ts';
 import { BRANCH_COOKIE } from './ids.ts';
 import { Listeners } from './listeners.ts';
@@ -77,7 +77,7 @@ export interface TransactionEnv {
    * listeners, the TU's 'terminated' ones included, are dropped). Returns false when it does not
    * take it; the transaction then runs its own timer.
    */
-  retire?(tx: ServerTransaction, ms: number, final: Buffer | undefined): boolean;
+  retire?(tx: ServerTransaction, ms: number, final: KeptBytes | undefined): boolean;
   /**
    * A retired server transaction's final response could not be sent after all (the failure
    * comes after the send's step): the taker ends the wait now, as the transaction would have
@@ -470,7 +470,7 @@ export class ServerTransaction extends Timers {
    * Timer J or L: handed to `env.retire` when it takes it (the transaction then lets go of
    * everything: its response, its listeners, its timers), else run here.
    */
-  private waitThenEnd(name: 'j' | 'l', ms: number, final: Buffer | undefined): void {
+  private waitThenEnd(name: 'j' | 'l', ms: number, final: KeptBytes | undefined): void {
     if (this.env.retire?.(this, ms, final)) {
       this.retired = true;
       this.disarmAll();
@@ -488,15 +488,15 @@ export class ServerTransaction extends Timers {
 
   /**
    * Sends a non-INVITE's final response (as sendRes) from bytes serialized here, and returns a
-   * copy of them in a buffer of their own: a view of Node's shared 8 KB pool would keep the
-   * whole slab for the 64*T1 the bytes are kept.
+   * copy of them to keep for the 64*T1 of Timer J (KeptBytes: one string, not a Buffer that
+   * would be a view of Node's shared 8 KB pool).
    */
-  private sendFinalData(res: SipResponse): Buffer {
+  private sendFinalData(res: SipResponse): KeptBytes {
     this.last = res;
     this.letGoAtFinal();
     const data = res.toBuffer();
     this.env.postData!(data, this.responseTarget, res, this);
-    return ownBytes(data);
+    return keepBytes(data);
   }
 
   private sendRes(res: SipResponse): void {

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { ChurnMap } from '../support/churn-map.ts';
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import { ownBytes, ownCopy } from '../support/own-copy.ts';
+import { type KeptBytes, keepBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
 import { Dialog, dialogKey, makeVia } from './dialog.ts';
 import { DigestClient } from './digest.ts';
 import { parseRAck } from './header-values.ts';
@@ -402,8 +402,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     });
     const data = ack.toBuffer();
     this.transport.postData(data, target, ack);
-    // Kept 64*T1, in bytes of its own.
-    const kept = ownBytes(data);
+    // Kept 64*T1.
+    const kept = keepBytes(data);
     // One per INVITE of the dialog (a re-INVITE's does not replace the initial INVITE's: a late
     // retransmission of that 2xx needs the ACK with its CSeq), the last few.
     const acks = this.sentAcks.get(dialog.key);
@@ -453,7 +453,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   resendAck(key: string, cseq?: number): void {
     const acks = this.sentAcks.get(key);
     const a = cseq === undefined ? acks?.[acks.length - 1] : acks?.find((x) => x.cseq === cseq);
-    if (a) this.transactions.postStateless(a.data, a.target);
+    if (a) this.transactions.postStateless(keptBuffer(a.data), a.target);
   }
 
   addDialog(d: Dialog): void {
@@ -666,7 +666,7 @@ function inviteSkeleton(invite: SipRequest): SipRequest {
 interface SentAck {
   /** The CSeq number of the INVITE it acknowledges. */
   cseq: number;
-  data: Buffer;
+  data: KeptBytes;
   target: SendTarget;
 }
 

@@ -14,12 +14,20 @@ export function ownCopy(s: string): string {
 }
 
 /**
- * A copy of `data` in memory of its own. A small Buffer from Node's `Buffer.from`, `toString`
- * or `allocUnsafe` is a view of a shared 8 KiB pool, which it keeps alive whole: bytes kept
- * long after they were sent (a final response for Timer J, an ACK for 64*T1) are copied out.
+ * Bytes kept long after they were sent (a final response for Timer J, an ACK for 64*T1), to be
+ * sent again if asked: one string of one-byte characters (latin1, so every byte value comes
+ * back as it was). A Buffer would be three objects and memory outside the heap, with a record
+ * the garbage collector sweeps; a small one would also be a view of Node's shared 8 KiB pool,
+ * keeping that whole slab alive.
  */
-export function ownBytes(data: Buffer): Buffer {
-  const kept = Buffer.allocUnsafeSlow(data.length);
-  data.copy(kept);
-  return kept;
+export type KeptBytes = string & { readonly __keptBytes: unique symbol };
+
+/** `data` as KeptBytes (a copy). */
+export function keepBytes(data: Buffer): KeptBytes {
+  return data.toString('latin1') as KeptBytes;
+}
+
+/** The bytes kept, as a Buffer to send (a new one each time). */
+export function keptBuffer(kept: KeptBytes): Buffer {
+  return Buffer.from(kept, 'latin1');
 }

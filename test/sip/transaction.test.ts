@@ -338,7 +338,7 @@ describe('server transactions', () => {
       ...e,
       postData: (data) => posted.push(data),
       retire: (_tx, ms, final) => {
-        retired.push({ ms, final: final?.toString('latin1') });
+        retired.push({ ms, final });
         return true;
       },
       retiredSendFailed: (tx) => failed.push(tx),

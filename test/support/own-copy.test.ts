@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ownBytes, ownCopy } from '../../harness/support/own-copy.ts';
+import { keepBytes, keptBuffer, ownCopy } from '../../harness/support/own-copy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -38,18 +38,20 @@ describe('ownCopy', () => {
   });
 });
 
-describe('ownBytes', () => {
-  it('holds the same bytes in memory of its own, where a small Buffer is a view of the shared pool', () => {
-    const pooled = Buffer.from('SIP/2.0 200 OK\r\nCSeq: 2 BYE\r\n\r\n', 'latin1');
-    // The precondition: Node cut this Buffer out of its pool (else the check below proves nothing).
-    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
-    const kept = ownBytes(pooled);
-    expect(kept.equals(pooled)).toBe(true);
-    expect(kept.buffer).not.toBe(pooled.buffer);
-    expect(kept.byteOffset).toBe(0);
-    expect(kept.buffer.byteLength).toBe(pooled.length);
-    pooled[0] = 0x58;
-    expect(kept[0]).toBe(0x53);
-    expect(ownBytes(Buffer.alloc(0)).length).toBe(0);
+describe('keepBytes', () => {
+  it('gives every byte value back as it was, from a copy the sent Buffer does not share', () => {
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const kept = keepBytes(all);
+    expect(typeof kept).toBe('string');
+    expect(kept.length).toBe(256);
+    expect(keptBuffer(kept).equals(all)).toBe(true);
+    // A response with a UTF-8 display name: the bytes come back, not a re-encoding of them.
+    const sent = Buffer.from('SIP/2.0 200 OK\r\nFrom: "Jürgen Müller" <sip:j@x>\r\n\r\n', 'utf8');
+    const k = keepBytes(sent);
+    sent.fill(0);
+    expect(keptBuffer(k).toString('utf8')).toBe('SIP/2.0 200 OK\r\nFrom: "Jürgen Müller" <sip:j@x>\r\n\r\n');
+    expect(keptBuffer(keepBytes(Buffer.alloc(0))).length).toBe(0);
+    // Each send gets a Buffer of its own.
+    expect(keptBuffer(k)).not.toBe(keptBuffer(k));
   });
 });
