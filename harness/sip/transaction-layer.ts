@@ -241,7 +241,8 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (existing) {
       this.stats.retransmissionsAbsorbed++;
       if (existing instanceof ServerTransaction) existing.receiveRetransmission();
-      else if (existing.final) this.transport.postData(keptBuffer(existing.final), existing.target);
+      else if (existing.final !== undefined)
+        this.transport.postData(keptBuffer(existing.final), existing.target);
       return;
     }
     const target = this.transport.responseTarget(req, flow);

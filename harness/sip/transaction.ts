@@ -455,7 +455,7 @@ export class ServerTransaction extends Timers {
     const j = s >= 200 ? timerJ(this.env.timers, this.reliable) : 0;
     // A final whose wait another takes (retire) is sent as bytes that are then kept for it.
     const sent = j > 0 && this.env.retire && this.env.postData ? this.sendFinalData(res) : undefined;
-    if (!sent) this.sendRes(res);
+    if (sent === undefined) this.sendRes(res);
     if (s < 200) {
       this.state = 'proceeding';
       return true;

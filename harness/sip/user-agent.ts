@@ -156,6 +156,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.dialogs.clear();
     this.endedQueue?.clear();
     this.ended.clear();
+    this.sentAcks.clear();
     await this.transport.stop();
   }
 

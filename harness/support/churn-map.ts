@@ -14,7 +14,12 @@
  * copies it too, but the old table keeps no link to the new one.
  *
  * Iteration follows insertion order for keys that are not array indices (as every key of ours
- * is: dialog and transaction keys hold a "|"), which is a Map's order.
+ * is: dialog and transaction keys hold a "|"), which is a Map's order. While iterating, an
+ * entry deleted before it is reached is not visited (as with a Map), an entry added is not
+ * visited either (a Map would visit it), and `clear()` ends the iteration.
+ *
+ * V8 keeps a string used as a property name in its string table (a copy, in the old
+ * generation, until a full GC): about 100 bytes per key, for what the Map's chain cost.
  */
 export class ChurnMap<V> {
   private table: Record<string, V> = Object.create(null);
@@ -51,17 +56,27 @@ export class ChurnMap<V> {
   }
 
   *keys(): IterableIterator<string> {
-    for (const k in this.table) yield k;
+    const t = this.table;
+    for (const k in t) {
+      if (this.table !== t) return;
+      yield k;
+    }
   }
 
   *values(): IterableIterator<V> {
     const t = this.table;
-    for (const k in t) yield t[k] as V;
+    for (const k in t) {
+      if (this.table !== t) return;
+      yield t[k] as V;
+    }
   }
 
   *entries(): IterableIterator<[string, V]> {
     const t = this.table;
-    for (const k in t) yield [k, t[k] as V];
+    for (const k in t) {
+      if (this.table !== t) return;
+      yield [k, t[k] as V];
+    }
   }
 
   [Symbol.iterator](): IterableIterator<[string, V]> {

@@ -407,8 +407,13 @@ describe('late 2xx retransmissions', () => {
       const second = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
       expect((await a.bye(second.dialog!)).status).toBe(200);
       expect(a.transactions.openTransactions).toBe(2);
+      const kept = a as unknown as { sentAcks: Map<string, unknown>; ended: Map<string, unknown> };
+      expect(kept.sentAcks.size).toBe(1);
+      expect(kept.ended.size).toBe(1);
       await a.stop();
       expect(a.transactions.openTransactions).toBe(0);
+      expect(kept.sentAcks.size).toBe(0);
+      expect(kept.ended.size).toBe(0);
     } finally {
       peer.close();
     }

@@ -90,4 +90,39 @@ describe('ChurnMap', () => {
     expect(m.size).toBe(3);
     expect([...m.keys()]).toEqual(['7', '42', 'x|y']);
   });
+
+  it('while iterating: a deleted entry not yet reached is skipped, an added one is not visited, clear() ends it', () => {
+    const fill = () => {
+      const m = new ChurnMap<number>();
+      for (let i = 0; i < 6; i++) m.set(`k|${i}`, i);
+      return m;
+    };
+    const seen: number[] = [];
+    const a = fill();
+    for (const v of a.values()) {
+      seen.push(v);
+      if (v === 1) {
+        a.delete('k|1'); // the current one
+        a.delete('k|3'); // one not reached yet
+        a.set('k|new', 99);
+      }
+    }
+    expect(seen).toEqual([0, 1, 2, 4, 5]);
+    expect(a.size).toBe(5);
+    const b = fill();
+    const keys: string[] = [];
+    for (const [k] of b) {
+      keys.push(k);
+      if (k === 'k|1') b.clear();
+    }
+    expect(keys).toEqual(['k|0', 'k|1']);
+    expect(b.size).toBe(0);
+    const c = fill();
+    const ks: string[] = [];
+    for (const k of c.keys()) {
+      ks.push(k);
+      c.clear();
+    }
+    expect(ks).toEqual(['k|0']);
+  });
 });

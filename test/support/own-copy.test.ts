@@ -51,7 +51,5 @@ describe('keepBytes', () => {
     sent.fill(0);
     expect(keptBuffer(k).toString('utf8')).toBe('SIP/2.0 200 OK\r\nFrom: "Jürgen Müller" <sip:j@x>\r\n\r\n');
     expect(keptBuffer(keepBytes(Buffer.alloc(0))).length).toBe(0);
-    // Each send gets a Buffer of its own.
-    expect(keptBuffer(k)).not.toBe(keptBuffer(k));
   });
 });
