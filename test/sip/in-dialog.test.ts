@@ -263,32 +263,42 @@ describe('session timers (RFC 4028)', () => {
 });
 
 /** Our user agent and a bare UDP socket on 127.0.0.7 that the test answers from by hand. */
-async function agentAndRawPeer() {
+async function agentAndRawPeer(timers: UserAgentOptions['timers'] = FAST) {
   const dgram = await import('node:dgram');
   const a = await UserAgent.start({
     listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
-    timers: FAST,
+    timers,
   });
   agents.push(a);
   const peer = dgram.createSocket('udp4');
   await new Promise<void>((r) => peer.bind(0, '127.0.0.7', () => r()));
-  return { a, peer, port: peer.address().port };
+  const port = peer.address().port;
+  return { a, peer, port, contact: `Contact: <sip:callee@127.0.0.7:${port}>\r\n` };
+}
+
+/** What the raw peer reads of a datagram: its text, method (or "SIP/2.0"), CSeq number and header values. */
+function readRaw(m: Buffer | string) {
+  const text = m.toString();
+  const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
+  return { text, method: text.split(' ')[0]!, cseq: /^CSeq: (\d+)/m.exec(text)?.[1] ?? '', header };
+}
+
+/** A response to the request `text`, by hand: Via, From, To (+ `toTag`), Call-ID and CSeq copied, then `extra` lines. */
+function rawReply(text: string, status: string, toTag = '', extra = ''): string {
+  const { header } = readRaw(text);
+  return `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${toTag}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
 }
 
 describe('late 2xx retransmissions', () => {
   it('the initial 2xx retransmitted after a re-INVITE gets the ACK of the initial INVITE (its CSeq), the re-INVITE 2xx its own', async () => {
-    const { a, peer, port } = await agentAndRawPeer();
+    const { a, peer, port, contact } = await agentAndRawPeer();
     const seen: string[] = [];
     let first200 = '';
     let reinvite200 = '';
     peer.on('message', (m, rinfo) => {
-      const text = m.toString();
-      const method = text.split(' ')[0]!;
-      const cseq = /^CSeq: (\d+)/m.exec(text)?.[1] ?? '';
+      const { text, method, cseq } = readRaw(m);
       seen.push(`${method} ${cseq}`);
-      const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
-      const ok = (toTag: string) =>
-        `SIP/2.0 200 OK\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${toTag}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\nContact: <sip:callee@127.0.0.7:${port}>\r\nContent-Length: 0\r\n\r\n`;
+      const ok = (toTag: string) => rawReply(text, '200 OK', toTag, contact);
       if (method === 'INVITE' && cseq === '1') {
         first200 = ok(';tag=callee');
         peer.send(first200, rinfo.port, rinfo.address);
@@ -314,23 +324,19 @@ describe('late 2xx retransmissions', () => {
   });
 
   it('a 200 retransmitted after our BYE is ACKed again and starts no second BYE', async () => {
-    const { a, peer, port } = await agentAndRawPeer();
+    const { a, peer, port, contact } = await agentAndRawPeer();
     const seen: string[] = [];
     let ok200 = '';
     peer.on('message', (m, rinfo) => {
-      const text = m.toString();
-      const method = text.split(' ')[0]!;
-      seen.push(`${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''}`);
-      const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
-      const reply = (status: string, extra = '') =>
-        `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${status.startsWith('200') && method === 'INVITE' ? ';tag=callee' : ''}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
+      const { text, method, cseq } = readRaw(m);
+      seen.push(`${method} ${cseq}`);
       if (method === 'INVITE') {
-        ok200 = reply('200 OK', `Contact: <sip:callee@127.0.0.7:${port}>\r\n`);
+        ok200 = rawReply(text, '200 OK', ';tag=callee', contact);
         peer.send(ok200, rinfo.port, rinfo.address);
       } else if (method === 'BYE') {
         peer.send(ok200, rinfo.port, rinfo.address); // the 200 to INVITE again, as if our ACK was lost
-        peer.send(reply('200 OK'), rinfo.port, rinfo.address);
-        peer.send(reply('200 OK'), rinfo.port, rinfo.address); // a retransmitted final: absorbed (Timer K)
+        peer.send(rawReply(text, '200 OK'), rinfo.port, rinfo.address);
+        peer.send(rawReply(text, '200 OK'), rinfo.port, rinfo.address); // a retransmitted final: absorbed (Timer K)
       }
     });
     // Every message sent is traced with its parsed form, the ACK sent again from its kept bytes too.
@@ -355,31 +361,19 @@ describe('late 2xx retransmissions', () => {
   });
 
   it('the ended dialog keeps its ACK for 64*T1 only; stop() with waits pending ends them all', async () => {
-    const dgram = await import('node:dgram');
     const t1 = 10; // 64*T1 = 640 ms
-    const a = await UserAgent.start({
-      listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }],
-      timers: { t1, t2: 40, t4: 50 },
-    });
-    agents.push(a);
-    const peer = dgram.createSocket('udp4');
-    await new Promise<void>((r) => peer.bind(0, '127.0.0.7', () => r()));
-    const port = peer.address().port;
+    const { a, peer, port, contact } = await agentAndRawPeer({ t1, t2: 40, t4: 50 });
     const seen: string[] = [];
     let ok200 = '';
     let caller: { port: number; address: string } | undefined;
     peer.on('message', (m, rinfo) => {
-      const text = m.toString();
-      const method = text.split(' ')[0]!;
-      seen.push(`${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''}`);
-      const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
-      const reply = (status: string, extra = '') =>
-        `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${method === 'INVITE' ? ';tag=callee' : ''}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
+      const { text, method, cseq } = readRaw(m);
+      seen.push(`${method} ${cseq}`);
       if (method === 'INVITE') {
         caller = rinfo;
-        ok200 = reply('200 OK', `Contact: <sip:callee@127.0.0.7:${port}>\r\n`);
+        ok200 = rawReply(text, '200 OK', ';tag=callee', contact);
         peer.send(ok200, rinfo.port, rinfo.address);
-      } else if (method === 'BYE') peer.send(reply('200 OK'), rinfo.port, rinfo.address);
+      } else if (method === 'BYE') peer.send(rawReply(text, '200 OK'), rinfo.port, rinfo.address);
     });
     const again200 = () => peer.send(ok200, caller!.port, caller!.address);
     const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -420,17 +414,14 @@ describe('late 2xx retransmissions', () => {
   });
 
   it('a 200 after our BYE in its early dialog (RFC 3261 §15) is ACKed and ended with BYE, and the INVITE settles', async () => {
-    const { a, peer, port } = await agentAndRawPeer();
+    const { a, peer, port, contact } = await agentAndRawPeer();
     const seen: string[] = [];
     let invite = '';
     let inviteFrom: { port: number; address: string } | undefined;
     peer.on('message', (m, rinfo) => {
-      const text = m.toString();
-      const method = text.split(' ')[0]!;
-      seen.push(`${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''}`);
-      const header = (t: string, n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(t)?.[1] ?? '';
-      const reply = (t: string, status: string, toTag: string) =>
-        `SIP/2.0 ${status}\r\nVia: ${header(t, 'Via')}\r\nFrom: ${header(t, 'From')}\r\nTo: ${header(t, 'To')}${toTag}\r\nCall-ID: ${header(t, 'Call-ID')}\r\nCSeq: ${header(t, 'CSeq')}\r\nContact: <sip:callee@127.0.0.7:${port}>\r\nContent-Length: 0\r\n\r\n`;
+      const { text, method, cseq } = readRaw(m);
+      seen.push(`${method} ${cseq}`);
+      const reply = (t: string, status: string, toTag: string) => rawReply(t, status, toTag, contact);
       if (method === 'INVITE') {
         invite = text;
         inviteFrom = rinfo;
@@ -464,18 +455,12 @@ describe('late 2xx retransmissions', () => {
   ])(
     "another fork's 200 after the first, %s, is ACKed and its dialog ended with BYE (RFC 3261 §13.2.2.4)",
     async (_, ringsFirst) => {
-      const { a, peer, port } = await agentAndRawPeer();
+      const { a, peer, port, contact } = await agentAndRawPeer();
       const seen: string[] = [];
       peer.on('message', (m, rinfo) => {
-        const text = m.toString();
-        const method = text.split(' ')[0]!;
-        const header = (n: string) => new RegExp(`^${n}: (.*)$`, 'mi').exec(text)?.[1] ?? '';
-        seen.push(
-          `${method} ${/^CSeq: (\d+)/m.exec(text)?.[1] ?? ''} ${/tag=(fork\w)/.exec(header('To'))?.[1] ?? ''}`,
-        );
-        const reply = (status: string, toTag: string, extra = '') =>
-          `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${toTag}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
-        const contact = `Contact: <sip:callee@127.0.0.7:${port}>\r\n`;
+        const { text, method, cseq, header } = readRaw(m);
+        seen.push(`${method} ${cseq} ${/tag=(fork\w)/.exec(header('To'))?.[1] ?? ''}`);
+        const reply = (status: string, toTag: string, extra = '') => rawReply(text, status, toTag, extra);
         if (method === 'INVITE') {
           if (ringsFirst) peer.send(reply('180 Ringing', ';tag=forkB', contact), rinfo.port, rinfo.address);
           peer.send(reply('200 OK', ';tag=forkA', contact), rinfo.port, rinfo.address);
