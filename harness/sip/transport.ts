@@ -347,7 +347,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     sink?: SendFailureSink,
   ): void {
     if (target.protocol !== 'UDP') {
-      this.sendStream(data, msg, target).catch((err: Error) => sink?.onSendFailure(err));
+      // As over UDP below: bytes sent again without their message are read for the trace.
+      const message = msg ?? (this.listenerCount('trace') > 0 ? parsedOrUndefined(data) : undefined);
+      this.sendStream(data, message, target).catch((err: Error) => sink?.onSendFailure(err));
       return;
     }
     let u: UdpSocket;

@@ -8,6 +8,7 @@
  * sent before stop() still leaves.
  */
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipRequest } from '../../harness/sip/message.ts';
 import { type TraceEvent, TransportLayer } from '../../harness/sip/transport.ts';
@@ -72,6 +73,29 @@ describe('TransportLayer.post', () => {
     expect(traces[0]!.message).toBe(msg);
     expect(traces[0]!.flow.remote).toEqual({ address: '127.0.0.1', port: target.port });
     expect(traces[0]!.flow.local.port).toBe(transport.bound[0]!.port);
+  });
+
+  it('traces bytes sent again without their message (a kept ACK) with the message read from them, over TCP too', async () => {
+    const transport = new TransportLayer({ listen: [{ protocol: 'TCP', address: '127.0.0.1', port: 0 }] });
+    await transport.start();
+    open.push({ close: () => transport.stop() });
+    const got: Buffer[] = [];
+    const server = net.createServer((c) => c.on('data', (d) => got.push(Buffer.from(d))));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    open.push({ close: () => new Promise((resolve) => server.close(resolve)) });
+    const traced = new Promise<TraceEvent>((resolve) => transport.once('trace', resolve));
+    const bytes = options(3).toBuffer();
+    const port = (server.address() as net.AddressInfo).port;
+    transport.postData(bytes, { protocol: 'TCP', address: '127.0.0.1', port });
+    const ev = await traced;
+    expect(ev.direction).toBe('out');
+    expect(ev.flow.protocol).toBe('TCP');
+    expect(ev.data.equals(bytes)).toBe(true);
+    expect(ev.message?.isRequest && ev.message.method).toBe('OPTIONS');
+    expect(ev.message?.cseq?.seq).toBe(3);
+    for (let i = 0; i < 200 && Buffer.concat(got).length < bytes.length; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(Buffer.concat(got).equals(bytes)).toBe(true);
   });
 
   it('reports a failure after the sender returned, counted as a send error', async () => {
