@@ -385,6 +385,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
           : undefined;
       if (ackSdp !== undefined) dialog.localSdp = ackSdp;
       this.sendAck(dialog, req.cseq?.seq ?? dialog.localSeq, ackSdp);
+      // For the rest of Accepted (Timer M) a 2xx only gets its ACK again: the outcome returned
+      // here (its `responses`) is not added to, and awaitFinal's listener is let go.
+      tx.emitter.clear('response');
       tx.on('response', (res) => {
         if (res.status >= 200 && res.status < 300) this.resendAck(dialog.key, res.cseq?.seq);
       });
