@@ -20,6 +20,7 @@ import {
   type SrtpSuite,
 } from '../media/rtp/index.ts';
 import type { Clock, TimerHandle } from '../support/clock.ts';
+import { sendHeldNow } from '../support/turn-end-sends.ts';
 
 /** SDES keys of one leg: ours (we protect with it) and the peer's (we unprotect with it), base64 key||salt. */
 export interface SbcSrtpKeys {
@@ -157,6 +158,7 @@ export class SbcMediaEndpoint {
     const bytes = buildReceiverReport(this.#ssrc, [], `sbc@${this.localAddress}`);
     const to = { address: r.address, port: r.port + 1 };
     this.log('sent', 'rtcp', to, this.rtcpPort, bytes);
+    sendHeldNow();
     this.rtcp.send(bytes, to.port, to.address, (err) => {
       if (err) this.counters.sendErrors++;
     });
@@ -277,6 +279,8 @@ export class SbcMediaEndpoint {
 
   #transmit(wire: Uint8Array, to: { address: string; port: number }): void {
     this.log('sent', 'rtp', to, this.localPort, wire);
+    // What this process's SIP transport sent before this packet (a 183, a 200) leaves first.
+    sendHeldNow();
     this.rtp.send(wire, to.port, to.address, (err) => {
       if (err) this.counters.sendErrors++;
     });
@@ -300,6 +304,7 @@ export class SbcMediaEndpoint {
       this.#heldBack = undefined;
       h.timer.cancel();
       this.log('sent', 'rtp', h.to, this.localPort, h.wire);
+      sendHeldNow();
       await new Promise<void>((r) => this.rtp.send(h.wire, h.to.port, h.to.address, () => r()));
     }
     this.closed = true;

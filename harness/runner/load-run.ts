@@ -21,6 +21,7 @@
 import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { LoopLateness } from '../support/loop-lateness.ts';
+import { sendHeldNow } from '../support/turn-end-sends.ts';
 import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
 import {
   type LoadBreakage,
@@ -366,9 +367,13 @@ async function runCall(
     let t0: number;
     if (rec.direction === 'in') {
       caller = await phone.call(ext.did);
+      // The INVITE is queued for the end of this turn (support/turn-end-sends.ts): sent now,
+      // the session request delay starts when it leaves.
+      sendHeldNow();
       t0 = clock.now();
     } else {
       const placed = await ext.call(`${lab.profile.oxo.outgoingPrefix}${phone.number}`);
+      sendHeldNow();
       t0 = clock.now();
       if (!('media' in placed)) {
         rec.failures.push(`${ext.name} dialled ${phone.number} but the PBX kept the call internal`);

@@ -16,6 +16,7 @@ import { type Clock, systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { SummarizedLog } from '../support/log-summary.ts';
 import { ownCopy } from '../support/own-copy.ts';
+import { holdUntilTurnEnd, released, sendHeldNow } from '../support/turn-end-sends.ts';
 import { fieldKey } from './header-names.ts';
 import { firstListElement, formatVia, parseVia } from './header-values.ts';
 import { type SipMessage, SipResponse } from './message.ts';
@@ -416,11 +417,13 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   /**
    * Hands a datagram to its socket at the end of this turn of the event loop (setImmediate),
    * with every other datagram sent in the same turn, in the order they were sent; `done` is
-   * the socket's completion callback (or gets the error a socket throws). Answers to several
-   * datagrams read in one turn then leave back to back: a peer woken by the first finds the
-   * rest already queued, instead of going back to sleep between them. That saves the kernel a
-   * wake-up per datagram (bench/notes/call-rate.md, "Sixth round"). The delay is the rest of
-   * the current turn, far inside any SIP timer.
+   * the socket's completion callback (or gets the error a socket throws, on the next tick).
+   * Answers to several datagrams read in one turn then leave back to back: a peer woken by the
+   * first finds the rest queued, instead of going back to sleep between them. That saves the
+   * kernel a wake-up per datagram (bench/notes/call-rate.md, "Sixth round"). The delay is the
+   * rest of the current turn, far inside any SIP timer. Any other send of this process (RTP,
+   * RTCP, SIP over a stream) first sends what is queued here (support/turn-end-sends.ts), so
+   * nothing overtakes a datagram sent before it.
    */
   private queueUdp(
     u: UdpSocket,
@@ -431,20 +434,27 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     this.udpQueue.push({ socket: u.socket, data, port: target.port, address: target.address, done });
     if (this.udpFlushArmed) return;
     this.udpFlushArmed = true;
+    holdUntilTurnEnd(this.flushUdp);
     setImmediate(this.flushUdp);
   }
 
-  /** Sends every queued datagram now, in order (also from `stop`, before the sockets close). */
+  /**
+   * Sends every queued datagram now, in order (at the turn's end, from `stop`, or before another
+   * send of this process). A socket that throws fails its datagram alone: the error reaches that
+   * datagram's callback on the next tick, never from inside this loop, so no listener of a
+   * failure can stop the datagrams after it.
+   */
   private readonly flushUdp = (): void => {
+    if (!this.udpFlushArmed) return;
     this.udpFlushArmed = false;
+    released(this.flushUdp);
     const queue = this.udpQueue;
-    if (queue.length === 0) return;
     this.udpQueue = [];
     for (const d of queue) {
       try {
         d.socket.send(d.data, d.port, d.address, d.done);
       } catch (err) {
-        d.done(err as Error);
+        process.nextTick(d.done, err as Error);
       }
     }
   };
@@ -454,6 +464,8 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     message: SipMessage | undefined,
     target: { protocol: TransportProtocol; address: string; port: number; connectionId?: string },
   ): Promise<Flow> {
+    // Datagrams sent before this message leave before it (see queueUdp).
+    sendHeldNow();
     try {
       const conn = await this.connectionFor(target.protocol, target);
       await conn.ready;

@@ -10,6 +10,7 @@
 import type { Socket } from 'node:dgram';
 import type { Encoder } from '../../../codecs/codec.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../support/clock.ts';
+import { sendHeldNow } from '../../support/turn-end-sends.ts';
 import { PacketLog, type PacketRecord } from './packet-log.ts';
 import { bindRtpPair, bindUdpSocket, closeQuietly, type RtpPortRange } from './port-range.ts';
 import {
@@ -291,6 +292,8 @@ export class RtpSession {
       );
     else this.evidence.dropped++;
     this.lastSendAtMs = this.clock.now();
+    // What this process's SIP transport sent before this packet leaves first.
+    sendHeldNow();
     // No completion callback (one JS call per packet less): a failed send is emitted as
     // the socket's 'error' event, which counts it in sendErrors.
     sock.send(bytes, port, r.address);
