@@ -95,7 +95,16 @@ export interface CallMedia {
   /** Each audio payload as it is sent (MediaLeg.onSentPayload). */
   onSentPayload?(listener: (codec: string, payload: Uint8Array) => void): () => void;
   clearReceived(): void;
-  stats(): { sent: number; received: number; lost: number; jitterMs: number; codecs: string[] };
+  stats(): {
+    sent: number;
+    received: number;
+    lost: number;
+    jitterMs: number;
+    codecs: string[];
+    /** Datagrams our socket refused or failed to send (MediaLegStats.sendFailures), and the last code. */
+    sendFailures?: number;
+    sendFailure?: string;
+  };
   /** Audio time received so far, ms, whatever the packet size (MediaLeg.audioReceivedMs). */
   audioReceivedMs?(): number;
   evidence(): PacketRecord[];

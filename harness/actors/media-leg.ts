@@ -178,6 +178,12 @@ export interface MediaLegStats {
   jitterMs: number;
   /** Codecs sent or received, in order of first use (e.g. ['PCMA'], or ['PCMA','G729'] when transcoded). */
   codecs: string[];
+  /**
+   * RTP and RTCP datagrams our socket refused or failed to send (RtpSession `sendFailures`),
+   * with the last one's code: the harness's own failure, which no verdict holds against the SBC.
+   */
+  sendFailures: number;
+  sendFailure?: string;
 }
 
 /** Every counter the leg keeps, for evidence. */
@@ -204,6 +210,9 @@ export interface MediaLegDetails extends MediaLegStats {
   /** Send slots skipped because the direction or the remote forbade sending. */
   sendSuppressed: number;
   sendErrors: number;
+  /** Of `sendErrors`, those the socket refused or failed (MediaLegStats.sendFailures), with the last code. */
+  sendFailures: number;
+  sendFailure?: string;
   sourceErrors: number;
   /** Times the RTP session was reopened (SRTP keys) and times that failed. */
   reopens: number;
@@ -1465,7 +1474,15 @@ export class MediaLeg {
   /** Headline numbers (summed over every RTP session the leg used). */
   stats(): MediaLegStats {
     const d = this.details();
-    return { sent: d.sent, received: d.received, lost: d.lost, jitterMs: d.jitterMs, codecs: d.codecs };
+    return {
+      sent: d.sent,
+      received: d.received,
+      lost: d.lost,
+      jitterMs: d.jitterMs,
+      codecs: d.codecs,
+      sendFailures: d.sendFailures,
+      ...(d.sendFailure !== undefined ? { sendFailure: d.sendFailure } : {}),
+    };
   }
 
   /** Audio time received so far, ms ({@link MediaLegDetails.audioReceivedMs}). */
@@ -1479,6 +1496,8 @@ export class MediaLeg {
     let received = 0;
     let lost = 0;
     let sendErrors = 0;
+    let sendFailures = 0;
+    let sendFailure: string | undefined;
     const rc = {
       datagrams: 0,
       srtpAuthFailed: 0,
@@ -1490,6 +1509,8 @@ export class MediaLeg {
     for (const s of this.#sessions) {
       sent += s.counters.rtpPackets;
       sendErrors += s.counters.sendErrors;
+      sendFailures += s.counters.sendFailures;
+      sendFailure = s.lastSendFailure ?? sendFailure;
       const c = s.receiver.counters;
       rc.datagrams += c.datagrams;
       rc.srtpAuthFailed += c.srtpAuthFailed;
@@ -1528,6 +1549,8 @@ export class MediaLeg {
       recordDropped: this.#c.recordDropped,
       sendSuppressed: this.#c.sendSuppressed,
       sendErrors,
+      sendFailures,
+      ...(sendFailure !== undefined ? { sendFailure } : {}),
       sourceErrors: this.#c.sourceErrors,
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,

@@ -401,6 +401,18 @@ interface LegMedia {
  * Follows the calls of one case: created at its start, judged at its end. `registries` are the
  * actors' call registries (provider, OXO); `sbc` the embedded SBC when there is one.
  */
+/**
+ * The comment of a cell whose failed checks may come from media the harness itself could not
+ * send (CallWatch.ownSendFailures): an ERROR, never a NOK held against the SBC. The failures
+ * are listed as seen, for the engineer who runs the case again.
+ */
+export function ownSendFailureComment(
+  ownFailures: string[],
+  failed: ReadonlyArray<{ failure?: string; name: string }>,
+): string {
+  return `Harness error: our own media could not be sent (${ownFailures.join('; ')}), so these failures are not held against the SBC: ${failed.map((f) => f.failure ?? f.name).join('; ')}.`;
+}
+
 export class CallWatch {
   private readonly starts: Map<CallRegistry, number>;
   private readonly sbcStart: number | undefined;
@@ -459,6 +471,23 @@ export class CallWatch {
       if (!this.calls().some((t) => t.up) && this.sbcLive().length === 0) return;
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /**
+   * Our own media that could not be sent in the case: one line per leg whose socket refused or
+   * failed to send RTP or RTCP ("the provider leg (pstn1): 12 datagrams not sent (EPERM)").
+   * Audio missing on the far side is then ours, not the SBC's (the runner makes the cell ERROR).
+   */
+  ownSendFailures(): string[] {
+    const out: string[] = [];
+    for (const t of this.calls()) {
+      const st = t.call.media.stats();
+      if (!st.sendFailures) continue;
+      out.push(
+        `${legName(t)}: ${st.sendFailures} RTP/RTCP datagram${st.sendFailures === 1 ? '' : 's'} not sent${st.sendFailure ? ` (${st.sendFailure})` : ''}`,
+      );
+    }
+    return out;
   }
 
   /** Records the three invariants as checks (nothing when the case made no call). */

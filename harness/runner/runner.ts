@@ -17,7 +17,7 @@ import { capture } from '../media/index.ts';
 import { redactAuthorization, type TraceEvent } from '../sip/index.ts';
 import { systemClock } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import { CallWatch, callRegistries } from './call-invariants.ts';
+import { CallWatch, callRegistries, ownSendFailureComment } from './call-invariants.ts';
 import { unmetNeed } from './capabilities.ts';
 import { type CaseContext, NotApplicable, NotJudgedHere } from './case-context.ts';
 import type { CaseDefinition } from './case-definition.ts';
@@ -724,8 +724,11 @@ async function runCase(
     // The RTP the SBC sent to our legs is judged against docs/rtp-rules.md.
     if (caseChecked) recordRtpRuleChecks(checks, rtpValidator, lab.caseReceivedMedia());
     const failed = checks.failed;
+    const ownFailures = calls.ownSendFailures();
     if (!caseChecked)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
+    else if (failed.length > 0 && ownFailures.length > 0)
+      cell = finish('ERROR', ownSendFailureComment(ownFailures, failed), checks.records);
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
     else if (applied.unapplied.length > 0 || checks.notJudged.some((r) => r.by === 'engineer')) {

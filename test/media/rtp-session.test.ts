@@ -176,4 +176,22 @@ describe('RtpSession on loopback', () => {
     expect(a.sendPayload({ payloadType: 0, payload: new Uint8Array(10) })).toBe(false);
     expect(a.counters.sendErrors).toBe(1);
   });
+
+  it('counts a datagram the socket refuses, with its code: a packet it never sent is not read as lost by the far side', async () => {
+    const a = await open({ localAddress: '127.0.0.4' });
+    const b = await open({ localAddress: '127.0.0.5' });
+    a.setRemote('127.0.0.5', b.localPort);
+    // A bad port: Node refuses it before the kernel sees it (thrown, caught, counted at once).
+    a.setRemote('127.0.0.5', 0);
+    a.sendPayload({ payloadType: 0, payload: new Uint8Array(160) });
+    expect(a.counters.sendFailures).toBe(1);
+    expect(a.lastSendFailure).toBe('ERR_SOCKET_BAD_PORT');
+    // Larger than a UDP datagram can be: the kernel refuses it (EMSGSIZE), in the completion.
+    a.setRemote('127.0.0.5', b.localPort);
+    a.sendPayload({ payloadType: 0, payload: new Uint8Array(70_000) });
+    await until(() => a.counters.sendFailures >= 2);
+    expect(a.counters.sendFailures).toBe(2);
+    expect(a.counters.sendErrors).toBe(2);
+    expect(a.lastSendFailure).toBe('EMSGSIZE');
+  });
 });

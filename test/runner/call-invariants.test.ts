@@ -5,12 +5,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Call, Lab } from '../../harness/actors/index.ts';
+import type { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import {
   CALL_RELEASE_BOUND_MS,
   CallWatch,
   Checks,
   callRegistries,
+  ownSendFailureComment,
   pairCalls,
 } from '../../harness/runner/index.ts';
 import { systemClock } from '../../harness/support/clock.ts';
@@ -50,6 +52,14 @@ function judged(watch: CallWatch) {
   };
 }
 
+/** The OXO leg hangs up; once both calls are over, the invariants are judged. */
+async function hangUpAndJudge(watch: CallWatch, pstn: Call, desk: Call) {
+  await desk.hangup();
+  await pstn.ended();
+  await watch.settle();
+  return judged(watch);
+}
+
 describe('call invariants', () => {
   it('a call with hold and resume keeps all three; the hold is a window without media', async () => {
     const { watch, pstn, desk, ext } = await rig();
@@ -59,10 +69,7 @@ describe('call invariants', () => {
     await sleep(1200);
     expect(await ext.resume(desk)).toBe(200);
     await sleep(1000);
-    await desk.hangup();
-    await pstn.ended();
-    await watch.settle();
-    const r = judged(watch);
+    const r = await hangUpAndJudge(watch, pstn, desk);
     expect(r.comment).toBe('');
     expect(r.media?.ok).toBe(true);
     expect(r.media?.evidence?.some((e) => /hold: SDP direction/.test(e))).toBe(true);
@@ -74,10 +81,7 @@ describe('call invariants', () => {
   it('media cut by the SBC a second after the answer: NOK naming the direction and the moment', async () => {
     const { watch, pstn, desk } = await rig(['stop-rtp-after=1']);
     await sleep(3000);
-    await desk.hangup();
-    await pstn.ended();
-    await watch.settle();
-    const r = judged(watch);
+    const r = await hangUpAndJudge(watch, pstn, desk);
     expect(r.media?.ok).toBe(false);
     expect(r.media?.failure).toMatch(
       /RTP from the OXO side stopped reaching the provider leg \(pstn1\) 1\.\d s after the answer/,
@@ -88,6 +92,37 @@ describe('call invariants', () => {
     expect(r.release?.ok).toBe(true);
   });
 
+  it('media our own socket could not send is named as ours, and the cell is an ERROR, not a NOK', async () => {
+    const { watch, pstn, desk } = await rig();
+    await sleep(1200);
+    // The PSTN phone's RTP goes to a port Node refuses (thrown before the kernel): none leaves.
+    (pstn.media as MediaLeg).session!.setRemote('127.0.0.1', 0);
+    await sleep(2000);
+    const r = await hangUpAndJudge(watch, pstn, desk);
+    // The invariant itself sees what the OXO leg saw: no RTP from the provider side.
+    expect(r.media?.ok).toBe(false);
+    expect(r.media?.failure).toMatch(
+      /RTP from the provider side stopped reaching the OXO leg \(deskphone1\)/,
+    );
+    const own = watch.ownSendFailures();
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatch(
+      /^the provider leg \(pstn1\): \d+ RTP\/RTCP datagrams not sent \(ERR_SOCKET_BAD_PORT\)$/,
+    );
+    const comment = ownSendFailureComment(own, [{ name: 'RTP flows both ways', failure: r.media!.failure! }]);
+    expect(comment).toMatch(/^Harness error: our own media could not be sent \(the provider leg \(pstn1\)/);
+    expect(comment).toMatch(/not held against the SBC: RTP from the provider side stopped reaching/);
+  });
+
+  it('a clean call has no media of ours left unsent', async () => {
+    const { watch, pstn, desk } = await rig();
+    await sleep(1000);
+    await desk.hangup();
+    await pstn.ended();
+    await watch.settle();
+    expect(watch.ownSendFailures()).toEqual([]);
+  });
+
   it('a quiet window the case declares is not counted as a media gap', async () => {
     const { watch, pstn, desk } = await rig(['stop-rtp-after=1']);
     const endA = watch.expectSilence(pstn, 'test: the SBC is told to stop media');
@@ -95,10 +130,7 @@ describe('call invariants', () => {
     await sleep(2500);
     endA();
     endB();
-    await desk.hangup();
-    await pstn.ended();
-    await watch.settle();
-    const r = judged(watch);
+    const r = await hangUpAndJudge(watch, pstn, desk);
     expect(r.media?.ok).toBe(true);
     expect(r.media?.evidence?.some((e) => /quiet window declared by the case/.test(e))).toBe(true);
   });

@@ -9,8 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
-import { buildResults, type Cell, matchesOnly, readJournal, runPlan } from '../../harness/runner/index.ts';
+import {
+  buildResults,
+  type Cell,
+  matchesOnly,
+  readJournal,
+  runPlan,
+  testCase,
+} from '../../harness/runner/index.ts';
 import { EXPECTED, FAKE_PLAN } from './fake-plan.ts';
 
 const dirs: string[] = [];
@@ -75,6 +83,40 @@ describe('runPlan', () => {
     expect(readFileSync(join(out, 'cases/T-1.pcap')).toString('latin1')).not.toMatch(
       /response="[0-9a-f]{16,}"/,
     );
+  });
+
+  it('a case whose own media could not be sent is an ERROR naming it, not a NOK against the SBC', async () => {
+    const ownMediaBroken = testCase({
+      id: 'T-90',
+      section: '6.1',
+      title: 'our RTP refused by our own socket',
+      steps: ['a call whose PSTN phone cannot send its RTP'],
+      async run(ctx) {
+        const desk = ctx.oxo.extension('deskphone1');
+        const incoming = desk.nextIncoming();
+        const pstn = await ctx.provider.phone('pstn1').call(desk.did);
+        const leg = await incoming;
+        ctx.check.that('call answered', await pstn.established(), {
+          expected: 'answered',
+          observed: 'answered',
+        });
+        // A port Node refuses before the kernel sees it: none of the phone's RTP leaves.
+        (pstn.media as MediaLeg).session!.setRemote('127.0.0.1', 0);
+        await new Promise((r) => setTimeout(r, 1500));
+        await leg.hangup();
+        await pstn.ended();
+      },
+    });
+    const r = await runPlan({ ...base, cases: [ownMediaBroken], outDir: tmp(), caseTimeoutMs: 15_000 });
+    const cell = r.results.cells[0]!;
+    expect(cell.verdict).toBe('ERROR');
+    expect(cell.comment).toMatch(
+      /^Harness error: our own media could not be sent \(the provider leg \(pstn1\): \d+ RTP\/RTCP datagrams not sent \(ERR_SOCKET_BAD_PORT\)\)/,
+    );
+    expect(cell.comment).toMatch(
+      /not held against the SBC: RTP from the provider side stopped reaching the OXO leg/,
+    );
+    expect(r.exitCode).toBe(2);
   });
 
   it('--only runs the matching cases; exit code 1 when a cell is NOK and none is ERROR', async () => {

@@ -94,7 +94,14 @@ export interface SenderCounters {
   rtpPackets: number;
   rtpOctets: number;
   rtcpPackets: number;
+  /** Datagrams not sent: no remote yet, session closed, or refused by the socket (`sendFailures`). */
   sendErrors: number;
+  /**
+   * Of `sendErrors`, the datagrams the socket refused or failed to send (EMSGSIZE, EPERM,
+   * ENETUNREACH, a bad port, …): our own failure, never the far side's. `lastSendFailure` has
+   * the last one's code.
+   */
+  sendFailures: number;
   rtcpReceived: number;
   rtcpRejected: number;
 }
@@ -109,9 +116,12 @@ export class RtpSession {
     rtpOctets: 0,
     rtcpPackets: 0,
     sendErrors: 0,
+    sendFailures: 0,
     rtcpReceived: 0,
     rtcpRejected: 0,
   };
+  /** The code (or message) of the last datagram the socket refused or failed to send. */
+  lastSendFailure: string | undefined;
   /** RTCP packets received, parsed (bounded like the evidence). */
   readonly rtcpReceived: { atMs: number; items: RtcpItem[] }[] = [];
   private remote: { address: string; port: number; rtcpPort: number } | undefined;
@@ -273,6 +283,14 @@ export class RtpSession {
         this.lastSr.set(it.ssrc, { middle: ntpMiddle32(it.sender.ntpTimestamp), atMs: at });
   }
 
+  /** Completion of every datagram sent: counts a failure, with its code. One function per session. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (!err) return;
+    this.counters.sendErrors++;
+    this.counters.sendFailures++;
+    this.lastSendFailure = (err as NodeJS.ErrnoException).code ?? err.message;
+  };
+
   private sendDatagram(bytes: Uint8Array, channel: 'rtp' | 'rtcp'): boolean {
     const r = this.remote;
     if (!r || this.closed) {
@@ -294,9 +312,13 @@ export class RtpSession {
     this.lastSendAtMs = this.clock.now();
     // What this process's SIP transport sent before this packet leaves first.
     sendHeldNow();
-    // No completion callback (one JS call per packet less): a failed send is emitted as
-    // the socket's 'error' event, which counts it in sendErrors.
-    sock.send(bytes, port, r.address);
+    // With a completion callback: without one, Node drops a failed send's error silently (no
+    // 'error' event), and a packet we never sent would read as lost by the SBC.
+    try {
+      sock.send(bytes, port, r.address, this.afterSend);
+    } catch (err) {
+      this.afterSend(err as Error);
+    }
     return true;
   }
 
