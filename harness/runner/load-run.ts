@@ -478,6 +478,17 @@ async function runCall(
   } finally {
     undo?.();
     pending.cancel();
+    // Media our own socket refused or failed to send: a gap it caused is ours, not the SBC's.
+    for (const [leg, name] of [
+      [caller, rec.caller],
+      [callee as Call | undefined, rec.callee],
+    ] as const) {
+      const st = leg?.media.stats();
+      if (st?.sendFailures)
+        rec.failures.push(
+          `harness error: ${name}: ${st.sendFailures} RTP/RTCP datagrams of ours not sent (${st.sendFailure ?? 'no code'})`,
+        );
+    }
     await parties.dropLate(key, callee);
     // The actors keep every call they took part in (their registries); what a leg recorded
     // need not outlive the check (docs/load.md, limits).

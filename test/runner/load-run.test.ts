@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
+import type { MediaLeg } from '../../harness/actors/media-leg.ts';
+import { PstnPhone } from '../../harness/actors/pstn-phone.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { loadFigures, percentiles } from '../../harness/runner/load-figures.ts';
 import { type LoadProgress, loadOptionProblems, runLoad } from '../../harness/runner/load-run.ts';
@@ -117,6 +119,28 @@ describe('load run through the embedded SBC', () => {
     expect(r.worst).toHaveLength(4);
     for (const w of r.worst) expect(w.failures.length).toBeGreaterThan(0);
     expect(loadMarkdown(r)).toMatch(/No audio from Premium Deskphone/);
+  });
+
+  it('media our own socket could not send is named as a harness error of the call, beside what the far leg missed', async () => {
+    const original = PstnPhone.prototype.call;
+    // Each PSTN phone's RTP goes, 0.3 s into its call, to a port Node refuses: none of it leaves.
+    PstnPhone.prototype.call = async function (this: PstnPhone, ...a: Parameters<PstnPhone['call']>) {
+      const call = await original.apply(this, a);
+      setTimeout(() => (call.media as MediaLeg).session?.setRemote('127.0.0.1', 0), 300);
+      return call;
+    };
+    try {
+      const r = await runLoad({ lab: await lab(), calls: 2, steps: [2], holdS: 2, direction: 'in' });
+      expect(r.calls).toHaveLength(2);
+      for (const c of r.calls) {
+        expect(c.failures.join('\n')).toMatch(
+          /^harness error: load-\d+ \(\S+\): \d+ RTP\/RTCP datagrams of ours not sent \(ERR_SOCKET_BAD_PORT\)$/m,
+        );
+        expect(c.failures.join('\n')).not.toMatch(/harness error: Premium Deskphone/);
+      }
+    } finally {
+      PstnPhone.prototype.call = original;
+    }
   });
 
   it('a BYE the SBC does not relay leaves the callee leg up: the call fails as not released', async () => {
