@@ -104,6 +104,9 @@ export interface CallMedia {
     /** Datagrams our socket refused or failed to send (MediaLegStats.sendFailures), and the last code. */
     sendFailures?: number;
     sendFailure?: string;
+    /** Datagrams that could not go where the far side's SDP said (MediaLegStats.unreachable), and the last detail. */
+    unreachable?: number;
+    unreachableDetail?: string;
   };
   /** Audio time received so far, ms, whatever the packet size (MediaLeg.audioReceivedMs). */
   audioReceivedMs?(): number;

@@ -184,6 +184,12 @@ export interface MediaLegStats {
    */
   sendFailures: number;
   sendFailure?: string;
+  /**
+   * RTP and RTCP datagrams that could not be sent because of where they went (RtpSession
+   * `unreachable`: no route to the address the far side's SDP gave), with the last code and address.
+   */
+  unreachable: number;
+  unreachableDetail?: string;
 }
 
 /** Every counter the leg keeps, for evidence. */
@@ -213,6 +219,9 @@ export interface MediaLegDetails extends MediaLegStats {
   /** Of `sendErrors`, those the socket refused or failed (MediaLegStats.sendFailures), with the last code. */
   sendFailures: number;
   sendFailure?: string;
+  /** Of `sendErrors`, those that could not go where the far side's SDP said (MediaLegStats.unreachable). */
+  unreachable: number;
+  unreachableDetail?: string;
   sourceErrors: number;
   /** Times the RTP session was reopened (SRTP keys) and times that failed. */
   reopens: number;
@@ -1482,6 +1491,8 @@ export class MediaLeg {
       codecs: d.codecs,
       sendFailures: d.sendFailures,
       ...(d.sendFailure !== undefined ? { sendFailure: d.sendFailure } : {}),
+      unreachable: d.unreachable,
+      ...(d.unreachableDetail !== undefined ? { unreachableDetail: d.unreachableDetail } : {}),
     };
   }
 
@@ -1498,6 +1509,8 @@ export class MediaLeg {
     let sendErrors = 0;
     let sendFailures = 0;
     let sendFailure: string | undefined;
+    let unreachable = 0;
+    let unreachableDetail: string | undefined;
     const rc = {
       datagrams: 0,
       srtpAuthFailed: 0,
@@ -1511,6 +1524,8 @@ export class MediaLeg {
       sendErrors += s.counters.sendErrors;
       sendFailures += s.counters.sendFailures;
       sendFailure = s.lastSendFailure ?? sendFailure;
+      unreachable += s.counters.unreachable;
+      unreachableDetail = s.lastUnreachable ?? unreachableDetail;
       const c = s.receiver.counters;
       rc.datagrams += c.datagrams;
       rc.srtpAuthFailed += c.srtpAuthFailed;
@@ -1551,6 +1566,8 @@ export class MediaLeg {
       sendErrors,
       sendFailures,
       ...(sendFailure !== undefined ? { sendFailure } : {}),
+      unreachable,
+      ...(unreachableDetail !== undefined ? { unreachableDetail } : {}),
       sourceErrors: this.#c.sourceErrors,
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,

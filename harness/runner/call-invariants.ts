@@ -501,8 +501,31 @@ export class CallWatch {
       partner.set(b, a);
     }
     this.judgeMedia(check, calls, partner);
+    this.judgeMediaAddresses(check, calls);
     this.judgeRelease(check, pairs);
     this.judgeLeftovers(check, calls);
+  }
+
+  /**
+   * RTP of ours that could not go where the SDP we received said (no route to that address, a
+   * broadcast address): recorded, when it happened, as a failed check that names the address,
+   * so that the media gap it left is not read as media the SBC dropped.
+   */
+  private judgeMediaAddresses(check: Checks, calls: TrackedCall[]): void {
+    const lines: string[] = [];
+    for (const t of calls) {
+      const st = t.call.media.stats();
+      if (st.unreachable)
+        lines.push(
+          `${legName(t)}: ${st.unreachable} datagram${st.unreachable === 1 ? '' : 's'}, ${st.unreachableDetail ?? 'no detail'}`,
+        );
+    }
+    if (lines.length === 0) return;
+    check.that('our RTP could be sent to the media address in the SDP', false, {
+      expected: 'a media address (c= and m= lines) that this side can send to',
+      observed: lines.join('; '),
+      failure: `Our RTP could not be sent to the media address in the SDP we received (${lines.join('; ')})`,
+    });
   }
 
   /** Hangs up whatever of the case is still up (actors that outlive the case start clean). */

@@ -194,4 +194,17 @@ describe('RtpSession on loopback', () => {
     expect(a.counters.sendErrors).toBe(2);
     expect(a.lastSendFailure).toBe('EMSGSIZE');
   });
+
+  it('counts apart a datagram that could not go where the far side said (a broadcast address): not our failure', async () => {
+    const a = await open({ localAddress: '127.0.0.4' });
+    // The kernel refuses a broadcast destination without SO_BROADCAST (EACCES): nothing leaves.
+    a.setRemote('255.255.255.255', 40000);
+    a.sendPayload({ payloadType: 0, payload: new Uint8Array(160) });
+    await until(() => a.counters.unreachable >= 1);
+    expect(a.counters.unreachable).toBe(1);
+    expect(a.counters.sendFailures).toBe(0);
+    expect(a.counters.sendErrors).toBe(1);
+    expect(a.lastUnreachable).toBe('EACCES sending to 255.255.255.255:40000');
+    expect(a.lastSendFailure).toBeUndefined();
+  });
 });

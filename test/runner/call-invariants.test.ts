@@ -60,6 +60,15 @@ async function hangUpAndJudge(watch: CallWatch, pstn: Call, desk: Call) {
   return judged(watch);
 }
 
+/** A call whose PSTN phone sends its RTP to `address:port` from 1.2 s on, for `ms`; then judged. */
+async function pstnRtpRedirected(address: string, port: number, ms: number) {
+  const { watch, pstn, desk } = await rig();
+  await sleep(1200);
+  (pstn.media as MediaLeg).session!.setRemote(address, port);
+  await sleep(ms);
+  return { watch, r: await hangUpAndJudge(watch, pstn, desk) };
+}
+
 describe('call invariants', () => {
   it('a call with hold and resume keeps all three; the hold is a window without media', async () => {
     const { watch, pstn, desk, ext } = await rig();
@@ -93,12 +102,8 @@ describe('call invariants', () => {
   });
 
   it('media our own socket could not send is named as ours, and the cell is an ERROR, not a NOK', async () => {
-    const { watch, pstn, desk } = await rig();
-    await sleep(1200);
     // The PSTN phone's RTP goes to a port Node refuses (thrown before the kernel): none leaves.
-    (pstn.media as MediaLeg).session!.setRemote('127.0.0.1', 0);
-    await sleep(2000);
-    const r = await hangUpAndJudge(watch, pstn, desk);
+    const { watch, r } = await pstnRtpRedirected('127.0.0.1', 0, 2000);
     // The invariant itself sees what the OXO leg saw: no RTP from the provider side.
     expect(r.media?.ok).toBe(false);
     expect(r.media?.failure).toMatch(
@@ -112,6 +117,15 @@ describe('call invariants', () => {
     const comment = ownSendFailureComment(own, [{ name: 'RTP flows both ways', failure: r.media!.failure! }]);
     expect(comment).toMatch(/^Harness error: our own media could not be sent \(the provider leg \(pstn1\)/);
     expect(comment).toMatch(/not held against the SBC: RTP from the provider side stopped reaching/);
+  });
+
+  it('RTP that could not go where the SDP said is a failed check naming the address, not a failure of ours', async () => {
+    // As if the SBC's SDP gave a broadcast address: the kernel refuses it (EACCES), nothing leaves.
+    const { watch, r } = await pstnRtpRedirected('255.255.255.255', 40000, 1000);
+    expect(watch.ownSendFailures()).toEqual([]);
+    expect(r.comment).toMatch(
+      /Our RTP could not be sent to the media address in the SDP we received \(the provider leg \(pstn1\): \d+ datagrams?, EACCES sending to 255\.255\.255\.255:4000[01]\)/,
+    );
   });
 
   it('a clean call has no media of ours left unsent', async () => {

@@ -89,6 +89,20 @@ export interface AudioSend {
   onSent?: (tick: SendTick, sentAtMs: number) => void;
 }
 
+/**
+ * Send errors that come from where a datagram goes, not from this side: no route to the network
+ * or host, a broadcast address (EACCES without SO_BROADCAST), an address that is not usable.
+ */
+const DESTINATION_ERRORS: ReadonlySet<string> = new Set([
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'EACCES',
+  'EADDRNOTAVAIL',
+  'EAFNOSUPPORT',
+]);
+
 /** Sender-side counters. */
 export interface SenderCounters {
   rtpPackets: number;
@@ -97,11 +111,17 @@ export interface SenderCounters {
   /** Datagrams not sent: no remote yet, session closed, or refused by the socket (`sendFailures`). */
   sendErrors: number;
   /**
-   * Of `sendErrors`, the datagrams the socket refused or failed to send (EMSGSIZE, EPERM,
-   * ENETUNREACH, a bad port, …): our own failure, never the far side's. `lastSendFailure` has
-   * the last one's code.
+   * Of `sendErrors`, the datagrams the socket refused or failed to send for a reason of this
+   * side (EMSGSIZE, ENOBUFS, EPERM from a local firewall, a bad port, a closed socket): our own
+   * failure, never the far side's. `lastSendFailure` has the last one's code.
    */
   sendFailures: number;
+  /**
+   * Of `sendErrors`, the datagrams that could not be sent because of where they went (no route
+   * to the address, a broadcast address: DESTINATION_ERRORS): about the address the far side's
+   * SDP gave. `lastUnreachable` says which code and address.
+   */
+  unreachable: number;
   rtcpReceived: number;
   rtcpRejected: number;
 }
@@ -117,11 +137,14 @@ export class RtpSession {
     rtcpPackets: 0,
     sendErrors: 0,
     sendFailures: 0,
+    unreachable: 0,
     rtcpReceived: 0,
     rtcpRejected: 0,
   };
-  /** The code (or message) of the last datagram the socket refused or failed to send. */
+  /** The code (or message) of the last datagram the socket refused or failed to send (`sendFailures`). */
   lastSendFailure: string | undefined;
+  /** The last `unreachable` send: "ENETUNREACH sending to 192.0.2.1:4000". */
+  lastUnreachable: string | undefined;
   /** RTCP packets received, parsed (bounded like the evidence). */
   readonly rtcpReceived: { atMs: number; items: RtcpItem[] }[] = [];
   private remote: { address: string; port: number; rtcpPort: number } | undefined;
@@ -287,8 +310,15 @@ export class RtpSession {
   private readonly afterSend = (err: Error | null): void => {
     if (!err) return;
     this.counters.sendErrors++;
-    this.counters.sendFailures++;
-    this.lastSendFailure = (err as NodeJS.ErrnoException).code ?? err.message;
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    const code = e.code ?? err.message;
+    if (DESTINATION_ERRORS.has(code)) {
+      this.counters.unreachable++;
+      this.lastUnreachable = `${code} sending to ${e.address ?? '?'}:${e.port ?? '?'}`;
+    } else {
+      this.counters.sendFailures++;
+      this.lastSendFailure = code;
+    }
   };
 
   private sendDatagram(bytes: Uint8Array, channel: 'rtp' | 'rtcp'): boolean {
