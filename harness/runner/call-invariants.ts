@@ -398,10 +398,6 @@ interface LegMedia {
 }
 
 /**
- * Follows the calls of one case: created at its start, judged at its end. `registries` are the
- * actors' call registries (provider, OXO); `sbc` the embedded SBC when there is one.
- */
-/**
  * The comment of a cell whose failed checks may come from media the harness itself could not
  * send (CallWatch.ownSendFailures): an ERROR, never a NOK held against the SBC. The failures
  * are listed as seen, for the engineer who runs the case again.
@@ -413,6 +409,10 @@ export function ownSendFailureComment(
   return `Harness error: our own media could not be sent (${ownFailures.join('; ')}), so these failures are not held against the SBC: ${failed.map((f) => f.failure ?? f.name).join('; ')}.`;
 }
 
+/**
+ * Follows the calls of one case: created at its start, judged at its end. `registries` are the
+ * actors' call registries (provider, OXO); `sbc` the embedded SBC when there is one.
+ */
 export class CallWatch {
   private readonly starts: Map<CallRegistry, number>;
   private readonly sbcStart: number | undefined;

@@ -205,6 +205,11 @@ function directionFigures(dirs: readonly LoadAudioDirection[]): DirectionFigures
 export interface LoadFigures {
   calls: number;
   failedCalls: number;
+  /**
+   * Of `failedCalls`, those with a failure on the harness's own side ("harness error: …": our
+   * own RTP not sent, a transfer's targets not set up); absent when none.
+   */
+  harnessFailedCalls?: number;
   rfc6076: Rfc6076;
   setupMs?: Percentiles;
   /** Caller → callee audio, and callee → caller. */
@@ -213,9 +218,11 @@ export interface LoadFigures {
 
 export function loadFigures(calls: readonly LoadCallRecord[]): LoadFigures {
   const setup = percentiles(calls.flatMap((c) => (c.setupMs !== undefined ? [c.setupMs] : [])));
+  const harnessFailed = calls.filter((c) => c.failures.some(isHarnessFailure)).length;
   return {
     calls: calls.length,
     failedCalls: calls.filter((c) => c.failures.length > 0).length,
+    ...(harnessFailed > 0 ? { harnessFailedCalls: harnessFailed } : {}),
     rfc6076: rfc6076(calls),
     ...(setup ? { setupMs: setup } : {}),
     audio: {
@@ -223,6 +230,11 @@ export function loadFigures(calls: readonly LoadCallRecord[]): LoadFigures {
       calleeToCaller: directionFigures(calls.flatMap((c) => (c.audio[1] ? [c.audio[1]] : []))),
     },
   };
+}
+
+/** A call failure of the harness's own side: load-run.ts writes them "harness error: …" (also after a shape's name). */
+export function isHarnessFailure(failure: string): boolean {
+  return /(?:^|: )harness error\b/.test(failure);
 }
 
 /** Why a step did or did not meet the thresholds. */
@@ -276,6 +288,10 @@ export function judgeStep(
       `the harness itself fell behind: its event loop stalled over 200 ms for ${(100 * lag.stalledShare).toFixed(1)} % of the step (${100 * MAX_HARNESS_STALLED_SHARE} % allowed), so this step's figures are the harness's, not the SBC's`,
     );
   if (f.calls === 0) missed.push('no call ran in this step');
+  if (f.harnessFailedCalls)
+    missed.push(
+      `${f.harnessFailedCalls} call(s) failed on the harness's own side (see their "harness error" failures), so this step's figures are partly the harness's, not the SBC's`,
+    );
   if (f.failedCalls > t.maxFailedCalls)
     missed.push(`${f.failedCalls} failed call(s), at most ${t.maxFailedCalls} allowed`);
   const p95 = f.setupMs?.p95;

@@ -479,14 +479,26 @@ async function runCall(
     undo?.();
     pending.cancel();
     // Media our own socket refused or failed to send: a gap it caused is ours, not the SBC's.
-    for (const [leg, name] of [
+    // Media that could not go where the SDP said is named with that address.
+    const legs: Array<[Call | undefined, string]> = [
       [caller, rec.caller],
       [callee as Call | undefined, rec.callee],
-    ] as const) {
-      const st = leg?.media.stats();
-      if (st?.sendFailures)
+    ];
+    // A transfer's other legs (its target's, its consultation's).
+    if (moved) for (const o of [moved.far, ...(moved.others ?? [])]) legs.push([o.call, o.name]);
+    const seen = new Set<Call>();
+    for (const [leg, name] of legs) {
+      if (!leg || seen.has(leg)) continue;
+      seen.add(leg);
+      const st = leg.media.stats();
+      if (st.sendFailures)
         rec.failures.push(
           `harness error: ${name}: ${st.sendFailures} RTP/RTCP datagrams of ours not sent (${st.sendFailure ?? 'no code'})`,
+        );
+      // Not ours: where the SDP we received said to send (no route to it, a broadcast address).
+      if (st.unreachable)
+        rec.failures.push(
+          `${name}: our RTP could not be sent to the media address in the SDP (${st.unreachable} datagrams, ${st.unreachableDetail ?? 'no detail'})`,
         );
     }
     await parties.dropLate(key, callee);

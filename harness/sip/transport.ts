@@ -8,11 +8,11 @@
  * readable, answered 400 (505 for a wrong SIP version); it never throws.
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { type Clock, systemClock } from '../support/clock.ts';
+import { literalFirstLookup } from '../support/literal-first-lookup.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { SummarizedLog } from '../support/log-summary.ts';
 import { ownCopy } from '../support/own-copy.ts';
@@ -924,25 +924,6 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
 function parsedOrUndefined(data: Buffer): SipMessage | undefined {
   const r = parseMessage(data);
   return r.ok ? r.message : undefined;
-}
-
-/**
- * The address lookup of our UDP sockets. dgram looks up every destination before each send,
- * by default with dns.lookup, which answers even an IP literal on the next tick; here an IP
- * literal is answered at once (the same answer dns.lookup gives: the address and its family)
- * and anything else goes to dns.lookup.
- */
-function literalFirstLookup(
-  hostname: string,
-  options: dns.LookupOneOptions | number,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = net.isIP(hostname);
-  if (family !== 0) {
-    callback(null, hostname, family);
-    return;
-  }
-  dns.lookup(hostname, options as dns.LookupOneOptions, callback);
 }
 
 /** True when every byte is CR or LF (an empty datagram counts too). */

@@ -177,34 +177,41 @@ describe('RtpSession on loopback', () => {
     expect(a.counters.sendErrors).toBe(1);
   });
 
-  it('counts a datagram the socket refuses, with its code: a packet it never sent is not read as lost by the far side', async () => {
+  it('counts a datagram its own socket refuses, with its code: a packet it never sent is not read as lost by the far side', async () => {
     const a = await open({ localAddress: '127.0.0.4' });
     const b = await open({ localAddress: '127.0.0.5' });
     a.setRemote('127.0.0.5', b.localPort);
-    // A bad port: Node refuses it before the kernel sees it (thrown, caught, counted at once).
-    a.setRemote('127.0.0.5', 0);
-    a.sendPayload({ payloadType: 0, payload: new Uint8Array(160) });
-    expect(a.counters.sendFailures).toBe(1);
-    expect(a.lastSendFailure).toBe('ERR_SOCKET_BAD_PORT');
     // Larger than a UDP datagram can be: the kernel refuses it (EMSGSIZE), in the completion.
-    a.setRemote('127.0.0.5', b.localPort);
-    a.sendPayload({ payloadType: 0, payload: new Uint8Array(70_000) });
-    await until(() => a.counters.sendFailures >= 2);
+    expect(a.sendPayload({ payloadType: 0, payload: new Uint8Array(70_000) })).toBe(true);
+    await until(() => a.counters.sendFailures >= 1);
+    expect(a.lastSendFailure).toBe('EMSGSIZE');
+    // The socket closed under the session: Node throws at once; neither logged as sent nor counted.
+    const logged = a.evidence.records.length;
+    const packets = a.counters.rtpPackets;
+    (a as unknown as { rtpSock: { close(): void } }).rtpSock.close();
+    expect(a.sendPayload({ payloadType: 0, payload: new Uint8Array(160) })).toBe(false);
     expect(a.counters.sendFailures).toBe(2);
     expect(a.counters.sendErrors).toBe(2);
-    expect(a.lastSendFailure).toBe('EMSGSIZE');
+    expect(a.counters.unreachable).toBe(0);
+    expect(a.lastSendFailure).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
+    expect(a.evidence.records.length).toBe(logged);
+    expect(a.counters.rtpPackets).toBe(packets);
   });
 
-  it('counts apart a datagram that could not go where the far side said (a broadcast address): not our failure', async () => {
+  it('counts apart a datagram that could not go where the far side said: not our failure, with the address', async () => {
     const a = await open({ localAddress: '127.0.0.4' });
     // The kernel refuses a broadcast destination without SO_BROADCAST (EACCES): nothing leaves.
     a.setRemote('255.255.255.255', 40000);
     a.sendPayload({ payloadType: 0, payload: new Uint8Array(160) });
     await until(() => a.counters.unreachable >= 1);
-    expect(a.counters.unreachable).toBe(1);
-    expect(a.counters.sendFailures).toBe(0);
-    expect(a.counters.sendErrors).toBe(1);
     expect(a.lastUnreachable).toBe('EACCES sending to 255.255.255.255:40000');
+    // Port 0 (a stream an SDP rejected): Node throws before the kernel sees it.
+    a.setRemote('127.0.0.5', 0);
+    expect(a.sendPayload({ payloadType: 0, payload: new Uint8Array(160) })).toBe(false);
+    expect(a.counters.unreachable).toBe(2);
+    expect(a.lastUnreachable).toBe('ERR_SOCKET_BAD_PORT sending to 127.0.0.5:0');
+    expect(a.counters.sendFailures).toBe(0);
+    expect(a.counters.sendErrors).toBe(2);
     expect(a.lastSendFailure).toBeUndefined();
   });
 });

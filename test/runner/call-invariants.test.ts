@@ -16,6 +16,7 @@ import {
   pairCalls,
 } from '../../harness/runner/index.ts';
 import { systemClock } from '../../harness/support/clock.ts';
+import { closeRtpSocketUnder } from '../support/own-media-failure.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
 const labs: Lab[] = [];
@@ -60,11 +61,11 @@ async function hangUpAndJudge(watch: CallWatch, pstn: Call, desk: Call) {
   return judged(watch);
 }
 
-/** A call whose PSTN phone sends its RTP to `address:port` from 1.2 s on, for `ms`; then judged. */
-async function pstnRtpRedirected(address: string, port: number, ms: number) {
+/** A call whose PSTN phone's RTP is broken by `breakIt` 1.2 s in; judged `ms` later. */
+async function pstnRtpBroken(breakIt: (pstn: Call) => void, ms: number) {
   const { watch, pstn, desk } = await rig();
   await sleep(1200);
-  (pstn.media as MediaLeg).session!.setRemote(address, port);
+  breakIt(pstn);
   await sleep(ms);
   return { watch, r: await hangUpAndJudge(watch, pstn, desk) };
 }
@@ -102,8 +103,8 @@ describe('call invariants', () => {
   });
 
   it('media our own socket could not send is named as ours, and the cell is an ERROR, not a NOK', async () => {
-    // The PSTN phone's RTP goes to a port Node refuses (thrown before the kernel): none leaves.
-    const { watch, r } = await pstnRtpRedirected('127.0.0.1', 0, 2000);
+    // The PSTN phone's RTP socket closes under it, as a host failure would: none of its RTP leaves.
+    const { watch, r } = await pstnRtpBroken(closeRtpSocketUnder, 2000);
     // The invariant itself sees what the OXO leg saw: no RTP from the provider side.
     expect(r.media?.ok).toBe(false);
     expect(r.media?.failure).toMatch(
@@ -112,16 +113,19 @@ describe('call invariants', () => {
     const own = watch.ownSendFailures();
     expect(own).toHaveLength(1);
     expect(own[0]).toMatch(
-      /^the provider leg \(pstn1\): \d+ RTP\/RTCP datagrams not sent \(ERR_SOCKET_BAD_PORT\)$/,
+      /^the provider leg \(pstn1\): \d+ RTP\/RTCP datagrams not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/,
     );
     const comment = ownSendFailureComment(own, [{ name: 'RTP flows both ways', failure: r.media!.failure! }]);
     expect(comment).toMatch(/^Harness error: our own media could not be sent \(the provider leg \(pstn1\)/);
-    expect(comment).toMatch(/not held against the SBC: RTP from the provider side stopped reaching/);
+    expect(comment).toMatch(/not held against the SBC: .*RTP from the provider side stopped reaching/);
   });
 
   it('RTP that could not go where the SDP said is a failed check naming the address, not a failure of ours', async () => {
     // As if the SBC's SDP gave a broadcast address: the kernel refuses it (EACCES), nothing leaves.
-    const { watch, r } = await pstnRtpRedirected('255.255.255.255', 40000, 1000);
+    const { watch, r } = await pstnRtpBroken(
+      (pstn) => (pstn.media as MediaLeg).session!.setRemote('255.255.255.255', 40000),
+      1000,
+    );
     expect(watch.ownSendFailures()).toEqual([]);
     expect(r.comment).toMatch(
       /Our RTP could not be sent to the media address in the SDP we received \(the provider leg \(pstn1\): \d+ datagrams?, EACCES sending to 255\.255\.255\.255:4000[01]\)/,

@@ -6,13 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
-import type { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { PstnPhone } from '../../harness/actors/pstn-phone.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { loadFigures, percentiles } from '../../harness/runner/load-figures.ts';
 import { type LoadProgress, loadOptionProblems, runLoad } from '../../harness/runner/load-run.ts';
 import { loadChartSvg } from '../../reports/load-chart.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
+import { closeRtpSocketUnder } from '../support/own-media-failure.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
 const labs: Lab[] = [];
@@ -123,10 +123,10 @@ describe('load run through the embedded SBC', () => {
 
   it('media our own socket could not send is named as a harness error of the call, beside what the far leg missed', async () => {
     const original = PstnPhone.prototype.call;
-    // Each PSTN phone's RTP goes, 0.3 s into its call, to a port Node refuses: none of it leaves.
+    // Each PSTN phone's RTP socket closes 0.3 s into its call, as a host failure would.
     PstnPhone.prototype.call = async function (this: PstnPhone, ...a: Parameters<PstnPhone['call']>) {
       const call = await original.apply(this, a);
-      setTimeout(() => (call.media as MediaLeg).session?.setRemote('127.0.0.1', 0), 300);
+      setTimeout(() => closeRtpSocketUnder(call), 300);
       return call;
     };
     try {
@@ -134,10 +134,13 @@ describe('load run through the embedded SBC', () => {
       expect(r.calls).toHaveLength(2);
       for (const c of r.calls) {
         expect(c.failures.join('\n')).toMatch(
-          /^harness error: load-\d+ \(\S+\): \d+ RTP\/RTCP datagrams of ours not sent \(ERR_SOCKET_BAD_PORT\)$/m,
+          /^harness error: load-\d+ \(\S+\): \d+ RTP\/RTCP datagrams of ours not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/m,
         );
         expect(c.failures.join('\n')).not.toMatch(/harness error: Premium Deskphone/);
       }
+      // The step is not met, and says the failures were the harness's own.
+      expect(r.steps[0]?.verdict.missed.join()).toMatch(/2 call\(s\) failed on the harness's own side/);
+      expect(r.total.harnessFailedCalls).toBe(2);
     } finally {
       PstnPhone.prototype.call = original;
     }

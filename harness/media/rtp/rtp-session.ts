@@ -90,17 +90,20 @@ export interface AudioSend {
 }
 
 /**
- * Send errors that come from where a datagram goes, not from this side: no route to the network
- * or host, a broadcast address (EACCES without SO_BROADCAST), an address that is not usable.
+ * Send errors of this side: the host or the socket, whatever the destination (a full buffer, a
+ * datagram too large, a local firewall, a closed socket). Any other error comes from where the
+ * datagram went (no route, a broadcast or foreign address, a name that does not resolve, a bad
+ * port): that is the address the far side's SDP gave.
  */
-const DESTINATION_ERRORS: ReadonlySet<string> = new Set([
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-  'EACCES',
-  'EADDRNOTAVAIL',
-  'EAFNOSUPPORT',
+const OWN_SEND_ERRORS: ReadonlySet<string> = new Set([
+  'EMSGSIZE',
+  'ENOBUFS',
+  'ENOMEM',
+  'EAGAIN',
+  'EWOULDBLOCK',
+  'EPERM',
+  'EBADF',
+  'ERR_SOCKET_DGRAM_NOT_RUNNING',
 ]);
 
 /** Sender-side counters. */
@@ -112,14 +115,14 @@ export interface SenderCounters {
   sendErrors: number;
   /**
    * Of `sendErrors`, the datagrams the socket refused or failed to send for a reason of this
-   * side (EMSGSIZE, ENOBUFS, EPERM from a local firewall, a bad port, a closed socket): our own
-   * failure, never the far side's. `lastSendFailure` has the last one's code.
+   * side (OWN_SEND_ERRORS: EMSGSIZE, ENOBUFS, EPERM from a local firewall, a closed socket): our
+   * own failure, never the far side's. `lastSendFailure` has the last one's code.
    */
   sendFailures: number;
   /**
-   * Of `sendErrors`, the datagrams that could not be sent because of where they went (no route
-   * to the address, a broadcast address: DESTINATION_ERRORS): about the address the far side's
-   * SDP gave. `lastUnreachable` says which code and address.
+   * Of `sendErrors`, the datagrams that could not be sent because of where they went (any other
+   * error: no route, a broadcast or foreign address, a bad port): about the address the far
+   * side's SDP gave. `lastUnreachable` says which code and address.
    */
   unreachable: number;
   rtcpReceived: number;
@@ -308,18 +311,24 @@ export class RtpSession {
 
   /** Completion of every datagram sent: counts a failure, with its code. One function per session. */
   private readonly afterSend = (err: Error | null): void => {
-    if (!err) return;
+    if (err) this.sendFailed(err, undefined);
+  };
+
+  /** Counts a datagram that did not leave: ours (OWN_SEND_ERRORS) or its destination's. */
+  private sendFailed(err: Error, to: { address: string; port: number } | undefined): void {
     this.counters.sendErrors++;
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const code = e.code ?? err.message;
-    if (DESTINATION_ERRORS.has(code)) {
-      this.counters.unreachable++;
-      this.lastUnreachable = `${code} sending to ${e.address ?? '?'}:${e.port ?? '?'}`;
-    } else {
+    if (OWN_SEND_ERRORS.has(code)) {
       this.counters.sendFailures++;
       this.lastSendFailure = code;
+      return;
     }
-  };
+    this.counters.unreachable++;
+    const address = to?.address ?? e.address ?? '?';
+    const port = to?.port ?? e.port ?? '?';
+    this.lastUnreachable = `${code} sending to ${address}:${port}`;
+  }
 
   private sendDatagram(bytes: Uint8Array, channel: 'rtp' | 'rtcp'): boolean {
     const r = this.remote;
@@ -330,6 +339,17 @@ export class RtpSession {
     const rtcp = channel === 'rtcp' && this.rtcpSock !== undefined;
     const sock = rtcp ? this.rtcpSock! : this.rtpSock;
     const port = channel === 'rtcp' ? r.rtcpPort : r.port;
+    // What this process's SIP transport sent before this packet leaves first.
+    sendHeldNow();
+    // With a completion callback: without one, Node drops a failed send's error silently (no
+    // 'error' event), and a packet we never sent would read as lost by the SBC. A datagram the
+    // socket throws out at once is neither logged as sent nor counted.
+    try {
+      sock.send(bytes, port, r.address, this.afterSend);
+    } catch (err) {
+      this.sendFailed(err as Error, { address: r.address, port });
+      return false;
+    }
     if (this.evidence.records.length < this.evidence.max)
       this.log(
         'sent',
@@ -340,15 +360,6 @@ export class RtpSession {
       );
     else this.evidence.dropped++;
     this.lastSendAtMs = this.clock.now();
-    // What this process's SIP transport sent before this packet leaves first.
-    sendHeldNow();
-    // With a completion callback: without one, Node drops a failed send's error silently (no
-    // 'error' event), and a packet we never sent would read as lost by the SBC.
-    try {
-      sock.send(bytes, port, r.address, this.afterSend);
-    } catch (err) {
-      this.afterSend(err as Error);
-    }
     return true;
   }
 
@@ -523,7 +534,15 @@ export class RtpSession {
     this.stopAudio();
     this.rtcpTimer?.cancel();
     this.closed = true;
-    const done = (s: Socket) => new Promise<void>((r) => s.close(() => r()));
+    // A socket already closed (by an error, or under the session) is not closed again.
+    const done = (s: Socket) =>
+      new Promise<void>((r) => {
+        try {
+          s.close(() => r());
+        } catch {
+          r();
+        }
+      });
     await Promise.all([done(this.rtpSock), ...(this.rtcpSock ? [done(this.rtcpSock)] : [])]);
   }
 }
