@@ -484,7 +484,7 @@ export class CallWatch {
       const st = t.call.media.stats();
       if (!st.sendFailures) continue;
       out.push(
-        `${legName(t)}: ${st.sendFailures} RTP/RTCP datagram${st.sendFailures === 1 ? '' : 's'} not sent${st.sendFailure ? ` (${st.sendFailure})` : ''}`,
+        `${legName(t)}: ${st.sendFailures} RTP packet${st.sendFailures === 1 ? '' : 's'} not sent${st.sendFailure ? ` (${st.sendFailure})` : ''}`,
       );
     }
     return out;

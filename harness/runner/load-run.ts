@@ -493,7 +493,7 @@ async function runCall(
       const st = leg.media.stats();
       if (st.sendFailures)
         rec.failures.push(
-          `harness error: ${name}: ${st.sendFailures} RTP/RTCP datagrams of ours not sent (${st.sendFailure ?? 'no code'})`,
+          `harness error: ${name}: ${st.sendFailures} RTP packets of ours not sent (${st.sendFailure ?? 'no code'})`,
         );
       // Not ours: where the SDP we received said to send (no route to it, a broadcast address).
       if (st.unreachable)

@@ -198,6 +198,21 @@ describe('RtpSession on loopback', () => {
     expect(a.counters.rtpPackets).toBe(packets);
   });
 
+  it('an RTCP report of ours that did not leave is a send error but not a failure of our media', async () => {
+    const a = await open({ localAddress: '127.0.0.4' });
+    const b = await open({ localAddress: '127.0.0.5' });
+    a.setRemote('127.0.0.5', b.localPort);
+    (a as unknown as { rtcpSock: { close(): void } }).rtcpSock.close();
+    expect(a.sendRtcpReport()).toBe(false);
+    expect(a.counters.sendErrors).toBe(1);
+    expect(a.counters.sendFailures).toBe(0);
+    expect(a.lastSendFailure).toBeUndefined();
+    // RTP still goes.
+    expect(a.sendPayload({ payloadType: 0, payload: new Uint8Array(160) })).toBe(true);
+    await until(() => b.receiver.counters.datagrams >= 1);
+    expect(a.counters.sendFailures).toBe(0);
+  });
+
   it('counts apart a datagram that could not go where the far side said: not our failure, with the address', async () => {
     const a = await open({ localAddress: '127.0.0.4' });
     // The kernel refuses a broadcast destination without SO_BROADCAST (EACCES): nothing leaves.

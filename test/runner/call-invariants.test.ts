@@ -113,7 +113,7 @@ describe('call invariants', () => {
     const own = watch.ownSendFailures();
     expect(own).toHaveLength(1);
     expect(own[0]).toMatch(
-      /^the provider leg \(pstn1\): \d+ RTP\/RTCP datagrams not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/,
+      /^the provider leg \(pstn1\): \d+ RTP packets not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/,
     );
     const comment = ownSendFailureComment(own, [{ name: 'RTP flows both ways', failure: r.media!.failure! }]);
     expect(comment).toMatch(/^Harness error: our own media could not be sent \(the provider leg \(pstn1\)/);

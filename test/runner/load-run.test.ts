@@ -134,7 +134,7 @@ describe('load run through the embedded SBC', () => {
       expect(r.calls).toHaveLength(2);
       for (const c of r.calls) {
         expect(c.failures.join('\n')).toMatch(
-          /^harness error: load-\d+ \(\S+\): \d+ RTP\/RTCP datagrams of ours not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/m,
+          /^harness error: load-\d+ \(\S+\): \d+ RTP packets of ours not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/m,
         );
         expect(c.failures.join('\n')).not.toMatch(/harness error: Premium Deskphone/);
       }

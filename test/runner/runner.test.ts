@@ -111,7 +111,7 @@ describe('runPlan', () => {
     const cell = r.results.cells[0]!;
     expect(cell.verdict).toBe('ERROR');
     expect(cell.comment).toMatch(
-      /^Harness error: our own media could not be sent \(the provider leg \(pstn1\): \d+ RTP\/RTCP datagrams not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)\)/,
+      /^Harness error: our own media could not be sent \(the provider leg \(pstn1\): \d+ RTP packets not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)\)/,
     );
     expect(cell.comment).toMatch(
       /not held against the SBC: .*RTP from the provider side stopped reaching the OXO leg/,

@@ -114,9 +114,10 @@ export interface SenderCounters {
   /** Datagrams not sent: no remote yet, session closed, or refused by the socket (`sendFailures`). */
   sendErrors: number;
   /**
-   * Of `sendErrors`, the datagrams the socket refused or failed to send for a reason of this
+   * Of `sendErrors`, the RTP packets the socket refused or failed to send for a reason of this
    * side (OWN_SEND_ERRORS: EMSGSIZE, ENOBUFS, EPERM from a local firewall, a closed socket): our
-   * own failure, never the far side's. `lastSendFailure` has the last one's code.
+   * own failure, never the far side's. `lastSendFailure` has the last one's code. (Our RTCP that
+   * did not leave counts in `sendErrors` only: it judges nothing.)
    */
   sendFailures: number;
   /**
@@ -309,19 +310,33 @@ export class RtpSession {
         this.lastSr.set(it.ssrc, { middle: ntpMiddle32(it.sender.ntpTimestamp), atMs: at });
   }
 
-  /** Completion of every datagram sent: counts a failure, with its code. One function per session. */
-  private readonly afterSend = (err: Error | null): void => {
-    if (err) this.sendFailed(err, undefined);
+  /** Completion of every RTP packet sent: counts a failure, with its code. One function per session. */
+  private readonly afterSendRtp = (err: Error | null): void => {
+    if (err) this.sendFailed(err, undefined, 'rtp');
   };
 
-  /** Counts a datagram that did not leave: ours (OWN_SEND_ERRORS) or its destination's. */
-  private sendFailed(err: Error, to: { address: string; port: number } | undefined): void {
+  /** The same for RTCP. */
+  private readonly afterSendRtcp = (err: Error | null): void => {
+    if (err) this.sendFailed(err, undefined, 'rtcp');
+  };
+
+  /**
+   * Counts a datagram that did not leave: ours (OWN_SEND_ERRORS) or its destination's. Only RTP
+   * counts in `sendFailures`: an RTCP report of ours that did not leave judges nothing.
+   */
+  private sendFailed(
+    err: Error,
+    to: { address: string; port: number } | undefined,
+    channel: 'rtp' | 'rtcp',
+  ): void {
     this.counters.sendErrors++;
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const code = e.code ?? err.message;
     if (OWN_SEND_ERRORS.has(code)) {
-      this.counters.sendFailures++;
-      this.lastSendFailure = code;
+      if (channel === 'rtp') {
+        this.counters.sendFailures++;
+        this.lastSendFailure = code;
+      }
       return;
     }
     this.counters.unreachable++;
@@ -345,9 +360,9 @@ export class RtpSession {
     // 'error' event), and a packet we never sent would read as lost by the SBC. A datagram the
     // socket throws out at once is neither logged as sent nor counted.
     try {
-      sock.send(bytes, port, r.address, this.afterSend);
+      sock.send(bytes, port, r.address, channel === 'rtp' ? this.afterSendRtp : this.afterSendRtcp);
     } catch (err) {
-      this.sendFailed(err as Error, { address: r.address, port });
+      this.sendFailed(err as Error, { address: r.address, port }, channel);
       return false;
     }
     if (this.evidence.records.length < this.evidence.max)
