@@ -475,7 +475,8 @@ export class CallWatch {
 
   /**
    * Our own media that could not be sent in the case: one line per leg whose socket refused or
-   * failed to send RTP or RTCP ("the provider leg (pstn1): 12 datagrams not sent (EPERM)").
+   * failed to send RTP for a reason of this side ("the provider leg (pstn1): 12 RTP packets not
+   * sent (EPERM)").
    * Audio missing on the far side is then ours, not the SBC's (the runner makes the cell ERROR).
    */
   ownSendFailures(): string[] {

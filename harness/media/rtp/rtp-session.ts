@@ -111,7 +111,7 @@ export interface SenderCounters {
   rtpPackets: number;
   rtpOctets: number;
   rtcpPackets: number;
-  /** Datagrams not sent: no remote yet, session closed, or refused by the socket (`sendFailures`). */
+  /** Datagrams not sent: no remote yet, session closed, SRTP refused, or failed at the socket (`sendFailures`, `unreachable`). */
   sendErrors: number;
   /**
    * Of `sendErrors`, the RTP packets the socket refused or failed to send for a reason of this
