@@ -27,9 +27,10 @@
  * load from other work spreads over all of them; medians are over runs.
  * Our processes are warmed up first with 200 unmeasured calls, or CALL_RATE_WARMUP from the
  * environment; the bench's own Node flags (e.g. --cpu-prof) apply to its child callee too.
+ * CALL_RATE_PIN=1 in the environment runs every caller on CPU 0 and every callee on CPU 1.
  * Prints markdown tables on stdout, progress on stderr.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,37 @@ const SIPP_UAS = '127.0.0.3';
 const SIPP_UAC = '127.0.0.4';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAX_TX = transactionBudget(Math.max(CALLS, LATENCY_CALLS));
+/**
+ * CALL_RATE_PIN=1: every caller runs on CPU 0 and every callee on CPU 1 (taskset), in every
+ * configuration alike: this process (our caller, with all its threads) and SIPp's uac on 0;
+ * SIPp's uas, our child callee and the floor on 1. Left to the scheduler, one process of ours
+ * measured 0.12 ms per call and the next 0.24 on this VM; pinned, 0.115–0.132 over 18 runs
+ * (bench/notes/call-rate.md, seventh round). Off by default: figures from before it stay
+ * comparable.
+ */
+const PIN = process.env.CALL_RATE_PIN === '1';
+const CALLER_CPU = '0';
+const CALLEE_CPU = '1';
+function tasksetPresent(): boolean {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** `cmd args`, run on `cpu` when pinning. */
+function onCpu(cpu: string, cmd: string, args: string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args];
+}
+if (PIN) {
+  if (cpus().length < 2 || !tasksetPresent()) {
+    console.error('CALL_RATE_PIN=1 needs two CPUs and taskset (util-linux)');
+    process.exit(2);
+  }
+  // -a: every thread of this process (V8's and libuv's helpers); threads made later inherit it.
+  execFileSync('taskset', ['-a', '-p', '-c', CALLER_CPU, String(process.pid)], { stdio: 'ignore' });
+}
 const benchStart = performance.now();
 const overBudget = () => performance.now() - benchStart > TOTAL_BUDGET_MS;
 /** This run's budget: RUN_BUDGET_MS, cut to what is left of the whole benchmark's (at least 1 s). */
@@ -204,7 +236,7 @@ async function startSippUas(dir: string): Promise<SippUas> {
     ...['-sn', 'uas', '-i', SIPP_UAS, '-p', String(port), '-mp', String(mp), '-nostdin'],
     ...['-trace_err', '-error_file', errorFile],
   ];
-  const child = spawn('sipp', args, { cwd: dir, stdio: 'ignore' });
+  const child = spawn(...onCpu(CALLEE_CPU, 'sipp', args), { cwd: dir, stdio: 'ignore' });
   if (!(await waitBound(SIPP_UAS, port, 5000))) {
     await endChild(child);
     throw new Error(`SIPp uas did not bind ${SIPP_UAS}:${port}`);
@@ -272,7 +304,9 @@ async function runSippUac(dir: string, remote: string, mode: Mode): Promise<Sipp
     ...['-trace_stat', '-stf', statFile],
   ];
   // The shell reports SIPp's CPU time (`times`: its children's user and system time) after it exits.
-  const child = spawn('sh', ['-c', 'sipp "$@" >"$OUT" 2>&1; rc=$?; times; exit $rc', 'sh', ...args], {
+  // (taskset execs sipp in the same process: `times` still counts SIPp alone.)
+  const run = PIN ? `taskset -c ${CALLER_CPU} sipp` : 'sipp';
+  const child = spawn('sh', ['-c', `${run} "$@" >"$OUT" 2>&1; rc=$?; times; exit $rc`, 'sh', ...args], {
     cwd: dir,
     env: { ...process.env, OUT: outFile },
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -315,9 +349,14 @@ interface ChildCallee {
 
 async function startChildCallee(script = 'bench/call-rate-uas.ts'): Promise<ChildCallee> {
   const child = spawn(
-    process.execPath,
     // The bench's own Node flags (e.g. --cpu-prof) apply to the child callee too.
-    [...process.execArgv, 'bin/run-ts.js', script, OUR_UAS, String(MAX_TX)],
+    ...onCpu(CALLEE_CPU, process.execPath, [
+      ...process.execArgv,
+      'bin/run-ts.js',
+      script,
+      OUR_UAS,
+      String(MAX_TX),
+    ]),
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const rl: Interface = createInterface({ input: child.stdout! });
@@ -649,6 +688,7 @@ out.push(
     `Total run time ${fmt((performance.now() - benchStart) / 1000, 0)} s; host load average at the end: ` +
     `${loadavg()
       .map((x) => x.toFixed(1))
-      .join(' ')} (${cpus().length} cores).`,
+      .join(' ')} (${cpus().length} cores)` +
+    (PIN ? '; pinned: callers on CPU 0, callees on CPU 1 (CALL_RATE_PIN=1).' : '.'),
 );
 process.stdout.write(`${out.join('\n')}\n`);
