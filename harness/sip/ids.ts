@@ -9,18 +9,23 @@ export const BRANCH_COOKIE = 'z9hG4bK';
  */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789xx';
 
-/** Random bytes fetched from the CSPRNG in batches: one system call per ~1000 identifiers, not per identifier. */
+/**
+ * Random bytes fetched from the CSPRNG in batches (one system call per ~1000 identifiers, not per
+ * identifier), each turned at once into its ALPHABET character: an identifier is then one flat
+ * string cut from the pool (`latin1` decoding), not a string grown one character at a time.
+ */
 const pool = Buffer.alloc(4096);
 let poolUsed = pool.length;
+const SYMBOL = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
 
 /** `chars` random characters of ALPHABET, 6 bits of entropy each. */
 function token(chars: number): string {
   if (poolUsed + chars > pool.length) {
     randomFillSync(pool);
+    for (let i = 0; i < pool.length; i++) pool[i] = SYMBOL[pool[i]! & 63]!;
     poolUsed = 0;
   }
-  let s = '';
-  for (let i = 0; i < chars; i++) s += ALPHABET[pool[poolUsed + i]! & 63];
+  const s = pool.toString('latin1', poolUsed, poolUsed + chars);
   // Spent bytes are overwritten at the next refill; none is used twice.
   poolUsed += chars;
   return s;

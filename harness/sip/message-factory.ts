@@ -4,7 +4,7 @@
  * To tag when the response needs one.
  */
 
-import { fieldKey } from './header-names.ts';
+import { fieldKey, headerKey } from './header-names.ts';
 import { newTag } from './ids.ts';
 import { type HeaderField, SipRequest, SipResponse } from './message.ts';
 import { getParam } from './uri.ts';
@@ -119,19 +119,20 @@ export function createResponse(req: SipRequest, status: number, opts: ResponseOp
     }
   }
   const headers = res.headers;
-  for (const h of vias) headers.push({ name: h.name, value: h.value });
-  if (from) headers.push({ name: 'From', value: from.value });
+  // Each line carries its key (HeaderField.key), as append() writes it.
+  for (const h of vias) headers.push({ name: h.name, value: h.value, key: 'via' });
+  if (from) headers.push({ name: 'From', value: from.value, key: 'from' });
   if (to) {
     const hasTag = req.to ? getParam(req.to.params, 'tag') !== undefined : /;\s*tag=/i.test(to.value);
     const tag = status > 100 && !hasTag ? (opts.toTag ?? newTag()) : undefined;
-    headers.push({ name: 'To', value: tag ? `${to.value};tag=${tag}` : to.value });
+    headers.push({ name: 'To', value: tag ? `${to.value};tag=${tag}` : to.value, key: 'to' });
   }
-  if (callId) headers.push({ name: 'Call-ID', value: callId.value });
-  if (cseq) headers.push({ name: 'CSeq', value: cseq.value });
+  if (callId) headers.push({ name: 'Call-ID', value: callId.value, key: 'call-id' });
+  if (cseq) headers.push({ name: 'CSeq', value: cseq.value, key: 'cseq' });
   if (status > 100 && status < 300 && isDialogCreating(req.method)) {
-    for (const h of recordRoutes) headers.push({ name: h.name, value: h.value });
+    for (const h of recordRoutes) headers.push({ name: h.name, value: h.value, key: 'record-route' });
   }
-  for (const [n, v] of opts.headers ?? []) headers.push({ name: n, value: v });
+  for (const [n, v] of opts.headers ?? []) headers.push({ name: n, value: v, key: headerKey(n) });
   if (opts.contentType && res.body.length > 0) res.set('Content-Type', opts.contentType);
   return res;
 }

@@ -18,7 +18,7 @@ import { SummarizedLog } from '../support/log-summary.ts';
 import { ownCopy } from '../support/own-copy.ts';
 import { holdUntilTurnEnd, released, sendHeldNow } from '../support/turn-end-sends.ts';
 import { fieldKey } from './header-names.ts';
-import { firstListElement, formatVia, parseVia } from './header-values.ts';
+import { firstListElement, formatVia, parseVia, type Via } from './header-values.ts';
 import { type SipMessage, SipResponse } from './message.ts';
 import { reasonPhrase } from './message-factory.ts';
 import { DEFAULT_MAX_MESSAGE_SIZE, findHeaderEnd, type MessageParseError, parseMessage } from './parser.ts';
@@ -880,7 +880,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       params = setParam(params, 'rport', String(flow.remote.port));
     }
     if (params !== top.params) {
-      const stamped = { ...top, params };
+      // Named fields, not `{ ...top, params }`: V8 copies a spread object that is not a literal slowly.
+      const stamped: Via = { protocol: top.protocol, transport: top.transport, host: top.host, params };
+      if (top.port !== undefined) stamped.port = top.port;
       msg.replaceField(field, formatVia(stamped) + first.rest);
       // The new line reads back as `stamped` (formatVia writes what parseVia reads); the rest are unchanged.
       if (vias) msg.primeCache('via', [stamped, ...vias.slice(1)]);
@@ -914,9 +916,14 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     this.emitTrace(ev);
   }
 
+  /** Emits `ev` (a fresh object from the caller), with its times added to it. */
   private emitTrace(ev: Omit<TraceEvent, 'wallTime' | 'monoTime'>): void {
     if (this.listenerCount('trace') === 0) return;
-    this.emit('trace', { ...ev, wallTime: this.clock.wallNow(), monoTime: this.clock.now() });
+    // Added to `ev` itself, which only this call holds: a copy by spread costs about 2 µs a message.
+    const full = ev as TraceEvent;
+    full.wallTime = this.clock.wallNow();
+    full.monoTime = this.clock.now();
+    this.emit('trace', full);
   }
 }
 

@@ -69,6 +69,78 @@ describe.each(['UDP', 'TCP', 'TLS'] as const)('UserAgent to UserAgent over %s', 
     }
   });
 
+  it('an INVITE carries every field of its spec, and each answer every option given to it', async () => {
+    const { a, b, bobUri } = await pair(protocol);
+    const aTraces: TraceEvent[] = [];
+    a.transport.on('trace', (t) => aTraces.push(t));
+    const got: string[] = [];
+    b.on('invite', (inv) => {
+      const r = inv.request;
+      got.push(r.get('from') ?? '', r.get('to') ?? '', r.get('x-case') ?? '', r.get('content-type') ?? '');
+      got.push(r.bodyText, r.get('supported') ?? '', r.get('allow') ?? '');
+      inv.progress('v=0\r\ns=early\r\n', { status: 183 });
+      void inv.answer('v=0\r\ns=answer\r\n', [['X-Answer', 'yes']]).catch(() => undefined);
+    });
+    const out = await a.invite({
+      method: 'INVITE',
+      uri: bobUri,
+      from: '"Caller" <sip:caller@example.test>',
+      to: `"Bob" <${bobUri}>`,
+      headers: [['X-Case', 'fields']],
+      body: 'v=0\r\ns=offer\r\n',
+      // Not the default type (application/sdp), so that a type left out would show.
+      contentType: 'application/x-offer',
+      support100rel: false,
+    }).result;
+    expect(out.status).toBe(200);
+    expect(got[0]).toMatch(/^"Caller" <sip:caller@example\.test>;tag=\S+$/);
+    expect(got.slice(1, 5)).toEqual([`"Bob" <${bobUri}>`, 'fields', 'application/x-offer', 'v=0\r\ns=offer\r\n']);
+    expect(got[5]).toBe('replaces');
+    expect(got[6]).toContain('INVITE');
+    // The outcome: every response up to the final one, no CANCEL, the dialog.
+    expect(out.responses.map((r) => r.status)).toEqual(expect.arrayContaining([183, 200]));
+    expect(out.cancelled).toBe(false);
+    expect(out.response?.status).toBe(200);
+    const early = out.responses.find((r) => r.status === 183)!;
+    expect(early.bodyText).toBe('v=0\r\ns=early\r\n');
+    expect(early.get('content-type')).toBe('application/sdp');
+    expect(out.response?.get('x-answer')).toBe('yes');
+    expect(out.response?.get('contact')).toMatch(/^<sips?:bob@127\.0\.0\.2:\d+/);
+    expect(out.response?.bodyText).toBe('v=0\r\ns=answer\r\n');
+    // A request in the dialog reaches the callee over the same flow, and its outcome has every field.
+    const bye = await a.bye(out.dialog!);
+    expect(bye.status).toBe(200);
+    expect(bye.response?.status).toBe(200);
+    expect(bye.request.method).toBe('BYE');
+    expect(bye.responses.map((r) => r.status)).toEqual([200]);
+    // Every trace event of ours has its two times.
+    expect(aTraces.length).toBeGreaterThan(3);
+    for (const t of aTraces) {
+      expect(t.wallTime).toBeGreaterThan(0);
+      expect(t.monoTime).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('a rejection carries the reason phrase and headers given to it', async () => {
+    const { a, b, bobUri } = await pair(protocol);
+    b.on('invite', (inv) => inv.reject(480, { reason: 'Gone Fishing', headers: [['Retry-After', '60']] }));
+    const out = await a.invite({ method: 'INVITE', uri: bobUri }).result;
+    expect(out.status).toBe(480);
+    expect(out.response?.reason).toBe('Gone Fishing');
+    expect(out.response?.get('retry-after')).toBe('60');
+    expect('dialog' in out).toBe(false);
+  });
+
+  it('a request that gets no answer resolves 408 with no response', async () => {
+    const { a } = await pair(protocol);
+    // Nobody listens on this port (UDP) or the connection is refused (TCP/TLS): 408 or 503.
+    const out = await a.request({ method: 'OPTIONS', uri: 'sip:nobody@127.0.0.9:9', protocol });
+    expect([408, 503]).toContain(out.status);
+    expect('response' in out).toBe(false);
+    expect(out.responses).toEqual([]);
+    expect(out.request.method).toBe('OPTIONS');
+  });
+
   it('486 Busy Here ends the call with that status', async () => {
     const { a, b, bobUri } = await pair(protocol);
     b.on('invite', (inv) => inv.reject(486));
