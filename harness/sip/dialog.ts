@@ -7,7 +7,7 @@
  *                        \--(non-2xx final)--> terminated
  */
 import { EventEmitter } from 'node:events';
-import { ownCopy } from '../support/own-copy.ts';
+import { type KeptBytes, ownCopy } from '../support/own-copy.ts';
 import { type NameAddr, parseNameAddr } from './header-values.ts';
 import { newBranch } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
@@ -66,6 +66,12 @@ export class Dialog extends EventEmitter<DialogEvents> {
    * its 2xx comes after the BYE, so the user agent keeps the whole dialog after it ends.
    */
   referSent = false;
+  /**
+   * For the user agent: the ACKs it sent for 2xx in this dialog (UserAgent.sendAck), kept to be
+   * sent again when a 2xx is retransmitted, on the dialog rather than in a table by dialog key.
+   * @internal
+   */
+  acksSent: SentAck[] | undefined = undefined;
   /** The last remote SDP seen (offer or answer). */
   remoteSdp: string | undefined;
   localSdp: string | undefined;
@@ -287,6 +293,14 @@ export class Dialog extends EventEmitter<DialogEvents> {
     this.allowFrom = undefined;
     this.emit('terminated', by);
   }
+}
+
+/** An ACK the user agent sent for a 2xx (Dialog.acksSent), as bytes, with where it went. */
+export interface SentAck {
+  /** The CSeq number of the INVITE it acknowledges. */
+  cseq: number;
+  data: KeptBytes;
+  target: SendTarget;
 }
 
 /** A fresh Via value for a request leaving from `local` over `protocol`. */

@@ -8,8 +8,8 @@ import { EventEmitter } from 'node:events';
 import { ChurnMap } from '../support/churn-map.ts';
 import { type Clock, systemClock, type TimerHandle } from '../support/clock.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
-import { type KeptBytes, keepBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
-import { Dialog, dialogKey, makeVia } from './dialog.ts';
+import { keepBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
+import { Dialog, dialogKey, makeVia, type SentAck } from './dialog.ts';
 import { DigestClient } from './digest.ts';
 import { parseRAck } from './header-values.ts';
 import { newBranch, newCallId, newTag } from './ids.ts';
@@ -111,8 +111,6 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   /** Dialogs ended within 64*T1 (see dialogEnded), by key. */
   private readonly ended = new Map<string, EndedDialog>();
   private endedQueue: WaitQueue<EndedDialog> | undefined;
-  /** ACKs we sent for 2xx, by dialog key, resent when the 2xx is retransmitted. */
-  private readonly sentAcks = new Map<string, SentAck[]>();
   /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
   readonly pendingPracks = new ChurnMap<() => void>();
   /** Running session timers (RFC 4028), by dialog key. */
@@ -156,7 +154,6 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.dialogs.clear();
     this.endedQueue?.clear();
     this.ended.clear();
-    this.sentAcks.clear();
     await this.transport.stop();
   }
 
@@ -395,8 +392,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return requestOutcome(out, responses, req);
   }
 
-  /** ACK for a 2xx (§13.2.2.4): a new transaction-less request in the dialog. */
-  sendAck(dialog: Dialog, cseq: number, body?: string): void {
+  /**
+   * ACK for a 2xx (§13.2.2.4): a new transaction-less request in the dialog. It is kept 64*T1
+   * after the dialog ends, on `holder` (the dialog, or what the user agent holds for its key: see
+   * lateInvite2xx), to be sent again when that 2xx is retransmitted.
+   */
+  sendAck(dialog: Dialog, cseq: number, body?: string, holder: AckHolder = dialog): void {
     const target = dialog.nextHop();
     if (!target) return;
     const ack = dialog.createRequest('ACK', {
@@ -406,13 +407,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     });
     const data = ack.toBuffer();
     this.transport.postData(data, target, ack);
-    // Kept 64*T1.
-    const kept = keepBytes(data);
     // One per INVITE of the dialog (a re-INVITE's does not replace the initial INVITE's: a late
     // retransmission of that 2xx needs the ACK with its CSeq), the last few.
-    const acks = this.sentAcks.get(dialog.key);
-    const entry: SentAck = { cseq, data: kept, target };
-    if (!acks) this.sentAcks.set(dialog.key, [entry]);
+    const entry: SentAck = { cseq, data: keepBytes(data), target };
+    const acks = holder.acksSent;
+    if (!acks) holder.acksSent = [entry];
     else {
       const same = acks.findIndex((a) => a.cseq === cseq);
       if (same >= 0) acks.splice(same, 1);
@@ -436,7 +435,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       remoteTag: res.toTag ?? '',
     });
     const known = this.dialogs.get(key) ?? this.ended.get(key);
-    if (known && (known.state === 'confirmed' || this.sentAcks.has(key))) {
+    if (known && (known.state === 'confirmed' || known.acksSent !== undefined)) {
       this.resendAck(key, res.cseq?.seq);
       return undefined;
     }
@@ -448,14 +447,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     else this.addDialog(unwanted);
     if (req.body.length > 0) unwanted.localSdp = req.bodyText;
     if (res.body.length > 0) unwanted.remoteSdp = res.bodyText;
-    this.sendAck(unwanted, req.cseq?.seq ?? 1);
+    // Its ACK is kept where the user agent looks for that dialog key: on what it already holds
+    // for it, else on the new dialog (added above).
+    this.sendAck(unwanted, req.cseq?.seq ?? 1, undefined, known ?? unwanted);
     this.bye(unwanted).catch(() => undefined);
     return unwanted;
   }
 
   /** Sends again the ACK we sent in dialog `key` for the INVITE with CSeq `cseq` (absent: the last one). */
   resendAck(key: string, cseq?: number): void {
-    const acks = this.sentAcks.get(key);
+    const acks = (this.dialogs.get(key) ?? this.ended.get(key))?.acksSent;
     const a = cseq === undefined ? acks?.[acks.length - 1] : acks?.find((x) => x.cseq === cseq);
     if (a) this.transactions.postStateless(keptBuffer(a.data), a.target);
   }
@@ -470,28 +471,23 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   /**
    * A dialog ended. An in-dialog request for it gets 481 from here, found or not, so it leaves
    * the dialog map at once; for 64*T1 (late 2xx retransmissions) only what lateInvite2xx needs
-   * is kept: its key and local CSeq (and the ACK we sent, in sentAcks). A dialog with a REFER
-   * subscription (one it sent) stays whole for that time instead: a NOTIFY after the BYE still
-   * belongs to it (RFC 5057 §5.2).
+   * is kept: its key and local CSeq, and the ACKs we sent (moved from the dialog to the record).
+   * A dialog with a REFER subscription (one it sent) stays whole for that time instead: a NOTIFY
+   * after the BYE still belongs to it (RFC 5057 §5.2).
    */
   private dialogEnded(d: Dialog): void {
     if (this.dialogs.get(d.key) !== d) return;
     if (d.referSent || d.openReferSubscriptions > 0) {
       this.clock.setTimeout(() => {
-        if (this.dialogs.get(d.key) === d) {
-          this.dialogs.delete(d.key);
-          if (!this.ended.has(d.key)) this.sentAcks.delete(d.key);
-        }
+        if (this.dialogs.get(d.key) === d) this.dialogs.delete(d.key);
       }, 64 * this.timers.t1);
       return;
     }
     this.dialogs.delete(d.key);
-    const e = new EndedDialog(d.key, d.localSeq);
+    const e = new EndedDialog(d.key, d.localSeq, d.acksSent);
     this.ended.set(e.key, e);
     this.endedQueue ??= new WaitQueue<EndedDialog>(this.clock, 64 * this.timers.t1, (done) => {
-      if (this.ended.get(done.key) !== done) return;
-      this.ended.delete(done.key);
-      if (!this.dialogs.has(done.key)) this.sentAcks.delete(done.key);
+      if (this.ended.get(done.key) === done) this.ended.delete(done.key);
     });
     this.endedQueue.add(e);
   }
@@ -707,13 +703,8 @@ function keptValue(m: SipRequest, name: string): string | undefined {
   return f ? ownCopy(f.value) : undefined;
 }
 
-/** An ACK we sent for a 2xx, kept to be sent again when that 2xx is (UserAgent.sentAcks). */
-interface SentAck {
-  /** The CSeq number of the INVITE it acknowledges. */
-  cseq: number;
-  data: KeptBytes;
-  target: SendTarget;
-}
+/** What keeps the ACKs sent in a dialog (Dialog.acksSent): the dialog, or its record once ended. */
+type AckHolder = { acksSent: SentAck[] | undefined };
 
 /** ACKs kept per dialog: the initial INVITE's and the last re-INVITEs'. */
 const MAX_KEPT_ACKS = 4;
@@ -724,6 +715,8 @@ class EndedDialog {
   constructor(
     readonly key: string,
     readonly localSeq: number,
+    /** The ACKs sent in it, kept to answer a retransmitted 2xx (Dialog.acksSent). */
+    public acksSent: SentAck[] | undefined,
   ) {}
 }
 

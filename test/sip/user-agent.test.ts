@@ -94,7 +94,12 @@ describe.each(['UDP', 'TCP', 'TLS'] as const)('UserAgent to UserAgent over %s', 
     }).result;
     expect(out.status).toBe(200);
     expect(got[0]).toMatch(/^"Caller" <sip:caller@example\.test>;tag=\S+$/);
-    expect(got.slice(1, 5)).toEqual([`"Bob" <${bobUri}>`, 'fields', 'application/x-offer', 'v=0\r\ns=offer\r\n']);
+    expect(got.slice(1, 5)).toEqual([
+      `"Bob" <${bobUri}>`,
+      'fields',
+      'application/x-offer',
+      'v=0\r\ns=offer\r\n',
+    ]);
     expect(got[5]).toBe('replaces');
     expect(got[6]).toContain('INVITE');
     // The outcome: every response up to the final one, no CANCEL, the dialog.
