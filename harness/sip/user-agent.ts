@@ -394,10 +394,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /**
    * ACK for a 2xx (§13.2.2.4): a new transaction-less request in the dialog. It is kept 64*T1
-   * after the dialog ends, on `holder` (the dialog, or what the user agent holds for its key: see
-   * lateInvite2xx), to be sent again when that 2xx is retransmitted.
+   * after the dialog ends, on `holder`, to be sent again when that 2xx is retransmitted: on what
+   * resendAck finds for the dialog's key, that is the dialog while it is live, its ended record
+   * once it has ended (a re-INVITE's 2xx that comes after a BYE), or what lateInvite2xx gives.
    */
-  sendAck(dialog: Dialog, cseq: number, body?: string, holder: AckHolder = dialog): void {
+  sendAck(dialog: Dialog, cseq: number, body?: string, holder?: AckHolder): void {
     const target = dialog.nextHop();
     if (!target) return;
     const ack = dialog.createRequest('ACK', {
@@ -410,8 +411,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     // One per INVITE of the dialog (a re-INVITE's does not replace the initial INVITE's: a late
     // retransmission of that 2xx needs the ACK with its CSeq), the last few.
     const entry: SentAck = { cseq, data: keepBytes(data), target };
-    const acks = holder.acksSent;
-    if (!acks) holder.acksSent = [entry];
+    const keeper =
+      holder ?? (dialog.state === 'terminated' ? (this.ended.get(dialog.key) ?? dialog) : dialog);
+    const acks = keeper.acksSent;
+    if (!acks) keeper.acksSent = [entry];
     else {
       const same = acks.findIndex((a) => a.cseq === cseq);
       if (same >= 0) acks.splice(same, 1);
@@ -484,7 +487,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       return;
     }
     this.dialogs.delete(d.key);
+    // Its ACKs move to the record (and leave with it after 64*T1, whoever still holds the dialog).
     const e = new EndedDialog(d.key, d.localSeq, d.acksSent);
+    d.acksSent = undefined;
     this.ended.set(e.key, e);
     this.endedQueue ??= new WaitQueue<EndedDialog>(this.clock, 64 * this.timers.t1, (done) => {
       if (this.ended.get(done.key) === done) this.ended.delete(done.key);

@@ -384,6 +384,8 @@ describe('late 2xx retransmissions', () => {
       const out = await a.invite({ method: 'INVITE', uri: `sip:callee@127.0.0.7:${port}` }).result;
       expect(out.status).toBe(200);
       expect((await a.bye(out.dialog!)).status).toBe(200);
+      // The ACK moved to the ended dialog's record: whoever still holds the dialog does not keep it.
+      expect(out.dialog!.acksSent).toBeUndefined();
       // Within 64*T1 the 200 sent again gets the kept ACK.
       again200();
       await settle(100);
@@ -449,6 +451,54 @@ describe('late 2xx retransmissions', () => {
       expect(out !== 'hung' && out.status).toBe(200);
       await new Promise((r) => setTimeout(r, 300));
       expect(seen).toEqual(['INVITE 1', 'BYE 2', 'ACK 1', 'BYE 3', 'ACK 1']);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it("a re-INVITE's 200 that comes after the dialog ended (the peer's BYE crossed it) is ACKed, and ACKed again when retransmitted", async () => {
+    const { a, peer, port } = await agentAndRawPeer();
+    const aPort = a.transport.bound[0]!.port;
+    const me = `127.0.0.7:${port}`;
+    const answered = new Promise<Dialog>((resolve) => {
+      a.on('invite', (inv) => void inv.answer('v=0\r\n').then(resolve, () => undefined));
+    });
+    const seen: string[] = [];
+    let aTag = '';
+    let reinvite = '';
+    let acks = 0;
+    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
+    const request = (method: string, cseq: number, branch: string, toTag: string) =>
+      `${method} sip:uac@127.0.0.1:${aPort} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=z9hG4bK${branch}\r\n` +
+      `Max-Forwards: 70\r\nFrom: <sip:peer@${me}>;tag=peer1\r\nTo: <sip:uac@127.0.0.1:${aPort}>${toTag}\r\n` +
+      `Call-ID: late-reinvite@127.0.0.7\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
+    peer.on('message', (m) => {
+      const { text, method, cseq, header } = readRaw(m);
+      seen.push(`${method} ${cseq}`);
+      if (method === 'SIP/2.0' && /^CSeq: 1 INVITE/m.test(text) && /^SIP\/2\.0 200/.test(text)) {
+        aTag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+        send(request('ACK', 1, 'peerack1', `;tag=${aTag}`));
+      } else if (method === 'INVITE') {
+        // The re-INVITE: our BYE first, then its 200 (which crosses the BYE at the other end).
+        reinvite = text;
+        send(request('BYE', 2, 'peerbye2', `;tag=${aTag}`));
+        setTimeout(() => send(rawReply(reinvite, '200 OK', '', `Contact: <sip:peer@${me}>\r\n`)), 30);
+      } else if (method === 'ACK' && ++acks === 1) {
+        // As if that ACK were lost: the 200 again.
+        send(rawReply(reinvite, '200 OK', '', `Contact: <sip:peer@${me}>\r\n`));
+      }
+    });
+    try {
+      send(request('INVITE', 1, 'peerinv1', ''));
+      const d = await answered;
+      const re = await a.reinvite(d, 'v=0\r\ns=hold\r\n');
+      expect(re.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      const cseq = /^CSeq: (\d+)/m.exec(reinvite)?.[1];
+      expect(seen.filter((x) => x === `ACK ${cseq}`)).toHaveLength(2);
+      expect(d.state).toBe('terminated');
+      // What is kept to answer the retransmission is the ended dialog's record, not the dialog.
+      expect(d.acksSent).toBeUndefined();
     } finally {
       peer.close();
     }
