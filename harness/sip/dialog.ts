@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type KeptBytes, ownCopy } from '../support/own-copy.ts';
-import { type NameAddr, parseNameAddr } from './header-values.ts';
+import { type NameAddr, parseNameAddr, type Via } from './header-values.ts';
 import { newBranch } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
 import { targetFromUri } from './target.ts';
@@ -217,6 +217,8 @@ export class Dialog extends EventEmitter<DialogEvents> {
     method: string,
     opts: {
       via: string;
+      /** The value the parser reads from `via`, when the caller has it: the request is primed with it. */
+      viaValue?: Via;
       headers?: Array<[string, string]>;
       body?: Buffer | string;
       contentType?: string;
@@ -237,6 +239,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
     else seq = ++this.localSeq;
     const req = new SipRequest(method, requestUri);
     req.append('Via', opts.via);
+    if (opts.viaValue) req.primeCache('via', [opts.viaValue]);
     req.append('Max-Forwards', '70');
     for (const r of routes) req.append('Route', r);
     req.append('From', this.localUri);

@@ -36,6 +36,43 @@ export function newBranch(): string {
   return `${BRANCH_COOKIE}${token(16)}`;
 }
 
+/**
+ * Slot numbers a branch can carry (see `slotBranch`): four characters of 5 bits each, written
+ * from the first 32 symbols of ALPHABET ("A"–"Z", "a"–"f").
+ */
+export const BRANCH_SLOTS = 32 ** 4;
+const SLOT_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 32; i++) SLOT_VALUE[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * A branch that carries `slot` (0 ≤ slot < BRANCH_SLOTS) in the four characters after the magic
+ * cookie, then 96 random bits as `newBranch`'s: the transaction layer finds the client
+ * transaction of a response by that number, in an array, instead of hashing its whole key in a
+ * table of every transaction of the last 32 s. The number only says where to look: the layer
+ * still compares the whole branch, so a branch that merely looks like one (a peer's, a forged
+ * one) finds nothing it does not equal.
+ */
+export function slotBranch(slot: number): string {
+  const a = ALPHABET[(slot >>> 15) & 31]!;
+  const b = ALPHABET[(slot >>> 10) & 31]!;
+  const c = ALPHABET[(slot >>> 5) & 31]!;
+  const d = ALPHABET[slot & 31]!;
+  return `${BRANCH_COOKIE}${a}${b}${c}${d}${token(16)}`;
+}
+
+/** The slot a branch made by `slotBranch` carries; -1 when the branch cannot carry one. */
+export function branchSlot(branch: string): number {
+  if (branch.length < 11 || !branch.startsWith(BRANCH_COOKIE)) return -1;
+  let slot = 0;
+  for (let i = 7; i < 11; i++) {
+    const c = branch.charCodeAt(i);
+    const v = c < 128 ? SLOT_VALUE[c]! : -1;
+    if (v < 0) return -1;
+    slot = (slot << 5) | v;
+  }
+  return slot;
+}
+
 /** A From/To tag with 66 random bits. */
 export function newTag(): string {
   return token(11);

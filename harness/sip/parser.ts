@@ -53,7 +53,10 @@ const METHOD_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 export function findHeaderEnd(data: Buffer): { bodyStart: number; bareLf: boolean } | undefined {
   const crlf = data.indexOf(CRLFCRLF);
   // A bare "\n\n" counts only before the first "\r\n\r\n" (ending at its "\r\n" at the latest);
-  // the first one anywhere is that one when it lies there (no view of the buffer is made).
+  // the first one anywhere is that one when it lies there (no view of the buffer is made). When
+  // none starts before crlf (a search backward from there says so without reading the body),
+  // there is none to find.
+  if (crlf >= 0 && data.lastIndexOf(LFLF, crlf) < 0) return { bodyStart: crlf + 4, bareLf: false };
   const lfAny = data.indexOf(LFLF);
   const lf = crlf >= 0 && lfAny > crlf - 1 ? -1 : lfAny;
   if (crlf >= 0 && lf < 0) return { bodyStart: crlf + 4, bareLf: false };
@@ -363,6 +366,18 @@ type StartLine =
  * 'bad-start-line'; whitespace inside the Request-URI (§3.1.2.8) is 'bad-uri'.
  */
 function parseStartLine(line: string): StartLine {
+  // The usual status line, "SIP/2.0 DDD reason" (reason without CR or LF), read by character
+  // code; anything else takes the general path below, which reads this shape the same way.
+  if (line.length >= 12 && line.startsWith('SIP/2.0 ') && line.charCodeAt(11) === 0x20) {
+    const d0 = line.charCodeAt(8) - 0x30;
+    const d1 = line.charCodeAt(9) - 0x30;
+    const d2 = line.charCodeAt(10) - 0x30;
+    if (d0 >= 1 && d0 <= 6 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9) {
+      const reason = line.slice(12);
+      if (reason.indexOf('\r') < 0 && reason.indexOf('\n') < 0)
+        return { ok: true, isRequest: false, status: d0 * 100 + d1 * 10 + d2, reason, version: 'SIP/2.0' };
+    }
+  }
   if (/^[A-Za-z]+\/\d/.test(line)) {
     const m = /^([A-Za-z]+\/\d+\.\d+) (\d+) ([^\r\n]*)$/.exec(line);
     if (!m)

@@ -12,18 +12,29 @@ import { getParam, isSipUri, parseUri } from './uri.ts';
 const known = new Map<string, SendTarget>();
 const MAX_KNOWN = 512;
 
+/** The last target worked out: a run of calls to one next hop does not build and hash a key each time. */
+let last: { uriText: string; protocol: TransportProtocol; target: SendTarget } | undefined;
+
 export function targetFromUri(
   uriText: string,
   defaultProtocol: TransportProtocol = 'UDP',
 ): ParseResult<SendTarget> {
+  const l = last;
+  if (l !== undefined && l.uriText === uriText && l.protocol === defaultProtocol) {
+    const t = l.target;
+    return parsed({ protocol: t.protocol, address: t.address, port: t.port });
+  }
   const key = `${defaultProtocol}|${uriText}`;
   const hit = known.get(key);
+  if (hit) last = { uriText, protocol: defaultProtocol, target: hit };
   // A fresh object each time: callers may keep or extend the target they get.
   if (hit) return parsed({ protocol: hit.protocol, address: hit.address, port: hit.port });
   const r = computeTarget(uriText, defaultProtocol);
   if (r.ok) {
     if (known.size >= MAX_KNOWN) known.clear();
-    known.set(key, { protocol: r.value.protocol, address: r.value.address, port: r.value.port });
+    const kept = { protocol: r.value.protocol, address: r.value.address, port: r.value.port };
+    known.set(key, kept);
+    last = { uriText, protocol: defaultProtocol, target: kept };
   }
   return r;
 }

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import { type KeptBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
+import { BRANCH_SLOTS, branchSlot, newBranch, slotBranch } from './ids.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { createResponse } from './message-factory.ts';
 import { DEFAULT_MAX_TRANSACTIONS_PER_SOURCE, SOURCE_RETRY_AFTER_S, SourceCounter } from './source-limits.ts';
@@ -47,7 +48,11 @@ class WaitingServer {
 class WaitingClient {
   constructor(
     readonly key: string,
+    readonly branch: string,
+    readonly keyMethod: string,
     readonly responses: ClientTransaction['emitter'] | undefined,
+    /** As ClientTransaction's `slot`: the slot it waits in, or -1 for the table by key. */
+    readonly slot: number,
   ) {}
 }
 
@@ -87,6 +92,18 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     strayResponses: 0,
   };
   private readonly max: number;
+  /**
+   * Client transactions whose branch this layer made (`newBranch`), open or waiting, at the
+   * slot their branch carries; the others (a branch made elsewhere, or whose slot was taken by
+   * the time its request was sent) in `clients`, by key. A response is matched to a slot's
+   * transaction by comparing branch and method, so both places give what one table by key
+   * would: the slots only spare the hashing of a key in a table of every transaction of the
+   * last 32 s, twice or more per transaction (bench/notes/call-rate.md, ninth round).
+   */
+  private slots: Array<ClientTransaction | WaitingClient | undefined> = [];
+  /** Free slots below `slots.length`, the next one last. */
+  private freeSlots: number[] = [];
+  private slotted = 0;
   private clients = new Map<string, ClientTransaction | WaitingClient>();
   private servers = new Map<string, ServerTransaction | WaitingServer>();
   /** The long waits of answered server transactions, one queue per length (64*T1: one). */
@@ -119,20 +136,75 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   }
 
   get openTransactions(): number {
-    return this.clients.size + this.servers.size;
+    return this.clients.size + this.slotted + this.servers.size;
+  }
+
+  /**
+   * A fresh branch (RFC 3261 §8.1.1.7) for a request this layer will send as a client
+   * transaction: it carries the number of the slot the transaction will take if it is sent
+   * before another takes it. A branch used otherwise (an ACK for a 2xx) costs nothing.
+   */
+  newBranch(): string {
+    const free = this.freeSlots;
+    const next = free.length > 0 ? free[free.length - 1]! : this.slots.length;
+    return next < BRANCH_SLOTS ? slotBranch(next) : newBranch();
   }
 
   /** Starts a client transaction for `req` (which must carry its top Via with a fresh branch). */
   sendRequest(req: SipRequest, target: SendTarget): ClientTransaction {
     const tx = new ClientTransaction(this.env, req, target);
     const key = tx.key;
-    this.clients.set(key, tx);
+    // A transaction with the key of one still open replaces it (as a table by key would): the
+    // older one is no longer found.
+    const i = branchSlot(tx.branch);
+    const there = i >= 0 && i < this.slots.length ? this.slots[i] : undefined;
+    if (there !== undefined && there.branch === tx.branch && there.keyMethod === tx.keyMethod) {
+      this.slots[i] = tx;
+      tx.slot = i;
+    } else if (i >= 0 && this.takeSlot(i, tx)) {
+      tx.slot = i;
+      if (this.clients.size > 0) this.clients.delete(key);
+    } else this.clients.set(key, tx);
     tx.on('terminated', () => {
-      if (this.clients.get(key) === tx) this.clients.delete(key);
+      if (tx.slot >= 0) {
+        if (this.slots[tx.slot] === tx) this.freeSlot(tx.slot);
+      } else if (this.clients.get(key) === tx) this.clients.delete(key);
     });
     this.stats.clientStarted++;
     tx.start();
     return tx;
+  }
+
+  /** Puts `rec` in slot `i` when that is the slot `newBranch` offers now. */
+  private takeSlot(i: number, rec: ClientTransaction): boolean {
+    const free = this.freeSlots;
+    if (free.length > 0) {
+      if (free[free.length - 1] !== i) return false;
+      free.pop();
+      this.slots[i] = rec;
+    } else {
+      if (i !== this.slots.length) return false;
+      this.slots.push(rec);
+    }
+    this.slotted++;
+    return true;
+  }
+
+  private freeSlot(i: number): void {
+    this.slots[i] = undefined;
+    this.freeSlots.push(i);
+    this.slotted--;
+  }
+
+  /** The open or waiting client transaction of `branch` and `method` (ACK as INVITE). */
+  private client(branch: string, method: string): ClientTransaction | WaitingClient | undefined {
+    const m = method === 'ACK' ? 'INVITE' : method;
+    const i = branchSlot(branch);
+    if (i >= 0 && i < this.slots.length) {
+      const s = this.slots[i];
+      if (s !== undefined && s.branch === branch && s.keyMethod === m) return s;
+    }
+    return this.clients.size > 0 ? this.clients.get(clientKey(branch, method)) : undefined;
   }
 
   /**
@@ -146,13 +218,14 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /** Finds a client transaction (for CANCEL: the INVITE it cancels). */
   findClient(branch: string, method: string): ClientTransaction | undefined {
-    const tx = this.clients.get(clientKey(branch, method));
+    const tx = this.client(branch, method);
     return tx instanceof ClientTransaction ? tx : undefined;
   }
 
   /** Terminates every transaction (on shutdown). */
   clear(): void {
-    for (const t of [...this.clients.values()]) if (t instanceof ClientTransaction) t.terminate();
+    for (const t of [...this.clients.values(), ...this.slots])
+      if (t instanceof ClientTransaction) t.terminate();
     for (const t of [...this.servers.values()]) {
       if (t instanceof ServerTransaction) t.terminate();
       else if (!t.ended) this.perSource.remove(t.source);
@@ -160,17 +233,31 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     for (const q of this.waits.values()) q.clear();
     for (const q of this.clientWaits.values()) q.clear();
     this.clients.clear();
+    this.slots = [];
+    this.freeSlots = [];
+    this.slotted = 0;
     this.servers.clear();
   }
 
   /** TransactionEnv.retireClient: a client transaction of this layer's map waits here from now on. */
   private retireClient(tx: ClientTransaction, ms: number): boolean {
     const key = tx.key;
-    if (this.clients.get(key) !== tx) return false;
-    const w = new WaitingClient(key, tx.state === 'accepted' ? tx.emitter : undefined);
-    this.clients.set(key, w);
+    const slot = tx.slot;
+    if (slot >= 0 ? this.slots[slot] !== tx : this.clients.get(key) !== tx) return false;
+    const w = new WaitingClient(
+      key,
+      tx.branch,
+      tx.keyMethod,
+      tx.state === 'accepted' ? tx.emitter : undefined,
+      slot,
+    );
+    // Waits where it was open: in its slot (no table is touched), or in the table by key.
+    if (slot >= 0) this.slots[slot] = w;
+    else this.clients.set(key, w);
     this.queueOf(this.clientWaits, ms, (done) => {
-      if (this.clients.get(done.key) === done) this.clients.delete(done.key);
+      if (done.slot >= 0) {
+        if (this.slots[done.slot] === done) this.freeSlot(done.slot);
+      } else if (this.clients.get(done.key) === done) this.clients.delete(done.key);
     }).add(w);
     return true;
   }
@@ -211,7 +298,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (!message.isRequest) {
       const branch = message.branch;
       const method = message.cseq?.method;
-      const tx = branch && method ? this.clients.get(clientKey(branch, method)) : undefined;
+      const tx = branch && method ? this.client(branch, method) : undefined;
       if (tx instanceof ClientTransaction) tx.receive(message, flow);
       else if (tx) {
         // Waiting: a 2xx to an INVITE in Accepted goes to the TU; anything else is absorbed.
@@ -246,7 +333,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       return;
     }
     const target = this.transport.responseTarget(req, flow);
-    if (this.servers.size + this.clients.size >= this.max) {
+    if (this.servers.size + this.clients.size + this.slotted >= this.max) {
       this.stats.rejectedOverload++;
       this.transport.netLog.warn(
         'transaction-limit',

@@ -162,6 +162,15 @@ export class ClientTransaction extends Timers {
   readonly reliable: boolean;
   /** Branch and method (§17.1.3), fixed at the start. */
   readonly key: string;
+  /** The key's parts: the top Via's branch ('' when none), and the method (ACK as INVITE). */
+  readonly branch: string;
+  readonly keyMethod: string;
+  /**
+   * Where the transaction layer keeps it: the slot its branch carries (ids.ts `slotBranch`), or
+   * -1 for its table by key. Set by the layer only.
+   * @internal
+   */
+  slot = -1;
   /** The flow the request went out on (local and remote address). */
   flow?: Flow;
   private interval: number;
@@ -184,7 +193,9 @@ export class ClientTransaction extends Timers {
     this.reliable = target.protocol !== 'UDP';
     this.state = this.isInvite ? 'calling' : 'trying';
     this.interval = env.timers.t1;
-    this.key = clientKey(request.branch ?? '', request.method);
+    this.branch = request.branch ?? '';
+    this.keyMethod = request.method === 'ACK' ? 'INVITE' : request.method;
+    this.key = clientKey(this.branch, request.method);
   }
 
   /** Last provisional response received (a CANCEL may be sent only after one). */

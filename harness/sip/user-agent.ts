@@ -11,7 +11,7 @@ import { type Logger, silentLogger } from '../support/log.ts';
 import { keepBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
 import { Dialog, dialogKey, makeVia, type SentAck } from './dialog.ts';
 import { DigestClient } from './digest.ts';
-import { parseRAck } from './header-values.ts';
+import { parseRAck, parseVia, type Via } from './header-values.ts';
 import { newBranch, newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
 import { createResponse, type ResponseOptions } from './message-factory.ts';
@@ -159,6 +159,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** Contact values by the listener they name (listenerFor's answers are few and stable). */
   private readonly contactCache = new Map<object, string>();
+  /** The part of our Via before the branch, parsed, for the listener and protocol last used (see ownVia). */
+  private viaHead: { listener: object; protocol: TransportProtocol; value: Via } | undefined;
 
   /** Contact value for requests leaving over `protocol` toward `remoteAddress`. */
   contact(protocol: TransportProtocol, remoteAddress?: string): string {
@@ -179,8 +181,31 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   /** A Via with a fresh branch for a request leaving toward `target`. */
   via(target: SendTarget): string {
+    return this.ownVia(target).text;
+  }
+
+  /**
+   * Our Via toward `target` with a fresh branch from the transaction layer: its text, and the
+   * value the parser reads from that text, which the request is primed with (so that its
+   * transaction does not parse the Via it was just given). The part before the branch is
+   * parsed once per listener, by the parser itself.
+   */
+  private ownVia(target: SendTarget): { text: string; value: Via } {
     const l = this.transport.listenerFor(target.protocol, target.address);
-    return makeVia(target.protocol, l.address, l.port);
+    const branch = this.transactions.newBranch();
+    const text = makeVia(target.protocol, l.address, l.port, branch);
+    let head = this.viaHead;
+    if (head === undefined || head.listener !== l || head.protocol !== target.protocol) {
+      const parsed = parseVia(makeVia(target.protocol, l.address, l.port, 'z9hG4bK'));
+      if (!parsed.ok) throw new Error(`our own Via does not parse: ${parsed.reason}`);
+      head = { listener: l, protocol: target.protocol, value: parsed.value };
+      this.viaHead = head;
+    }
+    const h = head.value;
+    const value: Via = { protocol: h.protocol, transport: h.transport, host: h.host, params: [] };
+    if (h.port !== undefined) value.port = h.port;
+    value.params.push(['branch', branch], ['rport', null]);
+    return { text, value };
   }
 
   /** The local "sip:user@address:port" of our listener for `protocol`. */
@@ -204,7 +229,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     fixed?: { callId: string; fromTag: string; cseq: number },
   ): SipRequest {
     const req = new SipRequest(spec.method, spec.uri);
-    req.append('Via', this.via(target));
+    const via = this.ownVia(target);
+    req.append('Via', via.text);
+    req.primeCache('via', [via.value]);
     req.append('Max-Forwards', '70');
     const from = spec.from ?? this.localUri(target.protocol);
     req.append('From', `${from.includes('<') ? from : `<${from}>`};tag=${fixed?.fromTag ?? newTag()}`);
@@ -332,8 +359,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   ): Promise<RequestOutcome> {
     const target = dialog.nextHop();
     if (!target) throw new Error(`dialog ${dialog.key} has no usable remote target`);
+    const via = this.ownVia(target);
     const req = dialog.createRequest(method, {
-      via: this.via(target),
+      via: via.text,
+      viaValue: via.value,
       ...(opts.headers ? { headers: opts.headers } : {}),
       ...(opts.body !== undefined ? { body: opts.body } : {}),
       ...(opts.contentType ? { contentType: opts.contentType } : {}),
@@ -364,8 +393,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   ): Promise<RequestOutcome> {
     const target = dialog.nextHop();
     if (!target) throw new Error(`dialog ${dialog.key} has no usable remote target`);
+    const via = this.ownVia(target);
     const req = dialog.createRequest('INVITE', {
-      via: this.via(target),
+      via: via.text,
+      viaValue: via.value,
       ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
       ...(headers ? { headers } : {}),
     });
@@ -401,8 +432,10 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   sendAck(dialog: Dialog, cseq: number, body?: string, holder?: AckHolder): void {
     const target = dialog.nextHop();
     if (!target) return;
+    const via = this.ownVia(target);
     const ack = dialog.createRequest('ACK', {
-      via: this.via(target),
+      via: via.text,
+      viaValue: via.value,
       cseq,
       ...(body !== undefined ? { body, contentType: 'application/sdp' } : {}),
     });

@@ -489,6 +489,44 @@ describe('fast paths agree with the reference implementations', () => {
     );
   });
 
+  it('status lines: read as the general rule reads them (5,000)', () => {
+    // The general rule of parser.ts: "version SP 3DIGIT SP reason", status 100-699, version SIP/2.0 in any case.
+    const reference = (line: string) => {
+      const m = /^([A-Za-z]+\/\d+\.\d+) (\d+) ([^\r\n]*)$/.exec(line);
+      if (!m) return 'bad-start-line';
+      const status = Number(m[2]);
+      if (m[2]!.length !== 3 || status < 100 || status > 699) return 'bad-status';
+      if (m[1]!.toUpperCase() !== 'SIP/2.0') return 'bad-version';
+      return { status, reason: m[3]! };
+    };
+    const rest =
+      'Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n';
+    fc.assert(
+      fc.property(
+        fc.constantFrom('SIP/2.0', 'sip/2.0', 'SIP/2.1', 'SIP/20', 'SIP/2.0 '),
+        fc.constantFrom(' ', '  ', ''),
+        str(chars('0123456789 '), 0, 4),
+        fc.constantFrom(' ', '', '  ', '\t'),
+        str(chars('OK \r\tÿ'), 0, 5),
+        (version, sp1, code, sp2, reason) => {
+          const line = `${version}${sp1}${code}${sp2}${reason}`;
+          const want = reference(line);
+          const r = parseMessage(Buffer.from(`${line}\r\n${rest}`, 'utf8'));
+          if (typeof want === 'string') {
+            expect(r.ok ? 'ok' : r.code).toBe(want);
+          } else {
+            expect(r.ok && !r.message.isRequest).toBe(true);
+            if (r.ok && !r.message.isRequest) {
+              expect(r.message.status).toBe(want.status);
+              expect(r.message.reason).toBe(want.reason);
+            }
+          }
+        },
+      ),
+      runs(5_000),
+    );
+  });
+
   it('createResponse copies the same header lines (1,000 generated requests)', () => {
     let checked = 0;
     fc.assert(
