@@ -81,6 +81,8 @@ for (const name of [
 export interface UsualHeader {
   readonly name: string;
   readonly key: string;
+  /** The name's first character code (compared before the whole name). */
+  readonly first: number;
 }
 
 /**
@@ -99,7 +101,11 @@ const SPELLINGS_BY_LENGTH: UsualHeader[][] = [];
 export function usualHeader(line: string, length: number): UsualHeader | undefined {
   const list = SPELLINGS_BY_LENGTH[length];
   if (!list) return undefined;
-  for (let i = 0; i < list.length; i++) if (line.startsWith(list[i]!.name)) return list[i];
+  const c0 = line.charCodeAt(0);
+  for (let i = 0; i < list.length; i++) {
+    const u = list[i]!;
+    if (u.first === c0 && line.startsWith(u.name)) return u;
+  }
   return undefined;
 }
 
@@ -127,7 +133,7 @@ function computeKey(name: string): string {
 
 for (const name of [...CANONICAL.values(), ...Object.keys(COMPACT)]) {
   const list = SPELLINGS_BY_LENGTH[name.length] ?? [];
-  list.push({ name, key: computeKey(name) });
+  list.push({ name, key: computeKey(name), first: name.charCodeAt(0) });
   SPELLINGS_BY_LENGTH[name.length] = list;
 }
 

@@ -134,12 +134,15 @@ export function parseParams(text: string): ParseResult<Params> {
     i++;
     while (i < n && isLws(s.charCodeAt(i))) i++;
     const nameStart = i;
+    // The name runs to "=", ";" or LWS, and must be a token: both checked in one scan.
+    let nameOk = true;
     for (; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c === EQUALS || c === SEMI || c === SP || c === HTAB) break;
+      if (c >= 128 || TOKEN_CHARS[c] === 0) nameOk = false;
     }
     const name = s.slice(nameStart, i);
-    if (!isToken(name))
+    if (!nameOk || i === nameStart)
       return parseError('bad-value', `invalid parameter name "${clip(name)}" in "${clip(s)}"`);
     while (i < n && isLws(s.charCodeAt(i))) i++;
     if (s.charCodeAt(i) === EQUALS) {
@@ -159,12 +162,14 @@ export function parseParams(text: string): ParseResult<Params> {
         }
         if (!closed) return parseError('bad-value', `unterminated quoted parameter value in "${clip(s)}"`);
       } else {
+        // host-like values such as IPv6 references "[::1]" are allowed here; checked as scanned.
+        let valueOk = true;
         for (; i < n; i++) {
           const c = s.charCodeAt(i);
           if (c === SEMI || c === SP || c === HTAB) break;
+          if (c >= 128 || PARAM_VALUE_CHARS[c] === 0) valueOk = false;
         }
-        // host-like values such as IPv6 references "[::1]" are allowed here.
-        if (!allIn(s.slice(valueStart, i), PARAM_VALUE_CHARS)) {
+        if (!valueOk || i === valueStart) {
           return parseError('bad-value', `invalid value for parameter "${name}" in "${clip(s)}"`);
         }
       }
@@ -284,6 +289,11 @@ export interface Via {
 
 /** Parses one Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport`. */
 export function parseVia(value: string): ParseResult<Via> {
+  return parseUsualVia(value) ?? parseViaByRule(value);
+}
+
+/** parseVia's general rule alone (exported for the test that holds parseUsualVia to it). */
+export function parseViaByRule(value: string): ParseResult<Via> {
   const m =
     /^\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;]+?)\s*(;.*)?$/s.exec(
       value,
@@ -297,6 +307,41 @@ export function parseVia(value: string): ParseResult<Via> {
   const via: Via = {
     protocol: `${m[1]}/${m[2]}`,
     transport: m[3]!.toUpperCase(),
+    host: hp.value.host,
+    params: params.value,
+  };
+  if (hp.value.port !== undefined) via.port = hp.value.port;
+  return parsed(via);
+}
+
+/**
+ * The usual shape, "SIP/2.0/" transport SP host[:port] [";" params], read by character code:
+ * undefined for anything else (leading or other whitespace, a character outside printable
+ * ASCII in the sent-by, no sent-by), which the general rule of parseVia then reads. Where this
+ * answers, the general rule gives the same answer.
+ */
+function parseUsualVia(value: string): ParseResult<Via> | undefined {
+  if (!value.startsWith('SIP/2.0/')) return undefined;
+  const n = value.length;
+  let i = 8;
+  while (i < n && isTokenCode(value.charCodeAt(i))) i++;
+  if (i === 8 || i >= n || value.charCodeAt(i) !== SP) return undefined;
+  const transport = value.slice(8, i);
+  const hostStart = i + 1;
+  let j = hostStart;
+  for (; j < n; j++) {
+    const c = value.charCodeAt(j);
+    if (c === SEMI) break;
+    if (c <= 0x20 || c >= 0x7f) return undefined;
+  }
+  if (j === hostStart) return undefined;
+  const hp = parseHostPort(value.slice(hostStart, j));
+  if (!hp.ok) return parseError('bad-value', `Via "${clip(value)}": ${hp.reason}`);
+  const params = parseParams(j < n ? value.slice(j) : '');
+  if (!params.ok) return params;
+  const via: Via = {
+    protocol: 'SIP/2.0',
+    transport: transport.toUpperCase(),
     host: hp.value.host,
     params: params.value,
   };

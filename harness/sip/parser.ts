@@ -24,6 +24,17 @@ export interface ParseOptions {
   maxSize?: number;
   /** Most header lines accepted (default 256). */
   maxHeaders?: number;
+  /**
+   * What findHeaderEnd said of this very input, when the caller asked it already (null: no
+   * end); used when the message starts at the first byte, so the search is not made twice.
+   */
+  headerEnd?: HeaderEnd | null;
+}
+
+/** Where the header section ends: see findHeaderEnd. */
+export interface HeaderEnd {
+  bodyStart: number;
+  bareLf: boolean;
 }
 
 export interface PartialMessage {
@@ -50,7 +61,7 @@ const METHOD_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
  * Finds the end of the header section: returns the index of the first body byte and the
  * length of the separator, or undefined when there is no empty line yet.
  */
-export function findHeaderEnd(data: Buffer): { bodyStart: number; bareLf: boolean } | undefined {
+export function findHeaderEnd(data: Buffer): HeaderEnd | undefined {
   const crlf = data.indexOf(CRLFCRLF);
   // A bare "\n\n" counts only before the first "\r\n\r\n" (ending at its "\r\n" at the latest);
   // the first one anywhere is that one when it lies there (no view of the buffer is made). When
@@ -109,7 +120,10 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
 
   const warnings: string[] = [];
   // Views of the buffer (subarray) cost an object each: made only where needed.
-  const end = findHeaderEnd(start === 0 ? data : data.subarray(start));
+  const end =
+    start === 0 && opts.headerEnd !== undefined
+      ? (opts.headerEnd ?? undefined)
+      : findHeaderEnd(start === 0 ? data : data.subarray(start));
   let headText: string;
   let bodyBytes: Buffer;
   if (end) {
@@ -225,7 +239,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   // One pass over the headers the checks need: how many lines of each (Via by element; a
   // header present with an empty list counts as present), and the first value of each.
   const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-  const present = [false, false, false, false, false, false, false, false, false];
+  const present = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const firsts: Array<string | undefined> = [];
   const viaValues: string[] = [];
   const contactValues: string[] = [];
@@ -240,14 +254,14 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       n = list.length;
     } else if (slot === CONTACT) for (const c of splitList(h.value)) contactValues.push(c);
     counts[slot]! += n;
-    if (!present[slot]) {
-      present[slot] = true;
+    if (present[slot] === 0) {
+      present[slot] = 1;
       firsts[slot] = h.value;
     }
   }
   for (let r = 0; r < REQUIRED.length; r++) {
     const [k, slot] = REQUIRED[r]!;
-    if (present[slot] !== true)
+    if (present[slot] === 0)
       return failWith(partial, 'missing-header', `required header ${displayName(k)} is missing`);
   }
   if (counts[CONTENT_LENGTH]! > 1) {
@@ -258,7 +272,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     if (counts[slot]! > 1)
       return failWith(partial, 'bad-header', `header ${displayName(k)} appears more than once`);
   }
-  if (sl.isRequest && !present[MAX_FORWARDS]) warnings.push('request has no Max-Forwards');
+  if (sl.isRequest && present[MAX_FORWARDS] === 0) warnings.push('request has no Max-Forwards');
 
   // The values parsed here are handed to the message, so that its accessors do not parse them again.
   const vias: Via[] = [];
@@ -305,13 +319,13 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       `CSeq method ${cseq.value.method} differs from the request method ${sl.method}`,
     );
   }
-  if (present[MAX_FORWARDS]) {
+  if (present[MAX_FORWARDS] === 1) {
     const mf = parseUnsigned(firsts[MAX_FORWARDS] ?? '', 255, 'Max-Forwards');
     if (!mf.ok) return failWith(partial, 'bad-header', mf.reason);
   }
 
   let body = bodyBytes;
-  if (present[CONTENT_LENGTH]) {
+  if (present[CONTENT_LENGTH] === 1) {
     const cl = parseUnsigned(firsts[CONTENT_LENGTH] ?? '', maxSize, 'Content-Length');
     if (!cl.ok) return failWith(partial, 'bad-content-length', cl.reason);
     if (cl.value > bodyBytes.length) {

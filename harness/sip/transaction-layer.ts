@@ -131,6 +131,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       retire: (tx, ms, final) => this.retire(tx, ms, final),
       retireClient: (tx, ms) => this.retireClient(tx, ms),
       retiredSendFailed: (tx) => this.endWaiting(tx.key),
+      udpFlow: (target) => this.transport.udpFlow(target),
     };
     transport.on('message', (m) => this.onMessage(m));
   }

@@ -79,6 +79,12 @@ export interface TransactionEnv {
    */
   retire?(tx: ServerTransaction, ms: number, final: KeptBytes | undefined): boolean;
   /**
+   * The flow a datagram to `target` goes out on (TransportLayer.udpFlow), known before it is
+   * sent; undefined when there is none. With `post`, a client transaction over UDP sends its
+   * request without a Promise and knows its flow at once.
+   */
+  udpFlow?(target: SendTarget): Flow | undefined;
+  /**
    * A retired server transaction's final response could not be sent after all (the failure
    * comes after the send's step): the taker ends the wait now, as the transaction would have
    * ended on a transport error (RFC 3261 §17.2.4).
@@ -198,6 +204,13 @@ export class ClientTransaction extends Timers {
     this.key = clientKey(this.branch, request.method);
   }
 
+  /** SendFailureSink: the request (or a retransmission of it) could not be sent. */
+  onSendFailure(err: Error): void {
+    if (this.state === 'terminated') return;
+    this.emitter.emit('transport-error', err);
+    this.terminate('transport-error');
+  }
+
   /** Last provisional response received (a CANCEL may be sent only after one). */
   get provisional(): SipResponse | undefined {
     return this.lastProvisional;
@@ -222,6 +235,12 @@ export class ClientTransaction extends Timers {
   private transmit(): void {
     const req = this.request;
     if (!req) return;
+    if (!this.reliable && this.env.post && this.env.udpFlow) {
+      // A failure comes back to onSendFailure, after this step.
+      this.env.post(req, this.target, this);
+      this.flow ??= this.env.udpFlow(this.target);
+      return;
+    }
     this.env.send(req, this.target).then(
       (flow) => {
         this.flow ??= flow;

@@ -381,6 +381,21 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     });
   }
 
+  /**
+   * The flow a datagram to `target` goes out on (the one `send` resolves with), known before it
+   * is sent; undefined when no UDP listener can send there.
+   */
+  udpFlow(target: { address: string; port: number }): Flow | undefined {
+    let u: UdpSocket;
+    try {
+      u = this.udpSocketFor(target.address);
+    } catch {
+      return undefined;
+    }
+    if (!u) return undefined;
+    return { protocol: 'UDP', local: u.local, remote: { address: target.address, port: target.port } };
+  }
+
   /** The UDP socket of the listener that sends to `address`. */
   private udpSocketFor(address: string): UdpSocket {
     const l = this.listenerFor('UDP', address);
@@ -836,7 +851,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       );
       return;
     }
-    const r = parseMessage(data, { maxSize: this.maxSize });
+    const r = parseMessage(data, { maxSize: this.maxSize, headerEnd: headerEnd ?? null });
     if (!r.ok) {
       this.stats.parseErrors++;
       this.emitTrace({ direction: 'in', flow, data, error: r });

@@ -165,7 +165,9 @@ export function parseHostPort(text: string): ParseResult<HostPort> {
       portText = after.slice(1);
     }
   } else {
-    const c = text.lastIndexOf(':');
+    // The last ":" (by character code: String.prototype.lastIndexOf is a runtime call in V8).
+    let c = text.length - 1;
+    while (c >= 0 && text.charCodeAt(c) !== 0x3a) c--;
     if (c >= 0) {
       host = text.slice(0, c);
       portText = text.slice(c + 1);

@@ -11,7 +11,7 @@ import { type Logger, silentLogger } from '../support/log.ts';
 import { keepBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
 import { Dialog, dialogKey, makeVia, type SentAck } from './dialog.ts';
 import { DigestClient } from './digest.ts';
-import { parseRAck, parseVia, type Via } from './header-values.ts';
+import { type NameAddr, parseNameAddr, parseRAck, parseVia, type Via } from './header-values.ts';
 import { newBranch, newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
 import { createResponse, type ResponseOptions } from './message-factory.ts';
@@ -28,6 +28,7 @@ import {
   TransportLayer,
   type TransportProtocol,
 } from './transport.ts';
+import { isSipUri, type SipUri } from './uri.ts';
 import { WaitQueue } from './wait-queue.ts';
 
 export interface Credentials {
@@ -161,6 +162,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private readonly contactCache = new Map<object, string>();
   /** The part of our Via before the branch, parsed, for the listener and protocol last used (see ownVia). */
   private viaHead: { listener: object; protocol: TransportProtocol; value: Via } | undefined;
+  /** The head (all but the tag) of the From last written, parsed (see ownFrom). */
+  private fromHead: { text: string; value: NameAddr; uri: SipUri } | undefined;
 
   /** Contact value for requests leaving over `protocol` toward `remoteAddress`. */
   contact(protocol: TransportProtocol, remoteAddress?: string): string {
@@ -222,6 +225,37 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return t.value;
   }
 
+  /**
+   * The value the parser reads from `${head};tag=${tag}` (a From we write), from `head` parsed
+   * once for as long as it does not change: the head's parameters and then the tag, its SIP or
+   * SIPS URI copied for each request. Undefined when the head does not parse as a name-addr with
+   * a SIP URI; the request is then not primed and reads its From as any message does.
+   */
+  private ownFrom(head: string, tag: string): NameAddr | undefined {
+    let h = this.fromHead;
+    if (h === undefined || h.text !== head) {
+      const p = parseNameAddr(head);
+      if (!p.ok || !isSipUri(p.value.uri)) return undefined;
+      h = { text: head, value: p.value, uri: p.value.uri };
+      this.fromHead = h;
+    }
+    const u = h.uri;
+    const uri: SipUri = {
+      scheme: u.scheme,
+      host: u.host,
+      params: u.params.slice(),
+      headers: u.headers.slice(),
+    };
+    if (u.user !== undefined) uri.user = u.user;
+    if (u.password !== undefined) uri.password = u.password;
+    if (u.port !== undefined) uri.port = u.port;
+    const params = h.value.params.slice();
+    params.push(['tag', tag]);
+    const value: NameAddr = { uri, params };
+    if (h.value.displayName !== undefined) value.displayName = h.value.displayName;
+    return value;
+  }
+
   /** Builds an out-of-dialog request per §8.1.1. */
   buildRequest(
     spec: OutgoingRequestSpec,
@@ -234,7 +268,11 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     req.primeCache('via', [via.value]);
     req.append('Max-Forwards', '70');
     const from = spec.from ?? this.localUri(target.protocol);
-    req.append('From', `${from.includes('<') ? from : `<${from}>`};tag=${fixed?.fromTag ?? newTag()}`);
+    const fromHead = from.includes('<') ? from : `<${from}>`;
+    const fromTag = fixed?.fromTag ?? newTag();
+    req.append('From', `${fromHead};tag=${fromTag}`);
+    const fromValue = this.ownFrom(fromHead, fromTag);
+    if (fromValue) req.primeCache('from', fromValue);
     const to = spec.to ?? spec.uri;
     req.append('To', to.includes('<') ? to : `<${to}>`);
     req.append('Call-ID', fixed?.callId ?? newCallId());

@@ -8,13 +8,14 @@
  */
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseVia } from '../../harness/sip/header-values.ts';
+import { parseNameAddr, parseVia } from '../../harness/sip/header-values.ts';
 import { BRANCH_COOKIE, branchSlot, newBranch, slotBranch } from '../../harness/sip/ids.ts';
 import { SipRequest, type SipResponse } from '../../harness/sip/message.ts';
 import { parseMessage } from '../../harness/sip/parser.ts';
 import { targetFromUri } from '../../harness/sip/target.ts';
 import type { ClientTransaction, SendTarget } from '../../harness/sip/transaction.ts';
 import type { TraceEvent, TransportProtocol } from '../../harness/sip/transport.ts';
+import { isSipUri } from '../../harness/sip/uri.ts';
 import { UserAgent } from '../../harness/sip/user-agent.ts';
 import { selfSignedCertificate } from '../../harness/support/certificate.ts';
 
@@ -225,6 +226,37 @@ describe('client transactions kept at the slot their branch carries', () => {
   });
 });
 
+describe('a client transaction over UDP, sent without a Promise', () => {
+  it('knows its flow at once, the one a send would give', async () => {
+    const { ua, target, got } = await agentAndPeer();
+    const tx = ua.transactions.sendRequest(options(ua, target, ua.transactions.newBranch()), target);
+    const l = ua.transport.bound[0]!;
+    expect(tx.flow).toEqual({
+      protocol: 'UDP',
+      local: { address: l.address, port: l.port },
+      remote: { address: target.address, port: target.port },
+    });
+    expect(await ua.transport.send(options(ua, target, newBranch()), target)).toEqual(tx.flow);
+    await until(() => got.length >= 2);
+    expect(ua.transport.stats.sent).toBe(2);
+  });
+
+  it('ends with transport-error, after its step, when its request cannot be sent; the failure is counted', async () => {
+    const { ua } = await agentAndPeer();
+    const nowhere: SendTarget = { protocol: 'UDP', address: '127.0.0.8', port: 0 };
+    const tx = ua.transactions.sendRequest(options(ua, nowhere, ua.transactions.newBranch()), nowhere);
+    const events: string[] = [];
+    tx.on('transport-error', () => events.push('transport-error'));
+    tx.on('terminated', (why) => events.push(`terminated:${why}`));
+    // Nothing yet: the failure comes after the step that sent it.
+    expect(events).toEqual([]);
+    await until(() => events.length >= 2);
+    expect(events).toEqual(['transport-error', 'terminated:transport-error']);
+    expect(ua.transport.stats.sendErrors).toBe(1);
+    expect(ua.transactions.openTransactions).toBe(0);
+  });
+});
+
 describe('requests our user agent builds carry their Via parsed, as the parser reads it', () => {
   const cases: Array<[TransportProtocol, string]> = [
     ['UDP', '127.0.0.1'],
@@ -274,6 +306,34 @@ describe('requests our user agent builds carry their Via parsed, as the parser r
       copy.primeCache('via', req.vias);
       copy.prepend('Via', 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKother');
       expect(copy.vias).toHaveLength(2);
+    }
+  });
+});
+
+describe('requests our user agent builds carry their From parsed, as the parser reads it', () => {
+  it.each([
+    [undefined],
+    ['sip:alice@example.com'],
+    ['<sips:alice:pw@[::1]:5061;transport=tls?x=y>'],
+    ['"Alice \\"A\\"" <sip:alice@example.com;user=phone>;expires=3'],
+    ['Alice Smith <sip:+4930123@10.1.2.3>'],
+    ['<tel:+4930123>'],
+  ])('From %s', async (from) => {
+    const ua = await UserAgent.start({ listen: [{ protocol: 'UDP', address: '127.0.0.1', port: 0 }] });
+    agents.push(ua);
+    const target: SendTarget = { protocol: 'UDP', address: '127.0.0.9', port: 5060 };
+    for (let i = 0; i < 3; i++) {
+      const req = ua.buildRequest(
+        { method: 'OPTIONS', uri: 'sip:x@127.0.0.9', ...(from !== undefined ? { from } : {}) },
+        target,
+      );
+      const fresh = parseNameAddr(req.get('from')!);
+      expect(fresh.ok).toBe(true);
+      expect(req.from).toEqual(fresh.ok ? fresh.value : undefined);
+      expect(req.fromTag).toMatch(/^[A-Za-z0-9x]{11}$/);
+      // Each request its own value: changing one leaves the next as parsed.
+      req.from?.params.push(['x', null]);
+      if (req.from && isSipUri(req.from.uri)) req.from.uri.params.push(['y', null]);
     }
   });
 });

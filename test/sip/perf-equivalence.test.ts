@@ -16,6 +16,8 @@ import {
   parseCSeq,
   parseParams,
   parseUnsigned,
+  parseVia,
+  parseViaByRule,
   splitList,
 } from '../../harness/sip/header-values.ts';
 import { newBranch, newCallId, newTag } from '../../harness/sip/ids.ts';
@@ -87,6 +89,28 @@ describe('parsed messages: cached typed values equal values computed from the he
       runs(3_000),
     );
     expect(checked).toBeGreaterThan(0);
+  });
+
+  it('a header end handed in (as the transport does) gives the very same result (3,000 mutated, some with leading CRLF)', () => {
+    fc.assert(
+      fc.property(
+        validMessage,
+        fc.array(mutation, { maxLength: 3 }),
+        fc.constantFrom('', '\r\n', '\n\r\n'),
+        (g, ms, lead) => {
+          const data = Buffer.concat([Buffer.from(lead, 'latin1'), mutate(g.bytes, ms)]);
+          const given = parseMessage(data, { headerEnd: findHeaderEnd(data) ?? null });
+          const own = parseMessage(data);
+          expect(given.ok).toBe(own.ok);
+          if (given.ok && own.ok) {
+            expect(given.message.headers).toEqual(own.message.headers);
+            expect(given.message.body).toEqual(own.message.body);
+            expect(given.message.warnings).toEqual(own.message.warnings);
+          } else expect(given).toEqual(own);
+        },
+      ),
+      runs(3_000),
+    );
   });
 
   it('a cached value is dropped when its header changes, and only then', () => {
@@ -487,6 +511,31 @@ describe('fast paths agree with the reference implementations', () => {
       }),
       runs(5_000),
     );
+  });
+
+  it('parseVia: the usual shape read by character code gives what the general rule gives (10,000)', () => {
+    const piece = fc.oneof(
+      fc.constantFrom('SIP/2.0/', 'SIP/2.0/UDP ', 'sip/2.0/tcp ', 'SIP/2.0/TLS  ', 'SIP / 2.0 / UDP '),
+      fc.constantFrom('127.0.0.1', '[::1]', 'host.example', ':5060', ':99999', ':', 'ä', '\u00a0', '\t', ' '),
+      fc.constantFrom(';branch=z9hG4bKx', ';rport', ';received=[::1]', ';x="a b"', ';', '=', ';bad name'),
+      str(chars('SIP/2.0UDPudp .:;=[]\t"ab1'), 0, 6),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), (parts) => {
+        const v = parts.join('');
+        expect(parseVia(v)).toEqual(parseViaByRule(v));
+      }),
+      runs(10_000),
+    );
+    // And the usual shapes themselves, which must take the fast path and agree.
+    for (const v of [
+      'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKabc;rport',
+      'SIP/2.0/tcp [::1]:5061;branch=z9hG4bKabc;received=[::1]',
+      'SIP/2.0/TLS host.example',
+      'SIP/2.0/UDP 256.1.1.1:5060;branch=x',
+      'SIP/2.0/UDP h:70000',
+    ])
+      expect(parseVia(v)).toEqual(parseViaByRule(v));
   });
 
   it('status lines: read as the general rule reads them (5,000)', () => {
