@@ -236,7 +236,8 @@ export class ClientTransaction extends Timers {
     const req = this.request;
     if (!req) return;
     if (!this.reliable && this.env.post && this.env.udpFlow) {
-      // A failure comes back to onSendFailure, after this step.
+      // The flow it goes out on is known before it is sent; a failure comes back to
+      // onSendFailure, after this step, and ends the transaction.
       this.env.post(req, this.target, this);
       this.flow ??= this.env.udpFlow(this.target);
       return;

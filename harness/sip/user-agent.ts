@@ -11,8 +11,8 @@ import { type Logger, silentLogger } from '../support/log.ts';
 import { keepBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
 import { Dialog, dialogKey, makeVia, type SentAck } from './dialog.ts';
 import { DigestClient } from './digest.ts';
-import { type NameAddr, parseNameAddr, parseRAck, parseVia, type Via } from './header-values.ts';
-import { newBranch, newCallId, newTag } from './ids.ts';
+import { isToken, type NameAddr, parseNameAddr, parseRAck, parseVia, type Via } from './header-values.ts';
+import { newCallId, newTag } from './ids.ts';
 import { SipRequest, type SipResponse } from './message.ts';
 import { createResponse, type ResponseOptions } from './message-factory.ts';
 import { DEFAULT_MIN_SE, SessionTimer, type SessionTimerTerms, sessionExpiresOf } from './session-timer.ts';
@@ -28,7 +28,7 @@ import {
   TransportLayer,
   type TransportProtocol,
 } from './transport.ts';
-import { isSipUri, type SipUri } from './uri.ts';
+import { isSipUri, type Params, type SipUri } from './uri.ts';
 import { WaitQueue } from './wait-queue.ts';
 
 export interface Credentials {
@@ -161,7 +161,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   /** Contact values by the listener they name (listenerFor's answers are few and stable). */
   private readonly contactCache = new Map<object, string>();
   /** The part of our Via before the branch, parsed, for the listener and protocol last used (see ownVia). */
-  private viaHead: { listener: object; protocol: TransportProtocol; value: Via } | undefined;
+  private viaHead: { listener: object; protocol: TransportProtocol; value: Via | undefined } | undefined;
   /** The head (all but the tag) of the From last written, parsed (see ownFrom). */
   private fromHead: { text: string; value: NameAddr; uri: SipUri } | undefined;
 
@@ -193,18 +193,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    * transaction does not parse the Via it was just given). The part before the branch is
    * parsed once per listener, by the parser itself.
    */
-  private ownVia(target: SendTarget): { text: string; value: Via } {
+  private ownVia(target: SendTarget): { text: string; value: Via | undefined } {
     const l = this.transport.listenerFor(target.protocol, target.address);
     const branch = this.transactions.newBranch();
     const text = makeVia(target.protocol, l.address, l.port, branch);
     let head = this.viaHead;
     if (head === undefined || head.listener !== l || head.protocol !== target.protocol) {
       const parsed = parseVia(makeVia(target.protocol, l.address, l.port, 'z9hG4bK'));
-      if (!parsed.ok) throw new Error(`our own Via does not parse: ${parsed.reason}`);
-      head = { listener: l, protocol: target.protocol, value: parsed.value };
+      head = { listener: l, protocol: target.protocol, value: parsed.ok ? parsed.value : undefined };
       this.viaHead = head;
     }
+    // A listener address the parser does not read in a Via (a scoped IPv6 address): not primed,
+    // the request reads its Via as any message does.
     const h = head.value;
+    if (h === undefined) return { text, value: undefined };
     const value: Via = { protocol: h.protocol, transport: h.transport, host: h.host, params: [] };
     if (h.port !== undefined) value.port = h.port;
     value.params.push(['branch', branch], ['rport', null]);
@@ -232,6 +234,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    * a SIP URI; the request is then not primed and reads its From as any message does.
    */
   private ownFrom(head: string, tag: string): NameAddr | undefined {
+    // What the parser would read differently in the whole value: a tag that is no token, or a
+    // head that ends in what trim() drops (before ";tag=" it is no parameter whitespace).
+    if (!isToken(tag) || head.length === 0 || head.trimEnd().length !== head.length) return undefined;
     let h = this.fromHead;
     if (h === undefined || h.text !== head) {
       const p = parseNameAddr(head);
@@ -243,13 +248,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const uri: SipUri = {
       scheme: u.scheme,
       host: u.host,
-      params: u.params.slice(),
-      headers: u.headers.slice(),
+      params: copyParams(u.params),
+      headers: copyParams(u.headers),
     };
     if (u.user !== undefined) uri.user = u.user;
     if (u.password !== undefined) uri.password = u.password;
     if (u.port !== undefined) uri.port = u.port;
-    const params = h.value.params.slice();
+    const params = copyParams(h.value.params);
     params.push(['tag', tag]);
     const value: NameAddr = { uri, params };
     if (h.value.displayName !== undefined) value.displayName = h.value.displayName;
@@ -265,7 +270,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const req = new SipRequest(spec.method, spec.uri);
     const via = this.ownVia(target);
     req.append('Via', via.text);
-    req.primeCache('via', [via.value]);
+    if (via.value) req.primeCache('via', [via.value]);
     req.append('Max-Forwards', '70');
     const from = spec.from ?? this.localUri(target.protocol);
     const fromHead = from.includes('<') ? from : `<${from}>`;
@@ -358,7 +363,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     if (!auth) return undefined;
     const next = req.clone();
     const via = next.fields('via')[0];
-    if (via) next.replaceField(via, via.value.replace(/branch=[^;,\s]+/, `branch=${newBranch()}`));
+    if (via)
+      next.replaceField(via, via.value.replace(/branch=[^;,\s]+/, `branch=${this.transactions.newBranch()}`));
     next.set('CSeq', `${(req.cseq?.seq ?? 1) + 1} ${req.method}`);
     next.remove(proxy ? 'proxy-authorization' : 'authorization');
     next.append(proxy ? 'Proxy-Authorization' : 'Authorization', auth);
@@ -400,7 +406,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const via = this.ownVia(target);
     const req = dialog.createRequest(method, {
       via: via.text,
-      viaValue: via.value,
+      ...(via.value ? { viaValue: via.value } : {}),
       ...(opts.headers ? { headers: opts.headers } : {}),
       ...(opts.body !== undefined ? { body: opts.body } : {}),
       ...(opts.contentType ? { contentType: opts.contentType } : {}),
@@ -434,7 +440,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const via = this.ownVia(target);
     const req = dialog.createRequest('INVITE', {
       via: via.text,
-      viaValue: via.value,
+      ...(via.value ? { viaValue: via.value } : {}),
       ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
       ...(headers ? { headers } : {}),
     });
@@ -473,7 +479,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     const via = this.ownVia(target);
     const ack = dialog.createRequest('ACK', {
       via: via.text,
-      viaValue: via.value,
+      ...(via.value ? { viaValue: via.value } : {}),
       cseq,
       ...(body !== undefined ? { body, contentType: 'application/sdp' } : {}),
     });
@@ -1272,4 +1278,11 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
     this.respond(status, opts);
     this.dialog?.terminate('failure');
   }
+}
+
+/** A copy of `p` that shares no pair with it (a request's From may be changed by its holder). */
+function copyParams(p: Params): Params {
+  const out: Params = [];
+  for (let i = 0; i < p.length; i++) out.push([p[i]![0], p[i]![1]]);
+  return out;
 }
