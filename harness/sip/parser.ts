@@ -413,7 +413,9 @@ function parseStartLine(line: string): StartLine {
     return { ok: true, isRequest: false, status, reason: m[3]!, version: m[1]! };
   }
   const first = line.indexOf(' ');
-  const last = line.lastIndexOf(' ');
+  // The last SP, by character code (String.prototype.lastIndexOf is a runtime call in V8).
+  let last = line.length - 1;
+  while (last >= 0 && line.charCodeAt(last) !== 0x20) last--;
   if (first <= 0 || last === first) return badRequestLine('bad-start-line', requestLineShape(line));
   const method = line.slice(0, first);
   const middle = line.slice(first + 1, last);

@@ -538,6 +538,50 @@ describe('fast paths agree with the reference implementations', () => {
       expect(parseVia(v)).toEqual(parseViaByRule(v));
   });
 
+  it('request lines: read as "Method SP Request-URI SP SIP-Version", each SP once (5,000)', () => {
+    // The rule of parser.ts (RFC 3261 §7.1, RFC 4475 §3.1.2.8-10), with String methods.
+    const reference = (line: string) => {
+      const first = line.indexOf(' ');
+      const last = line.lastIndexOf(' ');
+      if (first <= 0 || last === first) return 'bad-start-line';
+      const method = line.slice(0, first);
+      const middle = line.slice(first + 1, last);
+      const version = line.slice(last + 1);
+      if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(method)) return 'bad-start-line';
+      if (version.length === 0 || middle.length === 0 || middle.startsWith(' ') || middle.endsWith(' '))
+        return 'bad-start-line';
+      if (!/^[A-Za-z]+\/\d+\.\d+$/.test(version)) return 'bad-start-line';
+      if (/\s/.test(middle)) return 'bad-uri';
+      return { method, uri: middle, version };
+    };
+    const rest =
+      'Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n\r\n';
+    fc.assert(
+      fc.property(
+        fc.constantFrom('OPTIONS', 'OPT IONS', 'OPT<', ''),
+        fc.constantFrom(' ', '  ', ''),
+        fc.constantFrom('sip:a@b', 'sip:a b@c', 'sip:a@b ', '', 'x'),
+        fc.constantFrom(' ', '  ', '', '\t'),
+        fc.constantFrom('SIP/2.0', 'sip/2.0', 'SIP/2', 'SIP/2.0 ', ''),
+        (method, sp1, uri, sp2, version) => {
+          const line = `${method}${sp1}${uri}${sp2}${version}`;
+          if (/^[A-Za-z]+\/\d/.test(line)) return; // read as a status line
+          const want = reference(line);
+          const r = parseMessage(Buffer.from(`${line}\r\n${rest}`, 'utf8'));
+          if (typeof want === 'string') expect(r.ok ? 'ok' : r.code).toBe(want);
+          else if (r.ok && r.message.isRequest) {
+            expect(r.message.method).toBe(want.method);
+            expect(r.message.uri).toBe(want.uri);
+          } else if (!r.ok) {
+            // Read as the rule reads it, the line may still fail later (the Request-URI, the version, CSeq).
+            expect(['bad-uri', 'bad-version', 'cseq-mismatch']).toContain(r.code);
+          }
+        },
+      ),
+      runs(5_000),
+    );
+  });
+
   it('status lines: read as the general rule reads them (5,000)', () => {
     // The general rule of parser.ts: "version SP 3DIGIT SP reason", status 100-699, version SIP/2.0 in any case.
     const reference = (line: string) => {
