@@ -370,11 +370,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       }
       this.stats.sent++;
       if (this.listenerCount('trace') === 0) return;
-      const flow: Flow = {
-        protocol: 'UDP',
-        local: u.local,
-        remote: { address: target.address, port: target.port },
-      };
+      const flow = udpFlowOf(u, target);
       // Bytes sent again without their message (a kept final, a kept ACK): read for the trace.
       const message = msg ?? parsedOrUndefined(data);
       this.emitTrace(message ? { direction: 'out', flow, data, message } : { direction: 'out', flow, data });
@@ -392,8 +388,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     } catch {
       return undefined;
     }
-    if (!u) return undefined;
-    return { protocol: 'UDP', local: u.local, remote: { address: target.address, port: target.port } };
+    return u ? udpFlowOf(u, target) : undefined;
   }
 
   /** The UDP socket of the listener that sends to `address`. */
@@ -410,7 +405,6 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     target: { protocol: TransportProtocol; address: string; port: number },
   ): Promise<Flow> {
     const u = this.udpSocketFor(target.address);
-    const local = u.local;
     return new Promise<Flow>((resolve, reject) => {
       this.queueUdp(u, data, target, (err) => {
         if (err) {
@@ -418,11 +412,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
           reject(err);
           return;
         }
-        const flow: Flow = {
-          protocol: 'UDP',
-          local,
-          remote: { address: target.address, port: target.port },
-        };
+        const flow = udpFlowOf(u, target);
         this.traceOut(flow, data, message);
         resolve(flow);
       });
@@ -963,4 +953,9 @@ function splitFirst(value: string): { head: string; rest: string } | undefined {
     else if (ch === ',' && !inQuote) return { head: value.slice(0, i).trim(), rest: value.slice(i) };
   }
   return { head: value.trim(), rest: '' };
+}
+
+/** The flow of a datagram from socket `u` to `target`. */
+function udpFlowOf(u: UdpSocket, target: { address: string; port: number }): Flow {
+  return { protocol: 'UDP', local: u.local, remote: { address: target.address, port: target.port } };
 }

@@ -266,6 +266,13 @@ export function unescapeUri(s: string): string {
 }
 
 /** Looks a URI or header parameter up by name, case-insensitively. Undefined when absent; null for a flag. */
+/** A copy of `p` that shares no pair with it (for a value its holder may change). */
+export function copyParams(p: Params): Params {
+  const out: Params = [];
+  for (let i = 0; i < p.length; i++) out.push([p[i]![0], p[i]![1]]);
+  return out;
+}
+
 export function getParam(params: Params, name: string): string | null | undefined {
   const lower = name.toLowerCase();
   for (const [n, v] of params) if (n.toLowerCase() === lower) return v;

@@ -28,7 +28,7 @@ import {
   TransportLayer,
   type TransportProtocol,
 } from './transport.ts';
-import { isSipUri, type Params, type SipUri } from './uri.ts';
+import { copyParams, isSipUri, type SipUri } from './uri.ts';
 import { WaitQueue } from './wait-queue.ts';
 
 export interface Credentials {
@@ -1278,11 +1278,4 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
     this.respond(status, opts);
     this.dialog?.terminate('failure');
   }
-}
-
-/** A copy of `p` that shares no pair with it (a request's From may be changed by its holder). */
-function copyParams(p: Params): Params {
-  const out: Params = [];
-  for (let i = 0; i < p.length; i++) out.push([p[i]![0], p[i]![1]]);
-  return out;
 }
