@@ -5,6 +5,7 @@
  * to the text it came from; `unescapeUri` gives the plain value when comparing.
  */
 import { isIPv6 } from 'node:net';
+import { ownCopy } from '../support/own-copy.ts';
 import { type ParseResult, parsed, parseError } from './parse-result.ts';
 
 /** Ordered URI or header parameters; a value of null is a flag parameter (`;lr`). */
@@ -56,7 +57,53 @@ const HOSTNAME_RE =
 const IPV6_RE = /^[0-9A-Fa-f:.]+$/;
 const TEL_RE = /^[+]?[0-9A-Fa-f*#().-]+$/;
 
+/**
+ * Parsed URIs by text, for the texts that recur: the same trunk, the same few numbers, the
+ * same Contact in every request of a peer (a caller's From and Contact, a callee's Request-URI
+ * and To). A direct-mapped table of URI_CACHE_SIZE entries, indexed by length and two
+ * characters; an entry is replaced by the next text that falls on its index. A hit costs one
+ * string comparison instead of a parse (regular expressions, slices, two arrays and an object).
+ * The URIs it holds are shared by every message that carried their text, so they are frozen,
+ * with their parameter lists and pairs: code that would change a parsed URI in place throws
+ * (in strict mode, as every module is) instead of changing it for the others. To change one,
+ * make a new one (as `setParam` and spreads do).
+ */
+const URI_CACHE_SIZE = 64;
+const uriCacheText: Array<string | undefined> = new Array(URI_CACHE_SIZE).fill(undefined);
+const uriCacheResult: Array<ParseResult<Uri> | undefined> = new Array(URI_CACHE_SIZE).fill(undefined);
+
+function uriCacheIndex(text: string): number {
+  const n = text.length;
+  return (n * 7 + text.charCodeAt(n - 1) + text.charCodeAt(n >> 1) * 3) & (URI_CACHE_SIZE - 1);
+}
+
+function freezeParams(p: Params): void {
+  for (let i = 0; i < p.length; i++) Object.freeze(p[i]);
+  Object.freeze(p);
+}
+
+/**
+ * Parses a URI (RFC 3261 §19.1, RFC 3966, or any absolute URI kept as text). A URI parsed
+ * before may come back as the same frozen object (see URI_CACHE_SIZE); errors are not kept.
+ */
 export function parseUri(text: string): ParseResult<Uri> {
+  if (text.length === 0) return parseUriText(text);
+  const i = uriCacheIndex(text);
+  if (uriCacheText[i] === text) return uriCacheResult[i]!;
+  // Parsed from a copy: the pieces of the kept URI then keep no message's header text alive.
+  const own = ownCopy(text);
+  const r = parseUriText(own);
+  if (!r.ok) return r;
+  const u = r.value;
+  if ('params' in u) freezeParams(u.params);
+  if ('headers' in u) freezeParams(u.headers);
+  Object.freeze(u);
+  uriCacheText[i] = own;
+  uriCacheResult[i] = Object.freeze(r);
+  return r;
+}
+
+function parseUriText(text: string): ParseResult<Uri> {
   const colon = text.indexOf(':');
   if (colon <= 0) return parseError('bad-uri', `URI "${clip(text)}" has no scheme`);
   const scheme = text.slice(0, colon).toLowerCase();
