@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import { type KeptBytes, keptBuffer, ownCopy } from '../support/own-copy.ts';
-import { BRANCH_SLOTS, branchSlot, newBranch, slotBranch } from './ids.ts';
+import type { Via } from './header-values.ts';
+import { BRANCH_COOKIE, BRANCH_SLOTS, branchSlot, newBranch, slotBranch } from './ids.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { createResponse } from './message-factory.ts';
 import { DEFAULT_MAX_TRANSACTIONS_PER_SOURCE, SOURCE_RETRY_AFTER_S, SourceCounter } from './source-limits.ts';
@@ -15,6 +16,7 @@ import {
   ClientTransaction,
   clientKey,
   type SendTarget,
+  type ServerPlace,
   ServerTransaction,
   serverKey,
   type TransactionEnv,
@@ -33,7 +35,9 @@ class WaitingServer {
   /** Ended before its time (its final response could not be sent): the queue skips it. */
   ended = false;
   constructor(
+    /** As ServerTransaction's: its key in the table it is kept in. */
     readonly key: string,
+    readonly place: ServerPlace,
     readonly source: string,
     readonly final: KeptBytes | undefined,
     readonly target: SendTarget,
@@ -105,7 +109,17 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   private freeSlots: number[] = [];
   private slotted = 0;
   private clients = new Map<string, ClientTransaction | WaitingClient>();
+  /**
+   * Server transactions, open or waiting, by branch (RFC 3261 branches): the branch is one
+   * string the message already holds, where the whole key (branch, sent-by, method) would be a
+   * new one to build, flatten and hash per request in a table of every transaction of the last
+   * 32 s (bench/notes/call-rate.md, tenth round). The rest of the key is compared on the record
+   * (`place`). A second transaction with the branch of one kept here (a CANCEL beside its
+   * INVITE, or a request from another sent-by with that branch) goes to `serversByKey`, by its
+   * whole key, as do requests with RFC 2543 branches.
+   */
   private servers = new Map<string, ServerTransaction | WaitingServer>();
+  private serversByKey = new Map<string, ServerTransaction | WaitingServer>();
   /** The long waits of answered server transactions, one queue per length (64*T1: one). */
   private waits = new Map<number, WaitQueue<WaitingServer>>();
   private clientWaits = new Map<number, WaitQueue<WaitingClient>>();
@@ -130,14 +144,17 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       postData: (data, target, msg, sink) => this.transport.postData(data, target, msg, sink),
       retire: (tx, ms, final) => this.retire(tx, ms, final),
       retireClient: (tx, ms) => this.retireClient(tx, ms),
-      retiredSendFailed: (tx) => this.endWaiting(tx.key),
+      retiredSendFailed: (tx) => {
+        const w = tx.place ? this.serverTable(tx.place).get(tx.key) : undefined;
+        if (w instanceof WaitingServer) this.endWaiting(w);
+      },
       udpFlow: (target) => this.transport.udpFlow(target),
     };
     transport.on('message', (m) => this.onMessage(m));
   }
 
   get openTransactions(): number {
-    return this.clients.size + this.slotted + this.servers.size;
+    return this.clients.size + this.slotted + this.servers.size + this.serversByKey.size;
   }
 
   /**
@@ -227,7 +244,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
   clear(): void {
     for (const t of [...this.clients.values(), ...this.slots])
       if (t instanceof ClientTransaction) t.terminate();
-    for (const t of [...this.servers.values()]) {
+    for (const t of [...this.servers.values(), ...this.serversByKey.values()]) {
       if (t instanceof ServerTransaction) t.terminate();
       else if (!t.ended) this.perSource.remove(t.source);
     }
@@ -238,6 +255,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     this.freeSlots = [];
     this.slotted = 0;
     this.servers.clear();
+    this.serversByKey.clear();
   }
 
   /** TransactionEnv.retireClient: a client transaction of this layer's map waits here from now on. */
@@ -265,24 +283,48 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
 
   /**
    * Ends a server transaction's wait (its time is up, or its final response could not be
-   * sent): it leaves the map and its source's count, once.
+   * sent): it leaves its table and its source's count, once.
    */
-  private endWaiting(key: string, which?: WaitingServer): void {
-    const w = which ?? this.servers.get(key);
-    if (!(w instanceof WaitingServer) || w.ended) return;
+  private endWaiting(w: WaitingServer): void {
+    if (w.ended) return;
     w.ended = true;
     this.perSource.remove(w.source);
-    if (this.servers.get(key) === w) this.servers.delete(key);
+    const table = this.serverTable(w.place);
+    if (table.get(w.key) === w) table.delete(w.key);
   }
 
-  /** TransactionEnv.retire: a server transaction of this layer's map waits here from now on. */
+  /** TransactionEnv.retire: a server transaction of this layer's tables waits there from now on. */
   private retire(tx: ServerTransaction, ms: number, final: KeptBytes | undefined): boolean {
+    const place = tx.place;
+    if (!place) return false;
+    const table = this.serverTable(place);
     const key = tx.key;
-    if (this.servers.get(key) !== tx) return false;
-    const w = new WaitingServer(key, tx.flow.remote.address, final, tx.responseTarget);
-    this.servers.set(key, w);
-    this.queueOf(this.waits, ms, (done) => this.endWaiting(done.key, done)).add(w);
+    if (table.get(key) !== tx) return false;
+    const w = new WaitingServer(key, place, tx.flow.remote.address, final, tx.responseTarget);
+    table.set(key, w);
+    this.queueOf(this.waits, ms, (done) => this.endWaiting(done)).add(w);
     return true;
+  }
+
+  private serverTable(place: ServerPlace): Map<string, ServerTransaction | WaitingServer> {
+    return place.byBranch ? this.servers : this.serversByKey;
+  }
+
+  /**
+   * The open or waiting server transaction that `req` belongs to as a request of `method`
+   * (§17.2.3: branch, sent-by and method; ACK and CANCEL look for their INVITE).
+   */
+  private findServer(req: SipRequest, method: string): ServerTransaction | WaitingServer | undefined {
+    const via = req.topVia;
+    if (!via) return undefined;
+    const branch = req.branch;
+    if (branch?.startsWith(BRANCH_COOKIE)) {
+      const rec = this.servers.get(branch);
+      if (rec !== undefined && samePlace(rec.place!, method, via)) return rec;
+    }
+    if (this.serversByKey.size === 0) return undefined;
+    const key = serverKey(req, method);
+    return key === undefined ? undefined : this.serversByKey.get(key);
   }
 
   /** The queue in `queues` for waits of `ms`, made (ending each wait with `expire`) on first use. */
@@ -313,8 +355,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     }
     const req = message;
     if (req.method === 'ACK') {
-      const key = serverKey(req, 'INVITE');
-      const tx = key ? this.servers.get(key) : undefined;
+      const tx = this.findServer(req, 'INVITE');
       // A waiting INVITE is in Accepted: its ACK (for the 2xx) is the dialog layer's.
       if (tx instanceof ServerTransaction && (tx.state === 'completed' || tx.state === 'confirmed')) {
         tx.receiveAck(req, flow);
@@ -323,9 +364,9 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       this.emit('ack', req, flow);
       return;
     }
-    const key = serverKey(req, req.method);
-    if (!key) return; // unreachable: the parser requires a Via
-    const existing = this.servers.get(key);
+    const via = req.topVia;
+    if (!via) return; // unreachable: the parser requires a Via
+    const existing = this.findServer(req, req.method);
     if (existing) {
       this.stats.retransmissionsAbsorbed++;
       if (existing instanceof ServerTransaction) existing.receiveRetransmission();
@@ -334,7 +375,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       return;
     }
     const target = this.transport.responseTarget(req, flow);
-    if (this.servers.size + this.clients.size + this.slotted >= this.max) {
+    if (this.openTransactions >= this.max) {
       this.stats.rejectedOverload++;
       this.transport.netLog.warn(
         'transaction-limit',
@@ -358,20 +399,28 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       );
       return;
     }
-    // Kept for the transaction's life (64*T1 after its answer): a copy that does not keep the
-    // request's header text, which the branch in it was cut from.
-    const kept = ownCopy(key);
-    const tx = new ServerTransaction(this.env, req, flow, target, kept);
-    this.servers.set(kept, tx);
+    // Kept for the transaction's life (64*T1 after its answer): copies that do not keep the
+    // request's header text, which the branch and host were cut from.
+    const branch = req.branch;
+    const byBranch = branch?.startsWith(BRANCH_COOKIE) === true && !this.servers.has(branch);
+    const place: ServerPlace = {
+      byBranch,
+      method: req.method,
+      host: ownCopy(via.host.toLowerCase()),
+      port: via.port,
+    };
+    const kept = ownCopy(byBranch ? branch : serverKey(req, req.method)!);
+    const tx = new ServerTransaction(this.env, req, flow, target, kept, place);
+    const table = this.serverTable(place);
+    table.set(kept, tx);
     this.perSource.add(source);
     tx.on('terminated', () => {
       this.perSource.remove(source);
-      if (this.servers.get(kept) === tx) this.servers.delete(kept);
+      if (table.get(kept) === tx) table.delete(kept);
     });
     this.stats.serverStarted++;
     if (req.method === 'CANCEL') {
-      const inviteKey = serverKey(req, 'INVITE');
-      const invite = inviteKey ? this.servers.get(inviteKey) : undefined;
+      const invite = this.findServer(req, 'INVITE');
       if (!invite) {
         tx.respond(createResponse(req, 481));
         return;
@@ -383,4 +432,13 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     }
     this.emit('request', req, tx);
   }
+}
+
+/** Whether a server transaction kept at `place` has `method` and the sent-by of `via` (its branch being the same). */
+function samePlace(place: ServerPlace, method: string, via: Via): boolean {
+  return (
+    place.method === method &&
+    place.port === via.port &&
+    (place.host === via.host || place.host === via.host.toLowerCase())
+  );
 }

@@ -427,8 +427,13 @@ export class ServerTransaction extends Timers {
     readonly flow: Flow,
     /** Where responses go (§18.2.2), decided by the transport layer. */
     readonly responseTarget: SendTarget,
-    /** The key the transaction layer matches requests to it by (serverKey); '' outside a layer. */
+    /**
+     * The key of the transaction layer's table it is kept in ('' outside a layer): its branch
+     * (when `place.byBranch`) or its whole key (serverKey).
+     */
     readonly key = '',
+    /** The rest of its key, for a layer that finds it by branch; undefined outside a layer. */
+    readonly place?: ServerPlace,
   ) {
     super(env);
     this.request = request;
@@ -599,6 +604,20 @@ export class ServerTransaction extends Timers {
     this.disarmAll();
     this.emitter.emit('terminated', reason);
   }
+}
+
+/**
+ * Where the transaction layer keeps a server transaction, and what it compares when it finds
+ * one by its branch alone: the method it is keyed by (ACK and CANCEL look for INVITE), and the
+ * top Via's sent-by (host in lower case, port as written). Together with the branch this is
+ * the whole §17.2.3 key.
+ */
+export interface ServerPlace {
+  /** Kept in the table by branch (else in the table by whole key, serverKey). */
+  readonly byBranch: boolean;
+  readonly method: string;
+  readonly host: string;
+  readonly port: number | undefined;
 }
 
 /**
