@@ -83,6 +83,8 @@ export interface UsualHeader {
   readonly key: string;
   /** The name's first character code (compared before the whole name). */
   readonly first: number;
+  /** Its place in USUAL_HEADERS (for tables indexed by it). */
+  readonly index: number;
 }
 
 /**
@@ -131,10 +133,14 @@ function computeKey(name: string): string {
   return lower;
 }
 
-for (const name of [...CANONICAL.values(), ...Object.keys(COMPACT)]) {
-  const list = SPELLINGS_BY_LENGTH[name.length] ?? [];
-  list.push({ name, key: computeKey(name), first: name.charCodeAt(0) });
-  SPELLINGS_BY_LENGTH[name.length] = list;
+/** Every usual spelling and compact form, each at its `index`. */
+export const USUAL_HEADERS: readonly UsualHeader[] = [...CANONICAL.values(), ...Object.keys(COMPACT)].map(
+  (name, index) => ({ name, key: computeKey(name), first: name.charCodeAt(0), index }),
+);
+for (const u of USUAL_HEADERS) {
+  const list = SPELLINGS_BY_LENGTH[u.name.length] ?? [];
+  list.push(u);
+  SPELLINGS_BY_LENGTH[u.name.length] = list;
 }
 
 /** Lower-case full name for any spelling or compact form: "v" → "via", "CALL-ID" → "call-id". */

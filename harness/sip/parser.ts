@@ -4,7 +4,7 @@
  * message (`partial`), so a server can still answer 400 with the right Via, From, To,
  * Call-ID and CSeq.
  */
-import { headerKey, usualHeader } from './header-names.ts';
+import { headerKey, USUAL_HEADERS, usualHeader } from './header-names.ts';
 import {
   isToken,
   type NameAddr,
@@ -106,6 +106,8 @@ const CSEQ = 4;
 const CONTACT = 8;
 const MAX_FORWARDS = 5;
 const CONTENT_LENGTH = 6;
+/** SLOT of each usual spelling, by its index (-1: not a slot), so that those lines skip the map. */
+const USUAL_SLOT = Int8Array.from(USUAL_HEADERS, (u) => SLOT.get(u.key) ?? -1);
 
 export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): MessageParseResult {
   const data = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
@@ -138,42 +140,59 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
   }
 
   // Lines end at LF; a CR before the LF belongs to the line end (CRLF). A line other than the
-  // last that has no CR before its LF ended with a bare LF.
-  const rawLines: string[] = [];
+  // last that has no CR before its LF ended with a bare LF. The first line is the start line;
+  // every other line is read as it is cut out (one pass, no list of lines). Empty lines count
+  // only when a line follows them: those at the end are the end of the header section.
   let someBareLf = false;
-  for (let from = 0; ; ) {
-    const lf = headText.indexOf('\n', from);
-    if (lf < 0) {
-      rawLines.push(headText.slice(from));
-      break;
-    }
-    if (lf > from && headText.charCodeAt(lf - 1) === 0x0d) rawLines.push(headText.slice(from, lf - 1));
-    else {
-      someBareLf = true;
-      rawLines.push(headText.slice(from, lf));
-    }
-    from = lf + 1;
-  }
-  while (rawLines.length > 0 && rawLines[rawLines.length - 1] === '') rawLines.pop();
-  if (!end?.bareLf && someBareLf) warnings.push('some line ends are bare LF');
-  // The first line is the start line; the header loop below starts at the second.
-  const startLine = rawLines[0] ?? '';
-  const sl = parseStartLine(startLine);
-  const partial: PartialMessage = { isRequest: sl.isRequest, headers: [] };
-  if (sl.isRequest) {
-    if (sl.method !== undefined) partial.method = sl.method;
-    if (sl.uri !== undefined) partial.uri = sl.uri;
-  } else if (sl.status !== undefined) partial.status = sl.status;
-
+  let sl: StartLine | undefined;
+  const headers: HeaderField[] = [];
+  const partial: PartialMessage = { isRequest: false, headers };
   // Every readable header line is collected, even past a bad one, so that a 400 can still
   // copy Via, From, To, Call-ID and CSeq; the first problem found is the one reported.
-  const headers: HeaderField[] = [];
-  partial.headers = headers;
-  let firstError: MessageParseError | undefined = sl.ok ? undefined : failWith(partial, sl.code, sl.reason);
+  let firstError: MessageParseError | undefined;
   let skipping = false;
-  for (let li = 1; li < rawLines.length; li++) {
-    const line = rawLines[li]!;
-    if (line.startsWith(' ') || line.startsWith('\t')) {
+  let emptyLines = 0;
+  // What the checks below need, counted as the lines go by: per slot, how many lines, and the
+  // first line's index; the indexes of the Via and Contact lines (their values are lists, read
+  // once folding is done).
+  const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const firstAt = [-1, -1, -1, -1, -1, -1, -1, -1, -1];
+  const viaAt: number[] = [];
+  const contactAt: number[] = [];
+  for (let from = 0; from < headText.length || sl === undefined; ) {
+    const lf = headText.indexOf('\n', from);
+    let line: string;
+    if (lf < 0) {
+      line = headText.slice(from);
+      from = headText.length;
+    } else {
+      if (lf > from && headText.charCodeAt(lf - 1) === 0x0d) line = headText.slice(from, lf - 1);
+      else {
+        someBareLf = true;
+        line = headText.slice(from, lf);
+      }
+      from = lf + 1;
+    }
+    if (sl === undefined) {
+      sl = parseStartLine(line);
+      partial.isRequest = sl.isRequest;
+      if (sl.isRequest) {
+        if (sl.method !== undefined) partial.method = sl.method;
+        if (sl.uri !== undefined) partial.uri = sl.uri;
+      } else if (sl.status !== undefined) partial.status = sl.status;
+      if (!sl.ok) firstError = failWith(partial, sl.code, sl.reason);
+      continue;
+    }
+    if (line.length === 0) {
+      emptyLines++;
+      continue;
+    }
+    for (; emptyLines > 0; emptyLines--) {
+      // An empty line inside the header section: a line without a name and colon.
+      firstError ??= failWith(partial, 'bad-header', `header line without a name and colon: "${clip('')}"`);
+      skipping = true;
+    }
+    if (line.charCodeAt(0) === 0x20 || line.charCodeAt(0) === 0x09) {
       // A continuation line (RFC 3261 §7.3.1 folding): unfold into the header above, keeping the raw text.
       if (skipping) continue;
       const last = headers[headers.length - 1];
@@ -205,10 +224,21 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     let b = line.length;
     while (a < b && (line.charCodeAt(a) === 0x20 || line.charCodeAt(a) === 0x09)) a++;
     while (b > a && (line.charCodeAt(b - 1) === 0x20 || line.charCodeAt(b - 1) === 0x09)) b--;
-    headers.push({ name, value: line.slice(a, b), raw: line, key: usual ? usual.key : headerKey(name) });
+    const key = usual ? usual.key : headerKey(name);
+    const hi = headers.length;
+    headers.push({ name, value: line.slice(a, b), raw: line, key });
     if (headers.length > maxHeaders)
       return failWith(partial, 'too-many-headers', `more than ${maxHeaders} header lines`);
+    const slot = usual ? USUAL_SLOT[usual.index]! : (SLOT.get(key) ?? -1);
+    if (slot < 0) continue;
+    if (slot === VIA) viaAt.push(hi);
+    else {
+      counts[slot]!++;
+      if (slot === CONTACT) contactAt.push(hi);
+    }
+    if (firstAt[slot] === -1) firstAt[slot] = hi;
   }
+  if (!end?.bareLf && someBareLf) warnings.push('some line ends are bare LF');
   if (!end && !/\n$/.test(headText)) {
     // RFC 3261 §7: the empty line ending the header section is mandatory. A datagram that ends
     // with a complete header line is accepted (with a warning); one that ends inside a line was cut.
@@ -219,7 +249,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     );
   }
   if (firstError) return firstError;
-  if (!sl.ok) return failWith(partial, 'bad-start-line', 'unreadable start line');
+  if (!sl?.ok) return failWith(partial, 'bad-start-line', 'unreadable start line');
 
   if (sl.version !== 'SIP/2.0' && sl.version.toUpperCase() !== 'SIP/2.0')
     return failWith(partial, 'bad-version', `unsupported protocol version ${sl.version}`);
@@ -236,32 +266,23 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     }
   }
 
-  // One pass over the headers the checks need: how many lines of each (Via by element; a
-  // header present with an empty list counts as present), and the first value of each.
-  const counts = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-  const present = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-  const firsts: Array<string | undefined> = [];
+  // The values of the lines counted above, as folding left them: Via by element (a line with
+  // an empty list counts as present), Contact by element, and the first value of each slot.
   const viaValues: string[] = [];
-  const contactValues: string[] = [];
-  for (let hi = 0; hi < headers.length; hi++) {
-    const h = headers[hi]!;
-    const slot = SLOT.get(h.key!);
-    if (slot === undefined) continue;
-    let n = 1;
-    if (slot === VIA) {
-      const list = splitList(h.value);
-      for (let vi = 0; vi < list.length; vi++) viaValues.push(list[vi]!);
-      n = list.length;
-    } else if (slot === CONTACT) for (const c of splitList(h.value)) contactValues.push(c);
-    counts[slot]! += n;
-    if (present[slot] === 0) {
-      present[slot] = 1;
-      firsts[slot] = h.value;
-    }
+  for (let i = 0; i < viaAt.length; i++) {
+    const list = splitList(headers[viaAt[i]!]!.value);
+    for (let vi = 0; vi < list.length; vi++) viaValues.push(list[vi]!);
+    counts[VIA]! += list.length;
   }
+  const contactValues: string[] = [];
+  for (let i = 0; i < contactAt.length; i++)
+    for (const c of splitList(headers[contactAt[i]!]!.value)) contactValues.push(c);
+  const firsts: Array<string | undefined> = [];
+  for (let slot = 0; slot < firstAt.length; slot++)
+    firsts[slot] = firstAt[slot]! >= 0 ? headers[firstAt[slot]!]!.value : undefined;
   for (let r = 0; r < REQUIRED.length; r++) {
     const [k, slot] = REQUIRED[r]!;
-    if (present[slot] === 0)
+    if (firstAt[slot]! < 0)
       return failWith(partial, 'missing-header', `required header ${displayName(k)} is missing`);
   }
   if (counts[CONTENT_LENGTH]! > 1) {
@@ -272,7 +293,7 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
     if (counts[slot]! > 1)
       return failWith(partial, 'bad-header', `header ${displayName(k)} appears more than once`);
   }
-  if (sl.isRequest && present[MAX_FORWARDS] === 0) warnings.push('request has no Max-Forwards');
+  if (sl.isRequest && firstAt[MAX_FORWARDS]! < 0) warnings.push('request has no Max-Forwards');
 
   // The values parsed here are handed to the message, so that its accessors do not parse them again.
   const vias: Via[] = [];
@@ -319,13 +340,13 @@ export function parseMessage(input: Buffer | string, opts: ParseOptions = {}): M
       `CSeq method ${cseq.value.method} differs from the request method ${sl.method}`,
     );
   }
-  if (present[MAX_FORWARDS] === 1) {
+  if (firstAt[MAX_FORWARDS]! >= 0) {
     const mf = parseUnsigned(firsts[MAX_FORWARDS] ?? '', 255, 'Max-Forwards');
     if (!mf.ok) return failWith(partial, 'bad-header', mf.reason);
   }
 
   let body = bodyBytes;
-  if (present[CONTENT_LENGTH] === 1) {
+  if (firstAt[CONTENT_LENGTH]! >= 0) {
     const cl = parseUnsigned(firsts[CONTENT_LENGTH] ?? '', maxSize, 'Content-Length');
     if (!cl.ok) return failWith(partial, 'bad-content-length', cl.reason);
     if (cl.value > bodyBytes.length) {
