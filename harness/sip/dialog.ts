@@ -42,6 +42,11 @@ export class Dialog extends EventEmitter<DialogEvents> {
   readonly role: DialogRole;
   readonly id: DialogId;
   localSeq: number;
+  /**
+   * An INVITE of ours was sent in it (a re-INVITE; a UAC dialog is made by one), so a 2xx to
+   * it may still come after the dialog ends (UserAgent.dialogEnded keeps a record for that).
+   */
+  invitedIn = false;
   remoteSeq: number | undefined;
   /** From (UAC) / To (UAS) header value of the local side, with its tag. */
   localUri: string;
@@ -237,6 +242,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
     let seq: number;
     if (method === 'ACK' || method === 'CANCEL') seq = opts.cseq ?? this.localSeq;
     else seq = ++this.localSeq;
+    if (method === 'INVITE') this.invitedIn = true;
     const req = new SipRequest(method, requestUri);
     req.append('Via', opts.via);
     if (opts.viaValue) req.primeCache('via', [opts.viaValue]);

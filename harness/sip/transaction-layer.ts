@@ -289,17 +289,20 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     if (w.ended) return;
     w.ended = true;
     this.perSource.remove(w.source);
-    const table = this.serverTable(w.place);
-    if (table.get(w.key) === w) table.delete(w.key);
+    // Not ended, it is still in its table: nothing else takes a key's place while a record
+    // holds it (a request with that key is absorbed by it), and clear() empties the queues
+    // with the tables.
+    this.serverTable(w.place).delete(w.key);
   }
 
   /** TransactionEnv.retire: a server transaction of this layer's tables waits there from now on. */
   private retire(tx: ServerTransaction, ms: number, final: KeptBytes | undefined): boolean {
     const place = tx.place;
     if (!place) return false;
+    if (tx.state === 'terminated') return false;
+    // Open, it is in its table (it leaves when it terminates, and clear() terminates it first).
     const table = this.serverTable(place);
     const key = tx.key;
-    if (table.get(key) !== tx) return false;
     const w = new WaitingServer(key, place, tx.flow.remote.address, final, tx.responseTarget);
     table.set(key, w);
     this.queueOf(this.waits, ms, (done) => this.endWaiting(done)).add(w);

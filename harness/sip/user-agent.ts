@@ -564,6 +564,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       return;
     }
     this.dialogs.delete(d.key);
+    // A dialog we sent no INVITE in (a callee's, never re-INVITEd from here) can get no 2xx
+    // of ours late: nothing to keep for it.
+    if (d.role === 'uas' && !d.invitedIn) return;
     // Its ACKs move to the record (and leave with it after 64*T1, whoever still holds the dialog).
     const e = new EndedDialog(d.key, d.localSeq, d.acksSent);
     d.acksSent = undefined;

@@ -497,8 +497,47 @@ describe('late 2xx retransmissions', () => {
       const cseq = /^CSeq: (\d+)/m.exec(reinvite)?.[1];
       expect(seen.filter((x) => x === `ACK ${cseq}`)).toHaveLength(2);
       expect(d.state).toBe('terminated');
-      // What is kept to answer the retransmission is the ended dialog's record, not the dialog.
+      // What is kept to answer the retransmission is the ended dialog's record, not the dialog:
+      // a callee's dialog gets one when it sent an INVITE (here the re-INVITE).
       expect(d.acksSent).toBeUndefined();
+      expect(d.invitedIn).toBe(true);
+      expect((a as unknown as { ended: Map<string, unknown> }).ended.size).toBe(1);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it("a callee's dialog that sent no INVITE leaves no record when it ends (no 2xx of ours can come late)", async () => {
+    const { a, peer, port } = await agentAndRawPeer();
+    const aPort = a.transport.bound[0]!.port;
+    const me = `127.0.0.7:${port}`;
+    const answered = new Promise<Dialog>((resolve) => {
+      a.on('invite', (inv) => void inv.answer('v=0\r\n').then(resolve, () => undefined));
+    });
+    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
+    const request = (method: string, cseq: number, branch: string, toTag: string) =>
+      `${method} sip:uac@127.0.0.1:${aPort} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=z9hG4bK${branch}\r\n` +
+      `Max-Forwards: 70\r\nFrom: <sip:peer@${me}>;tag=peer1\r\nTo: <sip:uac@127.0.0.1:${aPort}>${toTag}\r\n` +
+      `Call-ID: plain-callee@127.0.0.7\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
+    const got: string[] = [];
+    peer.on('message', (m) => {
+      const { text, method, cseq, header } = readRaw(m);
+      got.push(`${method} ${cseq}`);
+      if (/^SIP\/2\.0 200/.test(text) && /^CSeq: 1 INVITE/m.test(text)) {
+        const tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+        send(request('ACK', 1, 'plainack1', `;tag=${tag}`));
+        send(request('BYE', 2, 'plainbye2', `;tag=${tag}`));
+      }
+    });
+    try {
+      send(request('INVITE', 1, 'plaininv1', ''));
+      const d = await answered;
+      const ended = new Promise<void>((r) => d.once('terminated', () => r()));
+      await ended;
+      expect(d.role).toBe('uas');
+      expect(d.invitedIn).toBe(false);
+      expect(a.dialogs.size).toBe(0);
+      expect((a as unknown as { ended: Map<string, unknown> }).ended.size).toBe(0);
     } finally {
       peer.close();
     }

@@ -24,7 +24,9 @@ const lws = (s: string) => s.replace(/^[ \t]+|[ \t]+$/g, '');
 
 /** The header fields of `head` (the text before the empty line), and the first problem, by the rule. */
 function byRule(head: string): { fields: Field[]; problem?: string; emptyInside: boolean } {
-  const lines = head.split('\n').map((l, i, all) => (i < all.length - 1 && l.endsWith('\r') ? l.slice(0, -1) : l));
+  const lines = head
+    .split('\n')
+    .map((l, i, all) => (i < all.length - 1 && l.endsWith('\r') ? l.slice(0, -1) : l));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const emptyInside = lines.includes('');
   const fields: Field[] = [];
