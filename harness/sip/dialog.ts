@@ -43,8 +43,9 @@ export class Dialog extends EventEmitter<DialogEvents> {
   readonly id: DialogId;
   localSeq: number;
   /**
-   * An INVITE of ours was sent in it (a re-INVITE; a UAC dialog is made by one), so a 2xx to
-   * it may still come after the dialog ends (UserAgent.dialogEnded keeps a record for that).
+   * A re-INVITE of ours was sent in it (the INVITE that makes a caller's dialog is not counted
+   * here), so a 2xx to it may still come after a callee's dialog ends (UserAgent.dialogEnded
+   * keeps a record for that).
    */
   invitedIn = false;
   remoteSeq: number | undefined;

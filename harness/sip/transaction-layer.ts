@@ -145,8 +145,9 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
       retire: (tx, ms, final) => this.retire(tx, ms, final),
       retireClient: (tx, ms) => this.retireClient(tx, ms),
       retiredSendFailed: (tx) => {
+        // Its record, and not another kept under that branch: the record shares its place.
         const w = tx.place ? this.serverTable(tx.place).get(tx.key) : undefined;
-        if (w instanceof WaitingServer) this.endWaiting(w);
+        if (w instanceof WaitingServer && w.place === tx.place) this.endWaiting(w);
       },
       udpFlow: (target) => this.transport.udpFlow(target),
     };

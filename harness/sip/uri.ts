@@ -66,7 +66,8 @@ const TEL_RE = /^[+]?[0-9A-Fa-f*#().-]+$/;
  * The URIs it holds are shared by every message that carried their text, so they are frozen,
  * with their parameter lists and pairs: code that would change a parsed URI in place throws
  * (in strict mode, as every module is) instead of changing it for the others. To change one,
- * make a new one (as `setParam` and spreads do).
+ * make a new one with new lists (`setParam`, `copyParams`): a spread copy still shares the
+ * frozen lists.
  */
 const URI_CACHE_SIZE = 64;
 const uriCacheText: Array<string | undefined> = new Array(URI_CACHE_SIZE).fill(undefined);

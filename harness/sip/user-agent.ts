@@ -488,8 +488,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     // One per INVITE of the dialog (a re-INVITE's does not replace the initial INVITE's: a late
     // retransmission of that 2xx needs the ACK with its CSeq), the last few.
     const entry: SentAck = { cseq, data: keepBytes(data), target };
-    const keeper =
-      holder ?? (dialog.state === 'terminated' ? (this.ended.get(dialog.key) ?? dialog) : dialog);
+    const keeper = holder ?? (dialog.state === 'terminated' ? this.endedHolder(dialog) : dialog);
     const acks = keeper.acksSent;
     if (!acks) keeper.acksSent = [entry];
     else {
@@ -564,10 +563,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       return;
     }
     this.dialogs.delete(d.key);
-    // A dialog we sent no INVITE in (a callee's, never re-INVITEd from here) can get no 2xx
-    // of ours late: nothing to keep for it.
+    // A callee's dialog we sent no re-INVITE in (so far) can get no 2xx of ours late: nothing
+    // to keep for it, unless it sends one after all (sendAck then keeps the record).
     if (d.role === 'uas' && !d.invitedIn) return;
-    // Its ACKs move to the record (and leave with it after 64*T1, whoever still holds the dialog).
+    this.keepEnded(d);
+  }
+
+  /**
+   * The record of an ended dialog, kept 64*T1 under its key: its ACKs move there (and leave
+   * with it, whoever still holds the dialog).
+   */
+  private keepEnded(d: Dialog): EndedDialog {
     const e = new EndedDialog(d.key, d.localSeq, d.acksSent);
     d.acksSent = undefined;
     this.ended.set(e.key, e);
@@ -575,6 +581,18 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       if (this.ended.get(done.key) === done) this.ended.delete(done.key);
     });
     this.endedQueue.add(e);
+    return e;
+  }
+
+  /**
+   * What keeps the ACK of an ended dialog: its record, made now for a callee's dialog that
+   * ended before it sent its re-INVITE; the dialog itself while it is still in the map (a
+   * REFER's subscription keeps it there).
+   */
+  private endedHolder(d: Dialog): AckHolder {
+    const e = this.ended.get(d.key);
+    if (e) return e;
+    return this.dialogs.get(d.key) === d ? d : this.keepEnded(d);
   }
 
   findDialog(

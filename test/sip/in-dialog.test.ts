@@ -507,37 +507,60 @@ describe('late 2xx retransmissions', () => {
     }
   });
 
-  it("a callee's dialog that sent no INVITE leaves no record when it ends (no 2xx of ours can come late)", async () => {
+  it("a callee's dialog that sent no INVITE leaves no record when it ends; a re-INVITE sent after that makes one, whose ACK a retransmitted 2xx gets again", async () => {
     const { a, peer, port } = await agentAndRawPeer();
     const aPort = a.transport.bound[0]!.port;
     const me = `127.0.0.7:${port}`;
-    const answered = new Promise<Dialog>((resolve) => {
-      a.on('invite', (inv) => void inv.answer('v=0\r\n').then(resolve, () => undefined));
+    // The dialog's end is listened for from the moment it exists (the peer's BYE follows the ACK at once).
+    const answered = new Promise<{ d: Dialog; ended: Promise<void> }>((resolve) => {
+      a.on(
+        'invite',
+        (inv) =>
+          void inv.answer('v=0\r\n').then(
+            (d) => resolve({ d, ended: new Promise<void>((r) => d.once('terminated', () => r())) }),
+            () => undefined,
+          ),
+      );
     });
     const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
     const request = (method: string, cseq: number, branch: string, toTag: string) =>
       `${method} sip:uac@127.0.0.1:${aPort} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=z9hG4bK${branch}\r\n` +
       `Max-Forwards: 70\r\nFrom: <sip:peer@${me}>;tag=peer1\r\nTo: <sip:uac@127.0.0.1:${aPort}>${toTag}\r\n` +
       `Call-ID: plain-callee@127.0.0.7\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
-    const got: string[] = [];
+    const seen: string[] = [];
+    let reinvite = '';
     peer.on('message', (m) => {
       const { text, method, cseq, header } = readRaw(m);
-      got.push(`${method} ${cseq}`);
+      seen.push(`${method} ${cseq}`);
       if (/^SIP\/2\.0 200/.test(text) && /^CSeq: 1 INVITE/m.test(text)) {
         const tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
         send(request('ACK', 1, 'plainack1', `;tag=${tag}`));
         send(request('BYE', 2, 'plainbye2', `;tag=${tag}`));
+      } else if (method === 'INVITE') {
+        // The re-INVITE sent on the ended dialog: answered 200, and the 200 sent again later.
+        reinvite = text;
+        send(rawReply(text, '200 OK', '', `Contact: <sip:peer@${me}>\r\n`));
       }
     });
+    const kept = a as unknown as { ended: Map<string, { acksSent?: unknown[] }> };
     try {
       send(request('INVITE', 1, 'plaininv1', ''));
-      const d = await answered;
-      const ended = new Promise<void>((r) => d.once('terminated', () => r()));
+      const { d, ended } = await answered;
       await ended;
       expect(d.role).toBe('uas');
       expect(d.invitedIn).toBe(false);
       expect(a.dialogs.size).toBe(0);
-      expect((a as unknown as { ended: Map<string, unknown> }).ended.size).toBe(0);
+      expect(kept.ended.size).toBe(0);
+      // Nothing stops a re-INVITE on it: its ACK is kept on a record made then.
+      const re = await a.reinvite(d, 'v=0\r\ns=late\r\n');
+      expect(re.status).toBe(200);
+      expect(d.invitedIn).toBe(true);
+      expect(kept.ended.size).toBe(1);
+      expect([...kept.ended.values()][0]?.acksSent).toHaveLength(1);
+      const cseq = /^CSeq: (\d+)/m.exec(reinvite)?.[1];
+      send(rawReply(reinvite, '200 OK', '', `Contact: <sip:peer@${me}>\r\n`));
+      await new Promise((r) => setTimeout(r, 150));
+      expect(seen.filter((x) => x === `ACK ${cseq}`)).toHaveLength(2);
     } finally {
       peer.close();
     }

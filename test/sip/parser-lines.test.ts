@@ -122,7 +122,9 @@ describe('header lines, cut in one pass, as the rule cuts them', () => {
         expect(r.reason.startsWith(want.problem)).toBe(true);
         expect(r.partial?.headers.map((h) => ({ ...h }))).toEqual(want.fields);
       } else {
-        // Another check failed (a missing or repeated header, a bad value): the fields are still the rule's.
+        // Another check failed (a missing or repeated header, a bad value): there was no
+        // problem with the lines, and the fields are still the rule's.
+        expect(want.problem).toBeUndefined();
         expect(r.partial?.headers.map((h) => ({ ...h }))).toEqual(want.fields);
       }
       compared++;

@@ -79,10 +79,13 @@ describe('parseUri keeps what it parsed', () => {
   it('a bad URI is an error each time, and does not take the place of a good one', () => {
     const good = 'sip:bob@biloxi.example';
     const a = sip(good);
-    for (let k = 0; k < 2; k++) {
-      const r = parseUri('sip:bob@biloxi example');
-      expect(r.ok).toBe(false);
-    }
+    const bad = 'sip:bob@biloxi example';
+    const first = parseUri(bad);
+    const second = parseUri(bad);
+    expect(first.ok).toBe(false);
+    expect(second.ok).toBe(false);
+    // Parsed again: not the result kept from the first time.
+    expect(second).not.toBe(first);
     expect(sip(good)).toBe(a);
     expect(parseUri('').ok).toBe(false);
   });
