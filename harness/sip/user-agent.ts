@@ -541,8 +541,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   addDialog(d: Dialog): void {
-    if (this.dialogs.has(d.key)) return;
-    this.dialogs.set(d.key, d);
+    if (!this.dialogs.add(d.key, d)) return;
     d.once('terminated', () => this.dialogEnded(d));
     this.emit('dialog', d);
   }
@@ -555,14 +554,12 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    * after the BYE still belongs to it (RFC 5057 §5.2).
    */
   private dialogEnded(d: Dialog): void {
-    if (this.dialogs.get(d.key) !== d) return;
     if (d.referSent || d.openReferSubscriptions > 0) {
-      this.clock.setTimeout(() => {
-        if (this.dialogs.get(d.key) === d) this.dialogs.delete(d.key);
-      }, 64 * this.timers.t1);
+      if (this.dialogs.get(d.key) !== d) return;
+      this.clock.setTimeout(() => this.dialogs.remove(d.key, d), 64 * this.timers.t1);
       return;
     }
-    this.dialogs.delete(d.key);
+    if (!this.dialogs.remove(d.key, d)) return;
     // A callee's dialog we sent no re-INVITE in (so far) can get no 2xx of ours late: nothing
     // to keep for it, unless it sends one after all (sendAck then keeps the record).
     if (d.role === 'uas' && !d.invitedIn) return;
@@ -1185,7 +1182,8 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
         state,
       );
       if (this.dialog) {
-        if (this.offer) this.dialog.remoteSdp = this.offer;
+        const offer = this.offer;
+        if (offer) this.dialog.remoteSdp = offer;
         this.ua.addDialog(this.dialog);
       }
     } else if (state === 'confirmed') this.dialog.state = 'confirmed';

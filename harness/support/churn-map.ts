@@ -43,6 +43,25 @@ export class ChurnMap<V> {
     return this;
   }
 
+  /** Sets `key` to `value` when it has no entry (one lookup less than `has` then `set`); false when it had one. */
+  add(key: string, value: V): boolean {
+    if (key in this.table) return false;
+    this.table[key] = value;
+    this.count++;
+    return true;
+  }
+
+  /**
+   * Deletes `key` when its entry is `value` (one lookup less than `get`, compare, `delete`);
+   * false otherwise. `value` must not be undefined.
+   */
+  remove(key: string, value: V): boolean {
+    if (this.table[key] !== value) return false;
+    delete this.table[key];
+    this.count--;
+    return true;
+  }
+
   delete(key: string): boolean {
     if (!(key in this.table)) return false;
     delete this.table[key];

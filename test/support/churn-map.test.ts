@@ -22,19 +22,30 @@ function rng(seed: number) {
 const AWKWARD = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '', 'length', 'size'];
 
 describe('ChurnMap', () => {
-  it('matches a Map over 20 000 random sets, deletes and lookups, in size, answers and order', () => {
+  it('matches a Map over 20 000 random sets, adds, deletes, removes and lookups, in size, answers and order', () => {
     const next = rng(7);
     const keys = [...AWKWARD, ...Array.from({ length: 60 }, (_, i) => `call-${i}@host|tag${i}|peer${i % 7}`)];
     const ours = new ChurnMap<number>();
     const ref = new Map<string, number>();
     for (let step = 0; step < 20_000; step++) {
       const key = keys[next(keys.length)]!;
-      const op = next(10);
+      const op = next(14);
       if (op < 4) {
         expect(ours.set(key, step)).toBe(ours);
         ref.set(key, step);
       } else if (op < 7) expect(ours.delete(key)).toBe(ref.delete(key));
-      else {
+      else if (op < 9) {
+        // add: set only when absent.
+        const absent = !ref.has(key);
+        expect(ours.add(key, step)).toBe(absent);
+        if (absent) ref.set(key, step);
+      } else if (op < 11) {
+        // remove: delete only when the entry is that value (the current one, or an older one).
+        const value = next(2) === 0 ? ref.get(key) : step - 1 - next(50);
+        const its = ref.has(key) && value !== undefined && ref.get(key) === value;
+        expect(ours.remove(key, value ?? -1)).toBe(its);
+        if (its) ref.delete(key);
+      } else {
         expect(ours.get(key)).toBe(ref.get(key));
         expect(ours.has(key)).toBe(ref.has(key));
       }
