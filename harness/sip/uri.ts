@@ -61,16 +61,19 @@ const TEL_RE = /^[+]?[0-9A-Fa-f*#().-]+$/;
  * Parsed URIs by text, for the texts that recur: the same trunk, the same few numbers, the
  * same Contact in every request of a peer (a caller's From and Contact, a callee's Request-URI
  * and To). A direct-mapped table of URI_CACHE_SIZE entries, indexed by length and two
- * characters; an entry is replaced by the next text that falls on its index. A hit costs one
- * string comparison instead of a parse (regular expressions, slices, two arrays and an object).
- * The URIs it holds are shared by every message that carried their text, so they are frozen,
- * with their parameter lists and pairs: code that would change a parsed URI in place throws
- * (in strict mode, as every module is) instead of changing it for the others. To change one,
- * make a new one with new lists (`setParam`, `copyParams`): a spread copy still shares the
- * frozen lists.
+ * characters; an entry is replaced by the next text that falls on its index. A text is kept
+ * parsed from its second sighting on (the first only notes the text), so texts that never
+ * recur (a new number per call) cost a comparison, not a copy and a frozen parse;
+ * a hit costs one string comparison instead of a parse (regular expressions, slices, two
+ * arrays and an object). The URIs it holds are shared by every message that carried their
+ * text, so they are frozen, with their parameter lists and pairs: code that would change a
+ * parsed URI in place throws (in strict mode, as every module is) instead of changing it for
+ * the others. To change one, make a new one with new lists (`setParam`, `copyParams`): a
+ * spread copy still shares the frozen lists.
  */
 const URI_CACHE_SIZE = 64;
 const uriCacheText: Array<string | undefined> = new Array(URI_CACHE_SIZE).fill(undefined);
+/** The parse of uriCacheText[i]; undefined while that text has been seen once only. */
 const uriCacheResult: Array<ParseResult<Uri> | undefined> = new Array(URI_CACHE_SIZE).fill(undefined);
 
 function uriCacheIndex(text: string): number {
@@ -84,22 +87,34 @@ function freezeParams(p: Params): void {
 }
 
 /**
- * Parses a URI (RFC 3261 §19.1, RFC 3966, or any absolute URI kept as text). A URI parsed
- * before may come back as the same frozen object (see URI_CACHE_SIZE); errors are not kept.
+ * Parses a URI (RFC 3261 §19.1, RFC 3966, or any absolute URI kept as text). A URI whose text
+ * was parsed before may come back as the same frozen object (see URI_CACHE_SIZE); errors are
+ * not kept.
  */
 export function parseUri(text: string): ParseResult<Uri> {
   if (text.length === 0) return parseUriText(text);
   const i = uriCacheIndex(text);
-  if (uriCacheText[i] === text) return uriCacheResult[i]!;
-  // Parsed from a copy: the pieces of the kept URI then keep no message's header text alive.
+  const seen = uriCacheText[i];
+  if (seen !== text) {
+    // First sighting (here): the text is noted, the URI is the caller's (not kept, not frozen).
+    // The note keeps the text it was cut from alive until another text takes its entry: at
+    // most URI_CACHE_SIZE messages' header sections, none past its message once replaced.
+    uriCacheText[i] = text;
+    uriCacheResult[i] = undefined;
+    return parseUriText(text);
+  }
+  const kept = uriCacheResult[i];
+  if (kept !== undefined) return kept;
+  // Second sighting: parsed from a copy of the text (the kept pieces then keep no message's
+  // header text alive), frozen, kept.
   const own = ownCopy(text);
+  uriCacheText[i] = own;
   const r = parseUriText(own);
   if (!r.ok) return r;
   const u = r.value;
   if ('params' in u) freezeParams(u.params);
   if ('headers' in u) freezeParams(u.headers);
   Object.freeze(u);
-  uriCacheText[i] = own;
   uriCacheResult[i] = Object.freeze(r);
   return r;
 }

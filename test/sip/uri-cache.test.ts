@@ -1,7 +1,7 @@
 /**
- * parseUri's table of parsed URIs (uri.ts, URI_CACHE_SIZE): a text parsed before comes back as
- * the same frozen object; texts that share an entry of the table replace each other without
- * being confused; errors are parsed again each time.
+ * parseUri's table of parsed URIs (uri.ts, URI_CACHE_SIZE): a text seen before comes back, from
+ * its second sighting on, as the same frozen object; texts that share an entry of the table
+ * replace each other without being confused; errors are parsed again each time.
  */
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../harness/sip/parser.ts';
@@ -14,9 +14,14 @@ function sip(text: string): SipUri {
 }
 
 describe('parseUri keeps what it parsed', () => {
-  it('the same text gives the same frozen URI, its parameter and header lists frozen too', () => {
+  it('a text seen once is parsed for the caller alone; from its second sighting on it gives one frozen URI, its lists frozen too', () => {
     const text = `sip:alice@atlanta.example:5070;transport=udp;lr?subject=${Date.now()}`;
+    const first = sip(text);
+    // The first sighting is not kept: the caller's own URI, not frozen.
+    expect(Object.isFrozen(first)).toBe(false);
     const a = sip(text);
+    expect(a).not.toBe(first);
+    expect(a).toEqual(first);
     // A copy of the text made apart (another string with the same characters) finds it too.
     const b = sip(` ${text}`.slice(1));
     expect(b).toBe(a);
@@ -76,17 +81,21 @@ describe('parseUri keeps what it parsed', () => {
     }
   });
 
-  it('a bad URI is an error each time, and does not take the place of a good one', () => {
+  it('a bad URI is an error each time (never kept, however often seen); a good one on its entry comes back right', () => {
+    // Same length, last and middle character: both texts fall on one entry of the table.
     const good = 'sip:bob@biloxi.example';
-    const a = sip(good);
     const bad = 'sip:bob@biloxi example';
-    const first = parseUri(bad);
-    const second = parseUri(bad);
-    expect(first.ok).toBe(false);
-    expect(second.ok).toBe(false);
-    // Parsed again: not the result kept from the first time.
-    expect(second).not.toBe(first);
-    expect(sip(good)).toBe(a);
+    sip(good);
+    const a = sip(good);
+    expect(Object.isFrozen(a)).toBe(true);
+    const results = [parseUri(bad), parseUri(bad), parseUri(bad)];
+    for (const r of results) expect(r.ok).toBe(false);
+    // Parsed again each time: not a result kept from an earlier time.
+    expect(new Set(results).size).toBe(3);
+    // The bad text took the entry: the good one is parsed again, and right.
+    const again = sip(good);
+    expect(again).toEqual(a);
+    expect(sip(good)).toBe(sip(good));
     expect(parseUri('').ok).toBe(false);
   });
 
@@ -99,10 +108,15 @@ describe('parseUri keeps what it parsed', () => {
       `From: <sip:dave@denver.example>;tag=${tag}\r\n` +
       'To: <sip:carol@chicago.example>\r\n' +
       `Call-ID: ${tag}@192.0.2.4\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+    // Each text is kept from its second sighting: the Request-URI's text comes again in To at
+    // once, the From's in the second message.
     const a = parseMessage(msg('one1'));
     const b = parseMessage(msg('two2'));
-    if (!a.ok || !b.ok) throw new Error('parse failed');
-    expect(b.message.from?.uri).toBe(a.message.from?.uri);
+    const c = parseMessage(msg('six6'));
+    if (!a.ok || !b.ok || !c.ok) throw new Error('parse failed');
+    expect(c.message.from?.uri).toBe(b.message.from?.uri);
+    expect(Object.isFrozen(b.message.from?.uri)).toBe(true);
+    expect(b.message.to?.uri).toBe(a.message.to?.uri);
     expect(a.message.from?.params).toEqual([['tag', 'one1']]);
     expect(b.message.from?.params).toEqual([['tag', 'two2']]);
     expect(a.message.fromTag).toBe('one1');
