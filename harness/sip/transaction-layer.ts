@@ -320,12 +320,22 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
    */
   private findServer(req: SipRequest, method: string): ServerTransaction | WaitingServer | undefined {
     const via = req.topVia;
-    if (!via) return undefined;
-    const branch = req.branch;
-    if (branch?.startsWith(BRANCH_COOKIE)) {
-      const rec = this.servers.get(branch);
-      if (rec !== undefined && samePlace(rec.place!, method, via)) return rec;
-    }
+    return via ? this.matchServer(req, method, via, this.atBranch(req.branch)) : undefined;
+  }
+
+  /** What `servers` holds at `branch` (an RFC 3261 branch; undefined for any other). */
+  private atBranch(branch: string | undefined): ServerTransaction | WaitingServer | undefined {
+    return branch?.startsWith(BRANCH_COOKIE) ? this.servers.get(branch) : undefined;
+  }
+
+  /** findServer, given what `servers` holds at the request's branch (`atBranch`). */
+  private matchServer(
+    req: SipRequest,
+    method: string,
+    via: Via,
+    atBranch: ServerTransaction | WaitingServer | undefined,
+  ): ServerTransaction | WaitingServer | undefined {
+    if (atBranch !== undefined && samePlace(atBranch.place!, method, via)) return atBranch;
     if (this.serversByKey.size === 0) return undefined;
     const key = serverKey(req, method);
     return key === undefined ? undefined : this.serversByKey.get(key);
@@ -370,7 +380,10 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     }
     const via = req.topVia;
     if (!via) return; // unreachable: the parser requires a Via
-    const existing = this.findServer(req, req.method);
+    // The branch is looked up once: what it holds decides both a match and where a new one goes.
+    const branch = req.branch;
+    const atBranch = this.atBranch(branch);
+    const existing = this.matchServer(req, req.method, via, atBranch);
     if (existing) {
       this.stats.retransmissionsAbsorbed++;
       if (existing instanceof ServerTransaction) existing.receiveRetransmission();
@@ -405,8 +418,7 @@ export class TransactionLayer extends EventEmitter<TransactionLayerEvents> {
     }
     // Kept for the transaction's life (64*T1 after its answer): copies that do not keep the
     // request's header text, which the branch and host were cut from.
-    const branch = req.branch;
-    const byBranch = branch?.startsWith(BRANCH_COOKIE) === true && !this.servers.has(branch);
+    const byBranch = branch?.startsWith(BRANCH_COOKIE) === true && atBranch === undefined;
     const place: ServerPlace = {
       byBranch,
       method: req.method,

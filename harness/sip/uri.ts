@@ -328,7 +328,6 @@ export function unescapeUri(s: string): string {
   return s.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
 }
 
-/** Looks a URI or header parameter up by name, case-insensitively. Undefined when absent; null for a flag. */
 /** A copy of `p` that shares no pair with it (for a value its holder may change). */
 export function copyParams(p: Params): Params {
   const out: Params = [];
@@ -336,6 +335,7 @@ export function copyParams(p: Params): Params {
   return out;
 }
 
+/** Looks a URI or header parameter up by name, case-insensitively. Undefined when absent; null for a flag. */
 export function getParam(params: Params, name: string): string | null | undefined {
   const lower = name.toLowerCase();
   for (const [n, v] of params) if (n.toLowerCase() === lower) return v;

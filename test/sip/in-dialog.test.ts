@@ -289,6 +289,21 @@ function rawReply(text: string, status: string, toTag = '', extra = ''): string 
   return `SIP/2.0 ${status}\r\nVia: ${header('Via')}\r\nFrom: ${header('From')}\r\nTo: ${header('To')}${toTag}\r\nCall-ID: ${header('Call-ID')}\r\nCSeq: ${header('CSeq')}\r\n${extra}Content-Length: 0\r\n\r\n`;
 }
 
+/**
+ * A request from the raw peer at `me` ("127.0.0.7:port") to the agent on 127.0.0.1:`aPort`, in
+ * call `callId`; `toTag` is ";tag=…" or "" (an initial INVITE).
+ */
+function rawRequest(
+  aPort: number,
+  me: string,
+  callId: string,
+): (method: string, cseq: number, branch: string, toTag: string) => string {
+  return (method, cseq, branch, toTag) =>
+    `${method} sip:uac@127.0.0.1:${aPort} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=z9hG4bK${branch}\r\n` +
+    `Max-Forwards: 70\r\nFrom: <sip:peer@${me}>;tag=peer1\r\nTo: <sip:uac@127.0.0.1:${aPort}>${toTag}\r\n` +
+    `Call-ID: ${callId}\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
+}
+
 describe('late 2xx retransmissions', () => {
   it('the initial 2xx retransmitted after a re-INVITE gets the ACK of the initial INVITE (its CSeq), the re-INVITE 2xx its own', async () => {
     const { a, peer, port, contact } = await agentAndRawPeer();
@@ -468,10 +483,7 @@ describe('late 2xx retransmissions', () => {
     let reinvite = '';
     let acks = 0;
     const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
-    const request = (method: string, cseq: number, branch: string, toTag: string) =>
-      `${method} sip:uac@127.0.0.1:${aPort} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=z9hG4bK${branch}\r\n` +
-      `Max-Forwards: 70\r\nFrom: <sip:peer@${me}>;tag=peer1\r\nTo: <sip:uac@127.0.0.1:${aPort}>${toTag}\r\n` +
-      `Call-ID: late-reinvite@127.0.0.7\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
+    const request = rawRequest(aPort, me, 'late-reinvite@127.0.0.7');
     peer.on('message', (m) => {
       const { text, method, cseq, header } = readRaw(m);
       seen.push(`${method} ${cseq}`);
@@ -523,10 +535,7 @@ describe('late 2xx retransmissions', () => {
       );
     });
     const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
-    const request = (method: string, cseq: number, branch: string, toTag: string) =>
-      `${method} sip:uac@127.0.0.1:${aPort} SIP/2.0\r\nVia: SIP/2.0/UDP ${me};branch=z9hG4bK${branch}\r\n` +
-      `Max-Forwards: 70\r\nFrom: <sip:peer@${me}>;tag=peer1\r\nTo: <sip:uac@127.0.0.1:${aPort}>${toTag}\r\n` +
-      `Call-ID: plain-callee@127.0.0.7\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
+    const request = rawRequest(aPort, me, 'plain-callee@127.0.0.7');
     const seen: string[] = [];
     let reinvite = '';
     peer.on('message', (m) => {
