@@ -6,7 +6,8 @@
  * or HTAB continues the field above (RFC 3261 §7.3.1), and a field is its name before the colon
  * and its value with the LWS around it removed. Thousands of generated messages (folding, bare
  * LF, empty lines inside, odd names, compact forms, lists) must give the same fields, and the
- * same first problem, as the rule does.
+ * same first problem, as the rule does, and those that parse the same warnings about their
+ * line ends.
  */
 import { describe, expect, it } from 'vitest';
 import { headerKey } from '../../harness/sip/header-names.ts';
@@ -97,6 +98,8 @@ describe('header lines, cut in one pass, as the rule cuts them', () => {
     let parsedOk = 0;
     let problems = 0;
     let emptyInside = 0;
+    let bareEnded = 0;
+    let someBare = 0;
     for (let i = 0; i < 4000; i++) {
       const lines = REQUIRED.filter(() => rnd(10) !== 0);
       for (let k = rnd(5); k > 0; k--) lines.splice(rnd(lines.length + 1), 0, EXTRA[rnd(EXTRA.length)]!);
@@ -117,6 +120,17 @@ describe('header lines, cut in one pass, as the rule cuts them', () => {
         parsedOk++;
         expect(want.problem).toBeUndefined();
         expect(r.message.headers.map((h) => ({ ...h }))).toEqual(want.fields);
+        // Line ends: a section closed by a bare LF pair says so; one closed by CRLF CRLF says
+        // whether some line before ended with a bare LF (an LF without its CR).
+        const bareEnd = lflf >= 0 && (crlf < 0 || lflf + 2 < crlf + 4);
+        const lineEnds = bareEnd
+          ? ['line ends are bare LF instead of CRLF']
+          : /(^|[^\r])\n/.test(section)
+            ? ['some line ends are bare LF']
+            : [];
+        if (bareEnd) bareEnded++;
+        else if (lineEnds.length > 0) someBare++;
+        expect((r.message.warnings ?? []).filter((w) => w.includes('bare LF'))).toEqual(lineEnds);
       } else if (r.code === 'bad-header' && want.problem !== undefined) {
         problems++;
         expect(r.reason.startsWith(want.problem)).toBe(true);
@@ -134,5 +148,7 @@ describe('header lines, cut in one pass, as the rule cuts them', () => {
     expect(parsedOk).toBeGreaterThan(300);
     expect(problems).toBeGreaterThan(300);
     expect(emptyInside).toBeGreaterThan(20);
+    expect(bareEnded).toBeGreaterThan(5);
+    expect(someBare).toBeGreaterThan(20);
   });
 });
