@@ -7,7 +7,6 @@ export const BENCHES = [
   'sip-parse',
   'call-rate',
   'call-rate-layers',
-  'table-lookups',
   'g722-speed',
   'g711-g729-speed',
   'media-leg-resample',

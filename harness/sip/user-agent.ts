@@ -110,7 +110,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   /** Pending 2xx retransmissions of incoming INVITEs, keyed by dialog, resolved by the ACK. */
   readonly pendingAcks = new ChurnMap<(ack: SipRequest, flow: Flow) => void>();
   /** Dialogs ended within 64*T1 (see dialogEnded), by key. */
-  private readonly ended = new ChurnMap<EndedDialog>();
+  private readonly ended = new Map<string, EndedDialog>();
   private endedQueue: WaitQueue<EndedDialog> | undefined;
   /** Reliable provisional retransmissions waiting for PRACK, by dialog key + RSeq. */
   readonly pendingPracks = new ChurnMap<() => void>();
