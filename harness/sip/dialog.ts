@@ -68,6 +68,14 @@ export class Dialog extends EventEmitter<DialogEvents> {
    */
   openReferSubscriptions = 0;
   /**
+   * Told first when the dialog ends, before the 'terminated' listeners: the user agent that keeps
+   * it (UserAgent.addDialog), then the 2xx waiting for its ACK (AckWait), which the user agent
+   * also finds here when the ACK comes. Fields, not listeners: every call's dialog has them, and
+   * an EventEmitter's `once` costs a wrapper and its `off` a search each.
+   */
+  keeperEnded: ((d: Dialog) => void) | undefined;
+  ackWait: { onAck(ack: SipRequest): void; dialogEnded(): void } | undefined;
+  /**
    * This side sent a REFER in the dialog: a subscription may outlive the INVITE usage even when
    * its 2xx comes after the BYE, so the user agent keeps the whole dialog after it ends.
    */
@@ -301,6 +309,8 @@ export class Dialog extends EventEmitter<DialogEvents> {
     // No request can be sent in the dialog any more, so the message the Allow list would come
     // from is let go (a caller may keep the dialog): an unread remoteAllow reads [] from here.
     this.allowFrom = undefined;
+    this.keeperEnded?.(this);
+    this.ackWait?.dialogEnded();
     this.emit('terminated', by);
   }
 }

@@ -103,12 +103,14 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   readonly transactions: TransactionLayer;
   /** The dialogs in progress, by key (a ChurnMap: under load, dialogs come and go all the time). */
   readonly dialogs = new ChurnMap<Dialog>();
+  /** Dialog.keeperEnded of every dialog kept here: one function for all of them. */
+  private readonly keeperEnded = (d: Dialog): void => this.dialogEnded(d);
   readonly clock: Clock;
   readonly timers: TimerConfig;
   readonly log: Logger;
   private readonly contactUser: string;
-  /** Pending 2xx retransmissions of incoming INVITEs, keyed by dialog, resolved by the ACK. */
-  readonly pendingAcks = new ChurnMap<(ack: SipRequest, flow: Flow) => void>();
+  /** 2xx of ours waiting for their ACK (each on its dialog: Dialog.ackWait). */
+  waitingAcks = 0;
   /** Dialogs ended within 64*T1 (see dialogEnded), by key. */
   private readonly ended = new Map<string, EndedDialog>();
   private endedQueue: WaitQueue<EndedDialog> | undefined;
@@ -542,7 +544,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
 
   addDialog(d: Dialog): void {
     if (!this.dialogs.add(d.key, d)) return;
-    d.once('terminated', () => this.dialogEnded(d));
+    d.keeperEnded = this.keeperEnded;
     this.emit('dialog', d);
   }
 
@@ -614,8 +616,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   private onAck(ack: SipRequest, flow: Flow): void {
     const d = this.findDialog(ack.callId, ack.toTag, ack.fromTag);
     if (!d) return;
-    const pending = this.pendingAcks.get(d.key);
-    if (pending) pending(ack, flow);
+    d.ackWait?.onAck(ack);
     d.emit('ack', ack, flow);
   }
 
@@ -830,8 +831,8 @@ class AckWait {
   private readonly started: number;
   // Assigned in the constructor: a class field initialiser would be renamed per instance by the
   // TypeScript loader (esbuild keepNames), which costs more than the closure.
-  private readonly onTerminated: () => void;
-  private readonly onAck: (ack: SipRequest) => void;
+  /** A listener for the dialog's end, made only if a newer 2xx of the dialog supersedes this one. */
+  private onTerminated: (() => void) | undefined;
 
   constructor(
     private readonly ua: UserAgent,
@@ -841,13 +842,18 @@ class AckWait {
     private readonly resolve: (ack: SipRequest) => void,
     private readonly reject: (err: Error) => void,
   ) {
-    this.onTerminated = () => this.terminated();
-    this.onAck = (ack) => this.acked(ack);
     this.interval = ua.timers.t1;
     this.started = ua.clock.now();
     this.timer = this.schedule();
-    d.once('terminated', this.onTerminated);
-    ua.pendingAcks.set(d.key, this.onAck);
+    ua.waitingAcks++;
+    // The ACK goes to the newest 2xx of the dialog; one it supersedes (a second 2xx before the
+    // first one's ACK) still hears of the dialog's end, as a listener.
+    const prev = d.ackWait as AckWait | undefined;
+    if (prev) {
+      prev.onTerminated = () => prev.dialogEnded();
+      d.once('terminated', prev.onTerminated);
+    }
+    d.ackWait = this;
   }
 
   private schedule(): TimerHandle {
@@ -857,13 +863,20 @@ class AckWait {
 
   private done(): void {
     this.timer.cancel();
-    this.d.off('terminated', this.onTerminated);
-    if (this.ua.pendingAcks.get(this.d.key) === this.onAck) this.ua.pendingAcks.delete(this.d.key);
+    this.ua.waitingAcks--;
+    if (this.d.ackWait === this) this.d.ackWait = undefined;
+    else if (this.onTerminated) this.d.off('terminated', this.onTerminated);
   }
 
-  private terminated(): void {
+  /** Dialog.ackWait: the dialog ended before the ACK. */
+  dialogEnded(): void {
     this.done();
     this.reject(new Error('the dialog ended before the ACK of its 2xx'));
+  }
+
+  /** Dialog.ackWait: the ACK of this 2xx (found by its dialog). */
+  onAck(ack: SipRequest): void {
+    this.acked(ack);
   }
 
   private tick(): void {

@@ -287,7 +287,7 @@ describe('a 2xx never ACKed is cleaned up (RFC 3261 §13.3.1.4)', () => {
     const after = oks(rogue.received()).length;
     await sleep(20 * TIMERS.t1);
     expect(oks(rogue.received()).length, 'no 2xx retransmitted after the BYE').toBeLessThanOrEqual(after + 1);
-    expect(uas.pendingAcks.size).toBe(0);
+    expect(uas.waitingAcks).toBe(0);
   }, 30_000);
 
   it('a reliable provisional never PRACKed: the INVITE is rejected with 500 after 64*T1 (RFC 3262 §3)', async () => {

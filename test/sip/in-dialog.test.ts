@@ -304,6 +304,53 @@ function rawRequest(
     `Call-ID: ${callId}\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
 }
 
+describe("a callee's 2xx waiting for its ACK", () => {
+  it('a re-INVITE answered before the first ACK: each 2xx waits; the ACK ends the newest, the BYE the other, and none is left', async () => {
+    const { a, peer, port } = await agentAndRawPeer();
+    const aPort = a.transport.bound[0]!.port;
+    const me = `127.0.0.7:${port}`;
+    const outcome = new Promise<string>((resolve) => {
+      a.on('invite', (inv) => {
+        inv.answer('v=0\r\n').then(
+          () => resolve('acked'),
+          (err: Error) => resolve(err.message),
+        );
+      });
+    });
+    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
+    const request = rawRequest(aPort, me, 'two-waits@127.0.0.7');
+    const seen: string[] = [];
+    let tag = '';
+    peer.on('message', (m) => {
+      const { text, method, cseq, header } = readRaw(m);
+      seen.push(`${method === 'SIP/2.0' ? text.split(' ')[1] : method} ${cseq}`);
+      if (method === 'SIP/2.0' && cseq === '1' && tag === '') {
+        // The first 200: no ACK for it; a re-INVITE instead, then the ACK of the re-INVITE's 200.
+        tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
+      } else if (method === 'SIP/2.0' && cseq === '2' && !seen.includes('ACKED 2')) {
+        seen.push('ACKED 2');
+        send(request('ACK', 2, 'ack2', `;tag=${tag}`));
+      }
+    });
+    try {
+      send(request('INVITE', 1, 'inv1', ''));
+      const until = async (cond: () => boolean) => {
+        for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+      };
+      // Both 2xx were waiting; the ACK of the second ended its wait only.
+      await until(() => seen.includes('ACKED 2') && a.waitingAcks === 1);
+      expect(a.waitingAcks).toBe(1);
+      send(request('BYE', 3, 'bye3', `;tag=${tag}`));
+      // The BYE ends the dialog: the first 2xx, never ACKed, stops waiting at once.
+      expect(await outcome).toMatch(/ended before the ACK/);
+      expect(a.waitingAcks).toBe(0);
+    } finally {
+      peer.close();
+    }
+  });
+});
+
 describe('late 2xx retransmissions', () => {
   it('the initial 2xx retransmitted after a re-INVITE gets the ACK of the initial INVITE (its CSeq), the re-INVITE 2xx its own', async () => {
     const { a, peer, port, contact } = await agentAndRawPeer();
