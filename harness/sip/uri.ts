@@ -337,8 +337,16 @@ export function copyParams(p: Params): Params {
 
 /** Looks a URI or header parameter up by name, case-insensitively. Undefined when absent; null for a flag. */
 export function getParam(params: Params, name: string): string | null | undefined {
-  const lower = name.toLowerCase();
-  for (const [n, v] of params) if (n.toLowerCase() === lower) return v;
+  // A name spelled as asked matches without a lower-case copy of either (the usual case: "tag",
+  // "branch"); one of the same length is compared in lower case.
+  let lower: string | undefined;
+  for (let i = 0; i < params.length; i++) {
+    const n = params[i]![0];
+    if (n === name) return params[i]![1];
+    if (n.length !== name.length) continue;
+    lower ??= name.toLowerCase();
+    if (n.toLowerCase() === lower) return params[i]![1];
+  }
   return undefined;
 }
 
