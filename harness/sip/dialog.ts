@@ -309,7 +309,9 @@ export class Dialog extends EventEmitter<DialogEvents> {
     // No request can be sent in the dialog any more, so the message the Allow list would come
     // from is let go (a caller may keep the dialog): an unread remoteAllow reads [] from here.
     this.allowFrom = undefined;
-    this.keeperEnded?.(this);
+    const keeper = this.keeperEnded;
+    this.keeperEnded = undefined;
+    keeper?.(this);
     this.ackWait?.dialogEnded();
     this.emit('terminated', by);
   }

@@ -109,8 +109,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   readonly timers: TimerConfig;
   readonly log: Logger;
   private readonly contactUser: string;
-  /** 2xx of ours waiting for their ACK (each on its dialog: Dialog.ackWait). */
-  waitingAcks = 0;
+  private ackWaits = 0;
   /** Dialogs ended within 64*T1 (see dialogEnded), by key. */
   private readonly ended = new Map<string, EndedDialog>();
   private endedQueue: WaitQueue<EndedDialog> | undefined;
@@ -594,6 +593,16 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return this.dialogs.get(d.key) === d ? d : this.keepEnded(d);
   }
 
+  /** 2xx of ours waiting for their ACK (each on its dialog: Dialog.ackWait). */
+  get waitingAcks(): number {
+    return this.ackWaits;
+  }
+
+  /** A 2xx starts (1) or stops (-1) waiting for its ACK (AckWait's count, read as `waitingAcks`). */
+  countAckWait(delta: 1 | -1): void {
+    this.ackWaits += delta;
+  }
+
   findDialog(
     callId: string | undefined,
     localTag: string | undefined,
@@ -701,7 +710,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
         res.set('Content-Type', 'application/sdp');
       }
       tx.respond(res);
-      if (req.method === 'INVITE') this.retransmit2xxUntilAck(d, tx, res);
+      // Nobody waits on it here: a wait that ends without its ACK (the dialog ended, or 64*T1)
+      // must not be an unhandled rejection.
+      if (req.method === 'INVITE') this.retransmit2xxUntilAck(d, tx, res).catch(() => undefined);
     } else if (['INFO', 'NOTIFY', 'OPTIONS', 'MESSAGE'].includes(req.method))
       tx.respond(createResponse(req, 200));
     else tx.respond(createResponse(req, 501));
@@ -829,8 +840,8 @@ class AckWait {
   private interval: number;
   private timer: TimerHandle;
   private readonly started: number;
-  // Assigned in the constructor: a class field initialiser would be renamed per instance by the
-  // TypeScript loader (esbuild keepNames), which costs more than the closure.
+  /** Acked, given up or its dialog ended: later calls do nothing. */
+  private finished = false;
   /** A listener for the dialog's end, made only if a newer 2xx of the dialog supersedes this one. */
   private onTerminated: (() => void) | undefined;
 
@@ -845,7 +856,7 @@ class AckWait {
     this.interval = ua.timers.t1;
     this.started = ua.clock.now();
     this.timer = this.schedule();
-    ua.waitingAcks++;
+    ua.countAckWait(1);
     // The ACK goes to the newest 2xx of the dialog; one it supersedes (a second 2xx before the
     // first one's ACK) still hears of the dialog's end, as a listener.
     const prev = d.ackWait as AckWait | undefined;
@@ -861,16 +872,20 @@ class AckWait {
     return this.ua.clock.setTimeout(() => this.tick(), ms);
   }
 
-  private done(): void {
+  /** Ends the wait; false when it had ended already. */
+  private done(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
     this.timer.cancel();
-    this.ua.waitingAcks--;
+    this.ua.countAckWait(-1);
     if (this.d.ackWait === this) this.d.ackWait = undefined;
     else if (this.onTerminated) this.d.off('terminated', this.onTerminated);
+    return true;
   }
 
   /** Dialog.ackWait: the dialog ended before the ACK. */
   dialogEnded(): void {
-    this.done();
+    if (!this.done()) return;
     this.reject(new Error('the dialog ended before the ACK of its 2xx'));
   }
 
@@ -882,7 +897,7 @@ class AckWait {
   private tick(): void {
     const { ua, d } = this;
     if (ua.clock.now() - this.started >= 64 * ua.timers.t1) {
-      this.done();
+      if (!this.done()) return;
       ua.transport.netLog.warn(
         'no-ack',
         { callId: d.id.callId },
@@ -898,7 +913,7 @@ class AckWait {
   }
 
   private acked(ack: SipRequest): void {
-    this.done();
+    if (!this.done()) return;
     if (ack.body.length > 0) this.d.remoteSdp = ack.bodyText;
     this.resolve(ack);
   }

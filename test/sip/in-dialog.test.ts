@@ -306,7 +306,8 @@ function rawRequest(
 
 describe("a callee's 2xx waiting for its ACK", () => {
   it('a re-INVITE answered before the first ACK: each 2xx waits; the ACK ends the newest, the BYE the other, and none is left', async () => {
-    const { a, peer, port } = await agentAndRawPeer();
+    // T1 of 200 ms: the first 2xx gives up after 12.8 s, long after the BYE.
+    const { a, peer, port } = await agentAndRawPeer({ t1: 200, t2: 1600, t4: 2000 });
     const aPort = a.transport.bound[0]!.port;
     const me = `127.0.0.7:${port}`;
     const outcome = new Promise<string>((resolve) => {
@@ -344,6 +345,86 @@ describe("a callee's 2xx waiting for its ACK", () => {
       send(request('BYE', 3, 'bye3', `;tag=${tag}`));
       // The BYE ends the dialog: the first 2xx, never ACKed, stops waiting at once.
       expect(await outcome).toMatch(/ended before the ACK/);
+      expect(a.waitingAcks).toBe(0);
+    } finally {
+      peer.close();
+    }
+  });
+});
+
+describe("a callee's 2xx waiting for its ACK, given up", () => {
+  it("a 2xx superseded by a re-INVITE's gives up after 64*T1 on its own (BYE sent); none is left waiting, no listener left", async () => {
+    const { a, peer, port } = await agentAndRawPeer();
+    const aPort = a.transport.bound[0]!.port;
+    const me = `127.0.0.7:${port}`;
+    let dialog: Dialog | undefined;
+    const outcome = new Promise<string>((resolve) => {
+      a.on('invite', (inv) => {
+        inv.answer('v=0\r\n').then(
+          () => resolve('acked'),
+          (err: Error) => resolve(err.message),
+        );
+        dialog = inv.dialog;
+      });
+    });
+    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
+    const request = rawRequest(aPort, me, 'gives-up@127.0.0.7');
+    let tag = '';
+    let acked2 = false;
+    peer.on('message', (m) => {
+      const { text, method, cseq, header } = readRaw(m);
+      if (method === 'SIP/2.0' && cseq === '1' && tag === '') {
+        tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
+      } else if (method === 'SIP/2.0' && cseq === '2' && !acked2) {
+        acked2 = true;
+        send(request('ACK', 2, 'ack2', `;tag=${tag}`));
+      } else if (method === 'BYE') send(rawReply(text, '200 OK'));
+    });
+    try {
+      send(request('INVITE', 1, 'inv1', ''));
+      // The first 2xx is never ACKed: after 64*T1 (3.2 s) it gives up and the dialog gets a BYE.
+      expect(await outcome).toMatch(/no ACK for the 2xx within 64\*T1/);
+      for (let i = 0; i < 200 && dialog?.state !== 'terminated'; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(dialog?.state).toBe('terminated');
+      expect(a.waitingAcks).toBe(0);
+      expect(dialog?.listenerCount('terminated')).toBe(0);
+      expect(dialog?.ackWait).toBeUndefined();
+    } finally {
+      peer.close();
+    }
+  }, 15_000);
+
+  it('a re-INVITE the user agent answers by itself, its dialog ended before the ACK: the wait ends, no rejection is left unhandled', async () => {
+    const { a, peer, port } = await agentAndRawPeer();
+    const aPort = a.transport.bound[0]!.port;
+    const me = `127.0.0.7:${port}`;
+    a.on('invite', (inv) => void inv.answer('v=0\r\n').catch(() => undefined));
+    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
+    const request = rawRequest(aPort, me, 'default-reinvite@127.0.0.7');
+    let tag = '';
+    const statuses: string[] = [];
+    peer.on('message', (m) => {
+      const { text, method, cseq, header } = readRaw(m);
+      if (method === 'SIP/2.0') statuses.push(`${text.split(' ')[1]} ${cseq}`);
+      if (method === 'SIP/2.0' && cseq === '1' && tag === '') {
+        tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+        send(request('ACK', 1, 'ack1', `;tag=${tag}`));
+        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
+      } else if (method === 'SIP/2.0' && cseq === '2' && !statuses.includes('200 3')) {
+        // The re-INVITE's 200 is not ACKed: a BYE instead.
+        send(request('BYE', 3, 'bye3', `;tag=${tag}`));
+      }
+    });
+    try {
+      send(request('INVITE', 1, 'inv1', ''));
+      for (let i = 0; i < 200 && !statuses.includes('200 3'); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(statuses).toContain('200 2');
+      expect(statuses).toContain('200 3');
+      // A turn for a rejection to surface (vitest fails the file on an unhandled one).
+      await new Promise((r) => setTimeout(r, 50));
       expect(a.waitingAcks).toBe(0);
     } finally {
       peer.close();
