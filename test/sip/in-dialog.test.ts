@@ -325,11 +325,11 @@ describe("a callee's 2xx waiting for its ACK", () => {
     peer.on('message', (m) => {
       const { text, method, cseq, header } = readRaw(m);
       seen.push(`${method === 'SIP/2.0' ? text.split(' ')[1] : method} ${cseq}`);
-      if (method === 'SIP/2.0' && cseq === '1' && tag === '') {
+      if (text.startsWith('SIP/2.0 200') && cseq === '1' && tag === '') {
         // The first 200: no ACK for it; a re-INVITE instead, then the ACK of the re-INVITE's 200.
         tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
         send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (method === 'SIP/2.0' && cseq === '2' && !seen.includes('ACKED 2')) {
+      } else if (text.startsWith('SIP/2.0 200') && cseq === '2' && !seen.includes('ACKED 2')) {
         seen.push('ACKED 2');
         send(request('ACK', 2, 'ack2', `;tag=${tag}`));
       }
@@ -373,10 +373,10 @@ describe("a callee's 2xx waiting for its ACK, given up", () => {
     let acked2 = false;
     peer.on('message', (m) => {
       const { text, method, cseq, header } = readRaw(m);
-      if (method === 'SIP/2.0' && cseq === '1' && tag === '') {
+      if (text.startsWith('SIP/2.0 200') && cseq === '1' && tag === '') {
         tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
         send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (method === 'SIP/2.0' && cseq === '2' && !acked2) {
+      } else if (text.startsWith('SIP/2.0 200') && cseq === '2' && !acked2) {
         acked2 = true;
         send(request('ACK', 2, 'ack2', `;tag=${tag}`));
       } else if (method === 'BYE') send(rawReply(text, '200 OK'));
@@ -408,11 +408,11 @@ describe("a callee's 2xx waiting for its ACK, given up", () => {
     peer.on('message', (m) => {
       const { text, method, cseq, header } = readRaw(m);
       if (method === 'SIP/2.0') statuses.push(`${text.split(' ')[1]} ${cseq}`);
-      if (method === 'SIP/2.0' && cseq === '1' && tag === '') {
+      if (text.startsWith('SIP/2.0 200') && cseq === '1' && tag === '') {
         tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
         send(request('ACK', 1, 'ack1', `;tag=${tag}`));
         send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (method === 'SIP/2.0' && cseq === '2' && !statuses.includes('200 3')) {
+      } else if (text.startsWith('SIP/2.0 200') && cseq === '2' && !statuses.includes('200 3')) {
         // The re-INVITE's 200 is not ACKed: a BYE instead.
         send(request('BYE', 3, 'bye3', `;tag=${tag}`));
       }
