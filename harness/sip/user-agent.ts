@@ -889,11 +889,6 @@ class AckWait {
     this.reject(new Error('the dialog ended before the ACK of its 2xx'));
   }
 
-  /** Dialog.ackWait: the ACK of this 2xx (found by its dialog). */
-  onAck(ack: SipRequest): void {
-    this.acked(ack);
-  }
-
   private tick(): void {
     const { ua, d } = this;
     if (ua.clock.now() - this.started >= 64 * ua.timers.t1) {
@@ -912,7 +907,8 @@ class AckWait {
     this.timer = this.schedule();
   }
 
-  private acked(ack: SipRequest): void {
+  /** Dialog.ackWait: the ACK of this 2xx (found by its dialog). */
+  onAck(ack: SipRequest): void {
     if (!this.done()) return;
     if (ack.body.length > 0) this.d.remoteSdp = ack.bodyText;
     this.resolve(ack);

@@ -304,43 +304,65 @@ function rawRequest(
     `Call-ID: ${callId}\r\nCSeq: ${cseq} ${method}\r\nContact: <sip:peer@${me}>\r\nContent-Length: 0\r\n\r\n`;
 }
 
+/** Our user agent as callee of a raw caller on 127.0.0.7 in call `callId`: what the caller sends, and how. */
+async function calleeAndRawCaller(callId: string, timers?: UserAgentOptions['timers']) {
+  const { a, peer, port } = await agentAndRawPeer(timers);
+  const aPort = a.transport.bound[0]!.port;
+  const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
+  return { a, peer, send, request: rawRequest(aPort, `127.0.0.7:${port}`, callId) };
+}
+
+/** The callee answers the first INVITE: how its answer() ended ('acked', or why not), and its dialog. */
+function answerOutcome(a: UserAgent): { outcome: Promise<string>; dialog: () => Dialog | undefined } {
+  let dialog: Dialog | undefined;
+  const outcome = new Promise<string>((resolve) => {
+    a.on('invite', (inv) => {
+      inv.answer('v=0\r\n').then(
+        () => resolve('acked'),
+        (err: Error) => resolve(err.message),
+      );
+      dialog = inv.dialog;
+    });
+  });
+  return { outcome, dialog: () => dialog };
+}
+
+/** Polls `cond` every 10 ms for up to `ms`. */
+async function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
+  for (let t = 0; t < ms && !cond(); t += 10) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** A 200 to CSeq `seq` read by the raw peer. */
+const isOk = (text: string, cseq: string, seq: number) =>
+  text.startsWith('SIP/2.0 200') && cseq === String(seq);
+const toTagOf = (header: (n: string) => string) => /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+
 describe("a callee's 2xx waiting for its ACK", () => {
   it('a re-INVITE answered before the first ACK: each 2xx waits; the ACK ends the newest, the BYE the other, and none is left', async () => {
     // T1 of 200 ms: the first 2xx gives up after 12.8 s, long after the BYE.
-    const { a, peer, port } = await agentAndRawPeer({ t1: 200, t2: 1600, t4: 2000 });
-    const aPort = a.transport.bound[0]!.port;
-    const me = `127.0.0.7:${port}`;
-    const outcome = new Promise<string>((resolve) => {
-      a.on('invite', (inv) => {
-        inv.answer('v=0\r\n').then(
-          () => resolve('acked'),
-          (err: Error) => resolve(err.message),
-        );
-      });
+    const { a, peer, send, request } = await calleeAndRawCaller('two-waits@127.0.0.7', {
+      t1: 200,
+      t2: 1600,
+      t4: 2000,
     });
-    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
-    const request = rawRequest(aPort, me, 'two-waits@127.0.0.7');
-    const seen: string[] = [];
+    const { outcome } = answerOutcome(a);
     let tag = '';
+    let acked2 = false;
     peer.on('message', (m) => {
-      const { text, method, cseq, header } = readRaw(m);
-      seen.push(`${method === 'SIP/2.0' ? text.split(' ')[1] : method} ${cseq}`);
-      if (text.startsWith('SIP/2.0 200') && cseq === '1' && tag === '') {
+      const { text, cseq, header } = readRaw(m);
+      if (isOk(text, cseq, 1) && tag === '') {
         // The first 200: no ACK for it; a re-INVITE instead, then the ACK of the re-INVITE's 200.
-        tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+        tag = toTagOf(header);
         send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (text.startsWith('SIP/2.0 200') && cseq === '2' && !seen.includes('ACKED 2')) {
-        seen.push('ACKED 2');
+      } else if (isOk(text, cseq, 2) && !acked2) {
+        acked2 = true;
         send(request('ACK', 2, 'ack2', `;tag=${tag}`));
       }
     });
     try {
       send(request('INVITE', 1, 'inv1', ''));
-      const until = async (cond: () => boolean) => {
-        for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-      };
       // Both 2xx were waiting; the ACK of the second ended its wait only.
-      await until(() => seen.includes('ACKED 2') && a.waitingAcks === 1);
+      await waitUntil(() => acked2 && a.waitingAcks === 1);
       expect(a.waitingAcks).toBe(1);
       send(request('BYE', 3, 'bye3', `;tag=${tag}`));
       // The BYE ends the dialog: the first 2xx, never ACKed, stops waiting at once.
@@ -350,33 +372,18 @@ describe("a callee's 2xx waiting for its ACK", () => {
       peer.close();
     }
   });
-});
 
-describe("a callee's 2xx waiting for its ACK, given up", () => {
-  it("a 2xx superseded by a re-INVITE's gives up after 64*T1 on its own (BYE sent); none is left waiting, no listener left", async () => {
-    const { a, peer, port } = await agentAndRawPeer();
-    const aPort = a.transport.bound[0]!.port;
-    const me = `127.0.0.7:${port}`;
-    let dialog: Dialog | undefined;
-    const outcome = new Promise<string>((resolve) => {
-      a.on('invite', (inv) => {
-        inv.answer('v=0\r\n').then(
-          () => resolve('acked'),
-          (err: Error) => resolve(err.message),
-        );
-        dialog = inv.dialog;
-      });
-    });
-    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
-    const request = rawRequest(aPort, me, 'gives-up@127.0.0.7');
+  it("a 2xx superseded by a re-INVITE's gives up after 64*T1 on its own (BYE sent); none is left waiting, no listener left (a guard: the code before counted this right too)", async () => {
+    const { a, peer, send, request } = await calleeAndRawCaller('gives-up@127.0.0.7');
+    const { outcome, dialog } = answerOutcome(a);
     let tag = '';
     let acked2 = false;
     peer.on('message', (m) => {
       const { text, method, cseq, header } = readRaw(m);
-      if (text.startsWith('SIP/2.0 200') && cseq === '1' && tag === '') {
-        tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+      if (isOk(text, cseq, 1) && tag === '') {
+        tag = toTagOf(header);
         send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (text.startsWith('SIP/2.0 200') && cseq === '2' && !acked2) {
+      } else if (isOk(text, cseq, 2) && !acked2) {
         acked2 = true;
         send(request('ACK', 2, 'ack2', `;tag=${tag}`));
       } else if (method === 'BYE') send(rawReply(text, '200 OK'));
@@ -385,42 +392,36 @@ describe("a callee's 2xx waiting for its ACK, given up", () => {
       send(request('INVITE', 1, 'inv1', ''));
       // The first 2xx is never ACKed: after 64*T1 (3.2 s) it gives up and the dialog gets a BYE.
       expect(await outcome).toMatch(/no ACK for the 2xx within 64\*T1/);
-      for (let i = 0; i < 200 && dialog?.state !== 'terminated'; i++)
-        await new Promise((r) => setTimeout(r, 10));
-      expect(dialog?.state).toBe('terminated');
+      await waitUntil(() => dialog()?.state === 'terminated');
+      expect(dialog()?.state).toBe('terminated');
       expect(a.waitingAcks).toBe(0);
-      expect(dialog?.listenerCount('terminated')).toBe(0);
-      expect(dialog?.ackWait).toBeUndefined();
+      expect(dialog()?.listenerCount('terminated')).toBe(0);
+      expect(dialog()?.ackWait).toBeUndefined();
     } finally {
       peer.close();
     }
   }, 15_000);
 
   it('a re-INVITE the user agent answers by itself, its dialog ended before the ACK: the wait ends, no rejection is left unhandled', async () => {
-    const { a, peer, port } = await agentAndRawPeer();
-    const aPort = a.transport.bound[0]!.port;
-    const me = `127.0.0.7:${port}`;
+    const { a, peer, send, request } = await calleeAndRawCaller('default-reinvite@127.0.0.7');
     a.on('invite', (inv) => void inv.answer('v=0\r\n').catch(() => undefined));
-    const send = (t: string) => peer.send(t, aPort, '127.0.0.1');
-    const request = rawRequest(aPort, me, 'default-reinvite@127.0.0.7');
     let tag = '';
     const statuses: string[] = [];
     peer.on('message', (m) => {
       const { text, method, cseq, header } = readRaw(m);
       if (method === 'SIP/2.0') statuses.push(`${text.split(' ')[1]} ${cseq}`);
-      if (text.startsWith('SIP/2.0 200') && cseq === '1' && tag === '') {
-        tag = /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
+      if (isOk(text, cseq, 1) && tag === '') {
+        tag = toTagOf(header);
         send(request('ACK', 1, 'ack1', `;tag=${tag}`));
         send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (text.startsWith('SIP/2.0 200') && cseq === '2' && !statuses.includes('200 3')) {
+      } else if (isOk(text, cseq, 2) && !statuses.includes('200 3')) {
         // The re-INVITE's 200 is not ACKed: a BYE instead.
         send(request('BYE', 3, 'bye3', `;tag=${tag}`));
       }
     });
     try {
       send(request('INVITE', 1, 'inv1', ''));
-      for (let i = 0; i < 200 && !statuses.includes('200 3'); i++)
-        await new Promise((r) => setTimeout(r, 10));
+      await waitUntil(() => statuses.includes('200 3'));
       expect(statuses).toContain('200 2');
       expect(statuses).toContain('200 3');
       // A turn for a rejection to surface (vitest fails the file on an unhandled one).
