@@ -840,10 +840,15 @@ class AckWait {
   private interval: number;
   private timer: TimerHandle;
   private readonly started: number;
+  /** The CSeq number of the INVITE this 2xx answers: its ACK carries the same (RFC 3261 §13.2.2.4). */
+  private readonly seq: number | undefined;
   /** Acked, given up or its dialog ended: later calls do nothing. */
   private finished = false;
-  /** A listener for the dialog's end, made only if a newer 2xx of the dialog supersedes this one. */
-  private onTerminated: (() => void) | undefined;
+  /**
+   * The wait of an older 2xx of the same dialog, still waiting for its own ACK (a re-INVITE
+   * answered before the first 2xx's ACK): the dialog holds the newest, each the one before it.
+   */
+  private older: AckWait | undefined;
 
   constructor(
     private readonly ua: UserAgent,
@@ -855,15 +860,10 @@ class AckWait {
   ) {
     this.interval = ua.timers.t1;
     this.started = ua.clock.now();
+    this.seq = res.cseq?.seq;
     this.timer = this.schedule();
     ua.countAckWait(1);
-    // The ACK goes to the newest 2xx of the dialog; one it supersedes (a second 2xx before the
-    // first one's ACK) still hears of the dialog's end, as a listener.
-    const prev = d.ackWait as AckWait | undefined;
-    if (prev) {
-      prev.onTerminated = () => prev.dialogEnded();
-      d.once('terminated', prev.onTerminated);
-    }
+    this.older = d.ackWait as AckWait | undefined;
     d.ackWait = this;
   }
 
@@ -872,21 +872,27 @@ class AckWait {
     return this.ua.clock.setTimeout(() => this.tick(), ms);
   }
 
-  /** Ends the wait; false when it had ended already. */
+  /** Ends the wait and takes it out of its dialog's list; false when it had ended already. */
   private done(): boolean {
     if (this.finished) return false;
     this.finished = true;
     this.timer.cancel();
     this.ua.countAckWait(-1);
-    if (this.d.ackWait === this) this.d.ackWait = undefined;
-    else if (this.onTerminated) this.d.off('terminated', this.onTerminated);
+    const d = this.d;
+    if (d.ackWait === this) d.ackWait = this.older;
+    else {
+      let newer = d.ackWait as AckWait | undefined;
+      while (newer && newer.older !== this) newer = newer.older;
+      if (newer) newer.older = this.older;
+    }
     return true;
   }
 
-  /** Dialog.ackWait: the dialog ended before the ACK. */
+  /** Dialog.ackWait: the dialog ended before the ACK (of this 2xx and of every older one). */
   dialogEnded(): void {
-    if (!this.done()) return;
-    this.reject(new Error('the dialog ended before the ACK of its 2xx'));
+    const older = this.older;
+    if (this.done()) this.reject(new Error('the dialog ended before the ACK of its 2xx'));
+    older?.dialogEnded();
   }
 
   private tick(): void {
@@ -895,7 +901,7 @@ class AckWait {
       if (!this.done()) return;
       ua.transport.netLog.warn(
         'no-ack',
-        { callId: d.id.callId },
+        { callId: d.id.callId, cseq: this.seq },
         'no ACK for the 2xx within 64*T1; ending the dialog with BYE',
       );
       this.reject(new AckTimeoutError());
@@ -907,11 +913,18 @@ class AckWait {
     this.timer = this.schedule();
   }
 
-  /** Dialog.ackWait: the ACK of this 2xx (found by its dialog). */
+  /**
+   * Dialog.ackWait: an ACK in this dialog. It acknowledges the 2xx whose INVITE had its CSeq
+   * number (RFC 3261 §13.2.2.4), this one or an older one still waiting; an ACK of no waiting
+   * 2xx (a retransmitted ACK, a wrong number) ends no wait.
+   */
   onAck(ack: SipRequest): void {
-    if (!this.done()) return;
-    if (ack.body.length > 0) this.d.remoteSdp = ack.bodyText;
-    this.resolve(ack);
+    let w: AckWait | undefined = this;
+    const seq = ack.cseq?.seq;
+    while (w && w.seq !== seq) w = w.older;
+    if (!w?.done()) return;
+    if (ack.body.length > 0) w.d.remoteSdp = ack.bodyText;
+    w.resolve(ack);
   }
 }
 

@@ -402,6 +402,46 @@ describe("a callee's 2xx waiting for its ACK", () => {
     }
   }, 15_000);
 
+  it("each 2xx ends at the ACK with its INVITE's CSeq number (RFC 3261 §13.2.2.4): the first one's ACK after the re-INVITE's 2xx ends the first wait only; an ACK of no waiting number ends none", async () => {
+    const { a, peer, send, request } = await calleeAndRawCaller('cseq-acks@127.0.0.7', {
+      t1: 200,
+      t2: 1600,
+      t4: 2000,
+    });
+    const { outcome } = answerOutcome(a);
+    let tag = '';
+    let reinvite200s = 0;
+    peer.on('message', (m) => {
+      const { text, cseq, header } = readRaw(m);
+      if (isOk(text, cseq, 1) && tag === '') {
+        tag = toTagOf(header);
+        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
+      } else if (isOk(text, cseq, 2)) reinvite200s++;
+    });
+    try {
+      send(request('INVITE', 1, 'inv1', ''));
+      await waitUntil(() => a.waitingAcks === 2);
+      expect(a.waitingAcks).toBe(2);
+      // An ACK with a number no INVITE of the dialog had: no wait ends.
+      send(request('ACK', 7, 'ack7', `;tag=${tag}`));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(a.waitingAcks).toBe(2);
+      // The first INVITE's ACK, after the re-INVITE's 2xx: the first answer is acked.
+      send(request('ACK', 1, 'ack1', `;tag=${tag}`));
+      expect(await outcome).toBe('acked');
+      expect(a.waitingAcks).toBe(1);
+      // The re-INVITE's 2xx, still un-ACKed, is still sent again (T1 = 200 ms).
+      const before = reinvite200s;
+      await waitUntil(() => reinvite200s > before, 1500);
+      expect(reinvite200s).toBeGreaterThan(before);
+      send(request('ACK', 2, 'ack2', `;tag=${tag}`));
+      await waitUntil(() => a.waitingAcks === 0);
+      expect(a.waitingAcks).toBe(0);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('a re-INVITE the user agent answers by itself, its dialog ended before the ACK: the wait ends, no rejection is left unhandled', async () => {
     const { a, peer, send, request } = await calleeAndRawCaller('default-reinvite@127.0.0.7');
     a.on('invite', (inv) => void inv.answer('v=0\r\n').catch(() => undefined));
