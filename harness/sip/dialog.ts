@@ -69,9 +69,10 @@ export class Dialog extends EventEmitter<DialogEvents> {
   openReferSubscriptions = 0;
   /**
    * Told first when the dialog ends, before the 'terminated' listeners: the user agent that keeps
-   * it (UserAgent.addDialog), then the newest 2xx waiting for its ACK (AckWait, which holds any
-   * older one still waiting), where the user agent also looks when an ACK comes. Fields, not listeners: every call's dialog has them, and
-   * an EventEmitter's `once` costs a wrapper and its `off` a search each.
+   * it (UserAgent.addDialog), then the newest 2xx waiting for its ACK (AckWait, which holds
+   * any older one still waiting), where the user agent also looks when an ACK comes. Fields,
+   * not listeners: every call's dialog has them, and an EventEmitter's `once` costs a wrapper
+   * and its `off` a search each.
    */
   keeperEnded: ((d: Dialog) => void) | undefined;
   ackWait: { onAck(ack: SipRequest): void; dialogEnded(): void } | undefined;

@@ -885,14 +885,18 @@ class AckWait {
       while (newer && newer.older !== this) newer = newer.older;
       if (newer) newer.older = this.older;
     }
+    this.older = undefined;
     return true;
   }
 
   /** Dialog.ackWait: the dialog ended before the ACK (of this 2xx and of every older one). */
   dialogEnded(): void {
-    const older = this.older;
-    if (this.done()) this.reject(new Error('the dialog ended before the ACK of its 2xx'));
-    older?.dialogEnded();
+    // A loop, not a call per wait: a peer that re-INVITEs again and again without an ACK makes the list long.
+    for (let w: AckWait | undefined = this; w; ) {
+      const older: AckWait | undefined = w.older;
+      if (w.done()) w.reject(new Error('the dialog ended before the ACK of its 2xx'));
+      w = older;
+    }
   }
 
   private tick(): void {
@@ -922,7 +926,19 @@ class AckWait {
     let w: AckWait | undefined = this;
     const seq = ack.cseq?.seq;
     while (w && w.seq !== seq) w = w.older;
-    if (!w?.done()) return;
+    if (!w) {
+      // Evidence for whoever reads why a 2xx went on being sent: a retransmitted ACK of a 2xx
+      // already acked lands here too, so it is told, not held against the peer.
+      const waiting: number[] = [];
+      for (let x: AckWait | undefined = this; x; x = x.older) if (x.seq !== undefined) waiting.push(x.seq);
+      this.ua.transport.netLog.info(
+        'ack-unmatched',
+        { callId: this.d.id.callId, cseq: seq, waiting },
+        'an ACK whose CSeq number is that of no 2xx waiting for its ACK',
+      );
+      return;
+    }
+    if (!w.done()) return;
     if (ack.body.length > 0) w.d.remoteSdp = ack.bodyText;
     w.resolve(ack);
   }

@@ -3,7 +3,7 @@
  * refresh, INFO, REFER with NOTIFY (message/sipfrag), PRACK for reliable provisionals,
  * session timers (RFC 4028), proxy authentication (407) and out-of-order CSeq.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Dialog } from '../../harness/sip/dialog.ts';
 import { DigestServer } from '../../harness/sip/digest.ts';
 import type { SipRequest } from '../../harness/sip/message.ts';
@@ -337,14 +337,13 @@ const isOk = (text: string, cseq: string, seq: number) =>
   text.startsWith('SIP/2.0 200') && cseq === String(seq);
 const toTagOf = (header: (n: string) => string) => /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
 
+/** T1 of 200 ms: a 2xx nobody ACKs is sent again about 0.2, 0.6 and 1.4 s after it and given up after 12.8 s. */
+const T1_200 = { t1: 200, t2: 1600, t4: 2000 };
+
 describe("a callee's 2xx waiting for its ACK", () => {
   it('a re-INVITE answered before the first ACK: each 2xx waits; the ACK ends the newest, the BYE the other, and none is left', async () => {
     // T1 of 200 ms: the first 2xx gives up after 12.8 s, long after the BYE.
-    const { a, peer, send, request } = await calleeAndRawCaller('two-waits@127.0.0.7', {
-      t1: 200,
-      t2: 1600,
-      t4: 2000,
-    });
+    const { a, peer, send, request } = await calleeAndRawCaller('two-waits@127.0.0.7', T1_200);
     const { outcome } = answerOutcome(a);
     let tag = '';
     let acked2 = false;
@@ -403,11 +402,7 @@ describe("a callee's 2xx waiting for its ACK", () => {
   }, 15_000);
 
   it("each 2xx ends at the ACK with its INVITE's CSeq number (RFC 3261 §13.2.2.4): the first one's ACK after the re-INVITE's 2xx ends the first wait only; an ACK of no waiting number ends none", async () => {
-    const { a, peer, send, request } = await calleeAndRawCaller('cseq-acks@127.0.0.7', {
-      t1: 200,
-      t2: 1600,
-      t4: 2000,
-    });
+    const { a, peer, send, request } = await calleeAndRawCaller('cseq-acks@127.0.0.7', T1_200);
     const { outcome } = answerOutcome(a);
     let tag = '';
     let reinvite200s = 0;
@@ -422,10 +417,16 @@ describe("a callee's 2xx waiting for its ACK", () => {
       send(request('INVITE', 1, 'inv1', ''));
       await waitUntil(() => a.waitingAcks === 2);
       expect(a.waitingAcks).toBe(2);
-      // An ACK with a number no INVITE of the dialog had: no wait ends.
+      // An ACK with a number no INVITE of the dialog had: no wait ends, and the log says so.
+      const info = vi.spyOn(a.transport.netLog, 'info');
       send(request('ACK', 7, 'ack7', `;tag=${tag}`));
       await new Promise((r) => setTimeout(r, 100));
       expect(a.waitingAcks).toBe(2);
+      expect(info).toHaveBeenCalledWith(
+        'ack-unmatched',
+        expect.objectContaining({ cseq: 7, waiting: [2, 1] }),
+        expect.any(String),
+      );
       // The first INVITE's ACK, after the re-INVITE's 2xx: the first answer is acked.
       send(request('ACK', 1, 'ack1', `;tag=${tag}`));
       expect(await outcome).toBe('acked');
@@ -440,7 +441,38 @@ describe("a callee's 2xx waiting for its ACK", () => {
     } finally {
       peer.close();
     }
-  });
+  }, 15_000);
+
+  it('three 2xx waiting: the middle one acked leaves the other two; the BYE ends both (the list of waits, unlinked in the middle and ended in a loop)', async () => {
+    const { a, peer, send, request } = await calleeAndRawCaller('three-waits@127.0.0.7', T1_200);
+    // The re-INVITEs are answered by the user agent itself (no 'invite' event for them).
+    const { outcome } = answerOutcome(a);
+    let tag = '';
+    const oks = new Set<string>();
+    peer.on('message', (m) => {
+      const { text, cseq, header } = readRaw(m);
+      if (!text.startsWith('SIP/2.0 200')) return;
+      oks.add(cseq);
+      if (cseq === '1' && tag === '') {
+        tag = toTagOf(header);
+        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
+      } else if (cseq === '2' && !oks.has('3')) send(request('INVITE', 3, 'reinv3', `;tag=${tag}`));
+    });
+    try {
+      send(request('INVITE', 1, 'inv1', ''));
+      await waitUntil(() => a.waitingAcks === 3);
+      expect(a.waitingAcks).toBe(3);
+      send(request('ACK', 2, 'ack2', `;tag=${tag}`));
+      await waitUntil(() => a.waitingAcks === 2);
+      expect(a.waitingAcks).toBe(2);
+      send(request('BYE', 4, 'bye4', `;tag=${tag}`));
+      expect(await outcome).toMatch(/ended before the ACK/);
+      await waitUntil(() => a.waitingAcks === 0);
+      expect(a.waitingAcks).toBe(0);
+    } finally {
+      peer.close();
+    }
+  }, 15_000);
 
   it('a re-INVITE the user agent answers by itself, its dialog ended before the ACK: the wait ends, no rejection is left unhandled', async () => {
     const { a, peer, send, request } = await calleeAndRawCaller('default-reinvite@127.0.0.7');
