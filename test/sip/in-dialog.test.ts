@@ -337,25 +337,41 @@ const isOk = (text: string, cseq: string, seq: number) =>
   text.startsWith('SIP/2.0 200') && cseq === String(seq);
 const toTagOf = (header: (n: string) => string) => /tag=([^;\s]+)/.exec(header('To'))?.[1] ?? '';
 
+/**
+ * The raw caller's part in the tests of the 2xx waits: at the callee's first 200 (CSeq 1) it takes
+ * the To tag and sends a re-INVITE (CSeq 2) instead of an ACK; every other datagram, read, goes to
+ * `next`. Returns the To tag once known ('' before).
+ */
+function reinviteAtFirst200(
+  c: Awaited<ReturnType<typeof calleeAndRawCaller>>,
+  next: (r: ReturnType<typeof readRaw>, tag: string) => void,
+): () => string {
+  let tag = '';
+  c.peer.on('message', (m) => {
+    const r = readRaw(m);
+    if (isOk(r.text, r.cseq, 1) && tag === '') {
+      tag = toTagOf(r.header);
+      c.send(c.request('INVITE', 2, 'reinv2', `;tag=${tag}`));
+    } else next(r, tag);
+  });
+  return () => tag;
+}
+
 /** T1 of 200 ms: a 2xx nobody ACKs is sent again about 0.2, 0.6 and 1.4 s after it and given up after 12.8 s. */
 const T1_200 = { t1: 200, t2: 1600, t4: 2000 };
 
 describe("a callee's 2xx waiting for its ACK", () => {
   it('a re-INVITE answered before the first ACK: each 2xx waits; the ACK ends the newest, the BYE the other, and none is left', async () => {
-    // T1 of 200 ms: the first 2xx gives up after 12.8 s, long after the BYE.
-    const { a, peer, send, request } = await calleeAndRawCaller('two-waits@127.0.0.7', T1_200);
+    // The first 2xx gives up after 12.8 s, long after the BYE.
+    const c = await calleeAndRawCaller('two-waits@127.0.0.7', T1_200);
+    const { a, peer, send, request } = c;
     const { outcome } = answerOutcome(a);
-    let tag = '';
     let acked2 = false;
-    peer.on('message', (m) => {
-      const { text, cseq, header } = readRaw(m);
-      if (isOk(text, cseq, 1) && tag === '') {
-        // The first 200: no ACK for it; a re-INVITE instead, then the ACK of the re-INVITE's 200.
-        tag = toTagOf(header);
-        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (isOk(text, cseq, 2) && !acked2) {
+    // The first 200: no ACK for it; a re-INVITE instead, then the ACK of the re-INVITE's 200.
+    const tag = reinviteAtFirst200(c, ({ text, cseq }, t) => {
+      if (isOk(text, cseq, 2) && !acked2) {
         acked2 = true;
-        send(request('ACK', 2, 'ack2', `;tag=${tag}`));
+        send(request('ACK', 2, 'ack2', `;tag=${t}`));
       }
     });
     try {
@@ -363,7 +379,7 @@ describe("a callee's 2xx waiting for its ACK", () => {
       // Both 2xx were waiting; the ACK of the second ended its wait only.
       await waitUntil(() => acked2 && a.waitingAcks === 1);
       expect(a.waitingAcks).toBe(1);
-      send(request('BYE', 3, 'bye3', `;tag=${tag}`));
+      send(request('BYE', 3, 'bye3', `;tag=${tag()}`));
       // The BYE ends the dialog: the first 2xx, never ACKed, stops waiting at once.
       expect(await outcome).toMatch(/ended before the ACK/);
       expect(a.waitingAcks).toBe(0);
@@ -373,18 +389,14 @@ describe("a callee's 2xx waiting for its ACK", () => {
   });
 
   it("a 2xx superseded by a re-INVITE's gives up after 64*T1 on its own (BYE sent); none is left waiting, no listener left (a guard: the code before counted this right too)", async () => {
-    const { a, peer, send, request } = await calleeAndRawCaller('gives-up@127.0.0.7');
+    const c = await calleeAndRawCaller('gives-up@127.0.0.7');
+    const { a, peer, send, request } = c;
     const { outcome, dialog } = answerOutcome(a);
-    let tag = '';
     let acked2 = false;
-    peer.on('message', (m) => {
-      const { text, method, cseq, header } = readRaw(m);
-      if (isOk(text, cseq, 1) && tag === '') {
-        tag = toTagOf(header);
-        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (isOk(text, cseq, 2) && !acked2) {
+    reinviteAtFirst200(c, ({ text, method, cseq }, t) => {
+      if (isOk(text, cseq, 2) && !acked2) {
         acked2 = true;
-        send(request('ACK', 2, 'ack2', `;tag=${tag}`));
+        send(request('ACK', 2, 'ack2', `;tag=${t}`));
       } else if (method === 'BYE') send(rawReply(text, '200 OK'));
     });
     try {
@@ -402,21 +414,18 @@ describe("a callee's 2xx waiting for its ACK", () => {
   }, 15_000);
 
   it("each 2xx ends at the ACK with its INVITE's CSeq number (RFC 3261 §13.2.2.4): the first one's ACK after the re-INVITE's 2xx ends the first wait only; an ACK of no waiting number ends none", async () => {
-    const { a, peer, send, request } = await calleeAndRawCaller('cseq-acks@127.0.0.7', T1_200);
+    const c = await calleeAndRawCaller('cseq-acks@127.0.0.7', T1_200);
+    const { a, peer, send, request } = c;
     const { outcome } = answerOutcome(a);
-    let tag = '';
     let reinvite200s = 0;
-    peer.on('message', (m) => {
-      const { text, cseq, header } = readRaw(m);
-      if (isOk(text, cseq, 1) && tag === '') {
-        tag = toTagOf(header);
-        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (isOk(text, cseq, 2)) reinvite200s++;
+    const tagOf = reinviteAtFirst200(c, ({ text, cseq }) => {
+      if (isOk(text, cseq, 2)) reinvite200s++;
     });
     try {
       send(request('INVITE', 1, 'inv1', ''));
       await waitUntil(() => a.waitingAcks === 2);
       expect(a.waitingAcks).toBe(2);
+      const tag = tagOf();
       // An ACK with a number no INVITE of the dialog had: no wait ends, and the log says so.
       const info = vi.spyOn(a.transport.netLog, 'info');
       send(request('ACK', 7, 'ack7', `;tag=${tag}`));
@@ -444,24 +453,22 @@ describe("a callee's 2xx waiting for its ACK", () => {
   }, 15_000);
 
   it('three 2xx waiting: the middle one acked leaves the other two; the BYE ends both (the list of waits, unlinked in the middle and ended in a loop)', async () => {
-    const { a, peer, send, request } = await calleeAndRawCaller('three-waits@127.0.0.7', T1_200);
+    const c = await calleeAndRawCaller('three-waits@127.0.0.7', T1_200);
+    const { a, peer, send, request } = c;
     // The re-INVITEs are answered by the user agent itself (no 'invite' event for them).
     const { outcome } = answerOutcome(a);
-    let tag = '';
-    const oks = new Set<string>();
-    peer.on('message', (m) => {
-      const { text, cseq, header } = readRaw(m);
-      if (!text.startsWith('SIP/2.0 200')) return;
-      oks.add(cseq);
-      if (cseq === '1' && tag === '') {
-        tag = toTagOf(header);
-        send(request('INVITE', 2, 'reinv2', `;tag=${tag}`));
-      } else if (cseq === '2' && !oks.has('3')) send(request('INVITE', 3, 'reinv3', `;tag=${tag}`));
+    let reinvited3 = false;
+    const tagOf = reinviteAtFirst200(c, ({ text, cseq }, t) => {
+      if (isOk(text, cseq, 2) && !reinvited3) {
+        reinvited3 = true;
+        send(request('INVITE', 3, 'reinv3', `;tag=${t}`));
+      }
     });
     try {
       send(request('INVITE', 1, 'inv1', ''));
       await waitUntil(() => a.waitingAcks === 3);
       expect(a.waitingAcks).toBe(3);
+      const tag = tagOf();
       send(request('ACK', 2, 'ack2', `;tag=${tag}`));
       await waitUntil(() => a.waitingAcks === 2);
       expect(a.waitingAcks).toBe(2);
