@@ -14,7 +14,7 @@ export type Mark = 'N/A' | 'OK' | 'NOK';
 /**
  * Result of a feature of the summary. OK, NOK and N/A as in the IWR; "partly" when some of the
  * feature's cells are OK and others could not be judged (ERROR: a harness failure; INCOMPLETE:
- * a setting nobody applied or a host limitation; neither OK nor NOK); ERROR or INCOMPLETE when
+ * a setting nobody applied, a host limitation, or a stall of the harness in every window listened to; neither OK nor NOK); ERROR or INCOMPLETE when
  * none could be judged for that reason; "not tested" when the run has no cell for the feature.
  */
 export type FeatureResult = 'OK' | 'NOK' | 'N/A' | 'partly' | 'ERROR' | 'INCOMPLETE' | 'not tested';

@@ -19,10 +19,15 @@ import {
   toneSource,
 } from '../harness/actors/index.ts';
 import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
-import { type CaseContext, MIN_TONE_LEVEL, testCase } from '../harness/runner/index.ts';
+import {
+  type CaseContext,
+  listenWindow,
+  MIN_TONE_LEVEL,
+  stallText,
+  testCase,
+  unjudgedIfStalled,
+} from '../harness/runner/index.ts';
 import { type Connected, callExtension, hangUp, until } from './call-helpers.ts';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** How long a tone or the music is listened to before it is measured, ms. */
 const LISTEN_MS = 1000;
@@ -78,29 +83,36 @@ export async function checkTones(
   listeners: Array<{ party: Party; hears: Party[]; notHears?: Party[] }>,
   what: string,
 ): Promise<boolean> {
-  for (const l of listeners) l.party.clearHeard();
-  for (const s of speakers) s.party.say(toneSource(s.hz, 16000));
-  await sleep(LISTEN_MS);
-  const heard = new Map(listeners.map((l) => [l.party, l.party.heard()]));
+  const listened = await listenWindow(ctx, what, {
+    ms: LISTEN_MS,
+    start: () => {
+      for (const l of listeners) l.party.clearHeard();
+      for (const s of speakers) s.party.say(toneSource(s.hz, 16000));
+    },
+    read: () => new Map(listeners.map((l) => [l.party, l.party.heard()])),
+  });
   for (const s of speakers) s.party.silence();
+  const stalled = stallText(listened.judgedStallMs);
   let ok = true;
   for (const l of listeners) {
-    const rec = heard.get(l.party)!;
+    const rec = listened.heard.get(l.party)!;
     const floor = toneLevel(rec, 2450);
     for (const p of l.hears) {
       const hz = speakers.find((s) => s.party === p)?.hz;
       if (hz === undefined) continue;
       const level = toneLevel(rec, hz);
+      const hears = level >= MIN_TONE_LEVEL && level > 8 * floor;
+      const unjudged = unjudgedIfStalled(listened, !hears);
+      // A failure not judged does not stop the case: what comes next can still be judged.
       ok =
-        ctx.check.that(
-          `${what}: ${l.party.name} hears ${p.name}`,
-          level >= MIN_TONE_LEVEL && level > 8 * floor,
-          {
-            expected: `${hz} Hz tone of ${p.name} (level ≥ ${MIN_TONE_LEVEL})`,
-            observed: `level ${Math.round(level)} (floor ${Math.round(floor)})`,
-            failure: `${what}: ${l.party.name} did not hear ${p.name} (tone level ${Math.round(level)})`,
-          },
-        ) && ok;
+        (ctx.check.that(`${what}: ${l.party.name} hears ${p.name}`, hears, {
+          expected: `${hz} Hz tone of ${p.name} (level ≥ ${MIN_TONE_LEVEL})`,
+          observed: `level ${Math.round(level)} (floor ${Math.round(floor)})${stalled}`,
+          failure: `${what}: ${l.party.name} did not hear ${p.name} (tone level ${Math.round(level)})`,
+          ...unjudged,
+        }) ||
+          unjudged.incomplete !== undefined) &&
+        ok;
     }
     for (const p of l.notHears ?? []) {
       const hz = speakers.find((s) => s.party === p)?.hz;
@@ -112,8 +124,9 @@ export async function checkTones(
           `${what}: ${l.party.name} does not hear ${self ? 'itself' : p.name}`,
           level < MIN_TONE_LEVEL,
           {
+            ...unjudgedIfStalled(listened, level < MIN_TONE_LEVEL),
             expected: `no ${hz} Hz tone (level < ${MIN_TONE_LEVEL})`,
-            observed: `level ${Math.round(level)}`,
+            observed: `level ${Math.round(level)}${stalled}`,
             failure: self
               ? `${what}: ${l.party.name} hears its own voice back (echo, tone level ${Math.round(level)})`
               : `${what}: ${l.party.name} still hears ${p.name} (tone level ${Math.round(level)})`,
@@ -131,26 +144,36 @@ export async function checkMusicOnHold(
   what: string,
   present = true,
 ): Promise<boolean> {
-  party.clearHeard();
-  await sleep(LISTEN_MS + 200);
-  const rec = party.heard();
+  const listened = await listenWindow(ctx, `music on hold (${what})`, {
+    ms: LISTEN_MS + 200,
+    start: () => party.clearHeard(),
+    read: () => party.heard(),
+  });
+  const rec = listened.heard;
+  const stalled = stallText(listened.judgedStallMs);
   const moh = detectMoh(rec.samples, rec.sampleRate);
   const shares = moh.noteShares.map((s) => `${Math.round(100 * s)} %`).join(' / ');
-  return ctx.check.that(
+  const unjudged = unjudgedIfStalled(listened, !moh.present);
+  // A failure not judged does not stop the case: what comes next can still be judged.
+  const judged = ctx.check.that(
     `${what}: ${party.name} ${present ? 'hears' : 'no longer hears'} music on hold`,
     moh.present === present,
     {
       expected: present ? 'the OXO music on hold (three-note melody)' : 'no music on hold',
-      observed: moh.present
-        ? `music on hold (notes ${shares} of ${moh.windows} windows)`
-        : moh.windows === 0
-          ? 'silence'
-          : `other audio (melody notes ${shares} of ${moh.windows} windows)`,
+      observed: `${
+        moh.present
+          ? `music on hold (notes ${shares} of ${moh.windows} windows)`
+          : moh.windows === 0
+            ? 'silence'
+            : `other audio (melody notes ${shares} of ${moh.windows} windows)`
+      }${stalled}`,
       failure: present
         ? `${what}: ${party.name} heard no music on hold (${moh.windows === 0 ? 'silence' : 'other audio'})`
         : `${what}: ${party.name} still hears the music on hold`,
+      ...unjudged,
     },
   );
+  return judged || unjudged.incomplete !== undefined;
 }
 
 /** A number as an OXO set or a PSTN phone of this profile shows it. */

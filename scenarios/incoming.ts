@@ -8,7 +8,14 @@
 import type { Call, Extension, ExtensionState, PstnPhone } from '../harness/actors/index.ts';
 import { detectMoh, normaliseNumber, toneSource } from '../harness/actors/index.ts';
 import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
-import { type CaseContext, MIN_TONE_LEVEL, testCase } from '../harness/runner/index.ts';
+import {
+  type CaseContext,
+  listenWindow,
+  MIN_TONE_LEVEL,
+  stallText,
+  testCase,
+  unjudgedIfStalled,
+} from '../harness/runner/index.ts';
 import { type Connected, callExtension, hangUp } from './call-helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,19 +43,24 @@ export function expectedDisplay(ctx: CaseContext, phone: PstnPhone): { number: s
 
 /** Checks that `who` hears the OXO's music on hold on `call` (listens {@link MOH_LISTEN_MS}). */
 async function checkMoh(ctx: CaseContext, call: Call, who: string, holder: string): Promise<boolean> {
-  call.media.clearReceived();
-  await sleep(MOH_LISTEN_MS);
-  const rec = call.media.receivedAudio();
+  const listened = await listenWindow(ctx, `music on hold heard by ${who}`, {
+    ms: MOH_LISTEN_MS,
+    start: () => call.media.clearReceived(),
+    read: () => call.media.receivedAudio(),
+  });
+  const rec = listened.heard;
   const moh = detectMoh(rec.samples, rec.sampleRate);
   const shares = moh.noteShares.map((s) => `${Math.round(100 * s)} %`).join(' / ');
   return ctx.check.that(`music on hold heard by ${who}`, moh.present, {
     expected: 'the OXO’s music on hold (three-note melody)',
-    observed:
-      moh.windows === 0 ? 'silence' : `${moh.windows} windows analysed, melody notes dominate ${shares}`,
+    observed: `${
+      moh.windows === 0 ? 'silence' : `${moh.windows} windows analysed, melody notes dominate ${shares}`
+    }${stallText(listened.judgedStallMs)}`,
     failure:
       moh.windows === 0
         ? `${who} hears silence instead of music on hold while ${holder} holds the call`
         : `${who} does not hear the OXO’s music on hold while ${holder} holds the call`,
+    ...unjudgedIfStalled(listened, !moh.present),
   });
 }
 
@@ -343,24 +355,31 @@ export const remoteToDeskphone = testCase({
     if (r.connected) {
       // The OXO mixes the two sets' handsets; each says a tone and must hear the other's.
       const mix = await ctx.oxo.conference([remote.handset, desk.handset]);
-      remote.handset.say(toneSource(700, 16000));
-      desk.handset.say(toneSource(1300, 16000));
-      remote.handset.clearHeard();
-      desk.handset.clearHeard();
-      await sleep(900);
       const pairs: Array<[Extension, Extension, number]> = [
         [remote, desk, 700],
         [desk, remote, 1300],
       ];
+      const listened = await listenWindow(ctx, 'the internal call', {
+        ms: 900,
+        start: () => {
+          remote.handset.say(toneSource(700, 16000));
+          desk.handset.say(toneSource(1300, 16000));
+          remote.handset.clearHeard();
+          desk.handset.clearHeard();
+        },
+        read: () => new Map(pairs.map(([, to]) => [to, to.handset.heard()])),
+      });
+      const stalled = stallText(listened.judgedStallMs);
       for (const [from, to, hz] of pairs) {
-        const h = to.handset.heard();
+        const h = listened.heard.get(to)!;
         const n = Math.min(h.samples.length, Math.round(0.4 * h.sampleRate));
         const at = h.samples.length - n;
         const level = n > 0 ? goertzelAmplitude(h.samples, h.sampleRate, hz, at, h.samples.length) : 0;
         ctx.check.that(`audio ${from.name} → ${to.name} (internal)`, level >= MIN_TONE_LEVEL, {
           expected: `${hz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL})`,
-          observed: `level ${Math.round(level)}`,
+          observed: `level ${Math.round(level)}${stalled}`,
           failure: `No audio from ${from.name} reached ${to.name} in the internal call (tone level ${Math.round(level)})`,
+          ...unjudgedIfStalled(listened, level < MIN_TONE_LEVEL),
         });
       }
       remote.handset.stopSaying();

@@ -8,7 +8,15 @@ import { codecByName } from '../codecs/index.ts';
 import { type Call, MediaLeg, pcmSource, toneSource } from '../harness/actors/index.ts';
 import { checkWideband } from '../harness/media/analysis/index.ts';
 import { jitterOutsideStalls, parseRtp } from '../harness/media/rtp/index.ts';
-import { type CaseContext, NotApplicable, NotJudgedHere, testCase } from '../harness/runner/index.ts';
+import {
+  type CaseContext,
+  listenWindow,
+  NotApplicable,
+  NotJudgedHere,
+  stallText,
+  testCase,
+  unjudgedIfStalled,
+} from '../harness/runner/index.ts';
 import { type SendTarget, type TransportProtocol, UserAgent } from '../harness/sip/index.ts';
 import { callExtension, callExternal, hangUp, mediaSettled } from './call-helpers.ts';
 import {
@@ -348,6 +356,13 @@ export function wrongPasswordRefusal(
     ok: true,
     note: 'refused with a new 401 challenge instead of 403, as RFC 3261 §22.2 allows',
   };
+}
+
+/** Tone bursts as an observation reads them ("500 ms at 1100.2 Hz, ..."); empty when none. */
+function burstsText(bursts: ReturnType<typeof findToneBursts>): string {
+  return bursts
+    .map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`)
+    .join(', ');
 }
 
 /** RTP packets a leg received (or sent), parsed (garbage is skipped). */
@@ -762,14 +777,22 @@ export const faxG711 = testCase({
     const caller = cngSignal({ sampleRate: 8000, cycles: plan.cngCycles, onMs: 500, offMs: plan.cngOffMs });
     const called = calledFaxSignal({ sampleRate: 8000, cedMs: plan.cedMs, preambleMs: plan.preambleMs });
     const playMs = Math.max(caller.length, called.samples.length) / 8;
-    c.pstn.media.clearReceived();
-    c.desk.media.clearReceived();
-    c.pstn.media.play(pcmSource(caller, 8000));
-    c.desk.media.play(pcmSource(called.samples, 8000));
     const full = Math.ceil(faxPlan(false).cngCycles * (500 + faxPlan(false).cngOffMs)) + 300;
-    await ctx.wait(full, Math.ceil(playMs) + 300, 'the fax signals');
+    // Both faxes play from the start of each window; a window in which this process stalled is
+    // played again (harness/runner/listen-window.ts): its own senders skipped part of it.
+    const listened = await listenWindow(ctx, 'the fax signals', {
+      start: () => {
+        c.pstn.media.clearReceived();
+        c.desk.media.clearReceived();
+        c.pstn.media.play(pcmSource(caller, 8000));
+        c.desk.media.play(pcmSource(called.samples, 8000));
+      },
+      wait: () => ctx.wait(full, Math.ceil(playMs) + 300, 'the fax signals'),
+      read: () => ({ atFxs: c.desk.media.receivedAudio(), atPstn: c.pstn.media.receivedAudio() }),
+    });
     c.pstn.media.stopPlaying();
     c.desk.media.stopPlaying();
+    const stalled = stallText(listened.judgedStallMs);
     // The codecs that carried the fax: an SBC may answer first with another codec and move the
     // leg to G.711 with a re-INVITE of its own (early media answered before the far side chose).
     const g711 = ['PCMA', 'PCMU'];
@@ -777,48 +800,43 @@ export const faxG711 = testCase({
     ctx.check.codec(c.desk, g711, 'the FXS-1 leg of the fax call');
 
     // CNG at FXS-1.
-    const atFxs = c.desk.media.receivedAudio();
+    const { atFxs, atPstn } = listened.heard;
     const cng = findToneBursts(atFxs.samples, atFxs.sampleRate, CNG_HZ);
     const cngOk = cng.filter(
       (b) => Math.abs(b.frequencyHz - CNG_HZ) <= CNG_TOLERANCE_HZ && b.endMs - b.startMs >= 400,
     );
-    ctx.check.that('CNG from the calling fax reaches FXS-1', cngOk.length >= plan.cngCycles, {
+    const cngAll = cngOk.length >= plan.cngCycles;
+    ctx.check.that('CNG from the calling fax reaches FXS-1', cngAll, {
       expected: `${plan.cngCycles} × 1100 Hz (± ${CNG_TOLERANCE_HZ} Hz) for 0.5 s`,
-      observed:
-        cng
-          .map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`)
-          .join(', ') || 'no 1100 Hz tone',
+      observed: `${burstsText(cng) || 'no 1100 Hz tone'}${stalled}`,
       failure:
         cng.length === 0
           ? 'No CNG (1100 Hz) from the calling fax reached FXS-1'
           : cngOk.length > 0
             ? `Only ${cngOk.length} of ${plan.cngCycles} CNG bursts from the calling fax reached FXS-1`
-            : `CNG reached FXS-1 altered: ${cng.map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`).join(', ')}`,
+            : `CNG reached FXS-1 altered: ${burstsText(cng)}`,
+      ...unjudgedIfStalled(listened, !cngAll),
     });
     // CED and the V.21 preamble at the PSTN fax.
-    const atPstn = c.pstn.media.receivedAudio();
     const ced = findToneBursts(atPstn.samples, atPstn.sampleRate, CED_HZ);
     const cedBurst = ced.find((b) => b.endMs - b.startMs >= plan.cedMs * 0.9);
-    ctx.check.that(
-      'CED from the called fax reaches the PSTN fax',
-      cedBurst !== undefined && Math.abs(cedBurst.frequencyHz - CED_HZ) <= CED_TOLERANCE_HZ,
-      {
-        expected: `2100 Hz (± ${CED_TOLERANCE_HZ} Hz) for ${plan.cedMs} ms`,
-        observed:
-          ced
-            .map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`)
-            .join(', ') || 'no 2100 Hz tone',
-        failure:
-          ced.length === 0
-            ? 'No CED (2100 Hz) from the called fax reached the PSTN fax'
-            : `CED reached the PSTN fax altered: ${ced.map((b) => `${Math.round(b.endMs - b.startMs)} ms at ${b.frequencyHz.toFixed(1)} Hz`).join(', ')}`,
-      },
-    );
+    const cedOk = cedBurst !== undefined && Math.abs(cedBurst.frequencyHz - CED_HZ) <= CED_TOLERANCE_HZ;
+    ctx.check.that('CED from the called fax reaches the PSTN fax', cedOk, {
+      expected: `2100 Hz (± ${CED_TOLERANCE_HZ} Hz) for ${plan.cedMs} ms`,
+      observed: `${burstsText(ced) || 'no 2100 Hz tone'}${stalled}`,
+      failure:
+        ced.length === 0
+          ? 'No CED (2100 Hz) from the called fax reached the PSTN fax'
+          : `CED reached the PSTN fax altered: ${burstsText(ced)}`,
+      ...unjudgedIfStalled(listened, !cedOk),
+    });
     const v21 = demodulateV21(atPstn.samples, atPstn.sampleRate, cedBurst?.endMs ?? 0);
-    ctx.check.that('the V.21 preamble (HDLC flags) reaches the PSTN fax', v21.flags >= called.flags - 3, {
+    const v21Ok = v21.flags >= called.flags - 3;
+    ctx.check.that('the V.21 preamble (HDLC flags) reaches the PSTN fax', v21Ok, {
       expected: `${called.flags} HDLC flags 0x7E at 300 bit/s (1650/1850 Hz)`,
-      observed: `${v21.flags} flags demodulated`,
+      observed: `${v21.flags} flags demodulated${stalled}`,
       failure: `The V.21 preamble from the called fax arrived damaged: ${v21.flags} of ${called.flags} HDLC flags demodulated`,
+      ...unjudgedIfStalled(listened, !v21Ok),
     });
     // RTP continuity both ways (no VAD, no comfort noise packets, nothing lost), judged against
     // what the far phone itself sent: when the harness's own process stalls, its sender skips

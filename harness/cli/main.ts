@@ -106,7 +106,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         '130 interrupted (Ctrl-C, SIGTERM): running cases stop within about a second and leave no cell; --resume DIR runs them.\n' +
         'Progress: on a terminal a live line per running case (elapsed / expected, its step); on a pipe or with CI=true plain lines.\n' +
         'Cells: N/A (not applicable to the product in scope), OK, NOK (with the failed check as comment), ERROR (the harness failed),\n' +
-        'INCOMPLETE (not fully judged here: an SBC setting nobody applied, or a library this host lacks; docs/verdicts.md).\n' +
+        'INCOMPLETE (not fully judged here: an SBC setting nobody applied, a library this host lacks, or this process stalling\n' +
+        'in every window a check listened to; docs/verdicts.md).\n' +
         'External SBC: the case settings (codec order, TLS, SRTP) are asked of you with --interactive; without, they are not applied.\n' +
         'Real OXO or provider (oxo.kind / provider.kind: real): each step on it is an instruction to you with --interactive; without, those cases are INCOMPLETE.\n' +
         'Live console (--ui): the printed address carries a random token; only a page opened with it can watch or answer (docs/live-console.md).\n' +

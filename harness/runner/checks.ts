@@ -40,6 +40,12 @@ export interface CheckDetail {
   comment?: string;
   /** Recorded but not judged, for this reason (e.g. the engineer answered N/A). */
   notJudgedBy?: string;
+  /**
+   * Recorded but not judged because this run could not judge it, for this reason (e.g. this
+   * process stalled in every window listened to). Unless a judged check failed, the cell is
+   * INCOMPLETE and its comment gives the reason.
+   */
+  incomplete?: string;
 }
 
 /** Result of one direction of an audio check. */
@@ -104,6 +110,13 @@ export class Checks {
     return this.records.filter((r) => r.judged === false);
   }
 
+  private readonly incompleteSet = new Set<string>();
+
+  /** Why checks of this case could not be judged in this run (CheckDetail.incomplete), each once. */
+  get incompleteReasons(): string[] {
+    return [...this.incompleteSet];
+  }
+
   /** The general check: records it, returns `ok`. */
   that(name: string, ok: boolean, d: CheckDetail): boolean {
     const r: CheckRecord = {
@@ -124,6 +137,10 @@ export class Checks {
     } else if (d.notJudgedBy) {
       r.judged = false;
       r.notJudged = d.notJudgedBy;
+    } else if (d.incomplete) {
+      r.judged = false;
+      r.notJudged = d.incomplete;
+      this.incompleteSet.add(d.incomplete);
     }
     this.records.push(r);
     this.onRecord(r);

@@ -14,6 +14,7 @@ export * from './engineer.ts';
 export * from './first-answer-prompter.ts';
 export * from './journal.ts';
 export * from './kamailio-adapter.ts';
+export * from './listen-window.ts';
 export * from './load-agents.ts';
 export * from './load-breakage.ts';
 export * from './load-call-shapes.ts';

@@ -639,8 +639,9 @@ async function runCase(
       runStartedAtMs: runLab?.startedAtMs,
       wait: async (fullMs, quickMs, what) => {
         const ms = o.quick ? Math.min(fullMs, quickMs) : fullMs;
-        if (o.quick && quickMs < fullMs)
-          notes.push(`--quick: ${what} shortened from ${fmt(fullMs)} to ${fmt(quickMs)}.`);
+        const shortened = `--quick: ${what} shortened from ${fmt(fullMs)} to ${fmt(quickMs)}.`;
+        // Said once, however often the case waits it (a window listened to again).
+        if (o.quick && quickMs < fullMs && !notes.includes(shortened)) notes.push(shortened);
         step(`waiting ${fmt(ms)}: ${what}`);
         await sleepUnlessAborted(ms, o.signal);
       },
@@ -731,17 +732,26 @@ async function runCase(
       cell = finish('ERROR', ownSendFailureComment(ownFailures, failed), checks.records);
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
-    else if (applied.unapplied.length > 0 || checks.notJudged.some((r) => r.by === 'engineer')) {
+    else if (
+      applied.unapplied.length > 0 ||
+      checks.notJudged.some((r) => r.by === 'engineer') ||
+      checks.incompleteReasons.length > 0
+    ) {
       const unjudged = checks.notJudged.map((r) => r.name);
       const incomplete = [
         ...applied.unapplied.map((u) => u.sentence),
         ...checks.notJudged.flatMap((r) => (r.by === 'engineer' && r.notJudged ? [r.notJudged] : [])),
+        ...checks.incompleteReasons,
       ];
+      // "As it is": a setting nobody applied, or a step the engineer could not judge. A stall
+      // of this process in every window (listen-window.ts) changed nothing of the SBC.
+      const asIs = applied.unapplied.length > 0 || checks.notJudged.some((r) => r.by === 'engineer');
+      const recorded = unjudged.length > 0 ? `recorded but not judged: ${unjudged.join('; ')}` : '';
       cell = finish(
         'INCOMPLETE',
-        `${incomplete.join('; ')}. The case ran with the SBC as it is${
-          unjudged.length > 0 ? `; recorded but not judged: ${unjudged.join('; ')}` : ''
-        }. Every judged check passed.`,
+        asIs
+          ? `${incomplete.join('; ')}. The case ran with the SBC as it is${recorded ? `; ${recorded}` : ''}. Every judged check passed.`
+          : `${incomplete.join('; ')}.${recorded ? ` ${recorded.charAt(0).toUpperCase()}${recorded.slice(1)}.` : ''} Every judged check passed.`,
         checks.records,
         { incomplete },
       );

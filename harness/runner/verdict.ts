@@ -3,8 +3,9 @@
  * two that are never counted as one of those three (docs/verdicts.md):
  * - ERROR: the harness itself failed (our bug, our own timeout);
  * - INCOMPLETE: the case could not be fully judged here — an SBC setting it needs was applied
- *   by nobody (no adapter could, the engineer was not asked or could not), or this host lacks
- *   what the case needs (a codec library). What could be judged was, and passed; the cell names
+ *   by nobody (no adapter could, the engineer was not asked or could not), this host lacks
+ *   what the case needs (a codec library), or this process itself stalled in every window a
+ *   check listened to (listen-window.ts). What could be judged was, and passed; the cell names
  *   what was not judged and why. The feature may well apply to the product, so it is not N/A.
  */
 export type Verdict = 'OK' | 'NOK' | 'N/A' | 'ERROR' | 'INCOMPLETE';
@@ -22,8 +23,10 @@ export interface CheckRecord {
   evidence?: string[];
   atMs: number;
   /**
-   * False when the check depends on an SBC setting that nobody applied: it is recorded with
-   * what was seen, but counts neither for nor against the SBC (`notJudged` says why).
+   * False when the check depends on an SBC setting that nobody applied, the engineer answered
+   * N/A, a rule was waived by the case, or a stall of this process could have made its outcome
+   * in every window it listened to: it is recorded with what was seen, but counts neither for
+   * nor against the SBC (`notJudged` says why).
    */
   judged?: false;
   notJudged?: string;
@@ -95,7 +98,8 @@ export interface Cell {
   answers?: Array<{ question: string; answer: string }>;
   /**
    * Why the cell is INCOMPLETE: each SBC setting nobody applied (with the checks it left
-   * unjudged) or host limitation, one sentence each.
+   * unjudged), host limitation, or stall of this process in every window listened to, one
+   * sentence each.
    */
   incomplete?: string[];
   /** Measurements behind the checks, for the evidence report. */
