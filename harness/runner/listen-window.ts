@@ -1,15 +1,15 @@
 /**
  * A listening window that the harness's own stalls do not spoil. A check that listens to a
- * window judges its end: the last 400 ms of a tone, the music on hold, the fax signals. When
- * this process's event loop is held up (a loaded host, a collection of the heap), the datagrams
- * of that time wait in the socket until the loop runs again, and the RTP senders of this
- * process skip the send slots they missed beyond their catch-up, a gap in their stream
- * (harness/media/rtp/send-clock.ts).
- * A handset of the simulated OXO, which hears by the clock what its mixer had by then, counts
- * everything not yet read as silence. A window with such a stall says nothing about the SBC,
- * so it is listened to again. When every window stalled, the last one is judged, and the case
- * keeps only what a stall cannot have made ({@link unjudgedIfStalled}): a stall takes audio
- * away, it never adds any.
+ * window judges what was heard in it: the last 400 ms of a tone, the music on hold, the fax
+ * signals of the whole window. When this process's event loop is held up (a loaded host, a
+ * collection of the heap), the datagrams of that time wait in the socket until the loop runs
+ * again, and the RTP senders of this process skip the send slots they missed beyond their
+ * catch-up, a gap in their stream (harness/media/rtp/send-clock.ts). A handset of the
+ * simulated OXO, which hears by the clock what its mixer had by then, counts everything not
+ * yet read as silence. A window with such a stall says nothing about the SBC, so it is
+ * listened to again. When every window stalled, the last one is judged, and the case keeps
+ * only what a stall cannot have made ({@link unjudgedIfStalled}): a stall takes audio away,
+ * it never adds any.
  *
  * Before reading, the sockets get a few turns of the event loop: a timer (the end of the
  * window) may run before the datagrams that arrived by then are read, and a packet that an
@@ -22,7 +22,7 @@ import type { CheckDetail } from './checks.ts';
 
 /** Windows listened to at most (the first and two more). */
 export const LISTEN_TRIES = 3;
-/** Turns of the event loop the sockets get before what was heard is read. */
+/** Turns of the event loop the sockets get before a window starts and before it is read. */
 const READ_TURNS = 3;
 /** How often the event loop's lateness is sampled during a window, ms. */
 const LATENESS_RESOLUTION_MS = 10;
@@ -53,8 +53,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
- * Listens for a window of `w.ms` or `w.wait()` (see the module comment). `what` names the check in the progress step
- * and in the comment's notes; `ctx` may be any part of a case context that has them.
+ * Listens for a window of `w.ms` or `w.wait()` (see the module comment). `what` names the
+ * check in the progress step and in the comment's notes; `ctx` may be any part of a case
+ * context that has them.
  */
 export async function listenWindow<T>(
   ctx: Pick<CaseContext, 'note' | 'step'>,
