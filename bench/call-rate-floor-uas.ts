@@ -13,12 +13,12 @@
  *
  *   node bin/run-ts.js bench/call-rate-floor-uas.ts ADDRESS
  *
- * Same line protocol on stdin/stdout as bench/call-rate-uas.ts: `{"ready":PORT}`, then
+ * Speaks bench/child-callee-protocol.ts on stdin and stdout: `{"ready":PORT}`, then
  * reset / stats / quit.
  */
 import dgram from 'node:dgram';
-import { createInterface } from 'node:readline';
 import { sippLikeSdp } from './call-rate-agents.ts';
+import { serveChildCallee } from './child-callee-protocol.ts';
 
 const address = process.argv[2] ?? '127.0.0.5';
 const SDP = sippLikeSdp(address);
@@ -73,26 +73,15 @@ socket.on('message', (data, rinfo) => {
 await new Promise<void>((resolve) => socket.bind(0, address, resolve));
 const port = socket.address().port;
 
-let cpu0 = process.cpuUsage();
-const reply = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const quit = () => {
-  socket.close();
-  process.exit(0);
-};
-let idleTimer = setTimeout(quit, 600_000);
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (l) => {
-  clearTimeout(idleTimer);
-  idleTimer = setTimeout(quit, 600_000);
-  const cmd = l.trim();
-  if (cmd === 'reset') {
-    counters = { invites: 0, acked: 0, byes: 0, failed: 0, sent: 0 };
-    cpu0 = process.cpuUsage();
-    reply({ reset: true });
-  } else if (cmd === 'stats') {
-    const c = process.cpuUsage(cpu0);
-    reply({ cpuMs: (c.user + c.system) / 1000, ...counters });
-  } else if (cmd === 'quit') quit();
-});
-lines.on('close', quit);
-reply({ ready: port });
+serveChildCallee(
+  {
+    reset() {
+      counters = { invites: 0, acked: 0, byes: 0, failed: 0, sent: 0 };
+    },
+    counters: () => counters,
+    stop() {
+      socket.close();
+    },
+  },
+  port,
+);

@@ -3,7 +3,8 @@
  *
  *   node bin/run-ts.js bench/call-rate.ts [calls=1000] [concurrency=50] [runs=3] [rate=100] [latencyCalls=200] [configs]
  *
- * (configs: comma-separated ids among ours-1p, ours-2p, sipp, ours-uac, ours-uas, node-floor; default all.)
+ * (configs: comma-separated ids among ours-1p, ours-2p, sipp, ours-uac, ours-uas, node-floor, npm-sip;
+ * default all.)
  *
  * Every call is SIPp's built-in flow (sipp -sd uac / -sd uas): INVITE with SDP, 180, 200 with
  * SDP, ACK, BYE at once (duration 0), 200; UDP only, loopback only. Configurations:
@@ -14,7 +15,10 @@
  *   SIPp→ours              SIPp's uac against our callee (child process): measures our UAS;
  *   SIPp→bare Node         SIPp's uac against `bench/call-rate-floor-uas.ts` (child process), as
  *                          little as a Node process on dgram can do to answer it (no SIP stack):
- *                          a floor estimate for callees written on Node, beside our UAS's figure.
+ *                          a floor estimate for callees written on Node, beside our UAS's figure;
+ *   SIPp→npm sip           SIPp's uac against `bench/call-rate-npm-sip-uas.ts` (child process), a
+ *                          callee on another Node SIP stack (npm "sip" 0.0.6): what a SIP stack
+ *                          written for Node costs here, beside ours.
  * Phase 1 (throughput): N calls, at most L in flight, as fast as they go (SIPp's -r set far above
  * what it reaches, so -l is the only limit); calls/s = successful calls / elapsed time, from our
  * clock for our caller (first INVITE to last BYE's 200) and from SIPp's statistics file
@@ -116,7 +120,7 @@ const runBudgetMs = () =>
   Math.max(1000, Math.min(RUN_BUDGET_MS, TOTAL_BUDGET_MS - (performance.now() - benchStart)));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-type ConfigId = 'ours-1p' | 'ours-2p' | 'sipp' | 'ours-uac' | 'ours-uas' | 'node-floor';
+type ConfigId = 'ours-1p' | 'ours-2p' | 'sipp' | 'ours-uac' | 'ours-uas' | 'node-floor' | 'npm-sip';
 const CONFIGS: Array<{ id: ConfigId; label: string; uac: string; uas: string; needsSipp: boolean }> = [
   { id: 'ours-1p', label: 'ours→ours (1 process)', uac: 'ours', uas: 'ours', needsSipp: false },
   { id: 'ours-2p', label: 'ours→ours (2 processes)', uac: 'ours', uas: 'ours (child)', needsSipp: false },
@@ -124,6 +128,7 @@ const CONFIGS: Array<{ id: ConfigId; label: string; uac: string; uas: string; ne
   { id: 'ours-uac', label: 'ours→SIPp', uac: 'ours', uas: 'SIPp', needsSipp: true },
   { id: 'ours-uas', label: 'SIPp→ours', uac: 'SIPp', uas: 'ours (child)', needsSipp: true },
   { id: 'node-floor', label: 'SIPp→bare Node', uac: 'SIPp', uas: 'bare Node (child)', needsSipp: true },
+  { id: 'npm-sip', label: 'SIPp→npm sip', uac: 'SIPp', uas: 'npm "sip" 0.0.6 (child)', needsSipp: true },
 ];
 
 /** One run of one configuration. */
@@ -498,14 +503,17 @@ async function runConfig(id: ConfigId, mode: Mode, dir: string): Promise<RunResu
     }
     case 'sipp':
     case 'ours-uas':
-    case 'node-floor': {
+    case 'node-floor':
+    case 'npm-sip': {
       const sippUas = id === 'sipp' ? await startSippUas(dir) : undefined;
       const ourUas =
         id === 'ours-uas'
           ? await startChildCallee()
           : id === 'node-floor'
             ? await startChildCallee('bench/call-rate-floor-uas.ts')
-            : undefined;
+            : id === 'npm-sip'
+              ? await startChildCallee('bench/call-rate-npm-sip-uas.ts')
+              : undefined;
       try {
         if (ourUas) {
           await warmUp(`sip:service@${OUR_UAS}:${ourUas.port}`);
@@ -635,6 +643,7 @@ if (sippPresent) {
   const ourUac = side('ours-uac', (r) => perCall(r, r.uacCpuMs));
   const ourUas = side('ours-uas', (r) => perCall(r, r.uasCpuMs));
   const floorUas = side('node-floor', (r) => perCall(r, r.uasCpuMs));
+  const npmSipUas = side('npm-sip', (r) => perCall(r, r.uasCpuMs));
   out.push(
     '',
     '### CPU time per call, each side against SIPp at the other end (median of runs)',
@@ -647,9 +656,22 @@ if (sippPresent) {
   if (Number.isFinite(floorUas))
     out.push(
       `| UAS floor: bare Node, no SIP stack (SIPp→bare Node vs SIPp→SIPp) | ${fmt(floorUas, 3)} | ${fmt(sippUas, 3)} | ${fmt(floorUas / sippUas, 1)} |`,
+    );
+  if (Number.isFinite(npmSipUas))
+    out.push(
+      `| UAS on another Node SIP stack, npm "sip" 0.0.6 (SIPp→npm sip vs SIPp→SIPp) | ${fmt(npmSipUas, 3)} | ${fmt(sippUas, 3)} | ${fmt(npmSipUas / sippUas, 1)} |`,
+    );
+  if (Number.isFinite(floorUas))
+    out.push(
       '',
       `Within 2x SIPp's uas a Node callee has ${fmt(2 * sippUas - floorUas, 3)} ms per call for everything above the floor ` +
         `(parsing, transactions, dialogs, timers, evidence); our UAS spends ${fmt(ourUas - floorUas, 3)} ms there.`,
+    );
+  if (Number.isFinite(npmSipUas))
+    out.push(
+      '',
+      'The npm "sip" callee does less per call than ours: its stack leaves the 2xx retransmission until the ACK ' +
+        'to the application, and it keeps no dialog.',
     );
 }
 
