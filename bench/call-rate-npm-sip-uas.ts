@@ -10,13 +10,12 @@
  * than ours: the package leaves the 2xx's retransmission until the ACK to the application,
  * and this callee keeps no dialog. So its figure flatters it, if anything.
  *
- * The package binds the port it is given (0 means 5060 to it): a free one is asked of the
- * system first. Speaks bench/child-callee-protocol.ts on stdin and stdout, as
+ * The package binds the port it is given (0 means 5060 to it): a free one is found first (as
+ * for SIPp, freeUdpPort). Speaks bench/child-callee-protocol.ts on stdin and stdout, as
  * bench/call-rate-uas.ts does. Loopback only.
  */
-import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
-import { sippLikeSdp } from './call-rate-agents.ts';
+import { freeUdpPort, sippLikeSdp } from './call-rate-agents.ts';
 import { serveChildCallee } from './child-callee-protocol.ts';
 
 /** What this callee uses of the package (it ships no types). */
@@ -40,19 +39,7 @@ const sip = createRequire(import.meta.url)('sip') as NpmSip;
 
 const address = process.argv[2] ?? '127.0.0.2';
 
-/** A UDP port free on `address` now (the package cannot be asked for port 0). */
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, address, resolve);
-  });
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-const port = await freePort();
+const port = await freeUdpPort(address);
 const SDP = sippLikeSdp(address);
 const contact = [{ uri: `sip:npm@${address}:${port}` }];
 let counters = { invites: 0, acked: 0, byes: 0, failed: 0, sent: 0 };

@@ -3,8 +3,8 @@
  *
  *   node bin/run-ts.js bench/call-rate.ts [calls=1000] [concurrency=50] [runs=3] [rate=100] [latencyCalls=200] [configs]
  *
- * (configs: comma-separated ids among ours-1p, ours-2p, sipp, ours-uac, ours-uas, node-floor, npm-sip;
- * default all.)
+ * (configs: comma-separated ids among ours-1p, ours-2p, sipp, ours-uac, ours-uas, node-floor, npm-sip,
+ * npm-sip-uac; default all.)
  *
  * Every call is SIPp's built-in flow (sipp -sd uac / -sd uas): INVITE with SDP, 180, 200 with
  * SDP, ACK, BYE at once (duration 0), 200; UDP only, loopback only. Configurations:
@@ -18,7 +18,9 @@
  *                          a floor estimate for callees written on Node, beside our UAS's figure;
  *   SIPp→npm sip           SIPp's uac against `bench/call-rate-npm-sip-uas.ts` (child process), a
  *                          callee on another Node SIP stack (npm "sip" 0.0.6): what a SIP stack
- *                          written for Node costs here, beside ours.
+ *                          written for Node costs here, beside ours;
+ *   npm sip→SIPp           `bench/call-rate-npm-sip-uac.ts` (child process), a caller on that stack,
+ *                          against SIPp's uas (throughput phase only: it has no fixed rate).
  * Phase 1 (throughput): N calls, at most L in flight, as fast as they go (SIPp's -r set far above
  * what it reaches, so -l is the only limit); calls/s = successful calls / elapsed time, from our
  * clock for our caller (first INVITE to last BYE's 200) and from SIPp's statistics file
@@ -120,8 +122,23 @@ const runBudgetMs = () =>
   Math.max(1000, Math.min(RUN_BUDGET_MS, TOTAL_BUDGET_MS - (performance.now() - benchStart)));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-type ConfigId = 'ours-1p' | 'ours-2p' | 'sipp' | 'ours-uac' | 'ours-uas' | 'node-floor' | 'npm-sip';
-const CONFIGS: Array<{ id: ConfigId; label: string; uac: string; uas: string; needsSipp: boolean }> = [
+type ConfigId =
+  | 'ours-1p'
+  | 'ours-2p'
+  | 'sipp'
+  | 'ours-uac'
+  | 'ours-uas'
+  | 'node-floor'
+  | 'npm-sip'
+  | 'npm-sip-uac';
+const CONFIGS: Array<{
+  id: ConfigId;
+  label: string;
+  uac: string;
+  uas: string;
+  needsSipp: boolean;
+  throughputOnly?: boolean;
+}> = [
   { id: 'ours-1p', label: 'ours→ours (1 process)', uac: 'ours', uas: 'ours', needsSipp: false },
   { id: 'ours-2p', label: 'ours→ours (2 processes)', uac: 'ours', uas: 'ours (child)', needsSipp: false },
   { id: 'sipp', label: 'SIPp→SIPp', uac: 'SIPp', uas: 'SIPp', needsSipp: true },
@@ -129,6 +146,15 @@ const CONFIGS: Array<{ id: ConfigId; label: string; uac: string; uas: string; ne
   { id: 'ours-uas', label: 'SIPp→ours', uac: 'SIPp', uas: 'ours (child)', needsSipp: true },
   { id: 'node-floor', label: 'SIPp→bare Node', uac: 'SIPp', uas: 'bare Node (child)', needsSipp: true },
   { id: 'npm-sip', label: 'SIPp→npm sip', uac: 'SIPp', uas: 'npm "sip" 0.0.6 (child)', needsSipp: true },
+  {
+    id: 'npm-sip-uac',
+    label: 'npm sip→SIPp',
+    uac: 'npm "sip" 0.0.6 (child)',
+    uas: 'SIPp',
+    needsSipp: true,
+    // It places calls as fast as they go; the latency phase's fixed rate is not built in.
+    throughputOnly: true,
+  },
 ];
 
 /** One run of one configuration. */
@@ -145,7 +171,7 @@ interface RunResult {
   setupMeanMs?: number;
   setupP50Ms?: number;
   setupP99Ms?: number;
-  measuredBy: 'ours' | 'SIPp';
+  measuredBy: 'ours' | 'SIPp' | 'npm sip';
 }
 
 interface Mode {
@@ -344,6 +370,79 @@ async function runSippUac(dir: string, remote: string, mode: Mode): Promise<Sipp
   };
 }
 
+// ---------------------------------------------------------------- children
+
+/**
+ * The JSON lines a child prints on stdout, one per call of the function returned: it waits for
+ * the next line (a line that is not JSON is skipped) and fails after `ms`.
+ */
+function jsonLines(child: ChildProcess, what: string): (ms: number) => Promise<Record<string, unknown>> {
+  const rl: Interface = createInterface({ input: child.stdout! });
+  const queue: Array<(o: Record<string, unknown>) => void> = [];
+  rl.on('line', (line) => {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    queue.shift()?.(o);
+  });
+  return (ms: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${what} did not answer in time`)), ms);
+      queue.push((o) => {
+        clearTimeout(t);
+        resolve(o);
+      });
+    });
+}
+
+/**
+ * A caller on another Node SIP stack (npm "sip" 0.0.6; bench/call-rate-npm-sip-uac.ts) in a
+ * child process, against `remote`: its warm-up calls, then the measured ones, with SIPp's uas
+ * CPU read around the measured ones only.
+ */
+async function runNpmSipCaller(remote: string, uas: SippUas, mode: Mode): Promise<RunResult> {
+  const child = spawn(
+    ...onCpu(CALLER_CPU, process.execPath, [
+      ...process.execArgv,
+      'bin/run-ts.js',
+      'bench/call-rate-npm-sip-uac.ts',
+      OUR_UAC,
+      remote,
+      String(mode.calls),
+      String(CONCURRENCY),
+      String(WARMUP_CALLS),
+    ]),
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const next = jsonLines(child, 'the npm "sip" caller');
+  try {
+    await next(60_000);
+    const before = uas.cpuMs();
+    const result = next(runBudgetMs() + 2 * CALL_TIMEOUT_MS);
+    child.stdin?.write('go\n');
+    const r = await result;
+    const after = uas.cpuMs();
+    const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+    const res: RunResult = {
+      ok: n('ok'),
+      failed: n('failed'),
+      failures: (r.failures ?? {}) as Record<string, number>,
+      elapsedMs: n('elapsedMs'),
+      uacCpuMs: n('cpuMs'),
+      retrans: Math.max(0, n('sent') - 3 * n('ok')),
+      measuredBy: 'npm sip',
+    };
+    if (before !== undefined && after !== undefined) res.uasCpuMs = after - before;
+    return res;
+  } finally {
+    child.stdin?.end();
+    if (!(await exited(child, 3000))) await endChild(child);
+  }
+}
+
 // ---------------------------------------------------------------- our callee in a child process
 
 interface ChildCallee {
@@ -364,25 +463,7 @@ async function startChildCallee(script = 'bench/call-rate-uas.ts'): Promise<Chil
     ]),
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const rl: Interface = createInterface({ input: child.stdout! });
-  const queue: Array<(o: Record<string, number>) => void> = [];
-  rl.on('line', (line) => {
-    let o: Record<string, number>;
-    try {
-      o = JSON.parse(line) as Record<string, number>;
-    } catch {
-      return;
-    }
-    queue.shift()?.(o);
-  });
-  const next = (ms: number) =>
-    new Promise<Record<string, number>>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('our child callee did not answer in time')), ms);
-      queue.push((o) => {
-        clearTimeout(t);
-        resolve(o);
-      });
-    });
+  const next = jsonLines(child, 'our child callee') as (ms: number) => Promise<Record<string, number>>;
   const stop = async () => {
     child.stdin?.end('quit\n');
     if (!(await exited(child, 3000))) await endChild(child);
@@ -501,6 +582,14 @@ async function runConfig(id: ConfigId, mode: Mode, dir: string): Promise<RunResu
         await uas.stop();
       }
     }
+    case 'npm-sip-uac': {
+      const uas = await startSippUas(dir);
+      try {
+        return await runNpmSipCaller(`${SIPP_UAS}:${uas.port}`, uas, mode);
+      } finally {
+        await uas.stop();
+      }
+    }
     case 'sipp':
     case 'ours-uas':
     case 'node-floor':
@@ -555,11 +644,12 @@ const configs = CONFIGS.filter((c) => (sippPresent || !c.needsSipp) && (!only ||
 if (!sippPresent) log('sipp is not installed: only our stack is measured (apt-get install sip-tester)');
 
 async function phase(mode: Mode, title: string): Promise<Map<ConfigId, RunResult[]>> {
-  const results = new Map<ConfigId, RunResult[]>(configs.map((c) => [c.id, []]));
+  const inPhase = configs.filter((c) => mode.rate === undefined || !c.throughputOnly);
+  const results = new Map<ConfigId, RunResult[]>(inPhase.map((c) => [c.id, []]));
   const dir = mkdtempSync(join(tmpdir(), 'call-rate-'));
   try {
     for (let run = 1; run <= RUNS; run++) {
-      for (const c of configs) {
+      for (const c of inPhase) {
         if (overBudget()) {
           log(`time budget reached: skipping ${title} ${c.label} run ${run}`);
           continue;
@@ -644,6 +734,7 @@ if (sippPresent) {
   const ourUas = side('ours-uas', (r) => perCall(r, r.uasCpuMs));
   const floorUas = side('node-floor', (r) => perCall(r, r.uasCpuMs));
   const npmSipUas = side('npm-sip', (r) => perCall(r, r.uasCpuMs));
+  const npmSipUac = side('npm-sip-uac', (r) => perCall(r, r.uacCpuMs));
   out.push(
     '',
     '### CPU time per call, each side against SIPp at the other end (median of runs)',
@@ -657,6 +748,10 @@ if (sippPresent) {
     out.push(
       `| UAS floor: bare Node, no SIP stack (SIPp→bare Node vs SIPp→SIPp) | ${fmt(floorUas, 3)} | ${fmt(sippUas, 3)} | ${fmt(floorUas / sippUas, 1)} |`,
     );
+  if (Number.isFinite(npmSipUac))
+    out.push(
+      `| UAC on another Node SIP stack, npm "sip" 0.0.6 (npm sip→SIPp vs SIPp→SIPp) | ${fmt(npmSipUac, 3)} | ${fmt(sippUac, 3)} | ${fmt(npmSipUac / sippUac, 1)} |`,
+    );
   if (Number.isFinite(npmSipUas))
     out.push(
       `| UAS on another Node SIP stack, npm "sip" 0.0.6 (SIPp→npm sip vs SIPp→SIPp) | ${fmt(npmSipUas, 3)} | ${fmt(sippUas, 3)} | ${fmt(npmSipUas / sippUas, 1)} |`,
@@ -667,11 +762,11 @@ if (sippPresent) {
       `Within 2x SIPp's uas a Node callee has ${fmt(2 * sippUas - floorUas, 3)} ms per call for everything above the floor ` +
         `(parsing, transactions, dialogs, timers, evidence); our UAS spends ${fmt(ourUas - floorUas, 3)} ms there.`,
     );
-  if (Number.isFinite(npmSipUas))
+  if (Number.isFinite(npmSipUas) || Number.isFinite(npmSipUac))
     out.push(
       '',
-      'The npm "sip" callee does less per call than ours: its stack leaves the 2xx retransmission until the ACK ' +
-        'to the application, and it keeps no dialog.',
+      'The npm "sip" agents do less per call than ours: that stack keeps no dialog (its caller builds the ACK and the BYE ' +
+        'from the 2xx itself), and its callee leaves the 2xx retransmission until the ACK to the application.',
     );
 }
 
@@ -683,7 +778,7 @@ if (latency) {
     '| configuration | INVITE→200 mean ms | p50 ms | p99 ms | measured by | ok / failed (all runs) | achieved calls/s |',
     '| --- | ---: | ---: | ---: | --- | --- | ---: |',
   );
-  for (const c of configs) {
+  for (const c of configs.filter((x) => !x.throughputOnly)) {
     const rs = latency.get(c.id) ?? [];
     const bySipp = rs[0]?.measuredBy === 'SIPp';
     const meanMs = medianOf(rs, (r) => r.setupMeanMs);
