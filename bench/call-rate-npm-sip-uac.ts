@@ -1,40 +1,29 @@
 /**
- * A caller written on another Node SIP stack, the npm package "sip" (0.0.6, MIT), for
- * bench/call-rate.ts's configuration `npm-sip-uac`: SIPp's call flow against SIPp's uas, as
- * our caller places it (INVITE with SDP, the ACK for the 2xx, BYE at once), on that package's
- * UDP transport and transaction layer. The application builds the ACK and the BYE from the 2xx
- * (the package makes no dialog), and acts on the first 2xx of a call only.
+ * A caller written on another Node SIP stack, the npm package "sip" (0.0.6, MIT; used through
+ * bench/npm-sip-stack.ts), for bench/call-rate.ts's configuration `npm-sip-uac`: SIPp's call
+ * flow against SIPp's uas, as our caller places it (INVITE with SDP, the ACK for the 2xx, BYE
+ * at once), on that package's UDP transport and transaction layer. The application builds the
+ * ACK and the BYE from the 2xx (the package makes no dialog), and acts on the first 2xx of a
+ * call only.
  *
- *   node bin/run-ts.js bench/call-rate-npm-sip-uac.ts ADDRESS REMOTE_HOST:PORT CALLS CONCURRENCY WARMUP
+ *   node bin/run-ts.js bench/call-rate-npm-sip-uac.ts ADDRESS REMOTE_HOST:PORT CALLS CONCURRENCY WARMUP BUDGET_MS
  *
- * Places WARMUP calls first, prints {"warm": true}, waits for a line "go" on stdin, then places
- * CALLS calls, at most CONCURRENCY in flight, and prints one JSON line: ok, failed, failures by
- * cause, elapsedMs, cpuMs (this process, over the measured calls) and sent (requests sent,
- * retransmissions included: the package counts none, so the datagrams are counted at its
- * socket). A call that has no final answer within 10 s counts as failed ("timeout").
- * Loopback only; the Request-URI is an IP address, so the package resolves nothing.
+ * Places WARMUP calls first and prints {"warm": …} (what they gave), waits for a line "go" on
+ * stdin, then places CALLS calls, at most CONCURRENCY in flight, and prints one JSON line: ok,
+ * failed, failures by cause, elapsedMs (its own clock, from the first INVITE to the last call's
+ * end), cpuMs (this process, over the measured calls), sent (datagrams sent, retransmissions
+ * included) and errors (what the package reported). Each phase stops starting calls after
+ * BUDGET_MS, as our caller does; a call with no final answer within 10 s counts as failed
+ * ("timeout"). The state the package keeps for the warm-up calls (its transactions' timers)
+ * is still held while the measured calls run.
+ *
+ * Loopback only: REMOTE_HOST is an IP address, and the ACK and the BYE go to the 2xx's
+ * Contact only when that is an IPv4 address in 127.0.0.0/8 (else to the Request-URI), so the
+ * package resolves no name.
  */
-import dgram from 'node:dgram';
-import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { freeUdpPort, sippLikeSdp } from './call-rate-agents.ts';
-
-interface NameAddr {
-  name?: string;
-  uri: string;
-  params: Record<string, unknown>;
-}
-interface NpmSipResponse {
-  status: number;
-  headers: Record<string, unknown> & { to: NameAddr; from: NameAddr; contact?: NameAddr[] };
-}
-interface NpmSip {
-  create(
-    options: { address: string; port: number; udp: boolean; tcp: boolean; logger?: object },
-    onRequest: (rq: { method?: string }) => void,
-  ): { send(m: object, onResponse?: (rs: NpmSipResponse) => void): void; destroy(): void };
-}
-const sip = createRequire(import.meta.url)('sip') as NpmSip;
+import { datagramsSent, type NpmSipMessage, startNpmSip } from './npm-sip-stack.ts';
 
 const address = process.argv[2] ?? '127.0.0.1';
 const remote = process.argv[3] ?? '127.0.0.3:5060';
@@ -42,25 +31,23 @@ const num = (v: string | undefined, dflt: number) => Math.max(0, Math.round(Numb
 const CALLS = num(process.argv[4], 1000);
 const CONCURRENCY = Math.max(1, num(process.argv[5], 50));
 const WARMUP = num(process.argv[6], 200);
+const BUDGET_MS = Math.max(1000, num(process.argv[7], 15_000));
 const CALL_TIMEOUT_MS = 10_000;
 
 const port = await freeUdpPort(address);
 const SDP = sippLikeSdp(address);
 const uri = `sip:service@${remote};transport=udp`;
 const contact = [{ uri: `sip:npm@${address}:${port}` }];
-let errors = 0;
-const stack = sip.create(
-  // The package logs here what it could not do (a send, a handler); counted, never printed.
-  { address, port, udp: true, tcp: false, logger: { error: () => errors++ } },
-  () => {},
-);
-// The package keeps no count of what it sends: the datagrams are counted at its socket.
-let sent = 0;
-const origSend = dgram.Socket.prototype.send;
-dgram.Socket.prototype.send = function (this: dgram.Socket, ...args: unknown[]) {
-  sent++;
-  return (origSend as (...a: unknown[]) => void).apply(this, args);
-} as typeof origSend;
+const { stack, errors } = await startNpmSip(address, port, () => {});
+
+/** Where requests inside the call go: the 2xx's Contact when it is on loopback, else the Request-URI. */
+function inDialogTarget(rs: NpmSipMessage): string {
+  const c = rs.headers.contact?.[0]?.uri;
+  return typeof c === 'string' &&
+    /^sips?:(?:[^@;]*@)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?(?:;.*)?$/.test(c)
+    ? c
+    : uri;
+}
 
 let callCounter = 0;
 
@@ -96,7 +83,7 @@ function oneCall(): Promise<string> {
         if (rs.status >= 300) return end(String(rs.status));
         if (answered) return; // a retransmitted 2xx: the ACK and the BYE went already
         answered = true;
-        const target = rs.headers.contact?.[0]?.uri ?? uri;
+        const target = inDialogTarget(rs);
         const inDialog = (method: string, seq: number) => ({
           method,
           uri: target,
@@ -118,13 +105,14 @@ function oneCall(): Promise<string> {
   });
 }
 
-/** `calls` calls, at most CONCURRENCY in flight. */
+/** `calls` calls, at most CONCURRENCY in flight, none started after BUDGET_MS. */
 async function place(calls: number) {
   const failures: Record<string, number> = {};
   let ok = 0;
   let started = 0;
+  const deadline = performance.now() + BUDGET_MS;
   const worker = async () => {
-    while (started < calls) {
+    while (started < calls && performance.now() < deadline) {
       started++;
       const cause = await oneCall();
       if (cause === '') ok++;
@@ -132,7 +120,7 @@ async function place(calls: number) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, calls) }, worker));
-  return { ok, failed: calls - ok, failures };
+  return { ok, failed: started - ok, failures };
 }
 
 const reply = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -143,11 +131,11 @@ const go = new Promise<void>((resolve) => {
   });
   lines.on('close', () => process.exit(0));
 });
-await place(WARMUP);
-reply({ warm: true });
+const warm = await place(WARMUP);
+reply({ warm: true, ...warm, errors: errors() });
 await go;
-const sent0 = sent;
-const errors0 = errors;
+const sent0 = datagramsSent();
+const errors0 = errors();
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const r = await place(CALLS);
@@ -157,8 +145,8 @@ reply({
   ...r,
   elapsedMs,
   cpuMs: (c.user + c.system) / 1000,
-  sent: sent - sent0,
-  errors: errors - errors0,
+  sent: datagramsSent() - sent0,
+  errors: errors() - errors0,
 });
 stack.destroy();
 process.exit(0);

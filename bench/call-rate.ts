@@ -23,7 +23,8 @@
  *                          against SIPp's uas (throughput phase only: it has no fixed rate).
  * Phase 1 (throughput): N calls, at most L in flight, as fast as they go (SIPp's -r set far above
  * what it reaches, so -l is the only limit); calls/s = successful calls / elapsed time, from our
- * clock for our caller (first INVITE to last BYE's 200) and from SIPp's statistics file
+ * clock for our caller (first INVITE to last BYE's 200), from the npm "sip" caller's own clock
+ * (the same span) for it, and from SIPp's statistics file
  * (-trace_stat: StartTime to the final CurrentTime, SuccessfulCall(C)) for SIPp's uac.
  * Phase 2 (latency): calls offered at a fixed rate; INVITE→200 time, from our clock or from SIPp's
  * ResponseTime1 (SIPp keeps whole milliseconds per sample).
@@ -374,11 +375,14 @@ async function runSippUac(dir: string, remote: string, mode: Mode): Promise<Sipp
 
 /**
  * The JSON lines a child prints on stdout, one per call of the function returned: it waits for
- * the next line (a line that is not JSON is skipped) and fails after `ms`.
+ * the next line (a line that is not JSON is skipped), and fails after `ms`, or at once when the
+ * child's output ends (it exited or crashed). A wait that failed takes no later line.
  */
 function jsonLines(child: ChildProcess, what: string): (ms: number) => Promise<Record<string, unknown>> {
   const rl: Interface = createInterface({ input: child.stdout! });
-  const queue: Array<(o: Record<string, unknown>) => void> = [];
+  type Waiter = { take(o: Record<string, unknown>): void; fail(err: Error): void };
+  const queue: Waiter[] = [];
+  let ended = false;
   rl.on('line', (line) => {
     let o: Record<string, unknown>;
     try {
@@ -386,15 +390,34 @@ function jsonLines(child: ChildProcess, what: string): (ms: number) => Promise<R
     } catch {
       return;
     }
-    queue.shift()?.(o);
+    queue.shift()?.take(o);
+  });
+  rl.on('close', () => {
+    ended = true;
+    for (const w of queue.splice(0)) w.fail(new Error(`${what} exited without answering`));
   });
   return (ms: number) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${what} did not answer in time`)), ms);
-      queue.push((o) => {
-        clearTimeout(t);
-        resolve(o);
-      });
+      if (ended) {
+        reject(new Error(`${what} exited without answering`));
+        return;
+      }
+      const w: Waiter = {
+        take: (o) => {
+          clearTimeout(t);
+          resolve(o);
+        },
+        fail: (err) => {
+          clearTimeout(t);
+          reject(err);
+        },
+      };
+      const t = setTimeout(() => {
+        const i = queue.indexOf(w);
+        if (i >= 0) queue.splice(i, 1);
+        reject(new Error(`${what} did not answer in time`));
+      }, ms);
+      queue.push(w);
     });
 }
 
@@ -414,18 +437,26 @@ async function runNpmSipCaller(remote: string, uas: SippUas, mode: Mode): Promis
       String(mode.calls),
       String(CONCURRENCY),
       String(WARMUP_CALLS),
+      String(runBudgetMs()),
     ]),
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
+  // A child that exited has closed its input: what is written after it fails (EPIPE), harmlessly.
+  child.stdin?.on('error', () => {});
   const next = jsonLines(child, 'the npm "sip" caller');
   try {
-    await next(60_000);
+    // Its start (a Node process with the tsx loader) and warm-up, then the measured calls:
+    // each phase stops starting calls after the run's budget.
+    const warm = await next(30_000 + runBudgetMs() + 2 * CALL_TIMEOUT_MS);
+    if (Number(warm.failed) > 0 || Number(warm.errors) > 0)
+      log(`  npm "sip" caller warm-up: ${warm.failed} failed, ${warm.errors} errors reported by the package`);
     const before = uas.cpuMs();
     const result = next(runBudgetMs() + 2 * CALL_TIMEOUT_MS);
     child.stdin?.write('go\n');
     const r = await result;
     const after = uas.cpuMs();
     const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+    if (n('errors') > 0) log(`  npm "sip" caller: ${n('errors')} errors reported by the package`);
     const res: RunResult = {
       ok: n('ok'),
       failed: n('failed'),
@@ -463,7 +494,11 @@ async function startChildCallee(script = 'bench/call-rate-uas.ts'): Promise<Chil
     ]),
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const next = jsonLines(child, 'our child callee') as (ms: number) => Promise<Record<string, number>>;
+  // A child that exited has closed its input: what is written after it fails (EPIPE), harmlessly.
+  child.stdin?.on('error', () => {});
+  const next = jsonLines(child, `the child callee (${script})`) as (
+    ms: number,
+  ) => Promise<Record<string, number>>;
   const stop = async () => {
     child.stdin?.end('quit\n');
     if (!(await exited(child, 3000))) await endChild(child);
@@ -739,7 +774,7 @@ if (sippPresent) {
     '',
     '### CPU time per call, each side against SIPp at the other end (median of runs)',
     '',
-    '| side | ours ms/call | SIPp ms/call | ratio ours/SIPp |',
+    '| side | Node stack ms/call | SIPp ms/call | ratio Node stack/SIPp |',
     '| --- | ---: | ---: | ---: |',
     `| UAC (ours→SIPp vs SIPp→SIPp) | ${fmt(ourUac, 3)} | ${fmt(sippUac, 3)} | ${fmt(ourUac / sippUac, 1)} |`,
     `| UAS (SIPp→ours vs SIPp→SIPp) | ${fmt(ourUas, 3)} | ${fmt(sippUas, 3)} | ${fmt(ourUas / sippUas, 1)} |`,
