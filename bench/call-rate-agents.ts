@@ -254,6 +254,20 @@ export function udpPortTaken(address: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Polls until UDP `address:port` is bound by someone (SIPp, or another process's stack),
+ * bounded by `ms`. Probing binds the port for an instant: start it once the binder has had
+ * its turn, or the probe may take the port first.
+ */
+export async function waitBound(address: string, port: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if (await udpPortTaken(address, port)) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
 /** A UDP port on `address` that is free now, as are the next `span` ports above it (bounded tries). */
 export async function freeUdpPort(address: string, span = 0): Promise<number> {
   for (let i = 0; i < 50; i++) {

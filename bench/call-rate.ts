@@ -52,7 +52,7 @@ import {
   runCaller,
   startCallee,
   transactionBudget,
-  udpPortTaken,
+  waitBound,
 } from './call-rate-agents.ts';
 
 /** Argument i, rounded and clamped to [lo, hi]; absent or not a number: dflt (0 is a value: latencyCalls 0 skips the latency phase). */
@@ -196,7 +196,6 @@ function quantile(xs: number[], q: number): number {
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function fmt(x: number | undefined, digits = 1): string {
   return x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
@@ -238,16 +237,6 @@ function procCpuMs(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Polls until UDP `address:port` is bound by someone (SIPp), bounded by `ms`. */
-async function waitBound(address: string, port: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    if (await udpPortTaken(address, port)) return true;
-    await sleep(20);
-  }
-  return false;
 }
 
 // ---------------------------------------------------------------- SIPp

@@ -7,7 +7,7 @@
  */
 import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
-import { udpPortTaken } from './call-rate-agents.ts';
+import { waitBound } from './call-rate-agents.ts';
 
 export interface NameAddr {
   name?: string;
@@ -65,10 +65,7 @@ export async function startNpmSip(
     onRequest,
   );
   // The bind completes on a later turn; probing the port before it could take it first.
-  for (let waited = 0; ; waited += 50) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    if (await udpPortTaken(address, port)) break;
-    if (waited > 5000) throw new Error(`npm "sip" did not bind ${address}:${port}`);
-  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  if (!(await waitBound(address, port, 5000))) throw new Error(`npm "sip" did not bind ${address}:${port}`);
   return { stack, errors: () => errors };
 }
