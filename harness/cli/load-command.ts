@@ -158,7 +158,7 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
       `sbc-harness load: agent ${plan.share.index} of ${plan.share.count}, its share of the load below: ${plan.share.calls} call(s), concurrency ${plan.share.steps.join(', ')}, slots from ${plan.share.slotBase}\n`,
     );
   out(
-    `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}`}, hold ${holdS} s, ${ratePerS !== undefined ? `at most ${ratePerS} call(s)/s` : 'paced at target/hold calls/s'}, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
+    `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}${stepS !== undefined ? ` for ${stepS} s` : ''}`}, hold ${holdS} s, ${ratePerS !== undefined ? `at most ${ratePerS} call(s)/s` : 'paced at target/hold calls/s'}, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
   );
   const lab = await Lab.start({
     profile,

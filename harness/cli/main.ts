@@ -164,7 +164,10 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--calls <n>', 'calls to start in all (1-100000)', '20')
     .option('--concurrency <c>', 'calls kept in flight (1-1000; default 5)')
     .option('--ramp <list>', 'step ramp instead: concurrency per step, e.g. 5,10,20,40 (needs --step-s)')
-    .option('--step-s <s>', 'seconds each step of a ramp lasts')
+    .option(
+      '--step-s <s>',
+      'seconds each step lasts (needed by --ramp; with --concurrency, the one step ends after it)',
+    )
     .option('--hold-s <s>', 'seconds each call is held once established (1-3600)', '5')
     .option(
       '--rate <r>',

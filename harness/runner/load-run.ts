@@ -64,7 +64,10 @@ export interface LoadOptions {
   calls: number;
   /** Target concurrency of each step: one value for a fixed target, several for a step ramp. */
   steps: number[];
-  /** Seconds each step of a ramp lasts (required with several steps). */
+  /**
+   * Seconds each step lasts (required with several steps). A single step given it ends after it
+   * too (`ramp-end`), as every step of a ramp does.
+   */
   stepS?: number;
   /** Seconds each call is held after it is established. */
   holdS: number;
@@ -233,8 +236,10 @@ export function loadOptionProblems(o: {
     p.push(`--calls must be a whole number from 1 to ${MAX_LOAD_CALLS}`);
   if (o.steps.length === 0 || o.steps.some((c) => !Number.isInteger(c) || c < 1 || c > MAX_LOAD_CONCURRENCY))
     p.push(`each concurrency must be a whole number from 1 to ${MAX_LOAD_CONCURRENCY}`);
-  if (o.steps.length > 1 && (o.stepS === undefined || !(o.stepS > 0) || o.stepS > 3600))
+  if (o.steps.length > 1 && o.stepS === undefined)
     p.push('--ramp needs --step-s, seconds per step (above 0, at most 3600)');
+  else if (o.stepS !== undefined && (!(o.stepS > 0) || o.stepS > 3600))
+    p.push('--step-s must be above 0 and at most 3600 seconds');
   if (!Number.isFinite(o.holdS) || o.holdS < 1 || o.holdS > 3600)
     p.push('--hold-s must be from 1 to 3600 seconds');
   if (o.durationS !== undefined && (!(o.durationS > 0) || o.durationS > 86_400))
@@ -574,7 +579,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (s > 0) takeLag();
       current = { step: s, concurrency: target };
       const from = clock.now();
-      const stepEnd = o.steps.length > 1 ? from + (o.stepS as number) * 1000 : Number.POSITIVE_INFINITY;
+      // Every step given --step-s ends after it, a single one too (what the options record says).
+      const stepEnd = o.stepS !== undefined ? from + o.stepS * 1000 : Number.POSITIVE_INFINITY;
       // Calls still in flight from the step before count toward this step's peak.
       const info = { concurrency: target, fromMs: from - t0, toMs: from - t0, peak: running.size };
       stepInfo.push(info);

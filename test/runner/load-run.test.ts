@@ -263,5 +263,29 @@ describe('load run through the embedded SBC', () => {
     expect(loadOptionProblems({ calls: 10, steps: [5, 10], holdS: 1 })[0]).toMatch(/--step-s/);
     expect(loadOptionProblems({ calls: 10, steps: [0], holdS: 0.5 })).toHaveLength(2);
     expect(loadOptionProblems({ calls: 10, steps: [5], holdS: 1 })).toEqual([]);
+    // --step-s is checked whenever it is given, a single step included.
+    expect(loadOptionProblems({ calls: 10, steps: [5], stepS: 0, holdS: 1 })).toEqual([
+      '--step-s must be above 0 and at most 3600 seconds',
+    ]);
+    expect(loadOptionProblems({ calls: 10, steps: [5, 10], stepS: 4000, holdS: 1 })).toEqual([
+      '--step-s must be above 0 and at most 3600 seconds',
+    ]);
+  });
+
+  it('a single step given --step-s ends after it, as the options record says (not at --calls)', async () => {
+    const r = await runLoad({
+      lab: await lab(),
+      calls: 200,
+      steps: [2],
+      stepS: 2,
+      holdS: 1,
+      direction: 'out',
+    });
+    expect(r.stoppedBy).toBe('ramp-end');
+    expect(r.options.stepS).toBe(2);
+    expect(r.calls.length).toBeGreaterThan(0);
+    expect(r.calls.length).toBeLessThan(200);
+    // No call started after the step's end (the step began at the run's start).
+    for (const c of r.calls) expect(c.startMs).toBeLessThan(2000 + 500);
   });
 });
