@@ -2,6 +2,8 @@
  * The Markdown section of a load run (`sbc-harness load`): a pure function of its results.json.
  */
 import {
+  type DirectionFigures,
+  kneeReached,
   LOAD_SHAPE_SUMMARY,
   type LoadCallRecord,
   type LoadFigures,
@@ -16,8 +18,21 @@ function ms(p: Percentiles | undefined): string {
   return p ? `${Math.round(p.p50)} / ${Math.round(p.p95)} ms` : '–';
 }
 
-function num(p: Percentiles | undefined, digits: number, key: 'p50' | 'p95' | 'min'): string {
+function num(p: Percentiles | undefined, digits: number, key: 'p50' | 'p95' | 'min' | 'max'): string {
   return p ? p[key].toFixed(digits) : '–';
+}
+
+/** "p50 / p95 / max" of a distribution (the high tail: loss, jitter, delay). */
+function highTail(p: Percentiles | undefined, digits: number): string {
+  return p ? `${p.p50.toFixed(digits)} / ${p.p95.toFixed(digits)} / ${p.max.toFixed(digits)}` : '–';
+}
+
+/** The lowest MOS of the two directions of some calls. */
+function mosMin(a: LoadFigures['audio']): string {
+  const mins = [a.callerToCallee.mos?.min, a.calleeToCaller.mos?.min].filter(
+    (x): x is number => x !== undefined,
+  );
+  return mins.length > 0 ? Math.min(...mins).toFixed(2) : '–';
 }
 
 function cell(s: string): string {
@@ -53,11 +68,13 @@ export function loadMarkdown(r: LoadResult): string {
     '',
   );
   out.push(
-    r.knee !== undefined
-      ? `**Knee: ${r.knee} concurrent calls** (the highest target before the first step that missed a threshold).`
-      : r.highestMet !== undefined
-        ? '**Knee: none** (the first step missed a threshold).'
-        : '**No step met every threshold.**',
+    r.knee !== undefined && !kneeReached(r.steps)
+      ? `**Knee not reached: every step met the thresholds, up to ${r.knee} concurrent calls.** The capacity is at least ${r.knee}; a ramp to higher targets finds the knee.`
+      : r.knee !== undefined
+        ? `**Knee: ${r.knee} concurrent calls** (the highest target before the first step that missed a threshold).`
+        : r.highestMet !== undefined
+          ? '**Knee: none** (the first step missed a threshold).'
+          : '**No step met every threshold.**',
     '',
   );
   if (r.highestMet !== undefined && r.highestMet !== r.knee)
@@ -85,15 +102,15 @@ export function loadMarkdown(r: LoadResult): string {
     out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');
   out.push('### Per step', '');
   out.push(
-    '| step | target | peak in flight | calls | failed | calls/s | setup p50 / p95 | SRD p50 / p95 | SDD p50 / p95 | SER % | ISA % | harness late p99 / max, stalled > 200 ms | met | missed |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| step | target | peak in flight | calls | failed | calls/s started | setup p50 / p95 | SRD p50 / p95 | SRD failed p50 / p95 | SDD p50 / p95 | SER % | ISA % | harness late p99 / max, stalled > 200 ms | met | missed |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of r.steps) {
     const f = s.figures;
     out.push(
       `| ${s.step} | ${s.concurrency} | ${s.peakInFlight} | ${f.calls} | ${f.failedCalls} | ${s.callsPerSecond.toFixed(2)} | ${ms(
         f.setupMs,
-      )} | ${ms(f.rfc6076.sessionRequestDelayMs)} | ${ms(f.rfc6076.sessionDisconnectDelayMs)} | ${f.rfc6076.sessionEstablishmentRatio.toFixed(
+      )} | ${ms(f.rfc6076.sessionRequestDelayMs)} | ${ms(f.rfc6076.failedSessionRequestDelayMs)} | ${ms(f.rfc6076.sessionDisconnectDelayMs)} | ${f.rfc6076.sessionEstablishmentRatio.toFixed(
         1,
       )} | ${f.rfc6076.ineffectiveSessionAttempts.toFixed(1)} | ${
         s.harnessLag
@@ -107,6 +124,22 @@ export function loadMarkdown(r: LoadResult): string {
     );
   }
   out.push('');
+  out.push(
+    '| step | target | silent directions | MOS min | loss % p50 / p95 / max | jitter ms p50 / p95 / max | one-way delay ms p50 / p95 / max |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const s of r.steps) {
+    const a = s.figures.audio;
+    const both = (f: (d: DirectionFigures) => Percentiles | undefined, digits: number) =>
+      `→ ${highTail(f(a.callerToCallee), digits)}; ← ${highTail(f(a.calleeToCaller), digits)}`;
+    out.push(
+      `| ${s.step} | ${s.concurrency} | ${a.callerToCallee.silent + a.calleeToCaller.silent} | ${mosMin(a)} | ${both(
+        (d) => d.lossPercent,
+        1,
+      )} | ${both((d) => d.jitterMs, 1)} | ${both((d) => d.delayMs, 0)} |`,
+    );
+  }
+  out.push('', 'In the audio columns, → is caller to callee and ← callee to caller.', '');
 
   out.push('### Per call shape', '');
   out.push(
@@ -127,7 +160,7 @@ export function loadMarkdown(r: LoadResult): string {
 
   out.push('### Audio per direction (whole run)', '');
   out.push(
-    '| direction | measured | silent | loss % p50 / p95 | jitter ms p50 / p95 | MOS p50 / p95 / min | one-way delay ms p50 / p95 |',
+    '| direction | measured | silent | loss % p50 / p95 / max | jitter ms p50 / p95 / max | MOS p50 / min | one-way delay ms p50 / p95 / max |',
     '|---|---|---|---|---|---|---|',
   );
   const dirs = [
@@ -136,15 +169,11 @@ export function loadMarkdown(r: LoadResult): string {
   ] as const;
   for (const [name, d] of dirs) {
     out.push(
-      `| ${name} | ${d.measured} | ${d.silent} | ${num(d.lossPercent, 1, 'p50')} / ${num(d.lossPercent, 1, 'p95')} | ${num(
-        d.jitterMs,
-        1,
+      `| ${name} | ${d.measured} | ${d.silent} | ${highTail(d.lossPercent, 1)} | ${highTail(d.jitterMs, 1)} | ${num(
+        d.mos,
+        2,
         'p50',
-      )} / ${num(d.jitterMs, 1, 'p95')} | ${num(d.mos, 2, 'p50')} / ${num(d.mos, 2, 'p95')} / ${num(d.mos, 2, 'min')} | ${num(
-        d.delayMs,
-        0,
-        'p50',
-      )} / ${num(d.delayMs, 0, 'p95')} |`,
+      )} / ${num(d.mos, 2, 'min')} | ${highTail(d.delayMs, 0)} |`,
     );
   }
   out.push('');
@@ -160,7 +189,8 @@ export function loadMarkdown(r: LoadResult): string {
     out.push('');
   }
   out.push(
-    'RFC 6076: SRD = INVITE to first non-100 provisional or 2xx; SDD = BYE to its final response; ' +
+    'RFC 6076: SRD = INVITE to first non-100 provisional or 2xx, over the setups that succeeded (§4.2.1); ' +
+      'SRD failed = INVITE to its 4xx, 5xx or 6xx (§4.2.2); SDD = BYE to its final response; ' +
       'SER = 2xx / (INVITEs − 3xx); ISA = INVITEs answered 408/500/503/504 or not at all. docs/load.md explains every figure.',
     '',
   );

@@ -56,7 +56,7 @@ export function progressLine(p: LoadProgress, steps: number): string {
   return (
     `[${p.elapsedS.toFixed(1).padStart(6)} s] step ${p.step + 1}/${steps} target ${p.concurrency}` +
     `  in flight ${p.inFlight}  started ${p.started}  done ${p.finished}  failed ${p.failed}` +
-    `  ${p.callsPerSecond.toFixed(1)} calls/s  MOS p50 ${mos}\n`
+    `  ${p.callsPerSecond.toFixed(1)} calls done/s  MOS p50 ${mos}\n`
   );
 }
 

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
-import { harnessBehind, type LoadResult } from '../runner/index.ts';
+import { harnessBehind, kneeReached, type LoadResult } from '../runner/index.ts';
 
 export function writeLoadResult(result: LoadResult, outDir: string, out: (s: string) => void): number {
   mkdirSync(outDir, { recursive: true });
@@ -23,8 +23,15 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
     `${t.calls} call(s)${agents}, ${t.failedCalls} failed; SER ${t.rfc6076.sessionEstablishmentRatio.toFixed(1)} %; ` +
       `setup p95 ${t.setupMs ? Math.round(t.setupMs.p95) : '–'} ms; ` +
       `MOS min ${mosMin !== undefined ? mosMin.toFixed(2) : '–'}; ` +
-      `${result.knee !== undefined ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}` : 'knee: none, the first step missed the thresholds'}` +
-      `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}\n`,
+      `${
+        result.knee !== undefined && !kneeReached(result.steps)
+          ? `knee not reached: every step met the thresholds, up to ${result.knee} concurrent calls (capacity at least ${result.knee})`
+          : result.knee !== undefined
+            ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}`
+            : 'knee: none, the first step missed the thresholds'
+      }` +
+      `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}` +
+      `${result.stoppedBy === 'interrupted' ? '; interrupted: the figures cover the calls started before it' : ''}\n`,
   );
   for (const b of result.breakage) out(`  broke: ${b.kind}: ${b.figure}\n`);
   const behind = harnessBehind(result);

@@ -227,7 +227,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         "--direction both each shape's calls alternate in and out):\n" +
         LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +
         '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false)\n' +
-        'Progress: one plain line a second (target, in flight, started, done, failed, calls/s, MOS p50).\n' +
+        'Progress: one plain line a second (target, in flight, started, done, failed, calls done in the last second, MOS p50).\n' +
         "A step in which the harness's own event loop was more than 200 ms late at p99, or stalled over 200 ms\n" +
         "for more than 5 % of the step, is not met either: its figures are the harness's, not the SBC's\n" +
         '(harnessLag in results.json).\n' +
@@ -252,7 +252,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--out <dir>', 'folder for the merged results.json, load-report.md and load-chart.svg (required)')
     .addHelpText(
       'after',
-      '\nThe runs must be of one load: same hold time, direction, step length, duration, number of steps,\n' +
+      '\nThe runs must be of one load: same hold time, direction, call mix, step length, duration, number of steps,\n' +
         'thresholds, SBC kind and agent count; distinct agent indices; calls not truncated. Their clocks are\n' +
         'aligned on their startedAt. Exit codes: 0 every step met the thresholds, 1 a step missed one, 2 a file\n' +
         'is missing, is not valid JSON (truncated?), is not a load result or does not match the others (the message names it).\n',

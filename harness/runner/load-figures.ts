@@ -24,7 +24,12 @@ export interface LoadAudioDirection {
   heard: boolean;
   toneLevel: number;
   lossPercent: number;
-  jitterMs: number;
+  /**
+   * RFC 3550 interarrival jitter, ms; absent when fewer than two packets arrived (it is measured
+   * between consecutive packets: a silent direction has none, and counting it as 0 would lower
+   * the jitter figures of a run in which the SBC dropped the audio).
+   */
+  jitterMs?: number;
   /** E-model MOS-CQE with the measured one-way delay (G.107). */
   mos: number;
   /** One-way delay measured on one clock, when found. */
@@ -62,6 +67,11 @@ export interface LoadCallRecord {
   endMs?: number;
   /** INVITE → first non-100 provisional or 2xx (RFC 6076 SRD), ms. */
   requestDelayMs?: number;
+  /**
+   * INVITE → its final failure response (4xx, 5xx or 6xx), ms: the SRD of a failed session
+   * setup (RFC 6076 §4.2.2). Absent for a call that was established or got no final response.
+   */
+  failedRequestDelayMs?: number;
   /** INVITE → 2xx (setup time), ms. */
   setupMs?: number;
   /** Final status of the caller's INVITE (undefined: none arrived). */
@@ -140,8 +150,10 @@ export function percentiles(values: readonly number[]): Percentiles | undefined 
 /** RFC 6076 figures of a set of calls. */
 export interface Rfc6076 {
   sessionRequests: number;
-  /** SRD of the requests that got a provisional or a 2xx. */
+  /** SRD of the successful session setups (§4.2.1): INVITE to the first non-100 provisional or the 2xx. */
   sessionRequestDelayMs?: Percentiles;
+  /** SRD of the failed session setups (§4.2.2): INVITE to its 4xx, 5xx or 6xx. */
+  failedSessionRequestDelayMs?: Percentiles;
   /** SER, %. */
   sessionEstablishmentRatio: number;
   /** ISA, % of requests. */
@@ -158,13 +170,21 @@ export function rfc6076(calls: readonly LoadCallRecord[]): Rfc6076 {
   const ok = calls.filter((c) => c.status !== undefined && c.status >= 200 && c.status < 300).length;
   const redirected = calls.filter((c) => c.status !== undefined && c.status >= 300 && c.status < 400).length;
   const isa = calls.filter((c) => c.status === undefined || ISA_STATUSES.has(c.status)).length;
-  const srd = percentiles(calls.flatMap((c) => (c.requestDelayMs !== undefined ? [c.requestDelayMs] : [])));
+  // SRD is measured per outcome (RFC 6076 §4.2.1, §4.2.2): a setup that failed after a 180
+  // counts among the failed ones, at its final response, not among the successful ones.
+  const srd = percentiles(
+    calls.flatMap((c) => (c.established && c.requestDelayMs !== undefined ? [c.requestDelayMs] : [])),
+  );
+  const failedSrd = percentiles(
+    calls.flatMap((c) => (c.failedRequestDelayMs !== undefined ? [c.failedRequestDelayMs] : [])),
+  );
   const sdd = percentiles(
     calls.flatMap((c) => (c.disconnectDelayMs !== undefined ? [c.disconnectDelayMs] : [])),
   );
   return {
     sessionRequests: n,
     ...(srd ? { sessionRequestDelayMs: srd } : {}),
+    ...(failedSrd ? { failedSessionRequestDelayMs: failedSrd } : {}),
     sessionEstablishmentRatio: n - redirected > 0 ? (100 * ok) / (n - redirected) : 0,
     ineffectiveSessionAttempts: n > 0 ? (100 * isa) / n : 0,
     ineffectiveSessionAttemptCount: isa,
@@ -344,7 +364,8 @@ export interface LoadStep {
 /**
  * The knee: the highest target concurrency reached before the first step that missed a
  * threshold (steps in ramp order). A step that meets the thresholds after one that missed is
- * not trusted for the knee: see {@link highestMet}.
+ * not trusted for the knee: see {@link highestMet}. When no step missed, this is the highest
+ * target run, a lower bound of the capacity: see {@link kneeReached}.
  */
 export function knee(steps: readonly LoadStep[]): number | undefined {
   let k: number | undefined;
@@ -353,6 +374,14 @@ export function knee(steps: readonly LoadStep[]): number | undefined {
     k = Math.max(k ?? 0, s.concurrency);
   }
   return k;
+}
+
+/**
+ * Whether the ramp reached the capacity limit: some step missed a threshold. When every step met
+ * them, the knee is only the highest target run: the limit lies at or above it.
+ */
+export function kneeReached(steps: readonly LoadStep[]): boolean {
+  return steps.some((s) => !s.verdict.met);
 }
 
 /** The highest target concurrency of any step that met every threshold, if any did. */

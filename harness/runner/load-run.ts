@@ -407,6 +407,7 @@ async function runCall(
       return;
     }
     if (!established) {
+      if (c.status !== undefined && c.status >= 400) rec.failedRequestDelayMs = clock.now() - t0;
       rec.failures.push(`call not established: final response ${c.status ?? 'none'}`);
       pending.cancel();
       return;

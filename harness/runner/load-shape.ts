@@ -109,7 +109,7 @@ export async function loadAudioCheck(
       heard: !(r?.failure ?? '').startsWith('No audio'),
       toneLevel: s.toneLevel,
       lossPercent: total > 0 ? (100 * s.lost) / total : 100,
-      jitterMs: s.jitterMs,
+      ...(s.packets >= 2 ? { jitterMs: s.jitterMs } : {}),
       mos: s.mos,
       ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
       packetsSent,

@@ -9,6 +9,7 @@ import {
   highestMet,
   judgeStep,
   knee,
+  kneeReached,
   type LoadCallRecord,
   type LoadStep,
   loadFigures,
@@ -91,7 +92,20 @@ describe('load figures', () => {
     expect(k.ineffectiveSessionAttemptCount).toBe(2);
     expect(k.ineffectiveSessionAttempts).toBeCloseTo(100 / 3, 6);
     expect(k.sessionRequestDelayMs).toEqual({ n: 2, min: 10, p50: 10, p95: 11, max: 11 });
+    expect(k.failedSessionRequestDelayMs).toBeUndefined();
     expect(k.sessionDisconnectDelayMs?.n).toBe(2);
+  });
+
+  it('RFC 6076 SRD per outcome: successful setups to the first provisional or 2xx, failed ones to their 4xx-6xx', () => {
+    const calls = [
+      call(0),
+      // Rang (180 after 40 ms), then 486 after 90 ms: a failed setup, timed to its final response.
+      call(1, { status: 486, requestDelayMs: 40, failedRequestDelayMs: 90 }),
+      call(2, { status: 503, failedRequestDelayMs: 5 }),
+    ];
+    const k = rfc6076(calls);
+    expect(k.sessionRequestDelayMs).toEqual({ n: 1, min: 10, p50: 10, p95: 10, max: 10 });
+    expect(k.failedSessionRequestDelayMs).toEqual({ n: 2, min: 5, p50: 5, p95: 90, max: 90 });
   });
 
   it('per-direction audio figures count the silent directions', () => {
@@ -182,6 +196,21 @@ describe('load figures', () => {
     expect(knee(noisy)).toBe(5);
     expect(highestMet(noisy)).toBe(20);
     expect(highestMet([step(5, false)])).toBeUndefined();
+    // Reached only when some step missed: a ramp whose every step met gives a lower bound.
+    expect(kneeReached([step(5, true), step(10, true)])).toBe(false);
+    expect(kneeReached([step(5, true), step(10, false)])).toBe(true);
+    expect(kneeReached(noisy)).toBe(true);
+  });
+
+  it('a direction without jitter (fewer than two packets arrived) is left out of the jitter figures, not counted as 0', () => {
+    const silent = call(1);
+    const d = silent.audio[0] as { jitterMs?: number; heard: boolean };
+    d.heard = false;
+    delete d.jitterMs;
+    const f = loadFigures([call(0), silent]);
+    expect(f.audio.callerToCallee.measured).toBe(2);
+    expect(f.audio.callerToCallee.silent).toBe(1);
+    expect(f.audio.callerToCallee.jitterMs).toMatchObject({ n: 1, min: 1, max: 1 });
   });
 
   it('the worst calls are the failed ones first, then the lowest MOS, then the slowest setup', () => {

@@ -93,6 +93,17 @@ describe('load run through the embedded SBC', () => {
     const md = loadMarkdown(r);
     expect(md).toMatch(/## Load through the SBC/);
     expect(md).toContain(`| 0 | 5 | 5 | 20 | ${r.total.failedCalls} |`);
+    // One step that met every threshold is a lower bound of the capacity, not its knee.
+    if (r.steps[0]?.verdict.met)
+      expect(md).toContain('**Knee not reached: every step met the thresholds, up to 5 concurrent calls.**');
+    // The audio of each step: silent directions, the lowest MOS, and the high tail of loss,
+    // jitter and delay for each direction.
+    expect(md).toContain('| step | target | silent directions | MOS min | loss % p50 / p95 / max |');
+    const mosMin = Math.min(
+      r.total.audio.callerToCallee.mos?.min ?? Number.NaN,
+      r.total.audio.calleeToCaller.mos?.min ?? Number.NaN,
+    );
+    expect(md).toContain(`| 0 | 5 | 0 | ${mosMin.toFixed(2)} | → `);
   });
 
   it('one-way audio of the SBC fails every call and names the silent direction among the worst', async () => {
@@ -111,9 +122,18 @@ describe('load run through the embedded SBC', () => {
       const toExtension = c.audio.find((a) => a.to.startsWith('Premium Deskphone'));
       expect(fromExtension?.heard).toBe(false);
       expect(toExtension?.heard).toBe(true);
+      // No packet arrived that way: no jitter was measured (RFC 3550 needs two), none is counted.
+      expect(fromExtension?.packetsArrived).toBe(0);
+      expect(fromExtension?.jitterMs).toBeUndefined();
+      expect(toExtension?.jitterMs).toBeGreaterThanOrEqual(0);
       expect(c.failures.join()).toMatch(/No audio from Premium Deskphone/);
     }
     expect(r.total.failedCalls).toBe(4);
+    const jitter = [
+      r.total.audio.callerToCallee.jitterMs?.n ?? 0,
+      r.total.audio.calleeToCaller.jitterMs?.n ?? 0,
+    ];
+    expect((jitter[0] ?? 0) + (jitter[1] ?? 0)).toBe(4);
     expect(r.knee).toBeUndefined();
     expect(r.steps[0]?.verdict.missed.join()).toMatch(/4 failed call/);
     expect(r.worst).toHaveLength(4);
