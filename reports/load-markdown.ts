@@ -59,7 +59,7 @@ export function loadMarkdown(r: LoadResult): string {
       `${r.total.calls} call(s), direction ${r.options.direction}, hold ${r.options.holdS} s, ` +
       `started at most ${r.options.ratePerS !== undefined ? `${r.options.ratePerS} call(s)/s` : "a step's target over the hold time per second"}, ` +
       `mix ${mixText(r.options.mix ?? { basic: 1 })}, ` +
-      `${r.options.steps.length > 1 ? `ramp ${r.options.steps.join(', ')} (${r.options.stepS} s per step)` : `concurrency ${r.options.steps[0]}`}; ` +
+      `${r.options.steps.length > 1 ? `ramp ${r.options.steps.join(', ')} (${r.options.stepS} s per step)` : `concurrency ${r.options.steps[0]}${r.options.stepS !== undefined ? ` for ${r.options.stepS} s` : ''}`}; ` +
       `stopped by ${r.stoppedBy}. ${r.startedAt} to ${r.finishedAt}.`,
     '',
   );
@@ -100,7 +100,12 @@ export function loadMarkdown(r: LoadResult): string {
 
   if (r.timeline.length > 0)
     out.push('![Calls in flight, setup time p95 and MOS over time](load-chart.svg)', '');
-  out.push('### Per step', '');
+  out.push(
+    '### Per step',
+    '',
+    'Steps are numbered from 1, as on the console (`step` in results.json counts from 0).',
+    '',
+  );
   out.push(
     '| step | target | peak in flight | calls | failed | calls/s started | setup p50 / p95 | SRD p50 / p95 | SRD failed p50 / p95 | SDD p50 / p95 | SER % | ISA % | harness late p99 / max, stalled > 200 ms | met | missed |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -108,7 +113,7 @@ export function loadMarkdown(r: LoadResult): string {
   for (const s of r.steps) {
     const f = s.figures;
     out.push(
-      `| ${s.step} | ${s.concurrency} | ${s.peakInFlight} | ${f.calls} | ${f.failedCalls} | ${s.callsPerSecond.toFixed(2)} | ${ms(
+      `| ${s.step + 1} | ${s.concurrency} | ${s.peakInFlight} | ${f.calls} | ${f.failedCalls} | ${s.callsPerSecond.toFixed(2)} | ${ms(
         f.setupMs,
       )} | ${ms(f.rfc6076.sessionRequestDelayMs)} | ${ms(f.rfc6076.failedSessionRequestDelayMs)} | ${ms(f.rfc6076.sessionDisconnectDelayMs)} | ${f.rfc6076.sessionEstablishmentRatio.toFixed(
         1,
@@ -133,7 +138,7 @@ export function loadMarkdown(r: LoadResult): string {
     const both = (f: (d: DirectionFigures) => Percentiles | undefined, digits: number) =>
       `→ ${highTail(f(a.callerToCallee), digits)}; ← ${highTail(f(a.calleeToCaller), digits)}`;
     out.push(
-      `| ${s.step} | ${s.concurrency} | ${a.callerToCallee.silent + a.calleeToCaller.silent} | ${mosMin(a)} | ${both(
+      `| ${s.step + 1} | ${s.concurrency} | ${a.callerToCallee.silent + a.calleeToCaller.silent} | ${mosMin(a)} | ${both(
         (d) => d.lossPercent,
         1,
       )} | ${both((d) => d.jitterMs, 1)} | ${both((d) => d.delayMs, 0)} |`,

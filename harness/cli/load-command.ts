@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Lab } from '../actors/index.ts';
+import { Lab, LabConfigError, parseFaults } from '../actors/index.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import {
   DEFAULT_LOAD_MIX,
@@ -144,21 +144,29 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     for (const p of shapeProblems) out(`sbc-harness load: ${p}\n`);
     return 2;
   }
-  const outDir = resolve(o.out ?? join('runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-  mkdirSync(outDir, { recursive: true });
   if (!embedded && (o.sbcFault ?? []).length > 0) {
     out(
       'sbc-harness load: --sbc-fault applies to the embedded SBC only; this profile names an external one\n',
     );
     return 2;
   }
+  // An unknown fault stops here, before a header is printed or the --out folder is made.
+  try {
+    parseFaults([...profile.sbc.faults, ...(o.sbcFault ?? [])]);
+  } catch (e) {
+    if (!(e instanceof LabConfigError)) throw e;
+    out(`sbc-harness load: ${e.message}\n`);
+    return 2;
+  }
+  const outDir = resolve(o.out ?? join('runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  mkdirSync(outDir, { recursive: true });
   if (plan.agents > 1) return loadAgentsCommand({ ...o, out: outDir }, plan.agents, !embedded, out);
   if (plan.share)
     out(
-      `sbc-harness load: agent ${plan.share.index} of ${plan.share.count}, its share of the load below: ${plan.share.calls} call(s), concurrency ${plan.share.steps.join(', ')}, slots from ${plan.share.slotBase}\n`,
+      `sbc-harness load: agent ${plan.share.index} of ${plan.share.count}, its share of the load: ${plan.share.calls} call(s), concurrency ${plan.share.steps.join(', ')}, slots from ${plan.share.slotBase}\n`,
     );
   out(
-    `sbc-harness load: ${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}${stepS !== undefined ? ` for ${stepS} s` : ''}`}, hold ${holdS} s, ${ratePerS !== undefined ? `at most ${ratePerS} call(s)/s` : 'paced at target/hold calls/s'}, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
+    `sbc-harness load: ${plan.share ? 'the whole load: ' : ''}${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}${stepS !== undefined ? ` for ${stepS} s` : ''}`}, hold ${holdS} s, ${ratePerS !== undefined ? `at most ${ratePerS} call(s)/s` : 'paced at target/hold calls/s'}, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
   );
   const lab = await Lab.start({
     profile,

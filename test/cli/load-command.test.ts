@@ -3,9 +3,9 @@
  * fault switched on, whose results.json and load-report.md name the failed calls.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../harness/runner/load-run.ts';
@@ -67,6 +67,14 @@ describe('sbc-harness load', () => {
     const r5 = await runCli(['load', '--mix', 'dtmf-info', '--direction', 'out']);
     expect(r5.code).toBe(2);
     expect(r5.out).toMatch(/oxo\.dtmf\.info: false/);
+    // An unknown fault is refused before the run's header is printed or its folder is made.
+    const none = join(mkdtempSync(join(tmpdir(), 'load-fault-')), 'never');
+    dirs.push(dirname(none));
+    const r6 = await runCli(['load', '--sbc-fault', 'no-such-fault', '--out', none]);
+    expect(r6.code).toBe(2);
+    expect(r6.out).toMatch(/unknown SBC fault "no-such-fault"; known faults: /);
+    expect(r6.out).not.toMatch(/call\(s\), concurrency/);
+    expect(existsSync(none)).toBe(false);
   });
 
   it('--mix with a fault that breaks the hold: the per-shape line, results.json and the report name it', async () => {

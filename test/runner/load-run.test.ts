@@ -92,7 +92,7 @@ describe('load run through the embedded SBC', () => {
     expect(inFlight?.[1]?.split(' ')).toHaveLength(samples.length);
     const md = loadMarkdown(r);
     expect(md).toMatch(/## Load through the SBC/);
-    expect(md).toContain(`| 0 | 5 | 5 | 20 | ${r.total.failedCalls} |`);
+    expect(md).toContain(`| 1 | 5 | 5 | 20 | ${r.total.failedCalls} |`);
     // One step that met every threshold is a lower bound of the capacity, not its knee.
     if (r.steps[0]?.verdict.met)
       expect(md).toContain('**Knee not reached: every step met the thresholds, up to 5 concurrent calls.**');
@@ -103,7 +103,7 @@ describe('load run through the embedded SBC', () => {
       r.total.audio.callerToCallee.mos?.min ?? Number.NaN,
       r.total.audio.calleeToCaller.mos?.min ?? Number.NaN,
     );
-    expect(md).toContain(`| 0 | 5 | 0 | ${mosMin.toFixed(2)} | → `);
+    expect(md).toContain(`| 1 | 5 | 0 | ${mosMin.toFixed(2)} | → `);
   });
 
   it('one-way audio of the SBC fails every call and names the silent direction among the worst', async () => {
