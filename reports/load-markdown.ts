@@ -3,7 +3,7 @@
  */
 import {
   type DirectionFigures,
-  kneeReached,
+  kneeNotReached,
   LOAD_SHAPE_SUMMARY,
   type LoadCallRecord,
   type LoadFigures,
@@ -67,9 +67,10 @@ export function loadMarkdown(r: LoadResult): string {
     `Thresholds: MOS ≥ ${t.minMos} in every direction of every call, setup time p95 < ${t.maxSetupP95Ms} ms, at most ${t.maxFailedCalls} failed call(s).`,
     '',
   );
+  const notReached = kneeNotReached(r.steps, r.options.steps, r.stoppedBy);
   out.push(
-    r.knee !== undefined && !kneeReached(r.steps)
-      ? `**Knee not reached: every step met the thresholds, up to ${r.knee} concurrent calls.** The capacity is at least ${r.knee}; a ramp to higher targets finds the knee.`
+    notReached !== undefined
+      ? `**Knee not reached:** ${notReached}.`
       : r.knee !== undefined
         ? `**Knee: ${r.knee} concurrent calls** (the highest target before the first step that missed a threshold).`
         : r.highestMet !== undefined

@@ -100,6 +100,8 @@ export interface CallMedia {
     received: number;
     lost: number;
     jitterMs: number;
+    /** Packets of the source `jitterMs` was estimated on (MediaLegStats.jitterPackets). */
+    jitterPackets?: number;
     codecs: string[];
     /** Datagrams our socket refused or failed to send (MediaLegStats.sendFailures), and the last code. */
     sendFailures?: number;
@@ -202,6 +204,11 @@ export class Call extends EventEmitter<CallEvents> {
   invite: SipRequest | undefined;
   /** The 2xx that answered our INVITE (outgoing calls). */
   answerResponse: SipResponse | undefined;
+  /**
+   * The final response to our INVITE as it arrived (outgoing calls); undefined while none has,
+   * and when the status is the stack's own (408 for no answer, 503 for a transport error).
+   */
+  finalResponse: SipResponse | undefined;
   private endWaiters: Array<() => void> = [];
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;
@@ -256,6 +263,7 @@ export class Call extends EventEmitter<CallEvents> {
     });
     void inv.result.then((out) => {
       call.status = out.status;
+      call.finalResponse = out.response;
       if (out.dialog && out.status < 300) {
         call.answerResponse = out.response;
         if (out.response && out.response.body.length > 0) call.applyAnswer(out.response.bodyText);

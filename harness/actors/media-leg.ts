@@ -176,6 +176,12 @@ export interface MediaLegStats {
   lost: number;
   /** Current interarrival jitter of the latest source, ms. */
   jitterMs: number;
+  /**
+   * Packets received from that source, on which `jitterMs` was estimated (0: none yet). The
+   * RFC 3550 estimator starts at 0 and moves 1/16 of the way per packet: over a few packets it
+   * still says little.
+   */
+  jitterPackets: number;
   /** Codecs sent or received, in order of first use (e.g. ['PCMA'], or ['PCMA','G729'] when transcoded). */
   codecs: string[];
   /**
@@ -1488,6 +1494,7 @@ export class MediaLeg {
       received: d.received,
       lost: d.lost,
       jitterMs: d.jitterMs,
+      jitterPackets: d.jitterPackets,
       codecs: d.codecs,
       sendFailures: d.sendFailures,
       ...(d.sendFailure !== undefined ? { sendFailure: d.sendFailure } : {}),
@@ -1519,6 +1526,7 @@ export class MediaLeg {
       malformed: 0,
     };
     let jitterMs = 0;
+    let jitterPackets = 0;
     for (const s of this.#sessions) {
       sent += s.counters.rtpPackets;
       sendErrors += s.counters.sendErrors;
@@ -1539,12 +1547,17 @@ export class MediaLeg {
     }
     const last = this.#sessions[this.#sessions.length - 1];
     const cur = last?.receiver.currentSsrc;
-    if (last && cur !== undefined) jitterMs = last.receiver.stream(cur)?.jitterMs ?? 0;
+    const curStream = last && cur !== undefined ? last.receiver.stream(cur) : undefined;
+    if (curStream) {
+      jitterMs = curStream.jitterMs;
+      jitterPackets = curStream.received;
+    }
     return {
       sent,
       received,
       lost,
       jitterMs,
+      jitterPackets,
       codecs: [...this.#codecOrder],
       sentCodecs: [...this.#sentCodecs],
       receivedCodecs: [...this.#receivedCodecs],

@@ -150,9 +150,10 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     );
     return 2;
   }
-  // An unknown fault stops here, before a header is printed or the --out folder is made.
+  // An unknown fault stops here, before a header is printed or the --out folder is made. The
+  // profile's own faults count only for the embedded SBC (the lab reads them for it alone).
   try {
-    parseFaults([...profile.sbc.faults, ...(o.sbcFault ?? [])]);
+    parseFaults([...(embedded ? profile.sbc.faults : []), ...(o.sbcFault ?? [])]);
   } catch (e) {
     if (!(e instanceof LabConfigError)) throw e;
     out(`sbc-harness load: ${e.message}\n`);

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
-import { harnessBehind, kneeReached, type LoadResult } from '../runner/index.ts';
+import { harnessBehind, kneeNotReached, type LoadResult } from '../runner/index.ts';
 
 export function writeLoadResult(result: LoadResult, outDir: string, out: (s: string) => void): number {
   mkdirSync(outDir, { recursive: true });
@@ -19,13 +19,14 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
   );
   const mosMin = mosMins.length > 0 ? Math.min(...mosMins) : undefined;
   const agents = result.agents ? ` from ${result.agents.length} agent(s)` : '';
+  const notReached = kneeNotReached(result.steps, result.options.steps, result.stoppedBy);
   out(
     `${t.calls} call(s)${agents}, ${t.failedCalls} failed; SER ${t.rfc6076.sessionEstablishmentRatio.toFixed(1)} %; ` +
       `setup p95 ${t.setupMs ? Math.round(t.setupMs.p95) : '–'} ms; ` +
       `MOS min ${mosMin !== undefined ? mosMin.toFixed(2) : '–'}; ` +
       `${
-        result.knee !== undefined && !kneeReached(result.steps)
-          ? `knee not reached: every step met the thresholds, up to ${result.knee} concurrent calls (capacity at least ${result.knee})`
+        notReached !== undefined
+          ? `knee not reached: ${notReached}`
           : result.knee !== undefined
             ? `knee (highest concurrency before a step missed the thresholds): ${result.knee}`
             : 'knee: none, the first step missed the thresholds'

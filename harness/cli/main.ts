@@ -155,7 +155,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   program
     .command('load')
     .description(
-      'many calls at once through the SBC (embedded by default), in a mix of the plan’s call shapes (basic, DTMF in each mode, hold/resume, transfer), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds) in results.json, load-report.md and load-chart.svg',
+      'many calls at once through the SBC (embedded by default), in a mix of the plan’s call shapes (basic, DTMF in each mode, hold/resume, transfer), each with audio both ways checked; capacity figures (RFC 6076 KPIs, MOS, the knee: highest concurrency before a step missed the thresholds, or "not reached" with a lower bound when none missed) in results.json, load-report.md and load-chart.svg',
     )
     .option(
       '--profile <file>',
@@ -166,7 +166,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--ramp <list>', 'step ramp instead: concurrency per step, e.g. 5,10,20,40 (needs --step-s)')
     .option(
       '--step-s <s>',
-      'seconds each step lasts (needed by --ramp; with --concurrency, the one step ends after it)',
+      'seconds each step lasts, above 0 and at most 3600 (needed by --ramp; with --concurrency, the one step ends after it)',
     )
     .option('--hold-s <s>', 'seconds each call is held once established (1-3600)', '5')
     .option(

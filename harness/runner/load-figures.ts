@@ -384,6 +384,22 @@ export function kneeReached(steps: readonly LoadStep[]): boolean {
   return steps.some((s) => !s.verdict.met);
 }
 
+/**
+ * Why the knee was not found ("every step met the thresholds, …"), or undefined when it was (or
+ * no step met the thresholds). `planned`: the targets the ramp was to run; `stoppedBy`: what ended the run.
+ */
+export function kneeNotReached(
+  steps: readonly LoadStep[],
+  planned: readonly number[],
+  stoppedBy: string,
+): string | undefined {
+  const k = knee(steps);
+  if (k === undefined || kneeReached(steps)) return undefined;
+  if (steps.length < planned.length)
+    return `the run stopped (${stoppedBy}) after ${steps.length} of the ramp's ${planned.length} steps, every one of which met the thresholds, up to ${k} concurrent calls; the capacity is at least ${k} (more --calls or a longer --duration-s runs the higher targets)`;
+  return `every step met the thresholds, up to ${k} concurrent calls; the capacity is at least ${k} (a ramp to higher targets finds the knee)`;
+}
+
 /** The highest target concurrency of any step that met every threshold, if any did. */
 export function highestMet(steps: readonly LoadStep[]): number | undefined {
   const met = steps.filter((s) => s.verdict.met).map((s) => s.concurrency);

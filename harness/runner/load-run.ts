@@ -407,7 +407,8 @@ async function runCall(
       return;
     }
     if (!established) {
-      if (c.status !== undefined && c.status >= 400) rec.failedRequestDelayMs = clock.now() - t0;
+      // RFC 6076 §4.2.2: a failure response that arrived, not a status our own stack made up.
+      if ((c.finalResponse?.status ?? 0) >= 400) rec.failedRequestDelayMs = clock.now() - t0;
       rec.failures.push(`call not established: final response ${c.status ?? 'none'}`);
       pending.cancel();
       return;

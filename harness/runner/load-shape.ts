@@ -60,6 +60,13 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Fewest packets of the stream the jitter was estimated on for a direction to report it. The
+ * RFC 3550 estimator (A.8) starts at 0 and moves 1/16 of the way per packet: after 32 packets its
+ * zero start still weighs (15/16)^32, about 13 %; after 2 or 3 it is nearly all of it.
+ */
+export const MIN_JITTER_PACKETS = 32;
+
 /** Polls `done` every 50 ms until it holds or `ms` passed. Bounded in time and count. */
 export async function until(done: () => boolean, ms: number): Promise<boolean> {
   const rounds = Math.ceil(ms / 50);
@@ -89,6 +96,7 @@ export async function loadAudioCheck(
   // Read when the tones' time is up: the legs go on sending silence while the analysis waits.
   let sentAfter = sentBefore;
   let heardAfter = heardBefore;
+  let jitterPackets = receivers.map(() => 0);
   await checks.audio(a, b, {
     both: true,
     ms,
@@ -96,20 +104,27 @@ export async function loadAudioCheck(
     onTimeUp: () => {
       sentAfter = senders.map((c) => c.media.stats().sent);
       heardAfter = receivers.map((c) => c.media.audioReceivedMs?.());
+      jitterPackets = receivers.map((c) => {
+        const st = c.media.stats();
+        return st.jitterPackets ?? st.received;
+      });
     },
   });
   const dirs = checks.streams.map((s, i): LoadAudioDirection => {
     const r = checks.records[i];
     const total = s.packets + s.lost;
     const packetsSent = (sentAfter[i] ?? 0) - (sentBefore[i] ?? 0);
+    const heard = !(r?.failure ?? '').startsWith('No audio');
     return {
       from: s.from,
       to: s.to,
       codec: s.codec,
-      heard: !(r?.failure ?? '').startsWith('No audio'),
+      heard,
       toneLevel: s.toneLevel,
       lossPercent: total > 0 ? (100 * s.lost) / total : 100,
-      ...(s.packets >= 2 ? { jitterMs: s.jitterMs } : {}),
+      // Jitter only of a stream heard, over enough of its packets (MIN_JITTER_PACKETS): a silent
+      // direction's 0, or an estimate still near its zero start, would lower the run's figures.
+      ...(heard && (jitterPackets[i] ?? 0) >= MIN_JITTER_PACKETS ? { jitterMs: s.jitterMs } : {}),
       mos: s.mos,
       ...(s.delayMs !== undefined ? { delayMs: s.delayMs } : {}),
       packetsSent,

@@ -9,6 +9,7 @@ import {
   highestMet,
   judgeStep,
   knee,
+  kneeNotReached,
   kneeReached,
   type LoadCallRecord,
   type LoadStep,
@@ -200,6 +201,15 @@ describe('load figures', () => {
     expect(kneeReached([step(5, true), step(10, true)])).toBe(false);
     expect(kneeReached([step(5, true), step(10, false)])).toBe(true);
     expect(kneeReached(noisy)).toBe(true);
+    // Why not, in words: every planned step met them, or the run stopped before the higher ones.
+    expect(kneeNotReached([step(5, true), step(10, true)], [5, 10], 'ramp-end')).toBe(
+      'every step met the thresholds, up to 10 concurrent calls; the capacity is at least 10 (a ramp to higher targets finds the knee)',
+    );
+    expect(kneeNotReached([step(5, true)], [5, 10, 20], 'calls')).toMatch(
+      /^the run stopped \(calls\) after 1 of the ramp's 3 steps, .* up to 5 concurrent calls; .*more --calls or a longer --duration-s/,
+    );
+    expect(kneeNotReached([step(5, true), step(10, false)], [5, 10], 'ramp-end')).toBeUndefined();
+    expect(kneeNotReached([step(5, false)], [5], 'calls')).toBeUndefined();
   });
 
   it('a direction without jitter (fewer than two packets arrived) is left out of the jitter figures, not counted as 0', () => {

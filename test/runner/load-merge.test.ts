@@ -154,7 +154,15 @@ describe('agent shares', () => {
 
 describe('merge of load results', () => {
   const a = [call(0, 0, 100, 4.4), call(1, 0, 1200, 4.3), call(2, 1, 10_500, 4.2)];
-  const b = [call(0, 0, 50, 4.1), call(1, 1, 10_100, 3.5), call(2, 1, 11_000, 4.0, true)];
+  const b = [
+    call(0, 0, 50, 4.1),
+    // A direction without a jitter estimate (too few packets), and a setup that failed with a 503.
+    {
+      ...call(1, 1, 10_100, 3.5),
+      audio: call(1, 1, 10_100, 3.5).audio.map((d, i) => (i === 0 ? { ...d, jitterMs: undefined } : d)),
+    },
+    { ...call(2, 1, 11_000, 4.0, true), failedRequestDelayMs: 42 },
+  ];
   const ra = agentResult(0, '2026-01-01T10:00:00.000Z', a, [2, 4]);
   const rb = agentResult(1, '2026-01-01T10:00:02.000Z', b, [2, 4]);
 
@@ -175,6 +183,10 @@ describe('merge of load results', () => {
     );
     const union = [...a, ...b];
     expect(m.total).toEqual(loadFigures(union));
+    // An agent's failed setup keeps its SRD, and a direction without jitter stays out of it.
+    expect(m.total.rfc6076.failedSessionRequestDelayMs).toEqual({ n: 1, min: 42, p50: 42, p95: 42, max: 42 });
+    expect(m.total.audio.callerToCallee.measured).toBe(5);
+    expect(m.total.audio.callerToCallee.jitterMs?.n).toBe(4);
     expect(m.steps.map((s) => s.figures)).toEqual([
       loadFigures(union.filter((c) => c.step === 0)),
       loadFigures(union.filter((c) => c.step === 1)),
