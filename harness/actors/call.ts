@@ -25,6 +25,7 @@ import {
   type InviteSpec,
   type OutgoingInvite,
   parseNameAddr,
+  type RequestOutcome,
   type SdpDirection,
   type ServerTransaction,
   type SipRequest,
@@ -350,14 +351,20 @@ export class Call extends EventEmitter<CallEvents> {
     }
   }
 
-  /** Ends the call: BYE when established, CANCEL/487 before. */
-  async hangup(): Promise<void> {
+  /**
+   * Ends the call: BYE when established, CANCEL/487 before. Resolves with the BYE's outcome when
+   * one was sent (its status is the stack's own 408 or 503 when no final response arrived).
+   */
+  async hangup(): Promise<RequestOutcome | undefined> {
     if (this.state === 'established' && this.dialog) {
       this.emit('releasing', 'bye');
-      await this.ua.bye(this.dialog).catch(() => undefined);
+      const out = await this.ua.bye(this.dialog).catch(() => undefined);
       this.setEnded('local');
-    } else if (this.direction === 'outgoing') this.cancel();
+      return out;
+    }
+    if (this.direction === 'outgoing') this.cancel();
     else this.reject(480);
+    return undefined;
   }
 
   /** Resolves true when established, false when the call failed or ended first. */

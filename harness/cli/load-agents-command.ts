@@ -90,7 +90,11 @@ export async function loadAgentsCommand(
   // them once, through the parent: the first stops new calls (results still written), a
   // second quits at once, as for one process.
   const children: ChildProcess[] = [];
+  // Whether a signal was passed on: an agent killed by a signal the parent did not pass on (the
+  // kernel's OOM killer, a kill by hand) failed; it was not interrupted.
+  let forwarded = false;
   const forward = (sig: NodeJS.Signals) => () => {
+    forwarded = true;
     out(`${sig}: passed on to the agents (a second one quits at once)\n`);
     for (const c of children) if (c.exitCode === null) c.kill(sig);
   };
@@ -113,7 +117,12 @@ export async function loadAgentsCommand(
           out(`[agent ${i}] cannot start: ${err.message}\n`);
           res(2);
         });
-        child.on('exit', (code, sig) => res(code ?? (sig ? 130 : 2)));
+        child.on('exit', (code, sig) => {
+          if (code !== null) return res(code);
+          if (sig && forwarded) return res(130);
+          out(`[agent ${i}] killed by ${sig ?? 'an unknown cause'}, which this process did not pass on\n`);
+          res(2);
+        });
       });
     }),
   ).finally(() => {

@@ -14,6 +14,7 @@ import {
   type LoadProgress,
   type LoadThresholds,
   loadOptionProblems,
+  MIN_LOAD_RATE,
   mixProblems,
   mixText,
   parseMix,
@@ -131,6 +132,12 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   }
   const plan = agentPlan(o, { calls, steps });
   problems.push(...plan.problems);
+  // Each agent starts its share of --rate: that share must be a rate runLoad accepts too.
+  const agentCount = plan.agents > 1 ? plan.agents : (plan.share?.count ?? 1);
+  if (ratePerS !== undefined && agentCount > 1 && ratePerS / agentCount < MIN_LOAD_RATE)
+    problems.push(
+      `--rate ${ratePerS} split between ${agentCount} agents gives each ${ratePerS / agentCount} call(s)/s, below the ${MIN_LOAD_RATE} each needs`,
+    );
   if (problems.length > 0) {
     for (const p of problems) out(`sbc-harness load: ${p}\n`);
     return 2;

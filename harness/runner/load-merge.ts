@@ -297,7 +297,7 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
     worst: worstCalls(calls).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left.length > 0 ? { sbcCallsLeftUp: left.reduce((a, b) => a + b, 0) } : {}),
     breakage,
-    faultFindings: loadFaultFindings(faults, breakage, calls),
+    faultFindings: loadFaultFindings(faults, breakage, calls, o.holdS),
     timeline: mergedTimeline(inputs, offsets, calls),
     calls,
     agents,

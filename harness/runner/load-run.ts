@@ -247,6 +247,22 @@ export function loadOptionProblems(o: {
   return p;
 }
 
+/**
+ * What failed in the answer to a call's BYE, as a sentence of `whose` BYE ("the caller's"), or
+ * undefined when it got a 2xx or none was sent. A UAS answers a BYE in its dialog with a 2xx
+ * (RFC 3261 §15.1.2); a status the stack made up (no final response: 408 after 64*T1, 503 on a
+ * transport error) is told as such.
+ */
+export function byeFailure(
+  out: { status: number; response?: unknown } | undefined,
+  whose: string,
+): string | undefined {
+  if (!out || (out.status >= 200 && out.status < 300)) return undefined;
+  return out.response !== undefined
+    ? `${whose} BYE was answered ${out.status}, not 2xx (RFC 3261 §15.1.2)`
+    : `${whose} BYE got no final response (${out.status === 408 ? 'timeout after 64*T1' : 'transport error'})`;
+}
+
 /** The parties of a load run: one provider phone per slot, the extensions the calls spread over. */
 class Parties {
   readonly phones: PstnPhone[] = [];
@@ -459,8 +475,14 @@ async function runCall(
     const bye = moved?.hangup.call ?? c;
     const far = moved?.far ?? { call: d, name: rec.callee };
     const tBye = clock.now();
-    await bye.hangup().catch(() => undefined);
-    rec.disconnectDelayMs = clock.now() - tBye;
+    const byeOut = await bye.hangup().catch(() => undefined);
+    const byeMs = clock.now() - tBye;
+    // SDD only of a BYE whose final response arrived (the stack's own 408 after 64*T1 is no
+    // delay of the SBC's). A UAS answers a BYE in its dialog with a 2xx (RFC 3261 §15.1.2):
+    // anything else, or nothing, fails the call.
+    if (byeOut?.response) rec.disconnectDelayMs = byeMs;
+    const byeFailed = byeFailure(byeOut, moved ? `${rec.shape}: the transferee's` : "the caller's");
+    if (byeFailed) rec.failures.push(byeFailed);
     rec.released = await within(far.call.ended(), CALL_RELEASE_BOUND_MS);
     if (!rec.released) {
       rec.failures.push(
@@ -707,7 +729,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
     breakage,
-    faultFindings: loadFaultFindings(faults, breakage, records),
+    faultFindings: loadFaultFindings(faults, breakage, records, o.holdS),
     timeline,
     calls: o.keepAllCalls ? records : records.slice(0, MAX_CALLS_KEPT),
     ...(records.length > MAX_CALLS_KEPT && !o.keepAllCalls ? { callsTruncated: true } : {}),

@@ -5,7 +5,8 @@
  * missing file, a truncated one, another schema, another load) naming the file. Small, and
  * nothing asserts a duration.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,27 @@ describe('load agents and merge', () => {
     r = await runCli(['load', '--agents', 'many']);
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/--agents must be auto or a whole number/);
+    // Each agent starts its share of --rate, which must itself be a rate (refused before any lab starts).
+    r = await runCli(['load', '--agents', '2', '--rate', '0.01', '--concurrency', '2', '--calls', '4']);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(
+      /--rate 0\.01 split between 2 agents gives each 0\.005 call\(s\)\/s, below the 0\.01 each needs/,
+    );
+    r = await runCli([
+      'load',
+      '--agent-count',
+      '2',
+      '--agent-index',
+      '0',
+      '--rate',
+      '0.01',
+      '--concurrency',
+      '2',
+      '--calls',
+      '4',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/split between 2 agents/);
   });
 
   it('two agents × 6 calls, 2 at once each: every call judged, no slot shared, figures of the union', async () => {
@@ -193,4 +215,39 @@ describe('load agents and merge', () => {
     }
     expect((await runCli(['merge', join(out, 'agent-0')])).out).toMatch(/--out DIR is required/);
   }, 180_000);
+
+  it('an agent killed by a signal the parent did not pass on failed (exit 2, nothing merged); it was not interrupted', async () => {
+    const out = join(root, 'killed');
+    const run = runCli([
+      'load',
+      '--agents',
+      '2',
+      '--calls',
+      '40',
+      '--concurrency',
+      '2',
+      '--hold-s',
+      '2',
+      '--out',
+      out,
+    ]);
+    // Agent 1's process, found by its own folder in its arguments (bounded: 30 s).
+    let pid: number | undefined;
+    for (let t = 0; t < 300 && pid === undefined; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const found = spawnSync('pgrep', ['-f', '--', join(out, 'agent-1')], {
+        encoding: 'utf8',
+      }).stdout.trim();
+      if (found) pid = Number(found.split('\n')[0]);
+    }
+    expect(pid).toBeGreaterThan(0);
+    // Once it has started calls (its lab is up), as the OOM killer would.
+    await new Promise((r) => setTimeout(r, 3000));
+    process.kill(pid as number, 'SIGKILL');
+    const r = await run;
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/\[agent 1\] killed by SIGKILL, which this process did not pass on/);
+    expect(r.out).toMatch(/agent\(s\) 1 failed \(exit 2\); nothing merged/);
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+  }, 120_000);
 });

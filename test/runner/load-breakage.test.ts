@@ -98,6 +98,7 @@ describe('load breakage: what broke, by kind', () => {
       ['stop-rtp-after=2', 'no-bye-relay', 'drop-info', 'bogus', 'te-wrong-pt'],
       degraded,
       records,
+      5,
     );
     expect(f[0]).toMatchObject({ fault: 'stop-rtp-after=2', expects: ['degraded-audio'], caught: true });
     expect(f[1]).toMatchObject({ fault: 'no-bye-relay', expects: ['legs-left-up'], seen: [], caught: false });
@@ -107,6 +108,45 @@ describe('load breakage: what broke, by kind', () => {
     expect(f[3]?.summary).toBe('not a fault switch of the embedded SBC');
     expect(f[4]).toMatchObject({ fault: 'te-wrong-pt', expects: [], caught: false });
     expect(f[4]?.shapes).toBeUndefined();
+  });
+
+  it('a switch the calls could not trigger is not exercised, never "not caught"; one they could is', () => {
+    const records = [rec(0), rec(1)];
+    const none = loadBreakage(records, DEFAULT_LOAD_THRESHOLDS);
+    const names = [
+      'stop-rtp-after=10',
+      'stop-rtp-after=2',
+      'delay-media=100',
+      'delay-media=600',
+      'no-ack-cleanup',
+      'malformed-stall',
+      'flood-lockout',
+    ];
+    const f = loadFaultFindings(names, none, records, 5);
+    // RTP stopped 10 s after the answer of calls held 5 s; a delay inside the audio check's bound.
+    expect(f[0]).toMatchObject({ fault: 'stop-rtp-after=10', expects: [], caught: false });
+    expect(f[1]).toMatchObject({ fault: 'stop-rtp-after=2', expects: ['degraded-audio'], caught: false });
+    expect(f[2]).toMatchObject({ fault: 'delay-media=100', expects: [] });
+    expect(f[3]).toMatchObject({ fault: 'delay-media=600', expects: ['degraded-audio'] });
+    // The load's calls are always ACKed, and it sends no garbage.
+    expect(f[4]).toMatchObject({ fault: 'no-ack-cleanup', expects: [] });
+    expect(f[5]).toMatchObject({ fault: 'malformed-stall', expects: [] });
+    // Two calls are not 100 INVITEs within 2 s; 60 calls started within 1 s are (two INVITEs each).
+    expect(f[6]).toMatchObject({ fault: 'flood-lockout', expects: [] });
+    const burst = Array.from({ length: 60 }, (_, i) => rec(i, { startMs: i * 15 }));
+    const g = loadFaultFindings(['flood-lockout'], loadBreakage(burst, DEFAULT_LOAD_THRESHOLDS), burst, 5);
+    expect(g[0]).toMatchObject({ expects: ['lost-calls'], caught: false });
+    // Lost calls seen: caught, whoever triggered it (another source's flood or garbage).
+    const lost = [
+      rec(0, {
+        established: false,
+        status: 503,
+        audio: [],
+        failures: ['call not established: final response 503'],
+      }),
+    ];
+    const h = loadFaultFindings(['malformed-stall'], loadBreakage(lost, DEFAULT_LOAD_THRESHOLDS), lost, 5);
+    expect(h[0]).toMatchObject({ expects: ['lost-calls'], seen: ['lost-calls'], caught: true });
   });
 
   it('a failed step of a shape is its own kind, and a fault is caught only by its own sign on one of its shapes', () => {
@@ -156,6 +196,7 @@ describe('load breakage: what broke, by kind', () => {
       ['reject-reinvite', 'double-dtmf', 'refer-405', 'strip-telephone-event'],
       b,
       records,
+      5,
     );
     expect(f[0]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
     expect(f[0]?.shapes).toEqual(['hold', 'transfer-semi', 'transfer-attended']);
@@ -166,7 +207,7 @@ describe('load breakage: what broke, by kind', () => {
     expect(f[3]).toMatchObject({ expects: ['step-failed'], seen: [], caught: false });
     // Without the 488 call, the 500 alone does not catch reject-reinvite.
     const rest = records.filter((r) => r !== hold488);
-    const g = loadFaultFindings(['reject-reinvite'], loadBreakage(rest, DEFAULT_LOAD_THRESHOLDS), rest);
+    const g = loadFaultFindings(['reject-reinvite'], loadBreakage(rest, DEFAULT_LOAD_THRESHOLDS), rest, 5);
     expect(g[0]).toMatchObject({ expects: ['step-failed'], seen: [], caught: false });
     // A consultation transfer refused by REFER catches refer-405 though it is not expected of it.
     const semi = rec(6, {
@@ -175,7 +216,7 @@ describe('load breakage: what broke, by kind', () => {
         'transfer-semi: the REFER from Premium Deskphone 1 to load-t-1 (+4940557000001) was answered 405',
       ],
     });
-    const h = loadFaultFindings(['refer-405'], loadBreakage([semi], DEFAULT_LOAD_THRESHOLDS), [semi]);
+    const h = loadFaultFindings(['refer-405'], loadBreakage([semi], DEFAULT_LOAD_THRESHOLDS), [semi], 5);
     expect(h[0]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
   });
 });

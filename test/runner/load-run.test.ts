@@ -9,7 +9,7 @@ import { Lab } from '../../harness/actors/lab.ts';
 import { PstnPhone } from '../../harness/actors/pstn-phone.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { loadFigures, percentiles } from '../../harness/runner/load-figures.ts';
-import { type LoadProgress, loadOptionProblems, runLoad } from '../../harness/runner/load-run.ts';
+import { byeFailure, type LoadProgress, loadOptionProblems, runLoad } from '../../harness/runner/load-run.ts';
 import { loadChartSvg } from '../../reports/load-chart.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 import { closeRtpSocketUnder } from '../support/own-media-failure.ts';
@@ -276,6 +276,21 @@ describe('load run through the embedded SBC', () => {
       expect(c.released).toBe(true);
     }
     expect(r.total.calls).toBe(r.calls.length);
+  });
+
+  it("the BYE's answer: a 2xx passes; another status, or none, fails the call with what came (RFC 3261 §15.1.2)", () => {
+    const res = { status: 0 };
+    expect(byeFailure(undefined, "the caller's")).toBeUndefined();
+    expect(byeFailure({ status: 200, response: res }, "the caller's")).toBeUndefined();
+    expect(byeFailure({ status: 481, response: res }, "the caller's")).toBe(
+      "the caller's BYE was answered 481, not 2xx (RFC 3261 §15.1.2)",
+    );
+    expect(byeFailure({ status: 408 }, "transfer: the transferee's")).toBe(
+      "transfer: the transferee's BYE got no final response (timeout after 64*T1)",
+    );
+    expect(byeFailure({ status: 503 }, "the caller's")).toBe(
+      "the caller's BYE got no final response (transport error)",
+    );
   });
 
   it('options out of bounds are refused with a sentence each', () => {
