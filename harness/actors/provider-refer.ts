@@ -99,6 +99,9 @@ function statusText(status: number): string {
   return texts[status] ?? 'Failed';
 }
 
+/** REFER records a provider keeps, the newest (evidence for the cases; the load finds its calls' REFERs there). */
+export const MAX_REFER_RECORDS = 1000;
+
 /** Handles a REFER that arrived on `referred`, a call of `phone`. Never throws. */
 export async function handleProviderRefer(
   host: ReferHost,
@@ -116,7 +119,9 @@ export async function handleProviderRefer(
     referredCall: referred,
     notified: [],
   };
-  if (host.refers.length < 1000) host.refers.push(rec);
+  // The newest MAX_REFER_RECORDS: a long load still finds the REFER of the call it transfers.
+  host.refers.push(rec);
+  if (host.refers.length > MAX_REFER_RECORDS) host.refers.splice(0, host.refers.length - MAX_REFER_RECORDS);
   if (!host.referSupported) {
     rec.status = 405;
     tx.respond(createResponse(req, 405, { headers: [['Allow', PROVIDER_ALLOW_WITHOUT_REFER]] }));

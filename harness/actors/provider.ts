@@ -116,7 +116,7 @@ export class Provider implements PhoneHost, ReferHost {
   /** The numbering plan numbers are compared in (see number-match.ts). */
   readonly numbering: NumberingPlan;
   readonly digest: DigestServer;
-  /** Every REFER a phone received, as evidence. */
+  /** The REFERs the phones received, as evidence: the newest MAX_REFER_RECORDS (provider-refer.ts). */
   readonly refers: ReferRecord[] = [];
   readonly referSupported: boolean;
   readonly registrations: RegistrationRecord[] = [];

@@ -90,11 +90,11 @@ export async function loadAgentsCommand(
   // them once, through the parent: the first stops new calls (results still written), a
   // second quits at once, as for one process.
   const children: ChildProcess[] = [];
-  // Whether a signal was passed on: an agent killed by a signal the parent did not pass on (the
-  // kernel's OOM killer, a kill by hand) failed; it was not interrupted.
-  let forwarded = false;
+  // The signals passed on: an agent killed by another one (SIGKILL from the kernel's OOM killer
+  // or by hand, which is never passed on) failed; it was not interrupted.
+  const forwarded = new Set<NodeJS.Signals>();
   const forward = (sig: NodeJS.Signals) => () => {
-    forwarded = true;
+    forwarded.add(sig);
     out(`${sig}: passed on to the agents (a second one quits at once)\n`);
     for (const c of children) if (c.exitCode === null) c.kill(sig);
   };
@@ -119,7 +119,7 @@ export async function loadAgentsCommand(
         });
         child.on('exit', (code, sig) => {
           if (code !== null) return res(code);
-          if (sig && forwarded) return res(130);
+          if (sig && forwarded.has(sig)) return res(130);
           out(`[agent ${i}] killed by ${sig ?? 'an unknown cause'}, which this process did not pass on\n`);
           res(2);
         });

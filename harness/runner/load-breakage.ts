@@ -20,6 +20,9 @@
  * the shape; without a call of those shapes in the mix it is "not exercised", never "not caught".
  */
 import { SBC_FAULTS } from '../actors/index.ts';
+import { DEFAULT_AUDIO_DELAY_POLICY, delayBound } from './audio-delay.ts';
+import { MEDIA_SETTLE_MS } from './call-invariants.ts';
+import { MIN_ARRIVED_SHARE } from './load-audio-time.ts';
 import type { LoadCallRecord, LoadThresholds } from './load-figures.ts';
 import type { LoadShapeName } from './load-mix.ts';
 
@@ -71,13 +74,10 @@ const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   'malformed-stall': ['lost-calls'],
 };
 
-/** INVITEs within 2 s (both sides counted) above which `flood-lockout` locks the SBC. */
+/** New INVITEs within 2 s above which `flood-lockout` locks the SBC (sbc-access-policy.ts). */
 const FLOOD_INVITES = 100;
-/**
- * `delay-media=N` above this many ms delays the audio past the audio check's bound: G.114's
- * 150 ms plus the largest packet and transcoding allowance the bound adds (audio-delay.ts).
- */
-const DELAY_MEDIA_EXERCISED_MS = 210;
+/** The one-way delay of the embedded SBC's relay on loopback, at most, besides `delay-media`'s. */
+const DELAY_MEDIA_MARGIN_MS = 10;
 
 /**
  * Whether the run's own calls could trigger the switch `name` (with `value`), so that not
@@ -92,23 +92,42 @@ function exercised(
 ): boolean {
   const n = Number(value);
   switch (name) {
-    // RTP stops N s after the answer: the audio check, over the hold time, sees it only before.
-    case 'stop-rtp-after':
-      return Number.isFinite(n) && n < holdS;
-    case 'delay-media':
-      return Number.isFinite(n) && n > DELAY_MEDIA_EXERCISED_MS;
+    // RTP stops N s after the answer. The first audio check starts MEDIA_SETTLE_MS after the
+    // answer and fails when less than MIN_ARRIVED_SHARE of its audio arrived (load-audio-time.ts):
+    // it catches N only below that point.
+    case 'stop-rtp-after': {
+      const audioMs = Math.max(500, holdS * 1000 - MEDIA_SETTLE_MS);
+      return Number.isFinite(n) && n * 1000 < MEDIA_SETTLE_MS + MIN_ARRIVED_SHARE * audioMs;
+    }
+    // The delay adds to the one-way delay: past the audio check's bound for the codec the
+    // calls received (G.114's 150 ms and the codec's allowance, audio-delay.ts), it fails a
+    // call. The embedded SBC's own delay on loopback is a few ms: DELAY_MEDIA_MARGIN_MS of it.
+    case 'delay-media': {
+      const bounds = records.flatMap((r) =>
+        r.audio.map((a) => delayBound(DEFAULT_AUDIO_DELAY_POLICY, a.codec, a.codec).boundMs),
+      );
+      return Number.isFinite(n) && bounds.length > 0 && n + DELAY_MEDIA_MARGIN_MS > Math.min(...bounds);
+    }
     // The load sends no garbage; only another source's would knock the SBC over.
     case 'malformed-stall':
       return false;
     case 'flood-lockout': {
-      // Calls started within any 2 s, two INVITEs each (the caller's, and the SBC's toward the callee).
-      const starts = records.map((r) => r.startMs).sort((x, y) => x - y);
-      let most = 0;
-      for (let i = 0, j = 0; i < starts.length; i++) {
-        while ((starts[i] as number) - (starts[j] as number) > 2000) j++;
-        most = Math.max(most, i - j + 1);
+      // The SBC counts the new INVITEs it receives: one per call from its caller (a consultation
+      // adds one later, a hold time after the start). Each agent has an SBC of its own.
+      const byAgent = new Map<number, number[]>();
+      for (const r of records) {
+        const list = byAgent.get(r.agent ?? 0) ?? [];
+        list.push(r.startMs);
+        byAgent.set(r.agent ?? 0, list);
       }
-      return 2 * most > FLOOD_INVITES;
+      for (const starts of byAgent.values()) {
+        starts.sort((x, y) => x - y);
+        for (let i = 0, j = 0; i < starts.length; i++) {
+          while ((starts[i] as number) - (starts[j] as number) > 2000) j++;
+          if (i - j + 1 > FLOOD_INVITES) return true;
+        }
+      }
+      return false;
     }
     default:
       return true;
@@ -176,9 +195,14 @@ function degraded(r: LoadCallRecord, minMos: number): boolean {
   );
 }
 
-/** A failure of the shape's own step: not one of its audio, its release or the harness. */
+/** A failure of the shape's own step: not one of its audio, its release (the BYE's answer included) or the harness. */
 function stepFailure(f: string): boolean {
-  return !/audio/i.test(f) && !/leg not released/.test(f) && !/^harness error/.test(f);
+  return (
+    !/audio/i.test(f) &&
+    !/leg not released/.test(f) &&
+    !/ BYE (was answered|got no final response)/.test(f) &&
+    !/^harness error/.test(f)
+  );
 }
 
 function stepFailed(r: LoadCallRecord): boolean {

@@ -192,4 +192,20 @@ describe('provider: REFER', () => {
     expect(p.phone('extnum').calls).toEqual([]);
     expect(a.notified).toEqual([]);
   });
+
+  it('keeps the newest 1000 REFERs, so that a long load still finds the REFER of a call it is transferring', async () => {
+    const { p, u, call } = await rig(false);
+    const a = await call('+4930111111');
+    // Bounded: 1005 REFERs in one dialog, one after the other, 500 at a time: the provider keeps
+    // each answered transaction for 64*T1 (3.2 s here), and answers 503 past 1000 of one source.
+    for (let i = 0; i < 1005; i++) {
+      if (i > 0 && i % 500 === 0) await sleep(64 * TIMERS.t1 + 300);
+      const out = await sendRefer(u, a.d, `<sip:+49301${String(i).padStart(5, '0')}@provider.test>`);
+      expect(out.status).toBe(405);
+    }
+    expect(p.refers).toHaveLength(1000);
+    // The oldest five went; the newest is the last one sent.
+    expect(p.refers[0]?.referTo).toContain('+4930100005');
+    expect(p.refers[999]?.referTo).toContain('+4930101004');
+  }, 60_000);
 });

@@ -5,8 +5,15 @@
  * missing file, a truncated one, another schema, another load) naming the file. Small, and
  * nothing asserts a duration.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -231,14 +238,23 @@ describe('load agents and merge', () => {
       '--out',
       out,
     ]);
-    // Agent 1's process, found by its own folder in its arguments (bounded: 30 s).
+    // Agent 1's process, found by its own folder in its arguments in /proc (bounded: 30 s).
+    const mine = join(out, 'agent-1');
+    const agentPid = (): number | undefined => {
+      for (const d of readdirSync('/proc')) {
+        if (!/^\d+$/.test(d)) continue;
+        try {
+          if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(mine)) return Number(d);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return undefined;
+    };
     let pid: number | undefined;
     for (let t = 0; t < 300 && pid === undefined; t++) {
       await new Promise((r) => setTimeout(r, 100));
-      const found = spawnSync('pgrep', ['-f', '--', join(out, 'agent-1')], {
-        encoding: 'utf8',
-      }).stdout.trim();
-      if (found) pid = Number(found.split('\n')[0]);
+      pid = agentPid();
     }
     expect(pid).toBeGreaterThan(0);
     // Once it has started calls (its lab is up), as the OOM killer would.

@@ -116,6 +116,7 @@ describe('load breakage: what broke, by kind', () => {
     const names = [
       'stop-rtp-after=10',
       'stop-rtp-after=2',
+      'stop-rtp-after=4',
       'delay-media=100',
       'delay-media=600',
       'no-ack-cleanup',
@@ -126,16 +127,23 @@ describe('load breakage: what broke, by kind', () => {
     // RTP stopped 10 s after the answer of calls held 5 s; a delay inside the audio check's bound.
     expect(f[0]).toMatchObject({ fault: 'stop-rtp-after=10', expects: [], caught: false });
     expect(f[1]).toMatchObject({ fault: 'stop-rtp-after=2', expects: ['degraded-audio'], caught: false });
-    expect(f[2]).toMatchObject({ fault: 'delay-media=100', expects: [] });
-    expect(f[3]).toMatchObject({ fault: 'delay-media=600', expects: ['degraded-audio'] });
+    // Stopped 4 s after the answer of a 5 s hold: more than half the tone arrived, nothing fails.
+    expect(f[2]).toMatchObject({ fault: 'stop-rtp-after=4', expects: [] });
+    // G.722 received: the audio check's bound is 150 + 20 ms.
+    expect(f[3]).toMatchObject({ fault: 'delay-media=100', expects: [] });
+    expect(f[4]).toMatchObject({ fault: 'delay-media=600', expects: ['degraded-audio'] });
     // The load's calls are always ACKed, and it sends no garbage.
-    expect(f[4]).toMatchObject({ fault: 'no-ack-cleanup', expects: [] });
-    expect(f[5]).toMatchObject({ fault: 'malformed-stall', expects: [] });
-    // Two calls are not 100 INVITEs within 2 s; 60 calls started within 1 s are (two INVITEs each).
-    expect(f[6]).toMatchObject({ fault: 'flood-lockout', expects: [] });
-    const burst = Array.from({ length: 60 }, (_, i) => rec(i, { startMs: i * 15 }));
+    expect(f[5]).toMatchObject({ fault: 'no-ack-cleanup', expects: [] });
+    expect(f[6]).toMatchObject({ fault: 'malformed-stall', expects: [] });
+    // Two calls are not 100 new INVITEs within 2 s; 110 calls started within 1.1 s are.
+    expect(f[7]).toMatchObject({ fault: 'flood-lockout', expects: [] });
+    const burst = Array.from({ length: 110 }, (_, i) => rec(i, { startMs: i * 10 }));
     const g = loadFaultFindings(['flood-lockout'], loadBreakage(burst, DEFAULT_LOAD_THRESHOLDS), burst, 5);
     expect(g[0]).toMatchObject({ expects: ['lost-calls'], caught: false });
+    // Merged from two agents, 55 each: each agent's SBC saw 55.
+    const split = burst.map((r, i) => ({ ...r, agent: i % 2 }));
+    const m = loadFaultFindings(['flood-lockout'], loadBreakage(split, DEFAULT_LOAD_THRESHOLDS), split, 5);
+    expect(m[0]).toMatchObject({ expects: [] });
     // Lost calls seen: caught, whoever triggered it (another source's flood or garbage).
     const lost = [
       rec(0, {
