@@ -144,6 +144,20 @@ describe('load breakage: what broke, by kind', () => {
     const split = burst.map((r, i) => ({ ...r, agent: i % 2 }));
     const m = loadFaultFindings(['flood-lockout'], loadBreakage(split, DEFAULT_LOAD_THRESHOLDS), split, 5);
     expect(m[0]).toMatchObject({ expects: [] });
+    // A long run: 150 000 directions judged without a spread of them all (a RangeError before).
+    const many = Array.from({ length: 75_000 }, (_, i) =>
+      rec(i, {
+        audio: [
+          rec(i).audio[0] as LoadCallRecord['audio'][number],
+          { ...(rec(i).audio[1] as LoadCallRecord['audio'][number]), heard: false, mos: 1 },
+        ],
+      }),
+    );
+    const manyBroken = loadBreakage(many, DEFAULT_LOAD_THRESHOLDS);
+    expect(manyBroken.find((x) => x.kind === 'degraded-audio')?.figure).toMatch(
+      /^75000 of 75000 calls; 75000 direction\(s\) silent.*MOS min 1\.00, one-way delay max 3 ms$/,
+    );
+    expect(loadFaultFindings(['delay-media=600'], manyBroken, many, 5)[0]).toMatchObject({ caught: true });
     // Lost calls seen: caught, whoever triggered it (another source's flood or garbage).
     const lost = [
       rec(0, {
