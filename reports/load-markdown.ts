@@ -9,6 +9,7 @@ import {
   type LoadFigures,
   type LoadResult,
   type LoadShapeName,
+  lowestMos,
   mixText,
   type Percentiles,
 } from '../harness/runner/index.ts';
@@ -18,21 +19,13 @@ function ms(p: Percentiles | undefined): string {
   return p ? `${Math.round(p.p50)} / ${Math.round(p.p95)} ms` : '–';
 }
 
-function num(p: Percentiles | undefined, digits: number, key: 'p50' | 'p95' | 'min' | 'max'): string {
+function num(p: Percentiles | undefined, digits: number, key: 'p50' | 'p95' | 'min'): string {
   return p ? p[key].toFixed(digits) : '–';
 }
 
 /** "p50 / p95 / max" of a distribution (the high tail: loss, jitter, delay). */
 function highTail(p: Percentiles | undefined, digits: number): string {
   return p ? `${p.p50.toFixed(digits)} / ${p.p95.toFixed(digits)} / ${p.max.toFixed(digits)}` : '–';
-}
-
-/** The lowest MOS of the two directions of some calls. */
-function mosMin(a: LoadFigures['audio']): string {
-  const mins = [a.callerToCallee.mos?.min, a.calleeToCaller.mos?.min].filter(
-    (x): x is number => x !== undefined,
-  );
-  return mins.length > 0 ? Math.min(...mins).toFixed(2) : '–';
 }
 
 function cell(s: string): string {
@@ -139,7 +132,7 @@ export function loadMarkdown(r: LoadResult): string {
     const both = (f: (d: DirectionFigures) => Percentiles | undefined, digits: number) =>
       `→ ${highTail(f(a.callerToCallee), digits)}; ← ${highTail(f(a.calleeToCaller), digits)}`;
     out.push(
-      `| ${s.step + 1} | ${s.concurrency} | ${a.callerToCallee.silent + a.calleeToCaller.silent} | ${mosMin(a)} | ${both(
+      `| ${s.step + 1} | ${s.concurrency} | ${a.callerToCallee.silent + a.calleeToCaller.silent} | ${lowestMos(a)?.toFixed(2) ?? '–'} | ${both(
         (d) => d.lossPercent,
         1,
       )} | ${both((d) => d.jitterMs, 1)} | ${both((d) => d.delayMs, 0)} |`,
@@ -155,11 +148,8 @@ export function loadMarkdown(r: LoadResult): string {
   for (const [name, f] of Object.entries(r.shapes ?? { basic: r.total }) as Array<
     [LoadShapeName, LoadFigures]
   >) {
-    const mins = [f.audio.callerToCallee.mos?.min, f.audio.calleeToCaller.mos?.min].filter(
-      (x): x is number => x !== undefined,
-    );
     out.push(
-      `| ${name} | ${f.calls} | ${f.failedCalls} | ${ms(f.setupMs)} | ${mins.length > 0 ? Math.min(...mins).toFixed(2) : '–'} | ${cell(LOAD_SHAPE_SUMMARY[name])} |`,
+      `| ${name} | ${f.calls} | ${f.failedCalls} | ${ms(f.setupMs)} | ${lowestMos(f.audio)?.toFixed(2) ?? '–'} | ${cell(LOAD_SHAPE_SUMMARY[name])} |`,
     );
   }
   out.push('');

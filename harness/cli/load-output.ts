@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
-import { harnessBehind, kneeNotReached, type LoadResult } from '../runner/index.ts';
+import { harnessBehind, kneeNotReached, type LoadResult, lowestMos } from '../runner/index.ts';
 
 export function writeLoadResult(result: LoadResult, outDir: string, out: (s: string) => void): number {
   mkdirSync(outDir, { recursive: true });
@@ -14,10 +14,7 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
   writeFileSync(join(outDir, 'load-report.md'), loadMarkdown(result));
   writeFileSync(join(outDir, 'load-chart.svg'), loadChartSvg(result));
   const t = result.total;
-  const mosMins = [t.audio.callerToCallee.mos?.min, t.audio.calleeToCaller.mos?.min].filter(
-    (x): x is number => x !== undefined,
-  );
-  const mosMin = mosMins.length > 0 ? Math.min(...mosMins) : undefined;
+  const mosMin = lowestMos(t.audio);
   const agents = result.agents ? ` from ${result.agents.length} agent(s)` : '';
   const notReached = kneeNotReached(result.steps, result.options.steps, result.stoppedBy);
   out(

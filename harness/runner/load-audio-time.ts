@@ -6,6 +6,7 @@
  * leg: a=ptime is a preference (RFC 4566 §6, RFC 3264 §6.1) and receivers accept 0 to 200 ms
  * of audio per packet (RFC 3551 §4.2), so 20 ms packets may arrive as half as many 40 ms ones.
  */
+import { MEDIA_SETTLE_MS } from './call-invariants.ts';
 
 /** Share of a direction's tone time its sender must have sent (docs/load.md). */
 export const MIN_SENT_SHARE = 0.9;
@@ -14,6 +15,15 @@ export const MIN_SENT_SHARE = 0.9;
  * figure is read at once, and a process that falls behind reads its sockets late.
  */
 export const MIN_ARRIVED_SHARE = 0.5;
+
+/**
+ * The tone time of a load call's audio check for a call held `holdMs`: the hold time less the
+ * media's settle time after the answer, at least 500 ms (load-run.ts; the fault findings judge
+ * `stop-rtp-after` by it).
+ */
+export function loadAudioMs(holdMs: number): number {
+  return Math.max(500, holdMs - MEDIA_SETTLE_MS);
+}
 
 /** One direction's figures, over the audio check's window. */
 export interface AudioTimeDirection {

@@ -22,7 +22,7 @@
 import { SBC_FAULTS } from '../actors/index.ts';
 import { DEFAULT_AUDIO_DELAY_POLICY, delayBound } from './audio-delay.ts';
 import { MEDIA_SETTLE_MS } from './call-invariants.ts';
-import { MIN_ARRIVED_SHARE } from './load-audio-time.ts';
+import { loadAudioMs, MIN_ARRIVED_SHARE } from './load-audio-time.ts';
 import type { LoadCallRecord, LoadThresholds } from './load-figures.ts';
 import type { LoadShapeName } from './load-mix.ts';
 
@@ -96,8 +96,7 @@ function exercised(
     // answer and fails when less than MIN_ARRIVED_SHARE of its audio arrived (load-audio-time.ts):
     // it catches N only below that point.
     case 'stop-rtp-after': {
-      const audioMs = Math.max(500, holdS * 1000 - MEDIA_SETTLE_MS);
-      return Number.isFinite(n) && n * 1000 < MEDIA_SETTLE_MS + MIN_ARRIVED_SHARE * audioMs;
+      return Number.isFinite(n) && n * 1000 < MEDIA_SETTLE_MS + MIN_ARRIVED_SHARE * loadAudioMs(holdS * 1000);
     }
     // The delay adds to the one-way delay: past the audio check's bound for the codec the
     // calls received (G.114's 150 ms and the codec's allowance, audio-delay.ts), it fails a

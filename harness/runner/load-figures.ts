@@ -25,9 +25,9 @@ export interface LoadAudioDirection {
   toneLevel: number;
   lossPercent: number;
   /**
-   * RFC 3550 interarrival jitter, ms; absent when fewer than two packets arrived (it is measured
-   * between consecutive packets: a silent direction has none, and counting it as 0 would lower
-   * the jitter figures of a run in which the SBC dropped the audio).
+   * RFC 3550 interarrival jitter, ms; absent for a direction not heard or whose stream brought
+   * fewer than MIN_JITTER_PACKETS (load-shape.ts): a silent direction's 0, or an estimate still
+   * near its zero start, would lower the jitter figures of a run in which the SBC dropped audio.
    */
   jitterMs?: number;
   /** E-model MOS-CQE with the measured one-way delay (G.107). */
@@ -221,6 +221,16 @@ function directionFigures(dirs: readonly LoadAudioDirection[]): DirectionFigures
   };
 }
 
+/** The lowest MOS of either direction over some calls; undefined when none was measured. */
+export function lowestMos(audio: {
+  callerToCallee: DirectionFigures;
+  calleeToCaller: DirectionFigures;
+}): number | undefined {
+  const a = audio.callerToCallee.mos?.min;
+  const b = audio.calleeToCaller.mos?.min;
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
 /** Figures of one group of calls (the whole run, or one step of the ramp). */
 export interface LoadFigures {
   calls: number;
@@ -321,10 +331,7 @@ export function judgeStep(
         ? 'no call was set up'
         : `setup time p95 ${Math.round(p95)} ms, below ${t.maxSetupP95Ms} ms required`,
     );
-  const mins = [f.audio.callerToCallee.mos?.min, f.audio.calleeToCaller.mos?.min].filter(
-    (x): x is number => x !== undefined,
-  );
-  const minMos = mins.length > 0 ? Math.min(...mins) : undefined;
+  const minMos = lowestMos(f.audio);
   if (minMos !== undefined && minMos < t.minMos)
     missed.push(`lowest MOS ${minMos.toFixed(2)}, at least ${t.minMos} required`);
   return { met: missed.length === 0, missed };

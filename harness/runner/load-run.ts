@@ -23,6 +23,7 @@ import { type Clock, systemClock } from '../support/clock.ts';
 import { LoopLateness } from '../support/loop-lateness.ts';
 import { sendHeldNow } from '../support/turn-end-sends.ts';
 import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
+import { loadAudioMs } from './load-audio-time.ts';
 import {
   type LoadBreakage,
   type LoadFaultFinding,
@@ -470,7 +471,7 @@ async function runCall(
         ext,
         desk: deskIsCaller ? callerParty : calleeParty,
         pstn: deskIsCaller ? calleeParty : callerParty,
-        audioMs: Math.max(500, holdMs - MEDIA_SETTLE_MS),
+        audioMs: loadAudioMs(holdMs),
         clock,
       });
     }

@@ -258,25 +258,37 @@ describe('load run through the embedded SBC', () => {
     expect(r.knee).toBeUndefined();
   });
 
-  it('--duration-s stops starting calls; the calls in flight finish and count', async () => {
-    const r = await runLoad({
-      lab: await lab(),
-      calls: 1000,
-      steps: [2],
-      holdS: 1,
-      durationS: 2,
-      direction: 'in',
-    });
-    expect(r.stoppedBy).toBe('duration');
-    expect(r.calls.length).toBeGreaterThan(0);
-    expect(r.calls.length).toBeLessThan(1000);
-    for (const c of r.calls) {
-      expect(c.endMs).toBeDefined();
-      expect(c.established).toBe(true);
-      expect(c.released).toBe(true);
-    }
-    expect(r.total.calls).toBe(r.calls.length);
-  });
+  // Two ways a run stops starting calls before --calls: --duration-s, and a single step's
+  // --step-s (which results.json records, so it must end the step too).
+  it.each([
+    {
+      stop: '--duration-s',
+      over: { calls: 1000, durationS: 2, direction: 'in' as const },
+      stoppedBy: 'duration',
+    },
+    {
+      stop: "a single step's --step-s",
+      over: { calls: 200, stepS: 2, direction: 'out' as const },
+      stoppedBy: 'ramp-end',
+    },
+  ])(
+    '$stop stops starting calls after 2 s; the calls in flight finish and count',
+    async ({ over, stoppedBy }) => {
+      const r = await runLoad({ lab: await lab(), steps: [2], holdS: 1, ...over });
+      expect(r.stoppedBy).toBe(stoppedBy);
+      expect(r.calls.length).toBeGreaterThan(0);
+      expect(r.calls.length).toBeLessThan(over.calls);
+      for (const c of r.calls) {
+        expect(c.endMs).toBeDefined();
+        expect(c.established).toBe(true);
+        expect(c.released).toBe(true);
+        // No call started after the 2 s (the step began at the run's start).
+        expect(c.startMs).toBeLessThan(2000 + 500);
+      }
+      expect(r.total.calls).toBe(r.calls.length);
+      if ('stepS' in over) expect(r.options.stepS).toBe(2);
+    },
+  );
 
   it("the BYE's answer: a 2xx passes; another status, or none, fails the call with what came (RFC 3261 §15.1.2)", () => {
     const res = { status: 0 };
@@ -309,22 +321,5 @@ describe('load run through the embedded SBC', () => {
     expect(loadOptionProblems({ calls: 10, steps: [5, 10], stepS: 4000, holdS: 1 })).toEqual([
       '--step-s must be above 0 and at most 3600 seconds',
     ]);
-  });
-
-  it('a single step given --step-s ends after it, as the options record says (not at --calls)', async () => {
-    const r = await runLoad({
-      lab: await lab(),
-      calls: 200,
-      steps: [2],
-      stepS: 2,
-      holdS: 1,
-      direction: 'out',
-    });
-    expect(r.stoppedBy).toBe('ramp-end');
-    expect(r.options.stepS).toBe(2);
-    expect(r.calls.length).toBeGreaterThan(0);
-    expect(r.calls.length).toBeLessThan(200);
-    // No call started after the step's end (the step began at the run's start).
-    for (const c of r.calls) expect(c.startMs).toBeLessThan(2000 + 500);
   });
 });
