@@ -317,6 +317,17 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     symptom: /malformed SIP/,
     reads: 'after a burst of malformed SIP from one WAN address the trunk’s call gets 503',
   },
+  {
+    // Measured with session-limit=1. S-6 turned NOK in that run by a race: the SBC counts the
+    // unACKed call until the provider answers its BYE, and the next call can arrive first; only
+    // 8-3-3, whose second call always meets the first one up, is run by the test.
+    fault: 'session-limit=1',
+    affected: ['8-3-3', 'S-6'],
+    tested: ['8-3-3'],
+    symptom: /final response 503/,
+    reads:
+      'with one call up, a second call through the SBC is refused 503: 8-3-3’s second external call to the deskphone. S-6 turned NOK in the measured run because its next call reached the SBC before the provider had answered the SBC’s BYE of the unACKed call (a race: the SBC counts a call until its BYE is answered); the other cases never hold two calls through the SBC at once (transfers and conferences stay inside the PBX with the default profile)',
+  },
 ];
 
 /** Control cases, run beside each fault: the first three that the fault does not affect. */

@@ -25,7 +25,7 @@ import { OxoTrunk } from './oxo-trunk.ts';
 import { Provider } from './provider.ts';
 import { ReferenceSbc, STANDALONE_SBC_RETENTION } from './reference-sbc.ts';
 import type { ReferenceSbcConfigInput } from './sbc-config.ts';
-import { MAX_FAULT_MS, SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
+import { MAX_FAULT_COUNT, MAX_FAULT_MS, SBC_FAULTS, type SbcFaults } from './sbc-faults.ts';
 import { parsePersonalities, SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
 export interface LabOptions {
@@ -74,22 +74,35 @@ export function parseFaults(names: string[]): SbcFaults {
       if (value !== undefined) throw new LabConfigError(`SBC fault "${name}" takes no value`);
       out[name] = true;
     } else if (info.value === 'ms') {
-      const n = Number(value);
-      if (value === undefined || !Number.isFinite(n) || n < 0 || n > MAX_FAULT_MS) {
+      const n = numberOrNaN(value);
+      if (!Number.isFinite(n) || n < 0 || n > MAX_FAULT_MS) {
         throw new LabConfigError(
           `SBC fault "${name}" needs a number of milliseconds from 0 to ${MAX_FAULT_MS}, e.g. ${name}=300`,
         );
       }
       out[name] = n;
+    } else if (info.value === 'count') {
+      const n = numberOrNaN(value);
+      if (!Number.isInteger(n) || n < 0 || n > MAX_FAULT_COUNT) {
+        throw new LabConfigError(
+          `SBC fault "${name}" needs a whole number from 0 to ${MAX_FAULT_COUNT}, e.g. ${name}=10`,
+        );
+      }
+      out[name] = n;
     } else {
-      const n = Number(value);
-      if (value === undefined || !Number.isFinite(n) || n < 0) {
+      const n = numberOrNaN(value);
+      if (!Number.isFinite(n) || n < 0) {
         throw new LabConfigError(`SBC fault "${name}" needs a number of seconds, e.g. ${name}=10`);
       }
       out[name] = n;
     }
   }
   return out as SbcFaults;
+}
+
+/** The number a switch's value spells; NaN when there is none (`name`, `name=`, `name= `). */
+function numberOrNaN(value: string | undefined): number {
+  return value === undefined || value.trim() === '' ? Number.NaN : Number(value);
 }
 
 /** Checks `--sbc-personality` names; throws with the list of known names. */

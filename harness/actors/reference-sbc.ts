@@ -287,6 +287,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   readonly line: SbcLineRegistration;
   private readonly records: SbcCallRecord[] = [];
   private readonly live = new Set<Call>();
+  /** New calls admitted whose ports are still being opened (counted by session-limit). */
+  private admitting = 0;
   /** The call each wired leg belongs to now (a locally honoured Replaces moves a leg). */
   private readonly owner = new WeakMap<Leg, Call>();
   private readonly endpoints = new Set<SbcMediaEndpoint>();
@@ -661,9 +663,23 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       inv.reject(488, { reason: 'Bad SDP' });
       return;
     }
+    // session-limit=N: a call admitted (its source allowed, its number routed, its offer read)
+    // is refused while N calls are up or being set up, as a licence of N concurrent sessions
+    // does. No Retry-After: when a call ends is not known (RFC 3261 §21.5.4 makes it optional).
+    const limit = this.config.faults['session-limit'];
+    if (
+      limit !== undefined &&
+      faultOn(this.config.faults, 'session-limit') &&
+      this.live.size + this.admitting >= limit
+    ) {
+      inv.reject(503);
+      return;
+    }
     const farSide: SbcSide = side === 'lan' ? 'wan' : 'lan';
     let near: Leg | undefined;
     let far: Leg;
+    // Counted while its ports are opened; from there to `live` nothing waits.
+    this.admitting++;
     try {
       near = await this.newLeg(side);
       far = await this.newLeg(farSide);
@@ -673,6 +689,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       this.log.warn({ err: String(e) }, 'no RTP port pair for a call; answering 503');
       inv.reject(503, { headers: [['Retry-After', '5']] });
       return;
+    } finally {
+      this.admitting--;
     }
     near.record.callId = req.callId;
     const record: SbcCallRecord = {

@@ -14,7 +14,7 @@ import type { TimerConfig } from '../sip/index.ts';
 import type { Clock } from '../support/clock.ts';
 import type { Logger } from '../support/log.ts';
 import type { SbcSecurityConfig } from './sbc-access-policy.ts';
-import { MAX_FAULT_MS, type SbcFaults } from './sbc-faults.ts';
+import { MAX_FAULT_COUNT, MAX_FAULT_MS, type SbcFaults } from './sbc-faults.ts';
 import { DEFAULT_MEDIA_TIMEOUT_MS } from './sbc-media-timeout.ts';
 import { SBC_PERSONALITIES, type SbcPersonalityName } from './sbc-personalities.ts';
 
@@ -167,6 +167,7 @@ const faultsSchema = z
     'no-ack-cleanup': z.boolean(),
     'flood-lockout': z.boolean(),
     'malformed-stall': z.boolean(),
+    'session-limit': z.number().int().min(0).max(MAX_FAULT_COUNT),
   })
   .partial()
   .strict();

@@ -57,6 +57,8 @@ export interface SbcFaults {
   'flood-lockout'?: boolean;
   /** After more than 100 unparsable messages within 5 s, every new INVITE gets 503 for 10 s. */
   'malformed-stall'?: boolean;
+  /** Refuse a new call with 503 while this many calls are up (a licence of N concurrent sessions). */
+  'session-limit'?: number;
 }
 
 /** A fault switch name. */
@@ -65,8 +67,11 @@ export type SbcFaultName = keyof SbcFaults;
 /** One row of the fault table. */
 export interface SbcFaultInfo {
   name: SbcFaultName;
-  /** 'flag' switches take `true`; 'seconds' and 'ms' switches take a number of seconds or milliseconds. */
-  value: 'flag' | 'seconds' | 'ms';
+  /**
+   * 'flag' switches take `true`; 'seconds' and 'ms' switches take a number of seconds or
+   * milliseconds; 'count' switches take a whole number.
+   */
+  value: 'flag' | 'seconds' | 'ms' | 'count';
   /** What the switch does, in one sentence. */
   summary: string;
   /** What a capture shows when it is on. */
@@ -255,12 +260,23 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
     onTheWire:
       'After a burst of malformed SIP from one address, the trunk’s next INVITE is answered 503 Service Unavailable.',
   },
+  {
+    name: 'session-limit',
+    value: 'count',
+    summary:
+      'Refuses a new call from either side with 503 while N calls are up (ringing or established), as a licence of N concurrent sessions does.',
+    onTheWire:
+      'With N calls up, the next INVITE is answered 503 Service Unavailable and nothing is sent on the other side; once a call has ended, a new one goes through.',
+  },
 ]);
 
 /** Largest value of an 'ms' fault switch (10 s): more holds more packets than a test needs. */
 export const MAX_FAULT_MS = 10_000;
 
-/** True when the fault is switched on (a flag set, or a number of seconds or milliseconds given). */
+/** Largest value of a 'count' fault switch. */
+export const MAX_FAULT_COUNT = 100_000;
+
+/** True when the fault is switched on (a flag set, or a number given). */
 export function faultOn(faults: SbcFaults, name: SbcFaultName): boolean {
   const v = faults[name];
   return typeof v === 'number' ? Number.isFinite(v) && v >= 0 : v === true;

@@ -72,6 +72,9 @@ const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   // when the run itself could trigger them, or was seen to be hit (see `exercised`).
   'flood-lockout': ['lost-calls'],
   'malformed-stall': ['lost-calls'],
+  // A new call refused with 503 while N calls are up: exercised when the run had more than N in
+  // flight at once (see `exercised`).
+  'session-limit': ['lost-calls'],
 };
 
 /** New INVITEs within 2 s above which `flood-lockout` locks the SBC (sbc-access-policy.ts). */
@@ -112,6 +115,8 @@ function exercised(
     // The load sends no garbage; only another source's would knock the SBC over.
     case 'malformed-stall':
       return false;
+    case 'session-limit':
+      return Number.isFinite(n) && peakInFlightPerAgent(records) > n;
     case 'flood-lockout': {
       // The SBC counts the new INVITEs it receives: one per call from its caller (a consultation
       // adds one later, a hold time after the start). Each agent has an SBC of its own.
@@ -133,6 +138,32 @@ function exercised(
     default:
       return true;
   }
+}
+
+/**
+ * The most calls in flight at once on one agent (each agent has an SBC of its own): from a
+ * call's INVITE to its end, a call without an end counting as up to the end of the run. A call
+ * that ends when another starts is not counted with it.
+ */
+function peakInFlightPerAgent(records: readonly LoadCallRecord[]): number {
+  const byAgent = new Map<number, Array<[number, number]>>();
+  for (const r of records) {
+    const events = byAgent.get(r.agent ?? 0) ?? [];
+    events.push([r.startMs, 1]);
+    if (r.endMs !== undefined) events.push([r.endMs, -1]);
+    byAgent.set(r.agent ?? 0, events);
+  }
+  let peak = 0;
+  for (const events of byAgent.values()) {
+    // Ends before starts at the same instant.
+    events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    let up = 0;
+    for (const [, d] of events) {
+      up += d;
+      if (up > peak) peak = up;
+    }
+  }
+  return peak;
 }
 
 /**

@@ -8,7 +8,12 @@ import { pcmSource, toneSource } from '../../harness/actors/audio-sources.ts';
 import { markedToneSource } from '../../harness/actors/marked-tone-source.ts';
 import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
 import { SBC_FAULTS } from '../../harness/actors/sbc-faults.ts';
-import { answerNextCall, RIG_ACCOUNTS, RIG_ADDRESSES } from '../../harness/actors/sbc-stand-ins.ts';
+import {
+  answerNextCall,
+  placeCall,
+  RIG_ACCOUNTS,
+  RIG_ADDRESSES,
+} from '../../harness/actors/sbc-stand-ins.ts';
 import { decodeTelephoneEvent } from '../../harness/media/dtmf/index.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
 import { findMediaGaps } from '../../harness/runner/call-invariants.ts';
@@ -17,7 +22,7 @@ import { createResponse, parseSdp, sendRefer, sipfragStatus } from '../../harnes
 import { systemClock } from '../../harness/support/clock.ts';
 import { PCMA_TE, sleep, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
-const { legs, rigCall: call } = useSbcRigs();
+const { legs, rigCall: call, lanToWan } = useSbcRigs();
 
 function receivedPts(leg: MediaLeg): Set<number> {
   const out = new Set<number>();
@@ -33,7 +38,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(25);
+    expect(SBC_FAULTS).toHaveLength(26);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -119,6 +124,26 @@ describe('reference SBC fault switches', () => {
     expect(r.provider.messages('in', 'BYE')).toHaveLength(0);
     expect(provider.dialog.state).toBe('confirmed');
     expect(r.sbc.calls()[0]!.byeNotRelayed).toBe('lan');
+  });
+
+  it('session-limit: with N calls up the next INVITE gets 503 and is not relayed; after a BYE a call goes through', async () => {
+    const { r, oxoDialog } = await call({ faults: { 'session-limit': 1 } });
+    expect(r.sbc.liveCalls).toBe(1);
+    const refused = await placeCall(r.oxo, RIG_ADDRESSES.oxo, PCMA_TE, {
+      uri: r.lanUri('0301234567'),
+      from: `sip:200@${RIG_ADDRESSES.oxo}`,
+    });
+    legs.push(refused.media);
+    expect(refused.outcome.status).toBe(503);
+    // No Retry-After: when a call ends is not known.
+    expect(refused.outcome.response?.get('retry-after')).toBeUndefined();
+    expect(r.provider.messages('in', 'INVITE')).toHaveLength(1);
+    expect(r.sbc.calls()).toHaveLength(1);
+    expect((await r.oxo.ua.bye(oxoDialog)).status).toBe(200);
+    expect(await until(() => r.sbc.liveCalls === 0)).toBe(true);
+    // The limit counts the calls up, not the calls so far: the next one is carried.
+    await lanToWan(r);
+    expect(r.provider.messages('in', 'INVITE')).toHaveLength(2);
   });
 
   it('bye-cseq-backwards: the relayed BYE has a CSeq below the INVITE’s; the far UA answers 500', async () => {

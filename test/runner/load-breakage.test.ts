@@ -2,8 +2,8 @@
  * What broke in a load run and which fault switch it names (harness/runner/load-breakage.ts):
  * hand-made records for the classification, then one short run through the embedded SBC per
  * kind: degraded audio (one-way-audio), legs left up (no-bye-relay), lost calls (flood-lockout,
- * locked by an INVITE flood just before the load), and the first two on the consultation
- * transfer shapes. Nothing asserts a duration.
+ * locked by an INVITE flood just before the load, and session-limit=2 under a ramp past it), and
+ * the first two on the consultation transfer shapes. Nothing asserts a duration.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
@@ -158,6 +158,22 @@ describe('load breakage: what broke, by kind', () => {
       /^75000 of 75000 calls; 75000 direction\(s\) silent.*MOS min 1\.00, one-way delay max 3 ms$/,
     );
     expect(loadFaultFindings(['delay-media=600'], manyBroken, many, 5)[0]).toMatchObject({ caught: true });
+    // session-limit=N: exercised when more than N calls were in flight at once on one agent.
+    // Calls 0 and 1 overlap; call 2 starts when call 0 ends (not counted with it); call 3 has
+    // no end (up to the end of the run).
+    const overlap = [
+      rec(0, { startMs: 0, endMs: 1000 }),
+      rec(1, { startMs: 500, endMs: 1500 }),
+      rec(2, { startMs: 1000, endMs: 1200 }),
+      rec(3, { startMs: 3000 }),
+    ];
+    const noneSeen = loadBreakage(overlap, DEFAULT_LOAD_THRESHOLDS);
+    const sl = loadFaultFindings(['session-limit=1', 'session-limit=2'], noneSeen, overlap, 5);
+    expect(sl[0]).toMatchObject({ fault: 'session-limit=1', expects: ['lost-calls'], caught: false });
+    expect(sl[1]).toMatchObject({ fault: 'session-limit=2', expects: [] });
+    // The same calls on two agents: one at a time on each SBC.
+    const twoAgents = overlap.map((r, i) => ({ ...r, agent: i % 2 }));
+    expect(loadFaultFindings(['session-limit=1'], noneSeen, twoAgents, 5)[0]).toMatchObject({ expects: [] });
     // Lost calls seen: caught, whoever triggered it (another source's flood or garbage).
     const lost = [
       rec(0, {
@@ -431,6 +447,41 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
       /\| `flood-lockout` \| .* \| lost calls \| \*\*caught\*\*: lost calls \|/,
     );
   });
+
+  it('lost calls: session-limit, the calls beyond the limit refused 503; the knee is below it', async () => {
+    // A ramp of 1 then 3 at once through an SBC that carries 2: the first step is met; in the
+    // second, a call started with 2 up is refused, so that step is not met.
+    const r = await runLoad({
+      lab: await lab(['session-limit=2']),
+      calls: 6,
+      steps: [1, 3],
+      stepS: 2,
+      holdS: 2,
+      direction: 'out',
+    });
+    expect(r.steps[0]?.verdict.met).toBe(true);
+    expect(r.steps[1]?.verdict.met).toBe(false);
+    expect(r.knee).toBe(1);
+    const refused = r.calls.filter((c) => c.status === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const c of refused) {
+      expect(c.established).toBe(false);
+      expect(c.step).toBe(1);
+      expect(c.failedRequestDelayMs).toBeGreaterThanOrEqual(0);
+    }
+    // RFC 6076 §4.2.2 and §4.5: each refusal has a failed SRD and is an ineffective attempt.
+    expect(r.total.rfc6076.failedSessionRequestDelayMs).toBeDefined();
+    expect(r.total.rfc6076.ineffectiveSessionAttemptCount).toBe(refused.length);
+    expect(r.breakage.find((b) => b.kind === 'lost-calls')?.figure).toMatch(
+      new RegExp(`503 ×${refused.length}`),
+    );
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'session-limit=2', seen: ['lost-calls'], caught: true }),
+    ]);
+    expect(loadMarkdown(r)).toMatch(
+      /\| `session-limit=2` \| .* \| lost calls \| \*\*caught\*\*: lost calls \|/,
+    );
+  }, 60_000);
 
   it('a clean run says nothing broke and that no fault switch was on', async () => {
     const r = await runLoad({ lab: await lab(), calls: 2, steps: [2], holdS: 1, direction: 'in' });
