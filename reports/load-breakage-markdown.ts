@@ -58,9 +58,11 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
         .join(', ');
     const expects =
       kinds(f.expects) ||
-      (f.shapes
-        ? `nothing: no call of ${f.shapes.join(', ')} in the mix`
-        : "nothing: none of the load's call shapes exercises it");
+      (f.notExercised
+        ? `nothing: ${f.notExercised}`
+        : f.shapes
+          ? `nothing: no call of ${f.shapes.join(', ')} in the mix`
+          : "nothing: none of the load's call shapes exercises it");
     const caught = f.caught
       ? `**caught**: ${kinds(f.seen)}`
       : f.expects.length > 0

@@ -32,6 +32,40 @@ const VAD_EFFECT: Pick<FaultEffect, 'affected' | 'tested' | 'controls' | 'sympto
   symptom: /not continuous during the fax: \d+ silence gaps|cannot be told from media that stopped/,
 };
 
+/** The cases with a hang-up that crosses the SBC (measured the same under no-bye-relay and bye-500). */
+const HANG_UP_CROSSES_SBC: readonly string[] = [
+  '8-1-1',
+  '8-1-2',
+  '8-1-3',
+  '8-1-4',
+  '8-2-1',
+  '8-2-3',
+  '8-2-4',
+  '8-2-5',
+  '8-2-7',
+  '8-3-1',
+  '8-3-2',
+  '8-3-3',
+  '8-3-4',
+  '8-3-6',
+  '8-3-7',
+  '8-4-1',
+  '8-4-2',
+  '8-4-3',
+  '8-5-1',
+  '8-5-2',
+  '8-5-3',
+  'T-2',
+  'T-5',
+  'T-6',
+  'T-7',
+  'T-8',
+  'T-10',
+  'S-6',
+  'S-7',
+  'S-8',
+];
+
 export const FAULT_EFFECTS: readonly FaultEffect[] = [
   {
     fault: 'strip-telephone-event',
@@ -100,38 +134,7 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
   },
   {
     fault: 'no-bye-relay',
-    affected: [
-      '8-1-1',
-      '8-1-2',
-      '8-1-3',
-      '8-1-4',
-      '8-2-1',
-      '8-2-3',
-      '8-2-4',
-      '8-2-5',
-      '8-2-7',
-      '8-3-1',
-      '8-3-2',
-      '8-3-3',
-      '8-3-4',
-      '8-3-6',
-      '8-3-7',
-      '8-4-1',
-      '8-4-2',
-      '8-4-3',
-      '8-5-1',
-      '8-5-2',
-      '8-5-3',
-      'T-2',
-      'T-5',
-      'T-6',
-      'T-7',
-      'T-8',
-      'T-10',
-      'S-6',
-      'S-7',
-      'S-8',
-    ],
+    affected: [...HANG_UP_CROSSES_SBC],
     // Every case whose call crosses the SBC; the test runs one or more of each section.
     tested: ['8-1-1', '8-2-1', '8-3-2', '8-4-1', '8-5-1', 'T-2', 'T-5', 'T-8', 'T-10'],
     symptom: /BYE|not released|stayed established/,
@@ -316,6 +319,15 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     affected: ['S-8'],
     symptom: /malformed SIP/,
     reads: 'after a burst of malformed SIP from one WAN address the trunk’s call gets 503',
+  },
+  {
+    // The same cells as no-bye-relay: every case whose call crosses the SBC ends with a BYE.
+    fault: 'bye-500',
+    affected: [...HANG_UP_CROSSES_SBC],
+    tested: ['8-2-1', '8-5-1'],
+    symptom: /The SBC answered a BYE with an error instead of a 2xx/,
+    reads:
+      'the SBC answers the hang-up’s BYE 500 and keeps the call: the SIP validator names RFC 3261 §15.1.2 (rule bye-2xx), the far leg is never released and the SBC still holds the call at the end',
   },
   {
     // Measured with session-limit=1. S-6 turned NOK in that run by a race: the SBC counts the

@@ -82,8 +82,9 @@ export function parseFaults(names: string[]): SbcFaults {
       }
       out[name] = n;
     } else if (info.value === 'count') {
-      const n = numberOrNaN(value);
-      if (!Number.isInteger(n) || n < 0 || n > MAX_FAULT_COUNT) {
+      // Digits only: no sign, exponent, hex or spaces.
+      const n = value !== undefined && /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
+      if (!Number.isInteger(n) || n > MAX_FAULT_COUNT) {
         throw new LabConfigError(
           `SBC fault "${name}" needs a whole number from 0 to ${MAX_FAULT_COUNT}, e.g. ${name}=10`,
         );

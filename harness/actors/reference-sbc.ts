@@ -379,6 +379,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     const c = parsed.config;
     const clock = runtime.clock ?? systemClock;
     const log = (runtime.logger ?? silentLogger).child({ actor: 'reference-sbc' });
+    // Fault bye-500, read at each BYE: c.faults is the object setFault changes.
+    const byeStatus = () => (faultOn(c.faults, 'bye-500') ? 500 : undefined);
     const lanUa = await UserAgent.start({
       listen: [
         { protocol: 'UDP', address: c.lan.address, port: c.lan.port },
@@ -388,6 +390,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       logger: log.child({ side: 'lan' }),
       contactUser: 'sbc',
       userAgent: c.userAgent,
+      byeStatus,
       ...(c.timers ? { timers: c.timers } : {}),
     });
     let wanUa: UserAgent;
@@ -420,6 +423,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         logger: log.child({ side: 'wan' }),
         contactUser: c.wan.line.username,
         userAgent: c.userAgent,
+        byeStatus,
         ...(c.timers ? { timers: c.timers } : {}),
       });
     } catch (e) {

@@ -149,6 +149,7 @@ const faultsSchema = z
     'drop-info': z.boolean(),
     'refer-405': z.boolean(),
     'no-bye-relay': z.boolean(),
+    'bye-500': z.boolean(),
     'stop-rtp-after': z.number().min(0).max(86_400),
     'reorder-codecs': z.boolean(),
     'double-dtmf': z.boolean(),

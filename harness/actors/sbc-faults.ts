@@ -21,6 +21,8 @@ export interface SbcFaults {
   'refer-405'?: boolean;
   /** Answer BYE with 200 but do not send BYE on the other leg. */
   'no-bye-relay'?: boolean;
+  /** Answer every BYE with 500 and keep the call: neither leg is released. */
+  'bye-500'?: boolean;
   /** Stop relaying RTP in both directions this many seconds after the call was answered. */
   'stop-rtp-after'?: number;
   /** Offer codecs in the reverse of the configured policy order. */
@@ -57,7 +59,7 @@ export interface SbcFaults {
   'flood-lockout'?: boolean;
   /** After more than 100 unparsable messages within 5 s, every new INVITE gets 503 for 10 s. */
   'malformed-stall'?: boolean;
-  /** Refuse a new call with 503 while this many calls are up (a licence of N concurrent sessions). */
+  /** Refuse a new call with 503 while the SBC holds this many calls (a licence of N concurrent sessions). */
   'session-limit'?: number;
 }
 
@@ -123,6 +125,14 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
     value: 'flag',
     summary: 'Answers BYE with 200 OK but does not end the other leg.',
     onTheWire: '200 OK to the BYE; no BYE on the other leg, whose dialog stays up.',
+  },
+  {
+    name: 'bye-500',
+    value: 'flag',
+    summary:
+      'Answers every BYE, on either side, with 500 Server Internal Error and keeps the call: the other leg gets no BYE.',
+    onTheWire:
+      'SIP/2.0 500 Server Internal Error to the BYE; no BYE on the other leg, whose dialog stays up, and the SBC still holds the call.',
   },
   {
     name: 'stop-rtp-after',
@@ -264,7 +274,7 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
     name: 'session-limit',
     value: 'count',
     summary:
-      'Refuses a new call from either side with 503 while N calls are up (ringing or established), as a licence of N concurrent sessions does.',
+      "Refuses a new call from either side with 503 while it holds N calls (from the INVITE it admits to the end of the call's BYE exchange), as a licence of N concurrent sessions does.",
     onTheWire:
       'With N calls up, the next INVITE is answered 503 Service Unavailable and nothing is sent on the other side; once a call has ended, a new one goes through.',
   },

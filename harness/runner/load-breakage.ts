@@ -57,6 +57,12 @@ export interface LoadFaultFinding {
   seen: LoadBreakKind[];
   /** True when the run saw at least one kind it expects. */
   caught: boolean;
+  /**
+   * Why the run's calls could not trigger it, when they could not and nothing was seen (`at
+   * most 2 call(s) in flight at once on one agent, not above 2`). Absent otherwise, and for a
+   * switch no call shape exercises.
+   */
+  notExercised?: string;
 }
 
 /** The kinds each fault switch causes on any call of the load (a basic call is enough). */
@@ -65,6 +71,9 @@ const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   'stop-rtp-after': ['degraded-audio'],
   'delay-media': ['degraded-audio'],
   'no-bye-relay': ['legs-left-up'],
+  // The caller's BYE answered 500 and kept: the callee's leg stays up (the call also fails on
+  // the BYE's answer, RFC 3261 §15.1.2, which is no kind of its own).
+  'bye-500': ['legs-left-up'],
   // A compliant UA answers the BYE with a lower CSeq 500 (RFC 3261 §12.2.2), so its leg stays up.
   'bye-cseq-backwards': ['legs-left-up'],
   // Both lock every new INVITE out for 10 s once triggered: more than 100 INVITEs within 2 s
@@ -83,23 +92,27 @@ const FLOOD_INVITES = 100;
 const DELAY_MEDIA_MARGIN_MS = 10;
 
 /**
- * Whether the run's own calls could trigger the switch `name` (with `value`), so that not
- * seeing its breakage means it was not caught rather than not exercised. `holdS`: the calls'
- * hold time. A switch whose breakage was seen counts as exercised whatever this says.
+ * Why the run's own calls could not trigger the switch `name` (with `value`), or undefined when
+ * they could, so that not seeing its breakage means it was not caught rather than not
+ * exercised. `holdS`: the calls' hold time. A switch whose breakage was seen counts as
+ * exercised whatever this says.
  */
-function exercised(
+function notExercised(
   name: string,
   value: string | undefined,
   records: readonly LoadCallRecord[],
   holdS: number,
-): boolean {
+): string | undefined {
   const n = Number(value);
   switch (name) {
     // RTP stops N s after the answer. The first audio check starts MEDIA_SETTLE_MS after the
     // answer and fails when less than MIN_ARRIVED_SHARE of its audio arrived (load-audio-time.ts):
     // it catches N only below that point.
     case 'stop-rtp-after': {
-      return Number.isFinite(n) && n * 1000 < MEDIA_SETTLE_MS + MIN_ARRIVED_SHARE * loadAudioMs(holdS * 1000);
+      const bound = MEDIA_SETTLE_MS + MIN_ARRIVED_SHARE * loadAudioMs(holdS * 1000);
+      return Number.isFinite(n) && n * 1000 < bound
+        ? undefined
+        : `RTP stops ${value} s after the answer, past the ${(bound / 1000).toFixed(2)} s within which the audio check can see it`;
     }
     // The delay adds to the one-way delay: past the audio check's bound for the codec the
     // calls received (G.114's 150 ms and the codec's allowance, audio-delay.ts), it fails a
@@ -110,34 +123,53 @@ function exercised(
       for (const r of records)
         for (const a of r.audio)
           lowest = Math.min(lowest, delayBound(DEFAULT_AUDIO_DELAY_POLICY, a.codec, a.codec).boundMs);
-      return Number.isFinite(n) && n + DELAY_MEDIA_MARGIN_MS > lowest;
+      return Number.isFinite(n) && n + DELAY_MEDIA_MARGIN_MS > lowest
+        ? undefined
+        : Number.isFinite(lowest)
+          ? `${value} ms stays inside the audio check's one-way delay bound (${lowest} ms for the codec received)`
+          : 'no call had audio to delay';
     }
     // The load sends no garbage; only another source's would knock the SBC over.
     case 'malformed-stall':
-      return false;
-    case 'session-limit':
-      return Number.isFinite(n) && peakInFlightPerAgent(records) > n;
+      return 'the load sends no unparsable message';
     case 'flood-lockout': {
       // The SBC counts the new INVITEs it receives: one per call from its caller (a consultation
       // adds one later, a hold time after the start). Each agent has an SBC of its own.
-      const byAgent = new Map<number, number[]>();
-      for (const r of records) {
-        const list = byAgent.get(r.agent ?? 0) ?? [];
-        list.push(r.startMs);
-        byAgent.set(r.agent ?? 0, list);
-      }
-      for (const starts of byAgent.values()) {
+      let most = 0;
+      for (const starts of startsByAgent(records).values()) {
         starts.sort((x, y) => x - y);
         for (let i = 0, j = 0; i < starts.length; i++) {
           while ((starts[i] as number) - (starts[j] as number) > 2000) j++;
-          if (i - j + 1 > FLOOD_INVITES) return true;
+          most = Math.max(most, i - j + 1);
         }
       }
-      return false;
+      return most > FLOOD_INVITES
+        ? undefined
+        : `at most ${most} calls started within 2 s on one agent, not above ${FLOOD_INVITES}`;
+    }
+    // The SBC refuses a new call while N are up. A consultation transfer holds a second call
+    // through the SBC for part of its time, which this count leaves out (a refused consultation
+    // shows by its own sign, FAULT_STEPS).
+    case 'session-limit': {
+      const peak = peakInFlightPerAgent(records);
+      return Number.isFinite(n) && peak > n
+        ? undefined
+        : `at most ${peak} call(s) in flight at once on one agent, not above ${value}`;
     }
     default:
-      return true;
+      return undefined;
   }
+}
+
+/** The start times of the calls, by agent (each agent has an SBC of its own). */
+function startsByAgent(records: readonly LoadCallRecord[]): Map<number, number[]> {
+  const byAgent = new Map<number, number[]>();
+  for (const r of records) {
+    const list = byAgent.get(r.agent ?? 0) ?? [];
+    list.push(r.startMs);
+    byAgent.set(r.agent ?? 0, list);
+  }
+  return byAgent;
 }
 
 /**
@@ -196,6 +228,22 @@ const FAULT_STEPS: Readonly<
   },
   // INFO answered 200 and dropped, with no RFC 4733 instead: the digits never arrive.
   'drop-info': { shapes: ['dtmf-info'], sign: /^DTMF SIP INFO .*: digits \S+ sent, / },
+  // A consultation refused 503 while N calls were up: the step of the consultation transfers.
+  'session-limit': {
+    shapes: [],
+    also: ['transfer-semi', 'transfer-attended'],
+    sign: /consultation call never reached .* status 503\)/,
+  },
+};
+
+/**
+ * Faults whose lost calls are refused with this status: a call lost otherwise (404, 488, no
+ * answer) is not their sign.
+ */
+const FAULT_LOST_STATUS: Readonly<Record<string, number>> = {
+  'flood-lockout': 503,
+  'malformed-stall': 503,
+  'session-limit': 503,
 };
 
 const LABEL: Record<LoadBreakKind, string> = {
@@ -330,9 +378,17 @@ export function loadFaultFindings(
   return faults.map((fault) => {
     const [name, value] = fault.split('=', 2) as [string, string | undefined];
     const breaks = FAULT_BREAKS[name] ?? [];
-    const seen = breaks.filter((k) => seenKinds.has(k));
+    // A fault that refuses calls with its own status is seen only by a call lost with it.
+    const status = FAULT_LOST_STATUS[name];
+    const seen = breaks.filter(
+      (k) =>
+        seenKinds.has(k) &&
+        (k !== 'lost-calls' || status === undefined || records.some((r) => lost(r) && r.status === status)),
+    );
     // Not seen, and beyond what the run's calls could trigger: not exercised, never "not caught".
-    const expects = seen.length > 0 || exercised(name, value, records, holdS) ? [...breaks] : [];
+    const why =
+      breaks.length > 0 && seen.length === 0 ? notExercised(name, value, records, holdS) : undefined;
+    const expects = why === undefined ? [...breaks] : [];
     const step = FAULT_STEPS[name];
     if (step) {
       const mine = (r: LoadCallRecord) =>
@@ -353,6 +409,7 @@ export function loadFaultFindings(
       ...(step ? { shapes: [...step.shapes, ...(step.also ?? [])] } : {}),
       seen,
       caught: seen.length > 0,
+      ...(why !== undefined && expects.length === 0 ? { notExercised: why } : {}),
     };
   });
 }

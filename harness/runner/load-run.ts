@@ -261,8 +261,9 @@ export function byeFailure(
   whose: string,
 ): string | undefined {
   if (!out || (out.status >= 200 && out.status < 300)) return undefined;
-  if (out.response !== undefined && (out.status === 481 || out.status === 401 || out.status === 407))
-    return undefined;
+  // As the SIP validator's rule bye-2xx: 481 (BYEs crossed), 408 (a proxy whose next hop did not
+  // answer: the release check judges the far leg), 401 and 407 (a challenge).
+  if (out.response !== undefined && [401, 407, 408, 481].includes(out.status)) return undefined;
   return out.response !== undefined
     ? `${whose} BYE was answered ${out.status}, not 2xx (RFC 3261 §15.1.2)`
     : `${whose} BYE got no final response (${out.status === 408 ? 'timeout after 64*T1' : 'transport error'})`;
@@ -482,10 +483,11 @@ async function runCall(
     const tBye = clock.now();
     const byeOut = await bye.hangup().catch(() => undefined);
     const byeMs = clock.now() - tBye;
-    // SDD only of a BYE whose final response arrived (the stack's own 408 after 64*T1 is no
-    // delay of the SBC's). A UAS answers a BYE in its dialog with a 2xx (RFC 3261 §15.1.2):
-    // anything else, or nothing, fails the call.
-    if (byeOut?.response) rec.disconnectDelayMs = byeMs;
+    // SDD (RFC 6076 §4.4): the BYE to its 2xx. Its timeout (the stack's own 408 after 64*T1,
+    // which §4.4 also counts) is left out: it would be the stack's wait, not the SBC's delay. A
+    // UAS answers a BYE in its dialog with a 2xx (RFC 3261 §15.1.2): anything else, or nothing,
+    // fails the call.
+    if (byeOut?.response && byeOut.status >= 200 && byeOut.status < 300) rec.disconnectDelayMs = byeMs;
     const byeFailed = byeFailure(byeOut, moved ? `${rec.shape}: the transferee's` : "the caller's");
     if (byeFailed) rec.failures.push(byeFailed);
     rec.released = await within(far.call.ended(), CALL_RELEASE_BOUND_MS);

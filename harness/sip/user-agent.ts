@@ -56,6 +56,13 @@ export interface UserAgentOptions {
   minSE?: number;
   /** Refresh sessions when we are the refresher (default true; false simulates a peer that never refreshes). */
   refreshSessions?: boolean;
+  /**
+   * Asked for each BYE of a dialog: a final status (200–699) to answer it with instead of 200;
+   * undefined, anything else, or a throw: 200. A status other than 2xx leaves the dialog as it
+   * was. RFC 3261 §15.1.2 has the UAS answer such a BYE with a 2xx: this is for the reference
+   * SBC's fault bye-500, a UAS that breaks that rule.
+   */
+  byeStatus?: (req: SipRequest) => number | undefined;
 }
 
 /** How an out-of-dialog or in-dialog non-INVITE request ended. */
@@ -689,8 +696,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       return;
     }
     if (req.method === 'BYE') {
-      tx.respond(createResponse(req, 200));
-      d.terminate('remote');
+      const status = this.byeStatus(req);
+      tx.respond(createResponse(req, status));
+      if (status >= 200 && status < 300) d.terminate('remote');
       return;
     }
     if (req.method === 'INVITE' || req.method === 'UPDATE') {
@@ -716,6 +724,17 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     } else if (['INFO', 'NOTIFY', 'OPTIONS', 'MESSAGE'].includes(req.method))
       tx.respond(createResponse(req, 200));
     else tx.respond(createResponse(req, 501));
+  }
+
+  /** The status to answer a BYE of a dialog with: 200 unless `opts.byeStatus` gives another final one. */
+  private byeStatus(req: SipRequest): number {
+    let status: number | undefined;
+    try {
+      status = this.opts.byeStatus?.(req);
+    } catch {
+      status = undefined;
+    }
+    return status !== undefined && Number.isInteger(status) && status >= 200 && status <= 699 ? status : 200;
   }
 
   /** Starts the RFC 4028 timer of a dialog with the negotiated terms. */

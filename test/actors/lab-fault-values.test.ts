@@ -47,6 +47,9 @@ describe('parseFaults', () => {
       'session-limit=1.5',
       'session-limit=-1',
       'session-limit=ten',
+      'session-limit=0x10',
+      'session-limit=1e3',
+      'session-limit= 2',
       `session-limit=${MAX_FAULT_COUNT + 1}`,
     ]) {
       expect(() => parseFaults([bad]), bad).toThrow(

@@ -38,7 +38,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(26);
+    expect(SBC_FAULTS).toHaveLength(27);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {
@@ -144,6 +144,26 @@ describe('reference SBC fault switches', () => {
     // The limit counts the calls up, not the calls so far: the next one is carried.
     await lanToWan(r);
     expect(r.provider.messages('in', 'INVITE')).toHaveLength(2);
+  });
+
+  it('bye-500: a BYE from either side is answered 500 and not relayed; both legs and the call stay up', async () => {
+    const { r, provider, oxoDialog } = await call({ faults: { 'bye-500': true } });
+    const out = await r.oxo.ua.bye(oxoDialog);
+    expect(out.status).toBe(500);
+    await sleep(400);
+    expect(r.provider.messages('in', 'BYE')).toHaveLength(0);
+    expect(provider.dialog.state).toBe('confirmed');
+    expect(r.sbc.liveCalls).toBe(1);
+    // The provider's own BYE is refused too, and the OXO hears of none.
+    expect((await r.provider.ua.bye(provider.dialog)).status).toBe(500);
+    await sleep(200);
+    expect(r.oxo.messages('in', 'BYE')).toHaveLength(0);
+    expect(r.sbc.liveCalls).toBe(1);
+    // Switched off, a BYE ends the call again.
+    r.sbc.setFault('bye-500', undefined);
+    const { oxoDialog: second } = await lanToWan(r);
+    expect((await r.oxo.ua.bye(second)).status).toBe(200);
+    expect(await until(() => r.provider.messages('in', 'BYE').length === 1)).toBe(true);
   });
 
   it('bye-cseq-backwards: the relayed BYE has a CSeq below the INVITE’s; the far UA answers 500', async () => {

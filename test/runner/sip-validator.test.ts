@@ -309,6 +309,27 @@ describe('SIP validator rules', () => {
     });
   });
 
+  describe('bye-2xx (RFC 3261 §15.1.2)', () => {
+    /** Our call set up, then our BYE answered `status` by the SBC. */
+    const byeAnswered = (status: number) => {
+      const bye: Req = { method: 'BYE', cseq: 2, branch: 'z9hG4bKa3', toTag: 'sbc1' };
+      return new Exchange()
+        .out(request(invite))
+        .in(response(invite, 200, { sdp: sdp({ sessId: '55' }) }))
+        .out(request({ method: 'ACK', cseq: 1, branch: 'z9hG4bKa2', toTag: 'sbc1' }))
+        .out(request(bye))
+        .in(response(bye, status, { contact: null }));
+    };
+    it('breaks: our BYE answered 500, or 503', () => {
+      expect(byeAnswered(500).rules()).toEqual(['bye-2xx']);
+      expect(byeAnswered(503).rules()).toEqual(['bye-2xx']);
+    });
+    it('legal: 481 (BYEs crossed), 408 (a proxy whose next hop did not answer), 401 and 407 (a challenge)', () => {
+      for (const status of [481, 408, 401, 407])
+        expect(byeAnswered(status).rules(), String(status)).toEqual([]);
+    });
+  });
+
   describe('ack-2xx (RFC 3261 §13.2.2.4)', () => {
     it('breaks: our 200 to the SBC’s INVITE is never ACKed', () => {
       const e = new Exchange()

@@ -13,6 +13,7 @@ export type SipRuleId =
   | 'route-set'
   | 'contact-dialog'
   | 'ack-2xx'
+  | 'bye-2xx'
   | 'answer-to-offer'
   | 'offer-in-2xx'
   | 'answer-in-ack'
@@ -74,6 +75,12 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
     rfc: 'RFC 3261 §13.2.2.4',
     rule: 'Every 2xx to an INVITE the SBC sent is acknowledged by an ACK from the SBC.',
     failure: 'The SBC never acknowledged a 2xx to its INVITE',
+  },
+  {
+    id: 'bye-2xx',
+    rfc: 'RFC 3261 §15.1.2',
+    rule: 'A BYE is answered with a 2xx. Also accepted: 481 (no such dialog, as when two BYEs cross, §15.1.1), 408 (a proxy whose next hop did not answer, §16.7) and a 401 or 407 challenge (§22).',
+    failure: 'The SBC answered a BYE with an error instead of a 2xx',
   },
   {
     id: 'answer-to-offer',

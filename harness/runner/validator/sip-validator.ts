@@ -58,6 +58,14 @@ export interface ValidatorStats {
 }
 
 export const MAX_MESSAGES = 20_000;
+
+/**
+ * Final answers to a BYE other than 2xx that are legal (rule bye-2xx): 481, the dialog is gone
+ * (two BYEs crossed; RFC 3261 §15.1.1 has the UAC take the dialog as ended); 408, a proxy's when
+ * its next hop did not answer (§16.7), which the release checks judge; 401 and 407, a challenge
+ * (§22).
+ */
+const BYE_ANSWERS_ACCEPTED: ReadonlySet<number> = new Set([401, 407, 408, 481]);
 export const MAX_FINDINGS = 50;
 /**
  * A 2xx the SBC has not ACKed this long before the end of the case is reported: with T1 = 500 ms
@@ -364,6 +372,10 @@ export class SipValidator {
     }
     const req = ours.req;
     this.mirrors(req, res, o);
+
+    // RFC 3261 §15.1.2: a UAS answers a BYE in its dialog with a 2xx.
+    if (req.method === 'BYE' && res.status >= 300 && !BYE_ANSWERS_ACCEPTED.has(res.status))
+      this.find('bye-2xx', o, `${res.status} ${res.reason} to the BYE with CSeq ${cseq?.seq ?? '?'}`);
 
     const dialogCreating = req.method === 'INVITE' && req.toTag === undefined;
     if (dialogCreating && res.status >= 200 && res.status < 300) {
