@@ -8,6 +8,7 @@ import {
   harnessBehind,
   type LoadBreakKind,
   type LoadResult,
+  notSeenText,
 } from '../harness/runner/index.ts';
 
 function cell(s: string): string {
@@ -66,7 +67,7 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
     const caught = f.caught
       ? `**caught**: ${kinds(f.seen)}`
       : f.expects.length > 0
-        ? `**not caught**: no ${f.expects.map(breakKindLabel).join(' or ')} seen`
+        ? `**not caught**: no ${notSeenText(f)} seen`
         : 'not exercised';
     out.push(`| \`${cell(f.fault)}\` | ${cell(f.summary)} | ${expects} | ${caught} |`);
   }

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
-import { harnessBehind, kneeNotReached, type LoadResult, lowestMos } from '../runner/index.ts';
+import { harnessBehind, kneeNotReached, type LoadResult, lowestMos, notSeenText } from '../runner/index.ts';
 
 export function writeLoadResult(result: LoadResult, outDir: string, out: (s: string) => void): number {
   mkdirSync(outDir, { recursive: true });
@@ -36,7 +36,7 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
   if (behind) out(`  harness: ${behind}\n`);
   for (const f of result.faultFindings)
     out(
-      `  fault ${f.fault}: ${f.caught ? `caught (${f.seen.join(', ')})` : f.expects.length > 0 ? `not caught (no ${f.expects.join(' or ')})` : f.notExercised ? `not exercised (${f.notExercised})` : f.shapes ? `not exercised (no call of ${f.shapes.join(', ')} in the mix)` : "not exercised by the load's calls"}\n`,
+      `  fault ${f.fault}: ${f.caught ? `caught (${f.seen.join(', ')})` : f.expects.length > 0 ? `not caught (no ${notSeenText(f)})` : f.notExercised ? `not exercised (${f.notExercised})` : f.shapes ? `not exercised (no call of ${f.shapes.join(', ')} in the mix)` : "not exercised by the load's calls"}\n`,
     );
   if (Object.keys(result.shapes).length > 1 || !result.shapes.basic)
     out(

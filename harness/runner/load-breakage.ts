@@ -63,6 +63,19 @@ export interface LoadFaultFinding {
    * switch no call shape exercises.
    */
   notExercised?: string;
+  /** For a switch that refuses calls with a status (503): only a call lost with it catches it. */
+  lostStatus?: number;
+}
+
+/** What a finding that was not caught did not see, in words ("no lost call refused 503"). */
+export function notSeenText(f: LoadFaultFinding): string {
+  return f.expects
+    .map((k) =>
+      k === 'lost-calls' && f.lostStatus !== undefined
+        ? `lost call refused ${f.lostStatus}`
+        : breakKindLabel(k),
+    )
+    .join(' or ');
 }
 
 /** The kinds each fault switch causes on any call of the load (a basic call is enough). */
@@ -78,11 +91,11 @@ const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   'bye-cseq-backwards': ['legs-left-up'],
   // Both lock every new INVITE out for 10 s once triggered: more than 100 INVITEs within 2 s
   // (the SBC counts both sides), or more than 100 unparsable messages within 5 s. Expected only
-  // when the run itself could trigger them, or was seen to be hit (see `exercised`).
+  // when the run itself could trigger them, or was seen to be hit (see `notExercised`).
   'flood-lockout': ['lost-calls'],
   'malformed-stall': ['lost-calls'],
   // A new call refused with 503 while N calls are up: exercised when the run had more than N in
-  // flight at once (see `exercised`).
+  // flight at once (see `notExercised`).
   'session-limit': ['lost-calls'],
 };
 
@@ -229,6 +242,8 @@ const FAULT_STEPS: Readonly<
   // INFO answered 200 and dropped, with no RFC 4733 instead: the digits never arrive.
   'drop-info': { shapes: ['dtmf-info'], sign: /^DTMF SIP INFO .*: digits \S+ sent, / },
   // A consultation refused 503 while N calls were up: the step of the consultation transfers.
+  // (Its status is the call's, which could be the stack's own 503 for a transport error; such an
+  // error is named a harness error in the call's failures as well.)
   'session-limit': {
     shapes: [],
     also: ['transfer-semi', 'transfer-attended'],
@@ -378,12 +393,15 @@ export function loadFaultFindings(
   return faults.map((fault) => {
     const [name, value] = fault.split('=', 2) as [string, string | undefined];
     const breaks = FAULT_BREAKS[name] ?? [];
-    // A fault that refuses calls with its own status is seen only by a call lost with it.
+    // A fault that refuses calls with its own status is seen only by a call lost with it, as it
+    // arrived (a failed SRD says a 4xx–6xx came; the stack's own 503 for a transport error has none).
     const status = FAULT_LOST_STATUS[name];
     const seen = breaks.filter(
       (k) =>
         seenKinds.has(k) &&
-        (k !== 'lost-calls' || status === undefined || records.some((r) => lost(r) && r.status === status)),
+        (k !== 'lost-calls' ||
+          status === undefined ||
+          records.some((r) => lost(r) && r.status === status && r.failedRequestDelayMs !== undefined)),
     );
     // Not seen, and beyond what the run's calls could trigger: not exercised, never "not caught".
     const why =
@@ -410,6 +428,7 @@ export function loadFaultFindings(
       seen,
       caught: seen.length > 0,
       ...(why !== undefined && expects.length === 0 ? { notExercised: why } : {}),
+      ...(status !== undefined ? { lostStatus: status } : {}),
     };
   });
 }

@@ -78,7 +78,7 @@ export interface LoadCallRecord {
   status?: number;
   established: boolean;
   audio: LoadAudioDirection[];
-  /** BYE → final response on the caller's leg (RFC 6076 SDD), ms. */
+  /** BYE → its 2xx on the caller's leg (RFC 6076 SDD), ms; absent when the BYE got no 2xx. */
   disconnectDelayMs?: number;
   /** Both legs ended after the hang-up within the release bound. */
   released: boolean;

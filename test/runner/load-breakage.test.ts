@@ -5,8 +5,12 @@
  * locked by an INVITE flood just before the load, and session-limit=2 under a ramp past it), and
  * the first two on the consultation transfer shapes. Nothing asserts a duration.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../harness/actors/lab.ts';
+import { writeLoadResult } from '../../harness/cli/load-output.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { audioShortfall } from '../../harness/runner/load-audio-time.ts';
 import { loadBreakage, loadFaultFindings } from '../../harness/runner/load-breakage.ts';
@@ -174,7 +178,7 @@ describe('load breakage: what broke, by kind', () => {
     // The same calls on two agents: one at a time on each SBC.
     const twoAgents = overlap.map((r, i) => ({ ...r, agent: i % 2 }));
     expect(loadFaultFindings(['session-limit=1'], noneSeen, twoAgents, 5)[0]).toMatchObject({ expects: [] });
-    // The reason is told: in the finding, the report and the console.
+    // The reason is told (in the report and on the console too: the lab test of session-limit).
     expect(sl[1]?.notExercised).toBe('at most 2 call(s) in flight at once on one agent, not above 2');
     expect(f[7]?.notExercised).toBe('at most 2 calls started within 2 s on one agent, not above 100');
     // Its sign is a 503: calls lost otherwise (a 404 here) do not catch it.
@@ -203,17 +207,28 @@ describe('load breakage: what broke, by kind', () => {
       5,
     );
     expect(byConsult[0]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
-    // Lost calls seen: caught, whoever triggered it (another source's flood or garbage).
+    // Lost calls seen: caught, whoever triggered it (another source's flood or garbage), when a
+    // 503 arrived (it has a failed SRD).
     const lost = [
       rec(0, {
         established: false,
         status: 503,
+        failedRequestDelayMs: 4,
         audio: [],
         failures: ['call not established: final response 503'],
       }),
     ];
     const h = loadFaultFindings(['malformed-stall'], loadBreakage(lost, DEFAULT_LOAD_THRESHOLDS), lost, 5);
     expect(h[0]).toMatchObject({ expects: ['lost-calls'], seen: ['lost-calls'], caught: true });
+    // The stack's own 503 for a transport error (no response arrived: no failed SRD) is no sign.
+    const own503 = lost.map((r) => ({ ...r, failedRequestDelayMs: undefined }));
+    const o = loadFaultFindings(
+      ['malformed-stall'],
+      loadBreakage(own503, DEFAULT_LOAD_THRESHOLDS),
+      own503,
+      5,
+    );
+    expect(o[0]).toMatchObject({ seen: [], caught: false });
   });
 
   it('a failed step of a shape is its own kind, and a fault is caught only by its own sign on one of its shapes', () => {
@@ -539,6 +554,42 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(loadMarkdown(r)).toMatch(
       /\| `session-limit=2` \| .* \| lost calls \| \*\*caught\*\*: lost calls \|/,
     );
+    // The run's calls read against other switches: with the lost ones left out, a limit above
+    // their peak was not exercised, and why; lost with a 404 instead, they do not catch a limit of 1.
+    const as404 = r.calls.map((c) => (c.status === 503 ? { ...c, status: 404 } : c));
+    const carried = r.calls.filter((c) => c.established);
+    const other = {
+      ...r,
+      faultFindings: [
+        ...loadFaultFindings(
+          ['session-limit=50'],
+          loadBreakage(carried, DEFAULT_LOAD_THRESHOLDS),
+          carried,
+          2,
+        ),
+        ...loadFaultFindings(['session-limit=1'], loadBreakage(as404, DEFAULT_LOAD_THRESHOLDS), as404, 2),
+      ],
+    };
+    const md = loadMarkdown(other);
+    expect(md).toMatch(
+      /\| `session-limit=50` \| .* \| nothing: at most \d call\(s\) in flight at once on one agent, not above 50 \| not exercised \|/,
+    );
+    expect(md).toMatch(
+      /\| `session-limit=1` \| .* \| lost calls \| \*\*not caught\*\*: no lost call refused 503 seen \|/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'load-findings-'));
+    try {
+      let printed = '';
+      writeLoadResult(other, dir, (line) => {
+        printed += line;
+      });
+      expect(printed).toMatch(
+        /fault session-limit=50: not exercised \(at most \d call\(s\) in flight at once on one agent, not above 50\)/,
+      );
+      expect(printed).toContain('fault session-limit=1: not caught (no lost call refused 503)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('a clean run says nothing broke and that no fault switch was on', async () => {

@@ -79,7 +79,7 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   {
     id: 'bye-2xx',
     rfc: 'RFC 3261 §15.1.2',
-    rule: 'A BYE is answered with a 2xx. Also accepted: 481 (no such dialog, as when two BYEs cross, §15.1.1), 408 (a proxy whose next hop did not answer, §16.7) and a 401 or 407 challenge (§22).',
+    rule: 'A BYE is answered with a 2xx. Also accepted: 481 (no such dialog, §15.1.2, as when two BYEs cross), 408 (with 481 the answers after which §15.1.1 has the caller take the dialog as ended) and a 401 or 407 challenge (§22).',
     failure: 'The SBC answered a BYE with an error instead of a 2xx',
   },
   {

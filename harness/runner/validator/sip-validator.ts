@@ -60,10 +60,11 @@ export interface ValidatorStats {
 export const MAX_MESSAGES = 20_000;
 
 /**
- * Final answers to a BYE other than 2xx that are legal (rule bye-2xx): 481, the dialog is gone
- * (two BYEs crossed; RFC 3261 §15.1.1 has the UAC take the dialog as ended); 408, a proxy's when
- * its next hop did not answer (§16.7), which the release checks judge; 401 and 407, a challenge
- * (§22).
+ * Final answers to a BYE other than 2xx that are accepted (rule bye-2xx): 481, the dialog is
+ * gone (RFC 3261 §15.1.2; two BYEs crossed); 408, which §15.1.1 names with 481 as the answers
+ * after which the caller takes the dialog as ended (a proxy's when its next hop did not
+ * answer), the release checks judging the far leg; 401 and 407, a challenge (§22). A proxy's
+ * 500 or 503 after its next hop failed is flagged: that next hop is always our own actor.
  */
 const BYE_ANSWERS_ACCEPTED: ReadonlySet<number> = new Set([401, 407, 408, 481]);
 export const MAX_FINDINGS = 50;
