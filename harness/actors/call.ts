@@ -309,7 +309,8 @@ export class Call extends EventEmitter<CallEvents> {
     try {
       this.answering = true;
       const d = await inv.answer(body);
-      if (!inv.offer && d.remoteSdp) this.applyAnswer(d.remoteSdp);
+      // A late offer (ours, in the 2xx): the answer is in the ACK.
+      if (!inv.offer && inv.ack && inv.ack.body.length > 0) this.applyAnswer(inv.ack.bodyText);
       this.status = 200;
       this.attach(d);
       this.setEstablished();

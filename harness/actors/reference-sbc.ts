@@ -835,8 +835,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         this.clock.setTimeout(() => this.whenIdle(call, () => this.changePorts(call)), PORT_CHANGE_AFTER_MS);
       this.emit('answered', record);
       const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
-      if (d && nearOffered && d.remoteSdp) {
-        const a = near.sdp.acceptAnswer(d.remoteSdp);
+      // A late offer (ours, in the 2xx): the answer is in the ACK.
+      if (d && nearOffered && inv.ack && inv.ack.body.length > 0) {
+        const a = near.sdp.acceptAnswer(inv.ack.bodyText);
         if (a.ok) this.apply(call, near, a.negotiated);
       }
       // early-media answered the caller before the far side chose its codec: when the two

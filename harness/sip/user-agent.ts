@@ -958,7 +958,10 @@ class AckWait {
       return;
     }
     if (!w.done()) return;
-    if (ack.body.length > 0) w.d.remoteSdp = ack.bodyText;
+    // The dialog's remote SDP follows its newest exchange: the ACK of an older 2xx (its INVITE
+    // was followed by a re-INVITE before this ACK) leaves it be; its SDP reaches the one waiting
+    // for that 2xx with the ACK itself.
+    if (ack.body.length > 0 && w === this) w.d.remoteSdp = ack.bodyText;
     w.resolve(ack);
   }
 }
@@ -1214,6 +1217,12 @@ export interface IncomingInviteEvents {
 export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
   readonly localTag = newTag();
   dialog: Dialog | undefined;
+  /**
+   * The ACK of the 2xx `answer` sent, once it arrived. Its SDP is the answer to an offer made in
+   * that 2xx (a late offer, RFC 3264 §4): read it here, since `dialog.remoteSdp` follows the
+   * dialog's newest exchange, which may be a re-INVITE that came before this ACK.
+   */
+  ack: SipRequest | undefined;
   private rseq = Math.floor(Math.random() * 1000) + 1;
 
   constructor(
@@ -1360,7 +1369,10 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
     });
     if (sdp) d.localSdp = sdp;
     if (terms) this.ua.startSessionTimer(d, terms);
-    return this.ua.retransmit2xxUntilAck(d, this.tx, res).then(() => d);
+    return this.ua.retransmit2xxUntilAck(d, this.tx, res).then((ack) => {
+      this.ack = ack;
+      return d;
+    });
   }
 
   /** A final non-2xx answer (486 Busy Here, 603 Decline, 480, ...). */
