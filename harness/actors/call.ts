@@ -210,6 +210,10 @@ export class Call extends EventEmitter<CallEvents> {
    * and when the status is the stack's own (408 for no answer, 503 for a transport error).
    */
   finalResponse: SipResponse | undefined;
+  /** The ACK of our 2xx (incoming calls), once it came: it holds the answer to a late offer of ours. */
+  get ack(): SipRequest | undefined {
+    return this.incoming?.ack;
+  }
   private endWaiters: Array<() => void> = [];
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;

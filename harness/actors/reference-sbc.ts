@@ -814,11 +814,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       }
       this.wire(call, far);
       let acked: Promise<Dialog>;
-      let nearOffered = false;
+      // Our offer in the 2xx (a late offer), while it is the near leg's outstanding one.
+      let lateOffer: SbcLegSdp['pendingOffer'];
       if (offerText && nearAnswer) acked = inv.answer(nearAnswer);
       else {
-        nearOffered = true;
         acked = inv.answer(near.sdp.createOffer(far.codec ? [far.codec] : [], 'sendrecv', far.codec));
+        lateOffer = near.sdp.pendingOffer;
       }
       near.dialog = inv.dialog;
       if (near.dialog) this.wire(call, near);
@@ -835,8 +836,15 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         this.clock.setTimeout(() => this.whenIdle(call, () => this.changePorts(call)), PORT_CHANGE_AFTER_MS);
       this.emit('answered', record);
       const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
-      // A late offer (ours, in the 2xx): the answer is in the ACK.
-      if (d && nearOffered && inv.ack && inv.ack.body.length > 0) {
+      // A late offer (ours, in the 2xx): the answer is in the ACK, unless a re-INVITE of the
+      // caller came first and settled the near leg on a newer exchange.
+      if (
+        d &&
+        lateOffer !== undefined &&
+        near.sdp.pendingOffer === lateOffer &&
+        inv.ack &&
+        inv.ack.body.length > 0
+      ) {
         const a = near.sdp.acceptAnswer(inv.ack.bodyText);
         if (a.ok) this.apply(call, near, a.negotiated);
       }

@@ -192,7 +192,9 @@ export function comfortNoiseOf(sdps: ReadonlyArray<string | undefined>): {
 /** The peer's SDPs of a call (its offer or answers). */
 function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
   const sdps = [call.dialog?.remoteSdp, call.answerResponse?.bodyText];
-  if (call.direction === 'incoming') sdps.push(call.invite?.bodyText);
+  // Incoming: the offer, and the ACK's answer to a late offer of ours (the dialog's remote SDP
+  // may have moved on to a re-INVITE's).
+  if (call.direction === 'incoming') sdps.push(call.invite?.bodyText, call.ack?.bodyText);
   return comfortNoiseOf(sdps);
 }
 

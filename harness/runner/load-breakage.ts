@@ -242,8 +242,8 @@ const FAULT_STEPS: Readonly<
   // INFO answered 200 and dropped, with no RFC 4733 instead: the digits never arrive.
   'drop-info': { shapes: ['dtmf-info'], sign: /^DTMF SIP INFO .*: digits \S+ sent, / },
   // A consultation refused 503 while N calls were up: the step of the consultation transfers.
-  // (Its status is the call's, which could be the stack's own 503 for a transport error; such an
-  // error is named a harness error in the call's failures as well.)
+  // A 503 of our own stack (no response arrived) is written "status 503, our stack's own …" and
+  // does not match.
   'session-limit': {
     shapes: [],
     also: ['transfer-semi', 'transfer-attended'],

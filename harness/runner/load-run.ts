@@ -254,7 +254,8 @@ export function loadOptionProblems(o: {
  * (RFC 3261 §15.1.2); a status the stack made up (no final response: 408 after 64*T1, 503 on a
  * transport error) is told as such. Not held against the SBC: a 481, the legal answer to a BYE
  * that crossed one the SBC sent on that leg itself (a dialog the SBC lost shows in the release
- * check instead), and a 401 or 407, a challenge the harness does not answer for a BYE.
+ * check instead), a 408 that arrived (a proxy's when its next hop did not answer; the release
+ * check judges the far leg), and a 401 or 407, a challenge the harness does not answer for a BYE.
  */
 export function byeFailure(
   out: { status: number; response?: unknown } | undefined,

@@ -151,7 +151,7 @@ async function consultAndTransfer(
     cCall = await Promise.race([arriving.promise, sleep(TARGET_MS).then(() => undefined)]);
     if (!cCall) {
       fail(
-        `${ext.name}'s consultation call never reached ${where} (call ${c.state}, status ${c.status ?? 'none'})`,
+        `${ext.name}'s consultation call never reached ${where} (call ${c.state}, status ${c.status ?? 'none'}${c.status !== undefined && c.status >= 300 && c.finalResponse === undefined ? ', our stack’s own: no response arrived' : ''})`,
       );
       return undefined;
     }

@@ -88,7 +88,19 @@ export class Dialog extends EventEmitter<DialogEvents> {
    */
   acksSent: SentAck[] | undefined = undefined;
   /** The last remote SDP seen (offer or answer). */
-  remoteSdp: string | undefined;
+  get remoteSdp(): string | undefined {
+    return this.remoteSdpText;
+  }
+  set remoteSdp(sdp: string | undefined) {
+    this.remoteSdpText = sdp;
+    this.remoteSdpChanges++;
+  }
+  private remoteSdpText: string | undefined = undefined;
+  /**
+   * How many times `remoteSdp` was set: whether an exchange came after a given moment (the ACK
+   * of an older 2xx does not replace a newer remote SDP; UserAgent's AckWait).
+   */
+  remoteSdpChanges = 0;
   localSdp: string | undefined;
   /** The message whose Allow header gives remoteAllow, until it is first read or the dialog ends. */
   private allowFrom: SipRequest | SipResponse | undefined;

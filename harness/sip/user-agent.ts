@@ -863,6 +863,8 @@ class AckWait {
   private readonly seq: number | undefined;
   /** Acked, given up or its dialog ended: later calls do nothing. */
   private finished = false;
+  /** The dialog's `remoteSdpChanges` when this 2xx went out: an SDP set after it is newer than its ACK's. */
+  private readonly sdpChanges: number;
   /**
    * The wait of an older 2xx of the same dialog, still waiting for its own ACK (a re-INVITE
    * answered before the first 2xx's ACK): the dialog holds the newest, each the one before it.
@@ -880,6 +882,7 @@ class AckWait {
     this.interval = ua.timers.t1;
     this.started = ua.clock.now();
     this.seq = res.cseq?.seq;
+    this.sdpChanges = d.remoteSdpChanges;
     this.timer = this.schedule();
     ua.countAckWait(1);
     this.older = d.ackWait as AckWait | undefined;
@@ -958,10 +961,10 @@ class AckWait {
       return;
     }
     if (!w.done()) return;
-    // The dialog's remote SDP follows its newest exchange: the ACK of an older 2xx (its INVITE
-    // was followed by a re-INVITE before this ACK) leaves it be; its SDP reaches the one waiting
-    // for that 2xx with the ACK itself.
-    if (ack.body.length > 0 && w === this) w.d.remoteSdp = ack.bodyText;
+    // The dialog's remote SDP follows its newest exchange: the ACK of a 2xx after which another
+    // remote SDP came (a re-INVITE answered before this ACK, whatever the order of the ACKs)
+    // leaves it be; its SDP reaches the one waiting for that 2xx with the ACK itself.
+    if (ack.body.length > 0 && w.d.remoteSdpChanges === w.sdpChanges) w.d.remoteSdp = ack.bodyText;
     w.resolve(ack);
   }
 }

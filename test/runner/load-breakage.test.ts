@@ -207,6 +207,21 @@ describe('load breakage: what broke, by kind', () => {
       5,
     );
     expect(byConsult[0]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
+    // Our stack's own 503 (a transport error, no response) is not the SBC refusing it.
+    const ownConsult = consult.map((r) => ({
+      ...r,
+      failures: [
+        "ext 201's consultation call never reached pstn 3 (call ended, status 503, our stack’s own: no response arrived)",
+      ],
+    }));
+    expect(
+      loadFaultFindings(
+        ['session-limit=1'],
+        loadBreakage(ownConsult, DEFAULT_LOAD_THRESHOLDS),
+        ownConsult,
+        5,
+      )[0],
+    ).toMatchObject({ seen: [], caught: false });
     // Lost calls seen: caught, whoever triggered it (another source's flood or garbage), when a
     // 503 arrived (it has a failed SRD).
     const lost = [

@@ -452,49 +452,51 @@ describe("a callee's 2xx waiting for its ACK", () => {
     }
   }, 15_000);
 
-  it("a late offer's answer in the ACK of the first 2xx, after a re-INVITE with SDP: the answer reaches answer()'s caller, the dialog's remote SDP stays the re-INVITE's", async () => {
-    const c = await calleeAndRawCaller('late-offer-ack@127.0.0.7', T1_200);
-    const { a, peer, send, request } = c;
-    let inv: IncomingInvite | undefined;
-    const answered = new Promise<void>((resolve, reject) => {
-      a.on('invite', (i) => {
-        inv = i;
-        i.answer('v=0\r\ns=offer-in-2xx\r\n').then(() => resolve(), reject);
+  for (const order of ['ACK 1 first', 'ACK 2 first'] as const)
+    it(`a late offer's answer in the ACK of the first 2xx, after a re-INVITE with SDP (${order}): the answer reaches answer()'s caller, the dialog's remote SDP stays the re-INVITE's`, async () => {
+      const c = await calleeAndRawCaller(`late-offer-${order.at(4)}@127.0.0.7`, T1_200);
+      const { a, peer, send, request } = c;
+      let inv: IncomingInvite | undefined;
+      const answered = new Promise<void>((resolve, reject) => {
+        a.on('invite', (i) => {
+          inv = i;
+          i.answer('v=0\r\ns=offer-in-2xx\r\n').then(() => resolve(), reject);
+        });
       });
-    });
-    // With an SDP body: `request` builds a bodiless one, whose Content-Length line is replaced.
-    const withSdp = (text: string, sdp: string) =>
-      text.replace(
-        'Content-Length: 0\r\n\r\n',
-        `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+      // With an SDP body: `request` builds a bodiless one, whose Content-Length line is replaced.
+      const withSdp = (text: string, sdp: string) =>
+        text.replace(
+          'Content-Length: 0\r\n\r\n',
+          `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+        );
+      let acked = false;
+      reinviteAtFirst200(
+        {
+          ...c,
+          // The re-INVITE at the first 200 carries a new offer.
+          send: (t: string) => send(t.startsWith('INVITE') ? withSdp(t, 'v=0\r\ns=reinvite-offer\r\n') : t),
+        },
+        ({ text, cseq }, tag) => {
+          if (isOk(text, cseq, 2) && !acked) {
+            acked = true;
+            // The first 2xx's ACK, with the answer to its offer, only now; the re-INVITE's before or after it.
+            const ack1 = withSdp(request('ACK', 1, 'ack1', `;tag=${tag}`), 'v=0\r\ns=answer-in-ack\r\n');
+            const ack2 = request('ACK', 2, 'ack2', `;tag=${tag}`);
+            for (const m of order === 'ACK 1 first' ? [ack1, ack2] : [ack2, ack1]) send(m);
+          }
+        },
       );
-    let acked = false;
-    reinviteAtFirst200(
-      {
-        ...c,
-        // The re-INVITE at the first 200 carries a new offer.
-        send: (t: string) => send(t.startsWith('INVITE') ? withSdp(t, 'v=0\r\ns=reinvite-offer\r\n') : t),
-      },
-      ({ text, cseq }, tag) => {
-        if (isOk(text, cseq, 2) && !acked) {
-          acked = true;
-          // The first 2xx's ACK, with the answer to its offer, only now; then the re-INVITE's.
-          send(withSdp(request('ACK', 1, 'ack1', `;tag=${tag}`), 'v=0\r\ns=answer-in-ack\r\n'));
-          send(request('ACK', 2, 'ack2', `;tag=${tag}`));
-        }
-      },
-    );
-    try {
-      send(request('INVITE', 1, 'inv1', ''));
-      await answered;
-      expect(inv?.ack?.bodyText).toContain('s=answer-in-ack');
-      expect(inv?.dialog?.remoteSdp).toContain('s=reinvite-offer');
-      await waitUntil(() => a.waitingAcks === 0);
-      expect(a.waitingAcks).toBe(0);
-    } finally {
-      peer.close();
-    }
-  });
+      try {
+        send(request('INVITE', 1, 'inv1', ''));
+        await answered;
+        expect(inv?.ack?.bodyText).toContain('s=answer-in-ack');
+        expect(inv?.dialog?.remoteSdp).toContain('s=reinvite-offer');
+        await waitUntil(() => a.waitingAcks === 0);
+        expect(a.waitingAcks).toBe(0);
+      } finally {
+        peer.close();
+      }
+    });
 
   it('three 2xx waiting: the middle one acked leaves the other two; the BYE ends both (the list of waits, unlinked in the middle and ended in a loop)', async () => {
     const c = await calleeAndRawCaller('three-waits@127.0.0.7', T1_200);
