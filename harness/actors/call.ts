@@ -210,10 +210,8 @@ export class Call extends EventEmitter<CallEvents> {
    * and when the status is the stack's own (408 for no answer, 503 for a transport error).
    */
   finalResponse: SipResponse | undefined;
-  /** The ACK of our 2xx (incoming calls), once it came: it holds the answer to a late offer of ours. */
-  get ack(): SipRequest | undefined {
-    return this.incoming?.ack;
-  }
+  /** The SDP of the ACK of our 2xx (incoming calls), once it came: the answer to a late offer of ours. */
+  ackSdp: string | undefined;
   private endWaiters: Array<() => void> = [];
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;
@@ -313,8 +311,9 @@ export class Call extends EventEmitter<CallEvents> {
     try {
       this.answering = true;
       const d = await inv.answer(body);
+      if (inv.ack && inv.ack.body.length > 0) this.ackSdp = inv.ack.bodyText;
       // A late offer (ours, in the 2xx): the answer is in the ACK.
-      if (!inv.offer && inv.ack && inv.ack.body.length > 0) this.applyAnswer(inv.ack.bodyText);
+      if (!inv.offer && this.ackSdp !== undefined) this.applyAnswer(this.ackSdp);
       this.status = 200;
       this.attach(d);
       this.setEstablished();

@@ -837,11 +837,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       this.emit('answered', record);
       const d = await acked.catch((e: unknown) => void this.onAckLost(call, near, e));
       // A late offer (ours, in the 2xx): the answer is in the ACK, unless a re-INVITE of the
-      // caller came first and settled the near leg on a newer exchange.
+      // caller with an offer came first and the SBC's answer to it settled the near leg on a
+      // newer exchange (no offer of ours outstanding any more).
       if (
         d &&
         lateOffer !== undefined &&
-        near.sdp.pendingOffer === lateOffer &&
+        near.sdp.pendingOffer !== undefined &&
         inv.ack &&
         inv.ack.body.length > 0
       ) {

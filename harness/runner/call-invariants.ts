@@ -194,7 +194,7 @@ function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
   const sdps = [call.dialog?.remoteSdp, call.answerResponse?.bodyText];
   // Incoming: the offer, and the ACK's answer to a late offer of ours (the dialog's remote SDP
   // may have moved on to a re-INVITE's).
-  if (call.direction === 'incoming') sdps.push(call.invite?.bodyText, call.ack?.bodyText);
+  if (call.direction === 'incoming') sdps.push(call.invite?.bodyText, call.ackSdp);
   return comfortNoiseOf(sdps);
 }
 

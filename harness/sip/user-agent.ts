@@ -864,7 +864,7 @@ class AckWait {
   /** Acked, given up or its dialog ended: later calls do nothing. */
   private finished = false;
   /** The dialog's `remoteSdpChanges` when this 2xx went out: an SDP set after it is newer than its ACK's. */
-  private readonly sdpChanges: number;
+  private sdpChanges: number;
   /**
    * The wait of an older 2xx of the same dialog, still waiting for its own ACK (a re-INVITE
    * answered before the first 2xx's ACK): the dialog holds the newest, each the one before it.
@@ -960,11 +960,18 @@ class AckWait {
       );
       return;
     }
+    // The waits of newer 2xx, before `w` leaves the list.
+    const newer: AckWait[] = [];
+    for (let x: AckWait | undefined = this; x && x !== w; x = x.older) newer.push(x);
     if (!w.done()) return;
     // The dialog's remote SDP follows its newest exchange: the ACK of a 2xx after which another
     // remote SDP came (a re-INVITE answered before this ACK, whatever the order of the ACKs)
-    // leaves it be; its SDP reaches the one waiting for that 2xx with the ACK itself.
-    if (ack.body.length > 0 && w.d.remoteSdpChanges === w.sdpChanges) w.d.remoteSdp = ack.bodyText;
+    // leaves it be; its SDP reaches the one waiting for that 2xx with the ACK itself. A newer 2xx
+    // that saw no remote SDP since this one (both offered, no SDP between) stays newer than it.
+    if (ack.body.length > 0 && w.d.remoteSdpChanges === w.sdpChanges) {
+      w.d.remoteSdp = ack.bodyText;
+      for (const x of newer) if (x.sdpChanges === w.sdpChanges) x.sdpChanges = w.d.remoteSdpChanges;
+    }
     w.resolve(ack);
   }
 }

@@ -498,6 +498,42 @@ describe("a callee's 2xx waiting for its ACK", () => {
       }
     });
 
+  it("two 2xx with offers (a re-INVITE without SDP before the first ACK): each ACK's answer in turn, the dialog's remote SDP ends at the second", async () => {
+    const c = await calleeAndRawCaller('two-offers@127.0.0.7', T1_200);
+    const { a, peer, send, request } = c;
+    let inv: IncomingInvite | undefined;
+    const answered = new Promise<void>((resolve, reject) => {
+      a.on('invite', (i) => {
+        inv = i;
+        i.answer('v=0\r\ns=offer-in-2xx\r\n').then(() => resolve(), reject);
+      });
+    });
+    const withSdp = (text: string, sdp: string) =>
+      text.replace(
+        'Content-Length: 0\r\n\r\n',
+        `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+      );
+    let acked = false;
+    // The re-INVITE carries no SDP: the user agent offers again in its 2xx (its own SDP).
+    reinviteAtFirst200(c, ({ text, cseq }, tag) => {
+      if (isOk(text, cseq, 2) && !acked) {
+        acked = true;
+        send(withSdp(request('ACK', 1, 'ack1', `;tag=${tag}`), 'v=0\r\ns=first-answer\r\n'));
+        send(withSdp(request('ACK', 2, 'ack2', `;tag=${tag}`), 'v=0\r\ns=second-answer\r\n'));
+      }
+    });
+    try {
+      send(request('INVITE', 1, 'inv1', ''));
+      await answered;
+      expect(inv?.ack?.bodyText).toContain('s=first-answer');
+      await waitUntil(() => a.waitingAcks === 0);
+      expect(a.waitingAcks).toBe(0);
+      expect(inv?.dialog?.remoteSdp).toContain('s=second-answer');
+    } finally {
+      peer.close();
+    }
+  });
+
   it('three 2xx waiting: the middle one acked leaves the other two; the BYE ends both (the list of waits, unlinked in the middle and ended in a loop)', async () => {
     const c = await calleeAndRawCaller('three-waits@127.0.0.7', T1_200);
     const { a, peer, send, request } = c;
