@@ -357,6 +357,29 @@ function reinviteAtFirst200(
   return () => tag;
 }
 
+/** `text` (a bodiless request of `rawRequest`) with `sdp` as its body. */
+function withSdp(text: string, sdp: string): string {
+  return text.replace(
+    'Content-Length: 0\r\n\r\n',
+    `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+  );
+}
+
+/** The callee answers the first INVITE (without SDP) with an offer in its 2xx: when that resolved, and the INVITE. */
+function lateOfferAnswer(a: UserAgent): {
+  answered: Promise<void>;
+  invite: () => IncomingInvite | undefined;
+} {
+  let inv: IncomingInvite | undefined;
+  const answered = new Promise<void>((resolve, reject) => {
+    a.on('invite', (i) => {
+      inv = i;
+      i.answer('v=0\r\ns=offer-in-2xx\r\n').then(() => resolve(), reject);
+    });
+  });
+  return { answered, invite: () => inv };
+}
+
 /** T1 of 200 ms: a 2xx nobody ACKs is sent again about 0.2, 0.6 and 1.4 s after it and given up after 12.8 s. */
 const T1_200 = { t1: 200, t2: 1600, t4: 2000 };
 
@@ -456,19 +479,7 @@ describe("a callee's 2xx waiting for its ACK", () => {
     it(`a late offer's answer in the ACK of the first 2xx, after a re-INVITE with SDP (${order}): the answer reaches answer()'s caller, the dialog's remote SDP stays the re-INVITE's`, async () => {
       const c = await calleeAndRawCaller(`late-offer-${order.at(4)}@127.0.0.7`, T1_200);
       const { a, peer, send, request } = c;
-      let inv: IncomingInvite | undefined;
-      const answered = new Promise<void>((resolve, reject) => {
-        a.on('invite', (i) => {
-          inv = i;
-          i.answer('v=0\r\ns=offer-in-2xx\r\n').then(() => resolve(), reject);
-        });
-      });
-      // With an SDP body: `request` builds a bodiless one, whose Content-Length line is replaced.
-      const withSdp = (text: string, sdp: string) =>
-        text.replace(
-          'Content-Length: 0\r\n\r\n',
-          `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
-        );
+      const { answered, invite } = lateOfferAnswer(a);
       let acked = false;
       reinviteAtFirst200(
         {
@@ -489,8 +500,8 @@ describe("a callee's 2xx waiting for its ACK", () => {
       try {
         send(request('INVITE', 1, 'inv1', ''));
         await answered;
-        expect(inv?.ack?.bodyText).toContain('s=answer-in-ack');
-        expect(inv?.dialog?.remoteSdp).toContain('s=reinvite-offer');
+        expect(invite()?.ack?.bodyText).toContain('s=answer-in-ack');
+        expect(invite()?.dialog?.remoteSdp).toContain('s=reinvite-offer');
         await waitUntil(() => a.waitingAcks === 0);
         expect(a.waitingAcks).toBe(0);
       } finally {
@@ -501,18 +512,7 @@ describe("a callee's 2xx waiting for its ACK", () => {
   it("two 2xx with offers (a re-INVITE without SDP before the first ACK): each ACK's answer in turn, the dialog's remote SDP ends at the second", async () => {
     const c = await calleeAndRawCaller('two-offers@127.0.0.7', T1_200);
     const { a, peer, send, request } = c;
-    let inv: IncomingInvite | undefined;
-    const answered = new Promise<void>((resolve, reject) => {
-      a.on('invite', (i) => {
-        inv = i;
-        i.answer('v=0\r\ns=offer-in-2xx\r\n').then(() => resolve(), reject);
-      });
-    });
-    const withSdp = (text: string, sdp: string) =>
-      text.replace(
-        'Content-Length: 0\r\n\r\n',
-        `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
-      );
+    const { answered, invite } = lateOfferAnswer(a);
     let acked = false;
     // The re-INVITE carries no SDP: the user agent offers again in its 2xx (its own SDP).
     reinviteAtFirst200(c, ({ text, cseq }, tag) => {
@@ -525,10 +525,10 @@ describe("a callee's 2xx waiting for its ACK", () => {
     try {
       send(request('INVITE', 1, 'inv1', ''));
       await answered;
-      expect(inv?.ack?.bodyText).toContain('s=first-answer');
+      expect(invite()?.ack?.bodyText).toContain('s=first-answer');
       await waitUntil(() => a.waitingAcks === 0);
       expect(a.waitingAcks).toBe(0);
-      expect(inv?.dialog?.remoteSdp).toContain('s=second-answer');
+      expect(invite()?.dialog?.remoteSdp).toContain('s=second-answer');
     } finally {
       peer.close();
     }
