@@ -814,12 +814,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       }
       this.wire(call, far);
       let acked: Promise<Dialog>;
-      // Our offer in the 2xx (a late offer), while it is the near leg's outstanding one.
-      let lateOffer: SbcLegSdp['pendingOffer'];
+      // Our offer in the 2xx (a late offer): the answer comes in the ACK.
+      let nearOffered = false;
       if (offerText && nearAnswer) acked = inv.answer(nearAnswer);
       else {
+        nearOffered = true;
         acked = inv.answer(near.sdp.createOffer(far.codec ? [far.codec] : [], 'sendrecv', far.codec));
-        lateOffer = near.sdp.pendingOffer;
       }
       near.dialog = inv.dialog;
       if (near.dialog) this.wire(call, near);
@@ -839,13 +839,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       // A late offer (ours, in the 2xx): the answer is in the ACK, unless a re-INVITE of the
       // caller with an offer came first and the SBC's answer to it settled the near leg on a
       // newer exchange (no offer of ours outstanding any more).
-      if (
-        d &&
-        lateOffer !== undefined &&
-        near.sdp.pendingOffer !== undefined &&
-        inv.ack &&
-        inv.ack.body.length > 0
-      ) {
+      if (d && nearOffered && near.sdp.pendingOffer !== undefined && inv.ack && inv.ack.body.length > 0) {
         const a = near.sdp.acceptAnswer(inv.ack.bodyText);
         if (a.ok) this.apply(call, near, a.negotiated);
       }

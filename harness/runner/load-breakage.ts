@@ -149,8 +149,8 @@ function notExercised(
       // The SBC counts the new INVITEs it receives: one per call from its caller (a consultation
       // adds one later, a hold time after the start). Each agent has an SBC of its own.
       let most = 0;
-      for (const starts of startsByAgent(records).values()) {
-        starts.sort((x, y) => x - y);
+      for (const calls of byAgent(records).values()) {
+        const starts = calls.map((r) => r.startMs).sort((x, y) => x - y);
         for (let i = 0, j = 0; i < starts.length; i++) {
           while ((starts[i] as number) - (starts[j] as number) > 2000) j++;
           most = Math.max(most, i - j + 1);
@@ -174,15 +174,15 @@ function notExercised(
   }
 }
 
-/** The start times of the calls, by agent (each agent has an SBC of its own). */
-function startsByAgent(records: readonly LoadCallRecord[]): Map<number, number[]> {
-  const byAgent = new Map<number, number[]>();
+/** The calls by agent (each agent has an SBC of its own). */
+function byAgent(records: readonly LoadCallRecord[]): Map<number, LoadCallRecord[]> {
+  const out = new Map<number, LoadCallRecord[]>();
   for (const r of records) {
-    const list = byAgent.get(r.agent ?? 0) ?? [];
-    list.push(r.startMs);
-    byAgent.set(r.agent ?? 0, list);
+    const list = out.get(r.agent ?? 0) ?? [];
+    list.push(r);
+    out.set(r.agent ?? 0, list);
   }
-  return byAgent;
+  return out;
 }
 
 /**
@@ -191,15 +191,13 @@ function startsByAgent(records: readonly LoadCallRecord[]): Map<number, number[]
  * that ends when another starts is not counted with it.
  */
 function peakInFlightPerAgent(records: readonly LoadCallRecord[]): number {
-  const byAgent = new Map<number, Array<[number, number]>>();
-  for (const r of records) {
-    const events = byAgent.get(r.agent ?? 0) ?? [];
-    events.push([r.startMs, 1]);
-    if (r.endMs !== undefined) events.push([r.endMs, -1]);
-    byAgent.set(r.agent ?? 0, events);
-  }
   let peak = 0;
-  for (const events of byAgent.values()) {
+  for (const calls of byAgent(records).values()) {
+    const events: Array<[number, number]> = [];
+    for (const r of calls) {
+      events.push([r.startMs, 1]);
+      if (r.endMs !== undefined) events.push([r.endMs, -1]);
+    }
     // Ends before starts at the same instant.
     events.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
     let up = 0;

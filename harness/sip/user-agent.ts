@@ -960,9 +960,12 @@ class AckWait {
       );
       return;
     }
-    // The waits of newer 2xx, before `w` leaves the list.
-    const newer: AckWait[] = [];
-    for (let x: AckWait | undefined = this; x && x !== w; x = x.older) newer.push(x);
+    // The waits of newer 2xx (none in the usual case, the ACK of the newest), before `w` leaves the list.
+    let newer: AckWait[] | undefined;
+    if (w !== this) {
+      newer = [];
+      for (let x: AckWait | undefined = this; x && x !== w; x = x.older) newer.push(x);
+    }
     if (!w.done()) return;
     // The dialog's remote SDP follows its newest exchange: the ACK of a 2xx after which another
     // remote SDP came (a re-INVITE answered before this ACK, whatever the order of the ACKs)
@@ -970,7 +973,7 @@ class AckWait {
     // that saw no remote SDP since this one (both offered, no SDP between) stays newer than it.
     if (ack.body.length > 0 && w.d.remoteSdpChanges === w.sdpChanges) {
       w.d.remoteSdp = ack.bodyText;
-      for (const x of newer) if (x.sdpChanges === w.sdpChanges) x.sdpChanges = w.d.remoteSdpChanges;
+      for (const x of newer ?? []) if (x.sdpChanges === w.sdpChanges) x.sdpChanges = w.d.remoteSdpChanges;
     }
     w.resolve(ack);
   }
