@@ -305,8 +305,7 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
     fault: 'no-ack-cleanup',
     affected: ['S-6'],
     symptom: /never ACKed/,
-    reads:
-      'the provider leg of a call whose 200 OK is never ACKed stays up (NOK without the fault too until the reference SBC cleans such calls up, issue 15)',
+    reads: 'the provider leg of a call whose 200 OK is never ACKed stays up',
   },
   {
     fault: 'flood-lockout',
@@ -330,15 +329,15 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       'the SBC answers the hang-up’s BYE 500 and keeps the call: the SIP validator names RFC 3261 §15.1.2 (rule bye-2xx), the far leg is never released and the SBC still holds the call at the end',
   },
   {
-    // Measured with session-limit=1. S-6 turned NOK in that run by a race: the SBC counts the
-    // unACKed call until the provider answers its BYE, and the next call can arrive first; only
-    // 8-3-3, whose second call always meets the first one up, is run by the test.
+    // Measured with session-limit=1: only 8-3-3 holds two calls through the SBC at once. S-6,
+    // whose next call waits until both sides of the unACKed call are released, stays OK: a
+    // control that the SBC's count of a call ends with it.
     fault: 'session-limit=1',
-    affected: ['8-3-3', 'S-6'],
-    tested: ['8-3-3'],
+    affected: ['8-3-3'],
+    controls: ['S-6', 'T-2', 'T-3'],
     symptom: /final response 503/,
     reads:
-      'with one call up, a second call through the SBC is refused 503: 8-3-3’s second external call to the deskphone. S-6 turned NOK in the measured run because its next call reached the SBC before the provider had answered the SBC’s BYE of the unACKed call (a race: the SBC counts a call until its BYE is answered); the other cases never hold two calls through the SBC at once (transfers and conferences stay inside the PBX with the default profile)',
+      'with one call up, a second call through the SBC is refused 503: 8-3-3’s second external call to the deskphone. The other cases never hold two calls through the SBC at once (transfers and conferences stay inside the PBX with the default profile); S-6’s next call follows the release of both sides of its unACKed call, and stays OK',
   },
 ];
 

@@ -60,6 +60,20 @@ export async function startIntruder(
   });
 }
 
+/** Resolves true when `d` has ended, false after `ms`. */
+export async function dialogEndedWithin(d: Dialog, ms: number): Promise<boolean> {
+  if (d.state === 'terminated') return true;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    new Promise<boolean>((r) => d.once('terminated', () => r(true))),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return ended;
+}
+
 /** Counts the INVITEs (out of dialog: no To tag) that reach `ua` from the moment it is made. */
 export function countInvites(ua: UserAgent): { count(): number; stop(): void; last?: SipRequest } {
   let n = 0;

@@ -14,6 +14,7 @@ import { releasedWithin } from './call-helpers.ts';
 import { malformedBurst } from './malformed-sip.ts';
 import {
   countInvites,
+  dialogEndedWithin,
   finalWithin,
   intruderAddress,
   inviteFlood,
@@ -27,6 +28,9 @@ import { hostPort, sbcTarget } from './trunk.ts';
 const NOTE = 'Not in the report: added to judge the SBC’s own security (docs/security.md).';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** S-6: after the unACKed call's release, how long the next call waits for the SBC to see the last BYE answered, ms. */
+const NEXT_CALL_SETTLE_MS = 250;
 
 /** Resolves with `p`'s value, or undefined after `ms`. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
@@ -522,7 +526,7 @@ export const noAckCleanup = testCase({
   steps: [
     'From the trunk’s address, with the trunk’s credentials if challenged, an INVITE to a PSTN phone that is answered, but whose 200 OK is never ACKed',
     'Expected: within 64×T1 (plus 8 s) the provider’s leg is released (a BYE from the SBC, or its own BYE where the SBC is a proxy; RFC 3261 §13.3.1.4)',
-    'Then Premium Deskphone 1 calls the PSTN phone: expected established',
+    'Then, once the unACKed caller’s own side is released too (at most 5 s; not judged) and 250 ms more, Premium Deskphone 1 calls the PSTN phone: expected established',
   ],
   needs: ['security:no-ack-cleanup'],
   waits: { fullMs: 45_000, quickMs: 45_000 },
@@ -579,6 +583,17 @@ export const noAckCleanup = testCase({
         failure: `The provider leg of a call whose 200 OK was never ACKed was still ${leg.state} ${(boundMs / 1000).toFixed(0)} s later: the SBC never cleans it up`,
       });
       if (!released) await leg.hangup().catch(() => undefined);
+      // The caller's side is owed a BYE too: the SBC's own as a B2BUA (RFC 3261 §13.3.1.4, a
+      // SHOULD), the provider's relayed as a proxy. An SBC that counts the call (a licence of
+      // sessions) until both of its BYEs are answered would refuse a next call sent before, so
+      // that call waits for it, then a moment more for the answer to reach the SBC. Not judged.
+      const callerSide = r.dialog ? await dialogEndedWithin(r.dialog, CALL_RELEASE_BOUND_MS) : false;
+      ctx.note(
+        callerSide
+          ? 'The unACKed caller’s own side was released too, before the next call.'
+          : `The unACKed caller’s own side got no BYE within ${CALL_RELEASE_BOUND_MS / 1000} s of the provider leg’s release (RFC 3261 §13.3.1.4: SHOULD; not judged).`,
+      );
+      await sleep(NEXT_CALL_SETTLE_MS);
       const ext = ctx.oxo.extension('deskphone1');
       const next = await ext.call(`${p.oxo.outgoingPrefix}${phone.number}`);
       if (!('media' in next)) throw new HarnessError('the call to the PSTN phone stayed inside the PBX');
