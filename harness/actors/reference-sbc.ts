@@ -915,7 +915,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       await this.closeLeg(leg);
       return;
     }
-    if (by === 'local' || call.ended) return;
+    // A leg our own user agent ended: by the SBC's own BYE (a relay, hangupAll), which sees to
+    // the other legs itself, or by the ACK timeout, which onAckLost sees to; but a session timer
+    // that expired (RFC 4028 §10) ended only its own leg, and the call ends with it.
+    const expired = by === 'local' && leg.dialog?.localEndCause === 'session-expired';
+    if ((by === 'local' && !expired) || call.ended) return;
     if (faultOn(this.config.faults, 'no-bye-relay') && by === 'remote') {
       call.record.byeNotRelayed = leg.side;
       return;
@@ -925,7 +929,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       if (faultOn(this.config.faults, 'bye-cseq-backwards')) other.dialog.localSeq -= 2;
       await other.ua.bye(other.dialog).catch(() => undefined);
     }
-    await this.finish(call, leg.side);
+    await this.finish(call, expired ? 'sbc' : leg.side);
   }
 
   /**

@@ -240,6 +240,8 @@ export async function startSbcRig(
      * the rig opens the LAN side (`lanInvites: 'any'`) unless this says otherwise.
      */
     security?: ReferenceSbcConfigInput['security'];
+    /** The SBC's clock (its SIP timers, session timers and media watch); the system's by default. */
+    clock?: Clock;
   } = {},
 ): Promise<SbcRig> {
   const A = RIG_ADDRESSES;
@@ -252,34 +254,37 @@ export async function startSbcRig(
   });
   const oxo = await StandInAgent.start({ address: A.oxo, contactUser: 'oxo' });
   const base = { codecs: ['G722', 'PCMA', 'PCMU'] as CodecName[], telephoneEvent: true };
-  const sbc = await ReferenceSbc.start({
-    lan: {
-      address: A.sbcLan,
-      trunk: { ...RIG_ACCOUNTS.trunk },
-      media: { ...base, ...sbcConfig.lanMedia },
-    },
-    wan: {
-      address: A.sbcWan,
-      provider: {
-        address: A.provider,
-        port: provider.udp.port,
-        protocol: 'UDP',
-        domain: RIG_ACCOUNTS.providerDomain,
+  const sbc = await ReferenceSbc.start(
+    {
+      lan: {
+        address: A.sbcLan,
+        trunk: { ...RIG_ACCOUNTS.trunk },
+        media: { ...base, ...sbcConfig.lanMedia },
       },
-      line: {
-        ...RIG_ACCOUNTS.line,
-        dids: [RIG_ACCOUNTS.did],
-        register: sbcConfig.register ?? false,
-        retryMs: sbcConfig.retryMs ?? 200,
+      wan: {
+        address: A.sbcWan,
+        provider: {
+          address: A.provider,
+          port: provider.udp.port,
+          protocol: 'UDP',
+          domain: RIG_ACCOUNTS.providerDomain,
+        },
+        line: {
+          ...RIG_ACCOUNTS.line,
+          dids: [RIG_ACCOUNTS.did],
+          register: sbcConfig.register ?? false,
+          retryMs: sbcConfig.retryMs ?? 200,
+        },
+        media: { ...base, ...sbcConfig.wanMedia },
       },
-      media: { ...base, ...sbcConfig.wanMedia },
+      referPolicy: sbcConfig.referPolicy ?? 'pass',
+      security: { lanInvites: 'any', ...sbcConfig.security },
+      faults: { ...sbcConfig.faults },
+      ...(sbcConfig.personalities ? { personalities: [...sbcConfig.personalities] } : {}),
+      timers: { t1: 100, t2: 800, t4: 1000 },
     },
-    referPolicy: sbcConfig.referPolicy ?? 'pass',
-    security: { lanInvites: 'any', ...sbcConfig.security },
-    faults: { ...sbcConfig.faults },
-    ...(sbcConfig.personalities ? { personalities: [...sbcConfig.personalities] } : {}),
-    timers: { t1: 100, t2: 800, t4: 1000 },
-  });
+    sbcConfig.clock ? { clock: sbcConfig.clock } : {},
+  );
   const lan = sbc.lanListener('UDP');
   const wan = sbc.wanListener('UDP');
   return {

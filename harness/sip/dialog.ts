@@ -102,6 +102,12 @@ export class Dialog extends EventEmitter<DialogEvents> {
    */
   remoteSdpChanges = 0;
   localSdp: string | undefined;
+  /**
+   * Why our user agent ended the dialog with BYE on its own, not at the application's request:
+   * its session timer expired or a refresh failed (RFC 4028 §10), or its 2xx was never ACKed
+   * (RFC 3261 §13.3.1.4). Set before that BYE; undefined for every other end.
+   */
+  localEndCause: 'session-expired' | 'no-ack' | undefined;
   /** The message whose Allow header gives remoteAllow, until it is first read or the dialog ends. */
   private allowFrom: SipRequest | SipResponse | undefined;
   private allow: string[] | undefined;
@@ -156,6 +162,7 @@ export class Dialog extends EventEmitter<DialogEvents> {
     this.connectionId = init.connectionId;
     this.remoteSdp = undefined;
     this.localSdp = undefined;
+    this.localEndCause = undefined;
   }
 
   /** The key last computed, with the id fields it came from (the maps of the user agent read it per message). */

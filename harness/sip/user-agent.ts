@@ -751,8 +751,9 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
         return out.status;
       },
       expire: () => {
-        if (d.state !== 'terminated')
-          this.bye(d, [['Reason', 'SIP;cause=408;text="Session expired"']]).catch(() => undefined);
+        if (d.state === 'terminated') return;
+        d.localEndCause = 'session-expired';
+        this.bye(d, [['Reason', 'SIP;cause=408;text="Session expired"']]).catch(() => undefined);
       },
     });
     this.sessionTimers.set(d.key, timer);
@@ -931,7 +932,10 @@ class AckWait {
         'no ACK for the 2xx within 64*T1; ending the dialog with BYE',
       );
       this.reject(new AckTimeoutError());
-      if (d.state !== 'terminated') ua.bye(d).catch(() => undefined);
+      if (d.state !== 'terminated') {
+        d.localEndCause = 'no-ack';
+        ua.bye(d).catch(() => undefined);
+      }
       return;
     }
     if (!this.tx.reliable) ua.transactions.postStateless(this.res, this.tx.responseTarget);

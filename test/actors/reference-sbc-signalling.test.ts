@@ -7,6 +7,7 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { toneSource } from '../../harness/actors/audio-sources.ts';
+import { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { ReferenceSbc } from '../../harness/actors/reference-sbc.ts';
 import {
   answerNextCall,
@@ -16,8 +17,9 @@ import {
 } from '../../harness/actors/sbc-stand-ins.ts';
 import { createResponse, UserAgent } from '../../harness/sip/index.ts';
 import { selfSignedCertificate } from '../../harness/support/certificate.ts';
+import { VirtualClock } from '../../harness/support/clock.ts';
 import { describeWithPeers } from '../support/peers.ts';
-import { PCMA_TE as PCMA, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
+import { PCMA_TE as PCMA, sleep, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
 const { legs, rig, lanToWan: call } = useSbcRigs();
 
@@ -122,6 +124,51 @@ describe('reference SBC: in-dialog and failure signalling', () => {
     legs.push(ok.media);
     expect(ok.outcome.status).toBe(200);
     legs.push((await answered).media);
+  });
+});
+
+describe('reference SBC: a session timer of its own that expires (RFC 4028 §10)', () => {
+  it('ends the whole call: the expired leg gets the BYE with Reason 408, the other leg a BYE too', async () => {
+    // The SBC on a clock of its own, so its session timer expires when the test says; the
+    // stand-ins keep the system clock. The OXO asks for a 90 s session that it refreshes
+    // itself (refresher=uac): the SBC only watches, and ends the leg 60 s in without a refresh.
+    const vc = new VirtualClock(Date.now());
+    const r = await rig({ clock: vc });
+    const answered = answerNextCall(r.provider, RIG_ADDRESSES.provider, PCMA);
+    const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.oxo, prefs: PCMA });
+    legs.push(media);
+    const out = await r.oxo.ua.invite({
+      method: 'INVITE',
+      uri: r.lanUri('0301234567'),
+      from: `sip:200@${RIG_ADDRESSES.oxo}`,
+      body: media.createOffer(),
+      sessionExpires: 90,
+    }).result;
+    expect(out.status).toBe(200);
+    expect(out.response?.get('session-expires')).toBe('90;refresher=uac');
+    const far = await answered;
+    legs.push(far.media);
+    const oxoDialog = out.dialog!;
+    // Time moves a second at a step, the event loop running between steps (the ACK of the
+    // SBC's 2xx, its retransmissions' end).
+    const step = async (seconds: number) => {
+      for (let i = 0; i < seconds; i++) {
+        vc.advance(1000);
+        await sleep(10);
+      }
+    };
+    await step(59);
+    expect(oxoDialog.state).toBe('confirmed');
+    expect(r.oxo.messages('in', 'BYE')).toHaveLength(0);
+    await step(1);
+    expect(await until(() => oxoDialog.state === 'terminated')).toBe(true);
+    const bye = r.oxo.messages('in', 'BYE')[0];
+    expect(bye?.get('reason')).toMatch(/cause=408/);
+    // Before the fix the SBC took its own BYE for one it had relayed: the provider's leg
+    // stayed up and the SBC kept the call.
+    expect(await until(() => far.dialog.state === 'terminated')).toBe(true);
+    expect(r.provider.messages('in', 'BYE')).toHaveLength(1);
+    expect(await until(() => r.sbc.calls()[0]?.state === 'ended')).toBe(true);
   });
 });
 

@@ -253,12 +253,15 @@ describe('session timers (RFC 4028)', () => {
 
   it('when the refresher never refreshes, the other side ends the call with BYE', async () => {
     const { a, b, bobUri } = await pair({ minSE: 1 }, { refreshSessions: false });
-    const { aliceDialog } = await connect(a, b, bobUri, [
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri, [
       ['Session-Expires', '1;refresher=uac'],
       ['Supported', 'timer'],
     ]);
     const by = await new Promise<string>((resolve) => aliceDialog.once('terminated', resolve));
     expect(by).toBe('remote');
+    // The BYE came from bob's own session timer, and his dialog says so; alice's ended by a BYE.
+    expect(bobDialog.localEndCause).toBe('session-expired');
+    expect(aliceDialog.localEndCause).toBeUndefined();
   });
 });
 
@@ -428,6 +431,8 @@ describe("a callee's 2xx waiting for its ACK", () => {
       expect(await outcome).toMatch(/no ACK for the 2xx within 64\*T1/);
       await waitUntil(() => dialog()?.state === 'terminated');
       expect(dialog()?.state).toBe('terminated');
+      // Why the user agent ended it on its own (an SBC's relay reads it).
+      expect(dialog()?.localEndCause).toBe('no-ack');
       expect(a.waitingAcks).toBe(0);
       expect(dialog()?.listenerCount('terminated')).toBe(0);
       expect(dialog()?.ackWait).toBeUndefined();
