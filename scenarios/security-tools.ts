@@ -63,15 +63,17 @@ export async function startIntruder(
 /** Resolves true when `d` has ended, false after `ms`. */
 export async function dialogEndedWithin(d: Dialog, ms: number): Promise<boolean> {
   if (d.state === 'terminated') return true;
-  let timer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([
-    new Promise<boolean>((r) => d.once('terminated', () => r(true))),
-    new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(false), ms);
-    }),
-  ]);
-  clearTimeout(timer);
-  return ended;
+  return new Promise<boolean>((resolve) => {
+    const onEnd = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      d.off('terminated', onEnd);
+      resolve(false);
+    }, ms);
+    d.once('terminated', onEnd);
+  });
 }
 
 /** Counts the INVITEs (out of dialog: no To tag) that reach `ua` from the moment it is made. */

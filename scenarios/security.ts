@@ -587,12 +587,14 @@ export const noAckCleanup = testCase({
       // SHOULD), the provider's relayed as a proxy. An SBC that counts the call (a licence of
       // sessions) until both of its BYEs are answered would refuse a next call sent before, so
       // that call waits for it, then a moment more for the answer to reach the SBC. Not judged.
-      const callerSide = r.dialog ? await dialogEndedWithin(r.dialog, CALL_RELEASE_BOUND_MS) : false;
-      ctx.note(
-        callerSide
-          ? 'The unACKed caller’s own side was released too, before the next call.'
-          : `The unACKed caller’s own side got no BYE within ${CALL_RELEASE_BOUND_MS / 1000} s of the provider leg’s release (RFC 3261 §13.3.1.4: SHOULD; not judged).`,
-      );
+      if (r.dialog) {
+        const callerSide = await dialogEndedWithin(r.dialog, CALL_RELEASE_BOUND_MS);
+        ctx.note(
+          callerSide
+            ? 'The unACKed caller’s own side was released too, before the next call.'
+            : `The unACKed caller’s own side got no BYE within ${CALL_RELEASE_BOUND_MS / 1000} s of the provider leg’s release (RFC 3261 §13.3.1.4: SHOULD; not judged).`,
+        );
+      }
       await sleep(NEXT_CALL_SETTLE_MS);
       const ext = ctx.oxo.extension('deskphone1');
       const next = await ext.call(`${p.oxo.outgoingPrefix}${phone.number}`);

@@ -915,11 +915,15 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       await this.closeLeg(leg);
       return;
     }
+    if (call.ended) return;
     // A leg our own user agent ended: by the SBC's own BYE (a relay, hangupAll), which sees to
     // the other legs itself, or by the ACK timeout, which onAckLost sees to; but a session timer
-    // that expired (RFC 4028 §10) ended only its own leg, and the call ends with it.
-    const expired = by === 'local' && leg.dialog?.localEndCause === 'session-expired';
-    if ((by === 'local' && !expired) || call.ended) return;
+    // that expired (RFC 4028 §10) ended only its own leg, and the whole call ends with it.
+    if (by === 'local' && leg.dialog?.localEndCause === 'session-expired') {
+      await this.hangupAll(call, 'sbc');
+      return;
+    }
+    if (by === 'local') return;
     if (faultOn(this.config.faults, 'no-bye-relay') && by === 'remote') {
       call.record.byeNotRelayed = leg.side;
       return;
@@ -929,7 +933,24 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       if (faultOn(this.config.faults, 'bye-cseq-backwards')) other.dialog.localSeq -= 2;
       await other.ua.bye(other.dialog).catch(() => undefined);
     }
-    await this.finish(call, expired ? 'sbc' : leg.side);
+    await this.finish(call, leg.side);
+  }
+
+  /**
+   * A re-INVITE of the SBC's own answered 481 or 408 (a timeout too): the peer has no such
+   * dialog any more, or cannot be reached, and the dialog ends (RFC 3261 §12.2.1.2, §14.1), so
+   * the call ends on every leg. Before, the call stayed up and its ports open.
+   */
+  private endIfDialogGone(call: Call, leg: Leg, status: number): void {
+    if ((status !== 481 && status !== 408) || call.ended || this.stopped) return;
+    leg.ua.transport.netLog.warn(
+      'reinvite-dialog-gone',
+      { call: call.record.id, side: leg.side, status },
+      'a re-INVITE of the SBC was answered 481 or 408: ending the call',
+    );
+    void this.hangupAll(call, 'sbc').catch((e: unknown) =>
+      this.log.error({ err: String(e), call: call.record.id }, 'could not end a call whose dialog is gone'),
+    );
   }
 
   /**
@@ -1222,6 +1243,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         if (!a?.ok || call.ended) {
           leg.sdp.setPort(old.localPort);
           await this.closeEndpoint(ep);
+          this.endIfDialogGone(call, leg, out.status);
           continue;
         }
         call.record.reinvites.push({
@@ -1310,6 +1332,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           : undefined;
       if (a?.ok && !call.ended && call.legs.includes(leg) && !call.movedOut.has(leg))
         this.apply(call, leg, a.negotiated);
+      else this.endIfDialogGone(call, leg, out.status);
     } catch {
       // Left as it was.
     } finally {
@@ -1637,6 +1660,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       direction: 'sendrecv',
     });
     if (a?.ok && !call.ended) this.apply(call, leg, a.negotiated);
+    else if (out) this.endIfDialogGone(call, leg, out.status);
   }
 }
 

@@ -753,7 +753,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       expire: () => {
         if (d.state === 'terminated') return;
         d.localEndCause = 'session-expired';
-        this.bye(d, [['Reason', 'SIP;cause=408;text="Session expired"']]).catch(() => undefined);
+        // A BYE that cannot be built (no usable remote target) still ends the session.
+        this.bye(d, [['Reason', 'SIP;cause=408;text="Session expired"']]).catch(() => d.terminate('local'));
       },
     });
     this.sessionTimers.set(d.key, timer);

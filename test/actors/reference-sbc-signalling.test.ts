@@ -127,8 +127,8 @@ describe('reference SBC: in-dialog and failure signalling', () => {
   });
 });
 
-describe('reference SBC: a session timer of its own that expires (RFC 4028 §10)', () => {
-  it('ends the whole call: the expired leg gets the BYE with Reason 408, the other leg a BYE too', async () => {
+describe('reference SBC: a dialog of its own that ends ends the call', () => {
+  it('a session timer of its own that expires (RFC 4028 §10): the expired leg gets the BYE with Reason 408, the other leg a BYE too', async () => {
     // The SBC on a clock of its own, so its session timer expires when the test says; the
     // stand-ins keep the system clock. The OXO asks for a 90 s session that it refreshes
     // itself (refresher=uac): the SBC only watches, and ends the leg 60 s in without a refresh.
@@ -149,6 +149,8 @@ describe('reference SBC: a session timer of its own that expires (RFC 4028 §10)
     const far = await answered;
     legs.push(far.media);
     const oxoDialog = out.dialog!;
+    // The OXO's ACK reaches the SBC before its clock moves (else 64*T1 of it would end the leg).
+    expect(await until(() => r.sbc.lanUa.waitingAcks === 0)).toBe(true);
     // Time moves a second at a step, the event loop running between steps (the ACK of the
     // SBC's 2xx, its retransmissions' end).
     const step = async (seconds: number) => {
@@ -169,6 +171,24 @@ describe('reference SBC: a session timer of its own that expires (RFC 4028 §10)
     expect(await until(() => far.dialog.state === 'terminated')).toBe(true);
     expect(r.provider.messages('in', 'BYE')).toHaveLength(1);
     expect(await until(() => r.sbc.calls()[0]?.state === 'ended')).toBe(true);
+    expect(r.sbc.calls()[0]?.endedBy).toBe('sbc');
+  });
+
+  it('a re-INVITE of its own answered 481 (RFC 3261 §12.2.1.2, §14.1) ends the call on both legs', async () => {
+    // Personality session-refresh: the SBC re-INVITEs each leg 1.5 s after the ACK. The
+    // provider no longer knows the dialog and answers 481.
+    const r = await rig({ personalities: ['session-refresh'] });
+    const { provider, oxoDialog } = await call(r);
+    provider.dialog.on('request', (req, tx) => {
+      if (req.method === 'INVITE') tx.respond(createResponse(req, 481));
+      else tx.respond(createResponse(req, 200));
+    });
+    // Before the fix the call stayed up on both legs, its ports open.
+    expect(await until(() => oxoDialog.state === 'terminated', 6000)).toBe(true);
+    expect(r.oxo.messages('in', 'BYE')).toHaveLength(1);
+    expect(await until(() => r.sbc.calls()[0]?.state === 'ended')).toBe(true);
+    expect(r.sbc.calls()[0]?.endedBy).toBe('sbc');
+    expect(r.sbc.calls()[0]?.reinvites.some((x) => x.from === 'sbc' && x.status === 481)).toBe(true);
   });
 });
 

@@ -263,6 +263,26 @@ describe('session timers (RFC 4028)', () => {
     expect(bobDialog.localEndCause).toBe('session-expired');
     expect(aliceDialog.localEndCause).toBeUndefined();
   });
+
+  it('a refresh answered 481 ends the session with BYE (RFC 4028 §10), Reason 408', async () => {
+    const { a, b, bobUri } = await pair({ minSE: 1 });
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri, [
+      ['Session-Expires', '2;refresher=uac'],
+      ['Supported', 'timer'],
+    ]);
+    // Bob no longer knows the dialog's refreshes; his BYE handling stays the user agent's.
+    bobDialog.on('request', (req, tx) => tx.respond(createResponse(req, 481)));
+    const bye = new Promise<SipRequest>((resolve) =>
+      b.transport.on('trace', (t) => {
+        const m = t.message;
+        if (t.direction === 'in' && m?.isRequest && (m as SipRequest).method === 'BYE')
+          resolve(m as SipRequest);
+      }),
+    );
+    expect((await bye).get('reason')).toMatch(/cause=408/);
+    expect(aliceDialog.state).toBe('terminated');
+    expect(aliceDialog.localEndCause).toBe('session-expired');
+  });
 });
 
 /** Our user agent and a bare UDP socket on 127.0.0.7 that the test answers from by hand. */
@@ -431,7 +451,7 @@ describe("a callee's 2xx waiting for its ACK", () => {
       expect(await outcome).toMatch(/no ACK for the 2xx within 64\*T1/);
       await waitUntil(() => dialog()?.state === 'terminated');
       expect(dialog()?.state).toBe('terminated');
-      // Why the user agent ended it on its own (an SBC's relay reads it).
+      // Why the user agent ended it on its own.
       expect(dialog()?.localEndCause).toBe('no-ack');
       expect(a.waitingAcks).toBe(0);
       expect(dialog()?.listenerCount('terminated')).toBe(0);
