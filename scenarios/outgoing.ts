@@ -6,7 +6,7 @@
  * same way; 8-2-4 calls an external number from the remote-worker deskphone and checks audio.
  */
 import type { Call, CallDtmfMode, Extension, ExtensionId } from '../harness/actors/index.ts';
-import { IVR_PROMPT_MS, Ivr } from '../harness/actors/index.ts';
+import { IVR_PROMPT_MS, Ivr, sameNumber } from '../harness/actors/index.ts';
 import {
   type CaseContext,
   type CaseDefinition,
@@ -288,10 +288,18 @@ export const remoteCallsExternal = testCase({
     const c = await callExternal(ctx, remote, 'extnum');
     if (!c) return;
     const ext = ctx.provider.phone('extnum');
-    ctx.check.that('the call reaches the dialled external number', c.pstn.requestUser === ext.number, {
-      expected: ext.number,
-      observed: c.pstn.requestUser ?? '(none)',
-      failure: `The call from ${remote.name} arrived at the provider for ${c.pstn.requestUser ?? 'no number'} instead of ${ext.number}`,
+    // The number may reach the provider in another form (national, 00…, E.164 with or without
+    // "+": an SBC's number rewriting), in the Request-URI or only in To (RFC 3261 §8.1.1.1,
+    // §8.1.1.2); the provider routes by either, as a carrier's numbering plan would.
+    const ruri = c.pstn.requestUser ?? '';
+    const to = c.pstn.invite?.to?.uri;
+    const toUser = to && 'user' in to ? (to.user ?? '') : to && 'number' in to ? to.number : '';
+    const plan = ctx.provider.numbering;
+    const reached = sameNumber(ruri, ext.number, plan) || sameNumber(toUser, ext.number, plan);
+    ctx.check.that('the call reaches the dialled external number', reached, {
+      expected: `${ext.number} (in any number form, in the Request-URI or To)`,
+      observed: `Request-URI ${ruri || '(no user)'}, To ${toUser || '(no user)'}`,
+      failure: `The call from ${remote.name} arrived at the provider for ${ruri || 'no number'} (To ${toUser || 'no number'}) instead of ${ext.number}`,
     });
     const set = { call: c.desk, name: remote.name || 'the remote deskphone' };
     const far = { call: c.pstn, name: 'the external phone' };

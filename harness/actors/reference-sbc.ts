@@ -515,8 +515,10 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   private routeToWan(req: SipRequest): Route | number {
     const c = this.config.wan;
     const ruri = req.parsedUri;
-    const called = (ruri && isSipUri(ruri) ? ruri.user : undefined) ?? userOf(req.to);
-    if (!called) return 404;
+    const dialled = (ruri && isSipUri(ruri) ? ruri.user : undefined) ?? userOf(req.to);
+    if (!dialled) return 404;
+    // called-00: an E.164 number with the international prefix instead of "+".
+    const called = this.has('called-00') && /^\+\d+$/.test(dialled) ? `00${dialled.slice(1)}` : dialled;
     const pai = req.pAssertedIdentities[0];
     const calling = userOf(pai) ?? userOf(req.from) ?? c.line.username;
     const domain = c.provider.domain;

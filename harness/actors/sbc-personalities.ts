@@ -14,6 +14,7 @@
 export type SbcPersonalityName =
   | 'rechallenge-bad-password'
   | 'ruri-did'
+  | 'called-00'
   | 'caller-in-pai'
   | 'caller-in-from'
   | 'update-for-hold'
@@ -62,6 +63,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §16.5 and §16.6 (a proxy sets the Request-URI to the target it chose: the registered contact, §10.2.1), §8.1.1.2 (To holds the logical recipient)',
     onTheWire:
       'INVITE sip:<DID>@<OXO address>:<port> on the LAN side; the default is INVITE <registered Contact URI>.',
+  },
+  {
+    name: 'called-00',
+    summary:
+      'Writes the called number of a call toward the provider with the international prefix 00 instead of + (sip:+4940555003@… becomes sip:004940555003@…), in the Request-URI and To.',
+    reference:
+      'RFC 3261 §19.1.1 (the user part of a SIP URI is the provider’s to define), §8.1.1.1 and §8.1.1.2 (Request-URI, To); ITU-T E.164 §6 (a number in international format, dialled with the international prefix)',
+    onTheWire:
+      'INVITE sip:00<country code><number>@<provider domain> on the WAN side; the default keeps the number as the OXO sent it (+<country code><number>).',
   },
   {
     name: 'caller-in-pai',

@@ -9,8 +9,9 @@
  * machine) per group, five groups. Personalities are grouped when they change different
  * things, so none can hide or undo another's effect:
  * - signalling: rechallenge-bad-password (REGISTER answers), ruri-did (the Request-URI of the
- *   INVITE toward the OXO), caller-in-pai (its From) and update-for-hold (in-dialog hold/resume
- *   toward the provider) touch different SIP messages or headers; early-media (a 183 with SDP and
+ *   INVITE toward the OXO), called-00 (the Request-URI and To of the INVITE toward the
+ *   provider), caller-in-pai (its From) and update-for-hold (in-dialog hold/resume toward the
+ *   provider) touch different SIP messages or headers; early-media (a 183 with SDP and
  *   ringback before the answer) acts only before the answer, where none of them does;
  * - sdp: te-pt-96 (the telephone-event payload type) and ptime-30 (a=ptime) change different
  *   SDP lines, and neither touches the RTP stream's identity; repacketize-60 re-frames the
@@ -60,6 +61,7 @@ const GROUPS: Group[] = [
     personalities: [
       'rechallenge-bad-password',
       'ruri-did',
+      'called-00',
       'caller-in-pai',
       'update-for-hold',
       'early-media',
@@ -191,6 +193,16 @@ function seen(
         ok: any(new RegExp(`^INVITE sip:\\+?[0-9]+@${oxo}:`, 'm')),
         what: 'an INVITE toward the OXO with a number as Request-URI user',
       };
+    case 'called-00': {
+      const wan = profile.sbc.wan.address.replace(/\./g, '\\.');
+      // Each message of a case's SIP text starts with "--- <time> UDP <src> → <dst>".
+      return {
+        ok: [...sip.values()]
+          .flatMap((t) => t.split(/^--- /m))
+          .some((m) => new RegExp(`^\\S+ \\S+ ${wan}:\\d+ →[^\\n]*\\nINVITE sip:00\\d+@`).test(m)),
+        what: 'an INVITE from the SBC’s WAN address with a called number written 00…',
+      };
+    }
     case 'caller-in-pai':
       return {
         ok: any(
