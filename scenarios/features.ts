@@ -495,11 +495,14 @@ export const threePartyConference = testCase({
       await checkMusicOnHold(ctx, pstn, 'while Premium Deskphone 1 calls Premium Deskphone 2');
       inner.stop();
       const conf = await ctx.oxo.conference([c.desk, d1.handset, d2.handset]);
+      // The conference waits only for the SBC's answer to the OXO's resume: a B2BUA may answer
+      // that leg first and re-INVITE the provider's after, as for any resume (resumeExternal).
+      await until(() => c.pstn.remoteDirection === 'sendrecv', HOLD_RELAY_MS);
       ctx.check.equal(
         'conference: the external call resumed at the provider',
         c.pstn.remoteDirection,
         'sendrecv',
-        `When the conference started the PSTN phone still saw a=${c.pstn.remoteDirection}: the resume did not cross the SBC`,
+        `${HOLD_RELAY_MS / 1000} s after the conference started the PSTN phone still saw a=${c.pstn.remoteDirection}: the resume did not cross the SBC`,
       );
       const all = [pstn, s1, s2];
       await checkTones(

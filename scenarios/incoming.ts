@@ -9,6 +9,7 @@ import type { Call, Extension, ExtensionState, PstnPhone } from '../harness/acto
 import { detectMoh, normaliseNumber, toneSource } from '../harness/actors/index.ts';
 import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
 import {
+  CALL_RELEASE_BOUND_MS,
   type CaseContext,
   listenWindow,
   MIN_TONE_LEVEL,
@@ -124,8 +125,11 @@ function watchRtp(legs: Array<{ call: Call; name: string }>, maxMs: number): Rtp
   };
 }
 
-/** How long the far end may take to be released after a hang-up, ms. */
-export const RELEASE_WAIT_MS = 2000;
+/**
+ * How long the far end may take to be released after a hang-up, ms: the call invariant's bound
+ * (a relayed BYE whose first datagrams were lost is retransmitted at T1, 2·T1, 4·T1: 3.5 s).
+ */
+export const RELEASE_WAIT_MS = CALL_RELEASE_BOUND_MS;
 
 /**
  * `hanger` ends the call (BYE) and the far end must be released within

@@ -8,7 +8,7 @@
  * (placed by B, still up after the transfer, no REFER), and C's hang-up ending A's call.
  */
 import type { Call, Extension, OxoTransferRecord } from '../harness/actors/index.ts';
-import { type CaseContext, testCase } from '../harness/runner/index.ts';
+import { CALL_RELEASE_BOUND_MS, type CaseContext, testCase } from '../harness/runner/index.ts';
 import { callExtension, hangUp } from './call-helpers.ts';
 import {
   callParty,
@@ -111,7 +111,7 @@ function checkTrunkCall(ctx: CaseContext, b: Extension, cNumber: string): void {
 /** C hangs up: A's call must end (the BYE crosses the SBC) and A's handset go quiet. */
 async function cHangsUp(ctx: CaseContext, a: Extension, call: Call, c: Call): Promise<void> {
   await c.hangup();
-  const ended = await until(() => call.state === 'ended' && !a.handset.hearing, 3000);
+  const ended = await until(() => call.state === 'ended' && !a.handset.hearing, CALL_RELEASE_BOUND_MS);
   ctx.check.that(`C hangs up: ${a.name}'s call ends`, ended, {
     expected: "BYE relayed by the SBC, A's call ended",
     observed: `A's trunk call ${call.state}`,

@@ -31,6 +31,7 @@ import {
   type NameAddr,
   notifyReferProgress,
   type SdpDirection,
+  type SdpSession,
   type SendTarget,
   type ServerTransaction,
   SipRequest,
@@ -78,6 +79,9 @@ const PORT_CHANGE_AFTER_MS = 300;
 
 /** With personality port-change: the old port keeps relaying what is already on its way this long, ms. */
 const OLD_PORT_GRACE_MS = 1000;
+
+/** With personality answer-then-relay: a re-INVITE goes on to the other leg this long after its own leg's ACK, ms. */
+const RELAY_AFTER_ANSWER_MS = 300;
 
 /** With personality session-refresh: the first refresh this long after the answer, then every REFRESH_EVERY_MS, ms. */
 const REFRESH_FIRST_MS = 1500;
@@ -154,9 +158,10 @@ export interface SbcCallRecord {
     /**
      * How it went on to the other leg when not as the same request: an UPDATE (personality
      * update-for-hold) or a re-INVITE without an offer (personality offerless-reinvite); or
-     * not at all, answered on the leg that sent it (personality hold-local).
+     * not at all, answered on the leg that sent it (personality hold-local); or answered on
+     * that leg first and sent on after its ACK (personality answer-then-relay).
      */
-    relayedAs?: 'UPDATE' | 'offerless INVITE' | 'answered here';
+    relayedAs?: 'UPDATE' | 'offerless INVITE' | 'answered here' | 'answered first';
   }>;
   refers: Array<{
     from: SbcSide;
@@ -1132,6 +1137,10 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       this.answerHoldHere(call, leg, other, rec, offerText, req, tx);
       return;
     }
+    if (isInvite && this.has('answer-then-relay')) {
+      this.answerThenRelay(call, leg, other, rec, offer, offerText, req, tx);
+      return;
+    }
     call.busy = true;
     try {
       rec.direction = peerDirection(offer);
@@ -1202,19 +1211,90 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     req: SipRequest,
     tx: ServerTransaction,
   ): void {
+    const res = this.answerOnLeg(call, leg, other, rec, 'answered here', offerText, req, tx);
+    if (res && leg.dialog)
+      leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch((e) => this.onAckLost(call, leg, e));
+  }
+
+  /**
+   * Answers an in-dialog offer on its own leg with the SBC's own media (hold-local,
+   * answer-then-relay): 200 with the answer, or 488 when none can be made. The 200, or undefined.
+   */
+  private answerOnLeg(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    rec: SbcCallRecord['reinvites'][number],
+    relayedAs: 'answered here' | 'answered first',
+    offerText: string,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): SipResponse | undefined {
     rec.direction = peerDirection(parseOrUndefined(offerText));
-    rec.relayedAs = 'answered here';
+    rec.relayedAs = relayedAs;
     const b = leg.sdp.answer(offerText, other.codec ?? leg.codec, 'sendrecv');
-    if (!b.ok) {
+    if (!b.ok || !leg.dialog) {
       rec.status = 488;
       this.respond(tx, req, 488, leg);
-      return;
+      return undefined;
     }
     this.apply(call, leg, b.negotiated);
     rec.status = 200;
-    const res = this.respond(tx, req, 200, leg, b.answer);
-    if (leg.dialog)
-      leg.ua.retransmit2xxUntilAck(leg.dialog, tx, res).catch((e) => this.onAckLost(call, leg, e));
+    return this.respond(tx, req, 200, leg, b.answer);
+  }
+
+  /**
+   * Personality answer-then-relay: a re-INVITE's offer is answered on its own leg at once (the
+   * SBC anchors the media, so it can), and goes on to the other leg in a re-INVITE of its own
+   * once that leg's ACK has come, RELAY_AFTER_ANSWER_MS later: the two legs of a back-to-back
+   * SBC are two dialogs (RFC 3261 §6), each with its own offer and answer (RFC 3264 §8), as
+   * Asterisk's chan_pjsip does. The call is busy until the other leg has answered.
+   */
+  private answerThenRelay(
+    call: Call,
+    leg: Leg,
+    other: Leg,
+    rec: SbcCallRecord['reinvites'][number],
+    offer: SdpSession,
+    offerText: string,
+    req: SipRequest,
+    tx: ServerTransaction,
+  ): void {
+    const res = this.answerOnLeg(call, leg, other, rec, 'answered first', offerText, req, tx);
+    const d = leg.dialog;
+    if (!res || !d) return;
+    call.busy = true;
+    leg.ua
+      .retransmit2xxUntilAck(d, tx, res)
+      .then(
+        async () => {
+          await new Promise<void>((r) => this.clock.setTimeout(r, RELAY_AFTER_ANSWER_MS));
+          await this.offerOn(call, other, offer);
+        },
+        (e: unknown) => this.onAckLost(call, leg, e),
+      )
+      .catch((e: unknown) =>
+        this.log.error({ err: String(e), call: call.record.id }, 'could not relay an answered re-INVITE'),
+      )
+      .finally(() => {
+        call.busy = false;
+      });
+  }
+
+  /** A re-INVITE of the SBC's own carrying `offer`'s codecs and direction on `leg`; its answer applied. */
+  private async offerOn(call: Call, leg: Leg, offer: SdpSession): Promise<void> {
+    const d = leg.dialog;
+    if (call.ended || this.stopped || !d || d.state === 'terminated') return;
+    const out = await leg.ua.reinvite(
+      d,
+      leg.sdp.createOffer(offeredCodecs(offer), peerDirection(offer), leg.codec),
+    );
+    const a =
+      out.status >= 200 && out.status < 300 && out.response && isSdp(out.response)
+        ? leg.sdp.acceptAnswer(out.response.bodyText)
+        : undefined;
+    if (a?.ok && !call.ended) this.apply(call, leg, a.negotiated);
+    else this.endIfDialogGone(call, leg, out.status);
   }
 
   /**

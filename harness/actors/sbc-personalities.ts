@@ -20,6 +20,7 @@ export type SbcPersonalityName =
   | 'update-for-hold'
   | 'offerless-reinvite'
   | 'hold-local'
+  | 'answer-then-relay'
   | 'te-pt-96'
   | 'ssrc-change'
   | 'port-change'
@@ -117,6 +118,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §6 and §12 (each leg of a back-to-back SBC is its own dialog); RFC 3264 §8.4 (a hold offer binds its own session) and §6.1 (no media toward a sendonly peer)',
     onTheWire:
       're-INVITE a=sendonly from the OXO answered a=recvonly by the SBC; no re-INVITE toward the provider; RTP (the music) on toward the provider’s phone.',
+  },
+  {
+    name: 'answer-then-relay',
+    summary:
+      'Answers a re-INVITE with an offer (hold, resume) on its own leg at once, then sends the offer on to the other leg in a re-INVITE of its own 300 ms after that leg’s ACK, instead of relaying it before answering.',
+    reference:
+      'RFC 3261 §6 and §14 (each leg of a back-to-back SBC is its own dialog, with its own re-INVITE); RFC 3264 §8 (each session’s offer and answer)',
+    onTheWire:
+      'the SBC’s 200 OK to the OXO’s re-INVITE (a=sendonly) comes before its own re-INVITE toward the provider; the default relays the re-INVITE first and answers the OXO with the provider’s answer.',
   },
   {
     name: 'te-pt-96',

@@ -35,7 +35,9 @@
  *   the same audio back as 40 ms packets (half as many): no a=ptime of another personality
  *   changes what it re-frames. session-refresh (re-INVITEs of the SBC's own that change nothing)
  *   sits apart from port-change and from the hold personalities, whose re-INVITEs would mix
- *   with its own.
+ *   with its own, except answer-then-relay: its re-INVITEs toward the other leg are the SBC's
+ *   own too, but each follows one the SBC received, and the call stays busy until it is
+ *   answered, so a refresh never crosses it (and its proof counts the received ones apart).
  * replaces-local is in no group (PROVED_ELSEWHERE below): the plan never exercises it.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -73,7 +75,7 @@ const GROUPS: Group[] = [
     personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from'],
   },
   { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
-  { name: 'repacketize', personalities: ['repacketize-40', 'session-refresh'] },
+  { name: 'repacketize', personalities: ['repacketize-40', 'session-refresh', 'answer-then-relay'] },
 ];
 
 /**
@@ -246,6 +248,33 @@ function seen(
       return {
         ok: sent.size > received.size,
         what: `more re-INVITEs from the SBC (${sent.size}) than to it (${received.size})`,
+      };
+    }
+    case 'answer-then-relay': {
+      // The SBC's 200 to a re-INVITE from the OXO comes before the SBC's own re-INVITE toward
+      // the provider in the same case (by the order of the case's SIP text, which is by time).
+      const lan = profile.sbc.lan.address;
+      const wan = profile.sbc.wan.address;
+      let ok = false;
+      for (const text of sip.values()) {
+        let answered = false;
+        for (const m of text.split(/^--- /m)) {
+          const hop = /^\S+ \S+ (\S+):\d+ → (\S+):\d+/.exec(m);
+          if (!hop) continue;
+          const reinvite = /^INVITE sip:/m.test(m) && /^To:[^\n]*;tag=/im.test(m);
+          if (
+            hop[1] === lan &&
+            /^SIP\/2\.0 200 /m.test(m) &&
+            /^CSeq: *\d+ INVITE/im.test(m) &&
+            /^a=recvonly/m.test(m)
+          )
+            answered = true;
+          else if (reinvite && hop[1] === wan && answered) ok = true;
+        }
+      }
+      return {
+        ok,
+        what: 'the SBC’s 200 (a=recvonly) to the OXO’s hold re-INVITE before its own re-INVITE toward the provider',
       };
     }
     case 'early-media':
