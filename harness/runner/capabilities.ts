@@ -1,8 +1,9 @@
 /**
  * What the lab, the PBX, the SBC and this host can do, from the profile (a conformance
  * statement) and from the host itself. A case needing what the product lacks is N/A with the
- * reason; a case needing what only this host lacks (a codec library) is INCOMPLETE, since the
- * feature may well apply to the product (docs/verdicts.md).
+ * reason; a case needing what only this host or the harness lacks (a codec library, T.38 in
+ * the simulators) is INCOMPLETE, since the feature may well apply to the product
+ * (docs/verdicts.md).
  */
 import { g729 } from '../../codecs/index.ts';
 import type { Profile, SecurityClaim } from '../config/profile-schema.ts';
@@ -12,7 +13,7 @@ export interface NeedCheck {
   met: boolean;
   /** Why not, as the cell's comment. */
   reason?: string;
-  /** True when what is missing is this host's, not the product's (the cell is INCOMPLETE, not N/A). */
+  /** True when what is missing is this host's or the harness's, not the product's (the cell is INCOMPLETE, not N/A). */
   host?: boolean;
 }
 
@@ -74,10 +75,13 @@ export function checkNeed(need: Need, profile: Profile): NeedCheck {
             reason: 'The SBC profile does not declare SRTP toward the provider (sbc.srtpTowardProvider)',
           };
     case 'lab:t38':
+      // The harness's own lack, not the product's: an OXO Connect and an SBC may well do T.38,
+      // so the cell is INCOMPLETE, never N/A (docs/verdicts.md, rule 1).
       return {
         met: false,
+        host: true,
         reason:
-          'T.38 is not supported by the simulated provider and PBX; fax is tested over G.711 (case T-8)',
+          'the harness’s simulated provider and PBX do not do T.38 (image/t38 over UDPTL) yet, so T.38 through the SBC is not judged; fax over G.711 is case T-8',
       };
     default: {
       const claim = need.slice('security:'.length) as SecurityClaim;

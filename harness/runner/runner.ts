@@ -491,7 +491,7 @@ async function runCase(
   const unmet = unmetNeed(c.needs, o.profile);
   if (unmet && !unmet.host) return finish('N/A', unmet.reason, []);
   if (unmet)
-    return finish('INCOMPLETE', `Not run on this host: ${unmet.reason}.`, [], { incomplete: [unmet.reason] });
+    return finish('INCOMPLETE', `Not run here: ${unmet.reason}.`, [], { incomplete: [unmet.reason] });
   const sides = realSides(o.profile);
   let run = c.run;
   if (sides.length > 0) {

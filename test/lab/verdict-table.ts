@@ -2,7 +2,7 @@
  * The expected-verdict table of docs/lab-verdicts.md: reading it, and comparing a run's cells
  * with it (one line per difference).
  */
-export const VERDICTS = ['OK', 'NOK', 'N/A', 'ERROR'] as const;
+export const VERDICTS = ['OK', 'NOK', 'N/A', 'ERROR', 'INCOMPLETE'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 export interface ExpectedRow {
@@ -32,7 +32,7 @@ export function readVerdictTable(text: string): { rows: ExpectedRow[]; problems:
     if (!/^\d+-\d+-\d+$|^[TS]-\d+$/.test(id)) problems.push(`${where}: "${id}" is not a case id`);
     if (!VERDICTS.includes(verdict as Verdict))
       problems.push(`${where}: verdict "${verdict}" is not one of ${VERDICTS.join(', ')}`);
-    if ((verdict === 'N/A' || verdict === 'NOK') && reason === '')
+    if ((verdict === 'N/A' || verdict === 'NOK' || verdict === 'INCOMPLETE') && reason === '')
       problems.push(`${where}: ${id} ${verdict} needs a reason`);
     if (rows.some((r) => r.id === id)) problems.push(`${where}: ${id} appears twice`);
     rows.push({ id, verdict: verdict as Verdict, reason, line: i + 1 });
