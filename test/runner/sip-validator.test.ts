@@ -54,6 +54,16 @@ function request(r: Req): { message: SipMessage; text: string } {
   return parse(lines, r.sdp);
 }
 
+const REASONS: Record<number, string> = {
+  100: 'Trying',
+  180: 'Ringing',
+  183: 'Session Progress',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  491: 'Request Pending',
+};
+
 /** A response to `req` (built with the same fields), as its answerer would write it. */
 function response(
   req: Req,
@@ -62,8 +72,7 @@ function response(
 ): { message: SipMessage; text: string } {
   const fromUs = (req.by ?? 'us') === 'us';
   const toTag = o.toTag === null ? undefined : (o.toTag ?? req.toTag ?? (fromUs ? 'sbc1' : 'us1'));
-  const reason =
-    status === 100 ? 'Trying' : status === 180 ? 'Ringing' : status === 183 ? 'Session Progress' : 'OK';
+  const reason = REASONS[status] ?? 'OK';
   const lines = [
     `SIP/2.0 ${status} ${reason}`,
     o.via ?? `Via: SIP/2.0/UDP ${fromUs ? '127.0.0.2:5060' : '127.0.0.1:5060'};branch=${req.branch}`,
@@ -557,6 +566,98 @@ describe('SIP validator rules', () => {
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 5, sessionDir: 'sendonly' }))).toEqual([]);
       // RFC 3264 §8 requires a new version for a change, but does not forbid one without a change.
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 4 }))).toEqual([]);
+    });
+
+    describe('an offer of the SBC’s that our side refused is not the baseline (RFC 3261 §14.1)', () => {
+      /** Our call: the SBC's 200 carries its v1 SDP. */
+      const established = () =>
+        new Exchange()
+          .out(request(invite))
+          .in(response(invite, 200, { sdp: sdp() }))
+          .out(request({ method: 'ACK', cseq: 1, branch: 'z9hG4bKa2', toTag: 'sbc1' }));
+      const sbcReq = (method: string, cseq: number, branch: string, body?: string): Req => ({
+        method,
+        cseq,
+        branch,
+        by: 'sbc',
+        toTag: 'us1',
+        sdp: body,
+      });
+      const hopAck = (r: Req) => request({ ...r, method: 'ACK', sdp: undefined });
+      const moved = (version: number) =>
+        sdp({ version, media: [['m=audio 4010 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000']] });
+
+      /** Glare: the SBC's v2 re-INVITE and ours cross, each side answers 491, we try again. */
+      const glare = (answer: string) => {
+        const theirs = sbcReq('INVITE', 20, 'z9hG4bKg2', sdp({ version: 2, sessionDir: 'sendonly' }));
+        const ours: Req = { method: 'INVITE', cseq: 2, branch: 'z9hG4bKg1', toTag: 'sbc1', sdp: sdp() };
+        const retry: Req = { ...ours, cseq: 3, branch: 'z9hG4bKg3' };
+        return established()
+          .out(request(ours))
+          .in(request(theirs))
+          .out(response(theirs, 491))
+          .in(response(ours, 491))
+          .in(hopAck(theirs))
+          .out(request({ method: 'ACK', cseq: 2, branch: 'z9hG4bKg1', toTag: 'sbc1' }))
+          .out(request(retry))
+          .in(response(retry, 200, { sdp: answer }))
+          .rules();
+      };
+      it('legal: after our 491 to its v2 offer, its answer to our re-INVITE is another v2, or a v3', () => {
+        expect(glare(moved(2))).toEqual([]);
+        expect(glare(moved(3))).toEqual([]);
+      });
+      it('breaks: after our 491, an answer that changed the v1 SDP keeps version 1', () => {
+        expect(glare(moved(1))).toEqual(['sdp-version']);
+      });
+
+      /** The SBC's v2 T.38 re-INVITE refused 488, then its next re-INVITE with `next`. */
+      const t38Refused = (next: string) => {
+        const t38 = sbcReq(
+          'INVITE',
+          20,
+          'z9hG4bKt1',
+          sdp({ version: 2, media: [['m=image 4000 udptl t38']] }),
+        );
+        return established()
+          .in(request(t38))
+          .out(response(t38, 488))
+          .in(hopAck(t38))
+          .in(request(sbcReq('INVITE', 21, 'z9hG4bKt2', next)))
+          .rules();
+      };
+      it('legal: after our 488 to its v2 T.38 offer, the SBC re-sends its active v1 SDP unchanged', () => {
+        expect(t38Refused(sdp())).toEqual([]);
+      });
+      it('breaks: after our 488, a changed SDP that keeps version 1', () => {
+        expect(t38Refused(sdp({ sessionDir: 'sendonly' }))).toEqual(['sdp-version']);
+      });
+
+      it('legal: the same after our 491 to an UPDATE offer (RFC 3311 §5.2)', () => {
+        const update = sbcReq('UPDATE', 20, 'z9hG4bKu1', sdp({ version: 2, sessionDir: 'sendonly' }));
+        const e = established()
+          .in(request(update))
+          .out(response(update, 491))
+          .in(request(sbcReq('INVITE', 21, 'z9hG4bKu2', sdp())));
+        expect(e.rules()).toEqual([]);
+      });
+
+      /** Our re-INVITE without SDP; the SBC's 200 offers v2; our ACK with `answer` or without SDP. */
+      const offerIn2xx = (answer: string | undefined) => {
+        const empty: Req = { method: 'INVITE', cseq: 2, branch: 'z9hG4bKe1', toTag: 'sbc1' };
+        return established()
+          .out(request(empty))
+          .in(response(empty, 200, { sdp: sdp({ version: 2, sessionDir: 'sendonly' }) }))
+          .out(request({ method: 'ACK', cseq: 2, branch: 'z9hG4bKe2', toTag: 'sbc1', sdp: answer }))
+          .in(request(sbcReq('INVITE', 20, 'z9hG4bKe3', sdp())))
+          .rules();
+      };
+      it('legal: its offer in a 2xx that our ACK left unanswered is not the baseline either', () => {
+        expect(offerIn2xx(undefined)).toEqual([]);
+      });
+      it('breaks: once our ACK answered that offer, its v1 SDP again is a version going down', () => {
+        expect(offerIn2xx(sdp({ sessId: '55', sessionDir: 'recvonly' }))).toEqual(['sdp-version']);
+      });
     });
   });
 

@@ -121,8 +121,8 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   },
   {
     id: 'sdp-version',
-    rfc: 'RFC 3264 §8',
-    rule: 'Each SDP the SBC sends in a session after its first either keeps the o= version and is identical to the previous one, or has a higher version.',
+    rfc: 'RFC 3264 §8, RFC 3261 §14.1',
+    rule: 'Each SDP the SBC sends in a session after its first either keeps the o= version and is identical to the previous one, or has a higher version. An offer of the SBC’s that our side refused with a final response of 300 or above, or whose offer in a 2xx our ACK did not answer, is not the previous one: the session stays as before it (RFC 3261 §14.1).',
     failure: 'The SBC changed its SDP without raising the o= version (RFC 3264 §8)',
   },
   {

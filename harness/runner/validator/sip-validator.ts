@@ -95,6 +95,17 @@ interface TwoXx {
   offer?: SdpSession | 'unparsable';
 }
 
+/**
+ * An SDP offer of the SBC's that our side has not yet accepted or refused, with the SDP the
+ * sdp-version rule measured against before it: if the offer fails, that one is the baseline again.
+ */
+interface OpenOffer {
+  /** The SBC's tag in the dialog (the key of {@link Leg.sbcSdp}). */
+  tag: string;
+  before: SentSdp | undefined;
+  offer: SentSdp;
+}
+
 interface Leg {
   ours: Map<string, OurRequest>;
   /** Retransmission filter for the SBC's requests. */
@@ -106,8 +117,14 @@ interface Leg {
   twoXx: TwoXx[];
   /** Record-Route URIs seen on this leg (either direction). */
   recordRoutes: string[];
-  /** Last SDP the SBC sent, by its tag in the dialog. */
+  /** Last SDP the SBC sent, by its tag in the dialog: the baseline of the sdp-version rule. */
   sbcSdp: Map<string, SentSdp>;
+  /**
+   * The SBC's offers our side has not answered yet: in its INVITE or UPDATE
+   * (`req\n<SBC tag>\n<method>\n<CSeq>`), or in its 2xx to our INVITE without SDP
+   * (`2xx\n<SBC tag>\n<CSeq>`).
+   */
+  openOffers: Map<string, OpenOffer>;
 }
 
 function hasSdp(m: SipMessage): boolean {
@@ -248,6 +265,7 @@ export class SipValidator {
         twoXx: [],
         recordRoutes: [],
         sbcSdp: new Map(),
+        openOffers: new Map(),
       };
       this.legs.set(key, l);
     }
@@ -270,6 +288,13 @@ export class SipValidator {
   private ourRequest(leg: Leg, req: SipRequest): void {
     const key = `${req.branch ?? ''}\n${req.method}`;
     if (leg.ours.has(key)) return; // retransmission
+    if (req.method === 'ACK' && req.cseq) {
+      // Our ACK to a 2xx of the SBC's that carried an offer: with SDP it answers the offer; an
+      // ACK without one leaves it unanswered (RFC 3261 §13.2.2.4), and the session as it was.
+      const offer = `2xx\n${req.toTag ?? ''}\n${req.cseq.seq}`;
+      if (hasSdp(req)) leg.openOffers.delete(offer);
+      else this.withdrawOffer(leg, offer);
+    }
     const r: OurRequest = { req, reliableSdp: false, answerChecked: false, responsesSeen: new Set() };
     if ((req.method === 'INVITE' || req.method === 'UPDATE') && hasSdp(req)) r.offer = sdpOf(req);
     leg.ours.set(key, r);
@@ -277,10 +302,19 @@ export class SipValidator {
 
   private ourResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
     const cseq = res.cseq;
-    if (cseq?.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
+    if (!cseq || res.status < 200) return;
+    const fromTag = res.fromTag ?? '';
+    if (cseq.method === 'INVITE' || cseq.method === 'UPDATE') {
+      // Our final answer to an offer of the SBC's: a 2xx accepts it; a refusal (491 glare, 488,
+      // 487 after a CANCEL …) leaves the session "as if no re-INVITE had been issued" (RFC 3261
+      // §14.1), and an UPDATE's refused offer (RFC 3311 §5.2) likewise.
+      const offer = `req\n${fromTag}\n${cseq.method}\n${cseq.seq}`;
+      if (res.status >= 300) this.withdrawOffer(leg, offer);
+      else leg.openOffers.delete(offer);
+    }
+    if (cseq.method !== 'INVITE' || res.status >= 300) return;
     const toTag = res.toTag ?? '';
     if (leg.twoXx.some((t) => t.cseq === cseq.seq && t.toTag === toTag)) return; // retransmission
-    const fromTag = res.fromTag ?? '';
     const inviteHadSdp = leg.sbcInvites.get(fromTag)?.get(cseq.seq);
     const t: TwoXx = { cseq: cseq.seq, toTag, wallMs: o.wallMs, text: o.text, acked: false };
     if (inviteHadSdp === false && hasSdp(res)) t.offer = sdpOf(res);
@@ -355,7 +389,11 @@ export class SipValidator {
       }
     }
 
-    if (hasSdp(req)) this.sdpSent(leg, fromTag, req, o);
+    if (hasSdp(req)) {
+      const sent = this.sdpSent(leg, fromTag, req, o);
+      if (sent && cseq && (req.method === 'INVITE' || req.method === 'UPDATE'))
+        leg.openOffers.set(`req\n${fromTag}\n${req.method}\n${cseq.seq}`, sent);
+    }
   }
 
   private sbcResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
@@ -389,6 +427,15 @@ export class SipValidator {
         );
     }
 
+    // The SBC's SDP in a 2xx to our INVITE without SDP (and no reliable provisional before it
+    // carried one) is its offer; our ACK answers it.
+    const offerIn2xx =
+      req.method === 'INVITE' &&
+      ours.offer === undefined &&
+      !ours.reliableSdp &&
+      res.status >= 200 &&
+      res.status < 300 &&
+      hasSdp(res);
     if ((req.method === 'INVITE' || req.method === 'UPDATE') && res.status > 100 && res.status < 300) {
       const sdp = hasSdp(res);
       const reliable = res.status >= 200 || (req.method === 'INVITE' && isReliable1xx(res));
@@ -413,7 +460,10 @@ export class SipValidator {
       }
     }
 
-    if (hasSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
+    if (hasSdp(res)) {
+      const sent = this.sdpSent(leg, res.toTag ?? '', res, o);
+      if (sent && offerIn2xx) leg.openOffers.set(`2xx\n${res.toTag ?? ''}\n${cseq?.seq}`, sent);
+    }
   }
 
   /** RFC 3261 §8.2.6.2: From, Call-ID, CSeq, To tag and Via as in the request. */
@@ -456,14 +506,31 @@ export class SipValidator {
     for (const b of checkAnswer(offer, answer)) this.find(b.rule, o, b.detail);
   }
 
-  /** RFC 3264 §8 against the previous SDP the SBC sent under the same tag of this call. */
-  private sdpSent(leg: Leg, tag: string, m: SipMessage, o: ObservedMessage): void {
+  /**
+   * RFC 3264 §8 against the previous SDP the SBC sent under the same tag of this call, which
+   * this one replaces as the baseline; returns it with the baseline it replaced.
+   */
+  private sdpSent(leg: Leg, tag: string, m: SipMessage, o: ObservedMessage): OpenOffer | undefined {
     const session = sdpOf(m);
-    if (session === 'unparsable') return;
+    if (session === 'unparsable') return undefined;
     this.stats.sdp++;
     const next = { session, text: m.bodyText };
     const prev = leg.sbcSdp.get(tag);
     if (prev) for (const b of checkVersion(prev, next)) this.find(b.rule, o, b.detail);
     leg.sbcSdp.set(tag, next);
+    return { tag, before: prev, offer: next };
+  }
+
+  /**
+   * An offer of the SBC's that our side refused or left unanswered never became the session:
+   * the SDP before it is the baseline again (unless a later SDP of the SBC's already replaced it).
+   */
+  private withdrawOffer(leg: Leg, key: string): void {
+    const open = leg.openOffers.get(key);
+    if (!open) return;
+    leg.openOffers.delete(key);
+    if (leg.sbcSdp.get(open.tag) !== open.offer) return;
+    if (open.before) leg.sbcSdp.set(open.tag, open.before);
+    else leg.sbcSdp.delete(open.tag);
   }
 }
