@@ -138,6 +138,9 @@ const sbcInvite: Req = {
   sdp: sdp({ sessId: '77' }),
 };
 
+/** The audio m= line of {@link sdp}'s default media. */
+const audio101 = ['m=audio 4000 RTP/AVP 8 101', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000'];
+
 describe('SIP validator rules', () => {
   it('docs/sip-rules.md mirrors SIP_RULES row by row', () => {
     const doc = readFileSync(new URL('../../docs/sip-rules.md', import.meta.url), 'utf8');
@@ -566,6 +569,24 @@ describe('SIP validator rules', () => {
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 5, sessionDir: 'sendonly' }))).toEqual([]);
       // RFC 3264 §8 requires a new version for a change, but does not forbid one without a change.
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 4 }))).toEqual([]);
+    });
+
+    describe('the SDP of an unreliable provisional response is not the baseline (RFC 3261 §13.2.1)', () => {
+      const ringback = sdp({ media: [[...audio101, 'a=sendonly']] });
+      it('legal: a 183 without 100rel with a=sendonly ringback, then the 200 with a=sendrecv and the same version', () => {
+        const e = new Exchange()
+          .out(request(invite))
+          .in(response(invite, 183, { sdp: ringback }))
+          .in(response(invite, 200, { sdp: sdp() }));
+        expect(e.rules()).toEqual([]);
+      });
+      it('breaks: the same in a reliable 183 (100rel), whose SDP is the answer the 200 must keep', () => {
+        const e = new Exchange()
+          .out(request(invite))
+          .in(response(invite, 183, { sdp: ringback, headers: ['Require: 100rel', 'RSeq: 1'] }))
+          .in(response(invite, 200, { sdp: sdp() }));
+        expect(e.rules()).toEqual(['sdp-version']);
+      });
     });
 
     describe('an offer of the SBC’s that our side refused is not the baseline (RFC 3261 §14.1)', () => {

@@ -122,13 +122,13 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   {
     id: 'sdp-version',
     rfc: 'RFC 3264 §8, RFC 3261 §14.1',
-    rule: 'Each SDP the SBC sends in a session after its first either keeps the o= version and is identical to the previous one, or has a higher version. An offer of the SBC’s that our side refused with a final response of 300 or above, or whose offer in a 2xx our ACK did not answer, is not the previous one: the session stays as before it (RFC 3261 §14.1).',
+    rule: 'Each SDP the SBC sends in a session after its first either keeps the o= version and is identical to the previous one, or has a higher version. An offer of the SBC’s that our side refused with a final response of 300 or above, or whose offer in a 2xx our ACK did not answer, is not the previous one: the session stays as before it (RFC 3261 §14.1). The SDP of a provisional response without 100rel is not judged and is not the previous one either (RFC 3261 §13.2.1: the answer is the 2xx’s).',
     failure: 'The SBC changed its SDP without raising the o= version (RFC 3264 §8)',
   },
   {
     id: 'sdp-origin',
     rfc: 'RFC 3264 §8',
-    rule: 'The o= line of the SBC’s SDP keeps its username, session id, network type and address throughout the session; only the version changes.',
+    rule: 'The o= line of the SBC’s SDP keeps its username, session id, network type and address throughout the session; only the version changes (judged on the SDPs the sdp-version rule compares).',
     failure: 'The SBC changed the o= line of its SDP other than the version (RFC 3264 §8)',
   },
 ]);

@@ -147,6 +147,17 @@ function isReliable1xx(res: SipResponse): boolean {
   );
 }
 
+/**
+ * Whether the SDP of a response of the SBC's takes part in offer/answer, and so in the
+ * sdp-version rule: a final response's, or a reliable provisional's (RFC 3262). An unreliable
+ * provisional may carry "that same exact answer" ahead of the 2xx (RFC 3261 §13.2.1, a MAY) or
+ * a preview of it, e.g. a=sendonly for ringback before the 2xx's a=sendrecv with the same version;
+ * the 2xx's SDP is the answer, and the provisional's is neither judged nor the baseline.
+ */
+function offerAnswerSdp(res: SipResponse): boolean {
+  return res.status >= 200 || isReliable1xx(res);
+}
+
 function viaKey(v: Via): string {
   const params = v.params
     .filter(([k]) => !['received', 'rport'].includes(k.toLowerCase()))
@@ -406,7 +417,7 @@ export class SipValidator {
     if (res.status !== 100 && res.toTag === undefined)
       this.find('to-tag', o, `${res.status} ${res.reason} to ${cseq?.method ?? 'a request'} has no To tag`);
     if (!ours) {
-      if (hasSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
+      if (hasSdp(res) && offerAnswerSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
       return;
     }
     const req = ours.req;
@@ -460,7 +471,7 @@ export class SipValidator {
       }
     }
 
-    if (hasSdp(res)) {
+    if (hasSdp(res) && offerAnswerSdp(res)) {
       const sent = this.sdpSent(leg, res.toTag ?? '', res, o);
       if (sent && offerIn2xx) leg.openOffers.set(`2xx\n${res.toTag ?? ''}\n${cseq?.seq}`, sent);
     }
