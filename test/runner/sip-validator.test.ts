@@ -291,6 +291,30 @@ describe('SIP validator rules', () => {
     });
   });
 
+  describe('route-set: the ACK to a final response of 300 or above (RFC 3261 §17.1.1.3)', () => {
+    const outbound = 'Route: <sip:192.0.2.50;lr>';
+    /** The SBC's INVITE through its outbound proxy, our `status`, and its ACK with `ackRoute`. */
+    const refused = (status: number, ackRoute: string[], branch = 'z9hG4bKs1') => {
+      const inv: Req = { ...sbcInvite, headers: [outbound] };
+      return new Exchange()
+        .in(request(inv))
+        .out(response(inv, 180))
+        .out(response(inv, status))
+        .in(request({ method: 'ACK', cseq: 10, branch, by: 'sbc', toTag: 'us1', headers: ackRoute }))
+        .rules();
+    };
+    it('legal: the ACK to our 486, 480 or 487 repeats the pre-loaded Route of the INVITE (no Record-Route)', () => {
+      for (const status of [486, 480, 487]) expect(refused(status, [outbound]), String(status)).toEqual([]);
+    });
+    it('breaks: that ACK carries another Route than the INVITE, or drops it', () => {
+      expect(refused(486, ['Route: <sip:192.0.2.9;lr>'])).toEqual(['route-set']);
+      expect(refused(486, [])).toEqual(['route-set']);
+    });
+    it('breaks: an ACK with a new branch (not the INVITE’s transaction) is judged by the dialog’s route set', () => {
+      expect(refused(486, [outbound], 'z9hG4bKs9')).toEqual(['route-set']);
+    });
+  });
+
   describe('contact-dialog (RFC 3261 §12.1.1, §8.1.1.8)', () => {
     it('breaks: a 200 to an INVITE without Contact', () => {
       expect(

@@ -60,9 +60,10 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   },
   {
     id: 'route-set',
-    rfc: 'RFC 3261 §12.2.1.1, §16.4',
-    rule: 'A request the SBC sends inside a dialog routes only through hops that record-routed: each of its Route entries is a Record-Route entry seen in that dialog (so none when nobody record-routed toward us).',
-    failure: 'The SBC sent an in-dialog request with a Route entry that is not in the dialog’s route set',
+    rfc: 'RFC 3261 §12.2.1.1, §16.4, §17.1.1.3',
+    rule: 'A request the SBC sends inside a dialog routes only through hops that record-routed: each of its Route entries is a Record-Route entry seen in that dialog (so none when nobody record-routed toward us). The ACK to a final response of 300 or above belongs to the INVITE’s transaction (the INVITE’s branch) and carries the INVITE’s Route entries instead, a pre-loaded one too (RFC 3261 §17.1.1.3).',
+    failure:
+      'The SBC sent an in-dialog request with a Route entry that is not in the dialog’s route set, or an ACK to a refused INVITE without the INVITE’s Route',
   },
   {
     id: 'contact-dialog',

@@ -117,6 +117,8 @@ interface Leg {
   twoXx: TwoXx[];
   /** Record-Route URIs seen on this leg (either direction). */
   recordRoutes: string[];
+  /** The SBC's INVITEs by branch: their Route URIs, and whether our side refused them (≥ 300). */
+  sbcInviteTx: Map<string, { cseq: number; routes: string[]; refused: boolean }>;
   /** Last SDP the SBC sent, by its tag in the dialog: the baseline of the sdp-version rule. */
   sbcSdp: Map<string, SentSdp>;
   /**
@@ -175,6 +177,10 @@ function sameUriText(a: string, b: string): boolean {
   const ua = parseUri(a);
   const ub = parseUri(b);
   return ua.ok && ub.ok ? uriEquals(ua.value, ub.value) : a.trim() === b.trim();
+}
+
+function routeList(uris: string[]): string {
+  return uris.length > 0 ? `Route ${uris.map((u) => `<${u}>`).join(', ')}` : 'no Route';
 }
 
 function bareUri(nameAddrValue: string): string {
@@ -275,6 +281,7 @@ export class SipValidator {
         sbcInvites: new Map(),
         twoXx: [],
         recordRoutes: [],
+        sbcInviteTx: new Map(),
         sbcSdp: new Map(),
         openOffers: new Map(),
       };
@@ -322,6 +329,10 @@ export class SipValidator {
       const offer = `req\n${fromTag}\n${cseq.method}\n${cseq.seq}`;
       if (res.status >= 300) this.withdrawOffer(leg, offer);
       else leg.openOffers.delete(offer);
+    }
+    if (cseq.method === 'INVITE' && res.status >= 300) {
+      const tx = leg.sbcInviteTx.get(res.branch ?? '');
+      if (tx && tx.cseq === cseq.seq) tx.refused = true;
     }
     if (cseq.method !== 'INVITE' || res.status >= 300) return;
     const toTag = res.toTag ?? '';
@@ -371,9 +382,27 @@ export class SipValidator {
         );
     }
 
-    if (inDialog && req.method !== 'CANCEL') {
-      for (const r of req.getAll('route')) {
-        const u = bareUri(r);
+    const routes = req.getAll('route').map(bareUri);
+    if (req.method === 'INVITE' && cseq && req.branch)
+      leg.sbcInviteTx.set(req.branch, { cseq: cseq.seq, routes, refused: false });
+
+    // The ACK to our final response of 300 or above belongs to the INVITE's transaction (its
+    // branch) and carries the INVITE's Route header fields (RFC 3261 §17.1.1.3), not the route
+    // set of the dialog the response's To tag names: an SBC that pre-loads a Route (an outbound
+    // proxy) sends it there again.
+    const inviteTx = req.method === 'ACK' ? leg.sbcInviteTx.get(req.branch ?? '') : undefined;
+    if (inviteTx?.refused && inviteTx.cseq === cseq?.seq) {
+      const same =
+        routes.length === inviteTx.routes.length &&
+        routes.every((u, i) => sameUriText(u, inviteTx.routes[i] ?? ''));
+      if (!same)
+        this.find(
+          'route-set',
+          o,
+          `the ACK to our final response of 300 or above to the INVITE with CSeq ${inviteTx.cseq} carries ${routeList(routes)}; the INVITE carried ${routeList(inviteTx.routes)} (RFC 3261 §17.1.1.3: the same Route header fields)`,
+        );
+    } else if (inDialog && req.method !== 'CANCEL') {
+      for (const u of routes) {
         if (!leg.recordRoutes.some((x) => sameUriText(x, u)))
           this.find(
             'route-set',
