@@ -253,6 +253,85 @@ describe('SIP validator rules', () => {
     });
   });
 
+  describe('cseq-order: the order of arrival is not the order of sending (RFC 3261 §12.2.2)', () => {
+    /** Our call, the SBC's 200 and our REFER accepted 202: the SBC's NOTIFYs follow. */
+    const referred = () => {
+      const refer: Req = { method: 'REFER', cseq: 2, branch: 'z9hG4bKr1', toTag: 'sbc1' };
+      return new Exchange()
+        .out(request(invite))
+        .in(response(invite, 200, { sdp: sdp() }))
+        .out(request({ method: 'ACK', cseq: 1, branch: 'z9hG4bKa2', toTag: 'sbc1' }))
+        .out(request(refer))
+        .in(response(refer, 202, { contact: null }));
+    };
+    const notify = (cseq: number, branch: string): Req => ({
+      method: 'NOTIFY',
+      cseq,
+      branch,
+      by: 'sbc',
+      toTag: 'us1',
+    });
+    it('legal: NOTIFY 5 (100 Trying) lost, NOTIFY 6 (200 OK) answered, then NOTIFY 5 retransmitted', () => {
+      const n5 = notify(5, 'z9hG4bKn5');
+      const n6 = notify(6, 'z9hG4bKn6');
+      const e = referred()
+        .in(request(n6))
+        .out(response(n6, 200, { contact: null }))
+        .in(request(n5))
+        .out(response(n5, 200, { contact: null }))
+        .in(request(n6)); // a retransmission of one already seen, later still
+      expect(e.rules()).toEqual([]);
+    });
+    it('legal: a burst of INFO from the SBC’s INVITE dialog arriving 13, 12, 14', () => {
+      const e = new Exchange()
+        .in(request(sbcInvite))
+        .out(response(sbcInvite, 200, { sdp: sdp() }))
+        .in(request({ method: 'ACK', cseq: 10, branch: 'z9hG4bKs2', by: 'sbc', toTag: 'us1' }));
+      for (const n of [13, 12, 14]) {
+        const info: Req = { method: 'INFO', cseq: n, branch: `z9hG4bKi${n}`, by: 'sbc', toTag: 'us1' };
+        e.in(request(info)).out(response(info, 200, { contact: null }));
+      }
+      expect(e.rules()).toEqual([]);
+    });
+    it('breaks: a BYE with the number of the SBC’s earlier re-INVITE (bye-cseq-backwards after a hold)', () => {
+      const e = new Exchange()
+        .in(request(sbcInvite))
+        .out(response(sbcInvite, 200, { sdp: sdp() }))
+        .in(request({ method: 'ACK', cseq: 10, branch: 'z9hG4bKs2', by: 'sbc', toTag: 'us1' }));
+      for (const n of [11, 12]) {
+        const re: Req = { ...sbcInvite, cseq: n, branch: `z9hG4bKh${n}`, toTag: 'us1' };
+        e.in(request(re))
+          .out(response(re, 200, { sdp: sdp({ version: n }) }))
+          .in(request({ method: 'ACK', cseq: n, branch: `z9hG4bKk${n}`, by: 'sbc', toTag: 'us1' }));
+      }
+      e.in(request({ method: 'BYE', cseq: 11, branch: 'z9hG4bKb', by: 'sbc', toTag: 'us1' }));
+      expect(e.rules()).toEqual(['cseq-order']);
+    });
+    it('breaks: in a dialog our INVITE made, a NOTIFY reusing a number, and an INVITE below an earlier INVITE', () => {
+      const n5 = notify(5, 'z9hG4bKn5');
+      expect(
+        referred()
+          .in(request(n5))
+          .in(request({ ...n5, method: 'INFO', branch: 'z9hG4bKi5' }))
+          .rules(),
+      ).toEqual(['cseq-order']);
+      const re = (cseq: number, branch: string): Req => ({
+        method: 'INVITE',
+        cseq,
+        branch,
+        by: 'sbc',
+        toTag: 'us1',
+        sdp: sdp({ version: 3 }),
+      });
+      const e = referred();
+      e.in(request(re(30, 'z9hG4bKv1')))
+        .out(response(re(30, 'z9hG4bKv1'), 200, { sdp: sdp() }))
+        .in(request({ method: 'ACK', cseq: 30, branch: 'z9hG4bKv2', by: 'sbc', toTag: 'us1' }))
+        .in(request(re(29, 'z9hG4bKv3')));
+      expect(e.rules()).toEqual(['cseq-order']);
+    });
+  });
+
   describe('route-set (RFC 3261 §12.2.1.1)', () => {
     const rr = ['Record-Route: <sip:10.0.0.1;lr>', 'Record-Route: <sip:10.0.0.2;lr>'];
     it('breaks: an in-dialog request routed through a hop that never record-routed', () => {

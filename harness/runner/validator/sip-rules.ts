@@ -54,9 +54,9 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   },
   {
     id: 'cseq-order',
-    rfc: 'RFC 3261 §12.2.1.1, §12.2.2, §13.2.2.4, §9.1',
-    rule: 'Requests the SBC sends with one Call-ID and From tag have rising CSeq numbers (a gap is allowed); an ACK or CANCEL repeats the number of an INVITE it belongs to.',
-    failure: 'The SBC sent a request whose CSeq number does not rise',
+    rfc: 'RFC 3261 §12.2.1.1, §12.1.2, §14.1, §12.2.2, §13.2.2.4, §9.1',
+    rule: 'Inside a dialog, a request the SBC sends has a CSeq number above that of the SBC’s INVITE that created the dialog and one no earlier request of the SBC’s in the dialog had, and an INVITE is not below an earlier INVITE of the dialog; outside a dialog, requests with one Call-ID and From tag have rising numbers; a gap is allowed; an ACK or CANCEL repeats the number of an INVITE it belongs to. Otherwise a lower number arriving after a higher one is not flagged: it may have been sent first and its first datagram lost (§12.2.2).',
+    failure: 'The SBC sent a request whose CSeq number goes back or is used again',
   },
   {
     id: 'route-set',

@@ -106,12 +106,26 @@ interface OpenOffer {
   offer: SentSdp;
 }
 
+/** What the cseq-order rule remembers of the numbers of the SBC's requests in one dialog. */
+interface SbcDialogSeq {
+  /** The CSeq of the SBC's INVITE that created the dialog, when the SBC created it. */
+  start?: number;
+  /** The numbers of the SBC's requests in the dialog (ACK and CANCEL aside), with their method. */
+  used: Map<number, string>;
+  /** The highest CSeq of the SBC's INVITEs in the dialog. */
+  lastInvite?: number;
+}
+
 interface Leg {
   ours: Map<string, OurRequest>;
   /** Retransmission filter for the SBC's requests. */
   sbcRequests: Set<string>;
-  /** Highest CSeq of the SBC's requests, by From tag. */
+  /** Highest CSeq of the SBC's requests outside a dialog, by From tag. */
   sbcCseq: Map<string, number>;
+  /** The CSeq numbers of the SBC's requests inside each dialog, by `<SBC tag>\n<our tag>`. */
+  sbcDialogs: Map<string, SbcDialogSeq>;
+  /** The SBC's INVITEs outside a dialog (`<From tag>\n<CSeq>`): our tag in a response makes a dialog. */
+  sbcNewInvites: Set<string>;
   /** CSeq numbers of the SBC's INVITEs, by From tag, and whether each carried SDP. */
   sbcInvites: Map<string, Map<number, boolean>>;
   twoXx: TwoXx[];
@@ -278,6 +292,8 @@ export class SipValidator {
         ours: new Map(),
         sbcRequests: new Set(),
         sbcCseq: new Map(),
+        sbcDialogs: new Map(),
+        sbcNewInvites: new Set(),
         sbcInvites: new Map(),
         twoXx: [],
         recordRoutes: [],
@@ -320,8 +336,17 @@ export class SipValidator {
 
   private ourResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
     const cseq = res.cseq;
-    if (!cseq || res.status < 200) return;
+    if (!cseq) return;
     const fromTag = res.fromTag ?? '';
+    // Our tag in a response to the SBC's INVITE outside a dialog makes the dialog (early with a
+    // 1xx), and the SBC's numbers in it start from that INVITE's (RFC 3261 §12.1.2).
+    if (cseq.method === 'INVITE' && res.status > 100 && res.toTag !== undefined) {
+      if (leg.sbcNewInvites.has(`${fromTag}\n${cseq.seq}`)) {
+        const d = this.sbcDialog(leg, fromTag, res.toTag);
+        d.start ??= cseq.seq;
+      }
+    }
+    if (res.status < 200) return;
     if (cseq.method === 'INVITE' || cseq.method === 'UPDATE') {
       // Our final answer to an offer of the SBC's: a 2xx accepts it; a refusal (491 glare, 488,
       // 487 after a CANCEL …) leaves the session "as if no re-INVITE had been issued" (RFC 3261
@@ -364,10 +389,17 @@ export class SipValidator {
             `${req.method} with CSeq ${cseq.seq} matches no INVITE the SBC sent in this call (RFC 3261 §13.2.2.4, §9.1: it repeats the INVITE's number)`,
           );
       } else {
-        const prev = leg.sbcCseq.get(fromTag);
-        if (prev !== undefined && (cseq.seq < prev || (cseq.seq === prev && inDialog)))
-          this.find('cseq-order', o, `${req.method} has CSeq ${cseq.seq} after a request with CSeq ${prev}`);
-        leg.sbcCseq.set(fromTag, Math.max(prev ?? 0, cseq.seq));
+        if (req.toTag === undefined) {
+          const prev = leg.sbcCseq.get(fromTag);
+          if (prev !== undefined && cseq.seq < prev)
+            this.find(
+              'cseq-order',
+              o,
+              `${req.method} has CSeq ${cseq.seq} after a request with CSeq ${prev}`,
+            );
+          leg.sbcCseq.set(fromTag, Math.max(prev ?? 0, cseq.seq));
+          if (req.method === 'INVITE') leg.sbcNewInvites.add(`${fromTag}\n${cseq.seq}`);
+        } else this.inDialogCseq(leg, req, req.toTag, cseq.seq, o);
         if (req.method === 'INVITE') invites.set(cseq.seq, hasSdp(req));
       }
     }
@@ -434,6 +466,50 @@ export class SipValidator {
       if (sent && cseq && (req.method === 'INVITE' || req.method === 'UPDATE'))
         leg.openOffers.set(`req\n${fromTag}\n${req.method}\n${cseq.seq}`, sent);
     }
+  }
+
+  private sbcDialog(leg: Leg, sbcTag: string, ourTag: string): SbcDialogSeq {
+    const key = `${sbcTag}\n${ourTag}`;
+    let d = leg.sbcDialogs.get(key);
+    if (!d) {
+      d = { used: new Map() };
+      leg.sbcDialogs.set(key, d);
+    }
+    return d;
+  }
+
+  /**
+   * RFC 3261 §12.2.1.1 numbers the SBC's requests in a dialog one by one as it sends them, but
+   * datagrams may arrive in another order (§12.2.2 leaves that to the receiver): a request whose
+   * first datagram was lost arrives, retransmitted, after the next one, e.g. NOTIFY 100 Trying
+   * after NOTIFY 200 OK (RFC 3515), or within a burst of INFO. So a lower number is flagged only
+   * where it cannot be such a late arrival: not above the INVITE that created the dialog (sent
+   * before the dialog existed), a number an earlier request of the dialog already had, or an
+   * INVITE below an earlier INVITE (§14.1: no INVITE starts while another is in progress).
+   */
+  private inDialogCseq(leg: Leg, req: SipRequest, ourTag: string, seq: number, o: ObservedMessage): void {
+    const d = this.sbcDialog(leg, req.fromTag ?? '', ourTag);
+    const earlier = d.used.get(seq);
+    if (d.start !== undefined && seq <= d.start)
+      this.find(
+        'cseq-order',
+        o,
+        `${req.method} has CSeq ${seq}, not above the CSeq ${d.start} of the SBC's INVITE that created this dialog (RFC 3261 §12.1.2, §12.2.1.1)`,
+      );
+    else if (earlier !== undefined)
+      this.find(
+        'cseq-order',
+        o,
+        `${req.method} has CSeq ${seq}, the number of an earlier ${earlier} of the SBC's in this dialog (RFC 3261 §12.2.1.1: each new request takes the next number)`,
+      );
+    else if (req.method === 'INVITE' && d.lastInvite !== undefined && seq < d.lastInvite)
+      this.find(
+        'cseq-order',
+        o,
+        `INVITE has CSeq ${seq} after an INVITE with CSeq ${d.lastInvite} in this dialog (RFC 3261 §12.2.1.1; §14.1: no INVITE starts while another is in progress, so it cannot be an earlier one arriving late)`,
+      );
+    d.used.set(seq, req.method);
+    if (req.method === 'INVITE') d.lastInvite = Math.max(d.lastInvite ?? seq, seq);
   }
 
   private sbcResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
