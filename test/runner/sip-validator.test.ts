@@ -54,6 +54,16 @@ function request(r: Req): { message: SipMessage; text: string } {
   return parse(lines, r.sdp);
 }
 
+const REASONS: Record<number, string> = {
+  100: 'Trying',
+  180: 'Ringing',
+  183: 'Session Progress',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  491: 'Request Pending',
+};
+
 /** A response to `req` (built with the same fields), as its answerer would write it. */
 function response(
   req: Req,
@@ -62,8 +72,7 @@ function response(
 ): { message: SipMessage; text: string } {
   const fromUs = (req.by ?? 'us') === 'us';
   const toTag = o.toTag === null ? undefined : (o.toTag ?? req.toTag ?? (fromUs ? 'sbc1' : 'us1'));
-  const reason =
-    status === 100 ? 'Trying' : status === 180 ? 'Ringing' : status === 183 ? 'Session Progress' : 'OK';
+  const reason = REASONS[status] ?? 'OK';
   const lines = [
     `SIP/2.0 ${status} ${reason}`,
     o.via ?? `Via: SIP/2.0/UDP ${fromUs ? '127.0.0.2:5060' : '127.0.0.1:5060'};branch=${req.branch}`,
@@ -128,6 +137,9 @@ const sbcInvite: Req = {
   by: 'sbc',
   sdp: sdp({ sessId: '77' }),
 };
+
+/** The audio m= line of {@link sdp}'s default media. */
+const audio101 = ['m=audio 4000 RTP/AVP 8 101', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000'];
 
 describe('SIP validator rules', () => {
   it('docs/sip-rules.md mirrors SIP_RULES row by row', () => {
@@ -241,6 +253,85 @@ describe('SIP validator rules', () => {
     });
   });
 
+  describe('cseq-order: the order of arrival is not the order of sending (RFC 3261 §12.2.2)', () => {
+    /** Our call, the SBC's 200 and our REFER accepted 202: the SBC's NOTIFYs follow. */
+    const referred = () => {
+      const refer: Req = { method: 'REFER', cseq: 2, branch: 'z9hG4bKr1', toTag: 'sbc1' };
+      return new Exchange()
+        .out(request(invite))
+        .in(response(invite, 200, { sdp: sdp() }))
+        .out(request({ method: 'ACK', cseq: 1, branch: 'z9hG4bKa2', toTag: 'sbc1' }))
+        .out(request(refer))
+        .in(response(refer, 202, { contact: null }));
+    };
+    const notify = (cseq: number, branch: string): Req => ({
+      method: 'NOTIFY',
+      cseq,
+      branch,
+      by: 'sbc',
+      toTag: 'us1',
+    });
+    it('legal: NOTIFY 5 (100 Trying) lost, NOTIFY 6 (200 OK) answered, then NOTIFY 5 retransmitted', () => {
+      const n5 = notify(5, 'z9hG4bKn5');
+      const n6 = notify(6, 'z9hG4bKn6');
+      const e = referred()
+        .in(request(n6))
+        .out(response(n6, 200, { contact: null }))
+        .in(request(n5))
+        .out(response(n5, 200, { contact: null }))
+        .in(request(n6)); // a retransmission of one already seen, later still
+      expect(e.rules()).toEqual([]);
+    });
+    it('legal: a burst of INFO from the SBC’s INVITE dialog arriving 13, 12, 14', () => {
+      const e = new Exchange()
+        .in(request(sbcInvite))
+        .out(response(sbcInvite, 200, { sdp: sdp() }))
+        .in(request({ method: 'ACK', cseq: 10, branch: 'z9hG4bKs2', by: 'sbc', toTag: 'us1' }));
+      for (const n of [13, 12, 14]) {
+        const info: Req = { method: 'INFO', cseq: n, branch: `z9hG4bKi${n}`, by: 'sbc', toTag: 'us1' };
+        e.in(request(info)).out(response(info, 200, { contact: null }));
+      }
+      expect(e.rules()).toEqual([]);
+    });
+    it('breaks: a BYE with the number of the SBC’s earlier re-INVITE (bye-cseq-backwards after a hold)', () => {
+      const e = new Exchange()
+        .in(request(sbcInvite))
+        .out(response(sbcInvite, 200, { sdp: sdp() }))
+        .in(request({ method: 'ACK', cseq: 10, branch: 'z9hG4bKs2', by: 'sbc', toTag: 'us1' }));
+      for (const n of [11, 12]) {
+        const re: Req = { ...sbcInvite, cseq: n, branch: `z9hG4bKh${n}`, toTag: 'us1' };
+        e.in(request(re))
+          .out(response(re, 200, { sdp: sdp({ version: n }) }))
+          .in(request({ method: 'ACK', cseq: n, branch: `z9hG4bKk${n}`, by: 'sbc', toTag: 'us1' }));
+      }
+      e.in(request({ method: 'BYE', cseq: 11, branch: 'z9hG4bKb', by: 'sbc', toTag: 'us1' }));
+      expect(e.rules()).toEqual(['cseq-order']);
+    });
+    it('breaks: in a dialog our INVITE made, a NOTIFY reusing a number, and an INVITE below an earlier INVITE', () => {
+      const n5 = notify(5, 'z9hG4bKn5');
+      expect(
+        referred()
+          .in(request(n5))
+          .in(request({ ...n5, method: 'INFO', branch: 'z9hG4bKi5' }))
+          .rules(),
+      ).toEqual(['cseq-order']);
+      const re = (cseq: number, branch: string): Req => ({
+        method: 'INVITE',
+        cseq,
+        branch,
+        by: 'sbc',
+        toTag: 'us1',
+        sdp: sdp({ version: 3 }),
+      });
+      const e = referred();
+      e.in(request(re(30, 'z9hG4bKv1')))
+        .out(response(re(30, 'z9hG4bKv1'), 200, { sdp: sdp() }))
+        .in(request({ method: 'ACK', cseq: 30, branch: 'z9hG4bKv2', by: 'sbc', toTag: 'us1' }))
+        .in(request(re(29, 'z9hG4bKv3')));
+      expect(e.rules()).toEqual(['cseq-order']);
+    });
+  });
+
   describe('route-set (RFC 3261 §12.2.1.1)', () => {
     const rr = ['Record-Route: <sip:10.0.0.1;lr>', 'Record-Route: <sip:10.0.0.2;lr>'];
     it('breaks: an in-dialog request routed through a hop that never record-routed', () => {
@@ -276,6 +367,30 @@ describe('SIP validator rules', () => {
         )
         .in(request({ method: 'BYE', cseq: 6, branch: 'z9hG4bKc', by: 'sbc', toTag: 'us1' }));
       expect(e.rules()).toEqual([]);
+    });
+  });
+
+  describe('route-set: the ACK to a final response of 300 or above (RFC 3261 §17.1.1.3)', () => {
+    const outbound = 'Route: <sip:192.0.2.50;lr>';
+    /** The SBC's INVITE through its outbound proxy, our `status`, and its ACK with `ackRoute`. */
+    const refused = (status: number, ackRoute: string[], branch = 'z9hG4bKs1') => {
+      const inv: Req = { ...sbcInvite, headers: [outbound] };
+      return new Exchange()
+        .in(request(inv))
+        .out(response(inv, 180))
+        .out(response(inv, status))
+        .in(request({ method: 'ACK', cseq: 10, branch, by: 'sbc', toTag: 'us1', headers: ackRoute }))
+        .rules();
+    };
+    it('legal: the ACK to our 486, 480 or 487 repeats the pre-loaded Route of the INVITE (no Record-Route)', () => {
+      for (const status of [486, 480, 487]) expect(refused(status, [outbound]), String(status)).toEqual([]);
+    });
+    it('breaks: that ACK carries another Route than the INVITE, or drops it', () => {
+      expect(refused(486, ['Route: <sip:192.0.2.9;lr>'])).toEqual(['route-set']);
+      expect(refused(486, [])).toEqual(['route-set']);
+    });
+    it('breaks: an ACK with a new branch (not the INVITE’s transaction) is judged by the dialog’s route set', () => {
+      expect(refused(486, [outbound], 'z9hG4bKs9')).toEqual(['route-set']);
     });
   });
 
@@ -557,6 +672,116 @@ describe('SIP validator rules', () => {
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 5, sessionDir: 'sendonly' }))).toEqual([]);
       // RFC 3264 §8 requires a new version for a change, but does not forbid one without a change.
       expect(twoSdps(sdp({ version: 3 }), sdp({ version: 4 }))).toEqual([]);
+    });
+
+    describe('the SDP of an unreliable provisional response is not the baseline (RFC 3261 §13.2.1)', () => {
+      const ringback = sdp({ media: [[...audio101, 'a=sendonly']] });
+      it('legal: a 183 without 100rel with a=sendonly ringback, then the 200 with a=sendrecv and the same version', () => {
+        const e = new Exchange()
+          .out(request(invite))
+          .in(response(invite, 183, { sdp: ringback }))
+          .in(response(invite, 200, { sdp: sdp() }));
+        expect(e.rules()).toEqual([]);
+      });
+      it('breaks: the same in a reliable 183 (100rel), whose SDP is the answer the 200 must keep', () => {
+        const e = new Exchange()
+          .out(request(invite))
+          .in(response(invite, 183, { sdp: ringback, headers: ['Require: 100rel', 'RSeq: 1'] }))
+          .in(response(invite, 200, { sdp: sdp() }));
+        expect(e.rules()).toEqual(['sdp-version']);
+      });
+    });
+
+    describe('an offer of the SBC’s that our side refused is not the baseline (RFC 3261 §14.1)', () => {
+      /** Our call: the SBC's 200 carries its v1 SDP. */
+      const established = () =>
+        new Exchange()
+          .out(request(invite))
+          .in(response(invite, 200, { sdp: sdp() }))
+          .out(request({ method: 'ACK', cseq: 1, branch: 'z9hG4bKa2', toTag: 'sbc1' }));
+      const sbcReq = (method: string, cseq: number, branch: string, body?: string): Req => ({
+        method,
+        cseq,
+        branch,
+        by: 'sbc',
+        toTag: 'us1',
+        sdp: body,
+      });
+      const hopAck = (r: Req) => request({ ...r, method: 'ACK', sdp: undefined });
+      const moved = (version: number) =>
+        sdp({ version, media: [['m=audio 4010 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000']] });
+
+      /** Glare: the SBC's v2 re-INVITE and ours cross, each side answers 491, we try again. */
+      const glare = (answer: string) => {
+        const theirs = sbcReq('INVITE', 20, 'z9hG4bKg2', sdp({ version: 2, sessionDir: 'sendonly' }));
+        const ours: Req = { method: 'INVITE', cseq: 2, branch: 'z9hG4bKg1', toTag: 'sbc1', sdp: sdp() };
+        const retry: Req = { ...ours, cseq: 3, branch: 'z9hG4bKg3' };
+        return established()
+          .out(request(ours))
+          .in(request(theirs))
+          .out(response(theirs, 491))
+          .in(response(ours, 491))
+          .in(hopAck(theirs))
+          .out(request({ method: 'ACK', cseq: 2, branch: 'z9hG4bKg1', toTag: 'sbc1' }))
+          .out(request(retry))
+          .in(response(retry, 200, { sdp: answer }))
+          .rules();
+      };
+      it('legal: after our 491 to its v2 offer, its answer to our re-INVITE is another v2, or a v3', () => {
+        expect(glare(moved(2))).toEqual([]);
+        expect(glare(moved(3))).toEqual([]);
+      });
+      it('breaks: after our 491, an answer that changed the v1 SDP keeps version 1', () => {
+        expect(glare(moved(1))).toEqual(['sdp-version']);
+      });
+
+      /** The SBC's v2 T.38 re-INVITE refused 488, then its next re-INVITE with `next`. */
+      const t38Refused = (next: string) => {
+        const t38 = sbcReq(
+          'INVITE',
+          20,
+          'z9hG4bKt1',
+          sdp({ version: 2, media: [['m=image 4000 udptl t38']] }),
+        );
+        return established()
+          .in(request(t38))
+          .out(response(t38, 488))
+          .in(hopAck(t38))
+          .in(request(sbcReq('INVITE', 21, 'z9hG4bKt2', next)))
+          .rules();
+      };
+      it('legal: after our 488 to its v2 T.38 offer, the SBC re-sends its active v1 SDP unchanged', () => {
+        expect(t38Refused(sdp())).toEqual([]);
+      });
+      it('breaks: after our 488, a changed SDP that keeps version 1', () => {
+        expect(t38Refused(sdp({ sessionDir: 'sendonly' }))).toEqual(['sdp-version']);
+      });
+
+      it('legal: the same after our 491 to an UPDATE offer (RFC 3311 §5.2)', () => {
+        const update = sbcReq('UPDATE', 20, 'z9hG4bKu1', sdp({ version: 2, sessionDir: 'sendonly' }));
+        const e = established()
+          .in(request(update))
+          .out(response(update, 491))
+          .in(request(sbcReq('INVITE', 21, 'z9hG4bKu2', sdp())));
+        expect(e.rules()).toEqual([]);
+      });
+
+      /** Our re-INVITE without SDP; the SBC's 200 offers v2; our ACK with `answer` or without SDP. */
+      const offerIn2xx = (answer: string | undefined) => {
+        const empty: Req = { method: 'INVITE', cseq: 2, branch: 'z9hG4bKe1', toTag: 'sbc1' };
+        return established()
+          .out(request(empty))
+          .in(response(empty, 200, { sdp: sdp({ version: 2, sessionDir: 'sendonly' }) }))
+          .out(request({ method: 'ACK', cseq: 2, branch: 'z9hG4bKe2', toTag: 'sbc1', sdp: answer }))
+          .in(request(sbcReq('INVITE', 20, 'z9hG4bKe3', sdp())))
+          .rules();
+      };
+      it('legal: its offer in a 2xx that our ACK left unanswered is not the baseline either', () => {
+        expect(offerIn2xx(undefined)).toEqual([]);
+      });
+      it('breaks: once our ACK answered that offer, its v1 SDP again is a version going down', () => {
+        expect(offerIn2xx(sdp({ sessId: '55', sessionDir: 'recvonly' }))).toEqual(['sdp-version']);
+      });
     });
   });
 

@@ -54,15 +54,16 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   },
   {
     id: 'cseq-order',
-    rfc: 'RFC 3261 §12.2.1.1, §12.2.2, §13.2.2.4, §9.1',
-    rule: 'Requests the SBC sends with one Call-ID and From tag have rising CSeq numbers (a gap is allowed); an ACK or CANCEL repeats the number of an INVITE it belongs to.',
-    failure: 'The SBC sent a request whose CSeq number does not rise',
+    rfc: 'RFC 3261 §12.2.1.1, §12.1.2, §14.1, §12.2.2, §13.2.2.4, §9.1',
+    rule: 'Inside a dialog, a request the SBC sends has a CSeq number above that of the SBC’s INVITE that created the dialog and one no earlier request of the SBC’s in the dialog had, and an INVITE is not below an earlier INVITE of the dialog; outside a dialog, requests with one Call-ID and From tag have rising numbers; a gap is allowed; an ACK or CANCEL repeats the number of an INVITE it belongs to. Otherwise a lower number arriving after a higher one is not flagged: it may have been sent first and its first datagram lost (§12.2.2).',
+    failure: 'The SBC sent a request whose CSeq number goes back or is used again',
   },
   {
     id: 'route-set',
-    rfc: 'RFC 3261 §12.2.1.1, §16.4',
-    rule: 'A request the SBC sends inside a dialog routes only through hops that record-routed: each of its Route entries is a Record-Route entry seen in that dialog (so none when nobody record-routed toward us).',
-    failure: 'The SBC sent an in-dialog request with a Route entry that is not in the dialog’s route set',
+    rfc: 'RFC 3261 §12.2.1.1, §16.4, §17.1.1.3',
+    rule: 'A request the SBC sends inside a dialog routes only through hops that record-routed: each of its Route entries is a Record-Route entry seen in that dialog (so none when nobody record-routed toward us). The ACK to a final response of 300 or above belongs to the INVITE’s transaction (the INVITE’s branch) and carries the INVITE’s Route entries instead, a pre-loaded one too (RFC 3261 §17.1.1.3).',
+    failure:
+      'The SBC sent an in-dialog request with a Route entry that is not in the dialog’s route set, or an ACK to a refused INVITE without the INVITE’s Route',
   },
   {
     id: 'contact-dialog',
@@ -121,14 +122,14 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   },
   {
     id: 'sdp-version',
-    rfc: 'RFC 3264 §8',
-    rule: 'Each SDP the SBC sends in a session after its first either keeps the o= version and is identical to the previous one, or has a higher version.',
+    rfc: 'RFC 3264 §8, RFC 3261 §14.1',
+    rule: 'Each SDP the SBC sends in a session after its first either keeps the o= version and is identical to the previous one, or has a higher version. An offer of the SBC’s that our side refused with a final response of 300 or above, or whose offer in a 2xx our ACK did not answer, is not the previous one: the session stays as before it (RFC 3261 §14.1). The SDP of a provisional response without 100rel is not judged and is not the previous one either (RFC 3261 §13.2.1: the answer is the 2xx’s).',
     failure: 'The SBC changed its SDP without raising the o= version (RFC 3264 §8)',
   },
   {
     id: 'sdp-origin',
     rfc: 'RFC 3264 §8',
-    rule: 'The o= line of the SBC’s SDP keeps its username, session id, network type and address throughout the session; only the version changes.',
+    rule: 'The o= line of the SBC’s SDP keeps its username, session id, network type and address throughout the session; only the version changes (judged on the SDPs the sdp-version rule compares).',
     failure: 'The SBC changed the o= line of its SDP other than the version (RFC 3264 §8)',
   },
 ]);

@@ -95,19 +95,52 @@ interface TwoXx {
   offer?: SdpSession | 'unparsable';
 }
 
+/**
+ * An SDP offer of the SBC's that our side has not yet accepted or refused, with the SDP the
+ * sdp-version rule measured against before it: if the offer fails, that one is the baseline again.
+ */
+interface OpenOffer {
+  /** The SBC's tag in the dialog (the key of {@link Leg.sbcSdp}). */
+  tag: string;
+  before: SentSdp | undefined;
+  offer: SentSdp;
+}
+
+/** What the cseq-order rule remembers of the numbers of the SBC's requests in one dialog. */
+interface SbcDialogSeq {
+  /** The CSeq of the SBC's INVITE that created the dialog, when the SBC created it. */
+  start?: number;
+  /** The numbers of the SBC's requests in the dialog (ACK and CANCEL aside), with their method. */
+  used: Map<number, string>;
+  /** The highest CSeq of the SBC's INVITEs in the dialog. */
+  lastInvite?: number;
+}
+
 interface Leg {
   ours: Map<string, OurRequest>;
   /** Retransmission filter for the SBC's requests. */
   sbcRequests: Set<string>;
-  /** Highest CSeq of the SBC's requests, by From tag. */
+  /** Highest CSeq of the SBC's requests outside a dialog, by From tag. */
   sbcCseq: Map<string, number>;
+  /** The CSeq numbers of the SBC's requests inside each dialog, by `<SBC tag>\n<our tag>`. */
+  sbcDialogs: Map<string, SbcDialogSeq>;
+  /** The SBC's INVITEs outside a dialog (`<From tag>\n<CSeq>`): our tag in a response makes a dialog. */
+  sbcNewInvites: Set<string>;
   /** CSeq numbers of the SBC's INVITEs, by From tag, and whether each carried SDP. */
   sbcInvites: Map<string, Map<number, boolean>>;
   twoXx: TwoXx[];
   /** Record-Route URIs seen on this leg (either direction). */
   recordRoutes: string[];
-  /** Last SDP the SBC sent, by its tag in the dialog. */
+  /** The SBC's INVITEs by branch: their Route URIs, and whether our side refused them (≥ 300). */
+  sbcInviteTx: Map<string, { cseq: number; routes: string[]; refused: boolean }>;
+  /** Last SDP the SBC sent, by its tag in the dialog: the baseline of the sdp-version rule. */
   sbcSdp: Map<string, SentSdp>;
+  /**
+   * The SBC's offers our side has not answered yet: in its INVITE or UPDATE
+   * (`req\n<SBC tag>\n<method>\n<CSeq>`), or in its 2xx to our INVITE without SDP
+   * (`2xx\n<SBC tag>\n<CSeq>`).
+   */
+  openOffers: Map<string, OpenOffer>;
 }
 
 function hasSdp(m: SipMessage): boolean {
@@ -130,6 +163,17 @@ function isReliable1xx(res: SipResponse): boolean {
   );
 }
 
+/**
+ * Whether the SDP of a response of the SBC's takes part in offer/answer, and so in the
+ * sdp-version rule: a final response's, or a reliable provisional's (RFC 3262). An unreliable
+ * provisional may carry "that same exact answer" ahead of the 2xx (RFC 3261 §13.2.1, a MAY) or
+ * a preview of it, e.g. a=sendonly for ringback before the 2xx's a=sendrecv with the same version;
+ * the 2xx's SDP is the answer, and the provisional's is neither judged nor the baseline.
+ */
+function offerAnswerSdp(res: SipResponse): boolean {
+  return res.status >= 200 || isReliable1xx(res);
+}
+
 function viaKey(v: Via): string {
   const params = v.params
     .filter(([k]) => !['received', 'rport'].includes(k.toLowerCase()))
@@ -147,6 +191,10 @@ function sameUriText(a: string, b: string): boolean {
   const ua = parseUri(a);
   const ub = parseUri(b);
   return ua.ok && ub.ok ? uriEquals(ua.value, ub.value) : a.trim() === b.trim();
+}
+
+function routeList(uris: string[]): string {
+  return uris.length > 0 ? `Route ${uris.map((u) => `<${u}>`).join(', ')}` : 'no Route';
 }
 
 function bareUri(nameAddrValue: string): string {
@@ -244,10 +292,14 @@ export class SipValidator {
         ours: new Map(),
         sbcRequests: new Set(),
         sbcCseq: new Map(),
+        sbcDialogs: new Map(),
+        sbcNewInvites: new Set(),
         sbcInvites: new Map(),
         twoXx: [],
         recordRoutes: [],
+        sbcInviteTx: new Map(),
         sbcSdp: new Map(),
+        openOffers: new Map(),
       };
       this.legs.set(key, l);
     }
@@ -270,6 +322,13 @@ export class SipValidator {
   private ourRequest(leg: Leg, req: SipRequest): void {
     const key = `${req.branch ?? ''}\n${req.method}`;
     if (leg.ours.has(key)) return; // retransmission
+    if (req.method === 'ACK' && req.cseq) {
+      // Our ACK to a 2xx of the SBC's that carried an offer: with SDP it answers the offer; an
+      // ACK without one leaves it unanswered (RFC 3261 §13.2.2.4), and the session as it was.
+      const offer = `2xx\n${req.toTag ?? ''}\n${req.cseq.seq}`;
+      if (hasSdp(req)) leg.openOffers.delete(offer);
+      else this.withdrawOffer(leg, offer);
+    }
     const r: OurRequest = { req, reliableSdp: false, answerChecked: false, responsesSeen: new Set() };
     if ((req.method === 'INVITE' || req.method === 'UPDATE') && hasSdp(req)) r.offer = sdpOf(req);
     leg.ours.set(key, r);
@@ -277,10 +336,32 @@ export class SipValidator {
 
   private ourResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
     const cseq = res.cseq;
-    if (cseq?.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
+    if (!cseq) return;
+    const fromTag = res.fromTag ?? '';
+    // Our tag in a response to the SBC's INVITE outside a dialog makes the dialog (early with a
+    // 1xx), and the SBC's numbers in it start from that INVITE's (RFC 3261 §12.1.2).
+    if (cseq.method === 'INVITE' && res.status > 100 && res.toTag !== undefined) {
+      if (leg.sbcNewInvites.has(`${fromTag}\n${cseq.seq}`)) {
+        const d = this.sbcDialog(leg, fromTag, res.toTag);
+        d.start ??= cseq.seq;
+      }
+    }
+    if (res.status < 200) return;
+    if (cseq.method === 'INVITE' || cseq.method === 'UPDATE') {
+      // Our final answer to an offer of the SBC's: a 2xx accepts it; a refusal (491 glare, 488,
+      // 487 after a CANCEL …) leaves the session "as if no re-INVITE had been issued" (RFC 3261
+      // §14.1), and an UPDATE's refused offer (RFC 3311 §5.2) likewise.
+      const offer = `req\n${fromTag}\n${cseq.method}\n${cseq.seq}`;
+      if (res.status >= 300) this.withdrawOffer(leg, offer);
+      else leg.openOffers.delete(offer);
+    }
+    if (cseq.method === 'INVITE' && res.status >= 300) {
+      const tx = leg.sbcInviteTx.get(res.branch ?? '');
+      if (tx && tx.cseq === cseq.seq) tx.refused = true;
+    }
+    if (cseq.method !== 'INVITE' || res.status >= 300) return;
     const toTag = res.toTag ?? '';
     if (leg.twoXx.some((t) => t.cseq === cseq.seq && t.toTag === toTag)) return; // retransmission
-    const fromTag = res.fromTag ?? '';
     const inviteHadSdp = leg.sbcInvites.get(fromTag)?.get(cseq.seq);
     const t: TwoXx = { cseq: cseq.seq, toTag, wallMs: o.wallMs, text: o.text, acked: false };
     if (inviteHadSdp === false && hasSdp(res)) t.offer = sdpOf(res);
@@ -308,10 +389,17 @@ export class SipValidator {
             `${req.method} with CSeq ${cseq.seq} matches no INVITE the SBC sent in this call (RFC 3261 §13.2.2.4, §9.1: it repeats the INVITE's number)`,
           );
       } else {
-        const prev = leg.sbcCseq.get(fromTag);
-        if (prev !== undefined && (cseq.seq < prev || (cseq.seq === prev && inDialog)))
-          this.find('cseq-order', o, `${req.method} has CSeq ${cseq.seq} after a request with CSeq ${prev}`);
-        leg.sbcCseq.set(fromTag, Math.max(prev ?? 0, cseq.seq));
+        if (req.toTag === undefined) {
+          const prev = leg.sbcCseq.get(fromTag);
+          if (prev !== undefined && cseq.seq < prev)
+            this.find(
+              'cseq-order',
+              o,
+              `${req.method} has CSeq ${cseq.seq} after a request with CSeq ${prev}`,
+            );
+          leg.sbcCseq.set(fromTag, Math.max(prev ?? 0, cseq.seq));
+          if (req.method === 'INVITE') leg.sbcNewInvites.add(`${fromTag}\n${cseq.seq}`);
+        } else this.inDialogCseq(leg, req, req.toTag, cseq.seq, o);
         if (req.method === 'INVITE') invites.set(cseq.seq, hasSdp(req));
       }
     }
@@ -326,9 +414,27 @@ export class SipValidator {
         );
     }
 
-    if (inDialog && req.method !== 'CANCEL') {
-      for (const r of req.getAll('route')) {
-        const u = bareUri(r);
+    const routes = req.getAll('route').map(bareUri);
+    if (req.method === 'INVITE' && cseq && req.branch)
+      leg.sbcInviteTx.set(req.branch, { cseq: cseq.seq, routes, refused: false });
+
+    // The ACK to our final response of 300 or above belongs to the INVITE's transaction (its
+    // branch) and carries the INVITE's Route header fields (RFC 3261 §17.1.1.3), not the route
+    // set of the dialog the response's To tag names: an SBC that pre-loads a Route (an outbound
+    // proxy) sends it there again.
+    const inviteTx = req.method === 'ACK' ? leg.sbcInviteTx.get(req.branch ?? '') : undefined;
+    if (inviteTx?.refused && inviteTx.cseq === cseq?.seq) {
+      const same =
+        routes.length === inviteTx.routes.length &&
+        routes.every((u, i) => sameUriText(u, inviteTx.routes[i] ?? ''));
+      if (!same)
+        this.find(
+          'route-set',
+          o,
+          `the ACK to our final response of 300 or above to the INVITE with CSeq ${inviteTx.cseq} carries ${routeList(routes)}; the INVITE carried ${routeList(inviteTx.routes)} (RFC 3261 §17.1.1.3: the same Route header fields)`,
+        );
+    } else if (inDialog && req.method !== 'CANCEL') {
+      for (const u of routes) {
         if (!leg.recordRoutes.some((x) => sameUriText(x, u)))
           this.find(
             'route-set',
@@ -355,7 +461,55 @@ export class SipValidator {
       }
     }
 
-    if (hasSdp(req)) this.sdpSent(leg, fromTag, req, o);
+    if (hasSdp(req)) {
+      const sent = this.sdpSent(leg, fromTag, req, o);
+      if (sent && cseq && (req.method === 'INVITE' || req.method === 'UPDATE'))
+        leg.openOffers.set(`req\n${fromTag}\n${req.method}\n${cseq.seq}`, sent);
+    }
+  }
+
+  private sbcDialog(leg: Leg, sbcTag: string, ourTag: string): SbcDialogSeq {
+    const key = `${sbcTag}\n${ourTag}`;
+    let d = leg.sbcDialogs.get(key);
+    if (!d) {
+      d = { used: new Map() };
+      leg.sbcDialogs.set(key, d);
+    }
+    return d;
+  }
+
+  /**
+   * RFC 3261 §12.2.1.1 numbers the SBC's requests in a dialog one by one as it sends them, but
+   * datagrams may arrive in another order (§12.2.2 leaves that to the receiver): a request whose
+   * first datagram was lost arrives, retransmitted, after the next one, e.g. NOTIFY 100 Trying
+   * after NOTIFY 200 OK (RFC 3515), or within a burst of INFO. So a lower number is flagged only
+   * where it cannot be such a late arrival: not above the INVITE that created the dialog (sent
+   * before the dialog existed), a number an earlier request of the dialog already had, or an
+   * INVITE below an earlier INVITE (§14.1: no INVITE starts while another is in progress).
+   */
+  private inDialogCseq(leg: Leg, req: SipRequest, ourTag: string, seq: number, o: ObservedMessage): void {
+    const d = this.sbcDialog(leg, req.fromTag ?? '', ourTag);
+    const earlier = d.used.get(seq);
+    if (d.start !== undefined && seq <= d.start)
+      this.find(
+        'cseq-order',
+        o,
+        `${req.method} has CSeq ${seq}, not above the CSeq ${d.start} of the SBC's INVITE that created this dialog (RFC 3261 §12.1.2, §12.2.1.1)`,
+      );
+    else if (earlier !== undefined)
+      this.find(
+        'cseq-order',
+        o,
+        `${req.method} has CSeq ${seq}, the number of an earlier ${earlier} of the SBC's in this dialog (RFC 3261 §12.2.1.1: each new request takes the next number)`,
+      );
+    else if (req.method === 'INVITE' && d.lastInvite !== undefined && seq < d.lastInvite)
+      this.find(
+        'cseq-order',
+        o,
+        `INVITE has CSeq ${seq} after an INVITE with CSeq ${d.lastInvite} in this dialog (RFC 3261 §12.2.1.1; §14.1: no INVITE starts while another is in progress, so it cannot be an earlier one arriving late)`,
+      );
+    d.used.set(seq, req.method);
+    if (req.method === 'INVITE') d.lastInvite = Math.max(d.lastInvite ?? seq, seq);
   }
 
   private sbcResponse(leg: Leg, res: SipResponse, o: ObservedMessage): void {
@@ -368,7 +522,7 @@ export class SipValidator {
     if (res.status !== 100 && res.toTag === undefined)
       this.find('to-tag', o, `${res.status} ${res.reason} to ${cseq?.method ?? 'a request'} has no To tag`);
     if (!ours) {
-      if (hasSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
+      if (hasSdp(res) && offerAnswerSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
       return;
     }
     const req = ours.req;
@@ -389,6 +543,15 @@ export class SipValidator {
         );
     }
 
+    // The SBC's SDP in a 2xx to our INVITE without SDP (and no reliable provisional before it
+    // carried one) is its offer; our ACK answers it.
+    const offerIn2xx =
+      req.method === 'INVITE' &&
+      ours.offer === undefined &&
+      !ours.reliableSdp &&
+      res.status >= 200 &&
+      res.status < 300 &&
+      hasSdp(res);
     if ((req.method === 'INVITE' || req.method === 'UPDATE') && res.status > 100 && res.status < 300) {
       const sdp = hasSdp(res);
       const reliable = res.status >= 200 || (req.method === 'INVITE' && isReliable1xx(res));
@@ -413,7 +576,10 @@ export class SipValidator {
       }
     }
 
-    if (hasSdp(res)) this.sdpSent(leg, res.toTag ?? '', res, o);
+    if (hasSdp(res) && offerAnswerSdp(res)) {
+      const sent = this.sdpSent(leg, res.toTag ?? '', res, o);
+      if (sent && offerIn2xx) leg.openOffers.set(`2xx\n${res.toTag ?? ''}\n${cseq?.seq}`, sent);
+    }
   }
 
   /** RFC 3261 §8.2.6.2: From, Call-ID, CSeq, To tag and Via as in the request. */
@@ -456,14 +622,31 @@ export class SipValidator {
     for (const b of checkAnswer(offer, answer)) this.find(b.rule, o, b.detail);
   }
 
-  /** RFC 3264 §8 against the previous SDP the SBC sent under the same tag of this call. */
-  private sdpSent(leg: Leg, tag: string, m: SipMessage, o: ObservedMessage): void {
+  /**
+   * RFC 3264 §8 against the previous SDP the SBC sent under the same tag of this call, which
+   * this one replaces as the baseline; returns it with the baseline it replaced.
+   */
+  private sdpSent(leg: Leg, tag: string, m: SipMessage, o: ObservedMessage): OpenOffer | undefined {
     const session = sdpOf(m);
-    if (session === 'unparsable') return;
+    if (session === 'unparsable') return undefined;
     this.stats.sdp++;
     const next = { session, text: m.bodyText };
     const prev = leg.sbcSdp.get(tag);
     if (prev) for (const b of checkVersion(prev, next)) this.find(b.rule, o, b.detail);
     leg.sbcSdp.set(tag, next);
+    return { tag, before: prev, offer: next };
+  }
+
+  /**
+   * An offer of the SBC's that our side refused or left unanswered never became the session:
+   * the SDP before it is the baseline again (unless a later SDP of the SBC's already replaced it).
+   */
+  private withdrawOffer(leg: Leg, key: string): void {
+    const open = leg.openOffers.get(key);
+    if (!open) return;
+    leg.openOffers.delete(key);
+    if (leg.sbcSdp.get(open.tag) !== open.offer) return;
+    if (open.before) leg.sbcSdp.set(open.tag, open.before);
+    else leg.sbcSdp.delete(open.tag);
   }
 }
