@@ -63,10 +63,12 @@ import {
   toDtmfDigit,
 } from '../media/dtmf/index.ts';
 import {
+  ArrivalLog,
   type PacketRecord,
   type PayloadFormat,
   processSendClock,
   ReorderWindow,
+  type RtpArrivals,
   RtpSession,
   type RtpView,
   SendClock,
@@ -234,6 +236,8 @@ export interface MediaLegDetails extends MediaLegStats {
   reopenFailures: number;
   /** Datagrams not kept in {@link MediaLeg.evidence} because the log was full. */
   evidenceDropped: number;
+  /** RTP arrivals not kept in {@link MediaLeg.receivedRtp} because it was full (`maxArrivals`). */
+  arrivalsDropped: number;
   /**
    * Audio time received, ms: the decoded samples of every audio packet placed in the recording
    * (not the silence that fills a timestamp gap, not a duplicate), whatever the packet size;
@@ -262,6 +266,11 @@ export interface MediaLegOptions {
   maxRecordSeconds?: number;
   /** Most datagrams the leg's RTP session keeps as evidence (default 50 000; rtp-session.ts). */
   maxEvidence?: number;
+  /**
+   * Most RTP arrivals the leg keeps for the media judge, over every RTP session it opens
+   * (default DEFAULT_MAX_ARRIVALS, four hours at 10 ms packets; arrival-log.ts).
+   */
+  maxArrivals?: number;
   /**
    * Keep sending while nothing plays (silence; the G.723.1 fixture when that is the codec),
    * as a phone without VAD does, so RTP flows from answer to hang-up (default false).
@@ -410,6 +419,8 @@ export class MediaLeg {
   #seq = randomU32() & 0xffff;
   #session: RtpSession | undefined;
   readonly #sessions: RtpSession[] = [];
+  /** The arrival of every RTP datagram received, over every session (each notes into it). */
+  readonly #arrivals: ArrivalLog;
   #localPort: number;
   #ready: Promise<void> = Promise.resolve();
   #srtpSig = '';
@@ -504,6 +515,7 @@ export class MediaLeg {
 
   private constructor(opts: MediaLegOptions, session: RtpSession, sendClock: SendClock) {
     this.#opts = opts;
+    this.#arrivals = session.arrivals;
     this.name = opts.name ?? `leg-${++legCount}`;
     this.prefs = opts.prefs;
     this.#clock = opts.clock ?? systemClock;
@@ -531,6 +543,7 @@ export class MediaLeg {
       sendClock,
       rtcpIntervalMs: opts.rtcpIntervalMs ?? 5000,
       ...(opts.maxEvidence !== undefined ? { maxEvidence: opts.maxEvidence } : {}),
+      arrivals: new ArrivalLog(opts.maxArrivals),
     });
     return new MediaLeg(opts, session, sendClock);
   }
@@ -804,6 +817,7 @@ export class MediaLeg {
           ssrc: this.#ssrc,
           rtcpIntervalMs: this.#opts.rtcpIntervalMs ?? 5000,
           ...(this.#opts.maxEvidence !== undefined ? { maxEvidence: this.#opts.maxEvidence } : {}),
+          arrivals: this.#arrivals,
           payloadMap: this.#payloadMap,
           ...(srtp ? { srtp } : {}),
         });
@@ -1585,6 +1599,7 @@ export class MediaLeg {
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,
       evidenceDropped: this.#sessions.reduce((n, x) => n + x.evidence.dropped, 0),
+      arrivalsDropped: this.#arrivals.dropped,
       audioReceivedMs: this.#audioReceivedMs,
       telephoneEventSources: this.#te.stats.sources,
       telephoneEventCrossSourceDuplicates: this.#te.stats.crossSourceDuplicates,
@@ -1630,9 +1645,21 @@ export class MediaLeg {
     return false;
   }
 
-  /** Every RTP/RTCP datagram sent and received (SRTP still protected), for a pcap. */
+  /**
+   * The RTP/RTCP datagrams sent and received (SRTP still protected), for a pcap: the first
+   * `maxEvidence` of each RTP session, sent and received together (`evidenceDropped` counts the rest).
+   */
   evidence(): PacketRecord[] {
     return this.#sessions.flatMap((s) => s.evidence.records);
+  }
+
+  /**
+   * The arrival of every RTP datagram received (12 octets or more, RTCP left out), in arrival
+   * order, over every RTP session of the leg, whatever the evidence kept (up to `maxArrivals`):
+   * what the media judge reads (call-invariants.ts).
+   */
+  receivedRtp(): RtpArrivals {
+    return this.#arrivals;
   }
 
   /** Stops sending, aborts queued digits, closes the RTP session. Safe to call twice. */
