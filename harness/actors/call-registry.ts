@@ -3,7 +3,8 @@
  * the timeline the call invariants judge: when it was created, rang, was answered, when its
  * release began (a BYE or CANCEL of ours, a rejection) and when it ended and how, and each change
  * of its media direction (hold: sendonly, recvonly, inactive or c=0.0.0.0, as the leg negotiated
- * it). The received RTP itself is the media leg's own packet log ({@link CallMedia.evidence}).
+ * it). The received RTP itself is the media leg's own record of its arrivals
+ * ({@link CallMedia.receivedRtp}, every packet of the call).
  *
  * A registry outlives cases (actors may live for a whole run): a case takes the calls created
  * since it started ({@link CallRegistry.since}) and asks which of them are still up. While any

@@ -17,7 +17,7 @@ import {
   isDtmfDigit,
   parseSipInfoDtmf,
 } from '../media/dtmf/index.ts';
-import type { PacketRecord } from '../media/rtp/index.ts';
+import type { PacketRecord, RtpArrivals } from '../media/rtp/index.ts';
 import {
   createResponse,
   type Dialog,
@@ -114,6 +114,11 @@ export interface CallMedia {
   /** Audio time received so far, ms, whatever the packet size (MediaLeg.audioReceivedMs). */
   audioReceivedMs?(): number;
   evidence(): PacketRecord[];
+  /**
+   * The arrival of every RTP datagram the leg received, for the whole call (MediaLeg.receivedRtp);
+   * without it the call invariants read the received RTP of `evidence()`.
+   */
+  receivedRtp?(): RtpArrivals;
   /**
    * True when this leg sent silence, and only silence, from the first time to the second (ms,
    * the evidence's clock): MediaLeg.sentSilenceThroughout. Lets the call invariants tell silence

@@ -43,6 +43,12 @@ export interface LabOptions {
   timers?: Partial<TimerConfig>;
   /** The simulated OXO takes several calls per extension (its `multiLine` profile); default false. */
   oxoMultiLine?: boolean;
+  /**
+   * Bounds of every media leg the provider and the OXO open: datagrams kept as evidence (default
+   * 50 000 per RTP session) and RTP arrivals kept for the media judge (default four hours at
+   * 10 ms packets; media-leg.ts). {@link Lab.keepStandalone} lowers both.
+   */
+  legLimits?: { maxEvidence?: number; maxArrivals?: number };
   clock?: Clock;
   logger?: Logger;
   /** Receives every SIP message of every actor from its start on (evidence), with the actor's name. */
@@ -122,6 +128,8 @@ export const STANDALONE_RECORDS = 100;
 export const STANDALONE_MEDIA_LEGS = 8;
 /** Datagrams each media leg of a standalone lab keeps as evidence (a run's keep 50 000). */
 export const STANDALONE_LEG_EVIDENCE = 1000;
+/** RTP arrivals each media leg of a standalone lab keeps (nobody judges its calls' media). */
+export const STANDALONE_LEG_ARRIVALS = 1000;
 /** How often a standalone lab trims its evidence lists, ms. */
 const STANDALONE_TRIM_MS = 5000;
 
@@ -142,7 +150,7 @@ export class Lab {
   tlsCa: string | undefined;
   private readonly log: Logger;
   /** Bounds of the media legs opened from now on ({@link keepStandalone} lowers them). */
-  private legLimits: { maxEvidence?: number } = {};
+  private legLimits: { maxEvidence?: number; maxArrivals?: number };
   /** Stops what {@link keepStandalone} started. */
   private stopStandalone: (() => void) | undefined;
   /** The actor being started (a bind error is told in terms of its profile keys). */
@@ -151,6 +159,7 @@ export class Lab {
   private constructor(readonly opts: LabOptions) {
     this.profile = opts.profile;
     this.log = opts.logger ?? silentLogger;
+    this.legLimits = { ...opts.legLimits };
   }
 
   /**
@@ -529,9 +538,9 @@ export class Lab {
    * wire fuzz that starts them the same way), where nobody takes a case's evidence: the SBC keeps
    * little of ended calls (STANDALONE_SBC_RETENTION), the simulators few ended calls
    * (STANDALONE_CALL_HISTORY), the media evidence a few legs and each new leg a few datagrams
-   * ({@link STANDALONE_LEG_EVIDENCE}), and every evidence list of the
-   * provider and the OXO (registrations, routed INVITEs, REFERs, INFOs, transfers, IVR digits)
-   * its latest {@link STANDALONE_RECORDS} entries, trimmed every few seconds; their running
+   * and RTP arrivals ({@link STANDALONE_LEG_EVIDENCE}, {@link STANDALONE_LEG_ARRIVALS}), and every
+   * evidence list of the provider and the OXO (registrations, routed INVITEs, REFERs, INFOs,
+   * transfers, IVR digits) its latest {@link STANDALONE_RECORDS} entries, trimmed every few seconds; their running
    * totals stay in `counts`. When no call is up and the process has grown, the allocator is
    * asked to give freed memory back (support/memory-trim.ts).
    */
@@ -543,7 +552,7 @@ export class Lab {
       registries: [this.provider?.callLog, this.oxo?.callLog].filter((r) => r !== undefined),
     });
     this.media.limit(STANDALONE_MEDIA_LEGS);
-    this.legLimits = { maxEvidence: STANDALONE_LEG_EVIDENCE };
+    this.legLimits = { maxEvidence: STANDALONE_LEG_EVIDENCE, maxArrivals: STANDALONE_LEG_ARRIVALS };
     const lists = (): unknown[][] => {
       const out: unknown[][] = [];
       if (this.provider) {

@@ -16,7 +16,10 @@
  * - Receive: packets of a source are put back in sequence-number order (a packet after a
  *   missing one waits up to 60 ms for it: {@link ReorderWindow}); every fresh packet is then
  *   decoded (any codec of the answer, so a peer may switch), upsampled to 16 kHz and recorded (bounded, default 10 min; the rest is counted), with
- *   timestamp gaps up to 2 s filled with silence; the Q.24 tone detector runs on that audio
+ *   timestamp gaps up to 2 s filled with silence; a packet behind in number is late (dropped,
+ *   `lateDropped`), one whose timestamp steps back while its number goes on (the source started
+ *   afresh under the same SSRC) restarts the timeline when marked or more than two packets back
+ *   (`timestampResyncs`, RFC 3550 A.1); the Q.24 tone detector runs on that audio
  *   continuously and the RFC 4733 receiver on telephone-events. Digits land in
  *   {@link MediaLeg.dtmfReceived} in the order they ended; a tone still sounding when no audio
  *   has come for 200 ms is reported then, and its rest, if it arrives (a stall of the host or
@@ -63,16 +66,19 @@ import {
   toDtmfDigit,
 } from '../media/dtmf/index.ts';
 import {
+  ArrivalLog,
   type PacketRecord,
   type PayloadFormat,
   processSendClock,
   ReorderWindow,
+  type RtpArrivals,
   RtpSession,
   type RtpView,
   SendClock,
   type SendStream,
   type SendTick,
   type SrtpParams,
+  seqDelta,
 } from '../media/rtp/index.ts';
 import {
   buildAnswer,
@@ -215,6 +221,12 @@ export interface MediaLegDetails extends MediaLegStats {
   encodeErrors: number;
   /** Packets older than audio already recorded (reordered later than the reorder wait), not decoded or recorded. */
   lateDropped: number;
+  /**
+   * Times the audio timeline started afresh within one source because its timestamp stepped
+   * back on a packet that is not late (its sequence number went on): a B2BUA that switched the
+   * audio it sends (ringback, music on hold, a transfer) under the same SSRC.
+   */
+  timestampResyncs: number;
   /** Packets that arrived after a later one of their source and were put back in order. */
   reordered: number;
   /** Samples (16 kHz) not recorded because the recording was full. */
@@ -234,6 +246,8 @@ export interface MediaLegDetails extends MediaLegStats {
   reopenFailures: number;
   /** Datagrams not kept in {@link MediaLeg.evidence} because the log was full. */
   evidenceDropped: number;
+  /** RTP arrivals not kept in {@link MediaLeg.receivedRtp} because it was full (`maxArrivals`). */
+  arrivalsDropped: number;
   /**
    * Audio time received, ms: the decoded samples of every audio packet placed in the recording
    * (not the silence that fills a timestamp gap, not a duplicate), whatever the packet size;
@@ -263,6 +277,11 @@ export interface MediaLegOptions {
   /** Most datagrams the leg's RTP session keeps as evidence (default 50 000; rtp-session.ts). */
   maxEvidence?: number;
   /**
+   * Most RTP arrivals the leg keeps for the media judge, over every RTP session it opens
+   * (default DEFAULT_MAX_ARRIVALS, four hours at 10 ms packets; arrival-log.ts).
+   */
+  maxArrivals?: number;
+  /**
    * Keep sending while nothing plays (silence; the G.723.1 fixture when that is the codec),
    * as a phone without VAD does, so RTP flows from answer to hang-up (default false).
    */
@@ -277,6 +296,10 @@ export const DTMF_GAP_MS = 60;
 /** Level of each inband DTMF tone, dBm0. */
 export const INBAND_DTMF_LEVEL_DBM0 = -7;
 const MAX_GAP_FILL_SECONDS = 2;
+/** A packet this many numbers behind the last one is late, not a source starting afresh (RFC 3550 A.1 MAX_MISORDER). */
+const RX_MAX_MISORDER = 100;
+/** Most a sequence number may go on by and still be the same stream going on (RFC 3550 A.1 MAX_DROPOUT). */
+const RX_MAX_DROPOUT = 3000;
 /** Sources with a reorder window of their own at once (audio, events, the source before a change). */
 const MAX_REORDER_SOURCES = 4;
 const MAX_DTMF_RECORDS = 10_000;
@@ -410,6 +433,8 @@ export class MediaLeg {
   #seq = randomU32() & 0xffff;
   #session: RtpSession | undefined;
   readonly #sessions: RtpSession[] = [];
+  /** The arrival of every RTP datagram received, over every session (each notes into it). */
+  readonly #arrivals: ArrivalLog;
   #localPort: number;
   #ready: Promise<void> = Promise.resolve();
   #srtpSig = '';
@@ -440,6 +465,10 @@ export class MediaLeg {
   #rxSsrc: number | undefined;
   #rxNextTs: number | undefined;
   #rxRate = 0;
+  /** Sequence number of the last audio packet of the source that went on the timeline or stepped it (see #onPacket). */
+  #rxLastSeq: number | undefined;
+  /** RTP ticks of the last audio packet recorded. */
+  #rxLastTicks = 0;
   #audioReceivedMs = 0;
   /** One telephone-event receiver per SSRC, one digit per press across them (an SBC may change SSRC). */
   #te = new MultiSourceEventReceiver({ clockRate: TE_CLOCK_RATE });
@@ -495,6 +524,7 @@ export class MediaLeg {
     decodeErrors: 0,
     encodeErrors: 0,
     lateDropped: 0,
+    timestampResyncs: 0,
     recordDropped: 0,
     sendSuppressed: 0,
     sourceErrors: 0,
@@ -504,6 +534,7 @@ export class MediaLeg {
 
   private constructor(opts: MediaLegOptions, session: RtpSession, sendClock: SendClock) {
     this.#opts = opts;
+    this.#arrivals = session.arrivals;
     this.name = opts.name ?? `leg-${++legCount}`;
     this.prefs = opts.prefs;
     this.#clock = opts.clock ?? systemClock;
@@ -531,6 +562,7 @@ export class MediaLeg {
       sendClock,
       rtcpIntervalMs: opts.rtcpIntervalMs ?? 5000,
       ...(opts.maxEvidence !== undefined ? { maxEvidence: opts.maxEvidence } : {}),
+      arrivals: new ArrivalLog(opts.maxArrivals),
     });
     return new MediaLeg(opts, session, sendClock);
   }
@@ -804,6 +836,7 @@ export class MediaLeg {
           ssrc: this.#ssrc,
           rtcpIntervalMs: this.#opts.rtcpIntervalMs ?? 5000,
           ...(this.#opts.maxEvidence !== undefined ? { maxEvidence: this.#opts.maxEvidence } : {}),
+          arrivals: this.#arrivals,
           payloadMap: this.#payloadMap,
           ...(srtp ? { srtp } : {}),
         });
@@ -1195,6 +1228,7 @@ export class MediaLeg {
       // A new source restarts the audio timeline; its telephone-events keep their own receiver.
       this.#rxSsrc = p.ssrc;
       this.#rxNextTs = undefined;
+      this.#rxLastSeq = undefined;
     }
     if (this.#tePt !== undefined && p.payloadType === this.#tePt) {
       this.#recordTe(
@@ -1235,10 +1269,28 @@ export class MediaLeg {
     }
     const rate = f.codec.sampleRate;
     const clockRate = f.codec.rtpClockRate;
-    const gap =
-      this.#rxNextTs !== undefined && this.#rxRate === rate ? (p.timestamp - this.#rxNextTs) | 0 : 0;
-    if (gap < 0) {
-      // Older than audio already recorded: not decoded either, so a stateful decoder (G.722,
+    let gap = this.#rxNextTs !== undefined && this.#rxRate === rate ? (p.timestamp - this.#rxNextTs) | 0 : 0;
+    // Packets come here in sequence order (the reorder window), so one whose number is behind the
+    // last one's is late (up to RFC 3550 A.1's MAX_MISORDER); any other came after it.
+    const ds = this.#rxLastSeq === undefined ? 1 : seqDelta(p.sequenceNumber, this.#rxLastSeq);
+    const late = ds <= 0 && ds >= -RX_MAX_MISORDER;
+    if (gap < 0 && !late) {
+      // The timestamp stepped back on a packet that is not late: the source's audio started
+      // afresh under the same SSRC (a B2BUA switching from ringback or music on hold to the
+      // party, or a transfer: RFC 3550 A.1 expects a receiver to resync). It starts a new
+      // timeline when it says so (its marker) or when the step is more than two packets while
+      // its number went on by at most RFC 3550 A.1's MAX_DROPOUT. Else it is dropped as before:
+      // a step of a packet or two is caught up within as many packets; after numbering that
+      // jumped or went far back, the next packet in sequence resyncs (A.1's two in a row).
+      const back = -gap;
+      if (p.marker || (back > 2 * this.#rxLastTicks && ds > 0 && ds <= RX_MAX_DROPOUT)) {
+        gap = 0;
+        this.#c.timestampResyncs++;
+      } else this.#rxLastSeq = p.sequenceNumber;
+    }
+    if (gap < 0 || (late && ds < 0)) {
+      // Older than audio already recorded (by its timestamp, or by its number: a late packet
+      // of the audio before a resync): not decoded either, so a stateful decoder (G.722,
       // G.729) does not run on frames out of order.
       this.#c.lateDropped++;
       return;
@@ -1267,7 +1319,9 @@ export class MediaLeg {
     this.#rxRate = rate;
     this.#audioReceivedMs += (pcm.length * 1000) / rate;
     this.#appendAudio(pcm, rate);
-    this.#rxNextTs = (p.timestamp + Math.round((pcm.length * clockRate) / rate)) >>> 0;
+    this.#rxLastTicks = Math.round((pcm.length * clockRate) / rate);
+    this.#rxNextTs = (p.timestamp + this.#rxLastTicks) >>> 0;
+    if (!late) this.#rxLastSeq = p.sequenceNumber;
   }
 
   #keepPayload(codec: string, payload: Uint8Array): void {
@@ -1572,6 +1626,7 @@ export class MediaLeg {
       decodeErrors: this.#c.decodeErrors,
       encodeErrors: this.#c.encodeErrors,
       lateDropped: this.#c.lateDropped,
+      timestampResyncs: this.#c.timestampResyncs,
       reordered:
         this.#reorderedForgotten + [...this.#reorders.values()].reduce((n, w) => n + w.stats.reordered, 0),
       recordDropped: this.#c.recordDropped,
@@ -1585,6 +1640,7 @@ export class MediaLeg {
       reopens: this.#c.reopens,
       reopenFailures: this.#c.reopenFailures,
       evidenceDropped: this.#sessions.reduce((n, x) => n + x.evidence.dropped, 0),
+      arrivalsDropped: this.#arrivals.dropped,
       audioReceivedMs: this.#audioReceivedMs,
       telephoneEventSources: this.#te.stats.sources,
       telephoneEventCrossSourceDuplicates: this.#te.stats.crossSourceDuplicates,
@@ -1630,9 +1686,21 @@ export class MediaLeg {
     return false;
   }
 
-  /** Every RTP/RTCP datagram sent and received (SRTP still protected), for a pcap. */
+  /**
+   * The RTP/RTCP datagrams sent and received (SRTP still protected), for a pcap: the first
+   * `maxEvidence` of each RTP session, sent and received together (`evidenceDropped` counts the rest).
+   */
   evidence(): PacketRecord[] {
     return this.#sessions.flatMap((s) => s.evidence.records);
+  }
+
+  /**
+   * The arrival of every RTP datagram received (12 octets or more, RTCP left out), in arrival
+   * order, over every RTP session of the leg, whatever the evidence kept (up to `maxArrivals`):
+   * what the media judge reads (call-invariants.ts).
+   */
+  receivedRtp(): RtpArrivals {
+    return this.#arrivals;
   }
 
   /** Stops sending, aborts queued digits, closes the RTP session. Safe to call twice. */

@@ -15,7 +15,10 @@
  *    case's streams showed suppression before (a talkspurt boundary, or media back after a
  *    silence); media that stopped never comes back, and a gap while the far phone sent audio
  *    stays a failure. A gap during which the harness itself was stalled (its own poll ran
- *    late) is reduced by the stall.
+ *    late) is reduced by the stall. The judge reads each leg's record of every RTP arrival of the
+ *    call (MediaLeg.receivedRtp), not the packet log kept for the pcap (bounded: full after about
+ *    250 s at 10 ms packets); past that record's own bound, the rest of the call is named as not
+ *    judged, and the cell is INCOMPLETE unless a judged check failed.
  * 2. Both legs are released together: when one leg of a call through the SBC ends (our BYE,
  *    CANCEL or rejection, or one that reached us), its partner leg must end within
  *    {@link CALL_RELEASE_BOUND_MS} — by the SBC's BYE/CANCEL/final response or by the case's
@@ -198,22 +201,49 @@ function comfortNoise(call: Call): { pts: Set<number>; silenceSupp: boolean } {
   return comfortNoiseOf(sdps);
 }
 
+/**
+ * One received RTP packet as the media judge reads it: arrival time (ms), payload type, and the
+ * header fields that tell a talkspurt's first packet (RTP version, marker bit, sequence number,
+ * timestamp, SSRC).
+ */
+export interface ReceivedPacket {
+  at: number;
+  pt: number;
+  version?: number;
+  marker?: boolean;
+  seq?: number;
+  ts?: number;
+  ssrc?: number;
+}
+
+/**
+ * Received packets in arrival order, read one at a time: a media leg's arrival log
+ * (MediaLeg.receivedRtp: typed arrays, no object per packet until one is read).
+ */
+export interface ReceivedTimeline<P extends ReceivedPacket = ReceivedPacket> {
+  readonly length: number;
+  arrivalMs(i: number): number;
+  packet(i: number): P;
+}
+
+/** An array of packets, or a timeline, as a timeline. */
+function timelineOf<P extends ReceivedPacket>(
+  r: ReadonlyArray<P> | ReceivedTimeline<P>,
+): ReceivedTimeline<P> {
+  if (isTimeline(r)) return r;
+  return { length: r.length, arrivalMs: (i) => r[i]!.at, packet: (i) => r[i]! };
+}
+
+function isTimeline<P extends ReceivedPacket>(
+  r: ReadonlyArray<P> | ReceivedTimeline<P>,
+): r is ReceivedTimeline<P> {
+  return typeof (r as Partial<ReceivedTimeline<P>>).arrivalMs === 'function';
+}
+
 /** What {@link findMediaGaps} is given: one leg's received RTP and when it expected media. */
 export interface MediaGapInput {
-  /**
-   * Received RTP packets in arrival order: arrival time (ms), payload type, and the header
-   * fields that tell a talkspurt's first packet (RTP version, marker bit, sequence number,
-   * timestamp, SSRC).
-   */
-  received: ReadonlyArray<{
-    at: number;
-    pt: number;
-    version?: number;
-    marker?: boolean;
-    seq?: number;
-    ts?: number;
-    ssrc?: number;
-  }>;
+  /** Received RTP packets in arrival order (an array, or a leg's arrival log). */
+  received: ReadonlyArray<ReceivedPacket> | ReceivedTimeline;
   /** Periods (ms) in which the leg expects media, in order. */
   spans: ReadonlyArray<{ from: number; to: number }>;
   /** Longest silence allowed, ms. */
@@ -255,6 +285,9 @@ function clockRanOn(last: { ts?: number }, next: { ts?: number }, gapMs: number)
   return dt < 0x8000_0000 && dt >= Math.max(TALKSPURT_TICKS, 4 * gapMs);
 }
 
+/** A packet as {@link silenceSuppressionSeen} reads it: every header field known. */
+type SuppressionPacket = { at: number; pt: number; seq: number; ts: number; ssrc: number; marker: boolean };
+
 /**
  * True when received RTP shows silence suppression (RFC 3551 §4.1): two audio packets of the
  * same source and payload type at consecutive sequence numbers whose timestamps are at least
@@ -269,14 +302,16 @@ function clockRanOn(last: { ts?: number }, next: { ts?: number }, gapMs: number)
  * an event the audio's timestamp legitimately jumps by its duration.
  */
 export function silenceSuppressionSeen(
-  packets: ReadonlyArray<{ at: number; pt: number; seq: number; ts: number; ssrc: number; marker: boolean }>,
+  packets: ReadonlyArray<SuppressionPacket> | ReceivedTimeline<SuppressionPacket>,
   eventPts: ReadonlySet<number>,
   farSilentThroughout: ((fromMs: number, toMs: number) => boolean) | undefined,
   farSoundBetween?: (fromMs: number, toMs: number) => boolean,
 ): boolean {
   if (!farSilentThroughout) return false;
+  const rx = timelineOf(packets);
   const last = new Map<number, { at: number; pt: number; seq: number; ts: number }>();
-  for (const p of packets) {
+  for (let i = 0; i < rx.length; i++) {
+    const p = rx.packet(i);
     const prev = last.get(p.ssrc);
     last.set(p.ssrc, p);
     if (!prev || eventPts.has(p.pt) || prev.pt !== p.pt) continue;
@@ -310,78 +345,110 @@ export function findMediaGaps(o: MediaGapInput): {
   let longest = 0;
   let packets = 0;
   let expectedMs = 0;
+  const rx = timelineOf(o.received);
   for (const [si, s] of o.spans.entries()) {
     expectedMs += s.to - s.from;
-    const inside = o.received.filter((r) => r.at >= s.from && r.at <= s.to);
-    packets += inside.length;
-    const before = [...o.received].reverse().find((r) => r.at < s.from);
-    const times = [s.from, ...inside.map((r) => r.at), s.to];
-    for (let i = 1; i < times.length; i++) {
-      const g0 = times[i - 1]!;
-      const g1 = times[i]!;
+    // The last packet before the span: what the first gap goes on from.
+    let before: number | undefined;
+    for (let k = 0; k < rx.length; k++) if (rx.arrivalMs(k) < s.from) before = k;
+    // One gap between the span's start, each packet inside it and its end; `prev` is the packet
+    // before the gap (for the first gap, the last one before the span).
+    let prev = before;
+    let g0 = s.from;
+    const gapTo = (g1: number, next: number | undefined): void => {
       const raw = g1 - g0;
       if (raw <= o.boundMs) {
         longest = Math.max(longest, raw);
-        continue;
+        return;
       }
       const stalled = o
         .stalls(g0, g1)
         .reduce((n, x) => n + Math.max(0, Math.min(x.toMs, g1) - Math.max(x.fromMs, g0)), 0);
       const length = raw - stalled;
       longest = Math.max(longest, length);
-      if (length <= o.boundMs) continue;
-      const last = i === 1 ? before : inside[i - 2];
-      const gap: Gap = { fromMs: g0, toMs: g1, lengthMs: length };
-      // Silence suppression without comfort noise (RFC 3551 §4.1): the far phone sent silence,
-      // packet after packet, while nothing came (its packets ride a few ms through the SBC: the
-      // window starts a little after the gap and ends 100 ms before the packet that ended it),
-      // and the packet that ended the gap starts a talkspurt or an event: the next sequence
-      // number of the packet before the gap (the stream went on numbering; a jump in numbering
-      // is packets sent and lost, not silence left out; what a dropped stream would have carried
-      // was silence, since the far phone sent only that), with the marker bit, or, since RFC 3551
-      // §4.1 makes that a SHOULD, a timestamp that ran on over the silence (clockRanOn). The
-      // first packet of a stream (none before the gap, or a new source of the same payload
-      // type: RFC 3550 §8.2 lets a sender change its SSRC) needs neither: nothing before it in
-      // its own numbering. Whatever ends the gap must be RTP (version 2): a STUN keep-alive or
-      // other datagram on the port is no stream coming back.
-      // A gap that lasts to the hang-up is the SBC's silence suppression
-      // only if this call showed it before and this leg received media before it; media that
-      // stopped never comes back, and media lost while the far phone spoke is a failure. A gap
-      // that runs into a hold (the end of a span that is not the last) is judged like one that
-      // came back: whether media comes back is judged after the hold.
-      const next = inside[i - 1];
-      const tail = i === times.length - 1;
-      const hangUp = tail && si === o.spans.length - 1;
-      const resumed =
-        !tail &&
-        next !== undefined &&
-        next.version === 2 &&
-        (last === undefined ||
-          (last.ssrc !== next.ssrc && last.pt === next.pt) ||
-          (last.ssrc === next.ssrc &&
-            last.seq !== undefined &&
-            next.seq !== undefined &&
-            ((next.seq - last.seq) & 0xffff) === 1 &&
-            (next.marker === true || clockRanOn(last, next, length))));
-      const farSilent = o.farSilentThroughout?.(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS) === true;
-      if (last && o.comfortNoisePts.has(last.pt))
-        legal.push({ ...gap, legal: 'after a comfort-noise packet' });
-      else if (o.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
-      else if (
-        farSilent &&
-        (resumed ||
-          (tail && !hangUp) ||
-          (hangUp && last !== undefined && (o.suppressionSeen || suppressionResumed)))
-      ) {
-        if (resumed) suppressionResumed = true;
-        legal.push({
-          ...gap,
-          legal: `the far phone sent only silence then: silence suppressed${hangUp ? ' (as seen earlier in this call)' : tail ? ' (until a hold)' : ''}, RFC 3551 §4.1`,
-        });
-      } else failures.push(farSilent && hangUp ? { ...gap, farSilent } : gap);
+      if (length <= o.boundMs) return;
+      judgeGap(si, g0, g1, length, prev === undefined ? undefined : rx.packet(prev), next);
+    };
+    for (let k = 0; k < rx.length; k++) {
+      const at = rx.arrivalMs(k);
+      if (at < s.from || at > s.to) continue;
+      packets++;
+      gapTo(at, k);
+      prev = k;
+      g0 = at;
     }
+    gapTo(s.to, undefined);
+  }
+
+  /**
+   * A gap longer than the bound, from `g0` to `g1` in span `si` (`length` without stalls):
+   * `last` is the packet before it, `nextIdx` the index of the one that ended it (none at the
+   * span's end).
+   */
+  function judgeGap(
+    si: number,
+    g0: number,
+    g1: number,
+    length: number,
+    last: ReceivedPacket | undefined,
+    nextIdx: number | undefined,
+  ): void {
+    const gap: Gap = { fromMs: g0, toMs: g1, lengthMs: length };
+    // Silence suppression without comfort noise (RFC 3551 §4.1): the far phone sent silence,
+    // packet after packet, while nothing came (its packets ride a few ms through the SBC: the
+    // window starts a little after the gap and ends 100 ms before the packet that ended it),
+    // and the packet that ended the gap starts a talkspurt or an event: the next sequence
+    // number of the packet before the gap (the stream went on numbering; a jump in numbering
+    // is packets sent and lost, not silence left out; what a dropped stream would have carried
+    // was silence, since the far phone sent only that), with the marker bit, or, since RFC 3551
+    // §4.1 makes that a SHOULD, a timestamp that ran on over the silence (clockRanOn). The
+    // first packet of a stream (none before the gap, or a new source of the same payload
+    // type: RFC 3550 §8.2 lets a sender change its SSRC) needs neither: nothing before it in
+    // its own numbering. Whatever ends the gap must be RTP (version 2): a STUN keep-alive or
+    // other datagram on the port is no stream coming back.
+    // A gap that lasts to the hang-up is the SBC's silence suppression
+    // only if this call showed it before and this leg received media before it; media that
+    // stopped never comes back, and media lost while the far phone spoke is a failure. A gap
+    // that runs into a hold (the end of a span that is not the last) is judged like one that
+    // came back: whether media comes back is judged after the hold.
+    const next = nextIdx === undefined ? undefined : rx.packet(nextIdx);
+    const tail = nextIdx === undefined;
+    const hangUp = tail && si === o.spans.length - 1;
+    const resumed =
+      !tail &&
+      next !== undefined &&
+      next.version === 2 &&
+      (last === undefined ||
+        (last.ssrc !== next.ssrc && last.pt === next.pt) ||
+        (last.ssrc === next.ssrc &&
+          last.seq !== undefined &&
+          next.seq !== undefined &&
+          ((next.seq - last.seq) & 0xffff) === 1 &&
+          (next.marker === true || clockRanOn(last, next, length))));
+    const farSilent = o.farSilentThroughout?.(g0 + VAD_WINDOW_START_MS, g1 - VAD_WINDOW_END_MS) === true;
+    if (last && o.comfortNoisePts.has(last.pt)) legal.push({ ...gap, legal: 'after a comfort-noise packet' });
+    else if (o.silenceSupp) legal.push({ ...gap, legal: 'the peer declared a=silenceSupp:on' });
+    else if (
+      farSilent &&
+      (resumed ||
+        (tail && !hangUp) ||
+        (hangUp && last !== undefined && (o.suppressionSeen || suppressionResumed)))
+    ) {
+      if (resumed) suppressionResumed = true;
+      legal.push({
+        ...gap,
+        legal: `the far phone sent only silence then: silence suppressed${hangUp ? ' (as seen earlier in this call)' : tail ? ' (until a hold)' : ''}, RFC 3551 §4.1`,
+      });
+    } else failures.push(farSilent && hangUp ? { ...gap, farSilent } : gap);
   }
   return { failures, legal, longestMs: longest, packets, expectedMs, suppressionResumed };
+}
+
+/** "not judged from +300.0 s (12 000 arrivals not kept: the leg's arrival log was full)". */
+function notJudgedWords(l: LegMedia): string {
+  const n = l.notJudged!;
+  const answered = l.t.establishedMs ?? 0;
+  return `not judged from +${secs(n.fromMs - answered)} after the answer (${n.dropped} RTP arrival(s) not kept: the leg's arrival log was full)`;
 }
 
 /** What the media judge saw on one leg. */
@@ -397,6 +464,44 @@ interface LegMedia {
   quiet: QuietWindow[];
   /** This leg's stream showed silence suppression (a talkspurt boundary, or media back after a silence). */
   showsSuppression: boolean;
+  /** The leg's arrivals were not all kept (`dropped` of them): its media from `fromMs` on was not judged. */
+  notJudged?: { fromMs: number; dropped: number };
+}
+
+/**
+ * What a leg received on its RTP port, in arrival order: every datagram of 12 octets or more
+ * counts as media arriving; the header fields only serve to recognise talkspurt boundaries, and
+ * (the version) whether what ended a silence was RTP at all. From the leg's arrival log
+ * (MediaLeg.receivedRtp: the whole call, up to its bound) or else, for a media object without
+ * one, its packet log; `keptUntil` is the arrival of the last packet kept when `dropped` later
+ * ones were not (the arrival log full), else undefined.
+ */
+function receivedOf(call: Call): {
+  received: ReceivedTimeline<SuppressionPacket & ReceivedPacket> | Array<SuppressionPacket & ReceivedPacket>;
+  keptUntil: number | undefined;
+  dropped: number;
+} {
+  const log = call.media.receivedRtp?.();
+  if (log) {
+    const last = log.length > 0 ? log.arrivalMs(log.length - 1) : Number.NEGATIVE_INFINITY;
+    return { received: log, keptUntil: log.dropped > 0 ? last : undefined, dropped: log.dropped };
+  }
+  const records = call.media.evidence();
+  const received = records
+    .filter((r) => r.direction === 'received' && r.channel === 'rtp' && r.bytes.length >= 12)
+    .map((r) => {
+      const b = r.bytes;
+      return {
+        at: r.atMs,
+        pt: b[1]! & 0x7f,
+        version: b[0]! >> 6,
+        marker: (b[1]! & 0x80) !== 0,
+        seq: (b[2]! << 8) | b[3]!,
+        ts: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
+        ssrc: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
+      };
+    });
+  return { received, keptUntil: undefined, dropped: 0 };
 }
 
 /**
@@ -566,9 +671,12 @@ export class CallWatch {
     const observed = legs
       .map(
         (l) =>
-          `${legName(l.t)}: ${l.expectedMs < 1 ? 'too short to judge (answered and released within the settling time)' : `${l.packets} packets over ${secs(l.expectedMs)} expected`}, longest gap ${Math.round(l.longestMs)} ms${l.holds.length > 0 ? `, ${l.holds.length} hold window(s)` : ''}${l.quiet.length > 0 ? `, ${l.quiet.length} quiet window(s)` : ''}${l.legal.length > 0 ? `, ${l.legal.length} legal silence(s) (comfort noise or suppressed silence)` : ''}`,
+          `${legName(l.t)}: ${l.expectedMs < 1 ? 'too short to judge (answered and released within the settling time)' : `${l.packets} packets over ${secs(l.expectedMs)} expected`}, longest gap ${Math.round(l.longestMs)} ms${l.holds.length > 0 ? `, ${l.holds.length} hold window(s)` : ''}${l.quiet.length > 0 ? `, ${l.quiet.length} quiet window(s)` : ''}${l.legal.length > 0 ? `, ${l.legal.length} legal silence(s) (comfort noise or suppressed silence)` : ''}${l.notJudged ? `, ${notJudgedWords(l)}` : ''}`,
       )
       .join('; ');
+    // A leg whose arrivals were not all kept: what was kept is judged (a gap there still fails),
+    // the rest is not, and without a failure the cell cannot be OK (INCOMPLETE, saying why).
+    const unjudged = legs.filter((l) => l.notJudged).map((l) => `${legName(l.t)}: ${notJudgedWords(l)}`);
     const evidence = legs.flatMap((l) => {
       const answered = l.t.establishedMs ?? 0;
       const rel = (ms: number) => `+${secs(ms - answered)}`;
@@ -593,6 +701,9 @@ export class CallWatch {
       observed,
       failure: failures.join('; '),
       ...(evidence.length > 0 ? { evidence: evidence.slice(0, 50) } : {}),
+      ...(failures.length === 0 && unjudged.length > 0
+        ? { incomplete: `the media of the call was not judged to the hang-up (${unjudged.join('; ')})` }
+        : {}),
     });
   }
 
@@ -657,24 +768,16 @@ export class CallWatch {
     );
     spans = spans.filter((s) => s.to > s.from);
     const cn = comfortNoise(t.call);
-    // Every datagram of 12 octets or more on the RTP port counts as media arriving; the header
-    // fields read here only serve to recognise talkspurt boundaries, and (the version) whether
-    // what ended a silence was RTP at all.
-    const received = t.call.media
-      .evidence()
-      .filter((r) => r.direction === 'received' && r.channel === 'rtp' && r.bytes.length >= 12)
-      .map((r) => {
-        const b = r.bytes;
-        return {
-          at: r.atMs,
-          pt: b[1]! & 0x7f,
-          version: b[0]! >> 6,
-          marker: (b[1]! & 0x80) !== 0,
-          seq: (b[2]! << 8) | b[3]!,
-          ts: ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0,
-          ssrc: ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0,
-        };
-      });
+    const { received, keptUntil, dropped } = receivedOf(t.call);
+    // Arrivals not kept (the leg's arrival log was full): the call is judged up to the last one
+    // kept, and the rest is said to be not judged (never an OK, never a gap).
+    let notJudged: LegMedia['notJudged'];
+    if (keptUntil !== undefined && spans.some((s) => s.to > keptUntil)) {
+      notJudged = { fromMs: Math.max(keptUntil, answered), dropped };
+      spans = spans.flatMap((s) =>
+        s.from >= keptUntil ? [] : [{ from: s.from, to: Math.min(s.to, keptUntil) }],
+      );
+    }
     // What the far phone sent is known only while the partner is sure: not after a transfer.
     const partnerMedia = p?.call.media;
     const sureUntil = Math.min(
@@ -719,6 +822,7 @@ export class CallWatch {
       holds,
       quiet,
       showsSuppression,
+      ...(notJudged ? { notJudged } : {}),
     };
   }
 

@@ -4,7 +4,9 @@
  * arrival order filled a late packet's slot with silence and then dropped the packet: at
  * ptime 30 that is a 30 ms hole in a tone, which splits a Q.24 digit in two (a false "digit
  * twice" against an SBC or a network that reorders one packet). Real UDP on loopback into a
- * real MediaLeg; packets hand-made, paced on a virtual clock.
+ * real MediaLeg; packets hand-made, paced on a virtual clock. A timestamp that steps back on a
+ * packet that is not late (the same SSRC's audio started afresh) restarts the timeline instead
+ * of dropping what follows as late.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,12 +56,18 @@ async function rig(codec: Codec, ptime: number) {
   if (!r.ok) throw new Error(r.reason);
   let received = 0;
   /** Sends one packet as it was numbered, waits (bounded) until the leg counted it. */
-  const send = async (p: { seq: number; ts: number; payload: Uint8Array }): Promise<void> => {
+  const send = async (p: {
+    seq: number;
+    ts: number;
+    payload: Uint8Array;
+    marker?: boolean;
+  }): Promise<void> => {
     const bytes = buildRtp({
       payloadType: pt,
       sequenceNumber: p.seq,
-      timestamp: p.ts,
+      timestamp: p.ts >>> 0,
       ssrc: 0x7777,
+      marker: p.marker ?? false,
       payload: p.payload,
     });
     await new Promise<void>((res) => sock.send(bytes, leg.local.port, leg.local.address, () => res()));
@@ -208,5 +216,89 @@ describe('MediaLeg: packets put back in sequence order', () => {
     expect(leg.receivedAudio().samples.length).toBe(320);
     await leg.close();
     expect(leg.receivedAudio().samples.length).toBe(320 * 4);
+  });
+});
+
+describe('MediaLeg: a timestamp that steps back within one SSRC', () => {
+  /**
+   * Five packets of silence (1000–1004, `skip` withheld), then, numbered on from 1005 under the
+   * same SSRC, the packets of a tone of digit 5 (five of silence first) whose timestamps start
+   * `back` ticks behind where the first five ended (50 800): a B2BUA that switched from
+   * ringback or music on hold to the party and kept its SSRC. `late` packets of the first five
+   * are sent after the second part.
+   */
+  async function switched(o: { back: number; marker?: boolean; skip?: number[]; late?: number[] }) {
+    const { leg, send, pause, vc } = await rig('PCMA', 20);
+    const first = packets('PCMA', 20, '1').slice(0, 5);
+    for (const [i, p] of first.entries()) {
+      vc.advance(20);
+      if (!o.skip?.includes(i)) await send(p);
+    }
+    await pause(100);
+    const second = packets('PCMA', 20, '5').map((p, i) => ({
+      seq: 1005 + i,
+      ts: 50_800 - o.back + i * 160,
+      payload: p.payload,
+      marker: i === 0 && o.marker === true,
+    }));
+    for (const p of second) {
+      vc.advance(20);
+      await send(p);
+    }
+    for (const i of o.late ?? []) await send(first[i]!);
+    await pause(400);
+    const d = leg.details();
+    return {
+      d,
+      // 16 kHz samples of the second part (PCMA: one octet a sample at 8 kHz; its last packet is short).
+      second: second.reduce((n, p) => n + 2 * p.payload.length, 0),
+      samples: leg.receivedAudio().samples.length,
+      digits: leg.dtmfReceived.map((x) => x.digit),
+    };
+  }
+
+  it('a step back of 5 s, unmarked, with the numbering going on: the timeline starts afresh, the audio after it is heard', async () => {
+    // Before, every packet after the step was dropped as late until its timestamp caught up
+    // (here 250 packets, 5 s; on a real call minutes): the digit was lost, and the call read as
+    // one-way audio.
+    const r = await switched({ back: 40_000 });
+    expect(r.d.lateDropped).toBe(0);
+    expect(r.d.timestampResyncs).toBe(1);
+    expect(r.samples).toBe(320 * 5 + r.second);
+    expect(r.digits).toEqual(['5']);
+  });
+
+  it('a marked packet stepping back one packet starts afresh; unmarked, that one packet is dropped as before', async () => {
+    const marked = await switched({ back: 160, marker: true });
+    expect(marked.d.lateDropped).toBe(0);
+    expect(marked.d.timestampResyncs).toBe(1);
+    expect(marked.samples).toBe(320 * 5 + marked.second);
+    const unmarked = await switched({ back: 160 });
+    expect(unmarked.d.lateDropped).toBe(1);
+    expect(unmarked.d.timestampResyncs).toBe(0);
+    expect(unmarked.samples).toBe(320 * 4 + unmarked.second);
+    expect(unmarked.digits).toEqual(['5']);
+  });
+
+  it('late packets stay late: one of the audio before the step, and one behind in number even when marked', async () => {
+    // Packet 3 withheld (its slot filled after the 60 ms wait), sent after the step: behind in
+    // number, so late, although its timestamp is ahead of the new timeline.
+    const r = await switched({ back: 40_000, skip: [3], late: [3] });
+    expect(r.d.lateDropped).toBe(1);
+    expect(r.d.timestampResyncs).toBe(1);
+    expect(r.samples).toBe(320 * 5 + r.second);
+    expect(r.digits).toEqual(['5']);
+    // Without a step: a marked packet later than the wait is late, not a new timeline.
+    const { leg, send, pause, vc } = await rig('PCMA', 20);
+    const list = packets('PCMA', 20, '1').slice(0, 6);
+    for (const i of [0, 1, 2, 4, 5]) {
+      vc.advance(20);
+      await send(list[i]!);
+    }
+    await pause(100);
+    await send({ ...list[3]!, marker: true });
+    expect(leg.details().lateDropped).toBe(1);
+    expect(leg.details().timestampResyncs).toBe(0);
+    expect(leg.receivedAudio().samples.length).toBe(320 * 6);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The call invariants (harness/runner/call-invariants.ts) on real calls through the embedded
  * SBC: a clean call with a hold keeps all three; a media cut, a BYE the SBC does not relay and
- * a call left up are each named; a quiet window the case declares is not counted.
+ * a call left up are each named; a quiet window the case declares is not counted; a call longer
+ * than the legs' packet logs hold is judged to the hang-up, and one longer than their arrival
+ * logs hold is judged as far as they go and never reads as OK.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Call, Lab } from '../../harness/actors/index.ts';
+import { type Call, Lab, type LabOptions } from '../../harness/actors/index.ts';
 import type { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import {
@@ -26,10 +28,10 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rig(faults: string[] = [], refer = false) {
+async function rig(faults: string[] = [], refer = false, more: Partial<LabOptions> = {}) {
   const profile = loadProfile();
   if (refer) profile.oxo.transferMode = 'refer';
-  const lab = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults });
+  const lab = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults, ...more });
   labs.push(lab);
   const watch = new CallWatch(callRegistries(lab), lab.sbc);
   const desk = lab.oxo!.extension('deskphone1');
@@ -50,6 +52,7 @@ function judged(watch: CallWatch) {
     release: by('both legs'),
     leftover: by('no call left'),
     comment: checks.failed.map((f) => f.failure).join('; '),
+    incomplete: checks.incompleteReasons,
   };
 }
 
@@ -139,6 +142,59 @@ describe('call invariants', () => {
     await pstn.ended();
     await watch.settle();
     expect(watch.ownSendFailures()).toEqual([]);
+  });
+
+  it('a call at 10 ms packets is judged to the hang-up past the bound of the packet log (ptime-10)', {
+    timeout: 20_000,
+  }, async () => {
+    // Each leg's packet log keeps 300 datagrams, sent and received together: full after about
+    // 1.5 s at 10 ms packets each way, as the default 50 000 is after about 250 s (a 5-minute
+    // call of 8-3-1 turned NOK "RTP stopped" there: a false gap from the log's end to the hang-up).
+    const { watch, pstn, desk } = await rig([], false, {
+      personalities: ['ptime-10'],
+      legLimits: { maxEvidence: 300 },
+    });
+    expect((pstn.media as MediaLeg).negotiated?.ptimeMs).toBe(10);
+    await sleep(3500);
+    const r = await hangUpAndJudge(watch, pstn, desk);
+    for (const c of [pstn, desk]) expect((c.media as MediaLeg).details().evidenceDropped).toBeGreaterThan(0);
+    expect(r.comment).toBe('');
+    expect(r.media?.ok).toBe(true);
+    expect(r.incomplete).toEqual([]);
+    // Every packet of the call counted (~3 s at 100 a second), not the ~150 the log kept.
+    const counts = [...(r.media?.observed ?? '').matchAll(/(\d+) packets over/g)].map((m) => Number(m[1]));
+    expect(counts).toHaveLength(2);
+    for (const n of counts) expect(n).toBeGreaterThan(250);
+  });
+
+  it('arrivals past the bound of the arrival log: the rest of the call is not judged, and not OK', {
+    timeout: 20_000,
+  }, async () => {
+    // 100 arrivals: 2 s at 20 ms packets; the call lasts about 3.5 s.
+    const { watch, pstn, desk } = await rig([], false, { legLimits: { maxArrivals: 100 } });
+    await sleep(3500);
+    const r = await hangUpAndJudge(watch, pstn, desk);
+    expect((pstn.media as MediaLeg).details().arrivalsDropped).toBeGreaterThan(0);
+    expect(r.comment).toBe('');
+    expect(r.media?.judged).toBe(false);
+    expect(r.media?.observed).toMatch(
+      /the provider leg \(pstn1\): .*not judged from \+[12]\.\d s after the answer \(\d+ RTP arrival\(s\) not kept: the leg's arrival log was full\)/,
+    );
+    expect(r.incomplete).toHaveLength(1);
+    expect(r.incomplete[0]).toMatch(
+      /^the media of the call was not judged to the hang-up \(the provider leg/,
+    );
+  });
+
+  it('a media cut within what the arrival log kept is still a failure', { timeout: 20_000 }, async () => {
+    const { watch, pstn, desk } = await rig(['stop-rtp-after=1'], false, { legLimits: { maxArrivals: 100 } });
+    await sleep(3500);
+    const r = await hangUpAndJudge(watch, pstn, desk);
+    expect(r.media?.ok).toBe(false);
+    expect(r.media?.judged).not.toBe(false);
+    expect(r.media?.failure).toMatch(
+      /RTP from the OXO side stopped reaching the provider leg \(pstn1\) 1\.\d s after the answer/,
+    );
   });
 
   it('a quiet window the case declares is not counted as a media gap', async () => {

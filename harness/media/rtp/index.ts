@@ -1,6 +1,13 @@
 /** RTP media: packets, the send clock, sessions, receive statistics, RTCP, SRTP and its replay window, the reorder window. */
 
 export {
+  ARRIVAL_BYTES,
+  ArrivalLog,
+  DEFAULT_MAX_ARRIVALS,
+  type RtpArrival,
+  type RtpArrivals,
+} from './arrival-log.ts';
+export {
   analyzeCapture,
   type CaptureAnalysis,
   type CaptureAnalysisOptions,

@@ -2,7 +2,8 @@
  * An RTP session on node:dgram: one local RTP port (and RTCP on port+1 unless rtcp-mux),
  * a remote address that a re-INVITE may change, PCM sent through an Encoder on the shared
  * send clock or raw payloads (fixtures, DTMF events), SRTP (SDES), periodic RTCP SR/RR,
- * receive statistics and decoding, and a bounded log of every datagram as evidence.
+ * receive statistics and decoding, a bounded log of every datagram as evidence, and the arrival
+ * of every RTP datagram received (arrival-log.ts: what the media judge reads, for the whole call).
  *
  * States: open → (setRemote, send…) → closed. Sending before a remote is set is counted
  * in `sendErrors`, never thrown.
@@ -11,6 +12,7 @@ import type { Socket } from 'node:dgram';
 import type { Encoder } from '../../../codecs/codec.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../support/clock.ts';
 import { sendHeldNow } from '../../support/turn-end-sends.ts';
+import { ArrivalLog } from './arrival-log.ts';
 import { PacketLog, type PacketRecord } from './packet-log.ts';
 import { bindRtpPair, bindUdpSocket, closeQuietly, type RtpPortRange } from './port-range.ts';
 import {
@@ -52,8 +54,15 @@ export interface RtpSessionOptions {
   srtp?: SrtpParams;
   /** Negotiated receive payload-type map. */
   payloadMap?: ReadonlyMap<number, PayloadFormat>;
-  /** Most datagrams kept as evidence (default 50,000). */
+  /** Most datagrams kept as evidence (default 50,000, sent and received together). */
   maxEvidence?: number;
+  /**
+   * Where the arrival of each RTP datagram received is noted (default: a log of the session's
+   * own, of at most `maxArrivals`): a media leg passes one log to every session it opens.
+   */
+  arrivals?: ArrivalLog;
+  /** Most arrivals the session's own arrival log keeps (default DEFAULT_MAX_ARRIVALS). */
+  maxArrivals?: number;
   /** Interval of automatic RTCP reports in ms (default 5000; 0 = only on demand). */
   rtcpIntervalMs?: number;
   clock?: Clock;
@@ -135,6 +144,8 @@ export class RtpSession {
   readonly ssrc: number;
   readonly receiver: RtpReceiver;
   readonly evidence: PacketLog;
+  /** The arrival of every RTP datagram received (not bounded by `evidence`'s bound). */
+  readonly arrivals: ArrivalLog;
   readonly counters: SenderCounters = {
     rtpPackets: 0,
     rtpOctets: 0,
@@ -192,6 +203,7 @@ export class RtpSession {
     this.clock = opts.clock ?? systemClock;
     this.sendClock = opts.sendClock ?? processSendClock();
     this.evidence = new PacketLog(opts.maxEvidence ?? 50_000);
+    this.arrivals = opts.arrivals ?? new ArrivalLog(opts.maxArrivals);
     if (opts.srtp) {
       const l = parseInlineKey(opts.srtp.localKey);
       const r = parseInlineKey(opts.srtp.remoteKey);
@@ -286,6 +298,7 @@ export class RtpSession {
     };
     this.log('received', isRtcp ? 'rtcp' : 'rtp', { address: rinfo.address, port: rinfo.port }, local, bytes);
     if (!isRtcp) {
+      this.arrivals.add(at, bytes);
       this.receiver.receive(bytes, at);
       return;
     }
