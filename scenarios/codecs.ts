@@ -1,9 +1,9 @@
 /** Section 8.2 of the eSBC plan: codec negotiation (cases 8-1-1 … 8-1-4). */
-import { g723 } from '../codecs/index.ts';
 import { type Call, fixtureSource, MediaLeg } from '../harness/actors/index.ts';
 import { voipQuality } from '../harness/media/analysis/index.ts';
 import {
   type CaseContext,
+  type Checks,
   delayBound,
   delayFailure,
   delayText,
@@ -55,7 +55,9 @@ export function checkSbcOfferOrder(
  * the tone check of the runner. With G.723.1 (which the harness cannot encode or decode) both
  * sides play the committed fixture: G.723.1 passed through must arrive byte for byte, audio
  * transcoded from G.723.1 is compared decoded (codecs/fixture-verify.ts). G.723.1 that the SBC
- * encoded itself cannot be judged here: that is a harness limit (ERROR), not a verdict.
+ * encoded itself (8-1-4 allows "passed through or transcoded") cannot be decoded here: that
+ * direction is judged on its packets arriving, and its audio is left not judged (INCOMPLETE
+ * unless something else failed), a harness limit, never a verdict.
  */
 export async function checkAudioAnyCodec(
   ctx: CaseContext,
@@ -65,17 +67,6 @@ export async function checkAudioAnyCodec(
   const ca = a.call.media.negotiated?.codec;
   const cb = b.call.media.negotiated?.codec;
   if (ca !== 'G723' && cb !== 'G723') return ctx.check.audio(a, b);
-  for (const [src, dst] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const cs = src.call.media.negotiated?.codec;
-    const cd = dst.call.media.negotiated?.codec;
-    if (cd === 'G723' && cs !== 'G723')
-      throw new HarnessError(
-        `${dst.name} receives G.723.1 that the SBC encoded from ${codecLabel(cs)}: ${g723.unavailableReason?.() ?? 'no G.723.1 decoder on this host'}`,
-      );
-  }
   a.call.media.clearReceived();
   b.call.media.clearReceived();
   // One-way delay of G.723.1 passed through: its fixture frames are identifiable, so each
@@ -97,6 +88,10 @@ export async function checkAudioAnyCodec(
   ] as const) {
     const cs = src.call.media.negotiated?.codec;
     const cd = dst.call.media.negotiated?.codec;
+    if (cd === 'G723' && cs !== 'G723') {
+      ok = judgeSbcEncodedG723(ctx.check, src.name, dst.name, cs, dst.call.media.stats()) && ok;
+      continue;
+    }
     const media = dst.call.media;
     if (!(media instanceof MediaLeg))
       throw new HarnessError(`${dst.name}'s media leg cannot judge the G.723.1 fixture`);
@@ -153,6 +148,32 @@ export async function checkAudioAnyCodec(
       }) && ok;
   }
   return ok;
+}
+
+/**
+ * One direction whose G.723.1 the SBC encoded itself from `from` (a transcoding SBC): the
+ * harness has no G.723.1 decoder, so only the packets' arrival is judged (none arrived: NOK);
+ * their audio is recorded as not judged, which makes the cell INCOMPLETE unless another check
+ * failed.
+ */
+export function judgeSbcEncodedG723(
+  check: Checks,
+  srcName: string,
+  dstName: string,
+  from: string | undefined,
+  st: { received: number; lost: number },
+): boolean {
+  const arrived = st.received > 0;
+  return check.that(`audio ${srcName} → ${dstName} (G.723.1 encoded by the SBC)`, arrived, {
+    expected: `G.723.1 packets arriving, transcoded by the SBC from ${codecLabel(from)}; their audio is not judged here`,
+    observed: `${st.received} packets, ${st.lost} lost`,
+    failure: `No audio from ${srcName} reached ${dstName} during the ${CHECK_WINDOW_MS} ms check (one-way audio, or a delay longer than that)`,
+    ...(arrived
+      ? {
+          incomplete: `the audio that the SBC encoded into G.723.1 toward ${dstName} is not judged: the harness has no G.723.1 decoder (it checks G.723.1 by its fixture frames passed through)`,
+        }
+      : {}),
+  });
 }
 
 /** A 6.3 kbit/s G.723.1 frame (the fixture's), bytes: the unit the delay is matched by (RFC 3551 §4.5.3). */

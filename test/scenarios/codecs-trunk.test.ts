@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../../harness/config/profile.ts';
-import { type CaseDefinition, type Cell, RunEvents, runPlan } from '../../harness/runner/index.ts';
-import { CODEC_CASES } from '../../scenarios/codecs.ts';
+import { type CaseDefinition, type Cell, Checks, RunEvents, runPlan } from '../../harness/runner/index.ts';
+import { systemClock } from '../../harness/support/clock.ts';
+import { CODEC_CASES, judgeSbcEncodedG723 } from '../../scenarios/codecs.ts';
 import { rtpContinuity, TRUNK_CASES } from '../../scenarios/trunk.ts';
 import { describeWithPeers } from '../support/peers.ts';
 
@@ -152,6 +153,28 @@ describeWithPeers(['bcg729'], 'codec case 8-1-2 (G.729 through libbcg729)', () =
     const nok = (await run('8-1-2', ['one-way-audio'])).get('8-1-2')!;
     expect(nok.verdict).toBe('NOK');
     expect(nok.comment).toMatch(/No audio from Premium Deskphone 1 reached the PSTN phone \(G\.729 only\)/);
+  });
+});
+
+describe('G.723.1 that the SBC encoded itself (8-1-4: passed through or transcoded)', () => {
+  it('is judged on its packets arriving; its audio is left not judged (INCOMPLETE), none arriving is NOK', () => {
+    // Before, this direction made the cell ERROR: a transcoding SBC is allowed here.
+    const arrived = new Checks(systemClock);
+    expect(
+      judgeSbcEncodedG723(arrived, 'the deskphone', 'the PSTN phone', 'PCMA', { received: 90, lost: 0 }),
+    ).toBe(true);
+    expect(arrived.failed).toEqual([]);
+    expect(arrived.notJudged).toHaveLength(1);
+    expect(arrived.incompleteReasons.join(' ')).toMatch(
+      /encoded into G\.723\.1 toward the PSTN phone is not judged/,
+    );
+    const none = new Checks(systemClock);
+    expect(
+      judgeSbcEncodedG723(none, 'the deskphone', 'the PSTN phone', 'PCMA', { received: 0, lost: 0 }),
+    ).toBe(false);
+    expect(none.failed.map((r) => r.failure)).toEqual([
+      expect.stringMatching(/^No audio from the deskphone reached the PSTN phone during the \d+ ms check/),
+    ]);
   });
 });
 
