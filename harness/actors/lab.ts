@@ -304,14 +304,22 @@ export class Lab {
           id: ph.id,
           number: ph.number,
           displayName: ph.name,
-          prefs: { codecs: [...p.provider.codecs], telephoneEvent: true, ...(srtp ? { srtp } : {}) },
+          prefs: {
+            codecs: [...p.provider.codecs],
+            telephoneEvent: p.provider.telephoneEvent,
+            ...(srtp ? { srtp } : {}),
+          },
         });
       }
       this.provider.addIvr({
         id: 'ivr',
         number: p.provider.ivrNumber,
         displayName: 'IVR',
-        prefs: { codecs: [...p.provider.codecs], telephoneEvent: true, ...(srtp ? { srtp } : {}) },
+        prefs: {
+          codecs: [...p.provider.codecs],
+          telephoneEvent: p.provider.telephoneEvent,
+          ...(srtp ? { srtp } : {}),
+        },
       });
     }
 
@@ -444,7 +452,7 @@ export class Lab {
     const srtp = profile.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
     const providerPrefs = {
       codecs: [...profile.provider.codecs],
-      telephoneEvent: true,
+      telephoneEvent: profile.provider.telephoneEvent,
       ...(srtp ? { srtp } : {}),
     };
     for (const ph of this.provider?.allPhones() ?? [])

@@ -190,6 +190,12 @@ export const providerSchema = z.strictObject({
     .default([...DEFAULT_CODEC_ORDER])
     .describe('codecs the provider offers, in order'),
   srtp: z.boolean().default(false).describe('provider requires SDES-SRTP'),
+  telephoneEvent: z
+    .boolean()
+    .default(true)
+    .describe(
+      'provider offers and accepts DTMF as RFC 2833/4733 telephone-events; false: it has none, and an SBC carries DTMF to it as SIP INFO (sbc.fallbackToInfo) or inband tones',
+    ),
   refer: z
     .boolean()
     .default(true)

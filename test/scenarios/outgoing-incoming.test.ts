@@ -89,6 +89,22 @@ describe('judgeDtmf', () => {
   });
 });
 
+describe('DTMF carried on in another mode by the SBC (its interworking)', () => {
+  it('8-2-1 and 8-2-5 are OK when the SBC turns RFC 2833 into SIP INFO toward a provider without telephone-events (the plan’s “Fallback on SIP Info”)', async () => {
+    // Before, 8-2-1 was NOK: "DTMF 1 sent as RFC 2833 … arrived at the IVR as SIP INFO".
+    const p = loadProfile();
+    p.provider.telephoneEvent = false;
+    p.sbc.fallbackToInfo = true;
+    const cells = await run('8-2-1,8-2-5', [], 2, p);
+    for (const id of ['8-2-1', '8-2-5']) {
+      const c = cells.get(id);
+      expect(c?.verdict, `${id}: ${c?.comment}`).toBe('OK');
+      expect(c?.comment).toMatch(/converted the RFC 2833 digits to SIP INFO toward the provider/);
+      expect(c?.comment).toMatch(/converted the digits the IVR returned SIP INFO to RFC 2833 toward the OXO/);
+    }
+  });
+});
+
 describe('8-2-* and 8-3-* on the embedded SBC', () => {
   it('every cell is OK, the SIP INFO cases N/A because OXO lacks DTMF via SIP INFO', async () => {
     const cells = await run('8-2-*,8-3-*');
