@@ -357,7 +357,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     this.line.on('state', (s) => this.emit('line-state', s));
     lanUa.on('request', (req, tx) => this.onLanRequest(req, tx));
     wanUa.on('request', (req, tx) => {
-      if (req.method === 'OPTIONS') tx.respond(createResponse(req, 200));
+      if (req.method === 'OPTIONS') tx.respond(createResponse(req, this.optionsStatus(req)));
       else
         tx.respond(
           createResponse(req, 405, {
@@ -511,8 +511,19 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       this.registrar.handle(req, tx);
       return;
     }
-    if (req.method === 'OPTIONS') tx.respond(createResponse(req, 200));
+    if (req.method === 'OPTIONS') tx.respond(createResponse(req, this.optionsStatus(req)));
     else tx.respond(createResponse(req, 405));
+  }
+
+  /**
+   * The answer to an OPTIONS outside a dialog: 200, or with personality options-404 a 404 to
+   * one whose Request-URI names no user (RFC 3261 §11.2: the answer an INVITE there would get,
+   * and there is no one to route such an INVITE to).
+   */
+  private optionsStatus(req: SipRequest): number {
+    const u = req.parsedUri;
+    const user = u && isSipUri(u) ? u.user : undefined;
+    return this.has('options-404') && !user ? 404 : 200;
   }
 
   // ---------------------------------------------------------------- routing

@@ -21,6 +21,7 @@ export type SbcPersonalityName =
   | 'offerless-reinvite'
   | 'hold-local'
   | 'answer-then-relay'
+  | 'options-404'
   | 'te-pt-96'
   | 'ssrc-change'
   | 'port-change'
@@ -127,6 +128,14 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §6 and §14 (each leg of a back-to-back SBC is its own dialog, with its own re-INVITE); RFC 3264 §8 (each session’s offer and answer)',
     onTheWire:
       'the SBC’s 200 OK to the OXO’s re-INVITE (a=sendonly) comes before its own re-INVITE toward the provider; the default relays the re-INVITE first and answers the OXO with the provider’s answer.',
+  },
+  {
+    name: 'options-404',
+    summary:
+      'Answers an OPTIONS whose Request-URI names no user (sip:<SBC address>:<port>) with 404 Not Found instead of 200 OK, on both sides.',
+    reference:
+      'RFC 3261 §11.2 (an OPTIONS is answered with the status an INVITE to the same Request-URI would get) and §21.4.5 (404: the user does not exist at the domain)',
+    onTheWire: 'SIP/2.0 404 Not Found to OPTIONS sip:<SBC address>:<port>; the default answers 200 OK.',
   },
   {
     name: 'te-pt-96',

@@ -30,7 +30,8 @@
  *   with caller-in-pai, which would leave the OXO no caller at all.
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
- *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime.
+ *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime;
+ *   options-404 changes only the answer to OPTIONS outside a dialog, which no other does.
  * - repacketize: repacketize-40, so the peers send their default 20 ms packets and get
  *   the same audio back as 40 ms packets (half as many): no a=ptime of another personality
  *   changes what it re-frames. session-refresh (re-INVITEs of the SBC's own that change nothing)
@@ -74,7 +75,7 @@ const GROUPS: Group[] = [
     name: 'rtp-stream',
     personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from'],
   },
-  { name: 'media-port', personalities: ['port-change', 'ptime-10'] },
+  { name: 'media-port', personalities: ['port-change', 'ptime-10', 'options-404'] },
   { name: 'repacketize', personalities: ['repacketize-40', 'session-refresh', 'answer-then-relay'] },
 ];
 
@@ -277,6 +278,13 @@ function seen(
         what: 'the SBC’s 200 (a=recvonly) to the OXO’s hold re-INVITE before its own re-INVITE toward the provider',
       };
     }
+    case 'options-404':
+      return {
+        ok: [...sip.values()]
+          .flatMap((t) => t.split(/^--- /m))
+          .some((m) => /^SIP\/2\.0 404 /m.test(m) && /^CSeq: *\d+ OPTIONS/im.test(m)),
+        what: 'an OPTIONS answered 404 Not Found',
+      };
     case 'early-media':
       // Neither the provider's phones nor the OXO's extensions send 183: any 183 with SDP is the
       // SBC's. Each message of a case's SIP text starts with "--- <time> UDP <src> → <dst>".
