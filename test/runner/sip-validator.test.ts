@@ -307,6 +307,23 @@ describe('SIP validator rules', () => {
       e.in(request({ method: 'BYE', cseq: 11, branch: 'z9hG4bKb', by: 'sbc', toTag: 'us1' }));
       expect(e.rules()).toEqual(['cseq-order']);
     });
+    it('breaks: in a dialog our INVITE made, a BYE below the SBC’s one earlier request (bye-cseq-backwards after one re-INVITE)', () => {
+      // The BYE's number was never used, and the dialog is not the SBC's: only the BYE rule sees it.
+      const re: Req = {
+        method: 'INVITE',
+        cseq: 500,
+        branch: 'z9hG4bKv5',
+        by: 'sbc',
+        toTag: 'us1',
+        sdp: sdp({ version: 3 }),
+      };
+      const e = referred()
+        .in(request(re))
+        .out(response(re, 200, { sdp: sdp() }))
+        .in(request({ method: 'ACK', cseq: 500, branch: 'z9hG4bKv6', by: 'sbc', toTag: 'us1' }))
+        .in(request({ method: 'BYE', cseq: 499, branch: 'z9hG4bKv7', by: 'sbc', toTag: 'us1' }));
+      expect(e.rules()).toEqual(['cseq-order']);
+    });
     it('breaks: in a dialog our INVITE made, a NOTIFY reusing a number, and an INVITE below an earlier INVITE', () => {
       const n5 = notify(5, 'z9hG4bKn5');
       expect(
@@ -388,6 +405,9 @@ describe('SIP validator rules', () => {
     it('breaks: that ACK carries another Route than the INVITE, or drops it', () => {
       expect(refused(486, ['Route: <sip:192.0.2.9;lr>'])).toEqual(['route-set']);
       expect(refused(486, [])).toEqual(['route-set']);
+    });
+    it('legal: that ACK carries the INVITE’s Route and one entry more', () => {
+      expect(refused(486, [outbound, 'Route: <sip:192.0.2.9;lr>'])).toEqual([]);
     });
     it('breaks: an ACK with a new branch (not the INVITE’s transaction) is judged by the dialog’s route set', () => {
       expect(refused(486, [outbound], 'z9hG4bKs9')).toEqual(['route-set']);

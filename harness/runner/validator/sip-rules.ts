@@ -55,13 +55,13 @@ export const SIP_RULES: readonly SipRule[] = Object.freeze([
   {
     id: 'cseq-order',
     rfc: 'RFC 3261 §12.2.1.1, §12.1.2, §14.1, §12.2.2, §13.2.2.4, §9.1',
-    rule: 'Inside a dialog, a request the SBC sends has a CSeq number above that of the SBC’s INVITE that created the dialog and one no earlier request of the SBC’s in the dialog had, and an INVITE is not below an earlier INVITE of the dialog; outside a dialog, requests with one Call-ID and From tag have rising numbers; a gap is allowed; an ACK or CANCEL repeats the number of an INVITE it belongs to. Otherwise a lower number arriving after a higher one is not flagged: it may have been sent first and its first datagram lost (§12.2.2).',
+    rule: 'Inside a dialog, a request the SBC sends has a CSeq number above that of the SBC’s INVITE that created the dialog and one no earlier request of the SBC’s in the dialog had, an INVITE is not below an earlier INVITE of the dialog, and a BYE not below any earlier request of it; outside a dialog, requests with one Call-ID and From tag have rising numbers; a gap is allowed; an ACK or CANCEL repeats the number of an INVITE it belongs to. Otherwise a lower number arriving after a higher one is not flagged: it may have been sent first and its first datagram lost (§12.2.2).',
     failure: 'The SBC sent a request whose CSeq number goes back or is used again',
   },
   {
     id: 'route-set',
     rfc: 'RFC 3261 §12.2.1.1, §16.4, §17.1.1.3',
-    rule: 'A request the SBC sends inside a dialog routes only through hops that record-routed: each of its Route entries is a Record-Route entry seen in that dialog (so none when nobody record-routed toward us). The ACK to a final response of 300 or above belongs to the INVITE’s transaction (the INVITE’s branch) and carries the INVITE’s Route entries instead, a pre-loaded one too (RFC 3261 §17.1.1.3).',
+    rule: 'A request the SBC sends inside a dialog routes only through hops that record-routed: each of its Route entries is a Record-Route entry seen in that dialog (so none when nobody record-routed toward us). The ACK to a final response of 300 or above belongs to the INVITE’s transaction (the INVITE’s branch) and carries the INVITE’s Route entries instead, in their order, a pre-loaded one too (RFC 3261 §17.1.1.3; an entry more is not flagged).',
     failure:
       'The SBC sent an in-dialog request with a Route entry that is not in the dialog’s route set, or an ACK to a refused INVITE without the INVITE’s Route',
   },

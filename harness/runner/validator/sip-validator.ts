@@ -114,6 +114,8 @@ interface SbcDialogSeq {
   used: Map<number, string>;
   /** The highest CSeq of the SBC's INVITEs in the dialog. */
   lastInvite?: number;
+  /** The highest CSeq of the SBC's requests in the dialog (ACK and CANCEL aside). */
+  highest?: number;
 }
 
 interface Leg {
@@ -424,10 +426,11 @@ export class SipValidator {
     // proxy) sends it there again.
     const inviteTx = req.method === 'ACK' ? leg.sbcInviteTx.get(req.branch ?? '') : undefined;
     if (inviteTx?.refused && inviteTx.cseq === cseq?.seq) {
-      const same =
-        routes.length === inviteTx.routes.length &&
-        routes.every((u, i) => sameUriText(u, inviteTx.routes[i] ?? ''));
-      if (!same)
+      // Each of the INVITE's Route entries, in its order; an entry more (a hop of the dialog the
+      // response's To tag names) is not the rule's to flag.
+      let at = 0;
+      for (const u of routes) if (at < inviteTx.routes.length && sameUriText(u, inviteTx.routes[at]!)) at++;
+      if (at < inviteTx.routes.length)
         this.find(
           'route-set',
           o,
@@ -485,7 +488,9 @@ export class SipValidator {
    * after NOTIFY 200 OK (RFC 3515), or within a burst of INFO. So a lower number is flagged only
    * where it cannot be such a late arrival: not above the INVITE that created the dialog (sent
    * before the dialog existed), a number an earlier request of the dialog already had, or an
-   * INVITE below an earlier INVITE (§14.1: no INVITE starts while another is in progress).
+   * INVITE below an earlier INVITE (§14.1: no INVITE starts while another is in progress), or a
+   * BYE below any earlier request (the SBC sends nothing in the dialog after its BYE, so nothing
+   * numbered above the BYE can have been sent before it).
    */
   private inDialogCseq(leg: Leg, req: SipRequest, ourTag: string, seq: number, o: ObservedMessage): void {
     const d = this.sbcDialog(leg, req.fromTag ?? '', ourTag);
@@ -508,7 +513,14 @@ export class SipValidator {
         o,
         `INVITE has CSeq ${seq} after an INVITE with CSeq ${d.lastInvite} in this dialog (RFC 3261 §12.2.1.1; §14.1: no INVITE starts while another is in progress, so it cannot be an earlier one arriving late)`,
       );
+    else if (req.method === 'BYE' && d.highest !== undefined && seq < d.highest)
+      this.find(
+        'cseq-order',
+        o,
+        `BYE has CSeq ${seq} after a request with CSeq ${d.highest} in this dialog (RFC 3261 §12.2.1.1; the SBC sends nothing in the dialog after its BYE, so it cannot be an earlier BYE arriving late)`,
+      );
     d.used.set(seq, req.method);
+    d.highest = Math.max(d.highest ?? seq, seq);
     if (req.method === 'INVITE') d.lastInvite = Math.max(d.lastInvite ?? seq, seq);
   }
 
