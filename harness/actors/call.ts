@@ -119,6 +119,8 @@ export interface CallMedia {
    * without it the call invariants read the received RTP of `evidence()`.
    */
   receivedRtp?(): RtpArrivals;
+  /** Lets go of the arrivals of {@link receivedRtp} (MediaLeg.releaseArrivals). */
+  releaseArrivals?(): void;
   /**
    * True when this leg sent silence, and only silence, from the first time to the second (ms,
    * the evidence's clock): MediaLeg.sentSilenceThroughout. Lets the call invariants tell silence

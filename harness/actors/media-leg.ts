@@ -1278,12 +1278,13 @@ export class MediaLeg {
       // The timestamp stepped back on a packet that is not late: the source's audio started
       // afresh under the same SSRC (a B2BUA switching from ringback or music on hold to the
       // party, or a transfer: RFC 3550 A.1 expects a receiver to resync). It starts a new
-      // timeline when it says so (its marker) or when the step is more than two packets while
-      // its number went on by at most RFC 3550 A.1's MAX_DROPOUT. Else it is dropped as before:
-      // a step of a packet or two is caught up within as many packets; after numbering that
-      // jumped or went far back, the next packet in sequence resyncs (A.1's two in a row).
+      // timeline when it says so (its marker, its number up to RFC 3550 A.1's MAX_DROPOUT on), or
+      // when the step is more than two packets on the very next number, where the RTP
+      // validator's rtp-timestamp rule names the step too. Else it is dropped as before: a step
+      // of a packet or two is caught up within as many packets; after a gap in the numbering,
+      // the next packet in sequence resyncs.
       const back = -gap;
-      if (p.marker || (back > 2 * this.#rxLastTicks && ds > 0 && ds <= RX_MAX_DROPOUT)) {
+      if ((p.marker && ds > 0 && ds <= RX_MAX_DROPOUT) || (back > 2 * this.#rxLastTicks && ds === 1)) {
         gap = 0;
         this.#c.timestampResyncs++;
       } else this.#rxLastSeq = p.sequenceNumber;
@@ -1701,6 +1702,11 @@ export class MediaLeg {
    */
   receivedRtp(): RtpArrivals {
     return this.#arrivals;
+  }
+
+  /** Lets go of {@link receivedRtp} and keeps no more arrivals: for a call judged without them (load). */
+  releaseArrivals(): void {
+    this.#arrivals.release();
   }
 
   /** Stops sending, aborts queued digits, closes the RTP session. Safe to call twice. */

@@ -541,11 +541,16 @@ async function runCall(
     await parties.dropLate(key, callee);
     // The actors keep every call they took part in (their registries); what a leg recorded
     // need not outlive the check (docs/load.md, limits).
-    caller?.media.clearReceived();
-    (callee as Call | undefined)?.media.clearReceived();
-    moved?.hangup.call.media.clearReceived();
-    moved?.far.call.media.clearReceived();
-    for (const o of moved?.others ?? []) o.call.media.clearReceived();
+    for (const m of [
+      caller?.media,
+      (callee as Call | undefined)?.media,
+      moved?.hangup.call.media,
+      moved?.far.call.media,
+      ...(moved?.others ?? []).map((o) => o.call.media),
+    ]) {
+      m?.clearReceived();
+      m?.releaseArrivals?.();
+    }
   }
 }
 

@@ -90,4 +90,18 @@ describe('ArrivalLog', () => {
       await Promise.all([a.close(), b.close()]);
     }
   });
+
+  it('release() lets go of every arrival and keeps none after (a load call, judged live)', () => {
+    const log = new ArrivalLog(100);
+    const pkt = new Uint8Array(12);
+    pkt[0] = 0x80;
+    for (let k = 0; k < 10; k++) log.add(k, pkt);
+    expect(log.length).toBe(10);
+    log.release();
+    expect(log.length).toBe(0);
+    expect(log.byteLength).toBe(0);
+    log.add(11, pkt);
+    expect(log.length).toBe(0);
+    expect(log.dropped).toBe(0);
+  });
 });

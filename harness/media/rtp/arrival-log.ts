@@ -75,7 +75,7 @@ export class ArrivalLog implements RtpArrivals {
    * datagrams are not media and are not counted.
    */
   add(atMs: number, bytes: Uint8Array): void {
-    if (bytes.length < 12) return;
+    if (bytes.length < 12 || this.#released) return;
     const i = this.#n;
     if (i >= this.max) {
       if (this.dropped === 0) this.fullAtMs = atMs;
@@ -107,6 +107,22 @@ export class ArrivalLog implements RtpArrivals {
       ssrc: this.#ssrc[i]!,
     };
   }
+
+  /**
+   * Lets go of every arrival kept and keeps none from now on: for a leg whose call is judged
+   * without them (a load call, checked live), so its arrays do not outlive the check.
+   */
+  release(): void {
+    this.#at = new Float64Array(0);
+    this.#ts = new Uint32Array(0);
+    this.#ssrc = new Uint32Array(0);
+    this.#seq = new Uint16Array(0);
+    this.#head = new Uint16Array(0);
+    this.#n = 0;
+    this.#released = true;
+  }
+
+  #released = false;
 
   #grow(): void {
     const cap = Math.min(this.max, Math.max(FIRST_CAPACITY, Math.ceil(this.#at.length * 1.5)));
