@@ -433,6 +433,12 @@ function jitterJudged(ctx: CaseContext, call: Call, measuredMs: number): { jitte
   };
 }
 
+/** The addresses the SBC anchors RTP on, on one side: sbc.<side>.mediaAddresses, else its SIP address. */
+export function sbcMediaAddresses(ctx: CaseContext, side: 'lan' | 'wan'): string[] {
+  const s = ctx.profile.sbc[side];
+  return s.mediaAddresses ? [...s.mediaAddresses] : [s.address];
+}
+
 export const rtpAnchoring = testCase({
   id: 'T-5',
   section: '6.1',
@@ -447,22 +453,29 @@ export const rtpAnchoring = testCase({
   async run(ctx) {
     const c = await callExtension(ctx, 'pstn1', ctx.oxo.extension('deskphone1'));
     if (!c) return;
-    const wan = ctx.profile.sbc.wan.address;
-    const lan = ctx.profile.sbc.lan.address;
+    // The SBC's media addresses on each side: its SIP address, or those the profile names (a
+    // separate media interface is as anchored as the SIP one).
+    const wan = sbcMediaAddresses(ctx, 'wan');
+    const lan = sbcMediaAddresses(ctx, 'lan');
     for (const [call, sdp, side, addr, who] of [
       [c.pstn, c.pstn.answerResponse?.bodyText, 'WAN', wan, 'the provider'],
       [c.desk, c.desk.invite?.bodyText, 'LAN', lan, 'the OXO'],
     ] as const) {
       const f = sdpFacts(sdp);
       const at = f.ok ? `${f.address}:${f.port}` : f.reason;
-      ctx.check.that(`SDP toward ${who} points at the SBC’s ${side} address`, f.ok && f.address === addr, {
-        expected: `c= ${addr}`,
-        observed: at,
-        failure: `The SBC’s SDP toward ${who} points at ${at}, not its own ${side} address ${addr} (media not anchored)`,
-      });
+      const own = addr.join(' or ');
+      ctx.check.that(
+        `SDP toward ${who} points at the SBC’s ${side} address`,
+        f.ok && addr.includes(f.address),
+        {
+          expected: `c= ${own}`,
+          observed: at,
+          failure: `The SBC’s SDP toward ${who} points at ${at}, not its own ${side} address ${own} (media not anchored)`,
+        },
+      );
       const r = call.media.negotiated?.remote;
-      ctx.check.that(`${who}’s RTP goes to the SBC`, r?.address === addr, {
-        expected: addr,
+      ctx.check.that(`${who}’s RTP goes to the SBC`, r !== undefined && addr.includes(r.address), {
+        expected: own,
         observed: r ? `${r.address}:${r.port}` : 'not negotiated',
         failure: `${who} sends its RTP to ${r?.address ?? 'nowhere'}, not to the SBC’s ${side} address`,
       });
@@ -478,17 +491,17 @@ export const rtpAnchoring = testCase({
       const pkts = receivedRtp(call);
       if (pkts.length === 0) {
         ctx.check.that(`RTP reaches ${who}`, false, {
-          expected: `RTP from ${addr}`,
+          expected: `RTP from ${addr.join(' or ')}`,
           observed: 'no RTP packet',
           failure: `No RTP reached ${who}`,
         });
         continue;
       }
-      const foreign = pkts.filter((p) => p.src !== addr);
+      const foreign = pkts.filter((p) => !addr.includes(p.src));
       ctx.check.that(`RTP to ${who} comes from the SBC`, foreign.length === 0, {
-        expected: `RTP from ${addr} only`,
+        expected: `RTP from ${addr.join(' or ')} only`,
         observed: `${pkts.length} packets, ${foreign.length} from elsewhere${foreign[0] ? ` (${foreign[0].src})` : ''}`,
-        failure: `${foreign.length} RTP packets reached ${who} from ${foreign[0]?.src}, not from the SBC’s ${side} address (media not anchored)`,
+        failure: `${foreign.length} RTP packets reached ${who} from ${foreign[0]?.src}, not from the SBC’s ${side} media address (media not anchored)`,
       });
       const st = call.media.stats();
       ctx.check.that(`no packet lost toward ${who}`, st.lost === 0, {

@@ -339,6 +339,7 @@ export class Lab {
       const config: ReferenceSbcConfigInput = {
         lan: {
           address: p.sbc.lan.address,
+          ...(p.sbc.lan.mediaAddresses ? { mediaAddress: p.sbc.lan.mediaAddresses[0] } : {}),
           port: this.port(p.sbc.lan.port),
           trunk: { username: p.oxo.trunk.user, password: p.oxo.trunk.password },
           media: {
@@ -351,6 +352,7 @@ export class Lab {
         },
         wan: {
           address: p.sbc.wan.address,
+          ...(p.sbc.wan.mediaAddresses ? { mediaAddress: p.sbc.wan.mediaAddresses[0] } : {}),
           port: this.port(p.sbc.wan.port),
           ...(p.sbc.wan.transports.includes('tls') ? { tlsPort: this.port(p.sbc.wan.tlsPort) } : {}),
           tls: { ...sbcCert, ...(this.tlsCa ? { ca: this.tlsCa } : {}), verify: p.tls.verify },

@@ -604,7 +604,8 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   }
 
   private async newLeg(side: SbcSide): Promise<Leg> {
-    const address = side === 'lan' ? this.config.lan.address : this.config.wan.address;
+    const s = side === 'lan' ? this.config.lan : this.config.wan;
+    const address = s.mediaAddress ?? s.address;
     const ep = await SbcMediaEndpoint.open({ address, clock: this.clock, name: side });
     this.endpoints.add(ep);
     const record: SbcLegRecord = { side, local: { address, port: ep.localPort } };

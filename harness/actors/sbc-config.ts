@@ -45,6 +45,8 @@ export interface SbcMediaPolicy {
 /** LAN side: where the OXO Connect trunk registers and sends its calls. */
 export interface SbcLanConfig {
   address: string;
+  /** Where its calls' RTP ports are bound and what its SDP names (default: `address`). */
+  mediaAddress?: string;
   /** UDP and TCP port (0 = ephemeral; both listeners get their own when 0). */
   port: number;
   /** Domain of the LAN SIP user (default: the address). */
@@ -63,6 +65,8 @@ export interface SbcLanConfig {
 /** WAN side: the provider-facing SIP line. */
 export interface SbcWanConfig {
   address: string;
+  /** Where its calls' RTP ports are bound and what its SDP names (default: `address`). */
+  mediaAddress?: string;
   /** UDP and TCP port (0 = ephemeral). */
   port: number;
   /** TLS listener port (0 = ephemeral); no TLS listener when undefined. */
@@ -177,6 +181,7 @@ const faultsSchema = z
 export const referenceSbcConfigSchema = z.object({
   lan: z.object({
     address: z.string().min(1),
+    mediaAddress: z.string().min(1).optional(),
     port: port.default(0),
     domain: z.string().min(1).optional(),
     trunk: z.object({ username: z.string().min(1), password: z.string() }),
@@ -187,6 +192,7 @@ export const referenceSbcConfigSchema = z.object({
   }),
   wan: z.object({
     address: z.string().min(1),
+    mediaAddress: z.string().min(1).optional(),
     port: port.default(0),
     tlsPort: port.optional(),
     tls: z

@@ -44,6 +44,13 @@ const endpoint = z.strictObject({
   port: port.default(5060).describe('SIP port for UDP and TCP'),
   tlsPort: port.default(5061).describe('SIP port for TLS'),
   transports: z.array(transport).min(1).default(['udp', 'tcp']).describe('transports the side listens on'),
+  mediaAddresses: z
+    .array(ipAddress)
+    .min(1)
+    .optional()
+    .describe(
+      'addresses the SBC anchors RTP on, on this side, when not its SIP address (a separate media interface or realm); default: the side’s address. The embedded SBC takes one and binds its RTP ports there',
+    ),
 });
 
 export const sbcSchema = z.strictObject({

@@ -94,6 +94,11 @@ export function adapterOf(profile: Profile): SbcAdapterName {
 }
 
 function checkAdapter(profile: Profile): string | undefined {
+  for (const side of ['lan', 'wan'] as const) {
+    const m = profile.sbc[side].mediaAddresses;
+    if (profile.sbc.kind === 'embedded' && m && m.length > 1)
+      return `sbc.${side}.mediaAddresses: the embedded SBC anchors its media on one address; give one`;
+  }
   const a = profile.sbc.adapter;
   if (a === undefined) return undefined;
   if (profile.sbc.kind === 'embedded' && a !== 'embedded')

@@ -51,6 +51,23 @@ describe('profiles', () => {
     expect(out[0]).toBe('oxo.transferMode: "blind" is not allowed; use one of "internal", "refer"');
   });
 
+  it('takes a media address per SBC side; the embedded SBC one only', () => {
+    const lan = 'lan: { address: 127.0.20.2, port: 5060, transports: [udp, tcp] }';
+    expect(base).toContain(lan);
+    const one = base.replace(
+      lan,
+      'lan: { address: 127.0.20.2, port: 5060, transports: [udp, tcp], mediaAddresses: [127.0.20.3] }',
+    );
+    expect(parseProfile(one, 'p.yaml', {}).sbc.lan.mediaAddresses).toEqual(['127.0.20.3']);
+    const two = base.replace(
+      lan,
+      'lan: { address: 127.0.20.2, port: 5060, transports: [udp, tcp], mediaAddresses: [127.0.20.3, 127.0.20.4] }',
+    );
+    expect(problems(two)[0]).toMatch(
+      /^sbc\.lan\.mediaAddresses: the embedded SBC anchors its media on one address/,
+    );
+  });
+
   it('rejects an address that is not an IP address', () => {
     const out = problems(base.replace('address: 127.0.20.1', 'address: oxo.local'));
     expect(out[0]).toMatch(/^oxo\.address: expected an IPv4 or IPv6 address \(got "oxo\.local"\)$/);

@@ -21,12 +21,17 @@ afterAll(() => {
 
 const CASES: CaseDefinition[] = [...CODEC_CASES, ...TRUNK_CASES];
 
-async function run(only: string, faults: string[] = [], events?: RunEvents): Promise<Map<string, Cell>> {
+async function run(
+  only: string,
+  faults: string[] = [],
+  events?: RunEvents,
+  profile = loadProfile(),
+): Promise<Map<string, Cell>> {
   const outDir = mkdtempSync(join(tmpdir(), 'codecs-trunk-'));
   dirs.push(outDir);
   const r = await runPlan({
     cases: CASES,
-    profile: loadProfile(),
+    profile,
     profileFile: 'profiles/embedded.yaml',
     outDir,
     harnessVersion: 'test',
@@ -153,6 +158,22 @@ describeWithPeers(['bcg729'], 'codec case 8-1-2 (G.729 through libbcg729)', () =
     const nok = (await run('8-1-2', ['one-way-audio'])).get('8-1-2')!;
     expect(nok.verdict).toBe('NOK');
     expect(nok.comment).toMatch(/No audio from Premium Deskphone 1 reached the PSTN phone \(G\.729 only\)/);
+  });
+});
+
+describe('T-5 with the SBC’s media on addresses of their own (sbc.*.mediaAddresses)', () => {
+  it('is OK: the SDP and the RTP name the media addresses, not the SIP ones', {
+    timeout: 60_000,
+  }, async () => {
+    // Before, T-5 took the SIP address as the only anchored one: "points at 127.0.10.3 …, not
+    // its own WAN address 127.0.10.2 (media not anchored)".
+    const p = loadProfile();
+    p.sbc.lan.mediaAddresses = ['127.0.20.3'];
+    p.sbc.wan.mediaAddresses = ['127.0.10.3'];
+    const t5 = (await run('T-5', [], undefined, p)).get('T-5');
+    expect(t5?.verdict, t5?.comment).toBe('OK');
+    const sdp = t5?.checks.find((c) => c.name === 'SDP toward the provider points at the SBC’s WAN address');
+    expect(sdp?.observed).toMatch(/^127\.0\.10\.3:\d+$/);
   });
 });
 
