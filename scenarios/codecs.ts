@@ -32,7 +32,9 @@ const CHECK_SLACK_MS = 150;
 
 /**
  * The SBC's offer on one side lists its configured first codec first (the IWR's "select X as
- * first codec on SBC"). `sdp` is what the actor on that side received from the SBC.
+ * first codec on SBC"). `sdp` is what the actor on that side received from the SBC. An INVITE
+ * without an offer (RFC 3261 §13.2.1: the called side offers in its 2xx, the SBC answers in the
+ * ACK) shows no order of the SBC's: the check is recorded, not judged (INCOMPLETE).
  */
 export function checkSbcOfferOrder(
   ctx: CaseContext,
@@ -40,6 +42,13 @@ export function checkSbcOfferOrder(
   first: string,
   toward: string,
 ): boolean {
+  if (sdp === undefined || sdp.length === 0)
+    return ctx.check.that(`the SBC's offer toward ${toward} lists ${codecLabel(first)} first`, false, {
+      expected: `${codecLabel(first)} first (the SBC's configured order)`,
+      observed: 'no offer: the SBC sent its INVITE without SDP',
+      incomplete: `the SBC sent its INVITE toward ${toward} without an offer (RFC 3261 §13.2.1 allows it), so the order of its codecs was not seen`,
+      dependsOn: ['codecOrder'],
+    });
   const f = sdpFacts(sdp);
   const got = f.ok ? (f.codecs[0] ?? 'none') : 'none';
   return ctx.check.that(`the SBC's offer toward ${toward} lists ${codecLabel(first)} first`, got === first, {

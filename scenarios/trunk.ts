@@ -458,8 +458,8 @@ export const rtpAnchoring = testCase({
     const wan = sbcMediaAddresses(ctx, 'wan');
     const lan = sbcMediaAddresses(ctx, 'lan');
     for (const [call, sdp, side, addr, who] of [
-      [c.pstn, c.pstn.answerResponse?.bodyText, 'WAN', wan, 'the provider'],
-      [c.desk, c.desk.invite?.bodyText, 'LAN', lan, 'the OXO'],
+      [c.pstn, c.pstn.setupSdp, 'WAN', wan, 'the provider'],
+      [c.desk, c.desk.setupSdp, 'LAN', lan, 'the OXO'],
     ] as const) {
       const f = sdpFacts(sdp);
       const at = f.ok ? `${f.address}:${f.port}` : f.reason;
@@ -609,7 +609,7 @@ export const srtpTowardProvider = testCase({
   async run(ctx) {
     const c = await callExtension(ctx, 'pstn1', ctx.oxo.extension('deskphone1'));
     if (!c) return;
-    const w = sdpFacts(c.pstn.answerResponse?.bodyText);
+    const w = sdpFacts(c.pstn.setupSdp);
     ctx.check.that(
       'WAN leg: RTP/SAVP with an SDES key',
       w.ok && w.protocol === 'RTP/SAVP' && w.cryptoSuites.length > 0,
@@ -620,7 +620,7 @@ export const srtpTowardProvider = testCase({
         dependsOn: ['srtpTowardProvider'],
       },
     );
-    const l = sdpFacts(c.desk.invite?.bodyText);
+    const l = sdpFacts(c.desk.setupSdp);
     ctx.check.that('LAN leg: plain RTP', l.ok && l.protocol === 'RTP/AVP' && l.cryptoSuites.length === 0, {
       expected: 'm=audio … RTP/AVP, no a=crypto',
       observed: l.ok ? `${l.protocol}, crypto ${l.cryptoSuites.join(', ') || 'none'}` : l.reason,
@@ -776,8 +776,8 @@ export const faxG711 = testCase({
     const c = await callExtension(ctx, 'pstn1', fxs);
     if (!c) return;
     for (const [sdp, who] of [
-      [c.pstn.answerResponse?.bodyText, 'the provider'],
-      [c.desk.invite?.bodyText, 'the OXO'],
+      [c.pstn.setupSdp, 'the provider'],
+      [c.desk.setupSdp, 'the OXO'],
     ] as const) {
       const f = sdpFacts(sdp);
       const vad = f.ok && f.silenceSupp !== undefined && /^on\b/i.test(f.silenceSupp);

@@ -222,6 +222,8 @@ export class Call extends EventEmitter<CallEvents> {
   private endWaiters: Array<() => void> = [];
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;
+  /** The first SDP of a provisional response to our INVITE (outgoing calls). */
+  private earlyAnswer: string | undefined;
   private incoming: IncomingInvite | undefined;
   /** Our 2xx is on its way (waiting for the ACK): ringing no longer ends by {@link limitRinging}. */
   private answering = false;
@@ -240,6 +242,21 @@ export class Call extends EventEmitter<CallEvents> {
   /** The other side as the INVITE names it (From for incoming calls, To for outgoing ones). */
   get remoteParty(): CallParty | undefined {
     return partyOf(this.invite?.get(this.direction === 'incoming' ? 'from' : 'to'));
+  }
+
+  /**
+   * The far side's SDP that set the session up. For a call we placed: the 2xx's answer, or,
+   * when the 2xx has none, the answer that came before it in a provisional response (a reliable
+   * 183, RFC 3262; RFC 3261 §13.2.1 needs no SDP in the 2xx then). For a call we took: the
+   * INVITE's offer, or, for an INVITE without one, the answer in the ACK (RFC 3264 §4).
+   */
+  get setupSdp(): string | undefined {
+    if (this.direction === 'outgoing') {
+      const r = this.answerResponse;
+      return r && r.body.length > 0 ? r.bodyText : this.earlyAnswer;
+    }
+    const inv = this.invite;
+    return inv && inv.body.length > 0 ? inv.bodyText : this.ackSdp;
   }
 
   /** P-Asserted-Identity of the INVITE, if any. */
@@ -268,7 +285,10 @@ export class Call extends EventEmitter<CallEvents> {
           call.state = 'ringing';
           call.emit('ringing');
         }
-        if (res.body.length > 0) call.applyAnswer(res.bodyText);
+        if (res.body.length > 0) {
+          call.earlyAnswer ??= res.bodyText;
+          call.applyAnswer(res.bodyText);
+        }
       }
     });
     void inv.result.then((out) => {
