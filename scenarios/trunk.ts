@@ -292,24 +292,30 @@ export const digestAuthentication = testCase({
         target,
       };
       const none = await rogue.register(spec);
-      ctx.check.that('a REGISTER without credentials is challenged', none.status === 401, {
-        expected: '401 Unauthorized with WWW-Authenticate',
-        observed: statusText(none.status),
-        failure: `The SBC answered a REGISTER without credentials with ${statusText(none.status)} instead of a 401 challenge`,
-      });
+      // A registrar challenges with 401 (RFC 3261 §22.1, §10.3); an SBC that challenges as a proxy
+      // (407, §22.3) still challenges, as T-2 accepts.
+      ctx.check.that(
+        'a REGISTER without credentials is challenged',
+        none.status === 401 || none.status === 407,
+        {
+          expected: '401 Unauthorized with WWW-Authenticate (or 407 with Proxy-Authenticate)',
+          observed: statusText(none.status),
+          failure: `The SBC answered a REGISTER without credentials with ${statusText(none.status)} instead of a 401 or 407 challenge`,
+        },
+      );
       const wrong = await rogue.register({
         ...spec,
         credentials: { username: p.oxo.trunk.user, password: `${p.oxo.trunk.password}-wrong` },
       });
-      const sawChallenge = wrong.responses.some((r) => r.status === 401);
+      const sawChallenge = wrong.responses.some((r) => r.status === 401 || r.status === 407);
       const refusal = wrongPasswordRefusal(wrong.responses);
       ctx.check.that('a wrong password is refused', refusal.ok && sawChallenge, {
-        expected: '401 challenge, then 403 Forbidden or a new 401 challenge (not stale=true)',
+        expected: '401 (or 407) challenge, then 403 Forbidden or a new challenge (not stale=true)',
         observed: `${wrong.responses.map((r) => r.status).join(', ') || statusText(wrong.status)}${refusal.note ? ` (${refusal.note})` : ''}`,
         failure:
           wrong.status >= 200 && wrong.status < 300
             ? 'The SBC accepted the trunk user’s REGISTER with a wrong password'
-            : `The SBC answered a wrong password with ${statusText(wrong.status)}${refusal.note ? ` (${refusal.note})` : ''} instead of 403 or a new 401 challenge`,
+            : `The SBC answered a wrong password with ${statusText(wrong.status)}${refusal.note ? ` (${refusal.note})` : ''} instead of 403 or a new challenge`,
       });
       if (refusal.ok && refusal.note) ctx.note(`Wrong password: ${refusal.note}.`);
       if (ctx.sbc) {
@@ -350,19 +356,21 @@ export function wrongPasswordRefusal(
   const last = finals.at(-1);
   if (!last) return { ok: false, note: 'no final answer' };
   if (last.status === 403) return { ok: true };
-  if (last.status !== 401) return { ok: false };
-  const challenges = finals.filter((r) => r.status === 401);
+  // A registrar's challenge is 401 (RFC 3261 §22.1); an SBC that challenges as a proxy, 407 (§22.3).
+  if (last.status !== 401 && last.status !== 407) return { ok: false };
+  const code = last.status;
+  const challenges = finals.filter((r) => r.status === code);
   if (challenges.length < 2) return { ok: false, note: 'the credentials were never sent' };
-  const again = last.get('www-authenticate') ?? '';
-  if (!/nonce="[^"]*"/i.test(again)) return { ok: false, note: 'the second 401 has no digest challenge' };
+  const again = last.get(code === 401 ? 'www-authenticate' : 'proxy-authenticate') ?? '';
+  if (!/nonce="[^"]*"/i.test(again)) return { ok: false, note: `the second ${code} has no digest challenge` };
   if (/stale\s*=\s*"?true/i.test(again))
     return {
       ok: false,
-      note: 'the second 401 says stale=true: the password was accepted, only the nonce refused',
+      note: `the second ${code} says stale=true: the password was accepted, only the nonce refused`,
     };
   return {
     ok: true,
-    note: 'refused with a new 401 challenge instead of 403, as RFC 3261 §22.2 allows',
+    note: `refused with a new ${code} challenge instead of 403, as RFC 3261 §22.2 allows`,
   };
 }
 

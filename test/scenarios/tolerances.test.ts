@@ -10,7 +10,7 @@ function res(status: number, nonce?: string, stale?: string) {
   return {
     status,
     get: (name: string) =>
-      name === 'www-authenticate' && nonce
+      name === (status === 407 ? 'proxy-authenticate' : 'www-authenticate') && nonce
         ? `Digest realm="sbc.lan", nonce="${nonce}", algorithm=MD5${stale ? `, stale=${stale}` : ''}`
         : undefined,
   };
@@ -25,6 +25,14 @@ describe('T-4: the refusal of a wrong password', () => {
     const r = wrongPasswordRefusal([res(401, 'a'), res(401, 'b')]);
     expect(r.ok).toBe(true);
     expect(r.note).toMatch(/new 401 challenge/);
+  });
+
+  it('accepts the same from an SBC that challenges as a proxy: 407, then 403 or a new 407 (RFC 3261 §22.3)', () => {
+    expect(wrongPasswordRefusal([res(407, 'a'), res(403)])).toEqual({ ok: true });
+    const r = wrongPasswordRefusal([res(407, 'a'), res(407, 'b')]);
+    expect(r.ok).toBe(true);
+    expect(r.note).toMatch(/new 407 challenge/);
+    expect(wrongPasswordRefusal([res(407, 'a'), res(407, 'b', 'true')]).ok).toBe(false);
   });
 
   it('accepts a second 401 that repeats the nonce, stale absent or false (RFC 7616 §3.3: the credentials are invalid)', () => {
