@@ -78,6 +78,8 @@ export async function checkAudioAnyCodec(
   if (ca !== 'G723' && cb !== 'G723') return ctx.check.audio(a, b);
   a.call.media.clearReceived();
   b.call.media.clearReceived();
+  // What each side had received before the check (stats count from the answer).
+  const receivedBefore = new Map([a, b].map((x) => [x, x.call.media.stats().received]));
   // One-way delay of G.723.1 passed through: its fixture frames are identifiable, so each
   // arriving payload is timed against the moment the same frames left (delay-probe.ts).
   const probeAb = new PayloadDelayProbe(ctx.check.clock, b.call.media, a.call.media);
@@ -98,7 +100,9 @@ export async function checkAudioAnyCodec(
     const cs = src.call.media.negotiated?.codec;
     const cd = dst.call.media.negotiated?.codec;
     if (cd === 'G723' && cs !== 'G723') {
-      ok = judgeSbcEncodedG723(ctx.check, src.name, dst.name, cs, dst.call.media.stats()) && ok;
+      const st = dst.call.media.stats();
+      const inWindow = { received: st.received - (receivedBefore.get(dst) ?? 0), lost: st.lost };
+      ok = judgeSbcEncodedG723(ctx.check, src.name, dst.name, cs, inWindow) && ok;
       continue;
     }
     const media = dst.call.media;

@@ -166,12 +166,16 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
     .filter((d) => d.callId === c.pstn.id)
     .map(({ digit, mode: m }) => ({ digit, mode: m }));
   // The row's mode is how the OXO's set sends. The SBC may carry the digits on in another mode
-  // (its DTMF interworking): RFC 2833 as SIP INFO (the plan's own setup, LANCOM's "Fallback on
-  // SIP Info", named in the comments of 8-2-1 and 8-2-3), inband tones detected into RFC 4733
-  // events (RFC 4733 §1), SIP INFO as events. The plan asks that DTMF works: each digit once,
-  // in order, in whatever mode; the conversion is noted.
-  const accepted: CallDtmfMode[] = ['rfc2833', 'info', 'inband'];
-  const toIvr = judgeDtmf(IVR_DIGITS, atIvr, mode, who, 'the IVR', accepted);
+  // (its DTMF interworking), each where the receiving leg calls for it: as RFC 4733 events to a
+  // leg that negotiated telephone-event (inband tones detected into events, RFC 4733 §1; SIP
+  // INFO as events); as SIP INFO or inband tones to a leg that negotiated none (the plan's own
+  // setup, LANCOM's "Fallback on SIP Info", named in the comments of 8-2-1 and 8-2-3). The plan
+  // asks that DTMF works: each digit once, in order; a conversion is noted.
+  const accepted = (leg: Call): CallDtmfMode[] =>
+    leg.media.negotiated?.telephoneEventPt !== undefined
+      ? [...new Set<CallDtmfMode>([mode, 'rfc2833'])]
+      : [...new Set<CallDtmfMode>([mode, 'info', 'inband'])];
+  const toIvr = judgeDtmf(IVR_DIGITS, atIvr, mode, who, 'the IVR', accepted(c.pstn));
   if (toIvr.ok && atIvr.some((d) => d.mode !== mode))
     ctx.note(
       `The SBC converted the ${how} digits to ${DTMF_MODE_NAME[atIvr.find((d) => d.mode !== mode)!.mode]} toward the provider.`,
@@ -183,7 +187,9 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
   });
   // The IVR returns each digit in the mode it arrived in.
   const returned = ivr.sent.find((d) => d.callId === c.pstn.id)?.mode ?? mode;
-  const back = judgeDtmf(IVR_DIGITS, digitsAt(c.desk), returned, 'the IVR', who, accepted);
+  const back = judgeDtmf(IVR_DIGITS, digitsAt(c.desk), returned, 'the IVR', who, [
+    ...new Set([returned, ...accepted(c.desk)]),
+  ]);
   const seenBack = digitsAt(c.desk);
   if (back.ok && seenBack.some((d) => d.mode !== returned))
     ctx.note(
@@ -295,15 +301,17 @@ export const remoteCallsExternal = testCase({
     if (!c) return;
     const ext = ctx.provider.phone('extnum');
     // The number may reach the provider in another form (national, 00…, E.164 with or without
-    // "+": an SBC's number rewriting), in the Request-URI or only in To (RFC 3261 §8.1.1.1,
-    // §8.1.1.2); the provider routes by either, as a carrier's numbering plan would.
+    // "+": an SBC's number rewriting), compared as the provider routes. A carrier routes by the
+    // Request-URI (RFC 3261 §8.1.1.1): a number there must be the dialled one; To counts only
+    // when the Request-URI names no number (§8.1.1.2: To is the logical recipient).
     const ruri = c.pstn.requestUser ?? '';
     const to = c.pstn.invite?.to?.uri;
     const toUser = to && 'user' in to ? (to.user ?? '') : to && 'number' in to ? to.number : '';
     const plan = ctx.provider.numbering;
-    const reached = sameNumber(ruri, ext.number, plan) || sameNumber(toUser, ext.number, plan);
+    const ruriIsNumber = /^\+?[0-9][0-9\-.()]*$/.test(ruri);
+    const reached = ruriIsNumber ? sameNumber(ruri, ext.number, plan) : sameNumber(toUser, ext.number, plan);
     ctx.check.that('the call reaches the dialled external number', reached, {
-      expected: `${ext.number} (in any number form, in the Request-URI or To)`,
+      expected: `${ext.number} (in any number form, in the Request-URI, or in To when the Request-URI names no number)`,
       observed: `Request-URI ${ruri || '(no user)'}, To ${toUser || '(no user)'}`,
       failure: `The call from ${remote.name} arrived at the provider for ${ruri || 'no number'} (To ${toUser || 'no number'}) instead of ${ext.number}`,
     });

@@ -65,7 +65,7 @@ export const sbcReachable = testCase({
   steps: [
     'The OXO trunk sends OPTIONS to the SBC’s LAN address over each LAN transport the profile lists',
     'The provider sends OPTIONS to the SBC’s WAN address over each WAN transport the profile lists',
-    'Expected: every OPTIONS gets a final answer from the SBC: 200 OK, or the status an INVITE to the same address would get (RFC 3261 §11.2); any such answer shows the SBC reachable',
+    'Expected: every OPTIONS gets a final answer from the SBC: 200 OK, or what an INVITE to the same address would get (RFC 3261 §11.2: a 401/407 challenge, 404, 484, 416 or 405); a 403, 5xx or 6xx refuses or fails the side’s peer',
   ],
   async run(ctx) {
     const p = ctx.profile;
@@ -89,19 +89,26 @@ export const sbcReachable = testCase({
           .request({ method: 'OPTIONS', uri: `${scheme}:${hostPort(target)}${tp}`, target })
           .catch(() => ({ status: 503 }));
         const where = `the SBC’s ${s.side.toUpperCase()} side (${protocol} ${hostPort(target)})`;
-        // Only a response that arrived counts: a 408 or 503 without one is our own stack's
-        // (no answer, or a transport error).
-        const answered = out.response !== undefined && out.status >= 200;
-        ctx.check.that(`OPTIONS to ${where}`, answered, {
-          expected: 'a final answer from the SBC (200 OK, or what an INVITE there would get, RFC 3261 §11.2)',
-          observed: answered
-            ? statusText(out.status)
-            : `${statusText(out.status)}, from our own stack: nothing arrived`,
-          failure: `The SBC did not answer OPTIONS on its ${s.side.toUpperCase()} side over ${protocol} (${statusText(out.status)}, no answer arrived)`,
+        // Only a response that arrived counts: a 408 or 503 without one is our own stack's (no
+        // answer, or a transport error). Of those, what an INVITE to an address without a user
+        // may get (RFC 3261 §11.2) shows the SBC reachable and serving this side: 2xx, a
+        // challenge (401/407), 404/484/416 (no one to route to), 405; a 403, 5xx or 6xx refuses
+        // or fails this side's peer, which the plan's trunk cannot live with.
+        const arrived = out.response !== undefined && out.status >= 200;
+        const st = out.status;
+        const serving = arrived && ((st >= 200 && st < 300) || [401, 404, 405, 407, 416, 484].includes(st));
+        const code = arrived ? String(st) : `${statusText(st)}, from our own stack: nothing arrived`;
+        ctx.check.that(`OPTIONS to ${where}`, serving, {
+          expected:
+            'a final answer from the SBC: 200 OK, or what an INVITE to its address would get (RFC 3261 §11.2: a 401/407 challenge, 404, 484, 416, 405)',
+          observed: code,
+          failure: arrived
+            ? `The SBC answered OPTIONS on its ${s.side.toUpperCase()} side over ${protocol} with ${st}: it refuses or fails this side's peer`
+            : `The SBC did not answer OPTIONS on its ${s.side.toUpperCase()} side over ${protocol} (${code})`,
         });
-        if (answered && out.status !== 200)
+        if (serving && !(st >= 200 && st < 300))
           ctx.note(
-            `The SBC answered OPTIONS on its ${s.side.toUpperCase()} side over ${protocol} ${statusText(out.status)} (RFC 3261 §11.2: the answer an INVITE there would get; reachable).`,
+            `The SBC answered OPTIONS on its ${s.side.toUpperCase()} side over ${protocol} with ${st} (RFC 3261 §11.2: the answer an INVITE there would get; reachable).`,
           );
       }
     }

@@ -222,7 +222,7 @@ export class Call extends EventEmitter<CallEvents> {
   private endWaiters: Array<() => void> = [];
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;
-  /** The first SDP of a provisional response to our INVITE (outgoing calls). */
+  /** The first SDP of a reliable provisional response to our INVITE (outgoing calls). */
   private earlyAnswer: string | undefined;
   private incoming: IncomingInvite | undefined;
   /** Our 2xx is on its way (waiting for the ACK): ringing no longer ends by {@link limitRinging}. */
@@ -286,7 +286,8 @@ export class Call extends EventEmitter<CallEvents> {
           call.emit('ringing');
         }
         if (res.body.length > 0) {
-          call.earlyAnswer ??= res.bodyText;
+          // Only a reliable provisional's SDP is an answer (RFC 3262; RFC 3261 §13.2.1).
+          if (res.tokens('require').includes('100rel')) call.earlyAnswer ??= res.bodyText;
           call.applyAnswer(res.bodyText);
         }
       }

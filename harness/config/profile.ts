@@ -98,6 +98,9 @@ function checkAdapter(profile: Profile): string | undefined {
     const m = profile.sbc[side].mediaAddresses;
     if (profile.sbc.kind === 'embedded' && m && m.length > 1)
       return `sbc.${side}.mediaAddresses: the embedded SBC anchors its media on one address; give one`;
+    const peer = m?.find((x) => x === profile.oxo.address || x === profile.provider.address);
+    if (peer)
+      return `sbc.${side}.mediaAddresses: ${peer} is the OXO's or the provider's own address, not the SBC's; media there would not be anchored`;
   }
   const a = profile.sbc.adapter;
   if (a === undefined) return undefined;

@@ -252,30 +252,32 @@ function seen(
       };
     }
     case 'answer-then-relay': {
-      // The SBC's 200 to a re-INVITE from the OXO comes before the SBC's own re-INVITE toward
-      // the provider in the same case (by the order of the case's SIP text, which is by time).
+      // For a hold re-INVITE from the OXO (a=sendonly), the SBC's 200 to it (same Call-ID and
+      // CSeq) comes before the SBC's re-INVITE with a=sendonly toward the provider that follows
+      // it (by the order of the case's SIP text, which is by time). The default relays first.
       const lan = profile.sbc.lan.address;
       const wan = profile.sbc.wan.address;
+      const id = (m: string) =>
+        `${/^Call-ID: *(\S+)/im.exec(m)?.[1]} ${/^CSeq: *(\d+) INVITE/im.exec(m)?.[1]}`;
       let ok = false;
       for (const text of sip.values()) {
-        let answered = false;
+        let hold: { id: string; answered: boolean } | undefined;
         for (const m of text.split(/^--- /m)) {
           const hop = /^\S+ \S+ (\S+):\d+ → (\S+):\d+/.exec(m);
           if (!hop) continue;
-          const reinvite = /^INVITE sip:/m.test(m) && /^To:[^\n]*;tag=/im.test(m);
-          if (
-            hop[1] === lan &&
-            /^SIP\/2\.0 200 /m.test(m) &&
-            /^CSeq: *\d+ INVITE/im.test(m) &&
-            /^a=recvonly/m.test(m)
-          )
-            answered = true;
-          else if (reinvite && hop[1] === wan && answered) ok = true;
+          const reinvite = /^INVITE sip:/m.test(m) && /^To:[^\n]*;tag=/im.test(m) && /^a=sendonly/m.test(m);
+          if (reinvite && hop[2] === lan) hold = { id: id(m), answered: false };
+          else if (hold && hop[1] === lan && /^SIP\/2\.0 200 /m.test(m) && id(m) === hold.id)
+            hold.answered = true;
+          else if (hold && reinvite && hop[1] === wan) {
+            if (hold.answered) ok = true;
+            hold = undefined;
+          }
         }
       }
       return {
         ok,
-        what: 'the SBC’s 200 (a=recvonly) to the OXO’s hold re-INVITE before its own re-INVITE toward the provider',
+        what: 'the SBC’s 200 to the OXO’s hold re-INVITE before its own hold re-INVITE toward the provider',
       };
     }
     case 'options-404':

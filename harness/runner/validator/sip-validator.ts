@@ -114,7 +114,7 @@ interface SbcDialogSeq {
   used: Map<number, string>;
   /** The highest CSeq of the SBC's INVITEs in the dialog. */
   lastInvite?: number;
-  /** The highest CSeq of the SBC's requests in the dialog (ACK and CANCEL aside). */
+  /** The highest CSeq of the SBC's requests of the INVITE usage in the dialog (ACK, CANCEL, NOTIFY and SUBSCRIBE aside). */
   highest?: number;
 }
 
@@ -520,7 +520,8 @@ export class SipValidator {
         `BYE has CSeq ${seq} after a request with CSeq ${d.highest} in this dialog (RFC 3261 §12.2.1.1; the SBC sends nothing in the dialog after its BYE, so it cannot be an earlier BYE arriving late)`,
       );
     d.used.set(seq, req.method);
-    d.highest = Math.max(d.highest ?? seq, seq);
+    // The BYE ends the INVITE usage only: a subscription's NOTIFY may follow it (RFC 5057).
+    if (req.method !== 'NOTIFY' && req.method !== 'SUBSCRIBE') d.highest = Math.max(d.highest ?? seq, seq);
     if (req.method === 'INVITE') d.lastInvite = Math.max(d.lastInvite ?? seq, seq);
   }
 
