@@ -1,6 +1,7 @@
 /**
  * Checks a profile against this host before anything starts: every address the harness must
- * listen on (the simulators', and the embedded SBC's) has to be an address of this host. An
+ * listen on (the simulators', and the embedded SBC's, its media address too) has to be an
+ * address of this host. An
  * address that is not stops the run with the key that names it and the fix.
  */
 import dgram from 'node:dgram';
@@ -38,6 +39,11 @@ export async function preflight(
   if (actors.includes('oxo')) keys.push(['oxo.address', profile.oxo.address]);
   if (actors.includes('sbc') && profile.sbc.kind === 'embedded') {
     keys.push(['sbc.lan.address', profile.sbc.lan.address], ['sbc.wan.address', profile.sbc.wan.address]);
+    // Its RTP ports are bound on a media address of its own when the profile gives one.
+    for (const side of ['lan', 'wan'] as const) {
+      const media = profile.sbc[side].mediaAddresses?.[0];
+      if (media !== undefined) keys.push([`sbc.${side}.mediaAddresses`, media]);
+    }
   }
   const problems: string[] = [];
   for (const [key, address] of keys) {

@@ -142,6 +142,11 @@ describe('sbc-harness run: a bad profile stops before any case (exit 2, the key 
         (t) => t.replace('address: 127.0.34.1', 'address: 192.0.2.44'),
         /oxo\.address: 192\.0\.2\.44 is not an address of this host .*use a loopback address/,
       ],
+      [
+        (t) =>
+          t.replace('transports: [udp, tcp] }', 'transports: [udp, tcp], mediaAddresses: [192.0.2.45] }'),
+        /sbc\.lan\.mediaAddresses: 192\.0\.2\.45 is not an address of this host/,
+      ],
     ];
     for (const [edit, message] of cases) {
       const r = run([
