@@ -21,6 +21,7 @@ import {
 import { goertzelAmplitude } from '../harness/media/analysis/index.ts';
 import {
   type CaseContext,
+  HOLD_RELAY_MS,
   listenWindow,
   MIN_TONE_LEVEL,
   stallText,
@@ -203,13 +204,6 @@ export function pstnDisplay(ctx: CaseContext, call: Call): DisplayLine {
     opts,
   );
 }
-
-/**
- * How long the SBC has, after it answered the OXO's hold or resume, to carry the new direction to
- * the provider's leg. A back-to-back SBC may answer the OXO before it re-INVITEs the provider, or
- * re-INVITE it without an offer and give the direction in the ACK (RFC 3261 §14, RFC 3264 §8).
- */
-export const HOLD_RELAY_MS = 5000;
 
 /**
  * Holds `call` from `desk` and checks the SBC took the hold: 2xx to the OXO's re-INVITE, and the

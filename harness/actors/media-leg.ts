@@ -18,8 +18,9 @@
  *   decoded (any codec of the answer, so a peer may switch), upsampled to 16 kHz and recorded (bounded, default 10 min; the rest is counted), with
  *   timestamp gaps up to 2 s filled with silence; a packet behind in number is late (dropped,
  *   `lateDropped`), one whose timestamp steps back while its number goes on (the source started
- *   afresh under the same SSRC) restarts the timeline when marked or more than two packets back
- *   (`timestampResyncs`, RFC 3550 A.1); the Q.24 tone detector runs on that audio
+ *   afresh under the same SSRC) restarts the timeline when marked, or when it steps more than two
+ *   packets back on the very next sequence number (`timestampResyncs`, RFC 3550 A.1); any other
+ *   step back is dropped as late; the Q.24 tone detector runs on that audio
  *   continuously and the RFC 4733 receiver on telephone-events. Digits land in
  *   {@link MediaLeg.dtmfReceived} in the order they ended; a tone still sounding when no audio
  *   has come for 200 ms is reported then, and its rest, if it arrives (a stall of the host or

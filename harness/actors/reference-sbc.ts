@@ -308,6 +308,11 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   evidenceDropped = 0;
   /** What is kept of ended calls (mutable: takes effect at the next call end or new call). */
   retention: SbcRetention = { closedEvidence: MAX_CLOSED_EVIDENCE, endedRecords: MAX_ENDED_RECORDS };
+  /**
+   * With personality answer-then-relay: how long after its own leg's ACK a re-INVITE goes on to
+   * the other leg, ms (mutable: a test sets a slower SBC, still inside the plan's bounds).
+   */
+  relayAfterAnswerMs = RELAY_AFTER_ANSWER_MS;
 
   private constructor(
     readonly config: ReferenceSbcConfig,
@@ -1258,7 +1263,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   /**
    * Personality answer-then-relay: a re-INVITE's offer is answered on its own leg at once (the
    * SBC anchors the media, so it can), and goes on to the other leg in a re-INVITE of its own
-   * once that leg's ACK has come, RELAY_AFTER_ANSWER_MS later: the two legs of a back-to-back
+   * once that leg's ACK has come, {@link relayAfterAnswerMs} later: the two legs of a back-to-back
    * SBC are two dialogs (RFC 3261 §6), each with its own offer and answer (RFC 3264 §8), as
    * Asterisk's chan_pjsip does. The call is busy until the other leg has answered.
    */
@@ -1280,7 +1285,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       .retransmit2xxUntilAck(d, tx, res)
       .then(
         async () => {
-          await new Promise<void>((r) => this.clock.setTimeout(r, RELAY_AFTER_ANSWER_MS));
+          await new Promise<void>((r) => this.clock.setTimeout(r, this.relayAfterAnswerMs));
           await this.offerOn(call, other, offer);
         },
         (e: unknown) => this.onAckLost(call, leg, e),

@@ -12,6 +12,7 @@ export * from './delay-probe.ts';
 export * from './dut-adapter.ts';
 export * from './engineer.ts';
 export * from './first-answer-prompter.ts';
+export * from './hold-relay.ts';
 export * from './journal.ts';
 export * from './kamailio-adapter.ts';
 export * from './listen-window.ts';

@@ -49,6 +49,7 @@
  */
 import type { Call, OxoTrunk, PstnPhone } from '../actors/index.ts';
 import { CALL_RELEASE_BOUND_MS } from './call-invariants.ts';
+import { HOLD_RELAY_MS } from './hold-relay.ts';
 import type { LoadShapeName } from './load-mix.ts';
 import {
   type LoadParty,
@@ -69,8 +70,8 @@ import {
 
 /** Longest wait for the consultation call to reach the target, ms. */
 const TARGET_MS = 5000;
-/** Longest wait for the 18x of the consultation (semi-attended) and for a=sendrecv at A, ms. */
-const RELAY_MS = 3000;
+/** Longest wait for the 18x of the consultation (semi-attended), ms: as the plan's 8-5-2 waits. */
+const RING_MS = 3000;
 
 type Kind = 'semi-attended' | 'attended';
 
@@ -158,7 +159,7 @@ async function consultAndTransfer(
     const consulted = cCall;
     const consult: LoadParty = { call: c, name: `${ext.name} (consultation)` };
     if (kind === 'semi-attended') {
-      if (!(await until(() => c.state === 'ringing', RELAY_MS)))
+      if (!(await until(() => c.state === 'ringing', RING_MS)))
         fail(
           `${ext.name}'s consultation call to ${where} was ${c.state}, not ringing, when the transfer was due`,
         );
@@ -194,9 +195,9 @@ async function consultAndTransfer(
         fail(`the OXO did not join ${pstn.name} to ${where}: ${tr.reason ?? 'no reason given'}`);
         return undefined;
       }
-      if (!(await until(() => pstn.call.remoteDirection === 'sendrecv', RELAY_MS)))
+      if (!(await until(() => pstn.call.remoteDirection === 'sendrecv', HOLD_RELAY_MS)))
         fail(
-          `${pstn.name}'s leg still sees a=${pstn.call.remoteDirection} after the transfer (no resume reached it)`,
+          `${pstn.name}'s leg still sees a=${pstn.call.remoteDirection} ${HOLD_RELAY_MS / 1000} s after the transfer (no resume reached it)`,
         );
       const far: LoadParty = { call: consulted, name: where };
       await loadAudioCheck(pstn, far, ctx.audioMs, ctx.clock, rec.failures, `${name}, after the transfer`);
@@ -267,8 +268,10 @@ async function consultAndTransfer(
     const moved = lab.provider?.refers.find((r) => r.referredCall === pstn.call)?.call;
     const transferee: LoadParty = { call: moved ?? pstn.call, name: pstn.name };
     const t = transferee.call;
-    if (!(await until(() => t.remoteDirection === 'sendrecv', RELAY_MS)))
-      fail(`${pstn.name}'s leg still sees a=${t.remoteDirection} after the transfer: it was left on hold`);
+    if (!(await until(() => t.remoteDirection === 'sendrecv', HOLD_RELAY_MS)))
+      fail(
+        `${pstn.name}'s leg still sees a=${t.remoteDirection} ${HOLD_RELAY_MS / 1000} s after the transfer: it was left on hold`,
+      );
     const far: LoadParty = { call: fresh, name: where };
     await loadAudioCheck(
       transferee,
@@ -318,8 +321,10 @@ async function afterJoin(
       `${desk.name}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the transfer was reported done`,
     );
   const a = pstn.call;
-  if (!(await until(() => a.remoteDirection === 'sendrecv', RELAY_MS)))
-    fail(`${pstn.name}'s leg still sees a=${a.remoteDirection} after the transfer: it was left on hold`);
+  if (!(await until(() => a.remoteDirection === 'sendrecv', HOLD_RELAY_MS)))
+    fail(
+      `${pstn.name}'s leg still sees a=${a.remoteDirection} ${HOLD_RELAY_MS / 1000} s after the transfer: it was left on hold`,
+    );
   const far: LoadParty = { call: consulted, name: `${where} (consultation leg)` };
   await loadAudioCheck(pstn, far, ctx.audioMs, ctx.clock, rec.failures, `${name}, after the transfer`);
   const extra = newCall();

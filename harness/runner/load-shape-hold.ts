@@ -6,19 +6,19 @@
  *
  * Judged: each re-INVITE answered 2xx; while held, the PSTN phone's leg saw a=sendonly or
  * a=inactive (RFC 3264 §8.4: both put the stream on hold; an SBC may pass either on) within
- * 2 s, or was left at a=sendrecv and heard the music on hold in at least half of those 2 s (an
- * SBC may answer the hold itself and keep the other leg as it is: each leg is its own dialog),
- * and after the resume a=sendrecv again. The extension holds whichever way the call was placed, as the
+ * {@link HOLD_RELAY_MS}, or was left at a=sendrecv and heard the music on hold in at least half
+ * of that time (an SBC may answer the hold itself and keep the other leg as it is: each leg is
+ * its own dialog), and within {@link HOLD_RELAY_MS} of the resume a=sendrecv again. The bound is
+ * the plan's own (8-4-1), so the load asks no more of the SBC than the plan does. The extension holds whichever way the call was placed, as the
  * plan's hold cases have the deskphone hold.
  */
 import { analyseActivity } from '../media/analysis/index.ts';
 import type { SdpDirection } from '../sip/index.ts';
+import { HOLD_RELAY_MS } from './hold-relay.ts';
 import { type LoadShape, type LoadShapeContext, loadAudioCheck, sleep, until } from './load-shape.ts';
 
 /** How long the call stays on hold, ms. */
 export const HELD_MS = 1000;
-/** Longest wait for the re-INVITE's direction to reach the PSTN phone's leg after its 2xx, ms. */
-const RELAY_MS = 2000;
 
 const HELD: readonly SdpDirection[] = ['sendonly', 'inactive'];
 /** Frames at or above this level count as sound when the hold is judged by the music, dBFS. */
@@ -39,13 +39,13 @@ export async function loadHold(ctx: LoadShapeContext, label: string): Promise<bo
     return false;
   }
   pstn.call.media.clearReceived();
-  if (!(await until(() => HELD.includes(pstn.call.remoteDirection), RELAY_MS))) {
+  if (!(await until(() => HELD.includes(pstn.call.remoteDirection), HOLD_RELAY_MS))) {
     // Not told: legal when the SBC kept the PSTN leg as it was and carries the music on hold in it.
     const heard = pstn.call.media.receivedAudio();
     const act = analyseActivity(heard.samples, heard.sampleRate, { silenceThresholdDbfs: MUSIC_DBFS });
     if (pstn.call.remoteDirection !== 'sendrecv' || act.activeFraction < 0.5)
       rec.failures.push(
-        `${label}: ${pstn.name}'s leg saw a=${pstn.call.remoteDirection} instead of a=sendonly or a=inactive, and heard no music on hold (${Math.round(100 * act.activeFraction)} % of 20 ms frames with sound)`,
+        `${label}: ${pstn.name}'s leg saw a=${pstn.call.remoteDirection} instead of a=sendonly or a=inactive within ${HOLD_RELAY_MS / 1000} s, and heard no music on hold (${Math.round(100 * act.activeFraction)} % of 20 ms frames with sound)`,
       );
   }
   return true;
@@ -62,9 +62,9 @@ export const holdShape: LoadShape = {
         rec.failures.push(
           `resume: the re-INVITE (a=sendrecv) from ${desk.name} was answered ${resumeStatus || 'nothing'}`,
         );
-      else if (!(await until(() => pstn.call.remoteDirection === 'sendrecv', RELAY_MS)))
+      else if (!(await until(() => pstn.call.remoteDirection === 'sendrecv', HOLD_RELAY_MS)))
         rec.failures.push(
-          `resume: ${pstn.name}'s leg still sees a=${pstn.call.remoteDirection} after the resume`,
+          `resume: ${pstn.name}'s leg still sees a=${pstn.call.remoteDirection} ${HOLD_RELAY_MS / 1000} s after the resume`,
         );
     }
     rec.audio = await loadAudioCheck(
