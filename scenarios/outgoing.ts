@@ -10,6 +10,7 @@ import { IVR_PROMPT_MS, Ivr, sameNumber } from '../harness/actors/index.ts';
 import {
   type CaseContext,
   type CaseDefinition,
+  dtmfModesAccepted,
   HarnessError,
   type Need,
   testCase,
@@ -166,15 +167,10 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
     .filter((d) => d.callId === c.pstn.id)
     .map(({ digit, mode: m }) => ({ digit, mode: m }));
   // The row's mode is how the OXO's set sends. The SBC may carry the digits on in another mode
-  // (its DTMF interworking), each where the receiving leg calls for it: as RFC 4733 events to a
-  // leg that negotiated telephone-event (inband tones detected into events, RFC 4733 §1; SIP
-  // INFO as events); as SIP INFO or inband tones to a leg that negotiated none (the plan's own
-  // setup, LANCOM's "Fallback on SIP Info", named in the comments of 8-2-1 and 8-2-3). The plan
-  // asks that DTMF works: each digit once, in order; a conversion is noted.
+  // where the receiving leg calls for it (dtmfModesAccepted, harness/runner/dtmf-conversion.ts);
+  // a conversion is noted.
   const accepted = (leg: Call): CallDtmfMode[] =>
-    leg.media.negotiated?.telephoneEventPt !== undefined
-      ? [...new Set<CallDtmfMode>([mode, 'rfc2833'])]
-      : [...new Set<CallDtmfMode>([mode, 'info', 'inband'])];
+    dtmfModesAccepted(mode, leg.media.negotiated?.telephoneEventPt !== undefined);
   const toIvr = judgeDtmf(IVR_DIGITS, atIvr, mode, who, 'the IVR', accepted(c.pstn));
   if (toIvr.ok && atIvr.some((d) => d.mode !== mode))
     ctx.note(

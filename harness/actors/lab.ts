@@ -14,7 +14,7 @@ import { type Clock, systemClock } from '../support/clock.ts';
 import { certificateSignedBy, labCertificateAuthority } from '../support/lab-ca.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { startIdleTrim } from '../support/memory-trim.ts';
-import type { Call, MediaFactory } from './call.ts';
+import type { Call, CallMediaPrefs, MediaFactory } from './call.ts';
 import { callOver, keepStandaloneHistory } from './call-history.ts';
 import type { ExtensionId, ExtensionOptions } from './extension.ts';
 import { Ivr } from './ivr.ts';
@@ -298,28 +298,18 @@ export class Lab {
         ...(timers ? { timers } : {}),
       });
       this.traced('provider', this.provider.ua);
-      const srtp = p.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
-      for (const ph of p.provider.phones) {
+      for (const ph of p.provider.phones)
         this.provider.addPhone({
           id: ph.id,
           number: ph.number,
           displayName: ph.name,
-          prefs: {
-            codecs: [...p.provider.codecs],
-            telephoneEvent: p.provider.telephoneEvent,
-            ...(srtp ? { srtp } : {}),
-          },
+          prefs: providerPhonePrefs(p),
         });
-      }
       this.provider.addIvr({
         id: 'ivr',
         number: p.provider.ivrNumber,
         displayName: 'IVR',
-        prefs: {
-          codecs: [...p.provider.codecs],
-          telephoneEvent: p.provider.telephoneEvent,
-          ...(srtp ? { srtp } : {}),
-        },
+        prefs: providerPhonePrefs(p),
       });
     }
 
@@ -451,14 +441,7 @@ export class Lab {
    * the run counts.
    */
   prepareCase(profile: Profile, opts: { oxoMultiLine?: boolean } = {}): void {
-    const srtp = profile.provider.srtp ? ('AES_CM_128_HMAC_SHA1_80' as const) : undefined;
-    const providerPrefs = {
-      codecs: [...profile.provider.codecs],
-      telephoneEvent: profile.provider.telephoneEvent,
-      ...(srtp ? { srtp } : {}),
-    };
-    for (const ph of this.provider?.allPhones() ?? [])
-      ph.resetForCase({ ...providerPrefs, codecs: [...providerPrefs.codecs] });
+    for (const ph of this.provider?.allPhones() ?? []) ph.resetForCase(providerPhonePrefs(profile));
     this.oxo?.resetForCase({
       multiLine: opts.oxoMultiLine ?? false,
       prefs: (id) => {
@@ -603,6 +586,19 @@ export class Lab {
     await this.sbc?.stop().catch(() => undefined);
     await this.provider?.stop().catch(() => undefined);
   }
+}
+
+/**
+ * What a simulated provider phone offers and accepts, as the profile describes the provider: its
+ * codecs in order, telephone-events or none (`provider.telephoneEvent`), SDES-SRTP when it
+ * requires it. A fresh object each time (a phone may change its own).
+ */
+function providerPhonePrefs(profile: Profile): CallMediaPrefs {
+  return {
+    codecs: [...profile.provider.codecs],
+    telephoneEvent: profile.provider.telephoneEvent,
+    ...(profile.provider.srtp ? { srtp: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

@@ -226,7 +226,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'failed, with the reason. The shapes (--mix, calls in a fixed interleaved order by weight; with\n' +
         "--direction both each shape's calls alternate in and out):\n" +
         LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +
-        '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false)\n' +
+        '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false;\n' +
+        '  dtmf-rfc4733 runs direction out when it says the provider has no telephone-events, provider.telephoneEvent: false)\n' +
         'Progress: one plain line a second (target, in flight, started, done, failed, calls done in the last second, MOS p50).\n' +
         "A step in which the harness's own event loop was more than 200 ms late at p99, or stalled over 200 ms\n" +
         "for more than 5 % of the step, is not met either: its figures are the harness's, not the SBC's\n" +

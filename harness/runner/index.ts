@@ -9,6 +9,7 @@ export * from './case-context.ts';
 export * from './case-definition.ts';
 export * from './checks.ts';
 export * from './delay-probe.ts';
+export * from './dtmf-conversion.ts';
 export * from './dut-adapter.ts';
 export * from './engineer.ts';
 export * from './first-answer-prompter.ts';

@@ -36,10 +36,14 @@ export const LOAD_SHAPE_BY_NAME: Record<LoadShapeName, LoadShape> = {
 /**
  * Directions a profile forces on a shape: SIP INFO digits come from the provider's phone when
  * the OXO has no DTMF via SIP INFO (`oxo.dtmf.info: false`, OXO Connect's own case), so those
- * calls run `in`.
+ * calls run `in`; RFC 4733 digits come from the extension when the provider has no
+ * telephone-events (`provider.telephoneEvent: false`), so those calls run `out`.
  */
 export function shapeDirections(profile: Profile): Partial<Record<LoadShapeName, 'in' | 'out'>> {
-  return profile.oxo.dtmf.info ? {} : { 'dtmf-info': 'in' };
+  return {
+    ...(profile.oxo.dtmf.info ? {} : { 'dtmf-info': 'in' as const }),
+    ...(profile.provider.telephoneEvent ? {} : { 'dtmf-rfc4733': 'out' as const }),
+  };
 }
 
 /** Why a profile cannot run a mix (one sentence per shape), empty when it can. */
@@ -48,6 +52,10 @@ export function mixProblems(mix: LoadMix, profile: Profile, direction: 'in' | 'o
   const shapes = mixShapes(mix);
   if (shapes.includes('dtmf-rfc4733') && !profile.oxo.dtmf.rfc2833)
     p.push('--mix dtmf-rfc4733: the profile says the OXO has no RFC 4733 DTMF (oxo.dtmf.rfc2833: false)');
+  if (shapes.includes('dtmf-rfc4733') && direction === 'in' && !profile.provider.telephoneEvent)
+    p.push(
+      "--mix dtmf-rfc4733 with --direction in: the provider's phone would send the events, and the profile says the provider has none (provider.telephoneEvent: false); use --direction out or both",
+    );
   if (shapes.includes('dtmf-inband') && !profile.oxo.dtmf.inband)
     p.push('--mix dtmf-inband: the profile says the OXO has no inband DTMF (oxo.dtmf.inband: false)');
   if (shapes.includes('dtmf-info') && direction === 'out' && !profile.oxo.dtmf.info)

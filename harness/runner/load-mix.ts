@@ -25,10 +25,11 @@ export type LoadShapeName = (typeof LOAD_SHAPES)[number];
 export const LOAD_SHAPE_SUMMARY: Record<LoadShapeName, string> = {
   basic: 'audio both ways, then the caller hangs up',
   'dtmf-rfc4733':
-    'the caller sends 159# as RFC 4733 events; the callee must decode each digit once, in order',
-  'dtmf-inband': 'the caller sends 159# as inband tones; the callee must decode each digit once, in order',
+    'the caller sends 159# as RFC 4733 events; the callee must decode each digit once, in order (as events, or as SIP INFO or inband where its leg has no telephone-event)',
+  'dtmf-inband':
+    'the caller sends 159# as inband tones; the callee must decode each digit once, in order (as tones, as RFC 4733 where its leg has telephone-event, or as SIP INFO where not)',
   'dtmf-info':
-    'the caller sends 159# as SIP INFO; the callee must get each digit once, in order (as INFO or RFC 4733)',
+    'the caller sends 159# as SIP INFO; the callee must get each digit once, in order (as INFO, as RFC 4733 where its leg has telephone-event, or inband where not)',
   hold: 'the extension holds (re-INVITE a=sendonly) and resumes (a=sendrecv); audio both ways after the resume',
   transfer:
     'the extension transfers the PSTN party blind by REFER to a second PSTN phone; audio both ways between them',

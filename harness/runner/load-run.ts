@@ -296,7 +296,12 @@ class Parties {
           id,
           number: loadPhoneNumber(i),
           displayName: `Load ${i}`,
-          prefs: { codecs: [...lab.profile.provider.codecs], telephoneEvent: true },
+          // The provider's codecs and telephone-events as the profile describes them, as for the
+          // plan's phones; plain RTP (the load does not run SRTP).
+          prefs: {
+            codecs: [...lab.profile.provider.codecs],
+            telephoneEvent: lab.profile.provider.telephoneEvent,
+          },
         });
         added.on('call', (call) => {
           void added.nextIncoming(); // this run pairs calls itself; keep the phone's queue empty

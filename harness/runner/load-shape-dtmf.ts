@@ -4,8 +4,14 @@
  * one mode, and the callee's leg must decode each digit exactly once, in order. The digits are
  * read with the decoders the plan uses: the media leg's RFC 4733 and inband (Goertzel) decoders
  * (`media.dtmfReceived`) and the SIP INFO bodies the call accepted (`infoReceived`). As in the
- * plan, digits sent as SIP INFO may arrive as RFC 4733 (an SBC's interworking); the other modes
- * must arrive as sent. Then the audio check of every call runs.
+ * plan, a digit may arrive in another mode where the receiving leg calls for it (an SBC's
+ * interworking: {@link dtmfModesAccepted}): as RFC 4733 events to a leg with telephone-event,
+ * as SIP INFO or inband tones to one without. Then the audio check of every call runs.
+ *
+ * RFC 4733 digits need telephone-event on the sending leg only (as in the plan: the SBC's answer
+ * to the sender must let it send events). A provider without telephone-events
+ * (`provider.telephoneEvent: false`) cannot send them, so those calls run `out`
+ * (load-call-shapes.ts).
  *
  * Who sends: the caller, as the plan's cases have the calling set send. The OXO sends SIP INFO
  * only when the profile says it can (`oxo.dtmf.info`); otherwise every `dtmf-info` call runs
@@ -14,6 +20,7 @@
  * them (as the plan's inband cases prefer G.711); the OXO keeps its own codec order.
  */
 import type { CallDtmfMode } from '../actors/index.ts';
+import { dtmfModesAccepted } from './dtmf-conversion.ts';
 import type { LoadShapeName } from './load-mix.ts';
 import {
   type LoadParty,
@@ -117,8 +124,6 @@ async function sendDigits(ctx: LoadShapeContext, mode: CallDtmfMode): Promise<st
 }
 
 function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
-  // SIP INFO may be carried on as RFC 4733 by the SBC (the plan accepts both); the others not.
-  const accepted: CallDtmfMode[] = mode === 'info' ? ['info', 'rfc2833'] : [mode];
   return {
     name,
     ...(mode === 'inband'
@@ -137,12 +142,11 @@ function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
       const { caller, callee, rec } = ctx;
       const label = `DTMF ${HOW[mode]} from ${caller.name} to ${callee.name}`;
       let canSend = true;
-      if (mode === 'rfc2833') {
-        for (const p of [caller, callee])
-          if (p.call.media.negotiated?.telephoneEventPt === undefined) {
-            rec.failures.push(`${label}: no telephone-event negotiated on ${p.name}'s leg`);
-            canSend = false;
-          }
+      if (mode === 'rfc2833' && caller.call.media.negotiated?.telephoneEventPt === undefined) {
+        rec.failures.push(
+          `${label}: no telephone-event negotiated on ${caller.name}'s leg: it cannot send DTMF as RFC 4733`,
+        );
+        canSend = false;
       }
       if (canSend) {
         const mediaFrom = callee.call.media.dtmfReceived.length;
@@ -152,6 +156,10 @@ function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
         const n = LOAD_DTMF_DIGITS.length;
         await until(() => decoded(callee, mediaFrom, infoFrom).length >= n, ARRIVAL_MS);
         await sleep(SETTLE_MS);
+        const accepted = dtmfModesAccepted(
+          mode,
+          callee.call.media.negotiated?.telephoneEventPt !== undefined,
+        );
         const wrong = judgeLoadDtmf(
           LOAD_DTMF_DIGITS,
           decoded(callee, mediaFrom, infoFrom),

@@ -114,6 +114,13 @@ describe('--mix: parsing and order', () => {
     expect(shapeDirections(p)).toEqual({});
     p.oxo.dtmf.rfc2833 = false;
     expect(mixProblems({ 'dtmf-rfc4733': 1, basic: 1 }, p, 'both')[0]).toMatch(/oxo\.dtmf\.rfc2833: false/);
+    // A provider without telephone-events cannot send RFC 4733 digits: those calls go out.
+    const q = loadProfile();
+    q.provider.telephoneEvent = false;
+    expect(shapeDirections(q)).toEqual({ 'dtmf-info': 'in', 'dtmf-rfc4733': 'out' });
+    expect(mixProblems({ 'dtmf-rfc4733': 1 }, q, 'both')).toEqual([]);
+    expect(mixProblems({ 'dtmf-rfc4733': 1 }, q, 'out')).toEqual([]);
+    expect(mixProblems({ 'dtmf-rfc4733': 1 }, q, 'in')[0]).toMatch(/provider\.telephoneEvent: false/);
   });
 });
 
@@ -282,6 +289,39 @@ describe('load run with a call mix through the embedded SBC', () => {
       ['double-dtmf', true],
       ['refer-405', true],
     ]);
+  }, 60_000);
+
+  // As in the plan's 8-2-1 (test/scenarios/outgoing-incoming.test.ts): the SBC may carry RFC 4733
+  // digits on as SIP INFO to a leg that negotiated no telephone-event (harness/runner/
+  // dtmf-conversion.ts). Before, the load's phones offered telephone-events whatever the profile
+  // said (so no INFO reached them), and a receiving leg without them failed "no telephone-event
+  // negotiated on load-N's leg".
+  it('a provider without telephone-events, the SBC falling back to SIP INFO: the RFC 4733 calls go out and pass, the digits arriving as INFO', async () => {
+    const l = await lab([], (p) => {
+      p.provider.telephoneEvent = false;
+      p.sbc.fallbackToInfo = true;
+    });
+    const r = await runLoad({
+      lab: l,
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'both',
+      mix: { 'dtmf-rfc4733': 1 },
+    });
+    expect(r.calls).toHaveLength(2);
+    // The provider's phones got the digits as SIP INFO (and no events: none were negotiated).
+    const pstnCalls = (l.provider?.allPhones() ?? []).flatMap((ph) => ph.calls);
+    expect(pstnCalls).toHaveLength(2);
+    for (const call of pstnCalls) {
+      expect(call.infoReceived.map((d) => d.digit).join('')).toBe('159#');
+      expect(call.media.dtmfReceived).toEqual([]);
+    }
+    for (const c of r.calls) {
+      expect(c.direction).toBe('out');
+      expect(notHostNoise(c), `call ${c.index}`).toEqual([]);
+      expect(c.released).toBe(true);
+    }
   }, 60_000);
 
   it('drop-info and strip-telephone-event: each named for the DTMF mode it breaks', async () => {
