@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { LongFirstSequencer } from './test/support/long-first-sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -15,6 +16,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Tests that start real peers (SIPp, tshark, ffmpeg) bind loopback ports; two cores are all there is.
     maxWorkers: 2,
+    // The longest files start first, so that neither worker waits alone at the end of the run.
+    sequence: { sequencer: LongFirstSequencer },
     reporters: ['default'],
   },
 });
