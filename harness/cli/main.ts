@@ -180,7 +180,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     )
     .option(
       '--mix <shapes>',
-      `call shapes and their weights, e.g. basic:6,dtmf-rfc4733:1,dtmf-inband:1,dtmf-info:1,hold:1,transfer:1,transfer-semi:1,transfer-attended:1 (default basic:1); shapes: ${LOAD_SHAPES.join(', ')}`,
+      `call shapes and their weights, e.g. basic:6,dtmf-rfc4733:1,dtmf-inband:1,hold:1,transfer-semi:1,transfer-attended:1 (default basic:1); shapes: ${LOAD_SHAPES.join(', ')}; dtmf-info and transfer only where the plan's SIP INFO and REFER cases apply to the profile`,
     )
     .option('--duration-s <s>', 'no call is started after this many seconds')
     .option(
@@ -226,8 +226,10 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'failed, with the reason. The shapes (--mix, calls in a fixed interleaved order by weight; with\n' +
         "--direction both each shape's calls alternate in and out):\n" +
         LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +
-        '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false;\n' +
-        '  dtmf-rfc4733 runs direction out when it says the provider has no telephone-events, provider.telephoneEvent: false)\n' +
+        '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false, and only\n' +
+        '  when the OXO sends SIP INFO or the provider has no telephone-events, provider.telephoneEvent: false;\n' +
+        '  dtmf-rfc4733 runs direction out when the provider has no telephone-events;\n' +
+        "  transfer needs an OXO that transfers by REFER, oxo.transferMode: refer, as the plan's 8-5-4)\n" +
         'Progress: one plain line a second (target, in flight, started, done, failed, calls done in the last second, MOS p50).\n' +
         "A step in which the harness's own event loop was more than 200 ms late at p99, or stalled over 200 ms\n" +
         "for more than 5 % of the step, is not met either: its figures are the harness's, not the SBC's\n" +

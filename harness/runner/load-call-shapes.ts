@@ -11,13 +11,13 @@ import { type LoadShape, loadAudioCheck } from './load-shape.ts';
 import { transferAttendedShape, transferSemiShape } from './load-shape-consult-transfer.ts';
 import { dtmfInbandShape, dtmfInfoShape, dtmfRfc4733Shape } from './load-shape-dtmf.ts';
 import { holdShape } from './load-shape-hold.ts';
-import { transferShape } from './load-shape-transfer.ts';
+import { TRANSFER_NEEDS_REFER, transferShape } from './load-shape-transfer.ts';
 
 /** The plan's basic call: the audio check both ways, nothing else. */
 export const basicShape: LoadShape = {
   name: 'basic',
   async run(ctx) {
-    ctx.rec.audio = await loadAudioCheck(ctx.caller, ctx.callee, ctx.audioMs, ctx.clock, ctx.rec.failures);
+    ctx.rec.audio = await loadAudioCheck(ctx.caller, ctx.callee, ctx.audioMs, ctx, ctx.rec.failures);
     return undefined;
   },
 };
@@ -62,5 +62,14 @@ export function mixProblems(mix: LoadMix, profile: Profile, direction: 'in' | 'o
     p.push(
       '--mix dtmf-info with --direction out: the OXO would send the SIP INFO, and the profile says it has none (oxo.dtmf.info: false); use --direction in or both',
     );
+  // As the plan: it judges SIP INFO digits where the OXO sends them (8-2-2, 8-2-6, not applicable
+  // otherwise) or where the provider has nothing else (8-2-1's digits returned as INFO by a
+  // provider without telephone-events). Otherwise an SBC may relay the provider's INFO as it is
+  // (RFC 6086) to an OXO that refuses it: a behaviour the plan leaves alone.
+  if (shapes.includes('dtmf-info') && !profile.oxo.dtmf.info && profile.provider.telephoneEvent)
+    p.push(
+      "--mix dtmf-info: the profile says the OXO has no SIP INFO (oxo.dtmf.info: false) and the provider has telephone-events, so no SIP INFO digits cross the SBC (the plan's 8-2-2 and 8-2-6 are not applicable); SIP INFO digits are loaded with an OXO that sends them or a provider without telephone-events (provider.telephoneEvent: false)",
+    );
+  if (shapes.includes('transfer') && profile.oxo.transferMode !== 'refer') p.push(TRANSFER_NEEDS_REFER);
   return p;
 }

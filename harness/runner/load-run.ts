@@ -395,7 +395,7 @@ async function runCall(
   let moved: LoadShapeOutcome | undefined;
   const key = parties.key(phone, rec.direction);
   const pending = parties.expect(key);
-  const undo = shape.before?.(phone);
+  const undo = shape.before?.(phone, ext);
   try {
     let t0: number;
     if (rec.direction === 'in') {

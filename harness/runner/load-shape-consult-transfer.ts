@@ -99,7 +99,7 @@ function consultTransferShape(name: LoadShapeName, kind: Kind): LoadShape {
         ctx.caller,
         ctx.callee,
         ctx.audioMs,
-        ctx.clock,
+        ctx,
         rec.failures,
         `${name}, before the transfer`,
       );
@@ -177,7 +177,7 @@ async function consultAndTransfer(
         consult,
         { call: consulted, name: where },
         ctx.audioMs,
-        ctx.clock,
+        ctx,
         rec.failures,
         `${name}, during the consultation`,
       );
@@ -200,7 +200,10 @@ async function consultAndTransfer(
           `${pstn.name}'s leg still sees a=${pstn.call.remoteDirection} ${HOLD_RELAY_MS / 1000} s after the transfer (no resume reached it)`,
         );
       const far: LoadParty = { call: consulted, name: where };
-      await loadAudioCheck(pstn, far, ctx.audioMs, ctx.clock, rec.failures, `${name}, after the transfer`);
+      // A to C through the SBC, the OXO's join and the SBC again: two passes of the SBC, where
+      // G.114's bound is for one. The plan's 8-5-2 and 8-5-3 judge the tones heard there; so
+      // does the load (the delay is measured and shown, not judged).
+      await loadAudioCheck(pstn, far, ctx.audioMs, ctx, rec.failures, `${name}, after the transfer`, false);
       handedOver = true;
       return {
         hangup: pstn,
@@ -273,14 +276,7 @@ async function consultAndTransfer(
         `${pstn.name}'s leg still sees a=${t.remoteDirection} ${HOLD_RELAY_MS / 1000} s after the transfer: it was left on hold`,
       );
     const far: LoadParty = { call: fresh, name: where };
-    await loadAudioCheck(
-      transferee,
-      far,
-      ctx.audioMs,
-      ctx.clock,
-      rec.failures,
-      `${name}, after the transfer`,
-    );
+    await loadAudioCheck(transferee, far, ctx.audioMs, ctx, rec.failures, `${name}, after the transfer`);
     handedOver = true;
     return {
       hangup: transferee,
@@ -326,7 +322,7 @@ async function afterJoin(
       `${pstn.name}'s leg still sees a=${a.remoteDirection} ${HOLD_RELAY_MS / 1000} s after the transfer: it was left on hold`,
     );
   const far: LoadParty = { call: consulted, name: `${where} (consultation leg)` };
-  await loadAudioCheck(pstn, far, ctx.audioMs, ctx.clock, rec.failures, `${name}, after the transfer`);
+  await loadAudioCheck(pstn, far, ctx.audioMs, ctx, rec.failures, `${name}, after the transfer`);
   const extra = newCall();
   if (extra)
     fail(

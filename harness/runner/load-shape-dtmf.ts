@@ -16,10 +16,10 @@
  * Who sends: the caller, as the plan's cases have the calling set send. The OXO sends SIP INFO
  * only when the profile says it can (`oxo.dtmf.info`); otherwise every `dtmf-info` call runs
  * direction `in` (the provider's phone sends), see load-call-shapes.ts. Inband digits go over
- * G.711 where the harness chooses: the slot's provider phone offers and answers G.711 only for
- * them (as the plan's inband cases prefer G.711); the OXO keeps its own codec order.
+ * G.711 on both sides, as the plan's 8-2-3 runs them: the slot's provider phone and the call's
+ * extension offer and answer G.711 only for them.
  */
-import type { CallDtmfMode } from '../actors/index.ts';
+import type { CallDtmfMode, CallMediaPrefs, Extension } from '../actors/index.ts';
 import { dtmfModesAccepted } from './dtmf-conversion.ts';
 import type { LoadShapeName } from './load-mix.ts';
 import {
@@ -123,17 +123,53 @@ async function sendDigits(ctx: LoadShapeContext, mode: CallDtmfMode): Promise<st
   return problem;
 }
 
+/** The G.711 codecs of `codecs`, in its order; both when it has none. */
+function g711Of(codecs: CallMediaPrefs['codecs']): CallMediaPrefs['codecs'] {
+  const g711 = codecs.filter((c) => c === 'PCMA' || c === 'PCMU');
+  return g711.length > 0 ? g711 : ['PCMA', 'PCMU'];
+}
+
+/** Extensions held at G.711 by inband calls in progress: how many, and their own preferences. */
+const heldAtG711 = new WeakMap<Extension, { calls: number; prefs: CallMediaPrefs }>();
+
+/**
+ * Has `ext` offer and answer G.711 only while an inband call of it is in progress, as the plan's
+ * 8-2-3 has its set prefer G.711 (a tone through G.729 is not a tone). Slots share extensions:
+ * the first inband call in progress sets it, the last one over gives the extension its own
+ * preferences back. Another call the extension makes meanwhile offers G.711 too. Returns the
+ * release.
+ */
+function holdExtensionAtG711(ext: Extension): () => void {
+  let held = heldAtG711.get(ext);
+  if (!held) {
+    held = { calls: 0, prefs: ext.prefs };
+    heldAtG711.set(ext, held);
+    ext.prefs = { ...ext.prefs, codecs: g711Of(ext.prefs.codecs) };
+  }
+  held.calls++;
+  const h = held;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--h.calls > 0) return;
+    ext.prefs = h.prefs;
+    heldAtG711.delete(ext);
+  };
+}
+
 function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
   return {
     name,
     ...(mode === 'inband'
       ? {
-          before(phone) {
+          before(phone, ext) {
             const prefs = phone.prefs;
-            const g711 = prefs.codecs.filter((c) => c === 'PCMA' || c === 'PCMU');
-            phone.prefs = { ...prefs, codecs: g711.length > 0 ? g711 : ['PCMA', 'PCMU'] };
+            phone.prefs = { ...prefs, codecs: g711Of(prefs.codecs) };
+            const releaseExt = holdExtensionAtG711(ext);
             return () => {
               phone.prefs = prefs;
+              releaseExt();
             };
           },
         }
@@ -170,7 +206,7 @@ function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
         );
         if (wrong) rec.failures.push(wrong);
       }
-      rec.audio = await loadAudioCheck(caller, callee, ctx.audioMs, ctx.clock, rec.failures);
+      rec.audio = await loadAudioCheck(caller, callee, ctx.audioMs, ctx, rec.failures);
       return undefined;
     },
   };

@@ -71,7 +71,7 @@ export const holdShape: LoadShape = {
       ctx.caller,
       ctx.callee,
       ctx.audioMs,
-      ctx.clock,
+      ctx,
       rec.failures,
       'after the resume',
     );

@@ -3,8 +3,9 @@
  * of an external call by REFER): once the call is up and its audio checked, the extension
  * transfers the PSTN party (the transferee) blind to a second provider phone of the slot (the
  * target, `load-t-<i>`, number +4940557 and the slot in 4 digits) with a REFER on its trunk
- * leg (RFC 3515). The OXO simulator sends REFER for this shape whatever `oxo.transferMode` says
- * (set to `refer` for the run), as 8-5-4 needs.
+ * leg (RFC 3515). As the plan's 8-5-4, it needs an OXO that transfers by REFER
+ * (`oxo.transferMode: refer`): with one that joins calls inside the PBX no REFER reaches the SBC,
+ * and the run refuses the shape (load-call-shapes.ts, mixProblems).
  *
  * Judged: the REFER answered 2xx and a final NOTIFY 200 (RFC 3515 §2.4.4); the target called
  * and established; the extension's leg ended (the OXO hangs up after the NOTIFY 200, RFC 5589
@@ -117,17 +118,21 @@ export function loadTransferTargetsOf(lab: Lab): LoadTransferTargets | undefined
   return targetsOf.get(lab);
 }
 
+/** Why the blind `transfer` shape does not run with an OXO that transfers inside the PBX. */
+export const TRANSFER_NEEDS_REFER =
+  "--mix transfer: the profile's OXO transfers inside the PBX (oxo.transferMode: internal), so no REFER reaches the SBC (the plan's 8-5-4 is not applicable); set oxo.transferMode: refer for an OXO that transfers by REFER, or load transfers with transfer-semi and transfer-attended, which the OXO joins itself";
+
 export const transferShape: LoadShape = {
   name: 'transfer',
   setup(lab, slots, slotBase = 0) {
     const oxo = lab.oxo;
     if (!oxo) throw new Error('a transfer needs the lab OXO trunk');
-    oxo.profile.transferMode = 'refer';
+    if (oxo.profile.transferMode !== 'refer') throw new Error(TRANSFER_NEEDS_REFER);
     loadTransferTargets(lab, slots, slotBase);
   },
   async run(ctx) {
     const { lab, rec, slot } = ctx;
-    rec.audio = await loadAudioCheck(ctx.caller, ctx.callee, ctx.audioMs, ctx.clock, rec.failures);
+    rec.audio = await loadAudioCheck(ctx.caller, ctx.callee, ctx.audioMs, ctx, rec.failures);
     const targets = targetsOf.get(lab);
     const target = targets?.phones[slot];
     if (!targets || !lab.oxo || !target) {
@@ -193,6 +198,6 @@ async function transfer(
     rec.failures.push(
       `transfer: ${desk.name}'s leg still up ${CALL_RELEASE_BOUND_MS / 1000} s after the transfer was reported done`,
     );
-  await loadAudioCheck(transferee, far, ctx.audioMs, ctx.clock, rec.failures, 'after the transfer');
+  await loadAudioCheck(transferee, far, ctx.audioMs, ctx, rec.failures, 'after the transfer');
   return { hangup: transferee, far };
 }

@@ -50,8 +50,11 @@ export interface LoadShape {
   name: LoadShapeName;
   /** Once per run, before the first call, when the mix has this shape (e.g. the transfer targets). */
   setup?(lab: Lab, slots: number, slotBase?: number): void;
-  /** Before each call of this shape is placed; returns what undoes it after the call. */
-  before?(phone: PstnPhone): () => void;
+  /**
+   * Before each call of this shape is placed, with the slot's phone and the call's extension
+   * (which other slots share); returns what undoes it after the call.
+   */
+  before?(phone: PstnPhone, ext: Extension): () => void;
   /** The middle of the call. Never throws for a failed step: it goes in `ctx.rec.failures`. */
   run(ctx: LoadShapeContext): Promise<LoadShapeOutcome | undefined>;
 }
@@ -84,15 +87,19 @@ export async function loadAudioCheck(
   a: LoadParty,
   b: LoadParty,
   ms: number,
-  clock: Clock,
+  ctx: Pick<LoadShapeContext, 'clock' | 'lab'>,
   failures: string[],
   when?: string,
+  /** False: the one-way delay is measured, not judged (see Checks.audio). */
+  judgeDelay = true,
 ): Promise<LoadAudioDirection[]> {
   const senders = [a.call, b.call];
   const receivers = [b.call, a.call];
   const sentBefore = senders.map((c) => c.media.stats().sent);
   const heardBefore = receivers.map((c) => c.media.audioReceivedMs?.());
-  const checks = new Checks(clock);
+  // The profile's audio thresholds (its one-way delay bound and the network's own delay), as
+  // the plan's checks take them (runner.ts).
+  const checks = new Checks(ctx.clock, undefined, ctx.lab.profile.audio);
   // Read when the tones' time is up: the legs go on sending silence while the analysis waits.
   let sentAfter = sentBefore;
   let heardAfter = heardBefore;
@@ -101,6 +108,7 @@ export async function loadAudioCheck(
     both: true,
     ms,
     minMos: 1,
+    judgeDelay,
     onTimeUp: () => {
       sentAfter = senders.map((c) => c.media.stats().sent);
       heardAfter = receivers.map((c) => c.media.audioReceivedMs?.());

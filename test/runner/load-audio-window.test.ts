@@ -2,11 +2,13 @@
  * The load's audio check counts the audio sent and arrived over the tones' window only
  * (harness/runner/load-shape.ts, Checks.audio's onTimeUp): the legs are continuous and go on
  * sending silence while the analysis waits for its turn of the event loop (cpu-turns.ts),
- * which must not count as tone audio: a sender that skipped slots would look complete.
+ * which must not count as tone audio: a sender that skipped slots would look complete. Its
+ * one-way delay bound is the profile's (`audio`), as the plan's checks take it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Call, Lab } from '../../harness/actors/index.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
+import { runLoad } from '../../harness/runner/load-run.ts';
 import { loadAudioCheck } from '../../harness/runner/load-shape.ts';
 import { systemClock } from '../../harness/support/clock.ts';
 import { cpuTurn } from '../../harness/support/cpu-turns.ts';
@@ -46,7 +48,7 @@ describe('load audio window', () => {
       { call: pstn, name: 'PSTN 1' },
       { call: leg, name: 'Deskphone 1' },
       ms,
-      systemClock,
+      { clock: systemClock, lab },
       failures,
     );
     // The analysis did wait (the queue was real) ...
@@ -61,5 +63,27 @@ describe('load audio window', () => {
     }
     expect(failures).toEqual([]);
     pstn.hangup();
+  });
+
+  // The plan's checks take the profile's audio thresholds (runner.ts): a lab whose network
+  // declares more delay, or that allows more, judges a slower path as the engineer set it. The
+  // load's audio check took the defaults (150 ms) and failed such calls "delayed".
+  it('judges the one-way delay against the profile’s bound (audio.maxOneWayDelayMs), as the plan does', {
+    timeout: 60_000,
+  }, async () => {
+    const run = async (maxOneWayDelayMs: number) => {
+      const profile = loadProfile();
+      profile.audio.maxOneWayDelayMs = maxOneWayDelayMs;
+      const lab = await Lab.start({ profile, ephemeralPorts: true, faults: ['delay-media=250'] });
+      labs.push(lab);
+      return runLoad({ lab, calls: 2, steps: [2], holdS: 2, direction: 'both', mix: { basic: 1 } });
+    };
+    const strict = await run(150);
+    for (const c of strict.calls) expect(c.failures.join(' | ')).toMatch(/delayed/);
+    const lenient = await run(600);
+    for (const c of lenient.calls) {
+      expect(c.failures.filter((f) => /delayed/.test(f))).toEqual([]);
+      for (const a of c.audio) expect(a.delayMs).toBeGreaterThan(200);
+    }
   });
 });

@@ -108,10 +108,21 @@ describe('--mix: parsing and order', () => {
   it('the profile decides what a DTMF shape can do', () => {
     const p = loadProfile();
     expect(shapeDirections(p)).toEqual({ 'dtmf-info': 'in' }); // OXO Connect has no SIP INFO
-    expect(mixProblems({ 'dtmf-info': 1 }, p, 'both')).toEqual([]);
     expect(mixProblems({ 'dtmf-info': 1 }, p, 'out')[0]).toMatch(/oxo\.dtmf\.info: false/);
+    // SIP INFO digits the plan judges: from an OXO that sends them, or from a provider that has
+    // nothing else (8-2-1's returned digits); an OXO without INFO and a provider with
+    // telephone-events leave the shape out, as the plan leaves 8-2-2 and 8-2-6 out.
+    expect(mixProblems({ 'dtmf-info': 1 }, p, 'in')[0]).toMatch(/not applicable/);
+    // The blind transfer is 8-5-4's: an OXO that transfers by REFER.
+    expect(mixProblems({ transfer: 1 }, p, 'both')).toEqual([
+      expect.stringMatching(/oxo\.transferMode: internal.*8-5-4 is not applicable/),
+    ]);
+    expect(mixProblems({ 'transfer-semi': 1, 'transfer-attended': 1 }, p, 'both')).toEqual([]);
+    p.oxo.transferMode = 'refer';
+    expect(mixProblems({ transfer: 1 }, p, 'both')).toEqual([]);
     p.oxo.dtmf.info = true;
     expect(shapeDirections(p)).toEqual({});
+    expect(mixProblems({ 'dtmf-info': 1 }, p, 'in')).toEqual([]);
     p.oxo.dtmf.rfc2833 = false;
     expect(mixProblems({ 'dtmf-rfc4733': 1, basic: 1 }, p, 'both')[0]).toMatch(/oxo\.dtmf\.rfc2833: false/);
     // A provider without telephone-events cannot send RFC 4733 digits: those calls go out.
@@ -121,6 +132,7 @@ describe('--mix: parsing and order', () => {
     expect(mixProblems({ 'dtmf-rfc4733': 1 }, q, 'both')).toEqual([]);
     expect(mixProblems({ 'dtmf-rfc4733': 1 }, q, 'out')).toEqual([]);
     expect(mixProblems({ 'dtmf-rfc4733': 1 }, q, 'in')[0]).toMatch(/provider\.telephoneEvent: false/);
+    expect(mixProblems({ 'dtmf-info': 1 }, q, 'both')).toEqual([]);
   });
 });
 
@@ -165,7 +177,10 @@ const FIRST_SIX = LOAD_SHAPES.filter((s) => s !== 'transfer-semi' && s !== 'tran
 
 describe('load run with a call mix through the embedded SBC', () => {
   it('basic, DTMF, hold and blind transfer, 12 calls, 4 at once, hold 2 s: every shape passes, figures per shape', async () => {
-    const l = await lab();
+    // The blind shape is 8-5-4's: an OXO that transfers by REFER.
+    const l = await lab([], (p) => {
+      p.oxo.transferMode = 'refer';
+    });
     const r = await runLoad({
       lab: l,
       calls: 12,
@@ -262,7 +277,9 @@ describe('load run with a call mix through the embedded SBC', () => {
 
   it('double-dtmf and refer-405: RFC 4733 digits arrive twice, the REFER is refused; inband still passes', async () => {
     const r = await runLoad({
-      lab: await lab(['double-dtmf', 'refer-405']),
+      lab: await lab(['double-dtmf', 'refer-405'], (p) => {
+        p.oxo.transferMode = 'refer';
+      }),
       calls: 6,
       steps: [3],
       holdS: 2,
@@ -359,6 +376,7 @@ describe('load run with a call mix through the embedded SBC', () => {
 
   it('an SBC that passes the REFER on: the provider transfers, the shape passes', async () => {
     const l = await lab([], (p) => {
+      p.oxo.transferMode = 'refer';
       p.sbc.referPolicy = 'pass';
     });
     const r = await runLoad({
@@ -379,17 +397,69 @@ describe('load run with a call mix through the embedded SBC', () => {
       [202, 'phone', [100, 200]],
     ]);
   }, 60_000);
-  it('semi-attended and attended transfers, with the blind one, 6 calls, 3 at once: every call passes', async () => {
+  // After the OXO's join, A reaches C through the SBC, the OXO and the SBC again: two passes,
+  // where G.114's bound is for one. The plan's 8-5-2 and 8-5-3 judge the tones heard there; so
+  // does the load. Before, 90 ms per pass failed every call "after the transfer: … is delayed".
+  it('an SBC that delays its media 90 ms: the consultation transfers pass, the path through the OXO’s join measured, not judged', async () => {
+    const r = await runLoad({
+      lab: await lab(['delay-media=90']),
+      calls: 4,
+      steps: [2],
+      holdS: 1,
+      direction: 'both',
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
+    });
+    expect(r.calls).toHaveLength(4);
+    for (const c of r.calls) {
+      // Only the host's own packet-count noise is forgiven here, not a delay.
+      expect(
+        c.failures.filter((f) => !/^([\w][\w ,-]*: )?Only \d+ of the \d+ packets/.test(f)),
+        `call ${c.index} ${c.shape}`,
+      ).toEqual([]);
+      // The first audio check (one pass) was judged with the fault in effect.
+      for (const a of c.audio) expect(a.delayMs ?? 0).toBeGreaterThan(80);
+    }
+  }, 60_000);
+
+  // As the plan's 8-2-3 has its set prefer G.711: an OXO that offers G.729 first (and an SBC
+  // that likes it) still carries the inband digits over G.711 on both legs. Before, the
+  // extension's leg negotiated G.729 for the calls it answered.
+  it('inband DTMF runs over G.711 on both legs, whatever codec the OXO prefers', async () => {
+    const l = await lab([], (p) => {
+      p.oxo.extensions.deskphone1.codecs = ['G729', 'PCMA'];
+      p.oxo.extensions.deskphone2.codecs = ['G729', 'PCMA'];
+      p.sbc.codecOrder = ['G729', 'PCMA', 'PCMU', 'G722'];
+    });
+    const r = await runLoad({
+      lab: l,
+      calls: 4,
+      steps: [2],
+      holdS: 1,
+      direction: 'both',
+      mix: { 'dtmf-inband': 1, basic: 1 },
+    });
+    const inband = ofShape(r.calls, 'dtmf-inband');
+    expect(inband).toHaveLength(2);
+    for (const c of inband) {
+      expect(notHostNoise(c), `call ${c.index}`).toEqual([]);
+      expect(c.audio.map((a) => a.codec).sort(), `call ${c.index} ${c.direction}`).toEqual(['PCMA', 'PCMA']);
+    }
+    // The extensions have their own order back once the inband calls are over.
+    for (const id of ['deskphone1', 'deskphone2'] as const)
+      expect(l.oxo?.extension(id).prefs.codecs, id).toEqual(['G729', 'PCMA']);
+  }, 60_000);
+
+  it('semi-attended and attended transfers, 4 calls, 2 at once: every call passes, the OXO joining the calls itself', async () => {
     const l = await lab();
     const r = await runLoad({
       lab: l,
-      calls: 6,
-      steps: [3],
+      calls: 4,
+      steps: [2],
       holdS: 1,
       direction: 'both',
-      mix: { transfer: 1, 'transfer-semi': 1, 'transfer-attended': 1 },
+      mix: { 'transfer-semi': 1, 'transfer-attended': 1 },
     });
-    for (const s of ['transfer', 'transfer-semi', 'transfer-attended'] as const) {
+    for (const s of ['transfer-semi', 'transfer-attended'] as const) {
       const calls = ofShape(r.calls, s);
       expect(calls.map((c) => c.direction).sort(), s).toEqual(['in', 'out']);
       for (const c of calls) {
@@ -399,11 +469,11 @@ describe('load run with a call mix through the embedded SBC', () => {
         for (const a of c.audio) expect(a.heard).toBe(true);
       }
     }
-    // The OXO joined the consultation shapes' calls itself: the only REFERs are the blind shape's
-    // (the run's OXO is set to REFER for it), and the SBC carried each consultation call to its
-    // target: four calls to +4940557…, one per consultation, plus two the SBC placed for the REFERs.
+    // The OXO joined the consultation shapes' calls itself (oxo.transferMode: internal): no REFER,
+    // and the SBC carried each consultation call to its target: four calls to +4940557…, one per
+    // consultation.
     const sbcCalls = l.sbc?.calls() ?? [];
-    expect(sbcCalls.flatMap((c) => c.refers)).toHaveLength(2);
+    expect(sbcCalls.flatMap((c) => c.refers)).toHaveLength(0);
     const consultations = sbcCalls.filter((c) => c.direction === 'lan-to-wan' && /4940557/.test(c.called));
     expect(consultations).toHaveLength(4);
     for (const c of consultations) expect(c.state).toBe('ended');
