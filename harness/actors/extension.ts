@@ -6,6 +6,7 @@
  * calls holds one and resumes the other. DTMF via SIP INFO is never sent (OXO lacks it).
  */
 import { EventEmitter } from 'node:events';
+import type { SipRequest } from '../sip/index.ts';
 import type { Call, CallAudioSource, CallDtmfMode, CallMediaPrefs } from './call.ts';
 import { boundHistory, callOver, DEFAULT_CALL_HISTORY, DEFAULT_RING_TIMEOUT_MS } from './call-history.ts';
 import type { DisplayLine } from './display.ts';
@@ -55,7 +56,7 @@ export interface InternalCall {
 
 /** What an extension asks of its PBX. */
 export interface ExtensionHost {
-  placeCall(ext: Extension, dialled: string): Promise<Call | InternalCall>;
+  placeCall(ext: Extension, dialled: string, prefs?: CallMediaPrefs): Promise<Call | InternalCall>;
   musicOnHold(): CallAudioSource | undefined;
   recordInfoRefused(ext: Extension, digit: string): void;
   /** Monotonic ms for the handset's audio (default performance.now()). */
@@ -75,6 +76,12 @@ export class Extension extends EventEmitter<ExtensionEvents> {
   name: string;
   state: ExtensionState = 'free';
   prefs: CallMediaPrefs;
+  /**
+   * The preferences of one incoming trunk call, chosen by its INVITE (undefined: `prefs`); set
+   * by a load run that gives one call codecs of its own while the extension's other calls keep
+   * theirs.
+   */
+  incomingPrefs: ((invite: SipRequest) => CallMediaPrefs | undefined) | undefined;
   answerMode: 'auto' | 'manual';
   answerDelayMs: number;
   lines: number;
@@ -144,9 +151,12 @@ export class Extension extends EventEmitter<ExtensionEvents> {
     return this;
   }
 
-  /** Dials: "0…" (the profile's outside-line prefix) reaches the trunk; an internal number stays inside. */
-  call(dialled: string): Promise<Call | InternalCall> {
-    return this.host.placeCall(this, dialled);
+  /**
+   * Dials: "0…" (the profile's outside-line prefix) reaches the trunk; an internal number stays
+   * inside. `prefs`: this call's own codecs (default: the extension's `prefs`).
+   */
+  call(dialled: string, prefs?: CallMediaPrefs): Promise<Call | InternalCall> {
+    return this.host.placeCall(this, dialled, prefs);
   }
 
   /** The next incoming call (one already delivered and not yet taken, first). */

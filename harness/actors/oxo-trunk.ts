@@ -406,7 +406,7 @@ export class OxoTrunk implements ExtensionHost {
     try {
       const media = await this.openMedia({
         localAddress: this.opts.address,
-        prefs: target.prefs,
+        prefs: target.incomingPrefs?.(req) ?? target.prefs,
         name: `oxo-${target.id}-in`,
       });
       call = Call.incoming(this.ua, media, inv);
@@ -475,7 +475,7 @@ export class OxoTrunk implements ExtensionHost {
     this.infoEvents.push({ atMs: this.clock.now(), extension: ext.id, direction: 'send-refused', digit });
   }
 
-  async placeCall(ext: Extension, dialled: string): Promise<Call | InternalCall> {
+  async placeCall(ext: Extension, dialled: string, prefs?: CallMediaPrefs): Promise<Call | InternalCall> {
     const internal = [...this.exts.values()].find((e) => e.internalNumber === dialled);
     if (internal) {
       const ic: InternalCall = {
@@ -490,14 +490,17 @@ export class OxoTrunk implements ExtensionHost {
     }
     const prefix = this.profile.outsideLinePrefix;
     const number = prefix && dialled.startsWith(prefix) ? dialled.slice(prefix.length) : dialled;
-    return this.trunkCall(ext, number);
+    return this.trunkCall(ext, number, prefs);
   }
 
-  /** An INVITE to the SBC for `number` (already without the outside-line prefix). */
-  async trunkCall(ext: Extension, number: string): Promise<Call> {
+  /**
+   * An INVITE to the SBC for `number` (already without the outside-line prefix), with `prefs`
+   * (default: the extension's).
+   */
+  async trunkCall(ext: Extension, number: string, prefs?: CallMediaPrefs): Promise<Call> {
     const media = await this.openMedia({
       localAddress: this.opts.address,
-      prefs: ext.prefs,
+      prefs: prefs ?? ext.prefs,
       name: `oxo-${ext.id}-out`,
     });
     const user = this.profile.presentation === 'main' ? this.profile.mainNumber : ext.did;

@@ -226,8 +226,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'failed, with the reason. The shapes (--mix, calls in a fixed interleaved order by weight; with\n' +
         "--direction both each shape's calls alternate in and out):\n" +
         LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +
-        '  (dtmf-info runs direction in when the profile says the OXO has no SIP INFO, oxo.dtmf.info: false, and only\n' +
-        '  when the OXO sends SIP INFO or the provider has no telephone-events, provider.telephoneEvent: false;\n' +
+        '  (dtmf-info runs only when the OXO sends SIP INFO, oxo.dtmf.info: true, or the provider has no\n' +
+        '  telephone-events, provider.telephoneEvent: false; with oxo.dtmf.info: false it runs direction in;\n' +
         '  dtmf-rfc4733 runs direction out when the provider has no telephone-events;\n' +
         "  transfer needs an OXO that transfers by REFER, oxo.transferMode: refer, as the plan's 8-5-4)\n" +
         'Progress: one plain line a second (target, in flight, started, done, failed, calls done in the last second, MOS p50).\n' +

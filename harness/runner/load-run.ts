@@ -18,7 +18,8 @@
  * (the OXO's multi-line option). A step ramp runs each target concurrency for a fixed time,
  * starting a new call whenever one ends.
  */
-import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
+import type { Call, CallMediaPrefs, Extension, Lab, PstnPhone } from '../actors/index.ts';
+import type { SipRequest } from '../sip/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { LoopLateness } from '../support/loop-lateness.ts';
 import { sendHeldNow } from '../support/turn-end-sends.ts';
@@ -30,7 +31,7 @@ import {
   loadBreakage,
   loadFaultFindings,
 } from './load-breakage.ts';
-import { LOAD_SHAPE_BY_NAME, shapeDirections } from './load-call-shapes.ts';
+import { LOAD_SHAPE_BY_NAME, mixProblems, shapeDirections } from './load-call-shapes.ts';
 import {
   DEFAULT_LOAD_THRESHOLDS,
   type HarnessLag,
@@ -191,6 +192,20 @@ export function callerKeys(call: Pick<Call, 'assertedIdentity' | 'remoteParty'>)
   return keys;
 }
 
+/**
+ * The keys of {@link callerKeys}, read from an incoming INVITE before its leg exists: the
+ * caller's number in P-Asserted-Identity, then in From.
+ */
+export function requestCallerKeys(invite: SipRequest): string[] {
+  const keys: string[] = [];
+  for (const h of ['p-asserted-identity', 'from']) {
+    const user = /(?:sips?|tel):([^@;>\s]+)/i.exec(invite.get(h) ?? '')?.[1];
+    const n = last7(user);
+    if (n.length === 7 && !keys.includes(`from:${n}`)) keys.push(`from:${n}`);
+  }
+  return keys;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -276,6 +291,8 @@ class Parties {
   readonly extensions: Extension[];
   /** Callee legs delivered before their slot asked, by key. */
   private readonly arrived = new Map<string, Call>();
+  /** Codecs of one incoming extension leg, by extension and caller key (preferFrom). */
+  private readonly preferred = new Map<string, CallMediaPrefs>();
   private readonly waiting = new Map<string, (c: Call) => void>();
 
   constructor(lab: Lab, slots: number, slotBase = 0) {
@@ -322,6 +339,13 @@ class Parties {
     this.extensions = exts;
     oxo.profile.multiLine = true;
     for (const e of exts) {
+      e.incomingPrefs = (invite) => {
+        for (const k of requestCallerKeys(invite)) {
+          const p = this.preferred.get(`${e.id}|${k}`);
+          if (p) return p;
+        }
+        return undefined;
+      };
       e.lines = Math.max(e.lines, Math.ceil(slots / exts.length) + 1);
       e.on('incoming', (call) => {
         void e.nextIncoming(); // this run pairs calls itself; keep the set's queue empty
@@ -349,6 +373,18 @@ class Parties {
       if (old && old !== call) void old.hangup().catch(() => undefined);
       this.arrived.set(key, call);
     }
+  }
+
+  /**
+   * Gives `ext`'s leg of the call from `phone` the codecs `prefs` (its other calls keep the
+   * extension's own), chosen by the caller keys of the INVITE it gets. Returns the release.
+   */
+  preferFrom(ext: Extension, phone: PstnPhone, prefs: CallMediaPrefs): () => void {
+    const key = `${ext.id}|${this.key(phone, 'in')}`;
+    this.preferred.set(key, prefs);
+    return () => {
+      if (this.preferred.get(key) === prefs) this.preferred.delete(key);
+    };
   }
 
   /** Key of the callee leg of a call from or to `phone`. */
@@ -395,7 +431,11 @@ async function runCall(
   let moved: LoadShapeOutcome | undefined;
   const key = parties.key(phone, rec.direction);
   const pending = parties.expect(key);
-  const undo = shape.before?.(phone, ext);
+  const undo = shape.before?.(phone);
+  // This call's own codecs at the extension, when the shape asks (the others keep theirs): on
+  // the INVITE it sends, or on the one it gets from this slot's phone.
+  const extPrefs = shape.extensionPrefs?.(ext);
+  const unprefer = extPrefs && rec.direction === 'in' ? parties.preferFrom(ext, phone, extPrefs) : undefined;
   try {
     let t0: number;
     if (rec.direction === 'in') {
@@ -405,7 +445,7 @@ async function runCall(
       sendHeldNow();
       t0 = clock.now();
     } else {
-      const placed = await ext.call(`${lab.profile.oxo.outgoingPrefix}${phone.number}`);
+      const placed = await ext.call(`${lab.profile.oxo.outgoingPrefix}${phone.number}`, extPrefs);
       sendHeldNow();
       t0 = clock.now();
       if (!('media' in placed)) {
@@ -519,6 +559,7 @@ async function runCall(
     await caller?.hangup().catch(() => undefined);
   } finally {
     undo?.();
+    unprefer?.();
     pending.cancel();
     // Media our own socket refused or failed to send: a gap it caused is ours, not the SBC's.
     // Media that could not go where the SDP said is named with that address.
@@ -561,7 +602,12 @@ async function runCall(
 
 /** Runs the load and returns its results (never throws for a failed call: it is data). */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const problems = loadOptionProblems(o);
+  // The mix is checked against the profile here too (the CLI checks it first, for its exit 2):
+  // a shape whose plan case does not apply to the profile is refused before any phone is added.
+  const problems = [
+    ...loadOptionProblems(o),
+    ...mixProblems(o.mix ?? DEFAULT_LOAD_MIX, o.lab.profile, o.direction),
+  ];
   if (problems.length > 0) throw new Error(problems.join('; '));
   const clock = o.clock ?? systemClock;
   const thresholds = o.thresholds ?? DEFAULT_LOAD_THRESHOLDS;

@@ -5,8 +5,7 @@
  * C is the slot's transfer target, the same provider phone the blind shape uses (`load-t-<i>`,
  * number +4940557 and the slot in 4 digits, load-shape-transfer.ts). A is outside the PBX here
  * (in the plan's cases A is a second deskphone), so the OXO transfers it the way its profile
- * says for trunk calls (OxoTrunk.transfer, `oxo.transferMode` as configured; the blind shape's
- * run-wide switch to REFER does not apply to these shapes):
+ * says for trunk calls (OxoTrunk.transfer, `oxo.transferMode` as configured):
  * - `internal` (the default, OXO Connect's own): the OXO joins A's trunk call to B's
  *   consultation call itself, as it joins A in the plan's cases; no REFER crosses the SBC, which
  *   carries both calls and their re-INVITEs (the hold, and the resume of A by the join);

@@ -19,7 +19,7 @@
  * G.711 on both sides, as the plan's 8-2-3 runs them: the slot's provider phone and the call's
  * extension offer and answer G.711 only for them.
  */
-import type { CallDtmfMode, CallMediaPrefs, Extension } from '../actors/index.ts';
+import type { CallDtmfMode, CallMediaPrefs } from '../actors/index.ts';
 import { dtmfModesAccepted } from './dtmf-conversion.ts';
 import type { LoadShapeName } from './load-mix.ts';
 import {
@@ -129,48 +129,22 @@ function g711Of(codecs: CallMediaPrefs['codecs']): CallMediaPrefs['codecs'] {
   return g711.length > 0 ? g711 : ['PCMA', 'PCMU'];
 }
 
-/** Extensions held at G.711 by inband calls in progress: how many, and their own preferences. */
-const heldAtG711 = new WeakMap<Extension, { calls: number; prefs: CallMediaPrefs }>();
-
-/**
- * Has `ext` offer and answer G.711 only while an inband call of it is in progress, as the plan's
- * 8-2-3 has its set prefer G.711 (a tone through G.729 is not a tone). Slots share extensions:
- * the first inband call in progress sets it, the last one over gives the extension its own
- * preferences back. Another call the extension makes meanwhile offers G.711 too. Returns the
- * release.
- */
-function holdExtensionAtG711(ext: Extension): () => void {
-  let held = heldAtG711.get(ext);
-  if (!held) {
-    held = { calls: 0, prefs: ext.prefs };
-    heldAtG711.set(ext, held);
-    ext.prefs = { ...ext.prefs, codecs: g711Of(ext.prefs.codecs) };
-  }
-  held.calls++;
-  const h = held;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    if (--h.calls > 0) return;
-    ext.prefs = h.prefs;
-    heldAtG711.delete(ext);
-  };
-}
-
 function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
   return {
     name,
     ...(mode === 'inband'
       ? {
-          before(phone, ext) {
+          before(phone) {
             const prefs = phone.prefs;
             phone.prefs = { ...prefs, codecs: g711Of(prefs.codecs) };
-            const releaseExt = holdExtensionAtG711(ext);
             return () => {
               phone.prefs = prefs;
-              releaseExt();
             };
+          },
+          // As the plan's 8-2-3 has its set prefer G.711 (a tone through G.729 is not a tone):
+          // for this call alone, the extension's other calls keep its own order.
+          extensionPrefs(ext) {
+            return { ...ext.prefs, codecs: g711Of(ext.prefs.codecs) };
           },
         }
       : {}),

@@ -69,7 +69,10 @@ export class LoadTransferTargets {
           id,
           number: loadTransferTargetNumber(this.slotBase + i),
           displayName: `Load target ${this.slotBase + i}`,
-          prefs: { codecs: [...lab.profile.provider.codecs], telephoneEvent: true },
+          prefs: {
+            codecs: [...lab.profile.provider.codecs],
+            telephoneEvent: lab.profile.provider.telephoneEvent,
+          },
         });
         added.on('call', (call) => {
           void added.nextIncoming(); // paired here; keep the phone's queue empty

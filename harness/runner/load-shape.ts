@@ -3,7 +3,7 @@
  * shape ends with. A shape runs the middle of one call: from both legs established to the
  * moment the caller hangs up (load-run.ts does the set-up before and the release after).
  */
-import type { Call, Extension, Lab, PstnPhone } from '../actors/index.ts';
+import type { Call, CallMediaPrefs, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import type { Clock } from '../support/clock.ts';
 import { Checks } from './checks.ts';
 import { audioShortfall } from './load-audio-time.ts';
@@ -50,11 +50,13 @@ export interface LoadShape {
   name: LoadShapeName;
   /** Once per run, before the first call, when the mix has this shape (e.g. the transfer targets). */
   setup?(lab: Lab, slots: number, slotBase?: number): void;
+  /** Before each call of this shape is placed; returns what undoes it after the call. */
+  before?(phone: PstnPhone): () => void;
   /**
-   * Before each call of this shape is placed, with the slot's phone and the call's extension
-   * (which other slots share); returns what undoes it after the call.
+   * The codecs the call's extension offers or answers with for this call alone (default: its
+   * own). Slots share the extensions: their other calls keep theirs.
    */
-  before?(phone: PstnPhone, ext: Extension): () => void;
+  extensionPrefs?(ext: Extension): CallMediaPrefs;
   /** The middle of the call. Never throws for a failed step: it goes in `ctx.rec.failures`. */
   run(ctx: LoadShapeContext): Promise<LoadShapeOutcome | undefined>;
 }
