@@ -176,7 +176,8 @@ export interface CallParty {
   displayName?: string;
 }
 
-function partyOf(value: string | undefined): CallParty | undefined {
+/** The party a From, To or P-Asserted-Identity header value names (its URI as written when it does not parse). */
+export function partyOf(value: string | undefined): CallParty | undefined {
   if (!value) return undefined;
   const na = parseNameAddr(value);
   if (!na.ok) return { uri: value };

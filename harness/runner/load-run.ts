@@ -18,7 +18,15 @@
  * (the OXO's multi-line option). A step ramp runs each target concurrency for a fixed time,
  * starting a new call whenever one ends.
  */
-import type { Call, CallMediaPrefs, Extension, Lab, PstnPhone } from '../actors/index.ts';
+import {
+  type Call,
+  type CallMediaPrefs,
+  type Extension,
+  type Lab,
+  type PstnPhone,
+  partyOf,
+  providerPhonePrefs,
+} from '../actors/index.ts';
 import type { SipRequest } from '../sip/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { LoopLateness } from '../support/loop-lateness.ts';
@@ -197,13 +205,10 @@ export function callerKeys(call: Pick<Call, 'assertedIdentity' | 'remoteParty'>)
  * caller's number in P-Asserted-Identity, then in From.
  */
 export function requestCallerKeys(invite: SipRequest): string[] {
-  const keys: string[] = [];
-  for (const h of ['p-asserted-identity', 'from']) {
-    const user = /(?:sips?|tel):([^@;>\s]+)/i.exec(invite.get(h) ?? '')?.[1];
-    const n = last7(user);
-    if (n.length === 7 && !keys.includes(`from:${n}`)) keys.push(`from:${n}`);
-  }
-  return keys;
+  return callerKeys({
+    assertedIdentity: partyOf(invite.get('p-asserted-identity')),
+    remoteParty: partyOf(invite.get('from')),
+  });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -315,10 +320,7 @@ class Parties {
           displayName: `Load ${i}`,
           // The provider's codecs and telephone-events as the profile describes them, as for the
           // plan's phones; plain RTP (the load does not run SRTP).
-          prefs: {
-            codecs: [...lab.profile.provider.codecs],
-            telephoneEvent: lab.profile.provider.telephoneEvent,
-          },
+          prefs: providerPhonePrefs(lab.profile, { srtp: false }),
         });
         added.on('call', (call) => {
           void added.nextIncoming(); // this run pairs calls itself; keep the phone's queue empty

@@ -15,7 +15,14 @@
  * to the provider, whose phone then calls the target on a new call (`pass`). The caller's
  * hang-up and the release are then judged on the transferee and the target (load-run.ts).
  */
-import type { Call, Lab, OxoTransferRecord, OxoTrunk, PstnPhone } from '../actors/index.ts';
+import {
+  type Call,
+  type Lab,
+  type OxoTransferRecord,
+  type OxoTrunk,
+  type PstnPhone,
+  providerPhonePrefs,
+} from '../actors/index.ts';
 import { CALL_RELEASE_BOUND_MS } from './call-invariants.ts';
 import {
   type LoadParty,
@@ -69,10 +76,7 @@ export class LoadTransferTargets {
           id,
           number: loadTransferTargetNumber(this.slotBase + i),
           displayName: `Load target ${this.slotBase + i}`,
-          prefs: {
-            codecs: [...lab.profile.provider.codecs],
-            telephoneEvent: lab.profile.provider.telephoneEvent,
-          },
+          prefs: providerPhonePrefs(lab.profile, { srtp: false }),
         });
         added.on('call', (call) => {
           void added.nextIncoming(); // paired here; keep the phone's queue empty
