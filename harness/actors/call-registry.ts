@@ -48,6 +48,11 @@ const MAX_SAMPLES = 5000;
 export class TrackedCall {
   readonly events: CallEvent[] = [];
   readonly directions: DirectionChange[] = [];
+  /**
+   * When this leg's phone, silent until then, started a short tone just before a hang-up of
+   * ours (harness/runner/hang-up-probe.ts): undefined when it did not.
+   */
+  probeMs: number | undefined;
 
   constructor(
     readonly call: Call,
@@ -121,10 +126,16 @@ export class CallRegistry {
   private readonly stallList: Array<{ fromMs: number; toMs: number }> = [];
   private poll: TimerHandle | undefined;
   private lastPollMs: number | undefined;
+  /**
+   * Awaited before our BYE of any call of this registry ({@link Call.beforeHangUp}), with the
+   * call as tracked; unset, or returning undefined: the BYE goes at once.
+   */
+  beforeHangUp: ((t: TrackedCall) => Promise<void> | undefined) | undefined;
 
   constructor(
     readonly side: CallSide,
-    private readonly clock: Clock,
+    /** The actor's clock: every time the registry records is on it. */
+    readonly clock: Clock,
     /** Calls kept before the oldest ended ones are dropped (a simulator that runs for hours stays bounded). */
     public history = DEFAULT_CALL_HISTORY,
   ) {}
@@ -134,6 +145,7 @@ export class CallRegistry {
     const now = this.clock.now();
     const t = new TrackedCall(call, this.side, party, now);
     t.events.push({ atMs: now, kind: 'created' });
+    call.beforeHangUp = () => this.beforeHangUp?.(t);
     const add = (kind: CallEvent['kind'], detail?: string) => {
       const at = this.clock.now();
       t.events.push({ atMs: at, kind, ...(detail !== undefined ? { detail } : {}) });

@@ -220,6 +220,14 @@ export class Call extends EventEmitter<CallEvents> {
   finalResponse: SipResponse | undefined;
   /** The SDP of the ACK of our 2xx (incoming calls), once it came: the answer to a late offer of ours. */
   ackSdp: string | undefined;
+  /**
+   * Awaited by {@link hangup} before the BYE of an established call (its failure is ignored):
+   * set by whoever follows the call, e.g. the plan's runner, which sends a short tone first
+   * (harness/runner/hang-up-probe.ts). Unset, or returning undefined: the BYE goes at once.
+   */
+  beforeHangUp: (() => Promise<void> | undefined) | undefined;
+  /** Our BYE (and what {@link beforeHangUp} does first), once {@link hangup} started it. */
+  private byeOnItsWay: Promise<RequestOutcome | undefined> | undefined;
   private endWaiters: Array<() => void> = [];
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;
@@ -390,14 +398,33 @@ export class Call extends EventEmitter<CallEvents> {
    */
   async hangup(): Promise<RequestOutcome | undefined> {
     if (this.state === 'established' && this.dialog) {
-      this.emit('releasing', 'bye');
-      const out = await this.ua.bye(this.dialog).catch(() => undefined);
-      this.setEnded('local');
-      return out;
+      // One BYE, however often hangup is called while it is on its way (or while beforeHangUp runs).
+      this.byeOnItsWay ??= this.sendBye();
+      return this.byeOnItsWay;
     }
     if (this.direction === 'outgoing') this.cancel();
     else this.reject(480);
     return undefined;
+  }
+
+  private async sendBye(): Promise<RequestOutcome | undefined> {
+    let first: Promise<void> | undefined;
+    try {
+      first = this.beforeHangUp?.();
+    } catch {
+      first = undefined; // the hook's failure never keeps the BYE back
+    }
+    if (first) {
+      await first.catch(() => undefined);
+      // The far side may have ended the call meanwhile.
+      if (this.state !== 'established' || !this.dialog) return undefined;
+    }
+    const dialog = this.dialog;
+    if (!dialog) return undefined;
+    this.emit('releasing', 'bye');
+    const out = await this.ua.bye(dialog).catch(() => undefined);
+    this.setEnded('local');
+    return out;
   }
 
   /** Resolves true when established, false when the call failed or ended first. */

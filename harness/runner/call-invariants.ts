@@ -677,6 +677,9 @@ export class CallWatch {
     // A leg whose arrivals were not all kept: what was kept is judged (a gap there still fails),
     // the rest is not, and without a failure the cell cannot be OK (INCOMPLETE, saying why).
     const unjudged = legs.filter((l) => l.notJudged).map((l) => `${legName(l.t)}: ${notJudgedWords(l)}`);
+    // The tone before our hang-up (hang-up-probe.ts) is named where a silence was judged on its
+    // call: on a leg with a gap, or whose partner has one.
+    const gapped = new Set(legs.filter((l) => l.legal.length + l.failures.length > 0).map((l) => l.t));
     const evidence = legs.flatMap((l) => {
       const answered = l.t.establishedMs ?? 0;
       const rel = (ms: number) => `+${secs(ms - answered)}`;
@@ -694,6 +697,11 @@ export class CallWatch {
           (g) =>
             `${legName(l.t)}: no RTP from ${rel(g.fromMs)} to ${rel(g.toMs)} (${secs(g.lengthMs)} > ${l.bound} ms)`,
         ),
+        ...(l.t.probeMs !== undefined && (gapped.has(l.t) || gapped.has(partner.get(l.t) as TrackedCall))
+          ? [
+              `${legName(l.t)}: its phone, silent until then, sent a short tone from ${rel(l.t.probeMs)}, before our hang-up (so that silence the SBC suppressed is told from media that stopped; docs/call-invariants.md)`,
+            ]
+          : []),
       ];
     });
     check.that('RTP flows both ways on every call from answer to hang-up', failures.length === 0, {

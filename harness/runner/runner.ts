@@ -24,6 +24,7 @@ import type { CaseDefinition } from './case-definition.ts';
 import { Checks } from './checks.ts';
 import { adapterFor, type DutAdapter } from './dut-adapter.ts';
 import { type EngineerAnswer, type Instruction, instructionKey, realSideSettings } from './engineer.ts';
+import { installHangUpProbe } from './hang-up-probe.ts';
 import { Journal, type JournalEntry, type RunInfo, readJournal } from './journal.ts';
 import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
@@ -585,6 +586,8 @@ async function runCase(
     }
     // The calls of this case, judged at its end by the call invariants (call-invariants.ts).
     const calls = new CallWatch(callRegistries(lab), lab.sbc);
+    // A call that would end in silence gets a short tone first (suppressed silence is told from media that stopped).
+    installHangUpProbe(callRegistries(lab));
     let asked = 0;
     const step = (text: string) =>
       shared.events.emit({ type: 'case-step', id: c.id, step: text, atMs: Date.now() });
