@@ -48,7 +48,8 @@ export function loadMarkdown(r: LoadResult): string {
   const out: string[] = [];
   out.push('## Load through the SBC', '');
   out.push(
-    `SBC: ${r.sbc.kind}${r.sbc.faults.length > 0 ? ` (faults switched on: ${r.sbc.faults.join(', ')})` : ''}. ` +
+    `SBC: ${r.sbc.kind}${r.sbc.faults.length > 0 ? ` (faults switched on: ${r.sbc.faults.join(', ')})` : ''}; ` +
+      `the provider's legs ${r.sbc.providerSrtp ? "SRTP (the profile's provider.srtp)" : 'plain RTP'}. ` +
       `${r.total.calls} call(s), direction ${r.options.direction}, hold ${r.options.holdS} s, ` +
       `started at most ${r.options.ratePerS !== undefined ? `${r.options.ratePerS} call(s)/s` : "a step's target over the hold time per second"}, ` +
       `mix ${mixText(r.options.mix ?? { basic: 1 })}, ` +

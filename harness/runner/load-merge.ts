@@ -83,6 +83,7 @@ function sameOptions(a: LoadMergeInput, b: LoadMergeInput): void {
   diff('the number of steps', oa.steps.length, ob.steps.length);
   diff('thresholds', a.result.thresholds, b.result.thresholds);
   diff('sbc.kind', a.result.sbc.kind, b.result.sbc.kind);
+  diff('sbc.providerSrtp', a.result.sbc.providerSrtp ?? false, b.result.sbc.providerSrtp ?? false);
   diff('agent count', a.result.agent?.count, b.result.agent?.count);
 }
 
@@ -286,7 +287,11 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
       mix: { ...o.mix },
       ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
     },
-    sbc: { kind: first.result.sbc.kind, faults },
+    sbc: {
+      kind: first.result.sbc.kind,
+      faults,
+      ...(first.result.sbc.providerSrtp ? { providerSrtp: true as const } : {}),
+    },
     thresholds,
     stoppedBy: STOP_ORDER.find((s) => stopped.includes(s)) ?? first.result.stoppedBy,
     steps,

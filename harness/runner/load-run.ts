@@ -142,7 +142,11 @@ export interface LoadResult {
     /** Weights of the call shapes. */
     mix: LoadMix;
   };
-  sbc: { kind: string; faults: string[] };
+  /**
+   * `providerSrtp`: the provider's phones offered and required SRTP, as the profile's
+   * `provider.srtp` says (absent: plain RTP).
+   */
+  sbc: { kind: string; faults: string[]; providerSrtp?: true };
   thresholds: LoadThresholds;
   /** Why calls stopped being started. */
   stoppedBy: 'calls' | 'duration' | 'ramp-end' | 'interrupted';
@@ -318,9 +322,9 @@ class Parties {
           id,
           number: loadPhoneNumber(i),
           displayName: `Load ${i}`,
-          // The provider's codecs and telephone-events as the profile describes them, as for the
-          // plan's phones; plain RTP (the load does not run SRTP).
-          prefs: providerPhonePrefs(lab.profile, { srtp: false }),
+          // The provider's codecs, telephone-events and SRTP as the profile describes them, as
+          // for the plan's phones (an SBC set up for a provider that requires SRTP refuses RTP).
+          prefs: providerPhonePrefs(lab.profile),
         });
         added.on('call', (call) => {
           void added.nextIncoming(); // this run pairs calls itself; keep the phone's queue empty
@@ -784,7 +788,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
       mix: { ...mix },
     },
-    sbc: { kind: o.lab.profile.sbc.kind, faults },
+    sbc: {
+      kind: o.lab.profile.sbc.kind,
+      faults,
+      ...(o.lab.profile.provider.srtp ? { providerSrtp: true as const } : {}),
+    },
     thresholds,
     stoppedBy,
     steps,

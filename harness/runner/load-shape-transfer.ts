@@ -76,7 +76,7 @@ export class LoadTransferTargets {
           id,
           number: loadTransferTargetNumber(this.slotBase + i),
           displayName: `Load target ${this.slotBase + i}`,
-          prefs: providerPhonePrefs(lab.profile, { srtp: false }),
+          prefs: providerPhonePrefs(lab.profile),
         });
         added.on('call', (call) => {
           void added.nextIncoming(); // paired here; keep the phone's queue empty

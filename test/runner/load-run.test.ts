@@ -310,6 +310,25 @@ describe('load run through the embedded SBC', () => {
     );
   });
 
+  it("a provider that requires SRTP: the load's phones offer it, as the plan's do (plain RTP got 488 from an SBC set up for it)", async () => {
+    const profile = loadProfile();
+    profile.provider.srtp = true;
+    profile.sbc.srtpTowardProvider = true;
+    const l = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS });
+    labs.push(l);
+    const r = await runLoad({ lab: l, calls: 4, steps: [2], holdS: 1, direction: 'both' });
+    for (const c of r.calls) {
+      expect(c.status, `call ${c.index}: ${c.failures.join('; ')}`).toBe(200);
+      expect(c.established).toBe(true);
+      for (const a of c.audio) expect(a.heard, `call ${c.index} ${a.from} → ${a.to}`).toBe(true);
+    }
+    const legs = (l.provider?.allPhones() ?? []).flatMap((ph) => ph.calls).filter((c) => c.media.negotiated);
+    expect(legs.length).toBeGreaterThanOrEqual(4);
+    for (const c of legs) expect(c.media.negotiated?.srtpSuite).toBe('AES_CM_128_HMAC_SHA1_80');
+    expect(r.sbc.providerSrtp).toBe(true);
+    expect(loadMarkdown(r)).toMatch(/the provider's legs SRTP \(the profile's provider\.srtp\)/);
+  });
+
   it('options out of bounds are refused with a sentence each', () => {
     expect(loadOptionProblems({ calls: 0, steps: [5], holdS: 1 })).toHaveLength(1);
     expect(loadOptionProblems({ calls: 200_000, steps: [5], holdS: 1 })[0]).toMatch(/100000/);
