@@ -544,20 +544,25 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     const calling = userOf(pai) ?? userOf(req.from) ?? c.line.username;
     const domain = c.provider.domain;
     const headers: Array<[string, string]> = [
-      ['P-Asserted-Identity', `${display(pai ?? req.from)}<sip:${calling}@${domain}>`],
+      ['P-Asserted-Identity', `${this.displayOf(pai ?? req.from)}<sip:${calling}@${domain}>`],
     ];
     const privacy = req.get('privacy');
     if (privacy) headers.push(['Privacy', privacy]);
     return {
       uri: `sip:${called}@${domain}`,
       target: { protocol: c.provider.protocol, address: c.provider.address, port: c.provider.port },
-      from: `${display(req.from)}<sip:${calling}@${domain}>`,
+      from: `${this.displayOf(req.from)}<sip:${calling}@${domain}>`,
       to: `<sip:${called}@${domain}>`,
       headers,
       credentials: { username: c.line.authUsername ?? c.line.username, password: c.line.password },
       calling,
       called,
     };
+  }
+
+  /** The display-name part of a caller's name-addr as this SBC writes it (none with no-display-name). */
+  private displayOf(na: NameAddr | undefined): string {
+    return this.has('no-display-name') ? '' : display(na);
   }
 
   private routeToLan(req: SipRequest): Route | number {
@@ -578,7 +583,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     const hidden = fromOnly && /\b(id|header|user)\b/i.test(req.getAll('privacy').join(','));
     const headers: Array<[string, string]> = fromOnly
       ? []
-      : [['P-Asserted-Identity', `${display(pai ?? req.from)}<sip:${calling}@${domain}>`]];
+      : [['P-Asserted-Identity', `${this.displayOf(pai ?? req.from)}<sip:${calling}@${domain}>`]];
     for (const h of ['diversion', 'privacy'])
       for (const v of req.getAll(h)) headers.push([h === 'privacy' ? 'Privacy' : 'Diversion', v]);
     return {
@@ -588,7 +593,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       from:
         this.has('caller-in-pai') || hidden
           ? `<sip:anonymous@anonymous.invalid>`
-          : `${display(req.from)}<sip:${calling}@${domain}>`,
+          : `${this.displayOf(req.from)}<sip:${calling}@${domain}>`,
       to: `<sip:${did}@${domain}>`,
       headers,
       calling,

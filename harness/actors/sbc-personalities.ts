@@ -17,6 +17,7 @@ export type SbcPersonalityName =
   | 'called-00'
   | 'caller-in-pai'
   | 'caller-in-from'
+  | 'no-display-name'
   | 'update-for-hold'
   | 'offerless-reinvite'
   | 'hold-local'
@@ -92,6 +93,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3325 §9.1 (P-Asserted-Identity is optional: an element may leave it out), RFC 3261 §8.1.1.3 (From carries the initiator of the request), RFC 3323 §4.1.1.3 (privacy: the anonymous From)',
     onTheWire:
       'No P-Asserted-Identity header on the INVITE toward the OXO; From: "<name>" <sip:<caller>@<LAN domain>>.',
+  },
+  {
+    name: 'no-display-name',
+    summary:
+      'Writes the caller of a call, on both sides, in From and P-Asserted-Identity without a display-name: the number alone, not the name the caller sent.',
+    reference:
+      'RFC 3261 §20.20 and §25.1 (the display-name of From is optional) and §6 (a back-to-back user agent writes the From of its own leg); RFC 3325 §9.1 (P-Asserted-Identity: a name-addr whose display-name is optional)',
+    onTheWire:
+      'From: <sip:<caller>@<domain>> and P-Asserted-Identity: <sip:<caller>@<domain>> on the INVITEs the SBC sends; the default copies the caller’s "<name>".',
   },
   {
     name: 'update-for-hold',

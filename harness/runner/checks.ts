@@ -280,23 +280,51 @@ export class Checks {
     });
   }
 
-  /** What a deskphone displays for a call. */
+  /**
+   * What a deskphone displays for a call: the number must be `expected.number`. A name shown
+   * must be `expected.name`, or the number itself; no name at all is accepted too (with a
+   * word in the observation), since an SBC, a back-to-back user agent, writes the From and
+   * P-Asserted-Identity of its own leg and may leave the display-name out (RFC 3261 §20.20
+   * and §25.1: it is optional; RFC 3325 §9.1), and the plan's "check display" asks for the
+   * caller shown correctly, which the number is.
+   */
   display(
     line: DisplayLine | undefined,
     expected: { number?: string; name?: string },
     where: string,
   ): boolean {
     const observed = line ? `${line.name ?? ''} ${line.number ?? ''}`.trim() : '(no call shown)';
+    const wanted = `${expected.name ?? ''} ${expected.number ?? ''}`.trim();
+    const shown = line?.name?.trim() ?? '';
+    const nameOk =
+      expected.name === undefined ||
+      shown === expected.name ||
+      shown === '' ||
+      (line !== undefined && isTheNumber(shown, line.number));
     const ok =
-      line !== undefined &&
-      (expected.number === undefined || line.number === expected.number) &&
-      (expected.name === undefined || line.name === expected.name);
+      line !== undefined && (expected.number === undefined || line.number === expected.number) && nameOk;
+    const why =
+      ok && expected.name !== undefined && shown !== expected.name
+        ? shown === ''
+          ? ` (no name shown: the SBC left the display-name "${expected.name}" out, which RFC 3261 §20.20 allows; the number identifies the caller)`
+          : ` (the number shown as the name: an SBC writes its own leg's display-name, RFC 3261 §20.20)`
+        : '';
     return this.that(`display on ${where}`, ok, {
-      expected: `${expected.name ?? ''} ${expected.number ?? ''}`.trim(),
-      observed,
-      failure: `${where} displays "${observed}" instead of "${`${expected.name ?? ''} ${expected.number ?? ''}`.trim()}"`,
+      expected: wanted,
+      observed: `${observed}${why}`,
+      failure: `${where} displays "${observed}" instead of "${wanted}"`,
     });
   }
+}
+
+/** A display name that is only the number shown beside it (in any of its formats: +49…, 0049…, 0…). */
+function isTheNumber(name: string, number: string): boolean {
+  const n = name.replace(/[\s\-().]/g, '');
+  if (!/^\+?\d{3,}$/.test(n)) return false;
+  const a = n.replace(/^\+/, '').replace(/^0+/, '');
+  const b = number.replace(/\D/g, '').replace(/^0+/, '');
+  if (a.length === 0 || b.length === 0) return false;
+  return a === b || (Math.min(a.length, b.length) >= 6 && (a.endsWith(b) || b.endsWith(a)));
 }
 
 /**

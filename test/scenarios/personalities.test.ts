@@ -27,7 +27,9 @@
  *   in the ACK) changes only in-dialog signalling, and cannot share a run with update-for-hold,
  *   which would carry the same holds as UPDATEs. caller-in-from (no P-Asserted-Identity toward
  *   the OXO) touches one header no other personality of the group does, and cannot share a run
- *   with caller-in-pai, which would leave the OXO no caller at all.
+ *   with caller-in-pai, which would leave the OXO no caller at all. no-display-name (the
+ *   caller's name left out of the From and P-Asserted-Identity the SBC writes) touches only the
+ *   display-names of those headers, which caller-in-from keeps where the others would hide them.
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime;
@@ -73,7 +75,7 @@ const GROUPS: Group[] = [
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local', 'rtp-reorder'] },
   {
     name: 'rtp-stream',
-    personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from'],
+    personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from', 'no-display-name'],
   },
   { name: 'media-port', personalities: ['port-change', 'ptime-10', 'options-404'] },
   { name: 'repacketize', personalities: ['repacketize-40', 'session-refresh', 'answer-then-relay'] },
@@ -229,6 +231,21 @@ function seen(
           initial.every((m) => !/^P-Asserted-Identity:/im.test(m)) &&
           initial.some((m) => /^From:[^\n]*<sip:\+?\d{4,}@/im.test(m)),
         what: 'INVITEs toward the OXO without P-Asserted-Identity, the caller number in From',
+      };
+    }
+    case 'no-display-name': {
+      // Initial INVITEs (no To tag) the SBC sent, and those the phones sent it with a name.
+      const sbc = [profile.sbc.lan.address, profile.sbc.wan.address];
+      const initial = [...sip.values()]
+        .flatMap((t) => t.split(/^--- /m))
+        .filter((m) => /^INVITE sip:/m.test(m) && !/^To:[^\n]*;tag=/im.test(m));
+      const hop = (m: string) => /^\S+ \S+ (\S+):\d+ → (\S+):\d+/.exec(m);
+      const named = (m: string) => /^(?:From|P-Asserted-Identity): *"/im.test(m);
+      const sent = initial.filter((m) => sbc.includes(hop(m)?.[1] ?? ''));
+      const received = initial.filter((m) => sbc.includes(hop(m)?.[2] ?? ''));
+      return {
+        ok: sent.length > 0 && received.some(named) && !sent.some(named),
+        what: 'INVITEs to the SBC with a display-name in From, none in the From or P-Asserted-Identity of the INVITEs it sent',
       };
     }
     case 'session-refresh': {
