@@ -4,6 +4,7 @@
  * provider, digest authentication, media anchoring, TLS and SRTP toward the provider, fax
  * over G.711, and T.38 (not applicable in this lab, as in the report).
  */
+
 import { codecByName } from '../codecs/index.ts';
 import { type Call, MediaLeg, pcmSource, toneSource } from '../harness/actors/index.ts';
 import { checkWideband } from '../harness/media/analysis/index.ts';
@@ -18,6 +19,7 @@ import {
 } from '../harness/runner/index.ts';
 import { type SendTarget, type TransportProtocol, UserAgent } from '../harness/sip/index.ts';
 import { callExtension, callExternal, hangUp, mediaSettled } from './call-helpers.ts';
+import { contactAt } from './contact-host.ts';
 import {
   CED_HZ,
   CED_TOLERANCE_HZ,
@@ -245,15 +247,25 @@ export const lineRegistration = testCase({
     );
     const b = ctx.provider.registered(line.user)[0];
     const wan = ctx.profile.sbc.wan.address;
-    const contactHost = b ? /@(\[[^\]]+\]|[^:;>]+)/.exec(b.contact)?.[1]?.replace(/[[\]]/g, '') : undefined;
-    ctx.check.that('the provider holds a binding to the SBC’s WAN address', contactHost === wan, {
-      expected: `a contact at ${wan}`,
+    // The Contact's host: the WAN address, or a host name that resolves to it (RFC 3261 §19.1.1, RFC 3263).
+    const at = b ? await contactAt(b.contact, wan) : undefined;
+    const resolvedWords =
+      at && at.verdict !== 'unreadable' && 'resolved' in at && at.resolved
+        ? ` (${at.host} resolves to ${at.resolved.join(', ')})`
+        : '';
+    ctx.check.that('the provider holds a binding to the SBC’s WAN address', at?.verdict === 'same', {
+      expected: `a contact at ${wan} (that address, or a host name that resolves to it)`,
       observed: b
-        ? `${b.contact}, ${Math.round((b.expiresAtMs - ctx.provider.clock.now()) / 1000)} s left`
+        ? `${b.contact}${resolvedWords}, ${Math.round((b.expiresAtMs - ctx.provider.clock.now()) / 1000)} s left`
         : 'no binding',
       failure: b
-        ? `The SBC registered contact ${b.contact}, not its WAN address ${wan}`
+        ? `The SBC registered contact ${b.contact}${resolvedWords}, not its WAN address ${wan}`
         : `The provider holds no binding for line ${line.user}`,
+      ...(at?.verdict === 'unresolved'
+        ? {
+            incomplete: `the registered contact names host ${at.host}, which this machine could not resolve (${at.why}): whether it is the SBC’s WAN address ${wan} was not judged; make the name resolvable here (DNS or the hosts file) and run T-3 again`,
+          }
+        : {}),
     });
     if (ctx.sbc) {
       const state = ctx.sbc.lineState;

@@ -343,6 +343,7 @@ export class Lab {
         wan: {
           address: p.sbc.wan.address,
           ...(p.sbc.wan.mediaAddresses ? { mediaAddress: p.sbc.wan.mediaAddresses[0] } : {}),
+          ...(p.sbc.wan.contactHost ? { contactHost: p.sbc.wan.contactHost } : {}),
           port: this.port(p.sbc.wan.port),
           ...(p.sbc.wan.transports.includes('tls') ? { tlsPort: this.port(p.sbc.wan.tlsPort) } : {}),
           tls: { ...sbcCert, ...(this.tlsCa ? { ca: this.tlsCa } : {}), verify: p.tls.verify },

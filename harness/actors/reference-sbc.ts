@@ -432,6 +432,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         clock,
         logger: log.child({ side: 'wan' }),
         contactUser: c.wan.line.username,
+        ...(c.wan.contactHost ? { contactHost: c.wan.contactHost } : {}),
         userAgent: c.userAgent,
         byeStatus,
         ...(c.timers ? { timers: c.timers } : {}),

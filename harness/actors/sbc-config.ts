@@ -67,6 +67,8 @@ export interface SbcWanConfig {
   address: string;
   /** Where its calls' RTP ports are bound and what its SDP names (default: `address`). */
   mediaAddress?: string;
+  /** Host name written in its Contact instead of `address` (one that resolves to it); default: the address. */
+  contactHost?: string;
   /** UDP and TCP port (0 = ephemeral). */
   port: number;
   /** TLS listener port (0 = ephemeral); no TLS listener when undefined. */
@@ -193,6 +195,7 @@ export const referenceSbcConfigSchema = z.object({
   wan: z.object({
     address: z.string().min(1),
     mediaAddress: z.string().min(1).optional(),
+    contactHost: z.string().min(1).optional(),
     port: port.default(0),
     tlsPort: port.optional(),
     tls: z

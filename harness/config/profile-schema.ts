@@ -67,7 +67,19 @@ export const sbcSchema = z.strictObject({
   model: z.string().default('sbc-harness reference SBC').describe('SBC model, for the report header'),
   firmware: z.string().default('').describe('SBC firmware, for the report header'),
   lan: endpoint.describe('the SBC side facing the OXO trunk'),
-  wan: endpoint.describe('the SBC side facing the provider'),
+  wan: endpoint
+    .extend({
+      contactHost: z
+        .string()
+        .regex(/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/, {
+          message: 'expected a host name (letters, digits, hyphens and dots)',
+        })
+        .optional()
+        .describe(
+          'host name the embedded SBC writes in its Contact toward the provider instead of its address (a real SBC’s FQDN setting); T-3 takes a Contact whose host name resolves to wan.address as a binding to it',
+        ),
+    })
+    .describe('the SBC side facing the provider'),
   codecOrder: z
     .array(codec)
     .min(1)

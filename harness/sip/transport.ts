@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { type Clock, systemClock } from '../support/clock.ts';
-import { literalFirstLookup } from '../support/literal-first-lookup.ts';
+import { literalFirstLookup, resolvedName } from '../support/literal-first-lookup.ts';
 import { type Logger, silentLogger } from '../support/log.ts';
 import { SummarizedLog } from '../support/log-summary.ts';
 import { ownCopy } from '../support/own-copy.ts';
@@ -957,5 +957,7 @@ function splitFirst(value: string): { head: string; rest: string } | undefined {
 
 /** The flow of a datagram from socket `u` to `target`. */
 function udpFlowOf(u: UdpSocket, target: { address: string; port: number }): Flow {
-  return { protocol: 'UDP', local: u.local, remote: { address: target.address, port: target.port } };
+  // A host name as target: the address the socket's lookup sent it to (none yet: the name).
+  const address = resolvedName(target.address) ?? target.address;
+  return { protocol: 'UDP', local: u.local, remote: { address, port: target.port } };
 }

@@ -44,6 +44,11 @@ export interface UserAgentOptions {
   logger?: Logger;
   /** User part of our Contact (default "sbc-harness"). */
   contactUser?: string;
+  /**
+   * Host part of our Contact instead of the listener's address: a host name that resolves to it
+   * (RFC 3261 §19.1.1 allows a name there; the peer resolves it, RFC 3263). Default: the address.
+   */
+  contactHost?: string;
   /** Value of the User-Agent header; none when undefined. */
   userAgent?: string;
   /** Send 100 Trying as soon as an INVITE arrives (default true). */
@@ -116,6 +121,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   readonly timers: TimerConfig;
   readonly log: Logger;
   private readonly contactUser: string;
+  private readonly contactHost: string | undefined;
   private ackWaits = 0;
   /** Dialogs ended within 64*T1 (see dialogEnded), by key. */
   private readonly ended = new Map<string, EndedDialog>();
@@ -131,6 +137,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
     this.log = opts.logger ?? silentLogger;
     this.contactUser = opts.contactUser ?? 'sbc-harness';
+    this.contactHost = opts.contactHost;
     this.transport = new TransportLayer({
       listen: opts.listen,
       ...(opts.tls ? { tls: opts.tls } : {}),
@@ -184,7 +191,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
   }
 
   private contactFor(protocol: TransportProtocol, l: { address: string; port: number }): string {
-    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    const name = this.contactHost ?? l.address;
+    const host = name.includes(':') ? `[${name}]` : name;
     const scheme = protocol === 'TLS' ? 'sips' : 'sip';
     const tp = protocol === 'UDP' ? '' : protocol === 'TCP' ? ';transport=tcp' : '';
     return `<${scheme}:${this.contactUser}@${host}:${l.port}${tp}>`;

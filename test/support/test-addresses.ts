@@ -30,6 +30,7 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     owner: 'profiles/embedded.yaml: the default lab, ephemeral ports in tests (per-case labs)',
     files: [
       'test/actors/provider-media.test.ts',
+      'test/scenarios/registration-contact.test.ts',
       'test/actors/provider-sipp.test.ts',
       'test/actors/provider.test.ts',
       'test/actors/reference-sbc-media.test.ts',

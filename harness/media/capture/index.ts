@@ -11,6 +11,7 @@ export { type PcapLink, PcapWriter, type PcapWriterOptions, type UdpRecord } fro
 export {
   addressFamily,
   buildIpUdp,
+  canBuildIpUdp,
   decodeUdpFrame,
   type Endpoint,
   LINKTYPE,

@@ -95,6 +95,12 @@ export function addressFamily(address: string): 4 | 6 | 0 {
   return isIPv4(address) ? 4 : isIPv6(address.replace(/%.*$/, '')) ? 6 : 0;
 }
 
+/** Whether {@link buildIpUdp} can build a packet between these ends (IP addresses of one family). */
+export function canBuildIpUdp(src: Endpoint, dst: Endpoint): boolean {
+  const fam = addressFamily(src.address);
+  return fam !== 0 && fam === addressFamily(dst.address);
+}
+
 /**
  * Builds IP + UDP headers and payload (no link header) with correct lengths and checksums.
  * Both ends must be of the same family; throws a RangeError otherwise (programming error).
