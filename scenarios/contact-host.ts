@@ -7,6 +7,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { isSipUri, parseNameAddr, parseUri } from '../harness/sip/index.ts';
 
 /** Every address a host name resolves to. */
 export type ResolveHost = (host: string) => Promise<string[]>;
@@ -33,10 +34,19 @@ function canonical(a: string): string {
   }
 }
 
-/** The host of a SIP or SIPS Contact URI (brackets of an IPv6 reference taken off). */
+/** The host of a SIP or SIPS Contact (a URI, or a name-addr), brackets of an IPv6 reference taken off. */
 export function contactHostOf(contact: string): string | undefined {
-  const m = /^<?sips?:(?:[^@>]*@)?(\[[^\]]+\]|[^:;>?]+)/i.exec(contact.trim());
-  return m?.[1]?.replace(/^\[|\]$/g, '');
+  const t = contact.trim();
+  const na = parseNameAddr(t);
+  const uri = na.ok ? na.value.uri : undefined;
+  const u =
+    uri ??
+    (() => {
+      const p = parseUri(t);
+      return p.ok ? p.value : undefined;
+    })();
+  if (!u || !isSipUri(u)) return undefined;
+  return u.host.replace(/^\[|\]$/g, '');
 }
 
 /** Whether `contact` names `address`: by its IP address, or by a host name that resolves to it. */

@@ -263,7 +263,7 @@ export const lineRegistration = testCase({
         : `The provider holds no binding for line ${line.user}`,
       ...(at?.verdict === 'unresolved'
         ? {
-            incomplete: `the registered contact names host ${at.host}, which this machine could not resolve (${at.why}): whether it is the SBC’s WAN address ${wan} was not judged; make the name resolvable here (DNS or the hosts file) and run T-3 again`,
+            incomplete: `the registered contact names host ${at.host}, which this machine could not resolve (${at.why}): whether it is the SBC’s WAN address ${wan} was not judged; make the name resolvable here (DNS or the hosts file) and run T-3 again; the provider simulator on this machine sends its in-dialog requests (ACK, BYE) to that name too, so until then calls may fail here for the same reason, not the SBC's`,
           }
         : {}),
     });

@@ -592,14 +592,13 @@ export class Lab {
 /**
  * What a simulated provider phone offers and accepts, as the profile describes the provider: its
  * codecs in order, telephone-events or none (`provider.telephoneEvent`), SDES-SRTP when it
- * requires it (`srtp: false`: plain RTP whatever it says, as the load's phones). A fresh object
- * each time (a phone may change its own).
+ * requires it (`provider.srtp`). A fresh object each time (a phone may change its own).
  */
-export function providerPhonePrefs(profile: Profile, o: { srtp?: boolean } = {}): CallMediaPrefs {
+export function providerPhonePrefs(profile: Profile): CallMediaPrefs {
   return {
     codecs: [...profile.provider.codecs],
     telephoneEvent: profile.provider.telephoneEvent,
-    ...(profile.provider.srtp && o.srtp !== false ? { srtp: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
+    ...(profile.provider.srtp ? { srtp: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
   };
 }
 

@@ -138,6 +138,11 @@ function ineffectiveKeys(raw: unknown, profile: Profile): string[] {
       continue;
     out.push(`sbc.${key} has no effect with sbc.kind: external (${why})`);
   }
+  const wan = sbc.wan as Record<string, unknown> | undefined;
+  if (wan && typeof wan === 'object' && 'contactHost' in wan)
+    out.push(
+      'sbc.wan.contactHost has no effect with sbc.kind: external (set the name the SBC writes in its Contact on the SBC itself; T-3 accepts any name that resolves to sbc.wan.address)',
+    );
   return out;
 }
 

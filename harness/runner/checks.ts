@@ -300,7 +300,7 @@ export class Checks {
       expected.name === undefined ||
       shown === expected.name ||
       shown === '' ||
-      (line !== undefined && isTheNumber(shown, line.number));
+      (line !== undefined && isTheNumber(shown, line));
     const ok =
       line !== undefined && (expected.number === undefined || line.number === expected.number) && nameOk;
     const why =
@@ -317,14 +317,17 @@ export class Checks {
   }
 }
 
-/** A display name that is only the number shown beside it (in any of its formats: +49…, 0049…, 0…). */
-function isTheNumber(name: string, number: string): boolean {
-  const n = name.replace(/[\s\-().]/g, '');
-  if (!/^\+?\d{3,}$/.test(n)) return false;
-  const a = n.replace(/^\+/, '').replace(/^0+/, '');
-  const b = number.replace(/\D/g, '').replace(/^0+/, '');
-  if (a.length === 0 || b.length === 0) return false;
-  return a === b || (Math.min(a.length, b.length) >= 6 && (a.endsWith(b) || b.endsWith(a)));
+/**
+ * A display name that is only the number of the line it is shown on: the number as the OXO
+ * shows it (040555001), or as it came (+4940555001, also written 004940555001), separators
+ * (spaces, dashes, dots, slashes, brackets) aside. Any other number is not the caller's.
+ */
+function isTheNumber(name: string, line: DisplayLine): boolean {
+  const n = name.replace(/[\s\-()./]/g, '');
+  if (!/^\+?\d+$/.test(n)) return false;
+  const raw = line.raw.replace(/[\s\-()./]/g, '');
+  const international = n.startsWith('00') ? `+${n.slice(2)}` : n;
+  return n === line.number || n === raw || (raw.startsWith('+') && international === raw);
 }
 
 /**

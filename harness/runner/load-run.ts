@@ -576,10 +576,12 @@ async function runCall(
     // A transfer's other legs (its target's, its consultation's).
     if (moved) for (const o of [moved.far, ...(moved.others ?? [])]) legs.push([o.call, o.name]);
     const seen = new Set<Call>();
+    const authFailed: string[] = [];
     for (const [leg, name] of legs) {
       if (!leg || seen.has(leg)) continue;
       seen.add(leg);
       const st = leg.media.stats();
+      if (st.srtpAuthFailed) authFailed.push(`${name}: ${st.srtpAuthFailed}`);
       if (st.sendFailures)
         rec.failures.push(
           `harness error: ${name}: ${st.sendFailures} RTP packets of ours not sent (${st.sendFailure ?? 'no code'})`,
@@ -590,6 +592,12 @@ async function runCall(
           `${name}: our RTP could not be sent to the media address in the SDP (${st.unreachable} datagrams, ${st.unreachableDetail ?? 'no detail'})`,
         );
     }
+    // Why a failed SRTP call heard nothing: packets whose authentication failed (keys or suite
+    // other than the a=crypto of the SDP, RFC 4568 §6.1; RFC 3711 §3.3 drops them).
+    if (rec.failures.length > 0 && authFailed.length > 0)
+      rec.failures.push(
+        `SRTP packets that failed authentication and were dropped (${authFailed.join('; ')})`,
+      );
     await parties.dropLate(key, callee);
     // The actors keep every call they took part in (their registries); what a leg recorded
     // need not outlive the check (docs/load.md, limits).

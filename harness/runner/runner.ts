@@ -913,8 +913,8 @@ function writeEvidence(
   for (const r of lab?.caseMediaEvidence() ?? [])
     records.push({ timeMs: r.wallMs, src: r.src, dst: r.dst, payload: r.bytes });
   records.sort((a, b) => a.timeMs - b.timeMs);
-  // A datagram whose ends are not both IP addresses of one family (a host name the lookup had
-  // not answered yet) cannot go in a pcap: it stays in the SIP text, and the capture says no more.
+  // A datagram whose ends are not both IP addresses of one family (a host name no lookup of ours
+  // answered, an address of each family) cannot go in a pcap: it stays in the SIP text.
   for (const r of records) if (capture.canBuildIpUdp(r.src, r.dst)) w.addUdp(r);
   const pcapFile = `cases/${id}.pcap`;
   writeFileSync(join(outDir, pcapFile), w.toBuffer());

@@ -744,6 +744,9 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
           address: addrSocket.localAddress ?? conn.local.address,
           port: addrSocket.localPort ?? conn.local.port,
         };
+        // Dialled by host name: the flow is recorded with the address the name led to.
+        if (net.isIP(conn.remote.address) === 0 && addrSocket.remoteAddress)
+          conn.remote = { address: addrSocket.remoteAddress, port: conn.remote.port };
       },
       () => undefined,
     );
@@ -957,7 +960,7 @@ function splitFirst(value: string): { head: string; rest: string } | undefined {
 
 /** The flow of a datagram from socket `u` to `target`. */
 function udpFlowOf(u: UdpSocket, target: { address: string; port: number }): Flow {
-  // A host name as target: the address the socket's lookup sent it to (none yet: the name).
-  const address = resolvedName(target.address) ?? target.address;
+  // A host name as target: the address the socket's lookup (of its family) sent it to.
+  const address = resolvedName(target.address, u.local.address.includes(':') ? 6 : 4) ?? target.address;
   return { protocol: 'UDP', local: u.local, remote: { address, port: target.port } };
 }

@@ -22,8 +22,9 @@ export function literalFirstLookup(
   }
   dns.lookup(hostname, options as dns.LookupOneOptions, (err, address, fam) => {
     if (!err && typeof address === 'string') {
-      if (resolved.size >= MAX_NAMES && !resolved.has(hostname)) resolved.clear();
-      resolved.set(hostname, address);
+      const key = `${fam}|${hostname}`;
+      if (resolved.size >= MAX_NAMES && !resolved.has(key)) resolved.clear();
+      resolved.set(key, address);
     }
     callback(err, address, fam);
   });
@@ -33,7 +34,10 @@ export function literalFirstLookup(
 const MAX_NAMES = 256;
 const resolved = new Map<string, string>();
 
-/** The address `host` last resolved to in a send of ours; undefined for an IP literal or a name not yet resolved. */
-export function resolvedName(host: string): string | undefined {
-  return resolved.get(host);
+/**
+ * The address of `family` (4 or 6) that `host` last resolved to in a send of ours; undefined
+ * for an IP literal or a name not yet resolved.
+ */
+export function resolvedName(host: string, family: number): string | undefined {
+  return resolved.get(`${family}|${host}`);
 }

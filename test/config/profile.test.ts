@@ -124,6 +124,27 @@ describe('profiles: security keys', () => {
     }
   });
 
+  it('says sbc.wan.contactHost has no effect on an external SBC, and takes it on the embedded one', () => {
+    const warnings: string[] = [];
+    const withName = (kind: string) =>
+      base
+        .replace('kind: embedded', kind)
+        .replace(/(\n {2}wan: \{[^}]*)\}/, '$1, contactHost: sbc.example }');
+    const external = parseProfile(withName('kind: external'), 'x.yaml', {}, warnings);
+    expect(external.sbc.wan.contactHost).toBe('sbc.example');
+    expect(
+      warnings.some((w) => /^sbc\.wan\.contactHost has no effect with sbc\.kind: external/.test(w)),
+    ).toBe(true);
+    const quiet: string[] = [];
+    expect(parseProfile(withName('kind: embedded'), 'x.yaml', {}, quiet).sbc.wan.contactHost).toBe(
+      'sbc.example',
+    );
+    expect(quiet).toEqual([]);
+    expect(() =>
+      parseProfile(withName('kind: embedded').replace('sbc.example', '"bad name!"'), 'x.yaml'),
+    ).toThrow(/contactHost/);
+  });
+
   it('says sbc.open has no effect on an external SBC', () => {
     const warnings: string[] = [];
     parseProfile(

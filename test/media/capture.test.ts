@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildIpUdp,
+  canBuildIpUdp,
   decodeUdpFrame,
   encodeWav,
   LINKTYPE,
@@ -121,6 +122,16 @@ describe('pcap writer and reader', () => {
         });
       }
     }
+  });
+
+  it('tells which ends a packet can be built between: IP addresses of one family, not a host name', () => {
+    const v4 = { address: '127.0.0.1', port: 5060 };
+    const v6 = { address: '::1', port: 5060 };
+    expect(canBuildIpUdp(v4, { address: '127.0.0.2', port: 1 })).toBe(true);
+    expect(canBuildIpUdp(v6, { address: 'fe80::1%lo', port: 1 })).toBe(true);
+    expect(canBuildIpUdp(v4, v6)).toBe(false);
+    expect(canBuildIpUdp(v4, { address: 'localhost', port: 5060 })).toBe(false);
+    expect(() => buildIpUdp(v4, { address: 'localhost', port: 5060 }, new Uint8Array(1))).toThrow(RangeError);
   });
 
   it('computes a valid IPv4 header checksum and UDP checksum', () => {

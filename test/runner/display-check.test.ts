@@ -34,18 +34,21 @@ describe('display check', () => {
   });
 
   it('the number as the name, in any of its formats: OK', () => {
-    for (const name of ['+4940555001', '004940555001', '040 555001']) {
+    for (const name of ['+4940555001', '004940555001', '040 555001', '040/555001']) {
       const r = judge(`"${name}" <sip:+4940555001@provider.test>`);
       expect(r.ok, name).toBe(true);
       expect(r.record?.observed, name).toMatch(/the number shown as the name/);
     }
   });
 
-  it('another name, a wrong number, a short number as the name: NOK', () => {
+  it('another name, a wrong number, another number as the name: NOK', () => {
     expect(judge('"PSTN Two" <sip:+4940555001@provider.test>').ok).toBe(false);
     expect(judge('"PSTN One" <sip:+4940555002@provider.test>').ok).toBe(false);
     expect(judge('<sip:+4940555002@provider.test>').ok).toBe(false);
-    expect(judge('"001" <sip:+4940555001@provider.test>').ok).toBe(false);
+    // Numbers that are not the caller's, as the name: another country's, a cut-off tail, the
+    // national number read as another country's (0040… is Romania).
+    for (const name of ['001', '+4440555001', '555001', '0040555001', '1240555001'])
+      expect(judge(`"${name}" <sip:+4940555001@provider.test>`).ok, name).toBe(false);
     const none = new Checks(systemClock);
     expect(none.display(undefined, EXPECTED, 'Premium Deskphone 1')).toBe(false);
   });

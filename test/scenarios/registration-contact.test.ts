@@ -70,6 +70,12 @@ describe('T-3 and a Contact with a host name', () => {
     };
     expect(contactHostOf('<sip:+49301@[2001:db8::1]:5060;transport=tcp>')).toBe('2001:db8::1');
     expect(contactHostOf('sips:sbc.example.com;ob')).toBe('sbc.example.com');
+    expect(contactHostOf('"SBC <main>" <sip:+49301@SBC.Example.com:5061;transport=tls>')).toBe(
+      'SBC.Example.com',
+    );
+    // A user part may hold ";" (RFC 3261 §25.1, user-unreserved): the host is what follows "@".
+    expect(contactHostOf('<sip:1.2.3.4;x=a@b.example>')).toBe('b.example');
+    expect(contactHostOf('*')).toBeUndefined();
     expect((await contactAt('<sip:u@[2001:DB8:0:0::1]:5060>', '2001:db8::1', none)).verdict).toBe('same');
     expect((await contactAt('<sip:u@127.0.10.3:5060>', '127.0.10.2', none)).verdict).toBe('other');
     expect(await contactAt('<sip:u@sbc.example.com:5060>', '127.0.10.2', none)).toEqual({
