@@ -221,6 +221,13 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
       'the BYE relayed to the provider has a CSeq below the INVITE’s: the provider answers 500 and stays in the call; the SIP validator names RFC 3261 §12.2.1.1',
   },
   {
+    fault: 'srtp-wrong-key',
+    affected: ['T-7'],
+    symptom: /SRTP packets from the SBC failed authentication/,
+    reads:
+      'the only case with SRTP toward the provider: its audio toward the PSTN phone never plays (one-way audio), and the comment counts the SRTP packets from the SBC that failed authentication',
+  },
+  {
     fault: 'silence-suppression',
     ...VAD_EFFECT,
     reads:

@@ -110,8 +110,6 @@ export interface CallMedia {
     /** Datagrams that could not go where the far side's SDP said (MediaLegStats.unreachable), and the last detail. */
     unreachable?: number;
     unreachableDetail?: string;
-    /** SRTP packets that failed authentication (MediaLegStats.srtpAuthFailed). */
-    srtpAuthFailed?: number;
   };
   /** Audio time received so far, ms, whatever the packet size (MediaLeg.audioReceivedMs). */
   audioReceivedMs?(): number;

@@ -281,6 +281,16 @@ function display(na: NameAddr | undefined): string {
   return na?.displayName ? `"${na.displayName.replace(/"/g, '')}" ` : '';
 }
 
+/** An SDES inline key (RFC 4568 §6.1) with the first byte of its master key changed: fault srtp-wrong-key. */
+function otherInlineKey(inline: string): string {
+  const m = /^(inline:)?([A-Za-z0-9+/]+={0,2})(.*)$/i.exec(inline.trim());
+  if (!m) return inline;
+  const bytes = Buffer.from(m[2]!, 'base64');
+  if (bytes.length === 0) return inline;
+  bytes[0] = bytes[0]! ^ 0xff;
+  return `${m[1] ?? ''}${bytes.toString('base64')}${m[3] ?? ''}`;
+}
+
 function hostPort(address: string, port?: number): string {
   const h = address.includes(':') ? `[${address}]` : address;
   return port ? `${h}:${port}` : h;
@@ -648,7 +658,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
 
   private apply(call: Call, leg: Leg, n: SbcNegotiated): void {
     leg.negotiated = n;
-    leg.endpoint.configure(n.remote, n.srtp);
+    // srtp-wrong-key: what it sends is protected with another key than its SDP announced.
+    const srtp =
+      n.srtp && faultOn(this.config.faults, 'srtp-wrong-key')
+        ? { ...n.srtp, localKey: otherInlineKey(n.srtp.localKey) }
+        : n.srtp;
+    leg.endpoint.configure(n.remote, srtp);
     call.relay.setMedia(leg.relayLeg, n.media);
     leg.relayLeg.receives = n.peerDirection === 'sendrecv' || n.peerDirection === 'recvonly';
     const r = leg.record;

@@ -161,6 +161,7 @@ const faultsSchema = z
     'double-dtmf': z.boolean(),
     'no-sdp-in-reinvite-answer': z.boolean(),
     'bye-cseq-backwards': z.boolean(),
+    'srtp-wrong-key': z.boolean(),
     'silence-suppression': z.boolean(),
     'silence-suppression-unmarked': z.boolean(),
     'delay-media': z.number().min(0).max(MAX_FAULT_MS),

@@ -53,6 +53,8 @@ export interface SbcFaults {
   'no-auth-holdoff'?: boolean;
   /** Accept any certificate from the provider over TLS (no verification). */
   'tls-no-verify'?: boolean;
+  /** Protect the SRTP it sends with another master key than the one its SDP's a=crypto announces. */
+  'srtp-wrong-key'?: boolean;
   /** Keep a call whose 2xx was never ACKed: the other leg gets no BYE. */
   'no-ack-cleanup'?: boolean;
   /** A global INVITE rate limit: over 100 INVITEs in 2 s, every INVITE gets 503 for 10 s. */
@@ -246,6 +248,14 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
       'Accepts any certificate from the provider over TLS (no verification against the CA); read when the SBC starts.',
     onTheWire:
       'The SBC completes the TLS handshake with a provider presenting a self-signed certificate and sends its INVITE.',
+  },
+  {
+    name: 'srtp-wrong-key',
+    value: 'flag',
+    summary:
+      'Protects the SRTP it sends toward the provider with a master key other than the one its SDP’s a=crypto line announces (one byte changed), and reads what it receives with the right one.',
+    onTheWire:
+      'RTP/SAVP with a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:<key> in the SBC’s SDP, and SRTP packets from the SBC whose authentication tag does not verify with that key (RFC 3711 §3.3: the receiver drops them; RFC 4568 §6.1 binds the key to the SDP).',
   },
   {
     name: 'no-ack-cleanup',

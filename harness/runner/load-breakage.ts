@@ -97,6 +97,9 @@ const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   // A new call refused with 503 while N calls are up: exercised when the run had more than N in
   // flight at once (see `notExercised`).
   'session-limit': ['lost-calls'],
+  // The provider's phones drop every packet from the SBC (RFC 3711 §3.3): no audio toward them.
+  // Exercised only when they run SRTP (`provider.srtp`, see `notExercised`).
+  'srtp-wrong-key': ['degraded-audio'],
 };
 
 /** New INVITEs within 2 s above which `flood-lockout` locks the SBC (sbc-access-policy.ts). */
@@ -115,9 +118,14 @@ function notExercised(
   value: string | undefined,
   records: readonly LoadCallRecord[],
   holdS: number,
+  providerSrtp: boolean,
 ): string | undefined {
   const n = Number(value);
   switch (name) {
+    case 'srtp-wrong-key':
+      return providerSrtp
+        ? undefined
+        : "the provider's legs ran plain RTP (the profile's provider.srtp is false): no SRTP for a wrong key to break";
     // RTP stops N s after the answer. The first audio check starts MEDIA_SETTLE_MS after the
     // answer and fails when less than MIN_ARRIVED_SHARE of its audio arrived (load-audio-time.ts):
     // it catches N only below that point.
@@ -378,13 +386,14 @@ export function loadBreakage(
 /**
  * Each fault switch that was on (`name` or `name=value`), with what the run caught of it.
  * `records`: the run's calls, for the shapes that ran and the signs of the faults that break a
- * step of a shape.
+ * step of a shape; `providerSrtp`: the provider's phones ran SRTP.
  */
 export function loadFaultFindings(
   faults: readonly string[],
   breakage: readonly LoadBreakage[],
   records: readonly LoadCallRecord[],
   holdS: number,
+  providerSrtp = false,
 ): LoadFaultFinding[] {
   const seenKinds = new Set(breakage.map((b) => b.kind));
   const ran = new Set(records.map((r) => r.shape));
@@ -403,7 +412,9 @@ export function loadFaultFindings(
     );
     // Not seen, and beyond what the run's calls could trigger: not exercised, never "not caught".
     const why =
-      breaks.length > 0 && seen.length === 0 ? notExercised(name, value, records, holdS) : undefined;
+      breaks.length > 0 && seen.length === 0
+        ? notExercised(name, value, records, holdS, providerSrtp)
+        : undefined;
     const expects = why === undefined ? [...breaks] : [];
     const step = FAULT_STEPS[name];
     if (step) {

@@ -23,6 +23,7 @@ import {
   type CallMediaPrefs,
   type Extension,
   type Lab,
+  MediaLeg,
   type PstnPhone,
   partyOf,
   providerPhonePrefs,
@@ -581,7 +582,8 @@ async function runCall(
       if (!leg || seen.has(leg)) continue;
       seen.add(leg);
       const st = leg.media.stats();
-      if (st.srtpAuthFailed) authFailed.push(`${name}: ${st.srtpAuthFailed}`);
+      const auth = leg.media instanceof MediaLeg ? leg.media.details().srtpAuthFailed : 0;
+      if (auth > 0) authFailed.push(`${name}: ${auth}`);
       if (st.sendFailures)
         rec.failures.push(
           `harness error: ${name}: ${st.sendFailures} RTP packets of ours not sent (${st.sendFailure ?? 'no code'})`,
@@ -811,7 +813,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
     breakage,
-    faultFindings: loadFaultFindings(faults, breakage, records, o.holdS),
+    faultFindings: loadFaultFindings(faults, breakage, records, o.holdS, o.lab.profile.provider.srtp),
     timeline,
     calls: o.keepAllCalls ? records : records.slice(0, MAX_CALLS_KEPT),
     ...(records.length > MAX_CALLS_KEPT && !o.keepAllCalls ? { callsTruncated: true } : {}),

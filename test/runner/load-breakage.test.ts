@@ -141,6 +141,15 @@ describe('load breakage: what broke, by kind', () => {
     expect(f[6]).toMatchObject({ fault: 'malformed-stall', expects: [] });
     // Two calls are not 100 new INVITEs within 2 s; 110 calls started within 1.1 s are.
     expect(f[7]).toMatchObject({ fault: 'flood-lockout', expects: [] });
+    // A wrong SRTP key breaks nothing where the provider's legs run plain RTP; with SRTP it does.
+    expect(loadFaultFindings(['srtp-wrong-key'], none, records, 5)[0]).toMatchObject({
+      expects: [],
+      notExercised: expect.stringMatching(/plain RTP \(the profile's provider\.srtp is false\)/),
+    });
+    expect(loadFaultFindings(['srtp-wrong-key'], none, records, 5, true)[0]).toMatchObject({
+      expects: ['degraded-audio'],
+      caught: false,
+    });
     const burst = Array.from({ length: 110 }, (_, i) => rec(i, { startMs: i * 10 }));
     const g = loadFaultFindings(['flood-lockout'], loadBreakage(burst, DEFAULT_LOAD_THRESHOLDS), burst, 5);
     expect(g[0]).toMatchObject({ expects: ['lost-calls'], caught: false });
@@ -386,6 +395,25 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(md).toContain('### What broke and which fault');
     expect(md).toMatch(/\| `one-way-audio` \| .* \| degraded audio \| \*\*caught\*\*: degraded audio \|/);
     expect(md).toMatch(/\| degraded audio \| 2 \| 2 of 2 calls; 2 direction\(s\) silent/);
+  });
+
+  it('degraded audio: srtp-wrong-key with a provider that requires SRTP, each call naming the packets that failed authentication', async () => {
+    const profile = loadProfile();
+    profile.provider.srtp = true;
+    profile.sbc.srtpTowardProvider = true;
+    const l = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults: ['srtp-wrong-key'] });
+    labs.push(l);
+    const r = await runLoad({ lab: l, calls: 2, steps: [2], holdS: 1, direction: 'both' });
+    expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(2);
+    for (const c of r.calls) {
+      expect(c.established, `call ${c.index}`).toBe(true);
+      expect(c.failures.join('; '), `call ${c.index}`).toMatch(
+        /SRTP packets that failed authentication and were dropped \(load-\d+ \(\+\d+\): \d+\)/,
+      );
+    }
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'srtp-wrong-key', seen: ['degraded-audio'], caught: true }),
+    ]);
   });
 
   it('degraded audio: stop-rtp-after, caught by the audio that did not arrive', async () => {
