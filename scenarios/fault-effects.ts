@@ -223,7 +223,7 @@ export const FAULT_EFFECTS: readonly FaultEffect[] = [
   {
     fault: 'srtp-wrong-key',
     affected: ['T-7'],
-    symptom: /SRTP packets from the SBC failed authentication/,
+    symptom: /SRTP packets from the SBC failed the SRTP authentication check/,
     reads:
       'the only case with SRTP toward the provider: its audio toward the PSTN phone never plays (one-way audio), and the comment counts the SRTP packets from the SBC that failed authentication',
   },

@@ -251,19 +251,24 @@ export const lineRegistration = testCase({
     const at = b ? await contactAt(b.contact, wan) : undefined;
     const resolvedWords =
       at && at.verdict !== 'unreadable' && 'resolved' in at && at.resolved
-        ? ` (${at.host} resolves to ${at.resolved.join(', ')})`
+        ? ` (${at.host} resolves to ${at.resolved.join(', ')}, as this machine resolves it: hosts file, then DNS)`
         : '';
+    // A name that does not exist (ENOTFOUND, ENODATA) cannot be sent to: the binding is unusable.
+    // A resolver that did not answer (a timeout, EAI_AGAIN) says nothing about the SBC.
+    const missing = at?.verdict === 'unresolved' && /^(ENOTFOUND|ENODATA)$/.test(at.why);
     ctx.check.that('the provider holds a binding to the SBC’s WAN address', at?.verdict === 'same', {
       expected: `a contact at ${wan} (that address, or a host name that resolves to it)`,
       observed: b
-        ? `${b.contact}${resolvedWords}, ${Math.round((b.expiresAtMs - ctx.provider.clock.now()) / 1000)} s left`
+        ? `${b.contact}${resolvedWords}${at?.verdict === 'unresolved' ? ` (${at.host}: ${at.why})` : ''}, ${Math.round((b.expiresAtMs - ctx.provider.clock.now()) / 1000)} s left`
         : 'no binding',
-      failure: b
-        ? `The SBC registered contact ${b.contact}${resolvedWords}, not its WAN address ${wan}`
-        : `The provider holds no binding for line ${line.user}`,
-      ...(at?.verdict === 'unresolved'
+      failure: !b
+        ? `The provider holds no binding for line ${line.user}`
+        : missing && at?.verdict === 'unresolved'
+          ? `The SBC registered contact ${b.contact}, whose host name ${at.host} does not resolve (${at.why}, as this machine's resolver sees it): a provider cannot send to it (RFC 3263)`
+          : `The SBC registered contact ${b.contact}${resolvedWords}, not its WAN address ${wan}`,
+      ...(at?.verdict === 'unresolved' && !missing
         ? {
-            incomplete: `the registered contact names host ${at.host}, which this machine could not resolve (${at.why}): whether it is the SBC’s WAN address ${wan} was not judged; make the name resolvable here (DNS or the hosts file) and run T-3 again; the provider simulator on this machine sends its in-dialog requests (ACK, BYE) to that name too, so until then calls may fail here for the same reason, not the SBC's`,
+            incomplete: `the registered contact names host ${at.host}, which this machine's resolver did not answer for (${at.why}): whether it is the SBC’s WAN address ${wan} was not judged; run T-3 again when the resolver answers. The provider simulator on this machine sends its in-dialog requests (ACK, BYE) to that name too, so calls may fail here for the same reason, not the SBC's`,
           }
         : {}),
     });
@@ -671,7 +676,7 @@ export const srtpTowardProvider = testCase({
       ctx.check.that('no SRTP authentication failure at the provider', d.srtpAuthFailed === 0, {
         expected: '0 packets failing SRTP authentication',
         observed: `${d.srtpAuthFailed} failed, ${d.received} accepted`,
-        failure: `${d.srtpAuthFailed} SRTP packets from the SBC failed authentication at the provider`,
+        failure: `${d.srtpAuthFailed} SRTP packets from the SBC failed the SRTP authentication check at the PSTN phone (RFC 3711 §3.3: protected with another key than the SDP's a=crypto) and were dropped`,
       });
     }
     ctx.note(`SRTP suite on the WAN leg: ${suite ?? 'none'}.`);

@@ -598,20 +598,25 @@ export class CallWatch {
     return out;
   }
 
-  /** Records the three invariants as checks (nothing when the case made no call). */
-  judge(check: Checks): void {
+  /**
+   * Records the three invariants as checks (nothing when the case made no call). Returns notes
+   * for the cell's comment: legal behaviour of the SBC a reader of the report should see (silence
+   * left out of the RTP).
+   */
+  judge(check: Checks): string[] {
     const calls = this.calls();
-    if (calls.length === 0) return;
+    if (calls.length === 0) return [];
     const pairs = pairCalls(calls);
     const partner = new Map<TrackedCall, TrackedCall>();
     for (const [a, b] of pairs) {
       partner.set(a, b);
       partner.set(b, a);
     }
-    this.judgeMedia(check, calls, partner);
+    const notes = this.judgeMedia(check, calls, partner);
     this.judgeMediaAddresses(check, calls);
     this.judgeRelease(check, pairs);
     this.judgeLeftovers(check, calls);
+    return notes;
   }
 
   /**
@@ -641,7 +646,7 @@ export class CallWatch {
     for (const t of this.calls()) if (t.up) await t.call.hangup().catch(() => undefined);
   }
 
-  private judgeMedia(check: Checks, calls: TrackedCall[], partner: Map<TrackedCall, TrackedCall>): void {
+  private judgeMedia(check: Checks, calls: TrackedCall[], partner: Map<TrackedCall, TrackedCall>): string[] {
     // Twice when needed: once a call showed silence suppression (either of its legs), a silence
     // of the far phone's that lasts to the end of its legs is taken as suppressed too.
     let legs = this.mediaLegs(calls, partner, new Set());
@@ -654,7 +659,7 @@ export class CallWatch {
     }
     if (shown.size > 0 && legs.some((l) => l.failures.length > 0))
       legs = this.mediaLegs(calls, partner, shown);
-    if (legs.length === 0) return;
+    if (legs.length === 0) return [];
     const failures = legs.flatMap((l) =>
       l.failures.map((g) => {
         const answered = l.t.establishedMs ?? 0;
@@ -677,9 +682,8 @@ export class CallWatch {
     // A leg whose arrivals were not all kept: what was kept is judged (a gap there still fails),
     // the rest is not, and without a failure the cell cannot be OK (INCOMPLETE, saying why).
     const unjudged = legs.filter((l) => l.notJudged).map((l) => `${legName(l.t)}: ${notJudgedWords(l)}`);
-    // The tone before our hang-up (hang-up-probe.ts) is named where a silence was judged on its
-    // call: on a leg with a gap, or whose partner has one.
-    const gapped = new Set(legs.filter((l) => l.legal.length + l.failures.length > 0).map((l) => l.t));
+    // The tone before our hang-up (hang-up-probe.ts) is named on every leg that sent one: a reader
+    // of the capture sees a short tone and a BYE a little later, and here why.
     const evidence = legs.flatMap((l) => {
       const answered = l.t.establishedMs ?? 0;
       const rel = (ms: number) => `+${secs(ms - answered)}`;
@@ -697,13 +701,24 @@ export class CallWatch {
           (g) =>
             `${legName(l.t)}: no RTP from ${rel(g.fromMs)} to ${rel(g.toMs)} (${secs(g.lengthMs)} > ${l.bound} ms)`,
         ),
-        ...(l.t.probeMs !== undefined && (gapped.has(l.t) || gapped.has(partner.get(l.t) as TrackedCall))
+        ...(l.t.probeMs !== undefined
           ? [
-              `${legName(l.t)}: its phone, silent until then, sent a short tone from ${rel(l.t.probeMs)}, before our hang-up (so that silence the SBC suppressed is told from media that stopped; docs/call-invariants.md)`,
+              `${legName(l.t)}: its phone, silent until then, sent a short 1020 Hz tone from ${rel(l.t.probeMs)} and our BYE waited for RTP to come back (at most 0.5 s): the harness's probe before its hang-up, which tells silence an SBC leaves out from media that stopped (docs/call-invariants.md)`,
             ]
           : []),
       ];
     });
+    const suppressed = legs.filter((l) => l.legal.some((g) => /silence suppressed/.test(g.legal ?? '')));
+    const cnLegs = legs.filter((l) => l.legal.some((g) => /comfort-noise/.test(g.legal ?? '')));
+    const notes: string[] = [];
+    if (suppressed.length > 0)
+      notes.push(
+        `The SBC left silence out of the RTP without comfort noise (VAD) toward ${suppressed.map((l) => legName(l.t)).join(', ')}: legal on a voice call (RFC 3551 §4.1), noted for the report.`,
+      );
+    if (cnLegs.length > 0)
+      notes.push(
+        `The SBC sent comfort noise during silence toward ${cnLegs.map((l) => legName(l.t)).join(', ')} (RFC 3389).`,
+      );
     check.that('RTP flows both ways on every call from answer to hang-up', failures.length === 0, {
       expected: `no gap over ${MEDIA_GAP_BOUND_MS} ms (plus 4 × jitter) in the RTP any leg receives, outside hold and declared quiet windows`,
       observed,
@@ -713,6 +728,7 @@ export class CallWatch {
         ? { incomplete: `the media of the call was not judged to the hang-up (${unjudged.join('; ')})` }
         : {}),
     });
+    return notes;
   }
 
   private mediaLegs(

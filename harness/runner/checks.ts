@@ -306,8 +306,8 @@ export class Checks {
     const why =
       ok && expected.name !== undefined && shown !== expected.name
         ? shown === ''
-          ? ` (no name shown: the SBC left the display-name "${expected.name}" out, which RFC 3261 §20.20 allows; the number identifies the caller)`
-          : ` (the number shown as the name: an SBC writes its own leg's display-name, RFC 3261 §20.20)`
+          ? ` (number only: the INVITE the OXO received carried no display-name; the caller sent "${expected.name}")`
+          : ` (the number shown as the name: the INVITE the OXO received carried it as the display-name; the caller sent "${expected.name}")`
         : '';
     return this.that(`display on ${where}`, ok, {
       expected: wanted,

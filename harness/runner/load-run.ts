@@ -598,7 +598,7 @@ async function runCall(
     // other than the a=crypto of the SDP, RFC 4568 §6.1; RFC 3711 §3.3 drops them).
     if (rec.failures.length > 0 && authFailed.length > 0)
       rec.failures.push(
-        `SRTP packets that failed authentication and were dropped (${authFailed.join('; ')})`,
+        `SRTP packets that failed the SRTP authentication check (RFC 3711 §3.3) and were dropped (${authFailed.join('; ')})`,
       );
     await parties.dropLate(key, callee);
     // The actors keep every call they took part in (their registries); what a leg recorded

@@ -723,7 +723,7 @@ async function runCase(
     // The case's own checks decide whether it checked anything; the call invariants come on top.
     const caseChecked = checks.records.length > 0;
     await calls.settle();
-    calls.judge(checks);
+    for (const n of calls.judge(checks)) if (!notes.includes(n)) notes.push(n);
     if (caseChecked) recordSipRuleChecks(checks, validator, Date.now());
     // The RTP the SBC sent to our legs is judged against docs/rtp-rules.md.
     if (caseChecked) recordRtpRuleChecks(checks, rtpValidator, lab.caseReceivedMedia());

@@ -43,11 +43,11 @@ async function call(faults: string[], probe: boolean, toneMs = 800, callMs = 250
   await pstn.ended();
   await watch.settle();
   const checks = new Checks(systemClock);
-  watch.judge(checks);
+  const notes = watch.judge(checks);
   const media = checks.records.find((r) => r.name.startsWith('RTP flows both ways'));
   const release = checks.records.find((r) => r.name.startsWith('both legs'));
   const legs = callRegistries(lab).flatMap((r) => r.since(0));
-  return { media, release, legs };
+  return { media, release, legs, notes };
 }
 
 describe('a tone before our hang-up', () => {
@@ -63,7 +63,11 @@ describe('a tone before our hang-up', () => {
     expect(withTone.media?.observed).toMatch(/legal silence/);
     const evidence = withTone.media?.evidence ?? [];
     expect(evidence.some((e) => /without RTP from .*silence suppressed, RFC 3551/.test(e))).toBe(true);
-    expect(evidence.filter((e) => /sent a short tone from \+\d/.test(e))).toHaveLength(2);
+    expect(evidence.filter((e) => /sent a short 1020 Hz tone from \+\d/.test(e))).toHaveLength(2);
+    // The cell's comment says the SBC left silence out (legal, but the report's reader sees it).
+    expect(withTone.notes.join(' ')).toMatch(
+      /The SBC left silence out of the RTP without comfort noise \(VAD\) toward the provider leg \(pstn1\), the OXO leg \(deskphone1\)/,
+    );
     expect(withTone.legs.every((t) => t.probeMs !== undefined)).toBe(true);
     expect(withTone.release?.ok).toBe(true);
   });
@@ -88,7 +92,8 @@ describe('a tone before our hang-up', () => {
     const r = await call([], true, 5000, 2000);
     expect(r.media?.ok).toBe(true);
     expect(r.legs.every((t) => t.probeMs === undefined)).toBe(true);
-    expect((r.media?.evidence ?? []).some((e) => /short tone/.test(e))).toBe(false);
+    expect((r.media?.evidence ?? []).some((e) => /short 1020 Hz tone/.test(e))).toBe(false);
+    expect(r.notes).toEqual([]);
   });
 
   it('a hang-up asked twice while the first waits sends one BYE', async () => {

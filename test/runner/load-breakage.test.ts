@@ -408,7 +408,7 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     for (const c of r.calls) {
       expect(c.established, `call ${c.index}`).toBe(true);
       expect(c.failures.join('; '), `call ${c.index}`).toMatch(
-        /SRTP packets that failed authentication and were dropped \(load-\d+ \(\+\d+\): \d+\)/,
+        /SRTP packets that failed the SRTP authentication check \(RFC 3711 §3\.3\) and were dropped \(load-\d+ \(\+\d+\): \d+\)/,
       );
     }
     expect(r.faultFindings).toEqual([
