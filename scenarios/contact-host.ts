@@ -38,13 +38,8 @@ function canonical(a: string): string {
 export function contactHostOf(contact: string): string | undefined {
   const t = contact.trim();
   const na = parseNameAddr(t);
-  const uri = na.ok ? na.value.uri : undefined;
-  const u =
-    uri ??
-    (() => {
-      const p = parseUri(t);
-      return p.ok ? p.value : undefined;
-    })();
+  const p = na.ok ? undefined : parseUri(t);
+  const u = na.ok ? na.value.uri : p?.ok ? p.value : undefined;
   if (!u || !isSipUri(u)) return undefined;
   return u.host.replace(/^\[|\]$/g, '');
 }

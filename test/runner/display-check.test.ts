@@ -4,15 +4,11 @@
  * itself, or absent (an SBC writes its own leg's From and may leave the display-name out,
  * RFC 3261 §20.20), never another name.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { displayFor } from '../../harness/actors/index.ts';
-import { loadProfile } from '../../harness/config/profile.ts';
-import { Checks, runPlan } from '../../harness/runner/index.ts';
+import { Checks } from '../../harness/runner/index.ts';
 import { systemClock } from '../../harness/support/clock.ts';
-import { PLAN } from '../../scenarios/index.ts';
+import { quickPlanCells } from '../support/quick-plan.ts';
 
 const EXPECTED = { number: '040555001', name: 'PSTN One' };
 const line = (pai: string) => displayFor({ pAssertedIdentity: pai }, { countryCode: '49' });
@@ -61,25 +57,10 @@ describe('display check', () => {
   it('a case whose set shows the number only is OK, and its comment says the name did not reach the set', {
     timeout: 60_000,
   }, async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'display-'));
-    try {
-      const r = await runPlan({
-        cases: PLAN,
-        profile: loadProfile(),
-        profileFile: 'profiles/embedded.yaml',
-        outDir,
-        harnessVersion: 'test',
-        only: '8-3-2',
-        quick: true,
-        personalities: ['no-display-name'],
-      });
-      const cell = r.results.cells.find((c) => c.id === '8-3-2');
-      expect(cell?.verdict, cell?.comment).toBe('OK');
-      expect(cell?.comment).toMatch(
-        /Premium Deskphone 1 shows the caller's number only: the name "PSTN One" that the provider sent did not reach the OXO/,
-      );
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
-    }
+    const cell = (await quickPlanCells('8-3-2', { personalities: ['no-display-name'] })).get('8-3-2');
+    expect(cell?.verdict, cell?.comment).toBe('OK');
+    expect(cell?.comment).toMatch(
+      /Premium Deskphone 1 shows the caller's number only: the name "PSTN One" that the provider sent did not reach the OXO/,
+    );
   });
 });

@@ -5,37 +5,16 @@
  * name that resolves elsewhere is NOK, and one that cannot be resolved here is not judged.
  * Names used: "localhost" only (the hosts file), so no DNS query leaves the machine.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadProfile } from '../../harness/config/profile.ts';
-import { runPlan } from '../../harness/runner/index.ts';
 import { contactAt, contactHostOf } from '../../scenarios/contact-host.ts';
-import { PLAN } from '../../scenarios/index.ts';
+import { quickPlanCells } from '../support/quick-plan.ts';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function run(only: string, wan: string, contactHost: string) {
+function run(only: string, wan: string, contactHost: string) {
   const profile = loadProfile();
   profile.sbc.wan.address = wan;
   profile.sbc.wan.contactHost = contactHost;
-  const outDir = mkdtempSync(join(tmpdir(), 'contact-'));
-  dirs.push(outDir);
-  const r = await runPlan({
-    cases: PLAN,
-    profile,
-    profileFile: 'profiles/embedded.yaml',
-    outDir,
-    harnessVersion: 'test',
-    only,
-    quick: true,
-    workers: 2,
-  });
-  return new Map(r.results.cells.map((c) => [c.id, c]));
+  return quickPlanCells(only, { profile });
 }
 
 describe('T-3 and a Contact with a host name', () => {
