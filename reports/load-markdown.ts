@@ -11,6 +11,8 @@ import {
   type LoadShapeName,
   lowestMos,
   mixText,
+  mosRequired,
+  mosRequiredText,
   type Percentiles,
 } from '../harness/runner/index.ts';
 import { loadBreakageMarkdown } from './load-breakage-markdown.ts';
@@ -42,6 +44,18 @@ function worstLine(c: LoadCallRecord): string {
   )} | ${cell(what)} |`;
 }
 
+/**
+ * For the codecs of the run whose best E-model MOS lies below the threshold, what they were
+ * held to instead (mosRequired): ', 3.85 for G.723.1 (…)'; empty when there are none.
+ */
+function loweredMos(r: LoadResult, minMos: number): string {
+  const codecs = new Set<string>();
+  for (const d of [r.total.audio.callerToCallee, r.total.audio.calleeToCaller])
+    for (const c of Object.keys(d.lowestMosByCodec ?? {})) codecs.add(c);
+  const low = [...codecs].sort().filter((c) => mosRequired(c, minMos) !== minMos);
+  return low.map((c) => `, ${mosRequiredText(c, minMos)}`).join('');
+}
+
 /** The report section, as Markdown. */
 export function loadMarkdown(r: LoadResult): string {
   const t = r.thresholds;
@@ -58,7 +72,7 @@ export function loadMarkdown(r: LoadResult): string {
     '',
   );
   out.push(
-    `Thresholds: MOS ≥ ${t.minMos} in every direction of every call, setup time p95 < ${t.maxSetupP95Ms} ms, at most ${t.maxFailedCalls} failed call(s).`,
+    `Thresholds: MOS ≥ ${t.minMos} in every direction of every call${loweredMos(r, t.minMos)}, setup time p95 < ${t.maxSetupP95Ms} ms, at most ${t.maxFailedCalls} failed call(s).`,
     '',
   );
   const notReached = kneeNotReached(r.steps, r.options.steps, r.stoppedBy);

@@ -1,18 +1,6 @@
 /** Section 8.2 of the eSBC plan: codec negotiation (cases 8-1-1 … 8-1-4). */
-import { type Call, fixtureSource, MediaLeg } from '../harness/actors/index.ts';
-import { voipQuality } from '../harness/media/analysis/index.ts';
-import {
-  type CaseContext,
-  type Checks,
-  delayBound,
-  delayFailure,
-  delayText,
-  delayWithin,
-  HarnessError,
-  PayloadDelayProbe,
-  payloadDelayAtLeast,
-  testCase,
-} from '../harness/runner/index.ts';
+import type { Call } from '../harness/actors/index.ts';
+import { type CaseContext, carriesG723, fixtureAudioCheck, testCase } from '../harness/runner/index.ts';
 import { type Connected, callExtension, callExternal, hangUp, mediaSettled } from './call-helpers.ts';
 import { codecLabel, sdpFacts } from './sdp-facts.ts';
 
@@ -22,13 +10,6 @@ export function legsNote(what: string, legs: Array<[string, Call]>): string {
   const codecs = new Set(legs.map(([, call]) => call.media.negotiated?.codec));
   return `${what}: ${parts.join(', ')}${codecs.size > 1 ? ' (the SBC transcodes)' : ''}.`;
 }
-
-/** How long each side plays the G.723.1 fixture (the decoded comparison wants ≥ 1 s). */
-const FIXTURE_PLAY_MS = 1500;
-/** How long the G.723.1 delay probes record: the play and 100 ms for its last frames to arrive. */
-const CHECK_WINDOW_MS = FIXTURE_PLAY_MS + 100;
-/** Up to a 90 ms packet before the first frame leaves, and 60 ms in the receiver's reorder window. */
-const CHECK_SLACK_MS = 150;
 
 /**
  * The SBC's offer on one side lists its configured first codec first (the IWR's "select X as
@@ -61,136 +42,18 @@ export function checkSbcOfferOrder(
 
 /**
  * Audio in both directions whatever the legs negotiated. Without G.723.1 on either leg it is
- * the tone check of the runner. With G.723.1 (which the harness cannot encode or decode) both
- * sides play the committed fixture: G.723.1 passed through must arrive byte for byte, audio
- * transcoded from G.723.1 is compared decoded (codecs/fixture-verify.ts). G.723.1 that the SBC
- * encoded itself (8-1-4 allows "passed through or transcoded") cannot be decoded here: that
- * direction is judged on its packets arriving, and its audio is left not judged (INCOMPLETE
- * unless something else failed), a harness limit, never a verdict.
+ * the tone check of the runner; with G.723.1 (which the harness cannot encode or decode) it is
+ * the runner's fixture check (harness/runner/fixture-audio-check.ts), which the load's audio
+ * check shares.
  */
 export async function checkAudioAnyCodec(
   ctx: CaseContext,
   a: { call: Call; name: string },
   b: { call: Call; name: string },
 ): Promise<boolean> {
-  const ca = a.call.media.negotiated?.codec;
-  const cb = b.call.media.negotiated?.codec;
-  if (ca !== 'G723' && cb !== 'G723') return ctx.check.audio(a, b);
-  a.call.media.clearReceived();
-  b.call.media.clearReceived();
-  // What each side had received before the check (stats count from the answer).
-  const receivedBefore = new Map([a, b].map((x) => [x, x.call.media.stats().received]));
-  // One-way delay of G.723.1 passed through: its fixture frames are identifiable, so each
-  // arriving payload is timed against the moment the same frames left (delay-probe.ts).
-  const probeAb = new PayloadDelayProbe(ctx.check.clock, b.call.media, a.call.media);
-  const probeBa = new PayloadDelayProbe(ctx.check.clock, a.call.media, b.call.media);
-  a.call.media.play(fixtureSource('G723'));
-  b.call.media.play(fixtureSource('G723'));
-  await new Promise((r) => setTimeout(r, FIXTURE_PLAY_MS));
-  a.call.media.stopPlaying();
-  b.call.media.stopPlaying();
-  await new Promise((r) => setTimeout(r, CHECK_WINDOW_MS - FIXTURE_PLAY_MS));
-  probeAb.close();
-  probeBa.close();
-  let ok = true;
-  for (const [src, dst, probe] of [
-    [a, b, probeAb],
-    [b, a, probeBa],
-  ] as const) {
-    const cs = src.call.media.negotiated?.codec;
-    const cd = dst.call.media.negotiated?.codec;
-    if (cd === 'G723' && cs !== 'G723') {
-      const st = dst.call.media.stats();
-      const inWindow = { received: st.received - (receivedBefore.get(dst) ?? 0), lost: st.lost };
-      ok = judgeSbcEncodedG723(ctx.check, src.name, dst.name, cs, inWindow) && ok;
-      continue;
-    }
-    const media = dst.call.media;
-    if (!(media instanceof MediaLeg))
-      throw new HarnessError(`${dst.name}'s media leg cannot judge the G.723.1 fixture`);
-    const r = media.verifyFixture('G723');
-    const st = dst.call.media.stats();
-    const nothing = /no audio payloads/.test(r.detail);
-    const passthrough = cs === 'G723' && cd === 'G723';
-    const delay = passthrough
-      ? probe.measure(G723_FRAME_BYTES)
-      : { ...probe.measure(), found: false, reason: 'transcoded-fixture' as const };
-    const total = st.received + st.lost;
-    const lossPercent = total > 0 ? (100 * st.lost) / total : 100;
-    const mos = voipQuality({
-      codec: cd === 'G723' || cd === 'G729' || cd === 'G722' || cd === 'PCMU' ? cd : 'PCMA',
-      packetLossPercent: lossPercent,
-      jitterMs: st.jitterMs,
-      ...(delay.found ? { networkDelayMs: Math.max(0, delay.delayMs) } : {}),
-      echo: 'none',
-    }).mos;
-    const bound = delayBound(ctx.check.audioPolicy, cs ?? 'none', cd ?? 'none');
-    // Passed through byte for byte, yet no frame sent during the check arrived within it: the
-    // delay is at least about the check's length (payloadDelayAtLeast). At a whole fixture loop
-    // or more it cannot be told from a shorter one: the loop repeats (docs/audio-delay.md).
-    const atLeast = passthrough
-      ? payloadDelayAtLeast(delay, r.ok, bound, CHECK_WINDOW_MS, CHECK_SLACK_MS)
-      : undefined;
-    const delayOk = delayWithin(delay, bound) && atLeast === undefined;
-    ctx.check.streams.push({
-      from: src.name,
-      to: dst.name,
-      codec: cd ?? 'none',
-      packets: st.received,
-      lost: st.lost,
-      jitterMs: st.jitterMs,
-      mos,
-      toneLevel: 0,
-      ...(delay.found ? { delayMs: Math.round(delay.delayMs) } : {}),
-    });
-    ok =
-      ctx.check.that(`audio ${src.name} → ${dst.name} (G.723.1 fixture)`, r.ok && delayOk, {
-        expected: `${
-          passthrough
-            ? 'the G.723.1 frames sent, byte for byte (passed through)'
-            : `the fixture's audio after transcoding ${codecLabel(cs)} → ${codecLabel(cd)}`
-        }, one-way delay ≤ ${bound.boundMs} ms (ITU-T G.114)`,
-        observed: `${r.method}: ${r.detail} (${st.received} packets, ${st.lost} lost), ${atLeast !== undefined ? `one-way delay ≥ ${atLeast} ms (no frame sent during the check arrived within it)` : delayText(delay)}, MOS ${mos.toFixed(2)} with delay`,
-        failure: nothing
-          ? `No audio from ${src.name} reached ${dst.name} during the ${CHECK_WINDOW_MS} ms check (one-way audio, or a delay longer than that)`
-          : !r.ok
-            ? `The G.723.1 audio from ${src.name} arrived altered at ${dst.name}: ${r.detail}`
-            : atLeast !== undefined
-              ? `Audio from ${src.name} to ${dst.name} is delayed ${atLeast} ms or more one-way: none of the G.723.1 frames sent during the ${CHECK_WINDOW_MS} ms check arrived within it, only frames sent before it; more than the ${bound.boundMs} ms allowed (ITU-T G.114)`
-              : delayFailure(src.name, dst.name, delay, bound, mos),
-      }) && ok;
-  }
-  return ok;
+  if (!carriesG723(a, b)) return ctx.check.audio(a, b);
+  return (await fixtureAudioCheck(ctx.check, a, b)).ok;
 }
-
-/**
- * One direction whose G.723.1 the SBC encoded itself from `from` (a transcoding SBC): the
- * harness has no G.723.1 decoder, so only the packets' arrival is judged (none arrived: NOK);
- * their audio is recorded as not judged, which makes the cell INCOMPLETE unless another check
- * failed.
- */
-export function judgeSbcEncodedG723(
-  check: Checks,
-  srcName: string,
-  dstName: string,
-  from: string | undefined,
-  st: { received: number; lost: number },
-): boolean {
-  const arrived = st.received > 0;
-  return check.that(`audio ${srcName} → ${dstName} (G.723.1 encoded by the SBC)`, arrived, {
-    expected: `G.723.1 packets arriving, transcoded by the SBC from ${codecLabel(from)}; their audio is not judged here`,
-    observed: `${st.received} packets, ${st.lost} lost`,
-    failure: `No audio from ${srcName} reached ${dstName} during the ${CHECK_WINDOW_MS} ms check (one-way audio, or a delay longer than that)`,
-    ...(arrived
-      ? {
-          incomplete: `the audio that the SBC encoded into G.723.1 toward ${dstName} is not judged: the harness has no G.723.1 decoder (it checks G.723.1 by its fixture frames passed through)`,
-        }
-      : {}),
-  });
-}
-
-/** A 6.3 kbit/s G.723.1 frame (the fixture's), bytes: the unit the delay is matched by (RFC 3551 §4.5.3). */
-const G723_FRAME_BYTES = 24;
 
 /** One leg of a codec row's call and the names its checks use. */
 export interface CodecLeg {

@@ -13,6 +13,7 @@ export * from './dtmf-conversion.ts';
 export * from './dut-adapter.ts';
 export * from './engineer.ts';
 export * from './first-answer-prompter.ts';
+export * from './fixture-audio-check.ts';
 export * from './hold-relay.ts';
 export * from './journal.ts';
 export * from './kamailio-adapter.ts';

@@ -19,11 +19,18 @@
  * those shapes, with the fault's own sign in it (the 488 to the re-INVITE), not by any failure of
  * the shape; without a call of those shapes in the mix it is "not exercised", never "not caught".
  */
+
+import { codecLabel } from '../../codecs/index.ts';
 import { SBC_FAULTS } from '../actors/index.ts';
 import { DEFAULT_AUDIO_DELAY_POLICY, delayBound } from './audio-delay.ts';
 import { MEDIA_SETTLE_MS } from './call-invariants.ts';
 import { loadAudioMs, MIN_ARRIVED_SHARE } from './load-audio-time.ts';
-import type { LoadCallRecord, LoadThresholds } from './load-figures.ts';
+import {
+  type LoadAudioDirection,
+  type LoadCallRecord,
+  type LoadThresholds,
+  mosRequired,
+} from './load-figures.ts';
 import type { LoadShapeName } from './load-mix.ts';
 
 export type LoadBreakKind = 'lost-calls' | 'degraded-audio' | 'legs-left-up' | 'step-failed';
@@ -288,10 +295,18 @@ function lost(r: LoadCallRecord): boolean {
   );
 }
 
+/** ' (G.723.1: 3.85)': the codecs among `dirs` held to a MOS below the threshold (mosRequired). */
+function lowered(dirs: readonly LoadAudioDirection[], minMos: number): string {
+  const codecs = [...new Set(dirs.map((a) => a.codec))].filter((c) => mosRequired(c, minMos) !== minMos);
+  return codecs.length === 0
+    ? ''
+    : ` (${codecs.map((c) => `${codecLabel(c)}: ${mosRequired(c, minMos).toFixed(2)}`).join(', ')})`;
+}
+
 function degraded(r: LoadCallRecord, minMos: number): boolean {
   if (lost(r)) return false;
   return (
-    r.audio.some((a) => !a.heard || a.mos < minMos) ||
+    r.audio.some((a) => !a.heard || a.mos < mosRequired(a.codec, minMos)) ||
     r.failures.some((f) => /audio/i.test(f) && !/leg not released/.test(f))
   );
 }
@@ -342,7 +357,7 @@ export function loadBreakage(
   if (d.length > 0) {
     const dirs = d.flatMap((r) => r.audio);
     const silent = dirs.filter((a) => !a.heard).length;
-    const low = dirs.filter((a) => a.mos < thresholds.minMos).length;
+    const low = dirs.filter((a) => a.mos < mosRequired(a.codec, thresholds.minMos)).length;
     // Loops, not Math.min(...list): a degraded run can hold 100 000 calls, two directions each.
     let mosMin: number | undefined;
     let delayMax: number | undefined;
@@ -355,7 +370,7 @@ export function loadBreakage(
       calls: d.length,
       examples: d.slice(0, 10).map((r) => r.index),
       figure:
-        `${d.length} of ${records.length} calls; ${silent} direction(s) silent, ${low} below MOS ${thresholds.minMos}` +
+        `${d.length} of ${records.length} calls; ${silent} direction(s) silent, ${low} below MOS ${thresholds.minMos}${lowered(dirs, thresholds.minMos)}` +
         `${mosMin !== undefined ? `, MOS min ${mosMin.toFixed(2)}` : ''}` +
         `${delayMax !== undefined ? `, one-way delay max ${Math.round(delayMax)} ms` : ''}`,
     });

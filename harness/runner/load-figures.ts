@@ -13,6 +13,9 @@
  * - Ineffective Session Attempts (ISA, §4.6): INVITEs answered 408, 500, 503 or 504, or not
  *   answered at all, / INVITEs, as a percentage.
  */
+import { codecLabel } from '../../codecs/index.ts';
+import { voipQuality } from '../media/analysis/index.ts';
+import { eModelCodec } from './audio-delay.ts';
 import { LOAD_SHAPES, type LoadShapeName } from './load-mix.ts';
 
 /** One direction of a call's audio, as the audio check measured it. */
@@ -30,6 +33,11 @@ export interface LoadAudioDirection {
    * near its zero start, would lower the jitter figures of a run in which the SBC dropped audio.
    */
   jitterMs?: number;
+  /**
+   * Why the audio of this direction was not judged, when it was not: G.723.1 that the SBC
+   * encoded itself, which the harness cannot decode (only its packets arriving are judged).
+   */
+  notJudged?: string;
   /** E-model MOS-CQE with the measured one-way delay (G.107). */
   mos: number;
   /** One-way delay measured on one clock, when found. */
@@ -119,6 +127,39 @@ export const DEFAULT_LOAD_THRESHOLDS: LoadThresholds = {
   maxFailedCalls: 0,
 };
 
+/**
+ * Below its own best, how far a codec whose best MOS lies under the threshold may fall: the
+ * margin G.729's best (4.10) leaves under the default threshold of 4.0.
+ */
+export const MOS_MARGIN_BELOW_BEST = 0.1;
+
+/**
+ * The best MOS the E-model (G.107) gives a codec: no loss, no jitter, no delay beyond the
+ * codec's own (G.711 4.41, G.729 4.10, G.723.1 6.3k 3.95; codec-impairment.ts).
+ */
+export function codecBestMos(codec: string): number {
+  return voipQuality({ codec: eModelCodec(codec), packetLossPercent: 0, jitterMs: 0, echo: 'none' }).mos;
+}
+
+/**
+ * The MOS a direction received in `codec` must reach: the threshold, or, for a codec whose best
+ * MOS lies below the threshold, that best less MOS_MARGIN_BELOW_BEST. The E-model's MOS carries
+ * the codec's own equipment impairment (Ie), which the endpoints chose, not the SBC's load: a
+ * G.723.1 call (at best 3.95) would otherwise miss a threshold of 4.0 with no loss and no delay.
+ */
+export function mosRequired(codec: string, minMos: number): number {
+  const best = codecBestMos(codec);
+  return best < minMos ? Math.round(100 * (best - MOS_MARGIN_BELOW_BEST)) / 100 : minMos;
+}
+
+/** The sentence saying which threshold a codec was held to, for the report and the verdicts. */
+export function mosRequiredText(codec: string, minMos: number): string {
+  const need = mosRequired(codec, minMos);
+  return need === minMos
+    ? `${minMos}`
+    : `${need.toFixed(2)} for ${codecLabel(codec)} (its best E-model MOS ${codecBestMos(codec).toFixed(2)} less ${MOS_MARGIN_BELOW_BEST}, under the threshold ${minMos})`;
+}
+
 /** p50 / p95 / min / max of a set of values (undefined when empty). */
 export interface Percentiles {
   n: number;
@@ -201,6 +242,12 @@ export interface DirectionFigures {
   lossPercent?: Percentiles;
   jitterMs?: Percentiles;
   mos?: Percentiles;
+  /**
+   * The lowest MOS by the codec the direction was received in: a step is judged against each
+   * codec's own requirement (mosRequired). Absent in results.json files written before
+   * 7 December 2026.
+   */
+  lowestMosByCodec?: Record<string, number>;
   delayMs?: Percentiles;
 }
 
@@ -211,12 +258,14 @@ function directionFigures(dirs: readonly LoadAudioDirection[]): DirectionFigures
   const jitter = pick((d) => d.jitterMs);
   const mos = pick((d) => d.mos);
   const delay = pick((d) => d.delayMs);
+  const byCodec: Record<string, number> = {};
+  for (const d of dirs) byCodec[d.codec] = Math.min(byCodec[d.codec] ?? d.mos, d.mos);
   return {
     measured: dirs.length,
     silent: dirs.filter((d) => !d.heard).length,
     ...(loss ? { lossPercent: loss } : {}),
     ...(jitter ? { jitterMs: jitter } : {}),
-    ...(mos ? { mos } : {}),
+    ...(mos ? { mos, lowestMosByCodec: byCodec } : {}),
     ...(delay ? { delayMs: delay } : {}),
   };
 }
@@ -229,6 +278,34 @@ export function lowestMos(audio: {
   const a = audio.callerToCallee.mos?.min;
   const b = audio.calleeToCaller.mos?.min;
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/**
+ * The MOS requirements a group of calls missed, one sentence per codec (mosRequired). Figures
+ * without the lowest MOS by codec (older results.json) are held to the threshold as it is.
+ */
+export function mosMissed(
+  audio: { callerToCallee: DirectionFigures; calleeToCaller: DirectionFigures },
+  minMos: number,
+): string[] {
+  const dirs = [audio.callerToCallee, audio.calleeToCaller];
+  if (dirs.some((d) => d.mos && !d.lowestMosByCodec)) {
+    const low = lowestMos(audio);
+    return low !== undefined && low < minMos
+      ? [`lowest MOS ${low.toFixed(2)}, at least ${minMos} required`]
+      : [];
+  }
+  const lowest = new Map<string, number>();
+  for (const d of dirs)
+    for (const [codec, mos] of Object.entries(d.lowestMosByCodec ?? {}))
+      lowest.set(codec, Math.min(lowest.get(codec) ?? mos, mos));
+  const out: string[] = [];
+  for (const [codec, mos] of [...lowest].sort(([a], [b]) => a.localeCompare(b)))
+    if (mos < mosRequired(codec, minMos))
+      out.push(
+        `lowest MOS ${mos.toFixed(2)}${lowest.size > 1 || mosRequired(codec, minMos) !== minMos ? ` (${codecLabel(codec)})` : ''}, at least ${mosRequiredText(codec, minMos)} required`,
+      );
+  return out;
 }
 
 /** Figures of one group of calls (the whole run, or one step of the ramp). */
@@ -331,9 +408,7 @@ export function judgeStep(
         ? 'no call was set up'
         : `setup time p95 ${Math.round(p95)} ms, below ${t.maxSetupP95Ms} ms required`,
     );
-  const minMos = lowestMos(f.audio);
-  if (minMos !== undefined && minMos < t.minMos)
-    missed.push(`lowest MOS ${minMos.toFixed(2)}, at least ${t.minMos} required`);
+  missed.push(...mosMissed(f.audio, t.minMos));
   return { met: missed.length === 0, missed };
 }
 

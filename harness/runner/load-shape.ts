@@ -6,6 +6,7 @@
 import type { Call, CallMediaPrefs, Extension, Lab, PstnPhone } from '../actors/index.ts';
 import type { Clock } from '../support/clock.ts';
 import { Checks } from './checks.ts';
+import { carriesG723, type FixtureDirection, fixtureAudioCheck } from './fixture-audio-check.ts';
 import { audioShortfall } from './load-audio-time.ts';
 import type { LoadAudioDirection, LoadCallRecord } from './load-figures.ts';
 import type { LoadShapeName } from './load-mix.ts';
@@ -106,20 +107,26 @@ export async function loadAudioCheck(
   let sentAfter = sentBefore;
   let heardAfter = heardBefore;
   let jitterPackets = receivers.map(() => 0);
-  await checks.audio(a, b, {
-    both: true,
-    ms,
-    minMos: 1,
-    judgeDelay,
-    onTimeUp: () => {
-      sentAfter = senders.map((c) => c.media.stats().sent);
-      heardAfter = receivers.map((c) => c.media.audioReceivedMs?.());
-      jitterPackets = receivers.map((c) => {
-        const st = c.media.stats();
-        return st.jitterPackets ?? st.received;
-      });
-    },
-  });
+  const onTimeUp = () => {
+    sentAfter = senders.map((c) => c.media.stats().sent);
+    heardAfter = receivers.map((c) => c.media.audioReceivedMs?.());
+    jitterPackets = receivers.map((c) => {
+      const st = c.media.stats();
+      return st.jitterPackets ?? st.received;
+    });
+  };
+  if (carriesG723(a, b)) {
+    // G.723.1 on either leg: no tone can be sent or heard there, so both sides play the
+    // committed fixture and each direction is judged as the plan's 8-1-4 judges it.
+    const { directions } = await fixtureAudioCheck(checks, a, b, { playMs: ms, judgeDelay, onTimeUp });
+    const dirs = directions.map((d, i) =>
+      fixtureDirection(d, i, { sentBefore, sentAfter, heardBefore, heardAfter, jitterPackets }, senders),
+    );
+    for (const d of directions) if (d.failure) failures.push(`${when ? `${when}: ` : ''}${d.failure}`);
+    shortfall(dirs, ms, failures, when);
+    return dirs;
+  }
+  await checks.audio(a, b, { both: true, ms, minMos: 1, judgeDelay, onTimeUp });
   const dirs = checks.streams.map((s, i): LoadAudioDirection => {
     const r = checks.records[i];
     const total = s.packets + s.lost;
@@ -146,6 +153,55 @@ export async function loadAudioCheck(
     };
   });
   for (const r of checks.failed) failures.push(`${when ? `${when}: ` : ''}${r.failure ?? r.name}`);
+  shortfall(dirs, ms, failures, when);
+  return dirs;
+}
+
+/** Counters read around an audio check, per direction (`a` → `b` first). */
+interface WindowCounts {
+  sentBefore: number[];
+  sentAfter: number[];
+  heardBefore: Array<number | undefined>;
+  heardAfter: Array<number | undefined>;
+  jitterPackets: number[];
+}
+
+/** A direction of the G.723.1 fixture check as the load records it. */
+function fixtureDirection(
+  d: FixtureDirection,
+  i: number,
+  w: WindowCounts,
+  senders: Call[],
+): LoadAudioDirection {
+  const packetsSent = (w.sentAfter[i] ?? 0) - (w.sentBefore[i] ?? 0);
+  const total = d.packets + d.lost;
+  const before = w.heardBefore[i];
+  const after = w.heardAfter[i];
+  return {
+    from: d.from,
+    to: d.to,
+    codec: d.codec,
+    heard: d.heard,
+    // A G.723.1 fixture has no tone to measure a level of.
+    toneLevel: 0,
+    ...(d.judged ? {} : { notJudged: NOT_JUDGED_G723 }),
+    lossPercent: total > 0 ? (100 * d.lost) / total : 100,
+    ...(d.heard && (w.jitterPackets[i] ?? 0) >= MIN_JITTER_PACKETS ? { jitterMs: d.jitterMs } : {}),
+    mos: d.mos,
+    ...(d.delayMs !== undefined ? { delayMs: d.delayMs } : {}),
+    packetsSent,
+    packetsArrived: d.packets,
+    audioSentMs: packetsSent * (senders[i]?.media.negotiated?.ptimeMs ?? 20),
+    ...(after !== undefined && before !== undefined ? { audioArrivedMs: Math.round(after - before) } : {}),
+  };
+}
+
+/** Why a direction's audio was not judged: G.723.1 that the SBC encoded itself. */
+export const NOT_JUDGED_G723 =
+  'G.723.1 encoded by the SBC: the harness has no G.723.1 decoder, only its packets arriving were judged';
+
+/** The arrived-audio check (load-audio-time.ts) over the directions of one audio check. */
+function shortfall(dirs: LoadAudioDirection[], ms: number, failures: string[], when?: string): void {
   const times = dirs.map((d) => ({
     from: d.from,
     to: d.to,
@@ -154,5 +210,4 @@ export async function loadAudioCheck(
     ...(d.audioArrivedMs !== undefined ? { arrivedMs: d.audioArrivedMs } : {}),
   }));
   for (const f of audioShortfall(times, ms)) failures.push(`${when ? `${when}: ` : ''}${f}`);
-  return dirs;
 }

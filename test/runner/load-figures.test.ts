@@ -3,7 +3,9 @@
  * percentiles, the step verdict against the thresholds, the knee and the worst calls.
  */
 import { describe, expect, it } from 'vitest';
+import { loadBreakage } from '../../harness/runner/load-breakage.ts';
 import {
+  codecBestMos,
   DEFAULT_LOAD_THRESHOLDS,
   harnessBehind,
   highestMet,
@@ -16,6 +18,7 @@ import {
   loadFigures,
   MAX_HARNESS_LAG_P99_MS,
   MAX_HARNESS_STALLED_SHARE,
+  mosRequired,
   percentile,
   rfc6076,
   shapeFigures,
@@ -135,6 +138,48 @@ describe('load figures', () => {
     expect(judgeStep(loadFigures([call(0), call(1, { status: 503 })]), { ...t, maxFailedCalls: 1 }).met).toBe(
       true,
     );
+  });
+
+  it('a codec whose best E-model MOS lies under the threshold is held to that best less 0.1; the others to the threshold', () => {
+    expect(codecBestMos('G723')).toBeCloseTo(3.95, 2);
+    expect(codecBestMos('G729')).toBeCloseTo(4.1, 2);
+    expect(mosRequired('G723', 4)).toBe(3.85);
+    expect(mosRequired('PCMA', 4)).toBe(4);
+    expect(mosRequired('G729', 4)).toBe(4);
+    // A threshold over G.729's best: G.729 too is held to its best less the margin.
+    expect(mosRequired('G729', 4.2)).toBeCloseTo(4.0, 2);
+    expect(mosRequired('PCMA', 4.2)).toBe(4.2);
+    const t = DEFAULT_LOAD_THRESHOLDS;
+    const g723 = (mos: number) => {
+      const c = call(0);
+      for (const a of c.audio as Array<{ codec: string; mos: number }>) {
+        a.codec = 'G723';
+        a.mos = mos;
+      }
+      return c;
+    };
+    // G.723.1 with no loss and no delay: its best, 3.95, meets the step.
+    expect(judgeStep(loadFigures([g723(3.954), call(1)]), t)).toEqual({ met: true, missed: [] });
+    const low = judgeStep(loadFigures([g723(3.8), call(1)]), t);
+    expect(low.met).toBe(false);
+    expect(low.missed.join()).toMatch(
+      /lowest MOS 3\.80 \(G\.723\.1\), at least 3\.85 for G\.723\.1 \(its best E-model MOS 3\.95/,
+    );
+    // G.711 in the same step is still held to 4.0.
+    const poor = call(1);
+    (poor.audio[0] as { mos: number }).mos = 3.9;
+    expect(judgeStep(loadFigures([g723(3.954), poor]), t).missed.join()).toMatch(
+      /lowest MOS 3\.90 \(G\.711 A-law\), at least 4 required/,
+    );
+    // Figures from a results.json written before the MOS by codec: the threshold as it was.
+    const old = loadFigures([g723(3.954)]);
+    delete old.audio.callerToCallee.lowestMosByCodec;
+    expect(judgeStep(old, t).missed.join()).toMatch(/lowest MOS 3\.95, at least 4 required/);
+    // The breakage reads the same requirement per direction.
+    expect(loadBreakage([g723(3.954)], t)).toEqual([]);
+    const b = loadBreakage([g723(3.8)], t);
+    expect(b[0]?.kind).toBe('degraded-audio');
+    expect(b[0]?.figure).toMatch(/2 below MOS 4 \(G\.723\.1: 3\.85\)/);
   });
 
   it('a step that never had its target in flight is not met: it does not show that concurrency', () => {

@@ -329,6 +329,46 @@ describe('load run through the embedded SBC', () => {
     expect(loadMarkdown(r)).toMatch(/the provider's legs SRTP \(the profile's provider\.srtp\)/);
   });
 
+  it("a provider that offers G.723.1 only: the calls carry the fixture both ways, judged as 8-1-4 and held to the codec's own best MOS; one-way audio still fails them", async () => {
+    // G.723.1 cannot be encoded or decoded here: before, every such call failed "No audio"
+    // (tone level 0) and below MOS 4.0, on a correct SBC that passed it through.
+    const g723Lab = async (faults: string[]) => {
+      const profile = loadProfile();
+      profile.provider.codecs = ['G723'];
+      const l = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults });
+      labs.push(l);
+      return l;
+    };
+    const r = await runLoad({ lab: await g723Lab([]), calls: 4, steps: [2], holdS: 2, direction: 'both' });
+    for (const c of r.calls) {
+      expect(c.failures, `call ${c.index}`).toEqual([]);
+      for (const a of c.audio) {
+        expect(a.codec).toBe('G723');
+        expect(a.heard).toBe(true);
+        expect(a.notJudged).toBeUndefined();
+        expect(a.mos).toBeLessThan(4);
+        expect(a.delayMs).toBeDefined();
+      }
+    }
+    expect(r.steps[0]?.verdict).toEqual({ met: true, missed: [] });
+    expect(loadMarkdown(r)).toMatch(/3\.85 for G\.723\.1 \(its best E-model MOS 3\.95 less 0\.1/);
+    const bad = await runLoad({
+      lab: await g723Lab(['one-way-audio']),
+      calls: 2,
+      steps: [2],
+      holdS: 2,
+      direction: 'both',
+    });
+    for (const c of bad.calls) {
+      const fromExtension = c.audio.find((a) => a.from.startsWith('Premium Deskphone'));
+      const toExtension = c.audio.find((a) => a.to.startsWith('Premium Deskphone'));
+      expect(fromExtension?.heard).toBe(false);
+      expect(toExtension?.heard).toBe(true);
+      expect(c.failures.join()).toMatch(/No audio from Premium Deskphone/);
+    }
+    expect(bad.total.failedCalls).toBe(2);
+  });
+
   it('options out of bounds are refused with a sentence each', () => {
     expect(loadOptionProblems({ calls: 0, steps: [5], holdS: 1 })).toHaveLength(1);
     expect(loadOptionProblems({ calls: 200_000, steps: [5], holdS: 1 })[0]).toMatch(/100000/);

@@ -8,9 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadProfile } from '../../harness/config/profile.ts';
-import { type CaseDefinition, type Cell, Checks, RunEvents, runPlan } from '../../harness/runner/index.ts';
+import {
+  type CaseDefinition,
+  type Cell,
+  Checks,
+  judgeSbcEncodedG723,
+  RunEvents,
+  runPlan,
+} from '../../harness/runner/index.ts';
 import { systemClock } from '../../harness/support/clock.ts';
-import { CODEC_CASES, judgeSbcEncodedG723 } from '../../scenarios/codecs.ts';
+import { CODEC_CASES } from '../../scenarios/codecs.ts';
 import { rtpContinuity, TRUNK_CASES } from '../../scenarios/trunk.ts';
 import { describeWithPeers } from '../support/peers.ts';
 
