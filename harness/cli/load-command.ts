@@ -143,7 +143,9 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     return 2;
   }
   const profileFile = o.profile ? resolve(o.profile) : DEFAULT_PROFILE_PATH;
-  const profile = profileWithPortOffset(loadProfile(profileFile), plan.portOffset);
+  const warnings: string[] = [];
+  const profile = profileWithPortOffset(loadProfile(profileFile, process.env, warnings), plan.portOffset);
+  for (const w of warnings) out(`sbc-harness load: ${profileFile}: ${w}\n`);
   const embedded = profile.sbc.kind === 'embedded';
   const thresholds: LoadThresholds = { ...profile.load, ...flagThresholds };
   const shapeProblems = mixProblems(mix, profile, direction as 'in' | 'out' | 'both');

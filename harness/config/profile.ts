@@ -52,7 +52,8 @@ export function loadProfile(
 
 /**
  * Parses and validates a profile. `warnings`, when given, receives a sentence for every key the
- * file sets that has no effect with its SBC kind (so no setting is silently ignored).
+ * file sets that has no effect with its SBC kind (so no setting is silently ignored), and for a
+ * combination the embedded SBC cannot carry calls with (embeddedMismatches).
  */
 export function parseProfile(
   text: string,
@@ -82,8 +83,21 @@ export function parseProfile(
   if (adapterProblem) throw new ProfileError(file, [adapterProblem]);
   const transport = transportProblems(profile);
   if (transport.length > 0) throw new ProfileError(file, transport);
-  warnings?.push(...ineffectiveKeys(substituted, profile));
+  warnings?.push(...ineffectiveKeys(substituted, profile), ...embeddedMismatches(profile));
   return profile;
+}
+
+/**
+ * Settings the embedded SBC takes but that leave it unable to carry the calls the profile
+ * describes. Legal to ask for (a misconfigured SBC is something to test), but never by accident.
+ */
+function embeddedMismatches(profile: Profile): string[] {
+  if (profile.sbc.kind !== 'embedded') return [];
+  if (profile.provider.srtp && !profile.sbc.srtpTowardProvider)
+    return [
+      'provider.srtp: true with sbc.srtpTowardProvider: false: the embedded SBC offers plain RTP to a provider that requires SRTP, so the provider side refuses every call (488) except in T-7, which switches SRTP on for itself; set sbc.srtpTowardProvider: true to play an SBC set up for this provider',
+    ];
+  return [];
 }
 
 /** Who applies a case's SBC settings (the `sbc.adapter` key, or its default for the SBC kind). */

@@ -77,6 +77,33 @@ describe('sbc-harness load', () => {
     expect(existsSync(none)).toBe(false);
   });
 
+  it("prints the profile's warnings, as run does: an embedded SBC that offers plain RTP to a provider requiring SRTP", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'load-warn-'));
+    dirs.push(dir);
+    const file = join(dir, 'srtp.yaml');
+    const base = readFileSync(join(ROOT, 'profiles/embedded.yaml'), 'utf8');
+    writeFileSync(file, base.replace(/\n {2}srtp: false/, '\n  srtp: true'));
+    const r = await runCli([
+      'load',
+      '--profile',
+      file,
+      '--calls',
+      '1',
+      '--concurrency',
+      '1',
+      '--hold-s',
+      '1',
+      '--out',
+      join(dir, 'out'),
+    ]);
+    expect(r.out).toMatch(
+      /^sbc-harness load: .*srtp\.yaml: provider\.srtp: true with sbc\.srtpTowardProvider: false/m,
+    );
+    // And the calls then fail as the warning says.
+    const res = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as LoadResult;
+    expect(res.calls[0]?.status).toBe(488);
+  });
+
   it('--mix with a fault that breaks the hold: the per-shape line, results.json and the report name it', async () => {
     const out = mkdtempSync(join(tmpdir(), 'load-mix-'));
     dirs.push(out);

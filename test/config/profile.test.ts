@@ -124,6 +124,24 @@ describe('profiles: security keys', () => {
     }
   });
 
+  it('warns when the embedded SBC would offer plain RTP to a provider that requires SRTP (every call 488), not when both agree or the SBC is external', () => {
+    const srtp = (provider: boolean, toward: boolean, kind = 'kind: embedded') =>
+      base
+        .replace('kind: embedded', kind)
+        .replace(/srtpTowardProvider: (true|false)/, `srtpTowardProvider: ${toward}`)
+        .replace(/\n {2}srtp: (true|false)/, `\n  srtp: ${provider}`);
+    const warned = (text: string) => {
+      const w: string[] = [];
+      parseProfile(text, 'x.yaml', {}, w);
+      return w.filter((x) => /^provider\.srtp: true with sbc\.srtpTowardProvider: false/.test(x));
+    };
+    expect(srtp(true, false)).toMatch(/\n {2}srtp: true/);
+    expect(warned(srtp(true, false))).toHaveLength(1);
+    expect(warned(srtp(true, true))).toEqual([]);
+    expect(warned(srtp(false, false))).toEqual([]);
+    expect(warned(srtp(true, false, 'kind: external'))).toEqual([]);
+  });
+
   it('says sbc.wan.contactHost has no effect on an external SBC, and takes it on the embedded one', () => {
     const warnings: string[] = [];
     const withName = (kind: string) =>
