@@ -22,9 +22,16 @@ afterEach(async () => {
 const notDelay = (c: LoadCallRecord) =>
   c.failures.filter((f) => !/is delayed .* one-way|^([\w][\w ,-]*: )?Only \d+ of the \d+ packets/.test(f));
 
-async function holdRun(personalities: string[], faults: string[] = [], relayAfterAnswerMs?: number) {
+async function holdRun(
+  personalities: string[],
+  faults: string[] = [],
+  relayAfterAnswerMs?: number,
+  providerCodecs?: Array<'G723'>,
+) {
+  const profile = loadProfile();
+  if (providerCodecs) profile.provider.codecs = providerCodecs;
   const lab = await Lab.start({
-    profile: loadProfile(),
+    profile,
     ephemeralPorts: true,
     timers: TIMERS,
     personalities,
@@ -72,6 +79,24 @@ describe('load hold shape: every legal way of an SBC to carry a hold', () => {
     for (const c of r.calls)
       expect(c.failures.join(' | ')).toMatch(
         /hold: load-\d \(\+\d+\)'s leg saw a=sendrecv instead of a=sendonly or a=inactive within 5 s, and heard no music on hold \(0 % of 20 ms frames with sound\)/,
+      );
+  });
+
+  // With G.723.1 on both legs no sound can be decoded: the music on hold (which the extension
+  // sends as the committed G.723.1 fixture) is judged by the fixture's frames arriving byte for
+  // byte. Before, hold-local failed every such call "heard no music on hold (0 % …)".
+  it('hold-local with G.723.1 passed through: the hold passes on the fixture arriving; with no media toward the PSTN leg it fails', {
+    timeout: 90_000,
+  }, async () => {
+    const r = await holdRun(['hold-local'], [], undefined, ['G723']);
+    for (const c of r.calls) {
+      expect(c.audio.every((a) => a.codec === 'G723')).toBe(true);
+      expect(notDelay(c), `call ${c.index}`).toEqual([]);
+    }
+    const bad = await holdRun(['hold-local'], ['one-way-audio'], undefined, ['G723']);
+    for (const c of bad.calls)
+      expect(c.failures.join(' | ')).toMatch(
+        /hold: load-\d \(\+\d+\)'s leg saw a=sendrecv .* heard no music on hold \(G\.723\.1 passed through: 0 ms of audio arrived in 5000 ms/,
       );
   });
 });
