@@ -11,6 +11,7 @@ export const BENCHES = [
   'g711-g729-speed',
   'media-leg-resample',
   'rtp-send-capacity',
+  'srtp-cost',
   'g711-calls-per-core',
   'pcap-analysis',
   'analysis-delay',

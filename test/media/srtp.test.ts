@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtpSession } from 'werift-rtp';
 import {
+  AesCmKeystream,
   aesCmXor,
   buildRtp,
   deriveSessionKeys,
@@ -44,6 +45,33 @@ describe('RFC 3711 Appendix B test vectors', () => {
       'EC8CDF7398607CB0F2D21675EA9EA1E4' +
         '362B7C3C6773516318A077D7FC5073AE' +
         '6A2CC3787889374FBEB4C81B17BA6C44',
+    );
+  });
+
+  it('the keystream made ahead for a stream equals the reference, in any order of SSRCs, indices and lengths (property)', () => {
+    const key = hex('2B7E151628AED2A6ABF7158809CF4F3C');
+    const salt = hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD');
+    const step = fc.record({
+      ssrc: fc.constantFrom(0, 0x1234_5678, 0xffff_ffff, 7, 9, 11),
+      // Mostly the next packet, sometimes back (reordered), far ahead, or past a ROC.
+      jump: fc.oneof(fc.constant(1), fc.integer({ min: -40, max: 80 }), fc.constant(0x1_0000)),
+      length: fc.oneof(fc.constant(160), fc.integer({ min: 0, max: 1500 })),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 120 }), (steps) => {
+        const ks = new AesCmKeystream(key, salt);
+        const next = new Map<number, number>();
+        for (const { ssrc, jump, length } of steps) {
+          const index = Math.max(0, (next.get(ssrc) ?? 100) + jump);
+          next.set(ssrc, index);
+          const data = new Uint8Array(length).map((_, i) => (i * 31 + index) & 0xff);
+          const out = new Uint8Array(length + 12).fill(0xaa);
+          ks.xorInto(ssrc, index, data, out, 12);
+          expect(toHex(out.subarray(0, 12))).toBe('AA'.repeat(12));
+          expect(toHex(out.subarray(12))).toBe(toHex(aesCmXor(key, salt, ssrc, index, data)));
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 

@@ -94,6 +94,7 @@ export {
   type SendTick,
 } from './send-clock.ts';
 export {
+  AesCmKeystream,
   aesCmIv,
   aesCmXor,
   deriveSessionKeys,

@@ -9,7 +9,14 @@
  * index estimation and replay check that must happen before authentication. The transform
  * is checked byte for byte against werift's `SrtpSession.encrypt` for the _80 suite.
  */
-import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  type Cipheriv,
+  createCipheriv,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  timingSafeEqual,
+} from 'node:crypto';
 import { ProtectionProfileAes128CmHmacSha1_80, SrtcpSession, SrtpSession } from 'werift-rtp';
 import { commitIndex, estimateIndex, newRocState, ReplayWindow, type RocState } from './replay-window.ts';
 import { type SrtpKeyMaterial, type SrtpSuite, srtpTagBytes } from './srtp-keys.ts';
@@ -81,6 +88,79 @@ export function aesCmXor(
   return Buffer.concat([c.update(data), c.final()]);
 }
 
+/** Packets whose keystream {@link AesCmKeystream} makes ahead in one call. */
+const KEYSTREAM_AHEAD = 32;
+/** SSRCs whose keystream ahead {@link AesCmKeystream} keeps (a leg's stream, one after a change). */
+const KEYSTREAM_SSRCS = 4;
+
+/** Keystream made ahead for one SSRC: packets start … start + count − 1, `blocks` each. */
+interface KeystreamAhead {
+  start: number;
+  count: number;
+  blocks: number;
+  ks: Buffer;
+}
+
+/**
+ * The AES-CM keystream of one session key (RFC 3711 §4.1.1), for the per-packet path. Block i
+ * of a packet's keystream is AES(key, IV + i), and the IV of packet index n differs from that of
+ * n + 1 only in the index, so one ECB cipher, made once per key, encrypts the counter blocks of
+ * the next {@link KEYSTREAM_AHEAD} packets of an SSRC in one call; a stream's packets, sent or
+ * received in order, then find theirs made. Node's cipher costs some microseconds a call
+ * whatever its length, so a CTR cipher made per packet spent most of its time there. The
+ * counter stays in the IV's last 16 bits, which are zero (index · 2^16): a packet of up to 2^16
+ * blocks, more than any datagram, never carries out of them. {@link aesCmXor} is the reference
+ * it is tested against.
+ */
+export class AesCmKeystream {
+  readonly #ecb: Cipheriv;
+  readonly #ahead = new Map<number, KeystreamAhead>();
+
+  constructor(
+    encKey: Uint8Array,
+    private readonly salt: Uint8Array,
+  ) {
+    this.#ecb = createCipheriv('aes-128-ecb', encKey, null);
+    this.#ecb.setAutoPadding(false);
+  }
+
+  /** `data` XOR the keystream for (ssrc, index), written to `out` at `offset`. */
+  xorInto(ssrc: number, index: number, data: Uint8Array, out: Uint8Array, offset: number): void {
+    const n = (data.length + 15) >>> 4;
+    if (n === 0) return;
+    if (n > 0x10000) throw new RangeError('AES-CM: more than 2^16 blocks in one packet');
+    let a = this.#ahead.get(ssrc);
+    if (!a || index < a.start || index >= a.start + a.count || n > a.blocks) {
+      a = this.#make(ssrc, index, n);
+      this.#ahead.delete(ssrc);
+      if (this.#ahead.size >= KEYSTREAM_SSRCS) {
+        const first = this.#ahead.keys().next();
+        if (!first.done) this.#ahead.delete(first.value);
+      }
+      this.#ahead.set(ssrc, a);
+    }
+    const ks = a.ks;
+    const at = (index - a.start) * a.blocks * 16;
+    for (let i = 0; i < data.length; i++) out[offset + i] = (data[i] as number) ^ (ks[at + i] as number);
+  }
+
+  /** The keystream of packets index … index + KEYSTREAM_AHEAD − 1 of `ssrc`, `n` blocks each (fewer for a long packet). */
+  #make(ssrc: number, index: number, n: number): KeystreamAhead {
+    const count = Math.max(1, Math.min(KEYSTREAM_AHEAD, Math.floor(4096 / n)));
+    const blocks = Buffer.allocUnsafe(count * n * 16);
+    for (let p = 0; p < count; p++) {
+      const iv = aesCmIv(this.salt, ssrc, index + p);
+      for (let i = 0; i < n; i++) {
+        const at = (p * n + i) * 16;
+        for (let b = 0; b < 14; b++) blocks[at + b] = iv[b] as number;
+        blocks[at + 14] = i >>> 8;
+        blocks[at + 15] = i & 0xff;
+      }
+    }
+    return { start: index, count, blocks: n, ks: this.#ecb.update(blocks) };
+  }
+}
+
 /** Why an SRTP/SRTCP packet was not accepted. */
 export type SrtpError = 'short' | 'malformed' | 'auth' | 'replayed' | 'too-old' | 'mki';
 
@@ -124,6 +204,9 @@ function rtpHeaderLength(buf: Uint8Array, end: number): number {
 export class SrtpContext {
   readonly tagBytes: number;
   private readonly rtpKeys: SrtpSessionKeys;
+  private readonly keystream: AesCmKeystream;
+  private readonly authKey: KeyObject;
+  private readonly rocBytes = Buffer.alloc(4);
   private readonly rtcp: SrtcpSession;
   private readonly mki?: Buffer;
   private readonly sendStates = new Map<number, SendState>();
@@ -141,6 +224,9 @@ export class SrtpContext {
       throw new RangeError('SRTP key must be 16+14 bytes');
     this.tagBytes = srtpTagBytes(suite);
     this.rtpKeys = deriveSessionKeys(key.masterKey, key.masterSalt).srtp;
+    this.keystream = new AesCmKeystream(this.rtpKeys.encKey, this.rtpKeys.salt);
+    // A key object made once: createHmac with the raw bytes prepares a key per packet.
+    this.authKey = createSecretKey(this.rtpKeys.authKey);
     const k = Buffer.from(key.masterKey);
     const s = Buffer.from(key.masterSalt);
     this.rtcp = new SrtcpSession({
@@ -156,11 +242,11 @@ export class SrtpContext {
   }
 
   private tag(authenticated: Uint8Array, roc: number): Buffer {
-    const rocBytes = Buffer.alloc(4);
-    rocBytes.writeUInt32BE(roc >>> 0);
-    return createHmac('sha1', this.rtpKeys.authKey)
+    // The ROC's four bytes, in a buffer of the context's own: digest() has read it on return.
+    this.rocBytes.writeUInt32BE(roc >>> 0);
+    return createHmac('sha1', this.authKey)
       .update(authenticated)
-      .update(rocBytes)
+      .update(this.rocBytes)
       .digest()
       .subarray(0, this.tagBytes);
   }
@@ -189,10 +275,16 @@ export class SrtpContext {
     if (!st.started || seq > st.lastSeq || st.lastSeq - seq > 0x8000) st.lastSeq = seq;
     st.started = true;
     const index = st.roc * 0x10000 + seq;
-    const enc = aesCmXor(this.rtpKeys.encKey, this.rtpKeys.salt, ssrc, index, rtp.subarray(hl));
-    const body = Buffer.concat([rtp.subarray(0, hl), enc]);
+    // One buffer for the header, the encrypted payload, the MKI and the tag.
+    const mkiLength = this.mki?.length ?? 0;
+    const out = new Uint8Array(rtp.length + mkiLength + this.tagBytes);
+    out.set(rtp.subarray(0, hl), 0);
+    this.keystream.xorInto(ssrc, index, rtp.subarray(hl), out, hl);
+    const body = out.subarray(0, rtp.length);
     const tag = this.tag(body, st.roc);
-    return new Uint8Array(this.mki ? Buffer.concat([body, this.mki, tag]) : Buffer.concat([body, tag]));
+    if (this.mki) out.set(this.mki, rtp.length);
+    out.set(tag, rtp.length + mkiLength);
+    return out;
   }
 
   /**
@@ -226,10 +318,9 @@ export class SrtpContext {
     }
     commitIndex(st.roc, v, seq);
     st.window.accept(index);
-    const plain = aesCmXor(this.rtpKeys.encKey, this.rtpKeys.salt, ssrc, index, srtp.subarray(hl, end));
     const out = new Uint8Array(end);
     out.set(srtp.subarray(0, hl), 0);
-    out.set(plain, hl);
+    this.keystream.xorInto(ssrc, index, srtp.subarray(hl, end), out, hl);
     return { ok: true, packet: out, index };
   }
 
