@@ -51,6 +51,8 @@ export interface DecodedCheckOptions {
   minToneShareRatio?: number;
   /** Least decoded audio worth judging, ms. Default 1000. */
   minDurationMs?: number;
+  /** Passed through (byte-exact): frames that may be missing, lost on the way (verifyPassthrough). Default 0. */
+  lostFramesAllowed?: number;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -70,6 +72,12 @@ export function verifyPassthrough(
   sent: readonly Uint8Array[],
   payloads: readonly Uint8Array[],
   frameBytes: number,
+  /**
+   * Frames that may be missing from the run (lost packets): each received frame must then
+   * equal the next sent frame or one a few frames later, in order, and the frames skipped in
+   * all may not exceed this. Default 0: one unbroken run.
+   */
+  lostFramesAllowed = 0,
 ): FixtureVerifyResult {
   const fail = (detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult => ({
     ok: false,
@@ -117,6 +125,8 @@ export function verifyPassthrough(
       { framesCompared: 1, firstMismatch: { receivedFrame: 0, sentFrame: 0 } },
     );
   }
+  if (bestRun < received.length && lostFramesAllowed > 0)
+    return withGaps(sent, received, bestStart, bestRun, lostFramesAllowed);
   if (bestRun === received.length) {
     return {
       ok: true,
@@ -136,6 +146,46 @@ export function verifyPassthrough(
     framesCompared: bestRun + 1,
     firstMismatch: { receivedFrame: bestRun, sentFrame },
   });
+}
+
+/**
+ * The rest of a passthrough run that broke after `run` frames from sent frame `start`, allowing
+ * missing frames: each further received frame must equal a sent frame after the previous one,
+ * at most `allowed` frames skipped in all (packets lost on the way). A frame that matches none
+ * of them arrived altered.
+ */
+function withGaps(
+  sent: readonly Uint8Array[],
+  received: readonly Uint8Array[],
+  start: number,
+  run: number,
+  allowed: number,
+): FixtureVerifyResult {
+  let at = start + run - 1;
+  let skipped = 0;
+  for (let r = run; r < received.length; r++) {
+    let next = at + 1;
+    while (next < sent.length && next - at - 1 <= allowed - skipped && !sameBytes(sent[next]!, received[r]!))
+      next++;
+    if (next >= sent.length || next - at - 1 > allowed - skipped)
+      return {
+        ok: false,
+        method: 'passthrough',
+        detail: `received frame ${r} matches no sent frame after sent frame ${at} within the ${allowed - skipped} frame(s) that loss may still explain (${skipped} skipped before): altered, not lost`,
+        framesCompared: r + 1,
+        firstMismatch: { receivedFrame: r, sentFrame: at + 1 },
+      };
+    skipped += next - at - 1;
+    at = next;
+  }
+  return {
+    ok: true,
+    method: 'passthrough',
+    detail:
+      `${received.length} received frames are byte-identical to sent frames ${start}..${at} (of ${sent.length}) ` +
+      `in order, ${skipped} frame(s) missing (lost, at most ${allowed} allowed)`,
+    framesCompared: received.length,
+  };
 }
 
 /** Repeats `x` until it is at least `length` long (the fixture is sent in a loop). */
@@ -254,6 +304,7 @@ export function verifyFixtureEcho(
       detail: `received codec "${String(received.codec)}" is not one the harness can decode`,
     };
   }
-  if (codec.name === fixture.codec) return verifyPassthrough(sent, received.payloads, fixture.frameBytes);
+  if (codec.name === fixture.codec)
+    return verifyPassthrough(sent, received.payloads, fixture.frameBytes, options.lostFramesAllowed ?? 0);
   return verifyDecoded(fixture, codec, received.payloads, options);
 }

@@ -3,7 +3,7 @@
  * (p50, min) over time, as one SVG of three panels sharing the time axis. A pure function of
  * results.json's `timeline` (one sample a second).
  */
-import type { LoadProgress, LoadResult } from '../harness/runner/index.ts';
+import { type LoadProgress, type LoadResult, loweredMosCodecs } from '../harness/runner/index.ts';
 import { escapeHtml } from './html-escape.ts';
 
 const W = 720;
@@ -67,6 +67,13 @@ function panel(p: Panel, samples: readonly LoadProgress[], top: number, tMax: nu
 }
 
 /** The SVG chart of a load run's timeline. */
+/** '; G.723.1 3.85' for each codec of the run held to less than the threshold (mosRequired). */
+function loweredMosNote(r: LoadResult): string {
+  return loweredMosCodecs(r.total.audio, r.thresholds.minMos)
+    .map((c) => `; ${c.label} ${c.required.toFixed(2)}`)
+    .join('');
+}
+
 export function loadChartSvg(r: LoadResult): string {
   const samples = r.timeline;
   const tMax = samples.reduce((m, s) => Math.max(m, s.elapsedS), 0);
@@ -94,7 +101,7 @@ export function loadChartSvg(r: LoadResult): string {
       ],
     },
     {
-      title: `MOS (threshold ${r.thresholds.minMos})`,
+      title: `MOS (threshold ${r.thresholds.minMos}${loweredMosNote(r)})`,
       unit: '',
       min: 1,
       max: 5,

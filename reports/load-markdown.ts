@@ -9,10 +9,11 @@ import {
   type LoadFigures,
   type LoadResult,
   type LoadShapeName,
+  loweredMosCodecs,
   lowestMos,
   mixText,
-  mosRequired,
   mosRequiredText,
+  notJudgedText,
   type Percentiles,
 } from '../harness/runner/index.ts';
 import { loadBreakageMarkdown } from './load-breakage-markdown.ts';
@@ -44,16 +45,11 @@ function worstLine(c: LoadCallRecord): string {
   )} | ${cell(what)} |`;
 }
 
-/**
- * For the codecs of the run whose best E-model MOS lies below the threshold, what they were
- * held to instead (mosRequired): ', 3.85 for G.723.1 (…)'; empty when there are none.
- */
+/** ', 3.85 for G.723.1 (…)' for each codec of the run held to less than the threshold. */
 function loweredMos(r: LoadResult, minMos: number): string {
-  const codecs = new Set<string>();
-  for (const d of [r.total.audio.callerToCallee, r.total.audio.calleeToCaller])
-    for (const c of Object.keys(d.lowestMosByCodec ?? {})) codecs.add(c);
-  const low = [...codecs].sort().filter((c) => mosRequired(c, minMos) !== minMos);
-  return low.map((c) => `, ${mosRequiredText(c, minMos)}`).join('');
+  return loweredMosCodecs(r.total.audio, minMos)
+    .map((c) => `, ${mosRequiredText(c.codec, minMos)}`)
+    .join('');
 }
 
 /** The report section, as Markdown. */
@@ -75,6 +71,8 @@ export function loadMarkdown(r: LoadResult): string {
     `Thresholds: MOS ≥ ${t.minMos} in every direction of every call${loweredMos(r, t.minMos)}, setup time p95 < ${t.maxSetupP95Ms} ms, at most ${t.maxFailedCalls} failed call(s).`,
     '',
   );
+  const notJudged = notJudgedText(r.total.audio);
+  if (notJudged) out.push(`**Not judged:** ${notJudged}.`, '');
   const notReached = kneeNotReached(r.steps, r.options.steps, r.stoppedBy);
   out.push(
     notReached !== undefined

@@ -431,6 +431,8 @@ export class MediaLeg {
   readonly #opts: MediaLegOptions;
   readonly #endpoint: SdpEndpoint;
   readonly #ssrc = randomU32();
+  /** Packets received with the SSRC this leg sends with since the last clearReceived (ownSsrcPackets). */
+  #ownSsrcPackets = 0;
   #seq = randomU32() & 0xffff;
   #session: RtpSession | undefined;
   readonly #sessions: RtpSession[] = [];
@@ -1225,6 +1227,7 @@ export class MediaLeg {
 
   #onPacket(p: RtpView, at: number): void {
     if (!this.#receives) this.#c.unexpectedPackets++;
+    if (p.ssrc === this.#session?.ssrc) this.#ownSsrcPackets++;
     if (p.ssrc !== this.#rxSsrc) {
       // A new source restarts the audio timeline; its telephone-events keep their own receiver.
       this.#rxSsrc = p.ssrc;
@@ -1513,15 +1516,32 @@ export class MediaLeg {
     this.#fixturePayloads.clear();
     this.#fixturePayloadCount = 0;
     this.#lastRxCodec = undefined;
+    this.#ownSsrcPackets = 0;
+  }
+
+  /**
+   * RTP packets received since the last clearReceived that carried this leg's own sending
+   * SSRC: its own RTP sent back to it (an SBC that reflects a leg onto itself). A relay that
+   * passes the far end's packets keeps the far end's SSRC, and one that rewrites it picks its
+   * own (RFC 3550 §8.1: chosen at random, 32 bits), so a correct SBC matches ours by chance
+   * only (2^-32). What a fixture check cannot see: both ends send the same G.723.1 fixture.
+   */
+  ownSsrcPackets(): number {
+    return this.#ownSsrcPackets;
   }
 
   /**
    * Judges what arrived against a codec fixture (default G.723.1): byte-exact passthrough
    * when it arrived in the fixture's codec, the decoded comparison when it was transcoded
    * (see codecs/fixture-verify.ts). Looks at the payloads of the codec received last (the
-   * first 3000 packets after the last clearReceived). Never throws.
+   * first 3000 packets after the last clearReceived). `lostFramesAllowed`: passed through,
+   * that many frames may be missing from the run (lost packets; 0: one unbroken run). Never
+   * throws.
    */
-  verifyFixture(codec: FixtureCodec = 'G723'): FixtureVerifyResult {
+  verifyFixture(
+    codec: FixtureCodec = 'G723',
+    opts: { lostFramesAllowed?: number } = {},
+  ): FixtureVerifyResult {
     const name = this.#lastRxCodec;
     const payloads = name ? (this.#fixturePayloads.get(name) ?? []) : [];
     if (!name || payloads.length === 0)
@@ -1534,10 +1554,11 @@ export class MediaLeg {
     }
     // The sender loops the fixture: compare against enough repetitions.
     const receivedFrames = payloads.reduce((n, p) => n + Math.ceil(p.length / fixture.frameBytes), 0);
-    const loops = Math.ceil(receivedFrames / fixture.frames.length) + 1;
+    const lost = opts.lostFramesAllowed ?? 0;
+    const loops = Math.ceil((receivedFrames + lost) / fixture.frames.length) + 1;
     const sent: Uint8Array[] = [];
     for (let i = 0; i < loops; i++) sent.push(...fixture.frames);
-    return verifyFixtureEcho(fixture, sent, { codec: name, payloads });
+    return verifyFixtureEcho(fixture, sent, { codec: name, payloads }, { lostFramesAllowed: lost });
   }
 
   // ---------------------------------------------------------------- evidence

@@ -24,6 +24,9 @@ import { readLoadResult } from './merge-command.ts';
 const BIN = fileURLToPath(new URL('../../bin/sbc-harness.js', import.meta.url));
 
 /** Options of the parent that the agents must not get as they are. */
+/** Set in the environment of the agents `--agents N` spawns (their parent speaks for the run). */
+export const LOAD_AGENT_OF_PARENT = 'SBC_HARNESS_LOAD_AGENT_OF_PARENT';
+
 const PARENT_ONLY = new Set(['agents', 'out', 'agentIndex', 'agentCount', 'portOffset']);
 
 /** `--agents` as a number: a whole number, or `auto` (one per core). */
@@ -106,7 +109,8 @@ export async function loadAgentsCommand(
     Array.from({ length: count }, (_, i) => {
       const args = agentArgs(o, i, count, join(outDir, `agent-${i}`), external ? i * AGENT_PORT_STRIDE : 0);
       const child = spawn(process.execPath, [BIN, ...args], {
-        env: { ...process.env, JOB_COMPLETION_INDEX: String(i) },
+        // LOAD_AGENT_OF_PARENT: the parent has printed the profile's warnings already.
+        env: { ...process.env, JOB_COMPLETION_INDEX: String(i), [LOAD_AGENT_OF_PARENT]: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });

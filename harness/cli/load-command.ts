@@ -21,7 +21,7 @@ import {
   profileWithPortOffset,
   runLoad,
 } from '../runner/index.ts';
-import { agentPlan, loadAgentsCommand } from './load-agents-command.ts';
+import { agentPlan, LOAD_AGENT_OF_PARENT, loadAgentsCommand } from './load-agents-command.ts';
 import { writeLoadResult } from './load-output.ts';
 
 export interface LoadCommandOptions {
@@ -145,7 +145,9 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
   const profileFile = o.profile ? resolve(o.profile) : DEFAULT_PROFILE_PATH;
   const warnings: string[] = [];
   const profile = profileWithPortOffset(loadProfile(profileFile, process.env, warnings), plan.portOffset);
-  for (const w of warnings) out(`sbc-harness load: ${profileFile}: ${w}\n`);
+  // An agent spawned by `--agents N` leaves them to its parent, which printed them once.
+  if (!process.env[LOAD_AGENT_OF_PARENT])
+    for (const w of warnings) out(`sbc-harness load: ${profileFile}: ${w}\n`);
   const embedded = profile.sbc.kind === 'embedded';
   const thresholds: LoadThresholds = { ...profile.load, ...flagThresholds };
   const shapeProblems = mixProblems(mix, profile, direction as 'in' | 'out' | 'both');

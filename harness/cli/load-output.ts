@@ -6,7 +6,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadChartSvg, loadMarkdown } from '../../reports/index.ts';
-import { harnessBehind, kneeNotReached, type LoadResult, lowestMos, notSeenText } from '../runner/index.ts';
+import {
+  harnessBehind,
+  kneeNotReached,
+  type LoadResult,
+  lowestMos,
+  notJudgedText,
+  notSeenText,
+} from '../runner/index.ts';
 
 export function writeLoadResult(result: LoadResult, outDir: string, out: (s: string) => void): number {
   mkdirSync(outDir, { recursive: true });
@@ -32,6 +39,8 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
       `${result.stoppedBy === 'interrupted' ? '; interrupted: the figures cover the calls started before it' : ''}\n`,
   );
   for (const b of result.breakage) out(`  broke: ${b.kind}: ${b.figure}\n`);
+  const notJudged = notJudgedText(t.audio);
+  if (notJudged) out(`  not judged: ${notJudged}\n`);
   const behind = harnessBehind(result);
   if (behind) out(`  harness: ${behind}\n`);
   for (const f of result.faultFindings)

@@ -189,7 +189,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     )
     .option(
       '--min-mos <x>',
-      "threshold: lowest MOS of any direction of any call in a step (default: the profile's load.minMos, 4.0); a codec whose best E-model MOS is lower (G.723.1: 3.95) is held to that best less 0.1",
+      "threshold: lowest MOS of any direction of any call in a step (default: the profile's load.minMos, 4.0); each direction held to the lower of this and the best E-model MOS of its codec less 0.1 (G.723.1: 3.85)",
     )
     .option(
       '--max-setup-p95-ms <ms>',

@@ -388,7 +388,7 @@ export const loadThresholdsSchema = z.strictObject({
     .max(5)
     .default(4)
     .describe(
-      'sbc-harness load: lowest MOS of any direction of any call for a step to pass (--min-mos overrides); a codec whose best E-model MOS is lower (G.723.1: 3.95) is held to that best less 0.1',
+      'sbc-harness load: lowest MOS of any direction of any call for a step to pass (--min-mos overrides); each direction held to the lower of this and the best E-model MOS of its codec less 0.1 (G.723.1: 3.85)',
     ),
   maxSetupP95Ms: z
     .number()

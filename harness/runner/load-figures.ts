@@ -142,14 +142,32 @@ export function codecBestMos(codec: string): number {
 }
 
 /**
- * The MOS a direction received in `codec` must reach: the threshold, or, for a codec whose best
- * MOS lies below the threshold, that best less MOS_MARGIN_BELOW_BEST. The E-model's MOS carries
- * the codec's own equipment impairment (Ie), which the endpoints chose, not the SBC's load: a
- * G.723.1 call (at best 3.95) would otherwise miss a threshold of 4.0 with no loss and no delay.
+ * The MOS a direction received in `codec` must reach: the lower of the threshold and the
+ * codec's best less MOS_MARGIN_BELOW_BEST. The E-model's MOS carries the codec's own equipment
+ * impairment (Ie), which the endpoints chose, not the SBC's load: a G.723.1 call (at best 3.95)
+ * would otherwise miss a threshold of 4.0 with no loss and no delay. The lower of the two, so a
+ * higher threshold never asks less (under the default 4.0: G.711 and G.722 4.0, G.729 4.0,
+ * G.723.1 3.85).
  */
 export function mosRequired(codec: string, minMos: number): number {
-  const best = codecBestMos(codec);
-  return best < minMos ? Math.round(100 * (best - MOS_MARGIN_BELOW_BEST)) / 100 : minMos;
+  return Math.min(minMos, Math.round(100 * (codecBestMos(codec) - MOS_MARGIN_BELOW_BEST)) / 100);
+}
+
+/**
+ * The codecs received in `audio` that were held to less than the threshold (mosRequired), in
+ * name order: what the report and the chart name beside the threshold.
+ */
+export function loweredMosCodecs(
+  audio: { callerToCallee: DirectionFigures; calleeToCaller: DirectionFigures },
+  minMos: number,
+): Array<{ codec: string; label: string; required: number }> {
+  const codecs = new Set<string>();
+  for (const d of [audio.callerToCallee, audio.calleeToCaller])
+    for (const c of Object.keys(d.lowestMosByCodec ?? {})) codecs.add(c);
+  return [...codecs]
+    .sort()
+    .map((codec) => ({ codec, label: codecLabel(codec), required: mosRequired(codec, minMos) }))
+    .filter((c) => c.required !== minMos);
 }
 
 /** The sentence saying which threshold a codec was held to, for the report and the verdicts. */
@@ -239,6 +257,11 @@ export interface DirectionFigures {
   measured: number;
   /** Of them, how many heard no tone. */
   silent: number;
+  /**
+   * Of them, how many were judged on their packets arriving only: G.723.1 the SBC encoded
+   * itself, which the harness cannot decode (LoadAudioDirection.notJudged). Absent when none.
+   */
+  notJudged?: number;
   lossPercent?: Percentiles;
   jitterMs?: Percentiles;
   mos?: Percentiles;
@@ -260,9 +283,11 @@ function directionFigures(dirs: readonly LoadAudioDirection[]): DirectionFigures
   const delay = pick((d) => d.delayMs);
   const byCodec: Record<string, number> = {};
   for (const d of dirs) byCodec[d.codec] = Math.min(byCodec[d.codec] ?? d.mos, d.mos);
+  const notJudged = dirs.filter((d) => d.notJudged).length;
   return {
     measured: dirs.length,
     silent: dirs.filter((d) => !d.heard).length,
+    ...(notJudged > 0 ? { notJudged } : {}),
     ...(loss ? { lossPercent: loss } : {}),
     ...(jitter ? { jitterMs: jitter } : {}),
     ...(mos ? { mos, lowestMosByCodec: byCodec } : {}),
@@ -306,6 +331,21 @@ export function mosMissed(
         `lowest MOS ${mos.toFixed(2)}${lowest.size > 1 || mosRequired(codec, minMos) !== minMos ? ` (${codecLabel(codec)})` : ''}, at least ${mosRequiredText(codec, minMos)} required`,
       );
   return out;
+}
+
+/**
+ * The sentence naming the directions whose audio was not judged (G.723.1 the SBC encoded
+ * itself), or undefined when every direction was judged: a step that met the thresholds with
+ * such directions met them on their packets arriving, not on their sound.
+ */
+export function notJudgedText(audio: {
+  callerToCallee: DirectionFigures;
+  calleeToCaller: DirectionFigures;
+}): string | undefined {
+  const n = (audio.callerToCallee.notJudged ?? 0) + (audio.calleeToCaller.notJudged ?? 0);
+  return n === 0
+    ? undefined
+    : `${n} direction(s) carried G.723.1 that the SBC encoded itself: judged on their packets arriving only, their sound not (the harness has no G.723.1 decoder)`;
 }
 
 /** Figures of one group of calls (the whole run, or one step of the ramp). */

@@ -81,6 +81,25 @@ describe('verifyPassthrough', () => {
     expect(r.firstMismatch).toEqual({ receivedFrame: 30, sentFrame: 30 });
   });
 
+  it('with lost frames allowed: frames missing in order pass up to the allowance, an altered or a repeated frame still fails', () => {
+    const sentLoops = looped(g723f, 3);
+    // Frames 30 and 45..46 lost (three frames): passes with 3 allowed, not with 2.
+    const lossy = [...sentLoops.slice(5, 30), ...sentLoops.slice(31, 45), ...sentLoops.slice(47, 120)];
+    const ok = verifyPassthrough(sentLoops, lossy, 24, 3);
+    expect(ok.ok).toBe(true);
+    expect(ok.detail).toMatch(/5\.\.119 \(of 240\) in order, 3 frame\(s\) missing/);
+    expect(verifyPassthrough(sentLoops, lossy, 24, 2).ok).toBe(false);
+    // A frame altered is not a loss, whatever the allowance.
+    const altered = sentLoops.slice(5, 120).map((f) => f.slice());
+    altered[50]![3]! ^= 0x40;
+    const bad = verifyPassthrough(sentLoops, altered, 24, 10);
+    expect(bad.ok).toBe(false);
+    expect(bad.detail).toMatch(/received frame 50 matches no sent frame .*altered, not lost/);
+    // Out of order (a frame repeated after its successors) is not a loss either.
+    const repeated = [...sentLoops.slice(5, 40), sentLoops[20]!, ...sentLoops.slice(40, 80)];
+    expect(verifyPassthrough(sentLoops, repeated, 24, 10).ok).toBe(false);
+  });
+
   it('rejects odd payload sizes, empty input, and frames that were never sent', () => {
     expect(verifyPassthrough(sent, [new Uint8Array(15)], 10).detail).toMatch(/not a whole number/);
     expect(verifyPassthrough(sent, [], 10).ok).toBe(false);

@@ -19,6 +19,7 @@ import {
   MAX_HARNESS_LAG_P99_MS,
   MAX_HARNESS_STALLED_SHARE,
   mosRequired,
+  notJudgedText,
   percentile,
   rfc6076,
   shapeFigures,
@@ -146,9 +147,15 @@ describe('load figures', () => {
     expect(mosRequired('G723', 4)).toBe(3.85);
     expect(mosRequired('PCMA', 4)).toBe(4);
     expect(mosRequired('G729', 4)).toBe(4);
-    // A threshold over G.729's best: G.729 too is held to its best less the margin.
+    // A threshold over G.729's best less the margin: G.729 is held to that; a higher threshold
+    // never asks less (monotone), and one above G.711's best holds G.711 to its best less 0.1.
+    expect(mosRequired('G729', 4.05)).toBeCloseTo(4.0, 2);
     expect(mosRequired('G729', 4.2)).toBeCloseTo(4.0, 2);
     expect(mosRequired('PCMA', 4.2)).toBe(4.2);
+    expect(mosRequired('PCMA', 4.5)).toBe(4.31);
+    for (const c of ['PCMA', 'G722', 'G729', 'G723'])
+      for (let m = 1; m < 5; m += 0.05)
+        expect(mosRequired(c, m + 0.05)).toBeGreaterThanOrEqual(mosRequired(c, m));
     const t = DEFAULT_LOAD_THRESHOLDS;
     const g723 = (mos: number) => {
       const c = call(0);
@@ -175,6 +182,16 @@ describe('load figures', () => {
     const old = loadFigures([g723(3.954)]);
     delete old.audio.callerToCallee.lowestMosByCodec;
     expect(judgeStep(old, t).missed.join()).toMatch(/lowest MOS 3\.95, at least 4 required/);
+    // A direction judged on its packets only (G.723.1 the SBC encoded) is counted and named.
+    const encoded = g723(3.954);
+    (encoded.audio[0] as { notJudged?: string }).notJudged = 'G.723.1 encoded by the SBC';
+    const ef = loadFigures([encoded, call(1)]);
+    expect(ef.audio.callerToCallee.notJudged).toBe(1);
+    expect(ef.audio.calleeToCaller.notJudged).toBeUndefined();
+    expect(notJudgedText(ef.audio)).toMatch(
+      /^1 direction\(s\) carried G\.723\.1 that the SBC encoded itself/,
+    );
+    expect(notJudgedText(loadFigures([call(1)]).audio)).toBeUndefined();
     // The breakage reads the same requirement per direction.
     expect(loadBreakage([g723(3.954)], t)).toEqual([]);
     const b = loadBreakage([g723(3.8)], t);

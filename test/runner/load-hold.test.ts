@@ -7,10 +7,15 @@
  * (hold-local with the one-way-audio fault) fails the hold, named so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Call } from '../../harness/actors/index.ts';
 import { Lab } from '../../harness/actors/lab.ts';
+import { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
+import { HOLD_RELAY_MS } from '../../harness/runner/hold-relay.ts';
 import type { LoadCallRecord } from '../../harness/runner/load-figures.ts';
 import { runLoad } from '../../harness/runner/load-run.ts';
+import { musicOnHoldHeard } from '../../harness/runner/load-shape-hold.ts';
+import { reflectedG723Leg } from '../support/reflected-media-leg.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
 const labs: Lab[] = [];
@@ -98,5 +103,36 @@ describe('load hold shape: every legal way of an SBC to carry a hold', () => {
       expect(c.failures.join(' | ')).toMatch(
         /hold: load-\d \(\+\d+\)'s leg saw a=sendrecv .* heard no music on hold \(G\.723\.1 passed through: 0 ms of audio arrived in 5000 ms/,
       );
+  });
+
+  // Both ends send the same G.723.1 fixture, so a PSTN leg that got its own RTP back had
+  // "byte-identical" frames and passed. Its own SSRC on what it received tells it now.
+  it("music on hold in G.723.1: the extension's frames pass; the PSTN leg's own RTP sent back to it does not", {
+    timeout: 30_000,
+  }, async () => {
+    const prefs = { codecs: ['G723' as const], telephoneEvent: false };
+    const open = (continuous = true) => MediaLeg.open({ localAddress: '127.0.0.1', prefs, continuous });
+    const heardOn = async (pstn: MediaLeg) => {
+      await new Promise((r) => setTimeout(r, 300));
+      pstn.clearReceived();
+      const before = { arrivedMs: pstn.audioReceivedMs(), lost: pstn.stats().lost };
+      await new Promise((r) => setTimeout(r, HOLD_RELAY_MS));
+      return musicOnHoldHeard({ media: pstn } as unknown as Call, before, 'G723');
+    };
+    // The extension answers the PSTN leg's offer: each sends to the other.
+    const pstn = await open();
+    const desk = await open();
+    const answer = desk.acceptOffer(pstn.createOffer());
+    if (!answer.ok) throw new Error(answer.reason);
+    expect(pstn.acceptAnswer(answer.answer).ok).toBe(true);
+    const good = await heardOn(pstn);
+    expect(good.heard, good.what).toBe(true);
+    expect(good.what).toMatch(/G\.723\.1 passed through: .* byte-identical/);
+    // The PSTN leg's answer points at its own port: all it hears is itself.
+    const { self, answering } = await reflectedG723Leg();
+    const bad = await heardOn(self);
+    expect(bad.heard, bad.what).toBe(false);
+    expect(bad.what).toMatch(/byte-identical.*packet\(s\) were its own RTP sent back to it \(its own SSRC\)/);
+    for (const m of [pstn, desk, self, answering]) await m.close();
   });
 });
