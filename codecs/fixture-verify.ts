@@ -51,8 +51,6 @@ export interface DecodedCheckOptions {
   minToneShareRatio?: number;
   /** Least decoded audio worth judging, ms. Default 1000. */
   minDurationMs?: number;
-  /** Passed through (byte-exact): frames that may be missing, lost on the way (verifyPassthrough). Default 0. */
-  lostFramesAllowed?: number;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -72,12 +70,6 @@ export function verifyPassthrough(
   sent: readonly Uint8Array[],
   payloads: readonly Uint8Array[],
   frameBytes: number,
-  /**
-   * Frames that may be missing from the run (lost packets): each received frame must then
-   * equal the next sent frame or one a few frames later, in order, and the frames skipped in
-   * all may not exceed this. Default 0: one unbroken run.
-   */
-  lostFramesAllowed = 0,
 ): FixtureVerifyResult {
   const fail = (detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult => ({
     ok: false,
@@ -125,8 +117,6 @@ export function verifyPassthrough(
       { framesCompared: 1, firstMismatch: { receivedFrame: 0, sentFrame: 0 } },
     );
   }
-  if (bestRun < received.length && lostFramesAllowed > 0)
-    return withGaps(sent, received, bestStart, bestRun, lostFramesAllowed);
   if (bestRun === received.length) {
     return {
       ok: true,
@@ -148,43 +138,97 @@ export function verifyPassthrough(
   });
 }
 
+/** A payload as it arrived, with the RTP timestamp and SSRC that place it in its stream. */
+export interface PlacedPayload {
+  payload: Uint8Array;
+  timestamp: number;
+  ssrc: number;
+}
+
+/** A timestamp step past this many frames starts a new run (a re-based stream, not a loss). */
+const MAX_PLACED_GAP_FRAMES = 100;
+
 /**
- * The rest of a passthrough run that broke after `run` frames from sent frame `start`, allowing
- * missing frames: each further received frame must equal a sent frame after the previous one,
- * at most `allowed` frames skipped in all (packets lost on the way). A frame that matches none
- * of them arrived altered.
+ * Byte-exact check that allows loss: each received frame is compared with the fixture frame
+ * its place in the stream calls for, its place being its RTP timestamp's distance from the
+ * run's first (in `frameSamples` steps; a payload of several frames covers as many places).
+ * Frames of lost packets are then simply missing, while a frame altered, out of place or
+ * duplicated at another place fails, whatever frames of the fixture repeat elsewhere (the
+ * loop's start in each run is the one that places every frame right). A new SSRC, or a
+ * timestamp step that is no whole number of frames or over MAX_PLACED_GAP_FRAMES, starts a
+ * new run, placed on its own (an SBC may re-base the stream it relays).
  */
-function withGaps(
-  sent: readonly Uint8Array[],
-  received: readonly Uint8Array[],
-  start: number,
-  run: number,
-  allowed: number,
+export function verifyPassthroughPlaced(
+  loop: readonly Uint8Array[],
+  items: readonly PlacedPayload[],
+  frameBytes: number,
+  frameSamples: number,
 ): FixtureVerifyResult {
-  let at = start + run - 1;
-  let skipped = 0;
-  for (let r = run; r < received.length; r++) {
-    let next = at + 1;
-    while (next < sent.length && next - at - 1 <= allowed - skipped && !sameBytes(sent[next]!, received[r]!))
-      next++;
-    if (next >= sent.length || next - at - 1 > allowed - skipped)
-      return {
-        ok: false,
-        method: 'passthrough',
-        detail: `received frame ${r} matches no sent frame after sent frame ${at} within the ${allowed - skipped} frame(s) that loss may still explain (${skipped} skipped before): altered, not lost`,
-        framesCompared: r + 1,
-        firstMismatch: { receivedFrame: r, sentFrame: at + 1 },
-      };
-    skipped += next - at - 1;
-    at = next;
+  const fail = (detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult => ({
+    ok: false,
+    method: 'passthrough',
+    detail,
+    ...extra,
+  });
+  if (!(frameBytes > 0) || !(frameSamples > 0)) return fail(`invalid frame size ${frameBytes}`);
+  if (loop.length === 0) return fail('no frames were sent', { framesCompared: 0 });
+  // Runs of frames, each frame at its place (frames from the run's first).
+  const runs: Array<Array<{ place: number; frame: Uint8Array }>> = [];
+  let run: Array<{ place: number; frame: Uint8Array }> = [];
+  let first: PlacedPayload | undefined;
+  let last: PlacedPayload | undefined;
+  for (const [p, item] of items.entries()) {
+    const payload = item.payload;
+    if (payload.length === 0 || payload.length % frameBytes !== 0)
+      return fail(`payload ${p} is ${payload.length} bytes, not a whole number of ${frameBytes}-byte frames`);
+    const step = last ? (item.timestamp - last.timestamp) >>> 0 : 0;
+    const fresh =
+      !first ||
+      !last ||
+      item.ssrc !== last.ssrc ||
+      step % frameSamples !== 0 ||
+      step / frameSamples > MAX_PLACED_GAP_FRAMES + last.payload.length / frameBytes;
+    if (fresh) {
+      if (run.length > 0) runs.push(run);
+      run = [];
+      first = item;
+    }
+    const base = ((item.timestamp - (first as PlacedPayload).timestamp) >>> 0) / frameSamples;
+    for (let off = 0, k = 0; off < payload.length; off += frameBytes, k++)
+      run.push({ place: base + k, frame: payload.subarray(off, off + frameBytes) });
+    last = item;
+  }
+  if (run.length > 0) runs.push(run);
+  if (runs.length === 0) return fail('no frames received', { framesCompared: 0 });
+  let frames = 0;
+  let missing = 0;
+  for (const [r, frs] of runs.entries()) {
+    // The loop's start that places every frame of the run right; else the one placing most.
+    let best = { start: -1, matched: -1, firstBad: 0 };
+    for (let start = 0; start < loop.length; start++) {
+      let matched = 0;
+      let firstBad = -1;
+      for (const [i, f] of frs.entries()) {
+        if (sameBytes(loop[(start + f.place) % loop.length]!, f.frame)) matched++;
+        else if (firstBad < 0) firstBad = i;
+      }
+      if (matched > best.matched) best = { start, matched, firstBad };
+      if (matched === frs.length) break;
+    }
+    if (best.matched < frs.length)
+      return fail(
+        `received frame ${frames + best.firstBad} (run ${r + 1} of ${runs.length}, place ${frs[best.firstBad]?.place}) is not the fixture frame its RTP timestamp places it at: altered, not lost (${best.matched} of the run's ${frs.length} frames in place)`,
+        { framesCompared: frames + best.firstBad + 1 },
+      );
+    const places = new Set(frs.map((f) => f.place));
+    missing += Math.max(...places) + 1 - places.size;
+    frames += frs.length;
   }
   return {
     ok: true,
     method: 'passthrough',
-    detail:
-      `${received.length} received frames are byte-identical to sent frames ${start}..${at} (of ${sent.length}) ` +
-      `in order, ${skipped} frame(s) missing (lost, at most ${allowed} allowed)`,
-    framesCompared: received.length,
+    detail: `${frames} received frames are byte-identical to the fixture frames their RTP timestamps place them at (${runs.length} run(s)), ${missing} frame(s) missing (lost)`,
+    framesCompared: frames,
   };
 }
 
@@ -304,7 +348,6 @@ export function verifyFixtureEcho(
       detail: `received codec "${String(received.codec)}" is not one the harness can decode`,
     };
   }
-  if (codec.name === fixture.codec)
-    return verifyPassthrough(sent, received.payloads, fixture.frameBytes, options.lostFramesAllowed ?? 0);
+  if (codec.name === fixture.codec) return verifyPassthrough(sent, received.payloads, fixture.frameBytes);
   return verifyDecoded(fixture, codec, received.payloads, options);
 }

@@ -7,10 +7,12 @@ export { codecLabel } from './codec-label.ts';
 export {
   type DecodedCheckOptions,
   type FixtureVerifyResult,
+  type PlacedPayload,
   type ReceivedMedia,
   verifyDecoded,
   verifyFixtureEcho,
   verifyPassthrough,
+  verifyPassthroughPlaced,
 } from './fixture-verify.ts';
 export {
   type CodecFixture,

@@ -66,7 +66,6 @@ function panel(p: Panel, samples: readonly LoadProgress[], top: number, tMax: nu
   return out.join('\n');
 }
 
-/** The SVG chart of a load run's timeline. */
 /** '; G.723.1 3.85' for each codec of the run held to less than the threshold (mosRequired). */
 function loweredMosNote(r: LoadResult): string {
   return loweredMosCodecs(r.total.audio, r.thresholds.minMos)
@@ -74,6 +73,7 @@ function loweredMosNote(r: LoadResult): string {
     .join('');
 }
 
+/** The SVG chart of a load run's timeline. */
 export function loadChartSvg(r: LoadResult): string {
   const samples = r.timeline;
   const tMax = samples.reduce((m, s) => Math.max(m, s.elapsedS), 0);

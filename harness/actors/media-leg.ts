@@ -54,7 +54,9 @@ import {
   type FixtureCodec,
   type FixtureVerifyResult,
   loadCodecFixture,
+  type PlacedPayload,
   verifyFixtureEcho,
+  verifyPassthroughPlaced,
 } from '../../codecs/index.ts';
 import { isSilence } from '../media/analysis/index.ts';
 import {
@@ -430,7 +432,8 @@ export class MediaLeg {
   readonly #log: Logger;
   readonly #opts: MediaLegOptions;
   readonly #endpoint: SdpEndpoint;
-  readonly #ssrc = randomU32();
+  /** The SSRC this leg sends with: its first RTP session's, kept by every session it reopens. */
+  readonly #ssrc: number;
   /** Packets received with the SSRC this leg sends with since the last clearReceived (ownSsrcPackets). */
   #ownSsrcPackets = 0;
   #seq = randomU32() & 0xffff;
@@ -503,7 +506,7 @@ export class MediaLeg {
   /** Packets put back in order by windows since forgotten. */
   #reorderedForgotten = 0;
   #reorderTimer: TimerHandle | undefined;
-  #fixturePayloads = new Map<string, Uint8Array[]>();
+  #fixturePayloads = new Map<string, PlacedPayload[]>();
   #lastRxCodec: string | undefined;
   #fixturePayloadCount = 0;
   readonly #sentCodecs: string[] = [];
@@ -546,6 +549,7 @@ export class MediaLeg {
     this.#log = (opts.logger ?? silentLogger).child({ leg: this.name });
     this.#recMax = Math.max(1, Math.floor((opts.maxRecordSeconds ?? 600) * RECORD_SAMPLE_RATE));
     this.#localPort = session.localPort;
+    this.#ssrc = session.ssrc;
     this.#adopt(session);
     this.#endpoint = new SdpEndpoint(this.#sdpPrefs('sendrecv'));
     if (opts.continuous) this.#idle = { source: silenceSource() };
@@ -1227,7 +1231,7 @@ export class MediaLeg {
 
   #onPacket(p: RtpView, at: number): void {
     if (!this.#receives) this.#c.unexpectedPackets++;
-    if (p.ssrc === this.#session?.ssrc) this.#ownSsrcPackets++;
+    if (p.ssrc === this.#ssrc) this.#ownSsrcPackets++;
     if (p.ssrc !== this.#rxSsrc) {
       // A new source restarts the audio timeline; its telephone-events keep their own receiver.
       this.#rxSsrc = p.ssrc;
@@ -1257,7 +1261,7 @@ export class MediaLeg {
       this.#receivedCodecs.push(name);
       if (!this.#codecOrder.includes(name)) this.#codecOrder.push(name);
     }
-    this.#keepPayload(name, p.payload);
+    this.#keepPayload(name, p.payload, p.timestamp, p.ssrc);
     for (const fn of this.#payloadListeners) {
       try {
         fn(name, p.payload);
@@ -1329,7 +1333,7 @@ export class MediaLeg {
     if (!late) this.#rxLastSeq = p.sequenceNumber;
   }
 
-  #keepPayload(codec: string, payload: Uint8Array): void {
+  #keepPayload(codec: string, payload: Uint8Array, timestamp: number, ssrc: number): void {
     this.#lastRxCodec = codec;
     if (this.#fixturePayloadCount >= MAX_FIXTURE_PAYLOADS) return;
     let list = this.#fixturePayloads.get(codec);
@@ -1337,7 +1341,7 @@ export class MediaLeg {
       list = [];
       this.#fixturePayloads.set(codec, list);
     }
-    list.push(payload.slice());
+    list.push({ payload: payload.slice(), timestamp, ssrc });
     this.#fixturePayloadCount++;
   }
 
@@ -1534,17 +1538,14 @@ export class MediaLeg {
    * Judges what arrived against a codec fixture (default G.723.1): byte-exact passthrough
    * when it arrived in the fixture's codec, the decoded comparison when it was transcoded
    * (see codecs/fixture-verify.ts). Looks at the payloads of the codec received last (the
-   * first 3000 packets after the last clearReceived). `lostFramesAllowed`: passed through,
-   * that many frames may be missing from the run (lost packets; 0: one unbroken run). Never
-   * throws.
+   * first 3000 packets after the last clearReceived). `allowLoss`: passed through, each frame
+   * is compared with the fixture frame its RTP timestamp places it at, so frames of lost
+   * packets may be missing (verifyPassthroughPlaced); otherwise one unbroken run. Never throws.
    */
-  verifyFixture(
-    codec: FixtureCodec = 'G723',
-    opts: { lostFramesAllowed?: number } = {},
-  ): FixtureVerifyResult {
+  verifyFixture(codec: FixtureCodec = 'G723', opts: { allowLoss?: boolean } = {}): FixtureVerifyResult {
     const name = this.#lastRxCodec;
-    const payloads = name ? (this.#fixturePayloads.get(name) ?? []) : [];
-    if (!name || payloads.length === 0)
+    const placed = name ? (this.#fixturePayloads.get(name) ?? []) : [];
+    if (!name || placed.length === 0)
       return { ok: false, method: 'passthrough', detail: 'no audio payloads were received' };
     let fixture: ReturnType<typeof loadCodecFixture>;
     try {
@@ -1552,13 +1553,20 @@ export class MediaLeg {
     } catch (e) {
       return { ok: false, method: 'passthrough', detail: `fixture unavailable: ${String(e)}` };
     }
+    if (opts.allowLoss && name === fixture.codec)
+      return verifyPassthroughPlaced(
+        fixture.frames,
+        placed,
+        fixture.frameBytes,
+        (fixture.frameMs * 8000) / 1000,
+      );
+    const payloads = placed.map((x) => x.payload);
     // The sender loops the fixture: compare against enough repetitions.
     const receivedFrames = payloads.reduce((n, p) => n + Math.ceil(p.length / fixture.frameBytes), 0);
-    const lost = opts.lostFramesAllowed ?? 0;
-    const loops = Math.ceil((receivedFrames + lost) / fixture.frames.length) + 1;
+    const loops = Math.ceil(receivedFrames / fixture.frames.length) + 1;
     const sent: Uint8Array[] = [];
     for (let i = 0; i < loops; i++) sent.push(...fixture.frames);
-    return verifyFixtureEcho(fixture, sent, { codec: name, payloads }, { lostFramesAllowed: lost });
+    return verifyFixtureEcho(fixture, sent, { codec: name, payloads });
   }
 
   // ---------------------------------------------------------------- evidence

@@ -69,9 +69,9 @@ export async function fixtureAudioCheck(
     /** Called when the play's time is up, before the fixture stops (as Checks.audio). */
     onTimeUp?: () => void;
     /**
-     * True: G.723.1 passed through may miss the frames of the packets RTP counted lost in the
-     * check (lossFramesAllowed); loss then counts through the MOS, as in the tone check. False
-     * (the plan's 8-1-4): one unbroken run of frames.
+     * True: G.723.1 passed through is compared frame by frame at the places its RTP timestamps
+     * give (verifyPassthroughPlaced), so frames of lost packets may be missing and loss counts
+     * through the MOS, as in the tone check. False (the plan's 8-1-4): one unbroken run.
      */
     allowLoss?: boolean;
   } = {},
@@ -136,9 +136,7 @@ export async function fixtureAudioCheck(
     const media = dst.call.media;
     if (!(media instanceof MediaLeg))
       throw new HarnessError(`${dst.name}'s media leg cannot judge the G.723.1 fixture`);
-    const r = media.verifyFixture('G723', {
-      lostFramesAllowed: opts.allowLoss ? lossFramesAllowed(inWindow.lost) : 0,
-    });
+    const r = media.verifyFixture('G723', { allowLoss: opts.allowLoss ?? false });
     const nothing = /no audio payloads/.test(r.detail);
     // Both ends send the same fixture: the leg's own RTP sent back to it would pass for the
     // far end's. Its own SSRC tells it (MediaLeg.ownSsrcPackets).
@@ -214,14 +212,6 @@ export async function fixtureAudioCheck(
     });
   }
   return { ok, directions };
-}
-
-/**
- * G.723.1 frames a run passed through may miss for `lostPackets` RTP packets lost: up to four
- * frames a packet (120 ms, more than any SBC puts in one; RFC 3551 §4.5.3 frames are 30 ms).
- */
-export function lossFramesAllowed(lostPackets: number): number {
-  return 4 * Math.max(0, lostPackets);
 }
 
 function noAudio(from: string, to: string, windowMs: number): string {

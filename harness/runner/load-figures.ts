@@ -128,8 +128,8 @@ export const DEFAULT_LOAD_THRESHOLDS: LoadThresholds = {
 };
 
 /**
- * Below its own best, how far a codec whose best MOS lies under the threshold may fall: the
- * margin G.729's best (4.10) leaves under the default threshold of 4.0.
+ * How far below its own best MOS a direction may fall when that best less this lies under the
+ * threshold (mosRequired): the margin G.729's best (4.10) leaves under the default of 4.0.
  */
 export const MOS_MARGIN_BELOW_BEST = 0.1;
 
@@ -175,7 +175,7 @@ export function mosRequiredText(codec: string, minMos: number): string {
   const need = mosRequired(codec, minMos);
   return need === minMos
     ? `${minMos}`
-    : `${need.toFixed(2)} for ${codecLabel(codec)} (its best E-model MOS ${codecBestMos(codec).toFixed(2)} less ${MOS_MARGIN_BELOW_BEST}, under the threshold ${minMos})`;
+    : `${need.toFixed(2)} for ${codecLabel(codec)} (its best E-model MOS ${codecBestMos(codec).toFixed(2)} less ${MOS_MARGIN_BELOW_BEST}, lower than the threshold ${minMos})`;
 }
 
 /** p50 / p95 / min / max of a set of values (undefined when empty). */

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AudioCodec } from '../../codecs/codec.ts';
-import { verifyDecoded, verifyFixtureEcho, verifyPassthrough } from '../../codecs/fixture-verify.ts';
+import {
+  verifyDecoded,
+  verifyFixtureEcho,
+  verifyPassthrough,
+  verifyPassthroughPlaced,
+} from '../../codecs/fixture-verify.ts';
 import {
   type CodecFixture,
   FIXTURE_SIGNAL,
@@ -81,23 +86,52 @@ describe('verifyPassthrough', () => {
     expect(r.firstMismatch).toEqual({ receivedFrame: 30, sentFrame: 30 });
   });
 
-  it('with lost frames allowed: frames missing in order pass up to the allowance, an altered or a repeated frame still fails', () => {
-    const sentLoops = looped(g723f, 3);
-    // Frames 30 and 45..46 lost (three frames): passes with 3 allowed, not with 2.
-    const lossy = [...sentLoops.slice(5, 30), ...sentLoops.slice(31, 45), ...sentLoops.slice(47, 120)];
-    const ok = verifyPassthrough(sentLoops, lossy, 24, 3);
-    expect(ok.ok).toBe(true);
-    expect(ok.detail).toMatch(/5\.\.119 \(of 240\) in order, 3 frame\(s\) missing/);
-    expect(verifyPassthrough(sentLoops, lossy, 24, 2).ok).toBe(false);
-    // A frame altered is not a loss, whatever the allowance.
-    const altered = sentLoops.slice(5, 120).map((f) => f.slice());
-    altered[50]![3]! ^= 0x40;
-    const bad = verifyPassthrough(sentLoops, altered, 24, 10);
+  it('placed by RTP timestamp: frames of lost packets missing pass; an altered, moved or repeated frame fails, whatever frames of the fixture repeat', () => {
+    const loop = g723f.frames;
+    // 14 of the fixture's 80 frames repeat another (21..25 are 71..75): a window that starts
+    // in such a stretch and loses a frame must still be placed right.
+    const stream = (start: number, n: number, drop: number[] = [], ts0 = 1000, ssrc = 7) =>
+      Array.from({ length: n }, (_, i) => i)
+        .filter((i) => !drop.includes(i))
+        .map((i) => ({ payload: loop[(start + i) % loop.length]!, timestamp: ts0 + 240 * i, ssrc }));
+    for (const start of [0, 21, 43, 51, 68, 71, 73])
+      for (const drop of [[], [1], [2], [0, 3], [5, 6, 7]]) {
+        const r = verifyPassthroughPlaced(loop, stream(start, 120, drop), 24, 240);
+        expect(r.ok, `start ${start}, lost ${drop}: ${r.detail}`).toBe(true);
+        expect(r.detail).toContain(`${drop.filter((d) => d > 0).length} frame(s) missing`);
+      }
+    // Two frames per packet (repacketized), one packet lost.
+    const pairs = stream(10, 60).flatMap((x, i, all) =>
+      i % 2 === 0 && all[i + 1]
+        ? [
+            {
+              ...x,
+              payload: new Uint8Array([...x.payload, ...(all[i + 1] as { payload: Uint8Array }).payload]),
+            },
+          ]
+        : [],
+    );
+    expect(verifyPassthroughPlaced(loop, [...pairs.slice(0, 7), ...pairs.slice(8)], 24, 240).ok).toBe(true);
+    // A new SSRC re-bases the stream: placed on its own.
+    const rebased = [...stream(5, 40), ...stream(50, 40, [], 999_999, 8)];
+    expect(verifyPassthroughPlaced(loop, rebased, 24, 240).ok).toBe(true);
+    // Altered: one byte of one frame.
+    const altered = stream(71, 100).map((x) => ({ ...x, payload: x.payload.slice() }));
+    (altered[40] as { payload: Uint8Array }).payload[3]! ^= 0x40;
+    const bad = verifyPassthroughPlaced(loop, altered, 24, 240);
     expect(bad.ok).toBe(false);
-    expect(bad.detail).toMatch(/received frame 50 matches no sent frame .*altered, not lost/);
-    // Out of order (a frame repeated after its successors) is not a loss either.
-    const repeated = [...sentLoops.slice(5, 40), sentLoops[20]!, ...sentLoops.slice(40, 80)];
-    expect(verifyPassthrough(sentLoops, repeated, 24, 10).ok).toBe(false);
+    expect(bad.detail).toMatch(
+      /received frame 40 .* is not the fixture frame its RTP timestamp places it at: altered, not lost/,
+    );
+    // Two frames swapped in place (each with the other's timestamp), and one frame repeated at a later place.
+    const swapped = stream(30, 60);
+    const [x, y] = [swapped[10]!, swapped[11]!];
+    swapped[10] = { ...x, payload: y.payload };
+    swapped[11] = { ...y, payload: x.payload };
+    expect(verifyPassthroughPlaced(loop, swapped, 24, 240).ok).toBe(false);
+    const repeated = stream(30, 60);
+    repeated[20] = { ...repeated[20]!, payload: repeated[19]!.payload };
+    expect(verifyPassthroughPlaced(loop, repeated, 24, 240).ok).toBe(false);
   });
 
   it('rejects odd payload sizes, empty input, and frames that were never sent', () => {

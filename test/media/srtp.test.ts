@@ -73,6 +73,14 @@ describe('RFC 3711 Appendix B test vectors', () => {
       }),
       { numRuns: 60 },
     );
+    // Near the top of the 48-bit index (ROC · 2^16 + SEQ), where the IV's index bytes are all set.
+    const ks = new AesCmKeystream(key, salt);
+    for (const index of [2 ** 48 - 40, 2 ** 48 - 2, 2 ** 48 - 1, 2 ** 32, 2 ** 32 - 1]) {
+      const data = new Uint8Array(172).map((_, i) => i);
+      const out = new Uint8Array(172);
+      ks.xorInto(0xdead_beef, index, data, out, 0);
+      expect(toHex(out)).toBe(toHex(aesCmXor(key, salt, 0xdead_beef, index, data)));
+    }
   });
 
   it('B.3 key derivation', () => {
