@@ -133,12 +133,21 @@ export const DEFAULT_LOAD_THRESHOLDS: LoadThresholds = {
  */
 export const MOS_MARGIN_BELOW_BEST = 0.1;
 
+/** codecBestMos by codec name. */
+const BEST_MOS = new Map<string, number>();
+
 /**
  * The best MOS the E-model (G.107) gives a codec: no loss, no jitter, no delay beyond the
  * codec's own (G.711 4.41, G.729 4.10, G.723.1 6.3k 3.95; codec-impairment.ts).
  */
 export function codecBestMos(codec: string): number {
-  return voipQuality({ codec: eModelCodec(codec), packetLossPercent: 0, jitterMs: 0, echo: 'none' }).mos;
+  let best = BEST_MOS.get(codec);
+  if (best === undefined) {
+    best = voipQuality({ codec: eModelCodec(codec), packetLossPercent: 0, jitterMs: 0, echo: 'none' }).mos;
+    // Keyed by the codec names the calls carry (a handful); the breakage asks once per direction.
+    if (BEST_MOS.size < 64) BEST_MOS.set(codec, best);
+  }
+  return best;
 }
 
 /**
