@@ -59,9 +59,9 @@ export async function loadHold(ctx: LoadShapeContext, label: string): Promise<bo
  * for any audio, music included: MediaLeg.play), at least half of the wait's audio time must
  * arrive, not the leg's own RTP sent back to it (its own SSRC: both ends send the same
  * fixture). When the extension's leg sends G.723.1 too (`fromCodec`), it must be the fixture's
- * frames passed through byte for byte, each at the place its RTP timestamp gives (frames of lost
- * packets are then missing, not wrong). G.723.1 the SBC encoded
- * itself from another codec is judged on its audio time only.
+ * frames passed through byte for byte, each at the place its RTP timestamp gives (frames of
+ * lost packets are then missing, not wrong). G.723.1 the SBC encoded itself from another codec
+ * is judged on its audio time only.
  */
 export function musicOnHoldHeard(
   call: Call,
