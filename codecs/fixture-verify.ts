@@ -62,6 +62,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Most start positions tried when the first received frame occurs many times in what was sent. */
 const MAX_START_CANDIDATES = 64;
 
+/** A failed byte-exact check, with what was compared. */
+function passthroughFail(detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult {
+  return { ok: false, method: 'passthrough', detail, ...extra };
+}
+
 /**
  * Byte-exact check: splits the received payloads into `frameBytes` frames and requires them
  * to equal a contiguous run of `sent`, reporting the first frame that differs.
@@ -71,12 +76,7 @@ export function verifyPassthrough(
   payloads: readonly Uint8Array[],
   frameBytes: number,
 ): FixtureVerifyResult {
-  const fail = (detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult => ({
-    ok: false,
-    method: 'passthrough',
-    detail,
-    ...extra,
-  });
+  const fail = passthroughFail;
   if (!(frameBytes > 0)) return fail(`invalid frame size ${frameBytes}`);
   const received: Uint8Array[] = [];
   for (let p = 0; p < payloads.length; p++) {
@@ -164,12 +164,7 @@ export function verifyPassthroughPlaced(
   frameBytes: number,
   frameSamples: number,
 ): FixtureVerifyResult {
-  const fail = (detail: string, extra: Partial<FixtureVerifyResult> = {}): FixtureVerifyResult => ({
-    ok: false,
-    method: 'passthrough',
-    detail,
-    ...extra,
-  });
+  const fail = passthroughFail;
   if (!(frameBytes > 0) || !(frameSamples > 0)) return fail(`invalid frame size ${frameBytes}`);
   if (loop.length === 0) return fail('no frames were sent', { framesCompared: 0 });
   // Runs of frames, each frame at its place (frames from the run's first).
