@@ -142,6 +142,16 @@ export function pairCalls(calls: readonly TrackedCall[]): Array<[TrackedCall, Tr
   return pairs;
 }
 
+/** Each leg's partner, both ways, from the pairs. */
+function partners(pairs: ReadonlyArray<[TrackedCall, TrackedCall]>): Map<TrackedCall, TrackedCall> {
+  const partner = new Map<TrackedCall, TrackedCall>();
+  for (const [a, b] of pairs) {
+    partner.set(a, b);
+    partner.set(b, a);
+  }
+  return partner;
+}
+
 /** How a leg's release began, in words ("Premium Deskphone's BYE"). */
 function releaseWords(t: TrackedCall): string {
   const e = t.events.find((x) => x.kind === 'releasing' || x.kind === 'ended' || x.kind === 'failed');
@@ -505,15 +515,16 @@ function receivedOf(call: Call): {
 }
 
 /**
- * The comment of a cell whose failed checks may come from media the harness itself could not
- * send (CallWatch.ownSendFailures): an ERROR, never a NOK held against the SBC. The failures
- * are listed as seen, for the engineer who runs the case again.
+ * The comment of a cell whose failed checks may come from media or SIP the harness itself could
+ * not send (CallWatch.ownSendFailures, SipSendWatch.own): an ERROR, never a NOK held against the
+ * SBC. The failures are listed as seen, for the engineer who runs the case again.
  */
 export function ownSendFailureComment(
   ownFailures: string[],
   failed: ReadonlyArray<{ failure?: string; name: string }>,
+  what: 'media' | 'SIP' | 'media and SIP' = 'media',
 ): string {
-  return `Harness error: our own media could not be sent (${ownFailures.join('; ')}), so these failures are not held against the SBC: ${failed.map((f) => f.failure ?? f.name).join('; ')}.`;
+  return `Harness error: our own ${what} could not be sent (${ownFailures.join('; ')}), so these failures are not held against the SBC: ${failed.map((f) => f.failure ?? f.name).join('; ')}.`;
 }
 
 /**
@@ -607,12 +618,7 @@ export class CallWatch {
     const calls = this.calls();
     if (calls.length === 0) return [];
     const pairs = pairCalls(calls);
-    const partner = new Map<TrackedCall, TrackedCall>();
-    for (const [a, b] of pairs) {
-      partner.set(a, b);
-      partner.set(b, a);
-    }
-    const notes = this.judgeMedia(check, calls, partner);
+    const notes = this.judgeMedia(check, calls, partners(pairs));
     this.judgeMediaAddresses(check, calls);
     this.judgeRelease(check, pairs);
     this.judgeLeftovers(check, calls);

@@ -29,4 +29,5 @@ export * from './prompter.ts';
 export * from './results.ts';
 export * from './run-events.ts';
 export * from './runner.ts';
+export * from './sip-send-failures.ts';
 export * from './verdict.ts';

@@ -59,6 +59,7 @@ import {
 } from './load-figures.ts';
 import { DEFAULT_LOAD_MIX, type LoadMix, type LoadShapeName, MixSchedule, mixShapes } from './load-mix.ts';
 import type { LoadShapeOutcome } from './load-shape.ts';
+import { profileSbcHosts, SipSendWatch, simulatorSipSenders } from './sip-send-failures.ts';
 
 /** Largest number of calls and of concurrent calls one run takes. */
 export const MAX_LOAD_CALLS = 100_000;
@@ -419,6 +420,18 @@ class Parties {
   }
 }
 
+/**
+ * How a caller's INVITE ended that set up no call: the final response as it arrived, or what
+ * the stack made up when none did (RFC 3261 §17.1.1.2 Timer B: 408; §8.1.3.1, a transport
+ * error: 503), said as such, so that no status is put in the SBC's mouth.
+ */
+export function inviteEnd(c: Pick<Call, 'status' | 'finalResponse'>): string {
+  if (c.finalResponse) return `final response ${c.finalResponse.status}`;
+  if (c.status === 408) return 'no final response to the INVITE within 64*T1 (Timer B)';
+  if (c.status === 503) return 'the INVITE could not be sent (a transport error; no response arrived)';
+  return 'no final response to the INVITE';
+}
+
 /** One call of the load, start to end, never throwing: what happened goes in the record. */
 async function runCall(
   parties: Parties,
@@ -429,6 +442,8 @@ async function runCall(
   clock: Clock,
 ): Promise<void> {
   const shape = LOAD_SHAPE_BY_NAME[rec.shape];
+  // SIP of the simulators that could not leave this host from now on (sip-send-failures.ts).
+  const sipSends = new SipSendWatch(simulatorSipSenders(lab), profileSbcHosts(lab));
   const phone = parties.phones[slot] as PstnPhone;
   const ext = parties.extensions[slot % parties.extensions.length] as Extension;
   rec.caller = rec.direction === 'in' ? `${phone.id} (${phone.number})` : ext.name;
@@ -474,7 +489,8 @@ async function runCall(
       }),
       LOAD_SETUP_TIMEOUT_MS,
     );
-    rec.status = c.status;
+    // As it arrived: not the stack's own 408 (no answer within 64*T1) or 503 (not sent).
+    rec.status = c.finalResponse?.status;
     if (!answered) {
       rec.failures.push(`not established within ${LOAD_SETUP_TIMEOUT_MS / 1000} s; cancelled`);
       await c.hangup().catch(() => undefined);
@@ -484,7 +500,7 @@ async function runCall(
     if (!established) {
       // RFC 6076 §4.2.2: a failure response that arrived, not a status our own stack made up.
       if ((c.finalResponse?.status ?? 0) >= 400) rec.failedRequestDelayMs = clock.now() - t0;
-      rec.failures.push(`call not established: final response ${c.status ?? 'none'}`);
+      rec.failures.push(`call not established: ${inviteEnd(c)}`);
       pending.cancel();
       return;
     }
@@ -594,6 +610,17 @@ async function runCall(
           `${name}: our RTP could not be sent to the media address in the SDP (${st.unreachable} datagrams, ${st.unreachableDetail ?? 'no detail'})`,
         );
     }
+    // SIP of this call's legs that our simulators could not send: this host's own failure is a
+    // harness error; one about where it went says why a failed call's message never reached the SBC.
+    const callIds = new Set<string>();
+    for (const [leg] of legs) {
+      const id = leg?.invite?.get('call-id');
+      if (id) callIds.add(id);
+    }
+    for (const line of sipSends.own(callIds)) rec.failures.push(`harness error: our SIP: ${line}`);
+    const elsewhere = rec.failures.length > 0 ? sipSends.elsewhere(callIds) : [];
+    if (elsewhere.length > 0)
+      rec.failures.push(`our SIP could not be sent where it had to go (${elsewhere.join('; ')})`);
     // Why a failed SRTP call heard nothing: packets whose authentication failed (keys or suite
     // other than the a=crypto of the SDP, RFC 4568 §6.1; RFC 3711 §3.3 drops them).
     if (rec.failures.length > 0 && authFailed.length > 0)

@@ -30,6 +30,12 @@ import type { Prompter } from './prompter.ts';
 import { buildResults, type ResultsFile } from './results.ts';
 import { type PlannedCase, RunEvents } from './run-events.ts';
 import { atMost, longestFirst, RunInterrupted, sleepUnlessAborted, whenAborted } from './run-interrupt.ts';
+import {
+  profileSbcHosts,
+  recordSipSendFailures,
+  SipSendWatch,
+  simulatorSipSenders,
+} from './sip-send-failures.ts';
 import { RtpValidator, recordRtpRuleChecks, recordSipRuleChecks, SipValidator } from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
@@ -586,6 +592,8 @@ async function runCase(
     }
     // The calls of this case, judged at its end by the call invariants (call-invariants.ts).
     const calls = new CallWatch(callRegistries(lab), lab.sbc);
+    // And the SIP of the simulators that could not leave this host (sip-send-failures.ts).
+    const sipSends = new SipSendWatch(simulatorSipSenders(lab), profileSbcHosts(lab));
     // A call that would end in silence gets a short tone first (suppressed silence is told from media that stopped).
     installHangUpProbe(callRegistries(lab));
     let asked = 0;
@@ -727,12 +735,24 @@ async function runCase(
     if (caseChecked) recordSipRuleChecks(checks, validator, Date.now());
     // The RTP the SBC sent to our legs is judged against docs/rtp-rules.md.
     if (caseChecked) recordRtpRuleChecks(checks, rtpValidator, lab.caseReceivedMedia());
+    // Why a failed case's request or answer never reached the SBC, when ours could not be sent.
+    if (caseChecked && checks.failed.length > 0) recordSipSendFailures(checks, sipSends.elsewhere());
     const failed = checks.failed;
-    const ownFailures = calls.ownSendFailures();
+    const ownMedia = calls.ownSendFailures();
+    const ownSip = sipSends.own();
+    const ownFailures = [...ownMedia, ...ownSip];
     if (!caseChecked)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
     else if (failed.length > 0 && ownFailures.length > 0)
-      cell = finish('ERROR', ownSendFailureComment(ownFailures, failed), checks.records);
+      cell = finish(
+        'ERROR',
+        ownSendFailureComment(
+          ownFailures,
+          failed,
+          ownSip.length === 0 ? 'media' : ownMedia.length === 0 ? 'SIP' : 'media and SIP',
+        ),
+        checks.records,
+      );
     else if (failed.length > 0)
       cell = finish('NOK', failed.map((f) => f.failure).join('; ') + '.', checks.records);
     else if (

@@ -16,6 +16,7 @@ import { literalFirstLookup, resolvedName } from '../support/literal-first-looku
 import { type Logger, silentLogger } from '../support/log.ts';
 import { SummarizedLog } from '../support/log-summary.ts';
 import { ownCopy } from '../support/own-copy.ts';
+import { sendErrorCode } from '../support/send-errors.ts';
 import { holdUntilTurnEnd, released, sendHeldNow } from '../support/turn-end-sends.ts';
 import { fieldKey } from './header-names.ts';
 import { firstListElement, formatVia, parseVia, type Via } from './header-values.ts';
@@ -124,6 +125,49 @@ export interface TransportStats {
   sendErrors: number;
 }
 
+/** One SIP message a transport could not send (TransportLayer.sendFailuresSince). */
+export interface SipSendFailure {
+  /** Its place among the transport's send failures (1, 2, …): `stats.sendErrors` once it was counted. */
+  seq: number;
+  /** When, on the transport's clock, ms. */
+  atMs: number;
+  /** The error's code (`ENOBUFS`, `EACCES`, `ENOTFOUND`, …), or its message (support/send-errors.ts). */
+  code: string;
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+  /** The message's start line ("BYE sip:…", "SIP/2.0 200 OK"), clipped, when known. */
+  what?: string;
+  /** Its Call-ID, when it has one: which call it belonged to. */
+  callId?: string;
+}
+
+/** Send failures a transport keeps (the oldest go first); `stats.sendErrors` counts them all. */
+export const MAX_KEPT_SEND_FAILURES = 256;
+/** Longest start line kept in a {@link SipSendFailure}. */
+const WHAT_CHARS = 120;
+const CALL_ID_LINE = /^(?:call-id|i)[ \t]*:[ \t]*([^\s]+)/im;
+
+/** The start line and Call-ID of a message that could not be sent, read from it or its bytes. */
+function messageOf(what: SipMessage | Buffer | undefined): { what?: string; callId?: string } {
+  if (what === undefined) return {};
+  let line: string;
+  let callId: string | undefined;
+  if (Buffer.isBuffer(what)) {
+    const head = what.toString('latin1', 0, Math.min(what.length, 4096));
+    const end = head.search(/\r?\n/);
+    line = end < 0 ? head : head.slice(0, end);
+    callId = CALL_ID_LINE.exec(head)?.[1];
+  } else {
+    line = what.startLine();
+    callId = what.get('call-id');
+  }
+  const out: { what?: string; callId?: string } = {};
+  if (line) out.what = line.length > WHAT_CHARS ? `${line.slice(0, WHAT_CHARS)}…` : line;
+  if (callId) out.callId = callId;
+  return out;
+}
+
 export interface TransportOptions {
   listen: ListenSpec[];
   tls?: TlsOptions;
@@ -211,6 +255,8 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     sendErrors: 0,
   };
   private readonly log: Logger;
+  /** The latest messages that could not be sent (sendFailuresSince). */
+  private readonly failures: SipSendFailure[] = [];
   /**
    * Lines about bad input from the network, summarised per reason and interval
    * (harness/support/log-summary.ts); the transaction layer and the user agent write through it too.
@@ -305,7 +351,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       if (target.protocol === 'UDP') return this.sendUdp(data, message, target);
       return this.sendStream(data, message, target);
     } catch (err) {
-      this.sendFailed(err, target);
+      this.sendFailed(err, target, msg);
       return Promise.reject(err);
     }
   }
@@ -329,7 +375,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     try {
       data = msg.toBuffer();
     } catch (err) {
-      this.sendFailed(err, target);
+      this.sendFailed(err, target, msg);
       if (sink) queueMicrotask(() => sink.onSendFailure(err as Error));
       return;
     }
@@ -357,14 +403,14 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     try {
       u = this.udpSocketFor(target.address);
     } catch (err) {
-      this.sendFailed(err, target);
+      this.sendFailed(err, target, msg ?? data);
       // Never from within the caller's own step (a state machine may be halfway through one).
       if (sink) queueMicrotask(() => sink.onSendFailure(err as Error));
       return;
     }
     this.queueUdp(u, data, target, (err) => {
       if (err) {
-        this.sendFailed(err, target);
+        this.sendFailed(err, target, msg ?? data);
         sink?.onSendFailure(err);
         return;
       }
@@ -408,7 +454,7 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
     return new Promise<Flow>((resolve, reject) => {
       this.queueUdp(u, data, target, (err) => {
         if (err) {
-          this.sendFailed(err, target);
+          this.sendFailed(err, target, message ?? data);
           reject(err);
           return;
         }
@@ -486,17 +532,44 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       this.traceOut(flow, data, message);
       return flow;
     } catch (err) {
-      this.sendFailed(err, target);
+      this.sendFailed(err, target, message ?? data);
       throw err;
     }
   }
 
+  /**
+   * Counts, logs and keeps a message that could not be sent (`what`: the message or its bytes,
+   * when known). Only on a failure: nothing here runs for a message that left.
+   */
   private sendFailed(
     err: unknown,
     target: { protocol: TransportProtocol; address: string; port: number },
+    what?: SipMessage | Buffer,
   ): void {
-    this.stats.sendErrors++;
+    const seq = ++this.stats.sendErrors;
     this.netLog.warn('send-failed', { err: (err as Error).message, target }, 'SIP send failed');
+    const f: SipSendFailure = {
+      seq,
+      atMs: this.clock.now(),
+      code: sendErrorCode(err),
+      protocol: target.protocol,
+      address: target.address,
+      port: target.port,
+      ...messageOf(what),
+    };
+    this.failures.push(f);
+    if (this.failures.length > MAX_KEPT_SEND_FAILURES) this.failures.shift();
+  }
+
+  /**
+   * The messages this transport could not send after the `seq`th failure (0: all it still
+   * keeps, the last {@link MAX_KEPT_SEND_FAILURES}), oldest first. `stats.sendErrors` is the
+   * `seq` of the latest: read it before a case or a call, and ask with it afterwards.
+   */
+  sendFailuresSince(seq: number): SipSendFailure[] {
+    const out: SipSendFailure[] = [];
+    for (const f of this.failures) if (f.seq > seq) out.push(f);
+    return out;
   }
 
   /**

@@ -13,6 +13,7 @@ import { byeFailure, type LoadProgress, loadOptionProblems, runLoad } from '../.
 import { loadChartSvg } from '../../reports/load-chart.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 import { closeRtpSocketUnder } from '../support/own-media-failure.ts';
+import { closeSipSocketsUnder } from '../support/own-sip-failure.ts';
 
 const TIMERS = { t1: 100, t2: 800, t4: 1000 };
 const labs: Lab[] = [];
@@ -162,6 +163,33 @@ describe('load run through the embedded SBC', () => {
       // The step is not met, and says the failures were the harness's own.
       expect(r.steps[0]?.verdict.missed.join()).toMatch(/2 call\(s\) failed on the harness's own side/);
       expect(r.total.harnessFailedCalls).toBe(2);
+    } finally {
+      PstnPhone.prototype.call = original;
+    }
+  });
+
+  it('an INVITE our own socket could not send is a harness error, with no status put in the SBC’s mouth', async () => {
+    const l = await lab();
+    const original = PstnPhone.prototype.call;
+    // The provider's SIP sockets close as the PSTN phone places its call, as a host failure
+    // would: the INVITE, queued for the end of this turn, never leaves.
+    PstnPhone.prototype.call = async function (this: PstnPhone, ...a: Parameters<PstnPhone['call']>) {
+      const call = await original.apply(this, a);
+      closeSipSocketsUnder(l.provider!.ua);
+      return call;
+    };
+    try {
+      const r = await runLoad({ lab: l, calls: 1, steps: [1], holdS: 1, direction: 'in' });
+      const c = r.calls[0]!;
+      expect(c.status).toBeUndefined();
+      expect(c.failures).toContain(
+        'call not established: the INVITE could not be sent (a transport error; no response arrived)',
+      );
+      expect(c.failures.join('\n')).toMatch(
+        /^harness error: our SIP: the provider simulator: INVITE sip:\S+ SIP\/2\.0 to [\d.]+:\d+ over UDP not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/m,
+      );
+      expect(c.failures.join('\n')).not.toMatch(/final response 503/);
+      expect(r.total.harnessFailedCalls).toBe(1);
     } finally {
       PstnPhone.prototype.call = original;
     }

@@ -19,6 +19,7 @@ import {
   testCase,
 } from '../../harness/runner/index.ts';
 import { closeRtpSocketUnder } from '../support/own-media-failure.ts';
+import { closeSipSocketsUnder } from '../support/own-sip-failure.ts';
 import { EXPECTED, FAKE_PLAN } from './fake-plan.ts';
 
 const dirs: string[] = [];
@@ -116,6 +117,37 @@ describe('runPlan', () => {
     expect(cell.comment).toMatch(
       /not held against the SBC: .*RTP from the provider side stopped reaching the OXO leg/,
     );
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('a case whose own SIP could not be sent is an ERROR naming the message, not a NOK against the SBC', async () => {
+    const ownSipBroken = testCase({
+      id: 'T-91',
+      section: '6.1',
+      title: 'our SIP refused by our own socket',
+      steps: ['a call whose provider cannot send its BYE'],
+      async run(ctx) {
+        const desk = ctx.oxo.extension('deskphone1');
+        const incoming = desk.nextIncoming();
+        const pstn = await ctx.provider.phone('pstn1').call(desk.did);
+        await incoming;
+        ctx.check.that('call answered', await pstn.established(), {
+          expected: 'answered',
+          observed: 'answered',
+        });
+        // The provider's SIP sockets close under it, as a host failure would: its BYE never leaves,
+        // so the OXO leg stays up (a failed invariant that is ours, not the SBC's).
+        closeSipSocketsUnder(ctx.lab.provider!.ua);
+        await pstn.hangup();
+      },
+    });
+    const r = await runPlan({ ...base, cases: [ownSipBroken], outDir: tmp(), caseTimeoutMs: 15_000 });
+    const cell = r.results.cells[0]!;
+    expect(cell.verdict).toBe('ERROR');
+    expect(cell.comment).toMatch(
+      /^Harness error: our own SIP could not be sent \((?:[^)]*\); )?the provider simulator: BYE sip:\S+ SIP\/2\.0 to [\d.]+:\d+ over UDP not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)\)/,
+    );
+    expect(cell.comment).toMatch(/not held against the SBC: .*OXO leg/);
     expect(r.exitCode).toBe(2);
   });
 

@@ -11,6 +11,7 @@
 import type { Socket } from 'node:dgram';
 import type { Encoder } from '../../../codecs/codec.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../support/clock.ts';
+import { isOwnSendError } from '../../support/send-errors.ts';
 import { sendHeldNow } from '../../support/turn-end-sends.ts';
 import { ArrivalLog } from './arrival-log.ts';
 import { PacketLog, type PacketRecord } from './packet-log.ts';
@@ -98,23 +99,6 @@ export interface AudioSend {
   onSent?: (tick: SendTick, sentAtMs: number) => void;
 }
 
-/**
- * Send errors of this side: the host or the socket, whatever the destination (a full buffer, a
- * datagram too large, a local firewall, a closed socket). Any other error comes from where the
- * datagram went (no route, a broadcast or foreign address, a name that does not resolve, a bad
- * port): that is the address the far side's SDP gave.
- */
-const OWN_SEND_ERRORS: ReadonlySet<string> = new Set([
-  'EMSGSIZE',
-  'ENOBUFS',
-  'ENOMEM',
-  'EAGAIN',
-  'EWOULDBLOCK',
-  'EPERM',
-  'EBADF',
-  'ERR_SOCKET_DGRAM_NOT_RUNNING',
-]);
-
 /** Sender-side counters. */
 export interface SenderCounters {
   rtpPackets: number;
@@ -124,7 +108,7 @@ export interface SenderCounters {
   sendErrors: number;
   /**
    * Of `sendErrors`, the RTP packets the socket refused or failed to send for a reason of this
-   * side (OWN_SEND_ERRORS: EMSGSIZE, ENOBUFS, EPERM from a local firewall, a closed socket): our
+   * side (support/send-errors.ts: EMSGSIZE, ENOBUFS, EPERM from a local firewall, a closed socket): our
    * own failure, never the far side's. `lastSendFailure` has the last one's code. (Our RTCP that
    * did not leave counts in `sendErrors` only: it judges nothing.)
    */
@@ -334,7 +318,7 @@ export class RtpSession {
   };
 
   /**
-   * Counts a datagram that did not leave: ours (OWN_SEND_ERRORS) or its destination's. Only RTP
+   * Counts a datagram that did not leave: ours (support/send-errors.ts) or its destination's. Only RTP
    * counts in `sendFailures`: an RTCP report of ours that did not leave judges nothing.
    */
   private sendFailed(
@@ -345,7 +329,7 @@ export class RtpSession {
     this.counters.sendErrors++;
     const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const code = e.code ?? err.message;
-    if (OWN_SEND_ERRORS.has(code)) {
+    if (isOwnSendError(code)) {
       if (channel === 'rtp') {
         this.counters.sendFailures++;
         this.lastSendFailure = code;
