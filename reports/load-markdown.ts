@@ -52,13 +52,24 @@ function loweredMos(r: LoadResult, minMos: number): string {
     .join('');
 }
 
+/** The SBC as the report's first line names it: kind, model and firmware, profile, personalities, faults. */
+function sbcText(sbc: LoadResult['sbc']): string {
+  const what = [sbc.model, sbc.firmware ? `firmware ${sbc.firmware}` : undefined].filter(Boolean).join(', ');
+  const more = [
+    sbc.profile ? `profile ${sbc.profile}` : undefined,
+    sbc.personality?.length ? `personalities: ${sbc.personality.join(', ')}` : undefined,
+    sbc.faults.length > 0 ? `faults switched on: ${sbc.faults.join(', ')}` : undefined,
+  ].filter(Boolean);
+  return `${sbc.kind}${what ? ` (${what})` : ''}${more.length > 0 ? ` (${more.join('; ')})` : ''}`;
+}
+
 /** The report section, as Markdown. */
 export function loadMarkdown(r: LoadResult): string {
   const t = r.thresholds;
   const out: string[] = [];
   out.push('## Load through the SBC', '');
   out.push(
-    `SBC: ${r.sbc.kind}${r.sbc.faults.length > 0 ? ` (faults switched on: ${r.sbc.faults.join(', ')})` : ''}; ` +
+    `SBC: ${sbcText(r.sbc)}; ` +
       `the provider's legs ${r.sbc.providerSrtp ? "SRTP (the profile's provider.srtp)" : 'plain RTP'}. ` +
       `${r.total.calls} call(s), direction ${r.options.direction}, hold ${r.options.holdS} s, ` +
       `started at most ${r.options.ratePerS !== undefined ? `${r.options.ratePerS} call(s)/s` : "a step's target over the hold time per second"}, ` +

@@ -123,6 +123,8 @@ export class TrackedCall {
 /** The calls of one actor. */
 export class CallRegistry {
   private readonly all: TrackedCall[] = [];
+  /** Each call's record, whatever the history kept (trackedOf). */
+  private readonly byCall = new WeakMap<Call, TrackedCall>();
   private readonly stallList: Array<{ fromMs: number; toMs: number }> = [];
   private poll: TimerHandle | undefined;
   private lastPollMs: number | undefined;
@@ -172,9 +174,15 @@ export class CallRegistry {
     });
     call.on('remote-direction', () => t.sample(this.clock.now()));
     this.all.push(t);
+    this.byCall.set(call, t);
     bound();
     this.arm();
     return t;
+  }
+
+  /** The record of `call`, when this registry follows it (a load judges each call's own legs by it). */
+  trackedOf(call: Call): TrackedCall | undefined {
+    return this.byCall.get(call);
   }
 
   /** Calls created at or after `ms` (the actor's clock), oldest first. */

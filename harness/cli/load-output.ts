@@ -38,6 +38,13 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
       `${result.highestMet !== undefined && result.highestMet !== result.knee ? `; a later step met them again at ${result.highestMet}` : ''}` +
       `${result.stoppedBy === 'interrupted' ? '; interrupted: the figures cover the calls started before it' : ''}\n`,
   );
+  // Why the first step that missed did: a knee is worth only its reason (the report's step
+  // table has every step's).
+  const missed = result.steps.find((st) => !st.verdict.met);
+  if (missed)
+    out(
+      `  step ${missed.step + 1} (target ${missed.concurrency}) missed: ${missed.verdict.missed.join('; ') || 'no reason recorded'}\n`,
+    );
   for (const b of result.breakage) out(`  broke: ${b.kind}: ${b.figure}\n`);
   const notJudged = notJudgedText(t.audio);
   if (notJudged) out(`  not judged: ${notJudged}\n`);

@@ -647,6 +647,16 @@ export class CallWatch {
     });
   }
 
+  /**
+   * The first invariant (RTP both ways from answer to hang-up) over these calls alone, paired
+   * among themselves: the legs of one call of a load, judged while others run beside it.
+   * Returns the notes, as {@link judge} does.
+   */
+  judgeMediaOf(check: Checks, calls: readonly TrackedCall[]): string[] {
+    const sorted = [...calls].sort((a, b) => a.createdMs - b.createdMs);
+    return this.judgeMedia(check, sorted, partners(pairCalls(sorted)));
+  }
+
   /** Hangs up whatever of the case is still up (actors that outlive the case start clean). */
   async cleanUp(): Promise<void> {
     for (const t of this.calls()) if (t.up) await t.call.hangup().catch(() => undefined);

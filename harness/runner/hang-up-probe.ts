@@ -57,7 +57,15 @@ export function probeBeforeHangUp(
     ([a, b]) => a === t || b === t,
   );
   const p = pair ? (pair[0] === t ? pair[1] : pair[0]) : undefined;
-  if (!p?.up || p.transferMs !== undefined) return undefined;
+  return p ? probePair(t, p, reg) : undefined;
+}
+
+/**
+ * The probe of {@link probeBeforeHangUp} for `t` and its partner `p` when the caller knows it
+ * (a load's call knows its own two legs): undefined when neither phone needs it.
+ */
+export function probePair(t: TrackedCall, p: TrackedCall, reg: CallRegistry): Promise<void> | undefined {
+  if (!t.up || !p.up || t.transferMs !== undefined || p.transferMs !== undefined) return undefined;
   const now = reg.now();
   const probes: Array<{ from: TrackedCall; to: TrackedCall }> = [];
   for (const [from, to] of [

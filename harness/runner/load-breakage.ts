@@ -23,8 +23,8 @@
 import { codecLabel } from '../../codecs/index.ts';
 import { SBC_FAULTS } from '../actors/index.ts';
 import { DEFAULT_AUDIO_DELAY_POLICY, delayBound } from './audio-delay.ts';
-import { MEDIA_SETTLE_MS } from './call-invariants.ts';
-import { loadAudioMs, MIN_ARRIVED_SHARE } from './load-audio-time.ts';
+import { MEDIA_GAP_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
+import { loadAudioMs } from './load-audio-time.ts';
 import {
   type LoadAudioDirection,
   type LoadCallRecord,
@@ -133,14 +133,15 @@ function notExercised(
       return providerSrtp
         ? undefined
         : "the provider's legs ran plain RTP (the profile's provider.srtp is false): no SRTP for a wrong key to break";
-    // RTP stops N s after the answer. The first audio check starts MEDIA_SETTLE_MS after the
-    // answer and fails when less than MIN_ARRIVED_SHARE of its audio arrived (load-audio-time.ts):
-    // it catches N only below that point.
+    // RTP stops N s after the answer. Every call's media is judged from the answer to the
+    // hang-up (the plan's invariant, call-invariants.ts), which comes after the audio check:
+    // MEDIA_SETTLE_MS and the tone's time after the answer at the earliest. A stop catches
+    // when the silence it leaves before the hang-up is longer than the invariant's bound.
     case 'stop-rtp-after': {
-      const bound = MEDIA_SETTLE_MS + MIN_ARRIVED_SHARE * loadAudioMs(holdS * 1000);
+      const bound = MEDIA_SETTLE_MS + loadAudioMs(holdS * 1000) - MEDIA_GAP_BOUND_MS;
       return Number.isFinite(n) && n * 1000 < bound
         ? undefined
-        : `RTP stops ${value} s after the answer, past the ${(bound / 1000).toFixed(2)} s within which the audio check can see it`;
+        : `RTP stops ${value} s after the answer, less than ${MEDIA_GAP_BOUND_MS} ms before the earliest hang-up (${((bound + MEDIA_GAP_BOUND_MS) / 1000).toFixed(2)} s after the answer): too short a silence for any check to see`;
     }
     // The delay adds to the one-way delay: past the audio check's bound for the codec the
     // calls received (G.114's 150 ms and the codec's allowance, audio-delay.ts), it fails a

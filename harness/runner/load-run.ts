@@ -21,18 +21,22 @@
 import {
   type Call,
   type CallMediaPrefs,
+  type CallRegistry,
   type Extension,
   type Lab,
   MediaLeg,
   type PstnPhone,
   partyOf,
   providerPhonePrefs,
+  type TrackedCall,
 } from '../actors/index.ts';
 import type { SipRequest } from '../sip/index.ts';
 import { type Clock, systemClock } from '../support/clock.ts';
 import { LoopLateness } from '../support/loop-lateness.ts';
 import { sendHeldNow } from '../support/turn-end-sends.ts';
-import { CALL_RELEASE_BOUND_MS, MEDIA_SETTLE_MS } from './call-invariants.ts';
+import { CALL_RELEASE_BOUND_MS, CallWatch, callRegistries, MEDIA_SETTLE_MS } from './call-invariants.ts';
+import { Checks } from './checks.ts';
+import { probePair } from './hang-up-probe.ts';
 import { loadAudioMs } from './load-audio-time.ts';
 import {
   type LoadBreakage,
@@ -145,10 +149,20 @@ export interface LoadResult {
     mix: LoadMix;
   };
   /**
-   * `providerSrtp`: the provider's phones offered and required SRTP, as the profile's
-   * `provider.srtp` says (absent: plain RTP).
+   * The SBC the load ran through: its kind, the profile's `sbc.model` and `sbc.firmware`, the
+   * profile's name, the embedded SBC's personalities and faults (the first four absent in
+   * results written before 7 December 2026, and when empty). `providerSrtp`: the provider's
+   * phones offered and required SRTP, as the profile's `provider.srtp` says (absent: plain RTP).
    */
-  sbc: { kind: string; faults: string[]; providerSrtp?: true };
+  sbc: {
+    kind: string;
+    model?: string;
+    firmware?: string;
+    profile?: string;
+    personality?: string[];
+    faults: string[];
+    providerSrtp?: true;
+  };
   thresholds: LoadThresholds;
   /** Why calls stopped being started. */
   stoppedBy: 'calls' | 'duration' | 'ramp-end' | 'interrupted';
@@ -305,8 +319,14 @@ class Parties {
   /** Codecs of one incoming extension leg, by extension and caller key (preferFrom). */
   private readonly preferred = new Map<string, CallMediaPrefs>();
   private readonly waiting = new Map<string, (c: Call) => void>();
+  /** The actors' call registries: what each call's legs did, for the media invariant. */
+  readonly registries: CallRegistry[];
+  /** The plan's first call invariant, applied to each call's own legs (legMedia). */
+  readonly media: CallWatch;
 
   constructor(lab: Lab, slots: number, slotBase = 0) {
+    this.registries = callRegistries(lab);
+    this.media = new CallWatch(this.registries);
     const provider = lab.provider;
     const oxo = lab.oxo;
     if (!provider || !oxo) throw new Error('a load run needs the lab provider and OXO trunk');
@@ -410,6 +430,31 @@ class Parties {
     }
     const promise = new Promise<Call>((r) => this.waiting.set(key, r));
     return { promise, cancel: () => this.waiting.delete(key) };
+  }
+
+  /** The record of a leg of ours and the registry that keeps it (trackedOf). */
+  tracked(call: Call): { t: TrackedCall; reg: CallRegistry } | undefined {
+    for (const reg of this.registries) {
+      const t = reg.trackedOf(call);
+      if (t) return { t, reg };
+    }
+    return undefined;
+  }
+
+  /**
+   * The plan's invariant "RTP flows both ways on every call from answer to hang-up" over one
+   * call's own legs (paired among themselves, as the plan pairs a case's): its failures, each
+   * a sentence naming the leg, the moment and the length of the gap.
+   */
+  legMedia(legs: Iterable<Call>, clock: Clock): string[] {
+    const tracked: TrackedCall[] = [];
+    for (const c of legs) {
+      const t = this.tracked(c)?.t;
+      if (t) tracked.push(t);
+    }
+    const check = new Checks(clock);
+    this.media.judgeMediaOf(check, tracked);
+    return check.failed.map((f) => f.failure ?? f.name);
   }
 
   /** Ends a leg for `key` that arrived after its call stopped waiting. */
@@ -549,6 +594,11 @@ async function runCall(
     // After a transfer: the transferee hangs up and the target's leg must end.
     const bye = moved?.hangup.call ?? c;
     const far = moved?.far ?? { call: d, name: rec.callee };
+    // A phone silent until now first plays a short tone (hang-up-probe.ts): silence the SBC
+    // left out (legal, RFC 3551 §4.1) is then told from media that stopped.
+    const a = parties.tracked(bye);
+    const b = parties.tracked(far.call);
+    if (a && b) await probePair(a.t, b.t, a.reg);
     const tBye = clock.now();
     const byeOut = await bye.hangup().catch(() => undefined);
     const byeMs = clock.now() - tBye;
@@ -610,6 +660,12 @@ async function runCall(
           `${name}: our RTP could not be sent to the media address in the SDP (${st.unreachable} datagrams, ${st.unreachableDetail ?? 'no detail'})`,
         );
     }
+    // What any call owes, as the plan judges it: RTP both ways from the answer to the hang-up,
+    // no gap over the bound outside a hold (call-invariants.ts). The audio check above judges a
+    // window of the call; media that stops after it, or in a step before it, shows here.
+    if (rec.established)
+      for (const f of parties.legMedia(seen, clock))
+        rec.failures.push(`audio both ways until the hang-up: ${f}`);
     // SIP of this call's legs that our simulators could not send: this host's own failure is a
     // harness error; one about where it went says why a failed call's message never reached the SBC.
     const callIds = new Set<string>();
@@ -827,6 +883,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     },
     sbc: {
       kind: o.lab.profile.sbc.kind,
+      ...(o.lab.profile.sbc.model ? { model: o.lab.profile.sbc.model } : {}),
+      ...(o.lab.profile.sbc.firmware ? { firmware: o.lab.profile.sbc.firmware } : {}),
+      ...(o.lab.profile.name ? { profile: o.lab.profile.name } : {}),
+      ...(o.lab.profile.sbc.kind === 'embedded' && o.lab.profile.sbc.personality.length > 0
+        ? { personality: [...o.lab.profile.sbc.personality] }
+        : {}),
       faults,
       ...(o.lab.profile.provider.srtp ? { providerSrtp: true as const } : {}),
     },

@@ -155,15 +155,26 @@ describe('sbc-harness load', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/step 1\/1 target 2|2 call\(s\), 2 failed/);
     expect(r.out).toMatch(/worst: call \d .*No audio from Premium Deskphone/);
+    // The console says why the step missed, not only that it did.
+    expect(r.out).toMatch(/^ {2}step 1 \(target 2\) missed: .*2 failed call/m);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadResult;
     expect(res.schema).toBe('sbc-harness/load-results@1');
     expect(res.sbc.faults).toEqual(['one-way-audio']);
+    // The SBC is named as the profile names it: a capacity figure traces back to a device.
+    expect(res.sbc).toMatchObject({
+      kind: 'embedded',
+      model: 'sbc-harness reference SBC',
+      profile: 'embedded',
+    });
     expect(res.total.failedCalls).toBe(2);
     expect(res.knee).toBeUndefined();
     expect(readFileSync(join(out, 'load-chart.svg'), 'utf8')).toMatch(/^<svg /);
     const md = readFileSync(join(out, 'load-report.md'), 'utf8');
     expect(md).toMatch(/No step met every threshold/);
     expect(md).toMatch(/No audio from Premium Deskphone/);
+    expect(md).toMatch(
+      /^SBC: embedded \(sbc-harness reference SBC\) \(profile embedded; faults switched on: one-way-audio\);/m,
+    );
   });
 
   it("takes the thresholds from the profile's load section, and a flag overrides one", async () => {

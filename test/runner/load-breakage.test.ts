@@ -131,8 +131,14 @@ describe('load breakage: what broke, by kind', () => {
     // RTP stopped 10 s after the answer of calls held 5 s; a delay inside the audio check's bound.
     expect(f[0]).toMatchObject({ fault: 'stop-rtp-after=10', expects: [], caught: false });
     expect(f[1]).toMatchObject({ fault: 'stop-rtp-after=2', expects: ['degraded-audio'], caught: false });
-    // Stopped 4 s after the answer of a 5 s hold: more than half the tone arrived, nothing fails.
-    expect(f[2]).toMatchObject({ fault: 'stop-rtp-after=4', expects: [] });
+    // Stopped 4 s after the answer of a 5 s hold: more than half the tone arrived, but the
+    // silence to the hang-up (a second at least) fails the invariant of every call.
+    expect(f[2]).toMatchObject({ fault: 'stop-rtp-after=4', expects: ['degraded-audio'] });
+    const late = loadFaultFindings(['stop-rtp-after=4.6'], none, records, 5);
+    expect(late[0]).toMatchObject({ expects: [] });
+    expect(late[0]?.notExercised).toMatch(
+      /less than 500 ms before the earliest hang-up \(5\.00 s after the answer\)/,
+    );
     // G.722 received: the audio check's bound is 150 + 20 ms.
     expect(f[3]).toMatchObject({ fault: 'delay-media=100', expects: [] });
     expect(f[4]).toMatchObject({ fault: 'delay-media=600', expects: ['degraded-audio'] });
@@ -440,6 +446,34 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(1);
     expect(r.faultFindings).toEqual([
       expect.objectContaining({ fault: 'stop-rtp-after=1', seen: ['degraded-audio'], caught: true }),
+    ]);
+  });
+
+  it('degraded audio: RTP that stops after the audio check saw enough of it, caught as media that stopped before the hang-up', async () => {
+    // Stopped 2.5 s after the answer of calls held 4 s: more than half the 3750 ms of tone
+    // arrived (the audio check alone passed these calls), then nothing until the hang-up.
+    const r = await runLoad({
+      lab: await lab(['stop-rtp-after=2.5']),
+      calls: 2,
+      steps: [2],
+      holdS: 4,
+      direction: 'both',
+    });
+    for (const c of r.calls) {
+      expect(c.established).toBe(true);
+      expect(c.failures.filter((f) => /^Only \d+ ms/.test(f))).toEqual([]);
+      const stopped = c.failures.filter((f) => f.startsWith('audio both ways until the hang-up: '));
+      expect(stopped).toHaveLength(1);
+      expect(stopped[0]).toMatch(
+        /RTP from the OXO side stopped reaching the provider leg \(load-\d+\) 2\.\d s after the answer, for \d\.\d s \(until the hang-up\)/,
+      );
+      expect(stopped[0]).toMatch(
+        /RTP from the provider side stopped reaching the OXO leg \(deskphone\d\) 2\.\d s after the answer/,
+      );
+    }
+    expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(2);
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'stop-rtp-after=2.5', seen: ['degraded-audio'], caught: true }),
     ]);
   });
 
