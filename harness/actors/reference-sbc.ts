@@ -924,6 +924,15 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
   }
 
   private attachRelay(call: Call, relay: SbcMediaRelay): void {
+    // Fault cross-media: LAN audio goes to the WAN leg of the next live call, in turn.
+    relay.hooks.crossTo = (from) => {
+      if (from.side !== 'lan') return undefined;
+      const live = [...this.live].filter((c) => !c.ended);
+      const at = live.indexOf(call);
+      if (at < 0 || live.length < 2) return undefined;
+      const other = live[(at + 1) % live.length]!.relay;
+      return other.a.side === 'wan' ? other.a : other.b.side === 'wan' ? other.b : undefined;
+    };
     if (this.has('repacketize-60')) relay.repacketizeMs = 60;
     else if (this.has('repacketize-40')) relay.repacketizeMs = 40;
     relay.hooks.sendInfo = (to: SbcRelayLeg, digit: DtmfDigit, durationMs: number) => {

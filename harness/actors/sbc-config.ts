@@ -152,6 +152,7 @@ const faultsSchema = z
     'force-narrowband': z.boolean(),
     'reject-reinvite': z.boolean(),
     'one-way-audio': z.boolean(),
+    'cross-media': z.boolean(),
     'drop-info': z.boolean(),
     'refer-405': z.boolean(),
     'no-bye-relay': z.boolean(),

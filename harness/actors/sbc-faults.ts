@@ -15,6 +15,8 @@ export interface SbcFaults {
   'reject-reinvite'?: boolean;
   /** Drop all RTP from the LAN side toward the WAN side. */
   'one-way-audio'?: boolean;
+  /** Relay each call's LAN audio to the WAN leg of another live call (crossed port mappings). */
+  'cross-media'?: boolean;
   /** Answer SIP INFO with 200 and drop it (no relay, no conversion); never send INFO. */
   'drop-info'?: boolean;
   /** Answer REFER with 405 Method Not Allowed. */
@@ -109,6 +111,14 @@ export const SBC_FAULTS: readonly SbcFaultInfo[] = Object.freeze([
     value: 'flag',
     summary: 'Drops every RTP packet that the LAN side sends toward the WAN side.',
     onTheWire: 'RTP arrives at the SBC LAN port but none leaves its WAN port; WAN to LAN audio still flows.',
+  },
+  {
+    name: 'cross-media',
+    value: 'flag',
+    summary:
+      'Relays the audio the LAN side sends to the WAN leg of another live call (the next one the SBC holds, in turn), as a relay whose port mappings got mixed up under load would; a call alone on the SBC is relayed as usual.',
+    onTheWire:
+      "RTP from the LAN port of one call leaves the WAN port of another call, toward that call's provider leg, with that leg's payload type; WAN to LAN audio still flows.",
   },
   {
     name: 'drop-info',

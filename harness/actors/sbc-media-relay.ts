@@ -150,6 +150,8 @@ const EVENT_QUIET_MS = 300;
 export interface SbcRelayHooks {
   /** Send a digit as SIP INFO toward `to`. */
   sendInfo?: (to: SbcRelayLeg, digit: DtmfDigit, durationMs: number) => void;
+  /** Fault cross-media: the leg of another call that audio arriving from `from` goes to instead. */
+  crossTo?: (from: SbcRelayLeg) => SbcRelayLeg | undefined;
 }
 
 /** The media bridge of one call. */
@@ -406,6 +408,16 @@ export class SbcMediaRelay {
     this.forwardAudio(d, p, pcm, busy);
   }
 
+  /**
+   * Fault cross-media: the other call's leg this direction's audio goes to instead of its own,
+   * when that leg has media in the same codec; undefined otherwise (relayed as usual).
+   */
+  private crossed(d: Direction): SbcRelayLeg | undefined {
+    if (!faultOn(this.faults, 'cross-media')) return undefined;
+    const other = this.hooks.crossTo?.(d.from);
+    return other?.media?.codec.name === d.to.media?.codec.name ? other : undefined;
+  }
+
   /** Fault silence-suppression or silence-suppression-unmarked is on. */
   private suppressesSilence(): boolean {
     return (
@@ -442,10 +454,11 @@ export class SbcMediaRelay {
       return;
     d.lastOutTicks = undefined;
     const ts = this.outTimestamp(d, p.timestamp);
+    const to = this.crossed(d) ?? d.to;
     if (fm.codec.name === tm.codec.name) {
       if (
-        d.to.endpoint.send({
-          payloadType: tm.payloadType,
+        to.endpoint.send({
+          payloadType: to.media?.payloadType ?? tm.payloadType,
           payload: p.payload,
           timestamp: ts,
           marker,
@@ -463,7 +476,14 @@ export class SbcMediaRelay {
     if (out.length % frame !== 0) out = out.subarray(0, out.length - (out.length % frame));
     try {
       const payload = d.encoder.encode(out);
-      if (d.to.endpoint.send({ payloadType: tm.payloadType, payload, timestamp: ts, marker }))
+      if (
+        to.endpoint.send({
+          payloadType: to.media?.payloadType ?? tm.payloadType,
+          payload,
+          timestamp: ts,
+          marker,
+        })
+      )
         d.stats.transcoded++;
     } catch {
       d.stats.codecErrors++;

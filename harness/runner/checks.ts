@@ -6,7 +6,7 @@
 import type { DisplayLine } from '../actors/display.ts';
 import type { Call } from '../actors/index.ts';
 import { markedToneSource } from '../actors/index.ts';
-import { goertzelAmplitude, type OneWayDelay, voipQuality } from '../media/analysis/index.ts';
+import { goertzelAmplitude, levelDbfs, type OneWayDelay, voipQuality } from '../media/analysis/index.ts';
 import type { Clock } from '../support/clock.ts';
 import { cpuTurn } from '../support/cpu-turns.ts';
 import {
@@ -70,6 +70,16 @@ export interface AudioDirection {
 
 export const MIN_TONE_LEVEL = 300;
 export const MIN_MOS = 3.6;
+/**
+ * How far before its sending a tone's marks may seem to arrive, ms, before the audio is taken
+ * for someone else's: the envelope's window and hop (delay-estimate.ts) and a packet's time.
+ */
+export const EARLY_AUDIO_TOLERANCE_MS = 25;
+/**
+ * Above this level, what arrived instead of an expected tone that was not heard is other audio
+ * (the tones play at about −13 dBFS), not silence or comfort noise, dBFS.
+ */
+const OTHER_AUDIO_DBFS = -30;
 
 export class Checks {
   readonly records: CheckRecord[] = [];
@@ -83,6 +93,11 @@ export class Checks {
     if (this.dtmf.length < 500) this.dtmf.push(row);
   }
 
+  /**
+   * Added to the seed of each marked tone: checks that run side by side (a load's calls) give
+   * each its own marks, so that audio crossed from one call into another matches nothing.
+   */
+  seedBase = 0;
   /** Audio checks played so far (seeds each marked tone differently). */
   private audioChecks = 0;
 
@@ -201,12 +216,18 @@ export class Checks {
        * while the analysis waits for its turn.
        */
       onTimeUp?: () => void;
+      /**
+       * A tone heard whose loudness marks match nothing the sender sent fails the direction as
+       * another call's audio (a load, where every call plays the same tones and its own marks:
+       * seedBase).
+       */
+      marksMustMatch?: boolean;
     } = {},
   ): Promise<boolean> {
     const [fa, fb] = opts.tones ?? [700, 1300];
     const ms = opts.ms ?? 900;
     const both = opts.both ?? true;
-    const seed = 2 * ++this.audioChecks;
+    const seed = (this.seedBase + 2 * ++this.audioChecks) >>> 0;
     a.call.media.clearReceived();
     b.call.media.clearReceived();
     const rxAb = packetAudio(b.call);
@@ -254,15 +275,27 @@ export class Checks {
       const judgeDelay = opts.judgeDelay ?? true;
       const delayOk = !judgeDelay || delayWithin(d.delay, lim);
       const delayTextOf = delayText(d.delay);
+      // Audio never arrives before it leaves: what matches the sender's marks that early is
+      // not the sender's (another call's, or the receiver's own sent back to it). In a load, a
+      // tone whose marks match nothing the sender sent is another call's too.
+      const early = d.delay.found && d.delay.delayMs < -EARLY_AUDIO_TOLERANCE_MS;
+      const unmarked =
+        opts.marksMustMatch === true && heard && !d.delay.found && d.delay.reason === 'no-content-match';
       ok =
-        this.that(`audio ${d.from} → ${d.to}`, heard && mosOk && delayOk, {
+        this.that(`audio ${d.from} → ${d.to}`, heard && mosOk && delayOk && !early && !unmarked, {
           expected: `${d.toneHz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL}), MOS ≥ ${minMos}, ${judgeDelay ? `one-way delay ≤ ${lim.boundMs} ms (ITU-T G.114)` : 'one-way delay measured, not judged'}`,
           observed: `level ${Math.round(d.level)} (floor ${Math.round(d.floor)}), ${d.codec}, loss ${d.lossPercent.toFixed(1)} %, jitter ${d.jitterMs.toFixed(1)} ms, ${delayTextOf}, MOS ${d.mos.toFixed(2)} with delay`,
           failure: !heard
-            ? `No audio from ${d.from} reached ${d.to} (one-way audio: tone level ${Math.round(d.level)})`
-            : !delayOk
-              ? delayFailure(d.from, d.to, d.delay, lim, d.mos)
-              : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} with delay (loss ${d.lossPercent.toFixed(1)} %, ${delayTextOf})`,
+            ? seen.arrivedDbfs > OTHER_AUDIO_DBFS
+              ? `No audio from ${d.from} reached ${d.to} (its ${d.toneHz} Hz tone not heard: level ${Math.round(d.level)}), but other audio did (${seen.arrivedDbfs.toFixed(0)} dBFS): another call's audio, or a tone the SBC played`
+              : `No audio from ${d.from} reached ${d.to} (one-way audio: tone level ${Math.round(d.level)})`
+            : early
+              ? `The audio ${d.to} heard is not ${d.from}'s: it matches ${d.from}'s tone ${Math.round(-d.delay.delayMs)} ms before ${d.from} sent it, and audio never arrives before it leaves (another call's audio, or ${d.to}'s own sent back)`
+              : unmarked
+                ? `The ${d.toneHz} Hz tone ${d.to} heard is not ${d.from}'s: it lacks the loudness marks of ${d.from}'s tone (no part of it matched what ${d.from} sent), as another call's audio would`
+                : !delayOk
+                  ? delayFailure(d.from, d.to, d.delay, lim, d.mos)
+                  : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} with delay (loss ${d.lossPercent.toFixed(1)} %, ${delayTextOf})`,
         }) && ok;
     }
     return ok;
@@ -346,6 +379,8 @@ function packetAudio(call: Call): () => number | undefined {
 
 /** What one direction's receiver heard when the check's time was up (cheap; read at once). */
 interface HeardDirection extends Omit<AudioDirection, 'mos' | 'delay' | 'bound'> {
+  /** The level of all that arrived over the tone's window, dBFS (what else was heard). */
+  arrivedDbfs: number;
   srcCodec: string;
   rxPacketMs: number | undefined;
   /** The receiving leg's RTP packets received and lost so far (RFC 3550 counts). */
@@ -364,6 +399,7 @@ function observe(
   const from = rec.samples.length - n;
   const level = n > 0 ? goertzelAmplitude(rec.samples, rec.sampleRate, hz, from, rec.samples.length) : 0;
   const floor = n > 0 ? goertzelAmplitude(rec.samples, rec.sampleRate, 2450, from, rec.samples.length) : 0;
+  const arrivedDbfs = n > 0 ? levelDbfs(rec.samples, from, rec.samples.length) : -200;
   const st = dst.call.media.stats();
   const total = st.received + st.lost;
   const codec = dst.call.media.negotiated?.codec ?? 'none';
@@ -373,6 +409,7 @@ function observe(
     toneHz: hz,
     level,
     floor,
+    arrivedDbfs,
     lossPercent: total > 0 ? (100 * st.lost) / total : 100,
     jitterMs: st.jitterMs,
     codec,

@@ -107,6 +107,8 @@ const FAULT_BREAKS: Readonly<Record<string, readonly LoadBreakKind[]>> = {
   // The provider's phones drop every packet from the SBC (RFC 3711 §3.3): no audio toward them.
   // Exercised only when they run SRTP (`provider.srtp`, see `notExercised`).
   'srtp-wrong-key': ['degraded-audio'],
+  // Another call's audio toward the provider's phones: only with two calls up at once.
+  'cross-media': ['degraded-audio'],
 };
 
 /** New INVITEs within 2 s above which `flood-lockout` locks the SBC (sbc-access-policy.ts). */
@@ -179,6 +181,12 @@ function notExercised(
     // The SBC refuses a new call while N are up. A consultation transfer holds a second call
     // through the SBC for part of its time, which this count leaves out (a refused consultation
     // shows by its own sign, FAULT_STEPS).
+    case 'cross-media': {
+      const peak = peakInFlightPerAgent(records);
+      return peak >= 2
+        ? undefined
+        : 'at most 1 call in flight at once on one agent: no other call to cross its audio into';
+    }
     case 'session-limit': {
       const peak = peakInFlightPerAgent(records);
       return Number.isFinite(n) && peak > n
@@ -245,6 +253,13 @@ const FAULT_STEPS: Readonly<
     shapes: ['transfer'],
     also: ['transfer-semi', 'transfer-attended'],
     sign: /the REFER from .* was answered 405/,
+  },
+  // Telephone events under a payload type the receiving leg did not negotiate: it drops them,
+  // so RFC 4733 digits never arrive (nor inband or INFO ones the SBC turned into events).
+  'te-wrong-pt': {
+    shapes: ['dtmf-rfc4733'],
+    also: ['dtmf-inband', 'dtmf-info'],
+    sign: /^DTMF .*: digits \S+ sent, .*did not negotiate/,
   },
   // Each digit also as inband tones: the RFC 4733 receiver gets every digit twice.
   'double-dtmf': { shapes: ['dtmf-rfc4733'], sign: /^DTMF RFC 4733 .*: digits \S+ sent, / },

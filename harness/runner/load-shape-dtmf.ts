@@ -19,7 +19,7 @@
  * G.711 on both sides, as the plan's 8-2-3 runs them: the slot's provider phone and the call's
  * extension offer and answer G.711 only for them.
  */
-import type { CallDtmfMode, CallMediaPrefs } from '../actors/index.ts';
+import { type CallDtmfMode, type CallMediaPrefs, MediaLeg } from '../actors/index.ts';
 import { dtmfModesAccepted } from './dtmf-conversion.ts';
 import type { LoadShapeName } from './load-mix.ts';
 import {
@@ -71,6 +71,11 @@ export function judgeLoadDtmf(
       ? ` (received ${modes.map((m) => `${seen.filter((d) => d.mode === m).length} as ${HOW[m]}`).join(', ')})`
       : '';
   return `DTMF ${HOW[mode]} from ${from} to ${to}: digits ${sent} sent, ${got} received${how}`;
+}
+
+/** RTP packets a leg received with a payload type it did not negotiate (a media leg's count; 0 otherwise). */
+function unknownPts(p: LoadParty): number {
+  return p.call.media instanceof MediaLeg ? p.call.media.details().unknownPayloadType : 0;
 }
 
 /**
@@ -161,6 +166,7 @@ function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
       if (canSend) {
         const mediaFrom = callee.call.media.dtmfReceived.length;
         const infoFrom = callee.call.infoReceived.length;
+        const unknownPtBefore = unknownPts(callee);
         const problem = await sendDigits(ctx, mode);
         if (problem) rec.failures.push(`${label}: ${problem}`);
         const n = LOAD_DTMF_DIGITS.length;
@@ -178,7 +184,15 @@ function dtmfShape(name: LoadShapeName, mode: CallDtmfMode): LoadShape {
           caller.name,
           callee.name,
         );
-        if (wrong) rec.failures.push(wrong);
+        // Why digits went missing, when RTP came that this leg never negotiated (telephone
+        // events under another payload type: RFC 3264 §6.1, RFC 4733 §2.1).
+        const unknownPt = unknownPts(callee) - unknownPtBefore;
+        if (wrong)
+          rec.failures.push(
+            unknownPt > 0
+              ? `${wrong}; ${unknownPt} RTP packet(s) arrived meanwhile with a payload type ${callee.name}'s leg did not negotiate (RFC 3264 §6.1)`
+              : wrong,
+          );
       }
       rec.audio = await loadAudioCheck(caller, callee, ctx.audioMs, ctx, rec.failures);
       return undefined;

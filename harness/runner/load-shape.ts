@@ -78,6 +78,34 @@ export function sleep(ms: number): Promise<void> {
  */
 export const MIN_JITTER_PACKETS = 32;
 
+/**
+ * This process's part of the marked tones' seeds (agents on one host, each its own process,
+ * may load one external SBC together), then a count of the audio checks it ran.
+ */
+const SEED_SALT = Math.imul(process.pid, 0x9e3779b1) >>> 16;
+let loadAudioChecks = 0;
+/**
+ * The caller's and the callee's tones, Hz, taken in turn by the load's audio checks: 150 Hz
+ * apart, so that one heard in place of another is far outside the marks' ±100 Hz spread and
+ * not heard (the plan's own pair, 700 and 1300 Hz, among them); none is the probe's 1020 Hz,
+ * a fax tone (1100, 2100 Hz) or the noise floor's 2450 Hz.
+ */
+export const LOAD_CALLER_TONES_HZ = [700, 550, 850, 400] as const;
+export const LOAD_CALLEE_TONES_HZ = [1300, 1450, 1600, 1750] as const;
+
+/** The next audio check's own marks (its seed base) and tones, whatever runs beside it. */
+export function nextLoadCheck(): { seedBase: number; tones: [number, number] } {
+  loadAudioChecks = (loadAudioChecks + 1) & 0x3fff;
+  const k = loadAudioChecks;
+  return {
+    seedBase: ((SEED_SALT << 16) | (k << 2)) >>> 0,
+    tones: [
+      LOAD_CALLER_TONES_HZ[k % LOAD_CALLER_TONES_HZ.length]!,
+      LOAD_CALLEE_TONES_HZ[k % LOAD_CALLEE_TONES_HZ.length]!,
+    ],
+  };
+}
+
 /** Polls `done` every 50 ms until it holds or `ms` passed. Bounded in time and count. */
 export async function until(done: () => boolean, ms: number): Promise<boolean> {
   const rounds = Math.ceil(ms / 50);
@@ -108,6 +136,10 @@ export async function loadAudioCheck(
   // The profile's audio thresholds (its one-way delay bound and the network's own delay), as
   // the plan's checks take them (runner.ts).
   const checks = new Checks(ctx.clock, undefined, ctx.lab.profile.audio);
+  // Tones and marks of this check's own: audio an SBC crossed from another call into this one
+  // is then at another frequency (not heard), or without this check's marks (marksMustMatch).
+  const own = nextLoadCheck();
+  checks.seedBase = own.seedBase;
   // Read when the tones' time is up: the legs go on sending silence while the analysis waits.
   let sentAfter = sentBefore;
   let heardAfter = heardBefore;
@@ -140,7 +172,17 @@ export async function loadAudioCheck(
     shortfall(dirs, ms, failures, when);
     return dirs;
   }
-  await checks.audio(a, b, { both: true, ms, minMos: 1, judgeDelay, onTimeUp });
+  await checks.audio(a, b, {
+    both: true,
+    ms,
+    minMos: 1,
+    judgeDelay,
+    onTimeUp,
+    // Not on a path the PBX joined (crossing the SBC twice), whose marks may not come through:
+    // there the tone's own frequency still tells another call's audio.
+    marksMustMatch: judgeDelay,
+    tones: own.tones,
+  });
   const dirs = checks.streams.map((s, i): LoadAudioDirection => {
     const r = checks.records[i];
     const total = s.packets + s.lost;

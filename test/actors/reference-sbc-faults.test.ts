@@ -38,7 +38,7 @@ describe('reference SBC fault switches', () => {
   it('docs/sbc-faults.md documents every switch of the fault table', () => {
     const doc = readFileSync(new URL('../../docs/sbc-faults.md', import.meta.url), 'utf8');
     for (const f of SBC_FAULTS) expect(doc).toContain(`## ${f.name}`);
-    expect(SBC_FAULTS).toHaveLength(28);
+    expect(SBC_FAULTS).toHaveLength(29);
   });
 
   it('strip-telephone-event: no telephone-event in the SBC SDP on either side', async () => {

@@ -110,8 +110,13 @@ describe('load breakage: what broke, by kind', () => {
     expect(f[2]).toMatchObject({ fault: 'drop-info', expects: [], shapes: ['dtmf-info'], caught: false });
     expect(f[2]?.summary).toMatch(/INFO/);
     expect(f[3]?.summary).toBe('not a fault switch of the embedded SBC');
-    expect(f[4]).toMatchObject({ fault: 'te-wrong-pt', expects: [], caught: false });
-    expect(f[4]?.shapes).toBeUndefined();
+    // te-wrong-pt breaks the RFC 4733 DTMF step, and no such call ran.
+    expect(f[4]).toMatchObject({
+      fault: 'te-wrong-pt',
+      expects: [],
+      shapes: ['dtmf-rfc4733', 'dtmf-inband', 'dtmf-info'],
+      caught: false,
+    });
   });
 
   it('a switch the calls could not trigger is not exercised, never "not caught"; one they could is', () => {
@@ -474,6 +479,64 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(2);
     expect(r.faultFindings).toEqual([
       expect.objectContaining({ fault: 'stop-rtp-after=2.5', seen: ['degraded-audio'], caught: true }),
+    ]);
+  });
+
+  it('degraded audio: cross-media, another call’s audio toward the provider legs, caught by its tone; not exercised one call at a time', async () => {
+    // Both calls up at once for their whole audio check: each provider leg hears the other
+    // call's extension all along.
+    const r = await runLoad({
+      lab: await lab(['cross-media']),
+      calls: 2,
+      steps: [2],
+      holdS: 3,
+      ratePerS: 100,
+      direction: 'in',
+    });
+    const tones = new Set<string>();
+    for (const c of r.calls) {
+      expect(c.established).toBe(true);
+      // The provider leg gets RTP all along, so the media invariant is met: only the content
+      // tells the other call's audio from its own (each check of a load has its own tones).
+      expect(c.failures.filter((f) => /^audio both ways until the hang-up/.test(f))).toEqual([]);
+      const crossed = c.failures.find((f) => f.startsWith('No audio from Premium Deskphone'));
+      expect(crossed).toMatch(
+        /^No audio from Premium Deskphone \d reached load-\d+ \(\+\d+\) \(its (\d+) Hz tone not heard: level \d+\), but other audio did \(-\d+ dBFS\): another call's audio/,
+      );
+      tones.add(/its (\d+) Hz/.exec(crossed ?? '')?.[1] ?? '');
+      // The other direction is the call's own.
+      expect(c.failures.join('\n')).not.toMatch(/reached Premium Deskphone/);
+    }
+    expect(tones.size).toBe(2);
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'cross-media', seen: ['degraded-audio'], caught: true }),
+    ]);
+    const alone = await runLoad({
+      lab: await lab(['cross-media']),
+      calls: 1,
+      steps: [1],
+      holdS: 1,
+      direction: 'in',
+    });
+    expect(alone.calls[0]?.failures).toEqual([]);
+    expect(alone.faultFindings[0]).toMatchObject({ expects: [], caught: false });
+    expect(alone.faultFindings[0]?.notExercised).toMatch(/no other call to cross its audio into/);
+  });
+
+  it('a step of dtmf-rfc4733: te-wrong-pt, the digits lost and the packets of a payload type never negotiated named', async () => {
+    const r = await runLoad({
+      lab: await lab(['te-wrong-pt']),
+      calls: 1,
+      steps: [1],
+      holdS: 1,
+      direction: 'in',
+      mix: { 'dtmf-rfc4733': 1 },
+    });
+    expect(r.calls[0]?.failures.join('\n')).toMatch(
+      /^DTMF RFC 4733 from load-\d+ \(\+\d+\) to Premium Deskphone \d: digits 159# sent, none received; \d+ RTP packet\(s\) arrived meanwhile with a payload type Premium Deskphone \d's leg did not negotiate \(RFC 3264 §6\.1\)$/m,
+    );
+    expect(r.faultFindings).toEqual([
+      expect.objectContaining({ fault: 'te-wrong-pt', seen: ['step-failed'], caught: true }),
     ]);
   });
 
