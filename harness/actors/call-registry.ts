@@ -223,8 +223,11 @@ export class CallRegistry {
     this.poll = undefined;
     const now = this.clock.now();
     const due = (this.lastPollMs ?? now) + CALL_POLL_MS;
-    if (now - due > STALL_MS && this.stallList.length < MAX_SAMPLES)
+    if (now - due > STALL_MS) {
+      // The latest are kept: a long load asks about its recent calls' windows.
+      if (this.stallList.length >= MAX_SAMPLES) this.stallList.shift();
       this.stallList.push({ fromMs: due, toMs: now });
+    }
     const live = this.live();
     for (const t of live) t.sample(now);
     if (live.length > 0) this.arm();

@@ -223,7 +223,8 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       '\nEach call: the caller dials, both legs must be established, the call shape runs its steps, each side\n' +
         'plays a tone for the hold time (tone heard, loss, jitter, E-model MOS, one-way delay within G.114),\n' +
         "the caller hangs up and the callee's leg must end within 5 s; over the whole call, each leg gets RTP\n" +
-        'with no gap over 500 ms outside a hold, as the plan judges every call (docs/call-invariants.md).\n' +
+        'with no gap over 500 ms (plus 4 × jitter) outside a hold, as the plan judges every call\n' +
+        '(docs/call-invariants.md). ' +
         'A call that misses one of these is failed, with the reason. The shapes (--mix, calls in a fixed interleaved order by weight; with\n' +
         "--direction both each shape's calls alternate in and out):\n" +
         LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +

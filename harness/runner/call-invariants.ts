@@ -652,9 +652,14 @@ export class CallWatch {
    * among themselves: the legs of one call of a load, judged while others run beside it.
    * Returns the notes, as {@link judge} does.
    */
-  judgeMediaOf(check: Checks, calls: readonly TrackedCall[]): string[] {
+  judgeMediaOf(
+    check: Checks,
+    calls: readonly TrackedCall[],
+    /** The pairs when the caller knows them (a load's call without a transfer); else paired as a case's. */
+    pairs?: ReadonlyArray<[TrackedCall, TrackedCall]>,
+  ): string[] {
     const sorted = [...calls].sort((a, b) => a.createdMs - b.createdMs);
-    return this.judgeMedia(check, sorted, partners(pairCalls(sorted)));
+    return this.judgeMedia(check, sorted, partners(pairs ?? pairCalls(sorted)));
   }
 
   /** Hangs up whatever of the case is still up (actors that outlive the case start clean). */

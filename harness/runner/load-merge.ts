@@ -84,6 +84,10 @@ function sameOptions(a: LoadMergeInput, b: LoadMergeInput): void {
   diff('thresholds', a.result.thresholds, b.result.thresholds);
   diff('sbc.kind', a.result.sbc.kind, b.result.sbc.kind);
   diff('sbc.providerSrtp', a.result.sbc.providerSrtp ?? false, b.result.sbc.providerSrtp ?? false);
+  diff('sbc.model', a.result.sbc.model, b.result.sbc.model);
+  diff('sbc.firmware', a.result.sbc.firmware, b.result.sbc.firmware);
+  diff('sbc.profile', a.result.sbc.profile, b.result.sbc.profile);
+  diff('sbc.personality', a.result.sbc.personality, b.result.sbc.personality);
   diff('agent count', a.result.agent?.count, b.result.agent?.count);
 }
 
@@ -289,6 +293,12 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
     },
     sbc: {
       kind: first.result.sbc.kind,
+      ...(first.result.sbc.model !== undefined ? { model: first.result.sbc.model } : {}),
+      ...(first.result.sbc.firmware !== undefined ? { firmware: first.result.sbc.firmware } : {}),
+      ...(first.result.sbc.profile !== undefined ? { profile: first.result.sbc.profile } : {}),
+      ...(first.result.sbc.personality !== undefined
+        ? { personality: [...first.result.sbc.personality] }
+        : {}),
       faults,
       ...(first.result.sbc.providerSrtp ? { providerSrtp: true as const } : {}),
     },

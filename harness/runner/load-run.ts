@@ -446,14 +446,18 @@ class Parties {
    * call's own legs (paired among themselves, as the plan pairs a case's): its failures, each
    * a sentence naming the leg, the moment and the length of the gap.
    */
-  legMedia(legs: Iterable<Call>, clock: Clock): string[] {
+  legMedia(legs: Iterable<Call>, clock: Clock, pair?: [Call, Call]): string[] {
     const tracked: TrackedCall[] = [];
     for (const c of legs) {
       const t = this.tracked(c)?.t;
       if (t) tracked.push(t);
     }
+    // The two legs of a call that no transfer moved are known for sure: paired so, whatever
+    // numbers the SBC wrote on them.
+    const a = pair ? this.tracked(pair[0])?.t : undefined;
+    const b = pair ? this.tracked(pair[1])?.t : undefined;
     const check = new Checks(clock);
-    this.media.judgeMediaOf(check, tracked);
+    this.media.judgeMediaOf(check, tracked, a && b ? [[a, b]] : undefined);
     return check.failed.map((f) => f.failure ?? f.name);
   }
 
@@ -498,6 +502,12 @@ async function runCall(
   let moved: LoadShapeOutcome | undefined;
   const key = parties.key(phone, rec.direction);
   const pending = parties.expect(key);
+  // The callee's leg as soon as it arrives, whatever became of the call: what our side of it
+  // could not send is ours even when the call was never set up.
+  let delivered: Call | undefined;
+  void pending.promise.then((leg) => {
+    delivered = leg;
+  });
   const undo = shape.before?.(phone);
   // This call's own codecs at the extension, when the shape asks (the others keep theirs): on
   // the INVITE it sends, or on the one it gets from this slot's phone.
@@ -664,12 +674,16 @@ async function runCall(
     // no gap over the bound outside a hold (call-invariants.ts). The audio check above judges a
     // window of the call; media that stops after it, or in a step before it, shows here.
     if (rec.established)
-      for (const f of parties.legMedia(seen, clock))
+      for (const f of parties.legMedia(
+        seen,
+        clock,
+        !moved && caller && callee ? [caller, callee] : undefined,
+      ))
         rec.failures.push(`audio both ways until the hang-up: ${f}`);
     // SIP of this call's legs that our simulators could not send: this host's own failure is a
     // harness error; one about where it went says why a failed call's message never reached the SBC.
     const callIds = new Set<string>();
-    for (const [leg] of legs) {
+    for (const leg of [...legs.map(([l]) => l), delivered]) {
       const id = leg?.invite?.get('call-id');
       if (id) callIds.add(id);
     }

@@ -2,8 +2,10 @@
  * SIP of ours that could not leave this host, told apart from what the SBC did (RFC 3261 §8.1.3.1
  * makes a transport error look like a 503 to the user agent; a missing ACK or BYE looks like the
  * SBC's silence). What the simulators' transports could not send is read after a case or a call:
- * - an error of this host's own side (a full buffer, a local firewall, a closed socket:
- *   support/send-errors.ts), or a name of the profile's own SBC addresses that did not resolve,
+ * - an error of this host's own side (a full buffer, a local firewall, a closed socket, no file
+ *   descriptor left: support/send-errors.ts), one of the harness itself (no system code: a
+ *   message it could not serialise, no listener), or a name of the profile's own SBC addresses
+ *   that did not resolve,
  *   is the harness's: the plan's cell becomes an ERROR (as with media of ours), the load's call a
  *   "harness error";
  * - any other error is about where the message went (an address the SBC's Contact, Record-Route
@@ -22,7 +24,7 @@ const MAX_LINES = 5;
 /** One simulator's SIP transport, with the name the lines use. */
 interface Sender {
   name: string;
-  transport: Pick<TransportLayer, 'stats' | 'sendFailuresSince'>;
+  transport: Pick<TransportLayer, 'stats' | 'sendFailuresSince' | 'sendFailuresOfCall'>;
 }
 
 /** A failure with the simulator that could not send it. */
@@ -53,19 +55,31 @@ export class SipSendWatch {
     this.marks = senders.map((s) => s.transport.stats.sendErrors);
   }
 
-  /** The failures since the watch was made, of the calls with these Call-IDs only when given. */
+  /**
+   * The failures since the watch was made; of the calls with these Call-IDs only when given
+   * (kept per call, so that other calls' failures cannot push them out first).
+   */
   failures(callIds?: ReadonlySet<string>): SipSendFailureOf[] {
     const out: SipSendFailureOf[] = [];
-    for (const [i, s] of this.senders.entries())
-      for (const f of s.transport.sendFailuresSince(this.marks[i] ?? 0))
-        if (!callIds || (f.callId !== undefined && callIds.has(f.callId))) out.push({ ...f, sender: s.name });
-    return out;
+    for (const [i, s] of this.senders.entries()) {
+      const mark = this.marks[i] ?? 0;
+      if (!callIds) {
+        for (const f of s.transport.sendFailuresSince(mark)) out.push({ ...f, sender: s.name });
+        continue;
+      }
+      for (const id of callIds)
+        for (const f of s.transport.sendFailuresOfCall(id))
+          if (f.seq > mark) out.push({ ...f, sender: s.name });
+    }
+    return out.sort((a, b) => a.atMs - b.atMs);
   }
 
   /** True when the failure is this host's own (see the module's comment). */
   isOwn(f: SipSendFailure): boolean {
     return (
-      isOwnSendError(f.code) || (isNameLookupError(f.code) && this.profileHosts.has(f.address.toLowerCase()))
+      f.harness === true ||
+      isOwnSendError(f.code) ||
+      (isNameLookupError(f.code) && this.profileHosts.has(f.address.toLowerCase()))
     );
   }
 

@@ -140,10 +140,21 @@ export interface SipSendFailure {
   what?: string;
   /** Its Call-ID, when it has one: which call it belonged to. */
   callId?: string;
+  /**
+   * The error had no system code: the harness itself failed (a message it could not
+   * serialise, no listener to send from), whatever the destination.
+   */
+  harness?: true;
 }
 
 /** Send failures a transport keeps (the oldest go first); `stats.sendErrors` counts them all. */
 export const MAX_KEPT_SEND_FAILURES = 256;
+/**
+ * Calls whose send failures a transport keeps apart, by Call-ID (the oldest call goes first),
+ * and failures kept per call: a load asks per call, after the list above may have moved on.
+ */
+export const MAX_CALLS_WITH_SEND_FAILURES = 4096;
+export const MAX_SEND_FAILURES_PER_CALL = 16;
 /** Longest start line kept in a {@link SipSendFailure}. */
 const WHAT_CHARS = 120;
 const CALL_ID_LINE = /^(?:call-id|i)[ \t]*:[ \t]*([^\s]+)/im;
@@ -257,6 +268,8 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
   private readonly log: Logger;
   /** The latest messages that could not be sent (sendFailuresSince). */
   private readonly failures: SipSendFailure[] = [];
+  /** The same, by Call-ID (sendFailuresOfCall). */
+  private readonly failuresByCall = new Map<string, SipSendFailure[]>();
   /**
    * Lines about bad input from the network, summarised per reason and interval
    * (harness/support/log-summary.ts); the transaction layer and the user agent write through it too.
@@ -556,9 +569,25 @@ export class TransportLayer extends EventEmitter<TransportEvents> {
       address: target.address,
       port: target.port,
       ...messageOf(what),
+      ...((err as NodeJS.ErrnoException | undefined)?.code === undefined ? { harness: true as const } : {}),
     };
     this.failures.push(f);
     if (this.failures.length > MAX_KEPT_SEND_FAILURES) this.failures.shift();
+    if (f.callId !== undefined) {
+      let mine = this.failuresByCall.get(f.callId);
+      if (!mine) {
+        mine = [];
+        this.failuresByCall.set(f.callId, mine);
+        if (this.failuresByCall.size > MAX_CALLS_WITH_SEND_FAILURES)
+          this.failuresByCall.delete(this.failuresByCall.keys().next().value as string);
+      }
+      if (mine.length < MAX_SEND_FAILURES_PER_CALL) mine.push(f);
+    }
+  }
+
+  /** The messages of the call `callId` this transport could not send (its first MAX_SEND_FAILURES_PER_CALL). */
+  sendFailuresOfCall(callId: string): readonly SipSendFailure[] {
+    return this.failuresByCall.get(callId) ?? [];
   }
 
   /**

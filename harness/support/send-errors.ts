@@ -1,6 +1,7 @@
 /**
  * Which errors of a socket's send are this host's own, whatever the destination: a full
- * buffer, a datagram too large, a local firewall, a closed socket. Any other error comes from
+ * buffer, a datagram too large, a local firewall, a closed socket, no file descriptor or local
+ * address left. Any other error comes from
  * where the message went (no route, a broadcast or foreign address, a name that does not
  * resolve, a bad port, a peer that refused or reset its connection): that is an address the far
  * side gave (its SDP, Contact or Via) or the profile named. RTP (rtp-session.ts) and SIP
@@ -15,6 +16,9 @@ const OWN_SEND_ERRORS: ReadonlySet<string> = new Set([
   'EWOULDBLOCK',
   'EPERM',
   'EBADF',
+  'EMFILE',
+  'ENFILE',
+  'EADDRNOTAVAIL',
   'ERR_SOCKET_DGRAM_NOT_RUNNING',
 ]);
 

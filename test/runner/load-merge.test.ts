@@ -83,7 +83,7 @@ function agentResult(index: number, startedAt: string, calls: LoadCallRecord[], 
     startedAt,
     finishedAt: new Date(Date.parse(startedAt) + 20_000).toISOString(),
     options: { calls: calls.length, steps, stepS: 10, holdS: 1, direction: 'both', mix: { basic: 1 } },
-    sbc: { kind: 'embedded', faults: [] },
+    sbc: { kind: 'embedded', model: 'sbc-harness reference SBC', profile: 'embedded', faults: [] },
     thresholds: DEFAULT_LOAD_THRESHOLDS,
     stoppedBy: 'ramp-end',
     steps: stepRecs,
@@ -173,6 +173,13 @@ describe('merge of load results', () => {
     ]);
     expect(m.calls).toHaveLength(6);
     expect(m.options.calls).toBe(6);
+    // The SBC is named as each agent named it.
+    expect(m.sbc).toEqual({
+      kind: 'embedded',
+      model: 'sbc-harness reference SBC',
+      profile: 'embedded',
+      faults: [],
+    });
     expect(m.options.steps).toEqual([4, 8]);
     // Agent b started 2 s later: its calls are shifted by 2000 ms.
     const fromB = m.calls.filter((c) => c.agent === 1).map((c) => c.startMs);
@@ -261,6 +268,9 @@ describe('merge of load results', () => {
       ]);
     expect(bad({ options: { ...rb.options, holdS: 3 } })).toThrow(/b\/results.json: holdS 3 differs from 1/);
     expect(bad({ thresholds: { ...rb.thresholds, minMos: 3 } })).toThrow(/b\/results.json: thresholds/);
+    expect(bad({ sbc: { ...rb.sbc, model: 'LANCOM 1790VA' } })).toThrow(
+      /b\/results.json: sbc.model "LANCOM 1790VA" differs from "sbc-harness reference SBC"/,
+    );
     expect(bad({ agent: { index: 0, count: 2, slotBase: 0 } })).toThrow(
       /agent index 0 is also the index of a/,
     );

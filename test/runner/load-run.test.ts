@@ -195,6 +195,24 @@ describe('load run through the embedded SBC', () => {
     }
   });
 
+  it('answers our callee side could not send make a call never set up a harness error, not the SBC’s lost call', async () => {
+    const l = await lab();
+    // The OXO's SIP sockets close as its INVITE arrives, as a host failure would: its 100, 180
+    // and 200 never leave, and the caller's INVITE gets no final response.
+    const oxo = l.oxo!.ua.transport;
+    oxo.on('trace', (t) => {
+      if (t.direction === 'in' && t.message?.startLine().startsWith('INVITE '))
+        closeSipSocketsUnder(l.oxo!.ua);
+    });
+    const r = await runLoad({ lab: l, calls: 1, steps: [1], holdS: 1, direction: 'in' });
+    const c = r.calls[0]!;
+    expect(c.established).toBeFalsy();
+    expect(c.failures.join('\n')).toMatch(
+      /^harness error: our SIP: the OXO simulator: SIP\/2\.0 (100 Trying|180 Ringing|200 OK) to [\d.]+:\d+ over UDP not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)$/m,
+    );
+    expect(r.total.harnessFailedCalls).toBe(1);
+  });
+
   it('a BYE the SBC does not relay leaves the callee leg up: the call fails as not released', async () => {
     const r = await runLoad({
       lab: await lab(['no-bye-relay']),

@@ -88,6 +88,8 @@ describe('SipSendWatch', () => {
     expect(watch.isOwn(f('contact.sbc.example', 'ENOTFOUND'))).toBe(false);
     expect(watch.isOwn(f('sbc.lab.example', 'ECONNREFUSED'))).toBe(false);
     expect(watch.isOwn(f('10.0.0.1', 'ENOBUFS'))).toBe(true);
+    expect(watch.isOwn(f('10.0.0.1', 'EMFILE'))).toBe(true);
+    expect(watch.isOwn({ ...f('10.0.0.1', 'no UDP listener is configured'), harness: true })).toBe(true);
   });
 });
 

@@ -83,6 +83,32 @@ describe('TransportLayer send failures', () => {
     ]);
   });
 
+  it('a call’s failures stay at hand by its Call-ID after the list moved on', async () => {
+    const t = await transport();
+    t.post(options('the-call', 1), BROADCAST);
+    for (let i = 2; i <= MAX_KEPT_SEND_FAILURES + 10; i++) t.post(options(`other-${i}`, i), BROADCAST);
+    for (let i = 0; i < 100 && t.stats.sendErrors < MAX_KEPT_SEND_FAILURES + 10; i++) await settle();
+    expect(t.sendFailuresSince(0).some((f) => f.callId === 'the-call')).toBe(false);
+    expect(t.sendFailuresOfCall('the-call')).toEqual([expect.objectContaining({ seq: 1, code: 'EACCES' })]);
+    expect(t.sendFailuresOfCall('no-such-call')).toEqual([]);
+  });
+
+  it('an error with no system code is the harness’s own (no listener to send from)', async () => {
+    const t = new TransportLayer({ listen: [{ protocol: 'TCP', address: '127.0.0.1', port: 0 }] });
+    await t.start();
+    open.push(t);
+    t.post(options('no-udp'), { protocol: 'UDP', address: '127.0.0.1', port: 9 });
+    await settle();
+    expect(t.sendFailuresSince(0)).toEqual([
+      expect.objectContaining({ code: 'no UDP listener is configured', harness: true, callId: 'no-udp' }),
+    ]);
+    // A refused datagram has a system code: not the harness's by itself.
+    const u = await transport();
+    u.post(options('refused'), BROADCAST);
+    await settle();
+    expect(u.sendFailuresSince(0)[0]?.harness).toBeUndefined();
+  });
+
   it('keeps the latest failures only, numbered on', async () => {
     const t = await transport();
     const n = MAX_KEPT_SEND_FAILURES + 10;
