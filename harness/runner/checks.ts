@@ -95,7 +95,8 @@ export class Checks {
 
   /**
    * Added to the seed of each marked tone: checks that run side by side (a load's calls) give
-   * each its own marks, so that audio crossed from one call into another matches nothing.
+   * each its own marks, so that audio crossed from one call into another is never timed as
+   * this call's (its delay would be the other call's offset).
    */
   seedBase = 0;
   /** Audio checks played so far (seeds each marked tone differently). */
@@ -216,12 +217,6 @@ export class Checks {
        * while the analysis waits for its turn.
        */
       onTimeUp?: () => void;
-      /**
-       * A tone heard whose loudness marks match nothing the sender sent fails the direction as
-       * another call's audio (a load, where every call plays the same tones and its own marks:
-       * seedBase).
-       */
-      marksMustMatch?: boolean;
     } = {},
   ): Promise<boolean> {
     const [fa, fb] = opts.tones ?? [700, 1300];
@@ -276,13 +271,10 @@ export class Checks {
       const delayOk = !judgeDelay || delayWithin(d.delay, lim);
       const delayTextOf = delayText(d.delay);
       // Audio never arrives before it leaves: what matches the sender's marks that early is
-      // not the sender's (another call's, or the receiver's own sent back to it). In a load, a
-      // tone whose marks match nothing the sender sent is another call's too.
+      // not the sender's (another call's, or the receiver's own sent back to it).
       const early = d.delay.found && d.delay.delayMs < -EARLY_AUDIO_TOLERANCE_MS;
-      const unmarked =
-        opts.marksMustMatch === true && heard && !d.delay.found && d.delay.reason === 'no-content-match';
       ok =
-        this.that(`audio ${d.from} → ${d.to}`, heard && mosOk && delayOk && !early && !unmarked, {
+        this.that(`audio ${d.from} → ${d.to}`, heard && mosOk && delayOk && !early, {
           expected: `${d.toneHz} Hz tone heard (level ≥ ${MIN_TONE_LEVEL}), MOS ≥ ${minMos}, ${judgeDelay ? `one-way delay ≤ ${lim.boundMs} ms (ITU-T G.114)` : 'one-way delay measured, not judged'}`,
           observed: `level ${Math.round(d.level)} (floor ${Math.round(d.floor)}), ${d.codec}, loss ${d.lossPercent.toFixed(1)} %, jitter ${d.jitterMs.toFixed(1)} ms, ${delayTextOf}, MOS ${d.mos.toFixed(2)} with delay`,
           failure: !heard
@@ -291,11 +283,9 @@ export class Checks {
               : `No audio from ${d.from} reached ${d.to} (one-way audio: tone level ${Math.round(d.level)})`
             : early
               ? `The audio ${d.to} heard is not ${d.from}'s: it matches ${d.from}'s tone ${Math.round(-d.delay.delayMs)} ms before ${d.from} sent it, and audio never arrives before it leaves (another call's audio, or ${d.to}'s own sent back)`
-              : unmarked
-                ? `The ${d.toneHz} Hz tone ${d.to} heard is not ${d.from}'s: it lacks the loudness marks of ${d.from}'s tone (no part of it matched what ${d.from} sent), as another call's audio would`
-                : !delayOk
-                  ? delayFailure(d.from, d.to, d.delay, lim, d.mos)
-                  : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} with delay (loss ${d.lossPercent.toFixed(1)} %, ${delayTextOf})`,
+              : !delayOk
+                ? delayFailure(d.from, d.to, d.delay, lim, d.mos)
+                : `Audio from ${d.from} to ${d.to} is poor: MOS ${d.mos.toFixed(2)} with delay (loss ${d.lossPercent.toFixed(1)} %, ${delayTextOf})`,
         }) && ok;
     }
     return ok;

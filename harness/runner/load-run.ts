@@ -323,10 +323,15 @@ class Parties {
   readonly registries: CallRegistry[];
   /** The plan's first call invariant, applied to each call's own legs (legMedia). */
   readonly media: CallWatch;
+  /** The simulators' SIP transports and the profile's SBC host names (SipSendWatch, per call). */
+  readonly sipSenders: ReturnType<typeof simulatorSipSenders>;
+  readonly sbcHosts: ReadonlySet<string>;
 
   constructor(lab: Lab, slots: number, slotBase = 0) {
     this.registries = callRegistries(lab);
     this.media = new CallWatch(this.registries);
+    this.sipSenders = simulatorSipSenders(lab);
+    this.sbcHosts = profileSbcHosts(lab);
     const provider = lab.provider;
     const oxo = lab.oxo;
     if (!provider || !oxo) throw new Error('a load run needs the lab provider and OXO trunk');
@@ -492,7 +497,7 @@ async function runCall(
 ): Promise<void> {
   const shape = LOAD_SHAPE_BY_NAME[rec.shape];
   // SIP of the simulators that could not leave this host from now on (sip-send-failures.ts).
-  const sipSends = new SipSendWatch(simulatorSipSenders(lab), profileSbcHosts(lab));
+  const sipSends = new SipSendWatch(parties.sipSenders, parties.sbcHosts);
   const phone = parties.phones[slot] as PstnPhone;
   const ext = parties.extensions[slot % parties.extensions.length] as Extension;
   rec.caller = rec.direction === 'in' ? `${phone.id} (${phone.number})` : ext.name;
@@ -687,8 +692,9 @@ async function runCall(
       const id = leg?.invite?.get('call-id');
       if (id) callIds.add(id);
     }
-    for (const line of sipSends.own(callIds)) rec.failures.push(`harness error: our SIP: ${line}`);
-    const elsewhere = rec.failures.length > 0 ? sipSends.elsewhere(callIds) : [];
+    const sip = sipSends.split(callIds);
+    for (const line of sip.own) rec.failures.push(`harness error: our SIP: ${line}`);
+    const elsewhere = rec.failures.length > 0 ? sip.elsewhere : [];
     if (elsewhere.length > 0)
       rec.failures.push(`our SIP could not be sent where it had to go (${elsewhere.join('; ')})`);
     // Why a failed SRTP call heard nothing: packets whose authentication failed (keys or suite

@@ -137,7 +137,7 @@ export async function loadAudioCheck(
   // the plan's checks take them (runner.ts).
   const checks = new Checks(ctx.clock, undefined, ctx.lab.profile.audio);
   // Tones and marks of this check's own: audio an SBC crossed from another call into this one
-  // is then at another frequency (not heard), or without this check's marks (marksMustMatch).
+  // is then at another frequency (not heard), and is never timed as this call's.
   const own = nextLoadCheck();
   checks.seedBase = own.seedBase;
   // Read when the tones' time is up: the legs go on sending silence while the analysis waits.
@@ -178,9 +178,6 @@ export async function loadAudioCheck(
     minMos: 1,
     judgeDelay,
     onTimeUp,
-    // Not on a path the PBX joined (crossing the SBC twice), whose marks may not come through:
-    // there the tone's own frequency still tells another call's audio.
-    marksMustMatch: judgeDelay,
     tones: own.tones,
   });
   const dirs = checks.streams.map((s, i): LoadAudioDirection => {

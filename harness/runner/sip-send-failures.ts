@@ -85,12 +85,21 @@ export class SipSendWatch {
 
   /** This host's own failures, a line each ("the provider simulator: BYE sip:… to 127.0.0.1:5060 over UDP not sent (EPERM)"). */
   own(callIds?: ReadonlySet<string>): string[] {
-    return lines(this.failures(callIds).filter((f) => this.isOwn(f)));
+    return this.split(callIds).own;
   }
 
   /** The other failures: where the message went (see the module's comment), a line each. */
   elsewhere(callIds?: ReadonlySet<string>): string[] {
-    return lines(this.failures(callIds).filter((f) => !this.isOwn(f)));
+    return this.split(callIds).elsewhere;
+  }
+
+  /** Both of the above from one reading of the failures. */
+  split(callIds?: ReadonlySet<string>): { own: string[]; elsewhere: string[] } {
+    const all = this.failures(callIds);
+    return {
+      own: lines(all.filter((f) => this.isOwn(f))),
+      elsewhere: lines(all.filter((f) => !this.isOwn(f))),
+    };
   }
 }
 
