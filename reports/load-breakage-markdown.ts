@@ -8,6 +8,7 @@ import {
   harnessBehind,
   type LoadBreakKind,
   type LoadResult,
+  loadRulesText,
   notSeenText,
 } from '../harness/runner/index.ts';
 
@@ -22,7 +23,7 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
   const out: string[] = ['### What broke and which fault', ''];
   if (breakage.length === 0)
     out.push(
-      'Nothing broke: no lost call, no degraded audio, no leg left up, no step of a call shape failed.',
+      'Nothing broke: no lost call, no degraded audio, no leg left up, no step of a call shape failed, no SIP or RTP rule broken.',
       '',
     );
   else {
@@ -33,6 +34,8 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
       );
     out.push('');
   }
+  // Results written before the rules were judged in a load have no such line.
+  if (r.rules) out.push(`SIP and RTP rules: ${loadRulesText(r.rules)}.`, '');
   const behind = harnessBehind(r);
   if (behind) out.push(`The harness ${behind}.`, '');
   if (findings.length === 0) {
@@ -54,15 +57,17 @@ export function loadBreakageMarkdown(r: LoadResult): string[] {
         .map((k) =>
           k === 'step-failed' && f.shapes
             ? `${breakKindLabel(k)} (${f.shapes.join(', ')})`
-            : breakKindLabel(k),
+            : k === 'rule-broken' && f.rules
+              ? `${breakKindLabel(k)} (${f.rules.join(', ')}${f.ruleShapes ? `, on ${f.ruleShapes.join(', ')}` : ''})`
+              : breakKindLabel(k),
         )
         .join(', ');
     const expects =
       kinds(f.expects) ||
       (f.notExercised
         ? `nothing: ${f.notExercised}`
-        : f.shapes
-          ? `nothing: no call of ${f.shapes.join(', ')} in the mix`
+        : (f.shapes ?? f.ruleShapes)
+          ? `nothing: no call of ${(f.shapes ?? f.ruleShapes ?? []).join(', ')} in the mix`
           : "nothing: none of the load's call shapes exercises it");
     const caught = f.caught
       ? `**caught**: ${kinds(f.seen)}`

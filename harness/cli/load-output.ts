@@ -10,6 +10,7 @@ import {
   harnessBehind,
   kneeNotReached,
   type LoadResult,
+  loadRulesText,
   lowestMos,
   notJudgedText,
   notSeenText,
@@ -46,13 +47,14 @@ export function writeLoadResult(result: LoadResult, outDir: string, out: (s: str
       `  step ${missed.step + 1} (target ${missed.concurrency}) missed: ${missed.verdict.missed.join('; ') || 'no reason recorded'}\n`,
     );
   for (const b of result.breakage) out(`  broke: ${b.kind}: ${b.figure}\n`);
+  if (result.rules) out(`  rules: ${loadRulesText(result.rules)}\n`);
   const notJudged = notJudgedText(t.audio);
   if (notJudged) out(`  not judged: ${notJudged}\n`);
   const behind = harnessBehind(result);
   if (behind) out(`  harness: ${behind}\n`);
   for (const f of result.faultFindings)
     out(
-      `  fault ${f.fault}: ${f.caught ? `caught (${f.seen.join(', ')})` : f.expects.length > 0 ? `not caught (no ${notSeenText(f)})` : f.notExercised ? `not exercised (${f.notExercised})` : f.shapes ? `not exercised (no call of ${f.shapes.join(', ')} in the mix)` : "not exercised by the load's calls"}\n`,
+      `  fault ${f.fault}: ${f.caught ? `caught (${f.seen.join(', ')})` : f.expects.length > 0 ? `not caught (no ${notSeenText(f)})` : f.notExercised ? `not exercised (${f.notExercised})` : (f.shapes ?? f.ruleShapes) ? `not exercised (no call of ${(f.shapes ?? f.ruleShapes ?? []).join(', ')} in the mix)` : "not exercised by the load's calls"}\n`,
     );
   if (Object.keys(result.shapes).length > 1 || !result.shapes.basic)
     out(

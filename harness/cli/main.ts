@@ -224,8 +224,10 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
         'plays a tone for the hold time (tone heard, loss, jitter, E-model MOS, one-way delay within G.114),\n' +
         "the caller hangs up and the callee's leg must end within 5 s; over the whole call, each leg gets RTP\n" +
         'with no gap over 500 ms (plus 4 × jitter) outside a hold, as the plan judges every call\n' +
-        '(docs/call-invariants.md). ' +
-        'A call that misses one of these is failed, with the reason. The shapes (--mix, calls in a fixed interleaved order by weight; with\n' +
+        '(docs/call-invariants.md); and what the SBC sent on the call (its SIP, the RTP to its legs) follows\n' +
+        'the SIP and RTP rules the plan holds it to (docs/sip-rules.md, docs/rtp-rules.md).\n' +
+        'A call that misses one of these is failed, with the reason. The shapes (--mix, calls in a fixed\n' +
+        'interleaved order by weight; with ' +
         "--direction both each shape's calls alternate in and out):\n" +
         LOAD_SHAPES.map((s) => `  ${s}: ${LOAD_SHAPE_SUMMARY[s]}\n`).join('') +
         '  (dtmf-info runs only when the OXO sends SIP INFO, oxo.dtmf.info: true, or the provider has no\n' +

@@ -24,6 +24,7 @@ export * from './load-call-shapes.ts';
 export * from './load-figures.ts';
 export * from './load-merge.ts';
 export * from './load-mix.ts';
+export * from './load-rules.ts';
 export * from './load-run.ts';
 export * from './prompter.ts';
 export * from './results.ts';

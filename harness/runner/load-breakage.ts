@@ -2,7 +2,7 @@
  * What broke in a load run, and which fault switch of the embedded SBC it points at
  * (docs/load.md, "What broke and which fault"). A pure function of the call records.
  *
- * Four kinds of breakage, each read from the per-call records:
+ * Five kinds of breakage, each read from the per-call records:
  * - **lost calls**: the caller's INVITE got no 2xx (an error response, or none within the setup
  *   bound and cancelled), or it got a 2xx but the callee's leg never arrived or never came up;
  * - **degraded audio**: an established call with a direction not heard, a MOS below the
@@ -12,12 +12,17 @@
  * - **a step of the call shape failed**: an established call of a shape other than `basic` whose
  *   own step failed (DTMF digits not received exactly once, the hold or resume refused, the
  *   transfer refused or not carried out), not counting its audio and its release, which the
- *   kinds above count.
+ *   kinds above count;
+ * - **a SIP or RTP rule broken**: a message the SBC sent on the call's Call-IDs, or an RTP packet
+ *   it sent to the call's legs, broke a rule of docs/sip-rules.md or docs/rtp-rules.md
+ *   (load-rules.ts), whatever the call's steps and audio did.
  * Each fault switch that was on is named with the kinds it is known to cause on the calls the
  * run made, and caught when the run saw one of them. A fault that breaks a step of some shapes
  * (reject-reinvite breaks the hold) is caught only by a failure of that step on a call of one of
  * those shapes, with the fault's own sign in it (the 488 to the re-INVITE), not by any failure of
  * the shape; without a call of those shapes in the mix it is "not exercised", never "not caught".
+ * A fault that breaks a rule (no-sdp-in-reinvite-answer: RFC 3264's answer-to-offer) is caught
+ * only by that rule broken on a call of a shape that exercises it.
  */
 
 import { codecLabel } from '../../codecs/index.ts';
@@ -32,8 +37,9 @@ import {
   mosRequired,
 } from './load-figures.ts';
 import type { LoadShapeName } from './load-mix.ts';
+import { RTP_RULE_PREFIX, SIP_RULE_PREFIX } from './load-rules.ts';
 
-export type LoadBreakKind = 'lost-calls' | 'degraded-audio' | 'legs-left-up' | 'step-failed';
+export type LoadBreakKind = 'lost-calls' | 'degraded-audio' | 'legs-left-up' | 'step-failed' | 'rule-broken';
 
 /** One kind of breakage seen in a run. */
 export interface LoadBreakage {
@@ -60,6 +66,13 @@ export interface LoadFaultFinding {
    * them ran.
    */
   shapes?: LoadShapeName[];
+  /**
+   * The SIP or RTP rules it breaks (docs/sip-rules.md, docs/rtp-rules.md), when it breaks one,
+   * and the call shapes that exercise it (absent: every shape). `expects` holds `rule-broken`
+   * when a call of one of them ran.
+   */
+  rules?: string[];
+  ruleShapes?: LoadShapeName[];
   /** Which of those kinds the run saw. */
   seen: LoadBreakKind[];
   /** True when the run saw at least one kind it expects. */
@@ -290,12 +303,41 @@ const FAULT_LOST_STATUS: Readonly<Record<string, number>> = {
   'session-limit': 503,
 };
 
+/**
+ * The faults that break a rule of the SIP or RTP validator (load-rules.ts), the rules, and the
+ * shapes whose calls exercise them (absent: any call); `also` as in {@link FAULT_STEPS}.
+ */
+const FAULT_RULES: Readonly<
+  Record<
+    string,
+    { rules: readonly string[]; shapes?: readonly LoadShapeName[]; also?: readonly LoadShapeName[] }
+  >
+> = {
+  // The hold's re-INVITE (and the consultation transfers' hold) answered 200 without SDP.
+  'no-sdp-in-reinvite-answer': {
+    rules: ['answer-to-offer'],
+    shapes: ['hold', 'transfer-semi', 'transfer-attended'],
+  },
+  // The SBC's BYE toward the callee's leg numbered below its previous request (every call).
+  'bye-cseq-backwards': { rules: ['cseq-order'] },
+  // Telephone events without the E bit, or under a payload type not negotiated (inband and INFO
+  // digits only when the SBC turns them into events).
+  'te-no-end-bit': { rules: ['te-end-bit'], shapes: ['dtmf-rfc4733'], also: ['dtmf-inband', 'dtmf-info'] },
+  'te-wrong-pt': { rules: ['te-payload-type'], shapes: ['dtmf-rfc4733'], also: ['dtmf-inband', 'dtmf-info'] },
+};
+
 const LABEL: Record<LoadBreakKind, string> = {
   'lost-calls': 'lost calls',
   'degraded-audio': 'degraded audio',
   'legs-left-up': 'legs left up',
   'step-failed': 'a step of the call shape failed',
+  'rule-broken': 'a SIP or RTP rule broken',
 };
+
+/** A failure that a broken SIP or RTP rule made (load-rules.ts). */
+function ruleFailure(f: string): boolean {
+  return f.startsWith(SIP_RULE_PREFIX) || f.startsWith(RTP_RULE_PREFIX);
+}
 
 /** The name of a kind, in words. */
 export function breakKindLabel(k: LoadBreakKind): string {
@@ -323,7 +365,7 @@ function degraded(r: LoadCallRecord, minMos: number): boolean {
   if (lost(r)) return false;
   return (
     r.audio.some((a) => !a.heard || a.mos < mosRequired(a.codec, minMos)) ||
-    r.failures.some((f) => /audio/i.test(f) && !/leg not released/.test(f))
+    r.failures.some((f) => /audio/i.test(f) && !/leg not released/.test(f) && !ruleFailure(f))
   );
 }
 
@@ -333,7 +375,8 @@ function stepFailure(f: string): boolean {
     !/audio/i.test(f) &&
     !/leg not released/.test(f) &&
     !/ BYE (was answered|got no final response)/.test(f) &&
-    !/^harness error/.test(f)
+    !/^harness error/.test(f) &&
+    !ruleFailure(f)
   );
 }
 
@@ -352,6 +395,11 @@ function count(list: Array<string | number | undefined>): string {
     m.set(k, (m.get(k) ?? 0) + 1);
   }
   return [...m].map(([k, n]) => `${k} ×${n}`).join(', ');
+}
+
+/** The rule a rule failure names (its closing "[RFC …, rule <id>]"), or '' when none. */
+function ruleOf(f: string): string {
+  return /, rule ([\w-]+)\]/.exec(f)?.[1] ?? '';
 }
 
 /** The breakage of a run, by kind (kinds not seen are left out). */
@@ -411,6 +459,21 @@ export function loadBreakage(
         `${st.length} of ${records.length} calls; by shape: ${count(st.map((r) => r.shape))}; ` +
         `first: ${st[0]?.failures.find(stepFailure) ?? ''}`,
     });
+  const rb = records.filter((r) => r.failures.some(ruleFailure));
+  if (rb.length > 0) {
+    const rules = new Map<string, number>();
+    for (const r of rb)
+      for (const id of new Set(r.failures.filter(ruleFailure).map(ruleOf)))
+        rules.set(id, (rules.get(id) ?? 0) + 1);
+    out.push({
+      kind: 'rule-broken',
+      calls: rb.length,
+      examples: rb.slice(0, 10).map((r) => r.index),
+      figure:
+        `${rb.length} of ${records.length} calls; by rule: ${[...rules].map(([k, n]) => `${k} ×${n}`).join(', ')}; ` +
+        `first: ${rb[0]?.failures.find(ruleFailure) ?? ''}`,
+    });
+  }
   return out;
 }
 
@@ -460,11 +523,31 @@ export function loadFaultFindings(
         seen.push('step-failed');
       }
     }
+    const ruled = FAULT_RULES[name];
+    if (ruled) {
+      const mine = (r: LoadCallRecord) =>
+        ruled.shapes === undefined || ruled.shapes.includes(r.shape) || (ruled.also ?? []).includes(r.shape);
+      if (ruled.shapes === undefined ? records.length > 0 : ruled.shapes.some((s) => ran.has(s)))
+        if (!expects.includes('rule-broken')) expects.push('rule-broken');
+      const broke = records.some(
+        (r) => mine(r) && r.failures.some((f) => ruleFailure(f) && ruled.rules.includes(ruleOf(f))),
+      );
+      if (broke) {
+        if (!expects.includes('rule-broken')) expects.push('rule-broken');
+        seen.push('rule-broken');
+      }
+    }
     return {
       fault,
       summary: SBC_FAULTS.find((f) => f.name === name)?.summary ?? 'not a fault switch of the embedded SBC',
       expects,
       ...(step ? { shapes: [...step.shapes, ...(step.also ?? [])] } : {}),
+      ...(ruled
+        ? {
+            rules: [...ruled.rules],
+            ...(ruled.shapes ? { ruleShapes: [...ruled.shapes, ...(ruled.also ?? [])] } : {}),
+          }
+        : {}),
       seen,
       caught: seen.length > 0,
       ...(why !== undefined && expects.length === 0 ? { notExercised: why } : {}),

@@ -312,6 +312,18 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
     worst: worstCalls(calls).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left.length > 0 ? { sbcCallsLeftUp: left.reduce((a, b) => a + b, 0) } : {}),
     breakage,
+    // Summed only when every run judged the rules (a run written before they were has none).
+    ...(inputs.every((x) => x.result.rules)
+      ? {
+          rules: {
+            calls: inputs.reduce((n, x) => n + (x.result.rules?.calls ?? 0), 0),
+            sipJudged: inputs.reduce((n, x) => n + (x.result.rules?.sipJudged ?? 0), 0),
+            rtpJudged: inputs.reduce((n, x) => n + (x.result.rules?.rtpJudged ?? 0), 0),
+            callsBreakingRules: inputs.reduce((n, x) => n + (x.result.rules?.callsBreakingRules ?? 0), 0),
+            callIdsDropped: inputs.reduce((n, x) => n + (x.result.rules?.callIdsDropped ?? 0), 0),
+          },
+        }
+      : {}),
     faultFindings: loadFaultFindings(
       faults,
       breakage,

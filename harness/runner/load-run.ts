@@ -62,6 +62,7 @@ import {
   worstCalls,
 } from './load-figures.ts';
 import { DEFAULT_LOAD_MIX, type LoadMix, type LoadShapeName, MixSchedule, mixShapes } from './load-mix.ts';
+import { type LoadRuleStats, LoadRuleWatch } from './load-rules.ts';
 import type { LoadShapeOutcome } from './load-shape.ts';
 import { profileSbcHosts, SipSendWatch, simulatorSipSenders } from './sip-send-failures.ts';
 
@@ -179,6 +180,11 @@ export interface LoadResult {
   sbcCallsLeftUp?: number;
   /** What broke, by kind: lost calls, degraded audio, legs left up (load-breakage.ts). */
   breakage: LoadBreakage[];
+  /**
+   * What the SIP and RTP rules judged over the run (load-rules.ts): calls, messages and packets
+   * judged, calls that broke a rule. Absent in results written before 7 December 2026.
+   */
+  rules?: LoadRuleStats;
   /** Each fault switch that was on, what it should break and whether the run caught it. */
   faultFindings: LoadFaultFinding[];
   /** The progress samples, one a second (at most {@link MAX_TIMELINE}). */
@@ -494,6 +500,7 @@ async function runCall(
   rec: LoadCallRecord,
   holdMs: number,
   clock: Clock,
+  rules: LoadRuleWatch,
 ): Promise<void> {
   const shape = LOAD_SHAPE_BY_NAME[rec.shape];
   // SIP of the simulators that could not leave this host from now on (sip-send-failures.ts).
@@ -692,6 +699,11 @@ async function runCall(
       const id = leg?.invite?.get('call-id');
       if (id) callIds.add(id);
     }
+    // What any message and stream owes, as the plan judges it: the SIP the SBC sent on this
+    // call's Call-IDs against docs/sip-rules.md, the RTP its legs received against docs/rtp-rules.md.
+    const ruleLegs = new Set(seen);
+    if (delivered) ruleLegs.add(delivered);
+    for (const f of rules.judge(callIds, ruleLegs)) rec.failures.push(f);
     const sip = sipSends.split(callIds);
     for (const line of sip.own) rec.failures.push(`harness error: our SIP: ${line}`);
     const elsewhere = rec.failures.length > 0 ? sip.elsewhere : [];
@@ -732,6 +744,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const thresholds = o.thresholds ?? DEFAULT_LOAD_THRESHOLDS;
   const slots = Math.max(...o.steps);
   const parties = new Parties(o.lab, slots, o.slotBase ?? 0);
+  // Every message and stream of every call against the plan's SIP and RTP rules (load-rules.ts).
+  const rules = new LoadRuleWatch(o.lab, clock);
   const mix = o.mix ?? DEFAULT_LOAD_MIX;
   const schedule = new MixSchedule(mix, o.direction, shapeDirections(o.lab.profile));
   for (const name of mixShapes(mix)) LOAD_SHAPE_BY_NAME[name].setup?.(o.lab, slots, o.slotBase ?? 0);
@@ -833,7 +847,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
             failures: [],
           };
           records.push(rec);
-          const p: Promise<void> = runCall(parties, o.lab, slot, rec, holdMs, clock).finally(() => {
+          const p: Promise<void> = runCall(parties, o.lab, slot, rec, holdMs, clock, rules).finally(() => {
             rec.endMs = clock.now() - t0;
             running.delete(p);
             free.push(slot);
@@ -857,6 +871,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   } finally {
     clearInterval(progress);
     loopLateness.stop();
+    rules.stop();
   }
 
   const steps: LoadStep[] = stepInfo.map((info, s) => {
@@ -922,6 +937,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     worst: worstCalls(records).filter((r) => r.failures.length > 0 || r.audio.length > 0 || !r.established),
     ...(left !== undefined ? { sbcCallsLeftUp: left } : {}),
     breakage,
+    rules: { ...rules.stats },
     faultFindings: loadFaultFindings(faults, breakage, records, o.holdS, o.lab.profile.provider.srtp),
     timeline,
     calls: o.keepAllCalls ? records : records.slice(0, MAX_CALLS_KEPT),

@@ -8,8 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from '../../harness/actors/lab.ts';
+import { describe, expect, it } from 'vitest';
 import { writeLoadResult } from '../../harness/cli/load-output.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { audioShortfall } from '../../harness/runner/load-audio-time.ts';
@@ -18,18 +17,9 @@ import { DEFAULT_LOAD_THRESHOLDS, type LoadCallRecord } from '../../harness/runn
 import { runLoad } from '../../harness/runner/load-run.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 import { inviteFlood } from '../../scenarios/security-tools.ts';
+import { loadLabs } from '../support/load-lab.ts';
 
-const TIMERS = { t1: 100, t2: 800, t4: 1000 };
-const labs: Lab[] = [];
-afterEach(async () => {
-  await Promise.all(labs.splice(0).map((l) => l.stop()));
-});
-
-async function lab(faults: string[] = []): Promise<Lab> {
-  const l = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS, faults });
-  labs.push(l);
-  return l;
-}
+const lab = loadLabs();
 
 function rec(index: number, over: Partial<LoadCallRecord> = {}): LoadCallRecord {
   const dir = (from: string, to: string) => ({
@@ -336,6 +326,71 @@ describe('load breakage: what broke, by kind', () => {
     const h = loadFaultFindings(['refer-405'], loadBreakage([semi], DEFAULT_LOAD_THRESHOLDS), [semi], 5);
     expect(h[0]).toMatchObject({ expects: ['step-failed'], seen: ['step-failed'], caught: true });
   });
+
+  it('a broken SIP or RTP rule is its own kind, not degraded audio nor a failed step; a rule fault is caught only by its rule on a shape that exercises it', () => {
+    const noSdp = rec(0, {
+      shape: 'hold',
+      failures: [
+        'SIP rules: The SBC answered an SDP offer with a 2xx without SDP (RFC 3264 offer/answer: the answer must be in the first reliable non-failure response) on the OXO leg (SBC LAN side): the INVITE (in dialog) with CSeq 2 carried an SDP offer; its 200 has no SDP answer [RFC 3264 §4, RFC 3261 §13.2.1, rule answer-to-offer] (offending: SIP/2.0 200 OK)',
+      ],
+    });
+    // Another rule on a hold call: a rule broken, but not no-sdp-in-reinvite-answer's.
+    const cseq = rec(1, {
+      shape: 'hold',
+      failures: [
+        'SIP rules: The SBC sent a request whose CSeq number goes back or is used again on the provider leg (SBC WAN side): BYE has CSeq 0 [RFC 3261 §12.2.1.1, rule cseq-order] (offending: BYE sip:provider@127.0.10.1:5060 SIP/2.0)',
+      ],
+    });
+    // An RTP rule whose words say "audio" is still not degraded audio.
+    const te = rec(2, {
+      shape: 'basic',
+      failures: [
+        'RTP rules: The SBC sent an audio packet with a payload type the leg did not negotiate on the OXO leg (SBC LAN side): PT 9 [RFC 3264 §6.1, §7, rule rtp-payload-type] (offending: …)',
+      ],
+    });
+    const records = [noSdp, cseq, te, rec(3)];
+    const b = loadBreakage(records, DEFAULT_LOAD_THRESHOLDS);
+    expect(b.map((x) => x.kind)).toEqual(['rule-broken']);
+    expect(b[0]).toMatchObject({ calls: 3, examples: [0, 1, 2] });
+    expect(b[0]?.figure).toMatch(
+      /^3 of 4 calls; by rule: answer-to-offer ×1, cseq-order ×1, rtp-payload-type ×1; first: SIP rules: The SBC answered/,
+    );
+    const f = loadFaultFindings(
+      ['no-sdp-in-reinvite-answer', 'te-no-end-bit', 'bye-cseq-backwards'],
+      b,
+      records,
+      5,
+    );
+    expect(f[0]).toMatchObject({ expects: ['rule-broken'], seen: ['rule-broken'], caught: true });
+    expect(f[0]?.rules).toEqual(['answer-to-offer']);
+    expect(f[0]?.ruleShapes).toEqual(['hold', 'transfer-semi', 'transfer-attended']);
+    // No RFC 4733 call ran: not exercised.
+    expect(f[1]).toMatchObject({ expects: [], seen: [], caught: false });
+    // Any call exercises bye-cseq-backwards; its rule was seen (its legs left up were not).
+    expect(f[2]).toMatchObject({
+      expects: ['legs-left-up', 'rule-broken'],
+      seen: ['rule-broken'],
+      caught: true,
+    });
+    // Without the 200 without SDP, the hold calls' other rule does not catch the fault.
+    const rest = records.filter((r) => r !== noSdp);
+    const g = loadFaultFindings(
+      ['no-sdp-in-reinvite-answer'],
+      loadBreakage(rest, DEFAULT_LOAD_THRESHOLDS),
+      rest,
+      5,
+    );
+    expect(g[0]).toMatchObject({ expects: ['rule-broken'], seen: [], caught: false });
+    // And without a hold call it is not exercised, the report says which shapes would.
+    const basic = [rec(4)];
+    const h = loadFaultFindings(
+      ['no-sdp-in-reinvite-answer'],
+      loadBreakage(basic, DEFAULT_LOAD_THRESHOLDS),
+      basic,
+      5,
+    );
+    expect(h[0]).toMatchObject({ expects: [], seen: [], caught: false });
+  });
 });
 
 describe('audio time a direction needs (load-audio-time.ts)', () => {
@@ -412,8 +467,7 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     const profile = loadProfile();
     profile.provider.srtp = true;
     profile.sbc.srtpTowardProvider = true;
-    const l = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults: ['srtp-wrong-key'] });
-    labs.push(l);
+    const l = await lab(['srtp-wrong-key'], profile);
     const r = await runLoad({ lab: l, calls: 2, steps: [2], holdS: 1, direction: 'both' });
     expect(r.breakage.find((b) => b.kind === 'degraded-audio')?.calls).toBe(2);
     for (const c of r.calls) {
@@ -536,7 +590,7 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
       /^DTMF RFC 4733 from load-\d+ \(\+\d+\) to Premium Deskphone \d: digits 159# sent, none received; \d+ RTP packet\(s\) arrived meanwhile with a payload type Premium Deskphone \d's leg did not negotiate \(RFC 3264 §6\.1\)$/m,
     );
     expect(r.faultFindings).toEqual([
-      expect.objectContaining({ fault: 'te-wrong-pt', seen: ['step-failed'], caught: true }),
+      expect.objectContaining({ fault: 'te-wrong-pt', seen: ['step-failed', 'rule-broken'], caught: true }),
     ]);
   });
 

@@ -219,6 +219,34 @@ describe('merge of load results', () => {
     expect(at3?.started).toBe(4);
     expect(at3?.inFlight).toBe(1);
     expect(m.timeline[m.timeline.length - 1]?.started).toBe(6);
+    // Without rule counts from the agents, the merge invents none.
+    expect(m.rules).toBeUndefined();
+  });
+
+  it('sums the SIP and RTP rule counts of the agents, only when every agent judged them', () => {
+    const counts = (n: number) => ({
+      calls: n,
+      sipJudged: 10 * n,
+      rtpJudged: 100 * n,
+      callsBreakingRules: 1,
+      callIdsDropped: 0,
+    });
+    const m = mergeLoadResults([
+      { source: 'a/results.json', result: { ...ra, rules: counts(3) } },
+      { source: 'b/results.json', result: { ...rb, rules: counts(2) } },
+    ]);
+    expect(m.rules).toEqual({
+      calls: 5,
+      sipJudged: 50,
+      rtpJudged: 500,
+      callsBreakingRules: 2,
+      callIdsDropped: 0,
+    });
+    const partial = mergeLoadResults([
+      { source: 'a/results.json', result: { ...ra, rules: counts(3) } },
+      { source: 'b/results.json', result: rb },
+    ]);
+    expect(partial.rules).toBeUndefined();
   });
 
   it('takes the latest agent’s event-loop delay for a step, and a late agent misses the step', () => {

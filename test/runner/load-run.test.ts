@@ -4,28 +4,18 @@
  * SBC makes calls fail and names them among the worst calls. Small numbers, bounded in time;
  * nothing asserts a duration.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Lab } from '../../harness/actors/lab.ts';
+import { describe, expect, it } from 'vitest';
 import { PstnPhone } from '../../harness/actors/pstn-phone.ts';
 import { loadProfile } from '../../harness/config/profile.ts';
 import { loadFigures, percentiles } from '../../harness/runner/load-figures.ts';
 import { byeFailure, type LoadProgress, loadOptionProblems, runLoad } from '../../harness/runner/load-run.ts';
 import { loadChartSvg } from '../../reports/load-chart.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
+import { loadLabs } from '../support/load-lab.ts';
 import { closeRtpSocketUnder } from '../support/own-media-failure.ts';
 import { closeSipSocketsUnder } from '../support/own-sip-failure.ts';
 
-const TIMERS = { t1: 100, t2: 800, t4: 1000 };
-const labs: Lab[] = [];
-afterEach(async () => {
-  await Promise.all(labs.splice(0).map((l) => l.stop()));
-});
-
-async function lab(faults: string[] = []): Promise<Lab> {
-  const l = await Lab.start({ profile: loadProfile(), ephemeralPorts: true, timers: TIMERS, faults });
-  labs.push(l);
-  return l;
-}
+const lab = loadLabs();
 
 describe('load run through the embedded SBC', () => {
   it('20 calls, 5 at once, hold 1 s: each call judged, figures from the records', async () => {
@@ -360,8 +350,7 @@ describe('load run through the embedded SBC', () => {
     const profile = loadProfile();
     profile.provider.srtp = true;
     profile.sbc.srtpTowardProvider = true;
-    const l = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS });
-    labs.push(l);
+    const l = await lab([], profile);
     const r = await runLoad({ lab: l, calls: 4, steps: [2], holdS: 1, direction: 'both' });
     for (const c of r.calls) {
       expect(c.status, `call ${c.index}: ${c.failures.join('; ')}`).toBe(200);
@@ -381,9 +370,7 @@ describe('load run through the embedded SBC', () => {
     const g723Lab = async (faults: string[]) => {
       const profile = loadProfile();
       profile.provider.codecs = ['G723'];
-      const l = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults });
-      labs.push(l);
-      return l;
+      return lab(faults, profile);
     };
     const r = await runLoad({ lab: await g723Lab([]), calls: 4, steps: [2], holdS: 2, direction: 'both' });
     for (const c of r.calls) {

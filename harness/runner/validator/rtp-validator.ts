@@ -184,6 +184,22 @@ export class RtpValidator {
     }
   }
 
+  /**
+   * Takes the legs another validator learnt from its SDP (a call whose legs' SIP was watched
+   * under several Call-IDs, load-rules.ts); a leg both know keeps the formats of both.
+   */
+  declareLegsOf(other: RtpValidator): void {
+    for (const [key, leg] of other.legs) {
+      const mine = this.legs.get(key);
+      if (!mine) {
+        this.legs.set(key, { ...leg, formats: new Map(leg.formats) });
+        continue;
+      }
+      for (const [pt, f] of leg.formats) mine.formats.set(pt, f);
+      if (leg.srtp) mine.srtp = true;
+    }
+  }
+
   /** Judges the packets our legs received (other records are ignored); returns the findings. */
   judge(records: readonly PacketRecord[]): RtpFinding[] {
     const streams = new Map<string, Stream>();
