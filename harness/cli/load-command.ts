@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Lab, LabConfigError, parseFaults } from '../actors/index.ts';
+import { Lab, LabConfigError, parseFaults, personalityNames } from '../actors/index.ts';
 import { DEFAULT_PROFILE_PATH, loadProfile } from '../config/profile.ts';
 import {
   DEFAULT_LOAD_MIX,
@@ -37,6 +37,8 @@ export interface LoadCommandOptions {
   durationS?: string;
   out?: string;
   sbcFault?: string[];
+  /** Legal behaviours of the embedded SBC, beside the profile's `sbc.personality`. */
+  sbcPersonality?: string[];
   minMos?: string;
   maxSetupP95Ms?: string;
   maxFailedCalls?: string;
@@ -97,6 +99,19 @@ function loadSignals(out: (s: string) => void): {
       process.off('SIGTERM', onTerm);
     },
   };
+}
+
+/** '; faults: x; personalities: y': the embedded SBC's switches, the profile's and the flags'. */
+function sbcSwitches(
+  sbc: { faults: string[]; personality: string[] },
+  o: Pick<LoadCommandOptions, 'sbcFault' | 'sbcPersonality'>,
+): string {
+  const faults = [...new Set([...sbc.faults, ...(o.sbcFault ?? [])])];
+  const personalities = [...new Set([...sbc.personality, ...(o.sbcPersonality ?? [])])];
+  return (
+    (faults.length > 0 ? `; faults: ${faults.join(', ')}` : '') +
+    (personalities.length > 0 ? `; personalities: ${personalities.join(', ')}` : '')
+  );
 }
 
 export async function loadCommand(o: LoadCommandOptions, out: (s: string) => void): Promise<number> {
@@ -161,10 +176,17 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
     );
     return 2;
   }
+  if (!embedded && (o.sbcPersonality ?? []).length > 0) {
+    out(
+      'sbc-harness load: --sbc-personality applies to the embedded SBC only; this profile names an external one\n',
+    );
+    return 2;
+  }
   // An unknown fault stops here, before a header is printed or the --out folder is made. The
   // profile's own faults count only for the embedded SBC (the lab reads them for it alone).
   try {
     parseFaults([...(embedded ? profile.sbc.faults : []), ...(o.sbcFault ?? [])]);
+    personalityNames([...(embedded ? profile.sbc.personality : []), ...(o.sbcPersonality ?? [])]);
   } catch (e) {
     if (!(e instanceof LabConfigError)) throw e;
     out(`sbc-harness load: ${e.message}\n`);
@@ -178,12 +200,13 @@ export async function loadCommand(o: LoadCommandOptions, out: (s: string) => voi
       `sbc-harness load: agent ${plan.share.index} of ${plan.share.count}, its share of the load: ${plan.share.calls} call(s), concurrency ${plan.share.steps.join(', ')}, slots from ${plan.share.slotBase}\n`,
     );
   out(
-    `sbc-harness load: ${plan.share ? 'the whole load: ' : ''}${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}${stepS !== undefined ? ` for ${stepS} s` : ''}`}, hold ${holdS} s, ${ratePerS !== undefined ? `at most ${ratePerS} call(s)/s` : 'paced at target/hold calls/s'}, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? 'embedded (ephemeral ports)' : profile.sbc.kind}\n`,
+    `sbc-harness load: ${plan.share ? 'the whole load: ' : ''}${calls} call(s), ${steps.length > 1 ? `ramp ${steps.join(', ')} every ${stepS} s` : `concurrency ${steps[0]}${stepS !== undefined ? ` for ${stepS} s` : ''}`}, hold ${holdS} s, ${ratePerS !== undefined ? `at most ${ratePerS} call(s)/s` : 'paced at target/hold calls/s'}, direction ${direction}, mix ${mixText(mix)}, SBC ${embedded ? `embedded (ephemeral ports${sbcSwitches(profile.sbc, o)})` : profile.sbc.kind}\n`,
   );
   const lab = await Lab.start({
     profile,
     ephemeralPorts: embedded,
     ...(o.sbcFault && o.sbcFault.length > 0 ? { faults: o.sbcFault } : {}),
+    ...(o.sbcPersonality && o.sbcPersonality.length > 0 ? { personalities: o.sbcPersonality } : {}),
   });
   const stop = loadSignals(out);
   try {

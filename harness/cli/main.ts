@@ -206,6 +206,12 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       [],
     )
     .option(
+      '--sbc-personality <names...>',
+      'switch on legal behaviours of the embedded SBC (one or more names, see `sbc --help`), beside the profile’s sbc.personality: every call must still pass',
+      collect2,
+      [],
+    )
+    .option(
       '--agents <n>',
       'split the load between N agent processes (auto: one per core) and merge their results (default 1: this process)',
     )

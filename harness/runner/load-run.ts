@@ -901,6 +901,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const k = knee(steps);
   const hm = highestMet(steps);
   const faults = [...o.lab.profile.sbc.faults, ...(o.lab.opts.faults ?? [])];
+  // The embedded SBC's personalities: the profile's and the command line's (Lab.start's).
+  const personality =
+    o.lab.profile.sbc.kind === 'embedded'
+      ? [...new Set([...o.lab.profile.sbc.personality, ...(o.lab.opts.personalities ?? [])])]
+      : [];
   const breakage = loadBreakage(records, thresholds, left);
   return {
     schema: LOAD_RESULTS_SCHEMA,
@@ -921,9 +926,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       ...(o.lab.profile.sbc.model ? { model: o.lab.profile.sbc.model } : {}),
       ...(o.lab.profile.sbc.firmware ? { firmware: o.lab.profile.sbc.firmware } : {}),
       ...(o.lab.profile.name ? { profile: o.lab.profile.name } : {}),
-      ...(o.lab.profile.sbc.kind === 'embedded' && o.lab.profile.sbc.personality.length > 0
-        ? { personality: [...o.lab.profile.sbc.personality] }
-        : {}),
+      ...(personality.length > 0 ? { personality } : {}),
       faults,
       ...(o.lab.profile.provider.srtp ? { providerSrtp: true as const } : {}),
     },

@@ -34,6 +34,7 @@ describe('sbc-harness load', () => {
       '--max-setup-p95-ms',
       '--max-failed-calls',
       '--sbc-fault',
+      '--sbc-personality',
     ])
       expect(out).toContain(o);
     expect(out).toMatch(/Not done yet/);
@@ -75,6 +76,52 @@ describe('sbc-harness load', () => {
     expect(r6.out).toMatch(/unknown SBC fault "no-such-fault"; known faults: /);
     expect(r6.out).not.toMatch(/call\(s\), concurrency/);
     expect(existsSync(none)).toBe(false);
+    // So is an unknown personality, and one for an SBC the harness does not play.
+    const r7 = await runCli(['load', '--sbc-personality', 'no-such-one', '--out', none]);
+    expect(r7.code).toBe(2);
+    expect(r7.out).toMatch(/unknown SBC personality "no-such-one"; known personalities: .*hold-local/);
+    const r8 = await runCli([
+      'load',
+      '--profile',
+      join(ROOT, 'profiles/kamailio-alt.yaml'),
+      '--sbc-personality',
+      'hold-local',
+      '--out',
+      none,
+    ]);
+    expect(r8.code).toBe(2);
+    expect(r8.out).toMatch(/--sbc-personality applies to the embedded SBC only/);
+    expect(existsSync(none)).toBe(false);
+  });
+
+  it('--sbc-personality: the embedded SBC plays the legal behaviours named, every call still passes, and results.json and the report name them', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'load-pers-'));
+    dirs.push(out);
+    const r = await runCli([
+      'load',
+      '--calls',
+      '2',
+      '--concurrency',
+      '2',
+      '--hold-s',
+      '2',
+      '--mix',
+      'hold:1',
+      '--sbc-personality',
+      'hold-local',
+      'update-for-hold',
+      '--out',
+      out,
+    ]);
+    expect(r.out).toMatch(/SBC embedded \(ephemeral ports; personalities: hold-local, update-for-hold\)/);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadResult;
+    expect(res.sbc.personality).toEqual(['hold-local', 'update-for-hold']);
+    // Both are legal (docs/sbc-personalities.md): neither fails a call.
+    expect(res.calls.map((c) => c.failures)).toEqual([[], []]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, 'load-report.md'), 'utf8')).toMatch(
+      /personalities: hold-local, update-for-hold/,
+    );
   });
 
   it("prints the profile's warnings, as run does: an embedded SBC that offers plain RTP to a provider requiring SRTP", async () => {
