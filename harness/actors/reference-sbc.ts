@@ -861,7 +861,26 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       let acked: Promise<Dialog>;
       // Our offer in the 2xx (a late offer): the answer comes in the ACK.
       let nearOffered = false;
-      if (offerText && nearAnswer) acked = inv.answer(nearAnswer);
+      if (
+        offerText &&
+        nearAnswer &&
+        !earlyAnswer &&
+        this.has('answer-in-reliable-183') &&
+        inv.request.tokens('supported').includes('100rel')
+      ) {
+        // Personality answer-in-reliable-183: the answer in a reliable 183, the 200 after its
+        // PRACK and without SDP (RFC 3262 §3, RFC 3261 §13.2.1).
+        const pracked = await inv.progress(nearAnswer, { reliable: true, status: 183 });
+        if (!pracked || inv.cancelled || this.stopped) {
+          // No PRACK within 64*T1 (the INVITE was refused 500) or the caller gave up.
+          await far.ua.bye(result.dialog).catch(() => undefined);
+          record.status = record.status ?? 500;
+          record.state = 'failed';
+          await this.finish(call, 'sbc');
+          return;
+        }
+        acked = inv.answer();
+      } else if (offerText && nearAnswer) acked = inv.answer(nearAnswer);
       else {
         nearOffered = true;
         acked = inv.answer(near.sdp.createOffer(far.codec ? [far.codec] : [], 'sendrecv', far.codec));

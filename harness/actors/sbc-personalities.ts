@@ -34,6 +34,7 @@ export type SbcPersonalityName =
   | 'rtp-reorder'
   | 'session-refresh'
   | 'early-media'
+  | 'answer-in-reliable-183'
   | 'replaces-local';
 
 /** One row of the personality table. */
@@ -238,6 +239,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §13.2.1 and §13.3.1.1 (an answer may come in a provisional response; the 2xx carries the same one), RFC 3960 §3 (gateway model: early media from the answering side), ITU-T E.180 and ETSI ES 201 970 (ringing tone 425 Hz, 1 s on, 4 s off)',
     onTheWire:
       'SIP/2.0 183 Session Progress with an SDP body toward the caller instead of 180 Ringing, RTP with a 425 Hz tone from the SBC before the 200 OK, and a 200 OK whose SDP is the 183’s.',
+  },
+  {
+    name: 'answer-in-reliable-183',
+    summary:
+      'When the far side answers a call whose caller offered SDP and supports 100rel, gives the caller its SDP answer in a reliable 183 Session Progress (Require: 100rel, RSeq), waits for the PRACK, and then sends the 200 OK without SDP.',
+    reference:
+      'RFC 3262 §3 (a reliable provisional response; no 2xx before the PRACK of one that carried SDP), RFC 3261 §13.2.1 (the answer may be in a reliable provisional response; the UAC takes the first answer and ignores SDP in later responses to the INVITE), RFC 3264 §4',
+    onTheWire:
+      'SIP/2.0 183 Session Progress with Require: 100rel, an RSeq and the SDP answer toward the caller, a PRACK from the caller answered 200, then SIP/2.0 200 OK to the INVITE with no body.',
   },
   {
     name: 'replaces-local',

@@ -1322,10 +1322,12 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
 
   /**
    * 183 Session Progress with early media SDP. `reliable` sends it with Require: 100rel and
-   * retransmits it until PRACK (when the caller supports 100rel).
+   * retransmits it until PRACK (when the caller supports 100rel). Resolves true when a reliable
+   * one was PRACKed (at once for one sent unreliably), false when it never will be (no PRACK
+   * within 64*T1, the dialog ended, or the INVITE was answered already).
    */
-  progress(sdp?: string, opts: { reliable?: boolean; status?: number } = {}): void {
-    if (this.tx.answered) return;
+  progress(sdp?: string, opts: { reliable?: boolean; status?: number } = {}): Promise<boolean> {
+    if (this.tx.answered) return Promise.resolve(false);
     const d = this.ensureDialog('early');
     const reliable = opts.reliable === true && this.request.tokens('supported').includes('100rel');
     const headers: Array<[string, string]> = reliable
@@ -1339,7 +1341,12 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
       ...(sdp ? { body: sdp, contentType: 'application/sdp' } : {}),
     });
     if (sdp && d) d.localSdp = sdp;
-    if (reliable && d) {
+    if (!reliable || !d) return Promise.resolve(true);
+    {
+      let settle: (pracked: boolean) => void = () => undefined;
+      const pracked = new Promise<boolean>((r) => {
+        settle = r;
+      });
       let interval = this.ua.timers.t1;
       let timer: TimerHandle | undefined;
       const key = `${d.key}|${this.rseq}`;
@@ -1361,17 +1368,21 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
           'no PRACK for a reliable provisional within 64*T1',
         );
         this.reject(500, { reason: 'No PRACK' });
+        settle(false);
       }, 64 * this.ua.timers.t1);
-      const stop = () => {
+      // Called with no argument when the PRACK arrives (the dialog's request handler).
+      const stop = (acked = true) => {
         timer?.cancel();
         giveUp.cancel();
+        settle(acked);
       };
       this.ua.pendingPracks.set(key, stop);
       d.once('terminated', () => {
         if (this.ua.pendingPracks.get(key) !== stop) return;
-        stop();
+        stop(false);
         this.ua.pendingPracks.delete(key);
       });
+      return pracked;
     }
   }
 

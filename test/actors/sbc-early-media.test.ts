@@ -9,31 +9,13 @@ import { toneSource } from '../../harness/actors/audio-sources.ts';
 import { MediaLeg } from '../../harness/actors/media-leg.ts';
 import { RIG_ADDRESSES } from '../../harness/actors/sbc-stand-ins.ts';
 import { parseRtp } from '../../harness/media/rtp/index.ts';
-import { PCMA_TE, sleep, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
+import { PCMA_TE, ringThenAnswer, sleep, toneLevel, until, useSbcRigs } from '../support/sbc-rig.ts';
 
 const { legs, rig } = useSbcRigs();
 
-/** The provider rings (180 without SDP) and answers after `ringMs`. */
-function ringThenAnswer(r: Awaited<ReturnType<typeof rig>>, ringMs: number): Promise<MediaLeg> {
-  return new Promise((resolve, reject) => {
-    r.provider.ua.once('invite', (inv) => {
-      void (async () => {
-        const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.provider, prefs: PCMA_TE });
-        legs.push(media);
-        const a = media.acceptOffer(inv.offer ?? '');
-        if (!a.ok) throw new Error(a.reason);
-        inv.ring();
-        await sleep(ringMs);
-        await inv.answer(a.answer);
-        resolve(media);
-      })().catch(reject);
-    });
-  });
-}
-
 async function callThrough(personalities: Array<'early-media'> | undefined) {
   const r = await rig(personalities ? { personalities } : {});
-  const provider = ringThenAnswer(r, 1200);
+  const provider = ringThenAnswer(r, legs, 1200);
   const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.oxo, prefs: PCMA_TE });
   legs.push(media);
   const statuses: number[] = [];

@@ -33,7 +33,10 @@
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime;
- *   options-404 changes only the answer to OPTIONS outside a dialog, which no other does.
+ *   options-404 changes only the answer to OPTIONS outside a dialog, which no other does;
+ *   answer-in-reliable-183 (the caller's answer in a reliable 183, the 200 without SDP) acts only
+ *   at the answer, which none of them touches, and cannot share a run with early-media, whose
+ *   183 at the far side's ringing comes first and leaves it nothing to do.
  * - repacketize: repacketize-40, so the peers send their default 20 ms packets and get
  *   the same audio back as 40 ms packets (half as many): no a=ptime of another personality
  *   changes what it re-frames. session-refresh (re-INVITEs of the SBC's own that change nothing)
@@ -77,7 +80,7 @@ const GROUPS: Group[] = [
     name: 'rtp-stream',
     personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from', 'no-display-name'],
   },
-  { name: 'media-port', personalities: ['port-change', 'ptime-10', 'options-404'] },
+  { name: 'media-port', personalities: ['port-change', 'ptime-10', 'options-404', 'answer-in-reliable-183'] },
   { name: 'repacketize', personalities: ['repacketize-40', 'session-refresh', 'answer-then-relay'] },
 ];
 
@@ -313,6 +316,28 @@ function seen(
           .some((m) => /^SIP\/2\.0 183 /m.test(m) && /^Content-Type: *application\/sdp/im.test(m)),
         what: 'a 183 Session Progress with an SDP body',
       };
+    case 'answer-in-reliable-183': {
+      // A 183 with Require: 100rel and SDP (only the SBC sends 183), a PRACK for it, and a 200 to
+      // an INVITE without a body.
+      const msgs = [...sip.values()].flatMap((t) => t.split(/^--- /m));
+      return {
+        ok:
+          msgs.some(
+            (m) =>
+              /^SIP\/2\.0 183 /m.test(m) &&
+              /^Require: *100rel/im.test(m) &&
+              /^Content-Type: *application\/sdp/im.test(m),
+          ) &&
+          msgs.some((m) => /^PRACK sip:/m.test(m)) &&
+          msgs.some(
+            (m) =>
+              /^SIP\/2\.0 200 /m.test(m) &&
+              /^CSeq: *\d+ INVITE/im.test(m) &&
+              /^Content-Length: *0\s*$/im.test(m),
+          ),
+        what: 'a reliable 183 with SDP, its PRACK, and a 200 to an INVITE with no body',
+      };
+    }
     case 'update-for-hold':
       return {
         ok: any(/^UPDATE sip:[^\n]*\n(?:[^\n]*\n)*?a=sendonly/m),

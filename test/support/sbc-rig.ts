@@ -4,7 +4,7 @@
  * bounded wait for a condition, and the level of a tone in what a leg received.
  */
 import { afterEach, expect } from 'vitest';
-import type { MediaLeg, MediaPrefs } from '../../harness/actors/media-leg.ts';
+import { MediaLeg, type MediaPrefs } from '../../harness/actors/media-leg.ts';
 import {
   answerNextCall,
   placeCall,
@@ -39,6 +39,27 @@ export function toneLevel(leg: MediaLeg, hz: number, ms = 300): number {
   const n = Math.round((ms * sampleRate) / 1000);
   if (samples.length < n) return 0;
   return goertzelAmplitude(samples, sampleRate, hz, samples.length - n, samples.length) / 32768;
+}
+
+/**
+ * The provider's next call: it rings (180 without SDP) and answers after `ringMs` with a PCMA
+ * media leg of its own (pushed to `legs`, closed after the test); resolves with that leg.
+ */
+export function ringThenAnswer(r: SbcRig, legs: MediaLeg[], ringMs: number): Promise<MediaLeg> {
+  return new Promise((resolve, reject) => {
+    r.provider.ua.once('invite', (inv) => {
+      void (async () => {
+        const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.provider, prefs: PCMA_TE });
+        legs.push(media);
+        const a = media.acceptOffer(inv.offer ?? '');
+        if (!a.ok) throw new Error(a.reason);
+        inv.ring();
+        await sleep(ringMs);
+        await inv.answer(a.answer);
+        resolve(media);
+      })().catch(reject);
+    });
+  });
 }
 
 /** The rig's helpers of one test file; what they start is stopped after each test. */
