@@ -119,6 +119,9 @@ export interface OxoTrunkOptions {
 }
 
 /** One REGISTER sent by the trunk. */
+/** The longest Min-Expires of a 423 the trunk follows, s (a week). */
+const MAX_MIN_EXPIRES_S = 604_800;
+
 export interface OxoRegistrationRecord {
   atMs: number;
   status: number;
@@ -126,6 +129,11 @@ export interface OxoRegistrationRecord {
   expires?: number;
   /** Whether a digest challenge was answered. */
   challenged: boolean;
+  /**
+   * The registrar's Min-Expires when it answered 423 Interval Too Brief to the interval asked
+   * first; the registration was then asked again with it (RFC 3261 §10.2.8).
+   */
+  intervalTooBrief?: number;
 }
 
 /** How one incoming INVITE was routed. */
@@ -202,6 +210,8 @@ export class OxoTrunk implements ExtensionHost {
   private refreshTimer: TimerHandle | undefined;
   private running = true;
   private registeredUntil = 0;
+  /** The registrar's Min-Expires after a 423, asked from then on instead of the profile's interval. */
+  private minExpires: number | undefined;
   private readonly openMedia: MediaFactory;
 
   private constructor(
@@ -295,15 +305,34 @@ export class OxoTrunk implements ExtensionHost {
     const sbc = this.opts.sbc;
     const host = sbc.address.includes(':') ? `[${sbc.address}]` : sbc.address;
     const tp = sbc.protocol === 'TCP' ? ';transport=tcp' : sbc.protocol === 'TLS' ? ';transport=tls' : '';
-    const out = await this.ua.register({
-      registrar: `sip:${host}:${sbc.port}${tp}`,
-      aor: `sip:${this.opts.credentials.username}@${this.domain}`,
-      expires: this.profile.registerExpires,
-      credentials: this.opts.credentials,
-      target: sbc,
-    });
-    const challenged = out.responses.some((r) => r.status === 401 || r.status === 407);
-    const rec: OxoRegistrationRecord = { atMs: this.clock.now(), status: out.status, challenged };
+    const ask = (expires: number) =>
+      this.ua.register({
+        registrar: `sip:${host}:${sbc.port}${tp}`,
+        aor: `sip:${this.opts.credentials.username}@${this.domain}`,
+        expires,
+        credentials: this.opts.credentials,
+        target: sbc,
+      });
+    const first = this.minExpires ?? this.profile.registerExpires;
+    let out = await ask(first);
+    let challenged = out.responses.some((r) => r.status === 401 || r.status === 407);
+    // 423 Interval Too Brief: asked again at once with the registrar's Min-Expires, as a PBX does
+    // (RFC 3261 §10.2.8), and from then on. A Min-Expires no higher than asked, or past a week, is
+    // not followed.
+    let tooBrief: number | undefined;
+    const min = out.status === 423 ? Number(out.response?.get('min-expires')) : Number.NaN;
+    if (Number.isInteger(min) && min > first && min <= MAX_MIN_EXPIRES_S) {
+      tooBrief = min;
+      this.minExpires = min;
+      out = await ask(min);
+      challenged ||= out.responses.some((r) => r.status === 401 || r.status === 407);
+    }
+    const rec: OxoRegistrationRecord = {
+      atMs: this.clock.now(),
+      status: out.status,
+      challenged,
+      ...(tooBrief !== undefined ? { intervalTooBrief: tooBrief } : {}),
+    };
     this.registrations.push(rec);
     this.counts.registerTried++;
     if (out.status >= 200 && out.status < 300) this.counts.registerAccepted++;
@@ -335,7 +364,7 @@ export class OxoTrunk implements ExtensionHost {
         if (e && /^\d+$/.test(e)) return Number(e);
       }
     }
-    return res.expires ?? this.profile.registerExpires;
+    return res.expires ?? this.minExpires ?? this.profile.registerExpires;
   }
 
   // ---------------------------------------------------------------------------------------

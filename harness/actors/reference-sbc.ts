@@ -73,6 +73,8 @@ const RTCP_INTERVAL_MS = 2500;
 
 /** With personality ssrc-change: the first new stream starts this long after the answer, ms. */
 const SSRC_CHANGE_AFTER_MS = 1000;
+/** The shortest registration of the OXO trunk the registrar takes under personality min-expires, s. */
+export const MIN_EXPIRES_PERSONALITY_S = 7200;
 
 /** With personality port-change: each leg gets its re-INVITE with a new port this long after the answer, ms. */
 const PORT_CHANGE_AFTER_MS = 300;
@@ -351,6 +353,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       username: c.lan.trunk.username,
       password: c.lan.trunk.password,
       maxExpires: c.lan.maxExpires,
+      ...(c.personalities.includes('min-expires') ? { minExpires: MIN_EXPIRES_PERSONALITY_S } : {}),
       rechallenge: c.personalities.includes('rechallenge-bad-password'),
       clock,
       logger: log.child({ side: 'lan' }),

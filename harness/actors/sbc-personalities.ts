@@ -13,6 +13,7 @@
 /** A personality name. */
 export type SbcPersonalityName =
   | 'rechallenge-bad-password'
+  | 'min-expires'
   | 'ruri-did'
   | 'called-00'
   | 'caller-in-pai'
@@ -58,6 +59,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §22.2 (UAS challenge), §21.4.2 (401) and §21.4.4 (403); RFC 7235 §3.1 (a 401 to a request with credentials refuses them)',
     onTheWire:
       'SIP/2.0 401 Unauthorized with a new WWW-Authenticate nonce to the REGISTER with the wrong password.',
+  },
+  {
+    name: 'min-expires',
+    summary:
+      'Its registrar takes no registration of the OXO trunk shorter than 7200 s: a REGISTER asking less is answered 423 Interval Too Brief with Min-Expires: 7200 (after the digest challenge, as any REGISTER), and one asking 7200 s or more is granted 7200 s.',
+    reference:
+      'RFC 3261 §10.3 step 7 (a registrar MAY refuse an interval below its minimum with 423 and Min-Expires), §10.2.8 (the UA may retry with an interval at least Min-Expires), §21.4.17 (423 Interval Too Brief)',
+    onTheWire:
+      'SIP/2.0 423 Interval Too Brief with Min-Expires: 7200 to the OXO trunk’s REGISTER with Expires: 3600, then a REGISTER with Expires: 7200 answered 200 with Contact …;expires=7200.',
   },
   {
     name: 'ruri-did',

@@ -64,6 +64,11 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
       username: string;
       password: string;
       maxExpires: number;
+      /**
+       * The shortest registration it accepts, seconds: a contact asking less (not 0) gets 423
+       * Interval Too Brief with Min-Expires (RFC 3261 §10.3 step 7; personality min-expires).
+       */
+      minExpires?: number;
       /** Answer wrong credentials with a fresh 401 challenge instead of 403 (personality rechallenge-bad-password). */
       rechallenge?: boolean;
       /** Accept a replayed nonce/nc (security.digestReplay 'accept', fault digest-replay); read per request. */
@@ -196,11 +201,21 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
         this.emit('binding', b, 'removed');
       }
     }
-    for (const c of req.contacts) {
+    const askedOf = (c: (typeof req.contacts)[number]): number => {
       const raw = getParam(c.params, 'expires');
-      const asked =
-        raw !== undefined && raw !== null && /^\d+$/.test(raw) ? Number(raw) : (headerExpires ?? 3600);
-      const expires = Math.min(asked, this.opts.maxExpires);
+      return raw !== undefined && raw !== null && /^\d+$/.test(raw) ? Number(raw) : (headerExpires ?? 3600);
+    };
+    // RFC 3261 §10.3 step 7: an interval below the registrar's minimum (0 removes, and is not
+    // one) is refused as a whole with the minimum it takes; no binding changes.
+    const min = this.opts.minExpires;
+    if (min !== undefined && req.contacts.some((c) => askedOf(c) !== 0 && askedOf(c) < min)) {
+      record(423, { username: v.username });
+      tx.respond(createResponse(req, 423, { headers: [['Min-Expires', String(min)]] }));
+      return;
+    }
+    for (const c of req.contacts) {
+      const asked = askedOf(c);
+      const expires = Math.min(asked, Math.max(this.opts.maxExpires, min ?? 0));
       const key = formatUri(c.uri);
       const old = this.bindings.get(key);
       if (old && old.callId === req.callId && old.cseq >= req.cseq.seq) continue;

@@ -257,7 +257,15 @@ export const oxoSchema = z.strictObject({
         .string()
         .default('oxo.test')
         .describe('domain of the trunk AOR (OXO sets it to the SBC LAN address)'),
-      expires: z.number().int().min(60).max(86400).default(3600).describe('registration expiry in seconds'),
+      expires: z
+        .number()
+        .int()
+        .min(60)
+        .max(86400)
+        .default(3600)
+        .describe(
+          "registration expiry in seconds, as the OXO asks it; after a 423 Interval Too Brief the trunk asks again with the registrar's Min-Expires and keeps it for its refreshes (RFC 3261 §10.2.8)",
+        ),
     })
     .describe('the trunk registration of the OXO at the SBC'),
   outgoingPrefix: z

@@ -30,12 +30,12 @@ afterEach(async () => {
 });
 
 /** The provider simulator at the SBC's LAN address: registrar for the trunk and PSTN phones. */
-async function setup(profile: Partial<OxoProfile> = {}, maxExpires = 3600) {
+async function setup(profile: Partial<OxoProfile> = {}, maxExpires = 3600, minExpires = 1) {
   const sbc = await Provider.start({
     address: SBC,
     lines: [{ username: CREDS.username, password: CREDS.password }],
     timers: TIMERS,
-    minExpires: 1,
+    minExpires,
     maxExpires,
     // This provider stands in for the SBC: it does not carry out REFER itself (405).
     refer: false,
@@ -75,6 +75,29 @@ describe('OXO trunk registration', () => {
     expect(second.status).toBe(200);
     // The refresh came before the 2 s binding expired.
     expect(second.atMs - oxo.registrations[0]!.atMs).toBeLessThan(2000);
+  });
+
+  it('asks again with the Min-Expires of a 423 Interval Too Brief, and keeps it for its refreshes', async () => {
+    // A registrar whose minimum (5000 s) is above the trunk's 3600 s (RFC 3261 §10.3 step 7).
+    const { sbc, oxo } = await setup({}, 7200, 5000);
+    expect(oxo.registered).toBe(true);
+    expect(oxo.registrations[0]).toMatchObject({
+      status: 200,
+      challenged: true,
+      expires: 5000,
+      intervalTooBrief: 5000,
+    });
+    expect(sbc.registrations.map((r) => r.status)).toContain(423);
+    expect(sbc.registered('oxo')).toHaveLength(1);
+    // The refresh asks 5000 s at once: no 423 again.
+    const refused = sbc.registrations.filter((r) => r.status === 423).length;
+    expect(await oxo.register()).toBe(200);
+    expect(sbc.registrations.filter((r) => r.status === 423)).toHaveLength(refused);
+    expect(oxo.registrations[1]?.intervalTooBrief).toBeUndefined();
+    // Without a minimum above its interval, the trunk never sees a 423.
+    const plain = await setup();
+    expect(plain.oxo.registrations[0]?.intervalTooBrief).toBeUndefined();
+    expect(plain.sbc.registrations.some((r) => r.status === 423)).toBe(false);
   });
 
   it('keeps retrying, unregistered, when the password is wrong', async () => {

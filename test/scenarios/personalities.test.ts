@@ -44,6 +44,9 @@
  *   with its own, except answer-then-relay: its re-INVITEs toward the other leg are the SBC's
  *   own too, but each follows one the SBC received, and the call stays busy until it is
  *   answered, so a refresh never crosses it (and its proof counts the received ones apart).
+ *   min-expires (the OXO trunk's REGISTERs below 7200 s answered 423) touches only the LAN
+ *   registrar, which none of them does, and sits apart from rechallenge-bad-password, whose
+ *   answers to the same REGISTERs would come first.
  * replaces-local is in no group (PROVED_ELSEWHERE below): the plan never exercises it.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -81,7 +84,10 @@ const GROUPS: Group[] = [
     personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from', 'no-display-name'],
   },
   { name: 'media-port', personalities: ['port-change', 'ptime-10', 'options-404', 'answer-in-reliable-183'] },
-  { name: 'repacketize', personalities: ['repacketize-40', 'session-refresh', 'answer-then-relay'] },
+  {
+    name: 'repacketize',
+    personalities: ['repacketize-40', 'session-refresh', 'answer-then-relay', 'min-expires'],
+  },
 ];
 
 /**
@@ -315,6 +321,14 @@ function seen(
           .flatMap((t) => t.split(/^--- /m))
           .some((m) => /^SIP\/2\.0 183 /m.test(m) && /^Content-Type: *application\/sdp/im.test(m)),
         what: 'a 183 Session Progress with an SDP body',
+      };
+    case 'min-expires':
+      // A 423 with Min-Expires to the OXO trunk, and a REGISTER asking that much afterwards.
+      return {
+        ok:
+          any(/^SIP\/2\.0 423 [^\n]*\n(?:[^\n]+\n)*?Min-Expires: *7200/m) &&
+          any(/^REGISTER sip:[^\n]*\n(?:[^\n]+\n)*?Expires: *7200/m),
+        what: 'a 423 Interval Too Brief with Min-Expires: 7200, then a REGISTER with Expires: 7200',
       };
     case 'answer-in-reliable-183': {
       // A 183 with Require: 100rel and SDP (only the SBC sends 183), a PRACK for it, and a 200 to
