@@ -320,6 +320,8 @@ const FAULT_RULES: Readonly<
   },
   // The SBC's BYE toward the callee's leg numbered below its previous request (every call).
   'bye-cseq-backwards': { rules: ['cseq-order'] },
+  // The caller's BYE answered 500 (every call).
+  'bye-500': { rules: ['bye-2xx'] },
   // Telephone events without the E bit, or under a payload type not negotiated (inband and INFO
   // digits only when the SBC turns them into events).
   'te-no-end-bit': { rules: ['te-end-bit'], shapes: ['dtmf-rfc4733'], also: ['dtmf-inband', 'dtmf-info'] },
@@ -545,7 +547,8 @@ export function loadFaultFindings(
       ...(ruled
         ? {
             rules: [...ruled.rules],
-            ...(ruled.shapes ? { ruleShapes: [...ruled.shapes, ...(ruled.also ?? [])] } : {}),
+            // The shapes that exercise it for sure: without one of them it is not exercised.
+            ...(ruled.shapes ? { ruleShapes: [...ruled.shapes] } : {}),
           }
         : {}),
       seen,

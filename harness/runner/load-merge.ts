@@ -62,6 +62,19 @@ export function asLoadResult(source: string, v: unknown): LoadResult {
     throw new LoadMergeError(`${source}: "calls", "steps" and "timeline" must be arrays`);
   if (!Number.isFinite(Date.parse(o.startedAt as string)))
     throw new LoadMergeError(`${source}: startedAt ${JSON.stringify(o.startedAt)} is not a time`);
+  if (o.rules !== undefined) {
+    const r = o.rules as unknown as Record<string, unknown> | null;
+    const bad =
+      typeof r !== 'object' || r === null
+        ? 'rules'
+        : (['calls', 'sipJudged', 'rtpJudged', 'callsBreakingRules', 'callIdsDropped'] as const).find(
+            (k) => !Number.isInteger(r[k]) || (r[k] as number) < 0,
+          );
+    if (bad)
+      throw new LoadMergeError(
+        `${source}: "rules${bad === 'rules' ? '' : `.${bad}`}" must be ${bad === 'rules' ? 'an object of counts' : 'a whole number, 0 or more'}`,
+      );
+  }
   return o as LoadResult;
 }
 
@@ -321,6 +334,12 @@ export function mergeLoadResults(inputs: LoadMergeInput[]): LoadResult {
             rtpJudged: inputs.reduce((n, x) => n + (x.result.rules?.rtpJudged ?? 0), 0),
             callsBreakingRules: inputs.reduce((n, x) => n + (x.result.rules?.callsBreakingRules ?? 0), 0),
             callIdsDropped: inputs.reduce((n, x) => n + (x.result.rules?.callIdsDropped ?? 0), 0),
+            ...(inputs.some((x) => (x.result.rules?.skipped ?? 0) > 0)
+              ? { skipped: inputs.reduce((n, x) => n + (x.result.rules?.skipped ?? 0), 0) }
+              : {}),
+            ...(inputs.some((x) => (x.result.rules?.unclaimed ?? 0) > 0)
+              ? { unclaimed: inputs.reduce((n, x) => n + (x.result.rules?.unclaimed ?? 0), 0) }
+              : {}),
           },
         }
       : {}),

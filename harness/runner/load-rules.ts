@@ -10,11 +10,14 @@
  * SIP rules on what the SBC sent, the RTP rules on what the call's media legs received. A rule
  * broken is a failure of the call, in the plan's words, with the offending message's first line.
  *
- * Bounded: at most {@link MAX_OPEN_CALL_IDS} Call-IDs are watched at once (a Call-ID no call
- * claims, a registration's or a leg that arrived after its call gave up, is let go oldest first:
- * counted, never judged), and a Call-ID judged is ignored for {@link MAX_DONE_CALL_IDS} more
- * Call-IDs (late retransmissions). Each validator keeps its own bounds (MAX_MESSAGES,
- * MAX_RTP_PACKETS).
+ * A Call-ID is watched from an INVITE outside a dialog (no To tag), the start of every call; SIP
+ * on other Call-IDs (registrations, OPTIONS) is not judged here. Bounded: at most
+ * {@link MAX_OPEN_CALL_IDS} Call-IDs are watched at once; beyond that the oldest is let go
+ * (counted, and never judged in part: its later messages are ignored and its call is not judged
+ * on it), and a Call-ID judged or let go is ignored for {@link MAX_DONE_CALL_IDS} more Call-IDs
+ * (late retransmissions). Each validator keeps its own bounds (MAX_MESSAGES, MAX_RTP_PACKETS).
+ * A 2xx the SBC has not acknowledged counts only once 64*T1 old (RFC 3261 §13.3.1.4: our side
+ * retransmits it that long), since a call is judged as soon as it ends.
  */
 import type { Call, Lab } from '../actors/index.ts';
 import type { PacketRecord } from '../media/rtp/index.ts';
@@ -34,8 +37,16 @@ import {
 export const MAX_OPEN_CALL_IDS = 8192;
 /** Longest first line of an offending message or packet a failure quotes. */
 const MAX_OFFENDING_CHARS = 240;
-/** Call-IDs already judged whose late messages are ignored. */
+/** Call-IDs already judged or let go whose late messages are ignored. */
 export const MAX_DONE_CALL_IDS = 8192;
+/** How old an unacknowledged 2xx must be to break rule ack-2xx in a load: 64*T1 (T1 = 500 ms). */
+export const LOAD_ACK_GRACE_MS = 64 * 500;
+/** How the RTP checks' evidence names the packet a rule broke on (validator/rtp-checks.ts). */
+const RTP_BROKE_ON = 'the packet it broke on: ';
+/** Longest failure sentence of one rule kept on a call record, characters. */
+const MAX_FAILURE_CHARS = 1000;
+/** Most rule failures kept on one call record (the rest are counted in one more line). */
+const MAX_RULE_FAILURES = 8;
 
 /** What one Call-ID's messages told the validators. */
 interface Watched {
@@ -55,6 +66,13 @@ export interface LoadRuleStats {
   callsBreakingRules: number;
   /** Call-IDs let go unjudged because more were watched at once than the bound. */
   callIdsDropped: number;
+  /** Trace events the watch could not take (an error while reading one; none expected). */
+  skipped?: number;
+  /**
+   * Call-IDs still watched when the run ended, claimed by no call: legs that arrived after their
+   * call gave up (their SIP is not judged). Absent when none.
+   */
+  unclaimed?: number;
 }
 
 /** The start of a load call's failure that a broken SIP or RTP rule makes (load-breakage.ts reads it). */
@@ -71,29 +89,44 @@ export class LoadRuleWatch {
     callIdsDropped: 0,
   };
   private readonly open = new Map<string, Watched>();
+  /** Call-IDs judged, and Call-IDs let go over the bound (those in `dropped` too). */
   private readonly done = new Set<string>();
+  private readonly dropped = new Set<string>();
   private readonly detach: Array<() => void> = [];
 
+  private readonly maxOpen: number;
+
   constructor(
-    lab: Lab,
+    lab: Pick<Lab, 'provider' | 'oxo'>,
     private readonly clock: Clock,
+    opts: { maxOpen?: number } = {},
   ) {
+    this.maxOpen = Math.max(1, opts.maxOpen ?? MAX_OPEN_CALL_IDS);
     for (const [actor, ua] of [
       ['provider', lab.provider?.ua],
       ['oxo', lab.oxo?.ua],
     ] as const) {
       if (!ua) continue;
-      const listener = (t: TraceEvent) => this.observe(t, actor);
+      // Never let a watch error reach the transport's send or receive path.
+      const listener = (t: TraceEvent) => {
+        try {
+          this.observe(t, actor);
+        } catch {
+          this.stats.skipped = (this.stats.skipped ?? 0) + 1;
+        }
+      };
       ua.transport.on('trace', listener);
       this.detach.push(() => ua.transport.off('trace', listener));
     }
   }
 
-  /** Stops watching (the run is over). */
+  /** Stops watching (the run is over); what no call claimed is counted. */
   stop(): void {
+    if (this.open.size > 0) this.stats.unclaimed = (this.stats.unclaimed ?? 0) + this.open.size;
     for (const d of this.detach.splice(0)) d();
     this.open.clear();
     this.done.clear();
+    this.dropped.clear();
   }
 
   /** Calls now watched (for tests and the bound). */
@@ -114,13 +147,19 @@ export class LoadRuleWatch {
     if (!id || this.done.has(id)) return;
     let w = this.open.get(id);
     if (!w) {
+      // Only a call's first INVITE opens a watch: a registration's or an OPTIONS's never does.
+      if (!message.isRequest || message.method !== 'INVITE' || message.toTag !== undefined) return;
       w = { sip: new SipValidator(), rtp: new RtpValidator() };
       this.open.set(id, w);
-      // The oldest Call-ID no call has claimed yet goes first (a Map keeps insertion order).
-      while (this.open.size > MAX_OPEN_CALL_IDS) {
+      // The oldest goes first (a Map keeps insertion order), and is never judged in part.
+      while (this.open.size > this.maxOpen) {
         const oldest = this.open.keys().next().value as string;
         this.open.delete(oldest);
         this.stats.callIdsDropped++;
+        this.forget(oldest);
+        this.dropped.add(oldest);
+        while (this.dropped.size > MAX_DONE_CALL_IDS)
+          this.dropped.delete(this.dropped.values().next().value as string);
       }
     }
     w.sip.observeTrace(t, actor);
@@ -136,14 +175,15 @@ export class LoadRuleWatch {
     const checks = new Checks(this.clock);
     let rtp: RtpValidator | undefined;
     let sipJudged = false;
-    for (const id of callIds) {
+    // A Call-ID let go over the bound leaves the call judged on the rest, or not at all.
+    const ids = [...callIds].filter((id) => !this.dropped.has(id));
+    for (const id of ids) {
       const w = this.open.get(id);
       this.open.delete(id);
-      this.done.add(id);
-      while (this.done.size > MAX_DONE_CALL_IDS) this.done.delete(this.done.values().next().value as string);
+      this.forget(id);
       if (!w) continue;
       sipJudged = true;
-      recordSipRuleChecks(checks, w.sip, this.clock.wallNow());
+      recordSipRuleChecks(checks, w.sip, this.clock.wallNow(), LOAD_ACK_GRACE_MS);
       this.stats.sipJudged += w.sip.stats.judged;
       if (rtp) rtp.declareLegsOf(w.rtp);
       else rtp = w.rtp;
@@ -158,15 +198,36 @@ export class LoadRuleWatch {
       this.stats.rtpJudged += rtp.stats.judged;
     }
     if (sipJudged) this.stats.calls++;
-    const failures = checks.failed.map((f, i) => {
-      const first = f.evidence?.[1]?.split('\n')[1]?.trim();
+    const all = checks.failed.map((f, i) => {
+      const sip = i < sipFailed;
+      // The SIP evidence: "offending message (…):" then the message, its start line first; the
+      // RTP evidence names the packet the rule broke on in a line of its own.
+      const first = sip
+        ? f.evidence?.[1]?.split('\n')[1]?.trim()
+        : f.evidence
+            ?.find((e) => e.startsWith(RTP_BROKE_ON))
+            ?.slice(RTP_BROKE_ON.length)
+            .trim();
       const offending =
         first && first.length > MAX_OFFENDING_CHARS ? `${first.slice(0, MAX_OFFENDING_CHARS)}…` : first;
-      const text = f.failure ?? f.name;
-      return `${i < sipFailed ? SIP_RULE_PREFIX : RTP_RULE_PREFIX}${text}${offending ? ` (offending: ${offending})` : ''}`;
+      const t = f.failure ?? f.name;
+      const text = t.length > MAX_FAILURE_CHARS ? `${t.slice(0, MAX_FAILURE_CHARS)}…` : t;
+      return `${sip ? SIP_RULE_PREFIX : RTP_RULE_PREFIX}${text}${offending ? ` (offending: ${offending})` : ''}`;
     });
-    if (failures.length > 0) this.stats.callsBreakingRules++;
+    if (all.length > 0) this.stats.callsBreakingRules++;
+    const failures = all.slice(0, MAX_RULE_FAILURES);
+    const rest = all[MAX_RULE_FAILURES];
+    if (rest !== undefined)
+      failures.push(
+        `${rest.startsWith(RTP_RULE_PREFIX) ? RTP_RULE_PREFIX : SIP_RULE_PREFIX}and ${all.length - MAX_RULE_FAILURES} more broken on this call (the first ${MAX_RULE_FAILURES} are above)`,
+      );
     return failures;
+  }
+
+  /** Ignores `id`'s later messages (for {@link MAX_DONE_CALL_IDS} more Call-IDs). */
+  private forget(id: string): void {
+    this.done.add(id);
+    while (this.done.size > MAX_DONE_CALL_IDS) this.done.delete(this.done.values().next().value as string);
   }
 }
 
@@ -178,6 +239,10 @@ export function loadRulesText(s: LoadRuleStats): string {
     `${s.callsBreakingRules} call(s) broke a rule` +
     (s.callIdsDropped > 0
       ? `; ${s.callIdsDropped} Call-ID(s) let go unjudged (more than ${MAX_OPEN_CALL_IDS} watched at once)`
+      : '') +
+    ((s.skipped ?? 0) > 0 ? `; ${s.skipped} SIP message(s) the watch could not read` : '') +
+    ((s.unclaimed ?? 0) > 0
+      ? `; ${s.unclaimed} Call-ID(s) of legs no call claimed (arrived after their call gave up) not judged`
       : '')
   );
 }

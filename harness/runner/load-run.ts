@@ -512,6 +512,8 @@ async function runCall(
   let caller: Call | undefined;
   let callee: Call | undefined;
   let moved: LoadShapeOutcome | undefined;
+  // Every leg the shape made or took, whatever became of it (judged by the rules below).
+  const shapeLegs = new Set<Call>();
   const key = parties.key(phone, rec.direction);
   const pending = parties.expect(key);
   // The callee's leg as soon as it arrives, whatever became of the call: what our side of it
@@ -610,6 +612,7 @@ async function runCall(
         pstn: deskIsCaller ? calleeParty : callerParty,
         audioMs: loadAudioMs(holdMs),
         clock,
+        legs: shapeLegs,
       });
     }
     // The caller hangs up: BYE → final response is the RFC 6076 disconnect delay.
@@ -695,13 +698,13 @@ async function runCall(
     // SIP of this call's legs that our simulators could not send: this host's own failure is a
     // harness error; one about where it went says why a failed call's message never reached the SBC.
     const callIds = new Set<string>();
-    for (const leg of [...legs.map(([l]) => l), delivered]) {
+    for (const leg of [...legs.map(([l]) => l), delivered, ...shapeLegs]) {
       const id = leg?.invite?.get('call-id');
       if (id) callIds.add(id);
     }
     // What any message and stream owes, as the plan judges it: the SIP the SBC sent on this
     // call's Call-IDs against docs/sip-rules.md, the RTP its legs received against docs/rtp-rules.md.
-    const ruleLegs = new Set(seen);
+    const ruleLegs = new Set([...seen, ...shapeLegs]);
     if (delivered) ruleLegs.add(delivered);
     for (const f of rules.judge(callIds, ruleLegs)) rec.failures.push(f);
     const sip = sipSends.split(callIds);
@@ -744,8 +747,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const thresholds = o.thresholds ?? DEFAULT_LOAD_THRESHOLDS;
   const slots = Math.max(...o.steps);
   const parties = new Parties(o.lab, slots, o.slotBase ?? 0);
-  // Every message and stream of every call against the plan's SIP and RTP rules (load-rules.ts).
-  const rules = new LoadRuleWatch(o.lab, clock);
   const mix = o.mix ?? DEFAULT_LOAD_MIX;
   const schedule = new MixSchedule(mix, o.direction, shapeDirections(o.lab.profile));
   for (const name of mixShapes(mix)) LOAD_SHAPE_BY_NAME[name].setup?.(o.lab, slots, o.slotBase ?? 0);
@@ -794,6 +795,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const stepLag: HarnessLag[] = [];
   const takeLag = () => stepLag.push(loopLateness.take());
   loopLateness.start();
+  // Every message and stream of every call against the plan's SIP and RTP rules (load-rules.ts);
+  // stopped in the finally below.
+  const rules = new LoadRuleWatch(o.lab, clock);
   try {
     for (let s = 0; s < o.steps.length; s++) {
       const target = o.steps[s] as number;

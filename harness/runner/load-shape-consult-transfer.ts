@@ -290,6 +290,7 @@ async function consultAndTransfer(
   } finally {
     arriving.cancel();
     referred?.cancel();
+    for (const x of [newCall, cCall, out]) if (x) ctx.legs.add(x);
     if (!handedOver) for (const x of [newCall, cCall, out]) await x?.hangup().catch(() => undefined);
   }
 }

@@ -187,6 +187,7 @@ async function transfer(
   const where = `${target.id} (${target.number})`;
   judgeLoadRefer('transfer', tr, desk.name, where, rec.failures);
   const tCall = await Promise.race([arriving, sleep(tr.ok ? TARGET_MS : 500).then(() => undefined)]);
+  if (tCall) ctx.legs.add(tCall);
   if (!tCall) {
     if (tr.ok) rec.failures.push(`transfer: reported done, but ${where} was never called`);
     return undefined;

@@ -39,6 +39,11 @@ export interface LoadShapeContext {
   /** How long the audio check plays its tones, ms. */
   audioMs: number;
   clock: Clock;
+  /**
+   * Every leg the shape made or took for this call (a consultation, a transfer's new call),
+   * whatever became of it: the call's SIP and RTP rules judge them too (load-rules.ts).
+   */
+  legs: Set<Call>;
 }
 
 /** The two parties the caller's hang-up is then judged on, when the shape changed them (transfer). */

@@ -639,7 +639,8 @@ describe('load breakage through the embedded SBC: each kind caught and named', (
     expect(r.total.rfc6076.sessionDisconnectDelayMs).toBeUndefined();
     expect(r.sbcCallsLeftUp).toBe(2);
     expect(r.faultFindings).toEqual([
-      expect.objectContaining({ fault: 'bye-500', seen: ['legs-left-up'], caught: true }),
+      // And its rule: the BYE answered 500, not 2xx (rule bye-2xx, RFC 3261 §15.1.2).
+      expect.objectContaining({ fault: 'bye-500', seen: ['legs-left-up', 'rule-broken'], caught: true }),
     ]);
   });
 

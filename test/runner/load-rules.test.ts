@@ -5,6 +5,7 @@
  * rule; the same calls without the fault break none, and the rules were judged on them.
  */
 import { describe, expect, it } from 'vitest';
+import { loadProfile } from '../../harness/config/profile.ts';
 import { runLoad } from '../../harness/runner/load-run.ts';
 import { loadMarkdown } from '../../reports/load-markdown.ts';
 import { loadLabs } from '../support/load-lab.ts';
@@ -50,6 +51,25 @@ describe('load: SIP and RTP rules on every call', () => {
     expect(good.rules?.rtpJudged).toBeGreaterThan(100);
     expect(good.rules?.callsBreakingRules).toBe(0);
     expect(loadMarkdown(good)).toMatch(/SIP and RTP rules: 2 call\(s\) judged: \d+ SIP message\(s\)/);
+  });
+
+  it('a consultation transfer that failed (REFER answered 405) still has every Call-ID of its legs judged, none left unclaimed', async () => {
+    const profile = loadProfile();
+    profile.oxo.transferMode = 'refer';
+    profile.sbc.referPolicy = 'local';
+    const r = await runLoad({
+      lab: await lab(['refer-405'], profile),
+      calls: 2,
+      steps: [2],
+      holdS: 1,
+      direction: 'both',
+      mix: { 'transfer-semi': 1 },
+    });
+    for (const c of r.calls) expect(c.failures.join('\n')).toMatch(/the REFER from .* was answered 405/);
+    expect(r.rules?.calls).toBe(2);
+    // The consultation's Call-IDs were the calls' own: judged with them, not left over.
+    expect(r.rules?.unclaimed).toBeUndefined();
+    expect(r.rules?.callIdsDropped).toBe(0);
   });
 
   it('te-no-end-bit: the RFC 4733 digits still arrive, and the call fails on rule te-end-bit with the packet', async () => {

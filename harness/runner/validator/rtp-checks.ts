@@ -51,6 +51,7 @@ export function recordRtpRuleChecks(
         `rule ${rule.id}, ${rule.rfc}: ${rule.rule}`,
         `offending packets (received on ${first.leg}):\n${first.packets.join('\n')}`,
         seen,
+        `the packet it broke on: ${first.offending}`,
       ],
     });
   }

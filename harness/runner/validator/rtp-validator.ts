@@ -24,6 +24,8 @@ export interface RtpFinding {
   detail: string;
   /** The offending packets (and a few around them), one line each. */
   packets: string[];
+  /** The packet the rule broke on, one line (also among `packets`). */
+  offending: string;
   wallMs: number;
   /** How many times the same rule broke on the same stream (the first is described). */
   count: number;
@@ -64,7 +66,16 @@ interface LegSdp {
   key: string;
   formats: Map<number, Format>;
   srtp: boolean;
+  /**
+   * When an SDP of ours first declared this address (wall clock ms; absent: not known). The SBC
+   * cannot send there before it: a packet that arrived earlier was meant for whoever had the
+   * port before (a late packet of an earlier call on a reused port) and is not judged.
+   */
+  declaredAtMs?: number;
 }
+
+/** Slack on {@link LegSdp.declaredAtMs} for the clocks of the trace and the packet log, ms. */
+const DECLARED_SLACK_MS = 20;
 
 interface Packet {
   view: RtpView;
@@ -162,11 +173,14 @@ export class RtpValidator {
     }
     if (!hasSdpBody(message)) return;
     const sdp = parseSdp(message.bodyText);
-    if (sdp.ok) this.observeSdp(actor, sdp.value);
+    if (sdp.ok) this.observeSdp(actor, sdp.value, t.wallTime);
   }
 
-  /** An SDP our actor sent: each RTP m= line with a port declares where that leg receives. */
-  observeSdp(actor: string, sdp: SdpSession): void {
+  /**
+   * An SDP our actor sent (at `atMs`, wall clock, when known): each RTP m= line with a port
+   * declares where that leg receives.
+   */
+  observeSdp(actor: string, sdp: SdpSession, atMs?: number): void {
     for (const m of sdp.media) {
       if (m.port === 0 || !/^RTP\//i.test(m.protocol)) continue;
       const address = m.connection?.address ?? sdp.connection?.address;
@@ -174,7 +188,13 @@ export class RtpValidator {
       const key = `${address}:${m.port}`;
       let leg = this.legs.get(key);
       if (!leg) {
-        leg = { actor, key, formats: new Map(), srtp: false };
+        leg = {
+          actor,
+          key,
+          formats: new Map(),
+          srtp: false,
+          ...(atMs !== undefined ? { declaredAtMs: atMs } : {}),
+        };
         this.legs.set(key, leg);
       }
       // Every format any of our SDPs listed here stays allowed: a re-offer keeps the old ones
@@ -197,6 +217,8 @@ export class RtpValidator {
       }
       for (const [pt, f] of leg.formats) mine.formats.set(pt, f);
       if (leg.srtp) mine.srtp = true;
+      if (leg.declaredAtMs !== undefined)
+        mine.declaredAtMs = Math.min(mine.declaredAtMs ?? leg.declaredAtMs, leg.declaredAtMs);
     }
   }
 
@@ -215,7 +237,7 @@ export class RtpValidator {
         continue;
       }
       const leg = this.legFor(rec.dst);
-      if (!leg) {
+      if (!leg || (leg.declaredAtMs !== undefined && rec.wallMs < leg.declaredAtMs - DECLARED_SLACK_MS)) {
         this.stats.unmatched++;
         continue;
       }
@@ -264,6 +286,7 @@ export class RtpValidator {
       leg: s.leg.key,
       detail,
       packets: packets().map((p) => describePacket(p, s.leg)),
+      offending: describePacket(at, s.leg),
       wallMs: at.wallMs,
       count: 1,
     };

@@ -270,12 +270,15 @@ export class SipValidator {
     else this.sbcResponse(leg, o.message, o);
   }
 
-  /** Ends the case at `nowMs`: reports 2xx the SBC left unacknowledged for {@link ACK_GRACE_MS}. */
-  finish(nowMs: number): Finding[] {
+  /**
+   * Ends the case at `nowMs`: reports 2xx the SBC left unacknowledged for `graceMs`
+   * ({@link ACK_GRACE_MS} by default).
+   */
+  finish(nowMs: number, graceMs = ACK_GRACE_MS): Finding[] {
     for (const [key, leg] of this.legs) {
       const actor = key.split('\n')[0] ?? '';
       for (const t of leg.twoXx) {
-        if (t.acked || nowMs - t.wallMs < ACK_GRACE_MS) continue;
+        if (t.acked || nowMs - t.wallMs < graceMs) continue;
         t.acked = true; // report once
         this.find(
           'ack-2xx',

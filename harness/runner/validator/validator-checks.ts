@@ -20,9 +20,17 @@ export function legName(actor: string): string {
   return LEG[actor] ?? `${actor} leg`;
 }
 
-/** Records the validator's result in `checks` at the end of a case (`nowMs` on the wall clock). */
-export function recordSipRuleChecks(checks: Checks, validator: SipValidator, nowMs: number): boolean {
-  const findings = validator.finish(nowMs);
+/**
+ * Records the validator's result in `checks` at the end of a case (`nowMs` on the wall clock);
+ * `ackGraceMs`: how old an unacknowledged 2xx must be to count (SipValidator.finish).
+ */
+export function recordSipRuleChecks(
+  checks: Checks,
+  validator: SipValidator,
+  nowMs: number,
+  ackGraceMs?: number,
+): boolean {
+  const findings = validator.finish(nowMs, ackGraceMs);
   const s = validator.stats;
   const seen = `${s.judged} SIP message(s) from the SBC (${s.sdp} SDP) judged against ${SIP_RULES.length} rules`;
   if (findings.length === 0) {
