@@ -212,6 +212,7 @@ class Leg {
     faults: SbcFaults,
     readonly record: SbcLegRecord,
     telephoneEventPt = 101,
+    multiCodecAnswer = false,
   ) {
     this.relayLeg = { side, endpoint };
     this.sdp = new SbcLegSdp(
@@ -221,6 +222,7 @@ class Leg {
       policy,
       faults,
       telephoneEventPt,
+      multiCodecAnswer,
     );
   }
 
@@ -636,7 +638,16 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
     if (this.has('rtp-reorder')) ep.reorderEvery = REORDER_EVERY;
     const tePt = this.has('te-pt-96') ? 96 : 101;
-    return new Leg(side, this.ua(side), ep, this.policy(side), this.config.faults, record, tePt);
+    return new Leg(
+      side,
+      this.ua(side),
+      ep,
+      this.policy(side),
+      this.config.faults,
+      record,
+      tePt,
+      this.has('multi-codec-answer'),
+    );
   }
 
   private async closeLeg(leg: Leg): Promise<void> {

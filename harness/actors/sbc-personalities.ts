@@ -35,6 +35,7 @@ export type SbcPersonalityName =
   | 'rtp-reorder'
   | 'session-refresh'
   | 'early-media'
+  | 'multi-codec-answer'
   | 'answer-in-reliable-183'
   | 'replaces-local';
 
@@ -249,6 +250,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §13.2.1 and §13.3.1.1 (an answer may come in a provisional response; the 2xx carries the same one), RFC 3960 §3 (gateway model: early media from the answering side), ITU-T E.180 and ETSI ES 201 970 (ringing tone 425 Hz, 1 s on, 4 s off)',
     onTheWire:
       'SIP/2.0 183 Session Progress with an SDP body toward the caller instead of 180 Ringing, RTP with a 425 Hz tone from the SBC before the 200 OK, and a 200 OK whose SDP is the 183’s.',
+  },
+  {
+    name: 'multi-codec-answer',
+    summary:
+      'Answers every SDP offer, on either side, with each codec of the offer it can bridge to the other leg (the one it uses first) and telephone-event, instead of the one codec it uses; it sends the first.',
+    reference:
+      'RFC 3264 §6.1 (an answer lists the formats of the offer the answerer is willing to use, in its order of preference) and §7 (the offerer may send any format listed in the answer, and may change among them without a new offer)',
+    onTheWire:
+      'm=audio lines with several payload types in the SBC’s answers (e.g. m=audio … RTP/AVP 9 8 0 101 to an offer of G.722, PCMA, PCMU), the RTP in the first of them.',
   },
   {
     name: 'answer-in-reliable-183',

@@ -310,5 +310,14 @@ describe('merge of load results', () => {
       /d.json: key "options" is missing/,
     );
     expect(() => asLoadResult('e.json', [])).toThrow(/e.json: not a load results object/);
+    // Rule counts that are not whole numbers would be added as text ("12" + "12" = "1212").
+    const counts = { calls: 12, sipJudged: 100, rtpJudged: 1000, callsBreakingRules: 0, callIdsDropped: 0 };
+    expect(() => asLoadResult('f.json', { ...ra, rules: { ...counts, calls: '12' } })).toThrow(
+      /f.json: "rules.calls" must be a whole number, 0 or more/,
+    );
+    expect(() => asLoadResult('g.json', { ...ra, rules: 7 })).toThrow(
+      /g.json: "rules" must be an object of counts/,
+    );
+    expect(asLoadResult('h.json', { ...ra, rules: counts }).rules).toEqual(counts);
   });
 });

@@ -13,6 +13,8 @@
  *   provider), caller-in-pai (its From) and update-for-hold (in-dialog hold/resume toward the
  *   provider) touch different SIP messages or headers; early-media (a 183 with SDP and
  *   ringback before the answer) acts only before the answer, where none of them does;
+ *   multi-codec-answer (more payload types in the SBC's answers) changes no header and no choice
+ *   of codec, only the m= lines of answers, which none of the others writes;
  * - sdp: te-pt-96 (the telephone-event payload type) and ptime-30 (a=ptime) change different
  *   SDP lines, and neither touches the RTP stream's identity; repacketize-60 re-frames the
  *   30 ms packets the peers then send into 60 ms ones (no SDP line, only packet sizes);
@@ -76,6 +78,7 @@ const GROUPS: Group[] = [
       'caller-in-pai',
       'update-for-hold',
       'early-media',
+      'multi-codec-answer',
     ],
   },
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local', 'rtp-reorder'] },
@@ -322,6 +325,26 @@ function seen(
           .some((m) => /^SIP\/2\.0 183 /m.test(m) && /^Content-Type: *application\/sdp/im.test(m)),
         what: 'a 183 Session Progress with an SDP body',
       };
+    case 'multi-codec-answer': {
+      // A 200 or 183 from the SBC's addresses whose m=audio line lists two audio codecs or more
+      // (telephone-event and comfort noise aside). Each message starts "--- <time> UDP <src> → <dst>".
+      const sbc = [profile.sbc.lan.address, profile.sbc.wan.address].map((a) => a.replace(/\./g, '\\.'));
+      const from = new RegExp(`^\\S+ \\S+ (?:${sbc.join('|')}):\\d+ →[^\\n]*\\nSIP\\/2\\.0 (?:200|183) `);
+      return {
+        ok: [...sip.values()]
+          .flatMap((t) => t.split(/^--- /m))
+          .some((m) => {
+            if (!from.test(m)) return false;
+            const pts = /^m=audio \d+ RTP\/S?AVP ((?:\d+ ?)+)$/m.exec(m)?.[1]?.trim().split(' ') ?? [];
+            const names = new Map([...m.matchAll(/^a=rtpmap:(\d+) ([^/\s]+)/gm)].map((x) => [x[1], x[2]]));
+            return (
+              pts.filter((pt) => !/^(telephone-event|CN)$/i.test(names.get(pt) ?? (pt === '13' ? 'CN' : '')))
+                .length >= 2
+            );
+          }),
+        what: 'an SDP answer from the SBC listing two audio codecs or more',
+      };
+    }
     case 'min-expires':
       // A 423 with Min-Expires to the OXO trunk, and a REGISTER asking that much afterwards.
       return {
