@@ -36,7 +36,13 @@ import {
   SipSendWatch,
   simulatorSipSenders,
 } from './sip-send-failures.ts';
-import { RtpValidator, recordRtpRuleChecks, recordSipRuleChecks, SipValidator } from './validator/index.ts';
+import {
+  isSipRuleCheck,
+  RtpValidator,
+  recordRtpRuleChecks,
+  recordSipRuleChecks,
+  SipValidator,
+} from './validator/index.ts';
 import { type Cell, type CheckRecord, exitCodeFor, type SipEvidenceMessage } from './verdict.ts';
 
 export interface RunOptions {
@@ -741,9 +747,22 @@ async function runCase(
     const ownMedia = calls.ownSendFailures();
     const ownSip = sipSends.own();
     const ownFailures = [...ownMedia, ...ownSip];
+    // A SIP rule the SBC broke stands whatever our own RTP did: only our own SIP could explain it.
+    const sipRulesBroken = ownSip.length === 0 ? failed.filter(isSipRuleCheck) : [];
     if (!caseChecked)
       cell = finish('ERROR', 'The case recorded no check (a verdict without evidence is a harness bug).', []);
-    else if (failed.length > 0 && ownFailures.length > 0)
+    else if (sipRulesBroken.length > 0 && ownMedia.length > 0) {
+      const rest = failed.filter((f) => !isSipRuleCheck(f));
+      cell = finish(
+        'NOK',
+        `${sipRulesBroken.map((f) => f.failure).join('; ')}.${
+          rest.length > 0
+            ? ` Our own media could not be sent (${ownMedia.join('; ')}), so these other failures are not held against the SBC: ${rest.map((f) => f.failure ?? f.name).join('; ')}.`
+            : ` (Our own media could not be sent meanwhile: ${ownMedia.join('; ')}; no SIP rule depends on it.)`
+        }`,
+        checks.records,
+      );
+    } else if (failed.length > 0 && ownFailures.length > 0)
       cell = finish(
         'ERROR',
         ownSendFailureComment(

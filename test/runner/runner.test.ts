@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadProfile } from '../../harness/config/profile.ts';
 import {
   buildResults,
+  type CaseContext,
   type Cell,
   matchesOnly,
   readJournal,
@@ -86,6 +87,24 @@ describe('runPlan', () => {
     );
   });
 
+  /**
+   * A call from pstn1 to Premium Deskphone 1, answered (one check), whose phone's RTP socket
+   * then closes under it, as a host failure would: none of its RTP leaves for 1.5 s.
+   */
+  async function callWithDeadRtp(ctx: CaseContext) {
+    const desk = ctx.oxo.extension('deskphone1');
+    const incoming = desk.nextIncoming();
+    const pstn = await ctx.provider.phone('pstn1').call(desk.did);
+    const leg = await incoming;
+    ctx.check.that('call answered', await pstn.established(), {
+      expected: 'answered',
+      observed: 'answered',
+    });
+    closeRtpSocketUnder(pstn);
+    await new Promise((r) => setTimeout(r, 1500));
+    return { pstn, leg };
+  }
+
   it('a case whose own media could not be sent is an ERROR naming it, not a NOK against the SBC', async () => {
     const ownMediaBroken = testCase({
       id: 'T-90',
@@ -93,17 +112,7 @@ describe('runPlan', () => {
       title: 'our RTP refused by our own socket',
       steps: ['a call whose PSTN phone cannot send its RTP'],
       async run(ctx) {
-        const desk = ctx.oxo.extension('deskphone1');
-        const incoming = desk.nextIncoming();
-        const pstn = await ctx.provider.phone('pstn1').call(desk.did);
-        const leg = await incoming;
-        ctx.check.that('call answered', await pstn.established(), {
-          expected: 'answered',
-          observed: 'answered',
-        });
-        // The phone's RTP socket closes under it, as a host failure would: none of its RTP leaves.
-        closeRtpSocketUnder(pstn);
-        await new Promise((r) => setTimeout(r, 1500));
+        const { pstn, leg } = await callWithDeadRtp(ctx);
         await leg.hangup();
         await pstn.ended();
       },
@@ -118,6 +127,36 @@ describe('runPlan', () => {
       /not held against the SBC: .*RTP from the provider side stopped reaching the OXO leg/,
     );
     expect(r.exitCode).toBe(2);
+  });
+
+  it('a SIP rule the SBC broke stays NOK though our own media could not be sent; only the other failures are not held against it', async () => {
+    const ownMediaAndBadBye = testCase({
+      id: 'T-92',
+      section: '6.1',
+      title: 'our RTP refused by our own socket, and the SBC relays the hang-up with a CSeq going back',
+      steps: ['a call whose PSTN phone cannot send its RTP; the PSTN phone hangs up'],
+      async run(ctx) {
+        const { pstn, leg } = await callWithDeadRtp(ctx);
+        // The SBC relays this BYE toward the OXO with a CSeq below its INVITE's there.
+        await pstn.hangup();
+        await Promise.race([leg.ended(), new Promise((r) => setTimeout(r, 2000))]);
+      },
+    });
+    const r = await runPlan({
+      ...base,
+      cases: [ownMediaAndBadBye],
+      outDir: tmp(),
+      caseTimeoutMs: 20_000,
+      faults: ['bye-cseq-backwards'],
+    });
+    const cell = r.results.cells[0]!;
+    expect(cell.verdict).toBe('NOK');
+    // RFC 3261 §12.2.1.1: the SBC's BYE toward the OXO goes back in CSeq, whatever our RTP did.
+    expect(cell.comment).toMatch(/^The SBC sent a request whose CSeq number goes back .*rule cseq-order\]/);
+    expect(cell.comment).toMatch(
+      /Our own media could not be sent \(the provider leg \(pstn1\): \d+ RTP packets not sent \(ERR_SOCKET_DGRAM_NOT_RUNNING\)\), so these other failures are not held against the SBC: .*RTP from the provider side stopped reaching the OXO leg/,
+    );
+    expect(r.exitCode).toBe(1);
   });
 
   it('a case whose own SIP could not be sent is an ERROR naming the message, not a NOK against the SBC', async () => {

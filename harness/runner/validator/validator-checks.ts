@@ -16,6 +16,17 @@ const LEG: Record<string, string> = {
 /** Longest message text kept as evidence. */
 const MAX_MESSAGE_CHARS = 2000;
 
+/** The name of a failed check that recordSipRuleChecks records for a rule broken on a leg. */
+const SIP_RULE_CHECK = /^SIP rule [\w-]+ on the /;
+
+/**
+ * Whether a check is one of the SIP validator's rules (recordSipRuleChecks): what the SBC sent
+ * broke a rule whatever our own RTP did, so a failure of ours to send media cannot explain it.
+ */
+export function isSipRuleCheck(r: { name: string }): boolean {
+  return SIP_RULE_CHECK.test(r.name);
+}
+
 export function legName(actor: string): string {
   return LEG[actor] ?? `${actor} leg`;
 }
