@@ -118,10 +118,10 @@ export interface OxoTrunkOptions {
   timers?: Partial<TimerConfig>;
 }
 
-/** One REGISTER sent by the trunk. */
 /** The longest Min-Expires of a 423 the trunk follows, s (a week). */
 const MAX_MIN_EXPIRES_S = 604_800;
 
+/** One REGISTER sent by the trunk. */
 export interface OxoRegistrationRecord {
   atMs: number;
   status: number;

@@ -384,7 +384,9 @@ export class Provider implements PhoneHost, ReferHost {
       const contactText = this.contactUri(c);
       const pe = c.params.find(([n]) => n.toLowerCase() === 'expires')?.[1];
       let exp = pe !== undefined && pe !== null && /^\d+$/.test(pe) ? Number(pe) : (headerExpires ?? 3600);
-      if (exp > 0 && exp < min) {
+      // RFC 3261 §10.3 step 7: 423 if and only if the interval is above 0, below an hour and
+      // below the registrar's minimum.
+      if (exp > 0 && exp < 3600 && exp < min) {
         tx.respond(createResponse(req, 423, { headers: [['Min-Expires', String(min)]] }));
         this.record(req, tx, { status: 423, verdict: 'ok', username, expires: exp });
         return;

@@ -73,8 +73,11 @@ const RTCP_INTERVAL_MS = 2500;
 
 /** With personality ssrc-change: the first new stream starts this long after the answer, ms. */
 const SSRC_CHANGE_AFTER_MS = 1000;
-/** The shortest registration of the OXO trunk the registrar takes under personality min-expires, s. */
-export const MIN_EXPIRES_PERSONALITY_S = 7200;
+/**
+ * The shortest registration of the OXO trunk the registrar takes under personality min-expires,
+ * s: below an hour, as RFC 3261 §10.3 step 7 allows a 423 only for an interval under one hour.
+ */
+export const MIN_EXPIRES_PERSONALITY_S = 1800;
 
 /** With personality port-change: each leg gets its re-INVITE with a new port this long after the answer, ms. */
 const PORT_CHANGE_AFTER_MS = 300;
@@ -212,7 +215,6 @@ class Leg {
     faults: SbcFaults,
     readonly record: SbcLegRecord,
     telephoneEventPt = 101,
-    multiCodecAnswer = false,
   ) {
     this.relayLeg = { side, endpoint };
     this.sdp = new SbcLegSdp(
@@ -222,7 +224,6 @@ class Leg {
       policy,
       faults,
       telephoneEventPt,
-      multiCodecAnswer,
     );
   }
 
@@ -638,16 +639,7 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     if (this.has('rtcp-reports')) ep.startRtcp(RTCP_INTERVAL_MS);
     if (this.has('rtp-reorder')) ep.reorderEvery = REORDER_EVERY;
     const tePt = this.has('te-pt-96') ? 96 : 101;
-    return new Leg(
-      side,
-      this.ua(side),
-      ep,
-      this.policy(side),
-      this.config.faults,
-      record,
-      tePt,
-      this.has('multi-codec-answer'),
-    );
+    return new Leg(side, this.ua(side), ep, this.policy(side), this.config.faults, record, tePt);
   }
 
   private async closeLeg(leg: Leg): Promise<void> {
@@ -797,6 +789,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
     far.record.callId = out.request.callId;
     let nearAnswer: string | undefined;
     let lastFarSdp: string | undefined;
+    // A reliable provisional with the answer relayed to the caller (the far side's own): its
+    // PRACK, which the 2xx must wait for (RFC 3262 §3).
+    let nearReliable: Promise<boolean> | undefined;
     // Personality early-media: the answer the caller got in the SBC's own 183, which the 2xx
     // must repeat (RFC 3261 §13.2.1: one answer per offer).
     let earlyAnswer = false;
@@ -826,7 +821,10 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       record.state = 'early';
       const sdp = isSdp(res) ? res.bodyText : undefined;
       if (sdp && offerText && onFarSdp(sdp) && nearAnswer) {
-        inv.progress(nearAnswer, { reliable: res.tokens('require').includes('100rel'), status: res.status });
+        const reliable = res.tokens('require').includes('100rel');
+        const sent = inv.progress(nearAnswer, { reliable, status: res.status });
+        // The first reliable one with the answer is the one the 2xx waits for.
+        if (reliable && inv.request.tokens('supported').includes('100rel')) nearReliable ??= sent;
       } else if (earlyAnswer) {
         // The caller has the SBC's 183 and hears ringback: a further 180 changes nothing.
       } else if (res.status === 180 && offerText && !nearAnswer && this.has('early-media')) {
@@ -871,30 +869,44 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
         await this.finish(call, 'sbc');
         return;
       }
-      this.wire(call, far);
-      let acked: Promise<Dialog>;
-      // Our offer in the 2xx (a late offer): the answer comes in the ACK.
-      let nearOffered = false;
-      if (
-        offerText &&
-        nearAnswer &&
+      // Personality answer-in-reliable-183: the answer in a reliable 183, the 200 after its PRACK
+      // and without SDP (RFC 3262 §3, RFC 3261 §13.2.1); not when the caller already has it
+      // reliably (a second reliable provisional must wait for the first's PRACK, §3).
+      const answerReliably =
+        offerText !== undefined &&
+        nearAnswer !== undefined &&
         !earlyAnswer &&
+        nearReliable === undefined &&
         this.has('answer-in-reliable-183') &&
-        inv.request.tokens('supported').includes('100rel')
-      ) {
-        // Personality answer-in-reliable-183: the answer in a reliable 183, the 200 after its
-        // PRACK and without SDP (RFC 3262 §3, RFC 3261 §13.2.1).
-        const pracked = await inv.progress(nearAnswer, { reliable: true, status: 183 });
-        if (!pracked || inv.cancelled || this.stopped) {
-          // No PRACK within 64*T1 (the INVITE was refused 500) or the caller gave up.
+        inv.request.tokens('supported').includes('100rel');
+      if (answerReliably) nearReliable = inv.progress(nearAnswer, { reliable: true, status: 183 });
+      // No 2xx before the PRACK of a reliable provisional that carried the answer (RFC 3262 §3).
+      // Meanwhile the caller may cancel, and the far side may hang up (its BYE is answered by its
+      // user agent: the call is not wired yet).
+      if (nearReliable) {
+        const pracked = await nearReliable;
+        if (!pracked || inv.cancelled || this.stopped || far.dialog.state === 'terminated') {
+          // No PRACK within 64*T1 (the INVITE was refused 500), the caller gave up (487), the
+          // far side hung up (480 to the caller), or the SBC stops.
+          if (far.dialog.state === 'terminated' && !inv.cancelled) inv.reject(480);
+          else if (this.stopped) inv.reject(503);
           await far.ua.bye(result.dialog).catch(() => undefined);
-          record.status = record.status ?? 500;
+          record.status = inv.cancelled
+            ? 487
+            : far.dialog.state === 'terminated'
+              ? 480
+              : (record.status ?? 500);
           record.state = 'failed';
           await this.finish(call, 'sbc');
           return;
         }
-        acked = inv.answer();
-      } else if (offerText && nearAnswer) acked = inv.answer(nearAnswer);
+      }
+      this.wire(call, far);
+      let acked: Promise<Dialog>;
+      // Our offer in the 2xx (a late offer): the answer comes in the ACK.
+      let nearOffered = false;
+      if (answerReliably) acked = inv.answer();
+      else if (offerText && nearAnswer) acked = inv.answer(nearAnswer);
       else {
         nearOffered = true;
         acked = inv.answer(near.sdp.createOffer(far.codec ? [far.codec] : [], 'sendrecv', far.codec));

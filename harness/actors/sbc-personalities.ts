@@ -35,7 +35,6 @@ export type SbcPersonalityName =
   | 'rtp-reorder'
   | 'session-refresh'
   | 'early-media'
-  | 'multi-codec-answer'
   | 'answer-in-reliable-183'
   | 'replaces-local';
 
@@ -64,11 +63,11 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
   {
     name: 'min-expires',
     summary:
-      'Its registrar takes no registration of the OXO trunk shorter than 7200 s: a REGISTER asking less is answered 423 Interval Too Brief with Min-Expires: 7200 (after the digest challenge, as any REGISTER), and one asking 7200 s or more is granted 7200 s.',
+      'Its registrar takes no registration of the OXO trunk shorter than 1800 s: a REGISTER asking more than 0 and less than 1800 s is answered 423 Interval Too Brief with Min-Expires: 1800 (after the digest challenge, as any REGISTER).',
     reference:
-      'RFC 3261 §10.3 step 7 (a registrar MAY refuse an interval below its minimum with 423 and Min-Expires), §10.2.8 (the UA may retry with an interval at least Min-Expires), §21.4.17 (423 Interval Too Brief)',
+      'RFC 3261 §10.3 step 7 (a registrar MAY answer 423 with its Min-Expires if and only if the interval asked is above zero, below one hour and below its minimum), §10.2.8 (the UA may retry with an interval at least Min-Expires), §21.4.17 (423 Interval Too Brief)',
     onTheWire:
-      'SIP/2.0 423 Interval Too Brief with Min-Expires: 7200 to the OXO trunk’s REGISTER with Expires: 3600, then a REGISTER with Expires: 7200 answered 200 with Contact …;expires=7200.',
+      'SIP/2.0 423 Interval Too Brief with Min-Expires: 1800 to the OXO trunk’s REGISTER with a shorter Expires (600 in the personality test’s profile), then a REGISTER with Expires: 1800 answered 200 with Contact …;expires=1800.',
   },
   {
     name: 'ruri-did',
@@ -250,15 +249,6 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3261 §13.2.1 and §13.3.1.1 (an answer may come in a provisional response; the 2xx carries the same one), RFC 3960 §3 (gateway model: early media from the answering side), ITU-T E.180 and ETSI ES 201 970 (ringing tone 425 Hz, 1 s on, 4 s off)',
     onTheWire:
       'SIP/2.0 183 Session Progress with an SDP body toward the caller instead of 180 Ringing, RTP with a 425 Hz tone from the SBC before the 200 OK, and a 200 OK whose SDP is the 183’s.',
-  },
-  {
-    name: 'multi-codec-answer',
-    summary:
-      'Answers every SDP offer, on either side, with each codec of the offer it can bridge to the other leg (the one it uses first) and telephone-event, instead of the one codec it uses; it sends the first.',
-    reference:
-      'RFC 3264 §6.1 (an answer lists the formats of the offer the answerer is willing to use, in its order of preference) and §7 (the offerer may send any format listed in the answer, and may change among them without a new offer)',
-    onTheWire:
-      'm=audio lines with several payload types in the SBC’s answers (e.g. m=audio … RTP/AVP 9 8 0 101 to an offer of G.722, PCMA, PCMU), the RTP in the first of them.',
   },
   {
     name: 'answer-in-reliable-183',

@@ -65,8 +65,9 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
       password: string;
       maxExpires: number;
       /**
-       * The shortest registration it accepts, seconds: a contact asking less (not 0) gets 423
-       * Interval Too Brief with Min-Expires (RFC 3261 §10.3 step 7; personality min-expires).
+       * The shortest registration it accepts, seconds: a contact asking less (not 0, and less than
+       * an hour) gets 423 Interval Too Brief with Min-Expires (RFC 3261 §10.3 step 7; personality
+       * min-expires).
        */
       minExpires?: number;
       /** Answer wrong credentials with a fresh 401 challenge instead of 403 (personality rechallenge-bad-password). */
@@ -205,10 +206,11 @@ export class SbcRegistrar extends EventEmitter<SbcRegistrarEvents> {
       const raw = getParam(c.params, 'expires');
       return raw !== undefined && raw !== null && /^\d+$/.test(raw) ? Number(raw) : (headerExpires ?? 3600);
     };
-    // RFC 3261 §10.3 step 7: an interval below the registrar's minimum (0 removes, and is not
-    // one) is refused as a whole with the minimum it takes; no binding changes.
+    // RFC 3261 §10.3 step 7: 423 if and only if an interval is above 0 (0 removes), below one
+    // hour and below the registrar's minimum; the request is refused as a whole, no binding changes.
     const min = this.opts.minExpires;
-    if (min !== undefined && req.contacts.some((c) => askedOf(c) !== 0 && askedOf(c) < min)) {
+    const tooBrief = (e: number) => min !== undefined && e > 0 && e < 3600 && e < min;
+    if (min !== undefined && req.contacts.some((c) => tooBrief(askedOf(c)))) {
       record(423, { username: v.username });
       tx.respond(createResponse(req, 423, { headers: [['Min-Expires', String(min)]] }));
       return;

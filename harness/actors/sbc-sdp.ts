@@ -103,11 +103,6 @@ export class SbcLegSdp {
     private readonly faults: SbcFaults,
     /** Payload type of telephone-event in the offers this leg makes (personality te-pt-96: 96). */
     private readonly telephoneEventPt = 101,
-    /**
-     * Answer with every codec of the offer this side can bridge, the one in use first
-     * (personality multi-codec-answer), instead of that one alone.
-     */
-    private readonly multiCodecAnswer = false,
   ) {
     this.endpoint = new SdpEndpoint({ address, username: 'sbc', sessionName: 'reference-sbc', media: [] });
   }
@@ -178,9 +173,7 @@ export class SbcLegSdp {
       otherCodec,
     );
     this.endpoint.prefs = { ...this.endpoint.prefs, media: [this.prefs(codecs, direction)] };
-    // RFC 3264 §6.1: an answer may list several of the offer's formats; the first is the one the
-    // SBC sends, and the offerer may send any of them (§7).
-    const r = this.endpoint.createAnswer(p.value, this.multiCodecAnswer ? {} : { maxCodecs: 1 });
+    const r = this.endpoint.createAnswer(p.value, { maxCodecs: 1 });
     if (!r.acceptable) return { ok: false, reason: r.media.map((m) => m.reason ?? '').join('; ') };
     const n = this.interpret(p.value, r.answer, false);
     if (!n) return { ok: false, reason: 'no usable codec in the answer' };

@@ -1323,8 +1323,9 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
   /**
    * 183 Session Progress with early media SDP. `reliable` sends it with Require: 100rel and
    * retransmits it until PRACK (when the caller supports 100rel). Resolves true when a reliable
-   * one was PRACKed (at once for one sent unreliably), false when it never will be (no PRACK
-   * within 64*T1, the dialog ended, or the INVITE was answered already).
+   * one was PRACKed, and at once for one not asked to be reliable; false when it never will be:
+   * asked to be reliable but sent unreliably (the caller has no 100rel in Supported), no PRACK
+   * within 64*T1, the dialog ended, or the INVITE was answered already.
    */
   progress(sdp?: string, opts: { reliable?: boolean; status?: number } = {}): Promise<boolean> {
     if (this.tx.answered) return Promise.resolve(false);
@@ -1341,7 +1342,7 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
       ...(sdp ? { body: sdp, contentType: 'application/sdp' } : {}),
     });
     if (sdp && d) d.localSdp = sdp;
-    if (!reliable || !d) return Promise.resolve(true);
+    if (!reliable || !d) return Promise.resolve(opts.reliable !== true);
     {
       let settle: (pracked: boolean) => void = () => undefined;
       const pracked = new Promise<boolean>((r) => {

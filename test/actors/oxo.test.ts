@@ -78,24 +78,26 @@ describe('OXO trunk registration', () => {
   });
 
   it('asks again with the Min-Expires of a 423 Interval Too Brief, and keeps it for its refreshes', async () => {
-    // A registrar whose minimum (5000 s) is above the trunk's 3600 s (RFC 3261 §10.3 step 7).
-    const { sbc, oxo } = await setup({}, 7200, 5000);
+    // A registrar whose minimum (1800 s) is above the trunk's 600 s, both under an hour (RFC 3261
+    // §10.3 step 7 allows a 423 then only).
+    const { sbc, oxo } = await setup({ registerExpires: 600 }, 3600, 1800);
     expect(oxo.registered).toBe(true);
     expect(oxo.registrations[0]).toMatchObject({
       status: 200,
       challenged: true,
-      expires: 5000,
-      intervalTooBrief: 5000,
+      expires: 1800,
+      intervalTooBrief: 1800,
     });
     expect(sbc.registrations.map((r) => r.status)).toContain(423);
     expect(sbc.registered('oxo')).toHaveLength(1);
-    // The refresh asks 5000 s at once: no 423 again.
+    // The refresh asks 1800 s at once: no 423 again.
     const refused = sbc.registrations.filter((r) => r.status === 423).length;
     expect(await oxo.register()).toBe(200);
     expect(sbc.registrations.filter((r) => r.status === 423)).toHaveLength(refused);
     expect(oxo.registrations[1]?.intervalTooBrief).toBeUndefined();
-    // Without a minimum above its interval, the trunk never sees a 423.
-    const plain = await setup();
+    // Without a minimum above its interval, the trunk never sees a 423; nor with one above an
+    // hour, which may not refuse the trunk's 3600 s.
+    const plain = await setup({}, 7200, 5000);
     expect(plain.oxo.registrations[0]?.intervalTooBrief).toBeUndefined();
     expect(plain.sbc.registrations.some((r) => r.status === 423)).toBe(false);
   });

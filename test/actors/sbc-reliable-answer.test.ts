@@ -14,9 +14,26 @@ import { PCMA_TE, ringThenAnswer, toneLevel, until, useSbcRigs } from '../suppor
 
 const { legs, rig } = useSbcRigs();
 
-async function callThrough(support100rel: boolean) {
+/** The provider answers in a reliable 183 with its SDP, and sends its 200 once that is PRACKed. */
+function answerReliably(r: Awaited<ReturnType<typeof rig>>): Promise<MediaLeg> {
+  return new Promise((resolve, reject) => {
+    r.provider.ua.once('invite', (inv) => {
+      void (async () => {
+        const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.provider, prefs: PCMA_TE });
+        legs.push(media);
+        const a = media.acceptOffer(inv.offer ?? '');
+        if (!a.ok) throw new Error(a.reason);
+        expect(await inv.progress(a.answer, { reliable: true, status: 183 })).toBe(true);
+        await inv.answer(a.answer);
+        resolve(media);
+      })().catch(reject);
+    });
+  });
+}
+
+async function callThrough(support100rel: boolean, farReliable = false) {
   const r = await rig({ personalities: ['answer-in-reliable-183'] });
-  const provider = ringThenAnswer(r, legs, 200);
+  const provider = farReliable ? answerReliably(r) : ringThenAnswer(r, legs, 200);
   const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.oxo, prefs: PCMA_TE });
   legs.push(media);
   // The caller's SIP as it left and arrived, in order.
@@ -45,7 +62,8 @@ async function callThrough(support100rel: boolean) {
     }
   });
   const out = await inv.result;
-  if (out.status === 200 && out.response && out.response.body.length > 0)
+  // The 2xx's SDP is the answer only when none came reliably before it (RFC 3261 §13.2.1).
+  if (early === undefined && out.status === 200 && out.response && out.response.body.length > 0)
     expect(media.acceptAnswer(out.response.bodyText).ok).toBe(true);
   return { r, out, media, provider: await provider, early, wire };
 }
@@ -68,6 +86,24 @@ describe('reference SBC personality answer-in-reliable-183', () => {
     c.media.play(toneSource(700, 8000));
     expect(await until(() => toneLevel(c.media, 1000) > 0.05)).toBe(true);
     expect(await until(() => toneLevel(c.provider, 700) > 0.05)).toBe(true);
+  });
+
+  it('the far side’s own reliable 183 with its answer: relayed reliably, one reliable 183 only, and the 200 only after its PRACK', async () => {
+    const c = await callThrough(true, true);
+    expect(c.out.status).toBe(200);
+    const reliable = c.wire.filter(
+      (w) => w.dir === 'in' && w.first === '183 INVITE' && w.require === '100rel',
+    );
+    // RFC 3262 §3: no second reliable provisional before the first is PRACKed (the personality
+    // stands aside: the caller already has the answer reliably).
+    expect(new Set(reliable.map((w) => w.hasBody))).toEqual(new Set([true]));
+    const firstReliable = c.wire.findIndex((w) => w.dir === 'in' && w.first === '183 INVITE');
+    const prack = c.wire.findIndex((w) => w.dir === 'out' && w.first === 'PRACK');
+    const ok = c.wire.findIndex((w) => w.dir === 'in' && w.first === '200 INVITE');
+    expect(prack).toBeGreaterThan(firstReliable);
+    // No 2xx before the PRACK of a reliable provisional that carried SDP (RFC 3262 §3).
+    expect(ok).toBeGreaterThan(prack);
+    expect(c.wire.filter((w) => w.dir === 'out' && w.first === 'PRACK')).toHaveLength(1);
   });
 
   it('a caller without 100rel in Supported gets no 183 and the answer in the 200, as by default', async () => {
