@@ -14,26 +14,9 @@ import { PCMA_TE, ringThenAnswer, toneLevel, until, useSbcRigs } from '../suppor
 
 const { legs, rig } = useSbcRigs();
 
-/** The provider answers in a reliable 183 with its SDP, and sends its 200 once that is PRACKed. */
-function answerReliably(r: Awaited<ReturnType<typeof rig>>): Promise<MediaLeg> {
-  return new Promise((resolve, reject) => {
-    r.provider.ua.once('invite', (inv) => {
-      void (async () => {
-        const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.provider, prefs: PCMA_TE });
-        legs.push(media);
-        const a = media.acceptOffer(inv.offer ?? '');
-        if (!a.ok) throw new Error(a.reason);
-        expect(await inv.progress(a.answer, { reliable: true, status: 183 })).toBe(true);
-        await inv.answer(a.answer);
-        resolve(media);
-      })().catch(reject);
-    });
-  });
-}
-
 async function callThrough(support100rel: boolean, farReliable = false) {
   const r = await rig({ personalities: ['answer-in-reliable-183'] });
-  const provider = farReliable ? answerReliably(r) : ringThenAnswer(r, legs, 200);
+  const provider = ringThenAnswer(r, legs, 200, { reliable: farReliable });
   const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.oxo, prefs: PCMA_TE });
   legs.push(media);
   // The caller's SIP as it left and arrived, in order.

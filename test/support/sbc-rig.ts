@@ -44,8 +44,15 @@ export function toneLevel(leg: MediaLeg, hz: number, ms = 300): number {
 /**
  * The provider's next call: it rings (180 without SDP) and answers after `ringMs` with a PCMA
  * media leg of its own (pushed to `legs`, closed after the test); resolves with that leg.
+ * `reliable`: instead of ringing, it gives its answer in a reliable 183 (RFC 3262) and sends the
+ * 200, with the same SDP, once that is PRACKed.
  */
-export function ringThenAnswer(r: SbcRig, legs: MediaLeg[], ringMs: number): Promise<MediaLeg> {
+export function ringThenAnswer(
+  r: SbcRig,
+  legs: MediaLeg[],
+  ringMs: number,
+  opts: { reliable?: boolean } = {},
+): Promise<MediaLeg> {
   return new Promise((resolve, reject) => {
     r.provider.ua.once('invite', (inv) => {
       void (async () => {
@@ -53,8 +60,13 @@ export function ringThenAnswer(r: SbcRig, legs: MediaLeg[], ringMs: number): Pro
         legs.push(media);
         const a = media.acceptOffer(inv.offer ?? '');
         if (!a.ok) throw new Error(a.reason);
-        inv.ring();
-        await sleep(ringMs);
+        if (opts.reliable) {
+          if (!(await inv.progress(a.answer, { reliable: true, status: 183 })))
+            throw new Error('the reliable 183 was never PRACKed');
+        } else {
+          inv.ring();
+          await sleep(ringMs);
+        }
         await inv.answer(a.answer);
         resolve(media);
       })().catch(reject);
