@@ -1116,6 +1116,12 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
     this.ua.transactions.sendRequest(c, this.target);
   }
 
+  /**
+   * The RSeq of the last reliable provisional PRACKed, by early dialog (RFC 3262 §4); made on the
+   * first one (most calls have none).
+   */
+  private rseqs: Map<string, number> | undefined;
+
   private onResponse(req: SipRequest, res: SipResponse, flow: Flow): void {
     if (req !== this.request) return;
     this.responses.push(res);
@@ -1139,7 +1145,18 @@ export class OutgoingInvite extends EventEmitter<OutgoingInviteEvents> {
           }
         }
         if (d && res.body.length > 0) d.remoteSdp = res.bodyText;
-        if (d && res.tokens('require').includes('100rel')) this.sendPrack(d, res);
+        if (d && res.tokens('require').includes('100rel')) {
+          // RFC 3262 §4: the first reliable provisional of a dialog is PRACKed, then each one RSeq
+          // higher; a retransmission is not PRACKed again (its PRACK retransmits itself), and one
+          // out of order (a gap) MUST NOT be PRACKed at all.
+          const rseq = Number(res.get('rseq')?.trim());
+          this.rseqs ??= new Map();
+          const last = this.rseqs.get(key);
+          if (Number.isInteger(rseq) && (last === undefined || rseq === last + 1)) {
+            this.rseqs.set(key, rseq);
+            this.sendPrack(d, res);
+          }
+        }
       }
       return;
     }
