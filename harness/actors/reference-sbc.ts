@@ -823,8 +823,10 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       if (sdp && offerText && onFarSdp(sdp) && nearAnswer) {
         const reliable = res.tokens('require').includes('100rel');
         const sent = inv.progress(nearAnswer, { reliable, status: res.status });
-        // The first reliable one with the answer is the one the 2xx waits for.
-        if (reliable && inv.request.tokens('supported').includes('100rel')) nearReliable ??= sent;
+        // The first reliable one with the answer is the one the 2xx waits for (reliable when the
+        // far side's was and the caller supports 100rel, or whenever the caller requires it).
+        if ((reliable && inv.request.tokens('supported').includes('100rel')) || inv.requires100rel)
+          nearReliable ??= sent;
       } else if (earlyAnswer) {
         // The caller has the SBC's 183 and hears ringback: a further 180 changes nothing.
       } else if (res.status === 180 && offerText && !nearAnswer && this.has('early-media')) {
@@ -834,7 +836,9 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
           earlyAnswer = true;
           nearAnswer = b.answer;
           this.apply(call, near, b.negotiated);
-          inv.progress(nearAnswer, { status: 183 });
+          const sent = inv.progress(nearAnswer, { status: 183 });
+          // A caller that requires 100rel gets it reliably: the 2xx waits for its PRACK.
+          if (inv.requires100rel) nearReliable ??= sent;
           call.relay.startRingback(near.relayLeg);
         } else inv.ring();
       } else if (res.status === 180) inv.ring();

@@ -110,6 +110,9 @@ export interface UserAgentEvents {
   dialog: [Dialog];
 }
 
+/** The option-tags our UAS supports in a Require (RFC 3262, RFC 4028, RFC 3891). */
+const UAS_OPTION_TAGS: ReadonlySet<string> = new Set(['100rel', 'timer', 'replaces']);
+
 export class UserAgent extends EventEmitter<UserAgentEvents> {
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
@@ -650,6 +653,15 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       return;
     }
     if (req.method === 'INVITE') {
+      // RFC 3261 §8.2.2.3: an option-tag in Require this UAS does not support gets 420, naming it
+      // in Unsupported (read only when the INVITE has a Require).
+      if (req.has('require')) {
+        const unknown = req.tokens('require').filter((t) => !UAS_OPTION_TAGS.has(t.toLowerCase()));
+        if (unknown.length > 0) {
+          tx.respond(createResponse(req, 420, { headers: [['Unsupported', unknown.join(', ')]] }));
+          return;
+        }
+      }
       const se = sessionExpiresOf(req);
       const minSE = this.opts.minSE ?? DEFAULT_MIN_SE;
       if (se && se.interval < minSE) {
@@ -1330,11 +1342,23 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
     return res;
   }
 
-  /** 180 Ringing (creates the early dialog). */
+  /**
+   * 180 Ringing (creates the early dialog); reliably when the INVITE requires 100rel (RFC 3262
+   * §3: every provisional response but 100 then is).
+   */
   ring(): void {
     if (this.tx.answered) return;
+    if (this.requires100rel) {
+      void this.progress(undefined, { reliable: true, status: 180 });
+      return;
+    }
     this.ensureDialog('early');
     this.respond(180);
+  }
+
+  /** Whether the INVITE has 100rel in Require: its provisional responses must then be reliable. */
+  get requires100rel(): boolean {
+    return this.request.has('require') && this.request.tokens('require').includes('100rel');
   }
 
   /**
@@ -1347,7 +1371,10 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
   progress(sdp?: string, opts: { reliable?: boolean; status?: number } = {}): Promise<boolean> {
     if (this.tx.answered) return Promise.resolve(false);
     const d = this.ensureDialog('early');
-    const reliable = opts.reliable === true && this.request.tokens('supported').includes('100rel');
+    // Reliable when asked and the caller supports it, and always when the caller requires it.
+    const reliable =
+      (opts.reliable === true && this.request.tokens('supported').includes('100rel')) ||
+      this.requires100rel;
     const headers: Array<[string, string]> = reliable
       ? [
           ['Require', '100rel'],
