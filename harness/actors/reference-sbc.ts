@@ -781,10 +781,12 @@ export class ReferenceSbc extends EventEmitter<ReferenceSbcEvents> {
       target: route.target,
       from: route.from,
       to: route.to,
-      headers: route.headers,
+      // Personality require-100rel: every provisional response of the far side must be reliable
+      // (RFC 3262 §3), which the SBC's own user agent PRACKs.
+      headers: this.has('require-100rel') ? [...route.headers, ['Require', '100rel']] : route.headers,
       body: farOffer,
       ...(route.credentials ? { credentials: route.credentials } : {}),
-      support100rel: req.tokens('supported').includes('100rel'),
+      support100rel: this.has('require-100rel') || req.tokens('supported').includes('100rel'),
     });
     far.record.callId = out.request.callId;
     let nearAnswer: string | undefined;

@@ -36,6 +36,7 @@ export type SbcPersonalityName =
   | 'session-refresh'
   | 'early-media'
   | 'answer-in-reliable-183'
+  | 'require-100rel'
   | 'replaces-local';
 
 /** One row of the personality table. */
@@ -258,6 +259,15 @@ export const SBC_PERSONALITIES: readonly SbcPersonalityInfo[] = Object.freeze([
       'RFC 3262 §3 (a reliable provisional response; no 2xx before the PRACK of one that carried SDP), RFC 3261 §13.2.1 (the answer may be in a reliable provisional response; the UAC takes the first answer and ignores SDP in later responses to the INVITE), RFC 3264 §4',
     onTheWire:
       'SIP/2.0 183 Session Progress with Require: 100rel, an RSeq and the SDP answer toward the caller, a PRACK from the caller answered 200, then SIP/2.0 200 OK to the INVITE with no body.',
+  },
+  {
+    name: 'require-100rel',
+    summary:
+      'Sends the INVITE of each call it relays, toward the OXO or toward the provider, with Require: 100rel (and 100rel in Supported), so that the far side must send its provisional responses reliably; it PRACKs each in order.',
+    reference:
+      'RFC 3262 §3 (a UAC may require reliable provisional responses; the UAS then sends each one but 100 reliably, or refuses the INVITE with 420) and §4 (the UAC PRACKs them in order), RFC 3261 §8.2.2.3 (420 Bad Extension for an option-tag the UAS does not support)',
+    onTheWire:
+      'INVITEs from the SBC with Require: 100rel, 180 Ringing from the OXO’s extensions and the provider’s phones with Require: 100rel and an RSeq, and a PRACK from the SBC for each.',
   },
   {
     name: 'replaces-local',

@@ -1373,8 +1373,7 @@ export class IncomingInvite extends EventEmitter<IncomingInviteEvents> {
     const d = this.ensureDialog('early');
     // Reliable when asked and the caller supports it, and always when the caller requires it.
     const reliable =
-      (opts.reliable === true && this.request.tokens('supported').includes('100rel')) ||
-      this.requires100rel;
+      (opts.reliable === true && this.request.tokens('supported').includes('100rel')) || this.requires100rel;
     const headers: Array<[string, string]> = reliable
       ? [
           ['Require', '100rel'],

@@ -1,9 +1,11 @@
 /**
- * The reference SBC's personality answer-in-reliable-183 on the wire, between the stand-ins:
+ * The reference SBC's personalities answer-in-reliable-183 and require-100rel on the wire,
+ * between the stand-ins. answer-in-reliable-183:
  * once the far side answers, the caller gets the SBC's SDP answer in a reliable 183 (Require:
  * 100rel, RSeq), PRACKs it, and only then gets a 200 OK without SDP (RFC 3262 §3, RFC 3261
  * §13.2.1); the call carries audio both ways on the 183's answer. A caller without 100rel in
- * Supported gets the answer in the 200, as by default.
+ * Supported gets the answer in the 200, as by default. require-100rel: the SBC's INVITE toward the
+ * provider requires 100rel, the provider's 180 is then reliable and the SBC PRACKs it (RFC 3262).
  */
 import { describe, expect, it } from 'vitest';
 import { toneSource } from '../../harness/actors/audio-sources.ts';
@@ -97,5 +99,36 @@ describe('reference SBC personality answer-in-reliable-183', () => {
     expect(c.wire.some((w) => w.first === 'PRACK')).toBe(false);
     c.provider.play(toneSource(1000, 8000));
     expect(await until(() => toneLevel(c.media, 1000) > 0.05)).toBe(true);
+  });
+
+  it('require-100rel: the SBC’s INVITE requires 100rel, the far side’s 180 comes reliably and the SBC PRACKs it', async () => {
+    const r = await rig({ personalities: ['require-100rel'] });
+    const seen: Array<{ dir: string; first: string; require: string; rseq: boolean }> = [];
+    r.provider.ua.transport.on('trace', (t: TraceEvent) => {
+      const m = t.message;
+      if (!m) return;
+      seen.push({
+        dir: t.direction,
+        first: m.isRequest ? m.method : `${m.status} ${m.cseq?.method ?? ''}`,
+        require: m.tokens('require').join(','),
+        rseq: m.get('rseq') !== undefined,
+      });
+    });
+    const provider = ringThenAnswer(r, legs, 200);
+    const media = await MediaLeg.open({ localAddress: RIG_ADDRESSES.oxo, prefs: PCMA_TE });
+    legs.push(media);
+    const out = await r.oxo.ua.invite({
+      method: 'INVITE',
+      uri: r.lanUri('0301234567'),
+      body: media.createOffer(),
+    }).result;
+    expect(out.status).toBe(200);
+    await provider;
+    expect(seen.find((w) => w.dir === 'in' && w.first === 'INVITE')?.require).toBe('100rel');
+    expect(seen.find((w) => w.dir === 'out' && w.first === '180 INVITE')).toMatchObject({
+      require: '100rel',
+      rseq: true,
+    });
+    expect(seen.filter((w) => w.dir === 'in' && w.first === 'PRACK')).toHaveLength(1);
   });
 });

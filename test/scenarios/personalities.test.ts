@@ -30,6 +30,8 @@
  *   with caller-in-pai, which would leave the OXO no caller at all. no-display-name (the
  *   caller's name left out of the From and P-Asserted-Identity the SBC writes) touches only the
  *   display-names of those headers, which caller-in-from keeps where the others would hide them.
+ *   require-100rel (Require: 100rel on the SBC's INVITEs, so the phones' 180s are reliable and
+ *   PRACKed) acts on provisional responses only, which none of the others touches.
  * - media-port: port-change, apart from update-for-hold (its re-INVITEs of the SBC's own would
  *   mix with the relayed ones) and from ssrc-change (its new ports start new SSRCs), with
  *   ptime-10, which cannot share a run with ptime-30 (one a=ptime wins) and only changes a=ptime;
@@ -84,7 +86,14 @@ const GROUPS: Group[] = [
   { name: 'sdp', personalities: ['te-pt-96', 'ptime-30', 'repacketize-60', 'hold-local', 'rtp-reorder'] },
   {
     name: 'rtp-stream',
-    personalities: ['ssrc-change', 'rtcp-reports', 'offerless-reinvite', 'caller-in-from', 'no-display-name'],
+    personalities: [
+      'ssrc-change',
+      'rtcp-reports',
+      'offerless-reinvite',
+      'caller-in-from',
+      'no-display-name',
+      'require-100rel',
+    ],
   },
   { name: 'media-port', personalities: ['port-change', 'ptime-10', 'options-404', 'answer-in-reliable-183'] },
   {
@@ -327,6 +336,20 @@ function seen(
           .some((m) => /^SIP\/2\.0 183 /m.test(m) && /^Content-Type: *application\/sdp/im.test(m)),
         what: 'a 183 Session Progress with an SDP body',
       };
+    case 'require-100rel': {
+      // An INVITE from the SBC's addresses with Require: 100rel, and a reliable 180 toward it.
+      const sbc = [profile.sbc.lan.address, profile.sbc.wan.address].map((a) => a.replace(/\./g, '\\.'));
+      const from = new RegExp(`^\\S+ \\S+ (?:${sbc.join('|')}):\\d+ →[^\\n]*\\nINVITE `);
+      const msgs = [...sip.values()].flatMap((t) => t.split(/^--- /m));
+      return {
+        ok:
+          msgs.some((m) => from.test(m) && /^Require: *100rel/im.test(m)) &&
+          msgs.some(
+            (m) => /^SIP\/2\.0 180 /m.test(m) && /^Require: *100rel/im.test(m) && /^RSeq: *\d+/im.test(m),
+          ),
+        what: 'an INVITE from the SBC with Require: 100rel, and a 180 with Require: 100rel and an RSeq',
+      };
+    }
     case 'min-expires':
       // A 423 with Min-Expires to the OXO trunk, and a REGISTER asking that much afterwards.
       return {
