@@ -338,7 +338,7 @@ describe('load breakage: what broke, by kind', () => {
     const cseq = rec(1, {
       shape: 'hold',
       failures: [
-        'SIP rules: The SBC sent a request whose CSeq number goes back or is used again on the provider leg (SBC WAN side): BYE has CSeq 0 [RFC 3261 §12.2.1.1, rule cseq-order] (offending: BYE sip:provider@127.0.10.1:5060 SIP/2.0)',
+        'SIP rules: The SBC sent a request whose CSeq number goes back or is used again on the provider leg (SBC WAN side): BYE has CSeq 0 [RFC 3261 §12.2.1.1, rule cseq-order] (offending: BYE sip:provider@provider.invalid SIP/2.0)',
       ],
     });
     // An RTP rule whose words say "audio" is still not degraded audio.

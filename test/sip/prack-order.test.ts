@@ -9,8 +9,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMessage, type SipRequest, UserAgent } from '../../harness/sip/index.ts';
 
-const UAC = '127.0.86.5';
-const UAS = '127.0.86.6';
+const UAC = '127.0.102.5';
+const UAS = '127.0.102.6';
 const TIMERS = { t1: 50, t2: 400, t4: 500 };
 
 const stops: Array<() => Promise<void> | void> = [];

@@ -174,6 +174,12 @@ export const ADDRESS_BLOCKS: readonly AddressBlock[] = [
     files: ['test/actors/no-ack-cleanup.test.ts'],
   },
   {
+    octets: [102],
+    fixedPorts: false,
+    owner: 'reliable provisional responses (RFC 3262) of our user agent against a bare UDP peer',
+    files: ['test/sip/prack-order.test.ts'],
+  },
+  {
     octets: [88],
     fixedPorts: false,
     owner: 'robustness: per-source limits of the SIP transport and transaction layers, log summaries',
