@@ -17,9 +17,12 @@
  *     before it matched at, and against the whole sent envelope when that finds no match
  *     inside that range (the first window, after a shift larger than `nearMs`, after a gap):
  *     the whole search costs the length of the sent envelope per window, which made the
- *     measurement quadratic in the call's length. Windows that do not match (silence, a gap, a
- *     steady tone) are left out, and so is a window whose lag no overlapping neighbour
- *     confirms (within 3 ms): a chance match does not repeat.
+ *     measurement quadratic in the call's length; up to WHOLE_EVERY_MISS, every window that
+ *     fails near is searched whole. Windows that do not match (silence, a gap, a steady tone)
+ *     are left out, and so is a window whose lag no overlapping neighbour confirms (within
+ *     3 ms) unless it matched all but perfectly (SELF_EVIDENT_PEAK): a chance match does not
+ *     repeat. A chance match must not start an alignment either: a new lag needs `newPeak`,
+ *     and a window must be the sent envelope scaled (corrAt, MAX_NEGATIVE_OFFSET).
  *  2. Timing: each sent chunk was stamped when it left (`atMs`), each received chunk when
  *     it arrived. For every received chunk starting at recording index r, the sent sample
  *     j = r − L left at s(j) (its chunk's stamp plus its offset in the chunk, so a
@@ -51,8 +54,13 @@ export interface OneWayDelayOptions {
   windowMs?: number;
   /** Envelope step, ms: the resolution of the content alignment (default 1). */
   hopMs?: number;
-  /** Normalised envelope correlation a window needs to count as aligned (default 0.8). */
+  /**
+   * Normalised envelope correlation a window needs to count as aligned at a lag already found
+   * (default 0.8); and at a new lag, one no window matched at before (default 0.9, see
+   * NEW_ALIGNMENT_PEAK).
+   */
   minPeak?: number;
+  newPeak?: number;
   /** Length of the received windows aligned one by one, ms (default 240). */
   spanMs?: number;
   /**
@@ -154,6 +162,40 @@ function rmsEnvelopeInt16(samples: Int16Array, n: number, hop: number, half: num
 /** Envelope steps around a known lag searched before the whole near range. */
 const CLOSE = 8;
 
+/**
+ * Correlation a window needs at a new lag (one no window matched at before): a chance match
+ * must not start an alignment. A window of 240 ms holds about eight of the marked tone's
+ * levels, so an unrelated envelope (the audio a leg received before the tones, another call's)
+ * reaches 0.8 at some lag of a search over the whole sent envelope in about one window of six
+ * or seven, and its overlapping neighbours, which share most of its content, confirm it; 0.9
+ * happens far less often by chance, and the true lag of a clear stream gives 0.97 and more. A
+ * window at a lag found before still needs `minPeak` only (a lost packet or a codec lowers it).
+ */
+const NEW_ALIGNMENT_PEAK = 0.9;
+
+/**
+ * Largest offset below zero, as a part of the window's mean, of the line a received window fits
+ * the sent envelope with (see corrAt). Measured on the load's transfers through the embedded
+ * SBC (about 2000 windows at a correlation of 0.95 or more): the true alignments lie within
+ * ±0.1; the chance matches of windows of audio and silence, at −1 to −5.
+ */
+const MAX_NEGATIVE_OFFSET = 0.5;
+
+/**
+ * Correlation at which a matched window needs no neighbour to confirm it: about five standard
+ * deviations above what an unrelated window of eight levels reaches at its best lag.
+ */
+const SELF_EVIDENT_PEAK = 0.98;
+
+/**
+ * Longest sent envelope, in steps, that a window not aligned near a known lag is sought in as
+ * a whole every time (2 s at the default step): the cost is the envelope's length per window,
+ * small for such a recording, and the periodic whole search of a long one (every window clear
+ * of a lost packet, see below) could miss the whole of a short recording's audio (a path delay
+ * beyond the near range, audio that arrived after a chance match).
+ */
+const WHOLE_EVERY_MISS = 2000;
+
 /** Running sums of a reference envelope and of its squares, for the per-lag normalisation. */
 interface RefSums {
   ref: Float64Array;
@@ -171,10 +213,11 @@ function refSums(ref: Float64Array): RefSums {
   return { ref, p1, p2 };
 }
 
-/** A window with its mean removed, and its energy; undefined when too flat to align. */
+/** A window with its mean removed, its energy and its mean; undefined when too flat to align. */
 interface Centred {
   w: Float64Array;
   sww: number;
+  mean: number;
 }
 
 /** `win` centred; undefined when it is too flat to align (envelope spread under 5 % of its mean). */
@@ -191,19 +234,30 @@ function centred(win: Float64Array, w: Float64Array): Centred | undefined {
     sww += v * v;
   }
   if (!(mw > 0) || Math.sqrt(sww / n) < 0.05 * mw) return undefined;
-  return { w, sww };
+  return { w, sww, mean: mw };
 }
 
-/** Normalised correlation of the centred window with `ref` at lag `L` (full overlap). */
+/**
+ * Normalised correlation of the centred window with `ref` at lag `L` (full overlap); 0 where
+ * the window is not `ref` scaled. Audio crosses a path with a gain (a codec, a level change),
+ * which scales its envelope, and noise only adds to it: the received window is about g·ref, and
+ * the line fitted through (ref, window) meets zero near zero. The correlation alone allows any
+ * offset, so a window of audio and silence (the end of what a leg heard before, a gap) would
+ * match any stretch of `ref` with loud and soft parts in the same places; such a window is the
+ * line g·ref − o with o a large part of the window's mean (MAX_NEGATIVE_OFFSET), and is not taken.
+ */
 function corrAt(c: Centred, s: RefSums, L: number): number {
-  const { w, sww } = c;
+  const { w, sww, mean } = c;
   const { ref, p1, p2 } = s;
   const n = w.length;
   let sxy = 0;
   for (let i = 0; i < n; i++) sxy += w[i]! * ref[L + i]!;
   const s1 = p1[L + n]! - p1[L]!;
   const varRef = p2[L + n]! - p2[L]! - (s1 * s1) / n;
-  return varRef > 0 ? sxy / Math.sqrt(sww * varRef) : 0;
+  if (!(varRef > 0)) return 0;
+  const offset = mean - (sxy / varRef) * (s1 / n);
+  if (offset < -MAX_NEGATIVE_OFFSET * mean) return 0;
+  return sxy / Math.sqrt(sww * varRef);
 }
 
 /**
@@ -301,6 +355,7 @@ export function measureOneWayDelay(
   const span = Math.max(8, Math.min(er.length, Math.round((options.spanMs ?? 240) / hopMs)));
   const step = Math.max(1, Math.floor(span / 4));
   const minPeak = options.minPeak ?? 0.8;
+  const newPeak = Math.max(minPeak, options.newPeak ?? NEW_ALIGNMENT_PEAK);
   const near = Math.max(0, Math.round((options.nearMs ?? 250) / hopMs));
   const sums = refSums(es);
   const whole = es.length;
@@ -323,8 +378,8 @@ export function measureOneWayDelay(
   let misses = 0;
   const missed: number[] = [];
   const scratch2 = new Float64Array(span);
-  const good = (m: { peak: number; edge: boolean } | undefined): boolean =>
-    m !== undefined && !m.edge && m.peak >= minPeak;
+  const good = (m: { peak: number; edge: boolean } | undefined, floor = minPeak): boolean =>
+    m !== undefined && !m.edge && m.peak >= floor;
   /**
    * The better of the searches of `c` (window at `w`) near each of `lags`: within a few ms of
    * each first (the lag of most windows is the one before it), then within `near`.
@@ -351,24 +406,29 @@ export function measureOneWayDelay(
     // the first packet, so most streams are aligned within the near range from the start.
     const guess = found.length === 0 ? 0 : undefined;
     const local = near > 0 && (held !== undefined || pending !== undefined || guess !== undefined);
+    // A match at the lag held or pending needs `minPeak`; at any other lag, `newPeak`.
+    const known = (m: { lag: number }) => agrees(w0 - m.lag, held) || agrees(w0 - m.lag, pending);
+    const accepted = (m: ReturnType<typeof bestMatch>) => good(m, m && known(m) ? minPeak : newPeak);
     let m = local ? nearest(c, w0, [held, pending ?? guess]) : undefined;
-    if (!good(m)) {
+    if (!accepted(m)) {
       // Not near a known lag: a packet lost inside this window, or the alignment shifted. A
       // shift shows in every window after it, a loss only in the windows it lies in, so the
       // whole envelope is searched at the first window clear of a lost packet (and at once
-      // when the best lag was at the end of the near range).
+      // when the best lag was at the end of the near range, or the sent envelope is short).
       const edge = m?.edge === true && m.peak >= minPeak;
-      const wholeNow = near === 0 || edge || misses % (perLoss + 1) === (local ? perLoss : 0);
+      const wholeNow =
+        near === 0 || edge || whole <= WHOLE_EVERY_MISS || misses % (perLoss + 1) === (local ? perLoss : 0);
       m = wholeNow ? bestMatch(c, sums, 0, whole, cost) : undefined;
     }
-    if (m && good(m)) {
+    if (m && accepted(m)) {
       const lag = w0 - m.lag;
       if (missed.length > 0 && !agrees(lag, held)) {
         // Another alignment: the windows passed over since the last match are sought near it.
         for (const w of missed) {
           const cw = centred(er.subarray(w, w + span), scratch2);
           const mw = cw ? nearest(cw, w, [Math.round(lag)]) : undefined;
-          if (mw && good(mw)) found.push({ center: w + span / 2, lag: w - mw.lag, peak: mw.peak });
+          if (mw && good(mw, agrees(w - mw.lag, lag) ? minPeak : newPeak))
+            found.push({ center: w + span / 2, lag: w - mw.lag, peak: mw.peak });
         }
       }
       found.push({ center: w0 + span / 2, lag, peak: m.peak });
@@ -386,9 +446,13 @@ export function measureOneWayDelay(
     }
   }
   found.sort((a, b) => a.center - b.center);
-  // A true alignment repeats in an overlapping neighbour window; a chance match does not.
-  const matches = found.filter((m) =>
-    found.some((o) => o !== m && Math.abs(o.center - m.center) <= span && Math.abs(o.lag - m.lag) <= 3),
+  // A true alignment repeats in an overlapping neighbour window; a chance match does not. A
+  // window matched all but perfectly stands alone (SELF_EVIDENT_PEAK): one lost packet spoils
+  // every window it lies in, the only clear one of a short recording among them.
+  const matches = found.filter(
+    (m) =>
+      m.peak >= SELF_EVIDENT_PEAK ||
+      found.some((o) => o !== m && Math.abs(o.center - m.center) <= span && Math.abs(o.lag - m.lag) <= 3),
   );
   const byLag = matches.map((m) => m.lag).sort((a, b) => a - b);
   const contentLagMs = byLag.length > 0 ? (median(byLag) * 1000) / envRate : 0;
