@@ -81,9 +81,10 @@ export interface CodecRow {
 }
 
 /**
- * The checks of a codec row, in the IWR's order: the SBC's offer to the called side lists its
- * first codec first, each leg negotiated a codec its ends offered, audio is good both ways, and
- * the comment names what each leg negotiated.
+ * The checks of a codec row: the SBC's offer to the called side lists its first codec first,
+ * audio is good both ways, each leg negotiated a codec its ends offered and the SBC sent one of
+ * them on it (judged after the audio, once the SBC has sent some: Checks.codec), and the comment
+ * names what each leg negotiated.
  */
 export async function checkCodecRow(ctx: CaseContext, row: CodecRow): Promise<void> {
   const [caller, callee] = row.from === 'provider' ? [row.provider, row.desk] : [row.desk, row.provider];
@@ -95,12 +96,13 @@ export async function checkCodecRow(ctx: CaseContext, row: CodecRow): Promise<vo
       callee === row.desk ? 'the OXO' : 'the provider',
     );
   await mediaSettled([row.provider.call, row.desk.call]);
-  ctx.check.codec(row.provider.call, row.provider.codecs, row.provider.leg);
-  ctx.check.codec(row.desk.call, row.desk.codecs, row.desk.leg);
   const a = { call: caller.call, name: caller.party };
   const b = { call: callee.call, name: callee.party };
   if (row.g723) await checkAudioAnyCodec(ctx, a, b);
   else await ctx.check.audio(a, b);
+  // After the audio: each leg's codec is judged with what the SBC sent on it as well.
+  ctx.check.codec(row.provider.call, row.provider.codecs, row.provider.leg);
+  ctx.check.codec(row.desk.call, row.desk.codecs, row.desk.leg);
   const label = (l: CodecLeg): [string, Call] => [l === row.desk ? 'deskphone leg' : 'provider leg', l.call];
   ctx.note(legsNote(row.note, [label(caller), label(callee)]));
 }

@@ -121,10 +121,6 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
   if (!c) return;
   const who = ext.name || ext.id;
   const how = DTMF_MODE_NAME[mode];
-  if (mode === 'inband') {
-    ctx.check.codec(c.desk, ['PCMA', 'PCMU'], `the ${who} leg (inband DTMF needs G.711)`);
-    ctx.check.codec(c.pstn, ['PCMA', 'PCMU'], 'the IVR leg (inband DTMF needs G.711)');
-  }
   if (mode === 'rfc2833') {
     const pt = c.desk.media.negotiated?.telephoneEventPt;
     const te = ctx.check.that(`telephone-event negotiated on the ${who} leg`, pt !== undefined, {
@@ -196,6 +192,11 @@ async function dtmfToIvr(ctx: CaseContext, extId: ExtensionId, mode: CallDtmfMod
     observed: back.observed,
     failure: back.failure,
   });
+  // After the digits: the codec of each leg is judged with what the SBC sent on it too.
+  if (mode === 'inband') {
+    ctx.check.codec(c.desk, ['PCMA', 'PCMU'], `the ${who} leg (inband DTMF needs G.711)`);
+    ctx.check.codec(c.pstn, ['PCMA', 'PCMU'], 'the IVR leg (inband DTMF needs G.711)');
+  }
   ctx.note(
     `Digits ${IVR_DIGITS} sent ${how}; codecs: deskphone leg ${c.desk.media.negotiated?.codec ?? 'none'}, IVR leg ${c.pstn.media.negotiated?.codec ?? 'none'}.`,
   );

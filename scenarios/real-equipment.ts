@@ -226,9 +226,10 @@ async function codecRowReal(
     if (call) ours = { call, name: desk, leg: 'the deskphone leg' };
   }
   if (!ours) return;
-  ctx.check.codec(ours.call, row.ours, ours.leg);
   const realName = side === 'oxo' ? desk : phone;
   await audioWithReal(ctx, ours, { side, name: realName });
+  // After the audio: the codec of our leg is judged with what the SBC sent on it as well.
+  ctx.check.codec(ours.call, row.ours, ours.leg);
   ctx.note(
     `${ours.leg[4]?.toUpperCase()}${ours.leg.slice(5)} ${ours.call.media.negotiated?.codec ?? 'none'}; the other leg's codec is the real ${side === 'oxo' ? 'OXO' : 'provider'}'s (judged by the engineer's ear).`,
   );
@@ -329,7 +330,6 @@ async function dtmfRealOxo(ctx: CaseContext, mode: CallDtmfMode): Promise<void> 
   )
     return;
   if (!(await ctx.check.established(call, `${desk} to the IVR`))) return;
-  if (mode === 'inband') ctx.check.codec(call, ['PCMA', 'PCMU'], 'the IVR leg (inband DTMF needs G.711)');
   await ctx.instruct(
     'oxo',
     `After the IVR's prompt tone, press ${keys(IVR_DIGITS)} on ${desk}, one key at a time`,
@@ -345,6 +345,8 @@ async function dtmfRealOxo(ctx: CaseContext, mode: CallDtmfMode): Promise<void> 
     observed: j.observed,
     failure: j.failure,
   });
+  // After the digits: the codec is judged with what the SBC sent on the leg as well.
+  if (mode === 'inband') ctx.check.codec(call, ['PCMA', 'PCMU'], 'the IVR leg (inband DTMF needs G.711)');
   await ctx.observe(
     'oxo',
     `DTMF returned by the IVR at ${desk}`,
@@ -512,8 +514,6 @@ async function dtmfRealProvider(ctx: CaseContext, mode: CallDtmfMode): Promise<v
   const out = await ext.call(`${ctx.profile.oxo.outgoingPrefix}${ctx.profile.provider.ivrNumber}`);
   if (!('media' in out)) return;
   if (!(await ctx.check.established(out, `${name} to the IVR ${ctx.profile.provider.ivrNumber}`))) return;
-  if (mode === 'inband')
-    ctx.check.codec(out, ['PCMA', 'PCMU'], 'the deskphone leg (inband DTMF needs G.711)');
   await new Promise((r) => setTimeout(r, 1500));
   for (const digit of IVR_DIGITS) await ext.sendDtmf(out, digit, mode, 120);
   await ctx.observe(
@@ -522,6 +522,9 @@ async function dtmfRealProvider(ctx: CaseContext, mode: CallDtmfMode): Promise<v
     `Did the IVR at ${ctx.profile.provider.ivrNumber} react to the digits ${keys(IVR_DIGITS)} (each once)?`,
     `${IVR_DIGITS} recognised, each digit once`,
   );
+  // After the digits: the codec is judged with what the SBC sent on the leg as well.
+  if (mode === 'inband')
+    ctx.check.codec(out, ['PCMA', 'PCMU'], 'the deskphone leg (inband DTMF needs G.711)');
   await out.hangup().catch(() => undefined);
 }
 

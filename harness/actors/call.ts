@@ -79,6 +79,8 @@ export interface CallMedia {
         ptimeMs?: number;
       }
     | undefined;
+  /** Audio packets received per codec since the last negotiation (MediaLeg.receivedSinceNegotiated). */
+  receivedSinceNegotiated?(): Record<string, number>;
   play(source: CallAudioSource): void;
   stopPlaying(): void;
   sendDtmf(digit: string, mode: 'rfc2833' | 'inband', durationMs?: number): Promise<void>;

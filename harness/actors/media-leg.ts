@@ -522,6 +522,8 @@ export class MediaLeg {
    */
   readonly #soundRuns: number[] = [];
   readonly #receivedCodecs: string[] = [];
+  /** Packets received per codec since the last negotiation (receivedSinceNegotiated). */
+  #rxSinceNegotiated = new Map<string, number>();
   readonly #codecOrder: string[] = [];
   readonly #c = {
     telephoneEventsSent: 0,
@@ -587,6 +589,15 @@ export class MediaLeg {
   /** What the last completed exchange settled on (undefined before the first). */
   get negotiated(): NegotiatedLeg | undefined {
     return this.#neg ? structuredClone(this.#neg) : undefined;
+  }
+
+  /**
+   * Audio packets received per codec since the last completed exchange (telephone-events and
+   * unknown payload types left out). The far side chooses what it sends: RFC 3264 §6.1 lets it
+   * send any format listed both in the offer and in the answer, not only the one this leg sends.
+   */
+  receivedSinceNegotiated(): Record<string, number> {
+    return Object.fromEntries(this.#rxSinceNegotiated);
   }
 
   /** Whether audio is being played (a source is set and has not ended). */
@@ -787,6 +798,7 @@ export class MediaLeg {
     this.#sends = sends;
     this.#receives = receives;
     this.#txCodec = codec;
+    this.#rxSinceNegotiated = new Map();
     this.#log.debug(
       { codec: codec.name, role, direction: this.#neg.direction, remote: this.#neg.remote, srtp: !!srtp },
       'media negotiated',
@@ -1257,6 +1269,7 @@ export class MediaLeg {
       return;
     }
     const name = f.codec.name;
+    this.#rxSinceNegotiated.set(name, (this.#rxSinceNegotiated.get(name) ?? 0) + 1);
     if (!this.#receivedCodecs.includes(name)) {
       this.#receivedCodecs.push(name);
       if (!this.#codecOrder.includes(name)) this.#codecOrder.push(name);

@@ -75,6 +75,13 @@ export const MIN_MOS = 3.6;
  * for someone else's: the envelope's window and hop (delay-estimate.ts) and a packet's time.
  */
 export const EARLY_AUDIO_TOLERANCE_MS = 25;
+
+/**
+ * Packets of a codec a leg must receive for the codec check to count it as sent by the far
+ * side (100 ms at 20 ms): a few packets of the codec before a re-negotiation, still on their
+ * way when it completed, do not count.
+ */
+export const RECEIVED_CODEC_MIN_PACKETS = 5;
 /**
  * Above this level, what arrived instead of an expected tone that was not heard is other audio
  * (the tones play at about −13 dBFS), not silence or comfort noise, dBFS.
@@ -179,14 +186,39 @@ export class Checks {
     });
   }
 
-  /** The codec a call leg negotiated is one of `expected`. */
-  codec(call: Call, expected: string | string[], leg: string, dependsOn?: PreconditionKey[]): boolean {
+  /**
+   * The codec a call leg negotiated is one of `expected`, and so is every codec the far side
+   * sent on it since (RECEIVED_CODEC_MIN_PACKETS packets or more). The negotiated codec is the
+   * one this leg sends. The far side picks what it sends among the formats both the offer and
+   * the answer list (RFC 3264 §6.1: it SHOULD be the offer's most preferred one, and an answer
+   * may list several), so an SBC that answered "8 0" may legally send PCMU: the leg then carries
+   * PCMU, which the case judges like any codec. A far side that sent nothing yet is judged on
+   * the negotiated codec alone.
+   */
+  codec(
+    call: { media: Pick<Call['media'], 'negotiated' | 'receivedSinceNegotiated'> },
+    expected: string | string[],
+    leg: string,
+    dependsOn?: PreconditionKey[],
+  ): boolean {
     const want = Array.isArray(expected) ? expected : [expected];
     const got = call.media.negotiated?.codec ?? 'none';
-    return this.that(`codec on ${leg}`, want.includes(got), {
+    const received = Object.entries(call.media.receivedSinceNegotiated?.() ?? {}).filter(
+      ([, n]) => n >= RECEIVED_CODEC_MIN_PACKETS,
+    );
+    const foreign = received.filter(([c]) => !want.includes(c));
+    const Leg = `${leg.charAt(0).toUpperCase()}${leg.slice(1)}`;
+    // The codec alone when the far side sent it too (or nothing yet), as the report's codec
+    // column shows it; both when they differ.
+    const observed = received.some(([c]) => c !== got)
+      ? `${got} sent, ${received.map(([c, n]) => `${c} received (${n} packets)`).join(', ')}`
+      : got;
+    return this.that(`codec on ${leg}`, want.includes(got) && foreign.length === 0, {
       expected: want.join(' or '),
-      observed: got,
-      failure: `${leg.charAt(0).toUpperCase()}${leg.slice(1)} negotiated ${got}, expected ${want.join(' or ')}`,
+      observed,
+      failure: !want.includes(got)
+        ? `${Leg} negotiated ${got}, expected ${want.join(' or ')}`
+        : `${Leg} negotiated ${got}, but the far side sent ${foreign.map(([c]) => c).join(' and ')} on it, expected ${want.join(' or ')} (RFC 3264 §6.1: it may send any format of both the offer and its answer; the leg then carries it)`,
       ...(dependsOn ? { dependsOn } : {}),
     });
   }
