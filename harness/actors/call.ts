@@ -79,7 +79,7 @@ export interface CallMedia {
         ptimeMs?: number;
       }
     | undefined;
-  /** Audio packets received per codec since the last negotiation (MediaLeg.receivedSinceNegotiated). */
+  /** Audio packets received per codec since the last negotiation or clearReceived (MediaLeg.receivedSinceNegotiated). */
   receivedSinceNegotiated?(): Record<string, number>;
   play(source: CallAudioSource): void;
   stopPlaying(): void;

@@ -522,7 +522,7 @@ export class MediaLeg {
    */
   readonly #soundRuns: number[] = [];
   readonly #receivedCodecs: string[] = [];
-  /** Packets received per codec since the last negotiation (receivedSinceNegotiated). */
+  /** Packets received per codec since the last negotiation or clearReceived (receivedSinceNegotiated). */
   #rxSinceNegotiated = new Map<string, number>();
   readonly #codecOrder: string[] = [];
   readonly #c = {
@@ -592,9 +592,11 @@ export class MediaLeg {
   }
 
   /**
-   * Audio packets received per codec since the last completed exchange (telephone-events and
-   * unknown payload types left out). The far side chooses what it sends: RFC 3264 §6.1 lets it
-   * send any format listed both in the offer and in the answer, not only the one this leg sends.
+   * Audio packets received per codec since the last completed exchange or clearReceived (an
+   * audio check's start: ringback or early media before the answer, in another codec the SDP
+   * also lists, is not counted) — telephone-events and unknown payload types left out. The far
+   * side chooses what it sends: RFC 3264 §6.1 lets it send any format listed both in the offer
+   * and in the answer, not only the one this leg sends.
    */
   receivedSinceNegotiated(): Record<string, number> {
     return Object.fromEntries(this.#rxSinceNegotiated);
@@ -1534,6 +1536,7 @@ export class MediaLeg {
     this.#fixturePayloadCount = 0;
     this.#lastRxCodec = undefined;
     this.#ownSsrcPackets = 0;
+    this.#rxSinceNegotiated = new Map();
   }
 
   /**

@@ -187,8 +187,9 @@ export class Checks {
   }
 
   /**
-   * The codec a call leg negotiated is one of `expected`, and so is every codec the far side
-   * sent on it since (RECEIVED_CODEC_MIN_PACKETS packets or more). The negotiated codec is the
+   * The codec a call leg negotiated is one of `expected`, and so is every codec that arrived on
+   * it since, or since the last audio check began (clearReceived: early media and ringback before
+   * the answer are not judged), in RECEIVED_CODEC_MIN_PACKETS packets or more. The negotiated codec is the
    * one this leg sends. The far side picks what it sends among the formats both the offer and
    * the answer list (RFC 3264 §6.1: it SHOULD be the offer's most preferred one, and an answer
    * may list several), so an SBC that answered "8 0" may legally send PCMU: the leg then carries
@@ -218,7 +219,7 @@ export class Checks {
       observed,
       failure: !want.includes(got)
         ? `${Leg} negotiated ${got}, expected ${want.join(' or ')}`
-        : `${Leg} negotiated ${got}, but the far side sent ${foreign.map(([c]) => c).join(' and ')} on it, expected ${want.join(' or ')} (RFC 3264 §6.1: it may send any format of both the offer and its answer; the leg then carries it)`,
+        : `${Leg} negotiated ${got}, but ${foreign.map(([c, n]) => `${c} (${n} packets)`).join(' and ')} arrived on it, expected ${want.join(' or ')} (RFC 3264 §6.1: the SBC may send any format of both the offer and its answer; the leg then carries it)`,
       ...(dependsOn ? { dependsOn } : {}),
     });
   }

@@ -92,7 +92,7 @@ describe('the codec check judges what the far side sends', () => {
     expect(checks.records.at(-1)).toMatchObject({
       observed: 'PCMA sent, PCMU received (20 packets)',
       failure: expect.stringMatching(
-        /^The deskphone leg negotiated PCMA, but the far side sent PCMU on it, expected PCMA \(RFC 3264 §6\.1/,
+        /^The deskphone leg negotiated PCMA, but PCMU \(20 packets\) arrived on it, expected PCMA \(RFC 3264 §6\.1/,
       ),
     });
     expect(checks.codec({ media: phone }, ['PCMA', 'PCMU'], 'the deskphone leg')).toBe(true);
@@ -104,6 +104,18 @@ describe('the codec check judges what the far side sends', () => {
     await arrived(20);
     expect(checks.codec({ media: phone }, 'PCMA', 'the deskphone leg')).toBe(true);
     expect(checks.records.at(-1)?.observed).toBe('PCMA');
+  });
+
+  it('ringback before the answer in another codec both SDPs list is not judged: the count starts again with the audio check (clearReceived)', async () => {
+    const { phone, send, arrived, checks } = await answeredBoth();
+    // Early media in PCMU (a 183 whose SDP the 200 repeats: no new exchange), then the call's audio.
+    await send('PCMU', 30);
+    await arrived(30);
+    phone.clearReceived();
+    await send('PCMA', 20);
+    await arrived(50);
+    expect(checks.codec({ media: phone }, 'PCMA', 'the deskphone leg')).toBe(true);
+    expect(phone.receivedSinceNegotiated()).toEqual({ PCMA: 20 });
   });
 
   it(`fewer than ${RECEIVED_CODEC_MIN_PACKETS} packets of another codec (still on their way from before a re-negotiation) do not count; a new negotiation starts the count again`, async () => {
