@@ -5,6 +5,7 @@
  * path's delay is about 200 ms) and a lost packet that spoils every window it lies in. The load
  * judges a 500 ms tone per direction; before, such a chance match was taken for the alignment
  * and the audio was judged "heard before it was sent" (a false NOK), or no delay was measured.
+ * The `heard` of measure() replaces what arrives (the sent tone by default).
  */
 import { describe, expect, it } from 'vitest';
 import { markedToneSource } from '../../harness/actors/marked-tone-source.ts';
@@ -37,12 +38,12 @@ function chunks(samples: number, firstAtMs: number): TimedChunk[] {
  * starts 10 ms before the first packet is sent). With `lost`, the packet of that index is lost
  * and the receiver fills its slot with silence. Returns the delay measured.
  */
-function measure(seed: number, delayMs: number, before: Int16Array, lost?: number) {
+function measure(seed: number, delayMs: number, before: Int16Array, lost?: number, heard?: Int16Array) {
   const sentN = FS / 2;
   const sent = take(markedToneSource(1300, FS, seed), sentN);
   const received = new Int16Array(before.length + sentN);
   received.set(before, 0);
-  received.set(sent, before.length);
+  received.set(heard ?? sent, before.length);
   if (lost !== undefined)
     received.fill(0, before.length + lost * PACKET, before.length + (lost + 1) * PACKET);
   const rx = chunks(received.length, -10);
@@ -88,6 +89,44 @@ describe('one-way delay on short recordings, against chance matches', () => {
           wrong.push(`seed ${seed}: ${delayMs} ms measured as ${d.found ? d.delayMs.toFixed(1) : d.reason}`);
       }
     expect(wrong).toEqual([]);
+  });
+
+  it('another call’s marks at the same tone (crossed audio) are never timed as this call’s: 50 paths of 2 s', () => {
+    // Before the rule that a new alignment be the sent envelope scaled (MAX_NEGATIVE_OFFSET),
+    // 4 of these 50 were timed, and judged "heard before it was sent" or given a delay.
+    const timed: string[] = [];
+    for (let seed = 1; seed <= 50; seed++) {
+      const sentN = 99 * PACKET;
+      const sent = take(markedToneSource(1300, FS, seed), sentN);
+      const lead = 8 * PACKET;
+      const received = new Int16Array(lead + sentN);
+      received.set(take(markedToneSource(1300, FS, seed + 100_000), sentN), lead);
+      const d = measureOneWayDelay(
+        { sampleRate: FS, samples: sent, chunks: chunks(sentN, 0) },
+        { sampleRate: FS, samples: received, chunks: chunks(received.length, -10) },
+      );
+      if (d.found) timed.push(`seed ${seed}: ${d.delayMs.toFixed(1)} ms (peak ${d.peak.toFixed(3)})`);
+    }
+    expect(timed).toEqual([]);
+  });
+
+  it('a noise gate in the path (4 ms blocks under −22 dBFS muted, the tone’s soft parts among them) still lets 3 paths in 4 be timed, and none wrongly', () => {
+    let timed = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const sentN = FS / 2;
+      const sent = take(markedToneSource(1300, FS, seed), sentN);
+      const gated = sent.slice();
+      for (let i = 0; i + 64 <= gated.length; i += 64) {
+        let e = 0;
+        for (let k = 0; k < 64; k++) e += gated[i + k]! ** 2;
+        if (Math.sqrt(e / 64) < 2600) gated.fill(0, i, i + 64);
+      }
+      const d = measure(seed, 150, new Int16Array(8 * PACKET), undefined, gated);
+      if (!d.found) continue;
+      timed++;
+      expect(Math.abs(d.delayMs - 150), `seed ${seed}: ${d.delayMs}`).toBeLessThanOrEqual(5);
+    }
+    expect(timed).toBeGreaterThanOrEqual(30);
   });
 
   it('audio scaled down with noise added is still the sent audio (the offset allowed is below zero only)', () => {

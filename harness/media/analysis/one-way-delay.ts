@@ -20,9 +20,10 @@
  *     measurement quadratic in the call's length; up to WHOLE_EVERY_MISS, every window that
  *     fails near is searched whole. Windows that do not match (silence, a gap, a steady tone)
  *     are left out, and so is a window whose lag no overlapping neighbour confirms (within
- *     3 ms) unless it matched all but perfectly (SELF_EVIDENT_PEAK): a chance match does not
- *     repeat. A chance match must not start an alignment either: a new lag needs `newPeak`,
- *     and a window must be the sent envelope scaled (corrAt, MAX_NEGATIVE_OFFSET).
+ *     3 ms) unless it matched all but perfectly (SELF_EVIDENT_PEAK), and an alignment whose
+ *     windows did not reach `newPeak` twice: a chance match does not repeat. A chance match
+ *     must not start an alignment either: a new lag needs `newPeak`, and a window there must be
+ *     the sent envelope scaled (corrAt, MAX_NEGATIVE_OFFSET).
  *  2. Timing: each sent chunk was stamped when it left (`atMs`), each received chunk when
  *     it arrived. For every received chunk starting at recording index r, the sent sample
  *     j = r − L left at s(j) (its chunk's stamp plus its offset in the chunk, so a
@@ -174,16 +175,20 @@ const CLOSE = 8;
 const NEW_ALIGNMENT_PEAK = 0.9;
 
 /**
- * Largest offset below zero, as a part of the window's mean, of the line a received window fits
- * the sent envelope with (see corrAt). Measured on the load's transfers through the embedded
- * SBC (about 2000 windows at a correlation of 0.95 or more): the true alignments lie within
- * ±0.1; the chance matches of windows of audio and silence, at −1 to −5.
+ * Largest offset below zero, as a part of the window's mean, of the line a window at a new lag
+ * fits the sent envelope with (see corrAt). Measured on the load's transfers through the
+ * embedded SBC (about 2000 windows at a correlation of 0.95 or more): the true alignments lie
+ * within ±0.1; the chance matches of windows of audio and silence, at −1 to −5. Another call's
+ * marks at the same tone, 2 s of them, were timed in 4 paths of 50 without the rule, none with
+ * it; a gate muting the tone's soft parts (under −22 dBFS) leaves a quarter of short paths
+ * unmeasured with it (none wrong), a gate at −40 dBFS none.
  */
-const MAX_NEGATIVE_OFFSET = 0.5;
+const MAX_NEGATIVE_OFFSET = 0.75;
 
 /**
  * Correlation at which a matched window needs no neighbour to confirm it: about five standard
- * deviations above what an unrelated window of eight levels reaches at its best lag.
+ * deviations above what an unrelated window of eight levels reaches at its best lag. Below it,
+ * an alignment counts when two of its windows reached `newPeak`.
  */
 const SELF_EVIDENT_PEAK = 0.98;
 
@@ -238,15 +243,17 @@ function centred(win: Float64Array, w: Float64Array): Centred | undefined {
 }
 
 /**
- * Normalised correlation of the centred window with `ref` at lag `L` (full overlap); 0 where
- * the window is not `ref` scaled. Audio crosses a path with a gain (a codec, a level change),
- * which scales its envelope, and noise only adds to it: the received window is about g·ref, and
- * the line fitted through (ref, window) meets zero near zero. The correlation alone allows any
- * offset, so a window of audio and silence (the end of what a leg heard before, a gap) would
- * match any stretch of `ref` with loud and soft parts in the same places; such a window is the
- * line g·ref − o with o a large part of the window's mean (MAX_NEGATIVE_OFFSET), and is not taken.
+ * Normalised correlation of the centred window with `ref` at lag `L` (full overlap); with
+ * `scaled`, 0 where the window is not `ref` scaled. Audio crosses a path with a gain (a codec, a
+ * level change), which scales its envelope, and noise only adds to it: the received window is
+ * about g·ref, and the line fitted through (ref, window) meets zero near zero. The correlation
+ * alone allows any offset, so a window of audio and silence (the end of what a leg heard before,
+ * a gap) would match any stretch of `ref` with loud and soft parts in the same places; such a
+ * window is the line g·ref − o with o a large part of the window's mean (MAX_NEGATIVE_OFFSET).
+ * The rule holds a new alignment to it, not a window at a lag already found: a noise gate or an
+ * echo suppressor in the path deepens the soft parts of the true alignment too.
  */
-function corrAt(c: Centred, s: RefSums, L: number): number {
+function corrAt(c: Centred, s: RefSums, L: number, scaled: boolean): number {
   const { w, sww, mean } = c;
   const { ref, p1, p2 } = s;
   const n = w.length;
@@ -255,8 +262,7 @@ function corrAt(c: Centred, s: RefSums, L: number): number {
   const s1 = p1[L + n]! - p1[L]!;
   const varRef = p2[L + n]! - p2[L]! - (s1 * s1) / n;
   if (!(varRef > 0)) return 0;
-  const offset = mean - (sxy / varRef) * (s1 / n);
-  if (offset < -MAX_NEGATIVE_OFFSET * mean) return 0;
+  if (scaled && mean - (sxy / varRef) * (s1 / n) < -MAX_NEGATIVE_OFFSET * mean) return 0;
   return sxy / Math.sqrt(sww * varRef);
 }
 
@@ -265,7 +271,8 @@ function corrAt(c: Centred, s: RefSums, L: number): number {
  * by normalised cross-correlation (each lag normalised by the energy of the part of `ref` it
  * covers, so a loud stretch of `ref` does not win by loudness), refined by a parabola through
  * the peak. `edge` is true when the best lag is an end of the range that is not an end of
- * `ref` (a better one may lie beyond it).
+ * `ref` (a better one may lie beyond it). With `scaled`, only lags where the window is `ref`
+ * scaled are candidates (corrAt); `scaled` in the result says whether the best lag is one.
  */
 function bestMatch(
   c: Centred,
@@ -273,16 +280,17 @@ function bestMatch(
   from: number,
   to: number,
   cost: { lags: number },
-): { lag: number; peak: number; edge: boolean } | undefined {
+  scaled: boolean,
+): { lag: number; peak: number; edge: boolean; scaled: boolean } | undefined {
   const lags = s.ref.length - c.w.length + 1;
   const lo = Math.max(0, from);
   const hi = Math.min(lags - 1, to);
   if (hi < lo) return undefined;
   cost.lags += hi - lo + 1;
   let best = lo;
-  let rBest = corrAt(c, s, lo);
+  let rBest = corrAt(c, s, lo, scaled);
   for (let L = lo + 1; L <= hi; L++) {
-    const r = corrAt(c, s, L);
+    const r = corrAt(c, s, L, scaled);
     if (r > rBest) {
       rBest = r;
       best = L;
@@ -290,13 +298,14 @@ function bestMatch(
   }
   let lag = best;
   if (best > 0 && best < lags - 1) {
-    const y0 = corrAt(c, s, best - 1);
-    const y2 = corrAt(c, s, best + 1);
+    const y0 = corrAt(c, s, best - 1, scaled);
+    const y2 = corrAt(c, s, best + 1, scaled);
     const d = y0 - 2 * rBest + y2;
     if (d < 0) lag = best + Math.max(-0.5, Math.min(0.5, (0.5 * (y0 - y2)) / d));
   }
   const edge = (best === lo && lo > 0) || (best === hi && hi < lags - 1);
-  return { lag, peak: Math.max(0, Math.min(1, rBest)), edge };
+  const isScaled = scaled || (rBest > 0 && corrAt(c, s, best, true) > 0);
+  return { lag, peak: Math.max(0, Math.min(1, rBest)), edge, scaled: isScaled };
 }
 
 /**
@@ -382,14 +391,15 @@ export function measureOneWayDelay(
     m !== undefined && !m.edge && m.peak >= floor;
   /**
    * The better of the searches of `c` (window at `w`) near each of `lags`: within a few ms of
-   * each first (the lag of most windows is the one before it), then within `near`.
+   * each first (the lag of most windows is the one before it), then within `near`. `scaled`:
+   * as bestMatch's (a search near a lag no window matched at yet).
    */
-  const nearest = (c: Centred, w: number, lags: Array<number | undefined>) => {
+  const nearest = (c: Centred, w: number, lags: Array<number | undefined>, scaled: boolean) => {
     let best: ReturnType<typeof bestMatch>;
     for (const reach of near > CLOSE ? [CLOSE, near] : [near]) {
       for (const l of lags) {
         if (l === undefined) continue;
-        const m = bestMatch(c, sums, w - l - reach, w - l + reach, cost);
+        const m = bestMatch(c, sums, w - l - reach, w - l + reach, cost, scaled);
         if (m && (!best || m.peak > best.peak)) best = m;
       }
       if (best && good(best)) return best;
@@ -406,10 +416,16 @@ export function measureOneWayDelay(
     // the first packet, so most streams are aligned within the near range from the start.
     const guess = found.length === 0 ? 0 : undefined;
     const local = near > 0 && (held !== undefined || pending !== undefined || guess !== undefined);
-    // A match at the lag held or pending needs `minPeak`; at any other lag, `newPeak`.
+    // A match at the lag held or pending needs `minPeak`; at any other lag, `newPeak` and the
+    // window the sent envelope scaled (corrAt).
     const known = (m: { lag: number }) => agrees(w0 - m.lag, held) || agrees(w0 - m.lag, pending);
-    const accepted = (m: ReturnType<typeof bestMatch>) => good(m, m && known(m) ? minPeak : newPeak);
-    let m = local ? nearest(c, w0, [held, pending ?? guess]) : undefined;
+    const accepted = (m: ReturnType<typeof bestMatch>) =>
+      m !== undefined && (known(m) ? good(m) : good(m, newPeak) && m.scaled);
+    let m =
+      local && (held !== undefined || pending !== undefined)
+        ? nearest(c, w0, [held, pending], false)
+        : undefined;
+    if (!accepted(m) && guess !== undefined && near > 0) m = nearest(c, w0, [guess], true);
     if (!accepted(m)) {
       // Not near a known lag: a packet lost inside this window, or the alignment shifted. A
       // shift shows in every window after it, a loss only in the windows it lies in, so the
@@ -418,7 +434,7 @@ export function measureOneWayDelay(
       const edge = m?.edge === true && m.peak >= minPeak;
       const wholeNow =
         near === 0 || edge || whole <= WHOLE_EVERY_MISS || misses % (perLoss + 1) === (local ? perLoss : 0);
-      m = wholeNow ? bestMatch(c, sums, 0, whole, cost) : undefined;
+      m = wholeNow ? bestMatch(c, sums, 0, whole, cost, true) : undefined;
     }
     if (m && accepted(m)) {
       const lag = w0 - m.lag;
@@ -426,8 +442,8 @@ export function measureOneWayDelay(
         // Another alignment: the windows passed over since the last match are sought near it.
         for (const w of missed) {
           const cw = centred(er.subarray(w, w + span), scratch2);
-          const mw = cw ? nearest(cw, w, [Math.round(lag)]) : undefined;
-          if (mw && good(mw, agrees(w - mw.lag, lag) ? minPeak : newPeak))
+          const mw = cw ? nearest(cw, w, [Math.round(lag)], false) : undefined;
+          if (mw && (agrees(w - mw.lag, lag) ? good(mw) : good(mw, newPeak) && mw.scaled))
             found.push({ center: w + span / 2, lag: w - mw.lag, peak: mw.peak });
         }
       }
@@ -446,14 +462,20 @@ export function measureOneWayDelay(
     }
   }
   found.sort((a, b) => a.center - b.center);
-  // A true alignment repeats in an overlapping neighbour window; a chance match does not. A
-  // window matched all but perfectly stands alone (SELF_EVIDENT_PEAK): one lost packet spoils
-  // every window it lies in, the only clear one of a short recording among them.
-  const matches = found.filter(
-    (m) =>
-      m.peak >= SELF_EVIDENT_PEAK ||
-      found.some((o) => o !== m && Math.abs(o.center - m.center) <= span && Math.abs(o.lag - m.lag) <= 3),
-  );
+  // A true alignment repeats in an overlapping neighbour window; a chance match does not. The
+  // windows that agree with a window (itself among them) count when two of them reached
+  // `newPeak` (a chance match of 0.9 has neighbours that share most of its content, and agree at
+  // 0.8), or one all but perfectly (SELF_EVIDENT_PEAK: one lost packet spoils every window it
+  // lies in, the only clear one of a short recording among them).
+  const matches = found.filter((m) => {
+    let strong = 0;
+    for (const o of found) {
+      if (Math.abs(o.center - m.center) > span || Math.abs(o.lag - m.lag) > 3) continue;
+      if (o.peak >= SELF_EVIDENT_PEAK) return true;
+      if (o.peak >= newPeak) strong++;
+    }
+    return strong >= 2;
+  });
   const byLag = matches.map((m) => m.lag).sort((a, b) => a - b);
   const contentLagMs = byLag.length > 0 ? (median(byLag) * 1000) / envRate : 0;
   const peak = matches.length > 0 ? median(matches.map((m) => m.peak).sort((a, b) => a - b)) : 0;
