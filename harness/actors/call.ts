@@ -66,7 +66,9 @@ export interface CallMedia {
     offerSdp: string,
     direction?: SdpDirection,
   ): { ok: true; answer: string } | { ok: false; reason: string };
-  acceptAnswer(answerSdp: string): { ok: true } | { ok: false; reason: string };
+  acceptAnswer(answerSdp: string, opts?: { preview?: boolean }): { ok: true } | { ok: false; reason: string };
+  /** The offer outstanding is answered by the preview already applied (MediaLeg.settleOffer). */
+  settleOffer?(): void;
   readonly negotiated?:
     | {
         codec: CodecName;
@@ -233,6 +235,8 @@ export class Call extends EventEmitter<CallEvents> {
   private endWaiters: Array<() => void> = [];
   private establishWaiters: Array<(ok: boolean) => void> = [];
   private lastAppliedAnswer: string | undefined;
+  /** The last SDP applied was an unreliable provisional's (a preview: the offer still waits). */
+  private lastAnswerWasPreview = false;
   /** The first SDP of a reliable provisional response to our INVITE (outgoing calls). */
   private earlyAnswer: string | undefined;
   private incoming: IncomingInvite | undefined;
@@ -297,9 +301,11 @@ export class Call extends EventEmitter<CallEvents> {
           call.emit('ringing');
         }
         if (res.body.length > 0) {
-          // Only a reliable provisional's SDP is an answer (RFC 3262; RFC 3261 §13.2.1).
-          if (res.tokens('require').includes('100rel')) call.earlyAnswer ??= res.bodyText;
-          call.applyAnswer(res.bodyText);
+          // Only a reliable provisional's SDP is an answer (RFC 3262; RFC 3261 §13.2.1); an
+          // unreliable one's is applied as a preview, the offer still waiting for the answer.
+          const reliable = res.tokens('require').includes('100rel');
+          if (reliable) call.earlyAnswer ??= res.bodyText;
+          call.applyAnswer(res.bodyText, !reliable);
         }
       }
     });
@@ -503,10 +509,22 @@ export class Call extends EventEmitter<CallEvents> {
     return out.status;
   }
 
-  private applyAnswer(sdp: string): void {
-    if (sdp === this.lastAppliedAnswer) return;
+  /**
+   * Applies an SDP answer to our offer; `preview`: an unreliable provisional's, which a later
+   * answer may replace (MediaLeg.acceptAnswer). The answer repeating what was applied changes
+   * nothing on the wire; a preview repeated by the answer only settles the offer.
+   */
+  private applyAnswer(sdp: string, preview = false): void {
+    if (sdp === this.lastAppliedAnswer) {
+      if (this.lastAnswerWasPreview && !preview) {
+        this.media.settleOffer?.();
+        this.lastAnswerWasPreview = false;
+      }
+      return;
+    }
+    const r = this.media.acceptAnswer(sdp, preview ? { preview } : {});
     this.lastAppliedAnswer = sdp;
-    const r = this.media.acceptAnswer(sdp);
+    this.lastAnswerWasPreview = preview;
     if (!r.ok) this.badInput++;
   }
 

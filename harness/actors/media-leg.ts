@@ -87,6 +87,7 @@ import {
   buildAnswer,
   buildSdp,
   type LocalSdpPrefs,
+  type NegotiatedFormat,
   type NegotiatedMedia,
   negotiate,
   parseSdp,
@@ -456,7 +457,10 @@ export class MediaLeg {
   readonly #audioListeners = new Set<(pcm: Int16Array, sampleRate: number) => void>();
   readonly #payloadListeners = new Set<(codec: string, payload: Uint8Array) => void>();
   readonly #sentPayloadListeners = new Set<(codec: string, payload: Uint8Array) => void>();
+  /** Telephone-event payload type this leg sends with (the peer's SDP's number). */
   #tePt: number | undefined;
+  /** Telephone-event payload type this leg receives (its own SDP's number; #tePt unless renumbered). */
+  #teRxPt: number | undefined;
   #play: PlayState | undefined;
   /** What is sent while nothing plays, when the leg sends continuously. */
   #idle: PlayState | undefined;
@@ -693,14 +697,24 @@ export class MediaLeg {
     return { ok: true, answer: buildSdp(r.answer) };
   }
 
-  /** Applies the answer to this leg's last offer. On failure the previous negotiation stays. */
-  acceptAnswer(answerSdp: string): { ok: true } | { ok: false; reason: string } {
+  /**
+   * Applies the answer to this leg's last offer. On failure the previous negotiation stays.
+   * `preview`: the SDP of an unreliable provisional response, which is not yet the answer (RFC
+   * 3261 §13.2.1: the answer is in the 2xx, or in a reliable provisional, RFC 3262): it is
+   * applied (early media flows by it) and the offer stays outstanding, so the answer that
+   * follows replaces it, whether it repeats the preview or not (a ringback stream a=sendonly,
+   * then the call a=sendrecv).
+   */
+  acceptAnswer(
+    answerSdp: string,
+    opts: { preview?: boolean } = {},
+  ): { ok: true } | { ok: false; reason: string } {
     if (this.#closed) return { ok: false, reason: 'media leg is closed' };
     const offer = this.#pendingOffer;
     if (!offer) return { ok: false, reason: 'no offer is outstanding' };
     const parsed = parseSdp(typeof answerSdp === 'string' ? answerSdp : '');
     if (!parsed.ok) return { ok: false, reason: `malformed SDP answer: ${parsed.error.reason}` };
-    this.#pendingOffer = undefined;
+    if (!opts.preview) this.#pendingOffer = undefined;
     const result = negotiate(offer, parsed.value);
     const nm = result.media.find((m) => m.type === 'audio' && !m.rejected) ?? result.media[0];
     if (!nm) return { ok: false, reason: 'answer has no media stream' };
@@ -709,6 +723,14 @@ export class MediaLeg {
     if (om && om.protocol.toUpperCase() === 'RTP/SAVP' && !nm.srtp)
       return { ok: false, reason: 'RTP/SAVP offered but the answer has no usable a=crypto' };
     return this.#apply(nm, 'offerer', offer, parsed.value, result.problems);
+  }
+
+  /**
+   * The offer outstanding is answered by what was applied as a preview (acceptAnswer's
+   * `preview`): the answer repeated it, so nothing changes but the offer being settled.
+   */
+  settleOffer(): void {
+    this.#pendingOffer = undefined;
   }
 
   #apply(
@@ -748,9 +770,15 @@ export class MediaLeg {
     const remoteMedia = remoteSdp.media[nm.index];
     const ptimeMs = ptimeFor(codec, remoteMedia?.ptime ?? this.prefs.ptimeMs);
 
+    // Each side receives a format with the number its own SDP gave it and sends it with the
+    // other's: they differ only where the answer renumbered a format (RFC 3264 §6.1's SHOULD).
+    type Numbered = Pick<NegotiatedFormat, 'pt' | 'offerPt'>;
+    const ours = (f: Numbered) => (role === 'offerer' ? (f.offerPt ?? f.pt) : f.pt);
+    const theirs = (f: Numbered) => (role === 'offerer' ? f.pt : (f.offerPt ?? f.pt));
     const rx = new Map<number, RxFormat>();
     const payloadMap = new Map<number, PayloadFormat>();
-    for (const f of nm.formats) {
+    for (const nf of nm.formats) {
+      const f = { ...nf, pt: ours(nf) };
       if (f.name.toLowerCase() === 'telephone-event') {
         payloadMap.set(f.pt, { name: 'telephone-event', clockRate: f.clockRate });
         continue;
@@ -781,14 +809,16 @@ export class MediaLeg {
     for (const old of this.#rxFormats.values()) if (!keptFormats.has(old)) old.decoder?.close?.();
     this.#rxFormats = rx;
     this.#payloadMap = payloadMap;
-    this.#tePt = nm.telephoneEvent?.pt;
+    const te = nm.telephoneEvent;
+    this.#tePt = te ? theirs(te) : undefined;
+    this.#teRxPt = te ? ours(te) : undefined;
 
     const prevCodec = this.#txCodec;
     const prevPtime = this.#neg?.ptimeMs;
     this.#neg = {
       codec: codec.name,
-      payloadType: nm.codec.pt,
-      ...(nm.telephoneEvent ? { telephoneEventPt: nm.telephoneEvent.pt } : {}),
+      payloadType: theirs(nm.codec),
+      ...(this.#tePt !== undefined ? { telephoneEventPt: this.#tePt } : {}),
       remote: { address: remoteSide.address, port: remoteSide.port },
       direction: fromFlags(sends, receives),
       ...(srtp ? { srtpSuite: srtp.suite } : {}),
@@ -1252,7 +1282,7 @@ export class MediaLeg {
       this.#rxNextTs = undefined;
       this.#rxLastSeq = undefined;
     }
-    if (this.#tePt !== undefined && p.payloadType === this.#tePt) {
+    if (this.#teRxPt !== undefined && p.payloadType === this.#teRxPt) {
       this.#recordTe(
         this.#te.push(p.ssrc, {
           payload: p.payload,

@@ -29,16 +29,24 @@ export interface NegotiatedSide {
   port: number;
 }
 
+/**
+ * A format of the answer that was offered. `offerPt`: the offer's payload type for it, where the
+ * answer renumbered it (RFC 3264 §6.1 asks for the same number with a SHOULD): each side then
+ * receives it with the number its own SDP gave, and sends it with the other's.
+ */
+export type NegotiatedFormat = SdpFormat & { offerPt?: number };
+
 /** The outcome of one m= line. */
 export interface NegotiatedMedia {
   index: number;
   type: string;
   rejected: boolean;
   /** First format of the answer that carries audio/video and was offered. */
-  codec?: SdpFormat;
+  codec?: NegotiatedFormat;
   /** Formats of the answer that were offered, in the answer's order. */
-  formats: SdpFormat[];
-  telephoneEvent?: { pt: number; events?: string };
+  formats: NegotiatedFormat[];
+  /** `pt` is the answer's number, `offerPt` the offer's where the answer renumbered it. */
+  telephoneEvent?: { pt: number; events?: string; offerPt?: number };
   offerer: NegotiatedSide;
   answerer: NegotiatedSide;
   /** Whether RTP is expected in each direction. */
@@ -69,8 +77,12 @@ function side(s: SdpSession, m: SdpMedia): NegotiatedSide {
   return out;
 }
 
+function sameEncoding(a: SdpFormat, b: SdpFormat): boolean {
+  return a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
+}
+
 function sameFormat(a: SdpFormat, b: SdpFormat): boolean {
-  return a.pt === b.pt && a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate;
+  return a.pt === b.pt && sameEncoding(a, b);
 }
 
 /** Compares an offer with its answer and reports, per stream, what is in use. Never throws. */
@@ -90,16 +102,25 @@ export function negotiate(offer: SdpSession, answer: SdpSession): NegotiationRes
     if (om.type !== am.type) p.push(`answer media type ${am.type} differs from offered ${om.type}`);
     if (!rejected && om.protocol.toUpperCase() !== am.protocol.toUpperCase())
       p.push(`answer protocol ${am.protocol} differs from offered ${om.protocol}`);
-    const formats: SdpFormat[] = [];
+    const formats: NegotiatedFormat[] = [];
     if (!rejected) {
       for (const af of am.formats) {
         const of = om.formats.find((f) => f.pt === af.pt);
-        if (!of) p.push(`answer payload type ${af.pt} was not offered`);
-        else if (!sameFormat(of, af))
+        if (of && sameFormat(of, af)) {
+          formats.push(af);
+          continue;
+        }
+        // The same encoding offered under another number: legal (RFC 3264 §6.1, a SHOULD),
+        // unless that number is also in the answer (then it is the one the answer took).
+        const renumbered = om.formats.find(
+          (f) => f.pt !== af.pt && sameEncoding(f, af) && !am.formats.some((x) => x.pt === f.pt),
+        );
+        if (renumbered && af.name !== '') formats.push({ ...af, offerPt: renumbered.pt });
+        else if (!of) p.push(`answer payload type ${af.pt} was not offered`);
+        else
           p.push(
             `answer maps PT ${af.pt} to ${af.name}/${af.clockRate}, offer to ${of.name}/${of.clockRate}`,
           );
-        else formats.push(af);
       }
     }
     const nm: NegotiatedMedia = {
@@ -117,7 +138,12 @@ export function negotiate(offer: SdpSession, answer: SdpSession): NegotiationRes
       if (codec) nm.codec = codec;
       else p.push('no common codec in the answer');
       const te = formats.find((f) => f.name.toLowerCase() === 'telephone-event');
-      if (te) nm.telephoneEvent = te.fmtp === undefined ? { pt: te.pt } : { pt: te.pt, events: te.fmtp };
+      if (te)
+        nm.telephoneEvent = {
+          pt: te.pt,
+          ...(te.fmtp !== undefined ? { events: te.fmtp } : {}),
+          ...(te.offerPt !== undefined ? { offerPt: te.offerPt } : {}),
+        };
       const allowedAnswer = (sends(offerer.direction) ? 1 : 0) | (receives(offerer.direction) ? 2 : 0);
       if (receives(answerer.direction) && !(allowedAnswer & 1))
         p.push(
