@@ -461,10 +461,18 @@ export class ServerTransaction extends Timers {
     return this.last;
   }
 
+  /**
+   * Called with each 2xx before it is sent, retransmissions of the TU's included: header fields
+   * the user agent owes in any 2xx to this request, whoever builds it (RFC 4028 §9's
+   * Session-Expires in the answer to a session refresh).
+   */
+  before2xx: ((res: SipResponse) => void) | undefined;
+
   /** Sends a response from the TU. Responses after a final one are ignored (returns false). */
   respond(res: SipResponse): boolean {
     if (this.state === 'terminated' || this.state === 'completed' || this.state === 'confirmed') return false;
     const s = res.status;
+    if (this.before2xx !== undefined && s >= 200 && s < 300) this.before2xx(res);
     if (this.isInvite) {
       if (this.state === 'accepted') {
         if (s < 200 || s >= 300) return false;

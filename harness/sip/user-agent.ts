@@ -723,7 +723,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     }
     if (req.method === 'INVITE' || req.method === 'UPDATE') {
       d.refreshTarget(req);
-      this.sessionTimers.get(d.key)?.refreshed();
+      this.onSessionRefresh(d, req, tx);
     }
     if (req.method === 'INVITE' && req.body.length > 0) d.remoteSdp = req.bodyText;
     if (d.listenerCount('request') > 0) {
@@ -757,12 +757,46 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     return status !== undefined && Number.isInteger(status) && status >= 200 && status <= 699 ? status : 200;
   }
 
+  /**
+   * A re-INVITE or UPDATE inside a dialog. With Session-Expires it is a session refresh that
+   * may set new terms (RFC 4028 §9): its 2xx, whoever builds it, carries the Session-Expires
+   * agreed (the request's refresher, or the UAC when it supports timers and named none), with
+   * Require: timer when the UAC refreshes, and the dialog's timer starts again on those terms
+   * once the 2xx goes out. A 2xx without Session-Expires would turn the peer's timer off (§7.4),
+   * while ours ran on and ended a live call. Without Session-Expires: the timer restarts as it is.
+   */
+  private onSessionRefresh(d: Dialog, req: SipRequest, tx: ServerTransaction): void {
+    const se = sessionExpiresOf(req);
+    if (!se) {
+      this.sessionTimers.get(d.key)?.refreshed();
+      return;
+    }
+    const refresher = se.refresher ?? (req.tokens('supported').includes('timer') ? 'uac' : 'uas');
+    // The terms name the refresher by its role in the dialog, as startSessionTimer reads them;
+    // the request names it by its role in this transaction (the sender is its UAC).
+    const peer = d.role === 'uac' ? 'uas' : 'uac';
+    const terms: SessionTimerTerms = {
+      interval: se.interval,
+      refresher: refresher === 'uac' ? peer : d.role,
+    };
+    let started = false;
+    tx.before2xx = (res) => {
+      if (!res.has('session-expires')) res.set('Session-Expires', `${se.interval};refresher=${refresher}`);
+      if (refresher === 'uac' && !res.tokens('require').includes('timer'))
+        res.set('Require', [...res.tokens('require'), 'timer'].join(', '));
+      if (started || d.state === 'terminated') return;
+      started = true;
+      this.startSessionTimer(d, terms);
+    };
+  }
+
   /** Starts the RFC 4028 timer of a dialog with the negotiated terms. */
   startSessionTimer(d: Dialog, terms: SessionTimerTerms): SessionTimer {
     this.sessionTimers.get(d.key)?.stop();
     const ours = terms.refresher === d.role;
     const mode = !ours ? 'watcher' : (this.opts.refreshSessions ?? true) ? 'refresher' : 'idle';
-    const header = `${terms.interval};refresher=${terms.refresher}`;
+    // Only the refresher sends refreshes, and names itself: the UAC of the refresh (RFC 4028 §7.4).
+    const header = `${terms.interval};refresher=uac`;
     const timer = new SessionTimer(this.clock, d, terms, mode, {
       refresh: async () => {
         const out = d.remoteAllow.includes('UPDATE')

@@ -251,6 +251,45 @@ describe('session timers (RFC 4028)', () => {
     expect(out.response?.get('min-se')).toBe('90');
   });
 
+  // RFC 4028 §9: the 2xx to a session refresh carries the Session-Expires agreed, whoever
+  // builds it; one without would turn the peer's timer off while ours ran on (§7.4). Before,
+  // the 2xx had none, and our timer kept the first terms.
+  it('a refresh from the peer sets new terms: the 2xx names them, and our timer follows', async () => {
+    const { a, b, bobUri } = await pair({ minSE: 1 }, { minSE: 1 });
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri, [
+      ['Session-Expires', '60;refresher=uac'],
+      ['Supported', 'timer'],
+    ]);
+    // Alice (the SBC here) refreshes and hands the refreshing to bob (refresher=uas), 2 s.
+    const handOver = await a.requestInDialog(aliceDialog, 'UPDATE', {
+      headers: [
+        ['Session-Expires', '2;refresher=uas'],
+        ['Supported', 'timer'],
+      ],
+    });
+    expect(handOver.status).toBe(200);
+    expect(handOver.response?.get('session-expires')).toBe('2;refresher=uas');
+    expect(handOver.response?.tokens('require')).not.toContain('timer');
+    // Bob now refreshes, naming himself as the refresh's UAC, within the 2 s.
+    const refresh = await new Promise<SipRequest>((resolve) =>
+      aliceDialog.once('request', (req, tx) => {
+        tx.respond(createResponse(req, 200, { headers: [['Contact', aliceDialog.localContact]] }));
+        resolve(req);
+      }),
+    );
+    expect(refresh.get('session-expires')).toBe('2;refresher=uac');
+    // A refresh that keeps the refreshing with its sender: the 2xx requires timer too.
+    const keep = await a.requestInDialog(aliceDialog, 'UPDATE', {
+      headers: [
+        ['Session-Expires', '60;refresher=uac'],
+        ['Supported', 'timer'],
+      ],
+    });
+    expect(keep.response?.get('session-expires')).toBe('60;refresher=uac');
+    expect(keep.response?.tokens('require')).toContain('timer');
+    expect(bobDialog.state).toBe('confirmed');
+  });
+
   it('when the refresher never refreshes, the other side ends the call with BYE', async () => {
     const { a, b, bobUri } = await pair({ minSE: 1 }, { refreshSessions: false });
     const { aliceDialog, bobDialog } = await connect(a, b, bobUri, [
