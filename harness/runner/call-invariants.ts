@@ -92,14 +92,23 @@ function sameNumber(a: string, b: string): boolean {
   return a.slice(-n) === b.slice(-n);
 }
 
-/** The number a leg was called at: the To user of an outgoing call, the Request-URI (or To) user of an incoming one. */
-function calledNumber(t: TrackedCall): string {
+/**
+ * The numbers a leg was called at: the To user of an outgoing call; the Request-URI user and
+ * the To user of an incoming one. Both, since an SBC may send a call to the registered Contact
+ * (RFC 3261 §10.2.1, §16.5: the Request-URI is the binding's, with a user of digits when the
+ * trunk's is numeric, as many are) and name the number dialled in To only, or put the number
+ * in the Request-URI, as the OXO trunk takes either (oxo-trunk.ts).
+ */
+function calledNumbers(t: TrackedCall): string[] {
   const c = t.call;
-  if (c.direction === 'outgoing') return digits(c.remoteParty?.user);
-  const r = digits(c.requestUser);
-  if (r) return r;
+  if (c.direction === 'outgoing') return [digits(c.remoteParty?.user)];
   const to = c.invite?.get('to') ?? '';
-  return digits(/sips?:([^@;>]+)/.exec(to)?.[1]);
+  return [digits(c.requestUser), digits(/sips?:([^@;>]+)/.exec(to)?.[1])].filter((n) => n !== '');
+}
+
+function sameCalledNumber(a: TrackedCall, b: TrackedCall): boolean {
+  const bs = calledNumbers(b);
+  return calledNumbers(a).some((x) => bs.some((y) => sameNumber(x, y)));
 }
 
 /** "the provider leg (pstn1)". */
@@ -127,7 +136,7 @@ export function pairCalls(calls: readonly TrackedCall[]): Array<[TrackedCall, Tr
       const [first, second] = p.call.direction === 'outgoing' ? [p, o] : [o, p];
       const d = second.createdMs - first.createdMs;
       if (d < -50 || d > PAIR_WINDOW_MS) continue;
-      if (!sameNumber(calledNumber(p), calledNumber(o))) continue;
+      if (!sameCalledNumber(p, o)) continue;
       candidates.push({ p, o, d: Math.abs(d) });
     }
   candidates.sort((a, b) => a.d - b.d);

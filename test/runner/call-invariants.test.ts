@@ -28,9 +28,15 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rig(faults: string[] = [], refer = false, more: Partial<LabOptions> = {}) {
+async function rig(
+  faults: string[] = [],
+  refer = false,
+  more: Partial<LabOptions> = {},
+  tweak?: (p: ReturnType<typeof loadProfile>) => void,
+) {
   const profile = loadProfile();
   if (refer) profile.oxo.transferMode = 'refer';
+  tweak?.(profile);
   const lab = await Lab.start({ profile, ephemeralPorts: true, timers: TIMERS, faults, ...more });
   labs.push(lab);
   const watch = new CallWatch(callRegistries(lab), lab.sbc);
@@ -74,6 +80,28 @@ async function pstnRtpBroken(breakIt: (pstn: Call) => void, ms: number) {
 }
 
 describe('call invariants', () => {
+  // The SBC sends the call to the registered Contact, whose user is the trunk's: all digits
+  // here, as many OXO trunks are. Before, the legs were paired by those digits, not by the To
+  // (the DID), so they went unpaired, and a BYE the SBC kept would have passed unseen.
+  it('a numeric trunk user (the Request-URI all digits, the DID in To): the legs pair, and a BYE the SBC keeps is named', {
+    timeout: 20_000,
+  }, async () => {
+    const { watch, pstn, desk } = await rig(['no-bye-relay'], false, {}, (p) => {
+      p.oxo.trunk.user = '4930555000';
+    });
+    expect(desk.requestUser).toBe('4930555000');
+    expect(pairCalls(watch.calls()).length).toBe(1);
+    await sleep(500);
+    await desk.hangup();
+    await watch.settle();
+    const r = judged(watch);
+    expect(r.release?.failure).toMatch(
+      /After the BYE of the OXO leg \(deskphone1\), the provider leg \(pstn1\) stayed established/,
+    );
+    await watch.cleanUp();
+    expect(pstn.state).toBe('ended');
+  });
+
   it('a call with hold and resume keeps all three; the hold is a window without media', async () => {
     const { watch, pstn, desk, ext } = await rig();
     expect(pairCalls(watch.calls()).length).toBe(1);
