@@ -287,17 +287,30 @@ export class Provider implements PhoneHost, ReferHost {
     if (binding) {
       const t = targetFromUri(binding.contact, binding.flow.protocol);
       if (!t.ok) return { ok: false, reason: `registered contact unusable: ${t.reason}` };
+      const udp = binding.flow.protocol === 'UDP';
       const target: SendTarget = {
         protocol: binding.flow.protocol,
-        // Send where the REGISTER came from (the SBC may sit behind its contact's address).
-        address: binding.flow.remote.address,
-        port: binding.flow.remote.port,
+        // UDP: where the REGISTER came from (the SBC may sit behind its contact's address).
+        // TCP and TLS: the REGISTER's connection while it is open, else a new one to the
+        // Contact (RFC 3261 §18.2.2 and RFC 3263): the connection's far port is the SBC's
+        // ephemeral one, where nothing listens once it closed (RFC 5626 is not assumed).
+        address: udp ? binding.flow.remote.address : t.value.address,
+        port: udp ? binding.flow.remote.port : t.value.port,
         ...(binding.flow.connectionId ? { connectionId: binding.flow.connectionId } : {}),
       };
       const host = t.value.address.includes(':') ? `[${t.value.address}]` : t.value.address;
-      const tp = target.protocol === 'UDP' ? '' : target.protocol === 'TCP' ? ';transport=tcp' : '';
-      const scheme = target.protocol === 'TLS' ? 'sips' : 'sip';
-      return { ok: true, uri: `${scheme}:${did}@${host}:${t.value.port}${tp}`, target };
+      // The scheme of the Contact the SBC registered: sips: only for a sips: Contact (RFC 3261
+      // §19.1: sips asks for TLS on every hop); over TLS to a sip: Contact, transport=tls.
+      const sips = /^\s*<?\s*sips:/i.test(binding.contact);
+      const tp =
+        target.protocol === 'UDP'
+          ? ''
+          : target.protocol === 'TCP'
+            ? ';transport=tcp'
+            : sips
+              ? ''
+              : ';transport=tls';
+      return { ok: true, uri: `${sips ? 'sips' : 'sip'}:${did}@${host}:${t.value.port}${tp}`, target };
     }
     const w = this.opts.sbcWan;
     if (w) {

@@ -301,7 +301,13 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
     req.append('To', to.includes('<') ? to : `<${to}>`);
     req.append('Call-ID', fixed?.callId ?? newCallId());
     req.append('CSeq', `${fixed?.cseq ?? 1} ${spec.method}`);
-    if (spec.method !== 'CANCEL' && spec.method !== 'ACK' && spec.method !== 'BYE') {
+    // Our Contact, unless the caller gave one of its own (a binding it names itself).
+    if (
+      spec.method !== 'CANCEL' &&
+      spec.method !== 'ACK' &&
+      spec.method !== 'BYE' &&
+      !spec.headers?.some(([n]) => n.length === 7 && n.toLowerCase() === 'contact')
+    ) {
       req.append('Contact', this.contact(target.protocol, target.address));
     }
     if (this.opts.userAgent) req.append('User-Agent', this.opts.userAgent);

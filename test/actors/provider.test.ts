@@ -252,6 +252,39 @@ describe('provider routing and PSTN phones', () => {
     expect(call.state).toBe('ended');
   });
 
+  // RFC 3261 §19.1 and §18.2.2: a sips: Request-URI asks for TLS on every hop, so an SBC that
+  // registered sip:…;transport=tls gets sip:, and once the REGISTER's connection is gone the
+  // call goes to the Contact, not to that connection's ephemeral port. Before: sips:, and a
+  // connection attempt to a port where nothing listened.
+  it('TLS: calls a sip: Contact with transport=tls, over a new connection to it once the REGISTER’s closed', async () => {
+    const p = await provider([{ protocol: 'TLS', port: 0 }]);
+    const phone = p.addPhone({ id: 'pstn1', number: '+4930111111' });
+    const u = await sbc('TLS');
+    const port = u.transport.bound.find((b) => b.protocol === 'TLS')!.port;
+    const reg = await u.register({
+      registrar: registrarUri(p, 'TLS'),
+      aor: `sip:line1@${p.domain}`,
+      credentials: { username: 'line1', password: 's3cret' },
+      protocol: 'TLS',
+      headers: [['Contact', `<sip:line1@${SBC}:${port};transport=tls>`]],
+    });
+    expect(reg.status).toBe(200);
+    expect(p.registered('line1')[0]?.contact).toContain(';transport=tls');
+    // The SBC closes its connections (its certificate renewed).
+    const tls = await selfSignedCertificate('sbc.test', [SBC]);
+    u.transport.replaceTlsCertificate({ key: tls.key, cert: tls.cert });
+    await new Promise((r) => setTimeout(r, 200));
+    const got = new Promise<IncomingInvite>((r) => u.once('invite', r));
+    const call = await phone.call('+4930555001');
+    // The call arrives, or ends unanswered (408: sent where nothing listened).
+    const inv = await Promise.race([got, call.ended().then(() => undefined)]);
+    expect(inv, `the call ended with ${call.status}`).toBeDefined();
+    if (!inv) return;
+    expect(inv.request.uri).toBe(`sip:+4930555001@${SBC}:${port};transport=tls`);
+    inv.reject(486);
+    await call.ended();
+  });
+
   it('refuses to call a line that is not registered and has no SBC WAN address', async () => {
     const p = await provider();
     const phone = p.addPhone({ id: 'pstn1', number: '+4930111111' });
