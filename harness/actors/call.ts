@@ -66,7 +66,10 @@ export interface CallMedia {
     offerSdp: string,
     direction?: SdpDirection,
   ): { ok: true; answer: string } | { ok: false; reason: string };
-  acceptAnswer(answerSdp: string, opts?: { preview?: boolean }): { ok: true } | { ok: false; reason: string };
+  acceptAnswer(
+    answerSdp: string,
+    opts?: { preview?: boolean; final?: boolean },
+  ): { ok: true } | { ok: false; reason: string };
   /** The offer outstanding is answered by the preview already applied (MediaLeg.settleOffer). */
   settleOffer?(): void;
   readonly negotiated?:
@@ -74,6 +77,8 @@ export interface CallMedia {
         codec: CodecName;
         payloadType: number;
         telephoneEventPt?: number;
+        /** The number telephone-events arrive with, where the answer renumbered them (else telephoneEventPt). */
+        telephoneEventRxPt?: number;
         remote: { address: string; port: number };
         direction: SdpDirection;
         srtpSuite?: string;
@@ -314,7 +319,8 @@ export class Call extends EventEmitter<CallEvents> {
       call.finalResponse = out.response;
       if (out.dialog && out.status < 300) {
         call.answerResponse = out.response;
-        if (out.response && out.response.body.length > 0) call.applyAnswer(out.response.bodyText);
+        if (out.response && out.response.body.length > 0)
+          call.applyAnswer(out.response.bodyText, false, true);
         call.attach(out.dialog);
         call.setEstablished();
       } else call.setFailed(out.status);
@@ -514,7 +520,7 @@ export class Call extends EventEmitter<CallEvents> {
    * answer may replace (MediaLeg.acceptAnswer). The answer repeating what was applied changes
    * nothing on the wire; a preview repeated by the answer only settles the offer.
    */
-  private applyAnswer(sdp: string, preview = false): void {
+  private applyAnswer(sdp: string, preview = false, final = false): void {
     if (sdp === this.lastAppliedAnswer) {
       if (this.lastAnswerWasPreview && !preview) {
         this.media.settleOffer?.();
@@ -522,10 +528,13 @@ export class Call extends EventEmitter<CallEvents> {
       }
       return;
     }
-    const r = this.media.acceptAnswer(sdp, preview ? { preview } : {});
+    const r = this.media.acceptAnswer(sdp, preview ? { preview } : final ? { final } : {});
+    if (!r.ok) {
+      this.badInput++;
+      return;
+    }
     this.lastAppliedAnswer = sdp;
     this.lastAnswerWasPreview = preview;
-    if (!r.ok) this.badInput++;
   }
 
   private attach(d: Dialog): void {

@@ -139,8 +139,12 @@ function silenceSource(): AudioSource {
 /** What the last completed offer/answer settled on, from this leg's point of view. */
 export interface NegotiatedLeg {
   codec: CodecName;
+  /** The payload type this leg sends its codec with (the peer's SDP's number). */
   payloadType: number;
+  /** The payload type this leg sends telephone-events with (the peer's SDP's number). */
   telephoneEventPt?: number;
+  /** The number telephone-events arrive with, where the answer renumbered them (else telephoneEventPt). */
+  telephoneEventRxPt?: number;
   /** Where this leg sends RTP. */
   remote: { address: string; port: number };
   /** This leg's effective direction: 'sendonly' = it sends but expects nothing back. */
@@ -447,6 +451,8 @@ export class MediaLeg {
   #srtpSig = '';
   #srtp: SrtpParams | undefined;
   #pendingOffer: SdpSession | undefined;
+  /** The last offer made, answered or not (acceptAnswer's `final`). */
+  #lastOffer: SdpSession | undefined;
   #neg: NegotiatedLeg | undefined;
   #sends = false;
   #receives = false;
@@ -662,6 +668,7 @@ export class MediaLeg {
     this.#endpoint.prefs = this.#sdpPrefs(direction);
     const offer = this.#endpoint.createOffer();
     this.#pendingOffer = offer;
+    this.#lastOffer = offer;
     return buildSdp(offer);
   }
 
@@ -703,14 +710,16 @@ export class MediaLeg {
    * 3261 §13.2.1: the answer is in the 2xx, or in a reliable provisional, RFC 3262): it is
    * applied (early media flows by it) and the offer stays outstanding, so the answer that
    * follows replaces it, whether it repeats the preview or not (a ringback stream a=sendonly,
-   * then the call a=sendrecv).
+   * then the call a=sendrecv). `final`: the 2xx's SDP to the INVITE, which answers its offer
+   * even where another fork's reliable provisional answered it first (each early dialog has
+   * its own exchange, RFC 3261 §13.2.1; the 2xx's is the one the call keeps).
    */
   acceptAnswer(
     answerSdp: string,
-    opts: { preview?: boolean } = {},
+    opts: { preview?: boolean; final?: boolean } = {},
   ): { ok: true } | { ok: false; reason: string } {
     if (this.#closed) return { ok: false, reason: 'media leg is closed' };
-    const offer = this.#pendingOffer;
+    const offer = this.#pendingOffer ?? (opts.final ? this.#lastOffer : undefined);
     if (!offer) return { ok: false, reason: 'no offer is outstanding' };
     const parsed = parseSdp(typeof answerSdp === 'string' ? answerSdp : '');
     if (!parsed.ok) return { ok: false, reason: `malformed SDP answer: ${parsed.error.reason}` };
@@ -819,6 +828,9 @@ export class MediaLeg {
       codec: codec.name,
       payloadType: theirs(nm.codec),
       ...(this.#tePt !== undefined ? { telephoneEventPt: this.#tePt } : {}),
+      ...(this.#teRxPt !== undefined && this.#teRxPt !== this.#tePt
+        ? { telephoneEventRxPt: this.#teRxPt }
+        : {}),
       remote: { address: remoteSide.address, port: remoteSide.port },
       direction: fromFlags(sends, receives),
       ...(srtp ? { srtpSuite: srtp.suite } : {}),

@@ -195,6 +195,10 @@ export class SbcLegSdp {
   private interpret(offer: SdpSession, answer: SdpSession, weOffered: boolean): SbcNegotiated | undefined {
     const neg = negotiate(offer, answer);
     const m = neg.media.find((x) => x.type === 'audio' && !x.rejected);
+    // The relay sends and receives a format with one number: a format the answer renumbered
+    // (negotiate's offerPt) is not taken, as before negotiate() kept such formats.
+    if (m?.codec?.offerPt !== undefined) return undefined;
+    if (m?.telephoneEvent?.offerPt !== undefined) delete m.telephoneEvent;
     if (!m?.codec) return undefined;
     const codec: AudioCodec | undefined = codecByName(m.codec.name);
     if (!codec) return undefined;

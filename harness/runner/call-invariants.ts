@@ -93,22 +93,23 @@ function sameNumber(a: string, b: string): boolean {
 }
 
 /**
- * The numbers a leg was called at: the To user of an outgoing call; the Request-URI user and
- * the To user of an incoming one. Both, since an SBC may send a call to the registered Contact
- * (RFC 3261 §10.2.1, §16.5: the Request-URI is the binding's, with a user of digits when the
- * trunk's is numeric, as many are) and name the number dialled in To only, or put the number
- * in the Request-URI, as the OXO trunk takes either (oxo-trunk.ts).
+ * The numbers a leg was called at: the To user of an outgoing call; of an incoming one, the To
+ * user (the logical recipient, RFC 3261 §8.1.1.2: the DID), and with `all` its Request-URI user
+ * too. An SBC may send a call to the registered Contact (RFC 3261 §10.2.1, §16.5), whose user
+ * is the trunk's (digits on many OXO trunks, the main number among them), with the DID in To
+ * only; or put the number in the Request-URI, as the OXO trunk takes either (oxo-trunk.ts).
  */
-function calledNumbers(t: TrackedCall): string[] {
+function calledNumbers(t: TrackedCall, all: boolean): string[] {
   const c = t.call;
   if (c.direction === 'outgoing') return [digits(c.remoteParty?.user)];
-  const to = c.invite?.get('to') ?? '';
-  return [digits(c.requestUser), digits(/sips?:([^@;>]+)/.exec(to)?.[1])].filter((n) => n !== '');
+  const to = digits(/sips?:([^@;>]+)/.exec(c.invite?.get('to') ?? '')?.[1]);
+  const ruri = digits(c.requestUser);
+  return (all || !to ? [to, ruri] : [to]).filter((n) => n !== '');
 }
 
-function sameCalledNumber(a: TrackedCall, b: TrackedCall): boolean {
-  const bs = calledNumbers(b);
-  return calledNumbers(a).some((x) => bs.some((y) => sameNumber(x, y)));
+function sameCalledNumber(a: TrackedCall, b: TrackedCall, all: boolean): boolean {
+  const bs = calledNumbers(b, all);
+  return calledNumbers(a, all).some((x) => bs.some((y) => sameNumber(x, y)));
 }
 
 /** "the provider leg (pstn1)". */
@@ -129,24 +130,28 @@ export function callRegistries(lab: Lab): CallRegistry[] {
 export function pairCalls(calls: readonly TrackedCall[]): Array<[TrackedCall, TrackedCall]> {
   const provider = calls.filter((t) => t.side === 'provider');
   const oxo = calls.filter((t) => t.side === 'oxo');
-  const candidates: Array<{ p: TrackedCall; o: TrackedCall; d: number }> = [];
-  for (const p of provider)
-    for (const o of oxo) {
-      if (p.call.direction === o.call.direction) continue;
-      const [first, second] = p.call.direction === 'outgoing' ? [p, o] : [o, p];
-      const d = second.createdMs - first.createdMs;
-      if (d < -50 || d > PAIR_WINDOW_MS) continue;
-      if (!sameCalledNumber(p, o)) continue;
-      candidates.push({ p, o, d: Math.abs(d) });
-    }
-  candidates.sort((a, b) => a.d - b.d);
   const used = new Set<TrackedCall>();
   const pairs: Array<[TrackedCall, TrackedCall]> = [];
-  for (const c of candidates) {
-    if (used.has(c.p) || used.has(c.o)) continue;
-    used.add(c.p);
-    used.add(c.o);
-    pairs.push([c.p, c.o]);
+  // By the To of an incoming leg first; then, for the legs left, by its Request-URI as well (a
+  // trunk number there, the same on every call, must not take a leg another call's To names).
+  for (const all of [false, true]) {
+    const candidates: Array<{ p: TrackedCall; o: TrackedCall; d: number }> = [];
+    for (const p of provider)
+      for (const o of oxo) {
+        if (used.has(p) || used.has(o) || p.call.direction === o.call.direction) continue;
+        const [first, second] = p.call.direction === 'outgoing' ? [p, o] : [o, p];
+        const d = second.createdMs - first.createdMs;
+        if (d < -50 || d > PAIR_WINDOW_MS) continue;
+        if (!sameCalledNumber(p, o, all)) continue;
+        candidates.push({ p, o, d: Math.abs(d) });
+      }
+    candidates.sort((a, b) => a.d - b.d);
+    for (const c of candidates) {
+      if (used.has(c.p) || used.has(c.o)) continue;
+      used.add(c.p);
+      used.add(c.o);
+      pairs.push([c.p, c.o]);
+    }
   }
   return pairs;
 }
@@ -844,7 +849,8 @@ export class CallWatch {
     const farSoundBetween = partnerMedia?.sentSoundBetween
       ? (from: number, to: number) => to <= sureUntil && partnerMedia.sentSoundBetween!(from, to)
       : undefined;
-    const eventPt = t.call.media.negotiated?.telephoneEventPt;
+    const n = t.call.media.negotiated;
+    const eventPt = n?.telephoneEventRxPt ?? n?.telephoneEventPt;
     const g = findMediaGaps({
       received,
       spans,

@@ -728,8 +728,8 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       return;
     }
     if (req.method === 'INVITE' || req.method === 'UPDATE') {
+      if (this.onSessionRefresh(d, req, tx)) return;
       d.refreshTarget(req);
-      this.onSessionRefresh(d, req, tx);
     }
     if (req.method === 'INVITE' && req.body.length > 0) d.remoteSdp = req.bodyText;
     if (d.listenerCount('request') > 0) {
@@ -769,14 +769,20 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
    * agreed (the request's refresher, or the UAC when it supports timers and named none), with
    * Require: timer when the UAC refreshes, and the dialog's timer starts again on those terms
    * once the 2xx goes out. A 2xx without Session-Expires would turn the peer's timer off (§7.4),
-   * while ours ran on and ended a live call. Without Session-Expires: the timer restarts as it is.
+   * while ours ran on and ended a live call. The timer restarts as it is when the request
+   * arrives, whatever its answer (a refresh answered 491 in a glare is tried again by the
+   * refresher after the watcher's deadline otherwise). An interval below our Min-SE is refused
+   * with 422 (§9); returns true then, the request answered.
    */
-  private onSessionRefresh(d: Dialog, req: SipRequest, tx: ServerTransaction): void {
+  private onSessionRefresh(d: Dialog, req: SipRequest, tx: ServerTransaction): boolean {
     const se = sessionExpiresOf(req);
-    if (!se) {
-      this.sessionTimers.get(d.key)?.refreshed();
-      return;
+    const minSE = this.opts.minSE ?? DEFAULT_MIN_SE;
+    if (se && se.interval < minSE) {
+      tx.respond(createResponse(req, 422, { headers: [['Min-SE', String(minSE)]] }));
+      return true;
     }
+    this.sessionTimers.get(d.key)?.refreshed();
+    if (!se) return false;
     const refresher = se.refresher ?? (req.tokens('supported').includes('timer') ? 'uac' : 'uas');
     // The terms name the refresher by its role in the dialog, as startSessionTimer reads them;
     // the request names it by its role in this transaction (the sender is its UAC).
@@ -794,6 +800,7 @@ export class UserAgent extends EventEmitter<UserAgentEvents> {
       started = true;
       this.startSessionTimer(d, terms);
     };
+    return false;
   }
 
   /** Starts the RFC 4028 timer of a dialog with the negotiated terms. */

@@ -40,12 +40,20 @@ function sdp(port: number, direction: string, version: number): string {
   ].join('\r\n');
 }
 
-function response(inv: SipRequest, status: string, port: number, body: string): string {
+function response(
+  inv: SipRequest,
+  status: string,
+  port: number,
+  body: string,
+  tag = 'sbc1',
+  extra: string[] = [],
+): string {
   return [
     `SIP/2.0 ${status}`,
     ...inv.getAll('via').map((v) => `Via: ${v}`),
     `From: ${inv.get('from')}`,
-    `To: ${inv.get('to')};tag=sbc1`,
+    `To: ${inv.get('to')};tag=${tag}`,
+    ...extra,
     `Call-ID: ${inv.callId}`,
     `CSeq: ${inv.cseq?.seq} INVITE`,
     `Contact: <sip:sbc@${HOST}:${port}>`,
@@ -85,7 +93,7 @@ async function call(
       from = { address: rinfo.address, port: rinfo.port };
     }
     if (m.message.method === 'ACK') acked = true;
-    if (m.message.method === 'BYE') {
+    if (m.message.method === 'BYE' || m.message.method === 'PRACK') {
       const bye = m.message;
       const ok = [
         'SIP/2.0 200 OK',
@@ -93,7 +101,7 @@ async function call(
         `From: ${bye.get('from')}`,
         `To: ${bye.get('to')}`,
         `Call-ID: ${bye.callId}`,
-        `CSeq: ${bye.cseq?.seq} BYE`,
+        `CSeq: ${bye.cseq?.seq} ${bye.method}`,
         'Content-Length: 0',
         '',
         '',
@@ -127,6 +135,25 @@ describe('an unreliable provisional response’s SDP is a preview; the 2xx’s i
     });
     expect(media.negotiated).toMatchObject({ remote: { port: 41002 }, direction: 'sendrecv' });
     expect(c.setupSdp).toContain('m=audio 41002');
+  });
+
+  // Each early dialog has its own exchange (RFC 3261 §13.2.1): another fork's reliable 183 must
+  // not keep the answering fork's 200 from setting the call's media.
+  it('forks: A’s 183 unreliable, B’s reliable, then A answers: the leg sends to A’s port', async () => {
+    const { c, media } = await call(async (inv, send, port, media) => {
+      send(response(inv, '183 Session Progress', port, sdp(41010, 'sendrecv', 1), 'forkA'));
+      await sleep(100);
+      send(
+        response(inv, '183 Session Progress', port, sdp(42010, 'sendrecv', 1), 'forkB', [
+          'Require: 100rel',
+          'RSeq: 1',
+        ]),
+      );
+      for (let i = 0; i < 50 && media.negotiated?.remote.port !== 42010; i++) await sleep(10);
+      send(response(inv, '200 OK', port, sdp(41010, 'sendrecv', 1), 'forkA'));
+    });
+    expect(media.negotiated?.remote.port).toBe(41010);
+    expect(c.badInput).toBe(0);
   });
 
   it('a 200 that repeats the 183’s SDP changes nothing, and settles the offer: a later answer is refused', async () => {

@@ -290,6 +290,39 @@ describe('session timers (RFC 4028)', () => {
     expect(bobDialog.state).toBe('confirmed');
   });
 
+  // A refresh answered 491 (it crossed a re-INVITE of ours) is tried again by its sender half an
+  // interval later, after the watcher's deadline: the watcher restarts its wait on any refresh
+  // that arrives, as before the terms were taken from refreshes. And a refresh's interval below
+  // our Min-SE gets 422 (RFC 4028 §9), as an initial INVITE's does.
+  it('a refresh answered 491 does not end the call; one below Min-SE gets 422', {
+    timeout: 15_000,
+  }, async () => {
+    const { a, b, bobUri } = await pair({ minSE: 3 }, { minSE: 1 });
+    const { aliceDialog, bobDialog } = await connect(a, b, bobUri, [
+      ['Session-Expires', '6;refresher=uac'],
+      ['Supported', 'timer'],
+    ]);
+    let n = 0;
+    bobDialog.on('request', (req, tx) => {
+      n++;
+      tx.respond(
+        createResponse(req, n === 1 ? 491 : 200, { headers: [['Contact', bobDialog.localContact]] }),
+      );
+    });
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(bobDialog.state).toBe('confirmed');
+    expect(aliceDialog.state).toBe('confirmed');
+    const low = await a.requestInDialog(aliceDialog, 'UPDATE', {
+      headers: [
+        ['Session-Expires', '1;refresher=uas'],
+        ['Supported', 'timer'],
+      ],
+    });
+    expect(low.status).toBe(422);
+    expect(low.response?.get('min-se')).toBe('3');
+  });
+
   it('when the refresher never refreshes, the other side ends the call with BYE', async () => {
     const { a, b, bobUri } = await pair({ minSE: 1 }, { refreshSessions: false });
     const { aliceDialog, bobDialog } = await connect(a, b, bobUri, [
